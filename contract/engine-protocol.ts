@@ -1,0 +1,56 @@
+/**
+ * What main and the engine worker (ml/) say to each other: numbered calls, progress, cancel,
+ * results. Methods are declared like channels so both sides validate the same schemas.
+ */
+import { z } from 'zod';
+import { benchmarkReplySchema, benchmarkRequestSchema, BACKEND_NAMES, engineInfoSchema, progressSchema } from './channels/engine';
+import { defineChannel, registry } from './define';
+import { errorPayloadSchema } from './errors';
+
+export const initMethod = defineChannel({
+  name: 'init',
+  summary: 'Load the fastest backend that works (or the forced one) and report it.',
+  request: z.object({ backend: z.enum(BACKEND_NAMES).nullable().default(null) }).strict(),
+  reply: engineInfoSchema,
+});
+
+export const benchmarkMethod = defineChannel({
+  name: 'benchmark',
+  summary: 'Time matrix products on the active backend.',
+  request: benchmarkRequestSchema,
+  reply: benchmarkReplySchema,
+  progress: progressSchema,
+});
+
+export const engineMethods = registry([initMethod, benchmarkMethod]);
+
+export type EngineMethods = typeof engineMethods;
+export type EngineMethodName = keyof EngineMethods;
+export type EngineRequestOf<M extends EngineMethodName> = z.input<EngineMethods[M]['request']>;
+export type EngineParsedRequestOf<M extends EngineMethodName> = z.output<EngineMethods[M]['request']>;
+export type EngineReplyOf<M extends EngineMethodName> = z.output<EngineMethods[M]['reply']>;
+export type EngineProgressOf<M extends EngineMethodName> = EngineMethods[M]['progress'] extends z.ZodType
+  ? z.output<EngineMethods[M]['progress']>
+  : never;
+
+export function isEngineMethod(name: unknown): name is EngineMethodName {
+  return typeof name === 'string' && Object.hasOwn(engineMethods, name);
+}
+
+const callId = z.number().int().nonnegative();
+
+export const toEngineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('call'), id: callId, method: z.string(), payload: z.unknown() }),
+  z.object({ type: z.literal('cancel'), id: callId }),
+]);
+export type ToEngine = z.infer<typeof toEngineSchema>;
+
+export const fromEngineSchema = z.union([
+  z.object({ type: z.literal('result'), id: callId, ok: z.literal(true), value: z.unknown() }),
+  z.object({ type: z.literal('result'), id: callId, ok: z.literal(false), error: errorPayloadSchema }),
+  z.object({ type: z.literal('progress'), id: callId, data: z.unknown() }),
+]);
+export type FromEngine =
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: z.infer<typeof errorPayloadSchema> }
+  | { type: 'progress'; id: number; data: unknown };

@@ -1,0 +1,51 @@
+/**
+ * The contract: every channel and event the UI, the CLI and the services speak, declared once.
+ * Hosts validate against these schemas; the typed client is inferred from them.
+ */
+import type { z } from 'zod';
+import { appInfo, appOpenExternal } from './channels/app';
+import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
+import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
+import { registry } from './define';
+
+export const channels = registry([
+  appInfo,
+  appOpenExternal,
+  engineInfo,
+  engineStatus,
+  engineRestart,
+  engineBenchmark,
+  workspaceOpen,
+  workspaceCurrent,
+  workspaceClose,
+]);
+
+export const events = registry([engineStateEvent, workspaceChangedEvent]);
+
+export type Channels = typeof channels;
+export type ChannelName = keyof Channels;
+export type EventName = keyof typeof events;
+
+/** What a caller passes (defaults not yet applied). */
+export type RequestOf<C extends ChannelName> = z.input<Channels[C]['request']>;
+/** What a handler receives (validated, defaults applied). */
+export type ParsedRequestOf<C extends ChannelName> = z.output<Channels[C]['request']>;
+export type ReplyOf<C extends ChannelName> = z.output<Channels[C]['reply']>;
+export type ProgressOf<C extends ChannelName> = Channels[C]['progress'] extends z.ZodType
+  ? z.output<Channels[C]['progress']>
+  : never;
+export type EventPayloadOf<E extends EventName> = z.output<(typeof events)[E]['payload']>;
+
+export function isChannelName(name: unknown): name is ChannelName {
+  return typeof name === 'string' && Object.hasOwn(channels, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+export * from './errors';
+export * from './common';
+export * from './channels/app';
+export * from './channels/engine';
+export * from './channels/workspace';

@@ -1,0 +1,80 @@
+/**
+ * `npm start` / `loupe start`: the desktop window when Electron's binary is here (downloading it
+ * on first start, as Electron does), otherwise browser mode, saying why in one line.
+ */
+import { spawn } from 'node:child_process';
+import { appRoot, appVersion, engineWorkerEntry, rendererDir } from '../../app/paths';
+import { spawnNodeEngineWorker } from '../../engine/node-worker';
+import { Services } from '../../services/index';
+import { consoleLogger } from '../../services/logger';
+import { isLoopbackHost } from '../../security/url-policy';
+import { startWebHost } from '../web/server';
+import { downloadElectron, findElectronBinary, hasDisplay } from './electron-binary';
+
+export interface StartOptions {
+  browser: boolean;
+  host?: string;
+  port?: number;
+  open: boolean;
+  debug: boolean;
+}
+
+/** Decides the host: the Electron binary to run, or the one-line reason for browser mode. */
+export function chooseHost(options: StartOptions, root: string): { electron: string } | { browserReason: string } {
+  if (options.browser) return { browserReason: 'browser mode requested (--browser)' };
+  if (!hasDisplay()) return { browserReason: 'no display to open a window on' };
+  let lookup = findElectronBinary(root);
+  if (!lookup.found && lookup.reason !== 'the electron package is not installed') {
+    console.error("Loupe: downloading Electron's binary (first start)…");
+    if (downloadElectron(root)) lookup = findElectronBinary(root);
+  }
+  if (lookup.found) return { electron: lookup.binary };
+  return { browserReason: `${lookup.reason} and could not be downloaded` };
+}
+
+export async function start(options: StartOptions): Promise<void> {
+  const root = appRoot();
+  const choice = chooseHost(options, root);
+  if ('electron' in choice) {
+    const child = spawn(choice.electron, [root, ...(options.debug ? ['--debug'] : [])], { stdio: 'inherit' });
+    child.on('exit', (code) => process.exit(code ?? 1));
+    return;
+  }
+  await runBrowserMode(options, choice.browserReason);
+}
+
+async function runBrowserMode(options: StartOptions, reason: string): Promise<void> {
+  const log = consoleLogger('loupe', options.debug);
+  const services = new Services({
+    host: 'browser',
+    version: appVersion(),
+    spawnEngine: () => spawnNodeEngineWorker(engineWorkerEntry()),
+    log,
+  });
+  const host = await startWebHost({
+    services,
+    staticDir: rendererDir(),
+    log,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  const exposure = options.host && !isLoopbackHost(options.host) ? ` (listening on ${options.host}: reachable from the network, token required)` : '';
+  console.log(`Loupe runs in browser mode (${reason}): open ${host.launchUrl}${exposure}`);
+  if (options.open && hasDisplay()) openInBrowser(host.launchUrl);
+  const stop = (): void => {
+    void host
+      .close()
+      .then(() => services.dispose())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function openInBrowser(url: string): void {
+  const [command, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
+  child.on('error', () => {});
+  child.unref();
+}

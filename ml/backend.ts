@@ -1,0 +1,106 @@
+/**
+ * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
+ * loads here: native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
+ * their libtensorflow, else WebAssembly (XNNPACK, SIMD), else tfjs's plain JavaScript `cpu`.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../contract/index';
+
+/** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
+export const BACKEND_ENV = 'LOUPE_BACKEND';
+
+const requireFromHere = createRequire(import.meta.url);
+
+interface BackendLoader {
+  /** Makes the backend available to tfjs; throws when it cannot load here. */
+  load(): Promise<void>;
+  /** The name tfjs registers it under. */
+  tfjsName: string;
+}
+
+// Package names in variables: they are optional, so the bundler must not try to resolve them.
+const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
+const LOADERS: Record<BackendName, BackendLoader> = {
+  'tensorflow-gpu': { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)) },
+  tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
+  wasm: {
+    tfjsName: 'wasm',
+    load: async () => {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Read the .wasm binaries from node_modules: the engine never fetches code from the network.
+      const wasmFile = requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+      wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+    },
+  },
+  cpu: { tfjsName: 'cpu', load: async () => {} },
+};
+
+export function parseBackendName(value: string | undefined): BackendName | null {
+  if (!value) return null;
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new LoupeError('ENGINE_UNAVAILABLE', `${BACKEND_ENV}=${value} is not a backend Loupe knows (${BACKEND_NAMES.join(', ')}).`);
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Cannot find (module|package)/i.test(message)) return 'not installed';
+  return message.split('\n')[0]!.slice(0, 200);
+}
+
+let active: EngineInfo | null = null;
+let starting: Promise<EngineInfo> | null = null;
+
+/**
+ * Initialises tfjs once per worker; later calls return the same answer. Concurrent calls share
+ * one start: switching backends under a running computation would orphan its tensors.
+ */
+export function initBackend(forced: BackendName | null): Promise<EngineInfo> {
+  if (active && (!forced || forced === active.backend)) return Promise.resolve(active);
+  starting ??= startBackend(forced).finally(() => (starting = null));
+  return starting;
+}
+
+async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
+  const order = forced ? [forced] : BACKEND_NAMES;
+  const attempts: EngineInfo['attempts'] = [];
+  for (const backend of order) {
+    const loader = LOADERS[backend];
+    try {
+      await loader.load();
+      if (!(await tf.setBackend(loader.tfjsName))) throw new Error(`tfjs could not start the ${loader.tfjsName} backend`);
+      await tf.ready();
+      // Production mode: no debug checks, and no banner advertising tfjs-node on every start.
+      tf.enableProdMode();
+      attempts.push({ backend, ok: true, ...(forced ? { reason: `forced by ${BACKEND_ENV}` } : {}) });
+      active = {
+        backend,
+        tfjsBackend: tf.getBackend(),
+        versions: { tfjs: tf.version.tfjs, node: process.versions.node },
+        features: featuresOf(backend),
+        attempts,
+      };
+      return active;
+    } catch (error) {
+      attempts.push({ backend, ok: false, reason: reasonOf(error) });
+    }
+  }
+  const tried = attempts.map((a) => `${a.backend}: ${a.reason ?? 'failed'}`).join('; ');
+  throw new LoupeError('ENGINE_UNAVAILABLE', `No engine backend could start (${tried}).`);
+}
+
+function featuresOf(backend: BackendName): EngineInfo['features'] {
+  const cores = Math.max(1, os.availableParallelism());
+  if (backend === 'wasm') {
+    return { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: 1, cores };
+  }
+  return { simd: false, threads: backend === 'cpu' ? 1 : cores, cores };
+}
+
+export function activeBackend(): EngineInfo | null {
+  return active;
+}

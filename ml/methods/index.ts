@@ -1,0 +1,9 @@
+import type { EngineMethodHandlers } from '../engine/runtime';
+import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
+import { benchmark } from './benchmark';
+
+/** Every engine method, by name. The compiler refuses a protocol method without a handler. */
+export const engineHandlers: EngineMethodHandlers = {
+  init: async (request) => initBackend(request.backend ?? parseBackendName(process.env[BACKEND_ENV])),
+  benchmark,
+};

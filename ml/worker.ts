@@ -1,0 +1,29 @@
+/**
+ * Entry of the engine worker: a Node worker thread under the web host and CLI, an Electron
+ * utilityProcess under the desktop host. Both deliver the same messages; only the port differs.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { FromEngine } from '../contract/engine-protocol';
+import { EngineRuntime } from './engine/runtime';
+import { engineHandlers } from './methods/index';
+
+interface ElectronParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+function connect(): { send(message: FromEngine): void; listen(handler: (message: unknown) => void): void } {
+  const electronPort = (process as NodeJS.Process & { parentPort?: ElectronParentPort }).parentPort;
+  if (electronPort) {
+    return { send: (m) => electronPort.postMessage(m), listen: (h) => electronPort.on('message', (e) => h(e.data)) };
+  }
+  if (parentPort) {
+    const port = parentPort;
+    return { send: (m) => port.postMessage(m), listen: (h) => port.on('message', h) };
+  }
+  throw new Error('The Loupe engine must be started as a worker by Loupe itself.');
+}
+
+const port = connect();
+const runtime = new EngineRuntime(engineHandlers, port.send);
+port.listen((message) => runtime.receive(message));

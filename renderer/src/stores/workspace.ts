@@ -1,0 +1,48 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { WorkspaceSummary } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+
+/** The open workspace; opening and creating report failures in `error` for the form to show. */
+export const useWorkspaceStore = defineStore('workspace', () => {
+  const current = ref<WorkspaceSummary | null>(null);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  let unsubscribe: (() => void) | null = null;
+
+  async function hydrate(): Promise<void> {
+    unsubscribe ??= loupe().on('workspace.changed', (summary) => (current.value = summary));
+    current.value = await loupe().invoke('workspace.current', {});
+  }
+
+  async function open(path: string, create: boolean): Promise<boolean> {
+    busy.value = true;
+    error.value = null;
+    try {
+      current.value = await loupe().invoke('workspace.open', { path: path.trim(), create });
+      return true;
+    } catch (e) {
+      error.value = messageOf(e);
+      return false;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function close(): Promise<void> {
+    error.value = null;
+    try {
+      await loupe().invoke('workspace.close', {});
+      current.value = null;
+    } catch (e) {
+      error.value = messageOf(e);
+    }
+  }
+
+  function dehydrate(): void {
+    unsubscribe?.();
+    unsubscribe = null;
+  }
+
+  return { current, busy, error, hydrate, open, close, dehydrate };
+});

@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LOUPE_BIN, REPO_ROOT } from './cli';
+
+export interface RunningApp {
+  /** The launch URL with the token, as printed. */
+  launchUrl: string;
+  /** The one line `loupe start` printed. */
+  banner: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts Loupe exactly as `npm start -- --browser` does and waits for its one-line banner. */
+export function startApp(args: string[] = ['--browser'], env: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+  const child = spawn(process.execPath, [LOUPE_BIN, 'start', '--no-open', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`loupe start printed no URL in time:\n${output}`)), 60_000);
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      const match = /open (http:\/\/\S+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        launchUrl: match[1]!,
+        banner: output.split('\n')[0]!,
+        process: child,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`loupe start exited with ${code}:\n${output}`));
+    });
+  });
+}

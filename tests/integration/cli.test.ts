@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { requireBuild } from '../helpers/services';
+import { runCli } from '../helpers/cli';
+
+describe('loupe CLI', () => {
+  requireBuild();
+
+  it('prints help and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Usage: loupe/);
+    expect(result.stdout).toMatch(/start/);
+  });
+
+  it('rejects an unknown command on stderr with exit code 2', async () => {
+    const result = await runCli(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('reports the engine backend as JSON', async () => {
+    const result = await runCli(['engine', 'info', '--json']);
+    expect(result.code).toBe(0);
+    const info = JSON.parse(result.stdout) as { backend: string; versions: { tfjs: string } };
+    expect(info.backend).toBe('wasm');
+    expect(info.versions.tfjs).toMatch(/^4\./);
+  });
+
+  it('honours LOUPE_BACKEND', async () => {
+    const result = await runCli(['engine', 'info', '--json'], { env: { LOUPE_BACKEND: 'cpu' } });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ backend: 'cpu', attempts: [{ backend: 'cpu', ok: true }] });
+  });
+
+  it('explains a bad LOUPE_BACKEND in one line, without a stack trace', async () => {
+    const result = await runCli(['engine', 'info'], { env: { LOUPE_BACKEND: 'quantum' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^loupe: LOUPE_BACKEND=quantum is not a backend/)]);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('shows the stack with --debug', async () => {
+    const result = await runCli(['--debug', 'engine', 'info'], { env: { LOUPE_BACKEND: 'quantum' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('validates options like the UI does', async () => {
+    const result = await runCli(['engine', 'benchmark', '--size', '5']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^loupe: Invalid request to engine.benchmark: size/);
+  });
+});

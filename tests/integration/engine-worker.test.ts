@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { realServices } from '../helpers/services';
+
+describe('engine worker (real worker thread, real tfjs)', () => {
+  let cleanup: (() => Promise<void>) | null = null;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = null;
+  });
+
+  it('initialises tfjs and reports the wasm backend with versions', async () => {
+    const { services } = realServices();
+    cleanup = () => services.dispose();
+    const info = await services.engine.engineInfo();
+    expect(info.backend).toBe('wasm');
+    expect(info.tfjsBackend).toBe('wasm');
+    expect(info.versions.tfjs).toMatch(/^4\./);
+    expect(info.attempts.at(-1)).toEqual({ backend: 'wasm', ok: true });
+    expect(info.attempts.filter((a) => !a.ok).map((a) => a.backend)).toEqual(['tensorflow-gpu', 'tensorflow']);
+  });
+
+  it('streams progress and honours cancel', async () => {
+    const { services } = realServices();
+    cleanup = () => services.dispose();
+    await services.engine.engineInfo();
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const call = services.engine.call(
+      'benchmark',
+      { size: 256, iterations: 1000 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p.done);
+          if (p.done === 3) controller.abort();
+        },
+      },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(progress.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(progress.length).toBeLessThan(1000);
+  });
+
+  it('fails the pending call when the worker is killed mid-request, and serves the next call from a fresh worker', async () => {
+    const { services, workers } = realServices();
+    cleanup = () => services.dispose();
+    await services.engine.engineInfo();
+    let killed = false;
+    const call = services.engine.call(
+      'benchmark',
+      { size: 256, iterations: 1000 },
+      {
+        onProgress: () => {
+          if (killed) return;
+          killed = true;
+          void workers[0]!.thread.terminate();
+        },
+      },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'ENGINE_CRASHED' });
+    const result = await services.engine.call('benchmark', { size: 32, iterations: 2 });
+    expect(result.backend).toBe('wasm');
+    expect(workers).toHaveLength(2);
+    expect(services.engine.state.state).toBe('ready');
+  });
+});
