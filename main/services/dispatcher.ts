@@ -31,6 +31,11 @@ export type Handler<C extends ChannelName> = (
 /** One handler per channel: the compiler refuses a contract channel without one. */
 export type Handlers = { [C in ChannelName]: Handler<C> };
 
+/** The handlers of one domain: every channel named `<domain>.…`. Each service folder exports one. */
+export type DomainHandlers<Domain extends string> = {
+  [C in ChannelName as C extends `${Domain}.${string}` ? C : never]: Handler<C>;
+};
+
 export class Dispatcher {
   constructor(
     private readonly handlers: Handlers,

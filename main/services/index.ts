@@ -1,23 +1,21 @@
 /**
  * The services, assembled once per host. Every host (Electron window, browser mode, CLI) calls
- * the same handlers through the same Dispatcher.
+ * the same handlers through the same Dispatcher. Each domain contributes its handlers from its
+ * own folder; the `satisfies` below makes a channel without a handler a compile error.
  */
-import os from 'node:os';
-import type { BackendName, HOST_KINDS } from '../../contract/index';
+import type { BackendName } from '../../contract/index';
+import { engineHandlers } from '../engine/handlers';
 import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
-import { isSafeExternalUrl } from '../security/url-policy';
+import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
 import { EventBus } from './event-bus';
 import type { Logger } from './logger';
+import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
 
-export interface ServiceOptions {
-  host: (typeof HOST_KINDS)[number];
-  version: string;
+export interface ServiceOptions extends AppHandlerOptions {
   spawnEngine: SpawnEngineWorker;
   log: Logger;
-  /** Opens an http(s) URL in the system browser; absent where the UI opens links itself. */
-  openExternal?: (url: string) => Promise<void>;
   forcedBackend?: BackendName | null;
 }
 
@@ -27,7 +25,7 @@ export class Services {
   readonly workspaces: WorkspaceService;
   readonly dispatcher: Dispatcher;
 
-  constructor(private readonly options: ServiceOptions) {
+  constructor(options: ServiceOptions) {
     this.engine = new EngineSupervisor(
       options.spawnEngine,
       options.log,
@@ -35,27 +33,12 @@ export class Services {
       options.forcedBackend ?? null,
     );
     this.workspaces = new WorkspaceService(this.bus, options.version);
-    this.dispatcher = new Dispatcher(this.handlers(), options.log);
-  }
-
-  private handlers(): Handlers {
-    const { options, engine, workspaces } = this;
-    return {
-      'app.info': () => ({ name: 'Loupe', version: options.version, host: options.host, platform: `${os.platform()}-${os.arch()}` }),
-      'app.openExternal': async ({ url }) => {
-        if (!options.openExternal || !isSafeExternalUrl(url)) return { opened: false };
-        await options.openExternal(url);
-        return { opened: true };
-      },
-      'engine.info': () => engine.engineInfo(),
-      'engine.status': () => engine.state,
-      'engine.restart': () => engine.restart(),
-      'engine.benchmark': (request, context) =>
-        engine.call('benchmark', request, { signal: context.signal, onProgress: (p) => context.progress(p) }),
-      'workspace.open': ({ path, create }) => workspaces.open(path, create),
-      'workspace.current': () => workspaces.current(),
-      'workspace.close': () => ({ closed: workspaces.close() }),
-    };
+    const handlers = {
+      ...appHandlers(options),
+      ...engineHandlers(this.engine),
+      ...workspaceHandlers(this.workspaces),
+    } satisfies Handlers;
+    this.dispatcher = new Dispatcher(handlers, options.log);
   }
 
   async dispose(): Promise<void> {

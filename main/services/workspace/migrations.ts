@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { metaMigration } from './migrations/001-meta';
+import { imagesMigration } from './migrations/002-images';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -8,22 +10,10 @@ export interface Migration {
 }
 
 /**
- * Schema history of loupe.db, oldest first. Never edit a released migration: add one. Each runs in
- * its own transaction with the user_version bump, so a crash leaves the database at a version.
+ * Schema history of loupe.db, oldest first, one file per migration in migrations/. Never edit a
+ * released migration: add one. Each runs in its own transaction with the user_version bump, so a
+ * crash leaves the database at a version.
  */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'workspace metadata',
-    up(db) {
-      db.exec(`
-        CREATE TABLE meta (
-          key   TEXT PRIMARY KEY,
-          value TEXT NOT NULL
-        ) STRICT;
-      `);
-    },
-  },
-];
+export const MIGRATIONS: readonly Migration[] = [metaMigration, imagesMigration];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,0 +1,10 @@
+import type { DomainHandlers } from '../dispatcher';
+import type { WorkspaceService } from './workspace-service';
+
+export function workspaceHandlers(workspaces: WorkspaceService): DomainHandlers<'workspace'> {
+  return {
+    'workspace.open': ({ path, create }) => workspaces.open(path, create),
+    'workspace.current': () => workspaces.current(),
+    'workspace.close': () => ({ closed: workspaces.close() }),
+  };
+}
