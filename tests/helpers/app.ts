@@ -10,11 +10,14 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts Loupe exactly as `npm start -- --browser` does and waits for its one-line banner. */
-export function startApp(args: string[] = ['--browser'], env: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+/**
+ * Starts Loupe exactly as `npm start -- --browser` does and waits for its one-line banner.
+ * `env` is the child's whole environment (default: this process's).
+ */
+export function startApp(args: string[] = ['--browser'], env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const child = spawn(process.execPath, [LOUPE_BIN, 'start', '--no-open', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

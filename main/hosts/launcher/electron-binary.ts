@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+export const ELECTRON_NOT_INSTALLED = 'the electron package is not installed';
+
 export type ElectronLookup = { found: true; binary: string } | { found: false; reason: string };
 
 /** Longest wait for Electron's first-start download before falling back to browser mode. */
@@ -22,7 +24,7 @@ function electronPackageDir(fromDir: string): string | null {
 
 export function findElectronBinary(appRoot: string): ElectronLookup {
   const dir = electronPackageDir(appRoot);
-  if (!dir) return { found: false, reason: 'the electron package is not installed' };
+  if (!dir) return { found: false, reason: ELECTRON_NOT_INSTALLED };
   const pathFile = path.join(dir, 'path.txt');
   if (!existsSync(pathFile)) return { found: false, reason: "Electron's binary is not downloaded" };
   const binary = path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(dir, 'dist'), readFileSync(pathFile, 'utf8').trim());

@@ -9,7 +9,7 @@ import { Services } from '../../services/index';
 import { consoleLogger } from '../../services/logger';
 import { isLoopbackHost } from '../../security/url-policy';
 import { startWebHost } from '../web/server';
-import { downloadElectron, findElectronBinary, hasDisplay } from './electron-binary';
+import { ELECTRON_NOT_INSTALLED, downloadElectron, findElectronBinary, hasDisplay, type ElectronLookup } from './electron-binary';
 
 export interface StartOptions {
   browser: boolean;
@@ -19,14 +19,23 @@ export interface StartOptions {
   debug: boolean;
 }
 
+/** What choosing a host looks at; parameters so the choice can be tested without Electron. */
+export interface HostProbe {
+  hasDisplay(): boolean;
+  find(): ElectronLookup;
+  download(): boolean;
+  /** Told before a download starts, which can take minutes on a slow line. */
+  announceDownload(): void;
+}
+
 /** Decides the host: the Electron binary to run, or the one-line reason for browser mode. */
-export function chooseHost(options: StartOptions, root: string): { electron: string } | { browserReason: string } {
+export function chooseHost(options: Pick<StartOptions, 'browser'>, probe: HostProbe): { electron: string } | { browserReason: string } {
   if (options.browser) return { browserReason: 'browser mode requested (--browser)' };
-  if (!hasDisplay()) return { browserReason: 'no display to open a window on' };
-  let lookup = findElectronBinary(root);
-  if (!lookup.found && lookup.reason !== 'the electron package is not installed') {
-    console.error("Loupe: downloading Electron's binary (first start)…");
-    if (downloadElectron(root)) lookup = findElectronBinary(root);
+  if (!probe.hasDisplay()) return { browserReason: 'no display to open a window on' };
+  let lookup = probe.find();
+  if (!lookup.found && lookup.reason !== ELECTRON_NOT_INSTALLED) {
+    probe.announceDownload();
+    if (probe.download()) lookup = probe.find();
   }
   if (lookup.found) return { electron: lookup.binary };
   return { browserReason: `${lookup.reason} and could not be downloaded` };
@@ -34,7 +43,12 @@ export function chooseHost(options: StartOptions, root: string): { electron: str
 
 export async function start(options: StartOptions): Promise<void> {
   const root = appRoot();
-  const choice = chooseHost(options, root);
+  const choice = chooseHost(options, {
+    hasDisplay: () => hasDisplay(),
+    find: () => findElectronBinary(root),
+    download: () => downloadElectron(root),
+    announceDownload: () => console.error("Loupe: downloading Electron's binary (first start)…"),
+  });
   if ('electron' in choice) {
     const child = spawn(choice.electron, [root, ...(options.debug ? ['--debug'] : [])], { stdio: 'inherit' });
     child.on('exit', (code) => process.exit(code ?? 1));
