@@ -60,7 +60,7 @@ function unreadable(file: string, error: unknown): DecodeError {
   const code = (error as NodeJS.ErrnoException).code;
   const name = path.basename(file);
   const message =
-    code === 'ENOENT' ? `${name} no longer exists at this path.`
+    code === 'ENOENT' ? `There is no file ${name} at this path (it was moved, deleted, or is a broken link).`
     : code === 'EACCES' || code === 'EPERM' ? `Loupe may not read ${name} (permission denied).`
     : code === 'EISDIR' ? `${name} is a folder, not a file.`
     : `${name} could not be read (${code ?? (error as Error).message}).`;

@@ -10,10 +10,13 @@ import type { CodecOutput, FrameCodec, FrameGeometry } from './types';
 
 type Loader = () => Promise<CodecModule>;
 
+/** OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and fill logs. */
+const QUIET = { print: () => {}, printErr: () => {} };
+
 const loaders = {
-  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(),
-  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(),
-  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(),
+  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(QUIET),
+  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(QUIET),
+  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(QUIET),
 } satisfies Record<string, Loader>;
 
 type CodecName = keyof typeof loaders;

@@ -35,7 +35,7 @@ export function parseDicomFile(bytes: Uint8Array): ParsedDicom {
   }
   const depth = nestingDepth(dataSet);
   if (depth > MAX_SEQUENCE_DEPTH) {
-    throw new DecodeError('too-deep', `This file nests sequences ${depth} levels deep (Loupe follows at most ${MAX_SEQUENCE_DEPTH}); it was skipped.`);
+    throw new DecodeError('too-deep', `This file nests sequences more than ${MAX_SEQUENCE_DEPTH} levels deep, more than Loupe follows; it was skipped.`);
   }
   const transferSyntaxUID = cleanUid(dataSet.string('x00020010') ?? '');
   if (!transferSyntaxUID) throw new DecodeError('malformed', 'This DICOM file does not say how its data is encoded (no Transfer Syntax UID).');
