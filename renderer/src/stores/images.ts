@@ -24,7 +24,6 @@ export const useImagesStore = defineStore('images', () => {
 
   async function refresh(): Promise<void> {
     loading.value = true;
-    error.value = null;
     try {
       const all: ImageRecord[] = [];
       for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
