@@ -15,6 +15,7 @@ export default defineConfig({
           index: resolve(root, 'main/hosts/electron/main.ts'),
           cli: resolve(root, 'main/hosts/cli/index.ts'),
           'engine-worker': resolve(root, 'ml/worker.ts'),
+          'decode-worker': resolve(root, 'ml/decode/worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

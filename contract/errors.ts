@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   /** The file could not be read or written (permissions, disk full, ...). */
   'IO_ERROR',
+  /** The image file could not be decoded (damaged, unsupported, not an image); the message says why. */
+  'BAD_IMAGE',
   /** The engine worker died while working on the call. */
   'ENGINE_CRASHED',
   /** The engine could not start a backend. */

@@ -4,6 +4,16 @@
  */
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
+import {
+  imagingBrowse,
+  imagingFrame,
+  imagingGet,
+  imagingImport,
+  imagingList,
+  imagingRelink,
+  imagingThumbnails,
+  imagingUpload,
+} from './channels/imaging';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
 import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
 import { registry } from './define';
@@ -18,6 +28,14 @@ export const channels = registry([
   workspaceOpen,
   workspaceCurrent,
   workspaceClose,
+  imagingImport,
+  imagingUpload,
+  imagingList,
+  imagingGet,
+  imagingFrame,
+  imagingThumbnails,
+  imagingRelink,
+  imagingBrowse,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent]);
@@ -49,3 +67,4 @@ export * from './common';
 export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
+export * from './channels/imaging';

@@ -1,8 +1,9 @@
 /**
- * The preload exposes exactly one thing to the page: `window.loupe`, the typed client of the
- * contract. ipcRenderer itself never crosses the bridge, so the page can only make contract calls.
+ * The preload exposes two things to the page: `window.loupe`, the typed client of the
+ * contract, and `window.loupeFiles.pathForFile` for dropped files. ipcRenderer itself never crosses
+ * the bridge, so the page can only make contract calls.
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createLoupeClient, type ClientTransport } from '../contract/client';
 import { LoupeError } from '../contract/errors';
 import { CANCEL_CHANNEL, EVENT_CHANNEL, PROGRESS_CHANNEL, replySchema } from '../contract/wire';
@@ -37,3 +38,8 @@ const transport: ClientTransport = {
 };
 
 contextBridge.exposeInMainWorld('loupe', createLoupeClient(transport));
+
+// Dropped files: the page sees File objects only; this one task-shaped call gives their path on
+// disk so Loupe imports them in place (Electron removed File.path). Nothing else of the file
+// system crosses the bridge.
+contextBridge.exposeInMainWorld('loupeFiles', { pathForFile: (file: File) => webUtils.getPathForFile(file) });

@@ -9,6 +9,7 @@ import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
 import { EventBus } from './event-bus';
+import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import type { Logger } from './logger';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
@@ -23,6 +24,7 @@ export class Services {
   readonly bus = new EventBus();
   readonly engine: EngineSupervisor;
   readonly workspaces: WorkspaceService;
+  readonly imaging: ImagingService;
   readonly dispatcher: Dispatcher;
 
   constructor(options: ServiceOptions) {
@@ -33,15 +35,18 @@ export class Services {
       options.forcedBackend ?? null,
     );
     this.workspaces = new WorkspaceService(this.bus, options.version);
+    this.imaging = createImagingService(this.workspaces, options.log);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces),
+      ...imagingHandlers(this.imaging),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }
 
   async dispose(): Promise<void> {
+    await this.imaging.close();
     this.workspaces.close();
     await this.engine.dispose();
   }

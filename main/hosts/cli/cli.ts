@@ -8,6 +8,7 @@ import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
+import { registerImagingCommands } from './imaging-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
 export const EXIT_FAILURE = 1;
@@ -45,6 +46,7 @@ export function buildProgram(context: () => CliContext): Command {
     });
 
   registerEngineCommands(program, context);
+  registerImagingCommands(program, context);
   return program;
 }
 
@@ -59,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
+    // A command that printed its own outcome (`loupe.*` codes, e.g. import with failed files) keeps its exit code.
+    if (error instanceof CommanderError && error.code.startsWith('loupe.')) return error.exitCode;
     if (error instanceof CommanderError) {
       // Commander already printed help, the version or the usage error.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../logger';
+import { DecodePool } from './decode-pool';
+
+/**
+ * A stand-in decode worker speaking the real protocol: it hangs on "/stuck", exits on "/crash",
+ * and answers anything else at once. It lets the test reach the pool's time cap and crash paths.
+ */
+const WORKER = `
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.path === '/stuck') for (;;) {}
+  if (m.path === '/crash') process.exit(3);
+  parentPort.postMessage({ type: 'hashed', id: m.id, sha256: 'a'.repeat(64), size: m.path.length });
+});
+`;
+
+let dir: string;
+let entry: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-pool-'));
+  entry = path.join(dir, 'worker.mjs');
+  writeFileSync(entry, WORKER);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('DecodePool', () => {
+  it('stops a worker that runs past the time cap, reports a timeout, and carries on with a fresh worker', async () => {
+    const log = memoryLogger();
+    const pool = new DecodePool({ entry, size: 1, timeCapMs: 300, log });
+    try {
+      const stuck = pool.hash('/stuck');
+      const next = pool.hash('/next');
+      await expect(stuck).rejects.toMatchObject({ name: 'DecodeError', failure: 'timeout' });
+      await expect(next).resolves.toEqual({ sha256: 'a'.repeat(64), size: 5 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails the file whose worker died and replaces the worker', async () => {
+    const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
+    try {
+      await expect(pool.hash('/crash')).rejects.toMatchObject({ failure: 'internal', message: expect.stringContaining('exit code 3') });
+      await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs tasks side by side up to its size', async () => {
+    const pool = new DecodePool({ entry, size: 3, log: memoryLogger() });
+    try {
+      const results = await Promise.all(['/a', '/bb', '/ccc', '/dddd', '/eeeee'].map((p) => pool.hash(p)));
+      expect(results.map((r) => r.size)).toEqual([2, 3, 4, 5, 6]);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * A small pool of decode workers (worker_threads). Decoding never runs on the host's event loop,
+ * and a worker stuck on one file (a pathological codestream) is terminated when the per-file time
+ * cap passes and replaced, so one bad file cannot stall an import of thousands.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+// sharp must be loaded by the main thread before any worker uses it, so its shared libraries
+// outlive the workers (sharp's documentation, "worker threads" on glibc Linux).
+import 'sharp';
+import type { ImageInfo } from '../../../contract/channels/imaging';
+import { DecodeError } from '../../../ml/decode/errors';
+import { DECODE_TIME_CAP_MS } from '../../../ml/decode/limits';
+import type { DecodedFrame } from '../../../ml/decode/types';
+import type { FromDecodeWorker, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
+import type { Logger } from '../logger';
+
+/** Workers in the pool: the cores but one (the host keeps one), at most four (decoding is also disk-bound). */
+export const DEFAULT_POOL_SIZE = Math.max(1, Math.min(4, os.availableParallelism() - 1));
+
+export interface DecodePoolOptions {
+  /** Built worker entry (out/main/decode-worker.js). */
+  entry: string;
+  size?: number;
+  /** Per-file time cap; default DECODE_TIME_CAP_MS. */
+  timeCapMs?: number;
+  log: Logger;
+}
+
+/** What `inspect` learns: a duplicate stops after hashing, a new file is decoded too. */
+export type InspectResult =
+  | { kind: 'duplicate'; sha256: string; size: number; of: string }
+  | { kind: 'new'; sha256: string; size: number; info: ImageInfo };
+
+type Outgoing = { [K in ToDecodeWorker['type']]: Omit<Extract<ToDecodeWorker, { type: K }>, 'id'> }[ToDecodeWorker['type']];
+
+interface Task {
+  message: Outgoing;
+  /** Called for every message of this task; returns true when the task is finished. */
+  onMessage(message: FromDecodeWorker, reply: (m: Outgoing) => void): boolean;
+  fail(error: DecodeError): void;
+  name: string;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  taskId: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly size: number;
+  private readonly timeCapMs: number;
+
+  constructor(private readonly options: DecodePoolOptions) {
+    this.size = options.size ?? DEFAULT_POOL_SIZE;
+    this.timeCapMs = options.timeCapMs ?? DECODE_TIME_CAP_MS;
+  }
+
+  get concurrency(): number {
+    return this.size;
+  }
+
+  /**
+   * Reads and hashes a file; when `knownAs(sha256)` names an existing image it stops there,
+   * otherwise it decodes the file and writes its thumbnail into the workspace.
+   */
+  inspect(path: string, workspaceRoot: string, knownAs: (sha256: string) => string | null): Promise<InspectResult> {
+    return new Promise((resolve, reject) => {
+      let hashed: { sha256: string; size: number } | null = null;
+      this.enqueue({
+        name: path,
+        message: { type: 'inspect', path, workspaceRoot },
+        onMessage: (message, reply) => {
+          if (message.type === 'hashed') {
+            hashed = { sha256: message.sha256, size: message.size };
+            const of = knownAs(message.sha256);
+            reply({ type: 'proceed', decode: of === null });
+            if (of === null) return false;
+            resolve({ kind: 'duplicate', ...hashed, of });
+            return true;
+          }
+          if (message.type === 'inspected' && hashed) {
+            resolve({ kind: 'new', ...hashed, info: message.info });
+            return true;
+          }
+          return this.settleFailure(message, reject);
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  frame(path: string, frame: number): Promise<DecodedFrame> {
+    return this.simple({ type: 'frame', path, frame }, path, (m) => (m.type === 'frame' ? m.frame : undefined));
+  }
+
+  thumbnail(path: string, workspaceRoot: string, sha256: string): Promise<void> {
+    return this.simple({ type: 'thumbnail', path, workspaceRoot, sha256 }, path, (m) => (m.type === 'done' ? true : undefined)).then(() => {});
+  }
+
+  hash(path: string): Promise<{ sha256: string; size: number }> {
+    return this.simple({ type: 'hash', path }, path, (m) => (m.type === 'hashed' ? { sha256: m.sha256, size: m.size } : undefined));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.fail(new DecodeError('internal', 'Loupe is shutting down.'));
+    await Promise.all(
+      this.slots.splice(0).map(async (slot) => {
+        clearTimeout(slot.timer);
+        slot.task?.fail(new DecodeError('internal', 'Loupe is shutting down.'));
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  /** One request, one answer. `pick` returns the value when the message is the answer, undefined for "not yet". */
+  private simple<T>(message: Outgoing, name: string, pick: (m: FromDecodeWorker) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.enqueue({
+        name,
+        message,
+        onMessage: (m) => {
+          if (m.type === 'failed') return this.settleFailure(m, reject);
+          const value = pick(m);
+          if (value === undefined) return false;
+          resolve(value);
+          return true;
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  private settleFailure(message: FromDecodeWorker, reject: (e: DecodeError) => void): boolean {
+    if (message.type !== 'failed') return false;
+    reject(new DecodeError(message.failure, message.message));
+    return true;
+  }
+
+  private enqueue(task: Task): void {
+    if (this.closed) {
+      task.fail(new DecodeError('internal', 'Loupe is shutting down.'));
+      return;
+    }
+    this.queue.push(task);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.task === null);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      this.start(slot, this.queue.shift()!);
+    }
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(this.options.entry), task: null, taskId: 0 };
+    slot.worker.on('message', (message: FromDecodeWorker) => this.receive(slot, message));
+    slot.worker.on('error', (error) => this.options.log.error('decode worker failed', error));
+    slot.worker.on('exit', (code) => this.exited(slot, code));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private start(slot: Slot, task: Task): void {
+    const id = this.nextId++;
+    slot.task = task;
+    slot.taskId = id;
+    slot.timer = setTimeout(() => this.timedOut(slot, id), this.timeCapMs);
+    slot.worker.postMessage({ ...task.message, id } as ToDecodeWorker);
+  }
+
+  private receive(slot: Slot, message: FromDecodeWorker): void {
+    const task = slot.task;
+    if (!task || message.id !== slot.taskId) return;
+    const finished = task.onMessage(message, (reply) => slot.worker.postMessage({ ...reply, id: slot.taskId } as ToDecodeWorker));
+    if (!finished) return;
+    clearTimeout(slot.timer);
+    slot.task = null;
+    this.pump();
+  }
+
+  private timedOut(slot: Slot, id: number): void {
+    if (slot.taskId !== id || !slot.task) return;
+    const task = slot.task;
+    this.options.log.warn(`decoding ${task.name} ran past ${this.timeCapMs} ms; its worker was stopped`);
+    this.remove(slot);
+    task.fail(new DecodeError('timeout', `Decoding took longer than ${Math.round(this.timeCapMs / 1000)} s and was stopped; the file may be damaged or unusually large.`));
+    void slot.worker.terminate();
+    this.pump();
+  }
+
+  private exited(slot: Slot, code: number): void {
+    if (!this.slots.includes(slot)) return; // Terminated on purpose.
+    this.remove(slot);
+    clearTimeout(slot.timer);
+    slot.task?.fail(new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`));
+    if (!this.closed) this.pump();
+  }
+
+  private remove(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+  }
+}

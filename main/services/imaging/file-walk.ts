@@ -1,0 +1,65 @@
+/**
+ * Expanding what the user gave (files and folders) into the files to import. Folders are walked
+ * without recursion in the call stack; symlinked folders are not followed (they can loop), hidden
+ * entries are skipped, and the workspace folder itself is never imported into itself.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface WalkOptions {
+  /** Folders never entered (the workspace). */
+  exclude: readonly string[];
+  signal: AbortSignal;
+  /** Called now and then with the number of files found so far. */
+  onProgress?: (found: number) => void;
+}
+
+function isHidden(name: string): boolean {
+  return name.startsWith('.');
+}
+
+function inside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** Every file to import, sorted by path. Paths that do not exist are kept, to be reported as unreadable. */
+export async function listImportFiles(inputs: readonly string[], options: WalkOptions): Promise<string[]> {
+  const files: string[] = [];
+  const seen = new Set<string>();
+  const add = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    files.push(file);
+    if (files.length % 500 === 0) options.onProgress?.(files.length);
+  };
+  for (const input of inputs) {
+    const start = path.resolve(input);
+    const stat = await fs.stat(start).catch(() => null);
+    if (!stat?.isDirectory()) {
+      add(start);
+      continue;
+    }
+    const stack = [start];
+    while (stack.length > 0) {
+      if (options.signal.aborted) return files;
+      const dir = stack.pop()!;
+      if (options.exclude.some((ex) => inside(dir, ex))) continue;
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      const subfolders: string[] = [];
+      for (const entry of entries) {
+        if (isHidden(entry.name)) continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) subfolders.push(full);
+        else if (entry.isFile()) add(full);
+        else if (entry.isSymbolicLink()) {
+          const target = await fs.stat(full).catch(() => null);
+          // A link to a file is imported; a broken link is reported as unreadable; a link to a folder is not followed.
+          if (!target || target.isFile()) add(full);
+        }
+      }
+      stack.push(...subfolders);
+    }
+  }
+  return files.sort();
+}

@@ -1,0 +1,116 @@
+/**
+ * One import: expand the paths, hand each file to the decode pool (a few at a time, so cancel
+ * stops quickly), skip content already in the workspace, and commit new images in small
+ * transactions. Progress streams at most every PROGRESS_INTERVAL_MS; the report lists every file.
+ */
+import path from 'node:path';
+import type { ImportOutcome, ImportProgress, ImportReport } from '../../../contract/channels/imaging';
+import { DecodeError } from '../../../ml/decode/errors';
+import type { Workspace } from '../workspace/workspace';
+import type { DecodePool } from './decode-pool';
+import { listImportFiles } from './file-walk';
+import type { ImageStore, NewImage } from './image-store';
+
+/** Progress events are at most this frequent: enough for a smooth bar, few enough for 10,000 files. */
+const PROGRESS_INTERVAL_MS = 100;
+/** New images are committed in groups of this many (one fsync each, synchronous=FULL). */
+const COMMIT_BATCH = 64;
+
+export interface ImportJobArgs {
+  paths: readonly string[];
+  workspace: Workspace;
+  store: ImageStore;
+  pool: DecodePool;
+  signal: AbortSignal;
+  progress: (p: ImportProgress) => void;
+}
+
+export async function runImport({ paths, workspace, store, pool, signal, progress }: ImportJobArgs): Promise<ImportReport> {
+  const counts = { imported: 0, duplicates: 0, failed: 0 };
+  let lastEmit = 0;
+  const emit = (p: ImportProgress, force = false): void => {
+    const now = Date.now();
+    if (!force && now - lastEmit < PROGRESS_INTERVAL_MS) return;
+    lastEmit = now;
+    progress(p);
+  };
+  emit({ phase: 'scanning', done: 0, total: 0, ...counts }, true);
+  const files = await listImportFiles(paths, {
+    exclude: [workspace.root],
+    signal,
+    onProgress: (found) => emit({ phase: 'scanning', done: 0, total: found, ...counts }),
+  });
+  const outcomes: ImportOutcome[] = new Array(files.length);
+  /** Hashes claimed in this run: a second copy in the same import is a duplicate of the first. */
+  const claimed = new Map<string, string>();
+  let pending: { index: number; image: NewImage }[] = [];
+  const importedAt = new Date().toISOString();
+
+  const commit = (): void => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const ids = store.insertMany(
+      batch.map((b) => b.image),
+      importedAt,
+    );
+    batch.forEach(({ index, image }, i) => {
+      const id = ids[i];
+      if (id !== null && id !== undefined) outcomes[index] = { path: image.path, status: 'imported', imageId: id };
+      else {
+        const existing = store.bySha(image.sha256);
+        counts.imported -= 1;
+        counts.duplicates += 1;
+        outcomes[index] = { path: image.path, status: 'duplicate', ...(existing ? { imageId: existing.id } : {}), message: 'The same content was imported at the same time by another window.' };
+      }
+    });
+  };
+
+  const knownAs = (sha256: string, file: string): string | null => {
+    const inRun = claimed.get(sha256);
+    if (inRun !== undefined) return inRun;
+    const existing = store.bySha(sha256);
+    if (existing) return existing.path;
+    claimed.set(sha256, file);
+    return null;
+  };
+
+  let next = 0;
+  let done = 0;
+  const one = async (index: number): Promise<void> => {
+    const file = files[index]!;
+    try {
+      const result = await pool.inspect(file, workspace.root, (sha) => knownAs(sha, file));
+      if (result.kind === 'duplicate') {
+        counts.duplicates += 1;
+        const existing = store.bySha(result.sha256);
+        outcomes[index] = {
+          path: file,
+          status: 'duplicate',
+          ...(existing ? { imageId: existing.id } : {}),
+          message: `Same content as ${path.basename(result.of)}${existing ? ' (already in the workspace)' : ' (earlier in this import)'}.`,
+        };
+      } else {
+        counts.imported += 1;
+        pending.push({ index, image: { sha256: result.sha256, path: file, fileName: path.basename(file), fileSize: result.size, info: result.info } });
+        if (pending.length >= COMMIT_BATCH) commit();
+      }
+    } catch (error) {
+      counts.failed += 1;
+      const failure = error instanceof DecodeError ? error : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
+      outcomes[index] = { path: file, status: 'failed', failure: failure.failure, message: failure.message };
+    }
+    done += 1;
+    emit({ phase: 'importing', done, total: files.length, ...counts, current: file });
+  };
+
+  // Twice the pool's width keeps every worker busy while one result is being committed.
+  const lanes = Array.from({ length: Math.min(files.length, pool.concurrency * 2) }, async () => {
+    while (!signal.aborted && next < files.length) await one(next++);
+  });
+  await Promise.all(lanes);
+  commit();
+  emit({ phase: 'importing', done, total: files.length, ...counts }, true);
+  const reported = outcomes.filter((o): o is ImportOutcome => o !== undefined);
+  return { ...counts, cancelled: signal.aborted, files: reported };
+}

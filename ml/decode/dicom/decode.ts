@@ -1,0 +1,67 @@
+/** Decoding one frame of a DICOM file: parse, check, find the frame's bytes, decode, finish. */
+import type { CodecOutput } from '../codecs/types';
+import { DecodeError, asDecodeError } from '../errors';
+import type { DecodedFrame } from '../types';
+import { parseDicomFile, type ParsedDicom } from './dataset';
+import { encapsulatedFrame, nativeFrame } from './frames';
+import { readDicomInfo, type DicomImageInfo } from './info';
+import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
+import { TRANSFER_SYNTAXES } from './transfer-syntax';
+
+export interface OpenedDicom extends ParsedDicom {
+  info: DicomImageInfo;
+}
+
+/** Parses and checks a DICOM file without decoding pixels. */
+export function openDicom(bytes: Uint8Array): OpenedDicom {
+  const parsed = parseDicomFile(bytes);
+  const info = readDicomInfo(parsed.dataSet, parsed.transferSyntaxUID);
+  return { ...parsed, info };
+}
+
+export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Promise<DecodedFrame> {
+  const { dataSet, info, transferSyntaxUID } = opened;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) {
+    throw new DecodeError('not-an-image', `This image has ${info.frames} frame${info.frames === 1 ? '' : 's'}; there is no frame ${frame + 1}.`);
+  }
+  const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
+  if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
+  const element = dataSet.elements.x7fe00010!;
+  let output: CodecOutput;
+  if (syntax.pixels.kind === 'native') {
+    if (element.encapsulatedPixelData) throw new DecodeError('malformed', 'The pixel data is compressed, but the transfer syntax says it is not.');
+    const bytes = nativeFrame(dataSet, element, info, frame);
+    let samples = nativeSamples(bytes, info, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
+    if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array) samples = expandYbr422(samples, info.rows, info.columns);
+    output = { samples, layout: info.samplesPerPixel > 1 && info.planarConfiguration === 1 ? 'planar' : 'interleaved', rgb: false };
+  } else {
+    if (!element.encapsulatedPixelData) throw new DecodeError('malformed', 'The transfer syntax says the pixel data is compressed, but it is stored uncompressed.');
+    const encoded = encapsulatedFrame(dataSet, element, info.frames, frame);
+    try {
+      output = await syntax.pixels.codec(encoded, info);
+    } catch (error) {
+      throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
+    }
+  }
+  const data = finishFrame(output, info);
+  const expected = info.rows * info.columns * info.samplesPerPixel;
+  if (data.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${data.length} samples where ${expected} were expected.`);
+  const first = info.windows[0];
+  return {
+    frame,
+    rows: info.rows,
+    columns: info.columns,
+    samplesPerPixel: info.samplesPerPixel,
+    bitsAllocated: info.bitsAllocated,
+    bitsStored: info.bitsStored,
+    pixelRepresentation: info.pixelRepresentation,
+    photometricInterpretation: info.photometricInterpretation,
+    transferSyntaxUID,
+    rescaleSlope: info.rescaleSlope,
+    rescaleIntercept: info.rescaleIntercept,
+    windowCenter: first?.center ?? null,
+    windowWidth: first?.width ?? null,
+    data,
+    ...valueRange(data),
+  };
+}

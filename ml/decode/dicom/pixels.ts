@@ -1,0 +1,127 @@
+/**
+ * From a codec's (or the file's) samples to the stored values Loupe hands on: only BitsStored
+ * bits kept (PS3.5 §8.1.1: bits outside HighBit..HighBit-BitsStored+1 may hold anything), signed
+ * values sign-extended, colour interleaved and in RGB.
+ */
+import type { PixelArray } from '../../../contract/channels/imaging';
+import type { CodecOutput } from '../codecs/types';
+import { DecodeError } from '../errors';
+import type { DicomImageInfo } from './info';
+
+/** Native bytes as 16-bit cells in the machine's (little-endian) order. */
+export function nativeSamples(bytes: Uint8Array, info: DicomImageInfo, bigEndian: boolean, byteSwappedOW: boolean): Uint8Array | Uint16Array {
+  if (info.bitsAllocated === 8) {
+    if (!byteSwappedOW) return bytes.slice();
+    // 8-bit data in an OW element of a big-endian file: each 16-bit word's bytes are swapped.
+    const out = new Uint8Array(bytes.length);
+    for (let i = 0; i + 1 < bytes.length; i += 2) {
+      out[i] = bytes[i + 1]!;
+      out[i + 1] = bytes[i]!;
+    }
+    return out;
+  }
+  const count = bytes.length >> 1;
+  const out = new Uint16Array(count);
+  if (bigEndian) {
+    for (let i = 0; i < count; i++) out[i] = (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
+  } else {
+    new Uint8Array(out.buffer).set(bytes.subarray(0, count * 2));
+  }
+  return out;
+}
+
+/** Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. */
+export function storedValues(samples: Uint8Array | Uint16Array | Int16Array, info: DicomImageInfo): Uint8Array | Int8Array | Uint16Array | Int16Array {
+  const { bitsStored, highBit, bitsAllocated } = info;
+  const signed = info.pixelRepresentation === 1;
+  const shift = highBit + 1 - bitsStored;
+  const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
+  const signBit = 1 << (bitsStored - 1);
+  const whole = shift === 0 && bitsStored === bitsAllocated;
+  if (bitsAllocated === 8 && samples instanceof Uint8Array) {
+    if (whole) return signed ? new Int8Array(samples.buffer, samples.byteOffset, samples.length) : samples;
+  }
+  if (bitsAllocated === 16 && whole && !(samples instanceof Uint8Array)) {
+    return signed ? new Int16Array(samples.buffer, samples.byteOffset, samples.length) : new Uint16Array(samples.buffer, samples.byteOffset, samples.length);
+  }
+  const Out = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
+  const out = new Out(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const value = (samples[i]! >> shift) & mask;
+    out[i] = signed && value & signBit ? value - (mask + 1) : value;
+  }
+  return out;
+}
+
+/** Planar (RRR…GGG…BBB…) to interleaved (RGBRGB…). */
+export function interleave<T extends Uint8Array | Int8Array | Uint16Array | Int16Array>(planes: T, pixels: number): T {
+  const out = new (planes.constructor as new (length: number) => T)(planes.length);
+  for (let i = 0; i < pixels; i++) {
+    out[3 * i] = planes[i]!;
+    out[3 * i + 1] = planes[pixels + i]!;
+    out[3 * i + 2] = planes[2 * pixels + i]!;
+  }
+  return out;
+}
+
+/** YBR_FULL to RGB for 8-bit samples, by the equations of PS3.3 C.7.6.3.1.2, in place. */
+export function ybrFullToRgb(data: Uint8Array): void {
+  for (let i = 0; i + 2 < data.length; i += 3) {
+    const y = data[i]!;
+    const cb = data[i + 1]! - 128;
+    const cr = data[i + 2]! - 128;
+    data[i] = clamp8(y + 1.402 * cr);
+    data[i + 1] = clamp8(y - 0.344136 * cb - 0.714136 * cr);
+    data[i + 2] = clamp8(y + 1.772 * cb);
+  }
+}
+
+function clamp8(value: number): number {
+  const rounded = Math.round(value);
+  return rounded < 0 ? 0 : rounded > 255 ? 255 : rounded;
+}
+
+/** Native YBR_FULL_422 (Y1 Y2 Cb Cr per pair of pixels along a row) to interleaved YBR_FULL. */
+export function expandYbr422(data: Uint8Array, rows: number, columns: number): Uint8Array {
+  const out = new Uint8Array(rows * columns * 3);
+  let read = 0;
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < columns; column += 2) {
+      const y1 = data[read]!;
+      const y2 = data[read + 1]!;
+      const cb = data[read + 2]!;
+      const cr = data[read + 3]!;
+      read += 4;
+      const at = (row * columns + column) * 3;
+      out.set([y1, cb, cr], at);
+      if (column + 1 < columns) out.set([y2, cb, cr], at + 3);
+    }
+  }
+  return out;
+}
+
+/** Turns what a codec (or the native reader) produced into final stored values. */
+export function finishFrame(output: CodecOutput, info: DicomImageInfo): Uint8Array | Int8Array | Uint16Array | Int16Array {
+  const pixels = info.rows * info.columns;
+  let values = storedValues(output.samples, info);
+  if (info.samplesPerPixel === 1) return values;
+  if (output.layout === 'planar') values = interleave(values, pixels);
+  if (output.rgb || info.sourcePhotometricInterpretation === 'RGB') return values;
+  if (info.sourcePhotometricInterpretation === 'YBR_FULL' || info.sourcePhotometricInterpretation === 'YBR_FULL_422') {
+    if (!(values instanceof Uint8Array)) throw new DecodeError('unsupported', 'YBR colour with more than 8 bits per sample is not supported.');
+    ybrFullToRgb(values);
+    return values;
+  }
+  throw new DecodeError('malformed', `${info.sourcePhotometricInterpretation} colour is only valid in JPEG 2000 files, not in this transfer syntax.`);
+}
+
+export function valueRange(data: PixelArray): { minValue: number; maxValue: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return data.length === 0 || !Number.isFinite(min) ? { minValue: 0, maxValue: 0 } : { minValue: min, maxValue: max };
+}

@@ -1,0 +1,95 @@
+/**
+ * Loupe's decode API, shared by the imaging service (import, viewer) and the engine's data
+ * pipeline. Every failure is a DecodeError with a `failure` kind and a message for the user.
+ *
+ *   const image = await openImage(await readImageBytes(path));   // parse + check, no pixels yet
+ *   const frame = await image.decodeFrame(0);                    // stored values of frame 0
+ *   // or in one step:
+ *   const { info, frame } = await decodeFile(path, { frame: 0 });
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { imageInfoSchema, type ImageInfo } from '../../contract/channels/imaging';
+import { hasDicmMarker } from './dicom/dataset';
+import { decodeDicomFrame, openDicom } from './dicom/decode';
+import { DecodeError } from './errors';
+import { MAX_FILE_BYTES } from './limits';
+import { decodeRasterFrame, openRaster, sniffRaster } from './raster';
+import type { DecodeOptions, DecodedFrame, DecodedImage } from './types';
+
+export type { DecodedFrame, DecodedImage, DecodeOptions } from './types';
+export { DecodeError, isDecodeError } from './errors';
+export { MAX_DECODED_BYTES, MAX_FILE_BYTES, DECODE_TIME_CAP_MS } from './limits';
+export { TRANSFER_SYNTAXES, transferSyntaxNamed } from './dicom/transfer-syntax';
+
+export interface OpenedImage {
+  /** Geometry, pixel format and identifiers; only the fields of ImageInfo. */
+  readonly info: ImageInfo;
+  decodeFrame(frame: number): Promise<DecodedFrame>;
+}
+
+/** Reads a file for decoding, refusing empty, oversized and unreadable files with a DecodeError. */
+export async function readImageBytes(file: string): Promise<Uint8Array> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new DecodeError('unreadable', `${path.basename(file)} is not a regular file.`);
+    if (stat.size === 0) throw new DecodeError('empty', 'This file is empty (0 bytes).');
+    if (stat.size > MAX_FILE_BYTES) throw new DecodeError('too-large', `This file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, larger than Loupe reads (1 GiB).`);
+    const bytes = new Uint8Array(stat.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return read === bytes.length ? bytes : bytes.subarray(0, read);
+  } catch (error) {
+    throw error instanceof DecodeError ? error : unreadable(file, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+function unreadable(file: string, error: unknown): DecodeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const name = path.basename(file);
+  const message =
+    code === 'ENOENT' ? `There is no file ${name} at this path (it was moved, deleted, or is a broken link).`
+    : code === 'EACCES' || code === 'EPERM' ? `Loupe may not read ${name} (permission denied).`
+    : code === 'EISDIR' ? `${name} is a folder, not a file.`
+    : `${name} could not be read (${code ?? (error as Error).message}).`;
+  return new DecodeError('unreadable', message, { cause: error });
+}
+
+/** Parses and checks an image (DICOM or raster) without decoding its pixels. */
+export async function openImage(bytes: Uint8Array, fileName = ''): Promise<OpenedImage> {
+  if (bytes.length === 0) throw new DecodeError('empty', 'This file is empty (0 bytes).');
+  if (hasDicmMarker(bytes)) {
+    const opened = openDicom(bytes);
+    return { info: imageInfoSchema.parse(opened.info), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
+  }
+  const format = sniffRaster(bytes);
+  if (!format) {
+    throw new DecodeError(
+      'not-an-image',
+      /\.(dcm|dicom|ima)$/i.test(fileName)
+        ? 'This file is named like DICOM but is not a DICOM file (no "DICM" marker at byte 128).'
+        : 'This is neither a DICOM file nor an image format Loupe reads (PNG, JPEG, TIFF, WebP, GIF).',
+    );
+  }
+  const opened = await openRaster(bytes, format);
+  return { info: opened.info, decodeFrame: (frame) => decodeRasterFrame(bytes, opened, frame) };
+}
+
+/** Reads (when given a path), opens and decodes one frame. */
+export async function decodeFile(source: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  const bytes = typeof source === 'string' ? await readImageBytes(source) : source;
+  const image = await openImage(bytes, typeof source === 'string' ? path.basename(source) : '');
+  return { info: image.info, frame: await image.decodeFrame(options.frame ?? 0) };
+}

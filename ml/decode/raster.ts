@@ -1,0 +1,137 @@
+/**
+ * PNG, JPEG, TIFF, WebP and GIF through sharp (libvips), keeping 16-bit depth: greyscale stays one
+ * channel, 16-bit stays 16-bit, alpha is dropped. Multi-page TIFF/GIF pages are frames. The
+ * decoded size is checked from the header before sharp decodes anything.
+ */
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { ImageFormat, ImageInfo } from '../../contract/channels/imaging';
+import { DecodeError } from './errors';
+import { MAX_DECODED_BYTES, MAX_DIMENSION } from './limits';
+import type { DecodedFrame } from './types';
+import { valueRange } from './dicom/pixels';
+
+/** Bytes per sample of each libvips band format Loupe accepts, and the array it decodes into. */
+const DEPTHS = {
+  uchar: { bits: 8, signed: false },
+  char: { bits: 8, signed: true },
+  ushort: { bits: 16, signed: false },
+  short: { bits: 16, signed: true },
+  float: { bits: 32, signed: true },
+} as const;
+type Depth = keyof typeof DEPTHS;
+
+export interface OpenedRaster {
+  info: ImageInfo;
+  depth: Depth;
+}
+
+/** Format by magic number; null when the bytes are no raster format Loupe reads. */
+export function sniffRaster(bytes: Uint8Array): ImageFormat | null {
+  const b = (i: number): number => bytes[i] ?? -1;
+  if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
+  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)) return 'tiff';
+  if (b(0) === 0x42 && b(1) === 0x4d) return 'bmp';
+  if (b(0) === 0x52 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x46 && b(8) === 0x57 && b(9) === 0x45 && b(10) === 0x42 && b(11) === 0x50) return 'webp';
+  if (b(0) === 0x47 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x38) return 'gif';
+  return null;
+}
+
+function pipeline(bytes: Uint8Array, page?: number): Sharp {
+  // limitInputPixels: libvips refuses larger images itself, before allocating their pixels.
+  return sharp(bytes, { limitInputPixels: MAX_DECODED_BYTES, failOn: 'error', ...(page !== undefined ? { page } : {}) });
+}
+
+export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promise<OpenedRaster> {
+  if (format === 'bmp') throw new DecodeError('unsupported', 'BMP files are not readable by the image library Loupe uses; convert them to PNG.');
+  let metadata: Metadata;
+  try {
+    metadata = await pipeline(bytes).metadata();
+  } catch (error) {
+    throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, { cause: error });
+  }
+  const { width, height } = metadata;
+  if (!width || !height || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new DecodeError('too-large', `This image is ${width ?? '?'}×${height ?? '?'}, outside what Loupe accepts.`);
+  }
+  const depth = (metadata.depth ?? 'uchar') as string;
+  if (!Object.hasOwn(DEPTHS, depth)) throw new DecodeError('unsupported', `${depth} samples are not supported; Loupe reads 8-bit, 16-bit and float images.`);
+  const { bits, signed } = DEPTHS[depth as Depth];
+  const channels = metadata.channels ?? 3;
+  const samplesPerPixel = channels - (metadata.hasAlpha ? 1 : 0) >= 3 ? 3 : 1;
+  const frames = format === 'tiff' || format === 'gif' ? Math.max(1, metadata.pages ?? 1) : 1;
+  const bytesTotal = width * height * samplesPerPixel * (bits / 8) * frames;
+  if (bytesTotal > MAX_DECODED_BYTES) throw new DecodeError('too-large', `This image would take more than Loupe's 1 GiB limit once decoded.`);
+  return {
+    depth: depth as Depth,
+    info: {
+      format,
+      rows: height,
+      columns: width,
+      frames,
+      samplesPerPixel,
+      bitsAllocated: bits,
+      bitsStored: bits,
+      pixelRepresentation: signed && bits !== 32 ? 1 : 0,
+      photometricInterpretation: samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2',
+      sourcePhotometricInterpretation: samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2',
+      transferSyntaxUID: null,
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+      modalityUnit: '',
+      windows: [],
+      patientId: null,
+      studyInstanceUid: null,
+      seriesInstanceUid: null,
+      sopInstanceUid: null,
+      modality: null,
+      pixelSpacing: metadata.density && metadata.density > 0 ? [25.4 / metadata.density, 25.4 / metadata.density] : null,
+      instanceNumber: null,
+      attributes: { Format: format.toUpperCase(), Depth: depth, ...(metadata.space ? { ColourSpace: metadata.space } : {}) },
+    },
+  };
+}
+
+export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster, frame: number): Promise<DecodedFrame> {
+  const { info, depth } = opened;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) throw new DecodeError('not-an-image', `This image has ${info.frames} page(s); there is no page ${frame + 1}.`);
+  const wide = depth === 'ushort' || depth === 'short';
+  const colourspace = info.samplesPerPixel === 3 ? (wide ? 'rgb16' : 'srgb') : wide ? 'grey16' : 'b-w';
+  let result: { data: Buffer; info: OutputInfo };
+  try {
+    let image = pipeline(bytes, info.frames > 1 ? frame : undefined).removeAlpha();
+    // Float and signed data skip colourspace conversion, which would clip them to 8/16-bit ranges.
+    if (depth === 'uchar' || depth === 'ushort') image = image.toColourspace(colourspace);
+    result = await image.raw({ depth }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new DecodeError('corrupt-pixels', `The image data is damaged: ${(error as Error).message}`, { cause: error });
+  }
+  const expected = info.rows * info.columns * info.samplesPerPixel;
+  const buffer = result.data.buffer.slice(result.data.byteOffset, result.data.byteOffset + result.data.byteLength);
+  const data =
+    depth === 'uchar' ? new Uint8Array(buffer)
+    : depth === 'char' ? new Int8Array(buffer)
+    : depth === 'ushort' ? new Uint16Array(buffer)
+    : depth === 'short' ? new Int16Array(buffer)
+    : new Float32Array(buffer);
+  if (data.length !== expected || result.info.channels !== info.samplesPerPixel) {
+    throw new DecodeError('corrupt-pixels', `The image decoded to ${result.info.channels} channel(s) × ${data.length / Math.max(1, result.info.channels)} pixels where ${info.samplesPerPixel} × ${info.rows * info.columns} were expected.`);
+  }
+  return {
+    frame,
+    rows: info.rows,
+    columns: info.columns,
+    samplesPerPixel: info.samplesPerPixel,
+    bitsAllocated: info.bitsAllocated,
+    bitsStored: info.bitsStored,
+    pixelRepresentation: info.pixelRepresentation,
+    photometricInterpretation: info.photometricInterpretation,
+    transferSyntaxUID: null,
+    rescaleSlope: 1,
+    rescaleIntercept: 0,
+    windowCenter: null,
+    windowWidth: null,
+    data,
+    ...valueRange(data),
+  };
+}

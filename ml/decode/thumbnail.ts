@@ -1,0 +1,55 @@
+/**
+ * Thumbnails for the grid: the frame through its default window (the file's first window, or
+ * the frame's value range), MONOCHROME1 inverted, scaled to fit THUMBNAIL_SIZE, as WebP.
+ */
+import path from 'node:path';
+import sharp from 'sharp';
+import type { DecodedFrame } from './types';
+
+/** Longest side of a thumbnail in pixels: the grid shows them at up to 160 px on a 2× display at 80 px. */
+export const THUMBNAIL_SIZE = 160;
+/** WebP quality of thumbnails; they are previews, never analysed. */
+const THUMBNAIL_QUALITY = 80;
+
+/** Where a thumbnail lives in the workspace: named by the content hash only, never by anything in the file. */
+export function thumbnailPath(workspaceRoot: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('A thumbnail is named by a SHA-256 hex digest.');
+  return path.join(workspaceRoot, 'thumbnails', sha256.slice(0, 2), `${sha256}.webp`);
+}
+
+/** 8-bit display values of a frame through the linear VOI function of PS3.3 C.11.2.1.2. */
+export function displayBytes(frame: DecodedFrame): Uint8Array {
+  const { data, samplesPerPixel } = frame;
+  const out = new Uint8Array(data.length);
+  if (samplesPerPixel === 3) {
+    const shift = frame.bitsAllocated > 8 ? frame.bitsStored - 8 : 0;
+    for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, data[i]! >> shift));
+    return out;
+  }
+  const slope = frame.rescaleSlope;
+  const intercept = frame.rescaleIntercept;
+  let center = frame.windowCenter;
+  let width = frame.windowWidth;
+  if (center === null || width === null) {
+    const low = frame.minValue * slope + intercept;
+    const high = frame.maxValue * slope + intercept;
+    center = (low + high) / 2;
+    width = Math.max(1, Math.abs(high - low));
+  }
+  const invert = frame.photometricInterpretation === 'MONOCHROME1';
+  const bottom = center - 0.5 - (width - 1) / 2;
+  const scale = 255 / Math.max(1, width - 1);
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]! * slope + intercept;
+    const level = Math.max(0, Math.min(255, Math.round((value - bottom) * scale)));
+    out[i] = invert ? 255 - level : level;
+  }
+  return out;
+}
+
+export async function renderThumbnail(frame: DecodedFrame): Promise<Uint8Array> {
+  const pixels = displayBytes(frame);
+  const image = sharp(pixels, { raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 } });
+  const webp = await image.resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: THUMBNAIL_QUALITY }).toBuffer();
+  return new Uint8Array(webp.buffer, webp.byteOffset, webp.byteLength);
+}

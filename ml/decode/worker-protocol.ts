@@ -1,0 +1,21 @@
+/**
+ * Messages between the imaging service (main) and its decode workers. Import is two-step so a
+ * duplicate is never decoded: the worker reads and hashes the file, main answers whether the hash
+ * is new, and only then does the worker decode and write the thumbnail.
+ */
+import type { DecodeFailure, ImageInfo } from '../../contract/channels/imaging';
+import type { DecodedFrame } from './types';
+
+export type ToDecodeWorker =
+  | { type: 'inspect'; id: number; path: string; workspaceRoot: string }
+  | { type: 'proceed'; id: number; decode: boolean }
+  | { type: 'frame'; id: number; path: string; frame: number }
+  | { type: 'thumbnail'; id: number; path: string; workspaceRoot: string; sha256: string }
+  | { type: 'hash'; id: number; path: string };
+
+export type FromDecodeWorker =
+  | { type: 'hashed'; id: number; sha256: string; size: number }
+  | { type: 'inspected'; id: number; info: ImageInfo }
+  | { type: 'frame'; id: number; frame: DecodedFrame }
+  | { type: 'done'; id: number }
+  | { type: 'failed'; id: number; failure: DecodeFailure; message: string };

@@ -1,0 +1,94 @@
+/**
+ * Entry of a decode worker (worker_threads, built as out/main/decode-worker.js). Decoding runs
+ * here, off the host's event loop; the pool in main terminates a worker that runs past the time
+ * cap and starts a fresh one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { writeFileAtomic } from '../io/atomic-write';
+import { DecodeError, openImage, readImageBytes, type OpenedImage } from './index';
+import { renderThumbnail, thumbnailPath } from './thumbnail';
+import type { FromDecodeWorker, ToDecodeWorker } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('The decode worker must be started by Loupe.');
+
+const send = (message: FromDecodeWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+/** Files read and hashed, waiting for main to say whether to decode them. */
+const waiting = new Map<number, { bytes: Uint8Array; path: string; workspaceRoot: string; sha256: string }>();
+/** The last file opened for frames, so scrolling a multi-frame image parses it once. */
+let lastOpened: { key: string; image: OpenedImage } | null = null;
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function writeThumbnail(image: OpenedImage, workspaceRoot: string, sha256: string): Promise<void> {
+  const target = thumbnailPath(workspaceRoot, sha256);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const middle = Math.floor(image.info.frames / 2);
+  await writeFileAtomic(target, await renderThumbnail(await image.decodeFrame(middle)));
+}
+
+async function openCached(file: string): Promise<OpenedImage> {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  const key = `${file}\0${stat?.size}\0${stat?.mtimeMs}`;
+  if (lastOpened?.key === key) return lastOpened.image;
+  const image = await openImage(await readImageBytes(file), path.basename(file));
+  lastOpened = { key, image };
+  return image;
+}
+
+async function handle(message: ToDecodeWorker): Promise<void> {
+  switch (message.type) {
+    case 'inspect': {
+      const bytes = await readImageBytes(message.path);
+      const sha256 = sha256Of(bytes);
+      waiting.set(message.id, { bytes, path: message.path, workspaceRoot: message.workspaceRoot, sha256 });
+      send({ type: 'hashed', id: message.id, sha256, size: bytes.length });
+      return;
+    }
+    case 'proceed': {
+      const job = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (!job || !message.decode) return;
+      const image = await openImage(job.bytes, path.basename(job.path));
+      await writeThumbnail(image, job.workspaceRoot, job.sha256);
+      send({ type: 'inspected', id: message.id, info: image.info });
+      return;
+    }
+    case 'frame': {
+      const image = await openCached(message.path);
+      const frame = await image.decodeFrame(message.frame);
+      const buffer = frame.data.buffer as ArrayBuffer;
+      // Transfer the pixels (no copy) unless they are a view into the cached file's bytes.
+      const transfer = frame.data.byteLength === buffer.byteLength ? [buffer] : [];
+      send({ type: 'frame', id: message.id, frame }, transfer);
+      return;
+    }
+    case 'thumbnail': {
+      const image = await openImage(await readImageBytes(message.path), path.basename(message.path));
+      await writeThumbnail(image, message.workspaceRoot, message.sha256);
+      send({ type: 'done', id: message.id });
+      return;
+    }
+    case 'hash': {
+      const bytes = await readImageBytes(message.path);
+      send({ type: 'hashed', id: message.id, sha256: sha256Of(bytes), size: bytes.length });
+      return;
+    }
+  }
+}
+
+port.on('message', (message: ToDecodeWorker) => {
+  handle(message).catch((error: unknown) => {
+    waiting.delete(message.id);
+    if (error instanceof DecodeError) send({ type: 'failed', id: message.id, failure: error.failure, message: error.message });
+    else {
+      console.error('[decode worker]', error);
+      send({ type: 'failed', id: message.id, failure: 'internal', message: 'Loupe failed to read this file because of an internal error; the details are in the log.' });
+    }
+  });
+});

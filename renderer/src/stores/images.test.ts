@@ -1,0 +1,85 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ImageRecord, ImportReport } from '../../../contract/index';
+import { setLoupeClient } from '../client/index';
+import { fakeClient } from '../testing/fake-client';
+import { useImagesStore } from './images';
+import { useViewerStore } from './viewer';
+
+beforeEach(() => setActivePinia(createPinia()));
+
+const record: ImageRecord = {
+  id: 7,
+  sha256: 'f'.repeat(64),
+  path: '/data/ct/1.dcm',
+  fileName: '1.dcm',
+  format: 'dicom',
+  fileSize: 1000,
+  rows: 2,
+  columns: 2,
+  frames: 3,
+  modality: 'CT',
+  patientId: 'P1',
+  importedAt: '2026-01-01T00:00:00.000Z',
+  missing: false,
+};
+
+describe('useImagesStore', () => {
+  it('streams import progress, keeps the report and reloads the list', async () => {
+    const report: ImportReport = { imported: 1, duplicates: 0, failed: 1, cancelled: false, files: [] };
+    const seen: number[] = [];
+    const client = fakeClient({ 'imaging.import': () => report, 'imaging.list': () => ({ total: 1, items: [record] }) });
+    const invoke = client.invoke.bind(client);
+    client.invoke = (async (channel: never, request: never, options?: { onProgress?: (p: unknown) => void }) => {
+      options?.onProgress?.({ phase: 'importing', done: 1, total: 2, imported: 1, duplicates: 0, failed: 0 });
+      return invoke(channel, request);
+    }) as typeof client.invoke;
+    setLoupeClient(client);
+    const store = useImagesStore();
+    const promise = store.importPaths(['/data/ct']);
+    expect(store.importing).toBe(true);
+    seen.push(store.progress?.done ?? -1);
+    await promise;
+    expect(store.report).toEqual(report);
+    expect(store.images).toEqual([record]);
+    expect(store.importing).toBe(false);
+    expect(client.calls.map((c) => c.channel)).toEqual(['imaging.import', 'imaging.list']);
+  });
+
+  it('shows an import that failed outright', async () => {
+    setLoupeClient(
+      fakeClient({
+        'imaging.import': () => {
+          throw new Error('Open or create a workspace first.');
+        },
+        'imaging.list': () => ({ total: 0, items: [] }),
+      }),
+    );
+    const store = useImagesStore();
+    expect(await store.importPaths(['/x'])).toBeNull();
+    expect(store.error).toBe('Open or create a workspace first.');
+  });
+});
+
+describe('useViewerStore', () => {
+  it('opens the middle frame with the file window and keeps a dragged window across frames', async () => {
+    const info = { ...record, windows: [{ center: 40, width: 400 }] };
+    const pixels = (frame: number) => ({
+      id: 7, frame, rows: 2, columns: 2, samplesPerPixel: 1, photometricInterpretation: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0,
+      modalityUnit: 'HU', windows: info.windows, minValue: 0, maxValue: 3, data: new Int16Array([0, 1, 2, 3]),
+    });
+    const client = fakeClient({
+      'imaging.get': () => ({ record, info: info as never }),
+      'imaging.frame': (request) => pixels(request.frame ?? 0),
+    });
+    setLoupeClient(client);
+    const viewer = useViewerStore();
+    await viewer.open(7);
+    expect(viewer.frame).toBe(1);
+    expect(viewer.window).toEqual({ center: 40, width: 400 });
+    viewer.setWindow({ center: 10, width: 20 });
+    await viewer.showFrame(2);
+    expect(viewer.window).toEqual({ center: 10, width: 20 });
+    expect(viewer.pixels?.frame).toBe(2);
+  });
+});

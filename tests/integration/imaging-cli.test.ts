@@ -1,0 +1,69 @@
+/** `loupe decode` and `loupe import` as a user runs them: output files, JSON, exit codes, one-line errors. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureImagingFixtures, type ImagingFixtures } from '../fixtures/imaging/generate';
+import { runCli } from '../helpers/cli';
+import { requireBuild } from '../helpers/services';
+
+let fixtures: ImagingFixtures;
+let tmp: string;
+beforeAll(async () => {
+  requireBuild();
+  fixtures = await ensureImagingFixtures();
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-cli-imaging-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('loupe decode', () => {
+  it('writes the stored values of the asked frame and describes them', async () => {
+    const fixture = fixtures.dicom.find((f) => f.name === 'multiframe.jpeg-ls')!;
+    const out = path.join(tmp, 'frame2.raw');
+    const result = await runCli(['decode', fixture.file, '--frame', '2', '--out', out, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      rows: 64, columns: 80, frames: 4, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 0,
+      photometricInterpretation: 'MONOCHROME2', transferSyntaxUID: '1.2.840.10008.1.2.4.80', rescaleSlope: 1, rescaleIntercept: 0,
+      windowCenter: null, windowWidth: null, sampleType: 'uint16',
+    });
+    const frameBytes = 64 * 80 * 2;
+    expect(readFileSync(out).equals(readFileSync(fixture.expected).subarray(2 * frameBytes, 3 * frameBytes))).toBe(true);
+  });
+
+  it('decodes 16-bit PNG the same way', async () => {
+    const fixture = fixtures.raster.find((f) => f.name === 'grey16.png')!;
+    const out = path.join(tmp, 'png.raw');
+    const result = await runCli(['decode', fixture.file, '--out', out]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ format: 'png', bitsAllocated: 16, sampleType: 'uint16', transferSyntaxUID: null });
+    expect(readFileSync(out).equals(readFileSync(fixture.expected))).toBe(true);
+  });
+
+  it('names the problem of a bad file in one line and exits with 2', async () => {
+    const bad = fixtures.broken.find((b) => b.name === 'truncated-pixels.dcm')!;
+    const result = await runCli(['decode', bad.file, '--out', path.join(tmp, 'bad.raw')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(/^loupe: truncated-pixels\.dcm: This DICOM file is truncated: it ends at byte \d+, before its pixel data does\.$/);
+    expect(result.stdout).toBe('');
+  });
+});
+
+describe('loupe import', () => {
+  it('imports a folder into a new workspace and exits 0 when nothing failed', async () => {
+    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws'), path.join(fixtures.mixedFolder, 'raster'), '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ imported: fixtures.raster.length, duplicates: 0, failed: 0 });
+    const again = await runCli(['import', '--workspace', path.join(tmp, 'ws'), path.join(fixtures.mixedFolder, 'raster')]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim().split('\n').at(-1)).toBe(`0 imported, ${fixtures.raster.length} duplicates skipped, 0 failed.`);
+  });
+
+  it('prints the reasons and exits 1 when some files failed', async () => {
+    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws2'), path.join(fixtures.mixedFolder, 'broken')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/failed {5}\S+empty\.dcm: This file is empty \(0 bytes\)\./);
+    expect(result.stderr.trim()).toMatch(/^loupe: \d+ files could not be imported\.$/);
+  });
+});
