@@ -29,6 +29,8 @@ export interface LocalTrainArgs {
   /** Adam learning rate, cosine-decayed to 5% over the run. */
   learningRate: number;
   seed: number;
+  /** Picks one batch's sample indices (e.g. P identities × K images); default: seeded shuffles per epoch. */
+  sampler?: (random: () => number) => number[];
   onEpoch?: (epoch: number, meanLoss: number) => void;
 }
 
@@ -48,9 +50,10 @@ export function trainLocally(args: LocalTrainArgs): number[] {
     }
     let sum = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
+      const batch = args.sampler ? args.sampler(random) : order.slice(b * args.batchSize, (b + 1) * args.batchSize);
       // Adam's learning rate is a public field; cosine decay to 5% helps the last epochs settle.
       (optimizer as unknown as { learningRate: number }).learningRate = args.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
-      const indices = tf.tensor1d(order.slice(b * args.batchSize, (b + 1) * args.batchSize), 'int32');
+      const indices = tf.tensor1d(batch, 'int32');
       const xs = tf.gather(args.inputs, indices);
       const ys = tf.gather(args.targets, indices);
       sum += trainStep(optimizer, args.batchLoss, xs, ys);
