@@ -32,18 +32,25 @@ export interface CenterNetHeadArgs {
   headChannels?: number;
   /** Layer-name prefix, so two heads can share a model. Default 'centernet'. */
   name?: string;
+  /** Seed for the initial weights (each layer gets seed + its index); unseeded when absent. */
+  seed?: number;
 }
 
 export const CENTERNET_HEAD_DEFAULTS = { headChannels: 64, name: 'centernet' } as const;
 
-function branch(features: tf.SymbolicTensor, outChannels: number, hidden: number, name: string, activation: 'sigmoid' | 'linear', biasInit?: number): tf.SymbolicTensor {
-  const h = tf.layers.conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', name: `${name}_conv` }).apply(features) as tf.SymbolicTensor;
+function kernelInit(seed: number | undefined, index: number) {
+  return seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed + index }) };
+}
+
+function branch(features: tf.SymbolicTensor, outChannels: number, hidden: number, name: string, activation: 'sigmoid' | 'linear', seedAt: (i: number) => object, biasInit?: number): tf.SymbolicTensor {
+  const h = tf.layers.conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', name: `${name}_conv`, ...seedAt(0) }).apply(features) as tf.SymbolicTensor;
   return tf.layers
     .conv2d({
       filters: outChannels,
       kernelSize: 1,
       activation,
       name: `${name}_out`,
+      ...seedAt(1),
       ...(biasInit !== undefined ? { biasInitializer: tf.initializers.constant({ value: biasInit }) } : {}),
     })
     .apply(h) as tf.SymbolicTensor;
@@ -56,8 +63,8 @@ export function buildCenterNetHead(features: tf.SymbolicTensor, args: CenterNetH
   const hidden = args.headChannels ?? CENTERNET_HEAD_DEFAULTS.headChannels;
   const name = args.name ?? CENTERNET_HEAD_DEFAULTS.name;
   const prior = Math.log(HEATMAP_PRIOR / (1 - HEATMAP_PRIOR));
-  const heatmap = branch(features, args.numClasses, hidden, `${name}_heatmap`, 'sigmoid', prior);
-  const size = branch(features, 2, hidden, `${name}_size`, 'linear');
-  const offset = branch(features, 2, hidden, `${name}_offset`, 'linear');
+  const heatmap = branch(features, args.numClasses, hidden, `${name}_heatmap`, 'sigmoid', (i) => kernelInit(args.seed, i), prior);
+  const size = branch(features, 2, hidden, `${name}_size`, 'linear', (i) => kernelInit(args.seed, 2 + i));
+  const offset = branch(features, 2, hidden, `${name}_offset`, 'linear', (i) => kernelInit(args.seed, 4 + i));
   return tf.layers.concatenate({ axis: -1, name: `${name}_output` }).apply([heatmap, size, offset]) as tf.SymbolicTensor;
 }

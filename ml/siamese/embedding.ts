@@ -41,6 +41,8 @@ export interface EmbeddingHeadArgs {
   hiddenUnits?: number;
   /** Layer-name prefix. Default 'embedding'. */
   name?: string;
+  /** Seed for the initial weights (each layer gets seed + its index); unseeded when absent. */
+  seed?: number;
 }
 
 export const EMBEDDING_HEAD_DEFAULTS = { embeddingDim: 64, pooling: 'average', hiddenUnits: 0, name: 'embedding' } as const;
@@ -48,6 +50,7 @@ export const EMBEDDING_HEAD_DEFAULTS = { embeddingDim: 64, pooling: 'average', h
 /** Builds the head on `features` ([batch, H, W, C] symbolic); returns [batch, embeddingDim], unit length. */
 export function buildEmbeddingHead(features: tf.SymbolicTensor, args: EmbeddingHeadArgs = {}): tf.SymbolicTensor {
   const o = { ...EMBEDDING_HEAD_DEFAULTS, ...args };
+  const init = (index: number) => (o.seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + index }) });
   if (!Number.isInteger(o.embeddingDim) || o.embeddingDim < 2) throw new RangeError(`An embedding needs at least 2 dimensions; got ${o.embeddingDim}.`);
   if (features.shape.length !== 4) throw new RangeError(`The embedding head needs a [batch, H, W, C] feature map; got shape [${features.shape.join(', ')}].`);
   const pooled =
@@ -57,8 +60,8 @@ export function buildEmbeddingHead(features: tf.SymbolicTensor, args: EmbeddingH
         ? tf.layers.globalMaxPooling2d({ name: `${o.name}_pool` }).apply(features)
         : tf.layers.flatten({ name: `${o.name}_flatten` }).apply(features);
   let x = pooled as tf.SymbolicTensor;
-  if (o.hiddenUnits > 0) x = tf.layers.dense({ units: o.hiddenUnits, activation: 'relu', name: `${o.name}_hidden` }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: o.embeddingDim, name: `${o.name}_dense` }).apply(x) as tf.SymbolicTensor;
+  if (o.hiddenUnits > 0) x = tf.layers.dense({ units: o.hiddenUnits, activation: 'relu', name: `${o.name}_hidden`, ...init(0) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: o.embeddingDim, name: `${o.name}_dense`, ...init(1) }).apply(x) as tf.SymbolicTensor;
   return new L2Normalize({ name: `${o.name}_l2` }).apply(x) as tf.SymbolicTensor;
 }
 

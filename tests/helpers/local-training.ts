@@ -73,14 +73,19 @@ export interface TinyBackboneArgs {
   /** Stride-2 stages (total downsampling 2^n). Default 2. */
   downsamplings?: number;
   name?: string;
+  /** Seed for the initial weights (each layer gets seed + its index). Default 1. */
+  seed?: number;
 }
 
 /** conv3×3 ×2 at full size, then per stage a stride-2 conv3×3 and a conv3×3; ReLU throughout. */
 export function tinyBackbone(input: tf.SymbolicTensor, args: TinyBackboneArgs = {}): tf.SymbolicTensor {
   const f = args.filters ?? 16;
   const name = args.name ?? 'tiny';
+  let layerIndex = 0;
   const conv = (x: tf.SymbolicTensor, filters: number, strides: number, id: string) =>
-    tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal', name: `${name}_${id}` }).apply(x) as tf.SymbolicTensor;
+    tf.layers
+      .conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: (args.seed ?? 1) * 100 + layerIndex++ }), name: `${name}_${id}` })
+      .apply(x) as tf.SymbolicTensor;
   let x = conv(input, f, 1, 'stem');
   for (let s = 0; s < (args.downsamplings ?? 2); s++) {
     x = conv(x, 2 * f, 2, `down${s}`);

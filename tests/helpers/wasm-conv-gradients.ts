@@ -45,7 +45,7 @@ function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number
   let up: tf.Tensor4D = dy;
   if (sh > 1 || sw > 1) {
     const spread = tf.pad(tf.reshape(dy, [b, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-    up = tf.slice(tf.reshape(spread, [b, oh * sh, ow * sw, co]), [0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co]);
+    up = tf.slice(tf.reshape(spread, [b, oh * sh, ow * sw, co]) as tf.Tensor4D, [0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co]);
   }
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
