@@ -1,8 +1,9 @@
 /**
  * Loupe's NMS against torchvision.ops.nms / batched_nms (Debian python3-torchvision), on generated
  * cases built to hit the corners: score ties, zero-area boxes, identical and nested boxes, IoU
- * exactly at the threshold, thresholds 0 and 1, empty input, and a case above 1000 boxes (where
- * batched_nms switches to its per-class loop). Results must be identical, order included.
+ * exactly at the threshold, thresholds 0 and 1, empty input, and cases above 1000 boxes (where
+ * batched_nms switches to its per-class loop). Results must be identical, order included, except
+ * the order among equal scores in that per-class loop, which torchvision leaves unspecified.
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom, randomInt } from '../../tests/fixtures/detection-random';
@@ -60,7 +61,11 @@ const generated: NmsCase[] = [
   randomCase('zero-area boxes', 41, 100, { iou: 0.5, zeroArea: 0.3, scoreLevels: 8, classes: 2 }),
   randomCase('duplicated boxes', 51, 100, { iou: 0.5, duplicates: 0.4, scoreLevels: 6, classes: 3 }),
   randomCase('large batched (per-class loop)', 61, 1200, { iou: 0.5, classes: 5, grid: 4 }),
+  randomCase('large batched with ties', 71, 1500, { iou: 0.5, classes: 3, grid: 2, scoreLevels: 10 }),
 ];
+
+/** torchvision.ops.batched_nms switches from one offset-box NMS to a per-class loop above 4000 numbers (1000 boxes) on the CPU. */
+const TORCHVISION_VANILLA_BATCHED_NMS_ABOVE = 4000;
 
 describe('nms and batchedNms equal torchvision.ops', () => {
   const cases = [...handmade, ...generated];
@@ -70,7 +75,15 @@ describe('nms and batchedNms equal torchvision.ops', () => {
 
   it.each(cases.map((c, i) => [c.name, c, reference.results[i]!] as const))('%s', (_name, c, ref) => {
     expect(nms(c.boxes, c.scores, c.iou)).toEqual(ref.nms);
-    expect(batchedNms(c.boxes, c.scores, c.classIds, c.iou)).toEqual(ref.batched);
+    const batched = batchedNms(c.boxes, c.scores, c.classIds, c.iou);
+    if (c.boxes.length > TORCHVISION_VANILLA_BATCHED_NMS_ABOVE) {
+      // Above this size torchvision loops over classes and re-sorts with torch.sort, which is not
+      // stable: the same boxes come back, in score order, but equal scores in no promised order.
+      expect([...batched].sort((a, b) => a - b)).toEqual([...ref.batched].sort((a, b) => a - b));
+      expect(ref.batched.map((i) => c.scores[i])).toEqual(batched.map((i) => c.scores[i]));
+    } else {
+      expect(batched).toEqual(ref.batched);
+    }
   });
 
   it('the generated cases really contain ties and suppressions', () => {
