@@ -12,11 +12,10 @@ import { detectionSet, SHAPE_CLASSES, toUnitFloat, type DetectionSample } from '
 import { tinyBackbone, trainLocally } from '../../tests/helpers/local-training';
 import { useWasmForTraining } from '../../tests/helpers/wasm-conv-gradients';
 import { evaluateDetections } from '../metrics/detection';
-import { decodeCenterNet } from './centernet-decode';
 import { buildCenterNetHead } from './centernet-head';
 import { encodeCenterNetTargets, targetShape } from './centernet-targets';
 import { centerNetLoss } from './losses';
-import { postprocessDetections } from './postprocess';
+import { detect, detectorStride } from './detect';
 
 const SIZE = 64;
 const STRIDE = 4;
@@ -95,12 +94,12 @@ describe('CenterNet detector on generated shapes', () => {
 
     const before = tf.memory().numTensors;
     const test = stack(testSet);
-    const output = model.predict(test.x) as tf.Tensor4D;
-    const candidates = await decodeCenterNet(output, { numClasses: NUM_CLASSES, stride: STRIDE, imageWidth: SIZE, imageHeight: SIZE });
-    tf.dispose([test.x, test.y, output]);
+    expect(detectorStride(model)).toBe(STRIDE);
+    const detections = await detect(model, test.x, { numClasses: NUM_CLASSES, postprocess: { scoreThreshold: 0.05, iouThreshold: 0.5 } });
+    tf.dispose([test.x, test.y]);
     expect(tf.memory().numTensors).toBe(before);
     const metrics = evaluateDetections(
-      testSet.map((s, i) => ({ groundTruth: s.objects, detections: postprocessDetections(candidates[i]!, { scoreThreshold: 0.05, iouThreshold: 0.5 }) })),
+      testSet.map((s, i) => ({ groundTruth: s.objects, detections: detections[i]! })),
       { classIds: SHAPE_CLASSES.map((_, k) => k), scoreThreshold: 0.3 },
     );
     const ap50 = metrics.perClass.map((c, k) => `${SHAPE_CLASSES[k]} ${c.ap50?.toFixed(3)}`).join(', ');
