@@ -12,6 +12,7 @@
  * The ROC curve is scikit-learn's roc_curve (same points, same order), except that its first
  * threshold, where nothing is accepted, is +Infinity (scikit-learn ≥ 1.3; 1.2 wrote max + 1).
  */
+import { LoupeError } from '../../contract/errors';
 
 export type PairLabel = 0 | 1;
 
@@ -39,7 +40,7 @@ function checkPairs(scores: ArrayLike<number>, labels: ArrayLike<number>): { pos
   }
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) {
-    throw new RangeError(`A ROC curve needs both same and different pairs; got ${positives} same and ${negatives} different.`);
+    throw new LoupeError('INVALID_REQUEST', `A ROC curve needs both same and different pairs; got ${positives} same and ${negatives} different.`);
   }
   return { positives, negatives };
 }

@@ -5,6 +5,7 @@
  * Scores are cosine similarities of L2-normalised embeddings; "same" means score ≥ threshold
  * (ml/metrics/verification.ts).
  */
+import { LoupeError } from '../../contract/errors';
 
 /** Cosine similarity; for unit vectors this is their dot product. 0 when either is all zeros. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -70,7 +71,7 @@ export class Gallery {
 
   /** Adds or replaces a reference. */
   enroll(id: string, label: string, embedding: ArrayLike<number>): void {
-    if (embedding.length !== this.embeddingDim) throw new RangeError(`Reference ${id} has an embedding of length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
+    if (embedding.length !== this.embeddingDim) throw new LoupeError('INVALID_REQUEST', `Reference ${id} has an embedding of length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
     this.references.set(id, { id, label, embedding: Float32Array.from(embedding) });
   }
 
@@ -79,7 +80,7 @@ export class Gallery {
   }
 
   query(embedding: ArrayLike<number>, options: GalleryQueryOptions = {}): GalleryMatch[] {
-    if (embedding.length !== this.embeddingDim) throw new RangeError(`The query embedding has length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
+    if (embedding.length !== this.embeddingDim) throw new LoupeError('INVALID_REQUEST', `The query embedding has length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
     return nearestReferences(embedding, [...this.references.values()], options.k ?? 5, this.threshold);
   }
 

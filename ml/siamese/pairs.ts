@@ -4,6 +4,8 @@
  * from each batch. Batches for online mining hold P identities × K images each, so every anchor
  * has positives and negatives in its batch.
  */
+import { LoupeError } from '../../contract/errors';
+
 export interface ImagePair {
   /** Indices into the image list the pairs were made from. */
   a: number;
@@ -24,8 +26,8 @@ export function pairsFromLabelledPairs(pairs: readonly LabelledPair[], imageIds:
   return pairs.map((p, k) => {
     const a = index.get(p.imageA);
     const b = index.get(p.imageB);
-    if (a === undefined || b === undefined) throw new RangeError(`Pair ${k + 1} names image ${a === undefined ? p.imageA : p.imageB}, which is not in this set.`);
-    if (a === b) throw new RangeError(`Pair ${k + 1} pairs image ${p.imageA} with itself.`);
+    if (a === undefined || b === undefined) throw new LoupeError('INVALID_REQUEST', `Pair ${k + 1} names image ${a === undefined ? p.imageA : p.imageB}, which is not in this set.`);
+    if (a === b) throw new LoupeError('INVALID_REQUEST', `Pair ${k + 1} pairs image ${p.imageA} with itself.`);
     return { a, b, same: p.same };
   });
 }
@@ -83,7 +85,7 @@ export function identityBatch(labels: ArrayLike<number>, args: IdentityBatchArgs
     byIdentity.set(labels[i]!, list);
   }
   const usable = [...byIdentity.values()].filter((l) => l.length >= 2);
-  if (usable.length < 2) throw new RangeError('Verification training needs at least two identities with two or more images each.');
+  if (usable.length < 2) throw new LoupeError('INVALID_REQUEST', 'Verification training needs at least two identities with two or more images each.');
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(args.random() * xs.length)]!;
   const chosen = new Set<number[]>();
   while (chosen.size < Math.min(args.identitiesPerBatch, usable.length)) chosen.add(pick(usable));
