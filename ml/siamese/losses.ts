@@ -109,8 +109,28 @@ export function mineHardTriplets(distances: ArrayLike<number>, labels: ArrayLike
   return out;
 }
 
+/**
+ * Contrastive loss over every pair in a labelled batch (online pair mining): same-label pairs
+ * pulled together, others pushed beyond the margin. A batch holds far more different pairs than
+ * same ones, so each kind is averaged on its own and the two means added: neither swamps the other.
+ */
+export function batchContrastiveLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 1.0): tf.Scalar {
+  const n = labels.length;
+  if (embeddings.shape[0] !== n) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${n} labels.`);
+  const { positive, negative } = labelMasks(labels);
+  return tf.tidy(() => {
+    const d = pairwiseDistances(embeddings);
+    const pos = tf.tensor2d(positive, [n, n]);
+    const neg = tf.tensor2d(negative, [n, n]);
+    const pull = tf.div(tf.sum(tf.mul(tf.square(d), pos)), tf.maximum(tf.sum(pos), 1));
+    const push = tf.div(tf.sum(tf.mul(tf.square(tf.relu(tf.sub(margin, d))), neg)), tf.maximum(tf.sum(neg), 1));
+    return tf.add(pull, push) as tf.Scalar;
+  });
+}
+
 /** Siamese loss factories by name, for the engine's loss registry. */
 export const SIAMESE_LOSSES = {
   contrastive: (config: { margin?: number } = {}) => (a: tf.Tensor2D, b: tf.Tensor2D, same: tf.Tensor1D) => contrastiveLoss(a, b, same, config.margin),
+  'batch-contrastive': (config: { margin?: number } = {}) => (embeddings: tf.Tensor2D, labels: ArrayLike<number>) => batchContrastiveLoss(embeddings, labels, config.margin),
   'batch-hard-triplet': (config: { margin?: number } = {}) => (embeddings: tf.Tensor2D, labels: ArrayLike<number>) => batchHardTripletLoss(embeddings, labels, config.margin),
 } as const;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../tests/fixtures/detection-random';
 import { buildEmbeddingHead, buildPairScorer, embed, L2Normalize } from './embedding';
 import { Gallery, cosineSimilarity, nearestReferences } from './gallery';
-import { batchHardTripletLoss, contrastiveLoss, mineHardTriplets, pairwiseDistances } from './losses';
+import { batchContrastiveLoss, batchHardTripletLoss, contrastiveLoss, mineHardTriplets, pairwiseDistances } from './losses';
 import { allPairsFromLabels, balancedPairsFromLabels, identityBatch, pairsFromLabelledPairs } from './pairs';
 
 beforeAll(async () => {
@@ -156,5 +156,20 @@ describe('embedding head', () => {
     model.dispose();
     loaded.dispose();
     expect(() => buildEmbeddingHead(features, { embeddingDim: 1 })).toThrow(/at least 2/);
+  });
+});
+
+describe('batch contrastive loss', () => {
+  it('averages same and different pairs of the batch separately, by hand', () => {
+    // One same pair (0, 1): pull = d(0, 1)². Two different pairs (0, 2), (1, 2): push = their
+    // mean of max(0, margin − d)². The diagonal and repeated (j, i) pairs change neither mean.
+    const e = tf.tensor2d([[1, 0], [0.82, 0.5724], [0.6, 0.8]]);
+    const labels = [0, 0, 1];
+    const v = e.arraySync();
+    const d = (i: number, j: number) => Math.hypot(v[i]![0]! - v[j]![0]!, v[i]![1]! - v[j]![1]!);
+    const pull = d(0, 1) ** 2;
+    const push = (Math.max(0, 1 - d(0, 2)) ** 2 + Math.max(0, 1 - d(1, 2)) ** 2) / 2;
+    expect(scalar(batchContrastiveLoss(e, labels, 1))).toBeCloseTo(pull + push, 5);
+    e.dispose();
   });
 });
