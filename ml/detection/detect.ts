@@ -1,0 +1,43 @@
+/**
+ * Inference for a CenterNet detector model: images in, detections per image out (predict,
+ * peak decoding, post-processing). What eval, batch inference and the labeling view's draft
+ * boxes call.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { decodeCenterNet } from './centernet-decode';
+import { postprocessDetections, type Detection, type PostprocessArgs } from './postprocess';
+
+export interface DetectArgs {
+  numClasses: number;
+  /** Peaks kept per image before post-processing. Default 100. */
+  topK?: number;
+  /** Score threshold, NMS and max detections (postprocess.ts defaults). */
+  postprocess?: PostprocessArgs;
+}
+
+/** Input pixels per output cell of a detector model, from its input and output shapes. */
+export function detectorStride(model: tf.LayersModel): number {
+  const inputHeight = model.inputs[0]!.shape[1];
+  const outputHeight = model.outputs[0]!.shape[1];
+  if (!inputHeight || !outputHeight) throw new RangeError('The detector has no fixed input size; give the stride explicitly.');
+  return inputHeight / outputHeight;
+}
+
+/** Detections for each image of `images` [B, H, W, C], boxes in pixels of those images. */
+export async function detect(model: tf.LayersModel, images: tf.Tensor4D, args: DetectArgs): Promise<Detection[][]> {
+  const [, height, width] = images.shape;
+  const output = tf.tidy(() => model.predict(images) as tf.Tensor4D);
+  try {
+    const stride = height / output.shape[1];
+    const candidates = await decodeCenterNet(output, {
+      numClasses: args.numClasses,
+      stride,
+      imageWidth: width,
+      imageHeight: height,
+      ...(args.topK !== undefined ? { topK: args.topK } : {}),
+    });
+    return candidates.map((c) => postprocessDetections(c, args.postprocess));
+  } finally {
+    output.dispose();
+  }
+}
