@@ -49,3 +49,6 @@ export * from './common';
 export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
+export * from './channels/training-data';
+export * from './channels/training';
+export * from './channels/training-runs';
