@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { LoupeError, type RunRecord, type TrainingConfig, type TrainRequest } from '../../contract/index';
 import { prepareDataset, type FrameReader, type PreparedDataset } from '../data/dataset';
 import { deriveSeed, STREAM } from '../data/random';
