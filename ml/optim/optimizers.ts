@@ -56,6 +56,13 @@ export abstract class Optimizer {
     return variable;
   }
 
+  /** State tensors held (for leak checks). */
+  slotCount(): number {
+    let count = 0;
+    for (const byName of this.slots.values()) count += byName.size;
+    return count;
+  }
+
   async snapshot(): Promise<OptimizerSnapshot> {
     const slots: OptimizerSnapshot['slots'] = [];
     for (const [parameter, byName] of this.slots) {
