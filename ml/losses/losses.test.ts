@@ -61,7 +61,8 @@ describe('losses match PyTorch', () => {
   });
 
   it('treats one sigmoid channel as two-class softmax for cross-entropy', () => {
-    const ce = createLoss({ name: 'cross-entropy', labelSmoothing: 0 }, { task: 'segmentation', numClasses: 2, outputChannels: 1 });
+    const config: LossConfig = { name: 'cross-entropy', labelSmoothing: 0 };
+    const ce = createLoss(config, { task: 'segmentation', numClasses: 2, outputChannels: 1 });
     const z = tf.tensor([[1.5], [-0.5], [2]]);
     const y = tf.tensor([1, 0, 0], [3], 'int32');
     const expected = tf.losses.sigmoidCrossEntropy(tf.tensor([[1], [0], [0]]), z).dataSync()[0]!;
@@ -69,9 +70,12 @@ describe('losses match PyTorch', () => {
   });
 
   it('refuses configurations that cannot fit the output, saying why', () => {
-    expect(() => createLoss({ name: 'bce', positiveWeight: 1 }, { task: 'segmentation', numClasses: 3, outputChannels: 3 })).toThrow(/two-class task/);
-    expect(() => createLoss({ name: 'dice', smooth: 1, includeBackground: false }, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(/for segmentation/);
-    expect(() => createLoss({ name: 'cross-entropy', labelSmoothing: 0, classWeights: [1, 2] }, { task: 'classification', numClasses: 3, outputChannels: 3 })).toThrow(
+    const bce: LossConfig = { name: 'bce', positiveWeight: 1 };
+    const dice: LossConfig = { name: 'dice', smooth: 1, includeBackground: false };
+    const weighted: LossConfig = { name: 'cross-entropy', labelSmoothing: 0, classWeights: [1, 2] };
+    expect(() => createLoss(bce, { task: 'segmentation', numClasses: 3, outputChannels: 3 })).toThrow(/two-class task/);
+    expect(() => createLoss(dice, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(/for segmentation/);
+    expect(() => createLoss(weighted, { task: 'classification', numClasses: 3, outputChannels: 3 })).toThrow(
       /classWeights has 2 values but the task has 3 classes/,
     );
     expect(() => createLoss({ name: 'giou' }, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(/no loss called "giou"/);

@@ -41,15 +41,15 @@ export function frozenLayersAt(session: TrainingSession, epoch: number): number 
 export async function runTraining(request: TrainRequest, hooks: TrainingHooks): Promise<RunRecord> {
   hooks.progress(idleProgress('preparing', request.config?.epochs ?? 1));
   const session = await openSession(request, { signal: hooks.signal, ...(hooks.readFrame ? { readFrame: hooks.readFrame } : {}) });
-  let record = newRunRecord(session);
+  // The record as last written: the epoch loop advances it, a failure marks it.
+  const state = { record: newRunRecord(session) };
   try {
-    await writeRunRecord(request.runDir, record);
-    if (!session.resumed?.trainingDone) record = await trainEpochs(session, request.runDir, record, hooks);
-    record = await finishRun(session, request.runDir, record, hooks, EVALUATION_BATCH_SIZE);
-    return record;
+    await writeRunRecord(request.runDir, state.record);
+    if (!session.resumed?.trainingDone) await trainEpochs(session, request.runDir, state, hooks);
+    return await finishRun(session, request.runDir, state.record, hooks, EVALUATION_BATCH_SIZE);
   } catch (error) {
     const cancelled = error instanceof LoupeError && error.code === 'CANCELLED';
-    record = { ...record, status: cancelled ? 'cancelled' : 'failed', updatedAt: new Date().toISOString() };
+    const record: RunRecord = { ...state.record, status: cancelled ? 'cancelled' : 'failed', updatedAt: new Date().toISOString() };
     if (!cancelled) record.error = error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
     await writeRunRecord(request.runDir, record).catch(() => {});
     throw error;
@@ -58,7 +58,7 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
   }
 }
 
-async function trainEpochs(session: TrainingSession, runDir: string, initial: RunRecord, hooks: TrainingHooks): Promise<RunRecord> {
+async function trainEpochs(session: TrainingSession, runDir: string, state: { record: RunRecord }, hooks: TrainingHooks): Promise<void> {
   const { config, data, run, schedule } = session;
   const step = hooks.trainStep ?? singleThreadStep;
   const train = data.splits.train;
@@ -68,7 +68,6 @@ async function trainEpochs(session: TrainingSession, runDir: string, initial: Ru
   const batchesTotal = (config.epochs - firstEpoch) * ranges.length;
   const started = performance.now();
   let batchesDone = 0;
-  let record = initial;
   for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
     const epochStart = performance.now();
     const frozenLayers = frozenLayersAt(session, epoch);
@@ -148,17 +147,17 @@ async function trainEpochs(session: TrainingSession, runDir: string, initial: Ru
     const isBest = monitored === undefined ? true : session.best.update(epoch, monitored);
     const stopEarly = session.earlyStopping !== null && monitored !== undefined && !session.earlyStopping.update(epoch, monitored) && session.earlyStopping.waited >= config.earlyStopping!.patience;
     const trainingDone = stopEarly || epoch === config.epochs - 1;
-    const epochs = [...record.epochs, epochRecord];
+    const epochs = [...state.record.epochs, epochRecord];
     await saveCheckpoint(session, runDir, { nextEpoch: epoch + 1, trainingDone, stoppedEarly: stopEarly, epochs }, isBest);
     const best = session.best.best;
-    record = {
-      ...record,
+    state.record = {
+      ...state.record,
       epochs,
       best: best ? { epoch: best.epoch, metric: config.monitor.metric, value: best.value } : null,
       stoppedEarly: stopEarly,
       updatedAt: new Date().toISOString(),
     };
-    await writeRunRecord(runDir, record);
+    await writeRunRecord(runDir, state.record);
     const elapsedMs = performance.now() - started;
     hooks.progress({
       phase: 'training',
@@ -177,7 +176,6 @@ async function trainEpochs(session: TrainingSession, runDir: string, initial: Ru
     });
     if (stopEarly) break;
   }
-  return record;
 }
 
 /** Writes the best weights (when this epoch is the best) and then the full state, each atomically. */
