@@ -15,6 +15,18 @@ export class ModelArgsError extends LoupeError {
   }
 }
 
+/**
+ * Batch-norm moving-average momentum: PyTorch's default (its momentum=0.1 is this 0.9). Keras's
+ * 0.99 needs thousands of steps before the inference statistics settle — more than a small
+ * medical dataset gives in a whole run.
+ */
+export const BATCH_NORM_MOMENTUM = 0.9;
+
+/** Batch normalisation with the project's momentum. */
+export function batchNorm(ctx: BuildContext, prefix = ''): tf.layers.Layer {
+  return tf.layers.batchNormalization({ name: ctx.name(`${prefix}bn`), momentum: BATCH_NORM_MOMENTUM });
+}
+
 /** Layers whose name starts with this belong to a task head, not to the backbone. */
 export const HEAD_PREFIX = 'head_';
 
@@ -106,7 +118,7 @@ export function convUnit(
       kernelInitializer: ctx.heNormal(),
     })
     .apply(x) as tf.SymbolicTensor;
-  if (opts.batchNorm) y = tf.layers.batchNormalization({ name: ctx.name(`${prefix}bn`) }).apply(y) as tf.SymbolicTensor;
+  if (opts.batchNorm) y = batchNorm(ctx, prefix).apply(y) as tf.SymbolicTensor;
   return activation(ctx, y, opts.activation, prefix);
 }
 

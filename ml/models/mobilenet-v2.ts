@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   activation,
+  batchNorm,
   BuildContext,
   checkClassCount,
   checkInputShape,
@@ -58,7 +59,7 @@ function invertedResidual(ctx: BuildContext, x: tf.SymbolicTensor, inChannels: n
   y = tf.layers
     .depthwiseConv2d({ name: ctx.name('dwconv'), kernelSize: 3, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: ctx.heNormal() })
     .apply(y) as tf.SymbolicTensor;
-  y = tf.layers.batchNormalization({ name: ctx.name('bn') }).apply(y) as tf.SymbolicTensor;
+  y = batchNorm(ctx).apply(y) as tf.SymbolicTensor;
   y = activation(ctx, y, 'relu6');
   y = convUnit(ctx, y, { filters: outChannels, kernelSize: 1, batchNorm: true, activation: 'linear' });
   if (stride === 1 && inChannels === outChannels) y = tf.layers.add({ name: ctx.name('add') }).apply([x, y]) as tf.SymbolicTensor;

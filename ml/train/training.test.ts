@@ -120,6 +120,16 @@ describe('training loop', () => {
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
   });
 
+  it('stops early once the monitored metric has not improved by minDelta for `patience` epochs', async () => {
+    // Without batch norm (whose statistics move regardless), a learning rate this small cannot move
+    // val_loss by 0.1: epochs 2 and 3 do not improve on epoch 1.
+    const model = { architecture: 'small-cnn', filters: [4, 8], batchNorm: false } as const;
+    const record = await train({ runDir: runDir(), dataset, config: { ...config, model, learningRate: 1e-9, schedule: { name: 'constant' }, epochs: 6, earlyStopping: { patience: 2, minDelta: 0.1 } } });
+    expect(record.stoppedEarly).toBe(true);
+    expect(record.epochs).toHaveLength(3);
+    expect(record.status).toBe('completed');
+  });
+
   it('refuses to resume a missing run, to overwrite a run, or to resume on changed labels', async () => {
     await expect(train({ runDir: runDir(), dataset, resume: true })).rejects.toThrow(/holds no run to resume/);
     await expect(train({ runDir: reference.dir, dataset, config })).rejects.toThrow(/already holds a run \(completed\)/);
