@@ -76,6 +76,9 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       backboneFactor: config.fineTune?.backboneLearningRateFactor ?? 1,
       backboneLayers: run.backboneLayers,
     });
+    if (parameters.length === 0) {
+      throw new LoupeError('INVALID_REQUEST', `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`);
+    }
     const order = epochOrder(train.length, config.seed, epoch);
     let lossSum = 0;
     let metricSum = 0;

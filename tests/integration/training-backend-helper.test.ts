@@ -20,13 +20,13 @@ describe('test helper: wasm filter gradient', () => {
     { x: [1, 10, 7, 2], filter: [3, 2, 2, 5], strides: 2, pad: 'valid' },
     { x: [3, 8, 8, 1], filter: [1, 1, 1, 3], strides: 1, pad: 'valid' },
     { x: [1, 11, 11, 2], filter: [7, 7, 2, 2], strides: 2, pad: 'same' },
-  ] as const)('matches the cpu backend for %j', async ({ x, filter, strides, pad }) => {
+  ] as { x: number[]; filter: number[]; strides: number; pad: 'same' | 'valid' }[])('matches the cpu backend for %j', async ({ x, filter, strides, pad }) => {
     const gradient = async (backend: string): Promise<Float32Array> => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
-        const input = tf.tensor4d(Float32Array.from({ length: x.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)), [...x]);
-        const w = tf.tensor4d(Float32Array.from({ length: filter.reduce((a, b) => a * b) }, (_, i) => Math.cos(i)), [...filter]);
-        const g = tf.grad((f: tf.Tensor4D) => tf.conv2d(input, f, strides, pad).square().sum())(w);
+        const input = tf.tensor4d(Float32Array.from({ length: x.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)), x as [number, number, number, number]);
+        const w = tf.tensor4d(Float32Array.from({ length: filter.reduce((a, b) => a * b) }, (_, i) => Math.cos(i)), filter as [number, number, number, number]);
+        const g = tf.grad((f) => tf.conv2d(input, f as tf.Tensor4D, strides, pad).square().sum())(w);
         return g.dataSync() as Float32Array;
       });
     };
