@@ -5,6 +5,15 @@
 import { z } from 'zod';
 import { benchmarkReplySchema, benchmarkRequestSchema, BACKEND_NAMES, engineInfoSchema, progressSchema } from './channels/engine';
 import { defineChannel, registry } from './define';
+import {
+  evaluateReplySchema,
+  evaluateRequestSchema,
+  predictReplySchema,
+  predictRequestSchema,
+  runRecordSchema,
+  trainingProgressSchema,
+  trainRequestSchema,
+} from './channels/training-runs';
 import { errorPayloadSchema } from './errors';
 
 export const initMethod = defineChannel({
@@ -22,7 +31,30 @@ export const benchmarkMethod = defineChannel({
   progress: progressSchema,
 });
 
-export const engineMethods = registry([initMethod, benchmarkMethod]);
+export const trainMethod = defineChannel({
+  name: 'train',
+  summary: 'Train (or resume) a run in a run folder; streams batch and epoch progress; cancel stops within one batch.',
+  request: trainRequestSchema,
+  reply: runRecordSchema,
+  progress: trainingProgressSchema,
+});
+
+export const evaluateMethod = defineChannel({
+  name: 'evaluate',
+  summary: 'Score a saved model on one split of a dataset: metrics and per-image predictions.',
+  request: evaluateRequestSchema,
+  reply: evaluateReplySchema,
+  progress: progressSchema,
+});
+
+export const predictMethod = defineChannel({
+  name: 'predict',
+  summary: 'Run a saved model on decoded frames: class probabilities or masks at each frame size.',
+  request: predictRequestSchema,
+  reply: predictReplySchema,
+});
+
+export const engineMethods = registry([initMethod, benchmarkMethod, trainMethod, evaluateMethod, predictMethod]);
 
 export type EngineMethods = typeof engineMethods;
 export type EngineMethodName = keyof EngineMethods;

@@ -68,3 +68,6 @@ export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
 export * from './channels/imaging';
+export * from './channels/training-data';
+export * from './channels/training';
+export * from './channels/training-runs';

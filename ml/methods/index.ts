@@ -1,9 +1,13 @@
 import type { EngineMethodHandlers } from '../engine/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
 import { benchmark } from './benchmark';
+import { evaluate, predict, train } from './training';
 
 /** Every engine method, by name. The compiler refuses a protocol method without a handler. */
 export const engineHandlers: EngineMethodHandlers = {
   init: async (request) => initBackend(request.backend ?? parseBackendName(process.env[BACKEND_ENV])),
   benchmark,
+  train,
+  evaluate,
+  predict,
 };

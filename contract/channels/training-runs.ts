@@ -1,0 +1,214 @@
+/**
+ * What a training run leaves behind and reports: evaluation reports, the run record (run.json),
+ * the model card (model-card.json), progress events, and the engine's train / evaluate / predict
+ * requests. Detection and Siamese runs extend the unions keyed by `task`.
+ */
+import { z } from 'zod';
+import { absolutePathSchema } from '../common';
+import { decodedFrameSchema, preprocessingSpecSchema, SPLITS, TASK_KINDS, trainingDatasetSchema } from './training-data';
+import { modelConfigSchema, trainingConfigSchema } from './training';
+
+const rate = z.number().min(0).max(1);
+/** Metrics undefined for a case (no positives for an AUC, no image with the class) are null. */
+const maybeRate = rate.nullable();
+
+/** One point set of a ROC curve (scikit-learn's roc_curve with drop_intermediate=False). */
+export const rocCurveSchema = z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()), thresholds: z.array(z.number()) });
+
+export const classificationReportSchema = z.object({
+  task: z.literal('classification'),
+  split: z.enum(SPLITS),
+  count: z.number().int().min(0),
+  accuracy: rate,
+  /** Rows are true classes, columns predicted classes (scikit-learn's confusion_matrix). */
+  confusionMatrix: z.array(z.array(z.number().int().min(0))),
+  perClass: z.array(
+    z.object({
+      className: z.string(),
+      precision: rate,
+      recall: rate,
+      f1: rate,
+      support: z.number().int().min(0),
+      /** One-vs-rest ROC AUC; null when the split holds only one side of this class. */
+      rocAuc: maybeRate,
+      roc: rocCurveSchema.nullable(),
+    }),
+  ),
+  macro: z.object({ precision: rate, recall: rate, f1: rate, rocAuc: maybeRate }),
+  weighted: z.object({ precision: rate, recall: rate, f1: rate }),
+});
+export type ClassificationReport = z.infer<typeof classificationReportSchema>;
+
+export const segmentationReportSchema = z.object({
+  task: z.literal('segmentation'),
+  split: z.enum(SPLITS),
+  count: z.number().int().min(0),
+  perClass: z.array(
+    z.object({
+      className: z.string(),
+      /** Mean over images whose ground truth has the class (MONAI DiceMetric, ignore_empty=True). */
+      dice: maybeRate,
+      iou: maybeRate,
+      /** Images that counted towards `dice`/`iou`. */
+      images: z.number().int().min(0),
+      /** All pixels of the split pooled (scikit-learn f1_score / jaccard_score on flattened masks). */
+      pooledDice: maybeRate,
+      pooledIou: maybeRate,
+    }),
+  ),
+  /** Mean of the foreground classes' `dice` / `iou` (background excluded, nulls skipped). */
+  meanDice: maybeRate,
+  meanIou: maybeRate,
+  pixelAccuracy: rate,
+});
+export type SegmentationReport = z.infer<typeof segmentationReportSchema>;
+
+export const evaluationReportSchema = z.discriminatedUnion('task', [classificationReportSchema, segmentationReportSchema]);
+export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
+
+export const datasetSnapshotSchema = z.object({
+  /** SHA-256 over every sample's id, split, label and mask bytes: changes when any label does. */
+  labelHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** SHA-256 over the label hash and every image's pixels and rescale. */
+  datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
+  splits: z.object({ train: z.array(z.string()), validation: z.array(z.string()), test: z.array(z.string()) }),
+  /** Per split, samples per class (classification) or images containing the class (segmentation). */
+  classCounts: z.object({ train: z.array(z.number().int()), validation: z.array(z.number().int()), test: z.array(z.number().int()) }),
+});
+export type DatasetSnapshot = z.infer<typeof datasetSnapshotSchema>;
+
+export const epochRecordSchema = z.object({
+  epoch: z.number().int().min(0),
+  learningRate: z.number(),
+  trainLoss: z.number(),
+  /** Training metric averaged over the epoch's batches (accuracy or Dice), with augmentation on. */
+  trainMetric: z.number(),
+  /** `val_loss`, `val_accuracy`, `val_dice`, … (null-free; absent when there is no validation split). */
+  validation: z.record(z.string(), z.number()),
+  durationMs: z.number().min(0),
+  /** Layers frozen during this epoch (fine-tuning). */
+  frozenLayers: z.number().int().min(0),
+});
+export type EpochRecord = z.infer<typeof epochRecordSchema>;
+
+export const RUN_STATUSES = ['running', 'completed', 'cancelled', 'failed'] as const;
+
+export const environmentSchema = z.object({
+  backend: z.string(),
+  /** Why training did not use the engine's default backend, when it did not. */
+  backendNote: z.string().optional(),
+  tfjs: z.string(),
+  node: z.string(),
+});
+
+export const runRecordSchema = z.object({
+  format: z.literal('loupe-run'),
+  version: z.literal(1),
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  task: z.enum(TASK_KINDS),
+  classes: z.array(z.string()),
+  config: trainingConfigSchema,
+  /** The preprocessing as resolved (an `auto` intensity becomes the range measured on train). */
+  preprocessing: preprocessingSpecSchema,
+  environment: environmentSchema,
+  dataset: datasetSnapshotSchema,
+  epochs: z.array(epochRecordSchema),
+  best: z.object({ epoch: z.number().int(), metric: z.string(), value: z.number() }).nullable(),
+  stoppedEarly: z.boolean(),
+  /** Final evaluation of the best weights on the test split (null until the run completes). */
+  evaluation: evaluationReportSchema.nullable(),
+  /** The exported model folder (TF.js layers + model-card.json), once the run completes. */
+  modelDir: z.string().nullable(),
+  error: z.string().optional(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const modelCardSchema = z.object({
+  format: z.literal('loupe-model'),
+  version: z.literal(1),
+  task: z.enum(TASK_KINDS),
+  classes: z.array(z.string()),
+  model: modelConfigSchema,
+  input: z.object({ rows: z.number().int(), columns: z.number().int(), channels: z.number().int() }),
+  /** The saved model outputs logits; this activation turns them into probabilities. */
+  output: z.object({ activation: z.enum(['softmax', 'sigmoid']) }),
+  preprocessing: preprocessingSpecSchema,
+  /** The test-split evaluation of these weights (null if the run had no test split). */
+  metrics: evaluationReportSchema.nullable(),
+  dataset: z.object({ labelHash: z.string(), datasetHash: z.string(), counts: z.object({ train: z.number(), validation: z.number(), test: z.number() }) }),
+  run: z.object({ runId: z.string(), seed: z.number().int(), bestEpoch: z.number().int().nullable(), epochsTrained: z.number().int() }),
+  versions: z.object({ loupeModelFormat: z.literal(1), tfjs: z.string(), backend: z.string(), node: z.string() }),
+  createdAt: z.string(),
+});
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+export const TRAINING_PHASES = ['preparing', 'training', 'validating', 'evaluating', 'saving'] as const;
+
+/** Progress of a train call: one event per batch and one per finished epoch. */
+export const trainingProgressSchema = z.object({
+  phase: z.enum(TRAINING_PHASES),
+  /** 0-based epoch and batch; `batches` is the batch count of one training epoch. */
+  epoch: z.number().int().min(0),
+  epochs: z.number().int().min(1),
+  batch: z.number().int().min(0),
+  batches: z.number().int().min(0),
+  /** Running means over the epoch so far. */
+  loss: z.number().nullable(),
+  metric: z.object({ name: z.string(), value: z.number() }).nullable(),
+  learningRate: z.number().nullable(),
+  /** Set on the event that closes an epoch. */
+  epochRecord: epochRecordSchema.optional(),
+  /** Time spent training this session, and the batches it covered, for an ETA. */
+  elapsedMs: z.number().min(0),
+  batchesDone: z.number().int().min(0),
+  batchesTotal: z.number().int().min(0),
+  etaMs: z.number().min(0).nullable(),
+});
+export type TrainingProgress = z.infer<typeof trainingProgressSchema>;
+
+export const trainRequestSchema = z
+  .object({
+    /** The run's folder (created if missing): run.json, checkpoints, and the model folder. */
+    runDir: absolutePathSchema,
+    dataset: trainingDatasetSchema,
+    /** Required for a new run; on resume it must equal the recorded one when given. */
+    config: trainingConfigSchema.optional(),
+    /** Continue from the folder's last checkpoint instead of starting over. */
+    resume: z.boolean().default(false),
+  })
+  .strict();
+export type TrainRequest = z.output<typeof trainRequestSchema>;
+
+export const evaluateRequestSchema = z
+  .object({ modelDir: absolutePathSchema, dataset: trainingDatasetSchema, split: z.enum(SPLITS).default('test') })
+  .strict();
+
+export const samplePredictionSchema = z.union([
+  z.object({ probabilities: z.array(z.number()), predicted: z.number().int() }),
+  z.object({ mask: z.instanceof(Uint8Array), rows: z.number().int(), columns: z.number().int(), classPixels: z.array(z.number().int()) }),
+]);
+export type SamplePrediction = z.infer<typeof samplePredictionSchema>;
+
+export const evaluateReplySchema = z.object({
+  report: evaluationReportSchema,
+  predictions: z.array(z.object({ id: z.string(), prediction: samplePredictionSchema })),
+});
+export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
+
+/** Most frames per predict call: the reply carries every mask. */
+export const MAX_PREDICT_FRAMES = 256;
+
+export const predictRequestSchema = z
+  .object({ modelDir: absolutePathSchema, frames: z.array(decodedFrameSchema).min(1).max(MAX_PREDICT_FRAMES) })
+  .strict();
+
+export const predictReplySchema = z.object({
+  task: z.enum(TASK_KINDS),
+  classes: z.array(z.string()),
+  predictions: z.array(samplePredictionSchema),
+});
+export type PredictReply = z.infer<typeof predictReplySchema>;

@@ -1,0 +1,230 @@
+/**
+ * A training run's configuration: model, loss, optimiser, schedule, augmentation, fine-tuning.
+ * Plain data with defaults, so the UI, the CLI's run.json and the run record agree on one shape.
+ * Detection and Siamese configs join these unions (add their members; do not change these).
+ */
+import { z } from 'zod';
+import { absolutePathSchema } from '../common';
+import { preprocessingSpecSchema, TASK_KINDS } from './training-data';
+
+const positiveInt = z.number().int().min(1);
+const probability = z.number().min(0).max(1);
+
+/**
+ * Architecture and its arguments. Unset arguments take the builder's documented defaults
+ * (ml/models); input shape and class count come from the preprocessing spec and the dataset.
+ */
+export const modelConfigSchema = z.discriminatedUnion('architecture', [
+  z.object({
+    architecture: z.literal('small-cnn'),
+    filters: z.array(positiveInt).min(1).max(8).optional(),
+    kernelSize: z.number().int().min(1).max(11).optional(),
+    batchNorm: z.boolean().optional(),
+  }).strict(),
+  z.object({
+    architecture: z.literal('resnet18'),
+    baseFilters: positiveInt.optional(),
+    blocksPerStage: z.array(positiveInt).min(1).max(6).optional(),
+    stem: z.enum(['imagenet', 'small']).optional(),
+  }).strict(),
+  z.object({
+    architecture: z.literal('mobilenet-v2'),
+    widthMultiplier: z.number().positive().max(4).optional(),
+  }).strict(),
+  z.object({
+    architecture: z.literal('unet'),
+    depth: z.number().int().min(1).max(6).optional(),
+    baseFilters: positiveInt.optional(),
+    batchNorm: z.boolean().optional(),
+  }).strict(),
+  /** A TF.js layers model brought in by fine-tuning (recorded in runs and model cards; not buildable). */
+  z.object({ architecture: z.literal('imported'), modelJson: z.string() }).strict(),
+]);
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type Architecture = ModelConfig['architecture'];
+
+/** Losses by name; each takes the model's logits. */
+export const lossConfigSchema = z.discriminatedUnion('name', [
+  z.object({
+    name: z.literal('cross-entropy'),
+    /** Per-class weights (length = number of classes), as torch.nn.CrossEntropyLoss(weight=…). */
+    classWeights: z.array(z.number().nonnegative()).optional(),
+    /** Target smoothing ε: one-hot becomes (1-ε)·onehot + ε/K. */
+    labelSmoothing: z.number().min(0).max(0.5).default(0),
+  }).strict(),
+  z.object({
+    name: z.literal('focal'),
+    /** Focusing γ of Lin et al. 2017; 2 in the paper. */
+    gamma: z.number().min(0).max(10).default(2),
+    /** Per-class α weights; none = 1 for every class. */
+    alpha: z.array(z.number().nonnegative()).optional(),
+  }).strict(),
+  z.object({
+    name: z.literal('bce'),
+    /** Weight of positive pixels/samples (torch's pos_weight), for rare foreground. */
+    positiveWeight: z.number().positive().default(1),
+  }).strict(),
+  z.object({
+    name: z.literal('dice'),
+    /** Added to numerator and denominator (MONAI smooth_nr/smooth_dr) so empty masks stay finite. */
+    smooth: z.number().nonnegative().default(1e-5),
+    includeBackground: z.boolean().default(false),
+  }).strict(),
+  z.object({
+    name: z.literal('bce-dice'),
+    bceWeight: z.number().nonnegative().default(1),
+    diceWeight: z.number().nonnegative().default(1),
+    smooth: z.number().nonnegative().default(1e-5),
+  }).strict(),
+  z.object({
+    name: z.literal('cross-entropy-dice'),
+    crossEntropyWeight: z.number().nonnegative().default(1),
+    diceWeight: z.number().nonnegative().default(1),
+    smooth: z.number().nonnegative().default(1e-5),
+  }).strict(),
+]);
+export type LossConfig = z.output<typeof lossConfigSchema>;
+export type LossName = LossConfig['name'];
+
+export const optimizerConfigSchema = z.discriminatedUnion('name', [
+  z.object({
+    name: z.literal('sgd'),
+    momentum: z.number().min(0).max(1).default(0.9),
+    nesterov: z.boolean().default(false),
+    /** L2 penalty added to the gradient (torch.optim.SGD weight_decay). */
+    weightDecay: z.number().nonnegative().default(0),
+  }).strict(),
+  z.object({
+    name: z.literal('adam'),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    epsilon: z.number().positive().default(1e-8),
+    /** L2 penalty added to the gradient (torch.optim.Adam weight_decay). */
+    weightDecay: z.number().nonnegative().default(0),
+  }).strict(),
+  z.object({
+    name: z.literal('adamw'),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    epsilon: z.number().positive().default(1e-8),
+    /** Decoupled decay of Loshchilov & Hutter (torch.optim.AdamW; its default 0.01). */
+    weightDecay: z.number().nonnegative().default(0.01),
+  }).strict(),
+]);
+export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
+
+/** Learning-rate schedules, with torch.optim.lr_scheduler's definitions. */
+export const scheduleConfigSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('constant') }).strict(),
+  z.object({ name: z.literal('step'), stepEpochs: positiveInt.default(10), gamma: z.number().positive().max(1).default(0.1) }).strict(),
+  /** Cosine annealing over the whole run to `minLearningRate` (CosineAnnealingLR, T_max = epochs). */
+  z.object({ name: z.literal('cosine'), minLearningRate: z.number().nonnegative().default(0) }).strict(),
+  /** SGDR (CosineAnnealingWarmRestarts), stepped every batch with fractional epochs. */
+  z.object({
+    name: z.literal('warm-restarts'),
+    firstPeriodEpochs: positiveInt.default(10),
+    periodMultiplier: positiveInt.default(1),
+    minLearningRate: z.number().nonnegative().default(0),
+  }).strict(),
+  /** OneCycleLR (cosine, two phases), stepped every batch; the peak is the run's learning rate. */
+  z.object({
+    name: z.literal('one-cycle'),
+    warmupFraction: z.number().gt(0).lt(1).default(0.3),
+    divFactor: z.number().gt(1).default(25),
+    finalDivFactor: z.number().gt(1).default(1e4),
+  }).strict(),
+  /** ReduceLROnPlateau on the monitored metric (relative threshold mode). */
+  z.object({
+    name: z.literal('reduce-on-plateau'),
+    factor: z.number().gt(0).lt(1).default(0.1),
+    patience: z.number().int().min(0).default(10),
+    threshold: z.number().nonnegative().default(1e-4),
+    cooldown: z.number().int().min(0).default(0),
+    minLearningRate: z.number().nonnegative().default(0),
+  }).strict(),
+]);
+export type ScheduleConfig = z.output<typeof scheduleConfigSchema>;
+
+/** Random augmentation of training samples; every field off by default. Seeded per sample. */
+export const augmentConfigSchema = z
+  .object({
+    flipHorizontal: probability.default(0),
+    flipVertical: probability.default(0),
+    /** Uniform rotation in [-r, r] degrees. */
+    rotationDegrees: z.number().min(0).max(180).default(0),
+    /** Uniform zoom factor in [1-s, 1+s]. */
+    scale: z.number().min(0).max(0.9).default(0),
+    /** Uniform shift in [-f, f] of the image size, per axis. */
+    shift: z.number().min(0).max(0.5).default(0),
+    /** Added offset in [-b, b] (input scaled to [0, 1]). */
+    brightness: z.number().min(0).max(1).default(0),
+    /** Contrast factor in [1-c, 1+c] around the image mean. */
+    contrast: z.number().min(0).max(1).default(0),
+    /** Gamma in [1/(1+g), 1+g], applied to values clipped at 0. */
+    gamma: z.number().min(0).max(4).default(0),
+    /** Standard deviation of added Gaussian noise. */
+    noiseStd: z.number().min(0).max(1).default(0),
+    /** Elastic deformation (Simard et al. 2003) of images and masks; skipped for samples with boxes. */
+    elastic: z
+      .object({ probability: probability.default(0.5), alpha: z.number().positive().default(8), sigma: z.number().positive().default(3) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AugmentConfig = z.output<typeof augmentConfigSchema>;
+
+/** What "best" means: a validation metric and whether lower or higher is better. */
+export const monitorSchema = z.object({
+  metric: z.string().regex(/^val_[a-z_]+$/, 'A monitored metric is a validation metric such as val_loss or val_dice.'),
+  mode: z.enum(['min', 'max']),
+});
+export type MonitorSpec = z.infer<typeof monitorSchema>;
+
+export const earlyStoppingSchema = z
+  .object({ patience: z.number().int().min(1).default(5), minDelta: z.number().nonnegative().default(0) })
+  .strict();
+
+/** Where fine-tuning starts: an earlier Loupe model folder, or any TF.js layers model.json. */
+export const fineTuneSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('loupe-model'), dir: absolutePathSchema }).strict(),
+  z.object({ kind: z.literal('tfjs-layers'), modelJson: absolutePathSchema }).strict(),
+]);
+
+export const fineTuneSchema = z
+  .object({
+    from: fineTuneSourceSchema,
+    /** `replace` cuts the source's classifier and adds one for this task's classes; `keep` keeps it. */
+    head: z.enum(['replace', 'keep']).default('replace'),
+    /** The first N layers (input layer not counted) do not train. */
+    freezeLayers: z.number().int().min(0).default(0),
+    /** Progressive unfreezing: from `epoch` (0-based) on, only the first `freezeLayers` are frozen. */
+    unfreeze: z.array(z.object({ epoch: z.number().int().min(0), freezeLayers: z.number().int().min(0) }).strict()).default([]),
+    /** Learning-rate factor for the source model's layers (the new head trains at the full rate). */
+    backboneLearningRateFactor: z.number().min(0).max(1).default(1),
+  })
+  .strict();
+export type FineTuneConfig = z.output<typeof fineTuneSchema>;
+
+/** Most epochs a run may ask for; far beyond what a CPU run would finish. */
+export const MAX_EPOCHS = 10_000;
+
+export const trainingConfigSchema = z
+  .object({
+    task: z.enum(TASK_KINDS),
+    model: modelConfigSchema,
+    preprocessing: preprocessingSpecSchema,
+    loss: lossConfigSchema,
+    optimizer: optimizerConfigSchema.default({ name: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 }),
+    learningRate: z.number().positive().max(10).default(1e-3),
+    schedule: scheduleConfigSchema.default({ name: 'constant' }),
+    epochs: z.number().int().min(1).max(MAX_EPOCHS).default(20),
+    batchSize: z.number().int().min(1).max(1024).default(16),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
+    monitor: monitorSchema.default({ metric: 'val_loss', mode: 'min' }),
+    earlyStopping: earlyStoppingSchema.optional(),
+    fineTune: fineTuneSchema.optional(),
+  })
+  .strict();
+export type TrainingConfig = z.output<typeof trainingConfigSchema>;
+export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;

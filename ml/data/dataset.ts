@@ -1,0 +1,143 @@
+/**
+ * A dataset description (from the workspace, or inline in tests) → preprocessed samples per split,
+ * plus the snapshot a run records: ids per split, a hash of every label and one of every pixel.
+ */
+import { createHash } from 'node:crypto';
+import {
+  LoupeError,
+  SPLITS,
+  type DatasetSnapshot,
+  type DecodedFrame,
+  type PreprocessingSpec,
+  type SplitName,
+  type TrainingDataset,
+} from '../../contract/index';
+import { preprocessMask, resolveIntensity, scaleIntensity, toModalityImage, type ModalityImage } from './preprocessing';
+import type { Placement } from './resize';
+
+/** One sample ready for the model: input at the spec's size, scaled; its label or mask. */
+export interface PreparedSample {
+  id: string;
+  split: SplitName;
+  /** rows × columns × channels, row-major. */
+  image: Float32Array;
+  placement: Placement;
+  /** The frame's own size, to map predictions back onto it. */
+  frameRows: number;
+  frameColumns: number;
+  label?: number;
+  /** rows × columns class indices at the input size. */
+  mask?: Uint8Array;
+}
+
+export interface PreparedDataset {
+  task: TrainingDataset['task'];
+  classes: string[];
+  /** The spec as resolved (an `auto` intensity measured on the training split). */
+  spec: PreprocessingSpec;
+  splits: Record<SplitName, PreparedSample[]>;
+  snapshot: DatasetSnapshot;
+}
+
+/** Decodes an image file; the imaging decoders provide it (ml/decode) once they are registered. */
+export type FrameReader = (path: string, frameIndex: number) => Promise<DecodedFrame>;
+
+let registeredReader: FrameReader | null = null;
+
+/** Lets the decoders plug in: samples given by path are read through this. */
+export function setFrameReader(reader: FrameReader | null): void {
+  registeredReader = reader;
+}
+
+async function frameOf(sample: TrainingDataset['samples'][number], reader: FrameReader | null): Promise<DecodedFrame> {
+  if ('frame' in sample.image) return sample.image.frame;
+  if (!reader) {
+    throw new LoupeError('INVALID_REQUEST', `Image "${sample.id}" is given by path, but this engine has no image decoder registered; send decoded frames.`);
+  }
+  return reader(sample.image.path, sample.image.frameIndex);
+}
+
+function hashFrame(hash: ReturnType<typeof createHash>, frame: DecodedFrame): void {
+  hash.update(`${frame.rows}x${frame.columns}x${frame.samplesPerPixel};${frame.rescaleSlope};${frame.rescaleIntercept};${frame.data.constructor.name};`);
+  hash.update(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength));
+}
+
+export interface PrepareOptions {
+  readFrame?: FrameReader;
+  signal?: AbortSignal;
+}
+
+export async function prepareDataset(dataset: TrainingDataset, spec: PreprocessingSpec, options: PrepareOptions = {}): Promise<PreparedDataset> {
+  const reader = options.readFrame ?? registeredReader;
+  // Sorted by id: the snapshot and the data order must not depend on the order the caller listed.
+  const samples = [...dataset.samples].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const labelHash = createHash('sha256');
+  const pixelHash = createHash('sha256');
+  const modality: { sample: (typeof samples)[number]; image: ModalityImage; frameRows: number; frameColumns: number; mask?: Uint8Array }[] = [];
+  for (const sample of samples) {
+    if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
+    const frame = await frameOf(sample, reader);
+    let mask: Uint8Array | undefined;
+    if (sample.mask) {
+      if (sample.mask.rows !== frame.rows || sample.mask.columns !== frame.columns) {
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `The mask of "${sample.id}" is ${sample.mask.rows}×${sample.mask.columns} but its image is ${frame.rows}×${frame.columns}.`,
+        );
+      }
+      const outOfRange = sample.mask.data.findIndex((v) => v >= dataset.classes.length);
+      if (outOfRange >= 0) {
+        throw new LoupeError('INVALID_REQUEST', `The mask of "${sample.id}" has class ${sample.mask.data[outOfRange]} but the task has ${dataset.classes.length} classes.`);
+      }
+      mask = preprocessMask(sample.mask, spec);
+    }
+    const maskDigest = sample.mask ? createHash('sha256').update(sample.mask.data).digest('hex') : '';
+    labelHash.update(`${sample.id}\t${sample.split}\t${sample.label ?? ''}\t${maskDigest}\n`);
+    pixelHash.update(`${sample.id}\n`);
+    hashFrame(pixelHash, frame);
+    modality.push({ sample, image: toModalityImage(frame, spec), frameRows: frame.rows, frameColumns: frame.columns, ...(mask ? { mask } : {}) });
+  }
+  const resolved = resolveIntensity(
+    spec,
+    modality.filter((m) => m.sample.split === 'train').map((m) => m.image),
+  );
+  const splits: Record<SplitName, PreparedSample[]> = { train: [], validation: [], test: [] };
+  for (const { sample, image, mask, frameRows, frameColumns } of modality) {
+    splits[sample.split].push({
+      id: sample.id,
+      split: sample.split,
+      image: scaleIntensity(image, resolved),
+      placement: image.placement,
+      frameRows,
+      frameColumns,
+      ...(sample.label !== undefined ? { label: sample.label } : {}),
+      ...(mask ? { mask } : {}),
+    });
+  }
+  const labelDigest = labelHash.digest('hex');
+  const datasetHash = createHash('sha256').update(labelDigest).update(pixelHash.digest()).digest('hex');
+  return {
+    task: dataset.task,
+    classes: dataset.classes,
+    spec: resolved,
+    splits,
+    snapshot: {
+      labelHash: labelDigest,
+      datasetHash,
+      splits: { train: splits.train.map((s) => s.id), validation: splits.validation.map((s) => s.id), test: splits.test.map((s) => s.id) },
+      classCounts: Object.fromEntries(SPLITS.map((split) => [split, classCounts(splits[split], dataset.classes.length)])) as DatasetSnapshot['classCounts'],
+    },
+  };
+}
+
+function classCounts(samples: readonly PreparedSample[], classCount: number): number[] {
+  const counts = new Array<number>(classCount).fill(0);
+  for (const sample of samples) {
+    if (sample.label !== undefined) counts[sample.label]! += 1;
+    if (sample.mask) {
+      const present = new Set(sample.mask);
+      for (const c of present) counts[c]! += 1;
+    }
+  }
+  return counts;
+}

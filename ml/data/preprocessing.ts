@@ -1,0 +1,142 @@
+/**
+ * Decoded frame → model input, by a PreprocessingSpec that is saved with the model and applied
+ * again, unchanged, at inference. Order: modality values (rescale) → channels → resize →
+ * intensity to [0, 1] → optional standardisation.
+ */
+import { LoupeError, type DecodedFrame, type PreprocessingSpec } from '../../contract/index';
+import { placementFor, resizeBilinear, resizeNearestMask, type Placement } from './resize';
+
+/** ITU-R BT.601 luma weights, what most viewers use to show colour images in grey. */
+const LUMA = [0.299, 0.587, 0.114] as const;
+
+/** Percentiles an `auto` intensity range is taken from: robust to a few hot or dead pixels. */
+export const AUTO_RANGE_PERCENTILES = [0.005, 0.995] as const;
+/** Values sampled per image to estimate those percentiles (enough for 3 significant digits). */
+const AUTO_RANGE_SAMPLES_PER_IMAGE = 4096;
+
+/** A frame as the model's spatial size and channels, values still in modality units. */
+export interface ModalityImage {
+  data: Float32Array;
+  /** Where the frame's content sits in the input (the rest is padding). */
+  placement: Placement;
+  /** Value range of the frame's stored type, in modality units (for `dtype` scaling). */
+  dtypeRange: [number, number];
+}
+
+function dtypeRangeOf(data: DecodedFrame['data']): [number, number] | null {
+  if (data instanceof Uint8Array) return [0, 255];
+  if (data instanceof Uint16Array) return [0, 65535];
+  if (data instanceof Int16Array) return [-32768, 32767];
+  return null;
+}
+
+/** Rescale, channel conversion and resize; no intensity scaling yet. */
+export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): ModalityImage {
+  const { rows, columns, samplesPerPixel, data } = frame;
+  const slope = spec.applyRescale ? frame.rescaleSlope : 1;
+  const intercept = spec.applyRescale ? frame.rescaleIntercept : 0;
+  const pixels = rows * columns;
+  const channels = spec.channels;
+  const converted = new Float32Array(pixels * channels);
+  for (let p = 0; p < pixels; p++) {
+    if (samplesPerPixel === 1) {
+      const value = data[p]! * slope + intercept;
+      for (let c = 0; c < channels; c++) converted[p * channels + c] = value;
+    } else if (channels === 1) {
+      const base = p * samplesPerPixel;
+      converted[p] = (LUMA[0] * data[base]! + LUMA[1] * data[base + 1]! + LUMA[2] * data[base + 2]!) * slope + intercept;
+    } else {
+      // Colour to colour: alpha (a 4th sample) is dropped.
+      for (let c = 0; c < 3; c++) converted[p * 3 + c] = data[p * samplesPerPixel + c]! * slope + intercept;
+    }
+  }
+  const placement = placementFor(rows, columns, spec.rows, spec.columns, spec.resize);
+  const same = rows === spec.rows && columns === spec.columns;
+  const resized = same ? converted : resizeBilinear(converted, rows, columns, channels, spec.rows, spec.columns, placement);
+  const range = dtypeRangeOf(data);
+  const ends = range ? [range[0] * slope + intercept, range[1] * slope + intercept] : [0, 1];
+  return { data: resized, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
+}
+
+/** Scales modality values to [0, 1] (clipping for window/range) and standardises; in place. */
+export function scaleIntensity(image: ModalityImage, spec: PreprocessingSpec): Float32Array {
+  const { data } = image;
+  let low: number;
+  let high: number;
+  let clip = true;
+  switch (spec.intensity.mode) {
+    case 'window':
+      // DICOM PS3.3 C.11.2.1.2.1 linear window, mapped to [0, 1] instead of display levels.
+      low = spec.intensity.window.center - 0.5 - (spec.intensity.window.width - 1) / 2;
+      high = spec.intensity.window.center - 0.5 + (spec.intensity.window.width - 1) / 2;
+      break;
+    case 'range':
+      low = spec.intensity.min;
+      high = spec.intensity.max;
+      break;
+    case 'per-image': {
+      low = Infinity;
+      high = -Infinity;
+      for (const v of data) {
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      break;
+    }
+    case 'dtype':
+      [low, high] = image.dtypeRange;
+      clip = false;
+      break;
+    default:
+      throw new LoupeError('INVALID_REQUEST', 'An "auto" intensity must be resolved on the training images before use.');
+  }
+  const span = high - low > 0 ? high - low : 1;
+  for (let i = 0; i < data.length; i++) {
+    const v = (data[i]! - low) / span;
+    data[i] = clip ? Math.min(1, Math.max(0, v)) : v;
+  }
+  if (spec.normalize) standardise(data, spec.channels, spec.normalize);
+  return data;
+}
+
+function standardise(data: Float32Array, channels: number, normalize: NonNullable<PreprocessingSpec['normalize']>): void {
+  for (let i = 0; i < data.length; i++) {
+    const c = i % channels;
+    const mean = normalize.mean[Math.min(c, normalize.mean.length - 1)]!;
+    const std = normalize.std[Math.min(c, normalize.std.length - 1)]!;
+    data[i] = (data[i]! - mean) / std;
+  }
+}
+
+/** The whole preprocessing of one frame for a resolved spec. */
+export function preprocessFrame(frame: DecodedFrame, spec: PreprocessingSpec): { input: Float32Array; placement: Placement } {
+  const image = toModalityImage(frame, spec);
+  return { input: scaleIntensity(image, spec), placement: image.placement };
+}
+
+/** A mask at the model's input size, placed as its image was. */
+export function preprocessMask(mask: { data: Uint8Array; rows: number; columns: number }, spec: PreprocessingSpec): Uint8Array {
+  const placement = placementFor(mask.rows, mask.columns, spec.rows, spec.columns, spec.resize);
+  if (mask.rows === spec.rows && mask.columns === spec.columns) return mask.data.slice();
+  return resizeNearestMask(mask.data, mask.rows, mask.columns, spec.rows, spec.columns, placement);
+}
+
+/**
+ * Turns an `auto` intensity into the fixed `range` measured on the training images, so the
+ * saved spec reproduces training's scaling exactly at inference.
+ */
+export function resolveIntensity(spec: PreprocessingSpec, trainingImages: readonly ModalityImage[]): PreprocessingSpec {
+  if (spec.intensity.mode !== 'auto') return spec;
+  if (trainingImages.length === 0) throw new LoupeError('INVALID_REQUEST', 'The training split is empty: add images to it before training.');
+  const samples: number[] = [];
+  for (const image of trainingImages) {
+    const step = Math.max(1, Math.floor(image.data.length / AUTO_RANGE_SAMPLES_PER_IMAGE));
+    for (let i = 0; i < image.data.length; i += step) samples.push(image.data[i]!);
+  }
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))]!;
+  const min = at(AUTO_RANGE_PERCENTILES[0]);
+  let max = at(AUTO_RANGE_PERCENTILES[1]);
+  if (max <= min) max = min + 1;
+  return { ...spec, intensity: { mode: 'range', min, max } };
+}

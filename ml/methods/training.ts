@@ -1,0 +1,61 @@
+/** The engine's train, evaluate and predict methods: thin adapters from the protocol to ml/train. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LoupeError, type EvaluateReply, type PredictReply, type RunRecord } from '../../contract/index';
+import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
+import { prepareDataset } from '../data/dataset';
+import type { MethodContext } from '../engine/runtime';
+import { MODEL_CARD } from '../model-io/model-folder';
+import { evaluateSamples } from '../train/evaluate';
+import { runTraining } from '../train/loop';
+import { Predictor } from '../train/predictor';
+
+/** Evaluation batch size (inference only). */
+const EVALUATE_BATCH_SIZE = 32;
+
+export async function train(request: EngineParsedRequestOf<'train'>, context: MethodContext<'train'>): Promise<RunRecord> {
+  return runTraining(request, { signal: context.signal, progress: (p) => context.progress(p) });
+}
+
+export async function evaluate(request: EngineParsedRequestOf<'evaluate'>, context: MethodContext<'evaluate'>): Promise<EvaluateReply> {
+  const predictor = await predictorFor(request.modelDir);
+  const card = predictor.card;
+  if (request.dataset.task !== card.task) throw new LoupeError('INVALID_REQUEST', `The model does ${card.task}; the dataset is for ${request.dataset.task}.`);
+  if (request.dataset.classes.join('\n') !== card.classes.join('\n')) {
+    throw new LoupeError('INVALID_REQUEST', `The model's classes (${card.classes.join(', ')}) differ from the dataset's (${request.dataset.classes.join(', ')}).`);
+  }
+  const split = { ...request.dataset, samples: request.dataset.samples.filter((s) => s.split === request.split) };
+  if (split.samples.length === 0) throw new LoupeError('INVALID_REQUEST', `The ${request.split} split has no images.`);
+  const data = await prepareDataset(split, card.preprocessing, { signal: context.signal });
+  const outcome = await evaluateSamples(predictor.model, data.splits[request.split], {
+    task: card.task,
+    classes: card.classes,
+    spec: card.preprocessing,
+    split: request.split,
+    batchSize: EVALUATE_BATCH_SIZE,
+    keepPredictions: true,
+    signal: context.signal,
+    onBatch: (done, total) => context.progress({ done, total }),
+  });
+  return { report: outcome.report, predictions: outcome.predictions };
+}
+
+export async function predict(request: EngineParsedRequestOf<'predict'>, context: MethodContext<'predict'>): Promise<PredictReply> {
+  const predictor = await predictorFor(request.modelDir);
+  const predictions = await predictor.predict(request.frames, context.signal);
+  return { task: predictor.card.task, classes: predictor.card.classes, predictions };
+}
+
+/** The worker keeps the last model it used: batch predictions call predict many times with one model. */
+let cached: { predictor: Predictor; cardModified: number } | null = null;
+
+async function predictorFor(dir: string): Promise<Predictor> {
+  const stat = await fs.stat(path.join(dir, MODEL_CARD)).catch(() => null);
+  if (!stat) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}).`);
+  if (cached && cached.predictor.dir === dir && cached.cardModified === stat.mtimeMs) return cached.predictor;
+  cached?.predictor.dispose();
+  cached = null;
+  const predictor = await Predictor.load(dir);
+  cached = { predictor, cardModified: stat.mtimeMs };
+  return predictor;
+}

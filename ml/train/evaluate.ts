@@ -1,0 +1,105 @@
+/**
+ * Runs a model over prepared samples (no augmentation, inference mode) and scores it: the
+ * validation pass of every epoch, the final test evaluation, and the engine's evaluate method.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LoupeError, type EvaluationReport, type PreprocessingSpec, type SamplePrediction, type SplitName, type TaskKind } from '../../contract/index';
+import { batchRanges, makeBatch } from '../data/batches';
+import type { PreparedSample } from '../data/dataset';
+import type { LossFunction } from '../losses/index';
+import { classificationReport } from '../metrics/classification';
+import { SegmentationMetrics } from '../metrics/segmentation';
+import { yieldToMessages } from '../engine/runtime';
+import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
+
+export interface EvaluateOptions {
+  task: TaskKind;
+  classes: readonly string[];
+  spec: PreprocessingSpec;
+  split: SplitName;
+  batchSize: number;
+  /** Also report the mean loss. */
+  loss?: LossFunction;
+  /** Keep each sample's prediction (probabilities, or its mask on the frame). */
+  keepPredictions?: boolean;
+  signal?: AbortSignal;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface EvaluationOutcome {
+  report: EvaluationReport;
+  loss: number | null;
+  predictions: { id: string; prediction: SamplePrediction }[];
+}
+
+export async function evaluateSamples(model: tf.LayersModel, samples: readonly PreparedSample[], options: EvaluateOptions): Promise<EvaluationOutcome> {
+  const { task, classes, spec } = options;
+  const k = classes.length;
+  const pixels = spec.rows * spec.columns;
+  const truth: number[] = [];
+  const probabilities: number[][] = [];
+  const segmentation = new SegmentationMetrics(classes);
+  const predictions: EvaluationOutcome['predictions'] = [];
+  let lossSum = 0;
+  const ranges = batchRanges(samples.length, options.batchSize);
+  for (const [index, [start, end]] of ranges.entries()) {
+    if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
+    const indices = Array.from({ length: end - start }, (_, i) => start + i);
+    const batch = makeBatch(samples, indices, { spec });
+    let logits: Float32Array;
+    try {
+      const output = tf.tidy(() => {
+        const out = model.predict(batch.x) as tf.Tensor;
+        return options.loss ? { out, loss: options.loss(batch.y, out) } : { out };
+      });
+      logits = (await output.out.data()) as Float32Array;
+      if (output.loss) lossSum += (await output.loss.data())[0]! * batch.size;
+      tf.dispose([output.out, output.loss]);
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+    const channels = logits.length / (indices.length * (task === 'segmentation' ? pixels : 1));
+    indices.forEach((sampleIndex, b) => {
+      const sample = samples[sampleIndex]!;
+      if (task === 'classification') {
+        const row = channels === 1 ? sigmoidPair(logits[b]!) : softmaxRow(logits, b * channels, channels);
+        truth.push(sample.label!);
+        probabilities.push(row);
+        if (options.keepPredictions) predictions.push({ id: sample.id, prediction: { probabilities: row, predicted: row.indexOf(Math.max(...row)) } });
+      } else {
+        const map = classMap(logits, b * pixels * channels, pixels, channels);
+        segmentation.add(sample.mask!, map);
+        if (options.keepPredictions) {
+          const mask = maskOnFrame(map, spec.columns, sample.placement, sample.frameRows, sample.frameColumns);
+          predictions.push({ id: sample.id, prediction: { mask, rows: sample.frameRows, columns: sample.frameColumns, classPixels: classPixelCounts(mask, k) } });
+        }
+      }
+    });
+    options.onBatch?.(index + 1, ranges.length);
+    await yieldToMessages();
+  }
+  const report = task === 'classification' ? classificationReport(truth, probabilities, classes, options.split) : segmentation.report(options.split);
+  return { report, loss: options.loss && samples.length ? lossSum / samples.length : null, predictions };
+}
+
+function sigmoidPair(z: number): number[] {
+  const p = 1 / (1 + Math.exp(-z));
+  return [1 - p, p];
+}
+
+/** The numbers an epoch records for its validation split, under `val_` names a monitor can pick. */
+export function validationMetrics(outcome: EvaluationOutcome): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (outcome.loss !== null) out.val_loss = outcome.loss;
+  const report = outcome.report;
+  if (report.task === 'classification') {
+    out.val_accuracy = report.accuracy;
+    out.val_macro_f1 = report.macro.f1;
+    if (report.macro.rocAuc !== null) out.val_auc = report.macro.rocAuc;
+  } else {
+    if (report.meanDice !== null) out.val_dice = report.meanDice;
+    if (report.meanIou !== null) out.val_iou = report.meanIou;
+    out.val_pixel_accuracy = report.pixelAccuracy;
+  }
+  return out;
+}

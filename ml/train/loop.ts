@@ -1,0 +1,209 @@
+/**
+ * The training loop (a custom loop, not model.fit): epochs of seeded, augmented batches through
+ * one replaceable `trainStep`, a validation pass per epoch, an atomic checkpoint per epoch,
+ * then the best weights evaluated on the test split and exported as a model folder.
+ * Cancel is checked between batches; progress is reported after each batch and each epoch.
+ */
+import { LoupeError, type EpochRecord, type RunRecord, type TrainingProgress, type TrainRequest } from '../../contract/index';
+import { batchRanges, epochOrder, makeBatch } from '../data/batches';
+import type { FrameReader } from '../data/dataset';
+import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
+import { writeCheckpoint } from './checkpoint';
+import { evaluateSamples, validationMetrics } from './evaluate';
+import { finishRun } from './finish';
+import { readWeights, trainableParameters } from './parameters';
+import { newRunRecord } from './record';
+import { runFile, writeRunRecord } from './run-files';
+import { openSession, SLOT_PREFIX, WEIGHT_PREFIX, type CheckpointState, type TrainingSession } from './session';
+import { batchMetric, type MetricName } from './train-metric';
+import { trainStep as singleThreadStep, type TrainStep } from './train-step';
+
+export interface TrainingHooks {
+  signal: AbortSignal;
+  progress(progress: TrainingProgress): void;
+  /** Replaces the single-thread step (the data-parallel step plugs in here). */
+  trainStep?: TrainStep;
+  readFrame?: FrameReader;
+}
+
+/** Evaluation batch size: inference needs no gradients, so larger batches are cheap. */
+const EVALUATION_BATCH_SIZE = 32;
+
+/** Layers frozen at an epoch: the last unfreeze step reached, else the initial freeze. */
+export function frozenLayersAt(session: TrainingSession, epoch: number): number {
+  const fineTune = session.config.fineTune;
+  if (!fineTune) return 0;
+  let frozen = fineTune.freezeLayers;
+  for (const step of [...fineTune.unfreeze].sort((a, b) => a.epoch - b.epoch)) if (step.epoch <= epoch) frozen = step.freezeLayers;
+  return frozen;
+}
+
+export async function runTraining(request: TrainRequest, hooks: TrainingHooks): Promise<RunRecord> {
+  hooks.progress(idleProgress('preparing', request.config?.epochs ?? 1));
+  const session = await openSession(request, { signal: hooks.signal, ...(hooks.readFrame ? { readFrame: hooks.readFrame } : {}) });
+  // The record as last written: the epoch loop advances it, a failure marks it.
+  const state = { record: newRunRecord(session) };
+  try {
+    await writeRunRecord(request.runDir, state.record);
+    if (!session.resumed?.trainingDone) await trainEpochs(session, request.runDir, state, hooks);
+    return await finishRun(session, request.runDir, state.record, hooks, EVALUATION_BATCH_SIZE);
+  } catch (error) {
+    const cancelled = error instanceof LoupeError && error.code === 'CANCELLED';
+    const record: RunRecord = { ...state.record, status: cancelled ? 'cancelled' : 'failed', updatedAt: new Date().toISOString() };
+    if (!cancelled) record.error = error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
+    await writeRunRecord(request.runDir, record).catch(() => {});
+    throw error;
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function trainEpochs(session: TrainingSession, runDir: string, state: { record: RunRecord }, hooks: TrainingHooks): Promise<void> {
+  const { config, data, run, schedule } = session;
+  const step = hooks.trainStep ?? singleThreadStep;
+  const train = data.splits.train;
+  const ranges = batchRanges(train.length, config.batchSize);
+  const metricName: MetricName = config.task === 'classification' ? 'accuracy' : 'dice';
+  const firstEpoch = session.resumed?.nextEpoch ?? 0;
+  const batchesTotal = (config.epochs - firstEpoch) * ranges.length;
+  const started = performance.now();
+  let batchesDone = 0;
+  for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+    const epochStart = performance.now();
+    const frozenLayers = frozenLayersAt(session, epoch);
+    const parameters = trainableParameters(run.model, {
+      frozenLayers,
+      backboneFactor: config.fineTune?.backboneLearningRateFactor ?? 1,
+      backboneLayers: run.backboneLayers,
+    });
+    if (parameters.length === 0) {
+      throw new LoupeError('INVALID_REQUEST', `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`);
+    }
+    const order = epochOrder(train.length, config.seed, epoch);
+    let lossSum = 0;
+    let metricSum = 0;
+    let seen = 0;
+    let learningRate = schedule.at(epoch, 0);
+    for (const [index, [start, end]] of ranges.entries()) {
+      throwIfCancelled(hooks.signal);
+      learningRate = schedule.at(epoch, index);
+      const batch = makeBatch(train, order.slice(start, end), { spec: data.spec, augment: { config: config.augment, seed: config.seed, epoch } });
+      let outcome;
+      let targets;
+      try {
+        targets = await batch.y.data();
+        outcome = await step({ model: run.model, loss: session.loss, parameters, optimizer: session.optimizer, learningRate }, batch);
+      } finally {
+        batch.x.dispose();
+        batch.y.dispose();
+      }
+      if (!Number.isFinite(outcome.loss)) {
+        throw new LoupeError('INVALID_REQUEST', `Training diverged (the loss became ${outcome.loss} in epoch ${epoch + 1}, batch ${index + 1}); lower the learning rate.`);
+      }
+      lossSum += outcome.loss * batch.size;
+      metricSum += batchMetric(metricName, outcome.logits, targets, batch.size) * batch.size;
+      seen += batch.size;
+      batchesDone++;
+      const elapsedMs = performance.now() - started;
+      hooks.progress({
+        phase: 'training',
+        epoch,
+        epochs: config.epochs,
+        batch: index,
+        batches: ranges.length,
+        loss: lossSum / seen,
+        metric: { name: metricName, value: metricSum / seen },
+        learningRate,
+        elapsedMs,
+        batchesDone,
+        batchesTotal,
+        etaMs: (elapsedMs / batchesDone) * (batchesTotal - batchesDone),
+      });
+      await yieldToMessages();
+    }
+    let validation: Record<string, number> = {};
+    if (data.splits.validation.length > 0) {
+      hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: ranges.length, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
+      const outcome = await evaluateSamples(run.model, data.splits.validation, {
+        task: config.task,
+        classes: data.classes,
+        spec: data.spec,
+        split: 'validation',
+        batchSize: EVALUATION_BATCH_SIZE,
+        loss: session.loss,
+        signal: hooks.signal,
+      });
+      validation = validationMetrics(outcome);
+    }
+    const epochRecord: EpochRecord = {
+      epoch,
+      learningRate,
+      trainLoss: lossSum / seen,
+      trainMetric: metricSum / seen,
+      validation,
+      durationMs: performance.now() - epochStart,
+      frozenLayers,
+    };
+    const monitored = validation[config.monitor.metric];
+    schedule.endEpoch(monitored);
+    // Without the monitored metric (no validation split) the latest weights count as the best.
+    const isBest = monitored === undefined ? true : session.best.update(epoch, monitored);
+    const stopEarly = session.earlyStopping !== null && monitored !== undefined && !session.earlyStopping.update(epoch, monitored) && session.earlyStopping.waited >= config.earlyStopping!.patience;
+    const trainingDone = stopEarly || epoch === config.epochs - 1;
+    const epochs = [...state.record.epochs, epochRecord];
+    await saveCheckpoint(session, runDir, { nextEpoch: epoch + 1, trainingDone, stoppedEarly: stopEarly, epochs }, isBest);
+    const best = session.best.best;
+    state.record = {
+      ...state.record,
+      epochs,
+      best: best ? { epoch: best.epoch, metric: config.monitor.metric, value: best.value } : null,
+      stoppedEarly: stopEarly,
+      updatedAt: new Date().toISOString(),
+    };
+    await writeRunRecord(runDir, state.record);
+    const elapsedMs = performance.now() - started;
+    hooks.progress({
+      phase: 'training',
+      epoch,
+      epochs: config.epochs,
+      batch: ranges.length - 1,
+      batches: ranges.length,
+      loss: epochRecord.trainLoss,
+      metric: { name: metricName, value: epochRecord.trainMetric },
+      learningRate,
+      epochRecord,
+      elapsedMs,
+      batchesDone,
+      batchesTotal,
+      etaMs: (elapsedMs / batchesDone) * (batchesTotal - batchesDone),
+    });
+    if (stopEarly) break;
+  }
+}
+
+/** Writes the best weights (when this epoch is the best) and then the full state, each atomically. */
+async function saveCheckpoint(
+  session: TrainingSession,
+  runDir: string,
+  progress: Pick<CheckpointState, 'nextEpoch' | 'trainingDone' | 'stoppedEarly' | 'epochs'>,
+  isBest: boolean,
+): Promise<void> {
+  const weights = (await readWeights(session.run.model)).map((w) => ({ ...w, name: `${WEIGHT_PREFIX}${w.name}` }));
+  if (isBest) await writeCheckpoint(runFile(runDir, 'bestWeights'), { epoch: progress.nextEpoch - 1 }, weights);
+  const optimizer = await session.optimizer.snapshot();
+  const state: CheckpointState = {
+    runId: session.runId,
+    ...progress,
+    optimizer: { name: optimizer.name, steps: optimizer.steps, slots: optimizer.slots.map(({ parameter, slot }) => ({ parameter, slot })) },
+    schedule: session.schedule.snapshot(),
+    best: session.best.snapshot(),
+    earlyStopping: session.earlyStopping?.snapshot() ?? null,
+    datasetHash: session.data.snapshot.datasetHash,
+  };
+  const slots = optimizer.slots.map((s) => ({ name: `${SLOT_PREFIX}${s.parameter}:${s.slot}`, shape: s.shape, values: s.values }));
+  await writeCheckpoint(runFile(runDir, 'lastCheckpoint'), state, [...weights, ...slots]);
+}
+
+function idleProgress(phase: TrainingProgress['phase'], epochs: number): TrainingProgress {
+  return { phase, epoch: 0, epochs, batch: 0, batches: 0, loss: null, metric: null, learningRate: null, elapsedMs: 0, batchesDone: 0, batchesTotal: 0, etaMs: null };
+}

@@ -1,0 +1,38 @@
+/**
+ * From model logits to what users see: class probabilities, and class masks mapped back onto
+ * the frame they came from.
+ */
+import { argmax } from '../metrics/classification';
+import { crop, resizeNearestMask, type Placement } from '../data/resize';
+
+/** Softmax of one row of logits (numerically stable: the row's maximum is subtracted first). */
+export function softmaxRow(logits: ArrayLike<number>, offset: number, length: number): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < length; i++) max = Math.max(max, logits[offset + i]!);
+  const exps = Array.from({ length }, (_, i) => Math.exp(logits[offset + i]! - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+/** Class per pixel of one image's logits (rows × columns × channels); one channel means sigmoid > 0.5. */
+export function classMap(logits: Float32Array, offset: number, pixels: number, channels: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(pixels);
+  for (let p = 0; p < pixels; p++) {
+    out[p] = channels === 1 ? (logits[offset + p]! > 0 ? 1 : 0) : argmax(logits, offset + p * channels, channels);
+  }
+  return out;
+}
+
+/** A class map at the model's input size, back on the frame (padding cropped, then resized). */
+export function maskOnFrame(map: Uint8Array, inputColumns: number, placement: Placement, frameRows: number, frameColumns: number): Uint8Array<ArrayBuffer> {
+  const content = crop(Float32Array.from(map), inputColumns, 1, placement);
+  const bytes = Uint8Array.from(content);
+  if (placement.height === frameRows && placement.width === frameColumns) return bytes;
+  return resizeNearestMask(bytes, placement.height, placement.width, frameRows, frameColumns);
+}
+
+export function classPixelCounts(mask: Uint8Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const v of mask) counts[v]! += 1;
+  return counts;
+}

@@ -1,0 +1,71 @@
+/**
+ * A saved model ready to predict: load(), a warm-up, predict(), dispose(). Frames go through the
+ * model card's preprocessing, exactly as in training; segmentation masks come back at each
+ * frame's own size.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecodedFrame, ModelCard, SamplePrediction } from '../../contract/index';
+import { preprocessFrame } from '../data/preprocessing';
+import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
+import { argmax } from '../metrics/classification';
+import { loadModelFolder } from '../model-io/model-folder';
+import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
+
+/** Frames per forward pass. */
+const PREDICT_BATCH_SIZE = 16;
+
+export class Predictor {
+  private constructor(
+    readonly dir: string,
+    readonly card: ModelCard,
+    private loaded: tf.LayersModel | null,
+  ) {}
+
+  get model(): tf.LayersModel {
+    if (!this.loaded) throw new Error('This predictor was disposed.');
+    return this.loaded;
+  }
+
+  static async load(dir: string): Promise<Predictor> {
+    const { model, card } = await loadModelFolder(dir);
+    const predictor = new Predictor(dir, card, model);
+    // Warm-up: the first pass compiles kernels and allocates; later passes are what users wait for.
+    tf.tidy(() => model.predict(tf.zeros([1, card.input.rows, card.input.columns, card.input.channels])));
+    return predictor;
+  }
+
+  async predict(frames: readonly DecodedFrame[], signal?: AbortSignal): Promise<SamplePrediction[]> {
+    const model = this.model;
+    const { rows, columns, channels } = this.card.input;
+    const pixels = rows * columns;
+    const out: SamplePrediction[] = [];
+    for (let start = 0; start < frames.length; start += PREDICT_BATCH_SIZE) {
+      if (signal) throwIfCancelled(signal);
+      const chunk = frames.slice(start, start + PREDICT_BATCH_SIZE);
+      const prepared = chunk.map((frame) => preprocessFrame(frame, this.card.preprocessing));
+      const input = new Float32Array(chunk.length * pixels * channels);
+      prepared.forEach((p, i) => input.set(p.input, i * pixels * channels));
+      const logitsTensor = tf.tidy(() => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor);
+      const logits = (await logitsTensor.data()) as Float32Array;
+      logitsTensor.dispose();
+      const outputChannels = logits.length / (chunk.length * (this.card.task === 'segmentation' ? pixels : 1));
+      chunk.forEach((frame, i) => {
+        if (this.card.task === 'segmentation') {
+          const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
+          const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
+          out.push({ mask, rows: frame.rows, columns: frame.columns, classPixels: classPixelCounts(mask, this.card.classes.length) });
+        } else {
+          const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);
+          out.push({ probabilities, predicted: argmax(probabilities) });
+        }
+      });
+      await yieldToMessages();
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.loaded?.dispose();
+    this.loaded = null;
+  }
+}
