@@ -1,0 +1,40 @@
+/**
+ * Loupe's own wasm kernels: the gradients tfjs-backend-wasm lacks or runs slowly, composed from
+ * its fast XNNPACK kernels. Registering them makes `wasm` a backend that trains at a useful speed
+ * where libtensorflow (tfjs-node) cannot be installed.
+ *
+ * Found empirically (ml/kernels/training-layers.test.ts builds every layer kind the models use
+ * and trains it on wasm): without these, stock wasm fails on the first convolution's gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-conv2d-backprop';
+import { captureStockKernel } from './wasm-calls';
+
+/** Stock wasm kernels the compositions call. */
+const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Reshape'];
+
+export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+];
+
+let registered = false;
+
+/**
+ * Registers Loupe's kernels for tfjs's `wasm` backend, replacing stock ones where they exist.
+ * Idempotent; call after `@tensorflow/tfjs-backend-wasm` is imported (its kernels must be there
+ * to be captured).
+ */
+export function registerLoupeWasmKernels(): void {
+  if (registered) return;
+  for (const name of STOCK_KERNELS_USED) captureStockKernel(name);
+  for (const config of LOUPE_WASM_KERNELS) {
+    if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+  }
+  registered = true;
+}
