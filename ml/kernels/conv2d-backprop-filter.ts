@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, pair, release, requireNhwc, slice, transpose, type ExplicitPadding, type Info, type Shape4 } from './wasm-calls';
+import { transpose } from './transpose';
+import { conv2d, release, requireNhwc, slice, type ExplicitPadding, type Info, type Shape4 } from './wasm-calls';
 
 export function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const backend = args.backend as BackendWasm;

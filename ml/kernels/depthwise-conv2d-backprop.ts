@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { inputGradient } from './conv2d-backprop-input';
-import { depthwiseConv2d, release, reshape, slice, sum, transpose, type ExplicitPadding, type Info, type Shape4 } from './wasm-calls';
+import { transpose } from './transpose';
+import { depthwiseConv2d, release, reshape, slice, sum, type ExplicitPadding, type Info, type Shape4 } from './wasm-calls';
 import { rotateFilter } from './zero-insert';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };

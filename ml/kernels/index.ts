@@ -7,19 +7,24 @@
  * and trains it on wasm): without these, stock wasm fails on the first convolution's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { STOCK_KERNELS_FOR_MATMUL, batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-conv2d-backprop';
+import { maxPoolGradConfig } from './max-pool-grad';
 import { captureStockKernel } from './wasm-calls';
 
 /** Stock wasm kernels the compositions call. */
-const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Reshape'];
+const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Reshape', ...STOCK_KERNELS_FOR_MATMUL];
 
 export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  maxPoolGradConfig,
 ];
 
 let registered = false;
@@ -33,8 +38,11 @@ export function registerLoupeWasmKernels(): void {
   if (registered) return;
   for (const name of STOCK_KERNELS_USED) captureStockKernel(name);
   for (const config of LOUPE_WASM_KERNELS) {
-    if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
-    tf.registerKernel(config);
+    const replaced = tf.getKernel(config.kernelName, config.backendName);
+    if (replaced) tf.unregisterKernel(config.kernelName, config.backendName);
+    // The stock kernel binds its wasm function in its setupFunc, run when the backend starts;
+    // keep it, since Loupe's version may still delegate to the stock one.
+    tf.registerKernel(replaced?.setupFunc ? { ...config, setupFunc: replaced.setupFunc } : config);
   }
   registered = true;
 }

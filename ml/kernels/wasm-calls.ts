@@ -44,10 +44,6 @@ export function depthwiseConv2d(backend: BackendWasm, x: Info, filter: Info, arg
   return runStock(backend, 'DepthwiseConv2dNative', { x, filter }, { ...args, dataFormat: 'NHWC', dimRoundingMode: undefined });
 }
 
-export function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
-  return runStock(backend, 'Transpose', { x }, { perm });
-}
-
 export function slice(backend: BackendWasm, x: Info, begin: number[], size: number[]): Info {
   return runStock(backend, 'Slice', { x }, { begin, size });
 }
