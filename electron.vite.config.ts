@@ -15,6 +15,7 @@ export default defineConfig({
           index: resolve(root, 'main/hosts/electron/main.ts'),
           cli: resolve(root, 'main/hosts/cli/index.ts'),
           'engine-worker': resolve(root, 'ml/worker.ts'),
+          'gradient-worker': resolve(root, 'ml/parallel/gradient-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },
