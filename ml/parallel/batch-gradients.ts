@@ -13,8 +13,9 @@ export interface BatchGradients {
 }
 
 export function batchGradients(model: tf.LayersModel, loss: LossFunction, xs: tf.Tensor, ys: tf.Tensor): BatchGradients {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor));
-    return { loss: value, grads: model.trainableWeights.map((w) => grads[w.name] ?? tf.zeros(w.shape)) };
+  const [value, ...grads] = tf.tidy(() => {
+    const result = tf.variableGrads(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor));
+    return [result.value, ...model.trainableWeights.map((w) => result.grads[w.name] ?? tf.zeros(w.shape as number[]))];
   });
+  return { loss: value as tf.Scalar, grads };
 }

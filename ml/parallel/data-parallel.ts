@@ -86,8 +86,8 @@ export class DataParallelGradients {
     const backend = args.backend ?? activeBackend()?.backend;
     if (!backend) throw new LoupeError('ENGINE_UNAVAILABLE', 'Start the engine backend before a parallel training run.');
     const loss = resolveLoss(args.loss);
-    const layout = args.model.weights.map((w) => ({ shape: [...w.shape], trainable: w.trainable }));
-    const floats = (keep: (w: WeightLayout) => boolean) => layout.filter(keep).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    const layout: WeightLayout[] = args.model.weights.map((w) => ({ shape: w.shape as number[], trainable: w.trainable }));
+    const floats = (keep: (w: WeightLayout) => boolean) => layout.filter(keep).reduce((n, w) => n + sizeOf(w.shape), 0);
     const buffers: SharedBuffers = {
       weights: new SharedArrayBuffer(4 * floats(() => true)),
       grads: new SharedArrayBuffer(4 * floats((w) => w.trainable)),
@@ -113,7 +113,12 @@ export class DataParallelGradients {
     let local: ReturnType<typeof batchGradients>;
     try {
       // This thread's half runs while the worker computes the other.
-      local = tf.tidy(() => batchGradients(this.model, this.loss, xs.slice(0, mine), ys.slice(0, mine)));
+      const [xsMine, ysMine] = [xs.slice(0, mine), ys.slice(0, mine)];
+      try {
+        local = batchGradients(this.model, this.loss, xsMine, ysMine);
+      } finally {
+        tf.dispose([xsMine, ysMine]);
+      }
     } catch (error) {
       // Let the worker finish its half first: the next step must not meet this one's reply.
       await workerLoss.catch(() => undefined);
@@ -126,20 +131,20 @@ export class DataParallelGradients {
       tf.dispose([local.loss, ...local.grads]);
       throw error;
     }
-    const combined = tf.tidy(() => {
+    const [loss, ...grads] = tf.tidy(() => {
       const wMine = mine / batch;
       const wTheirs = theirs / batch;
       let offset = 0;
-      const grads = local.grads.map((g) => {
+      const combined = local.grads.map((g) => {
         const other = tf.tensor(this.grads.subarray(offset, offset + g.size), g.shape);
         offset += g.size;
         return tf.add(tf.mul(g, wMine), tf.mul(other, wTheirs));
       });
-      return { loss: tf.add(tf.mul(local.loss, wMine), theirLoss * wTheirs) as tf.Scalar, grads };
+      return [tf.add(tf.mul(local.loss, wMine), theirLoss * wTheirs), ...combined];
     });
     tf.dispose([local.loss, ...local.grads]);
     this.mergeState(mine / batch);
-    return this.named(combined);
+    return this.named({ loss: loss as tf.Scalar, grads });
   }
 
   async dispose(): Promise<void> {
@@ -172,10 +177,12 @@ export class DataParallelGradients {
     let offset = 0;
     this.model.weights.forEach((w, i) => {
       if (this.layout[i]!.trainable) return;
-      const size = w.shape.reduce((a, b) => a * b, 1);
-      const theirs = this.state.subarray(offset, offset + size);
-      offset += size;
-      tf.tidy(() => w.write(tf.add(tf.mul(w.read(), mineFraction), tf.mul(tf.tensor(theirs, w.shape), 1 - mineFraction))));
+      const shape = w.shape as number[];
+      const theirs = this.state.subarray(offset, offset + sizeOf(shape));
+      offset += sizeOf(shape);
+      tf.tidy(() => {
+        w.write(tf.add(tf.mul(w.read(), mineFraction), tf.mul(tf.tensor(theirs, shape), 1 - mineFraction)));
+      });
     });
   }
 
@@ -200,6 +207,10 @@ export class DataParallelGradients {
     this.pending?.reject(error);
     this.pending = null;
   }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Rows [start, start + count) of a batch as a transferable copy. */
