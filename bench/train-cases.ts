@@ -2,6 +2,8 @@
  * One benchmark configuration, measured in its own process (bench/train.ts starts one per
  * configuration: kernel registrations are process-wide, and stock wasm must not see Loupe's).
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backend';
 import { batchGradients } from '../ml/parallel/batch-gradients';
@@ -107,7 +109,8 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   if (name === 'stock-wasm') {
     // The engine's loader would register Loupe's kernels; stock wasm is loaded by hand.
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', `file://${process.cwd()}/`).pathname);
+    const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+    wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     await tf.setBackend('wasm');
   } else {
     await initBackend(name === 'stock-cpu' ? 'cpu' : 'wasm');

@@ -9,6 +9,7 @@
  * other load moves them, which is why PyTorch is measured in the same run and ratios are shown.
  */
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { measureCase, type CaseName, type Measurement, type Plan } from './train-cases';
 
@@ -57,6 +58,7 @@ function runTorch(threads: number): Measurement & { torch?: string } {
 
 async function main(): Promise<void> {
   const skipCpu = process.argv.includes('--skip-cpu');
+  const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   const peers: Record<string, Measurement> = {};
   for (const threads of [1, 2]) {
@@ -75,6 +77,8 @@ async function main(): Promise<void> {
     return;
   }
   printTable(rows, peers);
+  // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
+  console.log(`\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`);
 }
 
 const COLUMNS: { key: keyof Measurement; title: string }[] = [

@@ -12,10 +12,11 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-conv2d-backprop';
 import { maxPoolGradConfig } from './max-pool-grad';
+import { meanConfig, sumConfig } from './reduce-leading-axes';
 import { captureStockKernel } from './wasm-calls';
 
 /** Stock wasm kernels the compositions call. */
-const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Reshape', ...STOCK_KERNELS_FOR_MATMUL];
+const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Mean', 'Reshape', ...STOCK_KERNELS_FOR_MATMUL];
 
 export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,
@@ -25,6 +26,8 @@ export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   maxPoolGradConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 let registered = false;
