@@ -29,6 +29,10 @@ const CASES: ConvCase[] = [
   { input: [2, 6, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { input: [1, 7, 6, 2], filter: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
   { input: [4, 16, 16, 32], filter: [3, 3, 32, 32], strides: 1, pad: 'same' },
+  // Filter = stride, no padding: the input gradient is one product rearranged block by block.
+  { input: [2, 8, 10, 3], filter: [2, 2, 3, 4], strides: 2, pad: 'valid' },
+  { input: [2, 8, 8, 16], filter: [2, 2, 16, 32], strides: 2, pad: 'same' },
+  { input: [1, 9, 6, 2], filter: [3, 2, 2, 5], strides: [3, 2], pad: 'valid' },
 ];
 
 function label(c: ConvCase): string {

@@ -67,3 +67,33 @@ export function rotateFilter(backend: BackendWasm, filter: Info, swapChannels: b
   }
   return out;
 }
+
+/**
+ * [N, OH, OW, blockH·blockW·C] → [N, OH·blockH, OW·blockW, C]: the channel group (a, b) of each
+ * pixel becomes the pixel at offset (a, b) of its block (TensorFlow's depth-to-space order,
+ * with rectangular blocks).
+ */
+export function blocksToSpace(backend: BackendWasm, x: Info, blockH: number, blockW: number): Info {
+  const [batch, rows, cols, depth] = x.shape as [number, number, number, number];
+  const channels = depth / (blockH * blockW);
+  const out = backend.makeOutput([batch, rows * blockH, cols * blockW, channels], 'float32');
+  const src = heapView(backend, x);
+  const dst = heapView(backend, out);
+  const outCols = cols * blockW;
+  let from = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        for (let a = 0; a < blockH; a++) {
+          const rowStart = ((n * rows + r) * blockH + a) * outCols;
+          for (let b = 0; b < blockW; b++, from += channels) {
+            const to = (rowStart + c * blockW + b) * channels;
+            if (channels >= 16) dst.set(src.subarray(from, from + channels), to);
+            else for (let k = 0; k < channels; k++) dst[to + k] = src[from + k]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
