@@ -19,14 +19,23 @@ export interface Measurement {
   cnnInfer: number | string;
   unetTrain: number | string;
   unetInfer: number | string;
-  /** Two-thread speed-up of CNN training by batch size (loupe-2 only). */
-  splitGain?: Record<number, number>;
+  /** One- and two-thread training images/s measured step by step in alternation (loupe-2 only). */
+  paired?: PairedRate[];
+}
+
+export interface PairedRate {
+  model: 'CNN' | 'U-Net';
+  batch: number;
+  one: number;
+  two: number;
 }
 
 export interface Plan {
   cnnBatch: number;
   unetBatch: number;
   steps: number;
+  /** Also train the U-Net on stock cpu (one image takes minutes). */
+  cpuUNet: boolean;
 }
 
 interface Workload {
@@ -55,29 +64,32 @@ async function rate(batch: number, warmup: number, steps: number, step: () => Pr
     await step();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return batch / (times[Math.floor(times.length / 2)]! / 1000);
+  return batch / (median(times) / 1000);
 }
 
-async function trainRate(w: Workload, warmup: number, steps: number, parallel: DataParallelGradients | null): Promise<number> {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The training step the engine takes on one thread. */
+function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
+  const loss = resolveLoss(w.loss);
+  return async () => {
+    const { loss: value, grads } = batchGradients(w.model, loss, w.xs, w.ys);
+    const named: tf.NamedTensorMap = {};
+    w.model.trainableWeights.forEach((v, i) => (named[v.name] = grads[i]!));
+    optimizer.applyGradients(named);
+    await value.data();
+    tf.dispose([value, ...grads]);
+  };
+}
+
+async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
   // Typed as the base class: AdamOptimizer's own declaration narrows the map to variables.
   const optimizer: tf.Optimizer = tf.train.adam(1e-3);
-  const loss = resolveLoss(w.loss);
-  const step = async () => {
-    const { value, grads } = parallel
-      ? await parallel.computeGradients(w.xs, w.ys)
-      : (() => {
-          const g = batchGradients(w.model, loss, w.xs, w.ys);
-          const map: tf.NamedTensorMap = {};
-          w.model.trainableWeights.forEach((v, i) => (map[v.name] = g.grads[i]!));
-          return { value: g.loss, grads: map };
-        })();
-    optimizer.applyGradients(grads);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
-  };
   try {
-    return await rate(w.xs.shape[0]!, warmup, steps, step);
+    return await rate(w.xs.shape[0]!, warmup, steps, oneThreadStep(w, optimizer));
   } finally {
     optimizer.dispose();
   }
@@ -115,60 +127,78 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   } else {
     await initBackend(name === 'stock-cpu' ? 'cpu' : 'wasm');
   }
+  if (name === 'loupe-2') return measureTwoThreads(plan);
   const slow = name === 'stock-cpu';
   // Stock cpu trains at well under one image per second: one small timed step is enough.
-  const cnnTrainBatch = slow ? 8 : plan.cnnBatch;
+  const cnnTrainBatch = slow ? 4 : plan.cnnBatch;
   const unetTrainBatch = slow ? 1 : plan.unetBatch;
   const [warmup, steps] = slow ? [0, 1] : [2, plan.steps];
 
   const result: Measurement = { cnnTrain: '', cnnInfer: '', unetTrain: '', unetInfer: '' };
-  const withParallel = async (w: Workload, run: (p: DataParallelGradients | null) => Promise<number>) => {
-    if (name !== 'loupe-2') return run(null);
-    const parallel = await DataParallelGradients.start({ model: w.model, loss: w.loss, minBatchToSplit: 2 });
-    try {
-      return await run(parallel);
-    } finally {
-      await parallel.dispose();
-    }
-  };
-
   let w = cnnWorkload(cnnTrainBatch);
-  result.cnnTrain = await orReason(() => withParallel(w, (p) => trainRate(w, warmup, steps, p)));
+  result.cnnTrain = await orReason(() => trainRate(w, warmup, steps));
   if (cnnTrainBatch !== plan.cnnBatch) {
     dispose(w);
     w = cnnWorkload(plan.cnnBatch);
   }
-  result.cnnInfer = name === 'loupe-2' ? 'same as 1 thread' : await orReason(() => inferRate(w, warmup, steps));
+  result.cnnInfer = await orReason(() => inferRate(w, warmup, steps));
   dispose(w);
 
   w = unetWorkload(unetTrainBatch);
-  result.unetTrain = await orReason(() => withParallel(w, (p) => trainRate(w, slow ? 0 : 1, slow ? 1 : Math.max(2, plan.steps - 2), p)));
+  result.unetTrain = slow && !plan.cpuUNet ? 'skipped (--cpu-unet: minutes)' : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   if (unetTrainBatch !== plan.unetBatch) {
     dispose(w);
     w = unetWorkload(plan.unetBatch);
   }
-  result.unetInfer = name === 'loupe-2' ? 'same as 1 thread' : await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
+  result.unetInfer = await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   dispose(w);
-
-  if (name === 'loupe-1' || name === 'loupe-2') result.splitGain = await splitSweep(name, plan.steps);
   return result;
 }
 
-/** CNN training images/s at smaller batches, to place the two-thread threshold. */
-async function splitSweep(name: CaseName, steps: number): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const batch of [8, 16, 32]) {
-    const w = cnnWorkload(batch);
-    out[batch] = await (async () => {
-      if (name === 'loupe-1') return trainRate(w, 2, steps, null);
-      const parallel = await DataParallelGradients.start({ model: w.model, loss: w.loss, minBatchToSplit: 2 });
-      try {
-        return await trainRate(w, 2, steps, parallel);
-      } finally {
-        await parallel.dispose();
+/**
+ * Two threads against one on the same model and batch, one step of each in turn: on a shared
+ * machine the load drifts, and alternating exposes both to the same drift.
+ */
+async function pairedRate(w: Workload, steps: number): Promise<{ one: number; two: number }> {
+  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+  const parallel = await DataParallelGradients.start({ model: w.model, loss: w.loss, minBatchToSplit: 2 });
+  const oneThread = oneThreadStep(w, optimizer);
+  const twoThreads = async () => {
+    const { value, grads } = await parallel.computeGradients(w.xs, w.ys);
+    optimizer.applyGradients(grads);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  try {
+    await oneThread();
+    await twoThreads();
+    const times = { one: [] as number[], two: [] as number[] };
+    for (let i = 0; i < steps; i++) {
+      for (const [key, step] of [['one', oneThread], ['two', twoThreads]] as const) {
+        const start = performance.now();
+        await step();
+        times[key].push(performance.now() - start);
       }
-    })();
+    }
+    const batch = w.xs.shape[0]!;
+    return { one: batch / (median(times.one) / 1000), two: batch / (median(times.two) / 1000) };
+  } finally {
+    optimizer.dispose();
+    await parallel.dispose();
+  }
+}
+
+async function measureTwoThreads(plan: Plan): Promise<Measurement> {
+  const paired: PairedRate[] = [];
+  const sweep: { model: PairedRate['model']; batch: number }[] = [
+    ...[8, 16, 32, plan.cnnBatch].map((batch) => ({ model: 'CNN' as const, batch })),
+    ...[4, plan.unetBatch].map((batch) => ({ model: 'U-Net' as const, batch })),
+  ];
+  for (const { model, batch } of sweep) {
+    const w = model === 'CNN' ? cnnWorkload(batch) : unetWorkload(batch);
+    paired.push({ model, batch, ...(await pairedRate(w, model === 'CNN' ? plan.steps : Math.max(3, plan.steps - 2))) });
     dispose(w);
   }
-  return out;
+  const at = (model: PairedRate['model'], batch: number) => paired.find((p) => p.model === model && p.batch === batch)!.two;
+  return { cnnTrain: at('CNN', plan.cnnBatch), cnnInfer: 'as 1 thread', unetTrain: at('U-Net', plan.unetBatch), unetInfer: 'as 1 thread', paired };
 }

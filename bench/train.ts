@@ -3,7 +3,8 @@
  * U-Net (128×128×1, depth 3, base 16) on every CPU configuration that loads here, beside the
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
- *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--json]
+ *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--cpu-unet]
+ *                          [--only loupe-1|loupe-2|stock-wasm|stock-cpu] [--json]
  *
  * Each configuration runs in its own process. Rates are from the median step; the machine's
  * other load moves them, which is why PyTorch is measured in the same run and ratios are shown.
@@ -23,7 +24,7 @@ const CASES: { name: CaseName; label: string; peer: string }[] = [
   { name: 'loupe-1', label: 'wasm + Loupe kernels, 1 thread', peer: 'torch-1' },
   { name: 'loupe-2', label: 'wasm + Loupe kernels, 2 threads', peer: 'torch-2' },
   { name: 'stock-wasm', label: 'stock tfjs wasm', peer: 'torch-1' },
-  { name: 'stock-cpu', label: 'stock tfjs cpu (1 step, batch 8 / 1)', peer: 'torch-1' },
+  { name: 'stock-cpu', label: 'stock tfjs cpu (1 step, batch 4 / 1)', peer: 'torch-1' },
 ];
 
 function option(name: string, fallback: number): number {
@@ -31,10 +32,17 @@ function option(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const plan: Plan = { cnnBatch: option('--cnn-batch', 64), unetBatch: option('--unet-batch', 8), steps: option('--steps', 5) };
+const plan: Plan = {
+  cnnBatch: option('--cnn-batch', 64),
+  unetBatch: option('--unet-batch', 8),
+  steps: option('--steps', 5),
+  cpuUNet: process.argv.includes('--cpu-unet'),
+};
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 
 function runChild(name: CaseName): Measurement {
   const args = [process.argv[1]!, '--case', name, '--steps', String(plan.steps), '--cnn-batch', String(plan.cnnBatch), '--unet-batch', String(plan.unetBatch)];
+  if (plan.cpuUNet) args.push('--cpu-unet');
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
     rows.push({ label: `PyTorch ${m.torch ?? ''}, ${threads} thread${threads > 1 ? 's' : ''}`, peer: `torch-${threads}`, m });
   }
   for (const c of CASES) {
-    if (skipCpu && c.name === 'stock-cpu') continue;
+    if ((skipCpu && c.name === 'stock-cpu') || (only && c.name !== only)) continue;
     process.stderr.write(`measuring ${c.label}…\n`);
     rows.push({ label: c.label, peer: c.peer, m: runChild(c.name) });
   }
@@ -105,18 +113,12 @@ function printTable(rows: Row[], peers: Record<string, Measurement>): void {
     const peer = peers[row.peer]!;
     console.log(row.label.padEnd(labelWidth) + COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join(''));
   }
-  const one = rows.find((r) => r.label.includes('Loupe kernels, 1'))?.m.splitGain;
-  const two = rows.find((r) => r.label.includes('Loupe kernels, 2'))?.m.splitGain;
-  if (one && two) {
-    console.log('\nTwo threads vs one, CNN training by batch size (images/s):');
-    for (const batch of Object.keys(one)) {
-      const a = one[Number(batch)]!;
-      const b = two[Number(batch)]!;
-      console.log(`  batch ${batch.padStart(3)}: 1 thread ${a.toFixed(0)}, 2 threads ${b.toFixed(0)} → ${(b / a).toFixed(2)}×`);
+  const paired = rows.find((r) => r.label.includes('Loupe kernels, 2'))?.m.paired;
+  if (paired) {
+    console.log('\nTwo threads vs one, measured step by step in alternation (training images/s):');
+    for (const p of paired) {
+      console.log(`  ${p.model.padEnd(5)} batch ${String(p.batch).padStart(3)}: 1 thread ${p.one.toFixed(1).padStart(6)}, 2 threads ${p.two.toFixed(1).padStart(6)} → ${(p.two / p.one).toFixed(2)}×`);
     }
-    const main1 = rows.find((r) => r.label.includes('Loupe kernels, 1'))!.m.cnnTrain;
-    const main2 = rows.find((r) => r.label.includes('Loupe kernels, 2'))!.m.cnnTrain;
-    if (typeof main1 === 'number' && typeof main2 === 'number') console.log(`  batch ${String(plan.cnnBatch).padStart(3)}: 1 thread ${main1.toFixed(0)}, 2 threads ${main2.toFixed(0)} → ${(main2 / main1).toFixed(2)}×`);
   }
 }
 
