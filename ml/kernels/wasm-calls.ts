@@ -63,12 +63,6 @@ export function heapView(backend: BackendWasm, info: Info): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
-/** Pair form of tfjs's `strides`/`dilations` attributes, which may be one number. */
-export function pair(value: number | [number, number] | undefined): [number, number] {
-  if (value === undefined) return [1, 1];
-  return typeof value === 'number' ? [value, value] : value;
-}
-
 export function requireNhwc(kernelName: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`Loupe's wasm ${kernelName} supports channels-last (NHWC) data only, got ${dataFormat}.`);

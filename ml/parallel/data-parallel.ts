@@ -16,6 +16,7 @@
  *   await parallel.dispose();
  */
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +34,11 @@ import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker
  * gain; from 32 on two threads win. See bench/train.ts.
  */
 export const MIN_BATCH_TO_SPLIT = 32;
+
+/** A second thread only pays where a second core exists. */
+export function secondCoreAvailable(): boolean {
+  return os.availableParallelism() >= 2;
+}
 
 /** Environment variable naming the built worker script (set by bench/run.mjs). */
 export const GRADIENT_WORKER_ENV = 'LOUPE_GRADIENT_WORKER';
@@ -96,7 +102,12 @@ export class DataParallelGradients {
     const worker = new Worker(args.workerScript ?? gradientWorkerScript());
     const parallel = new DataParallelGradients(worker, args.model, loss, layout, buffers, args.minBatchToSplit ?? MIN_BATCH_TO_SPLIT);
     const topology = args.model.toJSON(null, false) as object;
-    await parallel.request({ type: 'init', backend, topology, layout, loss: args.loss, buffers }, 0);
+    try {
+      await parallel.request({ type: 'init', backend, topology, layout, loss: args.loss, buffers }, 0);
+    } catch (error) {
+      await parallel.dispose();
+      throw error;
+    }
     return parallel;
   }
 
@@ -147,9 +158,10 @@ export class DataParallelGradients {
     return this.named({ loss: loss as tf.Scalar, grads });
   }
 
+  /** Stops the worker; a step still waiting for it fails with CANCELLED. */
   async dispose(): Promise<void> {
-    this.failure ??= new LoupeError('CANCELLED', 'The parallel training session was closed.');
     this.worker.removeAllListeners('exit');
+    this.fail(new LoupeError('CANCELLED', 'The parallel training session was closed.'));
     await this.worker.terminate();
   }
 
@@ -196,7 +208,8 @@ export class DataParallelGradients {
 
   private receive(message: FromGradientWorker): void {
     const pending = this.pending;
-    if (!pending) return;
+    // Replies come in request order, one at a time; anything else is not for this request.
+    if (!pending || ('id' in message && message.id !== null && message.id !== pending.id)) return;
     this.pending = null;
     if (message.type === 'failed') pending.reject(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${message.message}`));
     else pending.resolve(message.type === 'stepped' ? message.loss : 0);
