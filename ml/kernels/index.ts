@@ -4,7 +4,15 @@
  * where libtensorflow (tfjs-node) cannot be installed.
  *
  * Found empirically (ml/kernels/training-layers.test.ts builds every layer kind the models use
- * and trains it on wasm): without these, stock wasm fails on the first convolution's gradient.
+ * and trains it on wasm, and tf.profile ranked the rest by time):
+ * - missing on wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter and ...Input
+ *   (stock wasm fails on the first convolution's gradient);
+ * - slow on wasm: Conv2DBackpropInput (plain C++ loop), BatchMatMul/_FusedMatMul with a
+ *   transposed operand (naive loop: every dense layer's gradient), MaxPoolGrad, Sum/Mean over
+ *   leading axes (bias gradients, batch-norm moments), and Transpose, used inside these;
+ * - wrong on wasm: batched _FusedMatMul with a bias (see batch-mat-mul.ts).
+ * Not a backend matter: tfjs-core has no gradient for dilated conv2d/depthwise (it throws on
+ * every backend), and tfjs's cpu ResizeNearestNeighborGrad is wrong for batches > 1 (wasm's is right).
  */
 import * as tf from '@tensorflow/tfjs';
 import { STOCK_KERNELS_FOR_MATMUL, batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul';
