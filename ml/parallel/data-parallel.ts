@@ -28,10 +28,14 @@ import { resolveLoss, type LossFunction, type LossSpec } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';
 
 /**
- * Below this batch size a step runs on one thread. Measured with `npm run bench:train` on the
- * 2-core machine this project targets: at 16 images of 32×32×3 the worker's fixed cost per step
- * (messages, copying weights and gradients, the second model's bookkeeping) still loses to the
- * gain; from 32 on two threads win. See bench/train.ts.
+ * Below this batch size a step runs on one thread. From `npm run bench:train` on this project's
+ * 2-core machine (CNN 32×32×3, two threads against one, steps alternated): batch 8 lost in every
+ * run (0.77–0.89×) and 16 too (0.84–0.96×): a half of 4–8 small images is too little work for
+ * the fixed cost of a split step (weights and gradients through shared memory, messages, the
+ * combining sums) and for XNNPACK's small-batch efficiency. From 32 on two threads won whenever
+ * the second core was free (U-Net batch 8: 1560 → 810 ms per step, 1.9×; CNN batch 64 up to
+ * 1.2× under other load). Where another process keeps a core busy, Linux gives this process
+ * about one core and two threads cannot win; the training loop may offer a one-thread switch.
  */
 export const MIN_BATCH_TO_SPLIT = 32;
 
