@@ -16,6 +16,7 @@ export default defineConfig({
           cli: resolve(root, 'main/hosts/cli/index.ts'),
           'engine-worker': resolve(root, 'ml/worker.ts'),
           'decode-worker': resolve(root, 'ml/decode/worker.ts'),
+          'gradient-worker': resolve(root, 'ml/parallel/gradient-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerLoupeWasmKernels } from './kernels/index';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../contract/index';
 
 /** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
@@ -35,6 +36,8 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       // Read the .wasm binaries from node_modules: the engine never fetches code from the network.
       const wasmFile = requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
       wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+      // Stock wasm cannot train (no convolution filter gradients); Loupe's kernels make it.
+      registerLoupeWasmKernels();
     },
   },
   cpu: { tfjsName: 'cpu', load: async () => {} },

@@ -1,0 +1,204 @@
+/**
+ * One benchmark configuration, measured in its own process (bench/train.ts starts one per
+ * configuration: kernel registrations are process-wide, and stock wasm must not see Loupe's).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../ml/backend';
+import { batchGradients } from '../ml/parallel/batch-gradients';
+import { DataParallelGradients } from '../ml/parallel/data-parallel';
+import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
+import { referenceCnn, referenceUNet } from './reference-models';
+
+export type CaseName = 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu';
+
+export interface Measurement {
+  /** images/s, or the reason there is no number. */
+  cnnTrain: number | string;
+  cnnInfer: number | string;
+  unetTrain: number | string;
+  unetInfer: number | string;
+  /** One- and two-thread training images/s measured step by step in alternation (loupe-2 only). */
+  paired?: PairedRate[];
+}
+
+export interface PairedRate {
+  model: 'CNN' | 'U-Net';
+  batch: number;
+  one: number;
+  two: number;
+}
+
+export interface Plan {
+  cnnBatch: number;
+  unetBatch: number;
+  steps: number;
+  /** Also train the U-Net on stock cpu (one image takes minutes). */
+  cpuUNet: boolean;
+}
+
+interface Workload {
+  model: tf.LayersModel;
+  loss: LossSpec;
+  xs: tf.Tensor;
+  ys: tf.Tensor;
+}
+
+function cnnWorkload(batch: number): Workload {
+  const [xs, ys] = tf.tidy(() => [tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1), tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat()]);
+  return { model: referenceCnn(), loss: { name: 'categoricalCrossentropy' }, xs: xs!, ys: ys! };
+}
+
+function unetWorkload(batch: number): Workload {
+  const [xs, ys] = tf.tidy(() => [tf.randomNormal([batch, 128, 128, 1], 0, 1, 'float32', 3), tf.randomUniform([batch, 128, 128, 1], 0, 1, 'float32', 4).round()]);
+  return { model: referenceUNet(), loss: { name: 'binaryCrossentropy' }, xs: xs!, ys: ys! };
+}
+
+/** images/s from the median step time after `warmup` untimed steps. */
+async function rate(batch: number, warmup: number, steps: number, step: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    await step();
+    times.push(performance.now() - start);
+  }
+  return batch / (median(times) / 1000);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The training step the engine takes on one thread. */
+function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
+  const loss = resolveLoss(w.loss);
+  return async () => {
+    const { loss: value, grads } = batchGradients(w.model, loss, w.xs, w.ys);
+    const named: tf.NamedTensorMap = {};
+    w.model.trainableWeights.forEach((v, i) => (named[v.name] = grads[i]!));
+    optimizer.applyGradients(named);
+    await value.data();
+    tf.dispose([value, ...grads]);
+  };
+}
+
+async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
+  // Typed as the base class: AdamOptimizer's own declaration narrows the map to variables.
+  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+  try {
+    return await rate(w.xs.shape[0]!, warmup, steps, oneThreadStep(w, optimizer));
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+async function inferRate(w: Workload, warmup: number, steps: number): Promise<number> {
+  return rate(w.xs.shape[0]!, warmup, steps, async () => {
+    const y = w.model.predict(w.xs) as tf.Tensor;
+    await y.data();
+    y.dispose();
+  });
+}
+
+/** Runs `measure`, or returns why it cannot run on this backend (first line of the error). */
+async function orReason(measure: () => Promise<number>): Promise<number | string> {
+  try {
+    return await measure();
+  } catch (error) {
+    return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80);
+  }
+}
+
+function dispose(w: Workload): void {
+  tf.dispose([w.xs, w.ys]);
+  w.model.dispose();
+}
+
+export async function measureCase(name: CaseName, plan: Plan): Promise<Measurement> {
+  if (name === 'stock-wasm') {
+    // The engine's loader would register Loupe's kernels; stock wasm is loaded by hand.
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+    wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+    await tf.setBackend('wasm');
+  } else {
+    await initBackend(name === 'stock-cpu' ? 'cpu' : 'wasm');
+  }
+  if (name === 'loupe-2') return measureTwoThreads(plan);
+  const slow = name === 'stock-cpu';
+  // Stock cpu trains at well under one image per second: one small timed step is enough.
+  const cnnTrainBatch = slow ? 4 : plan.cnnBatch;
+  const unetTrainBatch = slow ? 1 : plan.unetBatch;
+  const [warmup, steps] = slow ? [0, 1] : [2, plan.steps];
+
+  const result: Measurement = { cnnTrain: '', cnnInfer: '', unetTrain: '', unetInfer: '' };
+  let w = cnnWorkload(cnnTrainBatch);
+  result.cnnTrain = await orReason(() => trainRate(w, warmup, steps));
+  if (cnnTrainBatch !== plan.cnnBatch) {
+    dispose(w);
+    w = cnnWorkload(plan.cnnBatch);
+  }
+  result.cnnInfer = await orReason(() => inferRate(w, warmup, steps));
+  dispose(w);
+
+  w = unetWorkload(unetTrainBatch);
+  result.unetTrain = slow && !plan.cpuUNet ? 'skipped (--cpu-unet: minutes)' : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
+  if (unetTrainBatch !== plan.unetBatch) {
+    dispose(w);
+    w = unetWorkload(plan.unetBatch);
+  }
+  result.unetInfer = await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
+  dispose(w);
+  return result;
+}
+
+/**
+ * Two threads against one on the same model and batch, one step of each in turn: on a shared
+ * machine the load drifts, and alternating exposes both to the same drift.
+ */
+async function pairedRate(w: Workload, steps: number): Promise<{ one: number; two: number }> {
+  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+  const parallel = await DataParallelGradients.start({ model: w.model, loss: w.loss, minBatchToSplit: 2 });
+  const oneThread = oneThreadStep(w, optimizer);
+  const twoThreads = async () => {
+    const { value, grads } = await parallel.computeGradients(w.xs, w.ys);
+    optimizer.applyGradients(grads);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  try {
+    await oneThread();
+    await twoThreads();
+    const times = { one: [] as number[], two: [] as number[] };
+    for (let i = 0; i < steps; i++) {
+      for (const [key, step] of [['one', oneThread], ['two', twoThreads]] as const) {
+        const start = performance.now();
+        await step();
+        times[key].push(performance.now() - start);
+      }
+    }
+    const batch = w.xs.shape[0]!;
+    return { one: batch / (median(times.one) / 1000), two: batch / (median(times.two) / 1000) };
+  } finally {
+    optimizer.dispose();
+    await parallel.dispose();
+  }
+}
+
+async function measureTwoThreads(plan: Plan): Promise<Measurement> {
+  const paired: PairedRate[] = [];
+  const sweep: { model: PairedRate['model']; batch: number }[] = [
+    ...[8, 16, 32, plan.cnnBatch].map((batch) => ({ model: 'CNN' as const, batch })),
+    ...[4, plan.unetBatch].map((batch) => ({ model: 'U-Net' as const, batch })),
+  ];
+  for (const { model, batch } of sweep) {
+    const w = model === 'CNN' ? cnnWorkload(batch) : unetWorkload(batch);
+    paired.push({ model, batch, ...(await pairedRate(w, model === 'CNN' ? plan.steps : Math.max(3, plan.steps - 2))) });
+    dispose(w);
+  }
+  const at = (model: PairedRate['model'], batch: number) => paired.find((p) => p.model === model && p.batch === batch)!.two;
+  return { cnnTrain: at('CNN', plan.cnnBatch), cnnInfer: 'as 1 thread', unetTrain: at('U-Net', plan.unetBatch), unetInfer: 'as 1 thread', paired };
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""PyTorch twin of bench/reference-models.ts, measured by bench/train.ts in the same run.
+
+Prints one JSON object: training and inference images/s of the reference CNN and U-Net with
+the given number of threads. Layouts are PyTorch's own (NCHW); the architectures, batch sizes,
+losses and optimiser (Adam) match the tfjs side.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def reference_cnn():
+    def conv(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU()]
+
+    return nn.Sequential(
+        *conv(3, 32), *conv(32, 32), nn.MaxPool2d(2),
+        *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 8 * 64, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
+class UNet(nn.Module):
+    def __init__(self, depth=3, base=16):
+        super().__init__()
+
+        def block(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU())
+
+        self.down = nn.ModuleList()
+        cin = 1
+        for level in range(depth):
+            self.down.append(block(cin, base * 2 ** level))
+            cin = base * 2 ** level
+        self.bottom = block(cin, base * 2 ** depth)
+        self.up = nn.ModuleList()
+        self.merge = nn.ModuleList()
+        for level in reversed(range(depth)):
+            f = base * 2 ** level
+            self.up.append(nn.ConvTranspose2d(f * 2, f, 2, stride=2))
+            self.merge.append(block(f * 2, f))
+        self.head = nn.Conv2d(base, 1, 1)
+
+    def forward(self, x):
+        skips = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+            x = nn.functional.max_pool2d(x, 2)
+        x = self.bottom(x)
+        for up, merge, skip in zip(self.up, self.merge, reversed(skips)):
+            x = merge(torch.cat([up(x), skip], dim=1))
+        return self.head(x)  # logits; BCEWithLogits applies the sigmoid
+
+
+def rate(step, batch, warmup, steps):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return batch / statistics.median(times)
+
+
+def measure(model, loss_fn, x, y, warmup, steps):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train_step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    model.train()
+    train = rate(train_step, x.shape[0], warmup, steps)
+    model.eval()
+
+    def infer_step():
+        with torch.no_grad():
+            model(x)
+
+    infer = rate(infer_step, x.shape[0], warmup, steps)
+    return train, infer
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cnn-batch", type=int, default=64)
+    parser.add_argument("--unet-batch", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cnn_x = torch.randn(args.cnn_batch, 3, 32, 32)
+    cnn_y = torch.randint(0, 10, (args.cnn_batch,))
+    cnn_train, cnn_infer = measure(reference_cnn(), nn.CrossEntropyLoss(), cnn_x, cnn_y, 2, args.steps)
+    unet_x = torch.randn(args.unet_batch, 1, 128, 128)
+    unet_y = (torch.rand(args.unet_batch, 1, 128, 128) > 0.5).float()
+    unet_train, unet_infer = measure(UNet(), nn.BCEWithLogitsLoss(), unet_x, unet_y, 1, args.steps)
+    print(json.dumps({
+        "torch": torch.__version__, "threads": args.threads,
+        "cnnTrain": cnn_train, "cnnInfer": cnn_infer, "unetTrain": unet_train, "unetInfer": unet_infer,
+    }))
+
+
+if __name__ == "__main__":
+    main()
