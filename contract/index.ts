@@ -6,6 +6,33 @@ import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
 import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
+import {
+  labelsAddClass,
+  labelsAssign,
+  labelsClassLoss,
+  labelsCreateTask,
+  labelsDeleteClass,
+  labelsDeleteTask,
+  labelsGet,
+  labelsRenameTask,
+  labelsReorderClasses,
+  labelsSave,
+  labelsSummary,
+  labelsTaskLoss,
+  labelsTasks,
+  labelsUpdateClass,
+} from './channels/labels';
+import {
+  labelsAddPair,
+  labelsAssignSplits,
+  labelsDeletePairs,
+  labelsExport,
+  labelsGeneratePairs,
+  labelsImport,
+  labelsLockSplits,
+  labelsPairs,
+  labelsSplitCounts,
+} from './channels/labels-data';
 import { registry } from './define';
 
 export const channels = registry([
@@ -18,6 +45,29 @@ export const channels = registry([
   workspaceOpen,
   workspaceCurrent,
   workspaceClose,
+  labelsTasks,
+  labelsCreateTask,
+  labelsRenameTask,
+  labelsTaskLoss,
+  labelsDeleteTask,
+  labelsAddClass,
+  labelsUpdateClass,
+  labelsReorderClasses,
+  labelsClassLoss,
+  labelsDeleteClass,
+  labelsGet,
+  labelsSave,
+  labelsAssign,
+  labelsSummary,
+  labelsPairs,
+  labelsAddPair,
+  labelsDeletePairs,
+  labelsGeneratePairs,
+  labelsAssignSplits,
+  labelsLockSplits,
+  labelsSplitCounts,
+  labelsImport,
+  labelsExport,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent]);
@@ -49,3 +99,5 @@ export * from './common';
 export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
+export * from './channels/labels';
+export * from './channels/labels-data';

@@ -9,6 +9,7 @@ import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
 import { EventBus } from './event-bus';
+import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
@@ -37,6 +38,7 @@ export class Services {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces),
+      ...labelsHandlers(this.workspaces, options.log),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }
