@@ -53,9 +53,9 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
         replaceMaskRow(db, task.id, r.imageId, { ...r.written, width: r.width, height: r.height }, r.pixels);
       }
       const images = db
-        .prepare('SELECT image_id FROM class_tags WHERE class_id = ?1 UNION SELECT image_id FROM boxes WHERE class_id = ?1 UNION SELECT image_id FROM mask_pixels WHERE class_id = ?1')
+        .prepare('SELECT image_id FROM class_tags WHERE class_id = @id UNION SELECT image_id FROM boxes WHERE class_id = @id UNION SELECT image_id FROM mask_pixels WHERE class_id = @id')
         .pluck()
-        .all(classId) as number[];
+        .all({ id: classId }) as number[];
       for (const imageId of new Set([...images, ...rewritten.map((r) => r.imageId)])) bumpRevision(db, task.id, imageId);
       db.prepare('DELETE FROM label_classes WHERE id = ?').run(classId);
     })();

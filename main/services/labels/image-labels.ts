@@ -234,15 +234,15 @@ export function summarizeLabels(db: Database.Database, taskId: number): ImageLab
   const rows = db
     .prepare(
       `SELECT i.id AS imageId, COALESCE(r.revision, 0) AS revision, s.split AS split,
-              (SELECT COUNT(*) FROM boxes b WHERE b.task_id = ?1 AND b.image_id = i.id) AS boxes,
-              EXISTS (SELECT 1 FROM masks m WHERE m.task_id = ?1 AND m.image_id = i.id) AS hasMask,
-              EXISTS (SELECT 1 FROM pairs p WHERE p.task_id = ?1 AND (p.image_a = i.id OR p.image_b = i.id)) AS inPair
+              (SELECT COUNT(*) FROM boxes b WHERE b.task_id = @id AND b.image_id = i.id) AS boxes,
+              EXISTS (SELECT 1 FROM masks m WHERE m.task_id = @id AND m.image_id = i.id) AS hasMask,
+              EXISTS (SELECT 1 FROM pairs p WHERE p.task_id = @id AND (p.image_a = i.id OR p.image_b = i.id)) AS inPair
        FROM images i
-       LEFT JOIN label_revisions r ON r.task_id = ?1 AND r.image_id = i.id
-       LEFT JOIN split_assignments s ON s.task_id = ?1 AND s.image_id = i.id
+       LEFT JOIN label_revisions r ON r.task_id = @id AND r.image_id = i.id
+       LEFT JOIN split_assignments s ON s.task_id = @id AND s.image_id = i.id
        ORDER BY i.id`,
     )
-    .all(taskId) as { imageId: number; revision: number; split: ImageLabelSummary['split']; boxes: number; hasMask: number; inPair: number }[];
+    .all({ id: taskId }) as { imageId: number; revision: number; split: ImageLabelSummary['split']; boxes: number; hasMask: number; inPair: number }[];
   const classSql = {
     classification: 'SELECT image_id, class_id FROM class_tags WHERE task_id = ?',
     detection: 'SELECT DISTINCT image_id, class_id FROM boxes WHERE task_id = ?',

@@ -37,14 +37,18 @@ export async function encodeMaskPng(mask: MaskLabel): Promise<Buffer> {
   return sharp(Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), {
     raw: { width: mask.width, height: mask.height, channels: 1 },
   })
+    // Without this sharp writes one-channel input as RGB.
+    .toColourspace('b-w')
     .png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: false, palette: false })
     .toBuffer();
 }
 
 /** Decodes a mask PNG written by Loupe (8-bit, one channel). */
 export async function decodeMaskPng(png: Uint8Array): Promise<MaskLabel> {
-  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) throw new Error(`mask PNG has ${info.channels} channels, expected 1`);
+  const meta = await sharp(png).metadata();
+  if (meta.channels !== 1 || meta.depth !== 'uchar') throw new Error(`mask PNG has ${meta.channels} channels of ${meta.depth}, expected one 8-bit channel`);
+  // sharp decodes to sRGB unless told otherwise; the single grey channel is the label index.
+  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 

@@ -166,9 +166,9 @@ export function classLoss(db: Database.Database, classId: number): LabelLoss {
   return {
     images: count(
       db,
-      `SELECT COUNT(*) FROM (SELECT image_id FROM class_tags WHERE class_id = ?1 UNION SELECT image_id FROM boxes WHERE class_id = ?1
-       UNION SELECT image_id FROM mask_pixels WHERE class_id = ?1)`,
-      classId,
+      `SELECT COUNT(*) FROM (SELECT image_id FROM class_tags WHERE class_id = @id UNION SELECT image_id FROM boxes WHERE class_id = @id
+       UNION SELECT image_id FROM mask_pixels WHERE class_id = @id)`,
+      { id: classId },
     ),
     classTags: count(db, 'SELECT COUNT(*) FROM class_tags WHERE class_id = ?', classId),
     boxes: count(db, 'SELECT COUNT(*) FROM boxes WHERE class_id = ?', classId),
@@ -183,10 +183,10 @@ export function taskLoss(db: Database.Database, taskId: number): LabelLoss {
   return {
     images: count(
       db,
-      `SELECT COUNT(*) FROM (SELECT image_id FROM class_tags WHERE task_id = ?1 UNION SELECT image_id FROM boxes WHERE task_id = ?1
-       UNION SELECT image_id FROM masks WHERE task_id = ?1 UNION SELECT image_a FROM pairs WHERE task_id = ?1
-       UNION SELECT image_b FROM pairs WHERE task_id = ?1)`,
-      taskId,
+      `SELECT COUNT(*) FROM (SELECT image_id FROM class_tags WHERE task_id = @id UNION SELECT image_id FROM boxes WHERE task_id = @id
+       UNION SELECT image_id FROM masks WHERE task_id = @id UNION SELECT image_a FROM pairs WHERE task_id = @id
+       UNION SELECT image_b FROM pairs WHERE task_id = @id)`,
+      { id: taskId },
     ),
     classTags: count(db, 'SELECT COUNT(*) FROM class_tags WHERE task_id = ?', taskId),
     boxes: count(db, 'SELECT COUNT(*) FROM boxes WHERE task_id = ?', taskId),

@@ -118,6 +118,6 @@ export async function exportLabels(
       break;
     }
   }
-  const images = source.task.kind === 'verification' ? new Set(ws.db.prepare('SELECT image_a FROM pairs WHERE task_id = ?1 UNION SELECT image_b FROM pairs WHERE task_id = ?1').pluck().all(request.taskId)).size : source.images.length;
+  const images = source.task.kind === 'verification' ? new Set(ws.db.prepare('SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id').pluck().all({ id: request.taskId })).size : source.images.length;
   return { taskId: source.task.id, format: request.format, out, files, images, exported };
 }
