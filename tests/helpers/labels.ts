@@ -33,7 +33,9 @@ export async function addTestImages(db: Database.Database, folder: string, image
     const file = path.join(folder, image.name);
     mkdirSync(path.dirname(file), { recursive: true });
     const pixels = Buffer.alloc(image.width * image.height);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + k * 31) & 0xff;
+    // Content from the full path, so every test image is a distinct file (images.sha256 is unique).
+    const salt = createHash('sha256').update(file).digest();
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + salt[i % salt.length]! + k) & 0xff;
     const png = await sharp(pixels, { raw: { width: image.width, height: image.height, channels: 1 } }).png().toBuffer();
     writeFileSync(file, png);
     const info = insert.run(
