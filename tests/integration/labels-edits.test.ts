@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.dispose());
 
-function maskWith(values: [number, number, number, number, number][]): Uint8Array {
+function maskWith(values: [number, number, number, number, number][]): Uint8Array<ArrayBuffer> {
   const data = new Uint8Array(W * H);
   for (const [x0, y0, x1, y1, v] of values) for (let y = y0; y < y1; y++) data.fill(v, y * W + x0, y * W + x1);
   return data;

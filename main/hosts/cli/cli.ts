@@ -8,6 +8,7 @@ import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
+import { registerLabelsCommands } from './labels-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
 export const EXIT_FAILURE = 1;
@@ -45,6 +46,7 @@ export function buildProgram(context: () => CliContext): Command {
     });
 
   registerEngineCommands(program, context);
+  registerLabelsCommands(program, context);
   return program;
 }
 
