@@ -43,10 +43,10 @@ describe('regionGrow matches OpenCV floodFill (FIXED_RANGE)', () => {
   }));
   it.each(cases)('$depth-bit $width×$height, $connectivity-connected', ({ width, height, depth, connectivity, phase }) => {
     const max = depth === 8 ? 255 : 65535;
-    const Ctor = depth === 8 ? Uint8Array : Uint16Array;
-    const pixels = Ctor.from({ length: width * height }, (_, i) =>
+    const values = Array.from({ length: width * height }, (_, i) =>
       Math.round(max * (0.5 + 0.35 * Math.sin((i % width) / 6 + phase) * Math.cos(Math.floor(i / width) / 5)) + (random() - 0.5) * max * 0.05),
     );
+    const pixels = depth === 8 ? Uint8Array.from(values) : Uint16Array.from(values);
     const x = Math.floor(random() * width);
     const y = Math.floor(random() * height);
     const tolerance = Math.round(max * (0.05 + random() * 0.2));
