@@ -5,7 +5,7 @@
  * pixels as spans, and their old and new values run-length encoded. A brush stroke costs a few
  * kilobytes; even a fill of the whole image costs a few kilobytes per thousand rows.
  */
-import { type LabelMask, type Spans } from '../../../contract/geometry/index';
+import { SpanBuilder, type LabelMask, type Spans } from '../../../contract/geometry/index';
 
 export interface MaskDiff {
   width: number;
@@ -108,9 +108,12 @@ export class MaskStroke {
   finish(): MaskDiff | null {
     if (this.maxX < 0) return null;
     const { data, width, height } = this.mask;
-    const spans: number[] = [];
-    const before: number[] = [];
-    const after: number[] = [];
+    const spans = new SpanBuilder();
+    // Scratch sized to the touched rectangle: typed arrays, not JS arrays, keep a whole-image fill fast.
+    const capacity = (this.maxX - this.minX) * (this.maxY - this.minY + 1);
+    const before = new Uint8Array(capacity);
+    const after = new Uint8Array(capacity);
+    let n = 0;
     for (let y = this.minY; y <= this.maxY; y++) {
       const row = y * width;
       let x = this.minX;
@@ -118,14 +121,14 @@ export class MaskStroke {
         while (x < this.maxX && data[row + x] === this.original[row + x]) x++;
         const start = x;
         while (x < this.maxX && data[row + x] !== this.original[row + x]) {
-          before.push(this.original[row + x]!);
-          after.push(data[row + x]!);
+          before[n] = this.original[row + x]!;
+          after[n++] = data[row + x]!;
           x++;
         }
-        if (x > start) spans.push(y, start, x);
+        spans.push(y, start, x);
       }
     }
-    if (spans.length === 0) return null;
-    return { width, height, spans: Int32Array.from(spans), before: packRuns(before, before.length), after: packRuns(after, after.length) };
+    if (n === 0) return null;
+    return { width, height, spans: spans.build(), before: packRuns(before, n), after: packRuns(after, n) };
   }
 }
