@@ -91,6 +91,8 @@ describe('pairs', () => {
     await expect(ctx.call('labels.addPair', { taskId: ver.id, imageA: ctx.ids[1]!, imageB: ctx.ids[1]!, same: true })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await expect(ctx.call('labels.addPair', { taskId: cls.id, imageA: ctx.ids[1]!, imageB: ctx.ids[2]!, same: true })).rejects.toMatchObject({ message: /verification/ });
     expect((await ctx.call('labels.pairs', { taskId: ver.id })).total).toBe(1);
+    const labeled = (await ctx.call('labels.summary', { taskId: ver.id })).images.filter((i) => i.labeled).map((i) => i.imageId);
+    expect(labeled).toEqual([ctx.ids[1], ctx.ids[5]]);
     expect(await ctx.call('labels.deletePairs', { taskId: ver.id, pairIds: [pair.id] })).toEqual({ deleted: 1 });
     expect((await ctx.call('labels.pairs', { taskId: ver.id })).total).toBe(0);
   });

@@ -37,10 +37,14 @@ export class ImageNames {
     }
   }
 
-  /** The name exports use: the path relative to the images' common folder. */
+  /**
+   * The name exports use: the path relative to the images' common folder, or — when they share
+   * none (two disks) — the whole path without its root, which still names each image once.
+   */
   exportName(image: LabeledImage): string {
     const full = posix(image.path);
-    return this.root && full.startsWith(`${this.root}/`) ? full.slice(this.root.length + 1) : image.fileName;
+    if (this.root && full.startsWith(`${this.root}/`)) return full.slice(this.root.length + 1);
+    return full.replace(/^[A-Za-z]:/, '').replace(/^\/+/, '');
   }
 
   /** Finds the image a label file names, or says why it cannot. */
