@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'ENGINE_CRASHED',
   /** The engine could not start a backend. */
   'ENGINE_UNAVAILABLE',
+  /** The record changed since the caller read it (a stale save, a confirmation that no longer matches). */
+  'CONFLICT',
   /** The caller cancelled the call. */
   'CANCELLED',
   /** The transport closed before a reply arrived. */

@@ -16,6 +16,33 @@ import {
 } from './channels/imaging';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
 import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
+import {
+  labelsAddClass,
+  labelsAssign,
+  labelsClassLoss,
+  labelsCreateTask,
+  labelsDeleteClass,
+  labelsDeleteTask,
+  labelsGet,
+  labelsRenameTask,
+  labelsReorderClasses,
+  labelsSave,
+  labelsSummary,
+  labelsTaskLoss,
+  labelsTasks,
+  labelsUpdateClass,
+} from './channels/labels';
+import {
+  labelsAddPair,
+  labelsAssignSplits,
+  labelsDeletePairs,
+  labelsExport,
+  labelsGeneratePairs,
+  labelsImport,
+  labelsLockSplits,
+  labelsPairs,
+  labelsSplitCounts,
+} from './channels/labels-data';
 import { registry } from './define';
 
 export const channels = registry([
@@ -36,6 +63,29 @@ export const channels = registry([
   imagingThumbnails,
   imagingRelink,
   imagingBrowse,
+  labelsTasks,
+  labelsCreateTask,
+  labelsRenameTask,
+  labelsTaskLoss,
+  labelsDeleteTask,
+  labelsAddClass,
+  labelsUpdateClass,
+  labelsReorderClasses,
+  labelsClassLoss,
+  labelsDeleteClass,
+  labelsGet,
+  labelsSave,
+  labelsAssign,
+  labelsSummary,
+  labelsPairs,
+  labelsAddPair,
+  labelsDeletePairs,
+  labelsGeneratePairs,
+  labelsAssignSplits,
+  labelsLockSplits,
+  labelsSplitCounts,
+  labelsImport,
+  labelsExport,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent]);
@@ -71,3 +121,6 @@ export * from './channels/imaging';
 export * from './channels/training-data';
 export * from './channels/training';
 export * from './channels/training-runs';
+export * from './tasks';
+export * from './channels/labels';
+export * from './channels/labels-data';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
+import { SPLITS, TASK_KINDS } from '../tasks';
 
 /** Pixel buffers as the decoders produce them; they travel binary over both transports. */
 export const pixelDataSchema = z.union([
@@ -82,11 +83,7 @@ export const preprocessingSpecSchema = z
 export type PreprocessingSpec = z.output<typeof preprocessingSpecSchema>;
 export type PreprocessingSpecInput = z.input<typeof preprocessingSpecSchema>;
 
-export const TASK_KINDS = ['classification', 'segmentation'] as const;
-export type TaskKind = (typeof TASK_KINDS)[number];
 
-export const SPLITS = ['train', 'validation', 'test'] as const;
-export type SplitName = (typeof SPLITS)[number];
 
 /** A class mask: one class index per pixel (0 = background), rows × columns. */
 export const labelMaskSchema = z

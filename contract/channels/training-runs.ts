@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { decodedFrameSchema, preprocessingSpecSchema, SPLITS, TASK_KINDS, trainingDatasetSchema } from './training-data';
+import { SPLITS, TASK_KINDS } from '../tasks';
+import { decodedFrameSchema, preprocessingSpecSchema, trainingDatasetSchema } from './training-data';
 import { modelConfigSchema, trainingConfigSchema } from './training';
 
 const rate = z.number().min(0).max(1);
@@ -71,9 +72,9 @@ export const datasetSnapshotSchema = z.object({
   labelHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** SHA-256 over the label hash and every image's pixels and rescale. */
   datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
-  splits: z.object({ train: z.array(z.string()), validation: z.array(z.string()), test: z.array(z.string()) }),
+  splits: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }),
   /** Per split, samples per class (classification) or images containing the class (segmentation). */
-  classCounts: z.object({ train: z.array(z.number().int()), validation: z.array(z.number().int()), test: z.array(z.number().int()) }),
+  classCounts: z.object({ train: z.array(z.number().int()), val: z.array(z.number().int()), test: z.array(z.number().int()) }),
 });
 export type DatasetSnapshot = z.infer<typeof datasetSnapshotSchema>;
 
@@ -139,7 +140,7 @@ export const modelCardSchema = z.object({
   preprocessing: preprocessingSpecSchema,
   /** The test-split evaluation of these weights (null if the run had no test split). */
   metrics: evaluationReportSchema.nullable(),
-  dataset: z.object({ labelHash: z.string(), datasetHash: z.string(), counts: z.object({ train: z.number(), validation: z.number(), test: z.number() }) }),
+  dataset: z.object({ labelHash: z.string(), datasetHash: z.string(), counts: z.object({ train: z.number(), val: z.number(), test: z.number() }) }),
   run: z.object({ runId: z.string(), seed: z.number().int(), bestEpoch: z.number().int().nullable(), epochsTrained: z.number().int() }),
   versions: z.object({ loupeModelFormat: z.literal(1), tfjs: z.string(), backend: z.string(), node: z.string() }),
   createdAt: z.string(),

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { preprocessingSpecSchema, TASK_KINDS } from './training-data';
+import { TASK_KINDS } from '../tasks';
+import { preprocessingSpecSchema } from './training-data';
 
 const positiveInt = z.number().int().min(1);
 const probability = z.number().min(0).max(1);

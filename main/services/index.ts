@@ -10,6 +10,7 @@ import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
 import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
+import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
@@ -41,6 +42,7 @@ export class Services {
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces),
       ...imagingHandlers(this.imaging),
+      ...labelsHandlers(this.workspaces, options.log),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

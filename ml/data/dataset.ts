@@ -101,7 +101,7 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
     spec,
     modality.filter((m) => m.sample.split === 'train').map((m) => m.image),
   );
-  const splits: Record<SplitName, PreparedSample[]> = { train: [], validation: [], test: [] };
+  const splits: Record<SplitName, PreparedSample[]> = { train: [], val: [], test: [] };
   for (const { sample, image, mask, frameRows, frameColumns } of modality) {
     splits[sample.split].push({
       id: sample.id,
@@ -124,7 +124,7 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
     snapshot: {
       labelHash: labelDigest,
       datasetHash,
-      splits: { train: splits.train.map((s) => s.id), validation: splits.validation.map((s) => s.id), test: splits.test.map((s) => s.id) },
+      splits: { train: splits.train.map((s) => s.id), val: splits.val.map((s) => s.id), test: splits.test.map((s) => s.id) },
       classCounts: Object.fromEntries(SPLITS.map((split) => [split, classCounts(splits[split], dataset.classes.length)])) as DatasetSnapshot['classCounts'],
     },
   };

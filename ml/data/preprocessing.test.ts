@@ -68,7 +68,7 @@ describe('preprocessing', () => {
     const prepared = await prepareDataset(dataset, spec({ rows: 4, columns: 4 }));
     expect(prepared.spec.intensity).toEqual({ mode: 'range', min: 0, max: 1500 });
     expect(prepared.splits.test[0]!.image.every((v) => v === 1)).toBe(true);
-    expect(prepared.snapshot.splits).toEqual({ train: ['img0', 'img1'], validation: [], test: ['img2'] });
+    expect(prepared.snapshot.splits).toEqual({ train: ['img0', 'img1'], val: [], test: ['img2'] });
     expect(prepared.snapshot.classCounts.train).toEqual([1, 1]);
     const relabelled = trainingDatasetSchema.parse({ ...dataset, samples: samples.map((s) => ({ ...s, label: s.id === 'img0' ? 1 : s.label })) });
     const again = await prepareDataset(relabelled, spec({ rows: 4, columns: 4 }));

@@ -69,7 +69,7 @@ export async function finishRun(session: TrainingSession, runDir: string, record
     dataset: {
       labelHash: data.snapshot.labelHash,
       datasetHash: data.snapshot.datasetHash,
-      counts: { train: data.splits.train.length, validation: data.splits.validation.length, test: data.splits.test.length },
+      counts: { train: data.splits.train.length, val: data.splits.val.length, test: data.splits.test.length },
     },
     run: { runId: session.runId, seed: config.seed, bestEpoch: record.best?.epoch ?? null, epochsTrained: record.epochs.length },
     versions: { loupeModelFormat: 1, tfjs: tf.version.tfjs, backend: session.backend.backend, node: process.versions.node },

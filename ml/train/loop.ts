@@ -122,13 +122,13 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       await yieldToMessages();
     }
     let validation: Record<string, number> = {};
-    if (data.splits.validation.length > 0) {
+    if (data.splits.val.length > 0) {
       hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: ranges.length, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
-      const outcome = await evaluateSamples(run.model, data.splits.validation, {
+      const outcome = await evaluateSamples(run.model, data.splits.val, {
         task: config.task,
         classes: data.classes,
         spec: data.spec,
-        split: 'validation',
+        split: 'val',
         batchSize: EVALUATION_BATCH_SIZE,
         loss: session.loss,
         signal: hooks.signal,

@@ -64,7 +64,7 @@ describe('training loop', () => {
     expect(record.config.seed).toBe(1);
     expect(record.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
     expect(Object.keys(record.epochs[0]!.validation)).toEqual(expect.arrayContaining(['val_accuracy', 'val_loss', 'val_macro_f1']));
-    expect(record.dataset.splits.train.length + record.dataset.splits.validation.length + record.dataset.splits.test.length).toBe(48);
+    expect(record.dataset.splits.train.length + record.dataset.splits.val.length + record.dataset.splits.test.length).toBe(48);
     expect(record.preprocessing.intensity.mode).toBe('range');
     expect(record.evaluation?.split).toBe('test');
     const { model, card } = await loadModelFolder(path.join(dir, 'model'));

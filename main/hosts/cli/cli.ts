@@ -9,6 +9,7 @@ import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
 import { registerImagingCommands } from './imaging-commands';
+import { registerLabelsCommands } from './labels-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
 export const EXIT_FAILURE = 1;
@@ -47,6 +48,7 @@ export function buildProgram(context: () => CliContext): Command {
 
   registerEngineCommands(program, context);
   registerImagingCommands(program, context);
+  registerLabelsCommands(program, context);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { metaMigration } from './migrations/001-meta';
 import { imagesMigration } from './migrations/002-images';
+import { labelsMigration } from './migrations/003-labels';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -14,6 +15,6 @@ export interface Migration {
  * released migration: add one. Each runs in its own transaction with the user_version bump, so a
  * crash leaves the database at a version.
  */
-export const MIGRATIONS: readonly Migration[] = [metaMigration, imagesMigration];
+export const MIGRATIONS: readonly Migration[] = [metaMigration, imagesMigration, labelsMigration];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

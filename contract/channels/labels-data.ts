@@ -1,0 +1,219 @@
+/**
+ * Labels beyond one image: pairs (verification), train/val/test splits, and import/export.
+ * Split from labels.ts only for length; the same domain and the same handlers.
+ */
+import { z } from 'zod';
+import { absolutePathSchema } from '../common';
+import { defineChannel } from '../define';
+import { progressSchema } from './engine';
+import { SPLITS, TASK_KINDS } from '../tasks';
+
+const idSchema = z.number().int().positive();
+
+export const pairSchema = z.object({
+  id: idSchema,
+  imageA: idSchema,
+  imageB: idSchema,
+  same: z.boolean(),
+  /** 'manual' when a person marked it, 'generated' when labels.generatePairs made it. */
+  source: z.enum(['manual', 'generated']),
+});
+export type LabelPair = z.infer<typeof pairSchema>;
+
+/** Page size cap for pair lists: a screenful many times over, bounded so a reply stays small. */
+export const MAX_PAIR_PAGE = 5000;
+
+export const labelsPairs = defineChannel({
+  name: 'labels.pairs',
+  summary: 'A page of a verification task’s pairs, newest first.',
+  request: z
+    .object({ taskId: idSchema, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(MAX_PAIR_PAGE).default(200) })
+    .strict(),
+  reply: z.object({ pairs: z.array(pairSchema), total: z.number().int().min(0) }),
+});
+
+export const labelsAddPair = defineChannel({
+  name: 'labels.addPair',
+  summary: 'Mark two images same or different (marking an existing pair again updates it).',
+  request: z
+    .object({ taskId: idSchema, imageA: idSchema, imageB: idSchema, same: z.boolean() })
+    .strict()
+    .refine((r) => r.imageA !== r.imageB, 'A pair needs two different images.'),
+  reply: pairSchema,
+});
+
+export const labelsDeletePairs = defineChannel({
+  name: 'labels.deletePairs',
+  summary: 'Delete pairs by id.',
+  request: z.object({ taskId: idSchema, pairIds: z.array(idSchema).min(1) }).strict(),
+  reply: z.object({ deleted: z.number().int().min(0) }),
+});
+
+export const labelsGeneratePairs = defineChannel({
+  name: 'labels.generatePairs',
+  summary: 'Make balanced same/different pairs from a classification task’s labels (seeded).',
+  request: z
+    .object({
+      taskId: idSchema,
+      /** The classification task whose classes decide same (one class) or different. */
+      fromTaskId: idSchema,
+      /** Positive pairs wanted; as many negatives are made, so the set is balanced. */
+      positives: z.number().int().min(1).max(1_000_000),
+      seed: z.number().int().default(0),
+      /** Pair only images of the same split of fromTaskId (no train/test leak). Default true. */
+      sameSplitOnly: z.boolean().default(true),
+    })
+    .strict(),
+  reply: z.object({ positives: z.number().int(), negatives: z.number().int(), alreadyThere: z.number().int() }),
+});
+
+
+export const groupBySchema = z.discriminatedUnion('kind', [
+  /** Every image its own group (no grouping). */
+  z.object({ kind: z.literal('image') }).strict(),
+  /** DICOM PatientID: all images of a patient stay in one split. */
+  z.object({ kind: z.literal('patient') }).strict(),
+  /** Any metadata field of the image (e.g. StudyInstanceUID, or a field from an import CSV). */
+  z.object({ kind: z.literal('metadata'), field: z.string().min(1).max(200) }).strict(),
+  /** A regular expression on the file name; its first capture group (or the whole match) is the group, e.g. a part ID. */
+  z.object({ kind: z.literal('filename'), pattern: z.string().min(1).max(500) }).strict(),
+]);
+export type GroupBy = z.infer<typeof groupBySchema>;
+
+/** Fractions must add up to 1 within this: 0.7 + 0.2 + 0.1 is not exactly 1 in floating point. */
+export const FRACTION_TOLERANCE = 1e-6;
+
+export const splitFractionsSchema = z
+  .object({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) })
+  .strict()
+  .refine((f) => Math.abs(f.train + f.val + f.test - 1) <= FRACTION_TOLERANCE, 'The train, val and test fractions must add up to 1.');
+export type SplitFractions = z.infer<typeof splitFractionsSchema>;
+
+export const splitSettingsSchema = z.object({
+  fractions: z.object({ train: z.number(), val: z.number(), test: z.number() }),
+  groupBy: groupBySchema,
+  seed: z.number().int(),
+  /** Locked: reassigning keeps every image's split and only places new images. */
+  locked: z.boolean(),
+  assignedAt: z.string(),
+});
+export type SplitSettings = z.infer<typeof splitSettingsSchema>;
+
+export const splitCountsSchema = z.object({
+  taskId: idSchema,
+  settings: splitSettingsSchema.nullable(),
+  splits: z.array(
+    z.object({
+      split: z.enum(SPLITS),
+      images: z.number().int(),
+      groups: z.number().int(),
+      /** Per class: images carrying it, and instances (tags, boxes, or mask pixels). */
+      classes: z.array(z.object({ classId: idSchema, images: z.number().int(), instances: z.number().int() })),
+      unlabeled: z.number().int(),
+    }),
+  ),
+  unassigned: z.number().int(),
+});
+export type SplitCounts = z.infer<typeof splitCountsSchema>;
+
+export const labelsAssignSplits = defineChannel({
+  name: 'labels.assignSplits',
+  summary: 'Assign train/val/test: stratified by class, grouped (patient, metadata field, or file-name pattern), seeded.',
+  request: z
+    .object({
+      taskId: idSchema,
+      fractions: splitFractionsSchema,
+      groupBy: groupBySchema.default({ kind: 'patient' }),
+      seed: z.number().int().default(0),
+      /** Keep the splits already assigned and place only new images (the default when the split is locked). */
+      keepExisting: z.boolean().optional(),
+    })
+    .strict(),
+  reply: splitCountsSchema.extend({
+    /** Images whose group key was missing (no PatientID, no match): each became its own group. */
+    ungrouped: z.number().int(),
+    newlyAssigned: z.number().int(),
+  }),
+});
+
+export const labelsLockSplits = defineChannel({
+  name: 'labels.lockSplits',
+  summary: 'Lock or unlock a task’s split (locked: new images are added, old ones stay).',
+  request: z.object({ taskId: idSchema, locked: z.boolean() }).strict(),
+  reply: splitCountsSchema,
+});
+
+export const labelsSplitCounts = defineChannel({
+  name: 'labels.splitCounts',
+  summary: 'Images and class counts per split.',
+  request: z.object({ taskId: idSchema }).strict(),
+  reply: splitCountsSchema,
+});
+
+/** coco: boxes or masks · yolo: boxes or polygons · voc: boxes · masks: PNG folder · csv: class tags or pairs. */
+export const LABEL_FORMATS = ['coco', 'yolo', 'voc', 'masks', 'csv'] as const;
+export type LabelFormat = (typeof LABEL_FORMATS)[number];
+
+export const importCountsSchema = z.object({
+  classTags: z.number().int(),
+  boxes: z.number().int(),
+  masks: z.number().int(),
+  pairs: z.number().int(),
+});
+
+/** At most this many skipped items are listed one by one; the total is always given. */
+export const MAX_REPORTED_SKIPS = 1000;
+
+export const labelsImportReportSchema = z.object({
+  taskId: idSchema.nullable(),
+  taskName: z.string(),
+  createdTask: z.boolean(),
+  dryRun: z.boolean(),
+  /** Images whose labels the import replaced (or would replace, in a dry run). */
+  images: z.number().int(),
+  imported: importCountsSchema,
+  classesCreated: z.array(z.string()),
+  skipped: z.array(z.object({ where: z.string(), reason: z.string() })),
+  skippedTotal: z.number().int(),
+});
+export type LabelsImportReport = z.infer<typeof labelsImportReportSchema>;
+
+export const labelsImport = defineChannel({
+  name: 'labels.import',
+  summary: 'Import labels from a file or folder into a task; all or nothing, with a report of what was skipped and why.',
+  request: z
+    .object({
+      format: z.enum(LABEL_FORMATS),
+      /** The COCO JSON / CSV file, or the YOLO / VOC / masks folder. */
+      path: absolutePathSchema,
+      /** Import into this task… */
+      taskId: idSchema.optional(),
+      /** …or into the task with this name, made when missing (kind inferred from the file unless given). */
+      taskName: z.string().trim().min(1).max(80).optional(),
+      kind: z.enum(TASK_KINDS).optional(),
+      /** Report what would happen without changing anything. */
+      dryRun: z.boolean().default(false),
+    })
+    .strict()
+    .refine((r) => (r.taskId === undefined) !== (r.taskName === undefined), 'Give either taskId or taskName.'),
+  reply: labelsImportReportSchema,
+  progress: progressSchema,
+});
+
+export const exportReportSchema = z.object({
+  taskId: idSchema,
+  format: z.enum(LABEL_FORMATS),
+  out: z.string(),
+  files: z.number().int(),
+  images: z.number().int(),
+  exported: importCountsSchema,
+});
+export type ExportReport = z.infer<typeof exportReportSchema>;
+
+export const labelsExport = defineChannel({
+  name: 'labels.export',
+  summary: 'Export a task’s labels into a folder (each file written atomically).',
+  request: z.object({ taskId: idSchema, format: z.enum(LABEL_FORMATS), out: absolutePathSchema }).strict(),
+  reply: exportReportSchema,
+  progress: progressSchema,
+});

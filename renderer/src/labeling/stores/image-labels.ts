@@ -1,0 +1,258 @@
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { LabelMask } from '../../../../contract/geometry/index';
+import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../../contract/index';
+import { loupe, messageOf } from '../../client/index';
+import { copyBoxes } from '../box-edits';
+import { LabelHistory, type LabelEdit } from '../history';
+import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../mask-edits';
+import { useAutosave } from '../use-autosave';
+
+/** One image's labels in one task as the editor holds them. */
+/** What a task's images carry, and so what a save sends. */
+export type EntryKind = 'classes' | 'boxes' | 'mask';
+
+const KIND_OF_TASK: Record<Exclude<TaskKind, 'verification'>, EntryKind> = { classification: 'classes', detection: 'boxes', segmentation: 'mask' };
+
+export interface ImageEntry {
+  kind: EntryKind;
+  taskId: number;
+  imageId: number;
+  width: number;
+  height: number;
+  /** The server revision the local state is based on. */
+  revision: number;
+  classIds: number[];
+  boxes: BoxLabel[];
+  /** Not reactive (megabytes): screens redraw on `maskVersion`. */
+  mask: LabelMask | null;
+  /** Bumped by every local change; saved when it differs from savedVersion. */
+  version: number;
+  savedVersion: number;
+  /** Set when the server refused a save as stale; saving this image waits for the user. */
+  conflict: string | null;
+}
+
+export const entryKey = (taskId: number, imageId: number): string => `${taskId}:${imageId}`;
+
+/**
+ * Labels of the images being edited, with undo/redo per image and autosave. Edits apply at once;
+ * saves send each dirty image's whole state with the revision it was based on and an id per
+ * state, so a retried save is never applied twice and a stale one is refused (a conflict the user
+ * resolves: keep mine or take theirs).
+ */
+export const useImageLabelsStore = defineStore('imageLabels', () => {
+  const entries = ref(new Map<string, ImageEntry>());
+  /** Changes whenever any mask's pixels change (masks are not deeply reactive). */
+  const maskVersion = shallowRef(0);
+  const historyVersion = shallowRef(0);
+  const histories = new Map<string, LabelHistory>();
+  const session = crypto.randomUUID();
+
+  const dirty = computed(() => [...entries.value.values()].filter((e) => e.version !== e.savedVersion && !e.conflict));
+  const conflicts = computed(() => [...entries.value.values()].filter((e) => e.conflict));
+
+  const autosave = useAutosave({ save: saveAll, isDirty: () => dirty.value.length > 0 });
+
+  function historyOf(key: string): LabelHistory {
+    let history = histories.get(key);
+    if (!history) histories.set(key, (history = new LabelHistory()));
+    return history;
+  }
+
+  function entry(taskId: number, imageId: number): ImageEntry {
+    const found = entries.value.get(entryKey(taskId, imageId));
+    if (!found) throw new Error(`Labels of image ${imageId} are not loaded; call load() first.`);
+    return found;
+  }
+
+  function fromServer(labels: ImageLabels, kind: EntryKind): ImageEntry {
+    return {
+      kind,
+      taskId: labels.taskId,
+      imageId: labels.imageId,
+      width: labels.width,
+      height: labels.height,
+      revision: labels.revision,
+      classIds: labels.classIds,
+      boxes: labels.boxes,
+      mask: labels.mask ? markRaw({ width: labels.mask.width, height: labels.mask.height, data: labels.mask.data }) : null,
+      version: 0,
+      savedVersion: 0,
+      conflict: null,
+    };
+  }
+
+  /** Loads an image's labels, keeping local edits that are not saved yet. */
+  async function load(taskId: number, taskKind: Exclude<TaskKind, 'verification'>, imageId: number): Promise<ImageEntry> {
+    const key = entryKey(taskId, imageId);
+    const have = entries.value.get(key);
+    if (have && (have.version !== have.savedVersion || have.conflict)) return have;
+    const fresh = fromServer(await loupe().invoke('labels.get', { taskId, imageId }), KIND_OF_TASK[taskKind]);
+    entries.value.set(key, fresh);
+    maskVersion.value++;
+    return entries.value.get(key)!;
+  }
+
+  function changed(e: ImageEntry, edit: LabelEdit): void {
+    historyOf(entryKey(e.taskId, e.imageId)).push(edit);
+    e.version++;
+    historyVersion.value++;
+    autosave.notify();
+  }
+
+  function setClasses(taskId: number, imageId: number, classIds: number[]): void {
+    const e = entry(taskId, imageId);
+    const after = [...new Set(classIds)].sort((a, b) => a - b);
+    if (after.join() === e.classIds.join()) return;
+    changed(e, { kind: 'classes', before: e.classIds, after });
+    e.classIds = after;
+  }
+
+  /** Keys 1–9: single-label sets the class; multi-label toggles it. */
+  function pressClass(taskId: number, imageId: number, classId: number, multiLabel: boolean): void {
+    const e = entry(taskId, imageId);
+    if (!multiLabel) return setClasses(taskId, imageId, [classId]);
+    setClasses(taskId, imageId, e.classIds.includes(classId) ? e.classIds.filter((c) => c !== classId) : [...e.classIds, classId]);
+  }
+
+  function setBoxes(taskId: number, imageId: number, boxes: BoxLabel[]): void {
+    const e = entry(taskId, imageId);
+    if (JSON.stringify(boxes) === JSON.stringify(e.boxes)) return;
+    changed(e, { kind: 'boxes', before: e.boxes, after: boxes });
+    e.boxes = boxes;
+  }
+
+  async function copyPreviousBoxes(taskId: number, imageId: number, previousImageId: number): Promise<void> {
+    const previous = await load(taskId, 'detection', previousImageId);
+    const e = entry(taskId, imageId);
+    setBoxes(taskId, imageId, copyBoxes(e.boxes, previous.boxes, e));
+  }
+
+  /** Starts a mask operation (a whole brush stroke, a fill); the image gets an empty mask if it had none. */
+  function beginStroke(taskId: number, imageId: number): { stroke: MaskStroke; created: boolean } {
+    const e = entry(taskId, imageId);
+    const created = e.mask === null;
+    if (!e.mask) e.mask = markRaw({ width: e.width, height: e.height, data: new Uint8Array(e.width * e.height) });
+    return { stroke: new MaskStroke(e.mask), created };
+  }
+
+  /** Ends it: one undo step, one autosave notification. */
+  function endStroke(taskId: number, imageId: number, begun: { stroke: MaskStroke; created: boolean }): void {
+    const e = entry(taskId, imageId);
+    const diff = begun.stroke.finish();
+    maskVersion.value++;
+    if (diff) changed(e, { kind: 'mask', diff, created: begun.created });
+    else if (begun.created) e.mask = null;
+  }
+
+  function step(taskId: number, imageId: number, direction: 'undo' | 'redo'): boolean {
+    const e = entry(taskId, imageId);
+    const history = historyOf(entryKey(taskId, imageId));
+    const edit = direction === 'undo' ? history.undo() : history.redo();
+    if (!edit) return false;
+    const forward = direction === 'redo';
+    if (edit.kind === 'classes') e.classIds = forward ? edit.after : edit.before;
+    else if (edit.kind === 'boxes') e.boxes = forward ? edit.after : edit.before;
+    else {
+      if (!e.mask) e.mask = markRaw({ width: e.width, height: e.height, data: new Uint8Array(e.width * e.height) });
+      if (forward) redoMaskDiff(e.mask, edit.diff);
+      else undoMaskDiff(e.mask, edit.diff);
+      if (!forward && edit.created) e.mask = null;
+      maskVersion.value++;
+    }
+    e.version++;
+    historyVersion.value++;
+    autosave.notify();
+    return true;
+  }
+
+  const undo = (taskId: number, imageId: number): boolean => step(taskId, imageId, 'undo');
+  const redo = (taskId: number, imageId: number): boolean => step(taskId, imageId, 'redo');
+
+  function canUndo(taskId: number, imageId: number): boolean {
+    void historyVersion.value;
+    return histories.get(entryKey(taskId, imageId))?.canUndo ?? false;
+  }
+
+  function canRedo(taskId: number, imageId: number): boolean {
+    void historyVersion.value;
+    return histories.get(entryKey(taskId, imageId))?.canRedo ?? false;
+  }
+
+  function saveRequest(e: ImageEntry): RequestOf<'labels.save'> {
+    // One id per state: a retry of the same state sends the same id, so it is applied once.
+    const base = { taskId: e.taskId, imageId: e.imageId, baseRevision: e.revision, saveId: `${session}:${e.taskId}:${e.imageId}:${e.version}` };
+    if (e.kind === 'classes') return { ...base, classIds: e.classIds };
+    if (e.kind === 'boxes') return { ...base, boxes: e.boxes };
+    return { ...base, mask: e.mask ? { width: e.mask.width, height: e.mask.height, data: e.mask.data as Uint8Array<ArrayBuffer> } : null };
+  }
+
+  /** Saves every dirty image; throws the first failure after trying them all. */
+  async function saveAll(): Promise<void> {
+    let failure: unknown = null;
+    for (const e of dirty.value) {
+      const version = e.version;
+      try {
+        const reply = await loupe().invoke('labels.save', saveRequest(e));
+        e.revision = reply.revision;
+        e.savedVersion = version;
+      } catch (error) {
+        if (isLoupeError(error) && error.code === 'CONFLICT') e.conflict = messageOf(error);
+        failure ??= error;
+      }
+    }
+    if (failure) throw failure;
+  }
+
+  /** Resolves a conflict: keep the local labels (saved over the newer ones) or take the server's. */
+  async function resolveConflict(taskId: number, imageId: number, keep: 'mine' | 'theirs'): Promise<void> {
+    const e = entry(taskId, imageId);
+    const latest = await loupe().invoke('labels.get', { taskId, imageId });
+    if (keep === 'theirs') {
+      entries.value.set(entryKey(taskId, imageId), fromServer(latest, e.kind));
+      histories.get(entryKey(taskId, imageId))?.clear();
+      historyVersion.value++;
+      maskVersion.value++;
+      return;
+    }
+    e.revision = latest.revision;
+    e.conflict = null;
+    autosave.notify();
+  }
+
+  /** Grid multi-select: one class for many images at once (saved immediately, in one transaction). */
+  async function bulkAssign(request: RequestOf<'labels.assign'>): Promise<void> {
+    await autosave.flush();
+    const { revisions } = await loupe().invoke('labels.assign', request);
+    for (const { imageId } of revisions) {
+      // The server changed these images: drop cached copies and their (now unrelated) undo steps.
+      entries.value.delete(entryKey(request.taskId, imageId));
+      histories.delete(entryKey(request.taskId, imageId));
+    }
+    historyVersion.value++;
+  }
+
+  return {
+    entries,
+    maskVersion,
+    dirty,
+    conflicts,
+    autosave,
+    load,
+    entry,
+    setClasses,
+    pressClass,
+    setBoxes,
+    copyPreviousBoxes,
+    beginStroke,
+    endStroke,
+    undo,
+    redo,
+    canUndo,
+    canRedo,
+    saveAll,
+    resolveConflict,
+    bulkAssign,
+  };
+});
