@@ -71,3 +71,6 @@ export * from './channels/imaging';
 export * from './channels/training-data';
 export * from './channels/training';
 export * from './channels/training-runs';
+export * from './channels/training-metrics';
+export * from './channels/training-verification';
+export * from './channels/training-eval';
