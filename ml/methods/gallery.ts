@@ -5,18 +5,24 @@
  * the model card's threshold.
  */
 import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine-protocol';
-import { LoupeError, type GalleryListing } from '../../contract/index';
+import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
 import type { MethodContext } from '../engine/runtime';
+import { readModelCard } from '../model-io/model-folder';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
 import type { Predictor } from '../train/predictor';
 import { decisionOf, distanceOf, predictorFor } from './training';
 
+/** The card of a verification model, its threshold and embedding length; listing and removing need no weights. */
+function verificationCard(card: ModelCard, modelDir: string): { card: ModelCard; threshold: number; embeddingDim: number } {
+  if (card.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `A gallery needs a verification model; the model in ${modelDir} does ${card.task}.`);
+  const decision = decisionOf(card, modelDir);
+  return { card, threshold: decision.threshold, embeddingDim: decision.embeddingDim };
+}
+
 async function verificationModel(modelDir: string): Promise<{ predictor: Predictor; threshold: number; embeddingDim: number }> {
   const predictor = await predictorFor(modelDir);
-  if (predictor.card.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `A gallery needs a verification model; the model in ${modelDir} does ${predictor.card.task}.`);
-  const decision = decisionOf(predictor.card, modelDir);
-  return { predictor, threshold: decision.threshold, embeddingDim: decision.embeddingDim };
+  return { predictor, ...verificationCard(predictor.card, modelDir) };
 }
 
 async function embeddingsOf(predictor: Predictor, frames: Parameters<Predictor['predict']>[0], signal: AbortSignal): Promise<Float32Array[]> {
@@ -49,14 +55,14 @@ export async function galleryEnrol(request: EngineParsedRequestOf<'galleryEnrol'
 }
 
 export async function galleryList(request: EngineParsedRequestOf<'galleryList'>): Promise<EngineReplyOf<'galleryList'>> {
-  const { predictor, threshold, embeddingDim } = await verificationModel(request.modelDir);
-  const gallery = await readGallery(request.modelDir, predictor.card, embeddingDim);
+  const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
+  const gallery = await readGallery(request.modelDir, card, embeddingDim);
   return listing(request.modelDir, threshold, gallery.references);
 }
 
 export async function galleryRemove(request: EngineParsedRequestOf<'galleryRemove'>): Promise<EngineReplyOf<'galleryRemove'>> {
-  const { predictor, threshold, embeddingDim } = await verificationModel(request.modelDir);
-  return updateGallery(request.modelDir, predictor.card, embeddingDim, (gallery) => {
+  const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
+  return updateGallery(request.modelDir, card, embeddingDim, (gallery) => {
     const unknown = request.ids.filter((id) => !gallery.references.some((r) => r.id === id));
     if (unknown.length) throw new LoupeError('NOT_FOUND', `The gallery has no reference ${unknown.map((id) => `"${id}"`).join(', ')}.`);
     const removed = new Set(request.ids);

@@ -58,7 +58,8 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
 
 async function trainEpochs(session: TrainingSession, runDir: string, state: { record: RunRecord }, hooks: TrainingHooks): Promise<void> {
   const { config, data, run, schedule, task } = session;
-  const step = hooks.trainStep ?? singleThreadStep;
+  // A replacement step may split batches (the data-parallel one does); only a splittable task's can be.
+  const step = task.splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
   const metricName = task.metricName;
   const batchesPerEpoch = task.batchesPerEpoch;
   const firstEpoch = session.resumed?.nextEpoch ?? 0;

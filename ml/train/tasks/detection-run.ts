@@ -51,6 +51,7 @@ export function openDetectionRun(config: TrainingConfig, data: PreparedDataset, 
   const { rows, columns, channels } = data.spec;
   return {
     metricName: 'centre_recall',
+    splittable: false,
     batchesPerEpoch: ranges.length,
     epochBatches: (epoch) => {
       const order = epochOrder(train.length, config.seed, epoch);

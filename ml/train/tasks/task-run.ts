@@ -21,6 +21,12 @@ export interface PlannedBatch {
 export interface TaskRun {
   /** The running training metric's name, as progress reports it. */
   metricName: string;
+  /**
+   * False when the loss couples the samples of a batch, so that a batch cannot be split into parts
+   * whose gradients, weighted by size, add up to the whole's: CenterNet normalises by the batch's
+   * object count, and verification losses compare every image with every other.
+   */
+  splittable: boolean;
   batchesPerEpoch: number;
   /** The training batches of one epoch, drawn from streams keyed by (seed, epoch) only. */
   epochBatches(epoch: number): PlannedBatch[];
@@ -43,6 +49,7 @@ function openClassOrMaskRun(config: TrainingConfig, data: PreparedDataset): Task
   const metricName = config.task === 'classification' ? 'accuracy' : 'dice';
   return {
     metricName,
+    splittable: true,
     batchesPerEpoch: ranges.length,
     epochBatches: (epoch) => {
       const order = epochOrder(train.length, config.seed, epoch);

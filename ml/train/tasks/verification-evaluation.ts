@@ -135,10 +135,11 @@ function finiteThresholds(thresholds: readonly number[]): number[] {
   return thresholds.map((t, i) => (Number.isFinite(t) ? t : (thresholds[i + 1] ?? 0) + 1));
 }
 
-/** The loss over the split's known pairs, in blocks of consecutive images, weighted by block size. */
+/** The loss over the split's known pairs, in blocks of consecutive images, weighted by block size; null when no pair is known. */
 async function blockLoss(samples: readonly PreparedSample[], embeddings: readonly Float32Array[], labelled: readonly SplitPair[], options: SplitEvaluationOptions): Promise<number | null> {
   const d = embeddings[0]?.length ?? 0;
   let sum = 0;
+  let counted = 0;
   for (let start = 0; start < samples.length; start += LOSS_BLOCK) {
     const end = Math.min(samples.length, start + LOSS_BLOCK);
     const n = end - start;
@@ -152,11 +153,13 @@ async function blockLoss(samples: readonly PreparedSample[], embeddings: readonl
     } else {
       relation = relationOfIdentities(samples.slice(start, end).map((s) => s.identity ?? null));
     }
+    if (!relation.some((r) => r !== 0)) continue;
     const flat = new Float32Array(n * d);
     embeddings.slice(start, end).forEach((e, i) => flat.set(e, i * d));
     const value = tf.tidy(() => options.loss!(tf.tensor2d(relation, [n, n]), tf.tensor2d(flat, [n, d])));
     sum += (await value.data())[0]! * n;
+    counted += n;
     value.dispose();
   }
-  return samples.length ? sum / samples.length : null;
+  return counted ? sum / counted : null;
 }

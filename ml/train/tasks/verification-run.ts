@@ -56,6 +56,7 @@ export function openVerificationRun(config: TrainingConfig, data: PreparedDatase
   }
   return {
     metricName: 'pair_auc',
+    splittable: false,
     batchesPerEpoch,
     epochBatches,
     trainingBatch: (planned, epoch, batchIndex) => {
