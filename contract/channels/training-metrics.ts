@@ -74,6 +74,9 @@ export type DetectionReport = z.infer<typeof detectionReportSchema>;
  * images with identities). Scores are cosine similarities; "same" means score ≥ threshold.
  * Metrics needing both same and different pairs are null when the split lacks one kind.
  */
+/** The FAR of a verification report's TAR@FAR figure, whatever target the user set for decisions. */
+export const REPORTED_FAR = 0.01;
+
 export const verificationReportSchema = z.object({
   task: z.literal('verification'),
   split: z.enum(SPLITS),
@@ -87,16 +90,17 @@ export const verificationReportSchema = z.object({
   /** Equal error rate (FAR = FRR on the ROC curve, linear between its points). */
   eer: maybeRate,
   eerThreshold: z.number().nullable(),
-  /** TAR at FAR ≤ targetFar, measured on this split. */
+  /** TAR at FAR ≤ 1 % (REPORTED_FAR), measured on this split: the usual single figure of a verifier. */
   tarAtFar: maybeRate,
-  targetFar: rate,
   roc: rocCurveSchema.nullable(),
   /**
    * The model's decision threshold (chosen on validation) applied to this split; while training,
-   * the threshold this split itself gives at targetFar (null without both kinds of pair).
+   * the threshold this split itself gives at the target FAR (null without both kinds of pair).
    */
   decision: z.object({
     threshold: z.number().nullable(),
+    /** The FAR the threshold was chosen for (the user's; the model card's targetFar). */
+    targetFar: rate,
     /** Different pairs accepted as same / different pairs. */
     far: maybeRate,
     /** Same pairs accepted / same pairs. */

@@ -9,9 +9,9 @@ import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
-import { detectorStride } from '../detection/detect';
+import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
-import { detectionsOf, onFrame } from './tasks/detection-evaluation';
+import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
 
 /** Frames per forward pass. */
@@ -51,13 +51,13 @@ export class Predictor {
       const prepared = chunk.map((frame) => preprocessFrame(frame, this.card.preprocessing));
       const input = new Float32Array(chunk.length * pixels * channels);
       prepared.forEach((p, i) => input.set(p.input, i * pixels * channels));
-      const logitsTensor = tf.tidy(() => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor);
       if (settings) {
+        const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
         let detections;
         try {
-          detections = await detectionsOf(logitsTensor as tf.Tensor4D, { classes: this.card.classes, spec: this.card.preprocessing }, detectorStride(model), settings, settings.scoreThreshold);
+          detections = await detect(model, images, { numClasses: this.card.classes.length, topK: settings.topK, postprocess: postprocessFor(settings) });
         } finally {
-          logitsTensor.dispose();
+          images.dispose();
         }
         chunk.forEach((frame, i) => {
           const sample = { placement: prepared[i]!.placement, frameRows: frame.rows, frameColumns: frame.columns };
@@ -66,6 +66,7 @@ export class Predictor {
         await yieldToMessages();
         continue;
       }
+      const logitsTensor = tf.tidy(() => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor);
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();
       const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));

@@ -10,7 +10,7 @@ import type { PreparedDataset, PreparedSample } from '../../data/dataset';
 import { batchRanges } from '../../data/batches';
 import type { Box } from '../../detection/boxes';
 import { decodeCenterNet } from '../../detection/centernet-decode';
-import { postprocessDetections, type Detection } from '../../detection/postprocess';
+import { postprocessDetections, type Detection, type PostprocessArgs } from '../../detection/postprocess';
 import { yieldToMessages } from '../../engine/runtime';
 import { evaluateDetections } from '../../metrics/detection';
 import type { EvaluationOutcome } from '../evaluate';
@@ -18,7 +18,7 @@ import { detectionBatch, detectionGeometry } from './detection-run';
 import type { SplitEvaluationOptions } from './evaluation';
 
 /** Post-processing of decoded peaks, as the settings say: NMS or soft-NMS, then max detections. */
-export function postprocessFor(settings: DetectionSettings, scoreThreshold = settings.scoreThreshold): Parameters<typeof postprocessDetections>[1] {
+export function postprocessFor(settings: DetectionSettings, scoreThreshold = settings.scoreThreshold): PostprocessArgs {
   return {
     scoreThreshold,
     iouThreshold: settings.iouThreshold,

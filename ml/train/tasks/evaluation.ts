@@ -92,7 +92,7 @@ export function validationMetrics(outcome: EvaluationOutcome): Record<string, nu
     case 'verification':
       put('val_eer', report.eer);
       put('val_auc', report.auc);
-      put('val_tar', report.tarAtFar);
+      put('val_tar', report.tarAtFar); // TAR at FAR ≤ 1 %
       break;
   }
   return out;

@@ -6,7 +6,7 @@
  * would choose at the target FAR.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LoupeError, type PairResult, type SplitName, type VerificationReport } from '../../../contract/index';
+import { LoupeError, REPORTED_FAR, type PairResult, type SplitName, type VerificationReport } from '../../../contract/index';
 import { batchRanges } from '../../data/batches';
 import type { PreparedDataset, PreparedSample, SplitPair } from '../../data/dataset';
 import { deriveSeed, SeededRandom, STREAM } from '../../data/random';
@@ -90,7 +90,7 @@ export async function evaluateVerificationSplit(
   const genuine = labels.filter((l) => l === 1).length;
   const impostor = labels.length - genuine;
   const both = genuine > 0 && impostor > 0;
-  const metrics = both ? verificationMetrics(scores, labels, settings.targetFar) : null;
+  const metrics = both ? verificationMetrics(scores, labels, REPORTED_FAR) : null;
   const threshold = settings.threshold ?? (both ? operatingPointAtFar(scores, labels, settings.targetFar).threshold : null);
   const rates = threshold !== null && both ? ratesAtThreshold(scores, labels, threshold) : null;
   const correct = threshold === null ? 0 : scores.filter((s, i) => s >= threshold === (labels[i] === 1)).length;
@@ -105,10 +105,10 @@ export async function evaluateVerificationSplit(
     eer: metrics?.eer ?? null,
     eerThreshold: metrics?.eerThreshold ?? null,
     tarAtFar: metrics?.tarAtFar ?? null,
-    targetFar: settings.targetFar,
     roc: metrics ? { ...metrics.roc, thresholds: finiteThresholds(metrics.roc.thresholds) } : null,
     decision: {
       threshold,
+      targetFar: settings.targetFar,
       far: rates?.far ?? null,
       tar: rates?.tar ?? null,
       accuracy: threshold !== null && pairs.length > 0 ? correct / pairs.length : null,
