@@ -170,3 +170,20 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
   });
 });
+
+/** MobileNetV2 trains on the cpu backend until the wasm depthwise gradients land (ml/train/training-backend.ts): slow. */
+const LARGER_BACKBONE_TIMEOUT_MS = 120_000;
+
+describe('detection and verification on the larger backbones', () => {
+  it.each([
+    ['CenterNet on ResNet-18', 0, { architecture: 'centernet', backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1, 1, 1], stem: 'small' }, headChannels: 4 }],
+    ['CenterNet on MobileNetV2', 0, { architecture: 'centernet', backbone: { architecture: 'mobilenet-v2', widthMultiplier: 0.35 }, headChannels: 4 }],
+    ['Siamese on ResNet-18', 1, { architecture: 'siamese', backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1] }, embeddingDim: 8 }],
+  ] as const)('%s trains an epoch, evaluates and saves', async (_name, kind, model) => {
+    const { dataset, config } = kinds[kind]!;
+    const record = await train({ runDir: runDir(), dataset, config: { ...config, model, epochs: 1, augment: {} } });
+    expect(record.status).toBe('completed');
+    expect(Number.isFinite(record.epochs[0]!.trainLoss)).toBe(true);
+    expect(record.evaluation?.task).toBe(config.task);
+  }, LARGER_BACKBONE_TIMEOUT_MS);
+});
