@@ -149,6 +149,14 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
     expect(evaluation.report).toEqual(reference.record.evaluation);
   });
 
+  it('continues from an earlier model of its kind with head "keep", and refuses to replace a multi-layer head', async () => {
+    const from = { kind: 'loupe-model', dir: path.join(reference.dir, 'model') } as const;
+    const tuned = await train({ runDir: runDir(), dataset, config: { ...config, epochs: 1, fineTune: { from, head: 'keep', freezeLayers: 2 } } });
+    expect(tuned.status).toBe('completed');
+    expect(tuned.config.model).toEqual(reference.record.config.model);
+    await expect(train({ runDir: runDir(), dataset, config: { ...config, fineTune: { from } } })).rejects.toThrow(new RegExp(`A ${name} run continues from a Loupe ${name} model with head "keep"`));
+  });
+
   it('stops within one batch of a cancel, and a resumed run reaches the same final weights as an uninterrupted one', async () => {
     const dir = runDir();
     let batchesAfterCancel = -1;
