@@ -14,6 +14,14 @@ import {
   trainingProgressSchema,
   trainRequestSchema,
 } from './channels/training-runs';
+import {
+  galleryEnrolRequestSchema,
+  galleryListingSchema,
+  galleryListRequestSchema,
+  galleryQueryReplySchema,
+  galleryQueryRequestSchema,
+  galleryRemoveRequestSchema,
+} from './channels/training-verification';
 import { errorPayloadSchema } from './errors';
 
 export const initMethod = defineChannel({
@@ -54,7 +62,45 @@ export const predictMethod = defineChannel({
   reply: predictReplySchema,
 });
 
-export const engineMethods = registry([initMethod, benchmarkMethod, trainMethod, evaluateMethod, predictMethod]);
+export const galleryEnrolMethod = defineChannel({
+  name: 'galleryEnrol',
+  summary: "Embed reference images with a verification model and store them in its folder's gallery (an id enrolled again is replaced).",
+  request: galleryEnrolRequestSchema,
+  reply: galleryListingSchema,
+});
+
+export const galleryListMethod = defineChannel({
+  name: 'galleryList',
+  summary: "The references in a verification model's gallery, without their embeddings.",
+  request: galleryListRequestSchema,
+  reply: galleryListingSchema,
+});
+
+export const galleryRemoveMethod = defineChannel({
+  name: 'galleryRemove',
+  summary: "Remove references from a verification model's gallery.",
+  request: galleryRemoveRequestSchema,
+  reply: galleryListingSchema,
+});
+
+export const galleryQueryMethod = defineChannel({
+  name: 'galleryQuery',
+  summary: 'The nearest gallery references to each frame, with similarity, distance and the same/different decision.',
+  request: galleryQueryRequestSchema,
+  reply: galleryQueryReplySchema,
+});
+
+export const engineMethods = registry([
+  initMethod,
+  benchmarkMethod,
+  trainMethod,
+  evaluateMethod,
+  predictMethod,
+  galleryEnrolMethod,
+  galleryListMethod,
+  galleryRemoveMethod,
+  galleryQueryMethod,
+]);
 
 export type EngineMethods = typeof engineMethods;
 export type EngineMethodName = keyof EngineMethods;

@@ -124,3 +124,6 @@ export * from './channels/training-runs';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';
+export * from './channels/training-metrics';
+export * from './channels/training-verification';
+export * from './channels/training-eval';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { SPLITS, TASK_KINDS } from '../tasks';
+import { SPLITS, TASK_KINDS, type TaskKind } from '../tasks';
 
 /** Pixel buffers as the decoders produce them; they travel binary over both transports. */
 export const pixelDataSchema = z.union([
@@ -96,6 +96,22 @@ export const sampleImageSchema = z.union([
   z.object({ path: absolutePathSchema, frameIndex: z.number().int().min(0).default(0) }).strict(),
 ]);
 
+/** Most boxes one image may carry: far beyond any inspection image, and it bounds the targets. */
+export const MAX_BOXES_PER_IMAGE = 1000;
+
+/**
+ * A labelled box: [x1, y1, x2, y2] in pixels of its frame (x right, y down; pixel i spans [i, i+1),
+ * so a box around pixel (3, 4) alone is [3, 4, 4, 5]) and a class index into `classes`.
+ */
+export const sampleBoxSchema = z
+  .object({
+    box: z.tuple([z.number().finite(), z.number().finite(), z.number().finite(), z.number().finite()]),
+    classId: z.number().int().min(0),
+  })
+  .strict()
+  .refine((b) => b.box[2] > b.box[0] && b.box[3] > b.box[1], { message: 'A box needs x2 > x1 and y2 > y1.' });
+export type SampleBox = z.infer<typeof sampleBoxSchema>;
+
 export const datasetSampleSchema = z
   .object({
     /** The workspace's image id (what run records and predictions refer to). */
@@ -106,32 +122,71 @@ export const datasetSampleSchema = z
     label: z.number().int().min(0).optional(),
     /** Segmentation: per-pixel class indices into `classes` (index 0 is the background). */
     mask: labelMaskSchema.optional(),
+    /** Detection: the objects in the image; [] for an image checked and found empty. */
+    boxes: z.array(sampleBoxSchema).max(MAX_BOXES_PER_IMAGE).optional(),
+    /**
+     * Verification: what the image shows, in the user's words (a part's serial number, a patient
+     * and lesion); two images with the same identity make a "same" pair, any others a "different" one.
+     */
+    identity: z.string().min(1).max(200).optional(),
   })
   .strict();
 export type DatasetSample = z.output<typeof datasetSampleSchema>;
 
+/** A verdict on two images of the dataset: the same object (part, lesion) or not. */
+export const labelledPairSchema = z.object({ a: z.string().min(1), b: z.string().min(1), same: z.boolean() }).strict();
+export type LabelledPairInput = z.infer<typeof labelledPairSchema>;
+
+/** Fewest classes per task: a classifier or a mask needs two; a detector may look for one kind of object. */
+const MIN_CLASSES: Record<TaskKind, number> = { classification: 2, segmentation: 2, detection: 1, verification: 0 };
+
 /**
  * The dataset of one training run. For segmentation `classes[0]` is the background; a mask's
- * pixel value is its class index.
+ * pixel value is its class index. Detection: `classes` are the object classes, every sample has
+ * `boxes`. Verification has no classes: images carry an `identity`, and/or `pairs` label pairs of
+ * images (both images of a pair in one split, so no test pair leaks into training).
  */
 export const trainingDatasetSchema = z
   .object({
     task: z.enum(TASK_KINDS),
-    classes: z.array(z.string().min(1)).min(2).max(255),
+    classes: z.array(z.string().min(1)).max(255).default([]),
     samples: z.array(datasetSampleSchema).min(1),
+    /** Verification: labelled pairs, by image id. */
+    pairs: z.array(labelledPairSchema).optional(),
   })
   .strict()
   .superRefine((dataset, ctx) => {
-    const seen = new Set<string>();
+    const minClasses = MIN_CLASSES[dataset.task];
+    if (dataset.classes.length < minClasses) ctx.addIssue({ code: 'custom', path: ['classes'], message: `A ${dataset.task} dataset needs at least ${minClasses} classes.` });
+    if (dataset.task === 'verification' && dataset.classes.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['classes'], message: 'Verification has no classes: give images an identity, or label pairs.' });
+    }
+    const splitOf = new Map<string, string>();
     dataset.samples.forEach((sample, index) => {
-      if (seen.has(sample.id)) ctx.addIssue({ code: 'custom', path: ['samples', index, 'id'], message: `Image id "${sample.id}" appears twice.` });
-      seen.add(sample.id);
+      if (splitOf.has(sample.id)) ctx.addIssue({ code: 'custom', path: ['samples', index, 'id'], message: `Image id "${sample.id}" appears twice.` });
+      splitOf.set(sample.id, sample.split);
       if (dataset.task === 'classification' && (sample.label === undefined || sample.label >= dataset.classes.length)) {
         ctx.addIssue({ code: 'custom', path: ['samples', index, 'label'], message: `Image "${sample.id}" needs a class label below ${dataset.classes.length}.` });
       }
       if (dataset.task === 'segmentation' && !sample.mask) {
         ctx.addIssue({ code: 'custom', path: ['samples', index, 'mask'], message: `Image "${sample.id}" has no mask.` });
       }
+      if (dataset.task === 'detection') {
+        if (!sample.boxes) ctx.addIssue({ code: 'custom', path: ['samples', index, 'boxes'], message: `Image "${sample.id}" has no boxes (give [] for an image without objects).` });
+        sample.boxes?.forEach((b, k) => {
+          if (b.classId >= dataset.classes.length) {
+            ctx.addIssue({ code: 'custom', path: ['samples', index, 'boxes', k, 'classId'], message: `Box ${k + 1} of image "${sample.id}" has class ${b.classId}; the task has ${dataset.classes.length} classes.` });
+          }
+        });
+      }
+    });
+    if (dataset.pairs && dataset.task !== 'verification') ctx.addIssue({ code: 'custom', path: ['pairs'], message: `Pairs belong to verification datasets, not ${dataset.task}.` });
+    dataset.pairs?.forEach((pair, index) => {
+      const [a, b] = [splitOf.get(pair.a), splitOf.get(pair.b)];
+      const where = ['pairs', index];
+      if (a === undefined || b === undefined) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} names image "${a === undefined ? pair.a : pair.b}", which is not in the dataset.` });
+      else if (pair.a === pair.b) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} pairs image "${pair.a}" with itself.` });
+      else if (a !== b) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} joins images of the ${a} and ${b} splits; both images of a pair must be in one split.` });
     });
   });
 export type TrainingDataset = z.output<typeof trainingDatasetSchema>;

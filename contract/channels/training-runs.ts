@@ -7,14 +7,9 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { SPLITS, TASK_KINDS } from '../tasks';
 import { decodedFrameSchema, preprocessingSpecSchema, trainingDatasetSchema } from './training-data';
-import { modelConfigSchema, trainingConfigSchema } from './training';
-
-const rate = z.number().min(0).max(1);
-/** Metrics undefined for a case (no positives for an AUC, no image with the class) are null. */
-const maybeRate = rate.nullable();
-
-/** One point set of a ROC curve (scikit-learn's roc_curve with drop_intermediate=False). */
-export const rocCurveSchema = z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()), thresholds: z.array(z.number()) });
+import { detectionSettingsSchema, modelConfigSchema, trainingConfigSchema } from './training';
+import { detectionReportSchema, detectionSchema, maybeRate, rate, rocCurveSchema, verificationReportSchema } from './training-metrics';
+import { framePairResultSchema, pairResultSchema, framePairSchema, verificationDecisionSchema } from './training-verification';
 
 export const classificationReportSchema = z.object({
   task: z.literal('classification'),
@@ -64,7 +59,7 @@ export const segmentationReportSchema = z.object({
 });
 export type SegmentationReport = z.infer<typeof segmentationReportSchema>;
 
-export const evaluationReportSchema = z.discriminatedUnion('task', [classificationReportSchema, segmentationReportSchema]);
+export const evaluationReportSchema = z.discriminatedUnion('task', [classificationReportSchema, segmentationReportSchema, detectionReportSchema, verificationReportSchema]);
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
 export const datasetSnapshotSchema = z.object({
@@ -73,7 +68,7 @@ export const datasetSnapshotSchema = z.object({
   /** SHA-256 over the label hash and every image's pixels and rescale. */
   datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
   splits: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }),
-  /** Per split, samples per class (classification) or images containing the class (segmentation). */
+  /** Per split, samples per class (classification), images containing the class (segmentation) or boxes per class (detection). */
   classCounts: z.object({ train: z.array(z.number().int()), val: z.array(z.number().int()), test: z.array(z.number().int()) }),
 });
 export type DatasetSnapshot = z.infer<typeof datasetSnapshotSchema>;
@@ -82,8 +77,11 @@ export const epochRecordSchema = z.object({
   epoch: z.number().int().min(0),
   learningRate: z.number(),
   trainLoss: z.number(),
-  /** Training metric averaged over the epoch's batches (accuracy or Dice), with augmentation on. */
-  trainMetric: z.number(),
+  /**
+   * Training metric averaged over the epoch's batches, with augmentation on: accuracy, Dice,
+   * centre recall (detection) or known-pair AUC (verification); null where no batch defined it.
+   */
+  trainMetric: z.number().nullable(),
   /** `val_loss`, `val_accuracy`, `val_dice`, … (null-free; absent when there is no validation split). */
   validation: z.record(z.string(), z.number()),
   durationMs: z.number().min(0),
@@ -135,8 +133,12 @@ export const modelCardSchema = z.object({
   classes: z.array(z.string()),
   model: modelConfigSchema,
   input: z.object({ rows: z.number().int(), columns: z.number().int(), channels: z.number().int() }),
-  /** The saved model outputs logits; this activation turns them into probabilities. */
-  output: z.object({ activation: z.enum(['softmax', 'sigmoid']) }),
+  /**
+   * What the saved model outputs: logits that `softmax`/`sigmoid` turn into probabilities;
+   * `centernet`: per cell the class heatmaps (already probabilities), box size and centre offset;
+   * `l2-normalized`: a unit-length embedding.
+   */
+  output: z.object({ activation: z.enum(['softmax', 'sigmoid', 'centernet', 'l2-normalized']) }),
   preprocessing: preprocessingSpecSchema,
   /** The test-split evaluation of these weights (null if the run had no test split). */
   metrics: evaluationReportSchema.nullable(),
@@ -144,6 +146,10 @@ export const modelCardSchema = z.object({
   run: z.object({ runId: z.string(), seed: z.number().int(), bestEpoch: z.number().int().nullable(), epochsTrained: z.number().int() }),
   versions: z.object({ loupeModelFormat: z.literal(1), tfjs: z.string(), backend: z.string(), node: z.string() }),
   createdAt: z.string(),
+  /** Detection: the post-processing applied at every evaluate and predict. */
+  detection: detectionSettingsSchema.optional(),
+  /** Verification: the decision threshold and where it was chosen. */
+  verification: verificationDecisionSchema.optional(),
 });
 export type ModelCard = z.infer<typeof modelCardSchema>;
 
@@ -184,19 +190,37 @@ export const trainRequestSchema = z
   .strict();
 export type TrainRequest = z.output<typeof trainRequestSchema>;
 
+/** Settings a caller may try instead of the model card's, for one evaluate or predict call. */
+export const detectionOverrideSchema = detectionSettingsSchema.partial();
+export type DetectionSettingsOverride = z.output<typeof detectionOverrideSchema>;
+
 export const evaluateRequestSchema = z
-  .object({ modelDir: absolutePathSchema, dataset: trainingDatasetSchema, split: z.enum(SPLITS).default('test') })
+  .object({
+    modelDir: absolutePathSchema,
+    dataset: trainingDatasetSchema,
+    split: z.enum(SPLITS).default('test'),
+    /** Detection: post-processing to use instead of the card's (e.g. another score threshold). */
+    detection: detectionOverrideSchema.optional(),
+    /** Verification: a decision threshold to use instead of the card's. */
+    threshold: z.number().min(-1).max(1).optional(),
+  })
   .strict();
 
 export const samplePredictionSchema = z.union([
   z.object({ probabilities: z.array(z.number()), predicted: z.number().int() }),
   z.object({ mask: z.instanceof(Uint8Array), rows: z.number().int(), columns: z.number().int(), classPixels: z.array(z.number().int()) }),
+  /** Detection: boxes after the threshold and NMS, in pixels of the frame, best first. */
+  z.object({ detections: z.array(detectionSchema) }),
+  /** Verification: the image's unit-length embedding. */
+  z.object({ embedding: z.instanceof(Float32Array) }),
 ]);
 export type SamplePrediction = z.infer<typeof samplePredictionSchema>;
 
 export const evaluateReplySchema = z.object({
   report: evaluationReportSchema,
   predictions: z.array(z.object({ id: z.string(), prediction: samplePredictionSchema })),
+  /** Verification: every pair scored, with the decision at the threshold used. */
+  pairs: z.array(pairResultSchema).optional(),
 });
 export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
 
@@ -204,12 +228,32 @@ export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
 export const MAX_PREDICT_FRAMES = 256;
 
 export const predictRequestSchema = z
-  .object({ modelDir: absolutePathSchema, frames: z.array(decodedFrameSchema).min(1).max(MAX_PREDICT_FRAMES) })
-  .strict();
+  .object({
+    modelDir: absolutePathSchema,
+    frames: z.array(decodedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
+    /** Detection: post-processing to use instead of the card's. */
+    detection: detectionOverrideSchema.optional(),
+    /** Verification: pairs of `frames` (by index) to score and decide. */
+    pairs: z.array(framePairSchema).max(MAX_PREDICT_FRAMES * MAX_PREDICT_FRAMES).optional(),
+    /** Verification: a decision threshold to use instead of the card's. */
+    threshold: z.number().min(-1).max(1).optional(),
+  })
+  .strict()
+  .superRefine((request, ctx) => {
+    request.pairs?.forEach((pair, index) => {
+      if (pair.a >= request.frames.length || pair.b >= request.frames.length) {
+        ctx.addIssue({ code: 'custom', path: ['pairs', index], message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${request.frames.length} frames.` });
+      }
+    });
+  });
 
 export const predictReplySchema = z.object({
   task: z.enum(TASK_KINDS),
   classes: z.array(z.string()),
   predictions: z.array(samplePredictionSchema),
+  /** Verification: the requested pairs, scored and decided. */
+  pairs: z.array(framePairResultSchema).optional(),
+  /** Verification: the decision threshold used. */
+  threshold: z.number().optional(),
 });
 export type PredictReply = z.infer<typeof predictReplySchema>;

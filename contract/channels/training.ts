@@ -1,7 +1,7 @@
 /**
  * A training run's configuration: model, loss, optimiser, schedule, augmentation, fine-tuning.
  * Plain data with defaults, so the UI, the CLI's run.json and the run record agree on one shape.
- * Detection and Siamese configs join these unions (add their members; do not change these).
+ * Detection (CenterNet) and verification (Siamese) join the unions as their own members.
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
@@ -15,23 +15,38 @@ const probability = z.number().min(0).max(1);
  * Architecture and its arguments. Unset arguments take the builder's documented defaults
  * (ml/models); input shape and class count come from the preprocessing spec and the dataset.
  */
+const smallCnnConfigSchema = z.object({
+  architecture: z.literal('small-cnn'),
+  filters: z.array(positiveInt).min(1).max(8).optional(),
+  kernelSize: z.number().int().min(1).max(11).optional(),
+  batchNorm: z.boolean().optional(),
+}).strict();
+const resnetConfigSchema = z.object({
+  architecture: z.literal('resnet18'),
+  baseFilters: positiveInt.optional(),
+  blocksPerStage: z.array(positiveInt).min(1).max(6).optional(),
+  stem: z.enum(['imagenet', 'small']).optional(),
+}).strict();
+const mobilenetConfigSchema = z.object({
+  architecture: z.literal('mobilenet-v2'),
+  widthMultiplier: z.number().positive().max(4).optional(),
+}).strict();
+
+/** The feature extractors a detection or Siamese head sits on (the classification builders without their head). */
+export const backboneConfigSchema = z.discriminatedUnion('architecture', [smallCnnConfigSchema, resnetConfigSchema, mobilenetConfigSchema]);
+export type BackboneConfig = z.infer<typeof backboneConfigSchema>;
+
+/** Output strides a CenterNet head can work at (input pixels per heatmap cell). */
+export const DETECTOR_STRIDES = [1, 2, 4, 8, 16, 32] as const;
+
+/**
+ * Architecture and its arguments. Unset arguments take the builder's documented defaults
+ * (ml/models); input shape and class count come from the preprocessing spec and the dataset.
+ */
 export const modelConfigSchema = z.discriminatedUnion('architecture', [
-  z.object({
-    architecture: z.literal('small-cnn'),
-    filters: z.array(positiveInt).min(1).max(8).optional(),
-    kernelSize: z.number().int().min(1).max(11).optional(),
-    batchNorm: z.boolean().optional(),
-  }).strict(),
-  z.object({
-    architecture: z.literal('resnet18'),
-    baseFilters: positiveInt.optional(),
-    blocksPerStage: z.array(positiveInt).min(1).max(6).optional(),
-    stem: z.enum(['imagenet', 'small']).optional(),
-  }).strict(),
-  z.object({
-    architecture: z.literal('mobilenet-v2'),
-    widthMultiplier: z.number().positive().max(4).optional(),
-  }).strict(),
+  smallCnnConfigSchema,
+  resnetConfigSchema,
+  mobilenetConfigSchema,
   z.object({
     architecture: z.literal('unet'),
     depth: z.number().int().min(1).max(6).optional(),
@@ -40,6 +55,29 @@ export const modelConfigSchema = z.discriminatedUnion('architecture', [
   }).strict(),
   /** A TF.js layers model brought in by fine-tuning (recorded in runs and model cards; not buildable). */
   z.object({ architecture: z.literal('imported'), modelJson: z.string() }).strict(),
+  /**
+   * Detection: a CenterNet head (centre heatmap per class, box size, centre offset) on a backbone.
+   * Deeper backbone maps are upsampled (with skip connections) to `outputStride`.
+   */
+  z.object({
+    architecture: z.literal('centernet'),
+    backbone: backboneConfigSchema,
+    /** Channels of each head branch's hidden 3×3 convolution. Default 64 (CenterNet). */
+    headChannels: positiveInt.max(1024).optional(),
+    /** Input pixels per output cell. Default 4 (CenterNet). */
+    outputStride: z.union(DETECTOR_STRIDES.map((s) => z.literal(s))).optional(),
+  }).strict(),
+  /** Verification: one backbone shared by both images of a pair, then an L2-normalised embedding. */
+  z.object({
+    architecture: z.literal('siamese'),
+    backbone: backboneConfigSchema,
+    /** Length of the embedding. Default 64. */
+    embeddingDim: z.number().int().min(2).max(2048).optional(),
+    /** Feature map to vector: `average` (any input size), `max`, or `flatten` (keeps where things are). Default `average`. */
+    pooling: z.enum(['average', 'max', 'flatten']).optional(),
+    /** Units of a hidden ReLU layer before the embedding; 0 for none. Default 0. */
+    hiddenUnits: z.number().int().min(0).max(4096).optional(),
+  }).strict(),
 ]);
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type Architecture = ModelConfig['architecture'];
@@ -83,6 +121,30 @@ export const lossConfigSchema = z.discriminatedUnion('name', [
     diceWeight: z.number().nonnegative().default(1),
     smooth: z.number().nonnegative().default(1e-5),
   }).strict(),
+  /**
+   * Detection (CenterNet): penalty-reduced focal loss on the centre heatmaps, plus the box size
+   * (L1 on width/height, or 1 − GIoU of the boxes) and the L1 centre-offset loss.
+   */
+  z.object({
+    name: z.literal('centernet'),
+    sizeLoss: z.enum(['l1', 'giou']).default('l1'),
+    /** Weight of the size term; unset: 0.1 for L1 (CenterNet's λ_size), 1 for GIoU. */
+    sizeWeight: z.number().nonnegative().optional(),
+    /** Weight of the offset term (CenterNet's λ_off). */
+    offsetWeight: z.number().nonnegative().default(1),
+  }).strict(),
+  /**
+   * Verification: contrastive loss (Hadsell et al. 2006) over every known pair of a batch: same
+   * pairs pulled together, different pairs pushed beyond `margin` (Euclidean distance between unit
+   * embeddings, 0…2); the two kinds are averaged separately so the many different pairs do not
+   * swamp the few same ones.
+   */
+  z.object({ name: z.literal('contrastive'), margin: z.number().positive().max(2).default(1) }).strict(),
+  /**
+   * Verification: batch-hard triplet loss (Hermans et al. 2017): each image's farthest same and
+   * nearest different image in its batch. Needs identities (P identities × K images per batch).
+   */
+  z.object({ name: z.literal('batch-hard-triplet'), margin: z.number().positive().max(2).default(0.2) }).strict(),
 ]);
 export type LossConfig = z.output<typeof lossConfigSchema>;
 export type LossName = LossConfig['name'];
@@ -176,7 +238,7 @@ export type AugmentConfig = z.output<typeof augmentConfigSchema>;
 
 /** What "best" means: a validation metric and whether lower or higher is better. */
 export const monitorSchema = z.object({
-  metric: z.string().regex(/^val_[a-z_]+$/, 'A monitored metric is a validation metric such as val_loss or val_dice.'),
+  metric: z.string().regex(/^val_[a-z0-9_]+$/, 'A monitored metric is a validation metric such as val_loss, val_dice or val_map50.'),
   mode: z.enum(['min', 'max']),
 });
 export type MonitorSpec = z.infer<typeof monitorSchema>;
@@ -206,6 +268,56 @@ export const fineTuneSchema = z
   .strict();
 export type FineTuneConfig = z.output<typeof fineTuneSchema>;
 
+/**
+ * What a detector's raw peaks go through before a user sees boxes; saved in the model card and
+ * applied again at every evaluate and predict. Defaults follow CenterNet and torchvision.
+ */
+export const detectionSettingsSchema = z
+  .object({
+    /**
+     * Boxes scoring below this are not shown, and precision/recall are measured at it. 0.3 is
+     * CenterNet's visualisation threshold. (mAP ranks every box above DETECTION_AP_SCORE_FLOOR.)
+     */
+    scoreThreshold: probability.default(0.3),
+    /** Hard NMS suppresses above this IoU; linear soft-NMS decays above it. */
+    iouThreshold: probability.default(0.5),
+    /** `nms` as torchvision.ops.batched_nms; soft-NMS (Bodla et al. 2017) lowers overlapping scores instead. */
+    method: z.enum(['nms', 'soft-linear', 'soft-gaussian']).default('nms'),
+    /** Gaussian soft-NMS σ (the paper's 0.5). */
+    sigma: z.number().positive().max(10).default(0.5),
+    /** Detections kept per image, best first (COCO's maxDets 100). */
+    maxDetections: z.number().int().min(1).max(1000).default(100),
+    /** NMS across classes too (one box per place whatever its class); default per class. */
+    classAgnostic: z.boolean().default(false),
+    /** Heatmap peaks decoded per image before the threshold and NMS (CenterNet's K = 100). */
+    topK: z.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+export type DetectionSettings = z.output<typeof detectionSettingsSchema>;
+
+/**
+ * mAP ranks every detection scoring at least this (torchvision's detectors' box_score_thresh),
+ * whatever the user's threshold: AP measures the ranking, the threshold only where one stops.
+ */
+export const DETECTION_AP_SCORE_FLOOR = 0.05;
+
+/** How a verification run trains and where its decision threshold comes from. */
+export const verificationSettingsSchema = z
+  .object({
+    /**
+     * `identities`: P × K batches (batchSize / imagesPerIdentity identities, imagesPerIdentity
+     * images each), every pair in a batch mined online; `pairs`: the dataset's labelled pairs,
+     * batchSize / 2 pairs per batch.
+     */
+    source: z.enum(['identities', 'pairs']).default('identities'),
+    /** K of a P × K batch (Hermans et al. use 4). */
+    imagesPerIdentity: z.number().int().min(2).max(64).default(4),
+    /** The decision threshold is the one with the highest TAR at FAR ≤ this, on the validation split. */
+    targetFar: z.number().min(0).max(1).default(0.01),
+  })
+  .strict();
+export type VerificationSettings = z.output<typeof verificationSettingsSchema>;
+
 /** Most epochs a run may ask for; far beyond what a CPU run would finish. */
 export const MAX_EPOCHS = 10_000;
 
@@ -225,6 +337,10 @@ export const trainingConfigSchema = z
     monitor: monitorSchema.default({ metric: 'val_loss', mode: 'min' }),
     earlyStopping: earlyStoppingSchema.optional(),
     fineTune: fineTuneSchema.optional(),
+    /** Detection runs: post-processing (defaults when unset; the run record holds the values used). */
+    detection: detectionSettingsSchema.optional(),
+    /** Verification runs: batches and decision threshold (defaults when unset). */
+    verification: verificationSettingsSchema.optional(),
   })
   .strict();
 export type TrainingConfig = z.output<typeof trainingConfigSchema>;

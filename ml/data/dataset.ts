@@ -12,6 +12,9 @@ import {
   type SplitName,
   type TrainingDataset,
 } from '../../contract/index';
+import type { Box } from '../detection/boxes';
+import type { DetectionObject } from '../detection/centernet-targets';
+import { boxToInput } from './box-placement';
 import { preprocessMask, resolveIntensity, scaleIntensity, toModalityImage, type ModalityImage } from './preprocessing';
 import type { Placement } from './resize';
 
@@ -28,6 +31,17 @@ export interface PreparedSample {
   label?: number;
   /** rows × columns class indices at the input size. */
   mask?: Uint8Array;
+  /** Detection: the objects, boxes in input pixels (placed as the image was). */
+  boxes?: DetectionObject[];
+  /** Verification: index into PreparedDataset.identities. */
+  identity?: number;
+}
+
+/** A labelled pair of one split, by index into that split's samples. */
+export interface SplitPair {
+  a: number;
+  b: number;
+  same: boolean;
 }
 
 export interface PreparedDataset {
@@ -36,6 +50,10 @@ export interface PreparedDataset {
   /** The spec as resolved (an `auto` intensity measured on the training split). */
   spec: PreprocessingSpec;
   splits: Record<SplitName, PreparedSample[]>;
+  /** Verification: the identities named by samples, sorted. */
+  identities: string[];
+  /** Verification: the dataset's labelled pairs, per split. */
+  pairs: Record<SplitName, SplitPair[]>;
   snapshot: DatasetSnapshot;
 }
 
@@ -73,7 +91,9 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
   const samples = [...dataset.samples].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const labelHash = createHash('sha256');
   const pixelHash = createHash('sha256');
-  const modality: { sample: (typeof samples)[number]; image: ModalityImage; frameRows: number; frameColumns: number; mask?: Uint8Array }[] = [];
+  const identities = [...new Set(samples.flatMap((s) => (s.identity === undefined ? [] : [s.identity])))].sort();
+  const identityIndex = new Map(identities.map((id, i) => [id, i]));
+  const modality: { sample: (typeof samples)[number]; image: ModalityImage; frameRows: number; frameColumns: number; mask?: Uint8Array; boxes?: DetectionObject[] }[] = [];
   for (const sample of samples) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const frame = await frameOf(sample, reader);
@@ -92,17 +112,25 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
       mask = preprocessMask(sample.mask, spec);
     }
     const maskDigest = sample.mask ? createHash('sha256').update(sample.mask.data).digest('hex') : '';
-    labelHash.update(`${sample.id}\t${sample.split}\t${sample.label ?? ''}\t${maskDigest}\n`);
+    // Boxes and identities extend the line only where present, so earlier runs' hashes still match.
+    const extra = sample.boxes || sample.identity !== undefined ? `\t${JSON.stringify(sample.boxes ?? null)}\t${sample.identity ?? ''}` : '';
+    labelHash.update(`${sample.id}\t${sample.split}\t${sample.label ?? ''}\t${maskDigest}${extra}\n`);
     pixelHash.update(`${sample.id}\n`);
     hashFrame(pixelHash, frame);
-    modality.push({ sample, image: toModalityImage(frame, spec), frameRows: frame.rows, frameColumns: frame.columns, ...(mask ? { mask } : {}) });
+    const image = toModalityImage(frame, spec);
+    const boxes = sample.boxes?.map((b, k) => ({ box: boxToInput(boxOnFrame(sample.id, k, b.box, frame), image.placement, frame.rows, frame.columns), classId: b.classId }));
+    modality.push({ sample, image, frameRows: frame.rows, frameColumns: frame.columns, ...(mask ? { mask } : {}), ...(boxes ? { boxes } : {}) });
   }
+  const pairs = [...(dataset.pairs ?? [])].sort((p, q) => (p.a + '\0' + p.b < q.a + '\0' + q.b ? -1 : 1));
+  for (const pair of pairs) labelHash.update(`pair\t${pair.a}\t${pair.b}\t${pair.same}\n`);
   const resolved = resolveIntensity(
     spec,
     modality.filter((m) => m.sample.split === 'train').map((m) => m.image),
   );
   const splits: Record<SplitName, PreparedSample[]> = { train: [], val: [], test: [] };
-  for (const { sample, image, mask, frameRows, frameColumns } of modality) {
+  const position = new Map<string, number>();
+  for (const { sample, image, mask, boxes, frameRows, frameColumns } of modality) {
+    position.set(sample.id, splits[sample.split].length);
     splits[sample.split].push({
       id: sample.id,
       split: sample.split,
@@ -112,8 +140,14 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
       frameColumns,
       ...(sample.label !== undefined ? { label: sample.label } : {}),
       ...(mask ? { mask } : {}),
+      ...(boxes ? { boxes } : {}),
+      ...(sample.identity !== undefined ? { identity: identityIndex.get(sample.identity)! } : {}),
     });
   }
+  const splitOf = new Map(samples.map((s) => [s.id, s.split]));
+  const splitPairs: Record<SplitName, SplitPair[]> = { train: [], val: [], test: [] };
+  // The schema has checked that both images exist and share a split.
+  for (const pair of pairs) splitPairs[splitOf.get(pair.a)!].push({ a: position.get(pair.a)!, b: position.get(pair.b)!, same: pair.same });
   const labelDigest = labelHash.digest('hex');
   const datasetHash = createHash('sha256').update(labelDigest).update(pixelHash.digest()).digest('hex');
   return {
@@ -121,6 +155,8 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
     classes: dataset.classes,
     spec: resolved,
     splits,
+    identities,
+    pairs: splitPairs,
     snapshot: {
       labelHash: labelDigest,
       datasetHash,
@@ -130,10 +166,20 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
   };
 }
 
+/** A box as labelled, clipped to its frame; a box wholly outside the frame is a labelling error. */
+function boxOnFrame(id: string, index: number, box: readonly number[], frame: DecodedFrame): Box {
+  const clipped: Box = [Math.max(0, box[0]!), Math.max(0, box[1]!), Math.min(frame.columns, box[2]!), Math.min(frame.rows, box[3]!)];
+  if (clipped[2] <= clipped[0] || clipped[3] <= clipped[1]) {
+    throw new LoupeError('INVALID_REQUEST', `Box ${index + 1} of image "${id}" ([${box.join(', ')}]) lies outside its ${frame.columns}×${frame.rows} frame.`);
+  }
+  return clipped;
+}
+
 function classCounts(samples: readonly PreparedSample[], classCount: number): number[] {
   const counts = new Array<number>(classCount).fill(0);
   for (const sample of samples) {
     if (sample.label !== undefined) counts[sample.label]! += 1;
+    for (const object of sample.boxes ?? []) counts[object.classId]! += 1;
     if (sample.mask) {
       const present = new Set(sample.mask);
       for (const c of present) counts[c]! += 1;

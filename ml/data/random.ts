@@ -92,4 +92,4 @@ export class SeededRandom {
 }
 
 /** Stream names, so two uses of the same epoch never share a stream. */
-export const STREAM = { order: 1, augment: 2, init: 3 } as const;
+export const STREAM = { order: 1, augment: 2, init: 3, pairs: 4 } as const;

@@ -119,7 +119,7 @@ export function centerNetLoss(config: CenterNetLossConfig): LossFunction {
     });
 }
 
-/** Loss factories by name, for the engine's loss registry. */
+/** Loss factories by name; the engine registers `centernet` (ml/losses/pair-and-box-losses.ts) with the task's class count. */
 export const DETECTION_LOSSES = {
   centernet: (config: CenterNetLossConfig): LossFunction => centerNetLoss(config),
   giou: (): LossFunction => giouLoss,

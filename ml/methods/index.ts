@@ -1,6 +1,7 @@
 import type { EngineMethodHandlers } from '../engine/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
 import { benchmark } from './benchmark';
+import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
 import { evaluate, predict, train } from './training';
 
 /** Every engine method, by name. The compiler refuses a protocol method without a handler. */
@@ -10,4 +11,8 @@ export const engineHandlers: EngineMethodHandlers = {
   train,
   evaluate,
   predict,
+  galleryEnrol,
+  galleryList,
+  galleryRemove,
+  galleryQuery,
 };

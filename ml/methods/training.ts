@@ -1,14 +1,15 @@
 /** The engine's train, evaluate and predict methods: thin adapters from the protocol to ml/train. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LoupeError, type EvaluateReply, type PredictReply, type RunRecord } from '../../contract/index';
+import { LoupeError, type EvaluateReply, type ModelCard, type PredictReply, type RunRecord } from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
 import { MODEL_CARD } from '../model-io/model-folder';
-import { evaluateSamples } from '../train/evaluate';
+import { cosineSimilarity } from '../siamese/gallery';
 import { runTraining } from '../train/loop';
 import { Predictor } from '../train/predictor';
+import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 
 /** Evaluation batch size (inference only). */
 const EVALUATE_BATCH_SIZE = 32;
@@ -26,30 +27,56 @@ export async function evaluate(request: EngineParsedRequestOf<'evaluate'>, conte
   }
   const split = { ...request.dataset, samples: request.dataset.samples.filter((s) => s.split === request.split) };
   if (split.samples.length === 0) throw new LoupeError('INVALID_REQUEST', `The ${request.split} split has no images.`);
+  checkOverrides(card.task, request);
   const data = await prepareDataset(split, card.preprocessing, { signal: context.signal });
-  const outcome = await evaluateSamples(predictor.model, data.splits[request.split], {
-    task: card.task,
-    classes: card.classes,
-    spec: card.preprocessing,
-    split: request.split,
+  const outcome = await evaluateSplit(predictor.model, data, request.split, cardContext(card, { detection: request.detection, threshold: request.threshold }), {
     batchSize: EVALUATE_BATCH_SIZE,
     keepPredictions: true,
     signal: context.signal,
     onBatch: (done, total) => context.progress({ done, total }),
   });
-  return { report: outcome.report, predictions: outcome.predictions };
+  return { report: outcome.report, predictions: outcome.predictions, ...(outcome.pairs ? { pairs: outcome.pairs } : {}) };
 }
 
 export async function predict(request: EngineParsedRequestOf<'predict'>, context: MethodContext<'predict'>): Promise<PredictReply> {
   const predictor = await predictorFor(request.modelDir);
-  const predictions = await predictor.predict(request.frames, context.signal);
-  return { task: predictor.card.task, classes: predictor.card.classes, predictions };
+  const card = predictor.card;
+  checkOverrides(card.task, request);
+  if (request.pairs && card.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `Pairs are scored by verification models; this model does ${card.task}.`);
+  const predictions = await predictor.predict(request.frames, context.signal, request.detection);
+  const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
+  if (card.task === 'verification') {
+    const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
+    const embeddings = predictions.map((p) => ('embedding' in p ? p.embedding : new Float32Array()));
+    reply.threshold = threshold;
+    reply.pairs = (request.pairs ?? []).map(({ a, b }) => {
+      const score = cosineSimilarity(embeddings[a]!, embeddings[b]!);
+      return { a, b, score, distance: distanceOf(score), same: score >= threshold };
+    });
+  }
+  return reply;
+}
+
+/** Euclidean distance between two unit embeddings with cosine similarity `score`. */
+export function distanceOf(score: number): number {
+  return Math.sqrt(Math.max(0, 2 - 2 * score));
+}
+
+/** A verification model's decision, or a clear error for a card without one. */
+export function decisionOf(card: ModelCard, dir: string): NonNullable<ModelCard['verification']> {
+  if (!card.verification) throw new LoupeError('INVALID_REQUEST', `The model in ${dir} has no decision threshold in its card; train it again with this version of Loupe.`);
+  return card.verification;
+}
+
+function checkOverrides(task: ModelCard['task'], request: { detection?: unknown; threshold?: number | undefined }): void {
+  if (request.detection && task !== 'detection') throw new LoupeError('INVALID_REQUEST', `Detection settings were given for a ${task} model.`);
+  if (request.threshold !== undefined && task !== 'verification') throw new LoupeError('INVALID_REQUEST', `A decision threshold was given for a ${task} model.`);
 }
 
 /** The worker keeps the last model it used: batch predictions call predict many times with one model. */
 let cached: { predictor: Predictor; cardModified: number } | null = null;
 
-async function predictorFor(dir: string): Promise<Predictor> {
+export async function predictorFor(dir: string): Promise<Predictor> {
   const stat = await fs.stat(path.join(dir, MODEL_CARD)).catch(() => null);
   if (!stat) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}).`);
   if (cached && cached.predictor.dir === dir && cached.cardModified === stat.mtimeMs) return cached.predictor;

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError, describeIssues, modelCardSchema, type ModelCard } from '../../contract/index';
 import { writeFileAtomic } from '../io/atomic-write';
 import { layersLoadHandler, layersSaveHandler, MODEL_JSON } from './layers-files';
+// Registers the custom layer Siamese models end in, which loading must be able to find by name.
+import '../siamese/embedding';
 
 export const MODEL_CARD = 'model-card.json';
 

@@ -1,19 +1,22 @@
 /**
  * Builds the model a training config names. Classification architectures end in a logits head;
- * the U-Net gives per-pixel logits. Detection and Siamese builders register here too.
+ * the U-Net gives per-pixel logits; `centernet` gives per-cell heatmaps, sizes and offsets;
+ * `siamese` gives a unit-length embedding.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Architecture, ModelConfig, TaskKind } from '../../contract/index';
 import { ModelArgsError, type InputShape } from './common';
+import { buildCenterNetDetector } from './detector';
 import { buildMobileNetV2 } from './mobilenet-v2';
 import { buildResNet } from './resnet';
+import { buildSiameseEmbedding } from './siamese';
 import { buildSmallCnn } from './small-cnn';
 import { buildUNet } from './unet';
 
 export interface ModelTarget {
   task: TaskKind;
   inputShape: InputShape;
-  /** Classes of the task (segmentation: including background). */
+  /** Classes of the task (segmentation: including background; detection: object classes; verification: 0). */
   numClasses: number;
   seed: number;
 }
@@ -47,6 +50,14 @@ const ARCHITECTURES: { [A in Architecture]: ArchitectureEntry<A> } = {
     tasks: ['segmentation'],
     build: ({ architecture: _, ...args }, t) => buildUNet({ ...defined(args), inputShape: t.inputShape, numClasses: t.numClasses, seed: t.seed }),
   },
+  centernet: {
+    tasks: ['detection'],
+    build: ({ architecture: _, ...args }, t) => buildCenterNetDetector({ ...defined(args), inputShape: t.inputShape, numClasses: t.numClasses, seed: t.seed }),
+  },
+  siamese: {
+    tasks: ['verification'],
+    build: ({ architecture: _, ...args }, t) => buildSiameseEmbedding({ ...defined(args), inputShape: t.inputShape, seed: t.seed }),
+  },
   imported: {
     tasks: ['classification', 'segmentation'],
     build: (config) => {
@@ -72,3 +83,5 @@ export { smallCnnBackbone, buildSmallCnn, type SmallCnnArgs, type SmallCnnClassi
 export { resnetBackbone, buildResNet, type ResNetArgs, type ResNetClassifierArgs } from './resnet';
 export { mobileNetV2Backbone, buildMobileNetV2, type MobileNetV2Args, type MobileNetV2ClassifierArgs } from './mobilenet-v2';
 export { unetEncoder, buildUNet, segmentationOutputChannels, type UNetArgs } from './unet';
+export { buildCenterNetDetector, CENTERNET_DETECTOR_DEFAULTS, type CenterNetDetectorArgs } from './detector';
+export { buildSiameseEmbedding, SIAMESE_DEFAULTS, type SiameseEmbeddingArgs } from './siamese';

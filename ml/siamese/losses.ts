@@ -49,37 +49,46 @@ export function labelMasks(labels: ArrayLike<number>): { positive: Float32Array;
 }
 
 /**
- * Batch-hard triplet loss (Hermans, Beyer, Leibe, "In Defense of the Triplet Loss", 2017): each
- * anchor in the batch takes its farthest same-label sample and its nearest other-label sample;
- * loss max(0, d(a, p) − d(a, n) + margin), averaged over anchors that have both. The mining is
- * online, from the batch's labels; batches should hold several samples per label
- * (identityBatches in pairs.ts). Default margin 0.2.
+ * What is known about each pair of a batch, as one [N, N] matrix: 1 same, −1 different, 0
+ * unknown (and the diagonal). From class labels every pair is known; from labelled pairs only
+ * the labelled ones. The engine's verification batches carry this as their target.
  */
-export function batchHardTripletLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 0.2): tf.Scalar {
-  const n = labels.length;
-  if (embeddings.shape[0] !== n) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${n} labels.`);
+export const RELATION = { same: 1, different: -1, unknown: 0 } as const;
+
+export function relationFromLabels(labels: ArrayLike<number>): Float32Array {
   const { positive, negative } = labelMasks(labels);
-  const valid = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let p = 0;
-    let q = 0;
-    for (let j = 0; j < n; j++) {
-      p += positive[i * n + j]!;
-      q += negative[i * n + j]!;
-    }
-    valid[i] = p > 0 && q > 0 ? 1 : 0;
-  }
+  return positive.map((p, i) => p - negative[i]!);
+}
+
+function relationMasks(relation: tf.Tensor2D): { pos: tf.Tensor2D; neg: tf.Tensor2D } {
+  return { pos: tf.cast(tf.equal(relation, RELATION.same), 'float32') as tf.Tensor2D, neg: tf.cast(tf.equal(relation, RELATION.different), 'float32') as tf.Tensor2D };
+}
+
+/**
+ * Batch-hard triplet loss (Hermans, Beyer, Leibe, "In Defense of the Triplet Loss", 2017): each
+ * anchor in the batch takes its farthest known-same sample and its nearest known-different one;
+ * loss max(0, d(a, p) − d(a, n) + margin), averaged over anchors that have both. Mining is online,
+ * from the batch's relation; batches should hold several samples per identity (identityBatch in
+ * pairs.ts). Default margin 0.2.
+ */
+export function relationBatchHardTripletLoss(embeddings: tf.Tensor2D, relation: tf.Tensor2D, margin = 0.2): tf.Scalar {
+  checkRelation(embeddings, relation);
   return tf.tidy(() => {
     const d = pairwiseDistances(embeddings);
-    const pos = tf.tensor2d(positive, [n, n]);
-    const neg = tf.tensor2d(negative, [n, n]);
+    const { pos, neg } = relationMasks(relation);
     const hardestPositive = tf.max(tf.mul(d, pos), 1);
     // Non-negatives are lifted above every real distance (≤ 2 for unit vectors) before the min.
     const hardestNegative = tf.min(tf.add(d, tf.mul(tf.sub(1, neg), tf.add(tf.max(d), 1))), 1);
     const perAnchor = tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin));
-    const mask = tf.tensor1d(valid);
-    return tf.div(tf.sum(tf.mul(perAnchor, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    const valid = tf.mul(tf.cast(tf.greater(tf.sum(pos, 1), 0), 'float32'), tf.cast(tf.greater(tf.sum(neg, 1), 0), 'float32'));
+    return tf.div(tf.sum(tf.mul(perAnchor, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   });
+}
+
+/** batchHardTripletLoss with the relation made from class labels. */
+export function batchHardTripletLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 0.2): tf.Scalar {
+  if (embeddings.shape[0] !== labels.length) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
+  return tf.tidy(() => relationBatchHardTripletLoss(embeddings, tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]), margin));
 }
 
 export interface MinedTriplet {
@@ -110,27 +119,31 @@ export function mineHardTriplets(distances: ArrayLike<number>, labels: ArrayLike
 }
 
 /**
- * Contrastive loss over every pair in a labelled batch (online pair mining): same-label pairs
- * pulled together, others pushed beyond the margin. A batch holds far more different pairs than
- * same ones, so each kind is averaged on its own and the two means added: neither swamps the other.
+ * Contrastive loss over every known pair of a batch (online pair mining): same pairs pulled
+ * together (d²), different pairs pushed beyond the margin (max(0, m − d)²). A batch holds far more
+ * different pairs than same ones, so each kind is averaged on its own and the two means added:
+ * neither swamps the other. Default margin 1.0: different pairs should end at cosine ≤ 0.5.
  */
-export function batchContrastiveLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 1.0): tf.Scalar {
-  const n = labels.length;
-  if (embeddings.shape[0] !== n) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${n} labels.`);
-  const { positive, negative } = labelMasks(labels);
+export function relationContrastiveLoss(embeddings: tf.Tensor2D, relation: tf.Tensor2D, margin = 1.0): tf.Scalar {
+  checkRelation(embeddings, relation);
   return tf.tidy(() => {
     const d = pairwiseDistances(embeddings);
-    const pos = tf.tensor2d(positive, [n, n]);
-    const neg = tf.tensor2d(negative, [n, n]);
+    const { pos, neg } = relationMasks(relation);
     const pull = tf.div(tf.sum(tf.mul(tf.square(d), pos)), tf.maximum(tf.sum(pos), 1));
     const push = tf.div(tf.sum(tf.mul(tf.square(tf.relu(tf.sub(margin, d))), neg)), tf.maximum(tf.sum(neg), 1));
     return tf.add(pull, push) as tf.Scalar;
   });
 }
 
-/** Siamese loss factories by name, for the engine's loss registry. */
-export const SIAMESE_LOSSES = {
-  contrastive: (config: { margin?: number } = {}) => (a: tf.Tensor2D, b: tf.Tensor2D, same: tf.Tensor1D) => contrastiveLoss(a, b, same, config.margin),
-  'batch-contrastive': (config: { margin?: number } = {}) => (embeddings: tf.Tensor2D, labels: ArrayLike<number>) => batchContrastiveLoss(embeddings, labels, config.margin),
-  'batch-hard-triplet': (config: { margin?: number } = {}) => (embeddings: tf.Tensor2D, labels: ArrayLike<number>) => batchHardTripletLoss(embeddings, labels, config.margin),
-} as const;
+/** relationContrastiveLoss with the relation made from class labels. */
+export function batchContrastiveLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 1.0): tf.Scalar {
+  if (embeddings.shape[0] !== labels.length) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
+  return tf.tidy(() => relationContrastiveLoss(embeddings, tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]), margin));
+}
+
+function checkRelation(embeddings: tf.Tensor2D, relation: tf.Tensor): void {
+  const n = embeddings.shape[0];
+  if (relation.shape.length !== 2 || relation.shape[0] !== n || relation.shape[1] !== n) {
+    throw new RangeError(`A batch of ${n} embeddings needs a ${n}×${n} relation; got [${relation.shape.join(', ')}].`);
+  }
+}

@@ -1,9 +1,9 @@
 /**
- * Runs a model over prepared samples (no augmentation, inference mode) and scores it: the
- * validation pass of every epoch, the final test evaluation, and the engine's evaluate method.
+ * Runs a classifier or U-Net over prepared samples (no augmentation, inference mode) and scores
+ * it. Detection and verification have their own in ./tasks; ./tasks/evaluation.ts picks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LoupeError, type EvaluationReport, type PreprocessingSpec, type SamplePrediction, type SplitName, type TaskKind } from '../../contract/index';
+import { LoupeError, type EvaluationReport, type PairResult, type PreprocessingSpec, type SamplePrediction, type SplitName, type TaskKind } from '../../contract/index';
 import { batchRanges, makeBatch } from '../data/batches';
 import type { PreparedSample } from '../data/dataset';
 import type { LossFunction } from '../losses/index';
@@ -30,6 +30,8 @@ export interface EvaluationOutcome {
   report: EvaluationReport;
   loss: number | null;
   predictions: { id: string; prediction: SamplePrediction }[];
+  /** Verification: every pair scored, with its decision (kept with the predictions). */
+  pairs?: PairResult[];
 }
 
 export async function evaluateSamples(model: tf.LayersModel, samples: readonly PreparedSample[], options: EvaluateOptions): Promise<EvaluationOutcome> {
@@ -85,21 +87,4 @@ export async function evaluateSamples(model: tf.LayersModel, samples: readonly P
 function sigmoidPair(z: number): number[] {
   const p = 1 / (1 + Math.exp(-z));
   return [1 - p, p];
-}
-
-/** The numbers an epoch records for its validation split, under `val_` names a monitor can pick. */
-export function validationMetrics(outcome: EvaluationOutcome): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (outcome.loss !== null) out.val_loss = outcome.loss;
-  const report = outcome.report;
-  if (report.task === 'classification') {
-    out.val_accuracy = report.accuracy;
-    out.val_macro_f1 = report.macro.f1;
-    if (report.macro.rocAuc !== null) out.val_auc = report.macro.rocAuc;
-  } else {
-    if (report.meanDice !== null) out.val_dice = report.meanDice;
-    if (report.meanIou !== null) out.val_iou = report.meanIou;
-    out.val_pixel_accuracy = report.pixelAccuracy;
-  }
-  return out;
 }

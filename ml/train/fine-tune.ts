@@ -26,11 +26,16 @@ export async function modelForRun(modelConfig: ModelConfig, fineTune: FineTuneCo
     return { model, modelConfig, backboneLayers: backboneLayerNames(model) };
   }
   let built: RunModel;
+  const wholeModelTask = target.task === 'detection' || target.task === 'verification';
+  if (wholeModelTask && (fineTune.from.kind !== 'loupe-model' || fineTune.head !== 'keep')) {
+    // Their heads are several layers (heatmap, size and offset branches; pooling, dense, L2) that a cut at one layer would break.
+    throw new LoupeError('INVALID_REQUEST', `A ${target.task} run continues from a Loupe ${target.task} model with head "keep"; start a new model otherwise.`);
+  }
   if (fineTune.from.kind === 'loupe-model') {
     const source = await loadModelFolder(fineTune.from.dir);
     const where = `The model in ${fineTune.from.dir}`;
     if (source.card.task !== target.task) throw new LoupeError('INVALID_REQUEST', `${where} does ${source.card.task}; this run does ${target.task}.`);
-    built = withHead(source.model, where, fineTune, target, source.card.model, true);
+    built = wholeModelTask ? wholeModel(source.model, where, target, source.card.model) : withHead(source.model, where, fineTune, target, source.card.model, true);
   } else {
     const source = await loadLayersModelFile(fineTune.from.modelJson);
     built = withHead(source, fineTune.from.modelJson, fineTune, target, { architecture: 'imported', modelJson: fineTune.from.modelJson }, false);
@@ -39,6 +44,20 @@ export async function modelForRun(modelConfig: ModelConfig, fineTune: FineTuneCo
   const mostFrozen = Math.max(fineTune.freezeLayers, ...fineTune.unfreeze.map((u) => u.freezeLayers));
   if (mostFrozen > layerCount) throw new LoupeError('INVALID_REQUEST', `Cannot freeze ${mostFrozen} layers: the model has ${layerCount}.`);
   return built;
+}
+
+/** A detector or embedding model kept whole: its input must fit, and a detector's classes must match. */
+function wholeModel(source: tf.LayersModel, where: string, target: ModelTarget, modelConfig: ModelConfig): RunModel {
+  const [, h, w, c] = source.inputs[0]!.shape;
+  const [rows, columns, channels] = target.inputShape;
+  if (h !== rows || w !== columns || c !== channels) {
+    throw new LoupeError('INVALID_REQUEST', `${where} takes input [${[h, w, c].join(', ')}]; set the preprocessing to ${h}×${w} with ${c} channel(s).`);
+  }
+  const outputs = source.outputs[0]!.shape.at(-1);
+  if (target.task === 'detection' && outputs !== target.numClasses + 4) {
+    throw new LoupeError('INVALID_REQUEST', `${where} detects ${(outputs ?? 4) - 4} classes; this run has ${target.numClasses}.`);
+  }
+  return { model: source, modelConfig, backboneLayers: backboneLayerNames(source) };
 }
 
 const HEAD_CLASSES = ['Dense', 'Conv2D'];

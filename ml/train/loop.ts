@@ -5,17 +5,15 @@
  * Cancel is checked between batches; progress is reported after each batch and each epoch.
  */
 import { LoupeError, type EpochRecord, type RunRecord, type TrainingProgress, type TrainRequest } from '../../contract/index';
-import { batchRanges, epochOrder, makeBatch } from '../data/batches';
 import type { FrameReader } from '../data/dataset';
 import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
 import { writeCheckpoint } from './checkpoint';
-import { evaluateSamples, validationMetrics } from './evaluate';
 import { finishRun } from './finish';
 import { readWeights, trainableParameters } from './parameters';
 import { newRunRecord } from './record';
 import { runFile, writeRunRecord } from './run-files';
 import { openSession, SLOT_PREFIX, WEIGHT_PREFIX, type CheckpointState, type TrainingSession } from './session';
-import { batchMetric, type MetricName } from './train-metric';
+import { evaluateSplit, trainingContext, validationMetrics } from './tasks/evaluation';
 import { trainStep as singleThreadStep, type TrainStep } from './train-step';
 
 export interface TrainingHooks {
@@ -59,13 +57,13 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
 }
 
 async function trainEpochs(session: TrainingSession, runDir: string, state: { record: RunRecord }, hooks: TrainingHooks): Promise<void> {
-  const { config, data, run, schedule } = session;
-  const step = hooks.trainStep ?? singleThreadStep;
-  const train = data.splits.train;
-  const ranges = batchRanges(train.length, config.batchSize);
-  const metricName: MetricName = config.task === 'classification' ? 'accuracy' : 'dice';
+  const { config, data, run, schedule, task } = session;
+  // A replacement step may split batches (the data-parallel one does); only a splittable task's can be.
+  const step = task.splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
+  const metricName = task.metricName;
+  const batchesPerEpoch = task.batchesPerEpoch;
   const firstEpoch = session.resumed?.nextEpoch ?? 0;
-  const batchesTotal = (config.epochs - firstEpoch) * ranges.length;
+  const batchesTotal = (config.epochs - firstEpoch) * batchesPerEpoch;
   const started = performance.now();
   let batchesDone = 0;
   for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
@@ -79,15 +77,17 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
     if (parameters.length === 0) {
       throw new LoupeError('INVALID_REQUEST', `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`);
     }
-    const order = epochOrder(train.length, config.seed, epoch);
+    const planned = task.epochBatches(epoch);
     let lossSum = 0;
-    let metricSum = 0;
     let seen = 0;
+    // The metric is averaged over the batches where it is defined (a detection batch without objects has no recall).
+    let metricSum = 0;
+    let metricSeen = 0;
     let learningRate = schedule.at(epoch, 0);
-    for (const [index, [start, end]] of ranges.entries()) {
+    for (const [index, plan] of planned.entries()) {
       throwIfCancelled(hooks.signal);
       learningRate = schedule.at(epoch, index);
-      const batch = makeBatch(train, order.slice(start, end), { spec: data.spec, augment: { config: config.augment, seed: config.seed, epoch } });
+      const batch = task.trainingBatch(plan, epoch, index);
       let outcome;
       let targets;
       try {
@@ -101,8 +101,12 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
         throw new LoupeError('INVALID_REQUEST', `Training diverged (the loss became ${outcome.loss} in epoch ${epoch + 1}, batch ${index + 1}); lower the learning rate.`);
       }
       lossSum += outcome.loss * batch.size;
-      metricSum += batchMetric(metricName, outcome.logits, targets, batch.size) * batch.size;
       seen += batch.size;
+      const metric = task.batchMetric(outcome.logits, targets, batch.size);
+      if (metric !== null) {
+        metricSum += metric * batch.size;
+        metricSeen += batch.size;
+      }
       batchesDone++;
       const elapsedMs = performance.now() - started;
       hooks.progress({
@@ -110,9 +114,9 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
         epoch,
         epochs: config.epochs,
         batch: index,
-        batches: ranges.length,
+        batches: batchesPerEpoch,
         loss: lossSum / seen,
-        metric: { name: metricName, value: metricSum / seen },
+        metric: metricSeen > 0 ? { name: metricName, value: metricSum / metricSeen } : null,
         learningRate,
         elapsedMs,
         batchesDone,
@@ -123,12 +127,8 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
     }
     let validation: Record<string, number> = {};
     if (data.splits.val.length > 0) {
-      hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: ranges.length, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
-      const outcome = await evaluateSamples(run.model, data.splits.val, {
-        task: config.task,
-        classes: data.classes,
-        spec: data.spec,
-        split: 'val',
+      hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: batchesPerEpoch, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
+      const outcome = await evaluateSplit(run.model, data, 'val', trainingContext(config, data), {
         batchSize: EVALUATION_BATCH_SIZE,
         loss: session.loss,
         signal: hooks.signal,
@@ -139,7 +139,7 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       epoch,
       learningRate,
       trainLoss: lossSum / seen,
-      trainMetric: metricSum / seen,
+      trainMetric: metricSeen > 0 ? metricSum / metricSeen : null,
       validation,
       durationMs: performance.now() - epochStart,
       frozenLayers,
@@ -166,10 +166,10 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       phase: 'training',
       epoch,
       epochs: config.epochs,
-      batch: ranges.length - 1,
-      batches: ranges.length,
+      batch: batchesPerEpoch - 1,
+      batches: batchesPerEpoch,
       loss: epochRecord.trainLoss,
-      metric: { name: metricName, value: epochRecord.trainMetric },
+      metric: epochRecord.trainMetric !== null ? { name: metricName, value: epochRecord.trainMetric } : null,
       learningRate,
       epochRecord,
       elapsedMs,

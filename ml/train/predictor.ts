@@ -1,15 +1,18 @@
 /**
  * A saved model ready to predict: load(), a warm-up, predict(), dispose(). Frames go through the
- * model card's preprocessing, exactly as in training; segmentation masks come back at each
- * frame's own size.
+ * model card's preprocessing, exactly as in training; segmentation masks and detected boxes come
+ * back on each frame's own pixels; verification gives each frame's embedding.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecodedFrame, ModelCard, SamplePrediction } from '../../contract/index';
+import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
+import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
+import { onFrame, postprocessFor } from './tasks/detection-evaluation';
+import { resolvedDetectionSettings } from './tasks/settings';
 
 /** Frames per forward pass. */
 const PREDICT_BATCH_SIZE = 16;
@@ -34,23 +37,43 @@ export class Predictor {
     return predictor;
   }
 
-  async predict(frames: readonly DecodedFrame[], signal?: AbortSignal): Promise<SamplePrediction[]> {
+  /** `detection` replaces some of the card's post-processing settings for this call. */
+  async predict(frames: readonly DecodedFrame[], signal?: AbortSignal, detection?: DetectionSettingsOverride): Promise<SamplePrediction[]> {
     const model = this.model;
     const { rows, columns, channels } = this.card.input;
     const pixels = rows * columns;
     const out: SamplePrediction[] = [];
+    const task = this.card.task;
+    const settings = task === 'detection' ? resolvedDetectionSettings(this.card.detection, detection) : null;
     for (let start = 0; start < frames.length; start += PREDICT_BATCH_SIZE) {
       if (signal) throwIfCancelled(signal);
       const chunk = frames.slice(start, start + PREDICT_BATCH_SIZE);
       const prepared = chunk.map((frame) => preprocessFrame(frame, this.card.preprocessing));
       const input = new Float32Array(chunk.length * pixels * channels);
       prepared.forEach((p, i) => input.set(p.input, i * pixels * channels));
+      if (settings) {
+        const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
+        let detections;
+        try {
+          detections = await detect(model, images, { numClasses: this.card.classes.length, topK: settings.topK, postprocess: postprocessFor(settings) });
+        } finally {
+          images.dispose();
+        }
+        chunk.forEach((frame, i) => {
+          const sample = { placement: prepared[i]!.placement, frameRows: frame.rows, frameColumns: frame.columns };
+          out.push({ detections: detections[i]!.map((d) => onFrame(d, sample)) });
+        });
+        await yieldToMessages();
+        continue;
+      }
       const logitsTensor = tf.tidy(() => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor);
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();
-      const outputChannels = logits.length / (chunk.length * (this.card.task === 'segmentation' ? pixels : 1));
+      const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
       chunk.forEach((frame, i) => {
-        if (this.card.task === 'segmentation') {
+        if (task === 'verification') {
+          out.push({ embedding: logits.slice(i * outputChannels, (i + 1) * outputChannels) });
+        } else if (task === 'segmentation') {
           const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
           const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
           out.push({ mask, rows: frame.rows, columns: frame.columns, classPixels: classPixelCounts(mask, this.card.classes.length) });

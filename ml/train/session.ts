@@ -19,6 +19,8 @@ import { modelForRun, type RunModel } from './fine-tune';
 import type { NamedArray } from './parameters';
 import { writeWeights } from './parameters';
 import { readRunRecord, runFile } from './run-files';
+import { withTaskSettings } from './tasks/settings';
+import { openTaskRun, type TaskRun } from './tasks/task-run';
 import { selectTrainingBackend, type TrainingBackend } from './training-backend';
 
 /** What a checkpoint holds besides the arrays. */
@@ -51,6 +53,8 @@ export interface TrainingSession {
   best: MonitoredValue;
   earlyStopping: MonitoredValue | null;
   backend: TrainingBackend;
+  /** How this kind of task draws batches and measures them. */
+  task: TaskRun;
   batchesPerEpoch: number;
   /** Restored from a checkpoint, or fresh. */
   resumed: CheckpointState | null;
@@ -61,14 +65,15 @@ export interface TrainingSession {
 async function configFor(request: TrainRequest, existing: RunRecord | null): Promise<TrainingConfig> {
   if (request.resume) {
     if (!existing) throw new LoupeError('NOT_FOUND', `${request.runDir} holds no run to resume.`);
-    if (request.config && JSON.stringify(request.config) !== JSON.stringify(existing.config)) {
+    // The record holds the config with its task's settings filled in; compare like with like.
+    if (request.config && JSON.stringify(withTaskSettings(request.config)) !== JSON.stringify(existing.config)) {
       throw new LoupeError('INVALID_REQUEST', 'The configuration differs from the run being resumed; resume without a configuration, or start a new run.');
     }
     return existing.config;
   }
   if (existing) throw new LoupeError('INVALID_REQUEST', `${request.runDir} already holds a run (${existing.status}); resume it or choose a new folder.`);
   if (!request.config) throw new LoupeError('INVALID_REQUEST', 'A new run needs a configuration.');
-  return request.config;
+  return withTaskSettings(request.config);
 }
 
 export async function openSession(request: TrainRequest, options: { readFrame?: FrameReader; signal: AbortSignal }): Promise<TrainingSession> {
@@ -97,10 +102,11 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
   try {
     const backend = await selectTrainingBackend(run.model);
     const outputChannels = (run.model.outputs[0]!.shape.at(-1) ?? 0) as number;
-    const expected = config.task === 'segmentation' ? segmentationOutputChannels(numClasses) : numClasses;
-    if (outputChannels !== expected) throw new LoupeError('INVALID_REQUEST', `The model gives ${outputChannels} outputs but ${numClasses} classes need ${expected}.`);
+    const expected = expectedOutputChannels(config.task, numClasses);
+    if (expected !== null && outputChannels !== expected) throw new LoupeError('INVALID_REQUEST', `The model gives ${outputChannels} outputs but ${numClasses} classes need ${expected}.`);
     const loss = createLoss(config.loss, { task: config.task, numClasses, outputChannels });
-    const batchesPerEpoch = Math.ceil(data.splits.train.length / config.batchSize);
+    const task = openTaskRun(config, data, run.model);
+    const batchesPerEpoch = task.batchesPerEpoch;
     const schedule = new LearningRateSchedule(config.schedule, {
       baseLearningRate: config.learningRate,
       epochs: config.epochs,
@@ -129,6 +135,7 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
       best,
       earlyStopping,
       backend,
+      task,
       batchesPerEpoch,
       resumed,
       record: existing,
@@ -140,6 +147,20 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
   } catch (error) {
     await disposeAll();
     throw error;
+  }
+}
+
+/** Channels the model's output must have; null where any width will do (an embedding). */
+function expectedOutputChannels(task: TrainingConfig['task'], numClasses: number): number | null {
+  switch (task) {
+    case 'classification':
+      return numClasses;
+    case 'segmentation':
+      return segmentationOutputChannels(numClasses);
+    case 'detection':
+      return numClasses + 4;
+    case 'verification':
+      return null;
   }
 }
 

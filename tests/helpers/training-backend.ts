@@ -1,8 +1,10 @@
 /**
  * The backend the training tests run on: the engine's own choice (wasm). Stock tfjs wasm has no
- * Conv2DBackpropFilter; until the project's gradient kernels (ml/kernels) register one, this
- * registers the simple composed kernel below, for tests only, so that training tests can run on
- * wasm at a useful speed. Once ml/kernels provides it, this helper registers nothing.
+ * Conv2DBackpropFilter and a slow loop for Conv2DBackpropInput; until the project's gradient
+ * kernels (ml/kernels) register theirs, this registers the two simple composed kernels below, for
+ * tests only, so that training tests can run on wasm at a useful speed. Once ml/kernels provides a
+ * filter gradient, this helper registers nothing. Both are checked against the cpu backend in
+ * tests/integration/training-backend-helper.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../ml/backend';
@@ -74,9 +76,62 @@ function composedConv2DBackpropFilter(): tf.KernelConfig {
   };
 }
 
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/**
+ * dX = conv(zero-inserted, padded dy, the filter flipped with in/out channels swapped), from the
+ * backend's fast forward convolution. NHWC, dilation 1, any stride and padding.
+ */
+function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: ConvAttrs): tf.Tensor4D {
+  const { inputShape } = attrs;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const [b, oh, ow, co] = dy.shape;
+  const [kh, kw] = filter.shape;
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  let up: tf.Tensor4D = dy;
+  if (sh > 1 || sw > 1) {
+    const spread = tf.pad(tf.reshape(dy, [b, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    up = tf.slice(tf.reshape(spread, [b, oh * sh, ow * sw, co]) as tf.Tensor4D, [0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co]);
+  }
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const bottom = inputShape[1] + kh - 1 - top - up.shape[1];
+  const right = inputShape[2] + kw - 1 - left - up.shape[2];
+  const padded = tf.pad(up, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]);
+  const cropped = tf.slice(padded, [0, Math.max(-top, 0), Math.max(-left, 0), 0], [
+    -1,
+    padded.shape[1] - Math.max(-top, 0) - Math.max(-bottom, 0),
+    padded.shape[2] - Math.max(-left, 0) - Math.max(-right, 0),
+    -1,
+  ]);
+  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+  return tf.conv2d(cropped, flipped, 1, 'valid');
+}
+
+function composedConv2DBackpropInput(): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    // Ops inside a kernel are not recorded on the gradient tape; the tidy frees their intermediates.
+    kernelFunc: ({ inputs, attrs }) => {
+      const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+      return tf.tidy(() => inputGradient(dy, filter, attrs as unknown as ConvAttrs)) as unknown as tf.TensorInfo;
+    },
+  };
+}
+
 /** Starts the engine's backend for training tests and returns its name. */
 export async function startTrainingBackend(): Promise<string> {
   const info = await initBackend(null);
-  if (info.tfjsBackend === 'wasm' && !tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(composedConv2DBackpropFilter());
+  if (info.tfjsBackend === 'wasm' && !tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel(composedConv2DBackpropFilter());
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel(composedConv2DBackpropInput());
+  }
   return info.tfjsBackend;
 }
