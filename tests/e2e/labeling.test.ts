@@ -313,6 +313,54 @@ describe('labeling in the browser', () => {
     await saved();
   });
 
+  it('shows predicted boxes as drafts to accept, adjust or delete', async () => {
+    const id = await imageIdOf('case-04.png');
+    await tile('case-04.png').click();
+    await page.getByTestId('box-surface').waitFor();
+    const classes = (await client.invoke('labels.tasks', {})).tasks.find((t) => t.name === 'Parts')!.classes;
+    // What the detection integration will do: hand its predictions to the store as drafts.
+    const drafts = [
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15, score: 0.91 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
+      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.40 },
+    ];
+    await page.evaluate(
+      `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${taskIds.Parts}, ${id}, ${JSON.stringify(drafts)})`,
+    );
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('3 drafts');
+    expect(await page.getByTestId('draft-0').textContent()).toContain('draft · crack 0.91');
+    await keepScreenshot(page, 'labeling-drafts');
+    const screen = await viewerScreen();
+    const at = (x: number, y: number) => imageToScreen(screen, SMALL.width, SMALL.height, { x, y });
+    // Accept the first as it is.
+    await page.mouse.click(at(10, 10).x, at(10, 10).y);
+    await page.getByTestId('draft-accept').click();
+    await page.getByTestId('box-0').waitFor();
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('2 drafts');
+    // Adjust the next one (drag its south-east handle), then accept it.
+    await page.mouse.click(at(30, 10).x, at(30, 10).y);
+    await page.getByTestId('draft-adjust').click();
+    const handle = (await page.getByTestId('box-handle-se').boundingBox())!;
+    const to = at(40, 20);
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('box-1').waitFor();
+    // Delete the last.
+    await page.mouse.click(at(50, 30).x, at(50, 30).y);
+    await page.getByTestId('draft-delete').click();
+    await expect.poll(() => page.getByTestId('draft-count').count()).toBe(0);
+    await saved();
+    const boxes = (await client.invoke('labels.get', { taskId: taskIds.Parts!, imageId: id })).boxes;
+    const end = screenToImage(screen, SMALL.width, SMALL.height, to);
+    expect(boxes).toEqual([
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: end.x, y2: end.y },
+    ]);
+  });
+
   it('marks pairs side by side, undoes one, deletes one', async () => {
     await createTask('Same part', 'verification', '');
     await tile('case-01.png').click();

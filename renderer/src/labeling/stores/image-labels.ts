@@ -277,6 +277,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   return {
     entries,
     maskVersion,
+    historyVersion,
     dirty,
     conflicts,
     autosave,

@@ -62,18 +62,40 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
     return { classIds: cached.classIds, boxes: 0, labeled: e.mask !== null, split };
   }
 
-  function badge(imageId: number): ImageBadge {
-    const task = tasks.current;
-    const fromServer = server.value.get(imageId);
+  /** The badge with the lookups hoisted: the filter calls this for every image of the workspace. */
+  function badgeIn(taskId: number | null, local: ReadonlyMap<string, ImageEntry>, summary: ReadonlyMap<number, ImageLabelSummary>, imageId: number): ImageBadge {
+    const fromServer = summary.get(imageId);
     const split = fromServer?.split ?? null;
     // A loaded image's own labels are at least as new as the summary, and show edits as they happen.
-    const e = task ? labels.entries.get(entryKey(task.id, imageId)) : undefined;
+    const e = taskId === null ? undefined : local.get(entryKey(taskId, imageId));
     if (e) return localBadge(e, split);
     return fromServer ? { classIds: fromServer.classIds, boxes: fromServer.boxes, labeled: fromServer.labeled, split } : NO_LABELS;
   }
 
+  /**
+   * Cached labels are looked up untracked, with every change signalled by the store's two
+   * versions: with a filter on, the grid asks for all 10,000 images, and one reactive dependency
+   * per image per edit adds up.
+   */
+  function localEntries(): ReadonlyMap<string, ImageEntry> {
+    void labels.historyVersion;
+    void labels.maskVersion;
+    return toRaw(labels.entries);
+  }
+
+  function badge(imageId: number): ImageBadge {
+    return badgeIn(tasks.current?.id ?? null, localEntries(), server.value, imageId);
+  }
+
   const order = computed(() => images.images.map((image) => image.id));
-  const shown = computed<ImageRecord[]>(() => (filter.value.kind === 'all' ? images.images : images.images.filter((image) => matchesFilter(badge(image.id), filter.value))));
+  const shown = computed<ImageRecord[]>(() => {
+    const wanted = filter.value;
+    if (wanted.kind === 'all') return images.images;
+    const taskId = tasks.current?.id ?? null;
+    const local = localEntries();
+    const summary = server.value;
+    return images.images.filter((image) => matchesFilter(badgeIn(taskId, local, summary, image.id), wanted));
+  });
   const shownIds = computed(() => shown.value.map((image) => image.id));
   const shownSet = computed(() => new Set(shownIds.value));
 
@@ -174,14 +196,15 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
     return true;
   }
 
-  /** A new task or workspace: nothing of the old one's grid state applies. */
+  /** Another task or workspace: its filter, selection and bulk undo no longer apply; the image shown stays. */
   function reset(): void {
     server.value = new Map();
     filter.value = { kind: 'all' };
     maskClasses = new WeakMap();
     bulk.clear();
     bulkVersion.value++;
-    setCurrent(images.images[0]?.id ?? null);
+    const keep = images.images.some((image) => image.id === currentId.value);
+    setCurrent(keep ? currentId.value : (images.images[0]?.id ?? null));
   }
 
   const canUndoBulk = computed(() => (void bulkVersion.value, bulk.canUndo));
