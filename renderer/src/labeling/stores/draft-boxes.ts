@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import { boxProblem, type Box } from '../../../../contract/geometry/index';
 import type { BoxLabel } from '../../../../contract/index';
+import { useWorkspaceStore } from '../../stores/workspace';
 import { entryKey, useImageLabelsStore } from './image-labels';
 
 /** A proposed box (a detector's prediction): shown dashed, saved only when someone accepts it. */
@@ -19,6 +20,11 @@ export interface DraftBox extends BoxLabel {
 export const useDraftBoxesStore = defineStore('draftBoxes', () => {
   const drafts = ref(new Map<string, DraftBox[]>());
   const labels = useImageLabelsStore();
+  // Drafts name task and image ids of the workspace they were made for.
+  watch(
+    () => useWorkspaceStore().current?.path,
+    () => clear(),
+  );
 
   /** Replaces an image's drafts (an empty list removes them). */
   function setDraftBoxes(taskId: number, imageId: number, boxes: readonly DraftBox[]): void {

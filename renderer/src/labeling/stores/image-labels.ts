@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../../contract/geometry/index';
 import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../../contract/index';
 import { loupe, messageOf } from '../../client/index';
+import { useWorkspaceStore } from '../../stores/workspace';
 import { copyBoxes } from '../box-edits';
 import { LabelHistory, type LabelEdit } from '../history';
 import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../mask-edits';
@@ -53,6 +54,21 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   const conflicts = computed(() => [...entries.value.values()].filter((e) => e.conflict));
 
   const autosave = useAutosave({ save: saveAll, isDirty: () => dirty.value.length > 0 });
+
+  // Edits are saved into the workspace they were made in, before another one opens; after the
+  // switch, nothing cached here applies (task and image ids restart in every workspace).
+  const workspace = useWorkspaceStore();
+  workspace.beforeChange(() => autosave.flush());
+  watch(
+    () => workspace.current?.path,
+    () => {
+      entries.value.clear();
+      histories.clear();
+      loading.clear();
+      historyVersion.value++;
+      maskVersion.value++;
+    },
+  );
 
   function historyOf(key: string): LabelHistory {
     let history = histories.get(key);

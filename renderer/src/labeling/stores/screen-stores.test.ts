@@ -1,8 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { nextTick } from 'vue';
 import type { ImageLabels, ImageRecord, LabelPair, LabelTask, RequestOf } from '../../../../contract/index';
 import { setLoupeClient } from '../../client/index';
 import { useImagesStore } from '../../stores/images';
+import { useWorkspaceStore } from '../../stores/workspace';
 import { fakeClient } from '../../testing/fake-client';
 import { useDraftBoxesStore } from './draft-boxes';
 import { useImageLabelsStore } from './image-labels';
@@ -71,6 +73,29 @@ describe('image labels loading', () => {
     release!();
     await reloading;
     expect(store.entry(1, 10).classIds).toEqual([7]);
+  });
+});
+
+describe('switching workspaces', () => {
+  it('saves pending edits into the workspace they were made in, then forgets that workspace’s labels and drafts', async () => {
+    const order: string[] = [];
+    setLoupeClient(
+      fakeClient({
+        'labels.get': () => labels(),
+        'labels.save': (r) => (order.push(`save ${r.classIds!.join()}`), saveReply(r)),
+        'workspace.open': (r) => (order.push(`open ${r.path}`), { path: r.path, name: 'other', schemaVersion: 3, createdAt: 'now' }),
+      }),
+    );
+    const store = useImageLabelsStore();
+    const drafts = useDraftBoxesStore();
+    await store.load(1, 'classification', 10);
+    store.pressClass(1, 10, 7, false);
+    drafts.setDraftBoxes(1, 10, [{ classId: 1, x1: 0, y1: 0, x2: 4, y2: 4 }]);
+    expect(await useWorkspaceStore().open('/data/other', false)).toBe(true);
+    await nextTick();
+    expect(order).toEqual(['save 7', 'open /data/other']);
+    expect(store.entries.size).toBe(0);
+    expect(drafts.draftsOf(1, 10)).toEqual([]);
   });
 });
 
