@@ -2,7 +2,7 @@
  * The label section's task-level screens in Chromium: managing classes (rename, recolour, reorder,
  * add, delete after seeing what would be lost), train/val/test splits grouped by a file-name
  * pattern, CSV export and import with the report of skipped rows, the conflict prompt when an
- * image was changed elsewhere, and the keyboard help.
+ * image was changed elsewhere, the keyboard help, and predicted boxes shown as drafts.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,8 +14,7 @@ import type { LoupeApi } from '../../contract/client';
 import type { LabelTask } from '../../contract/index';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
-import { connectClient } from '../helpers/ws-client';
-import { smallImage } from './labeling-helpers';
+import { SMALL, connectBesidePage, imageToScreen, screenToImage, smallImage, viewerScreen } from './labeling-helpers';
 
 /** Four parts, two images each: a split grouped by part must keep each pair together. */
 const NAMES = ['part1', 'part2', 'part3', 'part4'].flatMap((part) => [`${part}-a.png`, `${part}-b.png`]);
@@ -41,10 +40,7 @@ describe('label tasks, splits and interchange in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     errors = watchErrors(page);
     await page.goto(app.launchUrl);
-    const cookies = await page.context().cookies();
-    const connected = await connectClient(`ws://${new URL(app.launchUrl).host}/rpc`, { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') });
-    client = connected.client;
-    closeClient = () => connected.socket.close();
+    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
     // The set-up a previous session left: images imported, a task with half the images "ok", half "defect".
     await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });
     await client.invoke('imaging.import', { paths: [folder] });
@@ -166,6 +162,57 @@ describe('label tasks, splits and interchange in the browser', () => {
     await page.keyboard.press('Escape');
     expect(await page.getByTestId('current-classes').textContent()).toBe('scratch');
     await expect.poll(() => page.getByTestId('shortcut-help').count()).toBe(0);
+  });
+
+  it('shows predicted boxes as drafts to accept, adjust or delete', async () => {
+    const parts = await client.invoke('labels.createTask', { name: 'Parts', kind: 'detection', classes: [{ name: 'crack' }, { name: 'pore' }] });
+    await page.reload();
+    await page.getByTestId('task-select').selectOption(String(parts.id));
+    const id = ids.get('part3-a.png')!;
+    await page.getByTestId('tile-part3-a.png').click();
+    await page.getByTestId('box-surface').waitFor();
+    const classes = parts.classes;
+    // What the detection integration will do: hand its predictions to the store as drafts.
+    const drafts = [
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15, score: 0.91 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
+      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.40 },
+    ];
+    await page.evaluate(
+      `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${parts.id}, ${id}, ${JSON.stringify(drafts)})`,
+    );
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('3 drafts');
+    expect(await page.getByTestId('draft-0').textContent()).toContain('draft · crack 0.91');
+    await keepScreenshot(page, 'labeling-drafts');
+    const screen = await viewerScreen(page);
+    const at = (x: number, y: number) => imageToScreen(screen, SMALL.width, SMALL.height, { x, y });
+    // Accept the first as it is.
+    await page.mouse.click(at(10, 10).x, at(10, 10).y);
+    await page.getByTestId('draft-accept').click();
+    await page.getByTestId('box-0').waitFor();
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('2 drafts');
+    // Adjust the next one (drag its south-east handle), then accept it.
+    await page.mouse.click(at(30, 10).x, at(30, 10).y);
+    await page.getByTestId('draft-adjust').click();
+    const handle = (await page.getByTestId('box-handle-se').boundingBox())!;
+    const to = at(40, 20);
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('box-1').waitFor();
+    // Delete the last.
+    await page.mouse.click(at(50, 30).x, at(50, 30).y);
+    await page.getByTestId('draft-delete').click();
+    await expect.poll(() => page.getByTestId('draft-count').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+    const boxes = (await client.invoke('labels.get', { taskId: parts.id, imageId: id })).boxes;
+    const end = screenToImage(screen, SMALL.width, SMALL.height, to);
+    expect(boxes).toEqual([
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: end.x, y2: end.y },
+    ]);
   });
 
   it('raised no console errors', () => {

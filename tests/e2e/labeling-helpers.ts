@@ -5,6 +5,8 @@
  */
 import type { ImageData as PngImageData } from 'fast-png';
 import type { Page } from 'playwright-core';
+import type { LoupeApi } from '../../contract/client';
+import { connectClient } from '../helpers/ws-client';
 
 export const SMALL = { width: 64, height: 48 };
 
@@ -94,4 +96,35 @@ export async function strokeLatencySummary(page: Page): Promise<{ events: number
 /** Alpha of the mask overlay's pixel (x, y) in source pixels: 255 where a visible class is painted, 0 elsewhere. */
 export function overlayAlpha(page: Page, x: number, y: number): Promise<number> {
   return page.evaluate(`document.querySelector('[data-testid="mask-canvas"]').getContext('2d').getImageData(${x}, ${y}, 1, 1).data[3]`);
+}
+
+/** A second client of the app, on the page's session: it checks what was saved, and plays "another window". */
+export async function connectBesidePage(page: Page, launchUrl: string): Promise<{ client: LoupeApi; close: () => void }> {
+  const cookies = await page.context().cookies();
+  const { client, socket } = await connectClient(`ws://${new URL(launchUrl).host}/rpc`, { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') });
+  return { client, close: () => socket.close() };
+}
+
+/** Makes a task through the "New task" form; returns its id. */
+export async function createTaskInUi(page: Page, client: LoupeApi, name: string, kind: string, classes: string): Promise<number> {
+  if (!(await page.getByTestId('task-form').isVisible())) await page.getByTestId('panel-new-task').click();
+  await page.getByTestId('task-name').fill(name);
+  await page.getByTestId('task-kind').selectOption(kind);
+  if (classes) await page.getByTestId('task-classes').fill(classes);
+  await page.getByTestId('task-create').click();
+  await page.getByTestId('task-form').waitFor({ state: 'detached' });
+  const { tasks } = await client.invoke('labels.tasks', {});
+  return tasks.find((t) => t.name === name)!.id;
+}
+
+/** The image canvas on the page once the layout has settled (the view refits when it changes size). */
+export async function viewerScreen(page: Page): Promise<Screen> {
+  let last = '';
+  for (;;) {
+    const box = (await page.getByTestId('image-canvas').boundingBox())!;
+    const screen = { left: box.x, top: box.y, width: box.width, height: box.height };
+    if (JSON.stringify(screen) === last) return screen;
+    last = JSON.stringify(screen);
+    await page.waitForTimeout(100);
+  }
 }

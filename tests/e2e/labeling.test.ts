@@ -14,8 +14,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
-import { connectClient } from '../helpers/ws-client';
-import { BIG, SMALL, bigImage, imageToScreen, overlayAlpha, screenToImage, smallImage, strokeLatencySummary, type Screen } from './labeling-helpers';
+import {
+  BIG,
+  SMALL,
+  bigImage,
+  connectBesidePage,
+  createTaskInUi,
+  imageToScreen,
+  overlayAlpha,
+  screenToImage,
+  smallImage,
+  strokeLatencySummary,
+  viewerScreen,
+} from './labeling-helpers';
 
 describe('labeling in the browser', () => {
   let app: RunningApp;
@@ -46,11 +57,7 @@ describe('labeling in the browser', () => {
     await page.getByTestId('import-path').fill(folder);
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-summary').filter({ hasText: '7 imported, 0 duplicates skipped, 0 failed' }).waitFor({ timeout: 60_000 });
-    const cookies = await page.context().cookies();
-    const url = new URL(app.launchUrl);
-    const connected = await connectClient(`ws://${url.host}/rpc`, { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') });
-    client = connected.client;
-    closeClient = () => connected.socket.close();
+    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
     await page.getByTestId('nav-label').click();
     await page.getByTestId('section-label').waitFor();
   });
@@ -66,32 +73,8 @@ describe('labeling in the browser', () => {
   const saved = () => expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
   const imageIdOf = async (name: string): Promise<number> => (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items.find((i) => i.fileName === name)!.id;
 
-  async function createTask(name: string, kind: string, classes: string): Promise<void> {
-    if (!(await page.getByTestId('task-form').isVisible())) await page.getByTestId('panel-new-task').click();
-    await page.getByTestId('task-name').fill(name);
-    await page.getByTestId('task-kind').selectOption(kind);
-    if (classes) await page.getByTestId('task-classes').fill(classes);
-    await page.getByTestId('task-create').click();
-    await page.getByTestId('task-form').waitFor({ state: 'detached' });
-    const { tasks } = await client.invoke('labels.tasks', {});
-    taskIds[name] = tasks.find((t) => t.name === name)!.id;
-  }
-
-  async function selectTask(name: string): Promise<void> {
-    await page.getByTestId('task-select').selectOption(String(taskIds[name]));
-  }
-
-  /** The image canvas on the page once the layout has settled (the view refits when it changes size). */
-  async function viewerScreen(): Promise<Screen> {
-    let last = '';
-    for (;;) {
-      const box = (await page.getByTestId('image-canvas').boundingBox())!;
-      const screen = { left: box.x, top: box.y, width: box.width, height: box.height };
-      if (JSON.stringify(screen) === last) return screen;
-      last = JSON.stringify(screen);
-      await page.waitForTimeout(100);
-    }
-  }
+  const createTask = async (name: string, kind: string, classes: string) => (taskIds[name] = await createTaskInUi(page, client, name, kind, classes));
+  const selectTask = (name: string) => page.getByTestId('task-select').selectOption(String(taskIds[name]));
 
   it('makes a classification task and labels by keyboard, with undo and redo', async () => {
     await createTask('Findings', 'classification', 'normal, nodule, effusion');
@@ -150,7 +133,7 @@ describe('labeling in the browser', () => {
     await page.keyboard.press('b');
     for (let i = 0; i < 3; i++) await page.keyboard.press(']');
     await expect.poll(() => page.getByTestId('brush-diameter').textContent()).toBe('48 px');
-    const screen = await viewerScreen();
+    const screen = await viewerScreen(page);
     const at = (x: number, y: number) => imageToScreen(screen, BIG.size, BIG.size, { x, y });
     // A horizontal stroke across the middle, then an eraser stroke down through its centre.
     const from = at(400, 1024);
@@ -218,7 +201,7 @@ describe('labeling in the browser', () => {
   });
 
   it('fills a polygon, recolours it with the bucket, fills a hole in it, and hides a class', async () => {
-    const screen = await viewerScreen();
+    const screen = await viewerScreen(page);
     const at = (x: number, y: number) => imageToScreen(screen, BIG.size, BIG.size, { x, y });
     const alpha = (x: number, y: number) => overlayAlpha(page, x, y);
     await page.keyboard.press('1');
@@ -257,7 +240,7 @@ describe('labeling in the browser', () => {
     await tile('case-02.png').click();
     await page.getByTestId('box-surface').waitFor();
     await page.keyboard.press('1');
-    const screen = await viewerScreen();
+    const screen = await viewerScreen(page);
     const at = (x: number, y: number) => imageToScreen(screen, SMALL.width, SMALL.height, { x, y });
     const a = at(10, 8);
     const b = at(30, 20);
@@ -322,54 +305,6 @@ describe('labeling in the browser', () => {
     expect((await client.invoke('labels.get', { taskId: taskIds.Parts!, imageId: id })).boxes[0]).toEqual(before);
     await keepScreenshot(page, 'labeling-boxes');
     await saved();
-  });
-
-  it('shows predicted boxes as drafts to accept, adjust or delete', async () => {
-    const id = await imageIdOf('case-04.png');
-    await tile('case-04.png').click();
-    await page.getByTestId('box-surface').waitFor();
-    const classes = (await client.invoke('labels.tasks', {})).tasks.find((t) => t.name === 'Parts')!.classes;
-    // What the detection integration will do: hand its predictions to the store as drafts.
-    const drafts = [
-      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15, score: 0.91 },
-      { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
-      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.40 },
-    ];
-    await page.evaluate(
-      `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${taskIds.Parts}, ${id}, ${JSON.stringify(drafts)})`,
-    );
-    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('3 drafts');
-    expect(await page.getByTestId('draft-0').textContent()).toContain('draft · crack 0.91');
-    await keepScreenshot(page, 'labeling-drafts');
-    const screen = await viewerScreen();
-    const at = (x: number, y: number) => imageToScreen(screen, SMALL.width, SMALL.height, { x, y });
-    // Accept the first as it is.
-    await page.mouse.click(at(10, 10).x, at(10, 10).y);
-    await page.getByTestId('draft-accept').click();
-    await page.getByTestId('box-0').waitFor();
-    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('2 drafts');
-    // Adjust the next one (drag its south-east handle), then accept it.
-    await page.mouse.click(at(30, 10).x, at(30, 10).y);
-    await page.getByTestId('draft-adjust').click();
-    const handle = (await page.getByTestId('box-handle-se').boundingBox())!;
-    const to = at(40, 20);
-    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(to.x, to.y, { steps: 4 });
-    await page.mouse.up();
-    await page.keyboard.press('Enter');
-    await page.getByTestId('box-1').waitFor();
-    // Delete the last.
-    await page.mouse.click(at(50, 30).x, at(50, 30).y);
-    await page.getByTestId('draft-delete').click();
-    await expect.poll(() => page.getByTestId('draft-count').count()).toBe(0);
-    await saved();
-    const boxes = (await client.invoke('labels.get', { taskId: taskIds.Parts!, imageId: id })).boxes;
-    const end = screenToImage(screen, SMALL.width, SMALL.height, to);
-    expect(boxes).toEqual([
-      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15 },
-      { classId: classes[1]!.id, x1: 25, y1: 5, x2: end.x, y2: end.y },
-    ]);
   });
 
   it('marks pairs side by side, undoes one, deletes one', async () => {
