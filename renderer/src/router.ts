@@ -1,11 +1,13 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
 import EmptySection from './sections/EmptySection.vue';
+import LabelSection from './sections/label/LabelSection.vue';
 import WorkspaceSection from './sections/WorkspaceSection.vue';
 
 /** Sections that have their own screen; the others show what will appear there. */
 const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/workspace': WorkspaceSection,
+  '/label': LabelSection,
 };
 
 export function createAppRouter() {

@@ -69,3 +69,16 @@ export const LABELING_SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'Delete', does: 'delete the selected box' },
   { keys: 'O', does: 'show / hide the mask overlay' },
 ];
+
+/** More labeling keys the screens handle themselves, for the help overlay. */
+export const LABELING_SCREEN_SHORTCUTS: readonly { keys: string; does: string }[] = [
+  { keys: 'Ctrl+click, Shift+click, Ctrl+A', does: 'select several images in the grid; 1–9 then assigns to all of them, Delete clears them' },
+  { keys: 'Delete (classification)', does: 'clear the classes of the image (or of the selection)' },
+  { keys: 'Enter, Esc, Backspace', does: 'polygon: close it, cancel it, remove its last point' },
+  { keys: 'Shift+click (magic wand)', does: 'remove the grown region from the class instead of adding it' },
+  { keys: 'Enter, Delete (draft box)', does: 'accept, delete the selected draft box' },
+  { keys: 'A, S, D, X (pairs)', does: 'pin the image as A, mark same, mark different, swap A and B' },
+  { keys: 'F, 0, Shift+R', does: 'fit, 1:1, reset the window; right-drag windows, middle-drag pans, wheel zooms' },
+  { keys: 'PageUp / PageDown', does: 'previous / next frame of a multi-frame image' },
+  { keys: '?', does: 'show / hide this help' },
+];

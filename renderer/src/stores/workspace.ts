@@ -9,6 +9,17 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const busy = ref(false);
   const error = ref<string | null>(null);
   let unsubscribe: (() => void) | null = null;
+  /** Work to finish before another workspace opens (labels waiting to be saved belong to this one). */
+  const beforeChangeHooks = new Set<() => Promise<void>>();
+
+  function beforeChange(hook: () => Promise<void>): () => void {
+    beforeChangeHooks.add(hook);
+    return () => beforeChangeHooks.delete(hook);
+  }
+
+  async function finishPendingWork(): Promise<void> {
+    await Promise.allSettled([...beforeChangeHooks].map((hook) => hook()));
+  }
 
   async function hydrate(): Promise<void> {
     unsubscribe ??= loupe().on('workspace.changed', (summary) => (current.value = summary));
@@ -19,6 +30,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     busy.value = true;
     error.value = null;
     try {
+      await finishPendingWork();
       current.value = await loupe().invoke('workspace.open', { path: path.trim(), create });
       return true;
     } catch (e) {
@@ -32,6 +44,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   async function close(): Promise<void> {
     error.value = null;
     try {
+      await finishPendingWork();
       await loupe().invoke('workspace.close', {});
       current.value = null;
     } catch (e) {
@@ -44,5 +57,5 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     unsubscribe = null;
   }
 
-  return { current, busy, error, hydrate, open, close, dehydrate };
+  return { current, busy, error, hydrate, open, close, dehydrate, beforeChange };
 });

@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../../contract/geometry/index';
 import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../../contract/index';
 import { loupe, messageOf } from '../../client/index';
+import { useWorkspaceStore } from '../../stores/workspace';
 import { copyBoxes } from '../box-edits';
 import { LabelHistory, type LabelEdit } from '../history';
 import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../mask-edits';
@@ -54,6 +55,21 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
 
   const autosave = useAutosave({ save: saveAll, isDirty: () => dirty.value.length > 0 });
 
+  // Edits are saved into the workspace they were made in, before another one opens; after the
+  // switch, nothing cached here applies (task and image ids restart in every workspace).
+  const workspace = useWorkspaceStore();
+  workspace.beforeChange(() => autosave.flush());
+  watch(
+    () => workspace.current?.path,
+    () => {
+      entries.value.clear();
+      histories.clear();
+      loading.clear();
+      historyVersion.value++;
+      maskVersion.value++;
+    },
+  );
+
   function historyOf(key: string): LabelHistory {
     let history = histories.get(key);
     if (!history) histories.set(key, (history = new LabelHistory()));
@@ -83,15 +99,33 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     };
   }
 
-  /** Loads an image's labels, keeping local edits that are not saved yet. */
-  async function load(taskId: number, taskKind: Exclude<TaskKind, 'verification'>, imageId: number): Promise<ImageEntry> {
+  const loading = new Map<string, Promise<ImageEntry>>();
+
+  /**
+   * Loads an image's labels, keeping local edits that are not saved yet. Calls for the same image
+   * while one is on its way share it, and an edit made while it was on its way is never replaced.
+   */
+  function load(taskId: number, taskKind: Exclude<TaskKind, 'verification'>, imageId: number): Promise<ImageEntry> {
     const key = entryKey(taskId, imageId);
     const have = entries.value.get(key);
-    if (have && (have.version !== have.savedVersion || have.conflict)) return have;
-    const fresh = fromServer(await loupe().invoke('labels.get', { taskId, imageId }), KIND_OF_TASK[taskKind]);
-    entries.value.set(key, fresh);
-    maskVersion.value++;
-    return entries.value.get(key)!;
+    if (have && (have.version !== have.savedVersion || have.conflict)) return Promise.resolve(have);
+    let pending = loading.get(key);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const fresh = fromServer(await loupe().invoke('labels.get', { taskId, imageId }), KIND_OF_TASK[taskKind]);
+          const now = entries.value.get(key);
+          if (now && (now.version !== now.savedVersion || now.conflict)) return now;
+          entries.value.set(key, fresh);
+          maskVersion.value++;
+          return entries.value.get(key)!;
+        } finally {
+          loading.delete(key);
+        }
+      })();
+      loading.set(key, pending);
+    }
+    return pending;
   }
 
   function changed(e: ImageEntry, edit: LabelEdit): void {
@@ -144,6 +178,13 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     maskVersion.value++;
     if (diff) changed(e, { kind: 'mask', diff, created: begun.created });
     else if (begun.created) e.mask = null;
+  }
+
+  /** A one-shot mask operation (a fill, a polygon, the magic wand) as one undo step. */
+  function applyMask(taskId: number, imageId: number, operation: (stroke: MaskStroke) => void): void {
+    const begun = beginStroke(taskId, imageId);
+    operation(begun.stroke);
+    endStroke(taskId, imageId, begun);
   }
 
   function step(taskId: number, imageId: number, direction: 'undo' | 'redo'): boolean {
@@ -233,9 +274,26 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     historyVersion.value++;
   }
 
+  /**
+   * Drops a task's cached labels and their undo steps after the server changed many of them at
+   * once (a class deleted, an import): what was cached may name classes that no longer exist.
+   * Saves what is pending first.
+   */
+  async function forgetTask(taskId: number): Promise<void> {
+    await autosave.flush();
+    for (const [key, e] of entries.value) {
+      if (e.taskId !== taskId || e.conflict) continue;
+      entries.value.delete(key);
+      histories.delete(key);
+    }
+    historyVersion.value++;
+    maskVersion.value++;
+  }
+
   return {
     entries,
     maskVersion,
+    historyVersion,
     dirty,
     conflicts,
     autosave,
@@ -247,6 +305,8 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     copyPreviousBoxes,
     beginStroke,
     endStroke,
+    applyMask,
+    forgetTask,
     undo,
     redo,
     canUndo,

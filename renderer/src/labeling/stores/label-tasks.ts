@@ -102,11 +102,48 @@ export const useLabelTasksStore = defineStore('labelTasks', () => {
     return attempt(() => loupe().invoke('labels.classLoss', { classId }));
   }
 
+  async function renameTask(taskId: number, name: string): Promise<boolean> {
+    const renamed = await attempt(() => loupe().invoke('labels.renameTask', { taskId, name }));
+    if (renamed) tasks.value = tasks.value.map((t) => (t.id === taskId ? renamed : t));
+    return renamed !== null;
+  }
+
+  /** What deleting the whole task would remove, to show before asking for confirmation. */
+  function taskLoss(taskId: number): Promise<LabelLoss | null> {
+    return attempt(() => loupe().invoke('labels.taskLoss', { taskId }));
+  }
+
+  async function deleteTask(taskId: number, confirm: LabelLoss): Promise<boolean> {
+    const done = await attempt(() => loupe().invoke('labels.deleteTask', { taskId, confirm }));
+    if (done) await reload();
+    return done !== null;
+  }
+
   async function deleteClass(classId: number, confirm: LabelLoss): Promise<boolean> {
     const done = await attempt(() => loupe().invoke('labels.deleteClass', { classId, confirm }));
     if (done) await reload();
     return done !== null;
   }
 
-  return { tasks, currentTaskId, current, keyedClasses, error, hydrate, dehydrate, reload, select, classForKey, createTask, addClass, updateClass, reorderClasses, classLoss, deleteClass };
+  return {
+    tasks,
+    currentTaskId,
+    current,
+    keyedClasses,
+    error,
+    hydrate,
+    dehydrate,
+    reload,
+    select,
+    classForKey,
+    createTask,
+    renameTask,
+    taskLoss,
+    deleteTask,
+    addClass,
+    updateClass,
+    reorderClasses,
+    classLoss,
+    deleteClass,
+  };
 });

@@ -1,0 +1,221 @@
+/**
+ * The label section's task-level screens in Chromium: managing classes (rename, recolour, reorder,
+ * add, delete after seeing what would be lost), train/val/test splits grouped by a file-name
+ * pattern, CSV export and import with the report of skipped rows, the conflict prompt when an
+ * image was changed elsewhere, the keyboard help, and predicted boxes shown as drafts.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encode } from 'fast-png';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoupeApi } from '../../contract/client';
+import type { LabelTask } from '../../contract/index';
+import { startApp, type RunningApp } from '../helpers/app';
+import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { SMALL, connectBesidePage, imageToScreen, screenToImage, smallImage, viewerScreen } from './labeling-helpers';
+
+/** Four parts, two images each: a split grouped by part must keep each pair together. */
+const NAMES = ['part1', 'part2', 'part3', 'part4'].flatMap((part) => [`${part}-a.png`, `${part}-b.png`]);
+
+describe('label tasks, splits and interchange in the browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let tmp: string;
+  let client: LoupeApi;
+  let closeClient: () => void;
+  let task: LabelTask;
+  const ids = new Map<string, number>();
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-labeling-data-'));
+    const folder = path.join(tmp, 'images');
+    mkdirSync(folder);
+    NAMES.forEach((name, i) => writeFileSync(path.join(folder, name), encode(smallImage(i))));
+    app = await startApp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    errors = watchErrors(page);
+    await page.goto(app.launchUrl);
+    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    // The set-up a previous session left: images imported, a task with half the images "ok", half "defect".
+    await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });
+    await client.invoke('imaging.import', { paths: [folder] });
+    for (const image of (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items) ids.set(image.fileName, image.id);
+    task = await client.invoke('labels.createTask', { name: 'Grades', kind: 'classification', classes: [{ name: 'ok' }, { name: 'defect' }] });
+    const [ok, defect] = task.classes;
+    await client.invoke('labels.assign', { taskId: task.id, imageIds: NAMES.filter((_, i) => i % 2 === 0).map((n) => ids.get(n)!), mode: 'set', classId: ok!.id });
+    await client.invoke('labels.assign', { taskId: task.id, imageIds: NAMES.filter((_, i) => i % 2 === 1).map((n) => ids.get(n)!), mode: 'set', classId: defect!.id });
+    await page.getByTestId('workspace-current').waitFor();
+    await page.getByTestId('nav-label').click();
+    await page.getByTestId('label-workbench').waitFor();
+  });
+  afterAll(async () => {
+    closeClient?.();
+    await browser?.close();
+    await app?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const badges = (name: string) => page.getByTestId(`tile-${name}`).getByTestId('tile-badges').textContent();
+  const classes = async () => (await client.invoke('labels.tasks', {})).tasks.find((t) => t.id === task.id)!.classes.sort((a, b) => a.position - b.position);
+
+  it('renames, recolours, reorders and adds classes; labels follow', async () => {
+    await expect.poll(() => badges('part1-a.png')).toBe('ok');
+    await page.getByTestId('panel-classes').click();
+    const okRow = page.getByTestId('class-row-ok');
+    await okRow.getByTestId('class-name').fill('normal');
+    await okRow.getByTestId('class-name').press('Enter');
+    await expect.poll(() => badges('part1-a.png')).toBe('normal');
+    await page.getByTestId('class-row-normal').getByTestId('class-color').fill('#00ff00');
+    await expect.poll(async () => (await classes()).find((c) => c.name === 'normal')?.color).toBe('#00ff00');
+    await page.getByTestId('class-row-normal').getByTestId('class-down').click();
+    await expect.poll(async () => (await classes()).map((c) => c.name)).toEqual(['defect', 'normal']);
+    await expect.poll(() => page.getByTestId('class-legend').locator('li').first().textContent()).toContain('defect');
+    await page.getByTestId('class-new-name').fill('scratch');
+    await page.getByTestId('class-add').click();
+    await expect.poll(async () => (await classes()).map((c) => c.name)).toEqual(['defect', 'normal', 'scratch']);
+    await keepScreenshot(page, 'labeling-classes');
+  });
+
+  it('deletes a class only after showing what would be lost', async () => {
+    await page.getByTestId('class-row-defect').getByTestId('class-delete').click();
+    await expect.poll(() => page.getByTestId('confirm-loss').textContent()).toContain('This removes 4 class tags on 4 images');
+    await page.getByTestId('cancel-delete').click();
+    expect((await classes()).map((c) => c.name)).toContain('defect');
+    await page.getByTestId('class-row-defect').getByTestId('class-delete').click();
+    await page.getByTestId('confirm-delete').click();
+    await expect.poll(async () => (await classes()).map((c) => c.name)).toEqual(['normal', 'scratch']);
+    await expect.poll(() => badges('part1-b.png')).toBe('');
+    expect(await badges('part1-a.png')).toBe('normal');
+    await page.getByTestId('panel-classes').click();
+  });
+
+  it('assigns splits that keep each part in one split, shows the counts, and locks them', async () => {
+    await page.getByTestId('panel-splits').click();
+    await page.getByTestId('split-group').selectOption('filename');
+    await page.getByTestId('split-pattern').fill('^(part\\d)-');
+    await page.getByTestId('fraction-train').fill('0.5');
+    await page.getByTestId('fraction-val').fill('0.25');
+    await page.getByTestId('fraction-test').fill('0.25');
+    await page.getByTestId('split-seed').fill('3');
+    await page.getByTestId('split-assign').click();
+    await expect.poll(() => page.getByTestId('split-row-images').textContent()).toBe('images422');
+    const { images } = await client.invoke('labels.summary', { taskId: task.id });
+    const splitOf = (name: string) => images.find((i) => i.imageId === ids.get(name))!.split;
+    for (const part of ['part1', 'part2', 'part3', 'part4']) expect(splitOf(`${part}-a.png`), part).toBe(splitOf(`${part}-b.png`));
+    await expect.poll(() => badges('part1-a.png')).toBe(`normal${splitOf('part1-a.png')}`);
+    await page.getByTestId('split-lock').check();
+    await expect.poll(() => page.getByTestId('split-assign').textContent()).toBe('Place new images');
+    await keepScreenshot(page, 'labeling-splits');
+    await page.getByTestId('panel-splits').click();
+  });
+
+  it('exports class tags as CSV and imports a CSV, listing the rows it skipped', async () => {
+    await page.getByTestId('panel-interchange').click();
+    await page.getByTestId('export-format').selectOption('csv');
+    const out = path.join(tmp, 'export');
+    await page.getByTestId('labels-export-path').fill(out);
+    await page.getByTestId('labels-export-start').click();
+    await expect.poll(() => page.getByTestId('labels-export-summary').textContent()).toMatch(/4 class tags/);
+    expect(readFileSync(path.join(out, 'classes.csv'), 'utf8')).toMatch(/part1-a\.png,normal/);
+    const csv = path.join(tmp, 'more.csv');
+    writeFileSync(csv, 'image,class\npart1-b.png,scratch\nnot-there.png,normal\n');
+    await page.getByTestId('import-format').selectOption('csv');
+    await page.getByTestId('labels-import-path').fill(csv);
+    const before = await badges('part1-b.png');
+    await page.getByTestId('labels-import-dry-run').click();
+    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
+    expect(await page.getByTestId('labels-import-skipped').textContent()).toContain('line 3');
+    expect(await badges('part1-b.png')).toBe(before);
+    await page.getByTestId('labels-import-start').click();
+    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Imported into "Grades"/);
+    await expect.poll(() => badges('part1-b.png')).toMatch(/^scratch/);
+    await keepScreenshot(page, 'labeling-interchange');
+    await page.getByTestId('panel-interchange').click();
+  });
+
+  it('asks whose labels to keep when an image was changed elsewhere', async () => {
+    await page.getByTestId('tile-part2-a.png').click();
+    await expect.poll(() => page.getByTestId('current-classes').textContent()).toBe('normal');
+    // Another window (here: a second client) clears the image's classes after this one loaded it.
+    const theirs = await client.invoke('labels.get', { taskId: task.id, imageId: ids.get('part2-a.png')! });
+    await client.invoke('labels.save', { taskId: task.id, imageId: theirs.imageId, baseRevision: theirs.revision, saveId: 'other-window-1', classIds: [] });
+    await page.keyboard.press('2');
+    await page.getByTestId('save-conflict').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('save-status').getAttribute('data-status')).toBe('error');
+    await keepScreenshot(page, 'labeling-conflict');
+    await page.getByTestId('conflict-mine').click();
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+    const scratch = (await classes()).find((c) => c.name === 'scratch')!;
+    expect((await client.invoke('labels.get', { taskId: task.id, imageId: theirs.imageId })).classIds).toEqual([scratch.id]);
+  });
+
+  it('shows the keyboard help with ? and closes it with Esc', async () => {
+    await page.keyboard.press('?');
+    await expect.poll(() => page.getByTestId('shortcut-help').textContent()).toContain('undo, redo');
+    // Keys go to the help while it is open, not to the image.
+    await page.keyboard.press('1');
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('current-classes').textContent()).toBe('scratch');
+    await expect.poll(() => page.getByTestId('shortcut-help').count()).toBe(0);
+  });
+
+  it('shows predicted boxes as drafts to accept, adjust or delete', async () => {
+    const parts = await client.invoke('labels.createTask', { name: 'Parts', kind: 'detection', classes: [{ name: 'crack' }, { name: 'pore' }] });
+    await page.reload();
+    await page.getByTestId('task-select').selectOption(String(parts.id));
+    const id = ids.get('part3-a.png')!;
+    await page.getByTestId('tile-part3-a.png').click();
+    await page.getByTestId('box-surface').waitFor();
+    const classes = parts.classes;
+    // What the detection integration will do: hand its predictions to the store as drafts.
+    const drafts = [
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15, score: 0.91 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
+      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.40 },
+    ];
+    await page.evaluate(
+      `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${parts.id}, ${id}, ${JSON.stringify(drafts)})`,
+    );
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('3 drafts');
+    expect(await page.getByTestId('draft-0').textContent()).toContain('draft · crack 0.91');
+    await keepScreenshot(page, 'labeling-drafts');
+    const screen = await viewerScreen(page);
+    const at = (x: number, y: number) => imageToScreen(screen, SMALL.width, SMALL.height, { x, y });
+    // Accept the first as it is.
+    await page.mouse.click(at(10, 10).x, at(10, 10).y);
+    await page.getByTestId('draft-accept').click();
+    await page.getByTestId('box-0').waitFor();
+    await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('2 drafts');
+    // Adjust the next one (drag its south-east handle), then accept it.
+    await page.mouse.click(at(30, 10).x, at(30, 10).y);
+    await page.getByTestId('draft-adjust').click();
+    const handle = (await page.getByTestId('box-handle-se').boundingBox())!;
+    const to = at(40, 20);
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('box-1').waitFor();
+    // Delete the last.
+    await page.mouse.click(at(50, 30).x, at(50, 30).y);
+    await page.getByTestId('draft-delete').click();
+    await expect.poll(() => page.getByTestId('draft-count').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+    const boxes = (await client.invoke('labels.get', { taskId: parts.id, imageId: id })).boxes;
+    const end = screenToImage(screen, SMALL.width, SMALL.height, to);
+    expect(boxes).toEqual([
+      { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15 },
+      { classId: classes[1]!.id, x1: 25, y1: 5, x2: end.x, y2: end.y },
+    ]);
+  });
+
+  it('raised no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
