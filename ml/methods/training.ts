@@ -7,14 +7,39 @@ import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
 import { MODEL_CARD } from '../model-io/model-folder';
 import { evaluateSamples } from '../train/evaluate';
+import * as tf from '@tensorflow/tfjs';
+import { secondCoreAvailable } from '../parallel/data-parallel';
+import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
+import { ParallelTrainStep } from '../train/parallel-step';
+import { readRunRecord } from '../train/run-files';
 import { Predictor } from '../train/predictor';
 
 /** Evaluation batch size (inference only). */
 const EVALUATE_BATCH_SIZE = 32;
+/** Two samples are the least a batch can be split into (one per thread). */
+const EXPLICIT_MIN_BATCH_TO_SPLIT = 2;
 
 export async function train(request: EngineParsedRequestOf<'train'>, context: MethodContext<'train'>): Promise<RunRecord> {
-  return runTraining(request, { signal: context.signal, progress: (p) => context.progress(p) });
+  // A resumed run keeps the thread setting it started with (it is part of its recorded config).
+  const config = request.config ?? (request.resume ? (await readRunRecord(request.runDir))?.config : undefined);
+  const plan = config
+    ? planThreads({ requested: config.threads, task: config.task, loss: config.loss, batchSize: config.batchSize, backend: tf.getBackend(), secondCore: secondCoreAvailable() })
+    : undefined;
+  // Asked for two threads, every batch is split; `auto` splits only batches where that pays.
+  const minBatchToSplit = config?.threads === 2 ? EXPLICIT_MIN_BATCH_TO_SPLIT : undefined;
+  const parallel =
+    config && plan?.threads === 2 ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(minBatchToSplit ? { minBatchToSplit } : {}) }) : null;
+  try {
+    return await runTraining(request, {
+      signal: context.signal,
+      progress: (p) => context.progress(p),
+      ...(plan ? { threads: plan } : {}),
+      ...(parallel ? { trainStep: parallel.step } : {}),
+    });
+  } finally {
+    await parallel?.dispose();
+  }
 }
 
 export async function evaluate(request: EngineParsedRequestOf<'evaluate'>, context: MethodContext<'evaluate'>): Promise<EvaluateReply> {
