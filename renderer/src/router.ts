@@ -1,11 +1,13 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
 import EmptySection from './sections/EmptySection.vue';
+import TrainSection from './sections/TrainSection.vue';
 import WorkspaceSection from './sections/WorkspaceSection.vue';
 
 /** Sections that have their own screen; the others show what will appear there. */
 const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/workspace': WorkspaceSection,
+  '/train': TrainSection,
 };
 
 export function createAppRouter() {
