@@ -104,6 +104,18 @@ describe('training runs', () => {
     expect(finished).toMatchObject({ state: 'completed', epochsDone: 4 });
   });
 
+  it('gives the same run twice for the same seed on two threads, and records the threads', async () => {
+    const twoThreads = { ...config, epochs: 2, threads: 2 as const };
+    const records = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await call('training.start', { taskId, config: twoThreads });
+      expect((await watch(run.runId)).state).toBe('completed');
+      records.push((await call('training.run', { runId: run.runId })).record!);
+    }
+    expect(records[0]!.environment.threads).toBe(2);
+    expect(records[1]!.epochs.map((e) => [e.trainLoss, e.validation])).toEqual(records[0]!.epochs.map((e) => [e.trainLoss, e.validation]));
+  });
+
   it('deletes a finished run with its folder, and refuses to resume a completed one', async () => {
     const [latest] = (await call('training.runs', {})).runs;
     await expect(call('training.resume', { runId: latest!.runId })).rejects.toThrow(/has completed; there is nothing to resume/);
