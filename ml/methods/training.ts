@@ -17,19 +17,25 @@ import { Predictor } from '../train/predictor';
 
 /** Evaluation batch size (inference only). */
 const EVALUATE_BATCH_SIZE = 32;
-/** Two samples are the least a batch can be split into (one per thread). */
-const EXPLICIT_MIN_BATCH_TO_SPLIT = 2;
 
 export async function train(request: EngineParsedRequestOf<'train'>, context: MethodContext<'train'>): Promise<RunRecord> {
   // A resumed run keeps the thread setting it started with (it is part of its recorded config).
   const config = request.config ?? (request.resume ? (await readRunRecord(request.runDir))?.config : undefined);
   const plan = config
-    ? planThreads({ requested: config.threads, task: config.task, loss: config.loss, batchSize: config.batchSize, backend: tf.getBackend(), secondCore: secondCoreAvailable() })
+    ? planThreads({
+        requested: config.threads,
+        task: config.task,
+        loss: config.loss,
+        batchSize: config.batchSize,
+        inputPixels: config.preprocessing.rows * config.preprocessing.columns,
+        backend: tf.getBackend(),
+        secondCore: secondCoreAvailable(),
+      })
     : undefined;
-  // Asked for two threads, every batch is split; `auto` splits only batches where that pays.
-  const minBatchToSplit = config?.threads === 2 ? EXPLICIT_MIN_BATCH_TO_SPLIT : undefined;
   const parallel =
-    config && plan?.threads === 2 ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(minBatchToSplit ? { minBatchToSplit } : {}) }) : null;
+    config && plan?.threads === 2
+      ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(plan.minBatchToSplit ? { minBatchToSplit: plan.minBatchToSplit } : {}) })
+      : null;
   try {
     return await runTraining(request, {
       signal: context.signal,

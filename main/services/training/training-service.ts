@@ -16,7 +16,6 @@ import {
   type ParsedRequestOf,
   type ReplyOf,
   type RunSummary,
-  type TrainingConfig,
   type TrainingProgress,
 } from '../../../contract/index';
 import { runFile } from '../../../ml/train/run-files';
@@ -233,10 +232,5 @@ export class TrainingService {
     // Persist what was found: an interrupted run stays interrupted even once its pid is reused.
     if (state !== row.state) store.setState(row.id, state, { error: row.error });
     return summaryOf(row, record, state, this.job?.runId === row.id && this.job.root === store.root);
-  }
-
-  /** The configuration a run was started with. */
-  config(runId: string): TrainingConfig {
-    return this.store().require(runId).config;
   }
 }
