@@ -54,8 +54,14 @@ export function sampleId(imageId: number): string {
 /** Kinds this version trains from a workspace task. */
 export const TRAINABLE_KINDS: readonly TaskKind[] = ['classification', 'segmentation'];
 
-export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal } = {}): Promise<TaskDataset> {
-  const task = requireTask(ws.db, taskId);
+interface Chosen {
+  row: ImageRow;
+  label?: number;
+  mask?: MaskRow;
+}
+
+/** The task's images a run would use, with their labels (masks not read yet), and what was left out. */
+function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; skipped: Map<string, number> } {
   if (!TRAINABLE_KINDS.includes(task.kind)) {
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” is a ${task.kind} task; this version of Loupe trains classification and segmentation tasks.`);
   }
@@ -72,18 +78,13 @@ export async function buildTaskDataset(ws: Workspace, taskId: number, options: {
        FROM images i LEFT JOIN split_assignments s ON s.image_id = i.id AND s.task_id = ?
        ORDER BY i.id`,
     )
-    .all(taskId) as ImageRow[];
+    .all(task.id) as ImageRow[];
   const skipped = new Map<string, number>();
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
-  const samples: DatasetSample[] = [];
-  const used: ImageRow[] = [];
+  const chosen: Chosen[] = [];
   const labelOf = task.kind === 'classification' ? classTags(ws, task) : null;
-  const masks = task.kind === 'segmentation' ? maskRows(ws, taskId) : null;
-  const maskLut = task.kind === 'segmentation' ? maskValueToClass(task) : null;
+  const masks = task.kind === 'segmentation' ? maskRows(ws, task.id) : null;
   for (const row of rows) {
-    if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
-    const image = { path: row.path, frameIndex: 0 };
-    const base = { id: sampleId(row.id), split: row.split!, image };
     if (labelOf) {
       const tags = labelOf.get(row.id) ?? [];
       if (tags.length === 0) continue; // Not labelled in this task: not part of its dataset.
@@ -91,33 +92,55 @@ export async function buildTaskDataset(ws: Workspace, taskId: number, options: {
         skip('several class tags');
         continue;
       }
-      if (!usable(row, skip)) continue;
-      samples.push({ ...base, label: tags[0]! });
+      if (usable(row, skip)) chosen.push({ row, label: tags[0]! });
     } else {
       const mask = masks!.get(row.id);
-      if (!mask) continue;
-      if (!usable(row, skip)) continue;
-      if (mask.width !== row.columns || mask.height !== row.rows) {
-        skip('mask size differs from the image');
-        continue;
-      }
-      const decoded = await readMaskFile(ws.root, mask.file, mask.sha256);
-      const data = new Uint8Array(decoded.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = maskLut![decoded.data[i]!]!;
-      samples.push({ ...base, mask: { data, rows: row.rows, columns: row.columns } });
+      if (!mask || !usable(row, skip)) continue;
+      if (mask.width !== row.columns || mask.height !== row.rows) skip('mask size differs from the image');
+      else chosen.push({ row, mask });
     }
-    used.push(row);
   }
-  if (samples.length === 0) {
+  if (chosen.length === 0) {
     const why = skipped.size ? ` (${[...skipped].map(([r, n]) => `${n} with ${r}`).join(', ')})` : '';
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no labelled image with a train, val or test split${why}. Label images and assign splits first.`);
   }
-  const classes = task.kind === 'segmentation' ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)] : task.classes.map((c) => c.name);
+  return { chosen, skipped };
+}
+
+function classesOf(task: LabelTask): string[] {
+  return task.kind === 'segmentation' ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)] : task.classes.map((c) => c.name);
+}
+
+/** What a run on the task would train on, without reading any mask file (for the defaults). */
+export function describeTaskDataset(ws: Workspace, taskId: number): { task: LabelTask; report: DatasetReport } {
+  const task = requireTask(ws.db, taskId);
+  const { chosen, skipped } = chooseImages(ws, task);
+  return { task, report: reportOf(classesOf(task), chosen.map((c) => c.row), skipped) };
+}
+
+export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal } = {}): Promise<TaskDataset> {
+  const task = requireTask(ws.db, taskId);
+  const { chosen, skipped } = chooseImages(ws, task);
+  const maskLut = maskValueToClass(task);
+  const samples: DatasetSample[] = [];
+  for (const { row, label, mask } of chosen) {
+    if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
+    const base = { id: sampleId(row.id), split: row.split!, image: { path: row.path, frameIndex: 0 } };
+    if (mask) {
+      const decoded = await readMaskFile(ws.root, mask.file, mask.sha256);
+      const data = new Uint8Array(decoded.data.length);
+      for (let i = 0; i < data.length; i++) data[i] = maskLut[decoded.data[i]!]!;
+      samples.push({ ...base, mask: { data, rows: row.rows, columns: row.columns } });
+    } else {
+      samples.push({ ...base, label: label! });
+    }
+  }
+  const classes = classesOf(task);
   return {
     task,
     dataset: { task: task.kind, classes, samples },
-    report: reportOf(classes, samples, used, skipped),
-    images: new Map(used.map((row) => [sampleId(row.id), { imageId: row.id, path: row.path }])),
+    report: reportOf(classes, chosen.map((c) => c.row), skipped),
+    images: new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }])),
   };
 }
 
@@ -146,14 +169,15 @@ function classTags(ws: Workspace, task: LabelTask): Map<number, number[]> {
   return out;
 }
 
-function maskRows(ws: Workspace, taskId: number): Map<number, { file: string; sha256: string; width: number; height: number }> {
-  const rows = ws.db.prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?').all(taskId) as {
-    image_id: number;
-    file: string;
-    sha256: string;
-    width: number;
-    height: number;
-  }[];
+interface MaskRow {
+  file: string;
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+function maskRows(ws: Workspace, taskId: number): Map<number, MaskRow> {
+  const rows = ws.db.prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?').all(taskId) as (MaskRow & { image_id: number })[];
   return new Map(rows.map((r) => [r.image_id, r]));
 }
 
@@ -169,9 +193,9 @@ export function maskValueToClass(task: LabelTask): Uint8Array {
   return lut;
 }
 
-function reportOf(classes: string[], samples: DatasetSample[], used: ImageRow[], skipped: Map<string, number>): DatasetReport {
+function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, number>): DatasetReport {
   const counts = { train: 0, val: 0, test: 0 };
-  for (const s of samples) counts[s.split]++;
+  for (const row of used) counts[row.split!]++;
   const sizes = new Map<string, { rows: number; columns: number; images: number }>();
   for (const row of used) {
     const key = `${row.rows}x${row.columns}`;

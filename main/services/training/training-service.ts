@@ -27,7 +27,7 @@ import type { WorkspaceService } from '../workspace/workspace-service';
 import { architecturesFor, defaultConfig } from './defaults';
 import { evaluateRun } from './evaluation';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
-import { buildTaskDataset } from './task-dataset';
+import { buildTaskDataset, describeTaskDataset } from './task-dataset';
 import { TrainingJob } from './training-job';
 
 /** How long shutting down waits for a cancelled run to stop at a batch boundary. */
@@ -49,8 +49,8 @@ export class TrainingService {
 
   private trainingHere = (runId: string): boolean => this.job?.runId === runId;
 
-  async defaults(taskId: number): Promise<ReplyOf<'training.defaults'>> {
-    const built = await buildTaskDataset(this.workspaces.require(), taskId);
+  defaults(taskId: number): ReplyOf<'training.defaults'> {
+    const built = describeTaskDataset(this.workspaces.require(), taskId);
     return {
       taskId,
       taskName: built.task.name,
