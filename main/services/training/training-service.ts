@@ -47,8 +47,6 @@ export class TrainingService {
     return new RunStore(this.workspaces.require());
   }
 
-  private trainingHere = (runId: string): boolean => this.job?.runId === runId;
-
   defaults(taskId: number): ReplyOf<'training.defaults'> {
     const built = describeTaskDataset(this.workspaces.require(), taskId);
     return {
@@ -84,16 +82,17 @@ export class TrainingService {
     const store = new RunStore(ws);
     const row = store.require(runId);
     const record = await store.record(runId);
-    const state = settledState(row, record, this.trainingHere);
+    const state = this.settle(store, row, record);
     if (state === 'running') throw new LoupeError('CONFLICT', `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop or resume it there.`);
     if (state === 'completed') throw new LoupeError('INVALID_REQUEST', `Run ${runId} has completed; there is nothing to resume. Start a new run to train again.`);
     if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} trained on was deleted, so it cannot be resumed.`);
     const built = await buildTaskDataset(ws, row.taskId);
-    this.refuseWhileTraining();
     const dir = store.folder(runId);
     // Before its first finished epoch a run has nothing to resume from: it starts over, same config.
     const resumable = record !== null && existsSync(runFile(dir, 'lastCheckpoint'));
     if (!resumable) await fs.rm(runFile(dir, 'record'), { force: true });
+    // Checked again after the awaits: from here to launch nothing yields, so two resumes cannot both pass.
+    this.refuseWhileTraining();
     store.setState(runId, 'running', { ownerPid: process.pid });
     return this.launch(store, runId, { runDir: dir, dataset: built.dataset, runId, ...(resumable ? { resume: true } : { config: row.config }) });
   }
@@ -103,8 +102,9 @@ export class TrainingService {
       this.job.cancel();
       return { cancelling: true };
     }
-    const row = this.store().require(runId);
-    if (row.state === 'running' && row.ownerPid !== process.pid && row.ownerPid !== null && settledState(row, null, this.trainingHere) === 'running') {
+    const store = this.store();
+    const row = store.require(runId);
+    if (row.state === 'running' && row.ownerPid !== process.pid && this.settle(store, row, null) === 'running') {
       throw new LoupeError('CONFLICT', `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop it there.`);
     }
     return { cancelling: false };
