@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, RunSummary, TrainingConfig, TrainingProgress } from '../../contract/index';
+import { RunStore } from '../../main/services/training/run-store';
 import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
 import { realServices } from '../helpers/services';
@@ -114,6 +115,18 @@ describe('training runs', () => {
     }
     expect(records[0]!.environment.threads).toBe(2);
     expect(records[1]!.epochs.map((e) => [e.trainLoss, e.validation])).toEqual(records[0]!.epochs.map((e) => [e.trainLoss, e.validation]));
+  });
+
+  it('refuses to start while another Loupe trains in this workspace, and sees its run interrupted once that Loupe is gone', async () => {
+    const store = new RunStore(services.workspaces.require());
+    // A live process that is not this one stands in for the CLI training beside the app.
+    store.insert({ id: 'run-20250101-000000-0000', taskId, taskName: 'Lesion', kind: 'classification', state: 'running', config, ownerPid: process.ppid });
+    await expect(call('training.start', { taskId, config })).rejects.toThrow(/run-20250101-000000-0000 is training in another Loupe \(process \d+\) on this workspace/);
+    await expect(call('training.cancel', { runId: 'run-20250101-000000-0000' })).rejects.toThrow(/stop it there/);
+    // Above Linux's largest pid (2^22): a process that cannot exist.
+    store.setState('run-20250101-000000-0000', 'running', { ownerPid: 2 ** 22 + 1 });
+    expect((await call('training.runs', {})).runs.find((r) => r.runId === 'run-20250101-000000-0000')?.state).toBe('interrupted');
+    store.delete('run-20250101-000000-0000');
   });
 
   it('deletes a finished run with its folder, and refuses to resume a completed one', async () => {

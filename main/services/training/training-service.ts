@@ -69,8 +69,9 @@ export class TrainingService {
       throw new LoupeError('INVALID_REQUEST', `The configuration trains ${config.task}, but “${built.task.name}” is a ${built.task.kind} task.`);
     }
     if (built.report.counts.train === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no image in the train split; assign splits first.`);
-    this.refuseWhileTraining();
     const store = new RunStore(ws);
+    this.refuseWhileTraining();
+    this.refuseWhileTrainingElsewhere(store);
     const runId = newRunId();
     store.insert({ id: runId, taskId: built.task.id, taskName: built.task.name, kind: built.task.kind, state: 'running', config, ownerPid: process.pid });
     return this.launch(store, runId, { runDir: store.folder(runId), dataset: built.dataset, config, runId });
@@ -93,6 +94,7 @@ export class TrainingService {
     if (!resumable) await fs.rm(runFile(dir, 'record'), { force: true });
     // Checked again after the awaits: from here to launch nothing yields, so two resumes cannot both pass.
     this.refuseWhileTraining();
+    this.refuseWhileTrainingElsewhere(store);
     store.setState(runId, 'running', { ownerPid: process.pid });
     return this.launch(store, runId, { runDir: dir, dataset: built.dataset, runId, ...(resumable ? { resume: true } : { config: row.config }) });
   }
@@ -179,6 +181,12 @@ export class TrainingService {
     if (!job) return;
     const at = job.progress ? ` (epoch ${job.progress.epoch + 1} of ${job.progress.epochs})` : '';
     throw new LoupeError('CONFLICT', `Run ${job.runId} is training${at}; one run trains at a time. Cancel it or wait until it finishes.`);
+  }
+
+  /** Another Loupe (the CLI beside the app) training in this workspace would halve both runs' speed. */
+  private refuseWhileTrainingElsewhere(store: RunStore): void {
+    const other = store.list().find((row) => row.state === 'running' && row.ownerPid !== process.pid && this.settle(store, row, null) === 'running');
+    if (other) throw new LoupeError('CONFLICT', `Run ${other.id} is training in another Loupe (process ${other.ownerPid}) on this workspace; one run trains at a time.`);
   }
 
   private launch(store: RunStore, runId: string, request: unknown): Promise<RunSummary> {
