@@ -43,6 +43,19 @@ import {
   labelsPairs,
   labelsSplitCounts,
 } from './channels/labels-data';
+import {
+  trainingCancel,
+  trainingChangedEvent,
+  trainingDefaults,
+  trainingDelete,
+  trainingEvaluate,
+  trainingProgressEvent,
+  trainingResume,
+  trainingRun,
+  trainingRuns,
+  trainingStart,
+  trainingWatch,
+} from './channels/runs';
 import { registry } from './define';
 
 export const channels = registry([
@@ -86,9 +99,18 @@ export const channels = registry([
   labelsSplitCounts,
   labelsImport,
   labelsExport,
+  trainingDefaults,
+  trainingStart,
+  trainingResume,
+  trainingCancel,
+  trainingRuns,
+  trainingRun,
+  trainingWatch,
+  trainingDelete,
+  trainingEvaluate,
 ]);
 
-export const events = registry([engineStateEvent, workspaceChangedEvent]);
+export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;
@@ -127,3 +149,4 @@ export * from './channels/labels-data';
 export * from './channels/training-metrics';
 export * from './channels/training-verification';
 export * from './channels/training-eval';
+export * from './channels/runs';

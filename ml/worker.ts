@@ -4,6 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { FromEngine } from '../contract/engine-protocol';
+import { setFrameReader } from './data/dataset';
+import { readTrainingFrame } from './decode/frame-reader';
 import { EngineRuntime } from './engine/runtime';
 import { engineHandlers } from './methods/index';
 
@@ -24,6 +26,8 @@ function connect(): { send(message: FromEngine): void; listen(handler: (message:
   throw new Error('The Loupe engine must be started as a worker by Loupe itself.');
 }
 
+// Datasets from a workspace name their images by path; the imaging decoders read them.
+setFrameReader(readTrainingFrame);
 const port = connect();
 const runtime = new EngineRuntime(engineHandlers, port.send);
 port.listen((message) => runtime.receive(message));

@@ -98,6 +98,9 @@ export const environmentSchema = z.object({
   backendNote: z.string().optional(),
   tfjs: z.string(),
   node: z.string(),
+  /** Threads that computed gradients (config.threads as resolved), and why when not what was asked. */
+  threads: z.number().int().min(1).optional(),
+  threadsNote: z.string().optional(),
 });
 
 export const runRecordSchema = z.object({
@@ -186,6 +189,8 @@ export const trainRequestSchema = z
     config: trainingConfigSchema.optional(),
     /** Continue from the folder's last checkpoint instead of starting over. */
     resume: z.boolean().default(false),
+    /** The id a new run records (the workspace's run folder name); a fresh UUID when absent. */
+    runId: z.string().min(1).max(100).optional(),
   })
   .strict();
 export type TrainRequest = z.output<typeof trainRequestSchema>;

@@ -321,6 +321,15 @@ export type VerificationSettings = z.output<typeof verificationSettingsSchema>;
 /** Most epochs a run may ask for; far beyond what a CPU run would finish. */
 export const MAX_EPOCHS = 10_000;
 
+/**
+ * Training threads on the CPU path: 1, 2 (a second worker thread computes half of each batch's
+ * gradients, ml/parallel), or `auto` (two where that pays: see ml/parallel/thread-plan.ts).
+ * Part of the config because it changes the arithmetic (each half's batch statistics), so a
+ * resumed run keeps the setting it started with.
+ */
+export const trainingThreadsSchema = z.union([z.literal(1), z.literal(2), z.literal('auto')]);
+export type TrainingThreads = z.infer<typeof trainingThreadsSchema>;
+
 export const trainingConfigSchema = z
   .object({
     task: z.enum(TASK_KINDS),
@@ -341,6 +350,7 @@ export const trainingConfigSchema = z
     detection: detectionSettingsSchema.optional(),
     /** Verification runs: batches and decision threshold (defaults when unset). */
     verification: verificationSettingsSchema.optional(),
+    threads: trainingThreadsSchema.default('auto'),
   })
   .strict();
 export type TrainingConfig = z.output<typeof trainingConfigSchema>;

@@ -12,6 +12,8 @@ import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
+import { trainingHandlers } from './training/handlers';
+import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
 
@@ -26,6 +28,7 @@ export class Services {
   readonly engine: EngineSupervisor;
   readonly workspaces: WorkspaceService;
   readonly imaging: ImagingService;
+  readonly training: TrainingService;
   readonly dispatcher: Dispatcher;
 
   constructor(options: ServiceOptions) {
@@ -37,17 +40,20 @@ export class Services {
     );
     this.workspaces = new WorkspaceService(this.bus, options.version);
     this.imaging = createImagingService(this.workspaces, options.log);
+    this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces),
       ...imagingHandlers(this.imaging),
       ...labelsHandlers(this.workspaces, options.log),
+      ...trainingHandlers(this.training),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }
 
   async dispose(): Promise<void> {
+    await this.training.dispose();
     await this.imaging.close();
     this.workspaces.close();
     await this.engine.dispose();

@@ -7,7 +7,12 @@ import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
 import { MODEL_CARD } from '../model-io/model-folder';
 import { cosineSimilarity } from '../siamese/gallery';
+import * as tf from '@tensorflow/tfjs';
+import { secondCoreAvailable } from '../parallel/data-parallel';
+import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
+import { ParallelTrainStep } from '../train/parallel-step';
+import { readRunRecord } from '../train/run-files';
 import { Predictor } from '../train/predictor';
 import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 
@@ -15,7 +20,33 @@ import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 const EVALUATE_BATCH_SIZE = 32;
 
 export async function train(request: EngineParsedRequestOf<'train'>, context: MethodContext<'train'>): Promise<RunRecord> {
-  return runTraining(request, { signal: context.signal, progress: (p) => context.progress(p) });
+  // A resumed run keeps the thread setting it started with (it is part of its recorded config).
+  const config = request.config ?? (request.resume ? (await readRunRecord(request.runDir))?.config : undefined);
+  const plan = config
+    ? planThreads({
+        requested: config.threads,
+        task: config.task,
+        loss: config.loss,
+        batchSize: config.batchSize,
+        inputPixels: config.preprocessing.rows * config.preprocessing.columns,
+        backend: tf.getBackend(),
+        secondCore: secondCoreAvailable(),
+      })
+    : undefined;
+  const parallel =
+    config && plan?.threads === 2
+      ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(plan.minBatchToSplit ? { minBatchToSplit: plan.minBatchToSplit } : {}) })
+      : null;
+  try {
+    return await runTraining(request, {
+      signal: context.signal,
+      progress: (p) => context.progress(p),
+      ...(plan ? { threads: plan } : {}),
+      ...(parallel ? { trainStep: parallel.step } : {}),
+    });
+  } finally {
+    await parallel?.dispose();
+  }
 }
 
 export async function evaluate(request: EngineParsedRequestOf<'evaluate'>, context: MethodContext<'evaluate'>): Promise<EvaluateReply> {

@@ -1,7 +1,8 @@
 /**
- * One forward and backward pass over a batch: the loss and the gradient of every trainable
- * weight, in `model.trainableWeights` order. Both training threads run exactly this, so the
- * halves of a split batch are computed the same way a whole batch is.
+ * One forward and backward pass over a batch: the loss, the gradient of every trainable
+ * weight, in `model.trainableWeights` order, and the model's outputs (for the running training
+ * metric). Both training threads run exactly this, so the halves of a split batch are computed
+ * the same way a whole batch is.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossFunction } from './loss-registry';
@@ -10,12 +11,20 @@ export interface BatchGradients {
   loss: tf.Scalar;
   /** Aligned with model.trainableWeights; a weight the loss does not reach gets zeros. */
   grads: tf.Tensor[];
+  /** The model's outputs for the batch (before any update), flattened. */
+  logits: Float32Array;
 }
 
 export function batchGradients(model: tf.LayersModel, loss: LossFunction, xs: tf.Tensor, ys: tf.Tensor): BatchGradients {
+  let logits = new Float32Array(0);
   const [value, ...grads] = tf.tidy(() => {
-    const result = tf.variableGrads(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor));
+    const result = tf.variableGrads(() => {
+      const output = model.apply(xs, { training: true }) as tf.Tensor;
+      // Read here, inside the pass that computes it anyway, so no tensor outlives the step.
+      logits = Float32Array.from(output.dataSync());
+      return loss(ys, output);
+    });
     return [result.value, ...model.trainableWeights.map((w) => result.grads[w.name] ?? tf.zeros(w.shape as number[]))];
   });
-  return { loss: value as tf.Scalar, grads };
+  return { loss: value as tf.Scalar, grads, logits };
 }

@@ -65,11 +65,19 @@ export interface ParallelGradients {
   value: tf.Scalar;
   /** Keyed by variable name, as optimizer.computeGradients returns them. */
   grads: tf.NamedTensorMap;
+  /** The model's outputs for the whole batch, in batch order, flattened (for a training metric). */
+  logits: Float32Array;
+}
+
+/** What the worker answers to a request: its half's mean loss and outputs (none for `init`). */
+interface WorkerReply {
+  loss: number;
+  logits: Float32Array;
 }
 
 export class DataParallelGradients {
   private nextId = 1;
-  private pending: { id: number; resolve: (loss: number) => void; reject: (error: Error) => void } | null = null;
+  private pending: { id: number; resolve: (reply: WorkerReply) => void; reject: (error: Error) => void } | null = null;
   private failure: Error | null = null;
   private readonly weights: Float32Array;
   private readonly grads: Float32Array;
@@ -124,7 +132,7 @@ export class DataParallelGradients {
     const theirs = batch - mine;
     this.shareWeights();
     const id = this.nextId++;
-    const workerLoss = this.request({ type: 'step', id, x: payload(xs, mine, theirs), y: payload(ys, mine, theirs) }, id);
+    const workerReply = this.request({ type: 'step', id, x: payload(xs, mine, theirs), y: payload(ys, mine, theirs) }, id);
     let local: ReturnType<typeof batchGradients>;
     try {
       // This thread's half runs while the worker computes the other.
@@ -136,12 +144,12 @@ export class DataParallelGradients {
       }
     } catch (error) {
       // Let the worker finish its half first: the next step must not meet this one's reply.
-      await workerLoss.catch(() => undefined);
+      await workerReply.catch(() => undefined);
       throw error;
     }
-    let theirLoss: number;
+    let workerPart: WorkerReply;
     try {
-      theirLoss = await workerLoss;
+      workerPart = await workerReply;
     } catch (error) {
       tf.dispose([local.loss, ...local.grads]);
       throw error;
@@ -155,11 +163,14 @@ export class DataParallelGradients {
         offset += g.size;
         return tf.add(tf.mul(g, wMine), tf.mul(other, wTheirs));
       });
-      return [tf.add(tf.mul(local.loss, wMine), theirLoss * wTheirs), ...combined];
+      return [tf.add(tf.mul(local.loss, wMine), workerPart.loss * wTheirs), ...combined];
     });
     tf.dispose([local.loss, ...local.grads]);
     this.mergeState(mine / batch);
-    return this.named({ loss: loss as tf.Scalar, grads });
+    const logits = new Float32Array(local.logits.length + workerPart.logits.length);
+    logits.set(local.logits);
+    logits.set(workerPart.logits, local.logits.length);
+    return this.named({ loss: loss as tf.Scalar, grads, logits });
   }
 
   /** Stops the worker; a step still waiting for it fails with CANCELLED. */
@@ -169,10 +180,10 @@ export class DataParallelGradients {
     await this.worker.terminate();
   }
 
-  private named({ loss, grads }: { loss: tf.Scalar; grads: tf.Tensor[] }): ParallelGradients {
+  private named({ loss, grads, logits }: { loss: tf.Scalar; grads: tf.Tensor[]; logits: Float32Array }): ParallelGradients {
     const map: tf.NamedTensorMap = {};
     this.model.trainableWeights.forEach((w, i) => (map[w.name] = grads[i]!));
-    return { value: loss, grads: map };
+    return { value: loss, grads: map, logits };
   }
 
   /** Copies every weight into the shared buffer the worker loads from. */
@@ -202,7 +213,7 @@ export class DataParallelGradients {
     });
   }
 
-  private request(message: ToGradientWorker, id: number): Promise<number> {
+  private request(message: ToGradientWorker, id: number): Promise<WorkerReply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject };
@@ -216,7 +227,7 @@ export class DataParallelGradients {
     if (!pending || ('id' in message && message.id !== null && message.id !== pending.id)) return;
     this.pending = null;
     if (message.type === 'failed') pending.reject(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${message.message}`));
-    else pending.resolve(message.type === 'stepped' ? message.loss : 0);
+    else pending.resolve(message.type === 'stepped' ? { loss: message.loss, logits: message.logits } : { loss: 0, logits: new Float32Array(0) });
   }
 
   private fail(error: Error): void {

@@ -39,7 +39,7 @@ function toTensor(payload: TensorPayload): tf.Tensor {
 }
 
 /** Loads the weights the training thread shared, runs the half batch, shares the results. */
-function step(message: Extract<ToGradientWorker, { type: 'step' }>): number {
+function step(message: Extract<ToGradientWorker, { type: 'step' }>): { loss: number; logits: Float32Array } {
   if (!session) throw new Error('The gradient worker received a step before its model.');
   const { model, loss, layout, buffers } = session;
   const weights = new Float32Array(buffers.weights);
@@ -55,7 +55,7 @@ function step(message: Extract<ToGradientWorker, { type: 'step' }>): number {
   const xs = toTensor(message.x);
   const ys = toTensor(message.y);
   try {
-    const { loss: value, grads } = batchGradients(model, loss, xs, ys);
+    const { loss: value, grads, logits } = batchGradients(model, loss, xs, ys);
     const gradsOut = new Float32Array(buffers.grads);
     let g = 0;
     for (const grad of grads) {
@@ -72,7 +72,7 @@ function step(message: Extract<ToGradientWorker, { type: 'step' }>): number {
     });
     const lossValue = value.dataSync()[0]!;
     tf.dispose([value, ...grads]);
-    return lossValue;
+    return { loss: lossValue, logits };
   } finally {
     tf.dispose([xs, ys]);
   }
@@ -87,7 +87,8 @@ port.on('message', (message: ToGradientWorker) => {
     return;
   }
   try {
-    send({ type: 'stepped', id: message.id, loss: step(message) });
+    const { loss, logits } = step(message);
+    port.postMessage({ type: 'stepped', id: message.id, loss, logits } satisfies FromGradientWorker, [logits.buffer as ArrayBuffer]);
   } catch (error) {
     send({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }

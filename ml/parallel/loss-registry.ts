@@ -9,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/errors';
+import type { LossConfig } from '../../contract/index';
+import { createLoss, type LossTarget } from '../losses/index';
 
 /** A loss as the training loop names it: serialisable, so it can cross to the worker. */
 export interface LossSpec {
@@ -17,6 +19,9 @@ export interface LossSpec {
 }
 
 export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+
+/** The registry name of a training run's loss: config `{ loss: LossConfig, target: LossTarget }`. */
+export const ENGINE_LOSS = 'engine';
 
 /** Probabilities are clipped away from 0 and 1 by this much before a log, as Keras does. */
 const LOG_EPSILON = 1e-7;
@@ -32,6 +37,11 @@ const LOSSES: Record<string, (config: Record<string, unknown>) => LossFunction> 
   },
   meanSquaredError: () => (yTrue, yPred) => tf.mean(tf.squaredDifference(yTrue, yPred)),
   meanAbsoluteError: () => (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yTrue, yPred))),
+  /**
+   * A training run's own loss (ml/losses), by its config and output. Only configs that are a
+   * per-sample mean may be named here: ml/parallel/thread-plan.ts decides which.
+   */
+  [ENGINE_LOSS]: (config) => createLoss(config.loss as LossConfig, config.target as LossTarget),
 };
 
 export function knownLosses(): string[] {

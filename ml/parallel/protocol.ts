@@ -33,5 +33,5 @@ export type ToGradientWorker =
 
 export type FromGradientWorker =
   | { type: 'ready' }
-  | { type: 'stepped'; id: number; loss: number }
+  | { type: 'stepped'; id: number; loss: number; logits: Float32Array }
   | { type: 'failed'; id: number | null; message: string };

@@ -15,6 +15,7 @@ import { runFile, writeRunRecord } from './run-files';
 import { openSession, SLOT_PREFIX, WEIGHT_PREFIX, type CheckpointState, type TrainingSession } from './session';
 import { evaluateSplit, trainingContext, validationMetrics } from './tasks/evaluation';
 import { trainStep as singleThreadStep, type TrainStep } from './train-step';
+import type { ThreadPlan } from '../parallel/thread-plan';
 
 export interface TrainingHooks {
   signal: AbortSignal;
@@ -22,6 +23,8 @@ export interface TrainingHooks {
   /** Replaces the single-thread step (the data-parallel step plugs in here). */
   trainStep?: TrainStep;
   readFrame?: FrameReader;
+  /** The threads `trainStep` computes gradients on, recorded in run.json. */
+  threads?: ThreadPlan;
 }
 
 /** Evaluation batch size: inference needs no gradients, so larger batches are cheap. */
@@ -40,7 +43,7 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
   hooks.progress(idleProgress('preparing', request.config?.epochs ?? 1));
   const session = await openSession(request, { signal: hooks.signal, ...(hooks.readFrame ? { readFrame: hooks.readFrame } : {}) });
   // The record as last written: the epoch loop advances it, a failure marks it.
-  const state = { record: newRunRecord(session) };
+  const state = { record: withThreads(newRunRecord(session), hooks.threads) };
   try {
     await writeRunRecord(request.runDir, state.record);
     if (!session.resumed?.trainingDone) await trainEpochs(session, request.runDir, state, hooks);
@@ -206,4 +209,9 @@ async function saveCheckpoint(
 
 function idleProgress(phase: TrainingProgress['phase'], epochs: number): TrainingProgress {
   return { phase, epoch: 0, epochs, batch: 0, batches: 0, loss: null, metric: null, learningRate: null, elapsedMs: 0, batchesDone: 0, batchesTotal: 0, etaMs: null };
+}
+
+function withThreads(record: RunRecord, plan: ThreadPlan | undefined): RunRecord {
+  if (!plan) return record;
+  return { ...record, environment: { ...record.environment, threads: plan.threads, ...(plan.note ? { threadsNote: plan.note } : {}) } };
 }

@@ -125,7 +125,7 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
       if (earlyStopping && resumed.earlyStopping) earlyStopping.restore(resumed.earlyStopping);
     }
     return {
-      runId: existing?.runId ?? randomUUID(),
+      runId: existing?.runId ?? request.runId ?? randomUUID(),
       config,
       data,
       run,

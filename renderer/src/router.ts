@@ -2,12 +2,14 @@ import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-rou
 import { SECTIONS } from './sections';
 import EmptySection from './sections/EmptySection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
+import TrainSection from './sections/TrainSection.vue';
 import WorkspaceSection from './sections/WorkspaceSection.vue';
 
 /** Sections that have their own screen; the others show what will appear there. */
 const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/workspace': WorkspaceSection,
   '/label': LabelSection,
+  '/train': TrainSection,
 };
 
 export function createAppRouter() {

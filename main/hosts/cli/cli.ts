@@ -10,6 +10,7 @@ import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
+import { registerTrainingCommands } from './training-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
 export const EXIT_FAILURE = 1;
@@ -49,6 +50,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerEngineCommands(program, context);
   registerImagingCommands(program, context);
   registerLabelsCommands(program, context);
+  registerTrainingCommands(program, context);
   return program;
 }
 

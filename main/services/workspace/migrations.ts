@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { metaMigration } from './migrations/001-meta';
 import { imagesMigration } from './migrations/002-images';
 import { labelsMigration } from './migrations/003-labels';
+import { runsMigration } from './migrations/004-runs';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -15,6 +16,11 @@ export interface Migration {
  * released migration: add one. Each runs in its own transaction with the user_version bump, so a
  * crash leaves the database at a version.
  */
-export const MIGRATIONS: readonly Migration[] = [metaMigration, imagesMigration, labelsMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  metaMigration,
+  imagesMigration,
+  labelsMigration,
+  runsMigration,
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,0 +1,207 @@
+/**
+ * `loupe train`, `loupe eval` and `loupe runs`: training runs from the command line through the
+ * same channels as the Train section. A run started here trains in this process's engine; Ctrl+C
+ * cancels it at the end of the current batch (it can be resumed with --resume), a second Ctrl+C
+ * leaves at once (the run is then interrupted, and resumes from its last finished epoch).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { LoupeError, SPLITS, isLoupeError, type RunSummary, type SplitName, type TrainingThreads } from '../../../contract/index';
+import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { encodeMaskPng } from '../../services/labels/mask-files';
+import type { CliContext } from './context';
+import { progressLine } from './progress';
+import { readConfigFile } from './run-config';
+import { epochLine, progressText } from './training-progress';
+
+/** Exit codes: 1 the run failed, 2 bad input (as cli.ts), 130 stopped by Ctrl+C (128 + SIGINT, as shells report it). */
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+const EXIT_INTERRUPTED = 130;
+
+function fail(message: string, exitCode: number, code: string): never {
+  console.error(`loupe: ${message}`);
+  throw new CommanderError(exitCode, code, message);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
+  return n;
+}
+
+function threads(value: string): TrainingThreads {
+  if (value === 'auto') return 'auto';
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
+  throw new InvalidArgumentError('threads is 1, 2 or auto.');
+}
+
+function split(value: string): SplitName {
+  if (!(SPLITS as readonly string[]).includes(value)) throw new InvalidArgumentError(`a split is one of ${SPLITS.join(', ')}.`);
+  return value as SplitName;
+}
+
+async function openWorkspace(cli: CliContext, folder: string): Promise<void> {
+  await cli.invoke('workspace.open', { path: path.resolve(folder), create: false });
+}
+
+async function taskId(cli: CliContext, nameOrId: string): Promise<number> {
+  const { tasks } = await cli.invoke('labels.tasks', {});
+  const task = tasks.find((t) => t.name.toLowerCase() === nameOrId.toLowerCase()) ?? tasks.find((t) => String(t.id) === nameOrId);
+  if (!task) throw new LoupeError('NOT_FOUND', `There is no task "${nameOrId}" (tasks: ${tasks.map((t) => t.name).join(', ') || 'none'}).`);
+  return task.id;
+}
+
+function headline(run: RunSummary): string {
+  const test = run.test ? `test ${run.test.metric} ${run.test.value.toFixed(4)}` : 'no test split';
+  const best = run.best ? `, best ${run.best.metric} ${run.best.value.toFixed(4)} at epoch ${run.best.epoch + 1}` : '';
+  return `${run.runId} ${run.state}: ${run.epochsDone}/${run.epochs} epochs, ${test}${best}`;
+}
+
+/** Follows a run to its end with a progress bar; the first Ctrl+C cancels it, the second leaves. */
+async function follow(cli: CliContext, run: RunSummary, workspace: string): Promise<RunSummary> {
+  const bar = progressLine('train');
+  const out = process.stderr;
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) {
+      bar.done();
+      console.error(`loupe: left without waiting; ${run.runId} resumes from its last finished epoch with: loupe train --workspace ${workspace} --resume ${run.runId}`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    bar.done();
+    console.error(`Cancelling ${run.runId} at the end of this batch… (Ctrl+C again to leave at once)`);
+    void cli.invoke('training.cancel', { runId: run.runId }).catch(() => {});
+  };
+  process.on('SIGINT', onInterrupt);
+  let metricName: string | null = null;
+  try {
+    for (;;) {
+      try {
+        return await cli.invoke('training.watch', { runId: run.runId }, (p) => {
+          if (p.metric) metricName = p.metric.name;
+          if (p.epochRecord) {
+            bar.done();
+            out.write(`${epochLine(p.epochRecord, p.epochs, metricName)}\n`);
+          } else if (out.isTTY) {
+            out.write(`\r${progressText(p).slice(0, (out.columns ?? 100) - 1)}\x1b[K`);
+          }
+        });
+      } catch (error) {
+        // Ctrl+C also stops this process's calls (cli.ts); the run itself stops at a batch boundary: wait for it.
+        if (interrupted && isLoupeError(error) && error.code === 'CANCELLED') continue;
+        throw error;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    if (out.isTTY) out.write('\r\x1b[K');
+  }
+}
+
+export function registerTrainingCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('train')
+    .description('Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).')
+    .requiredOption('--workspace <folder>', 'the workspace folder')
+    .option('--task <name>', 'the task to train on (name or id)')
+    .option('--config <file>', "a configuration (JSON, only what differs from the task's defaults), or an earlier run's run.json")
+    .option('--resume <run>', 'continue a cancelled or interrupted run from its last finished epoch')
+    .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
+    .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
+    .option('--json', 'print the finished run as JSON')
+    .action(async (options: { workspace: string; task?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
+      const cli = context();
+      if (!options.task === !options.resume) fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
+      await openWorkspace(cli, options.workspace);
+      let run: RunSummary;
+      if (options.resume) {
+        if (options.config || options.epochs || options.threads) fail('a resumed run keeps its configuration; --config, --epochs and --threads apply to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
+        run = await cli.invoke('training.resume', { runId: options.resume });
+      } else {
+        const id = await taskId(cli, options.task!);
+        const defaults = await cli.invoke('training.defaults', { taskId: id });
+        let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
+        if (options.epochs) config = { ...config, epochs: options.epochs };
+        if (options.threads) config = { ...config, threads: options.threads };
+        const { counts } = defaults.dataset;
+        console.error(`Training ${config.model.architecture} on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
+        for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.images} image(s) with ${skipped.reason}`);
+        run = await cli.invoke('training.start', { taskId: id, config });
+      }
+      console.error(`Run ${run.runId} in ${path.join(path.resolve(options.workspace), 'runs', run.runId)}`);
+      const finished = await follow(cli, run, options.workspace);
+      if (options.json) console.log(JSON.stringify(finished, null, 2));
+      else console.log(headline(finished));
+      if (finished.state === 'cancelled') fail(`cancelled; resume with: loupe train --workspace ${options.workspace} --resume ${run.runId}`, EXIT_INTERRUPTED, 'loupe.cancelled');
+      if (finished.state !== 'completed') fail(finished.error ?? `the run ended ${finished.state}.`, EXIT_FAILED, 'loupe.runFailed');
+    });
+
+  program
+    .command('eval')
+    .description("Score a run's model on a split of its task; writes per-image predictions and the metrics as JSON (masks as PNG files beside it).")
+    .requiredOption('--workspace <folder>', 'the workspace folder')
+    .requiredOption('--run <run>', 'the run whose model to evaluate')
+    .option('--split <split>', 'train, val or test', split, 'test')
+    .requiredOption('--out <file>', 'where to write the predictions (JSON)')
+    .action(async (options: { workspace: string; run: string; split: SplitName; out: string }) => {
+      const cli = context();
+      await openWorkspace(cli, options.workspace);
+      const bar = progressLine('eval');
+      const result = await cli.invoke('training.evaluate', { runId: options.run, split: options.split }, (p) => bar.update(p.done, p.total));
+      bar.done();
+      const out = path.resolve(options.out);
+      const masksDir = `${out.replace(/\.json$/i, '')}-masks`;
+      const classes = result.dataset.classes;
+      const predictions = [];
+      for (const { imageId, path: imagePath, prediction } of result.predictions) {
+        if ('probabilities' in prediction) {
+          predictions.push({ imageId, path: imagePath, predicted: classes[prediction.predicted], probabilities: Object.fromEntries(classes.map((c, i) => [c, prediction.probabilities[i]])) });
+        } else if ('mask' in prediction) {
+          // Named by image id only: nothing a file says becomes a path.
+          const file = path.join(masksDir, `image-${imageId}.png`);
+          mkdirSync(masksDir, { recursive: true });
+          await writeFileAtomic(file, await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }));
+          predictions.push({ imageId, path: imagePath, mask: path.relative(path.dirname(out), file), classPixels: Object.fromEntries(classes.map((c, i) => [c, prediction.classPixels[i]])) });
+        } else {
+          predictions.push({ imageId, path: imagePath, ...prediction });
+        }
+      }
+      const document = {
+        runId: result.runId,
+        split: result.split,
+        task: result.report.task,
+        classes,
+        ...(result.report.task === 'segmentation' ? { masks: 'PNG files, 8-bit: each pixel is its class index into classes' } : {}),
+        metrics: result.report,
+        predictions,
+      };
+      await writeFileAtomic(out, JSON.stringify(document, null, 2));
+      const report = result.report;
+      const metric =
+        report.task === 'classification'
+          ? `accuracy ${report.accuracy.toFixed(4)}`
+          : report.task === 'segmentation'
+            ? `mean Dice ${report.meanDice?.toFixed(4) ?? 'n/a'}`
+            : report.task === 'detection'
+              ? `mAP@0.5 ${report.mAP50?.toFixed(4) ?? 'n/a'}`
+              : `EER ${report.eer?.toFixed(4) ?? 'n/a'}`;
+      console.log(`${metric} on ${report.count} ${result.split} image(s); predictions in ${out}`);
+    });
+
+  program
+    .command('runs')
+    .description('List the training runs of a workspace.')
+    .requiredOption('--workspace <folder>', 'the workspace folder')
+    .option('--json', 'print the list as JSON')
+    .action(async (options: { workspace: string; json?: boolean }) => {
+      const cli = context();
+      await openWorkspace(cli, options.workspace);
+      const { runs } = await cli.invoke('training.runs', {});
+      if (options.json) return void console.log(JSON.stringify(runs, null, 2));
+      if (runs.length === 0) return void console.log('No runs yet.');
+      for (const run of runs) console.log(`${headline(run)}  [${run.taskName}, ${run.architecture}]`);
+    });
+}

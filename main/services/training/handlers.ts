@@ -1,0 +1,17 @@
+/** The training domain's channels: runs of the open workspace (see training-service.ts). */
+import type { DomainHandlers } from '../dispatcher';
+import type { TrainingService } from './training-service';
+
+export function trainingHandlers(training: TrainingService): DomainHandlers<'training'> {
+  return {
+    'training.defaults': (r) => training.defaults(r.taskId),
+    'training.start': (r) => training.start(r),
+    'training.resume': (r) => training.resume(r.runId),
+    'training.cancel': (r) => training.cancel(r.runId),
+    'training.runs': async () => ({ runs: await training.runs() }),
+    'training.run': (r) => training.run(r.runId),
+    'training.watch': (r, context) => training.watch(r.runId, context.signal, (p) => context.progress(p)),
+    'training.delete': (r) => training.delete(r.runId),
+    'training.evaluate': (r, context) => training.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The numbers the Train section draws, from run records and progress: epoch curves, a live
+ * running-loss curve, precision–recall curves (from the report's ROC points), confusion shares.
+ */
+import type { ClassificationReport, EpochRecord, RunRecord, TrainingProgress } from '../../../contract/index';
+
+export type Point = [number, number];
+
+export interface Curve {
+  name: string;
+  points: Point[];
+  /** Dots at the points; default the chart's choice (a live, dense curve is drawn without). */
+  symbols?: boolean;
+}
+
+/** The validation metric a task's curves show beside the loss. */
+export function validationMetricOf(task: RunRecord['task']): { key: string; label: string } {
+  return task === 'segmentation' ? { key: 'val_dice', label: 'Dice' } : { key: 'val_accuracy', label: 'accuracy' };
+}
+
+/** Loss curves (train, val) and metric curves (train, val) over epochs, epochs counted from 1. */
+export function epochCurves(epochs: readonly EpochRecord[], task: RunRecord['task']): { loss: Curve[]; metric: Curve[] } {
+  const metric = validationMetricOf(task);
+  const val = (key: string): Point[] => epochs.filter((e) => e.validation[key] !== undefined).map((e) => [e.epoch + 1, e.validation[key]!]);
+  return {
+    loss: [
+      { name: 'train loss', points: epochs.map((e) => [e.epoch + 1, e.trainLoss]) },
+      { name: 'val loss', points: val('val_loss') },
+    ],
+    metric: [
+      { name: `train ${metric.label}`, points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])) },
+      { name: `val ${metric.label}`, points: val(metric.key) },
+    ],
+  };
+}
+
+/** Where a batch's running loss sits on the epoch axis: epoch 3, batch 5 of 10 → 2.5 (epochs from 1, ends at 3). */
+export function batchPosition(progress: TrainingProgress): number {
+  return progress.epoch + (progress.batch + 1) / Math.max(1, progress.batches);
+}
+
+/**
+ * A precision–recall curve from a one-vs-rest ROC curve: at each threshold TP = tpr·P and
+ * FP = fpr·N, so precision = TP / (TP + FP) and recall = tpr (thresholds with nothing predicted
+ * positive have no precision and are left out).
+ */
+export function precisionRecall(roc: { fpr: number[]; tpr: number[] }, positives: number, negatives: number): Point[] {
+  const points: Point[] = [];
+  roc.tpr.forEach((tpr, i) => {
+    const tp = tpr * positives;
+    const fp = roc.fpr[i]! * negatives;
+    if (tp + fp > 0) points.push([tpr, tp / (tp + fp)]);
+  });
+  return points;
+}
+
+/** Per class of a report: its ROC points (fpr, tpr) and PR points (recall, precision). */
+export function classCurves(report: ClassificationReport): { roc: Curve[]; pr: Curve[] } {
+  const roc: Curve[] = [];
+  const pr: Curve[] = [];
+  for (const c of report.perClass) {
+    if (!c.roc) continue;
+    roc.push({ name: c.className, points: c.roc.fpr.map((f, i) => [f, c.roc!.tpr[i]!]) });
+    pr.push({ name: c.className, points: precisionRecall(c.roc, c.support, report.count - c.support) });
+  }
+  return { roc, pr };
+}
+
+/** Each row of a confusion matrix as shares of its true class (0 for an empty row). */
+export function rowShares(matrix: readonly (readonly number[])[]): number[][] {
+  return matrix.map((row) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((v) => (total ? v / total : 0));
+  });
+}
