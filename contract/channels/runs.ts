@@ -52,8 +52,10 @@ export type RunSummary = z.infer<typeof runSummarySchema>;
 export const datasetReportSchema = z.object({
   classes: z.array(z.string()),
   counts: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
-  /** Images left out, by reason ("no split", "no class tag", "2 class tags", "no mask", …). */
-  skipped: z.array(z.object({ reason: z.string(), images: z.number().int().min(1) })),
+  /** Left out, by reason: `count` then `reason` reads as a phrase ("3" "images without a train/val/test split"). */
+  skipped: z.array(z.object({ reason: z.string(), count: z.number().int().min(1) })),
+  /** Verification: labelled pairs within one split (0 for other kinds). */
+  pairs: z.number().int().min(0),
   /** Frame sizes seen (up to a few), most common first. */
   sizes: z.array(z.object({ rows: z.number().int(), columns: z.number().int(), images: z.number().int() })),
   /** Grey (1) or colour (3) images in the dataset. */
@@ -152,8 +154,12 @@ export const trainingEvaluate = defineChannel({
     runId: z.string(),
     split: z.enum(SPLITS),
     report: evaluationReportSchema,
-    /** Per image: the workspace image id, its file path, and the prediction (masks at the frame's size). */
+    /** Per image: the workspace image id, its file path, and the prediction (masks and boxes at the frame's size). */
     predictions: z.array(z.object({ imageId: z.number().int(), path: z.string(), prediction: samplePredictionSchema })),
+    /** Verification: every labelled pair of the split, scored and decided at the model's threshold. */
+    pairs: z
+      .array(z.object({ imageA: z.number().int(), imageB: z.number().int(), score: z.number(), distance: z.number(), same: z.boolean(), truth: z.boolean() }))
+      .optional(),
     dataset: datasetReportSchema,
   }),
   progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }),

@@ -35,8 +35,8 @@ describe('task datasets', () => {
     expect(built.dataset.samples.map((s) => s.id)).toEqual([String(env.ids[0]), String(env.ids[1])]);
     expect([...built.dataset.samples[0]!.mask!.data]).toEqual([0, 1, 2, 0, 0, 0, 0, 2]);
     expect(built.report.skipped).toEqual([
-      { reason: 'no train/val/test split', images: 1 },
-      { reason: 'the image file missing (relink it)', images: 1 },
+      { reason: 'images without a train/val/test split', count: 1 },
+      { reason: 'images whose file is missing (relink it)', count: 1 },
     ]);
     expect(built.report).toMatchObject({ counts: { train: 2, val: 0, test: 0 }, sizes: [{ rows: 2, columns: 4, images: 2 }], channels: 1, bitsStored: 8 });
     // The defaults see the same dataset without reading a mask.

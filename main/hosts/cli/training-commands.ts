@@ -127,8 +127,9 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         if (options.epochs) config = { ...config, epochs: options.epochs };
         if (options.threads) config = { ...config, threads: options.threads };
         const { counts } = defaults.dataset;
-        console.error(`Training ${config.model.architecture} on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
-        for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.images} image(s) with ${skipped.reason}`);
+        const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
+        console.error(`Training ${config.model.architecture} on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
+        for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.count} ${skipped.reason}`);
         run = await cli.invoke('training.start', { taskId: id, config });
       }
       console.error(`Run ${run.runId} in ${path.join(path.resolve(options.workspace), 'runs', run.runId)}`);
@@ -165,8 +166,10 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
           mkdirSync(masksDir, { recursive: true });
           await writeFileAtomic(file, await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }));
           predictions.push({ imageId, path: imagePath, mask: path.relative(path.dirname(out), file), classPixels: Object.fromEntries(classes.map((c, i) => [c, prediction.classPixels[i]])) });
+        } else if ('detections' in prediction) {
+          predictions.push({ imageId, path: imagePath, detections: prediction.detections.map((d) => ({ ...d, className: classes[d.classId] })) });
         } else {
-          predictions.push({ imageId, path: imagePath, ...prediction });
+          predictions.push({ imageId, path: imagePath, embedding: Array.from(prediction.embedding) });
         }
       }
       const document = {
@@ -177,6 +180,7 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         ...(result.report.task === 'segmentation' ? { masks: 'PNG files, 8-bit: each pixel is its class index into classes' } : {}),
         metrics: result.report,
         predictions,
+        ...(result.pairs ? { pairs: result.pairs } : {}),
       };
       await writeFileAtomic(out, JSON.stringify(document, null, 2));
       const report = result.report;

@@ -28,11 +28,14 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
   const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal });
   const samples = built.dataset.samples.filter((s) => s.split === args.split);
   if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in the ${args.split} split.`);
+  const inSplit = new Set(samples.map((s) => s.id));
+  const pairs = built.dataset.pairs?.filter((p) => inSplit.has(p.a));
   const reply = await args.engine.call(
     'evaluate',
-    { modelDir, dataset: { ...built.dataset, samples }, split: args.split },
+    { modelDir, dataset: { ...built.dataset, samples, ...(pairs ? { pairs } : {}) }, split: args.split },
     { signal: args.signal, onProgress: (p) => args.progress(p.done, p.total) },
   );
+  const imageIdOf = (id: string): number => built.images.get(id)!.imageId;
   return {
     runId: args.runId,
     split: args.split,
@@ -41,6 +44,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
       const image = built.images.get(id)!;
       return { imageId: image.imageId, path: image.path, prediction };
     }),
+    ...(reply.pairs ? { pairs: reply.pairs.map(({ a, b, ...rest }) => ({ imageA: imageIdOf(a), imageB: imageIdOf(b), ...rest })) } : {}),
     dataset: built.report,
   };
 }

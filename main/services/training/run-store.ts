@@ -146,13 +146,20 @@ export function settledState(row: RunRow, record: RunRecord | null, trainingHere
   return 'interrupted';
 }
 
-/** The headline test metric of a record: accuracy for classifiers, mean foreground Dice for masks. */
+/** The headline test metric of a record: accuracy, mean foreground Dice, mAP@0.5, or the equal error rate (lower is better). */
 function testMetric(record: RunRecord | null): RunSummary['test'] {
   const report = record?.evaluation;
   if (!report) return null;
-  if (report.task === 'classification') return { metric: 'accuracy', value: report.accuracy };
-  if (report.task === 'segmentation' && report.meanDice !== null) return { metric: 'dice', value: report.meanDice };
-  return null;
+  switch (report.task) {
+    case 'classification':
+      return { metric: 'accuracy', value: report.accuracy };
+    case 'segmentation':
+      return report.meanDice === null ? null : { metric: 'dice', value: report.meanDice };
+    case 'detection':
+      return report.mAP50 === null ? null : { metric: 'mAP50', value: report.mAP50 };
+    case 'verification':
+      return report.eer === null ? null : { metric: 'EER', value: report.eer };
+  }
 }
 
 export function summaryOf(row: RunRow, record: RunRecord | null, state: RunState, active: boolean): RunSummary {

@@ -1,9 +1,11 @@
 /**
  * A workspace task → the engine's dataset description: every image of the task that has a
  * split and a usable label, named by its file path (the engine decodes it with the imaging
- * decoders) and its workspace image id. Masks are read from their PNG files (checksums checked)
- * and renumbered from mask values to class indices. Nothing a file says (DICOM strings) builds
- * a path: paths come from the images table, which the import filled.
+ * decoders) and its workspace image id. Classification: the image's one class tag; segmentation:
+ * its mask, read from its PNG file (checksum checked) and renumbered from mask values to class
+ * indices; detection: its boxes (an image saved without boxes was checked and found empty);
+ * verification: the task's same/different pairs, both images in one split. Nothing a file says
+ * (DICOM strings) builds a path: paths come from the images table, which the import filled.
  *
  * What is left out is counted by reason, so the user sees why a run trains on fewer images.
  */
@@ -12,6 +14,8 @@ import {
   type DatasetReport,
   type DatasetSample,
   type LabelTask,
+  type LabelledPairInput,
+  type SampleBox,
   type SplitName,
   type TaskKind,
   type TrainingDataset,
@@ -51,24 +55,33 @@ export function sampleId(imageId: number): string {
   return String(imageId);
 }
 
-/** Kinds this version trains from a workspace task. */
-export const TRAINABLE_KINDS: readonly TaskKind[] = ['classification', 'segmentation'];
+/** Fewest classes a task needs to train: a classifier tells two apart; masks and boxes may mark one kind. */
+const MIN_CLASSES: Record<TaskKind, number> = { classification: 2, segmentation: 1, detection: 1, verification: 0 };
 
 interface Chosen {
   row: ImageRow;
   label?: number;
   mask?: MaskRow;
+  boxes?: SampleBox[];
+}
+
+/** What a task's images carry, read once per dataset. */
+interface TaskLabels {
+  tags?: Map<number, number[]>;
+  masks?: Map<number, MaskRow>;
+  /** Detection: boxes per image, and the images saved at least once (checked, maybe empty). */
+  boxes?: Map<number, SampleBox[]>;
+  saved?: Set<number>;
+  /** Verification: the task's pairs, by image id. */
+  pairs?: { a: number; b: number; same: boolean }[];
 }
 
 /** The task's images a run would use, with their labels (masks not read yet), and what was left out. */
-function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; skipped: Map<string, number> } {
-  if (!TRAINABLE_KINDS.includes(task.kind)) {
-    throw new LoupeError('INVALID_REQUEST', `“${task.name}” is a ${task.kind} task; this version of Loupe trains classification and segmentation tasks.`);
-  }
+function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; pairs: LabelledPairInput[]; skipped: Map<string, number> } {
   if (task.kind === 'classification' && task.multiLabel) {
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” lets an image carry several classes; Loupe trains single-label classifiers, so make a single-label task for training.`);
   }
-  const minClasses = task.kind === 'classification' ? 2 : 1;
+  const minClasses = MIN_CLASSES[task.kind];
   if (task.classes.length < minClasses) {
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” has ${task.classes.length} class${task.classes.length === 1 ? '' : 'es'}; training needs at least ${minClasses}.`);
   }
@@ -80,50 +93,115 @@ function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; skipp
     )
     .all(task.id) as ImageRow[];
   const skipped = new Map<string, number>();
-  const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+  const skip = (reason: string, n = 1): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + n);
+  const labels = readLabels(ws, task);
+  const inPairs = new Set(labels.pairs?.flatMap((p) => [p.a, p.b]));
   const chosen: Chosen[] = [];
-  const labelOf = task.kind === 'classification' ? classTags(ws, task) : null;
-  const masks = task.kind === 'segmentation' ? maskRows(ws, task.id) : null;
   for (const row of rows) {
-    if (labelOf) {
-      const tags = labelOf.get(row.id) ?? [];
-      if (tags.length === 0) continue; // Not labelled in this task: not part of its dataset.
-      if (tags.length > 1) {
-        skip('several class tags');
-        continue;
+    switch (task.kind) {
+      case 'classification': {
+        const tags = labels.tags!.get(row.id) ?? [];
+        if (tags.length === 0) continue; // Not labelled in this task: not part of its dataset.
+        if (tags.length > 1) skip('images with several class tags');
+        else if (usable(row, skip)) chosen.push({ row, label: tags[0]! });
+        break;
       }
-      if (usable(row, skip)) chosen.push({ row, label: tags[0]! });
-    } else {
-      const mask = masks!.get(row.id);
-      if (!mask || !usable(row, skip)) continue;
-      if (mask.width !== row.columns || mask.height !== row.rows) skip('mask size differs from the image');
-      else chosen.push({ row, mask });
+      case 'segmentation': {
+        const mask = labels.masks!.get(row.id);
+        if (!mask || !usable(row, skip)) continue;
+        if (mask.width !== row.columns || mask.height !== row.rows) skip('images whose mask size differs from the image');
+        else chosen.push({ row, mask });
+        break;
+      }
+      case 'detection': {
+        const boxes = labels.boxes!.get(row.id);
+        if ((boxes || labels.saved!.has(row.id)) && usable(row, skip)) chosen.push({ row, boxes: boxes ?? [] });
+        break;
+      }
+      case 'verification':
+        if (inPairs.has(row.id) && usable(row, skip)) chosen.push({ row });
+        break;
     }
   }
-  if (chosen.length === 0) {
-    const why = skipped.size ? ` (${[...skipped].map(([r, n]) => `${n} with ${r}`).join(', ')})` : '';
-    throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no labelled image with a train, val or test split${why}. Label images and assign splits first.`);
+  // A pair trains or tests only within one split (no test image may be seen in training).
+  const splitOf = new Map(chosen.map((c) => [c.row.id, c.row.split!]));
+  const pairs: LabelledPairInput[] = [];
+  for (const pair of labels.pairs ?? []) {
+    const [a, b] = [splitOf.get(pair.a), splitOf.get(pair.b)];
+    if (a === undefined || b === undefined) continue; // An image left out above, counted there.
+    if (a !== b) skip('pairs whose two images are in different splits');
+    else pairs.push({ a: sampleId(pair.a), b: sampleId(pair.b), same: pair.same });
   }
-  return { chosen, skipped };
+  if (task.kind === 'verification') {
+    const paired = new Set(pairs.flatMap((p) => [p.a, p.b]));
+    chosen.splice(0, chosen.length, ...chosen.filter((c) => paired.has(sampleId(c.row.id))));
+  }
+  if (chosen.length === 0) {
+    const why = skipped.size ? ` (left out: ${[...skipped].map(([r, n]) => `${n} ${r}`).join(', ')})` : '';
+    const what = task.kind === 'verification' ? 'pair of images within one train, val or test split' : 'labelled image with a train, val or test split';
+    throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no ${what}${why}. Label images and assign splits first.`);
+  }
+  return { chosen, pairs, skipped };
+}
+
+function readLabels(ws: Workspace, task: LabelTask): TaskLabels {
+  switch (task.kind) {
+    case 'classification':
+      return { tags: classTags(ws, task) };
+    case 'segmentation':
+      return { masks: maskRows(ws, task.id) };
+    case 'detection':
+      return {
+        boxes: boxesOf(ws, task),
+        saved: new Set(ws.db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(task.id) as number[]),
+      };
+    case 'verification':
+      return {
+        pairs: (ws.db.prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id').all(task.id) as { a: number; b: number; same: number }[]).map(
+          (p) => ({ a: p.a, b: p.b, same: p.same === 1 }),
+        ),
+      };
+  }
+}
+
+/** Image id → its boxes, class ids as indices into the task's class order. */
+function boxesOf(ws: Workspace, task: LabelTask): Map<number, SampleBox[]> {
+  const index = new Map(task.classes.map((c, i) => [c.id, i]));
+  const rows = ws.db.prepare('SELECT image_id, class_id, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position').all(task.id) as {
+    image_id: number;
+    class_id: number;
+    x1: number;
+    y1: number;
+    x2: number;
+    y2: number;
+  }[];
+  const out = new Map<number, SampleBox[]>();
+  for (const r of rows) {
+    const list = out.get(r.image_id) ?? [];
+    list.push({ box: [r.x1, r.y1, r.x2, r.y2], classId: index.get(r.class_id)! });
+    out.set(r.image_id, list);
+  }
+  return out;
 }
 
 function classesOf(task: LabelTask): string[] {
+  if (task.kind === 'verification') return [];
   return task.kind === 'segmentation' ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)] : task.classes.map((c) => c.name);
 }
 
 /** What a run on the task would train on, without reading any mask file (for the defaults). */
 export function describeTaskDataset(ws: Workspace, taskId: number): { task: LabelTask; report: DatasetReport } {
   const task = requireTask(ws.db, taskId);
-  const { chosen, skipped } = chooseImages(ws, task);
-  return { task, report: reportOf(classesOf(task), chosen.map((c) => c.row), skipped) };
+  const { chosen, pairs, skipped } = chooseImages(ws, task);
+  return { task, report: reportOf(classesOf(task), chosen.map((c) => c.row), skipped, pairs.length) };
 }
 
 export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal } = {}): Promise<TaskDataset> {
   const task = requireTask(ws.db, taskId);
-  const { chosen, skipped } = chooseImages(ws, task);
+  const { chosen, pairs, skipped } = chooseImages(ws, task);
   const maskLut = maskValueToClass(task);
   const samples: DatasetSample[] = [];
-  for (const { row, label, mask } of chosen) {
+  for (const { row, label, mask, boxes } of chosen) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const base = { id: sampleId(row.id), split: row.split!, image: { path: row.path, frameIndex: 0 } };
     if (mask) {
@@ -131,15 +209,19 @@ export async function buildTaskDataset(ws: Workspace, taskId: number, options: {
       const data = new Uint8Array(decoded.data.length);
       for (let i = 0; i < data.length; i++) data[i] = maskLut[decoded.data[i]!]!;
       samples.push({ ...base, mask: { data, rows: row.rows, columns: row.columns } });
+    } else if (boxes) {
+      samples.push({ ...base, boxes });
+    } else if (label !== undefined) {
+      samples.push({ ...base, label });
     } else {
-      samples.push({ ...base, label: label! });
+      samples.push(base);
     }
   }
   const classes = classesOf(task);
   return {
     task,
-    dataset: { task: task.kind, classes, samples },
-    report: reportOf(classes, chosen.map((c) => c.row), skipped),
+    dataset: { task: task.kind, classes, samples, ...(task.kind === 'verification' ? { pairs } : {}) },
+    report: reportOf(classes, chosen.map((c) => c.row), skipped, pairs.length),
     images: new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }])),
   };
 }
@@ -147,11 +229,11 @@ export async function buildTaskDataset(ws: Workspace, taskId: number, options: {
 /** Images a run cannot use even when labelled: no split, or the file is gone. */
 function usable(row: ImageRow, skip: (reason: string) => void): boolean {
   if (row.missing) {
-    skip('the image file missing (relink it)');
+    skip('images whose file is missing (relink it)');
     return false;
   }
   if (!row.split) {
-    skip('no train/val/test split');
+    skip('images without a train/val/test split');
     return false;
   }
   return true;
@@ -193,7 +275,7 @@ export function maskValueToClass(task: LabelTask): Uint8Array {
   return lut;
 }
 
-function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, number>): DatasetReport {
+function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, number>, pairs: number): DatasetReport {
   const counts = { train: 0, val: 0, test: 0 };
   for (const row of used) counts[row.split!]++;
   const sizes = new Map<string, { rows: number; columns: number; images: number }>();
@@ -206,7 +288,8 @@ function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, numb
   return {
     classes,
     counts,
-    skipped: [...skipped].map(([reason, images]) => ({ reason, images })),
+    skipped: [...skipped].map(([reason, count]) => ({ reason, count })),
+    pairs,
     sizes: [...sizes.values()].sort((a, b) => b.images - a.images).slice(0, REPORTED_SIZES),
     channels: used.some((r) => r.samples_per_pixel >= 3) ? 3 : 1,
     bitsStored: Math.max(...used.map((r) => r.bits_stored)),

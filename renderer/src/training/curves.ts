@@ -2,7 +2,7 @@
  * The numbers the Train section draws, from run records and progress: epoch curves, a live
  * running-loss curve, precision–recall curves (from the report's ROC points), confusion shares.
  */
-import type { ClassificationReport, EpochRecord, RunRecord, TrainingProgress } from '../../../contract/index';
+import type { ClassificationReport, DetectionReport, EpochRecord, RunRecord, TrainingProgress } from '../../../contract/index';
 
 export type Point = [number, number];
 
@@ -13,9 +13,21 @@ export interface Curve {
   symbols?: boolean;
 }
 
-/** The validation metric a task's curves show beside the loss. */
-export function validationMetricOf(task: RunRecord['task']): { key: string; label: string } {
-  return task === 'segmentation' ? { key: 'val_dice', label: 'Dice' } : { key: 'val_accuracy', label: 'accuracy' };
+/**
+ * The metric a task's curves show beside the loss, higher is better: the validation metric's key
+ * and label, and the label of the running training metric the engine reports for that kind.
+ */
+export function validationMetricOf(task: RunRecord['task']): { key: string; label: string; trainLabel: string } {
+  switch (task) {
+    case 'segmentation':
+      return { key: 'val_dice', label: 'Dice', trainLabel: 'Dice' };
+    case 'detection':
+      return { key: 'val_map50', label: 'mAP@0.5', trainLabel: 'centre recall' };
+    case 'verification':
+      return { key: 'val_auc', label: 'pair AUC', trainLabel: 'pair AUC' };
+    default:
+      return { key: 'val_accuracy', label: 'accuracy', trainLabel: 'accuracy' };
+  }
 }
 
 /** Loss curves (train, val) and metric curves (train, val) over epochs, epochs counted from 1. */
@@ -28,7 +40,7 @@ export function epochCurves(epochs: readonly EpochRecord[], task: RunRecord['tas
       { name: 'val loss', points: val('val_loss') },
     ],
     metric: [
-      { name: `train ${metric.label}`, points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])) },
+      { name: `train ${metric.trainLabel}`, points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])) },
       { name: `val ${metric.label}`, points: val(metric.key) },
     ],
   };
@@ -72,4 +84,9 @@ export function rowShares(matrix: readonly (readonly number[])[]): number[][] {
     const total = row.reduce((a, b) => a + b, 0);
     return row.map((v) => (total ? v / total : 0));
   });
+}
+
+/** COCO's 101 recall points of a detection report's interpolated precision curves. */
+export function detectionPrecisionCurves(report: DetectionReport): Curve[] {
+  return report.perClass.flatMap((c) => (c.precisionCurve50 ? [{ name: c.className, points: c.precisionCurve50.map((p, i): Point => [i / (c.precisionCurve50!.length - 1), p]) }] : []));
 }

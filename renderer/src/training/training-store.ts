@@ -7,9 +7,6 @@ import { batchPosition, type Point } from './curves';
 type RunDetail = ReplyOf<'training.run'>;
 type Defaults = ReplyOf<'training.defaults'>;
 
-/** Kinds the Train section can start runs for (the services refuse others with a reason). */
-const TRAINABLE = new Set<LabelTask['kind']>(['classification', 'segmentation']);
-
 /**
  * Training runs of the open workspace, as the Train section shows them: the runs list, the run
  * being looked at (its record, updated live from progress events), a draft configuration for a
@@ -30,7 +27,6 @@ export const useTrainingStore = defineStore('training', () => {
   const busy = ref(false);
   const unsubscribe: (() => void)[] = [];
 
-  const trainableTasks = computed(() => tasks.value.filter((t) => TRAINABLE.has(t.kind)));
   const activeRun = computed(() => runs.value.find((r) => r.active) ?? null);
 
   async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
@@ -153,7 +149,6 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     tasks,
-    trainableTasks,
     runs,
     activeRun,
     detail,
