@@ -56,6 +56,7 @@ import {
   trainingStart,
   trainingWatch,
 } from './channels/runs';
+import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
 import { registry } from './define';
 
 export const channels = registry([
@@ -108,6 +109,12 @@ export const channels = registry([
   trainingWatch,
   trainingDelete,
   trainingEvaluate,
+  modelsProposeBoxes,
+  modelsComparePair,
+  modelsGallery,
+  modelsEnrol,
+  modelsRemoveReferences,
+  modelsQuery,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -150,3 +157,4 @@ export * from './channels/training-metrics';
 export * from './channels/training-verification';
 export * from './channels/training-eval';
 export * from './channels/runs';
+export * from './channels/runs-models';

@@ -13,6 +13,8 @@ import { createImagingService, imagingHandlers, type ImagingService } from './im
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { trainingHandlers } from './training/handlers';
+import { modelsHandlers } from './training/model-handlers';
+import { ModelUseService } from './training/model-use';
 import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
@@ -48,6 +50,7 @@ export class Services {
       ...imagingHandlers(this.imaging),
       ...labelsHandlers(this.workspaces, options.log),
       ...trainingHandlers(this.training),
+      ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }
