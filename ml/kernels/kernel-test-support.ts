@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { seededRandom } from '../../contract/random';
 import { initBackend } from '../backend';
 
 /**
@@ -23,16 +24,8 @@ export async function startWasmWithLoupeKernels(): Promise<void> {
 
 /** Deterministic values in [-1, 1): the same inputs for every backend (mulberry32). */
 export function seededValues(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let state = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
-  }
-  return out;
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: size }, () => random() * 2 - 1);
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -15,14 +15,4 @@ export function runReference<T>(script: string, cases: unknown[]): T[] {
   return JSON.parse(result.stdout) as T[];
 }
 
-/** A small seeded PRNG (mulberry32) so reference cases are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../contract/random';

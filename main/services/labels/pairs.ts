@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { LoupeError, type LabelPair, type ParsedRequestOf, type ReplyOf, type SplitName } from '../../../contract/index';
 import { missingImageIds } from './images';
-import { seededRandom } from './random';
+import { seededRandom } from '../../../contract/random';
 import { nowIso } from './revisions';
 import { requireTask } from './tasks';
 

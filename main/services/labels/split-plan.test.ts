@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SPLITS, type SplitName } from '../../../contract/index';
-import { seededRandom } from './random';
+import { seededRandom } from '../../../contract/random';
 import { planSplits, type SplitItem } from './split-plan';
 
 /** 60 patients with 1–6 images each; classes skewed 70/25/5 per patient, some unlabeled. */

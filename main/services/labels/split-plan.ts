@@ -9,7 +9,7 @@
  * equal-sized groups come from the seed, so the same seed gives the same split.
  */
 import { SPLITS, type SplitFractions, type SplitName } from '../../../contract/index';
-import { seededRandom, shuffle } from './random';
+import { seededRandom, shuffle } from '../../../contract/random';
 
 export interface SplitItem {
   imageId: number;

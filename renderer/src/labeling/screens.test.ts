@@ -11,18 +11,8 @@ import { MaskStroke } from './mask-edits';
 import { clipRect, colourMaskRect, maskPalette, maskValuesPresent, segmentRect } from './mask-overlay';
 import { brushSegment } from './mask-tools';
 import { wandSource } from './wand-source';
+import { seededRandom } from '../../../contract/random';
 
-/** mulberry32: a small seeded generator, so the random cases are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('grid filter and navigation', () => {
   const badge = (over: Partial<ImageBadge>): ImageBadge => ({ classIds: [], boxes: 0, labeled: false, split: null, ...over });

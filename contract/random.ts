@@ -1,6 +1,7 @@
 /**
- * Seeded randomness for splits and pair generation: the same seed gives the same result on every
- * machine (Math.random cannot be seeded). mulberry32: tiny, fast, and good enough for shuffling.
+ * Seeded randomness for splits, pair generation and test fixtures: the same seed gives the same
+ * result on every machine (Math.random cannot be seeded). The engine's training streams use
+ * ml/data/random.ts instead (a generator whose state fits in a checkpoint). mulberry32: tiny, fast, and good enough for shuffling.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
