@@ -48,6 +48,27 @@ export const runSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
+const perSplit = z.object({ train: z.number().int().min(0), val: z.number().int().min(0), test: z.number().int().min(0) });
+
+/**
+ * Where a verification run's same/different knowledge comes from, and how much each split holds.
+ * `identities`: a classification task's classes name what each image shows (a part's serial
+ * number, a patient's lesion); every two images are a known pair, mined online from each batch.
+ * `pairs`: a verification task's labelled pairs, each inside one split.
+ */
+export const verificationDatasetSchema = z.object({
+  source: z.enum(['identities', 'pairs']),
+  /** Identities with images in each split (identities source). */
+  identities: perSplit.nullable(),
+  /** Identities with images in more than one split: their test pairs resemble pairs seen in training. */
+  sharedIdentities: z.number().int().min(0),
+  /** Labelled pairs used per split, same and different (pairs source). */
+  pairs: z.object({ same: perSplit, different: perSplit }).nullable(),
+  /** Labelled pairs left out, by reason. */
+  skippedPairs: z.array(z.object({ reason: z.string(), pairs: z.number().int().min(1) })),
+});
+export type VerificationDatasetReport = z.infer<typeof verificationDatasetSchema>;
+
 /** What a dataset built from a task holds, and what was left out and why. */
 export const datasetReportSchema = z.object({
   classes: z.array(z.string()),
@@ -62,14 +83,24 @@ export const datasetReportSchema = z.object({
   channels: z.union([z.literal(1), z.literal(3)]),
   /** Largest bits per sample seen (8, 16, 32 for float). */
   bitsStored: z.number().int(),
+  /** Images of several bit depths (8- and 16-bit files from one camera): each is scaled by its own type's range. */
+  mixedBitDepths: z.boolean().default(false),
   modalities: z.array(z.string()),
+  /** Verification: identities or labelled pairs per split. */
+  verification: verificationDatasetSchema.optional(),
 });
 export type DatasetReport = z.infer<typeof datasetReportSchema>;
 
 export const trainingDefaults = defineChannel({
   name: 'training.defaults',
   summary: "A run configuration that works for a task's kind and images, with the dataset it would train on.",
-  request: z.object({ taskId: taskIdSchema }).strict(),
+  request: z
+    .object({
+      taskId: taskIdSchema,
+      /** What to train; default the task's kind. `verification` on a classification task: its classes are identities. */
+      kind: z.enum(TASK_KINDS).optional(),
+    })
+    .strict(),
   reply: z.object({
     taskId: z.number().int(),
     taskName: z.string(),
@@ -89,8 +120,10 @@ export const trainingStart = defineChannel({
   request: z
     .object({
       taskId: taskIdSchema,
-      /** The whole configuration (from training.defaults, edited); the defaults when absent. */
+      /** The whole configuration (from training.defaults, edited); the defaults when absent. Its `task` is what the run trains. */
       config: trainingConfigSchema.optional(),
+      /** Without a configuration: what to train (as training.defaults); default the task's kind. */
+      kind: z.enum(TASK_KINDS).optional(),
     })
     .strict(),
   reply: runSummarySchema,

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAIR_IN_TWO_SPLITS } from '../../main/services/training/verification-dataset';
 import { detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { partSet } from '../fixtures/verification-parts';
 import { caller } from '../helpers/labels';
@@ -95,6 +96,13 @@ describe('detection and verification runs from a workspace', () => {
     expect(defaults.dataset.classes).toEqual([]);
     expect(defaults.dataset.pairs).toBeGreaterThan(0);
     expect(defaults.dataset.skipped.find((s) => s.reason === 'pairs whose two images are in different splits')?.count).toBeGreaterThan(0);
+    // The verification report: labelled pairs per split, and the pairs left out with why.
+    const report = defaults.dataset.verification!;
+    expect(report).toMatchObject({ source: 'pairs', identities: null, sharedIdentities: 0 });
+    const used = (['train', 'val', 'test'] as const).reduce((n, split) => n + report.pairs!.same[split] + report.pairs!.different[split], 0);
+    expect(used).toBe(defaults.dataset.pairs);
+    expect(report.pairs!.same.train).toBeGreaterThan(0);
+    expect(report.skippedPairs).toEqual([{ reason: PAIR_IN_TWO_SPLITS, pairs: defaults.dataset.skipped.find((s) => s.reason === 'pairs whose two images are in different splits')!.count }]);
     expect(finished.test?.metric).toBe('EER');
     if (evaluation.report.task !== 'verification') throw new Error('expected a verification report');
     expect(evaluation.report.pairSource).toBe('pairs');

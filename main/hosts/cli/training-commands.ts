@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { LoupeError, SPLITS, isLoupeError, type RunSummary, type SplitName, type TrainingThreads } from '../../../contract/index';
+import { LoupeError, SPLITS, isLoupeError, type DatasetReport, type RunSummary, type SplitName, type TrainingThreads } from '../../../contract/index';
 import { writeFileAtomic } from '../../../ml/io/atomic-write';
 import { encodeMaskPng } from '../../services/labels/mask-files';
 import type { CliContext } from './context';
@@ -35,6 +35,23 @@ function threads(value: string): TrainingThreads {
   if (value === 'auto') return 'auto';
   if (value === '1' || value === '2') return Number(value) as 1 | 2;
   throw new InvalidArgumentError('threads is 1, 2 or auto.');
+}
+
+/** `--kind`: the one kind a task trains besides its own (a classification task's classes as identities). */
+function trainingKind(value: string): 'verification' {
+  if (value !== 'verification') throw new InvalidArgumentError('the only other kind a task trains as is verification (a classification task whose classes are identities).');
+  return value;
+}
+
+/** What a verification dataset holds, in a line. */
+function verificationLine(report: NonNullable<DatasetReport['verification']>): string {
+  if (report.identities) {
+    const { train, val, test } = report.identities;
+    const shared = report.sharedIdentities ? `; ${report.sharedIdentities} with images in more than one split` : '';
+    return `identities: ${train} train, ${val} val, ${test} test${shared}`;
+  }
+  const { same, different } = report.pairs!;
+  return `labelled pairs (same/different): train ${same.train}/${different.train}, val ${same.val}/${different.val}, test ${same.test}/${different.test}`;
 }
 
 function split(value: string): SplitName {
@@ -107,14 +124,16 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
     .description('Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).')
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .option('--task <name>', 'the task to train on (name or id)')
+    .option('--kind <kind>', "what to train when it is not the task's kind: verification trains a verifier on a classification task whose classes are identities", trainingKind)
     .option('--config <file>', "a configuration (JSON, only what differs from the task's defaults), or an earlier run's run.json")
     .option('--resume <run>', 'continue a cancelled or interrupted run from its last finished epoch')
     .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
     .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
     .option('--json', 'print the finished run as JSON')
-    .action(async (options: { workspace: string; task?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
+    .action(async (options: { workspace: string; task?: string; kind?: 'verification'; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
       const cli = context();
       if (!options.task === !options.resume) fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
+      if (options.kind && options.resume) fail('a resumed run keeps its kind; --kind applies to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
       await openWorkspace(cli, options.workspace);
       let run: RunSummary;
       if (options.resume) {
@@ -122,13 +141,14 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         run = await cli.invoke('training.resume', { runId: options.resume });
       } else {
         const id = await taskId(cli, options.task!);
-        const defaults = await cli.invoke('training.defaults', { taskId: id });
+        const defaults = await cli.invoke('training.defaults', { taskId: id, ...(options.kind ? { kind: options.kind } : {}) });
         let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
         if (options.epochs) config = { ...config, epochs: options.epochs };
         if (options.threads) config = { ...config, threads: options.threads };
         const { counts } = defaults.dataset;
         const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
-        console.error(`Training ${config.model.architecture} on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
+        console.error(`Training ${config.model.architecture} (${config.task}) on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
+        if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
         for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.count} ${skipped.reason}`);
         run = await cli.invoke('training.start', { taskId: id, config });
       }

@@ -47,6 +47,14 @@ describe('planSplits', () => {
     expect(rare.filter((s) => s === 'val').length + rare.filter((s) => s === 'test').length).toBe(3);
   });
 
+  it('splits identity classes (each all in one group) by the fractions, not all into train', () => {
+    // 100 parts × 5 views, each part its own class (its serial number) and its own group.
+    const items: SplitItem[] = Array.from({ length: 500 }, (_, i) => ({ imageId: i + 1, groupKey: `part-${Math.floor(i / 5)}`, classes: [Math.floor(i / 5)] }));
+    const plan = planSplits(items, { fractions, seed: 1 });
+    const sizes = Object.fromEntries(SPLITS.map((split) => [split, items.filter((i) => plan.get(i.imageId) === split).length]));
+    expect(sizes).toEqual({ train: 350, val: 75, test: 75 });
+  });
+
   it('gives the same split for the same seed and a different one for another seed', () => {
     const items = cohort(2);
     const a = planSplits(items, { fractions, seed: 11 });

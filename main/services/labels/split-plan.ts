@@ -82,6 +82,10 @@ export function planSplits(items: readonly SplitItem[], args: SplitPlanArgs): Ma
       let delta = 0;
       for (const [c, g] of groupCounts) {
         const total = totals.get(c)!;
+        // A class that is all in this group (a part's serial, a patient's lesion as identities)
+        // goes wherever the group goes; stratifying on it would only pull every such group into
+        // the largest split. The overall size decides for it.
+        if (g === total) continue;
         const now = (table.get(c) ?? 0) - f * total;
         delta += ((now + g) ** 2 - now ** 2) / total;
       }

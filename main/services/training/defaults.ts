@@ -54,8 +54,10 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
     columns,
     channels: report.channels,
     resize,
-    // 8-bit images use their full range; deeper ones (CT, MR, 16-bit X-ray) the training split's 0.5–99.5th percentiles.
-    intensity: report.bitsStored <= 8 ? { mode: 'dtype' as const } : { mode: 'auto' as const },
+    // 8-bit images use their full range; deeper ones (CT, MR, 16-bit X-ray) the training split's
+    // 0.5–99.5th percentiles. 8- and 16-bit files together (one camera saving both) are each scaled
+    // by their own type's range: one percentile range would leave the 8-bit ones near black.
+    intensity: report.bitsStored <= 8 || report.mixedBitDepths ? { mode: 'dtype' as const } : { mode: 'auto' as const },
   };
   let config: TrainingConfigInput;
   if (kind === 'detection') {
@@ -74,12 +76,15 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
       monitor: { metric: 'val_map50', mode: 'max' },
     };
   } else if (kind === 'verification') {
+    // From identities (a classification task's classes): batch-hard triplet loss on P × K batches,
+    // K = 4 (Hermans et al. 2017); from a verification task's labelled pairs: contrastive loss.
+    const source = report.verification?.source ?? 'pairs';
     config = {
       task: 'verification',
-      // A Siamese small CNN trained with contrastive loss on the labelled pairs (the workspace's verdicts).
+      // A Siamese small CNN; `flatten` pooling keeps where the holes and notches of a part are.
       model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
       preprocessing,
-      loss: { name: 'contrastive', margin: 1 },
+      loss: source === 'identities' ? { name: 'batch-hard-triplet', margin: 0.2 } : { name: 'contrastive', margin: 1 },
       optimizer: { name: 'adam' },
       learningRate: 2e-3,
       schedule: { name: 'cosine', minLearningRate: 1e-4 },
@@ -87,7 +92,7 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
       batchSize: 32,
       // No flips: a mirrored part is another part (chirality), so a flip could turn "same" into "different".
       augment: {},
-      verification: { source: 'pairs' },
+      verification: { source, imagesPerIdentity: 4, targetFar: 0.01 },
       monitor: { metric: 'val_eer', mode: 'min' },
     };
   } else if (kind === 'segmentation') {

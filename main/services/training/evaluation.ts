@@ -25,7 +25,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
   const modelDir = runFile(store.folder(args.runId), 'model');
   if (!existsSync(modelDir)) throw new LoupeError('INVALID_REQUEST', `Run ${args.runId} has no model yet; only a completed run can be evaluated.`);
   if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${args.runId} trained on was deleted; there are no labels to score it against.`);
-  const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal });
+  const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal, kind: row.kind });
   const samples = built.dataset.samples.filter((s) => s.split === args.split);
   if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in the ${args.split} split.`);
   const inSplit = new Set(samples.map((s) => s.id));

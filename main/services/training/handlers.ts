@@ -4,7 +4,7 @@ import type { TrainingService } from './training-service';
 
 export function trainingHandlers(training: TrainingService): DomainHandlers<'training'> {
   return {
-    'training.defaults': (r) => training.defaults(r.taskId),
+    'training.defaults': (r) => training.defaults(r.taskId, r.kind),
     'training.start': (r) => training.start(r),
     'training.resume': (r) => training.resume(r.runId),
     'training.cancel': (r) => training.cancel(r.runId),

@@ -4,7 +4,8 @@
  * decoders) and its workspace image id. Classification: the image's one class tag; segmentation:
  * its mask, read from its PNG file (checksum checked) and renumbered from mask values to class
  * indices; detection: its boxes (an image saved without boxes was checked and found empty);
- * verification: the task's same/different pairs, both images in one split. Nothing a file says
+ * verification: the task's same/different pairs, both images in one split, or (a verifier trained
+ * on a classification task) each image's class as its identity. Nothing a file says
  * (DICOM strings) builds a path: paths come from the images table, which the import filled.
  *
  * What is left out is counted by reason, so the user sees why a run trains on fewer images.
@@ -19,10 +20,12 @@ import {
   type SplitName,
   type TaskKind,
   type TrainingDataset,
+  type VerificationDatasetReport,
 } from '../../../contract/index';
 import { readMaskFile } from '../labels/mask-files';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
+import { identityReport, PAIR_IMAGE_LEFT_OUT, PAIR_IN_TWO_SPLITS, pairReport, trainedKind, trainsIdentities } from './verification-dataset';
 
 /** Name of the class every segmentation mask's 0 stands for. */
 export const BACKGROUND_CLASS = 'background';
@@ -44,6 +47,8 @@ interface ImageRow {
 
 export interface TaskDataset {
   task: LabelTask;
+  /** What the run trains: the task's kind, or verification on a classification task. */
+  kind: TaskKind;
   dataset: TrainingDataset;
   report: DatasetReport;
   /** Sample id → the image it came from. */
@@ -63,6 +68,8 @@ interface Chosen {
   label?: number;
   mask?: MaskRow;
   boxes?: SampleBox[];
+  /** Verification from a classification task: the image's class name. */
+  identity?: string;
 }
 
 /** What a task's images carry, read once per dataset. */
@@ -76,8 +83,15 @@ interface TaskLabels {
   pairs?: { a: number; b: number; same: boolean }[];
 }
 
-/** The task's images a run would use, with their labels (masks not read yet), and what was left out. */
-function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; pairs: LabelledPairInput[]; skipped: Map<string, number> } {
+interface Choice {
+  chosen: Chosen[];
+  pairs: LabelledPairInput[];
+  skipped: Map<string, number>;
+  verification?: VerificationDatasetReport;
+}
+
+/** The task's images a run of `kind` would use, with their labels (masks not read yet), and what was left out. */
+function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   if (task.kind === 'classification' && task.multiLabel) {
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” lets an image carry several classes; Loupe trains single-label classifiers, so make a single-label task for training.`);
   }
@@ -103,7 +117,7 @@ function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; pairs
         const tags = labels.tags!.get(row.id) ?? [];
         if (tags.length === 0) continue; // Not labelled in this task: not part of its dataset.
         if (tags.length > 1) skip('images with several class tags');
-        else if (usable(row, skip)) chosen.push({ row, label: tags[0]! });
+        else if (usable(row, skip)) chosen.push({ row, label: tags[0]!, ...(trainsIdentities(task, kind) ? { identity: task.classes[tags[0]!]!.name } : {}) });
         break;
       }
       case 'segmentation': {
@@ -126,11 +140,20 @@ function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; pairs
   // A pair trains or tests only within one split (no test image may be seen in training).
   const splitOf = new Map(chosen.map((c) => [c.row.id, c.row.split!]));
   const pairs: LabelledPairInput[] = [];
+  const used: { split: SplitName; same: boolean }[] = [];
+  const skippedPairs = new Map<string, number>();
+  const skipPair = (reason: string): void => void skippedPairs.set(reason, (skippedPairs.get(reason) ?? 0) + 1);
   for (const pair of labels.pairs ?? []) {
     const [a, b] = [splitOf.get(pair.a), splitOf.get(pair.b)];
-    if (a === undefined || b === undefined) continue; // An image left out above, counted there.
-    if (a !== b) skip('pairs whose two images are in different splits');
-    else pairs.push({ a: sampleId(pair.a), b: sampleId(pair.b), same: pair.same });
+    if (a === undefined || b === undefined) {
+      skipPair(PAIR_IMAGE_LEFT_OUT); // The image itself is counted above.
+    } else if (a !== b) {
+      skip('pairs whose two images are in different splits');
+      skipPair(PAIR_IN_TWO_SPLITS);
+    } else {
+      pairs.push({ a: sampleId(pair.a), b: sampleId(pair.b), same: pair.same });
+      used.push({ split: a, same: pair.same });
+    }
   }
   if (task.kind === 'verification') {
     const paired = new Set(pairs.flatMap((p) => [p.a, p.b]));
@@ -141,7 +164,10 @@ function chooseImages(ws: Workspace, task: LabelTask): { chosen: Chosen[]; pairs
     const what = task.kind === 'verification' ? 'pair of images within one train, val or test split' : 'labelled image with a train, val or test split';
     throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no ${what}${why}. Label images and assign splits first.`);
   }
-  return { chosen, pairs, skipped };
+  let verification: VerificationDatasetReport | undefined;
+  if (task.kind === 'verification') verification = pairReport(used, skippedPairs);
+  else if (trainsIdentities(task, kind)) verification = identityReport(chosen.map((c) => ({ split: c.row.split!, identity: c.identity! })));
+  return { chosen, pairs, skipped, ...(verification ? { verification } : {}) };
 }
 
 function readLabels(ws: Workspace, task: LabelTask): TaskLabels {
@@ -184,24 +210,30 @@ function boxesOf(ws: Workspace, task: LabelTask): Map<number, SampleBox[]> {
   return out;
 }
 
-function classesOf(task: LabelTask): string[] {
-  if (task.kind === 'verification') return [];
+function classesOf(task: LabelTask, kind: TaskKind): string[] {
+  if (kind === 'verification') return [];
   return task.kind === 'segmentation' ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)] : task.classes.map((c) => c.name);
 }
 
-/** What a run on the task would train on, without reading any mask file (for the defaults). */
-export function describeTaskDataset(ws: Workspace, taskId: number): { task: LabelTask; report: DatasetReport } {
+/**
+ * What a run on the task would train on, without reading any mask file (for the defaults).
+ * `kind`: what the run trains, default the task's kind (see trainedKind).
+ */
+export function describeTaskDataset(ws: Workspace, taskId: number, kind?: TaskKind): { task: LabelTask; kind: TaskKind; report: DatasetReport } {
   const task = requireTask(ws.db, taskId);
-  const { chosen, pairs, skipped } = chooseImages(ws, task);
-  return { task, report: reportOf(classesOf(task), chosen.map((c) => c.row), skipped, pairs.length) };
+  const trains = trainedKind(task, kind);
+  const choice = chooseImages(ws, task, trains);
+  return { task, kind: trains, report: reportOf(classesOf(task, trains), choice) };
 }
 
-export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal } = {}): Promise<TaskDataset> {
+export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal; kind?: TaskKind | undefined } = {}): Promise<TaskDataset> {
   const task = requireTask(ws.db, taskId);
-  const { chosen, pairs, skipped } = chooseImages(ws, task);
+  const kind = trainedKind(task, options.kind);
+  const choice = chooseImages(ws, task, kind);
+  const { chosen, pairs } = choice;
   const maskLut = maskValueToClass(task);
   const samples: DatasetSample[] = [];
-  for (const { row, label, mask, boxes } of chosen) {
+  for (const { row, label, mask, boxes, identity } of chosen) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const base = { id: sampleId(row.id), split: row.split!, image: { path: row.path, frameIndex: 0 } };
     if (mask) {
@@ -211,17 +243,20 @@ export async function buildTaskDataset(ws: Workspace, taskId: number, options: {
       samples.push({ ...base, mask: { data, rows: row.rows, columns: row.columns } });
     } else if (boxes) {
       samples.push({ ...base, boxes });
+    } else if (identity !== undefined) {
+      samples.push({ ...base, identity });
     } else if (label !== undefined) {
       samples.push({ ...base, label });
     } else {
       samples.push(base);
     }
   }
-  const classes = classesOf(task);
+  const classes = classesOf(task, kind);
   return {
     task,
-    dataset: { task: task.kind, classes, samples, ...(task.kind === 'verification' ? { pairs } : {}) },
-    report: reportOf(classes, chosen.map((c) => c.row), skipped, pairs.length),
+    kind,
+    dataset: { task: kind, classes, samples, ...(task.kind === 'verification' ? { pairs } : {}) },
+    report: reportOf(classes, choice),
     images: new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }])),
   };
 }
@@ -275,7 +310,8 @@ export function maskValueToClass(task: LabelTask): Uint8Array {
   return lut;
 }
 
-function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, number>, pairs: number): DatasetReport {
+function reportOf(classes: string[], { chosen, skipped, pairs, verification }: Choice): DatasetReport {
+  const used = chosen.map((c) => c.row);
   const counts = { train: 0, val: 0, test: 0 };
   for (const row of used) counts[row.split!]++;
   const sizes = new Map<string, { rows: number; columns: number; images: number }>();
@@ -289,10 +325,13 @@ function reportOf(classes: string[], used: ImageRow[], skipped: Map<string, numb
     classes,
     counts,
     skipped: [...skipped].map(([reason, count]) => ({ reason, count })),
-    pairs,
+    pairs: pairs.length,
     sizes: [...sizes.values()].sort((a, b) => b.images - a.images).slice(0, REPORTED_SIZES),
     channels: used.some((r) => r.samples_per_pixel >= 3) ? 3 : 1,
     bitsStored: Math.max(...used.map((r) => r.bits_stored)),
+    // 8-bit files beside deeper ones (one camera saving both): one percentile range would leave the 8-bit ones near black.
+    mixedBitDepths: used.some((r) => r.bits_stored <= 8) && used.some((r) => r.bits_stored > 8),
     modalities: [...new Set(used.map((r) => r.modality).filter((m): m is string => !!m))],
+    ...(verification ? { verification } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   type ParsedRequestOf,
   type ReplyOf,
   type RunSummary,
+  type TaskKind,
   type TrainingProgress,
 } from '../../../contract/index';
 import { runFile } from '../../../ml/train/run-files';
@@ -47,15 +48,16 @@ export class TrainingService {
     return new RunStore(this.workspaces.require());
   }
 
-  defaults(taskId: number): ReplyOf<'training.defaults'> {
-    const built = describeTaskDataset(this.workspaces.require(), taskId);
+  /** `kind`: what to train, default the task's kind (verification on a classification task: its classes are identities). */
+  defaults(taskId: number, kind?: TaskKind): ReplyOf<'training.defaults'> {
+    const built = describeTaskDataset(this.workspaces.require(), taskId, kind);
     return {
       taskId,
       taskName: built.task.name,
-      kind: built.task.kind,
-      config: defaultConfig(built.task.kind, built.report),
+      kind: built.kind,
+      config: defaultConfig(built.kind, built.report),
       dataset: built.report,
-      architectures: architecturesFor(built.task.kind),
+      architectures: architecturesFor(built.kind),
       cores: os.availableParallelism(),
     };
   }
@@ -63,17 +65,18 @@ export class TrainingService {
   async start(request: ParsedRequestOf<'training.start'>): Promise<RunSummary> {
     this.refuseWhileTraining();
     const ws = this.workspaces.require();
-    const built = await buildTaskDataset(ws, request.taskId);
-    const config = request.config ?? defaultConfig(built.task.kind, built.report);
-    if (config.task !== built.task.kind) {
-      throw new LoupeError('INVALID_REQUEST', `The configuration trains ${config.task}, but “${built.task.name}” is a ${built.task.kind} task.`);
+    if (request.config && request.kind && request.config.task !== request.kind) {
+      throw new LoupeError('INVALID_REQUEST', `The configuration trains ${request.config.task}, but the run was asked to train ${request.kind}.`);
     }
+    // A configuration says what it trains; buildTaskDataset refuses what the task has no labels for.
+    const built = await buildTaskDataset(ws, request.taskId, { kind: request.config?.task ?? request.kind });
+    const config = request.config ?? defaultConfig(built.kind, built.report);
     if (built.report.counts.train === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no image in the train split; assign splits first.`);
     const store = new RunStore(ws);
     this.refuseWhileTraining();
     this.refuseWhileTrainingElsewhere(store);
     const runId = newRunId();
-    store.insert({ id: runId, taskId: built.task.id, taskName: built.task.name, kind: built.task.kind, state: 'running', config, ownerPid: process.pid });
+    store.insert({ id: runId, taskId: built.task.id, taskName: built.task.name, kind: built.kind, state: 'running', config, ownerPid: process.pid });
     return this.launch(store, runId, { runDir: store.folder(runId), dataset: built.dataset, config, runId });
   }
 
@@ -87,7 +90,7 @@ export class TrainingService {
     if (state === 'running') throw new LoupeError('CONFLICT', `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop or resume it there.`);
     if (state === 'completed') throw new LoupeError('INVALID_REQUEST', `Run ${runId} has completed; there is nothing to resume. Start a new run to train again.`);
     if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} trained on was deleted, so it cannot be resumed.`);
-    const built = await buildTaskDataset(ws, row.taskId);
+    const built = await buildTaskDataset(ws, row.taskId, { kind: row.kind });
     const dir = store.folder(runId);
     // Before its first finished epoch a run has nothing to resume from: it starts over, same config.
     const resumable = record !== null && existsSync(runFile(dir, 'lastCheckpoint'));

@@ -110,8 +110,9 @@ export const useTrainingStore = defineStore('training', () => {
     if (shown && detail.value?.summary.runId === runId) detail.value = shown;
   }
 
-  async function chooseTask(taskId: number): Promise<void> {
-    const reply = await attempt(() => loupe().invoke('training.defaults', { taskId }));
+  /** `kind` 'verification' on a classification task: a verifier whose identities are its classes. */
+  async function chooseTask(taskId: number, kind?: 'verification'): Promise<void> {
+    const reply = await attempt(() => loupe().invoke('training.defaults', { taskId, ...(kind ? { kind } : {}) }));
     defaults.value = reply;
     draft.value = reply ? structuredClone(reply.config) : null;
   }

@@ -102,7 +102,7 @@ describe('useTrainingStore', () => {
         'training.runs': () => ({ runs: [] }),
         'training.defaults': () => ({
           taskId: 1, taskName: 'Lesion', kind: 'classification', config, architectures: ['small-cnn'], cores: 2,
-          dataset: { classes: ['a', 'b'], counts: { train: 4, val: 1, test: 1 }, skipped: [], pairs: 0, sizes: [], channels: 1, bitsStored: 8, modalities: [] },
+          dataset: { classes: ['a', 'b'], counts: { train: 4, val: 1, test: 1 }, skipped: [], pairs: 0, sizes: [], channels: 1, bitsStored: 8, mixedBitDepths: false, modalities: [] },
         }),
         'training.start': () => {
           throw new LoupeError('CONFLICT', 'Run run-x is training; one run trains at a time.');
