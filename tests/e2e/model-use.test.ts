@@ -1,6 +1,6 @@
 /**
  * A finished run's model used on workspace images, as a user does it in Chromium against browser
- * mode. Tiny detection and verification runs are trained over the contract (few images, 2 epochs:
+ * mode. Tiny detection and verification runs are trained over the contract (few images, few epochs:
  * this checks the path, not how well they learn — the engine's quality tests do that). Then: in
  * the Label section a detection run proposes boxes on an unlabelled image, they appear as drafts
  * with scores, one is accepted and saved; in the Train section a verification run compares a
@@ -25,8 +25,10 @@ import { connectBesidePage } from './labeling-helpers';
 
 /** Enough to finish a run and have a model; not to learn well. */
 const EPOCHS = 2;
+/** A detector after 2 epochs predicts boxes too small to keep; this many (a few seconds here) gives it sizes. */
+const DETECTION_EPOCHS = 20;
 /** A shape image with no boxes, for the detector to propose on. */
-const FRESH = 'fresh-shapes.png';
+const FRESH = 'unlabelled-shapes.png';
 
 function writePng(file: string, image: { width: number; height: number; bitDepth: 8 | 16; pixels: Uint8Array | Uint16Array }): void {
   writeFileSync(file, encode({ width: image.width, height: image.height, data: image.pixels, depth: image.bitDepth, channels: 1 }));
@@ -94,15 +96,15 @@ describe('using a finished run’s model in the browser', () => {
     ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
 
     // Trained over the contract, one after the other (one run trains at a time).
-    const train = async (taskId: number): Promise<string> => {
+    const train = async (taskId: number, epochs: number): Promise<string> => {
       const defaults = await client.invoke('training.defaults', { taskId });
-      const run = await client.invoke('training.start', { taskId, config: { ...defaults.config, epochs: EPOCHS } });
+      const run = await client.invoke('training.start', { taskId, config: { ...defaults.config, epochs } });
       const finished = await client.invoke('training.watch', { runId: run.runId });
       expect(finished.state, finished.error ?? '').toBe('completed');
       return run.runId;
     };
-    await train(shapeTask.id);
-    verificationRun = await train(partTask.id);
+    await train(shapeTask.id, DETECTION_EPOCHS);
+    verificationRun = await train(partTask.id, EPOCHS);
   }, 600_000);
   afterAll(async () => {
     closeClient?.();
@@ -116,7 +118,7 @@ describe('using a finished run’s model in the browser', () => {
   it('proposes boxes as scored drafts on an unlabelled image (M), and an accepted draft is saved', async () => {
     await page.getByTestId('nav-label').click();
     await page.getByTestId('task-select').selectOption(String(detectionTask));
-    // The fresh image was imported last: its tile is at the end of the (virtualised) grid.
+    // The fresh image sorts last in its folder: its tile is at the end of the (virtualised) grid.
     await page.getByTestId('thumbnail-grid').evaluate((grid) => grid.scrollTo(0, grid.scrollHeight));
     await page.getByTestId(`tile-${FRESH}`).click();
     await expect.poll(() => page.getByTestId('current-image').textContent()).toBe(FRESH);
