@@ -17,6 +17,7 @@ export type LabelingAction =
   | { action: 'nudge'; direction: 'left' | 'right' | 'up' | 'down'; large: boolean }
   | { action: 'delete-box' }
   | { action: 'copy-previous-boxes' }
+  | { action: 'propose-boxes' }
   | { action: 'toggle-overlay' };
 
 export interface KeyLike {
@@ -53,6 +54,7 @@ export function labelingAction(event: KeyLike, context: { boxSelected: boolean }
   if (lower === 'h' && event.shiftKey) return { action: 'fill-holes' };
   if (lower === 'c' && !event.shiftKey) return { action: 'copy-previous-boxes' };
   if (lower === 'o' && !event.shiftKey) return { action: 'toggle-overlay' };
+  if (lower === 'm' && !event.shiftKey) return { action: 'propose-boxes' };
   if (!event.shiftKey && TOOL_KEYS[lower]) return { action: 'tool', tool: TOOL_KEYS[lower]! };
   return null;
 }
@@ -66,6 +68,7 @@ export const LABELING_SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: '[ ]', does: 'smaller / larger brush' },
   { keys: 'Shift+H', does: 'fill the holes of the selected class' },
   { keys: 'C', does: 'copy the boxes of the previous image' },
+  { keys: 'M', does: "propose boxes on the image with the chosen detection model (as drafts)" },
   { keys: 'Delete', does: 'delete the selected box' },
   { keys: 'O', does: 'show / hide the mask overlay' },
 ];

@@ -137,6 +137,7 @@ describe('keyboard', () => {
     [{ key: 'w' }, none, { action: 'tool', tool: 'wand' }],
     [{ key: 'H', shiftKey: true }, none, { action: 'fill-holes' }],
     [{ key: 'Delete' }, { boxSelected: true }, { action: 'delete-box' }],
+    [{ key: 'm' }, none, { action: 'propose-boxes' }],
   ] as const)('%j → %j', (event, context, expected) => {
     expect(labelingAction(event, context)).toEqual(expected);
   });
@@ -145,5 +146,6 @@ describe('keyboard', () => {
     expect(labelingAction({ key: 'c', ctrlKey: true }, none)).toBeNull();
     expect(labelingAction({ key: 'Delete' }, none)).toBeNull();
     expect(labelingAction({ key: '0' }, none)).toBeNull();
+    expect(labelingAction({ key: 'M', shiftKey: true }, none)).toBeNull();
   });
 });

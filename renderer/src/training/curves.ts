@@ -2,7 +2,7 @@
  * The numbers the Train section draws, from run records and progress: epoch curves, a live
  * running-loss curve, precision–recall curves (from the report's ROC points), confusion shares.
  */
-import type { ClassificationReport, DetectionReport, EpochRecord, RunRecord, TrainingProgress } from '../../../contract/index';
+import type { ClassificationReport, DetectionReport, EpochRecord, RunRecord, TrainingProgress, VerificationReport } from '../../../contract/index';
 
 export type Point = [number, number];
 
@@ -11,6 +11,13 @@ export interface Curve {
   points: Point[];
   /** Dots at the points; default the chart's choice (a live, dense curve is drawn without). */
   symbols?: boolean;
+}
+
+/** One point marked and labelled on a chart (an operating point, the EER point). */
+export interface ChartMark {
+  name: string;
+  x: number;
+  y: number;
 }
 
 /**
@@ -89,4 +96,21 @@ export function rowShares(matrix: readonly (readonly number[])[]): number[][] {
 /** COCO's 101 recall points of a detection report's interpolated precision curves. */
 export function detectionPrecisionCurves(report: DetectionReport): Curve[] {
   return report.perClass.flatMap((c) => (c.precisionCurve50 ? [{ name: c.className, points: c.precisionCurve50.map((p, i): Point => [i / (c.precisionCurve50!.length - 1), p]) }] : []));
+}
+
+/** Where FAR = FRR on a verification ROC: (FAR, TAR) = (EER, 1 − EER); null when it could not be measured. */
+export function eerPoint(report: VerificationReport): ChartMark | null {
+  return report.eer === null ? null : { name: `EER ${report.eer.toFixed(3)}`, x: report.eer, y: 1 - report.eer };
+}
+
+/**
+ * FAR and TAR of deciding "same" at score ≥ threshold, read off a ROC curve (thresholds
+ * decreasing, as scikit-learn's roc_curve): the point of the lowest listed threshold still ≥ it.
+ * Where the curve was thinned (roc_curve's drop_intermediate), the exact point lies on the segment
+ * from there to the next point, so the values are bounds, not exact, between listed thresholds.
+ */
+export function rocPointAtThreshold(roc: { fpr: number[]; tpr: number[]; thresholds: number[] }, threshold: number): { far: number; tar: number; exact: boolean } {
+  let index = 0;
+  for (let i = 0; i < roc.thresholds.length; i++) if (roc.thresholds[i]! >= threshold) index = i;
+  return { far: roc.fpr[index]!, tar: roc.tpr[index]!, exact: roc.thresholds[index] === threshold || index === roc.thresholds.length - 1 };
 }

@@ -1,0 +1,113 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { GalleryView, PairComparison, ReplyOf } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+
+/** Matches a gallery query asks for unless the user asks for more. */
+export const DEFAULT_QUERY_MATCHES = 5;
+
+/**
+ * A completed verification run's model used on workspace images, for the run's "Compare a pair"
+ * and "Gallery" tabs: two images scored and decided (at the model's threshold or one the user
+ * tries), and the run's gallery — its references listed, images enrolled (with progress and
+ * cancel), references removed, and an image queried against it.
+ */
+export const useModelUseStore = defineStore('modelUse', () => {
+  const runId = ref<string | null>(null);
+  const imageA = ref<number | null>(null);
+  const imageB = ref<number | null>(null);
+  /** A decision threshold to try instead of the model's; null: the model's. */
+  const threshold = ref<number | null>(null);
+  const comparison = ref<PairComparison | null>(null);
+  const gallery = ref<GalleryView | null>(null);
+  const enrolling = ref<{ done: number; total: number } | null>(null);
+  const queried = ref<ReplyOf<'models.query'> | null>(null);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  let enrolRequest: string | null = null;
+
+  /** Shows a run: what was shown for another run (its pair, gallery, query) is dropped. */
+  function show(id: string): void {
+    if (runId.value === id) return;
+    runId.value = id;
+    imageA.value = imageB.value = threshold.value = null;
+    comparison.value = null;
+    gallery.value = null;
+    queried.value = null;
+    error.value = null;
+  }
+
+  async function attempt<T>(work: (run: string) => Promise<T>): Promise<T | null> {
+    const run = runId.value;
+    if (run === null) return null;
+    busy.value = true;
+    error.value = null;
+    try {
+      const result = await work(run);
+      // A reply for a run no longer shown is dropped.
+      return run === runId.value ? result : null;
+    } catch (e) {
+      if (run === runId.value) error.value = messageOf(e);
+      return null;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  function pick(slot: 'a' | 'b', imageId: number): void {
+    if (slot === 'a') imageA.value = imageId;
+    else imageB.value = imageId;
+    comparison.value = null;
+  }
+
+  async function compare(): Promise<PairComparison | null> {
+    const [a, b] = [imageA.value, imageB.value];
+    if (a === null || b === null) return null;
+    const t = threshold.value;
+    const reply = await attempt((run) => loupe().invoke('models.comparePair', { runId: run, imageA: a, imageB: b, ...(t === null ? {} : { threshold: t }) }));
+    if (reply) comparison.value = reply;
+    return reply;
+  }
+
+  async function loadGallery(): Promise<void> {
+    const reply = await attempt((run) => loupe().invoke('models.gallery', { runId: run }));
+    if (reply) gallery.value = reply;
+  }
+
+  async function enrol(imageIds: readonly number[]): Promise<boolean> {
+    if (imageIds.length === 0 || enrolling.value) return false;
+    enrolRequest = crypto.randomUUID();
+    const requestId = enrolRequest;
+    enrolling.value = { done: 0, total: imageIds.length };
+    try {
+      const reply = await attempt((run) =>
+        loupe().invoke('models.enrol', { runId: run, references: imageIds.map((imageId) => ({ imageId })) }, { requestId, onProgress: (p) => (enrolling.value = p) }),
+      );
+      if (reply) gallery.value = reply;
+      return reply !== null;
+    } finally {
+      enrolling.value = null;
+      enrolRequest = null;
+    }
+  }
+
+  function cancelEnrol(): void {
+    if (enrolRequest) loupe().cancel(enrolRequest);
+  }
+
+  async function removeReferences(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const reply = await attempt((run) => loupe().invoke('models.removeReferences', { runId: run, ids: [...ids] }));
+    if (reply) {
+      gallery.value = reply;
+      queried.value = null;
+    }
+  }
+
+  async function query(imageId: number, k: number = DEFAULT_QUERY_MATCHES): Promise<void> {
+    const reply = await attempt((run) => loupe().invoke('models.query', { runId: run, imageId, k }));
+    if (reply) queried.value = reply;
+  }
+
+  return { runId, imageA, imageB, threshold, comparison, gallery, enrolling, queried, busy, error, show, pick, compare, loadGallery, enrol, cancelEnrol, removeReferences, query };
+});
