@@ -27,6 +27,8 @@ import { connectBesidePage } from './labeling-helpers';
 const EPOCHS = 2;
 /** A detector after 2 epochs predicts boxes too small to keep; this many (a few seconds here) gives it sizes. */
 const DETECTION_EPOCHS = 20;
+/** Labelled shape images: from 16, 20 epochs left every predicted box under a pixel wide (none to propose). */
+const SHAPE_IMAGES = 48;
 /** A shape image with no boxes, for the detector to propose on. */
 const FRESH = 'unlabelled-shapes.png';
 
@@ -55,8 +57,8 @@ describe('using a finished run’s model in the browser', () => {
     const views = partSet({ identities: 8, viewsPerIdentity: 4, seed: 3 });
     const partName = (v: number) => `part${views[v]!.identity}-view${v % 4}.png`;
     views.forEach((view, v) => writePng(path.join(parts, partName(v)), view));
-    const samples = detectionSet({ count: 17, seed: 7, size: 64 });
-    samples.forEach((s, i) => writePng(path.join(shapes, i === 16 ? FRESH : `shape-${i}.png`), s));
+    const samples = detectionSet({ count: SHAPE_IMAGES + 1, seed: 7, size: 64 });
+    samples.forEach((s, i) => writePng(path.join(shapes, i === SHAPE_IMAGES ? FRESH : `shape-${i}.png`), s));
 
     // Labels made through the services, as the labeling tests already cover doing it in the UI.
     const log = memoryLogger();
@@ -77,7 +79,7 @@ describe('using a finished run’s model in the browser', () => {
     await call('imaging.import', { paths: [shapes] });
     ids = new Map((await call('imaging.list', { limit: 1000 })).items.map((i) => [i.fileName, i.id]));
     const shapeTask = await call('labels.createTask', { name: 'Shapes', kind: 'detection', classes: SHAPE_CLASSES.map((name) => ({ name })) });
-    for (const [i, sample] of samples.slice(0, 16).entries()) {
+    for (const [i, sample] of samples.slice(0, SHAPE_IMAGES).entries()) {
       const boxes = sample.objects.map(({ box, classId }) => ({ classId: shapeTask.classes[classId]!.id, x1: box[0], y1: box[1], x2: box[2], y2: box[3] }));
       await call('labels.save', { taskId: shapeTask.id, imageId: ids.get(`shape-${i}.png`)!, saveId: `s${i}`, baseRevision: 0, boxes });
     }
@@ -193,6 +195,18 @@ describe('using a finished run’s model in the browser', () => {
     await page.getByTestId('gallery-remove').first().click();
     await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('2 references');
     expect((await client.invoke('models.gallery', { runId: verificationRun })).references).toHaveLength(2);
+  });
+
+  it('offers a detector’s post-processing and a verifier’s target FAR in the new-run form', async () => {
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('run-task').selectOption({ label: 'Shapes (detection)' });
+    await expect.poll(() => page.getByTestId('run-score-threshold').inputValue()).toBe('0.3');
+    expect(await page.getByTestId('run-nms-iou').inputValue()).toBe('0.5');
+    expect(await page.getByTestId('run-nms-method').inputValue()).toBe('nms');
+    expect(await page.getByTestId('run-target-far').count()).toBe(0);
+    await page.getByTestId('run-task').selectOption({ label: 'Same part (verification)' });
+    await expect.poll(() => page.getByTestId('run-target-far').inputValue()).toBe('1');
+    expect(await page.getByTestId('run-score-threshold').count()).toBe(0);
   });
 
   it('raised no console errors', () => {
