@@ -51,6 +51,19 @@ describe('box proposals', () => {
     expect(proposals.outcome?.scoreThreshold).toBe(0.05);
   });
 
+  it('lists a detection run that completes while the labeling view is open', async () => {
+    let runs = RUNS.slice(1);
+    const client = fakeClient({ 'training.runs': () => ({ runs }) });
+    setLoupeClient(client);
+    const proposals = useBoxProposalsStore();
+    await proposals.load(1);
+    expect(proposals.runs.map((r) => r.runId)).toEqual(['run-20260101-000000-0001']);
+    const finished = run('run-20260104-000000-0004', {});
+    runs = [finished, ...runs];
+    client.emit('training.changed', { workspace: '/ws', run: finished, runId: finished.runId });
+    await expect.poll(() => proposals.runs.map((r) => r.runId)).toEqual(['run-20260104-000000-0004', 'run-20260101-000000-0001']);
+  });
+
   it('shows the service’s refusal and leaves the drafts as they were', async () => {
     setLoupeClient(
       fakeClient({

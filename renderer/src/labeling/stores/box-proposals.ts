@@ -29,12 +29,23 @@ export const useBoxProposalsStore = defineStore('boxProposals', () => {
   const outcome = ref<ProposalOutcome | null>(null);
   const drafts = useDraftBoxesStore();
   let forTask: number | null = null;
+  let listening = false;
+
+  /** A detection run that finishes (or is deleted) while the labeling view is open joins (or leaves) the list. */
+  function listen(): void {
+    if (listening) return;
+    listening = true;
+    loupe().on('training.changed', ({ run }) => {
+      if (forTask !== null && (run === null || run.kind === 'detection')) void load(forTask);
+    });
+  }
 
   const ready = computed(() => runId.value !== null && !busy.value);
 
   /** Lists the completed detection runs, this task's first, and keeps the choice if it is still there. */
   async function load(taskId: number): Promise<void> {
     forTask = taskId;
+    listen();
     try {
       const { runs: all } = await loupe().invoke('training.runs', {});
       if (forTask !== taskId) return;
