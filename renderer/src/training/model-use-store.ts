@@ -74,14 +74,15 @@ export const useModelUseStore = defineStore('modelUse', () => {
     if (reply) gallery.value = reply;
   }
 
-  async function enrol(imageIds: readonly number[]): Promise<boolean> {
+  /** Enrols images as references, named `label` when given (else each by its file name). */
+  async function enrol(imageIds: readonly number[], label?: string): Promise<boolean> {
     if (imageIds.length === 0 || enrolling.value) return false;
     enrolRequest = crypto.randomUUID();
     const requestId = enrolRequest;
     enrolling.value = { done: 0, total: imageIds.length };
     try {
       const reply = await attempt((run) =>
-        loupe().invoke('models.enrol', { runId: run, references: imageIds.map((imageId) => ({ imageId })) }, { requestId, onProgress: (p) => (enrolling.value = p) }),
+        loupe().invoke('models.enrol', { runId: run, references: imageIds.map((imageId) => (label?.trim() ? { imageId, label: label.trim() } : { imageId })) }, { requestId, onProgress: (p) => (enrolling.value = p) }),
       );
       if (reply) gallery.value = reply;
       return reply !== null;

@@ -110,6 +110,9 @@ describe('model use store', () => {
     expect(models.gallery?.references.map((r) => r.imageId)).toEqual([1]);
     // The matches named a reference that may be gone: they are asked for again.
     expect(models.queried).toBeNull();
+    // A label the user typed names every reference of that enrolment.
+    await models.enrol([3], '  golden part 7731 ');
+    expect(client.calls.filter((c) => c.channel === 'models.enrol').at(-1)!.request).toEqual({ runId: RUN, references: [{ imageId: 3, label: 'golden part 7731' }] });
   });
 
   it('shows a refusal, and drops a reply for a run no longer shown', async () => {
