@@ -20,7 +20,7 @@ export const SCALE_IMAGE_SIZE = 64;
 /** Files per sub-folder; the 100-image baseline imports the first folder. */
 export const FILES_PER_FOLDER = 100;
 /** Bump when the generated content changes, so an old cache is not reused. */
-const VERSION = 1;
+const VERSION = 2;
 /** sharp encodes this many files at once (libvips has its own thread pool). */
 const WRITE_CONCURRENCY = 16;
 /** Fixed-width slot in the template's SOP Instance UID, rewritten per copy. */
@@ -47,17 +47,31 @@ function fileName(index: number, kind: Kind): string {
   return `img-${String(index).padStart(5, '0')}.${kind === 'dicom' ? 'dcm' : kind === 'jpeg' ? 'jpg' : 'png'}`;
 }
 
-/** A disk on a ramp, shifted per image, with the index itself in the first pixels so every file differs. */
+/** Bits of the index drawn as blocks along the top edge: 14 bits count past any COUNT used here. */
+const INDEX_BITS = 14;
+/** Side of one bit's block: a whole JPEG block (8 × 8), so quantisation cannot erase it. */
+const BIT_BLOCK = 8;
+
+/**
+ * A disk on a ramp, shifted per image, with the index drawn in the top rows as black/white 8 × 8
+ * blocks so that every file differs, even after lossy JPEG (otherwise images 1,024 apart would
+ * encode to the same bytes and import as duplicates).
+ */
 function greyPixels(index: number): Uint8Array {
   const n = SCALE_IMAGE_SIZE;
   const data = new Uint8Array(n * n);
   const cx = 16 + (index % 32);
-  const cy = 16 + ((index >> 5) % 32);
+  const cy = 24 + ((index >> 5) % 32);
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) data[y * n + x] = (x - cx) ** 2 + (y - cy) ** 2 < 144 ? 230 : (x * 2 + y + index) & 0x7f;
   }
-  data[0] = index & 0xff;
-  data[1] = (index >> 8) & 0xff;
+  const perRow = n / BIT_BLOCK;
+  for (let bit = 0; bit < INDEX_BITS; bit++) {
+    const value = (index >> bit) & 1 ? 255 : 0;
+    const x0 = (bit % perRow) * BIT_BLOCK;
+    const y0 = Math.floor(bit / perRow) * BIT_BLOCK;
+    for (let y = y0; y < y0 + BIT_BLOCK; y++) data.fill(value, y * n + x0, y * n + x0 + BIT_BLOCK);
+  }
   return data;
 }
 
@@ -72,12 +86,11 @@ function rgbPixels(index: number): Uint8Array {
   return data;
 }
 
-/** CT-like stored values (HU + 1024): air, soft tissue and a bone disk; the index in the first pixel. */
+/** CT-like stored values (HU + 1024): soft tissue and a bone disk, the index blocks included. */
 function ctPixels(index: number): Uint16Array {
   const grey = greyPixels(index);
   const data = new Uint16Array(grey.length);
   for (let i = 0; i < grey.length; i++) data[i] = grey[i]! === 230 ? 1024 + 700 : 1024 + 40 + grey[i]!;
-  data[0] = index;
   return data;
 }
 
