@@ -270,7 +270,7 @@ function print(big: WorkspaceRun, small: WorkspaceRun, cliMs: number | null): vo
     `\nImport: ${fmt(imp.importMs / 1000)} s through the UI = ${fmt(perSecond(imp.importMs))} images/s` +
       (cliMs !== null ? `; headless CLI ${fmt(cliMs / 1000)} s = ${fmt(perSecond(cliMs))} images/s (UI ÷ CLI time ${fmt(imp.importMs / cliMs, 2)})` : '') +
       `\n        ${d.received.progress} progress messages (${fmt(d.received.progress / (imp.importMs / 1000))}/s); report → grid of ${big.images}: ${fmt(imp.reportToGridMs)} ms, ` +
-      `largest message ${fmt(imp.afterReport.page.received.largest / 1024, 0)} KiB, imaging.list calls ${listCalls} ` +
+      `largest message ${fmt(Math.max(d.received.largest, imp.afterReport.page.received.largest) / 1024, 0)} KiB, imaging.list calls ${listCalls} ` +
       `(pages of ${listPages.join(', ') || '–'})`,
   );
   console.log(`\nScrolling the grid top to bottom at ${SCROLL_STEP_PX} px per frame (frames ms; thumbnails asked for in calls; object URLs made; heap MiB)`);
