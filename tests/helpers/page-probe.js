@@ -1,6 +1,6 @@
 /**
  * Installed in a page with Playwright's addInitScript (before the app's own code) by the scale
- * benchmark and the grid-structure test. It watches what a user would feel and what the page asks
+ * benchmark (bench/scale.ts). It watches what a user would feel and what the page asks
  * the host for, and changes nothing the app does:
  * - frame times (requestAnimationFrame deltas) and long tasks (PerformanceObserver "longtask");
  * - for every click, the delay until its handler ran and until the next frame began;
