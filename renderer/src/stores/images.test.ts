@@ -1,5 +1,5 @@
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageRecord, ImportReport } from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
@@ -81,5 +81,49 @@ describe('useViewerStore', () => {
     await viewer.showFrame(2);
     expect(viewer.window).toEqual({ center: 10, width: 20 });
     expect(viewer.pixels?.frame).toBe(2);
+  });
+});
+
+describe('useImagesStore thumbnails', () => {
+  const png = (id: number) => ({ id, mime: 'image/png', bytes: new Uint8Array([id]) });
+
+  it('asks only for the tiles on screen when the call goes out, one call at a time', async () => {
+    const replies: (() => void)[] = [];
+    const client = fakeClient({
+      'imaging.thumbnails': (request) => new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
+    });
+    setLoupeClient(client);
+    const store = useImagesStore();
+    store.requestThumbnails([1, 2, 3]);
+    // A fast scroll: two screens pass while the first call is out, then the grid stops on [7, 8, 3].
+    store.requestThumbnails([4, 5]);
+    store.requestThumbnails([7, 8, 3]);
+    expect(client.calls.length).toBe(1);
+    replies.shift()!();
+    await vi.waitFor(() => expect(client.calls.length).toBe(2));
+    replies.shift()!();
+    await vi.waitFor(() => expect(store.thumbnails.size).toBe(5));
+    expect(client.calls.map((c) => (c.request as { ids: number[] }).ids)).toEqual([[1, 2, 3], [7, 8]]);
+    // Cached tiles are never asked for again.
+    store.requestThumbnails([1, 2, 3, 7, 8]);
+    expect(client.calls.length).toBe(2);
+  });
+
+  it('drops a reply that arrives after the workspace closed', async () => {
+    const replies: (() => void)[] = [];
+    const client = fakeClient({
+      'imaging.thumbnails': (request) => new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
+    });
+    setLoupeClient(client);
+    const store = useImagesStore();
+    store.requestThumbnails([1, 2]);
+    store.dehydrate();
+    // The next workspace's grid asks for its own image 1 while the old call is still out.
+    store.requestThumbnails([1]);
+    replies.shift()!();
+    await vi.waitFor(() => expect(client.calls.length).toBe(2));
+    expect(store.thumbnails.size).toBe(0);
+    replies.shift()!();
+    await vi.waitFor(() => expect([...store.thumbnails.keys()]).toEqual([1]));
   });
 });

@@ -19,8 +19,12 @@ export const useImagesStore = defineStore('images', () => {
   const importing = ref(false);
   const thumbnails = ref(new Map<number, string>());
   let importId: string | null = null;
-  const wanted = new Set<number>();
-  let flushQueued = false;
+  /** The tiles on screen now whose thumbnails are not cached: the next call asks for these. */
+  let wanted: number[] = [];
+  /** One thumbnails call at a time, so a fast scroll does not queue calls for tiles already gone. */
+  let inFlight = false;
+  /** Bumped when the workspace closes: a thumbnail reply from the old one must not land in the new one's cache. */
+  let generation = 0;
 
   async function refresh(): Promise<void> {
     loading.value = true;
@@ -79,33 +83,43 @@ export const useImagesStore = defineStore('images', () => {
     return importPaths(paths);
   }
 
-  /** Asks for thumbnails of these images (those on screen); they arrive in `thumbnails`. */
+  /**
+   * Shows thumbnails for these images (the tiles on screen now); they arrive in `thumbnails`.
+   * Each call replaces the previous one: tiles scrolled past while a call was out are never asked
+   * for, so a fling through 10,000 images decodes only what stops on screen.
+   */
   function requestThumbnails(ids: readonly number[]): void {
-    for (const id of ids) if (!thumbnails.value.has(id)) wanted.add(id);
-    if (flushQueued || wanted.size === 0) return;
-    flushQueued = true;
-    queueMicrotask(() => void flushThumbnails());
+    wanted = ids.filter((id) => !thumbnails.value.has(id));
+    if (!inFlight && wanted.length > 0) void loadThumbnails();
   }
 
-  async function flushThumbnails(): Promise<void> {
-    flushQueued = false;
-    const ids = [...wanted].slice(0, MAX_THUMBNAILS_PER_CALL);
-    for (const id of ids) wanted.delete(id);
-    if (ids.length === 0) return;
+  async function loadThumbnails(): Promise<void> {
+    inFlight = true;
     try {
-      const { thumbnails: got } = await loupe().invoke('imaging.thumbnails', { ids });
-      const next = new Map(thumbnails.value);
-      for (const t of got) if (t.bytes) next.set(t.id, URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime })));
-      while (next.size > THUMBNAIL_CACHE_SIZE) {
-        const [oldest, url] = next.entries().next().value as [number, string];
-        URL.revokeObjectURL(url);
-        next.delete(oldest);
+      while (wanted.length > 0) {
+        const ids = wanted.slice(0, MAX_THUMBNAILS_PER_CALL);
+        const askedIn = generation;
+        const { thumbnails: got } = await loupe().invoke('imaging.thumbnails', { ids });
+        // Another workspace opened meanwhile: drop the reply, go on with what its grid wants.
+        if (generation !== askedIn) continue;
+        const next = new Map(thumbnails.value);
+        for (const t of got) if (t.bytes) next.set(t.id, URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime })));
+        while (next.size > THUMBNAIL_CACHE_SIZE) {
+          const [oldest, url] = next.entries().next().value as [number, string];
+          URL.revokeObjectURL(url);
+          next.delete(oldest);
+        }
+        thumbnails.value = next;
+        // What is on screen may have changed while the call was out; what was asked is done.
+        const asked = new Set(ids);
+        wanted = wanted.filter((id) => !asked.has(id) && !next.has(id));
       }
-      thumbnails.value = next;
     } catch (e) {
+      wanted = [];
       error.value = messageOf(e);
+    } finally {
+      inFlight = false;
     }
-    if (wanted.size > 0) requestThumbnails([]);
   }
 
   async function relink(folder: string): Promise<string> {
@@ -119,6 +133,8 @@ export const useImagesStore = defineStore('images', () => {
   }
 
   function dehydrate(): void {
+    generation += 1;
+    wanted = [];
     for (const url of thumbnails.value.values()) URL.revokeObjectURL(url);
     thumbnails.value = new Map();
     images.value = [];
