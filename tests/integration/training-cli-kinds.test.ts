@@ -191,7 +191,7 @@ describe('loupe train / eval: detection and verification', () => {
     for (const p of pairs) expect(p.truth).toBe(verdicts.get(`${p.a}/${p.b}`) ?? verdicts.get(`${p.b}/${p.a}`));
   });
 
-  it('refuses a kind the task cannot train, or no kind at all: one line on stderr, exit code 2', async () => {
+  it('refuses a kind the task cannot train, and a kind that does not exist: one line on stderr, exit code 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--task', 'Part serials', '--kind', 'detection'], /“Part serials” is a classification task; it trains a classification model, or a verifier whose identities are its classes, not a detection model/],
       [['--task', 'Shapes', '--kind', 'verification'], /“Shapes” is a detection task; it trains a detection model, not a verification model/],
