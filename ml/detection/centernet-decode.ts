@@ -47,7 +47,9 @@ export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecode
         const x = cell % w;
         const y = (cell - x) / w;
         const at = ((b * h + y) * w + x) * 4;
-        const [bw, bh, ox, oy] = [reg[at]!, reg[at + 1]!, reg[at + 2]!, reg[at + 3]!];
+        // The size channels are a plain regression: early in training they can go negative, which
+        // would turn a box inside out (x2 < x1) and give it a negative area in NMS and the metrics.
+        const [bw, bh, ox, oy] = [Math.max(0, reg[at]!), Math.max(0, reg[at + 1]!), reg[at + 2]!, reg[at + 3]!];
         const cx = (x + ox) * args.stride;
         const cy = (y + oy) * args.stride;
         let box: [number, number, number, number] = [cx - (bw * args.stride) / 2, cy - (bh * args.stride) / 2, cx + (bw * args.stride) / 2, cy + (bh * args.stride) / 2];

@@ -65,6 +65,15 @@ describe('CenterNet decode', () => {
       expect(found.score).toBe(1);
     }
   });
+
+  it('never turns a box inside out: a negative predicted size decodes to an empty box at the centre', async () => {
+    // One class on a 2 × 2 map at stride 4: a single peak at cell (1, 0), size (−3, 2) cells, offset (0.5, 0.5).
+    const pred = tf.tensor4d([0, 0, 0, 0, 0, 0.9, -3, 2, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 2, 2, 5]);
+    const [candidates] = await decodeCenterNet(pred, { numClasses: 1, stride: 4, topK: 1, imageWidth: 8, imageHeight: 8 });
+    pred.dispose();
+    // Centre (6, 2); width 0 (not −12); height 8 clipped to the image: y 0…6.
+    expect(Array.from(candidates!.boxes)).toEqual([6, 0, 6, 6]);
+  });
 });
 
 describe('detection losses', () => {

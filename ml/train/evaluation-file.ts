@@ -13,16 +13,20 @@ export interface EvaluationFileArgs {
   split: SplitName;
   /** Where the caller wrote an image's mask PNG (segmentation); null when it did not. */
   maskPath?: (imageId: string) => string | null;
+  /** The image's file, when the caller knows it (a workspace's images). */
+  imagePath?: (imageId: string) => string | undefined;
 }
 
 export function evaluationFile(reply: EvaluateReply, args: EvaluationFileArgs): EvaluationFile {
-  const images = reply.predictions.map(({ id, prediction }): EvaluationFileImage => {
-    if ('probabilities' in prediction) return { id, probabilities: prediction.probabilities, predicted: prediction.predicted, predictedClass: args.classes[prediction.predicted] ?? String(prediction.predicted) };
-    if ('mask' in prediction) return { id, maskPath: args.maskPath?.(id) ?? null, classPixels: prediction.classPixels };
+  const images = reply.predictions.map(({ id: imageId, prediction }): EvaluationFileImage => {
+    const filePath = args.imagePath?.(imageId);
+    const image = { id: imageId, ...(filePath !== undefined ? { path: filePath } : {}) };
+    if ('probabilities' in prediction) return { ...image, probabilities: prediction.probabilities, predicted: prediction.predicted, predictedClass: args.classes[prediction.predicted] ?? String(prediction.predicted) };
+    if ('mask' in prediction) return { ...image, maskPath: args.maskPath?.(imageId) ?? null, classPixels: prediction.classPixels };
     if ('detections' in prediction) {
-      return { id, boxes: prediction.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, className: args.classes[d.classId] ?? String(d.classId) })) };
+      return { ...image, boxes: prediction.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, className: args.classes[d.classId] ?? String(d.classId) })) };
     }
-    return { id };
+    return image;
   });
   return evaluationFileSchema.parse({
     format: 'loupe-eval',

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord, RunSummary } from '../../contract/index';
+import { evaluationFileSchema, type RunRecord, type RunSummary } from '../../contract/index';
 import { Services } from '../../main/services/index';
 import { memoryLogger } from '../../main/services/logger';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
@@ -71,7 +71,7 @@ describe('loupe train / runs / eval', () => {
 
   it('trains with a progress line per epoch, and Ctrl+C cancels at a batch boundary (exit 130)', async () => {
     const { code, stderr } = await trainThenInterrupt(['--workspace', workspace, '--task', 'Lesion', '--epochs', String(CLASSIFY_EPOCHS)]);
-    expect(stderr).toMatch(/Training small-cnn on “Lesion”: \d+ train, \d+ val, \d+ test images, 32×32\./);
+    expect(stderr).toMatch(/Training small-cnn \(classification\) on “Lesion”: \d+ train, \d+ val, \d+ test images, 32×32\./);
     expect(stderr).toContain('Cancelling');
     expect(code, stderr).toBe(130);
     const [run] = await runs();
@@ -97,18 +97,18 @@ describe('loupe train / runs / eval', () => {
     const result = await runCli(['eval', '--workspace', workspace, '--run', runId, '--out', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^accuracy [\d.]+ on \d+ test image\(s\)/);
-    const preds = JSON.parse(readFileSync(out, 'utf8')) as {
-      classes: string[];
-      metrics: { accuracy: number; count: number };
-      predictions: { imageId: number; path: string; predicted: string; probabilities: Record<string, number> }[];
-    };
+    const preds = evaluationFileSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
     const record = JSON.parse(readFileSync(path.join(workspace, 'runs', runId, 'run.json'), 'utf8')) as RunRecord;
+    expect(preds).toMatchObject({ format: 'loupe-eval', task: 'classification', split: 'test', model: { runId } });
     expect(preds.classes).toEqual(['normal', 'lesion']);
-    expect(preds.predictions).toHaveLength(record.dataset.splits.test.length);
+    expect(preds.images).toHaveLength(record.dataset.splits.test.length);
+    if (preds.metrics.task !== 'classification') throw new Error('expected a classification report');
     expect(preds.metrics.accuracy).toBeCloseTo((record.evaluation as { accuracy: number }).accuracy, 10);
-    for (const p of preds.predictions) {
-      expect(p.probabilities.normal! + p.probabilities.lesion!).toBeCloseTo(1, 5);
-      expect(p.path).toMatch(/scan-\d{4}\.png$/);
+    for (const image of preds.images) {
+      if (!('probabilities' in image)) throw new Error('expected class probabilities');
+      expect(image.probabilities[0]! + image.probabilities[1]!).toBeCloseTo(1, 5);
+      expect(image.predictedClass).toBe(preds.classes[image.predicted]);
+      expect(image.path).toMatch(/scan-\d{4}\.png$/);
     }
   });
 
@@ -122,13 +122,14 @@ describe('loupe train / runs / eval', () => {
     const out = path.join(dir, 'masks', 'preds.json');
     const result = await runCli(['eval', '--workspace', workspace, '--run', run.runId, '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    const preds = JSON.parse(readFileSync(out, 'utf8')) as { classes: string[]; predictions: { mask: string; classPixels: Record<string, number> }[] };
+    const preds = evaluationFileSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(preds.classes).toEqual(['background', 'lesion']);
-    const first = preds.predictions[0]!;
-    expect(first.mask).toMatch(/^preds-masks\/image-\d+\.png$/);
-    const png = decode(readFileSync(path.join(path.dirname(out), first.mask)));
+    const first = preds.images[0]!;
+    if (!('maskPath' in first)) throw new Error('expected a mask');
+    expect(first.maskPath).toBe(`preds-masks/image-${first.id}.png`);
+    const png = decode(readFileSync(path.join(path.dirname(out), first.maskPath!)));
     expect([png.width, png.height, png.channels, png.depth]).toEqual([32, 32, 1, 8]);
-    expect(png.data.filter((v) => v === 1).length).toBe(first.classPixels.lesion);
+    expect(png.data.filter((v) => v === 1).length).toBe(first.classPixels[1]);
   });
 
   it('refuses a task that does not exist and a run id Loupe did not make', async () => {

@@ -7,8 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { LoupeError, SPLITS, isLoupeError, type DatasetReport, type RunSummary, type SplitName, type TrainingThreads } from '../../../contract/index';
+import { LoupeError, SPLITS, TASK_KINDS, isLoupeError, type DatasetReport, type RunSummary, type SplitName, type TaskKind, type TrainingThreads } from '../../../contract/index';
 import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { evaluationFile } from '../../../ml/train/evaluation-file';
 import { encodeMaskPng } from '../../services/labels/mask-files';
 import type { CliContext } from './context';
 import { progressLine } from './progress';
@@ -37,10 +38,15 @@ function threads(value: string): TrainingThreads {
   throw new InvalidArgumentError('threads is 1, 2 or auto.');
 }
 
-/** `--kind`: the one kind a task trains besides its own (a classification task's classes as identities). */
-function trainingKind(value: string): 'verification' {
-  if (value !== 'verification') throw new InvalidArgumentError('the only other kind a task trains as is verification (a classification task whose classes are identities).');
-  return value;
+/**
+ * `--kind`: what to train when it is not the task's kind. Only a known kind passes here; whether
+ * the task can train it (a classification task as a verifier) is the service's answer.
+ */
+function trainingKind(value: string): TaskKind {
+  if (!(TASK_KINDS as readonly string[]).includes(value)) {
+    fail(`--kind is one of ${TASK_KINDS.join(', ')} (verification on a classification task trains a verifier whose identities are its classes).`, EXIT_BAD_INPUT, 'loupe.badInput');
+  }
+  return value as TaskKind;
 }
 
 /** What a verification dataset holds, in a line. */
@@ -124,16 +130,17 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
     .description('Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).')
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .option('--task <name>', 'the task to train on (name or id)')
-    .option('--kind <kind>', "what to train when it is not the task's kind: verification trains a verifier on a classification task whose classes are identities", trainingKind)
+    .option('--kind <kind>', "what to train when it is not the task's kind: verification trains a verifier on a classification task whose classes are identities")
     .option('--config <file>', "a configuration (JSON, only what differs from the task's defaults), or an earlier run's run.json")
     .option('--resume <run>', 'continue a cancelled or interrupted run from its last finished epoch')
     .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
     .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
     .option('--json', 'print the finished run as JSON')
-    .action(async (options: { workspace: string; task?: string; kind?: 'verification'; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
+    .action(async (options: { workspace: string; task?: string; kind?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
       const cli = context();
       if (!options.task === !options.resume) fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
       if (options.kind && options.resume) fail('a resumed run keeps its kind; --kind applies to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
+      const kind = options.kind === undefined ? undefined : trainingKind(options.kind);
       await openWorkspace(cli, options.workspace);
       let run: RunSummary;
       if (options.resume) {
@@ -141,7 +148,7 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         run = await cli.invoke('training.resume', { runId: options.resume });
       } else {
         const id = await taskId(cli, options.task!);
-        const defaults = await cli.invoke('training.defaults', { taskId: id, ...(options.kind ? { kind: options.kind } : {}) });
+        const defaults = await cli.invoke('training.defaults', { taskId: id, ...(kind ? { kind } : {}) });
         let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
         if (options.epochs) config = { ...config, epochs: options.epochs };
         if (options.threads) config = { ...config, threads: options.threads };
@@ -150,7 +157,8 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         console.error(`Training ${config.model.architecture} (${config.task}) on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
         if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
         for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.count} ${skipped.reason}`);
-        run = await cli.invoke('training.start', { taskId: id, config });
+        // With --kind, the service also refuses a --config that trains another kind.
+        run = await cli.invoke('training.start', { taskId: id, config, ...(kind ? { kind } : {}) });
       }
       console.error(`Run ${run.runId} in ${path.join(path.resolve(options.workspace), 'runs', run.runId)}`);
       const finished = await follow(cli, run, options.workspace);
@@ -175,33 +183,30 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
       bar.done();
       const out = path.resolve(options.out);
       const masksDir = `${out.replace(/\.json$/i, '')}-masks`;
-      const classes = result.dataset.classes;
-      const predictions = [];
-      for (const { imageId, path: imagePath, prediction } of result.predictions) {
-        if ('probabilities' in prediction) {
-          predictions.push({ imageId, path: imagePath, predicted: classes[prediction.predicted], probabilities: Object.fromEntries(classes.map((c, i) => [c, prediction.probabilities[i]])) });
-        } else if ('mask' in prediction) {
-          // Named by image id only: nothing a file says becomes a path.
-          const file = path.join(masksDir, `image-${imageId}.png`);
-          mkdirSync(masksDir, { recursive: true });
-          await writeFileAtomic(file, await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }));
-          predictions.push({ imageId, path: imagePath, mask: path.relative(path.dirname(out), file), classPixels: Object.fromEntries(classes.map((c, i) => [c, prediction.classPixels[i]])) });
-        } else if ('detections' in prediction) {
-          predictions.push({ imageId, path: imagePath, detections: prediction.detections.map((d) => ({ ...d, className: classes[d.classId] })) });
-        } else {
-          predictions.push({ imageId, path: imagePath, embedding: Array.from(prediction.embedding) });
-        }
+      const paths = new Map(result.predictions.map((p) => [String(p.imageId), p.path]));
+      const masks = new Map<string, string>();
+      for (const { imageId, prediction } of result.predictions) {
+        if (!('mask' in prediction)) continue;
+        // Named by image id only: nothing a file says becomes a path.
+        const file = path.join(masksDir, `image-${imageId}.png`);
+        mkdirSync(masksDir, { recursive: true });
+        await writeFileAtomic(file, await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }));
+        masks.set(String(imageId), path.relative(path.dirname(out), file));
       }
-      const document = {
-        runId: result.runId,
-        split: result.split,
-        task: result.report.task,
-        classes,
-        ...(result.report.task === 'segmentation' ? { masks: 'PNG files, 8-bit: each pixel is its class index into classes' } : {}),
-        metrics: result.report,
-        predictions,
-        ...(result.pairs ? { pairs: result.pairs } : {}),
+      // The file names images by their workspace id, as every other command does.
+      const reply = {
+        report: result.report,
+        predictions: result.predictions.map(({ imageId, prediction }) => ({ id: String(imageId), prediction })),
+        ...(result.pairs ? { pairs: result.pairs.map(({ imageA, imageB, ...rest }) => ({ a: String(imageA), b: String(imageB), ...rest })) } : {}),
       };
+      const document = evaluationFile(reply, {
+        modelDir: path.join(path.resolve(options.workspace), 'runs', result.runId, 'model'),
+        runId: result.runId,
+        classes: result.dataset.classes,
+        split: result.split,
+        maskPath: (id) => masks.get(id) ?? null,
+        imagePath: (id) => paths.get(id),
+      });
       await writeFileAtomic(out, JSON.stringify(document, null, 2));
       const report = result.report;
       const metric =
