@@ -52,6 +52,9 @@ describe('imaging in the browser', () => {
     expect(report).toContain('more than 128 levels deep');
     expect(await page.getByTestId('image-count').textContent()).toBe(`${imported} images in this workspace`);
     await keepScreenshot(page, 'imaging-imported');
+    // Dismissed, the report gives its room back to the grid.
+    await page.getByTestId('import-report-dismiss').click();
+    await page.getByTestId('import-report').waitFor({ state: 'detached' });
   });
 
   it('shows thumbnails in the grid and opens a CT image with its own window', async () => {

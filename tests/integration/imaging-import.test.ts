@@ -177,6 +177,7 @@ describe('importing a mixed folder', () => {
     const { record } = await call<ReplyOf<'imaging.get'>>('imaging.get', { id });
     expect(record).toMatchObject({ missing: false, path: expect.stringContaining(moved) });
     expect((await call<ReplyOf<'imaging.frame'>>('imaging.frame', { id, frame: 0 })).rows).toBe(96);
+    await expect(call('imaging.relink', { folder: path.join(tmp, 'no-such-archive') })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('There is no folder at') });
     renameSync(moved, `${moved}-gone`);
   });
 });
