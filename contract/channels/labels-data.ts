@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { progressSchema } from './engine';
-import { SPLITS, TASK_KINDS } from '../tasks';
+import { SPLITS, TASK_KINDS, type TaskKind } from '../tasks';
 
 const idSchema = z.number().int().positive();
 
@@ -153,6 +153,14 @@ export const labelsSplitCounts = defineChannel({
 /** coco: boxes or masks · yolo: boxes or polygons · voc: boxes · masks: PNG folder · csv: class tags or pairs. */
 export const LABEL_FORMATS = ['coco', 'yolo', 'voc', 'masks', 'csv'] as const;
 export type LabelFormat = (typeof LABEL_FORMATS)[number];
+/** Which task kinds each format carries: the services refuse the rest; the CLI and the UI offer only these. */
+export const LABEL_FORMAT_KINDS: Record<LabelFormat, readonly TaskKind[]> = {
+  coco: ['detection', 'segmentation'],
+  yolo: ['detection', 'segmentation'],
+  voc: ['detection'],
+  masks: ['segmentation'],
+  csv: ['classification', 'verification'],
+};
 
 export const importCountsSchema = z.object({
   classTags: z.number().int(),

@@ -46,12 +46,15 @@ describe('imaging in the browser', () => {
     await page.getByTestId('import-start').click();
     const broken = fixtures.broken.filter((b) => b.expect !== 'imported' && b.expect !== 'duplicate').length;
     const imported = fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length;
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 }).toBe(`${imported} imported, 1 duplicates skipped, ${broken} failed`);
+    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 }).toBe(`${imported} imported, 1 duplicate skipped, ${broken} failed`);
     const report = (await page.getByTestId('import-report').textContent()) ?? '';
     expect(report).toContain('This file is empty (0 bytes).');
     expect(report).toContain('more than 128 levels deep');
     expect(await page.getByTestId('image-count').textContent()).toBe(`${imported} images in this workspace`);
     await keepScreenshot(page, 'imaging-imported');
+    // Dismissed, the report gives its room back to the grid.
+    await page.getByTestId('import-report-dismiss').click();
+    await page.getByTestId('import-report').waitFor({ state: 'detached' });
   });
 
   it('shows thumbnails in the grid and opens a CT image with its own window', async () => {
@@ -80,6 +83,8 @@ describe('imaging in the browser', () => {
     expect(Number(width)).toBeGreaterThan(80);
     expect(Number(level)).toBeGreaterThan(40);
     expect((await page.getByTestId('image-canvas').screenshot()).equals(before)).toBe(false);
+    // The longer label must not reflow the toolbar: the image would jump under the cursor mid-drag.
+    expect(await page.getByTestId('image-canvas').boundingBox()).toEqual(box);
   });
 
   it('reads the HU value under the cursor', async () => {

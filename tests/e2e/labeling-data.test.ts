@@ -116,6 +116,9 @@ describe('label tasks, splits and interchange in the browser', () => {
 
   it('exports class tags as CSV and imports a CSV, listing the rows it skipped', async () => {
     await page.getByTestId('panel-interchange').click();
+    // A classification task is offered only the format that carries class tags, already chosen.
+    expect(await page.getByTestId('export-format').locator('option').evaluateAll((options) => options.map((o) => o.getAttribute('value')))).toEqual(['csv']);
+    expect(await page.getByTestId('import-format').inputValue()).toBe('csv');
     await page.getByTestId('export-format').selectOption('csv');
     const out = path.join(tmp, 'export');
     await page.getByTestId('labels-export-path').fill(out);

@@ -64,6 +64,7 @@ describe('importing a mixed folder', () => {
       expect(o.message!.length, b.name).toBeGreaterThan(15);
       expect(o.message).not.toMatch(/at .*\.(ts|js):\d+/); // No stack traces.
     }
+    expect(outcome('absurd-size.dcm').message).toContain('(65535×65535, 1 frame)');
     // copy-of-ct.dcm sorts first (broken/ < dicom/); the original is then the duplicate.
     expect(outcome('ct-signed.explicit-le.dcm')).toMatchObject({ status: 'duplicate', message: expect.stringContaining('copy-of-ct.dcm') });
   });
@@ -177,6 +178,7 @@ describe('importing a mixed folder', () => {
     const { record } = await call<ReplyOf<'imaging.get'>>('imaging.get', { id });
     expect(record).toMatchObject({ missing: false, path: expect.stringContaining(moved) });
     expect((await call<ReplyOf<'imaging.frame'>>('imaging.frame', { id, frame: 0 })).rows).toBe(96);
+    await expect(call('imaging.relink', { folder: path.join(tmp, 'no-such-archive') })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('There is no folder at') });
     renameSync(moved, `${moved}-gone`);
   });
 });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
+  LABEL_FORMAT_KINDS,
   LABEL_FORMATS,
   LoupeError,
   TASK_KINDS,
@@ -17,14 +18,8 @@ import {
 import type { CliContext } from './context';
 import { progressLine } from './progress';
 
-/** Which task kinds each format carries; mirrors the services' check so the CLI can pick a task. */
-const FORMAT_KINDS: Record<LabelFormat, readonly TaskKind[]> = {
-  coco: ['detection', 'segmentation'],
-  yolo: ['detection', 'segmentation'],
-  voc: ['detection'],
-  masks: ['segmentation'],
-  csv: ['classification', 'verification'],
-};
+/** Which task kinds each format carries (the contract's list), so the CLI can pick a task. */
+const FORMAT_KINDS = LABEL_FORMAT_KINDS;
 
 function oneOf<T extends string>(values: readonly T[], what: string) {
   return (value: string): T => {

@@ -100,6 +100,9 @@ export class ImagingService {
   /** Walks `folder`, hashes every file, and points images whose file is gone at a file with the same content. */
   async relink(folder: string, signal: AbortSignal, progress: (p: { done: number; total: number }) => void): Promise<{ scanned: number; relinked: number; stillMissing: number }> {
     const { store, root } = this.store();
+    // A mistyped folder must say so, not report "0 relinked (0 files checked)" as if it had looked.
+    const stat = await fs.stat(folder).catch(() => null);
+    if (!stat?.isDirectory()) throw new LoupeError('NOT_FOUND', `There is no folder at ${folder}.`);
     const missing = new Map<string, number[]>();
     for (const image of store.locations()) {
       const exists = await fs.access(image.path).then(
@@ -109,6 +112,7 @@ export class ImagingService {
       store.setMissing(image.id, !exists);
       if (!exists) missing.set(image.sha256, [...(missing.get(image.sha256) ?? []), image.id]);
     }
+    if (missing.size === 0) return { scanned: 0, relinked: 0, stillMissing: 0 };
     const files = await listImportFiles([folder], { exclude: [root], signal });
     let done = 0;
     let relinked = 0;

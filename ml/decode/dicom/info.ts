@@ -118,7 +118,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
 
   const frameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
   if (frameBytes * frames > MAX_DECODED_BYTES) {
-    throw new DecodeError('too-large', `This image would take ${formatBytes(frameBytes * frames)} decoded (${columns}×${rows}, ${frames} frames), more than Loupe's 1 GiB limit.`);
+    throw new DecodeError('too-large', `This image would take ${formatBytes(frameBytes * frames)} decoded (${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}), more than Loupe's 1 GiB limit.`);
   }
 
   const slope = decimal(dataSet, 'x00281053');

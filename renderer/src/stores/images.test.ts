@@ -59,6 +59,14 @@ describe('useImagesStore', () => {
     expect(await store.importPaths(['/x'])).toBeNull();
     expect(store.error).toBe('Open or create a workspace first.');
   });
+
+  it('words a relink: what was found, nothing to do, or why it could not look', async () => {
+    const replies = [{ scanned: 12, relinked: 1, stillMissing: 2 }, { scanned: 0, relinked: 0, stillMissing: 0 }];
+    setLoupeClient(fakeClient({ 'imaging.relink': () => replies.shift()!, 'imaging.list': () => ({ total: 1, items: [record] }) }));
+    const store = useImagesStore();
+    expect(await store.relink('/mnt/archive')).toBe('1 image relinked; 2 still missing (12 files checked).');
+    expect(await store.relink('/mnt/archive')).toBe('No image of this workspace is missing: nothing to relink.');
+  });
 });
 
 describe('useViewerStore', () => {

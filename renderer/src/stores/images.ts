@@ -126,6 +126,7 @@ export const useImagesStore = defineStore('images', () => {
     try {
       const result = await loupe().invoke('imaging.relink', { folder });
       await refresh();
+      if (result.relinked === 0 && result.stillMissing === 0) return 'No image of this workspace is missing: nothing to relink.';
       return `${result.relinked} image${result.relinked === 1 ? '' : 's'} relinked; ${result.stillMissing} still missing (${result.scanned} files checked).`;
     } catch (e) {
       return messageOf(e);

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LoupeError, type ExportReport, type LabelsImportReport, type LabelFormat, type ParsedRequestOf, type TaskKind } from '../../../../contract/index';
+import { LABEL_FORMAT_KINDS, LoupeError, type ExportReport, type LabelsImportReport, type LabelFormat, type ParsedRequestOf, type TaskKind } from '../../../../contract/index';
 import { writeFileAtomic } from '../../../../ml/io/atomic-write';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages } from '../images';
@@ -18,13 +18,7 @@ import { readVoc, writeVoc } from './voc';
 import { readYolo, writeYolo } from './yolo';
 
 /** Which task kinds each format can carry. */
-export const FORMAT_KINDS: Record<LabelFormat, readonly TaskKind[]> = {
-  coco: ['detection', 'segmentation'],
-  yolo: ['detection', 'segmentation'],
-  voc: ['detection'],
-  masks: ['segmentation'],
-  csv: ['classification', 'verification'],
-};
+export const FORMAT_KINDS = LABEL_FORMAT_KINDS;
 
 function checkFits(format: LabelFormat, kind: TaskKind, taskName: string): void {
   if (!FORMAT_KINDS[format].includes(kind)) {

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { importProgressLine, importSummary } from './import-summary';
+
+describe('import summary wording', () => {
+  it('says "duplicate" for one and "duplicates" for others, as the CLI does', () => {
+    expect(importSummary({ imported: 56, duplicates: 1, failed: 12, cancelled: false })).toBe('56 imported, 1 duplicate skipped, 12 failed');
+    expect(importSummary({ imported: 0, duplicates: 3, failed: 0, cancelled: false })).toBe('0 imported, 3 duplicates skipped, 0 failed');
+    expect(importSummary({ imported: 2, duplicates: 0, failed: 1, cancelled: true })).toBe('Import cancelled: 2 imported, 0 duplicates skipped, 1 failed');
+  });
+
+  it('words progress while scanning and while importing', () => {
+    expect(importProgressLine({ phase: 'scanning', done: 0, total: 40, imported: 0, duplicates: 0, failed: 0 })).toBe('Looking for files… 40 found · 0 imported · 0 duplicates · 0 failed');
+    expect(importProgressLine({ phase: 'importing', done: 5, total: 69, imported: 3, duplicates: 1, failed: 1 })).toBe('5 of 69 · 3 imported · 1 duplicate · 1 failed');
+  });
+});
