@@ -14,6 +14,9 @@ import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
 
 const CT_FILE = 'ct-signed.jpeg-ls.dcm';
+/** A 12-bit unsigned CT stored as HU + 1024 (RescaleIntercept −1024): the readout must apply it. */
+const CT12_FILE = 'ct-12bit.rle.dcm';
+const CT12_INTERCEPT = -1024;
 
 describe('imaging in the browser', () => {
   let app: RunningApp;
@@ -93,6 +96,21 @@ describe('imaging in the browser', () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await expect.poll(() => page.getByTestId('pixel-readout').textContent()).toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${CT_BONE_HU}\\)$`));
     await keepScreenshot(page, 'imaging-ct-viewer');
+  });
+
+  it('reads modality values through the rescale of a 12-bit CT (intercept −1024)', async () => {
+    await page.keyboard.press('Escape');
+    const grid = page.getByTestId('thumbnail-grid');
+    await grid.evaluate((el) => el.scrollTo(0, 0));
+    const tile = page.getByTestId(`tile-${CT12_FILE}`);
+    for (let step = 0; step < 40 && (await tile.count()) === 0; step++) await grid.evaluate((el) => el.scrollBy(0, 150));
+    await tile.click();
+    await expect.poll(() => page.getByTestId('viewer-title').textContent()).toBe(CT12_FILE);
+    await page.getByTestId('view-fit').click();
+    const box = (await page.getByTestId('image-canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const stored = CT_BONE_HU - CT12_INTERCEPT;
+    await expect.poll(() => page.getByTestId('pixel-readout').textContent()).toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${stored}\\)$`));
   });
 
   it('raised no console errors', () => {

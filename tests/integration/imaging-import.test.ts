@@ -3,7 +3,7 @@
  * through the real services, decode workers and SQLite: counts, reasons, stored metadata,
  * pixels against reference decoders, thumbnails, re-import, cancel and relink.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,18 @@ describe('importing a mixed folder', () => {
     const again = await call<ImportReport>('imaging.import', { paths: [fixtures.mixedFolder] });
     expect(again).toMatchObject({ imported: 0, duplicates: report.imported + report.duplicates, failed: report.failed });
     expect((await call<ReplyOf<'imaging.list'>>('imaging.list', { limit: 1000 })).total).toBe(before);
+  });
+
+  it('fails every copy of a file that cannot be read, never calling a copy a duplicate of it', async () => {
+    await call('workspace.open', { path: path.join(tmp, 'ws-copies'), create: true });
+    const folder = path.join(tmp, 'copies');
+    mkdirSync(folder);
+    const garbage = Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 37 + 11) % 256));
+    for (const name of ['a.dcm', 'b.dcm', 'c.dcm']) writeFileSync(path.join(folder, name), garbage);
+    const copies = await call<ImportReport>('imaging.import', { paths: [folder] });
+    expect(copies).toMatchObject({ imported: 0, duplicates: 0, failed: 3 });
+    expect(copies.files.map((f) => f.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(new Set(copies.files.map((f) => f.message)).size).toBe(1);
   });
 
   it('stops when cancelled and reports what it did', async () => {

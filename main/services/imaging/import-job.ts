@@ -43,6 +43,12 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
   const outcomes: ImportOutcome[] = new Array(files.length);
   /** Hashes claimed in this run: a second copy in the same import is a duplicate of the first. */
   const claimed = new Map<string, string>();
+  /**
+   * A claimant that then fails to decode imported nothing: its copies seen meanwhile fail with
+   * it (the same bytes decode the same way), never "duplicate of" a file that is not there.
+   */
+  const copiesOf = new Map<string, number[]>();
+  const failedWith = new Map<string, ImportOutcome & { status: 'failed' }>();
   let pending: { index: number; image: NewImage }[] = [];
   const importedAt = new Date().toISOString();
 
@@ -81,7 +87,12 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
     const file = files[index]!;
     try {
       const result = await pool.inspect(file, workspace.root, (sha) => knownAs(sha, file));
-      if (result.kind === 'duplicate') {
+      const claimantFailure = result.kind === 'duplicate' ? failedWith.get(result.of) : undefined;
+      if (claimantFailure) {
+        counts.failed += 1;
+        outcomes[index] = { ...claimantFailure, path: file };
+      } else if (result.kind === 'duplicate') {
+        copiesOf.set(result.of, [...(copiesOf.get(result.of) ?? []), index]);
         counts.duplicates += 1;
         const existing = store.bySha(result.sha256);
         outcomes[index] = {
@@ -98,7 +109,14 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
     } catch (error) {
       counts.failed += 1;
       const failure = error instanceof DecodeError ? error : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
-      outcomes[index] = { path: file, status: 'failed', failure: failure.failure, message: failure.message };
+      const failed = { path: file, status: 'failed' as const, failure: failure.failure, message: failure.message };
+      outcomes[index] = failed;
+      failedWith.set(file, failed);
+      for (const copy of copiesOf.get(file) ?? []) {
+        counts.duplicates -= 1;
+        counts.failed += 1;
+        outcomes[copy] = { ...failed, path: files[copy]! };
+      }
     }
     done += 1;
     emit({ phase: 'importing', done, total: files.length, ...counts, current: file });
