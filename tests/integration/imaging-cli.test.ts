@@ -48,6 +48,13 @@ describe('loupe decode', () => {
     expect(result.stderr.trim()).toMatch(/^loupe: truncated-pixels\.dcm: This DICOM file is truncated: it ends at byte \d+, before its pixel data does\.$/);
     expect(result.stdout).toBe('');
   });
+
+  it('names the frame indices when --frame is past the last one', async () => {
+    const fixture = fixtures.dicom.find((f) => f.name === 'multiframe.jpeg-ls')!;
+    const result = await runCli(['decode', fixture.file, '--frame', '9', '--out', path.join(tmp, 'none.raw')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/This image has 4 frames \(indices 0 to 3\); there is no frame index 9\.$/);
+  });
 });
 
 describe('loupe import', () => {

@@ -55,7 +55,7 @@ export class ImagingService {
 
   async frame(id: number, frame: number): Promise<FramePixels> {
     const { record, info } = this.get(id);
-    if (frame >= info.frames) throw new LoupeError('NOT_FOUND', `Image ${record.fileName} has ${info.frames} frame(s); there is no frame ${frame + 1}.`);
+    if (frame >= info.frames) throw new LoupeError('NOT_FOUND', `Image ${record.fileName} has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`);
     try {
       const decoded = await this.pool.frame(record.path, frame);
       if (record.missing) this.store().store.setMissing(id, false);

@@ -22,7 +22,7 @@ export function openDicom(bytes: Uint8Array): OpenedDicom {
 export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Promise<DecodedFrame> {
   const { dataSet, info, transferSyntaxUID } = opened;
   if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) {
-    throw new DecodeError('not-an-image', `This image has ${info.frames} frame${info.frames === 1 ? '' : 's'}; there is no frame ${frame + 1}.`);
+    throw new DecodeError('not-an-image', `This image has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`);
   }
   const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
   if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
