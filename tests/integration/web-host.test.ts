@@ -151,3 +151,25 @@ describe('web host (browser mode)', () => {
     expect(await closed).toBe(1008);
   });
 });
+
+describe('web host on an address the user chose (--host)', () => {
+  it('listens there and still asks for the token, over HTTP and the socket', async () => {
+    const { services, log } = realServices();
+    const host = await startWebHost({ services, staticDir: rendererDir(), log, host: '0.0.0.0' });
+    try {
+      expect(host.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/$/);
+      const base = `http://127.0.0.1:${host.port}/`;
+      // A machine on the network names this one by its own address or name.
+      const lan = { host: `workstation.lan:${host.port}` };
+      expect((await get(base, lan)).status).toBe(401);
+      expect((await get(`${base}?token=wrong`, lan)).status).toBe(401);
+      expect((await get(base, { ...lan, cookie: `loupe_token=${host.token}` })).status).toBe(200);
+      const rpc = `ws://127.0.0.1:${host.port}/rpc`;
+      expect(await tryUpgrade(rpc, lan)).not.toBe('open');
+      expect(await tryUpgrade(rpc, { ...lan, cookie: `loupe_token=${host.token}` })).toBe('open');
+    } finally {
+      await host.close();
+      await services.dispose();
+    }
+  });
+});
