@@ -47,7 +47,7 @@ export async function start(options: StartOptions): Promise<void> {
     hasDisplay: () => hasDisplay(),
     find: () => findElectronBinary(root),
     download: () => downloadElectron(root),
-    announceDownload: () => console.error("Loupe: downloading Electron's binary (first start)…"),
+    announceDownload: () => console.error("Loupe: downloading Electron's binary (first start; up to 10 minutes before browser mode takes over — `npm start -- --browser` skips it)…"),
   });
   if ('electron' in choice) {
     const child = spawn(choice.electron, [root, ...(options.debug ? ['--debug'] : [])], { stdio: 'inherit' });
