@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { expectedBackend } from '../helpers/expected-backend';
 
 const SECTIONS = ['Workspace', 'Label', 'Train', 'Review', 'Batch', 'Export'];
 
@@ -38,7 +39,7 @@ describe('app shell in browser mode', () => {
   });
 
   it('shows the engine backend in the status bar', async () => {
-    await expect.poll(() => page.getByTestId('engine-backend').textContent(), { timeout: 30_000 }).toBe('wasm');
+    await expect.poll(() => page.getByTestId('engine-backend').textContent(), { timeout: 30_000 }).toBe(expectedBackend());
     expect(await page.getByTestId('engine-state').textContent()).toBe('ready');
     await keepScreenshot(page, 'shell-workspace');
   });

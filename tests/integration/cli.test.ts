@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/services';
 import { runCli } from '../helpers/cli';
+import { expectedBackend } from '../helpers/expected-backend';
 
 describe('loupe CLI', () => {
   requireBuild();
@@ -23,7 +24,7 @@ describe('loupe CLI', () => {
     const result = await runCli(['engine', 'info', '--json']);
     expect(result.code).toBe(0);
     const info = JSON.parse(result.stdout) as { backend: string; versions: { tfjs: string } };
-    expect(info.backend).toBe('wasm');
+    expect(info.backend).toBe(expectedBackend());
     expect(info.versions.tfjs).toMatch(/^4\./);
   });
 

@@ -9,6 +9,7 @@ import { startWebHost, type WebHost } from '../../main/hosts/web/server';
 import { encodeFrame } from '../../contract/wire';
 import { realServices } from '../helpers/services';
 import { connectClient } from '../helpers/ws-client';
+import { expectedBackend } from '../helpers/expected-backend';
 
 interface Response {
   status: number;
@@ -123,7 +124,7 @@ describe('web host (browser mode)', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(changes).toEqual([created]);
       const info = await client.invoke('engine.info', {});
-      expect(info.backend).toBe('wasm');
+      expect(info.backend).toBe(expectedBackend());
     } finally {
       socket.close();
     }

@@ -1,0 +1,31 @@
+/**
+ * The engine backend this machine should pick, in the engine's order (ml/backend.ts): a forced
+ * LOUPE_BACKEND, else native TensorFlow where its optional package installed (a normal
+ * `npm install` with network access brings @tensorflow/tfjs-node), else wasm. CI and air-gapped
+ * machines have no native package, so there the tests check the wasm path.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { REPO_ROOT } from './cli';
+
+const NATIVE = [
+  ['@tensorflow/tfjs-node-gpu', 'tensorflow-gpu'],
+  ['@tensorflow/tfjs-node', 'tensorflow'],
+] as const;
+
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export function expectedBackend(): string {
+  const forced = process.env.LOUPE_BACKEND;
+  if (forced) return forced;
+  const require = createRequire(path.join(REPO_ROOT, 'package.json'));
+  for (const [pkg, backend] of NATIVE) {
+    try {
+      require.resolve(pkg);
+      return backend;
+    } catch {
+      // Not installed: the engine goes on to the next.
+    }
+  }
+  return 'wasm';
+}
