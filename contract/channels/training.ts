@@ -247,11 +247,26 @@ export const earlyStoppingSchema = z
   .object({ patience: z.number().int().min(1).default(5), minDelta: z.number().nonnegative().default(0) })
   .strict();
 
-/** Where fine-tuning starts: an earlier Loupe model folder, or any TF.js layers model.json. */
+/** A run's id (its folder name under runs/); defined here so a fine-tuning source can name a run. */
+export const runIdSchema = z.string().regex(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/, 'A run id looks like run-20250101-093000-1a2b.');
+
+/**
+ * Where fine-tuning starts: an earlier Loupe model folder, or any TF.js layers model.json.
+ * `run` names a completed run of the open workspace: the services check it (same kind, finished)
+ * and record it as `loupe-model` with its folder and `runId`, so the UI and CLI never handle paths
+ * and the engine only ever sees folders.
+ */
 export const fineTuneSourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('loupe-model'), dir: absolutePathSchema }).strict(),
+  z.object({
+    kind: z.literal('loupe-model'),
+    dir: absolutePathSchema,
+    /** The workspace run the folder belongs to, when it came from one (recorded, not read). */
+    runId: runIdSchema.optional(),
+  }).strict(),
   z.object({ kind: z.literal('tfjs-layers'), modelJson: absolutePathSchema }).strict(),
+  z.object({ kind: z.literal('run'), runId: runIdSchema }).strict(),
 ]);
+export type FineTuneSource = z.infer<typeof fineTuneSourceSchema>;
 
 export const fineTuneSchema = z
   .object({
@@ -267,6 +282,18 @@ export const fineTuneSchema = z
   })
   .strict();
 export type FineTuneConfig = z.output<typeof fineTuneSchema>;
+
+/**
+ * The backbone learning-rate factor the Train form and `loupe train --fine-tune-from` start
+ * with: pretrained layers move a tenth as fast as the new head, a common first choice for
+ * discriminative fine-tuning. (The schema's own default, 1, keeps hand-written configs as they were.)
+ */
+export const SUGGESTED_BACKBONE_LR_FACTOR = 0.1;
+
+/** Detection and verification models are continued whole (their heads are several layers); the others get a new head for this task's classes. */
+export function fineTuneHeadFor(task: (typeof TASK_KINDS)[number]): FineTuneConfig['head'] {
+  return task === 'detection' || task === 'verification' ? 'keep' : 'replace';
+}
 
 /**
  * What a detector's raw peaks go through before a user sees boxes; saved in the model card and

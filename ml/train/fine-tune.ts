@@ -25,6 +25,10 @@ export async function modelForRun(modelConfig: ModelConfig, fineTune: FineTuneCo
     const model = buildModel(modelConfig, target);
     return { model, modelConfig, backboneLayers: backboneLayerNames(model) };
   }
+  if (fineTune.from.kind === 'run') {
+    // The services turn a run into its model folder before training starts (main/services/training/fine-tune-source.ts).
+    throw new LoupeError('INVALID_REQUEST', `Run ${fineTune.from.runId} was not resolved to its model folder; start fine-tuning through Loupe's training.start.`);
+  }
   let built: RunModel;
   const wholeModelTask = target.task === 'detection' || target.task === 'verification';
   if (wholeModelTask && (fineTune.from.kind !== 'loupe-model' || fineTune.head !== 'keep')) {

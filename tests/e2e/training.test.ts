@@ -102,11 +102,15 @@ describe('training in the browser', () => {
     await keepScreenshot(page, 'train-completed');
   });
 
-  it('compares two runs side by side', async () => {
+  it('fine-tunes a second run from the first, and compares the two side by side', async () => {
     // The reload above cleared the form, as it would for a user.
     await page.getByTestId('run-task').selectOption({ label: 'Lesion (classification)' });
     await page.getByTestId('run-epochs').fill('3');
     await page.getByTestId('run-augment').uncheck();
+    await page.getByTestId('run-start-from').selectOption('run');
+    const first = (await page.locator('[data-testid^="run-state-"]').first().getAttribute('data-testid'))!.replace('run-state-', '');
+    await page.getByTestId('run-start-run').selectOption(first);
+    await page.getByTestId('run-freeze').fill('2');
     await page.getByTestId('run-start').click();
     const listed = page.locator('[data-testid^="run-state-"]');
     await expect.poll(() => listed.allTextContents(), { timeout: 60_000 }).toEqual(['completed', 'completed']);
@@ -115,6 +119,7 @@ describe('training in the browser', () => {
     const differences = (await page.getByTestId('compare-differences').textContent()) ?? '';
     expect(differences).toContain('epochs');
     expect(differences).toContain('augment.flipHorizontal');
+    expect(differences).toContain('fineTune');
     await keepScreenshot(page, 'train-compare');
   });
 

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../../ml/io/atomic-write';
 import { evaluationFile } from '../../../ml/train/evaluation-file';
 import { encodeMaskPng } from '../../services/labels/mask-files';
 import type { CliContext } from './context';
+import { freezeCount, learningRateFactor, withFineTune, type FineTuneOptions } from './fine-tune-options';
 import { progressLine } from './progress';
 import { readConfigFile } from './run-config';
 import { epochLine, progressText } from './training-progress';
@@ -135,8 +136,11 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
     .option('--resume <run>', 'continue a cancelled or interrupted run from its last finished epoch')
     .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
     .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
+    .option('--fine-tune-from <source>', 'start from a completed run of the same kind (its id), a Loupe model folder, or a TF.js layers model.json')
+    .option('--freeze <n>', 'with --fine-tune-from: the first N layers do not train (default 0)', freezeCount)
+    .option('--backbone-lr-factor <f>', 'with --fine-tune-from: learning-rate factor of the source model\'s layers, 0…1 (default 0.1)', learningRateFactor)
     .option('--json', 'print the finished run as JSON')
-    .action(async (options: { workspace: string; task?: string; kind?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean }) => {
+    .action(async (options: { workspace: string; task?: string; kind?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean } & FineTuneOptions) => {
       const cli = context();
       if (!options.task === !options.resume) fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
       if (options.kind && options.resume) fail('a resumed run keeps its kind; --kind applies to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
@@ -144,7 +148,7 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
       await openWorkspace(cli, options.workspace);
       let run: RunSummary;
       if (options.resume) {
-        if (options.config || options.epochs || options.threads) fail('a resumed run keeps its configuration; --config, --epochs and --threads apply to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
+        if (options.config || options.epochs || options.threads || options.fineTuneFrom) fail('a resumed run keeps its configuration; --config, --epochs, --threads and --fine-tune-from apply to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
         run = await cli.invoke('training.resume', { runId: options.resume });
       } else {
         const id = await taskId(cli, options.task!);
@@ -152,9 +156,17 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
         if (options.epochs) config = { ...config, epochs: options.epochs };
         if (options.threads) config = { ...config, threads: options.threads };
+        const tuned = withFineTune(config, options);
+        if (typeof tuned === 'string') fail(tuned, EXIT_BAD_INPUT, 'loupe.badInput');
+        config = tuned;
         const { counts } = defaults.dataset;
         const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
         console.error(`Training ${config.model.architecture} (${config.task}) on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
+        if (config.fineTune) {
+          const from = config.fineTune.from;
+          const source = from.kind === 'run' ? `run ${from.runId}` : from.kind === 'loupe-model' ? from.dir : from.modelJson;
+          console.error(`  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`);
+        }
         if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
         for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.count} ${skipped.reason}`);
         // With --kind, the service also refuses a --config that trains another kind.

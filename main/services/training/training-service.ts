@@ -27,6 +27,7 @@ import { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { architecturesFor, defaultConfig } from './defaults';
 import { evaluateRun } from './evaluation';
+import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
 import { buildTaskDataset, describeTaskDataset } from './task-dataset';
 import { TrainingJob } from './training-job';
@@ -70,9 +71,9 @@ export class TrainingService {
     }
     // A configuration says what it trains; buildTaskDataset refuses what the task has no labels for.
     const built = await buildTaskDataset(ws, request.taskId, { kind: request.config?.task ?? request.kind });
-    const config = request.config ?? defaultConfig(built.kind, built.report);
     if (built.report.counts.train === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no image in the train split; assign splits first.`);
     const store = new RunStore(ws);
+    const config = await resolveFineTuneSource(store, request.config ?? defaultConfig(built.kind, built.report));
     this.refuseWhileTraining();
     this.refuseWhileTrainingElsewhere(store);
     const runId = newRunId();

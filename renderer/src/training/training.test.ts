@@ -1,10 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LoupeError, trainingConfigSchema, type EpochRecord, type RunRecord, type RunSummary, type TrainingProgress } from '../../../contract/index';
+import { LoupeError, trainingConfigSchema, type EpochRecord, type RunRecord, type RunSummary, type TrainingConfig, type TrainingProgress } from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { configDifferences } from './compare';
 import { batchPosition, epochCurves, precisionRecall, rowShares } from './curves';
+import { fineTuneOf, scratch, startingRuns } from './fine-tune';
 import { useTrainingStore } from './training-store';
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -114,5 +115,40 @@ describe('useTrainingStore', () => {
     await store.chooseTask(1);
     expect(await store.start()).toBe(false);
     expect(store.error).toBe('Run run-x is training; one run trains at a time.');
+  });
+});
+
+describe('start from (fine-tuning)', () => {
+  const done = (over: Partial<RunSummary>): RunSummary => ({ ...summary, state: 'completed', active: false, ...over });
+
+  it('offers completed runs of the same kind only', () => {
+    const runs = [done({ runId: 'run-20260101-000000-0001' }), done({ runId: 'run-20260101-000000-0002', kind: 'segmentation' }), { ...summary, runId: 'run-20260101-000000-0003' }];
+    expect(startingRuns(runs, 'classification').map((r) => r.runId)).toEqual(['run-20260101-000000-0001']);
+  });
+
+  it('writes no fineTune for scratch or an unfinished choice, and the run or file with the head its kind needs', () => {
+    expect(fineTuneOf(scratch(), 'classification')).toBeUndefined();
+    expect(fineTuneOf({ ...scratch(), source: 'run' }, 'classification')).toBeUndefined();
+    expect(fineTuneOf({ ...scratch(), source: 'file', modelJson: '  ' }, 'classification')).toBeUndefined();
+    expect(fineTuneOf({ ...scratch(), source: 'run', runId: summary.runId, freezeLayers: 3 }, 'classification')).toEqual({
+      from: { kind: 'run', runId: summary.runId }, head: 'replace', unfreeze: [], freezeLayers: 3, backboneLearningRateFactor: 0.1,
+    });
+    expect(fineTuneOf({ ...scratch(), source: 'run', runId: summary.runId }, 'detection')?.head).toBe('keep');
+    expect(fineTuneOf({ ...scratch(), source: 'file', modelJson: ' /models/net/model.json ' }, 'segmentation')?.from).toEqual({ kind: 'tfjs-layers', modelJson: '/models/net/model.json' });
+  });
+
+  it('sends the draft with its fineTune to training.start', async () => {
+    const client = fakeClient({
+      'training.defaults': () => ({ taskId: 1, taskName: 'Lesion', kind: 'classification', config, dataset: {}, architectures: ['small-cnn'], cores: 2 }) as never,
+      'training.start': () => summary,
+      'training.run': () => ({ summary, record: null, progress: null }),
+    });
+    setLoupeClient(client);
+    const store = useTrainingStore();
+    await store.chooseTask(1);
+    store.draft!.fineTune = fineTuneOf({ ...scratch(), source: 'run', runId: 'run-20250101-000000-0001', freezeLayers: 2 }, 'classification');
+    expect(await store.start()).toBe(true);
+    const started = client.calls.find((c) => c.channel === 'training.start')!.request as { config: TrainingConfig };
+    expect(started.config.fineTune).toMatchObject({ from: { kind: 'run', runId: 'run-20250101-000000-0001' }, freezeLayers: 2, backboneLearningRateFactor: 0.1 });
   });
 });
