@@ -239,12 +239,11 @@ describe('labeling in the browser', () => {
     await page.getByTestId('legend-visibility-lesion').click();
     await expect.poll(() => alpha(BIG.disk.x, BIG.disk.y)).toBe(255);
     // The opacity slider sets the overlay's opacity; O hides and shows it, and the "shown" box follows.
-    const overlayStyle = () => page.getByTestId('mask-canvas').evaluate((el) => `${getComputedStyle(el).display} ${getComputedStyle(el).opacity}`);
+    // String expressions: this file is type-checked without the DOM library (as overlayAlpha does).
+    const overlayStyle = (): Promise<string> =>
+      page.evaluate(`(() => { const s = getComputedStyle(document.querySelector('[data-testid="mask-canvas"]')); return s.display + ' ' + s.opacity; })()`);
     const setOpacity = (value: string) =>
-      page.getByTestId('overlay-opacity').evaluate((el, v) => {
-        (el as HTMLInputElement).value = v;
-        el.dispatchEvent(new Event('input', { bubbles: true }));
-      }, value);
+      page.evaluate(`(() => { const el = document.querySelector('[data-testid="overlay-opacity"]'); el.value = '${value}'; el.dispatchEvent(new Event('input', { bubbles: true })); })()`);
     const opacity = await page.getByTestId('overlay-opacity').inputValue();
     await setOpacity('0.3');
     await expect.poll(overlayStyle).toBe('block 0.3');
