@@ -15,6 +15,7 @@ import {
 } from '../../contract/index';
 import type { Reply } from '../../contract/wire';
 import type { Logger } from './logger';
+import { userFacingSqliteError } from './workspace/sqlite-errors';
 
 export interface CallContext<C extends ChannelName = ChannelName> {
   readonly requestId: string;
@@ -64,8 +65,9 @@ export class Dispatcher {
       if (context.signal.aborted && !(error instanceof LoupeError && error.code !== 'CANCELLED')) {
         return fail(new LoupeError('CANCELLED', 'Cancelled.'));
       }
-      if (!(error instanceof LoupeError)) this.log.error(`${channel} failed`, error);
-      return { ok: false, error: toErrorPayload(error) };
+      if (error instanceof LoupeError) return { ok: false, error: error.toPayload() };
+      this.log.error(`${channel} failed`, error);
+      return { ok: false, error: toErrorPayload(userFacingSqliteError(error) ?? error) };
     }
   }
 }

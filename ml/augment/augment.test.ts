@@ -78,4 +78,48 @@ describe('augmentation', () => {
     expect(mean(contrast.image)).toBeCloseTo(mean(sample.image), 5);
     expect(augmentSample(sample, config({}), new SeededRandom(1))).toBe(sample);
   });
+  it('applies gamma as out = in^γ with γ drawn from [1/(1+g), 1+g], both sides of 1', () => {
+    const rows = 4;
+    const columns = 8;
+    const image = Float32Array.from({ length: rows * columns }, (_, i) => (i + 1) / (rows * columns));
+    const mask = new Uint8Array(rows * columns).fill(1);
+    const g = 1;
+    const gammas: number[] = [];
+    const rng = new SeededRandom(11);
+    for (let trial = 0; trial < 20; trial++) {
+      const out = augmentSample({ image, rows, columns, channels: 1, mask }, config({ gamma: g }), rng);
+      // γ from one pixel, then every other pixel must follow the same power law.
+      const gamma = Math.log(out.image[0]!) / Math.log(image[0]!);
+      expect(gamma).toBeGreaterThanOrEqual(1 / (1 + g) - 1e-6);
+      expect(gamma).toBeLessThanOrEqual(1 + g + 1e-6);
+      image.forEach((v, i) => expect(out.image[i]!).toBeCloseTo(v ** gamma, 5));
+      expect(out.image[image.length - 1]).toBeCloseTo(1, 6);
+      expect(out.mask).toBe(mask);
+      gammas.push(gamma);
+    }
+    expect(Math.min(...gammas)).toBeLessThan(0.8);
+    expect(Math.max(...gammas)).toBeGreaterThan(1.25);
+  });
+
+  it('adds zero-mean Gaussian noise with the configured std, leaving mask and boxes alone', () => {
+    const rows = 64;
+    const columns = 64;
+    const n = rows * columns;
+    const image = new Float32Array(n).fill(0.5);
+    const mask = new Uint8Array(n).fill(1);
+    const boxes = [{ x: 2, y: 3, width: 10, height: 12, label: 1 }];
+    const std = 0.1;
+    const out = augmentSample({ image, rows, columns, channels: 1, mask, boxes }, config({ noiseStd: std }), new SeededRandom(4));
+    let sum = 0;
+    for (const v of out.image) sum += v - 0.5;
+    const mean = sum / n;
+    let sq = 0;
+    for (const v of out.image) sq += (v - 0.5 - mean) ** 2;
+    // n = 4096 draws: the mean's standard error is std/64 ≈ 0.0016, the std's ≈ std/90.
+    expect(Math.abs(mean)).toBeLessThan(0.006);
+    expect(Math.sqrt(sq / (n - 1))).toBeCloseTo(std, 2);
+    expect(out.mask).toBe(mask);
+    expect(out.boxes).toBe(boxes);
+    expect(image.every((v) => v === 0.5)).toBe(true);
+  });
 });

@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { encode } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +156,33 @@ describe('label tasks, splits and interchange in the browser', () => {
     await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
     const scratch = (await classes()).find((c) => c.name === 'scratch')!;
     expect((await client.invoke('labels.get', { taskId: task.id, imageId: theirs.imageId })).classIds).toEqual([scratch.id]);
+  });
+
+  it('says why a save failed when another program locks the workspace database, and saves on retry once it lets go', async () => {
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status')).toBe('saved');
+    const imageId = ids.get('part2-a.png')!;
+    const [first] = await classes();
+    const scratch = (await classes()).find((c) => c.name === 'scratch')!;
+    expect(first!.id).not.toBe(scratch.id);
+    // Another program (a database browser, a backup) holds loupe.db's write lock longer than Loupe's busy timeout.
+    const intruder = new Database(path.join(tmp, 'ws', 'loupe.db'));
+    intruder.exec('BEGIN EXCLUSIVE');
+    try {
+      await page.keyboard.press('1');
+      await page.getByTestId('save-error').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('save-status').textContent()).toBe('Not saved');
+      expect(await page.getByTestId('save-error').textContent()).toMatch(/loupe\.db\) is locked by another program/);
+    } finally {
+      intruder.exec('ROLLBACK');
+      intruder.close();
+    }
+    await page.getByTestId('save-retry').click();
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('saved');
+    expect(await page.getByTestId('save-error').count()).toBe(0);
+    expect((await client.invoke('labels.get', { taskId: task.id, imageId })).classIds).toEqual([first!.id]);
+    // Back to the class the next steps expect.
+    await page.keyboard.press(String((await classes()).findIndex((c) => c.name === 'scratch') + 1));
+    await expect.poll(async () => (await client.invoke('labels.get', { taskId: task.id, imageId })).classIds, { timeout: 15_000 }).toEqual([scratch.id]);
   });
 
   it('shows the keyboard help with ? and closes it with Esc', async () => {

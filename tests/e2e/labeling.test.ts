@@ -96,6 +96,16 @@ describe('labeling in the browser', () => {
     await page.keyboard.press('Control+y');
     await expect.poll(() => badges('case-03.png')).toBe('effusion');
     await saved();
+    // Delete clears the shown image's classes (saved as none); undo brings them back.
+    const case03 = await imageIdOf('case-03.png');
+    const savedClasses = async () => (await client.invoke('labels.get', { taskId: taskIds.Findings!, imageId: case03 })).classIds.length;
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('current-classes').textContent()).toBe('no class');
+    await expect.poll(savedClasses, { timeout: 15_000 }).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => badges('case-03.png')).toBe('effusion');
+    await expect.poll(savedClasses, { timeout: 15_000 }).toBe(1);
+    await saved();
     // The filter: four images carry no class yet (case-04 to -06 and the big one).
     await page.getByTestId('grid-filter').selectOption('unlabeled');
     await expect.poll(() => page.getByTestId('grid-count').textContent()).toBe('4 shown');
@@ -228,6 +238,23 @@ describe('labeling in the browser', () => {
     expect(await alpha(600, 1024)).toBe(255);
     await page.getByTestId('legend-visibility-lesion').click();
     await expect.poll(() => alpha(BIG.disk.x, BIG.disk.y)).toBe(255);
+    // The opacity slider sets the overlay's opacity; O hides and shows it, and the "shown" box follows.
+    // String expressions: this file is type-checked without the DOM library (as overlayAlpha does).
+    const overlayStyle = (): Promise<string> =>
+      page.evaluate(`(() => { const s = getComputedStyle(document.querySelector('[data-testid="mask-canvas"]')); return s.display + ' ' + s.opacity; })()`);
+    const setOpacity = (value: string) =>
+      page.evaluate(`(() => { const el = document.querySelector('[data-testid="overlay-opacity"]'); el.value = '${value}'; el.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+    const opacity = await page.getByTestId('overlay-opacity').inputValue();
+    await setOpacity('0.3');
+    await expect.poll(overlayStyle).toBe('block 0.3');
+    await page.keyboard.press('o');
+    await expect.poll(overlayStyle).toBe('none 0.3');
+    expect(await page.getByTestId('overlay-visible').isChecked()).toBe(false);
+    await page.keyboard.press('o');
+    await expect.poll(overlayStyle).toBe('block 0.3');
+    expect(await page.getByTestId('overlay-visible').isChecked()).toBe(true);
+    await setOpacity(opacity);
+    await expect.poll(overlayStyle).toBe(`block ${opacity}`);
     await saved();
     const mask = (await client.invoke('labels.get', { taskId: taskIds.Organs!, imageId: await imageIdOf(BIG.name) })).mask!;
     expect(mask.data[1650 * mask.width + 550]).toBe(2);
@@ -322,6 +349,19 @@ describe('labeling in the browser', () => {
     await expect.poll(() => page.getByTestId('pair-total').textContent()).toBe('1 pair');
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => page.getByTestId('pair-total').textContent()).toBe('2 pairs');
+    // X swaps A and B (and back); marking is unchanged by it.
+    const shown = async (slot: 'a' | 'b') => /[\w-]+\.png/.exec((await page.getByTestId(`pair-${slot}`).textContent()) ?? '')?.[0];
+    const [a, b] = [await shown('a'), await shown('b')];
+    expect(a).toBe('case-01.png');
+    expect(b).toBeDefined();
+    expect(b).not.toBe(a);
+    await page.keyboard.press('x');
+    await expect.poll(() => shown('a')).toBe(b);
+    expect(await shown('b')).toBe(a);
+    await page.keyboard.press('x');
+    await expect.poll(() => shown('a')).toBe(a);
+    expect(await shown('b')).toBe(b);
+    expect(await page.getByTestId('pair-total').textContent()).toBe('2 pairs');
     await keepScreenshot(page, 'labeling-pairs');
     // The newest (case-01 / case-03, different) is listed first; delete it.
     await page.getByTestId('pair-delete').first().click();

@@ -16,6 +16,7 @@ import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
+import { connectBesidePage } from './labeling-helpers';
 
 /** Enough epochs of 8-image batches that the run is still training while the test looks at it. */
 const EPOCHS = 40;
@@ -100,6 +101,19 @@ describe('training in the browser', () => {
     expect(Number(await page.getByTestId('roc-chart').getAttribute('data-points'))).toBeGreaterThan(2);
     expect(Number(await page.getByTestId('pr-chart').getAttribute('data-points'))).toBeGreaterThan(2);
     await keepScreenshot(page, 'train-completed');
+    // The per-class table shows the run's recorded evaluation, one row per class, read here through the app's own channels.
+    const { client, close } = await connectBesidePage(page, app.launchUrl);
+    try {
+      const [run] = (await client.invoke('training.runs', {})).runs;
+      const evaluation = (await client.invoke('training.run', { runId: run!.runId })).record!.evaluation!;
+      if (evaluation.task !== 'classification') throw new Error('expected a classification evaluation');
+      const rate = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+      const rows = await page.getByTestId('per-class').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+      expect(evaluation.perClass.length).toBeGreaterThanOrEqual(2);
+      expect(rows).toEqual(evaluation.perClass.map((c) => [c.className, rate(c.precision), rate(c.recall), rate(c.f1), rate(c.rocAuc), String(c.support)]));
+    } finally {
+      close();
+    }
   });
 
   it('fine-tunes a second run from the first, and compares the two side by side', async () => {

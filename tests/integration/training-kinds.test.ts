@@ -10,7 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrainingConfig } from '../../contract/index';
+import { runFolder } from '../../main/services/training/run-store';
 import { PAIR_IN_TWO_SPLITS } from '../../main/services/training/verification-dataset';
+import { readModelCard } from '../../ml/model-io/model-folder';
 import { detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { partSet } from '../fixtures/verification-parts';
 import { caller } from '../helpers/labels';
@@ -43,13 +46,13 @@ describe('detection and verification runs from a workspace', () => {
     return new Map(items.map((item) => [item.fileName, item.id]));
   }
 
-  async function trainAndEvaluate(taskId: number) {
+  async function trainAndEvaluate(taskId: number, adjust: (config: TrainingConfig) => TrainingConfig = (c) => c) {
     const defaults = await call('training.defaults', { taskId });
-    const run = await call('training.start', { taskId, config: { ...defaults.config, epochs: EPOCHS } });
+    const run = await call('training.start', { taskId, config: adjust({ ...defaults.config, epochs: EPOCHS }) });
     const finished = await call('training.watch', { runId: run.runId });
     expect(finished.state, finished.error ?? '').toBe('completed');
     const evaluation = await call('training.evaluate', { runId: run.runId, split: 'test' });
-    return { defaults, finished, evaluation };
+    return { defaults, finished, evaluation, runId: run.runId };
   }
 
   it('trains a CenterNet detector on boxes saved in the workspace and scores its detections', async () => {
@@ -91,8 +94,11 @@ describe('detection and verification runs from a workspace', () => {
     // Whole parts per split, so a part seen in training is never tested.
     await call('labels.assignSplits', { taskId: task.id, fractions: { train: 0.5, val: 0.25, test: 0.25 }, groupBy: { kind: 'filename', pattern: '^(part\\d+)-' }, seed: 4 });
 
-    const { defaults, finished, evaluation } = await trainAndEvaluate(task.id);
+    // A target FAR other than the default, to see it reach the model card and decide the threshold.
+    const targetFar = 0.1;
+    const { defaults, finished, evaluation, runId } = await trainAndEvaluate(task.id, (c) => ({ ...c, verification: { ...c.verification!, targetFar } }));
     expect(defaults.config.model.architecture).toBe('siamese');
+    expect(defaults.config.verification?.targetFar).toBe(0.01);
     expect(defaults.dataset.classes).toEqual([]);
     expect(defaults.dataset.pairs).toBeGreaterThan(0);
     expect(defaults.dataset.skipped.find((s) => s.reason === 'pairs whose two images are in different splits')?.count).toBeGreaterThan(0);
@@ -109,5 +115,16 @@ describe('detection and verification runs from a workspace', () => {
     expect(evaluation.pairs!.length).toBe(evaluation.report.genuinePairs + evaluation.report.impostorPairs);
     const testImages = new Set(evaluation.predictions.map((p) => p.imageId));
     expect(evaluation.pairs!.every((p) => testImages.has(p.imageA) && testImages.has(p.imageB))).toBe(true);
+
+    const card = await readModelCard(path.join(runFolder(path.join(dir, 'ws'), runId), 'model'));
+    expect(card.verification).toMatchObject({ targetFar, chosenOn: 'val' });
+    expect(card.verification!.far).toBeLessThanOrEqual(targetFar);
+    expect(evaluation.report.decision).toMatchObject({ targetFar, threshold: card.verification!.threshold });
+    // Re-scoring validation with the card's threshold gives the FAR and TAR the card recorded.
+    const val = await call('training.evaluate', { runId, split: 'val' });
+    if (val.report.task !== 'verification') throw new Error('expected a verification report');
+    expect(val.report.decision.far).toBeCloseTo(card.verification!.far, 9);
+    expect(val.report.decision.tar).toBeCloseTo(card.verification!.tar, 9);
+    expect(val.report.decision.far!).toBeLessThanOrEqual(targetFar);
   });
 });
