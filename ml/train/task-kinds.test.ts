@@ -4,7 +4,7 @@
  * left behind by an epoch or a prediction; cancel within one batch; a resumed run reaching the
  * same weights as an uninterrupted one; settings saved in the model card and used again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,17 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   evaluateRequestSchema,
   predictRequestSchema,
-  trainRequestSchema,
   type RunRecord,
   type TrainingConfigInput,
   type TrainingDatasetInput,
-  type TrainingProgress,
 } from '../../contract/index';
 import { detectionDataset, detectionSet } from '../../tests/fixtures/detection-shapes';
 import { partSet, verificationDataset } from '../../tests/fixtures/verification-parts';
 import { startTrainingBackend } from '../../tests/helpers/training-backend';
 import { engineHandlers } from '../methods/index';
 import { readModelCard } from '../model-io/model-folder';
+import { cancelInSecondEpoch, epochsWithoutDurations, trainer, weightsOf } from './train-test-support';
 
 let root: string;
 beforeAll(async () => {
@@ -35,13 +34,7 @@ let counter = 0;
 const runDir = (): string => path.join(root, `run-${++counter}`);
 const context = () => ({ signal: new AbortController().signal, progress: () => {} });
 
-async function train(payload: object, onProgress: (p: TrainingProgress, controller: AbortController) => void = () => {}): Promise<RunRecord> {
-  const controller = new AbortController();
-  return engineHandlers.train(trainRequestSchema.parse(payload), { signal: controller.signal, progress: (p) => onProgress(p, controller) });
-}
-
-const weightsOf = (dir: string): Buffer => readFileSync(path.join(dir, 'model', 'weights.bin'));
-const withoutDurations = (record: RunRecord) => record.epochs.map(({ durationMs: _, ...e }) => e);
+const train = trainer(engineHandlers.train);
 
 const small = { count: 0, seed: 0, size: 32, objectSize: [6, 12] as [number, number] };
 const kinds: { name: string; dataset: TrainingDatasetInput; config: TrainingConfigInput }[] = [
@@ -120,7 +113,7 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
   it('gives the same metrics and weights for the same seed', async () => {
     const dir = runDir();
     const again = await train({ runDir: dir, dataset, config });
-    expect(withoutDurations(again)).toEqual(withoutDurations(reference.record));
+    expect(epochsWithoutDurations(again)).toEqual(epochsWithoutDurations(reference.record));
     expect(again.evaluation).toEqual(reference.record.evaluation);
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
   });
@@ -159,22 +152,11 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
 
   it('stops within one batch of a cancel, and a resumed run reaches the same final weights as an uninterrupted one', async () => {
     const dir = runDir();
-    let batchesAfterCancel = -1;
-    const cancelled = train({ runDir: dir, dataset, config }, (p, controller) => {
-      if (controller.signal.aborted && p.phase === 'training') batchesAfterCancel++;
-      if (p.phase === 'training' && p.epoch === 1 && p.batch === 1 && !controller.signal.aborted) {
-        batchesAfterCancel = 0;
-        controller.abort();
-      }
-    });
-    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(batchesAfterCancel).toBe(0);
-    const interrupted = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
-    expect([interrupted.status, interrupted.epochs.length]).toEqual(['cancelled', 1]);
+    const interrupted = await cancelInSecondEpoch(train, { runDir: dir, dataset, config });
     // Resuming with the config as first given (task settings unfilled) is the same run.
     const resumed = await train({ runDir: dir, dataset, config, resume: true });
     expect(resumed.runId).toBe(interrupted.runId);
-    expect(withoutDurations(resumed)).toEqual(withoutDurations(reference.record));
+    expect(epochsWithoutDurations(resumed)).toEqual(epochsWithoutDurations(reference.record));
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
   });
 });

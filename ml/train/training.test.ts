@@ -3,18 +3,19 @@
  * behind by an epoch or a prediction; cancel within one batch; resume reaching the same weights;
  * fine-tuning that freezes what it says; evaluate and predict on the saved model folder.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateRequestSchema, predictRequestSchema, trainRequestSchema, type RunRecord, type TrainingConfigInput, type TrainingProgress } from '../../contract/index';
+import { evaluateRequestSchema, predictRequestSchema, type RunRecord, type TrainingConfigInput, type TrainingProgress } from '../../contract/index';
 import { classificationDataset, makeSyntheticScans, segmentationDataset } from '../../tests/fixtures/synthetic-scans';
 import { startTrainingBackend } from '../../tests/helpers/training-backend';
 import { engineHandlers } from '../methods/index';
 import { layersSaveHandler } from '../model-io/layers-files';
 import { loadModelFolder } from '../model-io/model-folder';
 import { runTraining } from './loop';
+import { cancelInSecondEpoch, epochsWithoutDurations, trainer, weightsOf } from './train-test-support';
 
 let root: string;
 beforeAll(async () => {
@@ -44,12 +45,7 @@ function runDir(): string {
   return path.join(root, `run-${++counter}`);
 }
 
-async function train(payload: object, onProgress: (p: TrainingProgress, controller: AbortController) => void = () => {}): Promise<RunRecord> {
-  const controller = new AbortController();
-  return runTraining(trainRequestSchema.parse(payload), { signal: controller.signal, progress: (p) => onProgress(p, controller) });
-}
-
-const weightsOf = (dir: string): Buffer => readFileSync(path.join(dir, 'model', 'weights.bin'));
+const train = trainer(runTraining);
 
 describe('training loop', () => {
   let reference: { dir: string; record: RunRecord };
@@ -77,7 +73,7 @@ describe('training loop', () => {
   it('gives the same metrics and weights for the same seed, and different ones for another seed', async () => {
     const dir = runDir();
     const again = await train({ runDir: dir, dataset, config });
-    expect(again.epochs.map(({ durationMs: _, ...e }) => e)).toEqual(reference.record.epochs.map(({ durationMs: _, ...e }) => e));
+    expect(epochsWithoutDurations(again)).toEqual(epochsWithoutDurations(reference.record));
     expect(again.evaluation).toEqual(reference.record.evaluation);
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
     const otherDir = runDir();
@@ -98,25 +94,13 @@ describe('training loop', () => {
 
   it('stops within one batch of a cancel, and a resumed run reaches the same final weights as an uninterrupted one', async () => {
     const dir = runDir();
-    let batchesAfterCancel = -1;
-    const cancelled = train({ runDir: dir, dataset, config }, (p, controller) => {
-      if (controller.signal.aborted && p.phase === 'training') batchesAfterCancel++;
-      if (p.phase === 'training' && p.epoch === 1 && p.batch === 1 && !controller.signal.aborted) {
-        batchesAfterCancel = 0;
-        controller.abort();
-      }
-    });
-    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(batchesAfterCancel).toBe(0);
-    const interrupted = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
-    expect(interrupted.status).toBe('cancelled');
-    expect(interrupted.epochs).toHaveLength(1);
+    const interrupted = await cancelInSecondEpoch(train, { runDir: dir, dataset, config });
     const progress: TrainingProgress[] = [];
     const resumed = await train({ runDir: dir, dataset, resume: true }, (p) => progress.push(p));
     expect(progress.find((p) => p.phase === 'training')?.epoch).toBe(1);
     expect(resumed.status).toBe('completed');
     expect(resumed.runId).toBe(interrupted.runId);
-    expect(resumed.epochs.map(({ durationMs: _, ...e }) => e)).toEqual(reference.record.epochs.map(({ durationMs: _, ...e }) => e));
+    expect(epochsWithoutDurations(resumed)).toEqual(epochsWithoutDurations(reference.record));
     expect(weightsOf(dir).equals(weightsOf(reference.dir))).toBe(true);
   });
 
