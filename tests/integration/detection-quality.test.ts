@@ -5,17 +5,13 @@
  * backgrounds (tests/fixtures/detection-shapes.ts), must reach mAP@0.5 ≥ 0.80 on held-out images
  * after NMS. The trained model is then shared by the tests of evaluate, predict and the eval file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   evaluateRequestSchema,
   evaluationFileSchema,
   predictRequestSchema,
-  trainRequestSchema,
-  type ModelCard,
-  type RunRecord,
   type TrainingConfigInput,
 } from '../../contract/index';
 import { engineHandlers } from '../../ml/methods/index';
@@ -23,12 +19,10 @@ import { evaluateDetections } from '../../ml/metrics/detection';
 import { readModelCard } from '../../ml/model-io/model-folder';
 import { evaluationFile } from '../../ml/train/evaluation-file';
 import { detectionDataset, detectionFrame, detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
-import { startTrainingBackend } from '../helpers/training-backend';
+import { engineContext, trainForQuality, TRAINING_TIMEOUT_MS, type TrainedModel } from '../helpers/engine-training';
 
 /** The issue's quality target. */
 const MIN_MAP50 = 0.8;
-/** Training on a shared 2-core machine; it normally takes about a minute. */
-const TRAINING_TIMEOUT_MS = 600_000;
 
 const dataset = detectionDataset({
   train: detectionSet({ count: 320, seed: 101 }),
@@ -51,20 +45,13 @@ const config: TrainingConfigInput = {
   monitor: { metric: 'val_map50', mode: 'max' },
 };
 
-const context = () => ({ signal: new AbortController().signal, progress: () => {} });
+const context = engineContext;
 
 let root: string;
-let backend: string;
-let trained: { modelDir: string; record: RunRecord; card: ModelCard };
+let trained: TrainedModel;
 beforeAll(async () => {
-  backend = await startTrainingBackend();
-  root = mkdtempSync(path.join(os.tmpdir(), 'loupe-detection-'));
-  const dir = path.join(root, 'run');
-  const started = performance.now();
-  const record = await engineHandlers.train(trainRequestSchema.parse({ runDir: dir, dataset, config }), context());
-  console.log(`[quality] detection trained in ${((performance.now() - started) / 1000).toFixed(1)} s on ${backend} (${record.environment.backend}); epochs (loss/val mAP@0.5): ${record.epochs.map((e) => `${e.trainLoss.toFixed(3)}/${e.validation.val_map50?.toFixed(3)}`).join(' ')}`);
-  const modelDir = path.join(dir, 'model');
-  trained = { modelDir, record, card: await readModelCard(modelDir) };
+  trained = await trainForQuality('detection', dataset, config, (record) => `epochs (loss/val mAP@0.5): ${record.epochs.map((e) => `${e.trainLoss.toFixed(3)}/${e.validation.val_map50?.toFixed(3)}`).join(' ')}`);
+  root = trained.root;
 }, TRAINING_TIMEOUT_MS);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

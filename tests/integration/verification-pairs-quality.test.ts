@@ -4,18 +4,14 @@
  * images carry no identity, only the pairs; validation and test parts are scored on every pair of
  * their views. EER ≤ 0.10 on parts never seen in training, as for identity training.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trainRequestSchema, type RunRecord } from '../../contract/index';
-import { engineHandlers } from '../../ml/methods/index';
+import type { RunRecord, TrainingConfigInput } from '../../contract/index';
 import { labelledPairs, partSet, verificationDataset } from '../fixtures/verification-parts';
-import { startTrainingBackend } from '../helpers/training-backend';
+import { trainForQuality, TRAINING_TIMEOUT_MS } from '../helpers/engine-training';
 
 /** The issue's quality target. */
 const MAX_EER = 0.1;
-const TRAINING_TIMEOUT_MS = 600_000;
 
 const base = verificationDataset({
   train: partSet({ identities: 80, viewsPerIdentity: 8, seed: 11 }),
@@ -25,34 +21,25 @@ const base = verificationDataset({
 const pairs = labelledPairs(base.samples.filter((s) => s.split === 'train'), { perIdentity: 3, seed: 5 });
 const dataset = { ...base, pairs, samples: base.samples.map(({ identity, ...s }) => (s.split === 'train' ? s : { ...s, identity })) };
 
+const config: TrainingConfigInput = {
+  task: 'verification',
+  model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
+  preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
+  loss: { name: 'contrastive', margin: 1 },
+  optimizer: { name: 'adam' },
+  learningRate: 2e-3,
+  schedule: { name: 'cosine', minLearningRate: 1e-4 },
+  epochs: 8,
+  batchSize: 32,
+  seed: 3,
+  verification: { source: 'pairs' },
+  monitor: { metric: 'val_eer', mode: 'min' },
+};
+
 let root: string;
 let record: RunRecord;
 beforeAll(async () => {
-  const backend = await startTrainingBackend();
-  root = mkdtempSync(path.join(os.tmpdir(), 'loupe-verification-pairs-'));
-  const started = performance.now();
-  record = await engineHandlers.train(
-    trainRequestSchema.parse({
-      runDir: path.join(root, 'contrastive'),
-      dataset,
-      config: {
-        task: 'verification',
-        model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
-        preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
-        loss: { name: 'contrastive', margin: 1 },
-        optimizer: { name: 'adam' },
-        learningRate: 2e-3,
-        schedule: { name: 'cosine', minLearningRate: 1e-4 },
-        epochs: 8,
-        batchSize: 32,
-        seed: 3,
-        verification: { source: 'pairs' },
-        monitor: { metric: 'val_eer', mode: 'min' },
-      },
-    }),
-    { signal: new AbortController().signal, progress: () => {} },
-  );
-  console.log(`[quality] verification (contrastive, ${pairs.length} labelled pairs) trained in ${((performance.now() - started) / 1000).toFixed(1)} s on ${backend} (${record.environment.backend})`);
+  ({ root, record } = await trainForQuality(`verification (contrastive, ${pairs.length} labelled pairs)`, dataset, config));
 }, TRAINING_TIMEOUT_MS);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

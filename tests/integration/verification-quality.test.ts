@@ -7,8 +7,7 @@
  * test parts. The trained model is then shared by the tests of evaluate, predict, the eval file
  * and the gallery. (Contrastive loss from labelled pairs: verification-pairs-quality.test.ts.)
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,23 +17,19 @@ import {
   galleryFileSchema,
   galleryQueryRequestSchema,
   predictRequestSchema,
-  trainRequestSchema,
   type ModelCard,
-  type RunRecord,
   type TrainingConfigInput,
 } from '../../contract/index';
 import { engineHandlers } from '../../ml/methods/index';
-import { readModelCard } from '../../ml/model-io/model-folder';
 import { evaluationFile } from '../../ml/train/evaluation-file';
 import { partSet, verificationDataset, viewFrame } from '../fixtures/verification-parts';
-import { startTrainingBackend } from '../helpers/training-backend';
+import { engineContext, trainForQuality, TRAINING_TIMEOUT_MS, type TrainedModel } from '../helpers/engine-training';
 
 /** The issue's quality target. */
 const MAX_EER = 0.1;
 /** Regression guards well below what was measured (test FAR ≈ 0.005 at a threshold chosen for 1 %, gallery top-1 ≈ 0.85 of 30 parts). */
 const MAX_TEST_FAR = 0.03;
 const MIN_GALLERY_TOP1 = 0.6;
-const TRAINING_TIMEOUT_MS = 600_000;
 const VIEWS_PER_TEST_PART = 6;
 
 const views = {
@@ -60,20 +55,13 @@ const config: TrainingConfigInput = {
   monitor: { metric: 'val_eer', mode: 'min' },
 };
 
-const context = () => ({ signal: new AbortController().signal, progress: () => {} });
+const context = engineContext;
 
 let root: string;
-let backend: string;
-let trained: { modelDir: string; record: RunRecord; card: ModelCard };
+let trained: TrainedModel;
 beforeAll(async () => {
-  backend = await startTrainingBackend();
-  root = mkdtempSync(path.join(os.tmpdir(), 'loupe-verification-'));
-  const dir = path.join(root, 'triplet');
-  const started = performance.now();
-  const record = await engineHandlers.train(trainRequestSchema.parse({ runDir: dir, dataset, config }), context());
-  console.log(`[quality] verification (triplet) trained in ${((performance.now() - started) / 1000).toFixed(1)} s on ${backend} (${record.environment.backend})`);
-  const modelDir = path.join(dir, 'model');
-  trained = { modelDir, record, card: await readModelCard(modelDir) };
+  trained = await trainForQuality('verification (triplet)', dataset, config);
+  root = trained.root;
 }, TRAINING_TIMEOUT_MS);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
