@@ -9,25 +9,21 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encode } from 'fast-png';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
 import type { LabelTask } from '../../contract/index';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
-import { SMALL, connectBesidePage, imageToScreen, screenToImage, smallImage, viewerScreen } from './labeling-helpers';
+import { keepScreenshot } from '../helpers/browser';
+import { SMALL, imageToScreen, openLabelingSession, screenToImage, smallImage, viewerScreen, type LabelingSession } from './labeling-helpers';
 
 /** Four parts, two images each: a split grouped by part must keep each pair together. */
 const NAMES = ['part1', 'part2', 'part3', 'part4'].flatMap((part) => [`${part}-a.png`, `${part}-b.png`]);
 
 describe('label tasks, splits and interchange in the browser', () => {
-  let app: RunningApp;
-  let browser: Browser;
+  let session: LabelingSession;
   let page: Page;
-  let errors: string[];
   let tmp: string;
   let client: LoupeApi;
-  let closeClient: () => void;
   let task: LabelTask;
   const ids = new Map<string, number>();
 
@@ -36,12 +32,8 @@ describe('label tasks, splits and interchange in the browser', () => {
     const folder = path.join(tmp, 'images');
     mkdirSync(folder);
     NAMES.forEach((name, i) => writeFileSync(path.join(folder, name), encode(smallImage(i))));
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    session = await openLabelingSession();
+    ({ page, client } = session);
     // The set-up a previous session left: images imported, a task with half the images "ok", half "defect".
     await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });
     await client.invoke('imaging.import', { paths: [folder] });
@@ -55,9 +47,7 @@ describe('label tasks, splits and interchange in the browser', () => {
     await page.getByTestId('label-workbench').waitFor();
   });
   afterAll(async () => {
-    closeClient?.();
-    await browser?.close();
-    await app?.stop();
+    await session?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -247,6 +237,6 @@ describe('label tasks, splits and interchange in the browser', () => {
   });
 
   it('raised no console errors', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });

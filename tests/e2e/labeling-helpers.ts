@@ -1,11 +1,14 @@
 /**
  * Images and screen geometry for the labeling e2e tests: small 8-bit PNGs, and a 16-bit 2048²
  * PNG with a bright disk for the magic wand (its pixel count computed here by the same rule the
- * image is drawn with), plus the image view's fit transform to aim the mouse at image pixels.
+ * image is drawn with), the image view's fit transform to aim the mouse at image pixels, and the
+ * browser session the labeling tests run in.
  */
 import type { ImageData as PngImageData } from 'fast-png';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LoupeApi } from '../../contract/client';
+import { startApp, type RunningApp } from '../helpers/app';
+import { launchChromium, watchErrors } from '../helpers/browser';
 import { connectClient } from '../helpers/ws-client';
 
 export const SMALL = { width: 64, height: 48 };
@@ -127,4 +130,49 @@ export async function viewerScreen(page: Page): Promise<Screen> {
     last = JSON.stringify(screen);
     await page.waitForTimeout(100);
   }
+}
+
+/** Browser mode with Chromium on it, and a second client beside the page (see connectBesidePage). */
+export interface LabelingSession {
+  app: RunningApp;
+  browser: Browser;
+  page: Page;
+  /** Console errors the page raised. */
+  errors: string[];
+  client: LoupeApi;
+  /** Closes the client, the browser and the app. */
+  close(): Promise<void>;
+}
+
+export async function openLabelingSession(): Promise<LabelingSession> {
+  const app = await startApp();
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = watchErrors(page);
+  await page.goto(app.launchUrl);
+  const { client, close } = await connectBesidePage(page, app.launchUrl);
+  return {
+    app,
+    browser,
+    page,
+    errors,
+    client,
+    close: async () => {
+      close();
+      await browser.close();
+      await app.stop();
+    },
+  };
+}
+
+/** Creates a workspace and imports a folder through the UI, then opens the Label section. */
+export async function importThenLabel(page: Page, workspace: string, folder: string, summary: string): Promise<void> {
+  await page.getByTestId('workspace-path').fill(workspace);
+  await page.getByTestId('workspace-create').click();
+  await page.getByTestId('workspace-current').waitFor();
+  await page.getByTestId('import-path').fill(folder);
+  await page.getByTestId('import-start').click();
+  await page.getByTestId('import-summary').filter({ hasText: summary }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('nav-label').click();
+  await page.getByTestId('section-label').waitFor();
 }
