@@ -70,6 +70,8 @@ describe('detection and verification runs from a workspace', () => {
 
     const { defaults, finished, evaluation } = await trainAndEvaluate(task.id);
     expect(defaults.config.model.architecture).toBe('centernet');
+    // The post-processing the run form shows and the card will keep, filled in by the defaults.
+    expect(defaults.config.detection).toMatchObject({ scoreThreshold: 0.3, iouThreshold: 0.5, method: 'nms', maxDetections: 100 });
     expect(defaults.dataset.classes).toEqual([...SHAPE_CLASSES]);
     expect(finished.test?.metric).toBe('mAP50');
     expect(evaluation.report.task).toBe('detection');

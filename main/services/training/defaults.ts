@@ -74,6 +74,8 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
       batchSize: 16,
       augment: DEFAULT_AUGMENT,
       monitor: { metric: 'val_map50', mode: 'max' },
+      // Score threshold, NMS and box limits at their defaults, shown in the run form and saved in the card.
+      detection: {},
     };
   } else if (kind === 'verification') {
     // From identities (a classification task's classes): batch-hard triplet loss on P × K batches,
