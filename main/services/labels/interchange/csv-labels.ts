@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoupeError, type TaskKind } from '../../../../contract/index';
-import { parseCsv, toCsv } from './csv';
+import { parseCsv, toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import type { ImageNames } from './image-names';
 import { PlanBuilder, type ImportPlan } from './plan';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabeledImage } from '../images';
-import { parseCsv, toCsv } from './csv';
+import { parseCsv, toCsv } from '../../csv';
 import { ImageNames } from './image-names';
 
 const image = (id: number, p: string): LabeledImage => ({ id, path: p, fileName: p.split('/').at(-1)!, width: 4, height: 4, patientId: null, metadataJson: '{}' });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { LoupeError, type LabelTask, type TaskKind } from '../../../../contract/index';
-import { parseCsv, toCsv } from './csv';
+import { parseCsv, toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import { encodeMaskPng } from '../mask-files';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';

@@ -1,6 +1,7 @@
 /**
- * RFC 4180 CSV: quoted fields with doubled quotes and embedded newlines, CRLF or LF, a UTF-8 BOM
- * tolerated (spreadsheets write one).
+ * CSV as every file Loupe writes or reads it (labels, evaluations, review reports, batch
+ * predictions): RFC 4180, quoted fields with doubled quotes and embedded newlines, CRLF or LF, a
+ * UTF-8 BOM tolerated (spreadsheets write one).
  */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
