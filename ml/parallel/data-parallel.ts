@@ -241,12 +241,16 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Rows [start, start + count) of a batch as a transferable copy. */
+/**
+ * Rows [start, start + count) of a batch as a transferable copy. The copy is needed: on the cpu
+ * backend `dataSync` returns the tensor's own storage, a slice's storage is a view into its
+ * parent's, and transferring either would detach the batch this thread still trains on.
+ */
 function payload(t: tf.Tensor, start: number, count: number): TensorPayload {
   const part = t.slice(start, count);
   try {
     const dtype = part.dtype === 'int32' ? 'int32' : 'float32';
-    return { values: part.dataSync() as Float32Array | Int32Array, shape: part.shape, dtype };
+    return { values: (part.dataSync() as Float32Array | Int32Array).slice(), shape: part.shape, dtype };
   } finally {
     part.dispose();
   }

@@ -141,3 +141,29 @@ describe('two-thread gradients', () => {
     tf.dispose([xs, ys]);
   });
 });
+
+describe('two-thread gradients on the cpu backend', () => {
+  let session: DataParallelGradients | null = null;
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+  afterAll(async () => {
+    await session?.dispose();
+    await initBackend('wasm');
+  });
+
+  // The cpu backend's slices share their parent's buffer: sending one to the worker must not
+  // detach the batch this thread still trains on.
+  it('leave the batch intact and equal one thread’s gradients', async () => {
+    const model = classifier(false);
+    session = await DataParallelGradients.start({ model, loss: CROSS_ENTROPY, minBatchToSplit: 2 });
+    const { xs, ys } = batchOf(BATCH);
+    const single = batchGradients(model, resolveLoss(CROSS_ENTROPY), xs, ys);
+    const split = await session.computeGradients(xs, ys);
+    for (const [i, w] of model.trainableWeights.entries()) {
+      expectClose(await values(split.grads[w.name]!), await values(single.grads[i]!), w.name, PARALLEL_RTOL);
+    }
+    expect((await xs.data()).length).toBe(BATCH * 8 * 8 * 2);
+    tf.dispose([xs, ys, single.loss, ...single.grads, split.value, ...Object.values(split.grads)]);
+  });
+});
