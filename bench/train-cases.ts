@@ -6,12 +6,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backend';
+import { loadOneDnn } from '../ml/onednn/addon';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
 import { referenceCnn, referenceUNet } from './reference-models';
 
-export type CaseName = 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu';
+export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu';
 
 export interface Measurement {
   /** images/s, or the reason there is no number. */
@@ -124,6 +125,9 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
     const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     await tf.setBackend('wasm');
+  } else if (name === 'onednn-1' || name === 'onednn-all') {
+    await initBackend('onednn');
+    loadOneDnn().addon!.setThreads(name === 'onednn-1' ? 1 : 0);
   } else {
     await initBackend(name === 'stock-cpu' ? 'cpu' : 'wasm');
   }

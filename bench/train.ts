@@ -4,7 +4,7 @@
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--cpu-unet]
- *                          [--only loupe-1|loupe-2|stock-wasm|stock-cpu] [--json]
+ *                          [--only onednn-1|onednn-all|loupe-1|loupe-2|stock-wasm|stock-cpu] [--json]
  *
  * Each configuration runs in its own process. Rates are from the median step; the machine's
  * other load moves them, which is why PyTorch is measured in the same run and ratios are shown.
@@ -21,6 +21,8 @@ interface Row {
 }
 
 const CASES: { name: CaseName; label: string; peer: string }[] = [
+  { name: 'onednn-1', label: 'oneDNN + wasm, 1 thread', peer: 'torch-1' },
+  { name: 'onednn-all', label: `oneDNN + wasm, ${os.availableParallelism()} threads`, peer: `torch-${os.availableParallelism()}` },
   { name: 'loupe-1', label: 'wasm + Loupe kernels, 1 thread', peer: 'torch-1' },
   { name: 'loupe-2', label: 'wasm + Loupe kernels, 2 threads', peer: 'torch-2' },
   { name: 'stock-wasm', label: 'stock tfjs wasm', peer: 'torch-1' },

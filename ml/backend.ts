@@ -1,13 +1,17 @@
 /**
  * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
  * loads here: native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
- * their libtensorflow, else WebAssembly (XNNPACK, SIMD), else tfjs's plain JavaScript `cpu`.
+ * their libtensorflow, else oneDNN (wasm with its convolutions and products on Loupe's oneDNN
+ * addon, on every core) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
+ * plain JavaScript `cpu`.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerLoupeWasmKernels } from './kernels/index';
+import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
+import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../contract/index';
 
 /** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
@@ -29,19 +33,34 @@ const TFJS_NODE = '@tensorflow/tfjs-node';
 const LOADERS: Record<BackendName, BackendLoader> = {
   'tensorflow-gpu': { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)) },
   tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
+  onednn: {
+    tfjsName: 'wasm',
+    load: async () => {
+      await loadWasm();
+      const { addon, reason } = loadOneDnn();
+      if (!addon) throw new Error(`${reason}; for native speed: ${ONEDNN_HINT}`);
+      registerOneDnnKernels(addon);
+      setNativeKernels(true);
+    },
+  },
   wasm: {
     tfjsName: 'wasm',
     load: async () => {
-      const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      // Read the .wasm binaries from node_modules: the engine never fetches code from the network.
-      const wasmFile = requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
-      wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
-      // Stock wasm cannot train (no convolution filter gradients); Loupe's kernels make it.
-      registerLoupeWasmKernels();
+      await loadWasm();
+      setNativeKernels(false);
     },
   },
   cpu: { tfjsName: 'cpu', load: async () => {} },
 };
+
+async function loadWasm(): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // Read the .wasm binaries from node_modules: the engine never fetches code from the network.
+  const wasmFile = requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+  wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+  // Stock wasm cannot train (no convolution filter gradients); Loupe's kernels make it.
+  registerLoupeWasmKernels();
+}
 
 export function parseBackendName(value: string | undefined): BackendName | null {
   if (!value) return null;
@@ -98,6 +117,9 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
 
 function featuresOf(backend: BackendName): EngineInfo['features'] {
   const cores = Math.max(1, os.availableParallelism());
+  if (backend === 'onednn') {
+    return { simd: true, threads: loadOneDnn().addon!.info().threads, cores };
+  }
   if (backend === 'wasm') {
     return { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: 1, cores };
   }

@@ -3,7 +3,7 @@ import { emptyRequestSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
 
 /** The backends the engine knows, fastest first. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export const ENGINE_STATES = ['stopped', 'starting', 'ready', 'crashed'] as const;

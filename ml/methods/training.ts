@@ -8,6 +8,7 @@ import type { MethodContext } from '../engine/runtime';
 import { MODEL_CARD } from '../model-io/model-folder';
 import { cosineSimilarity } from '../siamese/gallery';
 import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../backend';
 import { secondCoreAvailable } from '../parallel/data-parallel';
 import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
@@ -29,7 +30,7 @@ export async function train(request: EngineParsedRequestOf<'train'>, context: Me
         loss: config.loss,
         batchSize: config.batchSize,
         inputPixels: config.preprocessing.rows * config.preprocessing.columns,
-        backend: tf.getBackend(),
+        backend: activeBackend()?.backend ?? tf.getBackend(),
         secondCore: secondCoreAvailable(),
       })
     : undefined;

@@ -32,7 +32,7 @@ export interface ThreadPlanArgs {
   batchSize: number;
   /** Model input rows × columns. */
   inputPixels: number;
-  /** The tfjs backend that will train (`wasm`, `cpu`, `tensorflow`). */
+  /** The engine backend that will train (`wasm`, `cpu`, `onednn`, `tensorflow`). */
   backend: string;
   /** True where the machine has a second core (secondCoreAvailable()). */
   secondCore: boolean;

@@ -1,11 +1,12 @@
 /**
  * The engine backend this machine should pick, in the engine's order (ml/backend.ts): a forced
  * LOUPE_BACKEND, else native TensorFlow where its optional package installed (a normal
- * `npm install` with network access brings @tensorflow/tfjs-node), else wasm. CI and air-gapped
- * machines have no native package, so there the tests check the wasm path.
+ * `npm install` with network access brings @tensorflow/tfjs-node), else oneDNN where its addon
+ * was built at install (CI installs libdnnl-dev, so CI checks this path), else wasm.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { loadOneDnn } from '../../ml/onednn/addon';
 import { REPO_ROOT } from './cli';
 
 const NATIVE = [
@@ -13,7 +14,7 @@ const NATIVE = [
   ['@tensorflow/tfjs-node', 'tensorflow'],
 ] as const;
 
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 
 export function expectedBackend(): string {
   const forced = process.env.LOUPE_BACKEND;
@@ -27,5 +28,5 @@ export function expectedBackend(): string {
       // Not installed: the engine goes on to the next.
     }
   }
-  return 'wasm';
+  return loadOneDnn().addon ? 'onednn' : 'wasm';
 }

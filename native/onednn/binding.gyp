@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "loupe_onednn",
+      "sources": ["loupe_onednn.cc"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl"],
+      "include_dirs": ["/usr/local/include", "/opt/homebrew/include"],
+      "library_dirs": ["/usr/local/lib", "/opt/homebrew/lib"]
+    }
+  ]
+}
