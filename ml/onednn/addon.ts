@@ -12,6 +12,11 @@ export interface OneDnnAddon {
   /** op 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dFilter. See loupe_onednn.cc for params. */
   conv(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias?: Float32Array): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias?: Float32Array): void;
+  /** out[c] = scale · Σ_r x[r · cols + c]. */
+  sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number, scale: number): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  concat(parts: Float32Array[], inner: Int32Array, out: Float32Array, outer: number): void;
+  split(x: Float32Array, parts: Float32Array[], inner: Int32Array, outer: number): void;
   /** The most threads oneDNN uses; 0 = every core. */
   setThreads(threads: number): void;
   info(): { version: string; threads: number; isa: string };

@@ -159,6 +159,36 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
     );
   });
 
+  it.each([
+    { shape: [4, 6, 5, 3], axis: [0, 1, 2] },
+    { shape: [64, 7], axis: [0] },
+    { shape: [3, 4, 5], axis: [0, 1] },
+    { shape: [3, 4, 5], axis: [1, 2] },
+  ])('sum and mean of $shape over axes $axis (bias gradients, batch-norm moments)', async (c) => {
+    await expectSameOnBoth('sum/mean', () => [tf.sum(seeded(c.shape, 12), c.axis), tf.mean(seeded(c.shape, 12), c.axis, true)]);
+  });
+
+  it.each([
+    { x: [2, 8, 8, 3], pool: 2, strides: 2, pad: 'valid' as const },
+    { x: [3, 9, 7, 4], pool: 3, strides: 2, pad: 'same' as const },
+    { x: [1, 6, 6, 2], pool: 3, strides: 1, pad: 'same' as const },
+  ])('max pooling of $x (window $pool, strides $strides, $pad): value and gradient, ties after ReLU included', async (c) => {
+    // ReLU makes all-zero windows, whose gradient goes to the first zero.
+    await expectSameOnBoth('maxPool', () => withGradients([seeded(c.x, 13)], (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, c.pool, c.strides, c.pad)));
+  });
+
+  it.each([
+    { shapes: [[2, 4, 4, 3], [2, 4, 4, 5]], axis: 3 },
+    { shapes: [[2, 3], [4, 3], [1, 3]], axis: 0 },
+    { shapes: [[2, 3, 4], [2, 1, 4]], axis: 1 },
+  ])('concat of $shapes on axis $axis: value and the gradients (a split) of every part', async (c) => {
+    await expectSameOnBoth('concat', () => withGradients(c.shapes.map((shape, i) => seeded(shape, 20 + i)), (...xs) => tf.concat(xs, c.axis)));
+  });
+
+  it('split into unequal parts', async () => {
+    await expectSameOnBoth('split', () => tf.split(seeded([2, 5, 9], 30), [2, 3, 4], 2));
+  });
+
   it('leaves no tensor behind and reports itself', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

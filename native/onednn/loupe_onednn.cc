@@ -9,6 +9,8 @@
 #include <node_api.h>
 #include <omp.h>
 
+#include "napi_args.h"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
@@ -22,6 +24,11 @@ using dt = dnnl::memory::data_type;
 
 namespace {
 
+using loupe::Buffer;
+using loupe::float_array;
+using loupe::int_params;
+using loupe::throw_error;
+
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
@@ -30,45 +37,6 @@ dnnl::engine& cpu_engine() {
 dnnl::stream& cpu_stream() {
   static dnnl::stream stream(cpu_engine());
   return stream;
-}
-
-struct Buffer {
-  float* data;
-  size_t length;
-};
-
-bool throw_error(napi_env env, const std::string& message) {
-  napi_throw_error(env, nullptr, message.c_str());
-  return false;
-}
-
-bool float_array(napi_env env, napi_value value, Buffer* out, const char* name) {
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  if (!is_typed) return throw_error(env, std::string(name) + " must be a Float32Array");
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (type != napi_float32_array) return throw_error(env, std::string(name) + " must be a Float32Array");
-  out->data = static_cast<float*>(data);
-  out->length = length;
-  return true;
-}
-
-bool int_params(napi_env env, napi_value value, std::vector<int64_t>* out, size_t expected) {
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_typed) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!is_typed || type != napi_int32_array || length != expected) {
-    return throw_error(env, "params must be an Int32Array of " + std::to_string(expected) + " values");
-  }
-  const int32_t* values = static_cast<const int32_t*>(data);
-  out->assign(values, values + length);
-  return true;
 }
 
 bool check_length(napi_env env, const Buffer& buffer, const memory::desc& desc, const char* name) {
@@ -285,6 +253,10 @@ NAPI_MODULE_INIT() {
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumRows", nullptr, loupe::SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, loupe::MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"concat", nullptr, loupe::Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"split", nullptr, loupe::Split, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
   return exports;

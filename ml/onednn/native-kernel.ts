@@ -1,0 +1,63 @@
+/**
+ * What the `onednn` backend's kernels share: the loaded addon, the switch between native kernels
+ * and the wasm kernels they replace, and registration over the wasm backend.
+ *
+ * The kernels replace the wasm ones while `onednn` is the active backend and hand over to the
+ * kernel they replaced otherwise (`setNativeKernels(false)`), so one process can compare both.
+ * A kernel hands over too for a case it is not given (returns null): an activation other than
+ * ReLU fused into a product, another dtype, NCHW data.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { Info } from '../kernels/wasm-calls';
+import type { OneDnnAddon } from './addon';
+
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type NativeResult = Info | Info[] | null;
+export type NativeKernel = tf.KernelConfig & { replaced?: tf.KernelFunc };
+
+let loaded: OneDnnAddon | null = null;
+let enabled = false;
+
+/** Routes the kernels below to the addon (true) or to the kernels they replaced (false). */
+export function setNativeKernels(on: boolean): void {
+  enabled = on && loaded !== null;
+}
+
+/** The addon; only called from a kernel's native path, which runs once it is loaded. */
+export function addon(): OneDnnAddon {
+  return loaded!;
+}
+
+/** A wasm kernel that runs `native` when it gives a result, else the kernel it replaced. */
+export function nativeKernel(kernelName: string, native: (args: KernelArgs, backend: BackendWasm) => NativeResult): NativeKernel {
+  const config: NativeKernel = {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const result = enabled ? native(args as KernelArgs, args.backend as BackendWasm) : null;
+      return result ?? config.replaced!(args);
+    },
+  };
+  return config;
+}
+
+const registered = new Set<string>();
+
+/**
+ * Registers `kernels` over the wasm backend's (call after Loupe's wasm kernels are registered:
+ * those are what they hand over to). Idempotent.
+ */
+export function registerNativeKernels(native: OneDnnAddon, kernels: readonly NativeKernel[]): void {
+  loaded = native;
+  for (const config of kernels) {
+    if (registered.has(config.kernelName)) continue;
+    const replaced = tf.getKernel(config.kernelName, 'wasm');
+    if (!replaced) throw new Error(`The wasm backend has no ${config.kernelName} kernel for oneDNN to stand in for.`);
+    config.replaced = replaced.kernelFunc;
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    // The stock kernel binds its wasm function in its setupFunc; the replaced kernel still needs it.
+    tf.registerKernel(replaced.setupFunc ? { ...config, setupFunc: replaced.setupFunc } : config);
+    registered.add(config.kernelName);
+  }
+}
