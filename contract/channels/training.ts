@@ -349,8 +349,9 @@ export type VerificationSettings = z.output<typeof verificationSettingsSchema>;
 export const MAX_EPOCHS = 10_000;
 
 /**
- * Training threads on the CPU path: 1, 2 (a second worker thread computes half of each batch's
- * gradients, ml/parallel), or `auto` (two where that pays: see ml/parallel/thread-plan.ts).
+ * Training threads on the CPU path. On the oneDNN backend: the most cores its kernels use (1, 2,
+ * or `auto`: every core). On wasm and cpu: 1, 2 (a second worker thread computes half of each
+ * batch's gradients, ml/parallel), or `auto` (two where that pays: see ml/parallel/thread-plan.ts).
  * Part of the config because it changes the arithmetic (each half's batch statistics), so a
  * resumed run keeps the setting it started with.
  */

@@ -1,5 +1,6 @@
 /** The engine's train, evaluate and predict methods: thin adapters from the protocol to ml/train. */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { LoupeError, type EvaluateReply, type ModelCard, type PredictReply, type RunRecord } from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
@@ -9,6 +10,7 @@ import { MODEL_CARD } from '../model-io/model-folder';
 import { cosineSimilarity } from '../siamese/gallery';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend';
+import { loadOneDnn } from '../onednn/addon';
 import { secondCoreAvailable } from '../parallel/data-parallel';
 import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
@@ -32,10 +34,13 @@ export async function train(request: EngineParsedRequestOf<'train'>, context: Me
         inputPixels: config.preprocessing.rows * config.preprocessing.columns,
         backend: activeBackend()?.backend ?? tf.getBackend(),
         secondCore: secondCoreAvailable(),
+        cores: os.availableParallelism(),
       })
     : undefined;
+  const native = plan?.native ? loadOneDnn().addon : null;
+  native?.setThreads(plan!.threads);
   const parallel =
-    config && plan?.threads === 2
+    config && plan?.threads === 2 && !plan.native
       ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(plan.minBatchToSplit ? { minBatchToSplit: plan.minBatchToSplit } : {}) })
       : null;
   try {
@@ -47,6 +52,8 @@ export async function train(request: EngineParsedRequestOf<'train'>, context: Me
     });
   } finally {
     await parallel?.dispose();
+    // Predictions after the run use every core again.
+    native?.setThreads(0);
   }
 }
 

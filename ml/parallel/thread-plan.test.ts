@@ -4,7 +4,7 @@ import { MIN_BATCH_TO_SPLIT } from './data-parallel';
 import { planThreads, type ThreadPlanArgs } from './thread-plan';
 
 const crossEntropy: LossConfig = { name: 'cross-entropy', labelSmoothing: 0 };
-const base: ThreadPlanArgs = { requested: 'auto', task: 'classification', loss: crossEntropy, batchSize: MIN_BATCH_TO_SPLIT, inputPixels: 32 * 32, backend: 'wasm', secondCore: true };
+const base: ThreadPlanArgs = { requested: 'auto', task: 'classification', loss: crossEntropy, batchSize: MIN_BATCH_TO_SPLIT, inputPixels: 32 * 32, backend: 'wasm', secondCore: true, cores: 2 };
 
 describe('planThreads', () => {
   it('auto: two threads only where a batch is big enough, a second core is free and the backend is single-threaded', () => {
@@ -24,6 +24,12 @@ describe('planThreads', () => {
     expect(planThreads(weighted)).toMatchObject({ threads: 1, note: expect.stringMatching(/class weights/) });
     expect(() => planThreads({ ...weighted, requested: 2 })).toThrow(/would change this run's gradients/);
     expect(planThreads({ ...base, task: 'detection' })).toMatchObject({ threads: 1 });
+  });
+
+  it('on oneDNN, caps its threads (auto: every core) for any task and loss, and never cuts a batch', () => {
+    expect(planThreads({ ...base, backend: 'onednn', cores: 16 })).toEqual({ threads: 16, native: true });
+    expect(planThreads({ ...base, backend: 'onednn', requested: 1 })).toEqual({ threads: 1, native: true });
+    expect(planThreads({ ...base, backend: 'onednn', requested: 2, task: 'detection', loss: { name: 'cross-entropy', labelSmoothing: 0, classWeights: [1, 3] } })).toEqual({ threads: 2, native: true });
   });
 
   it('honours an explicit choice otherwise, whatever the batch size', () => {

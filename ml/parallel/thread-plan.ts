@@ -8,7 +8,9 @@ import { LoupeError, type LossConfig, type TaskKind, type TrainingThreads } from
 import { MIN_BATCH_TO_SPLIT } from './data-parallel';
 
 export interface ThreadPlan {
-  threads: 1 | 2;
+  threads: number;
+  /** True where the backend spreads each op over `threads` cores itself (oneDNN): no batch is cut. */
+  native?: boolean;
   /** With two threads: batches smaller than this still run on one (a short last batch). */
   minBatchToSplit?: number;
   /** Why `auto` chose one thread (or why two were not possible), for the run record. */
@@ -36,6 +38,8 @@ export interface ThreadPlanArgs {
   backend: string;
   /** True where the machine has a second core (secondCoreAvailable()). */
   secondCore: boolean;
+  /** Cores the backend may use (os.availableParallelism()). */
+  cores: number;
 }
 
 /** Losses that are a mean over samples as ml/losses computes them (with every option). */
@@ -54,6 +58,9 @@ export function splitProblem(task: TaskKind, loss: LossConfig): string | null {
 }
 
 export function planThreads(args: ThreadPlanArgs): ThreadPlan {
+  // oneDNN divides every convolution and product among its threads: `threads` caps them, any
+  // task and loss, and batches stay whole (the gradient is the one-thread gradient).
+  if (args.backend === 'onednn') return { threads: args.requested === 'auto' ? args.cores : args.requested, native: true };
   if (args.requested === 1) return { threads: 1 };
   const problem = splitProblem(args.task, args.loss);
   if (args.requested === 2) {

@@ -5,6 +5,7 @@
  * record, and hands the engine back to the fast backend afterwards.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../backend';
 
 /** Gradient kernels each layer class needs beyond element-wise ops. */
 const GRADIENT_KERNELS: Record<string, readonly string[]> = {
@@ -35,7 +36,8 @@ export interface TrainingBackend {
 export async function selectTrainingBackend(model: tf.LayersModel): Promise<TrainingBackend> {
   const previous = tf.getBackend();
   const missing = missingGradientKernels(model, previous);
-  if (missing.length === 0) return { backend: previous, restore: async () => {} };
+  // Recorded by the engine's name (`onednn` runs on tfjs's wasm backend with native kernels).
+  if (missing.length === 0) return { backend: activeBackend()?.backend ?? previous, restore: async () => {} };
   // Tensors made on the previous backend (the model's weights) move over when first used.
   await tf.setBackend(FALLBACK_BACKEND);
   return {
