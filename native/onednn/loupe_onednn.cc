@@ -9,6 +9,7 @@
 #include <node_api.h>
 #include <omp.h>
 
+#include "executor.h"
 #include "napi_args.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -47,16 +48,21 @@ bool check_length(napi_env env, const Buffer& buffer, const memory::desc& desc, 
   return true;
 }
 
-// Runs `body` and turns any oneDNN (or other C++) failure into a JS exception.
+// Runs `body` on the executor thread (executor.h) and turns any oneDNN (or other C++) failure
+// into a JS exception on this thread. `body` must not call N-API: it runs on another thread.
 template <typename Body>
 napi_value guarded(napi_env env, Body body) {
-  try {
-    body();
-  } catch (const dnnl::error& e) {
-    throw_error(env, std::string("oneDNN: ") + e.what());
-  } catch (const std::exception& e) {
-    throw_error(env, e.what());
-  }
+  std::string error;
+  loupe::run_native([&] {
+    try {
+      body();
+    } catch (const dnnl::error& e) {
+      error = std::string("oneDNN: ") + e.what();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  if (!error.empty()) throw_error(env, error);
   return nullptr;
 }
 
@@ -132,36 +138,37 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   ConvShape s = conv_shape(p);
   if (s.has_bias && (argc < 6 || !float_array(env, argv[5], &bias, "bias"))) return nullptr;
   if (op != 0 && (s.has_bias || s.relu)) return throw_error(env, "bias and relu apply to the forward convolution only"), nullptr;
+  // Sizes are checked here, on the JavaScript thread, before any byte is touched.
+  const bool sizes_ok =
+      op == 0   ? check_length(env, a, s.src, "x") && check_length(env, b, s.weights, "filter") && check_length(env, out, s.dst, "y")
+      : op == 1 ? check_length(env, a, s.dst, "dy") && check_length(env, b, s.weights, "filter") && check_length(env, out, s.src, "dx")
+      : op == 2 ? check_length(env, a, s.src, "x") && check_length(env, b, s.dst, "dy") && check_length(env, out, s.weights, "dFilter")
+                : throw_error(env, "conv: op must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
+  if (!sizes_ok) return nullptr;
   return guarded(env, [&] {
     auto& eng = cpu_engine();
     auto& strm = cpu_stream();
     auto fwd = forward_pd(s);
     std::vector<memory> to_reorder_out;
     if (op == 0) {
-      if (!check_length(env, a, s.src, "x") || !check_length(env, b, s.weights, "filter") || !check_length(env, out, s.dst, "y")) return;
       memory src(s.src, eng, a.data), user_w(s.weights, eng, b.data), dst(s.dst, eng, out.data);
       memory w = as_needed(user_w, fwd.weights_desc(), true, nullptr);
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
       if (s.has_bias) args.insert({DNNL_ARG_BIAS, memory(s.bias, eng, bias.data)});
       dnnl::convolution_forward(fwd).execute(strm, args);
     } else if (op == 1) {
-      if (!check_length(env, a, s.dst, "dy") || !check_length(env, b, s.weights, "filter") || !check_length(env, out, s.src, "dx")) return;
       auto desc = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.dst, s.strides, s.dilations, s.pad_l, s.pad_r);
       dnnl::convolution_backward_data::primitive_desc pd(desc, eng, fwd);
       memory dy(s.dst, eng, a.data), user_w(s.weights, eng, b.data), dx(s.src, eng, out.data);
       memory w = as_needed(user_w, pd.weights_desc(), true, nullptr);
       dnnl::convolution_backward_data(pd).execute(strm, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
-    } else if (op == 2) {
-      if (!check_length(env, a, s.src, "x") || !check_length(env, b, s.dst, "dy") || !check_length(env, out, s.weights, "dFilter")) return;
+    } else {
       auto desc = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.dst, s.strides, s.dilations, s.pad_l, s.pad_r);
       dnnl::convolution_backward_weights::primitive_desc pd(desc, eng, fwd);
       memory src(s.src, eng, a.data), dy(s.dst, eng, b.data), user_dw(s.weights, eng, out.data);
       memory dw = as_needed(user_dw, pd.diff_weights_desc(), false, &to_reorder_out);
       dnnl::convolution_backward_weights(pd).execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
       if (!to_reorder_out.empty()) dnnl::reorder(dw, user_dw).execute(strm, {{DNNL_ARG_FROM, dw}, {DNNL_ARG_TO, user_dw}});
-    } else {
-      throw_error(env, "conv: op must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
-      return;
     }
     strm.wait();
   });
@@ -184,14 +191,14 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   const int64_t ba = p[0], bb = p[1], m = p[2], k = p[3], n = p[4];
   const bool ta = p[5] != 0, tb = p[6] != 0, has_bias = p[7] != 0, relu = p[8] != 0;
   if (has_bias && (argc < 5 || !float_array(env, argv[4], &bias, "bias"))) return nullptr;
+  // A transposed operand is the same bytes read with swapped strides.
+  memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+  memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+  memory::desc c_md({std::max(ba, bb), m, n}, dt::f32, tag::abc);
+  memory::desc bias_md({1, 1, n}, dt::f32, tag::abc);
+  if (!check_length(env, a, a_md, "a") || !check_length(env, b, b_md, "b") || !check_length(env, out, c_md, "out")) return nullptr;
   return guarded(env, [&] {
     auto& eng = cpu_engine();
-    // A transposed operand is the same bytes read with swapped strides.
-    memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
-    memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
-    memory::desc c_md({std::max(ba, bb), m, n}, dt::f32, tag::abc);
-    memory::desc bias_md({1, 1, n}, dt::f32, tag::abc);
-    if (!check_length(env, a, a_md, "a") || !check_length(env, b, b_md, "b") || !check_length(env, out, c_md, "out")) return;
     dnnl::primitive_attr attr;
     if (relu) {
       dnnl::post_ops ops;
@@ -214,7 +221,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int32_t threads = 0;
   if (argc > 0) napi_get_value_int32(env, argv[0], &threads);
-  omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
+  // OpenMP's thread count belongs to the thread that starts parallel regions: the executor's.
+  loupe::run_native([threads] { omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs()); });
   return nullptr;
 }
 
@@ -225,7 +233,9 @@ napi_value Info(napi_env env, napi_callback_info) {
   const dnnl_version_t* v = dnnl_version();
   std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
   napi_create_string_utf8(env, text.c_str(), text.size(), &version);
-  napi_create_int32(env, omp_get_max_threads(), &threads);
+  int max_threads = 0;
+  loupe::run_native([&max_threads] { max_threads = omp_get_max_threads(); });
+  napi_create_int32(env, max_threads, &threads);
   std::string isa_name;
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::avx512_core_amx: isa_name = "avx512_core_amx"; break;

@@ -1,10 +1,11 @@
-// N-API bindings of the memory-bound kernels (memory_ops.cc). Every size is checked against the
+// N-API bindings of the memory-bound kernels (memory_ops.cc), run on the executor thread. Every size is checked against the
 // arrays' lengths before a byte is touched: a wrong shape from JavaScript is an Error, never a
 // write past a tensor's end.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "executor.h"
 #include "memory_ops.h"
 #include "napi_args.h"
 
@@ -53,7 +54,7 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   double scale = 1;
   napi_get_value_double(env, argv[4], &scale);
   if (!fits(env, x, rows * cols, "x") || !fits(env, out, cols, "out")) return nullptr;
-  sum_rows(x.data, out.data, rows, cols, static_cast<float>(scale));
+  run_native([&] { sum_rows(x.data, out.data, rows, cols, static_cast<float>(scale)); });
   return nullptr;
 }
 
@@ -70,7 +71,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   const PoolShape s{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
   const int64_t in_size = s.batch * s.in_height * s.in_width * s.channels;
   if (!fits(env, x, in_size, "x") || !fits(env, dx, in_size, "dx") || !fits(env, dy, s.batch * s.out_height * s.out_width * s.channels, "dy")) return nullptr;
-  max_pool_grad(x.data, dy.data, dx.data, s);
+  run_native([&] { max_pool_grad(x.data, dy.data, dx.data, s); });
   return nullptr;
 }
 
@@ -104,7 +105,7 @@ napi_value Concat(napi_env env, napi_callback_info info) {
   if (!fits(env, out, outer * total(inner), "out")) return nullptr;
   std::vector<const float*> sources;
   for (const Buffer& part : parts) sources.push_back(part.data);
-  concat(sources, inner, out.data, outer);
+  run_native([&] { concat(sources, inner, out.data, outer); });
   return nullptr;
 }
 
@@ -122,7 +123,7 @@ napi_value Split(napi_env env, napi_callback_info info) {
   if (!fits(env, x, outer * total(inner), "x")) return nullptr;
   std::vector<float*> targets;
   for (const Buffer& part : parts) targets.push_back(part.data);
-  split(x.data, targets, inner, outer);
+  run_native([&] { split(x.data, targets, inner, outer); });
   return nullptr;
 }
 
