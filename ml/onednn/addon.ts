@@ -17,6 +17,10 @@ export interface OneDnnAddon {
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
   concat(parts: Float32Array[], inner: Int32Array, out: Float32Array, outer: number): void;
   split(x: Float32Array, parts: Float32Array[], inner: Int32Array, outer: number): void;
+  /** op 0: out = a + b, 1: out = a · b; b has a's size or `bSize` values repeated along a's rows. */
+  binary(op: 0 | 1, a: Float32Array, b: Float32Array, out: Float32Array, bSize: number): void;
+  /** op 0: ReLU, 1: Step (1 where x > 0, else 0; NaN stays NaN). */
+  unary(op: 0 | 1, x: Float32Array, out: Float32Array): void;
   /** The most threads oneDNN uses; 0 = every core. */
   setThreads(threads: number): void;
   info(): { version: string; threads: number; isa: string };

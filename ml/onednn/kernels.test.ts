@@ -189,6 +189,26 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
     await expectSameOnBoth('split', () => tf.split(seeded([2, 5, 9], 30), [2, 3, 4], 2));
   });
 
+  it.each([
+    // Large enough for the native path (smaller tensors stay on wasm), and one that is not.
+    { a: [16, 32, 32, 5], b: [16, 32, 32, 5] },
+    { a: [16, 32, 32, 5], b: [5] },
+    { a: [16, 32, 32, 5], b: [1] },
+    { a: [7], b: [3, 900, 7] },
+    { a: [600, 40, 3], b: [1, 40, 3] },
+    { a: [4, 8, 8, 5], b: [5] },
+  ])('add and multiply $a with $b (bias and scalar broadcasts): values and gradients', async (c) => {
+    await expectSameOnBoth('add', () => withGradients([seeded(c.a, 40), seeded(c.b, 41)], (a, b) => tf.add(a, b)));
+    await expectSameOnBoth('mul', () => withGradients([seeded(c.a, 42), seeded(c.b, 43)], (a, b) => tf.mul(a, b)));
+  });
+
+  it('ReLU and its gradient (Step), NaN kept, on a tensor large enough for several threads', async () => {
+    await expectSameOnBoth('relu', () => withGradients([seeded([64, 32, 32, 8], 44)], (x) => tf.relu(x)));
+    const nan = await runOn('wasm', () => [tf.relu(tf.tensor1d([NaN, -1, 2])), tf.step(tf.tensor1d([NaN, -1, 2]))]);
+    expect(Array.from(nan[0]!.values)).toEqual([NaN, 0, 2]);
+    expect(Array.from(nan[1]!.values)).toEqual([NaN, 0, 1]);
+  });
+
   it('leaves no tensor behind and reports itself', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

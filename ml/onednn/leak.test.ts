@@ -36,7 +36,8 @@ describe.skipIf(!loadOneDnn().addon && process.env.CI !== 'true')('oneDNN backen
   it(`stays flat over ${STEPS} training steps`, async () => {
     await initBackend('onednn');
     const net = model();
-    const optimizer = tf.train.adam(1e-3);
+    // Typed as the base class: AdamOptimizer's own declaration narrows the map to variables.
+    const optimizer: tf.Optimizer = tf.train.adam(1e-3);
     const loss = resolveLoss({ name: 'categoricalCrossentropy' });
     const xs = tf.randomNormal([8, 16, 16, 1], 0, 1, 'float32', 1);
     const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3).toFloat();

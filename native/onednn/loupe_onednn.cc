@@ -267,6 +267,8 @@ NAPI_MODULE_INIT() {
       {"maxPoolGrad", nullptr, loupe::MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"concat", nullptr, loupe::Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"split", nullptr, loupe::Split, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, loupe::Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, loupe::Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
   return exports;

@@ -56,5 +56,7 @@ napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);
 napi_value Concat(napi_env env, napi_callback_info info);
 napi_value Split(napi_env env, napi_callback_info info);
+napi_value Binary(napi_env env, napi_callback_info info);
+napi_value Unary(napi_env env, napi_callback_info info);
 
 }  // namespace loupe
