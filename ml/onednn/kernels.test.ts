@@ -209,6 +209,16 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
     expect(Array.from(nan[1]!.values)).toEqual([NaN, 0, 1]);
   });
 
+  it('clone and a float32 cast share the buffer safely: disposing the source keeps the copy', async () => {
+    await tf.setBackend('wasm');
+    const source = seeded([4, 5], 50);
+    const expected = await source.data();
+    const copies = [source.clone(), tf.cast(source, 'float32')];
+    source.dispose();
+    for (const copy of copies) expect(await copy.data()).toEqual(expected);
+    tf.dispose(copies);
+  });
+
   it('leaves no tensor behind and reports itself', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

@@ -67,4 +67,16 @@ const splitV = nativeKernel(tf.SplitV, ({ inputs, attrs }, backend) => {
   return parts;
 });
 
-export const MEMORY_KERNELS: readonly NativeKernel[] = [reduceLeading(tf.Sum, false), reduceLeading(tf.Mean, true), maxPoolGrad, concat, splitV];
+/**
+ * Identity shares its input's buffer, as tfjs's cpu backend does (wasm copies it): every ReLU
+ * gradient casts float32 to float32 through it, a full copy of each activation per step. Sharing
+ * is safe because no kernel writes into an input; variables are reassigned, never written in place.
+ */
+const identity = nativeKernel(tf.Identity, ({ inputs }, backend) => {
+  const { x } = inputs as { x: Info };
+  if (x.dtype === 'string') return null;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+});
+
+export const MEMORY_KERNELS: readonly NativeKernel[] = [reduceLeading(tf.Sum, false), reduceLeading(tf.Mean, true), maxPoolGrad, concat, splitV, identity];
