@@ -85,6 +85,8 @@ export const epochRecordSchema = z.object({
   /** `val_loss`, `val_accuracy`, `val_dice`, … (null-free; absent when there is no validation split). */
   validation: z.record(z.string(), z.number()),
   durationMs: z.number().min(0),
+  /** Training images per second in this epoch's training phase (validation not counted); absent in runs from before it was recorded. */
+  trainImagesPerSecond: z.number().min(0).optional(),
   /** Layers frozen during this epoch (fine-tuning). */
   frozenLayers: z.number().int().min(0),
 });

@@ -128,6 +128,7 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       });
       await yieldToMessages();
     }
+    const trainingMs = performance.now() - epochStart;
     let validation: Record<string, number> = {};
     if (data.splits.val.length > 0) {
       hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: batchesPerEpoch, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
@@ -145,6 +146,7 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       trainMetric: metricSeen > 0 ? metricSum / metricSeen : null,
       validation,
       durationMs: performance.now() - epochStart,
+      trainImagesPerSecond: trainingMs > 0 ? seen / (trainingMs / 1000) : 0,
       frozenLayers,
     };
     const monitored = validation[config.monitor.metric];

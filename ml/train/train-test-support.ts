@@ -22,7 +22,7 @@ export function trainer(run: (request: TrainRequest, context: TrainContext) => P
 export const weightsOf = (runDir: string): Buffer => readFileSync(path.join(runDir, 'model', 'weights.bin'));
 
 /** A run's per-epoch records without their wall-clock durations (which no two runs share). */
-export const epochsWithoutDurations = (record: RunRecord) => record.epochs.map(({ durationMs: _, ...e }) => e);
+export const epochsWithoutDurations = (record: RunRecord) => record.epochs.map(({ durationMs: _, trainImagesPerSecond: _rate, ...e }) => e);
 
 /**
  * Starts a run, cancels it at the first batch of epoch 1 (the second epoch), and checks it stopped

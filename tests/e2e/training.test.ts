@@ -14,6 +14,7 @@ import { Services } from '../../main/services/index';
 import { memoryLogger } from '../../main/services/logger';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { expectedBackend } from '../helpers/expected-backend';
 import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
 import { connectBesidePage } from './labeling-helpers';
@@ -91,6 +92,8 @@ describe('training in the browser', () => {
     await expect.poll(state).toBe('running');
     await expect.poll(state, { timeout: 180_000 }).toBe('completed');
     expect(Number(await page.getByTestId('metric-chart').getAttribute('data-points'))).toBeGreaterThan(Number(epochsAtCancel));
+    // The run says which backend trained it and how fast.
+    expect(await page.getByTestId('run-backend').textContent()).toMatch(new RegExp(`^${expectedBackend()}, \\d+ threads?, \\d+\\.\\d images/s$`));
   });
 
   it('shows the test metrics, the confusion matrix, ROC and PR curves', async () => {

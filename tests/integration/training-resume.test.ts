@@ -12,6 +12,7 @@ import type { RunRecord, TrainingConfigInput, TrainingProgress } from '../../con
 import { engineWorkerEntry } from '../../main/app/paths';
 import { classificationDataset, makeSyntheticScans } from '../fixtures/synthetic-scans';
 import { requireBuild } from '../helpers/services';
+import { epochsWithoutDurations } from '../../ml/train/train-test-support';
 
 const CHILD = path.join(import.meta.dirname, '..', 'helpers', 'engine-child.mjs');
 
@@ -98,7 +99,7 @@ describe('resume after a killed process', () => {
     expect(b.runId).toBe(orphan.runId);
     expect(b.environment.backend).toBe(a.environment.backend);
     console.log(`[resume] trained on ${b.environment.backend}${b.environment.backendNote ? ` (${b.environment.backendNote})` : ''}; killed in epoch 3, batch 3`);
-    expect(b.epochs.map(({ durationMs: _, ...e }) => e)).toEqual(a.epochs.map(({ durationMs: _, ...e }) => e));
+    expect(epochsWithoutDurations(b)).toEqual(epochsWithoutDurations(a));
     expect(b.evaluation).toEqual(a.evaluation);
     const weights = (dir: string) => readFileSync(path.join(dir, 'model', 'weights.bin'));
     expect(weights(killedDir).equals(weights(straightDir))).toBe(true);

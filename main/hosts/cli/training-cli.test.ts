@@ -43,8 +43,8 @@ describe('training progress text', () => {
   });
 
   it('prints a finished epoch with its validation metrics', () => {
-    const line = epochLine({ epoch: 2, learningRate: 0.001, trainLoss: 0.5, trainMetric: 0.8, validation: { val_loss: 0.4, val_accuracy: 0.85 }, durationMs: 12_300, frozenLayers: 0 }, 20, 'accuracy');
-    expect(line).toBe('epoch 3/20  loss 0.5000  accuracy 0.8000  val_loss 0.4000  val_accuracy 0.8500  12s');
+    const line = epochLine({ epoch: 2, learningRate: 0.001, trainLoss: 0.5, trainMetric: 0.8, validation: { val_loss: 0.4, val_accuracy: 0.85 }, durationMs: 12_300, trainImagesPerSecond: 41.25, frozenLayers: 0 }, 20, 'accuracy');
+    expect(line).toBe('epoch 3/20  loss 0.5000  accuracy 0.8000  val_loss 0.4000  val_accuracy 0.8500  12s  41.3 images/s');
   });
 
   it('formats durations', () => {

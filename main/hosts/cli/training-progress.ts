@@ -47,5 +47,6 @@ export function epochLine(record: EpochRecord, epochs: number, metricName: strin
   if (metricName && record.trainMetric !== null) parts.push(`${metricName} ${number(record.trainMetric)}`);
   for (const [name, value] of Object.entries(record.validation)) parts.push(`${name} ${number(value)}`);
   parts.push(formatDuration(record.durationMs));
+  if (record.trainImagesPerSecond !== undefined) parts.push(`${record.trainImagesPerSecond.toFixed(1)} images/s`);
   return parts.join('  ');
 }
