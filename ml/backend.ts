@@ -1,6 +1,6 @@
 /**
  * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
- * loads here: native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
+ * loads here: a hardware GPU through WebGPU (Dawn; ml/webgpu), native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
  * their libtensorflow, else oneDNN (wasm with its convolutions and products on Loupe's oneDNN
  * addon, on every core) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
  * plain JavaScript `cpu`.
@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerLoupeWasmKernels } from './kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
+import { chooseAdapter } from './webgpu/adapters';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../contract/index';
 
@@ -20,8 +21,8 @@ export const BACKEND_ENV = 'LOUPE_BACKEND';
 const requireFromHere = createRequire(import.meta.url);
 
 interface BackendLoader {
-  /** Makes the backend available to tfjs; throws when it cannot load here. */
-  load(): Promise<void>;
+  /** Makes the backend available to tfjs; throws when it cannot load here. `forced`: LOUPE_BACKEND asked for it. */
+  load(forced: boolean): Promise<void>;
   /** The name tfjs registers it under. */
   tfjsName: string;
 }
@@ -30,7 +31,21 @@ interface BackendLoader {
 const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
 const TFJS_NODE = '@tensorflow/tfjs-node';
 
+/** The GPU the webgpu backend chose, for the engine's report. */
+let gpuDevice: EngineInfo['device'];
+
 const LOADERS: Record<BackendName, BackendLoader> = {
+  webgpu: {
+    tfjsName: 'webgpu',
+    load: async (forced) => {
+      // A software rasteriser is no GPU: only a forced start (CI's correctness tests) takes one.
+      const { adapter, gpu } = await chooseAdapter(forced);
+      const host = globalThis as { navigator?: object };
+      Object.defineProperty(globalThis, 'navigator', { value: { ...(host.navigator ?? {}), gpu }, configurable: true, writable: true });
+      await import('@tensorflow/tfjs-backend-webgpu');
+      gpuDevice = adapter;
+    },
+  },
   'tensorflow-gpu': { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)) },
   tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
   onednn: {
@@ -93,7 +108,7 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
   for (const backend of order) {
     const loader = LOADERS[backend];
     try {
-      await loader.load();
+      await loader.load(forced === backend);
       if (!(await tf.setBackend(loader.tfjsName))) throw new Error(`tfjs could not start the ${loader.tfjsName} backend`);
       await tf.ready();
       // Production mode: no debug checks, and no banner advertising tfjs-node on every start.
@@ -105,6 +120,7 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
         versions: { tfjs: tf.version.tfjs, node: process.versions.node },
         features: featuresOf(backend),
         attempts,
+        ...(backend === 'webgpu' && gpuDevice ? { device: gpuDevice } : {}),
       };
       return active;
     } catch (error) {
@@ -117,6 +133,7 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
 
 function featuresOf(backend: BackendName): EngineInfo['features'] {
   const cores = Math.max(1, os.availableParallelism());
+  if (backend === 'webgpu') return { simd: false, threads: 1, cores };
   if (backend === 'onednn') {
     return { simd: true, threads: loadOneDnn().addon!.info().threads, cores };
   }

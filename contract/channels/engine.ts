@@ -3,7 +3,7 @@ import { emptyRequestSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
 
 /** The backends the engine knows, fastest first. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export const ENGINE_STATES = ['stopped', 'starting', 'ready', 'crashed'] as const;
@@ -24,6 +24,8 @@ export const engineInfoSchema = z.object({
   /** What the backend can use: wasm SIMD and threads, CPU cores. */
   features: z.object({ simd: z.boolean(), threads: z.number().int().min(1), cores: z.number().int().min(1) }),
   attempts: z.array(backendAttemptSchema),
+  /** The GPU the engine computes on (webgpu), with `software` true for a CPU rasteriser used only when forced. */
+  device: z.object({ name: z.string(), api: z.enum(['native', 'opengles']), software: z.boolean() }).optional(),
 });
 export type EngineInfo = z.infer<typeof engineInfoSchema>;
 

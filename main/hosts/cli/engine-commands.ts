@@ -18,6 +18,7 @@ export function registerEngineCommands(program: Command, context: () => CliConte
       console.log(`backend   ${info.backend} (tfjs ${info.tfjsBackend})`);
       console.log(`versions  tfjs ${info.versions.tfjs}, node ${info.versions.node}`);
       console.log(`features  simd ${info.features.simd ? 'yes' : 'no'}, threads ${info.features.threads}, cores ${info.features.cores}`);
+      if (info.device) console.log(`device    ${info.device.name} (${info.device.api === 'opengles' ? 'OpenGL ES' : 'native API'}${info.device.software ? '; software, not a GPU' : ''})`);
       for (const attempt of info.attempts) console.log(`tried     ${attempt.backend}: ${attempt.ok ? 'ok' : attempt.reason}`);
     });
 

@@ -1,0 +1,121 @@
+/**
+ * The WebGPU backend. Adapter classification is checked everywhere; the backend itself runs where
+ * Dawn finds an adapter: on CI's GPU-less machines that is Mesa's llvmpipe through Dawn's OpenGL
+ * ES backend, forced (as LOUPE_BACKEND=webgpu does), which checks correctness, not speed: kernels
+ * and whole training steps of the reference CNN and U-Net against tfjs's `cpu` backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { referenceCnn, referenceUNet } from '../../bench/reference-models';
+import { initBackend } from '../backend';
+import { expectClose, seededValues, sizeOf } from '../kernels/kernel-test-support';
+import { resolveLoss, type LossSpec } from '../parallel/loss-registry';
+import { chooseAdapter, isSoftwareAdapter, noGpuDeviceReason } from './adapters';
+
+const blank = { vendor: '', architecture: '', device: '', description: '' };
+
+describe('adapter classification', () => {
+  it.each([
+    [{ ...blank, device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' }, true],
+    [{ ...blank, device: 'llvmpipe (LLVM 15.0.6, 256 bits)', vendor: 'mesa' }, true],
+    [{ ...blank, description: 'SwiftShader Device (Subzero)', vendor: 'google' }, true],
+    [{ ...blank, description: 'Microsoft Basic Render Driver' }, true],
+    [{ ...blank, description: 'NVIDIA GeForce RTX 4070', vendor: 'nvidia', architecture: 'ada' }, false],
+    [{ ...blank, description: 'AMD Radeon RX 7900 (RADV NAVI31)', vendor: 'amd' }, false],
+    [{ ...blank, description: 'Apple M2', vendor: 'apple', architecture: 'metal-3' }, false],
+    [{ ...blank, description: 'Intel(R) UHD Graphics 770', isFallbackAdapter: true }, true],
+  ])('%o is software: %s', (info, software) => {
+    expect(isSoftwareAdapter(info)).toBe(software);
+  });
+
+  it('never takes a software adapter unless forced', async () => {
+    // Here either there is no GPU device at all, or Dawn offers one; a llvmpipe-only machine refuses.
+    const chosen = await chooseAdapter(false).catch((error: Error) => error);
+    if (chosen instanceof Error) expect(chosen.message).toMatch(/no GPU device|not a GPU|no WebGPU adapter/);
+    else expect(chosen.adapter.software).toBe(false);
+  });
+});
+
+type Values = { values: Float32Array; shape: number[] };
+
+async function valuesOf(tensors: tf.Tensor[]): Promise<Values[]> {
+  return Promise.all(tensors.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })));
+}
+
+/** `compute` (which makes its own inputs) on cpu and on webgpu, compared within KERNEL_RTOL. */
+async function expectSameOnBoth(label: string, compute: () => tf.Tensor[]): Promise<void> {
+  const results: Values[][] = [];
+  for (const backend of ['cpu', 'webgpu']) {
+    await tf.setBackend(backend);
+    const outputs = tf.tidy(compute);
+    results.push(await valuesOf(outputs));
+    tf.dispose(outputs);
+  }
+  results[1]!.forEach((gpu, i) => expectClose(gpu, results[0]![i]!, `${label} [output ${i}]`));
+}
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(seededValues(sizeOf(shape), seed), shape);
+}
+
+function withGradients(inputs: tf.Tensor[], op: (...xs: tf.Tensor[]) => tf.Tensor): tf.Tensor[] {
+  const y = op(...inputs);
+  const dy = tf.tensor(seededValues(y.size, 97), y.shape);
+  return [y, ...tf.grads((...xs: tf.Tensor[]) => op(...xs).mul(dy).sum())(inputs)];
+}
+
+/** One training step's loss and gradients of `model` on cpu and webgpu, same weights and batch. */
+async function expectSameTrainingStep(label: string, model: tf.LayersModel, loss: LossSpec, xShape: number[], y: () => tf.Tensor): Promise<void> {
+  const results: Values[][] = [];
+  for (const backend of ['cpu', 'webgpu']) {
+    await tf.setBackend(backend);
+    const [xs, ys] = [seeded(xShape, 5), y()];
+    // As the engine's training step computes it (ml/train/train-step.ts), read back asynchronously:
+    // WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
+    const lossOf = resolveLoss(loss);
+    const { value, grads } = tf.variableGrads(() => lossOf(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
+    const ordered = model.trainableWeights.map((w) => grads[w.name]!);
+    results.push(await valuesOf([value, ...ordered]));
+    tf.dispose([xs, ys, value, ...ordered]);
+  }
+  results[1]!.forEach((gpu, i) => expectClose(gpu, results[0]![i]!, `${label}: ${i === 0 ? 'loss' : `gradient of ${model.trainableWeights[i - 1]!.name}`}`));
+}
+
+const forced = await chooseAdapter(true).then(
+  () => true,
+  () => false,
+);
+
+describe.skipIf(!forced && process.env.CI !== 'true')('the WebGPU backend (forced; on Mesa where there is no GPU)', () => {
+  beforeAll(async () => {
+    const info = await initBackend('webgpu');
+    expect(info.backend).toBe('webgpu');
+    expect(info.device?.software).toBe(noGpuDeviceReason() !== null);
+    console.log(`[webgpu] adapter: ${info.device?.name} (${info.device?.api}${info.device?.software ? ', software' : ''})`);
+  });
+
+  it.each([
+    { x: [2, 8, 8, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'same' as const },
+    { x: [3, 9, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' as const },
+  ])('conv2d x $x · W $filter: value and both gradients', async (c) => {
+    await expectSameOnBoth('conv2d', () => withGradients([seeded(c.x, 1), seeded(c.filter, 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)));
+  });
+
+  it('depthwise conv2d, max pooling, concat and matMul: values and gradients', async () => {
+    await expectSameOnBoth('depthwise', () => withGradients([seeded([2, 8, 8, 4], 3), seeded([3, 3, 4, 2], 4)], (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')));
+    await expectSameOnBoth('maxPool', () => withGradients([seeded([2, 8, 8, 3], 5)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')));
+    await expectSameOnBoth('concat', () => withGradients([seeded([2, 4, 4, 3], 6), seeded([2, 4, 4, 5], 7)], (a, b) => tf.concat([a, b], 3)));
+    await expectSameOnBoth('matMul', () => withGradients([seeded([16, 32], 8), seeded([32, 10], 9)], (a, b) => tf.matMul(a, b)));
+  });
+
+  it('one training step of the reference CNN and of a U-Net: the same loss and gradients as cpu', async () => {
+    await tf.setBackend('cpu');
+    const cnn = referenceCnn();
+    await expectSameTrainingStep('CNN', cnn, { name: 'categoricalCrossentropy' }, [2, 32, 32, 3], () => tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10).toFloat());
+    await tf.setBackend('cpu');
+    const unet = referenceUNet({ size: 32, depth: 2, baseFilters: 4 });
+    await expectSameTrainingStep('U-Net', unet, { name: 'binaryCrossentropy' }, [2, 32, 32, 1], () => seeded([2, 32, 32, 1], 11).greater(0).toFloat());
+    cnn.dispose();
+    unet.dispose();
+  }, 300_000);
+});
