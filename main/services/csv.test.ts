@@ -25,3 +25,10 @@ describe('CSV formula safety', () => {
     expect(parseCsv(toCsv(rows))).toEqual(rows);
   });
 });
+
+describe('CSV reading', () => {
+  it('refuses text after a closing quote instead of gluing it onto the cell', () => {
+    expect(() => parseCsv('image,class\n"p.png,"abc\n')).toThrow('line 2 has text after the closing quote of a field');
+    expect(parseCsv('"a",b\r\n"c"\r\n')).toEqual([['a', 'b'], ['c']]);
+  });
+});

@@ -32,7 +32,11 @@ export function parseCsv(text: string): string[][] {
         if (text[i + 1] === '"') {
           field += '"';
           i++;
-        } else quoted = false;
+        } else {
+          quoted = false;
+          // `"p.png,"abc` is not one cell "p.png,abc": guessing would put the class in the name.
+          if (!/^[,\r\n]?$/.test(text[i + 1] ?? '')) throw new Error(`line ${lineAt(text, i)} has text after the closing quote of a field`);
+        }
       } else field += c;
     } else if (c === '"' && field === '') quoted = true;
     else if (c === ',') {
@@ -52,6 +56,10 @@ export function parseCsv(text: string): string[][] {
     rows.push(row);
   }
   return rows.filter((r) => r.length > 1 || r[0] !== '');
+}
+
+function lineAt(text: string, index: number): number {
+  return text.slice(0, index).split(/\r\n|\r|\n/).length;
 }
 
 function unescapeFormula(field: string): string {

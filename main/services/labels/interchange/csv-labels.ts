@@ -56,8 +56,9 @@ export async function readCsvLabels(file: string, names: ImageNames, target: Tas
     const name = (row[iClass] ?? '').trim();
     const tags = builder.plan.classTags.get(found.image.id) ?? [];
     builder.plan.classTags.set(found.image.id, tags);
-    // An empty class marks the image as looked at and untagged: its tags are cleared.
-    if (name) tags.push(builder.classOf(name));
+    // A row without a class is a broken row, never "no tags": it must not clear the image's tags.
+    if (!name) return builder.malformed(found.image.id, where, `has no value in the ${header[iClass]} column`);
+    tags.push(builder.classOf(name));
   });
   return builder.plan;
 }

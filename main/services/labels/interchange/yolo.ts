@@ -74,25 +74,26 @@ export async function readYolo(folder: string, names: ImageNames, target: TaskKi
       const where = `${file} line ${i + 1}`;
       const fields = line.trim().split(/\s+/).filter(Boolean);
       if (fields.length === 0) return;
+      const bad = (reason: string): void => builder.malformed(image.id, where, reason);
       const numbers = fields.map(Number);
       const cls = numbers[0]!;
-      if (!Number.isInteger(cls) || cls < 0 || cls >= classNames.length) return builder.skip(where, `class ${fields[0]} is not an index of the ${classNames.length} classes in ${YOLO_CLASSES}`);
-      if (numbers.some((v) => !Number.isFinite(v))) return builder.skip(where, 'has a value that is not a number');
+      if (!Number.isInteger(cls) || cls < 0 || cls >= classNames.length) return bad(`class ${fields[0]} is not an index of the ${classNames.length} classes in ${YOLO_CLASSES}`);
+      if (numbers.some((v) => !Number.isFinite(v))) return bad(`has a value that is not a number: "${fields.find((f) => !Number.isFinite(Number(f)))}"`);
       const coords = numbers.slice(1);
       const outside = coords.some((v) => v < -NORMALISED_TOLERANCE || v > 1 + NORMALISED_TOLERANCE);
       const planClass = builder.classOf(classNames[cls]!);
       if (coords.length === 4) {
-        if (mask) return builder.skip(where, 'is a box; a segmentation task needs polygons');
+        if (mask) return bad('is a box; a segmentation task needs polygons');
         const [cx, cy, w, h] = coords as [number, number, number, number];
         const box = { x1: (cx - w / 2) * W, y1: (cy - h / 2) * H, x2: (cx + w / 2) * W, y2: (cy + h / 2) * H };
         const beyond = box.x1 < -NORMALISED_TOLERANCE * W || box.y1 < -NORMALISED_TOLERANCE * H || box.x2 > W * (1 + NORMALISED_TOLERANCE) || box.y2 > H * (1 + NORMALISED_TOLERANCE);
         const problem = outside || beyond ? 'lies outside the image (coordinates must be 0–1)' : boxProblem(clampTo(box, W, H), W, H);
-        if (problem) return builder.skip(where, `box ${problem}`);
+        if (problem) return bad(`box ${problem}`);
         boxes.push({ cls: planClass, ...clampTo(box, W, H) });
         return;
       }
-      if (coords.length < 6 || coords.length % 2 !== 0) return builder.skip(where, 'is neither a box (4 numbers) nor a polygon (3 or more x y pairs)');
-      if (outside) return builder.skip(where, 'has a point outside the image (coordinates must be 0–1)');
+      if (coords.length < 6 || coords.length % 2 !== 0) return bad('is neither a box (4 numbers) nor a polygon (3 or more x y pairs)');
+      if (outside) return bad('has a point outside the image (coordinates must be 0–1)');
       const ring = coords.map((v, k) => v * (k % 2 === 0 ? W : H));
       if (mask) {
         fillSpans({ width: W, height: H, data: mask }, rasterizePolygon([ring], W, H), planClass);
@@ -101,7 +102,7 @@ export async function readYolo(folder: string, names: ImageNames, target: TaskKi
         const ys = ring.filter((_, k) => k % 2 === 1);
         const box = clampTo({ x1: Math.min(...xs), y1: Math.min(...ys), x2: Math.max(...xs), y2: Math.max(...ys) }, W, H);
         const problem = boxProblem(box, W, H);
-        if (problem) return builder.skip(where, `polygon's bounding box ${problem}`);
+        if (problem) return bad(`polygon's bounding box ${problem}`);
         boxes.push({ cls: planClass, ...box });
       }
     });
