@@ -26,7 +26,7 @@ import {
 import { LoupeError, type TaskKind } from '../../../../contract/index';
 import type { ImageNames } from './image-names';
 import { packMask } from './packed-mask';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 import type { ExportSource } from './export-data';
 
 export const COCO_FILE = 'annotations.json';

@@ -7,7 +7,7 @@ import { LoupeError, type TaskKind } from '../../../../contract/index';
 import { parseCsv, toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import type { ImageNames } from './image-names';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const CLASSES_CSV = 'classes.csv';
 export const PAIRS_CSV = 'pairs.csv';

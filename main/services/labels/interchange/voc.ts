@@ -12,7 +12,7 @@ import { LoupeError, type TaskKind } from '../../../../contract/index';
 import type { ExportSource } from './export-data';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';
 import { renamedAs, type ImageNames } from './image-names';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 /** Digits kept for fractional box edges (VOC files are usually whole pixels). */
 const DIGITS = 3;

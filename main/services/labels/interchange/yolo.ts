@@ -17,7 +17,7 @@ import type { ExportSource } from './export-data';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';
 import { renamedAs, type ImageNames } from './image-names';
 import { packMask } from './packed-mask';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const YOLO_CLASSES = 'classes.txt';
 /** Normalised coordinates may overshoot 0–1 by float noise; beyond this a point is outside the image. */
