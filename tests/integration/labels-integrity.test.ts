@@ -95,6 +95,16 @@ describe('a refused import changes nothing', () => {
       },
       /a\.txt line 1: has a value that is not a number: "nan\?"/,
     ],
+    [
+      'a blank line inside classes.txt (it would shift every later class)',
+      () => {
+        const folder = path.join(ctx.dir, 'in', 'yolo-blank');
+        file('yolo-blank/classes.txt', 'crack\n\ndent\n\n');
+        file('yolo-blank/labels/a.txt', '1 0.5 0.5 0.2 0.2\n');
+        return { format: 'yolo', path: folder, target: { taskId: det.id } };
+      },
+      /classes\.txt line 2 is empty, so class 1 has no name/,
+    ],
     ['a CSV row without a class', () => ({ format: 'csv', path: file('no-class.csv', 'image,class\nb.png,normal\na.png,\n'), target: { taskId: cls.id } }), /line 3: has no value in the class column/],
     ['a CSV row with text after a quoted cell', () => ({ format: 'csv', path: file('glued.csv', 'image,class\n"a.png,"abc\n'), target: { taskId: cls.id } }), /line 2 has text after the closing quote/],
     ['an empty class name', () => ({ format: 'coco', path: file('empty-name.json', coco({ categories: [{ id: 1, name: ' ' }], annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 2, 3, 4] }] })), target: { taskId: det.id } }), /class Loupe cannot use.*A name is required \(got ""\)/],

@@ -27,7 +27,14 @@ const DIGITS = 7;
 
 async function readClassNames(folder: string): Promise<string[]> {
   const text = await readFile(path.join(folder, YOLO_CLASSES), 'utf8').catch(() => null);
-  if (text !== null) return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  if (text !== null) {
+    const lines = text.split(/\r?\n/).map((s) => s.trim());
+    while (lines.length && !lines[lines.length - 1]) lines.pop();
+    // Line k names class k - 1: dropping a blank line would give every later class the wrong name.
+    const blank = lines.indexOf('');
+    if (blank >= 0) throw new LoupeError('INVALID_REQUEST', `${YOLO_CLASSES} line ${blank + 1} is empty, so class ${blank} has no name; nothing was imported.`);
+    return lines;
+  }
   const yaml = await readFile(path.join(folder, 'data.yaml'), 'utf8').catch(() => null);
   const names = yaml ? namesFromDataYaml(yaml) : null;
   if (names) return names;
