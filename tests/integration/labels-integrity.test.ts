@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelTask } from '../../contract/index';
+import { DB_FILE } from '../../main/services/workspace/workspace';
 import { labelsWorkspace } from '../helpers/labels-services';
 
 let ctx: Awaited<ReturnType<typeof labelsWorkspace>>;
@@ -33,9 +34,14 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.dispose());
 
-/** Every row of every table, and every file under masks/ with its hash: the workspace's whole state. */
+/**
+ * The workspace's whole state: every row of every table, the database file itself once the
+ * write-ahead log is checkpointed into it (byte for byte), and every file under masks/.
+ */
 function snapshot(): unknown {
   const db = ctx.db();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const dbFile = createHash('sha256').update(readFileSync(path.join(ctx.workspace, DB_FILE))).digest('hex');
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
   const rows = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).raw().all()]));
   const masks = path.join(ctx.workspace, 'masks');
@@ -44,7 +50,7 @@ function snapshot(): unknown {
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort()
     .map((full) => [path.relative(masks, full), createHash('sha256').update(readFileSync(full)).digest('hex')]);
-  return { rows, files };
+  return { rows, dbFile, files };
 }
 
 function file(name: string, content: string): string {
