@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { progressSchema } from './engine';
+import { labelNameSchema } from './labels';
 import { SPLITS, TASK_KINDS, type TaskKind } from '../tasks';
 
 const idSchema = z.number().int().positive();
@@ -197,10 +198,17 @@ export const labelsImport = defineChannel({
       /** Import into this task… */
       taskId: idSchema.optional(),
       /** …or into the task with this name, made when missing (kind inferred from the file unless given). */
-      taskName: z.string().trim().min(1).max(80).optional(),
+      taskName: labelNameSchema.optional(),
       kind: z.enum(TASK_KINDS).optional(),
       /** Report what would happen without changing anything. */
       dryRun: z.boolean().default(false),
+      /**
+       * A malformed label (a bbox that is not four numbers, an unknown category, a polygon
+       * outside the image) refuses the whole import by default, since importing the rest would
+       * replace that image's labels with an incomplete set. With this, such images are left
+       * untouched and listed in the report instead.
+       */
+      skipMalformed: z.boolean().default(false),
     })
     .strict()
     .refine((r) => (r.taskId === undefined) !== (r.taskName === undefined), 'Give either taskId or taskName.'),

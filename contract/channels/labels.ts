@@ -20,12 +20,34 @@ export const MAX_MASK_CLASSES = 255;
 export const MAX_LABEL_NAME = 80;
 
 const idSchema = z.number().int().positive();
-const nameSchema = z
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: they break legends, CSV rows and file listings. */
+const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
+/** How much of an offending name an error message quotes. */
+const QUOTED_NAME_CHARS = 40;
+
+/** A name as an error message shows it: JSON-quoted, so control characters are visible, and cut short. */
+function shown(value: unknown): string {
+  const s = String(value);
+  return JSON.stringify(s.length > QUOTED_NAME_CHARS ? `${s.slice(0, QUOTED_NAME_CHARS)}…` : s);
+}
+
+/**
+ * The one rule for task and class names, wherever they come from (the UI, the socket, a label
+ * import): trimmed, not empty, at most MAX_LABEL_NAME characters, no control characters.
+ */
+export const labelNameSchema = z
   .string()
   .trim()
-  .min(1, 'A name is required.')
-  .max(MAX_LABEL_NAME, `Names are at most ${MAX_LABEL_NAME} characters.`)
-  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20), 'A name cannot contain control characters.');
+  .min(1, { error: (issue) => `A name is required (got ${shown(issue.input)}).` })
+  .max(MAX_LABEL_NAME, { error: (issue) => `Names are at most ${MAX_LABEL_NAME} characters; ${shown(issue.input)} has ${String(issue.input).length}.` })
+  .refine((s) => !CONTROL_CHARACTER.test(s), { error: (issue) => `A name cannot contain control characters or line breaks: ${shown(issue.input)}.` });
+const nameSchema = labelNameSchema;
+
+/** The name as stored (trimmed), or why it cannot be a task or class name. */
+export function checkLabelName(raw: string): { name: string } | { problem: string } {
+  const parsed = labelNameSchema.safeParse(raw);
+  return parsed.success ? { name: parsed.data } : { problem: parsed.error.issues[0]!.message };
+}
 export const colorSchema = z.string().regex(/^#[0-9a-f]{6}$/i, 'A colour is #rrggbb.').transform((s) => s.toLowerCase());
 
 export const labelClassSchema = z.object({

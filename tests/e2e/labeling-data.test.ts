@@ -128,6 +128,14 @@ describe('label tasks, splits and interchange in the browser', () => {
     await page.getByTestId('labels-import-start').click();
     await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Imported into "Grades"/);
     await expect.poll(() => badges('part1-b.png')).toMatch(/^scratch/);
+    // A row without a class refuses the import, naming the row; asked to, the import leaves that image alone.
+    writeFileSync(csv, 'image,class\npart1-b.png,\npart2-b.png,scratch\n');
+    await page.getByTestId('labels-import-dry-run').click();
+    await expect.poll(() => page.getByTestId('labels-transfer-error').textContent()).toMatch(/line 2: has no value in the class column/);
+    await page.getByTestId('import-skip-malformed').check();
+    await page.getByTestId('labels-import-dry-run').click();
+    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
+    expect(await page.getByTestId('labels-import-skipped').textContent()).toContain('left untouched');
     await keepScreenshot(page, 'labeling-interchange');
     await page.getByTestId('panel-interchange').click();
   });

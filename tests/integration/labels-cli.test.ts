@@ -39,15 +39,19 @@ describe('loupe labels', () => {
     writeFileSync(
       coco,
       JSON.stringify({
-        images: [{ id: 1, file_name: 'a.png' }, { id: 2, file_name: 'zzz.png' }],
+        images: [{ id: 1, file_name: 'a.png' }, { id: 2, file_name: 'zzz.png' }, { id: 3, file_name: 'b.png' }],
         categories: [{ id: 5, name: 'dent' }],
-        annotations: [{ image_id: 1, category_id: 5, bbox: [2, 3, 10, 5] }, { image_id: 1, category_id: 5, bbox: [30, 3, 10, 5] }],
+        annotations: [{ image_id: 1, category_id: 5, bbox: [2, 3, 10, 5] }, { image_id: 3, category_id: 5, bbox: [30, 3, 10, 5] }],
       }),
     );
-    const imported = await labels('import', '--format', 'coco', '--in', coco, '--task', 'Defects');
+    // b.png's only box is malformed: importing the rest would mark b.png "checked, nothing there".
+    const refused = await labels('import', '--format', 'coco', '--in', coco, '--task', 'Defects');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/1 malformed label, so nothing was imported.*annotation #2: bbox \[30,3,10,5\]: box lies outside the 32×24 image.*--skip-malformed/);
+    const imported = await labels('import', '--format', 'coco', '--in', coco, '--task', 'Defects', '--skip-malformed');
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/imported 1 boxes for 1 images into "Defects"/);
-    expect(imported.stderr).toMatch(/skipped 2:\n {2}image "zzz.png": no image named "zzz.png" in this workspace\n {2}annotation #2: box lies outside the 32×24 image/);
+    expect(imported.stderr).toMatch(/skipped 2:\n {2}image "zzz.png": no image named "zzz.png" in this workspace\n {2}annotation #2: .*box lies outside the 32×24 image; the image's labels were left untouched/);
 
     const out = path.join(dir, 'voc');
     const exported = await labels('export', '--format', 'voc', '--out', out);
@@ -65,6 +69,12 @@ describe('loupe labels', () => {
     const result = await labels('import', '--format', 'coco', '--in', bad, '--task', 'Defects');
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(/^loupe: .*bad\.json is not a readable COCO JSON file/);
+    // Nothing importable: refused, and no empty task is left behind.
+    const ghosts = path.join(dir, 'ghosts.json');
+    writeFileSync(ghosts, JSON.stringify({ images: [{ id: 1, file_name: 'zzz.png' }], categories: [{ id: 1, name: 'x' }], annotations: [] }));
+    const nothing = await labels('import', '--format', 'coco', '--in', ghosts, '--task', 'Ghosts');
+    expect(nothing).toMatchObject({ code: 2, stderr: expect.stringMatching(/Nothing could be imported, so nothing was changed: image "zzz.png": no image named/) });
+    expect(JSON.parse((await labels('tasks', '--json')).stdout).map((t: { name: string }) => t.name)).toEqual(['Defects']);
     const none = await labels('export', '--format', 'masks', '--out', path.join(dir, 'm'));
     expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/No task holds segmentation labels/) });
     expect(existsSync(path.join(dir, 'm'))).toBe(false);

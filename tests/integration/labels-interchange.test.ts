@@ -131,10 +131,11 @@ describe('reading what other tools write, and what is wrong with it', () => {
     for (let y = 20; y < 25; y++) for (let x = 30; x < 38; x++) region[y * W + x] = 1;
     const uncompressed = rleEncode(region, W, H);
     const file = path.join(ctx.dir, 'coco-in.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        images: [
+    const write = (skipIds: number[]): void =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          images: [
           { id: 7, file_name: 'series-a/IM0002.png', width: W, height: H },
           { id: 8, file_name: 'nowhere.png', width: W, height: H },
           { id: 9, file_name: 'IM0001.png', width: W, height: H },
@@ -150,58 +151,82 @@ describe('reading what other tools write, and what is wrong with it', () => {
           { id: 6, image_id: 7, category_id: 17, segmentation: { size: [5, 5], counts: [25] } },
           { id: 7, image_id: 7, category_id: 17, bbox: [1, 1, 2, 2] },
           { id: 8, image_id: 123, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
-        ],
+        ].filter((a) => !skipIds.includes(a.id)),
       }),
     );
+    // Annotations 4, 6 and 7 belong to an image the file labels: each is an error naming its field.
+    write([]);
+    await expect(ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in' })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringMatching(/3 malformed labels.*annotation 4: category_id 42 is not among.*annotation 6: segmentation has an RLE of 5×5 for an image of 40×30.*annotation 7: has no segmentation/),
+    });
+    // Leaving that image untouched leaves nothing to import: refused as well.
+    await expect(ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in', skipMalformed: true })).rejects.toMatchObject({ message: /^Nothing could be imported/ });
+    expect(await byName('coco-in')).toBeUndefined();
+
+    write([4, 6, 7]);
     const report = await ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in' });
     const reasons = report.skipped.map((s) => `${s.where}: ${s.reason}`);
     expect(reasons).toEqual([
       expect.stringMatching(/^image "nowhere.png": no image named/),
       expect.stringMatching(/^image "IM0001.png": "IM0001.png" matches 2 images/),
       expect.stringMatching(/^image "series-b\/IM0002.png": is 99×30 in the file but 40×30/),
-      expect.stringMatching(/^annotation 4: category_id 42 is not among/),
-      expect.stringMatching(/^annotation 6: has an RLE of 5×5 for an image of 40×30/),
-      expect.stringMatching(/^annotation 7: has no segmentation/),
       expect.stringMatching(/^annotation 8: refers to image_id 123/),
     ]);
-    expect(report).toMatchObject({ images: 1, imported: { masks: 1 }, classesCreated: ['lesion', 'organ'], skippedTotal: 7 });
+    expect(report).toMatchObject({ images: 1, imported: { masks: 1 }, classesCreated: ['lesion', 'organ'], skippedTotal: 4 });
     const task = await byName('coco-in');
     const mask = (await ctx.call('labels.get', { taskId: task.id, imageId: ctx.ids[1]! })).mask!;
     const at = (x: number, y: number): string | undefined => task.classes.find((c) => c.maskIndex === mask.data[y * W + x])?.name;
     expect([at(5, 5), at(33, 22), at(0, 10), at(20, 20)]).toEqual(['lesion', 'organ', 'organ', undefined]);
   });
 
-  it('skips YOLO lines outside the image or with unknown classes, and VOC files that are not XML', async () => {
+  it('refuses YOLO lines outside the image or with unknown classes (or, asked to, leaves their image alone), and skips VOC files that are not XML', async () => {
     const yolo = path.join(ctx.dir, 'yolo-in');
     mkdirSync(path.join(yolo, 'labels', 'series-a'), { recursive: true });
+    mkdirSync(path.join(yolo, 'labels', 'series-b'), { recursive: true });
     writeFileSync(path.join(yolo, 'classes.txt'), 'crack\ndent\n');
-    writeFileSync(path.join(yolo, 'labels', 'series-a', 'IM0001.txt'), '0 0.5 0.5 0.2 0.2\n1 1.3 0.5 0.2 0.2\n5 0.5 0.5 0.1 0.1\n0 0.5 0.5 0 0.1\n');
+    writeFileSync(path.join(yolo, 'labels', 'series-a', 'IM0001.txt'), '0 0.5 0.5 0.2 0.2\n1 1.3 0.5 0.2 0.2\n5 0.5 0.5 0.1 0.1\n0 0.5 0.5 0 0.1\n0 0.5 x 0.1 0.1\n');
+    writeFileSync(path.join(yolo, 'labels', 'series-b', 'IM0001.txt'), '1 0.5 0.5 0.2 0.2\n');
     writeFileSync(path.join(yolo, 'labels', 'ghost.txt'), '0 0.5 0.5 0.2 0.2\n');
-    const y = await ctx.call('labels.import', { format: 'yolo', path: yolo, taskName: 'yolo-in' });
-    expect(y.skipped.map((s) => s.where)).toEqual(['ghost.txt', 'series-a/IM0001.txt line 2', 'series-a/IM0001.txt line 3', 'series-a/IM0001.txt line 4']);
+    await expect(ctx.call('labels.import', { format: 'yolo', path: yolo, taskName: 'yolo-in' })).rejects.toMatchObject({
+      message: expect.stringMatching(/4 malformed labels.*series-a\/IM0001.txt line 2: box lies outside the image.*line 3: class 5 is not an index of the 2 classes.*line 4: box has no area.*line 5: has a value that is not a number: "x"/),
+    });
+    expect(await byName('yolo-in')).toBeUndefined();
+    const y = await ctx.call('labels.import', { format: 'yolo', path: yolo, taskName: 'yolo-in', skipMalformed: true });
+    expect(y.skipped.map((s) => s.where)).toEqual(['ghost.txt', 'series-a/IM0001.txt line 2', 'series-a/IM0001.txt line 3', 'series-a/IM0001.txt line 4', 'series-a/IM0001.txt line 5']);
     expect(y.skipped.map((s) => s.reason)).toEqual([
       expect.stringMatching(/no image named/),
-      'box lies outside the image (coordinates must be 0–1)',
-      'class 5 is not an index of the 2 classes in classes.txt',
-      'box has no area (x2 ≤ x1 or y2 ≤ y1)',
+      "box lies outside the image (coordinates must be 0–1); the image's labels were left untouched",
+      "class 5 is not an index of the 2 classes in classes.txt; the image's labels were left untouched",
+      "box has no area (x2 ≤ x1 or y2 ≤ y1); the image's labels were left untouched",
+      `has a value that is not a number: "x"; the image's labels were left untouched`,
     ]);
-    expect(y.imported.boxes).toBe(1);
+    // series-b/IM0001 is imported; series-a/IM0001, whose lines are malformed, is not touched.
+    expect(y).toMatchObject({ images: 1, imported: { boxes: 1 } });
+    const yoloTask = await byName('yolo-in');
+    expect((await ctx.call('labels.get', { taskId: yoloTask.id, imageId: ctx.ids[0]! })).revision).toBe(0);
 
     const voc = path.join(ctx.dir, 'voc-in', 'Annotations');
     mkdirSync(voc, { recursive: true });
     writeFileSync(path.join(voc, 'broken.xml'), '<annotation><filename>IM0002.png</filename><object>');
     writeFileSync(
       path.join(voc, 'ok.xml'),
-      '<annotation><filename>series-b/IM0002.png</filename><object><name>dent</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>' +
-        '<object><name>dent</name><bndbox><xmin>30</xmin><ymin>1</ymin><xmax>45</xmax><ymax>5</ymax></bndbox></object></annotation>',
+      '<annotation><filename>series-b/IM0002.png</filename><object><name>dent</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>',
     );
-    const v = await ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det' });
+    // The only object of an image that has two boxes in "det": dropping it would wipe them.
+    writeFileSync(
+      path.join(voc, 'edge.xml'),
+      '<annotation><filename>series-a/IM0001.png</filename><object><name>dent</name><bndbox><xmin>30</xmin><ymin>1</ymin><xmax>45</xmax><ymax>5</ymax></bndbox></object></annotation>',
+    );
+    await expect(ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det' })).rejects.toMatchObject({ message: /edge\.xml object 1: box lies outside the 40×30 image/ });
+    const v = await ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det', skipMalformed: true });
     expect(v.skipped).toEqual([
       { where: 'broken.xml', reason: expect.stringMatching(/not well-formed XML/) },
-      { where: 'ok.xml object 2', reason: 'box lies outside the 40×30 image' },
+      { where: 'edge.xml object 1', reason: "box lies outside the 40×30 image; the image's labels were left untouched" },
     ]);
     const det = await byName('det');
     expect((await ctx.call('labels.get', { taskId: det.id, imageId: ctx.ids[3]! })).boxes).toEqual([{ classId: det.classes[1]!.id, x1: 0, y1: 0, x2: 5, y2: 5 }]);
+    expect((await ctx.call('labels.get', { taskId: det.id, imageId: ctx.ids[0]! })).boxes).toHaveLength(2);
   });
 
   it('refuses a file that cannot be read at all, and changes nothing', async () => {

@@ -182,8 +182,9 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
     .requiredOption('--task <task>', 'task name (made when missing) or id')
     .option('--kind <kind>', 'kind of a new task (inferred from the file otherwise)', oneOf(TASK_KINDS, 'kind'))
     .option('--dry-run', 'report what would be imported, change nothing')
+    .option('--skip-malformed', 'leave images with malformed labels untouched and report them (by default a malformed label refuses the whole import)')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { workspace: string; format: LabelFormat; in: string; task: string; kind?: TaskKind; dryRun?: boolean; json?: boolean }) => {
+    .action(async (o: { workspace: string; format: LabelFormat; in: string; task: string; kind?: TaskKind; dryRun?: boolean; skipMalformed?: boolean; json?: boolean }) => {
       const ctx = context();
       await openWorkspace(ctx, o.workspace);
       const { tasks } = await ctx.invoke('labels.tasks', {});
@@ -197,12 +198,14 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
           ...(existing ? { taskId: existing.id } : { taskName: o.task }),
           ...(o.kind ? { kind: o.kind } : {}),
           dryRun: o.dryRun ?? false,
+          skipMalformed: o.skipMalformed ?? false,
         },
         (p) => bar.update(p.done, p.total),
       );
       bar.done();
       if (o.json) console.log(JSON.stringify(report, null, 2));
       else printReport(report);
+      // The service refuses such an import before committing; a dry run only reports it.
       if (report.images === 0 && report.skippedTotal > 0) throw new LoupeError('INVALID_REQUEST', 'Nothing could be imported; see the reasons above.');
     });
 }

@@ -26,7 +26,7 @@ import {
 import { LoupeError, type TaskKind } from '../../../../contract/index';
 import type { ImageNames } from './image-names';
 import { packMask } from './packed-mask';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 import type { ExportSource } from './export-data';
 
 export const COCO_FILE = 'annotations.json';
@@ -101,24 +101,25 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
       if (!fileImageIds.has(String(a.image_id))) builder.skip(where, `refers to image_id ${a.image_id}, which the file's images do not list`);
       return;
     }
+    const bad = (reason: string): void => builder.malformed(image.imageId, where, reason);
     const category = categories.get(String(a.category_id));
-    if (category === undefined) return builder.skip(where, `category_id ${a.category_id} is not among the file's categories`);
+    if (category === undefined) return bad(`category_id ${a.category_id} is not among the file's categories`);
     if (kind === 'detection') {
       if (a.iscrowd === 1 || a.iscrowd === true) return builder.skip(where, 'is a crowd region (iscrowd: 1); Loupe boxes are single objects');
       const b = a.bbox;
-      if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) return builder.skip(where, 'has no bbox of four numbers');
+      if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) return bad(`bbox is ${shown(b)}, not four numbers [x, y, width, height]`);
       const box = clampNoise({ x1: b[0], y1: b[1], x2: b[0] + b[2], y2: b[1] + b[3] }, image.width, image.height);
       const problem = boxProblem(box, image.width, image.height);
-      if (problem) return builder.skip(where, `box ${problem}`);
+      if (problem) return bad(`bbox ${shown(b)}: box ${problem}`);
       builder.plan.boxes.get(image.imageId)!.push({ cls: builder.classOf(category), ...box });
       return;
     }
-    if (!hasSegmentation(a.segmentation)) return builder.skip(where, 'has no segmentation (a box alone cannot become a mask)');
+    if (!hasSegmentation(a.segmentation)) return bad('has no segmentation (a box alone cannot become a mask)');
     let region: Uint8Array;
     try {
       region = segmentationBitmap(a.segmentation, image.width, image.height);
     } catch (error) {
-      return builder.skip(where, (error as Error).message);
+      return bad(`segmentation ${(error as Error).message}`);
     }
     let mask = masks.get(image.imageId);
     if (!mask) masks.set(image.imageId, (mask = new Uint8Array(image.width * image.height)));
@@ -132,6 +133,11 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
     }
   }
   return builder.plan;
+}
+
+/** A field's value as an error message quotes it. */
+function shown(value: unknown): string {
+  return value === undefined ? 'missing' : JSON.stringify(value);
 }
 
 function clampNoise(box: { x1: number; y1: number; x2: number; y2: number }, width: number, height: number) {

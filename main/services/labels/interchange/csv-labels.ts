@@ -7,7 +7,7 @@ import { LoupeError, type TaskKind } from '../../../../contract/index';
 import { parseCsv, toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import type { ImageNames } from './image-names';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const CLASSES_CSV = 'classes.csv';
 export const PAIRS_CSV = 'pairs.csv';
@@ -56,8 +56,9 @@ export async function readCsvLabels(file: string, names: ImageNames, target: Tas
     const name = (row[iClass] ?? '').trim();
     const tags = builder.plan.classTags.get(found.image.id) ?? [];
     builder.plan.classTags.set(found.image.id, tags);
-    // An empty class marks the image as looked at and untagged: its tags are cleared.
-    if (name) tags.push(builder.classOf(name));
+    // A row without a class is a broken row, never "no tags": it must not clear the image's tags.
+    if (!name) return builder.malformed(found.image.id, where, `has no value in the ${header[iClass]} column`);
+    tags.push(builder.classOf(name));
   });
   return builder.plan;
 }

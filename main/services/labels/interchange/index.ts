@@ -13,7 +13,8 @@ import { readCsvLabels, writeCsvLabels } from './csv-labels';
 import { exportSource } from './export-data';
 import { ImageNames } from './image-names';
 import { readMaskFolder, writeMaskFolder } from './mask-folder';
-import { applyPlan, importTarget, type ImportPlan } from './plan';
+import type { ImportPlan } from './import-plan';
+import { applyPlan, importTarget } from './plan';
 import { readVoc, writeVoc } from './voc';
 import { readYolo, writeYolo } from './yolo';
 

@@ -15,7 +15,7 @@ import { encodeMaskPng } from '../mask-files';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';
 import { renamedAs, type ImageNames } from './image-names';
 import { packMask } from './packed-mask';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const LABELMAP_FILE = 'labelmap.csv';
 

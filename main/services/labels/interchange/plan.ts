@@ -7,6 +7,9 @@
  *
  * Images the file mentions get their labels in the task REPLACED by the file's (an image listed
  * with no annotations becomes a labeled negative); images it does not mention are left alone.
+ *
+ * A malformed label refuses the import before anything is written (see import-plan.ts), and so
+ * does an import that would change nothing but skips: a refused import leaves no trace.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -24,52 +27,8 @@ import { replaceMaskRow, writeBoxes } from '../image-labels';
 import { maskHistogram, removeMaskFiles, writeMaskFile, type WrittenMask } from '../mask-files';
 import { bumpRevision, nowIso } from '../revisions';
 import { findTaskByName, listTasks, requireTask } from '../tasks';
-import { unpackMask, type PackedMask } from './packed-mask';
-
-export interface PlanBox {
-  /** 1-based index into ImportPlan.classNames. */
-  cls: number;
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-}
-
-export interface ImportPlan {
-  kind: TaskKind;
-  /** Plan class k (1-based) is classNames[k - 1]; masks and boxes use k. */
-  classNames: string[];
-  classTags: Map<number, number[]>;
-  boxes: Map<number, PlanBox[]>;
-  masks: Map<number, PackedMask>;
-  pairs: { imageA: number; imageB: number; same: boolean }[];
-  skipped: { where: string; reason: string }[];
-}
-
-export class PlanBuilder {
-  readonly plan: ImportPlan;
-  private readonly classIndex = new Map<string, number>();
-
-  constructor(kind: TaskKind) {
-    this.plan = { kind, classNames: [], classTags: new Map(), boxes: new Map(), masks: new Map(), pairs: [], skipped: [] };
-  }
-
-  /** The plan index of a class name (case-insensitive, trimmed), added on first use. */
-  classOf(name: string): number {
-    const key = name.trim().toLowerCase();
-    let index = this.classIndex.get(key);
-    if (index === undefined) {
-      this.plan.classNames.push(name.trim());
-      index = this.plan.classNames.length;
-      this.classIndex.set(key, index);
-    }
-    return index;
-  }
-
-  skip(where: string, reason: string): void {
-    this.plan.skipped.push({ where, reason });
-  }
-}
+import { quoteProblems, settleMalformed, type ImportPlan } from './import-plan';
+import { unpackMask } from './packed-mask';
 
 export type ImportRequest = ParsedRequestOf<'labels.import'>;
 
@@ -150,6 +109,7 @@ export async function applyPlan(
   signal: AbortSignal,
 ): Promise<LabelsImportReport> {
   const db = ws.db;
+  settleMalformed(plan, request.skipMalformed);
   const resolved = resolve(db, request, plan);
   const report: LabelsImportReport = {
     taskId: resolved.task?.id ?? null,
@@ -168,6 +128,9 @@ export async function applyPlan(
     skippedTotal: plan.skipped.length,
   };
   if (request.dryRun) return report;
+  if (report.images === 0 && report.skippedTotal > 0) {
+    throw new LoupeError('INVALID_REQUEST', `Nothing could be imported, so nothing was changed: ${quoteProblems(plan.skipped)}.`);
+  }
 
   const written = new Map<number, WrittenMask & { width: number; height: number; counts: Uint32Array }>();
   const total = plan.masks.size + 1;

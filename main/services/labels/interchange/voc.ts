@@ -12,7 +12,7 @@ import { LoupeError, type TaskKind } from '../../../../contract/index';
 import type { ExportSource } from './export-data';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';
 import { renamedAs, type ImageNames } from './image-names';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 /** Digits kept for fractional box edges (VOC files are usually whole pixels). */
 const DIGITS = 3;
@@ -53,13 +53,13 @@ export async function readVoc(folder: string, names: ImageNames, target: TaskKin
     (doc.annotation.object ?? []).forEach((object, i) => {
       const where = `${file} object ${i + 1}`;
       const name = typeof object.name === 'string' ? object.name.trim() : '';
-      if (!name) return builder.skip(where, 'has no <name>');
+      if (!name) return builder.malformed(image.id, where, 'has no <name>');
       const b = object.bndbox ?? {};
       const [xmin, ymin, xmax, ymax] = [b.xmin, b.ymin, b.xmax, b.ymax].map((v) => Number(v));
-      if (![xmin, ymin, xmax, ymax].every(Number.isFinite)) return builder.skip(where, 'has no <bndbox> with numeric xmin, ymin, xmax, ymax');
+      if (![xmin, ymin, xmax, ymax].every(Number.isFinite)) return builder.malformed(image.id, where, 'has no <bndbox> with numeric xmin, ymin, xmax, ymax');
       const box = { x1: xmin! - 1, y1: ymin! - 1, x2: xmax!, y2: ymax! };
       const problem = boxProblem(box, image.width, image.height);
-      if (problem) return builder.skip(where, `box ${problem}`);
+      if (problem) return builder.malformed(image.id, where, `box ${problem}`);
       boxes.push({ cls: builder.classOf(name), ...box });
     });
     builder.plan.boxes.set(image.id, boxes);

@@ -17,7 +17,7 @@ import type { ExportSource } from './export-data';
 import { conventionalSubfolder, listFiles, requireFolder } from './files';
 import { renamedAs, type ImageNames } from './image-names';
 import { packMask } from './packed-mask';
-import { PlanBuilder, type ImportPlan } from './plan';
+import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const YOLO_CLASSES = 'classes.txt';
 /** Normalised coordinates may overshoot 0–1 by float noise; beyond this a point is outside the image. */
@@ -27,7 +27,14 @@ const DIGITS = 7;
 
 async function readClassNames(folder: string): Promise<string[]> {
   const text = await readFile(path.join(folder, YOLO_CLASSES), 'utf8').catch(() => null);
-  if (text !== null) return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  if (text !== null) {
+    const lines = text.split(/\r?\n/).map((s) => s.trim());
+    while (lines.length && !lines[lines.length - 1]) lines.pop();
+    // Line k names class k - 1: dropping a blank line would give every later class the wrong name.
+    const blank = lines.indexOf('');
+    if (blank >= 0) throw new LoupeError('INVALID_REQUEST', `${YOLO_CLASSES} line ${blank + 1} is empty, so class ${blank} has no name; nothing was imported.`);
+    return lines;
+  }
   const yaml = await readFile(path.join(folder, 'data.yaml'), 'utf8').catch(() => null);
   const names = yaml ? namesFromDataYaml(yaml) : null;
   if (names) return names;
@@ -74,25 +81,26 @@ export async function readYolo(folder: string, names: ImageNames, target: TaskKi
       const where = `${file} line ${i + 1}`;
       const fields = line.trim().split(/\s+/).filter(Boolean);
       if (fields.length === 0) return;
+      const bad = (reason: string): void => builder.malformed(image.id, where, reason);
       const numbers = fields.map(Number);
       const cls = numbers[0]!;
-      if (!Number.isInteger(cls) || cls < 0 || cls >= classNames.length) return builder.skip(where, `class ${fields[0]} is not an index of the ${classNames.length} classes in ${YOLO_CLASSES}`);
-      if (numbers.some((v) => !Number.isFinite(v))) return builder.skip(where, 'has a value that is not a number');
+      if (!Number.isInteger(cls) || cls < 0 || cls >= classNames.length) return bad(`class ${fields[0]} is not an index of the ${classNames.length} classes in ${YOLO_CLASSES}`);
+      if (numbers.some((v) => !Number.isFinite(v))) return bad(`has a value that is not a number: "${fields.find((f) => !Number.isFinite(Number(f)))}"`);
       const coords = numbers.slice(1);
       const outside = coords.some((v) => v < -NORMALISED_TOLERANCE || v > 1 + NORMALISED_TOLERANCE);
       const planClass = builder.classOf(classNames[cls]!);
       if (coords.length === 4) {
-        if (mask) return builder.skip(where, 'is a box; a segmentation task needs polygons');
+        if (mask) return bad('is a box; a segmentation task needs polygons');
         const [cx, cy, w, h] = coords as [number, number, number, number];
         const box = { x1: (cx - w / 2) * W, y1: (cy - h / 2) * H, x2: (cx + w / 2) * W, y2: (cy + h / 2) * H };
         const beyond = box.x1 < -NORMALISED_TOLERANCE * W || box.y1 < -NORMALISED_TOLERANCE * H || box.x2 > W * (1 + NORMALISED_TOLERANCE) || box.y2 > H * (1 + NORMALISED_TOLERANCE);
         const problem = outside || beyond ? 'lies outside the image (coordinates must be 0–1)' : boxProblem(clampTo(box, W, H), W, H);
-        if (problem) return builder.skip(where, `box ${problem}`);
+        if (problem) return bad(`box ${problem}`);
         boxes.push({ cls: planClass, ...clampTo(box, W, H) });
         return;
       }
-      if (coords.length < 6 || coords.length % 2 !== 0) return builder.skip(where, 'is neither a box (4 numbers) nor a polygon (3 or more x y pairs)');
-      if (outside) return builder.skip(where, 'has a point outside the image (coordinates must be 0–1)');
+      if (coords.length < 6 || coords.length % 2 !== 0) return bad('is neither a box (4 numbers) nor a polygon (3 or more x y pairs)');
+      if (outside) return bad('has a point outside the image (coordinates must be 0–1)');
       const ring = coords.map((v, k) => v * (k % 2 === 0 ? W : H));
       if (mask) {
         fillSpans({ width: W, height: H, data: mask }, rasterizePolygon([ring], W, H), planClass);
@@ -101,7 +109,7 @@ export async function readYolo(folder: string, names: ImageNames, target: TaskKi
         const ys = ring.filter((_, k) => k % 2 === 1);
         const box = clampTo({ x1: Math.min(...xs), y1: Math.min(...ys), x2: Math.max(...xs), y2: Math.max(...ys) }, W, H);
         const problem = boxProblem(box, W, H);
-        if (problem) return builder.skip(where, `polygon's bounding box ${problem}`);
+        if (problem) return bad(`polygon's bounding box ${problem}`);
         boxes.push({ cls: planClass, ...box });
       }
     });
