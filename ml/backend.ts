@@ -25,6 +25,8 @@ interface BackendLoader {
   load(forced: boolean): Promise<void>;
   /** The name tfjs registers it under. */
   tfjsName: string;
+  /** Once active: throws when the backend runs but is not what its name promises. */
+  verify?(): void;
 }
 
 // Package names in variables: they are optional, so the bundler must not try to resolve them.
@@ -46,7 +48,14 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       gpuDevice = adapter;
     },
   },
-  'tensorflow-gpu': { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)) },
+  'tensorflow-gpu': {
+    tfjsName: 'tensorflow',
+    load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)),
+    // libtensorflow with CUDA runs on the CPU when it finds no GPU: that is not the GPU route.
+    verify: () => {
+      if (!(tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice) throw new Error('tfjs-node-gpu loaded but found no CUDA GPU');
+    },
+  },
   tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
   onednn: {
     tfjsName: 'wasm',
@@ -111,6 +120,7 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
       await loader.load(forced === backend);
       if (!(await tf.setBackend(loader.tfjsName))) throw new Error(`tfjs could not start the ${loader.tfjsName} backend`);
       await tf.ready();
+      loader.verify?.();
       // Production mode: no debug checks, and no banner advertising tfjs-node on every start.
       tf.enableProdMode();
       attempts.push({ backend, ok: true, ...(forced ? { reason: `forced by ${BACKEND_ENV}` } : {}) });
