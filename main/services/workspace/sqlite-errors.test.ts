@@ -1,9 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openImage } from '../../../ml/decode/index';
+import { EventBus } from '../event-bus';
+import { ImageStore } from '../imaging/image-store';
 import { userFacingSqliteError } from './sqlite-errors';
+import { DB_FILE, Workspace } from './workspace';
+import { WorkspaceService } from './workspace-service';
+
+/** Images in the damaged workspace: enough rows for the table to span several pages. */
+const IMAGES = 300;
+/** The recovery the message must spell out. */
+const RECOVERY = /is damaged .*sqlite3 loupe\.db "\.recover" \| sqlite3 recovered\.db .*last backup/;
 
 describe('userFacingSqliteError', () => {
   let dir: string;
@@ -37,5 +48,64 @@ describe('userFacingSqliteError', () => {
     expect(userFacingSqliteError(new TypeError('x'))).toBeNull();
     ours.close();
     other.close();
+  });
+});
+
+describe('a damaged workspace database', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A workspace with enough images that their table spans pages, closed; returns loupe.db's path. */
+  async function workspaceWithImages(): Promise<string> {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-corrupt-'));
+    const workspace = Workspace.open(path.join(dir, 'ws'), { create: true });
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer();
+    const { info } = await openImage(png);
+    const images = Array.from({ length: IMAGES }, (_, i) => ({ sha256: i.toString(16).padStart(64, '0'), path: `/scans/${i}.png`, fileName: `${i}.png`, fileSize: 1, info }));
+    new ImageStore(workspace.db).insertMany(images, new Date(0).toISOString());
+    workspace.close();
+    return path.join(dir, 'ws', DB_FILE);
+  }
+
+  /** Writes garbage over one page of the file (pages are numbered from 1; page 1 keeps its 100-byte file header). */
+  function garble(file: string, page: number): void {
+    const bytes = readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    const start = (page - 1) * pageSize + (page === 1 ? 100 : 0);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc((page - 1) * pageSize + pageSize - start, 0xa5), 0, undefined, start);
+    closeSync(fd);
+  }
+
+  it('says which file is damaged and how to recover it when a table page is garbage', async () => {
+    const file = await workspaceWithImages();
+    const probe = new Database(file, { readonly: true });
+    const { rootpage } = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'images'").get() as { rootpage: number };
+    probe.close();
+    garble(file, rootpage);
+    const workspace = Workspace.open(path.dirname(file));
+    let thrown: unknown;
+    try {
+      new ImageStore(workspace.db).list(0, IMAGES);
+    } catch (error) {
+      thrown = error;
+    }
+    workspace.close();
+    expect(thrown).toMatchObject({ code: expect.stringMatching(/^SQLITE_CORRUPT/) });
+    expect(userFacingSqliteError(thrown)).toMatchObject({ code: 'IO_ERROR', message: expect.stringMatching(RECOVERY) });
+  });
+
+  it('names the full path when opening the workspace meets the damage', async () => {
+    const file = await workspaceWithImages();
+    garble(file, 1);
+    const service = new WorkspaceService(new EventBus(), 'test');
+    let thrown: unknown;
+    try {
+      service.open(path.dirname(file), false);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(`The workspace database ${file} is damaged`) });
+    expect((thrown as Error).message).toMatch(RECOVERY);
   });
 });
