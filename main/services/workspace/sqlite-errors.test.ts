@@ -1,10 +1,11 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openImage } from '../../../ml/decode/index';
+import { garblePage, rootPageOf } from '../../../tests/helpers/damaged-db';
 import { EventBus } from '../event-bus';
 import { ImageStore } from '../imaging/image-store';
 import { userFacingSqliteError } from './sqlite-errors';
@@ -67,22 +68,9 @@ describe('a damaged workspace database', () => {
     return path.join(dir, 'ws', DB_FILE);
   }
 
-  /** Writes garbage over one page of the file (pages are numbered from 1; page 1 keeps its 100-byte file header). */
-  function garble(file: string, page: number): void {
-    const bytes = readFileSync(file);
-    const pageSize = bytes.readUInt16BE(16);
-    const start = (page - 1) * pageSize + (page === 1 ? 100 : 0);
-    const fd = openSync(file, 'r+');
-    writeSync(fd, Buffer.alloc((page - 1) * pageSize + pageSize - start, 0xa5), 0, undefined, start);
-    closeSync(fd);
-  }
-
   it('says which file is damaged and how to recover it when a table page is garbage', async () => {
     const file = await workspaceWithImages();
-    const probe = new Database(file, { readonly: true });
-    const { rootpage } = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'images'").get() as { rootpage: number };
-    probe.close();
-    garble(file, rootpage);
+    garblePage(file, rootPageOf(file, 'images'));
     const workspace = Workspace.open(path.dirname(file));
     let thrown: unknown;
     try {
@@ -97,7 +85,7 @@ describe('a damaged workspace database', () => {
 
   it('names the full path when opening the workspace meets the damage', async () => {
     const file = await workspaceWithImages();
-    garble(file, 1);
+    garblePage(file, 1);
     const service = new WorkspaceService(new EventBus(), 'test');
     let thrown: unknown;
     try {
