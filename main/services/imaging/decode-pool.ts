@@ -22,6 +22,8 @@ export interface DecodePoolOptions {
   size?: number;
   /** Per-file time cap; default DECODE_TIME_CAP_MS. */
   timeCapMs?: number;
+  /** V8 heap of each worker in MiB; default DECODE_WORKER_HEAP_MB (tests pass a small one to reach it). */
+  heapMb?: number;
   log: Logger;
 }
 
@@ -56,11 +58,13 @@ export class DecodePool {
   private closed = false;
   private readonly size: number;
   private readonly timeCapMs: number;
+  private readonly heapMb: number;
 
   constructor(private readonly options: DecodePoolOptions) {
     // os.freemem() is MemAvailable on Linux: what can be used without swapping.
     this.size = options.size ?? decodeWorkerCount(os.availableParallelism(), os.freemem());
     this.timeCapMs = options.timeCapMs ?? DECODE_TIME_CAP_MS;
+    this.heapMb = options.heapMb ?? DECODE_WORKER_HEAP_MB;
   }
 
   get concurrency(): number {
@@ -166,7 +170,7 @@ export class DecodePool {
   private spawn(): Slot {
     // The heap cap stops a file that makes the parser build millions of objects; pixels are
     // ArrayBuffers outside this heap, bounded by the decoders' own checks.
-    const worker = new Worker(this.options.entry, { resourceLimits: { maxOldGenerationSizeMb: DECODE_WORKER_HEAP_MB } });
+    const worker = new Worker(this.options.entry, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     const slot: Slot = { worker, task: null, taskId: 0 };
     slot.worker.on('message', (message: FromDecodeWorker) => this.receive(slot, message));
     slot.worker.on('error', (error) => {
@@ -212,7 +216,7 @@ export class DecodePool {
     clearTimeout(slot.timer);
     slot.task?.fail(
       slot.outOfMemory
-        ? new DecodeError('too-large', `Decoding this file needed more than the decoder's ${DECODE_WORKER_HEAP_MB} MiB of working memory; it was skipped.`)
+        ? new DecodeError('too-large', `Decoding this file needed more than the decoder's ${this.heapMb} MiB of working memory; it was skipped.`)
         : new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`),
     );
     if (!this.closed) this.pump();
