@@ -8,10 +8,9 @@
  */
 import { constants, inflateRawSync } from 'node:zlib';
 import { DecodeError } from '../errors';
-import { INFLATE_PEEK_BYTES, MAX_INFLATED_HEADER_BYTES, checkDecodedBytes, checkFramePixels } from '../limits';
+import { INFLATE_PEEK_BYTES, MAX_INFLATED_HEADER_BYTES, checkDecodedBytes, checkFramePixels, formatBytes } from '../limits';
 import dicomParser, { type Element } from './parser-lib';
 
-const MIB = 1024 ** 2;
 const PIXEL_DATA = 'x7fe00010';
 /** Tags sort in ascending order (PS3.5 7.1); once past group 0028 every image pixel attribute has been seen. */
 const LAST_IMAGE_PIXEL_TAG = 'x0028ffff';
@@ -27,7 +26,7 @@ export function inflateDataSet(bytes: Uint8Array, position: number): Uint8Array 
     if (!isTooLarge(error)) throw damaged(error);
     throw new DecodeError(
       'too-large',
-      `This deflated DICOM file inflates to more than the ${Math.ceil(pixelBytes / MIB)} MiB of pixels its header declares (plus ${MAX_INFLATED_HEADER_BYTES / MIB} MiB for the header); it was skipped as a possible deflate bomb.`,
+      `This deflated DICOM file inflates to more than the ${formatBytes(pixelBytes)} of pixels its header declares (plus ${formatBytes(MAX_INFLATED_HEADER_BYTES)} for the header); it was skipped as a possible deflate bomb.`,
     );
   }
   const full = new Uint8Array(position + inflated.length);
@@ -49,7 +48,7 @@ function declaredPixelBytes(deflated: Uint8Array): number {
       partial = inflateRawSync(deflated.subarray(0, input), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_INFLATED_HEADER_BYTES });
     } catch (error) {
       if (!isTooLarge(error)) throw damaged(error);
-      throw new DecodeError('too-large', `The header of this deflated DICOM file inflates past ${MAX_INFLATED_HEADER_BYTES / MIB} MiB before it gives the image size; it was skipped as a possible deflate bomb.`);
+      throw new DecodeError('too-large', `The header of this deflated DICOM file inflates past ${formatBytes(MAX_INFLATED_HEADER_BYTES)} before it gives the image size; it was skipped as a possible deflate bomb.`);
     }
     const header = readHeader(partial);
     if (header.complete || input >= deflated.length) return header.pixelBytes;
