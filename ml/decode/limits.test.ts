@@ -96,7 +96,7 @@ describe('a real 20000² image', () => {
 describe('decodeWorkerCount', () => {
   it('starts no more workers than free memory holds at the per-worker budget, nor more than the cores but one', () => {
     const GIB = 1024 ** 3;
-    expect(MAX_FRAME_PIXELS).toBe(16_383 * 16_383);
+    expect(MAX_FRAME_PIXELS).toBe(16_384 * 16_384);
     expect(decodeWorkerCount(16, 64 * GIB)).toBe(4);
     expect(decodeWorkerCount(3, 64 * GIB)).toBe(2);
     expect(decodeWorkerCount(16, 2 * DECODE_MEMORY_PER_WORKER + GIB)).toBe(2);

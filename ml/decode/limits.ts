@@ -5,6 +5,7 @@
  * input. Every size is checked against these before anything is allocated for it, and each
  * refusal is a DecodeError('too-large') whose message names the limit.
  */
+import { MAX_FRAME_SIDE } from '../../contract/channels/training-data';
 import { DecodeError } from './errors';
 
 /** Largest decoded image (all frames together) Loupe accepts: 1 GiB, a 512×512×2000 CT series in one file. */
@@ -17,12 +18,13 @@ export const MAX_FILE_BYTES = MAX_DECODED_BYTES;
 export const MAX_DIMENSION = 65_535;
 
 /**
- * Most pixels in one frame: 16383 × 16383, sharp's own default `limitInputPixels` (0x3FFF²), so
- * the raster decoder and the thumbnail step agree on what is too big. It is 11× a 4096 × 5624
- * mammogram, the largest projection images Loupe is meant for; gigapixel slide scans are out of
- * scope. A 20000² PNG (400 megapixels) is refused here, before sharp decodes anything.
+ * Most pixels in one frame: 16384², the largest frame the engine takes as training or prediction
+ * input (the contract's MAX_FRAME_SIDE), so whatever imports also trains. sharp is given this limit
+ * instead of its own default (16383²). It is 11× a 4096 × 5624 mammogram, the largest projection
+ * images Loupe is meant for; gigapixel slide scans are out of scope. A 20000² PNG (400 megapixels)
+ * is refused here, before sharp decodes anything.
  */
-export const MAX_FRAME_PIXELS = 0x3fff * 0x3fff;
+export const MAX_FRAME_PIXELS = MAX_FRAME_SIDE ** 2;
 
 /** Deepest sequence nesting followed. Real files nest a handful of levels; the issue asks for a bound of 128. */
 export const MAX_SEQUENCE_DEPTH = 128;
