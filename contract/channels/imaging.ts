@@ -35,6 +35,8 @@ export const DECODE_FAILURES = [
   'too-deep',
   /** Decoding ran past the per-file time cap and was stopped. */
   'timeout',
+  /** The disk holding the workspace filled up; the import stops at the first such file. */
+  'disk-full',
   /** A bug in Loupe; the log has details. */
   'internal',
 ] as const;
@@ -134,6 +136,8 @@ export const importReportSchema = z.object({
   duplicates: z.number().int(),
   failed: z.number().int(),
   cancelled: z.boolean(),
+  /** Why the import stopped before its last file (the disk filled up); the files not tried are listed as failed with the same kind. */
+  stopped: z.object({ failure: z.enum(DECODE_FAILURES), message: z.string() }).optional(),
   files: z.array(importOutcomeSchema),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;

@@ -66,8 +66,14 @@ export class Dispatcher {
         return fail(new LoupeError('CANCELLED', 'Cancelled.'));
       }
       if (error instanceof LoupeError) return { ok: false, error: error.toPayload() };
+      const userFacing = userFacingSqliteError(error);
+      if (userFacing) {
+        // Locked, full or damaged: the user's to fix and told to them, so no error line beside it (the CLI prints both).
+        this.log.info(`${channel} failed: ${(error as Error).message}`);
+        return fail(userFacing);
+      }
       this.log.error(`${channel} failed`, error);
-      return { ok: false, error: toErrorPayload(userFacingSqliteError(error) ?? error) };
+      return { ok: false, error: toErrorPayload(error) };
     }
   }
 }

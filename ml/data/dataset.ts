@@ -12,6 +12,7 @@ import {
   type SplitName,
   type TrainingDataset,
 } from '../../contract/index';
+import { checkFramePixels } from '../decode/limits';
 import type { Box } from '../detection/boxes';
 import type { DetectionObject } from '../detection/centernet-targets';
 import { boxToInput } from './box-placement';
@@ -72,7 +73,15 @@ async function frameOf(sample: TrainingDataset['samples'][number], reader: Frame
   if (!reader) {
     throw new LoupeError('INVALID_REQUEST', `Image "${sample.id}" is given by path, but this engine has no image decoder registered; send decoded frames.`);
   }
-  return reader(sample.image.path, sample.image.frameIndex);
+  const frame = await reader(sample.image.path, sample.image.frameIndex);
+  // Frames sent inline are bounded by the contract; a reader's frame is held to the same pixel limit
+  // as import, before preprocessing makes float copies of it.
+  try {
+    checkFramePixels(frame.columns, frame.rows);
+  } catch (error) {
+    throw new LoupeError('BAD_IMAGE', `Image "${sample.id}" cannot be used for training: ${(error as Error).message}`, { cause: error });
+  }
+  return frame;
 }
 
 function hashFrame(hash: ReturnType<typeof createHash>, frame: DecodedFrame): void {

@@ -42,3 +42,27 @@ function cleanDetail(detail: string): string {
   const text = detail.replace(/^[\w.]+:\s*/, '').trim();
   return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'unknown problem';
 }
+
+/** Error codes of a write that failed for want of space: the disk is full, or the user's quota is spent. */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when a write failed because the disk (or the user's quota) is full; SQLite says so as SQLITE_FULL. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DISK_FULL_CODES.has(code);
+}
+
+/** The one message an import stops with when the disk fills up. */
+export const DISK_FULL_MESSAGE = 'The disk holding the workspace is full, so the import stopped; free some space, then import the same files again (those already imported are skipped as duplicates).';
+
+export function diskFullError(cause: unknown): DecodeError {
+  return new DecodeError('disk-full', DISK_FULL_MESSAGE, { cause });
+}
+
+/** What a decode worker reports for a thrown error: a DecodeError as it is, a full disk by name, or null for a bug. */
+export function namedFailure(error: unknown): DecodeError | null {
+  if (error instanceof DecodeError) return error;
+  // A full disk is no bug and says nothing about the file: one named failure, no stack trace.
+  if (isDiskFull(error)) return diskFullError(error);
+  return null;
+}

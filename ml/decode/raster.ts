@@ -6,7 +6,7 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import type { ImageFormat, ImageInfo } from '../../contract/channels/imaging';
 import { DecodeError } from './errors';
-import { MAX_DECODED_BYTES, MAX_DIMENSION } from './limits';
+import { MAX_FRAME_PIXELS, checkDecodedBytes, checkFramePixels } from './limits';
 import type { DecodedFrame } from './types';
 import { valueRange } from './dicom/pixels';
 
@@ -38,22 +38,22 @@ export function sniffRaster(bytes: Uint8Array): ImageFormat | null {
 }
 
 function pipeline(bytes: Uint8Array, page?: number): Sharp {
-  // limitInputPixels: libvips refuses larger images itself, before allocating their pixels.
-  return sharp(bytes, { limitInputPixels: MAX_DECODED_BYTES, failOn: 'error', ...(page !== undefined ? { page } : {}) });
+  // limitInputPixels: libvips refuses larger images itself, before allocating their pixels (a
+  // second guard behind openRaster's own check of the header).
+  return sharp(bytes, { limitInputPixels: MAX_FRAME_PIXELS, failOn: 'error', ...(page !== undefined ? { page } : {}) });
 }
 
 export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promise<OpenedRaster> {
   if (format === 'bmp') throw new DecodeError('unsupported', 'BMP files are not readable by the image library Loupe uses; convert them to PNG.');
   let metadata: Metadata;
   try {
-    metadata = await pipeline(bytes).metadata();
+    // metadata() reads the header only; the pixel limit applies when pixels are decoded.
+    metadata = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error) {
     throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, { cause: error });
   }
-  const { width, height } = metadata;
-  if (!width || !height || width > MAX_DIMENSION || height > MAX_DIMENSION) {
-    throw new DecodeError('too-large', `This image is ${width ?? '?'}×${height ?? '?'}, outside what Loupe accepts.`);
-  }
+  const { width = 0, height = 0 } = metadata;
+  checkFramePixels(width, height);
   const depth = (metadata.depth ?? 'uchar') as string;
   if (!Object.hasOwn(DEPTHS, depth)) throw new DecodeError('unsupported', `${depth} samples are not supported; Loupe reads 8-bit, 16-bit and float images.`);
   const { bits, signed } = DEPTHS[depth as Depth];
@@ -61,7 +61,7 @@ export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promis
   const samplesPerPixel = channels - (metadata.hasAlpha ? 1 : 0) >= 3 ? 3 : 1;
   const frames = format === 'tiff' || format === 'gif' ? Math.max(1, metadata.pages ?? 1) : 1;
   const bytesTotal = width * height * samplesPerPixel * (bits / 8) * frames;
-  if (bytesTotal > MAX_DECODED_BYTES) throw new DecodeError('too-large', `This image would take more than Loupe's 1 GiB limit once decoded.`);
+  checkDecodedBytes(bytesTotal, `${width}×${height}, ${frames} page${frames === 1 ? '' : 's'}`);
   return {
     depth: depth as Depth,
     info: {

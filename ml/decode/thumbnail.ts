@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
+import { MAX_FRAME_PIXELS, checkFramePixels } from './limits';
 import type { DecodedFrame } from './types';
 
 /** Longest side of a thumbnail in pixels: the grid shows them at up to 160 px on a 2× display at 80 px. */
@@ -48,8 +49,11 @@ export function displayBytes(frame: DecodedFrame): Uint8Array {
 }
 
 export async function renderThumbnail(frame: DecodedFrame): Promise<Uint8Array> {
+  checkFramePixels(frame.columns, frame.rows);
   const pixels = displayBytes(frame);
-  const image = sharp(pixels, { raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 } });
+  // The decoders refuse frames above MAX_FRAME_PIXELS; the same limit here (not sharp's default)
+  // keeps the two in step, and the check above makes a frame that slipped past them a named refusal.
+  const image = sharp(pixels, { raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 }, limitInputPixels: MAX_FRAME_PIXELS });
   const webp = await image.resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: THUMBNAIL_QUALITY }).toBuffer();
   return new Uint8Array(webp.buffer, webp.byteOffset, webp.byteLength);
 }

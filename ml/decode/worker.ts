@@ -8,7 +8,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { writeFileAtomic } from '../io/atomic-write';
-import { DecodeError, openImage, readImageBytes, type OpenedImage } from './index';
+import { namedFailure } from './errors';
+import { openImage, readImageBytes, type OpenedImage } from './index';
 import { renderThumbnail, thumbnailPath } from './thumbnail';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-protocol';
 
@@ -85,7 +86,8 @@ async function handle(message: ToDecodeWorker): Promise<void> {
 port.on('message', (message: ToDecodeWorker) => {
   handle(message).catch((error: unknown) => {
     waiting.delete(message.id);
-    if (error instanceof DecodeError) send({ type: 'failed', id: message.id, failure: error.failure, message: error.message });
+    const named = namedFailure(error);
+    if (named) send({ type: 'failed', id: message.id, failure: named.failure, message: named.message });
     else {
       console.error('[decode worker]', error);
       send({ type: 'failed', id: message.id, failure: 'internal', message: 'Loupe failed to read this file because of an internal error; the details are in the log.' });

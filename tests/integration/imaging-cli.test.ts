@@ -1,10 +1,12 @@
-/** `loupe decode` and `loupe import` as a user runs them: output files, JSON, exit codes, one-line errors. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/** `loupe decode`, `loupe import` and `loupe images list` as a user runs them: output files, JSON, exit codes, one-line errors. */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImagingFixtures, type ImagingFixtures } from '../fixtures/imaging/generate';
+import { deflatedDicom, pngClaiming, solidPng } from '../fixtures/imaging/bombs';
 import { runCli } from '../helpers/cli';
+import { garblePage, rootPageOf } from '../helpers/damaged-db';
 import { requireBuild } from '../helpers/services';
 
 let fixtures: ImagingFixtures;
@@ -72,5 +74,57 @@ describe('loupe import', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/failed {5}\S+empty\.dcm: This file is empty \(0 bytes\)\./);
     expect(result.stderr.trim()).toMatch(/^loupe: \d+ files could not be imported\.$/);
+  });
+});
+
+describe('loupe import of huge and bomb images', () => {
+  it('refuses each by name through the decode workers, with no internal error and no stack trace', async () => {
+    const folder = path.join(tmp, 'bombs');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'solid-20000.png'), await solidPng(20_000, 20_000));
+    writeFileSync(path.join(folder, 'claims-32000.png'), pngClaiming(32_000, 32_000));
+    writeFileSync(path.join(folder, 'deflate-bomb.dcm'), await deflatedDicom(64, 64, 256 * 1024 ** 2));
+    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws-bombs'), folder, '--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { failed: number; files: { path: string; failure?: string; message?: string }[] };
+    expect(report.failed).toBe(3);
+    const byName = Object.fromEntries(report.files.map((f) => [path.basename(f.path), f]));
+    expect(byName['solid-20000.png']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/) });
+    expect(byName['claims-32000.png']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/32000×32000 pixels/) });
+    expect(byName['deflate-bomb.dcm']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/possible deflate bomb/) });
+    expect(result.stderr.trim()).toBe('loupe: 3 files could not be imported.');
+  }, 180_000);
+});
+
+describe('loupe images list', () => {
+  it('lists the images of a workspace as JSON and as tab-separated lines', async () => {
+    const workspace = path.join(tmp, 'ws-list');
+    expect((await runCli(['import', '--workspace', workspace, path.join(fixtures.mixedFolder, 'raster')])).code).toBe(0);
+    const json = await runCli(['images', 'list', '--workspace', workspace, '--json']);
+    expect(json.code).toBe(0);
+    const images = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(images).toHaveLength(fixtures.raster.length);
+    for (const image of images) expect(Object.keys(image)).toEqual(['id', 'path', 'sha256', 'rows', 'columns', 'frames', 'modality']);
+    const grey16 = fixtures.raster.find((f) => f.name === 'grey16.png')!;
+    const listed = images.find((i) => path.basename(i.path as string) === 'grey16.png')!;
+    expect(listed.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect([listed.rows, listed.columns]).toEqual([grey16.rows, grey16.columns]);
+    const text = await runCli(['images', 'list', '--workspace', workspace]);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).toBe('id\tpath\tsha256\trows\tcolumns\tframes\tmodality');
+    expect(lines).toHaveLength(images.length + 1);
+    expect(lines[1]!.split('\t')).toEqual(Object.values(images[0]!).map((v) => String(v ?? '')));
+  });
+
+  it('says the workspace database is damaged, and how to recover it, when a page of it is garbage', async () => {
+    const damaged = path.join(tmp, 'ws-damaged');
+    mkdirSync(damaged);
+    copyFileSync(path.join(tmp, 'ws-list', 'loupe.db'), path.join(damaged, 'loupe.db'));
+    garblePage(path.join(damaged, 'loupe.db'), rootPageOf(path.join(damaged, 'loupe.db'), 'images'));
+    const result = await runCli(['images', 'list', '--workspace', damaged]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^loupe: The workspace database (\S*\/)?loupe\.db is damaged .*sqlite3 loupe\.db "\.recover" \| sqlite3 recovered\.db .*last backup/);
+    expect(result.stderr).not.toMatch(/Something went wrong/);
   });
 });

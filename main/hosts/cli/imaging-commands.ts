@@ -1,10 +1,10 @@
 /**
- * `loupe decode` and `loupe import`. Decode reads one file straight through Loupe's decoders (no
- * workspace needed); import goes through the same channel as the UI's Import button.
+ * `loupe decode`, `loupe import` and `loupe images list`. Decode reads one file straight through
+ * Loupe's decoders (no workspace needed); import and list go through the same channels as the UI.
  */
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { isLoupeError, type ImportReport } from '../../../contract/index';
+import { MAX_LIST_LIMIT, isLoupeError, type ImageRecord, type ImportReport } from '../../../contract/index';
 import { DecodeError, decodeFile } from '../../../ml/decode/index';
 import { writeFileAtomic } from '../../../ml/io/atomic-write';
 import type { CliContext } from './context';
@@ -102,16 +102,63 @@ export function registerImagingCommands(program: Command, context: () => CliCont
       );
       bar.done();
       if (options.json) console.log(JSON.stringify(report, null, 2));
-      else printReport(report);
+      else for (const line of reportLines(report)) console.log(line);
+      if (report.stopped) fail(report.stopped.message, EXIT_SOME_FAILED, 'loupe.stopped');
       if (report.cancelled) fail('import cancelled; files imported before the cancel stay in the workspace.', EXIT_SOME_FAILED, 'loupe.cancelled');
       if (report.failed > 0) fail(`${report.failed} file${report.failed === 1 ? '' : 's'} could not be imported.`, EXIT_SOME_FAILED, 'loupe.someFailed');
     });
+
+  registerImagesList(program, context);
 }
 
-function printReport(report: ImportReport): void {
+/**
+ * The import report as text: one line per failed or duplicate file, then the totals. Files that
+ * failed because the disk filled up share one line: the reason is the disk, not each file.
+ */
+export function reportLines(report: ImportReport): string[] {
+  const lines: string[] = [];
+  let diskFull = 0;
   for (const file of report.files) {
-    if (file.status === 'failed') console.log(`failed     ${file.path}: ${file.message}`);
-    else if (file.status === 'duplicate') console.log(`duplicate  ${file.path}: ${file.message}`);
+    if (file.status === 'failed' && file.failure === 'disk-full') diskFull += 1;
+    else if (file.status === 'failed') lines.push(`failed     ${file.path}: ${file.message}`);
+    else if (file.status === 'duplicate') lines.push(`duplicate  ${file.path}: ${file.message}`);
   }
-  console.log(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${report.failed} failed.`);
+  if (diskFull > 0) lines.push(`not imported (disk full): ${diskFull} file${diskFull === 1 ? '' : 's'}`);
+  lines.push(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${report.failed} failed.`);
+  return lines;
+}
+
+/** What `loupe images list` shows of each image, in this order (the TSV columns and the JSON keys). */
+const LISTED = ['id', 'path', 'sha256', 'rows', 'columns', 'frames', 'modality'] as const;
+type ListedImage = Pick<ImageRecord, (typeof LISTED)[number]>;
+
+export function listedImage(record: ImageRecord): ListedImage {
+  return { id: record.id, path: record.path, sha256: record.sha256, rows: record.rows, columns: record.columns, frames: record.frames, modality: record.modality };
+}
+
+/** Tab-separated, a header line first; an unknown modality is an empty field. */
+export function imageTable(images: readonly ListedImage[]): string[] {
+  return [LISTED.join('\t'), ...images.map((image) => LISTED.map((key) => String(image[key] ?? '')).join('\t'))];
+}
+
+function registerImagesList(program: Command, context: () => CliContext): void {
+  program
+    .command('images')
+    .description('The images of a workspace.')
+    .command('list')
+    .description('List the images of a workspace (id, path, sha256, rows, columns, frames, modality), in import order.')
+    .requiredOption('--workspace <folder>', 'the workspace folder')
+    .option('--json', 'print a JSON array of the images (default: tab-separated lines with a header)')
+    .action(async (options: { workspace: string; json?: boolean }) => {
+      const cli = context();
+      await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
+      const images: ListedImage[] = [];
+      for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
+        const page = await cli.invoke('imaging.list', { offset, limit: MAX_LIST_LIMIT });
+        images.push(...page.items.map(listedImage));
+        if (page.items.length < MAX_LIST_LIMIT || images.length >= page.total) break;
+      }
+      if (options.json) console.log(JSON.stringify(images, null, 2));
+      else for (const line of imageTable(images)) console.log(line);
+    });
 }

@@ -7,13 +7,15 @@ import { DecodePool } from './decode-pool';
 
 /**
  * A stand-in decode worker speaking the real protocol: it hangs on "/stuck", exits on "/crash",
- * and answers anything else at once. It lets the test reach the pool's time cap and crash paths.
+ * fills its heap on "/heap" (as a parser building millions of objects would), and answers
+ * anything else at once. It lets the test reach the pool's time cap and crash paths.
  */
 const WORKER = `
 import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (m) => {
   if (m.path === '/stuck') for (;;) {}
   if (m.path === '/crash') process.exit(3);
+  if (m.path === '/heap') { const kept = []; for (;;) kept.push({ at: kept.length, text: 'x'.repeat(64) + kept.length }); }
   parentPort.postMessage({ type: 'hashed', id: m.id, sha256: 'a'.repeat(64), size: m.path.length });
 });
 `;
@@ -45,6 +47,17 @@ describe('DecodePool', () => {
     const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
     try {
       await expect(pool.hash('/crash')).rejects.toMatchObject({ failure: 'internal', message: expect.stringContaining('exit code 3') });
+      await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('names a file whose decoding ran out of the worker heap, and carries on with a fresh worker', async () => {
+    const SMALL_HEAP_MB = 16;
+    const pool = new DecodePool({ entry, size: 1, heapMb: SMALL_HEAP_MB, log: memoryLogger() });
+    try {
+      await expect(pool.hash('/heap')).rejects.toMatchObject({ failure: 'too-large', message: `Decoding this file needed more than the decoder's ${SMALL_HEAP_MB} MiB of working memory; it was skipped.` });
       await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
     } finally {
       await pool.close();

@@ -10,20 +10,20 @@ import { Worker } from 'node:worker_threads';
 import 'sharp';
 import type { ImageInfo } from '../../../contract/channels/imaging';
 import { DecodeError } from '../../../ml/decode/errors';
-import { DECODE_TIME_CAP_MS } from '../../../ml/decode/limits';
+import { DECODE_TIME_CAP_MS, DECODE_WORKER_HEAP_MB, decodeWorkerCount } from '../../../ml/decode/limits';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { FromDecodeWorker, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
 import type { Logger } from '../logger';
 
-/** Workers in the pool: the cores but one (the host keeps one), at most four (decoding is also disk-bound). */
-export const DEFAULT_POOL_SIZE = Math.max(1, Math.min(4, os.availableParallelism() - 1));
-
 export interface DecodePoolOptions {
   /** Built worker entry (out/main/decode-worker.js). */
   entry: string;
+  /** Workers; default from the cores and the memory free when the pool starts (decodeWorkerCount). */
   size?: number;
   /** Per-file time cap; default DECODE_TIME_CAP_MS. */
   timeCapMs?: number;
+  /** V8 heap of each worker in MiB; default DECODE_WORKER_HEAP_MB (tests pass a small one to reach it). */
+  heapMb?: number;
   log: Logger;
 }
 
@@ -47,6 +47,8 @@ interface Slot {
   task: Task | null;
   taskId: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** The worker ran out of its V8 heap (DECODE_WORKER_HEAP_MB) on its current task. */
+  outOfMemory?: boolean;
 }
 
 export class DecodePool {
@@ -56,10 +58,13 @@ export class DecodePool {
   private closed = false;
   private readonly size: number;
   private readonly timeCapMs: number;
+  private readonly heapMb: number;
 
   constructor(private readonly options: DecodePoolOptions) {
-    this.size = options.size ?? DEFAULT_POOL_SIZE;
+    // os.freemem() is MemAvailable on Linux: what can be used without swapping.
+    this.size = options.size ?? decodeWorkerCount(os.availableParallelism(), os.freemem());
     this.timeCapMs = options.timeCapMs ?? DECODE_TIME_CAP_MS;
+    this.heapMb = options.heapMb ?? DECODE_WORKER_HEAP_MB;
   }
 
   get concurrency(): number {
@@ -163,9 +168,15 @@ export class DecodePool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.options.entry), task: null, taskId: 0 };
+    // The heap cap stops a file that makes the parser build millions of objects; pixels are
+    // ArrayBuffers outside this heap, bounded by the decoders' own checks.
+    const worker = new Worker(this.options.entry, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
+    const slot: Slot = { worker, task: null, taskId: 0 };
     slot.worker.on('message', (message: FromDecodeWorker) => this.receive(slot, message));
-    slot.worker.on('error', (error) => this.options.log.error('decode worker failed', error));
+    slot.worker.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') slot.outOfMemory = true;
+      else this.options.log.error('decode worker failed', error);
+    });
     slot.worker.on('exit', (code) => this.exited(slot, code));
     this.slots.push(slot);
     return slot;
@@ -203,7 +214,11 @@ export class DecodePool {
     if (!this.slots.includes(slot)) return; // Terminated on purpose.
     this.remove(slot);
     clearTimeout(slot.timer);
-    slot.task?.fail(new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`));
+    slot.task?.fail(
+      slot.outOfMemory
+        ? new DecodeError('too-large', `Decoding this file needed more than the decoder's ${this.heapMb} MiB of working memory; it was skipped.`)
+        : new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`),
+    );
     if (!this.closed) this.pump();
   }
 

@@ -2,10 +2,12 @@
  * One import: expand the paths, hand each file to the decode pool (a few at a time, so cancel
  * stops quickly), skip content already in the workspace, and commit new images in small
  * transactions. Progress streams at most every PROGRESS_INTERVAL_MS; the report lists every file.
+ * A full disk (a thumbnail or a commit that cannot be written) stops the import at once: every
+ * later file would fail the same way, so the report says it once and lists the rest as not tried.
  */
 import path from 'node:path';
 import type { ImportOutcome, ImportProgress, ImportReport } from '../../../contract/channels/imaging';
-import { DecodeError } from '../../../ml/decode/errors';
+import { DISK_FULL_MESSAGE, DecodeError, diskFullError, isDiskFull } from '../../../ml/decode/errors';
 import type { Workspace } from '../workspace/workspace';
 import type { DecodePool } from './decode-pool';
 import { listImportFiles } from './file-walk';
@@ -51,15 +53,26 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
   const failedWith = new Map<string, ImportOutcome & { status: 'failed' }>();
   let pending: { index: number; image: NewImage }[] = [];
   const importedAt = new Date().toISOString();
+  let stopped: DecodeError | null = null;
 
   const commit = (): void => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    const ids = store.insertMany(
-      batch.map((b) => b.image),
-      importedAt,
-    );
+    let ids: (number | null)[];
+    try {
+      ids = store.insertMany(
+        batch.map((b) => b.image),
+        importedAt,
+      );
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      stopped ??= diskFullError(error);
+      counts.imported -= batch.length;
+      counts.failed += batch.length;
+      for (const { index, image } of batch) outcomes[index] = { path: image.path, status: 'failed', failure: 'disk-full', message: DISK_FULL_MESSAGE };
+      return;
+    }
     batch.forEach(({ index, image }, i) => {
       const id = ids[i];
       if (id !== null && id !== undefined) outcomes[index] = { path: image.path, status: 'imported', imageId: id };
@@ -109,6 +122,7 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
     } catch (error) {
       counts.failed += 1;
       const failure = error instanceof DecodeError ? error : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
+      if (failure.failure === 'disk-full') stopped ??= failure;
       const failed = { path: file, status: 'failed' as const, failure: failure.failure, message: failure.message };
       outcomes[index] = failed;
       failedWith.set(file, failed);
@@ -124,11 +138,19 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
 
   // Twice the pool's width keeps every worker busy while one result is being committed.
   const lanes = Array.from({ length: Math.min(files.length, pool.concurrency * 2) }, async () => {
-    while (!signal.aborted && next < files.length) await one(next++);
+    while (!signal.aborted && !stopped && next < files.length) await one(next++);
   });
   await Promise.all(lanes);
   commit();
+  if (stopped) {
+    for (let index = 0; index < files.length; index++) {
+      if (outcomes[index]) continue;
+      counts.failed += 1;
+      outcomes[index] = { path: files[index]!, status: 'failed', failure: 'disk-full', message: `Not tried: ${DISK_FULL_MESSAGE}` };
+    }
+  }
   emit({ phase: 'importing', done, total: files.length, ...counts }, true);
   const reported = outcomes.filter((o): o is ImportOutcome => o !== undefined);
-  return { ...counts, cancelled: signal.aborted, files: reported };
+  const stop = stopped as DecodeError | null;
+  return { ...counts, cancelled: signal.aborted, ...(stop ? { stopped: { failure: stop.failure, message: stop.message } } : {}), files: reported };
 }

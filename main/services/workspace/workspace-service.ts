@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { WorkspaceSummary } from '../../../contract/index';
 import { LoupeError } from '../../../contract/index';
 import type { EventBus } from '../event-bus';
-import { Workspace } from './workspace';
+import { userFacingSqliteError } from './sqlite-errors';
+import { DB_FILE, Workspace } from './workspace';
 
 /** The workspace the app has open: at most one at a time, shared by every window. */
 export class WorkspaceService {
@@ -13,7 +15,13 @@ export class WorkspaceService {
   ) {}
 
   open(folder: string, create: boolean): WorkspaceSummary {
-    const next = Workspace.open(folder, { create, appVersion: this.appVersion });
+    let next: Workspace;
+    try {
+      next = Workspace.open(folder, { create, appVersion: this.appVersion });
+    } catch (error) {
+      // Here the database's full path is known; later failures name it as loupe.db (dispatcher).
+      throw userFacingSqliteError(error, path.join(path.resolve(folder), DB_FILE)) ?? error;
+    }
     this.workspace?.close();
     this.workspace = next;
     const summary = next.summary();

@@ -1,12 +1,12 @@
 /**
  * Parsing a DICOM Part 10 file with dicom-parser, with the guards the library leaves to us: a
- * bounded inflater for deflated files, a bound on sequence nesting, and every failure turned into
+ * bounded inflater for deflated files (inflate.ts), a bound on sequence nesting, and every failure turned into
  * a DecodeError a user can read.
  */
-import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet } from './parser-lib';
 import { DecodeError, asDecodeError } from '../errors';
-import { MAX_INFLATED_BYTES, MAX_SEQUENCE_DEPTH } from '../limits';
+import { MAX_SEQUENCE_DEPTH } from '../limits';
+import { inflateDataSet } from './inflate';
 
 /** Offset of the "DICM" marker after the 128-byte preamble (PS3.10 §7.1). */
 const DICM_OFFSET = 128;
@@ -29,7 +29,7 @@ export function parseDicomFile(bytes: Uint8Array): ParsedDicom {
   }
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(bytes, { inflater: inflate });
+    dataSet = dicomParser.parseDicom(bytes, { inflater: inflateDataSet });
   } catch (thrown) {
     throw describeParseFailure(thrown, bytes.length);
   }
@@ -45,23 +45,6 @@ export function parseDicomFile(bytes: Uint8Array): ParsedDicom {
 /** UIDs are padded with NUL or space to an even length. */
 export function cleanUid(value: string): string {
   return value.replace(/[\0\s]+$/g, '').trim();
-}
-
-/** dicom-parser's inflater hook: header bytes as they are, then the inflated data set, with a size cap. */
-function inflate(bytes: Uint8Array, position: number): Uint8Array {
-  let inflated: Buffer;
-  try {
-    inflated = inflateRawSync(bytes.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES });
-  } catch (error) {
-    const tooBig = error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw tooBig
-      ? new DecodeError('too-large', 'This deflated DICOM file inflates to more than Loupe accepts (1 GiB); it was skipped.')
-      : new DecodeError('malformed', 'The deflated data of this DICOM file is damaged and cannot be inflated.');
-  }
-  const full = new Uint8Array(position + inflated.length);
-  full.set(bytes.subarray(0, position), 0);
-  full.set(inflated, position);
-  return full;
 }
 
 /** dicom-parser throws strings, Errors, or `{ exception, dataSet }` from inside the data set. */

@@ -4,7 +4,7 @@
  */
 import type { ImageInfo, WindowSetting } from '../../../contract/channels/imaging';
 import { DecodeError } from '../errors';
-import { MAX_DECODED_BYTES, MAX_DIMENSION } from '../limits';
+import { checkDecodedBytes, checkFramePixels } from '../limits';
 import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
 import { transferSyntaxNamed } from './transfer-syntax';
@@ -85,7 +85,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   const rows = unsigned16(dataSet, 'x00280010');
   const columns = unsigned16(dataSet, 'x00280011');
   if (!rows || !columns) throw new DecodeError('too-large', `This DICOM image has ${rows ?? 'no'} rows and ${columns ?? 'no'} columns; it cannot be shown.`);
-  if (rows > MAX_DIMENSION || columns > MAX_DIMENSION) throw new DecodeError('too-large', `This image is ${columns}×${rows}, larger than Loupe accepts.`);
+  checkFramePixels(columns, rows);
 
   const framesText = text(dataSet, 'x00280008');
   const frames = framesText === null ? 1 : Number(framesText);
@@ -117,9 +117,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   }
 
   const frameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
-  if (frameBytes * frames > MAX_DECODED_BYTES) {
-    throw new DecodeError('too-large', `This image would take ${formatBytes(frameBytes * frames)} decoded (${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}), more than Loupe's 1 GiB limit.`);
-  }
+  checkDecodedBytes(frameBytes * frames, `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}`);
 
   const slope = decimal(dataSet, 'x00281053');
   const intercept = decimal(dataSet, 'x00281052');
@@ -189,8 +187,4 @@ function readWindows(dataSet: DataSet): WindowSetting[] {
     windows.push(name ? { center, width, name } : { center, width });
   }
   return windows;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 }

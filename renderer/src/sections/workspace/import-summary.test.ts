@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { importProgressLine, importSummary } from './import-summary';
+import { importProgressLine, importSummary, reportProblems } from './import-summary';
 
 describe('import summary wording', () => {
   it('says "duplicate" for one and "duplicates" for others, as the CLI does', () => {
     expect(importSummary({ imported: 56, duplicates: 1, failed: 12, cancelled: false })).toBe('56 imported, 1 duplicate skipped, 12 failed');
     expect(importSummary({ imported: 0, duplicates: 3, failed: 0, cancelled: false })).toBe('0 imported, 3 duplicates skipped, 0 failed');
     expect(importSummary({ imported: 2, duplicates: 0, failed: 1, cancelled: true })).toBe('Import cancelled: 2 imported, 0 duplicates skipped, 1 failed');
+  });
+
+  it('says an import stopped by a full disk once, not once per file', () => {
+    const stopped = { failure: 'disk-full' as const, message: 'The disk holding the workspace is full, so the import stopped.' };
+    expect(importSummary({ imported: 5, duplicates: 0, failed: 15, cancelled: false, stopped })).toBe('Import stopped: 5 imported, 0 duplicates skipped, 15 failed');
+    const files = [
+      { path: '/in/a.png', status: 'imported' as const, imageId: 1 },
+      { path: '/in/empty.dcm', status: 'failed' as const, failure: 'empty' as const, message: 'This file is empty (0 bytes).' },
+      { path: '/in/b.dcm', status: 'failed' as const, failure: 'disk-full' as const, message: stopped.message },
+      { path: '/in/c.dcm', status: 'failed' as const, failure: 'disk-full' as const, message: `Not tried: ${stopped.message}` },
+    ];
+    expect(reportProblems({ files }).map((f) => f.path)).toEqual(['/in/empty.dcm']);
   });
 
   it('words progress while scanning and while importing', () => {

@@ -1,12 +1,21 @@
 /** The import's one-line outcome, worded as the CLI words it ("1 duplicate skipped", "2 duplicates skipped"). */
-import type { ImportProgress, ImportReport } from '../../../../contract/index';
+import type { ImportOutcome, ImportProgress, ImportReport } from '../../../../contract/index';
 
 function duplicates(n: number): string {
   return `${n} duplicate${n === 1 ? '' : 's'}`;
 }
 
-export function importSummary(report: Pick<ImportReport, 'imported' | 'duplicates' | 'failed' | 'cancelled'>): string {
-  return `${report.cancelled ? 'Import cancelled: ' : ''}${report.imported} imported, ${duplicates(report.duplicates)} skipped, ${report.failed} failed`;
+export function importSummary(report: Pick<ImportReport, 'imported' | 'duplicates' | 'failed' | 'cancelled' | 'stopped'>): string {
+  const prefix = report.stopped ? 'Import stopped: ' : report.cancelled ? 'Import cancelled: ' : '';
+  return `${prefix}${report.imported} imported, ${duplicates(report.duplicates)} skipped, ${report.failed} failed`;
+}
+
+/**
+ * The files the report lists one by one: failed and duplicate ones, except those that failed
+ * because the disk filled up; the report's one `stopped` message speaks for them all.
+ */
+export function reportProblems(report: Pick<ImportReport, 'files'>): ImportOutcome[] {
+  return report.files.filter((f) => f.status !== 'imported' && f.failure !== 'disk-full');
 }
 
 export function importProgressLine(progress: ImportProgress): string {
