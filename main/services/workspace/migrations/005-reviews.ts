@@ -41,6 +41,9 @@ export const reviewsMigration: Migration = {
       BEGIN SELECT RAISE(ABORT, 'review verdicts are append-only: record a new verdict instead of changing one'); END;
       CREATE TRIGGER review_verdicts_no_delete BEFORE DELETE ON review_verdicts
       BEGIN SELECT RAISE(ABORT, 'review verdicts are append-only: they cannot be deleted'); END;
+      -- INSERT OR REPLACE deletes the old row without firing DELETE triggers (recursive_triggers is off).
+      CREATE TRIGGER review_verdicts_no_replace BEFORE INSERT ON review_verdicts WHEN EXISTS (SELECT 1 FROM review_verdicts WHERE id = NEW.id)
+      BEGIN SELECT RAISE(ABORT, 'review verdicts are append-only: a verdict cannot be replaced'); END;
 
       CREATE TABLE review_corrections (
         verdict_id  INTEGER PRIMARY KEY,
@@ -54,6 +57,8 @@ export const reviewsMigration: Migration = {
       BEGIN SELECT RAISE(ABORT, 'review corrections are append-only'); END;
       CREATE TRIGGER review_corrections_no_delete BEFORE DELETE ON review_corrections
       BEGIN SELECT RAISE(ABORT, 'review corrections are append-only: they cannot be deleted'); END;
+      CREATE TRIGGER review_corrections_no_replace BEFORE INSERT ON review_corrections WHEN EXISTS (SELECT 1 FROM review_corrections WHERE verdict_id = NEW.verdict_id)
+      BEGIN SELECT RAISE(ABORT, 'review corrections are append-only: a correction cannot be replaced'); END;
     `);
   },
 };
