@@ -57,7 +57,7 @@ import {
   trainingWatch,
 } from './channels/runs';
 import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
-import { reviewApplyCorrection, reviewExport, reviewQueue, reviewRecord, reviewSettings, reviewVerdicts } from './channels/review';
+import { reviewApplyCorrection, reviewCalibration, reviewExport, reviewQueue, reviewRecord, reviewSettings, reviewVerdicts } from './channels/review';
 import { registry } from './define';
 
 export const channels = registry([
@@ -122,6 +122,7 @@ export const channels = registry([
   reviewApplyCorrection,
   reviewVerdicts,
   reviewExport,
+  reviewCalibration,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);

@@ -52,6 +52,8 @@ export const reviewPredictionSchema = z.object({
   probabilities: z.array(z.number().min(0).max(1)),
   predicted: z.number().int().min(0),
   predictedClass: z.string(),
+  /** The temperature the probabilities were scaled with (the model card's calibration), or null: the model's own. */
+  temperature: z.number().positive().nullable(),
 });
 export type ReviewPrediction = z.infer<typeof reviewPredictionSchema>;
 
@@ -174,5 +176,48 @@ export const reviewExport = defineChannel({
     })
     .strict(),
   reply: z.object({ file: z.string(), verdicts: z.number().int().min(0) }),
+  progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }),
+});
+
+/** Bins of a reliability diagram unless asked otherwise (Guo et al., 2017 use 10). */
+export const DEFAULT_RELIABILITY_BINS = 10;
+
+export const reliabilitySchema = z.object({
+  /** Expected calibration error: the bins' |accuracy − confidence| weighted by their share of images. */
+  ece: z.number().min(0).max(1),
+  bins: z.array(
+    z.object({
+      lower: z.number(),
+      upper: z.number(),
+      count: z.number().int().min(0),
+      /** Mean top-class probability in the bin, and the share of its images predicted right. */
+      confidence: z.number().min(0).max(1),
+      accuracy: z.number().min(0).max(1),
+    }),
+  ),
+});
+export type Reliability = z.infer<typeof reliabilitySchema>;
+
+export const reviewCalibration = defineChannel({
+  name: 'review.calibration',
+  summary: "A classification run's reliability diagram and ECE on its task's validation split; optionally fits temperature scaling there and stores it in the model card.",
+  request: z
+    .object({
+      runId: runIdSchema,
+      /** Fit the temperature on the validation split and store it in the model card (replacing an earlier fit). */
+      fit: z.boolean().default(false),
+      bins: z.number().int().min(2).max(50).default(DEFAULT_RELIABILITY_BINS),
+    })
+    .strict(),
+  reply: z.object({
+    runId: z.string(),
+    /** Validation images with a single label of a model class. */
+    images: z.number().int().min(0),
+    /** The model's own probabilities. */
+    uncalibrated: reliabilitySchema,
+    /** With the model card's temperature (null when it has none). */
+    calibrated: reliabilitySchema.nullable(),
+    temperature: z.number().positive().nullable(),
+  }),
   progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }),
 });

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplyOf, ReviewQueueItem } from '../../contract/index';
+import type { ModelCard, ReplyOf, ReviewQueueItem } from '../../contract/index';
+import { applyTemperature } from '../../ml/metrics/calibration';
 import { parseCsv } from '../../main/services/csv';
 import { runCli } from '../helpers/cli';
 import { caller } from '../helpers/labels';
@@ -138,6 +139,31 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect(html).toContain('0.0 % (0 agree, 1 disagree, 1 unsure, of 2 images)');
     expect(html).toContain('margin, &quot;see&quot; prior');
     expect(html).not.toContain('DICOM identifiers</th>');
+  });
+
+  it('measures calibration on the validation split, fits a temperature into the model card, and the queue shows scaled probabilities', async () => {
+    const { splits } = await call('labels.splitCounts', { taskId: setup.taskId });
+    const measured = await call('review.calibration', { runId: setup.runId });
+    expect(measured.images).toBe(splits.find((s) => s.split === 'val')!.images);
+    expect(measured.uncalibrated.bins.reduce((n, b) => n + b.count, 0)).toBe(measured.images);
+    expect(measured).toMatchObject({ calibrated: null, temperature: null });
+
+    const fitted = await call('review.calibration', { runId: setup.runId, fit: true });
+    expect(fitted.uncalibrated).toEqual(measured.uncalibrated);
+    const t = fitted.temperature!;
+    expect(t).toBeGreaterThan(0);
+    const card = JSON.parse(readFileSync(path.join(workspace, 'runs', setup.runId, 'model', 'model-card.json'), 'utf8')) as ModelCard;
+    expect(card.calibration).toMatchObject({ temperature: t, split: 'val', images: measured.images, eceBefore: measured.uncalibrated.ece, eceAfter: fitted.calibrated!.ece, bins: 10 });
+
+    const scaled = await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'entropy' });
+    for (const item of scaled.items) {
+      const before = queue.items.find((i) => i.imageId === item.imageId)!.prediction;
+      expect(item.prediction.temperature).toBe(t);
+      expect(item.prediction.predicted).toBe(before.predicted);
+      item.prediction.probabilities.forEach((p, k) => expect(p).toBeCloseTo(applyTemperature(before.probabilities, t)[k]!, 12));
+    }
+    // Calibration adds no verdicts.
+    expect((await call('review.verdicts', {})).verdicts).toHaveLength(3);
   });
 
   it('exports from the command line', async () => {

@@ -24,7 +24,7 @@ describe('orderQueue', () => {
   const item = (imageId: number, p: number[], disagrees: boolean): ReviewQueueItem => ({
     imageId,
     fileName: `${imageId}.png`,
-    prediction: { classes: ['a', 'b'], probabilities: p, predicted: p[0]! >= p[1]! ? 0 : 1, predictedClass: '' },
+    prediction: { classes: ['a', 'b'], probabilities: p, predicted: p[0]! >= p[1]! ? 0 : 1, predictedClass: '', temperature: null },
     ...uncertainty(p),
     labelClassIds: [],
     disagrees,

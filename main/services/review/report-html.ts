@@ -53,6 +53,10 @@ function cardSummary(run: ReportRun): string {
     rows.push(['Model', `${escapeHtml(card.model.architecture)}, input ${card.input.rows}×${card.input.columns}×${card.input.channels}, ${card.run.epochsTrained} epochs`]);
     rows.push(['Data', `${card.dataset.counts.train} train, ${card.dataset.counts.val} validation, ${card.dataset.counts.test} test images`]);
     if (card.metrics?.task === 'classification') rows.push(['Test accuracy', `${percent(card.metrics.accuracy)} on ${card.metrics.count} images`]);
+    if (card.calibration) {
+      const c = card.calibration;
+      rows.push(['Calibration', `temperature ${c.temperature.toFixed(3)} fitted on ${c.images} validation images; ECE ${c.eceBefore.toFixed(3)} → ${c.eceAfter.toFixed(3)} (${c.bins} bins). Probabilities shown are calibrated.`]);
+    }
     rows.push(['Trained', `${escapeHtml(card.createdAt)} with ${escapeHtml(card.versions.backend)}`]);
   } else {
     rows.push(['Model card', 'not available (the run or its model was deleted)']);

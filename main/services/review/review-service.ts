@@ -17,6 +17,7 @@ import {
   type ReviewVerdict,
 } from '../../../contract/index';
 import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
+import { applyTemperature } from '../../../ml/metrics/calibration';
 import { readModelCard } from '../../../ml/model-io/model-folder';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { ImagingService } from '../imaging/imaging-service';
@@ -37,16 +38,26 @@ const MAX_CACHED_PREDICTIONS = 4096;
 /** The label revision's save id of a correction: how a label is known to come from review. */
 export const reviewSaveId = (verdictId: number): string => `review-${verdictId}`;
 
-interface ReviewModel extends RunModel {
+export interface ReviewModel extends RunModel {
   task: LabelTask;
   weightsSha256: string;
+  /** The model card's calibration temperature, or null. */
+  temperature: number | null;
+}
+
+/** The engine's output on one image, before any temperature. */
+export type RawPrediction = Omit<ReviewPrediction, 'temperature'>;
+
+/** A prediction as shown: probabilities scaled by the card's temperature (the top class does not change). */
+export function shownPrediction(raw: RawPrediction, temperature: number | null): ReviewPrediction {
+  return { ...raw, probabilities: temperature === null ? raw.probabilities : applyTemperature(raw.probabilities, temperature), temperature };
 }
 
 export class ReviewService {
   /** Weights hash per model folder: a completed run's weights never change. */
   private readonly weightHashes = new Map<string, string>();
   /** Predictions by `<workspace>\0<run>\0<image>`, so a verdict records what the queue showed. */
-  private readonly predictions = new Map<string, ReviewPrediction>();
+  private readonly predictions = new Map<string, RawPrediction>();
 
   constructor(
     private readonly workspaces: WorkspaceService,
@@ -54,7 +65,7 @@ export class ReviewService {
     private readonly engine: EngineSupervisor,
   ) {}
 
-  private async model(ws: Workspace, runId: string): Promise<ReviewModel> {
+  async model(ws: Workspace, runId: string): Promise<ReviewModel> {
     // Review covers classification runs for now; completedModel refuses other kinds with their kind named.
     const model = await completedModel(ws, runId, 'classification');
     if (model.row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} was trained on (“${model.row.taskName}”) was deleted; its predictions have no labels to review against.`);
@@ -64,11 +75,14 @@ export class ReviewService {
       weightsSha256 = createHash('sha256').update(await readFile(path.join(model.modelDir, WEIGHTS_BIN))).digest('hex');
       this.weightHashes.set(model.modelDir, weightsSha256);
     }
-    return { ...model, task, weightsSha256 };
+    // Read each time: a calibration fit rewrites the card.
+    const temperature = (await readModelCard(model.modelDir)).calibration?.temperature ?? null;
+    return { ...model, task, weightsSha256, temperature };
   }
 
-  private async predict(ws: Workspace, model: ReviewModel, imageIds: readonly number[], signal: AbortSignal, progress: (done: number) => void): Promise<ReviewPrediction[]> {
-    const out: ReviewPrediction[] = [];
+  /** The engine's predictions on images, in batches, with progress and cancel between them. */
+  async predict(ws: Workspace, model: ReviewModel, imageIds: readonly number[], signal: AbortSignal, progress: (done: number) => void): Promise<RawPrediction[]> {
+    const out: RawPrediction[] = [];
     for (let start = 0; start < imageIds.length; start += PREDICT_BATCH) {
       if (signal.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
       const ids = imageIds.slice(start, start + PREDICT_BATCH);
@@ -90,7 +104,7 @@ export class ReviewService {
     return `${ws.root}\0${runId}\0${imageId}`;
   }
 
-  private remember(ws: Workspace, runId: string, imageId: number, prediction: ReviewPrediction): void {
+  private remember(ws: Workspace, runId: string, imageId: number, prediction: RawPrediction): void {
     if (this.predictions.size >= MAX_CACHED_PREDICTIONS) this.predictions.clear();
     this.predictions.set(this.key(ws, runId, imageId), prediction);
   }
@@ -106,7 +120,7 @@ export class ReviewService {
     const tags = classTags(ws.db, model.task.id, ids);
     const verdicts = currentVerdicts(ws.db, request.runId);
     const items: ReviewQueueItem[] = ids.map((imageId, i) => {
-      const prediction = predictions[i]!;
+      const prediction = shownPrediction(predictions[i]!, model.temperature);
       const labelClassIds = tags.get(imageId) ?? [];
       const predictedClassId = classes[prediction.predicted]?.classId ?? null;
       return {
@@ -143,7 +157,8 @@ export class ReviewService {
     } else if (request.correctClassId !== undefined) {
       throw new LoupeError('INVALID_REQUEST', 'A correct class goes with a “disagree” verdict only.');
     }
-    const prediction = this.predictions.get(this.key(ws, request.runId, request.imageId)) ?? (await this.predict(ws, model, [request.imageId], signal, () => {}))[0]!;
+    const raw = this.predictions.get(this.key(ws, request.runId, request.imageId)) ?? (await this.predict(ws, model, [request.imageId], signal, () => {}))[0]!;
+    const prediction = shownPrediction(raw, model.temperature);
     return appendVerdict(ws.db, {
       reviewer: reviewer(ws.db).reviewer,
       imageId: request.imageId,

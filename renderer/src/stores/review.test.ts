@@ -8,7 +8,7 @@ import { useViewerStore } from './viewer';
 
 beforeEach(() => setActivePinia(createPinia()));
 
-const prediction = { classes: ['normal', 'lesion'], probabilities: [0.3, 0.7], predicted: 1, predictedClass: 'lesion' };
+const prediction = { classes: ['normal', 'lesion'], probabilities: [0.3, 0.7], predicted: 1, predictedClass: 'lesion', temperature: null };
 const item = (imageId: number): ReviewQueueItem => ({ imageId, fileName: `${imageId}.png`, prediction, entropy: 0.6, margin: 0.4, score: 0.7, labelClassIds: [11], disagrees: true, verdict: null });
 const QUEUE: ReplyOf<'review.queue'> = {
   runId: 'run-1',
