@@ -152,4 +152,17 @@ describe('the Review section', () => {
     expect(html).toContain('50.0 % (1 agree, 1 disagree, 2 unsure, of 4 images)');
     expect(errors).toEqual([]);
   });
+
+  it('fits a temperature on the validation split and shows calibrated probabilities', async () => {
+    const file = await shownFile();
+    await page.getByTestId('calibration-fit').click();
+    await expect.poll(() => page.getByTestId('calibration-ece').textContent(), { timeout: 60_000 }).toMatch(/ECE \d\.\d{3} → \d\.\d{3} at temperature \d+\.\d{3} on \d+ images/);
+    expect(await page.getByTestId('reliability-diagram').locator('rect.bin').count()).toBeGreaterThan(0);
+    const card = (await client.invoke('review.calibration', { runId: setup.runId })).temperature!;
+    await expect.poll(() => page.getByTestId('review-calibrated').textContent()).toContain(`temperature ${card.toFixed(3)}`);
+    // The rebuilt queue stays on the image being looked at.
+    expect(await shownFile()).toBe(file);
+    await keepScreenshot(page, 'review-calibration');
+    expect(errors).toEqual([]);
+  });
 });

@@ -34,6 +34,8 @@ export const useReviewStore = defineStore('review', () => {
   const busy = ref(false);
   const error = ref<string | null>(null);
   const lastExport = ref<ReplyOf<'review.export'> | null>(null);
+  const calibration = ref<ReplyOf<'review.calibration'> | null>(null);
+  const calibrating = ref<{ done: number; total: number } | null>(null);
   let queueRequest: string | null = null;
 
   const reviewable = computed(() => runs.value.filter((r) => r.state === 'completed' && r.kind === 'classification' && r.taskId !== null));
@@ -79,11 +81,13 @@ export const useReviewStore = defineStore('review', () => {
     building.value = null;
     queueRequest = null;
     if (!reply) return;
+    const shown = current.value?.imageId;
     queue.value = reply;
     correction.value = null;
     pickingClass.value = false;
     comment.value = '';
-    index.value = 0;
+    // A rebuilt queue (another order, a new calibration) stays on the image being looked at.
+    index.value = Math.max(0, reply.items.findIndex((i) => i.imageId === shown));
   }
 
   function cancelQueue(): void {
@@ -146,14 +150,26 @@ export const useReviewStore = defineStore('review', () => {
     if (index.value < items.length - 1) select(index.value + 1);
   }
 
+  /** Reliability on the validation split; with `fit`, a temperature is fitted and stored, and the queue is predicted again with it. */
+  async function measureCalibration(fit: boolean): Promise<void> {
+    const run = runId.value;
+    if (!run || calibrating.value) return;
+    calibrating.value = { done: 0, total: 0 };
+    const reply = await attempt(() => loupe().invoke('review.calibration', { runId: run, fit }, { onProgress: (p) => (calibrating.value = p) }));
+    calibrating.value = null;
+    if (!reply || run !== runId.value) return;
+    calibration.value = reply;
+    if (fit && queue.value?.runId === run) await buildQueue();
+  }
+
   async function exportReport(out: string, format: 'csv' | 'html', includeIdentifiers: boolean): Promise<void> {
     const reply = await attempt(() => loupe().invoke('review.export', { out, format, includeIdentifiers, ...(runId.value ? { runId: runId.value } : {}) }));
     if (reply) lastExport.value = reply;
   }
 
   return {
-    runs, tasks, runId, source, order, queue, index, building, reviewer, comment, pickingClass, correction, busy, error, lastExport,
+    runs, tasks, runId, source, order, queue, index, building, reviewer, comment, pickingClass, correction, busy, error, lastExport, calibration, calibrating,
     reviewable, current, nextItem, task, reviewed,
-    hydrate, setReviewer, buildQueue, cancelQueue, select, record, disagreeWith, confirmCorrection, declineCorrection, exportReport,
+    hydrate, setReviewer, buildQueue, cancelQueue, select, record, disagreeWith, confirmCorrection, declineCorrection, measureCalibration, exportReport,
   };
 });
