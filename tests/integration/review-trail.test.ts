@@ -95,13 +95,17 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
       db.close();
     }
     await expect(call('review.applyCorrection', { verdictId: agree.id })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    // A correction the reviewer took back (a later verdict on the image) cannot become a label.
+    const takenBack = await call('review.record', { runId: setup.runId, imageId: second!.imageId, verdict: 'disagree', correctClassId: wrongClass.classId! });
+    await call('review.record', { runId: setup.runId, imageId: second!.imageId, verdict: 'unsure' });
+    await expect(call('review.applyCorrection', { verdictId: takenBack.id })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('refuses to change or delete a verdict, even in SQL', () => {
     const db = new Database(path.join(workspace, 'loupe.db'));
     try {
       const rows = db.prepare('SELECT * FROM review_verdicts ORDER BY id').all();
-      expect(rows.length).toBe(3);
+      expect(rows.length).toBe(5);
       expect(() => db.prepare("UPDATE review_verdicts SET verdict = 'agree'").run()).toThrow(/append-only/);
       expect(() => db.prepare('UPDATE review_verdicts SET comment = ? WHERE id = 2').run('edited')).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM review_verdicts WHERE id = 1').run()).toThrow(/append-only/);
@@ -117,13 +121,13 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
   it('exports the trail as CSV and as a self-contained HTML report, identifiers only when asked', async () => {
     const out = path.join(dir, 'report');
     const csv = await call('review.export', { out, format: 'csv' });
-    expect(csv.verdicts).toBe(3);
+    expect(csv.verdicts).toBe(5);
     const rows = parseCsv(readFileSync(csv.file, 'utf8'));
-    expect(rows.length).toBe(4);
+    expect(rows.length).toBe(6);
     expect(rows[0]).not.toContain('patient_id');
     const header = rows[0]!;
     const at = (row: string[], column: string) => row[header.indexOf(column)];
-    expect(rows.slice(1).map((r) => at(r, 'verdict'))).toEqual(['agree', 'disagree', 'unsure']);
+    expect(rows.slice(1).map((r) => at(r, 'verdict'))).toEqual(['agree', 'disagree', 'unsure', 'disagree', 'unsure']);
     expect(at(rows[2]!, 'comment')).toBe('margin, "see" prior');
     expect(at(rows[2]!, 'reviewer')).toBe('Dr. Ada Example');
     expect(Number(at(rows[2]!, 'label_revision'))).toBeGreaterThan(0);
@@ -132,7 +136,7 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect(parseCsv(readFileSync(withIds.file, 'utf8'))[0]).toContain('patient_id');
 
     const html = readFileSync((await call('review.export', { out, format: 'html' })).file, 'utf8');
-    expect(html.match(/<img src="data:image\/webp;base64,/g)?.length).toBe(3);
+    expect(html.match(/<img src="data:image\/webp;base64,/g)?.length).toBe(5);
     expect(html).not.toMatch(/<script|src="(?!data:)|href=/);
     expect(html).toContain('@media print');
     // Current verdicts: one disagree, one unsure → agreement 0 of 1.
@@ -163,7 +167,7 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
       item.prediction.probabilities.forEach((p, k) => expect(p).toBeCloseTo(applyTemperature(before.probabilities, t)[k]!, 12));
     }
     // Calibration adds no verdicts.
-    expect((await call('review.verdicts', {})).verdicts).toHaveLength(3);
+    expect((await call('review.verdicts', {})).verdicts).toHaveLength(5);
   });
 
   it('exports from the command line', async () => {
@@ -172,8 +176,8 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     const result = await runCli(['review', 'export', '--workspace', workspace, '--out', out, '--format', 'csv', '--run', setup.runId]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('exported 3 verdicts');
-    expect(parseCsv(readFileSync(path.join(out, 'review.csv'), 'utf8')).length).toBe(4);
+    expect(result.stdout).toContain('exported 5 verdicts');
+    expect(parseCsv(readFileSync(path.join(out, 'review.csv'), 'utf8')).length).toBe(6);
     const bad = await runCli(['review', 'export', '--workspace', workspace, '--out', out, '--format', 'pdf']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('format is one of csv, html');

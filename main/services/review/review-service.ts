@@ -200,6 +200,10 @@ export class ReviewService {
     const saveId = reviewSaveId(verdictId);
     const done = (revision: number) => ({ taskId: task.id, imageId: verdict.imageId, revision, classIds: tagsOf(ws, task.id, verdict.imageId) });
     if (verdict.correctionRevision !== null) return done(verdict.correctionRevision);
+    const latest = currentVerdicts(ws.db, verdict.runId).get(verdict.imageId);
+    if (latest && latest.id !== verdict.id) {
+      throw new LoupeError('CONFLICT', `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`);
+    }
     const before = currentRevision(ws.db, task.id, verdict.imageId);
     let revision: number;
     if (before.saveId === saveId) {
