@@ -57,6 +57,7 @@ import {
   trainingWatch,
 } from './channels/runs';
 import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
+import { reviewApplyCorrection, reviewCalibration, reviewExport, reviewQueue, reviewRecord, reviewSettings, reviewVerdicts } from './channels/review';
 import { registry } from './define';
 
 export const channels = registry([
@@ -115,6 +116,13 @@ export const channels = registry([
   modelsEnrol,
   modelsRemoveReferences,
   modelsQuery,
+  reviewSettings,
+  reviewQueue,
+  reviewRecord,
+  reviewApplyCorrection,
+  reviewVerdicts,
+  reviewExport,
+  reviewCalibration,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -158,3 +166,4 @@ export * from './channels/training-verification';
 export * from './channels/training-eval';
 export * from './channels/runs';
 export * from './channels/runs-models';
+export * from './channels/review';

@@ -155,6 +155,22 @@ export const modelCardSchema = z.object({
   detection: detectionSettingsSchema.optional(),
   /** Verification: the decision threshold and where it was chosen. */
   verification: verificationDecisionSchema.optional(),
+  /**
+   * Classification: temperature scaling fitted on the validation split (Review section). Shown
+   * probabilities are softmax(logits / temperature); the saved weights are unchanged.
+   */
+  calibration: z
+    .object({
+      temperature: z.number().positive(),
+      split: z.literal('val'),
+      images: z.number().int().min(1),
+      /** Expected calibration error on that split before and after, with `bins` uniform bins. */
+      eceBefore: z.number().min(0).max(1),
+      eceAfter: z.number().min(0).max(1),
+      bins: z.number().int().min(2),
+      fittedAt: z.string(),
+    })
+    .optional(),
 });
 export type ModelCard = z.infer<typeof modelCardSchema>;
 

@@ -12,6 +12,8 @@ import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
+import { reviewHandlers } from './review/handlers';
+import { ReviewService } from './review/review-service';
 import { trainingHandlers } from './training/handlers';
 import { modelsHandlers } from './training/model-handlers';
 import { ModelUseService } from './training/model-use';
@@ -51,6 +53,7 @@ export class Services {
       ...labelsHandlers(this.workspaces, options.log),
       ...trainingHandlers(this.training),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
+      ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

@@ -2,6 +2,7 @@ import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-rou
 import { SECTIONS } from './sections';
 import EmptySection from './sections/EmptySection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
+import ReviewSection from './sections/ReviewSection.vue';
 import TrainSection from './sections/TrainSection.vue';
 import WorkspaceSection from './sections/WorkspaceSection.vue';
 
@@ -10,6 +11,7 @@ const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/workspace': WorkspaceSection,
   '/label': LabelSection,
   '/train': TrainSection,
+  '/review': ReviewSection,
 };
 
 export function createAppRouter() {

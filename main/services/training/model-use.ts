@@ -4,7 +4,6 @@
  * Images are decoded by the imaging service (the viewer's decoders) and the engine runs the model
  * with the preprocessing in its card, so a proposal sees an image exactly as evaluation does.
  */
-import { existsSync } from 'node:fs';
 import {
   GALLERY_IMAGE_PREFIX,
   LoupeError,
@@ -16,16 +15,14 @@ import {
   type ParsedRequestOf,
   type ProposedBox,
   type ReplyOf,
-  type RunRecord,
   type TaskKind,
 } from '../../../contract/index';
 import { MIN_BOX_SIZE } from '../../../contract/geometry/index';
-import { runFile } from '../../../ml/train/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { ImagingService } from '../imaging/imaging-service';
 import { requireTask } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
-import { RunStore } from './run-store';
+import { completedModel, engineFrame, type RunModel } from './run-model';
 
 export class ModelUseService {
   constructor(
@@ -34,26 +31,12 @@ export class ModelUseService {
     private readonly engine: EngineSupervisor,
   ) {}
 
-  /** The model folder and record of a completed run of `kind`, or a refusal that says why not. */
-  private async model(runId: string, kind: TaskKind): Promise<{ modelDir: string; record: RunRecord }> {
-    const store = new RunStore(this.workspaces.require());
-    const row = store.require(runId);
-    if (row.kind !== kind) throw new LoupeError('INVALID_REQUEST', `Run ${runId} trained a ${row.kind} model; this needs a ${kind} model.`);
-    const modelDir = runFile(store.folder(runId), 'model');
-    const record = await store.record(runId);
-    if (!record || !existsSync(modelDir)) throw new LoupeError('INVALID_REQUEST', `Run ${runId} has no model yet; only a completed run's model can be used.`);
-    return { modelDir, record };
+  private model(runId: string, kind: TaskKind): Promise<RunModel> {
+    return completedModel(this.workspaces.require(), runId, kind);
   }
 
-  /** An image's first frame as the engine takes it (signed 8-bit values widened: the model input has no int8 path). */
-  private async frame(imageId: number): Promise<DecodedFrame> {
-    const pixels = await this.imaging.frame(imageId, 0);
-    if (pixels.samplesPerPixel !== 1 && pixels.samplesPerPixel !== 3 && pixels.samplesPerPixel !== 4) {
-      throw new LoupeError('BAD_IMAGE', `Image ${imageId} has ${pixels.samplesPerPixel} samples per pixel; models read grey or colour images.`);
-    }
-    // Decoders return buffers of their own (never shared memory), as the engine's frame reader notes.
-    const data = (pixels.data instanceof Int8Array ? Int16Array.from(pixels.data) : pixels.data) as DecodedFrame['data'];
-    return { data, rows: pixels.rows, columns: pixels.columns, samplesPerPixel: pixels.samplesPerPixel, rescaleSlope: pixels.rescaleSlope, rescaleIntercept: pixels.rescaleIntercept };
+  private frame(imageId: number): Promise<DecodedFrame> {
+    return engineFrame(this.imaging, imageId);
   }
 
   async proposeBoxes(request: ParsedRequestOf<'models.proposeBoxes'>, signal: AbortSignal): Promise<ReplyOf<'models.proposeBoxes'>> {

@@ -3,6 +3,7 @@ import { metaMigration } from './migrations/001-meta';
 import { imagesMigration } from './migrations/002-images';
 import { labelsMigration } from './migrations/003-labels';
 import { runsMigration } from './migrations/004-runs';
+import { reviewsMigration } from './migrations/005-reviews';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   imagesMigration,
   labelsMigration,
   runsMigration,
+  reviewsMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,8 +1,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { FramePixels, ImageInfo, ImageRecord, WindowSetting } from '../../../contract/index';
+import type { FramePixels, ImageInfo, ImageRecord, ReplyOf, WindowSetting } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { defaultWindow } from '../viewer/render';
+
+/** Images kept fetched ahead. */
+const PREFETCHED_IMAGES = 2;
 
 /**
  * The image open in the viewer: its record and metadata, the frame's stored pixels (typed array,
@@ -17,6 +20,24 @@ export const useViewerStore = defineStore('viewer', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
   let generation = 0;
+  /** Images fetched ahead of being shown (the Review queue's next image), by id. */
+  const ahead = new Map<number, Promise<{ got: ReplyOf<'imaging.get'>; first: FramePixels }>>();
+
+  const fetchImage = async (id: number) => {
+    const got = await loupe().invoke('imaging.get', { id });
+    const first = await loupe().invoke('imaging.frame', { id, frame: Math.floor((got.info.frames - 1) / 2) });
+    return { got, first };
+  };
+
+  /** Fetches an image's record and first shown frame now, so opening it later needs no round trip. */
+  function prefetch(id: number): void {
+    if (ahead.has(id) || record.value?.id === id) return;
+    // One image ahead is what the Review queue asks for; older prefetches are dropped.
+    while (ahead.size >= PREFETCHED_IMAGES) ahead.delete(ahead.keys().next().value!);
+    const pending = fetchImage(id);
+    pending.catch(() => ahead.delete(id));
+    ahead.set(id, pending);
+  }
 
   const frames = computed(() => info.value?.frames ?? 1);
 
@@ -25,6 +46,18 @@ export const useViewerStore = defineStore('viewer', () => {
     error.value = null;
     loading.value = true;
     try {
+      const early = ahead.get(id);
+      ahead.delete(id);
+      const fetched = early ? await early.catch(() => null) : null;
+      if (fetched) {
+        if (mine !== generation) return;
+        record.value = fetched.got.record;
+        info.value = fetched.got.info;
+        frame.value = fetched.first.frame;
+        window.value = defaultWindow(fetched.first);
+        pixels.value = fetched.first;
+        return;
+      }
       const got = await loupe().invoke('imaging.get', { id });
       if (mine !== generation) return;
       record.value = got.record;
@@ -71,5 +104,5 @@ export const useViewerStore = defineStore('viewer', () => {
     error.value = null;
   }
 
-  return { record, info, pixels, frame, frames, window, loading, error, open, showFrame, setWindow, resetWindow, close };
+  return { record, info, pixels, frame, frames, window, loading, error, open, prefetch, showFrame, setWindow, resetWindow, close };
 });

@@ -1,0 +1,226 @@
+/**
+ * The Review section's work (contract/channels/review.ts): a completed classification run's
+ * predictions on a queue of images, verdicts appended to the audit trail, and a confirmed
+ * correction written into the run's task through the labels code, marked as coming from review.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  LoupeError,
+  type LabelTask,
+  type ModelCard,
+  type ParsedRequestOf,
+  type ReplyOf,
+  type ReviewPrediction,
+  type ReviewQueueItem,
+  type ReviewVerdict,
+} from '../../../contract/index';
+import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
+import { applyTemperature } from '../../../ml/metrics/calibration';
+import { readModelCard } from '../../../ml/model-io/model-folder';
+import type { EngineSupervisor } from '../../engine/supervisor';
+import type { ImagingService } from '../imaging/imaging-service';
+import { saveImageLabels } from '../labels/image-labels';
+import { requireImage } from '../labels/images';
+import { currentRevision } from '../labels/revisions';
+import { requireTask } from '../labels/tasks';
+import { completedModel, engineFrame, type RunModel } from '../training/run-model';
+import type { Workspace } from '../workspace/workspace';
+import type { WorkspaceService } from '../workspace/workspace-service';
+import { classTags, orderQueue, sourceImageIds, uncertainty } from './queue';
+import { appendCorrection, appendVerdict, currentVerdicts, requireVerdict, reviewer } from './trail';
+
+/** Frames per predict call: few enough that a batch of large 16-bit frames stays small in memory. */
+const PREDICT_BATCH = 16;
+/** Predictions kept for recording verdicts without predicting again; a queue's worth and more. */
+const MAX_CACHED_PREDICTIONS = 4096;
+/** The label revision's save id of a correction: how a label is known to come from review. */
+export const reviewSaveId = (verdictId: number): string => `review-${verdictId}`;
+
+export interface ReviewModel extends RunModel {
+  task: LabelTask;
+  weightsSha256: string;
+  /** The model card's calibration temperature, or null. */
+  temperature: number | null;
+}
+
+/** The engine's output on one image, before any temperature. */
+export type RawPrediction = Omit<ReviewPrediction, 'temperature'>;
+
+/** A prediction as shown: probabilities scaled by the card's temperature (the top class does not change). */
+export function shownPrediction(raw: RawPrediction, temperature: number | null): ReviewPrediction {
+  return { ...raw, probabilities: temperature === null ? raw.probabilities : applyTemperature(raw.probabilities, temperature), temperature };
+}
+
+export class ReviewService {
+  /** Weights hash per model folder: a completed run's weights never change. */
+  private readonly weightHashes = new Map<string, string>();
+  /** Predictions by `<workspace>\0<run>\0<image>`, so a verdict records what the queue showed. */
+  private readonly predictions = new Map<string, RawPrediction>();
+
+  constructor(
+    private readonly workspaces: WorkspaceService,
+    private readonly imaging: ImagingService,
+    private readonly engine: EngineSupervisor,
+  ) {}
+
+  async model(ws: Workspace, runId: string): Promise<ReviewModel> {
+    // Review covers classification runs for now; completedModel refuses other kinds with their kind named.
+    const model = await completedModel(ws, runId, 'classification');
+    if (model.row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} was trained on (“${model.row.taskName}”) was deleted; its predictions have no labels to review against.`);
+    const task = requireTask(ws.db, model.row.taskId);
+    let weightsSha256 = this.weightHashes.get(model.modelDir);
+    if (weightsSha256 === undefined) {
+      weightsSha256 = createHash('sha256').update(await readFile(path.join(model.modelDir, WEIGHTS_BIN))).digest('hex');
+      this.weightHashes.set(model.modelDir, weightsSha256);
+    }
+    // Read each time: a calibration fit rewrites the card.
+    const temperature = (await readModelCard(model.modelDir)).calibration?.temperature ?? null;
+    return { ...model, task, weightsSha256, temperature };
+  }
+
+  /** The engine's predictions on images, in batches, with progress and cancel between them. */
+  async predict(ws: Workspace, model: ReviewModel, imageIds: readonly number[], signal: AbortSignal, progress: (done: number) => void): Promise<RawPrediction[]> {
+    const out: RawPrediction[] = [];
+    for (let start = 0; start < imageIds.length; start += PREDICT_BATCH) {
+      if (signal.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
+      const ids = imageIds.slice(start, start + PREDICT_BATCH);
+      const frames = [];
+      for (const id of ids) frames.push(await engineFrame(this.imaging, id));
+      const reply = await this.engine.call('predict', { modelDir: model.modelDir, frames }, { signal });
+      reply.predictions.forEach((p, i) => {
+        if (!('probabilities' in p)) throw new LoupeError('INTERNAL', 'The classification model returned no class probabilities.');
+        const prediction = { classes: reply.classes, probabilities: p.probabilities, predicted: p.predicted, predictedClass: reply.classes[p.predicted] ?? String(p.predicted) };
+        this.remember(ws, model.row.id, ids[i]!, prediction);
+        out.push(prediction);
+      });
+      progress(out.length);
+    }
+    return out;
+  }
+
+  private key(ws: Workspace, runId: string, imageId: number): string {
+    return `${ws.root}\0${runId}\0${imageId}`;
+  }
+
+  private remember(ws: Workspace, runId: string, imageId: number, prediction: RawPrediction): void {
+    if (this.predictions.size >= MAX_CACHED_PREDICTIONS) this.predictions.clear();
+    this.predictions.set(this.key(ws, runId, imageId), prediction);
+  }
+
+  async queue(request: ParsedRequestOf<'review.queue'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'review.queue'>> {
+    const ws = this.workspaces.require();
+    const model = await this.model(ws, request.runId);
+    const all = sourceImageIds(ws.db, model.task, request.source);
+    const ids = all.slice(0, request.limit);
+    progress(0, ids.length);
+    const predictions = await this.predict(ws, model, ids, signal, (done) => progress(done, ids.length));
+    const classes = model.record.classes.map((name) => ({ name, classId: model.task.classes.find((c) => c.name.toLowerCase() === name.toLowerCase())?.id ?? null }));
+    const tags = classTags(ws.db, model.task.id, ids);
+    const verdicts = currentVerdicts(ws.db, request.runId);
+    const items: ReviewQueueItem[] = ids.map((imageId, i) => {
+      const prediction = shownPrediction(predictions[i]!, model.temperature);
+      const labelClassIds = tags.get(imageId) ?? [];
+      const predictedClassId = classes[prediction.predicted]?.classId ?? null;
+      return {
+        imageId,
+        fileName: requireImage(ws.db, imageId).fileName,
+        prediction,
+        ...uncertainty(prediction.probabilities),
+        labelClassIds,
+        disagrees: labelClassIds.length > 0 && (predictedClassId === null || !labelClassIds.includes(predictedClassId)),
+        verdict: verdicts.get(imageId) ?? null,
+      };
+    });
+    return {
+      runId: request.runId,
+      taskId: model.task.id,
+      taskName: model.task.name,
+      classes,
+      weightsSha256: model.weightsSha256,
+      items: orderQueue(items, request.order),
+      leftOut: all.length - ids.length,
+    };
+  }
+
+  async record(request: ParsedRequestOf<'review.record'>, signal: AbortSignal): Promise<ReviewVerdict> {
+    const ws = this.workspaces.require();
+    const model = await this.model(ws, request.runId);
+    const image = ws.db.prepare('SELECT sha256, path FROM images WHERE id = ?').get(request.imageId) as { sha256: string; path: string } | undefined;
+    if (!image) throw new LoupeError('NOT_FOUND', `There is no image ${request.imageId} in this workspace.`);
+    let correctClass: string | null = null;
+    if (request.verdict === 'disagree' && request.correctClassId !== undefined) {
+      const cls = model.task.classes.find((c) => c.id === request.correctClassId);
+      if (!cls) throw new LoupeError('INVALID_REQUEST', `Class ${request.correctClassId} is not a class of the task “${model.task.name}”.`);
+      correctClass = cls.name;
+    } else if (request.correctClassId !== undefined) {
+      throw new LoupeError('INVALID_REQUEST', 'A correct class goes with a “disagree” verdict only.');
+    }
+    const raw = this.predictions.get(this.key(ws, request.runId, request.imageId)) ?? (await this.predict(ws, model, [request.imageId], signal, () => {}))[0]!;
+    const prediction = shownPrediction(raw, model.temperature);
+    return appendVerdict(ws.db, {
+      reviewer: reviewer(ws.db).reviewer,
+      imageId: request.imageId,
+      imageSha256: image.sha256,
+      imagePath: image.path,
+      runId: request.runId,
+      weightsSha256: model.weightsSha256,
+      taskId: model.task.id,
+      prediction,
+      method: request.method,
+      verdict: request.verdict,
+      correctClass,
+      comment: request.comment,
+    });
+  }
+
+  thumbnails(ids: readonly number[]): ReturnType<ImagingService['thumbnails']> {
+    return this.imaging.thumbnails(ids);
+  }
+
+  /** The model card of a run, or null when the run or its model is gone (the trail outlives both). */
+  async modelCard(ws: Workspace, runId: string): Promise<ModelCard | null> {
+    try {
+      return await readModelCard((await completedModel(ws, runId, 'classification')).modelDir);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes a disagree verdict's correct class as the image's label in the run's task; a retry applies nothing twice. */
+  async applyCorrection(verdictId: number): Promise<ReplyOf<'review.applyCorrection'>> {
+    const ws = this.workspaces.require();
+    const verdict = requireVerdict(ws.db, verdictId);
+    if (verdict.verdict !== 'disagree' || verdict.correctClass === null) throw new LoupeError('INVALID_REQUEST', `Verdict ${verdictId} names no correct class; only a “disagree” with a class can become a label.`);
+    if (verdict.taskId === null) throw new LoupeError('INVALID_REQUEST', `Verdict ${verdictId} has no task to label.`);
+    const task = requireTask(ws.db, verdict.taskId);
+    const correct = task.classes.find((c) => c.name.toLowerCase() === verdict.correctClass!.toLowerCase());
+    if (!correct) throw new LoupeError('NOT_FOUND', `The task “${task.name}” no longer has the class “${verdict.correctClass}”.`);
+    const saveId = reviewSaveId(verdictId);
+    const done = (revision: number) => ({ taskId: task.id, imageId: verdict.imageId, revision, classIds: tagsOf(ws, task.id, verdict.imageId) });
+    if (verdict.correctionRevision !== null) return done(verdict.correctionRevision);
+    const latest = currentVerdicts(ws.db, verdict.runId).get(verdict.imageId);
+    if (latest && latest.id !== verdict.id) {
+      throw new LoupeError('CONFLICT', `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`);
+    }
+    const before = currentRevision(ws.db, task.id, verdict.imageId);
+    let revision: number;
+    if (before.saveId === saveId) {
+      // The label was written but the process stopped before the correction was recorded.
+      revision = before.revision;
+    } else {
+      const current = tagsOf(ws, task.id, verdict.imageId);
+      const wrong = task.classes.find((c) => c.name.toLowerCase() === verdict.prediction.predictedClass.toLowerCase())?.id;
+      // Multi-label: the wrong predicted class makes way for the correct one; single-label: the correct one alone.
+      const classIds = task.multiLabel ? [...new Set([...current.filter((id) => id !== wrong), correct.id])] : [correct.id];
+      revision = (await saveImageLabels(ws, { taskId: task.id, imageId: verdict.imageId, saveId, baseRevision: before.revision, classIds })).revision;
+    }
+    appendCorrection(ws.db, verdictId, task.id, verdict.imageId, revision);
+    return done(revision);
+  }
+}
+
+function tagsOf(ws: Workspace, taskId: number, imageId: number): number[] {
+  return ws.db.prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ? ORDER BY class_id').pluck().all(taskId, imageId) as number[];
+}
