@@ -8,6 +8,7 @@ import { engineHandlers } from '../engine/handlers';
 import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
+import { BatchService } from './batch/batch-service';
 import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
@@ -31,6 +32,7 @@ export class Services {
   readonly workspaces: WorkspaceService;
   readonly imaging: ImagingService;
   readonly training: TrainingService;
+  readonly batch: BatchService;
   readonly dispatcher: Dispatcher;
 
   constructor(options: ServiceOptions) {
@@ -43,6 +45,7 @@ export class Services {
     this.workspaces = new WorkspaceService(this.bus, options.version);
     this.imaging = createImagingService(this.workspaces, options.log);
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
+    this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),

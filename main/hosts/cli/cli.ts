@@ -10,6 +10,7 @@ import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
+import { registerPredictCommands } from './predict-commands';
 import { registerTrainingCommands } from './training-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
@@ -51,6 +52,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerImagingCommands(program, context);
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
+  registerPredictCommands(program, context);
   return program;
 }
 
