@@ -54,7 +54,7 @@ describe('loupe predict', () => {
     try {
       for (const row of rows.slice(0, CHECKED_ROWS)) {
         const { frame } = await decodeFile(row[0]!);
-        const [expected] = await predictor.predict([{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array }]);
+        const [expected] = await predictor.predict([{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> }]);
         if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
         expect(row[4]).toBe(model.card.classes[expected.predicted]);
         expect(Number(row[5])).toBeCloseTo(expected.probabilities[0]!, 5);
