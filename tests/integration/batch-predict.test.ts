@@ -66,6 +66,38 @@ describe('loupe predict', () => {
     }
   }, 300_000);
 
+  it('splits the input into shards that merge back into the whole, each file once', async () => {
+    const shards = [0, 1, 2].map((i) => path.join(root, `shard-${i}`));
+    for (const [i, out] of shards.entries()) {
+      const { code, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--shard', `${i}/3`], { timeoutMs: 300_000 });
+      expect([0, 1], stderr).toContain(code);
+    }
+    const perShard = shards.map((out) => readManifestLines(out).map((m) => m.path));
+    expect(perShard.every((paths) => paths.length > 0)).toBe(true);
+    const all = [...folder.images, ...folder.unreadable.map((u) => u.path)].sort();
+    expect(perShard.flat().sort()).toEqual(all);
+
+    const merged = path.join(root, 'merged');
+    const { code, stdout, stderr } = await runCli(['predict', 'merge', ...shards, '--out', merged]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`3 shards merged: ${all.length} files, each once (2 failed)`);
+    const sorted = (rows: string[][]) => rows.map((r) => r.join(',')).sort();
+    expect(sorted(readCsv(merged).rows)).toEqual(sorted(readCsv(path.join(root, 'out-full')).rows));
+    expect(readManifestLines(merged).map((m) => m.path).sort()).toEqual(all);
+
+    const refusals: [string[], RegExp][] = [
+      [[shards[0]!, shards[1]!], /Shard 2\/3 is missing; merge needs all 3/],
+      [[shards[0]!, shards[0]!, shards[1]!, shards[2]!], /Shard 0\/3 is given twice/],
+      [[...shards, path.join(root, 'out-full')], /is one of 1 shards; .* is one of 3/],
+      [[...shards], /is not empty; merge into an empty or new folder/],
+    ];
+    for (const [dirs, message] of refusals) {
+      const refused = await runCli(['predict', 'merge', ...dirs, '--out', dirs.length === 3 ? merged : path.join(root, 'merged-2')]);
+      expect(refused.stderr).toMatch(message);
+      expect(refused.code).toBe(2);
+    }
+  }, 300_000);
+
   it('refuses bad input with one line and exit code 2', async () => {
     const other = path.join(root, 'other-model');
     mkdirSync(other, { recursive: true });
