@@ -3,7 +3,7 @@
  * in each row (checked against the model run in-process on the same decoded file), unreadable
  * files reported without stopping the run, and the one-line refusals of bad input.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,22 @@ describe('loupe predict', () => {
       expect(refused.stderr).toMatch(message);
       expect(refused.code).toBe(2);
     }
+  }, 300_000);
+
+  it.skipIf(!existsSync('/dev/full'))('stops with a clear error on a full disk, and --resume finishes later', async () => {
+    // /dev/full answers every write with ENOSPC: the results file of a started batch points there.
+    const out = path.join(root, 'out-full-disk');
+    mkdirSync(out);
+    copyFileSync(path.join(root, 'out-full', 'batch.json'), path.join(out, 'batch.json'));
+    symlinkSync('/dev/full', path.join(out, 'predictions.csv'));
+    const args = ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--resume'];
+    const full = await runCli(args, { timeoutMs: 300_000 });
+    expect(full.stderr).toMatch(/^loupe: The disk holding .*out-full-disk is full while writing results; free some space, then run again with --resume to finish\.$/m);
+    expect(full.code).toBe(1);
+    rmSync(path.join(out, 'predictions.csv'));
+    const resumed = await runCli(args, { timeoutMs: 300_000 });
+    expect([0, 1], resumed.stderr).toContain(resumed.code);
+    expect(readCsv(out).rows.map((r) => r[0]).sort()).toEqual(folder.images);
   }, 300_000);
 
   it('refuses bad input with one line and exit code 2', async () => {

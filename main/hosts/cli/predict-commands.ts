@@ -126,7 +126,7 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     .option('--model <dir>', 'a Loupe model folder (no workspace needed)')
     .option('--in <paths...>', 'DICOM, PNG, JPEG, TIFF files and folders (walked recursively)')
     .option('--out <folder>', 'the output folder (new or empty, or this model\'s with --resume)')
-    .option('--format <list>', 'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks,csv; detection coco,yolo,jsonl; verification jsonl)')
+    .option('--format <list>', 'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks (with areas in predictions.csv); detection coco,yolo,jsonl; verification jsonl)')
     .option('--threshold <t>', "detection score threshold, or verification decision threshold, instead of the model card's", threshold)
     .option('--resume', 'finish an interrupted output folder: files already done are skipped, none is predicted twice')
     .option('--shard <i/n>', 'predict only shard I of N (0-based; split by a hash of each path)', shardOption)

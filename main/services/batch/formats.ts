@@ -14,7 +14,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** What each task can write, and what it writes when --format is not given. */
 export const TASK_FORMATS: Record<TaskKind, { allowed: readonly OutputFormat[]; defaults: readonly OutputFormat[] }> = {
   classification: { allowed: ['csv', 'jsonl'], defaults: ['csv', 'jsonl'] },
-  segmentation: { allowed: ['masks', 'csv', 'jsonl'], defaults: ['masks', 'csv'] },
+  segmentation: { allowed: ['masks', 'csv', 'jsonl'], defaults: ['masks'] },
   detection: { allowed: ['coco', 'yolo', 'csv', 'jsonl'], defaults: ['coco', 'yolo', 'jsonl'] },
   verification: { allowed: ['jsonl'], defaults: ['jsonl'] },
 };
