@@ -77,7 +77,8 @@ export async function outputsFor(model: ModelFacts, formats: ReadonlySet<OutputF
       csv.push([...where(frame), predicted, ...p.probabilities, ids.model_id, ids.weights_sha256]);
       jsonl.push(JSON.stringify({ ...common, predicted, probabilities: Object.fromEntries(model.classes.map((c, i) => [c, p.probabilities[i]])), ...ids }));
     } else if ('mask' in p) {
-      const spacing = file.info.pixelSpacing;
+      // Only a DICOM header's PixelSpacing is a physical size; a raster file's resolution (often a default 72 dpi) is not.
+      const spacing = file.info.format === 'dicom' ? file.info.pixelSpacing : null;
       const mm2 = p.classPixels.map((n) => (spacing ? n * spacing[0] * spacing[1] : ''));
       const mask = formats.has('masks') ? sideName(MASKS_FOLDER, file, frame, 'png') : '';
       if (mask) sideFiles.push({ relative: mask, data: await encodeMaskPng({ data: p.mask as Uint8Array<ArrayBuffer>, width: p.columns, height: p.rows }) });
