@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
+import { batchMerge, batchPredict } from './channels/batch';
 import {
   imagingBrowse,
   imagingFrame,
@@ -115,6 +116,8 @@ export const channels = registry([
   modelsEnrol,
   modelsRemoveReferences,
   modelsQuery,
+  batchPredict,
+  batchMerge,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -158,3 +161,4 @@ export * from './channels/training-verification';
 export * from './channels/training-eval';
 export * from './channels/runs';
 export * from './channels/runs-models';
+export * from './channels/batch';

@@ -9,6 +9,7 @@ import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
 import { BatchService } from './batch/batch-service';
+import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
@@ -54,6 +55,7 @@ export class Services {
       ...labelsHandlers(this.workspaces, options.log),
       ...trainingHandlers(this.training),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
+      ...batchHandlers(this.batch),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

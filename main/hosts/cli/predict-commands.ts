@@ -5,12 +5,9 @@
  */
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { isLoupeError } from '../../../contract/index';
-import type { BatchReport, BatchRequest } from '../../services/batch/batch-service';
-import { mergeBatches } from '../../services/batch/merge';
+import { BATCH_FORMATS, isLoupeError, type BatchFormat, type BatchReport, type RequestOf } from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
 import type { CliContext } from './context';
-import { progressLine } from './progress';
 
 /** Exit codes: 1 some files failed or the run failed, 2 bad input (as cli.ts), 130 stopped by Ctrl+C. */
 const EXIT_SOME_FAILED = 1;
@@ -38,6 +35,23 @@ function threshold(value: string): number {
   return n;
 }
 
+/** A line redrawn in place on a terminal (the total is unknown: files are found as the run goes); silent otherwise. */
+function countLine(stream: NodeJS.WriteStream = process.stderr): { update(text: string): void; clear(): void } {
+  const tty = stream.isTTY === true;
+  let drawn = false;
+  return {
+    update(text) {
+      if (!tty) return;
+      stream.write(`\r${text.slice(0, (stream.columns ?? 100) - 1)}\x1b[K`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
+
 interface PredictOptions {
   workspace?: string;
   run?: string;
@@ -61,53 +75,49 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
   if (!options.out) fail('name the output folder with --out.', EXIT_BAD_INPUT, 'loupe.badInput');
   if (options.model !== undefined === (options.run !== undefined)) fail('give either --model DIR, or --workspace W with --run RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
   if (options.run !== undefined && options.workspace === undefined) fail('--run needs --workspace.', EXIT_BAD_INPUT, 'loupe.badInput');
-  const request: BatchRequest = {
-    model: options.model !== undefined ? { dir: options.model } : { runId: options.run! },
-    inputs: options.in,
-    out: options.out,
-    formats: options.format ? options.format.split(',').map((f) => f.trim()).filter(Boolean) : [],
+  const request: RequestOf<'batch.predict'> = {
+    model: options.model !== undefined ? { dir: path.resolve(options.model) } : { runId: options.run! },
+    inputs: options.in.map((p) => path.resolve(p)),
+    out: path.resolve(options.out),
+    formats: (options.format ? options.format.split(',').map((f) => f.trim()).filter(Boolean) : []) as BatchFormat[],
     resume: options.resume ?? false,
     shard: options.shard ?? null,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
   };
-  const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort();
-  process.on('SIGINT', onInterrupt);
-  const bar = progressLine('predict');
+  const unknown = request.formats?.find((f) => !(BATCH_FORMATS as readonly string[]).includes(f));
+  if (unknown) fail(`unknown --format "${unknown}"; formats are ${BATCH_FORMATS.join(', ')}.`, EXIT_BAD_INPUT, 'loupe.badInput');
+  const line = countLine();
   let shown = 0;
   let report: BatchReport;
   try {
     if (options.workspace !== undefined) await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
-    report = await cli.app.batch.predict(
-      request,
-      controller.signal,
-      (p) => bar.update(p.done, p.done, `${p.failed} failed${p.skipped ? `, ${p.skipped} already done` : ''}`),
-      (file, reason) => {
-        if (shown++ < FAILED_LINES_SHOWN) {
-          bar.done();
-          console.error(`failed     ${file}: ${reason}`);
-        }
-      },
-    );
+    // Ctrl+C cancels the call (cli.ts): the run stops after the current group and reports itself cancelled.
+    report = await cli.invoke('batch.predict', request, (p) => {
+      for (const { path: file, reason } of p.failures) {
+        if (shown++ >= FAILED_LINES_SHOWN) break;
+        line.clear();
+        console.error(`failed     ${file}: ${reason}`);
+      }
+      line.update(`predict ${p.done} files (${p.frames} frames), ${p.failed} failed${p.skipped ? `, ${p.skipped} already done` : ''}`);
+    });
   } catch (error) {
-    bar.done();
+    line.clear();
     if (isLoupeError(error) && (error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' || error.code === 'NOT_A_WORKSPACE')) fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
-    if (isLoupeError(error) && error.code === 'CANCELLED') fail(`cancelled; finish with the same command and --resume.`, EXIT_INTERRUPTED, 'loupe.cancelled');
+    if (isLoupeError(error) && error.code === 'CANCELLED') fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
     throw error;
-  } finally {
-    process.off('SIGINT', onInterrupt);
   }
-  bar.done();
+  line.clear();
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(summary(report));
   if (report.cancelled) fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
   if (report.failed > 0) fail(`${report.failed} file${report.failed === 1 ? '' : 's'} could not be predicted; each is listed with its reason in ${path.join(report.out, 'manifest.jsonl')}.`, EXIT_SOME_FAILED, 'loupe.someFailed');
 }
 
-async function merge(dirs: string[], out: string | undefined): Promise<void> {
+async function merge(cli: CliContext, dirs: string[], out: string | undefined): Promise<void> {
   if (!out) fail('name the merged output folder with --out.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if (dirs.length === 0) fail('name the shard output folders to merge: loupe predict merge DIR… --out DIR.', EXIT_BAD_INPUT, 'loupe.badInput');
   try {
-    const report = await mergeBatches(dirs, out);
+    const report = await cli.invoke('batch.merge', { dirs: dirs.map((d) => path.resolve(d)), out: path.resolve(out) });
     console.log(`${report.shards} shard${report.shards === 1 ? '' : 's'} merged: ${report.files} files, each once (${report.failed} failed); results in ${report.out}.`);
   } catch (error) {
     if (isLoupeError(error) && error.code === 'INVALID_REQUEST') fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
@@ -134,7 +144,7 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     .action(async (operands: string[], options: PredictOptions) => {
       if (operands.length > 0) {
         if (operands[0] !== 'merge') fail(`unexpected argument "${operands[0]}"; inputs go after --in (or use: loupe predict merge DIR… --out DIR).`, EXIT_BAD_INPUT, 'loupe.badInput');
-        await merge(operands.slice(1), options.out);
+        await merge(context(), operands.slice(1), options.out);
         return;
       }
       await predict(context(), options);

@@ -5,7 +5,7 @@
  * the folder. An unreadable file, or one the model cannot take, is recorded with its reason and
  * the run goes on; a full disk or a cancel stops it, and --resume finishes it later.
  */
-import { LoupeError, isLoupeError, type DecodedFrame as EngineFrame, type ImageInfo, type SamplePrediction } from '../../../contract/index';
+import { LoupeError, isLoupeError, type BatchProgress, type DecodedFrame as EngineFrame, type ImageInfo, type SamplePrediction } from '../../../contract/index';
 import type { EngineRequestOf } from '../../../contract/engine-protocol';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { EngineSupervisor } from '../../engine/supervisor';
@@ -32,16 +32,6 @@ export interface BatchRun {
   journal: Journal;
   signal: AbortSignal;
   onProgress?: (progress: BatchProgress) => void;
-  onFailed?: (path: string, reason: string) => void;
-}
-
-export interface BatchProgress {
-  /** Files finished in this session (predicted or reported). */
-  done: number;
-  failed: number;
-  frames: number;
-  /** Files found already finished by an earlier session. */
-  skipped: number;
 }
 
 type Read =
@@ -58,9 +48,11 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: BatchRun): Promise<BatchProgress & { cancelled: boolean }> {
+type Counts = Omit<BatchProgress, 'failures'>;
+
+export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: BatchRun): Promise<Counts & { cancelled: boolean }> {
   const { journal, model } = run;
-  const progress: BatchProgress = { done: 0, failed: 0, frames: 0, skipped: 0 };
+  const progress: Counts = { done: 0, failed: 0, frames: 0, skipped: 0 };
   const headers = new Map([[CSV_FILE, csvHeader(model)]]);
   const files = candidates(run, progress);
   const window: Promise<Read>[] = [];
@@ -85,15 +77,14 @@ export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: 
     }
     const finished = await predictGroup(engine, run, group);
     await journal.commit(finished, headers);
+    const failures: BatchProgress['failures'] = [];
     for (const { entry } of finished) {
       progress.done++;
       progress.frames += entry.status === 'done' ? entry.frames : 0;
-      if (entry.status === 'failed') {
-        progress.failed++;
-        run.onFailed?.(entry.path, entry.reason ?? '');
-      }
+      if (entry.status === 'failed') failures.push({ path: entry.path, reason: entry.reason ?? '' });
     }
-    run.onProgress?.({ ...progress });
+    progress.failed += failures.length;
+    run.onProgress?.({ ...progress, failures });
   }
   const cancelled = run.signal.aborted;
   // Undecoded reads still in the window are simply dropped: they were never committed.
@@ -102,10 +93,10 @@ export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: 
 }
 
 /** Files of this shard not finished by an earlier session, in walk order. */
-async function* candidates(run: BatchRun, progress: BatchProgress): AsyncGenerator<FoundFile> {
+async function* candidates(run: BatchRun, progress: Counts): AsyncGenerator<FoundFile> {
   for await (const file of walkFiles(run.inputs, run.signal)) {
     if (!inShard(file.relative, run.shard)) continue;
-    if (run.journal.entries.has(file.path)) {
+    if (run.journal.finished.has(file.path)) {
       progress.skipped++;
       continue;
     }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LoupeError, modelCardSchema, type ModelCard } from '../../../contract/index';
+import { LoupeError, modelCardSchema, type BatchProgress, type BatchReport, type ModelCard } from '../../../contract/index';
 import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
 import { MODEL_CARD } from '../../../ml/model-io/model-folder';
 import { runFile } from '../../../ml/train/run-files';
@@ -15,10 +15,10 @@ import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { RunStore } from '../training/run-store';
 import type { WorkspaceService } from '../workspace/workspace-service';
-import { runBatch, type BatchProgress } from './batch-job';
+import { runBatch } from './batch-job';
 import { OUTPUT_FORMATS, TASK_FORMATS, type ModelFacts, type OutputFormat } from './formats';
 import { openOutput } from './output-folder';
-import type { Shard } from './shard';
+import { parseShard, type Shard } from './shard';
 
 export interface BatchRequest {
   /** A completed run of the open workspace, or a model folder. */
@@ -27,15 +27,9 @@ export interface BatchRequest {
   out: string;
   /** Empty: the task's default formats. */
   formats: readonly string[];
-  threshold?: number;
+  threshold?: number | undefined;
   resume: boolean;
   shard: Shard | null;
-}
-
-export interface BatchReport extends BatchProgress {
-  out: string;
-  model: ModelFacts;
-  cancelled: boolean;
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -84,7 +78,9 @@ export class BatchService {
     return dir;
   }
 
-  async predict(request: BatchRequest, signal: AbortSignal, onProgress?: (p: BatchProgress) => void, onFailed?: (path: string, reason: string) => void): Promise<BatchReport> {
+  async predict(request: BatchRequest, signal: AbortSignal, onProgress?: (p: BatchProgress) => void): Promise<BatchReport> {
+    // The same bounds as --shard on the command line (the channel's schema checks only the types).
+    if (request.shard) parseShard(`${request.shard.index}/${request.shard.count}`);
     const inputs = request.inputs.map((p) => path.resolve(p));
     const missing = inputs.filter((p) => !existsSync(p));
     if (missing.length > 0) throw new LoupeError('NOT_FOUND', `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`);
@@ -108,7 +104,6 @@ export class BatchService {
         signal,
         ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
         ...(onProgress ? { onProgress } : {}),
-        ...(onFailed ? { onFailed } : {}),
       };
       const result = await runBatch(this.engine, this.pool, run);
       if (!result.cancelled) await journal.markComplete();

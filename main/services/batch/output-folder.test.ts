@@ -40,7 +40,7 @@ describe('batch output journal', () => {
     appendFileSync(path.join(folder, 'predictions.csv'), '/in/c,0.5\r\n/in/d,0.');
     appendFileSync(path.join(folder, 'manifest.jsonl'), '{"path":"/in/c","rel');
     const resumed = await openOutput(folder, header, true);
-    expect([...resumed.entries.keys()]).toEqual(['/in/a', '/in/b']);
+    expect([...resumed.finished]).toEqual(['/in/a', '/in/b']);
     await resumed.commit([finished('c')], headers);
     await resumed.close();
     expect(readFileSync(path.join(folder, 'predictions.csv'), 'utf8')).toBe('path,p\r\n/in/a,0.5\r\n/in/b,0.5\r\n/in/c,0.5\r\n');
@@ -52,7 +52,7 @@ describe('batch output journal', () => {
     await (await openOutput(folder, header, false)).close();
     writeFileSync(path.join(folder, 'predictions.csv'), 'path,p\r\n/in/a,0.5\r\n');
     const resumed = await openOutput(folder, header, true);
-    expect(resumed.entries.size).toBe(0);
+    expect(resumed.finished.size).toBe(0);
     expect(readFileSync(path.join(folder, 'predictions.csv'), 'utf8')).toBe('');
     await resumed.close();
   });

@@ -134,7 +134,8 @@ export interface Finished {
 }
 
 export class Journal {
-  private readonly done = new Map<string, ManifestEntry>();
+  /** Paths only: the entries themselves stay on disk, so memory grows by a path per file. */
+  private readonly done = new Set<string>();
   private readonly handles = new Map<string, FileHandle>();
   private ends: Record<string, number> = {};
   private manifest: FileHandle | null = null;
@@ -144,15 +145,15 @@ export class Journal {
     readonly header: BatchHeader,
   ) {}
 
-  /** Files already finished, by absolute path. */
-  get entries(): ReadonlyMap<string, ManifestEntry> {
+  /** Absolute paths of the files already finished. */
+  get finished(): ReadonlySet<string> {
     return this.done;
   }
 
   /** Cuts the manifest and every results file back to the last complete manifest line. */
   async recover(): Promise<void> {
     const { entries, length } = await readManifest(this.folder);
-    for (const entry of entries) this.done.set(entry.path, entry);
+    for (const entry of entries) this.done.add(entry.path);
     this.ends = { ...(entries.at(-1)?.ends ?? {}) };
     try {
       this.manifest = await fs.open(path.join(this.folder, MANIFEST_FILE), 'a+');
@@ -187,7 +188,7 @@ export class Journal {
           touched.add(handle);
         }
         const full: ManifestEntry = { ...entry, ends: { ...this.ends } };
-        this.done.set(full.path, full);
+        this.done.add(full.path);
         lines.push(`${JSON.stringify(full)}\n`);
       }
       await Promise.all([...touched].map((h) => h.sync()));
