@@ -36,7 +36,8 @@ afterAll(() => {
 describe('loupe predict', () => {
   it('writes one row per image with the model’s probabilities, and reports unreadable files', async () => {
     const out = path.join(root, 'out-full');
-    const { code, stdout, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', folder.root, '--out', out], { timeoutMs: 300_000 });
+    // A subfolder given beside its parent: its files are still predicted once.
+    const { code, stdout, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', folder.root, path.join(folder.root, 'site-1'), '--out', out], { timeoutMs: 300_000 });
     expect(stdout).toMatch(new RegExp(`${IMAGES} files predicted \\(${IMAGES} frames\\), 2 failed`));
     expect(code, stderr).toBe(1);
     for (const bad of folder.unreadable) expect(stderr).toContain(`failed     ${bad.path}: `);

@@ -94,8 +94,11 @@ export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: 
 
 /** Files of this shard not finished by an earlier session, in walk order. */
 async function* candidates(run: BatchRun, progress: Counts): AsyncGenerator<FoundFile> {
+  // A file reached through two inputs (a folder and its subfolder) is predicted once, as found first.
+  const seen = new Set<string>();
   for await (const file of walkFiles(run.inputs, run.signal)) {
-    if (!inShard(file.relative, run.shard)) continue;
+    if (!inShard(file.relative, run.shard) || seen.has(file.path)) continue;
+    seen.add(file.path);
     if (run.journal.finished.has(file.path)) {
       progress.skipped++;
       continue;

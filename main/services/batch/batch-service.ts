@@ -91,8 +91,8 @@ export class BatchService {
       throw new LoupeError('INVALID_REQUEST', `--threshold sets a detection score or verification decision threshold; this model does ${facts.task}.`);
     }
     const out = path.resolve(request.out);
-    const header = { format: 'loupe-batch' as const, version: 1 as const, ...facts, formats: [...formats], shard: request.shard, createdAt: new Date().toISOString() };
-    const journal = await openOutput(out, header, request.resume);
+    const header = { format: 'loupe-batch' as const, version: 1 as const, ...facts, formats: [...formats], shard: request.shard, threshold: request.threshold ?? null, createdAt: new Date().toISOString() };
+    const journal = await openOutput(out, header, request.resume, request.formats);
     try {
       const run = {
         inputs,

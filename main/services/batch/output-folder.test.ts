@@ -14,6 +14,7 @@ const header: BatchHeader = {
   classes: ['a', 'b'],
   formats: ['csv'],
   shard: null,
+  threshold: null,
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 const headers = new Map([['predictions.csv', 'path,p\r\n']]);
@@ -62,6 +63,8 @@ describe('batch output journal', () => {
     await expect(openOutput(folder, { ...header, weightsSha256: 'b'.repeat(64) }, true)).rejects.toThrow(/holds results of another model/);
     await expect(openOutput(folder, header, false)).rejects.toThrow(/already holds results of this model; run with --resume/);
     await expect(openOutput(folder, { ...header, shard: { index: 0, count: 2 } }, true)).rejects.toThrow(/resume it with the same --shard/);
+    await expect(openOutput(folder, { ...header, threshold: 0.4 }, true)).rejects.toThrow(/was predicted with the model card's threshold; resume it with the same/);
+    await expect(openOutput(folder, header, true, ['jsonl'])).rejects.toThrow(/holds csv results; resume it with the same --format/);
   });
 });
 

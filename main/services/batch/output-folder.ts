@@ -33,6 +33,8 @@ export interface BatchHeader extends ModelIdentity {
   classes: string[];
   formats: string[];
   shard: { index: number; count: number } | null;
+  /** --threshold, when one replaced the model card's. */
+  threshold: number | null;
   createdAt: string;
   /** Set when a run went through every input file (merge takes complete shards only). */
   complete?: boolean;
@@ -92,7 +94,7 @@ export async function readManifest(folder: string): Promise<{ entries: ManifestE
 }
 
 /** Opens (creating or resuming) an output folder; refuses a folder that holds something else. */
-export async function openOutput(folder: string, header: BatchHeader, resume: boolean): Promise<Journal> {
+export async function openOutput(folder: string, header: BatchHeader, resume: boolean, requestedFormats: readonly string[] = []): Promise<Journal> {
   const existing = await readHeader(folder);
   if (existing) {
     if (existing.modelId !== header.modelId || existing.weightsSha256 !== header.weightsSha256) {
@@ -104,6 +106,13 @@ export async function openOutput(folder: string, header: BatchHeader, resume: bo
     if (!resume) throw new LoupeError('INVALID_REQUEST', `${folder} already holds results of this model; run with --resume to finish it, or choose another --out folder.`);
     if (JSON.stringify(existing.shard) !== JSON.stringify(header.shard)) {
       throw new LoupeError('INVALID_REQUEST', `${folder} holds shard ${shardText(existing.shard)}; resume it with the same --shard.`);
+    }
+    // Rows of one folder must be comparable: the same threshold and formats throughout.
+    if ((existing.threshold ?? null) !== header.threshold) {
+      throw new LoupeError('INVALID_REQUEST', `${folder} was predicted with ${existing.threshold === null || existing.threshold === undefined ? "the model card's threshold" : `--threshold ${existing.threshold}`}; resume it with the same.`);
+    }
+    if (requestedFormats.length > 0 && [...requestedFormats].sort().join(',') !== [...existing.formats].sort().join(',')) {
+      throw new LoupeError('INVALID_REQUEST', `${folder} holds ${existing.formats.join(',')} results; resume it with the same --format (or none).`);
     }
   } else {
     const entries = await fs.readdir(folder).catch((error: NodeJS.ErrnoException) => {
