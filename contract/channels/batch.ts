@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { TASK_KINDS } from '../tasks';
+import { MAX_GALLERY_MATCHES } from './training-verification';
 
 export const BATCH_FORMATS = ['csv', 'jsonl', 'coco', 'yolo', 'masks'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
@@ -35,6 +36,8 @@ export const batchPredictRequestSchema = z
     /** Detection score threshold or verification decision threshold instead of the model card's. */
     threshold: z.number().finite().optional(),
     resume: z.boolean().default(false),
+    /** Verification: match every frame against the model's enrolled gallery, keeping the k nearest. */
+    gallery: z.object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) }).strict().optional(),
     shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).strict().nullable().default(null),
   })
   .strict();

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { BATCH_FORMATS, isLoupeError, type BatchFormat, type BatchReport, type RequestOf } from '../../../contract/index';
+import { BATCH_FORMATS, MAX_GALLERY_MATCHES, isLoupeError, type BatchFormat, type BatchReport, type RequestOf } from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
 import type { CliContext } from './context';
 
@@ -15,6 +15,8 @@ const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
 /** Unreadable files printed one per line; beyond this only their count (all are in manifest.jsonl). */
 const FAILED_LINES_SHOWN = 50;
+/** References kept per query with --gallery when --top-k is not given. */
+const DEFAULT_TOP_K = 5;
 
 function fail(message: string, exitCode: number, code: string): never {
   console.error(`loupe: ${message}`);
@@ -52,6 +54,12 @@ function countLine(stream: NodeJS.WriteStream = process.stderr): { update(text: 
   };
 }
 
+function topK(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_GALLERY_MATCHES) throw new InvalidArgumentError(`--top-k is a whole number from 1 to ${MAX_GALLERY_MATCHES}.`);
+  return n;
+}
+
 interface PredictOptions {
   workspace?: string;
   run?: string;
@@ -62,6 +70,8 @@ interface PredictOptions {
   threshold?: number;
   resume?: boolean;
   shard?: Shard;
+  gallery?: boolean;
+  topK?: number;
   json?: boolean;
 }
 
@@ -83,7 +93,9 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
     resume: options.resume ?? false,
     shard: options.shard ?? null,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+    ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_TOP_K } } : {}),
   };
+  if (options.topK !== undefined && !options.gallery) fail('--top-k goes with --gallery.', EXIT_BAD_INPUT, 'loupe.badInput');
   const unknown = request.formats?.find((f) => !(BATCH_FORMATS as readonly string[]).includes(f));
   if (unknown) fail(`unknown --format "${unknown}"; formats are ${BATCH_FORMATS.join(', ')}.`, EXIT_BAD_INPUT, 'loupe.badInput');
   const line = countLine();
@@ -136,8 +148,10 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     .option('--model <dir>', 'a Loupe model folder (no workspace needed)')
     .option('--in <paths...>', 'DICOM, PNG, JPEG, TIFF files and folders (walked recursively)')
     .option('--out <folder>', 'the output folder (new or empty, or this model\'s with --resume)')
-    .option('--format <list>', 'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks (with areas in predictions.csv); detection coco,yolo,jsonl; verification jsonl)')
+    .option('--format <list>', 'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks (with areas in predictions.csv); detection coco,yolo,jsonl; verification jsonl, with --gallery also csv)')
     .option('--threshold <t>', "detection score threshold, or verification decision threshold, instead of the model card's", threshold)
+    .option('--gallery', "verification: match each image against the model's enrolled gallery (its nearest references, scores and same/different decisions)")
+    .option('--top-k <k>', `with --gallery: references kept per image (default ${DEFAULT_TOP_K}, at most ${MAX_GALLERY_MATCHES})`, topK)
     .option('--resume', 'finish an interrupted output folder: files already done are skipped, none is predicted twice')
     .option('--shard <i/n>', 'predict only shard I of N (0-based; split by a hash of each path)', shardOption)
     .option('--json', 'print the report as JSON')

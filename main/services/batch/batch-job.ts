@@ -12,7 +12,7 @@ import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
 import { writeCoco } from './coco';
-import { csvHeader, outputsFor, CSV_FILE, type ModelFacts, type OutputFormat } from './formats';
+import { csvHeader, outputsFor, CSV_FILE, type FramePrediction, type ModelFacts, type OutputFormat } from './formats';
 import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
 
@@ -28,6 +28,8 @@ export interface BatchRun {
   formats: ReadonlySet<OutputFormat>;
   /** Detection score threshold or verification decision threshold instead of the card's. */
   threshold?: number;
+  /** Verification: the nearest k references of the model's gallery instead of embeddings. */
+  gallery?: { k: number };
   shard: Shard | null;
   journal: Journal;
   signal: AbortSignal;
@@ -121,7 +123,7 @@ function read(pool: DecodePool, file: FoundFile): Promise<Read> {
 /** Predicts a group's frames; a call the engine refuses is retried file by file, so one bad file is reported alone. */
 async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: readonly Read[]): Promise<Finished[]> {
   const readable = group.filter((r): r is Extract<Read, { ok: true }> => r.ok);
-  const predicted = new Map<Read, SamplePrediction[] | string>();
+  const predicted = new Map<Read, FramePrediction[] | string>();
   try {
     const all = await predictFrames(engine, run, readable.flatMap((r) => r.frames));
     let at = 0;
@@ -162,7 +164,8 @@ function retryable(error: unknown): boolean {
   return !(isLoupeError(error) && (error.code === 'CANCELLED' || error.code === 'ENGINE_UNAVAILABLE'));
 }
 
-async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: readonly DecodedFrame[]): Promise<SamplePrediction[]> {
+async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+  if (run.gallery) return queryGallery(engine, run, run.gallery.k, frames);
   const out: SamplePrediction[] = [];
   const task = run.model.task;
   const overrides: Partial<EngineRequestOf<'predict'>> =
@@ -172,6 +175,18 @@ async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: re
     const reply = await engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal: run.signal });
     if (reply.predictions.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`);
     out.push(...reply.predictions);
+  }
+  return out;
+}
+
+async function queryGallery(engine: EngineSupervisor, run: BatchRun, k: number, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+  const out: FramePrediction[] = [];
+  for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
+    const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
+    const request = { modelDir: run.modelDir, frames: chunk, k, ...(run.threshold === undefined ? {} : { threshold: run.threshold }) };
+    const reply = await engine.call('galleryQuery', request, { signal: run.signal });
+    if (reply.results.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`);
+    out.push(...reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold })));
   }
   return out;
 }

@@ -28,6 +28,7 @@ export interface BatchRequest {
   /** Empty: the task's default formats. */
   formats: readonly string[];
   threshold?: number | undefined;
+  gallery?: { k: number } | undefined;
   resume: boolean;
   shard: Shard | null;
 }
@@ -78,6 +79,12 @@ export class BatchService {
     return dir;
   }
 
+  /** A gallery query on an empty gallery matches nothing: say so before a whole folder is matched against it. */
+  private async requireGallery(modelDir: string): Promise<void> {
+    const listing = await this.engine.call('galleryList', { modelDir });
+    if (listing.references.length === 0) throw new LoupeError('INVALID_REQUEST', `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery) before --gallery.`);
+  }
+
   async predict(request: BatchRequest, signal: AbortSignal, onProgress?: (p: BatchProgress) => void): Promise<BatchReport> {
     // The same bounds as --shard on the command line (the channel's schema checks only the types).
     if (request.shard) parseShard(`${request.shard.index}/${request.shard.count}`);
@@ -90,8 +97,11 @@ export class BatchService {
     if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
       throw new LoupeError('INVALID_REQUEST', `--threshold sets a detection score or verification decision threshold; this model does ${facts.task}.`);
     }
+    if (request.gallery && facts.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `--gallery matches against a verification model's gallery; this model does ${facts.task}.`);
+    if (request.gallery) await this.requireGallery(modelDir);
+    if (facts.task === 'verification' && formats.has('csv') && !request.gallery) throw new LoupeError('INVALID_REQUEST', 'A verification model writes CSV with --gallery (one row per match); its embeddings go to jsonl.');
     const out = path.resolve(request.out);
-    const header = { format: 'loupe-batch' as const, version: 1 as const, ...facts, formats: [...formats], shard: request.shard, threshold: request.threshold ?? null, createdAt: new Date().toISOString() };
+    const header = { format: 'loupe-batch' as const, version: 1 as const, ...facts, formats: [...formats], shard: request.shard, threshold: request.threshold ?? null, gallery: request.gallery ?? null, createdAt: new Date().toISOString() };
     const journal = await openOutput(out, header, request.resume, request.formats);
     try {
       const run = {
@@ -103,6 +113,7 @@ export class BatchService {
         journal,
         signal,
         ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
+        ...(request.gallery ? { gallery: request.gallery } : {}),
         ...(onProgress ? { onProgress } : {}),
       };
       const result = await runBatch(this.engine, this.pool, run);

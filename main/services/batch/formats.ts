@@ -3,7 +3,7 @@
  * mask PNGs and YOLO label files. Every row names the file (path and SHA-256), the frame, and the
  * model (id and weights hash), so a row handed on still says where it came from.
  */
-import type { ImageInfo, SamplePrediction, TaskKind } from '../../../contract/index';
+import type { GalleryMatch, ImageInfo, SamplePrediction, TaskKind } from '../../../contract/index';
 import { toCsv } from '../csv';
 import { encodeMaskPng } from '../labels/mask-files';
 import type { ModelIdentity } from './output-folder';
@@ -16,13 +16,16 @@ export const TASK_FORMATS: Record<TaskKind, { allowed: readonly OutputFormat[]; 
   classification: { allowed: ['csv', 'jsonl'], defaults: ['csv', 'jsonl'] },
   segmentation: { allowed: ['masks', 'csv', 'jsonl'], defaults: ['masks'] },
   detection: { allowed: ['coco', 'yolo', 'csv', 'jsonl'], defaults: ['coco', 'yolo', 'jsonl'] },
-  verification: { allowed: ['jsonl'], defaults: ['jsonl'] },
+  verification: { allowed: ['jsonl', 'csv'], defaults: ['jsonl'] },
 };
 
 export const CSV_FILE = 'predictions.csv';
 export const JSONL_FILE = 'predictions.jsonl';
 export const MASKS_FOLDER = 'masks';
 export const YOLO_FOLDER = 'labels';
+
+/** What one frame came out as: the engine's prediction, or (verification with a gallery) its nearest references. */
+export type FramePrediction = SamplePrediction | { matches: GalleryMatch[]; threshold: number };
 
 export interface ModelFacts extends ModelIdentity {
   task: TaskKind;
@@ -54,7 +57,7 @@ export function csvHeader(model: ModelFacts): string {
     case 'detection':
       return toCsv([[...base, 'class', 'score', 'x1', 'y1', 'x2', 'y2', ...tail]]);
     case 'verification':
-      return '';
+      return toCsv([[...base, 'rank', 'reference_id', 'reference_label', 'score', 'distance', 'same', 'threshold', ...tail]]);
   }
 }
 
@@ -64,7 +67,7 @@ function sideName(folder: string, file: PredictedFile, frame: number, extension:
 }
 
 /** Everything `formats` asks for one file's predictions (one per frame). */
-export async function outputsFor(model: ModelFacts, formats: ReadonlySet<OutputFormat>, file: PredictedFile, predictions: readonly SamplePrediction[]): Promise<FileOutputs> {
+export async function outputsFor(model: ModelFacts, formats: ReadonlySet<OutputFormat>, file: PredictedFile, predictions: readonly FramePrediction[]): Promise<FileOutputs> {
   const csv: (string | number)[][] = [];
   const jsonl: string[] = [];
   const sideFiles: FileOutputs['sideFiles'] = [];
@@ -90,6 +93,9 @@ export async function outputsFor(model: ModelFacts, formats: ReadonlySet<OutputF
       for (const b of boxes) csv.push([...where(frame), b.class, b.score, ...b.box, ids.model_id, ids.weights_sha256]);
       jsonl.push(JSON.stringify({ ...common, rows: file.info.rows, columns: file.info.columns, boxes, ...ids }));
       if (formats.has('yolo')) sideFiles.push({ relative: sideName(YOLO_FOLDER, file, frame, 'txt'), data: yoloLines(p.detections, file.info.columns, file.info.rows) });
+    } else if ('matches' in p) {
+      p.matches.forEach((m, rank) => csv.push([...where(frame), rank + 1, m.id, m.label, m.score, m.distance, m.same ? 'same' : 'different', p.threshold, ids.model_id, ids.weights_sha256]));
+      jsonl.push(JSON.stringify({ ...common, threshold: p.threshold, matches: p.matches.map((m, rank) => ({ rank: rank + 1, ...m })), ...ids }));
     } else {
       jsonl.push(JSON.stringify({ ...common, embedding: Array.from(p.embedding), ...ids }));
     }

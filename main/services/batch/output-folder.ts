@@ -35,6 +35,8 @@ export interface BatchHeader extends ModelIdentity {
   shard: { index: number; count: number } | null;
   /** --threshold, when one replaced the model card's. */
   threshold: number | null;
+  /** Verification: matched against the gallery, k nearest kept. */
+  gallery?: { k: number } | null;
   createdAt: string;
   /** Set when a run went through every input file (merge takes complete shards only). */
   complete?: boolean;
@@ -110,6 +112,9 @@ export async function openOutput(folder: string, header: BatchHeader, resume: bo
     // Rows of one folder must be comparable: the same threshold and formats throughout.
     if ((existing.threshold ?? null) !== header.threshold) {
       throw new LoupeError('INVALID_REQUEST', `${folder} was predicted with ${existing.threshold === null || existing.threshold === undefined ? "the model card's threshold" : `--threshold ${existing.threshold}`}; resume it with the same.`);
+    }
+    if (JSON.stringify(existing.gallery ?? null) !== JSON.stringify(header.gallery ?? null)) {
+      throw new LoupeError('INVALID_REQUEST', `${folder} was predicted ${existing.gallery ? `with --gallery --top-k ${existing.gallery.k}` : 'without --gallery'}; resume it the same way.`);
     }
     if (requestedFormats.length > 0 && [...requestedFormats].sort().join(',') !== [...existing.formats].sort().join(',')) {
       throw new LoupeError('INVALID_REQUEST', `${folder} holds ${existing.formats.join(',')} results; resume it with the same --format (or none).`);
