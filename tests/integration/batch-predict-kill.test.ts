@@ -95,4 +95,31 @@ describe('loupe predict killed with SIGKILL', () => {
     expect(jsonl.endsWith('\n')).toBe(true);
     expect(jsonl.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path).sort()).toEqual(folder.images);
   }, 900_000);
+
+  it('stops at Ctrl+C with exit code 130, and --resume finishes', async () => {
+    const out = path.join(root, 'interrupted');
+    const args = ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out];
+    const stopped = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [LOUPE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const poll = setInterval(() => {
+        if (committed(out) === 0) return;
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }, POLL_MS);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearInterval(poll);
+        resolve({ code, stderr });
+      });
+    });
+    expect(stopped.stderr).toMatch(/^loupe: cancelled; finish with the same command and --resume\.$/m);
+    expect(stopped.code).toBe(130);
+    expect(committed(out)).toBeLessThan(IMAGES);
+    const finish = await runCli([...args, '--resume'], { timeoutMs: 600_000 });
+    expect([0, 1], finish.stderr).toContain(finish.code);
+    expect(finish.stderr).not.toMatch(/MaxListenersExceeded/);
+    expect(readCsv(out).rows.map((r) => r[0]).sort()).toEqual(folder.images);
+  }, 600_000);
 });

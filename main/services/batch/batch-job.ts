@@ -164,6 +164,22 @@ function retryable(error: unknown): boolean {
   return !(isLoupeError(error) && (error.code === 'CANCELLED' || error.code === 'ENGINE_UNAVAILABLE'));
 }
 
+/**
+ * A signal for one engine call that follows the run's. The supervisor never removes the listener it
+ * adds to a call's signal; thousands of calls on the run's own signal would pile them up.
+ */
+async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (runSignal.aborted) controller.abort();
+  runSignal.addEventListener('abort', abort, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    runSignal.removeEventListener('abort', abort);
+  }
+}
+
 async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
   if (run.gallery) return queryGallery(engine, run, run.gallery.k, frames);
   const out: SamplePrediction[] = [];
@@ -172,7 +188,7 @@ async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: re
     run.threshold === undefined ? {} : task === 'detection' ? { detection: { scoreThreshold: run.threshold } } : { threshold: run.threshold };
   for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
     const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const reply = await engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal: run.signal });
+    const reply = await callSignal(run.signal, (signal) => engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal }));
     if (reply.predictions.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`);
     out.push(...reply.predictions);
   }
@@ -184,7 +200,7 @@ async function queryGallery(engine: EngineSupervisor, run: BatchRun, k: number, 
   for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
     const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
     const request = { modelDir: run.modelDir, frames: chunk, k, ...(run.threshold === undefined ? {} : { threshold: run.threshold }) };
-    const reply = await engine.call('galleryQuery', request, { signal: run.signal });
+    const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
     if (reply.results.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`);
     out.push(...reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold })));
   }
