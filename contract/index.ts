@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
+import { batchMerge, batchPredict } from './channels/batch';
 import {
   imagingBrowse,
   imagingFrame,
@@ -123,6 +124,8 @@ export const channels = registry([
   reviewVerdicts,
   reviewExport,
   reviewCalibration,
+  batchPredict,
+  batchMerge,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -167,3 +170,4 @@ export * from './channels/training-eval';
 export * from './channels/runs';
 export * from './channels/runs-models';
 export * from './channels/review';
+export * from './channels/batch';

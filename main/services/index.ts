@@ -8,6 +8,8 @@ import { engineHandlers } from '../engine/handlers';
 import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
+import { BatchService } from './batch/batch-service';
+import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
@@ -33,6 +35,7 @@ export class Services {
   readonly workspaces: WorkspaceService;
   readonly imaging: ImagingService;
   readonly training: TrainingService;
+  readonly batch: BatchService;
   readonly dispatcher: Dispatcher;
 
   constructor(options: ServiceOptions) {
@@ -45,6 +48,7 @@ export class Services {
     this.workspaces = new WorkspaceService(this.bus, options.version);
     this.imaging = createImagingService(this.workspaces, options.log);
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
+    this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
@@ -54,6 +58,7 @@ export class Services {
       ...trainingHandlers(this.training),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
+      ...batchHandlers(this.batch),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

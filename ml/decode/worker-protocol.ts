@@ -11,11 +11,14 @@ export type ToDecodeWorker =
   | { type: 'proceed'; id: number; decode: boolean }
   | { type: 'frame'; id: number; path: string; frame: number }
   | { type: 'thumbnail'; id: number; path: string; workspaceRoot: string; sha256: string }
-  | { type: 'hash'; id: number; path: string };
+  | { type: 'hash'; id: number; path: string }
+  /** Batch prediction: the file's hash, description and every frame, read once. */
+  | { type: 'read'; id: number; path: string };
 
 export type FromDecodeWorker =
   | { type: 'hashed'; id: number; sha256: string; size: number }
   | { type: 'inspected'; id: number; info: ImageInfo }
   | { type: 'frame'; id: number; frame: DecodedFrame }
+  | { type: 'read'; id: number; sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }
   | { type: 'done'; id: number }
   | { type: 'failed'; id: number; failure: DecodeFailure; message: string };

@@ -75,6 +75,17 @@ async function handle(message: ToDecodeWorker): Promise<void> {
       send({ type: 'done', id: message.id });
       return;
     }
+    case 'read': {
+      const bytes = await readImageBytes(message.path);
+      const sha256 = sha256Of(bytes);
+      const image = await openImage(bytes, path.basename(message.path));
+      const frames = [];
+      for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
+      // Pixels that are views into the file's bytes share one buffer: transfer each buffer once.
+      const buffers = new Set(frames.map((f) => f.data.buffer as ArrayBuffer));
+      send({ type: 'read', id: message.id, sha256, size: bytes.length, info: image.info, frames }, [...buffers]);
+      return;
+    }
     case 'hash': {
       const bytes = await readImageBytes(message.path);
       send({ type: 'hashed', id: message.id, sha256: sha256Of(bytes), size: bytes.length });

@@ -11,6 +11,7 @@ import { registerEngineCommands } from './engine-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
 import { registerReviewCommands } from './review-commands';
+import { registerPredictCommands } from './predict-commands';
 import { registerTrainingCommands } from './training-commands';
 
 /** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
@@ -53,6 +54,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
   registerReviewCommands(program, context);
+  registerPredictCommands(program, context);
   return program;
 }
 

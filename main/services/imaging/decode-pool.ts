@@ -109,6 +109,11 @@ export class DecodePool {
     return this.simple({ type: 'thumbnail', path, workspaceRoot, sha256 }, path, (m) => (m.type === 'done' ? true : undefined)).then(() => {});
   }
 
+  /** A file read once for batch prediction: its hash, description and every frame. */
+  read(path: string): Promise<{ sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }> {
+    return this.simple({ type: 'read', path }, path, (m) => (m.type === 'read' ? { sha256: m.sha256, size: m.size, info: m.info, frames: m.frames } : undefined));
+  }
+
   hash(path: string): Promise<{ sha256: string; size: number }> {
     return this.simple({ type: 'hash', path }, path, (m) => (m.type === 'hashed' ? { sha256: m.sha256, size: m.size } : undefined));
   }

@@ -63,3 +63,47 @@ export async function listImportFiles(inputs: readonly string[], options: WalkOp
   }
   return files.sort();
 }
+
+/** A file found by `walkFiles`, with the path relative to the input it came from. */
+export interface FoundFile {
+  path: string;
+  /** Relative to its input folder (the file name for a file given directly), '/'-separated. */
+  relative: string;
+}
+
+/**
+ * The files under `inputs`, found lazily: one folder is listed at a time, so a folder of millions
+ * of files is never held in memory at once. Order is deterministic (inputs in order, each folder's
+ * entries sorted, depth first). Inputs that do not exist are refused before anything is yielded.
+ */
+export async function* walkFiles(inputs: readonly string[], signal: AbortSignal): AsyncGenerator<FoundFile> {
+  for (const input of inputs) {
+    const start = path.resolve(input);
+    const stat = await fs.stat(start).catch(() => null);
+    if (!stat) continue;
+    if (!stat.isDirectory()) {
+      yield { path: start, relative: path.basename(start) };
+      continue;
+    }
+    // Depth first with an explicit stack of sorted folders still to list (last = next).
+    const stack = [start];
+    while (stack.length > 0) {
+      if (signal.aborted) return;
+      const dir = stack.pop()!;
+      const entries = (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => !isHidden(e.name));
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const subfolders: string[] = [];
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        let isFile = entry.isFile();
+        if (entry.isDirectory()) subfolders.push(full);
+        else if (entry.isSymbolicLink()) {
+          const target = await fs.stat(full).catch(() => null);
+          isFile = !target || target.isFile();
+        }
+        if (isFile) yield { path: full, relative: path.relative(start, full).split(path.sep).join('/') };
+      }
+      stack.push(...subfolders.reverse());
+    }
+  }
+}

@@ -29,7 +29,7 @@ export const SOURCES_FOLDER = 'sources';
 export class ImagingService {
   constructor(
     private readonly workspaces: WorkspaceService,
-    private readonly pool: DecodePool,
+    readonly pool: DecodePool,
   ) {}
 
   private store(): { store: ImageStore; root: string } {

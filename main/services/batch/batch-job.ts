@@ -1,0 +1,208 @@
+/**
+ * One batch prediction: files are found lazily, read and decoded in the decode pool a window
+ * ahead, predicted by the engine a group of frames at a time (the next group decodes meanwhile),
+ * and committed to the output folder's journal group by group. Memory holds the window, never
+ * the folder. An unreadable file, or one the model cannot take, is recorded with its reason and
+ * the run goes on; a full disk or a cancel stops it, and --resume finishes it later.
+ */
+import { LoupeError, isLoupeError, type BatchProgress, type DecodedFrame as EngineFrame, type ImageInfo, type SamplePrediction } from '../../../contract/index';
+import type { EngineRequestOf } from '../../../contract/engine-protocol';
+import type { DecodedFrame } from '../../../ml/decode/types';
+import type { EngineSupervisor } from '../../engine/supervisor';
+import type { DecodePool } from '../imaging/decode-pool';
+import { walkFiles, type FoundFile } from '../imaging/file-walk';
+import { writeCoco } from './coco';
+import { csvHeader, outputsFor, CSV_FILE, type FramePrediction, type ModelFacts, type OutputFormat } from './formats';
+import type { Finished, Journal } from './output-folder';
+import { inShard, type Shard } from './shard';
+
+/** Frames per engine call and per journal commit: big enough to keep the model busy, small enough to lose little to a kill. */
+export const GROUP_FRAMES = 32;
+/** Files read ahead of the model; bounds memory to about this many decoded files. */
+export const READ_AHEAD_FILES = 2 * GROUP_FRAMES;
+
+export interface BatchRun {
+  inputs: readonly string[];
+  modelDir: string;
+  model: ModelFacts;
+  formats: ReadonlySet<OutputFormat>;
+  /** Detection score threshold or verification decision threshold instead of the card's. */
+  threshold?: number;
+  /** Verification: the nearest k references of the model's gallery instead of embeddings. */
+  gallery?: { k: number };
+  shard: Shard | null;
+  journal: Journal;
+  signal: AbortSignal;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+type Read =
+  | { ok: true; file: FoundFile; sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }
+  | { ok: false; file: FoundFile; reason: string };
+
+/** Pixels as the engine takes them (signed 8-bit widened: the model input has no int8 path). */
+function engineFrame(frame: DecodedFrame): EngineFrame {
+  const data = (frame.data instanceof Int8Array ? Int16Array.from(frame.data) : frame.data) as EngineFrame['data'];
+  return { data, rows: frame.rows, columns: frame.columns, samplesPerPixel: frame.samplesPerPixel as 1 | 3 | 4, rescaleSlope: frame.rescaleSlope, rescaleIntercept: frame.rescaleIntercept };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Counts = Omit<BatchProgress, 'failures'>;
+
+export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: BatchRun): Promise<Counts & { cancelled: boolean }> {
+  const { journal, model } = run;
+  const progress: Counts = { done: 0, failed: 0, frames: 0, skipped: 0 };
+  const headers = new Map([[CSV_FILE, csvHeader(model)]]);
+  const files = candidates(run, progress);
+  const window: Promise<Read>[] = [];
+  let exhausted = false;
+  const refill = async (): Promise<void> => {
+    while (!exhausted && window.length < READ_AHEAD_FILES) {
+      const next = await files.next();
+      if (next.done) exhausted = true;
+      else window.push(read(pool, next.value));
+    }
+  };
+
+  await refill();
+  while (window.length > 0 && !run.signal.aborted) {
+    const group: Read[] = [];
+    let frames = 0;
+    while (window.length > 0 && frames < GROUP_FRAMES) {
+      const file = await window.shift()!;
+      group.push(file);
+      if (file.ok) frames += file.frames.length;
+      await refill();
+    }
+    const finished = await predictGroup(engine, run, group);
+    await journal.commit(finished, headers);
+    const failures: BatchProgress['failures'] = [];
+    for (const { entry } of finished) {
+      progress.done++;
+      progress.frames += entry.status === 'done' ? entry.frames : 0;
+      if (entry.status === 'failed') failures.push({ path: entry.path, reason: entry.reason ?? '' });
+    }
+    progress.failed += failures.length;
+    run.onProgress?.({ ...progress, failures });
+  }
+  const cancelled = run.signal.aborted;
+  // Undecoded reads still in the window are simply dropped: they were never committed.
+  if (!cancelled && model.task === 'detection' && run.formats.has('coco')) await writeCoco(journal.folder, model);
+  return { ...progress, cancelled };
+}
+
+/** Files of this shard not finished by an earlier session, in walk order. */
+async function* candidates(run: BatchRun, progress: Counts): AsyncGenerator<FoundFile> {
+  // A file reached through two inputs (a folder and its subfolder) is predicted once, as found first.
+  const seen = new Set<string>();
+  for await (const file of walkFiles(run.inputs, run.signal)) {
+    if (!inShard(file.relative, run.shard) || seen.has(file.path)) continue;
+    seen.add(file.path);
+    if (run.journal.finished.has(file.path)) {
+      progress.skipped++;
+      continue;
+    }
+    yield file;
+  }
+}
+
+function read(pool: DecodePool, file: FoundFile): Promise<Read> {
+  return pool.read(file.path).then(
+    (r) => {
+      const odd = r.frames.find((f) => f.samplesPerPixel !== 1 && f.samplesPerPixel !== 3 && f.samplesPerPixel !== 4);
+      if (odd) return { ok: false as const, file, reason: `${odd.samplesPerPixel} samples per pixel; models read grey or colour images.` };
+      return { ok: true as const, file, ...r };
+    },
+    (error: unknown) => ({ ok: false as const, file, reason: reasonOf(error) }),
+  );
+}
+
+/** Predicts a group's frames; a call the engine refuses is retried file by file, so one bad file is reported alone. */
+async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: readonly Read[]): Promise<Finished[]> {
+  const readable = group.filter((r): r is Extract<Read, { ok: true }> => r.ok);
+  const predicted = new Map<Read, FramePrediction[] | string>();
+  try {
+    const all = await predictFrames(engine, run, readable.flatMap((r) => r.frames));
+    let at = 0;
+    for (const r of readable) {
+      predicted.set(r, all.slice(at, at + r.frames.length));
+      at += r.frames.length;
+    }
+  } catch (error) {
+    if (!retryable(error)) throw error;
+    for (const r of readable) {
+      try {
+        predicted.set(r, await predictFrames(engine, run, r.frames));
+      } catch (fileError) {
+        if (!retryable(fileError)) throw fileError;
+        predicted.set(r, `The model could not predict this file: ${reasonOf(fileError)}`);
+      }
+    }
+  }
+  const finished: Finished[] = [];
+  for (const r of group) {
+    const identity = { modelId: run.model.modelId, weightsSha256: run.model.weightsSha256 };
+    const base = { path: r.file.path, relative: r.file.relative, ...identity };
+    const result = r.ok ? predicted.get(r)! : r.reason;
+    if (typeof result === 'string' || !r.ok) {
+      const known = r.ok ? { size: r.size, sha256: r.sha256 } : { size: null, sha256: null };
+      finished.push({ entry: { ...base, ...known, frames: 0, status: 'failed', reason: typeof result === 'string' ? result : '' }, rows: new Map() });
+      continue;
+    }
+    const outputs = await outputsFor(run.model, run.formats, { path: r.file.path, relative: r.file.relative, sha256: r.sha256, info: r.info }, result);
+    for (const side of outputs.sideFiles) await run.journal.writeSideFile(side.relative, side.data);
+    finished.push({ entry: { ...base, size: r.size, sha256: r.sha256, frames: r.frames.length, status: 'done' }, rows: outputs.rows });
+  }
+  return finished;
+}
+
+/** Cancel and shutdown end the run; anything else the engine says is about the frames it was given. */
+function retryable(error: unknown): boolean {
+  return !(isLoupeError(error) && (error.code === 'CANCELLED' || error.code === 'ENGINE_UNAVAILABLE'));
+}
+
+/**
+ * A signal for one engine call that follows the run's. The supervisor never removes the listener it
+ * adds to a call's signal; thousands of calls on the run's own signal would pile them up.
+ */
+async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (runSignal.aborted) controller.abort();
+  runSignal.addEventListener('abort', abort, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    runSignal.removeEventListener('abort', abort);
+  }
+}
+
+async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+  if (run.gallery) return queryGallery(engine, run, run.gallery.k, frames);
+  const out: SamplePrediction[] = [];
+  const task = run.model.task;
+  const overrides: Partial<EngineRequestOf<'predict'>> =
+    run.threshold === undefined ? {} : task === 'detection' ? { detection: { scoreThreshold: run.threshold } } : { threshold: run.threshold };
+  for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
+    const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
+    const reply = await callSignal(run.signal, (signal) => engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal }));
+    if (reply.predictions.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`);
+    out.push(...reply.predictions);
+  }
+  return out;
+}
+
+async function queryGallery(engine: EngineSupervisor, run: BatchRun, k: number, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+  const out: FramePrediction[] = [];
+  for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
+    const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
+    const request = { modelDir: run.modelDir, frames: chunk, k, ...(run.threshold === undefined ? {} : { threshold: run.threshold }) };
+    const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
+    if (reply.results.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`);
+    out.push(...reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold })));
+  }
+  return out;
+}
