@@ -58,6 +58,10 @@ export function loadOneDnn(): { addon: OneDnnAddon | null; reason: string } {
     return loaded;
   }
   try {
+    // OpenMP threads sleep when idle instead of spinning: Loupe shares the cores with the UI,
+    // decoders and other workers, where spinning threads slow everyone (libgomp reads this once,
+    // as the addon loads; a value the user set is kept).
+    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     const addon = createRequire(import.meta.url)(file) as OneDnnAddon;
     loaded = { addon, reason: 'loaded' };
   } catch (error) {
