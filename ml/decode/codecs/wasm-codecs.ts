@@ -10,25 +10,53 @@ import type { CodecOutput, FrameCodec, FrameGeometry } from './types';
 
 type Loader = () => Promise<CodecModule>;
 
-/** OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and fill logs. */
-const QUIET = { print: () => {}, printErr: () => {} };
+/**
+ * The settings object an Emscripten factory is called with becomes that instance's `Module`:
+ * embind registers the decoder classes on it and refuses a name it already holds ("Cannot
+ * register public name 'J2KDecoder' twice"). So every instance gets a fresh object; a shared one
+ * made the instance created after a failure unusable, and every later file failed with it.
+ * OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and
+ * fill logs, hence the silent print functions.
+ */
+function quietSettings(): { print: () => void; printErr: () => void } {
+  return { print: () => {}, printErr: () => {} };
+}
 
 const loaders = {
-  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(QUIET),
-  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(QUIET),
-  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(QUIET),
+  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(quietSettings()),
+  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(quietSettings()),
+  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(quietSettings()),
 } satisfies Record<string, Loader>;
 
 type CodecName = keyof typeof loaders;
-const instances = new Map<CodecName, Promise<CodecModule>>();
+/** One module instance per codec, created on first use; `module` is set once it has started. */
+interface Slot {
+  loading: Promise<CodecModule>;
+  module?: CodecModule;
+}
+const instances = new Map<CodecName, Slot>();
 
 function moduleFor(name: CodecName): Promise<CodecModule> {
-  let instance = instances.get(name);
-  if (!instance) {
-    instance = loaders[name]();
-    instances.set(name, instance);
-  }
-  return instance;
+  const existing = instances.get(name);
+  if (existing) return existing.loading;
+  const slot: Slot = { loading: loaders[name]() };
+  instances.set(name, slot);
+  slot.loading.then(
+    (module) => {
+      slot.module = module;
+    },
+    // A module that failed to start is not kept: the next frame tries again.
+    () => {
+      if (instances.get(name) === slot) instances.delete(name);
+    },
+  );
+  return slot.loading;
+}
+
+/** Drops a module instance after a failure (unless a newer one already replaced it), so the next frame gets a fresh one. */
+function forget(name: CodecName, module: CodecModule): void {
+  const slot = instances.get(name);
+  if (slot?.module === module) instances.delete(name);
 }
 
 async function runDecoder(
@@ -38,7 +66,12 @@ async function runDecoder(
   geometry: FrameGeometry,
   label: string,
 ): Promise<Uint8Array> {
-  const module = await moduleFor(name);
+  let module: CodecModule;
+  try {
+    module = await moduleFor(name);
+  } catch (error) {
+    throw asDecodeError(error, 'unsupported', `The ${label} decoder could not start`);
+  }
   let decoder: CodecDecoder | null = null;
   try {
     decoder = make(module);
@@ -52,7 +85,7 @@ async function runDecoder(
     // Copy out of the WASM heap: the view dies with the decoder.
     return out.slice();
   } catch (error) {
-    instances.delete(name);
+    forget(name, module);
     throw asDecodeError(describeWasmError(module, error), 'corrupt-pixels', `The ${label} pixel data is damaged`);
   } finally {
     try {
@@ -65,14 +98,16 @@ async function runDecoder(
 
 /** Emscripten throws C++ exceptions as numbers (pointers); the module can turn them into text. */
 function describeWasmError(module: CodecModule, error: unknown): unknown {
-  if (typeof error === 'number' && module.getExceptionMessage) {
-    try {
-      return module.getExceptionMessage(error);
-    } catch {
-      return 'codec error';
-    }
+  if (typeof error !== 'number') return error;
+  try {
+    // Newer Emscripten returns [type, message]; older returns the message.
+    const message: unknown = module.getExceptionMessage?.(error);
+    const text = Array.isArray(message) ? message.filter((part) => typeof part === 'string' && part).at(-1) : message;
+    if (typeof text === 'string' && text) return text;
+  } catch {
+    // Fall through to the plain description: the pointer alone means nothing to a user.
   }
-  return error;
+  return 'the decoder stopped on data it could not read';
 }
 
 function bytesToSamples(bytes: Uint8Array, geometry: FrameGeometry, precision: number): Uint8Array | Uint16Array {

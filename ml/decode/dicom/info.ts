@@ -56,6 +56,9 @@ export interface DicomImageInfo extends ImageInfo {
 }
 
 function text(dataSet: DataSet, tag: string, index?: number): string | null {
+  // dicom-parser reads value `index` without checking it exists and throws a TypeError ("reading
+  // 'trim'") for a missing one, e.g. Pixel Spacing with a single value.
+  if (index !== undefined && index >= (dataSet.numStringValues(tag) ?? 0)) return null;
   const value = dataSet.string(tag, index);
   if (value === undefined) return null;
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point.
