@@ -53,11 +53,17 @@ function outcome(name: string) {
 }
 
 describe('importing a mixed folder', () => {
-  it('imports every valid file, skips the duplicate and reports each broken file with its reason', () => {
+  it('imports every valid file, skips the duplicate and the objects that are not images, and reports each broken file with its reason', () => {
     const broken = fixtures.broken.filter((b) => b.expect !== 'imported' && b.expect !== 'duplicate');
-    const valid = fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length;
-    expect(report).toMatchObject({ imported: valid, duplicates: 1, failed: broken.length, cancelled: false });
-    expect(report.files).toHaveLength(valid + 1 + broken.length);
+    const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped');
+    const valid =
+      fixtures.dicom.length +
+      fixtures.raster.length +
+      fixtures.broken.filter((b) => b.expect === 'imported').length +
+      fixtures.exportObjects.filter((o) => o.expect === 'imported').length;
+    expect(report).toMatchObject({ imported: valid, duplicates: 1, skipped: skipped.length, failed: broken.length, cancelled: false });
+    expect(report.files).toHaveLength(valid + 1 + skipped.length + broken.length);
+    for (const o of skipped) expect(outcome(o.name), o.name).toMatchObject({ status: 'skipped', failure: 'non-image', message: `Not an image (${o.kind}).` });
     for (const b of broken) {
       const o = outcome(b.name);
       expect(o, b.name).toMatchObject({ status: 'failed', failure: b.expect });

@@ -84,7 +84,7 @@ export function registerImagingCommands(program: Command, context: () => CliCont
 
   program
     .command('import')
-    .description('Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed.')
+    .description('Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed; DICOM objects that are not images (reports, DICOMDIR, ...) are skipped, not failed.')
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .argument('<paths...>', 'files and folders to import')
     .option('--json', 'print the full report as JSON')
@@ -112,6 +112,8 @@ function printReport(report: ImportReport): void {
   for (const file of report.files) {
     if (file.status === 'failed') console.log(`failed     ${file.path}: ${file.message}`);
     else if (file.status === 'duplicate') console.log(`duplicate  ${file.path}: ${file.message}`);
+    else if (file.status === 'skipped') console.log(`skipped    ${file.path}: ${file.message}`);
   }
-  console.log(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${report.failed} failed.`);
+  const skipped = report.skipped > 0 ? `${report.skipped} not an image, ` : '';
+  console.log(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${skipped}${report.failed} failed.`);
 }

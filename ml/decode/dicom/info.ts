@@ -7,6 +7,7 @@ import { DecodeError } from '../errors';
 import { MAX_DECODED_BYTES, MAX_DIMENSION } from '../limits';
 import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
+import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
 
 /** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). Palette colour is not among them yet. */
@@ -81,8 +82,10 @@ function unsigned16(dataSet: DataSet, tag: string): number | null {
 
 export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): DicomImageInfo {
   const pixelElement = dataSet.elements.x7fe00010;
+  const kind = nonImageKind(uid(dataSet, 'x00080016') ?? uid(dataSet, 'x00020002'));
+  if (kind) throw new DecodeError('non-image', `Not an image (${kind}).`);
   if (!pixelElement && !dataSet.elements.x7fe00008 && !dataSet.elements.x7fe00009) {
-    throw new DecodeError('not-an-image', 'This DICOM file holds no image (it has no Pixel Data), e.g. a report or a structure set.');
+    throw new DecodeError('non-image', 'Not an image (a DICOM object without Pixel Data).');
   }
   if (!pixelElement) throw new DecodeError('unsupported', 'Float pixel data (Float Pixel Data / Double Float Pixel Data) is not supported yet.');
   const rows = unsigned16(dataSet, 'x00280010');
