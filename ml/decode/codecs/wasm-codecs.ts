@@ -5,6 +5,7 @@
  * the next frame gets a fresh one.
  */
 import { DecodeError, asDecodeError } from '../errors';
+import { followPhotometric } from './jpeg-colour';
 import { expectSize, readJ2kSize, readJpegFrameHeader, type CodestreamSize } from './headers';
 import type { CodecOutput, FrameCodec, FrameGeometry } from './types';
 
@@ -129,8 +130,9 @@ export const decodeJpegBaseline: FrameCodec = async (encoded, geometry): Promise
   const header = readJpegFrameHeader(encoded);
   checkHeader(header, geometry);
   if (header.precision !== 8) throw new DecodeError('corrupt-pixels', `libjpeg-turbo decodes 8-bit JPEG only; this frame is ${header.precision}-bit.`);
-  const bytes = await runDecoder('turbo', (m) => new m.JPEGDecoder(), encoded, geometry, 'JPEG');
-  // libjpeg-turbo converts YCbCr to RGB itself, as DCMTK and GDCM do for lossy JPEG.
+  const stream = geometry.samplesPerPixel === 3 ? followPhotometric(encoded, geometry.sourcePhotometricInterpretation) : encoded;
+  const bytes = await runDecoder('turbo', (m) => new m.JPEGDecoder(), stream, geometry, 'JPEG');
+  // libjpeg-turbo converts YCbCr to RGB itself (unless the stream is RGB), as DCMTK and GDCM do for lossy JPEG.
   return { samples: bytesToSamples(bytes, geometry, 8), layout: 'interleaved', rgb: geometry.samplesPerPixel === 3 };
 };
 
