@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { imageInfoSchema, type ImageInfo } from '../../contract/channels/imaging';
 import { dicomLayout, hasDicmMarker } from './dicom/dataset';
-import { decodeDicomFrame, openDicom } from './dicom/decode';
+import { decodeDicomFrame, decodedInfo, openDicom } from './dicom/decode';
 import { DecodeError } from './errors';
 import { MAX_FILE_BYTES } from './limits';
 import { decodeRasterFrame, openRaster, sniffRaster } from './raster';
@@ -74,7 +74,7 @@ export async function openImage(bytes: Uint8Array, fileName = ''): Promise<Opene
   // Raster signatures first: a bare DICOM data set is recognised by its first tag, a weaker sign.
   if (!format && dicomLayout(bytes)) {
     const opened = openDicom(bytes);
-    return { info: imageInfoSchema.parse(opened.info), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
+    return { info: imageInfoSchema.parse(decodedInfo(opened.info)), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
   }
   if (!format) {
     throw new DecodeError(

@@ -5,11 +5,22 @@ import type { DecodedFrame } from '../types';
 import { parseDicomFile, type ParsedDicom } from './dataset';
 import { encapsulatedFrame, nativeFrame } from './frames';
 import { readDicomInfo, type DicomImageInfo } from './info';
+import { applyPalette } from './palette';
 import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
 import { TRANSFER_SYNTAXES } from './transfer-syntax';
 
 export interface OpenedDicom extends ParsedDicom {
   info: DicomImageInfo;
+}
+
+/**
+ * What the decoded frames are, as the rest of Loupe sees them: a PALETTE COLOR image stores 1
+ * index per pixel but decodes to RGB with the palette's bits per entry.
+ */
+export function decodedInfo(info: DicomImageInfo): DicomImageInfo {
+  if (!info.palette) return info;
+  const bits = info.palette.bits;
+  return { ...info, samplesPerPixel: 3, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1, pixelRepresentation: 0, photometricInterpretation: 'RGB' };
 }
 
 /** Parses and checks a DICOM file without decoding pixels. */
@@ -43,19 +54,21 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
       throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
     }
   }
-  const data = finishFrame(output, info);
+  const stored = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
-  if (data.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${data.length} samples where ${expected} were expected.`);
+  if (stored.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`);
+  const data = info.palette ? applyPalette(stored, info.palette) : stored;
+  const shown = decodedInfo(info);
   const first = info.windows[0];
   return {
     frame,
     rows: info.rows,
     columns: info.columns,
-    samplesPerPixel: info.samplesPerPixel,
-    bitsAllocated: info.bitsAllocated,
-    bitsStored: info.bitsStored,
-    pixelRepresentation: info.pixelRepresentation,
-    photometricInterpretation: info.photometricInterpretation,
+    samplesPerPixel: shown.samplesPerPixel,
+    bitsAllocated: shown.bitsAllocated,
+    bitsStored: shown.bitsStored,
+    pixelRepresentation: shown.pixelRepresentation,
+    photometricInterpretation: shown.photometricInterpretation,
     transferSyntaxUID,
     rescaleSlope: info.rescaleSlope,
     rescaleIntercept: info.rescaleIntercept,

@@ -7,11 +7,12 @@ import { DecodeError } from '../errors';
 import { MAX_DECODED_BYTES, MAX_DIMENSION } from '../limits';
 import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
+import { readPalette, type Palette } from './palette';
 import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
 
-/** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). Palette colour is not among them yet. */
-const SUPPORTED_PHOTOMETRIC = new Set(['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']);
+/** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). */
+const SUPPORTED_PHOTOMETRIC = new Set(['MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']);
 
 /** Longest attribute value kept for the metadata panel. */
 const MAX_ATTRIBUTE_LENGTH = 512;
@@ -54,6 +55,8 @@ export interface DicomImageInfo extends ImageInfo {
   planarConfiguration: 0 | 1;
   /** Bytes of one uncompressed frame. */
   frameBytes: number;
+  /** PALETTE COLOR: the tables the stored indices go through; the fields above describe the indices. */
+  palette: Palette | null;
 }
 
 function text(dataSet: DataSet, tag: string, index?: number): string | null {
@@ -117,14 +120,17 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   if (!SUPPORTED_PHOTOMETRIC.has(sourcePhotometric)) {
     throw new DecodeError('unsupported', `The photometric interpretation ${sourcePhotometric} is not supported yet.`);
   }
-  const colour = !sourcePhotometric.startsWith('MONOCHROME');
+  const isPalette = sourcePhotometric === 'PALETTE COLOR';
+  const colour = !sourcePhotometric.startsWith('MONOCHROME') && !isPalette;
   if (colour !== (samplesPerPixel === 3)) {
     throw new DecodeError('malformed', `${sourcePhotometric} images need ${colour ? 3 : 1} samples per pixel, but this one has ${samplesPerPixel}.`);
   }
 
+  const palette = isPalette ? readPalette(dataSet, pixelRepresentation === 1) : null;
   const frameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
-  if (frameBytes * frames > MAX_DECODED_BYTES) {
-    throw new DecodeError('too-large', `This image would take ${formatBytes(frameBytes * frames)} decoded (${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}), more than Loupe's 1 GiB limit.`);
+  const decodedFrameBytes = palette ? rows * columns * 3 * (palette.bits / 8) : frameBytes;
+  if (decodedFrameBytes * frames > MAX_DECODED_BYTES) {
+    throw new DecodeError('too-large', `This image would take ${formatBytes(decodedFrameBytes * frames)} decoded (${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}), more than Loupe's 1 GiB limit.`);
   }
 
   const slope = decimal(dataSet, 'x00281053');
@@ -151,6 +157,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     pixelRepresentation: pixelRepresentation as 0 | 1,
     planarConfiguration: planar === 1 ? 1 : 0,
     frameBytes,
+    palette,
     photometricInterpretation: colour ? 'RGB' : sourcePhotometric,
     sourcePhotometricInterpretation: sourcePhotometric,
     transferSyntaxUID,
