@@ -55,7 +55,7 @@ function damaged(fixture: DicomFixture, damage: Damage): Uint8Array {
   return bytes;
 }
 
-const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array } as const;
+const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
 
 async function expectReferencePixels(fixture: DicomFixture): Promise<void> {
   const { frame } = await decodeFile(fixture.file);

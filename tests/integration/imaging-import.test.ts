@@ -26,7 +26,7 @@ async function call<T>(channel: string, payload: unknown, onProgress: (p: unknow
   return reply.value as T;
 }
 
-const TYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array } as const;
+const TYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
 function reference(file: string, type: keyof typeof TYPES): ArrayLike<number> {
   const bytes = new Uint8Array(readFileSync(file));
   return new TYPES[type](bytes.buffer);

@@ -4,6 +4,7 @@
  * that aborted may be left in a broken state, so after any failure its instance is dropped and
  * the next frame gets a fresh one.
  */
+import { readFile } from 'node:fs/promises';
 import { DecodeError, asDecodeError } from '../errors';
 import { followPhotometric } from './jpeg-colour';
 import { expectSize, readJ2kSize, readJpegFrameHeader, type CodestreamSize } from './headers';
@@ -18,18 +19,64 @@ type Loader = () => Promise<CodecModule>;
  * made the instance created after a failure unusable, and every later file failed with it.
  * OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and
  * fill logs, hence the silent print functions.
+ *
+ * Re-creating an instance compiles its WASM again (25–50 ms); the first instance notes where its
+ * .wasm file is, and later ones are instantiated from that file compiled once.
  */
-function quietSettings(): { print: () => void; printErr: () => void } {
-  return { print: () => {}, printErr: () => {} };
+interface CompiledCodec {
+  wasmFile?: string;
+  compiled?: Promise<object> | undefined;
+}
+
+/** The part of the WebAssembly API used here (the node tsconfig has no DOM lib to type it). */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<object>;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const compiledCodecs = new Map<CodecName, CompiledCodec>();
+
+function settingsFor(name: CodecName): object {
+  const known = compiledCodecs.get(name) ?? {};
+  compiledCodecs.set(name, known);
+  const settings: Record<string, unknown> = {
+    print: () => {},
+    printErr: () => {},
+    locateFile: (file: string, directory: string) => {
+      const full = directory + file;
+      if (file.endsWith('.wasm')) known.wasmFile = full;
+      return full;
+    },
+  };
+  const compiled = known.compiled;
+  if (compiled) {
+    settings.instantiateWasm = (imports: object, receive: (instance: object, module: object) => void) => {
+      void compiled.then(async (module) => receive(await wasm.instantiate(module, imports), module));
+      return {};
+    };
+  }
+  return settings;
+}
+
+/** After an instance started: compile its .wasm once for the instances that replace it. */
+function rememberCompiled(name: CodecName): void {
+  const known = compiledCodecs.get(name);
+  if (!known || known.compiled || !known.wasmFile) return;
+  const compiling = readFile(known.wasmFile).then((bytes) => wasm.compile(bytes));
+  known.compiled = compiling;
+  // Without the compiled module, instances start as the first one did.
+  compiling.catch(() => {
+    if (known.compiled === compiling) known.compiled = undefined;
+  });
 }
 
 const loaders = {
-  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(quietSettings()),
-  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(quietSettings()),
-  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(quietSettings()),
+  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(settingsFor('turbo')),
+  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(settingsFor('charls')),
+  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(settingsFor('openjpeg')),
 } satisfies Record<string, Loader>;
 
-type CodecName = keyof typeof loaders;
+type CodecName = 'turbo' | 'charls' | 'openjpeg';
 /** One module instance per codec, created on first use; `module` is set once it has started. */
 interface Slot {
   loading: Promise<CodecModule>;
@@ -45,6 +92,7 @@ function moduleFor(name: CodecName): Promise<CodecModule> {
   slot.loading.then(
     (module) => {
       slot.module = module;
+      rememberCompiled(name);
     },
     // A module that failed to start is not kept: the next frame tries again.
     () => {

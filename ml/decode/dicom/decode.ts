@@ -4,6 +4,8 @@ import { DecodeError, asDecodeError } from '../errors';
 import type { DecodedFrame } from '../types';
 import { parseDicomFile, type ParsedDicom } from './dataset';
 import { encapsulatedFrame, nativeFrame } from './frames';
+import type { PixelArray } from '../../../contract/channels/imaging';
+import { readOtherCells } from './cells';
 import { readDicomInfo, type DicomImageInfo } from './info';
 import { applyPalette } from './palette';
 import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
@@ -37,19 +39,26 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   }
   const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
   if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
-  const element = dataSet.elements.x7fe00010!;
+  const element = dataSet.elements[info.pixelTag]!;
+  if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) {
+    if (syntax.pixels.kind !== 'native' || element.encapsulatedPixelData) {
+      throw new DecodeError('unsupported', `${info.bitsAllocated}-bit pixel cells are read uncompressed only; this file is ${syntax.name}.`);
+    }
+    return frameOf(info, transferSyntaxUID, frame, readOtherCells(dataSet, element, info, frame, syntax.pixels.bigEndian));
+  }
+  const geometry = { ...info, bitsAllocated: info.bitsAllocated };
   let output: CodecOutput;
   if (syntax.pixels.kind === 'native') {
     if (element.encapsulatedPixelData) throw new DecodeError('malformed', 'The pixel data is compressed, but the transfer syntax says it is not.');
     const bytes = nativeFrame(dataSet, element, info, frame);
-    let samples = nativeSamples(bytes, info, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
+    let samples = nativeSamples(bytes, geometry, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
     if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array) samples = expandYbr422(samples, info.rows, info.columns);
     output = { samples, layout: info.samplesPerPixel > 1 && info.planarConfiguration === 1 ? 'planar' : 'interleaved', rgb: false };
   } else {
     if (!element.encapsulatedPixelData) throw new DecodeError('malformed', 'The transfer syntax says the pixel data is compressed, but it is stored uncompressed.');
     const encoded = encapsulatedFrame(dataSet, element, info.frames, frame);
     try {
-      output = await syntax.pixels.codec(encoded, info);
+      output = await syntax.pixels.codec(encoded, geometry);
     } catch (error) {
       throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
     }
@@ -57,7 +66,10 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   const stored = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
   if (stored.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`);
-  const data = info.palette ? applyPalette(stored, info.palette) : stored;
+  return frameOf(info, transferSyntaxUID, frame, info.palette ? applyPalette(stored, info.palette) : stored);
+}
+
+function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number, data: PixelArray): DecodedFrame {
   const shown = decodedInfo(info);
   const first = info.windows[0];
   return {
