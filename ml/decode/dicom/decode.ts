@@ -7,6 +7,7 @@ import { encapsulatedFrame, nativeFrame } from './frames';
 import type { PixelArray } from '../../../contract/channels/imaging';
 import { readOtherCells } from './cells';
 import { readDicomInfo, type DicomImageInfo } from './info';
+import { applyModalityLut } from './modality-lut';
 import { applyPalette } from './palette';
 import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
 import { TRANSFER_SYNTAXES } from './transfer-syntax';
@@ -20,6 +21,9 @@ export interface OpenedDicom extends ParsedDicom {
  * index per pixel but decodes to RGB with the palette's bits per entry.
  */
 export function decodedInfo(info: DicomImageInfo): DicomImageInfo {
+  if (info.modalityLut) {
+    return { ...info, bitsAllocated: 16, bitsStored: info.modalityLut.bits, highBit: info.modalityLut.bits - 1, pixelRepresentation: 0 };
+  }
   if (!info.palette) return info;
   const bits = info.palette.bits;
   return { ...info, samplesPerPixel: 3, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1, pixelRepresentation: 0, photometricInterpretation: 'RGB' };
@@ -66,7 +70,8 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   const stored = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
   if (stored.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`);
-  return frameOf(info, transferSyntaxUID, frame, info.palette ? applyPalette(stored, info.palette) : stored);
+  const looked = info.palette ? applyPalette(stored, info.palette) : info.modalityLut ? applyModalityLut(stored, info.modalityLut) : stored;
+  return frameOf(info, transferSyntaxUID, frame, looked);
 }
 
 function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number, data: PixelArray): DecodedFrame {

@@ -7,6 +7,7 @@ import { DecodeError } from '../errors';
 import { MAX_DECODED_BYTES, MAX_DIMENSION } from '../limits';
 import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
+import { readModalityLut, type ModalityLut } from './modality-lut';
 import { readPalette, type Palette } from './palette';
 import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
@@ -60,6 +61,8 @@ export interface DicomImageInfo extends ImageInfo {
   frameBytes: number;
   /** PALETTE COLOR: the tables the stored indices go through; the fields above describe the indices. */
   palette: Palette | null;
+  /** The Modality LUT Sequence's table, which then replaces rescale slope and intercept. */
+  modalityLut: ModalityLut | null;
 }
 
 function text(dataSet: DataSet, tag: string, index?: number): string | null {
@@ -141,6 +144,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     throw new DecodeError('unsupported', `${bitsAllocated}-bit pixel cells are read for greyscale images only; this one is ${sourcePhotometric}.`);
   }
   const palette = isPalette ? readPalette(dataSet, pixelRepresentation === 1) : null;
+  const modalityLut = !colour && !isPalette && (bitsAllocated === 8 || bitsAllocated === 16) ? readModalityLut(dataSet, pixelRepresentation === 1) : null;
   // 1-bit frames are packed bit after bit; the last byte of a frame may be shared with the next.
   const frameBytes = bitsAllocated === 1 ? Math.ceil((rows * columns) / 8) : rows * columns * samplesPerPixel * (bitsAllocated / 8);
   // What the frame takes decoded: 1-bit as bytes, 32/64-bit as 32-bit floats.
@@ -175,11 +179,12 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     frameBytes,
     pixelTag,
     palette,
+    modalityLut,
     photometricInterpretation: colour ? 'RGB' : sourcePhotometric,
     sourcePhotometricInterpretation: sourcePhotometric,
     transferSyntaxUID,
-    rescaleSlope: slope !== null && slope !== 0 ? slope : 1,
-    rescaleIntercept: intercept ?? 0,
+    rescaleSlope: modalityLut ? 1 : slope !== null && slope !== 0 ? slope : 1,
+    rescaleIntercept: modalityLut ? 0 : (intercept ?? 0),
     modalityUnit: modality === 'CT' ? 'HU' : rescaleType && rescaleType !== 'US' ? rescaleType : '',
     windows: readWindows(dataSet),
     patientId: text(dataSet, 'x00100020'),

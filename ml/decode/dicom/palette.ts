@@ -25,29 +25,29 @@ const CHANNELS = [
 /** A descriptor's entry count of 0 means 65536 (C.7.6.3.1.5). */
 const FULL_TABLE = 65536;
 
-function descriptor(dataSet: DataSet, tag: string, signedIndices: boolean): { entries: number; first: number; bits: number } {
+export function descriptor(dataSet: DataSet, tag: string, signedIndices: boolean): { entries: number; first: number; bits: number } {
   const element = dataSet.elements[tag];
-  if (!element || element.length < 6) throw new DecodeError('malformed', `This PALETTE COLOR image lacks its palette descriptor ${formatTag(tag)}.`);
+  if (!element || element.length < 6) throw new DecodeError('malformed', `This image lacks its lookup table descriptor ${formatTag(tag)}.`);
   const entries = dataSet.uint16(tag, 0) ?? 0;
   const rawFirst = dataSet.uint16(tag, 1) ?? 0;
   return { entries: entries === 0 ? FULL_TABLE : entries, first: signedIndices && rawFirst > 0x7fff ? rawFirst - 0x10000 : rawFirst, bits: dataSet.uint16(tag, 2) ?? 0 };
 }
 
-function formatTag(tag: string): string {
+export function formatTag(tag: string): string {
   return `(${tag.slice(1, 5).toUpperCase()},${tag.slice(5, 9).toUpperCase()})`;
 }
 
 /** One table's entries, from 16-bit words, or from bytes when an 8-bit table is stored one entry per byte. */
-function tableData(dataSet: DataSet, tag: string, entries: number, bits: number): Uint16Array {
+export function tableData(dataSet: DataSet, tag: string, entries: number, bits: number): Uint16Array {
   const element = dataSet.elements[tag];
-  if (!element) throw new DecodeError('malformed', `This PALETTE COLOR image lacks its palette data ${formatTag(tag)}.`);
+  if (!element) throw new DecodeError('malformed', `This image lacks its lookup table data ${formatTag(tag)}.`);
   const bytes = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
   const out = new Uint16Array(entries);
   if (bits === 8 && bytes.length >= entries && bytes.length < 2 * entries) {
     out.set(bytes.subarray(0, entries));
     return out;
   }
-  if (bytes.length < 2 * entries) throw new DecodeError('malformed', `The palette data ${formatTag(tag)} holds ${bytes.length} bytes where ${entries} entries need ${2 * entries}.`);
+  if (bytes.length < 2 * entries) throw new DecodeError('malformed', `The lookup table data ${formatTag(tag)} holds ${bytes.length} bytes where ${entries} entries need ${2 * entries}.`);
   // dataSet.uint16 reads in the file's byte order (big-endian files too).
   for (let i = 0; i < entries; i++) out[i] = dataSet.uint16(tag, i) ?? 0;
   // 8-bit entries in 16-bit words: the value sits in the low byte (or, from some writers, the high byte alone).
