@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportProgress, ImportReport, ReplyOf } from '../../contract/index';
 import { CallSession } from '../../main/services/dispatcher';
+import dicomParser from '../../ml/decode/dicom/parser-lib';
 import type { Services } from '../../main/services/index';
 import { ensureImagingFixtures, type ImagingFixtures } from '../fixtures/imaging/generate';
 import { realServices } from '../helpers/services';
@@ -167,6 +168,24 @@ describe('importing a mixed folder', () => {
     expect(copies).toMatchObject({ imported: 0, duplicates: 0, failed: 3 });
     expect(copies.files.map((f) => f.status)).toEqual(['failed', 'failed', 'failed']);
     expect(new Set(copies.files.map((f) => f.message)).size).toBe(1);
+  });
+
+  it('imports every valid file after a damaged JPEG-LS and a damaged JPEG 2000 file', async () => {
+    await call('workspace.open', { path: path.join(tmp, 'ws-damaged'), create: true });
+    const folder = path.join(tmp, 'damaged-first');
+    mkdirSync(folder);
+    const valid = fixtures.dicom.filter((f) => f.variant === 'jpeg-ls' || f.variant === 'j2k-lossless');
+    for (const [name, source] of [['0-damaged.jpeg-ls.dcm', 'ct-signed.jpeg-ls'], ['0-damaged.j2k.dcm', 'rgb.j2k-lossless']] as const) {
+      const bytes = new Uint8Array(readFileSync(fixtures.dicom.find((f) => f.name === source)!.file));
+      const fragment = dicomParser.parseDicom(bytes).elements.x7fe00010!.fragments!.at(-1)!;
+      // The second half of the codestream zeroed: the header reads, the codec fails.
+      bytes.fill(0, fragment.position + (fragment.length >> 1), fragment.position + fragment.length);
+      writeFileSync(path.join(folder, name), bytes);
+    }
+    for (const f of valid) cpSync(f.file, path.join(folder, `1-${f.name}.dcm`));
+    const result = await call<ImportReport>('imaging.import', { paths: [folder] });
+    expect(result.files.filter((f) => f.status === 'failed').map((f) => path.basename(f.path))).toEqual(['0-damaged.j2k.dcm', '0-damaged.jpeg-ls.dcm']);
+    expect(result).toMatchObject({ imported: valid.length, failed: 2 });
   });
 
   it('stops when cancelled and reports what it did', async () => {
