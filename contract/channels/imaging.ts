@@ -21,6 +21,8 @@ export const DECODE_FAILURES = [
   'unreadable',
   /** Neither DICOM nor a raster format Loupe reads. */
   'not-an-image',
+  /** A DICOM object that is not an image (report, structure set, presentation state, DICOMDIR, raw data): skipped, not a failure. */
+  'non-image',
   /** DICOM whose structure is broken: truncated, wrong element lengths, bad tags. */
   'malformed',
   /** Pixel data shorter than Rows × Columns × frames says, or missing. */
@@ -123,10 +125,11 @@ export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
 export const importOutcomeSchema = z.object({
   path: z.string(),
-  status: z.enum(['imported', 'duplicate', 'failed']),
+  /** 'skipped': a DICOM object that is not an image (a report, DICOMDIR, ...); not a failure. */
+  status: z.enum(['imported', 'duplicate', 'skipped', 'failed']),
   imageId: z.number().int().optional(),
   failure: z.enum(DECODE_FAILURES).optional(),
-  /** Why it failed or which image it duplicates, for the user. */
+  /** Why it failed or was skipped, or which image it duplicates, for the user. */
   message: z.string().optional(),
 });
 export type ImportOutcome = z.infer<typeof importOutcomeSchema>;
@@ -134,6 +137,8 @@ export type ImportOutcome = z.infer<typeof importOutcomeSchema>;
 export const importReportSchema = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
+  /** DICOM objects that are not images, passed over. */
+  skipped: z.number().int(),
   failed: z.number().int(),
   cancelled: z.boolean(),
   /** Why the import stopped before its last file (the disk filled up); the files not tried are listed as failed with the same kind. */
@@ -148,6 +153,7 @@ export const importProgressSchema = z.object({
   total: z.number().int().min(0),
   imported: z.number().int().min(0),
   duplicates: z.number().int().min(0),
+  skipped: z.number().int().min(0),
   failed: z.number().int().min(0),
   current: z.string().optional(),
 });

@@ -11,7 +11,7 @@ beforeAll(async () => {
   await ensureImagingFixtures();
 }, 120_000);
 
-const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array } as const;
+const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
 
 function readReference(file: string, type: keyof typeof ARRAYS): ArrayLike<number> {
   const bytes = readFileSync(file);

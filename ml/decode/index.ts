@@ -10,8 +10,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { imageInfoSchema, type ImageInfo } from '../../contract/channels/imaging';
-import { hasDicmMarker } from './dicom/dataset';
-import { decodeDicomFrame, openDicom } from './dicom/decode';
+import { dicomLayout, hasDicmMarker } from './dicom/dataset';
+import { decodeDicomFrame, decodedInfo, openDicom } from './dicom/decode';
 import { DecodeError } from './errors';
 import { MAX_FILE_BYTES } from './limits';
 import { decodeRasterFrame, openRaster, sniffRaster } from './raster';
@@ -70,11 +70,12 @@ function unreadable(file: string, error: unknown): DecodeError {
 /** Parses and checks an image (DICOM or raster) without decoding its pixels. */
 export async function openImage(bytes: Uint8Array, fileName = ''): Promise<OpenedImage> {
   if (bytes.length === 0) throw new DecodeError('empty', 'This file is empty (0 bytes).');
-  if (hasDicmMarker(bytes)) {
+  const format = hasDicmMarker(bytes) ? null : sniffRaster(bytes);
+  // Raster signatures first: a bare DICOM data set is recognised by its first tag, a weaker sign.
+  if (!format && dicomLayout(bytes)) {
     const opened = openDicom(bytes);
-    return { info: imageInfoSchema.parse(opened.info), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
+    return { info: imageInfoSchema.parse(decodedInfo(opened.info)), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
   }
-  const format = sniffRaster(bytes);
   if (!format) {
     throw new DecodeError(
       'not-an-image',

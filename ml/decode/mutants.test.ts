@@ -99,6 +99,8 @@ describe('mutated fixtures', async () => {
           expect(DECODE_FAILURES).toContain(error.failure);
           expect(error.failure, error.message).not.toBe('internal');
           expect(error.message.length).toBeGreaterThan(10);
+          // Plain words: no parser internals ("maxPosition", "dicomParser.…", "reading 'trim'") and no bare WASM pointers.
+          expect(error.message).not.toMatch(/maxPosition|dicomParser|required parameter|reading '|undefined|register|:\s*\d+$/);
         }
       }),
       { numRuns: RUNS_PER_BASE, seed: SEED },

@@ -48,9 +48,14 @@ describe('imaging in the browser', () => {
     await page.getByTestId('import-path').fill(fixtures.mixedFolder);
     await page.getByTestId('import-start').click();
     const broken = fixtures.broken.filter((b) => b.expect !== 'imported' && b.expect !== 'duplicate').length;
-    const imported = fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length;
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 }).toBe(`${imported} imported, 1 duplicate skipped, ${broken} failed`);
+    const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped').length;
+    const imported =
+      fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length + fixtures.exportObjects.length - skipped;
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 })
+      .toBe(`${imported} imported, 1 duplicate skipped, ${skipped} not an image, ${broken} failed`);
     const report = (await page.getByTestId('import-report').textContent()) ?? '';
+    expect(report).toContain('Not an image (Structured Report).');
     expect(report).toContain('This file is empty (0 bytes).');
     expect(report).toContain('more than 128 levels deep');
     expect(await page.getByTestId('image-count').textContent()).toBe(`${imported} images in this workspace`);

@@ -69,6 +69,16 @@ describe('loupe import', () => {
     expect(again.stdout.trim().split('\n').at(-1)).toBe(`0 imported, ${fixtures.raster.length} duplicates skipped, 0 failed.`);
   });
 
+  it('skips a PACS export folder\'s DICOMDIR and non-image objects by name and exits 0', async () => {
+    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws-export'), fixtures.exportFolder]);
+    expect(result.code).toBe(0);
+    const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped');
+    const imported = fixtures.exportObjects.length - skipped.length;
+    expect(result.stdout).toMatch(/skipped {4}\S+SR000001: Not an image \(Structured Report\)\./);
+    expect(result.stdout).toMatch(/skipped {4}\S+DICOMDIR: Not an image \(DICOMDIR\)\./);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe(`${imported} imported, 0 duplicates skipped, ${skipped.length} not an image, 0 failed.`);
+  });
+
   it('prints the reasons and exits 1 when some files failed', async () => {
     const result = await runCli(['import', '--workspace', path.join(tmp, 'ws2'), path.join(fixtures.mixedFolder, 'broken')]);
     expect(result.code).toBe(1);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportProgress, ImportReport, ReplyOf } from '../../contract/index';
 import { CallSession } from '../../main/services/dispatcher';
+import dicomParser from '../../ml/decode/dicom/parser-lib';
 import type { Services } from '../../main/services/index';
 import { ensureImagingFixtures, type ImagingFixtures } from '../fixtures/imaging/generate';
 import { realServices } from '../helpers/services';
@@ -26,7 +27,7 @@ async function call<T>(channel: string, payload: unknown, onProgress: (p: unknow
   return reply.value as T;
 }
 
-const TYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array } as const;
+const TYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
 function reference(file: string, type: keyof typeof TYPES): ArrayLike<number> {
   const bytes = new Uint8Array(readFileSync(file));
   return new TYPES[type](bytes.buffer);
@@ -53,11 +54,17 @@ function outcome(name: string) {
 }
 
 describe('importing a mixed folder', () => {
-  it('imports every valid file, skips the duplicate and reports each broken file with its reason', () => {
+  it('imports every valid file, skips the duplicate and the objects that are not images, and reports each broken file with its reason', () => {
     const broken = fixtures.broken.filter((b) => b.expect !== 'imported' && b.expect !== 'duplicate');
-    const valid = fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length;
-    expect(report).toMatchObject({ imported: valid, duplicates: 1, failed: broken.length, cancelled: false });
-    expect(report.files).toHaveLength(valid + 1 + broken.length);
+    const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped');
+    const valid =
+      fixtures.dicom.length +
+      fixtures.raster.length +
+      fixtures.broken.filter((b) => b.expect === 'imported').length +
+      fixtures.exportObjects.filter((o) => o.expect === 'imported').length;
+    expect(report).toMatchObject({ imported: valid, duplicates: 1, skipped: skipped.length, failed: broken.length, cancelled: false });
+    expect(report.files).toHaveLength(valid + 1 + skipped.length + broken.length);
+    for (const o of skipped) expect(outcome(o.name), o.name).toMatchObject({ status: 'skipped', failure: 'non-image', message: `Not an image (${o.kind}).` });
     for (const b of broken) {
       const o = outcome(b.name);
       expect(o, b.name).toMatchObject({ status: 'failed', failure: b.expect });
@@ -161,6 +168,24 @@ describe('importing a mixed folder', () => {
     expect(copies).toMatchObject({ imported: 0, duplicates: 0, failed: 3 });
     expect(copies.files.map((f) => f.status)).toEqual(['failed', 'failed', 'failed']);
     expect(new Set(copies.files.map((f) => f.message)).size).toBe(1);
+  });
+
+  it('imports every valid file after a damaged JPEG-LS and a damaged JPEG 2000 file', async () => {
+    await call('workspace.open', { path: path.join(tmp, 'ws-damaged'), create: true });
+    const folder = path.join(tmp, 'damaged-first');
+    mkdirSync(folder);
+    const valid = fixtures.dicom.filter((f) => f.variant === 'jpeg-ls' || f.variant === 'j2k-lossless');
+    for (const [name, source] of [['0-damaged.jpeg-ls.dcm', 'ct-signed.jpeg-ls'], ['0-damaged.j2k.dcm', 'rgb.j2k-lossless']] as const) {
+      const bytes = new Uint8Array(readFileSync(fixtures.dicom.find((f) => f.name === source)!.file));
+      const fragment = dicomParser.parseDicom(bytes).elements.x7fe00010!.fragments!.at(-1)!;
+      // The second half of the codestream zeroed: the header reads, the codec fails.
+      bytes.fill(0, fragment.position + (fragment.length >> 1), fragment.position + fragment.length);
+      writeFileSync(path.join(folder, name), bytes);
+    }
+    for (const f of valid) cpSync(f.file, path.join(folder, `1-${f.name}.dcm`));
+    const result = await call<ImportReport>('imaging.import', { paths: [folder] });
+    expect(result.files.filter((f) => f.status === 'failed').map((f) => path.basename(f.path))).toEqual(['0-damaged.j2k.dcm', '0-damaged.jpeg-ls.dcm']);
+    expect(result).toMatchObject({ imported: valid.length, failed: 2 });
   });
 
   it('stops when cancelled and reports what it did', async () => {

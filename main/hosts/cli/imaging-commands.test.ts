@@ -8,6 +8,7 @@ describe('loupe import report text', () => {
     const report: ImportReport = {
       imported: 1,
       duplicates: 0,
+      skipped: 0,
       failed: 171,
       cancelled: false,
       stopped: { failure: 'disk-full', message: DISK_FULL_MESSAGE },

@@ -84,7 +84,7 @@ export function registerImagingCommands(program: Command, context: () => CliCont
 
   program
     .command('import')
-    .description('Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed.')
+    .description('Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed; DICOM objects that are not images (reports, DICOMDIR, ...) are skipped, not failed.')
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .argument('<paths...>', 'files and folders to import')
     .option('--json', 'print the full report as JSON')
@@ -122,9 +122,11 @@ export function reportLines(report: ImportReport): string[] {
     if (file.status === 'failed' && file.failure === 'disk-full') diskFull += 1;
     else if (file.status === 'failed') lines.push(`failed     ${file.path}: ${file.message}`);
     else if (file.status === 'duplicate') lines.push(`duplicate  ${file.path}: ${file.message}`);
+    else if (file.status === 'skipped') lines.push(`skipped    ${file.path}: ${file.message}`);
   }
   if (diskFull > 0) lines.push(`not imported (disk full): ${diskFull} file${diskFull === 1 ? '' : 's'}`);
-  lines.push(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${report.failed} failed.`);
+  const skipped = report.skipped > 0 ? `${report.skipped} not an image, ` : '';
+  lines.push(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${skipped}${report.failed} failed.`);
   return lines;
 }
 

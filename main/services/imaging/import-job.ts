@@ -28,7 +28,7 @@ export interface ImportJobArgs {
 }
 
 export async function runImport({ paths, workspace, store, pool, signal, progress }: ImportJobArgs): Promise<ImportReport> {
-  const counts = { imported: 0, duplicates: 0, failed: 0 };
+  const counts = { imported: 0, duplicates: 0, skipped: 0, failed: 0 };
   let lastEmit = 0;
   const emit = (p: ImportProgress, force = false): void => {
     const now = Date.now();
@@ -50,7 +50,7 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
    * it (the same bytes decode the same way), never "duplicate of" a file that is not there.
    */
   const copiesOf = new Map<string, number[]>();
-  const failedWith = new Map<string, ImportOutcome & { status: 'failed' }>();
+  const failedWith = new Map<string, ImportOutcome & { status: 'failed' | 'skipped' }>();
   let pending: { index: number; image: NewImage }[] = [];
   const importedAt = new Date().toISOString();
   let stopped: DecodeError | null = null;
@@ -102,7 +102,7 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
       const result = await pool.inspect(file, workspace.root, (sha) => knownAs(sha, file));
       const claimantFailure = result.kind === 'duplicate' ? failedWith.get(result.of) : undefined;
       if (claimantFailure) {
-        counts.failed += 1;
+        counts[claimantFailure.status] += 1;
         outcomes[index] = { ...claimantFailure, path: file };
       } else if (result.kind === 'duplicate') {
         copiesOf.set(result.of, [...(copiesOf.get(result.of) ?? []), index]);
@@ -120,15 +120,17 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
         if (pending.length >= COMMIT_BATCH) commit();
       }
     } catch (error) {
-      counts.failed += 1;
       const failure = error instanceof DecodeError ? error : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
       if (failure.failure === 'disk-full') stopped ??= failure;
-      const failed = { path: file, status: 'failed' as const, failure: failure.failure, message: failure.message };
+      // A report or DICOMDIR beside the images is expected in an export folder: skipped, not failed.
+      const status = failure.failure === 'non-image' ? ('skipped' as const) : ('failed' as const);
+      counts[status] += 1;
+      const failed = { path: file, status, failure: failure.failure, message: failure.message };
       outcomes[index] = failed;
       failedWith.set(file, failed);
       for (const copy of copiesOf.get(file) ?? []) {
         counts.duplicates -= 1;
-        counts.failed += 1;
+        counts[status] += 1;
         outcomes[copy] = { ...failed, path: files[copy]! };
       }
     }

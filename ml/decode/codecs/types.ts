@@ -7,6 +7,8 @@ export interface FrameGeometry {
   bitsAllocated: 8 | 16;
   bitsStored: number;
   pixelRepresentation: 0 | 1;
+  /** As the file states it (YBR_FULL_422, RGB, ...): some codecs need it to choose the colour transform. */
+  sourcePhotometricInterpretation: string;
 }
 
 export interface CodecOutput {

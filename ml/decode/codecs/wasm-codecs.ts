@@ -4,31 +4,108 @@
  * that aborted may be left in a broken state, so after any failure its instance is dropped and
  * the next frame gets a fresh one.
  */
+import { readFile } from 'node:fs/promises';
 import { DecodeError, asDecodeError } from '../errors';
+import { followPhotometric } from './jpeg-colour';
 import { expectSize, readJ2kSize, readJpegFrameHeader, type CodestreamSize } from './headers';
 import type { CodecOutput, FrameCodec, FrameGeometry } from './types';
 
 type Loader = () => Promise<CodecModule>;
 
-/** OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and fill logs. */
-const QUIET = { print: () => {}, printErr: () => {} };
+/**
+ * The settings object an Emscripten factory is called with becomes that instance's `Module`:
+ * embind registers the decoder classes on it and refuses a name it already holds ("Cannot
+ * register public name 'J2KDecoder' twice"). So every instance gets a fresh object; a shared one
+ * made the instance created after a failure unusable, and every later file failed with it.
+ * OpenJPEG logs every header it reads to stdout; that would corrupt `loupe decode --json` and
+ * fill logs, hence the silent print functions.
+ *
+ * Re-creating an instance compiles its WASM again (25–50 ms); the first instance notes where its
+ * .wasm file is, and later ones are instantiated from that file compiled once.
+ */
+interface CompiledCodec {
+  wasmFile?: string;
+  compiled?: Promise<object> | undefined;
+}
+
+/** The part of the WebAssembly API used here (the node tsconfig has no DOM lib to type it). */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<object>;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const compiledCodecs = new Map<CodecName, CompiledCodec>();
+
+function settingsFor(name: CodecName): object {
+  const known = compiledCodecs.get(name) ?? {};
+  compiledCodecs.set(name, known);
+  const settings: Record<string, unknown> = {
+    print: () => {},
+    printErr: () => {},
+    locateFile: (file: string, directory: string) => {
+      const full = directory + file;
+      if (file.endsWith('.wasm')) known.wasmFile = full;
+      return full;
+    },
+  };
+  const compiled = known.compiled;
+  if (compiled) {
+    settings.instantiateWasm = (imports: object, receive: (instance: object, module: object) => void) => {
+      void compiled.then(async (module) => receive(await wasm.instantiate(module, imports), module));
+      return {};
+    };
+  }
+  return settings;
+}
+
+/** After an instance started: compile its .wasm once for the instances that replace it. */
+function rememberCompiled(name: CodecName): void {
+  const known = compiledCodecs.get(name);
+  if (!known || known.compiled || !known.wasmFile) return;
+  const compiling = readFile(known.wasmFile).then((bytes) => wasm.compile(bytes));
+  known.compiled = compiling;
+  // Without the compiled module, instances start as the first one did.
+  compiling.catch(() => {
+    if (known.compiled === compiling) known.compiled = undefined;
+  });
+}
 
 const loaders = {
-  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(QUIET),
-  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(QUIET),
-  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(QUIET),
+  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(settingsFor('turbo')),
+  charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(settingsFor('charls')),
+  openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(settingsFor('openjpeg')),
 } satisfies Record<string, Loader>;
 
-type CodecName = keyof typeof loaders;
-const instances = new Map<CodecName, Promise<CodecModule>>();
+type CodecName = 'turbo' | 'charls' | 'openjpeg';
+/** One module instance per codec, created on first use; `module` is set once it has started. */
+interface Slot {
+  loading: Promise<CodecModule>;
+  module?: CodecModule;
+}
+const instances = new Map<CodecName, Slot>();
 
 function moduleFor(name: CodecName): Promise<CodecModule> {
-  let instance = instances.get(name);
-  if (!instance) {
-    instance = loaders[name]();
-    instances.set(name, instance);
-  }
-  return instance;
+  const existing = instances.get(name);
+  if (existing) return existing.loading;
+  const slot: Slot = { loading: loaders[name]() };
+  instances.set(name, slot);
+  slot.loading.then(
+    (module) => {
+      slot.module = module;
+      rememberCompiled(name);
+    },
+    // A module that failed to start is not kept: the next frame tries again.
+    () => {
+      if (instances.get(name) === slot) instances.delete(name);
+    },
+  );
+  return slot.loading;
+}
+
+/** Drops a module instance after a failure (unless a newer one already replaced it), so the next frame gets a fresh one. */
+function forget(name: CodecName, module: CodecModule): void {
+  const slot = instances.get(name);
+  if (slot?.module === module) instances.delete(name);
 }
 
 async function runDecoder(
@@ -38,7 +115,12 @@ async function runDecoder(
   geometry: FrameGeometry,
   label: string,
 ): Promise<Uint8Array> {
-  const module = await moduleFor(name);
+  let module: CodecModule;
+  try {
+    module = await moduleFor(name);
+  } catch (error) {
+    throw asDecodeError(error, 'unsupported', `The ${label} decoder could not start`);
+  }
   let decoder: CodecDecoder | null = null;
   try {
     decoder = make(module);
@@ -52,7 +134,7 @@ async function runDecoder(
     // Copy out of the WASM heap: the view dies with the decoder.
     return out.slice();
   } catch (error) {
-    instances.delete(name);
+    forget(name, module);
     throw asDecodeError(describeWasmError(module, error), 'corrupt-pixels', `The ${label} pixel data is damaged`);
   } finally {
     try {
@@ -65,14 +147,16 @@ async function runDecoder(
 
 /** Emscripten throws C++ exceptions as numbers (pointers); the module can turn them into text. */
 function describeWasmError(module: CodecModule, error: unknown): unknown {
-  if (typeof error === 'number' && module.getExceptionMessage) {
-    try {
-      return module.getExceptionMessage(error);
-    } catch {
-      return 'codec error';
-    }
+  if (typeof error !== 'number') return error;
+  try {
+    // Newer Emscripten returns [type, message]; older returns the message.
+    const message: unknown = module.getExceptionMessage?.(error);
+    const text = Array.isArray(message) ? message.filter((part) => typeof part === 'string' && part).at(-1) : message;
+    if (typeof text === 'string' && text) return text;
+  } catch {
+    // Fall through to the plain description: the pointer alone means nothing to a user.
   }
-  return error;
+  return 'the decoder stopped on data it could not read';
 }
 
 function bytesToSamples(bytes: Uint8Array, geometry: FrameGeometry, precision: number): Uint8Array | Uint16Array {
@@ -94,8 +178,9 @@ export const decodeJpegBaseline: FrameCodec = async (encoded, geometry): Promise
   const header = readJpegFrameHeader(encoded);
   checkHeader(header, geometry);
   if (header.precision !== 8) throw new DecodeError('corrupt-pixels', `libjpeg-turbo decodes 8-bit JPEG only; this frame is ${header.precision}-bit.`);
-  const bytes = await runDecoder('turbo', (m) => new m.JPEGDecoder(), encoded, geometry, 'JPEG');
-  // libjpeg-turbo converts YCbCr to RGB itself, as DCMTK and GDCM do for lossy JPEG.
+  const stream = geometry.samplesPerPixel === 3 ? followPhotometric(encoded, geometry.sourcePhotometricInterpretation) : encoded;
+  const bytes = await runDecoder('turbo', (m) => new m.JPEGDecoder(), stream, geometry, 'JPEG');
+  // libjpeg-turbo converts YCbCr to RGB itself (unless the stream is RGB), as DCMTK and GDCM do for lossy JPEG.
   return { samples: bytesToSamples(bytes, geometry, 8), layout: 'interleaved', rgb: geometry.samplesPerPixel === 3 };
 };
 

@@ -4,7 +4,7 @@
  * a DecodeError a user can read.
  */
 import dicomParser, { type DataSet } from './parser-lib';
-import { DecodeError, asDecodeError } from '../errors';
+import { DecodeError } from '../errors';
 import { MAX_SEQUENCE_DEPTH } from '../limits';
 import { inflateDataSet } from './inflate';
 
@@ -17,19 +17,49 @@ export function hasDicmMarker(bytes: Uint8Array): boolean {
   return bytes.length >= DICM_OFFSET + 4 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }
 
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+/** Groups a bare data set (no preamble, no meta header) plausibly starts with: identification, patient, acquisition, relationship, image. */
+const FIRST_GROUPS = new Set([0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
+/** Two-letter VRs of PS3.5 Table 6.2-1, to tell explicit from implicit VR. */
+const VRS = new Set('AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
+
+/**
+ * How a DICOM file begins. Part 10 files have a 128-byte preamble and "DICM"; older writers and
+ * some archives leave out the preamble (the meta header comes first) or write the bare data set
+ * with no meta header at all, which GDCM and pydicom read too. Null: not DICOM.
+ */
+export type DicomLayout = { kind: 'part10' } | { kind: 'no-preamble' } | { kind: 'bare'; transferSyntaxUID: string };
+
+export function dicomLayout(bytes: Uint8Array): DicomLayout | null {
+  if (hasDicmMarker(bytes)) return { kind: 'part10' };
+  if (bytes.length < 12) return null;
+  const group = bytes[0]! | (bytes[1]! << 8);
+  const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
+  const explicit = VRS.has(vr);
+  if (group === 0x0002) return explicit ? { kind: 'no-preamble' } : null;
+  if (!FIRST_GROUPS.has(group)) return null;
+  if (explicit) return { kind: 'bare', transferSyntaxUID: EXPLICIT_LE };
+  const length = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
+  return length <= bytes.length - 8 ? { kind: 'bare', transferSyntaxUID: IMPLICIT_LE } : null;
+}
+
 export interface ParsedDicom {
   dataSet: DataSet;
   transferSyntaxUID: string;
 }
 
 /** Parses a whole DICOM file. Throws DecodeError only. */
-export function parseDicomFile(bytes: Uint8Array): ParsedDicom {
-  if (!hasDicmMarker(bytes)) {
-    throw new DecodeError('not-an-image', 'This is not a DICOM file: it lacks the "DICM" marker at byte 128.');
+export function parseDicomFile(file: Uint8Array): ParsedDicom {
+  const layout = dicomLayout(file);
+  if (!layout) {
+    throw new DecodeError('not-an-image', 'This is not a DICOM file: it has neither the "DICM" marker at byte 128 nor a DICOM data set at its start.');
   }
+  // A meta header without its preamble: put the preamble back, so offsets are as Part 10 has them.
+  const bytes = layout.kind === 'no-preamble' ? withPreamble(file) : file;
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(bytes, { inflater: inflateDataSet });
+    dataSet = dicomParser.parseDicom(bytes, { inflater: inflateDataSet, ...(layout.kind === 'bare' ? { TransferSyntaxUID: layout.transferSyntaxUID } : {}) });
   } catch (thrown) {
     throw describeParseFailure(thrown, bytes.length);
   }
@@ -40,6 +70,13 @@ export function parseDicomFile(bytes: Uint8Array): ParsedDicom {
   const transferSyntaxUID = cleanUid(dataSet.string('x00020010') ?? '');
   if (!transferSyntaxUID) throw new DecodeError('malformed', 'This DICOM file does not say how its data is encoded (no Transfer Syntax UID).');
   return { dataSet, transferSyntaxUID };
+}
+
+function withPreamble(bytes: Uint8Array): Uint8Array {
+  const full = new Uint8Array(DICM_OFFSET + 4 + bytes.length);
+  full.set([0x44, 0x49, 0x43, 0x4d], DICM_OFFSET);
+  full.set(bytes, DICM_OFFSET + 4);
+  return full;
 }
 
 /** UIDs are padded with NUL or space to an even length. */
@@ -53,13 +90,40 @@ function describeParseFailure(thrown: unknown, fileLength: number): DecodeError 
   if (inner instanceof DecodeError) return inner;
   const partial = thrown && typeof thrown === 'object' && 'dataSet' in thrown ? (thrown as { dataSet?: DataSet }).dataSet : undefined;
   const text = typeof inner === 'string' ? inner : inner instanceof Error ? inner.message : '';
-  if (/overrun|past end|end of buffer|beyond/i.test(text)) {
+  const where = culprit(partial, fileLength);
+  const at = where ? ` (at element ${where})` : '';
+  if (/overrun|past end|end of buffer|beyond|overread|maxPosition/i.test(text)) {
     const hadImageHeader = partial?.elements.x00280010 !== undefined && partial.elements.x00280011 !== undefined;
-    return hadImageHeader
+    return hadImageHeader && (!where || where === '(7FE0,0010)')
       ? new DecodeError('truncated-pixels', `This DICOM file is truncated: it ends at byte ${fileLength}, before its pixel data does.`)
-      : new DecodeError('malformed', `This DICOM file is truncated or has a wrong element length (it ends at byte ${fileLength}).`);
+      : new DecodeError('malformed', `This DICOM file is truncated or has a wrong element length${at}; it ends at byte ${fileLength}.`);
   }
-  return asDecodeError(inner, 'malformed', 'This DICOM file is damaged');
+  if (/item tag|sequence/i.test(text)) return new DecodeError('malformed', `A sequence in this DICOM file is damaged: an item is missing where one should start${at}.`);
+  if (/less than 0/i.test(text)) return new DecodeError('malformed', `This DICOM file has an element with an impossible length${at}.`);
+  if (/offset table|fragment/i.test(text)) return new DecodeError('malformed', `The compressed pixel data's offset table does not match its fragments${at}.`);
+  if (/DICM prefix/i.test(text)) return new DecodeError('not-an-image', 'This is not a DICOM file: it lacks the "DICM" marker at byte 128.');
+  // Anything else is a parser detail a user cannot act on: say where the file stops making sense.
+  return new DecodeError('malformed', `This DICOM file is damaged and cannot be read${at}.`, { cause: inner });
+}
+
+/**
+ * The tag to name for a parse failure: the element whose length runs past the end of the file,
+ * else the last element read before the parser gave up.
+ */
+function culprit(partial: DataSet | undefined, fileLength: number): string | null {
+  if (!partial) return null;
+  let last: { tag: string; dataOffset: number } | null = null;
+  for (const element of Object.values(partial.elements)) {
+    if (element.dataOffset + element.length > fileLength && element.length !== 0xffffffff) return formatTag(element.tag);
+    if (!last || element.dataOffset > last.dataOffset) last = element;
+  }
+  return last ? formatTag(last.tag) : null;
+}
+
+/** 'x00100010' → '(0010,0010)', as DICOM writes tags. */
+function formatTag(tag: string): string {
+  const hex = tag.replace(/^x/, '').toUpperCase();
+  return `(${hex.slice(0, 4)},${hex.slice(4, 8)})`;
 }
 
 /** Deepest sequence nesting in the data set, walked without recursion. */

@@ -4,12 +4,29 @@ import { DecodeError, asDecodeError } from '../errors';
 import type { DecodedFrame } from '../types';
 import { parseDicomFile, type ParsedDicom } from './dataset';
 import { encapsulatedFrame, nativeFrame } from './frames';
+import type { PixelArray } from '../../../contract/channels/imaging';
+import { readOtherCells } from './cells';
 import { readDicomInfo, type DicomImageInfo } from './info';
+import { applyModalityLut } from './modality-lut';
+import { applyPalette } from './palette';
 import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
 import { TRANSFER_SYNTAXES } from './transfer-syntax';
 
 export interface OpenedDicom extends ParsedDicom {
   info: DicomImageInfo;
+}
+
+/**
+ * What the decoded frames are, as the rest of Loupe sees them: a PALETTE COLOR image stores 1
+ * index per pixel but decodes to RGB with the palette's bits per entry.
+ */
+export function decodedInfo(info: DicomImageInfo): DicomImageInfo {
+  if (info.modalityLut) {
+    return { ...info, bitsAllocated: 16, bitsStored: info.modalityLut.bits, highBit: info.modalityLut.bits - 1, pixelRepresentation: 0 };
+  }
+  if (!info.palette) return info;
+  const bits = info.palette.bits;
+  return { ...info, samplesPerPixel: 3, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1, pixelRepresentation: 0, photometricInterpretation: 'RGB' };
 }
 
 /** Parses and checks a DICOM file without decoding pixels. */
@@ -26,36 +43,49 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   }
   const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
   if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
-  const element = dataSet.elements.x7fe00010!;
+  const element = dataSet.elements[info.pixelTag]!;
+  if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) {
+    if (syntax.pixels.kind !== 'native' || element.encapsulatedPixelData) {
+      throw new DecodeError('unsupported', `${info.bitsAllocated}-bit pixel cells are read uncompressed only; this file is ${syntax.name}.`);
+    }
+    return frameOf(info, transferSyntaxUID, frame, readOtherCells(dataSet, element, info, frame, syntax.pixels.bigEndian));
+  }
+  const geometry = { ...info, bitsAllocated: info.bitsAllocated };
   let output: CodecOutput;
   if (syntax.pixels.kind === 'native') {
     if (element.encapsulatedPixelData) throw new DecodeError('malformed', 'The pixel data is compressed, but the transfer syntax says it is not.');
     const bytes = nativeFrame(dataSet, element, info, frame);
-    let samples = nativeSamples(bytes, info, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
+    let samples = nativeSamples(bytes, geometry, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
     if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array) samples = expandYbr422(samples, info.rows, info.columns);
     output = { samples, layout: info.samplesPerPixel > 1 && info.planarConfiguration === 1 ? 'planar' : 'interleaved', rgb: false };
   } else {
     if (!element.encapsulatedPixelData) throw new DecodeError('malformed', 'The transfer syntax says the pixel data is compressed, but it is stored uncompressed.');
     const encoded = encapsulatedFrame(dataSet, element, info.frames, frame);
     try {
-      output = await syntax.pixels.codec(encoded, info);
+      output = await syntax.pixels.codec(encoded, geometry);
     } catch (error) {
       throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
     }
   }
-  const data = finishFrame(output, info);
+  const stored = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
-  if (data.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${data.length} samples where ${expected} were expected.`);
+  if (stored.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`);
+  const looked = info.palette ? applyPalette(stored, info.palette) : info.modalityLut ? applyModalityLut(stored, info.modalityLut) : stored;
+  return frameOf(info, transferSyntaxUID, frame, looked);
+}
+
+function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number, data: PixelArray): DecodedFrame {
+  const shown = decodedInfo(info);
   const first = info.windows[0];
   return {
     frame,
     rows: info.rows,
     columns: info.columns,
-    samplesPerPixel: info.samplesPerPixel,
-    bitsAllocated: info.bitsAllocated,
-    bitsStored: info.bitsStored,
-    pixelRepresentation: info.pixelRepresentation,
-    photometricInterpretation: info.photometricInterpretation,
+    samplesPerPixel: shown.samplesPerPixel,
+    bitsAllocated: shown.bitsAllocated,
+    bitsStored: shown.bitsStored,
+    pixelRepresentation: shown.pixelRepresentation,
+    photometricInterpretation: shown.photometricInterpretation,
     transferSyntaxUID,
     rescaleSlope: info.rescaleSlope,
     rescaleIntercept: info.rescaleIntercept,

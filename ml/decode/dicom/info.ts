@@ -7,10 +7,13 @@ import { DecodeError } from '../errors';
 import { checkDecodedBytes, checkFramePixels } from '../limits';
 import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
+import { readModalityLut, type ModalityLut } from './modality-lut';
+import { readPalette, type Palette } from './palette';
+import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
 
-/** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). Palette colour is not among them yet. */
-const SUPPORTED_PHOTOMETRIC = new Set(['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']);
+/** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). */
+const SUPPORTED_PHOTOMETRIC = new Set(['MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']);
 
 /** Longest attribute value kept for the metadata panel. */
 const MAX_ATTRIBUTE_LENGTH = 512;
@@ -48,14 +51,24 @@ const PANEL_ATTRIBUTES: readonly [keyword: string, tag: string][] = [
 
 /** The checked pixel layout of a DICOM image, plus the identifying metadata. */
 export interface DicomImageInfo extends ImageInfo {
-  bitsAllocated: 8 | 16;
+  /** 1-bit (packed), 32-bit integer and float cells are read natively only (cells.ts). */
+  bitsAllocated: 1 | 8 | 16 | 32 | 64;
+  /** Which element holds the pixels: Pixel Data, Float Pixel Data (32-bit) or Double Float Pixel Data (64-bit). */
+  pixelTag: 'x7fe00010' | 'x7fe00008' | 'x7fe00009';
   highBit: number;
   planarConfiguration: 0 | 1;
   /** Bytes of one uncompressed frame. */
   frameBytes: number;
+  /** PALETTE COLOR: the tables the stored indices go through; the fields above describe the indices. */
+  palette: Palette | null;
+  /** The Modality LUT Sequence's table, which then replaces rescale slope and intercept. */
+  modalityLut: ModalityLut | null;
 }
 
 function text(dataSet: DataSet, tag: string, index?: number): string | null {
+  // dicom-parser reads value `index` without checking it exists and throws a TypeError ("reading
+  // 'trim'") for a missing one, e.g. Pixel Spacing with a single value.
+  if (index !== undefined && index >= (dataSet.numStringValues(tag) ?? 0)) return null;
   const value = dataSet.string(tag, index);
   if (value === undefined) return null;
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point.
@@ -78,10 +91,13 @@ function unsigned16(dataSet: DataSet, tag: string): number | null {
 
 export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): DicomImageInfo {
   const pixelElement = dataSet.elements.x7fe00010;
+  const kind = nonImageKind(uid(dataSet, 'x00080016') ?? uid(dataSet, 'x00020002'));
+  if (kind) throw new DecodeError('non-image', `Not an image (${kind}).`);
   if (!pixelElement && !dataSet.elements.x7fe00008 && !dataSet.elements.x7fe00009) {
-    throw new DecodeError('not-an-image', 'This DICOM file holds no image (it has no Pixel Data), e.g. a report or a structure set.');
+    throw new DecodeError('non-image', 'Not an image (a DICOM object without Pixel Data).');
   }
-  if (!pixelElement) throw new DecodeError('unsupported', 'Float pixel data (Float Pixel Data / Double Float Pixel Data) is not supported yet.');
+  const pixelTag = pixelElement ? 'x7fe00010' : dataSet.elements.x7fe00008 ? 'x7fe00008' : 'x7fe00009';
+  const float = pixelTag !== 'x7fe00010';
   const rows = unsigned16(dataSet, 'x00280010');
   const columns = unsigned16(dataSet, 'x00280011');
   if (!rows || !columns) throw new DecodeError('too-large', `This DICOM image has ${rows ?? 'no'} rows and ${columns ?? 'no'} columns; it cannot be shown.`);
@@ -92,14 +108,21 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   if (!Number.isInteger(frames) || frames < 1) throw new DecodeError('malformed', `This DICOM file gives its number of frames as "${framesText}", which is not a positive whole number.`);
 
   const samplesPerPixel = unsigned16(dataSet, 'x00280002') ?? 1;
-  const bitsAllocated = unsigned16(dataSet, 'x00280100');
-  const bitsStored = unsigned16(dataSet, 'x00280101') ?? bitsAllocated;
-  const pixelRepresentation = unsigned16(dataSet, 'x00280103') ?? 0;
+  const bitsAllocated = unsigned16(dataSet, 'x00280100') ?? (pixelTag === 'x7fe00008' ? 32 : pixelTag === 'x7fe00009' ? 64 : null);
+  // Float cells have no Bits Stored or Pixel Representation (PS3.3 C.7.6.24).
+  const bitsStored = float ? bitsAllocated : (unsigned16(dataSet, 'x00280101') ?? bitsAllocated);
+  const pixelRepresentation = float ? 0 : (unsigned16(dataSet, 'x00280103') ?? 0);
   const sourcePhotometric = (text(dataSet, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
   const planar = unsigned16(dataSet, 'x00280006') ?? 0;
 
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
-    throw new DecodeError('unsupported', `This image uses ${bitsAllocated ?? 'an unknown number of'}-bit pixel cells; Loupe decodes 8- and 16-bit images.`);
+  const widths = pixelTag === 'x7fe00008' ? [32] : pixelTag === 'x7fe00009' ? [64] : [1, 8, 16, 32];
+  if (bitsAllocated === null || !widths.includes(bitsAllocated)) {
+    throw new DecodeError(
+      float ? 'malformed' : 'unsupported',
+      float
+        ? `This image's ${pixelTag === 'x7fe00008' ? 'Float' : 'Double Float'} Pixel Data needs Bits Allocated ${widths[0]}, but the header says ${bitsAllocated ?? 'nothing'} (0028,0100).`
+        : `This image uses ${bitsAllocated ?? 'an unknown number of'}-bit pixel cells (Bits Allocated, 0028,0100); Loupe decodes 1-, 8-, 16- and 32-bit images.`,
+    );
   }
   if (!bitsStored || bitsStored > bitsAllocated) {
     throw new DecodeError('malformed', `This image says it stores ${bitsStored} bits in ${bitsAllocated}-bit cells, which is impossible.`);
@@ -111,13 +134,22 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   if (!SUPPORTED_PHOTOMETRIC.has(sourcePhotometric)) {
     throw new DecodeError('unsupported', `The photometric interpretation ${sourcePhotometric} is not supported yet.`);
   }
-  const colour = !sourcePhotometric.startsWith('MONOCHROME');
+  const isPalette = sourcePhotometric === 'PALETTE COLOR';
+  const colour = !sourcePhotometric.startsWith('MONOCHROME') && !isPalette;
   if (colour !== (samplesPerPixel === 3)) {
     throw new DecodeError('malformed', `${sourcePhotometric} images need ${colour ? 3 : 1} samples per pixel, but this one has ${samplesPerPixel}.`);
   }
 
-  const frameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
-  checkDecodedBytes(frameBytes * frames, `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}`);
+  if ((bitsAllocated === 1 || bitsAllocated > 16) && (samplesPerPixel !== 1 || isPalette)) {
+    throw new DecodeError('unsupported', `${bitsAllocated}-bit pixel cells are read for greyscale images only; this one is ${sourcePhotometric}.`);
+  }
+  const palette = isPalette ? readPalette(dataSet, pixelRepresentation === 1) : null;
+  const modalityLut = !colour && !isPalette && (bitsAllocated === 8 || bitsAllocated === 16) ? readModalityLut(dataSet, pixelRepresentation === 1) : null;
+  // 1-bit frames are packed bit after bit; the last byte of a frame may be shared with the next.
+  const frameBytes = bitsAllocated === 1 ? Math.ceil((rows * columns) / 8) : rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  // What the frame takes decoded: 1-bit as bytes, 32/64-bit as 32-bit floats.
+  const decodedFrameBytes = palette ? rows * columns * 3 * (palette.bits / 8) : bitsAllocated === 1 ? rows * columns : bitsAllocated > 16 ? rows * columns * 4 : frameBytes;
+  checkDecodedBytes(decodedFrameBytes * frames, `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}`);
 
   const slope = decimal(dataSet, 'x00281053');
   const intercept = decimal(dataSet, 'x00281052');
@@ -137,17 +169,20 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     columns,
     frames,
     samplesPerPixel,
-    bitsAllocated,
+    bitsAllocated: bitsAllocated as DicomImageInfo['bitsAllocated'],
     bitsStored,
     highBit,
     pixelRepresentation: pixelRepresentation as 0 | 1,
     planarConfiguration: planar === 1 ? 1 : 0,
     frameBytes,
+    pixelTag,
+    palette,
+    modalityLut,
     photometricInterpretation: colour ? 'RGB' : sourcePhotometric,
     sourcePhotometricInterpretation: sourcePhotometric,
     transferSyntaxUID,
-    rescaleSlope: slope !== null && slope !== 0 ? slope : 1,
-    rescaleIntercept: intercept ?? 0,
+    rescaleSlope: modalityLut ? 1 : slope !== null && slope !== 0 ? slope : 1,
+    rescaleIntercept: modalityLut ? 0 : (intercept ?? 0),
     modalityUnit: modality === 'CT' ? 'HU' : rescaleType && rescaleType !== 'US' ? rescaleType : '',
     windows: readWindows(dataSet),
     patientId: text(dataSet, 'x00100020'),

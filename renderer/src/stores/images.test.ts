@@ -26,12 +26,12 @@ const record: ImageRecord = {
 
 describe('useImagesStore', () => {
   it('streams import progress, keeps the report and reloads the list', async () => {
-    const report: ImportReport = { imported: 1, duplicates: 0, failed: 1, cancelled: false, files: [] };
+    const report: ImportReport = { imported: 1, duplicates: 0, skipped: 0, failed: 1, cancelled: false, files: [] };
     const seen: number[] = [];
     const client = fakeClient({ 'imaging.import': () => report, 'imaging.list': () => ({ total: 1, items: [record] }) });
     const invoke = client.invoke.bind(client);
     client.invoke = (async (channel: never, request: never, options?: { onProgress?: (p: unknown) => void }) => {
-      options?.onProgress?.({ phase: 'importing', done: 1, total: 2, imported: 1, duplicates: 0, failed: 0 });
+      options?.onProgress?.({ phase: 'importing', done: 1, total: 2, imported: 1, duplicates: 0, skipped: 0, failed: 0 });
       return invoke(channel, request);
     }) as typeof client.invoke;
     setLoupeClient(client);

@@ -49,7 +49,7 @@ export const useImagesStore = defineStore('images', () => {
     importing.value = true;
     error.value = null;
     report.value = null;
-    progress.value = { phase: 'scanning', done: 0, total: 0, imported: 0, duplicates: 0, failed: 0 };
+    progress.value = { phase: 'scanning', done: 0, total: 0, imported: 0, duplicates: 0, skipped: 0, failed: 0 };
     importId = crypto.randomUUID();
     try {
       const result = await loupe().invoke('imaging.import', { paths }, { requestId: importId, onProgress: (p) => (progress.value = p) });

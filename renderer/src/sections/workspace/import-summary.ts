@@ -5,14 +5,19 @@ function duplicates(n: number): string {
   return `${n} duplicate${n === 1 ? '' : 's'}`;
 }
 
-export function importSummary(report: Pick<ImportReport, 'imported' | 'duplicates' | 'failed' | 'cancelled' | 'stopped'>): string {
+/** DICOM objects that are not images (reports, DICOMDIR, ...): named only when there are some. */
+function notImages(n: number): string {
+  return n > 0 ? `${n} not an image, ` : '';
+}
+
+export function importSummary(report: Pick<ImportReport, 'imported' | 'duplicates' | 'skipped' | 'failed' | 'cancelled' | 'stopped'>): string {
   const prefix = report.stopped ? 'Import stopped: ' : report.cancelled ? 'Import cancelled: ' : '';
-  return `${prefix}${report.imported} imported, ${duplicates(report.duplicates)} skipped, ${report.failed} failed`;
+  return `${prefix}${report.imported} imported, ${duplicates(report.duplicates)} skipped, ${notImages(report.skipped)}${report.failed} failed`;
 }
 
 /**
- * The files the report lists one by one: failed and duplicate ones, except those that failed
- * because the disk filled up; the report's one `stopped` message speaks for them all.
+ * The files the report lists one by one: failed, skipped and duplicate ones, except those that
+ * failed because the disk filled up; the report's one `stopped` message speaks for them all.
  */
 export function reportProblems(report: Pick<ImportReport, 'files'>): ImportOutcome[] {
   return report.files.filter((f) => f.status !== 'imported' && f.failure !== 'disk-full');
@@ -20,5 +25,6 @@ export function reportProblems(report: Pick<ImportReport, 'files'>): ImportOutco
 
 export function importProgressLine(progress: ImportProgress): string {
   const where = progress.phase === 'scanning' ? `Looking for files… ${progress.total} found` : `${progress.done} of ${progress.total}`;
-  return `${where} · ${progress.imported} imported · ${duplicates(progress.duplicates)} · ${progress.failed} failed`;
+  const skipped = progress.skipped > 0 ? ` · ${progress.skipped} not an image` : '';
+  return `${where} · ${progress.imported} imported · ${duplicates(progress.duplicates)}${skipped} · ${progress.failed} failed`;
 }
