@@ -57,6 +57,7 @@ import {
   trainingWatch,
 } from './channels/runs';
 import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
+import { trainingExport } from './channels/export';
 import { registry } from './define';
 
 export const channels = registry([
@@ -109,6 +110,7 @@ export const channels = registry([
   trainingWatch,
   trainingDelete,
   trainingEvaluate,
+  trainingExport,
   modelsProposeBoxes,
   modelsComparePair,
   modelsGallery,
@@ -158,3 +160,4 @@ export * from './channels/training-verification';
 export * from './channels/training-eval';
 export * from './channels/runs';
 export * from './channels/runs-models';
+export * from './channels/export';

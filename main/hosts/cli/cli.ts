@@ -8,6 +8,7 @@ import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
+import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
 import { registerTrainingCommands } from './training-commands';
@@ -51,6 +52,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerImagingCommands(program, context);
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
+  registerExportCommands(program, context);
   return program;
 }
 
