@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessingSpecSchema } from '../../contract/index';
+import { preprocessingSpecSchema, type ModelCard } from '../../contract/index';
 import { runReference } from '../../tests/helpers/python-reference';
 import { Predictor } from '../train/predictor';
 import { saveTestModel, testFrames, type TestModelSpec } from './export-test-support';
@@ -35,6 +35,26 @@ beforeAll(async () => {
 afterAll(() => {
   console.log('ONNX fp32 max |ONNX Runtime − Loupe| per architecture:', measured);
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ONNX export refusals', () => {
+  it('names the layer a format cannot express', () => {
+    const input = tf.input({ shape: [16, 16, 1], name: 'input' });
+    const up = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'decoder_deconv' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: up });
+    const card = { task: 'segmentation', input: { rows: 16, columns: 16, channels: 1 }, preprocessing: spec({ rows: 16, columns: 16 }) } as unknown as ModelCard;
+    expect(() => exportOnnx(model, card, { preprocessing: false })).toThrow(/Layer "decoder_deconv" \(Conv2DTranspose\) cannot be expressed in ONNX/);
+    model.dispose();
+  });
+
+  it('refuses to bake a stored-type intensity scale into the graph, and says what to do instead', async () => {
+    const modelDir = path.join(dir, 'dtype');
+    const card = await saveTestModel(modelDir, { task: 'classification', model: { architecture: 'small-cnn', filters: [4] }, classes: ['a', 'b'], preprocessing: spec({ intensity: { mode: 'dtype' } }) });
+    const predictor = await Predictor.load(modelDir);
+    expect(() => exportOnnx(predictor.model, card)).toThrow(/--no-preprocessing/);
+    expect(exportOnnx(predictor.model, card, { preprocessing: false }).bytes.length).toBeGreaterThan(0);
+    predictor.dispose();
+  });
 });
 
 describe('ONNX fp32 export, checked by ONNX Runtime against the Predictor', () => {
