@@ -88,7 +88,7 @@ describe('loupe export', () => {
     expect((await runCli(['eval', '--workspace', workspace, '--run', runId, '--out', preds])).code).toBe(0);
     const evaluation = evaluationFileSchema.parse(JSON.parse(readFileSync(preds, 'utf8')));
     for (const image of evaluation.images.slice(0, 3)) {
-      if (!('probabilities' in image)) throw new Error('expected class probabilities');
+      if (!('probabilities' in image) || !image.path) throw new Error('expected class probabilities of an image file');
       const printed = JSON.parse(execFileSync(process.execPath, [path.join(bundle(), 'run_onnx.mjs'), image.path], { encoding: 'utf8' })) as { predicted: number; class: string; probabilities: number[] };
       expect(printed.predicted).toBe(image.predicted);
       expect(printed.class).toBe(image.predictedClass);
