@@ -13,10 +13,10 @@ import { checkOnnxParity, FP32_MAX_ABS_DIFF, openOnnxSession } from './onnx-pari
 const FRAMES = 4;
 const spec = (extra: object = {}) => preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'range', min: -500, max: 3500 }, ...extra });
 
-/** Every architecture Loupe trains, at a small input; defaults otherwise (ResNet-18 at its full 64 filters). */
+/** Every architecture Loupe trains, at a small input; defaults otherwise (ResNet-18 at 16 base filters: its 64 take minutes on the tfjs cpu backend). */
 const CASES: [string, TestModelSpec][] = [
   ['small CNN', { task: 'classification', model: { architecture: 'small-cnn' }, classes: ['a', 'b', 'c'], preprocessing: spec() }],
-  ['ResNet-18', { task: 'classification', model: { architecture: 'resnet18' }, classes: ['ok', 'defect'], preprocessing: spec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }) }],
+  ['ResNet-18', { task: 'classification', model: { architecture: 'resnet18', baseFilters: 16 }, classes: ['ok', 'defect'], preprocessing: spec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }) }],
   ['MobileNetV2', { task: 'classification', model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 }, classes: ['a', 'b', 'c'], preprocessing: spec({ channels: 3, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }) }],
   ['U-Net (binary)', { task: 'segmentation', model: { architecture: 'unet', depth: 3 }, classes: ['background', 'lesion'], preprocessing: spec({ intensity: { mode: 'per-image' } }) }],
   ['U-Net (3 classes, padded)', { task: 'segmentation', model: { architecture: 'unet', depth: 2, baseFilters: 8 }, classes: ['background', 'a', 'b'], preprocessing: spec({ resize: 'pad' }) }],
@@ -83,7 +83,7 @@ describe('ONNX fp32 export, checked by ONNX Runtime against the Predictor', () =
         } finally {
           predictor.dispose();
         }
-      }, 120_000);
+      }, 300_000);
     }
   }
 });

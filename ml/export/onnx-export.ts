@@ -9,7 +9,7 @@ import { LoupeError, type ModelCard, type TaskKind } from '../../contract/index'
 import { OnnxGraph } from './onnx-graph';
 import { convertLayer } from './onnx-layers';
 import { bakePreprocessing, describeInput } from './onnx-preprocessing';
-import { encodeModel, type OnnxValueInfo } from './onnx-proto';
+import { encodeModel, type OnnxModelParts, type OnnxValueInfo } from './onnx-proto';
 
 export const EXPORT_INPUT_NAME = 'image';
 
@@ -29,12 +29,6 @@ export interface OnnxExportOptions {
   preprocessing?: boolean;
   /** Written into the model's producer_version. */
   loupeVersion?: string;
-}
-
-export interface OnnxExport {
-  bytes: Uint8Array;
-  input: { name: string; shape: (number | string)[]; description: string };
-  output: { name: string; shape: (number | string)[]; description: string };
 }
 
 function describeOutput(card: ModelCard, shape: (number | string)[]): string {
@@ -69,7 +63,19 @@ function nchw(shape: readonly (number | null)[]): (number | string)[] {
   return dims.length === 4 ? [dims[0]!, dims[3]!, dims[1]!, dims[2]!] : dims;
 }
 
+export interface OnnxExport {
+  bytes: Uint8Array;
+  input: { name: string; shape: (number | string)[]; description: string };
+  output: { name: string; shape: (number | string)[]; description: string };
+}
+
 export function exportOnnx(model: tf.LayersModel, card: ModelCard, options: OnnxExportOptions = {}): OnnxExport {
+  const { parts, input, output } = buildOnnx(model, card, options);
+  return { bytes: encodeModel(parts), input, output };
+}
+
+/** The graph before serialisation, so the int8 pass can rewrite it. */
+export function buildOnnx(model: tf.LayersModel, card: ModelCard, options: OnnxExportOptions = {}): Omit<OnnxExport, 'bytes'> & { parts: OnnxModelParts } {
   checkTopology(model);
   const baked = options.preprocessing ?? true;
   const graph = new OnnxGraph();
@@ -98,7 +104,7 @@ export function exportOnnx(model: tf.LayersModel, card: ModelCard, options: Onnx
   const outputShape = nchw(model.outputs[0]!.shape);
   const input: OnnxValueInfo = { name: EXPORT_INPUT_NAME, dims: inputShape, docString: describeInput(card.preprocessing, baked) };
   const output: OnnxValueInfo = { name: outputName, dims: outputShape, docString: describeOutput(card, outputShape) };
-  const bytes = encodeModel({
+  const parts: OnnxModelParts = {
     graphName: `loupe_${card.task}_${card.model.architecture}`,
     nodes: graph.nodes,
     initializers: graph.initializers,
@@ -114,9 +120,9 @@ export function exportOnnx(model: tf.LayersModel, card: ModelCard, options: Onnx
       output_activation: card.output.activation,
     },
     producerVersion: options.loupeVersion ?? '0',
-  });
+  };
   return {
-    bytes,
+    parts,
     input: { name: EXPORT_INPUT_NAME, shape: inputShape, description: input.docString! },
     output: { name: outputName, shape: outputShape, description: output.docString! },
   };

@@ -42,10 +42,10 @@ export interface OnnxNode {
   domain?: string;
 }
 
-/** A graph input or output: float32 by default, `null` dimensions are symbolic (`batch`). */
+/** A graph input or output: float32 by default; string dimensions are symbolic (`batch`), no dims = shape unknown. */
 export interface OnnxValueInfo {
   name: string;
-  dims: (number | string)[];
+  dims?: (number | string)[];
   docString?: string;
   elemType?: number;
 }
@@ -104,7 +104,7 @@ function valueInfo(v: OnnxValueInfo): object {
     type: {
       tensor_type: {
         elem_type: v.elemType ?? ONNX_DTYPE.float,
-        shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+        ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } : {}),
       },
     },
   };
