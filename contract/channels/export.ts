@@ -11,11 +11,17 @@ import { runIdSchema } from './training';
 import { trainingDatasetSchema } from './training-data';
 
 /** The formats this version of Loupe writes. */
-export const EXPORT_FORMATS = ['onnx'] as const;
+export const EXPORT_FORMATS = ['onnx', 'onnx-int8'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Test images the parity check runs on at most: enough to see a difference, bounded in time. */
 export const MAX_PARITY_IMAGES = 256;
+/** Training images int8 calibration uses by default (ORT's examples calibrate on about 100). */
+export const DEFAULT_CALIBRATION_IMAGES = 100;
+export const CALIBRATION_METHODS = ['minmax', 'percentile'] as const;
+/** The issue's bounds on an int8 export: at most this fraction of the fp32 file, and this accuracy drop. */
+export const INT8_MAX_SIZE_RATIO = 0.3;
+export const INT8_MAX_ACCURACY_DROP = 0.01;
 
 const exportOptions = {
   format: z.enum(EXPORT_FORMATS).default('onnx'),
@@ -23,6 +29,10 @@ const exportOptions = {
   preprocessing: z.boolean().default(true),
   /** Replace an existing output folder. */
   force: z.boolean().default(false),
+  /** onnx-int8: training images the activation ranges are measured on. */
+  calibration: z.number().int().min(1).max(10_000).default(DEFAULT_CALIBRATION_IMAGES),
+  /** onnx-int8: MinMax, or ORT's percentile of |x| (99.999). */
+  calibrationMethod: z.enum(CALIBRATION_METHODS).default('minmax'),
 };
 
 export const exportParitySchema = z.object({
@@ -31,10 +41,22 @@ export const exportParitySchema = z.object({
   images: z.number().int().min(0),
   runtime: z.string(),
   maxAbsDiff: z.number(),
-  tolerance: z.number(),
+  /** fp32: the bound maxAbsDiff must meet; int8 is judged by accuracy and size instead (null). */
+  tolerance: z.number().nullable(),
   /** Images whose prediction (class, mask, boxes after NMS, embedding) is the same as Loupe's. */
   samePredictions: z.number().int().min(0),
   passed: z.boolean(),
+  int8: z
+    .object({
+      calibrationImages: z.number().int(),
+      calibrationMethod: z.enum(CALIBRATION_METHODS),
+      fp32Bytes: z.number().int(),
+      sizeRatio: z.number(),
+      /** Classification: accuracy on the parity images' labels, Loupe fp32 and ONNX int8. */
+      accuracyFp32: z.number().nullable(),
+      accuracyInt8: z.number().nullable(),
+    })
+    .optional(),
 });
 export type ExportParity = z.infer<typeof exportParitySchema>;
 
@@ -54,8 +76,8 @@ export const exportRequestSchema = z
     outDir: absolutePathSchema,
     ...exportOptions,
     dataset: trainingDatasetSchema,
-    /** The split the dataset's samples come from, for the card. */
-    split: z.string(),
+    /** The split the parity check runs on: the dataset's samples of it; int8 calibrates on its `train` samples. */
+    split: z.enum(['test', 'train']),
   })
   .strict();
 

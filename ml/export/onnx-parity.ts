@@ -28,6 +28,7 @@ export interface OnnxParity {
   samePredictions: number;
   /** What ONNX Runtime's outputs mean for each frame, as the Predictor would report them. */
   onnxPredictions: SamplePrediction[];
+  loupePredictions: SamplePrediction[];
 }
 
 /** HWC → CHW of one image. */
@@ -51,15 +52,20 @@ export async function openOnnxSession(bytes: Uint8Array): Promise<ort.InferenceS
   return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 }
 
-/** ONNX outputs of frames, channels last (as the layers model gives them). */
-async function runOnnx(session: ort.InferenceSession, predictor: Predictor, frames: readonly DecodedFrame[], baked: boolean): Promise<{ data: Float32Array; dims: number[] }> {
-  const { rows, columns, channels } = predictor.card.input;
+/** The exported graph's input for frames: modality values when preprocessing is baked in, else the model input; NCHW. */
+export function onnxInput(card: Predictor['card'], frames: readonly DecodedFrame[], baked: boolean): ort.Tensor {
+  const { rows, columns, channels } = card.input;
   const input = new Float32Array(frames.length * rows * columns * channels);
   frames.forEach((frame, i) => {
-    const hwc = baked ? toModalityImage(frame, predictor.card.preprocessing).data : preprocessFrame(frame, predictor.card.preprocessing).input;
+    const hwc = baked ? toModalityImage(frame, card.preprocessing).data : preprocessFrame(frame, card.preprocessing).input;
     input.set(toChannelsFirst(hwc, rows, columns, channels), i * hwc.length);
   });
-  const result = await session.run({ [EXPORT_INPUT_NAME]: new ort.Tensor('float32', input, [frames.length, channels, rows, columns]) });
+  return new ort.Tensor('float32', input, [frames.length, channels, rows, columns]);
+}
+
+/** ONNX outputs of frames, channels last (as the layers model gives them). */
+async function runOnnx(session: ort.InferenceSession, predictor: Predictor, frames: readonly DecodedFrame[], baked: boolean): Promise<{ data: Float32Array; dims: number[] }> {
+  const result = await session.run({ [EXPORT_INPUT_NAME]: onnxInput(predictor.card, frames, baked) });
   const output = result[EXPORT_OUTPUT_NAMES[predictor.card.task]]!;
   const dims = output.dims.map(Number);
   const data = output.data as Float32Array;
@@ -120,6 +126,7 @@ export async function checkOnnxParity(predictor: Predictor, session: ort.Inferen
   let maxAbsDiff = 0;
   let samePredictions = 0;
   const onnxPredictions: SamplePrediction[] = [];
+  const loupePredictions: SamplePrediction[] = [];
   for (let start = 0; start < frames.length; start += chunkSize) {
     const chunk = frames.slice(start, start + chunkSize);
     const onnx = await runOnnx(session, predictor, chunk, baked);
@@ -133,6 +140,7 @@ export async function checkOnnxParity(predictor: Predictor, session: ort.Inferen
       if (samePrediction(p, loupe[i]!)) samePredictions++;
     });
     onnxPredictions.push(...ours);
+    loupePredictions.push(...loupe);
   }
-  return { images: frames.length, maxAbsDiff, samePredictions, onnxPredictions };
+  return { images: frames.length, maxAbsDiff, samePredictions, onnxPredictions, loupePredictions };
 }

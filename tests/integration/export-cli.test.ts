@@ -15,6 +15,7 @@ import { memoryLogger } from '../../main/services/logger';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
 import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
+import { runReference } from '../helpers/python-reference';
 import { requireBuild } from '../helpers/services';
 
 let dir: string;
@@ -109,6 +110,20 @@ describe('loupe export', () => {
   it('names the formats it writes when asked for another', async () => {
     const result = await runCli(['export', '--workspace', workspace, '--run', runId, '--format', 'tflite', '--out', path.join(dir, 'other')]);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('this version of Loupe exports onnx; "tflite" is not one of them.');
+    expect(result.stderr).toContain('this version of Loupe exports onnx, onnx-int8; "tflite" is not one of them.');
   });
+
+  it('writes an int8 QDQ bundle calibrated on the training split: ≤ 0.3× the fp32 file, accuracy within 1 point', async () => {
+    const out = path.join(dir, 'int8');
+    const result = await runCli(['export', '--workspace', workspace, '--run', runId, '--format', 'onnx-int8', '--calibration', '16', '--calibration-method', 'percentile', '--out', out], { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/int8: calibrated on 16 training image\(s\) \(percentile\); 0\.\d+× the fp32 file; accuracy/);
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as { onnx: { precision: string }; parity: { passed: boolean; int8: { sizeRatio: number; accuracyFp32: number; accuracyInt8: number } } };
+    expect(card.onnx.precision).toBe('int8 QDQ');
+    expect(card.parity.passed).toBe(true);
+    expect(card.parity.int8.sizeRatio).toBeLessThanOrEqual(0.3);
+    expect(card.parity.int8.accuracyInt8).toBeGreaterThanOrEqual(card.parity.int8.accuracyFp32 - 0.01);
+    const { results } = runReference<{ results: { ok: boolean; error: string | null }[] }>('onnx_check.py', { paths: [path.join(out, 'model.onnx'), path.join(bundle(), 'model.onnx')] });
+    expect(results).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
+  }, 120_000);
 });

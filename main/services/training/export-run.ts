@@ -1,6 +1,7 @@
 /**
  * A completed run's model exported into a bundle folder through the engine's export method,
- * checked on the run's test split as labelled now (the train split when the test split is empty).
+ * checked on the run's test split as labelled now (the train split when the test split is empty);
+ * int8 exports are calibrated on the training split.
  */
 import { existsSync } from 'node:fs';
 import { LoupeError, type ParsedRequestOf, type ReplyOf } from '../../../contract/index';
@@ -30,13 +31,25 @@ export async function exportRun(args: ExportRunArgs): Promise<ReplyOf<'training.
   if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${request.runId} trained on was deleted; there are no images to check the export on.`);
   const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal, kind: row.kind });
   const test = built.dataset.samples.filter((s) => s.split === 'test');
+  const train = built.dataset.samples.filter((s) => s.split === 'train');
   const split = test.length > 0 ? 'test' : 'train';
-  const samples = test.length > 0 ? test : built.dataset.samples.filter((s) => s.split === 'train');
-  if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in its test or train split to check the export on.`);
+  if (test.length + train.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in its test or train split to check the export on.`);
+  // The test split checks the export; int8 calibrates on the training split.
+  const samples = request.format === 'onnx-int8' ? [...test, ...train] : split === 'test' ? test : train;
   const { pairs: _, ...dataset } = built.dataset;
   return args.engine.call(
     'export',
-    { modelDir, outDir: request.outDir, format: request.format, preprocessing: request.preprocessing, force: request.force, dataset: { ...dataset, samples }, split },
+    {
+      modelDir,
+      outDir: request.outDir,
+      format: request.format,
+      preprocessing: request.preprocessing,
+      force: request.force,
+      calibration: request.calibration,
+      calibrationMethod: request.calibrationMethod,
+      dataset: { ...dataset, samples },
+      split,
+    },
     { signal: args.signal, onProgress: (p) => args.progress(p.done, p.total) },
   );
 }
