@@ -65,12 +65,13 @@ function accuracy(predictions: readonly SamplePrediction[], samples: readonly Sa
 }
 
 /** The int8 QDQ graph, calibrated on the request's training images (decoded a chunk at a time). */
-async function quantized(predictor: Predictor, parts: OnnxModelParts, request: ExportRequest): Promise<{ bytes: Uint8Array; images: number }> {
+async function quantized(predictor: Predictor, parts: OnnxModelParts, request: ExportRequest, signal: AbortSignal): Promise<{ bytes: Uint8Array; images: number }> {
   const samples = request.dataset.samples.filter((s) => s.split === 'train').slice(0, request.calibration);
   if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', 'int8 calibration needs images in the training split; this task has none.');
   const folded = foldBatchNorms(parts);
   async function* batches() {
     for (let start = 0; start < samples.length; start += PARITY_CHUNK) {
+      throwIfCancelled(signal);
       yield onnxInput(predictor.card, await framesOf(samples.slice(start, start + PARITY_CHUNK)), request.preprocessing);
     }
   }
@@ -84,7 +85,7 @@ export async function exportModel(request: ExportRequest, context: MethodContext
   try {
     const built = buildOnnx(predictor.model, predictor.card, { preprocessing: request.preprocessing });
     const fp32 = encodeModel(built.parts);
-    const int8 = request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request) : null;
+    const int8 = request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request, context.signal) : null;
     const bytes = int8?.bytes ?? fp32;
     const session = await openOnnxSession(bytes);
     const samples = request.dataset.samples.filter((s) => s.split === request.split).slice(0, MAX_PARITY_IMAGES);
