@@ -112,6 +112,53 @@ if (card.loupe.task === 'classification') {
 } else if (card.loupe.task === 'verification') {
   console.log(JSON.stringify({ embedding: Array.from(values) }));
 } else {
-  console.log(JSON.stringify({ output: output.name, shape: result[output.name].dims, note: 'decode peaks and NMS as model-card.json detection settings say' }));
+  console.log(JSON.stringify({ detections: detect(values, result[output.name].dims.map(Number)) }));
+}
+
+/** CenterNet peaks (3×3 local maxima, top K), boxes, score threshold, hard NMS per class, as Loupe. */
+function detect(out, [, k4, h, w]) {
+  const d = { scoreThreshold: 0.3, iouThreshold: 0.5, method: 'nms', maxDetections: 100, classAgnostic: false, topK: 100, ...card.loupe.detection };
+  if (d.method !== 'nms') throw new Error('This runner applies hard NMS; the card asks for ' + d.method + '.');
+  const c = k4 - 4, cells = h * w, stride = spec.rows / h, at = (ch, y, x) => out[ch * cells + y * w + x];
+  const peaks = [];
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
+    const v = at(k, y, x);
+    let max = v;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const yy = y + dy, xx = x + dx;
+      if (yy >= 0 && yy < h && xx >= 0 && xx < w) max = Math.max(max, at(k, yy, xx));
+    }
+    peaks.push({ score: v === max ? v : 0, index: (y * w + x) * c + k, x, y, k });
+  }
+  peaks.sort((a, b) => b.score - a.score || a.index - b.index);
+  const f = Math.fround, clamp = (v, hi) => Math.min(Math.max(v, 0), hi);
+  const boxes = peaks.slice(0, Math.min(d.topK, peaks.length)).filter((p) => p.score >= d.scoreThreshold).map((p) => {
+    const [bw, bh] = [Math.max(0, at(c, p.y, p.x)), Math.max(0, at(c + 1, p.y, p.x))];
+    const cx = (p.x + at(c + 2, p.y, p.x)) * stride, cy = (p.y + at(c + 3, p.y, p.x)) * stride;
+    const box = Float32Array.from([clamp(cx - (bw * stride) / 2, spec.columns), clamp(cy - (bh * stride) / 2, spec.rows), clamp(cx + (bw * stride) / 2, spec.columns), clamp(cy + (bh * stride) / 2, spec.rows)]);
+    return { box, score: p.score, classId: p.k, area: f(f(box[2] - box[0]) * f(box[3] - box[1])) };
+  });
+  const kept = [];
+  const suppressed = new Set();
+  boxes.forEach((a, i) => {
+    if (suppressed.has(i)) return;
+    kept.push(a);
+    for (let j = i + 1; j < boxes.length; j++) {
+      const b = boxes[j];
+      if (suppressed.has(j) || (!d.classAgnostic && b.classId !== a.classId)) continue;
+      const iw = Math.max(0, f(Math.min(a.box[2], b.box[2]) - Math.max(a.box[0], b.box[0])));
+      const ih = Math.max(0, f(Math.min(a.box[3], b.box[3]) - Math.max(a.box[1], b.box[1])));
+      const inter = f(iw * ih);
+      if (f(inter / f(f(a.area + b.area) - inter)) > d.iouThreshold) suppressed.add(j);
+    }
+  });
+  // Back on the image: padding removed, scaled to its size.
+  const sx = columns / placement.width, sy = rows / placement.height;
+  return kept.slice(0, d.maxDetections).map(({ box, score, classId }) => ({
+    box: [clamp((box[0] - placement.left) * sx, columns), clamp((box[1] - placement.top) * sy, rows), clamp((box[2] - placement.left) * sx, columns), clamp((box[3] - placement.top) * sy, rows)],
+    score,
+    classId,
+    class: classes[classId],
+  }));
 }
 `;

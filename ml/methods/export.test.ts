@@ -33,6 +33,7 @@ const spec = (extra: object) => preprocessingSpecSchema.parse({ rows: 32, column
 const CASES: [string, TestModelSpec, boolean][] = [
   ['classification, preprocessing baked in', { task: 'classification', model: { architecture: 'small-cnn' }, classes: ['ok', 'scratch', 'dent'], preprocessing: spec({}) }, true],
   ['classification, preprocessing by the runner', { task: 'classification', model: { architecture: 'small-cnn', filters: [8, 16] }, classes: ['ok', 'defect'], preprocessing: spec({ normalize: { mean: [0.5], std: [0.25] } }) }, false],
+  ['detection, baked in', { task: 'detection', model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [8, 16, 32] }, headChannels: 16 }, classes: ['nut', 'bolt'], preprocessing: spec({}) }, true],
   ['segmentation, padded input, baked in', { task: 'segmentation', model: { architecture: 'unet', depth: 2, baseFilters: 8 }, classes: ['background', 'a', 'b'], preprocessing: spec({ resize: 'pad' }) }, true],
 ];
 
@@ -49,7 +50,7 @@ describe('export bundle', () => {
         id: String(i),
         split: 'test' as const,
         image: { frame },
-        ...(modelSpec.task === 'classification' ? { label: i % modelSpec.classes.length } : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
+        ...(modelSpec.task === 'classification' ? { label: i % modelSpec.classes.length } : modelSpec.task === 'detection' ? { boxes: [] } : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
       }));
       const request = exportRequestSchema.parse({ modelDir, outDir, preprocessing: baked, dataset: { task: modelSpec.task, classes: modelSpec.classes, samples }, split: 'test' });
       const reply = await exportModel(request, context);
@@ -73,6 +74,11 @@ describe('export bundle', () => {
         (printed.probabilities as number[]).forEach((p, i) => expect(Math.abs(p - loupe.probabilities[i]!)).toBeLessThanOrEqual(1e-4));
       } else if ('classPixels' in loupe) {
         expect(printed).toEqual({ rows: loupe.rows, columns: loupe.columns, classPixels: loupe.classPixels });
+      } else if ('detections' in loupe) {
+        const boxes = printed.detections as { box: number[]; classId: number; score: number }[];
+        expect(loupe.detections.length).toBeGreaterThan(0);
+        expect(boxes.map((d) => d.classId)).toEqual(loupe.detections.map((d) => d.classId));
+        boxes.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v - loupe.detections[i]!.box[j]!)).toBeLessThanOrEqual(1e-3)));
       }
     }, 120_000);
   }
