@@ -22,6 +22,7 @@ import {
   galleryQueryRequestSchema,
   galleryRemoveRequestSchema,
 } from './channels/training-verification';
+import { exportReplySchema, exportRequestSchema } from './channels/export';
 import { errorPayloadSchema } from './errors';
 
 export const initMethod = defineChannel({
@@ -90,6 +91,14 @@ export const galleryQueryMethod = defineChannel({
   reply: galleryQueryReplySchema,
 });
 
+export const exportMethod = defineChannel({
+  name: 'export',
+  summary: 'Write a model folder as an ONNX bundle (model, card, runners) and check it with ONNX Runtime against the Predictor on the given images.',
+  request: exportRequestSchema,
+  reply: exportReplySchema,
+  progress: progressSchema,
+});
+
 export const engineMethods = registry([
   initMethod,
   benchmarkMethod,
@@ -100,6 +109,7 @@ export const engineMethods = registry([
   galleryListMethod,
   galleryRemoveMethod,
   galleryQueryMethod,
+  exportMethod,
 ]);
 
 export type EngineMethods = typeof engineMethods;

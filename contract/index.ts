@@ -59,6 +59,7 @@ import {
 } from './channels/runs';
 import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
 import { reviewApplyCorrection, reviewCalibration, reviewExport, reviewQueue, reviewRecord, reviewSettings, reviewVerdicts } from './channels/review';
+import { trainingExport } from './channels/export';
 import { registry } from './define';
 
 export const channels = registry([
@@ -111,6 +112,7 @@ export const channels = registry([
   trainingWatch,
   trainingDelete,
   trainingEvaluate,
+  trainingExport,
   modelsProposeBoxes,
   modelsComparePair,
   modelsGallery,
@@ -171,3 +173,4 @@ export * from './channels/runs';
 export * from './channels/runs-models';
 export * from './channels/review';
 export * from './channels/batch';
+export * from './channels/export';

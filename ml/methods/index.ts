@@ -1,6 +1,7 @@
 import type { EngineMethodHandlers } from '../engine/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
 import { benchmark } from './benchmark';
+import { exportModel } from './export';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
 import { evaluate, predict, train } from './training';
 
@@ -15,4 +16,5 @@ export const engineHandlers: EngineMethodHandlers = {
   galleryList,
   galleryRemove,
   galleryQuery,
+  export: exportModel,
 };

@@ -27,6 +27,7 @@ import { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { architecturesFor, defaultConfig } from './defaults';
 import { evaluateRun } from './evaluation';
+import { exportRun } from './export-run';
 import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
 import { buildTaskDataset, describeTaskDataset } from './task-dataset';
@@ -167,6 +168,10 @@ export class TrainingService {
 
   evaluate(request: ParsedRequestOf<'training.evaluate'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'training.evaluate'>> {
     return evaluateRun({ ws: this.workspaces.require(), engine: this.engine, runId: request.runId, split: request.split, signal, progress });
+  }
+
+  export(request: ParsedRequestOf<'training.export'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'training.export'>> {
+    return exportRun({ ws: this.workspaces.require(), engine: this.engine, request, signal, progress });
   }
 
   /** Stops a run at its next batch boundary before the engine goes away: it resumes as cancelled, not as interrupted. */

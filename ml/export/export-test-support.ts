@@ -1,0 +1,83 @@
+/**
+ * What the export tests share: a saved model folder of any architecture with random (but seeded,
+ * non-trivial) weights and a valid card, and synthetic 16-bit frames. Used only by *.test.ts files.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { modelCardSchema, type DecodedFrame, type ModelCard, type ModelConfig, type PreprocessingSpec, type TaskKind } from '../../contract/index';
+import { SeededRandom } from '../data/random';
+import { saveModelFolder } from '../model-io/model-folder';
+import { buildModel, type InputShape } from '../models/index';
+
+export interface TestModelSpec {
+  task: TaskKind;
+  model: ModelConfig;
+  classes: string[];
+  preprocessing: PreprocessingSpec;
+}
+
+/** Moves batch-norm statistics and biases off their initial 0/1 so every converted op matters. */
+function perturb(model: tf.LayersModel, seed: number): void {
+  const random = new SeededRandom(seed);
+  for (const layer of model.layers) {
+    const weights = layer.getWeights();
+    const names = layer.weights.map((w) => w.originalName.split('/').at(-1)!);
+    const next = weights.map((w, i) => {
+      const values = Float32Array.from({ length: w.size }, () => random.next());
+      switch (names[i]) {
+        case 'moving_variance':
+          return tf.tensor(values.map((v) => 0.5 + v), w.shape);
+        case 'moving_mean':
+        case 'beta':
+        case 'bias':
+          return tf.tensor(values.map((v) => (v - 0.5) * 0.2), w.shape);
+        case 'gamma':
+          return tf.tensor(values.map((v) => 0.75 + 0.5 * v), w.shape);
+        default:
+          return w;
+      }
+    });
+    layer.setWeights(next);
+    // getWeights gives the variables' own tensors: only the new ones are ours to dispose.
+    next.filter((t, i) => t !== weights[i]).forEach((t) => t.dispose());
+  }
+}
+
+export async function saveTestModel(dir: string, spec: TestModelSpec, seed = 1): Promise<ModelCard> {
+  const { rows, columns, channels } = spec.preprocessing;
+  const inputShape: InputShape = [rows, columns, channels];
+  const numClasses = spec.task === 'verification' ? 0 : spec.classes.length;
+  const model = buildModel(spec.model, { task: spec.task, inputShape, numClasses, seed });
+  perturb(model, seed);
+  const card: ModelCard = modelCardSchema.parse({
+    format: 'loupe-model',
+    version: 1,
+    task: spec.task,
+    classes: spec.classes,
+    model: spec.model,
+    input: { rows, columns, channels },
+    output: { activation: { classification: 'softmax', segmentation: spec.classes.length === 2 ? 'sigmoid' : 'softmax', detection: 'centernet', verification: 'l2-normalized' }[spec.task] },
+    preprocessing: spec.preprocessing,
+    metrics: null,
+    dataset: { labelHash: 'test', datasetHash: 'test', counts: { train: 0, val: 0, test: 0 } },
+    run: { runId: 'test-run', seed, bestEpoch: null, epochsTrained: 0 },
+    versions: { loupeModelFormat: 1, tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version },
+    createdAt: new Date(0).toISOString(),
+    ...(spec.task === 'detection' ? { detection: { scoreThreshold: 0.1 } } : {}),
+  });
+  await saveModelFolder(dir, model, card);
+  model.dispose();
+  return card;
+}
+
+/** 16-bit grey frames of a smooth pattern plus noise, some of another size than the input (resized). */
+export function testFrames(count: number, rows: number, columns: number, seed = 7): DecodedFrame[] {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: count }, (_, n) => {
+    const r = n % 2 === 0 ? rows : rows + 8;
+    const c = n % 2 === 0 ? columns : columns - 4;
+    const data = new Uint16Array(r * c);
+    const phase = random.next() * Math.PI;
+    for (let y = 0; y < r; y++) for (let x = 0; x < c; x++) data[y * c + x] = Math.round(2000 + 1500 * Math.sin(x / 3 + phase) * Math.cos(y / 5) + 400 * random.next());
+    return { data, rows: r, columns: c, samplesPerPixel: 1, rescaleSlope: 1, rescaleIntercept: -1024 };
+  });
+}
