@@ -1,7 +1,6 @@
 import type { EngineMethodHandlers } from '../engine/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
 import { benchmark } from './benchmark';
-import { exportModel } from './export';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
 import { evaluate, predict, train } from './training';
 
@@ -16,5 +15,8 @@ export const engineHandlers: EngineMethodHandlers = {
   galleryList,
   galleryRemove,
   galleryQuery,
-  export: exportModel,
+  // Loaded on first use: onnxruntime-node's binding is not context-aware, so it can load in only
+  // one thread of a process; an engine worker that never exports must not take it (a worker
+  // restarted after a crash could otherwise not start at all).
+  export: async (request, context) => (await import('./export')).exportModel(request, context),
 };
