@@ -12,6 +12,7 @@ import { softmaxRow } from '../train/outputs';
 import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap, type GradientCamMethod } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
+import { deletionInsertionAuc, RANDOMISED_TOP_LAYERS, rankByHeatmap, SANITY_CORRELATION_LIMIT, spearman, withRandomisedTop } from './trust';
 
 export type ExplainMethod = GradientCamMethod | 'cam';
 export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['gradcam', 'gradcam++', 'cam'];
@@ -22,6 +23,19 @@ export interface ExplainOptions {
   classIndex?: number;
   /** Layer name; default the backbone's last feature map. */
   targetLayer?: string;
+  /** Also measure deletion/insertion AUC and the randomisation sanity check (more forward passes). */
+  trust?: boolean;
+}
+
+export interface TrustMeasures {
+  /** Mean class probability while pixels are removed in heatmap order (lower is better). */
+  deletionAuc: number;
+  /** Mean class probability while pixels are added in heatmap order (higher is better). */
+  insertionAuc: number;
+  /** Spearman correlation with the heatmap of the model with its top layers re-initialised. */
+  sanityCorrelation: number;
+  /** The heatmap depends on the trained weights: the correlation is below SANITY_CORRELATION_LIMIT. */
+  sanityPassed: boolean;
 }
 
 export interface FrameExplanation {
@@ -32,7 +46,11 @@ export interface FrameExplanation {
   probabilities: number[];
   peak: [number, number];
   targetLayer: string;
+  trust?: TrustMeasures;
 }
+
+/** Seed of the re-initialised weights: the same image gives the same sanity check every time. */
+const SANITY_SEED = 2018;
 
 /** The dense kernel of a global-average-pooling + dense head, which is what CAM needs. */
 function camKernel(model: tf.LayersModel, targetLayer: string): tf.Tensor2D {
@@ -46,7 +64,9 @@ function camKernel(model: tf.LayersModel, targetLayer: string): tf.Tensor2D {
   return dense.getWeights()[0] as tf.Tensor2D;
 }
 
-export async function explainClassification(model: tf.LayersModel, card: ModelCard, frame: DecodedFrame, options: ExplainOptions): Promise<FrameExplanation> {
+export type ExplainedCard = Pick<ModelCard, 'task' | 'classes' | 'input' | 'preprocessing'>;
+
+export async function explainClassification(model: tf.LayersModel, card: ExplainedCard, frame: DecodedFrame, options: ExplainOptions): Promise<FrameExplanation> {
   if (card.task !== 'classification') throw new LoupeError('INVALID_REQUEST', `This explainer is for classification models; the model is for ${card.task}.`);
   const { rows, columns, channels } = card.input;
   const { input, placement } = preprocessFrame(frame, card.preprocessing);
@@ -61,10 +81,18 @@ export async function explainClassification(model: tf.LayersModel, card: ModelCa
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= card.classes.length) {
       throw new LoupeError('INVALID_REQUEST', `There is no class ${classIndex}: the model has ${card.classes.length} classes (${card.classes.join(', ')}).`);
     }
-    const featureHeatmap =
+    const explainNow = async (): Promise<FeatureHeatmap> =>
       options.method === 'cam' ? classActivationMap(split, image, camKernel(model, targetLayer), classIndex) : await gradientCam(split, image, classLogit(classIndex), options.method);
+    const featureHeatmap = await explainNow();
     const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
-    return { heatmap, featureHeatmap, classIndex, probabilities, peak: heatmapPeak(heatmap), targetLayer };
+    const explanation = { heatmap, featureHeatmap, classIndex, probabilities, peak: heatmapPeak(heatmap), targetLayer };
+    if (!options.trust) return explanation;
+    const whole = { top: 0, left: 0, height: rows, width: columns };
+    const onInput = heatmapOnFrame(featureHeatmap, { rows, columns }, whole, { rows, columns });
+    const auc = await deletionInsertionAuc(model, input, [rows, columns, channels], rankByHeatmap(onInput.values), classIndex);
+    const randomised = await withRandomisedTop(model, RANDOMISED_TOP_LAYERS, SANITY_SEED, explainNow);
+    const sanityCorrelation = spearman(featureHeatmap.values, randomised.values);
+    return { ...explanation, trust: { deletionAuc: auc.deletion, insertionAuc: auc.insertion, sanityCorrelation, sanityPassed: sanityCorrelation < SANITY_CORRELATION_LIMIT } };
   } finally {
     image.dispose();
   }
