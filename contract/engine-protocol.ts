@@ -22,6 +22,7 @@ import {
   galleryQueryRequestSchema,
   galleryRemoveRequestSchema,
 } from './channels/training-verification';
+import { explainReplySchema, explainRequestSchema } from './channels/explain';
 import { errorPayloadSchema } from './errors';
 
 export const initMethod = defineChannel({
@@ -62,6 +63,13 @@ export const predictMethod = defineChannel({
   reply: predictReplySchema,
 });
 
+export const explainMethod = defineChannel({
+  name: 'explain',
+  summary: "Explain a saved classifier's prediction on decoded frames: a Grad-CAM, Grad-CAM++ or CAM heatmap on each frame's pixels, with deletion/insertion AUC and a randomisation sanity check.",
+  request: explainRequestSchema,
+  reply: explainReplySchema,
+});
+
 export const galleryEnrolMethod = defineChannel({
   name: 'galleryEnrol',
   summary: "Embed reference images with a verification model and store them in its folder's gallery (an id enrolled again is replaced).",
@@ -96,6 +104,7 @@ export const engineMethods = registry([
   trainMethod,
   evaluateMethod,
   predictMethod,
+  explainMethod,
   galleryEnrolMethod,
   galleryListMethod,
   galleryRemoveMethod,

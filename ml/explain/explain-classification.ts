@@ -4,18 +4,17 @@
  * the heatmap comes back on the frame's own pixels.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecodedFrame, ModelCard } from '../../contract/index';
+import type { DecodedFrame, ExplainMethodName, ModelCard } from '../../contract/index';
 import { LoupeError } from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
 import { argmax } from '../metrics/classification';
 import { softmaxRow } from '../train/outputs';
-import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap, type GradientCamMethod } from './cam';
+import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
 import { deletionInsertionAuc, RANDOMISED_TOP_LAYERS, rankByHeatmap, SANITY_CORRELATION_LIMIT, spearman, withRandomisedTop } from './trust';
 
-export type ExplainMethod = GradientCamMethod | 'cam';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['gradcam', 'gradcam++', 'cam'];
+export type ExplainMethod = ExplainMethodName;
 
 export interface ExplainOptions {
   method: ExplainMethod;

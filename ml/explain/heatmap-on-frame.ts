@@ -8,7 +8,7 @@ import type { FeatureHeatmap } from './cam';
 
 export interface FrameHeatmap {
   /** Row-major `rows × columns` in [0, 1]. */
-  values: Float32Array;
+  values: Float32Array<ArrayBuffer>;
   rows: number;
   columns: number;
 }
