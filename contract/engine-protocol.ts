@@ -23,6 +23,7 @@ import {
   galleryRemoveRequestSchema,
 } from './channels/training-verification';
 import { exportReplySchema, exportRequestSchema } from './channels/export';
+import { explainReplySchema, explainRequestSchema } from './channels/explain';
 import { errorPayloadSchema } from './errors';
 
 export const initMethod = defineChannel({
@@ -61,6 +62,13 @@ export const predictMethod = defineChannel({
   summary: 'Run a saved model on decoded frames: class probabilities or masks at each frame size.',
   request: predictRequestSchema,
   reply: predictReplySchema,
+});
+
+export const explainMethod = defineChannel({
+  name: 'explain',
+  summary: "Explain a saved classifier's prediction on decoded frames: a Grad-CAM, Grad-CAM++ or CAM heatmap on each frame's pixels, with deletion/insertion AUC and a randomisation sanity check.",
+  request: explainRequestSchema,
+  reply: explainReplySchema,
 });
 
 export const galleryEnrolMethod = defineChannel({
@@ -105,6 +113,7 @@ export const engineMethods = registry([
   trainMethod,
   evaluateMethod,
   predictMethod,
+  explainMethod,
   galleryEnrolMethod,
   galleryListMethod,
   galleryRemoveMethod,

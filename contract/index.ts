@@ -163,6 +163,7 @@ export * from './channels/imaging';
 export * from './channels/training-data';
 export * from './channels/training';
 export * from './channels/training-runs';
+export * from './channels/explain';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

@@ -1,6 +1,7 @@
 import type { EngineMethodHandlers } from '../engine/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
 import { benchmark } from './benchmark';
+import { explain } from './explain';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
 import { evaluate, predict, train } from './training';
 
@@ -11,6 +12,7 @@ export const engineHandlers: EngineMethodHandlers = {
   train,
   evaluate,
   predict,
+  explain,
   galleryEnrol,
   galleryList,
   galleryRemove,

@@ -1,0 +1,32 @@
+/** The engine's explain method: the cached Predictor's model and card, through ml/explain. */
+import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
+import type { ExplainReply } from '../../contract/index';
+import { throwIfCancelled, yieldToMessages, type MethodContext } from '../engine/runtime';
+import { explainClassification } from '../explain/explain-classification';
+import { predictorFor } from './training';
+
+export async function explain(request: EngineParsedRequestOf<'explain'>, context: MethodContext<'explain'>): Promise<ExplainReply> {
+  const predictor = await predictorFor(request.modelDir);
+  const explanations: ExplainReply['explanations'] = [];
+  for (const frame of request.frames) {
+    throwIfCancelled(context.signal);
+    const result = await explainClassification(predictor.model, predictor.card, frame, {
+      method: request.method,
+      trust: request.trust,
+      ...(request.classIndex !== undefined ? { classIndex: request.classIndex } : {}),
+      ...(request.targetLayer !== undefined ? { targetLayer: request.targetLayer } : {}),
+    });
+    explanations.push({
+      heatmap: result.heatmap.values,
+      rows: result.heatmap.rows,
+      columns: result.heatmap.columns,
+      classIndex: result.classIndex,
+      probability: result.probabilities[result.classIndex]!,
+      peak: result.peak,
+      targetLayer: result.targetLayer,
+      ...(result.trust ? { trust: result.trust } : {}),
+    });
+    await yieldToMessages();
+  }
+  return { classes: predictor.card.classes, method: request.method, explanations };
+}

@@ -1,0 +1,119 @@
+"""Reference Grad-CAM and Grad-CAM++ from PyTorch for Loupe's explanation tests.
+
+Reads JSON on stdin: {"layers": [{name, className, config, inbound, weights}], "input": {shape, data}
+(NHWC), "cases": [{"target", "classIndex"}]}; rebuilds the same network in torch (NCHW, float64),
+from the layer list and the saved weights, and writes {"maps": [{"gradcam", "gradcam++",
+"logits"}]}: maps at the target layer's resolution, row-major, ReLU-ed and min-max normalised.
+Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopadhyay et al. (2018)
+as in pytorch-grad-cam (jacobgil). Run with /usr/bin/python3 (python3-torch).
+"""
+import json
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+EPS = 1e-7
+
+
+def tensor(w):
+    return torch.tensor(w["data"], dtype=torch.float64).reshape(w["shape"])
+
+
+def same_pad(x, kernel, stride, value=0.0):
+    # TensorFlow's 'same': the extra padding goes at the bottom/right.
+    pads = []
+    for size, k in ((x.shape[3], kernel[1]), (x.shape[2], kernel[0])):
+        out = -(-size // stride)
+        total = max((out - 1) * stride + k - size, 0)
+        pads += [total // 2, total - total // 2]
+    return F.pad(x, pads, value=value)
+
+
+def pair(v):
+    return v if isinstance(v, list) else [v, v]
+
+
+def apply(layer, xs):
+    cls, cfg, ws = layer["className"], layer["config"], [tensor(w) for w in layer["weights"]]
+    x = xs[0]
+    if cls in ("Conv2D", "DepthwiseConv2D"):
+        k, s = pair(cfg["kernelSize"] if "kernelSize" in cfg else cfg["kernel_size"]), pair(cfg["strides"])[0]
+        if cfg["padding"] == "same":
+            x = same_pad(x, k, s)
+        if cls == "Conv2D":
+            y = F.conv2d(x, ws[0].permute(3, 2, 0, 1), stride=s)
+        else:
+            channels = x.shape[1]
+            y = F.conv2d(x, ws[0].permute(2, 3, 0, 1).reshape(-1, 1, k[0], k[1]), stride=s, groups=channels)
+        if len(ws) > 1:
+            y = y + ws[1].reshape(1, -1, 1, 1)
+        return y
+    if cls == "BatchNormalization":
+        gamma, beta, mean, var = ws
+        return F.batch_norm(x, mean, var, gamma, beta, training=False, eps=cfg["epsilon"])
+    if cls == "ReLU":
+        return x.clamp(min=0, max=cfg["maxValue"]) if cfg.get("maxValue") is not None else x.clamp(min=0)
+    if cls == "MaxPooling2D":
+        k, s = pair(cfg["poolSize"] if "poolSize" in cfg else cfg["pool_size"]), pair(cfg["strides"])[0]
+        if cfg["padding"] == "same":
+            x = same_pad(x, k, s, value=float("-inf"))
+        return F.max_pool2d(x, k, s)
+    if cls == "Add":
+        return sum(xs[1:], xs[0])
+    if cls == "Concatenate":
+        return torch.cat(xs, dim=1)
+    if cls == "UpSampling2D":
+        return F.interpolate(x, scale_factor=tuple(pair(cfg["size"])), mode="nearest")
+    if cls == "GlobalAveragePooling2D":
+        return x.mean(dim=(2, 3))
+    if cls == "Dense":
+        return F.linear(x, ws[0].t(), ws[1] if len(ws) > 1 else None)
+    raise ValueError("No torch twin for layer class " + cls)
+
+
+def forward(layers, image, target):
+    values = {}
+    kept = None
+    for layer in layers:
+        if layer["className"] == "InputLayer":
+            values[layer["name"]] = image
+            continue
+        y = apply(layer, [values[n] for n in layer["inbound"]])
+        if layer["name"] == target:
+            y.retain_grad()
+            kept = y
+        values[layer["name"]] = y
+    return values[layers[-1]["name"]], kept
+
+
+def normalised(cam):
+    cam = cam.clamp(min=0)
+    lo, hi = cam.min(), cam.max()
+    return ((cam - lo) / (hi - lo) if hi > lo else torch.zeros_like(cam)).reshape(-1).tolist()
+
+
+def explain(layers, image, case):
+    output, activations = forward(layers, image, case["target"])
+    output.reshape(-1)[case["classIndex"]].backward()
+    a, g = activations.detach()[0], activations.grad[0]
+    gradcam = (g.mean(dim=(1, 2)).reshape(-1, 1, 1) * a).sum(0)
+    g2, g3 = g ** 2, g ** 3
+    alpha = g2 / (2 * g2 + a.sum(dim=(1, 2)).reshape(-1, 1, 1) * g3 + EPS)
+    alpha = torch.where(g != 0, alpha, torch.zeros_like(alpha))
+    weights = (alpha * g.clamp(min=0)).sum(dim=(1, 2))
+    plusplus = (weights.reshape(-1, 1, 1) * a).sum(0)
+    return {"gradcam": normalised(gradcam), "gradcam++": normalised(plusplus), "logits": output.reshape(-1).tolist()}
+
+
+def main():
+    request = json.load(sys.stdin)
+    image = tensor(request["input"]).permute(0, 3, 1, 2).contiguous()
+    # The input needs a gradient only so that autograd records the graph down to the target layer.
+    maps = [explain(request["layers"], image.clone().requires_grad_(True), case) for case in request["cases"]]
+    json.dump({"maps": maps}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
