@@ -27,7 +27,7 @@ export interface OneDnnAddon {
 }
 
 /** What to run to get native speed, said once where the addon is missing. */
-export const ONEDNN_HINT = 'sudo apt-get install libdnnl-dev g++ && npm rebuild loupe (or: npm run build:native)';
+export const ONEDNN_HINT = 'sudo apt-get install libdnnl-dev g++ make (macOS: brew install onednn), then npm run build:native';
 
 /** Where `npm run build:native` (node-gyp) puts the addon, from the package root. */
 export const ADDON_PATH = path.join('native', 'onednn', 'build', 'Release', 'loupe_onednn.node');
