@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 import layering from './eslint-rules/layering.js';
 
 const root = import.meta.dirname;
@@ -25,14 +26,10 @@ export default tseslint.config(
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
       'vue/multi-word-component-names': 'off',
-      'vue/max-attributes-per-line': 'off',
-      'vue/singleline-html-element-content-newline': 'off',
-      'vue/html-self-closing': 'off',
-      'vue/html-indent': 'off',
-      'vue/html-closing-bracket-newline': 'off',
-      'vue/multiline-html-element-content-newline': 'off',
     },
   },
+  // Prettier owns the layout; this turns off the ESLint and Vue rules that would argue with it.
+  prettier,
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
