@@ -6,7 +6,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['contract/**/*.test.ts', 'main/**/*.test.ts', 'ml/**/*.test.ts', 'preload/**/*.test.ts', 'eslint-rules/**/*.test.js'],
+          include: [
+            'contract/**/*.test.ts',
+            'main/**/*.test.ts',
+            'ml/**/*.test.ts',
+            'preload/**/*.test.ts',
+            'eslint-rules/**/*.test.js',
+          ],
           environment: 'node',
         },
       },

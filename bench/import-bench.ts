@@ -37,9 +37,15 @@ function timeProcess(command: string, args: string[]): number {
 
 function peerFor(fixture: DicomFixture, out: string): { name: string; command: string; args: string[] } {
   const uid = fixture.transferSyntaxUID;
-  if (uid.startsWith('1.2.840.10008.1.2.4.9')) return { name: 'gdcmconv --raw', command: 'gdcmconv', args: ['--raw', fixture.file, `${out}.dcm`] };
-  if (uid.startsWith('1.2.840.10008.1.2.4.8')) return { name: 'dcml2pnm', command: 'dcml2pnm', args: [fixture.file, `${out}.pnm`] };
-  if (uid.startsWith('1.2.840.10008.1.2.4.5') || uid.startsWith('1.2.840.10008.1.2.4.7') || uid === '1.2.840.10008.1.2.5') {
+  if (uid.startsWith('1.2.840.10008.1.2.4.9'))
+    return { name: 'gdcmconv --raw', command: 'gdcmconv', args: ['--raw', fixture.file, `${out}.dcm`] };
+  if (uid.startsWith('1.2.840.10008.1.2.4.8'))
+    return { name: 'dcml2pnm', command: 'dcml2pnm', args: [fixture.file, `${out}.pnm`] };
+  if (
+    uid.startsWith('1.2.840.10008.1.2.4.5') ||
+    uid.startsWith('1.2.840.10008.1.2.4.7') ||
+    uid === '1.2.840.10008.1.2.5'
+  ) {
     return { name: 'dcmj2pnm', command: 'dcmj2pnm', args: [fixture.file, `${out}.pnm`] };
   }
   return { name: 'dcm2pnm', command: 'dcm2pnm', args: [fixture.file, `${out}.pnm`] };
@@ -52,7 +58,18 @@ it('benchmarks decoding and import', async () => {
   const bySyntax = new Map<string, DicomFixture[]>();
   for (const f of singleFrame) bySyntax.set(f.transferSyntaxUID, [...(bySyntax.get(f.transferSyntaxUID) ?? []), f]);
 
-  const rows: string[][] = [['transfer syntax', 'files', 'Loupe in-process ms', 'loupe decode (process) ms', 'peer', 'peer ms', 'peer ÷ Loupe process', 'peer ÷ Loupe in-process']];
+  const rows: string[][] = [
+    [
+      'transfer syntax',
+      'files',
+      'Loupe in-process ms',
+      'loupe decode (process) ms',
+      'peer',
+      'peer ms',
+      'peer ÷ Loupe process',
+      'peer ÷ Loupe in-process',
+    ],
+  ];
   for (const [uid, files] of bySyntax) {
     const inProcess: number[] = [];
     const cli: number[] = [];
@@ -68,7 +85,16 @@ it('benchmarks decoding and import', async () => {
         times.push(performance.now() - start);
       }
       inProcess.push(median(times));
-      cli.push(timeProcess(process.execPath, [LOUPE_BIN, 'decode', fixture.file, '--out', path.join(scratch, 'loupe.raw'), '--json']));
+      cli.push(
+        timeProcess(process.execPath, [
+          LOUPE_BIN,
+          'decode',
+          fixture.file,
+          '--out',
+          path.join(scratch, 'loupe.raw'),
+          '--json',
+        ]),
+      );
       const p = peerFor(fixture, path.join(scratch, 'peer'));
       peerName = p.name;
       peer.push(timeProcess(p.command, p.args));
@@ -106,10 +132,16 @@ it('benchmarks decoding and import', async () => {
 
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ');
-  console.log(`\nDecode, ${SIZE}×${SIZE}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()} (ratios > 1: Loupe is faster)\n`);
+  console.log(
+    `\nDecode, ${SIZE}×${SIZE}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()} (ratios > 1: Loupe is faster)\n`,
+  );
   console.log(rows.map(line).join('\n'));
   const loupeRate = singleFrame.length / importSeconds;
   const peerRate = singleFrame.length / peerSeconds;
-  console.log(`\nImport of ${singleFrame.length} files: Loupe ${loupeRate.toFixed(1)} images/s (read, SHA-256, decode, thumbnail, SQLite, in the decode worker pool)`);
-  console.log(`Peer decode of the same files, one process each: ${peerRate.toFixed(1)} images/s · Loupe ÷ peer = ${(loupeRate / peerRate).toFixed(2)}\n`);
+  console.log(
+    `\nImport of ${singleFrame.length} files: Loupe ${loupeRate.toFixed(1)} images/s (read, SHA-256, decode, thumbnail, SQLite, in the decode worker pool)`,
+  );
+  console.log(
+    `Peer decode of the same files, one process each: ${peerRate.toFixed(1)} images/s · Loupe ÷ peer = ${(loupeRate / peerRate).toFixed(2)}\n`,
+  );
 });

@@ -38,8 +38,12 @@ export function referenceUNet(args: UNetArgs = {}): tf.LayersModel {
   const { size = 128, depth = 3, baseFilters = 16, decoder = 'transpose' } = args;
   const input = tf.input({ shape: [size, size, 1] });
   const block = (x: tf.SymbolicTensor, filters: number) => {
-    const a = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
-    return tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(a) as tf.SymbolicTensor;
+    const a = tf.layers
+      .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(x) as tf.SymbolicTensor;
+    return tf.layers
+      .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(a) as tf.SymbolicTensor;
   };
   const skips: tf.SymbolicTensor[] = [];
   let x = input;
@@ -53,8 +57,12 @@ export function referenceUNet(args: UNetArgs = {}): tf.LayersModel {
     const filters = baseFilters * 2 ** level;
     x =
       decoder === 'transpose'
-        ? (tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor)
-        : (tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same' }).apply(tf.layers.upSampling2d({ size: [2, 2] }).apply(x)) as tf.SymbolicTensor);
+        ? (tf.layers
+            .conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same' })
+            .apply(x) as tf.SymbolicTensor)
+        : (tf.layers
+            .conv2d({ filters, kernelSize: 3, padding: 'same' })
+            .apply(tf.layers.upSampling2d({ size: [2, 2] }).apply(x)) as tf.SymbolicTensor);
     x = tf.layers.concatenate().apply([x, skips[level]!]) as tf.SymbolicTensor;
     x = block(x, filters);
   }

@@ -63,7 +63,8 @@ function greyPixels(index: number): Uint8Array {
   const cx = 16 + (index % 32);
   const cy = 24 + ((index >> 5) % 32);
   for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) data[y * n + x] = (x - cx) ** 2 + (y - cy) ** 2 < 144 ? 230 : (x * 2 + y + index) & 0x7f;
+    for (let x = 0; x < n; x++)
+      data[y * n + x] = (x - cx) ** 2 + (y - cy) ** 2 < 144 ? 230 : (x * 2 + y + index) & 0x7f;
   }
   const perRow = n / BIT_BLOCK;
   for (let bit = 0; bit < INDEX_BITS; bit++) {
@@ -122,15 +123,20 @@ function writeDicomTemplate(scratch: string): { bytes: Buffer; pixelOffset: numb
     '(7fe0,0010) OW =pixels.raw',
   ];
   writeFileSync(path.join(scratch, 'template.dump'), `${dump.join('\n')}\n`);
-  execFileSync('dump2dcm', ['--write-xfer-little', 'template.dump', 'template.dcm'], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('dump2dcm', ['--write-xfer-little', 'template.dump', 'template.dcm'], {
+    cwd: scratch,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const bytes = readFileSync(path.join(scratch, 'template.dcm'));
   const pixelBytes = n * n * 2;
   // Pixel Data is the last element: its value is the file's last bytes.
   const pixelOffset = bytes.length - pixelBytes;
   // The UID is in the file meta (Media Storage SOP Instance UID) and in the data set.
   const uidOffsets: number[] = [];
-  for (let at = bytes.indexOf(uid, 0, 'latin1'); at >= 0; at = bytes.indexOf(uid, at + 1, 'latin1')) uidOffsets.push(at);
-  if (uidOffsets.length !== 2) throw new Error(`The DICOM template holds its SOP Instance UID ${uidOffsets.length} times, not twice.`);
+  for (let at = bytes.indexOf(uid, 0, 'latin1'); at >= 0; at = bytes.indexOf(uid, at + 1, 'latin1'))
+    uidOffsets.push(at);
+  if (uidOffsets.length !== 2)
+    throw new Error(`The DICOM template holds its SOP Instance UID ${uidOffsets.length} times, not twice.`);
   return { bytes, pixelOffset, uidOffsets };
 }
 
@@ -142,12 +148,17 @@ async function writeOne(index: number, folder: string, template: ReturnType<type
     const copy = Buffer.from(template.bytes);
     const pixels = ctPixels(index);
     copy.set(new Uint8Array(pixels.buffer), template.pixelOffset);
-    for (const at of template.uidOffsets) copy.write(String(index).padStart(UID_DIGITS, '0'), at + UID_PREFIX.length, 'latin1');
+    for (const at of template.uidOffsets)
+      copy.write(String(index).padStart(UID_DIGITS, '0'), at + UID_PREFIX.length, 'latin1');
     await fs.writeFile(file, copy);
   } else if (kind === 'jpeg') {
-    await sharp(rgbPixels(index), { raw: { width: n, height: n, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+    await sharp(rgbPixels(index), { raw: { width: n, height: n, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(file);
   } else {
-    await sharp(greyPixels(index), { raw: { width: n, height: n, channels: 1 } }).png().toFile(file);
+    await sharp(greyPixels(index), { raw: { width: n, height: n, channels: 1 } })
+      .png()
+      .toFile(file);
   }
 }
 
@@ -166,7 +177,11 @@ export async function ensureScaleFolder(count: number): Promise<ScaleFolder> {
       for (let start = 0; start < count; start += WRITE_CONCURRENCY) {
         const batch: Promise<void>[] = [];
         for (let index = start; index < Math.min(count, start + WRITE_CONCURRENCY); index++) {
-          const folder = path.join(temp, 'images', `part-${String(Math.floor(index / FILES_PER_FOLDER)).padStart(3, '0')}`);
+          const folder = path.join(
+            temp,
+            'images',
+            `part-${String(Math.floor(index / FILES_PER_FOLDER)).padStart(3, '0')}`,
+          );
           if (index % FILES_PER_FOLDER === 0) mkdirSync(folder, { recursive: true });
           byFormat[kindOf(index)] += 1;
           batch.push(writeOne(index, folder, template));
@@ -174,7 +189,12 @@ export async function ensureScaleFolder(count: number): Promise<ScaleFolder> {
         await Promise.all(batch);
       }
       rmSync(scratch, { recursive: true, force: true });
-      const result: ScaleFolder = { root: path.join(root, 'images'), firstFolder: path.join(root, 'images', 'part-000'), count, byFormat };
+      const result: ScaleFolder = {
+        root: path.join(root, 'images'),
+        firstFolder: path.join(root, 'images', 'part-000'),
+        count,
+        byFormat,
+      };
       writeFileSync(path.join(temp, 'manifest.json'), JSON.stringify(result, null, 1));
       renameSync(temp, root);
     } catch (error) {

@@ -30,7 +30,13 @@ if (process.send) {
         probe: 'read',
         seconds,
         // The histogram counts the delay beyond the sampling interval itself.
-        delay: { mean: ms(delay.mean), p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max), samples: delay.count },
+        delay: {
+          mean: ms(delay.mean),
+          p50: ms(delay.percentile(50)),
+          p99: ms(delay.percentile(99)),
+          max: ms(delay.max),
+          samples: delay.count,
+        },
         utilisation: performance.eventLoopUtilization(utilisationStart).utilization,
         cpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / seconds,
         rssMiB: process.memoryUsage().rss / 2 ** 20,

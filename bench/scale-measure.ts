@@ -33,10 +33,14 @@ export interface ProbedHost {
 export function startProbedHost(): Promise<ProbedHost> {
   const root = appRoot();
   const probe = pathToFileURL(path.join(root, 'bench', 'scale-host-probe.mjs')).href;
-  const child = spawn(process.execPath, ['--import', probe, path.join(root, 'bin', 'loupe.mjs'), 'start', '--browser', '--no-open'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', probe, path.join(root, 'bin', 'loupe.mjs'), 'start', '--browser', '--no-open'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   const ask = <T>(kind: 'reset' | 'read'): Promise<T> =>
     new Promise((resolve) => {
       const listener = (message: { probe?: string }): void => {
@@ -89,7 +93,9 @@ export interface PageWindow {
 export const PAGE_PROBE = path.join(appRoot(), 'tests', 'helpers', 'page-probe.js');
 
 /** The probe as the page holds it (globalThis is the page's window there; the bench has no DOM types). */
-type ProbeWindow = { __loupeProbe: { start(): void; take(): PageWindow; scrollToEnd(selector: string, step: number): Promise<number> } };
+type ProbeWindow = {
+  __loupeProbe: { start(): void; take(): PageWindow; scrollToEnd(selector: string, step: number): Promise<number> };
+};
 
 export function probeStart(page: Page): Promise<void> {
   return page.evaluate(() => (globalThis as unknown as ProbeWindow).__loupeProbe.start());
@@ -100,7 +106,10 @@ export function probeTake(page: Page): Promise<PageWindow> {
 }
 
 export function scrollToEnd(page: Page, selector: string, step: number): Promise<number> {
-  return page.evaluate(([s, n]) => (globalThis as unknown as ProbeWindow).__loupeProbe.scrollToEnd(s, n), [selector, step] as const);
+  return page.evaluate(([s, n]) => (globalThis as unknown as ProbeWindow).__loupeProbe.scrollToEnd(s, n), [
+    selector,
+    step,
+  ] as const);
 }
 
 /**
@@ -147,7 +156,9 @@ export function summariseFrames(window: PageWindow): FrameSummary {
 /** A plain text table, columns padded to their widest cell. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 export const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');

@@ -152,7 +152,11 @@ async function prepareLabels(host: ProbedHost): Promise<void> {
   const url = new URL(host.launchUrl);
   const { client, socket } = await connectClient(`ws://${url.host}/rpc`, { cookie: `loupe_token=${host.token}` });
   try {
-    const task = await client.invoke('labels.createTask', { name: 'Findings', kind: 'classification', classes: [{ name: 'normal' }, { name: 'nodule' }, { name: 'artefact' }] });
+    const task = await client.invoke('labels.createTask', {
+      name: 'Findings',
+      kind: 'classification',
+      classes: [{ name: 'normal' }, { name: 'nodule' }, { name: 'artefact' }],
+    });
     const ids: number[] = [];
     for (let offset = 0; ; offset += 1000) {
       const page = await client.invoke('imaging.list', { offset, limit: 1000 });
@@ -161,9 +165,14 @@ async function prepareLabels(host: ProbedHost): Promise<void> {
     }
     for (const [k, c] of task.classes.entries()) {
       const tagged = ids.filter((_, i) => i % 6 === k);
-      if (tagged.length) await client.invoke('labels.assign', { taskId: task.id, imageIds: tagged, mode: 'set', classId: c.id });
+      if (tagged.length)
+        await client.invoke('labels.assign', { taskId: task.id, imageIds: tagged, mode: 'set', classId: c.id });
     }
-    await client.invoke('labels.assignSplits', { taskId: task.id, fractions: { train: 0.7, val: 0.15, test: 0.15 }, groupBy: { kind: 'image' } });
+    await client.invoke('labels.assignSplits', {
+      taskId: task.id,
+      fractions: { train: 0.7, val: 0.15, test: 0.15 },
+      groupBy: { kind: 'image' },
+    });
   } finally {
     socket.close();
   }
@@ -182,7 +191,14 @@ interface WorkspaceRun {
   labelScroll: ScrollResult;
 }
 
-async function runWorkspace(browser: Browser, host: ProbedHost, tmp: string, folder: string, images: number, viaFullImport: boolean): Promise<WorkspaceRun> {
+async function runWorkspace(
+  browser: Browser,
+  host: ProbedHost,
+  tmp: string,
+  folder: string,
+  images: number,
+  viaFullImport: boolean,
+): Promise<WorkspaceRun> {
   const page = await browser.newPage({ viewport: VIEWPORT });
   await page.addInitScript({ path: PAGE_PROBE });
   const cdp = await page.context().newCDPSession(page);
@@ -196,7 +212,9 @@ async function runWorkspace(browser: Browser, host: ProbedHost, tmp: string, fol
       await page.getByTestId('import-path').fill(folder);
       await page.getByTestId('import-start').click();
       await page.getByTestId('import-summary').waitFor({ timeout: IMPORT_LIMIT_MS });
-      await page.waitForFunction(`document.querySelector('[data-testid=image-count]')?.textContent === ${JSON.stringify(countText(images))}`);
+      await page.waitForFunction(
+        `document.querySelector('[data-testid=image-count]')?.textContent === ${JSON.stringify(countText(images))}`,
+      );
     }
     const workspaceScroll = await scrollGrid(host, page, cdp, '[data-testid=section-workspace]');
     await prepareLabels(host);
@@ -210,22 +228,45 @@ async function runWorkspace(browser: Browser, host: ProbedHost, tmp: string, fol
 
 function cliImportMs(folder: string, tmp: string): number {
   const started = performance.now();
-  execFileSync(process.execPath, [path.join(process.cwd(), 'bin', 'loupe.mjs'), 'import', '--workspace', path.join(tmp, 'ws-cli'), folder, '--json'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    maxBuffer: 1 << 30,
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(process.cwd(), 'bin', 'loupe.mjs'), 'import', '--workspace', path.join(tmp, 'ws-cli'), folder, '--json'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      maxBuffer: 1 << 30,
+    },
+  );
   return performance.now() - started;
 }
 
 function hostRow(name: string, w: Window): string[] {
   const h = w.host;
-  return [name, fmt(h.delay.p50), fmt(h.delay.p99), fmt(h.delay.max), fmt(100 * h.utilisation, 0), fmt(h.cpuPercent, 0)];
+  return [
+    name,
+    fmt(h.delay.p50),
+    fmt(h.delay.p99),
+    fmt(h.delay.max),
+    fmt(100 * h.utilisation, 0),
+    fmt(h.cpuPercent, 0),
+  ];
 }
 
 function pageRow(name: string, w: Window): string[] {
   const f = summariseFrames(w.page);
   const clicks = w.page.clicks.map((c) => c.toFrame);
-  return [name, String(f.frames), fmt(f.p50), fmt(f.p95), fmt(f.max), String(f.dropped), String(f.longTasks), fmt(f.longestTask, 0), String(clicks.length), fmt(quantile(clicks, 0.5)), fmt(clicks.length ? Math.max(...clicks) : NaN)];
+  return [
+    name,
+    String(f.frames),
+    fmt(f.p50),
+    fmt(f.p95),
+    fmt(f.max),
+    String(f.dropped),
+    String(f.longTasks),
+    fmt(f.longestTask, 0),
+    String(clicks.length),
+    fmt(quantile(clicks, 0.5)),
+    fmt(clicks.length ? Math.max(...clicks) : NaN),
+  ];
 }
 
 function scrollRow(name: string, s: ScrollResult): string[] {
@@ -250,9 +291,21 @@ function scrollRow(name: string, s: ScrollResult): string[] {
 function print(big: WorkspaceRun, small: WorkspaceRun, cliMs: number | null): void {
   const imp = big.importResult!;
   const perSecond = (ms: number): number => (big.images * 1000) / ms;
-  console.log(`\nLoupe scale benchmark: ${big.images} images (64 × 64 PNG/JPEG/DICOM), ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `\nLoupe scale benchmark: ${big.images} images (64 × 64 PNG/JPEG/DICOM), ${os.availableParallelism()} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
   console.log('Host event loop (ms of delay; utilisation and CPU in %)');
-  console.log(table([['window', 'p50', 'p99', 'max', 'loop busy', 'cpu'], hostRow('idle', imp.idle), hostRow('during import', imp.during), hostRow('report → grid', imp.afterReport)]));
+  console.log(
+    table([
+      ['window', 'p50', 'p99', 'max', 'loop busy', 'cpu'],
+      hostRow('idle', imp.idle),
+      hostRow('during import', imp.during),
+      hostRow('report → grid', imp.afterReport),
+    ]),
+  );
   console.log(`\nPage while the host imports (frames ms; long tasks; user click → next frame ms)`);
   console.log(
     table([
@@ -268,22 +321,40 @@ function print(big: WorkspaceRun, small: WorkspaceRun, cliMs: number | null): vo
   const listPages = [...d.listPages, ...imp.afterReport.page.listPages].map((p) => p.limit);
   console.log(
     `\nImport: ${fmt(imp.importMs / 1000)} s through the UI = ${fmt(perSecond(imp.importMs))} images/s` +
-      (cliMs !== null ? `; headless CLI ${fmt(cliMs / 1000)} s = ${fmt(perSecond(cliMs))} images/s (UI ÷ CLI time ${fmt(imp.importMs / cliMs, 2)})` : '') +
+      (cliMs !== null
+        ? `; headless CLI ${fmt(cliMs / 1000)} s = ${fmt(perSecond(cliMs))} images/s (UI ÷ CLI time ${fmt(imp.importMs / cliMs, 2)})`
+        : '') +
       `\n        ${d.received.progress} progress messages (${fmt(d.received.progress / (imp.importMs / 1000))}/s); report → grid of ${big.images}: ${fmt(imp.reportToGridMs)} ms, ` +
       `largest message ${fmt(Math.max(d.received.largest, imp.afterReport.page.received.largest) / 1024, 0)} KiB, imaging.list calls ${listCalls} ` +
       `(pages of ${listPages.join(', ') || '–'})`,
   );
-  console.log(`\nScrolling the grid top to bottom at ${SCROLL_STEP_PX} px per frame (frames ms; thumbnails asked for in calls; object URLs made; heap MiB)`);
+  console.log(
+    `\nScrolling the grid top to bottom at ${SCROLL_STEP_PX} px per frame (frames ms; thumbnails asked for in calls; object URLs made; heap MiB)`,
+  );
   console.log(
     table([
-      ['grid', 'frames', 'p50', 'p95', 'max', '>50ms', 'long/longest', 'max tiles', 'thumbnails asked', 'received', 'heap', 'DOM nodes'],
+      [
+        'grid',
+        'frames',
+        'p50',
+        'p95',
+        'max',
+        '>50ms',
+        'long/longest',
+        'max tiles',
+        'thumbnails asked',
+        'received',
+        'heap',
+        'DOM nodes',
+      ],
       scrollRow(`Workspace, ${small.images}`, small.workspaceScroll),
       scrollRow(`Workspace, ${big.images}`, big.workspaceScroll),
       scrollRow(`Label, ${small.images}`, small.labelScroll),
       scrollRow(`Label, ${big.images}`, big.labelScroll),
     ]),
   );
-  const ratio = (a: ScrollResult, b: ScrollResult): string => fmt(summariseFrames(a.page).p95 / summariseFrames(b.page).p95, 2);
+  const ratio = (a: ScrollResult, b: ScrollResult): string =>
+    fmt(summariseFrames(a.page).p95 / summariseFrames(b.page).p95, 2);
   console.log(
     `\np95 frame time ${big.images} ÷ ${small.images}: Workspace ${ratio(big.workspaceScroll, small.workspaceScroll)}, Label ${ratio(big.labelScroll, small.labelScroll)}; ` +
       `host p99 delay during import ÷ idle: ${fmt(imp.during.host.delay.p99 / imp.idle.host.delay.p99, 2)}`,
@@ -293,7 +364,10 @@ function print(big: WorkspaceRun, small: WorkspaceRun, cliMs: number | null): vo
 async function main(): Promise<void> {
   const t0 = performance.now();
   const folder = await ensureScaleFolder(count);
-  if (!asJson) console.log(`Folder: ${folder.root} (${folder.count} files: ${JSON.stringify(folder.byFormat)}; ready in ${fmt((performance.now() - t0) / 1000)} s)`);
+  if (!asJson)
+    console.log(
+      `Folder: ${folder.root} (${folder.count} files: ${JSON.stringify(folder.byFormat)}; ready in ${fmt((performance.now() - t0) / 1000)} s)`,
+    );
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-scale-'));
   const host = await startProbedHost();
   const browser = await launchChromium();

@@ -47,12 +47,18 @@ interface Workload {
 }
 
 function cnnWorkload(batch: number): Workload {
-  const [xs, ys] = tf.tidy(() => [tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1), tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat()]);
+  const [xs, ys] = tf.tidy(() => [
+    tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1),
+    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat(),
+  ]);
   return { model: referenceCnn(), loss: { name: 'categoricalCrossentropy' }, xs: xs!, ys: ys! };
 }
 
 function unetWorkload(batch: number): Workload {
-  const [xs, ys] = tf.tidy(() => [tf.randomNormal([batch, 128, 128, 1], 0, 1, 'float32', 3), tf.randomUniform([batch, 128, 128, 1], 0, 1, 'float32', 4).round()]);
+  const [xs, ys] = tf.tidy(() => [
+    tf.randomNormal([batch, 128, 128, 1], 0, 1, 'float32', 3),
+    tf.randomUniform([batch, 128, 128, 1], 0, 1, 'float32', 4).round(),
+  ]);
   return { model: referenceUNet(), loss: { name: 'binaryCrossentropy' }, xs: xs!, ys: ys! };
 }
 
@@ -122,7 +128,9 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   if (name === 'stock-wasm') {
     // The engine's loader would register Loupe's kernels; stock wasm is loaded by hand.
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+    const wasmFile = createRequire(import.meta.url).resolve(
+      '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+    );
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     await tf.setBackend('wasm');
   } else if (name === 'onednn-1' || name === 'onednn-all') {
@@ -149,7 +157,10 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   dispose(w);
 
   w = unetWorkload(unetTrainBatch);
-  result.unetTrain = slow && !plan.cpuUNet ? 'skipped (--cpu-unet: minutes)' : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
+  result.unetTrain =
+    slow && !plan.cpuUNet
+      ? 'skipped (--cpu-unet: minutes)'
+      : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   if (unetTrainBatch !== plan.unetBatch) {
     dispose(w);
     w = unetWorkload(plan.unetBatch);
@@ -178,7 +189,10 @@ async function pairedRate(w: Workload, steps: number): Promise<{ one: number; tw
     await twoThreads();
     const times = { one: [] as number[], two: [] as number[] };
     for (let i = 0; i < steps; i++) {
-      for (const [key, step] of [['one', oneThread], ['two', twoThreads]] as const) {
+      for (const [key, step] of [
+        ['one', oneThread],
+        ['two', twoThreads],
+      ] as const) {
         const start = performance.now();
         await step();
         times[key].push(performance.now() - start);
@@ -203,6 +217,13 @@ async function measureTwoThreads(plan: Plan): Promise<Measurement> {
     paired.push({ model, batch, ...(await pairedRate(w, model === 'CNN' ? plan.steps : Math.max(3, plan.steps - 2))) });
     dispose(w);
   }
-  const at = (model: PairedRate['model'], batch: number) => paired.find((p) => p.model === model && p.batch === batch)!.two;
-  return { cnnTrain: at('CNN', plan.cnnBatch), cnnInfer: 'as 1 thread', unetTrain: at('U-Net', plan.unetBatch), unetInfer: 'as 1 thread', paired };
+  const at = (model: PairedRate['model'], batch: number) =>
+    paired.find((p) => p.model === model && p.batch === batch)!.two;
+  return {
+    cnnTrain: at('CNN', plan.cnnBatch),
+    cnnInfer: 'as 1 thread',
+    unetTrain: at('U-Net', plan.unetBatch),
+    unetInfer: 'as 1 thread',
+    paired,
+  };
 }

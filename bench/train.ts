@@ -22,7 +22,11 @@ interface Row {
 
 const CASES: { name: CaseName; label: string; peer: string }[] = [
   { name: 'onednn-1', label: 'oneDNN + wasm, 1 thread', peer: 'torch-1' },
-  { name: 'onednn-all', label: `oneDNN + wasm, ${os.availableParallelism()} threads`, peer: `torch-${os.availableParallelism()}` },
+  {
+    name: 'onednn-all',
+    label: `oneDNN + wasm, ${os.availableParallelism()} threads`,
+    peer: `torch-${os.availableParallelism()}`,
+  },
   { name: 'loupe-1', label: 'wasm + Loupe kernels, 1 thread', peer: 'torch-1' },
   { name: 'loupe-2', label: 'wasm + Loupe kernels, 2 threads', peer: 'torch-2' },
   { name: 'stock-wasm', label: 'stock tfjs wasm', peer: 'torch-1' },
@@ -43,24 +47,50 @@ const plan: Plan = {
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 
 function runChild(name: CaseName): Measurement {
-  const args = [process.argv[1]!, '--case', name, '--steps', String(plan.steps), '--cnn-batch', String(plan.cnnBatch), '--unet-batch', String(plan.unetBatch)];
+  const args = [
+    process.argv[1]!,
+    '--case',
+    name,
+    '--steps',
+    String(plan.steps),
+    '--cnn-batch',
+    String(plan.cnnBatch),
+    '--unet-batch',
+    String(plan.unetBatch),
+  ];
   if (plan.cpuUNet) args.push('--cpu-unet');
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Measurement;
   } catch {
-    const reason = (child.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? `exit code ${child.status}`).slice(0, 80);
+    const reason = (
+      child.stderr
+        .trim()
+        .split('\n')
+        .find((l) => /Error/.test(l)) ?? `exit code ${child.status}`
+    ).slice(0, 80);
     return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
   }
 }
 
 function runTorch(threads: number): Measurement & { torch?: string } {
   const script = path.join(process.cwd(), 'bench', 'train_torch.py');
-  const args = [script, '--threads', String(threads), '--steps', String(plan.steps), '--cnn-batch', String(plan.cnnBatch), '--unet-batch', String(plan.unetBatch)];
+  const args = [
+    script,
+    '--threads',
+    String(threads),
+    '--steps',
+    String(plan.steps),
+    '--cnn-batch',
+    String(plan.cnnBatch),
+    '--unet-batch',
+    String(plan.unetBatch),
+  ];
   const child = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
   if (child.status !== 0) {
-    const reason = `PyTorch unavailable: ${(child.stderr || child.error?.message || '').trim().split('\n').pop()}`.slice(0, 80);
+    const reason =
+      `PyTorch unavailable: ${(child.stderr || child.error?.message || '').trim().split('\n').pop()}`.slice(0, 80);
     return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
   }
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measurement & { torch?: string };
@@ -75,7 +105,11 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring PyTorch, ${threads} thread(s)…\n`);
     const m = runTorch(threads);
     peers[`torch-${threads}`] = m;
-    rows.push({ label: `PyTorch ${m.torch ?? ''}, ${threads} thread${threads > 1 ? 's' : ''}`, peer: `torch-${threads}`, m });
+    rows.push({
+      label: `PyTorch ${m.torch ?? ''}, ${threads} thread${threads > 1 ? 's' : ''}`,
+      peer: `torch-${threads}`,
+      m,
+    });
   }
   for (const c of CASES) {
     if ((skipCpu && c.name === 'stock-cpu') || (only && c.name !== only)) continue;
@@ -88,7 +122,9 @@ async function main(): Promise<void> {
   }
   printTable(rows, peers);
   // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
-  console.log(`\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`);
+  console.log(
+    `\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
+  );
 }
 
 const COLUMNS: { key: keyof Measurement; title: string }[] = [
@@ -108,18 +144,24 @@ function cell(value: unknown, peer: unknown, isPeer: boolean): string {
 function printTable(rows: Row[], peers: Record<string, Measurement>): void {
   const width = 28;
   const labelWidth = Math.max(...rows.map((r) => r.label.length)) + 2;
-  console.log(`\nimages/s (ratio to PyTorch with as many threads) — CNN batch ${plan.cnnBatch}, U-Net batch ${plan.unetBatch}, median of ${plan.steps} steps\n`);
+  console.log(
+    `\nimages/s (ratio to PyTorch with as many threads) — CNN batch ${plan.cnnBatch}, U-Net batch ${plan.unetBatch}, median of ${plan.steps} steps\n`,
+  );
   console.log(''.padEnd(labelWidth) + COLUMNS.map((c) => c.title.padEnd(width)).join(''));
   for (const row of rows) {
     const isPeer = row.label.startsWith('PyTorch');
     const peer = peers[row.peer]!;
-    console.log(row.label.padEnd(labelWidth) + COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join(''));
+    console.log(
+      row.label.padEnd(labelWidth) + COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join(''),
+    );
   }
   const paired = rows.find((r) => r.label.includes('Loupe kernels, 2'))?.m.paired;
   if (paired) {
     console.log('\nTwo threads vs one, measured step by step in alternation (training images/s):');
     for (const p of paired) {
-      console.log(`  ${p.model.padEnd(5)} batch ${String(p.batch).padStart(3)}: 1 thread ${p.one.toFixed(1).padStart(6)}, 2 threads ${p.two.toFixed(1).padStart(6)} → ${(p.two / p.one).toFixed(2)}×`);
+      console.log(
+        `  ${p.model.padEnd(5)} batch ${String(p.batch).padStart(3)}: 1 thread ${p.one.toFixed(1).padStart(6)}, 2 threads ${p.two.toFixed(1).padStart(6)} → ${(p.two / p.one).toFixed(2)}×`,
+      );
     }
   }
 }

@@ -35,7 +35,12 @@ export interface LoupeApi {
 
 /** What a host provides to carry calls: Electron IPC or a WebSocket. */
 export interface ClientTransport {
-  invoke(channel: ChannelName, requestId: string, payload: unknown, onProgress: (data: unknown) => void): Promise<Reply>;
+  invoke(
+    channel: ChannelName,
+    requestId: string,
+    payload: unknown,
+    onProgress: (data: unknown) => void,
+  ): Promise<Reply>;
   cancel(requestId: string): void;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
 }
@@ -54,7 +59,8 @@ export function createLoupeClient(transport: ClientTransport): LoupeApi {
 
   return {
     async invoke(channel, request, options) {
-      if (!isChannelName(channel)) throw new LoupeError('UNKNOWN_CHANNEL', `Loupe has no call named "${String(channel)}".`);
+      if (!isChannelName(channel))
+        throw new LoupeError('UNKNOWN_CHANNEL', `Loupe has no call named "${String(channel)}".`);
       const requestId = options?.requestId ?? crypto.randomUUID();
       const def = channels[channel];
       const onProgress = (data: unknown): void => {

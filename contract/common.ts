@@ -13,7 +13,10 @@ export const absolutePathSchema = z
   .min(1, 'A path is required.')
   .max(MAX_PATH_LENGTH, 'That path is too long.')
   .refine((p) => !p.includes('\0'), 'A path cannot contain a NUL character.')
-  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'Give an absolute path (starting with / or a drive letter).');
+  .refine(
+    (p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'),
+    'Give an absolute path (starting with / or a drive letter).',
+  );
 
 /** Request ids are chosen by the caller so it can cancel; UUIDs in practice. */
 export const requestIdSchema = z.string().min(1).max(100);

@@ -39,7 +39,9 @@ describe('channel schemas', () => {
   });
 });
 
-function fakeTransport(reply: (channel: string, payload: unknown, progress: (d: unknown) => void) => Reply): ClientTransport & {
+function fakeTransport(
+  reply: (channel: string, payload: unknown, progress: (d: unknown) => void) => Reply,
+): ClientTransport & {
   emit(event: string, payload: unknown): void;
   cancelled: string[];
 } {
@@ -78,7 +80,9 @@ describe('createLoupeClient', () => {
   });
 
   it('turns error replies into LoupeError with the same code and message', async () => {
-    const client = createLoupeClient(fakeTransport(() => ({ ok: false, error: { code: 'NOT_A_WORKSPACE', message: 'nope' } })));
+    const client = createLoupeClient(
+      fakeTransport(() => ({ ok: false, error: { code: 'NOT_A_WORKSPACE', message: 'nope' } })),
+    );
     const error = await client.invoke('workspace.open', { path: '/x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoupeError);
     expect(error).toMatchObject({ code: 'NOT_A_WORKSPACE', message: 'nope' });

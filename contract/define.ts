@@ -31,13 +31,7 @@ export function defineChannel<
   Req extends z.ZodType,
   Rep extends z.ZodType,
   Prog extends z.ZodType | undefined = undefined,
->(def: {
-  name: Name;
-  summary: string;
-  request: Req;
-  reply: Rep;
-  progress?: Prog;
-}): ChannelDef<Name, Req, Rep, Prog> {
+>(def: { name: Name; summary: string; request: Req; reply: Rep; progress?: Prog }): ChannelDef<Name, Req, Rep, Prog> {
   return { ...def, progress: def.progress as Prog };
 }
 
@@ -50,7 +44,9 @@ export function defineEvent<Name extends string, Payload extends z.ZodType>(def:
 }
 
 /** Builds a name-keyed record from a list of definitions, refusing duplicates at start-up. */
-export function registry<T extends { name: string }>(defs: readonly T[]): { [K in T['name']]: Extract<T, { name: K }> } {
+export function registry<T extends { name: string }>(
+  defs: readonly T[],
+): { [K in T['name']]: Extract<T, { name: K }> } {
   const out: Record<string, T> = {};
   for (const def of defs) {
     if (out[def.name]) throw new Error(`Contract declares "${def.name}" twice.`);

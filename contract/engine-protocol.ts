@@ -3,7 +3,13 @@
  * results. Methods are declared like channels so both sides validate the same schemas.
  */
 import { z } from 'zod';
-import { benchmarkReplySchema, benchmarkRequestSchema, BACKEND_NAMES, engineInfoSchema, progressSchema } from './channels/engine';
+import {
+  benchmarkReplySchema,
+  benchmarkRequestSchema,
+  BACKEND_NAMES,
+  engineInfoSchema,
+  progressSchema,
+} from './channels/engine';
 import { defineChannel, registry } from './define';
 import {
   evaluateReplySchema,
@@ -66,14 +72,16 @@ export const predictMethod = defineChannel({
 
 export const explainMethod = defineChannel({
   name: 'explain',
-  summary: "Explain a saved classifier's prediction on decoded frames: a Grad-CAM, Grad-CAM++ or CAM heatmap on each frame's pixels, with deletion/insertion AUC and a randomisation sanity check.",
+  summary:
+    "Explain a saved classifier's prediction on decoded frames: a Grad-CAM, Grad-CAM++ or CAM heatmap on each frame's pixels, with deletion/insertion AUC and a randomisation sanity check.",
   request: explainRequestSchema,
   reply: explainReplySchema,
 });
 
 export const galleryEnrolMethod = defineChannel({
   name: 'galleryEnrol',
-  summary: "Embed reference images with a verification model and store them in its folder's gallery (an id enrolled again is replaced).",
+  summary:
+    "Embed reference images with a verification model and store them in its folder's gallery (an id enrolled again is replaced).",
   request: galleryEnrolRequestSchema,
   reply: galleryListingSchema,
 });
@@ -101,7 +109,8 @@ export const galleryQueryMethod = defineChannel({
 
 export const exportMethod = defineChannel({
   name: 'export',
-  summary: 'Write a model folder as an ONNX bundle (model, card, runners) and check it with ONNX Runtime against the Predictor on the given images.',
+  summary:
+    'Write a model folder as an ONNX bundle (model, card, runners) and check it with ONNX Runtime against the Predictor on the given images.',
   request: exportRequestSchema,
   reply: exportReplySchema,
   progress: progressSchema,

@@ -57,8 +57,23 @@ import {
   trainingStart,
   trainingWatch,
 } from './channels/runs';
-import { modelsComparePair, modelsEnrol, modelsGallery, modelsProposeBoxes, modelsQuery, modelsRemoveReferences } from './channels/runs-models';
-import { reviewApplyCorrection, reviewCalibration, reviewExport, reviewQueue, reviewRecord, reviewSettings, reviewVerdicts } from './channels/review';
+import {
+  modelsComparePair,
+  modelsEnrol,
+  modelsGallery,
+  modelsProposeBoxes,
+  modelsQuery,
+  modelsRemoveReferences,
+} from './channels/runs-models';
+import {
+  reviewApplyCorrection,
+  reviewCalibration,
+  reviewExport,
+  reviewQueue,
+  reviewRecord,
+  reviewSettings,
+  reviewVerdicts,
+} from './channels/review';
 import { trainingExport } from './channels/export';
 import { registry } from './define';
 

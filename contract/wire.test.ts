@@ -3,10 +3,19 @@ import { clientMessageSchema, decodeFrame, encodeFrame } from './wire';
 
 describe('encodeFrame / decodeFrame', () => {
   const cases: { name: string; value: unknown }[] = [
-    { name: 'plain JSON', value: { type: 'reply', id: 'a', reply: { ok: true, value: { n: 1, s: 'x', list: [1, 2] } } } },
+    {
+      name: 'plain JSON',
+      value: { type: 'reply', id: 'a', reply: { ok: true, value: { n: 1, s: 'x', list: [1, 2] } } },
+    },
     { name: 'uint16 pixels', value: { pixels: new Uint16Array([0, 1, 65535, 4095]), rows: 2 } },
-    { name: 'int16 and float32 side by side', value: { a: new Int16Array([-1024, 3071]), b: new Float32Array([0.5, -2.25, 1e-7]) } },
-    { name: 'odd-length bytes then float64 (alignment)', value: [new Uint8Array([1, 2, 3]), new Float64Array([Math.PI])] },
+    {
+      name: 'int16 and float32 side by side',
+      value: { a: new Int16Array([-1024, 3071]), b: new Float32Array([0.5, -2.25, 1e-7]) },
+    },
+    {
+      name: 'odd-length bytes then float64 (alignment)',
+      value: [new Uint8Array([1, 2, 3]), new Float64Array([Math.PI])],
+    },
     { name: 'a typed array at the top level', value: new Int32Array([-5, 7]) },
     { name: 'empty typed array', value: { empty: new Uint8Array(0) } },
   ];
@@ -46,7 +55,9 @@ describe('encodeFrame / decodeFrame', () => {
 
 describe('clientMessageSchema', () => {
   it('accepts invoke and cancel', () => {
-    expect(clientMessageSchema.safeParse({ type: 'invoke', id: '1', channel: 'app.info', payload: {} }).success).toBe(true);
+    expect(clientMessageSchema.safeParse({ type: 'invoke', id: '1', channel: 'app.info', payload: {} }).success).toBe(
+      true,
+    );
     expect(clientMessageSchema.safeParse({ type: 'cancel', id: '1' }).success).toBe(true);
   });
   it.each([

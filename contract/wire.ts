@@ -19,7 +19,9 @@ export const ipcInvokeSchema = z.object({ requestId: requestIdSchema, payload: z
 export const ipcCancelSchema = z.object({ requestId: requestIdSchema }).strict();
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('invoke'), id: requestIdSchema, channel: z.string().max(200), payload: z.unknown() }).strict(),
+  z
+    .object({ type: z.literal('invoke'), id: requestIdSchema, channel: z.string().max(200), payload: z.unknown() })
+    .strict(),
   z.object({ type: z.literal('cancel'), id: requestIdSchema }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -109,12 +111,18 @@ export function decodeFrame(frame: Uint8Array): unknown {
     if (!Array.isArray(ref) || ref.length !== 3) throw new Error('Malformed binary reference.');
     const [kind, start, length] = ref as [unknown, unknown, unknown];
     if (typeof kind !== 'string' || !Object.hasOwn(TYPED_ARRAYS, kind)) throw new Error('Unknown binary kind.');
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || (start as number) < 0 || (length as number) < 0) {
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(length) ||
+      (start as number) < 0 ||
+      (length as number) < 0
+    ) {
       throw new Error('Malformed binary reference.');
     }
     const Ctor = TYPED_ARRAYS[kind as TypedArrayName];
     const end = (start as number) + (length as number) * Ctor.BYTES_PER_ELEMENT;
-    if (end > body.byteLength || (start as number) % Ctor.BYTES_PER_ELEMENT !== 0) throw new Error('Binary reference outside the frame.');
+    if (end > body.byteLength || (start as number) % Ctor.BYTES_PER_ELEMENT !== 0)
+      throw new Error('Binary reference outside the frame.');
     return new Ctor(body.buffer, start as number, length as number);
   });
 }

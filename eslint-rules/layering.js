@@ -37,7 +37,22 @@ function packageName(specifier) {
 }
 
 const NODE_BUILTIN = /^node:/;
-const BARE_BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'child_process', 'worker_threads', 'http', 'net', 'stream', 'url', 'module', 'util', 'events', 'zlib']);
+const BARE_BUILTINS = new Set([
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'worker_threads',
+  'http',
+  'net',
+  'stream',
+  'url',
+  'module',
+  'util',
+  'events',
+  'zlib',
+]);
 
 export default {
   meta: {
@@ -64,7 +79,11 @@ export default {
       if (specifier.startsWith('.')) {
         const to = layerOf(root, path.resolve(path.dirname(file), specifier));
         if (to && to !== from && !ALLOWED[from].includes(to)) {
-          context.report({ node, messageId: 'layer', data: { from, to, allowed: ALLOWED[from].join(', ') || 'nothing' } });
+          context.report({
+            node,
+            messageId: 'layer',
+            data: { from, to, allowed: ALLOWED[from].join(', ') || 'nothing' },
+          });
         }
         return;
       }
@@ -79,7 +98,11 @@ export default {
         return;
       }
       if (from === 'contract' && !CONTRACT_PACKAGES.has(name) && !NODE_BUILTIN.test(specifier)) {
-        context.report({ node, messageId: 'contractPackage', data: { name, allowed: [...CONTRACT_PACKAGES].join(', ') } });
+        context.report({
+          node,
+          messageId: 'contractPackage',
+          data: { name, allowed: [...CONTRACT_PACKAGES].join(', ') },
+        });
       }
     }
 

@@ -43,7 +43,11 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       // A software rasteriser is no GPU: only a forced start (CI's correctness tests) takes one.
       const { adapter, gpu } = await chooseAdapter(forced);
       const host = globalThis as { navigator?: object };
-      Object.defineProperty(globalThis, 'navigator', { value: { ...(host.navigator ?? {}), gpu }, configurable: true, writable: true });
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { ...(host.navigator ?? {}), gpu },
+        configurable: true,
+        writable: true,
+      });
       await import('@tensorflow/tfjs-backend-webgpu');
       gpuDevice = adapter;
     },
@@ -53,7 +57,8 @@ const LOADERS: Record<BackendName, BackendLoader> = {
     load: async () => void (await import(/* @vite-ignore */ TFJS_NODE_GPU)),
     // libtensorflow with CUDA runs on the CPU when it finds no GPU: that is not the GPU route.
     verify: () => {
-      if (!(tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice) throw new Error('tfjs-node-gpu loaded but found no CUDA GPU');
+      if (!(tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice)
+        throw new Error('tfjs-node-gpu loaded but found no CUDA GPU');
     },
   },
   tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
@@ -89,7 +94,10 @@ async function loadWasm(): Promise<void> {
 export function parseBackendName(value: string | undefined): BackendName | null {
   if (!value) return null;
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
-  throw new LoupeError('ENGINE_UNAVAILABLE', `${BACKEND_ENV}=${value} is not a backend Loupe knows (${BACKEND_NAMES.join(', ')}).`);
+  throw new LoupeError(
+    'ENGINE_UNAVAILABLE',
+    `${BACKEND_ENV}=${value} is not a backend Loupe knows (${BACKEND_NAMES.join(', ')}).`,
+  );
 }
 
 function reasonOf(error: unknown): string {
@@ -118,7 +126,8 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
     const loader = LOADERS[backend];
     try {
       await loader.load(forced === backend);
-      if (!(await tf.setBackend(loader.tfjsName))) throw new Error(`tfjs could not start the ${loader.tfjsName} backend`);
+      if (!(await tf.setBackend(loader.tfjsName)))
+        throw new Error(`tfjs could not start the ${loader.tfjsName} backend`);
       await tf.ready();
       loader.verify?.();
       // Production mode: no debug checks, and no banner advertising tfjs-node on every start.

@@ -14,7 +14,8 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const addonDir = path.join(root, 'native', 'onednn');
-const HINT = 'for native speed: sudo apt-get install libdnnl-dev g++ (macOS: brew install onednn), then npm run build:native';
+const HINT =
+  'for native speed: sudo apt-get install libdnnl-dev g++ (macOS: brew install onednn), then npm run build:native';
 
 /** Where oneDNN's headers may be: Debian/Ubuntu and most Linux, /usr/local, Homebrew. */
 const INCLUDE_DIRS = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'];
@@ -25,7 +26,8 @@ function say(line) {
 
 function nodeGyp() {
   // npm sets this for install scripts; outside npm, use the node-gyp inside npm's own folder.
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp;
   const npmDir = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
   const candidates = [path.join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')];
   try {
@@ -54,18 +56,25 @@ function main() {
   const gyp = nodeGyp();
   const headers = nodeDir();
   if (!gyp || !headers) {
-    say(`cannot build the oneDNN addon (${gyp ? "this Node's headers are missing" : 'node-gyp was not found'}); training runs on wasm.`);
+    say(
+      `cannot build the oneDNN addon (${gyp ? "this Node's headers are missing" : 'node-gyp was not found'}); training runs on wasm.`,
+    );
     return;
   }
   const started = Date.now();
-  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`], { cwd: addonDir, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`], {
+    cwd: addonDir,
+    encoding: 'utf8',
+  });
   if (build.status !== 0) {
     const output = `${build.stdout ?? ''}${build.stderr ?? ''}`.trim().split('\n');
     console.log(output.slice(-12).join('\n'));
     say(`the oneDNN addon did not build (above); training runs on wasm (${HINT}).`);
     return;
   }
-  say(`built the oneDNN addon in ${((Date.now() - started) / 1000).toFixed(0)} s: training runs natively on every core.`);
+  say(
+    `built the oneDNN addon in ${((Date.now() - started) / 1000).toFixed(0)} s: training runs natively on every core.`,
+  );
 }
 
 main();

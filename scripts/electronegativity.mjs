@@ -41,7 +41,9 @@ try {
       total++;
       const severity = issue.severity.name ?? String(issue.severity.value);
       if (severity === 'HIGH') high++;
-      console.log(`${severity.padEnd(13)} ${issue.id.padEnd(40)} ${path.join('out', issue.file)}:${issue.location.line}`);
+      console.log(
+        `${severity.padEnd(13)} ${issue.id.padEnd(40)} ${path.join('out', issue.file)}:${issue.location.line}`,
+      );
     }
   }
 } finally {

@@ -37,21 +37,34 @@ export const batchPredictRequestSchema = z
     threshold: z.number().finite().optional(),
     resume: z.boolean().default(false),
     /** Verification: match every frame against the model's enrolled gallery, keeping the k nearest. */
-    gallery: z.object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) }).strict().optional(),
-    shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).strict().nullable().default(null),
+    gallery: z
+      .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) })
+      .strict()
+      .optional(),
+    shard: z
+      .object({ index: z.number().int().min(0), count: z.number().int().min(1) })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict();
 
 export const batchReportSchema = batchProgressSchema.omit({ failures: true }).extend({
   out: z.string(),
-  model: z.object({ modelId: z.string(), weightsSha256: z.string(), task: z.enum(TASK_KINDS), classes: z.array(z.string()) }),
+  model: z.object({
+    modelId: z.string(),
+    weightsSha256: z.string(),
+    task: z.enum(TASK_KINDS),
+    classes: z.array(z.string()),
+  }),
   cancelled: z.boolean(),
 });
 export type BatchReport = z.infer<typeof batchReportSchema>;
 
 export const batchPredict = defineChannel({
   name: 'batch.predict',
-  summary: 'Predict every file under the inputs into a resumable output folder, streaming progress; cancellable (resume finishes it).',
+  summary:
+    'Predict every file under the inputs into a resumable output folder, streaming progress; cancellable (resume finishes it).',
   request: batchPredictRequestSchema,
   reply: batchReportSchema,
   progress: batchProgressSchema,
@@ -60,6 +73,8 @@ export const batchPredict = defineChannel({
 export const batchMerge = defineChannel({
   name: 'batch.merge',
   summary: 'Join the output folders of all shards of one batch into one, checking every file is present once.',
-  request: z.object({ dirs: z.array(absolutePathSchema).min(1).max(MAX_BATCH_INPUTS), out: absolutePathSchema }).strict(),
+  request: z
+    .object({ dirs: z.array(absolutePathSchema).min(1).max(MAX_BATCH_INPUTS), out: absolutePathSchema })
+    .strict(),
   reply: z.object({ out: z.string(), shards: z.number().int(), files: z.number().int(), failed: z.number().int() }),
 });

@@ -37,7 +37,12 @@ export const frameExplanationSchema = z.object({
   peak: z.tuple([z.number().int(), z.number().int()]),
   targetLayer: z.string(),
   trust: z
-    .object({ deletionAuc: z.number(), insertionAuc: z.number(), sanityCorrelation: z.number(), sanityPassed: z.boolean() })
+    .object({
+      deletionAuc: z.number(),
+      insertionAuc: z.number(),
+      sanityCorrelation: z.number(),
+      sanityPassed: z.boolean(),
+    })
     .optional(),
 });
 export type FrameExplanationReply = z.infer<typeof frameExplanationSchema>;

@@ -83,7 +83,8 @@ export const exportRequestSchema = z
 
 export const trainingExport = defineChannel({
   name: 'training.export',
-  summary: "Export a completed run's model (ONNX fp32) into a bundle folder, checked against Loupe's predictions on the test split.",
+  summary:
+    "Export a completed run's model (ONNX fp32) into a bundle folder, checked against Loupe's predictions on the test split.",
   request: z.object({ runId: runIdSchema, outDir: absolutePathSchema, ...exportOptions }).strict(),
   reply: exportReplySchema,
   progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }),

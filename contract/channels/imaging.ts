@@ -101,7 +101,11 @@ export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Flo
 
 export const pixelArraySchema = z.custom<PixelArray>(
   (value) =>
-    value instanceof Uint8Array || value instanceof Int8Array || value instanceof Uint16Array || value instanceof Int16Array || value instanceof Float32Array,
+    value instanceof Uint8Array ||
+    value instanceof Int8Array ||
+    value instanceof Uint16Array ||
+    value instanceof Int16Array ||
+    value instanceof Float32Array,
   'Expected a typed array of pixel values.',
 );
 
@@ -175,11 +179,17 @@ export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
 export const imagingUpload = defineChannel({
   name: 'imaging.upload',
-  summary: 'Keep the bytes of a file dropped in the browser in the workspace (sources/) and return its path for import.',
+  summary:
+    'Keep the bytes of a file dropped in the browser in the workspace (sources/) and return its path for import.',
   request: z
     .object({
       name: z.string().min(1).max(255),
-      bytes: z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_UPLOAD_BYTES, 'That file is larger than Loupe accepts by upload (200 MiB); import its folder by path instead.'),
+      bytes: z
+        .instanceof(Uint8Array)
+        .refine(
+          (b) => b.byteLength <= MAX_UPLOAD_BYTES,
+          'That file is larger than Loupe accepts by upload (200 MiB); import its folder by path instead.',
+        ),
     })
     .strict(),
   reply: z.object({ path: z.string() }),
@@ -191,7 +201,12 @@ export const MAX_LIST_LIMIT = 10_000;
 export const imagingList = defineChannel({
   name: 'imaging.list',
   summary: 'A page of the workspace images in import order.',
-  request: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(MAX_LIST_LIMIT).default(1000) }).strict(),
+  request: z
+    .object({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(MAX_LIST_LIMIT).default(1000),
+    })
+    .strict(),
   reply: z.object({ total: z.number().int(), items: z.array(imageRecordSchema) }),
 });
 
@@ -235,7 +250,9 @@ export const imagingThumbnails = defineChannel({
   summary: 'Cached thumbnails (WebP bytes) of some images; missing ones are made on the way.',
   request: z.object({ ids: z.array(z.number().int()).min(1).max(MAX_THUMBNAILS_PER_CALL) }).strict(),
   reply: z.object({
-    thumbnails: z.array(z.object({ id: z.number().int(), bytes: z.instanceof(Uint8Array).nullable(), mime: z.string() })),
+    thumbnails: z.array(
+      z.object({ id: z.number().int(), bytes: z.instanceof(Uint8Array).nullable(), mime: z.string() }),
+    ),
   }),
 });
 

@@ -28,7 +28,11 @@ export const labelsPairs = defineChannel({
   name: 'labels.pairs',
   summary: 'A page of a verification task’s pairs, newest first.',
   request: z
-    .object({ taskId: idSchema, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(MAX_PAIR_PAGE).default(200) })
+    .object({
+      taskId: idSchema,
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(MAX_PAIR_PAGE).default(200),
+    })
     .strict(),
   reply: z.object({ pairs: z.array(pairSchema), total: z.number().int().min(0) }),
 });
@@ -68,7 +72,6 @@ export const labelsGeneratePairs = defineChannel({
   reply: z.object({ positives: z.number().int(), negatives: z.number().int(), alreadyThere: z.number().int() }),
 });
 
-
 export const groupBySchema = z.discriminatedUnion('kind', [
   /** Every image its own group (no grouping). */
   z.object({ kind: z.literal('image') }).strict(),
@@ -87,7 +90,10 @@ export const FRACTION_TOLERANCE = 1e-6;
 export const splitFractionsSchema = z
   .object({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) })
   .strict()
-  .refine((f) => Math.abs(f.train + f.val + f.test - 1) <= FRACTION_TOLERANCE, 'The train, val and test fractions must add up to 1.');
+  .refine(
+    (f) => Math.abs(f.train + f.val + f.test - 1) <= FRACTION_TOLERANCE,
+    'The train, val and test fractions must add up to 1.',
+  );
 export type SplitFractions = z.infer<typeof splitFractionsSchema>;
 
 export const splitSettingsSchema = z.object({
@@ -119,7 +125,8 @@ export type SplitCounts = z.infer<typeof splitCountsSchema>;
 
 export const labelsAssignSplits = defineChannel({
   name: 'labels.assignSplits',
-  summary: 'Assign train/val/test: stratified by class, grouped (patient, metadata field, or file-name pattern), seeded.',
+  summary:
+    'Assign train/val/test: stratified by class, grouped (patient, metadata field, or file-name pattern), seeded.',
   request: z
     .object({
       taskId: idSchema,
@@ -189,7 +196,8 @@ export type LabelsImportReport = z.infer<typeof labelsImportReportSchema>;
 
 export const labelsImport = defineChannel({
   name: 'labels.import',
-  summary: 'Import labels from a file or folder into a task; all or nothing, with a report of what was skipped and why.',
+  summary:
+    'Import labels from a file or folder into a task; all or nothing, with a report of what was skipped and why.',
   request: z
     .object({
       format: z.enum(LABEL_FORMATS),

@@ -13,7 +13,6 @@ import { z } from 'zod';
 import { TASK_KINDS } from '../tasks';
 import { defineChannel } from '../define';
 
-
 /** Mask PNGs are 8-bit label-index images: 0 is background, so at most 255 classes per segmentation task. */
 export const MAX_MASK_CLASSES = 255;
 /** Longest task or class name: long enough for "Ground-glass opacity, peripheral", short enough for a legend. */
@@ -39,8 +38,13 @@ export const labelNameSchema = z
   .string()
   .trim()
   .min(1, { error: (issue) => `A name is required (got ${shown(issue.input)}).` })
-  .max(MAX_LABEL_NAME, { error: (issue) => `Names are at most ${MAX_LABEL_NAME} characters; ${shown(issue.input)} has ${String(issue.input).length}.` })
-  .refine((s) => !CONTROL_CHARACTER.test(s), { error: (issue) => `A name cannot contain control characters or line breaks: ${shown(issue.input)}.` });
+  .max(MAX_LABEL_NAME, {
+    error: (issue) =>
+      `Names are at most ${MAX_LABEL_NAME} characters; ${shown(issue.input)} has ${String(issue.input).length}.`,
+  })
+  .refine((s) => !CONTROL_CHARACTER.test(s), {
+    error: (issue) => `A name cannot contain control characters or line breaks: ${shown(issue.input)}.`,
+  });
 const nameSchema = labelNameSchema;
 
 /** The name as stored (trimmed), or why it cannot be a task or class name. */
@@ -48,7 +52,10 @@ export function checkLabelName(raw: string): { name: string } | { problem: strin
   const parsed = labelNameSchema.safeParse(raw);
   return parsed.success ? { name: parsed.data } : { problem: parsed.error.issues[0]!.message };
 }
-export const colorSchema = z.string().regex(/^#[0-9a-f]{6}$/i, 'A colour is #rrggbb.').transform((s) => s.toLowerCase());
+export const colorSchema = z
+  .string()
+  .regex(/^#[0-9a-f]{6}$/i, 'A colour is #rrggbb.')
+  .transform((s) => s.toLowerCase());
 
 export const labelClassSchema = z.object({
   id: idSchema,
@@ -135,7 +142,10 @@ export const labelsCreateTask = defineChannel({
       name: nameSchema,
       kind: z.enum(TASK_KINDS),
       multiLabel: z.boolean().default(false),
-      classes: z.array(z.object({ name: nameSchema, color: colorSchema.optional() }).strict()).max(MAX_MASK_CLASSES).default([]),
+      classes: z
+        .array(z.object({ name: nameSchema, color: colorSchema.optional() }).strict())
+        .max(MAX_MASK_CLASSES)
+        .default([]),
     })
     .strict(),
   reply: labelTaskSchema,
@@ -220,7 +230,10 @@ export const saveRequestSchema = z
     mask: maskLabelSchema.nullable().optional(),
   })
   .strict()
-  .refine((r) => [r.classIds, r.boxes, r.mask].filter((v) => v !== undefined).length === 1, 'Send exactly one of classIds, boxes or mask.');
+  .refine(
+    (r) => [r.classIds, r.boxes, r.mask].filter((v) => v !== undefined).length === 1,
+    'Send exactly one of classIds, boxes or mask.',
+  );
 export type SaveRequest = z.input<typeof saveRequestSchema>;
 
 export const labelsSave = defineChannel({
@@ -243,7 +256,10 @@ export const labelsAssign = defineChannel({
       classId: idSchema.optional(),
     })
     .strict()
-    .refine((r) => (r.mode === 'clear') === (r.classId === undefined), 'Give a classId for set/add/remove, and none for clear.'),
+    .refine(
+      (r) => (r.mode === 'clear') === (r.classId === undefined),
+      'Give a classId for set/add/remove, and none for clear.',
+    ),
   reply: z.object({ revisions: z.array(z.object({ imageId: idSchema, revision: z.number().int().min(0) })) }),
 });
 
@@ -260,7 +276,8 @@ export type ImageLabelSummary = z.infer<typeof imageLabelSummarySchema>;
 
 export const labelsSummary = defineChannel({
   name: 'labels.summary',
-  summary: 'Per image of the workspace: classes present, box count, labeled or not, split — for the grid and its filters.',
+  summary:
+    'Per image of the workspace: classes present, box count, labeled or not, split — for the grid and its filters.',
   request: taskRef,
   reply: z.object({ images: z.array(imageLabelSummarySchema) }),
 });

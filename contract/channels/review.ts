@@ -142,9 +142,15 @@ export const reviewRecord = defineChannel({
 
 export const reviewApplyCorrection = defineChannel({
   name: 'review.applyCorrection',
-  summary: "Write a disagree verdict's correct class into the run's task as the image's label (after the reviewer confirms).",
+  summary:
+    "Write a disagree verdict's correct class into the run's task as the image's label (after the reviewer confirms).",
   request: z.object({ verdictId: z.number().int().positive() }).strict(),
-  reply: z.object({ taskId: z.number().int(), imageId: z.number().int(), revision: z.number().int(), classIds: z.array(z.number().int()) }),
+  reply: z.object({
+    taskId: z.number().int(),
+    imageId: z.number().int(),
+    revision: z.number().int(),
+    classIds: z.array(z.number().int()),
+  }),
 });
 
 export const reviewVerdicts = defineChannel({
@@ -157,7 +163,9 @@ export const reviewVerdicts = defineChannel({
 export const reviewSettings = defineChannel({
   name: 'review.settings',
   summary: 'The reviewer name verdicts are recorded under (default: the operating-system user).',
-  request: z.object({ reviewer: z.string().trim().min(1, 'A reviewer name is required.').max(MAX_REVIEWER_NAME).optional() }).strict(),
+  request: z
+    .object({ reviewer: z.string().trim().min(1, 'A reviewer name is required.').max(MAX_REVIEWER_NAME).optional() })
+    .strict(),
   reply: z.object({ reviewer: z.string(), isDefault: z.boolean() }),
 });
 
@@ -200,7 +208,8 @@ export type Reliability = z.infer<typeof reliabilitySchema>;
 
 export const reviewCalibration = defineChannel({
   name: 'review.calibration',
-  summary: "A classification run's reliability diagram and ECE on its task's validation split; optionally fits temperature scaling there and stores it in the model card.",
+  summary:
+    "A classification run's reliability diagram and ECE on its task's validation split; optionally fits temperature scaling there and stores it in the model card.",
   request: z
     .object({
       runId: runIdSchema,

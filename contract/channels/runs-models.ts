@@ -37,7 +37,8 @@ export type ProposedBox = z.infer<typeof proposedBoxSchema>;
 
 export const modelsProposeBoxes = defineChannel({
   name: 'models.proposeBoxes',
-  summary: "A detection run's boxes on one image (after its threshold and NMS), in the image's pixels, as the task's classes.",
+  summary:
+    "A detection run's boxes on one image (after its threshold and NMS), in the image's pixels, as the task's classes.",
   request: z
     .object({
       runId: runIdSchema,
@@ -106,12 +107,23 @@ export const modelsGallery = defineChannel({
 
 export const modelsEnrol = defineChannel({
   name: 'models.enrol',
-  summary: "Enrol workspace images as references in a verification run's gallery (an image enrolled again is replaced).",
+  summary:
+    "Enrol workspace images as references in a verification run's gallery (an image enrolled again is replaced).",
   request: z
     .object({
       runId: runIdSchema,
       references: z
-        .array(z.object({ imageId: imageIdSchema, /** What it is ("part 7731, golden sample"); default its file name. */ label: z.string().max(500).optional() }).strict())
+        .array(
+          z
+            .object({
+              imageId: imageIdSchema,
+              /** What it is ("part 7731, golden sample"); default its file name. */ label: z
+                .string()
+                .max(500)
+                .optional(),
+            })
+            .strict(),
+        )
         .min(1)
         .max(MAX_ENROL_FRAMES),
     })
@@ -129,7 +141,7 @@ export const modelsRemoveReferences = defineChannel({
 
 export const modelsQuery = defineChannel({
   name: 'models.query',
-  summary: "The gallery references nearest to a workspace image, best first, with scores and decisions.",
+  summary: 'The gallery references nearest to a workspace image, best first, with scores and decisions.',
   request: z
     .object({
       runId: runIdSchema,

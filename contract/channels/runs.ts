@@ -9,7 +9,12 @@ import { emptyRequestSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
 import { SPLITS, TASK_KINDS } from '../tasks';
 import { runIdSchema, trainingConfigSchema } from './training';
-import { evaluationReportSchema, runRecordSchema, samplePredictionSchema, trainingProgressSchema } from './training-runs';
+import {
+  evaluationReportSchema,
+  runRecordSchema,
+  samplePredictionSchema,
+  trainingProgressSchema,
+} from './training-runs';
 
 /**
  * A run's state as the workspace knows it. `interrupted`: the process training it stopped
@@ -48,7 +53,11 @@ export const runSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
-const perSplit = z.object({ train: z.number().int().min(0), val: z.number().int().min(0), test: z.number().int().min(0) });
+const perSplit = z.object({
+  train: z.number().int().min(0),
+  val: z.number().int().min(0),
+  test: z.number().int().min(0),
+});
 
 /**
  * Where a verification run's same/different knowledge comes from, and how much each split holds.
@@ -154,7 +163,7 @@ export const trainingRuns = defineChannel({
 
 export const trainingRun = defineChannel({
   name: 'training.run',
-  summary: "One run: its summary, its record (run.json) and, while it trains, the latest progress.",
+  summary: 'One run: its summary, its record (run.json) and, while it trains, the latest progress.',
   request: runRef,
   reply: z.object({
     summary: runSummarySchema,
@@ -191,7 +200,16 @@ export const trainingEvaluate = defineChannel({
     predictions: z.array(z.object({ imageId: z.number().int(), path: z.string(), prediction: samplePredictionSchema })),
     /** Verification: every labelled pair of the split, scored and decided at the model's threshold. */
     pairs: z
-      .array(z.object({ imageA: z.number().int(), imageB: z.number().int(), score: z.number(), distance: z.number(), same: z.boolean(), truth: z.boolean() }))
+      .array(
+        z.object({
+          imageA: z.number().int(),
+          imageB: z.number().int(),
+          score: z.number(),
+          distance: z.number(),
+          same: z.boolean(),
+          truth: z.boolean(),
+        }),
+      )
       .optional(),
     dataset: datasetReportSchema,
   }),

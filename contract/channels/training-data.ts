@@ -77,13 +77,13 @@ export const preprocessingSpecSchema = z
     /** `stretch` resizes to the input size; `pad` keeps the aspect ratio and pads with 0. */
     resize: z.enum(['stretch', 'pad']).default('stretch'),
     /** Optional per-channel standardisation after scaling to [0, 1] (for ImageNet-style weights). */
-    normalize: z.object({ mean: z.array(z.number()).min(1).max(3), std: z.array(z.number().positive()).min(1).max(3) }).optional(),
+    normalize: z
+      .object({ mean: z.array(z.number()).min(1).max(3), std: z.array(z.number().positive()).min(1).max(3) })
+      .optional(),
   })
   .strict();
 export type PreprocessingSpec = z.output<typeof preprocessingSpecSchema>;
 export type PreprocessingSpecInput = z.input<typeof preprocessingSpecSchema>;
-
-
 
 /** A class mask: one class index per pixel (0 = background), rows × columns. */
 export const labelMaskSchema = z
@@ -157,36 +157,87 @@ export const trainingDatasetSchema = z
   .strict()
   .superRefine((dataset, ctx) => {
     const minClasses = MIN_CLASSES[dataset.task];
-    if (dataset.classes.length < minClasses) ctx.addIssue({ code: 'custom', path: ['classes'], message: `A ${dataset.task} dataset needs at least ${minClasses} classes.` });
+    if (dataset.classes.length < minClasses)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['classes'],
+        message: `A ${dataset.task} dataset needs at least ${minClasses} classes.`,
+      });
     if (dataset.task === 'verification' && dataset.classes.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['classes'], message: 'Verification has no classes: give images an identity, or label pairs.' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['classes'],
+        message: 'Verification has no classes: give images an identity, or label pairs.',
+      });
     }
     const splitOf = new Map<string, string>();
     dataset.samples.forEach((sample, index) => {
-      if (splitOf.has(sample.id)) ctx.addIssue({ code: 'custom', path: ['samples', index, 'id'], message: `Image id "${sample.id}" appears twice.` });
+      if (splitOf.has(sample.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['samples', index, 'id'],
+          message: `Image id "${sample.id}" appears twice.`,
+        });
       splitOf.set(sample.id, sample.split);
       if (dataset.task === 'classification' && (sample.label === undefined || sample.label >= dataset.classes.length)) {
-        ctx.addIssue({ code: 'custom', path: ['samples', index, 'label'], message: `Image "${sample.id}" needs a class label below ${dataset.classes.length}.` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['samples', index, 'label'],
+          message: `Image "${sample.id}" needs a class label below ${dataset.classes.length}.`,
+        });
       }
       if (dataset.task === 'segmentation' && !sample.mask) {
-        ctx.addIssue({ code: 'custom', path: ['samples', index, 'mask'], message: `Image "${sample.id}" has no mask.` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['samples', index, 'mask'],
+          message: `Image "${sample.id}" has no mask.`,
+        });
       }
       if (dataset.task === 'detection') {
-        if (!sample.boxes) ctx.addIssue({ code: 'custom', path: ['samples', index, 'boxes'], message: `Image "${sample.id}" has no boxes (give [] for an image without objects).` });
+        if (!sample.boxes)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['samples', index, 'boxes'],
+            message: `Image "${sample.id}" has no boxes (give [] for an image without objects).`,
+          });
         sample.boxes?.forEach((b, k) => {
           if (b.classId >= dataset.classes.length) {
-            ctx.addIssue({ code: 'custom', path: ['samples', index, 'boxes', k, 'classId'], message: `Box ${k + 1} of image "${sample.id}" has class ${b.classId}; the task has ${dataset.classes.length} classes.` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['samples', index, 'boxes', k, 'classId'],
+              message: `Box ${k + 1} of image "${sample.id}" has class ${b.classId}; the task has ${dataset.classes.length} classes.`,
+            });
           }
         });
       }
     });
-    if (dataset.pairs && dataset.task !== 'verification') ctx.addIssue({ code: 'custom', path: ['pairs'], message: `Pairs belong to verification datasets, not ${dataset.task}.` });
+    if (dataset.pairs && dataset.task !== 'verification')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pairs'],
+        message: `Pairs belong to verification datasets, not ${dataset.task}.`,
+      });
     dataset.pairs?.forEach((pair, index) => {
       const [a, b] = [splitOf.get(pair.a), splitOf.get(pair.b)];
       const where = ['pairs', index];
-      if (a === undefined || b === undefined) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} names image "${a === undefined ? pair.a : pair.b}", which is not in the dataset.` });
-      else if (pair.a === pair.b) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} pairs image "${pair.a}" with itself.` });
-      else if (a !== b) ctx.addIssue({ code: 'custom', path: where, message: `Pair ${index + 1} joins images of the ${a} and ${b} splits; both images of a pair must be in one split.` });
+      if (a === undefined || b === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `Pair ${index + 1} names image "${a === undefined ? pair.a : pair.b}", which is not in the dataset.`,
+        });
+      else if (pair.a === pair.b)
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `Pair ${index + 1} pairs image "${pair.a}" with itself.`,
+        });
+      else if (a !== b)
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `Pair ${index + 1} joins images of the ${a} and ${b} splits; both images of a pair must be in one split.`,
+        });
     });
   });
 export type TrainingDataset = z.output<typeof trainingDatasetSchema>;

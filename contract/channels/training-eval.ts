@@ -17,15 +17,29 @@ const imageId = z.string();
 const imagePath = z.string().optional();
 
 export const evaluationFileImageSchema = z.union([
-  z.object({ id: imageId, path: imagePath, probabilities: z.array(rate), predicted: z.number().int(), predictedClass: z.string() }).strict(),
+  z
+    .object({
+      id: imageId,
+      path: imagePath,
+      probabilities: z.array(rate),
+      predicted: z.number().int(),
+      predictedClass: z.string(),
+    })
+    .strict(),
   /** Segmentation: the class mask written beside the file as a PNG (null when not written), and pixels per class. */
-  z.object({ id: imageId, path: imagePath, maskPath: z.string().nullable(), classPixels: z.array(z.number().int()) }).strict(),
+  z
+    .object({ id: imageId, path: imagePath, maskPath: z.string().nullable(), classPixels: z.array(z.number().int()) })
+    .strict(),
   /** Detection: the boxes a user sees (score ≥ the threshold, after NMS), in frame pixels, best first. */
-  z.object({
-    id: imageId,
-    path: imagePath,
-    boxes: z.array(z.object({ box: boxSchema, score: z.number(), classId: z.number().int(), className: z.string() }).strict()),
-  }).strict(),
+  z
+    .object({
+      id: imageId,
+      path: imagePath,
+      boxes: z.array(
+        z.object({ box: boxSchema, score: z.number(), classId: z.number().int(), className: z.string() }).strict(),
+      ),
+    })
+    .strict(),
   /** Verification: the image took part in the pairs below. */
   z.object({ id: imageId, path: imagePath }).strict(),
 ]);

@@ -15,7 +15,11 @@ export const maybeRate = rate.nullable();
  * One point set of a ROC curve (scikit-learn's roc_curve). The first threshold accepts nothing;
  * JSON has no +Infinity, so it is the highest score + 1 (as scikit-learn before 1.3).
  */
-export const rocCurveSchema = z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()), thresholds: z.array(z.number()) });
+export const rocCurveSchema = z.object({
+  fpr: z.array(z.number()),
+  tpr: z.array(z.number()),
+  thresholds: z.array(z.number()),
+});
 
 /** A box in pixels of its frame, [x1, y1, x2, y2] (see sampleBoxSchema). */
 export const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);

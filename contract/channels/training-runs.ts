@@ -8,8 +8,20 @@ import { absolutePathSchema } from '../common';
 import { SPLITS, TASK_KINDS } from '../tasks';
 import { decodedFrameSchema, preprocessingSpecSchema, trainingDatasetSchema } from './training-data';
 import { detectionSettingsSchema, modelConfigSchema, trainingConfigSchema } from './training';
-import { detectionReportSchema, detectionSchema, maybeRate, rate, rocCurveSchema, verificationReportSchema } from './training-metrics';
-import { framePairResultSchema, pairResultSchema, framePairSchema, verificationDecisionSchema } from './training-verification';
+import {
+  detectionReportSchema,
+  detectionSchema,
+  maybeRate,
+  rate,
+  rocCurveSchema,
+  verificationReportSchema,
+} from './training-metrics';
+import {
+  framePairResultSchema,
+  pairResultSchema,
+  framePairSchema,
+  verificationDecisionSchema,
+} from './training-verification';
 
 export const classificationReportSchema = z.object({
   task: z.literal('classification'),
@@ -59,7 +71,12 @@ export const segmentationReportSchema = z.object({
 });
 export type SegmentationReport = z.infer<typeof segmentationReportSchema>;
 
-export const evaluationReportSchema = z.discriminatedUnion('task', [classificationReportSchema, segmentationReportSchema, detectionReportSchema, verificationReportSchema]);
+export const evaluationReportSchema = z.discriminatedUnion('task', [
+  classificationReportSchema,
+  segmentationReportSchema,
+  detectionReportSchema,
+  verificationReportSchema,
+]);
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
 export const datasetSnapshotSchema = z.object({
@@ -69,7 +86,11 @@ export const datasetSnapshotSchema = z.object({
   datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
   splits: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }),
   /** Per split, samples per class (classification), images containing the class (segmentation) or boxes per class (detection). */
-  classCounts: z.object({ train: z.array(z.number().int()), val: z.array(z.number().int()), test: z.array(z.number().int()) }),
+  classCounts: z.object({
+    train: z.array(z.number().int()),
+    val: z.array(z.number().int()),
+    test: z.array(z.number().int()),
+  }),
 });
 export type DatasetSnapshot = z.infer<typeof datasetSnapshotSchema>;
 
@@ -147,8 +168,17 @@ export const modelCardSchema = z.object({
   preprocessing: preprocessingSpecSchema,
   /** The test-split evaluation of these weights (null if the run had no test split). */
   metrics: evaluationReportSchema.nullable(),
-  dataset: z.object({ labelHash: z.string(), datasetHash: z.string(), counts: z.object({ train: z.number(), val: z.number(), test: z.number() }) }),
-  run: z.object({ runId: z.string(), seed: z.number().int(), bestEpoch: z.number().int().nullable(), epochsTrained: z.number().int() }),
+  dataset: z.object({
+    labelHash: z.string(),
+    datasetHash: z.string(),
+    counts: z.object({ train: z.number(), val: z.number(), test: z.number() }),
+  }),
+  run: z.object({
+    runId: z.string(),
+    seed: z.number().int(),
+    bestEpoch: z.number().int().nullable(),
+    epochsTrained: z.number().int(),
+  }),
   versions: z.object({ loupeModelFormat: z.literal(1), tfjs: z.string(), backend: z.string(), node: z.string() }),
   createdAt: z.string(),
   /** Detection: the post-processing applied at every evaluate and predict. */
@@ -231,7 +261,12 @@ export const evaluateRequestSchema = z
 
 export const samplePredictionSchema = z.union([
   z.object({ probabilities: z.array(z.number()), predicted: z.number().int() }),
-  z.object({ mask: z.instanceof(Uint8Array), rows: z.number().int(), columns: z.number().int(), classPixels: z.array(z.number().int()) }),
+  z.object({
+    mask: z.instanceof(Uint8Array),
+    rows: z.number().int(),
+    columns: z.number().int(),
+    classPixels: z.array(z.number().int()),
+  }),
   /** Detection: boxes after the threshold and NMS, in pixels of the frame, best first. */
   z.object({ detections: z.array(detectionSchema) }),
   /** Verification: the image's unit-length embedding. */
@@ -257,7 +292,10 @@ export const predictRequestSchema = z
     /** Detection: post-processing to use instead of the card's. */
     detection: detectionOverrideSchema.optional(),
     /** Verification: pairs of `frames` (by index) to score and decide. */
-    pairs: z.array(framePairSchema).max(MAX_PREDICT_FRAMES * MAX_PREDICT_FRAMES).optional(),
+    pairs: z
+      .array(framePairSchema)
+      .max(MAX_PREDICT_FRAMES * MAX_PREDICT_FRAMES)
+      .optional(),
     /** Verification: a decision threshold to use instead of the card's. */
     threshold: z.number().min(-1).max(1).optional(),
   })
@@ -265,7 +303,11 @@ export const predictRequestSchema = z
   .superRefine((request, ctx) => {
     request.pairs?.forEach((pair, index) => {
       if (pair.a >= request.frames.length || pair.b >= request.frames.length) {
-        ctx.addIssue({ code: 'custom', path: ['pairs', index], message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${request.frames.length} frames.` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pairs', index],
+          message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${request.frames.length} frames.`,
+        });
       }
     });
   });

@@ -16,7 +16,13 @@ const distance = z.number().min(0).max(2.0001);
 /** Two frames of one predict call, by index. */
 export const framePairSchema = z.object({ a: z.number().int().min(0), b: z.number().int().min(0) }).strict();
 
-export const framePairResultSchema = z.object({ a: z.number().int(), b: z.number().int(), score, distance, same: z.boolean() });
+export const framePairResultSchema = z.object({
+  a: z.number().int(),
+  b: z.number().int(),
+  score,
+  distance,
+  same: z.boolean(),
+});
 export type FramePairResult = z.infer<typeof framePairResultSchema>;
 
 /** A pair of dataset images scored by evaluate: the model's decision beside the truth. */
@@ -66,7 +72,10 @@ export const galleryReferenceSchema = z.object({
 export const galleryEnrolRequestSchema = z
   .object({
     modelDir: absolutePathSchema,
-    references: z.array(galleryReferenceSchema.extend({ frame: decodedFrameSchema }).strict()).min(1).max(MAX_ENROL_FRAMES),
+    references: z
+      .array(galleryReferenceSchema.extend({ frame: decodedFrameSchema }).strict())
+      .min(1)
+      .max(MAX_ENROL_FRAMES),
   })
   .strict();
 
@@ -74,12 +83,18 @@ export const galleryEntrySchema = galleryReferenceSchema.extend({ enrolledAt: z.
 export type GalleryEntry = z.output<typeof galleryEntrySchema>;
 
 /** What a gallery holds, without the embeddings. */
-export const galleryListingSchema = z.object({ modelDir: z.string(), threshold: z.number(), references: z.array(galleryEntrySchema) });
+export const galleryListingSchema = z.object({
+  modelDir: z.string(),
+  threshold: z.number(),
+  references: z.array(galleryEntrySchema),
+});
 export type GalleryListing = z.infer<typeof galleryListingSchema>;
 
 export const galleryListRequestSchema = z.object({ modelDir: absolutePathSchema }).strict();
 
-export const galleryRemoveRequestSchema = z.object({ modelDir: absolutePathSchema, ids: z.array(z.string().min(1)).min(1) }).strict();
+export const galleryRemoveRequestSchema = z
+  .object({ modelDir: absolutePathSchema, ids: z.array(z.string().min(1)).min(1) })
+  .strict();
 
 /** Most matches a query may ask for. */
 export const MAX_GALLERY_MATCHES = 100;

@@ -15,25 +15,35 @@ const probability = z.number().min(0).max(1);
  * Architecture and its arguments. Unset arguments take the builder's documented defaults
  * (ml/models); input shape and class count come from the preprocessing spec and the dataset.
  */
-const smallCnnConfigSchema = z.object({
-  architecture: z.literal('small-cnn'),
-  filters: z.array(positiveInt).min(1).max(8).optional(),
-  kernelSize: z.number().int().min(1).max(11).optional(),
-  batchNorm: z.boolean().optional(),
-}).strict();
-const resnetConfigSchema = z.object({
-  architecture: z.literal('resnet18'),
-  baseFilters: positiveInt.optional(),
-  blocksPerStage: z.array(positiveInt).min(1).max(6).optional(),
-  stem: z.enum(['imagenet', 'small']).optional(),
-}).strict();
-const mobilenetConfigSchema = z.object({
-  architecture: z.literal('mobilenet-v2'),
-  widthMultiplier: z.number().positive().max(4).optional(),
-}).strict();
+const smallCnnConfigSchema = z
+  .object({
+    architecture: z.literal('small-cnn'),
+    filters: z.array(positiveInt).min(1).max(8).optional(),
+    kernelSize: z.number().int().min(1).max(11).optional(),
+    batchNorm: z.boolean().optional(),
+  })
+  .strict();
+const resnetConfigSchema = z
+  .object({
+    architecture: z.literal('resnet18'),
+    baseFilters: positiveInt.optional(),
+    blocksPerStage: z.array(positiveInt).min(1).max(6).optional(),
+    stem: z.enum(['imagenet', 'small']).optional(),
+  })
+  .strict();
+const mobilenetConfigSchema = z
+  .object({
+    architecture: z.literal('mobilenet-v2'),
+    widthMultiplier: z.number().positive().max(4).optional(),
+  })
+  .strict();
 
 /** The feature extractors a detection or Siamese head sits on (the classification builders without their head). */
-export const backboneConfigSchema = z.discriminatedUnion('architecture', [smallCnnConfigSchema, resnetConfigSchema, mobilenetConfigSchema]);
+export const backboneConfigSchema = z.discriminatedUnion('architecture', [
+  smallCnnConfigSchema,
+  resnetConfigSchema,
+  mobilenetConfigSchema,
+]);
 export type BackboneConfig = z.infer<typeof backboneConfigSchema>;
 
 /** Output strides a CenterNet head can work at (input pixels per heatmap cell). */
@@ -47,92 +57,112 @@ export const modelConfigSchema = z.discriminatedUnion('architecture', [
   smallCnnConfigSchema,
   resnetConfigSchema,
   mobilenetConfigSchema,
-  z.object({
-    architecture: z.literal('unet'),
-    depth: z.number().int().min(1).max(6).optional(),
-    baseFilters: positiveInt.optional(),
-    batchNorm: z.boolean().optional(),
-  }).strict(),
+  z
+    .object({
+      architecture: z.literal('unet'),
+      depth: z.number().int().min(1).max(6).optional(),
+      baseFilters: positiveInt.optional(),
+      batchNorm: z.boolean().optional(),
+    })
+    .strict(),
   /** A TF.js layers model brought in by fine-tuning (recorded in runs and model cards; not buildable). */
   z.object({ architecture: z.literal('imported'), modelJson: z.string() }).strict(),
   /**
    * Detection: a CenterNet head (centre heatmap per class, box size, centre offset) on a backbone.
    * Deeper backbone maps are upsampled (with skip connections) to `outputStride`.
    */
-  z.object({
-    architecture: z.literal('centernet'),
-    backbone: backboneConfigSchema,
-    /** Channels of each head branch's hidden 3×3 convolution. Default 64 (CenterNet). */
-    headChannels: positiveInt.max(1024).optional(),
-    /** Input pixels per output cell. Default 4 (CenterNet). */
-    outputStride: z.union(DETECTOR_STRIDES.map((s) => z.literal(s))).optional(),
-  }).strict(),
+  z
+    .object({
+      architecture: z.literal('centernet'),
+      backbone: backboneConfigSchema,
+      /** Channels of each head branch's hidden 3×3 convolution. Default 64 (CenterNet). */
+      headChannels: positiveInt.max(1024).optional(),
+      /** Input pixels per output cell. Default 4 (CenterNet). */
+      outputStride: z.union(DETECTOR_STRIDES.map((s) => z.literal(s))).optional(),
+    })
+    .strict(),
   /** Verification: one backbone shared by both images of a pair, then an L2-normalised embedding. */
-  z.object({
-    architecture: z.literal('siamese'),
-    backbone: backboneConfigSchema,
-    /** Length of the embedding. Default 64. */
-    embeddingDim: z.number().int().min(2).max(2048).optional(),
-    /** Feature map to vector: `average` (any input size), `max`, or `flatten` (keeps where things are). Default `average`. */
-    pooling: z.enum(['average', 'max', 'flatten']).optional(),
-    /** Units of a hidden ReLU layer before the embedding; 0 for none. Default 0. */
-    hiddenUnits: z.number().int().min(0).max(4096).optional(),
-  }).strict(),
+  z
+    .object({
+      architecture: z.literal('siamese'),
+      backbone: backboneConfigSchema,
+      /** Length of the embedding. Default 64. */
+      embeddingDim: z.number().int().min(2).max(2048).optional(),
+      /** Feature map to vector: `average` (any input size), `max`, or `flatten` (keeps where things are). Default `average`. */
+      pooling: z.enum(['average', 'max', 'flatten']).optional(),
+      /** Units of a hidden ReLU layer before the embedding; 0 for none. Default 0. */
+      hiddenUnits: z.number().int().min(0).max(4096).optional(),
+    })
+    .strict(),
 ]);
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type Architecture = ModelConfig['architecture'];
 
 /** Losses by name; each takes the model's logits. */
 export const lossConfigSchema = z.discriminatedUnion('name', [
-  z.object({
-    name: z.literal('cross-entropy'),
-    /** Per-class weights (length = number of classes), as torch.nn.CrossEntropyLoss(weight=…). */
-    classWeights: z.array(z.number().nonnegative()).optional(),
-    /** Target smoothing ε: one-hot becomes (1-ε)·onehot + ε/K. */
-    labelSmoothing: z.number().min(0).max(0.5).default(0),
-  }).strict(),
-  z.object({
-    name: z.literal('focal'),
-    /** Focusing γ of Lin et al. 2017; 2 in the paper. */
-    gamma: z.number().min(0).max(10).default(2),
-    /** Per-class α weights; none = 1 for every class. */
-    alpha: z.array(z.number().nonnegative()).optional(),
-  }).strict(),
-  z.object({
-    name: z.literal('bce'),
-    /** Weight of positive pixels/samples (torch's pos_weight), for rare foreground. */
-    positiveWeight: z.number().positive().default(1),
-  }).strict(),
-  z.object({
-    name: z.literal('dice'),
-    /** Added to numerator and denominator (MONAI smooth_nr/smooth_dr) so empty masks stay finite. */
-    smooth: z.number().nonnegative().default(1e-5),
-    includeBackground: z.boolean().default(false),
-  }).strict(),
-  z.object({
-    name: z.literal('bce-dice'),
-    bceWeight: z.number().nonnegative().default(1),
-    diceWeight: z.number().nonnegative().default(1),
-    smooth: z.number().nonnegative().default(1e-5),
-  }).strict(),
-  z.object({
-    name: z.literal('cross-entropy-dice'),
-    crossEntropyWeight: z.number().nonnegative().default(1),
-    diceWeight: z.number().nonnegative().default(1),
-    smooth: z.number().nonnegative().default(1e-5),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('cross-entropy'),
+      /** Per-class weights (length = number of classes), as torch.nn.CrossEntropyLoss(weight=…). */
+      classWeights: z.array(z.number().nonnegative()).optional(),
+      /** Target smoothing ε: one-hot becomes (1-ε)·onehot + ε/K. */
+      labelSmoothing: z.number().min(0).max(0.5).default(0),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('focal'),
+      /** Focusing γ of Lin et al. 2017; 2 in the paper. */
+      gamma: z.number().min(0).max(10).default(2),
+      /** Per-class α weights; none = 1 for every class. */
+      alpha: z.array(z.number().nonnegative()).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('bce'),
+      /** Weight of positive pixels/samples (torch's pos_weight), for rare foreground. */
+      positiveWeight: z.number().positive().default(1),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('dice'),
+      /** Added to numerator and denominator (MONAI smooth_nr/smooth_dr) so empty masks stay finite. */
+      smooth: z.number().nonnegative().default(1e-5),
+      includeBackground: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('bce-dice'),
+      bceWeight: z.number().nonnegative().default(1),
+      diceWeight: z.number().nonnegative().default(1),
+      smooth: z.number().nonnegative().default(1e-5),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('cross-entropy-dice'),
+      crossEntropyWeight: z.number().nonnegative().default(1),
+      diceWeight: z.number().nonnegative().default(1),
+      smooth: z.number().nonnegative().default(1e-5),
+    })
+    .strict(),
   /**
    * Detection (CenterNet): penalty-reduced focal loss on the centre heatmaps, plus the box size
    * (L1 on width/height, or 1 − GIoU of the boxes) and the L1 centre-offset loss.
    */
-  z.object({
-    name: z.literal('centernet'),
-    sizeLoss: z.enum(['l1', 'giou']).default('l1'),
-    /** Weight of the size term; unset: 0.1 for L1 (CenterNet's λ_size), 1 for GIoU. */
-    sizeWeight: z.number().nonnegative().optional(),
-    /** Weight of the offset term (CenterNet's λ_off). */
-    offsetWeight: z.number().nonnegative().default(1),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('centernet'),
+      sizeLoss: z.enum(['l1', 'giou']).default('l1'),
+      /** Weight of the size term; unset: 0.1 for L1 (CenterNet's λ_size), 1 for GIoU. */
+      sizeWeight: z.number().nonnegative().optional(),
+      /** Weight of the offset term (CenterNet's λ_off). */
+      offsetWeight: z.number().nonnegative().default(1),
+    })
+    .strict(),
   /**
    * Verification: contrastive loss (Hadsell et al. 2006) over every known pair of a batch: same
    * pairs pulled together, different pairs pushed beyond `margin` (Euclidean distance between unit
@@ -150,61 +180,79 @@ export type LossConfig = z.output<typeof lossConfigSchema>;
 export type LossName = LossConfig['name'];
 
 export const optimizerConfigSchema = z.discriminatedUnion('name', [
-  z.object({
-    name: z.literal('sgd'),
-    momentum: z.number().min(0).max(1).default(0.9),
-    nesterov: z.boolean().default(false),
-    /** L2 penalty added to the gradient (torch.optim.SGD weight_decay). */
-    weightDecay: z.number().nonnegative().default(0),
-  }).strict(),
-  z.object({
-    name: z.literal('adam'),
-    beta1: z.number().min(0).max(1).default(0.9),
-    beta2: z.number().min(0).max(1).default(0.999),
-    epsilon: z.number().positive().default(1e-8),
-    /** L2 penalty added to the gradient (torch.optim.Adam weight_decay). */
-    weightDecay: z.number().nonnegative().default(0),
-  }).strict(),
-  z.object({
-    name: z.literal('adamw'),
-    beta1: z.number().min(0).max(1).default(0.9),
-    beta2: z.number().min(0).max(1).default(0.999),
-    epsilon: z.number().positive().default(1e-8),
-    /** Decoupled decay of Loshchilov & Hutter (torch.optim.AdamW; its default 0.01). */
-    weightDecay: z.number().nonnegative().default(0.01),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('sgd'),
+      momentum: z.number().min(0).max(1).default(0.9),
+      nesterov: z.boolean().default(false),
+      /** L2 penalty added to the gradient (torch.optim.SGD weight_decay). */
+      weightDecay: z.number().nonnegative().default(0),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('adam'),
+      beta1: z.number().min(0).max(1).default(0.9),
+      beta2: z.number().min(0).max(1).default(0.999),
+      epsilon: z.number().positive().default(1e-8),
+      /** L2 penalty added to the gradient (torch.optim.Adam weight_decay). */
+      weightDecay: z.number().nonnegative().default(0),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('adamw'),
+      beta1: z.number().min(0).max(1).default(0.9),
+      beta2: z.number().min(0).max(1).default(0.999),
+      epsilon: z.number().positive().default(1e-8),
+      /** Decoupled decay of Loshchilov & Hutter (torch.optim.AdamW; its default 0.01). */
+      weightDecay: z.number().nonnegative().default(0.01),
+    })
+    .strict(),
 ]);
 export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
 
 /** Learning-rate schedules, with torch.optim.lr_scheduler's definitions. */
 export const scheduleConfigSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('constant') }).strict(),
-  z.object({ name: z.literal('step'), stepEpochs: positiveInt.default(10), gamma: z.number().positive().max(1).default(0.1) }).strict(),
+  z
+    .object({
+      name: z.literal('step'),
+      stepEpochs: positiveInt.default(10),
+      gamma: z.number().positive().max(1).default(0.1),
+    })
+    .strict(),
   /** Cosine annealing over the whole run to `minLearningRate` (CosineAnnealingLR, T_max = epochs). */
   z.object({ name: z.literal('cosine'), minLearningRate: z.number().nonnegative().default(0) }).strict(),
   /** SGDR (CosineAnnealingWarmRestarts), stepped every batch with fractional epochs. */
-  z.object({
-    name: z.literal('warm-restarts'),
-    firstPeriodEpochs: positiveInt.default(10),
-    periodMultiplier: positiveInt.default(1),
-    minLearningRate: z.number().nonnegative().default(0),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('warm-restarts'),
+      firstPeriodEpochs: positiveInt.default(10),
+      periodMultiplier: positiveInt.default(1),
+      minLearningRate: z.number().nonnegative().default(0),
+    })
+    .strict(),
   /** OneCycleLR (cosine, two phases), stepped every batch; the peak is the run's learning rate. */
-  z.object({
-    name: z.literal('one-cycle'),
-    warmupFraction: z.number().gt(0).lt(1).default(0.3),
-    divFactor: z.number().gt(1).default(25),
-    finalDivFactor: z.number().gt(1).default(1e4),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('one-cycle'),
+      warmupFraction: z.number().gt(0).lt(1).default(0.3),
+      divFactor: z.number().gt(1).default(25),
+      finalDivFactor: z.number().gt(1).default(1e4),
+    })
+    .strict(),
   /** ReduceLROnPlateau on the monitored metric (relative threshold mode). */
-  z.object({
-    name: z.literal('reduce-on-plateau'),
-    factor: z.number().gt(0).lt(1).default(0.1),
-    patience: z.number().int().min(0).default(10),
-    threshold: z.number().nonnegative().default(1e-4),
-    cooldown: z.number().int().min(0).default(0),
-    minLearningRate: z.number().nonnegative().default(0),
-  }).strict(),
+  z
+    .object({
+      name: z.literal('reduce-on-plateau'),
+      factor: z.number().gt(0).lt(1).default(0.1),
+      patience: z.number().int().min(0).default(10),
+      threshold: z.number().nonnegative().default(1e-4),
+      cooldown: z.number().int().min(0).default(0),
+      minLearningRate: z.number().nonnegative().default(0),
+    })
+    .strict(),
 ]);
 export type ScheduleConfig = z.output<typeof scheduleConfigSchema>;
 
@@ -229,7 +277,11 @@ export const augmentConfigSchema = z
     noiseStd: z.number().min(0).max(1).default(0),
     /** Elastic deformation (Simard et al. 2003) of images and masks; skipped for samples with boxes. */
     elastic: z
-      .object({ probability: probability.default(0.5), alpha: z.number().positive().default(8), sigma: z.number().positive().default(3) })
+      .object({
+        probability: probability.default(0.5),
+        alpha: z.number().positive().default(8),
+        sigma: z.number().positive().default(3),
+      })
       .strict()
       .optional(),
   })
@@ -238,7 +290,9 @@ export type AugmentConfig = z.output<typeof augmentConfigSchema>;
 
 /** What "best" means: a validation metric and whether lower or higher is better. */
 export const monitorSchema = z.object({
-  metric: z.string().regex(/^val_[a-z0-9_]+$/, 'A monitored metric is a validation metric such as val_loss, val_dice or val_map50.'),
+  metric: z
+    .string()
+    .regex(/^val_[a-z0-9_]+$/, 'A monitored metric is a validation metric such as val_loss, val_dice or val_map50.'),
   mode: z.enum(['min', 'max']),
 });
 export type MonitorSpec = z.infer<typeof monitorSchema>;
@@ -248,7 +302,9 @@ export const earlyStoppingSchema = z
   .strict();
 
 /** A run's id (its folder name under runs/); defined here so a fine-tuning source can name a run. */
-export const runIdSchema = z.string().regex(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/, 'A run id looks like run-20250101-093000-1a2b.');
+export const runIdSchema = z
+  .string()
+  .regex(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/, 'A run id looks like run-20250101-093000-1a2b.');
 
 /**
  * Where fine-tuning starts: an earlier Loupe model folder, or any TF.js layers model.json.
@@ -257,12 +313,14 @@ export const runIdSchema = z.string().regex(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/, 'A 
  * and the engine only ever sees folders.
  */
 export const fineTuneSourceSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('loupe-model'),
-    dir: absolutePathSchema,
-    /** The workspace run the folder belongs to, when it came from one (recorded, not read). */
-    runId: runIdSchema.optional(),
-  }).strict(),
+  z
+    .object({
+      kind: z.literal('loupe-model'),
+      dir: absolutePathSchema,
+      /** The workspace run the folder belongs to, when it came from one (recorded, not read). */
+      runId: runIdSchema.optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('tfjs-layers'), modelJson: absolutePathSchema }).strict(),
   z.object({ kind: z.literal('run'), runId: runIdSchema }).strict(),
 ]);
@@ -276,7 +334,9 @@ export const fineTuneSchema = z
     /** The first N layers (input layer not counted) do not train. */
     freezeLayers: z.number().int().min(0).default(0),
     /** Progressive unfreezing: from `epoch` (0-based) on, only the first `freezeLayers` are frozen. */
-    unfreeze: z.array(z.object({ epoch: z.number().int().min(0), freezeLayers: z.number().int().min(0) }).strict()).default([]),
+    unfreeze: z
+      .array(z.object({ epoch: z.number().int().min(0), freezeLayers: z.number().int().min(0) }).strict())
+      .default([]),
     /** Learning-rate factor for the source model's layers (the new head trains at the full rate). */
     backboneLearningRateFactor: z.number().min(0).max(1).default(1),
   })
@@ -364,12 +424,23 @@ export const trainingConfigSchema = z
     model: modelConfigSchema,
     preprocessing: preprocessingSpecSchema,
     loss: lossConfigSchema,
-    optimizer: optimizerConfigSchema.default({ name: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 }),
+    optimizer: optimizerConfigSchema.default({
+      name: 'adamw',
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+    }),
     learningRate: z.number().positive().max(10).default(1e-3),
     schedule: scheduleConfigSchema.default({ name: 'constant' }),
     epochs: z.number().int().min(1).max(MAX_EPOCHS).default(20),
     batchSize: z.number().int().min(1).max(1024).default(16),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
     monitor: monitorSchema.default({ metric: 'val_loss', mode: 'min' }),
     earlyStopping: earlyStoppingSchema.optional(),

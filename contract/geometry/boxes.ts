@@ -44,9 +44,18 @@ export function moveBox(box: Box, dx: number, dy: number, width: number, height:
 }
 
 /** Arrow-key nudge: one pixel, or NUDGE_STEP_LARGE with Shift. */
-export function nudgeBox(box: Box, direction: 'left' | 'right' | 'up' | 'down', large: boolean, width: number, height: number): Box {
+export function nudgeBox(
+  box: Box,
+  direction: 'left' | 'right' | 'up' | 'down',
+  large: boolean,
+  width: number,
+  height: number,
+): Box {
   const step = large ? NUDGE_STEP_LARGE : NUDGE_STEP;
-  const [dx, dy] = { left: [-step, 0], right: [step, 0], up: [0, -step], down: [0, step] }[direction] as [number, number];
+  const [dx, dy] = { left: [-step, 0], right: [step, 0], up: [0, -step], down: [0, step] }[direction] as [
+    number,
+    number,
+  ];
   return moveBox(box, dx, dy, width, height);
 }
 
@@ -55,7 +64,13 @@ export function nudgeBox(box: Box, direction: 'left' | 'right' | 'up' | 'down', 
  * (as every drawing program does) instead of inverting it; the result stays ≥ MIN_BOX_SIZE and in
  * the image. Returns the handle now under the pointer, which changes when the box flips.
  */
-export function resizeBox(box: Box, handle: BoxHandle, to: Point, width: number, height: number): { box: Box; handle: BoxHandle } {
+export function resizeBox(
+  box: Box,
+  handle: BoxHandle,
+  to: Point,
+  width: number,
+  height: number,
+): { box: Box; handle: BoxHandle } {
   let { x1, y1, x2, y2 } = box;
   const x = clamp(to.x, 0, width);
   const y = clamp(to.y, 0, height);

@@ -69,8 +69,7 @@ function capsuleRowRange(a: Point, b: Point, r: number, yc: number): [number, nu
       bandHi = Math.min(bandHi, h);
       return true;
     };
-    const ok =
-      clamp(nx, (yc - a.y) * ny - a.x * nx, -r, r) && clamp(ux, (yc - a.y) * uy - a.x * ux, 0, length);
+    const ok = clamp(nx, (yc - a.y) * ny - a.x * nx, -r, r) && clamp(ux, (yc - a.y) * uy - a.x * ux, 0, length);
     if (ok && bandLo <= bandHi) {
       lo = Math.min(lo, bandLo);
       hi = Math.max(hi, bandHi);

@@ -54,7 +54,8 @@ export function rleDecode(rle: CocoRle): Uint8Array {
   let position = 0;
   let on = false;
   for (const count of rle.counts) {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`RLE count ${count} is not a non-negative integer.`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`RLE count ${count} is not a non-negative integer.`);
     if (position + count > total) throw new RangeError(`RLE counts cover more than the ${height}×${width} mask.`);
     if (on) {
       for (let k = position; k < position + count; k++) {
@@ -66,7 +67,8 @@ export function rleDecode(rle: CocoRle): Uint8Array {
     position += count;
     on = !on;
   }
-  if (position !== total) throw new RangeError(`RLE counts cover ${position} of the ${total} pixels of a ${height}×${width} mask.`);
+  if (position !== total)
+    throw new RangeError(`RLE counts cover ${position} of the ${total} pixels of a ${height}×${width} mask.`);
   return out;
 }
 

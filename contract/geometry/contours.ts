@@ -41,7 +41,8 @@ export function boundaryLoops(mask: LabelMask, label: number): number[][] {
     if (list) list.push(to);
     else next.set(from, [to]);
   };
-  const on = (x: number, y: number): boolean => x >= 0 && y >= 0 && x < width && y < height && data[y * width + x] === label;
+  const on = (x: number, y: number): boolean =>
+    x >= 0 && y >= 0 && x < width && y < height && data[y * width + x] === label;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (!on(x, y)) continue;
@@ -92,7 +93,10 @@ function simplify(vertices: number[], stride: number): number[] {
 /** Bounding box of a label in a mask (pixel edges), or null when it is absent. */
 export function labelBounds(mask: LabelMask, label: number): { x1: number; y1: number; x2: number; y2: number } | null {
   const { width, height, data } = mask;
-  let x1 = width, y1 = height, x2 = -1, y2 = -1;
+  let x1 = width,
+    y1 = height,
+    x2 = -1,
+    y2 = -1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {

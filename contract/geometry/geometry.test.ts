@@ -29,7 +29,8 @@ import {
 const random = seededRandom(7);
 
 function distanceToSegment(p: Point, a: Point, b: Point): number {
-  const dx = b.x - a.x, dy = b.y - a.y;
+  const dx = b.x - a.x,
+    dy = b.y - a.y;
   const len2 = dx * dx + dy * dy;
   const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2));
   return Math.hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
@@ -57,7 +58,11 @@ describe('COCO RLE, hand-derived vectors', () => {
   });
 
   it('round-trips large random masks through the string form', () => {
-    for (const [w, h] of [[512, 384], [1, 2000], [2000, 1]] as const) {
+    for (const [w, h] of [
+      [512, 384],
+      [1, 2000],
+      [2000, 1],
+    ] as const) {
       const mask = Uint8Array.from({ length: w * h }, (_, i) => ((i * 2654435761) >>> 28) & 1);
       const back = rleDecode(decompressRle(compressRle(rleEncode(mask, w, h))));
       expect(back).toEqual(mask);
@@ -75,7 +80,8 @@ describe('COCO RLE, hand-derived vectors', () => {
 describe('brush stamping', () => {
   it('paints exactly the pixels whose centre is within r of the segment', () => {
     for (let k = 0; k < 40; k++) {
-      const w = 50, h = 40;
+      const w = 50,
+        h = 40;
       const a = { x: random() * 60 - 5, y: random() * 50 - 5 };
       const b = k % 5 === 0 ? a : { x: random() * 60 - 5, y: random() * 50 - 5 };
       const r = 0.5 + random() * 8;
@@ -92,9 +98,19 @@ describe('brush stamping', () => {
   });
 
   it('leaves no gaps between far-apart pointer samples', () => {
-    const w = 200, h = 20;
+    const w = 200,
+      h = 20;
     const mask = { width: w, height: h, data: new Uint8Array(w * h) };
-    for (const spans of strokeSpans([{ x: 2, y: 10 }, { x: 190, y: 10 }], 3, w, h)) fillSpans(mask, spans, 1);
+    for (const spans of strokeSpans(
+      [
+        { x: 2, y: 10 },
+        { x: 190, y: 10 },
+      ],
+      3,
+      w,
+      h,
+    ))
+      fillSpans(mask, spans, 1);
     for (let x = 2; x < 190; x++) expect(mask.data[10 * w + x]).toBe(1);
   });
 
@@ -111,7 +127,18 @@ describe('polygon rasterisation', () => {
   });
 
   it('treats an inner ring as a hole and two shared-edge squares as disjoint', () => {
-    expect(spansArea(rasterizePolygon([[0, 0, 8, 0, 8, 8, 0, 8], [2, 2, 6, 2, 6, 6, 2, 6]], 10, 10))).toBe(64 - 16);
+    expect(
+      spansArea(
+        rasterizePolygon(
+          [
+            [0, 0, 8, 0, 8, 8, 0, 8],
+            [2, 2, 6, 2, 6, 6, 2, 6],
+          ],
+          10,
+          10,
+        ),
+      ),
+    ).toBe(64 - 16);
     const left = spansToBitmap(rasterizePolygon([[0, 0, 5.5, 0, 5.5, 4, 0, 4]], 10, 10), 10, 10);
     const right = spansToBitmap(rasterizePolygon([[5.5, 0, 10, 0, 10, 4, 5.5, 4]], 10, 10), 10, 10);
     for (let i = 0; i < 100; i++) expect(left[i]! + right[i]!).toBeLessThanOrEqual(1);
@@ -122,7 +149,8 @@ describe('polygon rasterisation', () => {
 describe('mask outline (YOLO polygons)', () => {
   it('rasterises back to the same pixels, holes and separate blobs included', () => {
     for (let k = 0; k < 25; k++) {
-      const w = 5 + Math.floor(random() * 40), h = 5 + Math.floor(random() * 40);
+      const w = 5 + Math.floor(random() * 40),
+        h = 5 + Math.floor(random() * 40);
       const data = Uint8Array.from({ length: w * h }, () => (random() < 0.45 ? 1 : random() < 0.5 ? 2 : 0));
       const mask = { width: w, height: h, data };
       const outline = labelOutline(mask, 1);
@@ -145,7 +173,9 @@ describe('mask outline (YOLO polygons)', () => {
 describe('flood fill', () => {
   it('fills the connected same-label region, 4- or 8-connected', () => {
     // Two diagonal-touching squares of label 1.
-    const w = 6, h = 6, data = new Uint8Array(36);
+    const w = 6,
+      h = 6,
+      data = new Uint8Array(36);
     for (const i of [0, 1, 6, 7, 14, 15, 20, 21]) data[i] = 1;
     const mask = { width: w, height: h, data };
     expect(spansArea(floodFillRegion(mask, 0, 0, 4))).toBe(4);
@@ -156,7 +186,8 @@ describe('flood fill', () => {
 });
 
 describe('boxes', () => {
-  const W = 100, H = 80;
+  const W = 100,
+    H = 80;
   it('draws from any two corners, clamped, and refuses a sliver', () => {
     expect(boxFromCorners({ x: 50, y: 60 }, { x: 10, y: 90 }, W, H)).toEqual({ x1: 10, y1: 60, x2: 50, y2: 80 });
     expect(boxFromCorners({ x: 5, y: 5 }, { x: 5.5, y: 40 }, W, H)).toBeNull();
@@ -171,7 +202,10 @@ describe('boxes', () => {
 
   it('resizes by a handle and flips when dragged past the opposite edge', () => {
     const box = { x1: 10, y1: 10, x2: 30, y2: 20 };
-    expect(resizeBox(box, 'se', { x: 40, y: 25 }, W, H)).toEqual({ box: { x1: 10, y1: 10, x2: 40, y2: 25 }, handle: 'se' });
+    expect(resizeBox(box, 'se', { x: 40, y: 25 }, W, H)).toEqual({
+      box: { x1: 10, y1: 10, x2: 40, y2: 25 },
+      handle: 'se',
+    });
     expect(resizeBox(box, 'e', { x: 5, y: 0 }, W, H)).toEqual({ box: { x1: 5, y1: 10, x2: 10, y2: 20 }, handle: 'w' });
     expect(resizeBox(box, 'nw', { x: 30, y: 20 }, W, H).box).toEqual({ x1: 29, y1: 19, x2: 30, y2: 20 });
     expect(resizeBox(box, 'n', { x: 0, y: -50 }, W, H).box).toEqual({ x1: 10, y1: 0, x2: 30, y2: 20 });

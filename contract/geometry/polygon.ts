@@ -22,7 +22,10 @@ export function rasterizePolygon(rings: readonly Ring[], width: number, height: 
     if (n < 3) continue;
     for (let i = 0; i < n; i++) {
       const j = (i + 1) % n;
-      let xa = ring[2 * i]!, ya = ring[2 * i + 1]!, xb = ring[2 * j]!, yb = ring[2 * j + 1]!;
+      let xa = ring[2 * i]!,
+        ya = ring[2 * i + 1]!,
+        xb = ring[2 * j]!,
+        yb = ring[2 * j + 1]!;
       if (!Number.isFinite(xa + ya + xb + yb) || ya === yb) continue;
       if (ya > yb) [xa, ya, xb, yb] = [xb, yb, xa, ya];
       // Rows whose centre y + 0.5 lies in [ya, yb): half-open so a vertex is counted once.
@@ -44,7 +47,10 @@ export function rasterizePolygon(rings: readonly Ring[], width: number, height: 
     const yc = y + 0.5;
     crossings.length = 0;
     for (const id of active) {
-      const xa = edges[id]!, ya = edges[id + 1]!, xb = edges[id + 2]!, yb = edges[id + 3]!;
+      const xa = edges[id]!,
+        ya = edges[id + 1]!,
+        xb = edges[id + 2]!,
+        yb = edges[id + 3]!;
       crossings.push(xa + ((yc - ya) * (xb - xa)) / (yb - ya));
     }
     crossings.sort((a, b) => a - b);

@@ -26,9 +26,12 @@ const int = (n: number): number => Math.floor(random() * n);
 function blobMask(width: number, height: number, labels: number, blobs: number): Uint8Array {
   const mask = new Uint8Array(width * height);
   for (let b = 0; b < blobs; b++) {
-    const cx = random() * width, cy = random() * height, r = 1 + random() * Math.min(width, height) * 0.3;
+    const cx = random() * width,
+      cy = random() * height,
+      r = 1 + random() * Math.min(width, height) * 0.3;
     const label = 1 + int(labels);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) mask[y * width + x] = label;
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) mask[y * width + x] = label;
   }
   return mask;
 }
@@ -41,28 +44,60 @@ let answers: Map<Case, { counts?: number[]; string?: string; mask?: number[] }>;
 
 beforeAll(() => {
   // RLE: random noise (many short runs, long strings), blobs, empty, full, and odd shapes.
-  for (const [w, h, kind] of [[1, 1, 'noise'], [7, 3, 'noise'], [64, 48, 'blobs'], [33, 17, 'empty'], [20, 9, 'full'], [300, 200, 'blobs'], [13, 40, 'noise']] as const) {
+  for (const [w, h, kind] of [
+    [1, 1, 'noise'],
+    [7, 3, 'noise'],
+    [64, 48, 'blobs'],
+    [33, 17, 'empty'],
+    [20, 9, 'full'],
+    [300, 200, 'blobs'],
+    [13, 40, 'noise'],
+  ] as const) {
     const mask =
-      kind === 'noise' ? Uint8Array.from({ length: w * h }, () => (random() < 0.5 ? 1 : 0)) : kind === 'empty' ? new Uint8Array(w * h) : kind === 'full' ? new Uint8Array(w * h).fill(1) : blobMask(w, h, 1, 6);
+      kind === 'noise'
+        ? Uint8Array.from({ length: w * h }, () => (random() < 0.5 ? 1 : 0))
+        : kind === 'empty'
+          ? new Uint8Array(w * h)
+          : kind === 'full'
+            ? new Uint8Array(w * h).fill(1)
+            : blobMask(w, h, 1, 6);
     rleCases.push({ op: 'rle', width: w, height: h, mask: Array.from(mask) });
   }
   for (let k = 0; k < 12; k++) {
-    const w = 20 + int(60), h = 20 + int(60);
-    const rings = Array.from({ length: 1 + int(3) }, () => Array.from({ length: 2 * (3 + int(8)) }, (_, i) => (i % 2 === 0 ? random() * (w + 10) - 5 : random() * (h + 10) - 5)));
+    const w = 20 + int(60),
+      h = 20 + int(60);
+    const rings = Array.from({ length: 1 + int(3) }, () =>
+      Array.from({ length: 2 * (3 + int(8)) }, (_, i) =>
+        i % 2 === 0 ? random() * (w + 10) - 5 : random() * (h + 10) - 5,
+      ),
+    );
     polygonCases.push({ op: 'polygon', width: w, height: h, rings });
   }
   for (let k = 0; k < 6; k++) {
-    const w = 30 + int(50), h = 30 + int(50);
+    const w = 30 + int(50),
+      h = 30 + int(50);
     const mask = blobMask(w, h, 3, 12);
     // Punch background holes into label 1's blobs.
     for (let i = 0; i < w * h; i++) if (mask[i] === 1 && random() < 0.05) mask[i] = 0;
     holeCases.push({ op: 'fill_holes', width: w, height: h, label: 1, mask: Array.from(mask) });
   }
   for (let k = 0; k < 6; k++) {
-    const w = 40 + int(40), h = 40 + int(40);
+    const w = 40 + int(40),
+      h = 40 + int(40);
     // 16-bit-range smooth field plus noise: the tolerance decides where the region stops.
-    const image = Array.from({ length: w * h }, (_, i) => Math.round(20000 + 15000 * Math.sin((i % w) / 9) * Math.cos(Math.floor(i / w) / 7) + random() * 800));
-    floodCases.push({ op: 'flood', width: w, height: h, image, x: int(w), y: int(h), tolerance: 2000 + int(6000), connectivity: k % 2 === 0 ? 1 : 2 });
+    const image = Array.from({ length: w * h }, (_, i) =>
+      Math.round(20000 + 15000 * Math.sin((i % w) / 9) * Math.cos(Math.floor(i / w) / 7) + random() * 800),
+    );
+    floodCases.push({
+      op: 'flood',
+      width: w,
+      height: h,
+      image,
+      x: int(w),
+      y: int(h),
+      tolerance: 2000 + int(6000),
+      connectivity: k % 2 === 0 ? 1 : 2,
+    });
   }
   const all = [...rleCases, ...polygonCases, ...holeCases, ...floodCases];
   const replies = runReference<{ counts?: number[]; string?: string; mask?: number[] }>('label_geometry.py', all);

@@ -16,7 +16,15 @@ interface CvMat {
   delete(): void;
 }
 
-function opencvRegion(pixels: Uint8Array | Uint16Array, width: number, height: number, x: number, y: number, tolerance: number, connectivity: 4 | 8): Uint8Array {
+function opencvRegion(
+  pixels: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  x: number,
+  y: number,
+  tolerance: number,
+  connectivity: 4 | 8,
+): Uint8Array {
   const type = pixels instanceof Uint8Array ? cv.CV_8UC1 : cv.CV_32FC1;
   const image: CvMat = cv.matFromArray(height, width, type, Array.from(pixels));
   const mask: CvMat = cv.Mat.zeros(height + 2, width + 2, cv.CV_8UC1);
@@ -26,7 +34,8 @@ function opencvRegion(pixels: Uint8Array | Uint16Array, width: number, height: n
   cv.floodFill(image, mask, new cv.Point(x, y), new cv.Scalar(0), new cv.Rect(), diff, diff, flags);
   const out = new Uint8Array(width * height);
   // The mask is one pixel larger on every side.
-  for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) out[r * width + c] = mask.data[(r + 1) * (width + 2) + c + 1]!;
+  for (let r = 0; r < height; r++)
+    for (let c = 0; c < width; c++) out[r * width + c] = mask.data[(r + 1) * (width + 2) + c + 1]!;
   image.delete();
   mask.delete();
   return out;
@@ -41,17 +50,27 @@ describe('regionGrow matches OpenCV floodFill (FIXED_RANGE)', () => {
     connectivity: (k % 4 < 2 ? 4 : 8) as 4 | 8,
     phase: random() * 10,
   }));
-  it.each(cases)('$depth-bit $width×$height, $connectivity-connected', ({ width, height, depth, connectivity, phase }) => {
-    const max = depth === 8 ? 255 : 65535;
-    const values = Array.from({ length: width * height }, (_, i) =>
-      Math.round(max * (0.5 + 0.35 * Math.sin((i % width) / 6 + phase) * Math.cos(Math.floor(i / width) / 5)) + (random() - 0.5) * max * 0.05),
-    );
-    const pixels = depth === 8 ? Uint8Array.from(values) : Uint16Array.from(values);
-    const x = Math.floor(random() * width);
-    const y = Math.floor(random() * height);
-    const tolerance = Math.round(max * (0.05 + random() * 0.2));
-    const ours = spansToBitmap(regionGrow(pixels, width, height, x, y, { lower: tolerance, connectivity }), width, height);
-    expect(Array.from(ours)).toEqual(Array.from(opencvRegion(pixels, width, height, x, y, tolerance, connectivity)));
-    expect(ours.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    '$depth-bit $width×$height, $connectivity-connected',
+    ({ width, height, depth, connectivity, phase }) => {
+      const max = depth === 8 ? 255 : 65535;
+      const values = Array.from({ length: width * height }, (_, i) =>
+        Math.round(
+          max * (0.5 + 0.35 * Math.sin((i % width) / 6 + phase) * Math.cos(Math.floor(i / width) / 5)) +
+            (random() - 0.5) * max * 0.05,
+        ),
+      );
+      const pixels = depth === 8 ? Uint8Array.from(values) : Uint16Array.from(values);
+      const x = Math.floor(random() * width);
+      const y = Math.floor(random() * height);
+      const tolerance = Math.round(max * (0.05 + random() * 0.2));
+      const ours = spansToBitmap(
+        regionGrow(pixels, width, height, x, y, { lower: tolerance, connectivity }),
+        width,
+        height,
+      );
+      expect(Array.from(ours)).toEqual(Array.from(opencvRegion(pixels, width, height, x, y, tolerance, connectivity)));
+      expect(ours.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    },
+  );
 });

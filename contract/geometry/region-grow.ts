@@ -27,7 +27,8 @@ export function regionGrow(
   args: RegionGrowArgs = {},
 ): Spans {
   if (!isInside(seedX, seedY, width, height)) return new Int32Array(0);
-  if (pixels.length < width * height) throw new RangeError(`regionGrow: ${pixels.length} pixels for a ${width}×${height} image.`);
+  if (pixels.length < width * height)
+    throw new RangeError(`regionGrow: ${pixels.length} pixels for a ${width}×${height} image.`);
   const lower = Math.abs(args.lower ?? 0);
   const upper = Math.abs(args.upper ?? args.lower ?? 0);
   const seed = Math.floor(seedY) * width + Math.floor(seedX);

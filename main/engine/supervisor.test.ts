@@ -79,7 +79,12 @@ describe('EngineSupervisor', () => {
     await tick();
     const { id } = workers[0]!.lastCall();
     workers[0]!.send({ type: 'progress', id, data: { done: 1, total: 2 } });
-    workers[0]!.send({ type: 'result', id, ok: true, value: { backend: 'wasm', size: 64, iterations: 2, msPerIteration: 1, gflops: 0.5 } });
+    workers[0]!.send({
+      type: 'result',
+      id,
+      ok: true,
+      value: { backend: 'wasm', size: 64, iterations: 2, msPerIteration: 1, gflops: 0.5 },
+    });
     await expect(call).resolves.toMatchObject({ gflops: 0.5 });
     expect(progress).toEqual([{ done: 1, total: 2 }]);
   });
@@ -89,7 +94,10 @@ describe('EngineSupervisor', () => {
     const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
     await tick();
     workers[0]!.crash();
-    await expect(call).rejects.toMatchObject({ code: 'ENGINE_CRASHED', message: expect.stringMatching(/exit code 134/) });
+    await expect(call).rejects.toMatchObject({
+      code: 'ENGINE_CRASHED',
+      message: expect.stringMatching(/exit code 134/),
+    });
     await tick();
     expect(workers).toHaveLength(2);
     expect(states.map((s) => s.state)).toContain('crashed');
@@ -101,7 +109,12 @@ describe('EngineSupervisor', () => {
     const { supervisor, workers } = setup();
     const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
     await tick();
-    workers[0]!.send({ type: 'result', id: workers[0]!.lastCall().id, ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
+    workers[0]!.send({
+      type: 'result',
+      id: workers[0]!.lastCall().id,
+      ok: false,
+      error: { code: 'CANCELLED', message: 'Cancelled.' },
+    });
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 

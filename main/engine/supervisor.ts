@@ -12,7 +12,13 @@ import {
   type EngineRequestOf,
   type ToEngine,
 } from '../../contract/engine-protocol';
-import { LoupeError, errorFromPayload, type BackendName, type EngineInfo, type EngineStatus } from '../../contract/index';
+import {
+  LoupeError,
+  errorFromPayload,
+  type BackendName,
+  type EngineInfo,
+  type EngineStatus,
+} from '../../contract/index';
 import type { Logger } from '../services/logger';
 
 /** A running worker, whatever hosts it (worker thread or Electron utilityProcess). */
@@ -79,7 +85,11 @@ export class EngineSupervisor {
     return this.starting;
   }
 
-  async call<M extends EngineMethodName>(method: M, request: EngineRequestOf<M>, options: EngineCallOptions<M> = {}): Promise<EngineReplyOf<M>> {
+  async call<M extends EngineMethodName>(
+    method: M,
+    request: EngineRequestOf<M>,
+    options: EngineCallOptions<M> = {},
+  ): Promise<EngineReplyOf<M>> {
     if (this.disposed) throw new LoupeError('ENGINE_UNAVAILABLE', 'The engine has been shut down.');
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     if (method !== 'init' && !this.info) await this.engineInfo();
@@ -175,16 +185,29 @@ export class EngineSupervisor {
     this.info = null;
     this.starting = null;
     this.log.error(`engine worker stopped unexpectedly (${description})`);
-    this.failAll(new LoupeError('ENGINE_CRASHED', `The engine stopped unexpectedly (${description}) while working on this. It has been restarted; try again.`));
+    this.failAll(
+      new LoupeError(
+        'ENGINE_CRASHED',
+        `The engine stopped unexpectedly (${description}) while working on this. It has been restarted; try again.`,
+      ),
+    );
     const now = Date.now();
     this.crashTimes = [...this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     if (this.disposed) return;
     if (this.crashTimes.length > MAX_CRASHES) {
-      this.setStatus({ state: 'crashed', backend: null, message: `The engine crashed ${this.crashTimes.length} times in a minute; it restarts on the next request.` });
+      this.setStatus({
+        state: 'crashed',
+        backend: null,
+        message: `The engine crashed ${this.crashTimes.length} times in a minute; it restarts on the next request.`,
+      });
       this.crashTimes = [];
       return;
     }
-    this.setStatus({ state: 'crashed', backend: null, message: `The engine stopped unexpectedly (${description}); restarting.` });
+    this.setStatus({
+      state: 'crashed',
+      backend: null,
+      message: `The engine stopped unexpectedly (${description}); restarting.`,
+    });
     void this.engineInfo().catch((error: unknown) => {
       if (!this.disposed) this.log.error('engine restart failed', error);
     });

@@ -20,7 +20,9 @@ describe('contentSecurityPolicy', () => {
   });
 
   it('adds extra connect origins', () => {
-    expect(contentSecurityPolicy({ connect: ['ws://127.0.0.1:9'] })).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:9/);
+    expect(contentSecurityPolicy({ connect: ['ws://127.0.0.1:9'] })).toMatch(
+      /connect-src 'self' ws:\/\/127\.0\.0\.1:9/,
+    );
   });
 
   it('comes with nosniff and no-referrer headers', () => {

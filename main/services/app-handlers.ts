@@ -11,7 +11,12 @@ export interface AppHandlerOptions {
 
 export function appHandlers(options: AppHandlerOptions): DomainHandlers<'app'> {
   return {
-    'app.info': () => ({ name: 'Loupe', version: options.version, host: options.host, platform: `${os.platform()}-${os.arch()}` }),
+    'app.info': () => ({
+      name: 'Loupe',
+      version: options.version,
+      host: options.host,
+      platform: `${os.platform()}-${os.arch()}`,
+    }),
     'app.openExternal': async ({ url }) => {
       if (!options.openExternal || !isSafeExternalUrl(url)) return { opened: false };
       await options.openExternal(url);

@@ -35,7 +35,8 @@ export function parseCsv(text: string): string[][] {
         } else {
           quoted = false;
           // `"p.png,"abc` is not one cell "p.png,abc": guessing would put the class in the name.
-          if (!/^[,\r\n]?$/.test(text[i + 1] ?? '')) throw new Error(`line ${lineAt(text, i)} has text after the closing quote of a field`);
+          if (!/^[,\r\n]?$/.test(text[i + 1] ?? ''))
+            throw new Error(`line ${lineAt(text, i)} has text after the closing quote of a field`);
         }
       } else field += c;
     } else if (c === '"' && field === '') quoted = true;

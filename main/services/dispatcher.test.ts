@@ -7,7 +7,9 @@ function handlers(overrides: Partial<Handlers>): Handlers {
   const unexpected = () => {
     throw new Error('not expected in this test');
   };
-  return new Proxy(overrides as Handlers, { get: (target, key) => (target as Record<string | symbol, unknown>)[key] ?? unexpected });
+  return new Proxy(overrides as Handlers, {
+    get: (target, key) => (target as Record<string | symbol, unknown>)[key] ?? unexpected,
+  });
 }
 
 function context(signal = new AbortController().signal): CallContext {
@@ -30,7 +32,10 @@ describe('Dispatcher', () => {
 
   it('rejects a prototype key posing as a channel', async () => {
     const dispatcher = new Dispatcher(handlers({}), memoryLogger());
-    expect(await dispatcher.dispatch('constructor', {}, context())).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
+    expect(await dispatcher.dispatch('constructor', {}, context())).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_CHANNEL' },
+    });
   });
 
   it('rejects a malformed payload before the handler runs, naming the field', async () => {
@@ -68,7 +73,10 @@ describe('Dispatcher', () => {
   it('refuses a handler reply that breaks the contract and logs it', async () => {
     const log = memoryLogger();
     const dispatcher = new Dispatcher(handlers({ 'app.info': () => ({ ...info, name: 'Other' }) as never }), log);
-    expect(await dispatcher.dispatch('app.info', {}, context())).toMatchObject({ ok: false, error: { code: 'INVALID_REPLY' } });
+    expect(await dispatcher.dispatch('app.info', {}, context())).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REPLY' },
+    });
     expect(log.lines.join('\n')).toMatch(/does not match the contract/);
   });
 
@@ -120,7 +128,10 @@ describe('CallSession', () => {
     );
     const session = new CallSession(dispatcher);
     const first = session.invoke('app.info', 'same', {}, () => {});
-    expect(await session.invoke('app.info', 'same', {}, () => {})).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(await session.invoke('app.info', 'same', {}, () => {})).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
     release();
     expect(await first).toMatchObject({ ok: true });
   });
@@ -134,8 +145,12 @@ describe('CallSession', () => {
       memoryLogger(),
     );
     const session = new CallSession(dispatcher);
-    const calls = [session.invoke('engine.benchmark', 'a', {}, () => {}), session.invoke('engine.benchmark', 'b', {}, () => {})];
+    const calls = [
+      session.invoke('engine.benchmark', 'a', {}, () => {}),
+      session.invoke('engine.benchmark', 'b', {}, () => {}),
+    ];
     session.cancelAll();
-    for (const reply of await Promise.all(calls)) expect(reply).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    for (const reply of await Promise.all(calls))
+      expect(reply).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
   });
 });

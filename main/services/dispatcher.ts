@@ -50,7 +50,9 @@ export class Dispatcher {
     const def = channels[channel];
     const request = def.request.safeParse(payload ?? {});
     if (!request.success) {
-      return fail(new LoupeError('INVALID_REQUEST', `Invalid request to ${channel}: ${describeIssues(request.error.issues)}`));
+      return fail(
+        new LoupeError('INVALID_REQUEST', `Invalid request to ${channel}: ${describeIssues(request.error.issues)}`),
+      );
     }
     try {
       const handler = this.handlers[channel] as Handler<ChannelName>;
@@ -91,7 +93,12 @@ export class CallSession {
 
   constructor(private readonly dispatcher: Dispatcher) {}
 
-  async invoke(channel: string, requestId: string, payload: unknown, onProgress: (data: unknown) => void): Promise<Reply> {
+  async invoke(
+    channel: string,
+    requestId: string,
+    payload: unknown,
+    onProgress: (data: unknown) => void,
+  ): Promise<Reply> {
     if (this.running.has(requestId)) {
       return fail(new LoupeError('INVALID_REQUEST', `Request id ${requestId} is already in use.`));
     }

@@ -55,7 +55,14 @@ describe('augmentation', () => {
   });
 
   it('is reproducible from the seed, and leaves its input alone', () => {
-    const c = config({ flipHorizontal: 0.5, rotationDegrees: 20, brightness: 0.1, contrast: 0.2, gamma: 0.3, noiseStd: 0.05 });
+    const c = config({
+      flipHorizontal: 0.5,
+      rotationDegrees: 20,
+      brightness: 0.1,
+      contrast: 0.2,
+      gamma: 0.3,
+      noiseStd: 0.05,
+    });
     const input = lShape();
     const copy = input.image.slice();
     const a = augmentSample(input, c, new SeededRandom(77));
@@ -109,7 +116,11 @@ describe('augmentation', () => {
     const mask = new Uint8Array(n).fill(1);
     const boxes = [{ x: 2, y: 3, width: 10, height: 12, label: 1 }];
     const std = 0.1;
-    const out = augmentSample({ image, rows, columns, channels: 1, mask, boxes }, config({ noiseStd: std }), new SeededRandom(4));
+    const out = augmentSample(
+      { image, rows, columns, channels: 1, mask, boxes },
+      config({ noiseStd: std }),
+      new SeededRandom(4),
+    );
     let sum = 0;
     for (const v of out.image) sum += v - 0.5;
     const mean = sum / n;

@@ -47,7 +47,10 @@ export function augmentSample(sample: AugmentSample, config: AugmentConfig, rng:
     shiftY: rng.uniform(-config.shift, config.shift) * rows,
   });
   const useElastic = config.elastic !== undefined && rng.chance(config.elastic.probability) && !sample.boxes?.length;
-  const field = useElastic && config.elastic ? elasticField(rows, columns, config.elastic.alpha, config.elastic.sigma, () => rng.next()) : undefined;
+  const field =
+    useElastic && config.elastic
+      ? elasticField(rows, columns, config.elastic.alpha, config.elastic.sigma, () => rng.next())
+      : undefined;
   const gammaLimit = Math.log(1 + config.gamma);
   const intensity = {
     gamma: Math.exp(rng.uniform(-gammaLimit, gammaLimit)),

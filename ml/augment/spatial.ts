@@ -31,7 +31,14 @@ export function isIdentity(m: Affine): boolean {
 }
 
 /** Rotation (degrees, counter-clockwise on screen), uniform scale, flips, then shift (pixels). */
-export function composeAffine(p: { flipX: boolean; flipY: boolean; degrees: number; scale: number; shiftX: number; shiftY: number }): Affine {
+export function composeAffine(p: {
+  flipX: boolean;
+  flipY: boolean;
+  degrees: number;
+  scale: number;
+  shiftX: number;
+  shiftY: number;
+}): Affine {
   const theta = (p.degrees * Math.PI) / 180;
   const cos = Math.cos(theta) * p.scale;
   const sin = Math.sin(theta) * p.scale;
@@ -55,7 +62,12 @@ export interface DisplacementField {
 /**
  * For each output pixel (centre at index + 0.5), the source position in input index coordinates.
  */
-function sourcePositions(rows: number, columns: number, m: Affine, field?: DisplacementField): { sx: Float32Array; sy: Float32Array } {
+function sourcePositions(
+  rows: number,
+  columns: number,
+  m: Affine,
+  field?: DisplacementField,
+): { sx: Float32Array; sy: Float32Array } {
   const inv = invert(m);
   const cx = columns / 2;
   const cy = rows / 2;
@@ -74,10 +86,18 @@ function sourcePositions(rows: number, columns: number, m: Affine, field?: Displ
 }
 
 /** Warps an HWC image; outside the source is 0. */
-export function warpImage(src: Float32Array, rows: number, columns: number, channels: number, m: Affine, field?: DisplacementField): Float32Array {
+export function warpImage(
+  src: Float32Array,
+  rows: number,
+  columns: number,
+  channels: number,
+  m: Affine,
+  field?: DisplacementField,
+): Float32Array {
   const { sx, sy } = sourcePositions(rows, columns, m, field);
   const out = new Float32Array(src.length);
-  const at = (yy: number, xx: number, c: number): number => (yy < 0 || yy >= rows || xx < 0 || xx >= columns ? 0 : src[(yy * columns + xx) * channels + c]!);
+  const at = (yy: number, xx: number, c: number): number =>
+    yy < 0 || yy >= rows || xx < 0 || xx >= columns ? 0 : src[(yy * columns + xx) * channels + c]!;
   for (let i = 0; i < rows * columns; i++) {
     const x = sx[i]!;
     const y = sy[i]!;
@@ -88,14 +108,21 @@ export function warpImage(src: Float32Array, rows: number, columns: number, chan
     const fy = y - y0;
     for (let c = 0; c < channels; c++) {
       out[i * channels + c] =
-        (at(y0, x0, c) * (1 - fx) + at(y0, x0 + 1, c) * fx) * (1 - fy) + (at(y0 + 1, x0, c) * (1 - fx) + at(y0 + 1, x0 + 1, c) * fx) * fy;
+        (at(y0, x0, c) * (1 - fx) + at(y0, x0 + 1, c) * fx) * (1 - fy) +
+        (at(y0 + 1, x0, c) * (1 - fx) + at(y0 + 1, x0 + 1, c) * fx) * fy;
     }
   }
   return out;
 }
 
 /** Warps a class mask with nearest sampling; outside the source is background (0). */
-export function warpMask(src: Uint8Array, rows: number, columns: number, m: Affine, field?: DisplacementField): Uint8Array {
+export function warpMask(
+  src: Uint8Array,
+  rows: number,
+  columns: number,
+  m: Affine,
+  field?: DisplacementField,
+): Uint8Array {
   const { sx, sy } = sourcePositions(rows, columns, m, field);
   const out = new Uint8Array(src.length);
   for (let i = 0; i < rows * columns; i++) {
@@ -142,14 +169,16 @@ function gaussianBlur(field: Float32Array, rows: number, columns: number, sigma:
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < columns; x++) {
       let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * field[y * columns + Math.min(columns - 1, Math.max(0, x + k))]!;
+      for (let k = -radius; k <= radius; k++)
+        acc += kernel[k + radius]! * field[y * columns + Math.min(columns - 1, Math.max(0, x + k))]!;
       tmp[y * columns + x] = acc;
     }
   }
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < columns; x++) {
       let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * tmp[Math.min(rows - 1, Math.max(0, y + k)) * columns + x]!;
+      for (let k = -radius; k <= radius; k++)
+        acc += kernel[k + radius]! * tmp[Math.min(rows - 1, Math.max(0, y + k)) * columns + x]!;
       out[y * columns + x] = acc;
     }
   }
@@ -160,7 +189,13 @@ function gaussianBlur(field: Float32Array, rows: number, columns: number, sigma:
  * Simard et al. (2003): uniform noise in [-1, 1] per pixel, smoothed by a Gaussian of `sigma`,
  * scaled by `alpha` pixels.
  */
-export function elasticField(rows: number, columns: number, alpha: number, sigma: number, uniform: () => number): DisplacementField {
+export function elasticField(
+  rows: number,
+  columns: number,
+  alpha: number,
+  sigma: number,
+  uniform: () => number,
+): DisplacementField {
   const make = (): Float32Array => {
     const noise = new Float32Array(rows * columns);
     for (let i = 0; i < noise.length; i++) noise[i] = uniform() * 2 - 1;

@@ -36,7 +36,11 @@ export interface BatchOptions {
 }
 
 /** Builds the tensors of one batch from `indices` into `samples`. The caller disposes them. */
-export function makeBatch(samples: readonly PreparedSample[], indices: readonly number[], options: BatchOptions): Batch {
+export function makeBatch(
+  samples: readonly PreparedSample[],
+  indices: readonly number[],
+  options: BatchOptions,
+): Batch {
   const { rows, columns, channels } = options.spec;
   const pixels = rows * columns;
   const x = new Float32Array(indices.length * pixels * channels);

@@ -10,7 +10,12 @@ import type { Placement } from './resize';
 export function boxToInput(box: Box, placement: Placement, frameRows: number, frameColumns: number): Box {
   const sx = placement.width / frameColumns;
   const sy = placement.height / frameRows;
-  return [placement.left + box[0] * sx, placement.top + box[1] * sy, placement.left + box[2] * sx, placement.top + box[3] * sy];
+  return [
+    placement.left + box[0] * sx,
+    placement.top + box[1] * sy,
+    placement.left + box[2] * sx,
+    placement.top + box[3] * sy,
+  ];
 }
 
 /** The inverse of boxToInput, clipped to the frame (a box over the padding shrinks to the content). */

@@ -14,10 +14,21 @@ describe('training input limits', () => {
       samples: [{ id: 'huge', split: 'train', label: 0, image: { path: '/scans/huge.png', frameIndex: 0 } }],
     });
     // A reader that hands back what a decoder without the limit would: the header's size, with the pixels not yet there.
-    const readFrame = async () => ({ data: new Uint8Array(1), rows: 20_000, columns: 20_000, samplesPerPixel: 1 as const, rescaleSlope: 1, rescaleIntercept: 0 });
-    await expect(prepareDataset(dataset, preprocessingSpecSchema.parse({ rows: 8, columns: 8 }), { readFrame })).rejects.toMatchObject({
+    const readFrame = async () => ({
+      data: new Uint8Array(1),
+      rows: 20_000,
+      columns: 20_000,
+      samplesPerPixel: 1 as const,
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+    });
+    await expect(
+      prepareDataset(dataset, preprocessingSpecSchema.parse({ rows: 8, columns: 8 }), { readFrame }),
+    ).rejects.toMatchObject({
       code: 'BAD_IMAGE',
-      message: expect.stringMatching(/^Image "huge" cannot be used for training: This image is 20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/),
+      message: expect.stringMatching(
+        /^Image "huge" cannot be used for training: This image is 20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/,
+      ),
     });
   });
 });

@@ -71,7 +71,10 @@ export function setFrameReader(reader: FrameReader | null): void {
 async function frameOf(sample: TrainingDataset['samples'][number], reader: FrameReader | null): Promise<DecodedFrame> {
   if ('frame' in sample.image) return sample.image.frame;
   if (!reader) {
-    throw new LoupeError('INVALID_REQUEST', `Image "${sample.id}" is given by path, but this engine has no image decoder registered; send decoded frames.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Image "${sample.id}" is given by path, but this engine has no image decoder registered; send decoded frames.`,
+    );
   }
   const frame = await reader(sample.image.path, sample.image.frameIndex);
   // Frames sent inline are bounded by the contract; a reader's frame is held to the same pixel limit
@@ -79,13 +82,17 @@ async function frameOf(sample: TrainingDataset['samples'][number], reader: Frame
   try {
     checkFramePixels(frame.columns, frame.rows);
   } catch (error) {
-    throw new LoupeError('BAD_IMAGE', `Image "${sample.id}" cannot be used for training: ${(error as Error).message}`, { cause: error });
+    throw new LoupeError('BAD_IMAGE', `Image "${sample.id}" cannot be used for training: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return frame;
 }
 
 function hashFrame(hash: ReturnType<typeof createHash>, frame: DecodedFrame): void {
-  hash.update(`${frame.rows}x${frame.columns}x${frame.samplesPerPixel};${frame.rescaleSlope};${frame.rescaleIntercept};${frame.data.constructor.name};`);
+  hash.update(
+    `${frame.rows}x${frame.columns}x${frame.samplesPerPixel};${frame.rescaleSlope};${frame.rescaleIntercept};${frame.data.constructor.name};`,
+  );
   hash.update(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength));
 }
 
@@ -94,7 +101,11 @@ export interface PrepareOptions {
   signal?: AbortSignal;
 }
 
-export async function prepareDataset(dataset: TrainingDataset, spec: PreprocessingSpec, options: PrepareOptions = {}): Promise<PreparedDataset> {
+export async function prepareDataset(
+  dataset: TrainingDataset,
+  spec: PreprocessingSpec,
+  options: PrepareOptions = {},
+): Promise<PreparedDataset> {
   const reader = options.readFrame ?? registeredReader;
   // Sorted by id: the snapshot and the data order must not depend on the order the caller listed.
   const samples = [...dataset.samples].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -102,7 +113,14 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
   const pixelHash = createHash('sha256');
   const identities = [...new Set(samples.flatMap((s) => (s.identity === undefined ? [] : [s.identity])))].sort();
   const identityIndex = new Map(identities.map((id, i) => [id, i]));
-  const modality: { sample: (typeof samples)[number]; image: ModalityImage; frameRows: number; frameColumns: number; mask?: Uint8Array; boxes?: DetectionObject[] }[] = [];
+  const modality: {
+    sample: (typeof samples)[number];
+    image: ModalityImage;
+    frameRows: number;
+    frameColumns: number;
+    mask?: Uint8Array;
+    boxes?: DetectionObject[];
+  }[] = [];
   for (const sample of samples) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const frame = await frameOf(sample, reader);
@@ -116,19 +134,35 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
       }
       const outOfRange = sample.mask.data.findIndex((v) => v >= dataset.classes.length);
       if (outOfRange >= 0) {
-        throw new LoupeError('INVALID_REQUEST', `The mask of "${sample.id}" has class ${sample.mask.data[outOfRange]} but the task has ${dataset.classes.length} classes.`);
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `The mask of "${sample.id}" has class ${sample.mask.data[outOfRange]} but the task has ${dataset.classes.length} classes.`,
+        );
       }
       mask = preprocessMask(sample.mask, spec);
     }
     const maskDigest = sample.mask ? createHash('sha256').update(sample.mask.data).digest('hex') : '';
     // Boxes and identities extend the line only where present, so earlier runs' hashes still match.
-    const extra = sample.boxes || sample.identity !== undefined ? `\t${JSON.stringify(sample.boxes ?? null)}\t${sample.identity ?? ''}` : '';
+    const extra =
+      sample.boxes || sample.identity !== undefined
+        ? `\t${JSON.stringify(sample.boxes ?? null)}\t${sample.identity ?? ''}`
+        : '';
     labelHash.update(`${sample.id}\t${sample.split}\t${sample.label ?? ''}\t${maskDigest}${extra}\n`);
     pixelHash.update(`${sample.id}\n`);
     hashFrame(pixelHash, frame);
     const image = toModalityImage(frame, spec);
-    const boxes = sample.boxes?.map((b, k) => ({ box: boxToInput(boxOnFrame(sample.id, k, b.box, frame), image.placement, frame.rows, frame.columns), classId: b.classId }));
-    modality.push({ sample, image, frameRows: frame.rows, frameColumns: frame.columns, ...(mask ? { mask } : {}), ...(boxes ? { boxes } : {}) });
+    const boxes = sample.boxes?.map((b, k) => ({
+      box: boxToInput(boxOnFrame(sample.id, k, b.box, frame), image.placement, frame.rows, frame.columns),
+      classId: b.classId,
+    }));
+    modality.push({
+      sample,
+      image,
+      frameRows: frame.rows,
+      frameColumns: frame.columns,
+      ...(mask ? { mask } : {}),
+      ...(boxes ? { boxes } : {}),
+    });
   }
   const pairs = [...(dataset.pairs ?? [])].sort((p, q) => (p.a + '\0' + p.b < q.a + '\0' + q.b ? -1 : 1));
   for (const pair of pairs) labelHash.update(`pair\t${pair.a}\t${pair.b}\t${pair.same}\n`);
@@ -156,7 +190,8 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
   const splitOf = new Map(samples.map((s) => [s.id, s.split]));
   const splitPairs: Record<SplitName, SplitPair[]> = { train: [], val: [], test: [] };
   // The schema has checked that both images exist and share a split.
-  for (const pair of pairs) splitPairs[splitOf.get(pair.a)!].push({ a: position.get(pair.a)!, b: position.get(pair.b)!, same: pair.same });
+  for (const pair of pairs)
+    splitPairs[splitOf.get(pair.a)!].push({ a: position.get(pair.a)!, b: position.get(pair.b)!, same: pair.same });
   const labelDigest = labelHash.digest('hex');
   const datasetHash = createHash('sha256').update(labelDigest).update(pixelHash.digest()).digest('hex');
   return {
@@ -169,17 +204,31 @@ export async function prepareDataset(dataset: TrainingDataset, spec: Preprocessi
     snapshot: {
       labelHash: labelDigest,
       datasetHash,
-      splits: { train: splits.train.map((s) => s.id), val: splits.val.map((s) => s.id), test: splits.test.map((s) => s.id) },
-      classCounts: Object.fromEntries(SPLITS.map((split) => [split, classCounts(splits[split], dataset.classes.length)])) as DatasetSnapshot['classCounts'],
+      splits: {
+        train: splits.train.map((s) => s.id),
+        val: splits.val.map((s) => s.id),
+        test: splits.test.map((s) => s.id),
+      },
+      classCounts: Object.fromEntries(
+        SPLITS.map((split) => [split, classCounts(splits[split], dataset.classes.length)]),
+      ) as DatasetSnapshot['classCounts'],
     },
   };
 }
 
 /** A box as labelled, clipped to its frame; a box wholly outside the frame is a labelling error. */
 function boxOnFrame(id: string, index: number, box: readonly number[], frame: DecodedFrame): Box {
-  const clipped: Box = [Math.max(0, box[0]!), Math.max(0, box[1]!), Math.min(frame.columns, box[2]!), Math.min(frame.rows, box[3]!)];
+  const clipped: Box = [
+    Math.max(0, box[0]!),
+    Math.max(0, box[1]!),
+    Math.min(frame.columns, box[2]!),
+    Math.min(frame.rows, box[3]!),
+  ];
   if (clipped[2] <= clipped[0] || clipped[3] <= clipped[1]) {
-    throw new LoupeError('INVALID_REQUEST', `Box ${index + 1} of image "${id}" ([${box.join(', ')}]) lies outside its ${frame.columns}×${frame.rows} frame.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Box ${index + 1} of image "${id}" ([${box.join(', ')}]) lies outside its ${frame.columns}×${frame.rows} frame.`,
+    );
   }
   return clipped;
 }

@@ -44,7 +44,8 @@ export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): M
       for (let c = 0; c < channels; c++) converted[p * channels + c] = value;
     } else if (channels === 1) {
       const base = p * samplesPerPixel;
-      converted[p] = (LUMA[0] * data[base]! + LUMA[1] * data[base + 1]! + LUMA[2] * data[base + 2]!) * slope + intercept;
+      converted[p] =
+        (LUMA[0] * data[base]! + LUMA[1] * data[base + 1]! + LUMA[2] * data[base + 2]!) * slope + intercept;
     } else {
       // Colour to colour: alpha (a 4th sample) is dropped.
       for (let c = 0; c < 3; c++) converted[p * 3 + c] = data[p * samplesPerPixel + c]! * slope + intercept;
@@ -52,7 +53,9 @@ export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): M
   }
   const placement = placementFor(rows, columns, spec.rows, spec.columns, spec.resize);
   const same = rows === spec.rows && columns === spec.columns;
-  const resized = same ? converted : resizeBilinear(converted, rows, columns, channels, spec.rows, spec.columns, placement);
+  const resized = same
+    ? converted
+    : resizeBilinear(converted, rows, columns, channels, spec.rows, spec.columns, placement);
   const range = dtypeRangeOf(data);
   const ends = range ? [range[0] * slope + intercept, range[1] * slope + intercept] : [0, 1];
   return { data: resized, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
@@ -88,7 +91,10 @@ export function scaleIntensity(image: ModalityImage, spec: PreprocessingSpec): F
       clip = false;
       break;
     default:
-      throw new LoupeError('INVALID_REQUEST', 'An "auto" intensity must be resolved on the training images before use.');
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'An "auto" intensity must be resolved on the training images before use.',
+      );
   }
   const span = high - low > 0 ? high - low : 1;
   for (let i = 0; i < data.length; i++) {
@@ -99,7 +105,11 @@ export function scaleIntensity(image: ModalityImage, spec: PreprocessingSpec): F
   return data;
 }
 
-function standardise(data: Float32Array, channels: number, normalize: NonNullable<PreprocessingSpec['normalize']>): void {
+function standardise(
+  data: Float32Array,
+  channels: number,
+  normalize: NonNullable<PreprocessingSpec['normalize']>,
+): void {
   for (let i = 0; i < data.length; i++) {
     const c = i % channels;
     const mean = normalize.mean[Math.min(c, normalize.mean.length - 1)]!;
@@ -109,13 +119,19 @@ function standardise(data: Float32Array, channels: number, normalize: NonNullabl
 }
 
 /** The whole preprocessing of one frame for a resolved spec. */
-export function preprocessFrame(frame: DecodedFrame, spec: PreprocessingSpec): { input: Float32Array; placement: Placement } {
+export function preprocessFrame(
+  frame: DecodedFrame,
+  spec: PreprocessingSpec,
+): { input: Float32Array; placement: Placement } {
   const image = toModalityImage(frame, spec);
   return { input: scaleIntensity(image, spec), placement: image.placement };
 }
 
 /** A mask at the model's input size, placed as its image was. */
-export function preprocessMask(mask: { data: Uint8Array; rows: number; columns: number }, spec: PreprocessingSpec): Uint8Array {
+export function preprocessMask(
+  mask: { data: Uint8Array; rows: number; columns: number },
+  spec: PreprocessingSpec,
+): Uint8Array {
   const placement = placementFor(mask.rows, mask.columns, spec.rows, spec.columns, spec.resize);
   if (mask.rows === spec.rows && mask.columns === spec.columns) return mask.data.slice();
   return resizeNearestMask(mask.data, mask.rows, mask.columns, spec.rows, spec.columns, placement);
@@ -127,7 +143,8 @@ export function preprocessMask(mask: { data: Uint8Array; rows: number; columns: 
  */
 export function resolveIntensity(spec: PreprocessingSpec, trainingImages: readonly ModalityImage[]): PreprocessingSpec {
   if (spec.intensity.mode !== 'auto') return spec;
-  if (trainingImages.length === 0) throw new LoupeError('INVALID_REQUEST', 'The training split is empty: add images to it before training.');
+  if (trainingImages.length === 0)
+    throw new LoupeError('INVALID_REQUEST', 'The training split is empty: add images to it before training.');
   const samples: number[] = [];
   for (const image of trainingImages) {
     const step = Math.max(1, Math.floor(image.data.length / AUTO_RANGE_SAMPLES_PER_IMAGE));

@@ -12,7 +12,13 @@ export interface Placement {
 }
 
 /** `stretch` fills the input; `pad` keeps the aspect ratio and centres the content. */
-export function placementFor(rows: number, columns: number, outRows: number, outColumns: number, policy: 'stretch' | 'pad'): Placement {
+export function placementFor(
+  rows: number,
+  columns: number,
+  outRows: number,
+  outColumns: number,
+  policy: 'stretch' | 'pad',
+): Placement {
   if (policy === 'stretch') return { top: 0, left: 0, height: outRows, width: outColumns };
   const factor = Math.min(outRows / rows, outColumns / columns);
   const height = Math.max(1, Math.round(rows * factor));

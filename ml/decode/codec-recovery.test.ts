@@ -46,7 +46,18 @@ const CASES: readonly { syntax: string; fixture: string; damage: Damage }[] = [
 ];
 
 /** Valid files of every compressed syntax, each decoded after the damaged file. */
-const VALID = ['ct-signed.jpeg-ls', 'rgb.jpeg-ls', 'ct-signed.j2k-lossless', 'rgb.j2k-lossless', 'mono8.jpeg-baseline', 'rgb.jpeg-baseline', 'ct-12bit.jpeg-extended', 'ct-signed.jpeg-lossless', 'ct-signed.rle', 'rgb.rle'];
+const VALID = [
+  'ct-signed.jpeg-ls',
+  'rgb.jpeg-ls',
+  'ct-signed.j2k-lossless',
+  'rgb.j2k-lossless',
+  'mono8.jpeg-baseline',
+  'rgb.jpeg-baseline',
+  'ct-12bit.jpeg-extended',
+  'ct-signed.jpeg-lossless',
+  'ct-signed.rle',
+  'rgb.rle',
+];
 
 function damaged(fixture: DicomFixture, damage: Damage): Uint8Array {
   const bytes = new Uint8Array(readFileSync(fixture.file));
@@ -55,7 +66,13 @@ function damaged(fixture: DicomFixture, damage: Damage): Uint8Array {
   return bytes;
 }
 
-const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
+const ARRAYS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  float32: Float32Array,
+} as const;
 
 async function expectReferencePixels(fixture: DicomFixture): Promise<void> {
   const { frame } = await decodeFile(fixture.file);
@@ -85,18 +102,24 @@ describe('a damaged file does not poison the decoders', async () => {
   const byName = new Map(dicom.map((f) => [f.name, f]));
   const fixture = (name: string): DicomFixture => byName.get(name) ?? expect.unreachable(`no fixture ${name}`);
 
-  it.each(CASES.map((c) => [c.syntax, c] as const))('%s: damaged first, then every valid file', async (_syntax, { fixture: name, damage }) => {
-    await expectRefused(damaged(fixture(name), damage));
-    for (const valid of VALID) await expectReferencePixels(fixture(valid));
-    // Twice in a row: the fresh module must also recover.
-    await expectRefused(damaged(fixture(name), damage));
-    await expectRefused(damaged(fixture(name), damage));
-    await expectReferencePixels(fixture(name));
-  });
+  it.each(CASES.map((c) => [c.syntax, c] as const))(
+    '%s: damaged first, then every valid file',
+    async (_syntax, { fixture: name, damage }) => {
+      await expectRefused(damaged(fixture(name), damage));
+      for (const valid of VALID) await expectReferencePixels(fixture(valid));
+      // Twice in a row: the fresh module must also recover.
+      await expectRefused(damaged(fixture(name), damage));
+      await expectRefused(damaged(fixture(name), damage));
+      await expectReferencePixels(fixture(name));
+    },
+  );
 
-  it.each(CASES.map((c) => [c.syntax, c] as const))('%s: valid, damaged, valid', async (_syntax, { fixture: name, damage }) => {
-    await expectReferencePixels(fixture(name));
-    await expectRefused(damaged(fixture(name), damage));
-    for (const valid of VALID) await expectReferencePixels(fixture(valid));
-  });
+  it.each(CASES.map((c) => [c.syntax, c] as const))(
+    '%s: valid, damaged, valid',
+    async (_syntax, { fixture: name, damage }) => {
+      await expectReferencePixels(fixture(name));
+      await expectRefused(damaged(fixture(name), damage));
+      for (const valid of VALID) await expectReferencePixels(fixture(valid));
+    },
+  );
 });

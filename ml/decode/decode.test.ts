@@ -11,7 +11,13 @@ beforeAll(async () => {
   await ensureImagingFixtures();
 }, 120_000);
 
-const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
+const ARRAYS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  float32: Float32Array,
+} as const;
 
 function readReference(file: string, type: keyof typeof ARRAYS): ArrayLike<number> {
   const bytes = readFileSync(file);
@@ -62,8 +68,12 @@ describe('DICOM decoding against reference decoders', async () => {
       expect(frame.data.length).toBe(perFrame);
       const expected = Array.prototype.slice.call(reference, f * perFrame, (f + 1) * perFrame) as number[];
       const { max, at } = maxDifference(frame.data, expected);
-      expect(max, `frame ${f}: sample ${at} is ${frame.data[at]} but ${fixture.reference} says ${expected[at]}`).toBeLessThanOrEqual(fixture.tolerance);
-      if (fixture.source) expect(maxDifference(frame.data, readReference(fixture.source, fixture.sampleType)).max).toBeLessThanOrEqual(1);
+      expect(
+        max,
+        `frame ${f}: sample ${at} is ${frame.data[at]} but ${fixture.reference} says ${expected[at]}`,
+      ).toBeLessThanOrEqual(fixture.tolerance);
+      if (fixture.source)
+        expect(maxDifference(frame.data, readReference(fixture.source, fixture.sampleType)).max).toBeLessThanOrEqual(1);
     }
   });
 });
@@ -72,7 +82,12 @@ describe('raster decoding keeps depth', async () => {
   const { raster } = await ensureImagingFixtures();
   it.each(raster.map((f) => [f.name, f] as const))('%s', async (_name, fixture) => {
     const { info, frame } = await decodeFile(fixture.file);
-    expect(info).toMatchObject({ format: fixture.format, rows: fixture.rows, columns: fixture.columns, samplesPerPixel: fixture.samplesPerPixel });
+    expect(info).toMatchObject({
+      format: fixture.format,
+      rows: fixture.rows,
+      columns: fixture.columns,
+      samplesPerPixel: fixture.samplesPerPixel,
+    });
     expect(frame.data).toBeInstanceOf(ARRAYS[fixture.sampleType]);
     const { max, at } = maxDifference(frame.data, readReference(fixture.expected, fixture.sampleType));
     expect(max, `sample ${at}`).toBeLessThanOrEqual(fixture.tolerance);
@@ -86,4 +101,3 @@ describe('broken files give typed errors', async () => {
     await expect(decodeFile(fixture.file)).rejects.toMatchObject({ name: 'DecodeError', failure: fixture.expect });
   });
 });
-

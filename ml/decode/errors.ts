@@ -31,7 +31,9 @@ export function rethrowAs<T>(failure: DecodeFailure, prefix: string, step: () =>
 export function asDecodeError(error: unknown, failure: DecodeFailure, prefix: string): DecodeError {
   if (error instanceof DecodeError) return error;
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
-    return new DecodeError('too-deep', 'This file nests its data too deeply to read safely; it was skipped.', { cause: error });
+    return new DecodeError('too-deep', 'This file nests its data too deeply to read safely; it was skipped.', {
+      cause: error,
+    });
   }
   const detail = typeof error === 'string' ? error : error instanceof Error ? error.message : String(error);
   return new DecodeError(failure, `${prefix}: ${cleanDetail(detail)}`, { cause: error });
@@ -53,7 +55,8 @@ export function isDiskFull(error: unknown): boolean {
 }
 
 /** The one message an import stops with when the disk fills up. */
-export const DISK_FULL_MESSAGE = 'The disk holding the workspace is full, so the import stopped; free some space, then import the same files again (those already imported are skipped as duplicates).';
+export const DISK_FULL_MESSAGE =
+  'The disk holding the workspace is full, so the import stopped; free some space, then import the same files again (those already imported are skipped as duplicates).';
 
 export function diskFullError(cause: unknown): DecodeError {
   return new DecodeError('disk-full', DISK_FULL_MESSAGE, { cause });

@@ -17,9 +17,16 @@ describe('a PACS export folder', async () => {
   const ct = dicom.find((f) => f.name === 'ct-signed.explicit-le')!;
 
   const skipped = exportObjects.filter((o) => o.expect === 'skipped');
-  it.each(skipped.map((o) => [o.name, o] as const))('%s is not an image, and says which kind', async (_name, object) => {
-    await expect(decodeFile(object.file)).rejects.toMatchObject({ name: 'DecodeError', failure: 'non-image', message: `Not an image (${object.kind}).` });
-  });
+  it.each(skipped.map((o) => [o.name, o] as const))(
+    '%s is not an image, and says which kind',
+    async (_name, object) => {
+      await expect(decodeFile(object.file)).rejects.toMatchObject({
+        name: 'DecodeError',
+        failure: 'non-image',
+        message: `Not an image (${object.kind}).`,
+      });
+    },
+  );
 
   const images = exportObjects.filter((o) => o.expect === 'imported');
   it.each(images.map((o) => [o.name, o] as const))('%s decodes to the reference pixels', async (_name, object) => {

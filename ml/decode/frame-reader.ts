@@ -12,11 +12,17 @@ export async function readTrainingFrame(file: string, frameIndex: number): Promi
   try {
     ({ frame } = await decodeFile(file, { frame: frameIndex }));
   } catch (error) {
-    if (error instanceof DecodeError) throw new LoupeError('BAD_IMAGE', `${path.basename(file)} could not be read for training: ${error.message}`, { cause: error });
+    if (error instanceof DecodeError)
+      throw new LoupeError('BAD_IMAGE', `${path.basename(file)} could not be read for training: ${error.message}`, {
+        cause: error,
+      });
     throw error;
   }
   if (frame.samplesPerPixel !== 1 && frame.samplesPerPixel !== 3) {
-    throw new LoupeError('BAD_IMAGE', `${path.basename(file)} has ${frame.samplesPerPixel} samples per pixel; training reads grey or RGB images.`);
+    throw new LoupeError(
+      'BAD_IMAGE',
+      `${path.basename(file)} has ${frame.samplesPerPixel} samples per pixel; training reads grey or RGB images.`,
+    );
   }
   // The model input keeps signed 8-bit values exactly in 16 bits (the training pipeline has no int8 path).
   const data = frame.data instanceof Int8Array ? Int16Array.from(frame.data) : frame.data;

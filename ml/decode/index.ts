@@ -40,7 +40,11 @@ export async function readImageBytes(file: string): Promise<Uint8Array> {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new DecodeError('unreadable', `${path.basename(file)} is not a regular file.`);
     if (stat.size === 0) throw new DecodeError('empty', 'This file is empty (0 bytes).');
-    if (stat.size > MAX_FILE_BYTES) throw new DecodeError('too-large', `This file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, larger than Loupe reads (1 GiB).`);
+    if (stat.size > MAX_FILE_BYTES)
+      throw new DecodeError(
+        'too-large',
+        `This file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, larger than Loupe reads (1 GiB).`,
+      );
     const bytes = new Uint8Array(stat.size);
     let read = 0;
     while (read < bytes.length) {
@@ -60,10 +64,13 @@ function unreadable(file: string, error: unknown): DecodeError {
   const code = (error as NodeJS.ErrnoException).code;
   const name = path.basename(file);
   const message =
-    code === 'ENOENT' ? `There is no file ${name} at this path (it was moved, deleted, or is a broken link).`
-    : code === 'EACCES' || code === 'EPERM' ? `Loupe may not read ${name} (permission denied).`
-    : code === 'EISDIR' ? `${name} is a folder, not a file.`
-    : `${name} could not be read (${code ?? (error as Error).message}).`;
+    code === 'ENOENT'
+      ? `There is no file ${name} at this path (it was moved, deleted, or is a broken link).`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `Loupe may not read ${name} (permission denied).`
+        : code === 'EISDIR'
+          ? `${name} is a folder, not a file.`
+          : `${name} could not be read (${code ?? (error as Error).message}).`;
   return new DecodeError('unreadable', message, { cause: error });
 }
 
@@ -74,7 +81,10 @@ export async function openImage(bytes: Uint8Array, fileName = ''): Promise<Opene
   // Raster signatures first: a bare DICOM data set is recognised by its first tag, a weaker sign.
   if (!format && dicomLayout(bytes)) {
     const opened = openDicom(bytes);
-    return { info: imageInfoSchema.parse(decodedInfo(opened.info)), decodeFrame: (frame) => decodeDicomFrame(opened, frame) };
+    return {
+      info: imageInfoSchema.parse(decodedInfo(opened.info)),
+      decodeFrame: (frame) => decodeDicomFrame(opened, frame),
+    };
   }
   if (!format) {
     throw new DecodeError(

@@ -48,7 +48,9 @@ describe('bomb images are refused by name within the memory budget', () => {
     const before = peakRss();
     const error = await refusal(bomb);
     expect(error.failure).toBe('too-large');
-    expect(error.message).toMatch(/32000×32000 pixels \(1024 megapixels\), more than Loupe's limit of 268 megapixels per frame/);
+    expect(error.message).toMatch(
+      /32000×32000 pixels \(1024 megapixels\), more than Loupe's limit of 268 megapixels per frame/,
+    );
     expect(peakRss() - before).toBeLessThan(BOMB_MEMORY_ALLOWANCE);
   });
 
@@ -58,7 +60,9 @@ describe('bomb images are refused by name within the memory budget', () => {
     const before = peakRss();
     const error = await refusal(bomb);
     expect(error.failure).toBe('too-large');
-    expect(error.message).toMatch(/inflates to more than the 4 KiB of pixels its header declares \(plus 16 MiB for the header\); it was skipped as a possible deflate bomb/);
+    expect(error.message).toMatch(
+      /inflates to more than the 4 KiB of pixels its header declares \(plus 16 MiB for the header\); it was skipped as a possible deflate bomb/,
+    );
     expect(peakRss() - before).toBeLessThan(BOMB_MEMORY_ALLOWANCE);
   });
 
@@ -80,17 +84,44 @@ describe('bomb images are refused by name within the memory budget', () => {
 
 describe('a real 20000² image', () => {
   const file = path.join(dir, 'solid-20000.png');
-  it('is refused by the decoder, the thumbnail step and training input with the same named limit', async () => {
-    writeFileSync(file, await solidPng(20_000, 20_000));
-    const limit = /20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/;
-    const error = await refusal(file);
-    expect(error.failure).toBe('too-large');
-    expect(error.message).toMatch(limit);
-    await expect(readTrainingFrame(file, 0)).rejects.toMatchObject({ code: 'BAD_IMAGE', message: expect.stringMatching(limit) });
-    // The thumbnail step checks the frame it is handed too (a frame from another decoder, or a bug upstream).
-    const frame = { frame: 0, rows: 20_000, columns: 20_000, samplesPerPixel: 1, bitsAllocated: 8, bitsStored: 8, pixelRepresentation: 0, photometricInterpretation: 'MONOCHROME2', transferSyntaxUID: null, rescaleSlope: 1, rescaleIntercept: 0, windowCenter: null, windowWidth: null, data: new Uint8Array(1), minValue: 0, maxValue: 0 } as const;
-    await expect(renderThumbnail(frame)).rejects.toMatchObject({ failure: 'too-large', message: expect.stringMatching(limit) });
-  }, ENCODE_TIMEOUT_MS);
+  it(
+    'is refused by the decoder, the thumbnail step and training input with the same named limit',
+    async () => {
+      writeFileSync(file, await solidPng(20_000, 20_000));
+      const limit = /20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/;
+      const error = await refusal(file);
+      expect(error.failure).toBe('too-large');
+      expect(error.message).toMatch(limit);
+      await expect(readTrainingFrame(file, 0)).rejects.toMatchObject({
+        code: 'BAD_IMAGE',
+        message: expect.stringMatching(limit),
+      });
+      // The thumbnail step checks the frame it is handed too (a frame from another decoder, or a bug upstream).
+      const frame = {
+        frame: 0,
+        rows: 20_000,
+        columns: 20_000,
+        samplesPerPixel: 1,
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixelRepresentation: 0,
+        photometricInterpretation: 'MONOCHROME2',
+        transferSyntaxUID: null,
+        rescaleSlope: 1,
+        rescaleIntercept: 0,
+        windowCenter: null,
+        windowWidth: null,
+        data: new Uint8Array(1),
+        minValue: 0,
+        maxValue: 0,
+      } as const;
+      await expect(renderThumbnail(frame)).rejects.toMatchObject({
+        failure: 'too-large',
+        message: expect.stringMatching(limit),
+      });
+    },
+    ENCODE_TIMEOUT_MS,
+  );
 });
 
 describe('decodeWorkerCount', () => {

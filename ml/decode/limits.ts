@@ -78,7 +78,11 @@ const MEGAPIXEL = 1_000_000;
 
 /** Refuses a frame with more pixels than MAX_FRAME_PIXELS (or no pixels), before anything is decoded. */
 export function checkFramePixels(columns: number, rows: number): void {
-  if (!(columns > 0 && rows > 0)) throw new DecodeError('too-large', `This image is ${columns || '?'}×${rows || '?'} pixels; it has no pixels to show.`);
+  if (!(columns > 0 && rows > 0))
+    throw new DecodeError(
+      'too-large',
+      `This image is ${columns || '?'}×${rows || '?'} pixels; it has no pixels to show.`,
+    );
   if (columns > MAX_DIMENSION || rows > MAX_DIMENSION || columns * rows > MAX_FRAME_PIXELS) {
     throw new DecodeError(
       'too-large',
@@ -90,7 +94,10 @@ export function checkFramePixels(columns: number, rows: number): void {
 /** Refuses an image whose decoded frames together would take more than MAX_DECODED_BYTES. */
 export function checkDecodedBytes(bytes: number, what: string): void {
   if (bytes > MAX_DECODED_BYTES) {
-    throw new DecodeError('too-large', `This image would take ${formatBytes(bytes)} decoded (${what}), more than Loupe's 1 GiB limit; it was skipped.`);
+    throw new DecodeError(
+      'too-large',
+      `This image would take ${formatBytes(bytes)} decoded (${what}), more than Loupe's 1 GiB limit; it was skipped.`,
+    );
   }
 }
 

@@ -45,7 +45,11 @@ const mutation = (size: number): fc.Arbitrary<Mutation> => {
   const at = fc.integer({ min: 0, max: size - 1 });
   return fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at, value: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ kind: fc.constant('length' as const), at, value: fc.constantFrom(0, 1, 0xffff, 0xfffe, 0x7fffffff, 0xffffffff, 0x10000, 129, 3) }),
+    fc.record({
+      kind: fc.constant('length' as const),
+      at,
+      value: fc.constantFrom(0, 1, 0xffff, 0xfffe, 0x7fffffff, 0xffffffff, 0x10000, 129, 3),
+    }),
     fc.record({ kind: fc.constant('truncate' as const), at }),
     fc.record({ kind: fc.constant('insert' as const), at, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
     fc.record({ kind: fc.constant('zero' as const), at, length: fc.integer({ min: 1, max: 64 }) }),
@@ -93,14 +97,18 @@ describe('mutated fixtures', async () => {
         try {
           const { info, frame } = await withinCap(decodeFile(bytes));
           expect(frame.data.length).toBe(info.rows * info.columns * info.samplesPerPixel);
-          expect(info.rows * info.columns * info.samplesPerPixel * info.frames * (info.bitsAllocated / 8)).toBeLessThanOrEqual(MAX_DECODED_BYTES);
+          expect(
+            info.rows * info.columns * info.samplesPerPixel * info.frames * (info.bitsAllocated / 8),
+          ).toBeLessThanOrEqual(MAX_DECODED_BYTES);
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
           expect(DECODE_FAILURES).toContain(error.failure);
           expect(error.failure, error.message).not.toBe('internal');
           expect(error.message.length).toBeGreaterThan(10);
           // Plain words: no parser internals ("maxPosition", "dicomParser.…", "reading 'trim'") and no bare WASM pointers.
-          expect(error.message).not.toMatch(/maxPosition|dicomParser|required parameter|reading '|undefined|register|:\s*\d+$/);
+          expect(error.message).not.toMatch(
+            /maxPosition|dicomParser|required parameter|reading '|undefined|register|:\s*\d+$/,
+          );
         }
       }),
       { numRuns: RUNS_PER_BASE, seed: SEED },

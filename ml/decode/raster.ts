@@ -30,9 +30,23 @@ export function sniffRaster(bytes: Uint8Array): ImageFormat | null {
   const b = (i: number): number => bytes[i] ?? -1;
   if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
   if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
-  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)) return 'tiff';
+  if (
+    (b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) ||
+    (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)
+  )
+    return 'tiff';
   if (b(0) === 0x42 && b(1) === 0x4d) return 'bmp';
-  if (b(0) === 0x52 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x46 && b(8) === 0x57 && b(9) === 0x45 && b(10) === 0x42 && b(11) === 0x50) return 'webp';
+  if (
+    b(0) === 0x52 &&
+    b(1) === 0x49 &&
+    b(2) === 0x46 &&
+    b(3) === 0x46 &&
+    b(8) === 0x57 &&
+    b(9) === 0x45 &&
+    b(10) === 0x42 &&
+    b(11) === 0x50
+  )
+    return 'webp';
   if (b(0) === 0x47 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x38) return 'gif';
   return null;
 }
@@ -44,18 +58,28 @@ function pipeline(bytes: Uint8Array, page?: number): Sharp {
 }
 
 export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promise<OpenedRaster> {
-  if (format === 'bmp') throw new DecodeError('unsupported', 'BMP files are not readable by the image library Loupe uses; convert them to PNG.');
+  if (format === 'bmp')
+    throw new DecodeError(
+      'unsupported',
+      'BMP files are not readable by the image library Loupe uses; convert them to PNG.',
+    );
   let metadata: Metadata;
   try {
     // metadata() reads the header only; the pixel limit applies when pixels are decoded.
     metadata = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error) {
-    throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, { cause: error });
+    throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const { width = 0, height = 0 } = metadata;
   checkFramePixels(width, height);
   const depth = (metadata.depth ?? 'uchar') as string;
-  if (!Object.hasOwn(DEPTHS, depth)) throw new DecodeError('unsupported', `${depth} samples are not supported; Loupe reads 8-bit, 16-bit and float images.`);
+  if (!Object.hasOwn(DEPTHS, depth))
+    throw new DecodeError(
+      'unsupported',
+      `${depth} samples are not supported; Loupe reads 8-bit, 16-bit and float images.`,
+    );
   const { bits, signed } = DEPTHS[depth as Depth];
   const channels = metadata.channels ?? 3;
   const samplesPerPixel = channels - (metadata.hasAlpha ? 1 : 0) >= 3 ? 3 : 1;
@@ -85,16 +109,22 @@ export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promis
       seriesInstanceUid: null,
       sopInstanceUid: null,
       modality: null,
-      pixelSpacing: metadata.density && metadata.density > 0 ? [25.4 / metadata.density, 25.4 / metadata.density] : null,
+      pixelSpacing:
+        metadata.density && metadata.density > 0 ? [25.4 / metadata.density, 25.4 / metadata.density] : null,
       instanceNumber: null,
-      attributes: { Format: format.toUpperCase(), Depth: depth, ...(metadata.space ? { ColourSpace: metadata.space } : {}) },
+      attributes: {
+        Format: format.toUpperCase(),
+        Depth: depth,
+        ...(metadata.space ? { ColourSpace: metadata.space } : {}),
+      },
     },
   };
 }
 
 export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster, frame: number): Promise<DecodedFrame> {
   const { info, depth } = opened;
-  if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) throw new DecodeError('not-an-image', `This image has ${info.frames} page(s); there is no page ${frame + 1}.`);
+  if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames)
+    throw new DecodeError('not-an-image', `This image has ${info.frames} page(s); there is no page ${frame + 1}.`);
   const wide = depth === 'ushort' || depth === 'short';
   const colourspace = info.samplesPerPixel === 3 ? (wide ? 'rgb16' : 'srgb') : wide ? 'grey16' : 'b-w';
   let result: { data: Buffer; info: OutputInfo };
@@ -109,13 +139,20 @@ export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster,
   const expected = info.rows * info.columns * info.samplesPerPixel;
   const buffer = result.data.buffer.slice(result.data.byteOffset, result.data.byteOffset + result.data.byteLength);
   const data =
-    depth === 'uchar' ? new Uint8Array(buffer)
-    : depth === 'char' ? new Int8Array(buffer)
-    : depth === 'ushort' ? new Uint16Array(buffer)
-    : depth === 'short' ? new Int16Array(buffer)
-    : new Float32Array(buffer);
+    depth === 'uchar'
+      ? new Uint8Array(buffer)
+      : depth === 'char'
+        ? new Int8Array(buffer)
+        : depth === 'ushort'
+          ? new Uint16Array(buffer)
+          : depth === 'short'
+            ? new Int16Array(buffer)
+            : new Float32Array(buffer);
   if (data.length !== expected || result.info.channels !== info.samplesPerPixel) {
-    throw new DecodeError('corrupt-pixels', `The image decoded to ${result.info.channels} channel(s) × ${data.length / Math.max(1, result.info.channels)} pixels where ${info.samplesPerPixel} × ${info.rows * info.columns} were expected.`);
+    throw new DecodeError(
+      'corrupt-pixels',
+      `The image decoded to ${result.info.channels} channel(s) × ${data.length / Math.max(1, result.info.channels)} pixels where ${info.samplesPerPixel} × ${info.rows * info.columns} were expected.`,
+    );
   }
   return {
     frame,

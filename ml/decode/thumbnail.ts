@@ -53,7 +53,13 @@ export async function renderThumbnail(frame: DecodedFrame): Promise<Uint8Array> 
   const pixels = displayBytes(frame);
   // The decoders refuse frames above MAX_FRAME_PIXELS; the same limit here (not sharp's default)
   // keeps the two in step, and the check above makes a frame that slipped past them a named refusal.
-  const image = sharp(pixels, { raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 }, limitInputPixels: MAX_FRAME_PIXELS });
-  const webp = await image.resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: THUMBNAIL_QUALITY }).toBuffer();
+  const image = sharp(pixels, {
+    raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 },
+    limitInputPixels: MAX_FRAME_PIXELS,
+  });
+  const webp = await image
+    .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: THUMBNAIL_QUALITY })
+    .toBuffer();
   return new Uint8Array(webp.buffer, webp.byteOffset, webp.byteLength);
 }

@@ -101,7 +101,12 @@ port.on('message', (message: ToDecodeWorker) => {
     if (named) send({ type: 'failed', id: message.id, failure: named.failure, message: named.message });
     else {
       console.error('[decode worker]', error);
-      send({ type: 'failed', id: message.id, failure: 'internal', message: 'Loupe failed to read this file because of an internal error; the details are in the log.' });
+      send({
+        type: 'failed',
+        id: message.id,
+        failure: 'internal',
+        message: 'Loupe failed to read this file because of an internal error; the details are in the log.',
+      });
     }
   });
 });

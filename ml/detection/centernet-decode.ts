@@ -25,7 +25,8 @@ export const CENTERNET_DECODE_DEFAULTS = { topK: 100 } as const;
 export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecodeArgs): Promise<DetectionCandidates[]> {
   const [batch, h, w, channels] = output.shape;
   const c = args.numClasses;
-  if (channels !== c + 4) throw new RangeError(`A CenterNet output for ${c} classes has ${c + 4} channels; got ${channels}.`);
+  if (channels !== c + 4)
+    throw new RangeError(`A CenterNet output for ${c} classes has ${c + 4} channels; got ${channels}.`);
   const k = Math.min(args.topK ?? CENTERNET_DECODE_DEFAULTS.topK, h * w * c);
   const [peaks, regression] = tf.tidy(() => {
     const [heat, reg] = tf.split(output, [c, 4], -1) as [tf.Tensor4D, tf.Tensor4D];
@@ -52,8 +53,14 @@ export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecode
         const [bw, bh, ox, oy] = [Math.max(0, reg[at]!), Math.max(0, reg[at + 1]!), reg[at + 2]!, reg[at + 3]!];
         const cx = (x + ox) * args.stride;
         const cy = (y + oy) * args.stride;
-        let box: [number, number, number, number] = [cx - (bw * args.stride) / 2, cy - (bh * args.stride) / 2, cx + (bw * args.stride) / 2, cy + (bh * args.stride) / 2];
-        if (args.imageWidth !== undefined && args.imageHeight !== undefined) box = [...clipBox(box, args.imageWidth, args.imageHeight)];
+        let box: [number, number, number, number] = [
+          cx - (bw * args.stride) / 2,
+          cy - (bh * args.stride) / 2,
+          cx + (bw * args.stride) / 2,
+          cy + (bh * args.stride) / 2,
+        ];
+        if (args.imageWidth !== undefined && args.imageHeight !== undefined)
+          box = [...clipBox(box, args.imageWidth, args.imageHeight)];
         boxes.set(box, 4 * j);
         classIds[j] = classId;
         kept[j] = scores[b * k + j]!;

@@ -42,8 +42,18 @@ function kernelInit(seed: number | undefined, index: number) {
   return seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed + index }) };
 }
 
-function branch(features: tf.SymbolicTensor, outChannels: number, hidden: number, name: string, activation: 'sigmoid' | 'linear', seedAt: (i: number) => object, biasInit?: number): tf.SymbolicTensor {
-  const h = tf.layers.conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', name: `${name}_conv`, ...seedAt(0) }).apply(features) as tf.SymbolicTensor;
+function branch(
+  features: tf.SymbolicTensor,
+  outChannels: number,
+  hidden: number,
+  name: string,
+  activation: 'sigmoid' | 'linear',
+  seedAt: (i: number) => object,
+  biasInit?: number,
+): tf.SymbolicTensor {
+  const h = tf.layers
+    .conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', name: `${name}_conv`, ...seedAt(0) })
+    .apply(features) as tf.SymbolicTensor;
   return tf.layers
     .conv2d({
       filters: outChannels,
@@ -58,13 +68,27 @@ function branch(features: tf.SymbolicTensor, outChannels: number, hidden: number
 
 /** Builds the head on `features` ([batch, H, W, C] symbolic); returns [batch, H, W, numClasses + 4]. */
 export function buildCenterNetHead(features: tf.SymbolicTensor, args: CenterNetHeadArgs): tf.SymbolicTensor {
-  if (!Number.isInteger(args.numClasses) || args.numClasses < 1) throw new RangeError(`A detector needs at least one class; got numClasses = ${args.numClasses}.`);
-  if (features.shape.length !== 4) throw new RangeError(`The detection head needs a [batch, H, W, C] feature map; got shape [${features.shape.join(', ')}].`);
+  if (!Number.isInteger(args.numClasses) || args.numClasses < 1)
+    throw new RangeError(`A detector needs at least one class; got numClasses = ${args.numClasses}.`);
+  if (features.shape.length !== 4)
+    throw new RangeError(
+      `The detection head needs a [batch, H, W, C] feature map; got shape [${features.shape.join(', ')}].`,
+    );
   const hidden = args.headChannels ?? CENTERNET_HEAD_DEFAULTS.headChannels;
   const name = args.name ?? CENTERNET_HEAD_DEFAULTS.name;
   const prior = Math.log(HEATMAP_PRIOR / (1 - HEATMAP_PRIOR));
-  const heatmap = branch(features, args.numClasses, hidden, `${name}_heatmap`, 'sigmoid', (i) => kernelInit(args.seed, i), prior);
+  const heatmap = branch(
+    features,
+    args.numClasses,
+    hidden,
+    `${name}_heatmap`,
+    'sigmoid',
+    (i) => kernelInit(args.seed, i),
+    prior,
+  );
   const size = branch(features, 2, hidden, `${name}_size`, 'linear', (i) => kernelInit(args.seed, 2 + i));
   const offset = branch(features, 2, hidden, `${name}_offset`, 'linear', (i) => kernelInit(args.seed, 4 + i));
-  return tf.layers.concatenate({ axis: -1, name: `${name}_output` }).apply([heatmap, size, offset]) as tf.SymbolicTensor;
+  return tf.layers
+    .concatenate({ axis: -1, name: `${name}_output` })
+    .apply([heatmap, size, offset]) as tf.SymbolicTensor;
 }

@@ -51,7 +51,14 @@ export function gaussianRadius(height: number, width: number, minOverlap = GAUSS
 }
 
 /** Writes a Gaussian of the given integer radius at (cx, cy), keeping the max where peaks meet (draw_umich_gaussian). */
-function drawGaussian(heatmap: Float32Array, shape: [number, number, number], channel: number, cx: number, cy: number, radius: number): void {
+function drawGaussian(
+  heatmap: Float32Array,
+  shape: [number, number, number],
+  channel: number,
+  cx: number,
+  cy: number,
+  radius: number,
+): void {
   const [h, w, depth] = shape;
   const sigma = (2 * radius + 1) / 6;
   for (let dy = -Math.min(cy, radius); dy <= Math.min(h - cy - 1, radius); dy++) {
@@ -72,7 +79,8 @@ export function encodeCenterNetTargets(objects: readonly DetectionObject[], g: C
   const out = new Float32Array(h * w * depth);
   const c = g.numClasses;
   for (const { box, classId } of objects) {
-    if (!Number.isInteger(classId) || classId < 0 || classId >= c) throw new RangeError(`Class id ${classId} is outside 0…${c - 1}.`);
+    if (!Number.isInteger(classId) || classId < 0 || classId >= c)
+      throw new RangeError(`Class id ${classId} is outside 0…${c - 1}.`);
     const bw = (box[2] - box[0]) / g.stride;
     const bh = (box[3] - box[1]) / g.stride;
     if (!(bw > 0 && bh > 0)) continue; // an empty box marks nothing to find

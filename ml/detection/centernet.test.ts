@@ -54,7 +54,13 @@ describe('CenterNet decode', () => {
     const [h, w, d] = targetShape(geometry);
     const before = tf.memory().numTensors;
     const pred = tf.tidy(() => tf.slice(tf.tensor4d(t, [1, h, w, d]), [0, 0, 0, 0], [1, h, w, d - 1]));
-    const [candidates] = await decodeCenterNet(pred, { numClasses: 3, stride: 4, topK: 20, imageWidth: 64, imageHeight: 48 });
+    const [candidates] = await decodeCenterNet(pred, {
+      numClasses: 3,
+      stride: 4,
+      topK: 20,
+      imageWidth: 64,
+      imageHeight: 48,
+    });
     pred.dispose();
     expect(tf.memory().numTensors).toBe(before);
     const detections = postprocessDetections(candidates!, { scoreThreshold: 0.99 });
@@ -69,7 +75,13 @@ describe('CenterNet decode', () => {
   it('never turns a box inside out: a negative predicted size decodes to an empty box at the centre', async () => {
     // One class on a 2 × 2 map at stride 4: a single peak at cell (1, 0), size (−3, 2) cells, offset (0.5, 0.5).
     const pred = tf.tensor4d([0, 0, 0, 0, 0, 0.9, -3, 2, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 2, 2, 5]);
-    const [candidates] = await decodeCenterNet(pred, { numClasses: 1, stride: 4, topK: 1, imageWidth: 8, imageHeight: 8 });
+    const [candidates] = await decodeCenterNet(pred, {
+      numClasses: 1,
+      stride: 4,
+      topK: 1,
+      imageWidth: 8,
+      imageHeight: 8,
+    });
     pred.dispose();
     // Centre (6, 2); width 0 (not −12); height 8 clipped to the image: y 0…6.
     expect(Array.from(candidates!.boxes)).toEqual([6, 0, 6, 6]);
@@ -85,10 +97,21 @@ describe('detection losses', () => {
   });
 
   it('GIoU and L1 box losses agree with the geometry helpers', () => {
-    const a: Box[] = [[0, 0, 2, 2], [0, 0, 1, 1], [0, 0, 4, 4]];
-    const b: Box[] = [[1, 1, 3, 3], [2, 0, 3, 1], [0, 0, 4, 4]];
+    const a: Box[] = [
+      [0, 0, 2, 2],
+      [0, 0, 1, 1],
+      [0, 0, 4, 4],
+    ];
+    const b: Box[] = [
+      [1, 1, 3, 3],
+      [2, 0, 3, 1],
+      [0, 0, 4, 4],
+    ];
     const expected = a.reduce((s, box, i) => s + (1 - giou(box, b[i]!)), 0) / 3;
-    expect(giouLoss(tf.tensor2d(a.map((x) => [...x])), tf.tensor2d(b.map((x) => [...x]))).dataSync()[0]).toBeCloseTo(expected, 5);
+    expect(giouLoss(tf.tensor2d(a.map((x) => [...x])), tf.tensor2d(b.map((x) => [...x]))).dataSync()[0]).toBeCloseTo(
+      expected,
+      5,
+    );
     expect(l1BoxLoss(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 2, 4]])).dataSync()[0]).toBeCloseTo(0.75, 6);
   });
 
@@ -102,7 +125,9 @@ describe('detection losses', () => {
       const l1 = centerNetLossParts(target, perfect, { numClasses: 3 });
       const g = centerNetLossParts(target, perfect, { numClasses: 3, sizeLoss: 'giou' });
       const noisy = tf.variable(tf.add(perfect, tf.randomUniform(perfect.shape, -0.3, 0.3, 'float32', 7)));
-      const grad = tf.grad((p: tf.Tensor) => DETECTION_LOSSES.centernet({ numClasses: 3, sizeLoss: 'giou' })(target, tf.clipByValue(p, 0, 10)))(noisy);
+      const grad = tf.grad((p: tf.Tensor) =>
+        DETECTION_LOSSES.centernet({ numClasses: 3, sizeLoss: 'giou' })(target, tf.clipByValue(p, 0, 10)),
+      )(noisy);
       noisy.dispose();
       return [l1.size, l1.offset, g.size, tf.sum(tf.abs(grad)), tf.any(tf.isNaN(grad))].map((x) => x.dataSync()[0]!);
     });
@@ -120,7 +145,12 @@ describe('CenterNet head', () => {
     const model = tf.model({ inputs: input, outputs: output });
     expect(model.outputs[0]!.shape).toEqual([null, 16, 20, 2 + CENTERNET_CHANNELS.regression]);
     const before = tf.memory().numTensors;
-    const heat = tf.tidy(() => tf.mean(tf.slice(model.predict(tf.zeros([1, 16, 20, 8])) as tf.Tensor, [0, 0, 0, 0], [1, 16, 20, 2])).dataSync()[0]!);
+    const heat = tf.tidy(
+      () =>
+        tf
+          .mean(tf.slice(model.predict(tf.zeros([1, 16, 20, 8])) as tf.Tensor, [0, 0, 0, 0], [1, 16, 20, 2]))
+          .dataSync()[0]!,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(heat).toBeCloseTo(0.1, 5);
     model.dispose();

@@ -19,7 +19,8 @@ export interface DetectArgs {
 export function detectorStride(model: tf.LayersModel): number {
   const inputHeight = model.inputs[0]!.shape[1];
   const outputHeight = model.outputs[0]!.shape[1];
-  if (!inputHeight || !outputHeight) throw new RangeError('The detector has no fixed input size; give the stride explicitly.');
+  if (!inputHeight || !outputHeight)
+    throw new RangeError('The detector has no fixed input size; give the stride explicitly.');
   return inputHeight / outputHeight;
 }
 

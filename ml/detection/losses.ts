@@ -22,13 +22,21 @@ export const FOCAL_BETA = 4;
  * −(1 − p)^α log p; elsewhere −(1 − y)^β p^α log(1 − p), so cells near a centre are punished
  * less for firing. Summed, divided by the number of peaks (at least 1).
  */
-export function focalHeatmapLoss(target: tf.Tensor, predicted: tf.Tensor, alpha = FOCAL_ALPHA, beta = FOCAL_BETA): tf.Scalar {
+export function focalHeatmapLoss(
+  target: tf.Tensor,
+  predicted: tf.Tensor,
+  alpha = FOCAL_ALPHA,
+  beta = FOCAL_BETA,
+): tf.Scalar {
   return tf.tidy(() => {
     const p = tf.clipByValue(predicted, HEATMAP_CLAMP, 1 - HEATMAP_CLAMP);
     const positive = tf.cast(tf.equal(target, 1), 'float32');
     const negative = tf.sub(1, positive);
     const positiveLoss = tf.mul(tf.mul(tf.log(p), tf.pow(tf.sub(1, p), alpha)), positive);
-    const negativeLoss = tf.mul(tf.mul(tf.mul(tf.log(tf.sub(1, p)), tf.pow(p, alpha)), tf.pow(tf.sub(1, target), beta)), negative);
+    const negativeLoss = tf.mul(
+      tf.mul(tf.mul(tf.log(tf.sub(1, p)), tf.pow(p, alpha)), tf.pow(tf.sub(1, target), beta)),
+      negative,
+    );
     const peaks = tf.maximum(tf.sum(positive), 1);
     return tf.neg(tf.div(tf.add(tf.sum(positiveLoss), tf.sum(negativeLoss)), peaks)) as tf.Scalar;
   });
@@ -45,7 +53,8 @@ export function giouOf(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const [ax1, ay1, ax2, ay2] = tf.unstack(a, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const [bx1, by1, bx2, by2] = tf.unstack(b, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-    const area = (x1: tf.Tensor, y1: tf.Tensor, x2: tf.Tensor, y2: tf.Tensor) => tf.mul(tf.relu(tf.sub(x2, x1)), tf.relu(tf.sub(y2, y1)));
+    const area = (x1: tf.Tensor, y1: tf.Tensor, x2: tf.Tensor, y2: tf.Tensor) =>
+      tf.mul(tf.relu(tf.sub(x2, x1)), tf.relu(tf.sub(y2, y1)));
     const inter = area(tf.maximum(ax1, bx1), tf.maximum(ay1, by1), tf.minimum(ax2, bx2), tf.minimum(ay2, by2));
     const union = tf.sub(tf.add(area(ax1, ay1, ax2, ay2), area(bx1, by1, bx2, by2)), inter);
     const enclosing = area(tf.minimum(ax1, bx1), tf.minimum(ay1, by1), tf.maximum(ax2, bx2), tf.maximum(ay2, by2));
@@ -87,25 +96,46 @@ export interface CenterNetLossParts {
  * prediction [B, H, W, C + 4] (centernet-head.ts). Regression terms count only the cells whose
  * mask is 1, averaged per object (L1 per coordinate, as CenterNet's RegL1Loss).
  */
-export function centerNetLossParts(target: tf.Tensor, predicted: tf.Tensor, config: CenterNetLossConfig): CenterNetLossParts {
+export function centerNetLossParts(
+  target: tf.Tensor,
+  predicted: tf.Tensor,
+  config: CenterNetLossConfig,
+): CenterNetLossParts {
   const c = config.numClasses;
   const sizeLoss = config.sizeLoss ?? 'l1';
   const sizeWeight = config.sizeWeight ?? (sizeLoss === 'l1' ? 0.1 : 1);
   const offsetWeight = config.offsetWeight ?? 1;
   if (target.shape[3] !== c + 5 || predicted.shape[3] !== c + 4) {
-    throw new RangeError(`CenterNet loss for ${c} classes needs targets with ${c + 5} channels and predictions with ${c + 4}; got ${target.shape[3]} and ${predicted.shape[3]}.`);
+    throw new RangeError(
+      `CenterNet loss for ${c} classes needs targets with ${c + 5} channels and predictions with ${c + 4}; got ${target.shape[3]} and ${predicted.shape[3]}.`,
+    );
   }
   return tf.tidy(() => {
-    const [heatTrue, sizeTrue, offsetTrue, mask] = tf.split(target, [c, 2, 2, 1], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const [heatTrue, sizeTrue, offsetTrue, mask] = tf.split(target, [c, 2, 2, 1], -1) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
     const [heatPred, sizePred, offsetPred] = tf.split(predicted, [c, 2, 2], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
     const objects = tf.sum(mask);
-    const perObject = (perCell: tf.Tensor, valuesPerObject: number) => tf.div(tf.sum(tf.mul(perCell, mask)), tf.add(tf.mul(objects, valuesPerObject), 1e-4));
+    const perObject = (perCell: tf.Tensor, valuesPerObject: number) =>
+      tf.div(tf.sum(tf.mul(perCell, mask)), tf.add(tf.mul(objects, valuesPerObject), 1e-4));
     const heatmap = focalHeatmapLoss(heatTrue, heatPred);
     const offset = perObject(tf.abs(tf.sub(offsetPred, offsetTrue)), 2);
     const size =
       sizeLoss === 'l1'
         ? perObject(tf.abs(tf.sub(sizePred, sizeTrue)), 2)
-        : perObject(tf.sub(1, tf.expandDims(giouOf(cornersFromOffsetSize(offsetTrue, sizeTrue), cornersFromOffsetSize(offsetPred, sizePred)), -1)), 1);
+        : perObject(
+            tf.sub(
+              1,
+              tf.expandDims(
+                giouOf(cornersFromOffsetSize(offsetTrue, sizeTrue), cornersFromOffsetSize(offsetPred, sizePred)),
+                -1,
+              ),
+            ),
+            1,
+          );
     const total = tf.add(tf.add(heatmap, tf.mul(size, sizeWeight)), tf.mul(offset, offsetWeight));
     return { heatmap, size: size as tf.Scalar, offset: offset as tf.Scalar, total: total as tf.Scalar };
   });

@@ -18,7 +18,12 @@ interface NmsCase {
   iou: number;
 }
 
-function randomCase(name: string, seed: number, n: number, opts: { grid?: number; scoreLevels?: number; classes?: number; zeroArea?: number; duplicates?: number; iou: number }): NmsCase {
+function randomCase(
+  name: string,
+  seed: number,
+  n: number,
+  opts: { grid?: number; scoreLevels?: number; classes?: number; zeroArea?: number; duplicates?: number; iou: number },
+): NmsCase {
   const random = seededRandom(seed);
   const boxes: number[] = [];
   const scores: number[] = [];
@@ -36,7 +41,9 @@ function randomCase(name: string, seed: number, n: number, opts: { grid?: number
       const h = zero && random() < 0.5 ? 5 : zero ? 0 : 1 + coord() * 0.4;
       boxes.push(x, y, x + w, y + h);
     }
-    scores.push(Math.fround(opts.scoreLevels ? randomInt(random, 0, opts.scoreLevels - 1) / opts.scoreLevels : random()));
+    scores.push(
+      Math.fround(opts.scoreLevels ? randomInt(random, 0, opts.scoreLevels - 1) / opts.scoreLevels : random()),
+    );
     classIds.push(randomInt(random, 0, (opts.classes ?? 1) - 1));
   }
   return { name, boxes: boxes.map(Math.fround), scores, classIds, iou: opts.iou };
@@ -46,17 +53,55 @@ const handmade: NmsCase[] = [
   { name: 'empty', boxes: [], scores: [], classIds: [], iou: 0.5 },
   // IoU exactly 0.5: kept at threshold 0.5 (suppression needs IoU > threshold), removed at 0.49.
   { name: 'iou at threshold', boxes: [0, 0, 2, 1, 0, 0, 1, 1], scores: [0.9, 0.8], classIds: [0, 0], iou: 0.5 },
-  { name: 'iou just above threshold', boxes: [0, 0, 2, 1, 0, 0, 1, 1], scores: [0.9, 0.8], classIds: [0, 0], iou: 0.49 },
-  { name: 'identical boxes, identical scores', boxes: Array.from({ length: 6 }, () => [3, 3, 9, 9]).flat(), scores: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5], classIds: [0, 1, 0, 1, 0, 1], iou: 0.5 },
-  { name: 'zero-area pair at one point', boxes: [4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 10, 10], scores: [0.9, 0.8, 0.7], classIds: [0, 0, 0], iou: 0 },
-  { name: 'nested boxes, threshold 0', boxes: [0, 0, 10, 10, 2, 2, 4, 4, 20, 20, 30, 30], scores: [0.6, 0.9, 0.1], classIds: [0, 0, 0], iou: 0 },
-  { name: 'threshold 1 keeps everything', boxes: [0, 0, 10, 10, 0, 0, 10, 10], scores: [0.3, 0.7], classIds: [0, 0], iou: 1 },
-  { name: 'inverted corners', boxes: [10, 10, 0, 0, 0, 0, 10, 10, 5, 5, 2, 8], scores: [0.9, 0.8, 0.7], classIds: [0, 0, 0], iou: 0.3 },
+  {
+    name: 'iou just above threshold',
+    boxes: [0, 0, 2, 1, 0, 0, 1, 1],
+    scores: [0.9, 0.8],
+    classIds: [0, 0],
+    iou: 0.49,
+  },
+  {
+    name: 'identical boxes, identical scores',
+    boxes: Array.from({ length: 6 }, () => [3, 3, 9, 9]).flat(),
+    scores: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+    classIds: [0, 1, 0, 1, 0, 1],
+    iou: 0.5,
+  },
+  {
+    name: 'zero-area pair at one point',
+    boxes: [4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 10, 10],
+    scores: [0.9, 0.8, 0.7],
+    classIds: [0, 0, 0],
+    iou: 0,
+  },
+  {
+    name: 'nested boxes, threshold 0',
+    boxes: [0, 0, 10, 10, 2, 2, 4, 4, 20, 20, 30, 30],
+    scores: [0.6, 0.9, 0.1],
+    classIds: [0, 0, 0],
+    iou: 0,
+  },
+  {
+    name: 'threshold 1 keeps everything',
+    boxes: [0, 0, 10, 10, 0, 0, 10, 10],
+    scores: [0.3, 0.7],
+    classIds: [0, 0],
+    iou: 1,
+  },
+  {
+    name: 'inverted corners',
+    boxes: [10, 10, 0, 0, 0, 0, 10, 10, 5, 5, 2, 8],
+    scores: [0.9, 0.8, 0.7],
+    classIds: [0, 0, 0],
+    iou: 0.3,
+  },
 ];
 
 const generated: NmsCase[] = [
   ...[0, 0.3, 0.5, 0.7].map((iou, k) => randomCase(`random ${iou}`, 11 + k, 120, { iou, classes: 3 })),
-  ...[0.3, 0.5].map((iou, k) => randomCase(`ties on a grid ${iou}`, 21 + k, 150, { iou, grid: 2, scoreLevels: 5, classes: 4 })),
+  ...[0.3, 0.5].map((iou, k) =>
+    randomCase(`ties on a grid ${iou}`, 21 + k, 150, { iou, grid: 2, scoreLevels: 5, classes: 4 }),
+  ),
   randomCase('all scores equal', 31, 80, { iou: 0.4, scoreLevels: 1, grid: 1, classes: 2 }),
   randomCase('zero-area boxes', 41, 100, { iou: 0.5, zeroArea: 0.3, scoreLevels: 8, classes: 2 }),
   randomCase('duplicated boxes', 51, 100, { iou: 0.5, duplicates: 0.4, scoreLevels: 6, classes: 3 }),

@@ -27,7 +27,8 @@ export function orderByScore(scores: ArrayLike<number>): number[] {
 function checkInputs(boxes: BoxList, scores: ArrayLike<number>, iouThreshold: number): number {
   const n = boxCount(boxes);
   if (scores.length !== n) throw new RangeError(`NMS got ${n} boxes but ${scores.length} scores.`);
-  if (!(iouThreshold >= 0 && iouThreshold <= 1)) throw new RangeError(`The IoU threshold must lie in [0, 1]; got ${iouThreshold}.`);
+  if (!(iouThreshold >= 0 && iouThreshold <= 1))
+    throw new RangeError(`The IoU threshold must lie in [0, 1]; got ${iouThreshold}.`);
   return n;
 }
 
@@ -35,7 +36,12 @@ function checkInputs(boxes: BoxList, scores: ArrayLike<number>, iouThreshold: nu
  * Hard NMS over boxes that may belong to different classes. With `classIds`, a box only suppresses
  * boxes of its own class (torchvision.ops.batched_nms); without, every box competes.
  */
-function suppress(boxes: BoxList, scores: ArrayLike<number>, iouThreshold: number, classIds?: ArrayLike<number>): number[] {
+function suppress(
+  boxes: BoxList,
+  scores: ArrayLike<number>,
+  iouThreshold: number,
+  classIds?: ArrayLike<number>,
+): number[] {
   const n = checkInputs(boxes, scores, iouThreshold);
   if (classIds && classIds.length !== n) throw new RangeError(`NMS got ${n} boxes but ${classIds.length} class ids.`);
   const b = Float32Array.from(boxes as ArrayLike<number>);
@@ -75,7 +81,12 @@ export function nms(boxes: BoxList, scores: ArrayLike<number>, iouThreshold: num
  * torchvision.ops.batched_nms: NMS within each class. Kept indices, highest score first, ties in
  * input order (torchvision's own order for small inputs, where it offsets boxes per class).
  */
-export function batchedNms(boxes: BoxList, scores: ArrayLike<number>, classIds: ArrayLike<number>, iouThreshold: number): number[] {
+export function batchedNms(
+  boxes: BoxList,
+  scores: ArrayLike<number>,
+  classIds: ArrayLike<number>,
+  iouThreshold: number,
+): number[] {
   return suppress(boxes, scores, iouThreshold, classIds);
 }
 
@@ -102,7 +113,11 @@ export const SOFT_NMS_DEFAULTS = { iouThreshold: 0.3, sigma: 0.5, scoreThreshold
  * highest (decayed) score, ties to the lower index, and decays the others by their IoU with it.
  * Returns the kept indices with their decayed scores, in the order they were taken.
  */
-export function softNms(boxes: BoxList, scores: ArrayLike<number>, args: SoftNmsArgs): { indices: number[]; scores: number[] } {
+export function softNms(
+  boxes: BoxList,
+  scores: ArrayLike<number>,
+  args: SoftNmsArgs,
+): { indices: number[]; scores: number[] } {
   const iouThreshold = args.iouThreshold ?? SOFT_NMS_DEFAULTS.iouThreshold;
   const sigma = args.sigma ?? SOFT_NMS_DEFAULTS.sigma;
   const scoreThreshold = args.scoreThreshold ?? SOFT_NMS_DEFAULTS.scoreThreshold;
@@ -112,7 +127,8 @@ export function softNms(boxes: BoxList, scores: ArrayLike<number>, args: SoftNms
   const current = Float64Array.from(scores as ArrayLike<number>);
   const alive = new Uint8Array(n).fill(1);
   const areas = new Float64Array(n);
-  for (let i = 0; i < n; i++) areas[i] = Math.max(0, boxes[4 * i + 2]! - boxes[4 * i]!) * Math.max(0, boxes[4 * i + 3]! - boxes[4 * i + 1]!);
+  for (let i = 0; i < n; i++)
+    areas[i] = Math.max(0, boxes[4 * i + 2]! - boxes[4 * i]!) * Math.max(0, boxes[4 * i + 3]! - boxes[4 * i + 1]!);
   const indices: number[] = [];
   const kept: number[] = [];
   for (;;) {

@@ -48,7 +48,9 @@ export function postprocessDetections(candidates: DetectionCandidates, args: Pos
   const o = { ...POSTPROCESS_DEFAULTS, ...args };
   const n = boxCount(candidates.boxes);
   if (candidates.scores.length !== n || candidates.classIds.length !== n) {
-    throw new RangeError(`Candidates disagree: ${n} boxes, ${candidates.scores.length} scores, ${candidates.classIds.length} class ids.`);
+    throw new RangeError(
+      `Candidates disagree: ${n} boxes, ${candidates.scores.length} scores, ${candidates.classIds.length} class ids.`,
+    );
   }
   if (!(o.maxDetections >= 0)) throw new RangeError(`maxDetections must be 0 or more; got ${o.maxDetections}.`);
   const passing: number[] = [];

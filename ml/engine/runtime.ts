@@ -49,7 +49,8 @@ export class EngineRuntime {
       if (!isEngineMethod(method)) throw new LoupeError('UNKNOWN_CHANNEL', `The engine has no method "${method}".`);
       const def = engineMethods[method];
       const request = def.request.safeParse(payload ?? {});
-      if (!request.success) throw new LoupeError('INVALID_REQUEST', `Invalid ${method} request: ${describeIssues(request.error.issues)}`);
+      if (!request.success)
+        throw new LoupeError('INVALID_REQUEST', `Invalid ${method} request: ${describeIssues(request.error.issues)}`);
       const handler = this.handlers[method] as (r: unknown, c: MethodContext<EngineMethodName>) => Promise<unknown>;
       const value = await handler(request.data, {
         signal: controller.signal,
@@ -58,7 +59,10 @@ export class EngineRuntime {
       this.send({ type: 'result', id, ok: true, value });
     } catch (error) {
       if (!(error instanceof LoupeError)) console.error(`[engine] ${method} failed:`, error);
-      const payload = controller.signal.aborted && !(error instanceof LoupeError) ? { code: 'CANCELLED' as const, message: 'Cancelled.' } : toErrorPayload(error);
+      const payload =
+        controller.signal.aborted && !(error instanceof LoupeError)
+          ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
+          : toErrorPayload(error);
       this.send({ type: 'result', id, ok: false, error: payload });
     } finally {
       this.running.delete(id);

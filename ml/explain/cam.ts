@@ -50,7 +50,12 @@ export function normalise(map: Float32Array): Float32Array {
 }
 
 /** One image (`input` is [1, H, W, C]); returns the map at the target layer's resolution. */
-export async function gradientCam(split: SplitModel, input: tf.Tensor4D, score: ScoreOf, method: GradientCamMethod): Promise<FeatureHeatmap> {
+export async function gradientCam(
+  split: SplitModel,
+  input: tf.Tensor4D,
+  score: ScoreOf,
+  method: GradientCamMethod,
+): Promise<FeatureHeatmap> {
   const cam = tf.tidy(() => {
     const { featureMap, context } = split.features(input);
     const grads = tf.grad((a: tf.Tensor) => score(split.head(a as tf.Tensor4D, context)))(featureMap);
@@ -65,7 +70,12 @@ export async function gradientCam(split: SplitModel, input: tf.Tensor4D, score: 
 }
 
 /** CAM (Zhou et al., 2016) for a global-average-pooling + dense head: the dense kernel weights the last feature map. */
-export function classActivationMap(split: SplitModel, input: tf.Tensor4D, denseKernel: tf.Tensor2D, classIndex: number): FeatureHeatmap {
+export function classActivationMap(
+  split: SplitModel,
+  input: tf.Tensor4D,
+  denseKernel: tf.Tensor2D,
+  classIndex: number,
+): FeatureHeatmap {
   const cam = tf.tidy(() => {
     const { featureMap } = split.features(input);
     const weights = denseKernel.gather([classIndex], 1).reshape([-1]);

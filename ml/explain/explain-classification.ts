@@ -12,7 +12,14 @@ import { softmaxRow } from '../train/outputs';
 import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
-import { deletionInsertionAuc, RANDOMISED_TOP_LAYERS, rankByHeatmap, SANITY_CORRELATION_LIMIT, spearman, withRandomisedTop } from './trust';
+import {
+  deletionInsertionAuc,
+  RANDOMISED_TOP_LAYERS,
+  rankByHeatmap,
+  SANITY_CORRELATION_LIMIT,
+  spearman,
+  withRandomisedTop,
+} from './trust';
 
 export type ExplainMethod = ExplainMethodName;
 
@@ -57,16 +64,32 @@ function camKernel(model: tf.LayersModel, targetLayer: string): tf.Tensor2D {
   const at = layers.findIndex((l) => l.name === targetLayer);
   const pool = layers[at + 1];
   const dense = layers[at + 2];
-  if (at !== layers.length - 3 || pool?.getClassName() !== 'GlobalAveragePooling2D' || dense?.getClassName() !== 'Dense') {
-    throw new LoupeError('INVALID_REQUEST', 'CAM needs a global-average-pooling + dense head right after the target layer; use gradcam or gradcam++ for this model or layer.');
+  if (
+    at !== layers.length - 3 ||
+    pool?.getClassName() !== 'GlobalAveragePooling2D' ||
+    dense?.getClassName() !== 'Dense'
+  ) {
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'CAM needs a global-average-pooling + dense head right after the target layer; use gradcam or gradcam++ for this model or layer.',
+    );
   }
   return dense.getWeights()[0] as tf.Tensor2D;
 }
 
 export type ExplainedCard = Pick<ModelCard, 'task' | 'classes' | 'input' | 'preprocessing'>;
 
-export async function explainClassification(model: tf.LayersModel, card: ExplainedCard, frame: DecodedFrame, options: ExplainOptions): Promise<FrameExplanation> {
-  if (card.task !== 'classification') throw new LoupeError('INVALID_REQUEST', `This explainer is for classification models; the model is for ${card.task}.`);
+export async function explainClassification(
+  model: tf.LayersModel,
+  card: ExplainedCard,
+  frame: DecodedFrame,
+  options: ExplainOptions,
+): Promise<FrameExplanation> {
+  if (card.task !== 'classification')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `This explainer is for classification models; the model is for ${card.task}.`,
+    );
   const { rows, columns, channels } = card.input;
   const { input, placement } = preprocessFrame(frame, card.preprocessing);
   const targetLayer = options.targetLayer ?? defaultTargetLayer(model);
@@ -78,20 +101,39 @@ export async function explainClassification(model: tf.LayersModel, card: Explain
     logits.dispose();
     const classIndex = options.classIndex ?? argmax(probabilities);
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= card.classes.length) {
-      throw new LoupeError('INVALID_REQUEST', `There is no class ${classIndex}: the model has ${card.classes.length} classes (${card.classes.join(', ')}).`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `There is no class ${classIndex}: the model has ${card.classes.length} classes (${card.classes.join(', ')}).`,
+      );
     }
     const explainNow = async (): Promise<FeatureHeatmap> =>
-      options.method === 'cam' ? classActivationMap(split, image, camKernel(model, targetLayer), classIndex) : await gradientCam(split, image, classLogit(classIndex), options.method);
+      options.method === 'cam'
+        ? classActivationMap(split, image, camKernel(model, targetLayer), classIndex)
+        : await gradientCam(split, image, classLogit(classIndex), options.method);
     const featureHeatmap = await explainNow();
     const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
     const explanation = { heatmap, featureHeatmap, classIndex, probabilities, peak: heatmapPeak(heatmap), targetLayer };
     if (!options.trust) return explanation;
     const whole = { top: 0, left: 0, height: rows, width: columns };
     const onInput = heatmapOnFrame(featureHeatmap, { rows, columns }, whole, { rows, columns });
-    const auc = await deletionInsertionAuc(model, input, [rows, columns, channels], rankByHeatmap(onInput.values), classIndex);
+    const auc = await deletionInsertionAuc(
+      model,
+      input,
+      [rows, columns, channels],
+      rankByHeatmap(onInput.values),
+      classIndex,
+    );
     const randomised = await withRandomisedTop(model, RANDOMISED_TOP_LAYERS, SANITY_SEED, explainNow);
     const sanityCorrelation = spearman(featureHeatmap.values, randomised.values);
-    return { ...explanation, trust: { deletionAuc: auc.deletion, insertionAuc: auc.insertion, sanityCorrelation, sanityPassed: sanityCorrelation < SANITY_CORRELATION_LIMIT } };
+    return {
+      ...explanation,
+      trust: {
+        deletionAuc: auc.deletion,
+        insertionAuc: auc.insertion,
+        sanityCorrelation,
+        sanityPassed: sanityCorrelation < SANITY_CORRELATION_LIMIT,
+      },
+    };
   } finally {
     image.dispose();
   }

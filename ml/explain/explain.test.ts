@@ -18,7 +18,12 @@ function card(resize: 'stretch' | 'pad'): ExplainedCard {
     task: 'classification',
     classes: ['normal', 'lesion'],
     input: { rows: SIDE, columns: SIDE, channels: 1 },
-    preprocessing: preprocessingSpecSchema.parse({ rows: SIDE, columns: SIDE, resize, intensity: { mode: 'range', min: 0, max: 255 } }),
+    preprocessing: preprocessingSpecSchema.parse({
+      rows: SIDE,
+      columns: SIDE,
+      resize,
+      intensity: { mode: 'range', min: 0, max: 255 },
+    }),
   };
 }
 
@@ -32,13 +37,24 @@ describe('heatmap on the frame', () => {
     const values = Float32Array.from({ length: 64 }, (_, i) => i / 63);
     // An 8×4 frame padded into an 8×8 input sits in input rows 2..5; with stride 1 every frame
     // pixel centre lands on a feature cell centre, so the values are the cells themselves.
-    const onFrame = heatmapOnFrame({ values, rows: 8, columns: 8 }, { rows: 8, columns: 8 }, { top: 2, left: 0, height: 4, width: 8 }, { rows: 4, columns: 8 });
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 8; x++) expect(onFrame.values[y * 8 + x]).toBeCloseTo(values[(y + 2) * 8 + x]!, 6);
+    const onFrame = heatmapOnFrame(
+      { values, rows: 8, columns: 8 },
+      { rows: 8, columns: 8 },
+      { top: 2, left: 0, height: 4, width: 8 },
+      { rows: 4, columns: 8 },
+    );
+    for (let y = 0; y < 4; y++)
+      for (let x = 0; x < 8; x++) expect(onFrame.values[y * 8 + x]).toBeCloseTo(values[(y + 2) * 8 + x]!, 6);
     expect(heatmapPeak(onFrame)).toEqual([7, 3]);
   });
 
   it('interpolates bilinearly between cell centres when upsampling', () => {
-    const onFrame = heatmapOnFrame({ values: Float32Array.of(0, 1), rows: 1, columns: 2 }, { rows: 4, columns: 4 }, { top: 0, left: 0, height: 4, width: 4 }, { rows: 1, columns: 4 });
+    const onFrame = heatmapOnFrame(
+      { values: Float32Array.of(0, 1), rows: 1, columns: 2 },
+      { rows: 4, columns: 4 },
+      { top: 0, left: 0, height: 4, width: 4 },
+      { rows: 1, columns: 4 },
+    );
     // Cell centres at input x = 1 and 3; pixels centred at 0.5, 1.5, 2.5, 3.5.
     expect(Array.from(onFrame.values)).toEqual([0, 0.25, 0.75, 1]);
   });
@@ -48,7 +64,10 @@ describe('classification explanations', () => {
   it('Grad-CAM on a global-average-pooling + dense head equals CAM', async () => {
     const model = buildSmallCnn({ inputShape: [SIDE, SIDE, 1], numClasses: 2, seed: 3 });
     for (const classIndex of [0, 1]) {
-      const grad = await explainClassification(model, card('stretch'), frame(SIDE, SIDE), { method: 'gradcam', classIndex });
+      const grad = await explainClassification(model, card('stretch'), frame(SIDE, SIDE), {
+        method: 'gradcam',
+        classIndex,
+      });
       const cam = await explainClassification(model, card('stretch'), frame(SIDE, SIDE), { method: 'cam', classIndex });
       grad.featureHeatmap.values.forEach((v, i) => expect(v).toBeCloseTo(cam.featureHeatmap.values[i]!, 4));
     }
@@ -76,8 +95,15 @@ describe('classification explanations', () => {
 
   it('rejects a class or a layer the model does not have', async () => {
     const model = buildSmallCnn({ inputShape: [SIDE, SIDE, 1], numClasses: 2, seed: 5 });
-    await expect(explainClassification(model, card('stretch'), frame(SIDE, SIDE), { method: 'gradcam', classIndex: 2 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    await expect(explainClassification(model, card('stretch'), frame(SIDE, SIDE), { method: 'gradcam', targetLayer: 'head_logits_1' })).rejects.toThrow(/not a feature map/);
+    await expect(
+      explainClassification(model, card('stretch'), frame(SIDE, SIDE), { method: 'gradcam', classIndex: 2 }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(
+      explainClassification(model, card('stretch'), frame(SIDE, SIDE), {
+        method: 'gradcam',
+        targetLayer: 'head_logits_1',
+      }),
+    ).rejects.toThrow(/not a feature map/);
     expect(featureMapLayers(model)).toContain(defaultTargetLayer(model));
     model.dispose();
   });

@@ -22,7 +22,9 @@ function nodeOf(layer: tf.layers.Layer): LayerNode {
 
 function isFeatureMap(layer: tf.layers.Layer): boolean {
   const shape = layer.outputShape;
-  return Array.isArray(shape) && !Array.isArray(shape[0]) && shape.length === 4 && layer.getClassName() !== 'InputLayer';
+  return (
+    Array.isArray(shape) && !Array.isArray(shape[0]) && shape.length === 4 && layer.getClassName() !== 'InputLayer'
+  );
 }
 
 /** Names of the layers whose output is a feature map (a valid CAM target), in graph order. */
@@ -34,7 +36,8 @@ export function featureMapLayers(model: tf.LayersModel): string[] {
 export function defaultTargetLayer(model: tf.LayersModel): string {
   const names = featureMapLayers(model);
   const last = names.at(-1);
-  if (!last) throw new LoupeError('INVALID_REQUEST', `The model ${model.name} has no convolutional feature map to explain.`);
+  if (!last)
+    throw new LoupeError('INVALID_REQUEST', `The model ${model.name} has no convolutional feature map to explain.`);
   return last;
 }
 
@@ -49,9 +52,13 @@ export function splitAt(model: tf.LayersModel, layerName: string): SplitModel {
   const index = model.layers.findIndex((l) => l.name === layerName);
   const target = model.layers[index];
   if (!target || !isFeatureMap(target)) {
-    throw new LoupeError('INVALID_REQUEST', `The layer "${layerName}" is not a feature map of this model. Choose one of: ${featureMapLayers(model).join(', ')}.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The layer "${layerName}" is not a feature map of this model. Choose one of: ${featureMapLayers(model).join(', ')}.`,
+    );
   }
-  if (model.outputs.length !== 1) throw new LoupeError('INVALID_REQUEST', 'Explanations need a model with a single output.');
+  if (model.outputs.length !== 1)
+    throw new LoupeError('INVALID_REQUEST', 'Explanations need a model with a single output.');
   const inputSymbol = model.inputs[0]!;
   const targetSymbol = nodeOf(target).outputTensors[0]!;
   const run = (from: number, to: number, values: Map<Symbolic, tf.Tensor>): void => {

@@ -33,7 +33,9 @@ function randomiseWeights(model: tf.LayersModel, random: SeededRandom): void {
         const values = Float32Array.from({ length: w.size }, () => random.next() * 2 - 1);
         const scale = isBatchNorm ? 0.5 : 1 / Math.sqrt(w.shape.slice(0, -1).reduce((a, b) => a * b, 1));
         // Variance (the 4th batch-norm weight) must be positive.
-        const shaped = values.map((v) => (isBatchNorm && i === 3 ? 0.5 + Math.abs(v) : isBatchNorm && i === 0 ? 1 + v * scale : v * scale));
+        const shaped = values.map((v) =>
+          isBatchNorm && i === 3 ? 0.5 + Math.abs(v) : isBatchNorm && i === 0 ? 1 + v * scale : v * scale,
+        );
         return tf.tensor(shaped, w.shape);
       }),
     );
@@ -60,43 +62,50 @@ interface ReferenceMaps {
 const NETWORKS = [
   ['small CNN', () => buildSmallCnn({ inputShape: [SIDE, SIDE, 1], numClasses: 3, seed: 1 })],
   ['ResNet-18', () => buildResNet({ inputShape: [SIDE, SIDE, 1], numClasses: 3, baseFilters: 4, seed: 5 })],
-  ['MobileNetV2', () => buildMobileNetV2({ inputShape: [SIDE, SIDE, 3], numClasses: 3, widthMultiplier: 0.35, seed: 3 })],
+  [
+    'MobileNetV2',
+    () => buildMobileNetV2({ inputShape: [SIDE, SIDE, 3], numClasses: 3, widthMultiplier: 0.35, seed: 3 }),
+  ],
 ] as const;
 
 describe('Grad-CAM and Grad-CAM++ equal a PyTorch twin', () => {
-  it.each(NETWORKS)('%s: the last and a middle feature map, every class', async (_, build) => {
-    const model = build();
-    const random = new SeededRandom(7);
-    randomiseWeights(model, random);
-    const channels = model.inputs[0]!.shape[3]!;
-    const data = Float32Array.from({ length: SIDE * SIDE * channels }, () => random.next() * 2 - 1);
-    const image = tf.tensor4d(data, [1, SIDE, SIDE, channels]);
-    const layers = featureMapLayers(model);
-    const targets = [defaultTargetLayer(model), layers[Math.floor(layers.length / 2)]!];
-    const cases = targets.flatMap((target) => [0, 1, 2].map((classIndex) => ({ target, classIndex })));
-    const reference = runReference<ReferenceMaps>('torch_gradcam.py', {
-      layers: describeLayers(model),
-      input: { shape: [1, SIDE, SIDE, channels], data: Array.from(data) },
-      cases,
-    });
-    const logits = Array.from((tf.tidy(() => model.predict(image)) as tf.Tensor).dataSync());
-    expect(Math.max(...logits.map((l, i) => Math.abs(l - reference.maps[0]!.logits[i]!)))).toBeLessThan(1e-4);
-    let worst = 0;
-    // A map whose ReLU-ed sum is nowhere positive normalises to zeros: equal, but it proves little.
-    let informative = 0;
-    for (const [i, c] of cases.entries()) {
-      for (const method of ['gradcam', 'gradcam++'] as GradientCamMethod[]) {
-        const ours = await gradientCam(splitAt(model, c.target), image, classLogit(c.classIndex), method);
-        const theirs = reference.maps[i]![method];
-        expect(ours.values.length).toBe(theirs.length);
-        if (Math.max(...theirs) > 0.99) informative += 1;
-        ours.values.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - theirs[j]!))));
+  it.each(NETWORKS)(
+    '%s: the last and a middle feature map, every class',
+    async (_, build) => {
+      const model = build();
+      const random = new SeededRandom(7);
+      randomiseWeights(model, random);
+      const channels = model.inputs[0]!.shape[3]!;
+      const data = Float32Array.from({ length: SIDE * SIDE * channels }, () => random.next() * 2 - 1);
+      const image = tf.tensor4d(data, [1, SIDE, SIDE, channels]);
+      const layers = featureMapLayers(model);
+      const targets = [defaultTargetLayer(model), layers[Math.floor(layers.length / 2)]!];
+      const cases = targets.flatMap((target) => [0, 1, 2].map((classIndex) => ({ target, classIndex })));
+      const reference = runReference<ReferenceMaps>('torch_gradcam.py', {
+        layers: describeLayers(model),
+        input: { shape: [1, SIDE, SIDE, channels], data: Array.from(data) },
+        cases,
+      });
+      const logits = Array.from((tf.tidy(() => model.predict(image)) as tf.Tensor).dataSync());
+      expect(Math.max(...logits.map((l, i) => Math.abs(l - reference.maps[0]!.logits[i]!)))).toBeLessThan(1e-4);
+      let worst = 0;
+      // A map whose ReLU-ed sum is nowhere positive normalises to zeros: equal, but it proves little.
+      let informative = 0;
+      for (const [i, c] of cases.entries()) {
+        for (const method of ['gradcam', 'gradcam++'] as GradientCamMethod[]) {
+          const ours = await gradientCam(splitAt(model, c.target), image, classLogit(c.classIndex), method);
+          const theirs = reference.maps[i]![method];
+          expect(ours.values.length).toBe(theirs.length);
+          if (Math.max(...theirs) > 0.99) informative += 1;
+          ours.values.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - theirs[j]!))));
+        }
       }
-    }
-    console.info(`max |Loupe − PyTorch| over normalised maps: ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThan(REFERENCE_TOLERANCE);
-    expect(informative).toBeGreaterThanOrEqual(MIN_INFORMATIVE_MAPS);
-    image.dispose();
-    model.dispose();
-  }, REFERENCE_TEST_TIMEOUT_MS);
+      console.info(`max |Loupe − PyTorch| over normalised maps: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(REFERENCE_TOLERANCE);
+      expect(informative).toBeGreaterThanOrEqual(MIN_INFORMATIVE_MAPS);
+      image.dispose();
+      model.dispose();
+    },
+    REFERENCE_TEST_TIMEOUT_MS,
+  );
 });

@@ -35,7 +35,10 @@ export async function deletionInsertionAuc(
   for (let step = 0; step <= AUC_STEPS; step++) {
     const changed = Math.round((step / AUC_STEPS) * pixels);
     const deleted = batch.subarray(step * pixels * channels, (step + 1) * pixels * channels);
-    const inserted = batch.subarray((AUC_STEPS + 1 + step) * pixels * channels, (AUC_STEPS + 2 + step) * pixels * channels);
+    const inserted = batch.subarray(
+      (AUC_STEPS + 1 + step) * pixels * channels,
+      (AUC_STEPS + 2 + step) * pixels * channels,
+    );
     deleted.set(input);
     inserted.fill(baseline);
     for (let k = 0; k < changed; k++) {
@@ -46,7 +49,11 @@ export async function deletionInsertionAuc(
       }
     }
   }
-  const probabilities = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(batch, [2 * (AUC_STEPS + 1), rows, columns, channels])) as tf.Tensor2D).gather([classIndex], 1));
+  const probabilities = tf.tidy(() =>
+    tf
+      .softmax(model.predict(tf.tensor4d(batch, [2 * (AUC_STEPS + 1), rows, columns, channels])) as tf.Tensor2D)
+      .gather([classIndex], 1),
+  );
   const p = (await probabilities.data()) as Float32Array;
   probabilities.dispose();
   const area = (from: number): number => {
@@ -98,7 +105,12 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * seeded random weights of each tensor's own mean and spread, then puts the trained weights back.
  * Batch-norm variances keep their values: a random variance could be negative.
  */
-export async function withRandomisedTop<T>(model: tf.LayersModel, layers: number, seed: number, use: () => Promise<T>): Promise<T> {
+export async function withRandomisedTop<T>(
+  model: tf.LayersModel,
+  layers: number,
+  seed: number,
+  use: () => Promise<T>,
+): Promise<T> {
   const top = model.layers.filter((l) => l.getWeights().length > 0).slice(-layers);
   const saved = top.map((l) => l.getWeights().map((w) => w.clone()));
   try {
@@ -109,7 +121,10 @@ export async function withRandomisedTop<T>(model: tf.LayersModel, layers: number
           if (isBatchNorm && k === BATCH_NORM_VARIANCE) return w.clone();
           const { mean, variance } = tf.moments(w);
           const spread = tf.maximum(variance.sqrt(), MIN_RANDOM_SPREAD);
-          return tf.randomNormal(w.shape, 0, 1, 'float32', seed + i * 31 + k).mul(spread).add(mean);
+          return tf
+            .randomNormal(w.shape, 0, 1, 'float32', seed + i * 31 + k)
+            .mul(spread)
+            .add(mean);
         }),
       );
       layer.setWeights(random);

@@ -3,7 +3,14 @@
  * non-trivial) weights and a valid card, and synthetic 16-bit frames. Used only by *.test.ts files.
  */
 import * as tf from '@tensorflow/tfjs';
-import { modelCardSchema, type DecodedFrame, type ModelCard, type ModelConfig, type PreprocessingSpec, type TaskKind } from '../../contract/index';
+import {
+  modelCardSchema,
+  type DecodedFrame,
+  type ModelCard,
+  type ModelConfig,
+  type PreprocessingSpec,
+  type TaskKind,
+} from '../../contract/index';
 import { SeededRandom } from '../data/random';
 import { saveModelFolder } from '../model-io/model-folder';
 import { buildModel, type InputShape } from '../models/index';
@@ -25,13 +32,22 @@ function perturb(model: tf.LayersModel, seed: number): void {
       const values = Float32Array.from({ length: w.size }, () => random.next());
       switch (names[i]) {
         case 'moving_variance':
-          return tf.tensor(values.map((v) => 0.5 + v), w.shape);
+          return tf.tensor(
+            values.map((v) => 0.5 + v),
+            w.shape,
+          );
         case 'moving_mean':
         case 'beta':
         case 'bias':
-          return tf.tensor(values.map((v) => (v - 0.5) * 0.2), w.shape);
+          return tf.tensor(
+            values.map((v) => (v - 0.5) * 0.2),
+            w.shape,
+          );
         case 'gamma':
-          return tf.tensor(values.map((v) => 0.75 + 0.5 * v), w.shape);
+          return tf.tensor(
+            values.map((v) => 0.75 + 0.5 * v),
+            w.shape,
+          );
         default:
           return w;
       }
@@ -55,7 +71,14 @@ export async function saveTestModel(dir: string, spec: TestModelSpec, seed = 1):
     classes: spec.classes,
     model: spec.model,
     input: { rows, columns, channels },
-    output: { activation: { classification: 'softmax', segmentation: spec.classes.length === 2 ? 'sigmoid' : 'softmax', detection: 'centernet', verification: 'l2-normalized' }[spec.task] },
+    output: {
+      activation: {
+        classification: 'softmax',
+        segmentation: spec.classes.length === 2 ? 'sigmoid' : 'softmax',
+        detection: 'centernet',
+        verification: 'l2-normalized',
+      }[spec.task],
+    },
     preprocessing: spec.preprocessing,
     metrics: null,
     dataset: { labelHash: 'test', datasetHash: 'test', counts: { train: 0, val: 0, test: 0 } },
@@ -77,7 +100,9 @@ export function testFrames(count: number, rows: number, columns: number, seed = 
     const c = n % 2 === 0 ? columns : columns - 4;
     const data = new Uint16Array(r * c);
     const phase = random.next() * Math.PI;
-    for (let y = 0; y < r; y++) for (let x = 0; x < c; x++) data[y * c + x] = Math.round(2000 + 1500 * Math.sin(x / 3 + phase) * Math.cos(y / 5) + 400 * random.next());
+    for (let y = 0; y < r; y++)
+      for (let x = 0; x < c; x++)
+        data[y * c + x] = Math.round(2000 + 1500 * Math.sin(x / 3 + phase) * Math.cos(y / 5) + 400 * random.next());
     return { data, rows: r, columns: c, samplesPerPixel: 1, rescaleSlope: 1, rescaleIntercept: -1024 };
   });
 }

@@ -11,17 +11,85 @@ import { exportOnnx } from './onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, openOnnxSession } from './onnx-parity';
 
 const FRAMES = 4;
-const spec = (extra: object = {}) => preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'range', min: -500, max: 3500 }, ...extra });
+const spec = (extra: object = {}) =>
+  preprocessingSpecSchema.parse({
+    rows: 32,
+    columns: 32,
+    intensity: { mode: 'range', min: -500, max: 3500 },
+    ...extra,
+  });
 
 /** Every architecture Loupe trains, at a small input; defaults otherwise (ResNet-18 at 16 base filters: its 64 take minutes on the tfjs cpu backend). */
 const CASES: [string, TestModelSpec][] = [
-  ['small CNN', { task: 'classification', model: { architecture: 'small-cnn' }, classes: ['a', 'b', 'c'], preprocessing: spec() }],
-  ['ResNet-18', { task: 'classification', model: { architecture: 'resnet18', baseFilters: 16 }, classes: ['ok', 'defect'], preprocessing: spec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }) }],
-  ['MobileNetV2', { task: 'classification', model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 }, classes: ['a', 'b', 'c'], preprocessing: spec({ channels: 3, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }) }],
-  ['U-Net (binary)', { task: 'segmentation', model: { architecture: 'unet', depth: 3 }, classes: ['background', 'lesion'], preprocessing: spec({ intensity: { mode: 'per-image' } }) }],
-  ['U-Net (3 classes, padded)', { task: 'segmentation', model: { architecture: 'unet', depth: 2, baseFilters: 8 }, classes: ['background', 'a', 'b'], preprocessing: spec({ resize: 'pad' }) }],
-  ['CenterNet detector', { task: 'detection', model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [8, 16, 32] }, headChannels: 16, outputStride: 4 }, classes: ['nut', 'bolt'], preprocessing: spec() }],
-  ['Siamese embedding', { task: 'verification', model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [8, 16] }, pooling: 'flatten', hiddenUnits: 32, embeddingDim: 16 }, classes: [], preprocessing: spec() }],
+  [
+    'small CNN',
+    { task: 'classification', model: { architecture: 'small-cnn' }, classes: ['a', 'b', 'c'], preprocessing: spec() },
+  ],
+  [
+    'ResNet-18',
+    {
+      task: 'classification',
+      model: { architecture: 'resnet18', baseFilters: 16 },
+      classes: ['ok', 'defect'],
+      preprocessing: spec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }),
+    },
+  ],
+  [
+    'MobileNetV2',
+    {
+      task: 'classification',
+      model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 },
+      classes: ['a', 'b', 'c'],
+      preprocessing: spec({ channels: 3, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }),
+    },
+  ],
+  [
+    'U-Net (binary)',
+    {
+      task: 'segmentation',
+      model: { architecture: 'unet', depth: 3 },
+      classes: ['background', 'lesion'],
+      preprocessing: spec({ intensity: { mode: 'per-image' } }),
+    },
+  ],
+  [
+    'U-Net (3 classes, padded)',
+    {
+      task: 'segmentation',
+      model: { architecture: 'unet', depth: 2, baseFilters: 8 },
+      classes: ['background', 'a', 'b'],
+      preprocessing: spec({ resize: 'pad' }),
+    },
+  ],
+  [
+    'CenterNet detector',
+    {
+      task: 'detection',
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [8, 16, 32] },
+        headChannels: 16,
+        outputStride: 4,
+      },
+      classes: ['nut', 'bolt'],
+      preprocessing: spec(),
+    },
+  ],
+  [
+    'Siamese embedding',
+    {
+      task: 'verification',
+      model: {
+        architecture: 'siamese',
+        backbone: { architecture: 'small-cnn', filters: [8, 16] },
+        pooling: 'flatten',
+        hiddenUnits: 32,
+        embeddingDim: 16,
+      },
+      classes: [],
+      preprocessing: spec(),
+    },
+  ],
 ];
 
 let dir: string;
@@ -40,16 +108,29 @@ afterAll(() => {
 describe('ONNX export refusals', () => {
   it('names the layer a format cannot express', () => {
     const input = tf.input({ shape: [16, 16, 1], name: 'input' });
-    const up = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'decoder_deconv' }).apply(input) as tf.SymbolicTensor;
+    const up = tf.layers
+      .conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'decoder_deconv' })
+      .apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: up });
-    const card = { task: 'segmentation', input: { rows: 16, columns: 16, channels: 1 }, preprocessing: spec({ rows: 16, columns: 16 }) } as unknown as ModelCard;
-    expect(() => exportOnnx(model, card, { preprocessing: false })).toThrow(/Layer "decoder_deconv" \(Conv2DTranspose\) cannot be expressed in ONNX/);
+    const card = {
+      task: 'segmentation',
+      input: { rows: 16, columns: 16, channels: 1 },
+      preprocessing: spec({ rows: 16, columns: 16 }),
+    } as unknown as ModelCard;
+    expect(() => exportOnnx(model, card, { preprocessing: false })).toThrow(
+      /Layer "decoder_deconv" \(Conv2DTranspose\) cannot be expressed in ONNX/,
+    );
     model.dispose();
   });
 
   it('refuses to bake a stored-type intensity scale into the graph, and says what to do instead', async () => {
     const modelDir = path.join(dir, 'dtype');
-    const card = await saveTestModel(modelDir, { task: 'classification', model: { architecture: 'small-cnn', filters: [4] }, classes: ['a', 'b'], preprocessing: spec({ intensity: { mode: 'dtype' } }) });
+    const card = await saveTestModel(modelDir, {
+      task: 'classification',
+      model: { architecture: 'small-cnn', filters: [4] },
+      classes: ['a', 'b'],
+      preprocessing: spec({ intensity: { mode: 'dtype' } }),
+    });
     const predictor = await Predictor.load(modelDir);
     expect(() => exportOnnx(predictor.model, card)).toThrow(/--no-preprocessing/);
     expect(exportOnnx(predictor.model, card, { preprocessing: false }).bytes.length).toBeGreaterThan(0);
@@ -70,7 +151,10 @@ describe('ONNX fp32 export, checked by ONNX Runtime against the Predictor', () =
           const exported = exportOnnx(predictor.model, predictor.card, { preprocessing: baked });
           const file = `${modelDir}.onnx`;
           writeFileSync(file, exported.bytes);
-          const { results } = runReference<{ results: { ok: boolean; error: string | null; opset: number }[] }>('onnx_check.py', { paths: [file] });
+          const { results } = runReference<{ results: { ok: boolean; error: string | null; opset: number }[] }>(
+            'onnx_check.py',
+            { paths: [file] },
+          );
           expect(results[0]).toMatchObject({ ok: true, error: null, opset: 17 });
           const session = await openOnnxSession(exported.bytes);
           const tensorsBefore = tf.memory().numTensors;

@@ -50,10 +50,17 @@ function describeOutput(card: ModelCard, shape: (number | string)[]): string {
 /** Every model Loupe trains is a single-input, single-output functional model applied once. */
 function checkTopology(model: tf.LayersModel): void {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new LoupeError('INVALID_REQUEST', `This model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the ONNX export handles one of each.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `This model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the ONNX export handles one of each.`,
+    );
   }
   for (const layer of model.layers) {
-    if (layer.inboundNodes.length > 1) throw new LoupeError('INVALID_REQUEST', `Layer "${layer.name}" is applied ${layer.inboundNodes.length} times; the ONNX export handles layers applied once.`);
+    if (layer.inboundNodes.length > 1)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Layer "${layer.name}" is applied ${layer.inboundNodes.length} times; the ONNX export handles layers applied once.`,
+      );
   }
 }
 
@@ -75,7 +82,11 @@ export function exportOnnx(model: tf.LayersModel, card: ModelCard, options: Onnx
 }
 
 /** The graph before serialisation, so the int8 pass can rewrite it. */
-export function buildOnnx(model: tf.LayersModel, card: ModelCard, options: OnnxExportOptions = {}): Omit<OnnxExport, 'bytes'> & { parts: OnnxModelParts } {
+export function buildOnnx(
+  model: tf.LayersModel,
+  card: ModelCard,
+  options: OnnxExportOptions = {},
+): Omit<OnnxExport, 'bytes'> & { parts: OnnxModelParts } {
   checkTopology(model);
   const baked = options.preprocessing ?? true;
   const graph = new OnnxGraph();
@@ -94,7 +105,16 @@ export function buildOnnx(model: tf.LayersModel, card: ModelCard, options: OnnxE
       const inputs = inbound.inboundLayers.map((l) => valueOf.get(l.name)!);
       const inputShapes = inbound.inputShapes as unknown as number[][];
       const shapes = Array.isArray(inputShapes[0]) ? inputShapes : [inputShapes as unknown as number[]];
-      valueOf.set(layer.name, convertLayer({ graph, layer, config: layer.getConfig() as Record<string, unknown>, inputs, inputShapes: shapes }));
+      valueOf.set(
+        layer.name,
+        convertLayer({
+          graph,
+          layer,
+          config: layer.getConfig() as Record<string, unknown>,
+          inputs,
+          inputShapes: shapes,
+        }),
+      );
     }
   });
   const outputName = EXPORT_OUTPUT_NAMES[card.task];
@@ -102,7 +122,11 @@ export function buildOnnx(model: tf.LayersModel, card: ModelCard, options: OnnxE
   // Name the graph output by renaming through Identity: the last layer's value keeps its own name.
   graph.node('Identity', [last], 'output', [], outputName);
   const outputShape = nchw(model.outputs[0]!.shape);
-  const input: OnnxValueInfo = { name: EXPORT_INPUT_NAME, dims: inputShape, docString: describeInput(card.preprocessing, baked) };
+  const input: OnnxValueInfo = {
+    name: EXPORT_INPUT_NAME,
+    dims: inputShape,
+    docString: describeInput(card.preprocessing, baked),
+  };
   const output: OnnxValueInfo = { name: outputName, dims: outputShape, docString: describeOutput(card, outputShape) };
   const parts: OnnxModelParts = {
     graphName: `loupe_${card.task}_${card.model.architecture}`,

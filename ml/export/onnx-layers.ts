@@ -51,7 +51,12 @@ function samePads(size: number, kernel: number, stride: number, dilation: number
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function pads(ctx: LayerContext, kernel: [number, number], strides: [number, number], dilations: [number, number]): number[] {
+function pads(
+  ctx: LayerContext,
+  kernel: [number, number],
+  strides: [number, number],
+  dilations: [number, number],
+): number[] {
   if (ctx.config.padding !== 'same') return [0, 0, 0, 0];
   const [, h, w] = ctx.inputShapes[0]!;
   const [top, bottom] = samePads(h!, kernel[0], strides[0], dilations[0]);
@@ -67,7 +72,8 @@ function convKernel(kernel: tf.Tensor): { data: Float32Array; dims: number[] } {
   for (let i = 0; i < kh!; i++)
     for (let j = 0; j < kw!; j++)
       for (let c = 0; c < cin!; c++)
-        for (let o = 0; o < cout!; o++) data[((o * cin! + c) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * cout! + o]!;
+        for (let o = 0; o < cout!; o++)
+          data[((o * cin! + c) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * cout! + o]!;
   return { data, dims: [cout!, cin!, kh!, kw!] };
 }
 
@@ -79,7 +85,8 @@ function depthwiseKernel(kernel: tf.Tensor): { data: Float32Array; dims: number[
   for (let i = 0; i < kh!; i++)
     for (let j = 0; j < kw!; j++)
       for (let c = 0; c < cin!; c++)
-        for (let m = 0; m < mult!; m++) data[((c * mult! + m) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * mult! + m]!;
+        for (let m = 0; m < mult!; m++)
+          data[((c * mult! + m) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * mult! + m]!;
   return { data, dims: [cin! * mult!, 1, kh!, kw!] };
 }
 
@@ -91,7 +98,11 @@ export function applyActivation(graph: OnnxGraph, input: string, activation: unk
     case 'relu':
       return graph.node('Relu', [input], `${name}_relu`);
     case 'relu6':
-      return graph.node('Clip', [input, graph.scalar(`${name}_min`, 0), graph.scalar(`${name}_max`, 6)], `${name}_relu6`);
+      return graph.node(
+        'Clip',
+        [input, graph.scalar(`${name}_min`, 0), graph.scalar(`${name}_max`, 6)],
+        `${name}_relu6`,
+      );
     case 'sigmoid':
       return graph.node('Sigmoid', [input], `${name}_sigmoid`);
     case 'tanh':
@@ -99,7 +110,10 @@ export function applyActivation(graph: OnnxGraph, input: string, activation: unk
     case 'softmax':
       return graph.node('Softmax', [input], `${name}_softmax`, [attr.int('axis', axis)]);
     default:
-      throw new LoupeError('INVALID_REQUEST', `Layer "${name}" uses the ${String(activation)} activation, which the ONNX export cannot express yet.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Layer "${name}" uses the ${String(activation)} activation, which the ONNX export cannot express yet.`,
+      );
   }
 }
 
@@ -113,7 +127,12 @@ function conv(ctx: LayerContext, depthwise: boolean): string {
   const inputs = [ctx.inputs[0]!, graph.float(`${layer.name}_W`, kernel.dims, kernel.data)];
   const bias = w.get('bias');
   if (bias) inputs.push(graph.float(`${layer.name}_B`, [bias.size], values(bias)));
-  const attributes = [attr.ints('kernel_shape', k), attr.ints('strides', strides), attr.ints('dilations', dilations), attr.ints('pads', pads(ctx, k, strides, dilations))];
+  const attributes = [
+    attr.ints('kernel_shape', k),
+    attr.ints('strides', strides),
+    attr.ints('dilations', dilations),
+    attr.ints('pads', pads(ctx, k, strides, dilations)),
+  ];
   if (depthwise) attributes.push(attr.int('group', ctx.inputShapes[0]![3]!));
   const y = graph.node('Conv', inputs, layer.name, attributes);
   return applyActivation(graph, y, config.activation, layer.name);
@@ -123,7 +142,11 @@ function batchNorm(ctx: LayerContext): string {
   const { graph, layer, config } = ctx;
   const axis = config.axis as number | number[];
   const a = Array.isArray(axis) ? axis[0] : axis;
-  if (a !== -1 && a !== ctx.inputShapes[0]!.length - 1) throw new LoupeError('INVALID_REQUEST', `Layer "${layer.name}" normalises over axis ${String(a)}; the ONNX export handles channel-last batch norm only.`);
+  if (a !== -1 && a !== ctx.inputShapes[0]!.length - 1)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Layer "${layer.name}" normalises over axis ${String(a)}; the ONNX export handles channel-last batch norm only.`,
+    );
   const w = weightsOf(layer);
   const channels = w.get('moving_mean')!.size;
   const gamma = w.get('gamma') ? values(w.get('gamma')!) : new Float32Array(channels).fill(1);
@@ -146,14 +169,22 @@ function relu(ctx: LayerContext): string {
   const { graph, layer, config } = ctx;
   const maxValue = config.maxValue as number | null | undefined;
   if (!maxValue) return graph.node('Relu', [ctx.inputs[0]!], layer.name);
-  return graph.node('Clip', [ctx.inputs[0]!, graph.scalar(`${layer.name}_min`, 0), graph.scalar(`${layer.name}_max`, maxValue)], layer.name);
+  return graph.node(
+    'Clip',
+    [ctx.inputs[0]!, graph.scalar(`${layer.name}_min`, 0), graph.scalar(`${layer.name}_max`, maxValue)],
+    layer.name,
+  );
 }
 
 function pool(ctx: LayerContext, op: 'MaxPool' | 'AveragePool'): string {
   const { config } = ctx;
   const k = pair(config.poolSize, 2);
   const strides = pair(config.strides ?? config.poolSize, 2);
-  const attributes = [attr.ints('kernel_shape', k), attr.ints('strides', strides), attr.ints('pads', pads(ctx, k, strides, [1, 1]))];
+  const attributes = [
+    attr.ints('kernel_shape', k),
+    attr.ints('strides', strides),
+    attr.ints('pads', pads(ctx, k, strides, [1, 1])),
+  ];
   // TF's average pooling with `same` padding divides by the pixels inside the image only.
   if (op === 'AveragePool') attributes.push(attr.int('count_include_pad', 0));
   return ctx.graph.node(op, [ctx.inputs[0]!], ctx.layer.name, attributes);
@@ -166,7 +197,11 @@ function globalPool(ctx: LayerContext, op: 'GlobalAveragePool' | 'GlobalMaxPool'
 
 function dense(ctx: LayerContext): string {
   const { graph, layer, config } = ctx;
-  if (ctx.inputShapes[0]!.length !== 2) throw new LoupeError('INVALID_REQUEST', `Layer "${layer.name}" is a Dense layer on a ${ctx.inputShapes[0]!.length}-D input; the ONNX export handles Dense on vectors only.`);
+  if (ctx.inputShapes[0]!.length !== 2)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Layer "${layer.name}" is a Dense layer on a ${ctx.inputShapes[0]!.length}-D input; the ONNX export handles Dense on vectors only.`,
+    );
   const w = weightsOf(layer);
   const kernel = w.get('kernel')!;
   const [cin, cout] = kernel.shape as [number, number];
@@ -179,7 +214,11 @@ function dense(ctx: LayerContext): string {
 
 function upSampling(ctx: LayerContext): string {
   const { graph, layer, config } = ctx;
-  if ((config.interpolation ?? 'nearest') !== 'nearest') throw new LoupeError('INVALID_REQUEST', `Layer "${layer.name}" upsamples bilinearly; the ONNX export handles nearest upsampling only.`);
+  if ((config.interpolation ?? 'nearest') !== 'nearest')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Layer "${layer.name}" upsamples bilinearly; the ONNX export handles nearest upsampling only.`,
+    );
   const [sh, sw] = pair(config.size, 2);
   const scales = graph.float(`${layer.name}_scales`, [4], [1, 1, sh, sw]);
   // Integer factors: output pixel i copies input pixel floor(i / factor), as tf's nearest resize does.
@@ -199,7 +238,9 @@ function nchwAxis(axis: number, rank: number): number {
 
 function concatenate(ctx: LayerContext): string {
   const rank = ctx.inputShapes[0]!.length;
-  return ctx.graph.node('Concat', ctx.inputs, ctx.layer.name, [attr.int('axis', nchwAxis((ctx.config.axis as number | undefined) ?? -1, rank))]);
+  return ctx.graph.node('Concat', ctx.inputs, ctx.layer.name, [
+    attr.int('axis', nchwAxis((ctx.config.axis as number | undefined) ?? -1, rank)),
+  ]);
 }
 
 function add(ctx: LayerContext): string {
@@ -210,20 +251,30 @@ function add(ctx: LayerContext): string {
 
 /** TF flattens NHWC in row-major order: go back to NHWC first so the vector's order matches. */
 function flatten(ctx: LayerContext): string {
-  const input = ctx.inputShapes[0]!.length === 4 ? ctx.graph.toNhwc(ctx.inputs[0]!, `${ctx.layer.name}_nhwc`) : ctx.inputs[0]!;
+  const input =
+    ctx.inputShapes[0]!.length === 4 ? ctx.graph.toNhwc(ctx.inputs[0]!, `${ctx.layer.name}_nhwc`) : ctx.inputs[0]!;
   return ctx.graph.node('Flatten', [input], ctx.layer.name, [attr.int('axis', 1)]);
 }
 
 function l2Normalize(ctx: LayerContext): string {
   const { graph, layer } = ctx;
-  const sumSquares = graph.node('ReduceSumSquare', [ctx.inputs[0]!], `${layer.name}_sumsq`, [attr.ints('axes', [-1]), attr.int('keepdims', 1)]);
+  const sumSquares = graph.node('ReduceSumSquare', [ctx.inputs[0]!], `${layer.name}_sumsq`, [
+    attr.ints('axes', [-1]),
+    attr.int('keepdims', 1),
+  ]);
   const clamped = graph.node('Max', [sumSquares, graph.scalar(`${layer.name}_eps`, L2_EPSILON)], `${layer.name}_clamp`);
   const norm = graph.node('Sqrt', [clamped], `${layer.name}_norm`);
   return graph.node('Div', [ctx.inputs[0]!, norm], layer.name);
 }
 
 function activationLayer(ctx: LayerContext): string {
-  return applyActivation(ctx.graph, ctx.inputs[0]!, ctx.config.activation, ctx.layer.name, ctx.inputShapes[0]!.length === 4 ? 1 : -1);
+  return applyActivation(
+    ctx.graph,
+    ctx.inputs[0]!,
+    ctx.config.activation,
+    ctx.layer.name,
+    ctx.inputShapes[0]!.length === 4 ? 1 : -1,
+  );
 }
 
 const CONVERTERS: Record<string, (ctx: LayerContext) => string> = {
@@ -248,6 +299,10 @@ const CONVERTERS: Record<string, (ctx: LayerContext) => string> = {
 export function convertLayer(ctx: LayerContext): string {
   const className = ctx.layer.getClassName();
   const converter = CONVERTERS[className];
-  if (!converter) throw new LoupeError('INVALID_REQUEST', `Layer "${ctx.layer.name}" (${className}) cannot be expressed in ONNX by Loupe's exporter; supported layers: ${Object.keys(CONVERTERS).join(', ')}.`);
+  if (!converter)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Layer "${ctx.layer.name}" (${className}) cannot be expressed in ONNX by Loupe's exporter; supported layers: ${Object.keys(CONVERTERS).join(', ')}.`,
+    );
   return converter(ctx);
 }

@@ -49,7 +49,11 @@ function toChannelsLast(chw: Float32Array, batch: number, channels: number, pixe
 
 export async function openOnnxSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   // One thread: exports are checked beside other work, and results do not depend on threads.
-  return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
 }
 
 /** The exported graph's input for frames: modality values when preprocessing is baked in, else the model input; NCHW. */
@@ -57,14 +61,21 @@ export function onnxInput(card: Predictor['card'], frames: readonly DecodedFrame
   const { rows, columns, channels } = card.input;
   const input = new Float32Array(frames.length * rows * columns * channels);
   frames.forEach((frame, i) => {
-    const hwc = baked ? toModalityImage(frame, card.preprocessing).data : preprocessFrame(frame, card.preprocessing).input;
+    const hwc = baked
+      ? toModalityImage(frame, card.preprocessing).data
+      : preprocessFrame(frame, card.preprocessing).input;
     input.set(toChannelsFirst(hwc, rows, columns, channels), i * hwc.length);
   });
   return new ort.Tensor('float32', input, [frames.length, channels, rows, columns]);
 }
 
 /** ONNX outputs of frames, channels last (as the layers model gives them). */
-async function runOnnx(session: ort.InferenceSession, predictor: Predictor, frames: readonly DecodedFrame[], baked: boolean): Promise<{ data: Float32Array; dims: number[] }> {
+async function runOnnx(
+  session: ort.InferenceSession,
+  predictor: Predictor,
+  frames: readonly DecodedFrame[],
+  baked: boolean,
+): Promise<{ data: Float32Array; dims: number[] }> {
   const result = await session.run({ [EXPORT_INPUT_NAME]: onnxInput(predictor.card, frames, baked) });
   const output = result[EXPORT_OUTPUT_NAMES[predictor.card.task]]!;
   const dims = output.dims.map(Number);
@@ -75,7 +86,11 @@ async function runOnnx(session: ort.InferenceSession, predictor: Predictor, fram
 }
 
 /** What Loupe's Predictor would say about `output` (channels last) for each frame. */
-async function predictionsOf(output: { data: Float32Array; dims: number[] }, predictor: Predictor, frames: readonly DecodedFrame[]): Promise<SamplePrediction[]> {
+async function predictionsOf(
+  output: { data: Float32Array; dims: number[] },
+  predictor: Predictor,
+  frames: readonly DecodedFrame[],
+): Promise<SamplePrediction[]> {
   const { card } = predictor;
   const { rows, columns } = card.input;
   const pixels = rows * columns;
@@ -84,9 +99,17 @@ async function predictionsOf(output: { data: Float32Array; dims: number[] }, pre
     const settings = resolvedDetectionSettings(card.detection, undefined);
     const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
     try {
-      const candidates = await decodeCenterNet(tensor, { numClasses: card.classes.length, stride: rows / output.dims[1]!, imageWidth: columns, imageHeight: rows, topK: settings.topK });
+      const candidates = await decodeCenterNet(tensor, {
+        numClasses: card.classes.length,
+        stride: rows / output.dims[1]!,
+        imageWidth: columns,
+        imageHeight: rows,
+        topK: settings.topK,
+      });
       return candidates.map((c, i) => ({
-        detections: postprocessDetections(c, postprocessFor(settings)).map((d) => onFrame(d, { placement: placements[i]!, frameRows: frames[i]!.rows, frameColumns: frames[i]!.columns })),
+        detections: postprocessDetections(c, postprocessFor(settings)).map((d) =>
+          onFrame(d, { placement: placements[i]!, frameRows: frames[i]!.rows, frameColumns: frames[i]!.columns }),
+        ),
       }));
     } finally {
       tensor.dispose();
@@ -97,7 +120,13 @@ async function predictionsOf(output: { data: Float32Array; dims: number[] }, pre
     const row = output.data.subarray(i * perImage, (i + 1) * perImage);
     if (card.task === 'verification') return { embedding: Float32Array.from(row) };
     if (card.task === 'segmentation') {
-      const mask = maskOnFrame(classMap(row, 0, pixels, perImage / pixels), columns, placements[i]!, frame.rows, frame.columns);
+      const mask = maskOnFrame(
+        classMap(row, 0, pixels, perImage / pixels),
+        columns,
+        placements[i]!,
+        frame.rows,
+        frame.columns,
+      );
       return { mask, rows: frame.rows, columns: frame.columns, classPixels: [] };
     }
     return { probabilities: Array.from(row), predicted: argmax(Array.from(row)) };
@@ -107,7 +136,8 @@ async function predictionsOf(output: { data: Float32Array; dims: number[] }, pre
 export function samePrediction(a: SamplePrediction, b: SamplePrediction, tolerance = FP32_MAX_ABS_DIFF): boolean {
   if ('predicted' in a && 'predicted' in b) return a.predicted === b.predicted;
   if ('mask' in a && 'mask' in b) return a.mask.length === b.mask.length && a.mask.every((v, i) => v === b.mask[i]);
-  if ('embedding' in a && 'embedding' in b) return a.embedding.every((v, i) => Math.abs(v - b.embedding[i]!) <= tolerance);
+  if ('embedding' in a && 'embedding' in b)
+    return a.embedding.every((v, i) => Math.abs(v - b.embedding[i]!) <= tolerance);
   if ('detections' in a && 'detections' in b) {
     return (
       a.detections.length === b.detections.length &&
@@ -121,7 +151,13 @@ export function samePrediction(a: SamplePrediction, b: SamplePrediction, toleran
 }
 
 /** Runs both runtimes on `frames` (in chunks, to bound memory) and compares them. */
-export async function checkOnnxParity(predictor: Predictor, session: ort.InferenceSession, frames: readonly DecodedFrame[], baked: boolean, chunkSize = 8): Promise<OnnxParity> {
+export async function checkOnnxParity(
+  predictor: Predictor,
+  session: ort.InferenceSession,
+  frames: readonly DecodedFrame[],
+  baked: boolean,
+  chunkSize = 8,
+): Promise<OnnxParity> {
   const { rows, columns, channels } = predictor.card.input;
   let maxAbsDiff = 0;
   let samePredictions = 0;
@@ -131,8 +167,15 @@ export async function checkOnnxParity(predictor: Predictor, session: ort.Inferen
     const chunk = frames.slice(start, start + chunkSize);
     const onnx = await runOnnx(session, predictor, chunk, baked);
     const input = new Float32Array(chunk.length * rows * columns * channels);
-    chunk.forEach((f, i) => input.set(preprocessFrame(f, predictor.card.preprocessing).input, i * rows * columns * channels));
-    const reference = tf.tidy(() => (predictor.model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor).dataSync() as Float32Array);
+    chunk.forEach((f, i) =>
+      input.set(preprocessFrame(f, predictor.card.preprocessing).input, i * rows * columns * channels),
+    );
+    const reference = tf.tidy(
+      () =>
+        (
+          predictor.model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
     reference.forEach((v, i) => (maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - onnx.data[i]!))));
     const loupe = await predictor.predict(chunk);
     const ours = await predictionsOf(onnx, predictor, chunk);

@@ -23,7 +23,10 @@ export function bakePreprocessing(graph: OnnxGraph, input: string, spec: Preproc
     }
     case 'range':
       low = graph.scalar('range_low', spec.intensity.min);
-      span = graph.scalar('range_span', spec.intensity.max - spec.intensity.min > 0 ? spec.intensity.max - spec.intensity.min : 1);
+      span = graph.scalar(
+        'range_span',
+        spec.intensity.max - spec.intensity.min > 0 ? spec.intensity.max - spec.intensity.min : 1,
+      );
       break;
     case 'per-image': {
       // Each image's own minimum and maximum over all its channels and pixels.
@@ -41,7 +44,10 @@ export function bakePreprocessing(graph: OnnxGraph, input: string, spec: Preproc
         "This model scales intensity by each file's stored type (8- or 16-bit), which a graph cannot know from float pixels: export with --no-preprocessing and scale the pixels to [0, 1] yourself.",
       );
     default:
-      throw new LoupeError('INVALID_REQUEST', 'An "auto" intensity must be resolved on the training images before export.');
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'An "auto" intensity must be resolved on the training images before export.',
+      );
   }
   let x = graph.node('Div', [graph.node('Sub', [input, low], 'intensity_shift'), span], 'intensity_scale');
   x = graph.node('Clip', [x, graph.scalar('clip_min', 0), graph.scalar('clip_max', 1)], 'intensity_clip');
@@ -57,7 +63,8 @@ export function bakePreprocessing(graph: OnnxGraph, input: string, spec: Preproc
 /** What the exported model's input holds, for the model card and the README. */
 export function describeInput(spec: PreprocessingSpec, baked: boolean): string {
   const shape = `[batch, ${spec.channels}, ${spec.rows}, ${spec.columns}] float32 (NCHW)`;
-  if (!baked) return `${shape}: pixels already preprocessed as the card's "preprocessing" says (scaled to [0, 1]${spec.normalize ? ', then standardised' : ''}).`;
+  if (!baked)
+    return `${shape}: pixels already preprocessed as the card's "preprocessing" says (scaled to [0, 1]${spec.normalize ? ', then standardised' : ''}).`;
   const rescale = spec.applyRescale ? 'after DICOM rescale slope/intercept' : 'stored values';
   return `${shape}: pixel values in modality units (${rescale}), ${spec.channels === 1 ? 'grey (colour as BT.601 luma)' : 'RGB'}, resized to ${spec.rows}×${spec.columns} (${spec.resize}); the graph scales intensity${spec.normalize ? ' and standardises' : ''}.`;
 }

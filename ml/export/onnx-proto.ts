@@ -74,7 +74,11 @@ export const attr = {
   ints: (name: string, ints: number[]): OnnxAttribute => ({ name, type: ATTRIBUTE_TYPE.ints, ints }),
   float: (name: string, f: number): OnnxAttribute => ({ name, type: ATTRIBUTE_TYPE.float, f }),
   floats: (name: string, floats: number[]): OnnxAttribute => ({ name, type: ATTRIBUTE_TYPE.floats, floats }),
-  string: (name: string, s: string): OnnxAttribute => ({ name, type: ATTRIBUTE_TYPE.string, s: new TextEncoder().encode(s) }),
+  string: (name: string, s: string): OnnxAttribute => ({
+    name,
+    type: ATTRIBUTE_TYPE.string,
+    s: new TextEncoder().encode(s),
+  }),
 };
 
 /** Little-endian raw bytes, as TensorProto.raw_data requires on every platform. */
@@ -104,7 +108,9 @@ function valueInfo(v: OnnxValueInfo): object {
     type: {
       tensor_type: {
         elem_type: v.elemType ?? ONNX_DTYPE.float,
-        ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } : {}),
+        ...(v.dims
+          ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } }
+          : {}),
       },
     },
   };
@@ -122,8 +128,20 @@ export function encodeModel(parts: OnnxModelParts): Uint8Array {
     metadata_props: Object.entries(parts.metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: parts.graphName,
-      node: parts.nodes.map((n) => ({ op_type: n.opType, name: n.name, input: n.input, output: n.output, attribute: n.attribute, domain: n.domain ?? '' })),
-      initializer: parts.initializers.map((t) => ({ name: t.name, dims: t.dims, data_type: t.dataType, raw_data: t.rawData })),
+      node: parts.nodes.map((n) => ({
+        op_type: n.opType,
+        name: n.name,
+        input: n.input,
+        output: n.output,
+        attribute: n.attribute,
+        domain: n.domain ?? '',
+      })),
+      initializer: parts.initializers.map((t) => ({
+        name: t.name,
+        dims: t.dims,
+        data_type: t.dataType,
+        raw_data: t.rawData,
+      })),
       input: parts.inputs.map(valueInfo),
       output: parts.outputs.map(valueInfo),
     },

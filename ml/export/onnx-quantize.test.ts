@@ -18,8 +18,24 @@ import { calibrate, CALIBRATION_METHODS, foldBatchNorms, quantizeQdq } from './o
 const MAX_SIZE_RATIO = 0.3;
 const spec = preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'range', min: 0, max: 4000 } });
 const CASES: [string, TestModelSpec][] = [
-  ['ResNet-18', { task: 'classification', model: { architecture: 'resnet18', baseFilters: 16 }, classes: ['a', 'b', 'c', 'd'], preprocessing: spec }],
-  ['MobileNetV2', { task: 'classification', model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 }, classes: ['a', 'b', 'c', 'd'], preprocessing: spec }],
+  [
+    'ResNet-18',
+    {
+      task: 'classification',
+      model: { architecture: 'resnet18', baseFilters: 16 },
+      classes: ['a', 'b', 'c', 'd'],
+      preprocessing: spec,
+    },
+  ],
+  [
+    'MobileNetV2',
+    {
+      task: 'classification',
+      model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 },
+      classes: ['a', 'b', 'c', 'd'],
+      preprocessing: spec,
+    },
+  ],
 ];
 
 let dir: string;
@@ -57,7 +73,9 @@ describe('int8 QDQ static quantization', () => {
         const int8 = encodeModel(quantizeQdq(folded, ranges));
         const file = path.join(dir, `${name}-${method}.onnx`);
         writeFileSync(file, int8);
-        const { results } = runReference<{ results: { ok: boolean; error: string | null }[] }>('onnx_check.py', { paths: [file] });
+        const { results } = runReference<{ results: { ok: boolean; error: string | null }[] }>('onnx_check.py', {
+          paths: [file],
+        });
         expect(results[0]).toMatchObject({ ok: true, error: null });
         expect(int8.length / fp32.length).toBeLessThanOrEqual(MAX_SIZE_RATIO);
         const test = batchOf(testFrames(8, 32, 32, 2));
@@ -66,7 +84,9 @@ describe('int8 QDQ static quantization', () => {
         f.forEach((v, i) => expect(Math.abs(v - a[i]!)).toBeLessThanOrEqual(1e-4));
         const spread = Math.max(...a) - Math.min(...a);
         const worst = Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
-        console.log(`${name} ${method}: size ratio ${(int8.length / fp32.length).toFixed(3)}, max |int8 − fp32| logit ${worst.toExponential(2)} of a ${spread.toFixed(3)} logit spread`);
+        console.log(
+          `${name} ${method}: size ratio ${(int8.length / fp32.length).toFixed(3)}, max |int8 − fp32| logit ${worst.toExponential(2)} of a ${spread.toFixed(3)} logit spread`,
+        );
         expect(worst).toBeLessThan(0.1 * spread);
       }, 300_000);
     }

@@ -8,7 +8,15 @@
  */
 import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../contract/index';
-import { attr, encodeModel, floatTensor, int8Tensor, ONNX_DTYPE, type OnnxModelParts, type TensorInit } from './onnx-proto';
+import {
+  attr,
+  encodeModel,
+  floatTensor,
+  int8Tensor,
+  ONNX_DTYPE,
+  type OnnxModelParts,
+  type TensorInit,
+} from './onnx-proto';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
@@ -28,10 +36,18 @@ export function calibrationTargets(parts: OnnxModelParts): string[] {
 }
 
 /** Ranges of the targets over calibration batches, run by ONNX Runtime on the fp32 graph. */
-export async function calibrate(parts: OnnxModelParts, batches: AsyncIterable<ort.Tensor> | Iterable<ort.Tensor>, method: CalibrationMethod, percentile = DEFAULT_PERCENTILE): Promise<ActivationRanges> {
+export async function calibrate(
+  parts: OnnxModelParts,
+  batches: AsyncIterable<ort.Tensor> | Iterable<ort.Tensor>,
+  method: CalibrationMethod,
+  percentile = DEFAULT_PERCENTILE,
+): Promise<ActivationRanges> {
   const targets = calibrationTargets(parts);
   const inputName = parts.inputs[0]!.name;
-  const probe = encodeModel({ ...parts, outputs: [...parts.outputs, ...targets.filter((t) => t !== inputName).map((name) => ({ name }))] });
+  const probe = encodeModel({
+    ...parts,
+    outputs: [...parts.outputs, ...targets.filter((t) => t !== inputName).map((name) => ({ name }))],
+  });
   const session = await ort.InferenceSession.create(probe, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const ranges: ActivationRanges = new Map();
   const samples = new Map<string, number[]>();
@@ -63,7 +79,11 @@ export async function calibrate(parts: OnnxModelParts, batches: AsyncIterable<or
     const t = sorted[Math.min(sorted.length - 1, Math.round((percentile / 100) * (sorted.length - 1)))] ?? 0;
     ranges.set(name, [-t, t]);
   }
-  if (ranges.size === 0) throw new LoupeError('INVALID_REQUEST', 'No calibration image reached the model: give at least one training image.');
+  if (ranges.size === 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'No calibration image reached the model: give at least one training image.',
+    );
   return ranges;
 }
 
@@ -90,7 +110,9 @@ function quantizeWeight(t: TensorInit, axis: 0 | 1): { q: Int8Array; scales: Flo
   const scales = new Float32Array(channels);
   w.forEach((v, i) => (scales[channelOf(i)] = Math.max(scales[channelOf(i)]!, Math.abs(v))));
   scales.forEach((m, c) => (scales[c] = m > 0 ? m / WEIGHT_QMAX : 1));
-  const q = Int8Array.from(w, (v, i) => Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(v / scales[channelOf(i)]!))));
+  const q = Int8Array.from(w, (v, i) =>
+    Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(v / scales[channelOf(i)]!))),
+  );
   return { q, scales };
 }
 
@@ -154,10 +176,25 @@ export function quantizeQdq(parts: OnnxModelParts, ranges: ActivationRanges): On
     const range = ranges.get(name);
     if (!range) throw new LoupeError('INTERNAL', `No calibration range for ${name}.`);
     const { scale, zeroPoint } = activationParams(range);
-    added.push(floatTensor(`${name}_scale`, [], [scale]), int8Tensor(`${name}_zero_point`, [], Int8Array.of(zeroPoint), ONNX_DTYPE.int8));
+    added.push(
+      floatTensor(`${name}_scale`, [], [scale]),
+      int8Tensor(`${name}_zero_point`, [], Int8Array.of(zeroPoint), ONNX_DTYPE.int8),
+    );
     const params = [`${name}_scale`, `${name}_zero_point`];
-    nodes.push({ opType: 'QuantizeLinear', name: `${name}_QuantizeLinear`, input: [name, ...params], output: [`${name}_quantized`], attribute: [] });
-    nodes.push({ opType: 'DequantizeLinear', name: `${name}_DequantizeLinear`, input: [`${name}_quantized`, ...params], output: [`${name}_dequantized`], attribute: [] });
+    nodes.push({
+      opType: 'QuantizeLinear',
+      name: `${name}_QuantizeLinear`,
+      input: [name, ...params],
+      output: [`${name}_quantized`],
+      attribute: [],
+    });
+    nodes.push({
+      opType: 'DequantizeLinear',
+      name: `${name}_DequantizeLinear`,
+      input: [`${name}_quantized`, ...params],
+      output: [`${name}_dequantized`],
+      attribute: [],
+    });
     dequantized.set(name, `${name}_dequantized`);
     return `${name}_dequantized`;
   };
@@ -172,7 +209,11 @@ export function quantizeQdq(parts: OnnxModelParts, ranges: ActivationRanges): On
     const axis = node.opType === 'Conv' ? 0 : 1;
     const { q, scales } = quantizeWeight(weight, axis);
     quantizedWeights.add(w);
-    added.push(int8Tensor(`${w}_quantized`, weight.dims, q, ONNX_DTYPE.int8), floatTensor(`${w}_scale`, [scales.length], scales), int8Tensor(`${w}_zero_point`, [scales.length], new Int8Array(scales.length), ONNX_DTYPE.int8));
+    added.push(
+      int8Tensor(`${w}_quantized`, weight.dims, q, ONNX_DTYPE.int8),
+      floatTensor(`${w}_scale`, [scales.length], scales),
+      int8Tensor(`${w}_zero_point`, [scales.length], new Int8Array(scales.length), ONNX_DTYPE.int8),
+    );
     nodes.push({
       opType: 'DequantizeLinear',
       name: `${w}_DequantizeLinear`,
@@ -186,6 +227,9 @@ export function quantizeQdq(parts: OnnxModelParts, ranges: ActivationRanges): On
     ...parts,
     nodes,
     initializers: [...parts.initializers.filter((t) => !quantizedWeights.has(t.name)), ...added],
-    metadata: { ...parts.metadata, quantization: 'int8 QDQ: per-channel symmetric weights, per-tensor asymmetric activations' },
+    metadata: {
+      ...parts.metadata,
+      quantization: 'int8 QDQ: per-channel symmetric weights, per-tensor asymmetric activations',
+    },
   };
 }

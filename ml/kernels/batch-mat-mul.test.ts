@@ -25,9 +25,29 @@ describe('wasm matrix products with transposed operands match cpu', () => {
         const bt = tf.tensor(b, c.b);
         const plain = tf.matMul(at, bt, c.transposeA, c.transposeB);
         const bias = tf.tensor(seededValues(plain.shape[plain.rank - 1]!, 33));
-        const fused = tf.fused.matMul({ a: at, b: bt, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'relu' });
+        const fused = tf.fused.matMul({
+          a: at,
+          b: bt,
+          transposeA: c.transposeA,
+          transposeB: c.transposeB,
+          bias,
+          activation: 'relu',
+        });
         // Batched with a leaky ReLU too: the unfused path must pass the activation's parameter.
-        if (c.a.length === 3) return [plain, fused, tf.fused.matMul({ a: at, b: bt, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'leakyrelu', leakyreluAlpha: 0.3 })];
+        if (c.a.length === 3)
+          return [
+            plain,
+            fused,
+            tf.fused.matMul({
+              a: at,
+              b: bt,
+              transposeA: c.transposeA,
+              transposeB: c.transposeB,
+              bias,
+              activation: 'leakyrelu',
+              leakyreluAlpha: 0.3,
+            }),
+          ];
         return [plain, fused];
       };
       const wasm = await runOn('wasm', compute);

@@ -26,7 +26,14 @@ function swapInner(backend: BackendWasm, x: Info): Info {
 }
 
 /** Activation kernels a fused product may apply, by the attribute's name. */
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
 
 export const STOCK_KERNELS_FOR_MATMUL = ['BatchMatMul', '_FusedMatMul', 'Add', ...Object.values(ACTIVATION_KERNELS)];
 
@@ -36,7 +43,12 @@ function isBatched(a: Info, b: Info): boolean {
 
 /** _FusedMatMul as separate kernels, for the batched case the stock kernel gets wrong. */
 function unfusedProduct(backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: FusedAttrs): Info {
-  const { a, b, bias, preluActivationWeights } = inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
+  const { a, b, bias, preluActivationWeights } = inputs as {
+    a: Info;
+    b: Info;
+    bias?: Info;
+    preluActivationWeights?: Info;
+  };
   let out = runStock(backend, 'BatchMatMul', { a, b }, { transposeA: attrs.transposeA, transposeB: attrs.transposeB });
   const step = (next: Info) => {
     release(backend, out);
@@ -77,7 +89,12 @@ function withPlainOperands(kernelName: string) {
       if (plainA !== a) owned.push(plainA);
       const plainB = attrs.transposeB ? swapInner(backend, b) : b;
       if (plainB !== b) owned.push(plainB);
-      return runStock(backend, kernelName, { ...args.inputs, a: plainA, b: plainB }, { ...attrs, transposeA: false, transposeB: false });
+      return runStock(
+        backend,
+        kernelName,
+        { ...args.inputs, a: plainA, b: plainB },
+        { ...attrs, transposeA: false, transposeB: false },
+      );
     } finally {
       release(backend, ...owned);
     }

@@ -15,18 +15,30 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { transpose } from './transpose';
 import { conv2d, release, requireNhwc, slice, type ExplicitPadding, type Info, type Shape4 } from './wasm-calls';
 
-export function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+export function conv2dBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   requireNhwc('Conv2DBackpropFilter', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   return filterGradient(backend, x, dy, info);
 }
 
 /** Shared with conv2d-transpose's filter gradient: everything is described by the forward conv. */
 export function filterGradient(backend: BackendWasm, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } =
+    info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
   // Extent of x each output row/column of dW reads, counted from the padded top/left edge.
   const spanH = (filterHeight - 1) * dilationHeight + (outHeight - 1) * strideHeight + 1;
@@ -50,7 +62,11 @@ export function filterGradient(backend: BackendWasm, x: Info, dy: Info, info: tf
       [padInfo.left, spanW - padInfo.left - usedW],
       [0, 0],
     ];
-    const dW = conv2d(backend, xT, dyT, { strides: [dilationHeight, dilationWidth], dilations: [strideHeight, strideWidth], pad });
+    const dW = conv2d(backend, xT, dyT, {
+      strides: [dilationHeight, dilationWidth],
+      dilations: [strideHeight, strideWidth],
+      pad,
+    });
     owned.push(dW);
     if (dW.shape[1] !== filterHeight || dW.shape[2] !== filterWidth || dW.shape[3] !== outChannels) {
       throw new Error(`Conv2DBackpropFilter produced ${dW.shape} for a ${filterHeight}×${filterWidth} filter.`);

@@ -17,16 +17,29 @@ import { transpose } from './transpose';
 import { conv2d, release, requireNhwc, reshape, runStock, type Info, type Shape4 } from './wasm-calls';
 import { blocksToSpace, rotateFilter, spreadOnGrid } from './zero-insert';
 
-export function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+export function conv2dBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   requireNhwc('Conv2DBackpropInput', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as Shape4,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   if (tilesExactly(info)) return patchwiseInputGradient(backend, dy, filter, info);
   const rotated = rotateFilter(backend, filter, true);
   try {
-    return inputGradient(backend, dy, info, (input, pad) => conv2d(backend, input, rotated, { strides: [1, 1], dilations: [info.dilationHeight, info.dilationWidth], pad }));
+    return inputGradient(backend, dy, info, (input, pad) =>
+      conv2d(backend, input, rotated, { strides: [1, 1], dilations: [info.dilationHeight, info.dilationWidth], pad }),
+    );
   } finally {
     release(backend, rotated);
   }
@@ -76,7 +89,12 @@ type Pad = [[number, number], [number, number], [number, number], [number, numbe
  * The layout half of an input gradient, shared with the depthwise kernel: places dy so that a
  * stride-1 convolution (`convolve`) with the rotated filter yields exactly inHeight × inWidth.
  */
-export function inputGradient(backend: BackendWasm, dy: Info, info: tf.backend_util.Conv2DInfo, convolve: (input: Info, pad: Pad | 'valid') => Info): Info {
+export function inputGradient(
+  backend: BackendWasm,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  convolve: (input: Info, pad: Pad | 'valid') => Info,
+): Info {
   const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
   const top = (info.filterHeight - 1) * info.dilationHeight - padInfo.top;
   const left = (info.filterWidth - 1) * info.dilationWidth - padInfo.left;
@@ -85,7 +103,12 @@ export function inputGradient(backend: BackendWasm, dy: Info, info: tf.backend_u
   const bottom = rows - top - outHeight;
   const right = cols - left - outWidth;
   if (strideHeight === 1 && strideWidth === 1 && top >= 0 && left >= 0 && bottom >= 0 && right >= 0) {
-    return convolve(dy, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    return convolve(dy, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
   }
   const spread = spreadOnGrid(backend, dy, { strideH: strideHeight, strideW: strideWidth, top, left, rows, cols });
   try {

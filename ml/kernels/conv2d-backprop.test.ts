@@ -26,8 +26,28 @@ const CASES: ConvCase[] = [
   { input: [2, 9, 12, 3], filter: [3, 1, 3, 2], strides: [1, 2], pad: 'same' },
   { input: [2, 7, 7, 16], filter: [1, 1, 16, 32], strides: 1, pad: 'valid' },
   { input: [2, 8, 8, 16], filter: [1, 1, 16, 8], strides: 2, pad: 'valid' },
-  { input: [2, 6, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { input: [1, 7, 6, 2], filter: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    input: [2, 6, 6, 3],
+    filter: [3, 3, 3, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    input: [1, 7, 6, 2],
+    filter: [3, 3, 2, 2],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { input: [4, 16, 16, 32], filter: [3, 3, 32, 32], strides: 1, pad: 'same' },
   // Filter = stride, no padding: the input gradient is one product rearranged block by block.
   { input: [2, 8, 10, 3], filter: [2, 2, 3, 4], strides: 2, pad: 'valid' },
@@ -56,8 +76,20 @@ describe('wasm Conv2D gradient kernels match cpu', () => {
       const compute = () => {
         const xT = tf.tensor(x, c.input);
         const dyT = tf.tensor(dy, dyShape);
-        const dW = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xT, dy: dyT }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as tf.Tensor;
-        const dX = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dyT, filter: tf.tensor(w, c.filter) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.input }) as tf.Tensor;
+        const dW = tf
+          .engine()
+          .runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: xT, dy: dyT },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+          ) as tf.Tensor;
+        const dX = tf
+          .engine()
+          .runKernel(
+            tf.Conv2DBackpropInput,
+            { dy: dyT, filter: tf.tensor(w, c.filter) },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.input },
+          ) as tf.Tensor;
         return [dW, dX];
       };
       const [wasmDW, wasmDX] = await runOn('wasm', compute);
@@ -71,11 +103,14 @@ describe('wasm Conv2D gradient kernels match cpu', () => {
     const x = seededValues(2 * 5 * 6 * 4, 4);
     const w = seededValues(3 * 3 * 3 * 4, 5);
     const compute = () => {
-      const f = (input: tf.Tensor4D, filter: tf.Tensor4D) => tf.conv2dTranspose(input, filter, [2, 10, 12, 3], 2, 'same');
+      const f = (input: tf.Tensor4D, filter: tf.Tensor4D) =>
+        tf.conv2dTranspose(input, filter, [2, 10, 12, 3], 2, 'same');
       const input = tf.tensor4d(x, [2, 5, 6, 4]);
       const filter = tf.tensor4d(w, [3, 3, 3, 4]);
       const y = f(input, filter);
-      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a as tf.Tensor4D, b as tf.Tensor4D))))([input, filter]);
+      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(f(a as tf.Tensor4D, b as tf.Tensor4D))),
+      )([input, filter]);
       return [y, gx!, gw!];
     };
     const wasm = await runOn('wasm', compute);

@@ -24,7 +24,18 @@ const CASES: DepthwiseCase[] = [
   { input: [2, 10, 10, 4], filter: [3, 3, 4, 3], strides: 2, dilations: 1, pad: 'valid' },
   { input: [2, 10, 11, 2], filter: [2, 2, 2, 1], strides: 2, dilations: 1, pad: 'same' },
   { input: [1, 12, 9, 3], filter: [5, 5, 3, 1], strides: [1, 2], dilations: 1, pad: 'same' },
-  { input: [2, 6, 6, 3], filter: [3, 3, 3, 2], strides: 1, dilations: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    input: [2, 6, 6, 3],
+    filter: [3, 3, 3, 2],
+    strides: 1,
+    dilations: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { input: [4, 16, 16, 32], filter: [3, 3, 32, 1], strides: 1, dilations: 1, pad: 'same' },
   { input: [2, 9, 9, 3], filter: [3, 3, 3, 1], strides: 1, dilations: 2, pad: 'same' },
   { input: [2, 11, 10, 2], filter: [3, 3, 2, 2], strides: 1, dilations: [2, 3], pad: 'valid' },
@@ -69,15 +80,35 @@ describe('wasm depthwise gradient kernels match cpu (or the definition, when dil
 
   for (const c of CASES) {
     it(label(c), async () => {
-      const dyShape = tf.backend_util.computeConv2DInfo(c.input, c.filter, c.strides, c.dilations, c.pad, undefined, true).outShape;
+      const dyShape = tf.backend_util.computeConv2DInfo(
+        c.input,
+        c.filter,
+        c.strides,
+        c.dilations,
+        c.pad,
+        undefined,
+        true,
+      ).outShape;
       const x = seededValues(sizeOf(c.input), 11);
       const w = seededValues(sizeOf(c.filter), 12);
       const dy = seededValues(sizeOf(dyShape), 13);
       const compute = () => {
         const dyT = tf.tensor(dy, dyShape);
         const attrs = { strides: c.strides, dilations: c.dilations, pad: c.pad };
-        const dW = tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.tensor(x, c.input), dy: dyT }, { ...attrs, filterShape: c.filter }) as tf.Tensor;
-        const dX = tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: dyT, filter: tf.tensor(w, c.filter) }, { ...attrs, inputShape: c.input }) as tf.Tensor;
+        const dW = tf
+          .engine()
+          .runKernel(
+            tf.DepthwiseConv2dNativeBackpropFilter,
+            { x: tf.tensor(x, c.input), dy: dyT },
+            { ...attrs, filterShape: c.filter },
+          ) as tf.Tensor;
+        const dX = tf
+          .engine()
+          .runKernel(
+            tf.DepthwiseConv2dNativeBackpropInput,
+            { dy: dyT, filter: tf.tensor(w, c.filter) },
+            { ...attrs, inputShape: c.input },
+          ) as tf.Tensor;
         return [dW, dX];
       };
       const [wasmDW, wasmDX] = await runOn('wasm', compute);

@@ -25,7 +25,15 @@ export function depthwiseBackpropInput(args: KernelArgs): Info {
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   const [filterH, filterW, channels, multiplier] = filter.shape as Shape4;
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as Shape4,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
   const owned: Info[] = [];
   try {
     const rotated = rotateFilter(backend, filter, false);
@@ -33,7 +41,11 @@ export function depthwiseBackpropInput(args: KernelArgs): Info {
     const perSlot = reshape(backend, rotated, [filterH, filterW, channels * multiplier, 1]);
     owned.push(perSlot);
     const dx = inputGradient(backend, dy, info, (input, pad) =>
-      depthwiseConv2d(backend, input, perSlot, { strides: [1, 1], dilations: [info.dilationHeight, info.dilationWidth], pad }),
+      depthwiseConv2d(backend, input, perSlot, {
+        strides: [1, 1],
+        dilations: [info.dilationHeight, info.dilationWidth],
+        pad,
+      }),
     );
     if (multiplier === 1) return dx;
     owned.push(dx);
@@ -50,7 +62,15 @@ export function depthwiseBackpropFilter(args: KernelArgs): Info {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, filterHeight, filterWidth } = info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
   const multiplier = attrs.filterShape[3];

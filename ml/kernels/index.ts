@@ -24,7 +24,16 @@ import { meanConfig, sumConfig } from './reduce-leading-axes';
 import { captureStockKernel } from './wasm-calls';
 
 /** Stock wasm kernels the compositions call. */
-const STOCK_KERNELS_USED = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Slice', 'Sum', 'Mean', 'Reshape', ...STOCK_KERNELS_FOR_MATMUL];
+const STOCK_KERNELS_USED = [
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'Transpose',
+  'Slice',
+  'Sum',
+  'Mean',
+  'Reshape',
+  ...STOCK_KERNELS_FOR_MATMUL,
+];
 
 export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,

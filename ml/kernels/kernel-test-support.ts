@@ -65,13 +65,16 @@ export function expectClose(
   let worstAt = -1;
   for (let i = 0; i < expected.values.length; i++) {
     const diff = Math.abs(actual.values[i]! - expected.values[i]!);
-    if (Number.isNaN(diff)) expect.fail(`${label}: element ${i} is ${actual.values[i]}, ${expected.values[i]} expected`);
+    if (Number.isNaN(diff))
+      expect.fail(`${label}: element ${i} is ${actual.values[i]}, ${expected.values[i]} expected`);
     if (diff > worst) {
       worst = diff;
       worstAt = i;
     }
   }
   if (!(worst <= limit)) {
-    expect.fail(`${label}: element ${worstAt} is ${actual.values[worstAt]} but ${expected.values[worstAt]} is expected (|diff| ${worst.toExponential(2)} > ${limit.toExponential(2)})`);
+    expect.fail(
+      `${label}: element ${worstAt} is ${actual.values[worstAt]} but ${expected.values[worstAt]} is expected (|diff| ${worst.toExponential(2)} > ${limit.toExponential(2)})`,
+    );
   }
 }

@@ -4,7 +4,13 @@ import { beforeAll, describe, it } from 'vitest';
 import { expectClose, runOn, seededValues, sizeOf, startWasmWithLoupeKernels } from './kernel-test-support';
 
 type Pad = 'same' | 'valid' | number;
-const CASES: { input: [number, number, number, number]; filter: number | [number, number]; strides: number | [number, number]; pad: Pad; ties?: boolean }[] = [
+const CASES: {
+  input: [number, number, number, number];
+  filter: number | [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  ties?: boolean;
+}[] = [
   { input: [1, 4, 4, 1], filter: 2, strides: 2, pad: 'valid' },
   { input: [2, 8, 8, 3], filter: 2, strides: 2, pad: 'valid', ties: true },
   { input: [2, 9, 7, 4], filter: 2, strides: 2, pad: 'same' },
@@ -24,7 +30,16 @@ describe('wasm MaxPoolGrad matches cpu', () => {
       const x = c.ties ? raw.map((v) => Math.max(0, v)) : raw;
       const compute = () => {
         const input = tf.tensor4d(x, c.input);
-        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, c.filter, c.strides, c.pad), tf.range(1, 1 + sizeOf(tf.maxPool(input, c.filter, c.strides, c.pad).shape)).reshape(tf.maxPool(input, c.filter, c.strides, c.pad).shape))))(input);
+        return tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(t as tf.Tensor4D, c.filter, c.strides, c.pad),
+              tf
+                .range(1, 1 + sizeOf(tf.maxPool(input, c.filter, c.strides, c.pad).shape))
+                .reshape(tf.maxPool(input, c.filter, c.strides, c.pad).shape),
+            ),
+          ),
+        )(input);
       };
       const wasm = await runOn('wasm', compute);
       const cpu = await runOn('cpu', compute);

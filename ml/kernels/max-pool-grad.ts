@@ -17,8 +17,25 @@ export function maxPoolGrad(args: KernelArgs): Info {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: Info; input: Info };
   const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: channels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    padInfo,
+  } = info;
   const { effectiveFilterHeight: windowH, effectiveFilterWidth: windowW } = info;
   const dx = backend.makeOutput(input.shape, 'float32');
   const x = heapView(backend, input);

@@ -13,7 +13,9 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 /** Number of leading axes `axis` reduces, or 0 when it is not exactly a leading run short of the last axis. */
 export function leadingAxes(axis: number | number[], rank: number): number {
-  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort(
+    (a, b) => a - b,
+  );
   if (axes.length === 0 || axes.length >= rank) return 0;
   return axes.every((a, i) => a === i) ? axes.length : 0;
 }
@@ -43,5 +45,13 @@ function reduceLeading(kernelName: 'Sum' | 'Mean') {
   };
 }
 
-export const sumConfig: tf.KernelConfig = { kernelName: tf.Sum, backendName: 'wasm', kernelFunc: reduceLeading('Sum') as tf.KernelFunc };
-export const meanConfig: tf.KernelConfig = { kernelName: tf.Mean, backendName: 'wasm', kernelFunc: reduceLeading('Mean') as tf.KernelFunc };
+export const sumConfig: tf.KernelConfig = {
+  kernelName: tf.Sum,
+  backendName: 'wasm',
+  kernelFunc: reduceLeading('Sum') as tf.KernelFunc,
+};
+export const meanConfig: tf.KernelConfig = {
+  kernelName: tf.Mean,
+  backendName: 'wasm',
+  kernelFunc: reduceLeading('Mean') as tf.KernelFunc,
+};

@@ -18,18 +18,24 @@ const BATCH = 3;
 const LEARNING_RATE = 0.1;
 
 type Builder = (x: tf.SymbolicTensor) => tf.SymbolicTensor;
-const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+  layer.apply(x) as tf.SymbolicTensor;
 /** A trainable convolution first, so that weight-free layers still have a gradient to check. */
-const afterConv = (layer: () => tf.layers.Layer): Builder => (x) => apply(layer(), apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x));
+const afterConv =
+  (layer: () => tf.layers.Layer): Builder =>
+  (x) =>
+    apply(layer(), apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x));
 
 const LAYER_KINDS: Record<string, Builder> = {
   'conv2d same': (x) => apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu' }), x),
   'conv2d valid': (x) => apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }), x),
   'conv2d stride 2 same': (x) => apply(tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same' }), x),
-  'conv2d stride 2 valid, 5×5': (x) => apply(tf.layers.conv2d({ filters: 6, kernelSize: 5, strides: 2, padding: 'valid' }), x),
+  'conv2d stride 2 valid, 5×5': (x) =>
+    apply(tf.layers.conv2d({ filters: 6, kernelSize: 5, strides: 2, padding: 'valid' }), x),
   'conv2d 1×1 no bias': (x) => apply(tf.layers.conv2d({ filters: 7, kernelSize: 1, useBias: false }), x),
   depthwiseConv2d: (x) => apply(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }), x),
-  'depthwiseConv2d stride 2': (x) => apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), x),
+  'depthwiseConv2d stride 2': (x) =>
+    apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), x),
   separableConv2d: (x) => apply(tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same' }), x),
   'batchNormalization (training)': afterConv(() => tf.layers.batchNormalization()),
   relu: afterConv(() => tf.layers.reLU()),
@@ -38,11 +44,15 @@ const LAYER_KINDS: Record<string, Builder> = {
   sigmoid: afterConv(() => tf.layers.activation({ activation: 'sigmoid' })),
   softmax: afterConv(() => tf.layers.activation({ activation: 'softmax' })),
   maxPooling2d: afterConv(() => tf.layers.maxPooling2d({ poolSize: 2 })),
-  'maxPooling2d 3×3 stride 2 same': afterConv(() => tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' })),
+  'maxPooling2d 3×3 stride 2 same': afterConv(() =>
+    tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+  ),
   averagePooling2d: afterConv(() => tf.layers.averagePooling2d({ poolSize: 2 })),
   globalAveragePooling2d: afterConv(() => tf.layers.globalAveragePooling2d({})),
-  conv2dTranspose: (x) => apply(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }), x),
-  'conv2dTranspose 2×2 valid': (x) => apply(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 2, padding: 'valid' }), x),
+  conv2dTranspose: (x) =>
+    apply(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }), x),
+  'conv2dTranspose 2×2 valid': (x) =>
+    apply(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 2, padding: 'valid' }), x),
   'upSampling2d nearest': afterConv(() => tf.layers.upSampling2d({ size: [2, 2] })),
   'upSampling2d bilinear': afterConv(() => tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear' })),
   'concatenate, add, multiply': (x) => {
@@ -80,7 +90,9 @@ async function trainOneStep(backendName: string, build: Builder, x: Float32Array
   const input = tf.input({ shape: INPUT });
   const model = tf.model({ inputs: input, outputs: build(input) });
   // Same starting weights on both backends: seeded values in place of random initialisers.
-  model.setWeights(model.getWeights().map((w, i) => tf.tidy(() => tf.mul(tf.tensor(seededValues(w.size, 100 + i), w.shape), 0.5))));
+  model.setWeights(
+    model.getWeights().map((w, i) => tf.tidy(() => tf.mul(tf.tensor(seededValues(w.size, 100 + i), w.shape), 0.5))),
+  );
   const optimizer = tf.train.sgd(LEARNING_RATE);
   const xs = tf.tensor4d(x.subarray(0, batch * sizeOf(INPUT)), [batch, ...INPUT]);
   const step = () =>
@@ -95,7 +107,9 @@ async function trainOneStep(backendName: string, build: Builder, x: Float32Array
     const result: StepResult = {
       loss: (await value.data())[0]!,
       grads: await Promise.all(grads.map(async (g) => ({ values: (await g.data()) as Float32Array, shape: g.shape }))),
-      weights: await Promise.all(model.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape }))),
+      weights: await Promise.all(
+        model.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
+      ),
       leaked: 0,
     };
     tf.dispose([value, ...grads]);
@@ -133,13 +147,20 @@ describe('each layer kind trains one step on wasm like on cpu', () => {
       for (let i = 0; i < 2 * height; i++)
         for (let j = 0; j < 2 * width; j++)
           for (let k = 0; k < channels; k++)
-            expected[((n * height + (i >> 1)) * width + (j >> 1)) * channels + k]! += dy[((n * 2 * height + i) * 2 * width + j) * channels + k]!;
+            expected[((n * height + (i >> 1)) * width + (j >> 1)) * channels + k]! +=
+              dy[((n * 2 * height + i) * 2 * width + j) * channels + k]!;
     await tf.setBackend('wasm');
     const layer = tf.layers.upSampling2d({ size: [2, 2] });
     const grad = tf.tidy(() =>
-      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, tf.tensor(dy, [batch, 2 * height, 2 * width, channels]))))(tf.zeros([batch, height, width, channels])),
+      tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.mul(layer.apply(x) as tf.Tensor, tf.tensor(dy, [batch, 2 * height, 2 * width, channels]))),
+      )(tf.zeros([batch, height, width, channels])),
     );
-    expectClose({ values: (await grad.data()) as Float32Array, shape: grad.shape }, { values: expected, shape: [batch, height, width, channels] }, 'dx');
+    expectClose(
+      { values: (await grad.data()) as Float32Array, shape: grad.shape },
+      { values: expected, shape: [batch, height, width, channels] },
+      'dx',
+    );
     grad.dispose();
   });
 });

@@ -74,7 +74,16 @@ function nextKeptAxis(shape: readonly number[], axis: number): number {
 }
 
 /** dst[dstOff + c·dstColStride + r] = src[srcOff + r·srcRowStride + c] for r < rows, c < cols. */
-function tile2d(src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number, rows: number, cols: number, srcRowStride: number, dstColStride: number): void {
+function tile2d(
+  src: Float32Array,
+  srcOff: number,
+  dst: Float32Array,
+  dstOff: number,
+  rows: number,
+  cols: number,
+  srcRowStride: number,
+  dstColStride: number,
+): void {
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const rEnd = Math.min(rows, r0 + TILE);
     for (let c0 = 0; c0 < cols; c0 += TILE) {

@@ -36,12 +36,27 @@ export function release(backend: BackendWasm, ...infos: Info[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
 
-export function conv2d(backend: BackendWasm, x: Info, filter: Info, args: { strides: [number, number]; dilations: [number, number]; pad: ExplicitPadding | 'valid' }): Info {
+export function conv2d(
+  backend: BackendWasm,
+  x: Info,
+  filter: Info,
+  args: { strides: [number, number]; dilations: [number, number]; pad: ExplicitPadding | 'valid' },
+): Info {
   return runStock(backend, 'Conv2D', { x, filter }, { ...args, dataFormat: 'NHWC', dimRoundingMode: undefined });
 }
 
-export function depthwiseConv2d(backend: BackendWasm, x: Info, filter: Info, args: { strides: [number, number]; dilations: [number, number]; pad: ExplicitPadding | 'valid' }): Info {
-  return runStock(backend, 'DepthwiseConv2dNative', { x, filter }, { ...args, dataFormat: 'NHWC', dimRoundingMode: undefined });
+export function depthwiseConv2d(
+  backend: BackendWasm,
+  x: Info,
+  filter: Info,
+  args: { strides: [number, number]; dilations: [number, number]; pad: ExplicitPadding | 'valid' },
+): Info {
+  return runStock(
+    backend,
+    'DepthwiseConv2dNative',
+    { x, filter },
+    { ...args, dataFormat: 'NHWC', dimRoundingMode: undefined },
+  );
 }
 
 export function slice(backend: BackendWasm, x: Info, begin: number[], size: number[]): Info {

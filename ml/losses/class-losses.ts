@@ -16,7 +16,10 @@ export function classLogits(logits: tf.Tensor): tf.Tensor2D {
 
 function checkWeights(weights: number[] | undefined, target: LossTarget, what: string): void {
   if (weights && weights.length !== target.numClasses) {
-    throw new LoupeError('INVALID_REQUEST', `${what} has ${weights.length} values but the task has ${target.numClasses} classes.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${what} has ${weights.length} values but the task has ${target.numClasses} classes.`,
+    );
   }
 }
 

@@ -22,7 +22,13 @@ interface LossCase {
   labels: number[];
 }
 
-function makeCase(rng: SeededRandom, input: unknown, shape: number[], numClasses: number, task: LossCase['task']): LossCase {
+function makeCase(
+  rng: SeededRandom,
+  input: unknown,
+  shape: number[],
+  numClasses: number,
+  task: LossCase['task'],
+): LossCase {
   const config = lossConfigSchema.parse(input);
   const outputChannels = shape.at(-1)!;
   const count = shape.reduce((a, b) => a * b, 1);
@@ -48,17 +54,22 @@ describe('losses match PyTorch', () => {
   ];
   const reference = runReference<{ losses: number[] }>('torch_training.py', { losses: cases });
 
-  it.each(cases.map((c, i) => [`${i}: ${c.config.name} ${JSON.stringify(c.config)}`, c, i] as const))('%s', (_name, c, i) => {
-    const loss = createLoss(c.config, { task: c.task, numClasses: c.numClasses, outputChannels: c.outputChannels });
-    const before = tf.memory().numTensors;
-    const logits = tf.tensor(c.logits, c.shape);
-    const labels = tf.tensor(c.labels, c.shape.slice(0, -1), 'int32');
-    const value = loss(labels, logits);
-    const got = value.dataSync()[0]!;
-    tf.dispose([logits, labels, value]);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(Math.abs(got - reference.losses[i]!)).toBeLessThan(TOLERANCE * Math.max(1, Math.abs(reference.losses[i]!)));
-  });
+  it.each(cases.map((c, i) => [`${i}: ${c.config.name} ${JSON.stringify(c.config)}`, c, i] as const))(
+    '%s',
+    (_name, c, i) => {
+      const loss = createLoss(c.config, { task: c.task, numClasses: c.numClasses, outputChannels: c.outputChannels });
+      const before = tf.memory().numTensors;
+      const logits = tf.tensor(c.logits, c.shape);
+      const labels = tf.tensor(c.labels, c.shape.slice(0, -1), 'int32');
+      const value = loss(labels, logits);
+      const got = value.dataSync()[0]!;
+      tf.dispose([logits, labels, value]);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.abs(got - reference.losses[i]!)).toBeLessThan(
+        TOLERANCE * Math.max(1, Math.abs(reference.losses[i]!)),
+      );
+    },
+  );
 
   it('treats one sigmoid channel as two-class softmax for cross-entropy', () => {
     const config: LossConfig = { name: 'cross-entropy', labelSmoothing: 0 };
@@ -74,10 +85,14 @@ describe('losses match PyTorch', () => {
     const dice: LossConfig = { name: 'dice', smooth: 1, includeBackground: false };
     const weighted: LossConfig = { name: 'cross-entropy', labelSmoothing: 0, classWeights: [1, 2] };
     expect(() => createLoss(bce, { task: 'segmentation', numClasses: 3, outputChannels: 3 })).toThrow(/two-class task/);
-    expect(() => createLoss(dice, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(/for segmentation/);
+    expect(() => createLoss(dice, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(
+      /for segmentation/,
+    );
     expect(() => createLoss(weighted, { task: 'classification', numClasses: 3, outputChannels: 3 })).toThrow(
       /classWeights has 2 values but the task has 3 classes/,
     );
-    expect(() => createLoss({ name: 'giou' }, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(/no loss called "giou"/);
+    expect(() => createLoss({ name: 'giou' }, { task: 'classification', numClasses: 2, outputChannels: 2 })).toThrow(
+      /no loss called "giou"/,
+    );
   });
 });

@@ -9,7 +9,10 @@ import type { LossFunction, LossTarget } from './registry';
 
 function requireSigmoid(target: LossTarget, name: string): void {
   if (target.outputChannels !== 1) {
-    throw new LoupeError('INVALID_REQUEST', `The ${name} loss needs a two-class task (one sigmoid output); use cross-entropy or cross-entropy-dice for ${target.numClasses} classes.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The ${name} loss needs a two-class task (one sigmoid output); use cross-entropy or cross-entropy-dice for ${target.numClasses} classes.`,
+    );
   }
 }
 
@@ -61,12 +64,24 @@ export function bceDice(config: Extract<LossConfig, { name: 'bce-dice' }>, targe
   requireSigmoid(target, 'bce-dice');
   const bceLoss = bce({ name: 'bce', positiveWeight: 1 }, target);
   const diceLoss = softDice(config.smooth, false, target);
-  return (labels, logits) => tf.tidy(() => bceLoss(labels, logits).mul(config.bceWeight).add(diceLoss(labels, logits).mul(config.diceWeight)) as tf.Scalar);
+  return (labels, logits) =>
+    tf.tidy(
+      () =>
+        bceLoss(labels, logits).mul(config.bceWeight).add(diceLoss(labels, logits).mul(config.diceWeight)) as tf.Scalar,
+    );
 }
 
-export function crossEntropyDice(config: Extract<LossConfig, { name: 'cross-entropy-dice' }>, target: LossTarget): LossFunction {
+export function crossEntropyDice(
+  config: Extract<LossConfig, { name: 'cross-entropy-dice' }>,
+  target: LossTarget,
+): LossFunction {
   const ceLoss = crossEntropy({ name: 'cross-entropy', labelSmoothing: 0 }, target);
   const diceLoss = softDice(config.smooth, false, target);
   return (labels, logits) =>
-    tf.tidy(() => ceLoss(labels, logits).mul(config.crossEntropyWeight).add(diceLoss(labels, logits).mul(config.diceWeight)) as tf.Scalar);
+    tf.tidy(
+      () =>
+        ceLoss(labels, logits)
+          .mul(config.crossEntropyWeight)
+          .add(diceLoss(labels, logits).mul(config.diceWeight)) as tf.Scalar,
+    );
 }

@@ -14,7 +14,10 @@ type Config<N extends LossConfig['name']> = Extract<LossConfig, { name: N }>;
 
 export function centerNet(config: Config<'centernet'>, target: LossTarget): LossFunction {
   if (target.outputChannels !== target.numClasses + 4) {
-    throw new LoupeError('INVALID_REQUEST', `The CenterNet loss needs ${target.numClasses + 4} output channels (classes + size + offset); the model gives ${target.outputChannels}.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The CenterNet loss needs ${target.numClasses + 4} output channels (classes + size + offset); the model gives ${target.outputChannels}.`,
+    );
   }
   return centerNetLoss({
     numClasses: target.numClasses,
@@ -25,9 +28,11 @@ export function centerNet(config: Config<'centernet'>, target: LossTarget): Loss
 }
 
 export function contrastive(config: Config<'contrastive'>): LossFunction {
-  return (relation, embeddings) => relationContrastiveLoss(embeddings as tf.Tensor2D, relation as tf.Tensor2D, config.margin);
+  return (relation, embeddings) =>
+    relationContrastiveLoss(embeddings as tf.Tensor2D, relation as tf.Tensor2D, config.margin);
 }
 
 export function batchHardTriplet(config: Config<'batch-hard-triplet'>): LossFunction {
-  return (relation, embeddings) => relationBatchHardTripletLoss(embeddings as tf.Tensor2D, relation as tf.Tensor2D, config.margin);
+  return (relation, embeddings) =>
+    relationBatchHardTripletLoss(embeddings as tf.Tensor2D, relation as tf.Tensor2D, config.margin);
 }

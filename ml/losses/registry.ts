@@ -28,16 +28,25 @@ export interface LossDefinition<Config extends { name: string } = { name: string
 
 const definitions = new Map<string, LossDefinition<{ name: string }, unknown>>();
 
-export function registerLoss<Config extends { name: string }, Target>(definition: LossDefinition<Config, Target>): void {
+export function registerLoss<Config extends { name: string }, Target>(
+  definition: LossDefinition<Config, Target>,
+): void {
   if (definitions.has(definition.name)) throw new Error(`Loss "${definition.name}" is registered twice.`);
   definitions.set(definition.name, definition as unknown as LossDefinition<{ name: string }, unknown>);
 }
 
 export function createLoss<Target = tf.Tensor>(config: { name: string }, target: LossTarget): LossFunction<Target> {
   const definition = definitions.get(config.name);
-  if (!definition) throw new LoupeError('INVALID_REQUEST', `Loupe has no loss called "${config.name}" (known: ${[...definitions.keys()].join(', ')}).`);
+  if (!definition)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Loupe has no loss called "${config.name}" (known: ${[...definitions.keys()].join(', ')}).`,
+    );
   if (!definition.tasks.includes(target.task)) {
-    throw new LoupeError('INVALID_REQUEST', `The ${config.name} loss is for ${definition.tasks.join(' or ')}, not ${target.task}.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The ${config.name} loss is for ${definition.tasks.join(' or ')}, not ${target.task}.`,
+    );
   }
   return definition.create(config, target) as LossFunction<Target>;
 }

@@ -5,7 +5,10 @@ import { throwIfCancelled, yieldToMessages, type MethodContext } from '../engine
 import { explainClassification } from '../explain/explain-classification';
 import { predictorFor } from './training';
 
-export async function explain(request: EngineParsedRequestOf<'explain'>, context: MethodContext<'explain'>): Promise<ExplainReply> {
+export async function explain(
+  request: EngineParsedRequestOf<'explain'>,
+  context: MethodContext<'explain'>,
+): Promise<ExplainReply> {
   const predictor = await predictorFor(request.modelDir);
   const explanations: ExplainReply['explanations'] = [];
   for (const frame of request.frames) {

@@ -8,7 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { INT8_MAX_ACCURACY_DROP, INT8_MAX_SIZE_RATIO, LoupeError, MAX_PARITY_IMAGES, type DecodedFrame, type ExportParity, type ExportReply, type ModelCard, type SamplePrediction } from '../../contract/index';
+import {
+  INT8_MAX_ACCURACY_DROP,
+  INT8_MAX_SIZE_RATIO,
+  LoupeError,
+  MAX_PARITY_IMAGES,
+  type DecodedFrame,
+  type ExportParity,
+  type ExportReply,
+  type ModelCard,
+  type SamplePrediction,
+} from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
 import { throwIfCancelled } from '../engine/runtime';
 import type { MethodContext } from '../engine/runtime';
@@ -21,17 +31,35 @@ import { NODE_RUNNER } from '../export/runner-node';
 import { PYTHON_RUNNER } from '../export/runner-python';
 import { Predictor } from '../train/predictor';
 
-export const BUNDLE_FILES = { model: 'model.onnx', card: 'model-card.json', python: 'run_onnx.py', node: 'run_onnx.mjs' } as const;
+export const BUNDLE_FILES = {
+  model: 'model.onnx',
+  card: 'model-card.json',
+  python: 'run_onnx.py',
+  node: 'run_onnx.mjs',
+} as const;
 /** Frames decoded and compared at a time. */
 const PARITY_CHUNK = 8;
 
 /** The bundle's card: Loupe's card without anything that could name a patient, and the export's own facts. */
-function bundleCard(card: ModelCard, exported: OnnxExport, request: EngineParsedRequestOf<'export'>, parity: ExportParity): object {
+function bundleCard(
+  card: ModelCard,
+  exported: OnnxExport,
+  request: EngineParsedRequestOf<'export'>,
+  parity: ExportParity,
+): object {
   const baked = request.preprocessing;
   return {
     format: 'loupe-export',
     version: 1,
-    onnx: { opset: 17, irVersion: 8, precision: request.format === 'onnx-int8' ? 'int8 QDQ' : 'fp32', layout: 'NCHW', preprocessingBaked: baked, input: exported.input, output: exported.output },
+    onnx: {
+      opset: 17,
+      irVersion: 8,
+      precision: request.format === 'onnx-int8' ? 'int8 QDQ' : 'fp32',
+      layout: 'NCHW',
+      preprocessingBaked: baked,
+      input: exported.input,
+      output: exported.output,
+    },
     parity,
     // The dataset block holds hashes and counts only; image paths and DICOM tags never enter a card.
     loupe: {
@@ -56,7 +84,9 @@ type ExportRequest = EngineParsedRequestOf<'export'>;
 type Sample = ExportRequest['dataset']['samples'][number];
 
 function framesOf(samples: readonly Sample[]): Promise<DecodedFrame[]> {
-  return Promise.all(samples.map((s) => ('frame' in s.image ? s.image.frame : readTrainingFrame(s.image.path, s.image.frameIndex))));
+  return Promise.all(
+    samples.map((s) => ('frame' in s.image ? s.image.frame : readTrainingFrame(s.image.path, s.image.frameIndex))),
+  );
 }
 
 function accuracy(predictions: readonly SamplePrediction[], samples: readonly Sample[]): number | null {
@@ -65,14 +95,24 @@ function accuracy(predictions: readonly SamplePrediction[], samples: readonly Sa
 }
 
 /** The int8 QDQ graph, calibrated on the request's training images (decoded a chunk at a time). */
-async function quantized(predictor: Predictor, parts: OnnxModelParts, request: ExportRequest, signal: AbortSignal): Promise<{ bytes: Uint8Array; images: number }> {
+async function quantized(
+  predictor: Predictor,
+  parts: OnnxModelParts,
+  request: ExportRequest,
+  signal: AbortSignal,
+): Promise<{ bytes: Uint8Array; images: number }> {
   const samples = request.dataset.samples.filter((s) => s.split === 'train').slice(0, request.calibration);
-  if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', 'int8 calibration needs images in the training split; this task has none.');
+  if (samples.length === 0)
+    throw new LoupeError('INVALID_REQUEST', 'int8 calibration needs images in the training split; this task has none.');
   const folded = foldBatchNorms(parts);
   async function* batches() {
     for (let start = 0; start < samples.length; start += PARITY_CHUNK) {
       throwIfCancelled(signal);
-      yield onnxInput(predictor.card, await framesOf(samples.slice(start, start + PARITY_CHUNK)), request.preprocessing);
+      yield onnxInput(
+        predictor.card,
+        await framesOf(samples.slice(start, start + PARITY_CHUNK)),
+        request.preprocessing,
+      );
     }
   }
   const ranges = await calibrate(folded, batches(), request.calibrationMethod);
@@ -80,12 +120,17 @@ async function quantized(predictor: Predictor, parts: OnnxModelParts, request: E
 }
 
 export async function exportModel(request: ExportRequest, context: MethodContext<'export'>): Promise<ExportReply> {
-  if (existsSync(request.outDir) && !request.force) throw new LoupeError('CONFLICT', `${request.outDir} already exists; choose another folder or pass --force to replace it.`);
+  if (existsSync(request.outDir) && !request.force)
+    throw new LoupeError(
+      'CONFLICT',
+      `${request.outDir} already exists; choose another folder or pass --force to replace it.`,
+    );
   const predictor = await Predictor.load(request.modelDir);
   try {
     const built = buildOnnx(predictor.model, predictor.card, { preprocessing: request.preprocessing });
     const fp32 = encodeModel(built.parts);
-    const int8 = request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request, context.signal) : null;
+    const int8 =
+      request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request, context.signal) : null;
     const bytes = int8?.bytes ?? fp32;
     const session = await openOnnxSession(bytes);
     const samples = request.dataset.samples.filter((s) => s.split === request.split).slice(0, MAX_PARITY_IMAGES);
@@ -108,7 +153,8 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     const accuracyInt8 = accuracy(onnxPredictions, samples);
     const sizeRatio = bytes.length / fp32.length;
     const passed = int8
-      ? sizeRatio <= INT8_MAX_SIZE_RATIO && (accuracyFp32 === null || accuracyInt8! >= accuracyFp32 - INT8_MAX_ACCURACY_DROP)
+      ? sizeRatio <= INT8_MAX_SIZE_RATIO &&
+        (accuracyFp32 === null || accuracyInt8! >= accuracyFp32 - INT8_MAX_ACCURACY_DROP)
       : worst <= FP32_MAX_ABS_DIFF && same === samples.length;
     const parity: ExportParity = {
       split: request.split,
@@ -118,13 +164,27 @@ export async function exportModel(request: ExportRequest, context: MethodContext
       tolerance: int8 ? null : FP32_MAX_ABS_DIFF,
       samePredictions: same,
       passed,
-      ...(int8 ? { int8: { calibrationImages: int8.images, calibrationMethod: request.calibrationMethod, fp32Bytes: fp32.length, sizeRatio, accuracyFp32, accuracyInt8 } } : {}),
+      ...(int8
+        ? {
+            int8: {
+              calibrationImages: int8.images,
+              calibrationMethod: request.calibrationMethod,
+              fp32Bytes: fp32.length,
+              sizeRatio,
+              accuracyFp32,
+              accuracyInt8,
+            },
+          }
+        : {}),
     };
     if (!passed) {
       const what = int8
         ? `the int8 model is ${sizeRatio.toFixed(2)}× the fp32 file (at most ${INT8_MAX_SIZE_RATIO}) with accuracy ${accuracyInt8 ?? 'n/a'} against ${accuracyFp32 ?? 'n/a'} in fp32`
         : `max |difference| ${worst.toExponential(2)}, ${same} of ${samples.length} predictions the same`;
-      throw new LoupeError('INTERNAL', `The ${request.format} export does not meet its check (${what}); no bundle was written.${int8 ? ' Try more calibration images or the other calibration method.' : ' Please report this model\'s architecture.'}`);
+      throw new LoupeError(
+        'INTERNAL',
+        `The ${request.format} export does not meet its check (${what}); no bundle was written.${int8 ? ' Try more calibration images or the other calibration method.' : " Please report this model's architecture."}`,
+      );
     }
     await writeBundle(request.outDir, {
       [BUNDLE_FILES.model]: bytes,
@@ -132,7 +192,13 @@ export async function exportModel(request: ExportRequest, context: MethodContext
       [BUNDLE_FILES.python]: PYTHON_RUNNER,
       [BUNDLE_FILES.node]: NODE_RUNNER,
     });
-    return { outDir: request.outDir, format: request.format, files: Object.values(BUNDLE_FILES), modelBytes: bytes.length, parity };
+    return {
+      outDir: request.outDir,
+      format: request.format,
+      files: Object.values(BUNDLE_FILES),
+      modelBytes: bytes.length,
+      parity,
+    };
   } finally {
     predictor.dispose();
   }

@@ -14,18 +14,31 @@ import type { Predictor } from '../train/predictor';
 import { decisionOf, distanceOf, predictorFor } from './training';
 
 /** The card of a verification model, its threshold and embedding length; listing and removing need no weights. */
-function verificationCard(card: ModelCard, modelDir: string): { card: ModelCard; threshold: number; embeddingDim: number } {
-  if (card.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `A gallery needs a verification model; the model in ${modelDir} does ${card.task}.`);
+function verificationCard(
+  card: ModelCard,
+  modelDir: string,
+): { card: ModelCard; threshold: number; embeddingDim: number } {
+  if (card.task !== 'verification')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `A gallery needs a verification model; the model in ${modelDir} does ${card.task}.`,
+    );
   const decision = decisionOf(card, modelDir);
   return { card, threshold: decision.threshold, embeddingDim: decision.embeddingDim };
 }
 
-async function verificationModel(modelDir: string): Promise<{ predictor: Predictor; threshold: number; embeddingDim: number }> {
+async function verificationModel(
+  modelDir: string,
+): Promise<{ predictor: Predictor; threshold: number; embeddingDim: number }> {
   const predictor = await predictorFor(modelDir);
   return { predictor, ...verificationCard(predictor.card, modelDir) };
 }
 
-async function embeddingsOf(predictor: Predictor, frames: Parameters<Predictor['predict']>[0], signal: AbortSignal): Promise<Float32Array[]> {
+async function embeddingsOf(
+  predictor: Predictor,
+  frames: Parameters<Predictor['predict']>[0],
+  signal: AbortSignal,
+): Promise<Float32Array[]> {
   const predictions = await predictor.predict(frames, signal);
   return predictions.map((p) => {
     if (!('embedding' in p)) throw new Error('A verification model gave no embedding.');
@@ -34,53 +47,84 @@ async function embeddingsOf(predictor: Predictor, frames: Parameters<Predictor['
 }
 
 function listing(modelDir: string, threshold: number, references: GalleryListing['references']): GalleryListing {
-  return { modelDir, threshold, references: references.map(({ id, label, enrolledAt }) => ({ id, label, enrolledAt })) };
+  return {
+    modelDir,
+    threshold,
+    references: references.map(({ id, label, enrolledAt }) => ({ id, label, enrolledAt })),
+  };
 }
 
-export async function galleryEnrol(request: EngineParsedRequestOf<'galleryEnrol'>, context: MethodContext<'galleryEnrol'>): Promise<EngineReplyOf<'galleryEnrol'>> {
+export async function galleryEnrol(
+  request: EngineParsedRequestOf<'galleryEnrol'>,
+  context: MethodContext<'galleryEnrol'>,
+): Promise<EngineReplyOf<'galleryEnrol'>> {
   const { predictor, threshold, embeddingDim } = await verificationModel(request.modelDir);
   const ids = request.references.map((r) => r.id);
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated) throw new LoupeError('INVALID_REQUEST', `Reference "${repeated}" appears twice in one enrolment.`);
-  const embeddings = await embeddingsOf(predictor, request.references.map((r) => r.frame), context.signal);
+  const embeddings = await embeddingsOf(
+    predictor,
+    request.references.map((r) => r.frame),
+    context.signal,
+  );
   const enrolledAt = new Date().toISOString();
   return updateGallery(request.modelDir, predictor.card, embeddingDim, (gallery) => {
     const fresh = new Set(ids);
     gallery.references = [
       ...gallery.references.filter((r) => !fresh.has(r.id)),
-      ...request.references.map((r, i) => ({ id: r.id, label: r.label, enrolledAt, embedding: Array.from(embeddings[i]!) })),
+      ...request.references.map((r, i) => ({
+        id: r.id,
+        label: r.label,
+        enrolledAt,
+        embedding: Array.from(embeddings[i]!),
+      })),
     ];
     return listing(request.modelDir, threshold, gallery.references);
   });
 }
 
-export async function galleryList(request: EngineParsedRequestOf<'galleryList'>): Promise<EngineReplyOf<'galleryList'>> {
+export async function galleryList(
+  request: EngineParsedRequestOf<'galleryList'>,
+): Promise<EngineReplyOf<'galleryList'>> {
   const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
   const gallery = await readGallery(request.modelDir, card, embeddingDim);
   return listing(request.modelDir, threshold, gallery.references);
 }
 
-export async function galleryRemove(request: EngineParsedRequestOf<'galleryRemove'>): Promise<EngineReplyOf<'galleryRemove'>> {
+export async function galleryRemove(
+  request: EngineParsedRequestOf<'galleryRemove'>,
+): Promise<EngineReplyOf<'galleryRemove'>> {
   const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
   return updateGallery(request.modelDir, card, embeddingDim, (gallery) => {
     const unknown = request.ids.filter((id) => !gallery.references.some((r) => r.id === id));
-    if (unknown.length) throw new LoupeError('NOT_FOUND', `The gallery has no reference ${unknown.map((id) => `"${id}"`).join(', ')}.`);
+    if (unknown.length)
+      throw new LoupeError('NOT_FOUND', `The gallery has no reference ${unknown.map((id) => `"${id}"`).join(', ')}.`);
     const removed = new Set(request.ids);
     gallery.references = gallery.references.filter((r) => !removed.has(r.id));
     return listing(request.modelDir, threshold, gallery.references);
   });
 }
 
-export async function galleryQuery(request: EngineParsedRequestOf<'galleryQuery'>, context: MethodContext<'galleryQuery'>): Promise<EngineReplyOf<'galleryQuery'>> {
+export async function galleryQuery(
+  request: EngineParsedRequestOf<'galleryQuery'>,
+  context: MethodContext<'galleryQuery'>,
+): Promise<EngineReplyOf<'galleryQuery'>> {
   const { predictor, threshold: cardThreshold, embeddingDim } = await verificationModel(request.modelDir);
   const threshold = request.threshold ?? cardThreshold;
   const gallery = await readGallery(request.modelDir, predictor.card, embeddingDim);
-  const references = gallery.references.map((r) => ({ id: r.id, label: r.label, embedding: Float32Array.from(r.embedding) }));
+  const references = gallery.references.map((r) => ({
+    id: r.id,
+    label: r.label,
+    embedding: Float32Array.from(r.embedding),
+  }));
   const embeddings = await embeddingsOf(predictor, request.frames, context.signal);
   return {
     threshold,
     results: embeddings.map((embedding) => ({
-      matches: nearestReferences(embedding, references, request.k, threshold).map((m) => ({ ...m, distance: distanceOf(m.score) })),
+      matches: nearestReferences(embedding, references, request.k, threshold).map((m) => ({
+        ...m,
+        distance: distanceOf(m.score),
+      })),
     })),
   };
 }

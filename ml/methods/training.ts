@@ -2,7 +2,13 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LoupeError, type EvaluateReply, type ModelCard, type PredictReply, type RunRecord } from '../../contract/index';
+import {
+  LoupeError,
+  type EvaluateReply,
+  type ModelCard,
+  type PredictReply,
+  type RunRecord,
+} from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
@@ -22,7 +28,10 @@ import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 /** Evaluation batch size (inference only). */
 const EVALUATE_BATCH_SIZE = 32;
 
-export async function train(request: EngineParsedRequestOf<'train'>, context: MethodContext<'train'>): Promise<RunRecord> {
+export async function train(
+  request: EngineParsedRequestOf<'train'>,
+  context: MethodContext<'train'>,
+): Promise<RunRecord> {
   // A resumed run keeps the thread setting it started with (it is part of its recorded config).
   const config = request.config ?? (request.resume ? (await readRunRecord(request.runDir))?.config : undefined);
   const plan = config
@@ -41,7 +50,12 @@ export async function train(request: EngineParsedRequestOf<'train'>, context: Me
   native?.setThreads(plan!.threads);
   const parallel =
     config && plan?.threads === 2 && !plan.native
-      ? new ParallelTrainStep({ task: config.task, loss: config.loss, numClasses: request.dataset.classes.length, ...(plan.minBatchToSplit ? { minBatchToSplit: plan.minBatchToSplit } : {}) })
+      ? new ParallelTrainStep({
+          task: config.task,
+          loss: config.loss,
+          numClasses: request.dataset.classes.length,
+          ...(plan.minBatchToSplit ? { minBatchToSplit: plan.minBatchToSplit } : {}),
+        })
       : null;
   try {
     return await runTraining(request, {
@@ -57,31 +71,52 @@ export async function train(request: EngineParsedRequestOf<'train'>, context: Me
   }
 }
 
-export async function evaluate(request: EngineParsedRequestOf<'evaluate'>, context: MethodContext<'evaluate'>): Promise<EvaluateReply> {
+export async function evaluate(
+  request: EngineParsedRequestOf<'evaluate'>,
+  context: MethodContext<'evaluate'>,
+): Promise<EvaluateReply> {
   const predictor = await predictorFor(request.modelDir);
   const card = predictor.card;
-  if (request.dataset.task !== card.task) throw new LoupeError('INVALID_REQUEST', `The model does ${card.task}; the dataset is for ${request.dataset.task}.`);
+  if (request.dataset.task !== card.task)
+    throw new LoupeError('INVALID_REQUEST', `The model does ${card.task}; the dataset is for ${request.dataset.task}.`);
   if (request.dataset.classes.join('\n') !== card.classes.join('\n')) {
-    throw new LoupeError('INVALID_REQUEST', `The model's classes (${card.classes.join(', ')}) differ from the dataset's (${request.dataset.classes.join(', ')}).`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The model's classes (${card.classes.join(', ')}) differ from the dataset's (${request.dataset.classes.join(', ')}).`,
+    );
   }
   const split = { ...request.dataset, samples: request.dataset.samples.filter((s) => s.split === request.split) };
   if (split.samples.length === 0) throw new LoupeError('INVALID_REQUEST', `The ${request.split} split has no images.`);
   checkOverrides(card.task, request);
   const data = await prepareDataset(split, card.preprocessing, { signal: context.signal });
-  const outcome = await evaluateSplit(predictor.model, data, request.split, cardContext(card, { detection: request.detection, threshold: request.threshold }), {
-    batchSize: EVALUATE_BATCH_SIZE,
-    keepPredictions: true,
-    signal: context.signal,
-    onBatch: (done, total) => context.progress({ done, total }),
-  });
-  return { report: outcome.report, predictions: outcome.predictions, ...(outcome.pairs ? { pairs: outcome.pairs } : {}) };
+  const outcome = await evaluateSplit(
+    predictor.model,
+    data,
+    request.split,
+    cardContext(card, { detection: request.detection, threshold: request.threshold }),
+    {
+      batchSize: EVALUATE_BATCH_SIZE,
+      keepPredictions: true,
+      signal: context.signal,
+      onBatch: (done, total) => context.progress({ done, total }),
+    },
+  );
+  return {
+    report: outcome.report,
+    predictions: outcome.predictions,
+    ...(outcome.pairs ? { pairs: outcome.pairs } : {}),
+  };
 }
 
-export async function predict(request: EngineParsedRequestOf<'predict'>, context: MethodContext<'predict'>): Promise<PredictReply> {
+export async function predict(
+  request: EngineParsedRequestOf<'predict'>,
+  context: MethodContext<'predict'>,
+): Promise<PredictReply> {
   const predictor = await predictorFor(request.modelDir);
   const card = predictor.card;
   checkOverrides(card.task, request);
-  if (request.pairs && card.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `Pairs are scored by verification models; this model does ${card.task}.`);
+  if (request.pairs && card.task !== 'verification')
+    throw new LoupeError('INVALID_REQUEST', `Pairs are scored by verification models; this model does ${card.task}.`);
   const predictions = await predictor.predict(request.frames, context.signal, request.detection);
   const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
   if (card.task === 'verification') {
@@ -103,13 +138,22 @@ export function distanceOf(score: number): number {
 
 /** A verification model's decision, or a clear error for a card without one. */
 export function decisionOf(card: ModelCard, dir: string): NonNullable<ModelCard['verification']> {
-  if (!card.verification) throw new LoupeError('INVALID_REQUEST', `The model in ${dir} has no decision threshold in its card; train it again with this version of Loupe.`);
+  if (!card.verification)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The model in ${dir} has no decision threshold in its card; train it again with this version of Loupe.`,
+    );
   return card.verification;
 }
 
-function checkOverrides(task: ModelCard['task'], request: { detection?: unknown; threshold?: number | undefined }): void {
-  if (request.detection && task !== 'detection') throw new LoupeError('INVALID_REQUEST', `Detection settings were given for a ${task} model.`);
-  if (request.threshold !== undefined && task !== 'verification') throw new LoupeError('INVALID_REQUEST', `A decision threshold was given for a ${task} model.`);
+function checkOverrides(
+  task: ModelCard['task'],
+  request: { detection?: unknown; threshold?: number | undefined },
+): void {
+  if (request.detection && task !== 'detection')
+    throw new LoupeError('INVALID_REQUEST', `Detection settings were given for a ${task} model.`);
+  if (request.threshold !== undefined && task !== 'verification')
+    throw new LoupeError('INVALID_REQUEST', `A decision threshold was given for a ${task} model.`);
 }
 
 /** The worker keeps the last model it used: batch predictions call predict many times with one model. */

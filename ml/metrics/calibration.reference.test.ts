@@ -55,7 +55,9 @@ describe('calibration against scikit-learn and scipy', () => {
     probabilities: c.probabilities,
     truth: c.truth,
   }));
-  const reference = runPythonReference<{ probTrue: number[]; probPred: number[]; counts: number[]; ece: number; temperature: number; nllAtOne: number }[]>('sklearn_calibration.py', inputs);
+  const reference = runPythonReference<
+    { probTrue: number[]; probPred: number[]; counts: number[]; ece: number; temperature: number; nllAtOne: number }[]
+  >('sklearn_calibration.py', inputs);
 
   CASES.forEach((c, i) => {
     it(c.name, () => {

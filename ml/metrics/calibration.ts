@@ -36,8 +36,13 @@ export interface Calibration {
 }
 
 /** Reliability bins and ECE of top-label confidences and whether each prediction was right. */
-export function calibration(confidences: readonly number[], correct: readonly boolean[], binCount = DEFAULT_CALIBRATION_BINS): Calibration {
-  if (confidences.length !== correct.length) throw new Error(`calibration: ${confidences.length} confidences but ${correct.length} outcomes`);
+export function calibration(
+  confidences: readonly number[],
+  correct: readonly boolean[],
+  binCount = DEFAULT_CALIBRATION_BINS,
+): Calibration {
+  if (confidences.length !== correct.length)
+    throw new Error(`calibration: ${confidences.length} confidences but ${correct.length} outcomes`);
   const step = 1 / binCount;
   // numpy.linspace(0, 1, n + 1): k * step, the last edge exactly 1.
   const edges = Array.from({ length: binCount + 1 }, (_, k) => (k === binCount ? 1 : k * step));
@@ -74,7 +79,11 @@ export function applyTemperature(probabilities: readonly number[], temperature: 
 }
 
 /** Mean negative log-likelihood of the true classes at temperature T. */
-export function negativeLogLikelihood(probabilities: readonly (readonly number[])[], truth: readonly number[], temperature: number): number {
+export function negativeLogLikelihood(
+  probabilities: readonly (readonly number[])[],
+  truth: readonly number[],
+  temperature: number,
+): number {
   let total = 0;
   probabilities.forEach((p, i) => {
     const logits = p.map((q) => Math.log(Math.max(q, PROBABILITY_FLOOR)) / temperature);

@@ -41,7 +41,12 @@ describe('classification metrics match scikit-learn', () => {
     makeCase(rng, 3, 30, { quantise: false, dropClass: true }),
     makeCase(rng, 5, 12, { quantise: true, dropClass: false }),
     // Every prediction is class 0: zero_division for the others.
-    { kind: 'classification', classes: 3, truth: [0, 1, 2, 1, 0], probabilities: Array.from({ length: 5 }, () => [0.8, 0.1, 0.1]) },
+    {
+      kind: 'classification',
+      classes: 3,
+      truth: [0, 1, 2, 1, 0],
+      probabilities: Array.from({ length: 5 }, () => [0.8, 0.1, 0.1]),
+    },
   ];
   const references = runReference<Reference[]>('sklearn_metrics.py', cases);
 

@@ -110,7 +110,11 @@ export function classificationReport(
     return { className: classNames[c]!, ...s, rocAuc: roc ? trapezoidArea(roc.fpr, roc.tpr) : null, roc };
   });
   const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
-  const weightedMean = (pick: (s: PerClassScores) => number): number => ratio(scores.reduce((sum, s) => sum + pick(s) * s.support, 0), count);
+  const weightedMean = (pick: (s: PerClassScores) => number): number =>
+    ratio(
+      scores.reduce((sum, s) => sum + pick(s) * s.support, 0),
+      count,
+    );
   const aucs = perClass.map((c) => c.rocAuc);
   return {
     task: 'classification',
@@ -126,6 +130,10 @@ export function classificationReport(
       // scikit-learn refuses a macro OvR AUC when a class lacks positives or negatives: null here.
       rocAuc: aucs.every((a) => a !== null) ? mean(aucs as number[]) : null,
     },
-    weighted: { precision: weightedMean((s) => s.precision), recall: weightedMean((s) => s.recall), f1: weightedMean((s) => s.f1) },
+    weighted: {
+      precision: weightedMean((s) => s.precision),
+      recall: weightedMean((s) => s.recall),
+      f1: weightedMean((s) => s.f1),
+    },
   };
 }

@@ -98,7 +98,12 @@ export function matchImage(
     matched.push(dtMatched);
     ignored.push(dtIgnored);
   }
-  return { scores: dts.map((d) => d.score), matched, ignored, countedGroundTruths: gts.filter((g) => !g.ignore).length };
+  return {
+    scores: dts.map((d) => d.score),
+    matched,
+    ignored,
+    countedGroundTruths: gts.filter((g) => !g.ignore).length,
+  };
 }
 
 /** np.spacing(1): COCOeval adds it to the precision denominator. */
@@ -112,7 +117,12 @@ export interface AccumulatedCurve {
 }
 
 /** pycocotools' accumulate for one class × area range × maxDet, over all images. */
-export function accumulate(images: readonly (ImageMatches | null)[], maxDet: number, thresholdCount: number, recallPoints: readonly number[]): AccumulatedCurve {
+export function accumulate(
+  images: readonly (ImageMatches | null)[],
+  maxDet: number,
+  thresholdCount: number,
+  recallPoints: readonly number[],
+): AccumulatedCurve {
   const present = images.filter((m): m is ImageMatches => m !== null);
   const counted = present.reduce((s, m) => s + m.countedGroundTruths, 0);
   if (counted === 0) return { precision: null, recall: null };
@@ -139,10 +149,12 @@ export function accumulate(images: readonly (ImageMatches | null)[], maxDet: num
     }
     recall.push(rc.length ? rc[rc.length - 1]! : 0);
     for (let i = pr.length - 1; i > 0; i--) if (pr[i]! > pr[i - 1]!) pr[i - 1] = pr[i]!;
-    precision.push(recallPoints.map((r) => {
-      const at = lowerBound(rc, r);
-      return at < pr.length ? pr[at]! : 0;
-    }));
+    precision.push(
+      recallPoints.map((r) => {
+        const at = lowerBound(rc, r);
+        return at < pr.length ? pr[at]! : 0;
+      }),
+    );
   }
   return { precision, recall };
 }

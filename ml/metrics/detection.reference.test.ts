@@ -14,8 +14,14 @@ import { randomInt, seededRandom } from '../../tests/fixtures/detection-random';
 import { pythonHasModule, runPythonReference } from '../../tests/reference/run-python-reference';
 import { evaluateDetections, type DetectionEvalImage, type GroundTruthBox, type ScoredBox } from './detection';
 
-const candidates = [process.env.LOUPE_PYCOCOTOOLS_PYTHON, path.resolve(import.meta.dirname, '../../.tmp/pyref/bin/python'), '/usr/bin/python3'];
-const python = candidates.find((p): p is string => !!p && (p.startsWith('/usr/') || existsSync(p)) && pythonHasModule('pycocotools.cocoeval', p));
+const candidates = [
+  process.env.LOUPE_PYCOCOTOOLS_PYTHON,
+  path.resolve(import.meta.dirname, '../../.tmp/pyref/bin/python'),
+  '/usr/bin/python3',
+];
+const python = candidates.find(
+  (p): p is string => !!p && (p.startsWith('/usr/') || existsSync(p)) && pythonHasModule('pycocotools.cocoeval', p),
+);
 
 function generatedCase(seed: number, imageCount: number, classCount: number): DetectionEvalImage[] {
   const random = seededRandom(seed);
@@ -44,35 +50,45 @@ function generatedCase(seed: number, imageCount: number, classCount: number): De
       const x = random() * 700;
       const y = random() * 700;
       const w = 5 + random() * 100;
-      detections.push({ box: [x, y, x + w, y + w * (0.5 + random())], classId: randomInt(random, 0, classCount - 1), score: score() });
+      detections.push({
+        box: [x, y, x + w, y + w * (0.5 + random())],
+        classId: randomInt(random, 0, classCount - 1),
+        score: score(),
+      });
     }
     images.push({ groundTruth, detections });
   }
   return images;
 }
 
-describe.skipIf(!python)(`evaluateDetections equals pycocotools COCOeval${python ? '' : ' (skipped: no Python here can import pycocotools)'}`, () => {
-  const cases = [generatedCase(1, 40, 3), generatedCase(2, 25, 2), generatedCase(3, 60, 4), generatedCase(4, 8, 3)];
-  const classIds = (images: DetectionEvalImage[]) => [...new Set(images.flatMap((im) => im.groundTruth.map((g) => g.classId)))].sort((a, b) => a - b);
-  const reference = python
-    ? runPythonReference<{ results: { stats: number[]; perClass: { ap: number | null; ap50: number | null }[] }[] }>(
-        'pycocotools_eval.py',
-        { cases: cases.map((images) => ({ images, classIds: classIds(images) })) },
-        python,
-      )
-    : { results: [] };
+describe.skipIf(!python)(
+  `evaluateDetections equals pycocotools COCOeval${python ? '' : ' (skipped: no Python here can import pycocotools)'}`,
+  () => {
+    const cases = [generatedCase(1, 40, 3), generatedCase(2, 25, 2), generatedCase(3, 60, 4), generatedCase(4, 8, 3)];
+    const classIds = (images: DetectionEvalImage[]) =>
+      [...new Set(images.flatMap((im) => im.groundTruth.map((g) => g.classId)))].sort((a, b) => a - b);
+    const reference = python
+      ? runPythonReference<{ results: { stats: number[]; perClass: { ap: number | null; ap50: number | null }[] }[] }>(
+          'pycocotools_eval.py',
+          { cases: cases.map((images) => ({ images, classIds: classIds(images) })) },
+          python,
+        )
+      : { results: [] };
 
-  it.each(cases.map((images, i) => [i, images] as const))('case %i', (i, images) => {
-    const ref = reference.results[i]!;
-    const m = evaluateDetections(images, { classIds: classIds(images) });
-    const ours = [m.mAP, m.mAP50, m.mAP75, m.mAPSmall, m.mAPMedium, m.mAPLarge, m.ar1, m.ar10, m.ar100].map((v) => v ?? -1);
-    ours.forEach((v, k) => expect(v, `stat ${k}`).toBeCloseTo(ref.stats[k]!, 12));
-    m.perClass.forEach((c, k) => {
-      expect(c.ap ?? -1, `class ${k} AP`).toBeCloseTo(ref.perClass[k]!.ap ?? -1, 12);
-      expect(c.ap50 ?? -1, `class ${k} AP50`).toBeCloseTo(ref.perClass[k]!.ap50 ?? -1, 12);
+    it.each(cases.map((images, i) => [i, images] as const))('case %i', (i, images) => {
+      const ref = reference.results[i]!;
+      const m = evaluateDetections(images, { classIds: classIds(images) });
+      const ours = [m.mAP, m.mAP50, m.mAP75, m.mAPSmall, m.mAPMedium, m.mAPLarge, m.ar1, m.ar10, m.ar100].map(
+        (v) => v ?? -1,
+      );
+      ours.forEach((v, k) => expect(v, `stat ${k}`).toBeCloseTo(ref.stats[k]!, 12));
+      m.perClass.forEach((c, k) => {
+        expect(c.ap ?? -1, `class ${k} AP`).toBeCloseTo(ref.perClass[k]!.ap ?? -1, 12);
+        expect(c.ap50 ?? -1, `class ${k} AP50`).toBeCloseTo(ref.perClass[k]!.ap50 ?? -1, 12);
+      });
+      // The cases must exercise what they claim: imperfect scores, and every size range present.
+      expect(ref.stats[0]).toBeGreaterThan(0.05);
+      expect(ref.stats[0]).toBeLessThan(0.95);
     });
-    // The cases must exercise what they claim: imperfect scores, and every size range present.
-    expect(ref.stats[0]).toBeGreaterThan(0.05);
-    expect(ref.stats[0]).toBeLessThan(0.95);
-  });
-});
+  },
+);

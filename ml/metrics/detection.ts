@@ -116,29 +116,42 @@ function meanOf(rows: readonly number[]): number {
   return rows.reduce((s, v) => s + v, 0) / rows.length;
 }
 
-export function evaluateDetections(images: readonly DetectionEvalImage[], args: DetectionEvalArgs = {}): DetectionMetrics {
+export function evaluateDetections(
+  images: readonly DetectionEvalImage[],
+  args: DetectionEvalArgs = {},
+): DetectionMetrics {
   const maxDet = args.maxDetections ?? DETECTION_EVAL_DEFAULTS.maxDetections;
   const scoreThreshold = args.scoreThreshold ?? DETECTION_EVAL_DEFAULTS.scoreThreshold;
-  const classIds = args.classIds ?? [...new Set(images.flatMap((im) => [...im.groundTruth, ...im.detections].map((b) => b.classId)))].sort((a, b) => a - b);
+  const classIds =
+    args.classIds ??
+    [...new Set(images.flatMap((im) => [...im.groundTruth, ...im.detections].map((b) => b.classId)))].sort(
+      (a, b) => a - b,
+    );
   const maxDets = [...new Set([...COCO_MAX_DETS.filter((m) => m < maxDet), maxDet])];
   const T = COCO_IOU_THRESHOLDS.length;
 
   const curves = new Map<string, AccumulatedCurve>();
-  const curve = (classId: number, area: keyof typeof COCO_AREA_RANGES, m: number) => curves.get(`${classId}/${area}/${m}`)!;
+  const curve = (classId: number, area: keyof typeof COCO_AREA_RANGES, m: number) =>
+    curves.get(`${classId}/${area}/${m}`)!;
   const matchesAll = new Map<number, (ImageMatches | null)[]>();
   for (const classId of classIds) {
     const perImage = images.map((im) => ({
-      gts: im.groundTruth.filter((g) => g.classId === classId).map((g) => ({ box: g.box, crowd: g.crowd ?? false, area: g.area ?? boxArea(g.box) })),
+      gts: im.groundTruth
+        .filter((g) => g.classId === classId)
+        .map((g) => ({ box: g.box, crowd: g.crowd ?? false, area: g.area ?? boxArea(g.box) })),
       dts: im.detections.filter((d) => d.classId === classId),
     }));
     for (const area of Object.keys(COCO_AREA_RANGES) as (keyof typeof COCO_AREA_RANGES)[]) {
-      const matches = perImage.map(({ gts, dts }) => matchImage(gts, dts, COCO_AREA_RANGES[area], maxDet, COCO_IOU_THRESHOLDS));
+      const matches = perImage.map(({ gts, dts }) =>
+        matchImage(gts, dts, COCO_AREA_RANGES[area], maxDet, COCO_IOU_THRESHOLDS),
+      );
       if (area === 'all') matchesAll.set(classId, matches);
       for (const m of maxDets) curves.set(`${classId}/${area}/${m}`, accumulate(matches, m, T, COCO_RECALL_POINTS));
     }
   }
 
-  const apOf = (c: AccumulatedCurve, t?: number) => (c.precision ? (t === undefined ? meanOf(c.precision.map(meanOf)) : meanOf(c.precision[t]!)) : null);
+  const apOf = (c: AccumulatedCurve, t?: number) =>
+    c.precision ? (t === undefined ? meanOf(c.precision.map(meanOf)) : meanOf(c.precision[t]!)) : null;
   const t75 = COCO_IOU_THRESHOLDS.findIndex((t) => Math.abs(t - 0.75) < 1e-9);
   const perClass: ClassDetectionMetrics[] = classIds.map((classId) => {
     const c = curve(classId, 'all', maxDet);
@@ -148,7 +161,10 @@ export function evaluateDetections(images: readonly DetectionEvalImage[], args: 
       ap50: apOf(c, 0),
       ap75: apOf(c, t75),
       precisionCurve50: c.precision ? c.precision[0]! : null,
-      groundTruthCount: images.reduce((s, im) => s + im.groundTruth.filter((g) => g.classId === classId && !g.crowd).length, 0),
+      groundTruthCount: images.reduce(
+        (s, im) => s + im.groundTruth.filter((g) => g.classId === classId && !g.crowd).length,
+        0,
+      ),
     };
   });
   const arOf = (m: number) => mean(classIds.map((k) => curve(k, 'all', m).recall).flatMap((r) => r ?? [null]));
@@ -168,7 +184,10 @@ export function evaluateDetections(images: readonly DetectionEvalImage[], args: 
 }
 
 /** Counts at IoU 0.5 over all classes, from the same greedy matches the AP uses. */
-function countAtThreshold(matches: readonly (ImageMatches | null)[], scoreThreshold: number): PrecisionRecallAtThreshold {
+function countAtThreshold(
+  matches: readonly (ImageMatches | null)[],
+  scoreThreshold: number,
+): PrecisionRecallAtThreshold {
   let tp = 0;
   let fp = 0;
   let counted = 0;

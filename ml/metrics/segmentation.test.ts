@@ -46,7 +46,12 @@ describe('segmentation metrics match scikit-learn with MONAI conventions', () =>
     makeCase(rng, 3, 8, 6, null),
     makeCase(rng, 4, 5, 7, 2),
     // Ground truth empty everywhere; the model invents a lesion in one image.
-    { kind: 'segmentation', classes: 2, truth: [new Array(16).fill(0), new Array(16).fill(0)], predicted: [new Array(16).fill(0), [1, ...new Array(15).fill(0)]] },
+    {
+      kind: 'segmentation',
+      classes: 2,
+      truth: [new Array(16).fill(0), new Array(16).fill(0)],
+      predicted: [new Array(16).fill(0), [1, ...new Array(15).fill(0)]],
+    },
   ];
   const references = runReference<Reference[]>('sklearn_metrics.py', cases);
 

@@ -40,7 +40,12 @@ interface Reference {
 
 describe('verification metrics equal scikit-learn', () => {
   const cases: Case[] = [
-    { name: 'tiny, hand-sized', scores: [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3], labels: [1, 1, 0, 1, 0, 0, 0], far: 0.25 },
+    {
+      name: 'tiny, hand-sized',
+      scores: [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3],
+      labels: [1, 1, 0, 1, 0, 0, 0],
+      far: 0.25,
+    },
     makeCase('well separated', 1, 600, 3, 0.01),
     makeCase('overlapping', 2, 800, 1, 0.01),
     makeCase('heavy ties', 3, 500, 1.5, 0.05, 1),

@@ -20,7 +20,13 @@ describe('verification metrics by hand', () => {
 
   it('operating point: the lowest threshold whose FAR stays within the target', () => {
     expect(operatingPointAtFar(scores, labels, 0)).toMatchObject({ threshold: 0.8, far: 0, tar: 2 / 3 });
-    expect(operatingPointAtFar(scores, labels, 0.3)).toMatchObject({ threshold: 0.6, far: 0.25, tar: 1, impostorCount: 4, genuineCount: 3 });
+    expect(operatingPointAtFar(scores, labels, 0.3)).toMatchObject({
+      threshold: 0.6,
+      far: 0.25,
+      tar: 1,
+      impostorCount: 4,
+      genuineCount: 3,
+    });
     expect(ratesAtThreshold(scores, labels, 0.6)).toEqual({ far: 0.25, tar: 1 });
   });
 

@@ -34,13 +34,18 @@ function checkPairs(scores: ArrayLike<number>, labels: ArrayLike<number>): { pos
   if (scores.length !== labels.length) throw new RangeError(`Got ${scores.length} scores but ${labels.length} labels.`);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] !== 0 && labels[i] !== 1) throw new RangeError(`Pair labels are 0 (different) or 1 (same); label ${i} is ${labels[i]}.`);
-    if (!Number.isFinite(scores[i])) throw new RangeError(`Score ${i} is ${scores[i]}; every pair needs a finite score.`);
+    if (labels[i] !== 0 && labels[i] !== 1)
+      throw new RangeError(`Pair labels are 0 (different) or 1 (same); label ${i} is ${labels[i]}.`);
+    if (!Number.isFinite(scores[i]))
+      throw new RangeError(`Score ${i} is ${scores[i]}; every pair needs a finite score.`);
     positives += labels[i]!;
   }
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) {
-    throw new LoupeError('INVALID_REQUEST', `A ROC curve needs both same and different pairs; got ${positives} same and ${negatives} different.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `A ROC curve needs both same and different pairs; got ${positives} same and ${negatives} different.`,
+    );
   }
   return { positives, negatives };
 }
@@ -65,7 +70,13 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, a
   }
   if ((args.dropIntermediate ?? true) && fps.length > 2) {
     // Keep the ends and every point where the curve bends (a non-zero second difference).
-    const keep = fps.map((_, i) => i === 0 || i === fps.length - 1 || fps[i - 1]! - 2 * fps[i]! + fps[i + 1]! !== 0 || tps[i - 1]! - 2 * tps[i]! + tps[i + 1]! !== 0);
+    const keep = fps.map(
+      (_, i) =>
+        i === 0 ||
+        i === fps.length - 1 ||
+        fps[i - 1]! - 2 * fps[i]! + fps[i + 1]! !== 0 ||
+        tps[i - 1]! - 2 * tps[i]! + tps[i + 1]! !== 0,
+    );
     fps = fps.filter((_, i) => keep[i]);
     tps = tps.filter((_, i) => keep[i]);
     thresholds = thresholds.filter((_, i) => keep[i]);
@@ -123,7 +134,11 @@ export interface OperatingPoint {
  * interpolation: every point returned is a threshold one can use). With fewer than
  * 1/targetFar impostor pairs the only such thresholds lie above every impostor score.
  */
-export function operatingPointAtFar(scores: ArrayLike<number>, labels: ArrayLike<number>, targetFar: number): OperatingPoint {
+export function operatingPointAtFar(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  targetFar: number,
+): OperatingPoint {
   if (!(targetFar >= 0 && targetFar <= 1)) throw new RangeError(`The target FAR must lie in [0, 1]; got ${targetFar}.`);
   const { positives, negatives } = checkPairs(scores, labels);
   const { fpr, tpr, thresholds } = rocCurve(scores, labels, { dropIntermediate: false });
@@ -140,7 +155,11 @@ export function tarAtFar(scores: ArrayLike<number>, labels: ArrayLike<number>, t
 }
 
 /** FAR and TAR of a fixed threshold (e.g. one chosen on validation, applied to the test split). */
-export function ratesAtThreshold(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): { far: number; tar: number } {
+export function ratesAtThreshold(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  threshold: number,
+): { far: number; tar: number } {
   const { positives, negatives } = checkPairs(scores, labels);
   let falseAccepts = 0;
   let trueAccepts = 0;
@@ -177,7 +196,11 @@ export interface VerificationMetrics {
   impostorCount: number;
 }
 
-export function verificationMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, targetFar: number = DEFAULT_TARGET_FAR): VerificationMetrics {
+export function verificationMetrics(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  targetFar: number = DEFAULT_TARGET_FAR,
+): VerificationMetrics {
   const eer = equalErrorRate(scores, labels);
   const point = operatingPointAtFar(scores, labels, targetFar);
   return {

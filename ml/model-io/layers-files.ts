@@ -21,7 +21,8 @@ function weightBytes(data: tf.io.WeightData): Uint8Array {
 export function layersSaveHandler(dir: string): tf.io.IOHandler {
   return {
     save: async (artifacts) => {
-      if (!artifacts.weightData || !artifacts.weightSpecs) throw new LoupeError('INTERNAL', 'The model has no weights to save.');
+      if (!artifacts.weightData || !artifacts.weightSpecs)
+        throw new LoupeError('INTERNAL', 'The model has no weights to save.');
       const bytes = weightBytes(artifacts.weightData);
       const modelJson: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology!,
@@ -45,11 +46,15 @@ export function layersLoadHandler(modelJsonPath: string): tf.io.IOHandler {
       try {
         modelJson = JSON.parse(await fs.readFile(modelJsonPath, 'utf8')) as tf.io.ModelJSON;
       } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not a readable model.json';
+        const reason =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not a readable model.json';
         throw new LoupeError('NOT_FOUND', `${modelJsonPath} ${reason}.`, { cause: error });
       }
       if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-        throw new LoupeError('INVALID_REQUEST', `${modelJsonPath} is not a TF.js layers model (no modelTopology or weightsManifest).`);
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `${modelJsonPath} is not a TF.js layers model (no modelTopology or weightsManifest).`,
+        );
       }
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
@@ -59,7 +64,9 @@ export function layersLoadHandler(modelJsonPath: string): tf.io.IOHandler {
           for (const file of group.paths) {
             const resolved = path.resolve(path.dirname(modelJsonPath), file);
             const bytes = await fs.readFile(resolved).catch((error: unknown) => {
-              throw new LoupeError('NOT_FOUND', `The weights file ${resolved} named by ${modelJsonPath} is missing.`, { cause: error });
+              throw new LoupeError('NOT_FOUND', `The weights file ${resolved} named by ${modelJsonPath} is missing.`, {
+                cause: error,
+              });
             });
             buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
           }

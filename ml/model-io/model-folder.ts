@@ -47,10 +47,15 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
     raw = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new LoupeError('NOT_FOUND', missing ? `${dir} is not a Loupe model folder (no ${MODEL_CARD}).` : `${file} is not valid JSON.`, { cause: error });
+    throw new LoupeError(
+      'NOT_FOUND',
+      missing ? `${dir} is not a Loupe model folder (no ${MODEL_CARD}).` : `${file} is not valid JSON.`,
+      { cause: error },
+    );
   }
   const card = modelCardSchema.safeParse(raw);
-  if (!card.success) throw new LoupeError('INVALID_REQUEST', `${file} is not a Loupe model card: ${describeIssues(card.error.issues)}`);
+  if (!card.success)
+    throw new LoupeError('INVALID_REQUEST', `${file} is not a Loupe model card: ${describeIssues(card.error.issues)}`);
   return card.data;
 }
 

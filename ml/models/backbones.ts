@@ -10,7 +10,9 @@ import { smallCnnBackbone } from './small-cnn';
 
 /** Undefined fields are left out so each builder's documented defaults apply. */
 function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 export function backboneFor(config: BackboneConfig, inputShape: InputShape, ctx: BuildContext): Backbone {

@@ -76,27 +76,40 @@ export class BuildContext {
   }
 }
 
-export function checkInputShape(inputShape: readonly number[], builder: string, minSide: number, multipleOf = 1): InputShape {
-  if (inputShape.length !== 3) throw new ModelArgsError(`${builder}: inputShape must be [height, width, channels], got [${inputShape.join(', ')}].`);
+export function checkInputShape(
+  inputShape: readonly number[],
+  builder: string,
+  minSide: number,
+  multipleOf = 1,
+): InputShape {
+  if (inputShape.length !== 3)
+    throw new ModelArgsError(
+      `${builder}: inputShape must be [height, width, channels], got [${inputShape.join(', ')}].`,
+    );
   const [height, width, channels] = inputShape as InputShape;
-  if (channels !== 1 && channels !== 3) throw new ModelArgsError(`${builder}: inputs have 1 or 3 channels, got ${channels}.`);
+  if (channels !== 1 && channels !== 3)
+    throw new ModelArgsError(`${builder}: inputs have 1 or 3 channels, got ${channels}.`);
   for (const [side, value] of [
     ['height', height],
     ['width', width],
   ] as const) {
-    if (!Number.isInteger(value) || value < minSide) throw new ModelArgsError(`${builder}: input ${side} must be an integer of at least ${minSide}, got ${value}.`);
-    if (value % multipleOf !== 0) throw new ModelArgsError(`${builder}: input ${side} must be a multiple of ${multipleOf}, got ${value}.`);
+    if (!Number.isInteger(value) || value < minSide)
+      throw new ModelArgsError(`${builder}: input ${side} must be an integer of at least ${minSide}, got ${value}.`);
+    if (value % multipleOf !== 0)
+      throw new ModelArgsError(`${builder}: input ${side} must be a multiple of ${multipleOf}, got ${value}.`);
   }
   return [height, width, channels];
 }
 
 export function checkPositiveInt(value: number, what: string, builder: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new ModelArgsError(`${builder}: ${what} must be an integer from 1 to ${max}, got ${value}.`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new ModelArgsError(`${builder}: ${what} must be an integer from 1 to ${max}, got ${value}.`);
   return value;
 }
 
 export function checkClassCount(numClasses: number, builder: string): number {
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new ModelArgsError(`${builder}: numClasses must be an integer of at least 2, got ${numClasses}.`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new ModelArgsError(`${builder}: numClasses must be an integer of at least 2, got ${numClasses}.`);
   return numClasses;
 }
 
@@ -104,7 +117,14 @@ export function checkClassCount(numClasses: number, builder: string): number {
 export function convUnit(
   ctx: BuildContext,
   x: tf.SymbolicTensor,
-  opts: { filters: number; kernelSize: number; strides?: number; batchNorm: boolean; activation: 'relu' | 'relu6' | 'linear'; prefix?: string },
+  opts: {
+    filters: number;
+    kernelSize: number;
+    strides?: number;
+    batchNorm: boolean;
+    activation: 'relu' | 'relu6' | 'linear';
+    prefix?: string;
+  },
 ): tf.SymbolicTensor {
   const prefix = opts.prefix ?? '';
   let y = tf.layers
@@ -122,16 +142,26 @@ export function convUnit(
   return activation(ctx, y, opts.activation, prefix);
 }
 
-export function activation(ctx: BuildContext, x: tf.SymbolicTensor, kind: 'relu' | 'relu6' | 'linear', prefix = ''): tf.SymbolicTensor {
+export function activation(
+  ctx: BuildContext,
+  x: tf.SymbolicTensor,
+  kind: 'relu' | 'relu6' | 'linear',
+  prefix = '',
+): tf.SymbolicTensor {
   if (kind === 'linear') return x;
-  const layer = kind === 'relu6' ? tf.layers.reLU({ maxValue: 6, name: ctx.name(`${prefix}relu6`) }) : tf.layers.reLU({ name: ctx.name(`${prefix}relu`) });
+  const layer =
+    kind === 'relu6'
+      ? tf.layers.reLU({ maxValue: 6, name: ctx.name(`${prefix}relu6`) })
+      : tf.layers.reLU({ name: ctx.name(`${prefix}relu`) });
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
 /** Global average pooling and a dense layer giving one logit per class. */
 export function classificationHead(ctx: BuildContext, backbone: Backbone, numClasses: number): tf.LayersModel {
   const deepest = backbone.features.at(-1)!.tensor;
-  const pooled = tf.layers.globalAveragePooling2d({ name: ctx.name(`${HEAD_PREFIX}pool`) }).apply(deepest) as tf.SymbolicTensor;
+  const pooled = tf.layers
+    .globalAveragePooling2d({ name: ctx.name(`${HEAD_PREFIX}pool`) })
+    .apply(deepest) as tf.SymbolicTensor;
   const logits = tf.layers
     .dense({ name: ctx.name(`${HEAD_PREFIX}logits`), units: numClasses, kernelInitializer: ctx.glorotUniform() })
     .apply(pooled) as tf.SymbolicTensor;

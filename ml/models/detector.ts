@@ -36,11 +36,14 @@ export function buildCenterNetDetector(args: CenterNetDetectorArgs): tf.LayersMo
   const seed = args.seed ?? CENTERNET_DETECTOR_DEFAULTS.seed;
   const ctx = new BuildContext(seed);
   const outputStride = args.outputStride ?? CENTERNET_DETECTOR_DEFAULTS.outputStride;
-  if (!Number.isInteger(args.numClasses) || args.numClasses < 1) throw new ModelArgsError(`${NAME}: numClasses must be an integer of at least 1, got ${args.numClasses}.`);
+  if (!Number.isInteger(args.numClasses) || args.numClasses < 1)
+    throw new ModelArgsError(`${NAME}: numClasses must be an integer of at least 1, got ${args.numClasses}.`);
   const backbone = backboneFor(args.backbone, args.inputShape, ctx);
   const deepest = backbone.features.at(-1)!;
   if (deepest.stride < outputStride) {
-    throw new ModelArgsError(`${NAME}: the ${args.backbone.architecture} backbone's deepest features are at stride ${deepest.stride}; choose an outputStride of at most ${deepest.stride}, or a backbone with more stages.`);
+    throw new ModelArgsError(
+      `${NAME}: the ${args.backbone.architecture} backbone's deepest features are at stride ${deepest.stride}; choose an outputStride of at most ${deepest.stride}, or a backbone with more stages.`,
+    );
   }
   // Upsampling doubles sizes exactly only when every stride divides the input.
   checkInputShape(args.inputShape, NAME, deepest.stride, deepest.stride);
@@ -48,9 +51,18 @@ export function buildCenterNetDetector(args: CenterNetDetectorArgs): tf.LayersMo
   for (let stride = deepest.stride; stride > outputStride; stride /= 2) {
     x = tf.layers.upSampling2d({ name: ctx.name(`${HEAD_PREFIX}up`), size: [2, 2] }).apply(x) as tf.SymbolicTensor;
     const skip = backbone.features.find((f) => f.stride === stride / 2);
-    if (skip) x = tf.layers.concatenate({ name: ctx.name(`${HEAD_PREFIX}concat`) }).apply([x, skip.tensor]) as tf.SymbolicTensor;
+    if (skip)
+      x = tf.layers
+        .concatenate({ name: ctx.name(`${HEAD_PREFIX}concat`) })
+        .apply([x, skip.tensor]) as tf.SymbolicTensor;
     const channels = skip?.channels ?? (x.shape.at(-1) as number);
-    x = convUnit(ctx, x, { filters: channels, kernelSize: 3, batchNorm: true, activation: 'relu', prefix: HEAD_PREFIX });
+    x = convUnit(ctx, x, {
+      filters: channels,
+      kernelSize: 3,
+      batchNorm: true,
+      activation: 'relu',
+      prefix: HEAD_PREFIX,
+    });
   }
   const output = buildCenterNetHead(x, {
     numClasses: args.numClasses,

@@ -49,24 +49,43 @@ const NAME = 'mobilenetV2';
 
 /** The reference implementation's rounding: nearest multiple of 8, never below 90 % of the value. */
 export function makeDivisible(value: number, divisor = 8): number {
-  const rounded = Math.max(divisor, Math.floor(value + divisor / 2) - ((Math.floor(value + divisor / 2)) % divisor));
+  const rounded = Math.max(divisor, Math.floor(value + divisor / 2) - (Math.floor(value + divisor / 2) % divisor));
   return rounded < 0.9 * value ? rounded + divisor : rounded;
 }
 
-function invertedResidual(ctx: BuildContext, x: tf.SymbolicTensor, inChannels: number, outChannels: number, stride: number, expansion: number): tf.SymbolicTensor {
+function invertedResidual(
+  ctx: BuildContext,
+  x: tf.SymbolicTensor,
+  inChannels: number,
+  outChannels: number,
+  stride: number,
+  expansion: number,
+): tf.SymbolicTensor {
   let y = x;
-  if (expansion !== 1) y = convUnit(ctx, y, { filters: inChannels * expansion, kernelSize: 1, batchNorm: true, activation: 'relu6' });
+  if (expansion !== 1)
+    y = convUnit(ctx, y, { filters: inChannels * expansion, kernelSize: 1, batchNorm: true, activation: 'relu6' });
   y = tf.layers
-    .depthwiseConv2d({ name: ctx.name('dwconv'), kernelSize: 3, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: ctx.heNormal() })
+    .depthwiseConv2d({
+      name: ctx.name('dwconv'),
+      kernelSize: 3,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: ctx.heNormal(),
+    })
     .apply(y) as tf.SymbolicTensor;
   y = batchNorm(ctx).apply(y) as tf.SymbolicTensor;
   y = activation(ctx, y, 'relu6');
   y = convUnit(ctx, y, { filters: outChannels, kernelSize: 1, batchNorm: true, activation: 'linear' });
-  if (stride === 1 && inChannels === outChannels) y = tf.layers.add({ name: ctx.name('add') }).apply([x, y]) as tf.SymbolicTensor;
+  if (stride === 1 && inChannels === outChannels)
+    y = tf.layers.add({ name: ctx.name('add') }).apply([x, y]) as tf.SymbolicTensor;
   return y;
 }
 
-export function mobileNetV2Backbone(args: MobileNetV2Args, ctx = new BuildContext(args.seed ?? MOBILENET_V2_DEFAULTS.seed)): Backbone {
+export function mobileNetV2Backbone(
+  args: MobileNetV2Args,
+  ctx = new BuildContext(args.seed ?? MOBILENET_V2_DEFAULTS.seed),
+): Backbone {
   const alpha = args.widthMultiplier ?? MOBILENET_V2_DEFAULTS.widthMultiplier;
   if (!(alpha > 0 && alpha <= 4)) throw new ModelArgsError(`${NAME}: widthMultiplier must be in (0, 4], got ${alpha}.`);
   const shape = checkInputShape(args.inputShape, NAME, OUTPUT_STRIDE);

@@ -26,21 +26,30 @@ function outputShape(model: tf.LayersModel, input: InputShape): number[] {
 describe('model builders', () => {
   const classifiers = [
     ['small CNN', (shape: InputShape) => buildSmallCnn({ inputShape: shape, numClasses: 3 })],
-    ['ResNet-18 (small stem)', (shape: InputShape) => buildResNet({ inputShape: shape, numClasses: 3, baseFilters: 8 })],
-    ['MobileNetV2 α=0.35', (shape: InputShape) => buildMobileNetV2({ inputShape: shape, numClasses: 3, widthMultiplier: 0.35 })],
+    [
+      'ResNet-18 (small stem)',
+      (shape: InputShape) => buildResNet({ inputShape: shape, numClasses: 3, baseFilters: 8 }),
+    ],
+    [
+      'MobileNetV2 α=0.35',
+      (shape: InputShape) => buildMobileNetV2({ inputShape: shape, numClasses: 3, widthMultiplier: 0.35 }),
+    ],
   ] as const;
   const shapes: InputShape[] = [
     [32, 32, 1],
     [64, 48, 3],
   ];
 
-  it.each(classifiers.flatMap(([name, build]) => shapes.map((shape) => [name, shape, build] as const)))('%s on %j gives one logit per class', (_name, shape, build) => {
-    const model = build(shape);
-    expect(outputShape(model, shape)).toEqual([2, 3]);
-    // Logits: the head has no activation (losses and predictions apply softmax themselves).
-    expect(model.layers.at(-1)!.getConfig().activation).toBe('linear');
-    model.dispose();
-  });
+  it.each(classifiers.flatMap(([name, build]) => shapes.map((shape) => [name, shape, build] as const)))(
+    '%s on %j gives one logit per class',
+    (_name, shape, build) => {
+      const model = build(shape);
+      expect(outputShape(model, shape)).toEqual([2, 3]);
+      // Logits: the head has no activation (losses and predictions apply softmax themselves).
+      expect(model.layers.at(-1)!.getConfig().activation).toBe('linear');
+      model.dispose();
+    },
+  );
 
   it('builds a ResNet-18 with the ImageNet stem for larger inputs, with the published parameter count', () => {
     const model = buildResNet({ inputShape: [224, 224, 3], numClasses: 1000 });
@@ -54,7 +63,12 @@ describe('model builders', () => {
     // torchvision mobilenet_v2: 3,504,872 parameters.
     expect(model.countParams() - batchNormStatistics(model)).toBe(3_504_872);
     model.dispose();
-    expect([makeDivisible(32 * 0.35), makeDivisible(16 * 0.35), makeDivisible(24 * 0.5), makeDivisible(320 * 1.4)]).toEqual([16, 8, 16, 448]);
+    expect([
+      makeDivisible(32 * 0.35),
+      makeDivisible(16 * 0.35),
+      makeDivisible(24 * 0.5),
+      makeDivisible(320 * 1.4),
+    ]).toEqual([16, 8, 16, 448]);
   });
 
   it('builds a U-Net with one sigmoid channel for two classes and one logit per class otherwise', () => {
@@ -70,7 +84,11 @@ describe('model builders', () => {
     const cases = [
       [smallCnnBackbone({ inputShape: [32, 32, 1], filters: [4, 8, 16] }), [1, 2, 4], [4, 8, 16]],
       [resnetBackbone({ inputShape: [64, 64, 3], baseFilters: 4 }), [1, 2, 4, 8], [4, 8, 16, 32]],
-      [mobileNetV2Backbone({ inputShape: [64, 64, 3], widthMultiplier: 0.35 }), [2, 4, 8, 16, 32], [8, 8, 16, 32, 1280]],
+      [
+        mobileNetV2Backbone({ inputShape: [64, 64, 3], widthMultiplier: 0.35 }),
+        [2, 4, 8, 16, 32],
+        [8, 8, 16, 32, 1280],
+      ],
       [unetEncoder({ inputShape: [32, 32, 1], depth: 2, baseFilters: 4 }), [1, 2, 4], [4, 8, 16]],
     ] as const;
     for (const [backbone, strides, channels] of cases) {
@@ -99,11 +117,30 @@ describe('model builders', () => {
     [() => buildSmallCnn({ inputShape: [32, 32, 1], numClasses: 1 }), /numClasses must be an integer of at least 2/],
     [() => buildSmallCnn({ inputShape: [32, 32, 1], numClasses: 2, filters: [] }), /filters needs at least one stage/],
     [() => buildUNet({ inputShape: [30, 32, 1], numClasses: 2, depth: 2 }), /height must be a multiple of 4, got 30/],
-    [() => buildUNet({ inputShape: [32, 32, 1], numClasses: 2, depth: 9 }), /depth must be an integer from 1 to 6, got 9/],
-    [() => buildMobileNetV2({ inputShape: [16, 16, 3], numClasses: 2 }), /width must be an integer of at least 32|height must be an integer of at least 32/],
-    [() => buildMobileNetV2({ inputShape: [32, 32, 3], numClasses: 2, widthMultiplier: 0 }), /widthMultiplier must be in \(0, 4\]/],
-    [() => buildResNet({ inputShape: [16, 16, 3], numClasses: 2, stem: 'imagenet' }), /height must be an integer of at least 32, got 16/],
-    [() => buildModel({ architecture: 'unet' }, { task: 'classification', inputShape: [32, 32, 1], numClasses: 2, seed: 0 }), /cannot do classification; use one of: small-cnn, resnet18, mobilenet-v2/],
+    [
+      () => buildUNet({ inputShape: [32, 32, 1], numClasses: 2, depth: 9 }),
+      /depth must be an integer from 1 to 6, got 9/,
+    ],
+    [
+      () => buildMobileNetV2({ inputShape: [16, 16, 3], numClasses: 2 }),
+      /width must be an integer of at least 32|height must be an integer of at least 32/,
+    ],
+    [
+      () => buildMobileNetV2({ inputShape: [32, 32, 3], numClasses: 2, widthMultiplier: 0 }),
+      /widthMultiplier must be in \(0, 4\]/,
+    ],
+    [
+      () => buildResNet({ inputShape: [16, 16, 3], numClasses: 2, stem: 'imagenet' }),
+      /height must be an integer of at least 32, got 16/,
+    ],
+    [
+      () =>
+        buildModel(
+          { architecture: 'unet' },
+          { task: 'classification', inputShape: [32, 32, 1], numClasses: 2, seed: 0 },
+        ),
+      /cannot do classification; use one of: small-cnn, resnet18, mobilenet-v2/,
+    ],
   ])('refuses bad arguments with a ModelArgsError that says what is wrong (%#)', (build, message) => {
     let thrown: unknown;
     try {

@@ -42,10 +42,19 @@ export const IMAGENET_STEM_MIN_SIDE = 128;
 export const RESNET_DEFAULTS = { baseFilters: 64, blocksPerStage: [2, 2, 2, 2], seed: 0 } as const;
 const NAME = 'resnet18';
 
-function basicBlock(ctx: BuildContext, x: tf.SymbolicTensor, filters: number, strides: number, inChannels: number): tf.SymbolicTensor {
+function basicBlock(
+  ctx: BuildContext,
+  x: tf.SymbolicTensor,
+  filters: number,
+  strides: number,
+  inChannels: number,
+): tf.SymbolicTensor {
   let y = convUnit(ctx, x, { filters, kernelSize: 3, strides, batchNorm: true, activation: 'relu' });
   y = convUnit(ctx, y, { filters, kernelSize: 3, batchNorm: true, activation: 'linear' });
-  const shortcut = strides !== 1 || inChannels !== filters ? convUnit(ctx, x, { filters, kernelSize: 1, strides, batchNorm: true, activation: 'linear' }) : x;
+  const shortcut =
+    strides !== 1 || inChannels !== filters
+      ? convUnit(ctx, x, { filters, kernelSize: 1, strides, batchNorm: true, activation: 'linear' })
+      : x;
   const sum = tf.layers.add({ name: ctx.name('add') }).apply([y, shortcut]) as tf.SymbolicTensor;
   return activation(ctx, sum, 'relu');
 }
@@ -63,7 +72,9 @@ export function resnetBackbone(args: ResNetArgs, ctx = new BuildContext(args.see
   let x: tf.SymbolicTensor;
   if (stem === 'imagenet') {
     x = convUnit(ctx, input, { filters: base, kernelSize: 7, strides: 2, batchNorm: true, activation: 'relu' });
-    x = tf.layers.maxPooling2d({ name: ctx.name('pool'), poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .maxPooling2d({ name: ctx.name('pool'), poolSize: 3, strides: 2, padding: 'same' })
+      .apply(x) as tf.SymbolicTensor;
   } else {
     x = convUnit(ctx, input, { filters: base, kernelSize: 3, batchNorm: true, activation: 'relu' });
   }

@@ -37,7 +37,10 @@ export interface SmallCnnClassifierArgs extends SmallCnnArgs {
 export const SMALL_CNN_DEFAULTS = { filters: [16, 32, 64], kernelSize: 3, batchNorm: true, seed: 0 } as const;
 const NAME = 'smallCnn';
 
-export function smallCnnBackbone(args: SmallCnnArgs, ctx = new BuildContext(args.seed ?? SMALL_CNN_DEFAULTS.seed)): Backbone {
+export function smallCnnBackbone(
+  args: SmallCnnArgs,
+  ctx = new BuildContext(args.seed ?? SMALL_CNN_DEFAULTS.seed),
+): Backbone {
   const filters = args.filters ?? [...SMALL_CNN_DEFAULTS.filters];
   if (filters.length === 0) throw new ModelArgsError(`${NAME}: filters needs at least one stage.`);
   filters.forEach((f, i) => checkPositiveInt(f, `filters[${i}]`, NAME, 4096));

@@ -40,13 +40,22 @@ export function segmentationOutputChannels(numClasses: number): number {
   return numClasses === 2 ? 1 : numClasses;
 }
 
-function doubleConv(ctx: BuildContext, x: tf.SymbolicTensor, filters: number, batchNorm: boolean, prefix = ''): tf.SymbolicTensor {
+function doubleConv(
+  ctx: BuildContext,
+  x: tf.SymbolicTensor,
+  filters: number,
+  batchNorm: boolean,
+  prefix = '',
+): tf.SymbolicTensor {
   const y = convUnit(ctx, x, { filters, kernelSize: 3, batchNorm, activation: 'relu', prefix });
   return convUnit(ctx, y, { filters, kernelSize: 3, batchNorm, activation: 'relu', prefix });
 }
 
 /** The encoder: one feature map per level (stride 1, 2, 4…), the bottleneck last. */
-export function unetEncoder(args: Omit<UNetArgs, 'numClasses'>, ctx = new BuildContext(args.seed ?? UNET_DEFAULTS.seed)): Backbone {
+export function unetEncoder(
+  args: Omit<UNetArgs, 'numClasses'>,
+  ctx = new BuildContext(args.seed ?? UNET_DEFAULTS.seed),
+): Backbone {
   const depth = checkPositiveInt(args.depth ?? UNET_DEFAULTS.depth, 'depth', NAME, 6);
   const base = checkPositiveInt(args.baseFilters ?? UNET_DEFAULTS.baseFilters, 'baseFilters', NAME, 512);
   const batchNorm = args.batchNorm ?? UNET_DEFAULTS.batchNorm;
@@ -75,7 +84,12 @@ export function buildUNet(args: UNetArgs): tf.LayersModel {
     x = doubleConv(ctx, x, skip.channels, batchNorm, HEAD_PREFIX);
   }
   const logits = tf.layers
-    .conv2d({ name: ctx.name(`${HEAD_PREFIX}logits`), filters: segmentationOutputChannels(numClasses), kernelSize: 1, kernelInitializer: ctx.glorotUniform() })
+    .conv2d({
+      name: ctx.name(`${HEAD_PREFIX}logits`),
+      filters: segmentationOutputChannels(numClasses),
+      kernelSize: 1,
+      kernelInitializer: ctx.glorotUniform(),
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: encoder.input, outputs: logits });
 }

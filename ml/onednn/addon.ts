@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 export interface OneDnnAddon {
   /** op 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dFilter. See loupe_onednn.cc for params. */
-  conv(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias?: Float32Array): void;
+  conv(
+    op: 0 | 1 | 2,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    params: Int32Array,
+    bias?: Float32Array,
+  ): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias?: Float32Array): void;
   /** out[c] = scale · Σ_r x[r · cols + c]. */
   sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number, scale: number): void;
@@ -27,7 +34,8 @@ export interface OneDnnAddon {
 }
 
 /** What to run to get native speed, said once where the addon is missing. */
-export const ONEDNN_HINT = 'sudo apt-get install libdnnl-dev g++ make (macOS: brew install onednn), then npm run build:native';
+export const ONEDNN_HINT =
+  'sudo apt-get install libdnnl-dev g++ make (macOS: brew install onednn), then npm run build:native';
 
 /** Where `npm run build:native` (node-gyp) puts the addon, from the package root. */
 export const ADDON_PATH = path.join('native', 'onednn', 'build', 'Release', 'loupe_onednn.node');
@@ -41,7 +49,8 @@ function packageRoot(): string | null {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'loupe') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'loupe')
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return null;
     dir = parent;
@@ -65,7 +74,10 @@ export function loadOneDnn(): { addon: OneDnnAddon | null; reason: string } {
     const addon = createRequire(import.meta.url)(file) as OneDnnAddon;
     loaded = { addon, reason: 'loaded' };
   } catch (error) {
-    loaded = { addon: null, reason: `the oneDNN addon did not load: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` };
+    loaded = {
+      addon: null,
+      reason: `the oneDNN addon did not load: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+    };
   }
   return loaded;
 }

@@ -19,9 +19,26 @@ const enum ConvOp {
 function convParams(info: Conv2DInfo, groups: number, hasBias: boolean, relu: boolean): Int32Array {
   const { padInfo: p } = info;
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    p.top, p.bottom, p.left, p.right, groups, hasBias ? 1 : 0, relu ? 1 : 0,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.bottom,
+    p.left,
+    p.right,
+    groups,
+    hasBias ? 1 : 0,
+    relu ? 1 : 0,
   ]);
 }
 
@@ -30,7 +47,15 @@ function isNhwc(dataFormat: unknown): boolean {
 }
 
 /** Runs one convolution op into a new output of `outShape`; views are taken after the allocation. */
-function runConv(backend: BackendWasm, op: ConvOp, a: Info, b: Info, outShape: number[], params: Int32Array, bias?: Info): Info {
+function runConv(
+  backend: BackendWasm,
+  op: ConvOp,
+  a: Info,
+  b: Info,
+  outShape: number[],
+  params: Int32Array,
+  bias?: Info,
+): Info {
   const out = backend.makeOutput(outShape, 'float32');
   const biasView = bias ? heapView(backend, bias) : undefined;
   addon().conv(op, heapView(backend, a), heapView(backend, b), heapView(backend, out), params, biasView);
@@ -41,7 +66,14 @@ const conv2D = nativeKernel(tf.Conv2D, ({ inputs, attrs }, backend) => {
   const { x, filter } = inputs as { x: Info; filter: Info };
   const a = attrs as unknown as tf.Conv2DAttrs;
   if (!isNhwc(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+  );
   return runConv(backend, ConvOp.Forward, x, filter, info.outShape, convParams(info, 1, false, false));
 });
 
@@ -50,16 +82,38 @@ const fusedConv2D = nativeKernel(tf.FusedConv2D, ({ inputs, attrs }, backend) =>
   const a = attrs as unknown as tf.FusedConv2DAttrs;
   const activation = a.activation ?? 'linear';
   if (!isNhwc(a.dataFormat) || (activation !== 'linear' && activation !== 'relu')) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+  );
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
-  return runConv(backend, ConvOp.Forward, x, filter, info.outShape, convParams(info, 1, bias !== undefined, activation === 'relu'), bias);
+  return runConv(
+    backend,
+    ConvOp.Forward,
+    x,
+    filter,
+    info.outShape,
+    convParams(info, 1, bias !== undefined, activation === 'relu'),
+    bias,
+  );
 });
 
 const conv2DBackpropInput = nativeKernel(tf.Conv2DBackpropInput, ({ inputs, attrs }, backend) => {
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   if (!isNhwc(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as Shape4,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   return runConv(backend, ConvOp.InputGradient, dy, filter, [...a.inputShape], convParams(info, 1, false, false));
 });
 
@@ -67,12 +121,36 @@ const conv2DBackpropFilter = nativeKernel(tf.Conv2DBackpropFilter, ({ inputs, at
   const { x, dy } = inputs as { x: Info; dy: Info };
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (!isNhwc(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    a.filterShape,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   return runConv(backend, ConvOp.FilterGradient, x, dy, [...a.filterShape], convParams(info, 1, false, false));
 });
 
-function depthwiseInfo(xShape: number[], filterShape: number[], a: { strides: number | [number, number]; dilations?: number | [number, number]; pad: tf.DepthwiseConv2dNativeAttrs['pad']; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+function depthwiseInfo(
+  xShape: number[],
+  filterShape: number[],
+  a: {
+    strides: number | [number, number];
+    dilations?: number | [number, number];
+    pad: tf.DepthwiseConv2dNativeAttrs['pad'];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  },
+): Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+  );
 }
 
 const depthwise = nativeKernel(tf.DepthwiseConv2dNative, ({ inputs, attrs }, backend) => {
@@ -87,18 +165,37 @@ const depthwiseBackpropInput = nativeKernel(tf.DepthwiseConv2dNativeBackpropInpu
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   const info = depthwiseInfo(a.inputShape, filter.shape, a);
-  return runConv(backend, ConvOp.InputGradient, dy, filter, [...a.inputShape], convParams(info, info.inChannels, false, false));
+  return runConv(
+    backend,
+    ConvOp.InputGradient,
+    dy,
+    filter,
+    [...a.inputShape],
+    convParams(info, info.inChannels, false, false),
+  );
 });
 
 const depthwiseBackpropFilter = nativeKernel(tf.DepthwiseConv2dNativeBackpropFilter, ({ inputs, attrs }, backend) => {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   const info = depthwiseInfo(x.shape, a.filterShape, a);
-  return runConv(backend, ConvOp.FilterGradient, x, dy, [...a.filterShape], convParams(info, info.inChannels, false, false));
+  return runConv(
+    backend,
+    ConvOp.FilterGradient,
+    x,
+    dy,
+    [...a.filterShape],
+    convParams(info, info.inChannels, false, false),
+  );
 });
 
 /** Batch sizes of a product's operands, or null when their batch shapes broadcast in a way oneDNN is not given here. */
-function productShape(a: Info, b: Info, transposeA: boolean, transposeB: boolean): { params: number[]; outShape: number[] } | null {
+function productShape(
+  a: Info,
+  b: Info,
+  transposeA: boolean,
+  transposeB: boolean,
+): { params: number[]; outShape: number[] } | null {
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   const countA = batchA.reduce((p, d) => p * d, 1);
@@ -111,10 +208,23 @@ function productShape(a: Info, b: Info, transposeA: boolean, transposeB: boolean
   return { params: [countA, countB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0], outShape: [...batch, m, n] };
 }
 
-function runProduct(backend: BackendWasm, a: Info, b: Info, shape: { params: number[]; outShape: number[] }, bias: Info | undefined, relu: boolean): Info {
+function runProduct(
+  backend: BackendWasm,
+  a: Info,
+  b: Info,
+  shape: { params: number[]; outShape: number[] },
+  bias: Info | undefined,
+  relu: boolean,
+): Info {
   const out = backend.makeOutput(shape.outShape, 'float32');
   const params = Int32Array.from([...shape.params, bias ? 1 : 0, relu ? 1 : 0]);
-  addon().matmul(heapView(backend, a), heapView(backend, b), heapView(backend, out), params, bias ? heapView(backend, bias) : undefined);
+  addon().matmul(
+    heapView(backend, a),
+    heapView(backend, b),
+    heapView(backend, out),
+    params,
+    bias ? heapView(backend, bias) : undefined,
+  );
   return out;
 }
 
@@ -136,4 +246,14 @@ const fusedMatMul = nativeKernel(tf._FusedMatMul, ({ inputs, attrs }, backend) =
   return runProduct(backend, a, b, shape, bias, activation === 'relu');
 });
 
-export const CONV_KERNELS: readonly NativeKernel[] = [conv2D, fusedConv2D, conv2DBackpropInput, conv2DBackpropFilter, depthwise, depthwiseBackpropInput, depthwiseBackpropFilter, batchMatMul, fusedMatMul];
+export const CONV_KERNELS: readonly NativeKernel[] = [
+  conv2D,
+  fusedConv2D,
+  conv2DBackpropInput,
+  conv2DBackpropFilter,
+  depthwise,
+  depthwiseBackpropInput,
+  depthwiseBackpropFilter,
+  batchMatMul,
+  fusedMatMul,
+];

@@ -29,7 +29,8 @@ function binaryKernel(kernelName: string, op: 0 | 1): NativeKernel {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
     const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
     // Both ops commute: the full-size operand goes first.
-    const [full, other] = same || repeatsAlongRows(a.shape, b.shape) ? [a, b] : repeatsAlongRows(b.shape, a.shape) ? [b, a] : [null, null];
+    const [full, other] =
+      same || repeatsAlongRows(a.shape, b.shape) ? [a, b] : repeatsAlongRows(b.shape, a.shape) ? [b, a] : [null, null];
     if (!full || !other || sizeOf(other.shape) === 0 || sizeOf(full.shape) < MIN_NATIVE_SIZE) return null;
     const out = backend.makeOutput(full.shape, 'float32');
     addon().binary(op, heapView(backend, full), heapView(backend, other), heapView(backend, out), sizeOf(other.shape));
@@ -37,7 +38,11 @@ function binaryKernel(kernelName: string, op: 0 | 1): NativeKernel {
   });
 }
 
-function unaryKernel(kernelName: string, op: 0 | 1, applies: (attrs: tf.NamedAttrMap | undefined) => boolean): NativeKernel {
+function unaryKernel(
+  kernelName: string,
+  op: 0 | 1,
+  applies: (attrs: tf.NamedAttrMap | undefined) => boolean,
+): NativeKernel {
   return nativeKernel(kernelName, ({ inputs, attrs }, backend) => {
     const { x } = inputs as { x: Info };
     if (x.dtype !== 'float32' || !applies(attrs) || sizeOf(x.shape) < MIN_NATIVE_SIZE) return null;

@@ -41,7 +41,11 @@ async function expectSameOnBoth(label: string, compute: () => tf.Tensor[]): Prom
 function withGradients(inputs: tf.Tensor[], op: (...xs: tf.Tensor[]) => tf.Tensor): tf.Tensor[] {
   const y = op(...inputs);
   const dy = tf.tensor(seededValues(y.size, 97), y.shape);
-  const grads = tf.grads((...xs: tf.Tensor[]) => op(...xs).mul(dy).sum())(inputs);
+  const grads = tf.grads((...xs: tf.Tensor[]) =>
+    op(...xs)
+      .mul(dy)
+      .sum(),
+  )(inputs);
   return [y, ...grads];
 }
 
@@ -112,40 +116,73 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
 
   it.each(CONV_CASES)('conv2d x $x · W $filter, strides $strides, pad $pad: value and both gradients', async (c) => {
     await expectSameOnBoth('conv2d', () =>
-      withGradients([seeded(c.x, 1), seeded(c.filter, 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)),
-    );
-  });
-
-  it.each(CONV_CASES.slice(0, 4))('fused conv2d with bias and ReLU, x $x · W $filter: value and gradients', async (c) => {
-    await expectSameOnBoth('fused conv2d', () =>
-      withGradients([seeded(c.x, 1), seeded(c.filter, 2), seeded([c.filter[3]], 3)], (x, w, b) =>
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.strides, pad: c.pad, bias: b, activation: 'relu' }),
+      withGradients([seeded(c.x, 1), seeded(c.filter, 2)], (x, w) =>
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
       ),
     );
   });
 
+  it.each(CONV_CASES.slice(0, 4))(
+    'fused conv2d with bias and ReLU, x $x · W $filter: value and gradients',
+    async (c) => {
+      await expectSameOnBoth('fused conv2d', () =>
+        withGradients([seeded(c.x, 1), seeded(c.filter, 2), seeded([c.filter[3]], 3)], (x, w, b) =>
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: w as tf.Tensor4D,
+            strides: c.strides,
+            pad: c.pad,
+            bias: b,
+            activation: 'relu',
+          }),
+        ),
+      );
+    },
+  );
+
   it.each(DILATED_CASES)('dilated conv2d forward, x $x · W $filter, dilation $dilations', async (c) => {
     // tfjs-core has no gradient for dilated convolutions on any backend; the forward pass is checked.
-    await expectSameOnBoth('dilated conv2d', () => [tf.conv2d(seeded(c.x, 1) as tf.Tensor4D, seeded(c.filter, 2) as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations)]);
+    await expectSameOnBoth('dilated conv2d', () => [
+      tf.conv2d(
+        seeded(c.x, 1) as tf.Tensor4D,
+        seeded(c.filter, 2) as tf.Tensor4D,
+        c.strides,
+        c.pad,
+        'NHWC',
+        c.dilations,
+      ),
+    ]);
   });
 
   it.each(CONV_CASES.slice(1, 5))('conv2dTranspose (input gradient as forward), dy for x $x · W $filter', async (c) => {
     const outShape = c.x;
     await expectSameOnBoth('conv2dTranspose', () => {
       const y = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad);
-      return withGradients([seeded(y.shape, 4), seeded(c.filter, 2)], (dy, w) => tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, outShape, c.strides, c.pad));
+      return withGradients([seeded(y.shape, 4), seeded(c.filter, 2)], (dy, w) =>
+        tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, outShape, c.strides, c.pad),
+      );
     });
   });
 
-  it.each(DEPTHWISE_CASES)('depthwise conv2d x $x · W $filter, strides $strides, pad $pad: value and both gradients', async (c) => {
-    await expectSameOnBoth('depthwise', () =>
-      withGradients([seeded(c.x, 5), seeded(c.filter, 6)], (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)),
-    );
-  });
+  it.each(DEPTHWISE_CASES)(
+    'depthwise conv2d x $x · W $filter, strides $strides, pad $pad: value and both gradients',
+    async (c) => {
+      await expectSameOnBoth('depthwise', () =>
+        withGradients([seeded(c.x, 5), seeded(c.filter, 6)], (x, w) =>
+          tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
+        ),
+      );
+    },
+  );
 
-  it.each(PRODUCT_CASES)('matMul a $a · b $b (transposeA $transposeA, transposeB $transposeB): value and both gradients', async (c) => {
-    await expectSameOnBoth('matMul', () => withGradients([seeded(c.a, 7), seeded(c.b, 8)], (a, b) => tf.matMul(a, b, c.transposeA, c.transposeB)));
-  });
+  it.each(PRODUCT_CASES)(
+    'matMul a $a · b $b (transposeA $transposeA, transposeB $transposeB): value and both gradients',
+    async (c) => {
+      await expectSameOnBoth('matMul', () =>
+        withGradients([seeded(c.a, 7), seeded(c.b, 8)], (a, b) => tf.matMul(a, b, c.transposeA, c.transposeB)),
+      );
+    },
+  );
 
   it('matMul with a batch of one broadcast against four (forward; tfjs has no gradient for the broadcast)', async () => {
     await expectSameOnBoth('broadcast matMul', () => [tf.matMul(seeded([4, 5, 6], 7), seeded([1, 6, 2], 8))]);
@@ -165,24 +202,56 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
     { shape: [3, 4, 5], axis: [0, 1] },
     { shape: [3, 4, 5], axis: [1, 2] },
   ])('sum and mean of $shape over axes $axis (bias gradients, batch-norm moments)', async (c) => {
-    await expectSameOnBoth('sum/mean', () => [tf.sum(seeded(c.shape, 12), c.axis), tf.mean(seeded(c.shape, 12), c.axis, true)]);
+    await expectSameOnBoth('sum/mean', () => [
+      tf.sum(seeded(c.shape, 12), c.axis),
+      tf.mean(seeded(c.shape, 12), c.axis, true),
+    ]);
   });
 
   it.each([
     { x: [2, 8, 8, 3], pool: 2, strides: 2, pad: 'valid' as const },
     { x: [3, 9, 7, 4], pool: 3, strides: 2, pad: 'same' as const },
     { x: [1, 6, 6, 2], pool: 3, strides: 1, pad: 'same' as const },
-  ])('max pooling of $x (window $pool, strides $strides, $pad): value and gradient, ties after ReLU included', async (c) => {
-    // ReLU makes all-zero windows, whose gradient goes to the first zero.
-    await expectSameOnBoth('maxPool', () => withGradients([seeded(c.x, 13)], (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, c.pool, c.strides, c.pad)));
-  });
+  ])(
+    'max pooling of $x (window $pool, strides $strides, $pad): value and gradient, ties after ReLU included',
+    async (c) => {
+      // ReLU makes all-zero windows, whose gradient goes to the first zero.
+      await expectSameOnBoth('maxPool', () =>
+        withGradients([seeded(c.x, 13)], (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, c.pool, c.strides, c.pad)),
+      );
+    },
+  );
 
   it.each([
-    { shapes: [[2, 4, 4, 3], [2, 4, 4, 5]], axis: 3 },
-    { shapes: [[2, 3], [4, 3], [1, 3]], axis: 0 },
-    { shapes: [[2, 3, 4], [2, 1, 4]], axis: 1 },
+    {
+      shapes: [
+        [2, 4, 4, 3],
+        [2, 4, 4, 5],
+      ],
+      axis: 3,
+    },
+    {
+      shapes: [
+        [2, 3],
+        [4, 3],
+        [1, 3],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 1, 4],
+      ],
+      axis: 1,
+    },
   ])('concat of $shapes on axis $axis: value and the gradients (a split) of every part', async (c) => {
-    await expectSameOnBoth('concat', () => withGradients(c.shapes.map((shape, i) => seeded(shape, 20 + i)), (...xs) => tf.concat(xs, c.axis)));
+    await expectSameOnBoth('concat', () =>
+      withGradients(
+        c.shapes.map((shape, i) => seeded(shape, 20 + i)),
+        (...xs) => tf.concat(xs, c.axis),
+      ),
+    );
   });
 
   it('split into unequal parts', async () => {
@@ -222,7 +291,11 @@ describe.skipIf(!addon && !REQUIRED)('oneDNN kernels against the wasm oracle', (
   it('leaves no tensor behind and reports itself', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
-    const out = tf.tidy(() => withGradients([seeded([2, 8, 8, 3], 1), seeded([3, 3, 3, 4], 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')));
+    const out = tf.tidy(() =>
+      withGradients([seeded([2, 8, 8, 3], 1), seeded([3, 3, 3, 4], 2)], (x, w) =>
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+      ),
+    );
     tf.dispose(out);
     expect(tf.memory().numTensors).toBe(before);
     expect(ONEDNN_KERNEL_NAMES).toContain('Conv2DBackpropFilter');

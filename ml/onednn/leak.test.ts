@@ -22,7 +22,9 @@ const RSS_SLACK_BYTES = 8 * 2 ** 20;
 
 function model(): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 1] });
-  const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' })
+    .apply(input) as tf.SymbolicTensor;
   const b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(a) as tf.SymbolicTensor;
   const joined = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
   const pooled = tf.layers.maxPooling2d({ poolSize: 2 }).apply(joined) as tf.SymbolicTensor;
@@ -56,7 +58,9 @@ describe.skipIf(!loadOneDnn().addon && process.env.CI !== 'true')('oneDNN backen
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
     expect(after.rss - before.rss).toBeLessThan(RSS_SLACK_BYTES);
-    console.log(`[onednn memory] steps ${STEPS}–${2 * STEPS}: tensors ${after.numTensors}, wasm bytes ${after.numBytes}, RSS ${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MiB change`);
+    console.log(
+      `[onednn memory] steps ${STEPS}–${2 * STEPS}: tensors ${after.numTensors}, wasm bytes ${after.numBytes}, RSS ${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MiB change`,
+    );
     tf.dispose([xs, ys]);
     optimizer.dispose();
     net.dispose();

@@ -29,11 +29,28 @@ function reduceLeading(kernelName: string, mean: boolean): NativeKernel {
 const maxPoolGrad = nativeKernel(tf.MaxPoolGrad, ({ inputs, attrs }, backend) => {
   const { dy, input } = inputs as { dy: Info; input: Info };
   const a = attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   const dx = backend.makeOutput(input.shape, 'float32');
   const params = Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.effectiveFilterHeight, info.effectiveFilterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.effectiveFilterHeight,
+    info.effectiveFilterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
   addon().maxPoolGrad(heapView(backend, input), heapView(backend, dy), heapView(backend, dx), params);
   return dx;
@@ -43,10 +60,18 @@ const concat = nativeKernel(tf.Concat, ({ inputs, attrs }, backend) => {
   const parts = (inputs as unknown as Info[]).filter((t) => sizeOf(t.shape) > 0);
   if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32')) return null;
   const axis = tf.util.parseAxisParam((attrs as unknown as tf.ConcatAttrs).axis, parts[0]!.shape)[0]!;
-  const outShape = tf.backend_util.computeOutShape(parts.map((t) => t.shape), axis);
+  const outShape = tf.backend_util.computeOutShape(
+    parts.map((t) => t.shape),
+    axis,
+  );
   const out = backend.makeOutput(outShape, 'float32');
   const inner = Int32Array.from(parts.map((t) => sizeOf(t.shape.slice(axis))));
-  addon().concat(parts.map((t) => heapView(backend, t)), inner, heapView(backend, out), sizeOf(outShape.slice(0, axis)));
+  addon().concat(
+    parts.map((t) => heapView(backend, t)),
+    inner,
+    heapView(backend, out),
+    sizeOf(outShape.slice(0, axis)),
+  );
   return out;
 });
 
@@ -63,7 +88,12 @@ const splitV = nativeKernel(tf.SplitV, ({ inputs, attrs }, backend) => {
   });
   const inner = Int32Array.from(parts.map((t) => sizeOf(t.shape.slice(axis))));
   // Views after every allocation: growing the heap detaches earlier ones.
-  addon().split(heapView(backend, x), parts.map((t) => heapView(backend, t)), inner, sizeOf(x.shape.slice(0, axis)));
+  addon().split(
+    heapView(backend, x),
+    parts.map((t) => heapView(backend, t)),
+    inner,
+    sizeOf(x.shape.slice(0, axis)),
+  );
   return parts;
 });
 
@@ -79,4 +109,11 @@ const identity = nativeKernel(tf.Identity, ({ inputs }, backend) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 });
 
-export const MEMORY_KERNELS: readonly NativeKernel[] = [reduceLeading(tf.Sum, false), reduceLeading(tf.Mean, true), maxPoolGrad, concat, splitV, identity];
+export const MEMORY_KERNELS: readonly NativeKernel[] = [
+  reduceLeading(tf.Sum, false),
+  reduceLeading(tf.Mean, true),
+  maxPoolGrad,
+  concat,
+  splitV,
+  identity,
+];

@@ -30,7 +30,10 @@ export function addon(): OneDnnAddon {
 }
 
 /** A wasm kernel that runs `native` when it gives a result, else the kernel it replaced. */
-export function nativeKernel(kernelName: string, native: (args: KernelArgs, backend: BackendWasm) => NativeResult): NativeKernel {
+export function nativeKernel(
+  kernelName: string,
+  native: (args: KernelArgs, backend: BackendWasm) => NativeResult,
+): NativeKernel {
   const config: NativeKernel = {
     kernelName,
     backendName: 'wasm',

@@ -21,7 +21,8 @@ export class MonitoredValue {
   /** Records an epoch's value; true when it is the best so far. */
   update(epoch: number, value: number): boolean {
     const { best } = this.state;
-    const improved = best === null || (this.spec.mode === 'min' ? value < best - this.minDelta : value > best + this.minDelta);
+    const improved =
+      best === null || (this.spec.mode === 'min' ? value < best - this.minDelta : value > best + this.minDelta);
     if (improved) this.state = { best: value, bestEpoch: epoch, waited: 0 };
     else this.state.waited += 1;
     return improved;
@@ -33,7 +34,9 @@ export class MonitoredValue {
   }
 
   get best(): { epoch: number; value: number } | null {
-    return this.state.best === null || this.state.bestEpoch === null ? null : { epoch: this.state.bestEpoch, value: this.state.best };
+    return this.state.best === null || this.state.bestEpoch === null
+      ? null
+      : { epoch: this.state.bestEpoch, value: this.state.best };
   }
 
   snapshot(): MonitorSnapshot {

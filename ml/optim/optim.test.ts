@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizerConfigSchema, scheduleConfigSchema, type OptimizerConfig, type ScheduleConfig } from '../../contract/index';
+import {
+  optimizerConfigSchema,
+  scheduleConfigSchema,
+  type OptimizerConfig,
+  type ScheduleConfig,
+} from '../../contract/index';
 import { SeededRandom } from '../data/random';
 import { runReference } from '../../tests/helpers/python-reference';
 import { MonitoredValue } from './early-stopping';
@@ -24,7 +29,10 @@ interface OptimizerCase {
 }
 
 function optimizerCase(rng: SeededRandom, input: unknown, lr: number, factors = [1, 0.1]): OptimizerCase {
-  const params = [Array.from({ length: 4 }, () => rng.uniform(-1, 1)), Array.from({ length: 3 }, () => rng.uniform(-1, 1))];
+  const params = [
+    Array.from({ length: 4 }, () => rng.uniform(-1, 1)),
+    Array.from({ length: 3 }, () => rng.uniform(-1, 1)),
+  ];
   const grads = Array.from({ length: 5 }, () => params.map((p) => p.map(() => rng.uniform(-2, 2))));
   return { config: optimizerConfigSchema.parse(input), lr, factors, params, grads };
 }
@@ -38,7 +46,10 @@ interface ScheduleCase {
   metrics?: number[];
 }
 
-const schedule = (input: unknown, rest: Omit<ScheduleCase, 'config'>): ScheduleCase => ({ config: scheduleConfigSchema.parse(input), ...rest });
+const schedule = (input: unknown, rest: Omit<ScheduleCase, 'config'>): ScheduleCase => ({
+  config: scheduleConfigSchema.parse(input),
+  ...rest,
+});
 
 describe('optimisers and schedules match PyTorch', () => {
   const rng = new SeededRandom(9);
@@ -54,22 +65,47 @@ describe('optimisers and schedules match PyTorch', () => {
   const schedules = [
     schedule({ name: 'step', stepEpochs: 3, gamma: 0.5 }, { baseLr: 0.1, epochs: 10, batchesPerEpoch: 1 }),
     schedule({ name: 'cosine', minLearningRate: 1e-4 }, { baseLr: 0.1, epochs: 12, batchesPerEpoch: 1 }),
-    schedule({ name: 'warm-restarts', firstPeriodEpochs: 2, periodMultiplier: 1 }, { baseLr: 0.1, epochs: 5, batchesPerEpoch: 3 }),
-    schedule({ name: 'warm-restarts', firstPeriodEpochs: 1, periodMultiplier: 2, minLearningRate: 0.001 }, { baseLr: 0.1, epochs: 7, batchesPerEpoch: 4 }),
+    schedule(
+      { name: 'warm-restarts', firstPeriodEpochs: 2, periodMultiplier: 1 },
+      { baseLr: 0.1, epochs: 5, batchesPerEpoch: 3 },
+    ),
+    schedule(
+      { name: 'warm-restarts', firstPeriodEpochs: 1, periodMultiplier: 2, minLearningRate: 0.001 },
+      { baseLr: 0.1, epochs: 7, batchesPerEpoch: 4 },
+    ),
     schedule({ name: 'one-cycle' }, { baseLr: 0.1, epochs: 5, batchesPerEpoch: 7 }),
-    schedule({ name: 'one-cycle', warmupFraction: 0.25, divFactor: 10, finalDivFactor: 100 }, { baseLr: 0.01, epochs: 4, batchesPerEpoch: 5 }),
+    schedule(
+      { name: 'one-cycle', warmupFraction: 0.25, divFactor: 10, finalDivFactor: 100 },
+      { baseLr: 0.01, epochs: 4, batchesPerEpoch: 5 },
+    ),
     schedule(
       { name: 'reduce-on-plateau', factor: 0.5, patience: 1, cooldown: 1, minLearningRate: 0.01 },
-      { baseLr: 0.1, epochs: 12, batchesPerEpoch: 1, mode: 'min', metrics: [1, 0.9, 0.95, 0.93, 0.9, 0.9, 0.91, 0.5, 0.6, 0.6, 0.6, 0.6] },
+      {
+        baseLr: 0.1,
+        epochs: 12,
+        batchesPerEpoch: 1,
+        mode: 'min',
+        metrics: [1, 0.9, 0.95, 0.93, 0.9, 0.9, 0.91, 0.5, 0.6, 0.6, 0.6, 0.6],
+      },
     ),
-    schedule({ name: 'reduce-on-plateau', patience: 0, threshold: 0.1 }, { baseLr: 1, epochs: 6, batchesPerEpoch: 1, mode: 'max', metrics: [0.5, 0.52, 0.6, 0.61, 0.7, 0.69] }),
+    schedule(
+      { name: 'reduce-on-plateau', patience: 0, threshold: 0.1 },
+      { baseLr: 1, epochs: 6, batchesPerEpoch: 1, mode: 'max', metrics: [0.5, 0.52, 0.6, 0.61, 0.7, 0.69] },
+    ),
   ];
-  const reference = runReference<{ optimizers: number[][][][]; schedules: number[][] }>('torch_training.py', { optimizers, schedules });
+  const reference = runReference<{ optimizers: number[][][][]; schedules: number[][] }>('torch_training.py', {
+    optimizers,
+    schedules,
+  });
 
   it.each(optimizers.map((c, i) => [`${i}: ${JSON.stringify(c.config)}`, c, i] as const))('%s', (_name, c, i) => {
     const optimizer = createOptimizer(c.config);
     const variables = c.params.map((p) => tf.variable(tf.tensor1d(p)));
-    const parameters: Parameter[] = variables.map((variable, k) => ({ name: `p${k}`, variable, learningRateFactor: c.factors[k]! }));
+    const parameters: Parameter[] = variables.map((variable, k) => ({
+      name: `p${k}`,
+      variable,
+      learningRateFactor: c.factors[k]!,
+    }));
     const before = tf.memory().numTensors;
     c.grads.forEach((stepGrads, step) => {
       const gradients = new Map(stepGrads.map((g, k) => [`p${k}`, tf.tensor1d(g)] as const));
@@ -77,7 +113,9 @@ describe('optimisers and schedules match PyTorch', () => {
       tf.dispose([...gradients.values()]);
       variables.forEach((v, k) => {
         const got = v.dataSync();
-        reference.optimizers[i]![step]![k]!.forEach((want, j) => expect(Math.abs(got[j]! - want)).toBeLessThan(PARAM_TOLERANCE));
+        reference.optimizers[i]![step]![k]!.forEach((want, j) =>
+          expect(Math.abs(got[j]! - want)).toBeLessThan(PARAM_TOLERANCE),
+        );
       });
       // Slots are created on the first step; after that a step leaves no tensor behind.
       if (step === 0) return;
@@ -88,7 +126,12 @@ describe('optimisers and schedules match PyTorch', () => {
   });
 
   it.each(schedules.map((c, i) => [`${i}: ${JSON.stringify(c.config)}`, c, i] as const))('%s', (_name, c, i) => {
-    const s = new LearningRateSchedule(c.config, { baseLearningRate: c.baseLr, epochs: c.epochs, batchesPerEpoch: c.batchesPerEpoch, monitorMode: c.mode ?? 'min' });
+    const s = new LearningRateSchedule(c.config, {
+      baseLearningRate: c.baseLr,
+      epochs: c.epochs,
+      batchesPerEpoch: c.batchesPerEpoch,
+      monitorMode: c.mode ?? 'min',
+    });
     const got: number[] = [];
     const perBatch = c.config.name === 'warm-restarts' || c.config.name === 'one-cycle';
     for (let epoch = 0; epoch < c.epochs; epoch++) {
@@ -98,7 +141,11 @@ describe('optimisers and schedules match PyTorch', () => {
     }
     const want = reference.schedules[i]!;
     expect(got.length).toBe(want.length);
-    got.forEach((lr, k) => expect(Math.abs(lr - want[k]!), `step ${k}: ${lr} vs ${want[k]}`).toBeLessThan(LR_TOLERANCE * Math.max(1, want[k]!) + 1e-15));
+    got.forEach((lr, k) =>
+      expect(Math.abs(lr - want[k]!), `step ${k}: ${lr} vs ${want[k]}`).toBeLessThan(
+        LR_TOLERANCE * Math.max(1, want[k]!) + 1e-15,
+      ),
+    );
   });
 
   it('saves and restores optimiser state exactly', async () => {

@@ -66,13 +66,18 @@ export abstract class Optimizer {
   async snapshot(): Promise<OptimizerSnapshot> {
     const slots: OptimizerSnapshot['slots'] = [];
     for (const [parameter, byName] of this.slots) {
-      for (const [slot, variable] of byName) slots.push({ parameter, slot, shape: variable.shape, values: (await variable.data()) as Float32Array });
+      for (const [slot, variable] of byName)
+        slots.push({ parameter, slot, shape: variable.shape, values: (await variable.data()) as Float32Array });
     }
     return { name: this.name, steps: Object.fromEntries(this.steps), slots };
   }
 
   restore(snapshot: OptimizerSnapshot): void {
-    if (snapshot.name !== this.name) throw new LoupeError('INVALID_REQUEST', `The checkpoint was made with ${snapshot.name}, but the run now uses ${this.name}.`);
+    if (snapshot.name !== this.name)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The checkpoint was made with ${snapshot.name}, but the run now uses ${this.name}.`,
+      );
     this.dispose();
     for (const [parameter, step] of Object.entries(snapshot.steps)) this.steps.set(parameter, step);
     for (const { parameter, slot, shape, values } of snapshot.slots) {
@@ -131,7 +136,10 @@ export class Adam extends Optimizer {
     m.assign(nextM);
     v.assign(nextV);
     const stepSize = learningRate / (1 - beta1 ** step);
-    const denominator = nextV.sqrt().div(Math.sqrt(1 - beta2 ** step)).add(epsilon);
+    const denominator = nextV
+      .sqrt()
+      .div(Math.sqrt(1 - beta2 ** step))
+      .add(epsilon);
     p.assign(value.sub(nextM.div(denominator).mul(stepSize)));
   }
 }

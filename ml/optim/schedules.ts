@@ -83,7 +83,9 @@ export class LearningRateSchedule {
     const state = this.plateau;
     const better =
       state.best === null ||
-      (this.context.monitorMode === 'min' ? monitored < state.best * (1 - config.threshold) : monitored > state.best * (1 + config.threshold));
+      (this.context.monitorMode === 'min'
+        ? monitored < state.best * (1 - config.threshold)
+        : monitored > state.best * (1 + config.threshold));
     if (better) {
       state.best = monitored;
       state.badEpochs = 0;

@@ -15,7 +15,12 @@ export interface BatchGradients {
   logits: Float32Array;
 }
 
-export function batchGradients(model: tf.LayersModel, loss: LossFunction, xs: tf.Tensor, ys: tf.Tensor): BatchGradients {
+export function batchGradients(
+  model: tf.LayersModel,
+  loss: LossFunction,
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+): BatchGradients {
   let logits = new Float32Array(0);
   const [value, ...grads] = tf.tidy(() => {
     const result = tf.variableGrads(() => {

@@ -95,16 +95,24 @@ export class DataParallelGradients {
     this.grads = new Float32Array(buffers.grads);
     this.state = new Float32Array(buffers.state);
     worker.on('message', (message: FromGradientWorker) => this.receive(message));
-    worker.on('error', (error) => this.fail(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${error.message}`)));
-    worker.on('exit', (code) => this.fail(new LoupeError('ENGINE_CRASHED', `The second training thread stopped (exit code ${code}).`)));
+    worker.on('error', (error) =>
+      this.fail(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${error.message}`)),
+    );
+    worker.on('exit', (code) =>
+      this.fail(new LoupeError('ENGINE_CRASHED', `The second training thread stopped (exit code ${code}).`)),
+    );
   }
 
   /** Starts the worker and gives it the model; resolves once it can take steps. */
   static async start(args: DataParallelArgs): Promise<DataParallelGradients> {
     const backend = args.backend ?? activeBackend()?.backend;
-    if (!backend) throw new LoupeError('ENGINE_UNAVAILABLE', 'Start the engine backend before a parallel training run.');
+    if (!backend)
+      throw new LoupeError('ENGINE_UNAVAILABLE', 'Start the engine backend before a parallel training run.');
     const loss = resolveLoss(args.loss);
-    const layout: WeightLayout[] = args.model.weights.map((w) => ({ shape: w.shape as number[], trainable: w.trainable }));
+    const layout: WeightLayout[] = args.model.weights.map((w) => ({
+      shape: w.shape as number[],
+      trainable: w.trainable,
+    }));
     const floats = (keep: (w: WeightLayout) => boolean) => layout.filter(keep).reduce((n, w) => n + sizeOf(w.shape), 0);
     const buffers: SharedBuffers = {
       weights: new SharedArrayBuffer(4 * floats(() => true)),
@@ -112,7 +120,14 @@ export class DataParallelGradients {
       state: new SharedArrayBuffer(4 * floats((w) => !w.trainable)),
     };
     const worker = new Worker(args.workerScript ?? gradientWorkerScript());
-    const parallel = new DataParallelGradients(worker, args.model, loss, layout, buffers, args.minBatchToSplit ?? MIN_BATCH_TO_SPLIT);
+    const parallel = new DataParallelGradients(
+      worker,
+      args.model,
+      loss,
+      layout,
+      buffers,
+      args.minBatchToSplit ?? MIN_BATCH_TO_SPLIT,
+    );
     const topology = args.model.toJSON(null, false) as object;
     try {
       await parallel.request({ type: 'init', backend, topology, layout, loss: args.loss, buffers }, 0);
@@ -132,7 +147,10 @@ export class DataParallelGradients {
     const theirs = batch - mine;
     this.shareWeights();
     const id = this.nextId++;
-    const workerReply = this.request({ type: 'step', id, x: payload(xs, mine, theirs), y: payload(ys, mine, theirs) }, id);
+    const workerReply = this.request(
+      { type: 'step', id, x: payload(xs, mine, theirs), y: payload(ys, mine, theirs) },
+      id,
+    );
     let local: ReturnType<typeof batchGradients>;
     try {
       // This thread's half runs while the worker computes the other.
@@ -180,7 +198,15 @@ export class DataParallelGradients {
     await this.worker.terminate();
   }
 
-  private named({ loss, grads, logits }: { loss: tf.Scalar; grads: tf.Tensor[]; logits: Float32Array }): ParallelGradients {
+  private named({
+    loss,
+    grads,
+    logits,
+  }: {
+    loss: tf.Scalar;
+    grads: tf.Tensor[];
+    logits: Float32Array;
+  }): ParallelGradients {
     const map: tf.NamedTensorMap = {};
     this.model.trainableWeights.forEach((w, i) => (map[w.name] = grads[i]!));
     return { value: loss, grads: map, logits };
@@ -226,8 +252,14 @@ export class DataParallelGradients {
     // Replies come in request order, one at a time; anything else is not for this request.
     if (!pending || ('id' in message && message.id !== null && message.id !== pending.id)) return;
     this.pending = null;
-    if (message.type === 'failed') pending.reject(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${message.message}`));
-    else pending.resolve(message.type === 'stepped' ? { loss: message.loss, logits: message.logits } : { loss: 0, logits: new Float32Array(0) });
+    if (message.type === 'failed')
+      pending.reject(new LoupeError('ENGINE_CRASHED', `The second training thread failed: ${message.message}`));
+    else
+      pending.resolve(
+        message.type === 'stepped'
+          ? { loss: message.loss, logits: message.logits }
+          : { loss: 0, logits: new Float32Array(0) },
+      );
   }
 
   private fail(error: Error): void {
@@ -271,10 +303,14 @@ export function gradientWorkerScript(): string {
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'loupe') {
       const script = path.join(dir, 'out', 'main', 'gradient-worker.js');
       if (existsSync(script)) return script;
-      throw new LoupeError('ENGINE_UNAVAILABLE', `The gradient worker is not built (${script} is missing); run npm run build.`);
+      throw new LoupeError(
+        'ENGINE_UNAVAILABLE',
+        `The gradient worker is not built (${script} is missing); run npm run build.`,
+      );
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new LoupeError('ENGINE_UNAVAILABLE', 'Cannot find the Loupe package folder to start the gradient worker.');
+    if (parent === dir)
+      throw new LoupeError('ENGINE_UNAVAILABLE', 'Cannot find the Loupe package folder to start the gradient worker.');
     dir = parent;
   }
 }

@@ -30,7 +30,8 @@ async function init(message: Extract<ToGradientWorker, { type: 'init' }>): Promi
   const model = await tf.models.modelFromJSON({ modelTopology: message.topology as tf.io.ModelJSON['modelTopology'] });
   const shapes = model.weights.map((w) => w.shape.join('×')).join(', ');
   const expected = message.layout.map((w) => w.shape.join('×')).join(', ');
-  if (shapes !== expected) throw new Error(`The rebuilt model's weights (${shapes}) differ from the original's (${expected}).`);
+  if (shapes !== expected)
+    throw new Error(`The rebuilt model's weights (${shapes}) differ from the original's (${expected}).`);
   session = { model, loss: resolveLoss(message.loss), layout: message.layout, buffers: message.buffers };
 }
 
@@ -82,13 +83,16 @@ port.on('message', (message: ToGradientWorker) => {
   if (message.type === 'init') {
     init(message).then(
       () => send({ type: 'ready' }),
-      (error: unknown) => send({ type: 'failed', id: null, message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        send({ type: 'failed', id: null, message: error instanceof Error ? error.message : String(error) }),
     );
     return;
   }
   try {
     const { loss, logits } = step(message);
-    port.postMessage({ type: 'stepped', id: message.id, loss, logits } satisfies FromGradientWorker, [logits.buffer as ArrayBuffer]);
+    port.postMessage({ type: 'stepped', id: message.id, loss, logits } satisfies FromGradientWorker, [
+      logits.buffer as ArrayBuffer,
+    ]);
   } catch (error) {
     send({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }

@@ -50,6 +50,10 @@ export function knownLosses(): string[] {
 
 export function resolveLoss(spec: LossSpec): LossFunction {
   const make = LOSSES[spec.name];
-  if (!make) throw new LoupeError('INVALID_REQUEST', `Loss "${spec.name}" cannot be split across threads; known: ${knownLosses().join(', ')}.`);
+  if (!make)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Loss "${spec.name}" cannot be split across threads; known: ${knownLosses().join(', ')}.`,
+    );
   return make(spec.config ?? {});
 }

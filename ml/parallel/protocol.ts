@@ -28,7 +28,14 @@ export interface TensorPayload {
 }
 
 export type ToGradientWorker =
-  | { type: 'init'; backend: BackendName; topology: object; layout: WeightLayout[]; loss: LossSpec; buffers: SharedBuffers }
+  | {
+      type: 'init';
+      backend: BackendName;
+      topology: object;
+      layout: WeightLayout[];
+      loss: LossSpec;
+      buffers: SharedBuffers;
+    }
   | { type: 'step'; id: number; x: TensorPayload; y: TensorPayload };
 
 export type FromGradientWorker =

@@ -53,27 +53,40 @@ const SINGLE_THREAD_BACKENDS = new Set(['wasm', 'cpu']);
 export function splitProblem(task: TaskKind, loss: LossConfig): string | null {
   if (!SPLITTABLE_TASKS.has(task)) return `${task} batches are not independent samples`;
   if (!PER_SAMPLE_LOSSES.has(loss.name)) return `the ${loss.name} loss is not a mean over samples`;
-  if (loss.name === 'cross-entropy' && loss.classWeights) return "cross-entropy with class weights divides by the batch's summed weights, not its sample count";
+  if (loss.name === 'cross-entropy' && loss.classWeights)
+    return "cross-entropy with class weights divides by the batch's summed weights, not its sample count";
   return null;
 }
 
 export function planThreads(args: ThreadPlanArgs): ThreadPlan {
   // oneDNN divides every convolution and product among its threads: `threads` caps them, any
   // task and loss, and batches stay whole (the gradient is the one-thread gradient).
-  if (args.backend === 'onednn') return { threads: args.requested === 'auto' ? args.cores : args.requested, native: true };
+  if (args.backend === 'onednn')
+    return { threads: args.requested === 'auto' ? args.cores : args.requested, native: true };
   if (args.requested === 1) return { threads: 1 };
   const problem = splitProblem(args.task, args.loss);
   if (args.requested === 2) {
-    if (problem) throw new LoupeError('INVALID_REQUEST', `Two training threads would change this run's gradients (${problem}); use 1 or auto threads.`);
+    if (problem)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Two training threads would change this run's gradients (${problem}); use 1 or auto threads.`,
+      );
     return { threads: 2, minBatchToSplit: SMALLEST_SPLIT };
   }
   if (problem) return { threads: 1, note: `auto: one thread because ${problem}.` };
-  if (!SINGLE_THREAD_BACKENDS.has(args.backend)) return { threads: 1, note: `auto: one thread because the ${args.backend} backend already uses every core.` };
+  if (!SINGLE_THREAD_BACKENDS.has(args.backend))
+    return { threads: 1, note: `auto: one thread because the ${args.backend} backend already uses every core.` };
   if (!args.secondCore) return { threads: 1, note: 'auto: one thread because this machine has one core.' };
   // The smallest batch worth splitting: MIN_BATCH_TO_SPLIT samples, or fewer large ones.
-  const minBatchToSplit = Math.max(SMALLEST_SPLIT, Math.min(MIN_BATCH_TO_SPLIT, Math.ceil(MIN_PIXELS_TO_SPLIT / args.inputPixels)));
+  const minBatchToSplit = Math.max(
+    SMALLEST_SPLIT,
+    Math.min(MIN_BATCH_TO_SPLIT, Math.ceil(MIN_PIXELS_TO_SPLIT / args.inputPixels)),
+  );
   if (args.batchSize < minBatchToSplit) {
-    return { threads: 1, note: `auto: one thread because batches of ${args.batchSize} are too small to split with profit (from ${minBatchToSplit} at this input size).` };
+    return {
+      threads: 1,
+      note: `auto: one thread because batches of ${args.batchSize} are too small to split with profit (from ${minBatchToSplit} at this input size).`,
+    };
   }
   return { threads: 2, minBatchToSplit };
 }

@@ -45,14 +45,24 @@ export interface EmbeddingHeadArgs {
   seed?: number;
 }
 
-export const EMBEDDING_HEAD_DEFAULTS = { embeddingDim: 64, pooling: 'average', hiddenUnits: 0, name: 'embedding' } as const;
+export const EMBEDDING_HEAD_DEFAULTS = {
+  embeddingDim: 64,
+  pooling: 'average',
+  hiddenUnits: 0,
+  name: 'embedding',
+} as const;
 
 /** Builds the head on `features` ([batch, H, W, C] symbolic); returns [batch, embeddingDim], unit length. */
 export function buildEmbeddingHead(features: tf.SymbolicTensor, args: EmbeddingHeadArgs = {}): tf.SymbolicTensor {
   const o = { ...EMBEDDING_HEAD_DEFAULTS, ...args };
-  const init = (index: number) => (o.seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + index }) });
-  if (!Number.isInteger(o.embeddingDim) || o.embeddingDim < 2) throw new RangeError(`An embedding needs at least 2 dimensions; got ${o.embeddingDim}.`);
-  if (features.shape.length !== 4) throw new RangeError(`The embedding head needs a [batch, H, W, C] feature map; got shape [${features.shape.join(', ')}].`);
+  const init = (index: number) =>
+    o.seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + index }) };
+  if (!Number.isInteger(o.embeddingDim) || o.embeddingDim < 2)
+    throw new RangeError(`An embedding needs at least 2 dimensions; got ${o.embeddingDim}.`);
+  if (features.shape.length !== 4)
+    throw new RangeError(
+      `The embedding head needs a [batch, H, W, C] feature map; got shape [${features.shape.join(', ')}].`,
+    );
   const pooled =
     o.pooling === 'average'
       ? tf.layers.globalAveragePooling2d({ name: `${o.name}_pool` }).apply(features)
@@ -60,7 +70,10 @@ export function buildEmbeddingHead(features: tf.SymbolicTensor, args: EmbeddingH
         ? tf.layers.globalMaxPooling2d({ name: `${o.name}_pool` }).apply(features)
         : tf.layers.flatten({ name: `${o.name}_flatten` }).apply(features);
   let x = pooled as tf.SymbolicTensor;
-  if (o.hiddenUnits > 0) x = tf.layers.dense({ units: o.hiddenUnits, activation: 'relu', name: `${o.name}_hidden`, ...init(0) }).apply(x) as tf.SymbolicTensor;
+  if (o.hiddenUnits > 0)
+    x = tf.layers
+      .dense({ units: o.hiddenUnits, activation: 'relu', name: `${o.name}_hidden`, ...init(0) })
+      .apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: o.embeddingDim, name: `${o.name}_dense`, ...init(1) }).apply(x) as tf.SymbolicTensor;
   return new L2Normalize({ name: `${o.name}_l2` }).apply(x) as tf.SymbolicTensor;
 }
@@ -75,7 +88,9 @@ export function buildPairScorer(embeddingModel: tf.LayersModel, name = 'pair'): 
   const b = tf.input({ shape, name: `${name}_b` });
   const ea = embeddingModel.apply(a) as tf.SymbolicTensor;
   const eb = embeddingModel.apply(b) as tf.SymbolicTensor;
-  const score = tf.layers.dot({ axes: -1, normalize: true, name: `${name}_cosine` }).apply([ea, eb]) as tf.SymbolicTensor;
+  const score = tf.layers
+    .dot({ axes: -1, normalize: true, name: `${name}_cosine` })
+    .apply([ea, eb]) as tf.SymbolicTensor;
   return tf.model({ inputs: [a, b], outputs: score, name });
 }
 

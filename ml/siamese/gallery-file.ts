@@ -23,7 +23,8 @@ export async function readGallery(modelDir: string, card: ModelCard, embeddingDi
   try {
     raw = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'loupe-gallery', version: 1, model: identityOf(card), embeddingDim, references: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { format: 'loupe-gallery', version: 1, model: identityOf(card), embeddingDim, references: [] };
     throw new LoupeError('IO_ERROR', `Could not read ${file}: ${(error as Error).message}`);
   }
   let parsed: ReturnType<typeof galleryFileSchema.safeParse>;
@@ -32,11 +33,19 @@ export async function readGallery(modelDir: string, card: ModelCard, embeddingDi
   } catch {
     throw new LoupeError('INVALID_REQUEST', `${file} is not valid JSON; move it away to start a new gallery.`);
   }
-  if (!parsed.success) throw new LoupeError('INVALID_REQUEST', `${file} is not a Loupe gallery: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success)
+    throw new LoupeError('INVALID_REQUEST', `${file} is not a Loupe gallery: ${describeIssues(parsed.error.issues)}`);
   const gallery = parsed.data;
   const model = identityOf(card);
-  if (gallery.model.runId !== model.runId || gallery.model.createdAt !== model.createdAt || gallery.embeddingDim !== embeddingDim) {
-    throw new LoupeError('INVALID_REQUEST', `${file} was enrolled with another version of this model, so its embeddings no longer compare; remove it and enrol the references again.`);
+  if (
+    gallery.model.runId !== model.runId ||
+    gallery.model.createdAt !== model.createdAt ||
+    gallery.embeddingDim !== embeddingDim
+  ) {
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${file} was enrolled with another version of this model, so its embeddings no longer compare; remove it and enrol the references again.`,
+    );
   }
   return gallery;
 }
@@ -44,7 +53,12 @@ export async function readGallery(modelDir: string, card: ModelCard, embeddingDi
 const pending = new Map<string, Promise<unknown>>();
 
 /** Reads, changes and atomically rewrites the gallery, after any change already in flight for that folder. */
-export function updateGallery<T>(modelDir: string, card: ModelCard, embeddingDim: number, change: (gallery: GalleryFile) => T | Promise<T>): Promise<T> {
+export function updateGallery<T>(
+  modelDir: string,
+  card: ModelCard,
+  embeddingDim: number,
+  change: (gallery: GalleryFile) => T | Promise<T>,
+): Promise<T> {
   const key = path.resolve(modelDir);
   const previous = pending.get(key) ?? Promise.resolve();
   const next = previous
@@ -56,8 +70,10 @@ export function updateGallery<T>(modelDir: string, card: ModelCard, embeddingDim
       return result;
     });
   pending.set(key, next);
-  void next.finally(() => {
-    if (pending.get(key) === next) pending.delete(key);
-  }).catch(() => {});
+  void next
+    .finally(() => {
+      if (pending.get(key) === next) pending.delete(key);
+    })
+    .catch(() => {});
   return next;
 }

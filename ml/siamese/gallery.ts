@@ -9,7 +9,10 @@ import { LoupeError } from '../../contract/errors';
 
 /** Cosine similarity; for unit vectors this is their dot product. 0 when either is all zeros. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`Embeddings of different lengths (${a.length} and ${b.length}) cannot be compared; were they made by the same model?`);
+  if (a.length !== b.length)
+    throw new RangeError(
+      `Embeddings of different lengths (${a.length} and ${b.length}) cannot be compared; were they made by the same model?`,
+    );
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -38,7 +41,12 @@ export interface GalleryMatch {
 }
 
 /** The k references most similar to the query, best first; ties keep enrolment order. */
-export function nearestReferences(query: ArrayLike<number>, references: readonly GalleryReference[], k: number, threshold: number): GalleryMatch[] {
+export function nearestReferences(
+  query: ArrayLike<number>,
+  references: readonly GalleryReference[],
+  k: number,
+  threshold: number,
+): GalleryMatch[] {
   return references
     .map((r) => ({ id: r.id, label: r.label, score: cosineSimilarity(query, r.embedding) }))
     .sort((x, y) => y.score - x.score)
@@ -62,7 +70,8 @@ export class Gallery {
     readonly threshold: number,
     readonly embeddingDim: number,
   ) {
-    if (!Number.isFinite(threshold)) throw new RangeError(`A gallery needs a finite decision threshold; got ${threshold}.`);
+    if (!Number.isFinite(threshold))
+      throw new RangeError(`A gallery needs a finite decision threshold; got ${threshold}.`);
   }
 
   get size(): number {
@@ -71,7 +80,11 @@ export class Gallery {
 
   /** Adds or replaces a reference. */
   enroll(id: string, label: string, embedding: ArrayLike<number>): void {
-    if (embedding.length !== this.embeddingDim) throw new LoupeError('INVALID_REQUEST', `Reference ${id} has an embedding of length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
+    if (embedding.length !== this.embeddingDim)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Reference ${id} has an embedding of length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`,
+      );
     this.references.set(id, { id, label, embedding: Float32Array.from(embedding) });
   }
 
@@ -80,7 +93,11 @@ export class Gallery {
   }
 
   query(embedding: ArrayLike<number>, options: GalleryQueryOptions = {}): GalleryMatch[] {
-    if (embedding.length !== this.embeddingDim) throw new LoupeError('INVALID_REQUEST', `The query embedding has length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`);
+    if (embedding.length !== this.embeddingDim)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The query embedding has length ${embedding.length}; this gallery's model makes ${this.embeddingDim}.`,
+      );
     return nearestReferences(embedding, [...this.references.values()], options.k ?? 5, this.threshold);
   }
 

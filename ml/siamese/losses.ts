@@ -61,7 +61,10 @@ export function relationFromLabels(labels: ArrayLike<number>): Float32Array {
 }
 
 function relationMasks(relation: tf.Tensor2D): { pos: tf.Tensor2D; neg: tf.Tensor2D } {
-  return { pos: tf.cast(tf.equal(relation, RELATION.same), 'float32') as tf.Tensor2D, neg: tf.cast(tf.equal(relation, RELATION.different), 'float32') as tf.Tensor2D };
+  return {
+    pos: tf.cast(tf.equal(relation, RELATION.same), 'float32') as tf.Tensor2D,
+    neg: tf.cast(tf.equal(relation, RELATION.different), 'float32') as tf.Tensor2D,
+  };
 }
 
 /**
@@ -80,15 +83,25 @@ export function relationBatchHardTripletLoss(embeddings: tf.Tensor2D, relation: 
     // Non-negatives are lifted above every real distance (≤ 2 for unit vectors) before the min.
     const hardestNegative = tf.min(tf.add(d, tf.mul(tf.sub(1, neg), tf.add(tf.max(d), 1))), 1);
     const perAnchor = tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin));
-    const valid = tf.mul(tf.cast(tf.greater(tf.sum(pos, 1), 0), 'float32'), tf.cast(tf.greater(tf.sum(neg, 1), 0), 'float32'));
+    const valid = tf.mul(
+      tf.cast(tf.greater(tf.sum(pos, 1), 0), 'float32'),
+      tf.cast(tf.greater(tf.sum(neg, 1), 0), 'float32'),
+    );
     return tf.div(tf.sum(tf.mul(perAnchor, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   });
 }
 
 /** batchHardTripletLoss with the relation made from class labels. */
 export function batchHardTripletLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 0.2): tf.Scalar {
-  if (embeddings.shape[0] !== labels.length) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
-  return tf.tidy(() => relationBatchHardTripletLoss(embeddings, tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]), margin));
+  if (embeddings.shape[0] !== labels.length)
+    throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
+  return tf.tidy(() =>
+    relationBatchHardTripletLoss(
+      embeddings,
+      tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]),
+      margin,
+    ),
+  );
 }
 
 export interface MinedTriplet {
@@ -113,7 +126,8 @@ export function mineHardTriplets(distances: ArrayLike<number>, labels: ArrayLike
         if (p < 0 || d > distances[a * n + p]!) p = j;
       } else if (q < 0 || d < distances[a * n + q]!) q = j;
     }
-    if (p >= 0 && q >= 0) out.push({ anchor: a, positive: p, negative: q, violation: distances[a * n + p]! - distances[a * n + q]! });
+    if (p >= 0 && q >= 0)
+      out.push({ anchor: a, positive: p, negative: q, violation: distances[a * n + p]! - distances[a * n + q]! });
   }
   return out;
 }
@@ -137,8 +151,15 @@ export function relationContrastiveLoss(embeddings: tf.Tensor2D, relation: tf.Te
 
 /** relationContrastiveLoss with the relation made from class labels. */
 export function batchContrastiveLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = 1.0): tf.Scalar {
-  if (embeddings.shape[0] !== labels.length) throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
-  return tf.tidy(() => relationContrastiveLoss(embeddings, tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]), margin));
+  if (embeddings.shape[0] !== labels.length)
+    throw new RangeError(`Got ${embeddings.shape[0]} embeddings but ${labels.length} labels.`);
+  return tf.tidy(() =>
+    relationContrastiveLoss(
+      embeddings,
+      tf.tensor2d(relationFromLabels(labels), [labels.length, labels.length]),
+      margin,
+    ),
+  );
 }
 
 function checkRelation(embeddings: tf.Tensor2D, relation: tf.Tensor): void {

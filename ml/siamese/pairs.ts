@@ -26,7 +26,11 @@ export function pairsFromLabelledPairs(pairs: readonly LabelledPair[], imageIds:
   return pairs.map((p, k) => {
     const a = index.get(p.imageA);
     const b = index.get(p.imageB);
-    if (a === undefined || b === undefined) throw new LoupeError('INVALID_REQUEST', `Pair ${k + 1} names image ${a === undefined ? p.imageA : p.imageB}, which is not in this set.`);
+    if (a === undefined || b === undefined)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Pair ${k + 1} names image ${a === undefined ? p.imageA : p.imageB}, which is not in this set.`,
+      );
     if (a === b) throw new LoupeError('INVALID_REQUEST', `Pair ${k + 1} pairs image ${p.imageA} with itself.`);
     return { a, b, same: p.same };
   });
@@ -35,7 +39,8 @@ export function pairsFromLabelledPairs(pairs: readonly LabelledPair[], imageIds:
 /** Every pair of images (i < j), labelled same when their classes match. */
 export function allPairsFromLabels(labels: ArrayLike<number>): ImagePair[] {
   const out: ImagePair[] = [];
-  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) out.push({ a: i, b: j, same: labels[i] === labels[j] });
+  for (let i = 0; i < labels.length; i++)
+    for (let j = i + 1; j < labels.length; j++) out.push({ a: i, b: j, same: labels[i] === labels[j] });
   return out;
 }
 
@@ -85,7 +90,11 @@ export function identityBatch(labels: ArrayLike<number>, args: IdentityBatchArgs
     byIdentity.set(labels[i]!, list);
   }
   const usable = [...byIdentity.values()].filter((l) => l.length >= 2);
-  if (usable.length < 2) throw new LoupeError('INVALID_REQUEST', 'Verification training needs at least two identities with two or more images each.');
+  if (usable.length < 2)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'Verification training needs at least two identities with two or more images each.',
+    );
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(args.random() * xs.length)]!;
   const chosen = new Set<number[]>();
   while (chosen.size < Math.min(args.identitiesPerBatch, usable.length)) chosen.add(pick(usable));

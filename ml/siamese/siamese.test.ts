@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../tests/fixtures/detection-random';
 import { buildEmbeddingHead, buildPairScorer, embed, L2Normalize } from './embedding';
 import { Gallery, cosineSimilarity, nearestReferences } from './gallery';
-import { batchContrastiveLoss, batchHardTripletLoss, contrastiveLoss, mineHardTriplets, pairwiseDistances } from './losses';
+import {
+  batchContrastiveLoss,
+  batchHardTripletLoss,
+  contrastiveLoss,
+  mineHardTriplets,
+  pairwiseDistances,
+} from './losses';
 import { allPairsFromLabels, balancedPairsFromLabels, identityBatch, pairsFromLabelledPairs } from './pairs';
 
 beforeAll(async () => {
@@ -25,7 +31,18 @@ describe('contrastive loss', () => {
     expect(scalar(contrastiveLoss(a, b, tf.tensor1d([0]), 1))).toBeCloseTo(0, 6);
     expect(scalar(contrastiveLoss(a, b, tf.tensor1d([0]), 2))).toBeCloseTo((2 - Math.SQRT2) ** 2, 5);
     // Mean over pairs.
-    const two = contrastiveLoss(tf.tensor2d([[1, 0], [1, 0]]), tf.tensor2d([[0, 1], [1, 0]]), tf.tensor1d([1, 0]), 1);
+    const two = contrastiveLoss(
+      tf.tensor2d([
+        [1, 0],
+        [1, 0],
+      ]),
+      tf.tensor2d([
+        [0, 1],
+        [1, 0],
+      ]),
+      tf.tensor1d([1, 0]),
+      1,
+    );
     expect(scalar(two)).toBeCloseTo((2 + 1) / 2, 5);
   });
 });
@@ -37,7 +54,9 @@ describe('batch-hard triplet loss', () => {
   const raw = Array.from({ length: n * 8 }, () => random() - 0.5);
 
   it('equals a brute-force computation over the batch, and mining names the same triplets', () => {
-    const e = tf.tidy(() => tf.div(tf.tensor2d(raw, [n, 8]), tf.norm(tf.tensor2d(raw, [n, 8]), 'euclidean', 1, true))) as tf.Tensor2D;
+    const e = tf.tidy(() =>
+      tf.div(tf.tensor2d(raw, [n, 8]), tf.norm(tf.tensor2d(raw, [n, 8]), 'euclidean', 1, true)),
+    ) as tf.Tensor2D;
     const v = e.arraySync();
     const dist = (i: number, j: number) => Math.hypot(...v[i]!.map((x, k) => x - v[j]![k]!));
     let expected = 0;
@@ -64,7 +83,12 @@ describe('batch-hard triplet loss', () => {
   it('has finite gradients when embeddings coincide, ignores anchors without positives, leaks nothing', () => {
     const before = tf.memory().numTensors;
     const [loss, gradFinite] = tf.tidy(() => {
-      const x = tf.tensor2d([[1, 0], [1, 0], [0, 1], [0.6, 0.8]]);
+      const x = tf.tensor2d([
+        [1, 0],
+        [1, 0],
+        [0, 1],
+        [0.6, 0.8],
+      ]);
       const f = (t: tf.Tensor) => batchHardTripletLoss(t as tf.Tensor2D, [0, 0, 1, 2], 0.5);
       const g = tf.grad(f)(x);
       return [f(x).dataSync()[0]!, tf.all(tf.isFinite(g)).dataSync()[0]!];
@@ -78,7 +102,9 @@ describe('batch-hard triplet loss', () => {
 
 describe('pairs and batches', () => {
   it('labelled pairs map to indices, and say which image is unknown', () => {
-    expect(pairsFromLabelledPairs([{ imageA: 'b', imageB: 'a', same: true }], ['a', 'b'])).toEqual([{ a: 1, b: 0, same: true }]);
+    expect(pairsFromLabelledPairs([{ imageA: 'b', imageB: 'a', same: true }], ['a', 'b'])).toEqual([
+      { a: 1, b: 0, same: true },
+    ]);
     expect(() => pairsFromLabelledPairs([{ imageA: 'a', imageB: 'x', same: false }], ['a', 'b'])).toThrow(/image x/);
     expect(() => pairsFromLabelledPairs([{ imageA: 'a', imageB: 'a', same: true }], ['a'])).toThrow(/itself/);
   });
@@ -102,7 +128,9 @@ describe('pairs and batches', () => {
     expect(new Set(ids).size).toBe(3);
     expect(ids.includes(2)).toBe(false); // identity 2 has a single image
     for (const id of new Set(ids)) expect(ids.filter((x) => x === id)).toHaveLength(4);
-    expect(() => identityBatch([0, 1, 2], { identitiesPerBatch: 2, imagesPerIdentity: 2, random: Math.random })).toThrow(/two identities/);
+    expect(() =>
+      identityBatch([0, 1, 2], { identitiesPerBatch: 2, imagesPerIdentity: 2, random: Math.random }),
+    ).toThrow(/two identities/);
   });
 });
 
@@ -131,8 +159,13 @@ describe('gallery', () => {
 describe('embedding head', () => {
   it('gives unit vectors, shares weights in the pair scorer, and saves and loads with its L2 layer', async () => {
     const input = tf.input({ shape: [12, 12, 1] });
-    const features = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: buildEmbeddingHead(features, { embeddingDim: 8, hiddenUnits: 16 }) });
+    const features = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, activation: 'relu' })
+      .apply(input) as tf.SymbolicTensor;
+    const model = tf.model({
+      inputs: input,
+      outputs: buildEmbeddingHead(features, { embeddingDim: 8, hiddenUnits: 16 }),
+    });
     const images = tf.randomUniform([3, 12, 12, 1], 0, 1, 'float32', 3);
     const before = tf.memory().numTensors;
     const embeddings = await embed(model, images);
@@ -147,7 +180,14 @@ describe('embedding head', () => {
     expect(score.dataSync()[0]).toBeCloseTo(cosineSimilarity(embeddings[0]!, embeddings[1]!), 5);
 
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(
+        async (artifacts) => (
+          (saved = artifacts),
+          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+        ),
+      ),
+    );
     expect(JSON.stringify(saved!.modelTopology)).toContain(L2Normalize.className);
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
     const again = await embed(loaded, images);
@@ -163,7 +203,11 @@ describe('batch contrastive loss', () => {
   it('averages same and different pairs of the batch separately, by hand', () => {
     // One same pair (0, 1): pull = d(0, 1)². Two different pairs (0, 2), (1, 2): push = their
     // mean of max(0, margin − d)². The diagonal and repeated (j, i) pairs change neither mean.
-    const e = tf.tensor2d([[1, 0], [0.82, 0.5724], [0.6, 0.8]]);
+    const e = tf.tensor2d([
+      [1, 0],
+      [0.82, 0.5724],
+      [0.6, 0.8],
+    ]);
     const labels = [0, 0, 1];
     const v = e.arraySync();
     const d = (i: number, j: number) => Math.hypot(v[i]![0]! - v[j]![0]!, v[i]![1]! - v[j]![1]!);

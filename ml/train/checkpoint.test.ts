@@ -15,7 +15,11 @@ describe('checkpoint files', () => {
     for (const note of ['', 'x', 'xy', 'xyz']) {
       const file = path.join(dir, `c${note.length}.bin`);
       const arrays = [
-        { name: 'weight:conv_1/kernel', shape: [3, 3, 1, 2], values: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i) * 1e-3) },
+        {
+          name: 'weight:conv_1/kernel',
+          shape: [3, 3, 1, 2],
+          values: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i) * 1e-3),
+        },
         { name: 'slot:conv_1/kernel:m', shape: [2], values: Float32Array.from([Number.MIN_VALUE, -0]) },
       ];
       await writeCheckpoint(file, { nextEpoch: 3, note }, arrays);
@@ -27,7 +31,9 @@ describe('checkpoint files', () => {
   });
 
   it('says what is wrong with a missing, foreign or truncated file', async () => {
-    await expect(readCheckpoint(path.join(dir, 'none.bin'))).rejects.toThrow(/stopped before finishing its first epoch/);
+    await expect(readCheckpoint(path.join(dir, 'none.bin'))).rejects.toThrow(
+      /stopped before finishing its first epoch/,
+    );
     writeFileSync(path.join(dir, 'foreign.bin'), 'PNG not a checkpoint at all');
     await expect(readCheckpoint(path.join(dir, 'foreign.bin'))).rejects.toThrow(/damaged \(not a Loupe checkpoint\)/);
     const good = path.join(dir, 'good.bin');

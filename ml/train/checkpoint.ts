@@ -24,7 +24,10 @@ export interface CheckpointContents<State> {
 }
 
 export async function writeCheckpoint<State>(file: string, state: State, arrays: readonly NamedArray[]): Promise<void> {
-  const header: Header<State> = { state, arrays: arrays.map((a) => ({ name: a.name, shape: a.shape, length: a.values.length })) };
+  const header: Header<State> = {
+    state,
+    arrays: arrays.map((a) => ({ name: a.name, shape: a.shape, length: a.values.length })),
+  };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = 8 + 4 + 4;
   const dataStart = Math.ceil((prefix + headerBytes.length) / 4) * 4;
@@ -49,12 +52,21 @@ export async function readCheckpoint<State>(file: string): Promise<CheckpointCon
   try {
     buffer = await fs.readFile(file);
   } catch (error) {
-    throw new LoupeError('NOT_FOUND', `There is no checkpoint at ${file}: the run stopped before finishing its first epoch. Start it again without resume.`, { cause: error });
+    throw new LoupeError(
+      'NOT_FOUND',
+      `There is no checkpoint at ${file}: the run stopped before finishing its first epoch. Start it again without resume.`,
+      { cause: error },
+    );
   }
-  const damaged = (why: string): LoupeError => new LoupeError('INVALID_REQUEST', `The checkpoint ${file} is damaged (${why}).`);
+  const damaged = (why: string): LoupeError =>
+    new LoupeError('INVALID_REQUEST', `The checkpoint ${file} is damaged (${why}).`);
   if (buffer.length < 16 || buffer.toString('ascii', 0, 8) !== MAGIC) throw damaged('not a Loupe checkpoint');
   const version = buffer.readUInt32LE(8);
-  if (version !== CHECKPOINT_FORMAT_VERSION) throw new LoupeError('INVALID_REQUEST', `The checkpoint ${file} was written by another Loupe version (format ${version}).`);
+  if (version !== CHECKPOINT_FORMAT_VERSION)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The checkpoint ${file} was written by another Loupe version (format ${version}).`,
+    );
   const headerLength = buffer.readUInt32LE(12);
   if (16 + headerLength > buffer.length) throw damaged('header runs past the end');
   const header = JSON.parse(buffer.toString('utf8', 16, 16 + headerLength)) as Header<State>;

@@ -3,7 +3,15 @@
  * it. Detection and verification have their own in ./tasks; ./tasks/evaluation.ts picks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LoupeError, type EvaluationReport, type PairResult, type PreprocessingSpec, type SamplePrediction, type SplitName, type TaskKind } from '../../contract/index';
+import {
+  LoupeError,
+  type EvaluationReport,
+  type PairResult,
+  type PreprocessingSpec,
+  type SamplePrediction,
+  type SplitName,
+  type TaskKind,
+} from '../../contract/index';
 import { batchRanges, makeBatch } from '../data/batches';
 import type { PreparedSample } from '../data/dataset';
 import type { LossFunction } from '../losses/index';
@@ -34,7 +42,11 @@ export interface EvaluationOutcome {
   pairs?: PairResult[];
 }
 
-export async function evaluateSamples(model: tf.LayersModel, samples: readonly PreparedSample[], options: EvaluateOptions): Promise<EvaluationOutcome> {
+export async function evaluateSamples(
+  model: tf.LayersModel,
+  samples: readonly PreparedSample[],
+  options: EvaluateOptions,
+): Promise<EvaluationOutcome> {
   const { task, classes, spec } = options;
   const k = classes.length;
   const pixels = spec.rows * spec.columns;
@@ -67,20 +79,35 @@ export async function evaluateSamples(model: tf.LayersModel, samples: readonly P
         const row = channels === 1 ? sigmoidPair(logits[b]!) : softmaxRow(logits, b * channels, channels);
         truth.push(sample.label!);
         probabilities.push(row);
-        if (options.keepPredictions) predictions.push({ id: sample.id, prediction: { probabilities: row, predicted: row.indexOf(Math.max(...row)) } });
+        if (options.keepPredictions)
+          predictions.push({
+            id: sample.id,
+            prediction: { probabilities: row, predicted: row.indexOf(Math.max(...row)) },
+          });
       } else {
         const map = classMap(logits, b * pixels * channels, pixels, channels);
         segmentation.add(sample.mask!, map);
         if (options.keepPredictions) {
           const mask = maskOnFrame(map, spec.columns, sample.placement, sample.frameRows, sample.frameColumns);
-          predictions.push({ id: sample.id, prediction: { mask, rows: sample.frameRows, columns: sample.frameColumns, classPixels: classPixelCounts(mask, k) } });
+          predictions.push({
+            id: sample.id,
+            prediction: {
+              mask,
+              rows: sample.frameRows,
+              columns: sample.frameColumns,
+              classPixels: classPixelCounts(mask, k),
+            },
+          });
         }
       }
     });
     options.onBatch?.(index + 1, ranges.length);
     await yieldToMessages();
   }
-  const report = task === 'classification' ? classificationReport(truth, probabilities, classes, options.split) : segmentation.report(options.split);
+  const report =
+    task === 'classification'
+      ? classificationReport(truth, probabilities, classes, options.split)
+      : segmentation.report(options.split);
   return { report, loss: options.loss && samples.length ? lossSum / samples.length : null, predictions };
 }
 

@@ -3,7 +3,13 @@
  * `loupe eval --out` writes. Plain data in, validated JSON-ready object out; no tensors, so the
  * CLI (main) can import it. Segmentation masks are written by the caller, who names their files.
  */
-import { evaluationFileSchema, type EvaluateReply, type EvaluationFile, type EvaluationFileImage, type SplitName } from '../../contract/index';
+import {
+  evaluationFileSchema,
+  type EvaluateReply,
+  type EvaluationFile,
+  type EvaluationFileImage,
+  type SplitName,
+} from '../../contract/index';
 
 export interface EvaluationFileArgs {
   modelDir: string;
@@ -21,10 +27,25 @@ export function evaluationFile(reply: EvaluateReply, args: EvaluationFileArgs): 
   const images = reply.predictions.map(({ id: imageId, prediction }): EvaluationFileImage => {
     const filePath = args.imagePath?.(imageId);
     const image = { id: imageId, ...(filePath !== undefined ? { path: filePath } : {}) };
-    if ('probabilities' in prediction) return { ...image, probabilities: prediction.probabilities, predicted: prediction.predicted, predictedClass: args.classes[prediction.predicted] ?? String(prediction.predicted) };
-    if ('mask' in prediction) return { ...image, maskPath: args.maskPath?.(imageId) ?? null, classPixels: prediction.classPixels };
+    if ('probabilities' in prediction)
+      return {
+        ...image,
+        probabilities: prediction.probabilities,
+        predicted: prediction.predicted,
+        predictedClass: args.classes[prediction.predicted] ?? String(prediction.predicted),
+      };
+    if ('mask' in prediction)
+      return { ...image, maskPath: args.maskPath?.(imageId) ?? null, classPixels: prediction.classPixels };
     if ('detections' in prediction) {
-      return { ...image, boxes: prediction.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, className: args.classes[d.classId] ?? String(d.classId) })) };
+      return {
+        ...image,
+        boxes: prediction.detections.map((d) => ({
+          box: d.box,
+          score: d.score,
+          classId: d.classId,
+          className: args.classes[d.classId] ?? String(d.classId),
+        })),
+      };
     }
     return image;
   });

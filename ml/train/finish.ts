@@ -16,7 +16,13 @@ import { writeWeights } from './parameters';
 import { runFile, writeRunRecord } from './run-files';
 import { WEIGHT_PREFIX, type TrainingSession } from './session';
 
-export async function finishRun(session: TrainingSession, runDir: string, record: RunRecord, hooks: TrainingHooks, batchSize: number): Promise<RunRecord> {
+export async function finishRun(
+  session: TrainingSession,
+  runDir: string,
+  record: RunRecord,
+  hooks: TrainingHooks,
+  batchSize: number,
+): Promise<RunRecord> {
   const { config, data, run } = session;
   throwIfCancelled(hooks.signal);
   const progress = (phase: 'evaluating' | 'saving', done: number, total: number): void =>
@@ -41,12 +47,17 @@ export async function finishRun(session: TrainingSession, runDir: string, record
   );
   if (hasBest) {
     const best = await readCheckpoint<{ epoch: number }>(bestFile);
-    writeWeights(run.model, best.arrays.map((a) => ({ ...a, name: a.name.slice(WEIGHT_PREFIX.length) })));
+    writeWeights(
+      run.model,
+      best.arrays.map((a) => ({ ...a, name: a.name.slice(WEIGHT_PREFIX.length) })),
+    );
   }
   const context = trainingContext(config, data);
   let verification: VerificationDecision | undefined;
   if (context.verification) {
-    verification = await chooseThreshold(session, context, batchSize, hooks.signal, (done, total) => progress('evaluating', done, total));
+    verification = await chooseThreshold(session, context, batchSize, hooks.signal, (done, total) =>
+      progress('evaluating', done, total),
+    );
     context.verification = { targetFar: verification.targetFar, threshold: verification.threshold };
   }
   let evaluation: RunRecord['evaluation'] = null;
@@ -75,8 +86,18 @@ export async function finishRun(session: TrainingSession, runDir: string, record
       datasetHash: data.snapshot.datasetHash,
       counts: { train: data.splits.train.length, val: data.splits.val.length, test: data.splits.test.length },
     },
-    run: { runId: session.runId, seed: config.seed, bestEpoch: record.best?.epoch ?? null, epochsTrained: record.epochs.length },
-    versions: { loupeModelFormat: 1, tfjs: tf.version.tfjs, backend: session.backend.backend, node: process.versions.node },
+    run: {
+      runId: session.runId,
+      seed: config.seed,
+      bestEpoch: record.best?.epoch ?? null,
+      epochsTrained: record.epochs.length,
+    },
+    versions: {
+      loupeModelFormat: 1,
+      tfjs: tf.version.tfjs,
+      backend: session.backend.backend,
+      node: process.versions.node,
+    },
     createdAt: new Date().toISOString(),
     ...(context.detection ? { detection: context.detection } : {}),
     ...(verification ? { verification } : {}),
@@ -89,7 +110,10 @@ export async function finishRun(session: TrainingSession, runDir: string, record
   return finished;
 }
 
-function outputActivation(task: ModelCard['task'], channels: number | null | undefined): ModelCard['output']['activation'] {
+function outputActivation(
+  task: ModelCard['task'],
+  channels: number | null | undefined,
+): ModelCard['output']['activation'] {
   if (task === 'detection') return 'centernet';
   if (task === 'verification') return 'l2-normalized';
   return channels === 1 ? 'sigmoid' : 'softmax';
@@ -110,7 +134,13 @@ async function chooseThreshold(
   const targetFar = context.verification!.targetFar;
   for (const split of ['val', 'train'] as const) {
     if (data.splits[split].length === 0) continue;
-    const { report } = await evaluateSplit(run.model, data, split, { ...context, verification: { targetFar, threshold: null } }, { batchSize, signal, onBatch });
+    const { report } = await evaluateSplit(
+      run.model,
+      data,
+      split,
+      { ...context, verification: { targetFar, threshold: null } },
+      { batchSize, signal, onBatch },
+    );
     if (report.task !== 'verification' || report.decision.threshold === null) continue;
     return {
       similarity: 'cosine',
@@ -124,5 +154,8 @@ async function chooseThreshold(
       impostorPairs: report.impostorPairs,
     };
   }
-  throw new LoupeError('INVALID_REQUEST', 'Neither the validation nor the training split has both same and different pairs, so no decision threshold can be chosen.');
+  throw new LoupeError(
+    'INVALID_REQUEST',
+    'Neither the validation nor the training split has both same and different pairs, so no decision threshold can be chosen.',
+  );
 }

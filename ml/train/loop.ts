@@ -4,7 +4,13 @@
  * then the best weights evaluated on the test split and exported as a model folder.
  * Cancel is checked between batches; progress is reported after each batch and each epoch.
  */
-import { LoupeError, type EpochRecord, type RunRecord, type TrainingProgress, type TrainRequest } from '../../contract/index';
+import {
+  LoupeError,
+  type EpochRecord,
+  type RunRecord,
+  type TrainingProgress,
+  type TrainRequest,
+} from '../../contract/index';
 import type { FrameReader } from '../data/dataset';
 import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
 import { writeCheckpoint } from './checkpoint';
@@ -35,13 +41,17 @@ export function frozenLayersAt(session: TrainingSession, epoch: number): number 
   const fineTune = session.config.fineTune;
   if (!fineTune) return 0;
   let frozen = fineTune.freezeLayers;
-  for (const step of [...fineTune.unfreeze].sort((a, b) => a.epoch - b.epoch)) if (step.epoch <= epoch) frozen = step.freezeLayers;
+  for (const step of [...fineTune.unfreeze].sort((a, b) => a.epoch - b.epoch))
+    if (step.epoch <= epoch) frozen = step.freezeLayers;
   return frozen;
 }
 
 export async function runTraining(request: TrainRequest, hooks: TrainingHooks): Promise<RunRecord> {
   hooks.progress(idleProgress('preparing', request.config?.epochs ?? 1));
-  const session = await openSession(request, { signal: hooks.signal, ...(hooks.readFrame ? { readFrame: hooks.readFrame } : {}) });
+  const session = await openSession(request, {
+    signal: hooks.signal,
+    ...(hooks.readFrame ? { readFrame: hooks.readFrame } : {}),
+  });
   // The record as last written: the epoch loop advances it, a failure marks it.
   const state = { record: withThreads(newRunRecord(session), hooks.threads) };
   try {
@@ -50,8 +60,14 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
     return await finishRun(session, request.runDir, state.record, hooks, EVALUATION_BATCH_SIZE);
   } catch (error) {
     const cancelled = error instanceof LoupeError && error.code === 'CANCELLED';
-    const record: RunRecord = { ...state.record, status: cancelled ? 'cancelled' : 'failed', updatedAt: new Date().toISOString() };
-    if (!cancelled) record.error = error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
+    const record: RunRecord = {
+      ...state.record,
+      status: cancelled ? 'cancelled' : 'failed',
+      updatedAt: new Date().toISOString(),
+    };
+    if (!cancelled)
+      record.error =
+        error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
     await writeRunRecord(request.runDir, record).catch(() => {});
     throw error;
   } finally {
@@ -59,7 +75,12 @@ export async function runTraining(request: TrainRequest, hooks: TrainingHooks): 
   }
 }
 
-async function trainEpochs(session: TrainingSession, runDir: string, state: { record: RunRecord }, hooks: TrainingHooks): Promise<void> {
+async function trainEpochs(
+  session: TrainingSession,
+  runDir: string,
+  state: { record: RunRecord },
+  hooks: TrainingHooks,
+): Promise<void> {
   const { config, data, run, schedule, task } = session;
   // A replacement step may split batches (the data-parallel one does); only a splittable task's can be.
   const step = task.splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
@@ -78,7 +99,10 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       backboneLayers: run.backboneLayers,
     });
     if (parameters.length === 0) {
-      throw new LoupeError('INVALID_REQUEST', `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`,
+      );
     }
     const planned = task.epochBatches(epoch);
     let lossSum = 0;
@@ -95,13 +119,19 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
       let targets;
       try {
         targets = await batch.y.data();
-        outcome = await step({ model: run.model, loss: session.loss, parameters, optimizer: session.optimizer, learningRate }, batch);
+        outcome = await step(
+          { model: run.model, loss: session.loss, parameters, optimizer: session.optimizer, learningRate },
+          batch,
+        );
       } finally {
         batch.x.dispose();
         batch.y.dispose();
       }
       if (!Number.isFinite(outcome.loss)) {
-        throw new LoupeError('INVALID_REQUEST', `Training diverged (the loss became ${outcome.loss} in epoch ${epoch + 1}, batch ${index + 1}); lower the learning rate.`);
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `Training diverged (the loss became ${outcome.loss} in epoch ${epoch + 1}, batch ${index + 1}); lower the learning rate.`,
+        );
       }
       lossSum += outcome.loss * batch.size;
       seen += batch.size;
@@ -131,7 +161,14 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
     const trainingMs = performance.now() - epochStart;
     let validation: Record<string, number> = {};
     if (data.splits.val.length > 0) {
-      hooks.progress({ ...idleProgress('validating', config.epochs), epoch, batches: batchesPerEpoch, batchesDone, batchesTotal, elapsedMs: performance.now() - started });
+      hooks.progress({
+        ...idleProgress('validating', config.epochs),
+        epoch,
+        batches: batchesPerEpoch,
+        batchesDone,
+        batchesTotal,
+        elapsedMs: performance.now() - started,
+      });
       const outcome = await evaluateSplit(run.model, data, 'val', trainingContext(config, data), {
         batchSize: EVALUATION_BATCH_SIZE,
         loss: session.loss,
@@ -153,10 +190,19 @@ async function trainEpochs(session: TrainingSession, runDir: string, state: { re
     schedule.endEpoch(monitored);
     // Without the monitored metric (no validation split) the latest weights count as the best.
     const isBest = monitored === undefined ? true : session.best.update(epoch, monitored);
-    const stopEarly = session.earlyStopping !== null && monitored !== undefined && !session.earlyStopping.update(epoch, monitored) && session.earlyStopping.waited >= config.earlyStopping!.patience;
+    const stopEarly =
+      session.earlyStopping !== null &&
+      monitored !== undefined &&
+      !session.earlyStopping.update(epoch, monitored) &&
+      session.earlyStopping.waited >= config.earlyStopping!.patience;
     const trainingDone = stopEarly || epoch === config.epochs - 1;
     const epochs = [...state.record.epochs, epochRecord];
-    await saveCheckpoint(session, runDir, { nextEpoch: epoch + 1, trainingDone, stoppedEarly: stopEarly, epochs }, isBest);
+    await saveCheckpoint(
+      session,
+      runDir,
+      { nextEpoch: epoch + 1, trainingDone, stoppedEarly: stopEarly, epochs },
+      isBest,
+    );
     const best = session.best.best;
     state.record = {
       ...state.record,
@@ -199,21 +245,45 @@ async function saveCheckpoint(
   const state: CheckpointState = {
     runId: session.runId,
     ...progress,
-    optimizer: { name: optimizer.name, steps: optimizer.steps, slots: optimizer.slots.map(({ parameter, slot }) => ({ parameter, slot })) },
+    optimizer: {
+      name: optimizer.name,
+      steps: optimizer.steps,
+      slots: optimizer.slots.map(({ parameter, slot }) => ({ parameter, slot })),
+    },
     schedule: session.schedule.snapshot(),
     best: session.best.snapshot(),
     earlyStopping: session.earlyStopping?.snapshot() ?? null,
     datasetHash: session.data.snapshot.datasetHash,
   };
-  const slots = optimizer.slots.map((s) => ({ name: `${SLOT_PREFIX}${s.parameter}:${s.slot}`, shape: s.shape, values: s.values }));
+  const slots = optimizer.slots.map((s) => ({
+    name: `${SLOT_PREFIX}${s.parameter}:${s.slot}`,
+    shape: s.shape,
+    values: s.values,
+  }));
   await writeCheckpoint(runFile(runDir, 'lastCheckpoint'), state, [...weights, ...slots]);
 }
 
 function idleProgress(phase: TrainingProgress['phase'], epochs: number): TrainingProgress {
-  return { phase, epoch: 0, epochs, batch: 0, batches: 0, loss: null, metric: null, learningRate: null, elapsedMs: 0, batchesDone: 0, batchesTotal: 0, etaMs: null };
+  return {
+    phase,
+    epoch: 0,
+    epochs,
+    batch: 0,
+    batches: 0,
+    loss: null,
+    metric: null,
+    learningRate: null,
+    elapsedMs: 0,
+    batchesDone: 0,
+    batchesTotal: 0,
+    etaMs: null,
+  };
 }
 
 function withThreads(record: RunRecord, plan: ThreadPlan | undefined): RunRecord {
   if (!plan) return record;
-  return { ...record, environment: { ...record.environment, threads: plan.threads, ...(plan.note ? { threadsNote: plan.note } : {}) } };
+  return {
+    ...record,
+    environment: { ...record.environment, threads: plan.threads, ...(plan.note ? { threadsNote: plan.note } : {}) },
+  };
 }

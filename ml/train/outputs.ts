@@ -15,7 +15,12 @@ export function softmaxRow(logits: ArrayLike<number>, offset: number, length: nu
 }
 
 /** Class per pixel of one image's logits (rows × columns × channels); one channel means sigmoid > 0.5. */
-export function classMap(logits: Float32Array, offset: number, pixels: number, channels: number): Uint8Array<ArrayBuffer> {
+export function classMap(
+  logits: Float32Array,
+  offset: number,
+  pixels: number,
+  channels: number,
+): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) {
     out[p] = channels === 1 ? (logits[offset + p]! > 0 ? 1 : 0) : argmax(logits, offset + p * channels, channels);
@@ -24,7 +29,13 @@ export function classMap(logits: Float32Array, offset: number, pixels: number, c
 }
 
 /** A class map at the model's input size, back on the frame (padding cropped, then resized). */
-export function maskOnFrame(map: Uint8Array, inputColumns: number, placement: Placement, frameRows: number, frameColumns: number): Uint8Array<ArrayBuffer> {
+export function maskOnFrame(
+  map: Uint8Array,
+  inputColumns: number,
+  placement: Placement,
+  frameRows: number,
+  frameColumns: number,
+): Uint8Array<ArrayBuffer> {
   const content = crop(Float32Array.from(map), inputColumns, 1, placement);
   const bytes = Uint8Array.from(content);
   if (placement.height === frameRows && placement.width === frameColumns) return bytes;

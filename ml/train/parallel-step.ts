@@ -32,7 +32,11 @@ export class ParallelTrainStep {
         name: ENGINE_LOSS,
         config: {
           loss: this.args.loss,
-          target: { task: this.args.task, numClasses: this.args.numClasses, outputChannels: model.outputs[0]!.shape.at(-1) as number },
+          target: {
+            task: this.args.task,
+            numClasses: this.args.numClasses,
+            outputChannels: model.outputs[0]!.shape.at(-1) as number,
+          },
         },
       },
       ...(this.args.backend ? { backend: this.args.backend } : {}),

@@ -13,7 +13,11 @@ export function countedLayers(model: tf.LayersModel): tf.layers.Layer[] {
 
 /** Layer names of the backbone: every layer that is not a head's (see HEAD_PREFIX). */
 export function backboneLayerNames(model: tf.LayersModel): Set<string> {
-  return new Set(countedLayers(model).filter((l) => !l.name.startsWith(HEAD_PREFIX)).map((l) => l.name));
+  return new Set(
+    countedLayers(model)
+      .filter((l) => !l.name.startsWith(HEAD_PREFIX))
+      .map((l) => l.name),
+  );
 }
 
 export interface TrainableOptions {
@@ -31,7 +35,11 @@ export function trainableParameters(model: tf.LayersModel, options: TrainableOpt
     if (index < options.frozenLayers) return;
     const factor = options.backboneLayers.has(layer.name) ? options.backboneFactor : 1;
     for (const weight of layer.trainableWeights) {
-      parameters.push({ name: weight.originalName, variable: weight.read() as tf.Variable, learningRateFactor: factor });
+      parameters.push({
+        name: weight.originalName,
+        variable: weight.read() as tf.Variable,
+        learningRateFactor: factor,
+      });
     }
   });
   return parameters;
@@ -59,7 +67,10 @@ export function writeWeights(model: tf.LayersModel, arrays: readonly NamedArray[
   for (const weight of model.weights) {
     const array = byName.get(weight.originalName);
     if (!array) throw new Error(`The saved weights lack ${weight.originalName}.`);
-    if (array.shape.join('x') !== weight.shape.join('x')) throw new Error(`Saved ${weight.originalName} is ${array.shape.join('×')}, the model's is ${weight.shape.join('×')}.`);
+    if (array.shape.join('x') !== weight.shape.join('x'))
+      throw new Error(
+        `Saved ${weight.originalName} is ${array.shape.join('×')}, the model's is ${weight.shape.join('×')}.`,
+      );
     const value = tf.tensor(array.values, array.shape);
     weight.write(value);
     value.dispose();

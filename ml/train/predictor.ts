@@ -38,7 +38,11 @@ export class Predictor {
   }
 
   /** `detection` replaces some of the card's post-processing settings for this call. */
-  async predict(frames: readonly DecodedFrame[], signal?: AbortSignal, detection?: DetectionSettingsOverride): Promise<SamplePrediction[]> {
+  async predict(
+    frames: readonly DecodedFrame[],
+    signal?: AbortSignal,
+    detection?: DetectionSettingsOverride,
+  ): Promise<SamplePrediction[]> {
     const model = this.model;
     const { rows, columns, channels } = this.card.input;
     const pixels = rows * columns;
@@ -55,7 +59,11 @@ export class Predictor {
         const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
         let detections;
         try {
-          detections = await detect(model, images, { numClasses: this.card.classes.length, topK: settings.topK, postprocess: postprocessFor(settings) });
+          detections = await detect(model, images, {
+            numClasses: this.card.classes.length,
+            topK: settings.topK,
+            postprocess: postprocessFor(settings),
+          });
         } finally {
           images.dispose();
         }
@@ -66,7 +74,9 @@ export class Predictor {
         await yieldToMessages();
         continue;
       }
-      const logitsTensor = tf.tidy(() => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor);
+      const logitsTensor = tf.tidy(
+        () => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor,
+      );
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();
       const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
@@ -76,7 +86,12 @@ export class Predictor {
         } else if (task === 'segmentation') {
           const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
           const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
-          out.push({ mask, rows: frame.rows, columns: frame.columns, classPixels: classPixelCounts(mask, this.card.classes.length) });
+          out.push({
+            mask,
+            rows: frame.rows,
+            columns: frame.columns,
+            classPixels: classPixelCounts(mask, this.card.classes.length),
+          });
         } else {
           const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);
           out.push({ probabilities, predicted: argmax(probabilities) });

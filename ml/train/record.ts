@@ -24,7 +24,8 @@ export function newRunRecord(session: TrainingSession): RunRecord {
     dataset: session.data.snapshot,
     // A resumed run continues from its checkpoint, which run.json may trail by one epoch.
     epochs: session.resumed?.epochs ?? [],
-    best: best && session.resumed ? { epoch: best.epoch, metric: session.config.monitor.metric, value: best.value } : null,
+    best:
+      best && session.resumed ? { epoch: best.epoch, metric: session.config.monitor.metric, value: best.value } : null,
     stoppedEarly: session.resumed?.stoppedEarly ?? false,
     evaluation: null,
     modelDir: null,

@@ -38,6 +38,10 @@ export async function readRunRecord(runDir: string): Promise<RunRecord | null> {
   } catch {
     throw new LoupeError('INVALID_REQUEST', `${runFile(runDir, 'record')} is not valid JSON.`);
   }
-  if (!parsed.success) throw new LoupeError('INVALID_REQUEST', `${runFile(runDir, 'record')} is not a Loupe run record: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${runFile(runDir, 'record')} is not a Loupe run record: ${describeIssues(parsed.error.issues)}`,
+    );
   return parsed.data;
 }

@@ -67,29 +67,52 @@ async function configFor(request: TrainRequest, existing: RunRecord | null): Pro
     if (!existing) throw new LoupeError('NOT_FOUND', `${request.runDir} holds no run to resume.`);
     // The record holds the config with its task's settings filled in; compare like with like.
     if (request.config && JSON.stringify(withTaskSettings(request.config)) !== JSON.stringify(existing.config)) {
-      throw new LoupeError('INVALID_REQUEST', 'The configuration differs from the run being resumed; resume without a configuration, or start a new run.');
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'The configuration differs from the run being resumed; resume without a configuration, or start a new run.',
+      );
     }
     return existing.config;
   }
-  if (existing) throw new LoupeError('INVALID_REQUEST', `${request.runDir} already holds a run (${existing.status}); resume it or choose a new folder.`);
+  if (existing)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${request.runDir} already holds a run (${existing.status}); resume it or choose a new folder.`,
+    );
   if (!request.config) throw new LoupeError('INVALID_REQUEST', 'A new run needs a configuration.');
   return withTaskSettings(request.config);
 }
 
-export async function openSession(request: TrainRequest, options: { readFrame?: FrameReader; signal: AbortSignal }): Promise<TrainingSession> {
+export async function openSession(
+  request: TrainRequest,
+  options: { readFrame?: FrameReader; signal: AbortSignal },
+): Promise<TrainingSession> {
   await fs.mkdir(request.runDir, { recursive: true });
   const existing = await readRunRecord(request.runDir);
   const config = await configFor(request, existing);
   const dataset = request.dataset;
-  if (dataset.task !== config.task) throw new LoupeError('INVALID_REQUEST', `The dataset is for ${dataset.task} but the run trains ${config.task}.`);
-  const data = await prepareDataset(dataset, config.preprocessing, { ...(options.readFrame ? { readFrame: options.readFrame } : {}), signal: options.signal });
-  if (data.splits.train.length === 0) throw new LoupeError('INVALID_REQUEST', 'The training split is empty: assign images to it before training.');
+  if (dataset.task !== config.task)
+    throw new LoupeError('INVALID_REQUEST', `The dataset is for ${dataset.task} but the run trains ${config.task}.`);
+  const data = await prepareDataset(dataset, config.preprocessing, {
+    ...(options.readFrame ? { readFrame: options.readFrame } : {}),
+    signal: options.signal,
+  });
+  if (data.splits.train.length === 0)
+    throw new LoupeError('INVALID_REQUEST', 'The training split is empty: assign images to it before training.');
   if (existing && existing.dataset.datasetHash !== data.snapshot.datasetHash) {
-    throw new LoupeError('INVALID_REQUEST', 'The images or labels changed since this run started, so it cannot be resumed exactly; start a new run.');
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'The images or labels changed since this run started, so it cannot be resumed exactly; start a new run.',
+    );
   }
   const spec = data.spec;
   const numClasses = data.classes.length;
-  const target = { task: config.task, inputShape: [spec.rows, spec.columns, spec.channels] as [number, number, number], numClasses, seed: deriveSeed(config.seed, STREAM.init) };
+  const target = {
+    task: config.task,
+    inputShape: [spec.rows, spec.columns, spec.channels] as [number, number, number],
+    numClasses,
+    seed: deriveSeed(config.seed, STREAM.init),
+  };
   const run = await modelForRun(config.model, config.fineTune, target);
   let disposed = false;
   const optimizer = createOptimizer(config.optimizer);
@@ -103,7 +126,11 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
     const backend = await selectTrainingBackend(run.model);
     const outputChannels = (run.model.outputs[0]!.shape.at(-1) ?? 0) as number;
     const expected = expectedOutputChannels(config.task, numClasses);
-    if (expected !== null && outputChannels !== expected) throw new LoupeError('INVALID_REQUEST', `The model gives ${outputChannels} outputs but ${numClasses} classes need ${expected}.`);
+    if (expected !== null && outputChannels !== expected)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The model gives ${outputChannels} outputs but ${numClasses} classes need ${expected}.`,
+      );
     const loss = createLoss(config.loss, { task: config.task, numClasses, outputChannels });
     const task = openTaskRun(config, data, run.model);
     const batchesPerEpoch = task.batchesPerEpoch;
@@ -114,7 +141,9 @@ export async function openSession(request: TrainRequest, options: { readFrame?: 
       monitorMode: config.monitor.mode,
     });
     const best = new MonitoredValue(config.monitor);
-    const earlyStopping = config.earlyStopping ? new MonitoredValue(config.monitor, config.earlyStopping.minDelta) : null;
+    const earlyStopping = config.earlyStopping
+      ? new MonitoredValue(config.monitor, config.earlyStopping.minDelta)
+      : null;
     let resumed: CheckpointState | null = null;
     if (request.resume) {
       const checkpoint = await readCheckpoint<CheckpointState>(runFile(request.runDir, 'lastCheckpoint'));
@@ -164,12 +193,22 @@ function expectedOutputChannels(task: TrainingConfig['task'], numClasses: number
   }
 }
 
-function restoreFromCheckpoint(model: tf.LayersModel, optimizer: Optimizer, state: CheckpointState, arrays: readonly NamedArray[]): void {
-  const weights = arrays.filter((a) => a.name.startsWith(WEIGHT_PREFIX)).map((a) => ({ ...a, name: a.name.slice(WEIGHT_PREFIX.length) }));
+function restoreFromCheckpoint(
+  model: tf.LayersModel,
+  optimizer: Optimizer,
+  state: CheckpointState,
+  arrays: readonly NamedArray[],
+): void {
+  const weights = arrays
+    .filter((a) => a.name.startsWith(WEIGHT_PREFIX))
+    .map((a) => ({ ...a, name: a.name.slice(WEIGHT_PREFIX.length) }));
   try {
     writeWeights(model, weights);
   } catch (error) {
-    throw new LoupeError('INVALID_REQUEST', `The checkpoint does not fit this run's model: ${(error as Error).message}`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The checkpoint does not fit this run's model: ${(error as Error).message}`,
+    );
   }
   const slotValues = new Map(arrays.filter((a) => a.name.startsWith(SLOT_PREFIX)).map((a) => [a.name, a]));
   optimizer.restore({

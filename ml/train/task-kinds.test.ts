@@ -47,7 +47,11 @@ const kinds: { name: string; dataset: TrainingDatasetInput; config: TrainingConf
     }),
     config: {
       task: 'detection',
-      model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [4, 8, 8] }, headChannels: 8 },
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [4, 8, 8] },
+        headChannels: 8,
+      },
       preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
       loss: { name: 'centernet', sizeLoss: 'giou' },
       optimizer: { name: 'adam' },
@@ -97,14 +101,28 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
     expect(record.epochs).toHaveLength(3);
     const card = await readModelCard(path.join(dir, 'model'));
     if (name === 'detection') {
-      expect(record.config.detection).toMatchObject({ scoreThreshold: 0.2, method: 'soft-gaussian', iouThreshold: 0.5, maxDetections: 100 });
+      expect(record.config.detection).toMatchObject({
+        scoreThreshold: 0.2,
+        method: 'soft-gaussian',
+        iouThreshold: 0.5,
+        maxDetections: 100,
+      });
       expect(card.detection).toEqual(record.config.detection);
       expect(card.output.activation).toBe('centernet');
-      expect(Object.keys(record.epochs[0]!.validation)).toEqual(expect.arrayContaining(['val_loss', 'val_map50', 'val_map']));
+      expect(Object.keys(record.epochs[0]!.validation)).toEqual(
+        expect.arrayContaining(['val_loss', 'val_map50', 'val_map']),
+      );
     } else {
       expect(card.output.activation).toBe('l2-normalized');
-      expect(card.verification).toMatchObject({ similarity: 'cosine', embeddingDim: 8, targetFar: 0.1, chosenOn: 'val' });
-      expect(Object.keys(record.epochs[0]!.validation)).toEqual(expect.arrayContaining(['val_loss', 'val_eer', 'val_auc']));
+      expect(card.verification).toMatchObject({
+        similarity: 'cosine',
+        embeddingDim: 8,
+        targetFar: 0.1,
+        chosenOn: 'val',
+      });
+      expect(Object.keys(record.epochs[0]!.validation)).toEqual(
+        expect.arrayContaining(['val_loss', 'val_eer', 'val_auc']),
+      );
       if (record.evaluation?.task !== 'verification') throw new Error('expected a verification report');
       expect(record.evaluation.decision.threshold).toBe(card.verification!.threshold);
     }
@@ -144,10 +162,16 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
 
   it('continues from an earlier model of its kind with head "keep", and refuses to replace a multi-layer head', async () => {
     const from = { kind: 'loupe-model', dir: path.join(reference.dir, 'model') } as const;
-    const tuned = await train({ runDir: runDir(), dataset, config: { ...config, epochs: 1, fineTune: { from, head: 'keep', freezeLayers: 2 } } });
+    const tuned = await train({
+      runDir: runDir(),
+      dataset,
+      config: { ...config, epochs: 1, fineTune: { from, head: 'keep', freezeLayers: 2 } },
+    });
     expect(tuned.status).toBe('completed');
     expect(tuned.config.model).toEqual(reference.record.config.model);
-    await expect(train({ runDir: runDir(), dataset, config: { ...config, fineTune: { from } } })).rejects.toThrow(new RegExp(`A ${name} run continues from a Loupe ${name} model with head "keep"`));
+    await expect(train({ runDir: runDir(), dataset, config: { ...config, fineTune: { from } } })).rejects.toThrow(
+      new RegExp(`A ${name} run continues from a Loupe ${name} model with head "keep"`),
+    );
   });
 
   it('stops within one batch of a cancel, and a resumed run reaches the same final weights as an uninterrupted one', async () => {
@@ -166,14 +190,38 @@ const LARGER_BACKBONE_TIMEOUT_MS = 120_000;
 
 describe('detection and verification on the larger backbones', () => {
   it.each([
-    ['CenterNet on ResNet-18', 0, { architecture: 'centernet', backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1, 1, 1], stem: 'small' }, headChannels: 4 }],
-    ['CenterNet on MobileNetV2', 0, { architecture: 'centernet', backbone: { architecture: 'mobilenet-v2', widthMultiplier: 0.35 }, headChannels: 4 }],
-    ['Siamese on ResNet-18', 1, { architecture: 'siamese', backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1] }, embeddingDim: 8 }],
-  ] as const)('%s trains an epoch, evaluates and saves', async (_name, kind, model) => {
-    const { dataset, config } = kinds[kind]!;
-    const record = await train({ runDir: runDir(), dataset, config: { ...config, model, epochs: 1, augment: {} } });
-    expect(record.status).toBe('completed');
-    expect(Number.isFinite(record.epochs[0]!.trainLoss)).toBe(true);
-    expect(record.evaluation?.task).toBe(config.task);
-  }, LARGER_BACKBONE_TIMEOUT_MS);
+    [
+      'CenterNet on ResNet-18',
+      0,
+      {
+        architecture: 'centernet',
+        backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1, 1, 1], stem: 'small' },
+        headChannels: 4,
+      },
+    ],
+    [
+      'CenterNet on MobileNetV2',
+      0,
+      { architecture: 'centernet', backbone: { architecture: 'mobilenet-v2', widthMultiplier: 0.35 }, headChannels: 4 },
+    ],
+    [
+      'Siamese on ResNet-18',
+      1,
+      {
+        architecture: 'siamese',
+        backbone: { architecture: 'resnet18', baseFilters: 4, blocksPerStage: [1] },
+        embeddingDim: 8,
+      },
+    ],
+  ] as const)(
+    '%s trains an epoch, evaluates and saves',
+    async (_name, kind, model) => {
+      const { dataset, config } = kinds[kind]!;
+      const record = await train({ runDir: runDir(), dataset, config: { ...config, model, epochs: 1, augment: {} } });
+      expect(record.status).toBe('completed');
+      expect(Number.isFinite(record.epochs[0]!.trainLoss)).toBe(true);
+      expect(record.evaluation?.task).toBe(config.task);
+    },
+    LARGER_BACKBONE_TIMEOUT_MS,
+  );
 });

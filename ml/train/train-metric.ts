@@ -6,7 +6,12 @@ import { argmax } from '../metrics/classification';
 
 export type MetricName = 'accuracy' | 'dice';
 
-export function batchMetric(name: MetricName, logits: Float32Array, targets: ArrayLike<number>, batchSize: number): number {
+export function batchMetric(
+  name: MetricName,
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  batchSize: number,
+): number {
   if (name === 'accuracy') {
     const channels = logits.length / batchSize;
     let correct = 0;

@@ -32,14 +32,18 @@ export const trainStep: TrainStep = async (context, batch) => {
   const { model, loss, parameters, optimizer, learningRate } = context;
   const byVariable = new Map(parameters.map((p) => [p.variable.name, p.name]));
   let logits: tf.Tensor | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const output = model.apply(batch.x, { training: true }) as tf.Tensor;
-    logits = tf.keep(output);
-    return loss(batch.y, output);
-  }, parameters.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const output = model.apply(batch.x, { training: true }) as tf.Tensor;
+      logits = tf.keep(output);
+      return loss(batch.y, output);
+    },
+    parameters.map((p) => p.variable),
+  );
   try {
     const gradients = new Map<string, tf.Tensor>();
-    for (const [variableName, gradient] of Object.entries(grads)) gradients.set(byVariable.get(variableName)!, gradient);
+    for (const [variableName, gradient] of Object.entries(grads))
+      gradients.set(byVariable.get(variableName)!, gradient);
     optimizer.apply(parameters, gradients, learningRate);
     const [lossValue, outputs] = await Promise.all([value.data(), (logits as tf.Tensor | null)!.data()]);
     return { loss: lossValue[0]!, logits: outputs as Float32Array };

@@ -9,26 +9,36 @@ import { trainRequestSchema, type RunRecord, type TrainingProgress } from '../..
 
 type TrainRequest = ReturnType<typeof trainRequestSchema.parse>;
 type TrainContext = { signal: AbortSignal; progress: (p: TrainingProgress) => void };
-export type Train = (payload: object, onProgress?: (p: TrainingProgress, controller: AbortController) => void) => Promise<RunRecord>;
+export type Train = (
+  payload: object,
+  onProgress?: (p: TrainingProgress, controller: AbortController) => void,
+) => Promise<RunRecord>;
 
 /** A train call whose progress callback can cancel the run it watches. */
 export function trainer(run: (request: TrainRequest, context: TrainContext) => Promise<RunRecord>): Train {
   return (payload, onProgress = () => {}) => {
     const controller = new AbortController();
-    return run(trainRequestSchema.parse(payload), { signal: controller.signal, progress: (p) => onProgress(p, controller) });
+    return run(trainRequestSchema.parse(payload), {
+      signal: controller.signal,
+      progress: (p) => onProgress(p, controller),
+    });
   };
 }
 
 export const weightsOf = (runDir: string): Buffer => readFileSync(path.join(runDir, 'model', 'weights.bin'));
 
 /** A run's per-epoch records without their wall-clock durations (which no two runs share). */
-export const epochsWithoutDurations = (record: RunRecord) => record.epochs.map(({ durationMs: _, trainImagesPerSecond: _rate, ...e }) => e);
+export const epochsWithoutDurations = (record: RunRecord) =>
+  record.epochs.map(({ durationMs: _, trainImagesPerSecond: _rate, ...e }) => e);
 
 /**
  * Starts a run, cancels it at the first batch of epoch 1 (the second epoch), and checks it stopped
  * within that batch, recorded as cancelled after one finished epoch. Returns the record left.
  */
-export async function cancelInSecondEpoch(train: Train, payload: { runDir: string; [field: string]: unknown }): Promise<RunRecord> {
+export async function cancelInSecondEpoch(
+  train: Train,
+  payload: { runDir: string; [field: string]: unknown },
+): Promise<RunRecord> {
   let batchesAfterCancel = -1;
   const cancelled = train(payload, (p, controller) => {
     if (controller.signal.aborted && p.phase === 'training') batchesAfterCancel++;

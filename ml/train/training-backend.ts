@@ -12,7 +12,12 @@ const GRADIENT_KERNELS: Record<string, readonly string[]> = {
   Conv2D: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
   Conv2DTranspose: ['Conv2DBackpropFilter', 'Conv2D'],
   DepthwiseConv2D: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
-  SeparableConv2D: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  SeparableConv2D: [
+    'DepthwiseConv2dNativeBackpropFilter',
+    'DepthwiseConv2dNativeBackpropInput',
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+  ],
   MaxPooling2D: ['MaxPoolGrad'],
   AveragePooling2D: ['AvgPoolGrad'],
   UpSampling2D: ['ResizeNearestNeighborGrad'],

@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateRequestSchema, predictRequestSchema, type RunRecord, type TrainingConfigInput, type TrainingProgress } from '../../contract/index';
+import {
+  evaluateRequestSchema,
+  predictRequestSchema,
+  type RunRecord,
+  type TrainingConfigInput,
+  type TrainingProgress,
+} from '../../contract/index';
 import { classificationDataset, makeSyntheticScans, segmentationDataset } from '../../tests/fixtures/synthetic-scans';
 import { startTrainingBackend } from '../../tests/helpers/training-backend';
 import { engineHandlers } from '../methods/index';
@@ -59,12 +65,21 @@ describe('training loop', () => {
     expect(record.status).toBe('completed');
     expect(record.config.seed).toBe(1);
     expect(record.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
-    expect(Object.keys(record.epochs[0]!.validation)).toEqual(expect.arrayContaining(['val_accuracy', 'val_loss', 'val_macro_f1']));
-    expect(record.dataset.splits.train.length + record.dataset.splits.val.length + record.dataset.splits.test.length).toBe(48);
+    expect(Object.keys(record.epochs[0]!.validation)).toEqual(
+      expect.arrayContaining(['val_accuracy', 'val_loss', 'val_macro_f1']),
+    );
+    expect(
+      record.dataset.splits.train.length + record.dataset.splits.val.length + record.dataset.splits.test.length,
+    ).toBe(48);
     expect(record.preprocessing.intensity.mode).toBe('range');
     expect(record.evaluation?.split).toBe('test');
     const { model, card } = await loadModelFolder(path.join(dir, 'model'));
-    expect(card).toMatchObject({ task: 'classification', classes: ['normal', 'lesion'], input: { rows: 16, columns: 16, channels: 1 }, output: { activation: 'softmax' } });
+    expect(card).toMatchObject({
+      task: 'classification',
+      classes: ['normal', 'lesion'],
+      input: { rows: 16, columns: 16, channels: 1 },
+      output: { activation: 'softmax' },
+    });
     expect(card.dataset.datasetHash).toBe(record.dataset.datasetHash);
     expect(card.run.bestEpoch).toBe(record.best!.epoch);
     model.dispose();
@@ -108,7 +123,18 @@ describe('training loop', () => {
     // Without batch norm (whose statistics move regardless), a learning rate this small cannot move
     // val_loss by 0.1: epochs 2 and 3 do not improve on epoch 1.
     const model = { architecture: 'small-cnn', filters: [4, 8], batchNorm: false } as const;
-    const record = await train({ runDir: runDir(), dataset, config: { ...config, model, learningRate: 1e-9, schedule: { name: 'constant' }, epochs: 6, earlyStopping: { patience: 2, minDelta: 0.1 } } });
+    const record = await train({
+      runDir: runDir(),
+      dataset,
+      config: {
+        ...config,
+        model,
+        learningRate: 1e-9,
+        schedule: { name: 'constant' },
+        epochs: 6,
+        earlyStopping: { patience: 2, minDelta: 0.1 },
+      },
+    });
     expect(record.stoppedEarly).toBe(true);
     expect(record.epochs).toHaveLength(3);
     expect(record.status).toBe('completed');
@@ -116,9 +142,16 @@ describe('training loop', () => {
 
   it('refuses to resume a missing run, to overwrite a run, or to resume on changed labels', async () => {
     await expect(train({ runDir: runDir(), dataset, resume: true })).rejects.toThrow(/holds no run to resume/);
-    await expect(train({ runDir: reference.dir, dataset, config })).rejects.toThrow(/already holds a run \(completed\)/);
-    const relabelled = { ...dataset, samples: dataset.samples.map((s, i) => (i === 0 ? { ...s, label: 1 - s.label! } : s)) };
-    await expect(train({ runDir: reference.dir, dataset: relabelled, resume: true })).rejects.toThrow(/changed since this run started/);
+    await expect(train({ runDir: reference.dir, dataset, config })).rejects.toThrow(
+      /already holds a run \(completed\)/,
+    );
+    const relabelled = {
+      ...dataset,
+      samples: dataset.samples.map((s, i) => (i === 0 ? { ...s, label: 1 - s.label! } : s)),
+    };
+    await expect(train({ runDir: reference.dir, dataset: relabelled, resume: true })).rejects.toThrow(
+      /changed since this run started/,
+    );
   });
 
   it('fine-tunes from a Loupe model: frozen layers keep their weights, progressive unfreezing is recorded', async () => {
@@ -130,13 +163,21 @@ describe('training loop', () => {
         ...config,
         schedule: { name: 'constant' },
         epochs: 2,
-        fineTune: { from: { kind: 'loupe-model', dir: path.join(reference.dir, 'model') }, freezeLayers: 3, unfreeze: [{ epoch: 1, freezeLayers: 2 }] },
+        fineTune: {
+          from: { kind: 'loupe-model', dir: path.join(reference.dir, 'model') },
+          freezeLayers: 3,
+          unfreeze: [{ epoch: 1, freezeLayers: 2 }],
+        },
       },
     });
     expect(record.epochs.map((e) => e.frozenLayers)).toEqual([3, 2]);
     const source = await loadModelFolder(path.join(reference.dir, 'model'));
     const tuned = await loadModelFolder(path.join(dir, 'model'));
-    const valueOf = (m: tf.LayersModel, name: string) => m.weights.find((w) => w.originalName === name)!.read().dataSync();
+    const valueOf = (m: tf.LayersModel, name: string) =>
+      m.weights
+        .find((w) => w.originalName === name)!
+        .read()
+        .dataSync();
     // Layers 1–2 (conv_1, bn_1) stayed frozen throughout; layer 3 (relu) has no weights; conv_2 trained in epoch 2.
     expect(valueOf(tuned.model, 'conv_1/kernel')).toEqual(valueOf(source.model, 'conv_1/kernel'));
     expect(valueOf(tuned.model, 'conv_2/kernel')).not.toEqual(valueOf(source.model, 'conv_2/kernel'));
@@ -163,7 +204,15 @@ describe('training loop', () => {
     const record = await train({
       runDir: dir,
       dataset,
-      config: { ...config, epochs: 1, fineTune: { from: { kind: 'tfjs-layers', modelJson: path.join(importDir, 'model.json') }, head: 'keep', backboneLearningRateFactor: 0 } },
+      config: {
+        ...config,
+        epochs: 1,
+        fineTune: {
+          from: { kind: 'tfjs-layers', modelJson: path.join(importDir, 'model.json') },
+          head: 'keep',
+          backboneLearningRateFactor: 0,
+        },
+      },
     });
     expect(record.config.model).toEqual({ architecture: 'imported', modelJson: path.join(importDir, 'model.json') });
     const tuned = await loadModelFolder(path.join(dir, 'model'));
@@ -175,7 +224,10 @@ describe('training loop', () => {
   it('evaluates and predicts with a saved model, without leaking tensors', async () => {
     const modelDir = path.join(reference.dir, 'model');
     const context = { signal: new AbortController().signal, progress: () => {} };
-    const evaluation = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir, dataset, split: 'test' }), context);
+    const evaluation = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({ modelDir, dataset, split: 'test' }),
+      context,
+    );
     expect(evaluation.report).toEqual(reference.record.evaluation);
     expect(evaluation.predictions.map((p) => p.id)).toEqual(reference.record.dataset.splits.test);
     const frames = scans.slice(0, 5).map((s) => s.frame);
@@ -196,11 +248,21 @@ describe('training loop', () => {
     await train({
       runDir: dir,
       dataset: segmentationDataset(segScans),
-      config: { ...config, task: 'segmentation', model: { architecture: 'unet', depth: 2, baseFilters: 4 }, loss: { name: 'bce-dice' }, epochs: 1, augment: { elastic: { alpha: 2, sigma: 2 } } },
+      config: {
+        ...config,
+        task: 'segmentation',
+        model: { architecture: 'unet', depth: 2, baseFilters: 4 },
+        loss: { name: 'bce-dice' },
+        epochs: 1,
+        augment: { elastic: { alpha: 2, sigma: 2 } },
+      },
     });
     const bigger = makeSyntheticScans({ count: 1, size: 24, seed: 3, abnormalFraction: 1 })[0]!;
     const context = { signal: new AbortController().signal, progress: () => {} };
-    const reply = await engineHandlers.predict(predictRequestSchema.parse({ modelDir: path.join(dir, 'model'), frames: [bigger.frame] }), context);
+    const reply = await engineHandlers.predict(
+      predictRequestSchema.parse({ modelDir: path.join(dir, 'model'), frames: [bigger.frame] }),
+      context,
+    );
     const [prediction] = reply.predictions;
     if (!prediction || !('mask' in prediction)) throw new Error('expected a mask');
     expect([prediction.rows, prediction.columns, prediction.mask.length]).toEqual([24, 24, 576]);

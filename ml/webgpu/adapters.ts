@@ -41,7 +41,9 @@ interface WebGpuPackage {
 /** Names of CPU implementations of graphics APIs: adapters that are not GPUs. */
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b/i;
 
-export function isSoftwareAdapter(info: Pick<DawnAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>): boolean {
+export function isSoftwareAdapter(
+  info: Pick<DawnAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>,
+): boolean {
   if (info.isFallbackAdapter) return true;
   return SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
@@ -68,7 +70,10 @@ async function webgpuPackage(): Promise<WebGpuPackage> {
 }
 
 /** Dawn's adapter for one of its backends, described, or null when that backend has none. */
-async function probe(pkg: WebGpuPackage, api: GpuAdapter['api']): Promise<{ adapter: GpuAdapter; gpu: DawnGpu; options: Record<string, unknown> } | null> {
+async function probe(
+  pkg: WebGpuPackage,
+  api: GpuAdapter['api'],
+): Promise<{ adapter: GpuAdapter; gpu: DawnGpu; options: Record<string, unknown> } | null> {
   if (api === 'opengles') {
     // Headless Mesa: EGL without a display server.
     process.env.EGL_PLATFORM ??= 'surfaceless';
@@ -98,8 +103,13 @@ export async function chooseAdapter(allowSoftware: boolean): Promise<ChosenAdapt
     seen.push(found.adapter);
     if (found.adapter.software && !allowSoftware) continue;
     const { gpu, options } = found;
-    return { adapter: found.adapter, seen, gpu: { requestAdapter: (asked) => gpu.requestAdapter({ ...asked, ...options }) } };
+    return {
+      adapter: found.adapter,
+      seen,
+      gpu: { requestAdapter: (asked) => gpu.requestAdapter({ ...asked, ...options }) },
+    };
   }
-  if (seen.length > 0) throw new Error(`only a software adapter (${seen.map((a) => a.name).join('; ')}), which is not a GPU`);
+  if (seen.length > 0)
+    throw new Error(`only a software adapter (${seen.map((a) => a.name).join('; ')}), which is not a GPU`);
   throw new Error('no WebGPU adapter');
 }

@@ -16,7 +16,10 @@ const blank = { vendor: '', architecture: '', device: '', description: '' };
 
 describe('adapter classification', () => {
   it.each([
-    [{ ...blank, device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' }, true],
+    [
+      { ...blank, device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' },
+      true,
+    ],
     [{ ...blank, device: 'llvmpipe (LLVM 15.0.6, 256 bits)', vendor: 'mesa' }, true],
     [{ ...blank, description: 'SwiftShader Device (Subzero)', vendor: 'google' }, true],
     [{ ...blank, description: 'Microsoft Basic Render Driver' }, true],
@@ -61,11 +64,24 @@ function seeded(shape: number[], seed: number): tf.Tensor {
 function withGradients(inputs: tf.Tensor[], op: (...xs: tf.Tensor[]) => tf.Tensor): tf.Tensor[] {
   const y = op(...inputs);
   const dy = tf.tensor(seededValues(y.size, 97), y.shape);
-  return [y, ...tf.grads((...xs: tf.Tensor[]) => op(...xs).mul(dy).sum())(inputs)];
+  return [
+    y,
+    ...tf.grads((...xs: tf.Tensor[]) =>
+      op(...xs)
+        .mul(dy)
+        .sum(),
+    )(inputs),
+  ];
 }
 
 /** One training step's loss and gradients of `model` on cpu and webgpu, same weights and batch. */
-async function expectSameTrainingStep(label: string, model: tf.LayersModel, loss: LossSpec, xShape: number[], y: () => tf.Tensor): Promise<void> {
+async function expectSameTrainingStep(
+  label: string,
+  model: tf.LayersModel,
+  loss: LossSpec,
+  xShape: number[],
+  y: () => tf.Tensor,
+): Promise<void> {
   const results: Values[][] = [];
   for (const backend of ['cpu', 'webgpu']) {
     await tf.setBackend(backend);
@@ -73,12 +89,20 @@ async function expectSameTrainingStep(label: string, model: tf.LayersModel, loss
     // As the engine's training step computes it (ml/train/train-step.ts), read back asynchronously:
     // WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
     const lossOf = resolveLoss(loss);
-    const { value, grads } = tf.variableGrads(() => lossOf(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(
+      () => lossOf(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar,
+    );
     const ordered = model.trainableWeights.map((w) => grads[w.name]!);
     results.push(await valuesOf([value, ...ordered]));
     tf.dispose([xs, ys, value, ...ordered]);
   }
-  results[1]!.forEach((gpu, i) => expectClose(gpu, results[0]![i]!, `${label}: ${i === 0 ? 'loss' : `gradient of ${model.trainableWeights[i - 1]!.name}`}`));
+  results[1]!.forEach((gpu, i) =>
+    expectClose(
+      gpu,
+      results[0]![i]!,
+      `${label}: ${i === 0 ? 'loss' : `gradient of ${model.trainableWeights[i - 1]!.name}`}`,
+    ),
+  );
 }
 
 const forced = await chooseAdapter(true).then(
@@ -86,36 +110,59 @@ const forced = await chooseAdapter(true).then(
   () => false,
 );
 
-describe.skipIf(!forced && process.env.CI !== 'true')('the WebGPU backend (forced; on Mesa where there is no GPU)', () => {
-  beforeAll(async () => {
-    const info = await initBackend('webgpu');
-    expect(info.backend).toBe('webgpu');
-    expect(info.device?.software).toBe(noGpuDeviceReason() !== null);
-    console.log(`[webgpu] adapter: ${info.device?.name} (${info.device?.api}${info.device?.software ? ', software' : ''})`);
-  });
+describe.skipIf(!forced && process.env.CI !== 'true')(
+  'the WebGPU backend (forced; on Mesa where there is no GPU)',
+  () => {
+    beforeAll(async () => {
+      const info = await initBackend('webgpu');
+      expect(info.backend).toBe('webgpu');
+      expect(info.device?.software).toBe(noGpuDeviceReason() !== null);
+      console.log(
+        `[webgpu] adapter: ${info.device?.name} (${info.device?.api}${info.device?.software ? ', software' : ''})`,
+      );
+    });
 
-  it.each([
-    { x: [2, 8, 8, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'same' as const },
-    { x: [3, 9, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' as const },
-  ])('conv2d x $x · W $filter: value and both gradients', async (c) => {
-    await expectSameOnBoth('conv2d', () => withGradients([seeded(c.x, 1), seeded(c.filter, 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)));
-  });
+    it.each([
+      { x: [2, 8, 8, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'same' as const },
+      { x: [3, 9, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' as const },
+    ])('conv2d x $x · W $filter: value and both gradients', async (c) => {
+      await expectSameOnBoth('conv2d', () =>
+        withGradients([seeded(c.x, 1), seeded(c.filter, 2)], (x, w) =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
+        ),
+      );
+    });
 
-  it('depthwise conv2d, max pooling, concat and matMul: values and gradients', async () => {
-    await expectSameOnBoth('depthwise', () => withGradients([seeded([2, 8, 8, 4], 3), seeded([3, 3, 4, 2], 4)], (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')));
-    await expectSameOnBoth('maxPool', () => withGradients([seeded([2, 8, 8, 3], 5)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')));
-    await expectSameOnBoth('concat', () => withGradients([seeded([2, 4, 4, 3], 6), seeded([2, 4, 4, 5], 7)], (a, b) => tf.concat([a, b], 3)));
-    await expectSameOnBoth('matMul', () => withGradients([seeded([16, 32], 8), seeded([32, 10], 9)], (a, b) => tf.matMul(a, b)));
-  });
+    it('depthwise conv2d, max pooling, concat and matMul: values and gradients', async () => {
+      await expectSameOnBoth('depthwise', () =>
+        withGradients([seeded([2, 8, 8, 4], 3), seeded([3, 3, 4, 2], 4)], (x, w) =>
+          tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+        ),
+      );
+      await expectSameOnBoth('maxPool', () =>
+        withGradients([seeded([2, 8, 8, 3], 5)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')),
+      );
+      await expectSameOnBoth('concat', () =>
+        withGradients([seeded([2, 4, 4, 3], 6), seeded([2, 4, 4, 5], 7)], (a, b) => tf.concat([a, b], 3)),
+      );
+      await expectSameOnBoth('matMul', () =>
+        withGradients([seeded([16, 32], 8), seeded([32, 10], 9)], (a, b) => tf.matMul(a, b)),
+      );
+    });
 
-  it('one training step of the reference CNN and of a U-Net: the same loss and gradients as cpu', async () => {
-    await tf.setBackend('cpu');
-    const cnn = referenceCnn();
-    await expectSameTrainingStep('CNN', cnn, { name: 'categoricalCrossentropy' }, [2, 32, 32, 3], () => tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10).toFloat());
-    await tf.setBackend('cpu');
-    const unet = referenceUNet({ size: 32, depth: 2, baseFilters: 4 });
-    await expectSameTrainingStep('U-Net', unet, { name: 'binaryCrossentropy' }, [2, 32, 32, 1], () => seeded([2, 32, 32, 1], 11).greater(0).toFloat());
-    cnn.dispose();
-    unet.dispose();
-  }, 300_000);
-});
+    it('one training step of the reference CNN and of a U-Net: the same loss and gradients as cpu', async () => {
+      await tf.setBackend('cpu');
+      const cnn = referenceCnn();
+      await expectSameTrainingStep('CNN', cnn, { name: 'categoricalCrossentropy' }, [2, 32, 32, 3], () =>
+        tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10).toFloat(),
+      );
+      await tf.setBackend('cpu');
+      const unet = referenceUNet({ size: 32, depth: 2, baseFilters: 4 });
+      await expectSameTrainingStep('U-Net', unet, { name: 'binaryCrossentropy' }, [2, 32, 32, 1], () =>
+        seeded([2, 32, 32, 1], 11).greater(0).toFloat(),
+      );
+      cnn.dispose();
+      unet.dispose();
+    }, 300_000);
+  },
+);

@@ -50,7 +50,11 @@ describe('imaging in the browser', () => {
     const broken = fixtures.broken.filter((b) => b.expect !== 'imported' && b.expect !== 'duplicate').length;
     const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped').length;
     const imported =
-      fixtures.dicom.length + fixtures.raster.length + fixtures.broken.filter((b) => b.expect === 'imported').length + fixtures.exportObjects.length - skipped;
+      fixtures.dicom.length +
+      fixtures.raster.length +
+      fixtures.broken.filter((b) => b.expect === 'imported').length +
+      fixtures.exportObjects.length -
+      skipped;
     await expect
       .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 })
       .toBe(`${imported} imported, 1 duplicate skipped, ${skipped} not an image, ${broken} failed`);
@@ -69,7 +73,8 @@ describe('imaging in the browser', () => {
     const grid = page.getByTestId('thumbnail-grid');
     const tile = page.getByTestId(`tile-${CT_FILE}`);
     // The grid is virtualized: scroll until the tile exists, as a user scrolls to find it.
-    for (let step = 0; step < 40 && (await tile.count()) === 0; step++) await grid.evaluate((el) => el.scrollBy(0, 150));
+    for (let step = 0; step < 40 && (await tile.count()) === 0; step++)
+      await grid.evaluate((el) => el.scrollBy(0, 150));
     await expect.poll(() => tile.locator('img').count()).toBe(1);
     await tile.click();
     await expect.poll(() => page.getByTestId('viewer-title').textContent()).toBe(CT_FILE);
@@ -99,7 +104,9 @@ describe('imaging in the browser', () => {
     await page.getByTestId('view-fit').click();
     const box = (await page.getByTestId('image-canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await expect.poll(() => page.getByTestId('pixel-readout').textContent()).toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${CT_BONE_HU}\\)$`));
+    await expect
+      .poll(() => page.getByTestId('pixel-readout').textContent())
+      .toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${CT_BONE_HU}\\)$`));
     await keepScreenshot(page, 'imaging-ct-viewer');
   });
 
@@ -108,14 +115,17 @@ describe('imaging in the browser', () => {
     const grid = page.getByTestId('thumbnail-grid');
     await grid.evaluate((el) => el.scrollTo(0, 0));
     const tile = page.getByTestId(`tile-${CT12_FILE}`);
-    for (let step = 0; step < 40 && (await tile.count()) === 0; step++) await grid.evaluate((el) => el.scrollBy(0, 150));
+    for (let step = 0; step < 40 && (await tile.count()) === 0; step++)
+      await grid.evaluate((el) => el.scrollBy(0, 150));
     await tile.click();
     await expect.poll(() => page.getByTestId('viewer-title').textContent()).toBe(CT12_FILE);
     await page.getByTestId('view-fit').click();
     const box = (await page.getByTestId('image-canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const stored = CT_BONE_HU - CT12_INTERCEPT;
-    await expect.poll(() => page.getByTestId('pixel-readout').textContent()).toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${stored}\\)$`));
+    await expect
+      .poll(() => page.getByTestId('pixel-readout').textContent())
+      .toMatch(new RegExp(`: ${CT_BONE_HU} HU \\(stored ${stored}\\)$`));
   });
 
   it('raised no console errors', () => {

@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
 import type { LabelTask } from '../../contract/index';
 import { keepScreenshot } from '../helpers/browser';
-import { SMALL, imageToScreen, openLabelingSession, screenToImage, smallImage, viewerScreen, type LabelingSession } from './labeling-helpers';
+import {
+  SMALL,
+  imageToScreen,
+  openLabelingSession,
+  screenToImage,
+  smallImage,
+  viewerScreen,
+  type LabelingSession,
+} from './labeling-helpers';
 
 /** Four parts, two images each: a split grouped by part must keep each pair together. */
 const NAMES = ['part1', 'part2', 'part3', 'part4'].flatMap((part) => [`${part}-a.png`, `${part}-b.png`]);
@@ -37,11 +45,26 @@ describe('label tasks, splits and interchange in the browser', () => {
     // The set-up a previous session left: images imported, a task with half the images "ok", half "defect".
     await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });
     await client.invoke('imaging.import', { paths: [folder] });
-    for (const image of (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items) ids.set(image.fileName, image.id);
-    task = await client.invoke('labels.createTask', { name: 'Grades', kind: 'classification', classes: [{ name: 'ok' }, { name: 'defect' }] });
+    for (const image of (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items)
+      ids.set(image.fileName, image.id);
+    task = await client.invoke('labels.createTask', {
+      name: 'Grades',
+      kind: 'classification',
+      classes: [{ name: 'ok' }, { name: 'defect' }],
+    });
     const [ok, defect] = task.classes;
-    await client.invoke('labels.assign', { taskId: task.id, imageIds: NAMES.filter((_, i) => i % 2 === 0).map((n) => ids.get(n)!), mode: 'set', classId: ok!.id });
-    await client.invoke('labels.assign', { taskId: task.id, imageIds: NAMES.filter((_, i) => i % 2 === 1).map((n) => ids.get(n)!), mode: 'set', classId: defect!.id });
+    await client.invoke('labels.assign', {
+      taskId: task.id,
+      imageIds: NAMES.filter((_, i) => i % 2 === 0).map((n) => ids.get(n)!),
+      mode: 'set',
+      classId: ok!.id,
+    });
+    await client.invoke('labels.assign', {
+      taskId: task.id,
+      imageIds: NAMES.filter((_, i) => i % 2 === 1).map((n) => ids.get(n)!),
+      mode: 'set',
+      classId: defect!.id,
+    });
     await page.getByTestId('workspace-current').waitFor();
     await page.getByTestId('nav-label').click();
     await page.getByTestId('label-workbench').waitFor();
@@ -52,7 +75,10 @@ describe('label tasks, splits and interchange in the browser', () => {
   });
 
   const badges = (name: string) => page.getByTestId(`tile-${name}`).getByTestId('tile-badges').textContent();
-  const classes = async () => (await client.invoke('labels.tasks', {})).tasks.find((t) => t.id === task.id)!.classes.sort((a, b) => a.position - b.position);
+  const classes = async () =>
+    (await client.invoke('labels.tasks', {})).tasks
+      .find((t) => t.id === task.id)!
+      .classes.sort((a, b) => a.position - b.position);
 
   it('renames, recolours, reorders and adds classes; labels follow', async () => {
     await expect.poll(() => badges('part1-a.png')).toBe('ok');
@@ -74,7 +100,9 @@ describe('label tasks, splits and interchange in the browser', () => {
 
   it('deletes a class only after showing what would be lost', async () => {
     await page.getByTestId('class-row-defect').getByTestId('class-delete').click();
-    await expect.poll(() => page.getByTestId('confirm-loss').textContent()).toContain('This removes 4 class tags on 4 images');
+    await expect
+      .poll(() => page.getByTestId('confirm-loss').textContent())
+      .toContain('This removes 4 class tags on 4 images');
     await page.getByTestId('cancel-delete').click();
     expect((await classes()).map((c) => c.name)).toContain('defect');
     await page.getByTestId('class-row-defect').getByTestId('class-delete').click();
@@ -97,7 +125,8 @@ describe('label tasks, splits and interchange in the browser', () => {
     await expect.poll(() => page.getByTestId('split-row-images').textContent()).toBe('images422');
     const { images } = await client.invoke('labels.summary', { taskId: task.id });
     const splitOf = (name: string) => images.find((i) => i.imageId === ids.get(name))!.split;
-    for (const part of ['part1', 'part2', 'part3', 'part4']) expect(splitOf(`${part}-a.png`), part).toBe(splitOf(`${part}-b.png`));
+    for (const part of ['part1', 'part2', 'part3', 'part4'])
+      expect(splitOf(`${part}-a.png`), part).toBe(splitOf(`${part}-b.png`));
     await expect.poll(() => badges('part1-a.png')).toBe(`normal${splitOf('part1-a.png')}`);
     await page.getByTestId('split-lock').check();
     await expect.poll(() => page.getByTestId('split-assign').textContent()).toBe('Place new images');
@@ -108,7 +137,12 @@ describe('label tasks, splits and interchange in the browser', () => {
   it('exports class tags as CSV and imports a CSV, listing the rows it skipped', async () => {
     await page.getByTestId('panel-interchange').click();
     // A classification task is offered only the format that carries class tags, already chosen.
-    expect(await page.getByTestId('export-format').locator('option').evaluateAll((options) => options.map((o) => o.getAttribute('value')))).toEqual(['csv']);
+    expect(
+      await page
+        .getByTestId('export-format')
+        .locator('option')
+        .evaluateAll((options) => options.map((o) => o.getAttribute('value'))),
+    ).toEqual(['csv']);
     expect(await page.getByTestId('import-format').inputValue()).toBe('csv');
     await page.getByTestId('export-format').selectOption('csv');
     const out = path.join(tmp, 'export');
@@ -122,19 +156,27 @@ describe('label tasks, splits and interchange in the browser', () => {
     await page.getByTestId('labels-import-path').fill(csv);
     const before = await badges('part1-b.png');
     await page.getByTestId('labels-import-dry-run').click();
-    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
+    await expect
+      .poll(() => page.getByTestId('labels-import-summary').textContent())
+      .toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
     expect(await page.getByTestId('labels-import-skipped').textContent()).toContain('line 3');
     expect(await badges('part1-b.png')).toBe(before);
     await page.getByTestId('labels-import-start').click();
-    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Imported into "Grades"/);
+    await expect
+      .poll(() => page.getByTestId('labels-import-summary').textContent())
+      .toMatch(/^\s*Imported into "Grades"/);
     await expect.poll(() => badges('part1-b.png')).toMatch(/^scratch/);
     // A row without a class refuses the import, naming the row; asked to, the import leaves that image alone.
     writeFileSync(csv, 'image,class\npart1-b.png,\npart2-b.png,scratch\n');
     await page.getByTestId('labels-import-dry-run').click();
-    await expect.poll(() => page.getByTestId('labels-transfer-error').textContent()).toMatch(/line 2: has no value in the class column/);
+    await expect
+      .poll(() => page.getByTestId('labels-transfer-error').textContent())
+      .toMatch(/line 2: has no value in the class column/);
     await page.getByTestId('import-skip-malformed').check();
     await page.getByTestId('labels-import-dry-run').click();
-    await expect.poll(() => page.getByTestId('labels-import-summary').textContent()).toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
+    await expect
+      .poll(() => page.getByTestId('labels-import-summary').textContent())
+      .toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
     expect(await page.getByTestId('labels-import-skipped').textContent()).toContain('left untouched');
     await keepScreenshot(page, 'labeling-interchange');
     await page.getByTestId('panel-interchange').click();
@@ -145,15 +187,25 @@ describe('label tasks, splits and interchange in the browser', () => {
     await expect.poll(() => page.getByTestId('current-classes').textContent()).toBe('normal');
     // Another window (here: a second client) clears the image's classes after this one loaded it.
     const theirs = await client.invoke('labels.get', { taskId: task.id, imageId: ids.get('part2-a.png')! });
-    await client.invoke('labels.save', { taskId: task.id, imageId: theirs.imageId, baseRevision: theirs.revision, saveId: 'other-window-1', classIds: [] });
+    await client.invoke('labels.save', {
+      taskId: task.id,
+      imageId: theirs.imageId,
+      baseRevision: theirs.revision,
+      saveId: 'other-window-1',
+      classIds: [],
+    });
     await page.keyboard.press('2');
     await page.getByTestId('save-conflict').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('save-status').getAttribute('data-status')).toBe('error');
     await keepScreenshot(page, 'labeling-conflict');
     await page.getByTestId('conflict-mine').click();
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+    await expect
+      .poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('saved');
     const scratch = (await classes()).find((c) => c.name === 'scratch')!;
-    expect((await client.invoke('labels.get', { taskId: task.id, imageId: theirs.imageId })).classIds).toEqual([scratch.id]);
+    expect((await client.invoke('labels.get', { taskId: task.id, imageId: theirs.imageId })).classIds).toEqual([
+      scratch.id,
+    ]);
   });
 
   it('says why a save failed when another program locks the workspace database, and saves on retry once it lets go', async () => {
@@ -175,12 +227,16 @@ describe('label tasks, splits and interchange in the browser', () => {
       intruder.close();
     }
     await page.getByTestId('save-retry').click();
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('saved');
+    await expect
+      .poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('saved');
     expect(await page.getByTestId('save-error').count()).toBe(0);
     expect((await client.invoke('labels.get', { taskId: task.id, imageId })).classIds).toEqual([first!.id]);
     // Back to the class the next steps expect.
     await page.keyboard.press(String((await classes()).findIndex((c) => c.name === 'scratch') + 1));
-    await expect.poll(async () => (await client.invoke('labels.get', { taskId: task.id, imageId })).classIds, { timeout: 15_000 }).toEqual([scratch.id]);
+    await expect
+      .poll(async () => (await client.invoke('labels.get', { taskId: task.id, imageId })).classIds, { timeout: 15_000 })
+      .toEqual([scratch.id]);
   });
 
   it('shows the keyboard help with ? and closes it with Esc', async () => {
@@ -194,7 +250,11 @@ describe('label tasks, splits and interchange in the browser', () => {
   });
 
   it('shows predicted boxes as drafts to accept, adjust or delete', async () => {
-    const parts = await client.invoke('labels.createTask', { name: 'Parts', kind: 'detection', classes: [{ name: 'crack' }, { name: 'pore' }] });
+    const parts = await client.invoke('labels.createTask', {
+      name: 'Parts',
+      kind: 'detection',
+      classes: [{ name: 'crack' }, { name: 'pore' }],
+    });
     await page.reload();
     await page.getByTestId('task-select').selectOption(String(parts.id));
     const id = ids.get('part3-a.png')!;
@@ -205,7 +265,7 @@ describe('label tasks, splits and interchange in the browser', () => {
     const drafts = [
       { classId: classes[0]!.id, x1: 5, y1: 5, x2: 15, y2: 15, score: 0.91 },
       { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
-      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.40 },
+      { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.4 },
     ];
     await page.evaluate(
       `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${parts.id}, ${id}, ${JSON.stringify(drafts)})`,
@@ -235,7 +295,9 @@ describe('label tasks, splits and interchange in the browser', () => {
     await page.mouse.click(at(50, 30).x, at(50, 30).y);
     await page.getByTestId('draft-delete').click();
     await expect.poll(() => page.getByTestId('draft-count').count()).toBe(0);
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+    await expect
+      .poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('saved');
     const boxes = (await client.invoke('labels.get', { taskId: parts.id, imageId: id })).boxes;
     const end = screenToImage(screen, SMALL.width, SMALL.height, to);
     expect(boxes).toEqual([

@@ -16,7 +16,8 @@ export const SMALL = { width: 64, height: 48 };
 /** A distinct 8-bit greyscale image per index (distinct content: imports deduplicate by hash). */
 export function smallImage(index: number): PngImageData {
   const data = new Uint8Array(SMALL.width * SMALL.height);
-  for (let y = 0; y < SMALL.height; y++) for (let x = 0; x < SMALL.width; x++) data[y * SMALL.width + x] = (x * 3 + y * 2 + index * 37) & 0xff;
+  for (let y = 0; y < SMALL.height; y++)
+    for (let x = 0; x < SMALL.width; x++) data[y * SMALL.width + x] = (x * 3 + y * 2 + index * 37) & 0xff;
   return { width: SMALL.width, height: SMALL.height, data, depth: 8, channels: 1 };
 }
 
@@ -38,7 +39,8 @@ export const BIG = { name: 'scan-16bit.png', size: 2048, disk: DISK, diskPixels:
 export function bigImage(): PngImageData {
   const size = BIG.size;
   const data = new Uint16Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = inDisk(x, y) ? DISK_VALUE : BACKGROUND_BASE + 2 * (x + y);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) data[y * size + x] = inDisk(x, y) ? DISK_VALUE : BACKGROUND_BASE + 2 * (x + y);
   return { width: size, height: size, data, depth: 16, channels: 1 };
 }
 
@@ -53,16 +55,30 @@ export interface Screen {
 /** The view's fit transform (viewer/view-transform.ts fitTransform), as the image opens. */
 function fit(screen: Screen, columns: number, rows: number): { scale: number; x: number; y: number } {
   const scale = Math.min(screen.width / columns, screen.height / rows);
-  return { scale, x: screen.left + (screen.width - columns * scale) / 2, y: screen.top + (screen.height - rows * scale) / 2 };
+  return {
+    scale,
+    x: screen.left + (screen.width - columns * scale) / 2,
+    y: screen.top + (screen.height - rows * scale) / 2,
+  };
 }
 
 /** The page point over image point p, rounded to whole page pixels as a real mouse would be. */
-export function imageToScreen(screen: Screen, columns: number, rows: number, p: { x: number; y: number }): { x: number; y: number } {
+export function imageToScreen(
+  screen: Screen,
+  columns: number,
+  rows: number,
+  p: { x: number; y: number },
+): { x: number; y: number } {
   const t = fit(screen, columns, rows);
   return { x: Math.round(t.x + p.x * t.scale), y: Math.round(t.y + p.y * t.scale) };
 }
 
-export function screenToImage(screen: Screen, columns: number, rows: number, p: { x: number; y: number }): { x: number; y: number } {
+export function screenToImage(
+  screen: Screen,
+  columns: number,
+  rows: number,
+  p: { x: number; y: number },
+): { x: number; y: number } {
   const t = fit(screen, columns, rows);
   return { x: (p.x - t.x) / t.scale, y: (p.y - t.y) / t.scale };
 }
@@ -83,7 +99,9 @@ function distribution(values: number[]): Distribution {
  * The last stroke's User Timing measures (MaskLayer.vue): event → painted, event → next frame,
  * the handler's own work per event, and the last whole-mask repaint for comparison.
  */
-export async function strokeLatencySummary(page: Page): Promise<{ events: number; paint: Distribution; frame: Distribution; work: Distribution; wholeRepaint: number }> {
+export async function strokeLatencySummary(
+  page: Page,
+): Promise<{ events: number; paint: Distribution; frame: Distribution; work: Distribution; wholeRepaint: number }> {
   // The frame measures land one animation frame after their events.
   // (Strings: this code runs in the page, and the tests' TypeScript has no DOM types.)
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
@@ -93,23 +111,42 @@ export async function strokeLatencySummary(page: Page): Promise<{ events: number
     work: performance.getEntriesByName('loupe:stroke-work').map((e) => e.duration),
     whole: performance.getEntriesByName('loupe:mask-repaint').map((e) => e.duration),
   }));
-  return { events: paint.length, paint: distribution(paint), frame: distribution(frame), work: distribution(work), wholeRepaint: whole[whole.length - 1] ?? NaN };
+  return {
+    events: paint.length,
+    paint: distribution(paint),
+    frame: distribution(frame),
+    work: distribution(work),
+    wholeRepaint: whole[whole.length - 1] ?? NaN,
+  };
 }
 
 /** Alpha of the mask overlay's pixel (x, y) in source pixels: 255 where a visible class is painted, 0 elsewhere. */
 export function overlayAlpha(page: Page, x: number, y: number): Promise<number> {
-  return page.evaluate(`document.querySelector('[data-testid="mask-canvas"]').getContext('2d').getImageData(${x}, ${y}, 1, 1).data[3]`);
+  return page.evaluate(
+    `document.querySelector('[data-testid="mask-canvas"]').getContext('2d').getImageData(${x}, ${y}, 1, 1).data[3]`,
+  );
 }
 
 /** A second client of the app, on the page's session: it checks what was saved, and plays "another window". */
-export async function connectBesidePage(page: Page, launchUrl: string): Promise<{ client: LoupeApi; close: () => void }> {
+export async function connectBesidePage(
+  page: Page,
+  launchUrl: string,
+): Promise<{ client: LoupeApi; close: () => void }> {
   const cookies = await page.context().cookies();
-  const { client, socket } = await connectClient(`ws://${new URL(launchUrl).host}/rpc`, { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') });
+  const { client, socket } = await connectClient(`ws://${new URL(launchUrl).host}/rpc`, {
+    cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '),
+  });
   return { client, close: () => socket.close() };
 }
 
 /** Makes a task through the "New task" form; returns its id. */
-export async function createTaskInUi(page: Page, client: LoupeApi, name: string, kind: string, classes: string): Promise<number> {
+export async function createTaskInUi(
+  page: Page,
+  client: LoupeApi,
+  name: string,
+  kind: string,
+  classes: string,
+): Promise<number> {
   if (!(await page.getByTestId('task-form').isVisible())) await page.getByTestId('panel-new-task').click();
   await page.getByTestId('task-name').fill(name);
   await page.getByTestId('task-kind').selectOption(kind);

@@ -47,9 +47,12 @@ describe('painting masks in the browser', () => {
   });
 
   const tile = (name: string) => page.getByTestId(`tile-${name}`);
-  const saved = () => expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
-  const imageIdOf = async (name: string): Promise<number> => (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items.find((i) => i.fileName === name)!.id;
-  const createTask = async (name: string, kind: string, classes: string) => (taskIds[name] = await createTaskInUi(page, client, name, kind, classes));
+  const saved = () =>
+    expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('saved');
+  const imageIdOf = async (name: string): Promise<number> =>
+    (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items.find((i) => i.fileName === name)!.id;
+  const createTask = async (name: string, kind: string, classes: string) =>
+    (taskIds[name] = await createTaskInUi(page, client, name, kind, classes));
 
   it('paints and erases a mask on a 16-bit 2048² image while the window stays live, and reports stroke latency', async () => {
     await createTask('Organs', 'segmentation', 'liver, lesion');
@@ -133,7 +136,12 @@ describe('painting masks in the browser', () => {
     const alpha = (x: number, y: number) => overlayAlpha(page, x, y);
     await page.keyboard.press('1');
     await page.keyboard.press('p');
-    for (const [x, y] of [[300, 1500], [800, 1500], [550, 1950]] as const) await page.mouse.click(at(x, y).x, at(x, y).y);
+    for (const [x, y] of [
+      [300, 1500],
+      [800, 1500],
+      [550, 1950],
+    ] as const)
+      await page.mouse.click(at(x, y).x, at(x, y).y);
     await page.keyboard.press('Enter');
     await expect.poll(() => alpha(550, 1650)).toBe(255);
     // The bucket turns the triangle (a region of its own) into the second class.
@@ -158,9 +166,13 @@ describe('painting masks in the browser', () => {
     // The opacity slider sets the overlay's opacity; O hides and shows it, and the "shown" box follows.
     // String expressions: this file is type-checked without the DOM library (as overlayAlpha does).
     const overlayStyle = (): Promise<string> =>
-      page.evaluate(`(() => { const s = getComputedStyle(document.querySelector('[data-testid="mask-canvas"]')); return s.display + ' ' + s.opacity; })()`);
+      page.evaluate(
+        `(() => { const s = getComputedStyle(document.querySelector('[data-testid="mask-canvas"]')); return s.display + ' ' + s.opacity; })()`,
+      );
     const setOpacity = (value: string) =>
-      page.evaluate(`(() => { const el = document.querySelector('[data-testid="overlay-opacity"]'); el.value = '${value}'; el.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+      page.evaluate(
+        `(() => { const el = document.querySelector('[data-testid="overlay-opacity"]'); el.value = '${value}'; el.dispatchEvent(new Event('input', { bubbles: true })); })()`,
+      );
     const opacity = await page.getByTestId('overlay-opacity').inputValue();
     await setOpacity('0.3');
     await expect.poll(overlayStyle).toBe('block 0.3');
@@ -173,7 +185,8 @@ describe('painting masks in the browser', () => {
     await setOpacity(opacity);
     await expect.poll(overlayStyle).toBe(`block ${opacity}`);
     await saved();
-    const mask = (await client.invoke('labels.get', { taskId: taskIds.Organs!, imageId: await imageIdOf(BIG.name) })).mask!;
+    const mask = (await client.invoke('labels.get', { taskId: taskIds.Organs!, imageId: await imageIdOf(BIG.name) }))
+      .mask!;
     expect(mask.data[1650 * mask.width + 550]).toBe(2);
     expect(mask.data[1520 * mask.width + 550]).toBe(2);
     expect(mask.data[1520 * mask.width + 250]).toBe(0);

@@ -32,8 +32,14 @@ const SHAPE_IMAGES = 48;
 /** A shape image with no boxes, for the detector to propose on. */
 const FRESH = 'unlabelled-shapes.png';
 
-function writePng(file: string, image: { width: number; height: number; bitDepth: 8 | 16; pixels: Uint8Array | Uint16Array }): void {
-  writeFileSync(file, encode({ width: image.width, height: image.height, data: image.pixels, depth: image.bitDepth, channels: 1 }));
+function writePng(
+  file: string,
+  image: { width: number; height: number; bitDepth: 8 | 16; pixels: Uint8Array | Uint16Array },
+): void {
+  writeFileSync(
+    file,
+    encode({ width: image.width, height: image.height, data: image.pixels, depth: image.bitDepth, channels: 1 }),
+  );
 }
 
 describe('using a finished run’s model in the browser', () => {
@@ -62,7 +68,14 @@ describe('using a finished run’s model in the browser', () => {
 
     // Labels made through the services, as the labeling tests already cover doing it in the UI.
     const log = memoryLogger();
-    const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+    const services = new Services({
+      host: 'cli',
+      version: 'test',
+      log,
+      spawnEngine: () => {
+        throw new Error('setup needs no engine');
+      },
+    });
     const call = caller(services, log);
     await call('workspace.open', { path: workspace, create: true });
     // Parts first: their tiles lead the image grids the pair and gallery views pick from, and their
@@ -71,19 +84,51 @@ describe('using a finished run’s model in the browser', () => {
     let ids = new Map((await call('imaging.list', { limit: 1000 })).items.map((i) => [i.fileName, i.id]));
     const partTask = await call('labels.createTask', { name: 'Same part', kind: 'verification' });
     for (let v = 0; v < views.length; v++) {
-      const pair = (w: number, same: boolean) => call('labels.addPair', { taskId: partTask.id, imageA: ids.get(partName(v))!, imageB: ids.get(partName(w))!, same });
+      const pair = (w: number, same: boolean) =>
+        call('labels.addPair', {
+          taskId: partTask.id,
+          imageA: ids.get(partName(v))!,
+          imageB: ids.get(partName(w))!,
+          same,
+        });
       if (v % 4 !== 3) await pair(v + 1, true);
       if (v % 4 === 0) for (let w = v + 4; w < views.length; w += 4) for (const k of [0, 1]) await pair(w + k, false);
     }
-    await call('labels.assignSplits', { taskId: partTask.id, fractions: { train: 0.5, val: 0.25, test: 0.25 }, groupBy: { kind: 'filename', pattern: '^(part\\d+)-' }, seed: 4 });
+    await call('labels.assignSplits', {
+      taskId: partTask.id,
+      fractions: { train: 0.5, val: 0.25, test: 0.25 },
+      groupBy: { kind: 'filename', pattern: '^(part\\d+)-' },
+      seed: 4,
+    });
     await call('imaging.import', { paths: [shapes] });
     ids = new Map((await call('imaging.list', { limit: 1000 })).items.map((i) => [i.fileName, i.id]));
-    const shapeTask = await call('labels.createTask', { name: 'Shapes', kind: 'detection', classes: SHAPE_CLASSES.map((name) => ({ name })) });
+    const shapeTask = await call('labels.createTask', {
+      name: 'Shapes',
+      kind: 'detection',
+      classes: SHAPE_CLASSES.map((name) => ({ name })),
+    });
     for (const [i, sample] of samples.slice(0, SHAPE_IMAGES).entries()) {
-      const boxes = sample.objects.map(({ box, classId }) => ({ classId: shapeTask.classes[classId]!.id, x1: box[0], y1: box[1], x2: box[2], y2: box[3] }));
-      await call('labels.save', { taskId: shapeTask.id, imageId: ids.get(`shape-${i}.png`)!, saveId: `s${i}`, baseRevision: 0, boxes });
+      const boxes = sample.objects.map(({ box, classId }) => ({
+        classId: shapeTask.classes[classId]!.id,
+        x1: box[0],
+        y1: box[1],
+        x2: box[2],
+        y2: box[3],
+      }));
+      await call('labels.save', {
+        taskId: shapeTask.id,
+        imageId: ids.get(`shape-${i}.png`)!,
+        saveId: `s${i}`,
+        baseRevision: 0,
+        boxes,
+      });
     }
-    await call('labels.assignSplits', { taskId: shapeTask.id, fractions: { train: 0.6, val: 0.2, test: 0.2 }, groupBy: { kind: 'image' }, seed: 2 });
+    await call('labels.assignSplits', {
+      taskId: shapeTask.id,
+      fractions: { train: 0.6, val: 0.2, test: 0.2 },
+      groupBy: { kind: 'image' },
+      seed: 2,
+    });
     await services.dispose();
     detectionTask = shapeTask.id;
 
@@ -130,7 +175,9 @@ describe('using a finished run’s model in the browser', () => {
     await page.getByTestId('propose-threshold').press('Enter');
     await page.getByTestId('propose-threshold').blur();
     await page.keyboard.press('m');
-    await expect.poll(() => page.getByTestId('propose-outcome').textContent(), { timeout: 30_000 }).toMatch(/^\s*\d+ box(es)? proposed at score ≥ 0\.00/);
+    await expect
+      .poll(() => page.getByTestId('propose-outcome').textContent(), { timeout: 30_000 })
+      .toMatch(/^\s*\d+ box(es)? proposed at score ≥ 0\.00/);
     const count = await drafts().count();
     expect(count).toBeGreaterThan(0);
     expect(await page.getByTestId('draft-count').textContent()).toBe(`${count} draft${count === 1 ? '' : 's'}`);
@@ -144,7 +191,11 @@ describe('using a finished run’s model in the browser', () => {
     await expect.poll(() => drafts().count()).toBe(count - 1);
     await page.getByTestId('box-0').waitFor();
     const imageId = (await client.invoke('imaging.list', { limit: 1000 })).items.find((i) => i.fileName === FRESH)!.id;
-    await expect.poll(async () => (await client.invoke('labels.get', { taskId: detectionTask, imageId })).boxes.length, { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(async () => (await client.invoke('labels.get', { taskId: detectionTask, imageId })).boxes.length, {
+        timeout: 15_000,
+      })
+      .toBe(1);
   });
 
   it('marks the EER point and the model’s threshold on a verification run’s ROC', async () => {
@@ -152,7 +203,9 @@ describe('using a finished run’s model in the browser', () => {
     await page.getByTestId(`run-row-${verificationRun}`).click();
     await page.getByTestId('run-tabs').waitFor();
     await expect.poll(() => page.getByTestId('roc-eer').textContent()).toMatch(/EER point: FAR = FRR = [01]\.\d{3}/);
-    expect(await page.getByTestId('roc-chart').getAttribute('data-marks')).toMatch(/^EER [01]\.\d{3} \| model threshold -?\d\.\d{3}$/);
+    expect(await page.getByTestId('roc-chart').getAttribute('data-marks')).toMatch(
+      /^EER [01]\.\d{3} \| model threshold -?\d\.\d{3}$/,
+    );
   });
 
   it('compares a pair: score and decision, and another threshold tried on the ROC', async () => {
@@ -160,17 +213,24 @@ describe('using a finished run’s model in the browser', () => {
     await page.getByTestId('tile-part0-view0.png').click();
     await page.getByTestId('tile-part0-view1.png').click();
     await page.getByTestId('pair-compare-run').click();
-    await expect.poll(() => page.getByTestId('pair-score').textContent(), { timeout: 30_000 }).toMatch(/similarity -?[01]\.\d{3}/);
+    await expect
+      .poll(() => page.getByTestId('pair-score').textContent(), { timeout: 30_000 })
+      .toMatch(/similarity -?[01]\.\d{3}/);
     expect(await page.getByTestId('pair-decision').textContent()).toMatch(/^(Same|Different)$/);
     expect(await page.getByTestId('pair-decided-at').textContent()).toContain("the model's");
     const score = Number(/similarity (-?[\d.]+)/.exec((await page.getByTestId('pair-score').textContent())!)![1]);
     // A threshold just above the score decides "different", just below "same".
-    for (const [threshold, decision] of [[score + 0.01, 'Different'], [score - 0.01, 'Same']] as const) {
+    for (const [threshold, decision] of [
+      [score + 0.01, 'Different'],
+      [score - 0.01, 'Same'],
+    ] as const) {
       await page.getByTestId('pair-threshold').fill(threshold.toFixed(3));
       await page.getByTestId('pair-threshold').press('Enter');
       await page.getByTestId('roc-trial-point').waitFor();
       await page.getByTestId('pair-compare-run').click();
-      await expect.poll(() => page.getByTestId('pair-decided-at').textContent()).toContain(`threshold ${threshold.toFixed(3)}`);
+      await expect
+        .poll(() => page.getByTestId('pair-decided-at').textContent())
+        .toContain(`threshold ${threshold.toFixed(3)}`);
       expect(await page.getByTestId('pair-decision').textContent()).toBe(decision);
     }
     await keepScreenshot(page, 'model-pair');
@@ -190,7 +250,8 @@ describe('using a finished run’s model in the browser', () => {
     await expect.poll(() => page.getByTestId('gallery-match').count(), { timeout: 30_000 }).toBe(3);
     const scores = (await page.getByTestId('gallery-match-score').allTextContents()).map(Number);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    for (const d of await page.getByTestId('gallery-match-decision').allTextContents()) expect(d).toMatch(/^(same|different)$/);
+    for (const d of await page.getByTestId('gallery-match-decision').allTextContents())
+      expect(d).toMatch(/^(same|different)$/);
     await keepScreenshot(page, 'model-gallery');
     await page.getByTestId('gallery-remove').first().click();
     await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('2 references');

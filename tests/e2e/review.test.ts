@@ -72,7 +72,11 @@ describe('the Review section', () => {
     await page.getByTestId('review-build').click();
     const { splits } = await client.invoke('labels.splitCounts', { taskId: setup.taskId });
     await expect.poll(() => items().count(), { timeout: 60_000 }).toBe(splits.find((s) => s.split === 'test')!.images);
-    const queue = await client.invoke('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'entropy' });
+    const queue = await client.invoke('review.queue', {
+      runId: setup.runId,
+      source: { kind: 'split', split: 'test' },
+      order: 'entropy',
+    });
     expect(await items().locator('.file').allTextContents()).toEqual(queue.items.map((i) => i.fileName));
     expect(await shownFile()).toBe(queue.items[0]!.fileName);
     await expect.poll(shownImage).toBe(String(queue.items[0]!.imageId));
@@ -82,17 +86,21 @@ describe('the Review section', () => {
 
   it('gives verdicts by keyboard: A agrees, U is unsure, each moving to the next image', async () => {
     const names = await items().locator('.file').allTextContents();
-    const idOf = new Map((await client.invoke('imaging.list', { limit: 1000 })).items.map((i) => [i.fileName, String(i.id)]));
+    const idOf = new Map(
+      (await client.invoke('imaging.list', { limit: 1000 })).items.map((i) => [i.fileName, String(i.id)]),
+    );
     await page.keyboard.press('a');
     await expect.poll(shownFile).toBe(names[1]);
     // Its pixels were fetched while the first image was shown.
     await expect.poll(shownImage).toBe(idOf.get(names[1]!));
     await page.keyboard.press('u');
     await expect.poll(shownFile).toBe(names[2]);
-    await expect.poll(async () => (await trail()).map((v) => [v.verdict, v.reviewer])).toEqual([
-      ['agree', REVIEWER],
-      ['unsure', REVIEWER],
-    ]);
+    await expect
+      .poll(async () => (await trail()).map((v) => [v.verdict, v.reviewer]))
+      .toEqual([
+        ['agree', REVIEWER],
+        ['unsure', REVIEWER],
+      ]);
     expect(await items().nth(0).textContent()).toContain('agree');
     expect(await page.getByTestId('review-count').textContent()).toBe(`2 of ${names.length} reviewed`);
   });
@@ -110,7 +118,9 @@ describe('the Review section', () => {
     await page.keyboard.press('y');
     await expect.poll(shownFile).not.toBe(file);
     const imageId = (await client.invoke('imaging.list', { limit: 1000 })).items.find((i) => i.fileName === file)!.id;
-    await expect.poll(async () => (await client.invoke('labels.get', { taskId: setup.taskId, imageId })).classIds).toEqual([task.classes[other]!.id]);
+    await expect
+      .poll(async () => (await client.invoke('labels.get', { taskId: setup.taskId, imageId })).classIds)
+      .toEqual([task.classes[other]!.id]);
     const last = (await trail()).at(-1)!;
     expect(last).toMatchObject({ imageId, verdict: 'disagree', correctClass: task.classes[other]!.name });
     expect(last.correctionRevision).toBeGreaterThan(0);
@@ -156,10 +166,14 @@ describe('the Review section', () => {
   it('fits a temperature on the validation split and shows calibrated probabilities', async () => {
     const file = await shownFile();
     await page.getByTestId('calibration-fit').click();
-    await expect.poll(() => page.getByTestId('calibration-ece').textContent(), { timeout: 60_000 }).toMatch(/ECE \d\.\d{3} → \d\.\d{3} at temperature \d+\.\d{3} on \d+ images/);
+    await expect
+      .poll(() => page.getByTestId('calibration-ece').textContent(), { timeout: 60_000 })
+      .toMatch(/ECE \d\.\d{3} → \d\.\d{3} at temperature \d+\.\d{3} on \d+ images/);
     expect(await page.getByTestId('reliability-diagram').locator('rect.bin').count()).toBeGreaterThan(0);
     const card = (await client.invoke('review.calibration', { runId: setup.runId })).temperature!;
-    await expect.poll(() => page.getByTestId('review-calibrated').textContent()).toContain(`temperature ${card.toFixed(3)}`);
+    await expect
+      .poll(() => page.getByTestId('review-calibrated').textContent())
+      .toContain(`temperature ${card.toFixed(3)}`);
     // The rebuilt queue stays on the image being looked at.
     expect(await shownFile()).toBe(file);
     await keepScreenshot(page, 'review-calibration');

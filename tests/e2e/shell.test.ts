@@ -31,7 +31,9 @@ describe('app shell in browser mode', () => {
   });
 
   it('says in one line why it runs in browser mode', () => {
-    expect(app.banner).toMatch(/^Loupe runs in browser mode \(browser mode requested \(--browser\)\): open http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    expect(app.banner).toMatch(
+      /^Loupe runs in browser mode \(browser mode requested \(--browser\)\): open http:\/\/127\.0\.0\.1:\d+\/\?token=/,
+    );
   });
 
   it('drops the token from the address bar', () => {
@@ -39,7 +41,9 @@ describe('app shell in browser mode', () => {
   });
 
   it('shows the engine backend in the status bar', async () => {
-    await expect.poll(() => page.getByTestId('engine-backend').textContent(), { timeout: 30_000 }).toBe(expectedBackend());
+    await expect
+      .poll(() => page.getByTestId('engine-backend').textContent(), { timeout: 30_000 })
+      .toBe(expectedBackend());
     expect(await page.getByTestId('engine-state').textContent()).toBe('ready');
     await keepScreenshot(page, 'shell-workspace');
   });

@@ -34,10 +34,21 @@ describe('training in the browser', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-train-'));
     workspace = path.join(dir, 'ws');
     const log = memoryLogger();
-    const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+    const services = new Services({
+      host: 'cli',
+      version: 'test',
+      log,
+      spawnEngine: () => {
+        throw new Error('setup needs no engine');
+      },
+    });
     const call = caller(services, log);
     await call('workspace.open', { path: workspace, create: true });
-    await labelClassification(call, await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 9 }), 'Lesion');
+    await labelClassification(
+      call,
+      await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 9 }),
+      'Lesion',
+    );
     await services.dispose();
 
     app = await startApp();
@@ -61,7 +72,9 @@ describe('training in the browser', () => {
 
   it('proposes defaults for the task and starts a run from them', async () => {
     await page.getByTestId('run-task').selectOption({ label: 'Lesion (classification)' });
-    await expect.poll(() => page.getByTestId('run-dataset').textContent()).toMatch(/\d+ train · \d+ val · \d+ test images · 32×32 · 16-bit grey/);
+    await expect
+      .poll(() => page.getByTestId('run-dataset').textContent())
+      .toMatch(/\d+ train · \d+ val · \d+ test images · 32×32 · 16-bit grey/);
     expect(await page.getByTestId('run-architecture').inputValue()).toBe('small-cnn');
     await page.getByTestId('run-epochs').fill(String(EPOCHS));
     await page.getByTestId('run-batch').fill('8');
@@ -91,9 +104,13 @@ describe('training in the browser', () => {
     await page.getByTestId('run-resume').click();
     await expect.poll(state).toBe('running');
     await expect.poll(state, { timeout: 180_000 }).toBe('completed');
-    expect(Number(await page.getByTestId('metric-chart').getAttribute('data-points'))).toBeGreaterThan(Number(epochsAtCancel));
+    expect(Number(await page.getByTestId('metric-chart').getAttribute('data-points'))).toBeGreaterThan(
+      Number(epochsAtCancel),
+    );
     // The run says which backend trained it and how fast.
-    expect(await page.getByTestId('run-backend').textContent()).toMatch(new RegExp(`^${expectedBackend()}, \\d+ threads?, \\d+\\.\\d images/s$`));
+    expect(await page.getByTestId('run-backend').textContent()).toMatch(
+      new RegExp(`^${expectedBackend()}, \\d+ threads?, \\d+\\.\\d images/s$`),
+    );
   });
 
   it('shows the test metrics, the confusion matrix, ROC and PR curves', async () => {
@@ -111,9 +128,21 @@ describe('training in the browser', () => {
       const evaluation = (await client.invoke('training.run', { runId: run!.runId })).record!.evaluation!;
       if (evaluation.task !== 'classification') throw new Error('expected a classification evaluation');
       const rate = (v: number | null) => (v === null ? '—' : v.toFixed(3));
-      const rows = await page.getByTestId('per-class').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+      const rows = await page
+        .getByTestId('per-class')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
       expect(evaluation.perClass.length).toBeGreaterThanOrEqual(2);
-      expect(rows).toEqual(evaluation.perClass.map((c) => [c.className, rate(c.precision), rate(c.recall), rate(c.f1), rate(c.rocAuc), String(c.support)]));
+      expect(rows).toEqual(
+        evaluation.perClass.map((c) => [
+          c.className,
+          rate(c.precision),
+          rate(c.recall),
+          rate(c.f1),
+          rate(c.rocAuc),
+          String(c.support),
+        ]),
+      );
     } finally {
       close();
     }
@@ -125,7 +154,10 @@ describe('training in the browser', () => {
     await page.getByTestId('run-epochs').fill('3');
     await page.getByTestId('run-augment').uncheck();
     await page.getByTestId('run-start-from').selectOption('run');
-    const first = (await page.locator('[data-testid^="run-state-"]').first().getAttribute('data-testid'))!.replace('run-state-', '');
+    const first = (await page.locator('[data-testid^="run-state-"]').first().getAttribute('data-testid'))!.replace(
+      'run-state-',
+      '',
+    );
     await page.getByTestId('run-start-run').selectOption(first);
     await page.getByTestId('run-freeze').fill('2');
     await page.getByTestId('run-start').click();

@@ -29,7 +29,11 @@ const TINY_CONFIG: TrainingConfigInput = {
 };
 
 export function trainTinyClassifier(): Promise<TrainedModel> {
-  return trainForQuality('tiny classifier for batch prediction', classificationDataset(makeSyntheticScans({ count: 24, size: 16, seed: 3 })), TINY_CONFIG);
+  return trainForQuality(
+    'tiny classifier for batch prediction',
+    classificationDataset(makeSyntheticScans({ count: 24, size: 16, seed: 3 })),
+    TINY_CONFIG,
+  );
 }
 
 export interface ImageFolder {
@@ -54,7 +58,14 @@ export function imageFolder(root: string, count: number): ImageFolder {
   const text = path.join(root, 'notes.txt');
   writeFileSync(empty, '');
   writeFileSync(text, 'not an image\n');
-  return { root, images: images.sort(), unreadable: [{ path: empty, reason: /empty/i }, { path: text, reason: /not|image|format/i }] };
+  return {
+    root,
+    images: images.sort(),
+    unreadable: [
+      { path: empty, reason: /empty/i },
+      { path: text, reason: /not|image|format/i },
+    ],
+  };
 }
 
 export interface ManifestLine {
@@ -69,7 +80,10 @@ export interface ManifestLine {
 export function readManifestLines(out: string): ManifestLine[] {
   const text = readFileSync(path.join(out, 'manifest.jsonl'), 'utf8');
   expect(text.endsWith('\n')).toBe(true);
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line) as ManifestLine);
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as ManifestLine);
 }
 
 /** predictions.csv as header + rows, checking that every line is whole (ends the file with CRLF). */

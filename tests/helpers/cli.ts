@@ -11,7 +11,10 @@ export interface CliResult {
 }
 
 /** Runs `loupe …` as a user would (the bin script of the built app). */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOUPE_BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -20,7 +20,8 @@ export function garblePage(file: string, page: number): void {
 export function rootPageOf(file: string, table: string): number {
   const db = new Database(file, { readonly: true });
   try {
-    return (db.prepare('SELECT rootpage FROM sqlite_master WHERE name = ?').get(table) as { rootpage: number }).rootpage;
+    return (db.prepare('SELECT rootpage FROM sqlite_master WHERE name = ?').get(table) as { rootpage: number })
+      .rootpage;
   } finally {
     db.close();
   }

@@ -17,7 +17,9 @@ process.once('message', ({ entry, backend, method, payload }) => {
     }
     if (message.type === 'progress') process.send({ type: 'progress', data: message.data });
     if (message.type === 'result') {
-      process.send({ type: 'result', ok: message.ok, value: message.value, error: message.error }, () => process.exit(0));
+      process.send({ type: 'result', ok: message.ok, value: message.value, error: message.error }, () =>
+        process.exit(0),
+      );
     }
   });
   worker.postMessage({ type: 'call', id: 1, method: 'init', payload: { backend } });

@@ -29,14 +29,21 @@ export interface TrainedModel {
  * Trains `config` on `dataset` in a fresh temporary folder and logs how long it took on which
  * backend, with `describeEpochs` of the record when given.
  */
-export async function trainForQuality(name: string, dataset: unknown, config: TrainingConfigInput, describeEpochs?: (record: RunRecord) => string): Promise<TrainedModel> {
+export async function trainForQuality(
+  name: string,
+  dataset: unknown,
+  config: TrainingConfigInput,
+  describeEpochs?: (record: RunRecord) => string,
+): Promise<TrainedModel> {
   const backend = await startTrainingBackend();
   const root = mkdtempSync(path.join(os.tmpdir(), `loupe-${name.replace(/\W+/g, '-')}-`));
   const runDir = path.join(root, 'run');
   const started = performance.now();
   const record = await engineHandlers.train(trainRequestSchema.parse({ runDir, dataset, config }), engineContext());
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`[quality] ${name} trained in ${seconds} s on ${backend} (${record.environment.backend})${describeEpochs ? `; ${describeEpochs(record)}` : ''}`);
+  console.log(
+    `[quality] ${name} trained in ${seconds} s on ${backend} (${record.environment.backend})${describeEpochs ? `; ${describeEpochs(record)}` : ''}`,
+  );
   const modelDir = path.join(runDir, 'model');
   return { root, modelDir, record, card: await readModelCard(modelDir) };
 }

@@ -22,7 +22,11 @@ export interface TestImage {
 }
 
 /** Writes the PNGs under `folder` and inserts their rows; returns ids in input order. */
-export async function addTestImages(db: Database.Database, folder: string, images: readonly TestImage[]): Promise<number[]> {
+export async function addTestImages(
+  db: Database.Database,
+  folder: string,
+  images: readonly TestImage[],
+): Promise<number[]> {
   const ids: number[] = [];
   const insert = db.prepare(
     `INSERT INTO images (sha256, path, file_name, format, file_size, rows, columns, frames, samples_per_pixel, bits_allocated,
@@ -36,7 +40,9 @@ export async function addTestImages(db: Database.Database, folder: string, image
     // Content from the full path, so every test image is a distinct file (images.sha256 is unique).
     const salt = createHash('sha256').update(file).digest();
     for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + salt[i % salt.length]! + k) & 0xff;
-    const png = await sharp(pixels, { raw: { width: image.width, height: image.height, channels: 1 } }).png().toBuffer();
+    const png = await sharp(pixels, { raw: { width: image.width, height: image.height, channels: 1 } })
+      .png()
+      .toBuffer();
     writeFileSync(file, png);
     const info = insert.run(
       createHash('sha256').update(png).digest('hex'),
@@ -58,7 +64,11 @@ export async function addTestImages(db: Database.Database, folder: string, image
 export function caller(services: Services, log?: { lines: string[] }) {
   const session = new CallSession(services.dispatcher);
   let next = 1;
-  return async function call<C extends ChannelName>(channel: C, request: RequestOf<C>, onProgress?: (p: unknown) => void): Promise<ReplyOf<C>> {
+  return async function call<C extends ChannelName>(
+    channel: C,
+    request: RequestOf<C>,
+    onProgress?: (p: unknown) => void,
+  ): Promise<ReplyOf<C>> {
     const reply = await session.invoke(channel, `t${next++}`, request, onProgress ?? (() => {}));
     if (!reply.ok) {
       const error = errorFromPayload(reply.error);

@@ -78,7 +78,9 @@
     (event) => {
       const handled = performance.now();
       const clicks = data.clicks;
-      requestAnimationFrame(() => clicks.push({ delay: handled - event.timeStamp, toFrame: performance.now() - event.timeStamp }));
+      requestAnimationFrame(() =>
+        clicks.push({ delay: handled - event.timeStamp, toFrame: performance.now() - event.timeStamp }),
+      );
     },
     { capture: true },
   );
@@ -105,12 +107,16 @@
         data.received.bytes += size;
         data.received.largest = Math.max(data.received.largest, size);
         // Only the first bytes: a reply's header can be megabytes.
-        if (event.data instanceof ArrayBuffer && header(new Uint8Array(event.data), 24).includes('"progress"')) data.received.progress += 1;
+        if (event.data instanceof ArrayBuffer && header(new Uint8Array(event.data), 24).includes('"progress"'))
+          data.received.progress += 1;
       });
     }
     send(frame) {
       try {
-        const bytes = frame instanceof ArrayBuffer ? new Uint8Array(frame) : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+        const bytes =
+          frame instanceof ArrayBuffer
+            ? new Uint8Array(frame)
+            : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
         const message = JSON.parse(header(bytes));
         if (message.type === 'invoke') {
           data.calls[message.channel] = (data.calls[message.channel] ?? 0) + 1;

@@ -9,6 +9,10 @@ export const REFERENCE_PYTHON = process.env.LOUPE_REFERENCE_PYTHON ?? '/usr/bin/
 
 export function runReference<T>(script: string, input: unknown): T {
   const file = path.join(import.meta.dirname, '..', 'reference', script);
-  const output = execFileSync(REFERENCE_PYTHON, [file], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const output = execFileSync(REFERENCE_PYTHON, [file], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(output) as T;
 }

@@ -10,7 +10,11 @@ import { importScans, labelClassification, type Call, type ScanWorkspace } from 
 /** Enough scans for every split to hold images of both classes. */
 const SCANS = 40;
 /** A run that finishes in seconds on a shared CPU. */
-const TINY_RUN: Pick<TrainingConfigInput, 'epochs' | 'batchSize' | 'model'> = { epochs: 1, batchSize: 8, model: { architecture: 'small-cnn', filters: [4, 8] } };
+const TINY_RUN: Pick<TrainingConfigInput, 'epochs' | 'batchSize' | 'model'> = {
+  epochs: 1,
+  batchSize: 8,
+  model: { architecture: 'small-cnn', filters: [4, 8] },
+};
 
 export interface ReviewWorkspace {
   scans: ScanWorkspace;

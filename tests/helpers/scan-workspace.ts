@@ -19,7 +19,13 @@ export const SCAN_SPLITS = { train: 0.6, val: 0.15, test: 0.25 } as const;
 export function writeScanFiles(scans: readonly SyntheticScan[], folder: string): void {
   mkdirSync(folder, { recursive: true });
   for (const scan of scans) {
-    const png = encode({ width: scan.frame.columns, height: scan.frame.rows, data: scan.frame.data, depth: 16, channels: 1 });
+    const png = encode({
+      width: scan.frame.columns,
+      height: scan.frame.rows,
+      data: scan.frame.data,
+      depth: 16,
+      channels: 1,
+    });
     writeFileSync(path.join(folder, `${scan.id}.png`), png);
   }
 }
@@ -35,7 +41,10 @@ export async function importScans(call: Call, folder: string, options: Synthetic
   const scans = makeSyntheticScans(options);
   writeScanFiles(scans, folder);
   const report = await call('imaging.import', { paths: [folder] });
-  if (report.imported !== scans.length) throw new Error(`imported ${report.imported} of ${scans.length} scans: ${JSON.stringify(report.files.filter((f) => f.status !== 'imported'))}`);
+  if (report.imported !== scans.length)
+    throw new Error(
+      `imported ${report.imported} of ${scans.length} scans: ${JSON.stringify(report.files.filter((f) => f.status !== 'imported'))}`,
+    );
   const { items } = await call('imaging.list', { limit: 1000 });
   const imageIds = new Map(items.map((item) => [path.basename(item.fileName, '.png'), item.id]));
   return { scans, imageIds };
@@ -43,9 +52,14 @@ export async function importScans(call: Call, folder: string, options: Synthetic
 
 /** A classification task (normal / lesion) with every scan tagged and split; returns its id. */
 export async function labelClassification(call: Call, workspace: ScanWorkspace, name = 'Lesion'): Promise<number> {
-  const task = await call('labels.createTask', { name, kind: 'classification', classes: [{ name: 'normal' }, { name: 'lesion' }] });
+  const task = await call('labels.createTask', {
+    name,
+    kind: 'classification',
+    classes: [{ name: 'normal' }, { name: 'lesion' }],
+  });
   const [normal, lesion] = task.classes;
-  const ids = (abnormal: boolean) => workspace.scans.filter((s) => s.abnormal === abnormal).map((s) => workspace.imageIds.get(s.id)!);
+  const ids = (abnormal: boolean) =>
+    workspace.scans.filter((s) => s.abnormal === abnormal).map((s) => workspace.imageIds.get(s.id)!);
   await call('labels.assign', { taskId: task.id, imageIds: ids(false), mode: 'set', classId: normal!.id });
   await call('labels.assign', { taskId: task.id, imageIds: ids(true), mode: 'set', classId: lesion!.id });
   await call('labels.assignSplits', { taskId: task.id, fractions: SCAN_SPLITS, groupBy: { kind: 'image' }, seed: 1 });
@@ -53,7 +67,11 @@ export async function labelClassification(call: Call, workspace: ScanWorkspace, 
 }
 
 /** A segmentation task (one class, lesion) with every scan's mask saved and split; returns its id. */
-export async function labelSegmentation(call: Call, workspace: ScanWorkspace, name = 'Lesion outline'): Promise<number> {
+export async function labelSegmentation(
+  call: Call,
+  workspace: ScanWorkspace,
+  name = 'Lesion outline',
+): Promise<number> {
   const task = await call('labels.createTask', { name, kind: 'segmentation', classes: [{ name: 'lesion' }] });
   const maskIndex = task.classes[0]!.maskIndex!;
   for (const scan of workspace.scans) {

@@ -15,8 +15,14 @@ import type { caller } from './labels';
 type Call = ReturnType<typeof caller>;
 
 /** Writes an 8- or 16-bit grey PNG (the fixtures alternate both). */
-export function writePng(file: string, image: { width: number; height: number; bitDepth: 8 | 16; pixels: Uint8Array | Uint16Array }): void {
-  writeFileSync(file, encode({ width: image.width, height: image.height, data: image.pixels, depth: image.bitDepth, channels: 1 }));
+export function writePng(
+  file: string,
+  image: { width: number; height: number; bitDepth: 8 | 16; pixels: Uint8Array | Uint16Array },
+): void {
+  writeFileSync(
+    file,
+    encode({ width: image.width, height: image.height, data: image.pixels, depth: image.bitDepth, channels: 1 }),
+  );
 }
 
 /** Imports a folder; returns file name → image id. */
@@ -40,15 +46,30 @@ export async function detectionWorkspace(call: Call, folder: string, args: Detec
   const name = (i: number) => `shape-${String(i).padStart(4, '0')}.png`;
   samples.forEach((s, i) => writePng(path.join(folder, name(i)), s));
   const ids = await importFolder(call, folder);
-  const task = await call('labels.createTask', { name: 'Shapes', kind: 'detection', classes: SHAPE_CLASSES.map((n) => ({ name: n })) });
+  const task = await call('labels.createTask', {
+    name: 'Shapes',
+    kind: 'detection',
+    classes: SHAPE_CLASSES.map((n) => ({ name: n })),
+  });
   const byImage = new Map<number, DetectionSample>();
   for (const [i, sample] of samples.entries()) {
     const imageId = ids.get(name(i))!;
     byImage.set(imageId, sample);
-    const boxes = sample.objects.map(({ box, classId }) => ({ classId: task.classes[classId]!.id, x1: box[0], y1: box[1], x2: box[2], y2: box[3] }));
+    const boxes = sample.objects.map(({ box, classId }) => ({
+      classId: task.classes[classId]!.id,
+      x1: box[0],
+      y1: box[1],
+      x2: box[2],
+      y2: box[3],
+    }));
     await call('labels.save', { taskId: task.id, imageId, saveId: `s${i}`, baseRevision: 0, boxes });
   }
-  await call('labels.assignSplits', { taskId: task.id, fractions: args.fractions, groupBy: { kind: 'image' }, seed: args.seed });
+  await call('labels.assignSplits', {
+    taskId: task.id,
+    fractions: args.fractions,
+    groupBy: { kind: 'image' },
+    seed: args.seed,
+  });
   return { task, samples: byImage };
 }
 
@@ -75,12 +96,20 @@ export async function identityWorkspace(call: Call, folder: string, args: Identi
   const byImage = new Map<number, PartView>();
   for (let part = 0; part < args.identities; part++) {
     const serial = await call('labels.addClass', { taskId: task.id, name: `SN-${1000 + part}` });
-    const imageIds = Array.from({ length: args.viewsPerIdentity }, (_, k) => ids.get(name(part * args.viewsPerIdentity + k))!);
+    const imageIds = Array.from(
+      { length: args.viewsPerIdentity },
+      (_, k) => ids.get(name(part * args.viewsPerIdentity + k))!,
+    );
     imageIds.forEach((id, k) => byImage.set(id, views[part * args.viewsPerIdentity + k]!));
     await call('labels.assign', { taskId: task.id, imageIds, mode: 'set', classId: serial.id });
     parts.push(imageIds);
   }
-  await call('labels.assignSplits', { taskId: task.id, fractions: args.fractions, groupBy: { kind: 'filename', pattern: '^(part\\d+)-' }, seed: args.seed });
+  await call('labels.assignSplits', {
+    taskId: task.id,
+    fractions: args.fractions,
+    groupBy: { kind: 'filename', pattern: '^(part\\d+)-' },
+    seed: args.seed,
+  });
   return { task, parts, views: byImage };
 }
 

@@ -3,7 +3,10 @@ import { createLoupeClient, type LoupeApi } from '../../contract/client';
 import { decodeFrame, encodeFrame, serverMessageSchema, type Reply } from '../../contract/wire';
 
 /** A Node client of the browser-mode socket, speaking the same frames as the renderer. */
-export async function connectClient(url: string, headers: Record<string, string>): Promise<{ client: LoupeApi; socket: WebSocket }> {
+export async function connectClient(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ client: LoupeApi; socket: WebSocket }> {
   const socket = new WebSocket(url, { headers });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());

@@ -20,7 +20,12 @@ import { writePng } from '../helpers/workspace-models';
 const TOP_K = 2;
 const CONFIG: TrainingConfigInput = {
   task: 'verification',
-  model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [4, 8] }, embeddingDim: 8, pooling: 'flatten' },
+  model: {
+    architecture: 'siamese',
+    backbone: { architecture: 'small-cnn', filters: [4, 8] },
+    embeddingDim: 8,
+    pooling: 'flatten',
+  },
   preprocessing: { rows: 16, columns: 16, intensity: { mode: 'dtype' } },
   loss: { name: 'batch-hard-triplet', margin: 0.2 },
   optimizer: { name: 'adam' },
@@ -40,7 +45,11 @@ const test = partSet({ identities: 4, viewsPerIdentity: 3, seed: 33 });
 beforeAll(async () => {
   requireBuild();
   root = mkdtempSync(path.join(os.tmpdir(), 'loupe-batch-gallery-'));
-  const dataset = verificationDataset({ train: partSet({ identities: 8, viewsPerIdentity: 4, seed: 11 }), val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }), test });
+  const dataset = verificationDataset({
+    train: partSet({ identities: 8, viewsPerIdentity: 4, seed: 11 }),
+    val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }),
+    test,
+  });
   model = await trainForQuality('tiny verifier for batch prediction', dataset, CONFIG);
 }, 600_000);
 afterAll(() => {
@@ -54,35 +63,84 @@ describe('loupe predict --gallery', () => {
     mkdirSync(input);
     // The first view of each part is its reference; the other views are the queries.
     const queries = test.filter((_, i) => i % 3 !== 0);
-    queries.forEach((v, i) => writePng(path.join(input, `query-${i}.png`), { width: v.width, height: v.height, bitDepth: v.bitDepth, pixels: v.pixels }));
-    const args = ['predict', '--model', model.modelDir, '--in', input, '--gallery', '--top-k', String(TOP_K), '--format', 'csv,jsonl'];
+    queries.forEach((v, i) =>
+      writePng(path.join(input, `query-${i}.png`), {
+        width: v.width,
+        height: v.height,
+        bitDepth: v.bitDepth,
+        pixels: v.pixels,
+      }),
+    );
+    const args = [
+      'predict',
+      '--model',
+      model.modelDir,
+      '--in',
+      input,
+      '--gallery',
+      '--top-k',
+      String(TOP_K),
+      '--format',
+      'csv,jsonl',
+    ];
 
     const empty = await runCli([...args, '--out', path.join(root, 'out-empty')]);
     expect(empty.stderr).toMatch(/^loupe: The model in .* has no enrolled references; enrol some/m);
     expect(empty.code).toBe(2);
 
-    const references = test.filter((_, i) => i % 3 === 0).map((v) => ({ id: `part-${v.identity}`, label: `part ${v.identity}`, frame: viewFrame(v) }));
-    await engineHandlers.galleryEnrol(galleryEnrolRequestSchema.parse({ modelDir: model.modelDir, references }), engineContext());
+    const references = test
+      .filter((_, i) => i % 3 === 0)
+      .map((v) => ({ id: `part-${v.identity}`, label: `part ${v.identity}`, frame: viewFrame(v) }));
+    await engineHandlers.galleryEnrol(
+      galleryEnrolRequestSchema.parse({ modelDir: model.modelDir, references }),
+      engineContext(),
+    );
 
     const out = path.join(root, 'out');
     const { code, stderr } = await runCli([...args, '--out', out], { timeoutMs: 300_000 });
     expect(code, stderr).toBe(0);
     const { header, rows } = readCsv(out);
-    expect(header.slice(4, 11)).toEqual(['rank', 'reference_id', 'reference_label', 'score', 'distance', 'same', 'threshold']);
+    expect(header.slice(4, 11)).toEqual([
+      'rank',
+      'reference_id',
+      'reference_label',
+      'score',
+      'distance',
+      'same',
+      'threshold',
+    ]);
     expect(rows).toHaveLength(queries.length * TOP_K);
-    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string; matches: { rank: number; id: string; score: number; same: boolean }[]; threshold: number });
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            path: string;
+            matches: { rank: number; id: string; score: number; same: boolean }[];
+            threshold: number;
+          },
+      );
     expect(lines).toHaveLength(queries.length);
     for (const line of lines) {
       const { frame } = await decodeFile(line.path);
       const expected = await engineHandlers.galleryQuery(
-        galleryQueryRequestSchema.parse({ modelDir: model.modelDir, frames: [{ ...frame, samplesPerPixel: 1 }], k: TOP_K }),
+        galleryQueryRequestSchema.parse({
+          modelDir: model.modelDir,
+          frames: [{ ...frame, samplesPerPixel: 1 }],
+          k: TOP_K,
+        }),
         engineContext(),
       );
       expect(line.threshold).toBe(expected.threshold);
-      expect(line.matches.map((m) => [m.rank, m.id, m.same])).toEqual(expected.results[0]!.matches.map((m, i) => [i + 1, m.id, m.same]));
+      expect(line.matches.map((m) => [m.rank, m.id, m.same])).toEqual(
+        expected.results[0]!.matches.map((m, i) => [i + 1, m.id, m.same]),
+      );
       line.matches.forEach((m, i) => expect(m.score).toBeCloseTo(expected.results[0]!.matches[i]!.score, 5));
       const csvRows = rows.filter((r) => r[0] === line.path);
-      expect(csvRows.map((r) => [r[4], r[5], r[9]])).toEqual(line.matches.map((m) => [String(m.rank), m.id, m.same ? 'same' : 'different']));
+      expect(csvRows.map((r) => [r[4], r[5], r[9]])).toEqual(
+        line.matches.map((m) => [String(m.rank), m.id, m.same ? 'same' : 'different']),
+      );
     }
   }, 600_000);
 });

@@ -9,7 +9,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageFolder, readCsv, readManifestLines, trainTinyClassifier, type ImageFolder } from '../helpers/batch-predict';
+import {
+  imageFolder,
+  readCsv,
+  readManifestLines,
+  trainTinyClassifier,
+  type ImageFolder,
+} from '../helpers/batch-predict';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
 import type { TrainedModel } from '../helpers/engine-training';
 import { requireBuild } from '../helpers/services';
@@ -41,10 +47,17 @@ function committed(out: string): number {
 }
 
 /** Starts `loupe predict` and SIGKILLs it once `after` more files are committed and a random wait passed; resolves how many were committed by then. */
-function predictThenKill(args: string[], out: string, after: number): Promise<{ killed: boolean; committedBefore: number }> {
+function predictThenKill(
+  args: string[],
+  out: string,
+  after: number,
+): Promise<{ killed: boolean; committedBefore: number }> {
   const before = committed(out);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOUPE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [LOUPE_BIN, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let killed = false;
@@ -75,7 +88,9 @@ describe('loupe predict killed with SIGKILL', () => {
     let kills = 0;
     for (const [i, after] of KILL_AFTER.entries()) {
       const run = await predictThenKill([...base, '--out', out, ...(i > 0 ? ['--resume'] : [])], out, after);
-      console.log(`[batch kill] run ${i}: ${run.killed ? 'killed' : 'finished'} with ${committed(out)} files committed (${run.committedBefore} before it)`);
+      console.log(
+        `[batch kill] run ${i}: ${run.killed ? 'killed' : 'finished'} with ${committed(out)} files committed (${run.committedBefore} before it)`,
+      );
       if (run.killed) kills++;
     }
     expect(kills).toBeGreaterThan(0);
@@ -93,14 +108,23 @@ describe('loupe predict killed with SIGKILL', () => {
     expect(sorted(rows)).toEqual(sorted(readCsv(straight).rows));
     const jsonl = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8');
     expect(jsonl.endsWith('\n')).toBe(true);
-    expect(jsonl.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path).sort()).toEqual(folder.images);
+    expect(
+      jsonl
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { path: string }).path)
+        .sort(),
+    ).toEqual(folder.images);
   }, 900_000);
 
   it('stops at Ctrl+C with exit code 130, and --resume finishes', async () => {
     const out = path.join(root, 'interrupted');
     const args = ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out];
     const stopped = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [LOUPE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [LOUPE_BIN, ...args], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const poll = setInterval(() => {
@@ -120,6 +144,10 @@ describe('loupe predict killed with SIGKILL', () => {
     const finish = await runCli([...args, '--resume'], { timeoutMs: 600_000 });
     expect([0, 1], finish.stderr).toContain(finish.code);
     expect(finish.stderr).not.toMatch(/MaxListenersExceeded/);
-    expect(readCsv(out).rows.map((r) => r[0]).sort()).toEqual(folder.images);
+    expect(
+      readCsv(out)
+        .rows.map((r) => r[0])
+        .sort(),
+    ).toEqual(folder.images);
   }, 600_000);
 });

@@ -107,17 +107,39 @@ describe('loupe predict, segmentation and detection', () => {
     twoFrameDicom(dicom, [scans[1]!.frame.data, scans[2]!.frame.data]);
 
     const out = path.join(root, 'seg-out');
-    const { code, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', input, '--out', out], { timeoutMs: 300_000 });
+    const { code, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', input, '--out', out], {
+      timeoutMs: 300_000,
+    });
     expect(code, stderr).toBe(0);
     const { header, rows } = readCsv(out);
-    expect(header).toEqual(['path', 'relative', 'sha256', 'frame', 'mask', 'pixels_background', 'pixels_lesion', 'mm2_background', 'mm2_lesion', 'model_id', 'weights_sha256']);
-    expect(rows.map((r) => [r[0], r[3]])).toEqual([[png, '0'], [dicom, '0'], [dicom, '1']].sort());
+    expect(header).toEqual([
+      'path',
+      'relative',
+      'sha256',
+      'frame',
+      'mask',
+      'pixels_background',
+      'pixels_lesion',
+      'mm2_background',
+      'mm2_lesion',
+      'model_id',
+      'weights_sha256',
+    ]);
+    expect(rows.map((r) => [r[0], r[3]])).toEqual(
+      [
+        [png, '0'],
+        [dicom, '0'],
+        [dicom, '1'],
+      ].sort(),
+    );
 
     const predictor = await Predictor.load(model.modelDir);
     try {
       for (const row of rows) {
         const { frame } = await decodeFile(row[0]!, { frame: Number(row[3]) });
-        const [expected] = await predictor.predict([{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> }]);
+        const [expected] = await predictor.predict([
+          { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
+        ]);
         if (!expected || !('mask' in expected)) throw new Error('expected a mask');
         const mask = await decodeMaskPng(readFileSync(path.join(out, row[4]!)));
         expect(Buffer.from(mask.data).equals(Buffer.from(expected.mask))).toBe(true);
@@ -132,21 +154,43 @@ describe('loupe predict, segmentation and detection', () => {
 
   it('writes the same boxes to JSONL, COCO and YOLO, as the model finds them at --threshold', async () => {
     const samples = detectionSet({ count: 24, seed: 9, size: 32, objectSize: [6, 12] });
-    const model = await trainForQuality('tiny detector for batch prediction', detectionDataset({ train: samples.slice(0, 16), val: samples.slice(16, 20), test: samples.slice(20) }), DETECT_CONFIG);
+    const model = await trainForQuality(
+      'tiny detector for batch prediction',
+      detectionDataset({ train: samples.slice(0, 16), val: samples.slice(16, 20), test: samples.slice(20) }),
+      DETECT_CONFIG,
+    );
     trained.push(model);
     const input = path.join(root, 'det-in');
     mkdirSync(input);
-    samples.slice(0, 6).forEach((s, i) => writePng(path.join(input, `shape-${i}.png`), { width: s.width, height: s.height, bitDepth: s.bitDepth, pixels: s.pixels }));
+    samples
+      .slice(0, 6)
+      .forEach((s, i) =>
+        writePng(path.join(input, `shape-${i}.png`), {
+          width: s.width,
+          height: s.height,
+          bitDepth: s.bitDepth,
+          pixels: s.pixels,
+        }),
+      );
     const out = path.join(root, 'det-out');
     // A barely trained detector: a low threshold so that there are boxes to compare.
     const threshold = 0.05;
-    const { code, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', input, '--out', out, '--threshold', String(threshold)], { timeoutMs: 300_000 });
+    const { code, stderr } = await runCli(
+      ['predict', '--model', model.modelDir, '--in', input, '--out', out, '--threshold', String(threshold)],
+      { timeoutMs: 300_000 },
+    );
     expect(code, stderr).toBe(0);
 
     type Line = { path: string; boxes: { classId: number; score: number; box: number[] }[] };
-    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Line);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
     expect(lines).toHaveLength(6);
-    const coco = JSON.parse(readFileSync(path.join(out, 'coco.json'), 'utf8')) as { images: { id: number; file_name: string }[]; annotations: { image_id: number; category_id: number; bbox: number[]; score: number }[] };
+    const coco = JSON.parse(readFileSync(path.join(out, 'coco.json'), 'utf8')) as {
+      images: { id: number; file_name: string }[];
+      annotations: { image_id: number; category_id: number; bbox: number[]; score: number }[];
+    };
     expect(coco.images.map((i) => i.file_name)).toEqual(lines.map((l) => l.path));
     const yoloFiles = readdirSync(path.join(out, 'labels')).sort();
     expect(yoloFiles).toHaveLength(6);
@@ -156,21 +200,46 @@ describe('loupe predict, segmentation and detection', () => {
     try {
       for (const [i, line] of lines.entries()) {
         const { frame } = await decodeFile(line.path);
-        const [expected] = await predictor.predict([{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> }], undefined, { scoreThreshold: threshold });
+        const [expected] = await predictor.predict(
+          [{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> }],
+          undefined,
+          { scoreThreshold: threshold },
+        );
         if (!expected || !('detections' in expected)) throw new Error('expected boxes');
-        expect(line.boxes.map((b) => [b.classId, b.score, ...b.box])).toEqual(expected.detections.map((d) => [d.classId, d.score, ...d.box]));
-        const annotations = coco.annotations.filter((a) => a.image_id === coco.images[i]!.id);
-        expect(annotations.map((a) => [a.category_id - 1, a.score, a.bbox[0], a.bbox[1], a.bbox[0]! + a.bbox[2]!, a.bbox[1]! + a.bbox[3]!])).toEqual(
+        expect(line.boxes.map((b) => [b.classId, b.score, ...b.box])).toEqual(
           expected.detections.map((d) => [d.classId, d.score, ...d.box]),
         );
-        const yolo = readFileSync(path.join(out, 'labels', yoloFiles.find((f) => f.startsWith(path.basename(line.path)))!), 'utf8');
-        const yoloBoxes = yolo.split('\n').filter(Boolean).map((l) => l.split(' ').map(Number));
+        const annotations = coco.annotations.filter((a) => a.image_id === coco.images[i]!.id);
+        expect(
+          annotations.map((a) => [
+            a.category_id - 1,
+            a.score,
+            a.bbox[0],
+            a.bbox[1],
+            a.bbox[0]! + a.bbox[2]!,
+            a.bbox[1]! + a.bbox[3]!,
+          ]),
+        ).toEqual(expected.detections.map((d) => [d.classId, d.score, ...d.box]));
+        const yolo = readFileSync(
+          path.join(out, 'labels', yoloFiles.find((f) => f.startsWith(path.basename(line.path)))!),
+          'utf8',
+        );
+        const yoloBoxes = yolo
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ').map(Number));
         expect(yoloBoxes).toHaveLength(expected.detections.length);
         yoloBoxes.forEach(([classId, cx, cy, w, h, score], k) => {
           const d = expected.detections[k]!;
           const [x1, y1, x2, y2] = d.box;
           expect(classId).toBe(d.classId);
-          for (const [got, want] of [[cx, (x1 + x2) / 2 / frame.columns], [cy, (y1 + y2) / 2 / frame.rows], [w, (x2 - x1) / frame.columns], [h, (y2 - y1) / frame.rows], [score, d.score]]) {
+          for (const [got, want] of [
+            [cx, (x1 + x2) / 2 / frame.columns],
+            [cy, (y1 + y2) / 2 / frame.rows],
+            [w, (x2 - x1) / frame.columns],
+            [h, (y2 - y1) / frame.rows],
+            [score, d.score],
+          ]) {
             expect(got).toBeCloseTo(want!, 5);
           }
         });

@@ -31,7 +31,14 @@ beforeAll(async () => {
   workspace = path.join(dir, 'ws');
   scansFolder = path.join(dir, 'scans');
   const log = memoryLogger();
-  const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+  const services = new Services({
+    host: 'cli',
+    version: 'test',
+    log,
+    spawnEngine: () => {
+      throw new Error('setup needs no engine');
+    },
+  });
   const call = caller(services, log);
   await call('workspace.open', { path: workspace, create: true });
   const scans = await importScans(call, scansFolder, { count: SCANS, size: 16, seed: 8 });
@@ -44,23 +51,41 @@ describe('loupe predict --workspace --run', () => {
   it('predicts a folder with a run trained by loupe train, one row per image', async () => {
     const config = path.join(dir, 'tiny.json');
     writeFileSync(config, JSON.stringify(TINY));
-    const trained = await runCli(['train', '--workspace', workspace, '--task', 'Lesion', '--config', config, '--json'], { timeoutMs: 300_000 });
+    const trained = await runCli(
+      ['train', '--workspace', workspace, '--task', 'Lesion', '--config', config, '--json'],
+      { timeoutMs: 300_000 },
+    );
     expect(trained.code, trained.stderr).toBe(0);
     const run = JSON.parse(trained.stdout) as RunSummary;
 
     const out = path.join(dir, 'predictions');
-    const { code, stdout, stderr } = await runCli(['predict', '--workspace', workspace, '--run', run.runId, '--in', scansFolder, '--out', out], { timeoutMs: 300_000 });
+    const { code, stdout, stderr } = await runCli(
+      ['predict', '--workspace', workspace, '--run', run.runId, '--in', scansFolder, '--out', out],
+      { timeoutMs: 300_000 },
+    );
     expect(code, stderr).toBe(0);
     expect(stdout).toContain(`${SCANS} files predicted (${SCANS} frames), 0 failed`);
     const { rows } = readCsv(out);
     expect(rows).toHaveLength(SCANS);
     expect(new Set(rows.map((r) => r[0])).size).toBe(SCANS);
-    const weights = createHash('sha256').update(readFileSync(path.join(workspace, 'runs', run.runId, 'model', 'weights.bin'))).digest('hex');
+    const weights = createHash('sha256')
+      .update(readFileSync(path.join(workspace, 'runs', run.runId, 'model', 'weights.bin')))
+      .digest('hex');
     for (const row of rows) expect(row.slice(-2)).toEqual([run.runId, weights]);
   }, 600_000);
 
   it('refuses a run that does not exist, and --run without --workspace', async () => {
-    const missing = await runCli(['predict', '--workspace', workspace, '--run', 'no-such-run', '--in', scansFolder, '--out', path.join(dir, 'o1')]);
+    const missing = await runCli([
+      'predict',
+      '--workspace',
+      workspace,
+      '--run',
+      'no-such-run',
+      '--in',
+      scansFolder,
+      '--out',
+      path.join(dir, 'o1'),
+    ]);
     expect(missing.stderr).toMatch(/^loupe: .*no-such-run.*$/m);
     expect(missing.code).toBe(2);
     const alone = await runCli(['predict', '--run', 'x', '--in', scansFolder, '--out', path.join(dir, 'o2')]);

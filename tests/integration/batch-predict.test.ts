@@ -9,7 +9,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFile } from '../../ml/decode/index';
 import { Predictor } from '../../ml/train/predictor';
-import { imageFolder, readCsv, readManifestLines, trainTinyClassifier, type ImageFolder } from '../helpers/batch-predict';
+import {
+  imageFolder,
+  readCsv,
+  readManifestLines,
+  trainTinyClassifier,
+  type ImageFolder,
+} from '../helpers/batch-predict';
 import { runCli } from '../helpers/cli';
 import type { TrainedModel } from '../helpers/engine-training';
 import { requireBuild } from '../helpers/services';
@@ -37,16 +43,34 @@ describe('loupe predict', () => {
   it('writes one row per image with the model’s probabilities, and reports unreadable files', async () => {
     const out = path.join(root, 'out-full');
     // A subfolder given beside its parent: its files are still predicted once.
-    const { code, stdout, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', folder.root, path.join(folder.root, 'site-1'), '--out', out], { timeoutMs: 300_000 });
+    const { code, stdout, stderr } = await runCli(
+      ['predict', '--model', model.modelDir, '--in', folder.root, path.join(folder.root, 'site-1'), '--out', out],
+      { timeoutMs: 300_000 },
+    );
     expect(stdout).toMatch(new RegExp(`${IMAGES} files predicted \\(${IMAGES} frames\\), 2 failed`));
     expect(code, stderr).toBe(1);
     for (const bad of folder.unreadable) expect(stderr).toContain(`failed     ${bad.path}: `);
 
     const { header, rows } = readCsv(out);
-    expect(header).toEqual(['path', 'relative', 'sha256', 'frame', 'predicted', 'p_normal', 'p_lesion', 'model_id', 'weights_sha256']);
+    expect(header).toEqual([
+      'path',
+      'relative',
+      'sha256',
+      'frame',
+      'predicted',
+      'p_normal',
+      'p_lesion',
+      'model_id',
+      'weights_sha256',
+    ]);
     expect(rows.map((r) => r[0]).sort()).toEqual(folder.images);
     const manifest = readManifestLines(out);
-    expect(manifest.filter((m) => m.status === 'done').map((m) => m.path).sort()).toEqual(folder.images);
+    expect(
+      manifest
+        .filter((m) => m.status === 'done')
+        .map((m) => m.path)
+        .sort(),
+    ).toEqual(folder.images);
     const failed = manifest.filter((m) => m.status === 'failed');
     expect(failed.map((m) => m.path).sort()).toEqual(folder.unreadable.map((u) => u.path).sort());
     for (const bad of folder.unreadable) expect(failed.find((m) => m.path === bad.path)!.reason).toMatch(bad.reason);
@@ -55,7 +79,9 @@ describe('loupe predict', () => {
     try {
       for (const row of rows.slice(0, CHECKED_ROWS)) {
         const { frame } = await decodeFile(row[0]!);
-        const [expected] = await predictor.predict([{ ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> }]);
+        const [expected] = await predictor.predict([
+          { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
+        ]);
         if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
         expect(row[4]).toBe(model.card.classes[expected.predicted]);
         expect(Number(row[5])).toBeCloseTo(expected.probabilities[0]!, 5);
@@ -70,7 +96,10 @@ describe('loupe predict', () => {
   it('splits the input into shards that merge back into the whole, each file once', async () => {
     const shards = [0, 1, 2].map((i) => path.join(root, `shard-${i}`));
     for (const [i, out] of shards.entries()) {
-      const { code, stderr } = await runCli(['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--shard', `${i}/3`], { timeoutMs: 300_000 });
+      const { code, stderr } = await runCli(
+        ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--shard', `${i}/3`],
+        { timeoutMs: 300_000 },
+      );
       expect([0, 1], stderr).toContain(code);
     }
     const perShard = shards.map((out) => readManifestLines(out).map((m) => m.path));
@@ -84,7 +113,11 @@ describe('loupe predict', () => {
     expect(stdout).toContain(`3 shards merged: ${all.length} files, each once (2 failed)`);
     const sorted = (rows: string[][]) => rows.map((r) => r.join(',')).sort();
     expect(sorted(readCsv(merged).rows)).toEqual(sorted(readCsv(path.join(root, 'out-full')).rows));
-    expect(readManifestLines(merged).map((m) => m.path).sort()).toEqual(all);
+    expect(
+      readManifestLines(merged)
+        .map((m) => m.path)
+        .sort(),
+    ).toEqual(all);
 
     const refusals: [string[], RegExp][] = [
       [[shards[0]!, shards[1]!], /Shard 2\/3 is missing; merge needs all 3/],
@@ -93,52 +126,104 @@ describe('loupe predict', () => {
       [[...shards], /is not empty; merge into an empty or new folder/],
     ];
     for (const [dirs, message] of refusals) {
-      const refused = await runCli(['predict', 'merge', ...dirs, '--out', dirs.length === 3 ? merged : path.join(root, 'merged-2')]);
+      const refused = await runCli([
+        'predict',
+        'merge',
+        ...dirs,
+        '--out',
+        dirs.length === 3 ? merged : path.join(root, 'merged-2'),
+      ]);
       expect(refused.stderr).toMatch(message);
       expect(refused.code).toBe(2);
     }
   }, 300_000);
 
-  it.skipIf(!existsSync('/dev/full'))('stops with a clear error on a full disk, and --resume finishes later', async () => {
-    // /dev/full answers every write with ENOSPC: the results file of a started batch points there.
-    const out = path.join(root, 'out-full-disk');
-    mkdirSync(out);
-    copyFileSync(path.join(root, 'out-full', 'batch.json'), path.join(out, 'batch.json'));
-    symlinkSync('/dev/full', path.join(out, 'predictions.csv'));
-    const args = ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--resume'];
-    const full = await runCli(args, { timeoutMs: 300_000 });
-    expect(full.stderr).toMatch(/^loupe: The disk holding .*out-full-disk is full while writing results; free some space, then run again with --resume to finish\.$/m);
-    expect(full.code).toBe(1);
-    rmSync(path.join(out, 'predictions.csv'));
-    const resumed = await runCli(args, { timeoutMs: 300_000 });
-    expect([0, 1], resumed.stderr).toContain(resumed.code);
-    expect(readCsv(out).rows.map((r) => r[0]).sort()).toEqual(folder.images);
-  }, 300_000);
+  it.skipIf(!existsSync('/dev/full'))(
+    'stops with a clear error on a full disk, and --resume finishes later',
+    async () => {
+      // /dev/full answers every write with ENOSPC: the results file of a started batch points there.
+      const out = path.join(root, 'out-full-disk');
+      mkdirSync(out);
+      copyFileSync(path.join(root, 'out-full', 'batch.json'), path.join(out, 'batch.json'));
+      symlinkSync('/dev/full', path.join(out, 'predictions.csv'));
+      const args = ['predict', '--model', model.modelDir, '--in', folder.root, '--out', out, '--resume'];
+      const full = await runCli(args, { timeoutMs: 300_000 });
+      expect(full.stderr).toMatch(
+        /^loupe: The disk holding .*out-full-disk is full while writing results; free some space, then run again with --resume to finish\.$/m,
+      );
+      expect(full.code).toBe(1);
+      rmSync(path.join(out, 'predictions.csv'));
+      const resumed = await runCli(args, { timeoutMs: 300_000 });
+      expect([0, 1], resumed.stderr).toContain(resumed.code);
+      expect(
+        readCsv(out)
+          .rows.map((r) => r[0])
+          .sort(),
+      ).toEqual(folder.images);
+    },
+    300_000,
+  );
 
   it('refuses bad input with one line and exit code 2', async () => {
     const other = path.join(root, 'other-model');
     mkdirSync(other, { recursive: true });
     const stranger = path.join(root, 'stranger-out');
     mkdirSync(stranger, { recursive: true });
-    writeFileSync(path.join(stranger, 'batch.json'), JSON.stringify({ format: 'loupe-batch', version: 1, modelId: 'someone-else', weightsSha256: 'f'.repeat(64) }));
+    writeFileSync(
+      path.join(stranger, 'batch.json'),
+      JSON.stringify({ format: 'loupe-batch', version: 1, modelId: 'someone-else', weightsSha256: 'f'.repeat(64) }),
+    );
     const busy = path.join(root, 'busy-out');
     mkdirSync(busy, { recursive: true });
     writeFileSync(path.join(busy, 'keep.txt'), 'mine');
     const cases: [string[], RegExp][] = [
-      [['--model', model.modelDir, '--in', path.join(root, 'nowhere'), '--out', path.join(root, 'o1')], /This input does not exist: .*nowhere/],
-      [['--model', other, '--in', folder.root, '--out', path.join(root, 'o2')], /is not a Loupe model folder \(no model-card\.json\)/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', stranger, '--resume'], /holds results of another model \(someone-else/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', busy], /is not empty and holds no Loupe batch results/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'out-full')], /already holds results of this model; run with --resume/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o3'), '--threshold', '0.5'], /--threshold sets a detection score or verification decision threshold; this model does classification/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o4'), '--format', 'coco'], /A classification model writes csv, jsonl; not coco/],
-      [['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o5'), '--shard', '3/3'], /--shard is I\/N with 0 ≤ I < N/],
-      [['--in', folder.root, '--out', path.join(root, 'o6')], /give either --model DIR, or --workspace W with --run RUN/],
+      [
+        ['--model', model.modelDir, '--in', path.join(root, 'nowhere'), '--out', path.join(root, 'o1')],
+        /This input does not exist: .*nowhere/,
+      ],
+      [
+        ['--model', other, '--in', folder.root, '--out', path.join(root, 'o2')],
+        /is not a Loupe model folder \(no model-card\.json\)/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', stranger, '--resume'],
+        /holds results of another model \(someone-else/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', busy],
+        /is not empty and holds no Loupe batch results/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'out-full')],
+        /already holds results of this model; run with --resume/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o3'), '--threshold', '0.5'],
+        /--threshold sets a detection score or verification decision threshold; this model does classification/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o4'), '--format', 'coco'],
+        /A classification model writes csv, jsonl; not coco/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o5'), '--shard', '3/3'],
+        /--shard is I\/N with 0 ≤ I < N/,
+      ],
+      [
+        ['--in', folder.root, '--out', path.join(root, 'o6')],
+        /give either --model DIR, or --workspace W with --run RUN/,
+      ],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await runCli(['predict', ...args]);
       expect(stderr, args.join(' ')).toMatch(message);
-      expect(stderr.trim().split('\n').filter((l) => !l.startsWith('(run loupe')).length, stderr).toBe(1);
+      expect(
+        stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('(run loupe')).length,
+        stderr,
+      ).toBe(1);
       expect(code, stderr).toBe(2);
     }
   }, 300_000);

@@ -37,7 +37,9 @@ describe('loupe CLI', () => {
   it('explains a bad LOUPE_BACKEND in one line, without a stack trace', async () => {
     const result = await runCli(['engine', 'info'], { env: { LOUPE_BACKEND: 'quantum' } });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^loupe: LOUPE_BACKEND=quantum is not a backend/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^loupe: LOUPE_BACKEND=quantum is not a backend/),
+    ]);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

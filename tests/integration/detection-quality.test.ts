@@ -32,7 +32,11 @@ const dataset = detectionDataset({
 
 const config: TrainingConfigInput = {
   task: 'detection',
-  model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [16, 32, 32] }, headChannels: 32 },
+  model: {
+    architecture: 'centernet',
+    backbone: { architecture: 'small-cnn', filters: [16, 32, 32] },
+    headChannels: 32,
+  },
   preprocessing: { rows: 64, columns: 64, intensity: { mode: 'dtype' } },
   loss: { name: 'centernet' },
   optimizer: { name: 'adam' },
@@ -50,7 +54,13 @@ const context = engineContext;
 let root: string;
 let trained: TrainedModel;
 beforeAll(async () => {
-  trained = await trainForQuality('detection', dataset, config, (record) => `epochs (loss/val mAP@0.5): ${record.epochs.map((e) => `${e.trainLoss.toFixed(3)}/${e.validation.val_map50?.toFixed(3)}`).join(' ')}`);
+  trained = await trainForQuality(
+    'detection',
+    dataset,
+    config,
+    (record) =>
+      `epochs (loss/val mAP@0.5): ${record.epochs.map((e) => `${e.trainLoss.toFixed(3)}/${e.validation.val_map50?.toFixed(3)}`).join(' ')}`,
+  );
   root = trained.root;
 }, TRAINING_TIMEOUT_MS);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,21 +76,39 @@ describe('detection through the engine on generated shapes', () => {
     expect(report.mAP50).toBeGreaterThanOrEqual(MIN_MAP50);
     expect(report.perClass.map((c) => c.className)).toEqual([...SHAPE_CLASSES]);
     // The defaults were filled in, recorded, saved in the card and measured with.
-    expect(trained.card.detection).toEqual({ scoreThreshold: 0.3, iouThreshold: 0.5, method: 'nms', sigma: 0.5, maxDetections: 100, classAgnostic: false, topK: 100 });
+    expect(trained.card.detection).toEqual({
+      scoreThreshold: 0.3,
+      iouThreshold: 0.5,
+      method: 'nms',
+      sigma: 0.5,
+      maxDetections: 100,
+      classAgnostic: false,
+      topK: 100,
+    });
     expect(trained.record.config.detection).toEqual(trained.card.detection);
     expect(report.settings).toEqual(trained.card.detection);
   });
 
   it('evaluates with the settings in the card: boxes above the threshold after NMS per image, written to the eval file', async () => {
-    const reply = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }), context());
+    const reply = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }),
+      context(),
+    );
     expect(reply.report).toEqual(trained.record.evaluation);
     expect(reply.predictions.map((p) => p.id)).toEqual(trained.record.dataset.splits.test);
     for (const { prediction } of reply.predictions) {
       if (!('detections' in prediction)) throw new Error('expected detections');
       expect(prediction.detections.every((d) => d.score >= 0.3)).toBe(true);
-      expect(prediction.detections.map((d) => d.score)).toEqual([...prediction.detections.map((d) => d.score)].sort((a, b) => b - a));
+      expect(prediction.detections.map((d) => d.score)).toEqual(
+        [...prediction.detections.map((d) => d.score)].sort((a, b) => b - a),
+      );
     }
-    const file = evaluationFile(reply, { modelDir: trained.modelDir, runId: trained.card.run.runId, classes: trained.card.classes, split: 'test' });
+    const file = evaluationFile(reply, {
+      modelDir: trained.modelDir,
+      runId: trained.card.run.runId,
+      classes: trained.card.classes,
+      split: 'test',
+    });
     const written = path.join(root, 'eval.json');
     writeFileSync(written, JSON.stringify(file));
     const back = evaluationFileSchema.parse(JSON.parse(readFileSync(written, 'utf8')));
@@ -91,10 +119,20 @@ describe('detection through the engine on generated shapes', () => {
   });
 
   it('evaluates with soft-NMS for one call when asked, leaving the card as it was', async () => {
-    const reply = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test', detection: { method: 'soft-gaussian' } }), context());
+    const reply = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({
+        modelDir: trained.modelDir,
+        dataset,
+        split: 'test',
+        detection: { method: 'soft-gaussian' },
+      }),
+      context(),
+    );
     if (reply.report.task !== 'detection') throw new Error('expected a detection report');
     expect(reply.report.settings.method).toBe('soft-gaussian');
-    console.log(`[quality] detection with Gaussian soft-NMS: mAP@0.5 ${reply.report.mAP50?.toFixed(3)}, mAP@[.5:.95] ${reply.report.mAP?.toFixed(3)}`);
+    console.log(
+      `[quality] detection with Gaussian soft-NMS: mAP@0.5 ${reply.report.mAP50?.toFixed(3)}, mAP@[.5:.95] ${reply.report.mAP?.toFixed(3)}`,
+    );
     expect(reply.report.mAP50).toBeGreaterThanOrEqual(MIN_MAP50);
     expect((await readModelCard(trained.modelDir)).detection?.method).toBe('nms');
   });
@@ -102,7 +140,10 @@ describe('detection through the engine on generated shapes', () => {
   it('predicts boxes on the pixels of larger frames (resized to the model input and back)', async () => {
     // The same scenes at 1.5× size: the model sees them at 64 × 64, the boxes come back at 96 × 96.
     const large = detectionSet({ count: 24, seed: 404, size: 96, objectSize: [15, 30] });
-    const reply = await engineHandlers.predict(predictRequestSchema.parse({ modelDir: trained.modelDir, frames: large.map(detectionFrame) }), context());
+    const reply = await engineHandlers.predict(
+      predictRequestSchema.parse({ modelDir: trained.modelDir, frames: large.map(detectionFrame) }),
+      context(),
+    );
     const images = large.map((sample, i) => {
       const prediction = reply.predictions[i]!;
       if (!('detections' in prediction)) throw new Error('expected detections');
@@ -113,8 +154,16 @@ describe('detection through the engine on generated shapes', () => {
     console.log(`[quality] detection on 96 × 96 frames: mAP@0.5 ${metrics.mAP50?.toFixed(3)}`);
     // Measured 0.77; boxes not mapped back to the frame would score near 0.
     expect(metrics.mAP50).toBeGreaterThanOrEqual(0.6);
-    const strict = await engineHandlers.predict(predictRequestSchema.parse({ modelDir: trained.modelDir, frames: large.map(detectionFrame), detection: { scoreThreshold: 0.9 } }), context());
-    const count = (r: typeof reply) => r.predictions.reduce((n, p) => n + ('detections' in p ? p.detections.length : 0), 0);
+    const strict = await engineHandlers.predict(
+      predictRequestSchema.parse({
+        modelDir: trained.modelDir,
+        frames: large.map(detectionFrame),
+        detection: { scoreThreshold: 0.9 },
+      }),
+      context(),
+    );
+    const count = (r: typeof reply) =>
+      r.predictions.reduce((n, p) => n + ('detections' in p ? p.detections.length : 0), 0);
     expect(count(strict)).toBeLessThan(count(reply));
   });
 });

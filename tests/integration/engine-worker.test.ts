@@ -19,7 +19,10 @@ describe('engine worker (real worker thread, real tfjs)', () => {
     expect(info.versions.tfjs).toMatch(/^4\./);
     expect(info.attempts.at(-1)).toEqual({ backend: expected, ok: true });
     // Every backend before it in the engine's order was tried and failed (none when one is forced).
-    if (!process.env.LOUPE_BACKEND) expect(info.attempts.filter((a) => !a.ok).map((a) => a.backend)).toEqual(BACKEND_ORDER.slice(0, BACKEND_ORDER.indexOf(expected as never)));
+    if (!process.env.LOUPE_BACKEND)
+      expect(info.attempts.filter((a) => !a.ok).map((a) => a.backend)).toEqual(
+        BACKEND_ORDER.slice(0, BACKEND_ORDER.indexOf(expected as never)),
+      );
   });
 
   it('streams progress and honours cancel', async () => {

@@ -28,7 +28,14 @@ beforeAll(async () => {
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   workspace = path.join(dir, 'ws');
   const log = memoryLogger();
-  const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+  const services = new Services({
+    host: 'cli',
+    version: 'test',
+    log,
+    spawnEngine: () => {
+      throw new Error('setup needs no engine');
+    },
+  });
   const call = caller(services, log);
   await call('workspace.open', { path: workspace, create: true });
   const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 5 });
@@ -40,7 +47,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Starts `loupe train`, presses Ctrl+C once the first epoch is reported, and waits for it to stop. */
 function trainThenInterrupt(args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOUPE_BIN, 'train', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [LOUPE_BIN, 'train', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -67,21 +77,43 @@ describe('loupe export', () => {
   it('refuses a run that did not complete', async () => {
     expect(await trainThenInterrupt(['--workspace', workspace, '--task', 'Lesion', '--epochs', '5'])).toBe(130);
     const [cancelled] = await runs();
-    const result = await runCli(['export', '--workspace', workspace, '--run', cancelled!.runId, '--format', 'onnx', '--out', bundle()]);
+    const result = await runCli([
+      'export',
+      '--workspace',
+      workspace,
+      '--run',
+      cancelled!.runId,
+      '--format',
+      'onnx',
+      '--out',
+      bundle(),
+    ]);
     expect(result.code).not.toBe(0);
     // Cancelled, or interrupted when the process stopped before recording it: both are unfinished.
-    expect(result.stderr).toMatch(new RegExp(`Run ${cancelled!.runId} is (cancelled|interrupted); only a completed run can be exported\\.`));
+    expect(result.stderr).toMatch(
+      new RegExp(`Run ${cancelled!.runId} is (cancelled|interrupted); only a completed run can be exported\\.`),
+    );
     expect(existsSync(bundle())).toBe(false);
   }, 120_000);
 
   it("writes the bundle with the parity check in its card; the Node runner prints `loupe eval`'s prediction", async () => {
-    const trained = await runCli(['train', '--workspace', workspace, '--task', 'Lesion', '--epochs', '2', '--json'], { timeoutMs: 120_000 });
+    const trained = await runCli(['train', '--workspace', workspace, '--task', 'Lesion', '--epochs', '2', '--json'], {
+      timeoutMs: 120_000,
+    });
     expect(trained.code, trained.stderr).toBe(0);
     runId = (JSON.parse(trained.stdout) as RunSummary).runId;
-    const result = await runCli(['export', '--workspace', workspace, '--run', runId, '--format', 'onnx', '--out', bundle()], { timeoutMs: 120_000 });
+    const result = await runCli(
+      ['export', '--workspace', workspace, '--run', runId, '--format', 'onnx', '--out', bundle()],
+      { timeoutMs: 120_000 },
+    );
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/parity on \d+ test image\(s\) with onnxruntime-node [\d.]+ \(CPU\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/);
-    const card = JSON.parse(readFileSync(path.join(bundle(), 'model-card.json'), 'utf8')) as { parity: { passed: boolean; split: string }; loupe: { classes: string[] } };
+    expect(result.stdout).toMatch(
+      /parity on \d+ test image\(s\) with onnxruntime-node [\d.]+ \(CPU\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/,
+    );
+    const card = JSON.parse(readFileSync(path.join(bundle(), 'model-card.json'), 'utf8')) as {
+      parity: { passed: boolean; split: string };
+      loupe: { classes: string[] };
+    };
     expect(card.parity).toMatchObject({ passed: true, split: 'test' });
     expect(JSON.stringify(card)).not.toMatch(/scan-\d{4}\.png/);
 
@@ -90,7 +122,9 @@ describe('loupe export', () => {
     const evaluation = evaluationFileSchema.parse(JSON.parse(readFileSync(preds, 'utf8')));
     for (const image of evaluation.images.slice(0, 3)) {
       if (!('probabilities' in image) || !image.path) throw new Error('expected class probabilities of an image file');
-      const printed = JSON.parse(execFileSync(process.execPath, [path.join(bundle(), 'run_onnx.mjs'), image.path], { encoding: 'utf8' })) as { predicted: number; class: string; probabilities: number[] };
+      const printed = JSON.parse(
+        execFileSync(process.execPath, [path.join(bundle(), 'run_onnx.mjs'), image.path], { encoding: 'utf8' }),
+      ) as { predicted: number; class: string; probabilities: number[] };
       expect(printed.predicted).toBe(image.predicted);
       expect(printed.class).toBe(image.predictedClass);
       printed.probabilities.forEach((p, i) => expect(Math.abs(p - image.probabilities[i]!)).toBeLessThanOrEqual(1e-4));
@@ -101,29 +135,68 @@ describe('loupe export', () => {
     const refused = await runCli(['export', '--workspace', workspace, '--run', runId, '--out', bundle()]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('already exists; choose another folder or pass --force');
-    const forced = await runCli(['export', '--workspace', workspace, '--run', runId, '--out', bundle(), '--force', '--no-preprocessing'], { timeoutMs: 120_000 });
+    const forced = await runCli(
+      ['export', '--workspace', workspace, '--run', runId, '--out', bundle(), '--force', '--no-preprocessing'],
+      { timeoutMs: 120_000 },
+    );
     expect(forced.code, forced.stderr).toBe(0);
-    const card = JSON.parse(readFileSync(path.join(bundle(), 'model-card.json'), 'utf8')) as { onnx: { preprocessingBaked: boolean } };
+    const card = JSON.parse(readFileSync(path.join(bundle(), 'model-card.json'), 'utf8')) as {
+      onnx: { preprocessingBaked: boolean };
+    };
     expect(card.onnx.preprocessingBaked).toBe(false);
   }, 120_000);
 
   it('names the formats it writes when asked for another', async () => {
-    const result = await runCli(['export', '--workspace', workspace, '--run', runId, '--format', 'tflite', '--out', path.join(dir, 'other')]);
+    const result = await runCli([
+      'export',
+      '--workspace',
+      workspace,
+      '--run',
+      runId,
+      '--format',
+      'tflite',
+      '--out',
+      path.join(dir, 'other'),
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('this version of Loupe exports onnx, onnx-int8; "tflite" is not one of them.');
   });
 
   it('writes an int8 QDQ bundle calibrated on the training split: ≤ 0.3× the fp32 file, accuracy within 1 point', async () => {
     const out = path.join(dir, 'int8');
-    const result = await runCli(['export', '--workspace', workspace, '--run', runId, '--format', 'onnx-int8', '--calibration', '16', '--calibration-method', 'percentile', '--out', out], { timeoutMs: 120_000 });
+    const result = await runCli(
+      [
+        'export',
+        '--workspace',
+        workspace,
+        '--run',
+        runId,
+        '--format',
+        'onnx-int8',
+        '--calibration',
+        '16',
+        '--calibration-method',
+        'percentile',
+        '--out',
+        out,
+      ],
+      { timeoutMs: 120_000 },
+    );
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/int8: calibrated on 16 training image\(s\) \(percentile\); 0\.\d+× the fp32 file; accuracy/);
-    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as { onnx: { precision: string }; parity: { passed: boolean; int8: { sizeRatio: number; accuracyFp32: number; accuracyInt8: number } } };
+    expect(result.stdout).toMatch(
+      /int8: calibrated on 16 training image\(s\) \(percentile\); 0\.\d+× the fp32 file; accuracy/,
+    );
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
+      onnx: { precision: string };
+      parity: { passed: boolean; int8: { sizeRatio: number; accuracyFp32: number; accuracyInt8: number } };
+    };
     expect(card.onnx.precision).toBe('int8 QDQ');
     expect(card.parity.passed).toBe(true);
     expect(card.parity.int8.sizeRatio).toBeLessThanOrEqual(0.3);
     expect(card.parity.int8.accuracyInt8).toBeGreaterThanOrEqual(card.parity.int8.accuracyFp32 - 0.01);
-    const { results } = runReference<{ results: { ok: boolean; error: string | null }[] }>('onnx_check.py', { paths: [path.join(out, 'model.onnx'), path.join(bundle(), 'model.onnx')] });
+    const { results } = runReference<{ results: { ok: boolean; error: string | null }[] }>('onnx_check.py', {
+      paths: [path.join(out, 'model.onnx'), path.join(bundle(), 'model.onnx')],
+    });
     expect(results).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
   }, 120_000);
 });

@@ -25,12 +25,25 @@ describe('loupe decode', () => {
     const result = await runCli(['decode', fixture.file, '--frame', '2', '--out', out, '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
-      rows: 64, columns: 80, frames: 4, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 0,
-      photometricInterpretation: 'MONOCHROME2', transferSyntaxUID: '1.2.840.10008.1.2.4.80', rescaleSlope: 1, rescaleIntercept: 0,
-      windowCenter: null, windowWidth: null, sampleType: 'uint16',
+      rows: 64,
+      columns: 80,
+      frames: 4,
+      samplesPerPixel: 1,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      pixelRepresentation: 0,
+      photometricInterpretation: 'MONOCHROME2',
+      transferSyntaxUID: '1.2.840.10008.1.2.4.80',
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+      windowCenter: null,
+      windowWidth: null,
+      sampleType: 'uint16',
     });
     const frameBytes = 64 * 80 * 2;
-    expect(readFileSync(out).equals(readFileSync(fixture.expected).subarray(2 * frameBytes, 3 * frameBytes))).toBe(true);
+    expect(readFileSync(out).equals(readFileSync(fixture.expected).subarray(2 * frameBytes, 3 * frameBytes))).toBe(
+      true,
+    );
   });
 
   it('decodes 16-bit PNG the same way', async () => {
@@ -38,7 +51,12 @@ describe('loupe decode', () => {
     const out = path.join(tmp, 'png.raw');
     const result = await runCli(['decode', fixture.file, '--out', out]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ format: 'png', bitsAllocated: 16, sampleType: 'uint16', transferSyntaxUID: null });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      format: 'png',
+      bitsAllocated: 16,
+      sampleType: 'uint16',
+      transferSyntaxUID: null,
+    });
     expect(readFileSync(out).equals(readFileSync(fixture.expected))).toBe(true);
   });
 
@@ -47,7 +65,9 @@ describe('loupe decode', () => {
     const result = await runCli(['decode', bad.file, '--out', path.join(tmp, 'bad.raw')]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr.trim()).toMatch(/^loupe: truncated-pixels\.dcm: This DICOM file is truncated: it ends at byte \d+, before its pixel data does\.$/);
+    expect(result.stderr.trim()).toMatch(
+      /^loupe: truncated-pixels\.dcm: This DICOM file is truncated: it ends at byte \d+, before its pixel data does\.$/,
+    );
     expect(result.stdout).toBe('');
   });
 
@@ -61,26 +81,46 @@ describe('loupe decode', () => {
 
 describe('loupe import', () => {
   it('imports a folder into a new workspace and exits 0 when nothing failed', async () => {
-    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws'), path.join(fixtures.mixedFolder, 'raster'), '--json']);
+    const result = await runCli([
+      'import',
+      '--workspace',
+      path.join(tmp, 'ws'),
+      path.join(fixtures.mixedFolder, 'raster'),
+      '--json',
+    ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ imported: fixtures.raster.length, duplicates: 0, failed: 0 });
-    const again = await runCli(['import', '--workspace', path.join(tmp, 'ws'), path.join(fixtures.mixedFolder, 'raster')]);
+    const again = await runCli([
+      'import',
+      '--workspace',
+      path.join(tmp, 'ws'),
+      path.join(fixtures.mixedFolder, 'raster'),
+    ]);
     expect(again.code).toBe(0);
-    expect(again.stdout.trim().split('\n').at(-1)).toBe(`0 imported, ${fixtures.raster.length} duplicates skipped, 0 failed.`);
+    expect(again.stdout.trim().split('\n').at(-1)).toBe(
+      `0 imported, ${fixtures.raster.length} duplicates skipped, 0 failed.`,
+    );
   });
 
-  it('skips a PACS export folder\'s DICOMDIR and non-image objects by name and exits 0', async () => {
+  it("skips a PACS export folder's DICOMDIR and non-image objects by name and exits 0", async () => {
     const result = await runCli(['import', '--workspace', path.join(tmp, 'ws-export'), fixtures.exportFolder]);
     expect(result.code).toBe(0);
     const skipped = fixtures.exportObjects.filter((o) => o.expect === 'skipped');
     const imported = fixtures.exportObjects.length - skipped.length;
     expect(result.stdout).toMatch(/skipped {4}\S+SR000001: Not an image \(Structured Report\)\./);
     expect(result.stdout).toMatch(/skipped {4}\S+DICOMDIR: Not an image \(DICOMDIR\)\./);
-    expect(result.stdout.trim().split('\n').at(-1)).toBe(`${imported} imported, 0 duplicates skipped, ${skipped.length} not an image, 0 failed.`);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe(
+      `${imported} imported, 0 duplicates skipped, ${skipped.length} not an image, 0 failed.`,
+    );
   });
 
   it('prints the reasons and exits 1 when some files failed', async () => {
-    const result = await runCli(['import', '--workspace', path.join(tmp, 'ws2'), path.join(fixtures.mixedFolder, 'broken')]);
+    const result = await runCli([
+      'import',
+      '--workspace',
+      path.join(tmp, 'ws2'),
+      path.join(fixtures.mixedFolder, 'broken'),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/failed {5}\S+empty\.dcm: This file is empty \(0 bytes\)\./);
     expect(result.stderr.trim()).toMatch(/^loupe: \d+ files could not be imported\.$/);
@@ -96,12 +136,26 @@ describe('loupe import of huge and bomb images', () => {
     writeFileSync(path.join(folder, 'deflate-bomb.dcm'), await deflatedDicom(64, 64, 256 * 1024 ** 2));
     const result = await runCli(['import', '--workspace', path.join(tmp, 'ws-bombs'), folder, '--json']);
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { failed: number; files: { path: string; failure?: string; message?: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      failed: number;
+      files: { path: string; failure?: string; message?: string }[];
+    };
     expect(report.failed).toBe(3);
     const byName = Object.fromEntries(report.files.map((f) => [path.basename(f.path), f]));
-    expect(byName['solid-20000.png']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/) });
-    expect(byName['claims-32000.png']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/32000×32000 pixels/) });
-    expect(byName['deflate-bomb.dcm']).toMatchObject({ failure: 'too-large', message: expect.stringMatching(/possible deflate bomb/) });
+    expect(byName['solid-20000.png']).toMatchObject({
+      failure: 'too-large',
+      message: expect.stringMatching(
+        /20000×20000 pixels \(400 megapixels\), more than Loupe's limit of 268 megapixels per frame/,
+      ),
+    });
+    expect(byName['claims-32000.png']).toMatchObject({
+      failure: 'too-large',
+      message: expect.stringMatching(/32000×32000 pixels/),
+    });
+    expect(byName['deflate-bomb.dcm']).toMatchObject({
+      failure: 'too-large',
+      message: expect.stringMatching(/possible deflate bomb/),
+    });
     expect(result.stderr.trim()).toBe('loupe: 3 files could not be imported.');
   }, 180_000);
 });
@@ -109,12 +163,15 @@ describe('loupe import of huge and bomb images', () => {
 describe('loupe images list', () => {
   it('lists the images of a workspace as JSON and as tab-separated lines', async () => {
     const workspace = path.join(tmp, 'ws-list');
-    expect((await runCli(['import', '--workspace', workspace, path.join(fixtures.mixedFolder, 'raster')])).code).toBe(0);
+    expect((await runCli(['import', '--workspace', workspace, path.join(fixtures.mixedFolder, 'raster')])).code).toBe(
+      0,
+    );
     const json = await runCli(['images', 'list', '--workspace', workspace, '--json']);
     expect(json.code).toBe(0);
     const images = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(images).toHaveLength(fixtures.raster.length);
-    for (const image of images) expect(Object.keys(image)).toEqual(['id', 'path', 'sha256', 'rows', 'columns', 'frames', 'modality']);
+    for (const image of images)
+      expect(Object.keys(image)).toEqual(['id', 'path', 'sha256', 'rows', 'columns', 'frames', 'modality']);
     const grey16 = fixtures.raster.find((f) => f.name === 'grey16.png')!;
     const listed = images.find((i) => path.basename(i.path as string) === 'grey16.png')!;
     expect(listed.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -134,7 +191,9 @@ describe('loupe images list', () => {
     const result = await runCli(['images', 'list', '--workspace', damaged]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^loupe: The workspace database (\S*\/)?loupe\.db is damaged .*sqlite3 loupe\.db "\.recover" \| sqlite3 recovered\.db .*last backup/);
+    expect(result.stderr).toMatch(
+      /^loupe: The workspace database (\S*\/)?loupe\.db is damaged .*sqlite3 loupe\.db "\.recover" \| sqlite3 recovered\.db .*last backup/,
+    );
     expect(result.stderr).not.toMatch(/Something went wrong/);
   });
 });

@@ -3,7 +3,17 @@
  * through the real services, decode workers and SQLite: counts, reasons, stored metadata,
  * pixels against reference decoders, thumbnails, re-import, cancel and relink.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,13 +31,24 @@ let tmp: string;
 let report: ImportReport;
 const progress: ImportProgress[] = [];
 
-async function call<T>(channel: string, payload: unknown, onProgress: (p: unknown) => void = () => {}, requestId = String(Math.random())): Promise<T> {
+async function call<T>(
+  channel: string,
+  payload: unknown,
+  onProgress: (p: unknown) => void = () => {},
+  requestId = String(Math.random()),
+): Promise<T> {
   const reply = await session.invoke(channel, requestId, payload, onProgress);
   if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
   return reply.value as T;
 }
 
-const TYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float32: Float32Array } as const;
+const TYPES = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  float32: Float32Array,
+} as const;
 function reference(file: string, type: keyof typeof TYPES): ArrayLike<number> {
   const bytes = new Uint8Array(readFileSync(file));
   return new TYPES[type](bytes.buffer);
@@ -39,7 +60,9 @@ beforeAll(async () => {
   ({ services } = realServices());
   session = new CallSession(services.dispatcher);
   await call('workspace.open', { path: path.join(tmp, 'ws'), create: true });
-  report = await call<ImportReport>('imaging.import', { paths: [fixtures.mixedFolder] }, (p) => progress.push(p as ImportProgress));
+  report = await call<ImportReport>('imaging.import', { paths: [fixtures.mixedFolder] }, (p) =>
+    progress.push(p as ImportProgress),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -62,18 +85,34 @@ describe('importing a mixed folder', () => {
       fixtures.raster.length +
       fixtures.broken.filter((b) => b.expect === 'imported').length +
       fixtures.exportObjects.filter((o) => o.expect === 'imported').length;
-    expect(report).toMatchObject({ imported: valid, duplicates: 1, skipped: skipped.length, failed: broken.length, cancelled: false });
+    expect(report).toMatchObject({
+      imported: valid,
+      duplicates: 1,
+      skipped: skipped.length,
+      failed: broken.length,
+      cancelled: false,
+    });
     expect(report.files).toHaveLength(valid + 1 + skipped.length + broken.length);
-    for (const o of skipped) expect(outcome(o.name), o.name).toMatchObject({ status: 'skipped', failure: 'non-image', message: `Not an image (${o.kind}).` });
+    for (const o of skipped)
+      expect(outcome(o.name), o.name).toMatchObject({
+        status: 'skipped',
+        failure: 'non-image',
+        message: `Not an image (${o.kind}).`,
+      });
     for (const b of broken) {
       const o = outcome(b.name);
       expect(o, b.name).toMatchObject({ status: 'failed', failure: b.expect });
       expect(o.message!.length, b.name).toBeGreaterThan(15);
       expect(o.message).not.toMatch(/at .*\.(ts|js):\d+/); // No stack traces.
     }
-    expect(outcome('absurd-size.dcm').message).toContain('65535×65535 pixels (4295 megapixels), more than Loupe\'s limit of 268 megapixels per frame');
+    expect(outcome('absurd-size.dcm').message).toContain(
+      "65535×65535 pixels (4295 megapixels), more than Loupe's limit of 268 megapixels per frame",
+    );
     // copy-of-ct.dcm sorts first (broken/ < dicom/); the original is then the duplicate.
-    expect(outcome('ct-signed.explicit-le.dcm')).toMatchObject({ status: 'duplicate', message: expect.stringContaining('copy-of-ct.dcm') });
+    expect(outcome('ct-signed.explicit-le.dcm')).toMatchObject({
+      status: 'duplicate',
+      message: expect.stringContaining('copy-of-ct.dcm'),
+    });
   });
 
   it('streamed progress up to the total', () => {
@@ -85,7 +124,15 @@ describe('importing a mixed folder', () => {
   it('stores the DICOM identifiers and geometry', async () => {
     const id = outcome('multiframe.j2k-lossless.dcm').imageId!;
     const { record, info } = await call<ReplyOf<'imaging.get'>>('imaging.get', { id });
-    expect(record).toMatchObject({ format: 'dicom', rows: 64, columns: 80, frames: 4, modality: 'XA', patientId: 'XA-001', missing: false });
+    expect(record).toMatchObject({
+      format: 'dicom',
+      rows: 64,
+      columns: 80,
+      frames: 4,
+      modality: 'XA',
+      patientId: 'XA-001',
+      missing: false,
+    });
     expect(info).toMatchObject({
       studyInstanceUid: '1.2.826.0.1.3680043.8.498.1',
       seriesInstanceUid: '1.2.826.0.1.3680043.8.498.1.1',
@@ -94,7 +141,12 @@ describe('importing a mixed folder', () => {
       instanceNumber: 1,
       transferSyntaxUID: '1.2.840.10008.1.2.4.90',
     });
-    const row = services.workspaces.require().db.prepare('SELECT patient_id, study_uid, series_uid, sop_uid, modality, pixel_spacing, instance_number, frames FROM images WHERE id = ?').get(id);
+    const row = services.workspaces
+      .require()
+      .db.prepare(
+        'SELECT patient_id, study_uid, series_uid, sop_uid, modality, pixel_spacing, instance_number, frames FROM images WHERE id = ?',
+      )
+      .get(id);
     expect(row).toEqual({
       patient_id: 'XA-001',
       study_uid: '1.2.826.0.1.3680043.8.498.1',
@@ -106,25 +158,45 @@ describe('importing a mixed folder', () => {
       frames: 4,
     });
     const ct = await call<ReplyOf<'imaging.get'>>('imaging.get', { id: outcome('ct-signed.jpeg-ls.dcm').imageId! });
-    expect(ct.info).toMatchObject({ modalityUnit: 'HU', windows: [{ center: 40, width: 400 }, { center: 60, width: 800 }] });
+    expect(ct.info).toMatchObject({
+      modalityUnit: 'HU',
+      windows: [
+        { center: 40, width: 400 },
+        { center: 60, width: 800 },
+      ],
+    });
   });
 
   it('serves every frame as stored values equal to the reference decoders', async () => {
-    const picks = ['ct-signed.jpeg-ls', 'ct-12bit.jpeg-extended', 'rgb.jpeg-baseline', 'multiframe.j2k-lossless', 'signed-12bit.rle', 'mono1-16bit.explicit-le'];
+    const picks = [
+      'ct-signed.jpeg-ls',
+      'ct-12bit.jpeg-extended',
+      'rgb.jpeg-baseline',
+      'multiframe.j2k-lossless',
+      'signed-12bit.rle',
+      'mono1-16bit.explicit-le',
+    ];
     for (const name of picks) {
       const fixture = fixtures.dicom.find((f) => f.name === name)!;
       const expected = reference(fixture.expected, fixture.sampleType);
       const perFrame = fixture.rows * fixture.columns * fixture.samplesPerPixel;
       for (let frame = 0; frame < fixture.frames; frame++) {
-        const pixels = await call<ReplyOf<'imaging.frame'>>('imaging.frame', { id: outcome(`${name}.dcm`).imageId!, frame });
+        const pixels = await call<ReplyOf<'imaging.frame'>>('imaging.frame', {
+          id: outcome(`${name}.dcm`).imageId!,
+          frame,
+        });
         expect(pixels.data).toBeInstanceOf(TYPES[fixture.sampleType]);
         let worst = 0;
-        for (let i = 0; i < perFrame; i++) worst = Math.max(worst, Math.abs(pixels.data[i]! - expected[frame * perFrame + i]!));
+        for (let i = 0; i < perFrame; i++)
+          worst = Math.max(worst, Math.abs(pixels.data[i]! - expected[frame * perFrame + i]!));
         expect(worst, `${name} frame ${frame}`).toBeLessThanOrEqual(fixture.tolerance);
       }
     }
     const grey16 = fixtures.raster.find((r) => r.name === 'grey16.tif')!;
-    const pixels = await call<ReplyOf<'imaging.frame'>>('imaging.frame', { id: outcome('grey16.tif').imageId!, frame: 0 });
+    const pixels = await call<ReplyOf<'imaging.frame'>>('imaging.frame', {
+      id: outcome('grey16.tif').imageId!,
+      frame: 0,
+    });
     expect(pixels.data).toBeInstanceOf(Uint16Array);
     expect(Array.from(pixels.data)).toEqual(Array.from(reference(grey16.expected, 'uint16')));
   });
@@ -137,7 +209,9 @@ describe('importing a mixed folder', () => {
       expect(new TextDecoder().decode(t.bytes!.subarray(8, 12))).toBe('WEBP');
     }
     const root = services.workspaces.require().root;
-    const cached = readdirSync(path.join(root, 'thumbnails'), { recursive: true }).filter((f) => String(f).endsWith('.webp'));
+    const cached = readdirSync(path.join(root, 'thumbnails'), { recursive: true }).filter((f) =>
+      String(f).endsWith('.webp'),
+    );
     expect(cached).toHaveLength(report.imported);
   });
 
@@ -154,7 +228,11 @@ describe('importing a mixed folder', () => {
   it('re-importing the same folder changes nothing', async () => {
     const before = (await call<ReplyOf<'imaging.list'>>('imaging.list', { limit: 1000 })).total;
     const again = await call<ImportReport>('imaging.import', { paths: [fixtures.mixedFolder] });
-    expect(again).toMatchObject({ imported: 0, duplicates: report.imported + report.duplicates, failed: report.failed });
+    expect(again).toMatchObject({
+      imported: 0,
+      duplicates: report.imported + report.duplicates,
+      failed: report.failed,
+    });
     expect((await call<ReplyOf<'imaging.list'>>('imaging.list', { limit: 1000 })).total).toBe(before);
   });
 
@@ -175,7 +253,10 @@ describe('importing a mixed folder', () => {
     const folder = path.join(tmp, 'damaged-first');
     mkdirSync(folder);
     const valid = fixtures.dicom.filter((f) => f.variant === 'jpeg-ls' || f.variant === 'j2k-lossless');
-    for (const [name, source] of [['0-damaged.jpeg-ls.dcm', 'ct-signed.jpeg-ls'], ['0-damaged.j2k.dcm', 'rgb.j2k-lossless']] as const) {
+    for (const [name, source] of [
+      ['0-damaged.jpeg-ls.dcm', 'ct-signed.jpeg-ls'],
+      ['0-damaged.j2k.dcm', 'rgb.j2k-lossless'],
+    ] as const) {
       const bytes = new Uint8Array(readFileSync(fixtures.dicom.find((f) => f.name === source)!.file));
       const fragment = dicomParser.parseDicom(bytes).elements.x7fe00010!.fragments!.at(-1)!;
       // The second half of the codestream zeroed: the header reads, the codec fails.
@@ -184,16 +265,24 @@ describe('importing a mixed folder', () => {
     }
     for (const f of valid) cpSync(f.file, path.join(folder, `1-${f.name}.dcm`));
     const result = await call<ImportReport>('imaging.import', { paths: [folder] });
-    expect(result.files.filter((f) => f.status === 'failed').map((f) => path.basename(f.path))).toEqual(['0-damaged.j2k.dcm', '0-damaged.jpeg-ls.dcm']);
+    expect(result.files.filter((f) => f.status === 'failed').map((f) => path.basename(f.path))).toEqual([
+      '0-damaged.j2k.dcm',
+      '0-damaged.jpeg-ls.dcm',
+    ]);
     expect(result).toMatchObject({ imported: valid.length, failed: 2 });
   });
 
   it('stops when cancelled and reports what it did', async () => {
     await call('workspace.open', { path: path.join(tmp, 'ws-cancel'), create: true });
     const requestId = 'cancel-me';
-    const cancelled = call<ImportReport>('imaging.import', { paths: [fixtures.mixedFolder] }, (p) => {
-      if ((p as ImportProgress).phase === 'importing') session.cancel(requestId);
-    }, requestId);
+    const cancelled = call<ImportReport>(
+      'imaging.import',
+      { paths: [fixtures.mixedFolder] },
+      (p) => {
+        if ((p as ImportProgress).phase === 'importing') session.cancel(requestId);
+      },
+      requestId,
+    );
     const result = await cancelled;
     expect(result.cancelled).toBe(true);
     expect(result.files.length).toBeLessThan(report.files.length);
@@ -215,7 +304,10 @@ describe('importing a mixed folder', () => {
     const { record } = await call<ReplyOf<'imaging.get'>>('imaging.get', { id });
     expect(record).toMatchObject({ missing: false, path: expect.stringContaining(moved) });
     expect((await call<ReplyOf<'imaging.frame'>>('imaging.frame', { id, frame: 0 })).rows).toBe(96);
-    await expect(call('imaging.relink', { folder: path.join(tmp, 'no-such-archive') })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('There is no folder at') });
+    await expect(call('imaging.relink', { folder: path.join(tmp, 'no-such-archive') })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('There is no folder at'),
+    });
     renameSync(moved, `${moved}-gone`);
   });
 });

@@ -29,9 +29,14 @@ const labels = (...args: string[]) => runCli(['labels', ...args, '--workspace', 
 describe('loupe labels', () => {
   it('creates a task and lists it', async () => {
     const created = await labels('create-task', '--name', 'Defects', '--kind', 'detection', '--classes', 'crack, dent');
-    expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/created task 1 "Defects" \(detection\) with 2 classes/) });
+    expect(created).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/created task 1 "Defects" \(detection\) with 2 classes/),
+    });
     const listed = await labels('tasks', '--json');
-    expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'Defects', kind: 'detection', classes: [{ name: 'crack' }, { name: 'dent' }] }]);
+    expect(JSON.parse(listed.stdout)).toMatchObject([
+      { name: 'Defects', kind: 'detection', classes: [{ name: 'crack' }, { name: 'dent' }] },
+    ]);
   });
 
   it('imports COCO with a report, exports VOC, and splits', async () => {
@@ -39,26 +44,50 @@ describe('loupe labels', () => {
     writeFileSync(
       coco,
       JSON.stringify({
-        images: [{ id: 1, file_name: 'a.png' }, { id: 2, file_name: 'zzz.png' }, { id: 3, file_name: 'b.png' }],
+        images: [
+          { id: 1, file_name: 'a.png' },
+          { id: 2, file_name: 'zzz.png' },
+          { id: 3, file_name: 'b.png' },
+        ],
         categories: [{ id: 5, name: 'dent' }],
-        annotations: [{ image_id: 1, category_id: 5, bbox: [2, 3, 10, 5] }, { image_id: 3, category_id: 5, bbox: [30, 3, 10, 5] }],
+        annotations: [
+          { image_id: 1, category_id: 5, bbox: [2, 3, 10, 5] },
+          { image_id: 3, category_id: 5, bbox: [30, 3, 10, 5] },
+        ],
       }),
     );
     // b.png's only box is malformed: importing the rest would mark b.png "checked, nothing there".
     const refused = await labels('import', '--format', 'coco', '--in', coco, '--task', 'Defects');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/1 malformed label, so nothing was imported.*annotation #2: bbox \[30,3,10,5\]: box lies outside the 32×24 image.*--skip-malformed/);
+    expect(refused.stderr).toMatch(
+      /1 malformed label, so nothing was imported.*annotation #2: bbox \[30,3,10,5\]: box lies outside the 32×24 image.*--skip-malformed/,
+    );
     const imported = await labels('import', '--format', 'coco', '--in', coco, '--task', 'Defects', '--skip-malformed');
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/imported 1 boxes for 1 images into "Defects"/);
-    expect(imported.stderr).toMatch(/skipped 2:\n {2}image "zzz.png": no image named "zzz.png" in this workspace\n {2}annotation #2: .*box lies outside the 32×24 image; the image's labels were left untouched/);
+    expect(imported.stderr).toMatch(
+      /skipped 2:\n {2}image "zzz.png": no image named "zzz.png" in this workspace\n {2}annotation #2: .*box lies outside the 32×24 image; the image's labels were left untouched/,
+    );
 
     const out = path.join(dir, 'voc');
     const exported = await labels('export', '--format', 'voc', '--out', out);
     expect(exported).toMatchObject({ code: 0, stdout: expect.stringMatching(/exported "Defects" as voc: 1 images/) });
-    expect(readFileSync(path.join(out, 'Annotations', 'a.xml'), 'utf8')).toMatch(/<name>dent<\/name>[\s\S]*<xmin>3<\/xmin>/);
+    expect(readFileSync(path.join(out, 'Annotations', 'a.xml'), 'utf8')).toMatch(
+      /<name>dent<\/name>[\s\S]*<xmin>3<\/xmin>/,
+    );
 
-    const split = await labels('split', '--task', 'Defects', '--fractions', '0.5,0.5,0', '--group-by', 'image', '--seed', '1', '--json');
+    const split = await labels(
+      'split',
+      '--task',
+      'Defects',
+      '--fractions',
+      '0.5,0.5,0',
+      '--group-by',
+      'image',
+      '--seed',
+      '1',
+      '--json',
+    );
     expect(split.code).toBe(0);
     expect(JSON.parse(split.stdout)).toMatchObject({ newlyAssigned: 3, unassigned: 0 });
   });
@@ -71,10 +100,24 @@ describe('loupe labels', () => {
     expect(result.stderr.trim()).toMatch(/^loupe: .*bad\.json is not a readable COCO JSON file/);
     // Nothing importable: refused, and no empty task is left behind.
     const ghosts = path.join(dir, 'ghosts.json');
-    writeFileSync(ghosts, JSON.stringify({ images: [{ id: 1, file_name: 'zzz.png' }], categories: [{ id: 1, name: 'x' }], annotations: [] }));
+    writeFileSync(
+      ghosts,
+      JSON.stringify({
+        images: [{ id: 1, file_name: 'zzz.png' }],
+        categories: [{ id: 1, name: 'x' }],
+        annotations: [],
+      }),
+    );
     const nothing = await labels('import', '--format', 'coco', '--in', ghosts, '--task', 'Ghosts');
-    expect(nothing).toMatchObject({ code: 2, stderr: expect.stringMatching(/Nothing could be imported, so nothing was changed: image "zzz.png": no image named/) });
-    expect(JSON.parse((await labels('tasks', '--json')).stdout).map((t: { name: string }) => t.name)).toEqual(['Defects']);
+    expect(nothing).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /Nothing could be imported, so nothing was changed: image "zzz.png": no image named/,
+      ),
+    });
+    expect(JSON.parse((await labels('tasks', '--json')).stdout).map((t: { name: string }) => t.name)).toEqual([
+      'Defects',
+    ]);
     const none = await labels('export', '--format', 'masks', '--out', path.join(dir, 'm'));
     expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/No task holds segmentation labels/) });
     expect(existsSync(path.join(dir, 'm'))).toBe(false);

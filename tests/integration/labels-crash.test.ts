@@ -73,7 +73,13 @@ function editAt(i: number): Edit {
       return {
         kind: 'boxes',
         image,
-        boxes: Array.from({ length: 1 + (i % 3) }, (_, k) => ({ classId: det.classes[k % 2]!.id, x1: k * 20 + (i % 50), y1: 5, x2: k * 20 + (i % 50) + 8.5, y2: 20 })),
+        boxes: Array.from({ length: 1 + (i % 3) }, (_, k) => ({
+          classId: det.classes[k % 2]!.id,
+          x1: k * 20 + (i % 50),
+          y1: 5,
+          x2: k * 20 + (i % 50) + 8.5,
+          y2: 20,
+        })),
       };
     case 2:
       return { kind: 'mask', image, index: i };
@@ -114,9 +120,27 @@ async function send(client: LoupeApi, edit: Edit, model: Model, i: number): Prom
     return;
   }
   const base = { imageId: edit.image, saveId: `edit-${i}` };
-  if (edit.kind === 'tags') await client.invoke('labels.save', { ...base, taskId: cls.id, baseRevision: rev(cls.id, edit.image), classIds: [edit.classId] });
-  else if (edit.kind === 'boxes') await client.invoke('labels.save', { ...base, taskId: det.id, baseRevision: rev(det.id, edit.image), boxes: edit.boxes });
-  else await client.invoke('labels.save', { ...base, taskId: seg.id, baseRevision: rev(seg.id, edit.image), mask: { width: W, height: H, data: maskFor(edit.index) } });
+  if (edit.kind === 'tags')
+    await client.invoke('labels.save', {
+      ...base,
+      taskId: cls.id,
+      baseRevision: rev(cls.id, edit.image),
+      classIds: [edit.classId],
+    });
+  else if (edit.kind === 'boxes')
+    await client.invoke('labels.save', {
+      ...base,
+      taskId: det.id,
+      baseRevision: rev(det.id, edit.image),
+      boxes: edit.boxes,
+    });
+  else
+    await client.invoke('labels.save', {
+      ...base,
+      taskId: seg.id,
+      baseRevision: rev(seg.id, edit.image),
+      mask: { width: W, height: H, data: maskFor(edit.index) },
+    });
 }
 
 /** What is on disk, read directly, in the model's shape (masks as a digest of their pixels). */
@@ -126,24 +150,40 @@ async function readDisk(): Promise<{ integrity: string; state: unknown; pngs: nu
     const integrity = ws.db.pragma('integrity_check', { simple: true }) as string;
     expect(ws.db.pragma('foreign_key_check')).toEqual([]);
     const revisions: Record<string, number> = {};
-    for (const r of ws.db.prepare('SELECT task_id, image_id, revision FROM label_revisions').all() as { task_id: number; image_id: number; revision: number }[]) {
+    for (const r of ws.db.prepare('SELECT task_id, image_id, revision FROM label_revisions').all() as {
+      task_id: number;
+      image_id: number;
+      revision: number;
+    }[]) {
       revisions[`${r.task_id}:${r.image_id}`] = r.revision;
     }
     const tags: Record<number, number[]> = {};
-    for (const r of ws.db.prepare('SELECT image_id, class_id FROM class_tags ORDER BY class_id').all() as { image_id: number; class_id: number }[]) (tags[r.image_id] ??= []).push(r.class_id);
+    for (const r of ws.db.prepare('SELECT image_id, class_id FROM class_tags ORDER BY class_id').all() as {
+      image_id: number;
+      class_id: number;
+    }[])
+      (tags[r.image_id] ??= []).push(r.class_id);
     const boxes: Record<number, BoxLabel[]> = {};
-    for (const r of ws.db.prepare('SELECT image_id, class_id AS classId, x1, y1, x2, y2 FROM boxes ORDER BY image_id, position').all() as (BoxLabel & { image_id: number })[]) {
+    for (const r of ws.db
+      .prepare('SELECT image_id, class_id AS classId, x1, y1, x2, y2 FROM boxes ORDER BY image_id, position')
+      .all() as (BoxLabel & { image_id: number })[]) {
       const { image_id, ...box } = r;
       (boxes[image_id] ??= []).push(box);
     }
     const masks: Record<number, string> = {};
-    for (const r of ws.db.prepare('SELECT image_id, file, sha256 FROM masks').all() as { image_id: number; file: string; sha256: string }[]) {
+    for (const r of ws.db.prepare('SELECT image_id, file, sha256 FROM masks').all() as {
+      image_id: number;
+      file: string;
+      sha256: string;
+    }[]) {
       const png = readFileSync(path.join(folder, r.file));
       expect(createHash('sha256').update(png).digest('hex'), r.file).toBe(r.sha256);
       masks[r.image_id] = digest((await decodeMaskPng(png)).data);
     }
     // Every mask PNG in the folder decodes, referenced or left over from a kill (temp files aside).
-    const files = readdirSync(path.join(folder, 'masks'), { recursive: true }).map(String).filter((f) => f.endsWith('.png'));
+    const files = readdirSync(path.join(folder, 'masks'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.png'));
     for (const f of files) await decodeMaskPng(readFileSync(path.join(folder, 'masks', f)));
     return { integrity, state: { revisions, tags, boxes, masks }, pngs: files.length };
   } finally {
@@ -160,12 +200,31 @@ beforeAll(async () => {
   requireBuild();
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-crash-'));
   folder = path.join(dir, 'ws');
-  const services = new Services({ host: 'cli', version: 'test', log: memoryLogger(), spawnEngine: () => { throw new Error('no engine here'); } });
+  const services = new Services({
+    host: 'cli',
+    version: 'test',
+    log: memoryLogger(),
+    spawnEngine: () => {
+      throw new Error('no engine here');
+    },
+  });
   const call = caller(services);
   await call('workspace.open', { path: folder, create: true });
-  ids = await addTestImages(services.workspaces.require().db, path.join(dir, 'images'), Array.from({ length: IMAGES }, (_, i) => ({ name: `img${i}.png`, width: W, height: H })));
-  cls = await call('labels.createTask', { name: 'cls', kind: 'classification', classes: [{ name: 'ok' }, { name: 'defect' }] });
-  det = await call('labels.createTask', { name: 'det', kind: 'detection', classes: [{ name: 'crack' }, { name: 'dent' }] });
+  ids = await addTestImages(
+    services.workspaces.require().db,
+    path.join(dir, 'images'),
+    Array.from({ length: IMAGES }, (_, i) => ({ name: `img${i}.png`, width: W, height: H })),
+  );
+  cls = await call('labels.createTask', {
+    name: 'cls',
+    kind: 'classification',
+    classes: [{ name: 'ok' }, { name: 'defect' }],
+  });
+  det = await call('labels.createTask', {
+    name: 'det',
+    kind: 'detection',
+    classes: [{ name: 'crack' }, { name: 'dent' }],
+  });
   seg = await call('labels.createTask', { name: 'seg', kind: 'segmentation', classes: [{ name: 'a' }, { name: 'b' }] });
   await services.dispose();
 });
@@ -180,7 +239,9 @@ describe('labels survive kill -9', () => {
     for (let round = 0; round < KILLS; round++) {
       const app: RunningApp = await startApp(['--browser']);
       const url = new URL(app.launchUrl);
-      const { client, socket } = await connectClient(`ws://${url.host}/rpc`, { cookie: `loupe_token=${url.searchParams.get('token')}` });
+      const { client, socket } = await connectClient(`ws://${url.host}/rpc`, {
+        cookie: `loupe_token=${url.searchParams.get('token')}`,
+      });
       socket.on('error', () => {});
       await client.invoke('workspace.open', { path: folder });
       const started = Date.now();
@@ -197,7 +258,10 @@ describe('labels survive kill -9', () => {
         for (let i = applied; !killed; i++) {
           const edit = editAt(i);
           // The test's socket client never fails a call whose reply will not come; the exit does.
-          await Promise.race([send(client, edit, ackedModel, i), exited.then(() => Promise.reject(new Error('host killed')))]);
+          await Promise.race([
+            send(client, edit, ackedModel, i),
+            exited.then(() => Promise.reject(new Error('host killed'))),
+          ]);
           if (killed) break;
           ackedModel = apply(ackedModel, edit);
           acked = i + 1;
@@ -217,7 +281,10 @@ describe('labels survive kill -9', () => {
         model = ackedModel;
         applied = acked;
       } else {
-        expect(disk.state, `round ${round}: the disk holds neither the ${acked} acknowledged edits nor one more`).toEqual(expected(withNext));
+        expect(
+          disk.state,
+          `round ${round}: the disk holds neither the ${acked} acknowledged edits nor one more`,
+        ).toEqual(expected(withNext));
         model = withNext;
         applied = acked + 1;
         inFlightCommitted++;
@@ -227,6 +294,8 @@ describe('labels survive kill -9', () => {
     }
     // Enough edits went through for the kills to have landed on every kind of edit.
     expect(applied).toBeGreaterThan(KILLS * 2);
-    console.log(`crash test: ${KILLS} kills, ${applied} edits persisted, ${inFlightCommitted} kills landed after a commit but before its reply`);
+    console.log(
+      `crash test: ${KILLS} kills, ${applied} edits persisted, ${inFlightCommitted} kills landed after a commit but before its reply`,
+    );
   });
 });

@@ -44,29 +44,76 @@ async function comparable(task: LabelTask) {
 
 describe('round trips', () => {
   beforeAll(async () => {
-    const det = await ctx.call('labels.createTask', { name: 'det', kind: 'detection', classes: [{ name: 'crack' }, { name: 'dent' }] });
+    const det = await ctx.call('labels.createTask', {
+      name: 'det',
+      kind: 'detection',
+      classes: [{ name: 'crack' }, { name: 'dent' }],
+    });
     const [crack, dent] = det.classes;
-    await ctx.call('labels.save', { taskId: det.id, imageId: ctx.ids[0]!, saveId: 'd0', baseRevision: 0, boxes: [{ classId: crack!.id, x1: 0, y1: 0, x2: 10, y2: 8 }, { classId: dent!.id, x1: 12.5, y1: 3.25, x2: 40, y2: 30 }] });
-    await ctx.call('labels.save', { taskId: det.id, imageId: ctx.ids[2]!, saveId: 'd2', baseRevision: 0, boxes: [{ classId: dent!.id, x1: 5, y1: 5, x2: 6, y2: 7 }] });
+    await ctx.call('labels.save', {
+      taskId: det.id,
+      imageId: ctx.ids[0]!,
+      saveId: 'd0',
+      baseRevision: 0,
+      boxes: [
+        { classId: crack!.id, x1: 0, y1: 0, x2: 10, y2: 8 },
+        { classId: dent!.id, x1: 12.5, y1: 3.25, x2: 40, y2: 30 },
+      ],
+    });
+    await ctx.call('labels.save', {
+      taskId: det.id,
+      imageId: ctx.ids[2]!,
+      saveId: 'd2',
+      baseRevision: 0,
+      boxes: [{ classId: dent!.id, x1: 5, y1: 5, x2: 6, y2: 7 }],
+    });
     // A labeled negative: saved with no boxes.
     await ctx.call('labels.save', { taskId: det.id, imageId: ctx.ids[3]!, saveId: 'd3', baseRevision: 0, boxes: [] });
 
-    const seg = await ctx.call('labels.createTask', { name: 'seg', kind: 'segmentation', classes: [{ name: 'lesion' }, { name: 'organ' }] });
+    const seg = await ctx.call('labels.createTask', {
+      name: 'seg',
+      kind: 'segmentation',
+      classes: [{ name: 'lesion' }, { name: 'organ' }],
+    });
     for (const [k, id] of [ctx.ids[0]!, ctx.ids[1]!].entries()) {
       const data = new Uint8Array(W * H);
       // A ring with a hole, a diagonal-touching pair, and a second class.
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const r = Math.hypot(x - 12 - k, y - 14);
-        if (r < 9 && r > 3) data[y * W + x] = 1;
-        if (x > 28 && y > 4 + k && y < 20) data[y * W + x] = 2;
-      }
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const r = Math.hypot(x - 12 - k, y - 14);
+          if (r < 9 && r > 3) data[y * W + x] = 1;
+          if (x > 28 && y > 4 + k && y < 20) data[y * W + x] = 2;
+        }
       data[0] = 2;
       data[W + 1] = 2;
-      await ctx.call('labels.save', { taskId: seg.id, imageId: id, saveId: `s${k}`, baseRevision: 0, mask: { width: W, height: H, data } });
+      await ctx.call('labels.save', {
+        taskId: seg.id,
+        imageId: id,
+        saveId: `s${k}`,
+        baseRevision: 0,
+        mask: { width: W, height: H, data },
+      });
     }
-    const cls = await ctx.call('labels.createTask', { name: 'cls', kind: 'classification', multiLabel: true, classes: [{ name: 'normal' }, { name: 'with, comma "quoted"' }] });
-    await ctx.call('labels.save', { taskId: cls.id, imageId: ctx.ids[1]!, saveId: 'c1', baseRevision: 0, classIds: cls.classes.map((c) => c.id) });
-    await ctx.call('labels.save', { taskId: cls.id, imageId: ctx.ids[2]!, saveId: 'c2', baseRevision: 0, classIds: [cls.classes[0]!.id] });
+    const cls = await ctx.call('labels.createTask', {
+      name: 'cls',
+      kind: 'classification',
+      multiLabel: true,
+      classes: [{ name: 'normal' }, { name: 'with, comma "quoted"' }],
+    });
+    await ctx.call('labels.save', {
+      taskId: cls.id,
+      imageId: ctx.ids[1]!,
+      saveId: 'c1',
+      baseRevision: 0,
+      classIds: cls.classes.map((c) => c.id),
+    });
+    await ctx.call('labels.save', {
+      taskId: cls.id,
+      imageId: ctx.ids[2]!,
+      saveId: 'c2',
+      baseRevision: 0,
+      classIds: [cls.classes[0]!.id],
+    });
     const ver = await ctx.call('labels.createTask', { name: 'ver', kind: 'verification' });
     await ctx.call('labels.addPair', { taskId: ver.id, imageA: ctx.ids[0]!, imageB: ctx.ids[2]!, same: true });
     await ctx.call('labels.addPair', { taskId: ver.id, imageA: ctx.ids[3]!, imageB: ctx.ids[1]!, same: false });
@@ -86,7 +133,12 @@ describe('round trips', () => {
     const folder = out(`${name}-${format}`);
     const report = await ctx.call('labels.export', { taskId: task.id, format, out: folder });
     expect(report.files).toBeGreaterThan(0);
-    const input = format === 'coco' ? path.join(folder, 'annotations.json') : format === 'csv' ? path.join(folder, 'classes.csv') : folder;
+    const input =
+      format === 'coco'
+        ? path.join(folder, 'annotations.json')
+        : format === 'csv'
+          ? path.join(folder, 'classes.csv')
+          : folder;
     const imported = await ctx.call('labels.import', { format, path: input, taskName: `${name} via ${format}` });
     expect(imported).toMatchObject({ createdTask: true, skippedTotal: 0 });
     const copy = await byName(`${name} via ${format}`);
@@ -98,7 +150,9 @@ describe('round trips', () => {
       for (const id of ctx.ids) {
         const [x, y] = [a[id] as { boxes: Record<string, number>[] }, b[id] as { boxes: Record<string, number>[] }];
         expect(y.boxes.length).toBe(x.boxes.length);
-        y.boxes.forEach((box, i) => (['x1', 'y1', 'x2', 'y2'] as const).forEach((k) => expect(box[k]).toBeCloseTo(x.boxes[i]![k]!, 3)));
+        y.boxes.forEach((box, i) =>
+          (['x1', 'y1', 'x2', 'y2'] as const).forEach((k) => expect(box[k]).toBeCloseTo(x.boxes[i]![k]!, 3)),
+        );
         (x as { boxes?: unknown }).boxes = (y as { boxes?: unknown }).boxes = [];
       }
     }
@@ -113,15 +167,29 @@ describe('round trips', () => {
     expect(csv).toContain('series-a/IM0001.png,series-b/IM0001.png,1');
     await ctx.call('labels.import', { format: 'csv', path: path.join(out('ver'), 'pairs.csv'), taskName: 'ver copy' });
     const copy = await byName('ver copy');
-    const pairs = (p: { imageA: number; imageB: number; same: boolean }[]) => p.map((x) => [x.imageA, x.imageB, x.same]).sort();
-    expect(pairs((await ctx.call('labels.pairs', { taskId: copy.id })).pairs)).toEqual(pairs((await ctx.call('labels.pairs', { taskId: ver.id })).pairs));
+    const pairs = (p: { imageA: number; imageB: number; same: boolean }[]) =>
+      p.map((x) => [x.imageA, x.imageB, x.same]).sort();
+    expect(pairs((await ctx.call('labels.pairs', { taskId: copy.id })).pairs)).toEqual(
+      pairs((await ctx.call('labels.pairs', { taskId: ver.id })).pairs),
+    );
   });
 
   it('names exported images by their path under the common folder, keeping same-named files apart', () => {
-    const coco = JSON.parse(readFileSync(path.join(out('det-coco'), 'annotations.json'), 'utf8')) as { images: { file_name: string }[] };
-    expect(coco.images.map((i) => i.file_name)).toEqual(['series-a/IM0001.png', 'series-b/IM0001.png', 'series-b/IM0002.png']);
-    expect(readdirSync(path.join(out('det-voc'), 'Annotations', 'series-b')).sort()).toEqual(['IM0001.xml', 'IM0002.xml']);
-    expect(readFileSync(path.join(out('det-voc'), 'Annotations', 'series-a', 'IM0001.xml'), 'utf8')).toMatch(/<xmin>1<\/xmin>[\s\S]*<xmax>10<\/xmax>/);
+    const coco = JSON.parse(readFileSync(path.join(out('det-coco'), 'annotations.json'), 'utf8')) as {
+      images: { file_name: string }[];
+    };
+    expect(coco.images.map((i) => i.file_name)).toEqual([
+      'series-a/IM0001.png',
+      'series-b/IM0001.png',
+      'series-b/IM0002.png',
+    ]);
+    expect(readdirSync(path.join(out('det-voc'), 'Annotations', 'series-b')).sort()).toEqual([
+      'IM0001.xml',
+      'IM0002.xml',
+    ]);
+    expect(readFileSync(path.join(out('det-voc'), 'Annotations', 'series-a', 'IM0001.xml'), 'utf8')).toMatch(
+      /<xmin>1<\/xmin>[\s\S]*<xmax>10<\/xmax>/,
+    );
   });
 });
 
@@ -136,32 +204,51 @@ describe('reading what other tools write, and what is wrong with it', () => {
         file,
         JSON.stringify({
           images: [
-          { id: 7, file_name: 'series-a/IM0002.png', width: W, height: H },
-          { id: 8, file_name: 'nowhere.png', width: W, height: H },
-          { id: 9, file_name: 'IM0001.png', width: W, height: H },
-          { id: 10, file_name: 'series-b/IM0002.png', width: 99, height: H },
-        ],
-        categories: [{ id: 17, name: 'lesion' }, { id: 3, name: 'organ' }],
-        annotations: [
-          { id: 1, image_id: 7, category_id: 17, segmentation: [[2, 2, 12, 2, 12, 10, 2, 10]], iscrowd: 0 },
-          { id: 2, image_id: 7, category_id: 3, segmentation: uncompressed, iscrowd: 1 },
-          { id: 3, image_id: 7, category_id: 3, segmentation: compressRle(rleEncode(region.map((v, i) => (i % W < 2 ? 1 : 0)), W, H)), iscrowd: 0 },
-          { id: 4, image_id: 7, category_id: 42, segmentation: [[0, 0, 1, 0, 1, 1]] },
-          { id: 5, image_id: 8, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
-          { id: 6, image_id: 7, category_id: 17, segmentation: { size: [5, 5], counts: [25] } },
-          { id: 7, image_id: 7, category_id: 17, bbox: [1, 1, 2, 2] },
-          { id: 8, image_id: 123, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
-        ].filter((a) => !skipIds.includes(a.id)),
-      }),
-    );
+            { id: 7, file_name: 'series-a/IM0002.png', width: W, height: H },
+            { id: 8, file_name: 'nowhere.png', width: W, height: H },
+            { id: 9, file_name: 'IM0001.png', width: W, height: H },
+            { id: 10, file_name: 'series-b/IM0002.png', width: 99, height: H },
+          ],
+          categories: [
+            { id: 17, name: 'lesion' },
+            { id: 3, name: 'organ' },
+          ],
+          annotations: [
+            { id: 1, image_id: 7, category_id: 17, segmentation: [[2, 2, 12, 2, 12, 10, 2, 10]], iscrowd: 0 },
+            { id: 2, image_id: 7, category_id: 3, segmentation: uncompressed, iscrowd: 1 },
+            {
+              id: 3,
+              image_id: 7,
+              category_id: 3,
+              segmentation: compressRle(
+                rleEncode(
+                  region.map((v, i) => (i % W < 2 ? 1 : 0)),
+                  W,
+                  H,
+                ),
+              ),
+              iscrowd: 0,
+            },
+            { id: 4, image_id: 7, category_id: 42, segmentation: [[0, 0, 1, 0, 1, 1]] },
+            { id: 5, image_id: 8, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
+            { id: 6, image_id: 7, category_id: 17, segmentation: { size: [5, 5], counts: [25] } },
+            { id: 7, image_id: 7, category_id: 17, bbox: [1, 1, 2, 2] },
+            { id: 8, image_id: 123, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
+          ].filter((a) => !skipIds.includes(a.id)),
+        }),
+      );
     // Annotations 4, 6 and 7 belong to an image the file labels: each is an error naming its field.
     write([]);
     await expect(ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in' })).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
-      message: expect.stringMatching(/3 malformed labels.*annotation 4: category_id 42 is not among.*annotation 6: segmentation has an RLE of 5×5 for an image of 40×30.*annotation 7: has no segmentation/),
+      message: expect.stringMatching(
+        /3 malformed labels.*annotation 4: category_id 42 is not among.*annotation 6: segmentation has an RLE of 5×5 for an image of 40×30.*annotation 7: has no segmentation/,
+      ),
     });
     // Leaving that image untouched leaves nothing to import: refused as well.
-    await expect(ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in', skipMalformed: true })).rejects.toMatchObject({ message: /^Nothing could be imported/ });
+    await expect(
+      ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in', skipMalformed: true }),
+    ).rejects.toMatchObject({ message: /^Nothing could be imported/ });
     expect(await byName('coco-in')).toBeUndefined();
 
     write([4, 6, 7]);
@@ -173,10 +260,16 @@ describe('reading what other tools write, and what is wrong with it', () => {
       expect.stringMatching(/^image "series-b\/IM0002.png": is 99×30 in the file but 40×30/),
       expect.stringMatching(/^annotation 8: refers to image_id 123/),
     ]);
-    expect(report).toMatchObject({ images: 1, imported: { masks: 1 }, classesCreated: ['lesion', 'organ'], skippedTotal: 4 });
+    expect(report).toMatchObject({
+      images: 1,
+      imported: { masks: 1 },
+      classesCreated: ['lesion', 'organ'],
+      skippedTotal: 4,
+    });
     const task = await byName('coco-in');
     const mask = (await ctx.call('labels.get', { taskId: task.id, imageId: ctx.ids[1]! })).mask!;
-    const at = (x: number, y: number): string | undefined => task.classes.find((c) => c.maskIndex === mask.data[y * W + x])?.name;
+    const at = (x: number, y: number): string | undefined =>
+      task.classes.find((c) => c.maskIndex === mask.data[y * W + x])?.name;
     expect([at(5, 5), at(33, 22), at(0, 10), at(20, 20)]).toEqual(['lesion', 'organ', 'organ', undefined]);
   });
 
@@ -185,15 +278,26 @@ describe('reading what other tools write, and what is wrong with it', () => {
     mkdirSync(path.join(yolo, 'labels', 'series-a'), { recursive: true });
     mkdirSync(path.join(yolo, 'labels', 'series-b'), { recursive: true });
     writeFileSync(path.join(yolo, 'classes.txt'), 'crack\ndent\n');
-    writeFileSync(path.join(yolo, 'labels', 'series-a', 'IM0001.txt'), '0 0.5 0.5 0.2 0.2\n1 1.3 0.5 0.2 0.2\n5 0.5 0.5 0.1 0.1\n0 0.5 0.5 0 0.1\n0 0.5 x 0.1 0.1\n');
+    writeFileSync(
+      path.join(yolo, 'labels', 'series-a', 'IM0001.txt'),
+      '0 0.5 0.5 0.2 0.2\n1 1.3 0.5 0.2 0.2\n5 0.5 0.5 0.1 0.1\n0 0.5 0.5 0 0.1\n0 0.5 x 0.1 0.1\n',
+    );
     writeFileSync(path.join(yolo, 'labels', 'series-b', 'IM0001.txt'), '1 0.5 0.5 0.2 0.2\n');
     writeFileSync(path.join(yolo, 'labels', 'ghost.txt'), '0 0.5 0.5 0.2 0.2\n');
     await expect(ctx.call('labels.import', { format: 'yolo', path: yolo, taskName: 'yolo-in' })).rejects.toMatchObject({
-      message: expect.stringMatching(/4 malformed labels.*series-a\/IM0001.txt line 2: box lies outside the image.*line 3: class 5 is not an index of the 2 classes.*line 4: box has no area.*line 5: has a value that is not a number: "x"/),
+      message: expect.stringMatching(
+        /4 malformed labels.*series-a\/IM0001.txt line 2: box lies outside the image.*line 3: class 5 is not an index of the 2 classes.*line 4: box has no area.*line 5: has a value that is not a number: "x"/,
+      ),
     });
     expect(await byName('yolo-in')).toBeUndefined();
     const y = await ctx.call('labels.import', { format: 'yolo', path: yolo, taskName: 'yolo-in', skipMalformed: true });
-    expect(y.skipped.map((s) => s.where)).toEqual(['ghost.txt', 'series-a/IM0001.txt line 2', 'series-a/IM0001.txt line 3', 'series-a/IM0001.txt line 4', 'series-a/IM0001.txt line 5']);
+    expect(y.skipped.map((s) => s.where)).toEqual([
+      'ghost.txt',
+      'series-a/IM0001.txt line 2',
+      'series-a/IM0001.txt line 3',
+      'series-a/IM0001.txt line 4',
+      'series-a/IM0001.txt line 5',
+    ]);
     expect(y.skipped.map((s) => s.reason)).toEqual([
       expect.stringMatching(/no image named/),
       "box lies outside the image (coordinates must be 0–1); the image's labels were left untouched",
@@ -218,14 +322,26 @@ describe('reading what other tools write, and what is wrong with it', () => {
       path.join(voc, 'edge.xml'),
       '<annotation><filename>series-a/IM0001.png</filename><object><name>dent</name><bndbox><xmin>30</xmin><ymin>1</ymin><xmax>45</xmax><ymax>5</ymax></bndbox></object></annotation>',
     );
-    await expect(ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det' })).rejects.toMatchObject({ message: /edge\.xml object 1: box lies outside the 40×30 image/ });
-    const v = await ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det', skipMalformed: true });
+    await expect(
+      ctx.call('labels.import', { format: 'voc', path: path.dirname(voc), taskName: 'det' }),
+    ).rejects.toMatchObject({ message: /edge\.xml object 1: box lies outside the 40×30 image/ });
+    const v = await ctx.call('labels.import', {
+      format: 'voc',
+      path: path.dirname(voc),
+      taskName: 'det',
+      skipMalformed: true,
+    });
     expect(v.skipped).toEqual([
       { where: 'broken.xml', reason: expect.stringMatching(/not well-formed XML/) },
-      { where: 'edge.xml object 1', reason: "box lies outside the 40×30 image; the image's labels were left untouched" },
+      {
+        where: 'edge.xml object 1',
+        reason: "box lies outside the 40×30 image; the image's labels were left untouched",
+      },
     ]);
     const det = await byName('det');
-    expect((await ctx.call('labels.get', { taskId: det.id, imageId: ctx.ids[3]! })).boxes).toEqual([{ classId: det.classes[1]!.id, x1: 0, y1: 0, x2: 5, y2: 5 }]);
+    expect((await ctx.call('labels.get', { taskId: det.id, imageId: ctx.ids[3]! })).boxes).toEqual([
+      { classId: det.classes[1]!.id, x1: 0, y1: 0, x2: 5, y2: 5 },
+    ]);
     expect((await ctx.call('labels.get', { taskId: det.id, imageId: ctx.ids[0]! })).boxes).toHaveLength(2);
   });
 
@@ -233,9 +349,16 @@ describe('reading what other tools write, and what is wrong with it', () => {
     const bad = path.join(ctx.dir, 'bad.json');
     writeFileSync(bad, '{"images": [');
     const before = (await tasks()).length;
-    await expect(ctx.call('labels.import', { format: 'coco', path: bad, taskName: 'never' })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: /not a readable COCO JSON/ });
-    await expect(ctx.call('labels.import', { format: 'voc', path: bad, taskName: 'never' })).rejects.toMatchObject({ message: /is a file/ });
-    await expect(ctx.call('labels.import', { format: 'masks', path: ctx.dir, taskName: 'det' })).rejects.toMatchObject({ message: /detection task; masks carries segmentation/ });
+    await expect(ctx.call('labels.import', { format: 'coco', path: bad, taskName: 'never' })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: /not a readable COCO JSON/,
+    });
+    await expect(ctx.call('labels.import', { format: 'voc', path: bad, taskName: 'never' })).rejects.toMatchObject({
+      message: /is a file/,
+    });
+    await expect(ctx.call('labels.import', { format: 'masks', path: ctx.dir, taskName: 'det' })).rejects.toMatchObject({
+      message: /detection task; masks carries segmentation/,
+    });
     expect((await tasks()).length).toBe(before);
   });
 
@@ -246,12 +369,24 @@ describe('reading what other tools write, and what is wrong with it', () => {
     const data = new Uint8Array(W * H);
     data.fill(5, 0, W * 3);
     const palette = Array.from({ length: 256 }, (_, i) => [i, 255 - i, 0] as [number, number, number]);
-    writeFileSync(path.join(folder, 'masks', 'series-b', 'IM0001.png'), encode({ width: W, height: H, data, channels: 1, depth: 8, palette }));
-    writeFileSync(path.join(folder, 'masks', 'series-b', 'IM0002.png'), encode({ width: W, height: H, data: data.map((v) => (v ? 7 : 0)), channels: 1, depth: 8 }));
-    writeFileSync(path.join(folder, 'masks', 'rgb.png'), encode({ width: 2, height: 2, data: new Uint8Array(12), channels: 3, depth: 8 }));
+    writeFileSync(
+      path.join(folder, 'masks', 'series-b', 'IM0001.png'),
+      encode({ width: W, height: H, data, channels: 1, depth: 8, palette }),
+    );
+    writeFileSync(
+      path.join(folder, 'masks', 'series-b', 'IM0002.png'),
+      encode({ width: W, height: H, data: data.map((v) => (v ? 7 : 0)), channels: 1, depth: 8 }),
+    );
+    writeFileSync(
+      path.join(folder, 'masks', 'rgb.png'),
+      encode({ width: 2, height: 2, data: new Uint8Array(12), channels: 3, depth: 8 }),
+    );
     const dry = await ctx.call('labels.import', { format: 'masks', path: folder, taskName: 'vessels', dryRun: true });
     expect(dry).toMatchObject({ dryRun: true, createdTask: true, imported: { masks: 1 }, classesCreated: ['vessel'] });
-    expect(dry.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/colour PNG|no image named/), expect.stringMatching(/value 7, which labelmap.csv does not name/)]);
+    expect(dry.skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/colour PNG|no image named/),
+      expect.stringMatching(/value 7, which labelmap.csv does not name/),
+    ]);
     expect(await byName('vessels')).toBeUndefined();
     const done = await ctx.call('labels.import', { format: 'masks', path: folder, taskName: 'vessels' });
     expect(done.imported.masks).toBe(1);
@@ -263,14 +398,25 @@ describe('reading what other tools write, and what is wrong with it', () => {
   it('is all or nothing: a failure while committing leaves no task, no labels and no mask files', async () => {
     const folder = path.join(ctx.dir, 'masks-fail');
     mkdirSync(path.join(folder, 'masks', 'series-a'), { recursive: true });
-    for (const name of ['IM0001', 'IM0002']) writeFileSync(path.join(folder, 'masks', 'series-a', `${name}.png`), encode({ width: W, height: H, data: new Uint8Array(W * H).fill(1), channels: 1, depth: 8 }));
+    for (const name of ['IM0001', 'IM0002'])
+      writeFileSync(
+        path.join(folder, 'masks', 'series-a', `${name}.png`),
+        encode({ width: W, height: H, data: new Uint8Array(W * H).fill(1), channels: 1, depth: 8 }),
+      );
     // Make the database refuse the second mask row, as a full disk or a bug would.
-    ctx.db().exec(`CREATE TRIGGER fail_second_mask BEFORE INSERT ON masks WHEN (SELECT COUNT(*) FROM masks WHERE file LIKE 'masks/task-' || NEW.task_id || '/%') >= 1
+    ctx.db()
+      .exec(`CREATE TRIGGER fail_second_mask BEFORE INSERT ON masks WHEN (SELECT COUNT(*) FROM masks WHERE file LIKE 'masks/task-' || NEW.task_id || '/%') >= 1
                    BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
-    const pngs = (): string[] => readdirSync(path.join(ctx.workspace, 'masks'), { recursive: true }).map(String).filter((f) => f.endsWith('.png')).sort();
+    const pngs = (): string[] =>
+      readdirSync(path.join(ctx.workspace, 'masks'), { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.png'))
+        .sort();
     const before = pngs();
     try {
-      await expect(ctx.call('labels.import', { format: 'masks', path: folder, taskName: 'doomed' })).rejects.toMatchObject({ code: 'INTERNAL' });
+      await expect(
+        ctx.call('labels.import', { format: 'masks', path: folder, taskName: 'doomed' }),
+      ).rejects.toMatchObject({ code: 'INTERNAL' });
     } finally {
       ctx.db().exec('DROP TRIGGER fail_second_mask');
     }

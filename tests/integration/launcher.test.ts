@@ -11,7 +11,9 @@ describe('npm start without a display', () => {
     delete env.WAYLAND_DISPLAY;
     const app = await startApp([], env);
     try {
-      expect(app.banner).toMatch(/^Loupe runs in browser mode \(no display to open a window on\): open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
+      expect(app.banner).toMatch(
+        /^Loupe runs in browser mode \(no display to open a window on\): open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/,
+      );
     } finally {
       await app.stop();
     }

@@ -29,7 +29,11 @@ const TEST_IMAGES = 12;
 const TEST_PARTS = 12;
 
 function testSplit(services: Services, taskId: number): Set<number> {
-  const rows = services.workspaces.require().db.prepare("SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'test'").pluck().all(taskId) as number[];
+  const rows = services.workspaces
+    .require()
+    .db.prepare("SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'test'")
+    .pluck()
+    .all(taskId) as number[];
   return new Set(rows);
 }
 
@@ -54,11 +58,18 @@ export function modelsUse(get: () => Models): void {
         for (const object of sample.objects) {
           objects++;
           const classId = task.classes[object.classId]!.id;
-          const best = Math.max(0, ...reply.boxes.filter((b) => b.classId === classId).map((b) => iou([b.x1, b.y1, b.x2, b.y2] as Box, object.box)));
+          const best = Math.max(
+            0,
+            ...reply.boxes
+              .filter((b) => b.classId === classId)
+              .map((b) => iou([b.x1, b.y1, b.x2, b.y2] as Box, object.box)),
+          );
           if (best >= MATCH_IOU) found++;
         }
       }
-      console.log(`[models] proposeBoxes: ${found} of ${objects} objects on ${images.length} test images found at IoU ≥ ${MATCH_IOU}`);
+      console.log(
+        `[models] proposeBoxes: ${found} of ${objects} objects on ${images.length} test images found at IoU ≥ ${MATCH_IOU}`,
+      );
       expect(found / objects).toBeGreaterThanOrEqual(MIN_FOUND);
     });
 
@@ -77,18 +88,34 @@ export function modelsUse(get: () => Models): void {
     it('refuses a verification run, a task of another kind, and a run without a model', async () => {
       const { call, services, detection, verification } = get();
       const imageId = [...testSplit(services, detection.task.id)][0]!;
-      await expect(call('models.proposeBoxes', { runId: verification.trained.run.runId, taskId: detection.task.id, imageId })).rejects.toMatchObject({
+      await expect(
+        call('models.proposeBoxes', { runId: verification.trained.run.runId, taskId: detection.task.id, imageId }),
+      ).rejects.toMatchObject({
         code: 'INVALID_REQUEST',
         message: expect.stringMatching(/trained a verification model; this needs a detection model/),
       });
-      await expect(call('models.proposeBoxes', { runId: detection.trained.run.runId, taskId: verification.task.id, imageId })).rejects.toMatchObject({
+      await expect(
+        call('models.proposeBoxes', { runId: detection.trained.run.runId, taskId: verification.task.id, imageId }),
+      ).rejects.toMatchObject({
         code: 'INVALID_REQUEST',
-        message: expect.stringMatching(/“Part serials” is a classification task; boxes are proposed in detection tasks/),
+        message: expect.stringMatching(
+          /“Part serials” is a classification task; boxes are proposed in detection tasks/,
+        ),
       });
       // A run that failed before its first epoch: a row, no folder, no model.
       const failed = newRunId(new Date(2020, 0, 1));
-      new RunStore(services.workspaces.require()).insert({ id: failed, taskId: detection.task.id, taskName: 'Shapes', kind: 'detection', state: 'failed', config: detection.trained.defaults.config, ownerPid: null });
-      await expect(call('models.proposeBoxes', { runId: failed, taskId: detection.task.id, imageId })).rejects.toMatchObject({
+      new RunStore(services.workspaces.require()).insert({
+        id: failed,
+        taskId: detection.task.id,
+        taskName: 'Shapes',
+        kind: 'detection',
+        state: 'failed',
+        config: detection.trained.defaults.config,
+        ownerPid: null,
+      });
+      await expect(
+        call('models.proposeBoxes', { runId: failed, taskId: detection.task.id, imageId }),
+      ).rejects.toMatchObject({
         code: 'INVALID_REQUEST',
         message: expect.stringMatching(/has no model yet; only a completed run's model can be used/),
       });
@@ -105,7 +132,9 @@ export function modelsUse(get: () => Models): void {
       const different: PairComparison[] = [];
       for (const [i, part] of parts.entries()) {
         same.push(await call('models.comparePair', { runId, imageA: part[0]!, imageB: part[1]! }));
-        different.push(await call('models.comparePair', { runId, imageA: part[0]!, imageB: parts[(i + 1) % parts.length]![1]! }));
+        different.push(
+          await call('models.comparePair', { runId, imageA: part[0]!, imageB: parts[(i + 1) % parts.length]![1]! }),
+        );
       }
       for (const c of [...same, ...different]) {
         expect(c.same).toBe(c.score >= c.threshold);
@@ -113,19 +142,32 @@ export function modelsUse(get: () => Models): void {
         expect(c.targetFar).toBe(0.01);
       }
       const mean = (xs: { score: number }[]) => xs.reduce((s, x) => s + x.score, 0) / xs.length;
-      console.log(`[models] comparePair: mean score same ${mean(same).toFixed(3)}, different ${mean(different).toFixed(3)}; accepted ${same.filter((c) => c.same).length}/${same.length} same, ${different.filter((c) => c.same).length}/${different.length} different`);
+      console.log(
+        `[models] comparePair: mean score same ${mean(same).toFixed(3)}, different ${mean(different).toFixed(3)}; accepted ${same.filter((c) => c.same).length}/${same.length} same, ${different.filter((c) => c.same).length}/${different.length} different`,
+      );
       expect(mean(same)).toBeGreaterThan(mean(different));
-      expect(same.filter((c, i) => c.score > different[i]!.score).length).toBeGreaterThanOrEqual(Math.ceil(0.8 * parts.length));
+      expect(same.filter((c, i) => c.score > different[i]!.score).length).toBeGreaterThanOrEqual(
+        Math.ceil(0.8 * parts.length),
+      );
       // A threshold for one call decides by it.
-      const strict = await call('models.comparePair', { runId, imageA: parts[0]![0]!, imageB: parts[0]![1]!, threshold: 1 });
+      const strict = await call('models.comparePair', {
+        runId,
+        imageA: parts[0]![0]!,
+        imageB: parts[0]![1]!,
+        threshold: 1,
+      });
       expect(strict).toMatchObject({ threshold: 1, same: strict.score >= 1 });
     });
 
     it('refuses an image compared with itself, and a detection run', async () => {
       const { call, verification, detection } = get();
       const [a, b] = verification.parts[0]!;
-      await expect(call('models.comparePair', { runId: verification.trained.run.runId, imageA: a!, imageB: a! })).rejects.toThrow(/Pick two different images to compare/);
-      await expect(call('models.comparePair', { runId: detection.trained.run.runId, imageA: a!, imageB: b! })).rejects.toThrow(/trained a detection model; this needs a verification model/);
+      await expect(
+        call('models.comparePair', { runId: verification.trained.run.runId, imageA: a!, imageB: a! }),
+      ).rejects.toThrow(/Pick two different images to compare/);
+      await expect(
+        call('models.comparePair', { runId: detection.trained.run.runId, imageA: a!, imageB: b! }),
+      ).rejects.toThrow(/trained a detection model; this needs a verification model/);
     });
   });
 
@@ -136,10 +178,19 @@ export function modelsUse(get: () => Models): void {
       const test = testSplit(services, verification.task.id);
       const parts = verification.parts.filter((p) => test.has(p[0]!)).slice(0, TEST_PARTS);
       const events: { done: number; total: number }[] = [];
-      const enrolled = await call('models.enrol', { runId, references: parts.map((p, i) => ({ imageId: p[0]!, ...(i === 0 ? { label: 'golden sample' } : {}) })) }, (p) => events.push(p as { done: number; total: number }));
+      const enrolled = await call(
+        'models.enrol',
+        {
+          runId,
+          references: parts.map((p, i) => ({ imageId: p[0]!, ...(i === 0 ? { label: 'golden sample' } : {}) })),
+        },
+        (p) => events.push(p as { done: number; total: number }),
+      );
       expect(events.at(-1)).toEqual({ done: parts.length, total: parts.length });
       expect(events.every((e, i) => i === 0 || e.done >= events[i - 1]!.done)).toBe(true);
-      expect(enrolled.references.map((r) => r.imageId).sort((x, y) => x! - y!)).toEqual(parts.map((p) => p[0]!).sort((x, y) => x - y));
+      expect(enrolled.references.map((r) => r.imageId).sort((x, y) => x! - y!)).toEqual(
+        parts.map((p) => p[0]!).sort((x, y) => x - y),
+      );
       expect(enrolled.references.find((r) => r.imageId === parts[0]![0])!.label).toBe('golden sample');
       expect(enrolled.references.find((r) => r.imageId === parts[1]![0])!.label).toMatch(/^part\d+-view0\.png$/);
       expect(await call('models.gallery', { runId })).toEqual(enrolled);

@@ -18,7 +18,14 @@ const CROSS_ENTROPY: LossSpec = { name: 'categoricalCrossentropy' };
 
 function classifier(withBatchNorm: boolean): tf.LayersModel {
   const layers: tf.layers.Layer[] = [
-    tf.layers.conv2d({ inputShape: [8, 8, 2], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+    tf.layers.conv2d({
+      inputShape: [8, 8, 2],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
     ...(withBatchNorm ? [tf.layers.batchNormalization()] : []),
     tf.layers.maxPooling2d({ poolSize: 2 }),
     tf.layers.flatten(),
@@ -29,7 +36,17 @@ function classifier(withBatchNorm: boolean): tf.LayersModel {
 
 function batchOf(size: number): { xs: tf.Tensor; ys: tf.Tensor } {
   const xs = tf.tensor4d(seededValues(size * 8 * 8 * 2, 61), [size, 8, 8, 2]);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: size }, (_, i) => i % 3), 'int32'), 3).toFloat());
+  const ys = tf.tidy(() =>
+    tf
+      .oneHot(
+        tf.tensor1d(
+          Array.from({ length: size }, (_, i) => i % 3),
+          'int32',
+        ),
+        3,
+      )
+      .toFloat(),
+  );
   return { xs, ys };
 }
 
@@ -67,7 +84,16 @@ describe('two-thread gradients', () => {
     for (const w of model.trainableWeights) {
       expectClose(await values(again.grads[w.name]!), await values(split.grads[w.name]!), `${w.name} again`, 0, 0);
     }
-    tf.dispose([xs, ys, single.loss, ...single.grads, split.value, ...Object.values(split.grads), again.value, ...Object.values(again.grads)]);
+    tf.dispose([
+      xs,
+      ys,
+      single.loss,
+      ...single.grads,
+      split.value,
+      ...Object.values(split.grads),
+      again.value,
+      ...Object.values(again.grads),
+    ]);
   });
 
   it('with batch normalisation, equal the sample-weighted mean of each part’s gradients (odd batch)', async () => {
@@ -96,7 +122,19 @@ describe('two-thread gradients', () => {
       expectClose(await values(w.read()), await values(expected), w.name, PARALLEL_RTOL);
       expected.dispose();
     }
-    tf.dispose([xs, ys, first.loss, ...first.grads, second.loss, ...second.grads, ...movingBefore, ...firstStats, ...secondStats, split.value, ...Object.values(split.grads)]);
+    tf.dispose([
+      xs,
+      ys,
+      first.loss,
+      ...first.grads,
+      second.loss,
+      ...second.grads,
+      ...movingBefore,
+      ...firstStats,
+      ...secondStats,
+      split.value,
+      ...Object.values(split.grads),
+    ]);
   });
 
   it('keeps small batches on this thread and leaves no tensor behind after a step', async () => {
@@ -118,7 +156,9 @@ describe('two-thread gradients', () => {
   });
 
   it('refuses a loss the worker cannot look up', async () => {
-    await expect(DataParallelGradients.start({ model: classifier(false), loss: { name: 'myCustomLoss' } })).rejects.toThrow(/cannot be split across threads/);
+    await expect(
+      DataParallelGradients.start({ model: classifier(false), loss: { name: 'myCustomLoss' } }),
+    ).rejects.toThrow(/cannot be split across threads/);
   });
 
   it('fails a step with bad labels, and the next step still works', async () => {

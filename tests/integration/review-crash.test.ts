@@ -37,7 +37,11 @@ let folder: string;
 let setup: ReviewWorkspace;
 let imageIds: number[];
 
-const verdictAt = (i: number): Expected => ({ imageId: imageIds[i % imageIds.length]!, verdict: KINDS[i % KINDS.length]!, comment: `verdict ${i}` });
+const verdictAt = (i: number): Expected => ({
+  imageId: imageIds[i % imageIds.length]!,
+  verdict: KINDS[i % KINDS.length]!,
+  comment: `verdict ${i}`,
+});
 
 function send(client: LoupeApi, i: number): Promise<unknown> {
   return client.invoke('review.record', { runId: setup.runId, ...verdictAt(i) });
@@ -47,7 +51,9 @@ function readTrail(): { integrity: string; rows: Expected[] } {
   const db = new Database(path.join(folder, 'loupe.db'));
   try {
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
-    const rows = db.prepare('SELECT id, image_id AS imageId, verdict, comment FROM review_verdicts ORDER BY id').all() as (Expected & { id: number })[];
+    const rows = db
+      .prepare('SELECT id, image_id AS imageId, verdict, comment FROM review_verdicts ORDER BY id')
+      .all() as (Expected & { id: number })[];
     // Ids are consecutive from 1: no row was lost from the middle.
     rows.forEach((r, i) => expect(r.id).toBe(i + 1));
     return { integrity, rows: rows.map(({ imageId, verdict, comment }) => ({ imageId, verdict, comment })) };
@@ -69,51 +75,65 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the review trail survives kill -9', () => {
-  it(`keeps exactly the acknowledged verdicts (or one more), unchanged, over ${KILLS} kills`, { timeout: 900_000 }, async () => {
-    const random = seededRandom(977);
-    let applied = 0;
-    let inFlightCommitted = 0;
-    for (let round = 0; round < KILLS; round++) {
-      const app = await startApp(['--browser']);
-      const url = new URL(app.launchUrl);
-      const { client, socket } = await connectClient(`ws://${url.host}/rpc`, { cookie: `loupe_token=${url.searchParams.get('token')}` });
-      socket.on('error', () => {});
-      await client.invoke('workspace.open', { path: folder });
-      const exited = new Promise<void>((resolve) => app.process.once('exit', () => resolve()));
-      let acked = applied;
-      let killed = false;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        for (let i = applied; !killed; i++) {
-          await Promise.race([send(client, i), exited.then(() => Promise.reject(new Error('host killed')))]);
-          if (killed) break;
-          acked = i + 1;
-          timer ??= setTimeout(() => {
-            killed = true;
-            app.process.kill('SIGKILL');
-          }, KILL_AFTER_MS[0] + random() * (KILL_AFTER_MS[1] - KILL_AFTER_MS[0]));
+  it(
+    `keeps exactly the acknowledged verdicts (or one more), unchanged, over ${KILLS} kills`,
+    { timeout: 900_000 },
+    async () => {
+      const random = seededRandom(977);
+      let applied = 0;
+      let inFlightCommitted = 0;
+      for (let round = 0; round < KILLS; round++) {
+        const app = await startApp(['--browser']);
+        const url = new URL(app.launchUrl);
+        const { client, socket } = await connectClient(`ws://${url.host}/rpc`, {
+          cookie: `loupe_token=${url.searchParams.get('token')}`,
+        });
+        socket.on('error', () => {});
+        await client.invoke('workspace.open', { path: folder });
+        const exited = new Promise<void>((resolve) => app.process.once('exit', () => resolve()));
+        let acked = applied;
+        let killed = false;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          for (let i = applied; !killed; i++) {
+            await Promise.race([send(client, i), exited.then(() => Promise.reject(new Error('host killed')))]);
+            if (killed) break;
+            acked = i + 1;
+            timer ??= setTimeout(
+              () => {
+                killed = true;
+                app.process.kill('SIGKILL');
+              },
+              KILL_AFTER_MS[0] + random() * (KILL_AFTER_MS[1] - KILL_AFTER_MS[0]),
+            );
+          }
+        } catch {
+          // The socket died with the host: the verdict in flight may or may not have been committed.
         }
-      } catch {
-        // The socket died with the host: the verdict in flight may or may not have been committed.
-      }
-      clearTimeout(timer);
-      await exited;
-      socket.terminate();
-      expect(killed, `round ${round} ended without a kill`).toBe(true);
+        clearTimeout(timer);
+        await exited;
+        socket.terminate();
+        expect(killed, `round ${round} ended without a kill`).toBe(true);
 
-      const disk = readTrail();
-      expect(disk.integrity, `round ${round}`).toBe('ok');
-      const want = (n: number) => Array.from({ length: n }, (_, i) => verdictAt(i));
-      if (disk.rows.length === acked + 1) {
-        expect(disk.rows, `round ${round}: the verdict in flight committed`).toEqual(want(acked + 1));
-        inFlightCommitted++;
-        applied = acked + 1;
-      } else {
-        expect(disk.rows, `round ${round}: the disk holds neither the ${acked} acknowledged verdicts nor one more`).toEqual(want(acked));
-        applied = acked;
+        const disk = readTrail();
+        expect(disk.integrity, `round ${round}`).toBe('ok');
+        const want = (n: number) => Array.from({ length: n }, (_, i) => verdictAt(i));
+        if (disk.rows.length === acked + 1) {
+          expect(disk.rows, `round ${round}: the verdict in flight committed`).toEqual(want(acked + 1));
+          inFlightCommitted++;
+          applied = acked + 1;
+        } else {
+          expect(
+            disk.rows,
+            `round ${round}: the disk holds neither the ${acked} acknowledged verdicts nor one more`,
+          ).toEqual(want(acked));
+          applied = acked;
+        }
       }
-    }
-    expect(applied).toBeGreaterThan(KILLS);
-    console.log(`review crash test: ${KILLS} kills, ${applied} verdicts persisted, ${inFlightCommitted} kills landed after a commit but before its reply`);
-  });
+      expect(applied).toBeGreaterThan(KILLS);
+      console.log(
+        `review crash test: ${KILLS} kills, ${applied} verdicts persisted, ${inFlightCommitted} kills landed after a commit but before its reply`,
+      );
+    },
+  );
 });

@@ -39,7 +39,11 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
 
   it('orders the test split by entropy, margin, score and disagreement with the label', async () => {
     const { splits } = await call('labels.splitCounts', { taskId: setup.taskId });
-    queue = await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'entropy' });
+    queue = await call('review.queue', {
+      runId: setup.runId,
+      source: { kind: 'split', split: 'test' },
+      order: 'entropy',
+    });
     expect(queue.items.length).toBe(splits.find((s) => s.split === 'test')!.images);
     expect(queue.items.length).toBeGreaterThan(2);
     expect(queue.classes.map((c) => c.name)).toEqual(['normal', 'lesion']);
@@ -57,9 +61,23 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
       const predictedId = queue.classes[item.prediction.predicted]!.classId;
       expect(item.disagrees).toBe(!item.labelClassIds.includes(predictedId!));
     }
-    check((await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'margin' })).items, (i) => -i.margin);
-    check((await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'score' })).items, (i) => i.score);
-    const byDisagreement = (await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'disagreement' })).items;
+    check(
+      (await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'margin' }))
+        .items,
+      (i) => -i.margin,
+    );
+    check(
+      (await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'score' }))
+        .items,
+      (i) => i.score,
+    );
+    const byDisagreement = (
+      await call('review.queue', {
+        runId: setup.runId,
+        source: { kind: 'split', split: 'test' },
+        order: 'disagreement',
+      })
+    ).items;
     check(byDisagreement, (i) => Number(i.disagrees));
   });
 
@@ -68,37 +86,75 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     const settings = await call('review.settings', { reviewer: 'Dr. Ada Example' });
     expect(settings).toEqual({ reviewer: 'Dr. Ada Example', isDefault: false });
     const agree = await call('review.record', { runId: setup.runId, imageId: first!.imageId, verdict: 'agree' });
-    expect(agree).toMatchObject({ reviewer: 'Dr. Ada Example', verdict: 'agree', prediction: first!.prediction, method: 'prediction', correctClass: null });
+    expect(agree).toMatchObject({
+      reviewer: 'Dr. Ada Example',
+      verdict: 'agree',
+      prediction: first!.prediction,
+      method: 'prediction',
+      correctClass: null,
+    });
     const sha = (await call('imaging.get', { id: first!.imageId })).record.sha256;
     expect(agree.imageSha256).toBe(sha);
     expect(agree.weightsSha256).toBe(queue.weightsSha256);
 
     const wrongClass = queue.classes[first!.prediction.predicted === 0 ? 1 : 0]!;
-    const disagree = await call('review.record', { runId: setup.runId, imageId: first!.imageId, verdict: 'disagree', correctClassId: wrongClass.classId!, comment: 'margin, "see" prior' });
+    const disagree = await call('review.record', {
+      runId: setup.runId,
+      imageId: first!.imageId,
+      verdict: 'disagree',
+      correctClassId: wrongClass.classId!,
+      comment: 'margin, "see" prior',
+    });
     await call('review.record', { runId: setup.runId, imageId: second!.imageId, verdict: 'unsure', comment: 'motion' });
     const trail = (await call('review.verdicts', { runId: setup.runId })).verdicts;
     expect(trail.map((v) => v.verdict)).toEqual(['agree', 'disagree', 'unsure']);
-    const requeued = await call('review.queue', { runId: setup.runId, source: { kind: 'images', imageIds: [first!.imageId] } });
+    const requeued = await call('review.queue', {
+      runId: setup.runId,
+      source: { kind: 'images', imageIds: [first!.imageId] },
+    });
     expect(requeued.items[0]!.verdict!.id).toBe(disagree.id);
 
     const before = await call('labels.get', { taskId: setup.taskId, imageId: first!.imageId });
     const applied = await call('review.applyCorrection', { verdictId: disagree.id });
-    expect(applied).toEqual({ taskId: setup.taskId, imageId: first!.imageId, revision: before.revision + 1, classIds: [wrongClass.classId] });
-    expect((await call('labels.get', { taskId: setup.taskId, imageId: first!.imageId })).classIds).toEqual([wrongClass.classId]);
+    expect(applied).toEqual({
+      taskId: setup.taskId,
+      imageId: first!.imageId,
+      revision: before.revision + 1,
+      classIds: [wrongClass.classId],
+    });
+    expect((await call('labels.get', { taskId: setup.taskId, imageId: first!.imageId })).classIds).toEqual([
+      wrongClass.classId,
+    ]);
     // Applying again (a retry) writes nothing more.
     expect(await call('review.applyCorrection', { verdictId: disagree.id })).toEqual(applied);
-    expect((await call('review.verdicts', { runId: setup.runId })).verdicts[1]!.correctionRevision).toBe(applied.revision);
+    expect((await call('review.verdicts', { runId: setup.runId })).verdicts[1]!.correctionRevision).toBe(
+      applied.revision,
+    );
     const db = new Database(path.join(workspace, 'loupe.db'), { readonly: true });
     try {
-      expect(db.prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?').pluck().get(setup.taskId, first!.imageId)).toBe(`review-${disagree.id}`);
+      expect(
+        db
+          .prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?')
+          .pluck()
+          .get(setup.taskId, first!.imageId),
+      ).toBe(`review-${disagree.id}`);
     } finally {
       db.close();
     }
-    await expect(call('review.applyCorrection', { verdictId: agree.id })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(call('review.applyCorrection', { verdictId: agree.id })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
     // A correction the reviewer took back (a later verdict on the image) cannot become a label.
-    const takenBack = await call('review.record', { runId: setup.runId, imageId: second!.imageId, verdict: 'disagree', correctClassId: wrongClass.classId! });
+    const takenBack = await call('review.record', {
+      runId: setup.runId,
+      imageId: second!.imageId,
+      verdict: 'disagree',
+      correctClassId: wrongClass.classId!,
+    });
     await call('review.record', { runId: setup.runId, imageId: second!.imageId, verdict: 'unsure' });
-    await expect(call('review.applyCorrection', { verdictId: takenBack.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(call('review.applyCorrection', { verdictId: takenBack.id })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 
   it('refuses to change or delete a verdict, even in SQL', () => {
@@ -107,11 +163,21 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
       const rows = db.prepare('SELECT * FROM review_verdicts ORDER BY id').all();
       expect(rows.length).toBe(5);
       expect(() => db.prepare("UPDATE review_verdicts SET verdict = 'agree'").run()).toThrow(/append-only/);
-      expect(() => db.prepare('UPDATE review_verdicts SET comment = ? WHERE id = 2').run('edited')).toThrow(/append-only/);
+      expect(() => db.prepare('UPDATE review_verdicts SET comment = ? WHERE id = 2').run('edited')).toThrow(
+        /append-only/,
+      );
       expect(() => db.prepare('DELETE FROM review_verdicts WHERE id = 1').run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM review_corrections').run()).toThrow(/append-only/);
-      expect(() => db.prepare('INSERT OR REPLACE INTO review_verdicts SELECT * FROM review_verdicts WHERE id = 1').run()).toThrow(/append-only/);
-      expect(() => db.prepare("REPLACE INTO review_corrections SELECT verdict_id, task_id, image_id, revision + 1, 'now' FROM review_corrections").run()).toThrow(/append-only/);
+      expect(() =>
+        db.prepare('INSERT OR REPLACE INTO review_verdicts SELECT * FROM review_verdicts WHERE id = 1').run(),
+      ).toThrow(/append-only/);
+      expect(() =>
+        db
+          .prepare(
+            "REPLACE INTO review_corrections SELECT verdict_id, task_id, image_id, revision + 1, 'now' FROM review_corrections",
+          )
+          .run(),
+      ).toThrow(/append-only/);
       expect(db.prepare('SELECT * FROM review_verdicts ORDER BY id').all()).toEqual(rows);
     } finally {
       db.close();
@@ -132,7 +198,11 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect(at(rows[2]!, 'reviewer')).toBe('Dr. Ada Example');
     expect(Number(at(rows[2]!, 'label_revision'))).toBeGreaterThan(0);
 
-    const withIds = await call('review.export', { out: path.join(dir, 'with-ids'), format: 'csv', includeIdentifiers: true });
+    const withIds = await call('review.export', {
+      out: path.join(dir, 'with-ids'),
+      format: 'csv',
+      includeIdentifiers: true,
+    });
     expect(parseCsv(readFileSync(withIds.file, 'utf8'))[0]).toContain('patient_id');
 
     const html = readFileSync((await call('review.export', { out, format: 'html' })).file, 'utf8');
@@ -156,15 +226,30 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect(fitted.uncalibrated).toEqual(measured.uncalibrated);
     const t = fitted.temperature!;
     expect(t).toBeGreaterThan(0);
-    const card = JSON.parse(readFileSync(path.join(workspace, 'runs', setup.runId, 'model', 'model-card.json'), 'utf8')) as ModelCard;
-    expect(card.calibration).toMatchObject({ temperature: t, split: 'val', images: measured.images, eceBefore: measured.uncalibrated.ece, eceAfter: fitted.calibrated!.ece, bins: 10 });
+    const card = JSON.parse(
+      readFileSync(path.join(workspace, 'runs', setup.runId, 'model', 'model-card.json'), 'utf8'),
+    ) as ModelCard;
+    expect(card.calibration).toMatchObject({
+      temperature: t,
+      split: 'val',
+      images: measured.images,
+      eceBefore: measured.uncalibrated.ece,
+      eceAfter: fitted.calibrated!.ece,
+      bins: 10,
+    });
 
-    const scaled = await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'entropy' });
+    const scaled = await call('review.queue', {
+      runId: setup.runId,
+      source: { kind: 'split', split: 'test' },
+      order: 'entropy',
+    });
     for (const item of scaled.items) {
       const before = queue.items.find((i) => i.imageId === item.imageId)!.prediction;
       expect(item.prediction.temperature).toBe(t);
       expect(item.prediction.predicted).toBe(before.predicted);
-      item.prediction.probabilities.forEach((p, k) => expect(p).toBeCloseTo(applyTemperature(before.probabilities, t)[k]!, 12));
+      item.prediction.probabilities.forEach((p, k) =>
+        expect(p).toBeCloseTo(applyTemperature(before.probabilities, t)[k]!, 12),
+      );
     }
     // Calibration adds no verdicts.
     expect((await call('review.verdicts', {})).verdicts).toHaveLength(5);
@@ -173,7 +258,18 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
   it('exports from the command line', async () => {
     await call('workspace.close', {});
     const out = path.join(dir, 'cli-report');
-    const result = await runCli(['review', 'export', '--workspace', workspace, '--out', out, '--format', 'csv', '--run', setup.runId]);
+    const result = await runCli([
+      'review',
+      'export',
+      '--workspace',
+      workspace,
+      '--out',
+      out,
+      '--format',
+      'csv',
+      '--run',
+      setup.runId,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('exported 5 verdicts');

@@ -10,7 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluationFileSchema, type EvaluationFile, type ModelCard, type RunRecord, type RunSummary } from '../../contract/index';
+import {
+  evaluationFileSchema,
+  type EvaluationFile,
+  type ModelCard,
+  type RunRecord,
+  type RunSummary,
+} from '../../contract/index';
 import { Services } from '../../main/services/index';
 import { memoryLogger } from '../../main/services/logger';
 import { SHAPE_CLASSES } from '../fixtures/detection-shapes';
@@ -47,11 +53,23 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-train-cli-kinds-'));
   workspace = path.join(dir, 'ws');
   const log = memoryLogger();
-  const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+  const services = new Services({
+    host: 'cli',
+    version: 'test',
+    log,
+    spawnEngine: () => {
+      throw new Error('setup needs no engine');
+    },
+  });
   const call = caller(services, log);
   await call('workspace.open', { path: workspace, create: true });
   await detectionWorkspace(call, path.join(dir, 'shapes'), { count: 32, seed: 5, fractions: SPLIT });
-  const parts = await identityWorkspace(call, path.join(dir, 'parts'), { identities: 12, viewsPerIdentity: 4, seed: 3, fractions: SPLIT });
+  const parts = await identityWorkspace(call, path.join(dir, 'parts'), {
+    identities: 12,
+    viewsPerIdentity: 4,
+    seed: 3,
+    fractions: SPLIT,
+  });
   parts.parts.forEach((ids, part) => ids.forEach((id) => partOf.set(String(id), part)));
   // The same part views, judged as pairs in a verification task: consecutive views of a part are
   // the same part; each part's first view against every other part's first view is not.
@@ -64,7 +82,12 @@ beforeAll(async () => {
     for (let k = 0; k + 1 < views.length; k++) await pair(views[k]!, views[k + 1]!, true);
     for (const other of parts.parts.slice(p + 1)) await pair(views[0]!, other[0]!, false);
   }
-  await call('labels.assignSplits', { taskId: pairsTask.id, fractions: SPLIT, groupBy: { kind: 'filename', pattern: '^(part\\d+)-' }, seed: 3 });
+  await call('labels.assignSplits', {
+    taskId: pairsTask.id,
+    fractions: SPLIT,
+    groupBy: { kind: 'filename', pattern: '^(part\\d+)-' },
+    seed: 3,
+  });
   const { items } = await call('imaging.list', { limit: 1000 });
   for (const item of items) files.set(String(item.id), item.fileName);
   await services.dispose();
@@ -78,7 +101,9 @@ afterAll(() => {
 /** `loupe train … --json`; returns the finished run. */
 async function train(args: string[]): Promise<RunSummary> {
   const t0 = performance.now();
-  const result = await runCli(['train', '--workspace', workspace, '--epochs', String(EPOCHS), '--json', ...args], { timeoutMs: TRAIN_TIMEOUT_MS });
+  const result = await runCli(['train', '--workspace', workspace, '--epochs', String(EPOCHS), '--json', ...args], {
+    timeoutMs: TRAIN_TIMEOUT_MS,
+  });
   expect(result.code, result.stderr).toBe(0);
   const run = JSON.parse(result.stdout) as RunSummary;
   expect(run).toMatchObject({ state: 'completed', epochsDone: EPOCHS });
@@ -87,15 +112,24 @@ async function train(args: string[]): Promise<RunSummary> {
 }
 
 /** `loupe eval --out`; returns the file, the run record and the model card. */
-async function evaluate(runId: string, name: string): Promise<{ file: EvaluationFile; record: RunRecord; card: ModelCard; stdout: string }> {
+async function evaluate(
+  runId: string,
+  name: string,
+): Promise<{ file: EvaluationFile; record: RunRecord; card: ModelCard; stdout: string }> {
   const out = path.join(dir, `${name}.json`);
-  const result = await runCli(['eval', '--workspace', workspace, '--run', runId, '--out', out], { timeoutMs: TRAIN_TIMEOUT_MS });
+  const result = await runCli(['eval', '--workspace', workspace, '--run', runId, '--out', out], {
+    timeoutMs: TRAIN_TIMEOUT_MS,
+  });
   expect(result.code, result.stderr).toBe(0);
   const file = evaluationFileSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
   const runDir = path.join(workspace, 'runs', runId);
   const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
   const card = JSON.parse(readFileSync(path.join(runDir, 'model', 'model-card.json'), 'utf8')) as ModelCard;
-  expect(file).toMatchObject({ format: 'loupe-eval', split: 'test', model: { runId, dir: path.join(runDir, 'model') } });
+  expect(file).toMatchObject({
+    format: 'loupe-eval',
+    split: 'test',
+    model: { runId, dir: path.join(runDir, 'model') },
+  });
   // The test split scored again with the card's settings gives what the run recorded at its end.
   expect(file.metrics).toEqual(record.evaluation);
   expect(file.images).toHaveLength(record.dataset.splits.test.length);
@@ -152,13 +186,17 @@ describe('loupe train / eval: detection and verification', () => {
       expect(image.boxes.length).toBeLessThanOrEqual(settings.maxDetections);
       image.boxes.forEach((d, i) => {
         const [x1, y1, x2, y2] = d.box;
-        expect(0 <= x1 && x1 <= x2 && x2 <= IMAGE_SIZE && 0 <= y1 && y1 <= y2 && y2 <= IMAGE_SIZE, `box ${d.box.join(', ')}`).toBe(true);
+        expect(
+          0 <= x1 && x1 <= x2 && x2 <= IMAGE_SIZE && 0 <= y1 && y1 <= y2 && y2 <= IMAGE_SIZE,
+          `box ${d.box.join(', ')}`,
+        ).toBe(true);
         expect(d.className).toBe(file.classes[d.classId]);
         expect(d.score).toBeGreaterThanOrEqual(settings.scoreThreshold);
         if (i > 0) expect(d.score).toBeLessThanOrEqual(image.boxes[i - 1]!.score);
         // Two epochs give boxes a pixel or two wide, which rarely overlap; NMS itself is compared
         // with torchvision in ml/detection/nms.reference.test.ts. This checks the file keeps it.
-        for (const e of image.boxes.slice(0, i)) if (e.classId === d.classId) expect(iou(d.box, e.box)).toBeLessThanOrEqual(settings.iouThreshold);
+        for (const e of image.boxes.slice(0, i))
+          if (e.classId === d.classId) expect(iou(d.box, e.box)).toBeLessThanOrEqual(settings.iouThreshold);
       });
     }
     // Not a quality bar: only that the file holds boxes to check.
@@ -193,11 +231,21 @@ describe('loupe train / eval: detection and verification', () => {
 
   it('refuses a kind the task cannot train, and a kind that does not exist: one line on stderr, exit code 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['--task', 'Part serials', '--kind', 'detection'], /“Part serials” is a classification task; it trains a classification model, or a verifier whose identities are its classes, not a detection model/],
-      [['--task', 'Shapes', '--kind', 'verification'], /“Shapes” is a detection task; it trains a detection model, not a verification model/],
-      [['--task', 'Shapes', '--kind', 'nonsense'], /--kind is one of classification, segmentation, detection, verification/],
+      [
+        ['--task', 'Part serials', '--kind', 'detection'],
+        /“Part serials” is a classification task; it trains a classification model, or a verifier whose identities are its classes, not a detection model/,
+      ],
+      [
+        ['--task', 'Shapes', '--kind', 'verification'],
+        /“Shapes” is a detection task; it trains a detection model, not a verification model/,
+      ],
+      [
+        ['--task', 'Shapes', '--kind', 'nonsense'],
+        /--kind is one of classification, segmentation, detection, verification/,
+      ],
     ];
-    const runCount = async (): Promise<number> => (JSON.parse((await runCli(['runs', '--workspace', workspace, '--json'])).stdout) as RunSummary[]).length;
+    const runCount = async (): Promise<number> =>
+      (JSON.parse((await runCli(['runs', '--workspace', workspace, '--json'])).stdout) as RunSummary[]).length;
     const before = await runCount();
     for (const [args, message] of cases) {
       const result = await runCli(['train', '--workspace', workspace, ...args]);

@@ -20,7 +20,11 @@ import { requireBuild } from '../helpers/services';
 
 const CLASSIFY_EPOCHS = 5;
 /** A small, quick U-Net for 32 × 32 scans: this test checks files, not quality. */
-const SEGMENT_CONFIG = { model: { architecture: 'unet', depth: 2, baseFilters: 8 }, epochs: 2, augment: { rotationDegrees: 0 } };
+const SEGMENT_CONFIG = {
+  model: { architecture: 'unet', depth: 2, baseFilters: 8 },
+  epochs: 2,
+  augment: { rotationDegrees: 0 },
+};
 
 let dir: string;
 let workspace: string;
@@ -30,7 +34,14 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-train-cli-'));
   workspace = path.join(dir, 'ws');
   const log = memoryLogger();
-  const services = new Services({ host: 'cli', version: 'test', log, spawnEngine: () => { throw new Error('setup needs no engine'); } });
+  const services = new Services({
+    host: 'cli',
+    version: 'test',
+    log,
+    spawnEngine: () => {
+      throw new Error('setup needs no engine');
+    },
+  });
   const call = caller(services, log);
   await call('workspace.open', { path: workspace, create: true });
   const scans = await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 21 });
@@ -47,7 +58,10 @@ function runs(): Promise<RunSummary[]> {
 /** Starts `loupe train`, presses Ctrl+C once the first epoch is reported, and returns how it ended. */
 function trainThenInterrupt(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOUPE_BIN, 'train', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LOUPE_BIN, 'train', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let sent = false;
     child.stderr.on('data', (d: Buffer) => {
@@ -70,8 +84,17 @@ describe('loupe train / runs / eval', () => {
   let runId: string;
 
   it('trains with a progress line per epoch, and Ctrl+C cancels at a batch boundary (exit 130)', async () => {
-    const { code, stderr } = await trainThenInterrupt(['--workspace', workspace, '--task', 'Lesion', '--epochs', String(CLASSIFY_EPOCHS)]);
-    expect(stderr).toMatch(/Training small-cnn \(classification\) on “Lesion”: \d+ train, \d+ val, \d+ test images, 32×32\./);
+    const { code, stderr } = await trainThenInterrupt([
+      '--workspace',
+      workspace,
+      '--task',
+      'Lesion',
+      '--epochs',
+      String(CLASSIFY_EPOCHS),
+    ]);
+    expect(stderr).toMatch(
+      /Training small-cnn \(classification\) on “Lesion”: \d+ train, \d+ val, \d+ test images, 32×32\./,
+    );
     expect(stderr).toContain('Cancelling');
     expect(code, stderr).toBe(130);
     const [run] = await runs();
@@ -83,7 +106,9 @@ describe('loupe train / runs / eval', () => {
   });
 
   it('resumes the cancelled run to completion', async () => {
-    const result = await runCli(['train', '--workspace', workspace, '--resume', runId, '--json'], { timeoutMs: 120_000 });
+    const result = await runCli(['train', '--workspace', workspace, '--resume', runId, '--json'], {
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     const finished = JSON.parse(result.stdout) as RunSummary;
     expect(finished).toMatchObject({ runId, state: 'completed', epochsDone: CLASSIFY_EPOCHS });
@@ -115,7 +140,10 @@ describe('loupe train / runs / eval', () => {
   it('writes a segmentation run’s predicted masks as PNG files beside preds.json', async () => {
     const config = path.join(dir, 'segment.json');
     writeFileSync(config, JSON.stringify(SEGMENT_CONFIG));
-    const trained = await runCli(['train', '--workspace', workspace, '--task', 'Outline', '--config', config, '--json'], { timeoutMs: 120_000 });
+    const trained = await runCli(
+      ['train', '--workspace', workspace, '--task', 'Outline', '--config', config, '--json'],
+      { timeoutMs: 120_000 },
+    );
     expect(trained.code, trained.stderr).toBe(0);
     const run = JSON.parse(trained.stdout) as RunSummary;
     expect(run).toMatchObject({ architecture: 'unet', epochsDone: 2, state: 'completed' });
@@ -136,7 +164,15 @@ describe('loupe train / runs / eval', () => {
     const missing = await runCli(['train', '--workspace', workspace, '--task', 'Nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/There is no task "Nope" \(tasks: Lesion, Outline\)/);
-    const bad = await runCli(['eval', '--workspace', workspace, '--run', '../../etc', '--out', path.join(dir, 'x.json')]);
+    const bad = await runCli([
+      'eval',
+      '--workspace',
+      workspace,
+      '--run',
+      '../../etc',
+      '--out',
+      path.join(dir, 'x.json'),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/run id looks like/);
   });

@@ -33,7 +33,12 @@ describe('training quality on synthetic 16-bit scans, through the workspace', ()
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-quality-'));
     await call('workspace.open', { path: path.join(dir, 'ws'), create: true });
-    workspace = await importScans(call, path.join(dir, 'scans'), { count: 240, size: 32, seed: 11, abnormalFraction: 0.5 });
+    workspace = await importScans(call, path.join(dir, 'scans'), {
+      count: 240,
+      size: 32,
+      seed: 11,
+      abnormalFraction: 0.5,
+    });
   });
   afterAll(async () => {
     await services.dispose();
@@ -54,12 +59,19 @@ describe('training quality on synthetic 16-bit scans, through the workspace', ()
     const taskId = await labelClassification(call, workspace);
     const defaults = await call('training.defaults', { taskId });
     // What the defaults made of 16-bit 32 × 32 scans.
-    expect(defaults.config.preprocessing).toMatchObject({ rows: 32, columns: 32, channels: 1, intensity: { mode: 'auto' } });
+    expect(defaults.config.preprocessing).toMatchObject({
+      rows: 32,
+      columns: 32,
+      channels: 1,
+      intensity: { mode: 'auto' },
+    });
     expect(defaults.dataset.bitsStored).toBe(16);
     const record = await train(taskId, (c) => ({ ...c, epochs: CLASSIFICATION_EPOCHS }));
     const report = record.evaluation!;
     if (report.task !== 'classification') throw new Error('expected a classification report');
-    console.log(`[quality] classification (${record.environment.backend}, ${record.environment.threads} thread): test accuracy ${report.accuracy.toFixed(3)} over ${report.count} images`);
+    console.log(
+      `[quality] classification (${record.environment.backend}, ${record.environment.threads} thread): test accuracy ${report.accuracy.toFixed(3)} over ${report.count} images`,
+    );
     expect(report.accuracy).toBeGreaterThanOrEqual(MIN_TEST_ACCURACY);
     expect(record.preprocessing.intensity.mode).toBe('range');
     expect(report.count).toBe(record.dataset.splits.test.length);
@@ -71,7 +83,9 @@ describe('training quality on synthetic 16-bit scans, through the workspace', ()
     const report = record.evaluation!;
     if (report.task !== 'segmentation') throw new Error('expected a segmentation report');
     const lesion = report.perClass[1]!;
-    console.log(`[quality] U-Net (${record.environment.backend}, ${record.environment.threads} threads): lesion Dice ${lesion.dice?.toFixed(3)} over ${lesion.images} images with lesions`);
+    console.log(
+      `[quality] U-Net (${record.environment.backend}, ${record.environment.threads} threads): lesion Dice ${lesion.dice?.toFixed(3)} over ${lesion.images} images with lesions`,
+    );
     expect(record.environment.threads).toBe(2);
     expect(lesion.dice).toBeGreaterThanOrEqual(MIN_LESION_DICE);
   });

@@ -22,19 +22,36 @@ interface ChildRun {
 }
 
 /** Runs one engine method in a fresh process; `onProgress` may kill it. Resolves null when killed. */
-function inChild(method: string, payload: unknown, onProgress: (p: TrainingProgress, run: ChildRun) => void = () => {}): ChildRun {
+function inChild(
+  method: string,
+  payload: unknown,
+  onProgress: (p: TrainingProgress, run: ChildRun) => void = () => {},
+): ChildRun {
   const child = fork(CHILD, { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let settled = false;
   const run: ChildRun = {
     kill: () => child.kill('SIGKILL'),
     result: new Promise((resolve, reject) => {
-      child.on('message', (message: { type: string; data?: TrainingProgress; ok?: boolean; value?: RunRecord; error?: { code: string; message: string } }) => {
-        if (message.type === 'progress') onProgress(message.data!, run);
-        if (message.type === 'result') {
-          settled = true;
-          resolve({ ok: message.ok!, ...(message.value ? { value: message.value } : {}), ...(message.error ? { error: message.error } : {}) });
-        }
-      });
+      child.on(
+        'message',
+        (message: {
+          type: string;
+          data?: TrainingProgress;
+          ok?: boolean;
+          value?: RunRecord;
+          error?: { code: string; message: string };
+        }) => {
+          if (message.type === 'progress') onProgress(message.data!, run);
+          if (message.type === 'result') {
+            settled = true;
+            resolve({
+              ok: message.ok!,
+              ...(message.value ? { value: message.value } : {}),
+              ...(message.error ? { error: message.error } : {}),
+            });
+          }
+        },
+      );
       child.on('exit', (_code, signal) => {
         if (settled) return;
         if (signal === 'SIGKILL') resolve(null);
@@ -98,7 +115,9 @@ describe('resume after a killed process', () => {
     expect(b.status).toBe('completed');
     expect(b.runId).toBe(orphan.runId);
     expect(b.environment.backend).toBe(a.environment.backend);
-    console.log(`[resume] trained on ${b.environment.backend}${b.environment.backendNote ? ` (${b.environment.backendNote})` : ''}; killed in epoch 3, batch 3`);
+    console.log(
+      `[resume] trained on ${b.environment.backend}${b.environment.backendNote ? ` (${b.environment.backendNote})` : ''}; killed in epoch 3, batch 3`,
+    );
     expect(epochsWithoutDurations(b)).toEqual(epochsWithoutDurations(a));
     expect(b.evaluation).toEqual(a.evaluation);
     const weights = (dir: string) => readFileSync(path.join(dir, 'model', 'weights.bin'));

@@ -30,7 +30,12 @@ describe('training runs', () => {
     const scans = await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 5 });
     taskId = await labelClassification(call, scans);
     // Batches of 8 make several steps per epoch, so there is a batch boundary to stop at.
-    config = { ...(await call('training.defaults', { taskId })).config, epochs: 4, batchSize: 8, model: { architecture: 'small-cnn', filters: [8, 16] } };
+    config = {
+      ...(await call('training.defaults', { taskId })).config,
+      epochs: 4,
+      batchSize: 8,
+      model: { architecture: 'small-cnn', filters: [8, 16] },
+    };
   });
   afterAll(async () => {
     await services.dispose();
@@ -48,7 +53,9 @@ describe('training runs', () => {
   it('trains in the background, refuses a second start, and lets a reloaded page re-attach', async () => {
     const run = await call('training.start', { taskId, config });
     expect(run).toMatchObject({ state: 'running', active: true, epochs: 4, taskName: 'Lesion' });
-    await expect(call('training.start', { taskId, config })).rejects.toThrow(new RegExp(`Run ${run.runId} is training.*one run trains at a time`));
+    await expect(call('training.start', { taskId, config })).rejects.toThrow(
+      new RegExp(`Run ${run.runId} is training.*one run trains at a time`),
+    );
     let attached: Awaited<ReturnType<typeof call<'training.run'>>> | null = null;
     const finished = await watch(run.runId, (p) => {
       if (p.epoch === 1 && !attached) void call('training.run', { runId: run.runId }).then((r) => (attached ??= r));
@@ -60,9 +67,13 @@ describe('training runs', () => {
     expect(attached!.progress?.phase).toBeDefined();
     expect(attached!.record?.epochs.length).toBeGreaterThanOrEqual(1);
     // Every window heard about it: progress events and the run's changes, start and end.
-    const progress = events.filter((e) => e.event === 'training.progress' && (e.payload as { runId: string }).runId === run.runId);
+    const progress = events.filter(
+      (e) => e.event === 'training.progress' && (e.payload as { runId: string }).runId === run.runId,
+    );
     expect(progress.length).toBeGreaterThan(4);
-    const changes = events.filter((e) => e.event === 'training.changed').map((e) => (e.payload as { run: RunSummary }).run.state);
+    const changes = events
+      .filter((e) => e.event === 'training.changed')
+      .map((e) => (e.payload as { run: RunSummary }).run.state);
     expect(changes).toEqual(['running', 'completed']);
   });
 
@@ -85,7 +96,10 @@ describe('training runs', () => {
     const finished = await watch(run.runId);
     expect(finished.state).toBe('completed');
     // Same seed, same threads: the resumed run ends exactly where the uninterrupted one did.
-    const [a, b] = await Promise.all([call('training.run', { runId: reference.runId }), call('training.run', { runId: run.runId })]);
+    const [a, b] = await Promise.all([
+      call('training.run', { runId: reference.runId }),
+      call('training.run', { runId: run.runId }),
+    ]);
     expect(b.record!.epochs.map((e) => e.validation)).toEqual(a.record!.epochs.map((e) => e.validation));
     expect(b.record!.evaluation).toEqual(a.record!.evaluation);
   });
@@ -114,24 +128,40 @@ describe('training runs', () => {
       records.push((await call('training.run', { runId: run.runId })).record!);
     }
     expect(records[0]!.environment.threads).toBe(2);
-    expect(records[1]!.epochs.map((e) => [e.trainLoss, e.validation])).toEqual(records[0]!.epochs.map((e) => [e.trainLoss, e.validation]));
+    expect(records[1]!.epochs.map((e) => [e.trainLoss, e.validation])).toEqual(
+      records[0]!.epochs.map((e) => [e.trainLoss, e.validation]),
+    );
   });
 
   it('refuses to start while another Loupe trains in this workspace, and sees its run interrupted once that Loupe is gone', async () => {
     const store = new RunStore(services.workspaces.require());
     // A live process that is not this one stands in for the CLI training beside the app.
-    store.insert({ id: 'run-20250101-000000-0000', taskId, taskName: 'Lesion', kind: 'classification', state: 'running', config, ownerPid: process.ppid });
-    await expect(call('training.start', { taskId, config })).rejects.toThrow(/run-20250101-000000-0000 is training in another Loupe \(process \d+\) on this workspace/);
+    store.insert({
+      id: 'run-20250101-000000-0000',
+      taskId,
+      taskName: 'Lesion',
+      kind: 'classification',
+      state: 'running',
+      config,
+      ownerPid: process.ppid,
+    });
+    await expect(call('training.start', { taskId, config })).rejects.toThrow(
+      /run-20250101-000000-0000 is training in another Loupe \(process \d+\) on this workspace/,
+    );
     await expect(call('training.cancel', { runId: 'run-20250101-000000-0000' })).rejects.toThrow(/stop it there/);
     // Above Linux's largest pid (2^22): a process that cannot exist.
     store.setState('run-20250101-000000-0000', 'running', { ownerPid: 2 ** 22 + 1 });
-    expect((await call('training.runs', {})).runs.find((r) => r.runId === 'run-20250101-000000-0000')?.state).toBe('interrupted');
+    expect((await call('training.runs', {})).runs.find((r) => r.runId === 'run-20250101-000000-0000')?.state).toBe(
+      'interrupted',
+    );
     store.delete('run-20250101-000000-0000');
   });
 
   it('deletes a finished run with its folder, and refuses to resume a completed one', async () => {
     const [latest] = (await call('training.runs', {})).runs;
-    await expect(call('training.resume', { runId: latest!.runId })).rejects.toThrow(/has completed; there is nothing to resume/);
+    await expect(call('training.resume', { runId: latest!.runId })).rejects.toThrow(
+      /has completed; there is nothing to resume/,
+    );
     expect(await call('training.delete', { runId: latest!.runId })).toEqual({ deleted: true });
     expect((await call('training.runs', {})).runs.map((r) => r.runId)).not.toContain(latest!.runId);
     await expect(call('training.run', { runId: latest!.runId })).rejects.toThrow(/has no run/);

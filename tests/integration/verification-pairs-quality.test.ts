@@ -18,12 +18,24 @@ const base = verificationDataset({
   val: partSet({ identities: 20, viewsPerIdentity: 6, seed: 22 }),
   test: partSet({ identities: 30, viewsPerIdentity: 6, seed: 33 }),
 });
-const pairs = labelledPairs(base.samples.filter((s) => s.split === 'train'), { perIdentity: 3, seed: 5 });
-const dataset = { ...base, pairs, samples: base.samples.map(({ identity, ...s }) => (s.split === 'train' ? s : { ...s, identity })) };
+const pairs = labelledPairs(
+  base.samples.filter((s) => s.split === 'train'),
+  { perIdentity: 3, seed: 5 },
+);
+const dataset = {
+  ...base,
+  pairs,
+  samples: base.samples.map(({ identity, ...s }) => (s.split === 'train' ? s : { ...s, identity })),
+};
 
 const config: TrainingConfigInput = {
   task: 'verification',
-  model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
+  model: {
+    architecture: 'siamese',
+    backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] },
+    embeddingDim: 64,
+    pooling: 'flatten',
+  },
   preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
   loss: { name: 'contrastive', margin: 1 },
   optimizer: { name: 'adam' },
@@ -39,7 +51,11 @@ const config: TrainingConfigInput = {
 let root: string;
 let record: RunRecord;
 beforeAll(async () => {
-  ({ root, record } = await trainForQuality(`verification (contrastive, ${pairs.length} labelled pairs)`, dataset, config));
+  ({ root, record } = await trainForQuality(
+    `verification (contrastive, ${pairs.length} labelled pairs)`,
+    dataset,
+    config,
+  ));
 }, TRAINING_TIMEOUT_MS);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -47,7 +63,9 @@ describe('Siamese verification from labelled pairs', () => {
   it(`separates unseen parts with EER ≤ ${MAX_EER}`, () => {
     const report = record.evaluation!;
     if (report.task !== 'verification') throw new Error('expected a verification report');
-    console.log(`[quality] verification (contrastive from pairs): test EER ${report.eer?.toFixed(3)}, AUC ${report.auc?.toFixed(4)}, TAR@FAR1% ${report.tarAtFar?.toFixed(3)}; test FAR at the validation threshold ${report.decision.far?.toFixed(4)}`);
+    console.log(
+      `[quality] verification (contrastive from pairs): test EER ${report.eer?.toFixed(3)}, AUC ${report.auc?.toFixed(4)}, TAR@FAR1% ${report.tarAtFar?.toFixed(3)}; test FAR at the validation threshold ${report.decision.far?.toFixed(4)}`,
+    );
     expect(record.dataset.splits.train).toHaveLength(640);
     expect(report.pairSource).toBe('identities');
     expect(report.eer).toBeLessThanOrEqual(MAX_EER);

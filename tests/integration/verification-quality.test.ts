@@ -42,7 +42,12 @@ const testIds = dataset.samples.filter((s) => s.split === 'test').map((s) => s.i
 
 const config: TrainingConfigInput = {
   task: 'verification',
-  model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
+  model: {
+    architecture: 'siamese',
+    backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] },
+    embeddingDim: 64,
+    pooling: 'flatten',
+  },
   preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
   loss: { name: 'batch-hard-triplet', margin: 0.2 },
   optimizer: { name: 'adam' },
@@ -75,7 +80,12 @@ describe('Siamese verification through the engine on generated parts', () => {
         `threshold ${decision.threshold.toFixed(3)} (validation FAR ${decision.far.toFixed(4)}, TAR ${decision.tar.toFixed(3)}) → test FAR ${report.decision.far?.toFixed(4)}, TAR ${report.decision.tar?.toFixed(3)}`,
     );
     expect(report.eer).toBeLessThanOrEqual(MAX_EER);
-    expect(decision).toMatchObject({ chosenOn: 'val', targetFar: 0.01, genuinePairs: 20 * 15, impostorPairs: (120 * 119) / 2 - 20 * 15 });
+    expect(decision).toMatchObject({
+      chosenOn: 'val',
+      targetFar: 0.01,
+      genuinePairs: 20 * 15,
+      impostorPairs: (120 * 119) / 2 - 20 * 15,
+    });
     expect(decision.far).toBeLessThanOrEqual(0.01);
     expect(report.decision.threshold).toBe(decision.threshold);
     expect(report.decision.far).toBeLessThanOrEqual(MAX_TEST_FAR);
@@ -83,7 +93,10 @@ describe('Siamese verification through the engine on generated parts', () => {
   });
 
   it('evaluates every test pair with score, distance and decision at the card threshold, and writes them to the eval file', async () => {
-    const reply = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }), context());
+    const reply = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }),
+      context(),
+    );
     expect(reply.report).toEqual(trained.record.evaluation);
     const threshold = trained.card.verification!.threshold;
     const pairs = reply.pairs!;
@@ -94,23 +107,44 @@ describe('Siamese verification through the engine on generated parts', () => {
       expect(pair.truth).toBe(identityOf.get(pair.a) === identityOf.get(pair.b));
       expect(pair.distance).toBeCloseTo(Math.sqrt(2 - 2 * pair.score), 6);
     }
-    const file = evaluationFile(reply, { modelDir: trained.modelDir, runId: trained.card.run.runId, classes: trained.card.classes, split: 'test' });
+    const file = evaluationFile(reply, {
+      modelDir: trained.modelDir,
+      runId: trained.card.run.runId,
+      classes: trained.card.classes,
+      split: 'test',
+    });
     const written = path.join(root, 'eval.json');
     writeFileSync(written, JSON.stringify(file));
     const back = evaluationFileSchema.parse(JSON.parse(readFileSync(written, 'utf8')));
     expect(back.pairs).toEqual(pairs);
     expect(back.images.map((i) => i.id)).toEqual(testIds);
     // A stricter threshold for one call: fewer pairs accepted, the card unchanged.
-    const strict = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test', threshold: 0.99 }), context());
+    const strict = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test', threshold: 0.99 }),
+      context(),
+    );
     expect(strict.pairs!.filter((p) => p.same).length).toBeLessThan(pairs.filter((p) => p.same).length);
     expect(strict.report.task === 'verification' && strict.report.decision.threshold).toBe(0.99);
   });
 
   it('predicts pair scores and decisions on frames, the same as evaluate', async () => {
     const [a, b, c] = [views.test[0]!, views.test[1]!, views.test[VIEWS_PER_TEST_PART]!];
-    const reply = await engineHandlers.predict(predictRequestSchema.parse({ modelDir: trained.modelDir, frames: [a, b, c].map(viewFrame), pairs: [{ a: 0, b: 1 }, { a: 0, b: 2 }] }), context());
+    const reply = await engineHandlers.predict(
+      predictRequestSchema.parse({
+        modelDir: trained.modelDir,
+        frames: [a, b, c].map(viewFrame),
+        pairs: [
+          { a: 0, b: 1 },
+          { a: 0, b: 2 },
+        ],
+      }),
+      context(),
+    );
     expect(reply.threshold).toBe(trained.card.verification!.threshold);
-    const evaluated = await engineHandlers.evaluate(evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }), context());
+    const evaluated = await engineHandlers.evaluate(
+      evaluateRequestSchema.parse({ modelDir: trained.modelDir, dataset, split: 'test' }),
+      context(),
+    );
     const scoreOf = (x: string, y: string) => evaluated.pairs!.find((p) => p.a === x && p.b === y)!.score;
     expect(reply.pairs![0]!.score).toBeCloseTo(scoreOf(testIds[0]!, testIds[1]!), 5);
     expect(reply.pairs![1]!.score).toBeCloseTo(scoreOf(testIds[0]!, testIds[VIEWS_PER_TEST_PART]!), 5);
@@ -124,17 +158,33 @@ describe('Siamese verification through the engine on generated parts', () => {
     const queries = views.test.filter((_, i) => i % VIEWS_PER_TEST_PART !== 0);
     // Two enrolments in flight at once: the gallery file must end with both.
     const enrol = (batch: typeof references) =>
-      engineHandlers.galleryEnrol(galleryEnrolRequestSchema.parse({ modelDir, references: batch.map((v) => ({ id: `part-${v.identity}`, label: `part ${v.identity}, golden`, frame: viewFrame(v) })) }), context());
+      engineHandlers.galleryEnrol(
+        galleryEnrolRequestSchema.parse({
+          modelDir,
+          references: batch.map((v) => ({
+            id: `part-${v.identity}`,
+            label: `part ${v.identity}, golden`,
+            frame: viewFrame(v),
+          })),
+        }),
+        context(),
+      );
     await Promise.all([enrol(references.slice(0, 15)), enrol(references.slice(15))]);
     const listed = await engineHandlers.galleryList({ modelDir }, context());
     expect(listed.references.map((r) => r.id).sort()).toEqual(references.map((v) => `part-${v.identity}`).sort());
     const file = galleryFileSchema.parse(JSON.parse(readFileSync(path.join(modelDir, 'gallery.json'), 'utf8')));
     expect(file.references.every((r) => r.embedding.length === 64)).toBe(true);
 
-    const reply = await engineHandlers.galleryQuery(galleryQueryRequestSchema.parse({ modelDir, frames: queries.map(viewFrame), k: 3 }), context());
+    const reply = await engineHandlers.galleryQuery(
+      galleryQueryRequestSchema.parse({ modelDir, frames: queries.map(viewFrame), k: 3 }),
+      context(),
+    );
     expect(reply.threshold).toBe(trained.card.verification!.threshold);
-    const top1 = reply.results.filter((r, i) => r.matches[0]!.id === `part-${queries[i]!.identity}`).length / queries.length;
-    console.log(`[quality] gallery of ${references.length} parts: top-1 ${top1.toFixed(3)} over ${queries.length} queries`);
+    const top1 =
+      reply.results.filter((r, i) => r.matches[0]!.id === `part-${queries[i]!.identity}`).length / queries.length;
+    console.log(
+      `[quality] gallery of ${references.length} parts: top-1 ${top1.toFixed(3)} over ${queries.length} queries`,
+    );
     expect(top1).toBeGreaterThanOrEqual(MIN_GALLERY_TOP1);
     for (const { matches } of reply.results) {
       expect(matches).toHaveLength(3);
@@ -147,14 +197,21 @@ describe('Siamese verification through the engine on generated parts', () => {
     expect((await engineHandlers.galleryList({ modelDir }, context())).references).toHaveLength(30);
     const afterRemove = await engineHandlers.galleryRemove({ modelDir, ids: ['part-0'] }, context());
     expect(afterRemove.references.map((r) => r.id)).not.toContain('part-0');
-    await expect(engineHandlers.galleryRemove({ modelDir, ids: ['part-0'] }, context())).rejects.toThrow(/has no reference "part-0"/);
+    await expect(engineHandlers.galleryRemove({ modelDir, ids: ['part-0'] }, context())).rejects.toThrow(
+      /has no reference "part-0"/,
+    );
 
     // The same gallery beside a retrained model is refused: its embeddings no longer compare.
     const other = path.join(root, 'retrained');
     cpSync(modelDir, other, { recursive: true });
     const card = JSON.parse(readFileSync(path.join(other, 'model-card.json'), 'utf8')) as ModelCard;
-    writeFileSync(path.join(other, 'model-card.json'), JSON.stringify({ ...card, createdAt: new Date(0).toISOString() }));
-    await expect(engineHandlers.galleryList({ modelDir: other }, context())).rejects.toThrow(/enrolled with another version of this model/);
+    writeFileSync(
+      path.join(other, 'model-card.json'),
+      JSON.stringify({ ...card, createdAt: new Date(0).toISOString() }),
+    );
+    await expect(engineHandlers.galleryList({ modelDir: other }, context())).rejects.toThrow(
+      /enrolled with another version of this model/,
+    );
     expect(existsSync(path.join(modelDir, 'gallery.json'))).toBe(true);
   });
 });

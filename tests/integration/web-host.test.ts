@@ -116,7 +116,9 @@ describe('web host (browser mode)', () => {
     const { client, socket } = await connectClient(wsUrl, { cookie });
     try {
       expect(await client.invoke('app.info', {})).toMatchObject({ name: 'Loupe', host: 'browser' });
-      await expect(client.invoke('workspace.open', { path: 'relative' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+      await expect(client.invoke('workspace.open', { path: 'relative' })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+      });
       const changes: unknown[] = [];
       client.on('workspace.changed', (w) => changes.push(w));
       const created = await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });

@@ -35,19 +35,39 @@ const TRAINING_TIMEOUT_MS = 1_200_000;
 const { services, log } = realServices();
 const call = caller(services, log);
 let dir: string;
-let detection: Awaited<ReturnType<typeof detectionWorkspace>> & { trained: Awaited<ReturnType<typeof trainWithDefaults>> };
-let verification: Awaited<ReturnType<typeof identityWorkspace>> & { trained: Awaited<ReturnType<typeof trainWithDefaults>> };
+let detection: Awaited<ReturnType<typeof detectionWorkspace>> & {
+  trained: Awaited<ReturnType<typeof trainWithDefaults>>;
+};
+let verification: Awaited<ReturnType<typeof identityWorkspace>> & {
+  trained: Awaited<ReturnType<typeof trainWithDefaults>>;
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-ws-quality-'));
   await call('workspace.open', { path: path.join(dir, 'ws'), create: true });
   // As many images per split as the engine's quality tests: 320 train, 40 val, 80 test (about).
-  const shapes = await detectionWorkspace(call, path.join(dir, 'shapes'), { count: 440, seed: 101, fractions: { train: 0.73, val: 0.09, test: 0.18 } });
-  const parts = await identityWorkspace(call, path.join(dir, 'parts'), { identities: 130, viewsPerIdentity: 7, seed: 11, fractions: { train: 0.62, val: 0.15, test: 0.23 } });
+  const shapes = await detectionWorkspace(call, path.join(dir, 'shapes'), {
+    count: 440,
+    seed: 101,
+    fractions: { train: 0.73, val: 0.09, test: 0.18 },
+  });
+  const parts = await identityWorkspace(call, path.join(dir, 'parts'), {
+    identities: 130,
+    viewsPerIdentity: 7,
+    seed: 11,
+    fractions: { train: 0.62, val: 0.15, test: 0.23 },
+  });
   detection = { ...shapes, trained: await trainWithDefaults(call, shapes.task.id, { epochs: DETECTION_EPOCHS }) };
-  console.log(`[quality] workspace detection trained in ${detection.trained.seconds.toFixed(1)} s (${DETECTION_EPOCHS} epochs of the defaults)`);
-  verification = { ...parts, trained: await trainWithDefaults(call, parts.task.id, { epochs: VERIFICATION_EPOCHS, kind: 'verification' }) };
-  console.log(`[quality] workspace verification (identities) trained in ${verification.trained.seconds.toFixed(1)} s (${VERIFICATION_EPOCHS} epochs of the defaults)`);
+  console.log(
+    `[quality] workspace detection trained in ${detection.trained.seconds.toFixed(1)} s (${DETECTION_EPOCHS} epochs of the defaults)`,
+  );
+  verification = {
+    ...parts,
+    trained: await trainWithDefaults(call, parts.task.id, { epochs: VERIFICATION_EPOCHS, kind: 'verification' }),
+  };
+  console.log(
+    `[quality] workspace verification (identities) trained in ${verification.trained.seconds.toFixed(1)} s (${VERIFICATION_EPOCHS} epochs of the defaults)`,
+  );
 }, TRAINING_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -100,10 +120,16 @@ describe('quality through the workspace with the proposed defaults', () => {
   });
 
   it('refuses to train what a task has no labels for', async () => {
-    await expect(call('training.defaults', { taskId: detection.task.id, kind: 'verification' })).rejects.toThrow(/“Shapes” is a detection task; it trains a detection model, not a verification model/);
-    await expect(call('training.defaults', { taskId: verification.task.id, kind: 'segmentation' })).rejects.toThrow(/or a verifier whose identities are its classes/);
+    await expect(call('training.defaults', { taskId: detection.task.id, kind: 'verification' })).rejects.toThrow(
+      /“Shapes” is a detection task; it trains a detection model, not a verification model/,
+    );
+    await expect(call('training.defaults', { taskId: verification.task.id, kind: 'segmentation' })).rejects.toThrow(
+      /or a verifier whose identities are its classes/,
+    );
     const { config } = await call('training.defaults', { taskId: verification.task.id });
-    await expect(call('training.start', { taskId: verification.task.id, config, kind: 'verification' })).rejects.toThrow(/The configuration trains classification, but the run was asked to train verification/);
+    await expect(
+      call('training.start', { taskId: verification.task.id, config, kind: 'verification' }),
+    ).rejects.toThrow(/The configuration trains classification, but the run was asked to train verification/);
   });
 });
 

@@ -11,7 +11,11 @@ export const REFERENCE_PYTHON = process.env.LOUPE_REFERENCE_PYTHON ?? '/usr/bin/
 
 export function runPythonReference<T>(script: string, input: unknown, python = REFERENCE_PYTHON): T {
   const file = path.join(import.meta.dirname, script);
-  const result = spawnSync(python, [file], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(python, [file], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (result.error) throw new Error(`Could not run ${python} ${script}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`${script} exited with ${result.status}:\n${result.stderr}`);
   return JSON.parse(result.stdout) as T;

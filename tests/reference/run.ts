@@ -11,7 +11,8 @@ export function runReference<T>(script: string, cases: unknown[]): T[] {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
-  if (result.status !== 0) throw new Error(`${script} failed (${result.status}): ${result.stderr || result.error?.message}`);
+  if (result.status !== 0)
+    throw new Error(`${script} failed (${result.status}): ${result.stderr || result.error?.message}`);
   return JSON.parse(result.stdout) as T[];
 }
 

@@ -21,7 +21,8 @@ export const EXIT_USAGE = 2;
 
 export function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is a number from 0 to 65535.');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('a port is a number from 0 to 65535.');
   return port;
 }
 
@@ -37,7 +38,10 @@ export function buildProgram(context: () => CliContext): Command {
     .command('start')
     .description('Open the app: the desktop window, or browser mode where Electron cannot run.')
     .option('--browser', 'serve the UI to your browser instead of opening a window')
-    .option('--host <address>', 'listen on this address in browser mode (default 127.0.0.1; others expose Loupe to the network)')
+    .option(
+      '--host <address>',
+      'listen on this address in browser mode (default 127.0.0.1; others expose Loupe to the network)',
+    )
     .option('--port <port>', 'port for browser mode (default: a free one)', parsePort)
     .option('--no-open', 'do not open the system browser in browser mode')
     .action(async (options: { browser?: boolean; host?: string; port?: number; open: boolean }) => {
@@ -82,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
       if (debug && error.stack) console.error(error.stack);
       return error.code === 'INVALID_REQUEST' ? EXIT_USAGE : EXIT_FAILURE;
     }
-    console.error(`loupe: unexpected error: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (run with --debug for details)'}`);
+    console.error(
+      `loupe: unexpected error: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (run with --debug for details)'}`,
+    );
     if (debug && error instanceof Error && error.stack) console.error(error.stack);
     return EXIT_FAILURE;
   } finally {

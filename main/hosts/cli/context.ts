@@ -3,7 +3,13 @@
  * thread) and calls through the same dispatcher as the UI, so a command validates exactly
  * like a button.
  */
-import { errorFromPayload, type ChannelName, type ProgressOf, type ReplyOf, type RequestOf } from '../../../contract/index';
+import {
+  errorFromPayload,
+  type ChannelName,
+  type ProgressOf,
+  type ReplyOf,
+  type RequestOf,
+} from '../../../contract/index';
 import { appVersion, engineWorkerEntry } from '../../app/paths';
 import { spawnNodeEngineWorker } from '../../engine/node-worker';
 import { CallSession } from '../../services/dispatcher';
@@ -30,9 +36,15 @@ export class CliContext {
     return this.services;
   }
 
-  async invoke<C extends ChannelName>(channel: C, request: RequestOf<C>, onProgress?: (data: ProgressOf<C>) => void): Promise<ReplyOf<C>> {
+  async invoke<C extends ChannelName>(
+    channel: C,
+    request: RequestOf<C>,
+    onProgress?: (data: ProgressOf<C>) => void,
+  ): Promise<ReplyOf<C>> {
     void this.app;
-    const reply = await this.session!.invoke(channel, String(this.nextId++), request, (data) => onProgress?.(data as ProgressOf<C>));
+    const reply = await this.session!.invoke(channel, String(this.nextId++), request, (data) =>
+      onProgress?.(data as ProgressOf<C>),
+    );
     if (!reply.ok) throw errorFromPayload(reply.error);
     return reply.value as ReplyOf<C>;
   }

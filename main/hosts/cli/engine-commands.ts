@@ -17,9 +17,15 @@ export function registerEngineCommands(program: Command, context: () => CliConte
       }
       console.log(`backend   ${info.backend} (tfjs ${info.tfjsBackend})`);
       console.log(`versions  tfjs ${info.versions.tfjs}, node ${info.versions.node}`);
-      console.log(`features  simd ${info.features.simd ? 'yes' : 'no'}, threads ${info.features.threads}, cores ${info.features.cores}`);
-      if (info.device) console.log(`device    ${info.device.name} (${info.device.api === 'opengles' ? 'OpenGL ES' : 'native API'}${info.device.software ? '; software, not a GPU' : ''})`);
-      for (const attempt of info.attempts) console.log(`tried     ${attempt.backend}: ${attempt.ok ? 'ok' : attempt.reason}`);
+      console.log(
+        `features  simd ${info.features.simd ? 'yes' : 'no'}, threads ${info.features.threads}, cores ${info.features.cores}`,
+      );
+      if (info.device)
+        console.log(
+          `device    ${info.device.name} (${info.device.api === 'opengles' ? 'OpenGL ES' : 'native API'}${info.device.software ? '; software, not a GPU' : ''})`,
+        );
+      for (const attempt of info.attempts)
+        console.log(`tried     ${attempt.backend}: ${attempt.ok ? 'ok' : attempt.reason}`);
     });
 
   engine
@@ -30,11 +36,16 @@ export function registerEngineCommands(program: Command, context: () => CliConte
     .option('--json', 'print JSON')
     .action(async (options: { size: number; iterations: number; json?: boolean }) => {
       const bar = progressLine('benchmark');
-      const result = await context().invoke('engine.benchmark', { size: options.size, iterations: options.iterations }, (p) =>
-        bar.update(p.done, p.total),
+      const result = await context().invoke(
+        'engine.benchmark',
+        { size: options.size, iterations: options.iterations },
+        (p) => bar.update(p.done, p.total),
       );
       bar.done();
       if (options.json) console.log(JSON.stringify(result, null, 2));
-      else console.log(`${result.backend}: ${result.gflops.toFixed(1)} GFLOP/s (${result.msPerIteration.toFixed(2)} ms per ${result.size}×${result.size} product)`);
+      else
+        console.log(
+          `${result.backend}: ${result.gflops.toFixed(1)} GFLOP/s (${result.msPerIteration.toFixed(2)} ms per ${result.size}×${result.size} product)`,
+        );
     });
 }

@@ -30,7 +30,8 @@ export function freezeCount(value: string): number {
 
 export function learningRateFactor(value: string): number {
   const f = Number(value);
-  if (value.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1) throw new InvalidArgumentError('give a factor from 0 (backbone does not learn) to 1 (full rate).');
+  if (value.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1)
+    throw new InvalidArgumentError('give a factor from 0 (backbone does not learn) to 1 (full rate).');
   return f;
 }
 
@@ -40,7 +41,9 @@ export function fineTuneSource(value: string): FineTuneSource {
   const resolved = path.resolve(value);
   if (/\.json$/i.test(resolved)) {
     const folder = path.dirname(resolved);
-    return existsSync(path.join(folder, MODEL_CARD)) ? { kind: 'loupe-model', dir: folder } : { kind: 'tfjs-layers', modelJson: resolved };
+    return existsSync(path.join(folder, MODEL_CARD))
+      ? { kind: 'loupe-model', dir: folder }
+      : { kind: 'tfjs-layers', modelJson: resolved };
   }
   return { kind: 'loupe-model', dir: resolved };
 }
@@ -48,7 +51,8 @@ export function fineTuneSource(value: string): FineTuneSource {
 /** The configuration with the flags' fine-tuning (unchanged without --fine-tune-from), or what is wrong with the flags. */
 export function withFineTune(config: TrainingConfig, options: FineTuneOptions): TrainingConfig | string {
   if (!options.fineTuneFrom) {
-    if (options.freeze !== undefined || options.backboneLrFactor !== undefined) return '--freeze and --backbone-lr-factor go with --fine-tune-from.';
+    if (options.freeze !== undefined || options.backboneLrFactor !== undefined)
+      return '--freeze and --backbone-lr-factor go with --fine-tune-from.';
     return config;
   }
   const earlier = config.fineTune;
@@ -59,7 +63,8 @@ export function withFineTune(config: TrainingConfig, options: FineTuneOptions): 
       unfreeze: earlier?.unfreeze ?? [],
       from: fineTuneSource(options.fineTuneFrom),
       freezeLayers: options.freeze ?? earlier?.freezeLayers ?? 0,
-      backboneLearningRateFactor: options.backboneLrFactor ?? earlier?.backboneLearningRateFactor ?? SUGGESTED_BACKBONE_LR_FACTOR,
+      backboneLearningRateFactor:
+        options.backboneLrFactor ?? earlier?.backboneLearningRateFactor ?? SUGGESTED_BACKBONE_LR_FACTOR,
     },
   };
 }

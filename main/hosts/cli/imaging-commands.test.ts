@@ -15,7 +15,12 @@ describe('loupe import report text', () => {
       files: [
         { path: '/in/a.png', status: 'imported', imageId: 1 },
         { path: '/in/empty.dcm', status: 'failed', failure: 'empty', message: 'This file is empty (0 bytes).' },
-        ...Array.from({ length: 170 }, (_, i) => ({ path: `/in/${i}.dcm`, status: 'failed' as const, failure: 'disk-full' as const, message: DISK_FULL_MESSAGE })),
+        ...Array.from({ length: 170 }, (_, i) => ({
+          path: `/in/${i}.dcm`,
+          status: 'failed' as const,
+          failure: 'disk-full' as const,
+          message: DISK_FULL_MESSAGE,
+        })),
       ],
     };
     expect(reportLines(report)).toEqual([
@@ -29,7 +34,12 @@ describe('loupe import report text', () => {
 describe('loupe images list table', () => {
   it('prints a header and one tab-separated line per image, an unknown modality as an empty field', () => {
     const sha = 'ab'.repeat(32);
-    expect(imageTable([{ id: 3, path: '/in/ct.dcm', sha256: sha, rows: 512, columns: 512, frames: 2, modality: 'CT' }, { id: 4, path: '/in/a.png', sha256: sha, rows: 4, columns: 6, frames: 1, modality: null }])).toEqual([
+    expect(
+      imageTable([
+        { id: 3, path: '/in/ct.dcm', sha256: sha, rows: 512, columns: 512, frames: 2, modality: 'CT' },
+        { id: 4, path: '/in/a.png', sha256: sha, rows: 4, columns: 6, frames: 1, modality: null },
+      ]),
+    ).toEqual([
       'id\tpath\tsha256\trows\tcolumns\tframes\tmodality',
       `3\t/in/ct.dcm\t${sha}\t512\t512\t2\tCT`,
       `4\t/in/a.png\t${sha}\t4\t6\t1\t`,

@@ -22,7 +22,8 @@ function fail(message: string, exitCode: number, code: string): never {
 
 function frameIndex(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a frame index is a whole number from 0 (the first frame).');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('a frame index is a whole number from 0 (the first frame).');
   return n;
 }
 
@@ -37,7 +38,9 @@ function sampleType(data: ArrayBufferView): string {
 export function registerImagingCommands(program: Command, context: () => CliContext): void {
   program
     .command('decode')
-    .description("Decode one DICOM or raster file and write a frame's stored pixel values (little-endian, RGB interleaved) to a raw file.")
+    .description(
+      "Decode one DICOM or raster file and write a frame's stored pixel values (little-endian, RGB interleaved) to a raw file.",
+    )
     .argument('<file>', 'DICOM, PNG, JPEG, TIFF, WebP or GIF file')
     .option('--frame <n>', 'frame to decode, 0 for the first', frameIndex, 0)
     .requiredOption('--out <raw>', 'where to write the raw pixel values')
@@ -47,7 +50,8 @@ export function registerImagingCommands(program: Command, context: () => CliCont
       try {
         decoded = await decodeFile(path.resolve(file), { frame: options.frame });
       } catch (error) {
-        if (error instanceof DecodeError) fail(`${path.basename(file)}: ${error.message}`, EXIT_BAD_INPUT, 'loupe.badInput');
+        if (error instanceof DecodeError)
+          fail(`${path.basename(file)}: ${error.message}`, EXIT_BAD_INPUT, 'loupe.badInput');
         throw error;
       }
       const { info, frame } = decoded;
@@ -84,7 +88,9 @@ export function registerImagingCommands(program: Command, context: () => CliCont
 
   program
     .command('import')
-    .description('Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed; DICOM objects that are not images (reports, DICOMDIR, ...) are skipped, not failed.')
+    .description(
+      'Import files and folders (recursively) into a workspace, creating it if absent. Exit code 1 when some files failed; DICOM objects that are not images (reports, DICOMDIR, ...) are skipped, not failed.',
+    )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .argument('<paths...>', 'files and folders to import')
     .option('--json', 'print the full report as JSON')
@@ -104,8 +110,18 @@ export function registerImagingCommands(program: Command, context: () => CliCont
       if (options.json) console.log(JSON.stringify(report, null, 2));
       else for (const line of reportLines(report)) console.log(line);
       if (report.stopped) fail(report.stopped.message, EXIT_SOME_FAILED, 'loupe.stopped');
-      if (report.cancelled) fail('import cancelled; files imported before the cancel stay in the workspace.', EXIT_SOME_FAILED, 'loupe.cancelled');
-      if (report.failed > 0) fail(`${report.failed} file${report.failed === 1 ? '' : 's'} could not be imported.`, EXIT_SOME_FAILED, 'loupe.someFailed');
+      if (report.cancelled)
+        fail(
+          'import cancelled; files imported before the cancel stay in the workspace.',
+          EXIT_SOME_FAILED,
+          'loupe.cancelled',
+        );
+      if (report.failed > 0)
+        fail(
+          `${report.failed} file${report.failed === 1 ? '' : 's'} could not be imported.`,
+          EXIT_SOME_FAILED,
+          'loupe.someFailed',
+        );
     });
 
   registerImagesList(program, context);
@@ -126,7 +142,9 @@ export function reportLines(report: ImportReport): string[] {
   }
   if (diskFull > 0) lines.push(`not imported (disk full): ${diskFull} file${diskFull === 1 ? '' : 's'}`);
   const skipped = report.skipped > 0 ? `${report.skipped} not an image, ` : '';
-  lines.push(`${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${skipped}${report.failed} failed.`);
+  lines.push(
+    `${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${skipped}${report.failed} failed.`,
+  );
   return lines;
 }
 
@@ -135,7 +153,15 @@ const LISTED = ['id', 'path', 'sha256', 'rows', 'columns', 'frames', 'modality']
 type ListedImage = Pick<ImageRecord, (typeof LISTED)[number]>;
 
 export function listedImage(record: ImageRecord): ListedImage {
-  return { id: record.id, path: record.path, sha256: record.sha256, rows: record.rows, columns: record.columns, frames: record.frames, modality: record.modality };
+  return {
+    id: record.id,
+    path: record.path,
+    sha256: record.sha256,
+    rows: record.rows,
+    columns: record.columns,
+    frames: record.frames,
+    modality: record.modality,
+  };
 }
 
 /** Tab-separated, a header line first; an unknown modality is an empty field. */

@@ -5,7 +5,14 @@
  */
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { BATCH_FORMATS, MAX_GALLERY_MATCHES, isLoupeError, type BatchFormat, type BatchReport, type RequestOf } from '../../../contract/index';
+import {
+  BATCH_FORMATS,
+  MAX_GALLERY_MATCHES,
+  isLoupeError,
+  type BatchFormat,
+  type BatchReport,
+  type RequestOf,
+} from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
 import type { CliContext } from './context';
 
@@ -33,7 +40,10 @@ function shardOption(value: string): Shard {
 
 function threshold(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('a threshold is a number (a detection score from 0 to 1, or a verification similarity from -1 to 1).');
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(
+      'a threshold is a number (a detection score from 0 to 1, or a verification similarity from -1 to 1).',
+    );
   return n;
 }
 
@@ -56,7 +66,8 @@ function countLine(stream: NodeJS.WriteStream = process.stderr): { update(text: 
 
 function topK(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_GALLERY_MATCHES) throw new InvalidArgumentError(`--top-k is a whole number from 1 to ${MAX_GALLERY_MATCHES}.`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_GALLERY_MATCHES)
+    throw new InvalidArgumentError(`--top-k is a whole number from 1 to ${MAX_GALLERY_MATCHES}.`);
   return n;
 }
 
@@ -83,26 +94,36 @@ function summary(report: BatchReport): string {
 async function predict(cli: CliContext, options: PredictOptions): Promise<void> {
   if (!options.in?.length) fail('name the files or folders to predict with --in.', EXIT_BAD_INPUT, 'loupe.badInput');
   if (!options.out) fail('name the output folder with --out.', EXIT_BAD_INPUT, 'loupe.badInput');
-  if (options.model !== undefined === (options.run !== undefined)) fail('give either --model DIR, or --workspace W with --run RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
-  if (options.run !== undefined && options.workspace === undefined) fail('--run needs --workspace.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if ((options.model !== undefined) === (options.run !== undefined))
+    fail('give either --model DIR, or --workspace W with --run RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if (options.run !== undefined && options.workspace === undefined)
+    fail('--run needs --workspace.', EXIT_BAD_INPUT, 'loupe.badInput');
   const request: RequestOf<'batch.predict'> = {
     model: options.model !== undefined ? { dir: path.resolve(options.model) } : { runId: options.run! },
     inputs: options.in.map((p) => path.resolve(p)),
     out: path.resolve(options.out),
-    formats: (options.format ? options.format.split(',').map((f) => f.trim()).filter(Boolean) : []) as BatchFormat[],
+    formats: (options.format
+      ? options.format
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean)
+      : []) as BatchFormat[],
     resume: options.resume ?? false,
     shard: options.shard ?? null,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
     ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_TOP_K } } : {}),
   };
-  if (options.topK !== undefined && !options.gallery) fail('--top-k goes with --gallery.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if (options.topK !== undefined && !options.gallery)
+    fail('--top-k goes with --gallery.', EXIT_BAD_INPUT, 'loupe.badInput');
   const unknown = request.formats?.find((f) => !(BATCH_FORMATS as readonly string[]).includes(f));
-  if (unknown) fail(`unknown --format "${unknown}"; formats are ${BATCH_FORMATS.join(', ')}.`, EXIT_BAD_INPUT, 'loupe.badInput');
+  if (unknown)
+    fail(`unknown --format "${unknown}"; formats are ${BATCH_FORMATS.join(', ')}.`, EXIT_BAD_INPUT, 'loupe.badInput');
   const line = countLine();
   let shown = 0;
   let report: BatchReport;
   try {
-    if (options.workspace !== undefined) await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
+    if (options.workspace !== undefined)
+      await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
     // Ctrl+C cancels the call (cli.ts): the run stops after the current group and reports itself cancelled.
     report = await cli.invoke('batch.predict', request, (p) => {
       for (const { path: file, reason } of p.failures) {
@@ -110,27 +131,47 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
         line.clear();
         console.error(`failed     ${file}: ${reason}`);
       }
-      line.update(`predict ${p.done} files (${p.frames} frames), ${p.failed} failed${p.skipped ? `, ${p.skipped} already done` : ''}`);
+      line.update(
+        `predict ${p.done} files (${p.frames} frames), ${p.failed} failed${p.skipped ? `, ${p.skipped} already done` : ''}`,
+      );
     });
   } catch (error) {
     line.clear();
-    if (isLoupeError(error) && (error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' || error.code === 'NOT_A_WORKSPACE')) fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
-    if (isLoupeError(error) && error.code === 'CANCELLED') fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
+    if (
+      isLoupeError(error) &&
+      (error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' || error.code === 'NOT_A_WORKSPACE')
+    )
+      fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
+    if (isLoupeError(error) && error.code === 'CANCELLED')
+      fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
     throw error;
   }
   line.clear();
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(summary(report));
-  if (report.cancelled) fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
-  if (report.failed > 0) fail(`${report.failed} file${report.failed === 1 ? '' : 's'} could not be predicted; each is listed with its reason in ${path.join(report.out, 'manifest.jsonl')}.`, EXIT_SOME_FAILED, 'loupe.someFailed');
+  if (report.cancelled)
+    fail('cancelled; finish with the same command and --resume.', EXIT_INTERRUPTED, 'loupe.cancelled');
+  if (report.failed > 0)
+    fail(
+      `${report.failed} file${report.failed === 1 ? '' : 's'} could not be predicted; each is listed with its reason in ${path.join(report.out, 'manifest.jsonl')}.`,
+      EXIT_SOME_FAILED,
+      'loupe.someFailed',
+    );
 }
 
 async function merge(cli: CliContext, dirs: string[], out: string | undefined): Promise<void> {
   if (!out) fail('name the merged output folder with --out.', EXIT_BAD_INPUT, 'loupe.badInput');
-  if (dirs.length === 0) fail('name the shard output folders to merge: loupe predict merge DIR… --out DIR.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if (dirs.length === 0)
+    fail(
+      'name the shard output folders to merge: loupe predict merge DIR… --out DIR.',
+      EXIT_BAD_INPUT,
+      'loupe.badInput',
+    );
   try {
     const report = await cli.invoke('batch.merge', { dirs: dirs.map((d) => path.resolve(d)), out: path.resolve(out) });
-    console.log(`${report.shards} shard${report.shards === 1 ? '' : 's'} merged: ${report.files} files, each once (${report.failed} failed); results in ${report.out}.`);
+    console.log(
+      `${report.shards} shard${report.shards === 1 ? '' : 's'} merged: ${report.files} files, each once (${report.failed} failed); results in ${report.out}.`,
+    );
   } catch (error) {
     if (isLoupeError(error) && error.code === 'INVALID_REQUEST') fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
     throw error;
@@ -140,24 +181,47 @@ async function merge(cli: CliContext, dirs: string[], out: string | undefined): 
 export function registerPredictCommands(program: Command, context: () => CliContext): void {
   program
     .command('predict')
-    .description('Run a model over files and folders (recursively), streaming results into an output folder that --resume finishes after any stop. `loupe predict merge DIR… --out DIR` joins the folders of --shard runs.')
-    .usage('(--workspace W --run RUN | --model DIR) --in PATH… --out DIR [options]\n       loupe predict merge DIR… --out DIR')
+    .description(
+      'Run a model over files and folders (recursively), streaming results into an output folder that --resume finishes after any stop. `loupe predict merge DIR… --out DIR` joins the folders of --shard runs.',
+    )
+    .usage(
+      '(--workspace W --run RUN | --model DIR) --in PATH… --out DIR [options]\n       loupe predict merge DIR… --out DIR',
+    )
     .argument('[merge...]', '"merge" then the shard output folders to join')
     .option('--workspace <folder>', 'the workspace holding --run')
-    .option('--run <run>', "a completed run whose model predicts")
+    .option('--run <run>', 'a completed run whose model predicts')
     .option('--model <dir>', 'a Loupe model folder (no workspace needed)')
     .option('--in <paths...>', 'DICOM, PNG, JPEG, TIFF files and folders (walked recursively)')
-    .option('--out <folder>', 'the output folder (new or empty, or this model\'s with --resume)')
-    .option('--format <list>', 'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks (with areas in predictions.csv); detection coco,yolo,jsonl; verification jsonl, with --gallery also csv)')
-    .option('--threshold <t>', "detection score threshold, or verification decision threshold, instead of the model card's", threshold)
-    .option('--gallery', "verification: match each image against the model's enrolled gallery (its nearest references, scores and same/different decisions)")
-    .option('--top-k <k>', `with --gallery: references kept per image (default ${DEFAULT_TOP_K}, at most ${MAX_GALLERY_MATCHES})`, topK)
+    .option('--out <folder>', "the output folder (new or empty, or this model's with --resume)")
+    .option(
+      '--format <list>',
+      'comma-separated: csv, jsonl, coco, yolo, masks (default by task: classification csv,jsonl; segmentation masks (with areas in predictions.csv); detection coco,yolo,jsonl; verification jsonl, with --gallery also csv)',
+    )
+    .option(
+      '--threshold <t>',
+      "detection score threshold, or verification decision threshold, instead of the model card's",
+      threshold,
+    )
+    .option(
+      '--gallery',
+      "verification: match each image against the model's enrolled gallery (its nearest references, scores and same/different decisions)",
+    )
+    .option(
+      '--top-k <k>',
+      `with --gallery: references kept per image (default ${DEFAULT_TOP_K}, at most ${MAX_GALLERY_MATCHES})`,
+      topK,
+    )
     .option('--resume', 'finish an interrupted output folder: files already done are skipped, none is predicted twice')
     .option('--shard <i/n>', 'predict only shard I of N (0-based; split by a hash of each path)', shardOption)
     .option('--json', 'print the report as JSON')
     .action(async (operands: string[], options: PredictOptions) => {
       if (operands.length > 0) {
-        if (operands[0] !== 'merge') fail(`unexpected argument "${operands[0]}"; inputs go after --in (or use: loupe predict merge DIR… --out DIR).`, EXIT_BAD_INPUT, 'loupe.badInput');
+        if (operands[0] !== 'merge')
+          fail(
+            `unexpected argument "${operands[0]}"; inputs go after --in (or use: loupe predict merge DIR… --out DIR).`,
+            EXIT_BAD_INPUT,
+            'loupe.badInput',
+          );
         await merge(context(), operands.slice(1), options.out);
         return;
       }

@@ -1,5 +1,8 @@
 /** A one-line progress bar on a terminal; silent when stderr is not a terminal (pipes, CI logs). */
-export function progressLine(label: string, stream: NodeJS.WriteStream = process.stderr): {
+export function progressLine(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): {
   update(done: number, total: number, detail?: string): void;
   done(): void;
 } {

@@ -16,7 +16,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function applyConfigFile(defaults: TrainingConfig, content: unknown, file: string): TrainingConfig {
-  if (!isObject(content)) throw new LoupeError('INVALID_REQUEST', `${file} must hold a JSON object (a configuration, or a run.json).`);
+  if (!isObject(content))
+    throw new LoupeError('INVALID_REQUEST', `${file} must hold a JSON object (a configuration, or a run.json).`);
   const given = content.format === 'loupe-run' ? content.config : content;
   if (!isObject(given)) throw new LoupeError('INVALID_REQUEST', `${file} is a run record without a configuration.`);
   const merged: Record<string, unknown> = { ...defaults };
@@ -34,7 +35,10 @@ export function readConfigFile(defaults: TrainingConfig, file: string): Training
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new LoupeError('NOT_FOUND', `Could not read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw new LoupeError(
+      'NOT_FOUND',
+      `Could not read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+    );
   }
   let content: unknown;
   try {

@@ -7,7 +7,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { LoupeError, SPLITS, TASK_KINDS, isLoupeError, type DatasetReport, type RunSummary, type SplitName, type TaskKind, type TrainingThreads } from '../../../contract/index';
+import {
+  LoupeError,
+  SPLITS,
+  TASK_KINDS,
+  isLoupeError,
+  type DatasetReport,
+  type RunSummary,
+  type SplitName,
+  type TaskKind,
+  type TrainingThreads,
+} from '../../../contract/index';
 import { writeFileAtomic } from '../../../ml/io/atomic-write';
 import { evaluationFile } from '../../../ml/train/evaluation-file';
 import { encodeMaskPng } from '../../services/labels/mask-files';
@@ -45,7 +55,11 @@ function threads(value: string): TrainingThreads {
  */
 function trainingKind(value: string): TaskKind {
   if (!(TASK_KINDS as readonly string[]).includes(value)) {
-    fail(`--kind is one of ${TASK_KINDS.join(', ')} (verification on a classification task trains a verifier whose identities are its classes).`, EXIT_BAD_INPUT, 'loupe.badInput');
+    fail(
+      `--kind is one of ${TASK_KINDS.join(', ')} (verification on a classification task trains a verifier whose identities are its classes).`,
+      EXIT_BAD_INPUT,
+      'loupe.badInput',
+    );
   }
   return value as TaskKind;
 }
@@ -62,7 +76,8 @@ function verificationLine(report: NonNullable<DatasetReport['verification']>): s
 }
 
 function split(value: string): SplitName {
-  if (!(SPLITS as readonly string[]).includes(value)) throw new InvalidArgumentError(`a split is one of ${SPLITS.join(', ')}.`);
+  if (!(SPLITS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a split is one of ${SPLITS.join(', ')}.`);
   return value as SplitName;
 }
 
@@ -72,8 +87,13 @@ async function openWorkspace(cli: CliContext, folder: string): Promise<void> {
 
 async function taskId(cli: CliContext, nameOrId: string): Promise<number> {
   const { tasks } = await cli.invoke('labels.tasks', {});
-  const task = tasks.find((t) => t.name.toLowerCase() === nameOrId.toLowerCase()) ?? tasks.find((t) => String(t.id) === nameOrId);
-  if (!task) throw new LoupeError('NOT_FOUND', `There is no task "${nameOrId}" (tasks: ${tasks.map((t) => t.name).join(', ') || 'none'}).`);
+  const task =
+    tasks.find((t) => t.name.toLowerCase() === nameOrId.toLowerCase()) ?? tasks.find((t) => String(t.id) === nameOrId);
+  if (!task)
+    throw new LoupeError(
+      'NOT_FOUND',
+      `There is no task "${nameOrId}" (tasks: ${tasks.map((t) => t.name).join(', ') || 'none'}).`,
+    );
   return task.id;
 }
 
@@ -91,7 +111,9 @@ async function follow(cli: CliContext, run: RunSummary, workspace: string): Prom
   const onInterrupt = (): void => {
     if (interrupted) {
       bar.done();
-      console.error(`loupe: left without waiting; ${run.runId} resumes from its last finished epoch with: loupe train --workspace ${workspace} --resume ${run.runId}`);
+      console.error(
+        `loupe: left without waiting; ${run.runId} resumes from its last finished epoch with: loupe train --workspace ${workspace} --resume ${run.runId}`,
+      );
       process.exit(EXIT_INTERRUPTED);
     }
     interrupted = true;
@@ -128,61 +150,110 @@ async function follow(cli: CliContext, run: RunSummary, workspace: string): Prom
 export function registerTrainingCommands(program: Command, context: () => CliContext): void {
   program
     .command('train')
-    .description('Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).')
+    .description(
+      'Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).',
+    )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .option('--task <name>', 'the task to train on (name or id)')
-    .option('--kind <kind>', "what to train when it is not the task's kind: verification trains a verifier on a classification task whose classes are identities")
-    .option('--config <file>', "a configuration (JSON, only what differs from the task's defaults), or an earlier run's run.json")
+    .option(
+      '--kind <kind>',
+      "what to train when it is not the task's kind: verification trains a verifier on a classification task whose classes are identities",
+    )
+    .option(
+      '--config <file>',
+      "a configuration (JSON, only what differs from the task's defaults), or an earlier run's run.json",
+    )
     .option('--resume <run>', 'continue a cancelled or interrupted run from its last finished epoch')
     .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
     .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
-    .option('--fine-tune-from <source>', 'start from a completed run of the same kind (its id), a Loupe model folder, or a TF.js layers model.json')
+    .option(
+      '--fine-tune-from <source>',
+      'start from a completed run of the same kind (its id), a Loupe model folder, or a TF.js layers model.json',
+    )
     .option('--freeze <n>', 'with --fine-tune-from: the first N layers do not train (default 0)', freezeCount)
-    .option('--backbone-lr-factor <f>', 'with --fine-tune-from: learning-rate factor of the source model\'s layers, 0…1 (default 0.1)', learningRateFactor)
+    .option(
+      '--backbone-lr-factor <f>',
+      "with --fine-tune-from: learning-rate factor of the source model's layers, 0…1 (default 0.1)",
+      learningRateFactor,
+    )
     .option('--json', 'print the finished run as JSON')
-    .action(async (options: { workspace: string; task?: string; kind?: string; config?: string; resume?: string; epochs?: number; threads?: TrainingThreads; json?: boolean } & FineTuneOptions) => {
-      const cli = context();
-      if (!options.task === !options.resume) fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
-      if (options.kind && options.resume) fail('a resumed run keeps its kind; --kind applies to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
-      const kind = options.kind === undefined ? undefined : trainingKind(options.kind);
-      await openWorkspace(cli, options.workspace);
-      let run: RunSummary;
-      if (options.resume) {
-        if (options.config || options.epochs || options.threads || options.fineTuneFrom) fail('a resumed run keeps its configuration; --config, --epochs, --threads and --fine-tune-from apply to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
-        run = await cli.invoke('training.resume', { runId: options.resume });
-      } else {
-        const id = await taskId(cli, options.task!);
-        const defaults = await cli.invoke('training.defaults', { taskId: id, ...(kind ? { kind } : {}) });
-        let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
-        if (options.epochs) config = { ...config, epochs: options.epochs };
-        if (options.threads) config = { ...config, threads: options.threads };
-        const tuned = withFineTune(config, options);
-        if (typeof tuned === 'string') fail(tuned, EXIT_BAD_INPUT, 'loupe.badInput');
-        config = tuned;
-        const { counts } = defaults.dataset;
-        const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
-        console.error(`Training ${config.model.architecture} (${config.task}) on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`);
-        if (config.fineTune) {
-          const from = config.fineTune.from;
-          const source = from.kind === 'run' ? `run ${from.runId}` : from.kind === 'loupe-model' ? from.dir : from.modelJson;
-          console.error(`  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`);
+    .action(
+      async (
+        options: {
+          workspace: string;
+          task?: string;
+          kind?: string;
+          config?: string;
+          resume?: string;
+          epochs?: number;
+          threads?: TrainingThreads;
+          json?: boolean;
+        } & FineTuneOptions,
+      ) => {
+        const cli = context();
+        if (!options.task === !options.resume)
+          fail('give either --task (a new run) or --resume RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
+        if (options.kind && options.resume)
+          fail('a resumed run keeps its kind; --kind applies to new runs.', EXIT_BAD_INPUT, 'loupe.badInput');
+        const kind = options.kind === undefined ? undefined : trainingKind(options.kind);
+        await openWorkspace(cli, options.workspace);
+        let run: RunSummary;
+        if (options.resume) {
+          if (options.config || options.epochs || options.threads || options.fineTuneFrom)
+            fail(
+              'a resumed run keeps its configuration; --config, --epochs, --threads and --fine-tune-from apply to new runs.',
+              EXIT_BAD_INPUT,
+              'loupe.badInput',
+            );
+          run = await cli.invoke('training.resume', { runId: options.resume });
+        } else {
+          const id = await taskId(cli, options.task!);
+          const defaults = await cli.invoke('training.defaults', { taskId: id, ...(kind ? { kind } : {}) });
+          let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
+          if (options.epochs) config = { ...config, epochs: options.epochs };
+          if (options.threads) config = { ...config, threads: options.threads };
+          const tuned = withFineTune(config, options);
+          if (typeof tuned === 'string') fail(tuned, EXIT_BAD_INPUT, 'loupe.badInput');
+          config = tuned;
+          const { counts } = defaults.dataset;
+          const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
+          console.error(
+            `Training ${config.model.architecture} (${config.task}) on “${defaults.taskName}”: ${counts.train} train, ${counts.val} val, ${counts.test} test images${pairs}, ${config.preprocessing.rows}×${config.preprocessing.columns}.`,
+          );
+          if (config.fineTune) {
+            const from = config.fineTune.from;
+            const source =
+              from.kind === 'run' ? `run ${from.runId}` : from.kind === 'loupe-model' ? from.dir : from.modelJson;
+            console.error(
+              `  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`,
+            );
+          }
+          if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+          for (const skipped of defaults.dataset.skipped)
+            console.error(`  left out: ${skipped.count} ${skipped.reason}`);
+          // With --kind, the service also refuses a --config that trains another kind.
+          run = await cli.invoke('training.start', { taskId: id, config, ...(kind ? { kind } : {}) });
         }
-        if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
-        for (const skipped of defaults.dataset.skipped) console.error(`  left out: ${skipped.count} ${skipped.reason}`);
-        // With --kind, the service also refuses a --config that trains another kind.
-        run = await cli.invoke('training.start', { taskId: id, config, ...(kind ? { kind } : {}) });
-      }
-      console.error(`Run ${run.runId} in ${path.join(path.resolve(options.workspace), 'runs', run.runId)}`);
-      const finished = await follow(cli, run, options.workspace);
-      if (options.json) console.log(JSON.stringify(finished, null, 2));
-      else console.log(headline(finished));
-      if (finished.state === 'cancelled') fail(`cancelled; resume with: loupe train --workspace ${options.workspace} --resume ${run.runId}`, EXIT_INTERRUPTED, 'loupe.cancelled');
-      if (finished.state !== 'completed') fail(finished.error ?? `the run ended ${finished.state}.`, EXIT_FAILED, 'loupe.runFailed');
-    });
+        console.error(`Run ${run.runId} in ${path.join(path.resolve(options.workspace), 'runs', run.runId)}`);
+        const finished = await follow(cli, run, options.workspace);
+        if (options.json) console.log(JSON.stringify(finished, null, 2));
+        else console.log(headline(finished));
+        if (finished.state === 'cancelled')
+          fail(
+            `cancelled; resume with: loupe train --workspace ${options.workspace} --resume ${run.runId}`,
+            EXIT_INTERRUPTED,
+            'loupe.cancelled',
+          );
+        if (finished.state !== 'completed')
+          fail(finished.error ?? `the run ended ${finished.state}.`, EXIT_FAILED, 'loupe.runFailed');
+      },
+    );
 
   program
     .command('eval')
-    .description("Score a run's model on a split of its task; writes per-image predictions and the metrics as JSON (masks as PNG files beside it).")
+    .description(
+      "Score a run's model on a split of its task; writes per-image predictions and the metrics as JSON (masks as PNG files beside it).",
+    )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .requiredOption('--run <run>', 'the run whose model to evaluate')
     .option('--split <split>', 'train, val or test', split, 'test')
@@ -191,7 +262,9 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
       const cli = context();
       await openWorkspace(cli, options.workspace);
       const bar = progressLine('eval');
-      const result = await cli.invoke('training.evaluate', { runId: options.run, split: options.split }, (p) => bar.update(p.done, p.total));
+      const result = await cli.invoke('training.evaluate', { runId: options.run, split: options.split }, (p) =>
+        bar.update(p.done, p.total),
+      );
       bar.done();
       const out = path.resolve(options.out);
       const masksDir = `${out.replace(/\.json$/i, '')}-masks`;
@@ -202,14 +275,25 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         // Named by image id only: nothing a file says becomes a path.
         const file = path.join(masksDir, `image-${imageId}.png`);
         mkdirSync(masksDir, { recursive: true });
-        await writeFileAtomic(file, await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }));
+        await writeFileAtomic(
+          file,
+          await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }),
+        );
         masks.set(String(imageId), path.relative(path.dirname(out), file));
       }
       // The file names images by their workspace id, as every other command does.
       const reply = {
         report: result.report,
         predictions: result.predictions.map(({ imageId, prediction }) => ({ id: String(imageId), prediction })),
-        ...(result.pairs ? { pairs: result.pairs.map(({ imageA, imageB, ...rest }) => ({ a: String(imageA), b: String(imageB), ...rest })) } : {}),
+        ...(result.pairs
+          ? {
+              pairs: result.pairs.map(({ imageA, imageB, ...rest }) => ({
+                a: String(imageA),
+                b: String(imageB),
+                ...rest,
+              })),
+            }
+          : {}),
       };
       const document = evaluationFile(reply, {
         modelDir: path.join(path.resolve(options.workspace), 'runs', result.runId, 'model'),

@@ -34,7 +34,11 @@ export function progressText(p: TrainingProgress, width = 20): string {
   }
   const fraction = p.batches > 0 ? (p.batch + 1) / p.batches : 0;
   const filled = Math.round(fraction * width);
-  const parts = [`epoch ${p.epoch + 1}/${p.epochs}`, `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`, `batch ${p.batch + 1}/${p.batches}`];
+  const parts = [
+    `epoch ${p.epoch + 1}/${p.epochs}`,
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`,
+    `batch ${p.batch + 1}/${p.batches}`,
+  ];
   if (p.loss !== null) parts.push(`loss ${number(p.loss)}`);
   if (p.metric) parts.push(`${p.metric.name} ${number(p.metric.value)}`);
   if (p.etaMs !== null) parts.push(`ETA ${formatDuration(p.etaMs)}`);

@@ -50,7 +50,9 @@ export class CheckedIpcMain {
       if (refusal) return failure(new LoupeError('FORBIDDEN', `Refused ${channel}: ${refusal}.`));
       const envelope = ipcInvokeSchema.safeParse(args[0]);
       if (!envelope.success) {
-        return failure(new LoupeError('INVALID_REQUEST', `Malformed call to ${channel}: ${describeIssues(envelope.error.issues)}`));
+        return failure(
+          new LoupeError('INVALID_REQUEST', `Malformed call to ${channel}: ${describeIssues(envelope.error.issues)}`),
+        );
       }
       return handler(channel, envelope.data, event);
     });

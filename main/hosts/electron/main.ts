@@ -15,7 +15,9 @@ import { serveAppRequest } from './protocol';
 import { spawnUtilityEngineWorker } from './utility-worker';
 import { createMainWindow } from './window-options';
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 app.enableSandbox();
 
 const log = consoleLogger('loupe', process.argv.includes('--debug'));

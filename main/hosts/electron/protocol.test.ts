@@ -37,7 +37,12 @@ describe('app:// protocol', () => {
   });
 
   it('answers 404 outside the built UI and for missing files', async () => {
-    for (const url of ['app://loupe/../secret.txt', 'app://loupe/%2e%2e/secret.txt', 'app://loupe/assets/..%2f..%2fsecret.txt', 'app://loupe/missing.js']) {
+    for (const url of [
+      'app://loupe/../secret.txt',
+      'app://loupe/%2e%2e/secret.txt',
+      'app://loupe/assets/..%2f..%2fsecret.txt',
+      'app://loupe/missing.js',
+    ]) {
       const response = await serveAppRequest(ui, url);
       expect(response.status, url).toBe(404);
       expect(await response.text()).not.toContain('outside the UI');

@@ -27,7 +27,10 @@ export function findElectronBinary(appRoot: string): ElectronLookup {
   if (!dir) return { found: false, reason: ELECTRON_NOT_INSTALLED };
   const pathFile = path.join(dir, 'path.txt');
   if (!existsSync(pathFile)) return { found: false, reason: "Electron's binary is not downloaded" };
-  const binary = path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(dir, 'dist'), readFileSync(pathFile, 'utf8').trim());
+  const binary = path.join(
+    process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(dir, 'dist'),
+    readFileSync(pathFile, 'utf8').trim(),
+  );
   if (!existsSync(binary)) return { found: false, reason: `Electron's binary is missing (${binary})` };
   return { found: true, binary };
 }
@@ -43,7 +46,10 @@ export function downloadElectron(appRoot: string): boolean {
 }
 
 /** Electron needs a display server on Linux; without one a window cannot open. */
-export function hasDisplay(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+export function hasDisplay(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
   if (platform !== 'linux' && platform !== 'freebsd' && platform !== 'openbsd') return true;
   return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }

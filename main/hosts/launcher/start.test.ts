@@ -30,12 +30,17 @@ describe('chooseHost', () => {
   });
 
   it('serves the browser when there is no display', () => {
-    expect(chooseHost({ browser: false }, probe({ hasDisplay: () => false }))).toEqual({ browserReason: 'no display to open a window on' });
+    expect(chooseHost({ browser: false }, probe({ hasDisplay: () => false }))).toEqual({
+      browserReason: 'no display to open a window on',
+    });
   });
 
   it('downloads a missing binary on first start, as Electron does, and uses it', () => {
     const p = probe({
-      lookups: [{ found: false, reason: "Electron's binary is not downloaded" }, { found: true, binary: '/dl/electron' }],
+      lookups: [
+        { found: false, reason: "Electron's binary is not downloaded" },
+        { found: true, binary: '/dl/electron' },
+      ],
       download: () => true,
     });
     expect(chooseHost({ browser: false }, p)).toEqual({ electron: '/dl/electron' });
@@ -43,7 +48,9 @@ describe('chooseHost', () => {
 
   it('falls back to browser mode, saying why, when the download fails', () => {
     const p = probe({ lookups: [{ found: false, reason: "Electron's binary is not downloaded" }] });
-    expect(chooseHost({ browser: false }, p)).toEqual({ browserReason: "Electron's binary is not downloaded and could not be downloaded" });
+    expect(chooseHost({ browser: false }, p)).toEqual({
+      browserReason: "Electron's binary is not downloaded and could not be downloaded",
+    });
     expect(p.downloads).toBe(1);
   });
 

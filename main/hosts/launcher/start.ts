@@ -9,7 +9,13 @@ import { Services } from '../../services/index';
 import { consoleLogger } from '../../services/logger';
 import { isLoopbackHost } from '../../security/url-policy';
 import { startWebHost } from '../web/server';
-import { ELECTRON_NOT_INSTALLED, downloadElectron, findElectronBinary, hasDisplay, type ElectronLookup } from './electron-binary';
+import {
+  ELECTRON_NOT_INSTALLED,
+  downloadElectron,
+  findElectronBinary,
+  hasDisplay,
+  type ElectronLookup,
+} from './electron-binary';
 
 export interface StartOptions {
   browser: boolean;
@@ -29,7 +35,10 @@ export interface HostProbe {
 }
 
 /** Decides the host: the Electron binary to run, or the one-line reason for browser mode. */
-export function chooseHost(options: Pick<StartOptions, 'browser'>, probe: HostProbe): { electron: string } | { browserReason: string } {
+export function chooseHost(
+  options: Pick<StartOptions, 'browser'>,
+  probe: HostProbe,
+): { electron: string } | { browserReason: string } {
   if (options.browser) return { browserReason: 'browser mode requested (--browser)' };
   if (!probe.hasDisplay()) return { browserReason: 'no display to open a window on' };
   let lookup = probe.find();
@@ -47,7 +56,10 @@ export async function start(options: StartOptions): Promise<void> {
     hasDisplay: () => hasDisplay(),
     find: () => findElectronBinary(root),
     download: () => downloadElectron(root),
-    announceDownload: () => console.error("Loupe: downloading Electron's binary (first start; up to 10 minutes before browser mode takes over — `npm start -- --browser` skips it)…"),
+    announceDownload: () =>
+      console.error(
+        "Loupe: downloading Electron's binary (first start; up to 10 minutes before browser mode takes over — `npm start -- --browser` skips it)…",
+      ),
   });
   if ('electron' in choice) {
     const child = spawn(choice.electron, [root, ...(options.debug ? ['--debug'] : [])], { stdio: 'inherit' });
@@ -72,7 +84,10 @@ async function runBrowserMode(options: StartOptions, reason: string): Promise<vo
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
-  const exposure = options.host && !isLoopbackHost(options.host) ? ` (listening on ${options.host}: reachable from the network, token required)` : '';
+  const exposure =
+    options.host && !isLoopbackHost(options.host)
+      ? ` (listening on ${options.host}: reachable from the network, token required)`
+      : '';
   console.log(`Loupe runs in browser mode (${reason}): open ${host.launchUrl}${exposure}`);
   if (options.open && hasDisplay()) openInBrowser(host.launchUrl);
   const stop = (): void => {
@@ -87,7 +102,11 @@ async function runBrowserMode(options: StartOptions, reason: string): Promise<vo
 
 function openInBrowser(url: string): void {
   const [command, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
   const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
   child.on('error', () => {});
   child.unref();

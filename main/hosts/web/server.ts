@@ -51,7 +51,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://placeholder').pathname;
-    if (path !== RPC_PATH || !hostAllowed(request, loopback) || !originAllowed(request) || !authenticate(request, token)) {
+    if (
+      path !== RPC_PATH ||
+      !hostAllowed(request, loopback) ||
+      !originAllowed(request) ||
+      !authenticate(request, token)
+    ) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -90,7 +95,9 @@ async function handleHttp(
 ): Promise<void> {
   const headers = securityHeaders();
   if (!hostAllowed(request, loopback)) {
-    response.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end('Loupe answers on its own address only.');
+    response
+      .writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', ...headers })
+      .end('Loupe answers on its own address only.');
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -108,7 +115,9 @@ async function handleHttp(
   if (how === 'param') {
     // Keep the token out of the address bar and history: trade it for a cookie and redirect.
     url.searchParams.delete(TOKEN_PARAM);
-    response.writeHead(302, { Location: `${url.pathname}${url.search}`, 'Set-Cookie': tokenCookie(token), ...headers }).end();
+    response
+      .writeHead(302, { Location: `${url.pathname}${url.search}`, 'Set-Cookie': tokenCookie(token), ...headers })
+      .end();
     return;
   }
   const file = resolveStaticPath(options.staticDir, url.pathname);

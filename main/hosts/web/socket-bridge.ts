@@ -17,7 +17,9 @@ export function attachSocket(ws: WebSocket, services: Services, log: Logger): vo
     try {
       if (!isBinary) throw new Error('text frame');
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      message = clientMessageSchema.parse(decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+      message = clientMessageSchema.parse(
+        decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      );
     } catch {
       // Something that is not our protocol is talking to us: stop listening to it.
       log.warn('closing a socket that sent a malformed message');

@@ -5,7 +5,14 @@
  * the folder. An unreadable file, or one the model cannot take, is recorded with its reason and
  * the run goes on; a full disk or a cancel stops it, and --resume finishes it later.
  */
-import { LoupeError, isLoupeError, type BatchProgress, type DecodedFrame as EngineFrame, type ImageInfo, type SamplePrediction } from '../../../contract/index';
+import {
+  LoupeError,
+  isLoupeError,
+  type BatchProgress,
+  type DecodedFrame as EngineFrame,
+  type ImageInfo,
+  type SamplePrediction,
+} from '../../../contract/index';
 import type { EngineRequestOf } from '../../../contract/engine-protocol';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { EngineSupervisor } from '../../engine/supervisor';
@@ -43,7 +50,14 @@ type Read =
 /** Pixels as the engine takes them (signed 8-bit widened: the model input has no int8 path). */
 function engineFrame(frame: DecodedFrame): EngineFrame {
   const data = (frame.data instanceof Int8Array ? Int16Array.from(frame.data) : frame.data) as EngineFrame['data'];
-  return { data, rows: frame.rows, columns: frame.columns, samplesPerPixel: frame.samplesPerPixel as 1 | 3 | 4, rescaleSlope: frame.rescaleSlope, rescaleIntercept: frame.rescaleIntercept };
+  return {
+    data,
+    rows: frame.rows,
+    columns: frame.columns,
+    samplesPerPixel: frame.samplesPerPixel as 1 | 3 | 4,
+    rescaleSlope: frame.rescaleSlope,
+    rescaleIntercept: frame.rescaleIntercept,
+  };
 }
 
 function reasonOf(error: unknown): string {
@@ -52,7 +66,11 @@ function reasonOf(error: unknown): string {
 
 type Counts = Omit<BatchProgress, 'failures'>;
 
-export async function runBatch(engine: EngineSupervisor, pool: DecodePool, run: BatchRun): Promise<Counts & { cancelled: boolean }> {
+export async function runBatch(
+  engine: EngineSupervisor,
+  pool: DecodePool,
+  run: BatchRun,
+): Promise<Counts & { cancelled: boolean }> {
   const { journal, model } = run;
   const progress: Counts = { done: 0, failed: 0, frames: 0, skipped: 0 };
   const headers = new Map([[CSV_FILE, csvHeader(model)]]);
@@ -113,7 +131,12 @@ function read(pool: DecodePool, file: FoundFile): Promise<Read> {
   return pool.read(file.path).then(
     (r) => {
       const odd = r.frames.find((f) => f.samplesPerPixel !== 1 && f.samplesPerPixel !== 3 && f.samplesPerPixel !== 4);
-      if (odd) return { ok: false as const, file, reason: `${odd.samplesPerPixel} samples per pixel; models read grey or colour images.` };
+      if (odd)
+        return {
+          ok: false as const,
+          file,
+          reason: `${odd.samplesPerPixel} samples per pixel; models read grey or colour images.`,
+        };
       return { ok: true as const, file, ...r };
     },
     (error: unknown) => ({ ok: false as const, file, reason: reasonOf(error) }),
@@ -125,7 +148,11 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
   const readable = group.filter((r): r is Extract<Read, { ok: true }> => r.ok);
   const predicted = new Map<Read, FramePrediction[] | string>();
   try {
-    const all = await predictFrames(engine, run, readable.flatMap((r) => r.frames));
+    const all = await predictFrames(
+      engine,
+      run,
+      readable.flatMap((r) => r.frames),
+    );
     let at = 0;
     for (const r of readable) {
       predicted.set(r, all.slice(at, at + r.frames.length));
@@ -149,12 +176,23 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
     const result = r.ok ? predicted.get(r)! : r.reason;
     if (typeof result === 'string' || !r.ok) {
       const known = r.ok ? { size: r.size, sha256: r.sha256 } : { size: null, sha256: null };
-      finished.push({ entry: { ...base, ...known, frames: 0, status: 'failed', reason: typeof result === 'string' ? result : '' }, rows: new Map() });
+      finished.push({
+        entry: { ...base, ...known, frames: 0, status: 'failed', reason: typeof result === 'string' ? result : '' },
+        rows: new Map(),
+      });
       continue;
     }
-    const outputs = await outputsFor(run.model, run.formats, { path: r.file.path, relative: r.file.relative, sha256: r.sha256, info: r.info }, result);
+    const outputs = await outputsFor(
+      run.model,
+      run.formats,
+      { path: r.file.path, relative: r.file.relative, sha256: r.sha256, info: r.info },
+      result,
+    );
     for (const side of outputs.sideFiles) await run.journal.writeSideFile(side.relative, side.data);
-    finished.push({ entry: { ...base, size: r.size, sha256: r.sha256, frames: r.frames.length, status: 'done' }, rows: outputs.rows });
+    finished.push({
+      entry: { ...base, size: r.size, sha256: r.sha256, frames: r.frames.length, status: 'done' },
+      rows: outputs.rows,
+    });
   }
   return finished;
 }
@@ -180,28 +218,56 @@ async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal)
   }
 }
 
-async function predictFrames(engine: EngineSupervisor, run: BatchRun, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+async function predictFrames(
+  engine: EngineSupervisor,
+  run: BatchRun,
+  frames: readonly DecodedFrame[],
+): Promise<FramePrediction[]> {
   if (run.gallery) return queryGallery(engine, run, run.gallery.k, frames);
   const out: SamplePrediction[] = [];
   const task = run.model.task;
   const overrides: Partial<EngineRequestOf<'predict'>> =
-    run.threshold === undefined ? {} : task === 'detection' ? { detection: { scoreThreshold: run.threshold } } : { threshold: run.threshold };
+    run.threshold === undefined
+      ? {}
+      : task === 'detection'
+        ? { detection: { scoreThreshold: run.threshold } }
+        : { threshold: run.threshold };
   for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
     const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const reply = await callSignal(run.signal, (signal) => engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal }));
-    if (reply.predictions.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`);
+    const reply = await callSignal(run.signal, (signal) =>
+      engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal }),
+    );
+    if (reply.predictions.length !== chunk.length)
+      throw new LoupeError(
+        'INTERNAL',
+        `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`,
+      );
     out.push(...reply.predictions);
   }
   return out;
 }
 
-async function queryGallery(engine: EngineSupervisor, run: BatchRun, k: number, frames: readonly DecodedFrame[]): Promise<FramePrediction[]> {
+async function queryGallery(
+  engine: EngineSupervisor,
+  run: BatchRun,
+  k: number,
+  frames: readonly DecodedFrame[],
+): Promise<FramePrediction[]> {
   const out: FramePrediction[] = [];
   for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
     const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const request = { modelDir: run.modelDir, frames: chunk, k, ...(run.threshold === undefined ? {} : { threshold: run.threshold }) };
+    const request = {
+      modelDir: run.modelDir,
+      frames: chunk,
+      k,
+      ...(run.threshold === undefined ? {} : { threshold: run.threshold }),
+    };
     const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
-    if (reply.results.length !== chunk.length) throw new LoupeError('INTERNAL', `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`);
+    if (reply.results.length !== chunk.length)
+      throw new LoupeError(
+        'INTERNAL',
+        `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`,
+      );
     out.push(...reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold })));
   }
   return out;

@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LoupeError, modelCardSchema, type BatchProgress, type BatchReport, type ModelCard } from '../../../contract/index';
+import {
+  LoupeError,
+  modelCardSchema,
+  type BatchProgress,
+  type BatchReport,
+  type ModelCard,
+} from '../../../contract/index';
 import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
 import { MODEL_CARD } from '../../../ml/model-io/model-folder';
 import { runFile } from '../../../ml/train/run-files';
@@ -42,23 +48,41 @@ async function sha256File(file: string): Promise<string> {
 /** A model folder's card and identity: the run that trained it and the hash of its weights. */
 export async function modelFacts(dir: string): Promise<{ card: ModelCard; facts: ModelFacts }> {
   const text = await fs.readFile(path.join(dir, MODEL_CARD), 'utf8').catch(() => null);
-  if (text === null) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}); give a run's model folder, or --workspace and --run.`);
+  if (text === null)
+    throw new LoupeError(
+      'NOT_FOUND',
+      `${dir} is not a Loupe model folder (no ${MODEL_CARD}); give a run's model folder, or --workspace and --run.`,
+    );
   let card: ModelCard;
   try {
     card = modelCardSchema.parse(JSON.parse(text));
   } catch {
-    throw new LoupeError('INVALID_REQUEST', `${path.join(dir, MODEL_CARD)} is not a model card this version of Loupe reads.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${path.join(dir, MODEL_CARD)} is not a model card this version of Loupe reads.`,
+    );
   }
   const weights = path.join(dir, WEIGHTS_BIN);
-  if (!existsSync(weights)) throw new LoupeError('NOT_FOUND', `${dir} has no ${WEIGHTS_BIN}; the model folder is incomplete.`);
-  return { card, facts: { modelId: card.run.runId, weightsSha256: await sha256File(weights), task: card.task, classes: card.classes } };
+  if (!existsSync(weights))
+    throw new LoupeError('NOT_FOUND', `${dir} has no ${WEIGHTS_BIN}; the model folder is incomplete.`);
+  return {
+    card,
+    facts: {
+      modelId: card.run.runId,
+      weightsSha256: await sha256File(weights),
+      task: card.task,
+      classes: card.classes,
+    },
+  };
 }
 
 export function chooseFormats(task: ModelCard['task'], requested: readonly string[]): Set<OutputFormat> {
   const { allowed, defaults } = TASK_FORMATS[task];
   for (const f of requested) {
-    if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) throw new LoupeError('INVALID_REQUEST', `Unknown --format "${f}"; formats are ${OUTPUT_FORMATS.join(', ')}.`);
-    if (!(allowed as readonly string[]).includes(f)) throw new LoupeError('INVALID_REQUEST', `A ${task} model writes ${allowed.join(', ')}; not ${f}.`);
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(f))
+      throw new LoupeError('INVALID_REQUEST', `Unknown --format "${f}"; formats are ${OUTPUT_FORMATS.join(', ')}.`);
+    if (!(allowed as readonly string[]).includes(f))
+      throw new LoupeError('INVALID_REQUEST', `A ${task} model writes ${allowed.join(', ')}; not ${f}.`);
   }
   return new Set((requested.length > 0 ? requested : defaults) as OutputFormat[]);
 }
@@ -75,33 +99,69 @@ export class BatchService {
     const store = new RunStore(this.workspaces.require());
     store.require(model.runId);
     const dir = runFile(store.folder(model.runId), 'model');
-    if (!existsSync(dir)) throw new LoupeError('INVALID_REQUEST', `Run ${model.runId} has no model yet; only a completed run's model can predict.`);
+    if (!existsSync(dir))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Run ${model.runId} has no model yet; only a completed run's model can predict.`,
+      );
     return dir;
   }
 
   /** A gallery query on an empty gallery matches nothing: say so before a whole folder is matched against it. */
   private async requireGallery(modelDir: string): Promise<void> {
     const listing = await this.engine.call('galleryList', { modelDir });
-    if (listing.references.length === 0) throw new LoupeError('INVALID_REQUEST', `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery) before --gallery.`);
+    if (listing.references.length === 0)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery) before --gallery.`,
+      );
   }
 
-  async predict(request: BatchRequest, signal: AbortSignal, onProgress?: (p: BatchProgress) => void): Promise<BatchReport> {
+  async predict(
+    request: BatchRequest,
+    signal: AbortSignal,
+    onProgress?: (p: BatchProgress) => void,
+  ): Promise<BatchReport> {
     // The same bounds as --shard on the command line (the channel's schema checks only the types).
     if (request.shard) parseShard(`${request.shard.index}/${request.shard.count}`);
     const inputs = request.inputs.map((p) => path.resolve(p));
     const missing = inputs.filter((p) => !existsSync(p));
-    if (missing.length > 0) throw new LoupeError('NOT_FOUND', `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`);
+    if (missing.length > 0)
+      throw new LoupeError(
+        'NOT_FOUND',
+        `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`,
+      );
     const modelDir = this.modelDir(request.model);
     const { facts } = await modelFacts(modelDir);
     const formats = chooseFormats(facts.task, request.formats);
     if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
-      throw new LoupeError('INVALID_REQUEST', `--threshold sets a detection score or verification decision threshold; this model does ${facts.task}.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `--threshold sets a detection score or verification decision threshold; this model does ${facts.task}.`,
+      );
     }
-    if (request.gallery && facts.task !== 'verification') throw new LoupeError('INVALID_REQUEST', `--gallery matches against a verification model's gallery; this model does ${facts.task}.`);
+    if (request.gallery && facts.task !== 'verification')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `--gallery matches against a verification model's gallery; this model does ${facts.task}.`,
+      );
     if (request.gallery) await this.requireGallery(modelDir);
-    if (facts.task === 'verification' && formats.has('csv') && !request.gallery) throw new LoupeError('INVALID_REQUEST', 'A verification model writes CSV with --gallery (one row per match); its embeddings go to jsonl.');
+    if (facts.task === 'verification' && formats.has('csv') && !request.gallery)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'A verification model writes CSV with --gallery (one row per match); its embeddings go to jsonl.',
+      );
     const out = path.resolve(request.out);
-    const header = { format: 'loupe-batch' as const, version: 1 as const, ...facts, formats: [...formats], shard: request.shard, threshold: request.threshold ?? null, gallery: request.gallery ?? null, createdAt: new Date().toISOString() };
+    const header = {
+      format: 'loupe-batch' as const,
+      version: 1 as const,
+      ...facts,
+      formats: [...formats],
+      shard: request.shard,
+      threshold: request.threshold ?? null,
+      gallery: request.gallery ?? null,
+      createdAt: new Date().toISOString(),
+    };
     const journal = await openOutput(out, header, request.resume, request.formats);
     try {
       const run = {

@@ -31,12 +31,17 @@ export async function writeCoco(folder: string, model: ModelFacts): Promise<void
   try {
     // Category ids are class index + 1: COCO reserves 0.
     const categories = model.classes.map((name, i) => ({ id: i + 1, name }));
-    await write(`{"info":${JSON.stringify({ description: 'Loupe batch prediction', model_id: model.modelId, weights_sha256: model.weightsSha256 })},`);
+    await write(
+      `{"info":${JSON.stringify({ description: 'Loupe batch prediction', model_id: model.modelId, weights_sha256: model.weightsSha256 })},`,
+    );
     await write(`"categories":${JSON.stringify(categories)},"images":[`);
     const annotations: string[] = [];
     let imageId = 0;
     let annotationId = 0;
-    const lines = createInterface({ input: createReadStream(path.join(folder, JSONL_FILE)).on('error', () => {}), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(path.join(folder, JSONL_FILE)).on('error', () => {}),
+      crlfDelay: Infinity,
+    });
     // Annotations go to a second temporary file: images come first in the document.
     const annotationsFile = `${target}.annotations.partial`;
     const annotationOut = createWriteStream(annotationsFile);
@@ -44,13 +49,24 @@ export async function writeCoco(folder: string, model: ModelFacts): Promise<void
       if (line === '') continue;
       const d = JSON.parse(line) as DetectionLine;
       imageId++;
-      await write(`${imageId > 1 ? ',' : ''}${JSON.stringify({ id: imageId, file_name: d.path, frame: d.frame, sha256: d.sha256, width: d.columns, height: d.rows })}`);
+      await write(
+        `${imageId > 1 ? ',' : ''}${JSON.stringify({ id: imageId, file_name: d.path, frame: d.frame, sha256: d.sha256, width: d.columns, height: d.rows })}`,
+      );
       for (const b of d.boxes) {
         const [x1, y1, x2, y2] = b.box;
         annotationId++;
-        const record = { id: annotationId, image_id: imageId, category_id: b.classId + 1, bbox: [x1, y1, x2 - x1, y2 - y1], area: (x2 - x1) * (y2 - y1), score: b.score, iscrowd: 0 };
+        const record = {
+          id: annotationId,
+          image_id: imageId,
+          category_id: b.classId + 1,
+          bbox: [x1, y1, x2 - x1, y2 - y1],
+          area: (x2 - x1) * (y2 - y1),
+          score: b.score,
+          iscrowd: 0,
+        };
         annotations.push(`${annotationId > 1 ? ',' : ''}${JSON.stringify(record)}`);
-        if (annotations.length >= 1000 && !annotationOut.write(annotations.splice(0).join(''))) await once(annotationOut, 'drain');
+        if (annotations.length >= 1000 && !annotationOut.write(annotations.splice(0).join('')))
+          await once(annotationOut, 'drain');
       }
     }
     annotationOut.end(annotations.join(''));

@@ -11,7 +11,14 @@ import { LoupeError } from '../../../contract/index';
 import { writeFileAtomic } from '../../../ml/io/atomic-write';
 import { writeCoco } from './coco';
 import { csvHeader, CSV_FILE, JSONL_FILE, MASKS_FOLDER, YOLO_FOLDER, type ModelFacts } from './formats';
-import { BATCH_FILE, MANIFEST_FILE, readHeader, readManifest, type BatchHeader, type ManifestEntry } from './output-folder';
+import {
+  BATCH_FILE,
+  MANIFEST_FILE,
+  readHeader,
+  readManifest,
+  type BatchHeader,
+  type ManifestEntry,
+} from './output-folder';
 
 export interface MergeReport {
   out: string;
@@ -32,26 +39,43 @@ async function shardsOf(dirs: readonly string[]): Promise<{ dir: string; header:
   for (const dir of dirs) {
     const header = await readHeader(dir);
     if (!header) throw new LoupeError('INVALID_REQUEST', `${dir} holds no Loupe batch results (no ${BATCH_FILE}).`);
-    if (!header.complete) throw new LoupeError('INVALID_REQUEST', `${dir} is unfinished; run it again with --resume before merging.`);
+    if (!header.complete)
+      throw new LoupeError('INVALID_REQUEST', `${dir} is unfinished; run it again with --resume before merging.`);
     shards.push({ dir, header });
   }
   const first = shards[0]!.header;
   for (const { dir, header } of shards) {
     if (header.modelId !== first.modelId || header.weightsSha256 !== first.weightsSha256) {
-      throw new LoupeError('INVALID_REQUEST', `${dir} holds results of another model (${header.modelId}) than ${shards[0]!.dir} (${first.modelId}).`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${dir} holds results of another model (${header.modelId}) than ${shards[0]!.dir} (${first.modelId}).`,
+      );
     }
-    if (header.formats.join(',') !== first.formats.join(',')) throw new LoupeError('INVALID_REQUEST', `${dir} was written in other formats (${header.formats.join(',')}) than ${shards[0]!.dir}.`);
+    if (header.formats.join(',') !== first.formats.join(','))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${dir} was written in other formats (${header.formats.join(',')}) than ${shards[0]!.dir}.`,
+      );
   }
   const count = first.shard?.count ?? 1;
   const seen = new Map<number, string>();
   for (const { dir, header } of shards) {
-    if ((header.shard?.count ?? 1) !== count) throw new LoupeError('INVALID_REQUEST', `${dir} is one of ${header.shard?.count ?? 1} shards; ${shards[0]!.dir} is one of ${count}.`);
+    if ((header.shard?.count ?? 1) !== count)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${dir} is one of ${header.shard?.count ?? 1} shards; ${shards[0]!.dir} is one of ${count}.`,
+      );
     const index = header.shard?.index ?? 0;
-    if (seen.has(index)) throw new LoupeError('INVALID_REQUEST', `Shard ${index}/${count} is given twice: ${seen.get(index)} and ${dir}.`);
+    if (seen.has(index))
+      throw new LoupeError('INVALID_REQUEST', `Shard ${index}/${count} is given twice: ${seen.get(index)} and ${dir}.`);
     seen.set(index, dir);
   }
   const absent = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  if (absent.length > 0) throw new LoupeError('INVALID_REQUEST', `Shard${absent.length === 1 ? '' : 's'} ${absent.map((i) => `${i}/${count}`).join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing; merge needs all ${count}.`);
+  if (absent.length > 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Shard${absent.length === 1 ? '' : 's'} ${absent.map((i) => `${i}/${count}`).join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing; merge needs all ${count}.`,
+    );
   return shards.sort((a, b) => (a.header.shard?.index ?? 0) - (b.header.shard?.index ?? 0));
 }
 
@@ -60,10 +84,16 @@ export async function mergeBatches(dirs: readonly string[], outDir: string): Pro
   const out = path.resolve(outDir);
   const shards = await shardsOf(dirs.map((d) => path.resolve(d)));
   const existing = await fs.readdir(out).catch(() => []);
-  if (existing.length > 0) throw new LoupeError('INVALID_REQUEST', `${out} is not empty; merge into an empty or new folder.`);
+  if (existing.length > 0)
+    throw new LoupeError('INVALID_REQUEST', `${out} is not empty; merge into an empty or new folder.`);
   await fs.mkdir(out, { recursive: true });
   const first = shards[0]!.header;
-  const model: ModelFacts = { modelId: first.modelId, weightsSha256: first.weightsSha256, task: first.task as ModelFacts['task'], classes: first.classes };
+  const model: ModelFacts = {
+    modelId: first.modelId,
+    weightsSha256: first.weightsSha256,
+    task: first.task as ModelFacts['task'],
+    classes: first.classes,
+  };
   const csvHeaderBytes = Buffer.byteLength(csvHeader(model));
 
   const owner = new Map<string, string>();
@@ -72,7 +102,11 @@ export async function mergeBatches(dirs: readonly string[], outDir: string): Pro
     const { entries } = await readManifest(dir);
     for (const entry of entries) {
       const other = owner.get(entry.path);
-      if (other) throw new LoupeError('INVALID_REQUEST', `${entry.path} was predicted in two shards (${other} and ${dir}); they are not shards of one split.`);
+      if (other)
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `${entry.path} was predicted in two shards (${other} and ${dir}); they are not shards of one split.`,
+        );
       owner.set(entry.path, dir);
     }
     manifests.push(entries);
@@ -100,18 +134,25 @@ export async function mergeBatches(dirs: readonly string[], outDir: string): Pro
     for (const entry of entries) {
       if (entry.status === 'failed') failed++;
       // Where this file's rows end in the merged files (the skipped repeat of the CSV header aside).
-      const shifted = Object.fromEntries(Object.entries(entry.ends).map(([name, n]) => [name, (before[name] ?? 0) + Math.max(0, n - (skip[name] ?? 0))]));
+      const shifted = Object.fromEntries(
+        Object.entries(entry.ends).map(([name, n]) => [name, (before[name] ?? 0) + Math.max(0, n - (skip[name] ?? 0))]),
+      );
       if (!manifestOut.write(`${JSON.stringify({ ...entry, ends: shifted })}\n`)) await once(manifestOut, 'drain');
     }
     for (const folder of [MASKS_FOLDER, YOLO_FOLDER]) {
-      await fs.cp(path.join(dir, folder), path.join(out, folder), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      await fs
+        .cp(path.join(dir, folder), path.join(out, folder), { recursive: true })
+        .catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
     }
   }
   await Promise.all([...streams.values(), manifestOut].map(async (s) => (s.end(), once(s, 'finish'))));
   for (const name of resultFiles) if (!totals[name]) await fs.rm(path.join(out, name), { force: true });
   if (model.task === 'detection' && first.formats.includes('coco')) await writeCoco(out, model);
-  await writeFileAtomic(path.join(out, BATCH_FILE), `${JSON.stringify({ ...first, shard: null, complete: true, createdAt: new Date().toISOString() }, null, 2)}\n`);
+  await writeFileAtomic(
+    path.join(out, BATCH_FILE),
+    `${JSON.stringify({ ...first, shard: null, complete: true, createdAt: new Date().toISOString() }, null, 2)}\n`,
+  );
   return { out, shards: shards.length, files: owner.size, failed };
 }

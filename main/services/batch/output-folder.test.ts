@@ -21,7 +21,16 @@ const headers = new Map([['predictions.csv', 'path,p\r\n']]);
 
 function finished(name: string): Finished {
   return {
-    entry: { path: `/in/${name}`, relative: name, size: 1, sha256: 'x', frames: 1, status: 'done', modelId: header.modelId, weightsSha256: header.weightsSha256 },
+    entry: {
+      path: `/in/${name}`,
+      relative: name,
+      size: 1,
+      sha256: 'x',
+      frames: 1,
+      status: 'done',
+      modelId: header.modelId,
+      weightsSha256: header.weightsSha256,
+    },
     rows: new Map([['predictions.csv', `/in/${name},0.5\r\n`]]),
   };
 }
@@ -44,7 +53,9 @@ describe('batch output journal', () => {
     expect([...resumed.finished]).toEqual(['/in/a', '/in/b']);
     await resumed.commit([finished('c')], headers);
     await resumed.close();
-    expect(readFileSync(path.join(folder, 'predictions.csv'), 'utf8')).toBe('path,p\r\n/in/a,0.5\r\n/in/b,0.5\r\n/in/c,0.5\r\n');
+    expect(readFileSync(path.join(folder, 'predictions.csv'), 'utf8')).toBe(
+      'path,p\r\n/in/a,0.5\r\n/in/b,0.5\r\n/in/c,0.5\r\n',
+    );
     const lines = readFileSync(path.join(folder, 'manifest.jsonl'), 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(['/in/a', '/in/b', '/in/c']);
   });
@@ -60,11 +71,21 @@ describe('batch output journal', () => {
 
   it('refuses another model’s folder, and a finished one without --resume', async () => {
     await (await openOutput(folder, header, false)).close();
-    await expect(openOutput(folder, { ...header, weightsSha256: 'b'.repeat(64) }, true)).rejects.toThrow(/holds results of another model/);
-    await expect(openOutput(folder, header, false)).rejects.toThrow(/already holds results of this model; run with --resume/);
-    await expect(openOutput(folder, { ...header, shard: { index: 0, count: 2 } }, true)).rejects.toThrow(/resume it with the same --shard/);
-    await expect(openOutput(folder, { ...header, threshold: 0.4 }, true)).rejects.toThrow(/was predicted with the model card's threshold; resume it with the same/);
-    await expect(openOutput(folder, header, true, ['jsonl'])).rejects.toThrow(/holds csv results; resume it with the same --format/);
+    await expect(openOutput(folder, { ...header, weightsSha256: 'b'.repeat(64) }, true)).rejects.toThrow(
+      /holds results of another model/,
+    );
+    await expect(openOutput(folder, header, false)).rejects.toThrow(
+      /already holds results of this model; run with --resume/,
+    );
+    await expect(openOutput(folder, { ...header, shard: { index: 0, count: 2 } }, true)).rejects.toThrow(
+      /resume it with the same --shard/,
+    );
+    await expect(openOutput(folder, { ...header, threshold: 0.4 }, true)).rejects.toThrow(
+      /was predicted with the model card's threshold; resume it with the same/,
+    );
+    await expect(openOutput(folder, header, true, ['jsonl'])).rejects.toThrow(
+      /holds csv results; resume it with the same --format/,
+    );
   });
 });
 

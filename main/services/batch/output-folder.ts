@@ -59,9 +59,15 @@ export interface ManifestEntry extends ModelIdentity {
 function ioError(error: unknown, what: string, folder: string): LoupeError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new LoupeError('IO_ERROR', `The disk holding ${folder} is full while ${what}; free some space, then run again with --resume to finish.`, { cause: error });
+    return new LoupeError(
+      'IO_ERROR',
+      `The disk holding ${folder} is full while ${what}; free some space, then run again with --resume to finish.`,
+      { cause: error },
+    );
   }
-  return new LoupeError('IO_ERROR', `Cannot write ${folder} while ${what}: ${(error as Error).message}`, { cause: error });
+  return new LoupeError('IO_ERROR', `Cannot write ${folder} while ${what}: ${(error as Error).message}`, {
+    cause: error,
+  });
 }
 
 export async function readHeader(folder: string): Promise<BatchHeader | null> {
@@ -96,7 +102,12 @@ export async function readManifest(folder: string): Promise<{ entries: ManifestE
 }
 
 /** Opens (creating or resuming) an output folder; refuses a folder that holds something else. */
-export async function openOutput(folder: string, header: BatchHeader, resume: boolean, requestedFormats: readonly string[] = []): Promise<Journal> {
+export async function openOutput(
+  folder: string,
+  header: BatchHeader,
+  resume: boolean,
+  requestedFormats: readonly string[] = [],
+): Promise<Journal> {
   const existing = await readHeader(folder);
   if (existing) {
     if (existing.modelId !== header.modelId || existing.weightsSha256 !== header.weightsSha256) {
@@ -105,26 +116,49 @@ export async function openOutput(folder: string, header: BatchHeader, resume: bo
         `${folder} holds results of another model (${existing.modelId}, weights ${existing.weightsSha256.slice(0, 12)}); choose another --out folder.`,
       );
     }
-    if (!resume) throw new LoupeError('INVALID_REQUEST', `${folder} already holds results of this model; run with --resume to finish it, or choose another --out folder.`);
+    if (!resume)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} already holds results of this model; run with --resume to finish it, or choose another --out folder.`,
+      );
     if (JSON.stringify(existing.shard) !== JSON.stringify(header.shard)) {
-      throw new LoupeError('INVALID_REQUEST', `${folder} holds shard ${shardText(existing.shard)}; resume it with the same --shard.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} holds shard ${shardText(existing.shard)}; resume it with the same --shard.`,
+      );
     }
     // Rows of one folder must be comparable: the same threshold and formats throughout.
     if ((existing.threshold ?? null) !== header.threshold) {
-      throw new LoupeError('INVALID_REQUEST', `${folder} was predicted with ${existing.threshold === null || existing.threshold === undefined ? "the model card's threshold" : `--threshold ${existing.threshold}`}; resume it with the same.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} was predicted with ${existing.threshold === null || existing.threshold === undefined ? "the model card's threshold" : `--threshold ${existing.threshold}`}; resume it with the same.`,
+      );
     }
     if (JSON.stringify(existing.gallery ?? null) !== JSON.stringify(header.gallery ?? null)) {
-      throw new LoupeError('INVALID_REQUEST', `${folder} was predicted ${existing.gallery ? `with --gallery --top-k ${existing.gallery.k}` : 'without --gallery'}; resume it the same way.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} was predicted ${existing.gallery ? `with --gallery --top-k ${existing.gallery.k}` : 'without --gallery'}; resume it the same way.`,
+      );
     }
-    if (requestedFormats.length > 0 && [...requestedFormats].sort().join(',') !== [...existing.formats].sort().join(',')) {
-      throw new LoupeError('INVALID_REQUEST', `${folder} holds ${existing.formats.join(',')} results; resume it with the same --format (or none).`);
+    if (
+      requestedFormats.length > 0 &&
+      [...requestedFormats].sort().join(',') !== [...existing.formats].sort().join(',')
+    ) {
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} holds ${existing.formats.join(',')} results; resume it with the same --format (or none).`,
+      );
     }
   } else {
     const entries = await fs.readdir(folder).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw new LoupeError('INVALID_REQUEST', `Cannot use ${folder} as the output folder: ${error.message}`);
     });
-    if (entries.length > 0) throw new LoupeError('INVALID_REQUEST', `${folder} is not empty and holds no Loupe batch results; choose an empty or new --out folder.`);
+    if (entries.length > 0)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} is not empty and holds no Loupe batch results; choose an empty or new --out folder.`,
+      );
     try {
       await fs.mkdir(folder, { recursive: true });
       await writeFileAtomic(path.join(folder, BATCH_FILE), `${JSON.stringify(header, null, 2)}\n`);
@@ -175,7 +209,8 @@ export class Journal {
       for (const name of await fs.readdir(this.folder)) {
         if (name === MANIFEST_FILE || name === BATCH_FILE) continue;
         const stat = await fs.stat(path.join(this.folder, name));
-        if (stat.isFile() && /\.(csv|jsonl)$/.test(name)) await fs.truncate(path.join(this.folder, name), this.ends[name] ?? 0);
+        if (stat.isFile() && /\.(csv|jsonl)$/.test(name))
+          await fs.truncate(path.join(this.folder, name), this.ends[name] ?? 0);
       }
     } catch (error) {
       throw ioError(error, 'resuming', this.folder);
@@ -236,14 +271,19 @@ export class Journal {
   /** Records that every input file is finished. */
   async markComplete(): Promise<void> {
     try {
-      await writeFileAtomic(path.join(this.folder, BATCH_FILE), `${JSON.stringify({ ...this.header, complete: true }, null, 2)}\n`);
+      await writeFileAtomic(
+        path.join(this.folder, BATCH_FILE),
+        `${JSON.stringify({ ...this.header, complete: true }, null, 2)}\n`,
+      );
     } catch (error) {
       throw ioError(error, 'finishing', this.folder);
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.handles.values(), ...(this.manifest ? [this.manifest] : [])].map((h) => h.close().catch(() => {})));
+    await Promise.all(
+      [...this.handles.values(), ...(this.manifest ? [this.manifest] : [])].map((h) => h.close().catch(() => {})),
+    );
     this.handles.clear();
     this.manifest = null;
   }

@@ -19,7 +19,10 @@ export function parseShard(text: string): Shard {
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (!match || count < 1 || count > MAX_SHARDS || index >= count) {
-    throw new LoupeError('INVALID_REQUEST', `--shard is I/N with 0 ≤ I < N ≤ ${MAX_SHARDS} (for example 0/4 for the first of four); got "${text}".`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `--shard is I/N with 0 ≤ I < N ≤ ${MAX_SHARDS} (for example 0/4 for the first of four); got "${text}".`,
+    );
   }
   return { index, count };
 }

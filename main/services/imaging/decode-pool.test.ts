@@ -46,7 +46,10 @@ describe('DecodePool', () => {
   it('fails the file whose worker died and replaces the worker', async () => {
     const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
     try {
-      await expect(pool.hash('/crash')).rejects.toMatchObject({ failure: 'internal', message: expect.stringContaining('exit code 3') });
+      await expect(pool.hash('/crash')).rejects.toMatchObject({
+        failure: 'internal',
+        message: expect.stringContaining('exit code 3'),
+      });
       await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
     } finally {
       await pool.close();
@@ -57,7 +60,10 @@ describe('DecodePool', () => {
     const SMALL_HEAP_MB = 16;
     const pool = new DecodePool({ entry, size: 1, heapMb: SMALL_HEAP_MB, log: memoryLogger() });
     try {
-      await expect(pool.hash('/heap')).rejects.toMatchObject({ failure: 'too-large', message: `Decoding this file needed more than the decoder's ${SMALL_HEAP_MB} MiB of working memory; it was skipped.` });
+      await expect(pool.hash('/heap')).rejects.toMatchObject({
+        failure: 'too-large',
+        message: `Decoding this file needed more than the decoder's ${SMALL_HEAP_MB} MiB of working memory; it was skipped.`,
+      });
       await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
     } finally {
       await pool.close();

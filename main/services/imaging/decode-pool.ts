@@ -32,7 +32,9 @@ export type InspectResult =
   | { kind: 'duplicate'; sha256: string; size: number; of: string }
   | { kind: 'new'; sha256: string; size: number; info: ImageInfo };
 
-type Outgoing = { [K in ToDecodeWorker['type']]: Omit<Extract<ToDecodeWorker, { type: K }>, 'id'> }[ToDecodeWorker['type']];
+type Outgoing = {
+  [K in ToDecodeWorker['type']]: Omit<Extract<ToDecodeWorker, { type: K }>, 'id'>;
+}[ToDecodeWorker['type']];
 
 interface Task {
   message: Outgoing;
@@ -106,16 +108,22 @@ export class DecodePool {
   }
 
   thumbnail(path: string, workspaceRoot: string, sha256: string): Promise<void> {
-    return this.simple({ type: 'thumbnail', path, workspaceRoot, sha256 }, path, (m) => (m.type === 'done' ? true : undefined)).then(() => {});
+    return this.simple({ type: 'thumbnail', path, workspaceRoot, sha256 }, path, (m) =>
+      m.type === 'done' ? true : undefined,
+    ).then(() => {});
   }
 
   /** A file read once for batch prediction: its hash, description and every frame. */
   read(path: string): Promise<{ sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }> {
-    return this.simple({ type: 'read', path }, path, (m) => (m.type === 'read' ? { sha256: m.sha256, size: m.size, info: m.info, frames: m.frames } : undefined));
+    return this.simple({ type: 'read', path }, path, (m) =>
+      m.type === 'read' ? { sha256: m.sha256, size: m.size, info: m.info, frames: m.frames } : undefined,
+    );
   }
 
   hash(path: string): Promise<{ sha256: string; size: number }> {
-    return this.simple({ type: 'hash', path }, path, (m) => (m.type === 'hashed' ? { sha256: m.sha256, size: m.size } : undefined));
+    return this.simple({ type: 'hash', path }, path, (m) =>
+      m.type === 'hashed' ? { sha256: m.sha256, size: m.size } : undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -198,7 +206,9 @@ export class DecodePool {
   private receive(slot: Slot, message: FromDecodeWorker): void {
     const task = slot.task;
     if (!task || message.id !== slot.taskId) return;
-    const finished = task.onMessage(message, (reply) => slot.worker.postMessage({ ...reply, id: slot.taskId } as ToDecodeWorker));
+    const finished = task.onMessage(message, (reply) =>
+      slot.worker.postMessage({ ...reply, id: slot.taskId } as ToDecodeWorker),
+    );
     if (!finished) return;
     clearTimeout(slot.timer);
     slot.task = null;
@@ -210,7 +220,12 @@ export class DecodePool {
     const task = slot.task;
     this.options.log.warn(`decoding ${task.name} ran past ${this.timeCapMs} ms; its worker was stopped`);
     this.remove(slot);
-    task.fail(new DecodeError('timeout', `Decoding took longer than ${Math.round(this.timeCapMs / 1000)} s and was stopped; the file may be damaged or unusually large.`));
+    task.fail(
+      new DecodeError(
+        'timeout',
+        `Decoding took longer than ${Math.round(this.timeCapMs / 1000)} s and was stopped; the file may be damaged or unusually large.`,
+      ),
+    );
     void slot.worker.terminate();
     this.pump();
   }
@@ -221,7 +236,10 @@ export class DecodePool {
     clearTimeout(slot.timer);
     slot.task?.fail(
       slot.outOfMemory
-        ? new DecodeError('too-large', `Decoding this file needed more than the decoder's ${this.heapMb} MiB of working memory; it was skipped.`)
+        ? new DecodeError(
+            'too-large',
+            `Decoding this file needed more than the decoder's ${this.heapMb} MiB of working memory; it was skipped.`,
+          )
         : new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`),
     );
     if (!this.closed) this.pump();

@@ -3,7 +3,12 @@
  * Only this class writes SQL for images.
  */
 import type Database from 'better-sqlite3';
-import { imageInfoSchema, type ImageFormat, type ImageInfo, type ImageRecord } from '../../../contract/channels/imaging';
+import {
+  imageInfoSchema,
+  type ImageFormat,
+  type ImageInfo,
+  type ImageRecord,
+} from '../../../contract/channels/imaging';
 
 interface ImageRow {
   id: number;
@@ -30,7 +35,8 @@ export interface NewImage {
   info: ImageInfo;
 }
 
-const RECORD_COLUMNS = 'id, sha256, path, file_name, format, file_size, rows, columns, frames, modality, patient_id, imported_at, missing';
+const RECORD_COLUMNS =
+  'id, sha256, path, file_name, format, file_size, rows, columns, frames, modality, patient_id, imported_at, missing';
 
 function toRecord(row: ImageRow): ImageRecord {
   return {
@@ -54,12 +60,16 @@ export class ImageStore {
   constructor(private readonly db: Database.Database) {}
 
   bySha(sha256: string): ImageRecord | null {
-    const row = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM images WHERE sha256 = ?`).get(sha256) as ImageRow | undefined;
+    const row = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM images WHERE sha256 = ?`).get(sha256) as
+      | ImageRow
+      | undefined;
     return row ? toRecord(row) : null;
   }
 
   get(id: number): { record: ImageRecord; info: ImageInfo } | null {
-    const row = this.db.prepare(`SELECT ${RECORD_COLUMNS}, metadata_json FROM images WHERE id = ?`).get(id) as ImageRow | undefined;
+    const row = this.db.prepare(`SELECT ${RECORD_COLUMNS}, metadata_json FROM images WHERE id = ?`).get(id) as
+      | ImageRow
+      | undefined;
     if (!row) return null;
     return { record: toRecord(row), info: imageInfoSchema.parse(JSON.parse(row.metadata_json)) };
   }
@@ -69,13 +79,19 @@ export class ImageStore {
   }
 
   list(offset: number, limit: number): ImageRecord[] {
-    const rows = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM images ORDER BY id LIMIT ? OFFSET ?`).all(limit, offset) as ImageRow[];
+    const rows = this.db
+      .prepare(`SELECT ${RECORD_COLUMNS} FROM images ORDER BY id LIMIT ? OFFSET ?`)
+      .all(limit, offset) as ImageRow[];
     return rows.map(toRecord);
   }
 
   /** Every image's id, path and hash (for relinking). */
   locations(): { id: number; path: string; sha256: string }[] {
-    return this.db.prepare('SELECT id, path, sha256 FROM images').all() as { id: number; path: string; sha256: string }[];
+    return this.db.prepare('SELECT id, path, sha256 FROM images').all() as {
+      id: number;
+      path: string;
+      sha256: string;
+    }[];
   }
 
   /** Inserts in one transaction; a hash already present (another window imported it) is skipped. Returns the ids, null for skipped. */
@@ -124,6 +140,8 @@ export class ImageStore {
   }
 
   relink(id: number, path: string): void {
-    this.db.prepare('UPDATE images SET path = ?, file_name = ?, missing = 0 WHERE id = ?').run(path, path.split(/[\\/]/).at(-1) ?? path, id);
+    this.db
+      .prepare('UPDATE images SET path = ?, file_name = ?, missing = 0 WHERE id = ?')
+      .run(path, path.split(/[\\/]/).at(-1) ?? path, id);
   }
 }

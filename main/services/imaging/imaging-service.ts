@@ -55,7 +55,11 @@ export class ImagingService {
 
   async frame(id: number, frame: number): Promise<FramePixels> {
     const { record, info } = this.get(id);
-    if (frame >= info.frames) throw new LoupeError('NOT_FOUND', `Image ${record.fileName} has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`);
+    if (frame >= info.frames)
+      throw new LoupeError(
+        'NOT_FOUND',
+        `Image ${record.fileName} has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`,
+      );
     try {
       const decoded = await this.pool.frame(record.path, frame);
       if (record.missing) this.store().store.setMissing(id, false);
@@ -79,7 +83,9 @@ export class ImagingService {
     }
   }
 
-  async thumbnails(ids: readonly number[]): Promise<{ id: number; bytes: Uint8Array<ArrayBuffer> | null; mime: string }[]> {
+  async thumbnails(
+    ids: readonly number[],
+  ): Promise<{ id: number; bytes: Uint8Array<ArrayBuffer> | null; mime: string }[]> {
     const { store, root } = this.store();
     return Promise.all(
       ids.map(async (id) => {
@@ -98,7 +104,11 @@ export class ImagingService {
   }
 
   /** Walks `folder`, hashes every file, and points images whose file is gone at a file with the same content. */
-  async relink(folder: string, signal: AbortSignal, progress: (p: { done: number; total: number }) => void): Promise<{ scanned: number; relinked: number; stillMissing: number }> {
+  async relink(
+    folder: string,
+    signal: AbortSignal,
+    progress: (p: { done: number; total: number }) => void,
+  ): Promise<{ scanned: number; relinked: number; stillMissing: number }> {
     const { store, root } = this.store();
     // A mistyped folder must say so, not report "0 relinked (0 files checked)" as if it had looked.
     const stat = await fs.stat(folder).catch(() => null);
@@ -150,14 +160,19 @@ export class ImagingService {
   }
 
   /** Sub-folders of a folder, for picking one in browser mode. Files are never listed. */
-  async browse(folder: string): Promise<{ path: string; parent: string | null; folders: { name: string; path: string }[] }> {
+  async browse(
+    folder: string,
+  ): Promise<{ path: string; parent: string | null; folders: { name: string; path: string }[] }> {
     const resolved = path.resolve(folder);
     let entries;
     try {
       entries = await fs.readdir(resolved, { withFileTypes: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new LoupeError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', code === 'ENOENT' ? `There is no folder at ${resolved}.` : `Loupe cannot list ${resolved} (${code}).`);
+      throw new LoupeError(
+        code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
+        code === 'ENOENT' ? `There is no folder at ${resolved}.` : `Loupe cannot list ${resolved} (${code}).`,
+      );
     }
     const folders = entries
       .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
@@ -175,7 +190,10 @@ export class ImagingService {
     if (!(error instanceof DecodeError)) return error;
     if (error.failure === 'unreadable') {
       this.store().store.setMissing(record.id, true);
-      return new LoupeError('NOT_FOUND', `${record.fileName} is no longer at ${record.path}. If its folder moved, relink it.`);
+      return new LoupeError(
+        'NOT_FOUND',
+        `${record.fileName} is no longer at ${record.path}. If its folder moved, relink it.`,
+      );
     }
     return new LoupeError('BAD_IMAGE', error.message);
   }

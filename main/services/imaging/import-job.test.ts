@@ -30,7 +30,9 @@ let folder: string;
 let workspace: Workspace;
 
 beforeAll(async () => {
-  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
   info = (await openImage(png)).info;
 });
 
@@ -38,7 +40,8 @@ beforeEach(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-import-full-'));
   folder = path.join(tmp, 'scans');
   mkdirSync(folder);
-  for (let i = 0; i < FILES; i++) writeFileSync(path.join(folder, `scan-${String(i).padStart(2, '0')}.png`), `scan ${i}`);
+  for (let i = 0; i < FILES; i++)
+    writeFileSync(path.join(folder, `scan-${String(i).padStart(2, '0')}.png`), `scan ${i}`);
   workspace = Workspace.open(path.join(tmp, 'ws'), { create: true });
 });
 
@@ -74,17 +77,31 @@ function pool(inspect: (index: number) => Promise<void>): { pool: DecodePool; tr
 }
 
 function run(fake: DecodePool) {
-  return runImport({ paths: [folder], workspace, store: new ImageStore(workspace.db), pool: fake, signal: new AbortController().signal, progress: () => {} });
+  return runImport({
+    paths: [folder],
+    workspace,
+    store: new ImageStore(workspace.db),
+    pool: fake,
+    signal: new AbortController().signal,
+    progress: () => {},
+  });
 }
 
 describe.runIf(existsSync('/dev/full'))('an import on a disk that fills up', () => {
   it('stops at the first thumbnail that cannot be written, with one reason and every file in the report', async () => {
     const IMPORTED_BEFORE_FULL = 5;
-    const { pool: fake, tried } = pool((index) => (index < IMPORTED_BEFORE_FULL ? Promise.resolve() : thumbnailOnFullDisk()));
+    const { pool: fake, tried } = pool((index) =>
+      index < IMPORTED_BEFORE_FULL ? Promise.resolve() : thumbnailOnFullDisk(),
+    );
     const report = await run(fake);
     expect(report.stopped).toEqual({ failure: 'disk-full', message: DISK_FULL_MESSAGE });
     expect(report.files).toHaveLength(FILES);
-    expect(report).toMatchObject({ imported: IMPORTED_BEFORE_FULL, duplicates: 0, failed: FILES - IMPORTED_BEFORE_FULL, cancelled: false });
+    expect(report).toMatchObject({
+      imported: IMPORTED_BEFORE_FULL,
+      duplicates: 0,
+      failed: FILES - IMPORTED_BEFORE_FULL,
+      cancelled: false,
+    });
     const failed = report.files.filter((f) => f.status === 'failed');
     expect(failed.every((f) => f.failure === 'disk-full' && f.message?.endsWith(DISK_FULL_MESSAGE))).toBe(true);
     expect(failed.filter((f) => f.message!.startsWith('Not tried')).length).toBeGreaterThan(0);

@@ -27,7 +27,14 @@ export interface ImportJobArgs {
   progress: (p: ImportProgress) => void;
 }
 
-export async function runImport({ paths, workspace, store, pool, signal, progress }: ImportJobArgs): Promise<ImportReport> {
+export async function runImport({
+  paths,
+  workspace,
+  store,
+  pool,
+  signal,
+  progress,
+}: ImportJobArgs): Promise<ImportReport> {
   const counts = { imported: 0, duplicates: 0, skipped: 0, failed: 0 };
   let lastEmit = 0;
   const emit = (p: ImportProgress, force = false): void => {
@@ -70,7 +77,8 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
       stopped ??= diskFullError(error);
       counts.imported -= batch.length;
       counts.failed += batch.length;
-      for (const { index, image } of batch) outcomes[index] = { path: image.path, status: 'failed', failure: 'disk-full', message: DISK_FULL_MESSAGE };
+      for (const { index, image } of batch)
+        outcomes[index] = { path: image.path, status: 'failed', failure: 'disk-full', message: DISK_FULL_MESSAGE };
       return;
     }
     batch.forEach(({ index, image }, i) => {
@@ -80,7 +88,12 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
         const existing = store.bySha(image.sha256);
         counts.imported -= 1;
         counts.duplicates += 1;
-        outcomes[index] = { path: image.path, status: 'duplicate', ...(existing ? { imageId: existing.id } : {}), message: 'The same content was imported at the same time by another window.' };
+        outcomes[index] = {
+          path: image.path,
+          status: 'duplicate',
+          ...(existing ? { imageId: existing.id } : {}),
+          message: 'The same content was imported at the same time by another window.',
+        };
       }
     });
   };
@@ -116,11 +129,23 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
         };
       } else {
         counts.imported += 1;
-        pending.push({ index, image: { sha256: result.sha256, path: file, fileName: path.basename(file), fileSize: result.size, info: result.info } });
+        pending.push({
+          index,
+          image: {
+            sha256: result.sha256,
+            path: file,
+            fileName: path.basename(file),
+            fileSize: result.size,
+            info: result.info,
+          },
+        });
         if (pending.length >= COMMIT_BATCH) commit();
       }
     } catch (error) {
-      const failure = error instanceof DecodeError ? error : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
+      const failure =
+        error instanceof DecodeError
+          ? error
+          : new DecodeError('internal', 'Loupe failed to read this file because of an internal error.');
       if (failure.failure === 'disk-full') stopped ??= failure;
       // A report or DICOMDIR beside the images is expected in an export folder: skipped, not failed.
       const status = failure.failure === 'non-image' ? ('skipped' as const) : ('failed' as const);
@@ -148,11 +173,21 @@ export async function runImport({ paths, workspace, store, pool, signal, progres
     for (let index = 0; index < files.length; index++) {
       if (outcomes[index]) continue;
       counts.failed += 1;
-      outcomes[index] = { path: files[index]!, status: 'failed', failure: 'disk-full', message: `Not tried: ${DISK_FULL_MESSAGE}` };
+      outcomes[index] = {
+        path: files[index]!,
+        status: 'failed',
+        failure: 'disk-full',
+        message: `Not tried: ${DISK_FULL_MESSAGE}`,
+      };
     }
   }
   emit({ phase: 'importing', done, total: files.length, ...counts }, true);
   const reported = outcomes.filter((o): o is ImportOutcome => o !== undefined);
   const stop = stopped as DecodeError | null;
-  return { ...counts, cancelled: signal.aborted, ...(stop ? { stopped: { failure: stop.failure, message: stop.message } } : {}), files: reported };
+  return {
+    ...counts,
+    cancelled: signal.aborted,
+    ...(stop ? { stopped: { failure: stop.failure, message: stop.message } } : {}),
+    files: reported,
+  };
 }

@@ -4,7 +4,18 @@
  * every colour of that list is taken (large vocabularies: LVIS has 1,203 categories) colours
  * repeat in the same order: a class must always get a colour, and the user can recolour it.
  */
-export const CLASS_PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const CLASS_PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 const GOLDEN_ANGLE_DEGREES = 137.508;
 /** Golden-angle hues generated after the palette; more would differ from a neighbour by under a degree. */
@@ -12,7 +23,10 @@ const GENERATED_HUES = 360;
 
 /** Every colour a new class is offered, in order, without duplicates (rounding can merge hues). */
 const CLASS_COLORS: readonly string[] = [
-  ...new Set([...CLASS_PALETTE, ...Array.from({ length: GENERATED_HUES }, (_, k) => hslToHex((k * GOLDEN_ANGLE_DEGREES) % 360, 0.65, 0.55))]),
+  ...new Set([
+    ...CLASS_PALETTE,
+    ...Array.from({ length: GENERATED_HUES }, (_, k) => hslToHex((k * GOLDEN_ANGLE_DEGREES) % 360, 0.65, 0.55)),
+  ]),
 ];
 
 /** The first colour not in `used`; when all are used, the list again from the start (bounded work for any count). */

@@ -23,7 +23,14 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
   const task = requireTask(db, cls.taskId);
   checkConfirmation(classLoss(db, classId), confirm);
 
-  const rewritten: { imageId: number; oldFile: string; written: WrittenMask; pixels: Map<number, number>; width: number; height: number }[] = [];
+  const rewritten: {
+    imageId: number;
+    oldFile: string;
+    written: WrittenMask;
+    pixels: Map<number, number>;
+    width: number;
+    height: number;
+  }[] = [];
   try {
     if (task.kind === 'segmentation' && cls.maskIndex !== null) {
       const affected = db
@@ -42,28 +49,48 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
           else if (v !== 0) counts.set(byIndex.get(v)!, (counts.get(byIndex.get(v)!) ?? 0) + 1);
         }
         const written = await writeMaskFile(ws.root, task.id, row.imageId, mask);
-        rewritten.push({ imageId: row.imageId, oldFile: row.file, written, pixels: counts, width: mask.width, height: mask.height });
+        rewritten.push({
+          imageId: row.imageId,
+          oldFile: row.file,
+          written,
+          pixels: counts,
+          width: mask.width,
+          height: mask.height,
+        });
       }
     }
     db.transaction(() => {
       checkConfirmation(classLoss(db, classId), confirm);
       for (const r of rewritten) {
-        const still = db.prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?').pluck().get(task.id, r.imageId);
-        if (still !== r.oldFile) throw new LoupeError('CONFLICT', 'A mask changed while the class was being deleted. Try again.');
+        const still = db
+          .prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?')
+          .pluck()
+          .get(task.id, r.imageId);
+        if (still !== r.oldFile)
+          throw new LoupeError('CONFLICT', 'A mask changed while the class was being deleted. Try again.');
         replaceMaskRow(db, task.id, r.imageId, { ...r.written, width: r.width, height: r.height }, r.pixels);
       }
       const images = db
-        .prepare('SELECT image_id FROM class_tags WHERE class_id = @id UNION SELECT image_id FROM boxes WHERE class_id = @id UNION SELECT image_id FROM mask_pixels WHERE class_id = @id')
+        .prepare(
+          'SELECT image_id FROM class_tags WHERE class_id = @id UNION SELECT image_id FROM boxes WHERE class_id = @id UNION SELECT image_id FROM mask_pixels WHERE class_id = @id',
+        )
         .pluck()
         .all({ id: classId }) as number[];
-      for (const imageId of new Set([...images, ...rewritten.map((r) => r.imageId)])) bumpRevision(db, task.id, imageId);
+      for (const imageId of new Set([...images, ...rewritten.map((r) => r.imageId)]))
+        bumpRevision(db, task.id, imageId);
       db.prepare('DELETE FROM label_classes WHERE id = ?').run(classId);
     })();
   } catch (error) {
-    await removeMaskFiles(ws.root, rewritten.map((r) => r.written.file));
+    await removeMaskFiles(
+      ws.root,
+      rewritten.map((r) => r.written.file),
+    );
     throw error;
   }
-  await removeMaskFiles(ws.root, rewritten.map((r) => r.oldFile));
+  await removeMaskFiles(
+    ws.root,
+    rewritten.map((r) => r.oldFile),
+  );
   return { deleted: confirm };
 }
 

@@ -12,7 +12,16 @@ import { exportLabels, importLabels } from './interchange/index';
 import { sweepOrphanMasks } from './mask-files';
 import { addPair, deletePairs, generatePairs, listPairs } from './pairs';
 import { assignSplits, lockSplits, splitCounts } from './splits';
-import { classLoss, createTask, insertClass, listTasks, renameTask, reorderClasses, taskLoss, updateClass } from './tasks';
+import {
+  classLoss,
+  createTask,
+  insertClass,
+  listTasks,
+  renameTask,
+  reorderClasses,
+  taskLoss,
+  updateClass,
+} from './tasks';
 
 export function labelsHandlers(workspaces: WorkspaceService, log: Logger): DomainHandlers<'labels'> {
   const swept = new WeakSet<Workspace>();
@@ -50,7 +59,9 @@ export function labelsHandlers(workspaces: WorkspaceService, log: Logger): Domai
     'labels.assignSplits': (r) => assignSplits(open().db, r),
     'labels.lockSplits': (r) => lockSplits(open().db, r.taskId, r.locked),
     'labels.splitCounts': (r) => splitCounts(open().db, r.taskId),
-    'labels.import': (r, context) => importLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
-    'labels.export': (r, context) => exportLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
+    'labels.import': (r, context) =>
+      importLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
+    'labels.export': (r, context) =>
+      exportLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
   };
 }

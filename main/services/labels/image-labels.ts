@@ -38,11 +38,18 @@ export async function getImageLabels(ws: Workspace, taskId: number, imageId: num
     // One read transaction: revision, tags, boxes and the mask row describe the same state.
     const snapshot = db.transaction(() => ({
       revision: currentRevision(db, taskId, imageId).revision,
-      classIds: db.prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ? ORDER BY class_id').pluck().all(taskId, imageId) as number[],
+      classIds: db
+        .prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ? ORDER BY class_id')
+        .pluck()
+        .all(taskId, imageId) as number[],
       boxes: db
-        .prepare('SELECT class_id AS classId, x1, y1, x2, y2 FROM boxes WHERE task_id = ? AND image_id = ? ORDER BY position')
+        .prepare(
+          'SELECT class_id AS classId, x1, y1, x2, y2 FROM boxes WHERE task_id = ? AND image_id = ? ORDER BY position',
+        )
         .all(taskId, imageId) as BoxLabel[],
-      mask: db.prepare('SELECT file, sha256, width, height FROM masks WHERE task_id = ? AND image_id = ?').get(taskId, imageId) as MaskRow | undefined,
+      mask: db
+        .prepare('SELECT file, sha256, width, height FROM masks WHERE task_id = ? AND image_id = ?')
+        .get(taskId, imageId) as MaskRow | undefined,
     }))();
     let mask: MaskLabel | null = null;
     if (snapshot.mask) {
@@ -54,7 +61,16 @@ export async function getImageLabels(ws: Workspace, taskId: number, imageId: num
         throw error;
       }
     }
-    return { taskId, imageId, revision: snapshot.revision, width: image.width, height: image.height, classIds: snapshot.classIds, boxes: snapshot.boxes, mask };
+    return {
+      taskId,
+      imageId,
+      revision: snapshot.revision,
+      width: image.width,
+      height: image.height,
+      classIds: snapshot.classIds,
+      boxes: snapshot.boxes,
+      mask,
+    };
   }
 }
 
@@ -95,7 +111,13 @@ export async function saveImageLabels(ws: Workspace, request: SaveRequest): Prom
       } else if (apply.kind === 'boxes') {
         writeBoxes(db, taskId, imageId, apply.boxes);
       } else {
-        replacedFile = replaceMaskRow(db, taskId, imageId, written && { ...written, width: image.width, height: image.height }, apply.pixels);
+        replacedFile = replaceMaskRow(
+          db,
+          taskId,
+          imageId,
+          written && { ...written, width: image.width, height: image.height },
+          apply.pixels,
+        );
       }
       const revision = bumpRevision(db, taskId, imageId, saveId);
       return { revision, duplicate: false, savedAt: nowIso() };
@@ -111,7 +133,9 @@ export async function saveImageLabels(ws: Workspace, request: SaveRequest): Prom
 
 export function writeBoxes(db: Database.Database, taskId: number, imageId: number, boxes: readonly BoxLabel[]): void {
   db.prepare('DELETE FROM boxes WHERE task_id = ? AND image_id = ?').run(taskId, imageId);
-  const insert = db.prepare('INSERT INTO boxes (task_id, image_id, class_id, position, x1, y1, x2, y2) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO boxes (task_id, image_id, class_id, position, x1, y1, x2, y2) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   boxes.forEach((b, position) => insert.run(taskId, imageId, b.classId, position, b.x1, b.y1, b.x2, b.y2));
 }
 
@@ -123,7 +147,9 @@ export function replaceMaskRow(
   written: (WrittenMask & { width: number; height: number }) | null,
   pixels: ReadonlyMap<number, number>,
 ): string | null {
-  const old = db.prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?').pluck().get(taskId, imageId) as string | undefined;
+  const old = db.prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?').pluck().get(taskId, imageId) as
+    | string
+    | undefined;
   db.prepare('DELETE FROM mask_pixels WHERE task_id = ? AND image_id = ?').run(taskId, imageId);
   if (written) {
     db.prepare(
@@ -145,13 +171,19 @@ type Validated =
 
 function validateForTask(task: LabelTask, request: SaveRequest, width: number, height: number): Validated {
   const classIds = new Set(task.classes.map((c) => c.id));
-  const unknown = (id: number): LoupeError => new LoupeError('INVALID_REQUEST', `Class ${id} is not a class of the task "${task.name}" (it may have been deleted).`);
+  const unknown = (id: number): LoupeError =>
+    new LoupeError(
+      'INVALID_REQUEST',
+      `Class ${id} is not a class of the task "${task.name}" (it may have been deleted).`,
+    );
   switch (task.kind) {
     case 'classification': {
-      if (!request.classIds) throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a classification task: save classIds.`);
+      if (!request.classIds)
+        throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a classification task: save classIds.`);
       const ids = [...new Set(request.classIds)];
       for (const id of ids) if (!classIds.has(id)) throw unknown(id);
-      if (!task.multiLabel && ids.length > 1) throw new LoupeError('INVALID_REQUEST', `"${task.name}" allows one class per image.`);
+      if (!task.multiLabel && ids.length > 1)
+        throw new LoupeError('INVALID_REQUEST', `"${task.name}" allows one class per image.`);
       return { kind: 'classes', classIds: ids };
     }
     case 'detection': {
@@ -164,19 +196,31 @@ function validateForTask(task: LabelTask, request: SaveRequest, width: number, h
       return { kind: 'boxes', boxes: request.boxes };
     }
     case 'segmentation': {
-      if (request.mask === undefined) throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a segmentation task: save a mask.`);
+      if (request.mask === undefined)
+        throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a segmentation task: save a mask.`);
       if (request.mask === null) return { kind: 'mask', mask: null, pixels: new Map() };
       return { kind: 'mask', mask: request.mask, pixels: maskPixelsByClass(task, request.mask, width, height) };
     }
     case 'verification':
-      throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a verification task: its pairs are saved with labels.addPair.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `"${task.name}" is a verification task: its pairs are saved with labels.addPair.`,
+      );
   }
 }
 
 /** Pixel counts per class id; refuses a mask of the wrong size or with values that are no class. */
-export function maskPixelsByClass(task: LabelTask, mask: MaskLabel, width: number, height: number): Map<number, number> {
+export function maskPixelsByClass(
+  task: LabelTask,
+  mask: MaskLabel,
+  width: number,
+  height: number,
+): Map<number, number> {
   if (mask.width !== width || mask.height !== height) {
-    throw new LoupeError('INVALID_REQUEST', `The mask is ${mask.width}×${mask.height} but the image is ${width}×${height}; masks are kept at source resolution.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The mask is ${mask.width}×${mask.height} but the image is ${width}×${height}; masks are kept at source resolution.`,
+    );
   }
   const byIndex = new Map(task.classes.map((c) => [c.maskIndex, c.id]));
   const histogram = maskHistogram(mask.data);
@@ -185,22 +229,37 @@ export function maskPixelsByClass(task: LabelTask, mask: MaskLabel, width: numbe
     const n = histogram[value]!;
     if (n === 0) continue;
     const classId = byIndex.get(value);
-    if (classId === undefined) throw new LoupeError('INVALID_REQUEST', `The mask has ${n} pixels of value ${value}, which is no class of "${task.name}".`);
+    if (classId === undefined)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The mask has ${n} pixels of value ${value}, which is no class of "${task.name}".`,
+      );
     pixels.set(classId, n);
   }
   return pixels;
 }
 
-export function assignClasses(db: Database.Database, request: ParsedRequestOf<'labels.assign'>): ReplyOf<'labels.assign'> {
+export function assignClasses(
+  db: Database.Database,
+  request: ParsedRequestOf<'labels.assign'>,
+): ReplyOf<'labels.assign'> {
   const task = requireTask(db, request.taskId);
-  if (task.kind !== 'classification') throw new LoupeError('INVALID_REQUEST', `"${task.name}" is not a classification task; bulk class tags apply to classification only.`);
+  if (task.kind !== 'classification')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `"${task.name}" is not a classification task; bulk class tags apply to classification only.`,
+    );
   const { classId, mode } = request;
   if (classId !== undefined && !task.classes.some((c) => c.id === classId)) {
     throw new LoupeError('INVALID_REQUEST', `Class ${classId} is not a class of the task "${task.name}".`);
   }
   const imageIds = [...new Set(request.imageIds)];
   const missing = missingImageIds(db, imageIds);
-  if (missing.length) throw new LoupeError('NOT_FOUND', `${missing.length} of the selected images are no longer in the workspace (e.g. ${missing[0]}).`);
+  if (missing.length)
+    throw new LoupeError(
+      'NOT_FOUND',
+      `${missing.length} of the selected images are no longer in the workspace (e.g. ${missing[0]}).`,
+    );
   const tagsOf = db.prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ?').pluck();
   const insert = db.prepare('INSERT OR IGNORE INTO class_tags (task_id, image_id, class_id) VALUES (?, ?, ?)');
   const removeOne = db.prepare('DELETE FROM class_tags WHERE task_id = ? AND image_id = ? AND class_id = ?');
@@ -241,11 +300,20 @@ export function summarizeLabels(db: Database.Database, taskId: number): ImageLab
        LEFT JOIN split_assignments s ON s.task_id = @id AND s.image_id = i.id
        ORDER BY i.id`,
     )
-    .all({ id: taskId }) as { imageId: number; revision: number; split: ImageLabelSummary['split']; boxes: number; hasMask: number }[];
+    .all({ id: taskId }) as {
+    imageId: number;
+    revision: number;
+    split: ImageLabelSummary['split'];
+    boxes: number;
+    hasMask: number;
+  }[];
   // Paired images in one pass (a per-image EXISTS over image_a OR image_b would scan every pair per image).
   const paired = new Set(
     task.kind === 'verification'
-      ? (db.prepare('SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id').pluck().all({ id: taskId }) as number[])
+      ? (db
+          .prepare('SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id')
+          .pluck()
+          .all({ id: taskId }) as number[])
       : [],
   );
   const classSql = {
@@ -266,7 +334,20 @@ export function summarizeLabels(db: Database.Database, taskId: number): ImageLab
     const classIds = (classes.get(row.imageId) ?? []).sort((a, b) => a - b);
     // Detection: an image saved with no boxes was looked at and has no objects — labeled, a negative.
     const labeled =
-      task.kind === 'classification' ? classIds.length > 0 : task.kind === 'detection' ? row.revision > 0 : task.kind === 'segmentation' ? row.hasMask === 1 : paired.has(row.imageId);
-    return { imageId: row.imageId, revision: row.revision, classIds, boxes: row.boxes, labeled, split: row.split ?? null };
+      task.kind === 'classification'
+        ? classIds.length > 0
+        : task.kind === 'detection'
+          ? row.revision > 0
+          : task.kind === 'segmentation'
+            ? row.hasMask === 1
+            : paired.has(row.imageId);
+    return {
+      imageId: row.imageId,
+      revision: row.revision,
+      classIds,
+      boxes: row.boxes,
+      labeled,
+      split: row.split ?? null,
+    };
   });
 }

@@ -40,7 +40,8 @@ function fromRow(row: ImageRow): LabeledImage {
 
 export function requireImage(db: Database.Database, imageId: number): LabeledImage {
   const row = db.prepare(`SELECT ${COLUMNS} FROM images WHERE id = ?`).get(imageId) as ImageRow | undefined;
-  if (!row) throw new LoupeError('NOT_FOUND', `There is no image ${imageId} in this workspace (it may have been removed).`);
+  if (!row)
+    throw new LoupeError('NOT_FOUND', `There is no image ${imageId} in this workspace (it may have been removed).`);
   return fromRow(row);
 }
 

@@ -34,25 +34,37 @@ export function newMaskFile(taskId: number, imageId: number): string {
 }
 
 export async function encodeMaskPng(mask: MaskLabel): Promise<Buffer> {
-  return sharp(Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), {
-    raw: { width: mask.width, height: mask.height, channels: 1 },
-  })
-    // Without this sharp writes one-channel input as RGB.
-    .toColourspace('b-w')
-    .png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: false, palette: false })
-    .toBuffer();
+  return (
+    sharp(Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), {
+      raw: { width: mask.width, height: mask.height, channels: 1 },
+    })
+      // Without this sharp writes one-channel input as RGB.
+      .toColourspace('b-w')
+      .png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: false, palette: false })
+      .toBuffer()
+  );
 }
 
 /** Decodes a mask PNG written by Loupe (8-bit, one channel). */
 export async function decodeMaskPng(png: Uint8Array): Promise<MaskLabel> {
   const meta = await sharp(png).metadata();
-  if (meta.channels !== 1 || meta.depth !== 'uchar') throw new Error(`mask PNG has ${meta.channels} channels of ${meta.depth}, expected one 8-bit channel`);
+  if (meta.channels !== 1 || meta.depth !== 'uchar')
+    throw new Error(`mask PNG has ${meta.channels} channels of ${meta.depth}, expected one 8-bit channel`);
   // sharp decodes to sRGB unless told otherwise; the single grey channel is the label index.
   const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
-export async function writeMaskFile(root: string, taskId: number, imageId: number, mask: MaskLabel): Promise<WrittenMask> {
+export async function writeMaskFile(
+  root: string,
+  taskId: number,
+  imageId: number,
+  mask: MaskLabel,
+): Promise<WrittenMask> {
   const file = newMaskFile(taskId, imageId);
   const png = await encodeMaskPng(mask);
   const target = path.join(root, file);
@@ -60,9 +72,13 @@ export async function writeMaskFile(root: string, taskId: number, imageId: numbe
     await fs.mkdir(path.dirname(target), { recursive: true });
     await writeFileAtomic(target, png);
   } catch (error) {
-    throw new LoupeError('IO_ERROR', `Could not save the mask (${(error as Error).message}). Check that the workspace folder is writable and the disk is not full.`, {
-      cause: error,
-    });
+    throw new LoupeError(
+      'IO_ERROR',
+      `Could not save the mask (${(error as Error).message}). Check that the workspace folder is writable and the disk is not full.`,
+      {
+        cause: error,
+      },
+    );
   }
   return { file, sha256: createHash('sha256').update(png).digest('hex') };
 }
@@ -72,10 +88,15 @@ export async function readMaskFile(root: string, file: string, sha256: string): 
   try {
     png = await fs.readFile(path.join(root, file));
   } catch (error) {
-    throw new LoupeError('IO_ERROR', `The mask file ${file} could not be read (${(error as Error).message}).`, { cause: error });
+    throw new LoupeError('IO_ERROR', `The mask file ${file} could not be read (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
   if (createHash('sha256').update(png).digest('hex') !== sha256) {
-    throw new LoupeError('IO_ERROR', `The mask file ${file} was changed outside Loupe or damaged; its checksum does not match.`);
+    throw new LoupeError(
+      'IO_ERROR',
+      `The mask file ${file} was changed outside Loupe or damaged; its checksum does not match.`,
+    );
   }
   try {
     return await decodeMaskPng(png);
@@ -93,7 +114,11 @@ export async function removeMaskFiles(root: string, files: Iterable<string>): Pr
  * Deletes mask files no row refers to and temp files left by a crash, once they are older than
  * ORPHAN_GRACE_MS. Returns how many it removed.
  */
-export async function sweepOrphanMasks(root: string, referenced: ReadonlySet<string>, now = Date.now()): Promise<number> {
+export async function sweepOrphanMasks(
+  root: string,
+  referenced: ReadonlySet<string>,
+  now = Date.now(),
+): Promise<number> {
   const base = path.join(root, MASKS_FOLDER);
   let folders: string[];
   try {

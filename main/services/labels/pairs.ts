@@ -3,7 +3,13 @@
  * classification task's labels (balanced, seeded, and by default never across splits).
  */
 import type Database from 'better-sqlite3';
-import { LoupeError, type LabelPair, type ParsedRequestOf, type ReplyOf, type SplitName } from '../../../contract/index';
+import {
+  LoupeError,
+  type LabelPair,
+  type ParsedRequestOf,
+  type ReplyOf,
+  type SplitName,
+} from '../../../contract/index';
 import { missingImageIds } from './images';
 import { seededRandom } from '../../../contract/random';
 import { nowIso } from './revisions';
@@ -17,20 +23,45 @@ interface PairRow {
   source: 'manual' | 'generated';
 }
 
-const fromRow = (r: PairRow): LabelPair => ({ id: r.id, imageA: r.image_a, imageB: r.image_b, same: r.same === 1, source: r.source });
+const fromRow = (r: PairRow): LabelPair => ({
+  id: r.id,
+  imageA: r.image_a,
+  imageB: r.image_b,
+  same: r.same === 1,
+  source: r.source,
+});
 
 function requireVerificationTask(db: Database.Database, taskId: number): void {
   const task = requireTask(db, taskId);
-  if (task.kind !== 'verification') throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a ${task.kind} task; pairs belong to verification tasks.`);
+  if (task.kind !== 'verification')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `"${task.name}" is a ${task.kind} task; pairs belong to verification tasks.`,
+    );
 }
 
-export function listPairs(db: Database.Database, taskId: number, offset: number, limit: number): ReplyOf<'labels.pairs'> {
+export function listPairs(
+  db: Database.Database,
+  taskId: number,
+  offset: number,
+  limit: number,
+): ReplyOf<'labels.pairs'> {
   requireVerificationTask(db, taskId);
-  const pairs = (db.prepare('SELECT * FROM pairs WHERE task_id = ? ORDER BY id DESC LIMIT ? OFFSET ?').all(taskId, limit, offset) as PairRow[]).map(fromRow);
+  const pairs = (
+    db
+      .prepare('SELECT * FROM pairs WHERE task_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
+      .all(taskId, limit, offset) as PairRow[]
+  ).map(fromRow);
   return { pairs, total: Number(db.prepare('SELECT COUNT(*) FROM pairs WHERE task_id = ?').pluck().get(taskId)) };
 }
 
-export function addPair(db: Database.Database, taskId: number, imageA: number, imageB: number, same: boolean): LabelPair {
+export function addPair(
+  db: Database.Database,
+  taskId: number,
+  imageA: number,
+  imageB: number,
+  same: boolean,
+): LabelPair {
   requireVerificationTask(db, taskId);
   const missing = missingImageIds(db, [imageA, imageB]);
   if (missing.length) throw new LoupeError('NOT_FOUND', `Image ${missing[0]} is not in this workspace.`);
@@ -54,16 +85,30 @@ export function deletePairs(db: Database.Database, taskId: number, pairIds: read
 /** Sampling gives up on a bucket after this many draws per wanted pair (the bucket is exhausted). */
 const DRAWS_PER_PAIR = 20;
 
-export function generatePairs(db: Database.Database, request: ParsedRequestOf<'labels.generatePairs'>): ReplyOf<'labels.generatePairs'> {
+export function generatePairs(
+  db: Database.Database,
+  request: ParsedRequestOf<'labels.generatePairs'>,
+): ReplyOf<'labels.generatePairs'> {
   requireVerificationTask(db, request.taskId);
   const source = requireTask(db, request.fromTaskId);
-  if (source.kind !== 'classification') throw new LoupeError('INVALID_REQUEST', `Pairs are generated from a classification task; "${source.name}" is ${source.kind}.`);
+  if (source.kind !== 'classification')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Pairs are generated from a classification task; "${source.name}" is ${source.kind}.`,
+    );
   // Only images with exactly one class: with several, "same" would be ambiguous.
   const tagged = db
-    .prepare('SELECT image_id AS imageId, MIN(class_id) AS classId FROM class_tags WHERE task_id = ? GROUP BY image_id HAVING COUNT(*) = 1 ORDER BY image_id')
+    .prepare(
+      'SELECT image_id AS imageId, MIN(class_id) AS classId FROM class_tags WHERE task_id = ? GROUP BY image_id HAVING COUNT(*) = 1 ORDER BY image_id',
+    )
     .all(source.id) as { imageId: number; classId: number }[];
   const splitOf = new Map(
-    (db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(source.id) as { image_id: number; split: SplitName }[]).map((r) => [r.image_id, r.split]),
+    (
+      db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(source.id) as {
+        image_id: number;
+        split: SplitName;
+      }[]
+    ).map((r) => [r.image_id, r.split]),
   );
   const bySplit = request.sameSplitOnly && splitOf.size > 0;
   // Partitions (one per split, or one) → class → images.
@@ -96,7 +141,9 @@ export function generatePairs(db: Database.Database, request: ParsedRequestOf<'l
   };
 
   // Positives: round-robin over every (partition, class) bucket with two images or more.
-  const buckets = [...partitions.values()].flatMap((classes) => [...classes.values()].filter((images) => images.length >= 2));
+  const buckets = [...partitions.values()].flatMap((classes) =>
+    [...classes.values()].filter((images) => images.length >= 2),
+  );
   let draws = 0;
   while (positives.length < request.positives && buckets.length > 0 && draws < request.positives * DRAWS_PER_PAIR) {
     for (const bucket of buckets) {
@@ -106,7 +153,9 @@ export function generatePairs(db: Database.Database, request: ParsedRequestOf<'l
     }
   }
   // Negatives: as many as positives, each from one partition with two classes or more.
-  const mixed = [...partitions.values()].map((classes) => [...classes.values()]).filter((classes) => classes.length >= 2);
+  const mixed = [...partitions.values()]
+    .map((classes) => [...classes.values()])
+    .filter((classes) => classes.length >= 2);
   draws = 0;
   while (negatives.length < positives.length && mixed.length > 0 && draws < positives.length * DRAWS_PER_PAIR) {
     draws++;
@@ -118,7 +167,9 @@ export function generatePairs(db: Database.Database, request: ParsedRequestOf<'l
   }
   // Balanced means balanced: drop surplus positives when there were too few negatives to match.
   positives.length = Math.min(positives.length, negatives.length);
-  const insert = db.prepare("INSERT INTO pairs (task_id, image_a, image_b, same, source, created_at) VALUES (?, ?, ?, ?, 'generated', ?)");
+  const insert = db.prepare(
+    "INSERT INTO pairs (task_id, image_a, image_b, same, source, created_at) VALUES (?, ?, ?, ?, 'generated', ?)",
+  );
   const now = nowIso();
   db.transaction(() => {
     for (const [a, b] of positives) insert.run(request.taskId, a, b, 1, now);

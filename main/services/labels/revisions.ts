@@ -4,15 +4,24 @@
  */
 import type Database from 'better-sqlite3';
 
-export function currentRevision(db: Database.Database, taskId: number, imageId: number): { revision: number; saveId: string | null } {
-  const row = db.prepare('SELECT revision, save_id FROM label_revisions WHERE task_id = ? AND image_id = ?').get(taskId, imageId) as
-    | { revision: number; save_id: string | null }
-    | undefined;
+export function currentRevision(
+  db: Database.Database,
+  taskId: number,
+  imageId: number,
+): { revision: number; saveId: string | null } {
+  const row = db
+    .prepare('SELECT revision, save_id FROM label_revisions WHERE task_id = ? AND image_id = ?')
+    .get(taskId, imageId) as { revision: number; save_id: string | null } | undefined;
   return row ? { revision: row.revision, saveId: row.save_id } : { revision: 0, saveId: null };
 }
 
 /** Bumps and returns the new revision; `saveId` is remembered so a retried save is recognised. */
-export function bumpRevision(db: Database.Database, taskId: number, imageId: number, saveId: string | null = null): number {
+export function bumpRevision(
+  db: Database.Database,
+  taskId: number,
+  imageId: number,
+  saveId: string | null = null,
+): number {
   return db
     .prepare(
       `INSERT INTO label_revisions (task_id, image_id, revision, save_id, updated_at) VALUES (?, ?, 1, ?, ?)

@@ -12,7 +12,8 @@ function cohort(seed: number): SplitItem[] {
     const r = random();
     const cls = r < 0.7 ? 1 : r < 0.95 ? 2 : 3;
     const n = 1 + Math.floor(random() * 6);
-    for (let k = 0; k < n; k++) items.push({ imageId: id++, groupKey: `patient-${p}`, classes: random() < 0.1 ? [] : [cls] });
+    for (let k = 0; k < n; k++)
+      items.push({ imageId: id++, groupKey: `patient-${p}`, classes: random() < 0.1 ? [] : [cls] });
   }
   return items;
 }
@@ -40,7 +41,11 @@ describe('planSplits', () => {
   });
 
   it('is stratified: a rare class appears in every split it can', () => {
-    const items: SplitItem[] = Array.from({ length: 100 }, (_, i) => ({ imageId: i + 1, groupKey: `g${i}`, classes: [i < 10 ? 9 : 1] }));
+    const items: SplitItem[] = Array.from({ length: 100 }, (_, i) => ({
+      imageId: i + 1,
+      groupKey: `g${i}`,
+      classes: [i < 10 ? 9 : 1],
+    }));
     const plan = planSplits(items, { fractions, seed: 0 });
     const rare = items.filter((i) => i.classes[0] === 9).map((i) => plan.get(i.imageId));
     expect(rare.filter((s) => s === 'train')).toHaveLength(7);
@@ -49,9 +54,15 @@ describe('planSplits', () => {
 
   it('splits identity classes (each all in one group) by the fractions, not all into train', () => {
     // 100 parts × 5 views, each part its own class (its serial number) and its own group.
-    const items: SplitItem[] = Array.from({ length: 500 }, (_, i) => ({ imageId: i + 1, groupKey: `part-${Math.floor(i / 5)}`, classes: [Math.floor(i / 5)] }));
+    const items: SplitItem[] = Array.from({ length: 500 }, (_, i) => ({
+      imageId: i + 1,
+      groupKey: `part-${Math.floor(i / 5)}`,
+      classes: [Math.floor(i / 5)],
+    }));
     const plan = planSplits(items, { fractions, seed: 1 });
-    const sizes = Object.fromEntries(SPLITS.map((split) => [split, items.filter((i) => plan.get(i.imageId) === split).length]));
+    const sizes = Object.fromEntries(
+      SPLITS.map((split) => [split, items.filter((i) => plan.get(i.imageId) === split).length]),
+    );
     expect(sizes).toEqual({ train: 350, val: 75, test: 75 });
   });
 
@@ -65,7 +76,11 @@ describe('planSplits', () => {
   it('keeps existing assignments and sends new members of a placed group to that group', () => {
     const items = cohort(3);
     const first = planSplits(items, { fractions, seed: 5 });
-    const more = [...items, { imageId: 9001, groupKey: items[0]!.groupKey, classes: [1] }, { imageId: 9002, groupKey: 'new-patient', classes: [2] }];
+    const more = [
+      ...items,
+      { imageId: 9001, groupKey: items[0]!.groupKey, classes: [1] },
+      { imageId: 9002, groupKey: 'new-patient', classes: [2] },
+    ];
     const second = planSplits(more, { fractions, seed: 99, existing: first });
     for (const [id, split] of first) expect(second.get(id)).toBe(split);
     expect(second.get(9001)).toBe(first.get(items[0]!.imageId));

@@ -58,7 +58,8 @@ export function planSplits(items: readonly SplitItem[], args: SplitPlanArgs): Ma
     }
     // A group already placed stays where most of it is; its new members join it.
     const votes = new Map<SplitName, number>();
-    for (const item of kept) votes.set(args.existing!.get(item.imageId)!, (votes.get(args.existing!.get(item.imageId)!) ?? 0) + 1);
+    for (const item of kept)
+      votes.set(args.existing!.get(item.imageId)!, (votes.get(args.existing!.get(item.imageId)!) ?? 0) + 1);
     const home = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]![0];
     for (const item of kept) place([item], args.existing!.get(item.imageId)!);
     place(

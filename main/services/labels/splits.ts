@@ -19,12 +19,17 @@ import { planSplits, type SplitItem } from './split-plan';
 import { requireTask } from './tasks';
 
 /** (image, class) rows of what a task's images carry, with instance counts, per kind. */
-export function imageClassRows(db: Database.Database, taskId: number): { imageId: number; classId: number; instances: number }[] {
+export function imageClassRows(
+  db: Database.Database,
+  taskId: number,
+): { imageId: number; classId: number; instances: number }[] {
   const kind = requireTask(db, taskId).kind;
   const sql = {
     classification: 'SELECT image_id AS imageId, class_id AS classId, 1 AS instances FROM class_tags WHERE task_id = ?',
-    detection: 'SELECT image_id AS imageId, class_id AS classId, COUNT(*) AS instances FROM boxes WHERE task_id = ? GROUP BY image_id, class_id',
-    segmentation: 'SELECT image_id AS imageId, class_id AS classId, pixels AS instances FROM mask_pixels WHERE task_id = ?',
+    detection:
+      'SELECT image_id AS imageId, class_id AS classId, COUNT(*) AS instances FROM boxes WHERE task_id = ? GROUP BY image_id, class_id',
+    segmentation:
+      'SELECT image_id AS imageId, class_id AS classId, pixels AS instances FROM mask_pixels WHERE task_id = ?',
     verification: null,
   }[kind];
   return sql ? (db.prepare(sql).all(taskId) as { imageId: number; classId: number; instances: number }[]) : [];
@@ -63,7 +68,10 @@ function compilePattern(groupBy: GroupBy): RegExp | null {
   try {
     return new RegExp(groupBy.pattern);
   } catch (error) {
-    throw new LoupeError('INVALID_REQUEST', `The file-name pattern is not a valid regular expression: ${(error as Error).message}`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The file-name pattern is not a valid regular expression: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -81,12 +89,18 @@ export function readSettings(db: Database.Database, taskId: number): SplitSettin
   };
 }
 
-export function assignSplits(db: Database.Database, request: ParsedRequestOf<'labels.assignSplits'>): ReplyOf<'labels.assignSplits'> {
+export function assignSplits(
+  db: Database.Database,
+  request: ParsedRequestOf<'labels.assignSplits'>,
+): ReplyOf<'labels.assignSplits'> {
   requireTask(db, request.taskId);
   const settings = readSettings(db, request.taskId);
   const keepExisting = request.keepExisting ?? settings?.locked ?? false;
   if (settings?.locked && !keepExisting) {
-    throw new LoupeError('INVALID_REQUEST', 'This split is locked: new images can be added to it, but to reassign every image unlock it first.');
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'This split is locked: new images can be added to it, but to reassign every image unlock it first.',
+    );
   }
   const pattern = compilePattern(request.groupBy);
   return db.transaction(() => {
@@ -105,13 +119,17 @@ export function assignSplits(db: Database.Database, request: ParsedRequestOf<'la
     });
     const existing = new Map<number, SplitName>();
     if (keepExisting) {
-      for (const row of db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(request.taskId) as { image_id: number; split: SplitName }[]) {
+      for (const row of db
+        .prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?')
+        .all(request.taskId) as { image_id: number; split: SplitName }[]) {
         existing.set(row.image_id, row.split);
       }
     }
     const plan = planSplits(items, { fractions: request.fractions, seed: request.seed, existing });
     if (!keepExisting) db.prepare('DELETE FROM split_assignments WHERE task_id = ?').run(request.taskId);
-    const insert = db.prepare('INSERT OR IGNORE INTO split_assignments (task_id, image_id, split, group_key) VALUES (?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO split_assignments (task_id, image_id, split, group_key) VALUES (?, ?, ?, ?)',
+    );
     let newlyAssigned = 0;
     for (const item of items) {
       if (existing.has(item.imageId)) continue;
@@ -122,21 +140,33 @@ export function assignSplits(db: Database.Database, request: ParsedRequestOf<'la
       `INSERT INTO split_settings (task_id, fractions_json, group_by_json, seed, locked, assigned_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (task_id) DO UPDATE SET fractions_json = excluded.fractions_json, group_by_json = excluded.group_by_json,
          seed = excluded.seed, assigned_at = excluded.assigned_at`,
-    ).run(request.taskId, JSON.stringify(request.fractions), JSON.stringify(request.groupBy), request.seed, settings?.locked ? 1 : 0, nowIso());
+    ).run(
+      request.taskId,
+      JSON.stringify(request.fractions),
+      JSON.stringify(request.groupBy),
+      request.seed,
+      settings?.locked ? 1 : 0,
+      nowIso(),
+    );
     return { ...splitCounts(db, request.taskId), ungrouped, newlyAssigned };
   })();
 }
 
 export function lockSplits(db: Database.Database, taskId: number, locked: boolean): SplitCounts {
   requireTask(db, taskId);
-  const changed = db.prepare('UPDATE split_settings SET locked = ? WHERE task_id = ?').run(locked ? 1 : 0, taskId).changes;
-  if (changed === 0) throw new LoupeError('INVALID_REQUEST', 'This task has no split yet: assign train/val/test first.');
+  const changed = db
+    .prepare('UPDATE split_settings SET locked = ? WHERE task_id = ?')
+    .run(locked ? 1 : 0, taskId).changes;
+  if (changed === 0)
+    throw new LoupeError('INVALID_REQUEST', 'This task has no split yet: assign train/val/test first.');
   return splitCounts(db, taskId);
 }
 
 export function splitCounts(db: Database.Database, taskId: number): SplitCounts {
   requireTask(db, taskId);
-  const assigned = db.prepare('SELECT image_id, split, group_key FROM split_assignments WHERE task_id = ?').all(taskId) as {
+  const assigned = db
+    .prepare('SELECT image_id, split, group_key FROM split_assignments WHERE task_id = ?')
+    .all(taskId) as {
     image_id: number;
     split: SplitName;
     group_key: string;

@@ -31,7 +31,14 @@ interface ClassRow {
 }
 
 function classFromRow(row: ClassRow): LabelClass {
-  return { id: row.id, taskId: row.task_id, name: row.name, color: row.color, position: row.position, maskIndex: row.mask_index };
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    name: row.name,
+    color: row.color,
+    position: row.position,
+    maskIndex: row.mask_index,
+  };
 }
 
 export function listTasks(db: Database.Database): LabelTask[] {
@@ -70,7 +77,12 @@ function uniqueViolation(error: unknown): boolean {
 
 export function createTask(
   db: Database.Database,
-  request: { name: string; kind: TaskKind; multiLabel: boolean; classes: { name: string; color?: string | undefined }[] },
+  request: {
+    name: string;
+    kind: TaskKind;
+    multiLabel: boolean;
+    classes: { name: string; color?: string | undefined }[];
+  },
 ): LabelTask {
   if (request.multiLabel && request.kind !== 'classification') {
     throw new LoupeError('INVALID_REQUEST', 'Only classification tasks can be multi-label.');
@@ -87,7 +99,8 @@ export function createTask(
           .run(request.name, request.kind, request.multiLabel ? 1 : 0, nowIso()).lastInsertRowid,
       );
     } catch (error) {
-      if (uniqueViolation(error)) throw new LoupeError('INVALID_REQUEST', `There is already a task named "${request.name}".`);
+      if (uniqueViolation(error))
+        throw new LoupeError('INVALID_REQUEST', `There is already a task named "${request.name}".`);
       throw error;
     }
     for (const c of request.classes) insertClass(db, taskId, c.name, c.color);
@@ -111,7 +124,8 @@ export function renameTask(db: Database.Database, taskId: number, name: string):
 export function insertClass(db: Database.Database, taskId: number, name: string, color?: string): LabelClass {
   const task = db.prepare('SELECT kind FROM label_tasks WHERE id = ?').get(taskId) as { kind: TaskKind } | undefined;
   if (!task) throw new LoupeError('NOT_FOUND', `There is no label task ${taskId} in this workspace.`);
-  if (task.kind === 'verification') throw new LoupeError('INVALID_REQUEST', 'A verification task has no classes: its labels are same/different pairs.');
+  if (task.kind === 'verification')
+    throw new LoupeError('INVALID_REQUEST', 'A verification task has no classes: its labels are same/different pairs.');
   const existing = db.prepare('SELECT * FROM label_classes WHERE task_id = ?').all(taskId) as ClassRow[];
   let maskIndex: number | null = null;
   if (task.kind === 'segmentation') {
@@ -119,7 +133,10 @@ export function insertClass(db: Database.Database, taskId: number, name: string,
     maskIndex = 1;
     while (used.has(maskIndex)) maskIndex++;
     if (maskIndex > MAX_MASK_CLASSES) {
-      throw new LoupeError('INVALID_REQUEST', `A segmentation task holds at most ${MAX_MASK_CLASSES} classes (mask PNGs are 8-bit).`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `A segmentation task holds at most ${MAX_MASK_CLASSES} classes (mask PNGs are 8-bit).`,
+      );
     }
   }
   const position = existing.reduce((max, c) => Math.max(max, c.position + 1), 0);
@@ -129,17 +146,27 @@ export function insertClass(db: Database.Database, taskId: number, name: string,
       .run(taskId, name, color ?? nextClassColor(existing.map((c) => c.color)), position, maskIndex).lastInsertRowid;
     return requireClass(db, Number(id));
   } catch (error) {
-    if (uniqueViolation(error)) throw new LoupeError('INVALID_REQUEST', `This task already has a class named "${name}".`);
+    if (uniqueViolation(error))
+      throw new LoupeError('INVALID_REQUEST', `This task already has a class named "${name}".`);
     throw error;
   }
 }
 
-export function updateClass(db: Database.Database, classId: number, changes: { name?: string | undefined; color?: string | undefined }): LabelClass {
+export function updateClass(
+  db: Database.Database,
+  classId: number,
+  changes: { name?: string | undefined; color?: string | undefined },
+): LabelClass {
   const current = requireClass(db, classId);
   try {
-    db.prepare('UPDATE label_classes SET name = ?, color = ? WHERE id = ?').run(changes.name ?? current.name, changes.color ?? current.color, classId);
+    db.prepare('UPDATE label_classes SET name = ?, color = ? WHERE id = ?').run(
+      changes.name ?? current.name,
+      changes.color ?? current.color,
+      classId,
+    );
   } catch (error) {
-    if (uniqueViolation(error)) throw new LoupeError('INVALID_REQUEST', `This task already has a class named "${changes.name}".`);
+    if (uniqueViolation(error))
+      throw new LoupeError('INVALID_REQUEST', `This task already has a class named "${changes.name}".`);
     throw error;
   }
   return requireClass(db, classId);
@@ -159,7 +186,13 @@ export function reorderClasses(db: Database.Database, taskId: number, classIds: 
   return requireTask(db, taskId);
 }
 
-const count = (db: Database.Database, sql: string, ...params: unknown[]): number => Number(db.prepare(sql).pluck().get(...params) ?? 0);
+const count = (db: Database.Database, sql: string, ...params: unknown[]): number =>
+  Number(
+    db
+      .prepare(sql)
+      .pluck()
+      .get(...params) ?? 0,
+  );
 
 export function classLoss(db: Database.Database, classId: number): LabelLoss {
   requireClass(db, classId);

@@ -23,7 +23,9 @@ export async function measureCalibration(
 ): Promise<ReplyOf<'review.calibration'>> {
   const model = await review.model(ws, request.runId);
   const ids = ws.db
-    .prepare("SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'val' AND image_id IN (SELECT id FROM images WHERE missing = 0) ORDER BY image_id")
+    .prepare(
+      "SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'val' AND image_id IN (SELECT id FROM images WHERE missing = 0) ORDER BY image_id",
+    )
     .pluck()
     .all(model.task.id) as number[];
   // Truth in the model's class order: images with one label of a class the model knows.
@@ -36,10 +38,19 @@ export async function measureCalibration(
     return index === undefined ? [] : [{ id, truth: index }];
   });
   if (labelled.length === 0) {
-    throw new LoupeError('INVALID_REQUEST', `The task “${model.task.name}” has no validation images with one label of a class the model knows; assign splits (Label section) to measure calibration.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The task “${model.task.name}” has no validation images with one label of a class the model knows; assign splits (Label section) to measure calibration.`,
+    );
   }
   progress(0, labelled.length);
-  const raw = await review.predict(ws, model, labelled.map((l) => l.id), signal, (done) => progress(done, labelled.length));
+  const raw = await review.predict(
+    ws,
+    model,
+    labelled.map((l) => l.id),
+    signal,
+    (done) => progress(done, labelled.length),
+  );
   const truth = labelled.map((l) => l.truth);
   const measure = (probabilities: number[][]) => {
     const { ece, bins } = calibration(
@@ -58,7 +69,15 @@ export async function measureCalibration(
     const card = await readModelCard(model.modelDir);
     const updated = modelCardSchema.parse({
       ...card,
-      calibration: { temperature, split: 'val', images: labelled.length, eceBefore: uncalibrated.ece, eceAfter: after.ece, bins: request.bins, fittedAt: new Date().toISOString() },
+      calibration: {
+        temperature,
+        split: 'val',
+        images: labelled.length,
+        eceBefore: uncalibrated.ece,
+        eceAfter: after.ece,
+        bins: request.bins,
+        fittedAt: new Date().toISOString(),
+      },
     });
     await writeFileAtomic(path.join(model.modelDir, MODEL_CARD), JSON.stringify(updated, null, 2));
   }

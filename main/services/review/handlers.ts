@@ -17,7 +17,11 @@ export function reviewHandlers(review: ReviewService, workspaces: WorkspaceServi
     'review.record': (r, context) => review.record(r, context.signal),
     'review.applyCorrection': (r) => review.applyCorrection(r.verdictId),
     'review.verdicts': (r) => ({ verdicts: listVerdicts(workspaces.require().db, r.runId) }),
-    'review.calibration': (r, context) => measureCalibration(review, workspaces.require(), r, context.signal, (done, total) => context.progress({ done, total })),
-    'review.export': (r, context) => exportReview(workspaces.require(), review, r, (done, total) => context.progress({ done, total }), context.signal),
+    'review.calibration': (r, context) =>
+      measureCalibration(review, workspaces.require(), r, context.signal, (done, total) =>
+        context.progress({ done, total }),
+      ),
+    'review.export': (r, context) =>
+      exportReview(workspaces.require(), review, r, (done, total) => context.progress({ done, total }), context.signal),
   };
 }

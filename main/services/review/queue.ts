@@ -4,7 +4,13 @@
  */
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { LoupeError, type LabelTask, type ReviewOrder, type ReviewQueueItem, type ReviewSource } from '../../../contract/index';
+import {
+  LoupeError,
+  type LabelTask,
+  type ReviewOrder,
+  type ReviewQueueItem,
+  type ReviewSource,
+} from '../../../contract/index';
 
 /** Uncertainty of one prediction. Entropy in nats over the probabilities normalised to sum 1 (sigmoid outputs need not). */
 export function uncertainty(probabilities: readonly number[]): { entropy: number; margin: number; score: number } {
@@ -37,26 +43,41 @@ export function sourceImageIds(db: Database.Database, task: LabelTask, source: R
   switch (source.kind) {
     case 'split':
       return db
-        .prepare(`SELECT image_id FROM split_assignments WHERE task_id = ? AND split = ? AND image_id IN (${present}) ORDER BY image_id`)
+        .prepare(
+          `SELECT image_id FROM split_assignments WHERE task_id = ? AND split = ? AND image_id IN (${present}) ORDER BY image_id`,
+        )
         .pluck()
         .all(task.id, source.split) as number[];
     case 'unlabeled':
-      return db.prepare(`${present} AND id NOT IN (SELECT image_id FROM class_tags WHERE task_id = ?) ORDER BY id`).pluck().all(task.id) as number[];
-    case 'class':
-      if (!task.classes.some((c) => c.id === source.classId)) throw new LoupeError('INVALID_REQUEST', `Class ${source.classId} is not a class of the task “${task.name}”.`);
       return db
-        .prepare(`SELECT image_id FROM class_tags WHERE task_id = ? AND class_id = ? AND image_id IN (${present}) ORDER BY image_id`)
+        .prepare(`${present} AND id NOT IN (SELECT image_id FROM class_tags WHERE task_id = ?) ORDER BY id`)
+        .pluck()
+        .all(task.id) as number[];
+    case 'class':
+      if (!task.classes.some((c) => c.id === source.classId))
+        throw new LoupeError('INVALID_REQUEST', `Class ${source.classId} is not a class of the task “${task.name}”.`);
+      return db
+        .prepare(
+          `SELECT image_id FROM class_tags WHERE task_id = ? AND class_id = ? AND image_id IN (${present}) ORDER BY image_id`,
+        )
         .pluck()
         .all(task.id, source.classId) as number[];
     case 'folder': {
       // A prefix ending in the separator, so /scans/a does not take /scans/ab.
       const prefix = source.folder.endsWith(path.sep) ? source.folder : source.folder + path.sep;
-      return db.prepare(`${present} AND substr(path, 1, ?) = ? ORDER BY id`).pluck().all(prefix.length, prefix) as number[];
+      return db
+        .prepare(`${present} AND substr(path, 1, ?) = ? ORDER BY id`)
+        .pluck()
+        .all(prefix.length, prefix) as number[];
     }
     case 'images': {
       const known = new Set(db.prepare(present).pluck().all() as number[]);
       const unknown = source.imageIds.filter((id) => !known.has(id));
-      if (unknown.length > 0) throw new LoupeError('NOT_FOUND', `Image${unknown.length === 1 ? '' : 's'} ${unknown.slice(0, 5).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this workspace or missing on disk.`);
+      if (unknown.length > 0)
+        throw new LoupeError(
+          'NOT_FOUND',
+          `Image${unknown.length === 1 ? '' : 's'} ${unknown.slice(0, 5).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this workspace or missing on disk.`,
+        );
       return [...new Set(source.imageIds)].sort((a, b) => a - b);
     }
   }
@@ -66,8 +87,11 @@ export function sourceImageIds(db: Database.Database, task: LabelTask, source: R
 export function classTags(db: Database.Database, taskId: number, imageIds: readonly number[]): Map<number, number[]> {
   const wanted = new Set(imageIds);
   const tags = new Map<number, number[]>();
-  for (const row of db.prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ? ORDER BY class_id').all(taskId) as { image_id: number; class_id: number }[]) {
-    if (wanted.has(row.image_id)) (tags.get(row.image_id) ?? tags.set(row.image_id, []).get(row.image_id)!).push(row.class_id);
+  for (const row of db
+    .prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ? ORDER BY class_id')
+    .all(taskId) as { image_id: number; class_id: number }[]) {
+    if (wanted.has(row.image_id))
+      (tags.get(row.image_id) ?? tags.set(row.image_id, []).get(row.image_id)!).push(row.class_id);
   }
   return tags;
 }

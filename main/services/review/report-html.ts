@@ -46,16 +46,29 @@ function cardSummary(run: ReportRun): string {
   const rows: [string, string][] = [
     ['Run', escapeHtml(run.runId)],
     ['Weights SHA-256', `<code>${escapeHtml(weights)}</code>`],
-    ['Agreement', `${percent(stats.rate)} (${stats.agree} agree, ${stats.disagree} disagree, ${stats.unsure} unsure, of ${run.current.length} images)`],
+    [
+      'Agreement',
+      `${percent(stats.rate)} (${stats.agree} agree, ${stats.disagree} disagree, ${stats.unsure} unsure, of ${run.current.length} images)`,
+    ],
   ];
   if (card) {
     rows.push(['Task', `${escapeHtml(card.task)}: ${card.classes.map(escapeHtml).join(', ')}`]);
-    rows.push(['Model', `${escapeHtml(card.model.architecture)}, input ${card.input.rows}×${card.input.columns}×${card.input.channels}, ${card.run.epochsTrained} epochs`]);
-    rows.push(['Data', `${card.dataset.counts.train} train, ${card.dataset.counts.val} validation, ${card.dataset.counts.test} test images`]);
-    if (card.metrics?.task === 'classification') rows.push(['Test accuracy', `${percent(card.metrics.accuracy)} on ${card.metrics.count} images`]);
+    rows.push([
+      'Model',
+      `${escapeHtml(card.model.architecture)}, input ${card.input.rows}×${card.input.columns}×${card.input.channels}, ${card.run.epochsTrained} epochs`,
+    ]);
+    rows.push([
+      'Data',
+      `${card.dataset.counts.train} train, ${card.dataset.counts.val} validation, ${card.dataset.counts.test} test images`,
+    ]);
+    if (card.metrics?.task === 'classification')
+      rows.push(['Test accuracy', `${percent(card.metrics.accuracy)} on ${card.metrics.count} images`]);
     if (card.calibration) {
       const c = card.calibration;
-      rows.push(['Calibration', `temperature ${c.temperature.toFixed(3)} fitted on ${c.images} validation images; ECE ${c.eceBefore.toFixed(3)} → ${c.eceAfter.toFixed(3)} (${c.bins} bins). Probabilities shown are calibrated.`]);
+      rows.push([
+        'Calibration',
+        `temperature ${c.temperature.toFixed(3)} fitted on ${c.images} validation images; ECE ${c.eceBefore.toFixed(3)} → ${c.eceAfter.toFixed(3)} (${c.bins} bins). Probabilities shown are calibrated.`,
+      ]);
     }
     rows.push(['Trained', `${escapeHtml(card.createdAt)} with ${escapeHtml(card.versions.backend)}`]);
   } else {
@@ -81,7 +94,15 @@ function verdictRow(v: ReviewVerdict, input: ReportInput, current: boolean): str
 }
 
 export function reviewHtml(input: ReportInput): string {
-  const head = ['Image', 'File and SHA-256', 'Prediction', 'Verdict', 'Comment', 'Reviewer, time', ...(input.identifiers ? ['DICOM identifiers'] : [])];
+  const head = [
+    'Image',
+    'File and SHA-256',
+    'Prediction',
+    'Verdict',
+    'Comment',
+    'Reviewer, time',
+    ...(input.identifiers ? ['DICOM identifiers'] : []),
+  ];
   const sections = input.runs.map((run) => {
     const currentIds = new Set(run.current.map((v) => v.id));
     return `<section>

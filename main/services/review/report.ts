@@ -73,7 +73,13 @@ function identifiersOf(ws: Workspace, imageIds: readonly number[]): Map<number, 
   const select = ws.db.prepare('SELECT patient_id, study_uid, series_uid, sop_uid FROM images WHERE id = ?');
   for (const id of new Set(imageIds)) {
     const row = select.get(id) as Record<string, string | null> | undefined;
-    if (row) out.set(id, { patient_id: row.patient_id ?? '', study_uid: row.study_uid ?? '', series_uid: row.series_uid ?? '', sop_uid: row.sop_uid ?? '' });
+    if (row)
+      out.set(id, {
+        patient_id: row.patient_id ?? '',
+        study_uid: row.study_uid ?? '',
+        series_uid: row.series_uid ?? '',
+        sop_uid: row.sop_uid ?? '',
+      });
   }
   return out;
 }
@@ -86,8 +92,19 @@ export async function exportReview(
   signal: AbortSignal,
 ): Promise<ReplyOf<'review.export'>> {
   const verdicts = listVerdicts(ws.db, request.runId);
-  if (verdicts.length === 0) throw new LoupeError('NOT_FOUND', request.runId ? `Run ${request.runId} has no review verdicts to export.` : 'This workspace has no review verdicts to export yet.');
-  const identifiers = request.includeIdentifiers ? identifiersOf(ws, verdicts.map((v) => v.imageId)) : null;
+  if (verdicts.length === 0)
+    throw new LoupeError(
+      'NOT_FOUND',
+      request.runId
+        ? `Run ${request.runId} has no review verdicts to export.`
+        : 'This workspace has no review verdicts to export yet.',
+    );
+  const identifiers = request.includeIdentifiers
+    ? identifiersOf(
+        ws,
+        verdicts.map((v) => v.imageId),
+      )
+    : null;
   await mkdir(request.out, { recursive: true });
   if (request.format === 'csv') {
     const file = path.join(request.out, REVIEW_CSV);
@@ -110,7 +127,12 @@ export async function exportReview(
 const THUMBNAIL_BATCH = 32;
 
 /** data: URIs of the images' thumbnails, so the page needs no other file. */
-async function inlineThumbnails(review: ReviewService, ids: readonly number[], signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Map<number, string>> {
+async function inlineThumbnails(
+  review: ReviewService,
+  ids: readonly number[],
+  signal: AbortSignal,
+  progress: (done: number, total: number) => void,
+): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   for (let start = 0; start < ids.length; start += THUMBNAIL_BATCH) {
     if (signal.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');

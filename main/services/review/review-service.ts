@@ -50,7 +50,11 @@ export type RawPrediction = Omit<ReviewPrediction, 'temperature'>;
 
 /** A prediction as shown: probabilities scaled by the card's temperature (the top class does not change). */
 export function shownPrediction(raw: RawPrediction, temperature: number | null): ReviewPrediction {
-  return { ...raw, probabilities: temperature === null ? raw.probabilities : applyTemperature(raw.probabilities, temperature), temperature };
+  return {
+    ...raw,
+    probabilities: temperature === null ? raw.probabilities : applyTemperature(raw.probabilities, temperature),
+    temperature,
+  };
 }
 
 export class ReviewService {
@@ -68,11 +72,17 @@ export class ReviewService {
   async model(ws: Workspace, runId: string): Promise<ReviewModel> {
     // Review covers classification runs for now; completedModel refuses other kinds with their kind named.
     const model = await completedModel(ws, runId, 'classification');
-    if (model.row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} was trained on (“${model.row.taskName}”) was deleted; its predictions have no labels to review against.`);
+    if (model.row.taskId === null)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The task run ${runId} was trained on (“${model.row.taskName}”) was deleted; its predictions have no labels to review against.`,
+      );
     const task = requireTask(ws.db, model.row.taskId);
     let weightsSha256 = this.weightHashes.get(model.modelDir);
     if (weightsSha256 === undefined) {
-      weightsSha256 = createHash('sha256').update(await readFile(path.join(model.modelDir, WEIGHTS_BIN))).digest('hex');
+      weightsSha256 = createHash('sha256')
+        .update(await readFile(path.join(model.modelDir, WEIGHTS_BIN)))
+        .digest('hex');
       this.weightHashes.set(model.modelDir, weightsSha256);
     }
     // Read each time: a calibration fit rewrites the card.
@@ -81,7 +91,13 @@ export class ReviewService {
   }
 
   /** The engine's predictions on images, in batches, with progress and cancel between them. */
-  async predict(ws: Workspace, model: ReviewModel, imageIds: readonly number[], signal: AbortSignal, progress: (done: number) => void): Promise<RawPrediction[]> {
+  async predict(
+    ws: Workspace,
+    model: ReviewModel,
+    imageIds: readonly number[],
+    signal: AbortSignal,
+    progress: (done: number) => void,
+  ): Promise<RawPrediction[]> {
     const out: RawPrediction[] = [];
     for (let start = 0; start < imageIds.length; start += PREDICT_BATCH) {
       if (signal.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
@@ -90,8 +106,14 @@ export class ReviewService {
       for (const id of ids) frames.push(await engineFrame(this.imaging, id));
       const reply = await this.engine.call('predict', { modelDir: model.modelDir, frames }, { signal });
       reply.predictions.forEach((p, i) => {
-        if (!('probabilities' in p)) throw new LoupeError('INTERNAL', 'The classification model returned no class probabilities.');
-        const prediction = { classes: reply.classes, probabilities: p.probabilities, predicted: p.predicted, predictedClass: reply.classes[p.predicted] ?? String(p.predicted) };
+        if (!('probabilities' in p))
+          throw new LoupeError('INTERNAL', 'The classification model returned no class probabilities.');
+        const prediction = {
+          classes: reply.classes,
+          probabilities: p.probabilities,
+          predicted: p.predicted,
+          predictedClass: reply.classes[p.predicted] ?? String(p.predicted),
+        };
         this.remember(ws, model.row.id, ids[i]!, prediction);
         out.push(prediction);
       });
@@ -109,14 +131,21 @@ export class ReviewService {
     this.predictions.set(this.key(ws, runId, imageId), prediction);
   }
 
-  async queue(request: ParsedRequestOf<'review.queue'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'review.queue'>> {
+  async queue(
+    request: ParsedRequestOf<'review.queue'>,
+    signal: AbortSignal,
+    progress: (done: number, total: number) => void,
+  ): Promise<ReplyOf<'review.queue'>> {
     const ws = this.workspaces.require();
     const model = await this.model(ws, request.runId);
     const all = sourceImageIds(ws.db, model.task, request.source);
     const ids = all.slice(0, request.limit);
     progress(0, ids.length);
     const predictions = await this.predict(ws, model, ids, signal, (done) => progress(done, ids.length));
-    const classes = model.record.classes.map((name) => ({ name, classId: model.task.classes.find((c) => c.name.toLowerCase() === name.toLowerCase())?.id ?? null }));
+    const classes = model.record.classes.map((name) => ({
+      name,
+      classId: model.task.classes.find((c) => c.name.toLowerCase() === name.toLowerCase())?.id ?? null,
+    }));
     const tags = classTags(ws.db, model.task.id, ids);
     const verdicts = currentVerdicts(ws.db, request.runId);
     const items: ReviewQueueItem[] = ids.map((imageId, i) => {
@@ -147,17 +176,25 @@ export class ReviewService {
   async record(request: ParsedRequestOf<'review.record'>, signal: AbortSignal): Promise<ReviewVerdict> {
     const ws = this.workspaces.require();
     const model = await this.model(ws, request.runId);
-    const image = ws.db.prepare('SELECT sha256, path FROM images WHERE id = ?').get(request.imageId) as { sha256: string; path: string } | undefined;
+    const image = ws.db.prepare('SELECT sha256, path FROM images WHERE id = ?').get(request.imageId) as
+      | { sha256: string; path: string }
+      | undefined;
     if (!image) throw new LoupeError('NOT_FOUND', `There is no image ${request.imageId} in this workspace.`);
     let correctClass: string | null = null;
     if (request.verdict === 'disagree' && request.correctClassId !== undefined) {
       const cls = model.task.classes.find((c) => c.id === request.correctClassId);
-      if (!cls) throw new LoupeError('INVALID_REQUEST', `Class ${request.correctClassId} is not a class of the task “${model.task.name}”.`);
+      if (!cls)
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `Class ${request.correctClassId} is not a class of the task “${model.task.name}”.`,
+        );
       correctClass = cls.name;
     } else if (request.correctClassId !== undefined) {
       throw new LoupeError('INVALID_REQUEST', 'A correct class goes with a “disagree” verdict only.');
     }
-    const raw = this.predictions.get(this.key(ws, request.runId, request.imageId)) ?? (await this.predict(ws, model, [request.imageId], signal, () => {}))[0]!;
+    const raw =
+      this.predictions.get(this.key(ws, request.runId, request.imageId)) ??
+      (await this.predict(ws, model, [request.imageId], signal, () => {}))[0]!;
     const prediction = shownPrediction(raw, model.temperature);
     return appendVerdict(ws.db, {
       reviewer: reviewer(ws.db).reviewer,
@@ -192,17 +229,30 @@ export class ReviewService {
   async applyCorrection(verdictId: number): Promise<ReplyOf<'review.applyCorrection'>> {
     const ws = this.workspaces.require();
     const verdict = requireVerdict(ws.db, verdictId);
-    if (verdict.verdict !== 'disagree' || verdict.correctClass === null) throw new LoupeError('INVALID_REQUEST', `Verdict ${verdictId} names no correct class; only a “disagree” with a class can become a label.`);
+    if (verdict.verdict !== 'disagree' || verdict.correctClass === null)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Verdict ${verdictId} names no correct class; only a “disagree” with a class can become a label.`,
+      );
     if (verdict.taskId === null) throw new LoupeError('INVALID_REQUEST', `Verdict ${verdictId} has no task to label.`);
     const task = requireTask(ws.db, verdict.taskId);
     const correct = task.classes.find((c) => c.name.toLowerCase() === verdict.correctClass!.toLowerCase());
-    if (!correct) throw new LoupeError('NOT_FOUND', `The task “${task.name}” no longer has the class “${verdict.correctClass}”.`);
+    if (!correct)
+      throw new LoupeError('NOT_FOUND', `The task “${task.name}” no longer has the class “${verdict.correctClass}”.`);
     const saveId = reviewSaveId(verdictId);
-    const done = (revision: number) => ({ taskId: task.id, imageId: verdict.imageId, revision, classIds: tagsOf(ws, task.id, verdict.imageId) });
+    const done = (revision: number) => ({
+      taskId: task.id,
+      imageId: verdict.imageId,
+      revision,
+      classIds: tagsOf(ws, task.id, verdict.imageId),
+    });
     if (verdict.correctionRevision !== null) return done(verdict.correctionRevision);
     const latest = currentVerdicts(ws.db, verdict.runId).get(verdict.imageId);
     if (latest && latest.id !== verdict.id) {
-      throw new LoupeError('CONFLICT', `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`);
+      throw new LoupeError(
+        'CONFLICT',
+        `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`,
+      );
     }
     const before = currentRevision(ws.db, task.id, verdict.imageId);
     let revision: number;
@@ -211,10 +261,22 @@ export class ReviewService {
       revision = before.revision;
     } else {
       const current = tagsOf(ws, task.id, verdict.imageId);
-      const wrong = task.classes.find((c) => c.name.toLowerCase() === verdict.prediction.predictedClass.toLowerCase())?.id;
+      const wrong = task.classes.find(
+        (c) => c.name.toLowerCase() === verdict.prediction.predictedClass.toLowerCase(),
+      )?.id;
       // Multi-label: the wrong predicted class makes way for the correct one; single-label: the correct one alone.
-      const classIds = task.multiLabel ? [...new Set([...current.filter((id) => id !== wrong), correct.id])] : [correct.id];
-      revision = (await saveImageLabels(ws, { taskId: task.id, imageId: verdict.imageId, saveId, baseRevision: before.revision, classIds })).revision;
+      const classIds = task.multiLabel
+        ? [...new Set([...current.filter((id) => id !== wrong), correct.id])]
+        : [correct.id];
+      revision = (
+        await saveImageLabels(ws, {
+          taskId: task.id,
+          imageId: verdict.imageId,
+          saveId,
+          baseRevision: before.revision,
+          classIds,
+        })
+      ).revision;
     }
     appendCorrection(ws.db, verdictId, task.id, verdict.imageId, revision);
     return done(revision);
@@ -222,5 +284,8 @@ export class ReviewService {
 }
 
 function tagsOf(ws: Workspace, taskId: number, imageId: number): number[] {
-  return ws.db.prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ? ORDER BY class_id').pluck().all(taskId, imageId) as number[];
+  return ws.db
+    .prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ? ORDER BY class_id')
+    .pluck()
+    .all(taskId, imageId) as number[];
 }

@@ -65,7 +65,10 @@ export function reviewer(db: Database.Database): { reviewer: string; isDefault: 
 }
 
 export function setReviewer(db: Database.Database, name: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(REVIEWER_KEY, name);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    REVIEWER_KEY,
+    name,
+  );
 }
 
 export type NewVerdict = Omit<ReviewVerdict, 'id' | 'createdAt' | 'correctionRevision'>;
@@ -102,7 +105,11 @@ export function requireVerdict(db: Database.Database, id: number): ReviewVerdict
 
 /** Every verdict, oldest first; those on one run when `runId` is given. */
 export function listVerdicts(db: Database.Database, runId?: string): ReviewVerdict[] {
-  const rows = (runId === undefined ? db.prepare(`${SELECT} ORDER BY v.id`).all() : db.prepare(`${SELECT} WHERE v.run_id = ? ORDER BY v.id`).all(runId)) as VerdictRow[];
+  const rows = (
+    runId === undefined
+      ? db.prepare(`${SELECT} ORDER BY v.id`).all()
+      : db.prepare(`${SELECT} WHERE v.run_id = ? ORDER BY v.id`).all(runId)
+  ) as VerdictRow[];
   return rows.map(fromRow);
 }
 
@@ -114,12 +121,14 @@ export function currentVerdicts(db: Database.Database, runId: string): Map<numbe
   return new Map(rows.map((r) => [r.image_id, fromRow(r)]));
 }
 
-export function appendCorrection(db: Database.Database, verdictId: number, taskId: number, imageId: number, revision: number): void {
-  db.prepare('INSERT INTO review_corrections (verdict_id, task_id, image_id, revision, applied_at) VALUES (?, ?, ?, ?, ?)').run(
-    verdictId,
-    taskId,
-    imageId,
-    revision,
-    new Date().toISOString(),
-  );
+export function appendCorrection(
+  db: Database.Database,
+  verdictId: number,
+  taskId: number,
+  imageId: number,
+  revision: number,
+): void {
+  db.prepare(
+    'INSERT INTO review_corrections (verdict_id, task_id, image_id, revision, applied_at) VALUES (?, ?, ?, ?, ?)',
+  ).run(verdictId, taskId, imageId, revision, new Date().toISOString());
 }

@@ -7,7 +7,12 @@ export const IDENTIFIER_COLUMNS = ['patient_id', 'study_uid', 'series_uid', 'sop
 export type Identifiers = Record<(typeof IDENTIFIER_COLUMNS)[number], string>;
 
 /** Agreement among current verdicts: agree / (agree + disagree); unsure ones are counted apart. */
-export function agreement(current: readonly ReviewVerdict[]): { agree: number; disagree: number; unsure: number; rate: number | null } {
+export function agreement(current: readonly ReviewVerdict[]): {
+  agree: number;
+  disagree: number;
+  unsure: number;
+  rate: number | null;
+} {
   const count = (kind: ReviewVerdict['verdict']) => current.filter((v) => v.verdict === kind).length;
   const [agree, disagree, unsure] = [count('agree'), count('disagree'), count('unsure')];
   return { agree, disagree, unsure, rate: agree + disagree > 0 ? agree / (agree + disagree) : null };
@@ -19,4 +24,3 @@ export function latestOnly(verdicts: readonly ReviewVerdict[]): ReviewVerdict[] 
   for (const v of verdicts) latest.set(`${v.runId}\0${v.imageId}`, v);
   return [...latest.values()].sort((a, b) => a.id - b.id);
 }
-

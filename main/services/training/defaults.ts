@@ -5,7 +5,13 @@
  * and augmentation that trained the project's synthetic scans to its quality targets.
  * Every value is editable before a run starts.
  */
-import { trainingConfigSchema, type DatasetReport, type TaskKind, type TrainingConfig, type TrainingConfigInput } from '../../../contract/index';
+import {
+  trainingConfigSchema,
+  type DatasetReport,
+  type TaskKind,
+  type TrainingConfig,
+  type TrainingConfigInput,
+} from '../../../contract/index';
 
 /**
  * Largest default input side. A 128² U-Net of depth 4 trains at roughly one batch of 8 per
@@ -38,12 +44,19 @@ function side(value: number, scale: number): number {
   return Math.max(INPUT_MULTIPLE, Math.floor((value * scale) / INPUT_MULTIPLE) * INPUT_MULTIPLE);
 }
 
-export function defaultInputSize(report: DatasetReport, maxSide = DEFAULT_MAX_INPUT_SIDE): { rows: number; columns: number; resize: 'stretch' | 'pad' } {
+export function defaultInputSize(
+  report: DatasetReport,
+  maxSide = DEFAULT_MAX_INPUT_SIDE,
+): { rows: number; columns: number; resize: 'stretch' | 'pad' } {
   const common = report.sizes[0] ?? { rows: maxSide, columns: maxSide };
   const scale = Math.min(1, maxSide / Math.max(common.rows, common.columns));
   const aspect = common.columns / common.rows;
   const oneAspect = report.sizes.every((s) => Math.abs(s.columns / s.rows - aspect) <= SAME_ASPECT_TOLERANCE * aspect);
-  return { rows: side(common.rows, scale), columns: side(common.columns, scale), resize: oneAspect ? 'stretch' : 'pad' };
+  return {
+    rows: side(common.rows, scale),
+    columns: side(common.columns, scale),
+    resize: oneAspect ? 'stretch' : 'pad',
+  };
 }
 
 export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingConfig {
@@ -64,7 +77,11 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
     config = {
       task: 'detection',
       // CenterNet at stride 4 on the small CNN: what reaches mAP@0.5 ≥ 0.8 on the project's generated shapes in 10 epochs.
-      model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [16, 32, 32] }, headChannels: 32 },
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [16, 32, 32] },
+        headChannels: 32,
+      },
       preprocessing,
       loss: { name: 'centernet' },
       optimizer: { name: 'adam' },
@@ -84,7 +101,12 @@ export function defaultConfig(kind: TaskKind, report: DatasetReport): TrainingCo
     config = {
       task: 'verification',
       // A Siamese small CNN; `flatten` pooling keeps where the holes and notches of a part are.
-      model: { architecture: 'siamese', backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] }, embeddingDim: 64, pooling: 'flatten' },
+      model: {
+        architecture: 'siamese',
+        backbone: { architecture: 'small-cnn', filters: [16, 32, 32, 32] },
+        embeddingDim: 64,
+        pooling: 'flatten',
+      },
       preprocessing,
       loss: source === 'identities' ? { name: 'batch-hard-triplet', margin: 0.2 } : { name: 'contrastive', margin: 1 },
       optimizer: { name: 'adam' },

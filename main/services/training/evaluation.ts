@@ -23,11 +23,20 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
   const store = new RunStore(args.ws);
   const row = store.require(args.runId);
   const modelDir = runFile(store.folder(args.runId), 'model');
-  if (!existsSync(modelDir)) throw new LoupeError('INVALID_REQUEST', `Run ${args.runId} has no model yet; only a completed run can be evaluated.`);
-  if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${args.runId} trained on was deleted; there are no labels to score it against.`);
+  if (!existsSync(modelDir))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Run ${args.runId} has no model yet; only a completed run can be evaluated.`,
+    );
+  if (row.taskId === null)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The task run ${args.runId} trained on was deleted; there are no labels to score it against.`,
+    );
   const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal, kind: row.kind });
   const samples = built.dataset.samples.filter((s) => s.split === args.split);
-  if (samples.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in the ${args.split} split.`);
+  if (samples.length === 0)
+    throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in the ${args.split} split.`);
   const inSplit = new Set(samples.map((s) => s.id));
   const pairs = built.dataset.pairs?.filter((p) => inSplit.has(p.a));
   const reply = await args.engine.call(
@@ -44,7 +53,9 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
       const image = built.images.get(id)!;
       return { imageId: image.imageId, path: image.path, prediction };
     }),
-    ...(reply.pairs ? { pairs: reply.pairs.map(({ a, b, ...rest }) => ({ imageA: imageIdOf(a), imageB: imageIdOf(b), ...rest })) } : {}),
+    ...(reply.pairs
+      ? { pairs: reply.pairs.map(({ a, b, ...rest }) => ({ imageA: imageIdOf(a), imageB: imageIdOf(b), ...rest })) }
+      : {}),
     dataset: built.report,
   };
 }

@@ -23,17 +23,34 @@ export async function exportRun(args: ExportRunArgs): Promise<ReplyOf<'training.
   const { request } = args;
   const store = new RunStore(args.ws);
   const row = store.require(request.runId);
-  if (row.state !== 'completed') throw new LoupeError('INVALID_REQUEST', `Run ${request.runId} is ${row.state}; only a completed run can be exported.`);
+  if (row.state !== 'completed')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Run ${request.runId} is ${row.state}; only a completed run can be exported.`,
+    );
   const modelDir = runFile(store.folder(request.runId), 'model');
-  if (!existsSync(modelDir)) throw new LoupeError('NOT_FOUND', `Run ${request.runId} has no model folder (${modelDir}); train it again.`);
+  if (!existsSync(modelDir))
+    throw new LoupeError('NOT_FOUND', `Run ${request.runId} has no model folder (${modelDir}); train it again.`);
   // Refused here too, before any image is decoded: the engine checks again just before writing.
-  if (existsSync(request.outDir) && !request.force) throw new LoupeError('CONFLICT', `${request.outDir} already exists; choose another folder or pass --force to replace it.`);
-  if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${request.runId} trained on was deleted; there are no images to check the export on.`);
+  if (existsSync(request.outDir) && !request.force)
+    throw new LoupeError(
+      'CONFLICT',
+      `${request.outDir} already exists; choose another folder or pass --force to replace it.`,
+    );
+  if (row.taskId === null)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The task run ${request.runId} trained on was deleted; there are no images to check the export on.`,
+    );
   const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal, kind: row.kind });
   const test = built.dataset.samples.filter((s) => s.split === 'test');
   const train = built.dataset.samples.filter((s) => s.split === 'train');
   const split = test.length > 0 ? 'test' : 'train';
-  if (test.length + train.length === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in its test or train split to check the export on.`);
+  if (test.length + train.length === 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `“${built.task.name}” has no labelled image in its test or train split to check the export on.`,
+    );
   // The test split checks the export; int8 calibrates on the training split.
   const samples = request.format === 'onnx-int8' ? [...test, ...train] : split === 'test' ? test : train;
   const { pairs: _, ...dataset } = built.dataset;

@@ -19,12 +19,18 @@ export async function resolveFineTuneSource(store: RunStore, config: TrainingCon
     case 'run': {
       const row = store.require(from.runId);
       if (row.kind !== config.task) {
-        throw new LoupeError('INVALID_REQUEST', `Run ${from.runId} trained a ${row.kind} model; a ${config.task} run fine-tunes from a ${config.task} model.`);
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `Run ${from.runId} trained a ${row.kind} model; a ${config.task} run fine-tunes from a ${config.task} model.`,
+        );
       }
       const record = await store.record(from.runId).catch(() => null);
       const dir = runFile(store.folder(from.runId), 'model');
       if (record?.status !== 'completed' || !existsSync(path.join(dir, MODEL_CARD))) {
-        throw new LoupeError('INVALID_REQUEST', `Run ${from.runId} has not completed (${record?.status ?? row.state}); only a completed run's model can be fine-tuned.`);
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `Run ${from.runId} has not completed (${record?.status ?? row.state}); only a completed run's model can be fine-tuned.`,
+        );
       }
       return { ...config, fineTune: { ...fineTune, from: { kind: 'loupe-model', dir, runId: from.runId } } };
     }

@@ -12,7 +12,9 @@ export function trainingHandlers(training: TrainingService): DomainHandlers<'tra
     'training.run': (r) => training.run(r.runId),
     'training.watch': (r, context) => training.watch(r.runId, context.signal, (p) => context.progress(p)),
     'training.delete': (r) => training.delete(r.runId),
-    'training.evaluate': (r, context) => training.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
-    'training.export': (r, context) => training.export(r, context.signal, (done, total) => context.progress({ done, total })),
+    'training.evaluate': (r, context) =>
+      training.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
+    'training.export': (r, context) =>
+      training.export(r, context.signal, (done, total) => context.progress({ done, total })),
   };
 }

@@ -39,15 +39,27 @@ export class ModelUseService {
     return engineFrame(this.imaging, imageId);
   }
 
-  async proposeBoxes(request: ParsedRequestOf<'models.proposeBoxes'>, signal: AbortSignal): Promise<ReplyOf<'models.proposeBoxes'>> {
+  async proposeBoxes(
+    request: ParsedRequestOf<'models.proposeBoxes'>,
+    signal: AbortSignal,
+  ): Promise<ReplyOf<'models.proposeBoxes'>> {
     const { modelDir, record } = await this.model(request.runId, 'detection');
     const task = requireTask(this.workspaces.require().db, request.taskId);
-    if (task.kind !== 'detection') throw new LoupeError('INVALID_REQUEST', `“${task.name}” is a ${task.kind} task; boxes are proposed in detection tasks.`);
+    if (task.kind !== 'detection')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `“${task.name}” is a ${task.kind} task; boxes are proposed in detection tasks.`,
+      );
     const frame = await this.frame(request.imageId);
     const override = request.scoreThreshold === undefined ? undefined : { scoreThreshold: request.scoreThreshold };
-    const reply = await this.engine.call('predict', { modelDir, frames: [frame], ...(override ? { detection: override } : {}) }, { signal });
+    const reply = await this.engine.call(
+      'predict',
+      { modelDir, frames: [frame], ...(override ? { detection: override } : {}) },
+      { signal },
+    );
     const prediction = reply.predictions[0];
-    if (!prediction || !('detections' in prediction)) throw new LoupeError('INTERNAL', 'The detection model returned no boxes.');
+    if (!prediction || !('detections' in prediction))
+      throw new LoupeError('INTERNAL', 'The detection model returned no boxes.');
     // Class names are unique per task regardless of case (label_classes.name is COLLATE NOCASE).
     const classOf = new Map(task.classes.map((c) => [c.name.toLowerCase(), c.id]));
     const unmatched = new Map<string, number>();
@@ -60,7 +72,12 @@ export class ModelUseService {
         continue;
       }
       // Inside the image, as a saved box must be; a sliver left at an edge is no proposal.
-      const [x1, y1, x2, y2] = [Math.max(0, d.box[0]), Math.max(0, d.box[1]), Math.min(frame.columns, d.box[2]), Math.min(frame.rows, d.box[3])];
+      const [x1, y1, x2, y2] = [
+        Math.max(0, d.box[0]),
+        Math.max(0, d.box[1]),
+        Math.min(frame.columns, d.box[2]),
+        Math.min(frame.rows, d.box[3]),
+      ];
       if (x2 - x1 >= MIN_BOX_SIZE && y2 - y1 >= MIN_BOX_SIZE) boxes.push({ classId, x1, y1, x2, y2, score: d.score });
     }
     return {
@@ -72,12 +89,23 @@ export class ModelUseService {
   }
 
   async comparePair(request: ParsedRequestOf<'models.comparePair'>, signal: AbortSignal): Promise<PairComparison> {
-    if (request.imageA === request.imageB) throw new LoupeError('INVALID_REQUEST', 'Pick two different images to compare.');
+    if (request.imageA === request.imageB)
+      throw new LoupeError('INVALID_REQUEST', 'Pick two different images to compare.');
     const { modelDir, record } = await this.model(request.runId, 'verification');
     const frames = [await this.frame(request.imageA), await this.frame(request.imageB)];
-    const reply = await this.engine.call('predict', { modelDir, frames, pairs: [{ a: 0, b: 1 }], ...(request.threshold === undefined ? {} : { threshold: request.threshold }) }, { signal });
+    const reply = await this.engine.call(
+      'predict',
+      {
+        modelDir,
+        frames,
+        pairs: [{ a: 0, b: 1 }],
+        ...(request.threshold === undefined ? {} : { threshold: request.threshold }),
+      },
+      { signal },
+    );
     const pair = reply.pairs?.[0];
-    if (!pair || reply.threshold === undefined) throw new LoupeError('INTERNAL', 'The verification model returned no pair score.');
+    if (!pair || reply.threshold === undefined)
+      throw new LoupeError('INTERNAL', 'The verification model returned no pair score.');
     return {
       imageA: request.imageA,
       imageB: request.imageB,
@@ -94,7 +122,11 @@ export class ModelUseService {
     return view(runId, await this.engine.call('galleryList', { modelDir }));
   }
 
-  async enrol(request: ParsedRequestOf<'models.enrol'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<GalleryView> {
+  async enrol(
+    request: ParsedRequestOf<'models.enrol'>,
+    signal: AbortSignal,
+    progress: (done: number, total: number) => void,
+  ): Promise<GalleryView> {
     const { modelDir } = await this.model(request.runId, 'verification');
     const references = [];
     for (const [done, { imageId, label }] of request.references.entries()) {
@@ -118,10 +150,18 @@ export class ModelUseService {
     const frame = await this.frame(request.imageId);
     const reply = await this.engine.call('galleryQuery', { modelDir, frames: [frame], k: request.k }, { signal });
     const matches = reply.results[0]?.matches ?? [];
-    return { imageId: request.imageId, threshold: reply.threshold, matches: matches.map((m) => ({ ...m, imageId: galleryImageId(m.id) })) };
+    return {
+      imageId: request.imageId,
+      threshold: reply.threshold,
+      matches: matches.map((m) => ({ ...m, imageId: galleryImageId(m.id) })),
+    };
   }
 }
 
 function view(runId: string, listing: GalleryListing): GalleryView {
-  return { runId, threshold: listing.threshold, references: listing.references.map((r) => ({ ...r, imageId: galleryImageId(r.id) })) };
+  return {
+    runId,
+    threshold: listing.threshold,
+    references: listing.references.map((r) => ({ ...r, imageId: galleryImageId(r.id) })),
+  };
 }

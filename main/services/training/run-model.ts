@@ -20,10 +20,12 @@ export interface RunModel {
 export async function completedModel(ws: Workspace, runId: string, kind: TaskKind): Promise<RunModel> {
   const store = new RunStore(ws);
   const row = store.require(runId);
-  if (row.kind !== kind) throw new LoupeError('INVALID_REQUEST', `Run ${runId} trained a ${row.kind} model; this needs a ${kind} model.`);
+  if (row.kind !== kind)
+    throw new LoupeError('INVALID_REQUEST', `Run ${runId} trained a ${row.kind} model; this needs a ${kind} model.`);
   const modelDir = runFile(store.folder(runId), 'model');
   const record = await store.record(runId);
-  if (!record || !existsSync(modelDir)) throw new LoupeError('INVALID_REQUEST', `Run ${runId} has no model yet; only a completed run's model can be used.`);
+  if (!record || !existsSync(modelDir))
+    throw new LoupeError('INVALID_REQUEST', `Run ${runId} has no model yet; only a completed run's model can be used.`);
   return { modelDir, record, row };
 }
 
@@ -31,9 +33,19 @@ export async function completedModel(ws: Workspace, runId: string, kind: TaskKin
 export async function engineFrame(imaging: ImagingService, imageId: number): Promise<DecodedFrame> {
   const pixels = await imaging.frame(imageId, 0);
   if (pixels.samplesPerPixel !== 1 && pixels.samplesPerPixel !== 3 && pixels.samplesPerPixel !== 4) {
-    throw new LoupeError('BAD_IMAGE', `Image ${imageId} has ${pixels.samplesPerPixel} samples per pixel; models read grey or colour images.`);
+    throw new LoupeError(
+      'BAD_IMAGE',
+      `Image ${imageId} has ${pixels.samplesPerPixel} samples per pixel; models read grey or colour images.`,
+    );
   }
   // Decoders return buffers of their own (never shared memory), as the engine's frame reader notes.
   const data = (pixels.data instanceof Int8Array ? Int16Array.from(pixels.data) : pixels.data) as DecodedFrame['data'];
-  return { data, rows: pixels.rows, columns: pixels.columns, samplesPerPixel: pixels.samplesPerPixel, rescaleSlope: pixels.rescaleSlope, rescaleIntercept: pixels.rescaleIntercept };
+  return {
+    data,
+    rows: pixels.rows,
+    columns: pixels.columns,
+    samplesPerPixel: pixels.samplesPerPixel,
+    rescaleSlope: pixels.rescaleSlope,
+    rescaleIntercept: pixels.rescaleIntercept,
+  };
 }

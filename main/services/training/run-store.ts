@@ -141,7 +141,8 @@ export class RunStore {
  */
 export function settledState(row: RunRow, record: RunRecord | null, trainingHere: (id: string) => boolean): RunState {
   if (row.state !== 'running') return row.state;
-  if (row.ownerPid === process.pid ? trainingHere(row.id) : row.ownerPid !== null && processAlive(row.ownerPid)) return 'running';
+  if (row.ownerPid === process.pid ? trainingHere(row.id) : row.ownerPid !== null && processAlive(row.ownerPid))
+    return 'running';
   if (record && record.status !== 'running') return record.status;
   return 'interrupted';
 }

@@ -25,7 +25,14 @@ import {
 import { readMaskFile } from '../labels/mask-files';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
-import { identityReport, PAIR_IMAGE_LEFT_OUT, PAIR_IN_TWO_SPLITS, pairReport, trainedKind, trainsIdentities } from './verification-dataset';
+import {
+  identityReport,
+  PAIR_IMAGE_LEFT_OUT,
+  PAIR_IN_TWO_SPLITS,
+  pairReport,
+  trainedKind,
+  trainsIdentities,
+} from './verification-dataset';
 
 /** Name of the class every segmentation mask's 0 stands for. */
 export const BACKGROUND_CLASS = 'background';
@@ -93,11 +100,17 @@ interface Choice {
 /** The task's images a run of `kind` would use, with their labels (masks not read yet), and what was left out. */
 function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   if (task.kind === 'classification' && task.multiLabel) {
-    throw new LoupeError('INVALID_REQUEST', `“${task.name}” lets an image carry several classes; Loupe trains single-label classifiers, so make a single-label task for training.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `“${task.name}” lets an image carry several classes; Loupe trains single-label classifiers, so make a single-label task for training.`,
+    );
   }
   const minClasses = MIN_CLASSES[task.kind];
   if (task.classes.length < minClasses) {
-    throw new LoupeError('INVALID_REQUEST', `“${task.name}” has ${task.classes.length} class${task.classes.length === 1 ? '' : 'es'}; training needs at least ${minClasses}.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `“${task.name}” has ${task.classes.length} class${task.classes.length === 1 ? '' : 'es'}; training needs at least ${minClasses}.`,
+    );
   }
   const rows = ws.db
     .prepare(
@@ -117,13 +130,19 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
         const tags = labels.tags!.get(row.id) ?? [];
         if (tags.length === 0) continue; // Not labelled in this task: not part of its dataset.
         if (tags.length > 1) skip('images with several class tags');
-        else if (usable(row, skip)) chosen.push({ row, label: tags[0]!, ...(trainsIdentities(task, kind) ? { identity: task.classes[tags[0]!]!.name } : {}) });
+        else if (usable(row, skip))
+          chosen.push({
+            row,
+            label: tags[0]!,
+            ...(trainsIdentities(task, kind) ? { identity: task.classes[tags[0]!]!.name } : {}),
+          });
         break;
       }
       case 'segmentation': {
         const mask = labels.masks!.get(row.id);
         if (!mask || !usable(row, skip)) continue;
-        if (mask.width !== row.columns || mask.height !== row.rows) skip('images whose mask size differs from the image');
+        if (mask.width !== row.columns || mask.height !== row.rows)
+          skip('images whose mask size differs from the image');
         else chosen.push({ row, mask });
         break;
       }
@@ -161,12 +180,19 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   }
   if (chosen.length === 0) {
     const why = skipped.size ? ` (left out: ${[...skipped].map(([r, n]) => `${n} ${r}`).join(', ')})` : '';
-    const what = task.kind === 'verification' ? 'pair of images within one train, val or test split' : 'labelled image with a train, val or test split';
-    throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no ${what}${why}. Label images and assign splits first.`);
+    const what =
+      task.kind === 'verification'
+        ? 'pair of images within one train, val or test split'
+        : 'labelled image with a train, val or test split';
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `“${task.name}” has no ${what}${why}. Label images and assign splits first.`,
+    );
   }
   let verification: VerificationDatasetReport | undefined;
   if (task.kind === 'verification') verification = pairReport(used, skippedPairs);
-  else if (trainsIdentities(task, kind)) verification = identityReport(chosen.map((c) => ({ split: c.row.split!, identity: c.identity! })));
+  else if (trainsIdentities(task, kind))
+    verification = identityReport(chosen.map((c) => ({ split: c.row.split!, identity: c.identity! })));
   return { chosen, pairs, skipped, ...(verification ? { verification } : {}) };
 }
 
@@ -179,13 +205,17 @@ function readLabels(ws: Workspace, task: LabelTask): TaskLabels {
     case 'detection':
       return {
         boxes: boxesOf(ws, task),
-        saved: new Set(ws.db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(task.id) as number[]),
+        saved: new Set(
+          ws.db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(task.id) as number[],
+        ),
       };
     case 'verification':
       return {
-        pairs: (ws.db.prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id').all(task.id) as { a: number; b: number; same: number }[]).map(
-          (p) => ({ a: p.a, b: p.b, same: p.same === 1 }),
-        ),
+        pairs: (
+          ws.db
+            .prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id')
+            .all(task.id) as { a: number; b: number; same: number }[]
+        ).map((p) => ({ a: p.a, b: p.b, same: p.same === 1 })),
       };
   }
 }
@@ -193,7 +223,9 @@ function readLabels(ws: Workspace, task: LabelTask): TaskLabels {
 /** Image id → its boxes, class ids as indices into the task's class order. */
 function boxesOf(ws: Workspace, task: LabelTask): Map<number, SampleBox[]> {
   const index = new Map(task.classes.map((c, i) => [c.id, i]));
-  const rows = ws.db.prepare('SELECT image_id, class_id, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position').all(task.id) as {
+  const rows = ws.db
+    .prepare('SELECT image_id, class_id, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position')
+    .all(task.id) as {
     image_id: number;
     class_id: number;
     x1: number;
@@ -212,21 +244,31 @@ function boxesOf(ws: Workspace, task: LabelTask): Map<number, SampleBox[]> {
 
 function classesOf(task: LabelTask, kind: TaskKind): string[] {
   if (kind === 'verification') return [];
-  return task.kind === 'segmentation' ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)] : task.classes.map((c) => c.name);
+  return task.kind === 'segmentation'
+    ? [BACKGROUND_CLASS, ...task.classes.map((c) => c.name)]
+    : task.classes.map((c) => c.name);
 }
 
 /**
  * What a run on the task would train on, without reading any mask file (for the defaults).
  * `kind`: what the run trains, default the task's kind (see trainedKind).
  */
-export function describeTaskDataset(ws: Workspace, taskId: number, kind?: TaskKind): { task: LabelTask; kind: TaskKind; report: DatasetReport } {
+export function describeTaskDataset(
+  ws: Workspace,
+  taskId: number,
+  kind?: TaskKind,
+): { task: LabelTask; kind: TaskKind; report: DatasetReport } {
   const task = requireTask(ws.db, taskId);
   const trains = trainedKind(task, kind);
   const choice = chooseImages(ws, task, trains);
   return { task, kind: trains, report: reportOf(classesOf(task, trains), choice) };
 }
 
-export async function buildTaskDataset(ws: Workspace, taskId: number, options: { signal?: AbortSignal; kind?: TaskKind | undefined } = {}): Promise<TaskDataset> {
+export async function buildTaskDataset(
+  ws: Workspace,
+  taskId: number,
+  options: { signal?: AbortSignal; kind?: TaskKind | undefined } = {},
+): Promise<TaskDataset> {
   const task = requireTask(ws.db, taskId);
   const kind = trainedKind(task, options.kind);
   const choice = chooseImages(ws, task, kind);
@@ -278,7 +320,10 @@ function usable(row: ImageRow, skip: (reason: string) => void): boolean {
 function classTags(ws: Workspace, task: LabelTask): Map<number, number[]> {
   const index = new Map(task.classes.map((c, i) => [c.id, i]));
   const out = new Map<number, number[]>();
-  for (const row of ws.db.prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ?').all(task.id) as { image_id: number; class_id: number }[]) {
+  for (const row of ws.db.prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ?').all(task.id) as {
+    image_id: number;
+    class_id: number;
+  }[]) {
     const list = out.get(row.image_id) ?? [];
     list.push(index.get(row.class_id)!);
     out.set(row.image_id, list);
@@ -294,7 +339,9 @@ interface MaskRow {
 }
 
 function maskRows(ws: Workspace, taskId: number): Map<number, MaskRow> {
-  const rows = ws.db.prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?').all(taskId) as (MaskRow & { image_id: number })[];
+  const rows = ws.db
+    .prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?')
+    .all(taskId) as (MaskRow & { image_id: number })[];
   return new Map(rows.map((r) => [r.image_id, r]));
 }
 

@@ -58,7 +58,10 @@ export class TrainingJob {
 
   private async run(): Promise<JobOutcome> {
     try {
-      await this.args.engine.call('train', this.args.request, { signal: this.controller.signal, onProgress: (p) => this.onProgress(p) });
+      await this.args.engine.call('train', this.args.request, {
+        signal: this.controller.signal,
+        onProgress: (p) => this.onProgress(p),
+      });
       return { state: 'completed', error: null };
     } catch (error) {
       return outcomeOf(error, this.controller.signal.aborted);
@@ -84,9 +87,11 @@ export class TrainingJob {
  * run resumable from its last finished epoch.
  */
 export function outcomeOf(error: unknown, cancelled: boolean): JobOutcome {
-  if (cancelled || (error instanceof LoupeError && error.code === 'CANCELLED')) return { state: 'cancelled', error: null };
-  const message = error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
-  if (error instanceof LoupeError && (error.code === 'ENGINE_CRASHED' || error.code === 'ENGINE_UNAVAILABLE')) return { state: 'interrupted', error: message };
+  if (cancelled || (error instanceof LoupeError && error.code === 'CANCELLED'))
+    return { state: 'cancelled', error: null };
+  const message =
+    error instanceof LoupeError ? error.message : 'The run failed inside Loupe; the details are in the log.';
+  if (error instanceof LoupeError && (error.code === 'ENGINE_CRASHED' || error.code === 'ENGINE_UNAVAILABLE'))
+    return { state: 'interrupted', error: message };
   return { state: 'failed', error: message };
 }
-

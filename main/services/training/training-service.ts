@@ -68,17 +68,32 @@ export class TrainingService {
     this.refuseWhileTraining();
     const ws = this.workspaces.require();
     if (request.config && request.kind && request.config.task !== request.kind) {
-      throw new LoupeError('INVALID_REQUEST', `The configuration trains ${request.config.task}, but the run was asked to train ${request.kind}.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The configuration trains ${request.config.task}, but the run was asked to train ${request.kind}.`,
+      );
     }
     // A configuration says what it trains; buildTaskDataset refuses what the task has no labels for.
     const built = await buildTaskDataset(ws, request.taskId, { kind: request.config?.task ?? request.kind });
-    if (built.report.counts.train === 0) throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no image in the train split; assign splits first.`);
+    if (built.report.counts.train === 0)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `“${built.task.name}” has no image in the train split; assign splits first.`,
+      );
     const store = new RunStore(ws);
     const config = await resolveFineTuneSource(store, request.config ?? defaultConfig(built.kind, built.report));
     this.refuseWhileTraining();
     this.refuseWhileTrainingElsewhere(store);
     const runId = newRunId();
-    store.insert({ id: runId, taskId: built.task.id, taskName: built.task.name, kind: built.kind, state: 'running', config, ownerPid: process.pid });
+    store.insert({
+      id: runId,
+      taskId: built.task.id,
+      taskName: built.task.name,
+      kind: built.kind,
+      state: 'running',
+      config,
+      ownerPid: process.pid,
+    });
     return this.launch(store, runId, { runDir: store.folder(runId), dataset: built.dataset, config, runId });
   }
 
@@ -89,9 +104,18 @@ export class TrainingService {
     const row = store.require(runId);
     const record = await store.record(runId);
     const state = this.settle(store, row, record);
-    if (state === 'running') throw new LoupeError('CONFLICT', `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop or resume it there.`);
-    if (state === 'completed') throw new LoupeError('INVALID_REQUEST', `Run ${runId} has completed; there is nothing to resume. Start a new run to train again.`);
-    if (row.taskId === null) throw new LoupeError('INVALID_REQUEST', `The task run ${runId} trained on was deleted, so it cannot be resumed.`);
+    if (state === 'running')
+      throw new LoupeError(
+        'CONFLICT',
+        `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop or resume it there.`,
+      );
+    if (state === 'completed')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Run ${runId} has completed; there is nothing to resume. Start a new run to train again.`,
+      );
+    if (row.taskId === null)
+      throw new LoupeError('INVALID_REQUEST', `The task run ${runId} trained on was deleted, so it cannot be resumed.`);
     const built = await buildTaskDataset(ws, row.taskId, { kind: row.kind });
     const dir = store.folder(runId);
     // Before its first finished epoch a run has nothing to resume from: it starts over, same config.
@@ -101,7 +125,12 @@ export class TrainingService {
     this.refuseWhileTraining();
     this.refuseWhileTrainingElsewhere(store);
     store.setState(runId, 'running', { ownerPid: process.pid });
-    return this.launch(store, runId, { runDir: dir, dataset: built.dataset, runId, ...(resumable ? { resume: true } : { config: row.config }) });
+    return this.launch(store, runId, {
+      runDir: dir,
+      dataset: built.dataset,
+      runId,
+      ...(resumable ? { resume: true } : { config: row.config }),
+    });
   }
 
   cancel(runId: string): { cancelling: boolean } {
@@ -112,7 +141,10 @@ export class TrainingService {
     const store = this.store();
     const row = store.require(runId);
     if (row.state === 'running' && row.ownerPid !== process.pid && this.settle(store, row, null) === 'running') {
-      throw new LoupeError('CONFLICT', `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop it there.`);
+      throw new LoupeError(
+        'CONFLICT',
+        `Run ${runId} is training in another Loupe (process ${row.ownerPid}); stop it there.`,
+      );
     }
     return { cancelling: false };
   }
@@ -130,7 +162,11 @@ export class TrainingService {
       return null;
     });
     const active = this.job?.runId === runId && this.job.root === store.root;
-    return { summary: summaryOf(row, record, this.settle(store, row, record), active), record, progress: active ? this.job!.progress : null };
+    return {
+      summary: summaryOf(row, record, this.settle(store, row, record), active),
+      record,
+      progress: active ? this.job!.progress : null,
+    };
   }
 
   /** Streams a run's progress until it ends; a run not training here answers at once. */
@@ -143,7 +179,11 @@ export class TrainingService {
     try {
       await new Promise<void>((resolve, reject) => {
         void job.outcome.then(() => resolve());
-        signal.addEventListener('abort', () => reject(new LoupeError('CANCELLED', 'Stopped watching; the run goes on.')), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => reject(new LoupeError('CANCELLED', 'Stopped watching; the run goes on.')),
+          { once: true },
+        );
       });
     } finally {
       unsubscribe();
@@ -166,11 +206,26 @@ export class TrainingService {
     return { deleted: true };
   }
 
-  evaluate(request: ParsedRequestOf<'training.evaluate'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'training.evaluate'>> {
-    return evaluateRun({ ws: this.workspaces.require(), engine: this.engine, runId: request.runId, split: request.split, signal, progress });
+  evaluate(
+    request: ParsedRequestOf<'training.evaluate'>,
+    signal: AbortSignal,
+    progress: (done: number, total: number) => void,
+  ): Promise<ReplyOf<'training.evaluate'>> {
+    return evaluateRun({
+      ws: this.workspaces.require(),
+      engine: this.engine,
+      runId: request.runId,
+      split: request.split,
+      signal,
+      progress,
+    });
   }
 
-  export(request: ParsedRequestOf<'training.export'>, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<ReplyOf<'training.export'>> {
+  export(
+    request: ParsedRequestOf<'training.export'>,
+    signal: AbortSignal,
+    progress: (done: number, total: number) => void,
+  ): Promise<ReplyOf<'training.export'>> {
     return exportRun({ ws: this.workspaces.require(), engine: this.engine, request, signal, progress });
   }
 
@@ -189,13 +244,24 @@ export class TrainingService {
     const job = this.job;
     if (!job) return;
     const at = job.progress ? ` (epoch ${job.progress.epoch + 1} of ${job.progress.epochs})` : '';
-    throw new LoupeError('CONFLICT', `Run ${job.runId} is training${at}; one run trains at a time. Cancel it or wait until it finishes.`);
+    throw new LoupeError(
+      'CONFLICT',
+      `Run ${job.runId} is training${at}; one run trains at a time. Cancel it or wait until it finishes.`,
+    );
   }
 
   /** Another Loupe (the CLI beside the app) training in this workspace would halve both runs' speed. */
   private refuseWhileTrainingElsewhere(store: RunStore): void {
-    const other = store.list().find((row) => row.state === 'running' && row.ownerPid !== process.pid && this.settle(store, row, null) === 'running');
-    if (other) throw new LoupeError('CONFLICT', `Run ${other.id} is training in another Loupe (process ${other.ownerPid}) on this workspace; one run trains at a time.`);
+    const other = store
+      .list()
+      .find(
+        (row) => row.state === 'running' && row.ownerPid !== process.pid && this.settle(store, row, null) === 'running',
+      );
+    if (other)
+      throw new LoupeError(
+        'CONFLICT',
+        `Run ${other.id} is training in another Loupe (process ${other.ownerPid}) on this workspace; one run trains at a time.`,
+      );
   }
 
   private launch(store: RunStore, runId: string, request: unknown): Promise<RunSummary> {

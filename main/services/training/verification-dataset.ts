@@ -10,10 +10,17 @@
  *
  * This file says which kind a run trains on a task, and reports per split what each source holds.
  */
-import { LoupeError, type LabelTask, type SplitName, type TaskKind, type VerificationDatasetReport } from '../../../contract/index';
+import {
+  LoupeError,
+  type LabelTask,
+  type SplitName,
+  type TaskKind,
+  type VerificationDatasetReport,
+} from '../../../contract/index';
 
 /** Why a labelled pair is left out (the verification report's reasons). */
-export const PAIR_IN_TWO_SPLITS = 'its two images in different splits (assign splits grouped by part or patient to keep pairs together)';
+export const PAIR_IN_TWO_SPLITS =
+  'its two images in different splits (assign splits grouped by part or patient to keep pairs together)';
 export const PAIR_IMAGE_LEFT_OUT = 'an image left out (no split, or its file is missing)';
 
 /**
@@ -24,7 +31,10 @@ export function trainedKind(task: LabelTask, kind?: TaskKind): TaskKind {
   if (kind === undefined || kind === task.kind) return task.kind;
   if (kind === 'verification' && task.kind === 'classification') return kind;
   const also = task.kind === 'classification' ? ', or a verifier whose identities are its classes' : '';
-  throw new LoupeError('INVALID_REQUEST', `“${task.name}” is a ${task.kind} task; it trains a ${task.kind} model${also}, not a ${kind} model.`);
+  throw new LoupeError(
+    'INVALID_REQUEST',
+    `“${task.name}” is a ${task.kind} task; it trains a ${task.kind} model${also}, not a ${kind} model.`,
+  );
 }
 
 /** True when a run of `kind` on `task` learns identities from its classes. */
@@ -40,11 +50,20 @@ export function identityReport(images: readonly { split: SplitName; identity: st
   for (const { split, identity } of images) splitsOf.set(identity, (splitsOf.get(identity) ?? new Set()).add(split));
   const identities = zero();
   for (const splits of splitsOf.values()) for (const split of splits) identities[split]++;
-  return { source: 'identities', identities, sharedIdentities: [...splitsOf.values()].filter((s) => s.size > 1).length, pairs: null, skippedPairs: [] };
+  return {
+    source: 'identities',
+    identities,
+    sharedIdentities: [...splitsOf.values()].filter((s) => s.size > 1).length,
+    pairs: null,
+    skippedPairs: [],
+  };
 }
 
 /** Labelled pairs used per split (same and different), and those left out by reason. */
-export function pairReport(used: readonly { split: SplitName; same: boolean }[], skipped: ReadonlyMap<string, number>): VerificationDatasetReport {
+export function pairReport(
+  used: readonly { split: SplitName; same: boolean }[],
+  skipped: ReadonlyMap<string, number>,
+): VerificationDatasetReport {
   const same = zero();
   const different = zero();
   for (const pair of used) (pair.same ? same : different)[pair.split]++;

@@ -37,7 +37,10 @@ describe('userFacingSqliteError', () => {
       thrown = error;
     }
     other.exec('ROLLBACK');
-    expect(userFacingSqliteError(thrown)).toMatchObject({ code: 'IO_ERROR', message: expect.stringMatching(/locked by another program/) });
+    expect(userFacingSqliteError(thrown)).toMatchObject({
+      code: 'IO_ERROR',
+      message: expect.stringMatching(/locked by another program/),
+    });
     let syntax: unknown;
     try {
       ours.exec('SELEC 1');
@@ -60,9 +63,17 @@ describe('a damaged workspace database', () => {
   async function workspaceWithImages(): Promise<string> {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-corrupt-'));
     const workspace = Workspace.open(path.join(dir, 'ws'), { create: true });
-    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     const { info } = await openImage(png);
-    const images = Array.from({ length: IMAGES }, (_, i) => ({ sha256: i.toString(16).padStart(64, '0'), path: `/scans/${i}.png`, fileName: `${i}.png`, fileSize: 1, info }));
+    const images = Array.from({ length: IMAGES }, (_, i) => ({
+      sha256: i.toString(16).padStart(64, '0'),
+      path: `/scans/${i}.png`,
+      fileName: `${i}.png`,
+      fileSize: 1,
+      info,
+    }));
     new ImageStore(workspace.db).insertMany(images, new Date(0).toISOString());
     workspace.close();
     return path.join(dir, 'ws', DB_FILE);
@@ -93,7 +104,10 @@ describe('a damaged workspace database', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(`The workspace database ${file} is damaged`) });
+    expect(thrown).toMatchObject({
+      code: 'IO_ERROR',
+      message: expect.stringContaining(`The workspace database ${file} is damaged`),
+    });
     expect((thrown as Error).message).toMatch(RECOVERY);
   });
 });

@@ -21,9 +21,21 @@ function damagedMessage(file: string): string {
 
 const USER_FACING: readonly { prefix: string; message: (file: string) => string }[] = [
   // Another connection holds the write lock longer than our busy timeout (a database browser, a backup, a second Loupe).
-  { prefix: 'SQLITE_BUSY', message: (file) => `The workspace database (${file}) is locked by another program; wait for it to finish or close it, then try again.` },
-  { prefix: 'SQLITE_LOCKED', message: (file) => `The workspace database (${file}) is locked by another program; wait for it to finish or close it, then try again.` },
-  { prefix: 'SQLITE_READONLY', message: (file) => `The workspace database (${file}) cannot be written; check the permissions of the workspace folder and its files, then try again.` },
+  {
+    prefix: 'SQLITE_BUSY',
+    message: (file) =>
+      `The workspace database (${file}) is locked by another program; wait for it to finish or close it, then try again.`,
+  },
+  {
+    prefix: 'SQLITE_LOCKED',
+    message: (file) =>
+      `The workspace database (${file}) is locked by another program; wait for it to finish or close it, then try again.`,
+  },
+  {
+    prefix: 'SQLITE_READONLY',
+    message: (file) =>
+      `The workspace database (${file}) cannot be written; check the permissions of the workspace folder and its files, then try again.`,
+  },
   { prefix: 'SQLITE_FULL', message: () => 'The disk holding the workspace is full; free some space, then try again.' },
   // A page overwritten or cut short (a crash on a disk that ignores fsync, a sync tool, a bad sector).
   { prefix: 'SQLITE_CORRUPT', message: damagedMessage },

@@ -89,8 +89,16 @@ describe('Workspace', () => {
     const applied: number[] = [];
     const extended = [
       ...MIGRATIONS,
-      { version: MIGRATIONS.length + 1, name: 'a', up: (db: Database.Database) => (applied.push(1), db.exec('CREATE TABLE a (x INTEGER) STRICT')) },
-      { version: MIGRATIONS.length + 2, name: 'b', up: (db: Database.Database) => (applied.push(2), db.exec('CREATE TABLE b (x INTEGER) STRICT')) },
+      {
+        version: MIGRATIONS.length + 1,
+        name: 'a',
+        up: (db: Database.Database) => (applied.push(1), db.exec('CREATE TABLE a (x INTEGER) STRICT')),
+      },
+      {
+        version: MIGRATIONS.length + 2,
+        name: 'b',
+        up: (db: Database.Database) => (applied.push(2), db.exec('CREATE TABLE b (x INTEGER) STRICT')),
+      },
     ];
     const ws = Workspace.open(dir, { migrations: extended });
     expect(applied).toEqual([1, 2]);

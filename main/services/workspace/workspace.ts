@@ -65,8 +65,15 @@ export class Workspace {
   }
 
   summary(): WorkspaceSummary {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'created_at'").get() as { value: string } | undefined;
-    return { path: this.root, name: path.basename(this.root), schemaVersion: this.schemaVersion, createdAt: row?.value ?? '' };
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'created_at'").get() as
+      | { value: string }
+      | undefined;
+    return {
+      path: this.root,
+      name: path.basename(this.root),
+      schemaVersion: this.schemaVersion,
+      createdAt: row?.value ?? '',
+    };
   }
 
   close(): void {
@@ -85,7 +92,8 @@ function prepareFolder(root: string, dbPath: string, create: boolean): boolean {
     }
     return true;
   }
-  if (!statSync(root).isDirectory()) throw new LoupeError('NOT_A_WORKSPACE', `${root} is a file, not a workspace folder.`);
+  if (!statSync(root).isDirectory())
+    throw new LoupeError('NOT_A_WORKSPACE', `${root} is a file, not a workspace folder.`);
   if (existsSync(dbPath)) return false;
   const entries = readdirSync(root);
   if (entries.length > 0) {
@@ -96,7 +104,11 @@ function prepareFolder(root: string, dbPath: string, create: boolean): boolean {
         : `${root} is not a Loupe workspace (it has no ${DB_FILE}).`,
     );
   }
-  if (!create) throw new LoupeError('NOT_A_WORKSPACE', `${root} is an empty folder, not a workspace yet. Create a workspace there instead.`);
+  if (!create)
+    throw new LoupeError(
+      'NOT_A_WORKSPACE',
+      `${root} is an empty folder, not a workspace yet. Create a workspace there instead.`,
+    );
   return true;
 }
 

@@ -79,7 +79,13 @@ export function readJ2kSize(bytes: Uint8Array): CodestreamSize {
 }
 
 /** Refuses a codestream whose size disagrees with what the DICOM header promised. */
-export function expectSize(found: CodestreamSize, rows: number, columns: number, samplesPerPixel: number, maxPrecision: number): void {
+export function expectSize(
+  found: CodestreamSize,
+  rows: number,
+  columns: number,
+  samplesPerPixel: number,
+  maxPrecision: number,
+): void {
   if (found.rows !== rows || found.columns !== columns) {
     throw new DecodeError(
       'corrupt-pixels',
@@ -87,9 +93,15 @@ export function expectSize(found: CodestreamSize, rows: number, columns: number,
     );
   }
   if (found.components !== samplesPerPixel) {
-    throw new DecodeError('corrupt-pixels', `The compressed image has ${found.components} components but the DICOM header says ${samplesPerPixel}.`);
+    throw new DecodeError(
+      'corrupt-pixels',
+      `The compressed image has ${found.components} components but the DICOM header says ${samplesPerPixel}.`,
+    );
   }
   if (found.precision < 1 || found.precision > maxPrecision) {
-    throw new DecodeError('corrupt-pixels', `The compressed image has ${found.precision}-bit samples, which does not fit its ${maxPrecision}-bit pixel cells.`);
+    throw new DecodeError(
+      'corrupt-pixels',
+      `The compressed image has ${found.precision}-bit samples, which does not fit its ${maxPrecision}-bit pixel cells.`,
+    );
   }
 }

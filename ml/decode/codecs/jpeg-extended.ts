@@ -15,15 +15,17 @@ const SOF1 = 0xc1;
 
 /** Zig-zag order of the 64 coefficients (ITU T.81 Figure A.6). */
 const ZIGZAG = Uint8Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43,
-  36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47,
+  55, 62, 63,
 ]);
 
 /** cos((2x+1)uπ/16) · C(u)/2, the separable IDCT basis (ITU T.81 A.3.3). */
 const IDCT_BASIS = (() => {
   const table = new Float64Array(64);
   for (let x = 0; x < 8; x++) {
-    for (let u = 0; u < 8; u++) table[x * 8 + u] = (u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16) / 2;
+    for (let u = 0; u < 8; u++)
+      table[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16)) / 2;
   }
   return table;
 })();
@@ -94,10 +96,12 @@ class BitReader {
     while (code > table.maxCode[length]!) {
       code = (code << 1) | this.bit();
       length += 1;
-      if (length > 16) throw new DecodeError('corrupt-pixels', 'The JPEG data holds an invalid Huffman code; the file is damaged.');
+      if (length > 16)
+        throw new DecodeError('corrupt-pixels', 'The JPEG data holds an invalid Huffman code; the file is damaged.');
     }
     const index = table.valuePointer[length]! + code - table.minCode[length]!;
-    if (index >= table.values.length) throw new DecodeError('corrupt-pixels', 'The JPEG data holds an invalid Huffman code; the file is damaged.');
+    if (index >= table.values.length)
+      throw new DecodeError('corrupt-pixels', 'The JPEG data holds an invalid Huffman code; the file is damaged.');
     return table.values[index]!;
   }
 
@@ -105,7 +109,11 @@ class BitReader {
   restart(): void {
     this.count = 0;
     while (this.position + 1 < this.data.length) {
-      if (this.data[this.position] === 0xff && this.data[this.position + 1]! >= 0xd0 && this.data[this.position + 1]! <= 0xd7) {
+      if (
+        this.data[this.position] === 0xff &&
+        this.data[this.position + 1]! >= 0xd0 &&
+        this.data[this.position + 1]! <= 0xd7
+      ) {
         this.position += 2;
         return;
       }
@@ -124,10 +132,18 @@ export const decodeJpegExtended: FrameCodec = async (encoded, geometry) => {
   expectSize(header, geometry.rows, geometry.columns, geometry.samplesPerPixel, geometry.bitsAllocated);
   if (header.precision === 8) return decodeJpegBaseline(encoded, geometry);
   if (header.marker !== SOF0 && header.marker !== SOF1) {
-    throw new DecodeError('unsupported', 'This JPEG uses progressive or arithmetic coding, which the extended-sequential transfer syntax does not allow.');
+    throw new DecodeError(
+      'unsupported',
+      'This JPEG uses progressive or arithmetic coding, which the extended-sequential transfer syntax does not allow.',
+    );
   }
-  if (header.components !== 1) throw new DecodeError('unsupported', 'Colour 12-bit JPEG is not supported; only greyscale.');
-  return { samples: decodeGreySequential(encoded, header.precision, geometry.rows, geometry.columns), layout: 'interleaved', rgb: false };
+  if (header.components !== 1)
+    throw new DecodeError('unsupported', 'Colour 12-bit JPEG is not supported; only greyscale.');
+  return {
+    samples: decodeGreySequential(encoded, header.precision, geometry.rows, geometry.columns),
+    layout: 'interleaved',
+    rgb: false,
+  };
 };
 
 function decodeGreySequential(data: Uint8Array, precision: number, rows: number, columns: number): Uint16Array {
@@ -141,7 +157,8 @@ function decodeGreySequential(data: Uint8Array, precision: number, rows: number,
   let at = 2;
   const segmentEnd = (start: number): number => {
     const length = ((data[start] ?? 0) << 8) | (data[start + 1] ?? 0);
-    if (length < 2 || start + length > data.length) throw new DecodeError('corrupt-pixels', 'A JPEG marker segment runs past the end of the frame.');
+    if (length < 2 || start + length > data.length)
+      throw new DecodeError('corrupt-pixels', 'A JPEG marker segment runs past the end of the frame.');
     return start + length;
   };
   while (at + 1 < data.length) {
@@ -176,7 +193,8 @@ function decodeGreySequential(data: Uint8Array, precision: number, rows: number,
         const id = data[p]! & 15;
         const counts = data.subarray(p + 1, p + 17);
         const total = counts.reduce((sum, n) => sum + n, 0);
-        if (p + 17 + total > end) throw new DecodeError('corrupt-pixels', 'A JPEG Huffman table runs past its segment.');
+        if (p + 17 + total > end)
+          throw new DecodeError('corrupt-pixels', 'A JPEG Huffman table runs past its segment.');
         const table = buildHuffman(counts, data.slice(p + 17, p + 17 + total));
         (tableClass === 0 ? dcTables : acTables).set(id, table);
         p += 17 + total;
@@ -191,7 +209,8 @@ function decodeGreySequential(data: Uint8Array, precision: number, rows: number,
       const dc = dcTables.get(td);
       const ac = acTables.get(ta);
       const q = quant.get(quantId);
-      if (!dc || !ac || !q) throw new DecodeError('corrupt-pixels', 'The JPEG scan refers to a table the frame does not define.');
+      if (!dc || !ac || !q)
+        throw new DecodeError('corrupt-pixels', 'The JPEG scan refers to a table the frame does not define.');
       const reader = new BitReader(data, end);
       decodeScan(reader, dc, ac, q, restartInterval, precision, rows, columns, out);
       decodedScan = true;
@@ -232,7 +251,11 @@ function decodeScan(
       blockIndex += 1;
       coefficients.fill(0);
       const dcSize = reader.decode(dc);
-      if (dcSize > 16) throw new DecodeError('corrupt-pixels', 'The JPEG data holds an impossible DC difference; the file is damaged.');
+      if (dcSize > 16)
+        throw new DecodeError(
+          'corrupt-pixels',
+          'The JPEG data holds an impossible DC difference; the file is damaged.',
+        );
       predictor += dcSize === 0 ? 0 : extend(reader.bits(dcSize), dcSize);
       coefficients[0] = predictor * quant[0]!;
       for (let k = 1; k < 64; ) {
@@ -245,7 +268,8 @@ function decodeScan(
           continue;
         }
         k += run;
-        if (k > 63) throw new DecodeError('corrupt-pixels', 'The JPEG data runs past the end of a block; the file is damaged.');
+        if (k > 63)
+          throw new DecodeError('corrupt-pixels', 'The JPEG data runs past the end of a block; the file is damaged.');
         const zz = ZIGZAG[k]!;
         coefficients[zz] = extend(reader.bits(size), size) * quant[zz]!;
         k += 1;

@@ -12,7 +12,11 @@ const SOF3 = 0xc3;
 
 export const decodeJpegLossless: FrameCodec = async (encoded, geometry) => {
   const header = readJpegFrameHeader(encoded);
-  if (header.marker !== SOF3) throw new DecodeError('corrupt-pixels', 'The pixel data is not a lossless JPEG (process 14) image, as its transfer syntax says.');
+  if (header.marker !== SOF3)
+    throw new DecodeError(
+      'corrupt-pixels',
+      'The pixel data is not a lossless JPEG (process 14) image, as its transfer syntax says.',
+    );
   expectSize(header, geometry.rows, geometry.columns, geometry.samplesPerPixel, geometry.bitsAllocated);
   let samples: Uint8Array | Uint16Array;
   try {
@@ -25,7 +29,10 @@ export const decodeJpegLossless: FrameCodec = async (encoded, geometry) => {
   }
   const expected = geometry.rows * geometry.columns * geometry.samplesPerPixel;
   if (!samples || samples.length !== expected) {
-    throw new DecodeError('corrupt-pixels', 'The lossless JPEG pixel data decoded to the wrong number of samples; it is damaged.');
+    throw new DecodeError(
+      'corrupt-pixels',
+      'The lossless JPEG pixel data decoded to the wrong number of samples; it is damaged.',
+    );
   }
   return { samples, layout: 'interleaved', rgb: false };
 };

@@ -9,13 +9,17 @@ const HEADER_BYTES = 64;
 const MAX_SEGMENTS = 15;
 
 export const decodeRle: FrameCodec = async (encoded, geometry) => {
-  if (encoded.length < HEADER_BYTES) throw new DecodeError('corrupt-pixels', 'The RLE pixel data is shorter than its own header.');
+  if (encoded.length < HEADER_BYTES)
+    throw new DecodeError('corrupt-pixels', 'The RLE pixel data is shorter than its own header.');
   const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   const segments = view.getUint32(0, true);
   const bytesPerSample = geometry.bitsAllocated / 8;
   const expectedSegments = bytesPerSample * geometry.samplesPerPixel;
   if (segments !== expectedSegments || segments > MAX_SEGMENTS) {
-    throw new DecodeError('corrupt-pixels', `The RLE pixel data has ${segments} segments where ${expectedSegments} were expected.`);
+    throw new DecodeError(
+      'corrupt-pixels',
+      `The RLE pixel data has ${segments} segments where ${expectedSegments} were expected.`,
+    );
   }
   const pixels = geometry.rows * geometry.columns;
   const planes: Uint8Array[] = [];
@@ -62,6 +66,10 @@ function unpackBits(segment: Uint8Array, length: number): Uint8Array {
       written += count;
     }
   }
-  if (written < length) throw new DecodeError('corrupt-pixels', `An RLE segment ends after ${written} of ${length} pixels; the file is damaged.`);
+  if (written < length)
+    throw new DecodeError(
+      'corrupt-pixels',
+      `An RLE segment ends after ${written} of ${length} pixels; the file is damaged.`,
+    );
   return out;
 }

@@ -71,7 +71,8 @@ function rememberCompiled(name: CodecName): void {
 }
 
 const loaders = {
-  turbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(settingsFor('turbo')),
+  turbo: async () =>
+    (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(settingsFor('turbo')),
   charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(settingsFor('charls')),
   openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(settingsFor('openjpeg')),
 } satisfies Record<string, Loader>;
@@ -127,8 +128,15 @@ async function runDecoder(
     decoder.getEncodedBuffer(encoded.length).set(encoded);
     decoder.decode();
     const info = decoder.getFrameInfo();
-    if (info.width !== geometry.columns || info.height !== geometry.rows || info.componentCount !== geometry.samplesPerPixel) {
-      throw new DecodeError('corrupt-pixels', `The ${label} codec decoded a ${info.width}×${info.height} image where the header promised ${geometry.columns}×${geometry.rows}.`);
+    if (
+      info.width !== geometry.columns ||
+      info.height !== geometry.rows ||
+      info.componentCount !== geometry.samplesPerPixel
+    ) {
+      throw new DecodeError(
+        'corrupt-pixels',
+        `The ${label} codec decoded a ${info.width}×${info.height} image where the header promised ${geometry.columns}×${geometry.rows}.`,
+      );
     }
     const out = decoder.getDecodedBuffer();
     // Copy out of the WASM heap: the view dies with the decoder.
@@ -163,7 +171,10 @@ function bytesToSamples(bytes: Uint8Array, geometry: FrameGeometry, precision: n
   const expected = geometry.rows * geometry.columns * geometry.samplesPerPixel;
   const bytesPerSample = precision > 8 ? 2 : 1;
   if (bytes.length !== expected * bytesPerSample) {
-    throw new DecodeError('corrupt-pixels', `The codec returned ${bytes.length} bytes where ${expected * bytesPerSample} were expected.`);
+    throw new DecodeError(
+      'corrupt-pixels',
+      `The codec returned ${bytes.length} bytes where ${expected * bytesPerSample} were expected.`,
+    );
   }
   if (bytesPerSample === 1) return bytes;
   // WASM memory is little-endian, as is every machine Loupe runs on.
@@ -177,8 +188,13 @@ function checkHeader(found: CodestreamSize, geometry: FrameGeometry): void {
 export const decodeJpegBaseline: FrameCodec = async (encoded, geometry): Promise<CodecOutput> => {
   const header = readJpegFrameHeader(encoded);
   checkHeader(header, geometry);
-  if (header.precision !== 8) throw new DecodeError('corrupt-pixels', `libjpeg-turbo decodes 8-bit JPEG only; this frame is ${header.precision}-bit.`);
-  const stream = geometry.samplesPerPixel === 3 ? followPhotometric(encoded, geometry.sourcePhotometricInterpretation) : encoded;
+  if (header.precision !== 8)
+    throw new DecodeError(
+      'corrupt-pixels',
+      `libjpeg-turbo decodes 8-bit JPEG only; this frame is ${header.precision}-bit.`,
+    );
+  const stream =
+    geometry.samplesPerPixel === 3 ? followPhotometric(encoded, geometry.sourcePhotometricInterpretation) : encoded;
   const bytes = await runDecoder('turbo', (m) => new m.JPEGDecoder(), stream, geometry, 'JPEG');
   // libjpeg-turbo converts YCbCr to RGB itself (unless the stream is RGB), as DCMTK and GDCM do for lossy JPEG.
   return { samples: bytesToSamples(bytes, geometry, 8), layout: 'interleaved', rgb: geometry.samplesPerPixel === 3 };

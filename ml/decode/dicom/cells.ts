@@ -21,7 +21,13 @@ function truncated(info: DicomImageInfo, have: number, need: number): DecodeErro
   );
 }
 
-export function readOtherCells(dataSet: DataSet, element: Element, info: DicomImageInfo, frame: number, bigEndian: boolean): PixelArray {
+export function readOtherCells(
+  dataSet: DataSet,
+  element: Element,
+  info: DicomImageInfo,
+  frame: number,
+  bigEndian: boolean,
+): PixelArray {
   const pixels = info.rows * info.columns;
   const have = available(dataSet, element);
   const bytes = dataSet.byteArray;
@@ -39,7 +45,11 @@ export function readOtherCells(dataSet: DataSet, element: Element, info: DicomIm
   const cellBytes = info.bitsAllocated / 8;
   const need = pixels * info.frames * cellBytes;
   if (have < need) throw truncated(info, have, need);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + element.dataOffset + frame * pixels * cellBytes, pixels * cellBytes);
+  const view = new DataView(
+    bytes.buffer,
+    bytes.byteOffset + element.dataOffset + frame * pixels * cellBytes,
+    pixels * cellBytes,
+  );
   const out = new Float32Array(pixels);
   const little = !bigEndian;
   if (info.pixelTag === 'x7fe00009') {
@@ -52,7 +62,12 @@ export function readOtherCells(dataSet: DataSet, element: Element, info: DicomIm
     const unused = 32 - info.bitsStored;
     for (let i = 0; i < pixels; i++) {
       const cell = view.getUint32(4 * i, little) >>> shift;
-      out[i] = info.pixelRepresentation === 1 ? (cell << unused) >> unused : unused === 0 ? cell : cell & (2 ** info.bitsStored - 1);
+      out[i] =
+        info.pixelRepresentation === 1
+          ? (cell << unused) >> unused
+          : unused === 0
+            ? cell
+            : cell & (2 ** info.bitsStored - 1);
     }
   }
   return out;

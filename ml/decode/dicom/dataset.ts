@@ -14,7 +14,13 @@ const DICM_OFFSET = 128;
 export const DEFLATED_EXPLICIT_LE = '1.2.840.10008.1.2.1.99';
 
 export function hasDicmMarker(bytes: Uint8Array): boolean {
-  return bytes.length >= DICM_OFFSET + 4 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= DICM_OFFSET + 4 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  );
 }
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
@@ -22,7 +28,9 @@ const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 /** Groups a bare data set (no preamble, no meta header) plausibly starts with: identification, patient, acquisition, relationship, image. */
 const FIRST_GROUPS = new Set([0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
 /** Two-letter VRs of PS3.5 Table 6.2-1, to tell explicit from implicit VR. */
-const VRS = new Set('AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
+const VRS = new Set(
+  'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+);
 
 /**
  * How a DICOM file begins. Part 10 files have a 128-byte preamble and "DICM"; older writers and
@@ -53,22 +61,35 @@ export interface ParsedDicom {
 export function parseDicomFile(file: Uint8Array): ParsedDicom {
   const layout = dicomLayout(file);
   if (!layout) {
-    throw new DecodeError('not-an-image', 'This is not a DICOM file: it has neither the "DICM" marker at byte 128 nor a DICOM data set at its start.');
+    throw new DecodeError(
+      'not-an-image',
+      'This is not a DICOM file: it has neither the "DICM" marker at byte 128 nor a DICOM data set at its start.',
+    );
   }
   // A meta header without its preamble: put the preamble back, so offsets are as Part 10 has them.
   const bytes = layout.kind === 'no-preamble' ? withPreamble(file) : file;
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(bytes, { inflater: inflateDataSet, ...(layout.kind === 'bare' ? { TransferSyntaxUID: layout.transferSyntaxUID } : {}) });
+    dataSet = dicomParser.parseDicom(bytes, {
+      inflater: inflateDataSet,
+      ...(layout.kind === 'bare' ? { TransferSyntaxUID: layout.transferSyntaxUID } : {}),
+    });
   } catch (thrown) {
     throw describeParseFailure(thrown, bytes.length);
   }
   const depth = nestingDepth(dataSet);
   if (depth > MAX_SEQUENCE_DEPTH) {
-    throw new DecodeError('too-deep', `This file nests sequences more than ${MAX_SEQUENCE_DEPTH} levels deep, more than Loupe follows; it was skipped.`);
+    throw new DecodeError(
+      'too-deep',
+      `This file nests sequences more than ${MAX_SEQUENCE_DEPTH} levels deep, more than Loupe follows; it was skipped.`,
+    );
   }
   const transferSyntaxUID = cleanUid(dataSet.string('x00020010') ?? '');
-  if (!transferSyntaxUID) throw new DecodeError('malformed', 'This DICOM file does not say how its data is encoded (no Transfer Syntax UID).');
+  if (!transferSyntaxUID)
+    throw new DecodeError(
+      'malformed',
+      'This DICOM file does not say how its data is encoded (no Transfer Syntax UID).',
+    );
   return { dataSet, transferSyntaxUID };
 }
 
@@ -86,22 +107,39 @@ export function cleanUid(value: string): string {
 
 /** dicom-parser throws strings, Errors, or `{ exception, dataSet }` from inside the data set. */
 function describeParseFailure(thrown: unknown, fileLength: number): DecodeError {
-  const inner = thrown && typeof thrown === 'object' && 'exception' in thrown ? (thrown as { exception: unknown }).exception : thrown;
+  const inner =
+    thrown && typeof thrown === 'object' && 'exception' in thrown
+      ? (thrown as { exception: unknown }).exception
+      : thrown;
   if (inner instanceof DecodeError) return inner;
-  const partial = thrown && typeof thrown === 'object' && 'dataSet' in thrown ? (thrown as { dataSet?: DataSet }).dataSet : undefined;
+  const partial =
+    thrown && typeof thrown === 'object' && 'dataSet' in thrown ? (thrown as { dataSet?: DataSet }).dataSet : undefined;
   const text = typeof inner === 'string' ? inner : inner instanceof Error ? inner.message : '';
   const where = culprit(partial, fileLength);
   const at = where ? ` (at element ${where})` : '';
   if (/overrun|past end|end of buffer|beyond|overread|maxPosition/i.test(text)) {
     const hadImageHeader = partial?.elements.x00280010 !== undefined && partial.elements.x00280011 !== undefined;
     return hadImageHeader && (!where || where === '(7FE0,0010)')
-      ? new DecodeError('truncated-pixels', `This DICOM file is truncated: it ends at byte ${fileLength}, before its pixel data does.`)
-      : new DecodeError('malformed', `This DICOM file is truncated or has a wrong element length${at}; it ends at byte ${fileLength}.`);
+      ? new DecodeError(
+          'truncated-pixels',
+          `This DICOM file is truncated: it ends at byte ${fileLength}, before its pixel data does.`,
+        )
+      : new DecodeError(
+          'malformed',
+          `This DICOM file is truncated or has a wrong element length${at}; it ends at byte ${fileLength}.`,
+        );
   }
-  if (/item tag|sequence/i.test(text)) return new DecodeError('malformed', `A sequence in this DICOM file is damaged: an item is missing where one should start${at}.`);
-  if (/less than 0/i.test(text)) return new DecodeError('malformed', `This DICOM file has an element with an impossible length${at}.`);
-  if (/offset table|fragment/i.test(text)) return new DecodeError('malformed', `The compressed pixel data's offset table does not match its fragments${at}.`);
-  if (/DICM prefix/i.test(text)) return new DecodeError('not-an-image', 'This is not a DICOM file: it lacks the "DICM" marker at byte 128.');
+  if (/item tag|sequence/i.test(text))
+    return new DecodeError(
+      'malformed',
+      `A sequence in this DICOM file is damaged: an item is missing where one should start${at}.`,
+    );
+  if (/less than 0/i.test(text))
+    return new DecodeError('malformed', `This DICOM file has an element with an impossible length${at}.`);
+  if (/offset table|fragment/i.test(text))
+    return new DecodeError('malformed', `The compressed pixel data's offset table does not match its fragments${at}.`);
+  if (/DICM prefix/i.test(text))
+    return new DecodeError('not-an-image', 'This is not a DICOM file: it lacks the "DICM" marker at byte 128.');
   // Anything else is a parser detail a user cannot act on: say where the file stops making sense.
   return new DecodeError('malformed', `This DICOM file is damaged and cannot be read${at}.`, { cause: inner });
 }
@@ -114,7 +152,8 @@ function culprit(partial: DataSet | undefined, fileLength: number): string | nul
   if (!partial) return null;
   let last: { tag: string; dataOffset: number } | null = null;
   for (const element of Object.values(partial.elements)) {
-    if (element.dataOffset + element.length > fileLength && element.length !== 0xffffffff) return formatTag(element.tag);
+    if (element.dataOffset + element.length > fileLength && element.length !== 0xffffffff)
+      return formatTag(element.tag);
     if (!last || element.dataOffset > last.dataOffset) last = element;
   }
   return last ? formatTag(last.tag) : null;

@@ -22,11 +22,25 @@ export interface OpenedDicom extends ParsedDicom {
  */
 export function decodedInfo(info: DicomImageInfo): DicomImageInfo {
   if (info.modalityLut) {
-    return { ...info, bitsAllocated: 16, bitsStored: info.modalityLut.bits, highBit: info.modalityLut.bits - 1, pixelRepresentation: 0 };
+    return {
+      ...info,
+      bitsAllocated: 16,
+      bitsStored: info.modalityLut.bits,
+      highBit: info.modalityLut.bits - 1,
+      pixelRepresentation: 0,
+    };
   }
   if (!info.palette) return info;
   const bits = info.palette.bits;
-  return { ...info, samplesPerPixel: 3, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1, pixelRepresentation: 0, photometricInterpretation: 'RGB' };
+  return {
+    ...info,
+    samplesPerPixel: 3,
+    bitsAllocated: bits,
+    bitsStored: bits,
+    highBit: bits - 1,
+    pixelRepresentation: 0,
+    photometricInterpretation: 'RGB',
+  };
 }
 
 /** Parses and checks a DICOM file without decoding pixels. */
@@ -39,27 +53,53 @@ export function openDicom(bytes: Uint8Array): OpenedDicom {
 export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Promise<DecodedFrame> {
   const { dataSet, info, transferSyntaxUID } = opened;
   if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) {
-    throw new DecodeError('not-an-image', `This image has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`);
+    throw new DecodeError(
+      'not-an-image',
+      `This image has ${info.frames} frame${info.frames === 1 ? '' : 's'} (indices 0 to ${info.frames - 1}); there is no frame index ${frame}.`,
+    );
   }
   const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
   if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
   const element = dataSet.elements[info.pixelTag]!;
   if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) {
     if (syntax.pixels.kind !== 'native' || element.encapsulatedPixelData) {
-      throw new DecodeError('unsupported', `${info.bitsAllocated}-bit pixel cells are read uncompressed only; this file is ${syntax.name}.`);
+      throw new DecodeError(
+        'unsupported',
+        `${info.bitsAllocated}-bit pixel cells are read uncompressed only; this file is ${syntax.name}.`,
+      );
     }
-    return frameOf(info, transferSyntaxUID, frame, readOtherCells(dataSet, element, info, frame, syntax.pixels.bigEndian));
+    return frameOf(
+      info,
+      transferSyntaxUID,
+      frame,
+      readOtherCells(dataSet, element, info, frame, syntax.pixels.bigEndian),
+    );
   }
   const geometry = { ...info, bitsAllocated: info.bitsAllocated };
   let output: CodecOutput;
   if (syntax.pixels.kind === 'native') {
-    if (element.encapsulatedPixelData) throw new DecodeError('malformed', 'The pixel data is compressed, but the transfer syntax says it is not.');
+    if (element.encapsulatedPixelData)
+      throw new DecodeError('malformed', 'The pixel data is compressed, but the transfer syntax says it is not.');
     const bytes = nativeFrame(dataSet, element, info, frame);
-    let samples = nativeSamples(bytes, geometry, syntax.pixels.bigEndian, syntax.pixels.bigEndian && element.vr === 'OW');
-    if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array) samples = expandYbr422(samples, info.rows, info.columns);
-    output = { samples, layout: info.samplesPerPixel > 1 && info.planarConfiguration === 1 ? 'planar' : 'interleaved', rgb: false };
+    let samples = nativeSamples(
+      bytes,
+      geometry,
+      syntax.pixels.bigEndian,
+      syntax.pixels.bigEndian && element.vr === 'OW',
+    );
+    if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array)
+      samples = expandYbr422(samples, info.rows, info.columns);
+    output = {
+      samples,
+      layout: info.samplesPerPixel > 1 && info.planarConfiguration === 1 ? 'planar' : 'interleaved',
+      rgb: false,
+    };
   } else {
-    if (!element.encapsulatedPixelData) throw new DecodeError('malformed', 'The transfer syntax says the pixel data is compressed, but it is stored uncompressed.');
+    if (!element.encapsulatedPixelData)
+      throw new DecodeError(
+        'malformed',
+        'The transfer syntax says the pixel data is compressed, but it is stored uncompressed.',
+      );
     const encoded = encapsulatedFrame(dataSet, element, info.frames, frame);
     try {
       output = await syntax.pixels.codec(encoded, geometry);
@@ -69,8 +109,16 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   }
   const stored = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
-  if (stored.length !== expected) throw new DecodeError('corrupt-pixels', `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`);
-  const looked = info.palette ? applyPalette(stored, info.palette) : info.modalityLut ? applyModalityLut(stored, info.modalityLut) : stored;
+  if (stored.length !== expected)
+    throw new DecodeError(
+      'corrupt-pixels',
+      `Frame ${frame + 1} decoded to ${stored.length} samples where ${expected} were expected.`,
+    );
+  const looked = info.palette
+    ? applyPalette(stored, info.palette)
+    : info.modalityLut
+      ? applyModalityLut(stored, info.modalityLut)
+      : stored;
   return frameOf(info, transferSyntaxUID, frame, looked);
 }
 

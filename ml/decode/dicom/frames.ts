@@ -37,14 +37,20 @@ function startsFrame(bytes: Uint8Array, fragment: Fragment): boolean {
 export function encapsulatedFrame(dataSet: DataSet, element: Element, frames: number, frame: number): Uint8Array {
   const bytes = dataSet.byteArray;
   const fragments = element.fragments ?? [];
-  if (fragments.length === 0) throw new DecodeError('truncated-pixels', 'The compressed pixel data holds no fragments; the image is missing.');
+  if (fragments.length === 0)
+    throw new DecodeError('truncated-pixels', 'The compressed pixel data holds no fragments; the image is missing.');
   for (const fragment of fragments) {
-    if (fragment.position + fragment.length > bytes.length) throw new DecodeError('truncated-pixels', 'A pixel data fragment runs past the end of the file; the file is truncated.');
+    if (fragment.position + fragment.length > bytes.length)
+      throw new DecodeError(
+        'truncated-pixels',
+        'A pixel data fragment runs past the end of the file; the file is truncated.',
+      );
   }
   const table = element.basicOffsetTable ?? [];
   let chosen: Fragment[];
   if (table.length > 0) {
-    if (table.length !== frames) throw new DecodeError('malformed', `The offset table lists ${table.length} frames but the file says ${frames}.`);
+    if (table.length !== frames)
+      throw new DecodeError('malformed', `The offset table lists ${table.length} frames but the file says ${frames}.`);
     const start = table[frame]!;
     const end = frame + 1 < table.length ? table[frame + 1]! : Number.POSITIVE_INFINITY;
     chosen = fragments.filter((f) => f.offset >= start && f.offset < end);
@@ -58,10 +64,15 @@ export function encapsulatedFrame(dataSet: DataSet, element: Element, frames: nu
       if (groups.length === 0 || startsFrame(bytes, fragment)) groups.push([]);
       groups.at(-1)!.push(fragment);
     }
-    if (groups.length !== frames) throw new DecodeError('malformed', `The compressed pixel data holds ${groups.length} frames but the file says ${frames}.`);
+    if (groups.length !== frames)
+      throw new DecodeError(
+        'malformed',
+        `The compressed pixel data holds ${groups.length} frames but the file says ${frames}.`,
+      );
     chosen = groups[frame]!;
   }
-  if (chosen.length === 0) throw new DecodeError('truncated-pixels', `Frame ${frame + 1} has no compressed data in this file.`);
+  if (chosen.length === 0)
+    throw new DecodeError('truncated-pixels', `Frame ${frame + 1} has no compressed data in this file.`);
   if (chosen.length === 1) return bytes.subarray(chosen[0]!.position, chosen[0]!.position + chosen[0]!.length);
   const total = chosen.reduce((sum, f) => sum + f.length, 0);
   const joined = new Uint8Array(total);

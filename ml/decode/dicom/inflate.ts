@@ -8,7 +8,13 @@
  */
 import { constants, inflateRawSync } from 'node:zlib';
 import { DecodeError } from '../errors';
-import { INFLATE_PEEK_BYTES, MAX_INFLATED_HEADER_BYTES, checkDecodedBytes, checkFramePixels, formatBytes } from '../limits';
+import {
+  INFLATE_PEEK_BYTES,
+  MAX_INFLATED_HEADER_BYTES,
+  checkDecodedBytes,
+  checkFramePixels,
+  formatBytes,
+} from '../limits';
 import dicomParser, { type Element } from './parser-lib';
 
 const PIXEL_DATA = 'x7fe00010';
@@ -45,10 +51,16 @@ function declaredPixelBytes(deflated: Uint8Array): number {
     let partial: Buffer;
     try {
       // Z_SYNC_FLUSH: inflate what this prefix holds instead of failing on the missing end.
-      partial = inflateRawSync(deflated.subarray(0, input), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_INFLATED_HEADER_BYTES });
+      partial = inflateRawSync(deflated.subarray(0, input), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+        maxOutputLength: MAX_INFLATED_HEADER_BYTES,
+      });
     } catch (error) {
       if (!isTooLarge(error)) throw damaged(error);
-      throw new DecodeError('too-large', `The header of this deflated DICOM file inflates past ${formatBytes(MAX_INFLATED_HEADER_BYTES)} before it gives the image size; it was skipped as a possible deflate bomb.`);
+      throw new DecodeError(
+        'too-large',
+        `The header of this deflated DICOM file inflates past ${formatBytes(MAX_INFLATED_HEADER_BYTES)} before it gives the image size; it was skipped as a possible deflate bomb.`,
+      );
     }
     const header = readHeader(partial);
     if (header.complete || input >= deflated.length) return header.pixelBytes;
@@ -71,7 +83,9 @@ function readHeader(partial: Uint8Array): { complete: boolean; pixelBytes: numbe
   }
   const value = (tag: string): Uint8Array | null => {
     const element = elements[tag];
-    return element && element.dataOffset + element.length <= partial.length ? partial.subarray(element.dataOffset, element.dataOffset + element.length) : null;
+    return element && element.dataOffset + element.length <= partial.length
+      ? partial.subarray(element.dataOffset, element.dataOffset + element.length)
+      : null;
   };
   const us = (tag: string): number | null => {
     const bytes = value(tag);
@@ -87,7 +101,10 @@ function readHeader(partial: Uint8Array): { complete: boolean; pixelBytes: numbe
   // A bad Number of Frames (IS text) counts as 1 here; info.ts refuses it by name after parsing.
   const frames = Math.max(1, Math.floor(Number(framesBytes ? Buffer.from(framesBytes).toString('latin1') : '1')) || 1);
   const pixelBytes = rows * columns * samples * bytesPerSample * frames;
-  checkDecodedBytes(pixelBytes, `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}, as its deflated header declares`);
+  checkDecodedBytes(
+    pixelBytes,
+    `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}, as its deflated header declares`,
+  );
   return { complete, pixelBytes };
 }
 
@@ -96,5 +113,7 @@ function isTooLarge(error: unknown): boolean {
 }
 
 function damaged(error: unknown): DecodeError {
-  return new DecodeError('malformed', 'The deflated data of this DICOM file is damaged and cannot be inflated.', { cause: error });
+  return new DecodeError('malformed', 'The deflated data of this DICOM file is damaged and cannot be inflated.', {
+    cause: error,
+  });
 }

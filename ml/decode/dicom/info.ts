@@ -13,7 +13,16 @@ import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
 
 /** Photometric interpretations Loupe decodes (PS3.3 C.7.6.3.1.2). */
-const SUPPORTED_PHOTOMETRIC = new Set(['MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']);
+const SUPPORTED_PHOTOMETRIC = new Set([
+  'MONOCHROME1',
+  'MONOCHROME2',
+  'PALETTE COLOR',
+  'RGB',
+  'YBR_FULL',
+  'YBR_FULL_422',
+  'YBR_RCT',
+  'YBR_ICT',
+]);
 
 /** Longest attribute value kept for the metadata panel. */
 const MAX_ATTRIBUTE_LENGTH = 512;
@@ -100,19 +109,30 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
   const float = pixelTag !== 'x7fe00010';
   const rows = unsigned16(dataSet, 'x00280010');
   const columns = unsigned16(dataSet, 'x00280011');
-  if (!rows || !columns) throw new DecodeError('too-large', `This DICOM image has ${rows ?? 'no'} rows and ${columns ?? 'no'} columns; it cannot be shown.`);
+  if (!rows || !columns)
+    throw new DecodeError(
+      'too-large',
+      `This DICOM image has ${rows ?? 'no'} rows and ${columns ?? 'no'} columns; it cannot be shown.`,
+    );
   checkFramePixels(columns, rows);
 
   const framesText = text(dataSet, 'x00280008');
   const frames = framesText === null ? 1 : Number(framesText);
-  if (!Number.isInteger(frames) || frames < 1) throw new DecodeError('malformed', `This DICOM file gives its number of frames as "${framesText}", which is not a positive whole number.`);
+  if (!Number.isInteger(frames) || frames < 1)
+    throw new DecodeError(
+      'malformed',
+      `This DICOM file gives its number of frames as "${framesText}", which is not a positive whole number.`,
+    );
 
   const samplesPerPixel = unsigned16(dataSet, 'x00280002') ?? 1;
-  const bitsAllocated = unsigned16(dataSet, 'x00280100') ?? (pixelTag === 'x7fe00008' ? 32 : pixelTag === 'x7fe00009' ? 64 : null);
+  const bitsAllocated =
+    unsigned16(dataSet, 'x00280100') ?? (pixelTag === 'x7fe00008' ? 32 : pixelTag === 'x7fe00009' ? 64 : null);
   // Float cells have no Bits Stored or Pixel Representation (PS3.3 C.7.6.24).
   const bitsStored = float ? bitsAllocated : (unsigned16(dataSet, 'x00280101') ?? bitsAllocated);
   const pixelRepresentation = float ? 0 : (unsigned16(dataSet, 'x00280103') ?? 0);
-  const sourcePhotometric = (text(dataSet, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
+  const sourcePhotometric = (
+    text(dataSet, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
+  ).toUpperCase();
   const planar = unsigned16(dataSet, 'x00280006') ?? 0;
 
   const widths = pixelTag === 'x7fe00008' ? [32] : pixelTag === 'x7fe00009' ? [64] : [1, 8, 16, 32];
@@ -125,30 +145,61 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     );
   }
   if (!bitsStored || bitsStored > bitsAllocated) {
-    throw new DecodeError('malformed', `This image says it stores ${bitsStored} bits in ${bitsAllocated}-bit cells, which is impossible.`);
+    throw new DecodeError(
+      'malformed',
+      `This image says it stores ${bitsStored} bits in ${bitsAllocated}-bit cells, which is impossible.`,
+    );
   }
   const highBit = unsigned16(dataSet, 'x00280102') ?? bitsStored - 1;
-  if (highBit < bitsStored - 1 || highBit >= bitsAllocated) throw new DecodeError('malformed', `This image's High Bit (${highBit}) does not fit its ${bitsStored} stored bits.`);
-  if (pixelRepresentation !== 0 && pixelRepresentation !== 1) throw new DecodeError('malformed', `Pixel Representation ${pixelRepresentation} is neither unsigned (0) nor signed (1).`);
-  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new DecodeError('unsupported', `Images with ${samplesPerPixel} samples per pixel are not supported; Loupe decodes greyscale and RGB.`);
+  if (highBit < bitsStored - 1 || highBit >= bitsAllocated)
+    throw new DecodeError(
+      'malformed',
+      `This image's High Bit (${highBit}) does not fit its ${bitsStored} stored bits.`,
+    );
+  if (pixelRepresentation !== 0 && pixelRepresentation !== 1)
+    throw new DecodeError(
+      'malformed',
+      `Pixel Representation ${pixelRepresentation} is neither unsigned (0) nor signed (1).`,
+    );
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3)
+    throw new DecodeError(
+      'unsupported',
+      `Images with ${samplesPerPixel} samples per pixel are not supported; Loupe decodes greyscale and RGB.`,
+    );
   if (!SUPPORTED_PHOTOMETRIC.has(sourcePhotometric)) {
     throw new DecodeError('unsupported', `The photometric interpretation ${sourcePhotometric} is not supported yet.`);
   }
   const isPalette = sourcePhotometric === 'PALETTE COLOR';
   const colour = !sourcePhotometric.startsWith('MONOCHROME') && !isPalette;
   if (colour !== (samplesPerPixel === 3)) {
-    throw new DecodeError('malformed', `${sourcePhotometric} images need ${colour ? 3 : 1} samples per pixel, but this one has ${samplesPerPixel}.`);
+    throw new DecodeError(
+      'malformed',
+      `${sourcePhotometric} images need ${colour ? 3 : 1} samples per pixel, but this one has ${samplesPerPixel}.`,
+    );
   }
 
   if ((bitsAllocated === 1 || bitsAllocated > 16) && (samplesPerPixel !== 1 || isPalette)) {
-    throw new DecodeError('unsupported', `${bitsAllocated}-bit pixel cells are read for greyscale images only; this one is ${sourcePhotometric}.`);
+    throw new DecodeError(
+      'unsupported',
+      `${bitsAllocated}-bit pixel cells are read for greyscale images only; this one is ${sourcePhotometric}.`,
+    );
   }
   const palette = isPalette ? readPalette(dataSet, pixelRepresentation === 1) : null;
-  const modalityLut = !colour && !isPalette && (bitsAllocated === 8 || bitsAllocated === 16) ? readModalityLut(dataSet, pixelRepresentation === 1) : null;
+  const modalityLut =
+    !colour && !isPalette && (bitsAllocated === 8 || bitsAllocated === 16)
+      ? readModalityLut(dataSet, pixelRepresentation === 1)
+      : null;
   // 1-bit frames are packed bit after bit; the last byte of a frame may be shared with the next.
-  const frameBytes = bitsAllocated === 1 ? Math.ceil((rows * columns) / 8) : rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  const frameBytes =
+    bitsAllocated === 1 ? Math.ceil((rows * columns) / 8) : rows * columns * samplesPerPixel * (bitsAllocated / 8);
   // What the frame takes decoded: 1-bit as bytes, 32/64-bit as 32-bit floats.
-  const decodedFrameBytes = palette ? rows * columns * 3 * (palette.bits / 8) : bitsAllocated === 1 ? rows * columns : bitsAllocated > 16 ? rows * columns * 4 : frameBytes;
+  const decodedFrameBytes = palette
+    ? rows * columns * 3 * (palette.bits / 8)
+    : bitsAllocated === 1
+      ? rows * columns
+      : bitsAllocated > 16
+        ? rows * columns * 4
+        : frameBytes;
   checkDecodedBytes(decodedFrameBytes * frames, `${columns}×${rows}, ${frames} frame${frames === 1 ? '' : 's'}`);
 
   const slope = decimal(dataSet, 'x00281053');

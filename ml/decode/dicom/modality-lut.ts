@@ -18,7 +18,11 @@ export function readModalityLut(dataSet: DataSet, signedStored: boolean): Modali
   const item = dataSet.elements.x00283000?.items?.[0]?.dataSet;
   if (!item) return null;
   const d = descriptor(item, 'x00283002', signedStored);
-  if (d.bits < 1 || d.bits > 16) throw new DecodeError('unsupported', `The Modality LUT has ${d.bits}-bit entries (0028,3002); Loupe reads up to 16.`);
+  if (d.bits < 1 || d.bits > 16)
+    throw new DecodeError(
+      'unsupported',
+      `The Modality LUT has ${d.bits}-bit entries (0028,3002); Loupe reads up to 16.`,
+    );
   return { firstMapped: d.first, bits: d.bits, table: tableData(item, 'x00283006', d.entries, d.bits > 8 ? 16 : 8) };
 }
 

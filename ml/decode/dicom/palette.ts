@@ -25,12 +25,21 @@ const CHANNELS = [
 /** A descriptor's entry count of 0 means 65536 (C.7.6.3.1.5). */
 const FULL_TABLE = 65536;
 
-export function descriptor(dataSet: DataSet, tag: string, signedIndices: boolean): { entries: number; first: number; bits: number } {
+export function descriptor(
+  dataSet: DataSet,
+  tag: string,
+  signedIndices: boolean,
+): { entries: number; first: number; bits: number } {
   const element = dataSet.elements[tag];
-  if (!element || element.length < 6) throw new DecodeError('malformed', `This image lacks its lookup table descriptor ${formatTag(tag)}.`);
+  if (!element || element.length < 6)
+    throw new DecodeError('malformed', `This image lacks its lookup table descriptor ${formatTag(tag)}.`);
   const entries = dataSet.uint16(tag, 0) ?? 0;
   const rawFirst = dataSet.uint16(tag, 1) ?? 0;
-  return { entries: entries === 0 ? FULL_TABLE : entries, first: signedIndices && rawFirst > 0x7fff ? rawFirst - 0x10000 : rawFirst, bits: dataSet.uint16(tag, 2) ?? 0 };
+  return {
+    entries: entries === 0 ? FULL_TABLE : entries,
+    first: signedIndices && rawFirst > 0x7fff ? rawFirst - 0x10000 : rawFirst,
+    bits: dataSet.uint16(tag, 2) ?? 0,
+  };
 }
 
 export function formatTag(tag: string): string {
@@ -47,7 +56,11 @@ export function tableData(dataSet: DataSet, tag: string, entries: number, bits: 
     out.set(bytes.subarray(0, entries));
     return out;
   }
-  if (bytes.length < 2 * entries) throw new DecodeError('malformed', `The lookup table data ${formatTag(tag)} holds ${bytes.length} bytes where ${entries} entries need ${2 * entries}.`);
+  if (bytes.length < 2 * entries)
+    throw new DecodeError(
+      'malformed',
+      `The lookup table data ${formatTag(tag)} holds ${bytes.length} bytes where ${entries} entries need ${2 * entries}.`,
+    );
   // dataSet.uint16 reads in the file's byte order (big-endian files too).
   for (let i = 0; i < entries; i++) out[i] = dataSet.uint16(tag, i) ?? 0;
   // 8-bit entries in 16-bit words: the value sits in the low byte (or, from some writers, the high byte alone).
@@ -64,12 +77,22 @@ export function readPalette(dataSet: DataSet, signedIndices: boolean): Palette {
   let firstMapped = 0;
   for (const [name, descriptorTag, dataTag, segmentedTag] of CHANNELS) {
     const d = descriptor(dataSet, descriptorTag, signedIndices);
-    if (d.bits !== 8 && d.bits !== 16) throw new DecodeError('unsupported', `The ${name} palette has ${d.bits}-bit entries; Loupe reads 8- and 16-bit palettes.`);
+    if (d.bits !== 8 && d.bits !== 16)
+      throw new DecodeError(
+        'unsupported',
+        `The ${name} palette has ${d.bits}-bit entries; Loupe reads 8- and 16-bit palettes.`,
+      );
     if (!dataSet.elements[dataTag] && dataSet.elements[segmentedTag]) {
-      throw new DecodeError('unsupported', 'This image uses a segmented palette (Segmented Palette Color Lookup Table Data), which Loupe does not read yet.');
+      throw new DecodeError(
+        'unsupported',
+        'This image uses a segmented palette (Segmented Palette Color Lookup Table Data), which Loupe does not read yet.',
+      );
     }
     if (tables.length > 0 && (d.bits !== bits || d.first !== firstMapped)) {
-      throw new DecodeError('malformed', 'The red, green and blue palette descriptors disagree on their first value or bits per entry.');
+      throw new DecodeError(
+        'malformed',
+        'The red, green and blue palette descriptors disagree on their first value or bits per entry.',
+      );
     }
     bits = d.bits;
     firstMapped = d.first;

@@ -6,7 +6,8 @@ import * as dicomParserNamespace from 'dicom-parser';
 
 type DicomParser = typeof dicomParserNamespace;
 
-const dicomParser: DicomParser = (dicomParserNamespace as unknown as { default?: DicomParser }).default ?? dicomParserNamespace;
+const dicomParser: DicomParser =
+  (dicomParserNamespace as unknown as { default?: DicomParser }).default ?? dicomParserNamespace;
 
 export default dicomParser;
 export type { DataSet, Element, Fragment } from 'dicom-parser';

@@ -9,7 +9,12 @@ import { DecodeError } from '../errors';
 import type { DicomImageInfo } from './info';
 
 /** Native bytes as 16-bit cells in the machine's (little-endian) order. */
-export function nativeSamples(bytes: Uint8Array, info: DicomImageInfo, bigEndian: boolean, byteSwappedOW: boolean): Uint8Array | Uint16Array {
+export function nativeSamples(
+  bytes: Uint8Array,
+  info: DicomImageInfo,
+  bigEndian: boolean,
+  byteSwappedOW: boolean,
+): Uint8Array | Uint16Array {
   if (info.bitsAllocated === 8) {
     if (!byteSwappedOW) return bytes.slice();
     // 8-bit data in an OW element of a big-endian file: each 16-bit word's bytes are swapped.
@@ -31,7 +36,10 @@ export function nativeSamples(bytes: Uint8Array, info: DicomImageInfo, bigEndian
 }
 
 /** Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. */
-export function storedValues(samples: Uint8Array | Uint16Array | Int16Array, info: DicomImageInfo): Uint8Array | Int8Array | Uint16Array | Int16Array {
+export function storedValues(
+  samples: Uint8Array | Uint16Array | Int16Array,
+  info: DicomImageInfo,
+): Uint8Array | Int8Array | Uint16Array | Int16Array {
   const { bitsStored, highBit, bitsAllocated } = info;
   const signed = info.pixelRepresentation === 1;
   const shift = highBit + 1 - bitsStored;
@@ -42,7 +50,9 @@ export function storedValues(samples: Uint8Array | Uint16Array | Int16Array, inf
     if (whole) return signed ? new Int8Array(samples.buffer, samples.byteOffset, samples.length) : samples;
   }
   if (bitsAllocated === 16 && whole && !(samples instanceof Uint8Array)) {
-    return signed ? new Int16Array(samples.buffer, samples.byteOffset, samples.length) : new Uint16Array(samples.buffer, samples.byteOffset, samples.length);
+    return signed
+      ? new Int16Array(samples.buffer, samples.byteOffset, samples.length)
+      : new Uint16Array(samples.buffer, samples.byteOffset, samples.length);
   }
   const Out = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
   const out = new Out(samples.length);
@@ -101,18 +111,25 @@ export function expandYbr422(data: Uint8Array, rows: number, columns: number): U
 }
 
 /** Turns what a codec (or the native reader) produced into final stored values. */
-export function finishFrame(output: CodecOutput, info: DicomImageInfo): Uint8Array | Int8Array | Uint16Array | Int16Array {
+export function finishFrame(
+  output: CodecOutput,
+  info: DicomImageInfo,
+): Uint8Array | Int8Array | Uint16Array | Int16Array {
   const pixels = info.rows * info.columns;
   let values = storedValues(output.samples, info);
   if (info.samplesPerPixel === 1) return values;
   if (output.layout === 'planar') values = interleave(values, pixels);
   if (output.rgb || info.sourcePhotometricInterpretation === 'RGB') return values;
   if (info.sourcePhotometricInterpretation === 'YBR_FULL' || info.sourcePhotometricInterpretation === 'YBR_FULL_422') {
-    if (!(values instanceof Uint8Array)) throw new DecodeError('unsupported', 'YBR colour with more than 8 bits per sample is not supported.');
+    if (!(values instanceof Uint8Array))
+      throw new DecodeError('unsupported', 'YBR colour with more than 8 bits per sample is not supported.');
     ybrFullToRgb(values);
     return values;
   }
-  throw new DecodeError('malformed', `${info.sourcePhotometricInterpretation} colour is only valid in JPEG 2000 files, not in this transfer syntax.`);
+  throw new DecodeError(
+    'malformed',
+    `${info.sourcePhotometricInterpretation} colour is only valid in JPEG 2000 files, not in this transfer syntax.`,
+  );
 }
 
 export function valueRange(data: PixelArray): { minValue: number; maxValue: number } {

@@ -17,12 +17,27 @@ export interface TransferSyntax {
 export const TRANSFER_SYNTAXES: Readonly<Record<string, TransferSyntax>> = {
   '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', pixels: { kind: 'native', bigEndian: false } },
   '1.2.840.10008.1.2.1': { name: 'Explicit VR Little Endian', pixels: { kind: 'native', bigEndian: false } },
-  '1.2.840.10008.1.2.1.99': { name: 'Deflated Explicit VR Little Endian', pixels: { kind: 'native', bigEndian: false } },
+  '1.2.840.10008.1.2.1.99': {
+    name: 'Deflated Explicit VR Little Endian',
+    pixels: { kind: 'native', bigEndian: false },
+  },
   '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian', pixels: { kind: 'native', bigEndian: true } },
-  '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', pixels: { kind: 'encapsulated', codec: decodeJpegBaseline } },
-  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', pixels: { kind: 'encapsulated', codec: decodeJpegExtended } },
-  '1.2.840.10008.1.2.4.57': { name: 'JPEG Lossless (Process 14)', pixels: { kind: 'encapsulated', codec: decodeJpegLossless } },
-  '1.2.840.10008.1.2.4.70': { name: 'JPEG Lossless (Process 14, SV1)', pixels: { kind: 'encapsulated', codec: decodeJpegLossless } },
+  '1.2.840.10008.1.2.4.50': {
+    name: 'JPEG Baseline (Process 1)',
+    pixels: { kind: 'encapsulated', codec: decodeJpegBaseline },
+  },
+  '1.2.840.10008.1.2.4.51': {
+    name: 'JPEG Extended (Process 2 & 4)',
+    pixels: { kind: 'encapsulated', codec: decodeJpegExtended },
+  },
+  '1.2.840.10008.1.2.4.57': {
+    name: 'JPEG Lossless (Process 14)',
+    pixels: { kind: 'encapsulated', codec: decodeJpegLossless },
+  },
+  '1.2.840.10008.1.2.4.70': {
+    name: 'JPEG Lossless (Process 14, SV1)',
+    pixels: { kind: 'encapsulated', codec: decodeJpegLossless },
+  },
   '1.2.840.10008.1.2.4.80': { name: 'JPEG-LS Lossless', pixels: { kind: 'encapsulated', codec: decodeJpegLs } },
   '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Near-Lossless', pixels: { kind: 'encapsulated', codec: decodeJpegLs } },
   '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 Lossless', pixels: { kind: 'encapsulated', codec: decodeJpeg2000 } },

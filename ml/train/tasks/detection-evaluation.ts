@@ -4,7 +4,13 @@
  * frames' own pixels (area ranges mean what COCO means) and precision/recall at the threshold.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DETECTION_AP_SCORE_FLOOR, LoupeError, type DetectionReport, type DetectionSettings, type SplitName } from '../../../contract/index';
+import {
+  DETECTION_AP_SCORE_FLOOR,
+  LoupeError,
+  type DetectionReport,
+  type DetectionSettings,
+  type SplitName,
+} from '../../../contract/index';
 import { boxToFrame } from '../../data/box-placement';
 import type { PreparedDataset, PreparedSample } from '../../data/dataset';
 import { batchRanges } from '../../data/batches';
@@ -30,14 +36,34 @@ export function postprocessFor(settings: DetectionSettings, scoreThreshold = set
 }
 
 /** Detections of a batch's model output, in input pixels; scores down to `scoreThreshold`. */
-export async function detectionsOf(output: tf.Tensor4D, data: Pick<PreparedDataset, 'classes' | 'spec'>, stride: number, settings: DetectionSettings, scoreThreshold: number): Promise<Detection[][]> {
-  const candidates = await decodeCenterNet(output, { numClasses: data.classes.length, stride, topK: settings.topK, imageWidth: data.spec.columns, imageHeight: data.spec.rows });
+export async function detectionsOf(
+  output: tf.Tensor4D,
+  data: Pick<PreparedDataset, 'classes' | 'spec'>,
+  stride: number,
+  settings: DetectionSettings,
+  scoreThreshold: number,
+): Promise<Detection[][]> {
+  const candidates = await decodeCenterNet(output, {
+    numClasses: data.classes.length,
+    stride,
+    topK: settings.topK,
+    imageWidth: data.spec.columns,
+    imageHeight: data.spec.rows,
+  });
   return candidates.map((c) => postprocessDetections(c, postprocessFor(settings, scoreThreshold)));
 }
 
 /** A detection on its frame: box mapped back through the sample's placement. */
-export function onFrame(detection: Detection, sample: Pick<PreparedSample, 'placement' | 'frameRows' | 'frameColumns'>): { box: [number, number, number, number]; score: number; classId: number } {
-  const box = boxToFrame(detection.box, sample.placement, sample.frameRows, sample.frameColumns) as [number, number, number, number];
+export function onFrame(
+  detection: Detection,
+  sample: Pick<PreparedSample, 'placement' | 'frameRows' | 'frameColumns'>,
+): { box: [number, number, number, number]; score: number; classId: number } {
+  const box = boxToFrame(detection.box, sample.placement, sample.frameRows, sample.frameColumns) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return { box, score: detection.score, classId: detection.classId };
 }
 
@@ -78,14 +104,25 @@ export async function evaluateDetectionSplit(
     indices.forEach((sampleIndex, b) => {
       const sample = samples[sampleIndex]!;
       const found = detections[b]!.map((d) => onFrame(d, sample));
-      const groundTruth = (sample.boxes ?? []).map((o) => ({ box: boxToFrame(o.box, sample.placement, sample.frameRows, sample.frameColumns) as Box, classId: o.classId }));
+      const groundTruth = (sample.boxes ?? []).map((o) => ({
+        box: boxToFrame(o.box, sample.placement, sample.frameRows, sample.frameColumns) as Box,
+        classId: o.classId,
+      }));
       images.push({ groundTruth, detections: found });
-      if (options.keepPredictions) predictions.push({ id: sample.id, prediction: { detections: found.filter((d) => d.score >= settings.scoreThreshold) } });
+      if (options.keepPredictions)
+        predictions.push({
+          id: sample.id,
+          prediction: { detections: found.filter((d) => d.score >= settings.scoreThreshold) },
+        });
     });
     options.onBatch?.(index + 1, ranges.length);
     await yieldToMessages();
   }
-  const metrics = evaluateDetections(images, { classIds: data.classes.map((_, k) => k), maxDetections: settings.maxDetections, scoreThreshold: settings.scoreThreshold });
+  const metrics = evaluateDetections(images, {
+    classIds: data.classes.map((_, k) => k),
+    maxDetections: settings.maxDetections,
+    scoreThreshold: settings.scoreThreshold,
+  });
   const report: DetectionReport = {
     task: 'detection',
     split,

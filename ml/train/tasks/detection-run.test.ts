@@ -5,7 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { preprocessingSpecSchema, trainingConfigSchema, trainingDatasetSchema, type TrainingDatasetInput } from '../../../contract/index';
+import {
+  preprocessingSpecSchema,
+  trainingConfigSchema,
+  trainingDatasetSchema,
+  type TrainingDatasetInput,
+} from '../../../contract/index';
 import { boxToFrame, boxToInput } from '../../data/box-placement';
 import { prepareDataset } from '../../data/dataset';
 import { targetShape } from '../../detection/centernet-targets';
@@ -27,13 +32,20 @@ function dataset(samples: TrainingDatasetInput['samples'], classes = ['part']): 
   return { task: 'detection', classes, samples };
 }
 
-const spec = (extra: object = {}) => preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'dtype' }, ...extra });
-const expectBox = (actual: readonly number[], expected: readonly number[]) => actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+const spec = (extra: object = {}) =>
+  preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'dtype' }, ...extra });
+const expectBox = (actual: readonly number[], expected: readonly number[]) =>
+  actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
 
 describe('boxes between frame and model input', () => {
   it('scale with a stretched frame and shift with a padded one, and map back exactly', async () => {
     const frame = frameWithRectangle(40, 80, [8, 4, 24, 20]);
-    const sample = { id: 'a', split: 'train' as const, image: { frame }, boxes: [{ box: [8, 4, 24, 20] as [number, number, number, number], classId: 0 }] };
+    const sample = {
+      id: 'a',
+      split: 'train' as const,
+      image: { frame },
+      boxes: [{ box: [8, 4, 24, 20] as [number, number, number, number], classId: 0 }],
+    };
     const stretched = await prepareDataset(trainingDatasetSchema.parse(dataset([sample])), spec());
     expectBox(stretched.splits.train[0]!.boxes![0]!.box, [3.2, 3.2, 9.6, 16]);
     const padded = await prepareDataset(trainingDatasetSchema.parse(dataset([sample])), spec({ resize: 'pad' }));
@@ -47,15 +59,40 @@ describe('boxes between frame and model input', () => {
 
   it('clips a box reaching past its frame and refuses one wholly outside it', async () => {
     const frame = frameWithRectangle(32, 32, [0, 0, 1, 1]);
-    const inside = await prepareDataset(trainingDatasetSchema.parse(dataset([{ id: 'a', split: 'train', image: { frame }, boxes: [{ box: [-4, 20, 10, 40], classId: 0 }] }])), spec());
+    const inside = await prepareDataset(
+      trainingDatasetSchema.parse(
+        dataset([{ id: 'a', split: 'train', image: { frame }, boxes: [{ box: [-4, 20, 10, 40], classId: 0 }] }]),
+      ),
+      spec(),
+    );
     expect(inside.splits.train[0]!.boxes![0]!.box).toEqual([0, 20, 10, 32]);
-    const outside = trainingDatasetSchema.parse(dataset([{ id: 'b', split: 'train', image: { frame }, boxes: [{ box: [40, 0, 50, 10], classId: 0 }] }]));
-    await expect(prepareDataset(outside, spec())).rejects.toThrow(/Box 1 of image "b" \(\[40, 0, 50, 10\]\) lies outside its 32×32 frame/);
+    const outside = trainingDatasetSchema.parse(
+      dataset([{ id: 'b', split: 'train', image: { frame }, boxes: [{ box: [40, 0, 50, 10], classId: 0 }] }]),
+    );
+    await expect(prepareDataset(outside, spec())).rejects.toThrow(
+      /Box 1 of image "b" \(\[40, 0, 50, 10\]\) lies outside its 32×32 frame/,
+    );
   });
 
   it('changes the label hash when a box moves, and counts boxes per class', async () => {
     const frame = frameWithRectangle(32, 32, [4, 4, 12, 12]);
-    const make = (x: number) => trainingDatasetSchema.parse(dataset([{ id: 'a', split: 'train', image: { frame }, boxes: [{ box: [x, 4, 12, 12], classId: 1 }, { box: [20, 20, 30, 30], classId: 1 }] }], ['a', 'b']));
+    const make = (x: number) =>
+      trainingDatasetSchema.parse(
+        dataset(
+          [
+            {
+              id: 'a',
+              split: 'train',
+              image: { frame },
+              boxes: [
+                { box: [x, 4, 12, 12], classId: 1 },
+                { box: [20, 20, 30, 30], classId: 1 },
+              ],
+            },
+          ],
+          ['a', 'b'],
+        ),
+      );
     const [one, two] = [await prepareDataset(make(4), spec()), await prepareDataset(make(5), spec())];
     expect(one.snapshot.labelHash).not.toBe(two.snapshot.labelHash);
     expect(one.snapshot.classCounts.train).toEqual([0, 2]);
@@ -65,8 +102,20 @@ describe('boxes between frame and model input', () => {
 describe('detection training batches', () => {
   it('move every box with its image through flips, rotation, scale and shift: the target peak sits on the object', async () => {
     const box: [number, number, number, number] = [6, 8, 14, 20];
-    const data = await prepareDataset(trainingDatasetSchema.parse(dataset([{ id: 'a', split: 'train', image: { frame: frameWithRectangle(32, 32, box) }, boxes: [{ box, classId: 0 }] }])), spec());
-    const model = buildCenterNetDetector({ inputShape: [32, 32, 1], numClasses: 1, backbone: { architecture: 'small-cnn', filters: [4, 4, 4] }, headChannels: 4 });
+    const data = await prepareDataset(
+      trainingDatasetSchema.parse(
+        dataset([
+          { id: 'a', split: 'train', image: { frame: frameWithRectangle(32, 32, box) }, boxes: [{ box, classId: 0 }] },
+        ]),
+      ),
+      spec(),
+    );
+    const model = buildCenterNetDetector({
+      inputShape: [32, 32, 1],
+      numClasses: 1,
+      backbone: { architecture: 'small-cnn', filters: [4, 4, 4] },
+      headChannels: 4,
+    });
     const config = trainingConfigSchema.parse({
       task: 'detection',
       model: { architecture: 'centernet', backbone: { architecture: 'small-cnn' } },
@@ -115,9 +164,36 @@ describe('centre recall', () => {
   /** Heatmap scores [class 0, class 1] per cell; size and offset channels zero. */
   const outputs = (cells: number[][]) => Float32Array.from(cells.flatMap(([a, b]) => [a!, b!, 0, 0, 0, 0]));
   it.each([
-    ['both peaks found', [[0.9, 0], [0, 0], [0, 0], [0, 0.8]], 1],
-    ['one under the threshold', [[0.9, 0], [0, 0], [0, 0], [0, 0.2]], 0.5],
-    ['one not a local maximum', [[0.5, 0], [0.7, 0], [0, 0], [0, 0.8]], 0.5],
+    [
+      'both peaks found',
+      [
+        [0.9, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0.8],
+      ],
+      1,
+    ],
+    [
+      'one under the threshold',
+      [
+        [0.9, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0.2],
+      ],
+      0.5,
+    ],
+    [
+      'one not a local maximum',
+      [
+        [0.5, 0],
+        [0.7, 0],
+        [0, 0],
+        [0, 0.8],
+      ],
+      0.5,
+    ],
   ])('%s', (_name, cells, expected) => {
     expect(centreRecall(outputs(cells as number[][]), targets, 1, geometry, 0.3)).toBe(expected);
   });

@@ -11,14 +11,24 @@ import type { Box as AugmentBox } from '../../augment/spatial';
 import type { Batch } from '../../data/batches';
 import type { PreparedDataset, PreparedSample } from '../../data/dataset';
 import { deriveSeed, SeededRandom, STREAM } from '../../data/random';
-import { encodeCenterNetTargets, targetShape, type CenterNetGeometry, type DetectionObject } from '../../detection/centernet-targets';
+import {
+  encodeCenterNetTargets,
+  targetShape,
+  type CenterNetGeometry,
+  type DetectionObject,
+} from '../../detection/centernet-targets';
 import { detectorStride } from '../../detection/detect';
 import { batchRanges, epochOrder } from '../../data/batches';
 import { resolvedDetectionSettings } from './settings';
 import type { TaskRun } from './task-run';
 
 export function detectionGeometry(data: PreparedDataset, model: tf.LayersModel): CenterNetGeometry {
-  return { inputWidth: data.spec.columns, inputHeight: data.spec.rows, stride: detectorStride(model), numClasses: data.classes.length };
+  return {
+    inputWidth: data.spec.columns,
+    inputHeight: data.spec.rows,
+    stride: detectorStride(model),
+    numClasses: data.classes.length,
+  };
 }
 
 /** Inputs and CenterNet targets of `samples[indices]`; `augment` moves each image with its boxes. */
@@ -40,7 +50,11 @@ export function detectionBatch(
     x.set(image, slot * pixels);
     y.set(encodeCenterNetTargets(objects, geometry), slot * h * w * depth);
   });
-  return { x: tf.tensor4d(x, [indices.length, rows, columns, channels]), y: tf.tensor4d(y, [indices.length, h, w, depth]), size: indices.length };
+  return {
+    x: tf.tensor4d(x, [indices.length, rows, columns, channels]),
+    y: tf.tensor4d(y, [indices.length, h, w, depth]),
+    size: indices.length,
+  };
 }
 
 export function openDetectionRun(config: TrainingConfig, data: PreparedDataset, model: tf.LayersModel): TaskRun {
@@ -59,10 +73,24 @@ export function openDetectionRun(config: TrainingConfig, data: PreparedDataset, 
     },
     trainingBatch: (planned, epoch, batchIndex) =>
       detectionBatch(train, planned.indices, data, geometry, (sample, slot) => {
-        const rng = new SeededRandom(deriveSeed(config.seed, STREAM.augment, epoch, batchIndex * config.batchSize + slot));
-        const boxes: AugmentBox[] = (sample.boxes ?? []).map((o) => ({ x: o.box[0], y: o.box[1], width: o.box[2] - o.box[0], height: o.box[3] - o.box[1], label: o.classId }));
+        const rng = new SeededRandom(
+          deriveSeed(config.seed, STREAM.augment, epoch, batchIndex * config.batchSize + slot),
+        );
+        const boxes: AugmentBox[] = (sample.boxes ?? []).map((o) => ({
+          x: o.box[0],
+          y: o.box[1],
+          width: o.box[2] - o.box[0],
+          height: o.box[3] - o.box[1],
+          label: o.classId,
+        }));
         const out = augmentSample({ image: sample.image, rows, columns, channels, boxes }, config.augment, rng);
-        return { image: out.image, objects: (out.boxes ?? []).map((b) => ({ box: [b.x, b.y, b.x + b.width, b.y + b.height], classId: b.label! })) };
+        return {
+          image: out.image,
+          objects: (out.boxes ?? []).map((b) => ({
+            box: [b.x, b.y, b.x + b.width, b.y + b.height],
+            classId: b.label!,
+          })),
+        };
       }),
     batchMetric: (outputs, targets, size) => centreRecall(outputs, targets, size, geometry, scoreThreshold),
   };
@@ -73,7 +101,13 @@ export function openDetectionRun(config: TrainingConfig, data: PreparedDataset, 
  * at its centre cell is the maximum of its 3×3 neighbourhood (what decoding calls a peak) and at
  * least `threshold`. Null for a batch without objects.
  */
-export function centreRecall(outputs: Float32Array, targets: ArrayLike<number>, size: number, geometry: CenterNetGeometry, threshold: number): number | null {
+export function centreRecall(
+  outputs: Float32Array,
+  targets: ArrayLike<number>,
+  size: number,
+  geometry: CenterNetGeometry,
+  threshold: number,
+): number | null {
   const [h, w, depth] = targetShape(geometry);
   const c = geometry.numClasses;
   const outDepth = c + 4;

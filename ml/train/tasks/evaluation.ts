@@ -3,7 +3,15 @@
  * validation pass of every epoch, the final test evaluation, and the engine's evaluate method.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { DetectionSettings, DetectionSettingsOverride, ModelCard, PreprocessingSpec, SplitName, TaskKind, TrainingConfig } from '../../../contract/index';
+import type {
+  DetectionSettings,
+  DetectionSettingsOverride,
+  ModelCard,
+  PreprocessingSpec,
+  SplitName,
+  TaskKind,
+  TrainingConfig,
+} from '../../../contract/index';
 import type { PreparedDataset } from '../../data/dataset';
 import type { LossFunction } from '../../losses/index';
 import { evaluateSamples, type EvaluationOutcome } from '../evaluate';
@@ -39,29 +47,64 @@ export function trainingContext(config: TrainingConfig, data: PreparedDataset): 
     classes: data.classes,
     spec: data.spec,
     ...(config.task === 'detection' ? { detection: resolvedDetectionSettings(config.detection) } : {}),
-    ...(config.task === 'verification' ? { verification: { targetFar: resolvedVerificationSettings(config.verification).targetFar, threshold: null } } : {}),
+    ...(config.task === 'verification'
+      ? { verification: { targetFar: resolvedVerificationSettings(config.verification).targetFar, threshold: null } }
+      : {}),
   };
 }
 
 /** The context of a saved model: its card's settings, with a caller's overrides. */
-export function cardContext(card: ModelCard, overrides: { detection?: DetectionSettingsOverride | undefined; threshold?: number | undefined } = {}): EvaluationContext {
+export function cardContext(
+  card: ModelCard,
+  overrides: { detection?: DetectionSettingsOverride | undefined; threshold?: number | undefined } = {},
+): EvaluationContext {
   return {
     task: card.task,
     classes: card.classes,
     spec: card.preprocessing,
     ...(card.task === 'detection' ? { detection: resolvedDetectionSettings(card.detection, overrides.detection) } : {}),
     ...(card.task === 'verification' && card.verification
-      ? { verification: { targetFar: card.verification.targetFar, threshold: overrides.threshold ?? card.verification.threshold } }
+      ? {
+          verification: {
+            targetFar: card.verification.targetFar,
+            threshold: overrides.threshold ?? card.verification.threshold,
+          },
+        }
       : {}),
   };
 }
 
-export async function evaluateSplit(model: tf.LayersModel, data: PreparedDataset, split: SplitName, context: EvaluationContext, options: SplitEvaluationOptions): Promise<EvaluationOutcome> {
-  if (context.task === 'detection') return evaluateDetectionSplit(model, data, split, context.detection ?? resolvedDetectionSettings(undefined), options);
+export async function evaluateSplit(
+  model: tf.LayersModel,
+  data: PreparedDataset,
+  split: SplitName,
+  context: EvaluationContext,
+  options: SplitEvaluationOptions,
+): Promise<EvaluationOutcome> {
+  if (context.task === 'detection')
+    return evaluateDetectionSplit(
+      model,
+      data,
+      split,
+      context.detection ?? resolvedDetectionSettings(undefined),
+      options,
+    );
   if (context.task === 'verification') {
-    return evaluateVerificationSplit(model, data, split, context.verification ?? { targetFar: resolvedVerificationSettings(undefined).targetFar, threshold: null }, options);
+    return evaluateVerificationSplit(
+      model,
+      data,
+      split,
+      context.verification ?? { targetFar: resolvedVerificationSettings(undefined).targetFar, threshold: null },
+      options,
+    );
   }
-  return evaluateSamples(model, data.splits[split], { task: context.task, classes: context.classes, spec: context.spec, split, ...options });
+  return evaluateSamples(model, data.splits[split], {
+    task: context.task,
+    classes: context.classes,
+    spec: context.spec,
+    split,
+    ...options,
+  });
 }
 
 /** The numbers an epoch records for its validation split, under `val_` names a monitor can pick. */

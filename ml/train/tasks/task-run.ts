@@ -55,7 +55,11 @@ function openClassOrMaskRun(config: TrainingConfig, data: PreparedDataset): Task
       const order = epochOrder(train.length, config.seed, epoch);
       return ranges.map(([start, end]) => ({ indices: order.slice(start, end) }));
     },
-    trainingBatch: (planned, epoch) => makeBatch(train, planned.indices, { spec: data.spec, augment: { config: config.augment, seed: config.seed, epoch } }),
+    trainingBatch: (planned, epoch) =>
+      makeBatch(train, planned.indices, {
+        spec: data.spec,
+        augment: { config: config.augment, seed: config.seed, epoch },
+      }),
     batchMetric: (outputs, targets, size) => batchMetric(metricName, outputs, targets, size),
   };
 }

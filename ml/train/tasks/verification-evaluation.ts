@@ -6,7 +6,13 @@
  * would choose at the target FAR.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LoupeError, REPORTED_FAR, type PairResult, type SplitName, type VerificationReport } from '../../../contract/index';
+import {
+  LoupeError,
+  REPORTED_FAR,
+  type PairResult,
+  type SplitName,
+  type VerificationReport,
+} from '../../../contract/index';
 import { batchRanges } from '../../data/batches';
 import type { PreparedDataset, PreparedSample, SplitPair } from '../../data/dataset';
 import { deriveSeed, SeededRandom, STREAM } from '../../data/random';
@@ -27,7 +33,12 @@ export const MAX_EVALUATION_PAIRS = 100_000;
 const LOSS_BLOCK = 1024;
 
 /** Unit embeddings of every sample, in order, one model pass per batch. */
-export async function embedSamples(model: tf.LayersModel, samples: readonly PreparedSample[], spec: PreparedDataset['spec'], options: SplitEvaluationOptions): Promise<Float32Array<ArrayBuffer>[]> {
+export async function embedSamples(
+  model: tf.LayersModel,
+  samples: readonly PreparedSample[],
+  spec: PreparedDataset['spec'],
+  options: SplitEvaluationOptions,
+): Promise<Float32Array<ArrayBuffer>[]> {
   const pixels = spec.rows * spec.columns * spec.channels;
   const out: Float32Array<ArrayBuffer>[] = [];
   const ranges = batchRanges(samples.length, options.batchSize);
@@ -35,7 +46,9 @@ export async function embedSamples(model: tf.LayersModel, samples: readonly Prep
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const x = new Float32Array((end - start) * pixels);
     for (let i = start; i < end; i++) x.set(samples[i]!.image, (i - start) * pixels);
-    const embedding = tf.tidy(() => model.predict(tf.tensor4d(x, [end - start, spec.rows, spec.columns, spec.channels])) as tf.Tensor2D);
+    const embedding = tf.tidy(
+      () => model.predict(tf.tensor4d(x, [end - start, spec.rows, spec.columns, spec.channels])) as tf.Tensor2D,
+    );
     const values = (await embedding.data()) as Float32Array;
     const d = embedding.shape[1];
     embedding.dispose();
@@ -47,7 +60,10 @@ export async function embedSamples(model: tf.LayersModel, samples: readonly Prep
 }
 
 /** The pairs a split is scored on, and where they came from. */
-export function evaluationPairs(data: PreparedDataset, split: SplitName): { pairs: SplitPair[]; source: 'pairs' | 'identities' } {
+export function evaluationPairs(
+  data: PreparedDataset,
+  split: SplitName,
+): { pairs: SplitPair[]; source: 'pairs' | 'identities' } {
   if (data.pairs[split].length > 0) return { pairs: data.pairs[split], source: 'pairs' };
   const samples = data.splits[split];
   const same: SplitPair[] = [];
@@ -61,7 +77,8 @@ export function evaluationPairs(data: PreparedDataset, split: SplitName): { pair
       (ia === ib ? same : different).push({ a, b, same: ia === ib });
     }
   }
-  if (same.length + different.length <= MAX_EVALUATION_PAIRS) return { pairs: [...same, ...different], source: 'identities' };
+  if (same.length + different.length <= MAX_EVALUATION_PAIRS)
+    return { pairs: [...same, ...different], source: 'identities' };
   const random = new SeededRandom(deriveSeed(STREAM.pairs, samples.length));
   const keptSame = random.shuffled(same).slice(0, MAX_EVALUATION_PAIRS / 2);
   const keptDifferent = random.shuffled(different).slice(0, MAX_EVALUATION_PAIRS - keptSame.length);
@@ -91,7 +108,8 @@ export async function evaluateVerificationSplit(
   const impostor = labels.length - genuine;
   const both = genuine > 0 && impostor > 0;
   const metrics = both ? verificationMetrics(scores, labels, REPORTED_FAR) : null;
-  const threshold = settings.threshold ?? (both ? operatingPointAtFar(scores, labels, settings.targetFar).threshold : null);
+  const threshold =
+    settings.threshold ?? (both ? operatingPointAtFar(scores, labels, settings.targetFar).threshold : null);
   const rates = threshold !== null && both ? ratesAtThreshold(scores, labels, threshold) : null;
   const correct = threshold === null ? 0 : scores.filter((s, i) => s >= threshold === (labels[i] === 1)).length;
   const report: VerificationReport = {
@@ -118,14 +136,16 @@ export async function evaluateVerificationSplit(
   const outcome: EvaluationOutcome = { report, loss, predictions: [] };
   if (options.keepPredictions) {
     outcome.predictions = samples.map((s, i) => ({ id: s.id, prediction: { embedding: embeddings[i]! } }));
-    outcome.pairs = pairs.map((p, k): PairResult => ({
-      a: samples[p.a]!.id,
-      b: samples[p.b]!.id,
-      score: scores[k]!,
-      distance: Math.sqrt(Math.max(0, 2 - 2 * scores[k]!)),
-      same: threshold !== null && scores[k]! >= threshold,
-      truth: p.same,
-    }));
+    outcome.pairs = pairs.map(
+      (p, k): PairResult => ({
+        a: samples[p.a]!.id,
+        b: samples[p.b]!.id,
+        score: scores[k]!,
+        distance: Math.sqrt(Math.max(0, 2 - 2 * scores[k]!)),
+        same: threshold !== null && scores[k]! >= threshold,
+        truth: p.same,
+      }),
+    );
   }
   return outcome;
 }
@@ -136,7 +156,12 @@ function finiteThresholds(thresholds: readonly number[]): number[] {
 }
 
 /** The loss over the split's known pairs, in blocks of consecutive images, weighted by block size; null when no pair is known. */
-async function blockLoss(samples: readonly PreparedSample[], embeddings: readonly Float32Array[], labelled: readonly SplitPair[], options: SplitEvaluationOptions): Promise<number | null> {
+async function blockLoss(
+  samples: readonly PreparedSample[],
+  embeddings: readonly Float32Array[],
+  labelled: readonly SplitPair[],
+  options: SplitEvaluationOptions,
+): Promise<number | null> {
   const d = embeddings[0]?.length ?? 0;
   let sum = 0;
   let counted = 0;

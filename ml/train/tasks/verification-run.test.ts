@@ -5,7 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { preprocessingSpecSchema, trainingConfigSchema, trainingDatasetSchema, type TrainingConfigInput } from '../../../contract/index';
+import {
+  preprocessingSpecSchema,
+  trainingConfigSchema,
+  trainingDatasetSchema,
+  type TrainingConfigInput,
+} from '../../../contract/index';
 import { seededRandom } from '../../../tests/fixtures/detection-random';
 import { prepareDataset, type PreparedDataset } from '../../data/dataset';
 import { rocAuc } from '../../metrics/verification';
@@ -16,12 +21,25 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const frame = (value: number) => ({ data: new Uint8Array(64).fill(value), rows: 8, columns: 8, samplesPerPixel: 1 as const });
+const frame = (value: number) => ({
+  data: new Uint8Array(64).fill(value),
+  rows: 8,
+  columns: 8,
+  samplesPerPixel: 1 as const,
+});
 
 /** `identities` parts × `views` images each, in the training split. */
 async function identities(parts: number, views: number, extra: object = {}): Promise<PreparedDataset> {
-  const samples = Array.from({ length: parts * views }, (_, i) => ({ id: `img-${String(i).padStart(3, '0')}`, split: 'train' as const, image: { frame: frame(i) }, identity: `part-${Math.floor(i / views)}` }));
-  return prepareDataset(trainingDatasetSchema.parse({ task: 'verification', samples, ...extra }), preprocessingSpecSchema.parse({ rows: 8, columns: 8, intensity: { mode: 'dtype' } }));
+  const samples = Array.from({ length: parts * views }, (_, i) => ({
+    id: `img-${String(i).padStart(3, '0')}`,
+    split: 'train' as const,
+    image: { frame: frame(i) },
+    identity: `part-${Math.floor(i / views)}`,
+  }));
+  return prepareDataset(
+    trainingDatasetSchema.parse({ task: 'verification', samples, ...extra }),
+    preprocessingSpecSchema.parse({ rows: 8, columns: 8, intensity: { mode: 'dtype' } }),
+  );
 }
 
 const config = (extra: Partial<TrainingConfigInput> = {}) =>
@@ -52,7 +70,8 @@ describe('verification training batches', () => {
     const batch = run.trainingBatch(epoch[0]!, 0, 0);
     const relation = batch.y.dataSync();
     const parts = epoch[0]!.indices.map((i) => data.splits.train[i]!.identity!);
-    for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) expect(relation[i * 12 + j]).toBe(i === j ? 0 : parts[i] === parts[j] ? 1 : -1);
+    for (let i = 0; i < 12; i++)
+      for (let j = 0; j < 12; j++) expect(relation[i * 12 + j]).toBe(i === j ? 0 : parts[i] === parts[j] ? 1 : -1);
     tf.dispose([batch.x, batch.y]);
   });
 
@@ -66,7 +85,10 @@ describe('verification training batches', () => {
       { a: ids[4]!, b: ids[7]!, same: false },
     ];
     const data = await identities(4, 2, { pairs });
-    const run = openVerificationRun(config({ loss: { name: 'contrastive' }, batchSize: 4, verification: { source: 'pairs' } }), data);
+    const run = openVerificationRun(
+      config({ loss: { name: 'contrastive' }, batchSize: 4, verification: { source: 'pairs' } }),
+      data,
+    );
     expect(run.batchesPerEpoch).toBe(2);
     const planned = run.epochBatches(0);
     expect(planned.flatMap((p) => p.same!).sort()).toEqual([false, false, true, true]);
@@ -74,11 +96,19 @@ describe('verification training batches', () => {
   });
 
   it('refuse what cannot train, saying why', async () => {
-    await expect(identities(1, 4).then((d) => openVerificationRun(config(), d))).rejects.toThrow(/at least two identities with two or more images/);
-    await expect(identities(4, 4).then((d) => openVerificationRun(config({ batchSize: 5 }), d))).rejects.toThrow(/raise batchSize to at least 6/);
+    await expect(identities(1, 4).then((d) => openVerificationRun(config(), d))).rejects.toThrow(
+      /at least two identities with two or more images/,
+    );
+    await expect(identities(4, 4).then((d) => openVerificationRun(config({ batchSize: 5 }), d))).rejects.toThrow(
+      /raise batchSize to at least 6/,
+    );
     const data = await identities(4, 2, { pairs: [{ a: 'img-000', b: 'img-001', same: true }] });
-    expect(() => openVerificationRun(config({ verification: { source: 'pairs' } }), data)).toThrow(/with labelled pairs use the contrastive loss/);
-    expect(() => openVerificationRun(config({ loss: { name: 'contrastive' }, verification: { source: 'pairs' } }), data)).toThrow(/both same and different pairs .* 1 same and 0 different/);
+    expect(() => openVerificationRun(config({ verification: { source: 'pairs' } }), data)).toThrow(
+      /with labelled pairs use the contrastive loss/,
+    );
+    expect(() =>
+      openVerificationRun(config({ loss: { name: 'contrastive' }, verification: { source: 'pairs' } }), data),
+    ).toThrow(/both same and different pairs .* 1 same and 0 different/);
   });
 });
 
@@ -118,7 +148,10 @@ describe('evaluation pairs of a split', () => {
 
   it(`stop at ${MAX_EVALUATION_PAIRS} pairs for large splits, keeping every same pair`, () => {
     const samples = Array.from({ length: 600 }, (_, i) => ({ identity: Math.floor(i / 4) }));
-    const data = { splits: { train: samples, val: [], test: [] }, pairs: { train: [], val: [], test: [] } } as unknown as PreparedDataset;
+    const data = {
+      splits: { train: samples, val: [], test: [] },
+      pairs: { train: [], val: [], test: [] },
+    } as unknown as PreparedDataset;
     const { pairs } = evaluationPairs(data, 'train');
     expect(pairs).toHaveLength(MAX_EVALUATION_PAIRS);
     expect(pairs.filter((p) => p.same)).toHaveLength(150 * 6);

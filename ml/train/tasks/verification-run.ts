@@ -25,24 +25,43 @@ export function openVerificationRun(config: TrainingConfig, data: PreparedDatase
   if (settings.source === 'identities') {
     const identitiesPerBatch = Math.floor(config.batchSize / settings.imagesPerIdentity);
     if (identitiesPerBatch < 2) {
-      throw new LoupeError('INVALID_REQUEST', `A batch of ${config.batchSize} images holds fewer than two identities of ${settings.imagesPerIdentity} images; raise batchSize to at least ${2 * settings.imagesPerIdentity}.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `A batch of ${config.batchSize} images holds fewer than two identities of ${settings.imagesPerIdentity} images; raise batchSize to at least ${2 * settings.imagesPerIdentity}.`,
+      );
     }
     const missing = train.findIndex((s) => s.identity === undefined);
-    if (missing >= 0) throw new LoupeError('INVALID_REQUEST', `Training image "${train[missing]!.id}" has no identity; give every image one, or train from labelled pairs.`);
+    if (missing >= 0)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Training image "${train[missing]!.id}" has no identity; give every image one, or train from labelled pairs.`,
+      );
     const labels = train.map((s) => s.identity!);
     batchesPerEpoch = Math.max(1, Math.ceil(train.length / config.batchSize));
     epochBatches = (epoch) => {
       const rng = new SeededRandom(deriveSeed(config.seed, STREAM.order, epoch));
-      return Array.from({ length: batchesPerEpoch }, () => ({ indices: identityBatch(labels, { identitiesPerBatch, imagesPerIdentity: settings.imagesPerIdentity, random: () => rng.next() }) }));
+      return Array.from({ length: batchesPerEpoch }, () => ({
+        indices: identityBatch(labels, {
+          identitiesPerBatch,
+          imagesPerIdentity: settings.imagesPerIdentity,
+          random: () => rng.next(),
+        }),
+      }));
     };
     epochBatches(0); // refuses, with the reason, a training split without two identities of two images
   } else {
     if (config.loss.name === 'batch-hard-triplet') {
-      throw new LoupeError('INVALID_REQUEST', 'Batch-hard triplet loss needs identities (several images of each) to mine from; with labelled pairs use the contrastive loss.');
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'Batch-hard triplet loss needs identities (several images of each) to mine from; with labelled pairs use the contrastive loss.',
+      );
     }
     const pairs = data.pairs.train;
     if (!pairs.some((p) => p.same) || !pairs.some((p) => !p.same)) {
-      throw new LoupeError('INVALID_REQUEST', `Training from labelled pairs needs both same and different pairs in the training split; it has ${pairs.filter((p) => p.same).length} same and ${pairs.filter((p) => !p.same).length} different.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Training from labelled pairs needs both same and different pairs in the training split; it has ${pairs.filter((p) => p.same).length} same and ${pairs.filter((p) => !p.same).length} different.`,
+      );
     }
     const pairsPerBatch = Math.max(1, Math.floor(config.batchSize / 2));
     batchesPerEpoch = Math.ceil(pairs.length / pairsPerBatch);
@@ -65,9 +84,14 @@ export function openVerificationRun(config: TrainingConfig, data: PreparedDatase
       planned.indices.forEach((index, slot) => {
         // Seeded per slot, not per image: an image drawn twice into a batch gets two different views.
         const rng = new SeededRandom(deriveSeed(config.seed, STREAM.augment, epoch, batchIndex * n + slot));
-        x.set(augmentSample({ image: train[index]!.image, rows, columns, channels }, config.augment, rng).image, slot * pixels);
+        x.set(
+          augmentSample({ image: train[index]!.image, rows, columns, channels }, config.augment, rng).image,
+          slot * pixels,
+        );
       });
-      const relation = planned.same ? relationOfPairs(planned.same) : relationOfIdentities(planned.indices.map((i) => train[i]!.identity!));
+      const relation = planned.same
+        ? relationOfPairs(planned.same)
+        : relationOfIdentities(planned.indices.map((i) => train[i]!.identity!));
       return { x: tf.tensor4d(x, [n, rows, columns, channels]), y: tf.tensor2d(relation, [n, n]), size: n };
     },
     batchMetric: (outputs, targets, size) => knownPairAuc(outputs, targets, size),

@@ -16,7 +16,9 @@ export function loupe(): LoupeApi {
     client = window.loupe;
   } else {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    client = createLoupeClient(createWebSocketTransport(`${scheme}://${location.host}/rpc`, (state) => (connectionState.value = state)));
+    client = createLoupeClient(
+      createWebSocketTransport(`${scheme}://${location.host}/rpc`, (state) => (connectionState.value = state)),
+    );
   }
   return client;
 }

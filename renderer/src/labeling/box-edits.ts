@@ -2,7 +2,15 @@
  * Box list edits for the box tool. Each returns a new list (the store records before/after for
  * undo), never mutating its input.
  */
-import { boxFromCorners, boxProblem, moveBox, nudgeBox, resizeBox, type BoxHandle, type Point } from '../../../contract/geometry/index';
+import {
+  boxFromCorners,
+  boxProblem,
+  moveBox,
+  nudgeBox,
+  resizeBox,
+  type BoxHandle,
+  type Point,
+} from '../../../contract/geometry/index';
 import type { BoxLabel } from '../../../contract/index';
 
 export interface ImageSize {
@@ -15,16 +23,38 @@ export function addBox(boxes: readonly BoxLabel[], classId: number, a: Point, b:
   return box ? [...boxes, { classId, ...box }] : [...boxes];
 }
 
-export function moveBoxAt(boxes: readonly BoxLabel[], index: number, dx: number, dy: number, size: ImageSize): BoxLabel[] {
-  return boxes.map((b, i) => (i === index ? { classId: b.classId, ...moveBox(b, dx, dy, size.width, size.height) } : b));
+export function moveBoxAt(
+  boxes: readonly BoxLabel[],
+  index: number,
+  dx: number,
+  dy: number,
+  size: ImageSize,
+): BoxLabel[] {
+  return boxes.map((b, i) =>
+    i === index ? { classId: b.classId, ...moveBox(b, dx, dy, size.width, size.height) } : b,
+  );
 }
 
-export function nudgeBoxAt(boxes: readonly BoxLabel[], index: number, direction: 'left' | 'right' | 'up' | 'down', large: boolean, size: ImageSize): BoxLabel[] {
-  return boxes.map((b, i) => (i === index ? { classId: b.classId, ...nudgeBox(b, direction, large, size.width, size.height) } : b));
+export function nudgeBoxAt(
+  boxes: readonly BoxLabel[],
+  index: number,
+  direction: 'left' | 'right' | 'up' | 'down',
+  large: boolean,
+  size: ImageSize,
+): BoxLabel[] {
+  return boxes.map((b, i) =>
+    i === index ? { classId: b.classId, ...nudgeBox(b, direction, large, size.width, size.height) } : b,
+  );
 }
 
 /** Resizes by a handle; returns the handle now under the pointer (it changes when the box flips). */
-export function resizeBoxAt(boxes: readonly BoxLabel[], index: number, handle: BoxHandle, to: Point, size: ImageSize): { boxes: BoxLabel[]; handle: BoxHandle } {
+export function resizeBoxAt(
+  boxes: readonly BoxLabel[],
+  index: number,
+  handle: BoxHandle,
+  to: Point,
+  size: ImageSize,
+): { boxes: BoxLabel[]; handle: BoxHandle } {
   let next = handle;
   const out = boxes.map((b, i) => {
     if (i !== index) return b;
@@ -52,7 +82,13 @@ export function copyBoxes(current: readonly BoxLabel[], previous: readonly BoxLa
   const have = new Set(current.map(key));
   const out = [...current];
   for (const b of previous) {
-    const clipped = { classId: b.classId, x1: Math.max(0, b.x1), y1: Math.max(0, b.y1), x2: Math.min(size.width, b.x2), y2: Math.min(size.height, b.y2) };
+    const clipped = {
+      classId: b.classId,
+      x1: Math.max(0, b.x1),
+      y1: Math.max(0, b.y1),
+      x2: Math.min(size.width, b.x2),
+      y2: Math.min(size.height, b.y2),
+    };
     if (boxProblem(clipped, size.width, size.height) || have.has(key(clipped))) continue;
     have.add(key(clipped));
     out.push(clipped);

@@ -15,7 +15,11 @@ export interface BulkEdit {
 }
 
 /** The assign calls that put every image back to its `before` classes, in order. */
-export function restoreRequests(taskId: number, before: ReadonlyMap<number, readonly number[]>, multiLabel: boolean): AssignRequest[] {
+export function restoreRequests(
+  taskId: number,
+  before: ReadonlyMap<number, readonly number[]>,
+  multiLabel: boolean,
+): AssignRequest[] {
   const groups = new Map<string, { classIds: readonly number[]; imageIds: number[] }>();
   for (const [imageId, classIds] of before) {
     const sorted = [...classIds].sort((a, b) => a - b);

@@ -55,7 +55,12 @@ export function parseFilterKey(key: string): GridFilter {
  * The image after (step 1) or before (step -1) `current` among those the filter shows, by the
  * workspace order; `current` need not be shown itself. Null at the end of the list.
  */
-export function neighbour(order: readonly number[], shown: (id: number) => boolean, current: number | null, step: 1 | -1): number | null {
+export function neighbour(
+  order: readonly number[],
+  shown: (id: number) => boolean,
+  current: number | null,
+  step: 1 | -1,
+): number | null {
   let index = current === null ? (step === 1 ? -1 : order.length) : order.indexOf(current);
   if (index < 0) index = step === 1 ? -1 : order.length;
   for (let i = index + step; i >= 0 && i < order.length; i += step) if (shown(order[i]!)) return order[i]!;

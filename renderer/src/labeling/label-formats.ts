@@ -6,7 +6,9 @@ import { LABEL_FORMAT_KINDS, LABEL_FORMATS, type LabelFormat, type TaskKind } fr
 
 /** Formats for a task of this kind, in the contract's order; every format when there is no task (an import into a new task). */
 export function formatsFor(kind: TaskKind | null): LabelFormat[] {
-  return kind === null ? [...LABEL_FORMATS] : LABEL_FORMATS.filter((format) => LABEL_FORMAT_KINDS[format].includes(kind));
+  return kind === null
+    ? [...LABEL_FORMATS]
+    : LABEL_FORMATS.filter((format) => LABEL_FORMAT_KINDS[format].includes(kind));
 }
 
 /** The current choice while it fits, else the first format that does. */

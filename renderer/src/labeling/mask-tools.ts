@@ -29,7 +29,14 @@ export function nextBrushRadius(current: number, direction: 1 | -1): number {
  * Paints (or, with value 0, erases) from the previous pointer sample to this one. Erasing with a
  * class selected (`only`) removes only that class, leaving the others.
  */
-export function brushSegment(stroke: MaskStroke, from: Point, to: Point, radius: number, value: number, only?: number): void {
+export function brushSegment(
+  stroke: MaskStroke,
+  from: Point,
+  to: Point,
+  radius: number,
+  value: number,
+  only?: number,
+): void {
   const spans = capsuleSpans(from, to, radius, stroke.mask.width, stroke.mask.height);
   if (only === undefined) stroke.paint(spans, value);
   else stroke.paintWhere(spans, only, value);
@@ -65,9 +72,18 @@ export interface MagicWandArgs {
  * Magic wand: grows a region from the clicked pixel over the IMAGE's values (any depth: 8-bit,
  * 16-bit, float after rescale), then adds it to or subtracts it from a class in the mask.
  */
-export function magicWand(stroke: MaskStroke, pixels: ArrayLike<number>, at: Point, value: number, args: MagicWandArgs): void {
+export function magicWand(
+  stroke: MaskStroke,
+  pixels: ArrayLike<number>,
+  at: Point,
+  value: number,
+  args: MagicWandArgs,
+): void {
   const { width, height } = stroke.mask;
-  const region = regionGrow(pixels, width, height, Math.floor(at.x), Math.floor(at.y), { lower: args.tolerance, connectivity: args.connectivity ?? 4 });
+  const region = regionGrow(pixels, width, height, Math.floor(at.x), Math.floor(at.y), {
+    lower: args.tolerance,
+    connectivity: args.connectivity ?? 4,
+  });
   if ((args.mode ?? 'add') === 'add') stroke.paint(region, value);
   else stroke.paintWhere(region, value, 0);
 }

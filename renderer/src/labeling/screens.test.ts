@@ -6,16 +6,29 @@ import { describe, expect, it } from 'vitest';
 import type { LabelMask, Point } from '../../../contract/geometry/index';
 import type { FramePixels, LabelClass } from '../../../contract/index';
 import { restoreRequests, type AssignRequest } from './bulk-history';
-import { clickSelection, filterKey, matchesFilter, neighbour, parseFilterKey, type GridFilter, type ImageBadge } from './grid-filter';
+import {
+  clickSelection,
+  filterKey,
+  matchesFilter,
+  neighbour,
+  parseFilterKey,
+  type GridFilter,
+  type ImageBadge,
+} from './grid-filter';
 import { MaskStroke } from './mask-edits';
 import { clipRect, colourMaskRect, maskPalette, maskValuesPresent, segmentRect } from './mask-overlay';
 import { brushSegment } from './mask-tools';
 import { wandSource } from './wand-source';
 import { seededRandom } from '../../../contract/random';
 
-
 describe('grid filter and navigation', () => {
-  const badge = (over: Partial<ImageBadge>): ImageBadge => ({ classIds: [], boxes: 0, labeled: false, split: null, ...over });
+  const badge = (over: Partial<ImageBadge>): ImageBadge => ({
+    classIds: [],
+    boxes: 0,
+    labeled: false,
+    split: null,
+    ...over,
+  });
 
   it.each<[GridFilter, ImageBadge, boolean]>([
     [{ kind: 'all' }, badge({}), true],
@@ -63,12 +76,14 @@ function applyAssign(tags: Map<number, number[]>, request: AssignRequest, multiL
     else if (request.mode === 'set') {
       have.clear();
       have.add(request.classId!);
-    }
-    else if (request.mode === 'add') {
+    } else if (request.mode === 'add') {
       if (!multiLabel) have.clear();
       have.add(request.classId!);
     } else have.delete(request.classId!);
-    tags.set(id, [...have].sort((a, b) => a - b));
+    tags.set(
+      id,
+      [...have].sort((a, b) => a - b),
+    );
   }
 }
 
@@ -86,7 +101,8 @@ describe('bulk assign undo', () => {
       const mode = (['set', 'add', 'remove', 'clear'] as const)[trial % 4]!;
       const imageIds = [...tags.keys()].filter(() => random() < 0.6);
       if (imageIds.length === 0) continue;
-      const request: AssignRequest = mode === 'clear' ? { taskId: 1, imageIds, mode } : { taskId: 1, imageIds, mode, classId: 1 + (trial % 3) };
+      const request: AssignRequest =
+        mode === 'clear' ? { taskId: 1, imageIds, mode } : { taskId: 1, imageIds, mode, classId: 1 + (trial % 3) };
       applyAssign(tags, request, multiLabel);
       const selectedBefore = new Map(imageIds.map((id) => [id, before.get(id)!]));
       for (const undo of restoreRequests(1, selectedBefore, multiLabel)) applyAssign(tags, undo, multiLabel);
@@ -115,7 +131,14 @@ describe('bulk assign undo', () => {
 });
 
 describe('mask overlay', () => {
-  const cls = (id: number, maskIndex: number, color: string): LabelClass => ({ id, taskId: 1, name: `c${id}`, color, position: id, maskIndex });
+  const cls = (id: number, maskIndex: number, color: string): LabelClass => ({
+    id,
+    taskId: 1,
+    name: `c${id}`,
+    color,
+    position: id,
+    maskIndex,
+  });
 
   it('colours classes opaque, and the background and hidden classes transparent', () => {
     const palette = maskPalette([cls(1, 1, '#ff8000'), cls(2, 2, '#0000ff')], new Set([2]));
@@ -136,7 +159,11 @@ describe('mask overlay', () => {
       if (!rect) return;
       const part = new Uint8ClampedArray((rect.x1 - rect.x0) * (rect.y1 - rect.y0) * 4);
       colourMaskRect(mask, palette, rect, part);
-      for (let y = rect.y0; y < rect.y1; y++) overlay.set(part.subarray((y - rect.y0) * (rect.x1 - rect.x0) * 4, (y - rect.y0 + 1) * (rect.x1 - rect.x0) * 4), (y * width + rect.x0) * 4);
+      for (let y = rect.y0; y < rect.y1; y++)
+        overlay.set(
+          part.subarray((y - rect.y0) * (rect.x1 - rect.x0) * 4, (y - rect.y0 + 1) * (rect.x1 - rect.x0) * 4),
+          (y * width + rect.x0) * 4,
+        );
     };
     for (let stroke = 0; stroke < 30; stroke++) {
       const s = new MaskStroke(mask);

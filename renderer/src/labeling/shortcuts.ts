@@ -28,7 +28,14 @@ export interface KeyLike {
   altKey?: boolean;
 }
 
-const TOOL_KEYS: Record<string, LabelingTool> = { b: 'brush', e: 'eraser', p: 'polygon', g: 'bucket', w: 'wand', r: 'box' };
+const TOOL_KEYS: Record<string, LabelingTool> = {
+  b: 'brush',
+  e: 'eraser',
+  p: 'polygon',
+  g: 'bucket',
+  w: 'wand',
+  r: 'box',
+};
 const ARROWS = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' } as const;
 
 /** The action for a key press, or null to let the page have it. */
@@ -68,14 +75,17 @@ export const LABELING_SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: '[ ]', does: 'smaller / larger brush' },
   { keys: 'Shift+H', does: 'fill the holes of the selected class' },
   { keys: 'C', does: 'copy the boxes of the previous image' },
-  { keys: 'M', does: "propose boxes on the image with the chosen detection model (as drafts)" },
+  { keys: 'M', does: 'propose boxes on the image with the chosen detection model (as drafts)' },
   { keys: 'Delete', does: 'delete the selected box' },
   { keys: 'O', does: 'show / hide the mask overlay' },
 ];
 
 /** More labeling keys the screens handle themselves, for the help overlay. */
 export const LABELING_SCREEN_SHORTCUTS: readonly { keys: string; does: string }[] = [
-  { keys: 'Ctrl+click, Shift+click, Ctrl+A', does: 'select several images in the grid; 1–9 then assigns to all of them, Delete clears them' },
+  {
+    keys: 'Ctrl+click, Shift+click, Ctrl+A',
+    does: 'select several images in the grid; 1–9 then assigns to all of them, Delete clears them',
+  },
   { keys: 'Delete (classification)', does: 'clear the classes of the image (or of the selection)' },
   { keys: 'Enter, Esc, Backspace', does: 'polygon: close it, cancel it, remove its last point' },
   { keys: 'Shift+click (magic wand)', does: 'remove the grown region from the class instead of adding it' },

@@ -13,16 +13,43 @@ describe('mask strokes and diffs', () => {
     const mask = blank(120, 90);
     const states: Uint8Array[] = [mask.data.slice()];
     const diffs = [];
-    const pixels = Uint16Array.from({ length: 120 * 90 }, (_, i) => ((i % 120) < 60 ? 1000 : 40000) + (i % 7));
+    const pixels = Uint16Array.from({ length: 120 * 90 }, (_, i) => (i % 120 < 60 ? 1000 : 40000) + (i % 7));
     const operations: ((s: MaskStroke) => void)[] = [
       (s) => brushSegment(s, { x: 10, y: 10 }, { x: 100, y: 70 }, 6, 1),
-      (s) => fillPolygon(s, [{ x: 50, y: 5 }, { x: 110, y: 20 }, { x: 80, y: 85 }], 2),
+      (s) =>
+        fillPolygon(
+          s,
+          [
+            { x: 50, y: 5 },
+            { x: 110, y: 20 },
+            { x: 80, y: 85 },
+          ],
+          2,
+        ),
       (s) => brushSegment(s, { x: 0, y: 40 }, { x: 119, y: 40 }, 3, 0, 2),
       (s) => bucketFill(s, { x: 2, y: 88 }, 3),
       (s) => {
         // A ring of class 1 around background: a hole to fill next.
-        fillPolygon(s, [{ x: 5, y: 45 }, { x: 35, y: 45 }, { x: 35, y: 85 }, { x: 5, y: 85 }], 1);
-        fillPolygon(s, [{ x: 12, y: 55 }, { x: 28, y: 55 }, { x: 28, y: 75 }, { x: 12, y: 75 }], 0);
+        fillPolygon(
+          s,
+          [
+            { x: 5, y: 45 },
+            { x: 35, y: 45 },
+            { x: 35, y: 85 },
+            { x: 5, y: 85 },
+          ],
+          1,
+        );
+        fillPolygon(
+          s,
+          [
+            { x: 12, y: 55 },
+            { x: 28, y: 55 },
+            { x: 28, y: 75 },
+            { x: 12, y: 75 },
+          ],
+          0,
+        );
       },
       (s) => fillHoles(s, 1),
       (s) => magicWand(s, pixels, { x: 100, y: 50 }, 1, { tolerance: 10, mode: 'subtract' }),
@@ -109,16 +136,26 @@ describe('box edits', () => {
     const frozen = Object.freeze(start.map((b) => Object.freeze(b)));
     expect(moveBoxAt(frozen, 0, 5, 100, size)[0]).toEqual({ classId: 1, x1: 15, y1: 70, x2: 35, y2: 80 });
     expect(nudgeBoxAt(frozen, 0, 'up', true, size)[0]).toMatchObject({ y1: 0, y2: 10 });
-    expect(resizeBoxAt(frozen, 0, 'w', { x: 50, y: 0 }, size)).toEqual({ boxes: [{ classId: 1, x1: 30, y1: 10, x2: 50, y2: 20 }], handle: 'e' });
+    expect(resizeBoxAt(frozen, 0, 'w', { x: 50, y: 0 }, size)).toEqual({
+      boxes: [{ classId: 1, x1: 30, y1: 10, x2: 50, y2: 20 }],
+      handle: 'e',
+    });
     expect(setBoxClass(frozen, 0, 2)[0]!.classId).toBe(2);
     expect(deleteBoxAt(frozen, 0)).toEqual([]);
     expect(addBox(frozen, 1, { x: 1, y: 1 }, { x: 1.2, y: 50 }, size)).toHaveLength(1);
   });
 
   it('copies the previous image’s boxes, clipped to this image, without duplicates', () => {
-    const previous = [{ classId: 1, x1: 10, y1: 10, x2: 30, y2: 20 }, { classId: 2, x1: 90, y1: 70, x2: 150, y2: 120 }, { classId: 2, x1: 200, y1: 10, x2: 210, y2: 20 }];
+    const previous = [
+      { classId: 1, x1: 10, y1: 10, x2: 30, y2: 20 },
+      { classId: 2, x1: 90, y1: 70, x2: 150, y2: 120 },
+      { classId: 2, x1: 200, y1: 10, x2: 210, y2: 20 },
+    ];
     const copied = copyBoxes([{ classId: 1, x1: 10, y1: 10, x2: 30, y2: 20 }], previous, size);
-    expect(copied).toEqual([{ classId: 1, x1: 10, y1: 10, x2: 30, y2: 20 }, { classId: 2, x1: 90, y1: 70, x2: 100, y2: 80 }]);
+    expect(copied).toEqual([
+      { classId: 1, x1: 10, y1: 10, x2: 30, y2: 20 },
+      { classId: 2, x1: 90, y1: 70, x2: 100, y2: 80 },
+    ]);
   });
 });
 

@@ -24,7 +24,8 @@ export function wandSource(frame: FramePixels): WandSource {
     const pixels = frame.rows * frame.columns;
     const data = frame.data;
     luma = new Float32Array(pixels);
-    for (let p = 0; p < pixels; p++) luma[p] = 0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!;
+    for (let p = 0; p < pixels; p++)
+      luma[p] = 0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!;
     lumaCache.set(frame, luma);
   }
   return { values: luma, toleranceScale: 1 };

@@ -28,10 +28,21 @@ describe('useImagesStore', () => {
   it('streams import progress, keeps the report and reloads the list', async () => {
     const report: ImportReport = { imported: 1, duplicates: 0, skipped: 0, failed: 1, cancelled: false, files: [] };
     const seen: number[] = [];
-    const client = fakeClient({ 'imaging.import': () => report, 'imaging.list': () => ({ total: 1, items: [record] }) });
+    const client = fakeClient({
+      'imaging.import': () => report,
+      'imaging.list': () => ({ total: 1, items: [record] }),
+    });
     const invoke = client.invoke.bind(client);
     client.invoke = (async (channel: never, request: never, options?: { onProgress?: (p: unknown) => void }) => {
-      options?.onProgress?.({ phase: 'importing', done: 1, total: 2, imported: 1, duplicates: 0, skipped: 0, failed: 0 });
+      options?.onProgress?.({
+        phase: 'importing',
+        done: 1,
+        total: 2,
+        imported: 1,
+        duplicates: 0,
+        skipped: 0,
+        failed: 0,
+      });
       return invoke(channel, request);
     }) as typeof client.invoke;
     setLoupeClient(client);
@@ -61,8 +72,13 @@ describe('useImagesStore', () => {
   });
 
   it('words a relink: what was found, nothing to do, or why it could not look', async () => {
-    const replies = [{ scanned: 12, relinked: 1, stillMissing: 2 }, { scanned: 0, relinked: 0, stillMissing: 0 }];
-    setLoupeClient(fakeClient({ 'imaging.relink': () => replies.shift()!, 'imaging.list': () => ({ total: 1, items: [record] }) }));
+    const replies = [
+      { scanned: 12, relinked: 1, stillMissing: 2 },
+      { scanned: 0, relinked: 0, stillMissing: 0 },
+    ];
+    setLoupeClient(
+      fakeClient({ 'imaging.relink': () => replies.shift()!, 'imaging.list': () => ({ total: 1, items: [record] }) }),
+    );
     const store = useImagesStore();
     expect(await store.relink('/mnt/archive')).toBe('1 image relinked; 2 still missing (12 files checked).');
     expect(await store.relink('/mnt/archive')).toBe('No image of this workspace is missing: nothing to relink.');
@@ -73,8 +89,19 @@ describe('useViewerStore', () => {
   it('opens the middle frame with the file window and keeps a dragged window across frames', async () => {
     const info = { ...record, windows: [{ center: 40, width: 400 }] };
     const pixels = (frame: number) => ({
-      id: 7, frame, rows: 2, columns: 2, samplesPerPixel: 1, photometricInterpretation: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0,
-      modalityUnit: 'HU', windows: info.windows, minValue: 0, maxValue: 3, data: new Int16Array([0, 1, 2, 3]),
+      id: 7,
+      frame,
+      rows: 2,
+      columns: 2,
+      samplesPerPixel: 1,
+      photometricInterpretation: 'MONOCHROME2',
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+      modalityUnit: 'HU',
+      windows: info.windows,
+      minValue: 0,
+      maxValue: 3,
+      data: new Int16Array([0, 1, 2, 3]),
     });
     const client = fakeClient({
       'imaging.get': () => ({ record, info: info as never }),
@@ -98,7 +125,8 @@ describe('useImagesStore thumbnails', () => {
   it('asks only for the tiles on screen when the call goes out, one call at a time', async () => {
     const replies: (() => void)[] = [];
     const client = fakeClient({
-      'imaging.thumbnails': (request) => new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
+      'imaging.thumbnails': (request) =>
+        new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
     });
     setLoupeClient(client);
     const store = useImagesStore();
@@ -111,7 +139,10 @@ describe('useImagesStore thumbnails', () => {
     await vi.waitFor(() => expect(client.calls.length).toBe(2));
     replies.shift()!();
     await vi.waitFor(() => expect(store.thumbnails.size).toBe(5));
-    expect(client.calls.map((c) => (c.request as { ids: number[] }).ids)).toEqual([[1, 2, 3], [7, 8]]);
+    expect(client.calls.map((c) => (c.request as { ids: number[] }).ids)).toEqual([
+      [1, 2, 3],
+      [7, 8],
+    ]);
     // Cached tiles are never asked for again.
     store.requestThumbnails([1, 2, 3, 7, 8]);
     expect(client.calls.length).toBe(2);
@@ -120,7 +151,8 @@ describe('useImagesStore thumbnails', () => {
   it('drops a reply that arrives after the workspace closed', async () => {
     const replies: (() => void)[] = [];
     const client = fakeClient({
-      'imaging.thumbnails': (request) => new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
+      'imaging.thumbnails': (request) =>
+        new Promise((resolve) => replies.push(() => resolve({ thumbnails: request.ids.map(png) }))),
     });
     setLoupeClient(client);
     const store = useImagesStore();

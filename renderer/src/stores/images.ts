@@ -1,6 +1,12 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { MAX_LIST_LIMIT, MAX_THUMBNAILS_PER_CALL, type ImageRecord, type ImportProgress, type ImportReport } from '../../../contract/index';
+import {
+  MAX_LIST_LIMIT,
+  MAX_THUMBNAILS_PER_CALL,
+  type ImageRecord,
+  type ImportProgress,
+  type ImportReport,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 /** Thumbnail object URLs kept at once; older ones are revoked (10,000 tiles never all live). */
@@ -52,7 +58,11 @@ export const useImagesStore = defineStore('images', () => {
     progress.value = { phase: 'scanning', done: 0, total: 0, imported: 0, duplicates: 0, skipped: 0, failed: 0 };
     importId = crypto.randomUUID();
     try {
-      const result = await loupe().invoke('imaging.import', { paths }, { requestId: importId, onProgress: (p) => (progress.value = p) });
+      const result = await loupe().invoke(
+        'imaging.import',
+        { paths },
+        { requestId: importId, onProgress: (p) => (progress.value = p) },
+      );
       report.value = result;
       return result;
     } catch (e) {
@@ -74,7 +84,10 @@ export const useImagesStore = defineStore('images', () => {
     const paths: string[] = [];
     for (const file of files) {
       try {
-        const { path } = await loupe().invoke('imaging.upload', { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+        const { path } = await loupe().invoke('imaging.upload', {
+          name: file.name,
+          bytes: new Uint8Array(await file.arrayBuffer()),
+        });
         paths.push(path);
       } catch (e) {
         error.value = `${file.name}: ${messageOf(e)}`;
@@ -103,7 +116,9 @@ export const useImagesStore = defineStore('images', () => {
         // Another workspace opened meanwhile: drop the reply, go on with what its grid wants.
         if (generation !== askedIn) continue;
         const next = new Map(thumbnails.value);
-        for (const t of got) if (t.bytes) next.set(t.id, URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime })));
+        for (const t of got)
+          if (t.bytes)
+            next.set(t.id, URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime })));
         while (next.size > THUMBNAIL_CACHE_SIZE) {
           const [oldest, url] = next.entries().next().value as [number, string];
           URL.revokeObjectURL(url);
@@ -126,7 +141,8 @@ export const useImagesStore = defineStore('images', () => {
     try {
       const result = await loupe().invoke('imaging.relink', { folder });
       await refresh();
-      if (result.relinked === 0 && result.stillMissing === 0) return 'No image of this workspace is missing: nothing to relink.';
+      if (result.relinked === 0 && result.stillMissing === 0)
+        return 'No image of this workspace is missing: nothing to relink.';
       return `${result.relinked} image${result.relinked === 1 ? '' : 's'} relinked; ${result.stillMissing} still missing (${result.scanned} files checked).`;
     } catch (e) {
       return messageOf(e);
@@ -142,5 +158,20 @@ export const useImagesStore = defineStore('images', () => {
     report.value = null;
   }
 
-  return { images, loading, error, progress, report, importing, thumbnails, refresh, importPaths, cancelImport, importDropped, requestThumbnails, relink, dehydrate };
+  return {
+    images,
+    loading,
+    error,
+    progress,
+    report,
+    importing,
+    thumbnails,
+    refresh,
+    importPaths,
+    cancelImport,
+    importDropped,
+    requestThumbnails,
+    relink,
+    dehydrate,
+  };
 });

@@ -8,21 +8,78 @@ import { useViewerStore } from './viewer';
 
 beforeEach(() => setActivePinia(createPinia()));
 
-const prediction = { classes: ['normal', 'lesion'], probabilities: [0.3, 0.7], predicted: 1, predictedClass: 'lesion', temperature: null };
-const item = (imageId: number): ReviewQueueItem => ({ imageId, fileName: `${imageId}.png`, prediction, entropy: 0.6, margin: 0.4, score: 0.7, labelClassIds: [11], disagrees: true, verdict: null });
+const prediction = {
+  classes: ['normal', 'lesion'],
+  probabilities: [0.3, 0.7],
+  predicted: 1,
+  predictedClass: 'lesion',
+  temperature: null,
+};
+const item = (imageId: number): ReviewQueueItem => ({
+  imageId,
+  fileName: `${imageId}.png`,
+  prediction,
+  entropy: 0.6,
+  margin: 0.4,
+  score: 0.7,
+  labelClassIds: [11],
+  disagrees: true,
+  verdict: null,
+});
 const QUEUE: ReplyOf<'review.queue'> = {
   runId: 'run-1',
   taskId: 5,
   taskName: 'Lesion',
-  classes: [{ name: 'normal', classId: 11 }, { name: 'lesion', classId: 12 }],
+  classes: [
+    { name: 'normal', classId: 11 },
+    { name: 'lesion', classId: 12 },
+  ],
   weightsSha256: 'a'.repeat(64),
   items: [item(1), item(2), item(3)],
   leftOut: 0,
 };
-const TASK = { id: 5, name: 'Lesion', kind: 'classification' as const, multiLabel: false, createdAt: '', classes: [11, 12].map((id, position) => ({ id, taskId: 5, name: id === 11 ? 'normal' : 'lesion', color: '#ffffff', position, maskIndex: null })) };
-const RUN = { runId: 'run-1', taskId: 5, taskName: 'Lesion', kind: 'classification' as const, state: 'completed' as const, architecture: 'small-cnn', epochsDone: 1, epochs: 1, best: null, test: null, threads: 1, error: null, active: false, createdAt: '', updatedAt: '' };
+const TASK = {
+  id: 5,
+  name: 'Lesion',
+  kind: 'classification' as const,
+  multiLabel: false,
+  createdAt: '',
+  classes: [11, 12].map((id, position) => ({
+    id,
+    taskId: 5,
+    name: id === 11 ? 'normal' : 'lesion',
+    color: '#ffffff',
+    position,
+    maskIndex: null,
+  })),
+};
+const RUN = {
+  runId: 'run-1',
+  taskId: 5,
+  taskName: 'Lesion',
+  kind: 'classification' as const,
+  state: 'completed' as const,
+  architecture: 'small-cnn',
+  epochsDone: 1,
+  epochs: 1,
+  best: null,
+  test: null,
+  threads: 1,
+  error: null,
+  active: false,
+  createdAt: '',
+  updatedAt: '',
+};
 
-function verdictFor(request: { imageId: number; verdict: ReviewVerdict['verdict']; correctClassId?: number | undefined; comment?: string | undefined }, id: number): ReviewVerdict {
+function verdictFor(
+  request: {
+    imageId: number;
+    verdict: ReviewVerdict['verdict'];
+    correctClassId?: number | undefined;
+    comment?: string | undefined;
+  },
+  id: number,
+): ReviewVerdict {
   return {
     id,
     reviewer: 'ada',
@@ -50,7 +107,8 @@ async function reviewing() {
     'review.settings': () => ({ reviewer: 'ada', isDefault: true }),
     'review.queue': () => structuredClone(QUEUE),
     'review.record': (r) => verdictFor(r, next++),
-    'review.applyCorrection': (r) => ({ taskId: 5, imageId: 2, revision: 4, classIds: [11], verdictId: r.verdictId }) as never,
+    'review.applyCorrection': (r) =>
+      ({ taskId: 5, imageId: 2, revision: 4, classIds: [11], verdictId: r.verdictId }) as never,
   });
   setLoupeClient(client);
   const review = useReviewStore();
@@ -65,7 +123,10 @@ describe('useReviewStore', () => {
     expect(review.runId).toBe('run-1');
     review.comment = 'clear case';
     await review.record('agree');
-    expect(client.calls.at(-1)).toEqual({ channel: 'review.record', request: { runId: 'run-1', imageId: 1, verdict: 'agree', comment: 'clear case' } });
+    expect(client.calls.at(-1)).toEqual({
+      channel: 'review.record',
+      request: { runId: 'run-1', imageId: 1, verdict: 'agree', comment: 'clear case' },
+    });
     expect(review.queue!.items[0]!.verdict!.verdict).toBe('agree');
     expect(review.index).toBe(1);
     expect(review.comment).toBe('');
@@ -97,7 +158,21 @@ describe('useReviewStore', () => {
 
 describe('useViewerStore prefetch', () => {
   it('opens a prefetched image without asking the services again', async () => {
-    const frame = { id: 2, frame: 0, rows: 2, columns: 2, samplesPerPixel: 1, photometricInterpretation: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0, modalityUnit: '', windows: [], minValue: 0, maxValue: 4000, data: new Uint16Array(4) };
+    const frame = {
+      id: 2,
+      frame: 0,
+      rows: 2,
+      columns: 2,
+      samplesPerPixel: 1,
+      photometricInterpretation: 'MONOCHROME2',
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+      modalityUnit: '',
+      windows: [],
+      minValue: 0,
+      maxValue: 4000,
+      data: new Uint16Array(4),
+    };
     const client = fakeClient({
       'imaging.get': (r) => ({ record: { id: r.id }, info: { frames: 1 } }) as never,
       'imaging.frame': () => frame as never,

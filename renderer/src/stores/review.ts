@@ -1,6 +1,15 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { LabelTask, ReplyOf, ReviewOrder, ReviewQueueItem, ReviewSource, ReviewVerdict, ReviewVerdictKind, RunSummary } from '../../../contract/index';
+import type {
+  LabelTask,
+  ReplyOf,
+  ReviewOrder,
+  ReviewQueueItem,
+  ReviewSource,
+  ReviewVerdict,
+  ReviewVerdictKind,
+  RunSummary,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 type Queue = ReplyOf<'review.queue'>;
@@ -38,9 +47,16 @@ export const useReviewStore = defineStore('review', () => {
   const calibrating = ref<{ done: number; total: number } | null>(null);
   let queueRequest: string | null = null;
 
-  const reviewable = computed(() => runs.value.filter((r) => r.state === 'completed' && r.kind === 'classification' && r.taskId !== null));
+  const reviewable = computed(() =>
+    runs.value.filter((r) => r.state === 'completed' && r.kind === 'classification' && r.taskId !== null),
+  );
   const current = computed<ReviewQueueItem | null>(() => queue.value?.items[index.value] ?? null);
-  const task = computed(() => tasks.value.find((t) => t.id === queue.value?.taskId) ?? tasks.value.find((t) => t.id === reviewable.value.find((r) => r.runId === runId.value)?.taskId) ?? null);
+  const task = computed(
+    () =>
+      tasks.value.find((t) => t.id === queue.value?.taskId) ??
+      tasks.value.find((t) => t.id === reviewable.value.find((r) => r.runId === runId.value)?.taskId) ??
+      null,
+  );
   const reviewed = computed(() => queue.value?.items.filter((i) => i.verdict !== null).length ?? 0);
 
   async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
@@ -58,7 +74,11 @@ export const useReviewStore = defineStore('review', () => {
 
   async function hydrate(): Promise<void> {
     await attempt(async () => {
-      const [r, t, s] = await Promise.all([loupe().invoke('training.runs', {}), loupe().invoke('labels.tasks', {}), loupe().invoke('review.settings', {})]);
+      const [r, t, s] = await Promise.all([
+        loupe().invoke('training.runs', {}),
+        loupe().invoke('labels.tasks', {}),
+        loupe().invoke('review.settings', {}),
+      ]);
       runs.value = r.runs;
       tasks.value = t.tasks;
       reviewer.value = s.reviewer;
@@ -77,7 +97,13 @@ export const useReviewStore = defineStore('review', () => {
     queueRequest = crypto.randomUUID();
     const requestId = queueRequest;
     building.value = { done: 0, total: 0 };
-    const reply = await attempt(() => loupe().invoke('review.queue', { runId: run, source: source.value, order: order.value }, { requestId, onProgress: (p) => (building.value = p) }));
+    const reply = await attempt(() =>
+      loupe().invoke(
+        'review.queue',
+        { runId: run, source: source.value, order: order.value },
+        { requestId, onProgress: (p) => (building.value = p) },
+      ),
+    );
     building.value = null;
     queueRequest = null;
     if (!reply) return;
@@ -87,7 +113,10 @@ export const useReviewStore = defineStore('review', () => {
     pickingClass.value = false;
     comment.value = '';
     // A rebuilt queue (another order, a new calibration) stays on the image being looked at.
-    index.value = Math.max(0, reply.items.findIndex((i) => i.imageId === shown));
+    index.value = Math.max(
+      0,
+      reply.items.findIndex((i) => i.imageId === shown),
+    );
   }
 
   function cancelQueue(): void {
@@ -111,7 +140,13 @@ export const useReviewStore = defineStore('review', () => {
     const q = queue.value;
     if (!item || !q) return null;
     const recorded = await attempt(() =>
-      loupe().invoke('review.record', { runId: q.runId, imageId: item.imageId, verdict, comment: comment.value, ...(correctClassId === undefined ? {} : { correctClassId }) }),
+      loupe().invoke('review.record', {
+        runId: q.runId,
+        imageId: item.imageId,
+        verdict,
+        comment: comment.value,
+        ...(correctClassId === undefined ? {} : { correctClassId }),
+      }),
     );
     pickingClass.value = false;
     if (!recorded) return null;
@@ -134,7 +169,16 @@ export const useReviewStore = defineStore('review', () => {
     const applied = await attempt(() => loupe().invoke('review.applyCorrection', { verdictId: pending.verdict.id }));
     if (!applied) return;
     const q = queue.value;
-    if (q) q.items = q.items.map((i) => (i.imageId === applied.imageId ? { ...i, labelClassIds: applied.classIds, verdict: { ...pending.verdict, correctionRevision: applied.revision } } : i));
+    if (q)
+      q.items = q.items.map((i) =>
+        i.imageId === applied.imageId
+          ? {
+              ...i,
+              labelClassIds: applied.classIds,
+              verdict: { ...pending.verdict, correctionRevision: applied.revision },
+            }
+          : i,
+      );
     correction.value = null;
     advance();
   }
@@ -155,7 +199,9 @@ export const useReviewStore = defineStore('review', () => {
     const run = runId.value;
     if (!run || calibrating.value) return;
     calibrating.value = { done: 0, total: 0 };
-    const reply = await attempt(() => loupe().invoke('review.calibration', { runId: run, fit }, { onProgress: (p) => (calibrating.value = p) }));
+    const reply = await attempt(() =>
+      loupe().invoke('review.calibration', { runId: run, fit }, { onProgress: (p) => (calibrating.value = p) }),
+    );
     calibrating.value = null;
     if (!reply || run !== runId.value) return;
     calibration.value = reply;
@@ -163,13 +209,50 @@ export const useReviewStore = defineStore('review', () => {
   }
 
   async function exportReport(out: string, format: 'csv' | 'html', includeIdentifiers: boolean): Promise<void> {
-    const reply = await attempt(() => loupe().invoke('review.export', { out, format, includeIdentifiers, ...(runId.value ? { runId: runId.value } : {}) }));
+    const reply = await attempt(() =>
+      loupe().invoke('review.export', {
+        out,
+        format,
+        includeIdentifiers,
+        ...(runId.value ? { runId: runId.value } : {}),
+      }),
+    );
     if (reply) lastExport.value = reply;
   }
 
   return {
-    runs, tasks, runId, source, order, queue, index, building, reviewer, comment, pickingClass, correction, busy, error, lastExport, calibration, calibrating,
-    reviewable, current, nextItem, task, reviewed,
-    hydrate, setReviewer, buildQueue, cancelQueue, select, record, disagreeWith, confirmCorrection, declineCorrection, measureCalibration, exportReport,
+    runs,
+    tasks,
+    runId,
+    source,
+    order,
+    queue,
+    index,
+    building,
+    reviewer,
+    comment,
+    pickingClass,
+    correction,
+    busy,
+    error,
+    lastExport,
+    calibration,
+    calibrating,
+    reviewable,
+    current,
+    nextItem,
+    task,
+    reviewed,
+    hydrate,
+    setReviewer,
+    buildQueue,
+    cancelQueue,
+    select,
+    record,
+    disagreeWith,
+    confirmCorrection,
+    declineCorrection,
+    measureCalibration,
+    exportReport,
   };
 });

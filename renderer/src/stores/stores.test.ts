@@ -31,7 +31,10 @@ describe('useEngineStore', () => {
   });
 
   it('shows a crash and clears the stale backend info', async () => {
-    const client = fakeClient({ 'engine.status': () => ({ state: 'ready', backend: 'wasm' }), 'engine.info': () => INFO });
+    const client = fakeClient({
+      'engine.status': () => ({ state: 'ready', backend: 'wasm' }),
+      'engine.info': () => INFO,
+    });
     setLoupeClient(client);
     const store = useEngineStore();
     await store.hydrate();

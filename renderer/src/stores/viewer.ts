@@ -104,5 +104,20 @@ export const useViewerStore = defineStore('viewer', () => {
     error.value = null;
   }
 
-  return { record, info, pixels, frame, frames, window, loading, error, open, prefetch, showFrame, setWindow, resetWindow, close };
+  return {
+    record,
+    info,
+    pixels,
+    frame,
+    frames,
+    window,
+    loading,
+    error,
+    open,
+    prefetch,
+    showFrame,
+    setWindow,
+    resetWindow,
+    close,
+  };
 });

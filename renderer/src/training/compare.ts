@@ -15,5 +15,7 @@ export function configDifferences(a: TrainingConfig, b: TrainingConfig): { path:
   flatten(a, '', left);
   flatten(b, '', right);
   const paths = [...new Set([...left.keys(), ...right.keys()])].sort();
-  return paths.filter((p) => left.get(p) !== right.get(p)).map((p) => ({ path: p, a: left.get(p) ?? '—', b: right.get(p) ?? '—' }));
+  return paths
+    .filter((p) => left.get(p) !== right.get(p))
+    .map((p) => ({ path: p, a: left.get(p) ?? '—', b: right.get(p) ?? '—' }));
 }

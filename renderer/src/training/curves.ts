@@ -2,7 +2,14 @@
  * The numbers the Train section draws, from run records and progress: epoch curves, a live
  * running-loss curve, precision–recall curves (from the report's ROC points), confusion shares.
  */
-import type { ClassificationReport, DetectionReport, EpochRecord, RunRecord, TrainingProgress, VerificationReport } from '../../../contract/index';
+import type {
+  ClassificationReport,
+  DetectionReport,
+  EpochRecord,
+  RunRecord,
+  TrainingProgress,
+  VerificationReport,
+} from '../../../contract/index';
 
 export type Point = [number, number];
 
@@ -38,16 +45,23 @@ export function validationMetricOf(task: RunRecord['task']): { key: string; labe
 }
 
 /** Loss curves (train, val) and metric curves (train, val) over epochs, epochs counted from 1. */
-export function epochCurves(epochs: readonly EpochRecord[], task: RunRecord['task']): { loss: Curve[]; metric: Curve[] } {
+export function epochCurves(
+  epochs: readonly EpochRecord[],
+  task: RunRecord['task'],
+): { loss: Curve[]; metric: Curve[] } {
   const metric = validationMetricOf(task);
-  const val = (key: string): Point[] => epochs.filter((e) => e.validation[key] !== undefined).map((e) => [e.epoch + 1, e.validation[key]!]);
+  const val = (key: string): Point[] =>
+    epochs.filter((e) => e.validation[key] !== undefined).map((e) => [e.epoch + 1, e.validation[key]!]);
   return {
     loss: [
       { name: 'train loss', points: epochs.map((e) => [e.epoch + 1, e.trainLoss]) },
       { name: 'val loss', points: val('val_loss') },
     ],
     metric: [
-      { name: `train ${metric.trainLabel}`, points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])) },
+      {
+        name: `train ${metric.trainLabel}`,
+        points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])),
+      },
       { name: `val ${metric.label}`, points: val(metric.key) },
     ],
   };
@@ -95,7 +109,16 @@ export function rowShares(matrix: readonly (readonly number[])[]): number[][] {
 
 /** COCO's 101 recall points of a detection report's interpolated precision curves. */
 export function detectionPrecisionCurves(report: DetectionReport): Curve[] {
-  return report.perClass.flatMap((c) => (c.precisionCurve50 ? [{ name: c.className, points: c.precisionCurve50.map((p, i): Point => [i / (c.precisionCurve50!.length - 1), p]) }] : []));
+  return report.perClass.flatMap((c) =>
+    c.precisionCurve50
+      ? [
+          {
+            name: c.className,
+            points: c.precisionCurve50.map((p, i): Point => [i / (c.precisionCurve50!.length - 1), p]),
+          },
+        ]
+      : [],
+  );
 }
 
 /** Where FAR = FRR on a verification ROC: (FAR, TAR) = (EER, 1 − EER); null when it could not be measured. */
@@ -109,8 +132,15 @@ export function eerPoint(report: VerificationReport): ChartMark | null {
  * Where the curve was thinned (roc_curve's drop_intermediate), the exact point lies on the segment
  * from there to the next point, so the values are bounds, not exact, between listed thresholds.
  */
-export function rocPointAtThreshold(roc: { fpr: number[]; tpr: number[]; thresholds: number[] }, threshold: number): { far: number; tar: number; exact: boolean } {
+export function rocPointAtThreshold(
+  roc: { fpr: number[]; tpr: number[]; thresholds: number[] },
+  threshold: number,
+): { far: number; tar: number; exact: boolean } {
   let index = 0;
   for (let i = 0; i < roc.thresholds.length; i++) if (roc.thresholds[i]! >= threshold) index = i;
-  return { far: roc.fpr[index]!, tar: roc.tpr[index]!, exact: roc.thresholds[index] === threshold || index === roc.thresholds.length - 1 };
+  return {
+    far: roc.fpr[index]!,
+    tar: roc.tpr[index]!,
+    exact: roc.thresholds[index] === threshold || index === roc.thresholds.length - 1,
+  };
 }

@@ -2,7 +2,13 @@
  * The Train form's "Start from": a new model (scratch), a completed run of the same kind in this
  * workspace (the services find its model folder), or a TF.js layers model.json the user names.
  */
-import { fineTuneHeadFor, SUGGESTED_BACKBONE_LR_FACTOR, type RunSummary, type TaskKind, type TrainingConfig } from '../../../contract/index';
+import {
+  fineTuneHeadFor,
+  SUGGESTED_BACKBONE_LR_FACTOR,
+  type RunSummary,
+  type TaskKind,
+  type TrainingConfig,
+} from '../../../contract/index';
 
 export interface StartFrom {
   source: 'scratch' | 'run' | 'file';
@@ -14,7 +20,13 @@ export interface StartFrom {
 }
 
 export function scratch(): StartFrom {
-  return { source: 'scratch', runId: '', modelJson: '', freezeLayers: 0, backboneLearningRateFactor: SUGGESTED_BACKBONE_LR_FACTOR };
+  return {
+    source: 'scratch',
+    runId: '',
+    modelJson: '',
+    freezeLayers: 0,
+    backboneLearningRateFactor: SUGGESTED_BACKBONE_LR_FACTOR,
+  };
 }
 
 /** Runs a `kind` run can start from: completed ones of that kind, newest first (as the runs list). */
@@ -31,5 +43,11 @@ export function fineTuneOf(choice: StartFrom, task: TaskKind): TrainingConfig['f
         ? { kind: 'tfjs-layers' as const, modelJson: choice.modelJson.trim() }
         : null;
   if (!from) return undefined;
-  return { from, head: fineTuneHeadFor(task), unfreeze: [], freezeLayers: choice.freezeLayers, backboneLearningRateFactor: choice.backboneLearningRateFactor };
+  return {
+    from,
+    head: fineTuneHeadFor(task),
+    unfreeze: [],
+    freezeLayers: choice.freezeLayers,
+    backboneLearningRateFactor: choice.backboneLearningRateFactor,
+  };
 }

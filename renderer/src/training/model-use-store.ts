@@ -64,7 +64,14 @@ export const useModelUseStore = defineStore('modelUse', () => {
     const [a, b] = [imageA.value, imageB.value];
     if (a === null || b === null) return null;
     const t = threshold.value;
-    const reply = await attempt((run) => loupe().invoke('models.comparePair', { runId: run, imageA: a, imageB: b, ...(t === null ? {} : { threshold: t }) }));
+    const reply = await attempt((run) =>
+      loupe().invoke('models.comparePair', {
+        runId: run,
+        imageA: a,
+        imageB: b,
+        ...(t === null ? {} : { threshold: t }),
+      }),
+    );
     if (reply) comparison.value = reply;
     return reply;
   }
@@ -82,7 +89,14 @@ export const useModelUseStore = defineStore('modelUse', () => {
     enrolling.value = { done: 0, total: imageIds.length };
     try {
       const reply = await attempt((run) =>
-        loupe().invoke('models.enrol', { runId: run, references: imageIds.map((imageId) => (label?.trim() ? { imageId, label: label.trim() } : { imageId })) }, { requestId, onProgress: (p) => (enrolling.value = p) }),
+        loupe().invoke(
+          'models.enrol',
+          {
+            runId: run,
+            references: imageIds.map((imageId) => (label?.trim() ? { imageId, label: label.trim() } : { imageId })),
+          },
+          { requestId, onProgress: (p) => (enrolling.value = p) },
+        ),
       );
       if (reply) gallery.value = reply;
       return reply !== null;
@@ -110,5 +124,24 @@ export const useModelUseStore = defineStore('modelUse', () => {
     if (reply) queried.value = reply;
   }
 
-  return { runId, imageA, imageB, threshold, comparison, gallery, enrolling, queried, busy, error, show, pick, compare, loadGallery, enrol, cancelEnrol, removeReferences, query };
+  return {
+    runId,
+    imageA,
+    imageB,
+    threshold,
+    comparison,
+    gallery,
+    enrolling,
+    queried,
+    busy,
+    error,
+    show,
+    pick,
+    compare,
+    loadGallery,
+    enrol,
+    cancelEnrol,
+    removeReferences,
+    query,
+  };
 });

@@ -44,7 +44,12 @@ describe('ROC points', () => {
 const view = (ids: number[]): GalleryView => ({
   runId: RUN,
   threshold: 0.6,
-  references: ids.map((id) => ({ id: `image-${id}`, label: `${id}.png`, enrolledAt: '2026-01-01T00:00:00Z', imageId: id })),
+  references: ids.map((id) => ({
+    id: `image-${id}`,
+    label: `${id}.png`,
+    enrolledAt: '2026-01-01T00:00:00Z',
+    imageId: id,
+  })),
 });
 
 describe('model use store', () => {
@@ -52,7 +57,15 @@ describe('model use store', () => {
     const client = fakeClient({
       'models.comparePair': (r) => {
         const threshold = r.threshold ?? 0.6;
-        return { imageA: r.imageA, imageB: r.imageB, score: 0.5, distance: Math.sqrt(2 - 2 * 0.5), same: 0.5 >= threshold, threshold, targetFar: 0.01 };
+        return {
+          imageA: r.imageA,
+          imageB: r.imageB,
+          score: 0.5,
+          distance: Math.sqrt(2 - 2 * 0.5),
+          same: 0.5 >= threshold,
+          threshold,
+          targetFar: 0.01,
+        };
       },
     });
     setLoupeClient(client);
@@ -80,12 +93,20 @@ describe('model use store', () => {
         for (const id of r.ids) enrolled.splice(enrolled.indexOf(Number(id.slice('image-'.length))), 1);
         return view(enrolled);
       },
-      'models.query': (r) => ({ imageId: r.imageId, threshold: 0.6, matches: [{ id: 'image-1', label: '1.png', score: 0.9, distance: Math.sqrt(0.2), same: true, imageId: 1 }] }),
+      'models.query': (r) => ({
+        imageId: r.imageId,
+        threshold: 0.6,
+        matches: [{ id: 'image-1', label: '1.png', score: 0.9, distance: Math.sqrt(0.2), same: true, imageId: 1 }],
+      }),
     });
     // The fake answers enrol only after reporting progress, as the service does.
     const progressSeen: { done: number; total: number }[] = [];
     const invoke = client.invoke.bind(client);
-    client.invoke = (async (channel: string, request: never, options?: { onProgress?: (p: { done: number; total: number }) => void }) => {
+    client.invoke = (async (
+      channel: string,
+      request: never,
+      options?: { onProgress?: (p: { done: number; total: number }) => void },
+    ) => {
       if (channel === 'models.enrol') {
         enrolled.push(1, 2);
         options?.onProgress?.({ done: 1, total: 2 });
@@ -102,7 +123,10 @@ describe('model use store', () => {
     expect(progressSeen).toEqual([{ done: 1, total: 2 }]);
     expect(models.enrolling).toBeNull();
     expect(models.gallery?.references.map((r) => r.imageId)).toEqual([1, 2]);
-    expect(client.calls.find((c) => c.channel === 'models.enrol')!.request).toEqual({ runId: RUN, references: [{ imageId: 1 }, { imageId: 2 }] });
+    expect(client.calls.find((c) => c.channel === 'models.enrol')!.request).toEqual({
+      runId: RUN,
+      references: [{ imageId: 1 }, { imageId: 2 }],
+    });
     await models.query(5, 3);
     expect(client.calls.at(-1)!.request).toEqual({ runId: RUN, imageId: 5, k: 3 });
     expect(models.queried?.matches[0]).toMatchObject({ imageId: 1, same: true });
@@ -112,7 +136,10 @@ describe('model use store', () => {
     expect(models.queried).toBeNull();
     // A label the user typed names every reference of that enrolment.
     await models.enrol([3], '  golden part 7731 ');
-    expect(client.calls.filter((c) => c.channel === 'models.enrol').at(-1)!.request).toEqual({ runId: RUN, references: [{ imageId: 3, label: 'golden part 7731' }] });
+    expect(client.calls.filter((c) => c.channel === 'models.enrol').at(-1)!.request).toEqual({
+      runId: RUN,
+      references: [{ imageId: 3, label: 'golden part 7731' }],
+    });
   });
 
   it('shows a refusal, and drops a reply for a run no longer shown', async () => {
@@ -122,7 +149,12 @@ describe('model use store', () => {
         'models.gallery': (r) =>
           r.runId === RUN
             ? new Promise<GalleryView>((resolve) => (answer = resolve))
-            : Promise.reject(new LoupeError('INVALID_REQUEST', `Run ${OTHER} trained a detection model; this needs a verification model.`)),
+            : Promise.reject(
+                new LoupeError(
+                  'INVALID_REQUEST',
+                  `Run ${OTHER} trained a detection model; this needs a verification model.`,
+                ),
+              ),
       }),
     );
     const models = useModelUseStore();

@@ -45,12 +45,14 @@ export const useTrainingStore = defineStore('training', () => {
   function onProgress(payload: { workspace: string; runId: string; progress: TrainingProgress }): void {
     if (payload.workspace !== workspace.value) return;
     const finished = payload.progress.epochRecord;
-    if (finished) runs.value = runs.value.map((r) => (r.runId === payload.runId ? { ...r, epochsDone: finished.epoch + 1 } : r));
+    if (finished)
+      runs.value = runs.value.map((r) => (r.runId === payload.runId ? { ...r, epochsDone: finished.epoch + 1 } : r));
     const shown = detail.value;
     if (!shown || shown.summary.runId !== payload.runId) return;
     const { progress } = payload;
     shown.progress = progress;
-    if (progress.phase === 'training' && progress.loss !== null && !progress.epochRecord) batchLoss.value = [...batchLoss.value, [batchPosition(progress), progress.loss]];
+    if (progress.phase === 'training' && progress.loss !== null && !progress.epochRecord)
+      batchLoss.value = [...batchLoss.value, [batchPosition(progress), progress.loss]];
     const epoch = progress.epochRecord;
     if (epoch && shown.record && !shown.record.epochs.some((e) => e.epoch === epoch.epoch)) {
       shown.record = { ...shown.record, epochs: [...shown.record.epochs, epoch] };
@@ -71,7 +73,8 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function hydrate(path: string | null): Promise<void> {
-    if (unsubscribe.length === 0) unsubscribe.push(loupe().on('training.progress', onProgress), loupe().on('training.changed', onChanged));
+    if (unsubscribe.length === 0)
+      unsubscribe.push(loupe().on('training.progress', onProgress), loupe().on('training.changed', onChanged));
     workspace.value = path;
     detail.value = null;
     compared.value = null;
@@ -83,7 +86,10 @@ export const useTrainingStore = defineStore('training', () => {
       return;
     }
     await attempt(async () => {
-      const [taskList, runList] = await Promise.all([loupe().invoke('labels.tasks', {}), loupe().invoke('training.runs', {})]);
+      const [taskList, runList] = await Promise.all([
+        loupe().invoke('labels.tasks', {}),
+        loupe().invoke('training.runs', {}),
+      ]);
       tasks.value = taskList.tasks;
       runs.value = runList.runs;
     });
@@ -106,7 +112,9 @@ export const useTrainingStore = defineStore('training', () => {
   async function refreshDetail(): Promise<void> {
     const runId = detail.value?.summary.runId;
     if (!runId) return;
-    const shown = await loupe().invoke('training.run', { runId }).catch(() => null);
+    const shown = await loupe()
+      .invoke('training.run', { runId })
+      .catch(() => null);
     if (shown && detail.value?.summary.runId === runId) detail.value = shown;
   }
 
@@ -144,7 +152,9 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function compare(a: string, b: string): Promise<void> {
-    const pair = await attempt(() => Promise.all([loupe().invoke('training.run', { runId: a }), loupe().invoke('training.run', { runId: b })]));
+    const pair = await attempt(() =>
+      Promise.all([loupe().invoke('training.run', { runId: a }), loupe().invoke('training.run', { runId: b })]),
+    );
     if (pair) compared.value = pair;
   }
 

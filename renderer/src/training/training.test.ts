@@ -1,6 +1,14 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LoupeError, trainingConfigSchema, type EpochRecord, type RunRecord, type RunSummary, type TrainingConfig, type TrainingProgress } from '../../../contract/index';
+import {
+  LoupeError,
+  trainingConfigSchema,
+  type EpochRecord,
+  type RunRecord,
+  type RunSummary,
+  type TrainingConfig,
+  type TrainingProgress,
+} from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { configDifferences } from './compare';
@@ -19,24 +27,62 @@ const config = trainingConfigSchema.parse({
 });
 
 function epoch(n: number): EpochRecord {
-  return { epoch: n, learningRate: 0.001, trainLoss: 1 / (n + 1), trainMetric: 0.5 + n / 10, validation: { val_loss: 0.9 / (n + 1), val_accuracy: 0.6 }, durationMs: 10, frozenLayers: 0 };
+  return {
+    epoch: n,
+    learningRate: 0.001,
+    trainLoss: 1 / (n + 1),
+    trainMetric: 0.5 + n / 10,
+    validation: { val_loss: 0.9 / (n + 1), val_accuracy: 0.6 },
+    durationMs: 10,
+    frozenLayers: 0,
+  };
 }
 
 const summary: RunSummary = {
-  runId: 'run-20260101-000000-abcd', taskId: 1, taskName: 'Lesion', kind: 'classification', state: 'running', architecture: 'small-cnn',
-  epochsDone: 1, epochs: 3, best: null, test: null, threads: 1, error: null, active: true, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+  runId: 'run-20260101-000000-abcd',
+  taskId: 1,
+  taskName: 'Lesion',
+  kind: 'classification',
+  state: 'running',
+  architecture: 'small-cnn',
+  epochsDone: 1,
+  epochs: 3,
+  best: null,
+  test: null,
+  threads: 1,
+  error: null,
+  active: true,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
 };
 
 const record = { task: 'classification', epochs: [epoch(0)], config } as unknown as RunRecord;
 
 function progress(over: Partial<TrainingProgress>): TrainingProgress {
-  return { phase: 'training', epoch: 1, epochs: 3, batch: 0, batches: 4, loss: 0.5, metric: null, learningRate: 0.001, elapsedMs: 0, batchesDone: 5, batchesTotal: 12, etaMs: 100, ...over };
+  return {
+    phase: 'training',
+    epoch: 1,
+    epochs: 3,
+    batch: 0,
+    batches: 4,
+    loss: 0.5,
+    metric: null,
+    learningRate: 0.001,
+    elapsedMs: 0,
+    batchesDone: 5,
+    batchesTotal: 12,
+    etaMs: 100,
+    ...over,
+  };
 }
 
 describe('curves', () => {
   it('places epochs from 1 and a batch inside its epoch', () => {
     const curves = epochCurves([epoch(0), epoch(1)], 'classification');
-    expect(curves.loss[0]!.points).toEqual([[1, 1], [2, 0.5]]);
+    expect(curves.loss[0]!.points).toEqual([
+      [1, 1],
+      [2, 0.5],
+    ]);
     expect(curves.metric[1]!.name).toBe('val accuracy');
     expect(batchPosition(progress({ epoch: 2, batch: 1, batches: 4 }))).toBe(2.5);
   });
@@ -64,11 +110,21 @@ describe('curves', () => {
   });
 
   it('normalises confusion rows, leaving empty rows at 0', () => {
-    expect(rowShares([[3, 1], [0, 0]])).toEqual([[0.75, 0.25], [0, 0]]);
+    expect(
+      rowShares([
+        [3, 1],
+        [0, 0],
+      ]),
+    ).toEqual([
+      [0.75, 0.25],
+      [0, 0],
+    ]);
   });
 
   it('lists only the settings two runs differ in', () => {
-    expect(configDifferences(config, { ...config, epochs: 9, augment: { ...config.augment, flipHorizontal: 0.5 } })).toEqual([
+    expect(
+      configDifferences(config, { ...config, epochs: 9, augment: { ...config.augment, flipHorizontal: 0.5 } }),
+    ).toEqual([
       { path: 'augment.flipHorizontal', a: '0', b: '0.5' },
       { path: 'epochs', a: '3', b: '9' },
     ]);
@@ -79,7 +135,9 @@ describe('useTrainingStore', () => {
   it('re-attaches to the run that is training and follows its progress', async () => {
     const client = fakeClient({
       'labels.tasks': () => ({ tasks: [] }),
-      'training.runs': () => ({ runs: [{ ...summary, active: false, state: 'completed', runId: 'run-20250101-000000-0000' }, summary] }),
+      'training.runs': () => ({
+        runs: [{ ...summary, active: false, state: 'completed', runId: 'run-20250101-000000-0000' }, summary],
+      }),
       'training.run': () => ({ summary, record, progress: progress({ epoch: 1 }) }),
     });
     setLoupeClient(client);
@@ -88,11 +146,19 @@ describe('useTrainingStore', () => {
     expect(store.detail?.summary.runId).toBe(summary.runId);
     client.emit('training.progress', { workspace: '/ws', runId: summary.runId, progress: progress({ batch: 1 }) });
     expect(store.batchLoss).toEqual([[1.5, 0.5]]);
-    client.emit('training.progress', { workspace: '/ws', runId: summary.runId, progress: progress({ batch: 3, epochRecord: epoch(1) }) });
+    client.emit('training.progress', {
+      workspace: '/ws',
+      runId: summary.runId,
+      progress: progress({ batch: 3, epochRecord: epoch(1) }),
+    });
     expect(store.detail?.record?.epochs.map((e) => e.epoch)).toEqual([0, 1]);
     expect(store.runs.find((r) => r.runId === summary.runId)?.epochsDone).toBe(2);
     // Another workspace's run (the CLI in another folder) is not this one.
-    client.emit('training.progress', { workspace: '/other', runId: summary.runId, progress: progress({ batch: 3, epochRecord: epoch(2) }) });
+    client.emit('training.progress', {
+      workspace: '/other',
+      runId: summary.runId,
+      progress: progress({ batch: 3, epochRecord: epoch(2) }),
+    });
     expect(store.detail?.record?.epochs).toHaveLength(2);
   });
 
@@ -102,8 +168,23 @@ describe('useTrainingStore', () => {
         'labels.tasks': () => ({ tasks: [] }),
         'training.runs': () => ({ runs: [] }),
         'training.defaults': () => ({
-          taskId: 1, taskName: 'Lesion', kind: 'classification', config, architectures: ['small-cnn'], cores: 2,
-          dataset: { classes: ['a', 'b'], counts: { train: 4, val: 1, test: 1 }, skipped: [], pairs: 0, sizes: [], channels: 1, bitsStored: 8, mixedBitDepths: false, modalities: [] },
+          taskId: 1,
+          taskName: 'Lesion',
+          kind: 'classification',
+          config,
+          architectures: ['small-cnn'],
+          cores: 2,
+          dataset: {
+            classes: ['a', 'b'],
+            counts: { train: 4, val: 1, test: 1 },
+            skipped: [],
+            pairs: 0,
+            sizes: [],
+            channels: 1,
+            bitsStored: 8,
+            mixedBitDepths: false,
+            modalities: [],
+          },
         }),
         'training.start': () => {
           throw new LoupeError('CONFLICT', 'Run run-x is training; one run trains at a time.');
@@ -122,7 +203,11 @@ describe('start from (fine-tuning)', () => {
   const done = (over: Partial<RunSummary>): RunSummary => ({ ...summary, state: 'completed', active: false, ...over });
 
   it('offers completed runs of the same kind only', () => {
-    const runs = [done({ runId: 'run-20260101-000000-0001' }), done({ runId: 'run-20260101-000000-0002', kind: 'segmentation' }), { ...summary, runId: 'run-20260101-000000-0003' }];
+    const runs = [
+      done({ runId: 'run-20260101-000000-0001' }),
+      done({ runId: 'run-20260101-000000-0002', kind: 'segmentation' }),
+      { ...summary, runId: 'run-20260101-000000-0003' },
+    ];
     expect(startingRuns(runs, 'classification').map((r) => r.runId)).toEqual(['run-20260101-000000-0001']);
   });
 
@@ -130,25 +215,49 @@ describe('start from (fine-tuning)', () => {
     expect(fineTuneOf(scratch(), 'classification')).toBeUndefined();
     expect(fineTuneOf({ ...scratch(), source: 'run' }, 'classification')).toBeUndefined();
     expect(fineTuneOf({ ...scratch(), source: 'file', modelJson: '  ' }, 'classification')).toBeUndefined();
-    expect(fineTuneOf({ ...scratch(), source: 'run', runId: summary.runId, freezeLayers: 3 }, 'classification')).toEqual({
-      from: { kind: 'run', runId: summary.runId }, head: 'replace', unfreeze: [], freezeLayers: 3, backboneLearningRateFactor: 0.1,
+    expect(
+      fineTuneOf({ ...scratch(), source: 'run', runId: summary.runId, freezeLayers: 3 }, 'classification'),
+    ).toEqual({
+      from: { kind: 'run', runId: summary.runId },
+      head: 'replace',
+      unfreeze: [],
+      freezeLayers: 3,
+      backboneLearningRateFactor: 0.1,
     });
     expect(fineTuneOf({ ...scratch(), source: 'run', runId: summary.runId }, 'detection')?.head).toBe('keep');
-    expect(fineTuneOf({ ...scratch(), source: 'file', modelJson: ' /models/net/model.json ' }, 'segmentation')?.from).toEqual({ kind: 'tfjs-layers', modelJson: '/models/net/model.json' });
+    expect(
+      fineTuneOf({ ...scratch(), source: 'file', modelJson: ' /models/net/model.json ' }, 'segmentation')?.from,
+    ).toEqual({ kind: 'tfjs-layers', modelJson: '/models/net/model.json' });
   });
 
   it('sends the draft with its fineTune to training.start', async () => {
     const client = fakeClient({
-      'training.defaults': () => ({ taskId: 1, taskName: 'Lesion', kind: 'classification', config, dataset: {}, architectures: ['small-cnn'], cores: 2 }) as never,
+      'training.defaults': () =>
+        ({
+          taskId: 1,
+          taskName: 'Lesion',
+          kind: 'classification',
+          config,
+          dataset: {},
+          architectures: ['small-cnn'],
+          cores: 2,
+        }) as never,
       'training.start': () => summary,
       'training.run': () => ({ summary, record: null, progress: null }),
     });
     setLoupeClient(client);
     const store = useTrainingStore();
     await store.chooseTask(1);
-    store.draft!.fineTune = fineTuneOf({ ...scratch(), source: 'run', runId: 'run-20250101-000000-0001', freezeLayers: 2 }, 'classification');
+    store.draft!.fineTune = fineTuneOf(
+      { ...scratch(), source: 'run', runId: 'run-20250101-000000-0001', freezeLayers: 2 },
+      'classification',
+    );
     expect(await store.start()).toBe(true);
     const started = client.calls.find((c) => c.channel === 'training.start')!.request as { config: TrainingConfig };
-    expect(started.config.fineTune).toMatchObject({ from: { kind: 'run', runId: 'run-20250101-000000-0001' }, freezeLayers: 2, backboneLearningRateFactor: 0.1 });
+    expect(started.config.fineTune).toMatchObject({
+      from: { kind: 'run', runId: 'run-20250101-000000-0001' },
+      freezeLayers: 2,
+      backboneLearningRateFactor: 0.1,
+    });
   });
 });

@@ -29,8 +29,19 @@ const info: ImageInfo = {
   attributes: { Format: 'TIFF', Depth: 'ushort', ColourSpace: 'grey16' },
 };
 const record: ImageRecord = {
-  id: 1, sha256: 'ab', path: '/data/grey16.tif', fileName: 'grey16.tif', format: 'tiff', fileSize: 10,
-  rows: 96, columns: 128, frames: 1, modality: null, patientId: null, importedAt: '2026-01-01T00:00:00Z', missing: false,
+  id: 1,
+  sha256: 'ab',
+  path: '/data/grey16.tif',
+  fileName: 'grey16.tif',
+  format: 'tiff',
+  fileSize: 10,
+  rows: 96,
+  columns: 128,
+  frames: 1,
+  modality: null,
+  patientId: null,
+  importedAt: '2026-01-01T00:00:00Z',
+  missing: false,
 };
 
 describe('metadata panel rows', () => {

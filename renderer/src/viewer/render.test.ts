@@ -39,30 +39,64 @@ describe('windowLevel (PS3.3 C.11.2.1.2.1)', () => {
 
 describe('renderFrame', () => {
   it('rescales 16-bit stored values to HU before windowing', () => {
-    const ct = frame({ data: new Uint16Array([0, 1024, 1064, 4095]), minValue: 0, maxValue: 4095, rescaleIntercept: -1024, modalityUnit: 'HU' });
+    const ct = frame({
+      data: new Uint16Array([0, 1024, 1064, 4095]),
+      minValue: 0,
+      maxValue: 4095,
+      rescaleIntercept: -1024,
+      modalityUnit: 'HU',
+    });
     const out = new Uint8ClampedArray(16);
     renderFrame(ct, { center: 40, width: 80 }, out);
-    expect([out[0], out[4], out[8], out[12]]).toEqual([0, windowLevel(0, { center: 40, width: 80 }), windowLevel(40, { center: 40, width: 80 }), 255]);
+    expect([out[0], out[4], out[8], out[12]]).toEqual([
+      0,
+      windowLevel(0, { center: 40, width: 80 }),
+      windowLevel(40, { center: 40, width: 80 }),
+      255,
+    ]);
     expect(out[3]).toBe(255);
   });
 
   it('inverts MONOCHROME1 and handles signed data', () => {
-    const mono1 = frame({ data: new Int16Array([-100, 0, 100, 50]), minValue: -100, maxValue: 100, photometricInterpretation: 'MONOCHROME1' });
+    const mono1 = frame({
+      data: new Int16Array([-100, 0, 100, 50]),
+      minValue: -100,
+      maxValue: 100,
+      photometricInterpretation: 'MONOCHROME1',
+    });
     const out = new Uint8ClampedArray(16);
     renderFrame(mono1, { center: 0, width: 101 }, out);
     expect([out[0], out[8]]).toEqual([255, 0]);
   });
 
   it('windows each colour channel of RGB', () => {
-    const rgb = frame({ columns: 1, samplesPerPixel: 3, photometricInterpretation: 'RGB', data: new Uint8Array([0, 128, 255]), maxValue: 255 });
+    const rgb = frame({
+      columns: 1,
+      samplesPerPixel: 3,
+      photometricInterpretation: 'RGB',
+      data: new Uint8Array([0, 128, 255]),
+      maxValue: 255,
+    });
     const out = new Uint8ClampedArray(4);
     renderFrame(rgb, defaultWindow(rgb), out);
     expect(Array.from(out)).toEqual([0, 128, 255, 255]);
   });
 
   it('opens with the file window, else the value range', () => {
-    expect(defaultWindow(frame({ windows: [{ center: 40, width: 400 }, { center: 300, width: 1500 }] }))).toEqual({ center: 40, width: 400 });
-    expect(defaultWindow(frame({ minValue: 24, maxValue: 2024, rescaleIntercept: -1024 }))).toEqual({ center: 0, width: 2000 });
+    expect(
+      defaultWindow(
+        frame({
+          windows: [
+            { center: 40, width: 400 },
+            { center: 300, width: 1500 },
+          ],
+        }),
+      ),
+    ).toEqual({ center: 40, width: 400 });
+    expect(defaultWindow(frame({ minValue: 24, maxValue: 2024, rescaleIntercept: -1024 }))).toEqual({
+      center: 0,
+      width: 2000,
+    });
   });
 
   it('reads the modality value under a pixel', () => {

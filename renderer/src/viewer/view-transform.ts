@@ -31,7 +31,13 @@ export function zoomAt(t: ViewTransform, factor: number, px: number, py: number)
 }
 
 /** The image pixel under a canvas point, or null outside the image. */
-export function imagePoint(t: ViewTransform, px: number, py: number, columns: number, rows: number): { x: number; y: number } | null {
+export function imagePoint(
+  t: ViewTransform,
+  px: number,
+  py: number,
+  columns: number,
+  rows: number,
+): { x: number; y: number } | null {
   const x = Math.floor((px - t.x) / t.scale);
   const y = Math.floor((py - t.y) / t.scale);
   return x >= 0 && y >= 0 && x < columns && y < rows ? { x, y } : null;

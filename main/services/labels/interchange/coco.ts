@@ -34,7 +34,16 @@ export const COCO_FILE = 'annotations.json';
 const EDGE_TOLERANCE_PX = 1e-3;
 
 const cocoSchema = z.object({
-  images: z.array(z.object({ id: z.union([z.number(), z.string()]), file_name: z.string(), width: z.number().optional(), height: z.number().optional() }).loose()),
+  images: z.array(
+    z
+      .object({
+        id: z.union([z.number(), z.string()]),
+        file_name: z.string(),
+        width: z.number().optional(),
+        height: z.number().optional(),
+      })
+      .loose(),
+  ),
   categories: z.array(z.object({ id: z.union([z.number(), z.string()]), name: z.string() }).loose()),
   annotations: z
     .array(
@@ -58,7 +67,10 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
   try {
     raw = JSON.parse(await readFile(location, 'utf8'));
   } catch (error) {
-    throw new LoupeError('INVALID_REQUEST', `${location} is not a readable COCO JSON file: ${(error as Error).message}`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${location} is not a readable COCO JSON file: ${(error as Error).message}`,
+    );
   }
   const parsed = cocoSchema.safeParse(raw);
   if (!parsed.success) {
@@ -68,12 +80,14 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
   const coco = parsed.data;
   const hasMasks = coco.annotations.some((a) => hasSegmentation(a.segmentation));
   const kind = target ?? (hasMasks ? 'segmentation' : 'detection');
-  if (kind !== 'detection' && kind !== 'segmentation') throw new LoupeError('INVALID_REQUEST', `COCO files hold boxes or masks, not ${kind} labels.`);
+  if (kind !== 'detection' && kind !== 'segmentation')
+    throw new LoupeError('INVALID_REQUEST', `COCO files hold boxes or masks, not ${kind} labels.`);
   const builder = new PlanBuilder(kind);
 
   const categories = new Map<string, string>();
   for (const c of coco.categories) {
-    if (categories.has(String(c.id))) builder.skip(`category ${c.id}`, `id ${c.id} is used twice; "${c.name}" was ignored`);
+    if (categories.has(String(c.id)))
+      builder.skip(`category ${c.id}`, `id ${c.id} is used twice; "${c.name}" was ignored`);
     else categories.set(String(c.id), c.name);
   }
   const images = new Map<string, { imageId: number; width: number; height: number; label: string }>();
@@ -85,8 +99,14 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
       continue;
     }
     const { image } = found;
-    if ((entry.width !== undefined && entry.width !== image.width) || (entry.height !== undefined && entry.height !== image.height)) {
-      builder.skip(label, `is ${entry.width}×${entry.height} in the file but ${image.width}×${image.height} in the workspace: not the same image`);
+    if (
+      (entry.width !== undefined && entry.width !== image.width) ||
+      (entry.height !== undefined && entry.height !== image.height)
+    ) {
+      builder.skip(
+        label,
+        `is ${entry.width}×${entry.height} in the file but ${image.width}×${image.height} in the workspace: not the same image`,
+      );
       continue;
     }
     images.set(String(entry.id), { imageId: image.id, width: image.width, height: image.height, label });
@@ -98,16 +118,19 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
     const where = `annotation ${a.id ?? `#${i + 1}`}`;
     const image = images.get(String(a.image_id));
     if (!image) {
-      if (!fileImageIds.has(String(a.image_id))) builder.skip(where, `refers to image_id ${a.image_id}, which the file's images do not list`);
+      if (!fileImageIds.has(String(a.image_id)))
+        builder.skip(where, `refers to image_id ${a.image_id}, which the file's images do not list`);
       return;
     }
     const bad = (reason: string): void => builder.malformed(image.imageId, where, reason);
     const category = categories.get(String(a.category_id));
     if (category === undefined) return bad(`category_id ${a.category_id} is not among the file's categories`);
     if (kind === 'detection') {
-      if (a.iscrowd === 1 || a.iscrowd === true) return builder.skip(where, 'is a crowd region (iscrowd: 1); Loupe boxes are single objects');
+      if (a.iscrowd === 1 || a.iscrowd === true)
+        return builder.skip(where, 'is a crowd region (iscrowd: 1); Loupe boxes are single objects');
       const b = a.bbox;
-      if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) return bad(`bbox is ${shown(b)}, not four numbers [x, y, width, height]`);
+      if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v)))
+        return bad(`bbox is ${shown(b)}, not four numbers [x, y, width, height]`);
       const box = clampNoise({ x1: b[0], y1: b[1], x2: b[0] + b[2], y2: b[1] + b[3] }, image.width, image.height);
       const problem = boxProblem(box, image.width, image.height);
       if (problem) return bad(`bbox ${shown(b)}: box ${problem}`);
@@ -141,8 +164,14 @@ function shown(value: unknown): string {
 }
 
 function clampNoise(box: { x1: number; y1: number; x2: number; y2: number }, width: number, height: number) {
-  const snap = (v: number, lo: number, hi: number): number => (v < lo && v > lo - EDGE_TOLERANCE_PX ? lo : v > hi && v < hi + EDGE_TOLERANCE_PX ? hi : v);
-  return { x1: snap(box.x1, 0, width), y1: snap(box.y1, 0, height), x2: snap(box.x2, 0, width), y2: snap(box.y2, 0, height) };
+  const snap = (v: number, lo: number, hi: number): number =>
+    v < lo && v > lo - EDGE_TOLERANCE_PX ? lo : v > hi && v < hi + EDGE_TOLERANCE_PX ? hi : v;
+  return {
+    x1: snap(box.x1, 0, width),
+    y1: snap(box.y1, 0, height),
+    x2: snap(box.x2, 0, width),
+    y2: snap(box.y2, 0, height),
+  };
 }
 
 function hasSegmentation(s: unknown): boolean {
@@ -153,7 +182,10 @@ function hasSegmentation(s: unknown): boolean {
 /** A 0/1 bitmap of one annotation's segmentation; throws with a reason a user can act on. */
 function segmentationBitmap(s: unknown, width: number, height: number): Uint8Array {
   if (Array.isArray(s)) {
-    const rings = s.filter((r): r is number[] => Array.isArray(r) && r.length >= 6 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    const rings = s.filter(
+      (r): r is number[] =>
+        Array.isArray(r) && r.length >= 6 && r.every((v) => typeof v === 'number' && Number.isFinite(v)),
+    );
     if (rings.length !== s.length) throw new Error('has a polygon that is not a list of at least three x, y pairs');
     const bitmap = new Uint8Array(width * height);
     fillSpans({ width, height, data: bitmap }, rasterizePolygon(rings, width, height), 1);
@@ -165,12 +197,17 @@ function segmentationBitmap(s: unknown, width: number, height: number): Uint8Arr
   if (h !== height || w !== width) throw new Error(`has an RLE of ${w}×${h} for an image of ${width}×${height}`);
   let counts: CocoRle;
   if (typeof rle.counts === 'string') counts = decompressRle({ size: [h, w], counts: rle.counts });
-  else if (Array.isArray(rle.counts) && rle.counts.every((v) => Number.isInteger(v))) counts = { size: [h, w], counts: rle.counts as number[] };
+  else if (Array.isArray(rle.counts) && rle.counts.every((v) => Number.isInteger(v)))
+    counts = { size: [h, w], counts: rle.counts as number[] };
   else throw new Error('has RLE counts that are neither a string nor a list of integers');
   return rleDecode(counts);
 }
 
-export async function writeCoco(source: ExportSource, write: (relative: string, data: string) => Promise<void>, progress: () => void): Promise<number> {
+export async function writeCoco(
+  source: ExportSource,
+  write: (relative: string, data: string) => Promise<void>,
+  progress: () => void,
+): Promise<number> {
   const { task } = source;
   const categoryOf = new Map(task.classes.map((c, k) => [c.id, k + 1]));
   const images: object[] = [];
@@ -181,7 +218,15 @@ export async function writeCoco(source: ExportSource, write: (relative: string, 
       for (const box of source.boxes.get(image.id) ?? []) {
         const w = box.x2 - box.x1;
         const h = box.y2 - box.y1;
-        annotations.push({ id: annotations.length + 1, image_id: image.id, category_id: categoryOf.get(box.classId), bbox: [box.x1, box.y1, w, h], area: w * h, iscrowd: 0, segmentation: [] });
+        annotations.push({
+          id: annotations.length + 1,
+          image_id: image.id,
+          category_id: categoryOf.get(box.classId),
+          bbox: [box.x1, box.y1, w, h],
+          area: w * h,
+          iscrowd: 0,
+          segmentation: [],
+        });
       }
     } else {
       const mask = await source.readMask(image.id);

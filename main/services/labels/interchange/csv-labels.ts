@@ -13,11 +13,21 @@ export const CLASSES_CSV = 'classes.csv';
 export const PAIRS_CSV = 'pairs.csv';
 
 const SAME = new Map([
-  ['1', true], ['true', true], ['yes', true], ['same', true],
-  ['0', false], ['false', false], ['no', false], ['different', false],
+  ['1', true],
+  ['true', true],
+  ['yes', true],
+  ['same', true],
+  ['0', false],
+  ['false', false],
+  ['no', false],
+  ['different', false],
 ]);
 
-export async function readCsvLabels(file: string, names: ImageNames, target: TaskKind | undefined): Promise<ImportPlan> {
+export async function readCsvLabels(
+  file: string,
+  names: ImageNames,
+  target: TaskKind | undefined,
+): Promise<ImportPlan> {
   let rows: string[][];
   try {
     rows = parseCsv(await readFile(file, 'utf8'));
@@ -30,7 +40,8 @@ export async function readCsvLabels(file: string, names: ImageNames, target: Tas
   const kind = target ?? (pairs ? 'verification' : 'classification');
   if (kind === 'verification') {
     const [a, b, s] = [col('image_a'), col('image_b'), col('same')];
-    if (a < 0 || b < 0 || s < 0) throw new LoupeError('INVALID_REQUEST', `${file} needs the columns image_a, image_b and same for pairs.`);
+    if (a < 0 || b < 0 || s < 0)
+      throw new LoupeError('INVALID_REQUEST', `${file} needs the columns image_a, image_b and same for pairs.`);
     const builder = new PlanBuilder('verification');
     rows.forEach((row, i) => {
       const where = `line ${i + 2}`;
@@ -39,13 +50,15 @@ export async function readCsvLabels(file: string, names: ImageNames, target: Tas
       const same = SAME.get((row[s] ?? '').trim().toLowerCase());
       if ('problem' in first) return builder.skip(where, first.problem);
       if ('problem' in second) return builder.skip(where, second.problem);
-      if (same === undefined) return builder.skip(where, `same is "${row[s]}"; write 1 or 0 (or true/false, same/different)`);
+      if (same === undefined)
+        return builder.skip(where, `same is "${row[s]}"; write 1 or 0 (or true/false, same/different)`);
       if (first.image.id === second.image.id) return builder.skip(where, 'pairs an image with itself');
       builder.plan.pairs.push({ imageA: first.image.id, imageB: second.image.id, same });
     });
     return builder.plan;
   }
-  if (kind !== 'classification') throw new LoupeError('INVALID_REQUEST', `CSV holds class tags or pairs, not ${kind} labels.`);
+  if (kind !== 'classification')
+    throw new LoupeError('INVALID_REQUEST', `CSV holds class tags or pairs, not ${kind} labels.`);
   const [iImage, iClass] = [col('image', 'file', 'file_name', 'filename'), col('class', 'label')];
   if (iImage < 0 || iClass < 0) throw new LoupeError('INVALID_REQUEST', `${file} needs the columns image and class.`);
   const builder = new PlanBuilder('classification');
@@ -63,16 +76,31 @@ export async function readCsvLabels(file: string, names: ImageNames, target: Tas
   return builder.plan;
 }
 
-export async function writeCsvLabels(source: ExportSource, write: (relative: string, data: string) => Promise<void>, pairs: { a: number; b: number; same: boolean }[]): Promise<number> {
+export async function writeCsvLabels(
+  source: ExportSource,
+  write: (relative: string, data: string) => Promise<void>,
+  pairs: { a: number; b: number; same: boolean }[],
+): Promise<number> {
   const { task } = source;
   if (task.kind === 'verification') {
     const byId = new Map(source.names.images.map((i) => [i.id, i]));
-    await write(PAIRS_CSV, toCsv([['image_a', 'image_b', 'same'], ...pairs.map((p) => [source.names.exportName(byId.get(p.a)!), source.names.exportName(byId.get(p.b)!), p.same ? 1 : 0])]));
+    await write(
+      PAIRS_CSV,
+      toCsv([
+        ['image_a', 'image_b', 'same'],
+        ...pairs.map((p) => [
+          source.names.exportName(byId.get(p.a)!),
+          source.names.exportName(byId.get(p.b)!),
+          p.same ? 1 : 0,
+        ]),
+      ]),
+    );
     return pairs.length;
   }
   const nameOf = new Map(task.classes.map((c) => [c.id, c.name]));
   const rows: string[][] = [];
-  for (const image of source.images) for (const id of source.tags.get(image.id) ?? []) rows.push([source.names.exportName(image), nameOf.get(id)!]);
+  for (const image of source.images)
+    for (const id of source.tags.get(image.id) ?? []) rows.push([source.names.exportName(image), nameOf.get(id)!]);
   await write(CLASSES_CSV, toCsv([['image', 'class'], ...rows]));
   return rows.length;
 }

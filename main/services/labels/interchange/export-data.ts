@@ -25,25 +25,40 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
   const task = requireTask(db, taskId);
   const all = allImages(db);
   const tags = new Map<number, number[]>();
-  for (const r of db.prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ? ORDER BY image_id, class_id').all(taskId) as { image_id: number; class_id: number }[]) {
+  for (const r of db
+    .prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ? ORDER BY image_id, class_id')
+    .all(taskId) as { image_id: number; class_id: number }[]) {
     tags.set(r.image_id, [...(tags.get(r.image_id) ?? []), r.class_id]);
   }
   const boxes = new Map<number, BoxLabel[]>();
   for (const r of db
-    .prepare('SELECT image_id, class_id AS classId, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position')
+    .prepare(
+      'SELECT image_id, class_id AS classId, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position',
+    )
     .all(taskId) as (BoxLabel & { image_id: number })[]) {
     const { image_id, ...box } = r;
     boxes.set(image_id, [...(boxes.get(image_id) ?? []), box]);
   }
   const maskRows = new Map(
-    (db.prepare('SELECT image_id, file, sha256 FROM masks WHERE task_id = ?').all(taskId) as { image_id: number; file: string; sha256: string }[]).map((r) => [
-      r.image_id,
-      { file: r.file, sha256: r.sha256 },
-    ]),
+    (
+      db.prepare('SELECT image_id, file, sha256 FROM masks WHERE task_id = ?').all(taskId) as {
+        image_id: number;
+        file: string;
+        sha256: string;
+      }[]
+    ).map((r) => [r.image_id, { file: r.file, sha256: r.sha256 }]),
   );
-  const saved = new Set(db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(taskId) as number[]);
+  const saved = new Set(
+    db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(taskId) as number[],
+  );
   const labeled = (id: number): boolean =>
-    task.kind === 'classification' ? tags.has(id) : task.kind === 'detection' ? saved.has(id) : task.kind === 'segmentation' ? maskRows.has(id) : false;
+    task.kind === 'classification'
+      ? tags.has(id)
+      : task.kind === 'detection'
+        ? saved.has(id)
+        : task.kind === 'segmentation'
+          ? maskRows.has(id)
+          : false;
   return {
     task,
     names: new ImageNames(all),

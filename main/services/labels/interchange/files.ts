@@ -16,7 +16,8 @@ export async function listFiles(root: string, extension: string): Promise<string
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && entry.name.toLowerCase().endsWith(extension)) out.push(path.relative(root, full).split(path.sep).join('/'));
+      else if (entry.isFile() && entry.name.toLowerCase().endsWith(extension))
+        out.push(path.relative(root, full).split(path.sep).join('/'));
     }
   }
   await walk(root);
@@ -26,7 +27,8 @@ export async function listFiles(root: string, extension: string): Promise<string
 export async function requireFolder(folder: string, what: string): Promise<void> {
   const stat = await fs.stat(folder).catch(() => null);
   if (!stat) throw new LoupeError('NOT_FOUND', `There is no folder at ${folder}.`);
-  if (!stat.isDirectory()) throw new LoupeError('INVALID_REQUEST', `${folder} is a file; ${what} import reads a folder.`);
+  if (!stat.isDirectory())
+    throw new LoupeError('INVALID_REQUEST', `${folder} is a file; ${what} import reads a folder.`);
 }
 
 /** The sub-folder a format conventionally uses (labels/, Annotations/, masks/), when present. */

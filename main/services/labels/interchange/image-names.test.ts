@@ -3,10 +3,22 @@ import type { LabeledImage } from '../images';
 import { parseCsv, toCsv } from '../../csv';
 import { ImageNames } from './image-names';
 
-const image = (id: number, p: string): LabeledImage => ({ id, path: p, fileName: p.split('/').at(-1)!, width: 4, height: 4, patientId: null, metadataJson: '{}' });
+const image = (id: number, p: string): LabeledImage => ({
+  id,
+  path: p,
+  fileName: p.split('/').at(-1)!,
+  width: 4,
+  height: 4,
+  patientId: null,
+  metadataJson: '{}',
+});
 
 describe('ImageNames', () => {
-  const names = new ImageNames([image(1, '/data/study/s1/IM0001.dcm'), image(2, '/data/study/s2/IM0001.dcm'), image(3, '/data/study/s2/scan.png')]);
+  const names = new ImageNames([
+    image(1, '/data/study/s1/IM0001.dcm'),
+    image(2, '/data/study/s2/IM0001.dcm'),
+    image(3, '/data/study/s2/scan.png'),
+  ]);
 
   it('exports paths under the common folder and finds them again, from any tail or a unique bare name', () => {
     expect(names.exportName(names.images[0]!)).toBe('s1/IM0001.dcm');
@@ -34,7 +46,11 @@ describe('CSV', () => {
   it('reads quotes, doubled quotes, embedded newlines, CRLF and a BOM, and writes what it reads', () => {
     const text = '\ufeffimage,class\r\n"a, b.png","say ""hi""\nthere"\r\nplain.png,x\n';
     const rows = parseCsv(text);
-    expect(rows).toEqual([['image', 'class'], ['a, b.png', 'say "hi"\nthere'], ['plain.png', 'x']]);
+    expect(rows).toEqual([
+      ['image', 'class'],
+      ['a, b.png', 'say "hi"\nthere'],
+      ['plain.png', 'x'],
+    ]);
     expect(parseCsv(toCsv(rows))).toEqual(rows);
     expect(() => parseCsv('a,"open')).toThrow(/never closed/);
   });

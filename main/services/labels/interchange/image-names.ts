@@ -49,7 +49,9 @@ export class ImageNames {
 
   /** Finds the image a label file names, or says why it cannot. */
   find(name: string): { image: LabeledImage } | { problem: string } {
-    const cleaned = posix(name.trim()).replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+    const cleaned = posix(name.trim())
+      .replace(/^(\.\/)+/, '')
+      .replace(/^\/+/, '');
     if (!cleaned) return { problem: 'names no image (empty file name)' };
     const tried = [cleaned, withoutExtension(cleaned)];
     // Absolute paths from another machine: try ever shorter tails.
@@ -60,7 +62,9 @@ export class ImageNames {
       if (!hits) continue;
       const unique = [...new Set(hits)];
       if (unique.length === 1) return { image: unique[0]! };
-      return { problem: `"${name}" matches ${unique.length} images (e.g. ${unique[0]!.path} and ${unique[1]!.path}); use the path relative to the image folder` };
+      return {
+        problem: `"${name}" matches ${unique.length} images (e.g. ${unique[0]!.path} and ${unique[1]!.path}); use the path relative to the image folder`,
+      };
     }
     return { problem: `no image named "${name}" in this workspace` };
   }

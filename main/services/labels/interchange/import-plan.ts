@@ -41,7 +41,16 @@ export class PlanBuilder {
   private readonly classIndex = new Map<string, number>();
 
   constructor(kind: TaskKind) {
-    this.plan = { kind, classNames: [], classTags: new Map(), boxes: new Map(), masks: new Map(), pairs: [], skipped: [], malformed: [] };
+    this.plan = {
+      kind,
+      classNames: [],
+      classTags: new Map(),
+      boxes: new Map(),
+      masks: new Map(),
+      pairs: [],
+      skipped: [],
+      malformed: [],
+    };
   }
 
   /**
@@ -53,7 +62,11 @@ export class PlanBuilder {
     let index = this.classIndex.get(key);
     if (index === undefined) {
       const checked = checkLabelName(name);
-      if ('problem' in checked) throw new LoupeError('INVALID_REQUEST', `The file names a class Loupe cannot use, so nothing was imported. ${checked.problem}`);
+      if ('problem' in checked)
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `The file names a class Loupe cannot use, so nothing was imported. ${checked.problem}`,
+        );
       this.plan.classNames.push(checked.name);
       index = this.plan.classNames.length;
       this.classIndex.set(key, index);

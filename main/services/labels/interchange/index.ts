@@ -4,7 +4,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LABEL_FORMAT_KINDS, LoupeError, type ExportReport, type LabelsImportReport, type LabelFormat, type ParsedRequestOf, type TaskKind } from '../../../../contract/index';
+import {
+  LABEL_FORMAT_KINDS,
+  LoupeError,
+  type ExportReport,
+  type LabelsImportReport,
+  type LabelFormat,
+  type ParsedRequestOf,
+  type TaskKind,
+} from '../../../../contract/index';
 import { writeFileAtomic } from '../../../../ml/io/atomic-write';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages } from '../images';
@@ -23,7 +31,10 @@ export const FORMAT_KINDS = LABEL_FORMAT_KINDS;
 
 function checkFits(format: LabelFormat, kind: TaskKind, taskName: string): void {
   if (!FORMAT_KINDS[format].includes(kind)) {
-    throw new LoupeError('INVALID_REQUEST', `"${taskName}" is a ${kind} task; ${format} carries ${FORMAT_KINDS[format].join(' or ')} labels.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `"${taskName}" is a ${kind} task; ${format} carries ${FORMAT_KINDS[format].join(' or ')} labels.`,
+    );
   }
 }
 
@@ -68,10 +79,15 @@ export async function exportLabels(
   const out = path.resolve(request.out);
   let files = 0;
   const write = async (relative: string, data: string | Uint8Array): Promise<void> => {
-    if (signal.aborted) throw new LoupeError('CANCELLED', 'Export cancelled; the files written so far are complete but the export is not.');
+    if (signal.aborted)
+      throw new LoupeError(
+        'CANCELLED',
+        'Export cancelled; the files written so far are complete but the export is not.',
+      );
     const target = path.resolve(out, relative);
     // Names come from image paths; refuse anything that would land outside the chosen folder.
-    if (!target.startsWith(out + path.sep)) throw new LoupeError('INTERNAL', `Refusing to write ${relative} outside ${out}.`);
+    if (!target.startsWith(out + path.sep))
+      throw new LoupeError('INTERNAL', `Refusing to write ${relative} outside ${out}.`);
     try {
       await mkdir(path.dirname(target), { recursive: true });
       await writeFileAtomic(target, data);
@@ -105,7 +121,9 @@ export async function exportLabels(
       break;
     case 'csv': {
       const pairs = (
-        ws.db.prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id').all(request.taskId) as { a: number; b: number; same: number }[]
+        ws.db
+          .prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id')
+          .all(request.taskId) as { a: number; b: number; same: number }[]
       ).map((p) => ({ ...p, same: p.same === 1 }));
       const n = await writeCsvLabels(source, write, pairs);
       if (source.task.kind === 'verification') exported.pairs = n;
@@ -113,6 +131,16 @@ export async function exportLabels(
       break;
     }
   }
-  const images = source.task.kind === 'verification' ? new Set(ws.db.prepare('SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id').pluck().all({ id: request.taskId })).size : source.images.length;
+  const images =
+    source.task.kind === 'verification'
+      ? new Set(
+          ws.db
+            .prepare(
+              'SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id',
+            )
+            .pluck()
+            .all({ id: request.taskId }),
+        ).size
+      : source.images.length;
   return { taskId: source.task.id, format: request.format, out, files, images, exported };
 }

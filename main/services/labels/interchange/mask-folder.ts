@@ -31,11 +31,13 @@ async function readLabelmap(folder: string): Promise<Map<number, string> | null>
   const header = rows.shift()?.map((h) => h.trim().toLowerCase()) ?? [];
   const iIndex = header.indexOf('index');
   const iName = header.indexOf('name');
-  if (iIndex < 0 || iName < 0) throw new LoupeError('INVALID_REQUEST', `${LABELMAP_FILE} needs the columns index and name.`);
+  if (iIndex < 0 || iName < 0)
+    throw new LoupeError('INVALID_REQUEST', `${LABELMAP_FILE} needs the columns index and name.`);
   const map = new Map<number, string>();
   for (const row of rows) {
     const index = Number(row[iIndex]);
-    if (!Number.isInteger(index) || index < 0 || index > 255) throw new LoupeError('INVALID_REQUEST', `${LABELMAP_FILE}: "${row[iIndex]}" is not a mask value from 0 to 255.`);
+    if (!Number.isInteger(index) || index < 0 || index > 255)
+      throw new LoupeError('INVALID_REQUEST', `${LABELMAP_FILE}: "${row[iIndex]}" is not a mask value from 0 to 255.`);
     if (index > 0) map.set(index, row[iName]!.trim());
   }
   return map;
@@ -51,15 +53,22 @@ function decodeIndexPng(bytes: Uint8Array): { width: number; height: number; dat
   }
   if (png.depth !== 8) return `is a ${png.depth}-bit PNG; label masks are 8-bit`;
   const indexed = png.palette !== undefined;
-  if (png.channels !== 1 && !(png.channels === 2 && !indexed)) return 'is a colour PNG; label masks are greyscale or palette-index images';
+  if (png.channels !== 1 && !(png.channels === 2 && !indexed))
+    return 'is a colour PNG; label masks are greyscale or palette-index images';
   const data = new Uint8Array(png.width * png.height);
   const step = png.channels;
   for (let i = 0; i < data.length; i++) data[i] = png.data[i * step]!;
   return { width: png.width, height: png.height, data };
 }
 
-export async function readMaskFolder(folder: string, names: ImageNames, target: TaskKind | undefined, task: LabelTask | null): Promise<ImportPlan> {
-  if (target && target !== 'segmentation') throw new LoupeError('INVALID_REQUEST', `A folder of mask PNGs fills a segmentation task, not a ${target} task.`);
+export async function readMaskFolder(
+  folder: string,
+  names: ImageNames,
+  target: TaskKind | undefined,
+  task: LabelTask | null,
+): Promise<ImportPlan> {
+  if (target && target !== 'segmentation')
+    throw new LoupeError('INVALID_REQUEST', `A folder of mask PNGs fills a segmentation task, not a ${target} task.`);
   await requireFolder(folder, 'Mask folder');
   const labelmap = await readLabelmap(folder);
   const dir = await conventionalSubfolder(folder, 'masks');
@@ -79,7 +88,10 @@ export async function readMaskFolder(folder: string, names: ImageNames, target: 
       continue;
     }
     if (decoded.width !== image.width || decoded.height !== image.height) {
-      builder.skip(file, `is ${decoded.width}×${decoded.height} but the image is ${image.width}×${image.height}; masks must be at source resolution`);
+      builder.skip(
+        file,
+        `is ${decoded.width}×${decoded.height} but the image is ${image.width}×${image.height}; masks must be at source resolution`,
+      );
       continue;
     }
     const lut = new Uint8Array(256);
@@ -109,7 +121,14 @@ export async function writeMaskFolder(
   write: (relative: string, data: string | Uint8Array) => Promise<void>,
   progress: () => void,
 ): Promise<number> {
-  await write(LABELMAP_FILE, toCsv([['index', 'name', 'color'], [0, 'background', '#000000'], ...source.task.classes.map((c) => [c.maskIndex!, c.name, c.color])]));
+  await write(
+    LABELMAP_FILE,
+    toCsv([
+      ['index', 'name', 'color'],
+      [0, 'background', '#000000'],
+      ...source.task.classes.map((c) => [c.maskIndex!, c.name, c.color]),
+    ]),
+  );
   for (const image of source.images) {
     const mask = await source.readMask(image.id);
     await write(`masks/${renamedAs(source.names.exportName(image), '.png')}`, await encodeMaskPng(mask));

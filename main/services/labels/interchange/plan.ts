@@ -45,7 +45,10 @@ interface Resolved {
 }
 
 /** The task an import targets (existing, by id or name) and the kind the reader should produce. */
-export function importTarget(db: Database.Database, request: ImportRequest): { task: LabelTask | null; kind: TaskKind | undefined } {
+export function importTarget(
+  db: Database.Database,
+  request: ImportRequest,
+): { task: LabelTask | null; kind: TaskKind | undefined } {
   const task = request.taskId !== undefined ? requireTask(db, request.taskId) : findTaskByName(db, request.taskName!);
   if (task && request.kind && request.kind !== task.kind) {
     throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a ${task.kind} task, not ${request.kind}.`);
@@ -56,7 +59,10 @@ export function importTarget(db: Database.Database, request: ImportRequest): { t
 function resolve(db: Database.Database, request: ImportRequest, plan: ImportPlan): Resolved {
   const { task } = importTarget(db, request);
   if (task && task.kind !== plan.kind) {
-    throw new LoupeError('INVALID_REQUEST', `The file holds ${plan.kind} labels, but "${task.name}" is a ${task.kind} task.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The file holds ${plan.kind} labels, but "${task.name}" is a ${task.kind} task.`,
+    );
   }
   const existing = new Map((task?.classes ?? []).map((c) => [c.name.toLowerCase(), c]));
   const used = new Set((task?.classes ?? []).map((c) => c.maskIndex));
@@ -73,7 +79,11 @@ function resolve(db: Database.Database, request: ImportRequest, plan: ImportPlan
     if (plan.kind === 'segmentation') {
       maskIndex = 1;
       while (used.has(maskIndex)) maskIndex++;
-      if (maskIndex > MAX_MASK_CLASSES) throw new LoupeError('INVALID_REQUEST', `The import would need more than ${MAX_MASK_CLASSES} classes in one segmentation task.`);
+      if (maskIndex > MAX_MASK_CLASSES)
+        throw new LoupeError(
+          'INVALID_REQUEST',
+          `The import would need more than ${MAX_MASK_CLASSES} classes in one segmentation task.`,
+        );
       used.add(maskIndex);
       lut[k + 1] = maskIndex;
     }
@@ -87,7 +97,10 @@ function resolve(db: Database.Database, request: ImportRequest, plan: ImportPlan
     for (const [imageId, tags] of plan.classTags) {
       if (new Set(tags).size > 1) {
         plan.classTags.delete(imageId);
-        plan.skipped.push({ where: `image ${imageId}`, reason: `has ${new Set(tags).size} classes but "${task!.name}" allows one class per image` });
+        plan.skipped.push({
+          where: `image ${imageId}`,
+          reason: `has ${new Set(tags).size} classes but "${task!.name}" allows one class per image`,
+        });
       }
     }
   }
@@ -129,7 +142,10 @@ export async function applyPlan(
   };
   if (request.dryRun) return report;
   if (report.images === 0 && report.skippedTotal > 0) {
-    throw new LoupeError('INVALID_REQUEST', `Nothing could be imported, so nothing was changed: ${quoteProblems(plan.skipped)}.`);
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Nothing could be imported, so nothing was changed: ${quoteProblems(plan.skipped)}.`,
+    );
   }
 
   const written = new Map<number, WrittenMask & { width: number; height: number; counts: Uint32Array }>();
@@ -140,7 +156,11 @@ export async function applyPlan(
     for (const [imageId, packed] of plan.masks) {
       if (signal.aborted) throw new LoupeError('CANCELLED', 'Import cancelled; nothing was changed.');
       const data = unpackMask(packed, resolved.lut);
-      const file = await writeMaskFile(ws.root, resolved.taskId, imageId, { width: packed.width, height: packed.height, data });
+      const file = await writeMaskFile(ws.root, resolved.taskId, imageId, {
+        width: packed.width,
+        height: packed.height,
+        data,
+      });
       written.set(imageId, { ...file, width: packed.width, height: packed.height, counts: maskHistogram(data) });
       progress(++done, total);
     }
@@ -149,7 +169,10 @@ export async function applyPlan(
     report.taskId = resolved.taskId;
     progress(total, total);
   } catch (error) {
-    await removeMaskFiles(ws.root, [...written.values()].map((w) => w.file));
+    await removeMaskFiles(
+      ws.root,
+      [...written.values()].map((w) => w.file),
+    );
     throw error;
   }
   await removeMaskFiles(ws.root, replaced);
@@ -167,11 +190,17 @@ function commit(
     // The classes were matched before the masks were written; refuse if they changed since.
     const now = listTasks(db).find((t) => t.id === taskId);
     if (!now || JSON.stringify(now.classes) !== JSON.stringify(resolved.task.classes)) {
-      throw new LoupeError('CONFLICT', `The classes of "${resolved.taskName}" changed during the import; nothing was imported. Run it again.`);
+      throw new LoupeError(
+        'CONFLICT',
+        `The classes of "${resolved.taskName}" changed during the import; nothing was imported. Run it again.`,
+      );
     }
   } else {
     if (findTaskByName(db, resolved.taskName) || db.prepare('SELECT 1 FROM label_tasks WHERE id = ?').get(taskId)) {
-      throw new LoupeError('CONFLICT', `A task was created elsewhere during the import; nothing was imported. Run it again.`);
+      throw new LoupeError(
+        'CONFLICT',
+        `A task was created elsewhere during the import; nothing was imported. Run it again.`,
+      );
     }
     db.prepare('INSERT INTO label_tasks (id, name, kind, multi_label, created_at) VALUES (?, ?, ?, ?, ?)').run(
       taskId,
@@ -181,15 +210,22 @@ function commit(
       nowIso(),
     );
   }
-  const position = Number(db.prepare('SELECT COALESCE(MAX(position) + 1, 0) FROM label_classes WHERE task_id = ?').pluck().get(taskId));
+  const position = Number(
+    db.prepare('SELECT COALESCE(MAX(position) + 1, 0) FROM label_classes WHERE task_id = ?').pluck().get(taskId),
+  );
   resolved.newClasses.forEach((c, k) =>
-    db.prepare('INSERT INTO label_classes (task_id, name, color, position, mask_index) VALUES (?, ?, ?, ?, ?)').run(taskId, c.name, c.color, position + k, c.maskIndex),
+    db
+      .prepare('INSERT INTO label_classes (task_id, name, color, position, mask_index) VALUES (?, ?, ?, ?, ?)')
+      .run(taskId, c.name, c.color, position + k, c.maskIndex),
   );
   const classId = new Map(
-    (db.prepare('SELECT id, name, mask_index FROM label_classes WHERE task_id = ?').all(taskId) as { id: number; name: string; mask_index: number | null }[]).map((c) => [
-      c.name.toLowerCase(),
-      c,
-    ]),
+    (
+      db.prepare('SELECT id, name, mask_index FROM label_classes WHERE task_id = ?').all(taskId) as {
+        id: number;
+        name: string;
+        mask_index: number | null;
+      }[]
+    ).map((c) => [c.name.toLowerCase(), c]),
   );
   const idOf = (planIndex: number): number => classId.get(resolved.names[planIndex - 1]!.toLowerCase())!.id;
   const byMaskIndex = new Map([...classId.values()].map((c) => [c.mask_index, c.id]));
@@ -201,7 +237,12 @@ function commit(
     bumpRevision(db, taskId, imageId);
   }
   for (const [imageId, boxes] of plan.boxes) {
-    writeBoxes(db, taskId, imageId, boxes.map((b) => ({ classId: idOf(b.cls), x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 })));
+    writeBoxes(
+      db,
+      taskId,
+      imageId,
+      boxes.map((b) => ({ classId: idOf(b.cls), x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 })),
+    );
     bumpRevision(db, taskId, imageId);
   }
   const replaced: string[] = [];

@@ -23,7 +23,8 @@ interface VocObject {
 }
 
 export async function readVoc(folder: string, names: ImageNames, target: TaskKind | undefined): Promise<ImportPlan> {
-  if (target && target !== 'detection') throw new LoupeError('INVALID_REQUEST', `Pascal VOC XML holds boxes; it cannot fill a ${target} task.`);
+  if (target && target !== 'detection')
+    throw new LoupeError('INVALID_REQUEST', `Pascal VOC XML holds boxes; it cannot fill a ${target} task.`);
   await requireFolder(folder, 'Pascal VOC');
   const dir = await conventionalSubfolder(folder, 'Annotations');
   const builder = new PlanBuilder('detection');
@@ -40,7 +41,10 @@ export async function readVoc(folder: string, names: ImageNames, target: TaskKin
       builder.skip(file, 'has no <annotation> element');
       continue;
     }
-    const filename = typeof doc.annotation.filename === 'string' && doc.annotation.filename.trim() ? doc.annotation.filename : file.replace(/\.xml$/i, '');
+    const filename =
+      typeof doc.annotation.filename === 'string' && doc.annotation.filename.trim()
+        ? doc.annotation.filename
+        : file.replace(/\.xml$/i, '');
     // The file's own path under Annotations/ is more specific than <filename> (often a bare name).
     const byPath = names.find(file.replace(/\.xml$/i, ''));
     const found = 'image' in byPath ? byPath : names.find(filename);
@@ -56,7 +60,8 @@ export async function readVoc(folder: string, names: ImageNames, target: TaskKin
       if (!name) return builder.malformed(image.id, where, 'has no <name>');
       const b = object.bndbox ?? {};
       const [xmin, ymin, xmax, ymax] = [b.xmin, b.ymin, b.xmax, b.ymax].map((v) => Number(v));
-      if (![xmin, ymin, xmax, ymax].every(Number.isFinite)) return builder.malformed(image.id, where, 'has no <bndbox> with numeric xmin, ymin, xmax, ymax');
+      if (![xmin, ymin, xmax, ymax].every(Number.isFinite))
+        return builder.malformed(image.id, where, 'has no <bndbox> with numeric xmin, ymin, xmax, ymax');
       const box = { x1: xmin! - 1, y1: ymin! - 1, x2: xmax!, y2: ymax! };
       const problem = boxProblem(box, image.width, image.height);
       if (problem) return builder.malformed(image.id, where, `box ${problem}`);
@@ -69,7 +74,11 @@ export async function readVoc(folder: string, names: ImageNames, target: TaskKin
 
 const fmt = (v: number): number => Number(v.toFixed(DIGITS));
 
-export async function writeVoc(source: ExportSource, write: (relative: string, data: string) => Promise<void>, progress: () => void): Promise<number> {
+export async function writeVoc(
+  source: ExportSource,
+  write: (relative: string, data: string) => Promise<void>,
+  progress: () => void,
+): Promise<number> {
   const builder = new XMLBuilder({ format: true, indentBy: '  ', suppressEmptyNode: false });
   const nameOf = new Map(source.task.classes.map((c) => [c.id, c.name]));
   let objects = 0;

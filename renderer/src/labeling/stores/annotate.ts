@@ -66,5 +66,21 @@ export const useAnnotateStore = defineStore('annotate', () => {
     notice.value = null;
   }
 
-  return { tool, brushRadius, activeClassId, overlayVisible, opacity, hidden, wandTolerance, eraseOnlyActive, polygon, selectedBox, notice, setTool, stepBrush, toggleHidden, resetForImage };
+  return {
+    tool,
+    brushRadius,
+    activeClassId,
+    overlayVisible,
+    opacity,
+    hidden,
+    wandTolerance,
+    eraseOnlyActive,
+    polygon,
+    selectedBox,
+    notice,
+    setTool,
+    stepBrush,
+    toggleHidden,
+    resetForImage,
+  };
 });

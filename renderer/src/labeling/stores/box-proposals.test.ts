@@ -9,8 +9,22 @@ import { useDraftBoxesStore } from './draft-boxes';
 beforeEach(() => setActivePinia(createPinia()));
 
 const run = (runId: string, over: Partial<RunSummary>): RunSummary => ({
-  runId, taskId: 1, taskName: 'Parts', kind: 'detection', state: 'completed', architecture: 'centernet', epochsDone: 2, epochs: 2, best: null,
-  test: { metric: 'mAP50', value: 0.8 }, threads: 1, error: null, active: false, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', ...over,
+  runId,
+  taskId: 1,
+  taskName: 'Parts',
+  kind: 'detection',
+  state: 'completed',
+  architecture: 'centernet',
+  epochsDone: 2,
+  epochs: 2,
+  best: null,
+  test: { metric: 'mAP50', value: 0.8 },
+  threads: 1,
+  error: null,
+  active: false,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...over,
 });
 
 const RUNS = [
@@ -43,7 +57,12 @@ describe('box proposals', () => {
     expect(client.calls.at(-1)!.request).toEqual({ runId: 'run-20260101-000000-0001', taskId: 1, imageId: 10 });
     // A new proposal replaces the image's drafts; other images keep theirs.
     expect(drafts.draftsOf(1, 10)).toEqual([{ classId: 4, x1: 1, y1: 2, x2: 11, y2: 12, score: 0.75 }]);
-    expect(proposals.outcome).toEqual({ imageId: 10, boxes: 1, scoreThreshold: 0.3, unmatchedClasses: [{ className: 'scratch', boxes: 2 }] });
+    expect(proposals.outcome).toEqual({
+      imageId: 10,
+      boxes: 1,
+      scoreThreshold: 0.3,
+      unmatchedClasses: [{ className: 'scratch', boxes: 2 }],
+    });
 
     proposals.scoreThreshold = 0.05;
     await proposals.propose(1, 11);
@@ -61,7 +80,9 @@ describe('box proposals', () => {
     const finished = run('run-20260104-000000-0004', {});
     runs = [finished, ...runs];
     client.emit('training.changed', { workspace: '/ws', run: finished, runId: finished.runId });
-    await expect.poll(() => proposals.runs.map((r) => r.runId)).toEqual(['run-20260104-000000-0004', 'run-20260101-000000-0001']);
+    await expect
+      .poll(() => proposals.runs.map((r) => r.runId))
+      .toEqual(['run-20260104-000000-0004', 'run-20260101-000000-0001']);
   });
 
   it('shows the service’s refusal and leaves the drafts as they were', async () => {
@@ -69,7 +90,10 @@ describe('box proposals', () => {
       fakeClient({
         'training.runs': () => ({ runs: RUNS }),
         'models.proposeBoxes': () => {
-          throw new LoupeError('INVALID_REQUEST', 'Run run-20260101-000000-0001 has no model yet; only a completed run’s model can be used.');
+          throw new LoupeError(
+            'INVALID_REQUEST',
+            'Run run-20260101-000000-0001 has no model yet; only a completed run’s model can be used.',
+          );
         },
       }),
     );

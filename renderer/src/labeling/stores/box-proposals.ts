@@ -65,9 +65,23 @@ export const useBoxProposalsStore = defineStore('boxProposals', () => {
     busy.value = true;
     error.value = null;
     try {
-      const reply = await loupe().invoke('models.proposeBoxes', { runId: run, taskId, imageId, ...(scoreThreshold.value === null ? {} : { scoreThreshold: scoreThreshold.value }) });
-      drafts.setDraftBoxes(taskId, imageId, reply.boxes.map(({ score, ...box }) => ({ ...box, score })));
-      outcome.value = { imageId, boxes: reply.boxes.length, scoreThreshold: reply.scoreThreshold, unmatchedClasses: reply.unmatchedClasses };
+      const reply = await loupe().invoke('models.proposeBoxes', {
+        runId: run,
+        taskId,
+        imageId,
+        ...(scoreThreshold.value === null ? {} : { scoreThreshold: scoreThreshold.value }),
+      });
+      drafts.setDraftBoxes(
+        taskId,
+        imageId,
+        reply.boxes.map(({ score, ...box }) => ({ ...box, score })),
+      );
+      outcome.value = {
+        imageId,
+        boxes: reply.boxes.length,
+        scoreThreshold: reply.scoreThreshold,
+        unmatchedClasses: reply.unmatchedClasses,
+      };
       return reply.boxes.length;
     } catch (e) {
       error.value = messageOf(e);

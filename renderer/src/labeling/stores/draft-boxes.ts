@@ -30,7 +30,11 @@ export const useDraftBoxesStore = defineStore('draftBoxes', () => {
   function setDraftBoxes(taskId: number, imageId: number, boxes: readonly DraftBox[]): void {
     const key = entryKey(taskId, imageId);
     if (boxes.length === 0) drafts.value.delete(key);
-    else drafts.value.set(key, boxes.map((b) => ({ ...b })));
+    else
+      drafts.value.set(
+        key,
+        boxes.map((b) => ({ ...b })),
+      );
   }
 
   function draftsOf(taskId: number, imageId: number): readonly DraftBox[] {
@@ -68,7 +72,13 @@ export const useDraftBoxesStore = defineStore('draftBoxes', () => {
     for (const index of chosen) {
       const d = list[index];
       if (!d) continue;
-      const box = { classId: d.classId, x1: Math.max(0, d.x1), y1: Math.max(0, d.y1), x2: Math.min(entry.width, d.x2), y2: Math.min(entry.height, d.y2) };
+      const box = {
+        classId: d.classId,
+        x1: Math.max(0, d.x1),
+        y1: Math.max(0, d.y1),
+        x2: Math.min(entry.width, d.x2),
+        y2: Math.min(entry.height, d.y2),
+      };
       if (!boxProblem(box, entry.width, entry.height)) accepted.push(box);
     }
     labels.setBoxes(taskId, imageId, [...entry.boxes, ...accepted]);

@@ -1,7 +1,13 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../../contract/geometry/index';
-import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../../contract/index';
+import {
+  isLoupeError,
+  type BoxLabel,
+  type ImageLabels,
+  type RequestOf,
+  type TaskKind,
+} from '../../../../contract/index';
 import { loupe, messageOf } from '../../client/index';
 import { useWorkspaceStore } from '../../stores/workspace';
 import { copyBoxes } from '../box-edits';
@@ -13,7 +19,11 @@ import { useAutosave } from '../use-autosave';
 /** What a task's images carry, and so what a save sends. */
 export type EntryKind = 'classes' | 'boxes' | 'mask';
 
-const KIND_OF_TASK: Record<Exclude<TaskKind, 'verification'>, EntryKind> = { classification: 'classes', detection: 'boxes', segmentation: 'mask' };
+const KIND_OF_TASK: Record<Exclude<TaskKind, 'verification'>, EntryKind> = {
+  classification: 'classes',
+  detection: 'boxes',
+  segmentation: 'mask',
+};
 
 export interface ImageEntry {
   kind: EntryKind;
@@ -92,7 +102,9 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
       revision: labels.revision,
       classIds: labels.classIds,
       boxes: labels.boxes,
-      mask: labels.mask ? markRaw({ width: labels.mask.width, height: labels.mask.height, data: labels.mask.data }) : null,
+      mask: labels.mask
+        ? markRaw({ width: labels.mask.width, height: labels.mask.height, data: labels.mask.data })
+        : null,
       version: 0,
       savedVersion: 0,
       conflict: null,
@@ -147,7 +159,11 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   function pressClass(taskId: number, imageId: number, classId: number, multiLabel: boolean): void {
     const e = entry(taskId, imageId);
     if (!multiLabel) return setClasses(taskId, imageId, [classId]);
-    setClasses(taskId, imageId, e.classIds.includes(classId) ? e.classIds.filter((c) => c !== classId) : [...e.classIds, classId]);
+    setClasses(
+      taskId,
+      imageId,
+      e.classIds.includes(classId) ? e.classIds.filter((c) => c !== classId) : [...e.classIds, classId],
+    );
   }
 
   function setBoxes(taskId: number, imageId: number, boxes: BoxLabel[]): void {
@@ -223,10 +239,20 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
 
   function saveRequest(e: ImageEntry): RequestOf<'labels.save'> {
     // One id per state: a retry of the same state sends the same id, so it is applied once.
-    const base = { taskId: e.taskId, imageId: e.imageId, baseRevision: e.revision, saveId: `${session}:${e.taskId}:${e.imageId}:${e.version}` };
+    const base = {
+      taskId: e.taskId,
+      imageId: e.imageId,
+      baseRevision: e.revision,
+      saveId: `${session}:${e.taskId}:${e.imageId}:${e.version}`,
+    };
     if (e.kind === 'classes') return { ...base, classIds: e.classIds };
     if (e.kind === 'boxes') return { ...base, boxes: e.boxes };
-    return { ...base, mask: e.mask ? { width: e.mask.width, height: e.mask.height, data: e.mask.data as Uint8Array<ArrayBuffer> } : null };
+    return {
+      ...base,
+      mask: e.mask
+        ? { width: e.mask.width, height: e.mask.height, data: e.mask.data as Uint8Array<ArrayBuffer> }
+        : null,
+    };
   }
 
   /** Saves every dirty image; throws the first failure after trying them all. */

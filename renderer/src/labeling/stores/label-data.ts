@@ -68,14 +68,18 @@ export const useLabelDataStore = defineStore('labelData', () => {
 
   async function importLabels(request: RequestOf<'labels.import'>): Promise<LabelsImportReport | null> {
     importReport.value = null;
-    const report = await transfer((requestId) => loupe().invoke('labels.import', request, { requestId, onProgress: (p) => (progress.value = p) }));
+    const report = await transfer((requestId) =>
+      loupe().invoke('labels.import', request, { requestId, onProgress: (p) => (progress.value = p) }),
+    );
     importReport.value = report;
     return report;
   }
 
   async function exportLabels(request: RequestOf<'labels.export'>): Promise<ExportReport | null> {
     exportReport.value = null;
-    const report = await transfer((requestId) => loupe().invoke('labels.export', request, { requestId, onProgress: (p) => (progress.value = p) }));
+    const report = await transfer((requestId) =>
+      loupe().invoke('labels.export', request, { requestId, onProgress: (p) => (progress.value = p) }),
+    );
     exportReport.value = report;
     return report;
   }

@@ -4,7 +4,14 @@ import type { ImageLabelSummary, ImageRecord } from '../../../../contract/index'
 import { loupe, messageOf } from '../../client/index';
 import { useImagesStore } from '../../stores/images';
 import { BulkHistory, restoreRequests, type AssignRequest } from '../bulk-history';
-import { clickSelection, matchesFilter, neighbour, type GridFilter, type ImageBadge, type SelectionClick } from '../grid-filter';
+import {
+  clickSelection,
+  matchesFilter,
+  neighbour,
+  type GridFilter,
+  type ImageBadge,
+  type SelectionClick,
+} from '../grid-filter';
 import { maskValuesPresent } from '../mask-overlay';
 import { entryKey, useImageLabelsStore, type ImageEntry } from './image-labels';
 import { useLabelTasksStore } from './label-tasks';
@@ -51,7 +58,13 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
   function localBadge(e: ImageEntry, split: ImageBadge['split']): ImageBadge {
     if (e.kind === 'classes') return { classIds: e.classIds, boxes: 0, labeled: e.classIds.length > 0, split };
     // An image whose boxes were saved (or edited) was looked at: with no boxes it is a labeled negative.
-    if (e.kind === 'boxes') return { classIds: [...new Set(e.boxes.map((b) => b.classId))].sort((a, b) => a - b), boxes: e.boxes.length, labeled: e.revision > 0 || e.version > 0, split };
+    if (e.kind === 'boxes')
+      return {
+        classIds: [...new Set(e.boxes.map((b) => b.classId))].sort((a, b) => a - b),
+        boxes: e.boxes.length,
+        labeled: e.revision > 0 || e.version > 0,
+        split,
+      };
     const key = toRaw(e);
     let cached = maskClasses.get(key);
     if (!cached || cached.version !== e.version) {
@@ -63,13 +76,20 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
   }
 
   /** The badge with the lookups hoisted: the filter calls this for every image of the workspace. */
-  function badgeIn(taskId: number | null, local: ReadonlyMap<string, ImageEntry>, summary: ReadonlyMap<number, ImageLabelSummary>, imageId: number): ImageBadge {
+  function badgeIn(
+    taskId: number | null,
+    local: ReadonlyMap<string, ImageEntry>,
+    summary: ReadonlyMap<number, ImageLabelSummary>,
+    imageId: number,
+  ): ImageBadge {
     const fromServer = summary.get(imageId);
     const split = fromServer?.split ?? null;
     // A loaded image's own labels are at least as new as the summary, and show edits as they happen.
     const e = taskId === null ? undefined : local.get(entryKey(taskId, imageId));
     if (e) return localBadge(e, split);
-    return fromServer ? { classIds: fromServer.classIds, boxes: fromServer.boxes, labeled: fromServer.labeled, split } : NO_LABELS;
+    return fromServer
+      ? { classIds: fromServer.classIds, boxes: fromServer.boxes, labeled: fromServer.labeled, split }
+      : NO_LABELS;
   }
 
   /**
@@ -144,7 +164,13 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
     let request: AssignRequest;
     if (classId === null) request = { taskId: task.id, imageIds, mode: 'clear' };
     else if (!task.multiLabel) request = { taskId: task.id, imageIds, mode: 'set', classId };
-    else request = { taskId: task.id, imageIds, mode: imageIds.every((id) => before.get(id)!.includes(classId)) ? 'remove' : 'add', classId };
+    else
+      request = {
+        taskId: task.id,
+        imageIds,
+        mode: imageIds.every((id) => before.get(id)!.includes(classId)) ? 'remove' : 'add',
+        classId,
+      };
     busy.value = true;
     try {
       await runBulk(request);

@@ -71,7 +71,9 @@ export const useLabelTasksStore = defineStore('labelTasks', () => {
   }
 
   async function addClass(taskId: number, name: string, color?: string): Promise<LabelClass | null> {
-    const created = await attempt(() => loupe().invoke('labels.addClass', { taskId, name, ...(color ? { color } : {}) }));
+    const created = await attempt(() =>
+      loupe().invoke('labels.addClass', { taskId, name, ...(color ? { color } : {}) }),
+    );
     if (created) tasks.value.find((t) => t.id === taskId)?.classes.push(created);
     return created;
   }

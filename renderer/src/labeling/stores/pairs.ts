@@ -11,8 +11,7 @@ const PREVIEW_CACHE_SIZE = 6;
 /** A pair edit and what undoing it needs. */
 type PairEdit =
   /** `previous`: the pair's state before, when marking updated an existing pair. */
-  | { kind: 'mark'; pair: LabelPair; previous: LabelPair | null }
-  | { kind: 'delete'; pairs: LabelPair[] };
+  { kind: 'mark'; pair: LabelPair; previous: LabelPair | null } | { kind: 'delete'; pairs: LabelPair[] };
 
 /**
  * A verification task's pairs: marking two images same/different, deleting pairs, generating
@@ -63,7 +62,8 @@ export const usePairsStore = defineStore('pairs', () => {
     }
   }
 
-  const samePair = (p: LabelPair, a: number, b: number): boolean => (p.imageA === a && p.imageB === b) || (p.imageA === b && p.imageB === a);
+  const samePair = (p: LabelPair, a: number, b: number): boolean =>
+    (p.imageA === a && p.imageB === b) || (p.imageA === b && p.imageB === a);
 
   async function applyMark(a: number, b: number, same: boolean): Promise<LabelPair> {
     return loupe().invoke('labels.addPair', { taskId: taskId!, imageA: a, imageB: b, same });
@@ -103,7 +103,8 @@ export const usePairsStore = defineStore('pairs', () => {
   }
 
   async function reapply(edit: PairEdit): Promise<PairEdit> {
-    if (edit.kind === 'mark') return { ...edit, pair: await applyMark(edit.pair.imageA, edit.pair.imageB, edit.pair.same) };
+    if (edit.kind === 'mark')
+      return { ...edit, pair: await applyMark(edit.pair.imageA, edit.pair.imageB, edit.pair.same) };
     const ids = edit.pairs.map((p) => p.id);
     if (ids.length) await loupe().invoke('labels.deletePairs', { taskId: taskId!, pairIds: ids });
     return edit;
@@ -156,5 +157,20 @@ export const usePairsStore = defineStore('pairs', () => {
     return got;
   }
 
-  return { pairs, total, error, busy, lastGenerated, load, mark, remove, undo, redo, canUndo, canRedo, generate, frame };
+  return {
+    pairs,
+    total,
+    error,
+    busy,
+    lastGenerated,
+    load,
+    mark,
+    remove,
+    undo,
+    redo,
+    canUndo,
+    canRedo,
+    generate,
+    frame,
+  };
 });

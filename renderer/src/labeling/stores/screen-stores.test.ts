@@ -19,12 +19,27 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const saveReply = (r: RequestOf<'labels.save'>) => ({ revision: r.baseRevision + 1, duplicate: false, savedAt: 'now' });
-const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({ taskId: 1, imageId: 10, revision: 3, width: 100, height: 80, classIds: [], boxes: [], mask: null, ...over });
+const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({
+  taskId: 1,
+  imageId: 10,
+  revision: 3,
+  width: 100,
+  height: 80,
+  classIds: [],
+  boxes: [],
+  mask: null,
+  ...over,
+});
 
 describe('draft boxes', () => {
   it('accepts a draft as a real box through the normal edit, undo and save path; the others stay drafts', async () => {
     const saves: RequestOf<'labels.save'>[] = [];
-    setLoupeClient(fakeClient({ 'labels.get': () => labels({ boxes: [{ classId: 1, x1: 0, y1: 0, x2: 5, y2: 5 }] }), 'labels.save': (r) => (saves.push(r), saveReply(r)) }));
+    setLoupeClient(
+      fakeClient({
+        'labels.get': () => labels({ boxes: [{ classId: 1, x1: 0, y1: 0, x2: 5, y2: 5 }] }),
+        'labels.save': (r) => (saves.push(r), saveReply(r)),
+      }),
+    );
     const drafts = useDraftBoxesStore();
     const store = useImageLabelsStore();
     drafts.setDraftBoxes(1, 10, [
@@ -83,7 +98,10 @@ describe('switching workspaces', () => {
       fakeClient({
         'labels.get': () => labels(),
         'labels.save': (r) => (order.push(`save ${r.classIds!.join()}`), saveReply(r)),
-        'workspace.open': (r) => (order.push(`open ${r.path}`), { path: r.path, name: 'other', schemaVersion: 3, createdAt: 'now' }),
+        'workspace.open': (r) => (
+          order.push(`open ${r.path}`),
+          { path: r.path, name: 'other', schemaVersion: 3, createdAt: 'now' }
+        ),
       }),
     );
     const store = useImageLabelsStore();
@@ -135,10 +153,22 @@ describe('labeling grid', () => {
     const client = fakeClient({
       'labels.tasks': () => ({ tasks: [structuredClone(task)] }),
       'labels.summary': () => ({
-        images: [...tags].map(([imageId, classIds]) => ({ imageId, revision: revisions.get(imageId) ?? 0, classIds, boxes: 0, labeled: classIds.length > 0, split: null })),
+        images: [...tags].map(([imageId, classIds]) => ({
+          imageId,
+          revision: revisions.get(imageId) ?? 0,
+          classIds,
+          boxes: 0,
+          labeled: classIds.length > 0,
+          split: null,
+        })),
       }),
-      'labels.get': (r) => labels({ imageId: r.imageId, classIds: tags.get(r.imageId) ?? [], revision: revisions.get(r.imageId) ?? 0 }),
-      'labels.save': (r) => (tags.set(r.imageId, r.classIds!), revisions.set(r.imageId, r.baseRevision + 1), saveReply(r)),
+      'labels.get': (r) =>
+        labels({ imageId: r.imageId, classIds: tags.get(r.imageId) ?? [], revision: revisions.get(r.imageId) ?? 0 }),
+      'labels.save': (r) => (
+        tags.set(r.imageId, r.classIds!),
+        revisions.set(r.imageId, r.baseRevision + 1),
+        saveReply(r)
+      ),
       'labels.assign': (r) => {
         for (const id of r.imageIds) tags.set(id, r.mode === 'clear' ? [] : r.mode === 'remove' ? [] : [r.classId!]);
         return { revisions: r.imageIds.map((imageId) => ({ imageId, revision: 9 })) };
@@ -172,10 +202,20 @@ describe('labeling grid', () => {
     grid.click(1, { ctrl: false, shift: false });
     grid.click(3, { ctrl: false, shift: true });
     await grid.assignSelected(11);
-    expect([...tags]).toEqual([[1, [11]], [2, [11]], [3, [11]], [4, [12]]]);
+    expect([...tags]).toEqual([
+      [1, [11]],
+      [2, [11]],
+      [3, [11]],
+      [4, [12]],
+    ]);
     expect(grid.badge(2).classIds).toEqual([11]);
     await grid.undoBulk();
-    expect([...tags]).toEqual([[1, [11]], [2, [12]], [3, []], [4, [12]]]);
+    expect([...tags]).toEqual([
+      [1, [11]],
+      [2, [12]],
+      [3, []],
+      [4, [12]],
+    ]);
     expect(grid.badge(3).classIds).toEqual([]);
     await grid.redoBulk();
     expect(tags.get(2)).toEqual([11]);
@@ -193,7 +233,13 @@ describe('pairs', () => {
         'labels.pairs': () => ({ pairs: [...pairs.values()].sort((a, b) => b.id - a.id), total: pairs.size }),
         'labels.addPair': (r) => {
           const k = key(r.imageA, r.imageB);
-          const pair: LabelPair = { id: pairs.get(k)?.id ?? next++, imageA: Math.min(r.imageA, r.imageB), imageB: Math.max(r.imageA, r.imageB), same: r.same, source: 'manual' };
+          const pair: LabelPair = {
+            id: pairs.get(k)?.id ?? next++,
+            imageA: Math.min(r.imageA, r.imageB),
+            imageB: Math.max(r.imageA, r.imageB),
+            same: r.same,
+            source: 'manual',
+          };
           pairs.set(k, pair);
           return pair;
         },

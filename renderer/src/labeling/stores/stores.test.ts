@@ -13,7 +13,17 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({ taskId: 1, imageId: 10, revision: 3, width: 8, height: 4, classIds: [], boxes: [], mask: null, ...over });
+const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({
+  taskId: 1,
+  imageId: 10,
+  revision: 3,
+  width: 8,
+  height: 4,
+  classIds: [],
+  boxes: [],
+  mask: null,
+  ...over,
+});
 type SaveRequest = RequestOf<'labels.save'>;
 
 describe('useImageLabelsStore', () => {
@@ -110,7 +120,25 @@ describe('useImageLabelsStore', () => {
     brushSegment(begun.stroke, { x: 3, y: 1.5 }, { x: 8, y: 1.5 }, 0.5, 1);
     store.endStroke(2, 10, begun);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(Array.from(saves[0]!.mask!.data)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, ...new Array(16).fill(0)]);
+    expect(Array.from(saves[0]!.mask!.data)).toEqual([
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      ...new Array(16).fill(0),
+    ]);
     store.undo(2, 10);
     expect(store.entry(2, 10).mask).toBeNull();
     expect(store.canUndo(2, 10)).toBe(false);
@@ -124,7 +152,10 @@ describe('useImageLabelsStore', () => {
       fakeClient({
         'labels.get': (r) => labels({ imageId: r.imageId }),
         'labels.save': () => (order.push('save'), { revision: 4, duplicate: false, savedAt: 'now' }),
-        'labels.assign': (r) => (order.push('assign'), { revisions: r.imageIds.map((imageId) => ({ imageId, revision: 5 })) }),
+        'labels.assign': (r) => (
+          order.push('assign'),
+          { revisions: r.imageIds.map((imageId) => ({ imageId, revision: 5 })) }
+        ),
       }),
     );
     const store = useImageLabelsStore();
@@ -195,6 +226,9 @@ describe('useLabelTasksStore', () => {
     const shown = await store.classLoss(12);
     expect(shown).toEqual(loss);
     expect(await store.deleteClass(12, shown!)).toBe(true);
-    expect(client.calls.find((c) => c.channel === 'labels.deleteClass')?.request).toEqual({ classId: 12, confirm: loss });
+    expect(client.calls.find((c) => c.channel === 'labels.deleteClass')?.request).toEqual({
+      classId: 12,
+      confirm: loss,
+    });
   });
 });

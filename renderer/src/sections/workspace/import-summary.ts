@@ -10,7 +10,9 @@ function notImages(n: number): string {
   return n > 0 ? `${n} not an image, ` : '';
 }
 
-export function importSummary(report: Pick<ImportReport, 'imported' | 'duplicates' | 'skipped' | 'failed' | 'cancelled' | 'stopped'>): string {
+export function importSummary(
+  report: Pick<ImportReport, 'imported' | 'duplicates' | 'skipped' | 'failed' | 'cancelled' | 'stopped'>,
+): string {
   const prefix = report.stopped ? 'Import stopped: ' : report.cancelled ? 'Import cancelled: ' : '';
   return `${prefix}${report.imported} imported, ${duplicates(report.duplicates)} skipped, ${notImages(report.skipped)}${report.failed} failed`;
 }
@@ -24,7 +26,10 @@ export function reportProblems(report: Pick<ImportReport, 'files'>): ImportOutco
 }
 
 export function importProgressLine(progress: ImportProgress): string {
-  const where = progress.phase === 'scanning' ? `Looking for files… ${progress.total} found` : `${progress.done} of ${progress.total}`;
+  const where =
+    progress.phase === 'scanning'
+      ? `Looking for files… ${progress.total} found`
+      : `${progress.done} of ${progress.total}`;
   const skipped = progress.skipped > 0 ? ` · ${progress.skipped} not an image` : '';
   return `${where} · ${progress.imported} imported · ${duplicates(progress.duplicates)}${skipped} · ${progress.failed} failed`;
 }
