@@ -7,7 +7,7 @@
 import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine-protocol';
 import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
 import type { MethodContext } from '../engine/runtime';
-import { readModelCard } from '../model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
 import type { Predictor } from '../train/predictor';
