@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { TASK_KINDS } from '../tasks';
-import { MAX_GALLERY_MATCHES } from './training-verification';
+import { MAX_GALLERY_MATCHES } from '../training/verification';
 
 export const BATCH_FORMATS = ['csv', 'jsonl', 'coco', 'yolo', 'masks'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];

@@ -4,7 +4,7 @@
  * query: the nearest references to each frame, with scores and the same/different decision at
  * the model card's threshold.
  */
-import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine-protocol';
+import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
 import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
 import type { MethodContext } from '../engine/runtime';
 import { readModelCard } from '../../base/model-folder-files';

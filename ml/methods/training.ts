@@ -9,7 +9,7 @@ import {
   type PredictReply,
   type RunRecord,
 } from '../../contract/index';
-import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
+import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
 import { MODEL_CARD } from '../../base/model-folder-files';
