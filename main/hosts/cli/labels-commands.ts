@@ -5,9 +5,11 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
+  CSV_COLUMN_ROLES,
   LABEL_FORMAT_KINDS,
   LABEL_FORMATS,
   LoupeError,
+  type CsvColumnRole,
   TASK_KINDS,
   type GroupBy,
   type LabelsImportReport,
@@ -61,6 +63,24 @@ async function findTask(ctx: CliContext, nameOrId: string): Promise<LabelTask> {
   return task;
 }
 
+/** `--columns a=left,b=right,same=match`: which CSV column holds what. */
+export function parseColumns(value: string): Partial<Record<CsvColumnRole, string>> {
+  const columns: Partial<Record<CsvColumnRole, string>> = {};
+  for (const part of value.split(',')) {
+    const at = part.indexOf('=');
+    const role = part.slice(0, at).trim() as CsvColumnRole;
+    const column = part.slice(at + 1).trim();
+    if (at < 0 || !CSV_COLUMN_ROLES.includes(role) || !column)
+      throw new InvalidArgumentError(
+        `give ROLE=COLUMN pairs separated by commas (roles: ${CSV_COLUMN_ROLES.join(', ')}), e.g. a=left,b=right,same=match.`,
+      );
+    columns[role] = column;
+  }
+  return columns;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function printReport(report: LabelsImportReport): void {
   const { imported: n } = report;
   const what = [
@@ -75,6 +95,9 @@ function printReport(report: LabelsImportReport): void {
   console.log(
     `${report.dryRun ? 'would import' : 'imported'} ${what || 'nothing'} for ${report.images} images into "${report.taskName}"${report.createdTask ? ' (new task)' : ''}`,
   );
+  if (report.imagesAdded)
+    console.log(`${report.dryRun ? 'would add' : 'added'} ${plural(report.imagesAdded, 'image')} to the workspace`);
+  if (report.splitsAssigned) console.log(`split from the file: ${plural(report.splitsAssigned, 'image')}`);
   if (report.classesCreated.length) console.log(`new classes: ${report.classesCreated.join(', ')}`);
   if (report.skippedTotal) {
     console.error(`skipped ${report.skippedTotal}:`);
@@ -87,7 +110,9 @@ function printReport(report: LabelsImportReport): void {
 export function registerLabelsCommands(program: Command, context: () => CliContext): void {
   const labels = program
     .command('labels')
-    .description('Label tasks, classes, splits, and import/export (COCO, YOLO, VOC, mask PNGs, CSV).');
+    .description(
+      'Label tasks, classes, splits, and import/export (COCO, YOLO, VOC, mask PNGs, CSV, image folders, image + mask folders).',
+    );
   const withWorkspace = (c: Command): Command => c.requiredOption('--workspace <folder>', 'the workspace folder');
 
   withWorkspace(labels.command('tasks').description('List the label tasks and their classes.'))
@@ -246,8 +271,18 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       );
       bar.done();
       if (o.json) return console.log(JSON.stringify(report, null, 2));
+      const what = [
+        [report.exported.classTags, 'class tag'],
+        [report.exported.boxes, 'box'],
+        [report.exported.masks, 'mask'],
+        [report.exported.pairs, 'pair'],
+      ]
+        .filter(([n]) => (n as number) > 0)
+        .map(([n, w]) =>
+          n === 1 ? `1 ${w as string}` : `${n as number} ${w === 'box' ? 'boxes' : `${w as string}s`}`,
+        );
       console.log(
-        `exported "${task.name}" as ${o.format}: ${report.images} images, ${report.files} files in ${report.out}`,
+        `exported "${task.name}" as ${o.format}: ${what.length ? `${what.join(', ')} on ` : ''}${plural(report.images, 'image')}, ${plural(report.files, 'file')} in ${report.out}`,
       );
     });
 
@@ -257,7 +292,8 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       .description('Import labels into a task (made when missing); all or nothing, with a report of what was skipped.'),
   )
     .requiredOption('--format <format>', LABEL_FORMATS.join(' | '), oneOf(LABEL_FORMATS, 'format'))
-    .requiredOption('--in <path>', 'the COCO JSON / CSV file, or the YOLO / VOC / masks folder')
+    .argument('[path]', 'the same as --in')
+    .option('--in <path>', 'the COCO JSON / CSV file, or the YOLO / VOC / masks / imagefolder / image-mask folder')
     .requiredOption('--task <task>', 'task name (made when missing) or id')
     .option('--kind <kind>', 'kind of a new task (inferred from the file otherwise)', oneOf(TASK_KINDS, 'kind'))
     .option('--dry-run', 'report what would be imported, change nothing')
@@ -265,18 +301,31 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       '--skip-malformed',
       'leave images with malformed labels untouched and report them (by default a malformed label refuses the whole import)',
     )
+    .option(
+      '--columns <role=column,…>',
+      'CSV: which column holds what (a, b, same for pairs; image, class, split for classes), e.g. a=left,b=right,same=match',
+      parseColumns,
+    )
     .option('--json', 'print the report as JSON')
     .action(
-      async (o: {
-        workspace: string;
-        format: LabelFormat;
-        in: string;
-        task: string;
-        kind?: TaskKind;
-        dryRun?: boolean;
-        skipMalformed?: boolean;
-        json?: boolean;
-      }) => {
+      async (
+        input: string | undefined,
+        o: {
+          workspace: string;
+          format: LabelFormat;
+          in?: string;
+          task: string;
+          kind?: TaskKind;
+          dryRun?: boolean;
+          skipMalformed?: boolean;
+          columns?: Partial<Record<CsvColumnRole, string>>;
+          json?: boolean;
+        },
+      ) => {
+        if ((input === undefined) === (o.in === undefined))
+          throw new InvalidArgumentError(
+            'give the file or folder to import once: as --in PATH or as the last argument.',
+          );
         const ctx = context();
         await openWorkspace(ctx, o.workspace);
         const { tasks } = await ctx.invoke('labels.tasks', {});
@@ -288,11 +337,12 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
           'labels.import',
           {
             format: o.format,
-            path: path.resolve(o.in),
+            path: path.resolve((o.in ?? input)!),
             ...(existing ? { taskId: existing.id } : { taskName: o.task }),
             ...(o.kind ? { kind: o.kind } : {}),
             dryRun: o.dryRun ?? false,
             skipMalformed: o.skipMalformed ?? false,
+            ...(o.columns ? { columns: o.columns } : {}),
           },
           (p) => bar.update(p.done, p.total),
         );
