@@ -323,8 +323,9 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
         },
       ) => {
         if ((input === undefined) === (o.in === undefined))
-          throw new InvalidArgumentError(
-            'give the file or folder to import once: as --in PATH or as the last argument.',
+          throw new LoupeError(
+            'INVALID_REQUEST',
+            'Give the file or folder to import once: as --in PATH or as the last argument.',
           );
         const ctx = context();
         await openWorkspace(ctx, o.workspace);
