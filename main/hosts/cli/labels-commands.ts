@@ -5,7 +5,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  CSV_COLUMN_ROLES,
   LABEL_FORMAT_KINDS,
   LABEL_FORMATS,
   LoupeError,
@@ -18,6 +17,7 @@ import {
   type TaskKind,
 } from '../../../contract/index';
 import type { CliContext } from './context';
+import { exportSummary, parseColumns, plural } from './labels-output';
 import { progressLine } from './progress';
 
 /** Which task kinds each format carries (the contract's list), so the CLI can pick a task. */
@@ -62,24 +62,6 @@ async function findTask(ctx: CliContext, nameOrId: string): Promise<LabelTask> {
     );
   return task;
 }
-
-/** `--columns a=left,b=right,same=match`: which CSV column holds what. */
-export function parseColumns(value: string): Partial<Record<CsvColumnRole, string>> {
-  const columns: Partial<Record<CsvColumnRole, string>> = {};
-  for (const part of value.split(',')) {
-    const at = part.indexOf('=');
-    const role = part.slice(0, at).trim() as CsvColumnRole;
-    const column = part.slice(at + 1).trim();
-    if (at < 0 || !CSV_COLUMN_ROLES.includes(role) || !column)
-      throw new InvalidArgumentError(
-        `give ROLE=COLUMN pairs separated by commas (roles: ${CSV_COLUMN_ROLES.join(', ')}), e.g. a=left,b=right,same=match.`,
-      );
-    columns[role] = column;
-  }
-  return columns;
-}
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function printReport(report: LabelsImportReport): void {
   const { imported: n } = report;
@@ -271,19 +253,7 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       );
       bar.done();
       if (o.json) return console.log(JSON.stringify(report, null, 2));
-      const what = [
-        [report.exported.classTags, 'class tag'],
-        [report.exported.boxes, 'box'],
-        [report.exported.masks, 'mask'],
-        [report.exported.pairs, 'pair'],
-      ]
-        .filter(([n]) => (n as number) > 0)
-        .map(([n, w]) =>
-          n === 1 ? `1 ${w as string}` : `${n as number} ${w === 'box' ? 'boxes' : `${w as string}s`}`,
-        );
-      console.log(
-        `exported "${task.name}" as ${o.format}: ${what.length ? `${what.join(', ')} on ` : ''}${plural(report.images, 'image')}, ${plural(report.files, 'file')} in ${report.out}`,
-      );
+      console.log(exportSummary(task.name, report));
     });
 
   withWorkspace(
