@@ -62,6 +62,9 @@ describe('pairs CSV', () => {
     await expect(
       ctx.call('labels.import', { format: 'csv', path: csv, taskName: 'own 2', columns: { a: 'nope', b: 'second' } }),
     ).rejects.toThrow(/has no column "nope" \(given for a\); its columns are first, second, match, score/);
+    await expect(
+      ctx.call('labels.import', { format: 'coco', path: csv, taskName: 'own 3', columns: { a: 'first' } }),
+    ).rejects.toThrow(/Column names \(--columns\) are for CSV imports; coco has no columns/);
   });
 });
 

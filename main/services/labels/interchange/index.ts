@@ -48,6 +48,11 @@ export async function importLabels(
   signal: AbortSignal,
   importImages: ImportImages,
 ): Promise<LabelsImportReport> {
+  if (request.columns && request.format !== 'csv')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Column names (--columns) are for CSV imports; ${request.format} has no columns.`,
+    );
   const { task, kind } = importTarget(ws.db, request);
   if (kind) checkFits(request.format, kind, task?.name ?? request.taskName!);
   const names = new ImageNames(allImages(ws.db));
