@@ -139,6 +139,29 @@ describe('folder per class (ImageFolder)', () => {
     expect(await classesByPath(copy)).toEqual(await classesByPath(task));
   });
 
+  it('round-trips into another workspace, which gets the images from the export', async () => {
+    const other = await labelsWorkspace([]);
+    try {
+      const out = path.join(ctx.dir, 'out-flowers');
+      const report = await other.call('labels.import', { format: 'imagefolder', path: out, taskName: 'flowers' });
+      expect(report).toMatchObject({ imagesAdded: 23, images: 23, splitsAssigned: 23, skippedTotal: 0 });
+      const summary = async (call: typeof ctx.call, db: typeof ctx.db): Promise<string[]> => {
+        const task = (await call('labels.tasks', {})).tasks.find((t) => t.name === 'flowers')!;
+        const rows = db()
+          .prepare(
+            `SELECT i.file_name AS file, c.name AS cls, s.split FROM class_tags t JOIN images i ON i.id = t.image_id
+             JOIN label_classes c ON c.id = t.class_id LEFT JOIN split_assignments s ON s.image_id = i.id AND s.task_id = t.task_id
+             WHERE t.task_id = ?`,
+          )
+          .all(task.id) as { file: string; cls: string; split: string }[];
+        return rows.map((r) => `${r.split}/${r.cls}/${r.file}`).sort();
+      };
+      expect(await summary(other.call, other.db)).toEqual(await summary(ctx.call, ctx.db));
+    } finally {
+      await other.dispose();
+    }
+  });
+
   it('refuses class folders a class name cannot be, changing nothing', async () => {
     const bad = path.join(ctx.dir, 'bad-classes');
     await writeImage(path.join(bad, 'Cat', 'a.png'));
