@@ -158,8 +158,12 @@ export const labelsSplitCounts = defineChannel({
   reply: splitCountsSchema,
 });
 
-/** coco: boxes or masks · yolo: boxes or polygons · voc: boxes · masks: PNG folder · csv: class tags or pairs. */
-export const LABEL_FORMATS = ['coco', 'yolo', 'voc', 'masks', 'csv'] as const;
+/**
+ * coco: boxes or masks · yolo: boxes or polygons · voc: boxes · masks: PNG folder · csv: class tags or pairs ·
+ * imagefolder: root/<class>/<image> (torchvision ImageFolder) · image-mask: images/x + masks/x.png. The last two
+ * hold the images too: an import brings in those not yet in the workspace.
+ */
+export const LABEL_FORMATS = ['coco', 'yolo', 'voc', 'masks', 'csv', 'imagefolder', 'image-mask'] as const;
 export type LabelFormat = (typeof LABEL_FORMATS)[number];
 /** Which task kinds each format carries: the services refuse the rest; the CLI and the UI offer only these. */
 export const LABEL_FORMAT_KINDS: Record<LabelFormat, readonly TaskKind[]> = {
@@ -168,7 +172,16 @@ export const LABEL_FORMAT_KINDS: Record<LabelFormat, readonly TaskKind[]> = {
   voc: ['detection'],
   masks: ['segmentation'],
   csv: ['classification', 'verification'],
+  imagefolder: ['classification'],
+  'image-mask': ['segmentation'],
 };
+
+/** Formats whose folder holds the images themselves, imported along with their labels. */
+export const FORMATS_WITH_IMAGES: readonly LabelFormat[] = ['imagefolder', 'image-mask'];
+
+/** The CSV columns an import can be told to read (`--columns a=COL,b=COL,same=COL`). */
+export const CSV_COLUMN_ROLES = ['image', 'class', 'split', 'a', 'b', 'same'] as const;
+export type CsvColumnRole = (typeof CSV_COLUMN_ROLES)[number];
 
 export const importCountsSchema = z.object({
   classTags: z.number().int(),
@@ -191,6 +204,10 @@ export const labelsImportReportSchema = z.object({
   classesCreated: z.array(z.string()),
   skipped: z.array(z.object({ where: z.string(), reason: z.string() })),
   skippedTotal: z.number().int(),
+  /** imagefolder / image-mask: images brought into the workspace by this import (dry run: that would be). */
+  imagesAdded: z.number().int(),
+  /** Images given a split (train/val/test) by the file's folders or split column. */
+  splitsAssigned: z.number().int(),
 });
 export type LabelsImportReport = z.infer<typeof labelsImportReportSchema>;
 
@@ -201,7 +218,7 @@ export const labelsImport = defineChannel({
   request: z
     .object({
       format: z.enum(LABEL_FORMATS),
-      /** The COCO JSON / CSV file, or the YOLO / VOC / masks folder. */
+      /** The COCO JSON / CSV file, or the YOLO / VOC / masks / imagefolder / image-mask folder. */
       path: absolutePathSchema,
       /** Import into this task… */
       taskId: idSchema.optional(),
@@ -217,6 +234,8 @@ export const labelsImport = defineChannel({
        * untouched and listed in the report instead.
        */
       skipMalformed: z.boolean().default(false),
+      /** CSV: which column holds what, when the header is not one Loupe knows (e.g. { a: 'left', same: 'match' }). */
+      columns: z.partialRecord(z.enum(CSV_COLUMN_ROLES), z.string().trim().min(1).max(200)).optional(),
     })
     .strict()
     .refine((r) => (r.taskId === undefined) !== (r.taskName === undefined), 'Give either taskId or taskName.'),

@@ -54,7 +54,9 @@ export class Services {
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces),
       ...imagingHandlers(this.imaging),
-      ...labelsHandlers(this.workspaces, options.log),
+      ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
+        this.imaging.import(paths, signal, progress),
+      ),
       ...trainingHandlers(this.training),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),

@@ -142,7 +142,7 @@ describe('label tasks, splits and interchange in the browser', () => {
         .getByTestId('export-format')
         .locator('option')
         .evaluateAll((options) => options.map((o) => o.getAttribute('value'))),
-    ).toEqual(['csv']);
+    ).toEqual(['csv', 'imagefolder']);
     expect(await page.getByTestId('import-format').inputValue()).toBe('csv');
     await page.getByTestId('export-format').selectOption('csv');
     const out = path.join(tmp, 'export');
@@ -179,6 +179,24 @@ describe('label tasks, splits and interchange in the browser', () => {
       .toMatch(/^\s*Would import into "Grades".*1 class tags.*1 skipped/s);
     expect(await page.getByTestId('labels-import-skipped').textContent()).toContain('left untouched');
     await keepScreenshot(page, 'labeling-interchange');
+    await page.getByTestId('panel-interchange').click();
+  });
+
+  it('imports a folder-per-class dataset from the panel, its new images included', async () => {
+    await page.getByTestId('panel-interchange').click();
+    const root = path.join(tmp, 'by-class');
+    for (const [k, name] of ['chipped', 'normal'].entries()) {
+      mkdirSync(path.join(root, 'train', name), { recursive: true });
+      writeFileSync(path.join(root, 'train', name, `new-${name}.png`), encode(smallImage(NAMES.length + k)));
+    }
+    await page.getByTestId('import-format').selectOption('imagefolder');
+    await page.getByTestId('labels-import-path').fill(root);
+    await page.getByTestId('labels-import-start').click();
+    await expect
+      .poll(() => page.getByTestId('labels-import-summary').textContent())
+      .toMatch(/^\s*Imported into "Grades".*2 class tags/s);
+    expect(await page.getByTestId('labels-import-added').textContent()).toMatch(/Added 2 images.*2 images placed/s);
+    await expect.poll(() => badges('new-chipped.png')).toMatch(/^chipped/);
     await page.getByTestId('panel-interchange').click();
   });
 

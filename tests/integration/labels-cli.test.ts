@@ -71,7 +71,10 @@ describe('loupe labels', () => {
 
     const out = path.join(dir, 'voc');
     const exported = await labels('export', '--format', 'voc', '--out', out);
-    expect(exported).toMatchObject({ code: 0, stdout: expect.stringMatching(/exported "Defects" as voc: 1 images/) });
+    expect(exported).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/exported "Defects" as voc: 1 box on 1 image, 1 file in /),
+    });
     expect(readFileSync(path.join(out, 'Annotations', 'a.xml'), 'utf8')).toMatch(
       /<name>dent<\/name>[\s\S]*<xmin>3<\/xmin>/,
     );

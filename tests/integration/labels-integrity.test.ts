@@ -346,7 +346,7 @@ describe('CSV export', () => {
     const out = path.join(ctx.dir, 'out');
     await ctx.call('labels.export', { taskId: cls.id, format: 'csv', out });
     const text = readFileSync(path.join(out, 'classes.csv'), 'utf8');
-    expect(text).toBe(`image,class\r\na.png,normal\r\n"'+sum.png","'=cmd|' /C calc'!A0"\r\n`);
+    expect(text).toBe(`image,class,split\r\na.png,normal,\r\n"'+sum.png","'=cmd|' /C calc'!A0",\r\n`);
     const report = await ctx.call('labels.import', {
       format: 'csv',
       path: path.join(out, 'classes.csv'),

@@ -8,6 +8,7 @@ import {
   LABEL_FORMAT_KINDS,
   LABEL_FORMATS,
   LoupeError,
+  type CsvColumnRole,
   TASK_KINDS,
   type GroupBy,
   type LabelsImportReport,
@@ -16,6 +17,7 @@ import {
   type TaskKind,
 } from '../../../contract/index';
 import type { CliContext } from './context';
+import { exportSummary, parseColumns, plural } from './labels-output';
 import { progressLine } from './progress';
 
 /** Which task kinds each format carries (the contract's list), so the CLI can pick a task. */
@@ -75,6 +77,9 @@ function printReport(report: LabelsImportReport): void {
   console.log(
     `${report.dryRun ? 'would import' : 'imported'} ${what || 'nothing'} for ${report.images} images into "${report.taskName}"${report.createdTask ? ' (new task)' : ''}`,
   );
+  if (report.imagesAdded)
+    console.log(`${report.dryRun ? 'would add' : 'added'} ${plural(report.imagesAdded, 'image')} to the workspace`);
+  if (report.splitsAssigned) console.log(`split from the file: ${plural(report.splitsAssigned, 'image')}`);
   if (report.classesCreated.length) console.log(`new classes: ${report.classesCreated.join(', ')}`);
   if (report.skippedTotal) {
     console.error(`skipped ${report.skippedTotal}:`);
@@ -87,7 +92,9 @@ function printReport(report: LabelsImportReport): void {
 export function registerLabelsCommands(program: Command, context: () => CliContext): void {
   const labels = program
     .command('labels')
-    .description('Label tasks, classes, splits, and import/export (COCO, YOLO, VOC, mask PNGs, CSV).');
+    .description(
+      'Label tasks, classes, splits, and import/export (COCO, YOLO, VOC, mask PNGs, CSV, image folders, image + mask folders).',
+    );
   const withWorkspace = (c: Command): Command => c.requiredOption('--workspace <folder>', 'the workspace folder');
 
   withWorkspace(labels.command('tasks').description('List the label tasks and their classes.'))
@@ -246,9 +253,7 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       );
       bar.done();
       if (o.json) return console.log(JSON.stringify(report, null, 2));
-      console.log(
-        `exported "${task.name}" as ${o.format}: ${report.images} images, ${report.files} files in ${report.out}`,
-      );
+      console.log(exportSummary(task.name, report));
     });
 
   withWorkspace(
@@ -257,7 +262,8 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       .description('Import labels into a task (made when missing); all or nothing, with a report of what was skipped.'),
   )
     .requiredOption('--format <format>', LABEL_FORMATS.join(' | '), oneOf(LABEL_FORMATS, 'format'))
-    .requiredOption('--in <path>', 'the COCO JSON / CSV file, or the YOLO / VOC / masks folder')
+    .argument('[path]', 'the same as --in')
+    .option('--in <path>', 'the COCO JSON / CSV file, or the YOLO / VOC / masks / imagefolder / image-mask folder')
     .requiredOption('--task <task>', 'task name (made when missing) or id')
     .option('--kind <kind>', 'kind of a new task (inferred from the file otherwise)', oneOf(TASK_KINDS, 'kind'))
     .option('--dry-run', 'report what would be imported, change nothing')
@@ -265,18 +271,32 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       '--skip-malformed',
       'leave images with malformed labels untouched and report them (by default a malformed label refuses the whole import)',
     )
+    .option(
+      '--columns <role=column,…>',
+      'CSV: which column holds what (a, b, same for pairs; image, class, split for classes), e.g. a=left,b=right,same=match',
+      parseColumns,
+    )
     .option('--json', 'print the report as JSON')
     .action(
-      async (o: {
-        workspace: string;
-        format: LabelFormat;
-        in: string;
-        task: string;
-        kind?: TaskKind;
-        dryRun?: boolean;
-        skipMalformed?: boolean;
-        json?: boolean;
-      }) => {
+      async (
+        input: string | undefined,
+        o: {
+          workspace: string;
+          format: LabelFormat;
+          in?: string;
+          task: string;
+          kind?: TaskKind;
+          dryRun?: boolean;
+          skipMalformed?: boolean;
+          columns?: Partial<Record<CsvColumnRole, string>>;
+          json?: boolean;
+        },
+      ) => {
+        if ((input === undefined) === (o.in === undefined))
+          throw new LoupeError(
+            'INVALID_REQUEST',
+            'Give the file or folder to import once: as --in PATH or as the last argument.',
+          );
         const ctx = context();
         await openWorkspace(ctx, o.workspace);
         const { tasks } = await ctx.invoke('labels.tasks', {});
@@ -288,11 +308,12 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
           'labels.import',
           {
             format: o.format,
-            path: path.resolve(o.in),
+            path: path.resolve((o.in ?? input)!),
             ...(existing ? { taskId: existing.id } : { taskName: o.task }),
             ...(o.kind ? { kind: o.kind } : {}),
             dryRun: o.dryRun ?? false,
             skipMalformed: o.skipMalformed ?? false,
+            ...(o.columns ? { columns: o.columns } : {}),
           },
           (p) => bar.update(p.done, p.total),
         );

@@ -8,6 +8,7 @@ import type { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { deleteClass, deleteTask } from './deletions';
 import { assignClasses, getImageLabels, saveImageLabels, summarizeLabels } from './image-labels';
+import type { ImportImages } from './interchange/dataset-images';
 import { exportLabels, importLabels } from './interchange/index';
 import { sweepOrphanMasks } from './mask-files';
 import { addPair, deletePairs, generatePairs, listPairs } from './pairs';
@@ -23,7 +24,11 @@ import {
   updateClass,
 } from './tasks';
 
-export function labelsHandlers(workspaces: WorkspaceService, log: Logger): DomainHandlers<'labels'> {
+export function labelsHandlers(
+  workspaces: WorkspaceService,
+  log: Logger,
+  importImages: ImportImages,
+): DomainHandlers<'labels'> {
   const swept = new WeakSet<Workspace>();
   const open = (): Workspace => {
     const ws = workspaces.require();
@@ -60,7 +65,7 @@ export function labelsHandlers(workspaces: WorkspaceService, log: Logger): Domai
     'labels.lockSplits': (r) => lockSplits(open().db, r.taskId, r.locked),
     'labels.splitCounts': (r) => splitCounts(open().db, r.taskId),
     'labels.import': (r, context) =>
-      importLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
+      importLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal, importImages),
     'labels.export': (r, context) =>
       exportLabels(open(), r, (done, total) => context.progress({ done, total }), context.signal),
   };

@@ -1,10 +1,12 @@
 /**
- * CSV for class tags (`image,class`, one row per tag, so a multi-label image has several rows)
- * and for pairs (`image_a,image_b,same`, same as 1/0, true/false, yes/no or same/different).
+ * CSV for class tags (`image,class,split`, one row per tag, so a multi-label image has several rows;
+ * split optional) and for pairs (`image_a,image_b,same` or the other usual headers, same as 1/0,
+ * true/false, yes/no or same/different).
  */
 import { readFile } from 'node:fs/promises';
-import { LoupeError, type TaskKind } from '../../../../contract/index';
+import { LoupeError, type CsvColumnRole, type TaskKind } from '../../../../contract/index';
 import { parseCsv, toCsv } from '../../csv';
+import { splitOf } from './dataset-images';
 import type { ExportSource } from './export-data';
 import type { ImageNames } from './image-names';
 import { PlanBuilder, type ImportPlan } from './import-plan';
@@ -23,10 +25,41 @@ const SAME = new Map([
   ['different', false],
 ]);
 
+/**
+ * The headers each column goes by, as the usual tools write them (`image_a,image_b,same`, `a,b,same`,
+ * `img1,img2,label`, `left,right,is_same`); `label` is the class of a class CSV and `same` of pairs.
+ */
+const HEADERS: Record<CsvColumnRole, readonly string[]> = {
+  image: ['image', 'file', 'file_name', 'filename', 'path'],
+  class: ['class', 'label'],
+  split: ['split', 'subset'],
+  a: ['image_a', 'a', 'img1', 'image1', 'left'],
+  b: ['image_b', 'b', 'img2', 'image2', 'right'],
+  same: ['same', 'is_same', 'label'],
+};
+
+type Columns = Partial<Record<CsvColumnRole, string>>;
+
+/** Column index of each role: the one `columns` names, else the first header the role goes by. */
+function columnsOf(file: string, header: string[], columns: Columns | undefined): (role: CsvColumnRole) => number {
+  for (const [role, name] of Object.entries(columns ?? {}))
+    if (!header.includes(name.trim().toLowerCase()))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${file} has no column "${name}" (given for ${role}); its columns are ${header.join(', ') || 'none'}.`,
+      );
+  return (role) => {
+    const given = columns?.[role];
+    if (given) return header.indexOf(given.trim().toLowerCase());
+    return header.findIndex((h) => HEADERS[role].includes(h));
+  };
+}
+
 export async function readCsvLabels(
   file: string,
   names: ImageNames,
   target: TaskKind | undefined,
+  columns?: Columns,
 ): Promise<ImportPlan> {
   let rows: string[][];
   try {
@@ -35,13 +68,17 @@ export async function readCsvLabels(
     throw new LoupeError('INVALID_REQUEST', `${file} is not a readable CSV file: ${(error as Error).message}`);
   }
   const header = (rows.shift() ?? []).map((h) => h.trim().toLowerCase());
-  const col = (...options: string[]): number => header.findIndex((h) => options.includes(h));
-  const pairs = col('image_a') >= 0 && col('image_b') >= 0;
+  const col = columnsOf(file, header, columns);
+  const pairs = col('a') >= 0 && col('b') >= 0;
   const kind = target ?? (pairs ? 'verification' : 'classification');
   if (kind === 'verification') {
-    const [a, b, s] = [col('image_a'), col('image_b'), col('same')];
+    const [a, b, s] = [col('a'), col('b'), col('same')];
     if (a < 0 || b < 0 || s < 0)
-      throw new LoupeError('INVALID_REQUEST', `${file} needs the columns image_a, image_b and same for pairs.`);
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${file} has the columns ${header.join(', ') || 'none'}; pairs need two image columns and a same column ` +
+          '(image_a,image_b,same or a,b,same or img1,img2,label or left,right,is_same), or say which is which with --columns a=COL,b=COL,same=COL.',
+      );
     const builder = new PlanBuilder('verification');
     rows.forEach((row, i) => {
       const where = `line ${i + 2}`;
@@ -51,7 +88,7 @@ export async function readCsvLabels(
       if ('problem' in first) return builder.skip(where, first.problem);
       if ('problem' in second) return builder.skip(where, second.problem);
       if (same === undefined)
-        return builder.skip(where, `same is "${row[s]}"; write 1 or 0 (or true/false, same/different)`);
+        return builder.skip(where, `${header[s]} is "${row[s]}"; write 1 or 0 (or true/false, same/different)`);
       if (first.image.id === second.image.id) return builder.skip(where, 'pairs an image with itself');
       builder.plan.pairs.push({ imageA: first.image.id, imageB: second.image.id, same });
     });
@@ -59,8 +96,12 @@ export async function readCsvLabels(
   }
   if (kind !== 'classification')
     throw new LoupeError('INVALID_REQUEST', `CSV holds class tags or pairs, not ${kind} labels.`);
-  const [iImage, iClass] = [col('image', 'file', 'file_name', 'filename'), col('class', 'label')];
-  if (iImage < 0 || iClass < 0) throw new LoupeError('INVALID_REQUEST', `${file} needs the columns image and class.`);
+  const [iImage, iClass, iSplit] = [col('image'), col('class'), col('split')];
+  if (iImage < 0 || iClass < 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${file} has the columns ${header.join(', ') || 'none'}; class tags need image and class (or say which is which with --columns image=COL,class=COL).`,
+    );
   const builder = new PlanBuilder('classification');
   rows.forEach((row, i) => {
     const where = `line ${i + 2}`;
@@ -71,7 +112,16 @@ export async function readCsvLabels(
     builder.plan.classTags.set(found.image.id, tags);
     // A row without a class is a broken row, never "no tags": it must not clear the image's tags.
     if (!name) return builder.malformed(found.image.id, where, `has no value in the ${header[iClass]} column`);
+    const splitText = iSplit >= 0 ? (row[iSplit] ?? '').trim() : '';
+    const split = splitText ? splitOf(splitText) : null;
+    if (split === undefined)
+      return builder.malformed(
+        found.image.id,
+        where,
+        `split is "${splitText}"; write train, val or test (or leave it empty)`,
+      );
     tags.push(builder.classOf(name));
+    if (split) builder.plan.splits.set(found.image.id, split);
   });
   return builder.plan;
 }
@@ -89,8 +139,8 @@ export async function writeCsvLabels(
       toCsv([
         ['image_a', 'image_b', 'same'],
         ...pairs.map((p) => [
-          source.names.exportName(byId.get(p.a)!),
-          source.names.exportName(byId.get(p.b)!),
+          source.names.csvName(byId.get(p.a)!),
+          source.names.csvName(byId.get(p.b)!),
           p.same ? 1 : 0,
         ]),
       ]),
@@ -100,7 +150,8 @@ export async function writeCsvLabels(
   const nameOf = new Map(task.classes.map((c) => [c.id, c.name]));
   const rows: string[][] = [];
   for (const image of source.images)
-    for (const id of source.tags.get(image.id) ?? []) rows.push([source.names.exportName(image), nameOf.get(id)!]);
-  await write(CLASSES_CSV, toCsv([['image', 'class'], ...rows]));
+    for (const id of source.tags.get(image.id) ?? [])
+      rows.push([source.names.csvName(image), nameOf.get(id)!, source.splits.get(image.id) ?? '']);
+  await write(CLASSES_CSV, toCsv([['image', 'class', 'split'], ...rows]));
   return rows.length;
 }

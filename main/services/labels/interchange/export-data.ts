@@ -2,7 +2,7 @@
  * What exporters read: a task's labeled images with their labels, streamed one image at a time so
  * a mask export never holds more than one mask.
  */
-import type { BoxLabel, LabelTask, MaskLabel } from '../../../../contract/index';
+import type { BoxLabel, LabelTask, MaskLabel, SplitName } from '../../../../contract/index';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages, type LabeledImage } from '../images';
 import { readMaskFile } from '../mask-files';
@@ -17,6 +17,8 @@ export interface ExportSource {
   tags: Map<number, number[]>;
   boxes: Map<number, BoxLabel[]>;
   maskRows: Map<number, { file: string; sha256: string }>;
+  /** The task's split, for the formats that carry it (imagefolder, image-mask, CSV). */
+  splits: Map<number, SplitName>;
   readMask(imageId: number): Promise<MaskLabel>;
 }
 
@@ -59,6 +61,14 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
         : task.kind === 'segmentation'
           ? maskRows.has(id)
           : false;
+  const splits = new Map(
+    (
+      db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(taskId) as {
+        image_id: number;
+        split: SplitName;
+      }[]
+    ).map((r) => [r.image_id, r.split]),
+  );
   return {
     task,
     names: new ImageNames(all),
@@ -66,6 +76,7 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
     tags,
     boxes,
     maskRows,
+    splits,
     readMask: (imageId) => {
       const row = maskRows.get(imageId)!;
       return readMaskFile(ws.root, row.file, row.sha256);

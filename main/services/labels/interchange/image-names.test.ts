@@ -40,6 +40,13 @@ describe('ImageNames', () => {
     expect(spread.images.map((i) => spread.exportName(i))).toEqual(['a/x.png', 'b/x.png']);
     expect(spread.find('b/x.png')).toEqual({ image: spread.images[1] });
   });
+
+  it('names images in CSV files by the path under the common folder, or the absolute path as given', () => {
+    expect(names.csvName(names.images[1]!)).toBe('s2/IM0001.dcm');
+    const spread = new ImageNames([image(1, '/a/x.png'), image(2, '/b/x.png'), image(3, 'C:\\scans\\y.png')]);
+    expect(spread.images.map((i) => spread.csvName(i))).toEqual(['/a/x.png', '/b/x.png', 'C:/scans/y.png']);
+    expect(spread.find('/b/x.png')).toEqual({ image: spread.images[1] });
+  });
 });
 
 describe('CSV', () => {

@@ -47,6 +47,15 @@ export class ImageNames {
     return full.replace(/^[A-Za-z]:/, '').replace(/^\/+/, '');
   }
 
+  /**
+   * The name CSV files use: the export name while the images share a folder, else the path as
+   * Loupe holds it (absolute, leading '/' or drive kept), since a CSV row need not be a relative file.
+   */
+  csvName(image: LabeledImage): string {
+    const full = posix(image.path);
+    return this.root && full.startsWith(`${this.root}/`) ? full.slice(this.root.length + 1) : full;
+  }
+
   /** Finds the image a label file names, or says why it cannot. */
   find(name: string): { image: LabeledImage } | { problem: string } {
     const cleaned = posix(name.trim())

@@ -8,7 +8,7 @@
  * `malformed`; the import is then refused whole, or with `skipMalformed` that image is left
  * untouched.
  */
-import { checkLabelName, LoupeError, type TaskKind } from '../../../../contract/index';
+import { checkLabelName, LoupeError, type SplitName, type TaskKind } from '../../../../contract/index';
 import type { PackedMask } from './packed-mask';
 
 export interface PlanBox {
@@ -28,6 +28,8 @@ export interface ImportPlan {
   boxes: Map<number, PlanBox[]>;
   masks: Map<number, PackedMask>;
   pairs: { imageA: number; imageB: number; same: boolean }[];
+  /** Splits the file gives (train/val/test folders, a split column); other images keep theirs. */
+  splits: Map<number, SplitName>;
   skipped: { where: string; reason: string }[];
   /** Unreadable labels of images the plan would otherwise replace; each is also in `skipped`. */
   malformed: { imageId: number; skip: { where: string; reason: string } }[];
@@ -48,6 +50,7 @@ export class PlanBuilder {
       boxes: new Map(),
       masks: new Map(),
       pairs: [],
+      splits: new Map(),
       skipped: [],
       malformed: [],
     };
@@ -92,6 +95,25 @@ export function quoteProblems(problems: readonly { where: string; reason: string
   return listed.join('; ');
 }
 
+/**
+ * Malformed labels found before any image is brought into the workspace (image-mask): the import
+ * is refused before anything is written, or (skipMalformed) those files are reported and left out.
+ */
+export function settleMalformedFiles(
+  builder: PlanBuilder,
+  problems: readonly { where: string; reason: string }[],
+  skipMalformed: boolean,
+): void {
+  if (problems.length === 0) return;
+  if (!skipMalformed)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `The folder has ${problems.length} malformed label${problems.length === 1 ? '' : 's'}, so nothing was imported: ${quoteProblems(problems)}. ` +
+        'Correct them, or skip malformed labels (--skip-malformed) to leave those images out.',
+    );
+  for (const p of problems) builder.skip(p.where, `${p.reason}; the image was left out`);
+}
+
 /** Refuses a plan with malformed labels, or (skipMalformed) takes their images out of it. */
 export function settleMalformed(plan: ImportPlan, skipMalformed: boolean): void {
   if (plan.malformed.length === 0) return;
@@ -107,6 +129,7 @@ export function settleMalformed(plan: ImportPlan, skipMalformed: boolean): void 
     plan.classTags.delete(imageId);
     plan.boxes.delete(imageId);
     plan.masks.delete(imageId);
+    plan.splits.delete(imageId);
     skip.reason += "; the image's labels were left untouched";
   }
 }

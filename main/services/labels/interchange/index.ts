@@ -20,6 +20,9 @@ import { readCoco, writeCoco } from './coco';
 import { readCsvLabels, writeCsvLabels } from './csv-labels';
 import { exportSource } from './export-data';
 import { ImageNames } from './image-names';
+import type { ImportImages } from './dataset-images';
+import { readImageFolder, writeImageFolder } from './image-folder';
+import { readImageMasks, writeImageMasks } from './image-mask';
 import { readMaskFolder, writeMaskFolder } from './mask-folder';
 import type { ImportPlan } from './import-plan';
 import { applyPlan, importTarget } from './plan';
@@ -43,11 +46,19 @@ export async function importLabels(
   request: ParsedRequestOf<'labels.import'>,
   progress: (done: number, total: number) => void,
   signal: AbortSignal,
+  importImages: ImportImages,
 ): Promise<LabelsImportReport> {
+  if (request.columns && request.format !== 'csv')
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Column names (--columns) are for CSV imports; ${request.format} has no columns.`,
+    );
   const { task, kind } = importTarget(ws.db, request);
   if (kind) checkFits(request.format, kind, task?.name ?? request.taskName!);
   const names = new ImageNames(allImages(ws.db));
+  const withImages = { dryRun: request.dryRun, skipMalformed: request.skipMalformed, importImages, signal, progress };
   let plan: ImportPlan;
+  let imagesAdded = 0;
   switch (request.format) {
     case 'coco':
       plan = await readCoco(request.path, names, kind);
@@ -62,10 +73,16 @@ export async function importLabels(
       plan = await readMaskFolder(request.path, names, kind, task);
       break;
     case 'csv':
-      plan = await readCsvLabels(request.path, names, kind);
+      plan = await readCsvLabels(request.path, names, kind, request.columns);
+      break;
+    case 'imagefolder':
+      ({ plan, imagesAdded } = await readImageFolder(ws, request.path, withImages));
+      break;
+    case 'image-mask':
+      ({ plan, imagesAdded } = await readImageMasks(ws, request.path, task, withImages));
       break;
   }
-  return applyPlan(ws, request, plan, progress, signal);
+  return applyPlan(ws, request, plan, progress, signal, imagesAdded);
 }
 
 export async function exportLabels(
@@ -118,6 +135,12 @@ export async function exportLabels(
       break;
     case 'masks':
       exported.masks = await writeMaskFolder(source, write, step);
+      break;
+    case 'imagefolder':
+      exported.classTags = await writeImageFolder(source, write, step);
+      break;
+    case 'image-mask':
+      exported.masks = await writeImageMasks(source, write, step);
       break;
     case 'csv': {
       const pairs = (

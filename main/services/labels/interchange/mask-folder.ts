@@ -19,7 +19,7 @@ import { PlanBuilder, type ImportPlan } from './import-plan';
 
 export const LABELMAP_FILE = 'labelmap.csv';
 
-async function readLabelmap(folder: string): Promise<Map<number, string> | null> {
+export async function readLabelmap(folder: string): Promise<Map<number, string> | null> {
   const text = await readFile(path.join(folder, LABELMAP_FILE), 'utf8').catch(() => null);
   if (text === null) return null;
   let rows: string[][];
@@ -44,7 +44,7 @@ async function readLabelmap(folder: string): Promise<Map<number, string> | null>
 }
 
 /** Decodes a mask PNG to one index per pixel, or says why it cannot be a label mask. */
-function decodeIndexPng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } | string {
+export function decodeIndexPng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } | string {
   let png;
   try {
     png = decode(bytes);

@@ -120,6 +120,7 @@ export async function applyPlan(
   plan: ImportPlan,
   progress: (done: number, total: number) => void,
   signal: AbortSignal,
+  imagesAdded = 0,
 ): Promise<LabelsImportReport> {
   const db = ws.db;
   settleMalformed(plan, request.skipMalformed);
@@ -139,6 +140,8 @@ export async function applyPlan(
     classesCreated: resolved.newClasses.map((c) => c.name),
     skipped: plan.skipped.slice(0, MAX_REPORTED_SKIPS),
     skippedTotal: plan.skipped.length,
+    imagesAdded,
+    splitsAssigned: plan.splits.size,
   };
   if (request.dryRun) return report;
   if (report.images === 0 && report.skippedTotal > 0) {
@@ -261,5 +264,11 @@ function commit(
     const [a, b] = p.imageA < p.imageB ? [p.imageA, p.imageB] : [p.imageB, p.imageA];
     upsertPair.run(taskId, a, b, p.same ? 1 : 0, nowIso());
   }
+  // The file's split is the dataset's own: each image stands alone (no patient group is known).
+  const placeSplit = db.prepare(
+    `INSERT INTO split_assignments (task_id, image_id, split, group_key) VALUES (?, ?, ?, ?)
+     ON CONFLICT (task_id, image_id) DO UPDATE SET split = excluded.split, group_key = excluded.group_key`,
+  );
+  for (const [imageId, split] of plan.splits) placeSplit.run(taskId, imageId, split, `image:${imageId}`);
   return replaced;
 }
