@@ -97,13 +97,15 @@ describe('the Review section', () => {
         },
       )
       .toBe(first);
+    // A string: the page's DOM types are not in the tests' TypeScript project.
     const opaque = () =>
-      canvas.evaluate((c: HTMLCanvasElement) => {
-        const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      page.evaluate(`(() => {
+        const c = document.querySelector('[data-testid="heatmap-canvas"]');
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
         let n = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
         return { n, width: c.width, height: c.height };
-      });
+      })()`) as Promise<{ n: number; width: number; height: number }>;
     const reply = await client.invoke('review.explain', { runId: setup.runId, imageId: Number(first) });
     // On the image's own pixels, and drawn exactly where the map reaches the threshold.
     const frame = await client.invoke('imaging.frame', { id: Number(first), frame: 0 });
