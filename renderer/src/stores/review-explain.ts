@@ -171,7 +171,7 @@ export const useReviewExplainStore = defineStore('reviewExplain', () => {
     }
   }
 
-  /** Forgets every explanation (another run, a rebuilt queue after a calibration fit keeps them: same weights). */
+  /** Forgets every explanation, for another run: its maps are another model's. A queue rebuilt for the same run keeps them. */
   function reset(): void {
     generation++;
     for (const entry of kept.values()) if (!entry.value) loupe().cancel(entry.requestId);
