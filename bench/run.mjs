@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Runs a TypeScript benchmark: bundles it (and the gradient worker it may start) with rolldown,
- * which ships with Vite, into a temporary folder under node_modules/.cache, then imports it. Packages stay external, so
+ * which ships with Vite, into a temporary folder under .tmp/, then imports it. Packages stay external, so
  * tfjs and its .wasm binaries load from node_modules exactly as in the engine.
  *
  *   node bench/run.mjs bench/train.ts [args…]
@@ -17,8 +17,10 @@ if (!entry) {
   console.error('usage: node bench/run.mjs <entry.ts> [args…]');
   process.exit(2);
 }
-// Inside node_modules so that the bundle's bare imports resolve to this project's packages.
-const cacheDir = path.join(root, 'node_modules', '.cache');
+// Inside the checkout (.tmp/, ignored) so that the bundle's bare imports resolve to this project's packages, and
+// the app root and the test helpers' paths found from the bundle's own place are this checkout's, even where
+// node_modules is a link to another checkout's (a git worktree).
+const cacheDir = path.join(root, '.tmp');
 mkdirSync(cacheDir, { recursive: true });
 const outDir = mkdtempSync(path.join(cacheDir, 'loupe-bench-'));
 try {

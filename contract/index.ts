@@ -74,6 +74,7 @@ import {
   reviewSettings,
   reviewVerdicts,
 } from './channels/review';
+import { reviewExplain } from './channels/review-explain';
 import { trainingExport } from './channels/export';
 import { registry } from './define';
 
@@ -141,6 +142,7 @@ export const channels = registry([
   reviewVerdicts,
   reviewExport,
   reviewCalibration,
+  reviewExplain,
   batchPredict,
   batchMerge,
 ]);
@@ -191,5 +193,6 @@ export * from './training/evaluation-file';
 export * from './channels/runs';
 export * from './channels/models';
 export * from './channels/review';
+export * from './channels/review-explain';
 export * from './channels/batch';
 export * from './channels/export';

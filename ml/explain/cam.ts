@@ -22,9 +22,15 @@ export interface FeatureHeatmap {
 /** The score to explain from the model's output for one image (batch of 1). */
 export type ScoreOf = (output: tf.Tensor) => tf.Scalar;
 
-/** A class logit of a classifier. */
+/**
+ * A class logit of a classifier. Picked with a one-hot product rather than `gather`: gather's
+ * gradient (UnsortedSegmentSum) has no kernel on the wasm backend the engine falls back to.
+ */
 export function classLogit(classIndex: number): ScoreOf {
-  return (output) => output.reshape([-1]).gather([classIndex]).sum() as tf.Scalar;
+  return (output) => {
+    const logits = output.reshape([-1]);
+    return logits.mul(tf.oneHot([classIndex], logits.size).reshape([-1])).sum() as tf.Scalar;
+  };
 }
 
 function channelWeights(method: GradientCamMethod, activations: tf.Tensor3D, grads: tf.Tensor3D): tf.Tensor1D {

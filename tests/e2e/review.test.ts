@@ -1,6 +1,7 @@
 /**
  * The Review section in Chromium against browser mode, keyboard first: a queue of a tiny
- * classification run's test split is built, verdicts are given with A and U, a class is corrected
+ * classification run's test split is built, its heatmap is drawn on the image (H hides it, the
+ * method switches, the trust measures are told in words), verdicts are given with A and U, a class is corrected
  * with D and a number key and written as the label after Y, a comment is added with C, and the
  * HTML report exported from the section holds the verdicts. The run is trained through the
  * services (tests/helpers/review-workspace.ts), as the training tests already cover the UI.
@@ -82,6 +83,68 @@ describe('the Review section', () => {
     await expect.poll(shownImage).toBe(String(queue.items[0]!.imageId));
     expect(await page.getByTestId('review-probabilities').locator('li').count()).toBe(2);
     await keepScreenshot(page, 'review-queue');
+  });
+
+  it('draws the heatmap on the image, toggles it with H, switches the method and tells how far it can be trusted', async () => {
+    const first = (await shownImage())!;
+    const canvas = page.getByTestId('heatmap-canvas');
+    // The engine's first explanation compiles its gradient kernels.
+    await expect
+      .poll(
+        async () => (await page.getByTestId('heatmap-error').count()) > 0 || (await canvas.getAttribute('data-image')),
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(first);
+    // A string: the page's DOM types are not in the tests' TypeScript project.
+    const opaque = () =>
+      page.evaluate(`(() => {
+        const c = document.querySelector('[data-testid="heatmap-canvas"]');
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return { n, width: c.width, height: c.height };
+      })()`) as Promise<{ n: number; width: number; height: number }>;
+    const reply = await client.invoke('review.explain', { runId: setup.runId, imageId: Number(first) });
+    // On the image's own pixels, and drawn exactly where the map reaches the threshold.
+    const frame = await client.invoke('imaging.frame', { id: Number(first), frame: 0 });
+    expect([reply.columns, reply.rows]).toEqual([frame.columns, frame.rows]);
+    const threshold = Number(await page.getByTestId('heatmap-threshold').inputValue());
+    expect(await opaque()).toEqual({
+      n: reply.heatmap.filter((v) => v >= threshold).length,
+      width: reply.columns,
+      height: reply.rows,
+    });
+    await page.getByTestId('heatmap-threshold').fill('0');
+    await expect.poll(async () => (await opaque()).n).toBe(reply.rows * reply.columns);
+    expect(await canvas.isVisible()).toBe(true);
+    await page.keyboard.press('h');
+    await expect.poll(() => canvas.isVisible()).toBe(false);
+    await page.keyboard.press('h');
+    await expect.poll(() => canvas.isVisible()).toBe(true);
+
+    // The next image's heatmap was fetched while this one was shown.
+    await page.keyboard.press('j');
+    await expect.poll(shownImage).not.toBe(first);
+    await expect.poll(() => canvas.getAttribute('data-image')).toBe(await shownImage());
+    await page.keyboard.press('k');
+    await expect.poll(() => canvas.getAttribute('data-image')).toBe(first);
+
+    await page.getByTestId('heatmap-method').selectOption('gradcam++');
+    await expect.poll(() => canvas.getAttribute('data-method')).toBe('gradcam++');
+    expect(await page.getByTestId('heatmap-status').textContent()).toContain('Grad-CAM++');
+    await page.getByTestId('heatmap-trust').click();
+    const sentences = page.getByTestId('heatmap-trust-sentences').locator('li');
+    await expect.poll(() => sentences.count(), { timeout: 60_000 }).toBe(3);
+    const text = (await sentences.allTextContents()).join(' ');
+    expect(text).toMatch(/Deletion AUC \d\.\d\d: /);
+    expect(text).toMatch(/Insertion AUC \d\.\d\d: /);
+    expect(text).toMatch(/Randomisation correlation -?\d\.\d\d: the map/);
+    await keepScreenshot(page, 'review-heatmap');
+    await page.getByTestId('heatmap-method').selectOption('gradcam');
+    await expect.poll(() => canvas.getAttribute('data-method')).toBe('gradcam');
+    expect(errors).toEqual([]);
   });
 
   it('gives verdicts by keyboard: A agrees, U is unsure, each moving to the next image', async () => {

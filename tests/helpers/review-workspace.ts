@@ -22,9 +22,13 @@ export interface ReviewWorkspace {
   runId: string;
 }
 
-/** Fills the open workspace; `dir` holds the scan files. */
-export async function reviewWorkspace(call: Call, dir: string): Promise<ReviewWorkspace> {
-  const scans = await importScans(call, path.join(dir, 'scans'), { count: SCANS, size: 24, seed: 17 });
+/** Fills the open workspace; `dir` holds the scan files. The review benchmark asks for larger scans. */
+export async function reviewWorkspace(
+  call: Call,
+  dir: string,
+  { count = SCANS, size = 24 }: { count?: number; size?: number } = {},
+): Promise<ReviewWorkspace> {
+  const scans = await importScans(call, path.join(dir, 'scans'), { count, size, seed: 17 });
   const taskId = await labelClassification(call, scans);
   const defaults = await call('training.defaults', { taskId });
   const run = await call('training.start', { taskId, config: { ...defaults.config, ...TINY_RUN } });

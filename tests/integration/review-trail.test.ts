@@ -255,6 +255,32 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect((await call('review.verdicts', {})).verdicts).toHaveLength(5);
   });
 
+  it('explains an image on its own pixels, with trust measures only when asked', async () => {
+    const item = queue.items[0]!;
+    const frame = await call('imaging.frame', { id: item.imageId, frame: 0 });
+    const map = await call('review.explain', { runId: setup.runId, imageId: item.imageId, method: 'cam' });
+    expect(map).toMatchObject({ method: 'cam', classIndex: item.prediction.predicted, frame: 0, trust: null });
+    expect([map.rows, map.columns, map.heatmap.length]).toEqual([
+      frame.rows,
+      frame.columns,
+      frame.rows * frame.columns,
+    ]);
+    const peak = map.heatmap.indexOf(Math.max(...map.heatmap));
+    expect(map.peak).toEqual([peak % map.columns, Math.floor(peak / map.columns)]);
+    const other = 1 - item.prediction.predicted;
+    const trusted = await call('review.explain', {
+      runId: setup.runId,
+      imageId: item.imageId,
+      classIndex: other,
+      trust: true,
+    });
+    expect(trusted.className).toBe(queue.classes[other]!.name);
+    expect(trusted.trust).toMatchObject({ deletionAuc: expect.any(Number), insertionAuc: expect.any(Number) });
+    await expect(call('review.explain', { runId: setup.runId, imageId: item.imageId, classIndex: 7 })).rejects.toThrow(
+      'There is no class 7: the model has 2 classes',
+    );
+  });
+
   it('exports from the command line', async () => {
     await call('workspace.close', {});
     const out = path.join(dir, 'cli-report');

@@ -3,6 +3,7 @@ import type { DomainHandlers } from '../dispatcher';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { measureCalibration } from './calibration';
 import { exportReview } from './report';
+import { explainForReview } from './review-explain';
 import type { ReviewService } from './review-service';
 import { listVerdicts, reviewer, setReviewer } from './trail';
 
@@ -21,6 +22,7 @@ export function reviewHandlers(review: ReviewService, workspaces: WorkspaceServi
       measureCalibration(review, workspaces.require(), r, context.signal, (done, total) =>
         context.progress({ done, total }),
       ),
+    'review.explain': (r, context) => explainForReview(review, workspaces.require(), r, context.signal),
     'review.export': (r, context) =>
       exportReview(workspaces.require(), review, r, (done, total) => context.progress({ done, total }), context.signal),
   };

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   LoupeError,
+  type ExplainReply,
   type LabelTask,
   type ModelCard,
   type ParsedRequestOf,
@@ -209,6 +210,17 @@ export class ReviewService {
       correctClass,
       comment: request.comment,
     });
+  }
+
+  /** The engine's explanation of one image's first frame, the one `predict` reads (see review-explain.ts). */
+  async explainImage(
+    model: ReviewModel,
+    imageId: number,
+    options: Pick<ParsedRequestOf<'review.explain'>, 'method' | 'classIndex' | 'trust'>,
+    signal: AbortSignal,
+  ): Promise<ExplainReply> {
+    const frames = [await engineFrame(this.imaging, imageId)];
+    return this.engine.call('explain', { modelDir: model.modelDir, frames, ...options }, { signal });
   }
 
   thumbnails(ids: readonly number[]): ReturnType<ImagingService['thumbnails']> {

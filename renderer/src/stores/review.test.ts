@@ -4,6 +4,7 @@ import type { ReplyOf, ReviewQueueItem, ReviewVerdict } from '../../../contract/
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { useReviewStore } from './review';
+import { useReviewExplainStore } from './review-explain';
 import { useViewerStore } from './viewer';
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -130,6 +131,19 @@ describe('useReviewStore', () => {
     expect(review.queue!.items[0]!.verdict!.verdict).toBe('agree');
     expect(review.index).toBe(1);
     expect(review.comment).toBe('');
+  });
+
+  it('records the heatmap method when a heatmap of the image was shown', async () => {
+    const { client, review } = await reviewing();
+    const explain = useReviewExplainStore();
+    explain.shown = { imageId: 1, method: 'gradcam++' } as never;
+    await review.record('unsure');
+    expect(client.calls.at(-1)!.request).toMatchObject({ imageId: 1, method: 'gradcam++' });
+    // Hidden with H: the reviewer saw the prediction alone.
+    explain.visible = false;
+    explain.shown = { imageId: 2, method: 'gradcam++' } as never;
+    await review.record('agree');
+    expect(client.calls.at(-1)!.request).not.toHaveProperty('method');
   });
 
   it('disagrees with the k-th class, offers the correction, and writes it only when confirmed', async () => {

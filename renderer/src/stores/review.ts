@@ -11,6 +11,7 @@ import type {
   RunSummary,
 } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
+import { useReviewExplainStore } from './review-explain';
 
 type Queue = ReplyOf<'review.queue'>;
 
@@ -139,6 +140,9 @@ export const useReviewStore = defineStore('review', () => {
     const item = current.value;
     const q = queue.value;
     if (!item || !q) return null;
+    // The trail says what the reviewer saw beside the prediction: the heatmap's method when one was on the image.
+    const explain = useReviewExplainStore();
+    const heatmap = explain.visible && explain.shown?.imageId === item.imageId ? explain.shown.method : null;
     const recorded = await attempt(() =>
       loupe().invoke('review.record', {
         runId: q.runId,
@@ -146,6 +150,7 @@ export const useReviewStore = defineStore('review', () => {
         verdict,
         comment: comment.value,
         ...(correctClassId === undefined ? {} : { correctClassId }),
+        ...(heatmap === null ? {} : { method: heatmap }),
       }),
     );
     pickingClass.value = false;
