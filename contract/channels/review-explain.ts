@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineChannel } from '../define';
-import { EXPLAIN_METHODS } from './explain';
+import { EXPLAIN_METHODS } from '../engine/explain';
 import { runIdSchema } from './runs';
 
 export const reviewExplain = defineChannel({
