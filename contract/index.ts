@@ -75,6 +75,7 @@ import {
   reviewVerdicts,
 } from './channels/review';
 import { trainingExport } from './channels/export';
+import { explainWrite } from './channels/explain-write';
 import { registry } from './define';
 
 export const channels = registry([
@@ -143,6 +144,7 @@ export const channels = registry([
   reviewCalibration,
   batchPredict,
   batchMerge,
+  explainWrite,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -179,6 +181,7 @@ export * from './channels/training-data';
 export * from './channels/training';
 export * from './channels/training-runs';
 export * from './channels/explain';
+export * from './channels/explain-write';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

@@ -22,9 +22,16 @@ export interface FeatureHeatmap {
 /** The score to explain from the model's output for one image (batch of 1). */
 export type ScoreOf = (output: tf.Tensor) => tf.Scalar;
 
-/** A class logit of a classifier. */
+/**
+ * A class logit of a classifier, picked by a one-hot product rather than `gather`: the gradient of
+ * gather needs UnsortedSegmentSum, which the wasm backend (the engine's fallback) does not have.
+ */
 export function classLogit(classIndex: number): ScoreOf {
-  return (output) => output.reshape([-1]).gather([classIndex]).sum() as tf.Scalar;
+  return (output) => {
+    const pick = new Float32Array(output.size);
+    pick[classIndex] = 1;
+    return output.reshape([-1]).mul(tf.tensor1d(pick)).sum() as tf.Scalar;
+  };
 }
 
 function channelWeights(method: GradientCamMethod, activations: tf.Tensor3D, grads: tf.Tensor3D): tf.Tensor1D {
