@@ -3,6 +3,7 @@ import globals from 'globals';
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import enginePackages from './eslint-rules/engine-packages.js';
 import layering from './eslint-rules/layering.js';
 
 const root = import.meta.dirname;
@@ -18,9 +19,10 @@ export default tseslint.config(
   },
   {
     languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: 'module' },
-    plugins: { local: { rules: { layering } } },
+    plugins: { local: { rules: { layering, 'engine-packages': enginePackages } } },
     rules: {
       'local/layering': ['error', { root }],
+      'local/engine-packages': ['error', { root }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',

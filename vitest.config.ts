@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: [
             'contract/**/*.test.ts',
+            'base/**/*.test.ts',
             'main/**/*.test.ts',
             'ml/**/*.test.ts',
             'preload/**/*.test.ts',

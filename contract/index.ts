@@ -64,7 +64,7 @@ import {
   modelsProposeBoxes,
   modelsQuery,
   modelsRemoveReferences,
-} from './channels/runs-models';
+} from './channels/models';
 import {
   reviewApplyCorrection,
   reviewCalibration,
@@ -177,19 +177,22 @@ export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
 export * from './channels/imaging';
-export * from './channels/training-data';
-export * from './channels/training';
-export * from './channels/training-runs';
-export * from './channels/explain';
+export * from './training/dataset';
+export * from './training/config';
+export * from './training/architectures';
+export * from './training/losses';
+export * from './training/run-record';
+export * from './engine/training-methods';
+export * from './engine/explain';
 export * from './channels/explain-write';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';
-export * from './channels/training-metrics';
-export * from './channels/training-verification';
-export * from './channels/training-eval';
+export * from './training/reports';
+export * from './training/verification';
+export * from './training/evaluation-file';
 export * from './channels/runs';
-export * from './channels/runs-models';
+export * from './channels/models';
 export * from './channels/review';
 export * from './channels/batch';
 export * from './channels/export';

@@ -1,69 +1,34 @@
 /**
- * Who may import whom (see ARCHITECTURE.md): renderer → contract; preload → contract;
- * main → contract, ml; ml → contract; contract → nothing of ours. Electron only in the
- * Electron host and the preload; no Node built-ins in code that runs in the page.
+ * Who may import whom (see ARCHITECTURE.md and the table in layers.js): our layers by relative
+ * path, and every package by name, Node built-ins included. Electron only in the Electron host
+ * and the preload; no Node built-in in code that runs in the page or in the contract.
  */
 import path from 'node:path';
+import {
+  ALLOWED,
+  NO_NODE_BUILTINS,
+  PACKAGE_LAYERS,
+  isBuiltin,
+  isElectronHostFile,
+  isTestFile,
+  layerOf,
+  packageAllowed,
+  packageName,
+} from './layers.js';
 
-/** Allowed target layers for each source layer (a layer may always import itself). */
-export const ALLOWED = {
-  contract: [],
-  renderer: ['contract'],
-  preload: ['contract'],
-  main: ['contract', 'ml'],
-  ml: ['contract'],
-};
-
-/** Layers whose code runs in a browser page or must stay platform-free. */
-const NO_NODE_BUILTINS = new Set(['contract', 'renderer']);
-/** Packages the contract may use: it is pure TypeScript plus its schema library. */
-const CONTRACT_PACKAGES = new Set(['zod']);
-
-function layerOf(root, file) {
-  const relative = path.relative(root, file);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return null;
-  const top = relative.split(path.sep)[0];
-  return Object.hasOwn(ALLOWED, top) ? top : null;
-}
-
-function isElectronHostFile(root, file) {
-  const relative = path.relative(root, file).split(path.sep).join('/');
-  return relative.startsWith('main/hosts/electron/') || relative.startsWith('preload/');
-}
-
-function packageName(specifier) {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-}
-
-const NODE_BUILTIN = /^node:/;
-const BARE_BUILTINS = new Set([
-  'fs',
-  'path',
-  'os',
-  'crypto',
-  'child_process',
-  'worker_threads',
-  'http',
-  'net',
-  'stream',
-  'url',
-  'module',
-  'util',
-  'events',
-  'zlib',
-]);
+export { ALLOWED };
 
 export default {
   meta: {
     type: 'problem',
-    docs: { description: 'Enforce the import direction between Loupe layers.' },
+    docs: { description: 'Enforce the import direction between Loupe layers and where each package may be used.' },
     schema: [{ type: 'object', properties: { root: { type: 'string' } }, additionalProperties: false }],
     messages: {
       layer: '{{from}}/ may not import {{to}}/ (allowed: {{allowed}}). See ARCHITECTURE.md.',
       electron: 'Only main/hosts/electron/ and preload/ may import electron; services must run under every host.',
       builtin: '{{from}}/ runs in the page or must stay platform-free: no Node built-in "{{name}}".',
-      contractPackage: 'contract/ may only use {{allowed}}; "{{name}}" belongs in a layer below.',
+      package: '{{from}}/ may not import "{{name}}" (it belongs to {{allowed}}). See eslint-rules/layers.js.',
+      unknownPackage: '"{{name}}" is not in the package table of eslint-rules/layers.js: say which layers may use it.',
     },
   },
   create(context) {
@@ -71,19 +36,26 @@ export default {
     const file = context.filename;
     const from = layerOf(root, file);
     if (!from) return {};
-    // Tests beside the code keep the layer direction but may use the test runner and Node.
-    const isTest = /\.test\.[cm]?[jt]s$/.test(file);
+    const isTest = isTestFile(root, file);
 
-    function check(node, specifier) {
-      if (typeof specifier !== 'string') return;
-      if (specifier.startsWith('.')) {
-        const to = layerOf(root, path.resolve(path.dirname(file), specifier));
-        if (to && to !== from && !ALLOWED[from].includes(to)) {
-          context.report({
-            node,
-            messageId: 'layer',
-            data: { from, to, allowed: ALLOWED[from].join(', ') || 'nothing' },
-          });
+    function checkRelative(node, specifier) {
+      const to = layerOf(root, path.resolve(path.dirname(file), specifier));
+      // Test code anywhere may use the shared fixtures, helpers and reference models.
+      if (isTest && (to === 'tests' || to === 'bench')) return;
+      if (to && to !== from && !ALLOWED[from].includes(to)) {
+        context.report({
+          node,
+          messageId: 'layer',
+          data: { from, to, allowed: ALLOWED[from].join(', ') || 'nothing' },
+        });
+      }
+    }
+
+    function checkPackage(node, specifier) {
+      if (isBuiltin(specifier)) {
+        // Tests run under Node whatever layer they test.
+        if (NO_NODE_BUILTINS.has(from) && !isTest) {
+          context.report({ node, messageId: 'builtin', data: { from, name: specifier } });
         }
         return;
       }
@@ -92,18 +64,17 @@ export default {
         context.report({ node, messageId: 'electron' });
         return;
       }
-      if (isTest) return;
-      if (NO_NODE_BUILTINS.has(from) && (NODE_BUILTIN.test(specifier) || BARE_BUILTINS.has(name))) {
-        context.report({ node, messageId: 'builtin', data: { from, name: specifier } });
-        return;
+      const allowed = packageAllowed(name, from, isTest);
+      if (allowed === null) context.report({ node, messageId: 'unknownPackage', data: { name } });
+      else if (!allowed) {
+        context.report({ node, messageId: 'package', data: { from, name, allowed: describeHome(name) } });
       }
-      if (from === 'contract' && !CONTRACT_PACKAGES.has(name) && !NODE_BUILTIN.test(specifier)) {
-        context.report({
-          node,
-          messageId: 'contractPackage',
-          data: { name, allowed: [...CONTRACT_PACKAGES].join(', ') },
-        });
-      }
+    }
+
+    function check(node, specifier) {
+      if (typeof specifier !== 'string') return;
+      if (specifier.startsWith('.')) checkRelative(node, specifier);
+      else checkPackage(node, specifier);
     }
 
     return {
@@ -114,3 +85,7 @@ export default {
     };
   },
 };
+
+function describeHome(name) {
+  return PACKAGE_LAYERS[name].map((layer) => (layer === 'test' ? 'tests' : `${layer}/`)).join(', ');
+}

@@ -41,6 +41,10 @@ tester.run('local/layering', layering, {
     { filename: at('contract/index.ts'), code: "import { z } from 'zod';", options },
     { filename: at('tests/integration/x.test.ts'), code: "import { a } from '../../renderer/src/sections';", options },
     { filename: at('contract/wire.test.ts'), code: "import { it } from 'vitest';\nimport fs from 'node:fs';", options },
+    { filename: at('ml/x.ts'), code: "import { writeFileAtomic } from '../base/atomic-write';", options },
+    { filename: at('main/services/x.ts'), code: "import Database from 'better-sqlite3';", options },
+    { filename: at('ml/kernels/x-test-support.ts'), code: "import { expect } from 'vitest';", options },
+    { filename: at('ml/x.test.ts'), code: "import { cases } from '../tests/fixtures/imaging/cases';", options },
   ],
   invalid: [
     {
@@ -102,7 +106,52 @@ tester.run('local/layering', layering, {
       filename: at('contract/x.ts'),
       code: "import * as tf from '@tensorflow/tfjs';",
       options,
-      errors: [{ messageId: 'contractPackage' }],
+      errors: [{ messageId: 'package' }],
+    },
+    {
+      filename: at('main/services/x.ts'),
+      code: "import * as tf from '@tensorflow/tfjs';",
+      options,
+      errors: [{ messageId: 'package' }],
+    },
+    {
+      filename: at('ml/x.ts'),
+      code: "import Database from 'better-sqlite3';",
+      options,
+      errors: [{ messageId: 'package' }],
+    },
+    {
+      filename: at('main/services/x.ts'),
+      code: "import { ref } from 'vue';",
+      options,
+      errors: [{ messageId: 'package' }],
+    },
+    { filename: at('ml/x.ts'), code: "import { it } from 'vitest';", options, errors: [{ messageId: 'package' }] },
+    {
+      filename: at('ml/x.ts'),
+      code: "import leftPad from 'left-pad';",
+      options,
+      errors: [{ messageId: 'unknownPackage' }],
+    },
+    // The whole list of Node built-ins, not a few names.
+    { filename: at('renderer/src/x.ts'), code: "import dns from 'dns';", options, errors: [{ messageId: 'builtin' }] },
+    {
+      filename: at('contract/x.ts'),
+      code: "import { Buffer } from 'buffer';",
+      options,
+      errors: [{ messageId: 'builtin' }],
+    },
+    {
+      filename: at('base/x.ts'),
+      code: "import { y } from '../ml/backend';",
+      options,
+      errors: [{ messageId: 'layer' }],
+    },
+    {
+      filename: at('tests/integration/x.test.ts'),
+      code: "import { app } from 'electron';",
+      options,
+      errors: [{ messageId: 'electron' }],
     },
     {
       filename: at('contract/x.test.ts'),

@@ -3,7 +3,7 @@
  * utilityProcess under the desktop host. Both deliver the same messages; only the port differs.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromEngine } from '../contract/engine-protocol';
+import type { FromEngine } from '../contract/engine/protocol';
 import { setFrameReader } from './data/dataset';
 import { readTrainingFrame } from './decode/frame-reader';
 import { EngineRuntime } from './engine/runtime';

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { TASK_KINDS } from '../tasks';
-import { EXPLAIN_METHODS } from './explain';
-import { MAX_GALLERY_MATCHES } from './training-verification';
+import { EXPLAIN_METHODS } from '../engine/explain';
+import { MAX_GALLERY_MATCHES } from '../training/verification';
 
 export const BATCH_FORMATS = ['csv', 'jsonl', 'coco', 'yolo', 'masks'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];

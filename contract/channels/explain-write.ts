@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { SPLITS } from '../tasks';
-import { EXPLAIN_METHODS } from './explain';
+import { EXPLAIN_METHODS } from '../engine/explain';
 
 /** Most input paths per call (each may be a folder). */
 export const MAX_EXPLAIN_INPUTS = 1000;

@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
-import { runIdSchema } from './training';
-import { trainingDatasetSchema } from './training-data';
+import { runIdSchema } from '../training/config';
+import { trainingDatasetSchema } from '../training/dataset';
 
 /** The formats this version of Loupe writes. */
 export const EXPORT_FORMATS = ['onnx', 'onnx-int8'] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ToEngine } from '../../contract/engine-protocol';
+import type { ToEngine } from '../../contract/engine/protocol';
 import type { EngineStatus } from '../../contract/index';
 import { memoryLogger } from '../services/logger';
 import { EngineSupervisor, type EngineWorker } from './supervisor';

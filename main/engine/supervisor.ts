@@ -11,7 +11,7 @@ import {
   type EngineReplyOf,
   type EngineRequestOf,
   type ToEngine,
-} from '../../contract/engine-protocol';
+} from '../../contract/engine/protocol';
 import {
   LoupeError,
   errorFromPayload,

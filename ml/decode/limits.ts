@@ -5,7 +5,7 @@
  * input. Every size is checked against these before anything is allocated for it, and each
  * refusal is a DecodeError('too-large') whose message names the limit.
  */
-import { MAX_FRAME_SIDE } from '../../contract/channels/training-data';
+import { MAX_FRAME_SIDE } from '../../contract/training/dataset';
 import { DecodeError } from './errors';
 
 /** Largest decoded image (all frames together) Loupe accepts: 1 GiB, a 512×512×2000 CT series in one file. */

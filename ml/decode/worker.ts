@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { writeFileAtomic } from '../io/atomic-write';
+import { writeFileAtomic } from '../../base/atomic-write';
 import { namedFailure } from './errors';
 import { openImage, readImageBytes, type OpenedImage } from './index';
 import { renderThumbnail, thumbnailPath } from './thumbnail';

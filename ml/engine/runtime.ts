@@ -11,7 +11,7 @@ import {
   type EngineProgressOf,
   type EngineReplyOf,
   type FromEngine,
-} from '../../contract/engine-protocol';
+} from '../../contract/engine/protocol';
 import { LoupeError, describeIssues, toErrorPayload } from '../../contract/errors';
 
 export interface MethodContext<M extends EngineMethodName> {

@@ -1,5 +1,5 @@
 /**
- * Losses by name. A loss is created from its config (contract/channels/training.ts) for a task's
+ * Losses by name. A loss is created from its config (contract/training/losses.ts) for a task's
  * output, and maps (target, logits) to a scalar. Detection and Siamese losses register here with
  * their own target types.
  */

@@ -19,7 +19,7 @@ import {
   type ModelCard,
   type SamplePrediction,
 } from '../../contract/index';
-import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
+import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { throwIfCancelled } from '../engine/runtime';
 import type { MethodContext } from '../engine/runtime';
 import { readTrainingFrame } from '../decode/frame-reader';

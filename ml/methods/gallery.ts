@@ -4,10 +4,10 @@
  * query: the nearest references to each frame, with scores and the same/different decision at
  * the model card's threshold.
  */
-import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine-protocol';
+import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
 import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
 import type { MethodContext } from '../engine/runtime';
-import { readModelCard } from '../model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
 import type { Predictor } from '../train/predictor';

@@ -9,10 +9,10 @@ import {
   type PredictReply,
   type RunRecord,
 } from '../../contract/index';
-import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
+import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../engine/runtime';
-import { MODEL_CARD } from '../model-io/model-folder';
+import { MODEL_CARD } from '../../base/model-folder-files';
 import { cosineSimilarity } from '../siamese/gallery';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend';
@@ -21,7 +21,7 @@ import { secondCoreAvailable } from '../parallel/data-parallel';
 import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
 import { ParallelTrainStep } from '../train/parallel-step';
-import { readRunRecord } from '../train/run-files';
+import { readRunRecord } from '../../base/run-files';
 import { Predictor } from '../train/predictor';
 import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 

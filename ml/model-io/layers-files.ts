@@ -7,10 +7,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
-import { writeFileAtomic } from '../io/atomic-write';
-
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
+import { writeFileAtomic } from '../../base/atomic-write';
+import { MODEL_JSON, WEIGHTS_BIN } from '../../base/model-folder-files';
 
 function weightBytes(data: tf.io.WeightData): Uint8Array {
   const joined = Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;

@@ -7,13 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { LoupeError, describeIssues, modelCardSchema, type ModelCard } from '../../contract/index';
-import { writeFileAtomic } from '../io/atomic-write';
-import { layersLoadHandler, layersSaveHandler, MODEL_JSON } from './layers-files';
+import { modelCardSchema, type ModelCard } from '../../contract/index';
+import { MODEL_CARD, MODEL_JSON, readModelCard } from '../../base/model-folder-files';
+import { writeFileAtomic } from '../../base/atomic-write';
+import { layersLoadHandler, layersSaveHandler } from './layers-files';
 // Registers the custom layer Siamese models end in, which loading must be able to find by name.
 import '../siamese/embedding';
-
-export const MODEL_CARD = 'model-card.json';
 
 export async function saveModelFolder(dir: string, model: tf.LayersModel, card: ModelCard): Promise<void> {
   const parent = path.dirname(dir);
@@ -38,25 +37,6 @@ export async function saveModelFolder(dir: string, model: tf.LayersModel, card: 
     await fs.rm(staging, { recursive: true, force: true });
     throw error;
   }
-}
-
-export async function readModelCard(dir: string): Promise<ModelCard> {
-  const file = path.join(dir, MODEL_CARD);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new LoupeError(
-      'NOT_FOUND',
-      missing ? `${dir} is not a Loupe model folder (no ${MODEL_CARD}).` : `${file} is not valid JSON.`,
-      { cause: error },
-    );
-  }
-  const card = modelCardSchema.safeParse(raw);
-  if (!card.success)
-    throw new LoupeError('INVALID_REQUEST', `${file} is not a Loupe model card: ${describeIssues(card.error.issues)}`);
-  return card.data;
 }
 
 export interface LoadedModel {

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LoupeError, describeIssues, galleryFileSchema, type GalleryFile, type ModelCard } from '../../contract/index';
-import { writeFileAtomic } from '../io/atomic-write';
+import { writeFileAtomic } from '../../base/atomic-write';
 
 export const GALLERY_FILE = 'gallery.json';
 

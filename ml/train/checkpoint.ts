@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { LoupeError } from '../../contract/index';
-import { writeFileAtomic } from '../io/atomic-write';
+import { writeFileAtomic } from '../../base/atomic-write';
 import type { NamedArray } from './parameters';
 
 const MAGIC = 'LOUPECKP';

@@ -1,5 +1,5 @@
 /**
- * The evaluation file (contract/channels/training-eval.ts) from an evaluate reply: what
+ * The evaluation file (contract/training/evaluation-file.ts) from an evaluate reply: what
  * `loupe eval --out` writes. Plain data in, validated JSON-ready object out; no tensors, so the
  * CLI (main) can import it. Segmentation masks are written by the caller, who names their files.
  */

@@ -13,7 +13,7 @@ import { readCheckpoint } from './checkpoint';
 import { evaluateSplit, trainingContext, type EvaluationContext } from './tasks/evaluation';
 import type { TrainingHooks } from './loop';
 import { writeWeights } from './parameters';
-import { runFile, writeRunRecord } from './run-files';
+import { runFile, writeRunRecord } from '../../base/run-files';
 import { WEIGHT_PREFIX, type TrainingSession } from './session';
 
 export async function finishRun(

@@ -17,7 +17,7 @@ import { writeCheckpoint } from './checkpoint';
 import { finishRun } from './finish';
 import { readWeights, trainableParameters } from './parameters';
 import { newRunRecord } from './record';
-import { runFile, writeRunRecord } from './run-files';
+import { runFile, writeRunRecord } from '../../base/run-files';
 import { openSession, SLOT_PREFIX, WEIGHT_PREFIX, type CheckpointState, type TrainingSession } from './session';
 import { evaluateSplit, trainingContext, validationMetrics } from './tasks/evaluation';
 import { trainStep as singleThreadStep, type TrainStep } from './train-step';

@@ -18,7 +18,7 @@ import { readCheckpoint } from './checkpoint';
 import { modelForRun, type RunModel } from './fine-tune';
 import type { NamedArray } from './parameters';
 import { writeWeights } from './parameters';
-import { readRunRecord, runFile } from './run-files';
+import { readRunRecord, runFile } from '../../base/run-files';
 import { withTaskSettings } from './tasks/settings';
 import { openTaskRun, type TaskRun } from './tasks/task-run';
 import { selectTrainingBackend, type TrainingBackend } from './training-backend';

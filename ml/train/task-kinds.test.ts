@@ -20,7 +20,7 @@ import { detectionDataset, detectionSet } from '../../tests/fixtures/detection-s
 import { partSet, verificationDataset } from '../../tests/fixtures/verification-parts';
 import { startTrainingBackend } from '../../tests/helpers/training-backend';
 import { engineHandlers } from '../methods/index';
-import { readModelCard } from '../model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { cancelInSecondEpoch, epochsWithoutDurations, trainer, weightsOf } from './train-test-support';
 
 let root: string;

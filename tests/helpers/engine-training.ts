@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { trainRequestSchema, type ModelCard, type RunRecord, type TrainingConfigInput } from '../../contract/index';
 import { engineHandlers } from '../../ml/methods/index';
-import { readModelCard } from '../../ml/model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { startTrainingBackend } from './training-backend';
 
 /** Training on a shared 2-core machine; each quality run normally takes about a minute. */

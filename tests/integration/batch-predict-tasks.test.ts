@@ -162,16 +162,14 @@ describe('loupe predict, segmentation and detection', () => {
     trained.push(model);
     const input = path.join(root, 'det-in');
     mkdirSync(input);
-    samples
-      .slice(0, 6)
-      .forEach((s, i) =>
-        writePng(path.join(input, `shape-${i}.png`), {
-          width: s.width,
-          height: s.height,
-          bitDepth: s.bitDepth,
-          pixels: s.pixels,
-        }),
-      );
+    samples.slice(0, 6).forEach((s, i) =>
+      writePng(path.join(input, `shape-${i}.png`), {
+        width: s.width,
+        height: s.height,
+        bitDepth: s.bitDepth,
+        pixels: s.pixels,
+      }),
+    );
     const out = path.join(root, 'det-out');
     // A barely trained detector: a low threshold so that there are boxes to compare.
     const threshold = 0.05;

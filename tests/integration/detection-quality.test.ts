@@ -16,7 +16,7 @@ import {
 } from '../../contract/index';
 import { engineHandlers } from '../../ml/methods/index';
 import { evaluateDetections } from '../../ml/metrics/detection';
-import { readModelCard } from '../../ml/model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { evaluationFile } from '../../ml/train/evaluation-file';
 import { detectionDataset, detectionFrame, detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { engineContext, trainForQuality, TRAINING_TIMEOUT_MS, type TrainedModel } from '../helpers/engine-training';

@@ -1,5 +1,5 @@
 /**
- * The models channels (contract/channels/runs-models.ts) on runs trained through the workspace
+ * The models channels (contract/channels/models.ts) on runs trained through the workspace
  * (workspace-quality.test.ts registers these tests with its trained detector and verifier):
  * boxes proposed on a test image, two images compared, and the verification gallery.
  */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../contract/index';
 import { runFolder } from '../../main/services/training/run-store';
 import { PAIR_IN_TWO_SPLITS } from '../../main/services/training/verification-dataset';
-import { readModelCard } from '../../ml/model-io/model-folder';
+import { readModelCard } from '../../base/model-folder-files';
 import { detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { partSet } from '../fixtures/verification-parts';
 import { caller } from '../helpers/labels';

@@ -14,7 +14,7 @@ import {
   type FineTuneSource,
   type TrainingConfig,
 } from '../../../contract/index';
-import { MODEL_CARD } from '../../../ml/model-io/model-folder';
+import { MODEL_CARD } from '../../../base/model-folder-files';
 
 export interface FineTuneOptions {
   fineTuneFrom?: string;

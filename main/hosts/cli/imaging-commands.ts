@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import { MAX_LIST_LIMIT, isLoupeError, type ImageRecord, type ImportReport } from '../../../contract/index';
 import { DecodeError, decodeFile } from '../../../ml/decode/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import type { CliContext } from './context';
 import { progressLine } from './progress';
 

@@ -18,7 +18,7 @@ import {
   type TaskKind,
   type TrainingThreads,
 } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import { evaluationFile } from '../../../ml/train/evaluation-file';
 import { encodeMaskPng } from '../../services/labels/mask-files';
 import type { CliContext } from './context';

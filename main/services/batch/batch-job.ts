@@ -14,7 +14,7 @@ import {
   type ImageInfo,
   type SamplePrediction,
 } from '../../../contract/index';
-import type { EngineRequestOf } from '../../../contract/engine-protocol';
+import type { EngineRequestOf } from '../../../contract/engine/protocol';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';

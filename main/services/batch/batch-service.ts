@@ -16,9 +16,8 @@ import {
   type ExplainMethodName,
   type ModelCard,
 } from '../../../contract/index';
-import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
-import { MODEL_CARD } from '../../../ml/model-io/model-folder';
-import { runFile } from '../../../ml/train/run-files';
+import { MODEL_CARD, WEIGHTS_BIN } from '../../../base/model-folder-files';
+import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { RunStore } from '../training/run-store';

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { LoupeError } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import { writeCoco } from './coco';
 import { csvHeader, CSV_FILE, JSONL_FILE, MASKS_FOLDER, YOLO_FOLDER, type ModelFacts } from './formats';
 import { HEATMAPS_FOLDER } from './heatmap-files';

@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LoupeError } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 
 export const BATCH_FILE = 'batch.json';
 export const MANIFEST_FILE = 'manifest.jsonl';

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXPLAIN_FILE, LoupeError, type ExplainWriteReply } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 
 export const HEATMAPS_FOLDER = 'heatmaps';
 export const OVERLAYS_FOLDER = 'overlays';

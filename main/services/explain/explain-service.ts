@@ -19,7 +19,7 @@ import {
   type ParsedRequestOf,
 } from '../../../contract/index';
 import type { DecodedFrame } from '../../../ml/decode/types';
-import { runFile } from '../../../ml/train/run-files';
+import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import { engineFrame } from '../batch/batch-job';
 import { modelFacts } from '../batch/batch-service';

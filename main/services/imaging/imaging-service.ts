@@ -16,7 +16,7 @@ import {
 } from '../../../contract/index';
 import { DecodeError } from '../../../ml/decode/errors';
 import { thumbnailPath } from '../../../ml/decode/thumbnail';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import type { DecodePool } from './decode-pool';
 import { listImportFiles } from './file-walk';

@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import { LoupeError, modelCardSchema, type ParsedRequestOf, type ReplyOf } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import { applyTemperature, calibration, fitTemperature } from '../../../ml/metrics/calibration';
-import { MODEL_CARD, readModelCard } from '../../../ml/model-io/model-folder';
+import { MODEL_CARD, readModelCard } from '../../../base/model-folder-files';
 import type { Workspace } from '../workspace/workspace';
 import { classTags } from './queue';
 import type { ReviewService } from './review-service';

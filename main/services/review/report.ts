@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LoupeError, type ParsedRequestOf, type ReplyOf, type ReviewVerdict } from '../../../contract/index';
-import { writeFileAtomic } from '../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../base/atomic-write';
 import { toCsv } from '../csv';
 import type { Workspace } from '../workspace/workspace';
 import { reviewHtml, type ReportRun } from './report-html';

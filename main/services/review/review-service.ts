@@ -16,9 +16,8 @@ import {
   type ReviewQueueItem,
   type ReviewVerdict,
 } from '../../../contract/index';
-import { WEIGHTS_BIN } from '../../../ml/model-io/layers-files';
+import { WEIGHTS_BIN, readModelCard } from '../../../base/model-folder-files';
 import { applyTemperature } from '../../../ml/metrics/calibration';
-import { readModelCard } from '../../../ml/model-io/model-folder';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { ImagingService } from '../imaging/imaging-service';
 import { saveImageLabels } from '../labels/image-labels';

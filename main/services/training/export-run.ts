@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { LoupeError, type ParsedRequestOf, type ReplyOf } from '../../../contract/index';
-import { runFile } from '../../../ml/train/run-files';
+import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { Workspace } from '../workspace/workspace';
 import { RunStore } from './run-store';

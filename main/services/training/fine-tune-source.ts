@@ -7,8 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LoupeError, type TrainingConfig } from '../../../contract/index';
-import { MODEL_CARD } from '../../../ml/model-io/model-folder';
-import { runFile } from '../../../ml/train/run-files';
+import { MODEL_CARD } from '../../../base/model-folder-files';
+import { runFile } from '../../../base/run-files';
 import type { RunStore } from './run-store';
 
 export async function resolveFineTuneSource(store: RunStore, config: TrainingConfig): Promise<TrainingConfig> {

@@ -1,5 +1,5 @@
 /**
- * A completed run's model used on the workspace's images (contract/channels/runs-models.ts):
+ * A completed run's model used on the workspace's images (contract/channels/models.ts):
  * boxes proposed for the labeling view, two images compared, and the verification gallery.
  * Images are decoded by the imaging service (the viewer's decoders) and the engine runs the model
  * with the preprocessing in its card, so a proposal sees an image exactly as evaluation does.

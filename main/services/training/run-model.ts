@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { LoupeError, type DecodedFrame, type RunRecord, type TaskKind } from '../../../contract/index';
-import { runFile } from '../../../ml/train/run-files';
+import { runFile } from '../../../base/run-files';
 import type { ImagingService } from '../imaging/imaging-service';
 import type { Workspace } from '../workspace/workspace';
 import { RunStore, type RunRow } from './run-store';

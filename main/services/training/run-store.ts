@@ -15,7 +15,7 @@ import {
   type TaskKind,
   type TrainingConfig,
 } from '../../../contract/index';
-import { readRunRecord } from '../../../ml/train/run-files';
+import { readRunRecord } from '../../../base/run-files';
 import type { Workspace } from '../workspace/workspace';
 
 /** Run folders live here inside the workspace. */

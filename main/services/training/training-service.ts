@@ -19,7 +19,7 @@ import {
   type TaskKind,
   type TrainingProgress,
 } from '../../../contract/index';
-import { runFile } from '../../../ml/train/run-files';
+import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { EventBus } from '../event-bus';
 import type { Logger } from '../logger';

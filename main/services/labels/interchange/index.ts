@@ -13,7 +13,7 @@ import {
   type ParsedRequestOf,
   type TaskKind,
 } from '../../../../contract/index';
-import { writeFileAtomic } from '../../../../ml/io/atomic-write';
+import { writeFileAtomic } from '../../../../base/atomic-write';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages } from '../images';
 import { readCoco, writeCoco } from './coco';

@@ -9,17 +9,17 @@ import {
   BACKEND_NAMES,
   engineInfoSchema,
   progressSchema,
-} from './channels/engine';
-import { defineChannel, registry } from './define';
+} from '../channels/engine';
+import { defineChannel, registry } from '../define';
+import { runRecordSchema } from '../training/run-record';
 import {
   evaluateReplySchema,
   evaluateRequestSchema,
   predictReplySchema,
   predictRequestSchema,
-  runRecordSchema,
   trainingProgressSchema,
   trainRequestSchema,
-} from './channels/training-runs';
+} from './training-methods';
 import {
   galleryEnrolRequestSchema,
   galleryListingSchema,
@@ -27,10 +27,10 @@ import {
   galleryQueryReplySchema,
   galleryQueryRequestSchema,
   galleryRemoveRequestSchema,
-} from './channels/training-verification';
-import { exportReplySchema, exportRequestSchema } from './channels/export';
-import { explainReplySchema, explainRequestSchema } from './channels/explain';
-import { errorPayloadSchema } from './errors';
+} from '../training/verification';
+import { exportReplySchema, exportRequestSchema } from '../channels/export';
+import { explainReplySchema, explainRequestSchema } from './explain';
+import { errorPayloadSchema } from '../errors';
 
 export const initMethod = defineChannel({
   name: 'init',

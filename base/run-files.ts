@@ -5,8 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LoupeError, describeIssues, runRecordSchema, type RunRecord } from '../../contract/index';
-import { writeFileAtomic } from '../io/atomic-write';
+import { LoupeError, describeIssues, runRecordSchema, type RunRecord } from '../contract/index';
+import { writeFileAtomic } from './atomic-write';
 
 export const RUN_FILES = {
   record: 'run.json',

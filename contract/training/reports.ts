@@ -1,11 +1,11 @@
 /**
  * Shared pieces of evaluation reports, and the reports of the two pair- and box-based kinds:
  * detection (COCO mAP after NMS) and verification (ROC, EER, TAR at a FAR, the decision).
- * Classification and segmentation reports are in training-runs.ts.
+ * Classification and segmentation reports are in run-record.ts.
  */
 import { z } from 'zod';
 import { SPLITS } from '../tasks';
-import { detectionSettingsSchema } from './training';
+import { detectionSettingsSchema } from './config';
 
 export const rate = z.number().min(0).max(1);
 /** Metrics undefined for a case (no positives for an AUC, no image with the class) are null. */

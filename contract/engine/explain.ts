@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { decodedFrameSchema } from './training-data';
+import { decodedFrameSchema } from '../training/dataset';
 
 export const EXPLAIN_METHODS = ['gradcam', 'gradcam++', 'cam'] as const;
 export type ExplainMethodName = (typeof EXPLAIN_METHODS)[number];

@@ -10,7 +10,12 @@
 import { z } from 'zod';
 import { defineChannel } from '../define';
 import { runIdSchema } from './runs';
-import { galleryEntrySchema, galleryMatchSchema, MAX_ENROL_FRAMES, MAX_GALLERY_MATCHES } from './training-verification';
+import {
+  galleryEntrySchema,
+  galleryMatchSchema,
+  MAX_ENROL_FRAMES,
+  MAX_GALLERY_MATCHES,
+} from '../training/verification';
 
 const imageIdSchema = z.number().int().positive();
 const score = z.number().min(-1.0001).max(1.0001);

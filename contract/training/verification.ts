@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { decodedFrameSchema } from './training-data';
+import { decodedFrameSchema } from './dataset';
 
 const score = z.number().min(-1.0001).max(1.0001);
 const distance = z.number().min(0).max(2.0001);

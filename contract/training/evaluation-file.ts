@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { SPLITS, TASK_KINDS } from '../tasks';
-import { boxSchema, rate } from './training-metrics';
-import { evaluationReportSchema } from './training-runs';
-import { pairResultSchema } from './training-verification';
+import { boxSchema, rate } from './reports';
+import { evaluationReportSchema } from './run-record';
+import { pairResultSchema } from './verification';
 
 export const EVALUATION_FILE_FORMAT = 'loupe-eval';
 

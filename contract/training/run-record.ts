@@ -1,27 +1,14 @@
 /**
- * What a training run leaves behind and reports: evaluation reports, the run record (run.json),
- * the model card (model-card.json), progress events, and the engine's train / evaluate / predict
- * requests. Detection and Siamese runs extend the unions keyed by `task`.
+ * What a training run leaves behind: evaluation reports, the run record (run.json) and the
+ * model card (model-card.json). Detection and Siamese runs extend the unions keyed by `task`.
  */
 import { z } from 'zod';
-import { absolutePathSchema } from '../common';
 import { SPLITS, TASK_KINDS } from '../tasks';
-import { decodedFrameSchema, preprocessingSpecSchema, trainingDatasetSchema } from './training-data';
-import { detectionSettingsSchema, modelConfigSchema, trainingConfigSchema } from './training';
-import {
-  detectionReportSchema,
-  detectionSchema,
-  maybeRate,
-  rate,
-  rocCurveSchema,
-  verificationReportSchema,
-} from './training-metrics';
-import {
-  framePairResultSchema,
-  pairResultSchema,
-  framePairSchema,
-  verificationDecisionSchema,
-} from './training-verification';
+import { preprocessingSpecSchema } from './dataset';
+import { modelConfigSchema } from './architectures';
+import { detectionSettingsSchema, trainingConfigSchema } from './config';
+import { detectionReportSchema, maybeRate, rate, rocCurveSchema, verificationReportSchema } from './reports';
+import { verificationDecisionSchema } from './verification';
 
 export const classificationReportSchema = z.object({
   task: z.literal('classification'),
@@ -203,122 +190,3 @@ export const modelCardSchema = z.object({
     .optional(),
 });
 export type ModelCard = z.infer<typeof modelCardSchema>;
-
-export const TRAINING_PHASES = ['preparing', 'training', 'validating', 'evaluating', 'saving'] as const;
-
-/** Progress of a train call: one event per batch and one per finished epoch. */
-export const trainingProgressSchema = z.object({
-  phase: z.enum(TRAINING_PHASES),
-  /** 0-based epoch and batch; `batches` is the batch count of one training epoch. */
-  epoch: z.number().int().min(0),
-  epochs: z.number().int().min(1),
-  batch: z.number().int().min(0),
-  batches: z.number().int().min(0),
-  /** Running means over the epoch so far. */
-  loss: z.number().nullable(),
-  metric: z.object({ name: z.string(), value: z.number() }).nullable(),
-  learningRate: z.number().nullable(),
-  /** Set on the event that closes an epoch. */
-  epochRecord: epochRecordSchema.optional(),
-  /** Time spent training this session, and the batches it covered, for an ETA. */
-  elapsedMs: z.number().min(0),
-  batchesDone: z.number().int().min(0),
-  batchesTotal: z.number().int().min(0),
-  etaMs: z.number().min(0).nullable(),
-});
-export type TrainingProgress = z.infer<typeof trainingProgressSchema>;
-
-export const trainRequestSchema = z
-  .object({
-    /** The run's folder (created if missing): run.json, checkpoints, and the model folder. */
-    runDir: absolutePathSchema,
-    dataset: trainingDatasetSchema,
-    /** Required for a new run; on resume it must equal the recorded one when given. */
-    config: trainingConfigSchema.optional(),
-    /** Continue from the folder's last checkpoint instead of starting over. */
-    resume: z.boolean().default(false),
-    /** The id a new run records (the workspace's run folder name); a fresh UUID when absent. */
-    runId: z.string().min(1).max(100).optional(),
-  })
-  .strict();
-export type TrainRequest = z.output<typeof trainRequestSchema>;
-
-/** Settings a caller may try instead of the model card's, for one evaluate or predict call. */
-export const detectionOverrideSchema = detectionSettingsSchema.partial();
-export type DetectionSettingsOverride = z.output<typeof detectionOverrideSchema>;
-
-export const evaluateRequestSchema = z
-  .object({
-    modelDir: absolutePathSchema,
-    dataset: trainingDatasetSchema,
-    split: z.enum(SPLITS).default('test'),
-    /** Detection: post-processing to use instead of the card's (e.g. another score threshold). */
-    detection: detectionOverrideSchema.optional(),
-    /** Verification: a decision threshold to use instead of the card's. */
-    threshold: z.number().min(-1).max(1).optional(),
-  })
-  .strict();
-
-export const samplePredictionSchema = z.union([
-  z.object({ probabilities: z.array(z.number()), predicted: z.number().int() }),
-  z.object({
-    mask: z.instanceof(Uint8Array),
-    rows: z.number().int(),
-    columns: z.number().int(),
-    classPixels: z.array(z.number().int()),
-  }),
-  /** Detection: boxes after the threshold and NMS, in pixels of the frame, best first. */
-  z.object({ detections: z.array(detectionSchema) }),
-  /** Verification: the image's unit-length embedding. */
-  z.object({ embedding: z.instanceof(Float32Array) }),
-]);
-export type SamplePrediction = z.infer<typeof samplePredictionSchema>;
-
-export const evaluateReplySchema = z.object({
-  report: evaluationReportSchema,
-  predictions: z.array(z.object({ id: z.string(), prediction: samplePredictionSchema })),
-  /** Verification: every pair scored, with the decision at the threshold used. */
-  pairs: z.array(pairResultSchema).optional(),
-});
-export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
-
-/** Most frames per predict call: the reply carries every mask. */
-export const MAX_PREDICT_FRAMES = 256;
-
-export const predictRequestSchema = z
-  .object({
-    modelDir: absolutePathSchema,
-    frames: z.array(decodedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
-    /** Detection: post-processing to use instead of the card's. */
-    detection: detectionOverrideSchema.optional(),
-    /** Verification: pairs of `frames` (by index) to score and decide. */
-    pairs: z
-      .array(framePairSchema)
-      .max(MAX_PREDICT_FRAMES * MAX_PREDICT_FRAMES)
-      .optional(),
-    /** Verification: a decision threshold to use instead of the card's. */
-    threshold: z.number().min(-1).max(1).optional(),
-  })
-  .strict()
-  .superRefine((request, ctx) => {
-    request.pairs?.forEach((pair, index) => {
-      if (pair.a >= request.frames.length || pair.b >= request.frames.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pairs', index],
-          message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${request.frames.length} frames.`,
-        });
-      }
-    });
-  });
-
-export const predictReplySchema = z.object({
-  task: z.enum(TASK_KINDS),
-  classes: z.array(z.string()),
-  predictions: z.array(samplePredictionSchema),
-  /** Verification: the requested pairs, scored and decided. */
-  pairs: z.array(framePairResultSchema).optional(),
-  /** Verification: the decision threshold used. */
-  threshold: z.number().optional(),
-});
-export type PredictReply = z.infer<typeof predictReplySchema>;
