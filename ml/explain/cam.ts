@@ -23,14 +23,13 @@ export interface FeatureHeatmap {
 export type ScoreOf = (output: tf.Tensor) => tf.Scalar;
 
 /**
- * A class logit of a classifier, picked by a one-hot product rather than `gather`: the gradient of
- * gather needs UnsortedSegmentSum, which the wasm backend (the engine's fallback) does not have.
+ * A class logit of a classifier. Picked with a one-hot product rather than `gather`: gather's
+ * gradient (UnsortedSegmentSum) has no kernel on the wasm backend the engine falls back to.
  */
 export function classLogit(classIndex: number): ScoreOf {
   return (output) => {
-    const pick = new Float32Array(output.size);
-    pick[classIndex] = 1;
-    return output.reshape([-1]).mul(tf.tensor1d(pick)).sum() as tf.Scalar;
+    const logits = output.reshape([-1]);
+    return logits.mul(tf.oneHot([classIndex], logits.size).reshape([-1])).sum() as tf.Scalar;
   };
 }
 
