@@ -14,7 +14,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'main/hosts/electron/main.ts'),
           cli: resolve(root, 'main/hosts/cli/index.ts'),
-          'engine-worker': resolve(root, 'ml/worker.ts'),
+          'engine-worker': resolve(root, 'ml/worker/entry.ts'),
           'decode-worker': resolve(root, 'ml/decode/worker.ts'),
           'gradient-worker': resolve(root, 'ml/parallel/gradient-worker.ts'),
         },

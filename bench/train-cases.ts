@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../ml/backend';
-import { loadOneDnn } from '../ml/onednn/addon';
+import { initBackend } from '../ml/backends/select';
+import { loadOneDnn } from '../ml/backends/onednn/addon';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';

@@ -143,7 +143,7 @@ tester.run('local/layering', layering, {
     },
     {
       filename: at('base/x.ts'),
-      code: "import { y } from '../ml/backend';",
+      code: "import { y } from '../ml/backends/select';",
       options,
       errors: [{ messageId: 'layer' }],
     },

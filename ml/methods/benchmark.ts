@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BenchmarkReply } from '../../contract/index';
-import { activeBackend } from '../backend';
-import { throwIfCancelled, yieldToMessages, type MethodContext } from '../engine/runtime';
+import { activeBackend } from '../backends/select';
+import { throwIfCancelled, yieldToMessages, type MethodContext } from '../worker/runtime';
 import { LoupeError } from '../../contract/errors';
 
 /** Square matrix products on the active backend; the first product is a warm-up and not timed. */

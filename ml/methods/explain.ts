@@ -1,7 +1,7 @@
 /** The engine's explain method: the cached Predictor's model and card, through ml/explain. */
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import type { ExplainReply } from '../../contract/index';
-import { throwIfCancelled, yieldToMessages, type MethodContext } from '../engine/runtime';
+import { throwIfCancelled, yieldToMessages, type MethodContext } from '../worker/runtime';
 import { explainClassification } from '../explain/explain-classification';
 import { predictorFor } from './training';
 

@@ -20,8 +20,8 @@ import {
   type SamplePrediction,
 } from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
-import { throwIfCancelled } from '../engine/runtime';
-import type { MethodContext } from '../engine/runtime';
+import { throwIfCancelled } from '../worker/runtime';
+import type { MethodContext } from '../worker/runtime';
 import { readTrainingFrame } from '../decode/frame-reader';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';

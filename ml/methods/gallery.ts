@@ -6,7 +6,7 @@
  */
 import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
 import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
-import type { MethodContext } from '../engine/runtime';
+import type { MethodContext } from '../worker/runtime';
 import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';

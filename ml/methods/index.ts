@@ -1,5 +1,5 @@
-import type { EngineMethodHandlers } from '../engine/runtime';
-import { initBackend, parseBackendName, BACKEND_ENV } from '../backend';
+import type { EngineMethodHandlers } from '../worker/runtime';
+import { initBackend, parseBackendName, BACKEND_ENV } from '../backends/select';
 import { benchmark } from './benchmark';
 import { explain } from './explain';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';

@@ -11,12 +11,12 @@ import {
 } from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { prepareDataset } from '../data/dataset';
-import type { MethodContext } from '../engine/runtime';
+import type { MethodContext } from '../worker/runtime';
 import { MODEL_CARD } from '../../base/model-folder-files';
 import { cosineSimilarity } from '../siamese/gallery';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend } from '../backend';
-import { loadOneDnn } from '../onednn/addon';
+import { activeBackend } from '../backends/select';
+import { loadOneDnn } from '../backends/onednn/addon';
 import { secondCoreAvailable } from '../parallel/data-parallel';
 import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';

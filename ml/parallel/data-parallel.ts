@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type BackendName } from '../../contract/index';
-import { activeBackend } from '../backend';
+import { activeBackend } from '../backends/select';
 import { batchGradients } from './batch-gradients';
 import { resolveLoss, type LossFunction, type LossSpec } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';

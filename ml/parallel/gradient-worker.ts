@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
+import { initBackend } from '../backends/select';
 import { batchGradients } from './batch-gradients';
 import { resolveLoss, type LossFunction } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';

@@ -17,7 +17,7 @@ import type { PreparedSample } from '../data/dataset';
 import type { LossFunction } from '../losses/index';
 import { classificationReport } from '../metrics/classification';
 import { SegmentationMetrics } from '../metrics/segmentation';
-import { yieldToMessages } from '../engine/runtime';
+import { yieldToMessages } from '../worker/runtime';
 import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
 
 export interface EvaluateOptions {

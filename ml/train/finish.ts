@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type ModelCard, type RunRecord, type VerificationDecision } from '../../contract/index';
-import { throwIfCancelled } from '../engine/runtime';
+import { throwIfCancelled } from '../worker/runtime';
 import { saveModelFolder } from '../model-io/model-folder';
 import { readCheckpoint } from './checkpoint';
 import { evaluateSplit, trainingContext, type EvaluationContext } from './tasks/evaluation';

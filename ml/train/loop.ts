@@ -12,7 +12,7 @@ import {
   type TrainRequest,
 } from '../../contract/index';
 import type { FrameReader } from '../data/dataset';
-import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
+import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { writeCheckpoint } from './checkpoint';
 import { finishRun } from './finish';
 import { readWeights, trainableParameters } from './parameters';

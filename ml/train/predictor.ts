@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
-import { throwIfCancelled, yieldToMessages } from '../engine/runtime';
+import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
 import { detect } from '../detection/detect';

@@ -21,7 +21,7 @@ import { writeWeights } from './parameters';
 import { readRunRecord, runFile } from '../../base/run-files';
 import { withTaskSettings } from './tasks/settings';
 import { openTaskRun, type TaskRun } from './tasks/task-run';
-import { selectTrainingBackend, type TrainingBackend } from './training-backend';
+import { selectTrainingBackend, type TrainingBackend } from '../backends/training-fallback';
 
 /** What a checkpoint holds besides the arrays. */
 export interface CheckpointState {

@@ -185,7 +185,7 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
   });
 });
 
-/** MobileNetV2 trains on the cpu backend until the wasm depthwise gradients land (ml/train/training-backend.ts): slow. */
+/** MobileNetV2 trains on the cpu backend until the wasm depthwise gradients land (ml/backends/training-fallback.ts): slow. */
 const LARGER_BACKBONE_TIMEOUT_MS = 120_000;
 
 describe('detection and verification on the larger backbones', () => {

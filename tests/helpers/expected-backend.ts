@@ -1,13 +1,13 @@
 /**
- * The engine backend this machine should pick, in the engine's order (ml/backend.ts): a forced
+ * The engine backend this machine should pick, in the engine's order (ml/backends/select.ts): a forced
  * LOUPE_BACKEND, else WebGPU where a GPU device exists (never on CI's machines), else native TensorFlow where its optional package installed (a normal
  * `npm install` with network access brings @tensorflow/tfjs-node), else oneDNN where its addon
  * was built at install (CI installs libdnnl-dev, so CI checks this path), else wasm.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { loadOneDnn } from '../../ml/onednn/addon';
-import { noGpuDeviceReason } from '../../ml/webgpu/adapters';
+import { loadOneDnn } from '../../ml/backends/onednn/addon';
+import { noGpuDeviceReason } from '../../ml/backends/webgpu/adapters';
 import { REPO_ROOT } from './cli';
 
 const NATIVE = [

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../ml/backend';
-import { expectClose, seededValues } from '../../ml/kernels/kernel-test-support';
+import { initBackend } from '../../ml/backends/select';
+import { expectClose, seededValues } from '../../ml/backends/wasm-kernels/kernel-test-support';
 import { batchGradients } from '../../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../../ml/parallel/loss-registry';

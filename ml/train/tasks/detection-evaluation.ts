@@ -17,7 +17,7 @@ import { batchRanges } from '../../data/batches';
 import type { Box } from '../../detection/boxes';
 import { decodeCenterNet } from '../../detection/centernet-decode';
 import { postprocessDetections, type Detection, type PostprocessArgs } from '../../detection/postprocess';
-import { yieldToMessages } from '../../engine/runtime';
+import { yieldToMessages } from '../../worker/runtime';
 import { evaluateDetections } from '../../metrics/detection';
 import type { EvaluationOutcome } from '../evaluate';
 import { detectionBatch, detectionGeometry } from './detection-run';

@@ -16,7 +16,7 @@ import {
 import { batchRanges } from '../../data/batches';
 import type { PreparedDataset, PreparedSample, SplitPair } from '../../data/dataset';
 import { deriveSeed, SeededRandom, STREAM } from '../../data/random';
-import { yieldToMessages } from '../../engine/runtime';
+import { yieldToMessages } from '../../worker/runtime';
 import { operatingPointAtFar, ratesAtThreshold, verificationMetrics } from '../../metrics/verification';
 import { cosineSimilarity } from '../../siamese/gallery';
 import type { EvaluationOutcome } from '../evaluate';

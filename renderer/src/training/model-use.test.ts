@@ -4,7 +4,7 @@ import { LoupeError, type GalleryView, type VerificationReport } from '../../../
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { eerPoint, rocPointAtThreshold } from './curves';
-import { useModelUseStore } from './model-use-store';
+import { useModelUseStore } from '../stores/model-use';
 
 beforeEach(() => setActivePinia(createPinia()));
 

@@ -14,7 +14,7 @@ import { fakeClient } from '../testing/fake-client';
 import { configDifferences } from './compare';
 import { batchPosition, epochCurves, precisionRecall, rowShares } from './curves';
 import { fineTuneOf, scratch, startingRuns } from './fine-tune';
-import { useTrainingStore } from './training-store';
+import { useTrainingStore } from '../stores/training';
 
 beforeEach(() => setActivePinia(createPinia()));
 

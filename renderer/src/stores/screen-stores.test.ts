@@ -1,11 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
-import type { ImageLabels, ImageRecord, LabelPair, LabelTask, RequestOf } from '../../../../contract/index';
-import { setLoupeClient } from '../../client/index';
-import { useImagesStore } from '../../stores/images';
-import { useWorkspaceStore } from '../../stores/workspace';
-import { fakeClient } from '../../testing/fake-client';
+import type { ImageLabels, ImageRecord, LabelPair, LabelTask, RequestOf } from '../../../contract/index';
+import { setLoupeClient } from '../client/index';
+import { useImagesStore } from './images';
+import { useWorkspaceStore } from './workspace';
+import { fakeClient } from '../testing/fake-client';
 import { useDraftBoxesStore } from './draft-boxes';
 import { useImageLabelsStore } from './image-labels';
 import { useLabelGridStore } from './label-grid';

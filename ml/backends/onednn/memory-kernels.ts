@@ -5,8 +5,8 @@
  * convolutions moved to oneDNN they were the largest part of a U-Net step (tf.profile).
  */
 import * as tf from '@tensorflow/tfjs';
-import { leadingAxes } from '../kernels/reduce-leading-axes';
-import { heapView, type Info, type Shape4 } from '../kernels/wasm-calls';
+import { leadingAxes } from '../wasm-kernels/reduce-leading-axes';
+import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,11 +1,11 @@
 /**
  * Training needs gradient kernels the inference backend may lack: stock tfjs wasm has no
  * Conv2DBackpropFilter and no depthwise gradients. Until the project's own kernels register them
- * (ml/kernels), a run on such a backend trains on tfjs's `cpu` backend instead, says so in its
+ * (ml/backends/wasm-kernels), a run on such a backend trains on tfjs's `cpu` backend instead, says so in its
  * record, and hands the engine back to the fast backend afterwards.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend } from '../backend';
+import { activeBackend } from './select';
 
 /** Gradient kernels each layer class needs beyond element-wise ops. */
 const GRADIENT_KERNELS: Record<string, readonly string[]> = {

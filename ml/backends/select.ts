@@ -1,6 +1,6 @@
 /**
  * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
- * loads here: a hardware GPU through WebGPU (Dawn; ml/webgpu), native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
+ * loads here: a hardware GPU through WebGPU (Dawn; ml/backends/webgpu), native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
  * their libtensorflow, else oneDNN (wasm with its convolutions and products on Loupe's oneDNN
  * addon, on every core) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
  * plain JavaScript `cpu`.
@@ -9,11 +9,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registerLoupeWasmKernels } from './kernels/index';
+import { registerLoupeWasmKernels } from './wasm-kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
-import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../contract/index';
+import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
 /** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
 export const BACKEND_ENV = 'LOUPE_BACKEND';

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { Info } from '../kernels/wasm-calls';
+import type { Info } from '../wasm-kernels/wasm-calls';
 import type { OneDnnAddon } from './addon';
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };

@@ -7,9 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
-import { batchGradients } from '../parallel/batch-gradients';
-import { resolveLoss } from '../parallel/loss-registry';
+import { initBackend } from '../select';
+import { batchGradients } from '../../parallel/batch-gradients';
+import { resolveLoss } from '../../parallel/loss-registry';
 import { loadOneDnn } from './addon';
 
 const STEPS = 200;

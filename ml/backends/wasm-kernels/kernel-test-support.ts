@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import { seededRandom } from '../../contract/random';
-import { initBackend } from '../backend';
+import { seededRandom } from '../../../contract/random';
+import { initBackend } from '../select';
 
 /**
  * Float32 results of one computation on two backends differ by summation order only. Relative to

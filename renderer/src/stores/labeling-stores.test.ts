@@ -1,9 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LoupeError, type ImageLabels, type LabelTask, type RequestOf } from '../../../../contract/index';
-import { setLoupeClient } from '../../client/index';
-import { fakeClient } from '../../testing/fake-client';
-import { brushSegment } from '../mask-tools';
+import { LoupeError, type ImageLabels, type LabelTask, type RequestOf } from '../../../contract/index';
+import { setLoupeClient } from '../client/index';
+import { fakeClient } from '../testing/fake-client';
+import { brushSegment } from '../labeling/mask-tools';
 import { useImageLabelsStore } from './image-labels';
 import { useLabelTasksStore } from './label-tasks';
 

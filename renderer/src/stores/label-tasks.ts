@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { LabelClass, LabelLoss, LabelTask, RequestOf } from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
+import type { LabelClass, LabelLoss, LabelTask, RequestOf } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
 
 /**
  * The workspace's label tasks and their classes. Renames, recolours and reorders show at once and

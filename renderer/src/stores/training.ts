@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { LabelTask, ReplyOf, RunSummary, TrainingConfig, TrainingProgress } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
-import { batchPosition, type Point } from './curves';
+import { batchPosition, type Point } from '../training/curves';
 
 type RunDetail = ReplyOf<'training.run'>;
 type Defaults = ReplyOf<'training.defaults'>;

@@ -1,8 +1,8 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { ReplyOf, RunSummary } from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
-import { useWorkspaceStore } from '../../stores/workspace';
+import type { ReplyOf, RunSummary } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+import { useWorkspaceStore } from './workspace';
 import { useDraftBoxesStore } from './draft-boxes';
 
 /** What the last proposal gave, for the line under the toolbar. */

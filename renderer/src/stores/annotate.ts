@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { Point } from '../../../../contract/geometry/index';
-import { nextBrushRadius } from '../mask-tools';
+import type { Point } from '../../../contract/geometry/index';
+import { nextBrushRadius } from '../labeling/mask-tools';
 
 export type MaskTool = 'brush' | 'eraser' | 'polygon' | 'bucket' | 'wand';
 

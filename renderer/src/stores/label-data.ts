@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ExportReport, LabelsImportReport, RequestOf, SplitCounts } from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
+import type { ExportReport, LabelsImportReport, RequestOf, SplitCounts } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
 
 /**
  * A task's data beyond single images: its train/val/test split (assign, lock, counts per class per

@@ -5,7 +5,7 @@
  * non-zero alpha hand over to wasm.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapView, type Info } from '../kernels/wasm-calls';
+import { heapView, type Info } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

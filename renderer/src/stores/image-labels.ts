@@ -1,19 +1,13 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import type { LabelMask } from '../../../../contract/geometry/index';
-import {
-  isLoupeError,
-  type BoxLabel,
-  type ImageLabels,
-  type RequestOf,
-  type TaskKind,
-} from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
-import { useWorkspaceStore } from '../../stores/workspace';
-import { copyBoxes } from '../box-edits';
-import { LabelHistory, type LabelEdit } from '../history';
-import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../mask-edits';
-import { useAutosave } from '../use-autosave';
+import type { LabelMask } from '../../../contract/geometry/index';
+import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+import { useWorkspaceStore } from './workspace';
+import { copyBoxes } from '../labeling/box-edits';
+import { LabelHistory, type LabelEdit } from '../labeling/history';
+import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../labeling/mask-edits';
+import { useAutosave } from '../labeling/use-autosave';
 
 /** One image's labels in one task as the editor holds them. */
 /** What a task's images carry, and so what a save sends. */

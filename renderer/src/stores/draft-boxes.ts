@@ -1,8 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
-import { boxProblem, type Box } from '../../../../contract/geometry/index';
-import type { BoxLabel } from '../../../../contract/index';
-import { useWorkspaceStore } from '../../stores/workspace';
+import { boxProblem, type Box } from '../../../contract/geometry/index';
+import type { BoxLabel } from '../../../contract/index';
+import { useWorkspaceStore } from './workspace';
 import { entryKey, useImageLabelsStore } from './image-labels';
 
 /** A proposed box (a detector's prediction): shown dashed, saved only when someone accepts it. */

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { referenceCnn, referenceUNet } from '../../bench/reference-models';
-import { initBackend } from '../backend';
-import { expectClose, seededValues, sizeOf } from '../kernels/kernel-test-support';
-import { resolveLoss, type LossSpec } from '../parallel/loss-registry';
+import { referenceCnn, referenceUNet } from '../../../bench/reference-models';
+import { initBackend } from '../select';
+import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
+import { resolveLoss, type LossSpec } from '../../parallel/loss-registry';
 import { chooseAdapter, isSoftwareAdapter, noGpuDeviceReason } from './adapters';
 
 const blank = { vendor: '', architecture: '', device: '', description: '' };

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapView, type Info, type Shape4 } from '../kernels/wasm-calls';
+import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;

@@ -1,9 +1,9 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, toRaw } from 'vue';
-import type { ImageLabelSummary, ImageRecord } from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
-import { useImagesStore } from '../../stores/images';
-import { BulkHistory, restoreRequests, type AssignRequest } from '../bulk-history';
+import type { ImageLabelSummary, ImageRecord } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+import { useImagesStore } from './images';
+import { BulkHistory, restoreRequests, type AssignRequest } from '../labeling/bulk-history';
 import {
   clickSelection,
   matchesFilter,
@@ -11,8 +11,8 @@ import {
   type GridFilter,
   type ImageBadge,
   type SelectionClick,
-} from '../grid-filter';
-import { maskValuesPresent } from '../mask-overlay';
+} from '../labeling/grid-filter';
+import { maskValuesPresent } from '../labeling/mask-overlay';
 import { entryKey, useImageLabelsStore, type ImageEntry } from './image-labels';
 import { useLabelTasksStore } from './label-tasks';
 

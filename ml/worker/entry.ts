@@ -3,11 +3,11 @@
  * utilityProcess under the desktop host. Both deliver the same messages; only the port differs.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromEngine } from '../contract/engine/protocol';
-import { setFrameReader } from './data/dataset';
-import { readTrainingFrame } from './decode/frame-reader';
-import { EngineRuntime } from './engine/runtime';
-import { engineHandlers } from './methods/index';
+import type { FromEngine } from '../../contract/engine/protocol';
+import { setFrameReader } from '../data/dataset';
+import { readTrainingFrame } from '../decode/frame-reader';
+import { EngineRuntime } from './runtime';
+import { engineHandlers } from '../methods/index';
 
 interface ElectronParentPort {
   postMessage(message: unknown): void;

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { FramePixels, LabelPair, RequestOf } from '../../../../contract/index';
-import { loupe, messageOf } from '../../client/index';
+import type { FramePixels, LabelPair, RequestOf } from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
 
 /** Pairs listed at once: the newest, plenty for a review list (the total is always shown). */
 export const PAIR_LIST_SIZE = 500;

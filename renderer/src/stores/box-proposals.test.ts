@@ -1,8 +1,8 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LoupeError, type RunSummary } from '../../../../contract/index';
-import { setLoupeClient } from '../../client/index';
-import { fakeClient } from '../../testing/fake-client';
+import { LoupeError, type RunSummary } from '../../../contract/index';
+import { setLoupeClient } from '../client/index';
+import { fakeClient } from '../testing/fake-client';
 import { useBoxProposalsStore } from './box-proposals';
 import { useDraftBoxesStore } from './draft-boxes';
 

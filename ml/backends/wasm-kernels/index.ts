@@ -3,7 +3,7 @@
  * its fast XNNPACK kernels. Registering them makes `wasm` a backend that trains at a useful speed
  * where libtensorflow (tfjs-node) cannot be installed.
  *
- * Found empirically (ml/kernels/training-layers.test.ts builds every layer kind the models use
+ * Found empirically (ml/backends/wasm-kernels/training-layers.test.ts builds every layer kind the models use
  * and trains it on wasm, and tf.profile ranked the rest by time):
  * - missing on wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter and ...Input
  *   (stock wasm fails on the first convolution's gradient);
