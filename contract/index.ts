@@ -76,6 +76,7 @@ import {
 } from './channels/review';
 import { reviewExplain } from './channels/review-explain';
 import { trainingExport } from './channels/export';
+import { explainWrite } from './channels/explain-write';
 import { registry } from './define';
 
 export const channels = registry([
@@ -145,6 +146,7 @@ export const channels = registry([
   reviewExplain,
   batchPredict,
   batchMerge,
+  explainWrite,
 ]);
 
 export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
@@ -184,6 +186,7 @@ export * from './training/losses';
 export * from './training/run-record';
 export * from './engine/training-methods';
 export * from './engine/explain';
+export * from './channels/explain-write';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

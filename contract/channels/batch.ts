@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { TASK_KINDS } from '../tasks';
+import { EXPLAIN_METHODS } from '../engine/explain';
 import { MAX_GALLERY_MATCHES } from '../training/verification';
 
 export const BATCH_FORMATS = ['csv', 'jsonl', 'coco', 'yolo', 'masks'] as const;
@@ -41,6 +42,8 @@ export const batchPredictRequestSchema = z
       .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) })
       .strict()
       .optional(),
+    /** Classification: also write a heatmap PNG per frame (the predicted class) with this method. */
+    explain: z.enum(EXPLAIN_METHODS).optional(),
     shard: z
       .object({ index: z.number().int().min(0), count: z.number().int().min(1) })
       .strict()

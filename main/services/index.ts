@@ -11,6 +11,8 @@ import { Dispatcher, type Handlers } from './dispatcher';
 import { BatchService } from './batch/batch-service';
 import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
+import { ExplainService } from './explain/explain-service';
+import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
@@ -61,6 +63,7 @@ export class Services {
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch),
+      ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

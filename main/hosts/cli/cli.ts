@@ -8,6 +8,7 @@ import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
+import { registerExplainCommands } from './explain-commands';
 import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
@@ -60,6 +61,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerTrainingCommands(program, context);
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
+  registerExplainCommands(program, context);
   registerExportCommands(program, context);
   return program;
 }

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import {
   BATCH_FORMATS,
+  EXPLAIN_METHODS,
   MAX_GALLERY_MATCHES,
   isLoupeError,
   type BatchFormat,
   type BatchReport,
+  type ExplainMethodName,
   type RequestOf,
 } from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
@@ -64,6 +66,12 @@ function countLine(stream: NodeJS.WriteStream = process.stderr): { update(text: 
   };
 }
 
+function explainMethod(value: string): ExplainMethodName {
+  if (!(EXPLAIN_METHODS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a method is one of ${EXPLAIN_METHODS.join(', ')}.`);
+  return value as ExplainMethodName;
+}
+
 function topK(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_GALLERY_MATCHES)
@@ -83,6 +91,7 @@ interface PredictOptions {
   shard?: Shard;
   gallery?: boolean;
   topK?: number;
+  explain?: ExplainMethodName;
   json?: boolean;
 }
 
@@ -112,6 +121,7 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
     shard: options.shard ?? null,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
     ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_TOP_K } } : {}),
+    ...(options.explain ? { explain: options.explain } : {}),
   };
   if (options.topK !== undefined && !options.gallery)
     fail('--top-k goes with --gallery.', EXIT_BAD_INPUT, 'loupe.badInput');
@@ -210,6 +220,11 @@ export function registerPredictCommands(program: Command, context: () => CliCont
       '--top-k <k>',
       `with --gallery: references kept per image (default ${DEFAULT_TOP_K}, at most ${MAX_GALLERY_MATCHES})`,
       topK,
+    )
+    .option(
+      '--explain <method>',
+      `classification: also write a heatmap PNG per image of its predicted class into heatmaps/ (${EXPLAIN_METHODS.join(' | ')})`,
+      explainMethod,
     )
     .option('--resume', 'finish an interrupted output folder: files already done are skipped, none is predicted twice')
     .option('--shard <i/n>', 'predict only shard I of N (0-based; split by a hash of each path)', shardOption)

@@ -10,6 +10,7 @@ import {
   isLoupeError,
   type BatchProgress,
   type DecodedFrame as EngineFrame,
+  type ExplainMethodName,
   type ImageInfo,
   type SamplePrediction,
 } from '../../../contract/index';
@@ -19,7 +20,16 @@ import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
 import { writeCoco } from './coco';
-import { csvHeader, outputsFor, CSV_FILE, type FramePrediction, type ModelFacts, type OutputFormat } from './formats';
+import {
+  csvHeader,
+  outputsFor,
+  CSV_FILE,
+  type FileOutputs,
+  type FramePrediction,
+  type ModelFacts,
+  type OutputFormat,
+} from './formats';
+import { heatmapFiles } from './heatmap-files';
 import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
 
@@ -37,6 +47,8 @@ export interface BatchRun {
   threshold?: number;
   /** Verification: the nearest k references of the model's gallery instead of embeddings. */
   gallery?: { k: number };
+  /** Classification: a heatmap PNG per frame with this method (heatmap-files.ts). */
+  explain?: ExplainMethodName;
   shard: Shard | null;
   journal: Journal;
   signal: AbortSignal;
@@ -48,7 +60,7 @@ type Read =
   | { ok: false; file: FoundFile; reason: string };
 
 /** Pixels as the engine takes them (signed 8-bit widened: the model input has no int8 path). */
-function engineFrame(frame: DecodedFrame): EngineFrame {
+export function engineFrame(frame: DecodedFrame): EngineFrame {
   const data = (frame.data instanceof Int8Array ? Int16Array.from(frame.data) : frame.data) as EngineFrame['data'];
   return {
     data,
@@ -173,7 +185,17 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
   for (const r of group) {
     const identity = { modelId: run.model.modelId, weightsSha256: run.model.weightsSha256 };
     const base = { path: r.file.path, relative: r.file.relative, ...identity };
-    const result = r.ok ? predicted.get(r)! : r.reason;
+    let result = r.ok ? predicted.get(r)! : r.reason;
+    let heatmaps: FileOutputs['sideFiles'] = [];
+    if (run.explain && r.ok && typeof result !== 'string') {
+      const file = { path: r.file.path, relative: r.file.relative, sha256: r.sha256, info: r.info };
+      try {
+        heatmaps = await heatmapFiles(engine, { ...run, explain: run.explain }, file, r.frames);
+      } catch (error) {
+        if (!retryable(error)) throw error;
+        result = `The model could not explain this file: ${reasonOf(error)}`;
+      }
+    }
     if (typeof result === 'string' || !r.ok) {
       const known = r.ok ? { size: r.size, sha256: r.sha256 } : { size: null, sha256: null };
       finished.push({
@@ -188,7 +210,7 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
       { path: r.file.path, relative: r.file.relative, sha256: r.sha256, info: r.info },
       result,
     );
-    for (const side of outputs.sideFiles) await run.journal.writeSideFile(side.relative, side.data);
+    for (const side of [...outputs.sideFiles, ...heatmaps]) await run.journal.writeSideFile(side.relative, side.data);
     finished.push({
       entry: { ...base, size: r.size, sha256: r.sha256, frames: r.frames.length, status: 'done' },
       rows: outputs.rows,
@@ -206,7 +228,7 @@ function retryable(error: unknown): boolean {
  * A signal for one engine call that follows the run's. The supervisor never removes the listener it
  * adds to a call's signal; thousands of calls on the run's own signal would pile them up.
  */
-async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   if (runSignal.aborted) controller.abort();

@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
+  EXPLAIN_METHODS,
   LoupeError,
   modelCardSchema,
   type BatchProgress,
   type BatchReport,
+  type ExplainMethodName,
   type ModelCard,
 } from '../../../contract/index';
 import { MODEL_CARD, WEIGHTS_BIN } from '../../../base/model-folder-files';
@@ -34,6 +36,7 @@ export interface BatchRequest {
   formats: readonly string[];
   threshold?: number | undefined;
   gallery?: { k: number } | undefined;
+  explain?: ExplainMethodName | undefined;
   resume: boolean;
   shard: Shard | null;
 }
@@ -144,6 +147,11 @@ export class BatchService {
         'INVALID_REQUEST',
         `--gallery matches against a verification model's gallery; this model does ${facts.task}.`,
       );
+    if (request.explain && facts.task !== 'classification')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `--explain draws heatmaps (${EXPLAIN_METHODS.join(', ')}) of classification models; this model does ${facts.task}.`,
+      );
     if (request.gallery) await this.requireGallery(modelDir);
     if (facts.task === 'verification' && formats.has('csv') && !request.gallery)
       throw new LoupeError(
@@ -159,6 +167,7 @@ export class BatchService {
       shard: request.shard,
       threshold: request.threshold ?? null,
       gallery: request.gallery ?? null,
+      explain: request.explain ?? null,
       createdAt: new Date().toISOString(),
     };
     const journal = await openOutput(out, header, request.resume, request.formats);
@@ -173,6 +182,7 @@ export class BatchService {
         signal,
         ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
         ...(request.gallery ? { gallery: request.gallery } : {}),
+        ...(request.explain ? { explain: request.explain } : {}),
         ...(onProgress ? { onProgress } : {}),
       };
       const result = await runBatch(this.engine, this.pool, run);

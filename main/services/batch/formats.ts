@@ -66,7 +66,7 @@ export function csvHeader(model: ModelFacts): string {
 }
 
 /** Side files are named after the input file (its place under the input) plus its hash, so two inputs never collide. */
-function sideName(folder: string, file: PredictedFile, frame: number, extension: string): string {
+export function sideName(folder: string, file: PredictedFile, frame: number, extension: string): string {
   return `${folder}/${file.relative}.${file.sha256.slice(0, 8)}.f${frame}.${extension}`;
 }
 

@@ -11,6 +11,7 @@ import { LoupeError } from '../../../contract/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
 import { writeCoco } from './coco';
 import { csvHeader, CSV_FILE, JSONL_FILE, MASKS_FOLDER, YOLO_FOLDER, type ModelFacts } from './formats';
+import { HEATMAPS_FOLDER } from './heatmap-files';
 import {
   BATCH_FILE,
   MANIFEST_FILE,
@@ -139,7 +140,7 @@ export async function mergeBatches(dirs: readonly string[], outDir: string): Pro
       );
       if (!manifestOut.write(`${JSON.stringify({ ...entry, ends: shifted })}\n`)) await once(manifestOut, 'drain');
     }
-    for (const folder of [MASKS_FOLDER, YOLO_FOLDER]) {
+    for (const folder of [MASKS_FOLDER, YOLO_FOLDER, HEATMAPS_FOLDER]) {
       await fs
         .cp(path.join(dir, folder), path.join(out, folder), { recursive: true })
         .catch((error: NodeJS.ErrnoException) => {

@@ -37,6 +37,8 @@ export interface BatchHeader extends ModelIdentity {
   threshold: number | null;
   /** Verification: matched against the gallery, k nearest kept. */
   gallery?: { k: number } | null;
+  /** --explain: a heatmap per frame with this method. */
+  explain?: string | null;
   createdAt: string;
   /** Set when a run went through every input file (merge takes complete shards only). */
   complete?: boolean;
@@ -138,6 +140,12 @@ export async function openOutput(
       throw new LoupeError(
         'INVALID_REQUEST',
         `${folder} was predicted ${existing.gallery ? `with --gallery --top-k ${existing.gallery.k}` : 'without --gallery'}; resume it the same way.`,
+      );
+    }
+    if ((existing.explain ?? null) !== (header.explain ?? null)) {
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${folder} was predicted ${existing.explain ? `with --explain ${existing.explain}` : 'without --explain'}; resume it the same way.`,
       );
     }
     if (

@@ -1,0 +1,89 @@
+/**
+ * Explanations written to a folder (`loupe explain`): a completed classification run's model
+ * explains each image of a split or of some files, and every heatmap, its overlay on the image
+ * and the numbers behind it (class, probability, peak, trust measures) land in an output folder.
+ */
+import { z } from 'zod';
+import { absolutePathSchema } from '../common';
+import { defineChannel } from '../define';
+import { SPLITS } from '../tasks';
+import { EXPLAIN_METHODS } from '../engine/explain';
+
+/** Most input paths per call (each may be a folder). */
+export const MAX_EXPLAIN_INPUTS = 1000;
+/** The file listing what was explained, in the output folder. */
+export const EXPLAIN_FILE = 'explain.json';
+
+export const explainImagesSourceSchema = z.discriminatedUnion('kind', [
+  /** The images of one split of the run's task (as assigned now). */
+  z.object({ kind: z.literal('split'), split: z.enum(SPLITS) }).strict(),
+  /** Image files and folders (walked recursively); they need not be in the workspace. */
+  z.object({ kind: z.literal('files'), paths: z.array(absolutePathSchema).min(1).max(MAX_EXPLAIN_INPUTS) }).strict(),
+]);
+export type ExplainImagesSource = z.infer<typeof explainImagesSourceSchema>;
+
+export const explainWriteRequestSchema = z
+  .object({
+    runId: z.string().min(1),
+    source: explainImagesSourceSchema,
+    method: z.enum(EXPLAIN_METHODS).default('gradcam'),
+    /** A class of the model to explain on every image; default each image's predicted class. */
+    className: z.string().min(1).optional(),
+    out: absolutePathSchema,
+    /** Write into an output folder that is not empty (files of the same name are replaced). */
+    force: z.boolean().default(false),
+  })
+  .strict();
+
+export const explainWriteProgressSchema = z.object({
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+export type ExplainWriteProgress = z.infer<typeof explainWriteProgressSchema>;
+
+export const explainedImageSchema = z.object({
+  path: z.string(),
+  /** The workspace image, or null for a file explained from outside the workspace. */
+  imageId: z.number().int().nullable(),
+  rows: z.number().int(),
+  columns: z.number().int(),
+  /** Relative to the output folder: the 8-bit grey heatmap and the colour overlay, both at the image's size. */
+  heatmap: z.string(),
+  overlay: z.string(),
+  className: z.string(),
+  classIndex: z.number().int(),
+  /** The model's probability of the class explained. */
+  probability: z.number(),
+  /** The heatmap's maximum, `[x, y]` in image pixels. */
+  peak: z.tuple([z.number().int(), z.number().int()]),
+  deletionAuc: z.number(),
+  insertionAuc: z.number(),
+  /** Spearman correlation with the heatmap of the model with its top layers re-initialised (low is good). */
+  sanityCorrelation: z.number(),
+  sanityPassed: z.boolean(),
+});
+export type ExplainedImage = z.infer<typeof explainedImageSchema>;
+
+export const explainWriteReplySchema = z.object({
+  out: z.string(),
+  runId: z.string(),
+  method: z.enum(EXPLAIN_METHODS),
+  classes: z.array(z.string()),
+  /** The layer whose feature map was weighted, or null when no image was explained. */
+  targetLayer: z.string().nullable(),
+  images: z.array(explainedImageSchema),
+  /** Files that could not be read, with why; the others were explained. */
+  failed: z.array(z.object({ path: z.string(), reason: z.string() })),
+  cancelled: z.boolean(),
+});
+export type ExplainWriteReply = z.infer<typeof explainWriteReplySchema>;
+
+export const explainWrite = defineChannel({
+  name: 'explain.write',
+  summary:
+    "Explain a completed classification run's predictions on a split or on files: heatmap and overlay PNGs at each image's size and explain.json (class, probability, peak, deletion/insertion AUC, sanity check); cancellable.",
+  request: explainWriteRequestSchema,
+  reply: explainWriteReplySchema,
+  progress: explainWriteProgressSchema,
+});

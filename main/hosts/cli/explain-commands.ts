@@ -1,0 +1,136 @@
+/**
+ * `loupe explain`: Grad-CAM, Grad-CAM++ or CAM heatmaps of a completed classification run on a
+ * split of its task or on image files, written as PNGs with explain.json through the
+ * `explain.write` channel (the engine's explain method, as Review uses). Ctrl+C stops after the
+ * current image; what was explained is kept and listed.
+ */
+import path from 'node:path';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import {
+  EXPLAIN_FILE,
+  EXPLAIN_METHODS,
+  SPLITS,
+  isLoupeError,
+  type ExplainMethodName,
+  type ExplainWriteReply,
+  type RequestOf,
+  type SplitName,
+} from '../../../contract/index';
+import type { CliContext } from './context';
+import { progressLine } from './progress';
+
+/** Exit codes as `loupe predict`: 1 some files failed, 2 bad input, 130 stopped by Ctrl+C. */
+const EXIT_SOME_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+const EXIT_INTERRUPTED = 130;
+/** Unreadable files printed one per line; beyond this only their count (all are in explain.json). */
+const FAILED_LINES_SHOWN = 50;
+/** Errors about what the user asked for (exit 2), not about the work. */
+const BAD_INPUT_CODES = new Set(['INVALID_REQUEST', 'NOT_FOUND', 'CONFLICT', 'NOT_A_WORKSPACE']);
+
+function fail(message: string, exitCode: number, code: string): never {
+  console.error(`loupe: ${message}`);
+  throw new CommanderError(exitCode, code, message);
+}
+
+function method(value: string): ExplainMethodName {
+  if (!(EXPLAIN_METHODS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a method is one of ${EXPLAIN_METHODS.join(', ')}.`);
+  return value as ExplainMethodName;
+}
+
+function split(value: string): SplitName {
+  if (!(SPLITS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a split is one of ${SPLITS.join(', ')}.`);
+  return value as SplitName;
+}
+
+interface ExplainOptions {
+  workspace: string;
+  run: string;
+  split?: SplitName;
+  images?: string[];
+  method: ExplainMethodName;
+  class?: string;
+  out: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+function summary(reply: ExplainWriteReply): string {
+  const n = reply.images.length;
+  const failed = reply.failed.length > 0 ? `, ${reply.failed.length} could not be read` : '';
+  return `${n} image${n === 1 ? '' : 's'} explained with ${reply.method}${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.`;
+}
+
+async function explain(cli: CliContext, options: ExplainOptions): Promise<void> {
+  if (options.split !== undefined && options.images !== undefined)
+    fail('give either --split or --images, not both.', EXIT_BAD_INPUT, 'loupe.badInput');
+  const request: RequestOf<'explain.write'> = {
+    runId: options.run,
+    source: options.images
+      ? { kind: 'files', paths: options.images.map((p) => path.resolve(p)) }
+      : { kind: 'split', split: options.split ?? 'test' },
+    method: options.method,
+    out: path.resolve(options.out),
+    force: options.force === true,
+    ...(options.class !== undefined ? { className: options.class } : {}),
+  };
+  const bar = progressLine(`explain (${options.method})`);
+  let reply: ExplainWriteReply;
+  try {
+    await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
+    reply = await cli.invoke('explain.write', request, (p) =>
+      bar.update(p.done, p.total, p.failed > 0 ? `(${p.failed} unreadable)` : ''),
+    );
+  } catch (error) {
+    bar.done();
+    if (isLoupeError(error) && BAD_INPUT_CODES.has(error.code)) fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
+    if (isLoupeError(error) && error.code === 'CANCELLED') fail('cancelled.', EXIT_INTERRUPTED, 'loupe.cancelled');
+    throw error;
+  }
+  bar.done();
+  for (const { path: file, reason } of reply.failed.slice(0, FAILED_LINES_SHOWN))
+    console.error(`failed     ${file}: ${reason}`);
+  if (reply.failed.length > FAILED_LINES_SHOWN)
+    console.error(`failed     … and ${reply.failed.length - FAILED_LINES_SHOWN} more (all in ${EXPLAIN_FILE})`);
+  if (options.json) console.log(JSON.stringify(reply, null, 2));
+  else console.log(summary(reply));
+  if (reply.cancelled)
+    fail(
+      `cancelled after ${reply.images.length} image(s); those are listed in ${path.join(reply.out, EXPLAIN_FILE)}.`,
+      EXIT_INTERRUPTED,
+      'loupe.cancelled',
+    );
+  if (reply.failed.length > 0)
+    fail(
+      `${reply.failed.length} file${reply.failed.length === 1 ? '' : 's'} could not be explained; each is listed with its reason in ${path.join(reply.out, EXPLAIN_FILE)}.`,
+      EXIT_SOME_FAILED,
+      'loupe.someFailed',
+    );
+}
+
+export function registerExplainCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('explain')
+    .description(
+      `Explain a completed classification run's predictions: per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
+    )
+    .usage('--workspace W --run RUN [--split test | --images PATH…] [options] --out DIR')
+    .requiredOption('--workspace <folder>', 'the workspace holding --run')
+    .requiredOption('--run <run>', 'a completed classification run')
+    .option(
+      '--split <split>',
+      `explain the run task's images of this split: ${SPLITS.join(', ')} (default test)`,
+      split,
+    )
+    .option('--images <paths...>', 'explain these image files and folders (walked recursively) instead of a split')
+    .option('--method <method>', EXPLAIN_METHODS.join(' | '), method, 'gradcam' as ExplainMethodName)
+    .option('--class <name>', "the class to explain on every image (default: each image's predicted class)")
+    .requiredOption('--out <folder>', 'the output folder (new or empty, unless --force)')
+    .option('--force', 'write into an output folder that is not empty (files of the same name are replaced)')
+    .option('--json', 'print the result (every image with its numbers) as JSON')
+    .action(async (options: ExplainOptions) => {
+      await explain(context(), options);
+    });
+}
