@@ -75,6 +75,7 @@ import {
   reviewVerdicts,
 } from './channels/review';
 import { trainingExport } from './channels/export';
+import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
 export const channels = registry([
@@ -128,6 +129,8 @@ export const channels = registry([
   trainingDelete,
   trainingEvaluate,
   trainingExport,
+  trainingExports,
+  trainingCompareExports,
   modelsProposeBoxes,
   modelsComparePair,
   modelsGallery,
@@ -190,3 +193,4 @@ export * from './channels/runs-models';
 export * from './channels/review';
 export * from './channels/batch';
 export * from './channels/export';
+export * from './channels/export-compare';
