@@ -97,6 +97,7 @@ describe('the Export section', () => {
   }, 240_000);
 
   it('refuses to replace the bundles until asked, then replaces them', async () => {
+    expect(await page.getByTestId('export-recorded').textContent()).toContain(`onnx-int8 in ${folder()}/onnx-int8`);
     await page.getByTestId('export-format-onnx-int8').uncheck();
     const before = statSync(path.join(folder(), 'onnx', 'model.onnx')).mtimeMs;
     await page.getByTestId('export-start').click();
