@@ -33,21 +33,23 @@ function labelled(task: TestModelSpec['task'], classes: number) {
     id: String(i),
     split: 'test' as const,
     image: { frame },
-    ...(task === 'classification'
-      ? { label: i % classes }
-      : task === 'detection'
-        ? { boxes: [{ box: [4, 4, 16, 18] as [number, number, number, number], classId: i % classes }] }
-        : {
-            mask: {
-              data: Uint8Array.from(frame.data, (v) => (v > 3000 ? 2 : v > 2200 ? 1 : 0)),
-              rows: frame.rows,
-              columns: frame.columns,
-            },
-          }),
+    ...(task === 'verification'
+      ? { identity: `part-${i % 3}` }
+      : task === 'classification'
+        ? { label: i % classes }
+        : task === 'detection'
+          ? { boxes: [{ box: [4, 4, 16, 18] as [number, number, number, number], classId: i % classes }] }
+          : {
+              mask: {
+                data: Uint8Array.from(frame.data, (v) => (v > 3000 ? 2 : v > 2200 ? 1 : 0)),
+                rows: frame.rows,
+                columns: frame.columns,
+              },
+            }),
   }));
 }
 
-const CASES: [string, TestModelSpec, boolean, 'accuracy' | 'Dice' | 'mAP@0.5'][] = [
+const CASES: [string, TestModelSpec, boolean, 'accuracy' | 'Dice' | 'mAP@0.5' | 'EER'][] = [
   [
     'classification, preprocessing by the caller',
     {
@@ -85,6 +87,23 @@ const CASES: [string, TestModelSpec, boolean, 'accuracy' | 'Dice' | 'mAP@0.5'][]
     true,
     'mAP@0.5',
   ],
+  [
+    'verification, baked in',
+    {
+      task: 'verification',
+      model: {
+        architecture: 'siamese',
+        backbone: { architecture: 'small-cnn', filters: [8, 16] },
+        pooling: 'flatten',
+        hiddenUnits: 32,
+        embeddingDim: 16,
+      },
+      classes: [],
+      preprocessing: spec({}),
+    },
+    true,
+    'EER',
+  ],
 ];
 
 describe('compareExports', () => {
@@ -117,8 +136,12 @@ describe('compareExports', () => {
       const [row] = reply.rows;
       expect(row).toMatchObject({ format: 'onnx', precision: 'fp32', modelFile, modelBytes: statSync(modelFile).size });
       expect(reply.loupeMetric).not.toBeNull();
-      // Parity within 1e-4 gives the same classes, masks and boxes; detection scores may move in the 4th decimal.
-      expect(row!.metric).toBeCloseTo(reply.loupeMetric!, modelSpec.task === 'detection' ? 3 : 10);
+      // Parity within 1e-4 gives the same classes, masks and boxes; detection scores and pair similarities may move in the 4th decimal.
+      expect(row!.metric).toBeCloseTo(
+        reply.loupeMetric!,
+        modelSpec.task === 'detection' || modelSpec.task === 'verification' ? 3 : 10,
+      );
+      expect(reply.metric.lowerIsBetter).toBe(modelSpec.task === 'verification');
       expect(row!.latencyMs).toBeGreaterThan(0);
       expect(row!.imagesPerSecond).toBeGreaterThan(0);
     }, 120_000);
