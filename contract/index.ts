@@ -77,6 +77,7 @@ import {
 import { reviewExplain } from './channels/review-explain';
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
+import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
 export const channels = registry([
@@ -130,6 +131,8 @@ export const channels = registry([
   trainingDelete,
   trainingEvaluate,
   trainingExport,
+  trainingExports,
+  trainingCompareExports,
   modelsProposeBoxes,
   modelsComparePair,
   modelsGallery,
@@ -199,3 +202,4 @@ export * from './channels/review';
 export * from './channels/review-explain';
 export * from './channels/batch';
 export * from './channels/export';
+export * from './channels/export-compare';

@@ -29,6 +29,7 @@ import {
   galleryRemoveRequestSchema,
 } from '../training/verification';
 import { exportReplySchema, exportRequestSchema } from '../channels/export';
+import { compareExportsReplySchema, compareExportsRequestSchema } from '../channels/export-compare';
 import { explainReplySchema, explainRequestSchema } from './explain';
 import { errorPayloadSchema } from '../errors';
 
@@ -116,6 +117,15 @@ export const exportMethod = defineChannel({
   progress: progressSchema,
 });
 
+export const compareExportsMethod = defineChannel({
+  name: 'compareExports',
+  summary:
+    "Score exported ONNX files with ONNX Runtime on the given images with the task's metric, and time them on this machine.",
+  request: compareExportsRequestSchema,
+  reply: compareExportsReplySchema,
+  progress: progressSchema,
+});
+
 export const engineMethods = registry([
   initMethod,
   benchmarkMethod,
@@ -128,6 +138,7 @@ export const engineMethods = registry([
   galleryRemoveMethod,
   galleryQueryMethod,
   exportMethod,
+  compareExportsMethod,
 ]);
 
 export type EngineMethods = typeof engineMethods;

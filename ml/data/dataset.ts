@@ -98,6 +98,8 @@ function hashFrame(hash: ReturnType<typeof createHash>, frame: DecodedFrame): vo
 
 export interface PrepareOptions {
   readFrame?: FrameReader;
+  /** Scale intensities as the spec says (default); false keeps modality values, for a model that scales them itself (an export with its preprocessing baked in). */
+  scaled?: boolean;
   signal?: AbortSignal;
 }
 
@@ -177,7 +179,7 @@ export async function prepareDataset(
     splits[sample.split].push({
       id: sample.id,
       split: sample.split,
-      image: scaleIntensity(image, resolved),
+      image: options.scaled === false ? image.data : scaleIntensity(image, resolved),
       placement: image.placement,
       frameRows,
       frameColumns,

@@ -16,7 +16,13 @@ export interface DetectArgs {
 }
 
 /** Input pixels per output cell of a detector model, from its input and output shapes. */
-export function detectorStride(model: tf.LayersModel): number {
+/** Any model that reports NHWC input and output shapes (a layers model, or an exported model's runner). */
+interface ShapedModel {
+  inputs: readonly { shape: readonly (number | null)[] }[];
+  outputs: readonly { shape: readonly (number | null)[] }[];
+}
+
+export function detectorStride(model: ShapedModel): number {
   const inputHeight = model.inputs[0]!.shape[1];
   const outputHeight = model.outputs[0]!.shape[1];
   if (!inputHeight || !outputHeight)

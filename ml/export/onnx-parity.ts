@@ -39,7 +39,7 @@ export function toChannelsFirst(hwc: Float32Array, rows: number, columns: number
   return out;
 }
 
-function toChannelsLast(chw: Float32Array, batch: number, channels: number, pixels: number): Float32Array {
+export function toChannelsLast(chw: Float32Array, batch: number, channels: number, pixels: number): Float32Array {
   const out = new Float32Array(chw.length);
   for (let b = 0; b < batch; b++)
     for (let c = 0; c < channels; c++)

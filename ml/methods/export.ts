@@ -1,6 +1,6 @@
 /**
  * The engine's export method: a model folder → a bundle folder (model.onnx, model-card.json with
- * the I/O description and the parity numbers, run_onnx.py and run_onnx.mjs), after ONNX Runtime
+ * the I/O description and the parity numbers, model-card.md to read, run_onnx.py and run_onnx.mjs), after ONNX Runtime
  * has run the export on the given images and its results were compared with the Predictor's.
  * The bundle is written in a staging folder and renamed into place: a reader sees all or nothing.
  */
@@ -23,6 +23,7 @@ import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { throwIfCancelled } from '../worker/runtime';
 import type { MethodContext } from '../worker/runtime';
 import { readTrainingFrame } from '../decode/frame-reader';
+import { modelCardMarkdown } from '../export/card-page';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';
 import { encodeModel, type OnnxModelParts } from '../export/onnx-proto';
@@ -34,6 +35,7 @@ import { Predictor } from '../train/predictor';
 export const BUNDLE_FILES = {
   model: 'model.onnx',
   card: 'model-card.json',
+  cardPage: 'model-card.md',
   python: 'run_onnx.py',
   node: 'run_onnx.mjs',
 } as const;
@@ -189,6 +191,15 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     await writeBundle(request.outDir, {
       [BUNDLE_FILES.model]: bytes,
       [BUNDLE_FILES.card]: JSON.stringify(bundleCard(predictor.card, { ...built, bytes }, request, parity), null, 2),
+      [BUNDLE_FILES.cardPage]: modelCardMarkdown(predictor.card, {
+        format: request.format,
+        precision: int8 ? 'int8 QDQ' : 'fp32',
+        preprocessingBaked: request.preprocessing,
+        input: built.input,
+        output: built.output,
+        parity,
+        files: Object.values(BUNDLE_FILES),
+      }),
       [BUNDLE_FILES.python]: PYTHON_RUNNER,
       [BUNDLE_FILES.node]: NODE_RUNNER,
     });

@@ -21,4 +21,5 @@ export const engineHandlers: EngineMethodHandlers = {
   // one thread of a process; an engine worker that never exports must not take it (a worker
   // restarted after a crash could otherwise not start at all).
   export: async (request, context) => (await import('./export')).exportModel(request, context),
+  compareExports: async (request, context) => (await import('./compare-exports')).compareExports(request, context),
 };

@@ -19,6 +19,7 @@ import { classificationReport } from '../metrics/classification';
 import { SegmentationMetrics } from '../metrics/segmentation';
 import { yieldToMessages } from '../worker/runtime';
 import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
+import { outputOf, type ScoredModel } from './scored-model';
 
 export interface EvaluateOptions {
   task: TaskKind;
@@ -43,7 +44,7 @@ export interface EvaluationOutcome {
 }
 
 export async function evaluateSamples(
-  model: tf.LayersModel,
+  model: ScoredModel,
   samples: readonly PreparedSample[],
   options: EvaluateOptions,
 ): Promise<EvaluationOutcome> {
@@ -62,13 +63,11 @@ export async function evaluateSamples(
     const batch = makeBatch(samples, indices, { spec });
     let logits: Float32Array;
     try {
-      const output = tf.tidy(() => {
-        const out = model.predict(batch.x) as tf.Tensor;
-        return options.loss ? { out, loss: options.loss(batch.y, out) } : { out };
-      });
-      logits = (await output.out.data()) as Float32Array;
-      if (output.loss) lossSum += (await output.loss.data())[0]! * batch.size;
-      tf.dispose([output.out, output.loss]);
+      const out = await outputOf(model, batch.x);
+      const loss = options.loss ? tf.tidy(() => options.loss!(batch.y, out)) : undefined;
+      logits = (await out.data()) as Float32Array;
+      if (loss) lossSum += (await loss.data())[0]! * batch.size;
+      tf.dispose([out, loss]);
     } finally {
       tf.dispose([batch.x, batch.y]);
     }

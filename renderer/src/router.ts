@@ -1,6 +1,7 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
 import EmptySection from './sections/EmptySection.vue';
+import ExportSection from './sections/ExportSection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
 import ReviewSection from './sections/ReviewSection.vue';
 import TrainSection from './sections/TrainSection.vue';
@@ -12,6 +13,7 @@ const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/label': LabelSection,
   '/train': TrainSection,
   '/review': ReviewSection,
+  '/export': ExportSection,
 };
 
 export function createAppRouter() {

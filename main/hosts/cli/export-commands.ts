@@ -1,4 +1,7 @@
-/** `loupe export`: a completed run's model as a bundle folder for another runtime (ONNX). */
+/**
+ * `loupe export`: a completed run's model as bundle folders for other runtimes, one per format
+ * asked for, then the run's exports compared (metric, size, speed, parity).
+ */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
@@ -8,6 +11,7 @@ import {
   type ExportFormat,
 } from '../../../contract/index';
 import type { CliContext } from './context';
+import { comparisonTable, exportSummary } from './export-table';
 import { progressLine } from './progress';
 
 function calibrationMethod(value: string): (typeof CALIBRATION_METHODS)[number] {
@@ -22,25 +26,35 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function format(value: string): ExportFormat {
-  if (!(EXPORT_FORMATS as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(
-      `this version of Loupe exports ${EXPORT_FORMATS.join(', ')}; "${value}" is not one of them.`,
-    );
+/** A comma-separated list of formats, each one Loupe writes, none twice. */
+function formats(value: string): ExportFormat[] {
+  const list = value.split(',').map((f) => f.trim());
+  for (const f of list) {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(f)) {
+      throw new InvalidArgumentError(
+        `this version of Loupe exports ${EXPORT_FORMATS.join(', ')}; "${f}" is not one of them.`,
+      );
+    }
   }
-  return value as ExportFormat;
+  if (new Set(list).size !== list.length) throw new InvalidArgumentError('each format once.');
+  return list as ExportFormat[];
 }
 
 export function registerExportCommands(program: Command, context: () => CliContext): void {
   program
     .command('export')
     .description(
-      "Export a completed run's model into a bundle folder (model, model-card.json with the parity check, run_onnx.py and run_onnx.mjs), checked by ONNX Runtime against Loupe's predictions on the test split.",
+      "Export a completed run's model into a bundle folder per format (model, model-card.json with the parity check, model-card.md, run_onnx.py and run_onnx.mjs), checked by ONNX Runtime against Loupe's predictions on the test split; then compare the run's ONNX exports (metric, size, latency, images/s, parity).",
     )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .requiredOption('--run <run>', 'the completed run whose model to export')
-    .option('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`, format, 'onnx')
-    .requiredOption('--out <folder>', 'the bundle folder to write (must not exist, unless --force)')
+    .option('--format <formats>', `one or more of ${EXPORT_FORMATS.join(', ')}, separated by commas`, formats, [
+      EXPORT_FORMATS[0],
+    ])
+    .requiredOption(
+      '--out <folder>',
+      'the bundle folder to write, or with several formats the folder that gets one bundle per format (must not exist, unless --force)',
+    )
     .option(
       '--no-preprocessing',
       'leave intensity scaling and standardisation to the caller instead of baking them into the graph',
@@ -58,52 +72,55 @@ export function registerExportCommands(program: Command, context: () => CliConte
       'minmax',
     )
     .option('--force', 'replace the output folder if it exists')
+    .option('--no-compare', "skip the comparison of the run's ONNX exports (metric, size, speed) after exporting")
+    .option('--json', 'print the exports and the comparison as JSON')
     .action(
       async (options: {
         workspace: string;
         run: string;
-        format: ExportFormat;
+        format: ExportFormat[];
         out: string;
         preprocessing: boolean;
         force?: boolean;
         calibration: number;
         calibrationMethod: (typeof CALIBRATION_METHODS)[number];
+        compare: boolean;
+        json?: boolean;
       }) => {
         const cli = context();
         await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
-        const bar = progressLine('parity check');
-        const reply = await cli.invoke(
-          'training.export',
-          {
-            runId: options.run,
-            outDir: path.resolve(options.out),
-            format: options.format,
-            preprocessing: options.preprocessing,
-            force: options.force ?? false,
-            calibration: options.calibration,
-            calibrationMethod: options.calibrationMethod,
-          },
-          (p) => bar.update(p.done, p.total),
-        );
-        bar.done();
-        const { parity } = reply;
-        console.log(
-          `${reply.format} model: ${(reply.modelBytes / 1024).toFixed(0)} KiB in ${reply.outDir} (${reply.files.join(', ')})`,
-        );
-        const bound = parity.tolerance === null ? '' : ` (≤ ${parity.tolerance})`;
-        console.log(
-          `parity on ${parity.images} ${parity.split} image(s) with ${parity.runtime}: max |difference| ${parity.maxAbsDiff.toExponential(2)}${bound}, ${parity.samePredictions}/${parity.images} predictions the same`,
-        );
-        const int8 = parity.int8;
-        if (int8) {
-          const accuracy =
-            int8.accuracyFp32 === null
-              ? ''
-              : `; accuracy ${int8.accuracyInt8!.toFixed(4)} (fp32 ${int8.accuracyFp32.toFixed(4)})`;
-          console.log(
-            `int8: calibrated on ${int8.calibrationImages} training image(s) (${int8.calibrationMethod}); ${int8.sizeRatio.toFixed(3)}× the fp32 file${accuracy}`,
+        const out = path.resolve(options.out);
+        const several = options.format.length > 1;
+        const exports = [];
+        for (const format of options.format) {
+          const bar = progressLine(`${format} parity check`);
+          const reply = await cli.invoke(
+            'training.export',
+            {
+              runId: options.run,
+              outDir: several ? path.join(out, format) : out,
+              format,
+              preprocessing: options.preprocessing,
+              force: options.force ?? false,
+              calibration: options.calibration,
+              calibrationMethod: options.calibrationMethod,
+            },
+            (p) => bar.update(p.done, p.total),
           );
+          bar.done();
+          exports.push(reply);
+          if (!options.json) for (const line of exportSummary(reply)) console.log(line);
         }
+        let comparison = null;
+        if (options.compare && exports.some((e) => e.files.some((f) => f.endsWith('.onnx')))) {
+          const bar = progressLine('comparison');
+          comparison = await cli.invoke('training.compareExports', { runId: options.run }, (p) =>
+            bar.update(p.done, p.total),
+          );
+          bar.done();
+          if (!options.json) for (const line of comparisonTable(comparison)) console.log(line);
+        }
+        if (options.json) console.log(JSON.stringify({ exports, comparison }, null, 2));
       },
     );
 }

@@ -16,5 +16,8 @@ export function trainingHandlers(training: TrainingService): DomainHandlers<'tra
       training.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
     'training.export': (r, context) =>
       training.export(r, context.signal, (done, total) => context.progress({ done, total })),
+    'training.exports': (r) => training.exports(r.runId),
+    'training.compareExports': (r, context) =>
+      training.compareExports(r.runId, context.signal, (done, total) => context.progress({ done, total })),
   };
 }

@@ -20,6 +20,7 @@ import { postprocessDetections, type Detection, type PostprocessArgs } from '../
 import { yieldToMessages } from '../../worker/runtime';
 import { evaluateDetections } from '../../metrics/detection';
 import type { EvaluationOutcome } from '../evaluate';
+import { outputOf, type ScoredModel } from '../scored-model';
 import { detectionBatch, detectionGeometry } from './detection-run';
 import type { SplitEvaluationOptions } from './evaluation';
 
@@ -68,7 +69,7 @@ export function onFrame(
 }
 
 export async function evaluateDetectionSplit(
-  model: tf.LayersModel,
+  model: ScoredModel,
   data: PreparedDataset,
   split: SplitName,
   settings: DetectionSettings,
@@ -87,7 +88,7 @@ export async function evaluateDetectionSplit(
     const batch = detectionBatch(samples, indices, data, geometry);
     let detections: Detection[][];
     try {
-      const output = tf.tidy(() => model.predict(batch.x) as tf.Tensor4D);
+      const output = (await outputOf(model, batch.x)) as tf.Tensor4D;
       try {
         if (options.loss) {
           const loss = tf.tidy(() => options.loss!(batch.y, output));

@@ -20,9 +20,10 @@ import {
 import { detectorStride } from '../../detection/detect';
 import { batchRanges, epochOrder } from '../../data/batches';
 import { resolvedDetectionSettings } from './settings';
+import type { ScoredModel } from '../scored-model';
 import type { TaskRun } from './task-run';
 
-export function detectionGeometry(data: PreparedDataset, model: tf.LayersModel): CenterNetGeometry {
+export function detectionGeometry(data: PreparedDataset, model: ScoredModel): CenterNetGeometry {
   return {
     inputWidth: data.spec.columns,
     inputHeight: data.spec.rows,

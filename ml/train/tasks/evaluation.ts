@@ -2,7 +2,6 @@
  * One entry for scoring a model on a split of a prepared dataset, whatever the task: the
  * validation pass of every epoch, the final test evaluation, and the engine's evaluate method.
  */
-import type * as tf from '@tensorflow/tfjs';
 import type {
   DetectionSettings,
   DetectionSettingsOverride,
@@ -15,6 +14,7 @@ import type {
 import type { PreparedDataset } from '../../data/dataset';
 import type { LossFunction } from '../../losses/index';
 import { evaluateSamples, type EvaluationOutcome } from '../evaluate';
+import type { ScoredModel } from '../scored-model';
 import { evaluateDetectionSplit } from './detection-evaluation';
 import { resolvedDetectionSettings, resolvedVerificationSettings } from './settings';
 import { evaluateVerificationSplit, type VerificationEvaluationSettings } from './verification-evaluation';
@@ -75,7 +75,7 @@ export function cardContext(
 }
 
 export async function evaluateSplit(
-  model: tf.LayersModel,
+  model: ScoredModel,
   data: PreparedDataset,
   split: SplitName,
   context: EvaluationContext,

@@ -20,6 +20,7 @@ import { yieldToMessages } from '../../worker/runtime';
 import { operatingPointAtFar, ratesAtThreshold, verificationMetrics } from '../../metrics/verification';
 import { cosineSimilarity } from '../../siamese/gallery';
 import type { EvaluationOutcome } from '../evaluate';
+import { outputOf, type ScoredModel } from '../scored-model';
 import type { SplitEvaluationOptions } from './evaluation';
 import { relationOfIdentities } from './verification-run';
 
@@ -34,7 +35,7 @@ const LOSS_BLOCK = 1024;
 
 /** Unit embeddings of every sample, in order, one model pass per batch. */
 export async function embedSamples(
-  model: tf.LayersModel,
+  model: ScoredModel,
   samples: readonly PreparedSample[],
   spec: PreparedDataset['spec'],
   options: SplitEvaluationOptions,
@@ -46,9 +47,9 @@ export async function embedSamples(
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const x = new Float32Array((end - start) * pixels);
     for (let i = start; i < end; i++) x.set(samples[i]!.image, (i - start) * pixels);
-    const embedding = tf.tidy(
-      () => model.predict(tf.tensor4d(x, [end - start, spec.rows, spec.columns, spec.channels])) as tf.Tensor2D,
-    );
+    const input = tf.tensor4d(x, [end - start, spec.rows, spec.columns, spec.channels]);
+    const embedding = (await outputOf(model, input)) as tf.Tensor2D;
+    input.dispose();
     const values = (await embedding.data()) as Float32Array;
     const d = embedding.shape[1];
     embedding.dispose();
@@ -93,7 +94,7 @@ export interface VerificationEvaluationSettings {
 }
 
 export async function evaluateVerificationSplit(
-  model: tf.LayersModel,
+  model: ScoredModel,
   data: PreparedDataset,
   split: SplitName,
   settings: VerificationEvaluationSettings,
