@@ -1,0 +1,133 @@
+/**
+ * The TF.js bundle's offline page as a user meets it: index.html opened from file:// in Chromium
+ * (no server, no network), an image set on its file input, and the page shows what Loupe predicts
+ * for the same PNG — the top class and its probabilities, or the mask's share of each class.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { encode } from 'fast-png';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRequestSchema, preprocessingSpecSchema, type SamplePrediction } from '../../contract/index';
+import { initBackend } from '../../ml/backend';
+import { readTrainingFrame } from '../../ml/decode/frame-reader';
+import { saveTestModel, testFrames, type TestModelSpec } from '../../ml/export/export-test-support';
+import { exportTfjs } from '../../ml/methods/export-tfjs';
+import { Predictor } from '../../ml/train/predictor';
+import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+
+/** The page shows probabilities with one decimal of a percent; its data attribute keeps them whole. */
+const PROBABILITY_TOLERANCE = 1e-4;
+
+let dir: string;
+let browser: Browser;
+const context = { signal: new AbortController().signal, progress: () => {} };
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-tfjs-page-'));
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const spec = (extra: object) =>
+  preprocessingSpecSchema.parse({ rows: 32, columns: 32, intensity: { mode: 'dtype' }, ...extra });
+
+/** An 8-bit grey PNG of another size than the model input (browsers decode PNGs to 8 bits). */
+function writePng(file: string): void {
+  const [frame] = testFrames(1, 44, 36, 13);
+  const data = Uint8Array.from(frame!.data, (v) => Number(v) >> 4);
+  writeFileSync(file, encode({ width: frame!.columns, height: frame!.rows, data, depth: 8, channels: 1 }));
+}
+
+async function exported(name: string, modelSpec: TestModelSpec): Promise<{ outDir: string; loupe: SamplePrediction }> {
+  const modelDir = path.join(dir, `model-${name}`);
+  await saveTestModel(modelDir, modelSpec, 5);
+  const outDir = path.join(dir, `bundle-${name}`);
+  const samples = testFrames(2, 32, 32, 3).map((frame, i) => ({
+    id: String(i),
+    split: 'test' as const,
+    image: { frame },
+    ...(modelSpec.task === 'classification'
+      ? { label: 0 }
+      : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
+  }));
+  const request = exportRequestSchema.parse({
+    modelDir,
+    outDir,
+    format: 'tfjs',
+    dataset: { task: modelSpec.task, classes: modelSpec.classes, samples },
+    split: 'test',
+  });
+  await exportTfjs(request, context);
+  const predictor = await Predictor.load(modelDir);
+  try {
+    const [loupe] = await predictor.predict([await readTrainingFrame(path.join(dir, 'image.png'), 0)]);
+    return { outDir, loupe: loupe! };
+  } finally {
+    predictor.dispose();
+  }
+}
+
+async function openPage(outDir: string) {
+  const page = await browser.newPage();
+  const errors = watchErrors(page);
+  await page.goto(pathToFileURL(path.join(outDir, 'index.html')).href);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#file', path.join(dir, 'image.png'));
+  await page.waitForSelector('#prediction:not([hidden])');
+  return { page, errors };
+}
+
+describe('TF.js bundle page from file://', () => {
+  beforeAll(() => writePng(path.join(dir, 'image.png')));
+
+  it('classification: shows the class and probabilities Loupe gives', async () => {
+    const classes = ['ok', 'scratch', 'dent'];
+    const { outDir, loupe } = await exported('classifier', {
+      task: 'classification',
+      model: { architecture: 'small-cnn' },
+      classes,
+      preprocessing: spec({}),
+    });
+    if (!('predicted' in loupe)) throw new Error('expected a classification');
+    const { page, errors } = await openPage(outDir);
+    expect(await page.getAttribute('#prediction', 'data-class')).toBe(classes[loupe.predicted]);
+    const rows = await page.$$eval('#classes tbody tr', (trs) =>
+      trs.map((tr) => ({ name: tr.cells[0]!.textContent, p: Number(tr.getAttribute('data-probability')) })),
+    );
+    expect(rows).toHaveLength(classes.length);
+    for (const row of rows)
+      expect(Math.abs(row.p - loupe.probabilities[classes.indexOf(row.name!)]!)).toBeLessThanOrEqual(
+        PROBABILITY_TOLERANCE,
+      );
+    await keepScreenshot(page, 'tfjs-page-classification');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('segmentation: shows the mask with each class’s share of the image as Loupe’s mask has it', async () => {
+    const classes = ['background', 'a', 'b'];
+    const { outDir, loupe } = await exported('unet', {
+      task: 'segmentation',
+      model: { architecture: 'unet', depth: 2, baseFilters: 8 },
+      classes,
+      preprocessing: spec({ resize: 'pad' }),
+    });
+    if (!('mask' in loupe)) throw new Error('expected a mask');
+    const { page, errors } = await openPage(outDir);
+    const legend = await page.$$eval('#legend li', (items) => items.map((li) => li.textContent));
+    const share = (c: number) => ((100 * loupe.mask.filter((v) => v === c).length) / loupe.mask.length).toFixed(1);
+    expect(legend).toEqual([`a: ${share(1)} % of the image`, `b: ${share(2)} % of the image`]);
+    expect(await page.isVisible('#view')).toBe(true);
+    await keepScreenshot(page, 'tfjs-page-segmentation');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
