@@ -1,4 +1,4 @@
-/** `loupe export`: a completed run's model as a bundle folder for another runtime (ONNX). */
+/** `loupe export`: a completed run's model as a bundle folder for another runtime (ONNX, TF.js). */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
@@ -35,7 +35,7 @@ export function registerExportCommands(program: Command, context: () => CliConte
   program
     .command('export')
     .description(
-      "Export a completed run's model into a bundle folder (model, model-card.json with the parity check, run_onnx.py and run_onnx.mjs), checked by ONNX Runtime against Loupe's predictions on the test split.",
+      "Export a completed run's model into a bundle folder (model, model-card.json with the parity check; onnx: run_onnx.py and run_onnx.mjs; tfjs: model.json, weight shards and an offline index.html), checked by ONNX Runtime or stock TF.js against Loupe's predictions on the test split.",
     )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .requiredOption('--run <run>', 'the completed run whose model to export')
@@ -43,7 +43,7 @@ export function registerExportCommands(program: Command, context: () => CliConte
     .requiredOption('--out <folder>', 'the bundle folder to write (must not exist, unless --force)')
     .option(
       '--no-preprocessing',
-      'leave intensity scaling and standardisation to the caller instead of baking them into the graph',
+      'onnx: leave intensity scaling and standardisation to the caller instead of baking them into the graph (tfjs never bakes them: loupe.js does them)',
     )
     .option(
       '--calibration <n>',
