@@ -10,6 +10,7 @@ import { LoupeError, type ModelCard } from '../../contract/index';
 import indexHtml from './tfjs-page/index.html?raw';
 import loupeJs from './tfjs-page/loupe.js?raw';
 import pageJs from './tfjs-page/page.js?raw';
+import { resolvedDetectionSettings } from '../train/tasks/settings';
 import { tfjsBuild } from './tfjs-stock';
 
 export const TFJS_FILES = {
@@ -27,8 +28,8 @@ const SHARD_BYTES = 4 * 1024 * 1024;
 /** Layers of Loupe's own that loupe.js registers with stock tfjs (class names as model.json has them). */
 const CUSTOM_LAYERS = ['LoupeL2Normalize'] as const;
 
-/** Tasks the page can show: it has no CenterNet decoding and NMS, nor a second image for a pair. */
-const PAGE_TASKS: readonly ModelCard['task'][] = ['classification', 'segmentation'];
+/** Tasks the page can show: a verification needs a pair of images, which it does not take. */
+const PAGE_TASKS: readonly ModelCard['task'][] = ['classification', 'segmentation', 'detection'];
 
 export interface TfjsBundle {
   files: Record<string, Uint8Array | string>;
@@ -79,7 +80,9 @@ export async function buildTfjsBundle(model: tf.LayersModel, card: ModelCard, pa
     modelJson,
     weightsBase64: Buffer.from(weights).toString('base64'),
   })};\n`;
-  const page = PAGE_TASKS.includes(card.task) ? TFJS_FILES.page : null;
+  // loupe.js decodes boxes with hard NMS only (as the ONNX runner): a soft-NMS detector gets no page.
+  const softNms = card.task === 'detection' && resolvedDetectionSettings(card.detection, undefined).method !== 'nms';
+  const page = PAGE_TASKS.includes(card.task) && !softNms ? TFJS_FILES.page : null;
   const files: Record<string, Uint8Array | string> = {
     [TFJS_FILES.modelJson]: JSON.stringify(modelJson),
     [TFJS_FILES.modelScript]: modelScript,

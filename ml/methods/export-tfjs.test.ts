@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -79,6 +79,19 @@ const CASES: [string, TestModelSpec][] = [
     },
   ],
   [
+    'CenterNet detector, soft-NMS (no page; boxes by Loupe from stock outputs)',
+    {
+      task: 'detection',
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [8, 16, 32] },
+        headChannels: 16,
+      },
+      classes: ['nut', 'bolt'],
+      preprocessing: spec(),
+    },
+  ],
+  [
     'Siamese embedding (custom L2 layer)',
     {
       task: 'verification',
@@ -137,7 +150,12 @@ describe('TF.js export, checked by stock tfjs', () => {
     it(`${name}: bundle files, parity on the test split, model.json loads in stock tfjs`, async () => {
       const slug = name.replace(/\W+/g, '-');
       const modelDir = path.join(dir, `model-${slug}`);
-      const card: ModelCard = await saveTestModel(modelDir, modelSpec, 3);
+      let card: ModelCard = await saveTestModel(modelDir, modelSpec, 3);
+      const softNms = name.includes('soft-NMS');
+      if (softNms) {
+        card = { ...card, detection: { ...card.detection!, method: 'soft-gaussian' } };
+        writeFileSync(path.join(modelDir, 'model-card.json'), JSON.stringify(card));
+      }
       const outDir = path.join(dir, `bundle-${slug}`);
       const frames = testFrames(6, 32, 32, 5);
       const request = exportRequestSchema.parse({
@@ -157,7 +175,7 @@ describe('TF.js export, checked by stock tfjs', () => {
         tfjs: { page: string | null; customLayers: { className: string }[]; weightShards: string[] };
       };
       expect(written.parity).toEqual(reply.parity);
-      const hasPage = modelSpec.task === 'classification' || modelSpec.task === 'segmentation';
+      const hasPage = modelSpec.task !== 'verification' && !softNms;
       expect(written.tfjs.page).toBe(hasPage ? 'index.html' : null);
       expect(existsSync(path.join(outDir, TFJS_FILES.page))).toBe(hasPage);
       for (const file of [TFJS_FILES.modelJson, TFJS_FILES.code, TFJS_FILES.tfjs, ...written.tfjs.weightShards])
@@ -184,6 +202,11 @@ describe('TF.js export, checked by stock tfjs', () => {
           ).dataSync(),
         );
         expect(theirs.length).toBe(ours.length);
+        // Boxes compared only when there are some: the detector's random weights must give peaks above threshold.
+        if (modelSpec.task === 'detection') {
+          const predictions = await predictor.predict(frames);
+          expect(predictions.some((p) => 'detections' in p && p.detections.length > 0)).toBe(true);
+        }
         ours.forEach((v, i) => expect(Math.abs(v - theirs[i]!)).toBeLessThanOrEqual(FP32_MAX_ABS_DIFF));
       } finally {
         predictor.dispose();

@@ -23,6 +23,7 @@ import { FP32_MAX_ABS_DIFF, predictionsOf, samePrediction } from '../export/pred
 import { buildTfjsBundle, TFJS_FILES, type TfjsBundle } from '../export/tfjs-export';
 import { openStockTfjs, type StockTfjs } from '../export/tfjs-stock';
 import { Predictor } from '../train/predictor';
+import { resolvedDetectionSettings } from '../train/tasks/settings';
 
 export const TFJS_CARD = 'model-card.json';
 
@@ -74,15 +75,15 @@ async function checkParity(
       const reference = loupeOutputs(predictor, frames);
       reference.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - stockRun.outputs[i]!))));
       const ours = await predictor.predict(frames);
-      // Detection boxes: the page does not decode them; Loupe's own decoding of stock tfjs's output.
-      const theirs =
-        predictor.card.task === 'detection'
-          ? await predictionsOf(
-              { data: Float32Array.from(stockRun.outputs), dims: [frames.length, ...outputShape] },
-              predictor,
-              frames,
-            )
-          : (stockRun.predictions as SamplePrediction[]);
+      // A detector whose card asks for soft-NMS: loupe.js leaves its boxes to Loupe's own decoding.
+      const softNms = stockRun.predictions.some((p) => p === null);
+      const theirs = softNms
+        ? await predictionsOf(
+            { data: Float32Array.from(stockRun.outputs), dims: [frames.length, ...outputShape] },
+            predictor,
+            frames,
+          )
+        : (stockRun.predictions as SamplePrediction[]);
       theirs.forEach((p, i) => {
         if (samePrediction(p, ours[i]!)) same++;
       });
@@ -123,7 +124,9 @@ function bundleCard(predictor: Predictor, bundle: TfjsBundle, parity: ExportPari
       page: bundle.page,
       pageNote: bundle.page
         ? 'Open index.html in a browser (file:// works, no network) and drop a PNG or JPEG.'
-        : `No page for ${card.task} models: it would need CenterNet decoding and NMS, or a pair of images.`,
+        : card.task === 'verification'
+          ? 'No page for verification models: a verification compares a pair of images.'
+          : "No page: this detector's card asks for soft-NMS, and the page applies hard NMS only.",
     },
     parity,
     loupe: loupeFacts(card),
@@ -138,7 +141,13 @@ export async function exportTfjs(request: ExportRequest, context: MethodContext<
     );
   const predictor = await Predictor.load(request.modelDir);
   try {
-    const bundle = await buildTfjsBundle(predictor.model, predictor.card, loupeFacts(predictor.card));
+    const { card } = predictor;
+    // The page and loupe.js read the detection settings with their defaults filled in.
+    const pageCard = {
+      ...loupeFacts(card),
+      ...(card.task === 'detection' ? { detection: resolvedDetectionSettings(card.detection, undefined) } : {}),
+    };
+    const bundle = await buildTfjsBundle(predictor.model, card, pageCard);
     const parity = await checkParity(predictor, bundle, request, context);
     if (!parity.passed)
       throw new LoupeError(

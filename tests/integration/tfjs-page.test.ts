@@ -56,7 +56,9 @@ async function exported(name: string, modelSpec: TestModelSpec): Promise<{ outDi
     image: { frame },
     ...(modelSpec.task === 'classification'
       ? { label: 0 }
-      : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
+      : modelSpec.task === 'detection'
+        ? { boxes: [] }
+        : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
   }));
   const request = exportRequestSchema.parse({
     modelDir,
@@ -127,6 +129,33 @@ describe('TF.js bundle page from file://', () => {
     expect(legend).toEqual([`a: ${share(1)} % of the image`, `b: ${share(2)} % of the image`]);
     expect(await page.isVisible('#view')).toBe(true);
     await keepScreenshot(page, 'tfjs-page-segmentation');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('detection: draws the boxes Loupe finds after NMS and lists them', async () => {
+    const classes = ['nut', 'bolt'];
+    const { outDir, loupe } = await exported('detector', {
+      task: 'detection',
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [8, 16, 32] },
+        headChannels: 16,
+      },
+      classes,
+      preprocessing: spec({}),
+    });
+    if (!('detections' in loupe)) throw new Error('expected detections');
+    expect(loupe.detections.length).toBeGreaterThan(0);
+    const { page, errors } = await openPage(outDir);
+    const listed = await page.$$eval('#legend li', (items) => items.map((li) => li.textContent));
+    expect(listed).toEqual(
+      loupe.detections.map(
+        (d) =>
+          `${classes[d.classId]} ${(100 * d.score).toFixed(1)} % at [${d.box.map((v) => v.toFixed(1)).join(', ')}]`,
+      ),
+    );
+    await keepScreenshot(page, 'tfjs-page-detection');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -194,9 +194,84 @@
   }
 
   /**
+   * CenterNet output (channels last, one image) → boxes on the frame, as Loupe: peaks are 3×3
+   * local maxima, the top K over all classes above the score threshold, hard NMS per class (or
+   * across classes), at most maxDetections, then padding removed and scaled to the frame.
+   * Soft-NMS is not done here: `null` when the card asks for it.
+   */
+  function detect(out, offset, h, w, card, placement, frameRows, frameColumns) {
+    const d = card.detection;
+    if (d.method !== 'nms') return null;
+    const spec = card.input;
+    const c = card.classes.length;
+    const depth = c + 4;
+    const stride = spec.rows / h;
+    const at = (ch, y, x) => out[offset + (y * w + x) * depth + ch];
+    const peaks = [];
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++) {
+          const v = at(k, y, x);
+          let max = v;
+          for (let dy = -1; dy <= 1; dy++)
+            for (let dx = -1; dx <= 1; dx++) {
+              const yy = y + dy;
+              const xx = x + dx;
+              if (yy >= 0 && yy < h && xx >= 0 && xx < w) max = Math.max(max, at(k, yy, xx));
+            }
+          peaks.push({ score: v === max ? v : 0, index: (y * w + x) * c + k, x, y, k });
+        }
+    peaks.sort((a, b) => b.score - a.score || a.index - b.index);
+    const f = Math.fround;
+    const clamp = (v, high) => Math.min(Math.max(v, 0), high);
+    const boxes = peaks
+      .slice(0, Math.min(d.topK, peaks.length))
+      .filter((p) => p.score >= d.scoreThreshold)
+      .map((p) => {
+        const bw = Math.max(0, at(c, p.y, p.x));
+        const bh = Math.max(0, at(c + 1, p.y, p.x));
+        const cx = (p.x + at(c + 2, p.y, p.x)) * stride;
+        const cy = (p.y + at(c + 3, p.y, p.x)) * stride;
+        const box = Float32Array.from([
+          clamp(cx - (bw * stride) / 2, spec.columns),
+          clamp(cy - (bh * stride) / 2, spec.rows),
+          clamp(cx + (bw * stride) / 2, spec.columns),
+          clamp(cy + (bh * stride) / 2, spec.rows),
+        ]);
+        return { box, score: p.score, classId: p.k, area: f(f(box[2] - box[0]) * f(box[3] - box[1])) };
+      });
+    const kept = [];
+    const suppressed = new Set();
+    boxes.forEach((a, i) => {
+      if (suppressed.has(i)) return;
+      kept.push(a);
+      for (let j = i + 1; j < boxes.length; j++) {
+        const b = boxes[j];
+        if (suppressed.has(j) || (!d.classAgnostic && b.classId !== a.classId)) continue;
+        const iw = Math.max(0, f(Math.min(a.box[2], b.box[2]) - Math.max(a.box[0], b.box[0])));
+        const ih = Math.max(0, f(Math.min(a.box[3], b.box[3]) - Math.max(a.box[1], b.box[1])));
+        const inter = f(iw * ih);
+        if (f(inter / f(f(a.area + b.area) - inter)) > d.iouThreshold) suppressed.add(j);
+      }
+    });
+    const sx = frameColumns / placement.width;
+    const sy = frameRows / placement.height;
+    return kept.slice(0, d.maxDetections).map(({ box, score, classId }) => ({
+      box: [
+        clamp((box[0] - placement.left) * sx, frameColumns),
+        clamp((box[1] - placement.top) * sy, frameRows),
+        clamp((box[2] - placement.left) * sx, frameColumns),
+        clamp((box[3] - placement.top) * sy, frameRows),
+      ],
+      score,
+      classId,
+    }));
+  }
+
+  /**
    * Runs the model on frames. `outputs`: the raw model output, channels last; `predictions`: per
-   * frame what Loupe shows (class probabilities, the mask on the frame's pixels, the embedding);
-   * none for detection, whose boxes need CenterNet decoding and NMS.
+   * frame what Loupe shows (class probabilities, the mask on the frame's pixels, the boxes after
+   * NMS, the embedding); null for a detector whose card asks for soft-NMS.
    */
   async function predictFrames(tf, model, card, frames) {
     const { rows, columns, channels } = card.input;
@@ -206,6 +281,7 @@
     prepared.forEach((p, i) => input.set(p.input, i * size));
     const output = tf.tidy(() => model.predict(tf.tensor4d(input, [frames.length, rows, columns, channels])));
     const outputs = await output.data();
+    const [, outRows, outColumns] = output.shape;
     output.dispose();
     const perImage = outputs.length / frames.length;
     const predictions = frames.map((frame, i) => {
@@ -228,7 +304,9 @@
         return { mask, rows: frame.rows, columns: frame.columns };
       }
       if (card.task === 'verification') return { embedding: outputs.slice(offset, offset + perImage) };
-      return null;
+      const placement = prepared[i].placement;
+      const detections = detect(outputs, offset, outRows, outColumns, card, placement, frame.rows, frame.columns);
+      return detections && { detections };
     });
     return { outputs, predictions };
   }

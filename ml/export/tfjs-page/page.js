@@ -60,7 +60,7 @@
     };
   }
 
-  function showImage(rgba, frame, mask) {
+  function showImage(rgba, frame, mask, detections) {
     const canvas = $('view');
     canvas.width = frame.columns;
     canvas.height = frame.rows;
@@ -73,7 +73,13 @@
           pixels[p * 4 + c] = (1 - OVERLAY_ALPHA) * pixels[p * 4 + c] + OVERLAY_ALPHA * colour[c];
       }
     }
-    canvas.getContext('2d').putImageData(new ImageData(pixels, frame.columns, frame.rows), 0, 0);
+    const context = canvas.getContext('2d');
+    context.putImageData(new ImageData(pixels, frame.columns, frame.rows), 0, 0);
+    context.lineWidth = Math.max(1, Math.round(frame.columns / 256));
+    for (const { box, classId } of detections ?? []) {
+      context.strokeStyle = `rgb(${COLOURS[(classId + 1) % COLOURS.length].join(',')})`;
+      context.strokeRect(box[0], box[1], box[2] - box[0], box[3] - box[1]);
+    }
     canvas.hidden = false;
   }
 
@@ -113,6 +119,23 @@
     legend.hidden = false;
   }
 
+  function showBoxes(prediction) {
+    const legend = $('legend');
+    legend.replaceChildren();
+    for (const { box, score, classId } of prediction.detections) {
+      const item = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.style.background = `rgb(${COLOURS[(classId + 1) % COLOURS.length].join(',')})`;
+      const corners = box.map((v) => v.toFixed(1)).join(', ');
+      item.append(swatch, `${card.classes[classId]} ${(100 * score).toFixed(1)} % at [${corners}]`);
+      legend.append(item);
+    }
+    const count = prediction.detections.length;
+    $('prediction').textContent =
+      `${count} detection${count === 1 ? '' : 's'} (score ≥ ${card.detection.scoreThreshold}, NMS at IoU ${card.detection.iouThreshold}).`;
+    legend.hidden = false;
+  }
+
   async function predict(model, file) {
     if (!file) return;
     status(`Predicting ${file.name}…`);
@@ -128,8 +151,9 @@
     $('classes').hidden = true;
     $('legend').hidden = true;
     if (card.task === 'classification') showClasses(prediction);
-    else showMask(prediction);
-    showImage(decoded.rgba, decoded.frame, card.task === 'segmentation' ? prediction.mask : null);
+    else if (card.task === 'segmentation') showMask(prediction);
+    else showBoxes(prediction);
+    showImage(decoded.rgba, decoded.frame, prediction.mask, prediction.detections);
     $('prediction').hidden = false;
     status(`${file.name}: ${decoded.frame.columns} × ${decoded.frame.rows} pixels.`);
   }
