@@ -28,8 +28,15 @@ const SHARD_BYTES = 4 * 1024 * 1024;
 /** Layers of Loupe's own that loupe.js registers with stock tfjs (class names as model.json has them). */
 const CUSTOM_LAYERS = ['LoupeL2Normalize'] as const;
 
-/** Tasks the page can show: a verification needs a pair of images, which it does not take. */
-const PAGE_TASKS: readonly ModelCard['task'][] = ['classification', 'segmentation', 'detection'];
+/** Why the page cannot show this model's predictions, or null when it can. */
+export function pageReason(card: ModelCard): string | null {
+  // loupe.js decodes boxes with hard NMS only, as the ONNX runner does.
+  if (card.task === 'detection' && resolvedDetectionSettings(card.detection, undefined).method !== 'nms')
+    return "this detector's card asks for soft-NMS, and the page applies hard NMS only";
+  if (card.task === 'verification' && !card.verification)
+    return 'this verification model has no decision threshold in its card; train it again with this version of Loupe';
+  return null;
+}
 
 export interface TfjsBundle {
   files: Record<string, Uint8Array | string>;
@@ -80,9 +87,7 @@ export async function buildTfjsBundle(model: tf.LayersModel, card: ModelCard, pa
     modelJson,
     weightsBase64: Buffer.from(weights).toString('base64'),
   })};\n`;
-  // loupe.js decodes boxes with hard NMS only (as the ONNX runner): a soft-NMS detector gets no page.
-  const softNms = card.task === 'detection' && resolvedDetectionSettings(card.detection, undefined).method !== 'nms';
-  const page = PAGE_TASKS.includes(card.task) && !softNms ? TFJS_FILES.page : null;
+  const page = pageReason(card) === null ? TFJS_FILES.page : null;
   const files: Record<string, Uint8Array | string> = {
     [TFJS_FILES.modelJson]: JSON.stringify(modelJson),
     [TFJS_FILES.modelScript]: modelScript,

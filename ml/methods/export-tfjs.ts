@@ -20,7 +20,7 @@ import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, type MethodContext } from '../engine/runtime';
 import { framesOf, loupeFacts, PARITY_CHUNK, writeBundle } from '../export/bundle-folder';
 import { FP32_MAX_ABS_DIFF, predictionsOf, samePrediction } from '../export/prediction-compare';
-import { buildTfjsBundle, TFJS_FILES, type TfjsBundle } from '../export/tfjs-export';
+import { buildTfjsBundle, pageReason, TFJS_FILES, type TfjsBundle } from '../export/tfjs-export';
 import { openStockTfjs, type StockTfjs } from '../export/tfjs-stock';
 import { Predictor } from '../train/predictor';
 import { resolvedDetectionSettings } from '../train/tasks/settings';
@@ -124,9 +124,7 @@ function bundleCard(predictor: Predictor, bundle: TfjsBundle, parity: ExportPari
       page: bundle.page,
       pageNote: bundle.page
         ? 'Open index.html in a browser (file:// works, no network) and drop a PNG or JPEG.'
-        : card.task === 'verification'
-          ? 'No page for verification models: a verification compares a pair of images.'
-          : "No page: this detector's card asks for soft-NMS, and the page applies hard NMS only.",
+        : `No page: ${pageReason(card)}.`,
     },
     parity,
     loupe: loupeFacts(card),

@@ -15,8 +15,22 @@ import { initBackend } from '../../ml/backend';
 import { readTrainingFrame } from '../../ml/decode/frame-reader';
 import { saveTestModel, testFrames, type TestModelSpec } from '../../ml/export/export-test-support';
 import { exportTfjs } from '../../ml/methods/export-tfjs';
+import { cosineSimilarity } from '../../ml/siamese/gallery';
 import { Predictor } from '../../ml/train/predictor';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+
+/** A verification model's decision as training records it in the card (values of a made-up validation split). */
+const VERIFICATION = {
+  similarity: 'cosine',
+  embeddingDim: 16,
+  threshold: 0.5,
+  targetFar: 0.01,
+  chosenOn: 'val',
+  far: 0,
+  tar: 1,
+  genuinePairs: 4,
+  impostorPairs: 4,
+} as const;
 
 /** The page shows probabilities with one decimal of a percent; its data attribute keeps them whole. */
 const PROBABILITY_TOLERANCE = 1e-4;
@@ -46,9 +60,14 @@ function writePng(file: string): void {
   writeFileSync(file, encode({ width: frame!.columns, height: frame!.rows, data, depth: 8, channels: 1 }));
 }
 
-async function exported(name: string, modelSpec: TestModelSpec): Promise<{ outDir: string; loupe: SamplePrediction }> {
+async function exported(
+  name: string,
+  modelSpec: TestModelSpec,
+  cardExtra: object = {},
+): Promise<{ outDir: string; loupe: SamplePrediction; modelDir: string }> {
   const modelDir = path.join(dir, `model-${name}`);
-  await saveTestModel(modelDir, modelSpec, 5);
+  const card = await saveTestModel(modelDir, modelSpec, 5);
+  writeFileSync(path.join(modelDir, 'model-card.json'), JSON.stringify({ ...card, ...cardExtra }));
   const outDir = path.join(dir, `bundle-${name}`);
   const samples = testFrames(2, 32, 32, 3).map((frame, i) => ({
     id: String(i),
@@ -58,7 +77,9 @@ async function exported(name: string, modelSpec: TestModelSpec): Promise<{ outDi
       ? { label: 0 }
       : modelSpec.task === 'detection'
         ? { boxes: [] }
-        : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
+        : modelSpec.task === 'verification'
+          ? { identity: `part-${i}` }
+          : { mask: { data: new Uint8Array(frame.rows * frame.columns), rows: frame.rows, columns: frame.columns } }),
   }));
   const request = exportRequestSchema.parse({
     modelDir,
@@ -71,7 +92,7 @@ async function exported(name: string, modelSpec: TestModelSpec): Promise<{ outDi
   const predictor = await Predictor.load(modelDir);
   try {
     const [loupe] = await predictor.predict([await readTrainingFrame(path.join(dir, 'image.png'), 0)]);
-    return { outDir, loupe: loupe! };
+    return { outDir, loupe: loupe!, modelDir };
   } finally {
     predictor.dispose();
   }
@@ -156,6 +177,52 @@ describe('TF.js bundle page from file://', () => {
       ),
     );
     await keepScreenshot(page, 'tfjs-page-detection');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('verification: compares a pair as Loupe does (cosine similarity, decision at the card’s threshold)', async () => {
+    const second = path.join(dir, 'second.png');
+    const [frame] = testFrames(1, 30, 40, 21);
+    const data = Uint8Array.from(frame!.data, (v) => Number(v) >> 4);
+    writeFileSync(second, encode({ width: frame!.columns, height: frame!.rows, data, depth: 8, channels: 1 }));
+    const { outDir, loupe, modelDir } = await exported(
+      'siamese',
+      {
+        task: 'verification',
+        model: {
+          architecture: 'siamese',
+          backbone: { architecture: 'small-cnn', filters: [8, 16] },
+          pooling: 'flatten',
+          embeddingDim: 16,
+        },
+        classes: [],
+        preprocessing: spec({}),
+      },
+      { verification: VERIFICATION },
+    );
+    if (!('embedding' in loupe)) throw new Error('expected an embedding');
+    const predictor = await Predictor.load(modelDir);
+    let other: SamplePrediction;
+    try {
+      [other] = (await predictor.predict([await readTrainingFrame(second, 0)])) as [SamplePrediction];
+    } finally {
+      predictor.dispose();
+    }
+    if (!('embedding' in other)) throw new Error('expected an embedding');
+    const score = cosineSimilarity(loupe.embedding, other.embedding);
+
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(pathToFileURL(path.join(outDir, 'index.html')).href);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.setInputFiles('#file', path.join(dir, 'image.png'));
+    await page.setInputFiles('#file2', second);
+    await page.waitForSelector('#prediction:not([hidden])');
+    const shown = Number(await page.getAttribute('#prediction', 'data-score'));
+    expect(Math.abs(shown - score)).toBeLessThanOrEqual(PROBABILITY_TOLERANCE);
+    expect(await page.getAttribute('#prediction', 'data-same')).toBe(String(score >= VERIFICATION.threshold));
+    await keepScreenshot(page, 'tfjs-page-verification');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -311,5 +311,19 @@
     return { outputs, predictions };
   }
 
-  root.LoupeExport = { registerLayers, loadModel, preprocess, predictFrames };
+  /** Two embeddings compared as Loupe does: cosine similarity, the distance of unit vectors, and "same" when similarity ≥ threshold. */
+  function compare(a, b, threshold) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    const score = na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+    return { score, distance: Math.sqrt(Math.max(0, 2 - 2 * score)), same: score >= threshold };
+  }
+
+  root.LoupeExport = { registerLayers, loadModel, preprocess, predictFrames, compare };
 })(globalThis);

@@ -60,8 +60,8 @@
     };
   }
 
-  function showImage(rgba, frame, mask, detections) {
-    const canvas = $('view');
+  function showImage(rgba, frame, mask, detections, canvasId = 'view') {
+    const canvas = $(canvasId);
     canvas.width = frame.columns;
     canvas.height = frame.rows;
     const pixels = new Uint8ClampedArray(rgba);
@@ -136,6 +136,42 @@
     legend.hidden = false;
   }
 
+  /** Verification: the decoded images of the pair, first and second. */
+  const pair = [null, null];
+
+  async function comparePair(model) {
+    const frames = pair.map((p) => p.frame);
+    const { predictions } = await loupe.predictFrames(tf, model, card, frames);
+    const { threshold } = card.verification;
+    const result = loupe.compare(predictions[0].embedding, predictions[1].embedding, threshold);
+    const verdict = result.same ? 'the same' : 'different';
+    $('prediction').textContent =
+      `Similarity ${result.score.toFixed(4)} (distance ${result.distance.toFixed(4)}): ${verdict} at the threshold ${threshold.toFixed(4)}.`;
+    $('prediction').dataset.score = String(result.score);
+    $('prediction').dataset.same = String(result.same);
+    $('prediction').hidden = false;
+  }
+
+  async function choose(model, file, slot) {
+    if (!file) return;
+    let decoded;
+    try {
+      decoded = await frameOf(file);
+    } catch {
+      status(`${file.name} could not be decoded: drop a PNG or JPEG image.`, true);
+      return;
+    }
+    pair[slot] = decoded;
+    showImage(decoded.rgba, decoded.frame, null, null, slot === 0 ? 'view' : 'view2');
+    if (pair.includes(null)) {
+      status(`${file.name} is the ${slot === 0 ? 'first' : 'second'} image; choose the other one of the pair.`);
+      return;
+    }
+    status('Comparing the pair…');
+    await comparePair(model);
+    status('Compared.');
+  }
+
   async function predict(model, file) {
     if (!file) return;
     status(`Predicting ${file.name}…`);
@@ -162,13 +198,20 @@
     const { task, classes, model: config, input, run } = card;
     $('title').textContent = `Loupe ${task} model (${config.architecture})`;
     $('summary').textContent =
-      `Run ${run.runId}. Input ${input.columns} × ${input.rows} × ${input.channels}. Classes: ${classes.join(', ')}.`;
+      `Run ${run.runId}. Input ${input.columns} × ${input.rows} × ${input.channels}. ` +
+      (task === 'verification' ? 'Compares a pair of images.' : `Classes: ${classes.join(', ')}.`);
     const backend = await startBackend();
     const model = await loupe.loadModel(tf, bundle);
     status(`Model ready (TensorFlow.js ${tf.version.tfjs}, ${backend} backend). Drop an image.`);
     document.body.dataset.ready = 'true';
-    const run1 = (file) => predict(model, file).catch((error) => status(`Prediction failed: ${error.message}`, true));
-    $('file').addEventListener('change', () => run1($('file').files[0]));
+    const verification = task === 'verification';
+    $('drop2').hidden = !verification;
+    const run1 = (file, slot) =>
+      (verification ? choose(model, file, slot) : predict(model, file)).catch((error) =>
+        status(`Prediction failed: ${error.message}`, true),
+      );
+    $('file').addEventListener('change', () => run1($('file').files[0], 0));
+    $('file2').addEventListener('change', () => run1($('file2').files[0], 1));
     // The whole page takes the drop: a file dropped beside the box would otherwise replace the page.
     const drop = $('drop');
     document.addEventListener('dragover', (event) => {
@@ -179,7 +222,8 @@
     document.addEventListener('drop', (event) => {
       event.preventDefault();
       drop.classList.remove('over');
-      run1(event.dataTransfer.files[0]);
+      // A drop on the second box (verification) is the pair's second image.
+      run1(event.dataTransfer.files[0], event.target.closest && event.target.closest('#drop2') ? 1 : 0);
     });
   }
 
