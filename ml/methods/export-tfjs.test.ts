@@ -12,7 +12,7 @@ import { TFJS_FILES } from '../export/tfjs-export';
 import { openStockTfjs } from '../export/tfjs-stock';
 import loupeJs from '../export/tfjs-page/loupe.js?raw';
 import { Predictor } from '../train/predictor';
-import { exportTfjs, TFJS_CARD } from './export-tfjs';
+import { exportTfjs, MAX_TFJS_PARITY_IMAGES, TFJS_CARD } from './export-tfjs';
 
 let dir: string;
 const context = { signal: new AbortController().signal, progress: () => {} };
@@ -214,6 +214,26 @@ describe('TF.js export, checked by stock tfjs', () => {
       }
     }, 120_000);
   }
+
+  it(`checks at most ${MAX_TFJS_PARITY_IMAGES} test images`, async () => {
+    const modelSpec = CASES[0]![1];
+    const modelDir = path.join(dir, 'model-capped');
+    await saveTestModel(modelDir, modelSpec, 4);
+    const frames = testFrames(MAX_TFJS_PARITY_IMAGES + 4, 32, 32, 8);
+    const request = exportRequestSchema.parse({
+      modelDir,
+      outDir: path.join(dir, 'bundle-capped'),
+      format: 'tfjs',
+      dataset: { task: modelSpec.task, classes: modelSpec.classes, samples: samplesFor(modelSpec, frames) },
+      split: 'test',
+    });
+    const reply = await exportTfjs(request, context);
+    expect(reply.parity).toMatchObject({
+      images: MAX_TFJS_PARITY_IMAGES,
+      samePredictions: MAX_TFJS_PARITY_IMAGES,
+      passed: true,
+    });
+  }, 120_000);
 
   it('stock tfjs cannot load a Siamese model without the bundle’s loupe.js, and names the layer', async () => {
     const outDir = path.join(dir, 'bundle-Siamese-embedding-custom-L2-layer-');
