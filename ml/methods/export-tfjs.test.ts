@@ -235,6 +235,36 @@ describe('TF.js export, checked by stock tfjs', () => {
     });
   }, 120_000);
 
+  it('stops between images when cancelled, and writes nothing', async () => {
+    const modelSpec = CASES[0]![1];
+    const modelDir = path.join(dir, 'model-cancel');
+    await saveTestModel(modelDir, modelSpec, 6);
+    const outDir = path.join(dir, 'bundle-cancel');
+    const request = exportRequestSchema.parse({
+      modelDir,
+      outDir,
+      format: 'tfjs',
+      dataset: {
+        task: modelSpec.task,
+        classes: modelSpec.classes,
+        samples: samplesFor(modelSpec, testFrames(4, 32, 32)),
+      },
+      split: 'test',
+    });
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const cancelling = {
+      signal: controller.signal,
+      progress: ({ done }: { done: number }) => {
+        seen.push(done);
+        if (done === 2) controller.abort();
+      },
+    };
+    await expect(exportTfjs(request, cancelling)).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen).toEqual([1, 2]);
+    expect(existsSync(outDir)).toBe(false);
+  }, 120_000);
+
   it('stock tfjs cannot load a Siamese model without the bundle’s loupe.js, and names the layer', async () => {
     const outDir = path.join(dir, 'bundle-Siamese-embedding-custom-L2-layer-');
     await expect(loadShardedModel(outDir, false)).rejects.toThrow(/LoupeL2Normalize/);

@@ -17,7 +17,7 @@ import {
 import type { EngineParsedRequestOf } from '../../contract/engine-protocol';
 import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, type MethodContext } from '../engine/runtime';
-import { framesOf, loupeFacts, PARITY_CHUNK, writeBundle } from '../export/bundle-folder';
+import { framesOf, loupeFacts, writeBundle } from '../export/bundle-folder';
 import { FP32_MAX_ABS_DIFF, predictionsOf, samePrediction } from '../export/prediction-compare';
 import { buildTfjsBundle, pageReason, TFJS_FILES, type TfjsBundle } from '../export/tfjs-export';
 import { openStockTfjs, type StockTfjs } from '../export/tfjs-stock';
@@ -75,9 +75,10 @@ async function checkParity(
   let worst = 0;
   let same = 0;
   try {
-    for (let start = 0; start < samples.length; start += PARITY_CHUNK) {
+    // One image at a time: a stock cpu pass can take seconds, and cancel is checked between passes.
+    for (let start = 0; start < samples.length; start++) {
       throwIfCancelled(context.signal);
-      const frames = await framesOf(samples.slice(start, start + PARITY_CHUNK));
+      const frames = await framesOf(samples.slice(start, start + 1));
       const stockRun = await loupe.predictFrames(stock.tf, model, predictor.card, frames);
       const reference = loupeOutputs(predictor, frames);
       reference.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - stockRun.outputs[i]!))));
