@@ -7,19 +7,11 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame, SamplePrediction } from '../../contract/index';
 import { preprocessFrame, toModalityImage } from '../data/preprocessing';
-import { decodeCenterNet } from '../detection/centernet-decode';
-import { postprocessDetections } from '../detection/postprocess';
-import { classMap, maskOnFrame } from '../train/outputs';
 import type { Predictor } from '../train/predictor';
-import { onFrame, postprocessFor } from '../train/tasks/detection-evaluation';
-import { resolvedDetectionSettings } from '../train/tasks/settings';
-import { argmax } from '../metrics/classification';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES } from './onnx-export';
+import { predictionsOf, samePrediction } from './prediction-compare';
 
-/** The issue's bound on |ONNX − Loupe| for fp32 exports. */
-export const FP32_MAX_ABS_DIFF = 1e-4;
-/** Boxes of the two runtimes are the same box when their corners agree this closely (pixels). */
-const BOX_TOLERANCE_PX = 1e-2;
+export { FP32_MAX_ABS_DIFF, samePrediction } from './prediction-compare';
 
 export interface OnnxParity {
   images: number;
@@ -83,71 +75,6 @@ async function runOnnx(
   if (dims.length !== 4) return { data, dims };
   const [n, c, h, w] = dims as [number, number, number, number];
   return { data: toChannelsLast(data, n, c, h * w), dims: [n, h, w, c] };
-}
-
-/** What Loupe's Predictor would say about `output` (channels last) for each frame. */
-async function predictionsOf(
-  output: { data: Float32Array; dims: number[] },
-  predictor: Predictor,
-  frames: readonly DecodedFrame[],
-): Promise<SamplePrediction[]> {
-  const { card } = predictor;
-  const { rows, columns } = card.input;
-  const pixels = rows * columns;
-  const placements = frames.map((f) => preprocessFrame(f, card.preprocessing).placement);
-  if (card.task === 'detection') {
-    const settings = resolvedDetectionSettings(card.detection, undefined);
-    const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
-    try {
-      const candidates = await decodeCenterNet(tensor, {
-        numClasses: card.classes.length,
-        stride: rows / output.dims[1]!,
-        imageWidth: columns,
-        imageHeight: rows,
-        topK: settings.topK,
-      });
-      return candidates.map((c, i) => ({
-        detections: postprocessDetections(c, postprocessFor(settings)).map((d) =>
-          onFrame(d, { placement: placements[i]!, frameRows: frames[i]!.rows, frameColumns: frames[i]!.columns }),
-        ),
-      }));
-    } finally {
-      tensor.dispose();
-    }
-  }
-  const perImage = output.data.length / frames.length;
-  return frames.map((frame, i) => {
-    const row = output.data.subarray(i * perImage, (i + 1) * perImage);
-    if (card.task === 'verification') return { embedding: Float32Array.from(row) };
-    if (card.task === 'segmentation') {
-      const mask = maskOnFrame(
-        classMap(row, 0, pixels, perImage / pixels),
-        columns,
-        placements[i]!,
-        frame.rows,
-        frame.columns,
-      );
-      return { mask, rows: frame.rows, columns: frame.columns, classPixels: [] };
-    }
-    return { probabilities: Array.from(row), predicted: argmax(Array.from(row)) };
-  });
-}
-
-export function samePrediction(a: SamplePrediction, b: SamplePrediction, tolerance = FP32_MAX_ABS_DIFF): boolean {
-  if ('predicted' in a && 'predicted' in b) return a.predicted === b.predicted;
-  if ('mask' in a && 'mask' in b) return a.mask.length === b.mask.length && a.mask.every((v, i) => v === b.mask[i]);
-  if ('embedding' in a && 'embedding' in b)
-    return a.embedding.every((v, i) => Math.abs(v - b.embedding[i]!) <= tolerance);
-  if ('detections' in a && 'detections' in b) {
-    return (
-      a.detections.length === b.detections.length &&
-      a.detections.every((d, i) => {
-        const e = b.detections[i]!;
-        return d.classId === e.classId && d.box.every((v, j) => Math.abs(v - e.box[j]!) <= BOX_TOLERANCE_PX);
-      })
-    );
-  }
-  return false;
 }
 
 /** Runs both runtimes on `frames` (in chunks, to bound memory) and compares them. */

@@ -4,16 +4,13 @@
  * has run the export on the given images and its results were compared with the Predictor's.
  * The bundle is written in a staging folder and renamed into place: a reader sees all or nothing.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import {
   INT8_MAX_ACCURACY_DROP,
   INT8_MAX_SIZE_RATIO,
   LoupeError,
   MAX_PARITY_IMAGES,
-  type DecodedFrame,
   type ExportParity,
   type ExportReply,
   type ModelCard,
@@ -22,8 +19,8 @@ import {
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { throwIfCancelled } from '../worker/runtime';
 import type { MethodContext } from '../worker/runtime';
-import { readTrainingFrame } from '../decode/frame-reader';
 import { modelCardMarkdown } from '../export/card-page';
+import { framesOf, loupeFacts, PARITY_CHUNK, writeBundle, type ExportSample } from '../export/bundle-folder';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';
 import { encodeModel, type OnnxModelParts } from '../export/onnx-proto';
@@ -39,8 +36,6 @@ export const BUNDLE_FILES = {
   python: 'run_onnx.py',
   node: 'run_onnx.mjs',
 } as const;
-/** Frames decoded and compared at a time. */
-const PARITY_CHUNK = 8;
 
 /** The bundle's card: Loupe's card without anything that could name a patient, and the export's own facts. */
 function bundleCard(
@@ -63,33 +58,13 @@ function bundleCard(
       output: exported.output,
     },
     parity,
-    // The dataset block holds hashes and counts only; image paths and DICOM tags never enter a card.
-    loupe: {
-      task: card.task,
-      classes: card.classes,
-      model: card.model,
-      input: card.input,
-      output: card.output,
-      preprocessing: card.preprocessing,
-      metrics: card.metrics ? { ...card.metrics } : null,
-      dataset: card.dataset,
-      run: card.run,
-      versions: card.versions,
-      ...(card.detection ? { detection: card.detection } : {}),
-      ...(card.verification ? { verification: card.verification } : {}),
-    },
+    loupe: loupeFacts(card),
     runtimes: { onnxruntimeNode: ort.env.versions.node ?? 'unknown' },
   };
 }
 
 type ExportRequest = EngineParsedRequestOf<'export'>;
-type Sample = ExportRequest['dataset']['samples'][number];
-
-function framesOf(samples: readonly Sample[]): Promise<DecodedFrame[]> {
-  return Promise.all(
-    samples.map((s) => ('frame' in s.image ? s.image.frame : readTrainingFrame(s.image.path, s.image.frameIndex))),
-  );
-}
+type Sample = ExportSample;
 
 function accuracy(predictions: readonly SamplePrediction[], samples: readonly Sample[]): number | null {
   if (samples.some((s) => s.label === undefined) || predictions.some((p) => !('predicted' in p))) return null;
@@ -212,20 +187,5 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     };
   } finally {
     predictor.dispose();
-  }
-}
-
-async function writeBundle(outDir: string, files: Record<string, Uint8Array | string>): Promise<void> {
-  const parent = path.dirname(outDir);
-  await fs.mkdir(parent, { recursive: true });
-  const staging = path.join(parent, `.${path.basename(outDir)}.${randomBytes(6).toString('hex')}.tmp`);
-  await fs.mkdir(staging);
-  try {
-    for (const [name, content] of Object.entries(files)) await fs.writeFile(path.join(staging, name), content);
-    await fs.rm(outDir, { recursive: true, force: true });
-    await fs.rename(staging, outDir);
-  } catch (error) {
-    await fs.rm(staging, { recursive: true, force: true });
-    throw error;
   }
 }

@@ -20,6 +20,10 @@ export const engineHandlers: EngineMethodHandlers = {
   // Loaded on first use: onnxruntime-node's binding is not context-aware, so it can load in only
   // one thread of a process; an engine worker that never exports must not take it (a worker
   // restarted after a crash could otherwise not start at all).
-  export: async (request, context) => (await import('./export')).exportModel(request, context),
+  // A TF.js export is checked by stock tfjs and never needs onnxruntime-node.
+  export: async (request, context) =>
+    request.format === 'tfjs'
+      ? (await import('./export-tfjs')).exportTfjs(request, context)
+      : (await import('./export')).exportModel(request, context),
   compareExports: async (request, context) => (await import('./compare-exports')).compareExports(request, context),
 };

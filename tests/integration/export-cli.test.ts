@@ -131,6 +131,30 @@ describe('loupe export', () => {
     }
   }, 240_000);
 
+  it('--format tfjs writes the TF.js bundle and its offline page, checked by stock TF.js', async () => {
+    const out = path.join(dir, 'bundle-tfjs');
+    const result = await runCli(
+      ['export', '--workspace', workspace, '--run', runId, '--format', 'tfjs', '--out', out],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /parity on \d+ test image\(s\) with @tensorflow\/tfjs [\d.]+ \(stock tf\.min\.js, cpu backend\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/,
+    );
+    for (const file of ['model.json', 'loupe.js', 'loupe-model.js', 'tf.min.js', 'index.html', 'page.js'])
+      expect(existsSync(path.join(out, file)), file).toBe(true);
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
+      parity: { passed: boolean; split: string };
+      tfjs: { page: string; weightShards: string[] };
+    };
+    expect(card.parity).toMatchObject({ passed: true, split: 'test' });
+    expect(card.tfjs.page).toBe('index.html');
+    for (const shard of card.tfjs.weightShards) expect(existsSync(path.join(out, shard))).toBe(true);
+    expect(JSON.stringify(card)).not.toMatch(/scan-\d{4}\.png/);
+  }, 180_000);
+
   it('does not overwrite an existing folder unless --force', async () => {
     const refused = await runCli(['export', '--workspace', workspace, '--run', runId, '--out', bundle()]);
     expect(refused.code).not.toBe(0);
@@ -159,7 +183,9 @@ describe('loupe export', () => {
       path.join(dir, 'other'),
     ]);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('this version of Loupe exports onnx, onnx-int8; "tflite" is not one of them.');
+    expect(result.stderr).toContain(
+      'this version of Loupe exports onnx, onnx-int8, tfjs; "tflite" is not one of them.',
+    );
   });
 
   it('writes an int8 QDQ bundle calibrated on the training split: ≤ 0.3× the fp32 file, accuracy within 1 point', async () => {
