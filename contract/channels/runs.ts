@@ -75,6 +75,24 @@ export const verificationDatasetSchema = z.object({
   pairs: z.object({ same: perSplit, different: perSplit }).nullable(),
   /** Labelled pairs left out, by reason. */
   skippedPairs: z.array(z.object({ reason: z.string(), pairs: z.number().int().min(1) })),
+  /**
+   * Per split, the pairs formed inside it (identities: every two of its images; pairs: its labelled
+   * pairs) and the identities it holds. A split without genuine or without impostor pairs has no
+   * EER: training refuses such a train split, and the report warns of such a val or test split.
+   */
+  splitPairs: z
+    .array(
+      z.object({
+        split: z.enum(SPLITS),
+        identities: z.number().int().min(0),
+        images: z.number().int().min(0),
+        genuine: z.number().int().min(0),
+        impostor: z.number().int().min(0),
+      }),
+    )
+    .default([]),
+  /** Plain-words warnings about splits whose pairs cannot measure an EER (empty when every split can). */
+  warnings: z.array(z.string()).default([]),
 });
 export type VerificationDatasetReport = z.infer<typeof verificationDatasetSchema>;
 

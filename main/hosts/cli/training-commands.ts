@@ -228,7 +228,10 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
               `  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`,
             );
           }
-          if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+          if (defaults.dataset.verification) {
+            console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+            for (const warning of defaults.dataset.verification.warnings) console.error(`  warning: ${warning}`);
+          }
           for (const skipped of defaults.dataset.skipped)
             console.error(`  left out: ${skipped.count} ${skipped.reason}`);
           // With --kind, the service also refuses a --config that trains another kind.
@@ -312,7 +315,9 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
             ? `mean Dice ${report.meanDice?.toFixed(4) ?? 'n/a'}`
             : report.task === 'detection'
               ? `mAP@0.5 ${report.mAP50?.toFixed(4) ?? 'n/a'}`
-              : `EER ${report.eer?.toFixed(4) ?? 'n/a'}`;
+              : report.eer === null
+                ? `EER n/a (${report.genuinePairs} genuine and ${report.impostorPairs} impostor pairs: an EER needs both)`
+                : `EER ${report.eer.toFixed(4)}`;
       console.log(`${metric} on ${report.count} ${result.split} image(s); predictions in ${out}`);
     });
 
