@@ -219,6 +219,7 @@ export class TrainingService {
       engine: this.engine,
       runId: request.runId,
       split: request.split,
+      splitSource: request.splitSource,
       signal,
       progress,
     });
