@@ -14,8 +14,9 @@ import { registerLabelsCommands } from './labels-commands';
 import { registerReviewCommands } from './review-commands';
 import { registerPredictCommands } from './predict-commands';
 import { registerTrainingCommands } from './training-commands';
+import { checkNamedRecords, listValidNamesOnUsageErrors } from './usage';
 
-/** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
+/** Exit codes: 1 the work failed, 2 the command line or input was wrong (usage.ts lists the valid names). */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -61,6 +62,8 @@ export function buildProgram(context: () => CliContext): Command {
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
   registerExportCommands(program, context);
+  listValidNamesOnUsageErrors(program);
+  program.hook('preAction', (_program, action) => checkNamedRecords(action, context));
   return program;
 }
 
