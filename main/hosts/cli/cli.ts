@@ -8,6 +8,7 @@ import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
+import { registerEvalCommand } from './eval-command';
 import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
@@ -59,6 +60,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerImagingCommands(program, context);
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
+  registerEvalCommand(program, context);
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
   registerExportCommands(program, context);
