@@ -129,7 +129,7 @@ describe('loupe eval --split-source', () => {
         },
       );
       expect(own.code, own.stderr).toBe(0);
-      expect(own.stdout).toMatch(/of the run's test split/);
+      expect(own.stdout).toMatch(/on \d+ test image\(s\) \(as the run trained with it\)/);
       expect(own.stderr).not.toMatch(/warning:/);
       const current = await runCli(
         [
@@ -146,7 +146,9 @@ describe('loupe eval --split-source', () => {
         { timeoutMs: EVAL_TIMEOUT_MS },
       );
       expect(current.code, current.stderr).toBe(0);
-      expect(current.stdout).toMatch(/of the current test split/);
+      expect(current.stdout).toMatch(
+        /on \d+ test image\(s\) \(as assigned now, without the images the run trained on\)/,
+      );
       expect(current.stderr).toMatch(
         /warning: \d+ images? of the current test split w(as|ere) in the run's train split; left out/,
       );

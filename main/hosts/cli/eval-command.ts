@@ -106,9 +106,9 @@ export function registerEvalCommand(program: Command, context: () => CliContext)
                   : `EER ${report.eer.toFixed(4)}`;
         const source =
           result.leakage.splitSource === 'run'
-            ? `the run's ${result.split} split`
-            : `the current ${result.split} split`;
-        console.log(`${metric} on ${report.count} image(s) of ${source}; predictions in ${out}`);
+            ? 'as the run trained with it'
+            : 'as assigned now, without the images the run trained on';
+        console.log(`${metric} on ${report.count} ${result.split} image(s) (${source}); predictions in ${out}`);
       },
     );
 }
