@@ -65,7 +65,7 @@ export const labelsGeneratePairs = defineChannel({
       /** Positive pairs wanted; as many negatives are made, so the set is balanced. */
       positives: z.number().int().min(1).max(1_000_000),
       seed: z.number().int().default(0),
-      /** Pair only images of the same split of fromTaskId (no train/test leak). Default true. */
+      /** Pair only images of one split (no train/test leak): the verification task's own split once it has one, else fromTaskId's. Default true. */
       sameSplitOnly: z.boolean().default(true),
     })
     .strict(),

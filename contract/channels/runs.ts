@@ -71,6 +71,24 @@ export const verificationDatasetSchema = z.object({
   pairs: z.object({ same: perSplit, different: perSplit }).nullable(),
   /** Labelled pairs left out, by reason. */
   skippedPairs: z.array(z.object({ reason: z.string(), pairs: z.number().int().min(1) })),
+  /**
+   * Per split, the pairs formed inside it (identities: every two of its images; pairs: its labelled
+   * pairs) and the identities it holds. A split without genuine or without impostor pairs has no
+   * EER: training refuses such a train split, and the report warns of such a val or test split.
+   */
+  splitPairs: z
+    .array(
+      z.object({
+        split: z.enum(SPLITS),
+        identities: z.number().int().min(0),
+        images: z.number().int().min(0),
+        genuine: z.number().int().min(0),
+        impostor: z.number().int().min(0),
+      }),
+    )
+    .default([]),
+  /** Plain-words warnings about splits whose pairs cannot measure an EER (empty when every split can). */
+  warnings: z.array(z.string()).default([]),
 });
 export type VerificationDatasetReport = z.infer<typeof verificationDatasetSchema>;
 
@@ -184,10 +202,38 @@ export const trainingDelete = defineChannel({
   reply: z.object({ deleted: z.boolean() }),
 });
 
+/**
+ * Which split an evaluation scores: `run`, the split the run trained with (its dataset snapshot's
+ * image ids), or `current`, the task's split as assigned now (images the run trained on left out).
+ */
+export const SPLIT_SOURCES = ['run', 'current'] as const;
+export type SplitSource = (typeof SPLIT_SOURCES)[number];
+
+/** What an evaluation left out or flagged so that its scores cannot be inflated by training images. */
+export const evaluationLeakageSchema = z.object({
+  splitSource: z.enum(SPLIT_SOURCES),
+  /** Images of the current split that were in the run's train split: left out, not scored (current source only). */
+  trainedOnLeftOut: z.number().int().min(0),
+  /** Images of the run's split no longer in the task's dataset (unlabelled, without a split, file missing): not scored. */
+  noLongerInDataset: z.number().int().min(0),
+  /** Scored images sharing a patient id or a split group (part, patient, field) with an image the run trained on. */
+  sameGroupAsTrained: z.number().int().min(0),
+  /** The above in plain words, one line each (empty when nothing was left out or flagged). */
+  warnings: z.array(z.string()),
+});
+export type EvaluationLeakage = z.infer<typeof evaluationLeakageSchema>;
+
 export const trainingEvaluate = defineChannel({
   name: 'training.evaluate',
-  summary: "Score a completed run's model on one split of its task as labelled now: metrics and per-image predictions.",
-  request: z.object({ runId: runIdSchema, split: z.enum(SPLITS).default('test') }).strict(),
+  summary:
+    "Score a completed run's model on one split of its task, as labelled now: by default the split the run trained with, or the current one without the images it trained on.",
+  request: z
+    .object({
+      runId: runIdSchema,
+      split: z.enum(SPLITS).default('test'),
+      splitSource: z.enum(SPLIT_SOURCES).default('run'),
+    })
+    .strict(),
   reply: z.object({
     runId: z.string(),
     split: z.enum(SPLITS),
@@ -208,6 +254,7 @@ export const trainingEvaluate = defineChannel({
       )
       .optional(),
     dataset: datasetReportSchema,
+    leakage: evaluationLeakageSchema,
   }),
   progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }),
 });

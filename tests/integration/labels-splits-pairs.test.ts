@@ -189,4 +189,21 @@ describe('pairs', () => {
     const more = await ctx.call('labels.generatePairs', { taskId: ver.id, fromTaskId: cls.id, positives: 20, seed: 5 });
     expect(more.alreadyThere).toBeGreaterThan(0);
   });
+
+  it("forms generated pairs inside the verification task's own splits once it has them", async () => {
+    const ver = await ctx.call('labels.createTask', { name: 'ver-own-split', kind: 'verification' });
+    // Split by part, not by patient as the classification task is: the two disagree for most images.
+    await ctx.call('labels.assignSplits', {
+      taskId: ver.id,
+      fractions: { train: 0.5, val: 0.25, test: 0.25 },
+      groupBy: { kind: 'filename', pattern: 'part-(\\d+)' },
+      seed: 3,
+    });
+    const made = await ctx.call('labels.generatePairs', { taskId: ver.id, fromTaskId: cls.id, positives: 20, seed: 5 });
+    expect(made.negatives).toBeGreaterThan(0);
+    const own = new Map((await ctx.call('labels.summary', { taskId: ver.id })).images.map((s) => [s.imageId, s.split]));
+    const { pairs } = await ctx.call('labels.pairs', { taskId: ver.id, limit: 100 });
+    expect(pairs.length).toBe(made.positives + made.negatives);
+    for (const p of pairs) expect(own.get(p.imageA)).toBe(own.get(p.imageB));
+  });
 });

@@ -162,8 +162,8 @@ describe('loupe train / runs / eval', () => {
 
   it('refuses a task that does not exist and a run id Loupe did not make', async () => {
     const missing = await runCli(['train', '--workspace', workspace, '--task', 'Nope']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/There is no task "Nope" \(tasks: Lesion, Outline\)/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/there is no task "Nope" in this workspace; its tasks are: Lesion, Outline\./);
     const bad = await runCli([
       'eval',
       '--workspace',

@@ -9,14 +9,16 @@ import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
 import { registerExplainCommands } from './explain-commands';
+import { registerEvalCommand } from './eval-command';
 import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
 import { registerLabelsCommands } from './labels-commands';
 import { registerReviewCommands } from './review-commands';
 import { registerPredictCommands } from './predict-commands';
 import { registerTrainingCommands } from './training-commands';
+import { checkNamedRecords, listValidNamesOnUsageErrors } from './usage';
 
-/** Exit codes: 1 the work failed, 2 the command line or input was wrong. */
+/** Exit codes: 1 the work failed, 2 the command line or input was wrong (usage.ts lists the valid names). */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -59,10 +61,13 @@ export function buildProgram(context: () => CliContext): Command {
   registerImagingCommands(program, context);
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
+  registerEvalCommand(program, context);
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
   registerExplainCommands(program, context);
   registerExportCommands(program, context);
+  listValidNamesOnUsageErrors(program);
+  program.hook('preAction', (_program, action) => checkNamedRecords(action, context));
   return program;
 }
 

@@ -1,26 +1,20 @@
 /**
- * `loupe train`, `loupe eval` and `loupe runs`: training runs from the command line through the
+ * `loupe train` and `loupe runs` (`loupe eval`: eval-command.ts): training runs from the command line through the
  * same channels as the Train section. A run started here trains in this process's engine; Ctrl+C
  * cancels it at the end of the current batch (it can be resumed with --resume), a second Ctrl+C
  * leaves at once (the run is then interrupted, and resumes from its last finished epoch).
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import {
   LoupeError,
-  SPLITS,
   TASK_KINDS,
   isLoupeError,
   type DatasetReport,
   type RunSummary,
-  type SplitName,
   type TaskKind,
   type TrainingThreads,
 } from '../../../contract/index';
-import { writeFileAtomic } from '../../../base/atomic-write';
-import { evaluationFile } from '../../../ml/train/evaluation-file';
-import { encodeMaskPng } from '../../services/labels/mask-files';
 import type { CliContext } from './context';
 import { freezeCount, learningRateFactor, withFineTune, type FineTuneOptions } from './fine-tune-options';
 import { progressLine } from './progress';
@@ -75,13 +69,7 @@ function verificationLine(report: NonNullable<DatasetReport['verification']>): s
   return `labelled pairs (same/different): train ${same.train}/${different.train}, val ${same.val}/${different.val}, test ${same.test}/${different.test}`;
 }
 
-function split(value: string): SplitName {
-  if (!(SPLITS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`a split is one of ${SPLITS.join(', ')}.`);
-  return value as SplitName;
-}
-
-async function openWorkspace(cli: CliContext, folder: string): Promise<void> {
+export async function openWorkspace(cli: CliContext, folder: string): Promise<void> {
   await cli.invoke('workspace.open', { path: path.resolve(folder), create: false });
 }
 
@@ -228,7 +216,10 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
               `  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`,
             );
           }
-          if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+          if (defaults.dataset.verification) {
+            console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+            for (const warning of defaults.dataset.verification.warnings) console.error(`  warning: ${warning}`);
+          }
           for (const skipped of defaults.dataset.skipped)
             console.error(`  left out: ${skipped.count} ${skipped.reason}`);
           // With --kind, the service also refuses a --config that trains another kind.
@@ -248,73 +239,6 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
           fail(finished.error ?? `the run ended ${finished.state}.`, EXIT_FAILED, 'loupe.runFailed');
       },
     );
-
-  program
-    .command('eval')
-    .description(
-      "Score a run's model on a split of its task; writes per-image predictions and the metrics as JSON (masks as PNG files beside it).",
-    )
-    .requiredOption('--workspace <folder>', 'the workspace folder')
-    .requiredOption('--run <run>', 'the run whose model to evaluate')
-    .option('--split <split>', 'train, val or test', split, 'test')
-    .requiredOption('--out <file>', 'where to write the predictions (JSON)')
-    .action(async (options: { workspace: string; run: string; split: SplitName; out: string }) => {
-      const cli = context();
-      await openWorkspace(cli, options.workspace);
-      const bar = progressLine('eval');
-      const result = await cli.invoke('training.evaluate', { runId: options.run, split: options.split }, (p) =>
-        bar.update(p.done, p.total),
-      );
-      bar.done();
-      const out = path.resolve(options.out);
-      const masksDir = `${out.replace(/\.json$/i, '')}-masks`;
-      const paths = new Map(result.predictions.map((p) => [String(p.imageId), p.path]));
-      const masks = new Map<string, string>();
-      for (const { imageId, prediction } of result.predictions) {
-        if (!('mask' in prediction)) continue;
-        // Named by image id only: nothing a file says becomes a path.
-        const file = path.join(masksDir, `image-${imageId}.png`);
-        mkdirSync(masksDir, { recursive: true });
-        await writeFileAtomic(
-          file,
-          await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }),
-        );
-        masks.set(String(imageId), path.relative(path.dirname(out), file));
-      }
-      // The file names images by their workspace id, as every other command does.
-      const reply = {
-        report: result.report,
-        predictions: result.predictions.map(({ imageId, prediction }) => ({ id: String(imageId), prediction })),
-        ...(result.pairs
-          ? {
-              pairs: result.pairs.map(({ imageA, imageB, ...rest }) => ({
-                a: String(imageA),
-                b: String(imageB),
-                ...rest,
-              })),
-            }
-          : {}),
-      };
-      const document = evaluationFile(reply, {
-        modelDir: path.join(path.resolve(options.workspace), 'runs', result.runId, 'model'),
-        runId: result.runId,
-        classes: result.dataset.classes,
-        split: result.split,
-        maskPath: (id) => masks.get(id) ?? null,
-        imagePath: (id) => paths.get(id),
-      });
-      await writeFileAtomic(out, JSON.stringify(document, null, 2));
-      const report = result.report;
-      const metric =
-        report.task === 'classification'
-          ? `accuracy ${report.accuracy.toFixed(4)}`
-          : report.task === 'segmentation'
-            ? `mean Dice ${report.meanDice?.toFixed(4) ?? 'n/a'}`
-            : report.task === 'detection'
-              ? `mAP@0.5 ${report.mAP50?.toFixed(4) ?? 'n/a'}`
-              : `EER ${report.eer?.toFixed(4) ?? 'n/a'}`;
-      console.log(`${metric} on ${report.count} ${result.split} image(s); predictions in ${out}`);
-    });
 
   program
     .command('runs')

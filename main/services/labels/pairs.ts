@@ -102,14 +102,20 @@ export function generatePairs(
       'SELECT image_id AS imageId, MIN(class_id) AS classId FROM class_tags WHERE task_id = ? GROUP BY image_id HAVING COUNT(*) = 1 ORDER BY image_id',
     )
     .all(source.id) as { imageId: number; classId: number }[];
-  const splitOf = new Map(
-    (
-      db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(source.id) as {
-        image_id: number;
-        split: SplitName;
-      }[]
-    ).map((r) => [r.image_id, r.split]),
-  );
+  // Pairs are formed inside each split of the verification task itself once it has splits: that
+  // split decides what trains and what tests, and a pair across two of its splits is left out of
+  // training (so an identity-grouped split would keep every same pair and lose the different ones).
+  const splitsOf = (taskId: number): Map<number, SplitName> =>
+    new Map(
+      (
+        db.prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?').all(taskId) as {
+          image_id: number;
+          split: SplitName;
+        }[]
+      ).map((r) => [r.image_id, r.split]),
+    );
+  const own = splitsOf(request.taskId);
+  const splitOf = own.size > 0 ? own : splitsOf(source.id);
   const bySplit = request.sameSplitOnly && splitOf.size > 0;
   // Partitions (one per split, or one) → class → images.
   const partitions = new Map<string, Map<number, number[]>>();

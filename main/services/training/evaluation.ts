@@ -1,12 +1,14 @@
 /**
  * A completed run's model scored on one split of its task as labelled now, through the engine's
- * evaluate method: the metrics, and every image's prediction under its workspace id and path.
+ * evaluate method: the metrics, and every image's prediction under its workspace id and path. The
+ * split is the one the run trained with unless the caller asks for the current one (evaluation-split.ts).
  */
 import { existsSync } from 'node:fs';
-import { LoupeError, type ReplyOf, type SplitName } from '../../../contract/index';
+import { LoupeError, type ReplyOf, type SplitName, type SplitSource } from '../../../contract/index';
 import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { Workspace } from '../workspace/workspace';
+import { evaluationSplit } from './evaluation-split';
 import { RunStore } from './run-store';
 import { buildTaskDataset } from './task-dataset';
 
@@ -15,6 +17,8 @@ export interface EvaluateRunArgs {
   engine: EngineSupervisor;
   runId: string;
   split: SplitName;
+  /** The run's own split (its snapshot) or the task's current one. */
+  splitSource: SplitSource;
   signal: AbortSignal;
   progress(done: number, total: number): void;
 }
@@ -34,11 +38,26 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
       `The task run ${args.runId} trained on was deleted; there are no labels to score it against.`,
     );
   const built = await buildTaskDataset(args.ws, row.taskId, { signal: args.signal, kind: row.kind });
-  const samples = built.dataset.samples.filter((s) => s.split === args.split);
-  if (samples.length === 0)
-    throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image in the ${args.split} split.`);
+  const record = await store.record(args.runId);
+  const { samples, leakage } = evaluationSplit(args.ws.db, {
+    taskId: row.taskId,
+    runId: args.runId,
+    split: args.split,
+    source: args.splitSource,
+    samples: built.dataset.samples,
+    snapshot: record?.dataset.splits ?? null,
+  });
+  if (samples.length === 0) {
+    const which =
+      args.splitSource === 'run'
+        ? `the ${args.split} split run ${args.runId} trained with`
+        : `its current ${args.split} split`;
+    const why = leakage.warnings.length ? ` (${leakage.warnings.join(' ')})` : '';
+    throw new LoupeError('INVALID_REQUEST', `“${built.task.name}” has no labelled image to score in ${which}${why}.`);
+  }
   const inSplit = new Set(samples.map((s) => s.id));
-  const pairs = built.dataset.pairs?.filter((p) => inSplit.has(p.a));
+  // A labelled pair is scored only when both its images are: one left out would bring its partner's score along.
+  const pairs = built.dataset.pairs?.filter((p) => inSplit.has(p.a) && inSplit.has(p.b));
   const reply = await args.engine.call(
     'evaluate',
     { modelDir, dataset: { ...built.dataset, samples, ...(pairs ? { pairs } : {}) }, split: args.split },
@@ -57,5 +76,6 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
       ? { pairs: reply.pairs.map(({ a, b, ...rest }) => ({ imageA: imageIdOf(a), imageB: imageIdOf(b), ...rest })) }
       : {}),
     dataset: built.report,
+    leakage,
   };
 }

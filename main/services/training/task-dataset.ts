@@ -159,7 +159,7 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   // A pair trains or tests only within one split (no test image may be seen in training).
   const splitOf = new Map(chosen.map((c) => [c.row.id, c.row.split!]));
   const pairs: LabelledPairInput[] = [];
-  const used: { split: SplitName; same: boolean }[] = [];
+  const used: { split: SplitName; same: boolean; a: number; b: number }[] = [];
   const skippedPairs = new Map<string, number>();
   const skipPair = (reason: string): void => void skippedPairs.set(reason, (skippedPairs.get(reason) ?? 0) + 1);
   for (const pair of labels.pairs ?? []) {
@@ -171,7 +171,7 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
       skipPair(PAIR_IN_TWO_SPLITS);
     } else {
       pairs.push({ a: sampleId(pair.a), b: sampleId(pair.b), same: pair.same });
-      used.push({ split: a, same: pair.same });
+      used.push({ split: a, same: pair.same, a: pair.a, b: pair.b });
     }
   }
   if (task.kind === 'verification') {

@@ -34,6 +34,7 @@ import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
 import { buildTaskDataset, describeTaskDataset } from './task-dataset';
 import { TrainingJob } from './training-job';
+import { trainSplitRefusal } from './verification-dataset';
 
 /** How long shutting down waits for a cancelled run to stop at a batch boundary. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -82,6 +83,8 @@ export class TrainingService {
         'INVALID_REQUEST',
         `“${built.task.name}” has no image in the train split; assign splits first.`,
       );
+    const refusal = built.report.verification && trainSplitRefusal(built.report.verification);
+    if (refusal) throw new LoupeError('INVALID_REQUEST', refusal);
     const store = new RunStore(ws);
     const config = await resolveFineTuneSource(store, request.config ?? defaultConfig(built.kind, built.report));
     this.refuseWhileTraining();
@@ -218,6 +221,7 @@ export class TrainingService {
       engine: this.engine,
       runId: request.runId,
       split: request.split,
+      splitSource: request.splitSource,
       signal,
       progress,
     });

@@ -130,7 +130,8 @@ export async function evaluateVerificationSplit(
       targetFar: settings.targetFar,
       far: rates?.far ?? null,
       tar: rates?.tar ?? null,
-      accuracy: threshold !== null && pairs.length > 0 ? correct / pairs.length : null,
+      // Over one kind of pair alone "accuracy" would only be TAR or 1 − FAR under another name.
+      accuracy: threshold !== null && both ? correct / pairs.length : null,
     },
   };
   const loss = options.loss ? await blockLoss(samples, embeddings, data.pairs[split], options) : null;
