@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
 import { batchMerge, batchPredict } from './channels/batch';
+import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
 import {
   imagingBrowse,
   imagingFrame,
@@ -143,9 +144,20 @@ export const channels = registry([
   reviewCalibration,
   batchPredict,
   batchMerge,
+  batchStart,
+  batchJobs,
+  batchCancel,
+  batchResume,
+  batchResults,
 ]);
 
-export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
+export const events = registry([
+  engineStateEvent,
+  workspaceChangedEvent,
+  trainingProgressEvent,
+  trainingChangedEvent,
+  batchJobEvent,
+]);
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;
@@ -189,4 +201,5 @@ export * from './channels/runs';
 export * from './channels/runs-models';
 export * from './channels/review';
 export * from './channels/batch';
+export * from './channels/batch-jobs';
 export * from './channels/export';
