@@ -1,5 +1,6 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
+import BatchSection from './sections/BatchSection.vue';
 import EmptySection from './sections/EmptySection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
 import ReviewSection from './sections/ReviewSection.vue';
@@ -12,6 +13,7 @@ const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/label': LabelSection,
   '/train': TrainSection,
   '/review': ReviewSection,
+  '/batch': BatchSection,
 };
 
 export function createAppRouter() {
