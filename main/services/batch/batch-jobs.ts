@@ -195,16 +195,29 @@ export class BatchJobs {
     return summary;
   }
 
-  /** The files under the inputs, for the ETA: a walk of names only, far quicker than predicting them. */
+  /**
+   * The files under the inputs, for the ETA: a walk of names only, far quicker than predicting them.
+   * It runs to the end even when the job is cancelled, so a cancelled job still says how much is left.
+   */
   private async countFiles(job: ActiveJob): Promise<void> {
     const seen = new Set<string>();
     try {
-      for await (const file of walkFiles(job.record.inputs, job.controller.signal)) seen.add(file.path);
+      for await (const file of walkFiles(job.record.inputs, new AbortController().signal)) seen.add(file.path);
       job.record.total = seen.size;
+      if (this.active !== job) await this.recordTotal(job);
     } catch (error) {
-      if (!job.controller.signal.aborted)
-        this.log.warn(`batch ${job.record.jobId}: counting files failed: ${(error as Error).message}`);
+      this.log.warn(`batch ${job.record.jobId}: counting files failed: ${(error as Error).message}`);
     }
+  }
+
+  /** A count that ended after its job did goes into the record the job's end already wrote. */
+  private async recordTotal(job: ActiveJob): Promise<void> {
+    await job.settled;
+    const record = await readRecord(job.root, job.record.jobId);
+    if (record.total === job.record.total) return;
+    const updated = { ...record, total: job.record.total };
+    await writeRecord(job.root, updated);
+    this.emit(job.root, await this.summary(job.root, updated));
   }
 
   private onProgress(job: ActiveJob, progress: BatchProgress): void {
@@ -226,6 +239,7 @@ export class BatchJobs {
       ownerPid: null,
       finished: counts.finished,
       failed: counts.failed,
+      imagesPerSecond: counts.imagesPerSecond,
       updatedAt: new Date().toISOString(),
     };
     try {
@@ -260,7 +274,14 @@ export class BatchJobs {
             finished: entries.length,
             failed: entries.filter((e) => e.status === 'failed').length,
           }));
-    return { ...publicOf(record), state, active: false, ...counts, imagesPerSecond: null, etaMs: null };
+    return {
+      ...publicOf(record),
+      state,
+      active: false,
+      ...counts,
+      imagesPerSecond: record.imagesPerSecond ?? null,
+      etaMs: null,
+    };
   }
 
   private summarize(job: ActiveJob): BatchJob {

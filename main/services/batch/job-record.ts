@@ -30,6 +30,8 @@ export interface JobRecord {
   total: number | null;
   finished: number;
   failed: number;
+  /** Files per second of the last session, once it ended (null before, or if it predicted none). */
+  imagesPerSecond?: number | null;
   createdAt: string;
   updatedAt: string;
 }
