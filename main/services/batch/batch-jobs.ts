@@ -18,7 +18,7 @@ import { processAlive } from '../training/run-store';
 import { outcomeOf, PROGRESS_EVENT_INTERVAL_MS } from '../training/training-job';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { chooseFormats, type BatchService } from './batch-service';
-import { listRecords, newJobId, readRecord, writeRecord, type JobRecord } from './job-record';
+import { listRecords, newJobId, publicOf, readRecord, writeRecord, type JobRecord } from './job-record';
 import { readManifest } from './output-folder';
 
 /** How long shutting down waits for a cancelled job to finish the group it is predicting. */
@@ -303,23 +303,4 @@ export class BatchJobs {
       etaMs: left !== null && imagesPerSecond ? (left / imagesPerSecond) * 1000 : null,
     };
   }
-}
-
-function publicOf(
-  record: JobRecord,
-): Omit<BatchJob, 'state' | 'active' | 'finished' | 'failed' | 'imagesPerSecond' | 'etaMs'> {
-  return {
-    jobId: record.jobId,
-    model: record.model,
-    task: record.task,
-    classes: record.classes,
-    inputs: record.inputs,
-    out: record.out,
-    formats: record.formats,
-    threshold: record.threshold,
-    error: record.error,
-    total: record.total,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
 }

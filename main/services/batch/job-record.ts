@@ -72,3 +72,23 @@ export async function listRecords(root: string): Promise<JobRecord[]> {
   }
   return records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }
+
+/** What a record tells every window as it is; state, counts and speed are worked out by the jobs service. */
+export function publicOf(
+  record: JobRecord,
+): Omit<BatchJob, 'state' | 'active' | 'finished' | 'failed' | 'imagesPerSecond' | 'etaMs'> {
+  return {
+    jobId: record.jobId,
+    model: record.model,
+    task: record.task,
+    classes: record.classes,
+    inputs: record.inputs,
+    out: record.out,
+    formats: record.formats,
+    threshold: record.threshold,
+    error: record.error,
+    total: record.total,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
