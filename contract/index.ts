@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
 import { batchMerge, batchPredict } from './channels/batch';
+import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
 import {
   imagingBrowse,
   imagingFrame,
@@ -150,9 +151,20 @@ export const channels = registry([
   batchPredict,
   batchMerge,
   explainWrite,
+  batchStart,
+  batchJobs,
+  batchCancel,
+  batchResume,
+  batchResults,
 ]);
 
-export const events = registry([engineStateEvent, workspaceChangedEvent, trainingProgressEvent, trainingChangedEvent]);
+export const events = registry([
+  engineStateEvent,
+  workspaceChangedEvent,
+  trainingProgressEvent,
+  trainingChangedEvent,
+  batchJobEvent,
+]);
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;
@@ -201,5 +213,6 @@ export * from './channels/models';
 export * from './channels/review';
 export * from './channels/review-explain';
 export * from './channels/batch';
+export * from './channels/batch-jobs';
 export * from './channels/export';
 export * from './channels/export-compare';

@@ -8,6 +8,7 @@ import { engineHandlers } from '../engine/handlers';
 import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
+import { BatchJobs } from './batch/batch-jobs';
 import { BatchService } from './batch/batch-service';
 import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
@@ -38,6 +39,7 @@ export class Services {
   readonly imaging: ImagingService;
   readonly training: TrainingService;
   readonly batch: BatchService;
+  readonly batchJobs: BatchJobs;
   readonly dispatcher: Dispatcher;
 
   constructor(options: ServiceOptions) {
@@ -51,6 +53,7 @@ export class Services {
     this.imaging = createImagingService(this.workspaces, options.log);
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
     this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
+    this.batchJobs = new BatchJobs(this.workspaces, this.batch, this.bus, options.log);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
@@ -62,7 +65,7 @@ export class Services {
       ...trainingHandlers(this.training),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
-      ...batchHandlers(this.batch),
+      ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
       ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
@@ -70,6 +73,7 @@ export class Services {
 
   async dispose(): Promise<void> {
     await this.training.dispose();
+    await this.batchJobs.dispose();
     await this.imaging.close();
     this.workspaces.close();
     await this.engine.dispose();

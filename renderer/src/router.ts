@@ -1,5 +1,6 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
+import BatchSection from './sections/BatchSection.vue';
 import EmptySection from './sections/EmptySection.vue';
 import ExportSection from './sections/ExportSection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
@@ -14,6 +15,7 @@ const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/train': TrainSection,
   '/review': ReviewSection,
   '/export': ExportSection,
+  '/batch': BatchSection,
 };
 
 export function createAppRouter() {

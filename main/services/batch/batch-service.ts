@@ -109,6 +109,12 @@ export class BatchService {
     return dir;
   }
 
+  /** The model folder a request names and who it is (the Batch section records both with its job). */
+  async describeModel(model: BatchRequest['model']): Promise<{ modelDir: string; facts: ModelFacts }> {
+    const modelDir = this.modelDir(model);
+    return { modelDir, facts: (await modelFacts(modelDir)).facts };
+  }
+
   /** A gallery query on an empty gallery matches nothing: say so before a whole folder is matched against it. */
   private async requireGallery(modelDir: string): Promise<void> {
     const listing = await this.engine.call('galleryList', { modelDir });

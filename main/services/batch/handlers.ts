@@ -1,10 +1,26 @@
 import type { DomainHandlers } from '../dispatcher';
+import type { WorkspaceService } from '../workspace/workspace-service';
+import type { BatchJobs } from './batch-jobs';
+import { BatchResults } from './batch-results';
 import type { BatchService } from './batch-service';
 import { mergeBatches } from './merge';
 
-export function batchHandlers(batch: BatchService): DomainHandlers<'batch'> {
+export function batchHandlers(
+  batch: BatchService,
+  jobs: BatchJobs,
+  workspaces: WorkspaceService,
+): DomainHandlers<'batch'> {
+  const results = new BatchResults();
   return {
     'batch.predict': (request, context) => batch.predict(request, context.signal, (p) => context.progress(p)),
     'batch.merge': ({ dirs, out }) => mergeBatches(dirs, out),
+    'batch.start': (request) => jobs.start(request),
+    'batch.jobs': async () => ({ jobs: await jobs.jobs() }),
+    'batch.cancel': ({ jobId }) => jobs.cancel(jobId),
+    'batch.resume': ({ jobId }) => jobs.resume(jobId),
+    'batch.results': async (request) => {
+      const job = await jobs.job(request.jobId);
+      return results.page(job.out, workspaces.require().db, request);
+    },
   };
 }

@@ -1,0 +1,247 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import {
+  MAX_REVIEW_QUEUE,
+  type BatchFormat,
+  type BatchJob,
+  type ReplyOf,
+  type ParsedRequestOf,
+  type RunSummary,
+} from '../../../contract/index';
+import { loupe, messageOf } from '../client/index';
+import { useReviewStore } from '../stores/review';
+
+type Results = ReplyOf<'batch.results'>;
+/** A results page's sort, filter and place (every field set: the table shows them). */
+export type ResultsQuery = Omit<ParsedRequestOf<'batch.results'>, 'jobId'>;
+
+/** Rows per page of the results table. */
+export const RESULTS_PAGE = 100;
+/** While a job predicts, its results are read again at most this often (each read parses only new rows). */
+export const RESULTS_REFRESH_MS = 1000;
+
+export interface BatchDraft {
+  source: 'run' | 'dir';
+  runId: string;
+  dir: string;
+  /** Input folders (or files); empty entries are ignored. */
+  inputs: string[];
+  out: string;
+  formats: BatchFormat[];
+  /** Empty: the model card's. */
+  threshold: string;
+}
+
+const FIRST_QUERY: ResultsQuery = {
+  sort: 'path',
+  descending: false,
+  predicted: '',
+  minScore: 0,
+  maxScore: 1,
+  minEntropy: 0,
+  failed: true,
+  offset: 0,
+  limit: RESULTS_PAGE,
+};
+
+/**
+ * The Batch section: the workspace's batch jobs (predicting in the services, so a reload or a
+ * second window re-attaches through `hydrate()` and `batch.job` events), the form for a new one,
+ * and the results of the job looked at, a page at a time, sorted and filtered in the services.
+ */
+export const useBatchStore = defineStore('batch', () => {
+  const workspace = ref<string | null>(null);
+  const runs = ref<RunSummary[]>([]);
+  const jobs = ref<BatchJob[]>([]);
+  const jobId = ref<string | null>(null);
+  const results = ref<Results | null>(null);
+  const query = ref<ResultsQuery>({ ...FIRST_QUERY });
+  /** Workspace image ids of the rows ticked in the table. */
+  const selected = ref<number[]>([]);
+  const draft = ref<BatchDraft>({
+    source: 'run',
+    runId: '',
+    dir: '',
+    inputs: [''],
+    out: '',
+    formats: [],
+    threshold: '',
+  });
+  const error = ref<string | null>(null);
+  const busy = ref(false);
+  let unsubscribe: (() => void) | null = null;
+  let lastRead = 0;
+
+  const completedRuns = computed(() => runs.value.filter((r) => r.state === 'completed'));
+  const job = computed(() => jobs.value.find((j) => j.jobId === jobId.value) ?? null);
+  const running = computed(() => jobs.value.find((j) => j.active) ?? null);
+  /** Review takes a completed classification run's images; a model folder has no run to review with. */
+  const reviewRun = computed(() => {
+    const model = job.value?.model;
+    const run = model && 'runId' in model ? runs.value.find((r) => r.runId === model.runId) : undefined;
+    return run && run.kind === 'classification' && run.taskId !== null ? run.runId : null;
+  });
+
+  async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
+    error.value = null;
+    busy.value = true;
+    try {
+      return await work();
+    } catch (e) {
+      error.value = messageOf(e);
+      return null;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  function upsert(next: BatchJob): void {
+    const others = jobs.value.filter((j) => j.jobId !== next.jobId);
+    jobs.value = [next, ...others].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  }
+
+  function onJob(payload: { workspace: string; job: BatchJob }): void {
+    if (payload.workspace !== workspace.value) return;
+    const before = jobs.value.find((j) => j.jobId === payload.job.jobId);
+    upsert(payload.job);
+    if (payload.job.jobId !== jobId.value) return;
+    const ended = before?.state === 'running' && payload.job.state !== 'running';
+    if (ended || performance.now() - lastRead >= RESULTS_REFRESH_MS) void loadResults();
+  }
+
+  async function hydrate(path: string | null): Promise<void> {
+    unsubscribe ??= loupe().on('batch.job', onJob);
+    workspace.value = path;
+    results.value = null;
+    jobId.value = null;
+    if (!path) {
+      runs.value = [];
+      jobs.value = [];
+      return;
+    }
+    await attempt(async () => {
+      const [r, j] = await Promise.all([loupe().invoke('training.runs', {}), loupe().invoke('batch.jobs', {})]);
+      runs.value = r.runs;
+      jobs.value = j.jobs;
+    });
+    if (!draft.value.runId) draft.value.runId = completedRuns.value[0]?.runId ?? '';
+    const first = running.value ?? jobs.value[0];
+    if (first) await select(first.jobId);
+  }
+
+  function dehydrate(): void {
+    unsubscribe?.();
+    unsubscribe = null;
+  }
+
+  async function select(id: string): Promise<void> {
+    jobId.value = id;
+    query.value = { ...FIRST_QUERY };
+    selected.value = [];
+    results.value = null;
+    await loadResults();
+  }
+
+  async function loadResults(): Promise<void> {
+    const id = jobId.value;
+    if (!id) return;
+    lastRead = performance.now();
+    const reply = await loupe()
+      .invoke('batch.results', { jobId: id, ...query.value })
+      .catch((e: unknown) => {
+        error.value = messageOf(e);
+        return null;
+      });
+    if (reply && jobId.value === id) results.value = reply;
+  }
+
+  /** A new sort or filter starts at the first page; a page turn keeps them. */
+  async function setQuery(change: Partial<ResultsQuery>): Promise<void> {
+    query.value = { ...query.value, offset: 0, ...change };
+    await loadResults();
+  }
+
+  function sortBy(column: ResultsQuery['sort']): Promise<void> {
+    const descending = query.value.sort === column ? !query.value.descending : column !== 'path' && column !== 'class';
+    return setQuery({ sort: column, descending });
+  }
+
+  async function start(): Promise<boolean> {
+    const d = draft.value;
+    const inputs = d.inputs.map((s) => s.trim()).filter(Boolean);
+    const threshold = d.threshold.trim() === '' ? undefined : Number(d.threshold);
+    if (threshold !== undefined && !Number.isFinite(threshold)) {
+      error.value = `The threshold "${d.threshold}" is not a number; leave it empty for the model card's.`;
+      return false;
+    }
+    const model = d.source === 'run' ? { runId: d.runId } : { dir: d.dir.trim() };
+    const started = await attempt(() =>
+      loupe().invoke('batch.start', {
+        model,
+        inputs,
+        out: d.out.trim(),
+        formats: d.formats,
+        ...(threshold === undefined ? {} : { threshold }),
+      }),
+    );
+    if (!started) return false;
+    upsert(started);
+    await select(started.jobId);
+    return true;
+  }
+
+  async function cancel(id: string): Promise<void> {
+    await attempt(() => loupe().invoke('batch.cancel', { jobId: id }));
+  }
+
+  async function resume(id: string): Promise<void> {
+    const resumed = await attempt(() => loupe().invoke('batch.resume', { jobId: id }));
+    if (resumed) upsert(resumed);
+  }
+
+  function toggle(imageId: number): void {
+    selected.value = selected.value.includes(imageId)
+      ? selected.value.filter((id) => id !== imageId)
+      : [...selected.value, imageId];
+  }
+
+  /** Builds a Review queue of these images with the job's run; true once it is built. */
+  async function sendToReview(imageIds: readonly number[]): Promise<boolean> {
+    const run = reviewRun.value;
+    if (!run || imageIds.length === 0) return false;
+    const review = useReviewStore();
+    await review.hydrate();
+    review.runId = run;
+    review.source = { kind: 'images', imageIds: imageIds.slice(0, MAX_REVIEW_QUEUE) };
+    await review.buildQueue();
+    if (review.error) error.value = review.error;
+    return review.queue !== null && !review.error;
+  }
+
+  return {
+    runs,
+    completedRuns,
+    jobs,
+    jobId,
+    job,
+    running,
+    reviewRun,
+    results,
+    query,
+    selected,
+    draft,
+    error,
+    busy,
+    hydrate,
+    dehydrate,
+    select,
+    loadResults,
+    setQuery,
+    sortBy,
+    start,
+    cancel,
+    resume,
+    toggle,
+    sendToReview,
+  };
+});

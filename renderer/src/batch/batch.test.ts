@@ -1,0 +1,199 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { BatchJob, ReplyOf, RunSummary } from '../../../contract/index';
+import { setLoupeClient } from '../client/index';
+import { useReviewStore } from '../stores/review';
+import { fakeClient } from '../testing/fake-client';
+import { RESULTS_PAGE, useBatchStore } from './batch-store';
+import { durationText } from './batch-text';
+
+beforeEach(() => setActivePinia(createPinia()));
+
+const RUN_ID = 'run-20260101-000000-abcd';
+const RUN = {
+  runId: RUN_ID,
+  taskId: 5,
+  taskName: 'Lesion',
+  kind: 'classification',
+  state: 'completed',
+  architecture: 'small-cnn',
+  createdAt: '2026-01-01T00:00:00Z',
+} as RunSummary;
+const RUNNING_RUN = { ...RUN, runId: 'run-20260102-000000-abcd', state: 'running' } as RunSummary;
+
+const job = (over: Partial<BatchJob> = {}): BatchJob => ({
+  jobId: 'batch-20260101-000000-abcd',
+  model: { runId: RUN_ID },
+  task: 'classification',
+  classes: ['normal', 'lesion'],
+  inputs: ['/scans'],
+  out: '/out',
+  formats: ['csv', 'jsonl'],
+  threshold: null,
+  state: 'running',
+  active: true,
+  error: null,
+  total: 100,
+  finished: 10,
+  failed: 0,
+  imagesPerSecond: 5,
+  etaMs: 18_000,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...over,
+});
+const OLD = job({
+  jobId: 'batch-20251201-000000-abcd',
+  state: 'interrupted',
+  active: false,
+  createdAt: '2025-12-01T00:00:00Z',
+});
+
+const results = (over: Partial<ReplyOf<'batch.results'>> = {}): ReplyOf<'batch.results'> => ({
+  jobId: job().jobId,
+  all: 10,
+  matching: 10,
+  rows: [],
+  histogram: new Array<number>(20).fill(0),
+  classCounts: [{ name: 'lesion', count: 10 }],
+  imageIds: [1, 2, 3],
+  ...over,
+});
+
+describe('the batch store', () => {
+  it('re-attaches to the running job on hydrate and shows its results', async () => {
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUNNING_RUN, RUN] }),
+      'batch.jobs': () => ({ jobs: [OLD, job()] }),
+      'batch.results': () => results(),
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    expect(batch.jobId).toBe(job().jobId);
+    expect(batch.results?.all).toBe(10);
+    expect(client.calls.at(-1)?.request).toMatchObject({ jobId: job().jobId, offset: 0, limit: RESULTS_PAGE });
+    // Only completed runs can predict.
+    expect(batch.completedRuns.map((r) => r.runId)).toEqual([RUN_ID]);
+    expect(batch.draft.runId).toBe(RUN_ID);
+    expect(batch.reviewRun).toBe(RUN_ID);
+  });
+
+  it('follows batch.job events of its workspace and reads the results again when the job ends', async () => {
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUN] }),
+      'batch.jobs': () => ({ jobs: [job()] }),
+      'batch.results': () => results(),
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    const reads = () => client.calls.filter((c) => c.channel === 'batch.results').length;
+    const before = reads();
+    client.emit('batch.job', { workspace: '/elsewhere', job: job({ finished: 99 }) });
+    expect(batch.job?.finished).toBe(10);
+    client.emit('batch.job', { workspace: '/ws', job: job({ state: 'completed', active: false, finished: 100 }) });
+    expect(batch.job).toMatchObject({ state: 'completed', finished: 100 });
+    expect(batch.running).toBeNull();
+    expect(reads()).toBe(before + 1);
+  });
+
+  it('starts a job with the folders given and refuses a threshold that is not a number', async () => {
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUN] }),
+      'batch.jobs': () => ({ jobs: [] }),
+      'batch.start': () => job(),
+      'batch.results': () => results(),
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    batch.draft.inputs = [' /scans ', '', '/more'];
+    batch.draft.out = '/out';
+    batch.draft.threshold = 'high';
+    expect(await batch.start()).toBe(false);
+    expect(batch.error).toMatch(/not a number/);
+    expect(client.calls.some((c) => c.channel === 'batch.start')).toBe(false);
+
+    batch.draft.threshold = '';
+    expect(await batch.start()).toBe(true);
+    expect(client.calls.find((c) => c.channel === 'batch.start')?.request).toEqual({
+      model: { runId: RUN_ID },
+      inputs: ['/scans', '/more'],
+      out: '/out',
+      formats: [],
+    });
+    expect(batch.jobId).toBe(job().jobId);
+    expect(batch.jobs).toHaveLength(1);
+  });
+
+  it('sorts in the services: a new column sorts scores high first, the same column reverses, both from page one', async () => {
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUN] }),
+      'batch.jobs': () => ({ jobs: [job()] }),
+      'batch.results': () => results({ matching: 1000 }),
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    await batch.setQuery({ offset: 300 });
+    await batch.sortBy('score');
+    expect(client.calls.at(-1)?.request).toMatchObject({ sort: 'score', descending: true, offset: 0 });
+    await batch.sortBy('score');
+    expect(client.calls.at(-1)?.request).toMatchObject({ sort: 'score', descending: false });
+    await batch.sortBy('class');
+    expect(client.calls.at(-1)?.request).toMatchObject({ sort: 'class', descending: false });
+  });
+
+  it('sends images to Review as a queue of the job’s run', async () => {
+    const queue = {
+      runId: RUN_ID,
+      taskId: 5,
+      taskName: 'Lesion',
+      classes: [],
+      weightsSha256: 'a'.repeat(64),
+      items: [],
+      leftOut: 0,
+    };
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUN] }),
+      'batch.jobs': () => ({ jobs: [job({ state: 'completed', active: false })] }),
+      'batch.results': () => results(),
+      'labels.tasks': () => ({ tasks: [] }),
+      'review.settings': () => ({ reviewer: '', isDefault: true }),
+      'review.queue': () => queue,
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    expect(await batch.sendToReview([3, 1])).toBe(true);
+    expect(client.calls.find((c) => c.channel === 'review.queue')?.request).toMatchObject({
+      runId: RUN_ID,
+      source: { kind: 'images', imageIds: [3, 1] },
+    });
+    expect(useReviewStore().queue).toEqual(queue);
+  });
+
+  it('has no Review for a model folder', async () => {
+    setLoupeClient(
+      fakeClient({
+        'training.runs': () => ({ runs: [RUN] }),
+        'batch.jobs': () => ({ jobs: [job({ model: { dir: '/models/m' } })] }),
+        'batch.results': () => results(),
+      }),
+    );
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    expect(batch.reviewRun).toBeNull();
+    expect(await batch.sendToReview([1])).toBe(false);
+  });
+});
+
+describe('durations', () => {
+  it('words an ETA to the second', () => {
+    expect(durationText(0)).toBe('0 s');
+    expect(durationText(12_400)).toBe('12 s');
+    expect(durationText(250_000)).toBe('4 min 10 s');
+    expect(durationText(7_500_000)).toBe('2 h 05 min');
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The Batch section in Chromium against browser mode: a tiny classification run (trained through
+ * the services, tests/helpers/review-workspace.ts) predicts a folder in the background; the user
+ * cancels it with Esc and Y, reloads the page and finds it cancelled, resumes it, and reads the
+ * results: one row per image, sorted by score in the services, an image opened in the viewer,
+ * ticked rows sent to Review.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoupeApi } from '../../contract/client';
+import { startApp, type RunningApp } from '../helpers/app';
+import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { caller } from '../helpers/labels';
+import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
+import { realServices } from '../helpers/services';
+import { connectBesidePage } from './labeling-helpers';
+
+/** Copies of the workspace's scans: enough that the job is still predicting when Esc cancels it. */
+const FILES = 3000;
+
+describe('the Batch section', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let dir: string;
+  let workspace: string;
+  let folder: string;
+  let client: LoupeApi;
+  let closeClient: () => void;
+  let setup: ReviewWorkspace;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-batch-'));
+    workspace = path.join(dir, 'ws');
+    const { services, log } = realServices();
+    const call = caller(services, log);
+    await call('workspace.open', { path: workspace, create: true });
+    setup = await reviewWorkspace(call, dir);
+    await services.dispose();
+    folder = path.join(dir, 'many');
+    const scans = readdirSync(path.join(dir, 'scans'), { recursive: true, withFileTypes: true }).filter((e) =>
+      e.name.endsWith('.png'),
+    );
+    for (let i = 0; i < FILES; i++) {
+      const scan = scans[i % scans.length]!;
+      const sub = path.join(folder, `part-${i % 10}`);
+      mkdirSync(sub, { recursive: true });
+      copyFileSync(path.join(scan.parentPath, scan.name), path.join(sub, `copy-${i}.png`));
+    }
+
+    app = await startApp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    errors = watchErrors(page);
+    await page.goto(app.launchUrl);
+    await page.getByTestId('workspace-path').fill(workspace);
+    await page.getByTestId('workspace-open').click();
+    await page.getByTestId('workspace-current').waitFor();
+    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+  }, 600_000);
+  afterAll(async () => {
+    closeClient?.();
+    await browser?.close();
+    await app?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const out = () => path.join(dir, 'results');
+  const jobRow = () => page.getByTestId('batch-jobs').locator('li').first();
+  const jobState = () => jobRow().getAttribute('data-state');
+
+  it('starts with Enter, shows progress, and cancels on Esc after a yes', async () => {
+    await page.getByTestId('nav-batch').click();
+    await expect.poll(() => page.getByTestId('batch-run').inputValue()).toBe(setup.runId);
+    await page.getByTestId('batch-input-0').fill(folder);
+    await page.getByTestId('batch-out').fill(out());
+    await page.getByTestId('batch-out').press('Enter');
+    await expect.poll(jobState).toBe('running');
+    // Esc in a text field belongs to the field; leave it first, as a user would.
+    await page.getByTestId('batch-out').blur();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('batch-confirm').waitFor();
+    await page.keyboard.press('y');
+    await expect.poll(jobState, { timeout: 30_000 }).toBe('cancelled');
+    const { jobs } = await client.invoke('batch.jobs', {});
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.finished).toBeLessThan(FILES);
+    // The count of files may end after the cancel; it still arrives.
+    await expect
+      .poll(() => jobRow().getByTestId('batch-progress-text').textContent())
+      .toContain(`${jobs[0]!.finished} of ${FILES} files`);
+    await keepScreenshot(page, 'batch-cancelled');
+  }, 60_000);
+
+  it('keeps the job over a reload, resumes it to one row per image, and shows the rate', async () => {
+    await page.reload();
+    await page.getByTestId('section-batch').waitFor();
+    await expect.poll(jobState).toBe('cancelled');
+    await page.getByTestId('batch-resume').click();
+    await expect.poll(jobState, { timeout: 60_000 }).toBe('completed');
+    expect(await jobRow().getByTestId('batch-progress-text').textContent()).toContain(`${FILES} of ${FILES} files`);
+    expect(await jobRow().getByTestId('batch-rate').textContent()).toMatch(/^\s*\d+(\.\d)? images\/s\s*$/);
+    await expect.poll(() => page.getByTestId('batch-count').textContent()).toBe(`${FILES} of ${FILES} rows`);
+    expect(await page.getByTestId('batch-table').locator('tbody tr').count()).toBe(100);
+    const manifest = readFileSync(path.join(out(), 'manifest.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(new Set(manifest.map((l) => (JSON.parse(l) as { path: string }).path)).size).toBe(FILES);
+    expect(manifest).toHaveLength(FILES);
+    const counts = await page.getByTestId('batch-class-counts').locator('.num').allTextContents();
+    expect(counts.reduce((sum, c) => sum + Number(c), 0)).toBe(FILES);
+  }, 90_000);
+
+  it('sorts by score in the services, most confident first', async () => {
+    const { jobs } = await client.invoke('batch.jobs', {});
+    await page.getByTestId('batch-sort-score').click();
+    const expected = await client.invoke('batch.results', { jobId: jobs[0]!.jobId, sort: 'score', descending: true });
+    await expect
+      .poll(() => page.getByTestId('batch-table').locator('tbody tr').first().getAttribute('data-path'))
+      .toBe(expected.rows[0]!.path);
+    const shown = await page
+      .getByTestId('batch-table')
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')));
+    expect(shown).toEqual(expected.rows.map((r) => r.path));
+    const scores = await page.getByTestId('batch-table').locator('tbody tr td.num:nth-child(4)').allTextContents();
+    expect(scores.map(Number)).toEqual([...scores.map(Number)].sort((a, b) => b - a));
+    await keepScreenshot(page, 'batch-results');
+  });
+
+  it('opens an image in the viewer and sends ticked rows to Review', async () => {
+    await page.getByTestId('batch-open').first().click();
+    await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toMatch(/\.png$/);
+    await page.getByTestId('image-view').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('batch-table').waitFor();
+
+    const boxes = page.getByTestId('batch-table').locator('tbody input[type=checkbox]');
+    // Copies share their content, so rows name the same workspace images: tick until two differ.
+    await boxes.nth(0).check();
+    for (let i = 1; (await page.getByTestId('batch-review-selected').textContent())!.includes(' 1 '); i++)
+      await boxes.nth(i).check();
+    await page.getByTestId('batch-review-selected').click();
+    await page.getByTestId('section-review').waitFor();
+    await expect.poll(() => page.getByTestId('review-list').locator('li').count()).toBe(2);
+    expect(await page.getByTestId('review-source').inputValue()).toBe('images');
+    expect(errors).toEqual([]);
+  });
+});
