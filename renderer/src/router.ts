@@ -1,15 +1,15 @@
-import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
+import type { Component } from 'vue';
+import { createRouter, createWebHashHistory } from 'vue-router';
 import { SECTIONS } from './sections';
 import BatchSection from './sections/BatchSection.vue';
-import EmptySection from './sections/EmptySection.vue';
 import ExportSection from './sections/ExportSection.vue';
 import LabelSection from './sections/label/LabelSection.vue';
 import ReviewSection from './sections/ReviewSection.vue';
 import TrainSection from './sections/TrainSection.vue';
 import WorkspaceSection from './sections/WorkspaceSection.vue';
 
-/** Sections that have their own screen; the others show what will appear there. */
-const SCREENS: Record<string, RouteRecordRaw['component']> = {
+/** Each section's screen; every entry of SECTIONS has one. */
+const SCREENS: Record<string, Component> = {
   '/workspace': WorkspaceSection,
   '/label': LabelSection,
   '/train': TrainSection,
@@ -17,6 +17,12 @@ const SCREENS: Record<string, RouteRecordRaw['component']> = {
   '/export': ExportSection,
   '/batch': BatchSection,
 };
+
+function screenOf(path: string): Component {
+  const screen = SCREENS[path];
+  if (!screen) throw new Error(`The section ${path} has no screen in router.ts.`);
+  return screen;
+}
 
 export function createAppRouter() {
   return createRouter({
@@ -27,7 +33,7 @@ export function createAppRouter() {
       ...SECTIONS.map((section) => ({
         path: section.path,
         name: section.name,
-        component: SCREENS[section.path] ?? EmptySection,
+        component: screenOf(section.path),
         meta: { section },
       })),
     ],

@@ -4,7 +4,7 @@ export interface SectionInfo {
   name: string;
   /** Alt+key jumps to the section. */
   key: string;
-  /** What the section will hold, shown while it is empty. */
+  /** What the section is for, shown as the navigation link's tooltip. */
   purpose: string;
 }
 

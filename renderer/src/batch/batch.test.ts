@@ -4,7 +4,7 @@ import type { BatchJob, ReplyOf, RunSummary } from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { useReviewStore } from '../stores/review';
 import { fakeClient } from '../testing/fake-client';
-import { RESULTS_PAGE, useBatchStore } from './batch-store';
+import { RESULTS_PAGE, useBatchStore } from '../stores/batch';
 import { durationText } from './batch-text';
 
 beforeEach(() => setActivePinia(createPinia()));

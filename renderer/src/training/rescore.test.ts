@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { LoupeError, type ReplyOf, type RequestOf } from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
-import { useRescoreStore } from './rescore-store';
+import { useRescoreStore } from '../stores/rescore';
 
 beforeEach(() => setActivePinia(createPinia()));
 

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { LoupeError, type ExportComparison, type ExportReply, type RunSummary } from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
-import { bundleFolder, defaultExportFolder, useExportStore } from './export-store';
+import { bundleFolder, defaultExportFolder, useExportStore } from './export';
 
 beforeEach(() => setActivePinia(createPinia()));
 

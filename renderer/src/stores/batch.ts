@@ -9,7 +9,7 @@ import {
   type RunSummary,
 } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
-import { useReviewStore } from '../stores/review';
+import { useReviewStore } from './review';
 
 type Results = ReplyOf<'batch.results'>;
 /** A results page's sort, filter and place (every field set: the table shows them). */
