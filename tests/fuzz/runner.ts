@@ -190,6 +190,7 @@ export async function runFuzz(ws: FuzzWorkspace, corpus: Corpus, options: FuzzOp
       if (!('bundle' in m)) continue;
       const target = writeBundle(path.join(folder, `labels-${m.index}`), m.bundle);
       const request = { format: m.format, path: target, taskName: `fuzz ${m.format} ${m.index % 2}` };
+      const logged = ws.log.lines.length;
       const reply = await withTimeLimit(ws.call('labels.import', request), LABEL_TIME_LIMIT_MS);
       if (reply === 'timeout') {
         record(m, {
@@ -200,7 +201,8 @@ export async function runFuzz(ws: FuzzWorkspace, corpus: Corpus, options: FuzzOp
         snapshot = ws.snapshot();
         continue;
       }
-      const verdict = labelVerdict(reply);
+      const input = [...m.bundle.files.values()].map((bytes) => Buffer.from(bytes).toString('utf8')).join('\n');
+      const verdict = labelVerdict(reply, input);
       const after = ws.snapshot();
       if (!reply.ok && after !== snapshot)
         record(m, {
@@ -208,7 +210,7 @@ export async function runFuzz(ws: FuzzWorkspace, corpus: Corpus, options: FuzzOp
           kind: 'workspace-changed',
           message: `refused (${reply.message}) but the workspace changed`,
         });
-      else record(m, verdict, verdict.outcome === 'finding' ? ws.lastLogLines(2).join(' | ') : undefined);
+      else record(m, verdict, verdict.outcome === 'finding' ? ws.log.lines.slice(logged).join(' | ') : undefined);
       snapshot = after;
     }
     rmSync(folder, { recursive: true, force: true });

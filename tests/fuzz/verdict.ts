@@ -21,9 +21,14 @@ const MIN_MESSAGE_LENGTH = 15;
 const INTERNALS =
   /\b(TypeError|RangeError|ReferenceError|SyntaxError: Unexpected end|InternalError)\b|Cannot read propert|reading '|is not a function|is not iterable|maxPosition|dicomParser|\bundefined\b|\bNaN\b|\[object Object\]/;
 
-export function unclearMessage(message: string): boolean {
+/** Words that are internals when Loupe writes them but may be a user's own value ("class NaN" for a field NaN). */
+const AMBIGUOUS_WORDS = ['NaN', 'undefined'];
+
+/** `input`: the text of the refused file, whose words a message may quote without quotes. */
+export function unclearMessage(message: string, input = ''): boolean {
   // Quoted text is the user's own (a field, a file name) and may say anything.
-  const own = message.replace(/"[^"]*"/g, '""');
+  let own = message.replace(/"[^"]*"/g, '""');
+  for (const word of AMBIGUOUS_WORDS) if (input.includes(word)) own = own.replaceAll(word, '');
   return message.trim().length < MIN_MESSAGE_LENGTH || INTERNALS.test(own);
 }
 
@@ -42,10 +47,14 @@ export function imageVerdict(outcome: ImportOutcome): Verdict {
 }
 
 /** A label import's reply: error codes that mean "Loupe has a bug" are findings. */
-export function labelVerdict(reply: { ok: true } | { ok: false; code: string; message: string }): Verdict {
+export function labelVerdict(
+  reply: { ok: true } | { ok: false; code: string; message: string },
+  input: string,
+): Verdict {
   if (reply.ok) return { outcome: 'imported' };
   if (reply.code === 'INTERNAL' || reply.code === 'INVALID_REPLY')
     return { outcome: 'finding', kind: 'internal', message: reply.message };
-  if (unclearMessage(reply.message)) return { outcome: 'finding', kind: 'unclear-message', message: reply.message };
+  if (unclearMessage(reply.message, input))
+    return { outcome: 'finding', kind: 'unclear-message', message: reply.message };
   return { outcome: 'refused', reason: reply.code };
 }

@@ -101,10 +101,6 @@ export class FuzzWorkspace {
     return hash.digest('hex');
   }
 
-  lastLogLines(n: number): string[] {
-    return this.log.lines.slice(-n);
-  }
-
   close(): Promise<void> {
     return this.services.dispose();
   }
