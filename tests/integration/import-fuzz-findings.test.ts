@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCorpus, type Corpus } from '../fuzz/corpus';
 import { mutantFor, type LabelMutant } from '../fuzz/mutant';
+import { unclearMessage } from '../fuzz/verdict';
 import { FuzzWorkspace } from '../fuzz/workspace';
 import { requireBuild } from '../helpers/services';
 
@@ -65,5 +66,22 @@ describe('fuzz findings, fixed', () => {
     expect(message).toBe(
       'data.yaml gives no name for class 1: its names must be numbered 0, 1, 2, … without gaps; nothing was imported.',
     );
+  });
+
+  it('a COCO file without "images" or an image without "file_name" says which key is missing', async () => {
+    const noImages = labelCase(92);
+    expect(text(noImages, 'annotations.json')).not.toContain('"images"');
+    expect((await refusal(noImages)).message).toMatch(/is not COCO JSON: images is missing$/);
+    const noFileName = labelCase(434);
+    expect((await refusal(noFileName)).message).toMatch(/is not COCO JSON: images\.1\.file_name is missing$/);
+  });
+
+  it('a COCO annotation whose id is an object is named by its position, not "[object Object]"', async () => {
+    const m = labelCase(4421);
+    const annotations = (JSON.parse(text(m, 'annotations.json')) as { annotations: { id: unknown }[] }).annotations;
+    expect(typeof annotations[0]!.id).toBe('object');
+    const { message } = await refusal(m);
+    expect(message).toContain('annotation #1: ');
+    expect(unclearMessage(message)).toBe(false);
   });
 });
