@@ -21,6 +21,9 @@ const MIN_MESSAGE_LENGTH = 15;
 const INTERNALS =
   /\b(TypeError|RangeError|ReferenceError|SyntaxError: Unexpected end|InternalError)\b|Cannot read propert|reading '|is not a function|is not iterable|maxPosition|dicomParser|\bundefined\b|\bNaN\b|\[object Object\]/;
 
+/** How a size refusal names its bound: a limit in megapixels or bytes, or an image without pixels. */
+const LIMIT_STATED = /limit|megapixels|[KMG]iB|no pixels|cannot be shown/;
+
 /** Words that are internals when Loupe writes them but may be a user's own value ("class NaN" for a field NaN). */
 const AMBIGUOUS_WORDS = ['NaN', 'undefined'];
 
@@ -43,6 +46,9 @@ export function imageVerdict(outcome: ImportOutcome): Verdict {
   // The worker's V8 heap cap caught it: bounded, but a small file must be refused by a named limit first.
   if (/working memory/.test(message)) return { outcome: 'finding', kind: 'memory', message };
   if (unclearMessage(message)) return { outcome: 'finding', kind: 'unclear-message', message };
+  // A size refusal says which limit it met (or that there are no pixels at all), so the user knows what to change.
+  if (failure === 'too-large' && !LIMIT_STATED.test(message))
+    return { outcome: 'finding', kind: 'unclear-message', message };
   return { outcome: 'refused', reason: failure };
 }
 

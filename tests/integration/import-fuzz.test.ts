@@ -12,6 +12,7 @@ import { loadCorpus, type Corpus } from '../fuzz/corpus';
 import { FORMAT_CYCLE, mutantFor } from '../fuzz/mutant';
 import { formatReport } from '../fuzz/report';
 import { runFuzz, type FuzzReport } from '../fuzz/runner';
+import { imageVerdict, labelVerdict } from '../fuzz/verdict';
 import { FuzzWorkspace } from '../fuzz/workspace';
 import { requireBuild } from '../helpers/services';
 
@@ -62,6 +63,42 @@ describe('import fuzz (CI size)', () => {
       expect(c.refused, format).toBeGreaterThan(0);
       expect(c.imported, format).toBeGreaterThan(0);
     }
+  });
+
+  it('calls crashes, internal errors, hangs, heap exhaustion and leaked internals findings, and named refusals not', () => {
+    const failed = (failure: 'internal' | 'timeout' | 'too-large' | 'malformed', message: string) =>
+      imageVerdict({ path: '/x.dcm', status: 'failed', failure, message });
+    const kind = (v: ReturnType<typeof imageVerdict>) => (v.outcome === 'finding' ? v.kind : v.outcome);
+    expect(kind(failed('internal', 'The decoder stopped unexpectedly (exit code 1) on this file.'))).toBe('crash');
+    expect(kind(failed('internal', 'Loupe failed to read this file because of an internal error.'))).toBe('internal');
+    expect(kind(failed('timeout', 'Decoding took longer than 30 s and was stopped.'))).toBe('hang');
+    expect(
+      kind(failed('too-large', "Decoding this file needed more than the decoder's 512 MiB of working memory.")),
+    ).toBe('memory');
+    expect(kind(failed('malformed', "Cannot read properties of undefined (reading 'trim')"))).toBe('unclear-message');
+    expect(kind(failed('too-large', 'This image is too large for Loupe.'))).toBe('unclear-message');
+    expect(
+      kind(
+        failed(
+          'too-large',
+          "This image is 20000×20000 pixels (400 megapixels), more than Loupe's limit of 268 megapixels per frame; it was skipped.",
+        ),
+      ),
+    ).toBe('refused');
+    expect(kind(failed('malformed', 'This DICOM file is truncated at byte 5120; it was skipped.'))).toBe('refused');
+    expect(kind(imageVerdict({ path: '/x.png', status: 'duplicate', message: 'Same content as a.png.' }))).toBe(
+      'imported',
+    );
+    expect(kind(labelVerdict({ ok: false, code: 'INTERNAL', message: 'Something went wrong inside Loupe.' }, ''))).toBe(
+      'internal',
+    );
+    const nan = {
+      ok: false as const,
+      code: 'INVALID_REQUEST',
+      message: 'line 1: class NaN is not an index of the 2 classes',
+    };
+    expect(kind(labelVerdict(nan, '0 0.5 0.5'))).toBe('unclear-message');
+    expect(kind(labelVerdict(nan, 'NaN 0.5 0.5'))).toBe('refused');
   });
 
   it('has no findings: no crash, internal error, hang, unclear message, memory blow-up or changed workspace', () => {
