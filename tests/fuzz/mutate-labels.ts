@@ -48,6 +48,17 @@ function oddValue(rng: Random): unknown {
   ])();
 }
 
+/**
+ * Most characters one repetition adds: label files of a few MiB are plenty to stress a reader,
+ * and repeating an already long line thousands of times would only exhaust the fuzz itself.
+ */
+const MAX_REPEATED_CHARS = 2 * 1024 ** 2;
+
+/** `copies`, fewer when that many copies of `length` characters would pass MAX_REPEATED_CHARS (at least one). */
+function withinBound(copies: number, length: number): number {
+  return Math.max(1, Math.min(copies, Math.floor(MAX_REPEATED_CHARS / (length + 1))));
+}
+
 type Slot = { parent: Record<string, unknown> | unknown[]; key: string | number };
 
 function slots(value: unknown, into: Slot[] = [], depth = 0): Slot[] {
@@ -72,7 +83,7 @@ function mutateJson(doc: unknown, rng: Random): string {
     return `delete "${where}"`;
   }
   if (choice === 1 && Array.isArray(current) && current.length) {
-    const copies = rng.pick([1, 2, 1000]);
+    const copies = withinBound(rng.pick([1, 2, 1000]), JSON.stringify(current).length);
     for (let i = 0; i < copies; i++) current.push(structuredClone(current[rng.int(current.length)]));
     return `repeat an item of "${where}" ${copies}×`;
   }
@@ -116,7 +127,8 @@ function mutateYoloText(content: string, rng: Random): { content: string; what: 
   else if (choice === 1) fields.splice(rng.int(fields.length), 1);
   else if (choice === 2) fields.push(...Array.from({ length: rng.pick([1, 2, 3, 5000]) }, () => String(rng.next())));
   else if (choice === 3) fields[0] = rng.pick(['-1', '2', '1.5', '99', '1e9', 'crack']);
-  else if (choice === 4) lines.splice(k, 0, ...new Array<string>(rng.pick([1, 5000])).fill(lines[k]!));
+  else if (choice === 4)
+    lines.splice(k, 0, ...new Array<string>(withinBound(rng.pick([1, 5000]), lines[k]!.length)).fill(lines[k]!));
   else return { content: content.replace(/\n/g, rng.pick(['\r\n', '\r', '\n\n', ' \t\n'])), what: 'change line ends' };
   if (choice <= 3) lines[k] = fields.join(rng.pick([' ', '\t', '  ', ',']));
   return { content: lines.join('\n'), what: `YOLO line ${k + 1} mutation ${choice}` };
@@ -180,7 +192,8 @@ function mutateCsv(content: string, rng: Random): { content: string; what: strin
       '\0',
     ]);
   else if (choice === 4) lines.shift();
-  else if (choice === 5) lines.splice(k, 0, ...new Array<string>(rng.pick([1, 2, 5000])).fill(lines[k]!));
+  else if (choice === 5)
+    lines.splice(k, 0, ...new Array<string>(withinBound(rng.pick([1, 2, 5000]), lines[k]!.length)).fill(lines[k]!));
   else if (choice === 6) lines[0] = rng.pick(['image', 'class,image', 'image_a,image_b', 'image,class,class', '']);
   else return { content: `\ufeff${content.replace(/\n/g, '\r')}`, what: 'BOM and CR line ends' };
   if (choice <= 3) lines[k] = cells.join(',');

@@ -62,6 +62,7 @@ const header: PngMutation = (bytes, list, rng) => {
   const ihdr = list.find((c) => c.type === 'IHDR');
   if (!ihdr || ihdr.length < 13) return null;
   const data = dataOf(bytes, ihdr);
+  if (data.length < 13) return null;
   const [name, at, size, values] = rng.pick(IHDR_FIELDS);
   const value = rng.pick(values);
   if (size === 4) new DataView(data.buffer).setUint32(at, value >>> 0);
