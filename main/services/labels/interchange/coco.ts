@@ -75,7 +75,13 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
   const parsed = cocoSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new LoupeError('INVALID_REQUEST', `${location} is not COCO JSON: ${issue.path.join('.')}: ${issue.message}`);
+    const where = issue.path.join('.') || 'the top level';
+    // zod words a missing key as "received undefined": the user needs the key's name, not JavaScript's word for absent.
+    const problem =
+      issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
+        ? `${where} is missing`
+        : `${where}: ${issue.message}`;
+    throw new LoupeError('INVALID_REQUEST', `${location} is not COCO JSON: ${problem}`);
   }
   const coco = parsed.data;
   const hasMasks = coco.annotations.some((a) => hasSegmentation(a.segmentation));
@@ -115,7 +121,8 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
   const fileImageIds = new Set(coco.images.map((e) => String(e.id)));
   const masks = new Map<number, Uint8Array>();
   coco.annotations.forEach((a, i) => {
-    const where = `annotation ${a.id ?? `#${i + 1}`}`;
+    // An id that is not a number or a string (a list, an object) would print as "[object Object]".
+    const where = `annotation ${typeof a.id === 'number' || typeof a.id === 'string' ? a.id : `#${i + 1}`}`;
     const image = images.get(String(a.image_id));
     if (!image) {
       if (!fileImageIds.has(String(a.image_id)))

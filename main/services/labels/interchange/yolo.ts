@@ -58,12 +58,21 @@ export function namesFromDataYaml(yaml: string): string[] | null {
       .filter(Boolean);
   const block = /^names:\s*\n((?:[ \t]+\d+:.*\n?)+)/m.exec(yaml);
   if (!block) return null;
-  const names: string[] = [];
+  const byIndex = new Map<number, string>();
   for (const line of block[1]!.split('\n')) {
     const m = /^\s+(\d+):\s*(.+?)\s*$/.exec(line);
-    if (m) names[Number(m[1])] = m[2]!.replace(/^['"]|['"]$/g, '');
+    if (m) byIndex.set(Number(m[1]), m[2]!.replace(/^['"]|['"]$/g, ''));
   }
-  return names.every((n) => n !== undefined) ? names : null;
+  // A gap ("0: a", "2: b") leaves a class index without a name: refused here, by name, instead of
+  // failing later on the missing name (a fuzz finding: "Cannot read properties of undefined").
+  const names = Array.from({ length: byIndex.size }, (_, k) => byIndex.get(k));
+  const gap = names.findIndex((n) => n === undefined);
+  if (gap >= 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `data.yaml gives no name for class ${gap}: its names must be numbered 0, 1, 2, … without gaps; nothing was imported.`,
+    );
+  return names as string[];
 }
 
 export async function readYolo(folder: string, names: ImageNames, target: TaskKind | undefined): Promise<ImportPlan> {
