@@ -9,6 +9,7 @@ export default defineConfig({
           include: [
             'contract/**/*.test.ts',
             'base/**/*.test.ts',
+            'docs/**/*.test.ts',
             'main/**/*.test.ts',
             'ml/**/*.test.ts',
             'preload/**/*.test.ts',
