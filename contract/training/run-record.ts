@@ -104,8 +104,6 @@ export const RUN_STATUSES = ['running', 'completed', 'cancelled', 'failed'] as c
 
 export const environmentSchema = z.object({
   backend: z.string(),
-  /** Why training did not use the engine's default backend, when it did not. */
-  backendNote: z.string().optional(),
   tfjs: z.string(),
   node: z.string(),
   /** Threads that computed gradients (config.threads as resolved), and why when not what was asked. */

@@ -4,7 +4,7 @@ import { giou, type Box } from './boxes';
 import { decodeCenterNet } from './centernet-decode';
 import { buildCenterNetHead, CENTERNET_CHANNELS } from './centernet-head';
 import { encodeCenterNetTargets, gaussianRadius, targetShape, type CenterNetGeometry } from './centernet-targets';
-import { centerNetLossParts, DETECTION_LOSSES, focalHeatmapLoss, giouLoss, l1BoxLoss } from './losses';
+import { centerNetLoss, centerNetLossParts, focalHeatmapLoss, giouLoss, l1BoxLoss } from './losses';
 import { postprocessDetections } from './postprocess';
 
 beforeAll(async () => {
@@ -126,7 +126,7 @@ describe('detection losses', () => {
       const g = centerNetLossParts(target, perfect, { numClasses: 3, sizeLoss: 'giou' });
       const noisy = tf.variable(tf.add(perfect, tf.randomUniform(perfect.shape, -0.3, 0.3, 'float32', 7)));
       const grad = tf.grad((p: tf.Tensor) =>
-        DETECTION_LOSSES.centernet({ numClasses: 3, sizeLoss: 'giou' })(target, tf.clipByValue(p, 0, 10)),
+        centerNetLoss({ numClasses: 3, sizeLoss: 'giou' })(target, tf.clipByValue(p, 0, 10)),
       )(noisy);
       noisy.dispose();
       return [l1.size, l1.offset, g.size, tf.sum(tf.abs(grad)), tf.any(tf.isNaN(grad))].map((x) => x.dataSync()[0]!);

@@ -1,15 +1,10 @@
 /**
- * Detection losses as tf functions (yTrue, yPred) → scalar, with a factory per name so a loss
- * registry can build them from a config: DETECTION_LOSSES[name](config).
- *
- *   'centernet'  the full CenterNet objective on the head's one output: penalty-reduced focal loss
- *                on the heatmaps + size loss (L1, or GIoU on the boxes) + L1 offset loss.
- *   'giou'       1 − GIoU, mean over boxes [N, 4] (x1, y1, x2, y2).
- *   'l1-box'     mean absolute difference of boxes [N, 4].
+ * CenterNet's objective as a tf function (yTrue, yPred) → scalar, registered by name in
+ * ml/losses/pair-and-box-losses.ts: penalty-reduced focal loss on the heatmaps + size loss (L1,
+ * or GIoU on the boxes: 1 − GIoU, mean over boxes [N, 4] as x1, y1, x2, y2) + L1 offset loss.
  */
 import * as tf from '@tensorflow/tfjs';
-
-export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+import type { LossFunction } from '../losses/registry';
 
 /** Heatmap predictions are clamped away from 0 and 1 before the logs (CenterNet's _sigmoid). */
 const HEATMAP_CLAMP = 1e-4;
@@ -148,10 +143,3 @@ export function centerNetLoss(config: CenterNetLossConfig): LossFunction {
       return parts.total;
     });
 }
-
-/** Loss factories by name; the engine registers `centernet` (ml/losses/pair-and-box-losses.ts) with the task's class count. */
-export const DETECTION_LOSSES = {
-  centernet: (config: CenterNetLossConfig): LossFunction => centerNetLoss(config),
-  giou: (): LossFunction => giouLoss,
-  'l1-box': (): LossFunction => l1BoxLoss,
-} as const;

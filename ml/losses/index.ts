@@ -1,5 +1,5 @@
 /** The built-in losses, registered once when this module loads. */
-import type { LossConfig, TaskKind } from '../../contract/index';
+import type { LossConfig } from '../../contract/index';
 import { crossEntropy, focal } from './class-losses';
 import { bce, bceDice, crossEntropyDice, softDice } from './mask-losses';
 import { batchHardTriplet, centerNet, contrastive } from './pair-and-box-losses';
@@ -37,24 +37,4 @@ const builtIn = [
 
 for (const definition of builtIn) registerLoss(definition as LossDefinition<{ name: string }>);
 
-/**
- * A sensible default per task: cross-entropy for classes, BCE + Dice for two-class masks,
- * CenterNet's for boxes, batch-hard triplet for verification.
- */
-export function defaultLoss(task: TaskKind, numClasses: number): LossConfig {
-  if (task === 'classification') return { name: 'cross-entropy', labelSmoothing: 0 };
-  if (task === 'detection') return { name: 'centernet', sizeLoss: 'l1', offsetWeight: 1 };
-  if (task === 'verification') return { name: 'batch-hard-triplet', margin: 0.2 };
-  return numClasses === 2
-    ? { name: 'bce-dice', bceWeight: 1, diceWeight: 1, smooth: 1e-5 }
-    : { name: 'cross-entropy-dice', crossEntropyWeight: 1, diceWeight: 1, smooth: 1e-5 };
-}
-
-export {
-  createLoss,
-  registerLoss,
-  registeredLosses,
-  type LossDefinition,
-  type LossFunction,
-  type LossTarget,
-} from './registry';
+export { createLoss, registerLoss, type LossDefinition, type LossFunction, type LossTarget } from './registry';

@@ -50,7 +50,3 @@ export function createLoss<Target = tf.Tensor>(config: { name: string }, target:
   }
   return definition.create(config, target) as LossFunction<Target>;
 }
-
-export function registeredLosses(): string[] {
-  return [...definitions.keys()];
-}

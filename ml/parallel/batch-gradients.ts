@@ -5,7 +5,7 @@
  * the same way a whole batch is.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LossFunction } from './loss-registry';
+import type { LossFunction } from '../losses/registry';
 
 export interface BatchGradients {
   loss: tf.Scalar;

@@ -24,7 +24,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type BackendName } from '../../contract/index';
 import { activeBackend } from '../backends/select';
 import { batchGradients } from './batch-gradients';
-import { resolveLoss, type LossFunction, type LossSpec } from './loss-registry';
+import type { LossFunction } from '../losses/registry';
+import { resolveLoss, type LossSpec } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';
 
 /**

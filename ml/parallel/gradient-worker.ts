@@ -7,7 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backends/select';
 import { batchGradients } from './batch-gradients';
-import { resolveLoss, type LossFunction } from './loss-registry';
+import type { LossFunction } from '../losses/registry';
+import { resolveLoss } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';
 
 if (!parentPort) throw new Error('The gradient worker must be started by Loupe’s training thread.');

@@ -10,15 +10,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/errors';
 import type { LossConfig } from '../../contract/index';
-import { createLoss, type LossTarget } from '../losses/index';
+import { createLoss, type LossFunction, type LossTarget } from '../losses/index';
 
 /** A loss as the training loop names it: serialisable, so it can cross to the worker. */
 export interface LossSpec {
   name: string;
   config?: Record<string, unknown>;
 }
-
-export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
 
 /** The registry name of a training run's loss: config `{ loss: LossConfig, target: LossTarget }`. */
 export const ENGINE_LOSS = 'engine';
@@ -27,7 +25,7 @@ export const ENGINE_LOSS = 'engine';
 const LOG_EPSILON = 1e-7;
 
 const LOSSES: Record<string, (config: Record<string, unknown>) => LossFunction> = {
-  /** Softmax outputs against one-hot targets. */
+  /** Softmax outputs against one-hot targets (the reference models of bench:train and the backend tests). */
   categoricalCrossentropy: () => (yTrue, yPred) => tf.mean(tf.metrics.categoricalCrossentropy(yTrue, yPred)),
   /** Sigmoid outputs against 0/1 targets, any shape (segmentation masks included). */
   binaryCrossentropy: () => (yTrue, yPred) => {
@@ -35,8 +33,6 @@ const LOSSES: Record<string, (config: Record<string, unknown>) => LossFunction> 
     const perElement = tf.neg(tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, p)))));
     return tf.mean(perElement);
   },
-  meanSquaredError: () => (yTrue, yPred) => tf.mean(tf.squaredDifference(yTrue, yPred)),
-  meanAbsoluteError: () => (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yTrue, yPred))),
   /**
    * A training run's own loss (ml/losses), by its config and output. Only configs that are a
    * per-sample mean may be named here: ml/parallel/thread-plan.ts decides which.

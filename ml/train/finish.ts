@@ -95,7 +95,7 @@ export async function finishRun(
     versions: {
       loupeModelFormat: 1,
       tfjs: tf.version.tfjs,
-      backend: session.backend.backend,
+      backend: session.backend,
       node: process.versions.node,
     },
     createdAt: new Date().toISOString(),

@@ -16,8 +16,7 @@ export function newRunRecord(session: TrainingSession): RunRecord {
     config: { ...session.config, model: session.run.modelConfig },
     preprocessing: session.data.spec,
     environment: {
-      backend: session.backend.backend,
-      ...(session.backend.note ? { backendNote: session.backend.note } : {}),
+      backend: session.backend,
       tfjs: tf.version.tfjs,
       node: process.versions.node,
     },

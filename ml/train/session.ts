@@ -21,7 +21,7 @@ import { writeWeights } from './parameters';
 import { readRunRecord, runFile } from '../../base/run-files';
 import { withTaskSettings } from './tasks/settings';
 import { openTaskRun, type TaskRun } from './tasks/task-run';
-import { selectTrainingBackend, type TrainingBackend } from '../backends/training-fallback';
+import { trainingBackendFor } from '../backends/gradient-kernels';
 
 /** What a checkpoint holds besides the arrays. */
 export interface CheckpointState {
@@ -52,7 +52,8 @@ export interface TrainingSession {
   schedule: LearningRateSchedule;
   best: MonitoredValue;
   earlyStopping: MonitoredValue | null;
-  backend: TrainingBackend;
+  /** The engine backend the run trains on, as the run record names it. */
+  backend: string;
   /** How this kind of task draws batches and measures them. */
   task: TaskRun;
   batchesPerEpoch: number;
@@ -123,7 +124,7 @@ export async function openSession(
     run.model.dispose();
   };
   try {
-    const backend = await selectTrainingBackend(run.model);
+    const backend = trainingBackendFor(run.model);
     const outputChannels = (run.model.outputs[0]!.shape.at(-1) ?? 0) as number;
     const expected = expectedOutputChannels(config.task, numClasses);
     if (expected !== null && outputChannels !== expected)
@@ -170,7 +171,6 @@ export async function openSession(
       record: existing,
       dispose: async () => {
         await disposeAll();
-        await backend.restore();
       },
     };
   } catch (error) {

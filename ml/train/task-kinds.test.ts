@@ -185,7 +185,7 @@ describe.each(kinds)('$name runs', ({ name, dataset, config }) => {
   });
 });
 
-/** MobileNetV2 trains on the cpu backend until the wasm depthwise gradients land (ml/backends/training-fallback.ts): slow. */
+/** ResNet-18 and MobileNetV2 backbones take a while on a shared 2-core machine (a hang guard, not a speed claim). */
 const LARGER_BACKBONE_TIMEOUT_MS = 120_000;
 
 describe('detection and verification on the larger backbones', () => {

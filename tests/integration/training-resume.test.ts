@@ -115,9 +115,7 @@ describe('resume after a killed process', () => {
     expect(b.status).toBe('completed');
     expect(b.runId).toBe(orphan.runId);
     expect(b.environment.backend).toBe(a.environment.backend);
-    console.log(
-      `[resume] trained on ${b.environment.backend}${b.environment.backendNote ? ` (${b.environment.backendNote})` : ''}; killed in epoch 3, batch 3`,
-    );
+    console.log(`[resume] trained on ${b.environment.backend}; killed in epoch 3, batch 3`);
     expect(epochsWithoutDurations(b)).toEqual(epochsWithoutDurations(a));
     expect(b.evaluation).toEqual(a.evaluation);
     const weights = (dir: string) => readFileSync(path.join(dir, 'model', 'weights.bin'));
