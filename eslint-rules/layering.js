@@ -27,6 +27,8 @@ export default {
       layer: '{{from}}/ may not import {{to}}/ (allowed: {{allowed}}). See ARCHITECTURE.md.',
       electron: 'Only main/hosts/electron/ and preload/ may import electron; services must run under every host.',
       builtin: '{{from}}/ runs in the page or must stay platform-free: no Node built-in "{{name}}".',
+      barrel:
+        'Inside contract/, import the module that declares it, not contract/index.ts: the index imports every channel, so this is an import cycle and the value is undefined while modules load.',
       package: '{{from}}/ may not import "{{name}}" (it belongs to {{allowed}}). See eslint-rules/layers.js.',
       unknownPackage: '"{{name}}" is not in the package table of eslint-rules/layers.js: say which layers may use it.',
     },
@@ -40,6 +42,16 @@ export default {
 
     function checkRelative(node, specifier) {
       const to = layerOf(root, path.resolve(path.dirname(file), specifier));
+      const target = path.resolve(path.dirname(file), specifier);
+      if (
+        from === 'contract' &&
+        !isTest &&
+        /^contract[\\/]index(\.ts)?$/.test(path.relative(root, target)) &&
+        !/[\\/]client\.ts$/.test(file)
+      ) {
+        context.report({ node, messageId: 'barrel' });
+        return;
+      }
       // Test code anywhere may use the shared fixtures, helpers and reference models.
       if (isTest && (to === 'tests' || to === 'bench')) return;
       if (to && to !== from && !ALLOWED[from].includes(to)) {

@@ -148,6 +148,12 @@ tester.run('local/layering', layering, {
       errors: [{ messageId: 'layer' }],
     },
     {
+      filename: at('contract/channels/x.ts'),
+      code: "import { runIdSchema } from '../index';",
+      options,
+      errors: [{ messageId: 'barrel' }],
+    },
+    {
       filename: at('tests/integration/x.test.ts'),
       code: "import { app } from 'electron';",
       options,
