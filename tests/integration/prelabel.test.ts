@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProposedTag } from '../../contract/index';
+import { PrelabelService } from '../../main/services/training/prelabel';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { realServices } from '../helpers/services';
@@ -126,6 +127,21 @@ describe('pre-label and label next', () => {
     const next = await call('models.labelNext', { runId: setup.runId, taskId: fresh, limit: 500 });
     expect(next.considered).toBe(imageIds.length - 1);
     expect(next.picks.map((p) => p.imageId)).not.toContain(first);
+  });
+
+  it('reports progress over a large set and stops when cancelled', async () => {
+    const prelabel = new PrelabelService(services.workspaces, services.imaging, services.engine);
+    const request = { runId: setup.runId, taskId: fresh, measure: 'entropy' as const, diversity: false, limit: 5 };
+    const seen: [number, number][] = [];
+    await prelabel.labelNext(request, new AbortController().signal, (done, total) => seen.push([done, total]));
+    const total = imageIds.length - 1;
+    expect(seen[0]).toEqual([0, total]);
+    expect(seen.at(-1)).toEqual([total, total]);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThan(seen[i - 1]![0]);
+
+    const controller = new AbortController();
+    const cancelled = prelabel.labelNext(request, controller.signal, (done) => done > 0 || controller.abort());
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
   it('refuses a run whose classes the task lacks, and the wrong kind of task', async () => {
