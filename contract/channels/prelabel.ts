@@ -10,6 +10,22 @@ import { maskLabelSchema } from './labels';
 import { runIdSchema } from './runs';
 
 const idSchema = z.number().int().positive();
+
+/**
+ * Labels accepted from a run's drafts are saved with a save id that starts with this and the run
+ * id (label_revisions.save_id; the label tables have no origin column), as review corrections are
+ * saved as `review-<verdict>`: the image's current labels name the run they came from.
+ */
+export const PRELABEL_ORIGIN_PREFIX = 'prelabel:';
+export const prelabelOrigin = (runId: string): string => `${PRELABEL_ORIGIN_PREFIX}${runId}`;
+
+/** The run an image's current labels were accepted from, read from its revision's save id; null otherwise. */
+export function prelabelRunOf(saveId: string | null): string | null {
+  if (!saveId?.startsWith(PRELABEL_ORIGIN_PREFIX)) return null;
+  const rest = saveId.slice(PRELABEL_ORIGIN_PREFIX.length);
+  const end = rest.indexOf('|');
+  return end < 0 ? rest : rest.slice(0, end);
+}
 const probability = z.number().min(0).max(1);
 
 /** Most images one proposeTags call predicts (a grid page many times over; the reply stays small). */

@@ -8,9 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
+import { prelabelRunOf } from '../../contract/index';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
 import { caller } from '../helpers/labels';
@@ -24,6 +26,7 @@ describe('pre-labelling with a run', () => {
   let page: Page;
   let errors: string[];
   let dir: string;
+  let workspace: string;
   let client: LoupeApi;
   let closeClient: () => void;
   let setup: ReviewWorkspace;
@@ -32,7 +35,7 @@ describe('pre-labelling with a run', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-prelabel-'));
-    const workspace = path.join(dir, 'ws');
+    workspace = path.join(dir, 'ws');
     const { services, log } = realServices();
     const call = caller(services, log);
     await call('workspace.open', { path: workspace, create: true });
@@ -91,6 +94,16 @@ describe('pre-labelling with a run', () => {
     await expect
       .poll(async () => (await saved(firstId)).classIds.map((id) => classNames.get(id)), { timeout: 15_000 })
       .toEqual([className]);
+    const db = new Database(path.join(workspace, 'loupe.db'), { readonly: true });
+    try {
+      const saveId = db
+        .prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?')
+        .pluck()
+        .get(taskId, firstId) as string;
+      expect(prelabelRunOf(saveId)).toBe(setup.runId);
+    } finally {
+      db.close();
+    }
 
     await page.keyboard.press('ArrowRight');
     await expect.poll(current).not.toBe(first);

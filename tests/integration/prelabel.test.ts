@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProposedTag } from '../../contract/index';
+import { prelabelOrigin, prelabelRunOf, type ProposedTag } from '../../contract/index';
 import { PrelabelService } from '../../main/services/training/prelabel';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
@@ -123,7 +123,20 @@ describe('pre-label and label next', () => {
   it('lists only images the task has no label for', async () => {
     const [first] = imageIds;
     const tag = tags.find((t) => t.imageId === first)!;
-    await call('labels.assign', { taskId: fresh, imageIds: [first!], mode: 'set', classId: tag.classId });
+    await call('labels.assign', {
+      taskId: fresh,
+      imageIds: [first!],
+      mode: 'set',
+      classId: tag.classId,
+      origin: prelabelOrigin(setup.runId),
+    });
+    // The accepted tag records the run it came from (the label tables have no origin column).
+    const saveId = services.workspaces
+      .require()
+      .db.prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?')
+      .pluck()
+      .get(fresh, first) as string;
+    expect(prelabelRunOf(saveId)).toBe(setup.runId);
     const next = await call('models.labelNext', { runId: setup.runId, taskId: fresh, limit: 500 });
     expect(next.considered).toBe(imageIds.length - 1);
     expect(next.picks.map((p) => p.imageId)).not.toContain(first);

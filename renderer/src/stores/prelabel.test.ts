@@ -1,6 +1,12 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ImageLabels, ProposedTag, RequestOf, RunSummary } from '../../../contract/index';
+import {
+  prelabelRunOf,
+  type ImageLabels,
+  type ProposedTag,
+  type RequestOf,
+  type RunSummary,
+} from '../../../contract/index';
 import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { useImageLabelsStore } from './image-labels';
@@ -107,12 +113,20 @@ describe('pre-label drafts', () => {
     expect(prelabel.tagOf(1, 10)).toBeNull();
     await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
     expect(saves).toEqual([expect.objectContaining({ taskId: 1, imageId: 10, classIds: [5] })]);
+    // Recorded as coming from the run; a later edit of the image by hand is not.
+    expect(prelabelRunOf(saves[0]!.saveId)).toBe(RUN.runId);
+    store.pressClass(1, 10, 6, false);
+    await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
+    expect(prelabelRunOf(saves[1]!.saveId)).toBeNull();
+    const saved = saves.length;
 
     await prelabel.proposeTags(1, [10, 11, 12]);
     expect(await prelabel.acceptTagsAbove(1, 0.9, false)).toBe(2);
-    expect(assigns).toEqual([{ taskId: 1, imageIds: [10, 12], mode: 'set', classId: 5 }]);
+    expect(assigns).toEqual([
+      { taskId: 1, imageIds: [10, 12], mode: 'set', classId: 5, origin: `prelabel:${RUN.runId}` },
+    ]);
     expect(prelabel.tagOf(1, 11)).toMatchObject({ probability: 0.55 });
-    expect(saves).toHaveLength(1);
+    expect(saves).toHaveLength(saved);
   });
 
   it('an accepted mask draft becomes the image mask in one undo step; a discarded one is never saved', async () => {
@@ -133,6 +147,7 @@ describe('pre-label drafts', () => {
     await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
     expect(saves).toHaveLength(1);
     expect([...(saves[0]!.mask as { data: Uint8Array }).data]).toEqual([0, 1, 1, 0, 0, 2, 2, 2]);
+    expect(prelabelRunOf(saves[0]!.saveId)).toBe('run-20260101-000000-0002');
     expect(store.undo(1, 21)).toBe(true);
     expect(store.entry(1, 21).mask).toBeNull();
   });

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../contract/geometry/index';
-import type { ProposedTag, ReplyOf, RunSummary } from '../../../contract/index';
+import { prelabelOrigin, type ProposedTag, type ReplyOf, type RunSummary } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { paintDraftMask } from '../labeling/draft-mask';
 import { entryKey, useImageLabelsStore } from './image-labels';
@@ -9,8 +9,12 @@ import { useWorkspaceStore } from './workspace';
 
 export type PrelabelKind = 'classification' | 'segmentation';
 
+/** A model's tag for one image, not yet accepted, with the run that proposed it. */
+export type DraftTag = ProposedTag & { runId: string };
+
 /** A model's mask for one image, not yet accepted. */
 export interface MaskDraft {
+  runId: string;
   mask: LabelMask;
   classPixels: ReplyOf<'models.proposeMask'>['classPixels'];
   meanEntropy: number;
@@ -26,7 +30,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const labels = useImageLabelsStore();
   const runs = ref<RunSummary[]>([]);
   const runId = ref<string | null>(null);
-  const tags = ref(new Map<string, ProposedTag>());
+  const tags = ref(new Map<string, DraftTag>());
   /** Masks are megabytes: not deeply reactive, replaced as a whole. */
   const masks = shallowRef(new Map<string, MaskDraft>());
   const busy = ref(false);
@@ -81,7 +85,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
         { runId: run, taskId, imageIds: [...imageIds] },
         { requestId, onProgress: (p) => (progress.value = p) },
       );
-      for (const tag of reply.tags) tags.value.set(entryKey(taskId, tag.imageId), tag);
+      for (const tag of reply.tags) tags.value.set(entryKey(taskId, tag.imageId), { ...tag, runId: run });
       return reply.tags.length;
     });
   }
@@ -91,6 +95,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     if (!reply) return false;
     const next = new Map(masks.value);
     next.set(entryKey(taskId, imageId), {
+      runId: runId.value!,
       mask: markRaw(reply.mask),
       classPixels: reply.classPixels,
       meanEntropy: reply.meanEntropy,
@@ -103,8 +108,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     if (requestId) loupe().cancel(requestId);
   }
 
-  const tagOf = (taskId: number, imageId: number): ProposedTag | null =>
-    tags.value.get(entryKey(taskId, imageId)) ?? null;
+  const tagOf = (taskId: number, imageId: number): DraftTag | null => tags.value.get(entryKey(taskId, imageId)) ?? null;
   const maskOf = (taskId: number, imageId: number): MaskDraft | null =>
     masks.value.get(entryKey(taskId, imageId)) ?? null;
 
@@ -114,21 +118,27 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     if (!tag) return false;
     const entry = await labels.load(taskId, 'classification', imageId);
     labels.setClasses(taskId, imageId, multiLabel ? [...entry.classIds, tag.classId] : [tag.classId]);
+    entry.origin = prelabelOrigin(tag.runId);
     tags.value.delete(entryKey(taskId, imageId));
     return true;
   }
 
   /** Accepts every draft tag of the task at or above `minimum` probability, one bulk assignment per class. */
   async function acceptTagsAbove(taskId: number, minimum: number, multiLabel: boolean): Promise<number> {
-    const byClass = new Map<number, number[]>();
-    for (const [key, t] of tags.value)
-      if (key === entryKey(taskId, t.imageId) && t.probability >= minimum)
-        byClass.set(t.classId, [...(byClass.get(t.classId) ?? []), t.imageId]);
+    // One assignment per class and run, so each image records the run its tag came from.
+    const groups = new Map<string, { classId: number; runId: string; imageIds: number[] }>();
+    for (const [key, t] of tags.value) {
+      if (key !== entryKey(taskId, t.imageId) || t.probability < minimum) continue;
+      const group = `${t.classId}|${t.runId}`;
+      if (!groups.has(group)) groups.set(group, { classId: t.classId, runId: t.runId, imageIds: [] });
+      groups.get(group)!.imageIds.push(t.imageId);
+    }
     let accepted = 0;
     try {
-      for (const [classId, imageIds] of byClass) {
+      for (const { classId, runId: run, imageIds } of groups.values()) {
         imageIds.sort((a, b) => a - b);
-        await labels.bulkAssign({ taskId, imageIds, mode: multiLabel ? 'add' : 'set', classId });
+        const mode = multiLabel ? 'add' : 'set';
+        await labels.bulkAssign({ taskId, imageIds, mode, classId, origin: prelabelOrigin(run) });
         for (const id of imageIds) tags.value.delete(entryKey(taskId, id));
         accepted += imageIds.length;
       }
@@ -142,8 +152,9 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   async function acceptMask(taskId: number, imageId: number): Promise<boolean> {
     const draft = maskOf(taskId, imageId);
     if (!draft) return false;
-    await labels.load(taskId, 'segmentation', imageId);
+    const entry = await labels.load(taskId, 'segmentation', imageId);
     labels.applyMask(taskId, imageId, (stroke) => paintDraftMask(stroke, draft.mask));
+    entry.origin = prelabelOrigin(draft.runId);
     discard(taskId, imageId);
     return true;
   }
