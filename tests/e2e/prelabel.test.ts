@@ -2,8 +2,9 @@
  * "Pre-label with run" and "Label next" in Chromium against browser mode: a tiny classification
  * run (trained through the services, tests/helpers/review-workspace.ts) tags the grid of a second,
  * unlabeled task with the same classes; the drafts show with their probabilities and save nothing;
- * A accepts one (saved as the tag), X discards another (nothing saved), and "Label next" lists the
- * unlabeled images with their reasons and opens the one clicked.
+ * A accepts one (saved as the tag, its revision naming the run), X discards another (nothing
+ * saved), and "Label next" lists the unlabeled images with their reasons and opens the one
+ * clicked. A U-Net's draft mask is shown hatched and, accepted with A, saved as the image's mask.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,9 @@ import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
+import { labelSegmentation } from '../helpers/scan-workspace';
 import { realServices } from '../helpers/services';
+import { trainWithDefaults } from '../helpers/workspace-models';
 import { connectBesidePage } from './labeling-helpers';
 
 describe('pre-labelling with a run', () => {
@@ -32,6 +35,9 @@ describe('pre-labelling with a run', () => {
   let setup: ReviewWorkspace;
   let taskId: number;
   let classNames: Map<number, string>;
+  /** A segmentation run, and a second segmentation task with no masks. */
+  let maskRun: string;
+  let maskTask: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-prelabel-'));
@@ -47,6 +53,10 @@ describe('pre-labelling with a run', () => {
     });
     taskId = task.id;
     classNames = new Map(task.classes.map((c) => [c.id, c.name]));
+    maskRun = (await trainWithDefaults(call, await labelSegmentation(call, setup.scans), { epochs: 1 })).run.runId;
+    maskTask = (
+      await call('labels.createTask', { name: 'Outline again', kind: 'segmentation', classes: [{ name: 'lesion' }] })
+    ).id;
     await services.dispose();
 
     app = await startApp();
@@ -68,8 +78,18 @@ describe('pre-labelling with a run', () => {
 
   const imageIdOf = async (name: string): Promise<number> =>
     (await client.invoke('imaging.list', { limit: 1000 })).items.find((i) => i.fileName === name)!.id;
+  /** The run an image's labels were accepted from, read from its revision's save id. */
+  const originOf = (task: number, imageId: number): string | null => {
+    const db = new Database(path.join(workspace, 'loupe.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?');
+      return prelabelRunOf(row.pluck().get(task, imageId) as string | null);
+    } finally {
+      db.close();
+    }
+  };
   const current = async () => (await page.getByTestId('current-image').textContent())!;
-  const saved = async (imageId: number) => client.invoke('labels.get', { taskId, imageId });
+  const saved = async (imageId: number, task = taskId) => client.invoke('labels.get', { taskId: task, imageId });
 
   it('shows draft tags for the grid, accepts one with A, discards one with X, and saves only the accepted', async () => {
     await page.getByTestId('nav-label').click();
@@ -94,16 +114,7 @@ describe('pre-labelling with a run', () => {
     await expect
       .poll(async () => (await saved(firstId)).classIds.map((id) => classNames.get(id)), { timeout: 15_000 })
       .toEqual([className]);
-    const db = new Database(path.join(workspace, 'loupe.db'), { readonly: true });
-    try {
-      const saveId = db
-        .prepare('SELECT save_id FROM label_revisions WHERE task_id = ? AND image_id = ?')
-        .pluck()
-        .get(taskId, firstId) as string;
-      expect(prelabelRunOf(saveId)).toBe(setup.runId);
-    } finally {
-      db.close();
-    }
+    expect(originOf(taskId, firstId)).toBe(setup.runId);
 
     await page.keyboard.press('ArrowRight');
     await expect.poll(current).not.toBe(first);
@@ -132,6 +143,28 @@ describe('pre-labelling with a run', () => {
     const names = (await client.invoke('imaging.list', { limit: 1000 })).items;
     await expect.poll(current).toBe(names.find((i) => i.id === pick.imageId)!.fileName);
     await keepScreenshot(page, 'label-next');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a draft mask hatched over the image; A makes it the mask, saved with the run as its origin', async () => {
+    await page.getByTestId('task-select').selectOption(String(maskTask));
+    await page.getByTestId('prelabel-run').waitFor();
+    await page.getByTestId('prelabel-run').selectOption(maskRun);
+    const name = await current();
+    const imageId = await imageIdOf(name);
+    await page.getByTestId('prelabel-button').click();
+    await page.getByTestId('draft-mask-canvas').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('draft-mask').textContent()).toMatch(/mean pixel entropy \d\.\d\d/);
+    await keepScreenshot(page, 'prelabel-mask');
+    expect(await saved(imageId, maskTask)).toMatchObject({ revision: 0, mask: null });
+
+    const draft = await client.invoke('models.proposeMask', { runId: maskRun, taskId: maskTask, imageId });
+    await page.keyboard.press('a');
+    await expect.poll(() => page.getByTestId('draft-mask-canvas').count()).toBe(0);
+    await expect.poll(async () => (await saved(imageId, maskTask)).revision, { timeout: 15_000 }).toBe(1);
+    const mask = (await saved(imageId, maskTask)).mask;
+    expect(mask && [...mask.data]).toEqual([...draft.mask.data]);
+    expect(originOf(maskTask, imageId)).toBe(maskRun);
     expect(errors).toEqual([]);
   });
 });
