@@ -60,7 +60,22 @@ export function meanPixelEntropy(logits: Float32Array, offset: number, pixels: n
       total += (q > 0 ? -q * Math.log(q) : 0) + (q < 1 ? -(1 - q) * Math.log(1 - q) : 0);
       continue;
     }
-    for (const q of softmaxRow(logits, offset + p * channels, channels)) if (q > 0) total -= q * Math.log(q);
+    total += softmaxEntropy(logits, offset + p * channels, channels);
   }
   return pixels > 0 ? total / pixels : 0;
+}
+
+/** Entropy of softmax(z) as logsumexp(z) − Σ softmax(z)·z: no array per pixel (this runs on every pixel of a batch). */
+function softmaxEntropy(logits: Float32Array, offset: number, length: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < length; i++) max = Math.max(max, logits[offset + i]!);
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < length; i++) {
+    const z = logits[offset + i]! - max;
+    const e = Math.exp(z);
+    sum += e;
+    weighted += e * z;
+  }
+  return Math.log(sum) - weighted / sum;
 }
