@@ -66,6 +66,7 @@ import {
   modelsQuery,
   modelsRemoveReferences,
 } from './channels/models';
+import { modelsLabelNext, modelsProposeMask, modelsProposeTags } from './channels/prelabel';
 import {
   reviewApplyCorrection,
   reviewCalibration,
@@ -140,6 +141,9 @@ export const channels = registry([
   modelsEnrol,
   modelsRemoveReferences,
   modelsQuery,
+  modelsProposeTags,
+  modelsProposeMask,
+  modelsLabelNext,
   reviewSettings,
   reviewQueue,
   reviewRecord,
@@ -210,6 +214,7 @@ export * from './training/verification';
 export * from './training/evaluation-file';
 export * from './channels/runs';
 export * from './channels/models';
+export * from './channels/prelabel';
 export * from './channels/review';
 export * from './channels/review-explain';
 export * from './channels/batch';

@@ -254,6 +254,8 @@ export const labelsAssign = defineChannel({
       imageIds: z.array(idSchema).min(1).max(1_000_000),
       mode: z.enum(ASSIGN_MODES),
       classId: idSchema.optional(),
+      /** Where the tags came from (e.g. `prelabel:<runId>`), recorded as the changed images' save id. */
+      origin: z.string().min(1).max(100).optional(),
     })
     .strict()
     .refine(

@@ -73,6 +73,8 @@ export const samplePredictionSchema = z.union([
     rows: z.number().int(),
     columns: z.number().int(),
     classPixels: z.array(z.number().int()),
+    /** Predict only: mean per-pixel entropy (nats) at the model's input size, for "Label next". */
+    meanEntropy: z.number().min(0).optional(),
   }),
   /** Detection: boxes after the threshold and NMS, in pixels of the frame, best first. */
   z.object({ detections: z.array(detectionSchema) }),

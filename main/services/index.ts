@@ -21,6 +21,7 @@ import { reviewHandlers } from './review/handlers';
 import { ReviewService } from './review/review-service';
 import { trainingHandlers } from './training/handlers';
 import { modelsHandlers } from './training/model-handlers';
+import { PrelabelService } from './training/prelabel';
 import { ModelUseService } from './training/model-use';
 import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
@@ -63,7 +64,10 @@ export class Services {
         this.imaging.import(paths, signal, progress),
       ),
       ...trainingHandlers(this.training),
-      ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
+      ...modelsHandlers(
+        new ModelUseService(this.workspaces, this.imaging, this.engine),
+        new PrelabelService(this.workspaces, this.imaging, this.engine),
+      ),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
       ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),

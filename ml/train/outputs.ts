@@ -47,3 +47,35 @@ export function classPixelCounts(mask: Uint8Array, classes: number): number[] {
   for (const v of mask) counts[v]! += 1;
   return counts;
 }
+
+/**
+ * Mean per-pixel entropy (nats) of one image's segmentation logits: how unsure the model is of
+ * the mask as a whole, for choosing what to label next. One channel is a sigmoid (two classes).
+ */
+export function meanPixelEntropy(logits: Float32Array, offset: number, pixels: number, channels: number): number {
+  let total = 0;
+  for (let p = 0; p < pixels; p++) {
+    if (channels === 1) {
+      const q = 1 / (1 + Math.exp(-logits[offset + p]!));
+      total += (q > 0 ? -q * Math.log(q) : 0) + (q < 1 ? -(1 - q) * Math.log(1 - q) : 0);
+      continue;
+    }
+    total += softmaxEntropy(logits, offset + p * channels, channels);
+  }
+  return pixels > 0 ? total / pixels : 0;
+}
+
+/** Entropy of softmax(z) as logsumexp(z) − Σ softmax(z)·z: no array per pixel (this runs on every pixel of a batch). */
+function softmaxEntropy(logits: Float32Array, offset: number, length: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < length; i++) max = Math.max(max, logits[offset + i]!);
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < length; i++) {
+    const z = logits[offset + i]! - max;
+    const e = Math.exp(z);
+    sum += e;
+    weighted += e * z;
+  }
+  return Math.log(sum) - weighted / sum;
+}

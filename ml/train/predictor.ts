@@ -10,7 +10,7 @@ import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
 import { detect } from '../detection/detect';
-import { classMap, classPixelCounts, maskOnFrame, softmaxRow } from './outputs';
+import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
 
@@ -91,6 +91,7 @@ export class Predictor {
             rows: frame.rows,
             columns: frame.columns,
             classPixels: classPixelCounts(mask, this.card.classes.length),
+            meanEntropy: meanPixelEntropy(logits, i * pixels * outputChannels, pixels, outputChannels),
           });
         } else {
           const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);

@@ -281,7 +281,9 @@ export function assignClasses(
         removeOne.run(task.id, imageId, classId);
         changed = true;
       }
-      const revision = changed ? bumpRevision(db, task.id, imageId) : currentRevision(db, task.id, imageId).revision;
+      const revision = changed
+        ? bumpRevision(db, task.id, imageId, request.origin ?? null)
+        : currentRevision(db, task.id, imageId).revision;
       return { imageId, revision };
     });
     return { revisions };

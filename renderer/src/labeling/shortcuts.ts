@@ -76,6 +76,8 @@ export const LABELING_SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'Shift+H', does: 'fill the holes of the selected class' },
   { keys: 'C', does: 'copy the boxes of the previous image' },
   { keys: 'M', does: 'propose boxes on the image with the chosen detection model (as drafts)' },
+  { keys: 'A', does: 'accept the draft tag or mask from "Pre-label with run"' },
+  { keys: 'X', does: 'discard the draft tag or mask' },
   { keys: 'Delete', does: 'delete the selected box' },
   { keys: 'O', does: 'show / hide the mask overlay' },
 ];

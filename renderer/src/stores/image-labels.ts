@@ -36,6 +36,8 @@ export interface ImageEntry {
   savedVersion: number;
   /** Set when the server refused a save as stale; saving this image waits for the user. */
   conflict: string | null;
+  /** Where the unsaved state came from (prelabelOrigin), prefixed to its save id; any edit clears it. */
+  origin?: string | null;
 }
 
 export const entryKey = (taskId: number, imageId: number): string => `${taskId}:${imageId}`;
@@ -136,6 +138,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
 
   function changed(e: ImageEntry, edit: LabelEdit): void {
     historyOf(entryKey(e.taskId, e.imageId)).push(edit);
+    e.origin = null;
     e.version++;
     historyVersion.value++;
     autosave.notify();
@@ -203,6 +206,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     const edit = direction === 'undo' ? history.undo() : history.redo();
     if (!edit) return false;
     const forward = direction === 'redo';
+    e.origin = null;
     if (edit.kind === 'classes') e.classIds = forward ? edit.after : edit.before;
     else if (edit.kind === 'boxes') e.boxes = forward ? edit.after : edit.before;
     else {
@@ -237,7 +241,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
       taskId: e.taskId,
       imageId: e.imageId,
       baseRevision: e.revision,
-      saveId: `${session}:${e.taskId}:${e.imageId}:${e.version}`,
+      saveId: `${e.origin ? `${e.origin}|` : ''}${session}:${e.taskId}:${e.imageId}:${e.version}`,
     };
     if (e.kind === 'classes') return { ...base, classIds: e.classIds };
     if (e.kind === 'boxes') return { ...base, boxes: e.boxes };
