@@ -2,7 +2,8 @@
 
 stdin: {"dir": folder, "cases": [{"name", "shape", "dtype", "version": 1|2, "gzip", "endian": "<"|">",
          "zooms", "affine_codes": "RAS"|..., "form": "sform"|"qform", "slope", "inter", "seed",
-         "max_value" (optional), "labels" (optional list of values to draw from)}]}
+         "max_value" (optional), "labels" (optional list of values to draw from),
+         "values" (optional: every voxel, a[i, j, k] at i * ny * nz + j * nz + k)}]}
 stdout: per case {"file", "frames": [stored values of slice k as nibabel's dataobj.get_unscaled()[:, :, k].T,
          row-major], "scaled": [first slice as nibabel's scaled dataobj], "zooms", "axcodes", "slope", "inter"}
 
@@ -45,6 +46,8 @@ def volume(case, rng):
             data[channel] = values[..., i]
         return data
     dtype = np.dtype(case["dtype"])
+    if "values" in case:
+        return np.array(case["values"], dtype=dtype).reshape(shape)
     if "labels" in case:
         return rng.choice(np.array(case["labels"]), size=shape).astype(dtype)
     if dtype.kind == "f":
