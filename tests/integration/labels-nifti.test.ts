@@ -7,10 +7,12 @@
 // First, for its side effect: loaded later, through the services, contract/index meets its import cycle
 // with contract/engine/protocol (channels/export-compare) half evaluated, as tests/integration/labels-layouts.test.ts does on main.
 import '../../contract/index';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelTask } from '../../contract/index';
+import { Workspace } from '../../main/services/workspace/workspace';
+import { runCli } from '../helpers/cli';
 import { labelsWorkspace } from '../helpers/labels-services';
 import { runReference } from '../helpers/python-reference';
 import { requireBuild } from '../helpers/services';
@@ -138,5 +140,43 @@ describe('NIfTI volumes and label maps', () => {
     await expect(refused).rejects.toThrow(/labelsTr\/flat\.nii\.gz: has pixels of value 7, which .* does not name/);
     expect(await imageCount()).toBe(before);
     expect(await taskNamed('Bad organs')).toBeUndefined();
+  });
+});
+
+describe('NIfTI from the command line', () => {
+  it('loupe labels import brings an MSD dataset in with one command, and loupe decode writes a slice', async () => {
+    const root = path.join(ctx.dir, 'Task11_Cli');
+    writeNifti(root, [
+      { name: 'imagesTr/p', dtype: 'int16', z: 1, value: ct },
+      { name: 'imagesTr/q', dtype: 'int16', z: 1, value: (i, j) => ct(i, j, 1) },
+      { name: 'labelsTr/p', dtype: 'uint8', z: 1, value: organs(0) },
+      { name: 'labelsTr/q', dtype: 'uint8', z: 1, value: organs(2) },
+      { name: 'volume', dtype: 'int16', z: SLICES, value: ct },
+    ]);
+    writeFileSync(path.join(root, 'dataset.json'), JSON.stringify({ labels: { background: 0, liver: 1, tumour: 2 } }));
+    const ws = path.join(ctx.dir, 'cli-ws');
+    Workspace.open(ws, { create: true }).close();
+    const imported = await runCli([
+      'labels',
+      'import',
+      '--format',
+      'image-mask',
+      '--task',
+      'Cli',
+      root,
+      '--workspace',
+      ws,
+    ]);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/imported 2 masks for 2 images into "Cli" \(new task\)/);
+    expect(imported.stdout).toMatch(/added 2 images/);
+
+    const out = path.join(ctx.dir, 'slice.raw');
+    const decoded = await runCli(['decode', path.join(root, 'volume.nii.gz'), '--frame', '2', '--out', out, '--json']);
+    expect(decoded.code).toBe(0);
+    expect(JSON.parse(decoded.stdout)).toMatchObject({ rows: Y, columns: X, frames: SLICES, bitsAllocated: 16 });
+    const raw = readFileSync(out);
+    const values = Array.from({ length: X * Y }, (_, p) => raw.readInt16LE(2 * p));
+    expect(values).toEqual(Array.from({ length: X * Y }, (_, p) => ct(p % X, Math.floor(p / X), 2)));
   });
 });
