@@ -99,7 +99,12 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     throw new DecodeError('malformed', `This NIfTI header declares ${rank} dimensions (dim[0]); it must be 1 to 7.`);
   const dims: number[] = [];
   for (let i = 1; i <= rank; i++) dims.push(dimAt(i));
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1))
+  if (dims.some((d) => !Number.isSafeInteger(d)))
+    throw new DecodeError(
+      'too-large',
+      `This NIfTI header declares the size ${dims.join('×')}, beyond any size Loupe reads.`,
+    );
+  if (dims.some((d) => d < 1))
     throw new DecodeError(
       'malformed',
       `This NIfTI header declares the size ${dims.join('×')}; every size must be 1 or more.`,

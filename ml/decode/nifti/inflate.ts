@@ -10,6 +10,12 @@ import { DecodeError } from '../errors';
 import { INFLATE_PEEK_BYTES, MAX_INFLATED_HEADER_BYTES, formatBytes } from '../limits';
 import { headerBytesNeeded, isNiftiHeader, parseNiftiHeader, type NiftiHeader } from './header';
 
+/**
+ * zlib's output chunk for a whole volume: 1 MiB instead of its 16 KiB default, so a 100 MiB CT
+ * volume is joined from a hundred chunks rather than thousands (it inflated 10–30 % faster here).
+ */
+const INFLATE_CHUNK_BYTES = 1024 ** 2;
+
 /** CRC-32 and ISIZE after the deflate data (RFC 1952). */
 const GZIP_TRAILER_BYTES = 8;
 
@@ -64,7 +70,7 @@ export function gzippedHeader(gz: Uint8Array): NiftiHeader {
 export function gunzipNifti(gz: Uint8Array, declaredBytes: number): Uint8Array {
   const cap = declaredBytes + MAX_INFLATED_HEADER_BYTES;
   try {
-    return gunzipSync(gz, { maxOutputLength: cap });
+    return gunzipSync(gz, { maxOutputLength: cap, chunkSize: INFLATE_CHUNK_BYTES });
   } catch (error) {
     if (isTooLarge(error))
       throw new DecodeError(
