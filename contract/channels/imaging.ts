@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 
-export const IMAGE_FORMATS = ['dicom', 'png', 'jpeg', 'tiff', 'bmp', 'webp', 'gif'] as const;
+export const IMAGE_FORMATS = ['dicom', 'png', 'jpeg', 'tiff', 'bmp', 'webp', 'gif', 'nifti'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /**

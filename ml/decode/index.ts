@@ -14,6 +14,7 @@ import { dicomLayout, hasDicmMarker } from './dicom/dataset';
 import { decodeDicomFrame, decodedInfo, openDicom } from './dicom/decode';
 import { DecodeError } from './errors';
 import { MAX_FILE_BYTES } from './limits';
+import { isNiftiFile, openNifti } from './nifti';
 import { decodeRasterFrame, openRaster, sniffRaster } from './raster';
 import type { DecodeOptions, DecodedFrame, DecodedImage } from './types';
 
@@ -74,9 +75,14 @@ function unreadable(file: string, error: unknown): DecodeError {
   return new DecodeError('unreadable', message, { cause: error });
 }
 
-/** Parses and checks an image (DICOM or raster) without decoding its pixels. */
+/** Parses and checks an image (DICOM, NIfTI or raster) without decoding its pixels. */
 export async function openImage(bytes: Uint8Array, fileName = ''): Promise<OpenedImage> {
   if (bytes.length === 0) throw new DecodeError('empty', 'This file is empty (0 bytes).');
+  // Before DICOM: a NIfTI header's first bytes could pass for a bare DICOM data set's first tag.
+  if (isNiftiFile(bytes)) {
+    const opened = openNifti(bytes);
+    return { info: imageInfoSchema.parse(opened.info), decodeFrame: async (frame) => opened.decodeFrame(frame) };
+  }
   const format = hasDicmMarker(bytes) ? null : sniffRaster(bytes);
   // Raster signatures first: a bare DICOM data set is recognised by its first tag, a weaker sign.
   if (!format && dicomLayout(bytes)) {
@@ -91,7 +97,9 @@ export async function openImage(bytes: Uint8Array, fileName = ''): Promise<Opene
       'not-an-image',
       /\.(dcm|dicom|ima)$/i.test(fileName)
         ? 'This file is named like DICOM but is not a DICOM file (no "DICM" marker at byte 128).'
-        : 'This is neither a DICOM file nor an image format Loupe reads (PNG, JPEG, TIFF, WebP, GIF).',
+        : /\.nii(\.gz)?$/i.test(fileName)
+          ? 'This file is named like NIfTI but has no NIfTI-1 or NIfTI-2 header (it is cut short, or not NIfTI).'
+          : 'This is neither a DICOM file nor an image format Loupe reads (PNG, JPEG, TIFF, WebP, GIF, NIfTI).',
     );
   }
   const opened = await openRaster(bytes, format);

@@ -39,7 +39,7 @@ export function registerImagingCommands(program: Command, context: () => CliCont
   program
     .command('decode')
     .description(
-      "Decode one DICOM or raster file and write a frame's stored pixel values (little-endian, RGB interleaved) to a raw file.",
+      "Decode one DICOM, NIfTI or raster file and write a frame's stored pixel values (little-endian, RGB interleaved) to a raw file.",
     )
     .argument('<file>', 'DICOM, PNG, JPEG, TIFF, WebP or GIF file')
     .option('--frame <n>', 'frame to decode, 0 for the first', frameIndex, 0)

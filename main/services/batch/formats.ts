@@ -96,8 +96,9 @@ export async function outputsFor(
         }),
       );
     } else if ('mask' in p) {
-      // Only a DICOM header's PixelSpacing is a physical size; a raster file's resolution (often a default 72 dpi) is not.
-      const spacing = file.info.format === 'dicom' ? file.info.pixelSpacing : null;
+      // Only a DICOM header's PixelSpacing and a NIfTI header's pixdim are physical sizes; a raster file's
+      // resolution (often a default 72 dpi) is not.
+      const spacing = file.info.format === 'dicom' || file.info.format === 'nifti' ? file.info.pixelSpacing : null;
       const mm2 = p.classPixels.map((n) => (spacing ? n * spacing[0] * spacing[1] : ''));
       const mask = formats.has('masks') ? sideName(MASKS_FOLDER, file, frame, 'png') : '';
       if (mask)

@@ -20,9 +20,12 @@ export type ImportImages = (
 
 /**
  * Files a layout reads as images, as torchvision's IMG_EXTENSIONS does (its list, less the formats
- * Loupe cannot decode, plus DICOM); anything else in the folders (notes, Thumbs.db) is passed over.
+ * Loupe cannot decode, plus DICOM and NIfTI); anything else in the folders (notes, Thumbs.db) is passed over.
  */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm'];
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.nii'];
+
+/** A gzipped NIfTI volume (x.nii.gz), whose own ending path.extname does not see. */
+const GZIPPED_NIFTI = /\.nii\.gz$/i;
 
 /** Top folder names that are splits; `valid` and `validation` are the spellings Keras and Roboflow use. */
 const SPLIT_FOLDERS = new Map<string, SplitName>([
@@ -46,7 +49,7 @@ export function splitOf(folder: string): SplitName | null | undefined {
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase()) || GZIPPED_NIFTI.test(name);
 }
 
 /** Visible sub-folders and files of a folder, each in code-point order. */

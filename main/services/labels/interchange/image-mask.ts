@@ -8,7 +8,10 @@
  * Every mask is read and checked before any image is imported: an unreadable mask, a value with
  * no class, or a mask whose size differs from its image's refuses the import whole (or, with
  * skipMalformed, leaves that image out). Sizes are read from the image headers (PNG, JPEG, TIFF);
- * for DICOM images the size is only known after their import, so that check comes then.
+ * for DICOM and NIfTI images the size is only known after their import, so that check comes then.
+ *
+ * The same reader takes the Medical Segmentation Decathlon / nnU-Net layout (imagesTr/ beside
+ * labelsTr/, names in dataset.json) and masks given as NIfTI label maps (nifti-masks.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,9 +21,19 @@ import { encodeMaskPng } from '../mask-files';
 import { toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import { listFiles } from './files';
-import { renamedAs } from './image-names';
 import { PlanBuilder, settleMalformedFiles, type ImportPlan } from './import-plan';
 import { decodeIndexPng, LABELMAP_FILE, readLabelmap } from './mask-folder';
+import {
+  DATASET_JSON,
+  decodeIndexNifti,
+  isNiftiName,
+  MASK_EXTENSIONS,
+  maskStem,
+  maskStemsOf,
+  NNUNET_IMAGES_FOLDER,
+  NNUNET_LABELS_FOLDER,
+  readDatasetLabels,
+} from './nifti-masks';
 import { packMask, type PackedMask } from './packed-mask';
 import {
   bringImages,
@@ -44,23 +57,33 @@ interface Pair {
   mask: PackedMask;
 }
 
-const stem = (relative: string): string => relative.replace(/\.[^./]+$/, '');
+interface Group {
+  dir: string;
+  prefix: string;
+  split: SplitName | null;
+  images: string;
+  masks: string;
+}
 
-/** The folders holding images/ and masks/: the root, or each top split folder. */
-async function groupsOf(root: string): Promise<{ dir: string; prefix: string; split: SplitName | null }[]> {
+/** The folders holding images/ and masks/: the root, each top split folder, or imagesTr/ and labelsTr/. */
+async function groupsOf(root: string): Promise<Group[]> {
   const { folders } = await folderEntries(root);
-  if (folders.includes(IMAGES_FOLDER)) return [{ dir: root, prefix: '', split: null }];
+  const folderNames = { images: IMAGES_FOLDER, masks: MASKS_FOLDER };
+  if (folders.includes(IMAGES_FOLDER)) return [{ dir: root, prefix: '', split: null, ...folderNames }];
+  // nnU-Net's "Tr" is its training pool (it makes its own folds), so the images stay unsplit here.
+  if (folders.includes(NNUNET_IMAGES_FOLDER))
+    return [{ dir: root, prefix: '', split: null, images: NNUNET_IMAGES_FOLDER, masks: NNUNET_LABELS_FOLDER }];
   const splits = [];
   for (const f of folders) {
     const split = splitOf(f);
     if (split === undefined) continue;
     if ((await folderEntries(path.join(root, f))).folders.includes(IMAGES_FOLDER))
-      splits.push({ dir: path.join(root, f), prefix: `${f}/`, split });
+      splits.push({ dir: path.join(root, f), prefix: `${f}/`, split, ...folderNames });
   }
   if (splits.length === 0)
     throw new LoupeError(
       'INVALID_REQUEST',
-      `${root} has no ${IMAGES_FOLDER}/ folder: an image + mask dataset is images/x.png beside masks/x.png (or train/images and train/masks).`,
+      `${root} has no ${IMAGES_FOLDER}/ folder: an image + mask dataset is images/x.png beside masks/x.png (or train/images and train/masks, or imagesTr/x.nii.gz beside labelsTr/x.nii.gz).`,
     );
   return splits;
 }
@@ -80,7 +103,9 @@ export async function readImageMasks(
   root = path.resolve(root);
   const groups = await groupsOf(root);
   const builder = new PlanBuilder('segmentation');
-  const labelmap = await readLabelmap(root);
+  const csvLabelmap = await readLabelmap(root);
+  const labelmap = csvLabelmap ?? (await readDatasetLabels(root));
+  const labelmapFile = csvLabelmap ? LABELMAP_FILE : DATASET_JSON;
   if (labelmap) for (const value of [...labelmap.keys()].sort((a, b) => a - b)) builder.classOf(labelmap.get(value)!);
   const byTaskIndex = new Map((task?.classes ?? []).map((c) => [c.maskIndex, c.name]));
   /** What a pixel value is called, or why it cannot be read. */
@@ -89,7 +114,7 @@ export async function readImageMasks(
     if (name !== undefined) return name;
     return {
       problem: labelmap
-        ? `has pixels of value ${value}, which ${LABELMAP_FILE} does not name`
+        ? `has pixels of value ${value}, which ${labelmapFile} does not name`
         : `has pixels of value ${value}, but "${task!.name}" has no class with that mask value (it has ${task!.classes.length})`,
     };
   };
@@ -97,23 +122,29 @@ export async function readImageMasks(
   const pairs: Pair[] = [];
   const problems: { where: string; reason: string }[] = [];
   for (const group of groups) {
-    const imageDir = path.join(group.dir, IMAGES_FOLDER);
-    const maskDir = path.join(group.dir, MASKS_FOLDER);
-    const masks = new Map(
-      (await listFiles(maskDir, '.png').catch(() => [] as string[])).map((m) => [stem(m), m] as const),
-    );
+    const imageDir = path.join(group.dir, group.images);
+    const maskDir = path.join(group.dir, group.masks);
+    const masks = new Map<string, string>();
+    for (const extension of MASK_EXTENSIONS)
+      for (const m of await listFiles(maskDir, extension).catch(() => [] as string[])) masks.set(maskStem(m), m);
     const paired = new Set<string>();
     for (const relative of await listImageFiles(imageDir)) {
-      const where = `${group.prefix}${IMAGES_FOLDER}/${relative}`;
-      const maskName = masks.get(stem(relative));
+      const where = `${group.prefix}${group.images}/${relative}`;
+      const maskName = maskStemsOf(relative)
+        .map((s) => masks.get(s))
+        .find((m) => m !== undefined);
       if (!maskName) {
-        builder.skip(where, `has no mask ${group.prefix}${MASKS_FOLDER}/${stem(relative)}.png`);
+        const expected = isNiftiName(relative)
+          ? maskStemsOf(relative).at(-1)! + '.nii.gz'
+          : `${maskStem(relative)}.png`;
+        builder.skip(where, `has no mask ${group.prefix}${group.masks}/${expected}`);
         continue;
       }
       paired.add(maskName);
-      const maskWhere = `${group.prefix}${MASKS_FOLDER}/${maskName}`;
+      const maskWhere = `${group.prefix}${group.masks}/${maskName}`;
       const file = path.join(imageDir, ...relative.split('/'));
-      const decoded = decodeIndexPng(await readFile(path.join(maskDir, ...maskName.split('/'))));
+      const maskBytes = await readFile(path.join(maskDir, ...maskName.split('/')));
+      const decoded = isNiftiName(maskName) ? decodeIndexNifti(maskBytes) : decodeIndexPng(maskBytes);
       if (typeof decoded === 'string') {
         problems.push({ where: maskWhere, reason: decoded });
         continue;
@@ -147,7 +178,7 @@ export async function readImageMasks(
       pairs.push({ file, where, split, mask: packMask(decoded.data, decoded.width, decoded.height) });
     }
     for (const [, m] of masks)
-      if (!paired.has(m)) builder.skip(`${group.prefix}${MASKS_FOLDER}/${m}`, `has no image in ${IMAGES_FOLDER}/`);
+      if (!paired.has(m)) builder.skip(`${group.prefix}${group.masks}/${m}`, `has no image in ${group.images}/`);
   }
   settleMalformedFiles(builder, problems, options.skipMalformed);
   const { images, added } = await bringImages(ws, pairs, builder, options);
@@ -169,7 +200,7 @@ export async function readImageMasks(
   return { plan: builder.plan, imagesAdded: added };
 }
 
-/** labelmap.csv, images/[<split>/]<export name> (the image file itself) and masks/[<split>/]<name>.png. */
+/** labelmap.csv, images/[<split>/]<export name> (the image file itself) and masks/[<split>/]<name>.png (x.nii.gz: x.png). */
 export async function writeImageMasks(
   source: ExportSource,
   write: (relative: string, data: string | Uint8Array) => Promise<void>,
@@ -188,10 +219,7 @@ export async function writeImageMasks(
     const name = source.names.exportName(image);
     const split = source.splits.size > 0 ? `${source.splits.get(image.id) ?? UNSPLIT_FOLDER}/` : '';
     await write(`${IMAGES_FOLDER}/${split}${name}`, bytes);
-    await write(
-      `${MASKS_FOLDER}/${split}${renamedAs(name, '.png')}`,
-      await encodeMaskPng(await source.readMask(image.id)),
-    );
+    await write(`${MASKS_FOLDER}/${split}${maskStem(name)}.png`, await encodeMaskPng(await source.readMask(image.id)));
     progress();
   }
   return source.images.length;
