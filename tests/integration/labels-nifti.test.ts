@@ -4,9 +4,6 @@
  * images and label maps in one call. nibabel writes every file from voxel values this test
  * chooses, so the expected slices and masks come from those values, not from Loupe's reader.
  */
-// First, for its side effect: loaded later, through the services, contract/index meets its import cycle
-// with contract/engine/protocol (channels/export-compare) half evaluated, as tests/integration/labels-layouts.test.ts does on main.
-import '../../contract/index';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
