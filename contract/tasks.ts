@@ -7,6 +7,14 @@
 export const TASK_KINDS = ['classification', 'segmentation', 'detection', 'verification'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
+/**
+ * Which frames of a multi-frame image a task trains and evaluates on: the first (as Loupe always
+ * did), the middle one, or every frame (each a sample with the image's labels). Labels belong to
+ * the image, not to a frame, so there is no "labelled frames" choice.
+ */
+export const TASK_FRAMES = ['first', 'middle', 'all'] as const;
+export type TaskFrames = (typeof TASK_FRAMES)[number];
+
 /** Dataset splits, as stored in the workspace and named in run records. */
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];

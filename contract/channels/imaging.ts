@@ -45,7 +45,24 @@ export const DECODE_FAILURES = [
 export type DecodeFailure = (typeof DECODE_FAILURES)[number];
 
 /** One VOI window as stored in the file (or chosen by the user). */
-export const windowSchema = z.object({ center: z.number(), width: z.number().positive(), name: z.string().optional() });
+/**
+ * A VOI LUT (PS3.3 C.11.2.1.1) from the file's VOI LUT Sequence: modality value − firstMapped
+ * indexes the table (clamped to its ends); entries have `bits` bits.
+ */
+export const voiLutSchema = z.object({
+  firstMapped: z.number().int(),
+  bits: z.number().int().min(1).max(16),
+  table: z.array(z.number().int().min(0)).min(1).max(65536),
+});
+export type VoiLut = z.infer<typeof voiLutSchema>;
+
+/** A window: centre/width, or (with `lut`) one of the file's VOI LUTs, whose centre/width span its input range. */
+export const windowSchema = z.object({
+  center: z.number(),
+  width: z.number().positive(),
+  name: z.string().optional(),
+  lut: voiLutSchema.optional(),
+});
 export type WindowSetting = z.infer<typeof windowSchema>;
 
 /**

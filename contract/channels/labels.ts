@@ -10,7 +10,7 @@
  * applied (a retry after a lost reply) is answered with the revision it made, not applied twice.
  */
 import { z } from 'zod';
-import { TASK_KINDS } from '../tasks';
+import { TASK_FRAMES, TASK_KINDS } from '../tasks';
 import { defineChannel } from '../define';
 
 /** Mask PNGs are 8-bit label-index images: 0 is background, so at most 255 classes per segmentation task. */
@@ -75,6 +75,8 @@ export const labelTaskSchema = z.object({
   kind: z.enum(TASK_KINDS),
   /** Classification only: an image may carry several classes. */
   multiLabel: z.boolean(),
+  /** Which frames of multi-frame images training and evaluation use. */
+  frames: z.enum(TASK_FRAMES),
   classes: z.array(labelClassSchema),
   createdAt: z.string(),
 });
@@ -155,6 +157,13 @@ export const labelsRenameTask = defineChannel({
   name: 'labels.renameTask',
   summary: 'Rename a task.',
   request: z.object({ taskId: idSchema, name: nameSchema }).strict(),
+  reply: labelTaskSchema,
+});
+
+export const labelsSetTaskFrames = defineChannel({
+  name: 'labels.setTaskFrames',
+  summary: 'Choose which frames of multi-frame images the task trains and evaluates on: first, middle or all.',
+  request: z.object({ taskId: idSchema, frames: z.enum(TASK_FRAMES) }).strict(),
   reply: labelTaskSchema,
 });
 

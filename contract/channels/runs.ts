@@ -238,8 +238,18 @@ export const trainingEvaluate = defineChannel({
     runId: z.string(),
     split: z.enum(SPLITS),
     report: evaluationReportSchema,
-    /** Per image: the workspace image id, its file path, and the prediction (masks and boxes at the frame's size). */
-    predictions: z.array(z.object({ imageId: z.number().int(), path: z.string(), prediction: samplePredictionSchema })),
+    /**
+     * Per image: the workspace image id, its file path, and the prediction (masks and boxes at the
+     * frame's size); `frame` when the task trains on every frame of multi-frame images.
+     */
+    predictions: z.array(
+      z.object({
+        imageId: z.number().int(),
+        path: z.string(),
+        frame: z.number().int().min(0).optional(),
+        prediction: samplePredictionSchema,
+      }),
+    ),
     /** Verification: every labelled pair of the split, scored and decided at the model's threshold. */
     pairs: z
       .array(

@@ -57,23 +57,26 @@ export function registerEvalCommand(program: Command, context: () => CliContext)
         for (const warning of result.leakage.warnings) console.error(`warning: ${warning}`);
         const out = path.resolve(options.out);
         const masksDir = `${out.replace(/\.json$/i, '')}-masks`;
-        const paths = new Map(result.predictions.map((p) => [String(p.imageId), p.path]));
+        // A frame of a multi-frame image (task frames 'all') is `<image id>:<frame>`, as in the run's record.
+        const idOf = (p: { imageId: number; frame?: number | undefined }): string =>
+          p.frame === undefined ? String(p.imageId) : `${p.imageId}:${p.frame}`;
+        const paths = new Map(result.predictions.map((p) => [idOf(p), p.path]));
         const masks = new Map<string, string>();
-        for (const { imageId, prediction } of result.predictions) {
+        for (const { imageId, frame, prediction } of result.predictions) {
           if (!('mask' in prediction)) continue;
-          // Named by image id only: nothing a file says becomes a path.
-          const file = path.join(masksDir, `image-${imageId}.png`);
+          // Named by image id (and frame) only: nothing a file says becomes a path.
+          const file = path.join(masksDir, `image-${imageId}${frame === undefined ? '' : `-frame-${frame}`}.png`);
           mkdirSync(masksDir, { recursive: true });
           await writeFileAtomic(
             file,
             await encodeMaskPng({ width: prediction.columns, height: prediction.rows, data: prediction.mask }),
           );
-          masks.set(String(imageId), path.relative(path.dirname(out), file));
+          masks.set(idOf({ imageId, frame }), path.relative(path.dirname(out), file));
         }
         // The file names images by their workspace id, as every other command does.
         const reply = {
           report: result.report,
-          predictions: result.predictions.map(({ imageId, prediction }) => ({ id: String(imageId), prediction })),
+          predictions: result.predictions.map((p) => ({ id: idOf(p), prediction: p.prediction })),
           ...(result.pairs
             ? {
                 pairs: result.pairs.map(({ imageA, imageB, ...rest }) => ({

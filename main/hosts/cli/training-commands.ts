@@ -8,10 +8,12 @@ import path from 'node:path';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import {
   LoupeError,
+  TASK_FRAMES,
   TASK_KINDS,
   isLoupeError,
   type DatasetReport,
   type RunSummary,
+  type TaskFrames,
   type TaskKind,
   type TrainingThreads,
 } from '../../../contract/index';
@@ -41,6 +43,12 @@ function threads(value: string): TrainingThreads {
   if (value === 'auto') return 'auto';
   if (value === '1' || value === '2') return Number(value) as 1 | 2;
   throw new InvalidArgumentError('threads is 1, 2 or auto.');
+}
+
+function taskFrames(value: string): TaskFrames {
+  if (!(TASK_FRAMES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`frames is one of ${TASK_FRAMES.join(', ')}.`);
+  return value as TaskFrames;
 }
 
 /**
@@ -155,6 +163,11 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
     .option('--epochs <n>', 'epochs (overrides the configuration)', positiveInt)
     .option('--threads <n>', 'gradient threads: 1, 2 or auto (overrides the configuration)', threads)
     .option(
+      '--frames <which>',
+      "frames of multi-frame images to train on: first, middle or all (kept as the task's setting)",
+      taskFrames,
+    )
+    .option(
       '--fine-tune-from <source>',
       'start from a completed run of the same kind (its id), a Loupe model folder, or a TF.js layers model.json',
     )
@@ -175,6 +188,7 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
           resume?: string;
           epochs?: number;
           threads?: TrainingThreads;
+          frames?: TaskFrames;
           json?: boolean;
         } & FineTuneOptions,
       ) => {
@@ -187,15 +201,16 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         await openWorkspace(cli, options.workspace);
         let run: RunSummary;
         if (options.resume) {
-          if (options.config || options.epochs || options.threads || options.fineTuneFrom)
+          if (options.config || options.epochs || options.threads || options.fineTuneFrom || options.frames)
             fail(
-              'a resumed run keeps its configuration; --config, --epochs, --threads and --fine-tune-from apply to new runs.',
+              'a resumed run keeps its configuration; --config, --epochs, --threads, --frames and --fine-tune-from apply to new runs.',
               EXIT_BAD_INPUT,
               'loupe.badInput',
             );
           run = await cli.invoke('training.resume', { runId: options.resume });
         } else {
           const id = await taskId(cli, options.task!);
+          if (options.frames) await cli.invoke('labels.setTaskFrames', { taskId: id, frames: options.frames });
           const defaults = await cli.invoke('training.defaults', { taskId: id, ...(kind ? { kind } : {}) });
           let config = options.config ? readConfigFile(defaults.config, path.resolve(options.config)) : defaults.config;
           if (options.epochs) config = { ...config, epochs: options.epochs };

@@ -9,6 +9,7 @@ import {
   type LabelClass,
   type LabelLoss,
   type LabelTask,
+  type TaskFrames,
   type TaskKind,
 } from '../../../contract/index';
 import { nextClassColor } from './colors';
@@ -19,6 +20,7 @@ interface TaskRow {
   name: string;
   kind: TaskKind;
   multi_label: number;
+  frames: TaskFrames;
   created_at: string;
 }
 interface ClassRow {
@@ -49,6 +51,7 @@ export function listTasks(db: Database.Database): LabelTask[] {
     name: t.name,
     kind: t.kind,
     multiLabel: t.multi_label === 1,
+    frames: t.frames,
     createdAt: t.created_at,
     classes: classes.filter((c) => c.task_id === t.id).map(classFromRow),
   }));
@@ -117,6 +120,12 @@ export function renameTask(db: Database.Database, taskId: number, name: string):
     if (uniqueViolation(error)) throw new LoupeError('INVALID_REQUEST', `There is already a task named "${name}".`);
     throw error;
   }
+  return requireTask(db, taskId);
+}
+
+export function setTaskFrames(db: Database.Database, taskId: number, frames: TaskFrames): LabelTask {
+  requireTask(db, taskId);
+  db.prepare('UPDATE label_tasks SET frames = ? WHERE id = ?').run(frames, taskId);
   return requireTask(db, taskId);
 }
 

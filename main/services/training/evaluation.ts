@@ -64,13 +64,21 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<ReplyOf<'train
     { signal: args.signal, onProgress: (p) => args.progress(p.done, p.total) },
   );
   const imageIdOf = (id: string): number => built.images.get(id)!.imageId;
+  // A frame sample of a multi-frame image (task frames 'all') is not its image's own sample.
+  const frames = new Map(
+    samples.flatMap((s) =>
+      'frameIndex' in s.image && s.id !== String(imageIdOf(s.id)) ? [[s.id, s.image.frameIndex]] : [],
+    ),
+  );
+  const frameOf = (id: string): number | undefined => frames.get(id);
   return {
     runId: args.runId,
     split: args.split,
     report: reply.report,
     predictions: reply.predictions.map(({ id, prediction }) => {
       const image = built.images.get(id)!;
-      return { imageId: image.imageId, path: image.path, prediction };
+      const frame = frameOf(id);
+      return { imageId: image.imageId, path: image.path, ...(frame === undefined ? {} : { frame }), prediction };
     }),
     ...(reply.pairs
       ? { pairs: reply.pairs.map(({ a, b, ...rest }) => ({ imageA: imageIdOf(a), imageB: imageIdOf(b), ...rest })) }

@@ -33,6 +33,7 @@ import {
   trainedKind,
   trainsIdentities,
 } from './verification-dataset';
+import { effectiveFrames, expandFrames } from './task-frames';
 
 /** Name of the class every segmentation mask's 0 stands for. */
 export const BACKGROUND_CLASS = 'background';
@@ -50,6 +51,7 @@ interface ImageRow {
   modality: string | null;
   missing: number;
   split: SplitName | null;
+  frames: number;
 }
 
 export interface TaskDataset {
@@ -114,7 +116,7 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   }
   const rows = ws.db
     .prepare(
-      `SELECT i.id, i.path, i.rows, i.columns, i.samples_per_pixel, i.bits_stored, i.format, i.modality, i.missing, s.split
+      `SELECT i.id, i.path, i.rows, i.columns, i.samples_per_pixel, i.bits_stored, i.format, i.modality, i.missing, s.split, i.frames
        FROM images i LEFT JOIN split_assignments s ON s.image_id = i.id AND s.task_id = ?
        ORDER BY i.id`,
     )
@@ -294,12 +296,18 @@ export async function buildTaskDataset(
     }
   }
   const classes = classesOf(task, kind);
+  const images = new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }]));
+  const framed = expandFrames(
+    samples,
+    new Map(chosen.map(({ row }) => [sampleId(row.id), row.frames])),
+    effectiveFrames(task.frames, kind),
+  );
   return {
     task,
     kind,
-    dataset: { task: kind, classes, samples, ...(task.kind === 'verification' ? { pairs } : {}) },
+    dataset: { task: kind, classes, samples: framed.samples, ...(task.kind === 'verification' ? { pairs } : {}) },
     report: reportOf(classes, choice),
-    images: new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }])),
+    images: new Map([...framed.imageSampleOf].map(([id, image]) => [id, images.get(image)!])),
   };
 }
 

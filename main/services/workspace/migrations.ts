@@ -4,6 +4,7 @@ import { imagesMigration } from './migrations/002-images';
 import { labelsMigration } from './migrations/003-labels';
 import { runsMigration } from './migrations/004-runs';
 import { reviewsMigration } from './migrations/005-reviews';
+import { taskFramesMigration } from './migrations/006-task-frames';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   labelsMigration,
   runsMigration,
   reviewsMigration,
+  taskFramesMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -124,7 +124,8 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
 
 function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number, data: PixelArray): DecodedFrame {
   const shown = decodedInfo(info);
-  const first = info.windows[0];
+  // A frame's window centre/width are the header's first pair; a VOI LUT has none of its own.
+  const first = info.windows.find((w) => !w.lut);
   return {
     frame,
     rows: info.rows,

@@ -9,6 +9,7 @@ import { cleanUid } from './dataset';
 import type { DataSet } from './parser-lib';
 import { readModalityLut, type ModalityLut } from './modality-lut';
 import { readPalette, type Palette } from './palette';
+import { readVoiLuts } from './voi-lut';
 import { nonImageKind } from './sop-classes';
 import { transferSyntaxNamed } from './transfer-syntax';
 
@@ -235,7 +236,7 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     rescaleSlope: modalityLut ? 1 : slope !== null && slope !== 0 ? slope : 1,
     rescaleIntercept: modalityLut ? 0 : (intercept ?? 0),
     modalityUnit: modality === 'CT' ? 'HU' : rescaleType && rescaleType !== 'US' ? rescaleType : '',
-    windows: readWindows(dataSet),
+    windows: [...readWindows(dataSet), ...readVoiLuts(dataSet, pixelRepresentation === 1)],
     patientId: text(dataSet, 'x00100020'),
     studyInstanceUid: uid(dataSet, 'x0020000d'),
     seriesInstanceUid: uid(dataSet, 'x0020000e'),

@@ -1,10 +1,11 @@
 /**
  * PALETTE COLOR (PS3.3 C.7.6.3.1.5-6, C.7.9): stored values are indices into three lookup tables.
  * Loupe hands on the looked-up RGB, 8-bit for 8-bit entries and 16-bit for 16-bit entries, as
- * DCMTK's dcm2pnm renders it. Segmented palettes (C.7.9.2) are refused by name.
+ * DCMTK's dcm2pnm renders it. Segmented palettes (C.7.9.2) are expanded first (segmented-lut.ts).
  */
 import { DecodeError } from '../errors';
-import type { DataSet } from './parser-lib';
+import dicomParser, { type DataSet } from './parser-lib';
+import { segmentedTable } from './segmented-lut';
 
 export interface Palette {
   /** Bits per entry: 8 or 16. */
@@ -82,12 +83,6 @@ export function readPalette(dataSet: DataSet, signedIndices: boolean): Palette {
         'unsupported',
         `The ${name} palette has ${d.bits}-bit entries; Loupe reads 8- and 16-bit palettes.`,
       );
-    if (!dataSet.elements[dataTag] && dataSet.elements[segmentedTag]) {
-      throw new DecodeError(
-        'unsupported',
-        'This image uses a segmented palette (Segmented Palette Color Lookup Table Data), which Loupe does not read yet.',
-      );
-    }
     if (tables.length > 0 && (d.bits !== bits || d.first !== firstMapped)) {
       throw new DecodeError(
         'malformed',
@@ -96,7 +91,11 @@ export function readPalette(dataSet: DataSet, signedIndices: boolean): Palette {
     }
     bits = d.bits;
     firstMapped = d.first;
-    tables.push(tableData(dataSet, dataTag, d.entries, d.bits));
+    tables.push(
+      !dataSet.elements[dataTag] && dataSet.elements[segmentedTag]
+        ? segmentedTable(dataSet, segmentedTag, d.entries, d.bits, bigEndian(dataSet))
+        : tableData(dataSet, dataTag, d.entries, d.bits),
+    );
   }
   return { bits: bits as 8 | 16, firstMapped, red: tables[0]!, green: tables[1]!, blue: tables[2]! };
 }
@@ -114,4 +113,8 @@ export function applyPalette(indices: ArrayLike<number>, palette: Palette): Uint
     out[3 * i + 2] = blue[entry] ?? blue[blue.length - 1]!;
   }
   return out;
+}
+
+function bigEndian(dataSet: DataSet): boolean {
+  return dataSet.byteArrayParser === dicomParser.bigEndianByteArrayParser;
 }

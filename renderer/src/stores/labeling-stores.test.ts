@@ -174,6 +174,7 @@ describe('useLabelTasksStore', () => {
     name: 'Findings',
     kind: 'classification',
     multiLabel: false,
+    frames: 'first',
     createdAt: '2026-01-01T00:00:00Z',
     classes: [
       { id: 11, taskId: 1, name: 'normal', color: '#4e79a7', position: 1, maskIndex: null },

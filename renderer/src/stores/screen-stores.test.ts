@@ -139,6 +139,7 @@ describe('labeling grid', () => {
     name: 'Findings',
     kind: 'classification',
     multiLabel: false,
+    frames: 'first',
     createdAt: 'now',
     classes: [
       { id: 11, taskId: 1, name: 'normal', color: '#4e79a7', position: 0, maskIndex: null },

@@ -1,6 +1,13 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { LabelTask, ReplyOf, RunSummary, TrainingConfig, TrainingProgress } from '../../../contract/index';
+import type {
+  LabelTask,
+  ReplyOf,
+  RunSummary,
+  TaskFrames,
+  TrainingConfig,
+  TrainingProgress,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { batchPosition, type Point } from '../training/curves';
 
@@ -125,6 +132,12 @@ export const useTrainingStore = defineStore('training', () => {
     draft.value = reply ? structuredClone(reply.config) : null;
   }
 
+  /** Which frames of multi-frame images the task trains on; kept in the task, so later runs and evaluations use it too. */
+  async function setFrames(taskId: number, frames: TaskFrames): Promise<void> {
+    const task = await attempt(() => loupe().invoke('labels.setTaskFrames', { taskId, frames }));
+    if (task) tasks.value = tasks.value.map((t) => (t.id === task.id ? task : t));
+  }
+
   async function start(): Promise<boolean> {
     const config = draft.value;
     const task = defaults.value;
@@ -173,6 +186,7 @@ export const useTrainingStore = defineStore('training', () => {
     dehydrate,
     select,
     chooseTask,
+    setFrames,
     start,
     cancel,
     resume,

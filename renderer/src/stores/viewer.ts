@@ -88,8 +88,11 @@ export const useViewerStore = defineStore('viewer', () => {
     }
   }
 
+  /** A window by centre/width, or one of the file's VOI LUTs (kept with its table and name). */
   function setWindow(next: WindowSetting): void {
-    window.value = { center: next.center, width: Math.max(1, next.width) };
+    window.value = next.lut
+      ? { ...next, width: Math.max(1, next.width) }
+      : { center: next.center, width: Math.max(1, next.width) };
   }
 
   function resetWindow(): void {

@@ -9,7 +9,7 @@ import type { FramePixels, WindowSetting } from '../../../contract/index';
 /** The window a frame opens with: the file's first, else one spanning its modality values. */
 export function defaultWindow(frame: FramePixels): WindowSetting {
   const first = frame.windows[0];
-  if (first) return { center: first.center, width: first.width };
+  if (first) return first.lut ? { ...first } : { center: first.center, width: first.width };
   if (frame.samplesPerPixel === 3) {
     const top = frame.maxValue > 255 ? 65535 : 255;
     return { center: (top + 1) / 2, width: top + 1 };
@@ -19,8 +19,16 @@ export function defaultWindow(frame: FramePixels): WindowSetting {
   return { center: (low + high) / 2, width: Math.max(1, Math.abs(high - low)) };
 }
 
-/** Display level 0..255 of a modality value through a window (PS3.3 C.11.2.1.2.1, linear). */
+/**
+ * Display level 0..255 of a modality value through a window (PS3.3 C.11.2.1.2.1, linear), or
+ * through the window's VOI LUT: the entry, scaled to 8 bits by its top bits as DCMTK's dcm2pnm does.
+ */
 export function windowLevel(value: number, window: WindowSetting): number {
+  if (window.lut) {
+    const { table, firstMapped, bits } = window.lut;
+    const at = Math.min(Math.max(Math.round(value) - firstMapped, 0), table.length - 1);
+    return Math.min(255, Math.floor((table[at]! * 256) / 2 ** bits));
+  }
   const bottom = window.center - 0.5 - (window.width - 1) / 2;
   const top = window.center - 0.5 + (window.width - 1) / 2;
   if (value <= bottom) return 0;
