@@ -31,7 +31,12 @@ export async function predictionsOf(
   const { card } = predictor;
   const { rows, columns } = card.input;
   const pixels = rows * columns;
-  const placements = frames.map((f) => preprocessFrame(f, card.preprocessing).placement);
+  // Only masks and boxes go back onto the frame; classification and embeddings need no placement
+  // (preparing a 512² frame again for it would cost as much as the model).
+  const placements =
+    card.task === 'detection' || card.task === 'segmentation'
+      ? frames.map((f) => preprocessFrame(f, card.preprocessing).placement)
+      : [];
   if (card.task === 'detection') {
     const settings = resolvedDetectionSettings(card.detection, detection);
     const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
