@@ -6,7 +6,7 @@
  *
  *   node bench/run.mjs bench/train.ts [args…]
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'rolldown';
@@ -20,6 +20,18 @@ if (!entry) {
 // Inside the checkout (.tmp/, ignored) so that the bundle's bare imports resolve to this project's packages, and
 // the app root and the test helpers' paths found from the bundle's own place are this checkout's, even where
 // node_modules is a link to another checkout's (a git worktree).
+/** `import text from './file?raw'` (Vite's raw imports, used by the ONNX exporter for its schema) as a string. */
+const rawImports = {
+  name: 'raw-imports',
+  resolveId(source, importer) {
+    if (source.endsWith('?raw') && importer) return path.resolve(path.dirname(importer), source);
+    return null;
+  },
+  load(id) {
+    if (!id.endsWith('?raw')) return null;
+    return `export default ${JSON.stringify(readFileSync(id.slice(0, -'?raw'.length), 'utf8'))};`;
+  },
+};
 const cacheDir = path.join(root, '.tmp');
 mkdirSync(cacheDir, { recursive: true });
 const outDir = mkdtempSync(path.join(cacheDir, 'loupe-bench-'));
@@ -27,6 +39,7 @@ try {
   await build({
     input: { main: path.resolve(entry), 'gradient-worker': path.join(root, 'ml/parallel/gradient-worker.ts') },
     platform: 'node',
+    plugins: [rawImports],
     // Bare specifiers (packages, node: built-ins) load from node_modules at run time.
     external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
     logLevel: 'warn',

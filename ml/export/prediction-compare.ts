@@ -4,12 +4,11 @@
  * Shared by every export's parity check; imports no runtime of its own.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecodedFrame, SamplePrediction } from '../../contract/index';
+import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
 import { decodeCenterNet } from '../detection/centernet-decode';
 import { postprocessDetections } from '../detection/postprocess';
 import { classMap, maskOnFrame } from '../train/outputs';
-import type { Predictor } from '../train/predictor';
 import { onFrame, postprocessFor } from '../train/tasks/detection-evaluation';
 import { resolvedDetectionSettings } from '../train/tasks/settings';
 import { argmax } from '../metrics/classification';
@@ -19,18 +18,27 @@ export const FP32_MAX_ABS_DIFF = 1e-4;
 /** Boxes of the two runtimes are the same box when their corners agree this closely (pixels). */
 const BOX_TOLERANCE_PX = 1e-2;
 
-/** What Loupe's Predictor would say about `output` (channels last) for each frame. */
+/**
+ * What Loupe's Predictor would say about `output` (channels last) for each frame. Classification
+ * gives the raw logits as `probabilities` (the parity check compares classes only).
+ */
 export async function predictionsOf(
   output: { data: Float32Array; dims: number[] },
-  predictor: Predictor,
+  predictor: { card: ModelCard },
   frames: readonly DecodedFrame[],
+  detection?: DetectionSettingsOverride,
 ): Promise<SamplePrediction[]> {
   const { card } = predictor;
   const { rows, columns } = card.input;
   const pixels = rows * columns;
-  const placements = frames.map((f) => preprocessFrame(f, card.preprocessing).placement);
+  // Only masks and boxes go back onto the frame; classification and embeddings need no placement
+  // (preparing a 512² frame again for it would cost as much as the model).
+  const placements =
+    card.task === 'detection' || card.task === 'segmentation'
+      ? frames.map((f) => preprocessFrame(f, card.preprocessing).placement)
+      : [];
   if (card.task === 'detection') {
-    const settings = resolvedDetectionSettings(card.detection, undefined);
+    const settings = resolvedDetectionSettings(card.detection, detection);
     const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
     try {
       const candidates = await decodeCenterNet(tensor, {

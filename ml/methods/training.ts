@@ -1,5 +1,5 @@
 /** The engine's train, evaluate and predict methods: thin adapters from the protocol to ml/train. */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -13,6 +13,7 @@ import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../worker/runtime';
 import { MODEL_CARD } from '../../base/model-folder-files';
+import { ONNX_MODEL } from '../../base/export-bundle';
 import { cosineSimilarity } from '../siamese/gallery';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backends/select';
@@ -112,7 +113,10 @@ export async function predict(
   request: EngineParsedRequestOf<'predict'>,
   context: MethodContext<'predict'>,
 ): Promise<PredictReply> {
-  const predictor = await predictorFor(request.modelDir);
+  // An exported bundle (model.onnx) predicts through ONNX Runtime; loaded only when one is asked for.
+  const predictor = existsSync(path.join(request.modelDir, ONNX_MODEL))
+    ? await (await import('../export/bundle-predictor')).bundlePredictorFor(request.modelDir)
+    : await predictorFor(request.modelDir);
   const card = predictor.card;
   checkOverrides(card.task, request);
   if (request.pairs && card.task !== 'verification')

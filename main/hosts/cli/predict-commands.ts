@@ -200,7 +200,10 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     .argument('[merge...]', '"merge" then the shard output folders to join')
     .option('--workspace <folder>', 'the workspace holding --run')
     .option('--run <run>', 'a completed run whose model predicts')
-    .option('--model <dir>', 'a Loupe model folder (no workspace needed)')
+    .option(
+      '--model <dir>',
+      'a Loupe model folder, or an ONNX bundle from `loupe export` (run by ONNX Runtime); no workspace needed',
+    )
     .option('--in <paths...>', 'DICOM, PNG, JPEG, TIFF files and folders (walked recursively)')
     .option('--out <folder>', "the output folder (new or empty, or this model's with --resume)")
     .option(

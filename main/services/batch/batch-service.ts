@@ -17,6 +17,7 @@ import {
   type ModelCard,
 } from '../../../contract/index';
 import { MODEL_CARD, WEIGHTS_BIN } from '../../../base/model-folder-files';
+import { ONNX_MODEL, readExportBundle } from '../../../base/export-bundle';
 import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
@@ -47,8 +48,21 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A model folder's card and identity: the run that trained it and the hash of its weights. */
-export async function modelFacts(dir: string): Promise<{ card: ModelCard; facts: ModelFacts }> {
+/**
+ * A model folder's (or exported bundle's) card and identity: the run that trained it and the hash
+ * of its weights (of model.onnx for a bundle). `exported`: a bundle, which predicts through ONNX Runtime.
+ */
+export async function modelFacts(dir: string): Promise<{ card: ModelCard; facts: ModelFacts; exported: boolean }> {
+  const bundle = await readExportBundle(dir);
+  if (bundle) {
+    const { card } = bundle;
+    const weightsSha256 = await sha256File(path.join(dir, ONNX_MODEL));
+    return {
+      card,
+      facts: { modelId: card.run.runId, weightsSha256, task: card.task, classes: card.classes },
+      exported: true,
+    };
+  }
   const text = await fs.readFile(path.join(dir, MODEL_CARD), 'utf8').catch(() => null);
   if (text === null)
     throw new LoupeError(
@@ -75,6 +89,7 @@ export async function modelFacts(dir: string): Promise<{ card: ModelCard; facts:
       task: card.task,
       classes: card.classes,
     },
+    exported: false,
   };
 }
 
@@ -140,7 +155,12 @@ export class BatchService {
         `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`,
       );
     const modelDir = this.modelDir(request.model);
-    const { facts } = await modelFacts(modelDir);
+    const { facts, exported } = await modelFacts(modelDir);
+    if (exported && (request.gallery || request.explain))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${request.gallery ? '--gallery' : '--explain'} needs the Loupe model folder; an exported ONNX bundle only predicts.`,
+      );
     const formats = chooseFormats(facts.task, request.formats);
     if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
       throw new LoupeError(

@@ -1,0 +1,231 @@
+/**
+ * `npm run bench:predict`: how fast `loupe predict` is, beside what bounds it, measured in one run.
+ * For a folder of small PNGs (64², 8-bit) and one of real-size CT DICOM (512², 16-bit):
+ *   - decode-only: the decode pool alone, with a batch run's read-ahead;
+ *   - model-only: Loupe's engine (its worker and backend) on already decoded frames, a batch run's
+ *     group of frames per call (preprocessing and softmax included);
+ *   - ONNX Runtime: the same model exported by `loupe export`, on the same frames through the same
+ *     preprocessing (what `--model BUNDLE` runs), and its session alone on the prepared tensors;
+ *   - PyTorch: a twin with the same weights (bench/predict-twin.ts), on the same prepared tensors;
+ *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
+ *     of its process tree; and that memory again for a small and a large folder.
+ * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
+ * folder: speed does not depend on what the weights learnt. Not a test: numbers, never pass/fail.
+ *
+ *   npm run bench:predict -- [--png 10000] [--dicom 500] [--memory 1000,10000] [--model-frames 512]
+ *                            [--passes 3] [--threads N] [--skip-torch] [--skip-memory] [--json]
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { exportRequestSchema, preprocessingSpecSchema } from '../contract/index';
+import { readExportBundle, ONNX_MODEL } from '../base/export-bundle';
+import { saveTestModel, testFrames } from '../ml/export/export-test-support';
+import { exportModel } from '../ml/methods/export';
+import { loadModelFolder } from '../ml/model-io/model-folder';
+import { appRoot } from '../main/app/paths';
+import { realServices } from '../tests/helpers/services';
+import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
+import {
+  bundleOnly,
+  decodeOnly,
+  endToEnd,
+  engineOnly,
+  onnxRuntimeOnly,
+  preparedTensors,
+  rate,
+  torchOnly,
+} from './predict-measure';
+import { writeTorchTwin } from './predict-twin';
+
+const GIB = 1024 ** 3;
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+}
+function count(name: string, fallback: number): number {
+  const value = Number(option(name, String(fallback)));
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return value;
+}
+
+const plan = {
+  png: count('png', 10_000),
+  dicom: count('dicom', 500),
+  memory: option('memory', '1000,10000').split(',').map(Number),
+  modelFrames: count('model-frames', 512),
+  passes: count('passes', 3),
+  threads: count('threads', os.availableParallelism()),
+  torch: !process.argv.includes('--skip-torch'),
+  memoryRows: !process.argv.includes('--skip-memory'),
+};
+
+interface SetResult {
+  name: string;
+  files: number;
+  decodeOnly: number;
+  modelOnly: number;
+  onnxFrames: number;
+  onnxTensors: number;
+  torch: number | string;
+  torchVsOnnxMaxDiff: number | null;
+  endToEnd: number;
+  /** The wall time less a one-file run's: the rate once the CLI, the engine and the model are up. */
+  endToEndAfterStart: number;
+  endToEndPeakRssGiB: number;
+  endToEndExit: number | null;
+}
+
+async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  await tf.setBackend('cpu');
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-predict-'));
+  const { services } = realServices();
+  try {
+    process.stderr.write('making the model, its ONNX export and its PyTorch twin…\n');
+    const modelDir = path.join(scratch, 'model');
+    const bundleDir = path.join(scratch, 'bundle');
+    // Per image: one spec fits both the 8-bit PNGs and the 16-bit CT.
+    const preprocessing = preprocessingSpecSchema.parse({ rows: 64, columns: 64, intensity: { mode: 'per-image' } });
+    await saveTestModel(modelDir, {
+      task: 'classification',
+      model: { architecture: 'small-cnn' },
+      classes: ['normal', 'lesion'],
+      preprocessing,
+    });
+    const samples = testFrames(4, 64, 64).map((frame, i) => ({
+      id: String(i),
+      split: 'test' as const,
+      image: { frame },
+      label: i % 2,
+    }));
+    // Preprocessing not baked in: ONNX Runtime and PyTorch then take the very same prepared tensors.
+    await exportModel(
+      exportRequestSchema.parse({
+        modelDir,
+        outDir: bundleDir,
+        preprocessing: false,
+        dataset: { task: 'classification', classes: ['normal', 'lesion'], samples },
+        split: 'test',
+      }),
+      { signal: new AbortController().signal, progress: () => {} },
+    );
+    const bundle = (await readExportBundle(bundleDir))!;
+    const { model, card } = await loadModelFolder(modelDir);
+    const twin = path.join(scratch, 'twin');
+    writeTorchTwin(model, twin);
+    model.dispose();
+
+    const sets = [
+      { name: `${plan.png} PNG 64² 8-bit`, folder: await ensureSmallPngs(plan.png) },
+      { name: `${plan.dicom} CT DICOM 512² 16-bit`, folder: await ensureCtDicom(plan.dicom) },
+    ];
+    const cli = path.join(appRoot(), 'bin', 'loupe.mjs');
+    // What every run pays before its first file (CLI, engine worker, decode pool, model load): one file predicted.
+    const one = path.join(scratch, 'one');
+    mkdirSync(one);
+    copyFileSync(firstFile(sets[0]!.folder), path.join(one, 'one.png'));
+    const startup = await endToEnd(cli, modelDir, one, path.join(scratch, 'out-one'));
+    const results: SetResult[] = [];
+    for (const set of sets) {
+      process.stderr.write(`${set.name}: decode-only…\n`);
+      const decoded = await decodeOnly(services.imaging.pool, set.folder, plan.modelFrames);
+      process.stderr.write(`${set.name}: model-only (engine, ONNX Runtime, PyTorch)…\n`);
+      const modelOnly = await engineOnly(services.engine, modelDir, decoded.kept, plan.passes);
+      const onnxFrames = await bundleOnly(bundleDir, decoded.kept, plan.threads, plan.passes);
+      const tensors = preparedTensors(card, decoded.kept);
+      const names = { input: bundle.inputName, output: bundle.outputName };
+      const onnx = await onnxRuntimeOnly(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads, plan.passes);
+      const torch = plan.torch
+        ? torchOnly(twin, tensors, scratch, plan.threads, plan.passes)
+        : { unavailable: 'skipped' };
+      process.stderr.write(`${set.name}: end-to-end loupe predict…\n`);
+      const e2e = await endToEnd(cli, modelDir, set.folder, path.join(scratch, `out-${results.length}`));
+      results.push({
+        name: set.name,
+        files: decoded.files,
+        decodeOnly: rate(decoded.frames, decoded.ms),
+        modelOnly,
+        onnxFrames,
+        onnxTensors: onnx.rate,
+        torch: 'rate' in torch ? torch.rate : torch.unavailable,
+        torchVsOnnxMaxDiff:
+          'rate' in torch ? Math.max(...torch.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!))) : null,
+        endToEnd: rate(decoded.frames, e2e.ms),
+        endToEndAfterStart: rate(decoded.frames, e2e.ms - startup.ms),
+        endToEndPeakRssGiB: e2e.peakRss / GIB,
+        endToEndExit: e2e.code,
+      });
+    }
+    const memory: { files: number; peakRssGiB: number; seconds: number }[] = [];
+    if (plan.memoryRows)
+      for (const n of plan.memory) {
+        process.stderr.write(`memory: loupe predict on ${n} small PNGs…\n`);
+        const folder = await ensureSmallPngs(n);
+        const e2e = await endToEnd(cli, modelDir, folder, path.join(scratch, `memory-${n}`));
+        memory.push({ files: n, peakRssGiB: e2e.peakRss / GIB, seconds: e2e.ms / 1000 });
+      }
+    const loadAfter = os.loadavg()[0]!;
+    if (process.argv.includes('--json')) {
+      console.log(
+        JSON.stringify({ plan, results, memory, loadBefore, loadAfter, cores: os.availableParallelism() }, null, 2),
+      );
+      return;
+    }
+    print(results, memory, startup.ms / 1000, loadBefore, loadAfter);
+  } finally {
+    await services.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The first file under `folder` (the fixtures are folders of part-NNN folders). */
+function firstFile(folder: string): string {
+  const part = path.join(folder, readdirSync(folder).sort()[0]!);
+  return path.join(part, readdirSync(part).sort()[0]!);
+}
+
+const fixed = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+function print(
+  results: SetResult[],
+  memory: { files: number; peakRssGiB: number; seconds: number }[],
+  startup: number,
+  before: number,
+  after: number,
+): void {
+  console.log(`\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch\n`);
+  for (const r of results) {
+    const torch =
+      typeof r.torch === 'number'
+        ? `${fixed(r.torch)} (twin's logits within ${r.torchVsOnnxMaxDiff!.toExponential(1)} of ONNX Runtime's)`
+        : r.torch;
+    console.log(`${r.name}`);
+    console.log(`  decode-only (decode pool)                       ${fixed(r.decodeOnly)}`);
+    console.log(`  model-only (Loupe engine, frames → predictions)  ${fixed(r.modelOnly)}`);
+    console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
+    console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
+    console.log(`  PyTorch twin, prepared tensors → logits         ${torch}`);
+    console.log(
+      `  end-to-end loupe predict                        ${fixed(r.endToEnd)}  (peak RSS ${r.endToEndPeakRssGiB.toFixed(2)} GiB, exit ${r.endToEndExit})`,
+    );
+    console.log(
+      `  end-to-end after start (less a one-file run, ${startup.toFixed(1)} s) ${fixed(r.endToEndAfterStart)}`,
+    );
+    console.log(
+      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+    );
+  }
+  for (const m of memory)
+    console.log(
+      `memory: loupe predict on ${m.files} small PNGs: peak RSS ${m.peakRssGiB.toFixed(2)} GiB (${m.seconds.toFixed(1)} s)`,
+    );
+  // Other processes on the machine slow every row: say how busy it was.
+  console.log(
+    `\n${os.availableParallelism()} cores; 1-minute load average ${before.toFixed(2)} before, ${after.toFixed(2)} after.`,
+  );
+}
+
+await main();
