@@ -12,6 +12,7 @@ import { softmaxRow } from '../train/outputs';
 import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
+import { scoreCam } from './score-cam';
 import {
   deletionInsertionAuc,
   RANDOMISED_TOP_LAYERS,
@@ -31,6 +32,8 @@ export interface ExplainOptions {
   targetLayer?: string;
   /** Also measure deletion/insertion AUC and the randomisation sanity check (more forward passes). */
   trust?: boolean;
+  /** Runs between Score-CAM's chunks of masked forward passes (cancellation, yielding to messages). */
+  betweenPasses?: () => Promise<void>;
 }
 
 export interface TrustMeasures {
@@ -106,10 +109,11 @@ export async function explainClassification(
         `There is no class ${classIndex}: the model has ${card.classes.length} classes (${card.classes.join(', ')}).`,
       );
     }
-    const explainNow = async (): Promise<FeatureHeatmap> =>
-      options.method === 'cam'
-        ? classActivationMap(split, image, camKernel(model, targetLayer), classIndex)
-        : await gradientCam(split, image, classLogit(classIndex), options.method);
+    const explainNow = async (): Promise<FeatureHeatmap> => {
+      if (options.method === 'cam') return classActivationMap(split, image, camKernel(model, targetLayer), classIndex);
+      if (options.method === 'scorecam') return await scoreCam(model, split, image, classIndex, options.betweenPasses);
+      return await gradientCam(split, image, classLogit(classIndex), options.method);
+    };
     const featureHeatmap = await explainNow();
     const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
     const explanation = { heatmap, featureHeatmap, classIndex, probabilities, peak: heatmapPeak(heatmap), targetLayer };

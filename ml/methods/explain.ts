@@ -16,6 +16,10 @@ export async function explain(
     const result = await explainClassification(predictor.model, predictor.card, frame, {
       method: request.method,
       trust: request.trust,
+      betweenPasses: async () => {
+        throwIfCancelled(context.signal);
+        await yieldToMessages();
+      },
       ...(request.classIndex !== undefined ? { classIndex: request.classIndex } : {}),
       ...(request.targetLayer !== undefined ? { targetLayer: request.targetLayer } : {}),
     });

@@ -5,7 +5,10 @@ Reads JSON on stdin: {"layers": [{name, className, config, inbound, weights}], "
 from the layer list and the saved weights, and writes {"maps": [{"gradcam", "gradcam++",
 "logits"}]}: maps at the target layer's resolution, row-major, ReLU-ed and min-max normalised.
 Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopadhyay et al. (2018)
-as in pytorch-grad-cam (jacobgil). Run with /usr/bin/python3 (python3-torch).
+as in pytorch-grad-cam (jacobgil). With "scorecam": true each case also has "scorecam", Score-CAM
+(Wang et al., 2020): each target channel, upsampled bilinearly (align_corners=False) to the input
+and min-max normalised (a constant channel: zeros), masks the input; its weight is the class's
+softmax probability for the masked input. Run with /usr/bin/python3 (python3-torch).
 """
 import json
 import sys
@@ -82,7 +85,8 @@ def forward(layers, image, target):
             continue
         y = apply(layer, [values[n] for n in layer["inbound"]])
         if layer["name"] == target:
-            y.retain_grad()
+            if y.requires_grad:
+                y.retain_grad()
             kept = y
         values[layer["name"]] = y
     return values[layers[-1]["name"]], kept
@@ -92,6 +96,20 @@ def normalised(cam):
     cam = cam.clamp(min=0)
     lo, hi = cam.min(), cam.max()
     return ((cam - lo) / (hi - lo) if hi > lo else torch.zeros_like(cam)).reshape(-1).tolist()
+
+
+def score_cam(layers, image, case):
+    with torch.no_grad():
+        _, activations = forward(layers, image, case["target"])
+        a = activations[0]
+        weights = []
+        for channel in a:
+            up = F.interpolate(channel[None, None], size=image.shape[2:], mode="bilinear", align_corners=False)
+            lo, hi = up.min(), up.max()
+            mask = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
+            output, _ = forward(layers, image * mask, case["target"])
+            weights.append(torch.softmax(output.reshape(-1), 0)[case["classIndex"]])
+        return normalised((torch.stack(weights).reshape(-1, 1, 1) * a).sum(0))
 
 
 def explain(layers, image, case):
@@ -112,6 +130,9 @@ def main():
     image = tensor(request["input"]).permute(0, 3, 1, 2).contiguous()
     # The input needs a gradient only so that autograd records the graph down to the target layer.
     maps = [explain(request["layers"], image.clone().requires_grad_(True), case) for case in request["cases"]]
+    if request.get("scorecam"):
+        for result, case in zip(maps, request["cases"]):
+            result["scorecam"] = score_cam(request["layers"], image, case)
     json.dump({"maps": maps}, sys.stdout)
 
 
