@@ -62,6 +62,11 @@ export const explainedImageSchema = z.object({
   /** Spearman correlation with the heatmap of the model with its top layers re-initialised (low is good). */
   sanityCorrelation: z.number(),
   sanityPassed: z.boolean(),
+  /**
+   * Segmentation: the pixels (at the model's input size) whose class logits were summed, and
+   * `wholeImage` when the class was predicted nowhere so every pixel counted.
+   */
+  region: z.object({ pixels: z.number().int(), wholeImage: z.boolean() }).optional(),
 });
 export type ExplainedImage = z.infer<typeof explainedImageSchema>;
 

@@ -44,6 +44,11 @@ export const frameExplanationSchema = z.object({
       sanityPassed: z.boolean(),
     })
     .optional(),
+  /**
+   * Segmentation (Seg-Grad-CAM): the input pixels whose class logits were summed; `wholeImage`
+   * when the model predicts the class nowhere on the image and every pixel counted instead.
+   */
+  region: z.object({ pixels: z.number().int(), wholeImage: z.boolean() }).optional(),
 });
 export type FrameExplanationReply = z.infer<typeof frameExplanationSchema>;
 

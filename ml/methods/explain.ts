@@ -2,7 +2,8 @@
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import type { ExplainReply } from '../../contract/index';
 import { throwIfCancelled, yieldToMessages, type MethodContext } from '../worker/runtime';
-import { explainClassification } from '../explain/explain-classification';
+import { explainClassification, type ExplainOptions } from '../explain/explain-classification';
+import { explainSegmentation } from '../explain/explain-segmentation';
 import { predictorFor } from './training';
 
 export async function explain(
@@ -13,7 +14,7 @@ export async function explain(
   const explanations: ExplainReply['explanations'] = [];
   for (const frame of request.frames) {
     throwIfCancelled(context.signal);
-    const result = await explainClassification(predictor.model, predictor.card, frame, {
+    const options: ExplainOptions = {
       method: request.method,
       trust: request.trust,
       betweenPasses: async () => {
@@ -22,16 +23,22 @@ export async function explain(
       },
       ...(request.classIndex !== undefined ? { classIndex: request.classIndex } : {}),
       ...(request.targetLayer !== undefined ? { targetLayer: request.targetLayer } : {}),
-    });
+    };
+    const result =
+      predictor.card.task === 'segmentation'
+        ? await explainSegmentation(predictor.model, predictor.card, frame, options)
+        : await explainClassification(predictor.model, predictor.card, frame, options);
+    const probability = 'probability' in result ? result.probability : result.probabilities[result.classIndex]!;
     explanations.push({
       heatmap: result.heatmap.values,
       rows: result.heatmap.rows,
       columns: result.heatmap.columns,
       classIndex: result.classIndex,
-      probability: result.probabilities[result.classIndex]!,
+      probability,
       peak: result.peak,
       targetLayer: result.targetLayer,
       ...(result.trust ? { trust: result.trust } : {}),
+      ...('wholeImage' in result ? { region: { pixels: result.regionPixels, wholeImage: result.wholeImage } } : {}),
     });
     await yieldToMessages();
   }

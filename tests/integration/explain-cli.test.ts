@@ -131,7 +131,7 @@ describe('loupe explain', () => {
   );
 
   it(
-    'refuses an unknown run, an unknown class, a non-classification run and a folder that is not empty (unless --force)',
+    'refuses an unknown run, an unknown class, a classifier-only method on a segmentation run and a folder that is not empty (unless --force)',
     async () => {
       const out = path.join(dir, 'refused');
       const unknownRun = await runCli(['explain', '--workspace', workspace, '--run', 'nope', '--out', out]);
@@ -142,11 +142,12 @@ describe('loupe explain', () => {
       expect(unknownClass.code).toBe(2);
       expect(unknownClass.stderr).toContain('its classes are: normal, lesion');
 
-      const segmentation = await runCli(['explain', '--workspace', workspace, '--run', segmentationRun, '--out', out], {
-        timeoutMs: CLI_TIMEOUT_MS,
-      });
+      const segmentation = await runCli(
+        ['explain', '--workspace', workspace, '--run', segmentationRun, '--method', 'scorecam', '--out', out],
+        { timeoutMs: CLI_TIMEOUT_MS },
+      );
       expect(segmentation.code).toBe(2);
-      expect(segmentation.stderr).toMatch(/segmentation model; explanations .* are for classification models only/);
+      expect(segmentation.stderr).toContain('segmentation model, explained with gradcam or gradcam++ (Seg-Grad-CAM)');
       expect(existsSync(out)).toBe(false);
 
       const occupied = path.join(dir, 'occupied');
@@ -159,6 +160,31 @@ describe('loupe explain', () => {
       expect(forced.code, forced.stderr).toBe(0);
       expect(forced.stdout).toMatch(/^\d+ images? explained with cam; heatmaps, overlays and explain.json in /);
       expect(readFileSync(path.join(occupied, 'notes.txt'), 'utf8')).toBe('kept\n');
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('loupe explain on a segmentation run (Seg-Grad-CAM)', () => {
+  it(
+    'explains the largest predicted class over its predicted region, or says the whole image counted',
+    async () => {
+      const out = path.join(dir, 'segmented');
+      const { code, stdout, stderr } = await runCli(
+        ['explain', '--workspace', workspace, '--run', segmentationRun, '--split', 'train', '--out', out, '--json'],
+        { timeoutMs: CLI_TIMEOUT_MS },
+      );
+      expect(code, stderr).toBe(0);
+      const reply = JSON.parse(stdout) as ExplainWriteReply;
+      expect(reply.method).toBe('gradcam');
+      expect(reply.images.length).toBeGreaterThan(0);
+      for (const image of reply.images) {
+        const region = image.region!;
+        expect(region.wholeImage).toBe(region.pixels === 0);
+        expect(image.probability).toBeGreaterThanOrEqual(0);
+        expect(image.probability).toBeLessThanOrEqual(1);
+        expect((await pngInfo(path.join(out, image.heatmap))).width).toBe(image.columns);
+      }
     },
     CLI_TIMEOUT_MS,
   );

@@ -8,7 +8,10 @@ Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopa
 as in pytorch-grad-cam (jacobgil). With "scorecam": true each case also has "scorecam", Score-CAM
 (Wang et al., 2020): each target channel, upsampled bilinearly (align_corners=False) to the input
 and min-max normalised (a constant channel: zeros), masks the input; its weight is the class's
-softmax probability for the masked input. Run with /usr/bin/python3 (python3-torch).
+softmax probability for the masked input. A case with "segmentation": true explains a U-Net's output
+(NCHW logits) as Seg-Grad-CAM (Vinogradova et al., 2020): the score is the sum of the class's logits
+over the pixels predicted as that class (argmax, or logit > 0 for one sigmoid channel, whose
+background logit is its negative), over every pixel when there are none. Run with /usr/bin/python3 (python3-torch).
 """
 import json
 import sys
@@ -112,9 +115,26 @@ def score_cam(layers, image, case):
         return normalised((torch.stack(weights).reshape(-1, 1, 1) * a).sum(0))
 
 
+def segmentation_score(output, class_index):
+    logits = output[0]
+    if logits.shape[0] == 1:
+        labels = (logits[0] > 0).long()
+        class_logits = logits[0] if class_index == 1 else -logits[0]
+    else:
+        labels = logits.argmax(0)
+        class_logits = logits[class_index]
+    region = labels == class_index
+    if not region.any():
+        region = torch.ones_like(region)
+    return (class_logits * region).sum()
+
+
 def explain(layers, image, case):
     output, activations = forward(layers, image, case["target"])
-    output.reshape(-1)[case["classIndex"]].backward()
+    if case.get("segmentation"):
+        segmentation_score(output, case["classIndex"]).backward()
+    else:
+        output.reshape(-1)[case["classIndex"]].backward()
     a, g = activations.detach()[0], activations.grad[0]
     gradcam = (g.mean(dim=(1, 2)).reshape(-1, 1, 1) * a).sum(0)
     g2, g3 = g ** 2, g ** 3

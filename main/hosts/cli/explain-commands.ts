@@ -60,7 +60,13 @@ interface ExplainOptions {
 function summary(reply: ExplainWriteReply): string {
   const n = reply.images.length;
   const failed = reply.failed.length > 0 ? `, ${reply.failed.length} could not be read` : '';
-  return `${n} image${n === 1 ? '' : 's'} explained with ${reply.method}${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.`;
+  const whole = reply.images.filter((i) => i.region?.wholeImage).length;
+  // Seg-Grad-CAM sums the class over its predicted region; where there is none, over the whole image.
+  const wholeNote =
+    whole > 0
+      ? ` On ${whole} of them the class was predicted nowhere, so its logits were summed over the whole image (region.wholeImage in ${EXPLAIN_FILE}).`
+      : '';
+  return `${n} image${n === 1 ? '' : 's'} explained with ${reply.method}${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.${wholeNote}`;
 }
 
 async function explain(cli: CliContext, options: ExplainOptions): Promise<void> {
@@ -114,11 +120,11 @@ export function registerExplainCommands(program: Command, context: () => CliCont
   program
     .command('explain')
     .description(
-      `Explain a completed classification run's predictions: per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
+      `Explain a completed classification or segmentation run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region, gradcam or gradcam++): per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
     )
     .usage('--workspace W --run RUN [--split test | --images PATH…] [options] --out DIR')
     .requiredOption('--workspace <folder>', 'the workspace holding --run')
-    .requiredOption('--run <run>', 'a completed classification run')
+    .requiredOption('--run <run>', 'a completed classification or segmentation run')
     .option(
       '--split <split>',
       `explain the run task's images of this split: ${SPLITS.join(', ')} (default test)`,
