@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { decodedFrameSchema } from '../training/dataset';
 
-export const EXPLAIN_METHODS = ['gradcam', 'gradcam++', 'cam', 'scorecam'] as const;
+export const EXPLAIN_METHODS = [
+  'gradcam',
+  'gradcam++',
+  'cam',
+  'scorecam',
+  'guided-backprop',
+  'guided-gradcam',
+] as const;
 export type ExplainMethodName = (typeof EXPLAIN_METHODS)[number];
 
 /** Frames per explain call: each costs a forward and backward pass, and more with `trust`. */

@@ -12,6 +12,7 @@ import { softmaxRow } from '../train/outputs';
 import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
+import { guidedBackprop, guidedGradCam } from './guided-backprop';
 import { scoreCam } from './score-cam';
 import {
   deletionInsertionAuc,
@@ -49,7 +50,7 @@ export interface TrustMeasures {
 
 export interface FrameExplanation {
   heatmap: FrameHeatmap;
-  /** At feature resolution, before upsampling (what reference implementations compare). */
+  /** At feature resolution (input resolution for the guided methods), before it is put on the frame. */
   featureHeatmap: FeatureHeatmap;
   classIndex: number;
   probabilities: number[];
@@ -112,7 +113,11 @@ export async function explainClassification(
     const explainNow = async (): Promise<FeatureHeatmap> => {
       if (options.method === 'cam') return classActivationMap(split, image, camKernel(model, targetLayer), classIndex);
       if (options.method === 'scorecam') return await scoreCam(model, split, image, classIndex, options.betweenPasses);
-      return await gradientCam(split, image, classLogit(classIndex), options.method);
+      const score = classLogit(classIndex);
+      if (options.method === 'guided-backprop') return await guidedBackprop(model, image, score);
+      if (options.method === 'guided-gradcam')
+        return await guidedGradCam(model, image, score, await gradientCam(split, image, score, 'gradcam'));
+      return await gradientCam(split, image, score, options.method);
     };
     const featureHeatmap = await explainNow();
     const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
