@@ -62,6 +62,8 @@ export type FrameExplanationReply = z.infer<typeof frameExplanationSchema>;
 export const explainReplySchema = z.object({
   classes: z.array(z.string()),
   method: z.enum(EXPLAIN_METHODS),
+  /** The model's feature-map layers, in graph order: the names `targetLayer` accepts. */
+  layers: z.array(z.string()).optional(),
   explanations: z.array(frameExplanationSchema),
 });
 export type ExplainReply = z.infer<typeof explainReplySchema>;

@@ -4,6 +4,7 @@ import type { ExplainReply } from '../../contract/index';
 import { throwIfCancelled, yieldToMessages, type MethodContext } from '../worker/runtime';
 import { explainClassification, type ExplainOptions } from '../explain/explain-classification';
 import { explainSegmentation } from '../explain/explain-segmentation';
+import { featureMapLayers } from '../explain/layer-split';
 import { predictorFor } from './training';
 
 export async function explain(
@@ -42,5 +43,10 @@ export async function explain(
     });
     await yieldToMessages();
   }
-  return { classes: predictor.card.classes, method: request.method, explanations };
+  return {
+    classes: predictor.card.classes,
+    method: request.method,
+    layers: featureMapLayers(predictor.model),
+    explanations,
+  };
 }

@@ -52,6 +52,7 @@ interface ExplainOptions {
   images?: string[];
   method: ExplainMethodName;
   class?: string;
+  layer?: string;
   out: string;
   force?: boolean;
   json?: boolean;
@@ -81,6 +82,7 @@ async function explain(cli: CliContext, options: ExplainOptions): Promise<void> 
     out: path.resolve(options.out),
     force: options.force === true,
     ...(options.class !== undefined ? { className: options.class } : {}),
+    ...(options.layer !== undefined ? { targetLayer: options.layer } : {}),
   };
   const bar = progressLine(`explain (${options.method})`);
   let reply: ExplainWriteReply;
@@ -133,6 +135,10 @@ export function registerExplainCommands(program: Command, context: () => CliCont
     .option('--images <paths...>', 'explain these image files and folders (walked recursively) instead of a split')
     .option('--method <method>', EXPLAIN_METHODS.join(' | '), method, 'gradcam' as ExplainMethodName)
     .option('--class <name>', "the class to explain on every image (default: each image's predicted class)")
+    .option(
+      '--layer <name>',
+      "the feature-map layer to explain at (default: the backbone's last; an unknown name lists the model's feature-map layers, and explain.json lists them as layers)",
+    )
     .requiredOption('--out <folder>', 'the output folder (new or empty, unless --force)')
     .option('--force', 'write into an output folder that is not empty (files of the same name are replaced)')
     .option('--json', 'print the result (every image with its numbers) as JSON')

@@ -172,10 +172,13 @@ export class ExplainService {
         method: request.method,
         trust: true,
         ...(classIndex === undefined ? {} : { classIndex }),
+        ...(request.targetLayer === undefined ? {} : { targetLayer: request.targetLayer }),
       };
       let explained: FrameExplanationReply;
       try {
-        explained = (await this.engine.call('explain', call, { signal })).explanations[0]!;
+        const engineReply = await this.engine.call('explain', call, { signal });
+        explained = engineReply.explanations[0]!;
+        if (engineReply.layers) reply.layers = engineReply.layers;
       } catch (error) {
         if (signal.aborted || (isLoupeError(error) && error.code === 'CANCELLED')) break;
         throw error;
