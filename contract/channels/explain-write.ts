@@ -29,6 +29,8 @@ export const explainWriteRequestSchema = z
     method: z.enum(EXPLAIN_METHODS).default('gradcam'),
     /** A class of the model to explain on every image; default each image's predicted class. */
     className: z.string().min(1).optional(),
+    /** The feature-map layer to explain at (a name from the reply's `layers`); default the backbone's last. */
+    targetLayer: z.string().min(1).optional(),
     out: absolutePathSchema,
     /** Write into an output folder that is not empty (files of the same name are replaced). */
     force: z.boolean().default(false),
@@ -62,6 +64,11 @@ export const explainedImageSchema = z.object({
   /** Spearman correlation with the heatmap of the model with its top layers re-initialised (low is good). */
   sanityCorrelation: z.number(),
   sanityPassed: z.boolean(),
+  /**
+   * Segmentation: the pixels (at the model's input size) whose class logits were summed, and
+   * `wholeImage` when the class was predicted nowhere so every pixel counted.
+   */
+  region: z.object({ pixels: z.number().int(), wholeImage: z.boolean() }).optional(),
 });
 export type ExplainedImage = z.infer<typeof explainedImageSchema>;
 
@@ -72,6 +79,8 @@ export const explainWriteReplySchema = z.object({
   classes: z.array(z.string()),
   /** The layer whose feature map was weighted, or null when no image was explained. */
   targetLayer: z.string().nullable(),
+  /** The model's feature-map layers, in graph order (what `targetLayer` accepts); absent when no image was explained. */
+  layers: z.array(z.string()).optional(),
   images: z.array(explainedImageSchema),
   /** Files that could not be read, with why; the others were explained. */
   failed: z.array(z.object({ path: z.string(), reason: z.string() })),

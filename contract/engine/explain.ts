@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { decodedFrameSchema } from '../training/dataset';
 
-export const EXPLAIN_METHODS = ['gradcam', 'gradcam++', 'cam'] as const;
+export const EXPLAIN_METHODS = [
+  'gradcam',
+  'gradcam++',
+  'cam',
+  'scorecam',
+  'guided-backprop',
+  'guided-gradcam',
+] as const;
 export type ExplainMethodName = (typeof EXPLAIN_METHODS)[number];
 
 /** Frames per explain call: each costs a forward and backward pass, and more with `trust`. */
@@ -44,12 +51,19 @@ export const frameExplanationSchema = z.object({
       sanityPassed: z.boolean(),
     })
     .optional(),
+  /**
+   * Segmentation (Seg-Grad-CAM): the input pixels whose class logits were summed; `wholeImage`
+   * when the model predicts the class nowhere on the image and every pixel counted instead.
+   */
+  region: z.object({ pixels: z.number().int(), wholeImage: z.boolean() }).optional(),
 });
 export type FrameExplanationReply = z.infer<typeof frameExplanationSchema>;
 
 export const explainReplySchema = z.object({
   classes: z.array(z.string()),
   method: z.enum(EXPLAIN_METHODS),
+  /** The model's feature-map layers, in graph order: the names `targetLayer` accepts. */
+  layers: z.array(z.string()).optional(),
   explanations: z.array(frameExplanationSchema),
 });
 export type ExplainReply = z.infer<typeof explainReplySchema>;

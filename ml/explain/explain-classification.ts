@@ -12,6 +12,8 @@ import { softmaxRow } from '../train/outputs';
 import { classActivationMap, classLogit, gradientCam, type FeatureHeatmap } from './cam';
 import { heatmapOnFrame, heatmapPeak, type FrameHeatmap } from './heatmap-on-frame';
 import { defaultTargetLayer, splitAt } from './layer-split';
+import { guidedBackprop, guidedGradCam } from './guided-backprop';
+import { scoreCam } from './score-cam';
 import {
   deletionInsertionAuc,
   RANDOMISED_TOP_LAYERS,
@@ -31,6 +33,8 @@ export interface ExplainOptions {
   targetLayer?: string;
   /** Also measure deletion/insertion AUC and the randomisation sanity check (more forward passes). */
   trust?: boolean;
+  /** Runs between Score-CAM's chunks of masked forward passes (cancellation, yielding to messages). */
+  betweenPasses?: () => Promise<void>;
 }
 
 export interface TrustMeasures {
@@ -46,7 +50,7 @@ export interface TrustMeasures {
 
 export interface FrameExplanation {
   heatmap: FrameHeatmap;
-  /** At feature resolution, before upsampling (what reference implementations compare). */
+  /** At feature resolution (input resolution for the guided methods), before it is put on the frame. */
   featureHeatmap: FeatureHeatmap;
   classIndex: number;
   probabilities: number[];
@@ -106,10 +110,15 @@ export async function explainClassification(
         `There is no class ${classIndex}: the model has ${card.classes.length} classes (${card.classes.join(', ')}).`,
       );
     }
-    const explainNow = async (): Promise<FeatureHeatmap> =>
-      options.method === 'cam'
-        ? classActivationMap(split, image, camKernel(model, targetLayer), classIndex)
-        : await gradientCam(split, image, classLogit(classIndex), options.method);
+    const explainNow = async (): Promise<FeatureHeatmap> => {
+      if (options.method === 'cam') return classActivationMap(split, image, camKernel(model, targetLayer), classIndex);
+      if (options.method === 'scorecam') return await scoreCam(model, split, image, classIndex, options.betweenPasses);
+      const score = classLogit(classIndex);
+      if (options.method === 'guided-backprop') return await guidedBackprop(model, image, score);
+      if (options.method === 'guided-gradcam')
+        return await guidedGradCam(model, image, score, await gradientCam(split, image, score, 'gradcam'));
+      return await gradientCam(split, image, score, options.method);
+    };
     const featureHeatmap = await explainNow();
     const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
     const explanation = { heatmap, featureHeatmap, classIndex, probabilities, peak: heatmapPeak(heatmap), targetLayer };

@@ -9,12 +9,12 @@ import { LoupeError } from '../../contract/index';
 
 type Symbolic = tf.SymbolicTensor;
 
-interface LayerNode {
+export interface LayerNode {
   inputTensors: Symbolic[];
   outputTensors: Symbolic[];
 }
 
-function nodeOf(layer: tf.layers.Layer): LayerNode {
+export function nodeOf(layer: tf.layers.Layer): LayerNode {
   // Loupe's models are flat functional graphs: each layer is applied exactly once.
   const nodes = (layer as unknown as { inboundNodes: LayerNode[] }).inboundNodes;
   return nodes[0]!;

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runReference } from '../../tests/helpers/python-reference';
+import { describeLayers, randomiseWeights } from '../../tests/helpers/torch-twin';
 import { SeededRandom } from '../data/random';
 import { buildMobileNetV2, buildResNet, buildSmallCnn } from '../models/index';
 import { gradientCam, classLogit, type GradientCamMethod } from './cam';
@@ -21,39 +22,6 @@ const MIN_INFORMATIVE_MAPS = 8;
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** Random weights everywhere, batch-norm statistics included, so no layer is an identity. */
-function randomiseWeights(model: tf.LayersModel, random: SeededRandom): void {
-  for (const layer of model.layers) {
-    const weights = layer.getWeights();
-    if (weights.length === 0) continue;
-    const isBatchNorm = layer.getClassName() === 'BatchNormalization';
-    layer.setWeights(
-      weights.map((w, i) => {
-        const values = Float32Array.from({ length: w.size }, () => random.next() * 2 - 1);
-        const scale = isBatchNorm ? 0.5 : 1 / Math.sqrt(w.shape.slice(0, -1).reduce((a, b) => a * b, 1));
-        // Variance (the 4th batch-norm weight) must be positive.
-        const shaped = values.map((v) =>
-          isBatchNorm && i === 3 ? 0.5 + Math.abs(v) : isBatchNorm && i === 0 ? 1 + v * scale : v * scale,
-        );
-        return tf.tensor(shaped, w.shape);
-      }),
-    );
-  }
-}
-
-function describeLayers(model: tf.LayersModel): unknown[] {
-  return model.layers.map((layer) => {
-    const node = (layer as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] }).inboundNodes[0]!;
-    return {
-      name: layer.name,
-      className: layer.getClassName(),
-      config: layer.getConfig(),
-      inbound: layer.getClassName() === 'InputLayer' ? [] : node.inputTensors.map((t) => t.sourceLayer.name),
-      weights: layer.getWeights().map((w) => ({ shape: w.shape, data: Array.from(w.dataSync()) })),
-    };
-  });
-}
 
 interface ReferenceMaps {
   maps: { gradcam: number[]; 'gradcam++': number[]; logits: number[] }[];

@@ -19,14 +19,16 @@ const MIN_RANDOM_SPREAD = 0.05;
 /**
  * `order` ranks input pixels (rows × columns of the model input), most important first. Deletion
  * starts from the image and replaces pixels by `baseline`; insertion starts from the baseline and
- * restores them. Returns the mean probability over the curve (trapezoid rule on [0, 1]).
+ * restores them. `classIndex` follows a classifier's softmax probability of that class; a function
+ * instead gives each input's probability from the model's batch output (segmentation: the mean
+ * over a region). Returns the mean probability over the curve (trapezoid rule on [0, 1]).
  */
 export async function deletionInsertionAuc(
   model: tf.LayersModel,
   input: Float32Array,
   shape: [number, number, number],
   order: Int32Array,
-  classIndex: number,
+  classIndex: number | ((output: tf.Tensor) => tf.Tensor1D),
   baseline = 0,
 ): Promise<{ deletion: number; insertion: number }> {
   const [rows, columns, channels] = shape;
@@ -49,11 +51,12 @@ export async function deletionInsertionAuc(
       }
     }
   }
-  const probabilities = tf.tidy(() =>
-    tf
-      .softmax(model.predict(tf.tensor4d(batch, [2 * (AUC_STEPS + 1), rows, columns, channels])) as tf.Tensor2D)
-      .gather([classIndex], 1),
-  );
+  const probabilities = tf.tidy(() => {
+    const output = model.predict(tf.tensor4d(batch, [2 * (AUC_STEPS + 1), rows, columns, channels])) as tf.Tensor;
+    return typeof classIndex === 'number'
+      ? tf.softmax(output as tf.Tensor2D).gather([classIndex], 1)
+      : classIndex(output);
+  });
   const p = (await probabilities.data()) as Float32Array;
   probabilities.dispose();
   const area = (from: number): number => {

@@ -31,6 +31,8 @@ let dir: string;
 let workspace: string;
 let setup: ReviewWorkspace;
 let segmentationRun: string;
+/** The classifier's feature-map layers, as the first explanation lists them. */
+let layers: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-explain-cli-'));
@@ -75,6 +77,9 @@ describe('loupe explain', () => {
     });
     expect(reply.images.map((i) => i.imageId).sort()).toEqual(testSplit.items.map((i) => i.imageId).sort());
     expect(reply.classes).toEqual(['normal', 'lesion']);
+    layers = reply.layers!;
+    expect(layers.at(-1)).toBe(reply.targetLayer);
+    expect(layers.length).toBeGreaterThan(1);
 
     const modelDir = path.join(workspace, 'runs', setup.runId, 'model');
     for (const image of reply.images) {
@@ -106,7 +111,7 @@ describe('loupe explain', () => {
   }, 600_000);
 
   it(
-    'explains files with another method and a named class',
+    'explains files with another method, a named class and a named layer',
     async () => {
       const files = setup.scans.scans.slice(0, 3).map((s) => path.join(dir, 'scans', `${s.id}.png`));
       const out = path.join(dir, 'files');
@@ -115,6 +120,8 @@ describe('loupe explain', () => {
         ...files,
         '--method',
         'gradcam++',
+        '--layer',
+        layers[0]!,
         '--class',
         'Lesion',
         '--out',
@@ -124,6 +131,7 @@ describe('loupe explain', () => {
       expect(code, stderr).toBe(0);
       const reply = JSON.parse(stdout) as ExplainWriteReply;
       expect(reply.method).toBe('gradcam++');
+      expect([reply.targetLayer, reply.layers]).toEqual([layers[0], layers]);
       expect(reply.images.map((i) => [i.path, i.imageId, i.className])).toEqual(files.map((f) => [f, null, 'lesion']));
       expect(readdirSync(path.join(out, 'overlays'))).toHaveLength(3);
     },
@@ -131,7 +139,7 @@ describe('loupe explain', () => {
   );
 
   it(
-    'refuses an unknown run, an unknown class, a non-classification run and a folder that is not empty (unless --force)',
+    'refuses an unknown run, an unknown class, a classifier-only method on a segmentation run and a folder that is not empty (unless --force)',
     async () => {
       const out = path.join(dir, 'refused');
       const unknownRun = await runCli(['explain', '--workspace', workspace, '--run', 'nope', '--out', out]);
@@ -142,12 +150,19 @@ describe('loupe explain', () => {
       expect(unknownClass.code).toBe(2);
       expect(unknownClass.stderr).toContain('its classes are: normal, lesion');
 
-      const segmentation = await runCli(['explain', '--workspace', workspace, '--run', segmentationRun, '--out', out], {
-        timeoutMs: CLI_TIMEOUT_MS,
-      });
+      const segmentation = await runCli(
+        ['explain', '--workspace', workspace, '--run', segmentationRun, '--method', 'scorecam', '--out', out],
+        { timeoutMs: CLI_TIMEOUT_MS },
+      );
       expect(segmentation.code).toBe(2);
-      expect(segmentation.stderr).toMatch(/segmentation model; explanations .* are for classification models only/);
+      expect(segmentation.stderr).toContain('segmentation model, explained with gradcam or gradcam++ (Seg-Grad-CAM)');
       expect(existsSync(out)).toBe(false);
+
+      const unknownLayer = await explain(['--layer', 'no_such_layer', '--out', path.join(dir, 'layer-refused')]);
+      expect(unknownLayer.code).toBe(2);
+      expect(unknownLayer.stderr).toContain(
+        'The layer "no_such_layer" is not a feature map of this model. Choose one of:',
+      );
 
       const occupied = path.join(dir, 'occupied');
       mkdirSync(occupied);
@@ -159,6 +174,31 @@ describe('loupe explain', () => {
       expect(forced.code, forced.stderr).toBe(0);
       expect(forced.stdout).toMatch(/^\d+ images? explained with cam; heatmaps, overlays and explain.json in /);
       expect(readFileSync(path.join(occupied, 'notes.txt'), 'utf8')).toBe('kept\n');
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('loupe explain on a segmentation run (Seg-Grad-CAM)', () => {
+  it(
+    'explains the largest predicted class over its predicted region, or says the whole image counted',
+    async () => {
+      const out = path.join(dir, 'segmented');
+      const { code, stdout, stderr } = await runCli(
+        ['explain', '--workspace', workspace, '--run', segmentationRun, '--split', 'train', '--out', out, '--json'],
+        { timeoutMs: CLI_TIMEOUT_MS },
+      );
+      expect(code, stderr).toBe(0);
+      const reply = JSON.parse(stdout) as ExplainWriteReply;
+      expect(reply.method).toBe('gradcam');
+      expect(reply.images.length).toBeGreaterThan(0);
+      for (const image of reply.images) {
+        const region = image.region!;
+        expect(region.wholeImage).toBe(region.pixels === 0);
+        expect(image.probability).toBeGreaterThanOrEqual(0);
+        expect(image.probability).toBeLessThanOrEqual(1);
+        expect((await pngInfo(path.join(out, image.heatmap))).width).toBe(image.columns);
+      }
     },
     CLI_TIMEOUT_MS,
   );

@@ -5,7 +5,17 @@ Reads JSON on stdin: {"layers": [{name, className, config, inbound, weights}], "
 from the layer list and the saved weights, and writes {"maps": [{"gradcam", "gradcam++",
 "logits"}]}: maps at the target layer's resolution, row-major, ReLU-ed and min-max normalised.
 Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopadhyay et al. (2018)
-as in pytorch-grad-cam (jacobgil). Run with /usr/bin/python3 (python3-torch).
+as in pytorch-grad-cam (jacobgil). With "scorecam": true each case also has "scorecam", Score-CAM
+(Wang et al., 2020): each target channel, upsampled bilinearly (align_corners=False) to the input
+and min-max normalised (a constant channel: zeros), masks the input; its weight is the class's
+softmax probability for the masked input. A case with "segmentation": true explains a U-Net's output
+(NCHW logits) as Seg-Grad-CAM (Vinogradova et al., 2020): the score is the sum of the class's logits
+over the pixels predicted as that class (argmax, or logit > 0 for one sigmoid channel, whose
+background logit is its negative), over every pixel when there are none. A case with "guided": true
+also has "guided" (guided backpropagation, Springenberg et al. 2015: every ReLU's gradient passes only
+where its input and the incoming gradient are positive; the map is the largest |gradient| over the
+input channels) and "guidedGradcam" (that magnitude times the normalised Grad-CAM map upsampled
+bilinearly to the input), both at input resolution. Run with /usr/bin/python3 (python3-torch).
 """
 import json
 import sys
@@ -35,7 +45,23 @@ def pair(v):
     return v if isinstance(v, list) else [v, v]
 
 
-def apply(layer, xs):
+class GuidedReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, max_value):
+        ctx.save_for_backward(x)
+        ctx.max_value = max_value
+        return x.clamp(min=0, max=max_value) if max_value is not None else x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        gate = (x > 0) & (grad > 0)
+        if ctx.max_value is not None:
+            gate = gate & (x < ctx.max_value)
+        return grad * gate, None
+
+
+def apply(layer, xs, guided=False):
     cls, cfg, ws = layer["className"], layer["config"], [tensor(w) for w in layer["weights"]]
     x = xs[0]
     if cls in ("Conv2D", "DepthwiseConv2D"):
@@ -53,6 +79,8 @@ def apply(layer, xs):
     if cls == "BatchNormalization":
         gamma, beta, mean, var = ws
         return F.batch_norm(x, mean, var, gamma, beta, training=False, eps=cfg["epsilon"])
+    if cls == "ReLU" and guided:
+        return GuidedReLU.apply(x, cfg.get("maxValue"))
     if cls == "ReLU":
         return x.clamp(min=0, max=cfg["maxValue"]) if cfg.get("maxValue") is not None else x.clamp(min=0)
     if cls == "MaxPooling2D":
@@ -73,16 +101,17 @@ def apply(layer, xs):
     raise ValueError("No torch twin for layer class " + cls)
 
 
-def forward(layers, image, target):
+def forward(layers, image, target, guided=False):
     values = {}
     kept = None
     for layer in layers:
         if layer["className"] == "InputLayer":
             values[layer["name"]] = image
             continue
-        y = apply(layer, [values[n] for n in layer["inbound"]])
+        y = apply(layer, [values[n] for n in layer["inbound"]], guided)
         if layer["name"] == target:
-            y.retain_grad()
+            if y.requires_grad:
+                y.retain_grad()
             kept = y
         values[layer["name"]] = y
     return values[layers[-1]["name"]], kept
@@ -94,9 +123,50 @@ def normalised(cam):
     return ((cam - lo) / (hi - lo) if hi > lo else torch.zeros_like(cam)).reshape(-1).tolist()
 
 
+def score_cam(layers, image, case):
+    with torch.no_grad():
+        _, activations = forward(layers, image, case["target"])
+        a = activations[0]
+        weights = []
+        for channel in a:
+            up = F.interpolate(channel[None, None], size=image.shape[2:], mode="bilinear", align_corners=False)
+            lo, hi = up.min(), up.max()
+            mask = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
+            output, _ = forward(layers, image * mask, case["target"])
+            weights.append(torch.softmax(output.reshape(-1), 0)[case["classIndex"]])
+        return normalised((torch.stack(weights).reshape(-1, 1, 1) * a).sum(0))
+
+
+def segmentation_score(output, class_index):
+    logits = output[0]
+    if logits.shape[0] == 1:
+        labels = (logits[0] > 0).long()
+        class_logits = logits[0] if class_index == 1 else -logits[0]
+    else:
+        labels = logits.argmax(0)
+        class_logits = logits[class_index]
+    region = labels == class_index
+    if not region.any():
+        region = torch.ones_like(region)
+    return (class_logits * region).sum()
+
+
+def guided(layers, image, case, gradcam_map):
+    image = image.detach().clone().requires_grad_(True)
+    output, _ = forward(layers, image, case["target"], guided=True)
+    output.reshape(-1)[case["classIndex"]].backward()
+    magnitude = image.grad[0].abs().amax(0)
+    cam = torch.tensor(gradcam_map).reshape(1, 1, *case["featureShape"])
+    up = F.interpolate(cam, size=magnitude.shape, mode="bilinear", align_corners=False)[0, 0]
+    return {"guided": normalised(magnitude), "guidedGradcam": normalised(magnitude * up)}
+
+
 def explain(layers, image, case):
     output, activations = forward(layers, image, case["target"])
-    output.reshape(-1)[case["classIndex"]].backward()
+    if case.get("segmentation"):
+        segmentation_score(output, case["classIndex"]).backward()
+    else:
+        output.reshape(-1)[case["classIndex"]].backward()
     a, g = activations.detach()[0], activations.grad[0]
     gradcam = (g.mean(dim=(1, 2)).reshape(-1, 1, 1) * a).sum(0)
     g2, g3 = g ** 2, g ** 3
@@ -104,7 +174,11 @@ def explain(layers, image, case):
     alpha = torch.where(g != 0, alpha, torch.zeros_like(alpha))
     weights = (alpha * g.clamp(min=0)).sum(dim=(1, 2))
     plusplus = (weights.reshape(-1, 1, 1) * a).sum(0)
-    return {"gradcam": normalised(gradcam), "gradcam++": normalised(plusplus), "logits": output.reshape(-1).tolist()}
+    result = {"gradcam": normalised(gradcam), "gradcam++": normalised(plusplus), "logits": output.reshape(-1).tolist()}
+    if case.get("guided"):
+        case["featureShape"] = list(gradcam.shape)
+        result.update(guided(layers, image, case, result["gradcam"]))
+    return result
 
 
 def main():
@@ -112,6 +186,9 @@ def main():
     image = tensor(request["input"]).permute(0, 3, 1, 2).contiguous()
     # The input needs a gradient only so that autograd records the graph down to the target layer.
     maps = [explain(request["layers"], image.clone().requires_grad_(True), case) for case in request["cases"]]
+    if request.get("scorecam"):
+        for result, case in zip(maps, request["cases"]):
+            result["scorecam"] = score_cam(request["layers"], image, case)
     json.dump({"maps": maps}, sys.stdout)
 
 

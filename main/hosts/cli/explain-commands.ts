@@ -52,6 +52,7 @@ interface ExplainOptions {
   images?: string[];
   method: ExplainMethodName;
   class?: string;
+  layer?: string;
   out: string;
   force?: boolean;
   json?: boolean;
@@ -60,7 +61,13 @@ interface ExplainOptions {
 function summary(reply: ExplainWriteReply): string {
   const n = reply.images.length;
   const failed = reply.failed.length > 0 ? `, ${reply.failed.length} could not be read` : '';
-  return `${n} image${n === 1 ? '' : 's'} explained with ${reply.method}${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.`;
+  const whole = reply.images.filter((i) => i.region?.wholeImage).length;
+  // Seg-Grad-CAM sums the class over its predicted region; where there is none, over the whole image.
+  const wholeNote =
+    whole > 0
+      ? ` On ${whole} of them the class was predicted nowhere, so its logits were summed over the whole image (region.wholeImage in ${EXPLAIN_FILE}).`
+      : '';
+  return `${n} image${n === 1 ? '' : 's'} explained with ${reply.method}${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.${wholeNote}`;
 }
 
 async function explain(cli: CliContext, options: ExplainOptions): Promise<void> {
@@ -75,6 +82,7 @@ async function explain(cli: CliContext, options: ExplainOptions): Promise<void> 
     out: path.resolve(options.out),
     force: options.force === true,
     ...(options.class !== undefined ? { className: options.class } : {}),
+    ...(options.layer !== undefined ? { targetLayer: options.layer } : {}),
   };
   const bar = progressLine(`explain (${options.method})`);
   let reply: ExplainWriteReply;
@@ -114,11 +122,11 @@ export function registerExplainCommands(program: Command, context: () => CliCont
   program
     .command('explain')
     .description(
-      `Explain a completed classification run's predictions: per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
+      `Explain a completed classification or segmentation run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region, gradcam or gradcam++): per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
     )
     .usage('--workspace W --run RUN [--split test | --images PATH…] [options] --out DIR')
     .requiredOption('--workspace <folder>', 'the workspace holding --run')
-    .requiredOption('--run <run>', 'a completed classification run')
+    .requiredOption('--run <run>', 'a completed classification or segmentation run')
     .option(
       '--split <split>',
       `explain the run task's images of this split: ${SPLITS.join(', ')} (default test)`,
@@ -127,6 +135,10 @@ export function registerExplainCommands(program: Command, context: () => CliCont
     .option('--images <paths...>', 'explain these image files and folders (walked recursively) instead of a split')
     .option('--method <method>', EXPLAIN_METHODS.join(' | '), method, 'gradcam' as ExplainMethodName)
     .option('--class <name>', "the class to explain on every image (default: each image's predicted class)")
+    .option(
+      '--layer <name>',
+      "the feature-map layer to explain at (default: the backbone's last; an unknown name lists the model's feature-map layers, and explain.json lists them as layers)",
+    )
     .requiredOption('--out <folder>', 'the output folder (new or empty, unless --force)')
     .option('--force', 'write into an output folder that is not empty (files of the same name are replaced)')
     .option('--json', 'print the result (every image with its numbers) as JSON')

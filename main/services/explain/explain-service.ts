@@ -15,6 +15,7 @@ import {
   type ExplainWriteProgress,
   type ExplainWriteReply,
   type ExplainedImage,
+  type ExplainMethodName,
   type FrameExplanationReply,
   type ParsedRequestOf,
 } from '../../../contract/index';
@@ -38,14 +39,29 @@ interface ImageToExplain {
   imageId: number | null;
 }
 
-/** The model folder of a completed classification run, or a refusal that says what would do. */
-export function explainableRun(ws: Workspace, runId: string): { row: RunRow; modelDir: string } {
+/** Methods for a segmentation model: Seg-Grad-CAM differentiates the region's summed class logits. */
+const SEGMENTATION_METHODS: readonly ExplainMethodName[] = ['gradcam', 'gradcam++'];
+
+/**
+ * The model folder of a completed classification or segmentation run, or a refusal that says what
+ * would do; with `method`, also refuses a method the model's kind has no explanation for.
+ */
+export function explainableRun(
+  ws: Workspace,
+  runId: string,
+  method?: ExplainMethodName,
+): { row: RunRow; modelDir: string } {
   const store = new RunStore(ws);
   const row = store.require(runId);
-  if (row.kind !== 'classification')
+  if (row.kind !== 'classification' && row.kind !== 'segmentation')
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Run ${runId} trained a ${row.kind} model; explanations (${EXPLAIN_METHODS.join(', ')}) are for classification models only.`,
+      `Run ${runId} trained a ${row.kind} model; explanations are for classification (${EXPLAIN_METHODS.join(', ')}) and segmentation (${SEGMENTATION_METHODS.join(', ')}) models.`,
+    );
+  if (row.kind === 'segmentation' && method !== undefined && !SEGMENTATION_METHODS.includes(method))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Run ${runId} trained a segmentation model, explained with ${SEGMENTATION_METHODS.join(' or ')} (Seg-Grad-CAM); ${method} is for classifiers.`,
     );
   const modelDir = runFile(store.folder(runId), 'model');
   if (row.state !== 'completed' || !existsSync(modelDir))
@@ -121,7 +137,7 @@ export class ExplainService {
     progress: (p: ExplainWriteProgress) => void,
   ): Promise<ExplainWriteReply> {
     const ws = this.workspaces.require();
-    const { row, modelDir } = explainableRun(ws, request.runId);
+    const { row, modelDir } = explainableRun(ws, request.runId, request.method);
     const { card, facts } = await modelFacts(modelDir);
     const classIndex = request.className === undefined ? undefined : classIndexOf(card.classes, request.className);
     const out = path.resolve(request.out);
@@ -156,10 +172,13 @@ export class ExplainService {
         method: request.method,
         trust: true,
         ...(classIndex === undefined ? {} : { classIndex }),
+        ...(request.targetLayer === undefined ? {} : { targetLayer: request.targetLayer }),
       };
       let explained: FrameExplanationReply;
       try {
-        explained = (await this.engine.call('explain', call, { signal })).explanations[0]!;
+        const engineReply = await this.engine.call('explain', call, { signal });
+        explained = engineReply.explanations[0]!;
+        if (engineReply.layers) reply.layers = engineReply.layers;
       } catch (error) {
         if (signal.aborted || (isLoupeError(error) && error.code === 'CANCELLED')) break;
         throw error;
@@ -197,5 +216,6 @@ function entry(
     probability: explained.probability,
     peak: explained.peak,
     ...trust,
+    ...(explained.region ? { region: explained.region } : {}),
   };
 }
