@@ -1,24 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
+import { memoryStorage } from '../testing/memory-storage';
 import { advancesAfterClassKey } from '../labeling/auto-advance';
 import { useLabelPreferencesStore } from './label-preferences';
 import { readStored, STORAGE_PREFIX, storedRef } from './stored-ref';
-
-/** localStorage as the browser has it, in a Map (unit tests run under Node). */
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (k) => items.get(k) ?? null,
-    key: (i) => [...items.keys()][i] ?? null,
-    removeItem: (k) => void items.delete(k),
-    setItem: (k, v) => void items.set(k, String(v)),
-  };
-}
 
 beforeEach(() => {
   vi.stubGlobal('localStorage', memoryStorage());
