@@ -17,7 +17,13 @@ import {
   imagingUpload,
 } from './channels/imaging';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
-import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
+import {
+  workspaceChangedEvent,
+  workspaceClose,
+  workspaceCurrent,
+  workspaceOpen,
+  workspaceRecent,
+} from './channels/workspace';
 import {
   labelsAddClass,
   labelsAssign,
@@ -91,6 +97,7 @@ export const channels = registry([
   workspaceOpen,
   workspaceCurrent,
   workspaceClose,
+  workspaceRecent,
   imagingImport,
   imagingUpload,
   imagingList,
