@@ -17,6 +17,7 @@ import {
   imagingUpload,
 } from './channels/imaging';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
+import { imagingRemove } from './channels/imaging-remove';
 import {
   workspaceChangedEvent,
   workspaceClose,
@@ -105,6 +106,7 @@ export const channels = registry([
   imagingFrame,
   imagingThumbnails,
   imagingRelink,
+  imagingRemove,
   imagingBrowse,
   labelsTasks,
   labelsCreateTask,
@@ -201,6 +203,7 @@ export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
 export * from './channels/imaging';
+export * from './channels/imaging-remove';
 export * from './training/dataset';
 export * from './training/config';
 export * from './training/architectures';

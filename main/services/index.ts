@@ -15,6 +15,7 @@ import { EventBus } from './event-bus';
 import { ExplainService } from './explain/explain-service';
 import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
+import { imageRemovalHandlers } from './imaging/remove-handlers';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { reviewHandlers } from './review/handlers';
@@ -68,6 +69,7 @@ export class Services {
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces, this.recent),
       ...imagingHandlers(this.imaging),
+      ...imageRemovalHandlers(this.workspaces),
       ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
         this.imaging.import(paths, signal, progress),
       ),
