@@ -23,9 +23,16 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+/** Files other users may read; settings holding a secret pass `mode` 0o600. */
+const DEFAULT_MODE = 0o644;
+
+export async function writeFileAtomic(
+  target: string,
+  data: Uint8Array | string,
+  options: { mode?: number } = {},
+): Promise<void> {
   const temp = tempPathFor(target);
-  const handle = await fs.open(temp, 'wx', 0o644);
+  const handle = await fs.open(temp, 'wx', options.mode ?? DEFAULT_MODE);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -47,7 +54,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
 /** Synchronous twin for code that cannot await (shutdown paths). */
 export function writeFileAtomicSync(target: string, data: Uint8Array | string): void {
   const temp = tempPathFor(target);
-  const fd = openSync(temp, 'wx', 0o644);
+  const fd = openSync(temp, 'wx', DEFAULT_MODE);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let written = 0;

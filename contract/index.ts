@@ -17,7 +17,14 @@ import {
   imagingUpload,
 } from './channels/imaging';
 import { engineBenchmark, engineInfo, engineRestart, engineStateEvent, engineStatus } from './channels/engine';
-import { workspaceChangedEvent, workspaceClose, workspaceCurrent, workspaceOpen } from './channels/workspace';
+import { imagingRemove } from './channels/imaging-remove';
+import {
+  workspaceChangedEvent,
+  workspaceClose,
+  workspaceCurrent,
+  workspaceOpen,
+  workspaceRecent,
+} from './channels/workspace';
 import {
   labelsAddClass,
   labelsAssign,
@@ -93,6 +100,7 @@ export const channels = registry([
   workspaceOpen,
   workspaceCurrent,
   workspaceClose,
+  workspaceRecent,
   imagingImport,
   imagingUpload,
   imagingList,
@@ -100,6 +108,7 @@ export const channels = registry([
   imagingFrame,
   imagingThumbnails,
   imagingRelink,
+  imagingRemove,
   imagingBrowse,
   labelsTasks,
   labelsCreateTask,
@@ -200,6 +209,7 @@ export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
 export * from './channels/imaging';
+export * from './channels/imaging-remove';
 export * from './training/dataset';
 export * from './training/config';
 export * from './training/architectures';

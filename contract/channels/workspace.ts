@@ -31,6 +31,22 @@ export const workspaceClose = defineChannel({
   reply: z.object({ closed: z.boolean() }),
 });
 
+export const workspaceRecent = defineChannel({
+  name: 'workspace.recent',
+  summary: 'The workspaces opened lately in the app, most recent first (empty where the host keeps no list).',
+  request: emptyRequestSchema,
+  reply: z.object({
+    workspaces: z.array(
+      z.object({
+        path: z.string(),
+        openedAt: z.string(),
+        /** The folder still holds a workspace. */
+        exists: z.boolean(),
+      }),
+    ),
+  }),
+});
+
 export const workspaceChangedEvent = defineEvent({
   name: 'workspace.changed',
   summary: 'A workspace was opened or closed (by this window, another window, or the CLI host).',

@@ -15,6 +15,7 @@ import { EventBus } from './event-bus';
 import { ExplainService } from './explain/explain-service';
 import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
+import { imageRemovalHandlers } from './imaging/remove-handlers';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { reviewHandlers } from './review/handlers';
@@ -25,12 +26,15 @@ import { PrelabelService } from './training/prelabel';
 import { ModelUseService } from './training/model-use';
 import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
+import { RecentWorkspaces } from './workspace/recent';
 import { WorkspaceService } from './workspace/workspace-service';
 
 export interface ServiceOptions extends AppHandlerOptions {
   spawnEngine: SpawnEngineWorker;
   log: Logger;
   forcedBackend?: BackendName | null;
+  /** The app's settings folder, where the recent workspaces list lives; absent: no list (CLI, tests). */
+  settingsDir?: string;
 }
 
 export class Services {
@@ -42,6 +46,7 @@ export class Services {
   readonly batch: BatchService;
   readonly batchJobs: BatchJobs;
   readonly dispatcher: Dispatcher;
+  readonly recent: RecentWorkspaces;
 
   constructor(options: ServiceOptions) {
     this.engine = new EngineSupervisor(
@@ -51,6 +56,11 @@ export class Services {
       options.forcedBackend ?? null,
     );
     this.workspaces = new WorkspaceService(this.bus, options.version);
+    this.recent = new RecentWorkspaces(options.settingsDir ?? null, options.log);
+    // Every open, from any window or the launcher, puts the workspace first on the start screen.
+    this.bus.subscribe((event, payload) => {
+      if (event === 'workspace.changed' && payload) void this.recent.remember((payload as { path: string }).path);
+    });
     this.imaging = createImagingService(this.workspaces, options.log);
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
     this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
@@ -58,8 +68,9 @@ export class Services {
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
-      ...workspaceHandlers(this.workspaces),
+      ...workspaceHandlers(this.workspaces, this.recent),
       ...imagingHandlers(this.imaging),
+      ...imageRemovalHandlers(this.workspaces),
       ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
         this.imaging.import(paths, signal, progress),
       ),

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { LOUPE_BIN, REPO_ROOT } from './cli';
 
 export interface RunningApp {
@@ -12,12 +15,14 @@ export interface RunningApp {
 
 /**
  * Starts Loupe exactly as `npm start -- --browser` does and waits for its one-line banner.
- * `env` is the child's whole environment (default: this process's).
+ * `env` is the child's whole environment (default: this process's), with a fresh settings folder
+ * unless it names one.
  */
 export function startApp(args: string[] = ['--browser'], env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const child = spawn(process.execPath, [LOUPE_BIN, 'start', '--no-open', ...args], {
     cwd: REPO_ROOT,
-    env,
+    // A test's app never writes the user's own settings (recent workspaces, stable URLs).
+    env: { LOUPE_SETTINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'loupe-settings-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -47,15 +47,31 @@ export function buildProgram(context: () => CliContext): Command {
     )
     .option('--port <port>', 'port for browser mode (default: a free one)', parsePort)
     .option('--no-open', 'do not open the system browser in browser mode')
-    .action(async (options: { browser?: boolean; host?: string; port?: number; open: boolean }) => {
-      await start({
-        browser: options.browser ?? false,
-        open: options.open,
-        debug: program.opts<{ debug?: boolean }>().debug ?? false,
-        ...(options.host !== undefined ? { host: options.host } : {}),
-        ...(options.port !== undefined ? { port: options.port } : {}),
-      });
-    });
+    .option('--workspace <folder>', 'open this workspace at start')
+    .option(
+      '--stable-url',
+      'browser mode: the same port and token at every start for this workspace, so an open tab reconnects after a restart (kept in the settings folder, readable by you only)',
+    )
+    .action(
+      async (options: {
+        browser?: boolean;
+        host?: string;
+        port?: number;
+        open: boolean;
+        workspace?: string;
+        stableUrl?: boolean;
+      }) => {
+        await start({
+          browser: options.browser ?? false,
+          open: options.open,
+          debug: program.opts<{ debug?: boolean }>().debug ?? false,
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          ...(options.port !== undefined ? { port: options.port } : {}),
+          ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
+          ...(options.stableUrl ? { stableUrl: true } : {}),
+        });
+      },
+    );
 
   registerEngineCommands(program, context);
   registerImagingCommands(program, context);

@@ -10,6 +10,8 @@ import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAppUrl, isSafeExternalUrl } from '.
 import { CallSession } from '../../services/dispatcher';
 import { Services } from '../../services/index';
 import { consoleLogger } from '../../services/logger';
+import { settingsDir } from '../../app/settings-dir';
+import { workspaceFromArgv } from '../../app/start-workspace';
 import { CheckedIpcMain } from './ipc-main';
 import { serveAppRequest } from './protocol';
 import { spawnUtilityEngineWorker } from './utility-worker';
@@ -57,7 +59,17 @@ async function start(): Promise<void> {
     spawnEngine: () => spawnUtilityEngineWorker(engineWorkerEntry()),
     log,
     openExternal,
+    settingsDir: settingsDir(),
   });
+  const startWorkspace = workspaceFromArgv(process.argv);
+  if (startWorkspace) {
+    try {
+      services.workspaces.open(startWorkspace, false);
+    } catch (error) {
+      // The window still opens; the Workspace section lets the user pick another.
+      log.error(`Could not open ${startWorkspace}`, error);
+    }
+  }
   const ipc = new CheckedIpcMain(ipcMain, isAppUrl);
   const sessions = new Map<number, CallSession>();
   const sessionOf = (contents: WebContents): CallSession => {

@@ -3,7 +3,11 @@
  * on first start, as Electron does), otherwise browser mode, saying why in one line.
  */
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { isLoupeError } from '../../../contract/index';
 import { appRoot, appVersion, engineWorkerEntry, rendererDir } from '../../app/paths';
+import { settingsDir } from '../../app/settings-dir';
+import { WORKSPACE_ARG } from '../../app/start-workspace';
 import { spawnNodeEngineWorker } from '../../engine/node-worker';
 import { Services } from '../../services/index';
 import { consoleLogger } from '../../services/logger';
@@ -16,6 +20,7 @@ import {
   hasDisplay,
   type ElectronLookup,
 } from './electron-binary';
+import { NO_WORKSPACE_KEY, rememberUrl, rememberedUrl, stableToken } from './stable-url';
 
 export interface StartOptions {
   browser: boolean;
@@ -23,6 +28,10 @@ export interface StartOptions {
   port?: number;
   open: boolean;
   debug: boolean;
+  /** A workspace folder to open at start. */
+  workspace?: string;
+  /** Browser mode: the same port and token at every start for this workspace. */
+  stableUrl?: boolean;
 }
 
 /** What choosing a host looks at; parameters so the choice can be tested without Electron. */
@@ -62,7 +71,12 @@ export async function start(options: StartOptions): Promise<void> {
       ),
   });
   if ('electron' in choice) {
-    const child = spawn(choice.electron, [root, ...(options.debug ? ['--debug'] : [])], { stdio: 'inherit' });
+    const args = [
+      root,
+      ...(options.debug ? ['--debug'] : []),
+      ...(options.workspace ? [WORKSPACE_ARG + path.resolve(options.workspace)] : []),
+    ];
+    const child = spawn(choice.electron, args, { stdio: 'inherit' });
     child.on('exit', (code) => process.exit(code ?? 1));
     return;
   }
@@ -76,14 +90,42 @@ async function runBrowserMode(options: StartOptions, reason: string): Promise<vo
     version: appVersion(),
     spawnEngine: () => spawnNodeEngineWorker(engineWorkerEntry()),
     log,
+    settingsDir: settingsDir(),
   });
-  const host = await startWebHost({
-    services,
-    staticDir: rendererDir(),
-    log,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-  });
+  const workspace = options.workspace ? path.resolve(options.workspace) : null;
+  if (workspace) {
+    try {
+      services.workspaces.open(workspace, false);
+    } catch (error) {
+      await services.dispose();
+      throw isLoupeError(error)
+        ? new Error(`Loupe could not open ${workspace}: ${error.message}`, { cause: error })
+        : error;
+    }
+  }
+  const stableKey = workspace ?? NO_WORKSPACE_KEY;
+  const remembered = options.stableUrl ? rememberedUrl(settingsDir(), stableKey) : null;
+  const port = options.port ?? remembered?.port;
+  let host;
+  try {
+    host = await startWebHost({
+      services,
+      staticDir: rendererDir(),
+      log,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(options.stableUrl ? { token: stableToken(settingsDir(), stableKey) } : {}),
+    });
+  } catch (error) {
+    await services.dispose();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(
+        `Port ${port} is in use${remembered ? ' (the stable port remembered for this workspace)' : ''}: is Loupe already running? Stop it, or pass --port.`,
+        { cause: error },
+      );
+    throw error;
+  }
+  if (options.stableUrl) await rememberUrl(settingsDir(), stableKey, { port: host.port, token: host.token });
   const exposure =
     options.host && !isLoopbackHost(options.host)
       ? ` (listening on ${options.host}: reachable from the network, token required)`

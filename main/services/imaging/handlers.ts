@@ -1,7 +1,8 @@
 import type { DomainHandlers } from '../dispatcher';
 import type { ImagingService } from './imaging-service';
 
-export function imagingHandlers(imaging: ImagingService): DomainHandlers<'imaging'> {
+/** Removal has its own handler (remove-handlers.ts): it needs the workspace, not the image pipeline. */
+export function imagingHandlers(imaging: ImagingService): Omit<DomainHandlers<'imaging'>, 'imaging.remove'> {
   return {
     'imaging.import': ({ paths }, context) => imaging.import(paths, context.signal, (p) => context.progress(p)),
     'imaging.upload': ({ name, bytes }) => imaging.upload(name, bytes),

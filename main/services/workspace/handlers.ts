@@ -1,10 +1,12 @@
 import type { DomainHandlers } from '../dispatcher';
+import type { RecentWorkspaces } from './recent';
 import type { WorkspaceService } from './workspace-service';
 
-export function workspaceHandlers(workspaces: WorkspaceService): DomainHandlers<'workspace'> {
+export function workspaceHandlers(workspaces: WorkspaceService, recent: RecentWorkspaces): DomainHandlers<'workspace'> {
   return {
     'workspace.open': ({ path, create }) => workspaces.open(path, create),
     'workspace.current': () => workspaces.current(),
     'workspace.close': () => ({ closed: workspaces.close() }),
+    'workspace.recent': () => ({ workspaces: recent.list() }),
   };
 }
