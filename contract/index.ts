@@ -196,6 +196,7 @@ export * from './channels/workspace';
 export * from './channels/imaging';
 export * from './training/dataset';
 export * from './training/config';
+export * from './training/compression';
 export * from './training/architectures';
 export * from './training/losses';
 export * from './training/run-record';
