@@ -18,7 +18,7 @@ import { createLoss } from '../losses/index';
 import { exportOnnx } from '../export/onnx-export';
 import { loadModelFolder } from '../model-io/model-folder';
 import { runTraining } from './loop';
-import { isPruningStep, polynomialSparsity, prunableKernels, pruningSteps } from './pruning';
+import { isPruningStep, polynomialSparsity, prunableKernels, pruningSteps, smallestMasked, zerosFor } from './pruning';
 import { trainer } from './train-test-support';
 
 interface Reference {
@@ -96,6 +96,17 @@ describe('pruning schedule', () => {
       );
     },
   );
+
+  it('masks exactly the smallest magnitudes, ties broken by position', () => {
+    expect(Array.from(smallestMasked([0.5, -0.1, 0.1, 0, 0.3, -0.1], 3))).toEqual([1, 0, 0, 0, 1, 1]);
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 - 0.5);
+    const zeros = zerosFor(values.length, TARGET);
+    const byMagnitude = Array.from(values.keys()).sort((a, b) => Math.abs(values[a]!) - Math.abs(values[b]!) || a - b);
+    const expected = new Float32Array(values.length).fill(1);
+    for (const i of byMagnitude.slice(0, zeros)) expected[i] = 0;
+    expect(smallestMasked(values, zeros)).toEqual(expected);
+    expect(zeros).toBe(800);
+  });
 
   it('refuses a pruning window beyond the run', () => {
     const prune = pruneConfigSchema.parse({ targetSparsity: TARGET, endEpoch: 5 });

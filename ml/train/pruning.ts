@@ -68,6 +68,31 @@ export function zerosFor(size: number, sparsity: number): number {
   return size - Math.round(size * (1 - sparsity));
 }
 
+/**
+ * A mask with exactly `zeros` entries at 0: the smallest magnitudes, ties at the threshold broken
+ * by position. A typed-array sort of the magnitudes finds the threshold (kernels reach millions of weights).
+ */
+export function smallestMasked(values: ArrayLike<number>, zeros: number): Float32Array {
+  const mask = new Float32Array(values.length).fill(1);
+  if (zeros <= 0) return mask;
+  const magnitudes = Float32Array.from(values, Math.abs).sort();
+  const threshold = magnitudes[zeros - 1]!;
+  let below = 0;
+  // Compared at float32 precision, as the sorted magnitudes are stored.
+  const magnitudeAt = (i: number): number => Math.fround(Math.abs(values[i]!));
+  for (let i = 0; i < values.length; i++) if (magnitudeAt(i) < threshold) below++;
+  let tiesToMask = zeros - below;
+  for (let i = 0; i < values.length; i++) {
+    const magnitude = magnitudeAt(i);
+    if (magnitude < threshold) mask[i] = 0;
+    else if (magnitude === threshold && tiesToMask > 0) {
+      mask[i] = 0;
+      tiesToMask--;
+    }
+  }
+  return mask;
+}
+
 export class Pruner {
   private readonly masks: tf.Tensor[];
 
@@ -119,12 +144,7 @@ export class Pruner {
     for (const [index, kernel] of this.kernels.entries()) {
       const values = await kernel.read().data();
       const zeros = zerosFor(values.length, sparsity);
-      const mask = new Float32Array(values.length).fill(1);
-      if (zeros > 0) {
-        // Exactly `zeros` entries masked: the smallest magnitudes, ties broken by position.
-        const order = Array.from(values.keys()).sort((a, b) => Math.abs(values[a]!) - Math.abs(values[b]!) || a - b);
-        for (let i = 0; i < zeros; i++) mask[order[i]!] = 0;
-      }
+      const mask = smallestMasked(values, zeros);
       this.masks[index]!.dispose();
       this.masks[index] = tf.tensor(mask, kernel.read().shape);
     }
