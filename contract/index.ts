@@ -212,6 +212,7 @@ export * from './channels/imaging';
 export * from './channels/imaging-remove';
 export * from './training/dataset';
 export * from './training/config';
+export * from './training/compression';
 export * from './training/architectures';
 export * from './training/losses';
 export * from './training/run-record';

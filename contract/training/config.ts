@@ -9,6 +9,7 @@ import { TASK_KINDS } from '../tasks';
 import { modelConfigSchema } from './architectures';
 import { preprocessingSpecSchema } from './dataset';
 import { lossConfigSchema } from './losses';
+import { distillConfigSchema, pruneConfigSchema } from './compression';
 
 const positiveInt = z.number().int().min(1);
 const probability = z.number().min(0).max(1);
@@ -284,6 +285,10 @@ export const trainingConfigSchema = z
     /** Verification runs: batches and decision threshold (defaults when unset). */
     verification: verificationSettingsSchema.optional(),
     threads: trainingThreadsSchema.default('auto'),
+    /** Magnitude pruning of conv/dense kernels to a target sparsity (usually with `fineTune`). */
+    prune: pruneConfigSchema.optional(),
+    /** Knowledge distillation from a completed classification run. */
+    distill: distillConfigSchema.optional(),
   })
   .strict();
 export type TrainingConfig = z.output<typeof trainingConfigSchema>;

@@ -97,6 +97,8 @@ export const epochRecordSchema = z.object({
   trainImagesPerSecond: z.number().min(0).optional(),
   /** Layers frozen during this epoch (fine-tuning). */
   frozenLayers: z.number().int().min(0),
+  /** Pruning runs: the measured fraction of exact zeros in the pruned kernels after this epoch. */
+  sparsity: z.number().min(0).max(1).optional(),
 });
 export type EpochRecord = z.infer<typeof epochRecordSchema>;
 
@@ -130,6 +132,8 @@ export const runRecordSchema = z.object({
   evaluation: evaluationReportSchema.nullable(),
   /** The exported model folder (TF.js layers + model-card.json), once the run completes. */
   modelDir: z.string().nullable(),
+  /** Distillation runs: the teacher, evaluated on this run's test split (null without one). */
+  teacher: z.object({ runId: z.string(), metrics: evaluationReportSchema.nullable() }).optional(),
   error: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),

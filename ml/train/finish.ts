@@ -10,6 +10,7 @@ import { LoupeError, type ModelCard, type RunRecord, type VerificationDecision }
 import { throwIfCancelled } from '../worker/runtime';
 import { saveModelFolder } from '../model-io/model-folder';
 import { readCheckpoint } from './checkpoint';
+import { teacherMetrics } from './compression';
 import { evaluateSplit, trainingContext, type EvaluationContext } from './tasks/evaluation';
 import type { TrainingHooks } from './loop';
 import { writeWeights } from './parameters';
@@ -69,6 +70,7 @@ export async function finishRun(
     });
     evaluation = outcome.report;
   }
+  const teacher = await teacherMetrics(session.compression, data, context, { batchSize, signal: hooks.signal });
   progress('saving', 0, 1);
   const modelDir = runFile(runDir, 'model');
   const card: ModelCard = {
@@ -104,7 +106,15 @@ export async function finishRun(
   };
   await saveModelFolder(modelDir, run.model, card);
   const now = new Date().toISOString();
-  const finished: RunRecord = { ...record, status: 'completed', evaluation, modelDir, updatedAt: now, finishedAt: now };
+  const finished: RunRecord = {
+    ...record,
+    status: 'completed',
+    evaluation,
+    modelDir,
+    ...(teacher ? { teacher } : {}),
+    updatedAt: now,
+    finishedAt: now,
+  };
   await writeRunRecord(runDir, finished);
   progress('saving', 1, 1);
   return finished;

@@ -14,6 +14,7 @@ import {
 import type { FrameReader } from '../data/dataset';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { writeCheckpoint } from './checkpoint';
+import { batchLoss } from './compression';
 import { finishRun } from './finish';
 import { readWeights, trainableParameters } from './parameters';
 import { newRunRecord } from './record';
@@ -81,9 +82,11 @@ async function trainEpochs(
   state: { record: RunRecord },
   hooks: TrainingHooks,
 ): Promise<void> {
-  const { config, data, run, schedule, task } = session;
-  // A replacement step may split batches (the data-parallel one does); only a splittable task's can be.
-  const step = task.splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
+  const { config, data, run, schedule, task, compression } = session;
+  // A replacement step may split batches (the data-parallel one does); only a splittable task's can be,
+  // and not under distillation, whose teacher outputs belong to the whole batch.
+  const splittable = task.splittable && !compression.teacher;
+  const step = splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
   const metricName = task.metricName;
   const batchesPerEpoch = task.batchesPerEpoch;
   const firstEpoch = session.resumed?.nextEpoch ?? 0;
@@ -117,13 +120,16 @@ async function trainEpochs(
       const batch = task.trainingBatch(plan, epoch, index);
       let outcome;
       let targets;
+      const loss = batchLoss(compression, session.loss, batch.x);
       try {
         targets = await batch.y.data();
         outcome = await step(
-          { model: run.model, loss: session.loss, parameters, optimizer: session.optimizer, learningRate },
+          { model: run.model, loss: loss.loss, parameters, optimizer: session.optimizer, learningRate },
           batch,
         );
+        await compression.pruner?.afterStep(epoch * batchesPerEpoch + index);
       } finally {
+        loss.release();
         batch.x.dispose();
         batch.y.dispose();
       }
@@ -185,12 +191,16 @@ async function trainEpochs(
       durationMs: performance.now() - epochStart,
       trainImagesPerSecond: trainingMs > 0 ? seen / (trainingMs / 1000) : 0,
       frozenLayers,
+      ...(compression.pruner ? { sparsity: await compression.pruner.measuredSparsity() } : {}),
     };
     const monitored = validation[config.monitor.metric];
     schedule.endEpoch(monitored);
+    // A pruning run's best and early stop count only epochs that end at the target sparsity.
+    const atTarget = compression.pruner?.reachedTarget(epoch) ?? true;
     // Without the monitored metric (no validation split) the latest weights count as the best.
-    const isBest = monitored === undefined ? true : session.best.update(epoch, monitored);
+    const isBest = atTarget && (monitored === undefined ? true : session.best.update(epoch, monitored));
     const stopEarly =
+      atTarget &&
       session.earlyStopping !== null &&
       monitored !== undefined &&
       !session.earlyStopping.update(epoch, monitored) &&

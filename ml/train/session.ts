@@ -15,6 +15,7 @@ import { MonitoredValue, type MonitorSnapshot } from '../optim/early-stopping';
 import { createOptimizer, type Optimizer, type OptimizerSnapshot } from '../optim/optimizers';
 import { LearningRateSchedule, type ScheduleSnapshot } from '../optim/schedules';
 import { readCheckpoint } from './checkpoint';
+import { openCompression, type Compression } from './compression';
 import { modelForRun, type RunModel } from './fine-tune';
 import type { NamedArray } from './parameters';
 import { writeWeights } from './parameters';
@@ -57,6 +58,8 @@ export interface TrainingSession {
   /** How this kind of task draws batches and measures them. */
   task: TaskRun;
   batchesPerEpoch: number;
+  /** Pruning masks and the distillation teacher, where the config asks for them. */
+  compression: Compression;
   /** Restored from a checkpoint, or fresh. */
   resumed: CheckpointState | null;
   record: RunRecord | null;
@@ -117,9 +120,11 @@ export async function openSession(
   const run = await modelForRun(config.model, config.fineTune, target);
   let disposed = false;
   const optimizer = createOptimizer(config.optimizer);
+  let compression: Compression | null = null;
   const disposeAll = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
+    compression?.dispose();
     optimizer.dispose();
     run.model.dispose();
   };
@@ -154,6 +159,8 @@ export async function openSession(
       best.restore(resumed.best);
       if (earlyStopping && resumed.earlyStopping) earlyStopping.restore(resumed.earlyStopping);
     }
+    // After the restore, so that a resumed run's masks are its checkpoint's zeros.
+    compression = await openCompression(config, data, run.model, batchesPerEpoch);
     return {
       runId: existing?.runId ?? request.runId ?? randomUUID(),
       config,
@@ -167,6 +174,7 @@ export async function openSession(
       backend,
       task,
       batchesPerEpoch,
+      compression,
       resumed,
       record: existing,
       dispose: async () => {

@@ -172,6 +172,35 @@ describe('training in the browser', () => {
     await keepScreenshot(page, 'train-compare');
   });
 
+  it('prunes and distils a third run from the form, and shows its sparsity and both accuracies', async () => {
+    await page.getByTestId('run-task').selectOption({ label: 'Lesion (classification)' });
+    await page.getByTestId('run-epochs').fill('2');
+    await page.getByTestId('run-augment').uncheck();
+    const teacher = (await page.locator('[data-testid^="run-state-"]').first().getAttribute('data-testid'))!.replace(
+      'run-state-',
+      '',
+    );
+    await page.getByTestId('run-prune').check();
+    await page.getByTestId('run-prune-target').fill('50');
+    await page.getByTestId('run-prune-end').fill('1');
+    await page.getByTestId('run-distill-from').selectOption(teacher);
+    await page.getByTestId('run-start').click();
+    const listed = page.locator('[data-testid^="run-state-"]');
+    // A refusal shows in the section's alert; the poll then says what it was.
+    const refusal = page.getByTestId('train-error');
+    await expect
+      .poll(
+        async () => ((await refusal.count()) ? await refusal.textContent() : (await listed.allTextContents()).join()),
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe('completed,completed,completed');
+    await expect.poll(() => page.getByTestId('run-distillation').textContent()).toContain('test accuracy teacher');
+    expect(await page.getByTestId('run-distillation').textContent()).toContain(`Distilled from run ${teacher}`);
+    expect(await page.getByTestId('run-pruning').textContent()).toMatch(/Pruned to 5\d\.\d % zeros/);
+  });
+
   it('raised no console errors (no CSP violation from the charts)', () => {
     expect(errors).toEqual([]);
   });

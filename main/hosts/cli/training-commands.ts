@@ -18,6 +18,12 @@ import {
   type TrainingThreads,
 } from '../../../contract/index';
 import type { CliContext } from './context';
+import {
+  addCompressionOptions,
+  compressionLines,
+  withCompression,
+  type CompressionOptions,
+} from './compression-options';
 import { freezeCount, learningRateFactor, withFineTune, type FineTuneOptions } from './fine-tune-options';
 import { progressLine } from './progress';
 import { readConfigFile } from './run-config';
@@ -144,7 +150,7 @@ async function follow(cli: CliContext, run: RunSummary, workspace: string): Prom
 }
 
 export function registerTrainingCommands(program: Command, context: () => CliContext): void {
-  program
+  const train = program
     .command('train')
     .description(
       'Train a model on a task of a workspace (its labels and splits), or resume a run; Ctrl+C cancels (resumable).',
@@ -176,7 +182,8 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
       '--backbone-lr-factor <f>',
       "with --fine-tune-from: learning-rate factor of the source model's layers, 0…1 (default 0.1)",
       learningRateFactor,
-    )
+    );
+  addCompressionOptions(train)
     .option('--json', 'print the finished run as JSON')
     .action(
       async (
@@ -190,7 +197,8 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
           threads?: TrainingThreads;
           frames?: TaskFrames;
           json?: boolean;
-        } & FineTuneOptions,
+        } & FineTuneOptions &
+          CompressionOptions,
       ) => {
         const cli = context();
         if (!options.task === !options.resume)
@@ -201,9 +209,17 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
         await openWorkspace(cli, options.workspace);
         let run: RunSummary;
         if (options.resume) {
-          if (options.config || options.epochs || options.threads || options.fineTuneFrom || options.frames)
+          if (
+            options.config ||
+            options.epochs ||
+            options.threads ||
+            options.fineTuneFrom ||
+            options.pruneTo !== undefined ||
+            options.distillFrom ||
+            options.frames
+          )
             fail(
-              'a resumed run keeps its configuration; --config, --epochs, --threads, --frames and --fine-tune-from apply to new runs.',
+              'a resumed run keeps its configuration; --config, --epochs, --threads, --frames, --fine-tune-from, --prune-to and --distill-from apply to new runs.',
               EXIT_BAD_INPUT,
               'loupe.badInput',
             );
@@ -217,7 +233,9 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
           if (options.threads) config = { ...config, threads: options.threads };
           const tuned = withFineTune(config, options);
           if (typeof tuned === 'string') fail(tuned, EXIT_BAD_INPUT, 'loupe.badInput');
-          config = tuned;
+          const compressed = withCompression(tuned, options);
+          if (typeof compressed === 'string') fail(compressed, EXIT_BAD_INPUT, 'loupe.badInput');
+          config = compressed;
           const { counts } = defaults.dataset;
           const pairs = defaults.dataset.pairs ? ` (${defaults.dataset.pairs} labelled pairs)` : '';
           console.error(
@@ -231,6 +249,7 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
               `  fine-tuning from ${source}: first ${config.fineTune.freezeLayers} layer(s) frozen, backbone learning rate ×${config.fineTune.backboneLearningRateFactor}`,
             );
           }
+          for (const line of compressionLines(config)) console.error(`  ${line}`);
           if (defaults.dataset.verification) {
             console.error(`  ${verificationLine(defaults.dataset.verification)}`);
             for (const warning of defaults.dataset.verification.warnings) console.error(`  warning: ${warning}`);

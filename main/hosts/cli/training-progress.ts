@@ -50,6 +50,7 @@ export function epochLine(record: EpochRecord, epochs: number, metricName: strin
   const parts = [`epoch ${record.epoch + 1}/${epochs}`, `loss ${number(record.trainLoss)}`];
   if (metricName && record.trainMetric !== null) parts.push(`${metricName} ${number(record.trainMetric)}`);
   for (const [name, value] of Object.entries(record.validation)) parts.push(`${name} ${number(value)}`);
+  if (record.sparsity !== undefined) parts.push(`sparsity ${number(record.sparsity)}`);
   parts.push(formatDuration(record.durationMs));
   if (record.trainImagesPerSecond !== undefined) parts.push(`${record.trainImagesPerSecond.toFixed(1)} images/s`);
   return parts.join('  ');

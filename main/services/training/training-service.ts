@@ -30,6 +30,7 @@ import { evaluateRun } from './evaluation';
 import { compareRunExports } from './export-comparison';
 import { exportRun } from './export-run';
 import { recordRunExport, runExports } from './run-exports';
+import { resolveDistillTeacher } from './distill-teacher';
 import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
 import { buildTaskDataset, describeTaskDataset } from './task-dataset';
@@ -86,7 +87,10 @@ export class TrainingService {
     const refusal = built.report.verification && trainSplitRefusal(built.report.verification);
     if (refusal) throw new LoupeError('INVALID_REQUEST', refusal);
     const store = new RunStore(ws);
-    const config = await resolveFineTuneSource(store, request.config ?? defaultConfig(built.kind, built.report));
+    const config = await resolveDistillTeacher(
+      store,
+      await resolveFineTuneSource(store, request.config ?? defaultConfig(built.kind, built.report)),
+    );
     this.refuseWhileTraining();
     this.refuseWhileTrainingElsewhere(store);
     const runId = newRunId();

@@ -63,6 +63,15 @@ export function epochCurves(
         points: epochs.flatMap((e): Point[] => (e.trainMetric === null ? [] : [[e.epoch + 1, e.trainMetric]])),
       },
       { name: `val ${metric.label}`, points: val(metric.key) },
+      // A pruning run's share of zeros, on the metric's 0–1 axis: the accuracy/sparsity trade-off.
+      ...(epochs.some((e) => e.sparsity !== undefined)
+        ? [
+            {
+              name: 'sparsity',
+              points: epochs.flatMap((e): Point[] => (e.sparsity === undefined ? [] : [[e.epoch + 1, e.sparsity]])),
+            },
+          ]
+        : []),
     ],
   };
 }

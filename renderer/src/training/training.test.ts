@@ -85,6 +85,21 @@ describe('curves', () => {
     ]);
     expect(curves.metric[1]!.name).toBe('val accuracy');
     expect(batchPosition(progress({ epoch: 2, batch: 1, batches: 4 }))).toBe(2.5);
+    expect(curves.metric.map((c) => c.name)).not.toContain('sparsity');
+  });
+
+  it("draws a pruning run's sparsity beside its accuracy", () => {
+    const curves = epochCurves(
+      [
+        { ...epoch(0), sparsity: 0.4 },
+        { ...epoch(1), sparsity: 0.8 },
+      ],
+      'classification',
+    );
+    expect(curves.metric.find((c) => c.name === 'sparsity')?.points).toEqual([
+      [1, 0.4],
+      [2, 0.8],
+    ]);
   });
 
   it('turns ROC points into precision–recall points as counting at each threshold does', () => {
