@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { exportParitySchema } from './export';
-import { runIdSchema } from '../index';
+import { runIdSchema } from '../training/config';
 import { trainingDatasetSchema } from '../training/dataset';
 
 /** Images one latency and throughput measurement runs (the test split's first ones, repeated when fewer). */
