@@ -22,6 +22,7 @@ import { ReviewService } from './review/review-service';
 import { trainingHandlers } from './training/handlers';
 import { modelsHandlers } from './training/model-handlers';
 import { ModelUseService } from './training/model-use';
+import { TrainedRunService } from './training/trained-runs';
 import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
 import { WorkspaceService } from './workspace/workspace-service';
@@ -62,7 +63,7 @@ export class Services {
       ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
         this.imaging.import(paths, signal, progress),
       ),
-      ...trainingHandlers(this.training),
+      ...trainingHandlers(this.training, new TrainedRunService(this.workspaces, this.engine)),
       ...modelsHandlers(new ModelUseService(this.workspaces, this.imaging, this.engine)),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
