@@ -9,7 +9,7 @@ import { absolutePathSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
 import { TASK_KINDS } from '../tasks';
 import { BATCH_FORMATS, MAX_BATCH_INPUTS } from './batch';
-import { runIdSchema } from '../index';
+import { runIdSchema } from '../training/config';
 
 export const BATCH_JOB_STATES = ['running', 'completed', 'cancelled', 'failed', 'interrupted'] as const;
 export type BatchJobState = (typeof BATCH_JOB_STATES)[number];
