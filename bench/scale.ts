@@ -24,19 +24,15 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchChromium } from '../tests/helpers/browser';
 import { connectClient } from '../tests/helpers/ws-client';
 import { ensureScaleFolder, FILES_PER_FOLDER } from './scale-fixtures';
+import { print, type ImportResult, type ScrollResult, type Window, type WorkspaceRun } from './scale-report';
 import {
   chromiumMetrics,
   fmt,
   PAGE_PROBE,
   probeStart,
   probeTake,
-  quantile,
   scrollToEnd,
   startProbedHost,
-  summariseFrames,
-  table,
-  type HostWindow,
-  type PageWindow,
   type ProbedHost,
 } from './scale-measure';
 
@@ -56,11 +52,6 @@ const args = process.argv.slice(2);
 const count = Number(args[args.indexOf('--count') + 1] ?? 10_000) || 10_000;
 const skipCli = args.includes('--skip-cli');
 const asJson = args.includes('--json');
-
-interface Window {
-  host: HostWindow;
-  page: PageWindow;
-}
 
 async function measure(host: ProbedHost, page: Page, work: () => Promise<void>): Promise<Window> {
   await host.reset();
@@ -90,14 +81,6 @@ async function createWorkspace(page: Page, folder: string): Promise<void> {
 const imageCount = (page: Page): Promise<string | null> => page.getByTestId('image-count').textContent();
 const countText = (n: number): string => `${n} image${n === 1 ? '' : 's'} in this workspace`;
 
-interface ImportResult {
-  idle: Window;
-  during: Window;
-  afterReport: Window;
-  importMs: number;
-  reportToGridMs: number;
-}
-
 async function importThroughUi(host: ProbedHost, page: Page, folder: string, expected: number): Promise<ImportResult> {
   const idle = await measure(host, page, async () => {
     const until = performance.now() + IDLE_MS;
@@ -126,12 +109,6 @@ async function importThroughUi(host: ProbedHost, page: Page, folder: string, exp
     }
   });
   return { idle, during, afterReport, importMs, reportToGridMs: performance.now() - reported };
-}
-
-interface ScrollResult extends Window {
-  scrollFrames: number;
-  heapMiB: number;
-  nodes: number;
 }
 
 async function scrollGrid(host: ProbedHost, page: Page, cdp: CDPSession, scope: string): Promise<ScrollResult> {
@@ -184,13 +161,6 @@ async function openLabelGrid(page: Page): Promise<void> {
   await page.locator('[data-testid=label-grid] [data-testid=tile-badges]').first().waitFor();
 }
 
-interface WorkspaceRun {
-  images: number;
-  importResult?: ImportResult;
-  workspaceScroll: ScrollResult;
-  labelScroll: ScrollResult;
-}
-
 async function runWorkspace(
   browser: Browser,
   host: ProbedHost,
@@ -239,128 +209,6 @@ function cliImportMs(folder: string, tmp: string): number {
   return performance.now() - started;
 }
 
-function hostRow(name: string, w: Window): string[] {
-  const h = w.host;
-  return [
-    name,
-    fmt(h.delay.p50),
-    fmt(h.delay.p99),
-    fmt(h.delay.max),
-    fmt(100 * h.utilisation, 0),
-    fmt(h.cpuPercent, 0),
-  ];
-}
-
-function pageRow(name: string, w: Window): string[] {
-  const f = summariseFrames(w.page);
-  const clicks = w.page.clicks.map((c) => c.toFrame);
-  return [
-    name,
-    String(f.frames),
-    fmt(f.p50),
-    fmt(f.p95),
-    fmt(f.max),
-    String(f.dropped),
-    String(f.longTasks),
-    fmt(f.longestTask, 0),
-    String(clicks.length),
-    fmt(quantile(clicks, 0.5)),
-    fmt(clicks.length ? Math.max(...clicks) : NaN),
-  ];
-}
-
-function scrollRow(name: string, s: ScrollResult): string[] {
-  const f = summariseFrames(s.page);
-  const askedFor = s.page.thumbnailIds.length;
-  return [
-    name,
-    String(s.scrollFrames),
-    fmt(f.p50),
-    fmt(f.p95),
-    fmt(f.max),
-    `${f.dropped} (${fmt((100 * f.dropped) / Math.max(1, f.frames))}%)`,
-    `${f.longTasks}/${fmt(f.longestTask, 0)}`,
-    `${s.page.tiles.max}`,
-    `${askedFor} in ${s.page.calls['imaging.thumbnails'] ?? 0}`,
-    String(s.page.objectUrls),
-    fmt(s.heapMiB),
-    String(s.nodes),
-  ];
-}
-
-function print(big: WorkspaceRun, small: WorkspaceRun, cliMs: number | null): void {
-  const imp = big.importResult!;
-  const perSecond = (ms: number): number => (big.images * 1000) / ms;
-  console.log(
-    `\nLoupe scale benchmark: ${big.images} images (64 × 64 PNG/JPEG/DICOM), ${os.availableParallelism()} cores, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n`,
-  );
-  console.log('Host event loop (ms of delay; utilisation and CPU in %)');
-  console.log(
-    table([
-      ['window', 'p50', 'p99', 'max', 'loop busy', 'cpu'],
-      hostRow('idle', imp.idle),
-      hostRow('during import', imp.during),
-      hostRow('report → grid', imp.afterReport),
-    ]),
-  );
-  console.log(`\nPage while the host imports (frames ms; long tasks; user click → next frame ms)`);
-  console.log(
-    table([
-      ['window', 'frames', 'p50', 'p95', 'max', '>50ms', 'long tasks', 'longest', 'clicks', 'click p50', 'click max'],
-      pageRow('idle', imp.idle),
-      pageRow('during import', imp.during),
-      pageRow('report → grid', imp.afterReport),
-    ]),
-  );
-  const d = imp.during.page;
-  // The grid's list is fetched right after the report, often before the "during" window closes.
-  const listCalls = (d.calls['imaging.list'] ?? 0) + (imp.afterReport.page.calls['imaging.list'] ?? 0);
-  const listPages = [...d.listPages, ...imp.afterReport.page.listPages].map((p) => p.limit);
-  console.log(
-    `\nImport: ${fmt(imp.importMs / 1000)} s through the UI = ${fmt(perSecond(imp.importMs))} images/s` +
-      (cliMs !== null
-        ? `; headless CLI ${fmt(cliMs / 1000)} s = ${fmt(perSecond(cliMs))} images/s (UI ÷ CLI time ${fmt(imp.importMs / cliMs, 2)})`
-        : '') +
-      `\n        ${d.received.progress} progress messages (${fmt(d.received.progress / (imp.importMs / 1000))}/s); report → grid of ${big.images}: ${fmt(imp.reportToGridMs)} ms, ` +
-      `largest message ${fmt(Math.max(d.received.largest, imp.afterReport.page.received.largest) / 1024, 0)} KiB, imaging.list calls ${listCalls} ` +
-      `(pages of ${listPages.join(', ') || '–'})`,
-  );
-  console.log(
-    `\nScrolling the grid top to bottom at ${SCROLL_STEP_PX} px per frame (frames ms; thumbnails asked for in calls; object URLs made; heap MiB)`,
-  );
-  console.log(
-    table([
-      [
-        'grid',
-        'frames',
-        'p50',
-        'p95',
-        'max',
-        '>50ms',
-        'long/longest',
-        'max tiles',
-        'thumbnails asked',
-        'received',
-        'heap',
-        'DOM nodes',
-      ],
-      scrollRow(`Workspace, ${small.images}`, small.workspaceScroll),
-      scrollRow(`Workspace, ${big.images}`, big.workspaceScroll),
-      scrollRow(`Label, ${small.images}`, small.labelScroll),
-      scrollRow(`Label, ${big.images}`, big.labelScroll),
-    ]),
-  );
-  const ratio = (a: ScrollResult, b: ScrollResult): string =>
-    fmt(summariseFrames(a.page).p95 / summariseFrames(b.page).p95, 2);
-  console.log(
-    `\np95 frame time ${big.images} ÷ ${small.images}: Workspace ${ratio(big.workspaceScroll, small.workspaceScroll)}, Label ${ratio(big.labelScroll, small.labelScroll)}; ` +
-      `host p99 delay during import ÷ idle: ${fmt(imp.during.host.delay.p99 / imp.idle.host.delay.p99, 2)}`,
-  );
-}
-
 async function main(): Promise<void> {
   const t0 = performance.now();
   const folder = await ensureScaleFolder(count);
@@ -376,7 +224,7 @@ async function main(): Promise<void> {
     const big = await runWorkspace(browser, host, tmp, folder.root, folder.count, true);
     const cliMs = skipCli ? null : cliImportMs(folder.root, tmp);
     if (asJson) console.log(JSON.stringify({ big, small, cliMs }));
-    else print(big, small, cliMs);
+    else print(big, small, cliMs, SCROLL_STEP_PX);
   } finally {
     await browser.close();
     await host.stop();

@@ -24,6 +24,7 @@ import { trainingHandlers } from './training/handlers';
 import { modelsHandlers } from './training/model-handlers';
 import { PrelabelService } from './training/prelabel';
 import { ModelUseService } from './training/model-use';
+import { TrainedRunService } from './training/trained-runs';
 import { TrainingService } from './training/training-service';
 import { workspaceHandlers } from './workspace/handlers';
 import { RecentWorkspaces } from './workspace/recent';
@@ -74,7 +75,7 @@ export class Services {
       ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
         this.imaging.import(paths, signal, progress),
       ),
-      ...trainingHandlers(this.training),
+      ...trainingHandlers(this.training, new TrainedRunService(this.workspaces, this.engine)),
       ...modelsHandlers(
         new ModelUseService(this.workspaces, this.imaging, this.engine),
         new PrelabelService(this.workspaces, this.imaging, this.engine),

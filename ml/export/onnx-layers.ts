@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import type { OnnxGraph } from './onnx-graph';
+import { convKernel, depthwiseKernel, pair, samePads, values, weightsOf } from './onnx-kernels';
 import { attr } from './onnx-proto';
 
 /** tf.math.l2_normalize's epsilon, as ml/siamese/embedding.ts uses it. */
@@ -26,31 +27,6 @@ export interface LayerContext {
   inputShapes: number[][];
 }
 
-function weightsOf(layer: tf.layers.Layer): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const w of layer.weights) out.set(w.originalName.split('/').at(-1)!, w.read());
-  return out;
-}
-
-function values(t: tf.Tensor): Float32Array {
-  return t.dataSync() as Float32Array;
-}
-
-function pair(v: unknown, fallback: number): [number, number] {
-  if (v === undefined || v === null) return [fallback, fallback];
-  if (typeof v === 'number') return [v, v];
-  const a = v as number[];
-  return [a[0]!, a[1] ?? a[0]!];
-}
-
-/** TF `same` padding for one spatial axis: the odd pixel goes after. */
-function samePads(size: number, kernel: number, stride: number, dilation: number): [number, number] {
-  const effective = (kernel - 1) * dilation + 1;
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + effective - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 function pads(
   ctx: LayerContext,
   kernel: [number, number],
@@ -62,32 +38,6 @@ function pads(
   const [top, bottom] = samePads(h!, kernel[0], strides[0], dilations[0]);
   const [left, right] = samePads(w!, kernel[1], strides[1], dilations[1]);
   return [top, left, bottom, right];
-}
-
-/** [kh, kw, in, out] → [out, in, kh, kw]. */
-function convKernel(kernel: tf.Tensor): { data: Float32Array; dims: number[] } {
-  const [kh, kw, cin, cout] = kernel.shape as number[];
-  const src = values(kernel);
-  const data = new Float32Array(src.length);
-  for (let i = 0; i < kh!; i++)
-    for (let j = 0; j < kw!; j++)
-      for (let c = 0; c < cin!; c++)
-        for (let o = 0; o < cout!; o++)
-          data[((o * cin! + c) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * cout! + o]!;
-  return { data, dims: [cout!, cin!, kh!, kw!] };
-}
-
-/** [kh, kw, in, multiplier] → [in · multiplier, 1, kh, kw]; output channel c·m + k, as TF orders it. */
-function depthwiseKernel(kernel: tf.Tensor): { data: Float32Array; dims: number[] } {
-  const [kh, kw, cin, mult] = kernel.shape as number[];
-  const src = values(kernel);
-  const data = new Float32Array(src.length);
-  for (let i = 0; i < kh!; i++)
-    for (let j = 0; j < kw!; j++)
-      for (let c = 0; c < cin!; c++)
-        for (let m = 0; m < mult!; m++)
-          data[((c * mult! + m) * kh! + i) * kw! + j] = src[((i * kw! + j) * cin! + c) * mult! + m]!;
-  return { data, dims: [cin! * mult!, 1, kh!, kw!] };
 }
 
 /** A fused `activation` of a Conv2D or Dense layer; `axis` is the channel axis for softmax. */

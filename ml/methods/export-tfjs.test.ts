@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportRequestSchema, preprocessingSpecSchema, type DecodedFrame, type ModelCard } from '../../contract/index';
+import { exportRequestSchema, type DecodedFrame, type ModelCard } from '../../contract/index';
 import { initBackend } from '../backends/select';
 import { preprocessFrame } from '../data/preprocessing';
 import { saveTestModel, testFrames, type TestModelSpec } from '../export/export-test-support';
@@ -13,6 +13,7 @@ import { openStockTfjs } from '../export/tfjs-stock';
 import loupeJs from '../export/tfjs-page/loupe.js?raw';
 import { Predictor } from '../train/predictor';
 import { exportTfjs, MAX_TFJS_PARITY_IMAGES, TFJS_CARD } from './export-tfjs';
+import { spec } from './export-tfjs-spec';
 
 let dir: string;
 const context = { signal: new AbortController().signal, progress: () => {} };
@@ -28,14 +29,6 @@ afterAll(() => {
   console.log('TF.js max |stock tfjs (page code) − Loupe| per architecture:', measured);
   rmSync(dir, { recursive: true, force: true });
 });
-
-const spec = (extra: object = {}) =>
-  preprocessingSpecSchema.parse({
-    rows: 32,
-    columns: 32,
-    intensity: { mode: 'range', min: -500, max: 3500 },
-    ...extra,
-  });
 
 const CASES: [string, TestModelSpec][] = [
   [
@@ -269,39 +262,4 @@ describe('TF.js export, checked by stock tfjs', () => {
     const outDir = path.join(dir, 'bundle-Siamese-embedding-custom-L2-layer-');
     await expect(loadShardedModel(outDir, false)).rejects.toThrow(/LoupeL2Normalize/);
   });
-});
-
-describe('loupe.js preprocessing equals Loupe’s', () => {
-  const PREPROCESSING: [string, object][] = [
-    ['range, stretch', {}],
-    ['window, pad', { resize: 'pad', intensity: { mode: 'window', window: { center: 900, width: 1800 } } }],
-    ['per-image, standardised', { intensity: { mode: 'per-image' }, normalize: { mean: [0.4], std: [0.2] } }],
-    ['dtype, no rescale', { intensity: { mode: 'dtype' }, applyRescale: false }],
-    [
-      '3 channels, pad, ImageNet standardisation',
-      { channels: 3, resize: 'pad', normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
-    ],
-  ];
-  const rgb: DecodedFrame = (() => {
-    const [grey] = testFrames(1, 24, 40, 9);
-    const data = new Uint8Array(grey!.rows * grey!.columns * 3);
-    grey!.data.forEach((v, p) => [0, 1, 2].forEach((c) => (data[p * 3 + c] = (Number(v) >> (4 + c)) & 255)));
-    return { data, rows: grey!.rows, columns: grey!.columns, samplesPerPixel: 3, rescaleSlope: 1, rescaleIntercept: 0 };
-  })();
-
-  for (const [name, extra] of PREPROCESSING) {
-    it(name, async () => {
-      const stock = await openStockTfjs([{ name: 'loupe.js', text: loupeJs }]);
-      const page = stock.global.LoupeExport as {
-        preprocess(f: DecodedFrame, s: unknown): { input: Float32Array; placement: unknown };
-      };
-      const preprocessing = spec(extra);
-      for (const frame of [...testFrames(3, 32, 32, 2), rgb]) {
-        const ours = preprocessFrame(frame, preprocessing);
-        const theirs = page.preprocess(frame, preprocessing);
-        expect(theirs.placement).toEqual(ours.placement);
-        expect(Array.from(theirs.input)).toEqual(Array.from(ours.input));
-      }
-    });
-  }
 });

@@ -15,16 +15,14 @@
  *   …
  *   await parallel.dispose();
  */
-import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type BackendName } from '../../contract/index';
 import { activeBackend } from '../backends/select';
 import { batchGradients } from './batch-gradients';
 import type { LossFunction } from '../losses/registry';
+import { gradientWorkerScript } from './gradient-worker-script';
 import { resolveLoss, type LossSpec } from './loss-registry';
 import type { FromGradientWorker, SharedBuffers, TensorPayload, ToGradientWorker, WeightLayout } from './protocol';
 
@@ -44,9 +42,6 @@ export const MIN_BATCH_TO_SPLIT = 32;
 export function secondCoreAvailable(): boolean {
   return os.availableParallelism() >= 2;
 }
-
-/** Environment variable naming the built worker script (set by bench/run.mjs). */
-export const GRADIENT_WORKER_ENV = 'LOUPE_GRADIENT_WORKER';
 
 export interface DataParallelArgs {
   /** The model being trained on this thread; the worker rebuilds it from its topology. */
@@ -292,26 +287,4 @@ function payload(t: tf.Tensor, start: number, count: number): TensorPayload {
 function transferList(message: ToGradientWorker): ArrayBuffer[] {
   if (message.type !== 'step') return [];
   return [message.x.values.buffer as ArrayBuffer, message.y.values.buffer as ArrayBuffer];
-}
-
-/** The built worker script: beside the engine worker in out/main of the Loupe package. */
-export function gradientWorkerScript(): string {
-  const fromEnv = process.env[GRADIENT_WORKER_ENV];
-  if (fromEnv) return fromEnv;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'loupe') {
-      const script = path.join(dir, 'out', 'main', 'gradient-worker.js');
-      if (existsSync(script)) return script;
-      throw new LoupeError(
-        'ENGINE_UNAVAILABLE',
-        `The gradient worker is not built (${script} is missing); run npm run build.`,
-      );
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir)
-      throw new LoupeError('ENGINE_UNAVAILABLE', 'Cannot find the Loupe package folder to start the gradient worker.');
-    dir = parent;
-  }
 }

@@ -17,27 +17,13 @@ import type { Logger } from '../logger';
 import { processAlive } from '../training/run-store';
 import { outcomeOf, PROGRESS_EVENT_INTERVAL_MS } from '../training/training-job';
 import type { WorkspaceService } from '../workspace/workspace-service';
+import { summaryOfActive, type ActiveJob } from './active-job';
 import { chooseFormats, type BatchService } from './batch-service';
 import { listRecords, newJobId, publicOf, readRecord, writeRecord, type JobRecord } from './job-record';
 import { readManifest } from './output-folder';
 
 /** How long shutting down waits for a cancelled job to finish the group it is predicting. */
 const SHUTDOWN_GRACE_MS = 15_000;
-
-/** The job predicting in this process. */
-interface ActiveJob {
-  root: string;
-  record: JobRecord;
-  controller: AbortController;
-  /** Files finished by earlier sessions (resume), counted by the manifest at start. */
-  before: number;
-  beforeFailed: number;
-  progress: BatchProgress | null;
-  /** performance.now() at this session's start, for images/s. */
-  startedAt: number;
-  lastEvent: number;
-  settled: Promise<void>;
-}
 
 export class BatchJobs {
   private active: ActiveJob | null = null;
@@ -190,7 +176,7 @@ export class BatchJobs {
         (error: unknown) => outcomeOf(error, controller.signal.aborted),
       )
       .then((outcome) => this.settle(job, outcome));
-    const summary = this.summarize(job);
+    const summary = summaryOfActive(job);
     this.emit(root, summary);
     return summary;
   }
@@ -225,11 +211,11 @@ export class BatchJobs {
     const now = performance.now();
     if (now - job.lastEvent < PROGRESS_EVENT_INTERVAL_MS) return;
     job.lastEvent = now;
-    this.emit(job.root, this.summarize(job));
+    this.emit(job.root, summaryOfActive(job));
   }
 
   private async settle(job: ActiveJob, outcome: ReturnType<typeof outcomeOf>): Promise<void> {
-    const counts = this.summarize(job);
+    const counts = summaryOfActive(job);
     if (this.active === job) this.active = null;
     if (outcome.error) this.log.warn(`batch ${job.record.jobId} ${outcome.state}: ${outcome.error}`);
     const record: JobRecord = {
@@ -264,7 +250,7 @@ export class BatchJobs {
 
   private async summary(root: string, record: JobRecord): Promise<BatchJob> {
     const active = this.active;
-    if (active?.record.jobId === record.jobId && active.root === root) return this.summarize(active);
+    if (active?.record.jobId === record.jobId && active.root === root) return summaryOfActive(active);
     const state = this.stateOf(root, record);
     // An unfinished job's counts are the manifest's: the record was last written before the stop.
     const counts =
@@ -281,26 +267,6 @@ export class BatchJobs {
       ...counts,
       imagesPerSecond: record.imagesPerSecond ?? null,
       etaMs: null,
-    };
-  }
-
-  private summarize(job: ActiveJob): BatchJob {
-    const p = job.progress;
-    const done = p?.done ?? 0;
-    // Files of earlier sessions come back as `skipped` while the walk passes them; `before` already counts them.
-    const finished = job.before + done;
-    const seconds = (performance.now() - job.startedAt) / 1000;
-    const imagesPerSecond = done > 0 && seconds > 0 ? done / seconds : null;
-    const total = job.record.total;
-    const left = total === null ? null : Math.max(0, total - finished);
-    return {
-      ...publicOf(job.record),
-      state: 'running',
-      active: true,
-      finished,
-      failed: job.beforeFailed + (p?.failed ?? 0),
-      imagesPerSecond,
-      etaMs: left !== null && imagesPerSecond ? (left / imagesPerSecond) * 1000 : null,
     };
   }
 }

@@ -1,22 +1,21 @@
 /**
- * One image's labels in one task: read, save (whole state, revision-checked, idempotent), bulk
- * class tags, and the per-image summary the grid filters on.
+ * One image's labels in one task: read, and save (whole state, revision-checked, idempotent).
+ * What a save must satisfy is in label-validation.ts; bulk class tags in class-tags.ts; the
+ * per-image summary the grid filters on in label-summary.ts.
  */
 import type Database from 'better-sqlite3';
-import { boxProblem } from '../../../contract/geometry/index';
 import {
   LoupeError,
   type BoxLabel,
   type ImageLabels,
-  type ImageLabelSummary,
-  type LabelTask,
   type MaskLabel,
   type ParsedRequestOf,
   type ReplyOf,
 } from '../../../contract/index';
 import type { Workspace } from '../workspace/workspace';
-import { missingImageIds, requireImage } from './images';
-import { maskHistogram, readMaskFile, removeMaskFiles, writeMaskFile, type WrittenMask } from './mask-files';
+import { requireImage } from './images';
+import { validateForTask } from './label-validation';
+import { readMaskFile, removeMaskFiles, writeMaskFile, type WrittenMask } from './mask-files';
 import { bumpRevision, currentRevision, nowIso } from './revisions';
 import { requireTask } from './tasks';
 
@@ -162,194 +161,4 @@ export function replaceMaskRow(
     db.prepare('DELETE FROM masks WHERE task_id = ? AND image_id = ?').run(taskId, imageId);
   }
   return old ?? null;
-}
-
-type Validated =
-  | { kind: 'classes'; classIds: number[] }
-  | { kind: 'boxes'; boxes: BoxLabel[] }
-  | { kind: 'mask'; mask: MaskLabel | null; pixels: Map<number, number> };
-
-function validateForTask(task: LabelTask, request: SaveRequest, width: number, height: number): Validated {
-  const classIds = new Set(task.classes.map((c) => c.id));
-  const unknown = (id: number): LoupeError =>
-    new LoupeError(
-      'INVALID_REQUEST',
-      `Class ${id} is not a class of the task "${task.name}" (it may have been deleted).`,
-    );
-  switch (task.kind) {
-    case 'classification': {
-      if (!request.classIds)
-        throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a classification task: save classIds.`);
-      const ids = [...new Set(request.classIds)];
-      for (const id of ids) if (!classIds.has(id)) throw unknown(id);
-      if (!task.multiLabel && ids.length > 1)
-        throw new LoupeError('INVALID_REQUEST', `"${task.name}" allows one class per image.`);
-      return { kind: 'classes', classIds: ids };
-    }
-    case 'detection': {
-      if (!request.boxes) throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a detection task: save boxes.`);
-      request.boxes.forEach((box, i) => {
-        if (!classIds.has(box.classId)) throw unknown(box.classId);
-        const problem = boxProblem(box, width, height);
-        if (problem) throw new LoupeError('INVALID_REQUEST', `Box ${i + 1} ${problem}.`);
-      });
-      return { kind: 'boxes', boxes: request.boxes };
-    }
-    case 'segmentation': {
-      if (request.mask === undefined)
-        throw new LoupeError('INVALID_REQUEST', `"${task.name}" is a segmentation task: save a mask.`);
-      if (request.mask === null) return { kind: 'mask', mask: null, pixels: new Map() };
-      return { kind: 'mask', mask: request.mask, pixels: maskPixelsByClass(task, request.mask, width, height) };
-    }
-    case 'verification':
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `"${task.name}" is a verification task: its pairs are saved with labels.addPair.`,
-      );
-  }
-}
-
-/** Pixel counts per class id; refuses a mask of the wrong size or with values that are no class. */
-export function maskPixelsByClass(
-  task: LabelTask,
-  mask: MaskLabel,
-  width: number,
-  height: number,
-): Map<number, number> {
-  if (mask.width !== width || mask.height !== height) {
-    throw new LoupeError(
-      'INVALID_REQUEST',
-      `The mask is ${mask.width}×${mask.height} but the image is ${width}×${height}; masks are kept at source resolution.`,
-    );
-  }
-  const byIndex = new Map(task.classes.map((c) => [c.maskIndex, c.id]));
-  const histogram = maskHistogram(mask.data);
-  const pixels = new Map<number, number>();
-  for (let value = 1; value < 256; value++) {
-    const n = histogram[value]!;
-    if (n === 0) continue;
-    const classId = byIndex.get(value);
-    if (classId === undefined)
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `The mask has ${n} pixels of value ${value}, which is no class of "${task.name}".`,
-      );
-    pixels.set(classId, n);
-  }
-  return pixels;
-}
-
-export function assignClasses(
-  db: Database.Database,
-  request: ParsedRequestOf<'labels.assign'>,
-): ReplyOf<'labels.assign'> {
-  const task = requireTask(db, request.taskId);
-  if (task.kind !== 'classification')
-    throw new LoupeError(
-      'INVALID_REQUEST',
-      `"${task.name}" is not a classification task; bulk class tags apply to classification only.`,
-    );
-  const { classId, mode } = request;
-  if (classId !== undefined && !task.classes.some((c) => c.id === classId)) {
-    throw new LoupeError('INVALID_REQUEST', `Class ${classId} is not a class of the task "${task.name}".`);
-  }
-  const imageIds = [...new Set(request.imageIds)];
-  const missing = missingImageIds(db, imageIds);
-  if (missing.length)
-    throw new LoupeError(
-      'NOT_FOUND',
-      `${missing.length} of the selected images are no longer in the workspace (e.g. ${missing[0]}).`,
-    );
-  const tagsOf = db.prepare('SELECT class_id FROM class_tags WHERE task_id = ? AND image_id = ?').pluck();
-  const insert = db.prepare('INSERT OR IGNORE INTO class_tags (task_id, image_id, class_id) VALUES (?, ?, ?)');
-  const removeOne = db.prepare('DELETE FROM class_tags WHERE task_id = ? AND image_id = ? AND class_id = ?');
-  const removeAll = db.prepare('DELETE FROM class_tags WHERE task_id = ? AND image_id = ?');
-  return db.transaction(() => {
-    const revisions = imageIds.map((imageId) => {
-      const tags = new Set(tagsOf.all(task.id, imageId) as number[]);
-      let changed = false;
-      if (mode === 'clear' || (mode === 'set' && !(tags.size === 1 && tags.has(classId!)))) {
-        changed = tags.size > 0 || mode === 'set';
-        removeAll.run(task.id, imageId);
-        if (mode === 'set') insert.run(task.id, imageId, classId);
-      } else if (mode === 'add' && !tags.has(classId!)) {
-        // A single-label task has room for one class: adding replaces.
-        if (!task.multiLabel) removeAll.run(task.id, imageId);
-        insert.run(task.id, imageId, classId);
-        changed = true;
-      } else if (mode === 'remove' && tags.has(classId!)) {
-        removeOne.run(task.id, imageId, classId);
-        changed = true;
-      }
-      const revision = changed
-        ? bumpRevision(db, task.id, imageId, request.origin ?? null)
-        : currentRevision(db, task.id, imageId).revision;
-      return { imageId, revision };
-    });
-    return { revisions };
-  })();
-}
-
-export function summarizeLabels(db: Database.Database, taskId: number): ImageLabelSummary[] {
-  const task = requireTask(db, taskId);
-  const rows = db
-    .prepare(
-      `SELECT i.id AS imageId, COALESCE(r.revision, 0) AS revision, s.split AS split,
-              (SELECT COUNT(*) FROM boxes b WHERE b.task_id = @id AND b.image_id = i.id) AS boxes,
-              EXISTS (SELECT 1 FROM masks m WHERE m.task_id = @id AND m.image_id = i.id) AS hasMask
-       FROM images i
-       LEFT JOIN label_revisions r ON r.task_id = @id AND r.image_id = i.id
-       LEFT JOIN split_assignments s ON s.task_id = @id AND s.image_id = i.id
-       ORDER BY i.id`,
-    )
-    .all({ id: taskId }) as {
-    imageId: number;
-    revision: number;
-    split: ImageLabelSummary['split'];
-    boxes: number;
-    hasMask: number;
-  }[];
-  // Paired images in one pass (a per-image EXISTS over image_a OR image_b would scan every pair per image).
-  const paired = new Set(
-    task.kind === 'verification'
-      ? (db
-          .prepare('SELECT image_a FROM pairs WHERE task_id = @id UNION SELECT image_b FROM pairs WHERE task_id = @id')
-          .pluck()
-          .all({ id: taskId }) as number[])
-      : [],
-  );
-  const classSql = {
-    classification: 'SELECT image_id, class_id FROM class_tags WHERE task_id = ?',
-    detection: 'SELECT DISTINCT image_id, class_id FROM boxes WHERE task_id = ?',
-    segmentation: 'SELECT image_id, class_id FROM mask_pixels WHERE task_id = ?',
-    verification: null,
-  }[task.kind];
-  const classes = new Map<number, number[]>();
-  if (classSql) {
-    for (const { image_id, class_id } of db.prepare(classSql).all(taskId) as { image_id: number; class_id: number }[]) {
-      const list = classes.get(image_id);
-      if (list) list.push(class_id);
-      else classes.set(image_id, [class_id]);
-    }
-  }
-  return rows.map((row) => {
-    const classIds = (classes.get(row.imageId) ?? []).sort((a, b) => a - b);
-    // Detection: an image saved with no boxes was looked at and has no objects — labeled, a negative.
-    const labeled =
-      task.kind === 'classification'
-        ? classIds.length > 0
-        : task.kind === 'detection'
-          ? row.revision > 0
-          : task.kind === 'segmentation'
-            ? row.hasMask === 1
-            : paired.has(row.imageId);
-    return {
-      imageId: row.imageId,
-      revision: row.revision,
-      classIds,
-      boxes: row.boxes,
-      labeled,
-      split: row.split ?? null,
-    };
-  });
 }

@@ -1,8 +1,9 @@
 /** The training domain's channels: runs of the open workspace (see training-service.ts). */
 import type { DomainHandlers } from '../dispatcher';
+import type { TrainedRunService } from './trained-runs';
 import type { TrainingService } from './training-service';
 
-export function trainingHandlers(training: TrainingService): DomainHandlers<'training'> {
+export function trainingHandlers(training: TrainingService, trained: TrainedRunService): DomainHandlers<'training'> {
   return {
     'training.defaults': (r) => training.defaults(r.taskId, r.kind),
     'training.start': (r) => training.start(r),
@@ -13,11 +14,11 @@ export function trainingHandlers(training: TrainingService): DomainHandlers<'tra
     'training.watch': (r, context) => training.watch(r.runId, context.signal, (p) => context.progress(p)),
     'training.delete': (r) => training.delete(r.runId),
     'training.evaluate': (r, context) =>
-      training.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
+      trained.evaluate(r, context.signal, (done, total) => context.progress({ done, total })),
     'training.export': (r, context) =>
-      training.export(r, context.signal, (done, total) => context.progress({ done, total })),
-    'training.exports': (r) => training.exports(r.runId),
+      trained.export(r, context.signal, (done, total) => context.progress({ done, total })),
+    'training.exports': (r) => trained.exports(r.runId),
     'training.compareExports': (r, context) =>
-      training.compareExports(r.runId, context.signal, (done, total) => context.progress({ done, total })),
+      trained.compareExports(r.runId, context.signal, (done, total) => context.progress({ done, total })),
   };
 }

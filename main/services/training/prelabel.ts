@@ -19,7 +19,7 @@ import {
 } from '../../../contract/index';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { ImagingService } from '../imaging/imaging-service';
-import { summarizeLabels } from '../labels/image-labels';
+import { summarizeLabels } from '../labels/label-summary';
 import { requireTask } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { matchClasses, maskValues } from './class-match';

@@ -25,6 +25,8 @@ import {
 import { readMaskFile } from '../labels/mask-files';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
+import { reportOf, type ImageRow } from './dataset-report';
+import { readLabels, type MaskRow } from './task-labels';
 import {
   identityReport,
   PAIR_IMAGE_LEFT_OUT,
@@ -37,22 +39,6 @@ import { effectiveFrames, expandFrames } from './task-frames';
 
 /** Name of the class every segmentation mask's 0 stands for. */
 export const BACKGROUND_CLASS = 'background';
-/** Sizes listed in a dataset report: the most common few are what the user needs to see. */
-const REPORTED_SIZES = 5;
-
-interface ImageRow {
-  id: number;
-  path: string;
-  rows: number;
-  columns: number;
-  samples_per_pixel: number;
-  bits_stored: number;
-  format: string;
-  modality: string | null;
-  missing: number;
-  split: SplitName | null;
-  frames: number;
-}
 
 export interface TaskDataset {
   task: LabelTask;
@@ -79,17 +65,6 @@ interface Chosen {
   boxes?: SampleBox[];
   /** Verification from a classification task: the image's class name. */
   identity?: string;
-}
-
-/** What a task's images carry, read once per dataset. */
-interface TaskLabels {
-  tags?: Map<number, number[]>;
-  masks?: Map<number, MaskRow>;
-  /** Detection: boxes per image, and the images saved at least once (checked, maybe empty). */
-  boxes?: Map<number, SampleBox[]>;
-  saved?: Set<number>;
-  /** Verification: the task's pairs, by image id. */
-  pairs?: { a: number; b: number; same: boolean }[];
 }
 
 interface Choice {
@@ -198,52 +173,6 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
   return { chosen, pairs, skipped, ...(verification ? { verification } : {}) };
 }
 
-function readLabels(ws: Workspace, task: LabelTask): TaskLabels {
-  switch (task.kind) {
-    case 'classification':
-      return { tags: classTags(ws, task) };
-    case 'segmentation':
-      return { masks: maskRows(ws, task.id) };
-    case 'detection':
-      return {
-        boxes: boxesOf(ws, task),
-        saved: new Set(
-          ws.db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(task.id) as number[],
-        ),
-      };
-    case 'verification':
-      return {
-        pairs: (
-          ws.db
-            .prepare('SELECT image_a AS a, image_b AS b, same FROM pairs WHERE task_id = ? ORDER BY id')
-            .all(task.id) as { a: number; b: number; same: number }[]
-        ).map((p) => ({ a: p.a, b: p.b, same: p.same === 1 })),
-      };
-  }
-}
-
-/** Image id → its boxes, class ids as indices into the task's class order. */
-function boxesOf(ws: Workspace, task: LabelTask): Map<number, SampleBox[]> {
-  const index = new Map(task.classes.map((c, i) => [c.id, i]));
-  const rows = ws.db
-    .prepare('SELECT image_id, class_id, x1, y1, x2, y2 FROM boxes WHERE task_id = ? ORDER BY image_id, position')
-    .all(task.id) as {
-    image_id: number;
-    class_id: number;
-    x1: number;
-    y1: number;
-    x2: number;
-    y2: number;
-  }[];
-  const out = new Map<number, SampleBox[]>();
-  for (const r of rows) {
-    const list = out.get(r.image_id) ?? [];
-    list.push({ box: [r.x1, r.y1, r.x2, r.y2], classId: index.get(r.class_id)! });
-    out.set(r.image_id, list);
-  }
-  return out;
-}
-
 function classesOf(task: LabelTask, kind: TaskKind): string[] {
   if (kind === 'verification') return [];
   return task.kind === 'segmentation'
@@ -324,35 +253,6 @@ function usable(row: ImageRow, skip: (reason: string) => void): boolean {
   return true;
 }
 
-/** Image id → class indices (by the task's class order) of its tags. */
-function classTags(ws: Workspace, task: LabelTask): Map<number, number[]> {
-  const index = new Map(task.classes.map((c, i) => [c.id, i]));
-  const out = new Map<number, number[]>();
-  for (const row of ws.db.prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ?').all(task.id) as {
-    image_id: number;
-    class_id: number;
-  }[]) {
-    const list = out.get(row.image_id) ?? [];
-    list.push(index.get(row.class_id)!);
-    out.set(row.image_id, list);
-  }
-  return out;
-}
-
-interface MaskRow {
-  file: string;
-  sha256: string;
-  width: number;
-  height: number;
-}
-
-function maskRows(ws: Workspace, taskId: number): Map<number, MaskRow> {
-  const rows = ws.db
-    .prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?')
-    .all(taskId) as (MaskRow & { image_id: number })[];
-  return new Map(rows.map((r) => [r.image_id, r]));
-}
-
 /**
  * Mask PNG value → class index (0 background, then the task's classes in order). A value no
  * class owns (left by an edit outside Loupe) counts as background.
@@ -363,30 +263,4 @@ export function maskValueToClass(task: LabelTask): Uint8Array {
     if (c.maskIndex !== null) lut[c.maskIndex] = i + 1;
   });
   return lut;
-}
-
-function reportOf(classes: string[], { chosen, skipped, pairs, verification }: Choice): DatasetReport {
-  const used = chosen.map((c) => c.row);
-  const counts = { train: 0, val: 0, test: 0 };
-  for (const row of used) counts[row.split!]++;
-  const sizes = new Map<string, { rows: number; columns: number; images: number }>();
-  for (const row of used) {
-    const key = `${row.rows}x${row.columns}`;
-    const entry = sizes.get(key) ?? { rows: row.rows, columns: row.columns, images: 0 };
-    entry.images++;
-    sizes.set(key, entry);
-  }
-  return {
-    classes,
-    counts,
-    skipped: [...skipped].map(([reason, count]) => ({ reason, count })),
-    pairs: pairs.length,
-    sizes: [...sizes.values()].sort((a, b) => b.images - a.images).slice(0, REPORTED_SIZES),
-    channels: used.some((r) => r.samples_per_pixel >= 3) ? 3 : 1,
-    bitsStored: Math.max(...used.map((r) => r.bits_stored)),
-    // 8-bit files beside deeper ones (one camera saving both): one percentile range would leave the 8-bit ones near black.
-    mixedBitDepths: used.some((r) => r.bits_stored <= 8) && used.some((r) => r.bits_stored > 8),
-    modalities: [...new Set(used.map((r) => r.modality).filter((m): m is string => !!m))],
-    ...(verification ? { verification } : {}),
-  };
 }

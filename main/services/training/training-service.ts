@@ -26,10 +26,6 @@ import type { Logger } from '../logger';
 import { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { architecturesFor, defaultConfig } from './defaults';
-import { evaluateRun } from './evaluation';
-import { compareRunExports } from './export-comparison';
-import { exportRun } from './export-run';
-import { recordRunExport, runExports } from './run-exports';
 import { resolveDistillTeacher } from './distill-teacher';
 import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
@@ -213,47 +209,6 @@ export class TrainingService {
     store.delete(runId);
     this.bus.emit('training.changed', { workspace: store.root, runId, run: null });
     return { deleted: true };
-  }
-
-  evaluate(
-    request: ParsedRequestOf<'training.evaluate'>,
-    signal: AbortSignal,
-    progress: (done: number, total: number) => void,
-  ): Promise<ReplyOf<'training.evaluate'>> {
-    return evaluateRun({
-      ws: this.workspaces.require(),
-      engine: this.engine,
-      runId: request.runId,
-      split: request.split,
-      splitSource: request.splitSource,
-      signal,
-      progress,
-    });
-  }
-
-  async export(
-    request: ParsedRequestOf<'training.export'>,
-    signal: AbortSignal,
-    progress: (done: number, total: number) => void,
-  ): Promise<ReplyOf<'training.export'>> {
-    const ws = this.workspaces.require();
-    const reply = await exportRun({ ws, engine: this.engine, request, signal, progress });
-    await recordRunExport(new RunStore(ws).folder(request.runId), request, reply);
-    return reply;
-  }
-
-  async exports(runId: string): Promise<ReplyOf<'training.exports'>> {
-    const store = this.store();
-    store.require(runId);
-    return { exports: (await runExports(store.folder(runId))).exports };
-  }
-
-  compareExports(
-    runId: string,
-    signal: AbortSignal,
-    progress: (done: number, total: number) => void,
-  ): Promise<ReplyOf<'training.compareExports'>> {
-    return compareRunExports({ ws: this.workspaces.require(), engine: this.engine, runId, signal, progress });
   }
 
   /** Stops a run at its next batch boundary before the engine goes away: it resumes as cancelled, not as interrupted. */
