@@ -134,6 +134,13 @@ describe('the Batch section', () => {
     await page.getByTestId('batch-open').first().click();
     await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toMatch(/\.png$/);
     await page.getByTestId('image-view').waitFor();
+    // The run's Grad-CAM of the predicted class lies over the opened image; H hides it.
+    const heatmap = page.getByTestId('heatmap-canvas');
+    await expect.poll(() => heatmap.getAttribute('data-image')).toMatch(/^\d+$/);
+    expect(await heatmap.isVisible()).toBe(true);
+    await page.keyboard.press('h');
+    await expect.poll(() => heatmap.isVisible()).toBe(false);
+    await page.keyboard.press('h');
     await page.keyboard.press('Escape');
     await page.getByTestId('batch-table').waitFor();
 
