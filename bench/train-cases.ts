@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
 import { loadOneDnn } from '../ml/backends/onednn/addon';
+import { ONEDNN_KERNEL_NAMES } from '../ml/backends/onednn/kernels';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
@@ -22,6 +23,16 @@ export interface Measurement {
   unetInfer: number | string;
   /** One- and two-thread training images/s measured step by step in alternation (loupe-2 only). */
   paired?: PairedRate[];
+  /** oneDNN cases: which kernels of one training step Loupe's native kernels took, and which ran on wasm. */
+  coverage?: KernelCoverage[];
+}
+
+export interface KernelCoverage {
+  model: 'CNN' | 'U-Net';
+  /** Kernel calls dispatched to Loupe's oneDNN kernels (they hand element-wise tensors under 16k values to wasm). */
+  native: number;
+  /** Kernel calls that ran on tfjs's wasm backend, by kernel name: the fallbacks, in place, without a copy. */
+  wasm: Record<string, number>;
 }
 
 export interface PairedRate {
@@ -90,6 +101,25 @@ function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void
     await value.data();
     tf.dispose([value, ...grads]);
   };
+}
+
+/** Counts, over one training step after a warm-up, which kernels ran natively and which on wasm. */
+async function kernelCoverage(model: KernelCoverage['model'], w: Workload): Promise<KernelCoverage> {
+  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+  try {
+    const step = oneThreadStep(w, optimizer);
+    await step();
+    const info = await tf.profile(step);
+    const native = new Set(ONEDNN_KERNEL_NAMES);
+    const coverage: KernelCoverage = { model, native: 0, wasm: {} };
+    for (const kernel of info.kernels) {
+      if (native.has(kernel.name)) coverage.native++;
+      else coverage.wasm[kernel.name] = (coverage.wasm[kernel.name] ?? 0) + 1;
+    }
+    return coverage;
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
@@ -167,6 +197,17 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   }
   result.unetInfer = await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   dispose(w);
+  if (name === 'onednn-1') {
+    result.coverage = [];
+    for (const [model, make] of [
+      ['CNN', () => cnnWorkload(8)],
+      ['U-Net', () => unetWorkload(1)],
+    ] as const) {
+      const small = make();
+      result.coverage.push(await kernelCoverage(model, small));
+      dispose(small);
+    }
+  }
   return result;
 }
 

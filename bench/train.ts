@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     return;
   }
   printTable(rows, peers);
+  printCoverage(rows);
   // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
   console.log(
     `\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
@@ -139,6 +140,20 @@ function cell(value: unknown, peer: unknown, isPeer: boolean): string {
   const n = value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(3);
   if (isPeer || typeof peer !== 'number') return n;
   return `${n} (${(value / peer).toFixed(value / peer < 0.01 ? 4 : 2)}×)`;
+}
+
+/** The fallbacks: kernels of one training step that ran on wasm rather than on Loupe's oneDNN kernels. */
+function printCoverage(rows: Row[]): void {
+  for (const row of rows) {
+    for (const c of row.m.coverage ?? []) {
+      const wasm = Object.entries(c.wasm).sort((a, b) => b[1] - a[1]);
+      const total = wasm.reduce((n, [, k]) => n + k, 0);
+      console.log(
+        `\n${c.model}, one training step: ${c.native} kernel calls on oneDNN, ${total} on wasm (fallbacks, in place)` +
+          (wasm.length ? `: ${wasm.map(([name, n]) => `${name} ×${n}`).join(', ')}` : ''),
+      );
+    }
+  }
 }
 
 function printTable(rows: Row[], peers: Record<string, Measurement>): void {
