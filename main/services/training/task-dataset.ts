@@ -34,6 +34,7 @@ import {
   pairReport,
   trainedKind,
   trainsIdentities,
+  trainSplitRefusal,
 } from './verification-dataset';
 import { effectiveFrames, expandFrames } from './task-frames';
 
@@ -193,6 +194,13 @@ export function describeTaskDataset(
   const trains = trainedKind(task, kind);
   const choice = chooseImages(ws, task, trains);
   return { task, kind: trains, report: reportOf(classesOf(task, trains), choice) };
+}
+
+/** Why a run cannot train on this dataset (no image in the train split, a verifier without pairs to learn from), or null. */
+export function trainRefusal(built: TaskDataset): string | null {
+  if (built.report.counts.train === 0)
+    return `“${built.task.name}” has no image in the train split; assign splits first.`;
+  return (built.report.verification && trainSplitRefusal(built.report.verification)) || null;
 }
 
 export async function buildTaskDataset(

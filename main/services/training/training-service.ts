@@ -29,9 +29,8 @@ import { architecturesFor, defaultConfig } from './defaults';
 import { resolveDistillTeacher } from './distill-teacher';
 import { resolveFineTuneSource } from './fine-tune-source';
 import { newRunId, RunStore, settledState, summaryOf, type RunRow } from './run-store';
-import { buildTaskDataset, describeTaskDataset } from './task-dataset';
+import { buildTaskDataset, describeTaskDataset, trainRefusal } from './task-dataset';
 import { TrainingJob } from './training-job';
-import { trainSplitRefusal } from './verification-dataset';
 
 /** How long shutting down waits for a cancelled run to stop at a batch boundary. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -75,12 +74,7 @@ export class TrainingService {
     }
     // A configuration says what it trains; buildTaskDataset refuses what the task has no labels for.
     const built = await buildTaskDataset(ws, request.taskId, { kind: request.config?.task ?? request.kind });
-    if (built.report.counts.train === 0)
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `“${built.task.name}” has no image in the train split; assign splits first.`,
-      );
-    const refusal = built.report.verification && trainSplitRefusal(built.report.verification);
+    const refusal = trainRefusal(built);
     if (refusal) throw new LoupeError('INVALID_REQUEST', refusal);
     const store = new RunStore(ws);
     const config = await resolveDistillTeacher(

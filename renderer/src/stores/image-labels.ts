@@ -1,46 +1,15 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import type { LabelMask } from '../../../contract/geometry/index';
-import { isLoupeError, type BoxLabel, type ImageLabels, type RequestOf, type TaskKind } from '../../../contract/index';
+import { isLoupeError, type BoxLabel, type RequestOf, type TaskKind } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { useWorkspaceStore } from './workspace';
 import { copyBoxes } from '../labeling/box-edits';
 import { LabelHistory, type LabelEdit } from '../labeling/history';
 import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../labeling/mask-edits';
 import { useAutosave } from '../labeling/use-autosave';
+import { entryKey, fromServer, KIND_OF_TASK, saveRequest, type ImageEntry } from './image-entry';
 
-/** One image's labels in one task as the editor holds them. */
-/** What a task's images carry, and so what a save sends. */
-export type EntryKind = 'classes' | 'boxes' | 'mask';
-
-const KIND_OF_TASK: Record<Exclude<TaskKind, 'verification'>, EntryKind> = {
-  classification: 'classes',
-  detection: 'boxes',
-  segmentation: 'mask',
-};
-
-export interface ImageEntry {
-  kind: EntryKind;
-  taskId: number;
-  imageId: number;
-  width: number;
-  height: number;
-  /** The server revision the local state is based on. */
-  revision: number;
-  classIds: number[];
-  boxes: BoxLabel[];
-  /** Not reactive (megabytes): screens redraw on `maskVersion`. */
-  mask: LabelMask | null;
-  /** Bumped by every local change; saved when it differs from savedVersion. */
-  version: number;
-  savedVersion: number;
-  /** Set when the server refused a save as stale; saving this image waits for the user. */
-  conflict: string | null;
-  /** Where the unsaved state came from (prelabelOrigin), prefixed to its save id; any edit clears it. */
-  origin?: string | null;
-}
-
-export const entryKey = (taskId: number, imageId: number): string => `${taskId}:${imageId}`;
+export { entryKey, type EntryKind, type ImageEntry } from './image-entry';
 
 /**
  * Labels of the images being edited, with undo/redo per image and autosave. Edits apply at once;
@@ -86,25 +55,6 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     const found = entries.value.get(entryKey(taskId, imageId));
     if (!found) throw new Error(`Labels of image ${imageId} are not loaded; call load() first.`);
     return found;
-  }
-
-  function fromServer(labels: ImageLabels, kind: EntryKind): ImageEntry {
-    return {
-      kind,
-      taskId: labels.taskId,
-      imageId: labels.imageId,
-      width: labels.width,
-      height: labels.height,
-      revision: labels.revision,
-      classIds: labels.classIds,
-      boxes: labels.boxes,
-      mask: labels.mask
-        ? markRaw({ width: labels.mask.width, height: labels.mask.height, data: labels.mask.data })
-        : null,
-      version: 0,
-      savedVersion: 0,
-      conflict: null,
-    };
   }
 
   const loading = new Map<string, Promise<ImageEntry>>();
@@ -235,31 +185,13 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     return histories.get(entryKey(taskId, imageId))?.canRedo ?? false;
   }
 
-  function saveRequest(e: ImageEntry): RequestOf<'labels.save'> {
-    // One id per state: a retry of the same state sends the same id, so it is applied once.
-    const base = {
-      taskId: e.taskId,
-      imageId: e.imageId,
-      baseRevision: e.revision,
-      saveId: `${e.origin ? `${e.origin}|` : ''}${session}:${e.taskId}:${e.imageId}:${e.version}`,
-    };
-    if (e.kind === 'classes') return { ...base, classIds: e.classIds };
-    if (e.kind === 'boxes') return { ...base, boxes: e.boxes };
-    return {
-      ...base,
-      mask: e.mask
-        ? { width: e.mask.width, height: e.mask.height, data: e.mask.data as Uint8Array<ArrayBuffer> }
-        : null,
-    };
-  }
-
   /** Saves every dirty image; throws the first failure after trying them all. */
   async function saveAll(): Promise<void> {
     let failure: unknown = null;
     for (const e of dirty.value) {
       const version = e.version;
       try {
-        const reply = await loupe().invoke('labels.save', saveRequest(e));
+        const reply = await loupe().invoke('labels.save', saveRequest(e, session));
         e.revision = reply.revision;
         e.savedVersion = version;
       } catch (error) {
