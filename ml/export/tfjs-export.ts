@@ -1,13 +1,14 @@
 /**
  * A Loupe layers model → a TF.js bundle: model.json with weight shards (tfjs's layers format, as
  * `tf.loadLayersModel` reads it over http or from files), loupe-model.js (the same model.json and
- * weights as base64, for a page opened from file://, where fetch is refused), loupe.js (Loupe's
- * preprocessing, its custom layer and output handling for stock tfjs), tf.min.js (tfjs's own
+ * weights as base64, for a page opened from file://, where fetch is refused), loupe-preprocess.js and loupe.js
+ * (Loupe's preprocessing, its custom layer and output handling for stock tfjs), tf.min.js (tfjs's own
  * browser build), and index.html + page.js: the offline page that predicts a dropped image.
  */
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type ModelCard } from '../../contract/index';
 import indexHtml from './tfjs-page/index.html?raw';
+import loupePreprocessJs from './tfjs-page/loupe-preprocess.js?raw';
 import loupeJs from './tfjs-page/loupe.js?raw';
 import pageJs from './tfjs-page/page.js?raw';
 import { resolvedDetectionSettings } from '../train/tasks/settings';
@@ -16,6 +17,7 @@ import { tfjsBuild } from './tfjs-stock';
 export const TFJS_FILES = {
   modelJson: 'model.json',
   modelScript: 'loupe-model.js',
+  preprocess: 'loupe-preprocess.js',
   code: 'loupe.js',
   tfjs: 'tf.min.js',
   page: 'index.html',
@@ -46,7 +48,7 @@ export interface TfjsBundle {
   customLayers: string[];
   /** index.html, or null when the page does not handle this task. */
   page: string | null;
-  /** loupe.js and loupe-model.js, as the parity check runs them. */
+  /** loupe-preprocess.js, loupe.js and loupe-model.js, in the order the page loads them, as the parity check runs them. */
   scripts: { name: string; text: string }[];
 }
 
@@ -91,6 +93,7 @@ export async function buildTfjsBundle(model: tf.LayersModel, card: ModelCard, pa
   const files: Record<string, Uint8Array | string> = {
     [TFJS_FILES.modelJson]: JSON.stringify(modelJson),
     [TFJS_FILES.modelScript]: modelScript,
+    [TFJS_FILES.preprocess]: loupePreprocessJs,
     [TFJS_FILES.code]: loupeJs,
     [TFJS_FILES.tfjs]: tfjsBuild(),
     ...(page ? { [TFJS_FILES.page]: indexHtml, [TFJS_FILES.pageScript]: pageJs } : {}),
@@ -103,6 +106,7 @@ export async function buildTfjsBundle(model: tf.LayersModel, card: ModelCard, pa
     customLayers,
     page,
     scripts: [
+      { name: TFJS_FILES.preprocess, text: loupePreprocessJs },
       { name: TFJS_FILES.code, text: loupeJs },
       { name: TFJS_FILES.modelScript, text: modelScript },
     ],

@@ -1,9 +1,10 @@
-/** The bundle's loupe.js, run under stock tfjs, preprocesses a frame exactly as Loupe does. */
+/** The bundle's loupe-preprocess.js (through loupe.js), run under stock tfjs, preprocesses a frame exactly as Loupe does. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedFrame } from '../../contract/index';
 import { initBackend } from '../backends/select';
 import { preprocessFrame } from '../data/preprocessing';
 import { testFrames } from '../export/export-test-support';
+import loupePreprocessJs from '../export/tfjs-page/loupe-preprocess.js?raw';
 import loupeJs from '../export/tfjs-page/loupe.js?raw';
 import { openStockTfjs } from '../export/tfjs-stock';
 import { spec } from './export-tfjs-spec';
@@ -33,7 +34,10 @@ describe('loupe.js preprocessing equals Loupe’s', () => {
 
   for (const [name, extra] of PREPROCESSING) {
     it(name, async () => {
-      const stock = await openStockTfjs([{ name: 'loupe.js', text: loupeJs }]);
+      const stock = await openStockTfjs([
+        { name: 'loupe-preprocess.js', text: loupePreprocessJs },
+        { name: 'loupe.js', text: loupeJs },
+      ]);
       const page = stock.global.LoupeExport as {
         preprocess(f: DecodedFrame, s: unknown): { input: Float32Array; placement: unknown };
       };

@@ -10,6 +10,7 @@ import { saveTestModel, testFrames, type TestModelSpec } from '../export/export-
 import { FP32_MAX_ABS_DIFF } from '../export/prediction-compare';
 import { TFJS_FILES } from '../export/tfjs-export';
 import { openStockTfjs } from '../export/tfjs-stock';
+import loupePreprocessJs from '../export/tfjs-page/loupe-preprocess.js?raw';
 import loupeJs from '../export/tfjs-page/loupe.js?raw';
 import { Predictor } from '../train/predictor';
 import { exportTfjs, MAX_TFJS_PARITY_IMAGES, TFJS_CARD } from './export-tfjs';
@@ -121,7 +122,14 @@ function samplesFor(modelSpec: TestModelSpec, frames: DecodedFrame[]) {
  * artifacts are built inside its context: tfjs checks ArrayBuffers and arrays of its own realm).
  */
 async function loadShardedModel(outDir: string, withLoupeLayers: boolean) {
-  const stock = await openStockTfjs(withLoupeLayers ? [{ name: 'loupe.js', text: loupeJs }] : []);
+  const stock = await openStockTfjs(
+    withLoupeLayers
+      ? [
+          { name: 'loupe-preprocess.js', text: loupePreprocessJs },
+          { name: 'loupe.js', text: loupeJs },
+        ]
+      : [],
+  );
   if (withLoupeLayers) (stock.global.LoupeExport as { registerLayers(t: unknown): void }).registerLayers(stock.tf);
   const json = readFileSync(path.join(outDir, TFJS_FILES.modelJson), 'utf8');
   const paths = (JSON.parse(json) as tf.io.ModelJSON).weightsManifest[0]!.paths;
@@ -171,7 +179,13 @@ describe('TF.js export, checked by stock tfjs', () => {
       const hasPage = modelSpec.task !== 'verification' && !softNms;
       expect(written.tfjs.page).toBe(hasPage ? 'index.html' : null);
       expect(existsSync(path.join(outDir, TFJS_FILES.page))).toBe(hasPage);
-      for (const file of [TFJS_FILES.modelJson, TFJS_FILES.code, TFJS_FILES.tfjs, ...written.tfjs.weightShards])
+      for (const file of [
+        TFJS_FILES.modelJson,
+        TFJS_FILES.preprocess,
+        TFJS_FILES.code,
+        TFJS_FILES.tfjs,
+        ...written.tfjs.weightShards,
+      ])
         expect(existsSync(path.join(outDir, file))).toBe(true);
       const custom = modelSpec.task === 'verification';
       expect(written.tfjs.customLayers.map((l) => l.className)).toEqual(custom ? ['LoupeL2Normalize'] : []);

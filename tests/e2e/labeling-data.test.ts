@@ -23,9 +23,7 @@ import {
   viewerScreen,
   type LabelingSession,
 } from './labeling-helpers';
-
-/** Four parts, two images each: a split grouped by part must keep each pair together. */
-const NAMES = ['part1', 'part2', 'part3', 'part4'].flatMap((part) => [`${part}-a.png`, `${part}-b.png`]);
+import { NAMES, dragTo, gradesWorkspace, showDrafts } from './labeling-data-steps';
 
 describe('label tasks, splits and interchange in the browser', () => {
   let session: LabelingSession;
@@ -33,38 +31,13 @@ describe('label tasks, splits and interchange in the browser', () => {
   let tmp: string;
   let client: LoupeApi;
   let task: LabelTask;
-  const ids = new Map<string, number>();
+  let ids: Map<string, number>;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-labeling-data-'));
-    const folder = path.join(tmp, 'images');
-    mkdirSync(folder);
-    NAMES.forEach((name, i) => writeFileSync(path.join(folder, name), encode(smallImage(i))));
     session = await openLabelingSession();
     ({ page, client } = session);
-    // The set-up a previous session left: images imported, a task with half the images "ok", half "defect".
-    await client.invoke('workspace.open', { path: path.join(tmp, 'ws'), create: true });
-    await client.invoke('imaging.import', { paths: [folder] });
-    for (const image of (await client.invoke('imaging.list', { offset: 0, limit: 100 })).items)
-      ids.set(image.fileName, image.id);
-    task = await client.invoke('labels.createTask', {
-      name: 'Grades',
-      kind: 'classification',
-      classes: [{ name: 'ok' }, { name: 'defect' }],
-    });
-    const [ok, defect] = task.classes;
-    await client.invoke('labels.assign', {
-      taskId: task.id,
-      imageIds: NAMES.filter((_, i) => i % 2 === 0).map((n) => ids.get(n)!),
-      mode: 'set',
-      classId: ok!.id,
-    });
-    await client.invoke('labels.assign', {
-      taskId: task.id,
-      imageIds: NAMES.filter((_, i) => i % 2 === 1).map((n) => ids.get(n)!),
-      mode: 'set',
-      classId: defect!.id,
-    });
+    ({ task, ids } = await gradesWorkspace(client, tmp));
     await page.getByTestId('workspace-current').waitFor();
     await page.getByTestId('nav-label').click();
     await page.getByTestId('label-workbench').waitFor();
@@ -285,9 +258,7 @@ describe('label tasks, splits and interchange in the browser', () => {
       { classId: classes[1]!.id, x1: 25, y1: 5, x2: 35, y2: 15, score: 0.72 },
       { classId: classes[0]!.id, x1: 45, y1: 25, x2: 55, y2: 35, score: 0.4 },
     ];
-    await page.evaluate(
-      `document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('draftBoxes').setDraftBoxes(${parts.id}, ${id}, ${JSON.stringify(drafts)})`,
-    );
+    await showDrafts(page, parts.id, id, drafts);
     await expect.poll(() => page.getByTestId('draft-count').textContent()).toBe('3 drafts');
     expect(await page.getByTestId('draft-0').textContent()).toContain('draft · crack 0.91');
     await keepScreenshot(page, 'labeling-drafts');
@@ -301,12 +272,8 @@ describe('label tasks, splits and interchange in the browser', () => {
     // Adjust the next one (drag its south-east handle), then accept it.
     await page.mouse.click(at(30, 10).x, at(30, 10).y);
     await page.getByTestId('draft-adjust').click();
-    const handle = (await page.getByTestId('box-handle-se').boundingBox())!;
     const to = at(40, 20);
-    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(to.x, to.y, { steps: 4 });
-    await page.mouse.up();
+    await dragTo(page, 'box-handle-se', to);
     await page.keyboard.press('Enter');
     await page.getByTestId('box-1').waitFor();
     // Delete the last.

@@ -143,7 +143,15 @@ describe('loupe export', () => {
     expect(result.stdout).toMatch(
       /parity on \d+ test image\(s\) with @tensorflow\/tfjs [\d.]+ \(stock tf\.min\.js, cpu backend\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/,
     );
-    for (const file of ['model.json', 'loupe.js', 'loupe-model.js', 'tf.min.js', 'index.html', 'page.js'])
+    for (const file of [
+      'model.json',
+      'loupe-preprocess.js',
+      'loupe.js',
+      'loupe-model.js',
+      'tf.min.js',
+      'index.html',
+      'page.js',
+    ])
       expect(existsSync(path.join(out, file)), file).toBe(true);
     const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
       parity: { passed: boolean; split: string };

@@ -23,6 +23,7 @@ import dicomParser from '../../ml/decode/dicom/parser-lib';
 import type { Services } from '../../main/services/index';
 import { ensureImagingFixtures, type ImagingFixtures } from '../fixtures/imaging/generate';
 import { realServices } from '../helpers/services';
+import { TYPES, invoke, reference } from './imaging-import-reference';
 
 let fixtures: ImagingFixtures;
 let services: Services;
@@ -31,28 +32,9 @@ let tmp: string;
 let report: ImportReport;
 const progress: ImportProgress[] = [];
 
-async function call<T>(
-  channel: string,
-  payload: unknown,
-  onProgress: (p: unknown) => void = () => {},
-  requestId = String(Math.random()),
-): Promise<T> {
-  const reply = await session.invoke(channel, requestId, payload, onProgress);
-  if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-  return reply.value as T;
-}
-
-const TYPES = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  float32: Float32Array,
-} as const;
-function reference(file: string, type: keyof typeof TYPES): ArrayLike<number> {
-  const bytes = new Uint8Array(readFileSync(file));
-  return new TYPES[type](bytes.buffer);
-}
+/** The session's reply, or its error thrown with the error's code. */
+const call = <T>(channel: string, payload: unknown, onProgress?: (p: unknown) => void, requestId?: string) =>
+  invoke<T>(session, channel, payload, onProgress, requestId);
 
 beforeAll(async () => {
   fixtures = await ensureImagingFixtures();

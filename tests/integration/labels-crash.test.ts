@@ -7,30 +7,26 @@
  * acknowledged, or one more (the edit in flight may have committed before its reply was sent).
  * Nothing half-applied, nothing acknowledged lost.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
 import type { BoxLabel, LabelTask } from '../../contract/index';
-import { decodeMaskPng } from '../../main/services/labels/mask-files';
 import { Services } from '../../main/services/index';
 import { memoryLogger } from '../../main/services/logger';
-import { Workspace } from '../../main/services/workspace/workspace';
 import { startApp, type RunningApp } from '../helpers/app';
 import { addTestImages, caller } from '../helpers/labels';
 import { seededRandom } from '../reference/run';
 import { requireBuild } from '../helpers/services';
 import { connectClient } from '../helpers/ws-client';
+import { H, W, digest, maskFor, readDisk } from './labels-crash-disk';
 
 /** At least 50 kills, as the issue asks; LOUPE_CRASH_KILLS raises it for a longer soak. */
 const KILLS = Math.max(50, Number(process.env.LOUPE_CRASH_KILLS ?? 50));
 /** The kill lands this long after the edits start streaming: short, so rounds stay cheap. */
 const KILL_AFTER_MS: [number, number] = [15, 350];
-const W = 256;
-const H = 192;
 const IMAGES = 4;
 
 type Edit =
@@ -53,16 +49,6 @@ let ids: number[];
 let cls: LabelTask;
 let det: LabelTask;
 let seg: LabelTask;
-
-function maskFor(index: number): Uint8Array<ArrayBuffer> {
-  const data = new Uint8Array(W * H);
-  const x0 = (index * 13) % (W - 60);
-  const y0 = (index * 7) % (H - 40);
-  for (let y = y0; y < y0 + 40; y++) data.fill(1 + (index % 2), y * W + x0, y * W + x0 + 60);
-  data.fill(2 - (index % 2), (index % H) * W, (index % H) * W + W);
-  return data;
-}
-const digest = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 function editAt(i: number): Edit {
   const image = ids[Math.floor(i / 4) % IMAGES]!;
@@ -141,54 +127,6 @@ async function send(client: LoupeApi, edit: Edit, model: Model, i: number): Prom
       baseRevision: rev(seg.id, edit.image),
       mask: { width: W, height: H, data: maskFor(edit.index) },
     });
-}
-
-/** What is on disk, read directly, in the model's shape (masks as a digest of their pixels). */
-async function readDisk(): Promise<{ integrity: string; state: unknown; pngs: number }> {
-  const ws = Workspace.open(folder);
-  try {
-    const integrity = ws.db.pragma('integrity_check', { simple: true }) as string;
-    expect(ws.db.pragma('foreign_key_check')).toEqual([]);
-    const revisions: Record<string, number> = {};
-    for (const r of ws.db.prepare('SELECT task_id, image_id, revision FROM label_revisions').all() as {
-      task_id: number;
-      image_id: number;
-      revision: number;
-    }[]) {
-      revisions[`${r.task_id}:${r.image_id}`] = r.revision;
-    }
-    const tags: Record<number, number[]> = {};
-    for (const r of ws.db.prepare('SELECT image_id, class_id FROM class_tags ORDER BY class_id').all() as {
-      image_id: number;
-      class_id: number;
-    }[])
-      (tags[r.image_id] ??= []).push(r.class_id);
-    const boxes: Record<number, BoxLabel[]> = {};
-    for (const r of ws.db
-      .prepare('SELECT image_id, class_id AS classId, x1, y1, x2, y2 FROM boxes ORDER BY image_id, position')
-      .all() as (BoxLabel & { image_id: number })[]) {
-      const { image_id, ...box } = r;
-      (boxes[image_id] ??= []).push(box);
-    }
-    const masks: Record<number, string> = {};
-    for (const r of ws.db.prepare('SELECT image_id, file, sha256 FROM masks').all() as {
-      image_id: number;
-      file: string;
-      sha256: string;
-    }[]) {
-      const png = readFileSync(path.join(folder, r.file));
-      expect(createHash('sha256').update(png).digest('hex'), r.file).toBe(r.sha256);
-      masks[r.image_id] = digest((await decodeMaskPng(png)).data);
-    }
-    // Every mask PNG in the folder decodes, referenced or left over from a kill (temp files aside).
-    const files = readdirSync(path.join(folder, 'masks'), { recursive: true })
-      .map(String)
-      .filter((f) => f.endsWith('.png'));
-    for (const f of files) await decodeMaskPng(readFileSync(path.join(folder, 'masks', f)));
-    return { integrity, state: { revisions, tags, boxes, masks }, pngs: files.length };
-  } finally {
-    ws.close();
-  }
 }
 
 const expected = (model: Model): unknown => ({
@@ -274,7 +212,7 @@ describe('labels survive kill -9', () => {
       socket.terminate();
       expect(killed, `round ${round} ended without a kill after ${Date.now() - started} ms`).toBe(true);
 
-      const disk = await readDisk();
+      const disk = await readDisk(folder);
       expect(disk.integrity, `round ${round}`).toBe('ok');
       const withNext = apply(ackedModel, editAt(acked));
       if (isDeepStrictEqual(disk.state, expected(ackedModel))) {

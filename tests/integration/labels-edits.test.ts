@@ -1,25 +1,17 @@
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelTask } from '../../contract/index';
-import { ORPHAN_GRACE_MS, sweepOrphanMasks } from '../../main/services/labels/mask-files';
 import { labelsWorkspace } from '../helpers/labels-services';
+import { H, W, maskWith, misfitSaves } from './labels-edits-cases';
 
 let ctx: Awaited<ReturnType<typeof labelsWorkspace>>;
-const W = 64;
-const H = 48;
 
 beforeAll(async () => {
   ctx = await labelsWorkspace(Array.from({ length: 6 }, (_, i) => ({ name: `scan-${i}.png`, width: W, height: H })));
 });
 afterAll(() => ctx.dispose());
-
-function maskWith(values: [number, number, number, number, number][]): Uint8Array<ArrayBuffer> {
-  const data = new Uint8Array(W * H);
-  for (const [x0, y0, x1, y1, v] of values) for (let y = y0; y < y1; y++) data.fill(v, y * W + x0, y * W + x1);
-  return data;
-}
 
 describe('tasks and classes', () => {
   it('creates each kind, with colours and mask indices, and refuses duplicates', async () => {
@@ -141,49 +133,7 @@ describe('saving for an autosaving UI', () => {
     const findings = await task('Findings');
     const seg = await task('Lesions');
     const image = ctx.ids[2]!;
-    const cases: [Parameters<typeof ctx.call<'labels.save'>>[1], RegExp][] = [
-      [
-        {
-          taskId: parts.id,
-          imageId: image,
-          saveId: 'x1',
-          baseRevision: 0,
-          boxes: [{ classId: parts.classes[0]!.id, x1: 0, y1: 0, x2: W + 5, y2: 5 }],
-        },
-        /outside the 64×48 image/,
-      ],
-      [
-        {
-          taskId: parts.id,
-          imageId: image,
-          saveId: 'x2',
-          baseRevision: 0,
-          boxes: [{ classId: findings.classes[0]!.id, x1: 0, y1: 0, x2: 5, y2: 5 }],
-        },
-        /not a class of the task "Parts"/,
-      ],
-      [{ taskId: parts.id, imageId: image, saveId: 'x3', baseRevision: 0, classIds: [] }, /detection task: save boxes/],
-      [
-        {
-          taskId: seg.id,
-          imageId: image,
-          saveId: 'x4',
-          baseRevision: 0,
-          mask: { width: 10, height: 10, data: new Uint8Array(100) },
-        },
-        /source resolution/,
-      ],
-      [
-        {
-          taskId: seg.id,
-          imageId: image,
-          saveId: 'x5',
-          baseRevision: 0,
-          mask: { width: W, height: H, data: maskWith([[0, 0, 4, 4, 9]]) },
-        },
-        /16 pixels of value 9/,
-      ],
-    ];
+    const cases = misfitSaves(parts, findings, seg, image);
     for (const [request, message] of cases)
       await expect(ctx.call('labels.save', request)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message });
     await expect(
@@ -338,26 +288,6 @@ describe('deleting with a count and a confirmation', () => {
     expect((await ctx.call('labels.tasks', {})).tasks.some((t) => t.id === seg.id)).toBe(false);
     expect(readdirSync(path.join(ctx.workspace, 'masks', `task-${seg.id}`))).toEqual([]);
     expect(ctx.db().prepare('SELECT COUNT(*) FROM mask_pixels').pluck().get()).toBe(0);
-  });
-});
-
-describe('orphan sweep', () => {
-  it('removes old unreferenced mask files and temp files, and leaves young ones to a save in flight', async () => {
-    const dir = path.join(ctx.workspace, 'masks', 'task-99');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    for (const name of [
-      'image-1-aaaaaaaaaaaa.png',
-      '.image-1-bbbbbbbbbbbb.png.0123456789ab.tmp',
-      'image-2-cccccccccccc.png',
-    ])
-      writeFileSync(path.join(dir, name), 'x');
-    const old = (Date.now() - ORPHAN_GRACE_MS - 60_000) / 1000;
-    utimesSync(path.join(dir, 'image-1-aaaaaaaaaaaa.png'), old, old);
-    utimesSync(path.join(dir, '.image-1-bbbbbbbbbbbb.png.0123456789ab.tmp'), old, old);
-    const referenced = new Set(ctx.db().prepare('SELECT file FROM masks').pluck().all() as string[]);
-    expect(await sweepOrphanMasks(ctx.workspace, referenced)).toBe(2);
-    expect(readdirSync(dir)).toEqual(['image-2-cccccccccccc.png']);
   });
 });
 

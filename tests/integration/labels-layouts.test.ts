@@ -5,44 +5,20 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encode } from 'fast-png';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelTask } from '../../contract/index';
 import { labelsWorkspace } from '../helpers/labels-services';
 import { runReference } from '../helpers/python-reference';
 import { requireBuild } from '../helpers/services';
+import { writeImage, writeMask } from './labels-layouts-files';
 
 let ctx: Awaited<ReturnType<typeof labelsWorkspace>>;
-let seed = 0;
 
 beforeAll(async () => {
   requireBuild();
   ctx = await labelsWorkspace([]);
 });
 afterAll(() => ctx.dispose());
-
-/** A greyscale PNG whose content differs from every other one written here. */
-async function writeImage(file: string, width = 12, height = 8): Promise<void> {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const pixels = Buffer.alloc(width * height);
-  seed++;
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 31 + seed * 17) & 0xff;
-  writeFileSync(
-    file,
-    await sharp(pixels, { raw: { width, height, channels: 1 } })
-      .png()
-      .toBuffer(),
-  );
-}
-
-function writeMask(file: string, width: number, height: number, value: (x: number, y: number) => number): Uint8Array {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
-  writeFileSync(file, encode({ width, height, data, channels: 1, depth: 8 }));
-  return data;
-}
 
 const imageCount = async (): Promise<number> => (await ctx.call('imaging.list', { offset: 0, limit: 10_000 })).total;
 const taskNamed = async (name: string): Promise<LabelTask> =>

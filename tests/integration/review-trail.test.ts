@@ -10,13 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelCard, ReplyOf, ReviewQueueItem } from '../../contract/index';
+import type { ModelCard, ReplyOf } from '../../contract/index';
 import { applyTemperature } from '../../ml/metrics/calibration';
 import { parseCsv } from '../../main/services/csv';
 import { runCli } from '../helpers/cli';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { realServices } from '../helpers/services';
+import { check, expectQueueMeasures } from './review-trail-checks';
 
 describe('review: queue, verdicts, corrections, audit trail and export', () => {
   const { services, log } = realServices();
@@ -48,19 +49,8 @@ describe('review: queue, verdicts, corrections, audit trail and export', () => {
     expect(queue.items.length).toBeGreaterThan(2);
     expect(queue.classes.map((c) => c.name)).toEqual(['normal', 'lesion']);
     expect(queue.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
-    const check = (items: ReviewQueueItem[], key: (i: ReviewQueueItem) => number) => {
-      for (let i = 1; i < items.length; i++) expect(key(items[i - 1]!)).toBeGreaterThanOrEqual(key(items[i]!));
-    };
     check(queue.items, (i) => i.entropy);
-    for (const item of queue.items) {
-      const p = item.prediction.probabilities;
-      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-      expect(item.score).toBe(Math.max(...p));
-      expect(item.margin).toBeCloseTo(Math.abs(p[0]! - p[1]!), 12);
-      expect(item.entropy).toBeCloseTo(-p.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0), 12);
-      const predictedId = queue.classes[item.prediction.predicted]!.classId;
-      expect(item.disagrees).toBe(!item.labelClassIds.includes(predictedId!));
-    }
+    expectQueueMeasures(queue);
     check(
       (await call('review.queue', { runId: setup.runId, source: { kind: 'split', split: 'test' }, order: 'margin' }))
         .items,
