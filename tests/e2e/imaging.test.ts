@@ -62,7 +62,7 @@ describe('imaging in the browser', () => {
     expect(report).toContain('Not an image (Structured Report).');
     expect(report).toContain('This file is empty (0 bytes).');
     expect(report).toContain('more than 128 levels deep');
-    expect(await page.getByTestId('image-count').textContent()).toBe(`${imported} images in this workspace`);
+    expect(await page.getByTestId('image-count').innerText()).toBe(`${imported} images in this workspace`);
     await keepScreenshot(page, 'imaging-imported');
     // Dismissed, the report gives its room back to the grid.
     await page.getByTestId('import-report-dismiss').click();
