@@ -16,8 +16,6 @@ import {
   packageName,
 } from './layers.js';
 
-export { ALLOWED };
-
 export default {
   meta: {
     type: 'problem',
