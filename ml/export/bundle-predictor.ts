@@ -13,11 +13,9 @@ import { ONNX_MODEL, readExportBundle, type ExportBundle } from '../../base/expo
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { classPixelCounts, softmaxRow } from '../train/outputs';
+import { predictBatchSize } from '../train/predictor';
 import { onnxInput, toChannelsLast } from './onnx-parity';
 import { predictionsOf } from './prediction-compare';
-
-/** Frames per session run, as the Predictor's forward passes. */
-const PREDICT_BATCH_SIZE = 16;
 
 export class BundlePredictor {
   private constructor(
@@ -49,9 +47,11 @@ export class BundlePredictor {
   ): Promise<SamplePrediction[]> {
     if (!this.session) throw new Error('This predictor was disposed.');
     const out: SamplePrediction[] = [];
-    for (let start = 0; start < frames.length; start += PREDICT_BATCH_SIZE) {
+    // As many frames a session run as the Predictor's forward passes take.
+    const batchSize = predictBatchSize(this.card.input.rows, this.card.input.columns);
+    for (let start = 0; start < frames.length; start += batchSize) {
       if (signal) throwIfCancelled(signal);
-      const chunk = frames.slice(start, start + PREDICT_BATCH_SIZE);
+      const chunk = frames.slice(start, start + batchSize);
       const result = await this.session.run({
         [this.bundle.inputName]: onnxInput(this.card, chunk, this.bundle.preprocessingBaked),
       });
