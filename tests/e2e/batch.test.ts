@@ -1,7 +1,8 @@
 /**
  * The Batch section in Chromium against browser mode: a tiny classification run (trained through
  * the services, tests/helpers/review-workspace.ts) predicts a folder in the background; the user
- * cancels it with Esc and Y, reloads the page and finds it cancelled, resumes it, and reads the
+ * cancels it with Esc and Y, reloads the page and finds it cancelled, resumes it (checking the ETA against
+ * the files left and the rate shown), and reads the
  * results: one row per image, sorted by score in the services, an image opened in the viewer,
  * ticked rows sent to Review.
  */
@@ -96,12 +97,22 @@ describe('the Batch section', () => {
     await keepScreenshot(page, 'batch-cancelled');
   }, 60_000);
 
-  it('keeps the job over a reload, resumes it to one row per image, and shows the rate', async () => {
+  it('keeps the job over a reload, resumes it to one row per image, and shows the rate and an ETA that agree', async () => {
     await page.reload();
     await page.getByTestId('section-batch').waitFor();
     await expect.poll(jobState).toBe('cancelled');
     await page.getByTestId('batch-resume').click();
+    // While it runs: the time left, in words, agrees with the files left and the rate shown beside it.
+    await jobRow().getByTestId('batch-eta').waitFor();
+    const running = (await jobRow().textContent())!;
+    const eta = etaSeconds(running);
+    const [, finished, total] = /(\d+) of (\d+) files/.exec(running)!.map(Number);
+    const imagesPerSecond = Number(/([\d.]+) images\/s/.exec(running)![1]);
+    const expectedEta = (total! - finished!) / imagesPerSecond;
+    // The rate is shown to 0.1 and the ETA to the second.
+    expect(Math.abs(eta - expectedEta)).toBeLessThanOrEqual(1 + expectedEta * (0.05 / imagesPerSecond));
     await expect.poll(jobState, { timeout: 60_000 }).toBe('completed');
+    expect(await jobRow().getByTestId('batch-eta').count()).toBe(0);
     expect(await jobRow().getByTestId('batch-progress-text').textContent()).toContain(`${FILES} of ${FILES} files`);
     expect(await jobRow().getByTestId('batch-rate').textContent()).toMatch(/^\s*\d+(\.\d)? images\/s\s*$/);
     await expect.poll(() => page.getByTestId('batch-count').textContent()).toBe(`${FILES} of ${FILES} rows`);
@@ -156,3 +167,11 @@ describe('the Batch section', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/** Seconds in an ETA as the Batch section words it: "ETA 2 h 05 min", "ETA 4 min 10 s", "ETA 12 s". */
+function etaSeconds(text: string): number {
+  const match = /ETA (?:(\d+) h (\d+) min|(\d+) min (\d+) s|(\d+) s)/.exec(text);
+  if (!match) throw new Error(`No ETA in "${text}"`);
+  const [, h, hm, m, ms, s] = match.map((v) => (v === undefined ? 0 : Number(v)));
+  return h! * 3600 + hm! * 60 + m! * 60 + ms! + s!;
+}
