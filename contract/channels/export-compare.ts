@@ -40,7 +40,20 @@ export const comparisonMetricSchema = z.object({
   lowerIsBetter: z.boolean(),
 });
 
+/**
+ * Where a row's model comes from: this run's own export, or the export of a run that compressed
+ * this one (pruned while fine-tuning from it, or distilled with it as the teacher).
+ */
+export const comparisonSourceSchema = z.object({
+  kind: z.enum(['this run', 'pruned', 'distilled']),
+  runId: z.string(),
+  /** "80 % sparse", "small-cnn student, T 4, α 0.5": what was done, in a few words. */
+  detail: z.string(),
+});
+export type ComparisonSource = z.infer<typeof comparisonSourceSchema>;
+
 export const comparisonRowSchema = z.object({
+  source: comparisonSourceSchema,
   format: z.string(),
   precision: z.enum(['fp32', 'int8']),
   outDir: z.string(),
@@ -62,7 +75,9 @@ export const compareExportsReplySchema = z.object({
   loupeMetric: z.number().nullable(),
   images: z.number().int(),
   runtime: z.string(),
-  rows: z.array(comparisonRowSchema.omit({ parity: true, outDir: true }).extend({ modelFile: absolutePathSchema })),
+  rows: z.array(
+    comparisonRowSchema.omit({ parity: true, outDir: true, source: true }).extend({ modelFile: absolutePathSchema }),
+  ),
 });
 
 export const compareExportsRequestSchema = z
@@ -86,8 +101,13 @@ export const compareExportsRequestSchema = z
 export const exportComparisonSchema = compareExportsReplySchema.omit({ rows: true }).extend({
   runId: z.string(),
   split: z.enum(['test', 'train']),
-  /** One row per export on disk (fp32, int8); none is invented for a variant not exported. */
+  /**
+   * One row per ONNX export on disk: the run's own (fp32, int8), then those of the runs that pruned
+   * or distilled it; none is invented for a variant not exported.
+   */
   rows: z.array(comparisonRowSchema),
+  /** Compressed runs left out, and why (not exported yet, or a model that takes other inputs). */
+  skipped: z.array(z.object({ runId: z.string(), kind: z.enum(['pruned', 'distilled']), reason: z.string() })),
 });
 export type ExportComparison = z.infer<typeof exportComparisonSchema>;
 

@@ -27,7 +27,9 @@ export function comparisonTable(comparison: ExportComparison): string[] {
   const { metric } = comparison;
   const header = ['variant', metric.name, 'size', 'ms/image', 'images/s', 'max |diff|', 'same'];
   const rows = comparison.rows.map((r) => [
-    `${r.format} (${r.precision})`,
+    r.source.kind === 'this run'
+      ? `${r.format} (${r.precision})`
+      : `${r.source.kind} ${r.source.runId}, ${r.source.detail}: ${r.format} (${r.precision})`,
     metricText(r.metric),
     `${(r.modelBytes / 1024).toFixed(0)} KiB`,
     r.latencyMs.toFixed(2),
@@ -45,5 +47,6 @@ export function comparisonTable(comparison: ExportComparison): string[] {
     `comparison on ${comparison.images} ${comparison.split} image(s) with ${comparison.runtime}; Loupe's own model: ${metric.name} ${metricText(comparison.loupeMetric)}${metric.lowerIsBetter ? ' (lower is better)' : ''}`,
     line(header),
     ...rows.map(line),
+    ...comparison.skipped.map((s) => `not compared: ${s.kind} run ${s.runId}: ${s.reason}`),
   ];
 }

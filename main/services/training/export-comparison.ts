@@ -5,12 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LoupeError, type ExportComparison } from '../../../contract/index';
+import { LoupeError, type ComparisonSource, type ExportComparison } from '../../../contract/index';
 import { runFile } from '../../../base/run-files';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { Workspace } from '../workspace/workspace';
 import { RunStore } from './run-store';
-import { runExports } from './run-exports';
+import { runExports, type OnnxBundle } from './run-exports';
+import { compressedRunsOf } from './compressed-runs';
 import { buildTaskDataset } from './task-dataset';
 
 export interface CompareRunExportsArgs {
@@ -48,13 +49,20 @@ export async function compareRunExports(args: CompareRunExportsArgs): Promise<Ex
       'INVALID_REQUEST',
       `“${built.task.name}” has no labelled image in its test or train split to compare the exports on.`,
     );
+  const parent = await store.record(args.runId);
+  const compressed = parent ? await compressedRunsOf(store, parent) : { runs: [], skipped: [] };
+  const thisRun: ComparisonSource = { kind: 'this run', runId: args.runId, detail: '' };
+  const compared: { source: ComparisonSource; bundle: OnnxBundle }[] = [
+    ...onnx.map((bundle) => ({ source: thisRun, bundle })),
+    ...compressed.runs.flatMap((run) => run.bundles.map((bundle) => ({ source: run.source, bundle }))),
+  ];
   const inSplit = new Set(samples.map((s) => s.id));
   const pairs = built.dataset.pairs?.filter((p) => inSplit.has(p.a));
   const reply = await args.engine.call(
     'compareExports',
     {
       modelDir,
-      variants: onnx.map((e) => ({
+      variants: compared.map(({ bundle: e }) => ({
         format: e.format,
         precision: e.precision,
         modelFile: path.join(e.outDir, e.modelFile),
@@ -73,8 +81,10 @@ export async function compareRunExports(args: CompareRunExportsArgs): Promise<Ex
     images: reply.images,
     runtime: reply.runtime,
     rows: reply.rows.map(({ modelFile: _, ...measured }, i) => {
-      const { outDir, parity } = onnx[i]!;
+      const { source, bundle } = compared[i]!;
+      const { outDir, parity } = bundle;
       return {
+        source,
         ...measured,
         outDir,
         parity: {
@@ -85,5 +95,6 @@ export async function compareRunExports(args: CompareRunExportsArgs): Promise<Ex
         },
       };
     }),
+    skipped: compressed.skipped,
   };
 }

@@ -49,6 +49,7 @@ const COMPARISON: ExportComparison = {
   images: 4,
   runtime: 'ort',
   rows: [],
+  skipped: [],
 };
 
 describe('export store', () => {
