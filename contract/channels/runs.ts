@@ -41,6 +41,11 @@ export const runSummarySchema = z.object({
   test: z.object({ metric: z.string(), value: z.number() }).nullable(),
   /** Threads the gradients used (as recorded once training started). */
   threads: z.number().int().nullable(),
+  /** The engine backend, device and training speed (last epoch), once training started. */
+  engine: z
+    .object({ backend: z.string(), device: z.string().nullable(), trainImagesPerSecond: z.number().nullable() })
+    .nullable()
+    .optional(),
   error: z.string().nullable(),
   /** True while this Loupe trains it now. */
   active: z.boolean(),

@@ -111,6 +111,8 @@ export const environmentSchema = z.object({
   /** Threads that computed gradients (config.threads as resolved), and why when not what was asked. */
   threads: z.number().int().min(1).optional(),
   threadsNote: z.string().optional(),
+  /** What computed: the GPU adapter the webgpu backend chose, else the CPU model and its cores (absent in older runs). */
+  device: z.string().optional(),
 });
 
 export const runRecordSchema = z.object({
@@ -168,7 +170,16 @@ export const modelCardSchema = z.object({
     bestEpoch: z.number().int().nullable(),
     epochsTrained: z.number().int(),
   }),
-  versions: z.object({ loupeModelFormat: z.literal(1), tfjs: z.string(), backend: z.string(), node: z.string() }),
+  versions: z.object({
+    loupeModelFormat: z.literal(1),
+    tfjs: z.string(),
+    backend: z.string(),
+    node: z.string(),
+    /** The device the backend trained on (cards written before it was recorded have none). */
+    device: z.string().optional(),
+    /** Training images per second in the last epoch on that backend and device. */
+    trainImagesPerSecond: z.number().optional(),
+  }),
   createdAt: z.string(),
   /** Detection: the post-processing applied at every evaluate and predict. */
   detection: detectionSettingsSchema.optional(),

@@ -165,3 +165,15 @@ function featuresOf(backend: BackendName): EngineInfo['features'] {
 export function activeBackend(): EngineInfo | null {
   return active;
 }
+
+/**
+ * What the active backend computes on, in words for a run's record: the GPU adapter the webgpu
+ * backend chose, else this machine's CPU model and its cores (the threads a run used are recorded
+ * beside it).
+ */
+export function computeDevice(): string {
+  if (active?.device) return `${active.device.name}${active.device.software ? ' (software)' : ''}`;
+  const cpu = os.cpus()[0]?.model.trim() || 'CPU';
+  const cores = os.availableParallelism();
+  return `${cpu} (${cores} core${cores === 1 ? '' : 's'})`;
+}

@@ -73,6 +73,7 @@ export async function finishRun(
   const teacher = await teacherMetrics(session.compression, data, context, { batchSize, signal: hooks.signal });
   progress('saving', 0, 1);
   const modelDir = runFile(runDir, 'model');
+  const speed = record.epochs.at(-1)?.trainImagesPerSecond;
   const card: ModelCard = {
     format: 'loupe-model',
     version: 1,
@@ -99,6 +100,8 @@ export async function finishRun(
       tfjs: tf.version.tfjs,
       backend: session.backend,
       node: process.versions.node,
+      ...(record.environment.device ? { device: record.environment.device } : {}),
+      ...(speed !== undefined ? { trainImagesPerSecond: speed } : {}),
     },
     createdAt: new Date().toISOString(),
     ...(context.detection ? { detection: context.detection } : {}),

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunRecord } from '../../contract/index';
 import type { TrainingSession } from './session';
+import { computeDevice } from '../backends/select';
 
 export function newRunRecord(session: TrainingSession): RunRecord {
   const now = new Date().toISOString();
@@ -19,6 +20,7 @@ export function newRunRecord(session: TrainingSession): RunRecord {
       backend: session.backend,
       tfjs: tf.version.tfjs,
       node: process.versions.node,
+      device: computeDevice(),
     },
     dataset: session.data.snapshot,
     // A resumed run continues from its checkpoint, which run.json may trail by one epoch.

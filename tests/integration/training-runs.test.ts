@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, RunSummary, TrainingConfig, TrainingProgress } from '../../contract/index';
+import { readModelCard } from '../../base/model-folder-files';
 import { RunStore } from '../../main/services/training/run-store';
 import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
@@ -62,6 +63,17 @@ describe('training runs', () => {
     });
     expect(finished).toMatchObject({ state: 'completed', epochsDone: 4, active: false });
     expect(finished.test?.metric).toBe('accuracy');
+    // What trained it, and how fast: the engine's backend, this machine's CPU, the last epoch's speed,
+    // the same in the summary (Train section, loupe train --json), the record and the model card.
+    const engine = await call('engine.info', {});
+    const { record } = await call('training.run', { runId: run.runId });
+    const speed = record!.epochs.at(-1)!.trainImagesPerSecond!;
+    expect(speed).toBeGreaterThan(0);
+    const cpu = `${os.cpus()[0]!.model.trim()} (${os.availableParallelism()} cores)`;
+    expect(finished.engine).toEqual({ backend: engine.backend, device: cpu, trainImagesPerSecond: speed });
+    expect(record!.environment).toMatchObject({ backend: engine.backend, device: cpu });
+    const card = await readModelCard(record!.modelDir!);
+    expect(card.versions).toMatchObject({ backend: engine.backend, device: cpu, trainImagesPerSecond: speed });
     // What a page loaded mid-run sees: the run's record so far and its live progress.
     expect(attached!.summary.active).toBe(true);
     expect(attached!.progress?.phase).toBeDefined();

@@ -102,7 +102,16 @@ async function taskId(cli: CliContext, nameOrId: string): Promise<number> {
 function headline(run: RunSummary): string {
   const test = run.test ? `test ${run.test.metric} ${run.test.value.toFixed(4)}` : 'no test split';
   const best = run.best ? `, best ${run.best.metric} ${run.best.value.toFixed(4)} at epoch ${run.best.epoch + 1}` : '';
-  return `${run.runId} ${run.state}: ${run.epochsDone}/${run.epochs} epochs, ${test}${best}`;
+  return `${run.runId} ${run.state}: ${run.epochsDone}/${run.epochs} epochs, ${test}${best}${engineText(run)}`;
+}
+
+/** "; onednn on AMD EPYC 7B13 (2 cores), 2 threads, 812.5 images/s": what trained the run, and how fast. */
+function engineText(run: RunSummary): string {
+  if (!run.engine) return '';
+  const { backend, device, trainImagesPerSecond } = run.engine;
+  const threads = run.threads ? `, ${run.threads} thread${run.threads === 1 ? '' : 's'}` : '';
+  const speed = trainImagesPerSecond === null ? '' : `, ${trainImagesPerSecond.toFixed(1)} images/s`;
+  return `; ${backend}${device ? ` on ${device}` : ''}${threads}${speed}`;
 }
 
 /** Follows a run to its end with a progress bar; the first Ctrl+C cancels it, the second leaves. */

@@ -177,6 +177,13 @@ export function summaryOf(row: RunRow, record: RunRecord | null, state: RunState
     best: record?.best ?? null,
     test: testMetric(record),
     threads: record?.environment.threads ?? null,
+    engine: record
+      ? {
+          backend: record.environment.backend,
+          device: record.environment.device ?? null,
+          trainImagesPerSecond: record.epochs.at(-1)?.trainImagesPerSecond ?? null,
+        }
+      : null,
     error: row.error ?? record?.error ?? null,
     active,
     createdAt: row.createdAt,
