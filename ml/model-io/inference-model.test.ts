@@ -44,7 +44,7 @@ const cases: { name: string; task: TaskKind; config: ModelConfig; input: InputSh
     classes: 3,
   },
   {
-    name: 'MobileNetV2 α=0.35 (depthwise, ReLU6)',
+    name: 'MobileNetV2 α=0.35 (depthwise; ReLU6 kept apart)',
     task: 'classification',
     config: { architecture: 'mobilenet-v2', widthMultiplier: 0.35 },
     input: [32, 32, 3],

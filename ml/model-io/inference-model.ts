@@ -1,7 +1,7 @@
 /**
  * The prediction-time copy of a trained model: every batch normalisation that directly follows a
- * convolution is folded into that convolution's kernel and bias, and a ReLU / ReLU6 right after it
- * becomes the convolution's own activation, which tfjs runs fused with the convolution. The same
+ * convolution is folded into that convolution's kernel and bias, and a ReLU right after it becomes
+ * the convolution's own activation, which tfjs runs fused with the convolution. The same
  * function (within float rounding), fewer and cheaper kernels: this is what ONNX Runtime does to
  * an exported model at load, and why prediction in Loupe was a third of its speed without it.
  *
@@ -32,7 +32,7 @@ interface Fold {
   batchNorm: LayerEntry;
   activation: LayerEntry | null;
   /** The fused activation's name in tfjs. */
-  activationName: 'relu' | 'relu6' | null;
+  activationName: 'relu' | null;
 }
 
 /** Layers that consume each layer's output, with the model outputs counted as consumers too. */
@@ -50,11 +50,14 @@ function singleInput(layer: LayerEntry): string | null {
     : null;
 }
 
-function reluKind(layer: LayerEntry): 'relu' | 'relu6' | null {
+/**
+ * A plain ReLU layer's fused name. ReLU6 stays a layer of its own: the oneDNN backend runs fused
+ * convolutions with no activation or ReLU only, and a ReLU6-fused one would leave it for wasm.
+ */
+function reluKind(layer: LayerEntry): 'relu' | null {
   if (layer.class_name !== 'ReLU') return null;
   const max = layer.config.max_value as number | null | undefined;
-  if (max === null || max === undefined) return 'relu';
-  return max === 6 ? 'relu6' : null;
+  return max === null || max === undefined ? 'relu' : null;
 }
 
 /** Convolution → batch norm (→ ReLU) chains in which each link feeds only the next. */
