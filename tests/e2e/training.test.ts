@@ -10,12 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { startApp, type RunningApp } from '../helpers/app';
 import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
 import { expectedBackend } from '../helpers/expected-backend';
-import { caller } from '../helpers/labels';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
 import { connectBesidePage } from './labeling-helpers';
 
@@ -33,23 +31,13 @@ describe('training in the browser', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-train-'));
     workspace = path.join(dir, 'ws');
-    const log = memoryLogger();
-    const services = new Services({
-      host: 'cli',
-      version: 'test',
-      log,
-      spawnEngine: () => {
-        throw new Error('setup needs no engine');
-      },
+    await prepareWorkspace(workspace, async (call) => {
+      await labelClassification(
+        call,
+        await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 9 }),
+        'Lesion',
+      );
     });
-    const call = caller(services, log);
-    await call('workspace.open', { path: workspace, create: true });
-    await labelClassification(
-      call,
-      await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 9 }),
-      'Lesion',
-    );
-    await services.dispose();
 
     app = await startApp();
     browser = await launchChromium();

@@ -9,11 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { readCsv } from '../helpers/batch-predict';
 import { runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
 import { requireBuild } from '../helpers/services';
 
@@ -30,20 +28,10 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-batch-ws-'));
   workspace = path.join(dir, 'ws');
   scansFolder = path.join(dir, 'scans');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    const scans = await importScans(call, scansFolder, { count: SCANS, size: 16, seed: 8 });
+    await labelClassification(call, scans, 'Lesion');
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  const scans = await importScans(call, scansFolder, { count: SCANS, size: 16, seed: 8 });
-  await labelClassification(call, scans, 'Lesion');
-  await services.dispose();
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,12 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationFileSchema, type RunSummary } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
 import { runReference } from '../helpers/python-reference';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 
 let dir: string;
@@ -27,20 +25,10 @@ beforeAll(async () => {
   // The bundle's Node runner imports onnxruntime-node and fast-png: let it find Loupe's.
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   workspace = path.join(dir, 'ws');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 5 });
+    await labelClassification(call, scans, 'Lesion');
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 5 });
-  await labelClassification(call, scans, 'Lesion');
-  await services.dispose();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -9,11 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationFileSchema, exportComparisonSchema, type RunSummary } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 
 let dir: string;
@@ -41,20 +39,10 @@ beforeAll(async () => {
   requireBuild();
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-export-compressed-'));
   workspace = path.join(dir, 'ws');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 7 });
+    await labelClassification(call, scans, 'Lesion');
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 7 });
-  await labelClassification(call, scans, 'Lesion');
-  await services.dispose();
   runs.parent = await train();
   runs.pruned = await train('--fine-tune-from', runs.parent, '--prune-to', '0.5', '--prune-end', '1');
   runs.distilled = await train('--distill-from', runs.parent);

@@ -16,11 +16,9 @@ import {
   INT8_MAX_SIZE_RATIO,
   type RunSummary,
 } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
 import { importScans, labelClassification } from '../helpers/scan-workspace';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 
 let dir: string;
@@ -31,20 +29,10 @@ beforeAll(async () => {
   requireBuild();
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-export-compare-'));
   workspace = path.join(dir, 'ws');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 7 });
+    await labelClassification(call, scans, 'Lesion');
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  const scans = await importScans(call, path.join(dir, 'scans'), { count: 48, size: 32, seed: 7 });
-  await labelClassification(call, scans, 'Lesion');
-  await services.dispose();
   const trained = await runCli(['train', '--workspace', workspace, '--task', 'Lesion', '--epochs', '2', '--json'], {
     timeoutMs: 120_000,
   });

@@ -17,11 +17,9 @@ import {
   type RunRecord,
   type RunSummary,
 } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 import { detectionWorkspace, identityWorkspace } from '../helpers/workspace-models';
 
@@ -52,45 +50,35 @@ beforeAll(async () => {
   requireBuild();
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-train-cli-kinds-'));
   workspace = path.join(dir, 'ws');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    await detectionWorkspace(call, path.join(dir, 'shapes'), { count: 32, seed: 5, fractions: SPLIT });
+    const parts = await identityWorkspace(call, path.join(dir, 'parts'), {
+      identities: 12,
+      viewsPerIdentity: 4,
+      seed: 3,
+      fractions: SPLIT,
+    });
+    parts.parts.forEach((ids, part) => ids.forEach((id) => partOf.set(String(id), part)));
+    // The same part views, judged as pairs in a verification task: consecutive views of a part are
+    // the same part; each part's first view against every other part's first view is not.
+    const pairsTask = await call('labels.createTask', { name: 'Same part', kind: 'verification' });
+    const pair = async (a: number, b: number, same: boolean): Promise<void> => {
+      await call('labels.addPair', { taskId: pairsTask.id, imageA: a, imageB: b, same });
+      verdicts.set(`${a}/${b}`, same);
+    };
+    for (const [p, views] of parts.parts.entries()) {
+      for (let k = 0; k + 1 < views.length; k++) await pair(views[k]!, views[k + 1]!, true);
+      for (const other of parts.parts.slice(p + 1)) await pair(views[0]!, other[0]!, false);
+    }
+    await call('labels.assignSplits', {
+      taskId: pairsTask.id,
+      fractions: SPLIT,
+      groupBy: { kind: 'filename', pattern: '^(part\\d+)-' },
+      seed: 3,
+    });
+    const { items } = await call('imaging.list', { limit: 1000 });
+    for (const item of items) files.set(String(item.id), item.fileName);
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  await detectionWorkspace(call, path.join(dir, 'shapes'), { count: 32, seed: 5, fractions: SPLIT });
-  const parts = await identityWorkspace(call, path.join(dir, 'parts'), {
-    identities: 12,
-    viewsPerIdentity: 4,
-    seed: 3,
-    fractions: SPLIT,
-  });
-  parts.parts.forEach((ids, part) => ids.forEach((id) => partOf.set(String(id), part)));
-  // The same part views, judged as pairs in a verification task: consecutive views of a part are
-  // the same part; each part's first view against every other part's first view is not.
-  const pairsTask = await call('labels.createTask', { name: 'Same part', kind: 'verification' });
-  const pair = async (a: number, b: number, same: boolean): Promise<void> => {
-    await call('labels.addPair', { taskId: pairsTask.id, imageA: a, imageB: b, same });
-    verdicts.set(`${a}/${b}`, same);
-  };
-  for (const [p, views] of parts.parts.entries()) {
-    for (let k = 0; k + 1 < views.length; k++) await pair(views[k]!, views[k + 1]!, true);
-    for (const other of parts.parts.slice(p + 1)) await pair(views[0]!, other[0]!, false);
-  }
-  await call('labels.assignSplits', {
-    taskId: pairsTask.id,
-    fractions: SPLIT,
-    groupBy: { kind: 'filename', pattern: '^(part\\d+)-' },
-    seed: 3,
-  });
-  const { items } = await call('imaging.list', { limit: 1000 });
-  for (const item of items) files.set(String(item.id), item.fileName);
-  await services.dispose();
   console.log(`training-cli-kinds: workspace ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });
 afterAll(() => {

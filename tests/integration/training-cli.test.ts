@@ -11,11 +11,9 @@ import path from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationFileSchema, type RunRecord, type RunSummary } from '../../contract/index';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
-import { caller } from '../helpers/labels';
 import { importScans, labelClassification, labelSegmentation } from '../helpers/scan-workspace';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 
 const CLASSIFY_EPOCHS = 5;
@@ -33,21 +31,11 @@ beforeAll(async () => {
   requireBuild();
   dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-train-cli-'));
   workspace = path.join(dir, 'ws');
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('setup needs no engine');
-    },
+  await prepareWorkspace(workspace, async (call) => {
+    const scans = await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 21 });
+    await labelClassification(call, scans, 'Lesion');
+    await labelSegmentation(call, scans, 'Outline');
   });
-  const call = caller(services, log);
-  await call('workspace.open', { path: workspace, create: true });
-  const scans = await importScans(call, path.join(dir, 'scans'), { count: 96, size: 32, seed: 21 });
-  await labelClassification(call, scans, 'Lesion');
-  await labelSegmentation(call, scans, 'Outline');
-  await services.dispose();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
