@@ -52,15 +52,15 @@ interface Counted {
   refCount: number;
 }
 
-/** True when no other tensor reads this buffer, so writing it in place changes only its variable. */
+/**
+ * True when no other tensor reads this buffer, so writing it in place changes only its variable.
+ * The wasm backend counts every tensor on a buffer (tfjs's engine increments it for each).
+ */
 function ownsBuffer(backend: BackendWasm, info: Info): boolean {
   const held = (backend as unknown as { dataIdMap: { get(id: object): Counted | undefined } }).dataIdMap.get(
     info.dataId,
   );
-  const tracked = (tf.engine() as unknown as { state: { tensorInfo: WeakMap<object, Counted> } }).state.tensorInfo.get(
-    info.dataId,
-  );
-  return held?.refCount === 1 && tracked?.refCount === 1;
+  return held?.refCount === 1;
 }
 
 function fusedAdam(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info[] {

@@ -131,6 +131,8 @@ const REFERENCES: Record<ReferenceModel, Reference> = {
 export interface ReferenceStep {
   /** Takes one training step; resolves to the loss before the update. */
   step(): Promise<number>;
+  /** The loss and its gradients with respect to every trainable parameter, in training mode, without an update. */
+  gradients(): tf.Tensor[];
   parameters: readonly Parameter[];
   dispose(): void;
 }
@@ -159,6 +161,13 @@ export function referenceStep(name: ReferenceModel): ReferenceStep {
   const y = r.target(r.batch);
   return {
     parameters,
+    gradients: () => {
+      const { value, grads } = tf.variableGrads(
+        () => loss(y, model.apply(x, { training: true }) as tf.Tensor),
+        parameters.map((p) => p.variable),
+      );
+      return [value, ...parameters.map((p) => grads[p.variable.name]!)];
+    },
     step: async () =>
       (await trainStep({ model, loss, parameters, optimizer, learningRate: 1e-3 }, { x, y } as never)).loss,
     dispose: () => {
