@@ -7,7 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
 import { loadOneDnn } from '../ml/backends/onednn/addon';
-import { ONEDNN_KERNEL_NAMES } from '../ml/backends/onednn/kernels';
+import { measureCoverage, type KernelCoverage } from '../ml/backends/onednn/coverage';
+import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/backends/onednn/reference-steps';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
@@ -23,16 +24,12 @@ export interface Measurement {
   unetInfer: number | string;
   /** One- and two-thread training images/s measured step by step in alternation (loupe-2 only). */
   paired?: PairedRate[];
-  /** oneDNN cases: which kernels of one training step Loupe's native kernels took, and which ran on wasm. */
-  coverage?: KernelCoverage[];
+  /** oneDNN 1 thread: per reference model, the kernel calls of one training step on the addon, views and fallbacks. */
+  coverage?: ModelCoverage[];
 }
 
-export interface KernelCoverage {
-  model: 'CNN' | 'U-Net';
-  /** Kernel calls dispatched to Loupe's oneDNN kernels (they hand element-wise tensors under 16k values to wasm). */
-  native: number;
-  /** Kernel calls that ran on tfjs's wasm backend, by kernel name: the fallbacks, in place, without a copy. */
-  wasm: Record<string, number>;
+export interface ModelCoverage extends KernelCoverage {
+  model: ReferenceModel;
 }
 
 export interface PairedRate {
@@ -103,22 +100,14 @@ function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void
   };
 }
 
-/** Counts, over one training step after a warm-up, which kernels ran natively and which on wasm. */
-async function kernelCoverage(model: KernelCoverage['model'], w: Workload): Promise<KernelCoverage> {
-  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+/** Counts, over one training step of the engine after a warm-up step, where each kernel call ran (coverage.ts). */
+async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> {
+  const reference = referenceStep(model);
   try {
-    const step = oneThreadStep(w, optimizer);
-    await step();
-    const info = await tf.profile(step);
-    const native = new Set(ONEDNN_KERNEL_NAMES);
-    const coverage: KernelCoverage = { model, native: 0, wasm: {} };
-    for (const kernel of info.kernels) {
-      if (native.has(kernel.name)) coverage.native++;
-      else coverage.wasm[kernel.name] = (coverage.wasm[kernel.name] ?? 0) + 1;
-    }
-    return coverage;
+    await reference.step();
+    return { model, ...(await measureCoverage(async () => void (await reference.step()))) };
   } finally {
-    optimizer.dispose();
+    reference.dispose();
   }
 }
 
@@ -199,14 +188,7 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   dispose(w);
   if (name === 'onednn-1') {
     result.coverage = [];
-    for (const [model, make] of [
-      ['CNN', () => cnnWorkload(8)],
-      ['U-Net', () => unetWorkload(1)],
-    ] as const) {
-      const small = make();
-      result.coverage.push(await kernelCoverage(model, small));
-      dispose(small);
-    }
+    for (const model of REFERENCE_MODELS) result.coverage.push(await referenceCoverage(model));
   }
   return result;
 }

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { fallbackCount } from '../ml/backends/onednn/coverage';
 import { measureCase, type CaseName, type Measurement, type Plan } from './train-cases';
 
 interface Row {
@@ -142,17 +143,17 @@ function cell(value: unknown, peer: unknown, isPeer: boolean): string {
   return `${n} (${(value / peer).toFixed(value / peer < 0.01 ? 4 : 2)}×)`;
 }
 
-/** The fallbacks: kernels of one training step that ran on wasm rather than on Loupe's oneDNN kernels. */
+/** The fallbacks: kernel calls of one training step of each reference model that computed on wasm. */
 function printCoverage(rows: Row[]): void {
-  for (const row of rows) {
-    for (const c of row.m.coverage ?? []) {
-      const wasm = Object.entries(c.wasm).sort((a, b) => b[1] - a[1]);
-      const total = wasm.reduce((n, [, k]) => n + k, 0);
-      console.log(
-        `\n${c.model}, one training step: ${c.native} kernel calls on oneDNN, ${total} on wasm (fallbacks, in place)` +
-          (wasm.length ? `: ${wasm.map(([name, n]) => `${name} ×${n}`).join(', ')}` : ''),
-      );
-    }
+  const coverage = rows.flatMap((row) => row.m.coverage ?? []);
+  if (coverage.length) console.log("\nOne training step of each reference model (the engine's step, small inputs):");
+  for (const c of coverage) {
+    const fallbacks = Object.entries(c.fallbacks).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `  ${c.model.padEnd(12)} ${String(c.native).padStart(5)} kernel calls on oneDNN, ${String(c.views).padStart(5)} views, ` +
+        `${fallbackCount(c)} fallbacks to wasm` +
+        (fallbacks.length ? `: ${fallbacks.map(([name, n]) => `${name} ×${n}`).join(', ')}` : ''),
+    );
   }
 }
 

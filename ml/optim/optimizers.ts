@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type OptimizerConfig } from '../../contract/index';
+import { fusedAdamUpdate } from './fused-adam';
 
 /** A trainable weight under a name that is the same in every process (the layer's weight name). */
 export interface Parameter {
@@ -125,6 +126,17 @@ export class Adam extends Optimizer {
   protected update(parameter: Parameter, gradient: tf.Tensor, learningRate: number, step: number): void {
     const { beta1, beta2, epsilon, weightDecay } = this.config;
     const p = parameter.variable;
+    const decoupled = weightDecay !== 0 && this.config.name === 'adamw';
+    const fused = fusedAdamUpdate(p, gradient, this.slot(parameter, 'm'), this.slot(parameter, 'v'), {
+      beta1,
+      beta2,
+      epsilon,
+      stepSize: learningRate / (1 - beta1 ** step),
+      bias2Sqrt: Math.sqrt(1 - beta2 ** step),
+      l2Decay: weightDecay && !decoupled ? weightDecay : 0,
+      decayFactor: decoupled ? 1 - learningRate * weightDecay : 1,
+    });
+    if (fused) return;
     let value: tf.Tensor = p;
     let g = gradient;
     if (weightDecay && this.config.name === 'adamw') value = p.mul(1 - learningRate * weightDecay);

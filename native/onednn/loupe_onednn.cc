@@ -267,8 +267,15 @@ NAPI_MODULE_INIT() {
       {"maxPoolGrad", nullptr, loupe::MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"concat", nullptr, loupe::Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"split", nullptr, loupe::Split, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"binary", nullptr, loupe::Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"unary", nullptr, loupe::Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"map", nullptr, loupe::Map, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"zip", nullptr, loupe::Zip, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"select", nullptr, loupe::Select, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, loupe::Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tile", nullptr, loupe::Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, loupe::MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"resizeNearest", nullptr, loupe::ResizeNearest, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"oneHot", nullptr, loupe::OneHot, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, loupe::Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
   return exports;

@@ -127,32 +127,4 @@ napi_value Split(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// binary(op, a, b, out, bSize): op 0 add, 1 multiply; b holds a's size or bSize values repeated.
-napi_value Binary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Buffer a, b, out;
-  if (argc < 5 || !float_array(env, argv[1], &a, "a") || !float_array(env, argv[2], &b, "b") || !float_array(env, argv[3], &out, "out")) return nullptr;
-  const int64_t op = int_arg(env, argv[0]), b_size = int_arg(env, argv[4]), size = static_cast<int64_t>(a.length);
-  if (op < 0 || op > 1 || b_size <= 0 || size % b_size != 0) return throw_error(env, "binary: bad op or sizes"), nullptr;
-  if (!fits(env, b, b_size, "b") || !fits(env, out, size, "out")) return nullptr;
-  run_native([&] { binary(static_cast<BinaryOp>(op), a.data, b.data, out.data, size, b_size); });
-  return nullptr;
-}
-
-// unary(op, x, out): op 0 relu, 1 step (1 where x > 0, else 0).
-napi_value Unary(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Buffer x, out;
-  if (argc < 3 || !float_array(env, argv[1], &x, "x") || !float_array(env, argv[2], &out, "out")) return nullptr;
-  const int64_t op = int_arg(env, argv[0]);
-  if (op < 0 || op > 1) return throw_error(env, "unary: op must be 0 (relu) or 1 (step)"), nullptr;
-  if (!fits(env, out, static_cast<int64_t>(x.length), "out")) return nullptr;
-  run_native([&] { unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length)); });
-  return nullptr;
-}
-
 }  // namespace loupe

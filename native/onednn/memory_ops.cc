@@ -98,44 +98,4 @@ void split(const float* x, const std::vector<float*>& parts, const std::vector<i
   }
 }
 
-// Element-wise work is cut into blocks of this many values, so a thread's share stays in cache
-// and small tensors run on one thread (a parallel region costs a few microseconds).
-constexpr int64_t ELEMENTWISE_BLOCK = 1 << 14;
-
-void binary(BinaryOp op, const float* a, const float* b, float* out, int64_t size, int64_t b_size) {
-  const int64_t blocks = (size + ELEMENTWISE_BLOCK - 1) / ELEMENTWISE_BLOCK;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t block = 0; block < blocks; block++) {
-    const int64_t begin = block * ELEMENTWISE_BLOCK, end = std::min(size, begin + ELEMENTWISE_BLOCK);
-    if (b_size == size) {
-      if (op == BinaryOp::Add) for (int64_t i = begin; i < end; i++) out[i] = a[i] + b[i];
-      else for (int64_t i = begin; i < end; i++) out[i] = a[i] * b[i];
-    } else if (b_size == 1) {
-      const float scalar = b[0];
-      if (op == BinaryOp::Add) for (int64_t i = begin; i < end; i++) out[i] = a[i] + scalar;
-      else for (int64_t i = begin; i < end; i++) out[i] = a[i] * scalar;
-    } else {
-      // b repeats along a's rows: walk a row at a time so the inner loop vectorises.
-      for (int64_t i = begin; i < end;) {
-        const int64_t column = i % b_size, count = std::min(end - i, b_size - column);
-        const float* bb = b + column;
-        if (op == BinaryOp::Add) for (int64_t j = 0; j < count; j++) out[i + j] = a[i + j] + bb[j];
-        else for (int64_t j = 0; j < count; j++) out[i + j] = a[i + j] * bb[j];
-        i += count;
-      }
-    }
-  }
-}
-
-void unary(UnaryOp op, const float* x, float* out, int64_t size) {
-  const int64_t blocks = (size + ELEMENTWISE_BLOCK - 1) / ELEMENTWISE_BLOCK;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t block = 0; block < blocks; block++) {
-    const int64_t begin = block * ELEMENTWISE_BLOCK, end = std::min(size, begin + ELEMENTWISE_BLOCK);
-    // NaN stays NaN through both, as in tfjs (comparisons with NaN are false).
-    if (op == UnaryOp::Relu) for (int64_t i = begin; i < end; i++) out[i] = x[i] > 0.f ? x[i] : (x[i] != x[i] ? x[i] : 0.f);
-    else for (int64_t i = begin; i < end; i++) out[i] = x[i] > 0.f ? 1.f : (x[i] != x[i] ? x[i] : 0.f);
-  }
-}
-
 }  // namespace loupe

@@ -24,11 +24,4 @@ void concat(const std::vector<const float*>& parts, const std::vector<int64_t>& 
 // The inverse of concat: `x`'s rows cut into the parts.
 void split(const float* x, const std::vector<float*>& parts, const std::vector<int64_t>& inner, int64_t outer);
 
-// Element-wise ops of a training step (BinaryOp: out = a op b, where b has a.size values or
-// `b_size` values repeated along a's rows, e.g. a bias over the channels; UnaryOp: out = f(x)).
-enum class BinaryOp { Add = 0, Multiply = 1 };
-enum class UnaryOp { Relu = 0, Step = 1 };
-void binary(BinaryOp op, const float* a, const float* b, float* out, int64_t size, int64_t b_size);
-void unary(UnaryOp op, const float* x, float* out, int64_t size);
-
 }  // namespace loupe

@@ -56,7 +56,16 @@ napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);
 napi_value Concat(napi_env env, napi_callback_info info);
 napi_value Split(napi_env env, napi_callback_info info);
-napi_value Binary(napi_env env, napi_callback_info info);
-napi_value Unary(napi_env env, napi_callback_info info);
+
+// The rest of a training step's ops (tensor_bindings.cc).
+napi_value Map(napi_env env, napi_callback_info info);
+napi_value Zip(napi_env env, napi_callback_info info);
+napi_value Select(napi_env env, napi_callback_info info);
+napi_value Reduce(napi_env env, napi_callback_info info);
+napi_value Tile(napi_env env, napi_callback_info info);
+napi_value MaxPool(napi_env env, napi_callback_info info);
+napi_value ResizeNearest(napi_env env, napi_callback_info info);
+napi_value OneHot(napi_env env, napi_callback_info info);
+napi_value Adam(napi_env env, napi_callback_info info);
 
 }  // namespace loupe

@@ -8,6 +8,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The element types of tfjs's wasm tensors: float32, bool, int32. */
+export type TypedArray = Float32Array | Uint8Array | Int32Array;
+
 export interface OneDnnAddon {
   /** op 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dFilter. See loupe_onednn.cc for params. */
   conv(
@@ -24,10 +27,23 @@ export interface OneDnnAddon {
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
   concat(parts: Float32Array[], inner: Int32Array, out: Float32Array, outer: number): void;
   split(x: Float32Array, parts: Float32Array[], inner: Int32Array, outer: number): void;
-  /** op 0: out = a + b, 1: out = a · b; b has a's size or `bSize` values repeated along a's rows. */
-  binary(op: 0 | 1, a: Float32Array, b: Float32Array, out: Float32Array, bSize: number): void;
-  /** op 0: ReLU, 1: Step (1 where x > 0, else 0; NaN stays NaN). */
-  unary(op: 0 | 1, x: Float32Array, out: Float32Array): void;
+  /** out = f(x) (MapOp in tensor_ops.h); x and out of any of the three element types. */
+  map(op: number, x: TypedArray, out: TypedArray, alpha: number, beta: number): void;
+  /** out = a op b (ZipOp) over `walk`: rank, out shape, a's strides, b's strides (0 where broadcast). */
+  zip(op: number, a: TypedArray, b: TypedArray, out: TypedArray, walk: Int32Array): void;
+  /** out = condition ? a : b over `walk` (rank, shape, strides of condition, a, b). */
+  select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array, walk: Int32Array): void;
+  /** ReduceOp over the flagged axes: params = rank, shape, reduced flags. */
+  reduce(op: number, x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** out[i] = x[Σ (i_d mod inShape_d) · stride_d]: params = rank, out shape, strides, in shape. */
+  tile(x: TypedArray, out: TypedArray, params: Int32Array): void;
+  /** Max pooling (NHWC), params as maxPoolGrad's. */
+  maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
+  /** Nearest resize (grad 0: x → y) or its gradient (grad 1: dy → dx); params in tensor_bindings.cc. */
+  resizeNearest(a: Float32Array, b: Float32Array, params: Int32Array, grad: 0 | 1): void;
+  oneHot(indices: Int32Array, out: TypedArray, depth: number, on: number, off: number): void;
+  /** Adam's update of p, m and v in place; constants in tensor_bindings.cc. */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array): void;
   /** The most threads oneDNN uses; 0 = every core. */
   setThreads(threads: number): void;
   info(): { version: string; threads: number; isa: string };

@@ -1,60 +1,204 @@
 /**
- * Element-wise ops of a training step on the addon's multi-threaded loops: Add and Multiply of
- * same-shape tensors or of a tensor and a bias over its trailing axes (forward bias adds, gradient
- * sums, ReLU gradients), ReLU, and Step (ReLU's derivative). Other broadcasts, dtypes and Step's
- * non-zero alpha hand over to wasm.
+ * Element-wise ops of a training step on the addon (native/onednn/tensor_ops.cc): maps (ReLU and
+ * its Step, the optimiser's and losses' Square, Sqrt, Exp, Log, …, casts, fills) and binary ops
+ * with any NumPy broadcast (arithmetic, Maximum/Minimum, comparisons, logical and/or, Select).
+ * Shape-only cases share the input's buffer: a Cast to the same dtype is a view.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapView, type Info } from '../wasm-kernels/wasm-calls';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { Info } from '../wasm-kernels/wasm-calls';
+import type { TypedArray } from './addon';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/**
- * Below this many values an op stays on wasm: handing it to the addon's thread costs more than
- * the op (an optimiser step is hundreds of ops on small weights). Matches the native block size.
- */
-const MIN_NATIVE_SIZE = 1 << 14;
-
-/** True when `small` is `big`'s trailing axes (leading 1s ignored): it repeats along big's rows. */
-function repeatsAlongRows(big: readonly number[], small: readonly number[]): boolean {
-  const trimmed = small.slice(small.findIndex((d) => d !== 1));
-  if (trimmed.length > big.length || small.length > big.length) return false;
-  return trimmed.every((d, i) => d === big[big.length - trimmed.length + i]);
+/** The wasm heap's bytes of a tensor, typed by its dtype. */
+export function typedView(backend: BackendWasm, info: Info): TypedArray {
+  return backend.typedArrayFromHeap(info) as TypedArray;
 }
 
-function binaryKernel(kernelName: string, op: 0 | 1): NativeKernel {
-  return nativeKernel(kernelName, ({ inputs }, backend) => {
-    const { a, b } = inputs as { a: Info; b: Info };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-    const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-    // Both ops commute: the full-size operand goes first.
-    const [full, other] =
-      same || repeatsAlongRows(a.shape, b.shape) ? [a, b] : repeatsAlongRows(b.shape, a.shape) ? [b, a] : [null, null];
-    if (!full || !other || sizeOf(other.shape) === 0 || sizeOf(full.shape) < MIN_NATIVE_SIZE) return null;
-    const out = backend.makeOutput(full.shape, 'float32');
-    addon().binary(op, heapView(backend, full), heapView(backend, other), heapView(backend, out), sizeOf(other.shape));
-    return out;
-  });
+/** The addon's largest rank (tensor_ops.h MAX_RANK). */
+const MAX_RANK = 8;
+
+const NUMERIC = new Set(['float32', 'int32', 'bool']);
+
+/** Element strides of `shape` read as `outShape` (right-aligned; 0 where it broadcasts). */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = outShape.length - shape.length + i;
+    strides[d] = shape[i] === 1 ? 0 : stride;
+    stride *= shape[i]!;
+  }
+  return strides;
 }
 
-function unaryKernel(
+/** Walk params: rank, out shape, then each input's strides. */
+export function walkParams(outShape: readonly number[], inputs: readonly (readonly number[])[]): Int32Array {
+  return Int32Array.from([
+    outShape.length,
+    ...outShape,
+    ...inputs.flatMap((shape) => broadcastStrides(shape, outShape)),
+  ]);
+}
+
+/** MapOp of tensor_ops.h. */
+export const enum MapOp {
+  Neg = 0,
+  Square,
+  Sqrt,
+  Rsqrt,
+  Exp,
+  Log,
+  Sigmoid,
+  Softplus,
+  Abs,
+  Clip,
+  Fill,
+  Relu,
+  Step,
+  Relu6,
+  Reciprocal,
+  Copy,
+}
+
+/** ZipOp of tensor_ops.h. */
+const enum ZipOp {
+  Add = 0,
+  Sub,
+  Mul,
+  Div,
+  Max,
+  Min,
+  Pow,
+  SquaredDifference,
+  Less,
+  LessEqual,
+  Greater,
+  GreaterEqual,
+  Equal,
+  NotEqual,
+  LogicalAnd,
+  LogicalOr,
+}
+
+/** Runs a map into a new output of `dtype`; null (hand over) for dtypes the addon does not read. */
+export function runMap(backend: BackendWasm, op: MapOp, x: Info, dtype: tf.DataType, alpha = 0, beta = 0): Info | null {
+  if (!NUMERIC.has(x.dtype) || !NUMERIC.has(dtype)) return null;
+  const out = backend.makeOutput(x.shape, dtype);
+  addon().map(op, typedView(backend, x), typedView(backend, out), alpha, beta);
+  return out;
+}
+
+function mapKernel(
   kernelName: string,
-  op: 0 | 1,
-  applies: (attrs: tf.NamedAttrMap | undefined) => boolean,
+  op: MapOp,
+  constants: (attrs: tf.NamedAttrMap) => [number, number] = () => [0, 0],
 ): NativeKernel {
   return nativeKernel(kernelName, ({ inputs, attrs }, backend) => {
     const { x } = inputs as { x: Info };
-    if (x.dtype !== 'float32' || !applies(attrs) || sizeOf(x.shape) < MIN_NATIVE_SIZE) return null;
-    const out = backend.makeOutput(x.shape, 'float32');
-    addon().unary(op, heapView(backend, x), heapView(backend, out));
+    if (x.dtype !== 'float32') return null;
+    return runMap(backend, op, x, 'float32', ...constants(attrs ?? {}));
+  });
+}
+
+function zipKernel(kernelName: string, op: ZipOp, output: 'float32' | 'bool', input: 'float32' | 'bool'): NativeKernel {
+  return nativeKernel(kernelName, ({ inputs }, backend) => {
+    const { a, b } = inputs as { a: Info; b: Info };
+    if (a.dtype !== input || b.dtype !== input) return null;
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (outShape.length > MAX_RANK) return null;
+    const out = backend.makeOutput(outShape, output);
+    addon().zip(
+      op,
+      typedView(backend, a),
+      typedView(backend, b),
+      typedView(backend, out),
+      walkParams(outShape, [a.shape, b.shape]),
+    );
     return out;
   });
 }
 
+const select = nativeKernel(tf.Select, ({ inputs }, backend) => {
+  const { condition, t, e } = inputs as { condition: Info; t: Info; e: Info };
+  // tf.where broadcasts all three to one shape first; another call (a rank-1 row condition) hands over.
+  const same = (s: number[]) => s.length === t.shape.length && s.every((d, i) => d === t.shape[i]);
+  if (condition.dtype !== 'bool' || t.dtype !== 'float32' || e.dtype !== 'float32') return null;
+  if (!same(condition.shape) || !same(e.shape) || t.shape.length > MAX_RANK) return null;
+  const out = backend.makeOutput(t.shape, 'float32');
+  addon().select(
+    typedView(backend, condition) as Uint8Array,
+    typedView(backend, t) as Float32Array,
+    typedView(backend, e) as Float32Array,
+    typedView(backend, out) as Float32Array,
+    walkParams(t.shape, [t.shape, t.shape, t.shape]),
+  );
+  return out;
+});
+
+/** A cast to the same dtype is a view; others convert (float → int truncates, as tfjs). */
+const cast = nativeKernel(tf.Cast, ({ inputs, attrs }, backend) => {
+  const { x } = inputs as { x: Info };
+  const { dtype } = attrs as unknown as tf.CastAttrs;
+  if (dtype === x.dtype && x.dtype !== 'string') {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  }
+  return runMap(backend, MapOp.Copy, x, dtype);
+});
+
+function fillLike(kernelName: string, value: number): NativeKernel {
+  return nativeKernel(kernelName, ({ inputs }, backend) => {
+    const { x } = inputs as { x: Info };
+    return runMap(backend, MapOp.Fill, x, x.dtype, value);
+  });
+}
+
+const fill = nativeKernel(tf.Fill, ({ attrs }, backend) => {
+  const { shape, value, dtype } = attrs as unknown as tf.FillAttrs;
+  if (typeof value !== 'number' || !NUMERIC.has(dtype)) return null;
+  const out = backend.makeOutput(shape, dtype);
+  addon().map(MapOp.Fill, typedView(backend, out), typedView(backend, out), value, 0);
+  return out;
+});
+
 export const ELEMENTWISE_KERNELS: readonly NativeKernel[] = [
-  binaryKernel(tf.Add, 0),
-  binaryKernel(tf.Multiply, 1),
-  unaryKernel(tf.Relu, 0, () => true),
-  unaryKernel(tf.Step, 1, (attrs) => ((attrs as unknown as tf.StepAttrs | undefined)?.alpha ?? 0) === 0),
+  zipKernel(tf.Add, ZipOp.Add, 'float32', 'float32'),
+  zipKernel(tf.Sub, ZipOp.Sub, 'float32', 'float32'),
+  zipKernel(tf.Multiply, ZipOp.Mul, 'float32', 'float32'),
+  zipKernel(tf.RealDiv, ZipOp.Div, 'float32', 'float32'),
+  zipKernel(tf.Maximum, ZipOp.Max, 'float32', 'float32'),
+  zipKernel(tf.Minimum, ZipOp.Min, 'float32', 'float32'),
+  zipKernel(tf.Pow, ZipOp.Pow, 'float32', 'float32'),
+  zipKernel(tf.SquaredDifference, ZipOp.SquaredDifference, 'float32', 'float32'),
+  zipKernel(tf.Less, ZipOp.Less, 'bool', 'float32'),
+  zipKernel(tf.LessEqual, ZipOp.LessEqual, 'bool', 'float32'),
+  zipKernel(tf.Greater, ZipOp.Greater, 'bool', 'float32'),
+  zipKernel(tf.GreaterEqual, ZipOp.GreaterEqual, 'bool', 'float32'),
+  zipKernel(tf.Equal, ZipOp.Equal, 'bool', 'float32'),
+  zipKernel(tf.NotEqual, ZipOp.NotEqual, 'bool', 'float32'),
+  zipKernel(tf.LogicalAnd, ZipOp.LogicalAnd, 'bool', 'bool'),
+  zipKernel(tf.LogicalOr, ZipOp.LogicalOr, 'bool', 'bool'),
+  select,
+  mapKernel(tf.Neg, MapOp.Neg),
+  mapKernel(tf.Square, MapOp.Square),
+  mapKernel(tf.Sqrt, MapOp.Sqrt),
+  mapKernel(tf.Rsqrt, MapOp.Rsqrt),
+  mapKernel(tf.Exp, MapOp.Exp),
+  mapKernel(tf.Log, MapOp.Log),
+  mapKernel(tf.Sigmoid, MapOp.Sigmoid),
+  mapKernel(tf.Softplus, MapOp.Softplus),
+  mapKernel(tf.Abs, MapOp.Abs),
+  mapKernel(tf.Reciprocal, MapOp.Reciprocal),
+  mapKernel(tf.Relu, MapOp.Relu),
+  mapKernel(tf.Relu6, MapOp.Relu6),
+  mapKernel(tf.Step, MapOp.Step, (attrs) => [(attrs as unknown as tf.StepAttrs).alpha ?? 0, 0]),
+  mapKernel(tf.ClipByValue, MapOp.Clip, (attrs) => {
+    const a = attrs as unknown as tf.ClipByValueAttrs;
+    return [a.clipValueMin, a.clipValueMax];
+  }),
+  cast,
+  fillLike(tf.ZerosLike, 0),
+  fillLike(tf.OnesLike, 1),
+  fill,
 ];

@@ -215,7 +215,7 @@ describe.skipIf(!addon && !REQUIRED)(
     });
 
     it.each([
-      // Large enough for the native path (smaller tensors stay on wasm), and one that is not.
+      // Large enough for several threads, and one small enough for one.
       { a: [16, 32, 32, 5], b: [16, 32, 32, 5] },
       { a: [16, 32, 32, 5], b: [5] },
       { a: [16, 32, 32, 5], b: [1] },

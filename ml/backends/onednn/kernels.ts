@@ -1,25 +1,50 @@
 /**
- * The `onednn` backend: tfjs's wasm backend with the work of a training step moved to Loupe's
- * native addon — convolutions and matrix products on oneDNN (conv-kernels.ts), bias gradients,
- * max-pooling gradients, concatenation and splitting as multi-threaded loops (memory-kernels.ts),
- * element-wise adds, products, ReLU and its derivative (elementwise-kernels.ts)
- * — all on every core and directly on the wasm heap (nothing is copied). Every other op stays on
- * wasm with Loupe's kernels, so no op falls back through a copy.
+ * The `onednn` backend: tfjs's wasm backend with every op of the reference models' training
+ * steps moved to Loupe's native addon — convolutions and matrix products on oneDNN
+ * (conv-kernels.ts); bias gradients, max-pooling gradients, concatenation and splitting
+ * (memory-kernels.ts); element-wise maps, broadcasting binary ops, casts and fills
+ * (elementwise-kernels.ts); reductions, tiling, packing, one-hot, max pooling and nearest
+ * upsampling (layer-kernels.ts); batch normalisation and Adam's fused in-place update
+ * (optimizer-kernels.ts) — on every core and directly on the wasm heap (nothing is copied). A
+ * case a kernel is not given hands over to the wasm kernel it replaced, in place; coverage.ts
+ * counts those fallbacks.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { OneDnnAddon } from './addon';
 import { CONV_KERNELS } from './conv-kernels';
 import { ELEMENTWISE_KERNELS } from './elementwise-kernels';
+import { LAYER_KERNELS } from './layer-kernels';
 import { MEMORY_KERNELS } from './memory-kernels';
-import { registerNativeKernels } from './native-kernel';
+import { registerNativeKernels, setNativeKernels as routeNativeKernels, nativeKernelsOn } from './native-kernel';
+import { FUSED_ADAM_KERNEL, NORMALISATION_KERNELS } from './optimizer-kernels';
 
-export { setNativeKernels } from './native-kernel';
-
-const ONEDNN_KERNELS = [...CONV_KERNELS, ...MEMORY_KERNELS, ...ELEMENTWISE_KERNELS];
+const ONEDNN_KERNELS = [
+  ...CONV_KERNELS,
+  ...MEMORY_KERNELS,
+  ...ELEMENTWISE_KERNELS,
+  ...LAYER_KERNELS,
+  ...NORMALISATION_KERNELS,
+];
 
 /** The kernels the addon runs, by tfjs kernel name (for `loupe engine info` and the tests). */
-export const ONEDNN_KERNEL_NAMES: readonly string[] = ONEDNN_KERNELS.map((k) => k.kernelName);
+export const ONEDNN_KERNEL_NAMES: readonly string[] = [
+  ...ONEDNN_KERNELS.map((k) => k.kernelName),
+  FUSED_ADAM_KERNEL.kernelName,
+];
 
 /** Registers the native kernels over the wasm backend's (after Loupe's wasm kernels). Idempotent. */
 export function registerOneDnnKernels(native: OneDnnAddon): void {
   registerNativeKernels(native, ONEDNN_KERNELS);
+}
+
+/**
+ * Routes the kernels to the addon (true) or to the wasm kernels they replaced (false). The fused
+ * Adam update replaces no wasm kernel: it is registered only while the addon is on, and the
+ * optimiser takes its tensor-op path otherwise.
+ */
+export function setNativeKernels(on: boolean): void {
+  routeNativeKernels(on);
+  const registered = tf.getKernel(FUSED_ADAM_KERNEL.kernelName, 'wasm') !== undefined;
+  if (nativeKernelsOn() && !registered) tf.registerKernel(FUSED_ADAM_KERNEL);
+  if (!nativeKernelsOn() && registered) tf.unregisterKernel(FUSED_ADAM_KERNEL.kernelName, 'wasm');
 }

@@ -3,7 +3,8 @@
  * kernel: convolutions and their gradients, products, bias gradients, pooling gradients, concat
  * and split) leave tfjs's tensor count and wasm bytes where they were after warm-up, and the
  * process's native memory (RSS, which holds oneDNN's scratch and primitive cache) does not grow
- * with the number of steps.
+ * with the number of steps. The engine's own step (the reference small CNN, Adam fused in place)
+ * keeps the tensor count and bytes flat too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { initBackend } from '../select';
 import { batchGradients } from '../../parallel/batch-gradients';
 import { resolveLoss } from '../../parallel/loss-registry';
 import { loadOneDnn } from './addon';
+import { referenceStep } from './reference-steps';
 
 const STEPS = 200;
 /**
@@ -64,5 +66,17 @@ describe.skipIf(!loadOneDnn().addon && process.env.CI !== 'true')('oneDNN backen
     tf.dispose([xs, ys]);
     optimizer.dispose();
     net.dispose();
+  }, 120_000);
+
+  it(`stays flat over ${STEPS} engine steps with the fused in-place Adam`, async () => {
+    await initBackend('onednn');
+    const reference = referenceStep('small CNN');
+    for (let i = 0; i < STEPS / 2; i++) await reference.step();
+    const before = tf.memory();
+    for (let i = 0; i < STEPS / 2; i++) await reference.step();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    reference.dispose();
   }, 120_000);
 });

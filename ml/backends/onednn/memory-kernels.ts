@@ -7,17 +7,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { leadingAxes } from '../wasm-kernels/reduce-leading-axes';
 import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
+import { runReduce, ReduceOp } from './layer-kernels';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Sum and Mean over leading axes (bias gradients, batch-norm moments); others hand over. */
+/** Sum and Mean: over leading axes (bias gradients, batch-norm moments) by rows, other axes by the general reduction. */
 function reduceLeading(kernelName: string, mean: boolean): NativeKernel {
   return nativeKernel(kernelName, ({ inputs, attrs }, backend) => {
     const { x } = inputs as { x: Info };
     const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
     const lead = leadingAxes(axis, x.shape.length);
-    if (x.dtype !== 'float32' || lead === 0) return null;
+    if (x.dtype !== 'float32' || sizeOf(x.shape) === 0 || x.shape.length > 8) return null;
+    if (lead === 0)
+      return runReduce(
+        backend,
+        mean ? ReduceOp.Mean : ReduceOp.Sum,
+        x,
+        tf.util.parseAxisParam(axis, x.shape),
+        keepDims,
+      );
     const rows = sizeOf(x.shape.slice(0, lead));
     const kept = x.shape.slice(lead);
     const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, lead).map(() => 1), ...kept] : kept, 'float32');

@@ -18,6 +18,35 @@ export type NativeKernel = tf.KernelConfig & { replaced?: tf.KernelFunc };
 
 let loaded: OneDnnAddon | null = null;
 let enabled = false;
+/** While set, counts each kernel call's path by kernel name (coverage.ts). */
+let tally: KernelTally | null = null;
+
+/** Calls of Loupe's kernels by kernel name: run on the addon, or handed over to the wasm kernel they replaced. */
+export interface KernelTally {
+  native: Map<string, number>;
+  /** Native results that share an input's buffer: a new shape or dtype label, no computation. */
+  views: Map<string, number>;
+  handedOver: Map<string, number>;
+}
+
+/** Starts counting (a fresh tally) or stops (null). */
+export function countKernels(into: KernelTally | null): void {
+  tally = into;
+}
+
+/** Counts a call of a kernel that runs only on the addon (no wasm kernel to hand over to). */
+export function recordNative(kernelName: string): void {
+  if (tally) bump(tally.native, kernelName);
+}
+
+/** True while the native kernels are on (the `onednn` backend is active). */
+export function nativeKernelsOn(): boolean {
+  return enabled;
+}
+
+function bump(counts: Map<string, number>, name: string): void {
+  counts.set(name, (counts.get(name) ?? 0) + 1);
+}
 
 /** Routes the kernels below to the addon (true) or to the kernels they replaced (false). */
 export function setNativeKernels(on: boolean): void {
@@ -39,10 +68,17 @@ export function nativeKernel(
     backendName: 'wasm',
     kernelFunc: (args) => {
       const result = enabled ? native(args as KernelArgs, args.backend as BackendWasm) : null;
+      if (tally)
+        bump(result ? (isView(args.inputs, result) ? tally.views : tally.native) : tally.handedOver, kernelName);
       return result ?? config.replaced!(args);
     },
   };
   return config;
+}
+
+function isView(inputs: tf.NamedTensorInfoMap, result: Info | Info[]): boolean {
+  const dataIds = new Set(Object.values(inputs).map((t) => t?.dataId));
+  return !Array.isArray(result) && dataIds.has(result.dataId);
 }
 
 const registered = new Set<string>();

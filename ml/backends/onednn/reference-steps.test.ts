@@ -1,0 +1,62 @@
+/**
+ * Issue 14 on the reference models (small CNN, ResNet-18, MobileNetV2, U-Net, the CenterNet
+ * detector, the Siamese net; small inputs, reference-steps.ts): one training step on the
+ * `onednn` backend computes on wasm nowhere (fallback count 0; views do not count), and the loss
+ * and every parameter's gradient agree with the wasm oracle (Loupe's wasm kernels) within
+ * KERNEL_RTOL of the largest gradient of that parameter.
+ *
+ * A floor applies where a gradient is mathematically zero: the shift (beta) of a batch norm whose
+ * output another batch norm renormalises gets sums that cancel to rounding noise (~1e-7 in
+ * MobileNetV2, beside gradients of ~100), whose digits no two summation orders share. Those are
+ * held to 1e-4 relative of 1 % of the model's largest gradient instead.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectClose, KERNEL_RTOL } from '../wasm-kernels/kernel-test-support';
+import { fallbackCount, measureCoverage } from './coverage';
+import { ONEDNN_ADDON, ONEDNN_REQUIRED, ORACLE_CASE_TIMEOUT_MS, runWith, startOneDnn } from './oracle-test-support';
+import { REFERENCE_MODELS, referenceStep } from './reference-steps';
+
+/** The share of the model's largest gradient below which a parameter's gradient is rounding noise. */
+const CANCELLATION_SCALE = 0.01;
+
+describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
+  'reference models on the oneDNN backend',
+  { timeout: ORACLE_CASE_TIMEOUT_MS },
+  () => {
+    beforeAll(startOneDnn);
+
+    it.each(REFERENCE_MODELS)('%s: one training step runs no op on wasm', async (name) => {
+      const reference = referenceStep(name);
+      try {
+        await reference.step();
+        const coverage = await measureCoverage(async () => void (await reference.step()));
+        expect(coverage.fallbacks).toEqual({});
+        expect(fallbackCount(coverage)).toBe(0);
+        expect(coverage.native).toBeGreaterThan(0);
+      } finally {
+        reference.dispose();
+      }
+    });
+
+    it.each(REFERENCE_MODELS)('%s: loss and gradients of a training step agree with the wasm oracle', async (name) => {
+      const before = tf.memory().numTensors;
+      const reference = referenceStep(name);
+      try {
+        const oracle = await runWith(false, () => reference.gradients());
+        const native = await runWith(true, () => reference.gradients());
+        expect(native).toHaveLength(reference.parameters.length + 1);
+        const largest = oracle.slice(1).reduce((m, g) => g.values.reduce((n, v) => Math.max(n, Math.abs(v)), m), 0);
+        const floor = KERNEL_RTOL * CANCELLATION_SCALE * largest;
+        native.forEach((n, i) =>
+          i === 0
+            ? expectClose(n, oracle[0]!, `${name} loss`)
+            : expectClose(n, oracle[i]!, `${name} ${reference.parameters[i - 1]!.name}`, KERNEL_RTOL, floor),
+        );
+      } finally {
+        reference.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  },
+);

@@ -1,0 +1,121 @@
+// Loops of tensor_ops.h for layers and the optimiser: max pooling, nearest-neighbour resizing
+// and its gradient, one-hot targets and Adam's fused update. Static OpenMP schedules, so results
+// repeat exactly.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "memory_ops.h"
+#include "tensor_ops.h"
+
+namespace loupe {
+
+namespace {
+
+constexpr int64_t BLOCK = 1 << 14;
+
+inline void write(Element type, void* out, int64_t i, float value) {
+  if (type == Element::I32) static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value);
+  else static_cast<float*>(out)[i] = value;
+}
+
+}  // namespace
+
+void max_pool(const float* x, float* y, const PoolShape& s) {
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < s.batch; n++) {
+    for (int64_t oh = 0; oh < s.out_height; oh++) {
+      const int64_t top = oh * s.stride_height - s.pad_top;
+      const int64_t row_begin = std::max<int64_t>(0, top), row_end = std::min(s.in_height, top + s.window_height);
+      for (int64_t ow = 0; ow < s.out_width; ow++) {
+        const int64_t left = ow * s.stride_width - s.pad_left;
+        const int64_t col_begin = std::max<int64_t>(0, left), col_end = std::min(s.in_width, left + s.window_width);
+        float* out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
+        std::fill(out, out + s.channels, -std::numeric_limits<float>::infinity());
+        for (int64_t h = row_begin; h < row_end; h++) {
+          for (int64_t w = col_begin; w < col_end; w++) {
+            const float* in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
+            for (int64_t c = 0; c < s.channels; c++) out[c] = (in[c] > out[c] || in[c] != in[c]) ? in[c] : out[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// The source row (or column) a nearest resize reads for output index `i`, as tfjs's cpu backend.
+int64_t nearest_source(int64_t i, int64_t in_size, int64_t out_size, bool align, bool half) {
+  const double in_eff = (align && out_size > 1) ? in_size - 1 : in_size;
+  const double out_eff = (align && out_size > 1) ? out_size - 1 : out_size;
+  const double ratio = in_eff / out_eff;
+  const double frac = half ? ratio * (i + 0.5) : ratio * i;
+  int64_t src = std::min<int64_t>(in_size - 1, align ? static_cast<int64_t>(std::round(frac)) : static_cast<int64_t>(std::floor(frac)));
+  if (half) src = std::max<int64_t>(0, src);
+  return src;
+}
+
+}  // namespace
+
+void resize_nearest(const float* x, float* y, const ResizeShape& s) {
+  std::vector<int64_t> cols(s.out_width);
+  for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
+  const int64_t rows = s.batch * s.out_height;
+#pragma omp parallel for schedule(static) if (rows * s.out_width * s.channels > BLOCK)
+  for (int64_t row = 0; row < rows; row++) {
+    const int64_t n = row / s.out_height, r = row % s.out_height;
+    const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
+    for (int64_t c = 0; c < s.out_width; c++) {
+      const float* in = x + ((n * s.in_height + src_row) * s.in_width + cols[c]) * s.channels;
+      std::memcpy(y + (row * s.out_width + c) * s.channels, in, sizeof(float) * s.channels);
+    }
+  }
+}
+
+void resize_nearest_grad(const float* dy, float* dx, const ResizeShape& s) {
+  std::fill(dx, dx + s.batch * s.in_height * s.in_width * s.channels, 0.f);
+  std::vector<int64_t> cols(s.out_width);
+  for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
+  // Each image's dx belongs to one thread, so the scatter never races.
+#pragma omp parallel for schedule(static) if (s.batch > 1 && s.out_height * s.out_width * s.channels > BLOCK)
+  for (int64_t n = 0; n < s.batch; n++) {
+    for (int64_t r = 0; r < s.out_height; r++) {
+      const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
+      for (int64_t c = 0; c < s.out_width; c++) {
+        float* to = dx + ((n * s.in_height + src_row) * s.in_width + cols[c]) * s.channels;
+        const float* from = dy + ((n * s.out_height + r) * s.out_width + c) * s.channels;
+        for (int64_t k = 0; k < s.channels; k++) to[k] += from[k];
+      }
+    }
+  }
+}
+
+void one_hot(const int32_t* indices, Element out_type, void* out, int64_t count, int64_t depth, float on, float off) {
+  for (int64_t i = 0; i < count; i++)
+    for (int64_t k = 0; k < depth; k++) write(out_type, out, i * depth + k, indices[i] == k ? on : off);
+}
+
+void adam(float* p, const float* g, float* m, float* v, int64_t size, const AdamStep& s) {
+  const int64_t blocks = (size + BLOCK - 1) / BLOCK;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t block = 0; block < blocks; block++) {
+    const int64_t end = std::min(size, (block + 1) * BLOCK);
+    for (int64_t i = block * BLOCK; i < end; i++) {
+      const float grad = s.l2 ? g[i] + p[i] * s.l2_decay : g[i];
+      const float value = s.decoupled ? p[i] * s.decay_factor : p[i];
+      const float next_m = m[i] * s.beta1 + grad * s.one_minus_beta1;
+      const float next_v = v[i] * s.beta2 + (grad * grad) * s.one_minus_beta2;
+      m[i] = next_m;
+      v[i] = next_v;
+      const float denominator = std::sqrt(next_v) / s.bias2_sqrt + s.epsilon;
+      p[i] = value - (next_m / denominator) * s.step_size;
+    }
+  }
+}
+
+}  // namespace loupe

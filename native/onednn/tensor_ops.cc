@@ -1,0 +1,225 @@
+// Loops of tensor_ops.h. Work splits across OpenMP threads by fixed blocks (static schedules),
+// so results repeat exactly; a tensor of one block runs on one thread.
+#include "tensor_ops.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "memory_ops.h"
+
+namespace loupe {
+
+namespace {
+
+constexpr int64_t BLOCK = 1 << 14;
+
+inline int64_t blocks_of(int64_t size) { return (size + BLOCK - 1) / BLOCK; }
+
+template <typename T>
+inline float read(const void* p, int64_t i) {
+  return static_cast<float>(static_cast<const T*>(p)[i]);
+}
+
+inline float read_any(Element type, const void* p, int64_t i) {
+  switch (type) {
+    case Element::U8: return read<uint8_t>(p, i);
+    case Element::I32: return read<int32_t>(p, i);
+    default: return read<float>(p, i);
+  }
+}
+
+// tfjs's softplus (cpu and wasm): exp(x) far below zero, x far above, else log(1 + exp(x)).
+inline float softplus(float x) {
+  const float threshold = std::log(1.1920928955078125e-7f) + 2.0f;
+  if (x > -threshold) return x;
+  const float e = std::exp(x);
+  if (x < threshold) return e;
+  return std::log(1.f + e);
+}
+
+inline float apply(MapOp op, float x, float alpha, float beta) {
+  switch (op) {
+    case MapOp::Neg: return -x;
+    case MapOp::Square: return x * x;
+    case MapOp::Sqrt: return std::sqrt(x);
+    case MapOp::Rsqrt: return 1.f / std::sqrt(x);
+    case MapOp::Exp: return std::exp(x);
+    case MapOp::Log: return std::log(x);
+    case MapOp::Sigmoid: return 1.f / (1.f + std::exp(-x));
+    case MapOp::Softplus: return softplus(x);
+    case MapOp::Abs: return std::fabs(x);
+    case MapOp::Clip: return x != x ? x : std::min(std::max(x, alpha), beta);
+    case MapOp::Fill: return alpha;
+    case MapOp::Relu: return x > 0.f ? x : (x != x ? x : 0.f);
+    case MapOp::Step: return x > 0.f ? 1.f : (x != x ? x : alpha);
+    case MapOp::Relu6: return x != x ? x : std::min(std::max(x, 0.f), 6.f);
+    case MapOp::Reciprocal: return 1.f / x;
+    case MapOp::Copy: return x;
+  }
+  return x;
+}
+
+inline float combine(ZipOp op, float a, float b) {
+  switch (op) {
+    case ZipOp::Add: return a + b;
+    case ZipOp::Sub: return a - b;
+    case ZipOp::Mul: return a * b;
+    case ZipOp::Div: return a / b;
+    // NaN wins, as in tfjs's Maximum and Minimum.
+    case ZipOp::Max: return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : std::max(a, b);
+    case ZipOp::Min: return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : std::min(a, b);
+    case ZipOp::Pow: return std::pow(a, b);
+    case ZipOp::SquaredDifference: return (a - b) * (a - b);
+    case ZipOp::Less: return a < b;
+    case ZipOp::LessEqual: return a <= b;
+    case ZipOp::Greater: return a > b;
+    case ZipOp::GreaterEqual: return a >= b;
+    case ZipOp::Equal: return a == b;
+    case ZipOp::NotEqual: return a != b;
+    case ZipOp::LogicalAnd: return (a != 0.f) && (b != 0.f);
+    case ZipOp::LogicalOr: return (a != 0.f) || (b != 0.f);
+  }
+  return 0.f;
+}
+
+inline void write(Element type, void* out, int64_t i, float value) {
+  if (type == Element::U8) static_cast<uint8_t*>(out)[i] = value != 0.f ? 1 : 0;
+  else if (type == Element::I32) static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value);
+  else static_cast<float*>(out)[i] = value;
+}
+
+// Runs body(row, offsets) for every row of `walk` (all axes but the last), offsets per input.
+template <typename Body>
+void for_rows(const Walk& w, int inputs, Body body) {
+  const int64_t inner = w.rank ? w.shape[w.rank - 1] : 1;
+  const int64_t rows = inner ? w.size() / inner : 0;
+  const bool parallel = w.size() > BLOCK;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t row = 0; row < rows; row++) {
+    int64_t offsets[3] = {0, 0, 0};
+    int64_t rest = row;
+    for (int d = w.rank - 2; d >= 0; d--) {
+      const int64_t at = rest % w.shape[d];
+      rest /= w.shape[d];
+      for (int k = 0; k < inputs; k++) offsets[k] += at * w.strides[k][d];
+    }
+    body(row * inner, inner, offsets);
+  }
+}
+
+}  // namespace
+
+void map(MapOp op, Element x_type, const void* x, Element out_type, void* out, int64_t size, float alpha, float beta) {
+  const int64_t blocks = blocks_of(size);
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t block = 0; block < blocks; block++) {
+    const int64_t begin = block * BLOCK, end = std::min(size, begin + BLOCK);
+    if (x_type == Element::F32 && out_type == Element::F32) {
+      const float* xf = static_cast<const float*>(x);
+      float* of = static_cast<float*>(out);
+      for (int64_t i = begin; i < end; i++) of[i] = apply(op, xf[i], alpha, beta);
+    } else {
+      for (int64_t i = begin; i < end; i++) write(out_type, out, i, apply(op, read_any(x_type, x, i), alpha, beta));
+    }
+  }
+}
+
+void zip(ZipOp op, Element in_type, const void* a, const void* b, Element out_type, void* out, const Walk& w) {
+  const int last = w.rank - 1;
+  const int64_t sa = w.rank ? w.strides[0][last] : 0, sb = w.rank ? w.strides[1][last] : 0;
+  for_rows(w, 2, [&](int64_t at, int64_t inner, const int64_t* off) {
+    if (in_type == Element::F32 && out_type == Element::F32) {
+      const float* af = static_cast<const float*>(a) + off[0];
+      const float* bf = static_cast<const float*>(b) + off[1];
+      float* of = static_cast<float*>(out) + at;
+      for (int64_t i = 0; i < inner; i++) of[i] = combine(op, af[i * sa], bf[i * sb]);
+    } else {
+      for (int64_t i = 0; i < inner; i++)
+        write(out_type, out, at + i, combine(op, read_any(in_type, a, off[0] + i * sa), read_any(in_type, b, off[1] + i * sb)));
+    }
+  });
+}
+
+void select(const uint8_t* cond, const float* a, const float* b, float* out, const Walk& w) {
+  const int last = w.rank - 1;
+  const int64_t sc = w.rank ? w.strides[0][last] : 0, sa = w.rank ? w.strides[1][last] : 0;
+  const int64_t sb = w.rank ? w.strides[2][last] : 0;
+  for_rows(w, 3, [&](int64_t at, int64_t inner, const int64_t* off) {
+    for (int64_t i = 0; i < inner; i++)
+      out[at + i] = cond[off[0] + i * sc] ? a[off[1] + i * sa] : b[off[2] + i * sb];
+  });
+}
+
+void reduce(ReduceOp op, const float* x, float* out, int rank, const int64_t* shape, const bool* reduced) {
+  int64_t strides[MAX_RANK];
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  std::vector<int> kept_axes, reduced_axes;
+  int64_t kept = 1, count = 1;
+  for (int d = 0; d < rank; d++) {
+    if (reduced[d]) {
+      reduced_axes.push_back(d);
+      count *= shape[d];
+    } else {
+      kept_axes.push_back(d);
+      kept *= shape[d];
+    }
+  }
+  const bool parallel = kept * count > BLOCK && kept > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t o = 0; o < kept; o++) {
+    int64_t base = 0, rest = o;
+    for (int k = static_cast<int>(kept_axes.size()) - 1; k >= 0; k--) {
+      const int d = kept_axes[k];
+      base += (rest % shape[d]) * strides[d];
+      rest /= shape[d];
+    }
+    // Double accumulators for sums, like the cpu backend's JavaScript numbers.
+    double acc = op == ReduceOp::Prod ? 1.0 : 0.0;
+    float extreme = op == ReduceOp::Max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    bool nan = false;
+    for (int64_t r = 0; r < count; r++) {
+      int64_t offset = base, left = r;
+      for (int k = static_cast<int>(reduced_axes.size()) - 1; k >= 0; k--) {
+        const int d = reduced_axes[k];
+        offset += (left % shape[d]) * strides[d];
+        left /= shape[d];
+      }
+      const float v = x[offset];
+      switch (op) {
+        case ReduceOp::Sum:
+        case ReduceOp::Mean: acc += v; break;
+        case ReduceOp::Prod: acc *= v; break;
+        case ReduceOp::Max: nan |= v != v; extreme = std::max(extreme, v); break;
+        case ReduceOp::Min: nan |= v != v; extreme = std::min(extreme, v); break;
+      }
+    }
+    if (op == ReduceOp::Max || op == ReduceOp::Min) out[o] = nan ? std::numeric_limits<float>::quiet_NaN() : extreme;
+    else out[o] = static_cast<float>(op == ReduceOp::Mean ? acc / static_cast<double>(count) : acc);
+  }
+}
+
+void tile(const void* x, void* out, int element_size, const Walk& w, const int64_t* modulus) {
+  const int64_t total = w.size();
+  const bool parallel = total > BLOCK;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < total; i++) {
+    int64_t offset = 0, rest = i;
+    for (int d = w.rank - 1; d >= 0; d--) {
+      offset += ((rest % w.shape[d]) % modulus[d]) * w.strides[0][d];
+      rest /= w.shape[d];
+    }
+    if (element_size == 4) static_cast<float*>(out)[i] = static_cast<const float*>(x)[offset];
+    else static_cast<uint8_t*>(out)[i] = static_cast<const uint8_t*>(x)[offset];
+  }
+}
+
+}  // namespace loupe
