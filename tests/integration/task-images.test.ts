@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sourceImageIds } from '../../main/services/review/queue';
 import { buildTaskDataset } from '../../main/services/training/task-dataset';
 import { addTestImages } from '../helpers/labels';
 import { labelsWorkspace } from '../helpers/labels-services';
@@ -189,6 +190,19 @@ describe("a task's images", () => {
     const { pairs } = await env.call('labels.pairs', { taskId: verification.id });
     expect(pairs.length).toBeGreaterThan(0);
     for (const p of pairs) expect(inside.has(p.imageA) && inside.has(p.imageB)).toBe(true);
+
+    // Review queues of the task's split, unlabelled images or a class hold only its images; a named folder is taken as given.
+    const chosen = (await env.call('labels.tasks', {})).tasks.find((t) => t.id === task.id)!;
+    for (const source of [
+      { kind: 'split', split: 'train' },
+      { kind: 'class', classId: task.classes[0]!.id },
+    ] as const)
+      expect(sourceImageIds(env.db(), chosen, source).every((id) => inside.has(id))).toBe(true);
+    expect(sourceImageIds(env.db(), chosen, { kind: 'class', classId: task.classes[0]!.id })).toEqual([env.ids[0]]);
+    expect(sourceImageIds(env.db(), chosen, { kind: 'folder', folder: folder('knee') })).toEqual([
+      env.ids[3],
+      env.ids[4],
+    ]);
 
     // Nothing was deleted: every image still carries its tag, and "all" brings them back.
     expect(env.db().prepare('SELECT COUNT(*) FROM class_tags WHERE task_id = ?').pluck().get(task.id)).toBe(6);
