@@ -1,18 +1,11 @@
 /**
  * The pure half of choosing a task's images (contract/task-images.ts): how a stored choice reads
- * back, and whether one image matches a rule. No database here, so the matching is tested alone.
+ * back, and a rule as SQL. No database here; image-rule.test.ts checks the SQL against the rule's
+ * meaning written out in plain code.
  */
-import { imageModality, type TaskImageRule, type TaskImages } from '../../../contract/index';
+import type { TaskImageRule, TaskImages } from '../../../contract/index';
 
 export type TaskImagesKind = TaskImages['kind'];
-
-/** What a rule looks at in an image. */
-export interface RuleImage {
-  id: number;
-  path: string;
-  format: string;
-  modality: string | null;
-}
 
 /** A stored rule, as migration 007 keeps it in label_tasks.images_rule_json. */
 export function parseRule(json: string | null): TaskImageRule {
@@ -46,24 +39,38 @@ export function folderKey(folder: string): string {
   return folder.slice(0, end);
 }
 
-/**
- * Whether the file lies in the folder or below it. A plain string prefix would put
- * /data/chest-old under /data/chest, so the next character must be a separator.
- */
-export function folderContains(folder: string, filePath: string): boolean {
-  const key = folderKey(folder);
-  if (!filePath.startsWith(key)) return false;
-  if (SEPARATOR.test(key.at(-1)!)) return true; // The root ("/" or "C:\").
-  return filePath.length > key.length && SEPARATOR.test(filePath[key.length]!);
+/** A WHERE clause over the images table and its named parameters. */
+export interface RuleSql {
+  where: string;
+  params: Record<string, string>;
 }
 
 /**
- * Whether an image matches a rule: one of its folders (if any) and one of its modalities (if any)
- * and one of its classes (if any). `tagged` holds the images carrying one of the rule's classes.
+ * The rule's folders and modalities as a WHERE clause over `images`: SQLite filters 100,000 rows
+ * several times faster than reading them into JavaScript to match there. image-rule.test.ts checks
+ * it against the rule's meaning written out in plain code. The classes are not in it: the caller
+ * intersects with the images carrying them, read from the label tables.
  */
-export function matchesRule(image: RuleImage, rule: TaskImageRule, tagged: ReadonlySet<number>): boolean {
-  if (rule.folders.length > 0 && !rule.folders.some((folder) => folderContains(folder, image.path))) return false;
-  if (rule.modalities.length > 0 && !rule.modalities.includes(imageModality(image.format, image.modality)))
-    return false;
-  return rule.classIds.length === 0 || tagged.has(image.id);
+export function ruleSql(rule: TaskImageRule): RuleSql {
+  const params: Record<string, string> = {};
+  const parts: string[] = [];
+  if (rule.folders.length > 0) {
+    const each = rule.folders.map((folder, i) => {
+      const key = folderKey(folder);
+      params[`folder${i}`] = key;
+      // Lengths in SQL's characters (JavaScript counts an emoji as two).
+      const head = `substr(path, 1, length(@folder${i})) = @folder${i}`;
+      // The root ("/", "C:\\") already ends in its separator; any other folder needs one next.
+      return SEPARATOR.test(key.at(-1)!)
+        ? head
+        : `(${head} AND substr(path, length(@folder${i}) + 1, 1) IN ('/', '\\'))`;
+    });
+    parts.push(`(${each.join(' OR ')})`);
+  }
+  if (rule.modalities.length > 0) {
+    params.modalities = JSON.stringify(rule.modalities);
+    // imageModality in SQL: the trimmed DICOM Modality, else the file kind, in capitals.
+    parts.push(`upper(coalesce(nullif(trim(modality), ''), format)) IN (SELECT value FROM json_each(@modalities))`);
+  }
+  return { where: parts.length ? parts.join(' AND ') : '1', params };
 }

@@ -16,7 +16,7 @@ import {
   type TaskImageSelection,
 } from '../../../contract/index';
 import { missingImageIds } from './images';
-import { matchesRule, parseRule, ruleJson, type RuleImage, type TaskImagesKind } from './image-rule';
+import { parseRule, ruleJson, ruleSql, type TaskImagesKind } from './image-rule';
 import { requireTask } from './tasks';
 
 /** Whether an image is one of the task's images. */
@@ -43,9 +43,11 @@ function imagesCarrying(db: Database.Database, classIds: readonly number[]): Set
 function matchingIds(db: Database.Database, selection: TaskImageSelection): Set<number> | null {
   if (selection.kind === 'all') return null;
   if (selection.kind === 'list') return new Set(selection.imageIds);
+  const { where, params } = ruleSql(selection);
+  const ids = db.prepare(`SELECT id FROM images WHERE ${where}`).pluck().all(params) as number[];
+  if (selection.classIds.length === 0) return new Set(ids);
   const tagged = imagesCarrying(db, selection.classIds);
-  const images = db.prepare('SELECT id, path, format, modality FROM images').all() as RuleImage[];
-  return new Set(images.filter((image) => matchesRule(image, selection, tagged)).map((image) => image.id));
+  return new Set(ids.filter((id) => tagged.has(id)));
 }
 
 /** The task's image ids, or null when it uses every image of the workspace. */
@@ -150,7 +152,11 @@ export function countTaskImages(
 export function imageFacets(db: Database.Database): ReplyOf<'labels.imageFacets'> {
   const folders = new Map<string, number>();
   const modalities = new Map<string, number>();
-  for (const image of db.prepare('SELECT id, path, format, modality FROM images').all() as RuleImage[]) {
+  for (const image of db.prepare('SELECT path, format, modality FROM images').all() as {
+    path: string;
+    format: string;
+    modality: string | null;
+  }[]) {
     const folder = path.dirname(image.path);
     folders.set(folder, (folders.get(folder) ?? 0) + 1);
     const modality = imageModality(image.format, image.modality);
