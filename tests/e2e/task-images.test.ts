@@ -10,6 +10,7 @@ import { encode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
+import { keepScreenshot } from '../helpers/browser';
 import {
   createTaskInUi,
   importThenLabel,
@@ -63,8 +64,9 @@ describe("choosing a task's images in the browser", () => {
     await page.locator(`[data-testid="task-images-folder"][value="${path.join(folder, 'chest')}"]`).check();
     await expect
       .poll(() => page.getByTestId('task-images-count').textContent())
-      .toMatch(/2 of 5 images match\.\s+1 labelled images fall outside\./);
+      .toMatch(/2 of 5 images match\.\s+1 labelled image falls outside\./);
     expect(await page.getByTestId('task-images-kept-note').textContent()).toMatch(/deletes no labels/);
+    await keepScreenshot(page, 'task-images-rule');
     await page.getByTestId('task-images-save').click();
 
     await expect.poll(tiles).toEqual(['c1.png', 'c2.png']);
