@@ -53,6 +53,7 @@ import {
   labelsPairs,
   labelsSplitCounts,
 } from './channels/labels-data';
+import { labelsCountTaskImages, labelsImageFacets, labelsSetTaskImages } from './channels/task-images';
 import {
   trainingCancel,
   trainingChangedEvent,
@@ -132,6 +133,9 @@ export const channels = registry([
   labelsAssignSplits,
   labelsLockSplits,
   labelsSplitCounts,
+  labelsSetTaskImages,
+  labelsCountTaskImages,
+  labelsImageFacets,
   labelsImport,
   labelsExport,
   trainingDefaults,
@@ -222,6 +226,8 @@ export * from './channels/explain-write';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';
+export * from './task-images';
+export * from './channels/task-images';
 export * from './training/reports';
 export * from './training/verification';
 export * from './training/evaluation-file';

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { TASK_FRAMES, TASK_KINDS } from '../tasks';
+import { taskImagesSchema } from '../task-images';
 import { defineChannel } from '../define';
 
 /** Mask PNGs are 8-bit label-index images: 0 is background, so at most 255 classes per segmentation task. */
@@ -77,6 +78,8 @@ export const labelTaskSchema = z.object({
   multiLabel: z.boolean(),
   /** Which frames of multi-frame images training and evaluation use. */
   frames: z.enum(TASK_FRAMES),
+  /** Which images of the workspace the task uses (labels.setTaskImages). */
+  images: taskImagesSchema,
   classes: z.array(labelClassSchema),
   createdAt: z.string(),
 });
@@ -288,7 +291,7 @@ export type ImageLabelSummary = z.infer<typeof imageLabelSummarySchema>;
 export const labelsSummary = defineChannel({
   name: 'labels.summary',
   summary:
-    'Per image of the workspace: classes present, box count, labeled or not, split — for the grid and its filters.',
+    'Per image of the task (its chosen images): classes present, box count, labeled or not, split — for the grid and its filters.',
   request: taskRef,
   reply: z.object({ images: z.array(imageLabelSummarySchema) }),
 });

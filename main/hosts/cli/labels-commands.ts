@@ -7,6 +7,13 @@ import { LoupeError, TASK_KINDS, type GroupBy, type TaskKind } from '../../../co
 import type { CliContext } from './context';
 import { registerInterchangeCommands } from './labels-interchange-commands';
 import { findTask, oneOf, openWorkspace, parseFractions, parseGroupBy } from './labels-output';
+import {
+  applyTaskImages,
+  imagesLine,
+  selectionFromOptions,
+  withTaskImagesOptions,
+  type TaskImagesOptions,
+} from './task-images-options';
 
 export function registerLabelsCommands(program: Command, context: () => CliContext): void {
   const labels = program
@@ -26,18 +33,32 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
       if (tasks.length === 0) console.log('no label tasks');
       for (const t of tasks)
         console.log(
-          `${t.id}\t${t.name}\t${t.kind}${t.multiLabel ? ' (multi-label)' : ''}\t${t.classes.map((c) => c.name).join(', ')}`,
+          `${t.id}\t${t.name}\t${t.kind}${t.multiLabel ? ' (multi-label)' : ''}\t${t.classes.map((c) => c.name).join(', ')}\t${await imagesLine(ctx, t)}`,
         );
     });
 
-  withWorkspace(labels.command('create-task').description('Create a label task.'))
-    .requiredOption('--name <name>', 'task name')
-    .requiredOption('--kind <kind>', TASK_KINDS.join(' | '), oneOf(TASK_KINDS, 'kind'))
-    .option('--multi-label', 'classification: an image may carry several classes')
-    .option('--classes <names>', 'comma-separated class names, in key order')
-    .action(async (o: { workspace: string; name: string; kind: TaskKind; multiLabel?: boolean; classes?: string }) => {
+  withTaskImagesOptions(
+    withWorkspace(
+      labels.command('create-task').description('Create a label task (on all images unless --images-… say otherwise).'),
+    )
+      .requiredOption('--name <name>', 'task name')
+      .requiredOption('--kind <kind>', TASK_KINDS.join(' | '), oneOf(TASK_KINDS, 'kind'))
+      .option('--multi-label', 'classification: an image may carry several classes')
+      .option('--classes <names>', 'comma-separated class names, in key order'),
+  ).action(
+    async (
+      o: {
+        workspace: string;
+        name: string;
+        kind: TaskKind;
+        multiLabel?: boolean;
+        classes?: string;
+      } & TaskImagesOptions,
+    ) => {
       const ctx = context();
       await openWorkspace(ctx, o.workspace);
+      // Read (and so check) the image options before the task exists: a bad --images-tag creates nothing.
+      const images = await selectionFromOptions(ctx, o);
       const classes = (o.classes ?? '')
         .split(',')
         .map((s) => s.trim())
@@ -50,7 +71,31 @@ export function registerLabelsCommands(program: Command, context: () => CliConte
         classes,
       });
       console.log(`created task ${task.id} "${task.name}" (${task.kind}) with ${task.classes.length} classes`);
-    });
+      if (images) await applyTaskImages(ctx, task.id, images);
+    },
+  );
+
+  withTaskImagesOptions(
+    withWorkspace(
+      labels
+        .command('task-images')
+        .description(
+          'Choose which images a task uses (a rule: later imports that match join it); labels of images left out are kept, not used.',
+        ),
+    )
+      .requiredOption('--task <task>', 'task name or id')
+      .option('--all-images', 'use every image of the workspace again'),
+  ).action(async (o: { workspace: string; task: string } & TaskImagesOptions) => {
+    const ctx = context();
+    await openWorkspace(ctx, o.workspace);
+    const task = await findTask(ctx, o.task);
+    const images = await selectionFromOptions(ctx, o);
+    if (!images) {
+      const count = await ctx.invoke('labels.summary', { taskId: task.id });
+      return console.log(`"${task.name}" uses ${await imagesLine(ctx, task)}: ${count.images.length} images`);
+    }
+    await applyTaskImages(ctx, task.id, images);
+  });
 
   withWorkspace(labels.command('add-class').description('Add a class to a task.'))
     .requiredOption('--task <task>', 'task name or id')

@@ -26,6 +26,7 @@ import {
   taskLoss,
   updateClass,
 } from './tasks';
+import { countTaskImages, imageFacets, setTaskImages } from './task-images';
 
 export function labelsHandlers(
   workspaces: WorkspaceService,
@@ -50,6 +51,9 @@ export function labelsHandlers(
     'labels.createTask': (r) => createTask(open().db, r),
     'labels.renameTask': (r) => renameTask(open().db, r.taskId, r.name),
     'labels.setTaskFrames': (r) => setTaskFrames(open().db, r.taskId, r.frames),
+    'labels.setTaskImages': (r) => setTaskImages(open().db, r.taskId, r.images),
+    'labels.countTaskImages': (r) => countTaskImages(open().db, r.taskId, r.images),
+    'labels.imageFacets': () => imageFacets(open().db),
     'labels.taskLoss': (r) => taskLoss(open().db, r.taskId),
     'labels.deleteTask': (r) => deleteTask(open(), r.taskId, r.confirm),
     'labels.addClass': (r) => insertClass(open().db, r.taskId, r.name, r.color),

@@ -1,27 +1,34 @@
-/** The per-image label summary the grid filters on: revision, classes, box count, labelled or not, split. */
+/**
+ * The per-image label summary the grid filters on: revision, classes, box count, labelled or not,
+ * split; for the task's images only (task-images.ts), so the grid and label-next never offer others.
+ */
 import type Database from 'better-sqlite3';
 import type { ImageLabelSummary } from '../../../contract/index';
+import { taskImageFilter } from './task-images';
 import { requireTask } from './tasks';
 
 export function summarizeLabels(db: Database.Database, taskId: number): ImageLabelSummary[] {
   const task = requireTask(db, taskId);
-  const rows = db
-    .prepare(
-      `SELECT i.id AS imageId, COALESCE(r.revision, 0) AS revision, s.split AS split,
+  const inTask = taskImageFilter(db, taskId);
+  const rows = (
+    db
+      .prepare(
+        `SELECT i.id AS imageId, COALESCE(r.revision, 0) AS revision, s.split AS split,
               (SELECT COUNT(*) FROM boxes b WHERE b.task_id = @id AND b.image_id = i.id) AS boxes,
               EXISTS (SELECT 1 FROM masks m WHERE m.task_id = @id AND m.image_id = i.id) AS hasMask
        FROM images i
        LEFT JOIN label_revisions r ON r.task_id = @id AND r.image_id = i.id
        LEFT JOIN split_assignments s ON s.task_id = @id AND s.image_id = i.id
        ORDER BY i.id`,
-    )
-    .all({ id: taskId }) as {
-    imageId: number;
-    revision: number;
-    split: ImageLabelSummary['split'];
-    boxes: number;
-    hasMask: number;
-  }[];
+      )
+      .all({ id: taskId }) as {
+      imageId: number;
+      revision: number;
+      split: ImageLabelSummary['split'];
+      boxes: number;
+      hasMask: number;
+    }[]
+  ).filter((row) => inTask(row.imageId));
   // Paired images in one pass (a per-image EXISTS over image_a OR image_b would scan every pair per image).
   const paired = new Set(
     task.kind === 'verification'

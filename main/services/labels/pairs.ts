@@ -11,6 +11,7 @@ import {
   type SplitName,
 } from '../../../contract/index';
 import { missingImageIds } from './images';
+import { taskImageFilter } from './task-images';
 import { seededRandom } from '../../../contract/random';
 import { nowIso } from './revisions';
 import { requireTask } from './tasks';
@@ -96,12 +97,16 @@ export function generatePairs(
       'INVALID_REQUEST',
       `Pairs are generated from a classification task; "${source.name}" is ${source.kind}.`,
     );
-  // Only images with exactly one class: with several, "same" would be ambiguous.
-  const tagged = db
-    .prepare(
-      'SELECT image_id AS imageId, MIN(class_id) AS classId FROM class_tags WHERE task_id = ? GROUP BY image_id HAVING COUNT(*) = 1 ORDER BY image_id',
-    )
-    .all(source.id) as { imageId: number; classId: number }[];
+  // Only images with exactly one class (with several, "same" would be ambiguous), among the images both tasks use.
+  const inTarget = taskImageFilter(db, request.taskId);
+  const inSource = taskImageFilter(db, source.id);
+  const tagged = (
+    db
+      .prepare(
+        'SELECT image_id AS imageId, MIN(class_id) AS classId FROM class_tags WHERE task_id = ? GROUP BY image_id HAVING COUNT(*) = 1 ORDER BY image_id',
+      )
+      .all(source.id) as { imageId: number; classId: number }[]
+  ).filter((t) => inTarget(t.imageId) && inSource(t.imageId));
   // Pairs are formed inside each split of the verification task itself once it has splits: that
   // split decides what trains and what tests, and a pair across two of its splits is left out of
   // training (so an identity-grouped split would keep every same pair and lose the different ones).

@@ -14,6 +14,7 @@ import {
   type SplitSettings,
 } from '../../../contract/index';
 import { allImages, type LabeledImage } from './images';
+import { taskImageFilter, taskImageIds } from './task-images';
 import { nowIso } from './revisions';
 import { planSplits, type SplitItem } from './split-plan';
 import { requireTask } from './tasks';
@@ -104,7 +105,9 @@ export function assignSplits(
   }
   const pattern = compilePattern(request.groupBy);
   return db.transaction(() => {
-    const images = allImages(db);
+    // Only the task's images are split; an image outside them keeps any split it had (unused) on "keep existing".
+    const inTask = taskImageFilter(db, request.taskId);
+    const images = allImages(db).filter((image) => inTask(image.id));
     const classes = new Map<number, number[]>();
     for (const row of imageClassRows(db, request.taskId)) {
       const list = classes.get(row.imageId);
@@ -122,7 +125,7 @@ export function assignSplits(
       for (const row of db
         .prepare('SELECT image_id, split FROM split_assignments WHERE task_id = ?')
         .all(request.taskId) as { image_id: number; split: SplitName }[]) {
-        existing.set(row.image_id, row.split);
+        if (inTask(row.image_id)) existing.set(row.image_id, row.split);
       }
     }
     const plan = planSplits(items, { fractions: request.fractions, seed: request.seed, existing });
@@ -164,13 +167,14 @@ export function lockSplits(db: Database.Database, taskId: number, locked: boolea
 
 export function splitCounts(db: Database.Database, taskId: number): SplitCounts {
   requireTask(db, taskId);
-  const assigned = db
-    .prepare('SELECT image_id, split, group_key FROM split_assignments WHERE task_id = ?')
-    .all(taskId) as {
-    image_id: number;
-    split: SplitName;
-    group_key: string;
-  }[];
+  const taskImages = taskImageIds(db, taskId);
+  const assigned = (
+    db.prepare('SELECT image_id, split, group_key FROM split_assignments WHERE task_id = ?').all(taskId) as {
+      image_id: number;
+      split: SplitName;
+      group_key: string;
+    }[]
+  ).filter((a) => !taskImages || taskImages.has(a.image_id));
   const splitOf = new Map(assigned.map((a) => [a.image_id, a.split]));
   const perImage = new Map<number, { classId: number; instances: number }[]>();
   for (const row of imageClassRows(db, taskId)) {
@@ -200,6 +204,6 @@ export function splitCounts(db: Database.Database, taskId: number): SplitCounts 
       unlabeled,
     };
   });
-  const total = Number(db.prepare('SELECT COUNT(*) FROM images').pluck().get());
+  const total = taskImages?.size ?? Number(db.prepare('SELECT COUNT(*) FROM images').pluck().get());
   return { taskId, settings: readSettings(db, taskId), splits, unassigned: total - splitOf.size };
 }

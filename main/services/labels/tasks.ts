@@ -13,6 +13,7 @@ import {
   type TaskKind,
 } from '../../../contract/index';
 import { nextClassColor } from './colors';
+import { taskImagesOf, type TaskImagesKind } from './image-rule';
 import { nowIso } from './revisions';
 
 interface TaskRow {
@@ -21,6 +22,9 @@ interface TaskRow {
   kind: TaskKind;
   multi_label: number;
   frames: TaskFrames;
+  images: TaskImagesKind;
+  images_rule_json: string | null;
+  listed: number;
   created_at: string;
 }
 interface ClassRow {
@@ -44,7 +48,11 @@ function classFromRow(row: ClassRow): LabelClass {
 }
 
 export function listTasks(db: Database.Database): LabelTask[] {
-  const tasks = db.prepare('SELECT * FROM label_tasks ORDER BY id').all() as TaskRow[];
+  const tasks = db
+    .prepare(
+      'SELECT t.*, (SELECT COUNT(*) FROM task_image_list l WHERE l.task_id = t.id) AS listed FROM label_tasks t ORDER BY t.id',
+    )
+    .all() as TaskRow[];
   const classes = db.prepare('SELECT * FROM label_classes ORDER BY task_id, position, id').all() as ClassRow[];
   return tasks.map((t) => ({
     id: t.id,
@@ -52,6 +60,7 @@ export function listTasks(db: Database.Database): LabelTask[] {
     kind: t.kind,
     multiLabel: t.multi_label === 1,
     frames: t.frames,
+    images: taskImagesOf(t.images, t.images_rule_json, t.listed),
     createdAt: t.created_at,
     classes: classes.filter((c) => c.task_id === t.id).map(classFromRow),
   }));

@@ -12,6 +12,7 @@ import { applyTemperature, calibration, fitTemperature } from '../../../ml/metri
 import { MODEL_CARD, readModelCard } from '../../../base/model-folder-files';
 import type { Workspace } from '../workspace/workspace';
 import { classTags } from './queue';
+import { taskImageFilter } from '../labels/task-images';
 import type { ReviewService } from './review-service';
 
 export async function measureCalibration(
@@ -22,12 +23,14 @@ export async function measureCalibration(
   progress: (done: number, total: number) => void,
 ): Promise<ReplyOf<'review.calibration'>> {
   const model = await review.model(ws, request.runId);
-  const ids = ws.db
-    .prepare(
-      "SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'val' AND image_id IN (SELECT id FROM images WHERE missing = 0) ORDER BY image_id",
-    )
-    .pluck()
-    .all(model.task.id) as number[];
+  const ids = (
+    ws.db
+      .prepare(
+        "SELECT image_id FROM split_assignments WHERE task_id = ? AND split = 'val' AND image_id IN (SELECT id FROM images WHERE missing = 0) ORDER BY image_id",
+      )
+      .pluck()
+      .all(model.task.id) as number[]
+  ).filter(taskImageFilter(ws.db, model.task.id));
   // Truth in the model's class order: images with one label of a class the model knows.
   const modelIndex = new Map(model.record.classes.map((name, i) => [name.toLowerCase(), i]));
   const indexOfClass = new Map(model.task.classes.map((c) => [c.id, modelIndex.get(c.name.toLowerCase())]));

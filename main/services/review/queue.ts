@@ -11,6 +11,7 @@ import {
   type ReviewQueueItem,
   type ReviewSource,
 } from '../../../contract/index';
+import { taskImageFilter } from '../labels/task-images';
 
 /** Uncertainty of one prediction. Entropy in nats over the probabilities normalised to sum 1 (sigmoid outputs need not). */
 export function uncertainty(probabilities: readonly number[]): { entropy: number; margin: number; score: number } {
@@ -37,8 +38,17 @@ export function orderQueue(items: ReviewQueueItem[], order: ReviewOrder): Review
   return [...items].sort(compare[order]);
 }
 
-/** Image ids the source names (present images only: a missing file cannot be shown), in id order. */
+/**
+ * Image ids the source names (present images only: a missing file cannot be shown), in id order.
+ * A split, the unlabelled images or a class are the task's, so only its chosen images; a folder or
+ * a list of images is named by the reviewer and taken as given.
+ */
 export function sourceImageIds(db: Database.Database, task: LabelTask, source: ReviewSource): number[] {
+  if (source.kind === 'folder' || source.kind === 'images') return namedImageIds(db, task, source);
+  return namedImageIds(db, task, source).filter(taskImageFilter(db, task.id));
+}
+
+function namedImageIds(db: Database.Database, task: LabelTask, source: ReviewSource): number[] {
   const present = 'SELECT id FROM images WHERE missing = 0';
   switch (source.kind) {
     case 'split':

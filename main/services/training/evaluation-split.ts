@@ -69,7 +69,7 @@ export function evaluationSplit(
     );
   if (noLongerInDataset > 0)
     warnings.push(
-      `${images(noLongerInDataset)} of the run's ${split} split ${noLongerInDataset === 1 ? 'is' : 'are'} no longer in the task's dataset (unlabelled, without a split, or the file is missing); not scored.`,
+      `${images(noLongerInDataset)} of the run's ${split} split ${noLongerInDataset === 1 ? 'is' : 'are'} no longer in the task's dataset (unlabelled, without a split, outside the task's chosen images, or the file is missing); not scored.`,
     );
   if (sameGroupAsTrained > 0)
     warnings.push(

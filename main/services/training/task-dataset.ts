@@ -23,6 +23,7 @@ import {
   type VerificationDatasetReport,
 } from '../../../contract/index';
 import { readMaskFile } from '../labels/mask-files';
+import { taskImageFilter } from '../labels/task-images';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
 import { reportOf, type ImageRow } from './dataset-report';
@@ -90,13 +91,17 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
       `“${task.name}” has ${task.classes.length} class${task.classes.length === 1 ? '' : 'es'}; training needs at least ${minClasses}.`,
     );
   }
-  const rows = ws.db
-    .prepare(
-      `SELECT i.id, i.path, i.rows, i.columns, i.samples_per_pixel, i.bits_stored, i.format, i.modality, i.missing, s.split, i.frames
+  // Only the task's chosen images: labels of images outside them are kept but never trained or scored on.
+  const inTask = taskImageFilter(ws.db, task.id);
+  const rows = (
+    ws.db
+      .prepare(
+        `SELECT i.id, i.path, i.rows, i.columns, i.samples_per_pixel, i.bits_stored, i.format, i.modality, i.missing, s.split, i.frames
        FROM images i LEFT JOIN split_assignments s ON s.image_id = i.id AND s.task_id = ?
        ORDER BY i.id`,
-    )
-    .all(task.id) as ImageRow[];
+      )
+      .all(task.id) as ImageRow[]
+  ).filter((row) => inTask(row.id));
   const skipped = new Map<string, number>();
   const skip = (reason: string, n = 1): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + n);
   const labels = readLabels(ws, task);

@@ -50,6 +50,9 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
       if (tasks.current?.id !== task.id) return;
       server.value = new Map(rows.map((row) => [row.imageId, row]));
       error.value = null;
+      // The task's images may have changed (a new choice of images): stay on one of them.
+      const ids = order.value;
+      if (currentId.value === null || !ids.includes(currentId.value)) setCurrent(ids[0] ?? null);
     } catch (e) {
       error.value = messageOf(e);
     }
@@ -107,14 +110,20 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
     return badgeIn(tasks.current?.id ?? null, localEntries(), server.value, imageId);
   }
 
-  const order = computed(() => images.images.map((image) => image.id));
+  /** The task's images: every image, or, when the task chose some, those the server's summary lists. */
+  const taskImages = computed<ImageRecord[]>(() => {
+    if (!tasks.current || tasks.current.images.kind === 'all') return images.images;
+    const summary = server.value;
+    return images.images.filter((image) => summary.has(image.id));
+  });
+  const order = computed(() => taskImages.value.map((image) => image.id));
   const shown = computed<ImageRecord[]>(() => {
     const wanted = filter.value;
-    if (wanted.kind === 'all') return images.images;
+    if (wanted.kind === 'all') return taskImages.value;
     const taskId = tasks.current?.id ?? null;
     const local = localEntries();
     const summary = server.value;
-    return images.images.filter((image) => matchesFilter(badgeIn(taskId, local, summary, image.id), wanted));
+    return taskImages.value.filter((image) => matchesFilter(badgeIn(taskId, local, summary, image.id), wanted));
   });
   const shownIds = computed(() => shown.value.map((image) => image.id));
   const shownSet = computed(() => new Set(shownIds.value));
@@ -243,6 +252,7 @@ export const useLabelGridStore = defineStore('labelGrid', () => {
     currentId,
     error,
     busy,
+    taskImages,
     shown,
     shownIds,
     canUndoBulk,

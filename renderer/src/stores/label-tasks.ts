@@ -127,6 +127,11 @@ export const useLabelTasksStore = defineStore('labelTasks', () => {
     return done !== null;
   }
 
+  /** Puts a task as the server now has it (after a change made through another store). */
+  function replaceTask(updated: LabelTask): void {
+    tasks.value = tasks.value.map((t) => (t.id === updated.id ? updated : t));
+  }
+
   return {
     tasks,
     currentTaskId,
@@ -140,6 +145,7 @@ export const useLabelTasksStore = defineStore('labelTasks', () => {
     classForKey,
     createTask,
     renameTask,
+    replaceTask,
     taskLoss,
     deleteTask,
     addClass,

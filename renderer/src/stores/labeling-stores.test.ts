@@ -175,6 +175,7 @@ describe('useLabelTasksStore', () => {
     kind: 'classification',
     multiLabel: false,
     frames: 'first',
+    images: { kind: 'all' },
     createdAt: '2026-01-01T00:00:00Z',
     classes: [
       { id: 11, taskId: 1, name: 'normal', color: '#4e79a7', position: 1, maskIndex: null },

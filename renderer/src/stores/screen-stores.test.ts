@@ -140,6 +140,7 @@ describe('labeling grid', () => {
     kind: 'classification',
     multiLabel: false,
     frames: 'first',
+    images: { kind: 'all' },
     createdAt: 'now',
     classes: [
       { id: 11, taskId: 1, name: 'normal', color: '#4e79a7', position: 0, maskIndex: null },

@@ -22,6 +22,7 @@ const task: LabelTask = {
   kind: 'classification',
   multiLabel: false,
   frames: 'first',
+  images: { kind: 'all' },
   createdAt: '2026-01-01T00:00:00Z',
   classes: [],
 };

@@ -5,6 +5,7 @@
 import type { BoxLabel, LabelTask, MaskLabel, SplitName } from '../../../../contract/index';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages, type LabeledImage } from '../images';
+import { taskImageFilter } from '../task-images';
 import { readMaskFile } from '../mask-files';
 import { requireTask } from '../tasks';
 import { ImageNames } from './image-names';
@@ -26,6 +27,7 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
   const db = ws.db;
   const task = requireTask(db, taskId);
   const all = allImages(db);
+  const inTask = taskImageFilter(db, taskId);
   const tags = new Map<number, number[]>();
   for (const r of db
     .prepare('SELECT image_id, class_id FROM class_tags WHERE task_id = ? ORDER BY image_id, class_id')
@@ -72,7 +74,8 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
   return {
     task,
     names: new ImageNames(all),
-    images: all.filter((i) => labeled(i.id)),
+    // Labels of images outside the task's chosen images are kept but not exported.
+    images: all.filter((i) => labeled(i.id) && inTask(i.id)),
     tags,
     boxes,
     maskRows,
