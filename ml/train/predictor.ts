@@ -11,6 +11,7 @@ import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
 import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
+import { classProbabilities, probabilitiesOnFrame } from './probability-maps';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
 
@@ -37,11 +38,15 @@ export class Predictor {
     return predictor;
   }
 
-  /** `detection` replaces some of the card's post-processing settings for this call. */
+  /**
+   * `detection` replaces some of the card's post-processing settings for this call; `probabilities`
+   * adds a segmentation model's class probability maps on each frame.
+   */
   async predict(
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
+    probabilities = false,
   ): Promise<SamplePrediction[]> {
     const model = this.model;
     const { rows, columns, channels } = this.card.input;
@@ -84,6 +89,7 @@ export class Predictor {
         if (task === 'verification') {
           out.push({ embedding: logits.slice(i * outputChannels, (i + 1) * outputChannels) });
         } else if (task === 'segmentation') {
+          const classCount = this.card.classes.length;
           const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
           const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
           out.push({
@@ -92,6 +98,17 @@ export class Predictor {
             columns: frame.columns,
             classPixels: classPixelCounts(mask, this.card.classes.length),
             meanEntropy: meanPixelEntropy(logits, i * pixels * outputChannels, pixels, outputChannels),
+            ...(probabilities
+              ? {
+                  probabilityMaps: probabilitiesOnFrame(
+                    classProbabilities(logits, i * pixels * outputChannels, pixels, outputChannels, classCount),
+                    classCount,
+                    { rows, columns },
+                    prepared[i]!.placement,
+                    frame,
+                  ),
+                }
+              : {}),
           });
         } else {
           const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);
