@@ -1,9 +1,16 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../contract/geometry/index';
-import { prelabelOrigin, type ProposedTag, type ReplyOf, type RunSummary } from '../../../contract/index';
+import {
+  prelabelOrigin,
+  type LabelClass,
+  type ProposedTag,
+  type ReplyOf,
+  type RunSummary,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { paintDraftMask } from '../labeling/draft-mask';
+import { heldMaskTarget, type MaskTarget } from '../labeling/mask-target';
 import { entryKey, useImageLabelsStore } from './image-labels';
 import { useWorkspaceStore } from './workspace';
 
@@ -24,7 +31,8 @@ export interface MaskDraft {
  * "Pre-label with run": a completed classification or segmentation run's predictions as drafts
  * (a tag with its probability; a mask), shown apart from saved labels. Drafts live only here:
  * accepting one goes through the label editor (undo, autosave) or, for many tags at once, one
- * bulk assignment; discarding forgets it; nothing else ever saves them.
+ * bulk assignment; discarding forgets it; nothing else ever saves them. A draft mask can be painted
+ * and erased with the mask tools before it is accepted (draftTarget): the edits stay in the draft.
  */
 export const usePrelabelStore = defineStore('prelabel', () => {
   const labels = useImageLabelsStore();
@@ -33,6 +41,8 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const tags = ref(new Map<string, DraftTag>());
   /** Masks are megabytes: not deeply reactive, replaced as a whole. */
   const masks = shallowRef(new Map<string, MaskDraft>());
+  /** Bumped by every edit of a draft mask's pixels (the map above changes only when a draft comes or goes). */
+  const draftVersion = shallowRef(0);
   const busy = ref(false);
   const progress = ref<{ done: number; total: number } | null>(null);
   const error = ref<string | null>(null);
@@ -112,6 +122,12 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const maskOf = (taskId: number, imageId: number): MaskDraft | null =>
     masks.value.get(entryKey(taskId, imageId)) ?? null;
 
+  /** The image's draft mask as the mask tools' target: painting it changes the draft, and saves nothing. */
+  function draftTarget(taskId: number, imageId: number, classes: readonly LabelClass[]): MaskTarget | null {
+    const draft = maskOf(taskId, imageId);
+    return draft ? heldMaskTarget(draft.mask, draftVersion.value, classes, () => draftVersion.value++) : null;
+  }
+
   /** The draft tag becomes the image's class (added to its classes in a multi-label task). */
   async function acceptTag(taskId: number, imageId: number, multiLabel: boolean): Promise<boolean> {
     const tag = tagOf(taskId, imageId);
@@ -148,7 +164,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     return accepted;
   }
 
-  /** The draft mask replaces the image's mask as one undoable edit, then is edited with the mask tools. */
+  /** The draft mask (as edited so far) replaces the image's mask as one undoable edit. */
   async function acceptMask(taskId: number, imageId: number): Promise<boolean> {
     const draft = maskOf(taskId, imageId);
     if (!draft) return false;
@@ -195,6 +211,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     runId,
     tags,
     masks,
+    draftVersion,
     busy,
     progress,
     error,
@@ -206,6 +223,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     cancel,
     tagOf,
     maskOf,
+    draftTarget,
     acceptTag,
     acceptTagsAbove,
     acceptMask,
