@@ -7,7 +7,8 @@
 import { markRaw } from 'vue';
 import type { LabelMask } from '../../../contract/geometry/index';
 import type { LabelClass } from '../../../contract/index';
-import { MaskStroke } from './mask-edits';
+import type { LabelHistory } from './history';
+import { MaskStroke, redoMaskDiff, undoMaskDiff } from './mask-edits';
 
 export interface BegunStroke {
   stroke: MaskStroke;
@@ -34,14 +35,15 @@ export function applyToMask(target: MaskTarget, operation: (stroke: MaskStroke) 
 }
 
 /**
- * A mask held apart from the saved labels: edits change it in place and call `changed` (the
- * holder bumps its version), and report whether any pixel changed.
+ * A mask held apart from the saved labels: an edit that changes a pixel changes it in place, goes
+ * into `history` (when given, for Ctrl+Z) and calls `changed` (the holder bumps its version).
  */
 export function heldMaskTarget(
   mask: LabelMask,
   version: number,
   classes: readonly LabelClass[],
   changed: () => void,
+  history?: LabelHistory,
 ): MaskTarget {
   const raw = markRaw(mask);
   return {
@@ -52,7 +54,19 @@ export function heldMaskTarget(
     classes,
     begin: () => ({ stroke: new MaskStroke(raw), created: false }),
     end: (begun) => {
-      if (begun.stroke.finish()) changed();
+      const diff = begun.stroke.finish();
+      if (!diff) return;
+      history?.push({ kind: 'mask', diff, created: false });
+      changed();
     },
   };
+}
+
+/** Undoes or redoes the last edit of a held mask; false when there is none. */
+export function stepHeldMask(mask: LabelMask, history: LabelHistory, direction: 'undo' | 'redo'): boolean {
+  const edit = direction === 'undo' ? history.undo() : history.redo();
+  if (edit?.kind !== 'mask') return false;
+  if (direction === 'undo') undoMaskDiff(mask, edit.diff);
+  else redoMaskDiff(mask, edit.diff);
+  return true;
 }

@@ -11,7 +11,8 @@ import type {
   RunSummary,
 } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
-import { heldMaskTarget, type MaskTarget } from '../labeling/mask-target';
+import { LabelHistory } from '../labeling/history';
+import { heldMaskTarget, stepHeldMask, type MaskTarget } from '../labeling/mask-target';
 import { useImageLabelsStore } from './image-labels';
 import { useWorkspaceStore } from './workspace';
 
@@ -41,6 +42,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   /** The mask being corrected (a copy of the prediction), or null when not correcting. */
   const correction = shallowRef<LabelMask | null>(null);
   const correctionVersion = shallowRef(0);
+  let correctionHistory = new LabelHistory();
   const comment = ref('');
   const busy = ref(false);
   const error = ref<string | null>(null);
@@ -56,7 +58,13 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   const target = computed<MaskTarget | null>(() => {
     const classes = task.value?.classes ?? [];
     if (correction.value)
-      return heldMaskTarget(correction.value, correctionVersion.value, classes, () => correctionVersion.value++);
+      return heldMaskTarget(
+        correction.value,
+        correctionVersion.value,
+        classes,
+        () => correctionVersion.value++,
+        correctionHistory,
+      );
     const mask = shown.value?.imageId === current.value?.imageId ? shown.value?.mask : null;
     return mask ? heldMaskTarget(mask, 0, classes, () => {}) : null;
   });
@@ -177,8 +185,14 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   function startCorrection(): void {
     const mask = shown.value?.imageId === current.value?.imageId ? shown.value?.mask : null;
     if (!mask) return;
+    correctionHistory = new LabelHistory();
     correction.value = markRaw({ width: mask.width, height: mask.height, data: Uint8Array.from(mask.data) });
     correctionVersion.value = 0;
+  }
+
+  /** Ctrl+Z / Ctrl+Shift+Z while correcting: steps through the painting. */
+  function stepCorrection(direction: 'undo' | 'redo'): void {
+    if (correction.value && stepHeldMask(correction.value, correctionHistory, direction)) correctionVersion.value++;
   }
 
   function cancelCorrection(): void {
@@ -192,7 +206,9 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   async function confirmCorrection(): Promise<void> {
     const mask = correction.value;
     if (!mask) return;
-    const edited = correctionVersion.value > 0;
+    // Painting undone back to the prediction is no correction: compare the pixels, not the edit count.
+    const predicted = shown.value?.mask.data;
+    const edited = !predicted || mask.data.some((v, p) => v !== predicted[p]);
     const recorded = await record('disagree', edited ? mask : undefined);
     if (!recorded) return;
     if (edited) {
@@ -252,6 +268,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
     show,
     judge,
     startCorrection,
+    stepCorrection,
     cancelCorrection,
     confirmCorrection,
   };

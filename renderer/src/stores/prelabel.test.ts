@@ -173,6 +173,12 @@ describe('pre-label drafts', () => {
     );
     expect(prelabel.draftVersion).toBe(before + 2);
     expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
+    // Ctrl+Z steps through the draft's painting (the saved mask has none to undo).
+    expect(prelabel.stepDraft(1, 21, 'undo')).toBe(true);
+    expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 2]);
+    expect(prelabel.stepDraft(1, 21, 'redo')).toBe(true);
+    expect(prelabel.stepDraft(1, 21, 'redo')).toBe(false);
+    expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
     await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
     expect(saves).toEqual([]);
 

@@ -10,7 +10,8 @@ import {
 } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { paintDraftMask } from '../labeling/draft-mask';
-import { heldMaskTarget, type MaskTarget } from '../labeling/mask-target';
+import { LabelHistory } from '../labeling/history';
+import { heldMaskTarget, stepHeldMask, type MaskTarget } from '../labeling/mask-target';
 import { entryKey, useImageLabelsStore } from './image-labels';
 import { useWorkspaceStore } from './workspace';
 
@@ -43,6 +44,8 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const masks = shallowRef(new Map<string, MaskDraft>());
   /** Bumped by every edit of a draft mask's pixels (the map above changes only when a draft comes or goes). */
   const draftVersion = shallowRef(0);
+  /** Undo steps of each draft mask's painting, dropped with the draft. */
+  const draftHistories = new Map<string, LabelHistory>();
   const busy = ref(false);
   const progress = ref<{ done: number; total: number } | null>(null);
   const error = ref<string | null>(null);
@@ -125,7 +128,20 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   /** The image's draft mask as the mask tools' target: painting it changes the draft, and saves nothing. */
   function draftTarget(taskId: number, imageId: number, classes: readonly LabelClass[]): MaskTarget | null {
     const draft = maskOf(taskId, imageId);
-    return draft ? heldMaskTarget(draft.mask, draftVersion.value, classes, () => draftVersion.value++) : null;
+    if (!draft) return null;
+    const key = entryKey(taskId, imageId);
+    let history = draftHistories.get(key);
+    if (!history) draftHistories.set(key, (history = new LabelHistory()));
+    return heldMaskTarget(draft.mask, draftVersion.value, classes, () => draftVersion.value++, history);
+  }
+
+  /** Ctrl+Z / Ctrl+Shift+Z on an image with a draft mask: steps through the draft's painting. */
+  function stepDraft(taskId: number, imageId: number, direction: 'undo' | 'redo'): boolean {
+    const draft = maskOf(taskId, imageId);
+    const history = draftHistories.get(entryKey(taskId, imageId));
+    if (!draft || !history || !stepHeldMask(draft.mask, history, direction)) return false;
+    draftVersion.value++;
+    return true;
   }
 
   /** The draft tag becomes the image's class (added to its classes in a multi-label task). */
@@ -179,6 +195,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   function discard(taskId: number, imageId: number): void {
     const key = entryKey(taskId, imageId);
     tags.value.delete(key);
+    draftHistories.delete(key);
     if (masks.value.has(key)) {
       const next = new Map(masks.value);
       next.delete(key);
@@ -189,6 +206,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   function discardAll(taskId: number): void {
     for (const key of [...tags.value.keys()]) if (key.startsWith(`${taskId}:`)) tags.value.delete(key);
     masks.value = new Map([...masks.value].filter(([key]) => !key.startsWith(`${taskId}:`)));
+    for (const key of [...draftHistories.keys()]) if (key.startsWith(`${taskId}:`)) draftHistories.delete(key);
   }
 
   function reset(): void {
@@ -196,6 +214,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     runId.value = null;
     tags.value = new Map();
     masks.value = new Map();
+    draftHistories.clear();
     error.value = null;
     forTask = null;
   }
@@ -224,6 +243,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     tagOf,
     maskOf,
     draftTarget,
+    stepDraft,
     acceptTag,
     acceptTagsAbove,
     acceptMask,
