@@ -133,4 +133,15 @@ describe('the segmentation review store', () => {
     expect(records.map((r) => [r.verdict, r.correctMask])).toEqual([['disagree', undefined]]);
     expect(fake.calls.some((c) => c.channel === 'reviewMasks.applyCorrection')).toBe(false);
   });
+  it('asks for the contours and heatmap of the class chosen, and of the largest predicted class by default', async () => {
+    const { fake } = client();
+    const review = await queueShown();
+    review.classIndex = 2;
+    await review.show();
+    const asked = fake.calls.filter((c) => c.channel === 'reviewMasks.image').map((c) => c.request);
+    expect(asked).toEqual([
+      { runId: RUN.runId, imageId: 10, method: 'gradcam' },
+      { runId: RUN.runId, imageId: 10, method: 'gradcam', classIndex: 2 },
+    ]);
+  });
 });

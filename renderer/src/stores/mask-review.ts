@@ -39,6 +39,8 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   const building = ref<{ done: number; total: number } | null>(null);
   const shown = shallowRef<Shown | null>(null);
   const heatmapVisible = ref(true);
+  /** Model class whose contours and heatmap are shown; null: the largest predicted foreground class. */
+  const classIndex = ref<number | null>(null);
   /** The mask being corrected (a copy of the prediction), or null when not correcting. */
   const correction = shallowRef<LabelMask | null>(null);
   const correctionVersion = shallowRef(0);
@@ -107,6 +109,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
     queueRequest = null;
     if (!reply) return;
     const was = current.value?.imageId;
+    if (reply.runId !== queue.value?.runId) classIndex.value = null;
     queue.value = reply;
     correction.value = null;
     index.value = Math.max(
@@ -137,6 +140,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
         runId: q.runId,
         imageId: item.imageId,
         method: MASK_HEATMAP_METHOD,
+        ...(classIndex.value === null ? {} : { classIndex: classIndex.value }),
       });
       if (current.value?.imageId === reply.imageId) shown.value = markRaw(reply);
     } catch (e) {
@@ -251,6 +255,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
     building,
     shown,
     heatmapVisible,
+    classIndex,
     correction,
     correctionVersion,
     comment,
