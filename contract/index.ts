@@ -86,6 +86,13 @@ import {
   reviewVerdicts,
 } from './channels/review';
 import { reviewExplain } from './channels/review-explain';
+import {
+  reviewMasksApplyCorrection,
+  reviewMasksImage,
+  reviewMasksQueue,
+  reviewMasksRecord,
+  reviewMasksVerdicts,
+} from './channels/review-masks';
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
@@ -167,6 +174,11 @@ export const channels = registry([
   reviewExport,
   reviewCalibration,
   reviewExplain,
+  reviewMasksQueue,
+  reviewMasksImage,
+  reviewMasksRecord,
+  reviewMasksApplyCorrection,
+  reviewMasksVerdicts,
   batchPredict,
   batchMerge,
   explainWrite,
@@ -236,6 +248,7 @@ export * from './channels/models';
 export * from './channels/prelabel';
 export * from './channels/review';
 export * from './channels/review-explain';
+export * from './channels/review-masks';
 export * from './channels/batch';
 export * from './channels/batch-jobs';
 export * from './channels/export';

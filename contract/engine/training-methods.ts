@@ -75,6 +75,11 @@ export const samplePredictionSchema = z.union([
     classPixels: z.array(z.number().int()),
     /** Predict only: mean per-pixel entropy (nats) at the model's input size, for "Label next". */
     meanEntropy: z.number().min(0).optional(),
+    /**
+     * Predict with `probabilities` only: each class's probability on the frame's own pixels, class
+     * after class (`classes × rows × columns`), for the contours Review draws.
+     */
+    probabilityMaps: z.instanceof(Float32Array).optional(),
   }),
   /** Detection: boxes after the threshold and NMS, in pixels of the frame, best first. */
   z.object({ detections: z.array(detectionSchema) }),
@@ -107,6 +112,8 @@ export const predictRequestSchema = z
       .optional(),
     /** Verification: a decision threshold to use instead of the card's. */
     threshold: z.number().min(-1).max(1).optional(),
+    /** Segmentation: also return each class's probability map on the frame (megabytes per frame). */
+    probabilities: z.boolean().optional(),
   })
   .strict()
   .superRefine((request, ctx) => {

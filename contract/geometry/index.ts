@@ -20,3 +20,4 @@ export * from './region-grow';
 export * from './coco-rle';
 export * from './boxes';
 export * from './contours';
+export * from './iso-lines';

@@ -19,6 +19,8 @@ import { imageRemovalHandlers } from './imaging/remove-handlers';
 import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { reviewHandlers } from './review/handlers';
+import { maskReviewHandlers } from './review/mask-handlers';
+import { MaskReviewService } from './review/mask-review';
 import { ReviewService } from './review/review-service';
 import { trainingHandlers } from './training/handlers';
 import { modelsHandlers } from './training/model-handlers';
@@ -81,6 +83,7 @@ export class Services {
         new PrelabelService(this.workspaces, this.imaging, this.engine),
       ),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
+      ...maskReviewHandlers(new MaskReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
       ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),
     } satisfies Handlers;

@@ -121,7 +121,15 @@ export async function predict(
   checkOverrides(card.task, request);
   if (request.pairs && card.task !== 'verification')
     throw new LoupeError('INVALID_REQUEST', `Pairs are scored by verification models; this model does ${card.task}.`);
-  const predictions = await predictor.predict(request.frames, context.signal, request.detection);
+  if (request.probabilities && (card.task !== 'segmentation' || !(predictor instanceof Predictor)))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'Probability maps come from a segmentation run’s own model folder, not from an exported bundle or another kind of model.',
+    );
+  const predictions =
+    predictor instanceof Predictor
+      ? await predictor.predict(request.frames, context.signal, request.detection, request.probabilities ?? false)
+      : await predictor.predict(request.frames, context.signal, request.detection);
   const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;

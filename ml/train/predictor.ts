@@ -12,6 +12,7 @@ import { loadModelFolder } from '../model-io/model-folder';
 import { inferenceModel } from '../model-io/inference-model';
 import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
+import { classProbabilities, probabilitiesOnFrame } from './probability-maps';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
 
@@ -51,11 +52,15 @@ export class Predictor {
     return predictor;
   }
 
-  /** `detection` replaces some of the card's post-processing settings for this call. */
+  /**
+   * `detection` replaces some of the card's post-processing settings for this call; `probabilities`
+   * adds a segmentation model's class probability maps on each frame.
+   */
   async predict(
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
+    probabilities = false,
   ): Promise<SamplePrediction[]> {
     if (!this.folded) throw new Error('This predictor was disposed.');
     const model = this.folded;
@@ -100,6 +105,7 @@ export class Predictor {
         if (task === 'verification') {
           out.push({ embedding: logits.slice(i * outputChannels, (i + 1) * outputChannels) });
         } else if (task === 'segmentation') {
+          const classCount = this.card.classes.length;
           const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
           const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
           out.push({
@@ -108,6 +114,17 @@ export class Predictor {
             columns: frame.columns,
             classPixels: classPixelCounts(mask, this.card.classes.length),
             meanEntropy: meanPixelEntropy(logits, i * pixels * outputChannels, pixels, outputChannels),
+            ...(probabilities
+              ? {
+                  probabilityMaps: probabilitiesOnFrame(
+                    classProbabilities(logits, i * pixels * outputChannels, pixels, outputChannels, classCount),
+                    classCount,
+                    { rows, columns },
+                    prepared[i]!.placement,
+                    frame,
+                  ),
+                }
+              : {}),
           });
         } else {
           const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);

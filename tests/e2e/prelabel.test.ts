@@ -4,7 +4,9 @@
  * unlabeled task with the same classes; the drafts show with their probabilities and save nothing;
  * A accepts one (saved as the tag, its revision naming the run), X discards another (nothing
  * saved), and "Label next" lists the unlabeled images with their reasons and opens the one
- * clicked. A U-Net's draft mask is shown hatched and, accepted with A, saved as the image's mask.
+ * clicked. A U-Net's draft mask is shown hatched and, accepted with A, saved as the image's mask;
+ * a draft painted with the brush first is saved as painted, and one painted then discarded with X
+ * saves nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,7 +23,7 @@ import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspa
 import { labelSegmentation } from '../helpers/scan-workspace';
 import { realServices } from '../helpers/services';
 import { trainWithDefaults } from '../helpers/workspace-models';
-import { connectBesidePage } from './labeling-helpers';
+import { connectBesidePage, imageToScreen, viewerScreen } from './labeling-helpers';
 
 describe('pre-labelling with a run', () => {
   let app: RunningApp;
@@ -165,6 +167,59 @@ describe('pre-labelling with a run', () => {
     const mask = (await saved(imageId, maskTask)).mask;
     expect(mask && [...mask.data]).toEqual([...draft.mask.data]);
     expect(originOf(maskTask, imageId)).toBe(maskRun);
+    expect(errors).toEqual([]);
+  });
+  it('paints a draft mask with the brush before A accepts it as painted; a painted draft discarded with X saves nothing', async () => {
+    const size = setup.scans.scans[0]!.frame.columns;
+    const paintTopRow = async (): Promise<void> => {
+      await page.keyboard.press('1');
+      await page.keyboard.press('b');
+      const screen = await viewerScreen(page);
+      const from = imageToScreen(screen, size, size, { x: 2, y: 1 });
+      const to = imageToScreen(screen, size, size, { x: size - 3, y: 1 });
+      await page.mouse.move(from.x, from.y);
+      await page.mouse.down();
+      await page.mouse.move(to.x, to.y, { steps: 20 });
+      await page.mouse.up();
+    };
+    const lesion = (await client.invoke('labels.tasks', {})).tasks
+      .find((t) => t.id === maskTask)!
+      .classes.find((c) => c.name === 'lesion')!.maskIndex!;
+
+    const accepted = await current();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(current).not.toBe(accepted);
+    const imageId = await imageIdOf(await current());
+    await page.getByTestId('prelabel-button').click();
+    await page.getByTestId('draft-mask-canvas').waitFor({ timeout: 60_000 });
+    const draft = await client.invoke('models.proposeMask', { runId: maskRun, taskId: maskTask, imageId });
+    await paintTopRow();
+    await keepScreenshot(page, 'prelabel-mask-painted');
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status')).not.toBe('saving');
+    expect(await saved(imageId, maskTask)).toMatchObject({ revision: 0, mask: null });
+    await page.keyboard.press('a');
+    await expect.poll(async () => (await saved(imageId, maskTask)).revision, { timeout: 15_000 }).toBe(1);
+    const mask = (await saved(imageId, maskTask)).mask!;
+    const changed = [...mask.data].flatMap((v, p) =>
+      v === draft.mask.data[p] ? [] : [{ v, y: Math.floor(p / size) }],
+    );
+    // The stroke is in the saved mask: pixels of the top rows turned to the lesion, nothing else moved.
+    expect(changed.length).toBeGreaterThan(0);
+    for (const c of changed) expect(c).toMatchObject({ v: lesion });
+    expect(Math.max(...changed.map((c) => c.y))).toBeLessThan(size / 2);
+    expect(originOf(maskTask, imageId)).toBe(maskRun);
+
+    const painted = await current();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(current).not.toBe(painted);
+    const other = await imageIdOf(await current());
+    await page.getByTestId('prelabel-button').click();
+    await page.getByTestId('draft-mask-canvas').waitFor({ timeout: 60_000 });
+    await paintTopRow();
+    await page.keyboard.press('x');
+    await expect.poll(() => page.getByTestId('draft-mask-canvas').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status')).not.toBe('saving');
+    expect(await saved(other, maskTask)).toMatchObject({ revision: 0, mask: null });
     expect(errors).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ export interface ReportInput {
   runs: ReportRun[];
   thumbnails: Map<number, string>;
   identifiers: Map<number, Identifiers> | null;
+  /** Sections of other kinds of run (segmentation: report-masks.ts), after the classification ones. */
+  otherSections?: string;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -33,7 +35,7 @@ const STYLE = `
   .muted { color: #555; } code { font-size: 11px; word-break: break-all; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0; } dt { font-weight: 600; }
   table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #bbb; padding: 4px 6px; text-align: left; vertical-align: top; }
-  th { background: #eee; } img { width: 64px; height: 64px; object-fit: contain; background: #000; }
+  th { background: #eee; } img { width: 64px; height: 64px; object-fit: contain; background: #000; } svg.mask-thumb { background: #000; }
   .agree { color: #11632a; } .disagree { color: #a11; } .unsure { color: #8a5a00; } .superseded { opacity: 0.55; }
   @page { size: A4; margin: 12mm; }
   @media print { body { margin: 0; } tr, dl { break-inside: avoid; } thead { display: table-header-group; } h2 { break-after: avoid; } }
@@ -120,6 +122,7 @@ ${cardSummary(run)}
 <h1>Review report</h1>
 <p class="muted">Generated ${escapeHtml(input.generatedAt)} by Loupe. Every verdict of the audit trail is listed, oldest first; a verdict later changed is shown faded.${input.identifiers ? ' DICOM identifiers are included, as asked.' : ' Identifying DICOM tags are left out.'}</p>
 ${sections.join('\n')}
+${input.otherSections ?? ''}
 </body></html>
 `;
 }

@@ -5,7 +5,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LoupeError, type ParsedRequestOf, type ReplyOf, type ReviewVerdict } from '../../../contract/index';
+import {
+  LoupeError,
+  type MaskVerdict,
+  type ParsedRequestOf,
+  type ReplyOf,
+  type ReviewVerdict,
+} from '../../../contract/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
 import { toCsv } from '../csv';
 import type { Workspace } from '../workspace/workspace';
@@ -13,6 +19,9 @@ import { reviewHtml, type ReportRun } from './report-html';
 import { IDENTIFIER_COLUMNS, latestOnly, type Identifiers } from './verdict-summary';
 import type { ReviewService } from './review-service';
 import { listVerdicts } from './trail';
+import { listMaskVerdicts } from './mask-trail';
+import { MASK_CSV_COLUMNS, maskRunsHtml, maskVerdictCells, type MaskReportRun } from './report-masks';
+import { maskOutlines } from './report-outlines';
 
 /** File names written into the output folder. */
 export const REVIEW_CSV = 'review.csv';
@@ -35,10 +44,16 @@ const CSV_HEADER = [
   'correct_class',
   'comment',
   'label_revision',
+  ...MASK_CSV_COLUMNS,
 ];
 
-export function verdictsCsv(verdicts: readonly ReviewVerdict[], identifiers: Map<number, Identifiers> | null): string {
-  const rows = verdicts.map((v) => {
+/** Every verdict, classification and segmentation, one row each in trail (id) order. */
+export function verdictsCsv(
+  verdicts: readonly ReviewVerdict[],
+  identifiers: Map<number, Identifiers> | null,
+  maskVerdicts: readonly MaskVerdict[] = [],
+): string {
+  const classified = verdicts.map((v) => {
     const p = v.prediction;
     const row: (string | number)[] = [
       v.id,
@@ -57,13 +72,24 @@ export function verdictsCsv(verdicts: readonly ReviewVerdict[], identifiers: Map
       v.correctClass ?? '',
       v.comment,
       v.correctionRevision ?? '',
+      'classification',
+      '',
+      '',
+      '',
+      '',
     ];
-    if (identifiers) {
-      const ids = identifiers.get(v.imageId);
-      row.push(...IDENTIFIER_COLUMNS.map((c) => ids?.[c] ?? ''));
-    }
-    return row;
+    return { id: v.id, imageId: v.imageId, row };
   });
+  const masked = maskVerdicts.map((v) => ({ id: v.id, imageId: v.imageId, row: maskVerdictCells(v) }));
+  const rows = [...classified, ...masked]
+    .sort((a, b) => a.id - b.id)
+    .map(({ imageId, row }) => {
+      if (identifiers) {
+        const ids = identifiers.get(imageId);
+        row.push(...IDENTIFIER_COLUMNS.map((c) => ids?.[c] ?? ''));
+      }
+      return row;
+    });
   return toCsv([[...CSV_HEADER, ...(identifiers ? IDENTIFIER_COLUMNS : [])], ...rows]);
 }
 
@@ -92,7 +118,8 @@ export async function exportReview(
   signal: AbortSignal,
 ): Promise<ReplyOf<'review.export'>> {
   const verdicts = listVerdicts(ws.db, request.runId);
-  if (verdicts.length === 0)
+  const maskVerdicts = listMaskVerdicts(ws.db, request.runId);
+  if (verdicts.length + maskVerdicts.length === 0)
     throw new LoupeError(
       'NOT_FOUND',
       request.runId
@@ -102,25 +129,34 @@ export async function exportReview(
   const identifiers = request.includeIdentifiers
     ? identifiersOf(
         ws,
-        verdicts.map((v) => v.imageId),
+        [...verdicts, ...maskVerdicts].map((v) => v.imageId),
       )
     : null;
   await mkdir(request.out, { recursive: true });
   if (request.format === 'csv') {
     const file = path.join(request.out, REVIEW_CSV);
-    await writeFileAtomic(file, verdictsCsv(verdicts, identifiers));
+    await writeFileAtomic(file, verdictsCsv(verdicts, identifiers, maskVerdicts));
     progress(1, 1);
-    return { file, verdicts: verdicts.length };
+    return { file, verdicts: verdicts.length + maskVerdicts.length };
   }
   const runs: ReportRun[] = [];
   for (const runId of [...new Set(verdicts.map((v) => v.runId))]) {
     const ofRun = verdicts.filter((v) => v.runId === runId);
     runs.push({ runId, card: await review.modelCard(ws, runId), verdicts: ofRun, current: latestOnly(ofRun) });
   }
-  const thumbnails = await inlineThumbnails(review, [...new Set(verdicts.map((v) => v.imageId))], signal, progress);
+  const maskRuns: MaskReportRun[] = [...new Set(maskVerdicts.map((v) => v.runId))].map((runId) => {
+    const ofRun = maskVerdicts.filter((v) => v.runId === runId);
+    return { runId, verdicts: ofRun, current: latestOnly(ofRun) };
+  });
+  const imageIds = [...new Set([...verdicts, ...maskVerdicts].map((v) => v.imageId))];
+  const thumbnails = await inlineThumbnails(review, imageIds, signal, progress);
+  const otherSections = maskRunsHtml(maskRuns, thumbnails, await maskOutlines(ws, maskVerdicts), identifiers);
   const file = path.join(request.out, REVIEW_HTML);
-  await writeFileAtomic(file, reviewHtml({ generatedAt: new Date().toISOString(), runs, thumbnails, identifiers }));
-  return { file, verdicts: verdicts.length };
+  await writeFileAtomic(
+    file,
+    reviewHtml({ generatedAt: new Date().toISOString(), runs, thumbnails, identifiers, otherSections }),
+  );
+  return { file, verdicts: verdicts.length + maskVerdicts.length };
 }
 
 /** Thumbnails fetched per call (the imaging service makes missing ones on the way). */

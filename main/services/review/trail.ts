@@ -29,7 +29,8 @@ interface VerdictRow {
   correction_revision: number | null;
 }
 
-const SELECT = `SELECT v.*, c.revision AS correction_revision FROM review_verdicts v LEFT JOIN review_corrections c ON c.verdict_id = v.id`;
+// Rows of other kinds of run (segmentation: mask-trail.ts) keep other predictions: leave them out here.
+const SELECT = `SELECT v.*, c.revision AS correction_revision FROM review_verdicts v LEFT JOIN review_corrections c ON c.verdict_id = v.id WHERE v.kind = 'classification'`;
 
 function fromRow(row: VerdictRow): ReviewVerdict {
   return {
@@ -98,7 +99,7 @@ export function appendVerdict(db: Database.Database, verdict: NewVerdict): Revie
 }
 
 export function requireVerdict(db: Database.Database, id: number): ReviewVerdict {
-  const row = db.prepare(`${SELECT} WHERE v.id = ?`).get(id) as VerdictRow | undefined;
+  const row = db.prepare(`${SELECT} AND v.id = ?`).get(id) as VerdictRow | undefined;
   if (!row) throw new LoupeError('NOT_FOUND', `There is no review verdict ${id} in this workspace.`);
   return fromRow(row);
 }
@@ -108,7 +109,7 @@ export function listVerdicts(db: Database.Database, runId?: string): ReviewVerdi
   const rows = (
     runId === undefined
       ? db.prepare(`${SELECT} ORDER BY v.id`).all()
-      : db.prepare(`${SELECT} WHERE v.run_id = ? ORDER BY v.id`).all(runId)
+      : db.prepare(`${SELECT} AND v.run_id = ? ORDER BY v.id`).all(runId)
   ) as VerdictRow[];
   return rows.map(fromRow);
 }
@@ -116,7 +117,9 @@ export function listVerdicts(db: Database.Database, runId?: string): ReviewVerdi
 /** The current (latest) verdict per image under a run. */
 export function currentVerdicts(db: Database.Database, runId: string): Map<number, ReviewVerdict> {
   const rows = db
-    .prepare(`${SELECT} WHERE v.id IN (SELECT MAX(id) FROM review_verdicts WHERE run_id = ? GROUP BY image_id)`)
+    .prepare(
+      `${SELECT} AND v.id IN (SELECT MAX(id) FROM review_verdicts WHERE kind = 'classification' AND run_id = ? GROUP BY image_id)`,
+    )
     .all(runId) as VerdictRow[];
   return new Map(rows.map((r) => [r.image_id, fromRow(r)]));
 }

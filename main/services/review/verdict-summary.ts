@@ -7,7 +7,7 @@ export const IDENTIFIER_COLUMNS = ['patient_id', 'study_uid', 'series_uid', 'sop
 export type Identifiers = Record<(typeof IDENTIFIER_COLUMNS)[number], string>;
 
 /** Agreement among current verdicts: agree / (agree + disagree); unsure ones are counted apart. */
-export function agreement(current: readonly ReviewVerdict[]): {
+export function agreement(current: readonly Pick<ReviewVerdict, 'verdict'>[]): {
   agree: number;
   disagree: number;
   unsure: number;
@@ -19,8 +19,8 @@ export function agreement(current: readonly ReviewVerdict[]): {
 }
 
 /** The latest verdict per (run, image), in trail order. */
-export function latestOnly(verdicts: readonly ReviewVerdict[]): ReviewVerdict[] {
-  const latest = new Map<string, ReviewVerdict>();
+export function latestOnly<V extends Pick<ReviewVerdict, 'id' | 'runId' | 'imageId'>>(verdicts: readonly V[]): V[] {
+  const latest = new Map<string, V>();
   for (const v of verdicts) latest.set(`${v.runId}\0${v.imageId}`, v);
   return [...latest.values()].sort((a, b) => a.id - b.id);
 }

@@ -6,6 +6,7 @@ import { runsMigration } from './migrations/004-runs';
 import { reviewsMigration } from './migrations/005-reviews';
 import { taskFramesMigration } from './migrations/006-task-frames';
 import { taskImagesMigration } from './migrations/007-task-images';
+import { reviewMasksMigration } from './migrations/008-review-masks';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   reviewsMigration,
   taskFramesMigration,
   taskImagesMigration,
+  reviewMasksMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -12,6 +12,8 @@ import { fakeClient } from '../testing/fake-client';
 import { useImageLabelsStore } from './image-labels';
 import { useLabelNextStore } from './label-next';
 import { usePrelabelStore } from './prelabel';
+import { brushSegment } from '../labeling/mask-tools';
+import { applyToMask } from '../labeling/mask-target';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -150,6 +152,41 @@ describe('pre-label drafts', () => {
     expect(prelabelRunOf(saves[0]!.saveId)).toBe('run-20260101-000000-0002');
     expect(store.undo(1, 21)).toBe(true);
     expect(store.entry(1, 21).mask).toBeNull();
+  });
+
+  it('a mask draft painted and erased with the mask tools is saved only when accepted, as edited', async () => {
+    const { saves } = client();
+    const prelabel = usePrelabelStore();
+    const store = useImageLabelsStore();
+    await prelabel.load(1, 'segmentation');
+    await prelabel.proposeMask(1, 21);
+    const classes = [
+      { id: 5, taskId: 1, name: 'a', color: '#ff0000', position: 0, maskIndex: 1 },
+      { id: 6, taskId: 1, name: 'b', color: '#00ff00', position: 1, maskIndex: 2 },
+    ];
+    const before = prelabel.draftVersion;
+    // The brush paints class b over the first row's left half; the eraser clears the last pixel.
+    const target = prelabel.draftTarget(1, 21, classes)!;
+    applyToMask(target, (s) => brushSegment(s, { x: 0.5, y: 0.5 }, { x: 1.5, y: 0.5 }, 0.5, 2));
+    applyToMask(prelabel.draftTarget(1, 21, classes)!, (s) =>
+      brushSegment(s, { x: 3.5, y: 1.5 }, { x: 3.5, y: 1.5 }, 0.5, 0),
+    );
+    expect(prelabel.draftVersion).toBe(before + 2);
+    expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
+    // Ctrl+Z steps through the draft's painting (the saved mask has none to undo).
+    expect(prelabel.stepDraft(1, 21, 'undo')).toBe(true);
+    expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 2]);
+    expect(prelabel.stepDraft(1, 21, 'redo')).toBe(true);
+    expect(prelabel.stepDraft(1, 21, 'redo')).toBe(false);
+    expect([...prelabel.maskOf(1, 21)!.mask.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
+    await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
+    expect(saves).toEqual([]);
+
+    await prelabel.acceptMask(1, 21);
+    await vi.advanceTimersByTimeAsync(AFTER_AUTOSAVE_MS);
+    expect([...(saves[0]!.mask as { data: Uint8Array }).data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
+    expect([...store.entry(1, 21).mask!.data]).toEqual([2, 2, 1, 0, 0, 2, 2, 0]);
+    expect(prelabel.draftTarget(1, 21, classes)).toBeNull();
   });
 });
 

@@ -1,9 +1,17 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../contract/geometry/index';
-import { prelabelOrigin, type ProposedTag, type ReplyOf, type RunSummary } from '../../../contract/index';
+import {
+  prelabelOrigin,
+  type LabelClass,
+  type ProposedTag,
+  type ReplyOf,
+  type RunSummary,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 import { paintDraftMask } from '../labeling/draft-mask';
+import { LabelHistory } from '../labeling/history';
+import { heldMaskTarget, stepHeldMask, type MaskTarget } from '../labeling/mask-target';
 import { entryKey, useImageLabelsStore } from './image-labels';
 import { useWorkspaceStore } from './workspace';
 
@@ -24,7 +32,8 @@ export interface MaskDraft {
  * "Pre-label with run": a completed classification or segmentation run's predictions as drafts
  * (a tag with its probability; a mask), shown apart from saved labels. Drafts live only here:
  * accepting one goes through the label editor (undo, autosave) or, for many tags at once, one
- * bulk assignment; discarding forgets it; nothing else ever saves them.
+ * bulk assignment; discarding forgets it; nothing else ever saves them. A draft mask can be painted
+ * and erased with the mask tools before it is accepted (draftTarget): the edits stay in the draft.
  */
 export const usePrelabelStore = defineStore('prelabel', () => {
   const labels = useImageLabelsStore();
@@ -33,6 +42,10 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const tags = ref(new Map<string, DraftTag>());
   /** Masks are megabytes: not deeply reactive, replaced as a whole. */
   const masks = shallowRef(new Map<string, MaskDraft>());
+  /** Bumped by every edit of a draft mask's pixels (the map above changes only when a draft comes or goes). */
+  const draftVersion = shallowRef(0);
+  /** Undo steps of each draft mask's painting, dropped with the draft. */
+  const draftHistories = new Map<string, LabelHistory>();
   const busy = ref(false);
   const progress = ref<{ done: number; total: number } | null>(null);
   const error = ref<string | null>(null);
@@ -112,6 +125,25 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   const maskOf = (taskId: number, imageId: number): MaskDraft | null =>
     masks.value.get(entryKey(taskId, imageId)) ?? null;
 
+  /** The image's draft mask as the mask tools' target: painting it changes the draft, and saves nothing. */
+  function draftTarget(taskId: number, imageId: number, classes: readonly LabelClass[]): MaskTarget | null {
+    const draft = maskOf(taskId, imageId);
+    if (!draft) return null;
+    const key = entryKey(taskId, imageId);
+    let history = draftHistories.get(key);
+    if (!history) draftHistories.set(key, (history = new LabelHistory()));
+    return heldMaskTarget(draft.mask, draftVersion.value, classes, () => draftVersion.value++, history);
+  }
+
+  /** Ctrl+Z / Ctrl+Shift+Z on an image with a draft mask: steps through the draft's painting. */
+  function stepDraft(taskId: number, imageId: number, direction: 'undo' | 'redo'): boolean {
+    const draft = maskOf(taskId, imageId);
+    const history = draftHistories.get(entryKey(taskId, imageId));
+    if (!draft || !history || !stepHeldMask(draft.mask, history, direction)) return false;
+    draftVersion.value++;
+    return true;
+  }
+
   /** The draft tag becomes the image's class (added to its classes in a multi-label task). */
   async function acceptTag(taskId: number, imageId: number, multiLabel: boolean): Promise<boolean> {
     const tag = tagOf(taskId, imageId);
@@ -148,7 +180,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     return accepted;
   }
 
-  /** The draft mask replaces the image's mask as one undoable edit, then is edited with the mask tools. */
+  /** The draft mask (as edited so far) replaces the image's mask as one undoable edit. */
   async function acceptMask(taskId: number, imageId: number): Promise<boolean> {
     const draft = maskOf(taskId, imageId);
     if (!draft) return false;
@@ -163,6 +195,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   function discard(taskId: number, imageId: number): void {
     const key = entryKey(taskId, imageId);
     tags.value.delete(key);
+    draftHistories.delete(key);
     if (masks.value.has(key)) {
       const next = new Map(masks.value);
       next.delete(key);
@@ -173,6 +206,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
   function discardAll(taskId: number): void {
     for (const key of [...tags.value.keys()]) if (key.startsWith(`${taskId}:`)) tags.value.delete(key);
     masks.value = new Map([...masks.value].filter(([key]) => !key.startsWith(`${taskId}:`)));
+    for (const key of [...draftHistories.keys()]) if (key.startsWith(`${taskId}:`)) draftHistories.delete(key);
   }
 
   function reset(): void {
@@ -180,6 +214,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     runId.value = null;
     tags.value = new Map();
     masks.value = new Map();
+    draftHistories.clear();
     error.value = null;
     forTask = null;
   }
@@ -195,6 +230,7 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     runId,
     tags,
     masks,
+    draftVersion,
     busy,
     progress,
     error,
@@ -206,6 +242,8 @@ export const usePrelabelStore = defineStore('prelabel', () => {
     cancel,
     tagOf,
     maskOf,
+    draftTarget,
+    stepDraft,
     acceptTag,
     acceptTagsAbove,
     acceptMask,

@@ -213,14 +213,15 @@ export const useReviewStore = defineStore('review', () => {
     if (fit && queue.value?.runId === run) await buildQueue();
   }
 
-  async function exportReport(out: string, format: 'csv' | 'html', includeIdentifiers: boolean): Promise<void> {
+  /** `run`: another run than the one chosen here (Review of segmentation runs keeps its own choice). */
+  async function exportReport(
+    out: string,
+    format: 'csv' | 'html',
+    includeIdentifiers: boolean,
+    run: string | undefined = runId.value ?? undefined,
+  ): Promise<void> {
     const reply = await attempt(() =>
-      loupe().invoke('review.export', {
-        out,
-        format,
-        includeIdentifiers,
-        ...(runId.value ? { runId: runId.value } : {}),
-      }),
+      loupe().invoke('review.export', { out, format, includeIdentifiers, ...(run ? { runId: run } : {}) }),
     );
     if (reply) lastExport.value = reply;
   }
