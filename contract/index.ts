@@ -218,6 +218,7 @@ export * from './training/losses';
 export * from './training/run-record';
 export * from './engine/training-methods';
 export * from './engine/explain';
+export * from './engine/feature-maps';
 export * from './channels/explain-write';
 export * from './tasks';
 export * from './channels/labels';
