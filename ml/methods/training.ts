@@ -121,8 +121,15 @@ export async function predict(
   checkOverrides(card.task, request);
   if (request.pairs && card.task !== 'verification')
     throw new LoupeError('INVALID_REQUEST', `Pairs are scored by verification models; this model does ${card.task}.`);
-  const predictions = await predictor.predict(request.frames, context.signal, request.detection);
+  if (request.embeddings && !(predictor instanceof Predictor))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'Embeddings come from a model folder trained by Loupe; an exported ONNX bundle gives predictions only.',
+    );
+  const embeddings = request.embeddings ? ([] as Float32Array<ArrayBuffer>[]) : undefined;
+  const predictions = await predictor.predict(request.frames, context.signal, request.detection, embeddings);
   const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
+  if (embeddings) reply.embeddings = embeddings;
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
     const embeddings = predictions.map((p) => ('embedding' in p ? p.embedding : new Float32Array()));

@@ -4,7 +4,13 @@
  * back on each frame's own pixels; verification gives each frame's embedding.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
+import {
+  LoupeError,
+  type DecodedFrame,
+  type DetectionSettingsOverride,
+  type ModelCard,
+  type SamplePrediction,
+} from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
@@ -13,11 +19,15 @@ import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
+import { outputAndEmbedding, withPenultimate } from '../inspect/embeddings';
 
 /** Frames per forward pass. */
 const PREDICT_BATCH_SIZE = 16;
 
 export class Predictor {
+  /** The model with its penultimate layer as a second output, made on the first call that asks for embeddings. */
+  private twoOutputs: tf.LayersModel | null = null;
+
   private constructor(
     readonly dir: string,
     readonly card: ModelCard,
@@ -37,13 +47,24 @@ export class Predictor {
     return predictor;
   }
 
-  /** `detection` replaces some of the card's post-processing settings for this call. */
+  /**
+   * `detection` replaces some of the card's post-processing settings for this call. With
+   * `embeddings` (classification and segmentation), each frame's penultimate-layer embedding
+   * (ml/inspect/embeddings.ts) is pushed onto it, from the same forward pass as the prediction.
+   */
   async predict(
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
+    embeddings?: Float32Array<ArrayBuffer>[],
   ): Promise<SamplePrediction[]> {
     const model = this.model;
+    if (embeddings && this.card.task !== 'classification' && this.card.task !== 'segmentation')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Embeddings for "Label next" come from classification and segmentation models; this model does ${this.card.task}.`,
+      );
+    if (embeddings) this.twoOutputs ??= withPenultimate(model);
     const { rows, columns, channels } = this.card.input;
     const pixels = rows * columns;
     const out: SamplePrediction[] = [];
@@ -74,11 +95,19 @@ export class Predictor {
         await yieldToMessages();
         continue;
       }
-      const logitsTensor = tf.tidy(
-        () => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor,
-      );
+      const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
+      const [logitsTensor, embeddingTensor] = embeddings
+        ? outputAndEmbedding(this.twoOutputs!, images)
+        : [tf.tidy(() => model.predict(images) as tf.Tensor), null];
+      images.dispose();
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();
+      if (embeddingTensor) {
+        const width = embeddingTensor.shape[1];
+        const rowsOfEmbedding = (await embeddingTensor.data()) as Float32Array<ArrayBuffer>;
+        embeddingTensor.dispose();
+        for (let i = 0; i < chunk.length; i++) embeddings!.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
+      }
       const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
       chunk.forEach((frame, i) => {
         if (task === 'verification') {
@@ -104,6 +133,8 @@ export class Predictor {
   }
 
   dispose(): void {
+    // The two-output model shares the loaded model's weights: disposing the model frees both.
+    this.twoOutputs = null;
     this.loaded?.dispose();
     this.loaded = null;
   }
