@@ -87,6 +87,7 @@ import {
 import { reviewExplain } from './channels/review-explain';
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
+import { explainFeatureMaps, reviewFeatureMaps } from './channels/feature-maps';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
@@ -163,9 +164,11 @@ export const channels = registry([
   reviewExport,
   reviewCalibration,
   reviewExplain,
+  reviewFeatureMaps,
   batchPredict,
   batchMerge,
   explainWrite,
+  explainFeatureMaps,
   batchStart,
   batchJobs,
   batchCancel,
@@ -220,6 +223,7 @@ export * from './engine/training-methods';
 export * from './engine/explain';
 export * from './engine/feature-maps';
 export * from './channels/explain-write';
+export * from './channels/feature-maps';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

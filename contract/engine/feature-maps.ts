@@ -57,3 +57,22 @@ export const featureMapsReplySchema = z.object({
   filters: firstFiltersSchema.nullable(),
 });
 export type FeatureMapsReply = z.infer<typeof featureMapsReplySchema>;
+
+/**
+ * Channel `index` of `values` (channel-major, `pixels` per channel) scaled to [0, 1] by its own
+ * minimum and maximum, as the Layers panel and `loupe feature-maps` draw it: each tile shows where
+ * that channel fires most, whatever its scale. A constant channel comes back as zeros.
+ */
+export function normalisedChannel(values: Float32Array, index: number, pixels: number): Float32Array {
+  const channel = values.subarray(index * pixels, (index + 1) * pixels);
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of channel) {
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const out = new Float32Array(pixels);
+  if (!(high > low)) return out;
+  for (let i = 0; i < pixels; i++) out[i] = (channel[i]! - low) / (high - low);
+  return out;
+}
