@@ -95,6 +95,7 @@ import {
 } from './channels/review-masks';
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
+import { explainFeatureMaps, reviewFeatureMaps } from './channels/feature-maps';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
@@ -179,9 +180,11 @@ export const channels = registry([
   reviewMasksRecord,
   reviewMasksApplyCorrection,
   reviewMasksVerdicts,
+  reviewFeatureMaps,
   batchPredict,
   batchMerge,
   explainWrite,
+  explainFeatureMaps,
   batchStart,
   batchJobs,
   batchCancel,
@@ -234,7 +237,9 @@ export * from './training/losses';
 export * from './training/run-record';
 export * from './engine/training-methods';
 export * from './engine/explain';
+export * from './engine/feature-maps';
 export * from './channels/explain-write';
+export * from './channels/feature-maps';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

@@ -92,6 +92,8 @@ export const labelNextPickSchema = z.object({
   top: z.array(classProbabilitySchema),
   /** With diversity: distance to the nearest image picked before it (in the space `diversitySpace` names). */
   distance: z.number().min(0).nullable(),
+  /** With diversity: that nearest earlier pick; null for the first pick and without diversity. */
+  nearestImageId: idSchema.nullable(),
   /** Why it was picked, in words. */
   reason: z.string(),
 });
@@ -116,8 +118,12 @@ export const modelsLabelNext = defineChannel({
     .strict(),
   reply: z.object({
     measure: z.enum(['entropy', 'margin', 'mean pixel entropy']),
-    /** The space diversity measured distances in; null without diversity. */
-    diversitySpace: z.enum(['class probabilities', 'class pixel fractions']).nullable(),
+    /**
+     * The space diversity measured distances in; null without diversity. The model's
+     * penultimate-layer embedding: a classifier's globally pooled features, a U-Net's last feature
+     * map averaged over the image.
+     */
+    diversitySpace: z.enum(['penultimate-layer embeddings']).nullable(),
     /** Images predicted and ranked. */
     considered: z.number().int().min(0),
     picks: z.array(labelNextPickSchema),

@@ -31,6 +31,7 @@ import {
 import { exportReplySchema, exportRequestSchema } from '../channels/export';
 import { compareExportsReplySchema, compareExportsRequestSchema } from '../channels/export-compare';
 import { explainReplySchema, explainRequestSchema } from './explain';
+import { featureMapsReplySchema, featureMapsRequestSchema } from './feature-maps';
 import { errorPayloadSchema } from '../errors';
 
 export const initMethod = defineChannel({
@@ -77,6 +78,14 @@ export const explainMethod = defineChannel({
     "Explain a saved classifier's prediction on decoded frames: a Grad-CAM, Grad-CAM++ or CAM heatmap on each frame's pixels, with deletion/insertion AUC and a randomisation sanity check.",
   request: explainRequestSchema,
   reply: explainReplySchema,
+});
+
+export const featureMapsMethod = defineChannel({
+  name: 'featureMaps',
+  summary:
+    "One layer's activations of a saved model on a decoded frame (the first channels, with the layer's count) and the first convolution's filters.",
+  request: featureMapsRequestSchema,
+  reply: featureMapsReplySchema,
 });
 
 export const galleryEnrolMethod = defineChannel({
@@ -133,6 +142,7 @@ export const engineMethods = registry([
   evaluateMethod,
   predictMethod,
   explainMethod,
+  featureMapsMethod,
   galleryEnrolMethod,
   galleryListMethod,
   galleryRemoveMethod,

@@ -114,6 +114,8 @@ export const predictRequestSchema = z
     threshold: z.number().min(-1).max(1).optional(),
     /** Segmentation: also return each class's probability map on the frame (megabytes per frame). */
     probabilities: z.boolean().optional(),
+    /** Classification and segmentation: also each frame's penultimate-layer embedding, from the same pass. */
+    embeddings: z.boolean().default(false),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -136,5 +138,10 @@ export const predictReplySchema = z.object({
   pairs: z.array(framePairResultSchema).optional(),
   /** Verification: the decision threshold used. */
   threshold: z.number().optional(),
+  /**
+   * With `embeddings`: per frame, the input of the model's last layer (a classifier's pooled
+   * features; a U-Net's last feature map averaged over the image).
+   */
+  embeddings: z.array(z.instanceof(Float32Array)).optional(),
 });
 export type PredictReply = z.infer<typeof predictReplySchema>;

@@ -85,7 +85,12 @@ export class Services {
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...maskReviewHandlers(new MaskReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
-      ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),
+      ...explainHandlers(
+        new ExplainService(this.workspaces, this.imaging, this.engine),
+        this.workspaces,
+        this.imaging,
+        this.engine,
+      ),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }

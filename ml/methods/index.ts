@@ -2,6 +2,7 @@ import type { EngineMethodHandlers } from '../worker/runtime';
 import { initBackend, parseBackendName, BACKEND_ENV } from '../backends/select';
 import { benchmark } from './benchmark';
 import { explain } from './explain';
+import { featureMaps } from './feature-maps';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
 import { evaluate, predict, train } from './training';
 
@@ -13,6 +14,7 @@ export const engineHandlers: EngineMethodHandlers = {
   evaluate,
   predict,
   explain,
+  featureMaps,
   galleryEnrol,
   galleryList,
   galleryRemove,

@@ -126,11 +126,21 @@ export async function predict(
       'INVALID_REQUEST',
       'Probability maps come from a segmentation run’s own model folder, not from an exported bundle or another kind of model.',
     );
+  if (request.embeddings && !(predictor instanceof Predictor))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'Embeddings come from a model folder trained by Loupe; an exported ONNX bundle gives predictions only.',
+    );
+  const embeddings = request.embeddings ? ([] as Float32Array<ArrayBuffer>[]) : undefined;
   const predictions =
     predictor instanceof Predictor
-      ? await predictor.predict(request.frames, context.signal, request.detection, request.probabilities ?? false)
+      ? await predictor.predict(request.frames, context.signal, request.detection, {
+          probabilities: request.probabilities ?? false,
+          ...(embeddings ? { embeddings } : {}),
+        })
       : await predictor.predict(request.frames, context.signal, request.detection);
   const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
+  if (embeddings) reply.embeddings = embeddings;
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
     const embeddings = predictions.map((p) => ('embedding' in p ? p.embedding : new Float32Array()));

@@ -4,7 +4,13 @@
  * back on each frame's own pixels; verification gives each frame's embedding.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
+import {
+  LoupeError,
+  type DecodedFrame,
+  type DetectionSettingsOverride,
+  type ModelCard,
+  type SamplePrediction,
+} from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
@@ -15,6 +21,7 @@ import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow }
 import { classProbabilities, probabilitiesOnFrame } from './probability-maps';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
 import { resolvedDetectionSettings } from './tasks/settings';
+import { outputAndEmbedding, withPenultimate } from '../inspect/embeddings';
 
 /**
  * Input pixels per forward pass: 32 frames of 128². Small inputs need many frames a pass to
@@ -30,6 +37,9 @@ export function predictBatchSize(rows: number, columns: number): number {
 }
 
 export class Predictor {
+  /** The model with its penultimate layer as a second output, made on the first call that asks for embeddings. */
+  private twoOutputs: tf.LayersModel | null = null;
+
   private constructor(
     readonly dir: string,
     readonly card: ModelCard,
@@ -53,17 +63,27 @@ export class Predictor {
   }
 
   /**
-   * `detection` replaces some of the card's post-processing settings for this call; `probabilities`
-   * adds a segmentation model's class probability maps on each frame.
+   * `detection` replaces some of the card's post-processing settings for this call. Options:
+   * `probabilities` adds a segmentation model's class probability maps on each frame; with
+   * `embeddings` (classification and segmentation), each frame's penultimate-layer embedding
+   * (ml/inspect/embeddings.ts) is pushed onto it, from the same forward pass as the prediction.
    */
   async predict(
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
-    probabilities = false,
+    options: { probabilities?: boolean; embeddings?: Float32Array<ArrayBuffer>[] } = {},
   ): Promise<SamplePrediction[]> {
     if (!this.folded) throw new Error('This predictor was disposed.');
     const model = this.folded;
+    const { embeddings } = options;
+    if (embeddings && this.card.task !== 'classification' && this.card.task !== 'segmentation')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Embeddings for "Label next" come from classification and segmentation models; this model does ${this.card.task}.`,
+      );
+    // On the folded model: its last layer's input is the same tensor as the trained model's.
+    if (embeddings) this.twoOutputs ??= withPenultimate(model);
     const { rows, columns, channels } = this.card.input;
     const pixels = rows * columns;
     const out: SamplePrediction[] = [];
@@ -95,11 +115,19 @@ export class Predictor {
         await yieldToMessages();
         continue;
       }
-      const logitsTensor = tf.tidy(
-        () => model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor,
-      );
+      const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
+      const [logitsTensor, embeddingTensor] = embeddings
+        ? outputAndEmbedding(this.twoOutputs!, images)
+        : [tf.tidy(() => model.predict(images) as tf.Tensor), null];
+      images.dispose();
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();
+      if (embeddingTensor) {
+        const width = embeddingTensor.shape[1];
+        const rowsOfEmbedding = (await embeddingTensor.data()) as Float32Array<ArrayBuffer>;
+        embeddingTensor.dispose();
+        for (let i = 0; i < chunk.length; i++) embeddings!.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
+      }
       const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
       chunk.forEach((frame, i) => {
         if (task === 'verification') {
@@ -114,7 +142,7 @@ export class Predictor {
             columns: frame.columns,
             classPixels: classPixelCounts(mask, this.card.classes.length),
             meanEntropy: meanPixelEntropy(logits, i * pixels * outputChannels, pixels, outputChannels),
-            ...(probabilities
+            ...(options.probabilities
               ? {
                   probabilityMaps: probabilitiesOnFrame(
                     classProbabilities(logits, i * pixels * outputChannels, pixels, outputChannels, classCount),
@@ -137,6 +165,8 @@ export class Predictor {
   }
 
   dispose(): void {
+    // The two-output model shares the folded model's weights: disposing that model frees both.
+    this.twoOutputs = null;
     if (this.folded !== this.loaded) this.folded?.dispose();
     this.loaded?.dispose();
     this.loaded = null;

@@ -2,7 +2,7 @@
  * Pre-label and "Label next" for segmentation through the real services and engine, on a U-Net
  * trained for one epoch on the synthetic scans' lesion masks: the draft mask comes in the task's
  * own mask values at the image's size with its class pixels counted, nothing is saved, and the
- * unlabeled images are ordered by mean pixel entropy (spread over class pixel fractions on request).
+ * unlabeled images are ordered by mean pixel entropy (spread over the model's penultimate-layer embeddings on request).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -68,7 +68,7 @@ describe('pre-label masks and label next for segmentation', () => {
     expect(images.filter((i) => i.labeled)).toEqual([]);
   });
 
-  it('orders the unlabeled images by mean pixel entropy, and spreads them over class pixel fractions', async () => {
+  it('orders the unlabeled images by mean pixel entropy, and spreads them over the model embeddings', async () => {
     const next = await call('models.labelNext', { runId, taskId: fresh.id, limit: LIMIT, measure: 'margin' });
     expect(next).toMatchObject({ measure: 'mean pixel entropy', diversitySpace: null, considered: imageIds.length });
     expect(next.picks).toHaveLength(LIMIT);
@@ -83,7 +83,9 @@ describe('pre-label masks and label next for segmentation', () => {
       expect(draft.meanEntropy).toBeCloseTo(p.entropy, 10);
     }
     const spread = await call('models.labelNext', { runId, taskId: fresh.id, limit: LIMIT, diversity: true });
-    expect(spread.diversitySpace).toBe('class pixel fractions');
+    expect(spread.diversitySpace).toBe('penultimate-layer embeddings');
+    expect(spread.picks[0]!.nearestImageId).toBeNull();
+    expect(spread.picks.slice(1).every((p) => p.nearestImageId !== null && p.distance !== null)).toBe(true);
     expect(spread.picks[0]!.imageId).toBe(next.picks[0]!.imageId);
     expect(new Set(spread.picks.map((p) => p.imageId)).size).toBe(LIMIT);
   });

@@ -3,7 +3,7 @@
  * (tests/helpers/review-workspace.ts): tags proposed for a second, unlabeled task with the same
  * classes are drafts (nothing is saved until a person saves one), the ranking of the unlabeled
  * images equals NumPy/SciPy's entropy and margin orderings of the same probabilities, the diverse
- * list equals a reference greedy k-center, and runs of the wrong task or classes are refused.
+ * list equals a reference greedy k-center over the model's penultimate-layer embeddings, and runs of the wrong task or classes are refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prelabelOrigin, prelabelRunOf, type ProposedTag } from '../../contract/index';
 import { PrelabelService } from '../../main/services/training/prelabel';
+import { completedModel, engineFrame } from '../../main/services/training/run-model';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { realServices } from '../helpers/services';
@@ -21,6 +22,7 @@ interface Reference {
   byEntropy: number[];
   byMargin: number[];
   kCenter: number[];
+  kCenterNearest: (number | null)[];
 }
 
 const LIMIT = 5;
@@ -101,9 +103,14 @@ describe('pre-label and label next', () => {
     });
     expect(margin.picks.map((p) => p.imageId)).toEqual(byEntropy.byMargin.slice(0, LIMIT).map((i) => imageIds[i]));
 
+    // The spread runs over the model's penultimate-layer embeddings, as the engine's predict gives them.
+    const { modelDir } = await completedModel(services.workspaces.require(), setup.runId, 'classification');
+    const frames = await Promise.all(imageIds.map((id) => engineFrame(services.imaging, id)));
+    const { embeddings } = await services.engine.call('predict', { modelDir, frames, embeddings: true });
     const pool = byEntropy.byEntropy.slice(0, LIMIT * DIVERSITY_POOL_FACTOR);
     const spread = runPythonReference<Reference>('uncertainty_reference.py', {
       probabilities,
+      points: embeddings!.map((e) => Array.from(e)),
       k: LIMIT,
       pool,
       logits: [[0, 0]],
@@ -114,10 +121,13 @@ describe('pre-label and label next', () => {
       limit: LIMIT,
       diversity: true,
     });
-    expect(diverse.diversitySpace).toBe('class probabilities');
+    expect(diverse.diversitySpace).toBe('penultimate-layer embeddings');
     expect(diverse.picks.map((p) => p.imageId)).toEqual(spread.kCenter.map((i) => imageIds[i]));
+    expect(diverse.picks.map((p) => p.nearestImageId)).toEqual(
+      spread.kCenterNearest.map((i) => (i === null ? null : imageIds[i])),
+    );
     expect(diverse.picks[0]!.distance).toBeNull();
-    expect(diverse.picks[1]!.reason).toMatch(/from the nearest earlier pick$/);
+    expect(diverse.picks[1]!.reason).toMatch(/; embedding \d+\.\d\d from the nearest earlier pick, \S+$/);
   });
 
   it('lists only images the task has no label for', async () => {

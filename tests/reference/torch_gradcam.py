@@ -8,7 +8,8 @@ Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopa
 as in pytorch-grad-cam (jacobgil). With "scorecam": true each case also has "scorecam", Score-CAM
 (Wang et al., 2020): each target channel, upsampled bilinearly (align_corners=False) to the input
 and min-max normalised (a constant channel: zeros), masks the input; its weight is the class's
-softmax probability for the masked input. A case with "segmentation": true explains a U-Net's output
+softmax probability for the masked input, where the input fades to its Gaussian blur (sigma 1/16 of
+the shorter side, 3-sigma taps, reflected edges) instead of to zero. A case with "segmentation": true explains a U-Net's output
 (NCHW logits) as Seg-Grad-CAM (Vinogradova et al., 2020): the score is the sum of the class's logits
 over the pixels predicted as that class (argmax, or logit > 0 for one sigmoid channel, whose
 background logit is its negative), over every pixel when there are none. A case with "guided": true
@@ -123,8 +124,26 @@ def normalised(cam):
     return ((cam - lo) / (hi - lo) if hi > lo else torch.zeros_like(cam)).reshape(-1).tolist()
 
 
+BLUR_SHARE = 1 / 16
+
+
+def blurred(image):
+    rows, columns = image.shape[2:]
+    sigma = BLUR_SHARE * min(rows, columns)
+    radius = min(int(-(-3 * sigma // 1)), min(rows, columns) - 1)
+    if radius < 1:
+        return image.clone()
+    taps = torch.exp(-((torch.arange(2 * radius + 1, dtype=torch.float64) - radius) ** 2) / (2 * sigma * sigma))
+    taps = taps / taps.sum()
+    channels = image.shape[1]
+    padded = F.pad(image, (radius, radius, radius, radius), mode="reflect")
+    vertical = F.conv2d(padded, taps.reshape(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+    return F.conv2d(vertical, taps.reshape(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+
+
 def score_cam(layers, image, case):
     with torch.no_grad():
+        baseline = blurred(image)
         _, activations = forward(layers, image, case["target"])
         a = activations[0]
         weights = []
@@ -132,7 +151,7 @@ def score_cam(layers, image, case):
             up = F.interpolate(channel[None, None], size=image.shape[2:], mode="bilinear", align_corners=False)
             lo, hi = up.min(), up.max()
             mask = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
-            output, _ = forward(layers, image * mask, case["target"])
+            output, _ = forward(layers, baseline + (image - baseline) * mask, case["target"])
             weights.append(torch.softmax(output.reshape(-1), 0)[case["classIndex"]])
         return normalised((torch.stack(weights).reshape(-1, 1, 1) * a).sum(0))
 

@@ -1,11 +1,12 @@
 """Reference uncertainty for Loupe's "Label next" tests (Debian /usr/bin/python3: numpy, scipy, scikit-learn).
 
 Reads JSON on stdin: {"probabilities": [[...]...], "k": n, "pool": [indices, most uncertain first],
-"logits": [[...]...]}; writes entropy (scipy.stats.entropy, nats), margin (numpy sort), the
-ordering by entropy and by 1 - margin (stable, ties in input order), greedy k-center picks over
-the probability vectors on `pool` (distances from scikit-learn's pairwise_distances; ties go to
-the earlier pool member), and the mean entropy of softmax(logits) per row (a segmentation image
-whose rows are pixels).
+"logits": [[...]...], optionally "points": [[...]...]}; writes entropy (scipy.stats.entropy, nats),
+margin (numpy sort), the ordering by entropy and by 1 - margin (stable, ties in input order),
+greedy k-center picks on `pool` over the probability vectors, or over `points` (embeddings) when
+given, each with its distance and its nearest earlier pick (distances from scikit-learn's
+pairwise_distances; ties go to the earlier pool member and the earlier pick), and the mean entropy
+of softmax(logits) per row (a segmentation image whose rows are pixels).
 """
 import json
 import sys
@@ -20,15 +21,17 @@ def k_center(points, pool, k):
     dist = pairwise_distances(points[pool], metric="euclidean")
     picks = [0]
     distances = [None]
-    nearest = dist[0].copy()
-    nearest[0] = -1.0
+    nearest_picks = [None]
     while len(picks) < min(k, len(pool)):
+        to_picks = dist[:, picks]
+        nearest = to_picks.min(axis=1)
         masked = np.where(np.isin(np.arange(len(pool)), picks), -1.0, nearest)
         best = int(np.argmax(masked))  # argmax returns the first maximum: the earlier pool member
+        # argmin likewise: on a tie the earlier pick is the one named.
+        nearest_picks.append(int(pool[picks[int(np.argmin(to_picks[best]))]]))
         picks.append(best)
         distances.append(float(masked[best]))
-        nearest = np.minimum(nearest, dist[best])
-    return [int(pool[i]) for i in picks], distances
+    return [int(pool[i]) for i in picks], distances, nearest_picks
 
 
 def main():
@@ -37,7 +40,9 @@ def main():
     h = entropy(p, axis=1)
     top = -np.sort(-p, axis=1)
     m = top[:, 0] - top[:, 1]
-    picks, distances = k_center(p, np.asarray(case["pool"]), case["k"])
+    # k-center runs over "points" when given (embeddings), else over the probability vectors.
+    points = np.asarray(case["points"], dtype=np.float64) if "points" in case else p
+    picks, distances, nearest_picks = k_center(points, np.asarray(case["pool"]), case["k"])
     logits = np.asarray(case["logits"], dtype=np.float64)
     pixel = float(np.mean(entropy(softmax(logits, axis=1), axis=1)))
     print(json.dumps({
@@ -47,6 +52,7 @@ def main():
         "byMargin": np.argsort(-(1 - m), kind="stable").tolist(),
         "kCenter": picks,
         "kCenterDistances": distances,
+        "kCenterNearest": nearest_picks,
         "meanPixelEntropy": pixel,
     }))
 

@@ -9,6 +9,7 @@ import { start } from '../launcher/start';
 import { CliContext } from './context';
 import { registerEngineCommands } from './engine-commands';
 import { registerExplainCommands } from './explain-commands';
+import { registerFeatureMapsCommand } from './feature-maps-command';
 import { registerEvalCommand } from './eval-command';
 import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
@@ -81,6 +82,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
   registerExplainCommands(program, context);
+  registerFeatureMapsCommand(program, context);
   registerExportCommands(program, context);
   listValidNamesOnUsageErrors(program);
   program.hook('preAction', (_program, action) => checkNamedRecords(action, context));

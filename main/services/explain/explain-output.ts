@@ -21,8 +21,12 @@ function ioError(error: unknown, out: string): LoupeError {
   return new LoupeError('IO_ERROR', `Cannot write explanations into ${out}: ${why}.`, { cause: error });
 }
 
-/** Makes the folder; one that exists and is not empty is refused unless `force`. */
-export async function prepareOutput(out: string, force: boolean): Promise<void> {
+/** Makes the folder and `folders` in it; one that exists and is not empty is refused unless `force`. */
+export async function prepareOutput(
+  out: string,
+  force: boolean,
+  folders: readonly string[] = [HEATMAPS_FOLDER, OVERLAYS_FOLDER],
+): Promise<void> {
   const stat = await fs.stat(out).catch(() => null);
   if (stat && !stat.isDirectory())
     throw new LoupeError('INVALID_REQUEST', `${out} is a file; give a folder for the explanations.`);
@@ -35,8 +39,8 @@ export async function prepareOutput(out: string, force: boolean): Promise<void> 
       );
   }
   try {
-    await fs.mkdir(path.join(out, HEATMAPS_FOLDER), { recursive: true });
-    await fs.mkdir(path.join(out, OVERLAYS_FOLDER), { recursive: true });
+    await fs.mkdir(out, { recursive: true });
+    for (const folder of folders) await fs.mkdir(path.join(out, folder), { recursive: true });
   } catch (error) {
     throw ioError(error, out);
   }

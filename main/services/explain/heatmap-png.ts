@@ -43,7 +43,8 @@ export function heatmapGrey(heatmap: PixelHeatmap): Uint8Array {
   return out;
 }
 
-function encodePng(pixels: Uint8Array, columns: number, rows: number, channels: 1 | 3): Promise<Buffer> {
+/** 8-bit grey or RGB pixels, row-major, as a PNG. */
+export function encodePng(pixels: Uint8Array, columns: number, rows: number, channels: 1 | 3): Promise<Buffer> {
   let image = sharp(pixels, { raw: { width: columns, height: rows, channels }, limitInputPixels: MAX_FRAME_PIXELS });
   // Without this sharp writes one-channel input as RGB.
   if (channels === 1) image = image.toColourspace('b-w');

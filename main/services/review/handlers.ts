@@ -4,6 +4,7 @@ import type { WorkspaceService } from '../workspace/workspace-service';
 import { measureCalibration } from './calibration';
 import { exportReview } from './report';
 import { explainForReview } from './review-explain';
+import { featureMapsForReview } from './review-feature-maps';
 import type { ReviewService } from './review-service';
 import { listVerdicts, reviewer, setReviewer } from './trail';
 
@@ -23,6 +24,7 @@ export function reviewHandlers(review: ReviewService, workspaces: WorkspaceServi
         context.progress({ done, total }),
       ),
     'review.explain': (r, context) => explainForReview(review, workspaces.require(), r, context.signal),
+    'review.featureMaps': (r, context) => featureMapsForReview(review, workspaces.require(), r, context.signal),
     'review.export': (r, context) =>
       exportReview(workspaces.require(), review, r, (done, total) => context.progress({ done, total }), context.signal),
   };

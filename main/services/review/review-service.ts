@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   LoupeError,
+  type DecodedFrame,
   type ExplainReply,
+  type FeatureMapsReply,
   type LabelTask,
   type ModelCard,
   type ParsedRequestOf,
@@ -217,6 +219,22 @@ export class ReviewService {
   ): Promise<ExplainReply> {
     const frames = [await engineFrame(this.imaging, imageId)];
     return this.engine.call('explain', { modelDir: model.modelDir, frames, ...options }, { signal });
+  }
+
+  /** The engine's feature maps of one image's first frame, the one `predict` reads (see review-feature-maps.ts). */
+  async featureMapsOfImage(
+    model: ReviewModel,
+    imageId: number,
+    layer: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ maps: FeatureMapsReply; frame: DecodedFrame }> {
+    const frame = await engineFrame(this.imaging, imageId);
+    const maps = await this.engine.call(
+      'featureMaps',
+      { modelDir: model.modelDir, frame, ...(layer === undefined ? {} : { layer }) },
+      { signal },
+    );
+    return { maps, frame };
   }
 
   thumbnails(ids: readonly number[]): ReturnType<ImagingService['thumbnails']> {

@@ -35,6 +35,7 @@ export function segmentationReason(
   return `mean pixel entropy ${h.toFixed(2)} — the model is unsure of the mask; ${found}`;
 }
 
-export function withSpread(reason: string, distance: number): string {
-  return `${reason}; ${distance.toFixed(2)} from the nearest earlier pick`;
+/** A spread pick: how far its embedding lies from the nearest earlier pick's, and which image that is. */
+export function withSpread(reason: string, distance: number, nearestName: string): string {
+  return `${reason}; embedding ${distance.toFixed(2)} from the nearest earlier pick, ${nearestName}`;
 }

@@ -5,8 +5,10 @@
  * drafts and saves only what a person accepts.
  *
  * The model runs in the engine worker (predict, in chunks so a large set reports progress and
- * stops on cancel); ordering and the k-center spread are cheap arithmetic on its probabilities.
+ * stops on cancel); ordering is cheap arithmetic on its probabilities, and the k-center spread on
+ * the penultimate-layer embeddings predict returns from the same pass.
  */
+import path from 'node:path';
 import {
   LoupeError,
   type DecodedFrame,
@@ -42,7 +44,6 @@ interface Ranked {
   entropy: number;
   margin: number | null;
   top: { classId: number; probability: number }[];
-  features: number[];
   reason: string;
 }
 
@@ -63,28 +64,34 @@ export class PrelabelService {
     return task;
   }
 
-  /** Runs the model on every image in chunks; returns the model's classes and one prediction per image. */
+  /**
+   * Runs the model on every image in chunks; returns the model's classes and one prediction per
+   * image, and with `embeddings` each image's penultimate-layer embedding from the same pass.
+   */
   private async predictAll(
     runId: string,
     task: LabelTask,
     imageIds: readonly number[],
     signal: AbortSignal,
     progress: Progress,
-  ): Promise<{ classes: (number | null)[]; predictions: SamplePrediction[] }> {
+    embeddings = false,
+  ): Promise<{ classes: (number | null)[]; predictions: SamplePrediction[]; embeddings: Float32Array[] }> {
     const { modelDir } = await completedModel(this.workspaces.require(), runId, task.kind);
     const predictions: SamplePrediction[] = [];
+    const embedded: Float32Array[] = [];
     let classes: (number | null)[] | null = null;
     for (let start = 0; start < imageIds.length; start += PREDICT_CHUNK) {
       if (signal.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
       progress(start, imageIds.length);
       const frames: DecodedFrame[] = [];
       for (const id of imageIds.slice(start, start + PREDICT_CHUNK)) frames.push(await engineFrame(this.imaging, id));
-      const reply = await this.engine.call('predict', { modelDir, frames }, { signal });
+      const reply = await this.engine.call('predict', { modelDir, frames, embeddings }, { signal });
       classes ??= matchClasses(task, reply.classes, runId);
       predictions.push(...reply.predictions);
+      embedded.push(...(reply.embeddings ?? []));
     }
     progress(imageIds.length, imageIds.length);
-    return { classes: classes ?? [], predictions };
+    return { classes: classes ?? [], predictions, embeddings: embedded };
   }
 
   async proposeTags(
@@ -136,13 +143,16 @@ export class PrelabelService {
         .map((s) => s.imageId);
     const segmentation = task.kind === 'segmentation';
     const measure = segmentation ? 'mean pixel entropy' : request.measure;
-    const diversitySpace = !request.diversity
-      ? null
-      : segmentation
-        ? ('class pixel fractions' as const)
-        : ('class probabilities' as const);
+    const diversitySpace = request.diversity ? ('penultimate-layer embeddings' as const) : null;
     if (imageIds.length === 0) return { measure, diversitySpace, considered: 0, picks: [] };
-    const { classes, predictions } = await this.predictAll(request.runId, task, imageIds, signal, progress);
+    const { classes, predictions, embeddings } = await this.predictAll(
+      request.runId,
+      task,
+      imageIds,
+      signal,
+      progress,
+      request.diversity,
+    );
     const names = new Map(task.classes.map((c) => [c.id, c.name]));
     const ranked = predictions.map((prediction, i) =>
       segmentation
@@ -153,18 +163,19 @@ export class PrelabelService {
     let picks: LabelNextPick[];
     if (request.diversity) {
       const pool = order.slice(0, request.limit * DIVERSITY_POOL_FACTOR);
-      picks = kCenter(
-        ranked.map((r) => r.features),
-        pool,
-        request.limit,
-      ).map(({ index, distance }) => pick(ranked[index]!, distance));
-    } else picks = order.slice(0, request.limit).map((index) => pick(ranked[index]!, null));
+      picks = kCenter(embeddings, pool, request.limit).map(({ index, distance, nearest }) => {
+        const nearestImageId = nearest === null ? null : imageIds[nearest]!;
+        const { reason, ...r } = ranked[index]!;
+        if (distance === null || nearestImageId === null) return { ...r, reason, distance: null, nearestImageId: null };
+        const nearestName = path.basename(this.imaging.get(nearestImageId).record.path);
+        return { ...r, distance, nearestImageId, reason: withSpread(reason, distance, nearestName) };
+      });
+    } else
+      picks = order
+        .slice(0, request.limit)
+        .map((index) => ({ ...ranked[index]!, distance: null, nearestImageId: null }));
     return { measure, diversitySpace, considered: imageIds.length, picks };
   }
-}
-
-function pick({ features: _features, reason, ...r }: Ranked, distance: number | null): LabelNextPick {
-  return { ...r, distance, reason: distance === null ? reason : withSpread(reason, distance) };
 }
 
 /** Every task class with its probability, best first (the model's classes are the task's, matched by name). */
@@ -193,7 +204,6 @@ function rankTags(
     entropy: h,
     margin: m,
     top: sorted.slice(0, 2),
-    features: probabilities,
     reason: classificationReason(measure, h, m, sorted, names),
   };
 }
@@ -218,7 +228,6 @@ function rankMask(
     entropy: h,
     margin: null,
     top,
-    features: fractions,
     reason: segmentationReason(h, top, names),
   };
 }

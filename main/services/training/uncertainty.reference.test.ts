@@ -15,6 +15,7 @@ interface Reference {
   byMargin: number[];
   kCenter: number[];
   kCenterDistances: (number | null)[];
+  kCenterNearest: (number | null)[];
 }
 
 const IMAGES = 60;
@@ -58,6 +59,7 @@ describe('uncertainty against NumPy / SciPy / scikit-learn', () => {
   it('greedy k-center picks and distances equal the reference over the same pool', () => {
     const picks = kCenter(p, pool, K);
     expect(picks.map((c) => c.index)).toEqual(reference.kCenter);
+    expect(picks.map((c) => c.nearest)).toEqual(reference.kCenterNearest);
     picks.forEach((c, i) => {
       const want = reference.kCenterDistances[i];
       if (want === null || want === undefined) expect(c.distance).toBeNull();
@@ -70,6 +72,6 @@ describe('uncertainty against NumPy / SciPy / scikit-learn', () => {
   it('k-center stops at the pool size and starts from the most uncertain image', () => {
     const picks = kCenter(p, pool.slice(0, 3), 10);
     expect(picks.map((c) => c.index)).toHaveLength(3);
-    expect(picks[0]).toEqual({ index: pool[0], distance: null });
+    expect(picks[0]).toEqual({ index: pool[0], distance: null, nearest: null });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * How useful labelling an image would be, from a model's class probabilities: entropy (nats) and
- * margin (top probability minus the second), and a greedy k-center spread of picks so a list of
- * images to label next does not show twenty near-copies of the same confusing case.
+ * margin (top probability minus the second), and a greedy k-center spread of picks (over the
+ * model's embeddings) so a list of images to label next does not show twenty near-copies of the
+ * same confusing case.
  */
 
 /** Entropy in nats, −Σ p·ln p (0·ln 0 taken as 0). */
@@ -27,7 +28,7 @@ export function byScore(scores: readonly number[]): number[] {
   return scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
-function distance(a: readonly number[], b: readonly number[]): number {
+function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
   return Math.sqrt(sum);
@@ -37,6 +38,8 @@ export interface CenterPick {
   index: number;
   /** Euclidean distance to the nearest earlier pick; null for the first. */
   distance: number | null;
+  /** That nearest earlier pick (an index into `features`); null for the first. */
+  nearest: number | null;
 }
 
 /**
@@ -44,27 +47,28 @@ export interface CenterPick {
  * point farthest from every earlier pick; a tie goes to the point earlier in `order` (the more
  * uncertain one), so the result is deterministic.
  */
-export function kCenter(features: readonly (readonly number[])[], order: readonly number[], k: number): CenterPick[] {
+export function kCenter(features: readonly ArrayLike<number>[], order: readonly number[], k: number): CenterPick[] {
   const count = Math.min(k, order.length);
   if (count === 0) return [];
-  const nearest = new Map(order.map((i) => [i, Infinity]));
+  // For each point not yet picked: its distance to the nearest pick so far, and that pick.
+  const nearest = new Map(order.map((i) => [i, { distance: Infinity, pick: -1 }]));
   const picks: CenterPick[] = [];
-  let next = order[0]!;
-  let nextDistance: number | null = null;
+  let next: CenterPick = { index: order[0]!, distance: null, nearest: null };
   while (picks.length < count) {
-    picks.push({ index: next, distance: nextDistance });
-    nearest.delete(next);
-    let best = -1;
-    let bestDistance = -Infinity;
+    picks.push(next);
+    const picked = next.index;
+    nearest.delete(picked);
+    let best: CenterPick | null = null;
     for (const i of order) {
-      if (!nearest.has(i)) continue;
-      const d = Math.min(nearest.get(i)!, distance(features[i]!, features[next]!));
-      nearest.set(i, d);
-      if (d > bestDistance) [best, bestDistance] = [i, d];
+      const entry = nearest.get(i);
+      if (!entry) continue;
+      const d = distance(features[i]!, features[picked]!);
+      // Strictly nearer only: on a tie the earlier pick stays the one named.
+      if (d < entry.distance) [entry.distance, entry.pick] = [d, picked];
+      if (!best || entry.distance > best.distance!) best = { index: i, distance: entry.distance, nearest: entry.pick };
     }
-    if (best < 0) break;
+    if (!best) break;
     next = best;
-    nextDistance = bestDistance;
   }
   return picks;
 }

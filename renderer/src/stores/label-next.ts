@@ -9,7 +9,7 @@ export const DEFAULT_LABEL_NEXT = 20;
 
 /**
  * "Label next": the task's unlabeled images ordered by the chosen run's uncertainty (entropy or
- * margin; segmentation: mean pixel entropy), optionally spread over the probability space, each
+ * margin; segmentation: mean pixel entropy), optionally spread over the model's embeddings, each
  * with the reason it was picked. The engine predicts every unlabeled image, so a large workspace
  * shows progress and can be cancelled.
  */

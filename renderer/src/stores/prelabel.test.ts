@@ -195,7 +195,7 @@ describe('label next', () => {
     const fake = fakeClient({
       'models.labelNext': (r) => ({
         measure: r.measure ?? 'entropy',
-        diversitySpace: r.diversity ? 'class probabilities' : null,
+        diversitySpace: r.diversity ? 'penultimate-layer embeddings' : null,
         considered: 3,
         picks: [10, 11].map((imageId) => ({
           imageId,
@@ -204,6 +204,7 @@ describe('label next', () => {
           margin: 0.2,
           top: [],
           distance: null,
+          nearestImageId: null,
           reason: 'entropy 0.60',
         })),
       }),
@@ -221,7 +222,7 @@ describe('label next', () => {
       diversity: true,
       limit: 7,
     });
-    expect(next.result).toMatchObject({ taskId: 1, diversitySpace: 'class probabilities' });
+    expect(next.result).toMatchObject({ taskId: 1, diversitySpace: 'penultimate-layer embeddings' });
     next.drop(10);
     expect(next.result?.picks.map((p) => p.imageId)).toEqual([11]);
   });
