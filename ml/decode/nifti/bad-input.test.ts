@@ -133,5 +133,14 @@ describe('bad NIfTI files', () => {
       'malformed',
       /vox_offset/,
     );
+    // Found by the import fuzz: the message said "at byte NaN".
+    const notANumber = await refusal(patched((view) => view.setFloat32(108, Number.NaN, true)));
+    expect(notANumber.message).toMatch(/vox_offset \(where the voxels start\) is not a number/);
+    expect(notANumber.message).not.toMatch(/NaN/);
+  });
+
+  it('reads an infinite voxel size as no pixel spacing, not an internal error (found by the import fuzz)', async () => {
+    const { info } = await decodeFile(patched((view) => view.setFloat32(80, Number.POSITIVE_INFINITY, true)));
+    expect(info.pixelSpacing).toBeNull();
   });
 });

@@ -114,7 +114,9 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
   if (!(Number.isInteger(voxOffset) && voxOffset >= minOffset))
     throw new DecodeError(
       'malformed',
-      `This NIfTI header puts the voxels at byte ${voxOffset} (vox_offset); a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`,
+      Number.isFinite(voxOffset)
+        ? `This NIfTI header puts the voxels at byte ${voxOffset} (vox_offset); a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`
+        : `This NIfTI header's vox_offset (where the voxels start) is not a number; a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`,
     );
   const xyztUnits = v1 ? bytes[123]! : i32(500);
   const spatial = xyztUnits & 0x07;
