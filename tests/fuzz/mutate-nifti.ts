@@ -63,8 +63,9 @@ function layoutOf(bytes: Uint8Array): Layout | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const little of [true, false]) {
     const size = view.getInt32(0, little);
-    if (size === 348) return { version: 1, little };
-    if (size === 540) return { version: 2, little };
+    // A header cut short (by an earlier mutation) is left to the format-blind mutations.
+    if (size === 348 && bytes.length >= 348) return { version: 1, little };
+    if (size === 540 && bytes.length >= 540) return { version: 2, little };
   }
   return null;
 }

@@ -6,6 +6,7 @@
  * through ml/decode/limits.ts before anything is allocated.
  */
 import { DecodeError } from '../errors';
+import { MAX_DIMENSION } from '../limits';
 
 export const NIFTI1_HEADER_BYTES = 348;
 export const NIFTI2_HEADER_BYTES = 540;
@@ -102,7 +103,7 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
   if (dims.some((d) => !Number.isSafeInteger(d)))
     throw new DecodeError(
       'too-large',
-      `This NIfTI header declares the size ${dims.join('×')}, beyond any size Loupe reads.`,
+      `This NIfTI header declares the size ${dims.join('×')}, beyond Loupe's limit of ${MAX_DIMENSION} voxels along an axis; it was skipped.`,
     );
   if (dims.some((d) => d < 1))
     throw new DecodeError(
