@@ -15,6 +15,7 @@ import { decodeDicomFrame, decodedInfo, openDicom } from './dicom/decode';
 import { DecodeError } from './errors';
 import { MAX_FILE_BYTES } from './limits';
 import { isNiftiFile, openNifti } from './nifti';
+import { isGzip } from './nifti/inflate';
 import { decodeRasterFrame, openRaster, sniffRaster } from './raster';
 import type { DecodeOptions, DecodedFrame, DecodedImage } from './types';
 
@@ -95,11 +96,13 @@ export async function openImage(bytes: Uint8Array, fileName = ''): Promise<Opene
   if (!format) {
     throw new DecodeError(
       'not-an-image',
-      /\.(dcm|dicom|ima)$/i.test(fileName)
-        ? 'This file is named like DICOM but is not a DICOM file (no "DICM" marker at byte 128).'
-        : /\.nii(\.gz)?$/i.test(fileName)
-          ? 'This file is named like NIfTI but has no NIfTI-1 or NIfTI-2 header (it is cut short, or not NIfTI).'
-          : 'This is neither a DICOM file nor an image format Loupe reads (PNG, JPEG, TIFF, WebP, GIF, NIfTI).',
+      /\.nii(\.gz)?$/i.test(fileName)
+        ? 'This file is named like NIfTI but has no NIfTI-1 or NIfTI-2 header (it is cut short, or not NIfTI).'
+        : isGzip(bytes)
+          ? 'This file is gzip-compressed and holds no NIfTI volume; if it is a compressed DICOM or image file, unzip it and import the result.'
+          : /\.(dcm|dicom|ima)$/i.test(fileName)
+            ? 'This file is named like DICOM but is not a DICOM file (no "DICM" marker at byte 128).'
+            : 'This is neither a DICOM file nor an image format Loupe reads (PNG, JPEG, TIFF, WebP, GIF, NIfTI).',
     );
   }
   const opened = await openRaster(bytes, format);

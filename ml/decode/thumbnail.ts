@@ -24,7 +24,9 @@ export function displayBytes(frame: DecodedFrame): Uint8Array {
   const out = new Uint8Array(data.length);
   if (samplesPerPixel === 3) {
     const shift = frame.bitsAllocated > 8 ? frame.bitsStored - 8 : 0;
-    for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, data[i]! >> shift));
+    // Division, not >>: 32-bit colour arrives as floats above 2^31.
+    const scale = 2 ** shift;
+    for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, Math.floor(data[i]! / scale)));
     return out;
   }
   const slope = frame.rescaleSlope;

@@ -3,14 +3,17 @@
  * scripts make with DCMTK and GDCM: native, deflated, RLE, JPEG baseline/extended/lossless,
  * JPEG-LS, JPEG 2000) and the PIL raster fixtures, plus a few raster encodings made here with
  * sharp (progressive JPEG, interlaced and palette PNG, LZW/deflate/tiled TIFF) so each decoder
- * path has a seed. Labels: COCO, YOLO and CSV files naming the images in LABEL_IMAGES.
+ * path has a seed, and NIfTI-1/NIfTI-2 volumes (.nii and .nii.gz, both byte orders, integer,
+ * float and RGB voxels) written by nibabel (tests/reference/nibabel_volumes.py). Labels: COCO, YOLO and CSV files naming the images in LABEL_IMAGES.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
-import { ensureImagingFixtures } from '../fixtures/imaging/generate';
+import { ensureImagingFixtures, GENERATED_ROOT } from '../fixtures/imaging/generate';
+import { runReference } from '../helpers/python-reference';
 import type { LabelBundle } from './mutate-labels';
 
-export type ImageFormat = 'dicom' | 'png' | 'jpeg' | 'tiff';
+export type ImageFormat = 'dicom' | 'png' | 'jpeg' | 'tiff' | 'nifti';
 export type LabelFormat = LabelBundle['format'];
 export type FuzzFormat = ImageFormat | LabelFormat;
 
@@ -18,6 +21,8 @@ export interface ImageSeed {
   format: ImageFormat;
   name: string;
   bytes: Uint8Array;
+  /** The file name's ending the import sees: 'dcm', 'png', ..., 'nii' or 'nii.gz'. */
+  extension: string;
 }
 
 export interface Corpus {
@@ -31,6 +36,8 @@ export const LABEL_IMAGE_WIDTH = 32;
 export const LABEL_IMAGE_HEIGHT = 24;
 
 const SHARP_SIDE = 48;
+type SharpFormat = Exclude<ImageFormat, 'nifti'>;
+const EXTENSIONS: Record<SharpFormat, string> = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' };
 
 async function sharpSeeds(): Promise<ImageSeed[]> {
   const grey = Buffer.alloc(SHARP_SIDE * SHARP_SIDE);
@@ -39,7 +46,7 @@ async function sharpSeeds(): Promise<ImageSeed[]> {
   for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 13) & 0xff;
   const raw = (data: Buffer, channels: 1 | 3) =>
     sharp(data, { raw: { width: SHARP_SIDE, height: SHARP_SIDE, channels } });
-  const made: [ImageFormat, string, Promise<Buffer>][] = [
+  const made: [SharpFormat, string, Promise<Buffer>][] = [
     ['jpeg', 'grey.progressive.jpg', raw(grey, 1).jpeg({ progressive: true }).toBuffer()],
     ['jpeg', 'rgb.restart.jpg', raw(rgb, 3).jpeg({ quality: 70, optimiseCoding: false }).toBuffer()],
     ['png', 'rgb.interlaced.png', raw(rgb, 3).png({ progressive: true }).toBuffer()],
@@ -49,7 +56,80 @@ async function sharpSeeds(): Promise<ImageSeed[]> {
     ['tiff', 'rgb.tiled.tif', raw(rgb, 3).tiff({ tile: true, tileWidth: 16, tileHeight: 16 }).toBuffer()],
     ['tiff', 'rgb.jpeg.tif', raw(rgb, 3).tiff({ compression: 'jpeg' }).toBuffer()],
   ];
-  return Promise.all(made.map(async ([format, name, bytes]) => ({ format, name, bytes: new Uint8Array(await bytes) })));
+  return Promise.all(
+    made.map(async ([format, name, bytes]) => ({
+      format,
+      name,
+      bytes: new Uint8Array(await bytes),
+      extension: EXTENSIONS[format],
+    })),
+  );
+}
+
+/** nibabel_volumes.py cases: small volumes, so a mutant's import stays quick. */
+const NIFTI_SEEDS = [
+  {
+    name: 'ct-int16',
+    shape: [9, 7, 4],
+    dtype: 'int16',
+    version: 1,
+    gzip: true,
+    endian: '<',
+    affine_codes: 'LPS',
+    slope: 2,
+    inter: -1024,
+  },
+  {
+    name: 'mr-uint16-big-endian',
+    shape: [8, 6, 3],
+    dtype: 'uint16',
+    version: 1,
+    gzip: false,
+    endian: '>',
+    affine_codes: 'RAS',
+  },
+  {
+    name: 'pet-float32-nifti2',
+    shape: [6, 6, 5],
+    dtype: 'float32',
+    version: 2,
+    gzip: true,
+    endian: '<',
+    affine_codes: 'LAS',
+  },
+  {
+    name: 'labels-uint8',
+    shape: [10, 8, 3],
+    dtype: 'uint8',
+    version: 1,
+    gzip: false,
+    endian: '<',
+    affine_codes: 'RAS',
+    labels: [0, 1, 2],
+  },
+  { name: 'rgb24', shape: [5, 4, 2], dtype: 'RGB24', version: 1, gzip: false, endian: '<', affine_codes: 'RAS' },
+  {
+    name: 'int32-nifti2-big-endian',
+    shape: [7, 5, 2],
+    dtype: 'int32',
+    version: 2,
+    gzip: false,
+    endian: '>',
+    affine_codes: 'RPI',
+    max_value: 70000,
+  },
+].map((c, k) => ({ ...c, zooms: [0.9, 0.7, 2.5], form: k % 2 ? 'qform' : 'sform', seed: k + 1 }));
+
+function niftiSeeds(): ImageSeed[] {
+  const dir = path.join(GENERATED_ROOT, 'fuzz-nifti');
+  mkdirSync(dir, { recursive: true });
+  const written = runReference<Record<string, { file: string }>>('nibabel_volumes.py', { dir, cases: NIFTI_SEEDS });
+  return Object.entries(written).map(([name, { file }]) => ({
+    format: 'nifti',
+    name,
+    bytes: new Uint8Array(readFileSync(file)),
+    extension: file.endsWith('.gz') ? 'nii.gz' : 'nii',
+  }));
 }
 
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
@@ -162,12 +242,20 @@ export async function loadCorpus(): Promise<Corpus> {
     ['png', []],
     ['jpeg', []],
     ['tiff', []],
+    ['nifti', niftiSeeds()],
   ]);
   for (const f of fixtures.dicom)
-    images.get('dicom')!.push({ format: 'dicom', name: f.name, bytes: new Uint8Array(readFileSync(f.file)) });
+    images
+      .get('dicom')!
+      .push({ format: 'dicom', name: f.name, bytes: new Uint8Array(readFileSync(f.file)), extension: 'dcm' });
   for (const f of fixtures.raster) {
     if (f.format === 'webp') continue;
-    images.get(f.format)!.push({ format: f.format, name: f.name, bytes: new Uint8Array(readFileSync(f.file)) });
+    images.get(f.format)!.push({
+      format: f.format,
+      name: f.name,
+      bytes: new Uint8Array(readFileSync(f.file)),
+      extension: EXTENSIONS[f.format],
+    });
   }
   for (const seed of await sharpSeeds()) images.get(seed.format)!.push(seed);
   return { images, labels: labelSeeds() };

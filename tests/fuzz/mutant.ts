@@ -8,13 +8,15 @@ import { mutateBytes, type Mutated } from './mutate-bytes';
 import { mutateDicom } from './mutate-dicom';
 import { mutateJpeg } from './mutate-jpeg';
 import { mutateLabels, type LabelBundle } from './mutate-labels';
+import { mutateNifti } from './mutate-nifti';
 import { mutatePng } from './mutate-png';
 import { mutateTiff } from './mutate-tiff';
 import { caseSeed, Random } from './random';
 
 /**
- * Which format case k is: DICOM three times in nine (it has the most decoder paths: one per
- * transfer syntax), every other format once.
+ * Which format case k is: DICOM twice in nine (it has the most decoder paths: one per transfer
+ * syntax), every other format once. NIfTI took the third DICOM slot, so every other case index
+ * keeps its format (the findings tests rebuild label cases by index).
  */
 export const FORMAT_CYCLE: readonly FuzzFormat[] = [
   'dicom',
@@ -23,7 +25,7 @@ export const FORMAT_CYCLE: readonly FuzzFormat[] = [
   'dicom',
   'jpeg',
   'yolo',
-  'dicom',
+  'nifti',
   'tiff',
   'csv',
 ];
@@ -32,9 +34,15 @@ const MAX_MUTATIONS = 3;
 /** Share of mutations that know the format; the rest are format-blind byte damage. */
 const FORMAT_AWARE_SHARE = 0.7;
 
-export const EXTENSIONS: Record<ImageFormat, string> = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' };
-
-export type ImageMutant = { index: number; format: ImageFormat; seedName: string; what: string[]; bytes: Uint8Array };
+export type ImageMutant = {
+  index: number;
+  format: ImageFormat;
+  seedName: string;
+  what: string[];
+  bytes: Uint8Array;
+  /** The seed's file name ending ('nii.gz' for a gzipped NIfTI seed). */
+  extension: string;
+};
 export type LabelMutant = {
   index: number;
   format: LabelBundle['format'];
@@ -47,6 +55,7 @@ export type Mutant = ImageMutant | LabelMutant;
 function formatAware(format: ImageFormat, bytes: Uint8Array, rng: Random): Mutated | null {
   if (format === 'dicom') return rng.chance(0.75) ? mutateDicom(bytes, rng) : mutateJpeg(bytes, rng);
   if (format === 'png') return mutatePng(bytes, rng);
+  if (format === 'nifti') return mutateNifti(bytes, rng);
   if (format === 'jpeg') return mutateJpeg(bytes, rng);
   return mutateTiff(bytes, rng);
 }
@@ -67,5 +76,5 @@ export function mutantFor(corpus: Corpus, runSeed: number, index: number): Mutan
     bytes = done.bytes;
     what.push(done.what);
   }
-  return { index, format, seedName: seed.name, what, bytes };
+  return { index, format, seedName: seed.name, what, bytes, extension: seed.extension };
 }

@@ -11,7 +11,7 @@ import { MAX_DIMENSION, MAX_FRAME_PIXELS } from '../../ml/decode/limits';
 import { openImage } from '../../ml/decode/index';
 import { renderThumbnail } from '../../ml/decode/thumbnail';
 import type { Corpus, FuzzFormat } from './corpus';
-import { EXTENSIONS, mutantFor, type ImageMutant, type Mutant } from './mutant';
+import { mutantFor, type ImageMutant, type Mutant } from './mutant';
 import type { LabelBundle } from './mutate-labels';
 import { imageVerdict, labelVerdict, type FindingKind, type Verdict } from './verdict';
 import type { FuzzWorkspace } from './workspace';
@@ -76,7 +76,7 @@ function writeBundle(dir: string, bundle: LabelBundle): string {
   return path.join(dir, bundle.entry);
 }
 
-const fileName = (m: ImageMutant): string => `${String(m.index).padStart(7, '0')}-${m.format}.${EXTENSIONS[m.format]}`;
+const fileName = (m: ImageMutant): string => `${String(m.index).padStart(7, '0')}-${m.format}.${m.extension}`;
 
 /** Decodes a file again in this process, to show the error a finding's opaque "internal error" hides. */
 async function redecode(bytes: Uint8Array): Promise<string> {
@@ -137,7 +137,7 @@ export async function runFuzz(ws: FuzzWorkspace, corpus: Corpus, options: FuzzOp
       if (options.findingsDir) {
         const base = path.join(options.findingsDir, `seed${options.seed}-case${m.index}-${verdict.kind}`);
         mkdirSync(options.findingsDir, { recursive: true });
-        if ('bytes' in m) writeFileSync(`${base}.${EXTENSIONS[m.format]}`, m.bytes);
+        if ('bytes' in m) writeFileSync(`${base}.${m.extension}`, m.bytes);
         else writeBundle(base, m.bundle);
       }
     }

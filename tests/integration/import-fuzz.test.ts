@@ -1,6 +1,6 @@
 /**
  * The import fuzz at CI size (`npm run fuzz` runs 10,000 files): mutated DICOM, PNG, JPEG, TIFF,
- * COCO, YOLO and CSV files through the real import services. Every file imports or is refused
+ * NIfTI (.nii and .nii.gz), COCO, YOLO and CSV files through the real import services. Every file imports or is refused
  * with a named reason; no crash, internal error, hang, unclear message, memory beyond the bound,
  * or refused label file that changed the workspace. Seeds are fixed so a failure reproduces.
  */
@@ -18,7 +18,7 @@ import { requireBuild } from '../helpers/services';
 
 /** A different seed from `npm run fuzz`'s default, so CI covers other mutants than a local full run. */
 const CI_SEED = 20_261_204;
-/** 50 rounds of FORMAT_CYCLE: 150 DICOM files and 50 of each other format. */
+/** 50 rounds of FORMAT_CYCLE: 100 DICOM files and 50 of each other format. */
 const CI_FILES = 50 * FORMAT_CYCLE.length;
 
 let dir: string;
@@ -53,7 +53,10 @@ describe('import fuzz (CI size)', () => {
     const seeds = corpus.images.get('dicom')!.map((s) => s.name.split('.')[1]);
     for (const syntax of ['jpeg-baseline', 'jpeg-lossless', 'jpeg-ls', 'j2k-lossless', 'rle', 'deflated'])
       expect(seeds).toContain(syntax);
-    expect(Object.keys(report.counts).sort()).toEqual(['coco', 'csv', 'dicom', 'jpeg', 'png', 'tiff', 'yolo']);
+    expect(Object.keys(report.counts).sort()).toEqual(['coco', 'csv', 'dicom', 'jpeg', 'nifti', 'png', 'tiff', 'yolo']);
+    const nifti = corpus.images.get('nifti')!.map((s) => s.extension);
+    expect(nifti).toContain('nii');
+    expect(nifti).toContain('nii.gz');
     const total = Object.values(report.counts).reduce((n, c) => n + c.imported + c.refused + c.findings, 0);
     expect(total).toBe(CI_FILES);
   });

@@ -3,7 +3,8 @@
  * markers and, failing both, from the component IDs ('R','G','B' means RGB; anything else is taken
  * for YCbCr). DICOM files often carry neither marker, and then the Photometric Interpretation
  * says it: GDCM and DCMTK decode an RGB-labelled JPEG without an Adobe marker as stored RGB (e.g.
- * pydicom's SC_jpeg_no_color_transform.dcm). The WASM libjpeg-turbo has no switch for that, so
+ * pydicom's SC_jpeg_no_color_transform.dcm, and SC_rgb_jpeg.dcm, whose Adobe marker is cut short
+ * before its transform flag). The WASM libjpeg-turbo has no switch for that, so
  * such a stream gets its component IDs rewritten to 'R','G','B' before decoding.
  */
 
@@ -13,6 +14,11 @@ const SOS = 0xda;
 const EOI = 0xd9;
 const APP0 = 0xe0;
 const APP14 = 0xee;
+/**
+ * Bytes of an Adobe APP14 segment (its length field included) up to the transform flag: libjpeg
+ * ignores a shorter one, and Pillow sees no transform in it, so it says nothing about colour.
+ */
+const ADOBE_SEGMENT_LENGTH = 14;
 
 interface ColourMarkers {
   jfif: boolean;
@@ -48,7 +54,7 @@ function readColourMarkers(bytes: Uint8Array): ColourMarkers {
     if (marker === EOI) break;
     const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
     if (marker === APP0 && startsWith(bytes, at + 4, 'JFIF\0')) found.jfif = true;
-    if (marker === APP14 && startsWith(bytes, at + 4, 'Adobe')) found.adobe = true;
+    if (marker === APP14 && length >= ADOBE_SEGMENT_LENGTH && startsWith(bytes, at + 4, 'Adobe')) found.adobe = true;
     if (isFrameHeader(marker) && found.frame === null) found.frame = at;
     if (marker === SOS) found.scans.push(at);
     at += 2 + length;
@@ -58,7 +64,7 @@ function readColourMarkers(bytes: Uint8Array): ColourMarkers {
 
 /**
  * The stream as libjpeg must see it to follow the Photometric Interpretation: unchanged unless
- * the file says RGB, the JPEG has three components and neither a JFIF nor an Adobe marker.
+ * the file says RGB, the JPEG has three components and neither a JFIF nor a whole Adobe marker.
  */
 export function followPhotometric(encoded: Uint8Array, photometric: string): Uint8Array {
   if (photometric !== 'RGB') return encoded;

@@ -43,32 +43,50 @@ export function readOtherCells(
     return out;
   }
   const cellBytes = info.bitsAllocated / 8;
-  const need = pixels * info.frames * cellBytes;
+  const count = pixels * info.samplesPerPixel;
+  const need = count * info.frames * cellBytes;
   if (have < need) throw truncated(info, have, need);
   const view = new DataView(
     bytes.buffer,
-    bytes.byteOffset + element.dataOffset + frame * pixels * cellBytes,
-    pixels * cellBytes,
+    bytes.byteOffset + element.dataOffset + frame * count * cellBytes,
+    count * cellBytes,
   );
-  const out = new Float32Array(pixels);
   const little = !bigEndian;
-  if (info.pixelTag === 'x7fe00009') {
-    for (let i = 0; i < pixels; i++) out[i] = view.getFloat64(8 * i, little);
-  } else if (info.pixelTag === 'x7fe00008') {
-    for (let i = 0; i < pixels; i++) out[i] = view.getFloat32(4 * i, little);
-  } else {
-    // 32-bit integers: BitsStored bits below HighBit, sign-extended when Pixel Representation is 1.
-    const shift = info.highBit + 1 - info.bitsStored;
-    const unused = 32 - info.bitsStored;
-    for (let i = 0; i < pixels; i++) {
-      const cell = view.getUint32(4 * i, little) >>> shift;
-      out[i] =
-        info.pixelRepresentation === 1
-          ? (cell << unused) >> unused
-          : unused === 0
-            ? cell
-            : cell & (2 ** info.bitsStored - 1);
-    }
+  if (info.pixelTag === 'x7fe00009' || info.pixelTag === 'x7fe00008') {
+    const out = new Float32Array(count);
+    if (info.pixelTag === 'x7fe00009') for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, little);
+    else for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, little);
+    return out;
+  }
+  const cells = new Uint32Array(count);
+  for (let i = 0; i < count; i++) cells[i] = view.getUint32(4 * i, little);
+  return wideStoredValues(cells, info, info.planarConfiguration === 1 ? 'planar' : 'interleaved');
+}
+
+/**
+ * 32-bit integer cells to stored values: BitsStored bits below HighBit, sign-extended when Pixel
+ * Representation is 1, colour interleaved. As floats, exact up to 2^24.
+ */
+export function wideStoredValues(
+  cells: Uint32Array,
+  info: DicomImageInfo,
+  layout: 'planar' | 'interleaved',
+): Float32Array {
+  const shift = info.highBit + 1 - info.bitsStored;
+  const unused = 32 - info.bitsStored;
+  const out = new Float32Array(cells.length);
+  const samples = info.samplesPerPixel;
+  const pixels = cells.length / samples;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]! >>> shift;
+    // Planar (RRR…GGG…BBB…) sample i is sample i / pixels of pixel i % pixels.
+    const at = layout === 'planar' && samples > 1 ? (i % pixels) * samples + Math.floor(i / pixels) : i;
+    out[at] =
+      info.pixelRepresentation === 1
+        ? (cell << unused) >> unused
+        : unused === 0
+          ? cell
+          : cell & (2 ** info.bitsStored - 1);
   }
   return out;
 }

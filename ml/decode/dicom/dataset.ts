@@ -6,7 +6,9 @@
 import dicomParser, { type DataSet } from './parser-lib';
 import { DecodeError } from '../errors';
 import { MAX_SEQUENCE_DEPTH } from '../limits';
+import { implicitDataSetDespiteHeader, VRS } from './implicit-data-set';
 import { inflateDataSet } from './inflate';
+import { nonImageKind } from './sop-classes';
 
 /** Offset of the "DICM" marker after the 128-byte preamble (PS3.10 §7.1). */
 const DICM_OFFSET = 128;
@@ -25,12 +27,9 @@ export function hasDicmMarker(bytes: Uint8Array): boolean {
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 /** Groups a bare data set (no preamble, no meta header) plausibly starts with: identification, patient, acquisition, relationship, image. */
 const FIRST_GROUPS = new Set([0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
-/** Two-letter VRs of PS3.5 Table 6.2-1, to tell explicit from implicit VR. */
-const VRS = new Set(
-  'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
-);
 
 /**
  * How a DICOM file begins. Part 10 files have a 128-byte preamble and "DICM"; older writers and
@@ -46,7 +45,11 @@ export function dicomLayout(bytes: Uint8Array): DicomLayout | null {
   const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
   const explicit = VRS.has(vr);
   if (group === 0x0002) return explicit ? { kind: 'no-preamble' } : null;
-  if (!FIRST_GROUPS.has(group)) return null;
+  if (!FIRST_GROUPS.has(group)) {
+    // A bare big-endian data set (pydicom's ExplVR_BigEndNoMeta.dcm): always explicit VR.
+    const bigEndianGroup = (bytes[0]! << 8) | bytes[1]!;
+    return FIRST_GROUPS.has(bigEndianGroup) && explicit ? { kind: 'bare', transferSyntaxUID: EXPLICIT_BE } : null;
+  }
   if (explicit) return { kind: 'bare', transferSyntaxUID: EXPLICIT_LE };
   const length = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
   return length <= bytes.length - 8 ? { kind: 'bare', transferSyntaxUID: IMPLICIT_LE } : null;
@@ -70,11 +73,16 @@ export function parseDicomFile(file: Uint8Array): ParsedDicom {
   const bytes = layout.kind === 'no-preamble' ? withPreamble(file) : file;
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(bytes, {
-      inflater: inflateDataSet,
-      ...(layout.kind === 'bare' ? { TransferSyntaxUID: layout.transferSyntaxUID } : {}),
-    });
+    dataSet =
+      (layout.kind === 'bare' ? null : implicitDataSetDespiteHeader(bytes)) ??
+      dicomParser.parseDicom(bytes, {
+        inflater: inflateDataSet,
+        ...(layout.kind === 'bare' ? { TransferSyntaxUID: layout.transferSyntaxUID } : {}),
+      });
   } catch (thrown) {
+    // A damaged report or DICOMDIR is skipped like an intact one: its class says it holds no image.
+    const kind = nonImageKindOfDamaged(bytes, thrown);
+    if (kind) throw new DecodeError('non-image', `Not an image (${kind}).`);
     throw describeParseFailure(thrown, bytes.length);
   }
   const depth = nestingDepth(dataSet);
@@ -91,6 +99,22 @@ export function parseDicomFile(file: Uint8Array): ParsedDicom {
       'This DICOM file does not say how its data is encoded (no Transfer Syntax UID).',
     );
   return { dataSet, transferSyntaxUID };
+}
+
+/** The non-image kind named by a damaged file's SOP Class UID (data set) or Media Storage SOP Class UID (meta header). */
+function nonImageKindOfDamaged(bytes: Uint8Array, thrown: unknown): string | null {
+  const partial =
+    thrown && typeof thrown === 'object' && 'dataSet' in thrown ? (thrown as { dataSet?: DataSet }).dataSet : undefined;
+  const read = (step: () => string | undefined): string | null => {
+    try {
+      return cleanUid(step() ?? '') || null;
+    } catch {
+      return null;
+    }
+  };
+  const sopClass = read(() => partial?.string('x00080016'));
+  const mediaClass = read(() => dicomParser.readPart10Header(bytes).string('x00020002'));
+  return nonImageKind(sopClass) ?? nonImageKind(mediaClass);
 }
 
 function withPreamble(bytes: Uint8Array): Uint8Array {

@@ -1,16 +1,19 @@
 /** Decoding one frame of a DICOM file: parse, check, find the frame's bytes, decode, finish. */
 import type { CodecOutput } from '../codecs/types';
-import { DecodeError, asDecodeError } from '../errors';
+import { decodeRle32 } from '../codecs/rle';
+import { DecodeError, asDecodeError, rethrowAs } from '../errors';
 import type { DecodedFrame } from '../types';
 import { parseDicomFile, type ParsedDicom } from './dataset';
 import { encapsulatedFrame, nativeFrame } from './frames';
 import type { PixelArray } from '../../../contract/channels/imaging';
-import { readOtherCells } from './cells';
+import { readOtherCells, wideStoredValues } from './cells';
 import { readDicomInfo, type DicomImageInfo } from './info';
 import { applyModalityLut } from './modality-lut';
 import { applyPalette } from './palette';
 import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
 import { TRANSFER_SYNTAXES } from './transfer-syntax';
+
+const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
 
 export interface OpenedDicom extends ParsedDicom {
   info: DicomImageInfo;
@@ -61,11 +64,18 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
   const syntax = TRANSFER_SYNTAXES[transferSyntaxUID];
   if (!syntax) throw new DecodeError('unsupported', `The transfer syntax ${transferSyntaxUID} is not supported.`);
   const element = dataSet.elements[info.pixelTag]!;
+  if (info.bitsAllocated === 32 && transferSyntaxUID === RLE_LOSSLESS && element.encapsulatedPixelData) {
+    const encoded = encapsulatedFrame(dataSet, element, info.frames, frame);
+    const cells = rethrowAs('corrupt-pixels', 'The compressed pixel data is damaged', () =>
+      decodeRle32(encoded, info.rows, info.columns, info.samplesPerPixel),
+    );
+    return frameOf(info, transferSyntaxUID, frame, wideStoredValues(cells, info, 'planar'));
+  }
   if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) {
     if (syntax.pixels.kind !== 'native' || element.encapsulatedPixelData) {
       throw new DecodeError(
         'unsupported',
-        `${info.bitsAllocated}-bit pixel cells are read uncompressed only; this file is ${syntax.name}.`,
+        `${info.bitsAllocated}-bit pixel cells are read uncompressed or RLE-compressed only; this file is ${syntax.name}.`,
       );
     }
     return frameOf(

@@ -179,10 +179,12 @@ export function readDicomInfo(dataSet: DataSet, transferSyntaxUID: string): Dico
     );
   }
 
-  if ((bitsAllocated === 1 || bitsAllocated > 16) && (samplesPerPixel !== 1 || isPalette)) {
+  // 32-bit integer cells may hold RGB (pydicom's SC_rgb_rle_32bit.dcm); 1-bit and float cells are greyscale only.
+  const wideRgb = bitsAllocated === 32 && !float && sourcePhotometric === 'RGB';
+  if ((bitsAllocated === 1 || bitsAllocated > 16) && (samplesPerPixel !== 1 || isPalette) && !wideRgb) {
     throw new DecodeError(
       'unsupported',
-      `${bitsAllocated}-bit pixel cells are read for greyscale images only; this one is ${sourcePhotometric}.`,
+      `${bitsAllocated}-bit pixel cells are read for greyscale${bitsAllocated === 32 && !float ? ' and RGB' : ''} images only; this one is ${sourcePhotometric}.`,
     );
   }
   const palette = isPalette ? readPalette(dataSet, pixelRepresentation === 1) : null;

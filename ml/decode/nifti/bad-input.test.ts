@@ -18,10 +18,11 @@ const BOMB_BYTES = 4 * MAX_INFLATED_HEADER_BYTES;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-nifti-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const { base: reference } = runReference<Record<string, { file: string }>>('nibabel_volumes.py', {
+const { base: reference, base2: reference2 } = runReference<Record<string, { file: string }>>('nibabel_volumes.py', {
   dir,
   cases: [
     { name: 'base', shape: [4, 4, 2], dtype: 'uint8', version: 1, gzip: false, endian: '<', zooms: [1, 1, 1] },
+    { name: 'base2', shape: [4, 4, 2], dtype: 'uint8', version: 2, gzip: false, endian: '<', zooms: [1, 1, 1] },
   ].map((c) => ({ ...c, affine_codes: 'RAS', form: 'sform', seed: 1 })),
 });
 const valid = await readImageBytes(reference!.file);
@@ -133,5 +134,21 @@ describe('bad NIfTI files', () => {
       'malformed',
       /vox_offset/,
     );
+    // Found by the import fuzz: the message said "at byte NaN".
+    const notANumber = await refusal(patched((view) => view.setFloat32(108, Number.NaN, true)));
+    expect(notANumber.message).toMatch(/vox_offset \(where the voxels start\) is not a number/);
+    expect(notANumber.message).not.toMatch(/NaN/);
+  });
+
+  it('refuses a NIfTI-2 size past what a number holds exactly by naming the limit (found by the import fuzz)', async () => {
+    const bytes = (await readImageBytes(reference2!.file)).slice();
+    // dim[2], a 64-bit integer in NIfTI-2, set to 2^57 + 2.
+    new DataView(bytes.buffer).setBigInt64(32, 2n ** 57n + 2n, true);
+    await expectRefused(bytes, 'too-large', /beyond Loupe's limit of 65535 voxels along an axis/);
+  });
+
+  it('reads an infinite voxel size as no pixel spacing, not an internal error (found by the import fuzz)', async () => {
+    const { info } = await decodeFile(patched((view) => view.setFloat32(80, Number.POSITIVE_INFINITY, true)));
+    expect(info.pixelSpacing).toBeNull();
   });
 });

@@ -6,6 +6,7 @@
  * through ml/decode/limits.ts before anything is allocated.
  */
 import { DecodeError } from '../errors';
+import { MAX_DIMENSION } from '../limits';
 
 export const NIFTI1_HEADER_BYTES = 348;
 export const NIFTI2_HEADER_BYTES = 540;
@@ -102,7 +103,7 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
   if (dims.some((d) => !Number.isSafeInteger(d)))
     throw new DecodeError(
       'too-large',
-      `This NIfTI header declares the size ${dims.join('×')}, beyond any size Loupe reads.`,
+      `This NIfTI header declares the size ${dims.join('×')}, beyond Loupe's limit of ${MAX_DIMENSION} voxels along an axis; it was skipped.`,
     );
   if (dims.some((d) => d < 1))
     throw new DecodeError(
@@ -114,7 +115,9 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
   if (!(Number.isInteger(voxOffset) && voxOffset >= minOffset))
     throw new DecodeError(
       'malformed',
-      `This NIfTI header puts the voxels at byte ${voxOffset} (vox_offset); a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`,
+      Number.isFinite(voxOffset)
+        ? `This NIfTI header puts the voxels at byte ${voxOffset} (vox_offset); a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`
+        : `This NIfTI header's vox_offset (where the voxels start) is not a number; a single-file NIfTI-${layout.version} has them at byte ${minOffset} or later.`,
     );
   const xyztUnits = v1 ? bytes[123]! : i32(500);
   const spatial = xyztUnits & 0x07;

@@ -127,8 +127,10 @@ function niftiInfo(
   const { columns, rows, frames, stored, kept } = shape;
   // NIfTI: a scl_slope of 0 (or not a number) means the stored values are used as they are.
   const scaled = Number.isFinite(header.sclSlope) && header.sclSlope !== 0;
-  const mm = (size: number): number => size * header.unitToMm;
-  const [sx, sy, sz] = header.voxelSize;
+  // A voxel size that is 0, negative, not a number or infinite is no spacing (the contract takes finite numbers).
+  const mm = (size: number): number | null =>
+    size > 0 && Number.isFinite(size * header.unitToMm) ? size * header.unitToMm : null;
+  const [sx, sy, sz] = header.voxelSize.map(mm) as [number | null, number | null, number | null];
   const colour = stored.samples === 3;
   const orientation = axisCodes(header);
   return {
@@ -161,7 +163,7 @@ function niftiInfo(
     seriesInstanceUid: null,
     sopInstanceUid: null,
     modality: null,
-    pixelSpacing: sx > 0 && sy > 0 ? [mm(sy), mm(sx)] : null,
+    pixelSpacing: sx !== null && sy !== null ? [sy, sx] : null,
     instanceNumber: null,
     attributes: {
       Format: `NIfTI-${header.version}`,
@@ -170,7 +172,7 @@ function niftiInfo(
           ? stored.name
           : `${stored.name} (kept as ${keptName(kept)})`,
       VolumeSize: `${columns}×${rows}×${frames}`,
-      ...(sz > 0 ? { SliceSpacing: `${mm(sz)} mm` } : {}),
+      ...(sz !== null ? { SliceSpacing: `${sz} mm` } : {}),
       ...(orientation ? { Orientation: orientation } : {}),
       ...(header.description ? { Description: header.description } : {}),
     },

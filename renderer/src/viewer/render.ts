@@ -11,7 +11,7 @@ export function defaultWindow(frame: FramePixels): WindowSetting {
   const first = frame.windows[0];
   if (first) return first.lut ? { ...first } : { center: first.center, width: first.width };
   if (frame.samplesPerPixel === 3) {
-    const top = frame.maxValue > 255 ? 65535 : 255;
+    const top = frame.maxValue > 65535 ? 2 ** 32 - 1 : frame.maxValue > 255 ? 65535 : 255;
     return { center: (top + 1) / 2, width: top + 1 };
   }
   const low = frame.minValue * frame.rescaleSlope + frame.rescaleIntercept;
