@@ -5,6 +5,7 @@ import { labelsMigration } from './migrations/003-labels';
 import { runsMigration } from './migrations/004-runs';
 import { reviewsMigration } from './migrations/005-reviews';
 import { taskFramesMigration } from './migrations/006-task-frames';
+import { maskFramesMigration } from './migrations/007-mask-frames';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -25,6 +26,8 @@ export const MIGRATIONS: readonly Migration[] = [
   runsMigration,
   reviewsMigration,
   taskFramesMigration,
+  // 007-task-images lands beside this from another branch; the lead renumbers mask-frames at merge.
+  maskFramesMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
