@@ -94,6 +94,8 @@ describe('3D NIfTI label maps as masks per frame', () => {
     const report = await ctx.call('labels.import', { format: 'image-mask', path: root(), taskName: 'Volumes' });
     expect(report).toMatchObject({ imagesAdded: 2, images: 2, imported: { masks: 2 * Z }, skippedTotal: 0 });
     task = (await taskNamed('Volumes'))!;
+    // A task made from 3D label maps trains on every frame (the default, the first, would be slice 0 alone).
+    expect(task.frames).toBe('all');
     expect(task.classes.map((c) => [c.name, c.maskIndex])).toEqual([
       ['liver', 1],
       ['tumour', 2],
@@ -113,7 +115,6 @@ describe('3D NIfTI label maps as masks per frame', () => {
   });
 
   it('trains frame k on frame k’s mask: with all frames, each sample’s pixels and mask are nibabel’s slice k', async () => {
-    await ctx.call('labels.setTaskFrames', { taskId: task.id, frames: 'all' });
     await ctx.call('labels.assignSplits', {
       taskId: task.id,
       fractions: { train: 1, val: 0, test: 0 },

@@ -219,13 +219,11 @@ function commit(
         `A task was created elsewhere during the import; nothing was imported. Run it again.`,
       );
     }
-    db.prepare('INSERT INTO label_tasks (id, name, kind, multi_label, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      taskId,
-      resolved.taskName,
-      plan.kind,
-      resolved.multiLabel ? 1 : 0,
-      nowIso(),
-    );
+    // Masks on frames past the first (a 3D label map): a new task trains on every frame, not just slice 0.
+    const frames = [...plan.masks.values()].some((m) => [...m.keys()].some((f) => f > 0)) ? 'all' : 'first';
+    db.prepare(
+      'INSERT INTO label_tasks (id, name, kind, multi_label, created_at, frames) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(taskId, resolved.taskName, plan.kind, resolved.multiLabel ? 1 : 0, nowIso(), frames);
   }
   const position = Number(
     db.prepare('SELECT COALESCE(MAX(position) + 1, 0) FROM label_classes WHERE task_id = ?').pluck().get(taskId),
