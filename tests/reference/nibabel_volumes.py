@@ -6,7 +6,8 @@ stdin: {"dir": folder, "cases": [{"name", "shape", "dtype", "version": 1|2, "gzi
          "offset" (optional: the affine's translation, default [-10, 20, 5.5]),
          "values" (optional: every voxel, a[i, j, k] at i * ny * nz + j * nz + k)}]}
 stdout: per case {"file", "frames": [stored values of slice k as nibabel's dataobj.get_unscaled()[:, :, k].T,
-         row-major], "scaled": [first slice as nibabel's scaled dataobj], "zooms", "axcodes", "slope", "inter"}
+         row-major], "scaled": [first slice as nibabel's scaled dataobj], "zooms", "axcodes",
+         "affine" (the first three rows of nibabel's img.affine), "slope", "inter"}
 
 Slope and intercept are patched into the written header's bytes (nibabel recomputes them itself when
 it scales data on save), and the file is then re-read by nibabel, so every reference value is what
@@ -117,6 +118,7 @@ def reference(path):
         "scaled": scaled,
         "zooms": [float(z) for z in image.header.get_zooms()[:3]],
         "axcodes": "".join(nib.aff2axcodes(image.affine)),
+        "affine": image.affine[:3].tolist(),
         "slope": float(slope),
         "inter": float(inter),
     }
