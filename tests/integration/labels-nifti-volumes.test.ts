@@ -147,6 +147,47 @@ describe('3D NIfTI label maps as masks per frame', () => {
     }
   });
 
+  it('saves a mask on one frame only, and trains that frame alone: left out with first, one sample with all', async () => {
+    const image = await imageAt(path.join(root(), 'imagesTr', 'case_a_0000.nii.gz'));
+    const created = await ctx.call('labels.createTask', {
+      name: 'One slice',
+      kind: 'segmentation',
+      classes: [{ name: 'liver' }],
+    });
+    const data = new Uint8Array(X * Y).fill(1);
+    const saved = await ctx.call('labels.save', {
+      taskId: created.id,
+      imageId: image.id,
+      saveId: 'one-slice',
+      baseRevision: 0,
+      frame: 3,
+      mask: { width: X, height: Y, data },
+    });
+    expect(saved.revision).toBe(1);
+    const labels = await ctx.call('labels.get', { taskId: created.id, imageId: image.id, frame: 3 });
+    expect(labels.maskFrames).toEqual([3]);
+    expect((await ctx.call('labels.get', { taskId: created.id, imageId: image.id })).mask).toBeNull();
+    await expect(ctx.call('labels.get', { taskId: created.id, imageId: image.id, frame: Z })).rejects.toThrow(
+      new RegExp(`This image has ${Z} frames \\(0 to ${Z - 1}\\); there is no frame ${Z}`),
+    );
+    await ctx.call('labels.assignSplits', {
+      taskId: created.id,
+      fractions: { train: 1, val: 0, test: 0 },
+      groupBy: { kind: 'image' },
+      seed: 1,
+    });
+    const ws = ctx.services.workspaces.require();
+    await expect(buildTaskDataset(ws, created.id)).rejects.toThrow(
+      /1 images whose masks are not on the frame the task trains on \(first\)/,
+    );
+    await ctx.call('labels.setTaskFrames', { taskId: created.id, frames: 'all' });
+    const built = await buildTaskDataset(ws, created.id);
+    expect(built.dataset.samples.map((s) => [s.id, s.image])).toEqual([
+      [String(image.id), { path: image.path, frameIndex: 3 }],
+    ]);
+    expect(built.report.skipped).toEqual([{ reason: 'frames without a mask (unlabelled frames)', count: Z - 1 }]);
+  });
+
   it('exports image + mask folders with one PNG per frame (x_f000.png …) that import back frame for frame', async () => {
     const out = path.join(ctx.dir, 'export-volumes');
     const exported = await ctx.call('labels.export', { taskId: task.id, format: 'image-mask', out });
