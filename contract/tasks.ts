@@ -9,8 +9,9 @@ export type TaskKind = (typeof TASK_KINDS)[number];
 
 /**
  * Which frames of a multi-frame image a task trains and evaluates on: the first (as Loupe always
- * did), the middle one, or every frame (each a sample with the image's labels). Labels belong to
- * the image, not to a frame, so there is no "labelled frames" choice.
+ * did), the middle one, or every frame (each a sample). Class tags and boxes belong to the image;
+ * a mask belongs to one frame, so a segmentation sample is a frame with its own mask, and a
+ * chosen frame without a mask is left out.
  */
 export const TASK_FRAMES = ['first', 'middle', 'all'] as const;
 export type TaskFrames = (typeof TASK_FRAMES)[number];

@@ -13,46 +13,14 @@ import { z } from 'zod';
 import { TASK_FRAMES, TASK_KINDS } from '../tasks';
 import { taskImagesSchema } from '../task-images';
 import { defineChannel } from '../define';
+import { labelNameSchema } from '../label-names';
+
+export { checkLabelName, labelNameSchema, MAX_LABEL_NAME } from '../label-names';
 
 /** Mask PNGs are 8-bit label-index images: 0 is background, so at most 255 classes per segmentation task. */
 export const MAX_MASK_CLASSES = 255;
-/** Longest task or class name: long enough for "Ground-glass opacity, peripheral", short enough for a legend. */
-export const MAX_LABEL_NAME = 80;
-
 const idSchema = z.number().int().positive();
-/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: they break legends, CSV rows and file listings. */
-const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
-/** How much of an offending name an error message quotes. */
-const QUOTED_NAME_CHARS = 40;
-
-/** A name as an error message shows it: JSON-quoted, so control characters are visible, and cut short. */
-function shown(value: unknown): string {
-  const s = String(value);
-  return JSON.stringify(s.length > QUOTED_NAME_CHARS ? `${s.slice(0, QUOTED_NAME_CHARS)}…` : s);
-}
-
-/**
- * The one rule for task and class names, wherever they come from (the UI, the socket, a label
- * import): trimmed, not empty, at most MAX_LABEL_NAME characters, no control characters.
- */
-export const labelNameSchema = z
-  .string()
-  .trim()
-  .min(1, { error: (issue) => `A name is required (got ${shown(issue.input)}).` })
-  .max(MAX_LABEL_NAME, {
-    error: (issue) =>
-      `Names are at most ${MAX_LABEL_NAME} characters; ${shown(issue.input)} has ${String(issue.input).length}.`,
-  })
-  .refine((s) => !CONTROL_CHARACTER.test(s), {
-    error: (issue) => `A name cannot contain control characters or line breaks: ${shown(issue.input)}.`,
-  });
 const nameSchema = labelNameSchema;
-
-/** The name as stored (trimmed), or why it cannot be a task or class name. */
-export function checkLabelName(raw: string): { name: string } | { problem: string } {
-  const parsed = labelNameSchema.safeParse(raw);
-  return parsed.success ? { name: parsed.data } : { problem: parsed.error.issues[0]!.message };
-}
 export const colorSchema = z
   .string()
   .regex(/^#[0-9a-f]{6}$/i, 'A colour is #rrggbb.')
@@ -107,6 +75,9 @@ export const boxLabelSchema = z
   .refine((b) => b.x2 > b.x1 && b.y2 > b.y1, 'A box needs x2 > x1 and y2 > y1.');
 export type BoxLabel = z.infer<typeof boxLabelSchema>;
 
+/** A frame index of a multi-frame image (0 for a single-frame image). */
+const frameSchema = z.number().int().min(0);
+
 /** A mask at source resolution: one byte per pixel, row-major, values are class mask indices. */
 export const maskLabelSchema = z
   .object({
@@ -126,7 +97,11 @@ export const imageLabelsSchema = z.object({
   height: z.number().int().positive(),
   classIds: z.array(idSchema),
   boxes: z.array(boxLabelSchema),
+  /** The mask of `frame` (segmentation keeps one mask per frame of a multi-frame image). */
   mask: maskLabelSchema.nullable(),
+  frame: frameSchema,
+  /** Every frame of the image that has a mask in this task, ascending. */
+  maskFrames: z.array(frameSchema),
 });
 export type ImageLabels = z.infer<typeof imageLabelsSchema>;
 
@@ -221,8 +196,9 @@ export const labelsDeleteClass = defineChannel({
 
 export const labelsGet = defineChannel({
   name: 'labels.get',
-  summary: 'One image’s labels in one task, with its revision (the mask at source resolution).',
-  request: z.object({ taskId: idSchema, imageId: idSchema }).strict(),
+  summary:
+    'One image’s labels in one task, with its revision (the mask of one frame, default 0, at source resolution).',
+  request: z.object({ taskId: idSchema, imageId: idSchema, frame: frameSchema.optional() }).strict(),
   reply: imageLabelsSchema,
 });
 
@@ -240,12 +216,15 @@ export const saveRequestSchema = z
     boxes: z.array(boxLabelSchema).optional(),
     /** Segmentation: the whole mask; null clears it. */
     mask: maskLabelSchema.nullable().optional(),
+    /** Segmentation: the frame the mask belongs to (default 0); the revision stays the image's. */
+    frame: frameSchema.optional(),
   })
   .strict()
   .refine(
     (r) => [r.classIds, r.boxes, r.mask].filter((v) => v !== undefined).length === 1,
     'Send exactly one of classIds, boxes or mask.',
-  );
+  )
+  .refine((r) => r.frame === undefined || r.mask !== undefined, 'A frame is given only with a mask.');
 export type SaveRequest = z.input<typeof saveRequestSchema>;
 
 export const labelsSave = defineChannel({

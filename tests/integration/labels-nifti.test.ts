@@ -119,11 +119,11 @@ describe('NIfTI volumes and label maps', () => {
     }
   });
 
-  it('refuses a 3D label map and a label value dataset.json does not name, before writing anything', async () => {
+  it('refuses a label value dataset.json does not name and a 3D label map of a 2D image, before writing anything', async () => {
     const root = path.join(ctx.dir, 'Task10_Bad');
     writeNifti(root, [
-      { name: 'imagesTr/vol', dtype: 'int16', z: SLICES, value: ct },
-      { name: 'labelsTr/vol', dtype: 'uint8', z: SLICES, value: organs(0) },
+      { name: 'imagesTr/vol', dtype: 'int16', z: 1, value: ct },
+      { name: 'labelsTr/vol', dtype: 'uint8', z: SLICES, value: (i) => (i < 3 ? 1 : 0) },
       { name: 'imagesTr/flat', dtype: 'int16', z: 1, value: ct },
       { name: 'labelsTr/flat', dtype: 'uint8', z: 1, value: (i) => (i === 0 ? 7 : 1) },
     ]);
@@ -132,7 +132,7 @@ describe('NIfTI volumes and label maps', () => {
     const refused = ctx.call('labels.import', { format: 'image-mask', path: root, taskName: 'Bad organs' });
     await expect(refused).rejects.toThrow(/2 malformed labels, so nothing was imported/);
     await expect(refused).rejects.toThrow(
-      /labelsTr\/vol\.nii\.gz: is a 3D label map of 5 slices; Loupe keeps one mask per image/,
+      /labelsTr\/vol\.nii\.gz: is 12×8×5 voxels but its image imagesTr\/vol\.nii\.gz is 12×8×1; a label map must have its image's voxel grid/,
     );
     await expect(refused).rejects.toThrow(/labelsTr\/flat\.nii\.gz: has pixels of value 7, which .* does not name/);
     expect(await imageCount()).toBe(before);

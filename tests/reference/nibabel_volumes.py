@@ -3,9 +3,11 @@
 stdin: {"dir": folder, "cases": [{"name", "shape", "dtype", "version": 1|2, "gzip", "endian": "<"|">",
          "zooms", "affine_codes": "RAS"|..., "form": "sform"|"qform", "slope", "inter", "seed",
          "max_value" (optional), "labels" (optional list of values to draw from),
+         "offset" (optional: the affine's translation, default [-10, 20, 5.5]),
          "values" (optional: every voxel, a[i, j, k] at i * ny * nz + j * nz + k)}]}
 stdout: per case {"file", "frames": [stored values of slice k as nibabel's dataobj.get_unscaled()[:, :, k].T,
-         row-major], "scaled": [first slice as nibabel's scaled dataobj], "zooms", "axcodes", "slope", "inter"}
+         row-major], "scaled": [first slice as nibabel's scaled dataobj], "zooms", "axcodes",
+         "affine" (the first three rows of nibabel's img.affine), "slope", "inter"}
 
 Slope and intercept are patched into the written header's bytes (nibabel recomputes them itself when
 it scales data on save), and the file is then re-read by nibabel, so every reference value is what
@@ -27,12 +29,12 @@ AXIS = {"R": (0, 1), "L": (0, -1), "A": (1, 1), "P": (1, -1), "S": (2, 1), "I": 
 RGB = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 
 
-def affine_of(codes, zooms):
+def affine_of(codes, zooms, offset):
     affine = np.zeros((4, 4))
     for voxel_axis, code in enumerate(codes):
         world, sign = AXIS[code]
         affine[world, voxel_axis] = sign * zooms[voxel_axis]
-    affine[:3, 3] = [-10.0, 20.0, 5.5]
+    affine[:3, 3] = offset
     affine[3, 3] = 1
     return affine
 
@@ -61,7 +63,7 @@ def write(case, folder):
     rng = np.random.default_rng(case["seed"])
     data = volume(case, rng)
     zooms = case["zooms"]
-    affine = affine_of(case["affine_codes"], zooms)
+    affine = affine_of(case["affine_codes"], zooms, case.get("offset", [-10.0, 20.0, 5.5]))
     image_class = nib.Nifti1Image if case["version"] == 1 else nib.Nifti2Image
     header_class = nib.Nifti1Header if case["version"] == 1 else nib.Nifti2Header
     header = header_class(endianness=case["endian"])
@@ -116,6 +118,7 @@ def reference(path):
         "scaled": scaled,
         "zooms": [float(z) for z in image.header.get_zooms()[:3]],
         "axcodes": "".join(nib.aff2axcodes(image.affine)),
+        "affine": image.affine[:3].tolist(),
         "slope": float(slope),
         "inter": float(inter),
     }

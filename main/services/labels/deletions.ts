@@ -13,6 +13,7 @@ import { checkConfirmation, classLoss, requireClass, requireTask, taskLoss } fro
 
 interface AffectedMask {
   imageId: number;
+  frame: number;
   file: string;
   sha256: string;
 }
@@ -25,6 +26,7 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
 
   const rewritten: {
     imageId: number;
+    frame: number;
     oldFile: string;
     written: WrittenMask;
     pixels: Map<number, number>;
@@ -35,8 +37,9 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
     if (task.kind === 'segmentation' && cls.maskIndex !== null) {
       const affected = db
         .prepare(
-          `SELECT m.image_id AS imageId, m.file, m.sha256 FROM masks m
-           JOIN mask_pixels p ON p.task_id = m.task_id AND p.image_id = m.image_id WHERE p.class_id = ?`,
+          `SELECT m.image_id AS imageId, m.frame, m.file, m.sha256 FROM masks m
+           JOIN mask_pixels p ON p.task_id = m.task_id AND p.image_id = m.image_id AND p.frame = m.frame
+           WHERE p.class_id = ?`,
         )
         .all(classId) as AffectedMask[];
       const byIndex = new Map(task.classes.map((c) => [c.maskIndex, c.id]));
@@ -48,9 +51,10 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
           if (v === cls.maskIndex) mask.data[i] = 0;
           else if (v !== 0) counts.set(byIndex.get(v)!, (counts.get(byIndex.get(v)!) ?? 0) + 1);
         }
-        const written = await writeMaskFile(ws.root, task.id, row.imageId, mask);
+        const written = await writeMaskFile(ws.root, task.id, row.imageId, mask, row.frame);
         rewritten.push({
           imageId: row.imageId,
+          frame: row.frame,
           oldFile: row.file,
           written,
           pixels: counts,
@@ -63,12 +67,13 @@ export async function deleteClass(ws: Workspace, classId: number, confirm: Label
       checkConfirmation(classLoss(db, classId), confirm);
       for (const r of rewritten) {
         const still = db
-          .prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?')
+          .prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ? AND frame = ?')
           .pluck()
-          .get(task.id, r.imageId);
+          .get(task.id, r.imageId, r.frame);
         if (still !== r.oldFile)
           throw new LoupeError('CONFLICT', 'A mask changed while the class was being deleted. Try again.');
-        replaceMaskRow(db, task.id, r.imageId, { ...r.written, width: r.width, height: r.height }, r.pixels);
+        const key = { taskId: task.id, imageId: r.imageId, frame: r.frame };
+        replaceMaskRow(db, key, { ...r.written, width: r.width, height: r.height }, r.pixels);
       }
       const images = db
         .prepare(

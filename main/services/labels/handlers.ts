@@ -61,7 +61,7 @@ export function labelsHandlers(
     'labels.reorderClasses': (r) => reorderClasses(open().db, r.taskId, r.classIds),
     'labels.classLoss': (r) => classLoss(open().db, r.classId),
     'labels.deleteClass': (r) => deleteClass(open(), r.classId, r.confirm),
-    'labels.get': (r) => getImageLabels(open(), r.taskId, r.imageId),
+    'labels.get': (r) => getImageLabels(open(), r.taskId, r.imageId, r.frame),
     'labels.save': (r) => saveImageLabels(open(), r),
     'labels.assign': (r) => assignClasses(open().db, r),
     'labels.summary': (r) => ({ images: summarizeLabels(open().db, r.taskId) }),

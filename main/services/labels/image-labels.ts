@@ -29,10 +29,11 @@ interface MaskRow {
 /** How often a read retries when a concurrent save replaced the mask file between row and file. */
 const MASK_READ_ATTEMPTS = 3;
 
-export async function getImageLabels(ws: Workspace, taskId: number, imageId: number): Promise<ImageLabels> {
+export async function getImageLabels(ws: Workspace, taskId: number, imageId: number, frame = 0): Promise<ImageLabels> {
   const db = ws.db;
   requireTask(db, taskId);
   const image = requireImage(db, imageId);
+  requireFrame(image, frame);
   for (let attempt = 1; ; attempt++) {
     // One read transaction: revision, tags, boxes and the mask row describe the same state.
     const snapshot = db.transaction(() => ({
@@ -47,8 +48,12 @@ export async function getImageLabels(ws: Workspace, taskId: number, imageId: num
         )
         .all(taskId, imageId) as BoxLabel[],
       mask: db
-        .prepare('SELECT file, sha256, width, height FROM masks WHERE task_id = ? AND image_id = ?')
-        .get(taskId, imageId) as MaskRow | undefined,
+        .prepare('SELECT file, sha256, width, height FROM masks WHERE task_id = ? AND image_id = ? AND frame = ?')
+        .get(taskId, imageId, frame) as MaskRow | undefined,
+      maskFrames: db
+        .prepare('SELECT frame FROM masks WHERE task_id = ? AND image_id = ? ORDER BY frame')
+        .pluck()
+        .all(taskId, imageId) as number[],
     }))();
     let mask: MaskLabel | null = null;
     if (snapshot.mask) {
@@ -69,6 +74,8 @@ export async function getImageLabels(ws: Workspace, taskId: number, imageId: num
       classIds: snapshot.classIds,
       boxes: snapshot.boxes,
       mask,
+      frame,
+      maskFrames: snapshot.maskFrames,
     };
   }
 }
@@ -87,6 +94,8 @@ export async function saveImageLabels(ws: Workspace, request: SaveRequest): Prom
   const task = requireTask(db, request.taskId);
   const image = requireImage(db, request.imageId);
   const { taskId, imageId, saveId, baseRevision } = request;
+  const frame = request.frame ?? 0;
+  requireFrame(image, frame);
   const before = currentRevision(db, taskId, imageId);
   // A retry of a save that already landed (its reply was lost): answer it, change nothing.
   if (before.saveId === saveId) return { revision: before.revision, duplicate: true, savedAt: nowIso() };
@@ -94,7 +103,7 @@ export async function saveImageLabels(ws: Workspace, request: SaveRequest): Prom
 
   const apply = validateForTask(task, request, image.width, image.height);
   let written: WrittenMask | null = null;
-  if (apply.kind === 'mask' && apply.mask) written = await writeMaskFile(ws.root, taskId, imageId, apply.mask);
+  if (apply.kind === 'mask' && apply.mask) written = await writeMaskFile(ws.root, taskId, imageId, apply.mask, frame);
   let replacedFile: string | null = null;
   let result: ReplyOf<'labels.save'>;
   try {
@@ -112,8 +121,7 @@ export async function saveImageLabels(ws: Workspace, request: SaveRequest): Prom
       } else {
         replacedFile = replaceMaskRow(
           db,
-          taskId,
-          imageId,
+          { taskId, imageId, frame },
           written && { ...written, width: image.width, height: image.height },
           apply.pixels,
         );
@@ -138,27 +146,47 @@ export function writeBoxes(db: Database.Database, taskId: number, imageId: numbe
   boxes.forEach((b, position) => insert.run(taskId, imageId, b.classId, position, b.x1, b.y1, b.x2, b.y2));
 }
 
-/** Points the (task, image) mask row at a new file (or removes it); returns the file it replaced. */
+/** Which mask: a task's mask of one frame of one image. */
+export interface MaskKey {
+  taskId: number;
+  imageId: number;
+  frame: number;
+}
+
+/** Points the (task, image, frame) mask row at a new file (or removes it); returns the file it replaced. */
 export function replaceMaskRow(
   db: Database.Database,
-  taskId: number,
-  imageId: number,
+  { taskId, imageId, frame }: MaskKey,
   written: (WrittenMask & { width: number; height: number }) | null,
   pixels: ReadonlyMap<number, number>,
 ): string | null {
-  const old = db.prepare('SELECT file FROM masks WHERE task_id = ? AND image_id = ?').pluck().get(taskId, imageId) as
-    | string
-    | undefined;
-  db.prepare('DELETE FROM mask_pixels WHERE task_id = ? AND image_id = ?').run(taskId, imageId);
+  const key = [taskId, imageId, frame] as const;
+  const where = 'task_id = ? AND image_id = ? AND frame = ?';
+  const old = db
+    .prepare(`SELECT file FROM masks WHERE ${where}`)
+    .pluck()
+    .get(...key) as string | undefined;
+  db.prepare(`DELETE FROM mask_pixels WHERE ${where}`).run(...key);
   if (written) {
     db.prepare(
-      `INSERT INTO masks (task_id, image_id, file, width, height, sha256) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (task_id, image_id) DO UPDATE SET file = excluded.file, width = excluded.width, height = excluded.height, sha256 = excluded.sha256`,
-    ).run(taskId, imageId, written.file, written.width, written.height, written.sha256);
-    const insert = db.prepare('INSERT INTO mask_pixels (task_id, image_id, class_id, pixels) VALUES (?, ?, ?, ?)');
-    for (const [classId, n] of pixels) insert.run(taskId, imageId, classId, n);
+      `INSERT INTO masks (task_id, image_id, frame, file, width, height, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task_id, image_id, frame) DO UPDATE SET file = excluded.file, width = excluded.width, height = excluded.height, sha256 = excluded.sha256`,
+    ).run(...key, written.file, written.width, written.height, written.sha256);
+    const insert = db.prepare(
+      'INSERT INTO mask_pixels (task_id, image_id, frame, class_id, pixels) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const [classId, n] of pixels) insert.run(...key, classId, n);
   } else {
-    db.prepare('DELETE FROM masks WHERE task_id = ? AND image_id = ?').run(taskId, imageId);
+    db.prepare(`DELETE FROM masks WHERE ${where}`).run(...key);
   }
   return old ?? null;
+}
+
+/** Refuses a frame index the image does not have. */
+function requireFrame(image: { frames: number }, frame: number): void {
+  if (frame >= image.frames)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `This image has ${image.frames} frame${image.frames === 1 ? '' : 's'} (0 to ${image.frames - 1}); there is no frame ${frame}.`,
+    );
 }

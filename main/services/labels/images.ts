@@ -10,6 +10,8 @@ export interface LabeledImage {
   fileName: string;
   width: number;
   height: number;
+  /** 1 for a single-frame image; the slices of a volume, the frames of a multi-frame DICOM. */
+  frames: number;
   patientId: string | null;
   metadataJson: string;
 }
@@ -20,11 +22,12 @@ interface ImageRow {
   file_name: string;
   columns: number;
   rows: number;
+  frames: number;
   patient_id: string | null;
   metadata_json: string;
 }
 
-const COLUMNS = 'id, path, file_name, columns, rows, patient_id, metadata_json';
+const COLUMNS = 'id, path, file_name, columns, rows, frames, patient_id, metadata_json';
 
 function fromRow(row: ImageRow): LabeledImage {
   return {
@@ -33,6 +36,7 @@ function fromRow(row: ImageRow): LabeledImage {
     fileName: row.file_name,
     width: row.columns,
     height: row.rows,
+    frames: row.frames,
     patientId: row.patient_id,
     metadataJson: row.metadata_json,
   };

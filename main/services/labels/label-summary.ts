@@ -41,7 +41,7 @@ export function summarizeLabels(db: Database.Database, taskId: number): ImageLab
   const classSql = {
     classification: 'SELECT image_id, class_id FROM class_tags WHERE task_id = ?',
     detection: 'SELECT DISTINCT image_id, class_id FROM boxes WHERE task_id = ?',
-    segmentation: 'SELECT image_id, class_id FROM mask_pixels WHERE task_id = ?',
+    segmentation: 'SELECT DISTINCT image_id, class_id FROM mask_pixels WHERE task_id = ?',
     verification: null,
   }[task.kind];
   const classes = new Map<number, number[]>();

@@ -1,6 +1,6 @@
 /**
- * Mask PNG files: 8-bit greyscale label-index images at source resolution, under
- * masks/task-<taskId>/. Each save writes a NEW file (ids plus a random suffix, never a user or
+ * Mask PNG files: 8-bit greyscale label-index images at source resolution, one per frame that has
+ * a mask (a volume's slices each have their own), under masks/task-<taskId>/. Each save writes a NEW file (ids plus a random suffix, never a user or
  * DICOM string) with writeFileAtomic; the database row is switched to it in a transaction and the
  * old file is removed afterwards. A crash at any point leaves the row naming a complete file; the
  * worst case is an unreferenced file, which `sweepOrphanMasks` removes later.
@@ -29,8 +29,10 @@ export interface WrittenMask {
   sha256: string;
 }
 
-export function newMaskFile(taskId: number, imageId: number): string {
-  return `${MASKS_FOLDER}/task-${taskId}/image-${imageId}-${randomBytes(6).toString('hex')}.png`;
+/** A new mask file name; a frame other than 0 is in the name, so a volume's masks list in slice order. */
+export function newMaskFile(taskId: number, imageId: number, frame = 0): string {
+  const framePart = frame > 0 ? `-f${frame}` : '';
+  return `${MASKS_FOLDER}/task-${taskId}/image-${imageId}${framePart}-${randomBytes(6).toString('hex')}.png`;
 }
 
 export async function encodeMaskPng(mask: MaskLabel): Promise<Buffer> {
@@ -64,8 +66,9 @@ export async function writeMaskFile(
   taskId: number,
   imageId: number,
   mask: MaskLabel,
+  frame = 0,
 ): Promise<WrittenMask> {
-  const file = newMaskFile(taskId, imageId);
+  const file = newMaskFile(taskId, imageId, frame);
   const png = await encodeMaskPng(mask);
   const target = path.join(root, file);
   try {

@@ -30,7 +30,8 @@ export function imageClassRows(
     detection:
       'SELECT image_id AS imageId, class_id AS classId, COUNT(*) AS instances FROM boxes WHERE task_id = ? GROUP BY image_id, class_id',
     segmentation:
-      'SELECT image_id AS imageId, class_id AS classId, pixels AS instances FROM mask_pixels WHERE task_id = ?',
+      // A multi-frame image's masks (one per frame) count together: the split places images, not frames.
+      'SELECT image_id AS imageId, class_id AS classId, SUM(pixels) AS instances FROM mask_pixels WHERE task_id = ? GROUP BY image_id, class_id',
     verification: null,
   }[kind];
   return sql ? (db.prepare(sql).all(taskId) as { imageId: number; classId: number; instances: number }[]) : [];

@@ -37,7 +37,7 @@ import {
   trainsIdentities,
   trainSplitRefusal,
 } from './verification-dataset';
-import { effectiveFrames, expandFrames } from './task-frames';
+import { chosenFrames, effectiveFrames, expandFrames, frameSampleId } from './task-frames';
 
 /** Name of the class every segmentation mask's 0 stands for. */
 export const BACKGROUND_CLASS = 'background';
@@ -63,7 +63,8 @@ const MIN_CLASSES: Record<TaskKind, number> = { classification: 2, segmentation:
 interface Chosen {
   row: ImageRow;
   label?: number;
-  mask?: MaskRow;
+  /** Segmentation: the mask of each frame the run uses (only frames that have one). */
+  masks?: Map<number, MaskRow>;
   boxes?: SampleBox[];
   /** Verification from a classification task: the image's class name. */
   identity?: string;
@@ -122,11 +123,17 @@ function chooseImages(ws: Workspace, task: LabelTask, kind: TaskKind): Choice {
         break;
       }
       case 'segmentation': {
-        const mask = labels.masks!.get(row.id);
-        if (!mask || !usable(row, skip)) continue;
-        if (mask.width !== row.columns || mask.height !== row.rows)
+        const masks = labels.masks!.get(row.id);
+        if (!masks || !usable(row, skip)) continue;
+        const wanted = chosenFrames(row.frames, effectiveFrames(task.frames, kind));
+        const used = new Map(wanted.flatMap((f) => (masks.has(f) ? [[f, masks.get(f)!] as const] : [])));
+        if (used.size === 0) skip(`images whose masks are not on the frame the task trains on (${task.frames})`);
+        else if ([...used.values()].some((m) => m.width !== row.columns || m.height !== row.rows))
           skip('images whose mask size differs from the image');
-        else chosen.push({ row, mask });
+        else {
+          if (used.size < wanted.length) skip('frames without a mask (unlabelled frames)', wanted.length - used.size);
+          chosen.push({ row, masks: used });
+        }
         break;
       }
       case 'detection': {
@@ -219,14 +226,21 @@ export async function buildTaskDataset(
   const { chosen, pairs } = choice;
   const maskLut = maskValueToClass(task);
   const samples: DatasetSample[] = [];
-  for (const { row, label, mask, boxes, identity } of chosen) {
+  /** Segmentation samples are made per frame here (each with its own mask), not by expandFrames. */
+  const framedMasks = new Map<string, string>();
+  for (const { row, label, masks, boxes, identity } of chosen) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
     const base = { id: sampleId(row.id), split: row.split!, image: { path: row.path, frameIndex: 0 } };
-    if (mask) {
-      const decoded = await readMaskFile(ws.root, mask.file, mask.sha256);
-      const data = new Uint8Array(decoded.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = maskLut[decoded.data[i]!]!;
-      samples.push({ ...base, mask: { data, rows: row.rows, columns: row.columns } });
+    if (masks) {
+      for (const [frame, mask] of masks) {
+        const decoded = await readMaskFile(ws.root, mask.file, mask.sha256);
+        const data = new Uint8Array(decoded.data.length);
+        for (let i = 0; i < data.length; i++) data[i] = maskLut[decoded.data[i]!]!;
+        const id = frameSampleId(base.id, frame, masks.size);
+        framedMasks.set(id, base.id);
+        const image = { path: row.path, frameIndex: frame };
+        samples.push({ ...base, id, image, mask: { data, rows: row.rows, columns: row.columns } });
+      }
     } else if (boxes) {
       samples.push({ ...base, boxes });
     } else if (identity !== undefined) {
@@ -239,11 +253,14 @@ export async function buildTaskDataset(
   }
   const classes = classesOf(task, kind);
   const images = new Map(chosen.map(({ row }) => [sampleId(row.id), { imageId: row.id, path: row.path }]));
-  const framed = expandFrames(
-    samples,
-    new Map(chosen.map(({ row }) => [sampleId(row.id), row.frames])),
-    effectiveFrames(task.frames, kind),
-  );
+  const framed =
+    task.kind === 'segmentation'
+      ? { samples, imageSampleOf: framedMasks }
+      : expandFrames(
+          samples,
+          new Map(chosen.map(({ row }) => [sampleId(row.id), row.frames])),
+          effectiveFrames(task.frames, kind),
+        );
   return {
     task,
     kind,

@@ -1,8 +1,9 @@
 /**
  * The frames of multi-frame images a task trains and evaluates on (the task's `frames` choice):
- * the first, the middle, or every frame. Labels belong to the image, so each frame sample carries
- * its image's label, mask or boxes, and stays in its image's split (frames of one image never
- * straddle train and test). A one-frame sample keeps the image's own sample id, so run records and
+ * the first, the middle, or every frame. Class tags and boxes belong to the image, so each frame
+ * sample carries its image's label or boxes; masks belong to a frame, so a segmentation sample
+ * carries its own frame's mask, and a frame without one is left out (task-dataset.ts). Every frame
+ * sample stays in its image's split (frames of one image never straddle train and test). A one-frame sample keeps the image's own sample id, so run records and
  * predictions of single-frame images read as before; a frame of several is `<image id>:<frame>`.
  */
 import type { DatasetSample, TaskFrames, TaskKind } from '../../../contract/index';
@@ -12,6 +13,11 @@ export function chosenFrames(count: number, choice: TaskFrames): number[] {
   if (count <= 1 || choice === 'first') return [0];
   if (choice === 'middle') return [Math.floor(count / 2)];
   return Array.from({ length: count }, (_, i) => i);
+}
+
+/** A frame sample's id: the image's own when it gives one frame, else `<image sample id>:<frame>`. */
+export function frameSampleId(imageSampleId: string, frame: number, framesOfImage: number): string {
+  return framesOfImage === 1 ? imageSampleId : `${imageSampleId}:${frame}`;
 }
 
 /**
@@ -36,7 +42,7 @@ export function expandFrames(
   for (const sample of samples) {
     const frames = chosenFrames(frameCounts.get(sample.id) ?? 1, choice);
     for (const frame of frames) {
-      const id = frames.length === 1 ? sample.id : `${sample.id}:${frame}`;
+      const id = frameSampleId(sample.id, frame, frames.length);
       const image = 'path' in sample.image ? { path: sample.image.path, frameIndex: frame } : sample.image;
       out.push({ ...sample, id, image });
       imageSampleOf.set(id, sample.id);

@@ -5,7 +5,8 @@ import type { Workspace } from '../workspace/workspace';
 /** What a task's images carry, read once per dataset. */
 export interface TaskLabels {
   tags?: Map<number, number[]>;
-  masks?: Map<number, MaskRow>;
+  /** Segmentation: image id → its masks by frame. */
+  masks?: Map<number, Map<number, MaskRow>>;
   /** Detection: boxes per image, and the images saved at least once (checked, maybe empty). */
   boxes?: Map<number, SampleBox[]>;
   saved?: Set<number>;
@@ -81,9 +82,17 @@ export interface MaskRow {
   height: number;
 }
 
-function maskRows(ws: Workspace, taskId: number): Map<number, MaskRow> {
+function maskRows(ws: Workspace, taskId: number): Map<number, Map<number, MaskRow>> {
   const rows = ws.db
-    .prepare('SELECT image_id, file, sha256, width, height FROM masks WHERE task_id = ?')
-    .all(taskId) as (MaskRow & { image_id: number })[];
-  return new Map(rows.map((r) => [r.image_id, r]));
+    .prepare(
+      'SELECT image_id, frame, file, sha256, width, height FROM masks WHERE task_id = ? ORDER BY image_id, frame',
+    )
+    .all(taskId) as (MaskRow & { image_id: number; frame: number })[];
+  const out = new Map<number, Map<number, MaskRow>>();
+  for (const { image_id, frame, ...row } of rows) {
+    const frames = out.get(image_id) ?? new Map<number, MaskRow>();
+    frames.set(frame, row);
+    out.set(image_id, frames);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { reviewsMigration } from './migrations/005-reviews';
 import { taskFramesMigration } from './migrations/006-task-frames';
 import { taskImagesMigration } from './migrations/007-task-images';
 import { reviewMasksMigration } from './migrations/008-review-masks';
+import { maskFramesMigration } from './migrations/009-mask-frames';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   taskFramesMigration,
   taskImagesMigration,
   reviewMasksMigration,
+  maskFramesMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

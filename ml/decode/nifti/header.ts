@@ -36,6 +36,8 @@ export interface NiftiHeader {
   sformCode: number;
   /** quatern_b, quatern_c, quatern_d and qfac (pixdim[0]). */
   quaternion: [number, number, number, number];
+  /** qoffset_x, qoffset_y, qoffset_z: the qform's origin. */
+  qoffset: [number, number, number];
   /** srow_x, srow_y, srow_z: the sform affine's first three rows. */
   sform: [number[], number[], number[]];
 }
@@ -141,6 +143,7 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     qformCode: v1 ? int(252) : i32(344),
     sformCode: v1 ? int(254) : i32(348),
     quaternion: [quatern(0), quatern(1), quatern(2), pixdim(0) < 0 ? -1 : 1],
+    qoffset: [quatern(3), quatern(4), quatern(5)],
     sform: [row(0), row(1), row(2)],
   };
 }

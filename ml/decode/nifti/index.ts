@@ -8,3 +8,5 @@ export { openNifti, type OpenedNifti } from './volume';
 export function isNiftiFile(bytes: Uint8Array): boolean {
   return isNiftiHeader(bytes) || isGzippedNifti(bytes);
 }
+
+export { niftiGeometry, type NiftiGeometry } from './geometry';

@@ -24,7 +24,7 @@ export function axisCodes(header: NiftiHeader): string | null {
 }
 
 /** The qform rotation (nifti1.h: quaternion b, c, d with a = sqrt(1 − b² − c² − d²); qfac flips k). */
-function qformRotation(header: NiftiHeader): number[][] | null {
+export function qformRotation(header: NiftiHeader): number[][] | null {
   if (header.qformCode <= 0) return null;
   const [b, c, d, qfac] = header.quaternion;
   const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));

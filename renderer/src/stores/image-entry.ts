@@ -16,6 +16,10 @@ export interface ImageEntry {
   kind: EntryKind;
   taskId: number;
   imageId: number;
+  /** The frame a mask entry edits (each frame of a multi-frame image has its own mask); 0 otherwise. */
+  frame: number;
+  /** The frames that had a mask when this entry was loaded (the server's maskFrames). */
+  maskFrames: number[];
   width: number;
   height: number;
   /** The server revision the local state is based on. */
@@ -33,13 +37,20 @@ export interface ImageEntry {
   origin?: string | null;
 }
 
-export const entryKey = (taskId: number, imageId: number): string => `${taskId}:${imageId}`;
+/**
+ * Entries are per image, and for masks per frame: frame 0's key is the image's own, so class
+ * tags, boxes and single-frame masks are keyed as before.
+ */
+export const entryKey = (taskId: number, imageId: number, frame = 0): string =>
+  `${taskId}:${imageId}${frame > 0 ? `@${frame}` : ''}`;
 
 export function fromServer(labels: ImageLabels, kind: EntryKind): ImageEntry {
   return {
     kind,
     taskId: labels.taskId,
     imageId: labels.imageId,
+    frame: labels.frame,
+    maskFrames: labels.maskFrames,
     width: labels.width,
     height: labels.height,
     revision: labels.revision,
@@ -61,12 +72,34 @@ export function saveRequest(e: ImageEntry, session: string): RequestOf<'labels.s
     taskId: e.taskId,
     imageId: e.imageId,
     baseRevision: e.revision,
-    saveId: `${e.origin ? `${e.origin}|` : ''}${session}:${e.taskId}:${e.imageId}:${e.version}`,
+    saveId: `${e.origin ? `${e.origin}|` : ''}${session}:${entryKey(e.taskId, e.imageId, e.frame)}:${e.version}`,
   };
   if (e.kind === 'classes') return { ...base, classIds: e.classIds };
   if (e.kind === 'boxes') return { ...base, boxes: e.boxes };
   return {
     ...base,
+    ...(e.frame > 0 ? { frame: e.frame } : {}),
     mask: e.mask ? { width: e.mask.width, height: e.mask.height, data: e.mask.data as Uint8Array<ArrayBuffer> } : null,
   };
+}
+
+/** After `saved` was saved on revision `base`: its other frames loaded on `base` are still current (the save changed only its frame). */
+export function moveSiblingsOn(entries: Iterable<ImageEntry>, saved: ImageEntry, base: number): void {
+  for (const e of entries)
+    if (e !== saved && e.taskId === saved.taskId && e.imageId === saved.imageId && e.revision === base)
+      e.revision = saved.revision;
+}
+
+/**
+ * The frames of an image that have a mask now: what the server said when its frames were loaded,
+ * with each loaded frame's local state (drawn on, or cleared) in place of it.
+ */
+export function maskFramesNow(entries: Iterable<ImageEntry>, taskId: number, imageId: number): number[] {
+  const siblings = [...entries].filter((e) => e.taskId === taskId && e.imageId === imageId);
+  const frames = new Set(siblings.flatMap((e) => e.maskFrames));
+  for (const e of siblings) {
+    if (e.mask) frames.add(e.frame);
+    else frames.delete(e.frame);
+  }
+  return [...frames].sort((a, b) => a - b);
 }

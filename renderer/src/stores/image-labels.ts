@@ -7,15 +7,27 @@ import { copyBoxes } from '../labeling/box-edits';
 import { LabelHistory, type LabelEdit } from '../labeling/history';
 import { MaskStroke, redoMaskDiff, undoMaskDiff } from '../labeling/mask-edits';
 import { useAutosave } from '../labeling/use-autosave';
-import { entryKey, fromServer, KIND_OF_TASK, saveRequest, type ImageEntry } from './image-entry';
+import {
+  entryKey,
+  fromServer,
+  KIND_OF_TASK,
+  maskFramesNow,
+  moveSiblingsOn,
+  saveRequest,
+  type ImageEntry,
+} from './image-entry';
 
 export { entryKey, type EntryKind, type ImageEntry } from './image-entry';
+
+/** A mask operation under way on one frame's mask. */
+type Stroke = { stroke: MaskStroke; created: boolean; frame: number };
 
 /**
  * Labels of the images being edited, with undo/redo per image and autosave. Edits apply at once;
  * saves send each dirty image's whole state with the revision it was based on and an id per
  * state, so a retried save is never applied twice and a stale one is refused (a conflict the user
- * resolves: keep mine or take theirs).
+ * resolves: keep mine or take theirs). A multi-frame image's masks are one entry per frame (with
+ * its own undo steps); the image's revision is shared, so a save of one frame moves its siblings on.
  */
 export const useImageLabelsStore = defineStore('imageLabels', () => {
   const entries = ref(new Map<string, ImageEntry>());
@@ -51,8 +63,8 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     return history;
   }
 
-  function entry(taskId: number, imageId: number): ImageEntry {
-    const found = entries.value.get(entryKey(taskId, imageId));
+  function entry(taskId: number, imageId: number, frame = 0): ImageEntry {
+    const found = entries.value.get(entryKey(taskId, imageId, frame));
     if (!found) throw new Error(`Labels of image ${imageId} are not loaded; call load() first.`);
     return found;
   }
@@ -63,15 +75,21 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
    * Loads an image's labels, keeping local edits that are not saved yet. Calls for the same image
    * while one is on its way share it, and an edit made while it was on its way is never replaced.
    */
-  function load(taskId: number, taskKind: Exclude<TaskKind, 'verification'>, imageId: number): Promise<ImageEntry> {
-    const key = entryKey(taskId, imageId);
+  function load(
+    taskId: number,
+    taskKind: Exclude<TaskKind, 'verification'>,
+    imageId: number,
+    frame = 0,
+  ): Promise<ImageEntry> {
+    const key = entryKey(taskId, imageId, frame);
     const have = entries.value.get(key);
     if (have && (have.version !== have.savedVersion || have.conflict)) return Promise.resolve(have);
     let pending = loading.get(key);
     if (!pending) {
       pending = (async () => {
         try {
-          const fresh = fromServer(await loupe().invoke('labels.get', { taskId, imageId }), KIND_OF_TASK[taskKind]);
+          const request = { taskId, imageId, ...(frame > 0 ? { frame } : {}) };
+          const fresh = fromServer(await loupe().invoke('labels.get', request), KIND_OF_TASK[taskKind]);
           const now = entries.value.get(key);
           if (now && (now.version !== now.savedVersion || now.conflict)) return now;
           entries.value.set(key, fresh);
@@ -87,7 +105,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   }
 
   function changed(e: ImageEntry, edit: LabelEdit): void {
-    historyOf(entryKey(e.taskId, e.imageId)).push(edit);
+    historyOf(entryKey(e.taskId, e.imageId, e.frame)).push(edit);
     e.origin = null;
     e.version++;
     historyVersion.value++;
@@ -127,16 +145,16 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   }
 
   /** Starts a mask operation (a whole brush stroke, a fill); the image gets an empty mask if it had none. */
-  function beginStroke(taskId: number, imageId: number): { stroke: MaskStroke; created: boolean } {
-    const e = entry(taskId, imageId);
+  function beginStroke(taskId: number, imageId: number, frame = 0): Stroke {
+    const e = entry(taskId, imageId, frame);
     const created = e.mask === null;
     if (!e.mask) e.mask = markRaw({ width: e.width, height: e.height, data: new Uint8Array(e.width * e.height) });
-    return { stroke: new MaskStroke(e.mask), created };
+    return { stroke: new MaskStroke(e.mask), created, frame };
   }
 
   /** Ends it: one undo step, one autosave notification. */
-  function endStroke(taskId: number, imageId: number, begun: { stroke: MaskStroke; created: boolean }): void {
-    const e = entry(taskId, imageId);
+  function endStroke(taskId: number, imageId: number, begun: Stroke): void {
+    const e = entry(taskId, imageId, begun.frame);
     const diff = begun.stroke.finish();
     maskVersion.value++;
     if (diff) changed(e, { kind: 'mask', diff, created: begun.created });
@@ -144,15 +162,15 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   }
 
   /** A one-shot mask operation (a fill, a polygon, the magic wand) as one undo step. */
-  function applyMask(taskId: number, imageId: number, operation: (stroke: MaskStroke) => void): void {
-    const begun = beginStroke(taskId, imageId);
+  function applyMask(taskId: number, imageId: number, operation: (stroke: MaskStroke) => void, frame = 0): void {
+    const begun = beginStroke(taskId, imageId, frame);
     operation(begun.stroke);
     endStroke(taskId, imageId, begun);
   }
 
-  function step(taskId: number, imageId: number, direction: 'undo' | 'redo'): boolean {
-    const e = entry(taskId, imageId);
-    const history = historyOf(entryKey(taskId, imageId));
+  function step(taskId: number, imageId: number, direction: 'undo' | 'redo', frame = 0): boolean {
+    const e = entry(taskId, imageId, frame);
+    const history = historyOf(entryKey(taskId, imageId, frame));
     const edit = direction === 'undo' ? history.undo() : history.redo();
     if (!edit) return false;
     const forward = direction === 'redo';
@@ -172,18 +190,23 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     return true;
   }
 
-  const undo = (taskId: number, imageId: number): boolean => step(taskId, imageId, 'undo');
-  const redo = (taskId: number, imageId: number): boolean => step(taskId, imageId, 'redo');
+  const undo = (taskId: number, imageId: number, frame = 0): boolean => step(taskId, imageId, 'undo', frame);
+  const redo = (taskId: number, imageId: number, frame = 0): boolean => step(taskId, imageId, 'redo', frame);
 
-  function canUndo(taskId: number, imageId: number): boolean {
+  function canUndo(taskId: number, imageId: number, frame = 0): boolean {
     void historyVersion.value;
-    return histories.get(entryKey(taskId, imageId))?.canUndo ?? false;
+    return histories.get(entryKey(taskId, imageId, frame))?.canUndo ?? false;
   }
 
-  function canRedo(taskId: number, imageId: number): boolean {
+  function canRedo(taskId: number, imageId: number, frame = 0): boolean {
     void historyVersion.value;
-    return histories.get(entryKey(taskId, imageId))?.canRedo ?? false;
+    return histories.get(entryKey(taskId, imageId, frame))?.canRedo ?? false;
   }
+
+  const maskFramesOf = (taskId: number, imageId: number): number[] => (
+    void maskVersion.value,
+    maskFramesNow(entries.value.values(), taskId, imageId)
+  );
 
   /** Saves every dirty image; throws the first failure after trying them all. */
   async function saveAll(): Promise<void> {
@@ -191,9 +214,11 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     for (const e of dirty.value) {
       const version = e.version;
       try {
+        const base = e.revision;
         const reply = await loupe().invoke('labels.save', saveRequest(e, session));
         e.revision = reply.revision;
         e.savedVersion = version;
+        moveSiblingsOn(entries.value.values(), e, base);
       } catch (error) {
         if (isLoupeError(error) && error.code === 'CONFLICT') e.conflict = messageOf(error);
         failure ??= error;
@@ -203,12 +228,12 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
   }
 
   /** Resolves a conflict: keep the local labels (saved over the newer ones) or take the server's. */
-  async function resolveConflict(taskId: number, imageId: number, keep: 'mine' | 'theirs'): Promise<void> {
-    const e = entry(taskId, imageId);
-    const latest = await loupe().invoke('labels.get', { taskId, imageId });
+  async function resolveConflict(taskId: number, imageId: number, keep: 'mine' | 'theirs', frame = 0): Promise<void> {
+    const e = entry(taskId, imageId, frame);
+    const latest = await loupe().invoke('labels.get', { taskId, imageId, ...(frame > 0 ? { frame } : {}) });
     if (keep === 'theirs') {
-      entries.value.set(entryKey(taskId, imageId), fromServer(latest, e.kind));
-      histories.get(entryKey(taskId, imageId))?.clear();
+      entries.value.set(entryKey(taskId, imageId, frame), fromServer(latest, e.kind));
+      histories.get(entryKey(taskId, imageId, frame))?.clear();
       historyVersion.value++;
       maskVersion.value++;
       return;
@@ -267,6 +292,7 @@ export const useImageLabelsStore = defineStore('imageLabels', () => {
     redo,
     canUndo,
     canRedo,
+    maskFramesOf,
     saveAll,
     resolveConflict,
     bulkAssign,

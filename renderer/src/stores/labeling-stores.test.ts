@@ -22,6 +22,8 @@ const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({
   classIds: [],
   boxes: [],
   mask: null,
+  frame: 0,
+  maskFrames: [],
   ...over,
 });
 type SaveRequest = RequestOf<'labels.save'>;

@@ -51,6 +51,8 @@ const labels = (imageId: number, over: Partial<ImageLabels> = {}): ImageLabels =
   classIds: [],
   boxes: [],
   mask: null,
+  frame: 0,
+  maskFrames: [],
   ...over,
 });
 

@@ -28,6 +28,8 @@ const labels = (over: Partial<ImageLabels> = {}): ImageLabels => ({
   classIds: [],
   boxes: [],
   mask: null,
+  frame: 0,
+  maskFrames: [],
   ...over,
 });
 

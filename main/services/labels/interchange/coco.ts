@@ -159,7 +159,7 @@ export async function readCoco(file: string, names: ImageNames, target: TaskKind
   if (kind === 'segmentation') {
     for (const image of images.values()) {
       const mask = masks.get(image.imageId) ?? new Uint8Array(image.width * image.height);
-      builder.plan.masks.set(image.imageId, packMask(mask, image.width, image.height));
+      builder.plan.masks.set(image.imageId, new Map([[0, packMask(mask, image.width, image.height)]]));
     }
   }
   return builder.plan;

@@ -111,6 +111,7 @@ export interface WorkspaceImage {
   id: number;
   width: number;
   height: number;
+  frames: number;
 }
 
 export interface BroughtImages {
@@ -144,7 +145,7 @@ export async function bringImages(
   const missing = [...new Set(files.map((f) => f.file).filter((f) => !known.has(f)))];
   if (missing.length === 0) return { images: known, added: 0 };
   if (options.dryRun) {
-    missing.forEach((file, k) => known.set(file, { id: -(k + 1), width: 0, height: 0 }));
+    missing.forEach((file, k) => known.set(file, { id: -(k + 1), width: 0, height: 0, frames: 0 }));
     return { images: known, added: missing.length };
   }
   const report = await options.importImages(missing, options.signal, (p) => {

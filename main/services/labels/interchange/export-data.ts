@@ -2,7 +2,7 @@
  * What exporters read: a task's labeled images with their labels, streamed one image at a time so
  * a mask export never holds more than one mask.
  */
-import type { BoxLabel, LabelTask, MaskLabel, SplitName } from '../../../../contract/index';
+import { LoupeError, type BoxLabel, type LabelTask, type MaskLabel, type SplitName } from '../../../../contract/index';
 import type { Workspace } from '../../workspace/workspace';
 import { allImages, type LabeledImage } from '../images';
 import { taskImageFilter } from '../task-images';
@@ -17,10 +17,11 @@ export interface ExportSource {
   images: LabeledImage[];
   tags: Map<number, number[]>;
   boxes: Map<number, BoxLabel[]>;
-  maskRows: Map<number, { file: string; sha256: string }>;
+  /** Image id → its masks by frame (a single-frame image's is frame 0). */
+  maskRows: Map<number, Map<number, { file: string; sha256: string }>>;
   /** The task's split, for the formats that carry it (imagefolder, image-mask, CSV). */
   splits: Map<number, SplitName>;
-  readMask(imageId: number): Promise<MaskLabel>;
+  readMask(imageId: number, frame?: number): Promise<MaskLabel>;
 }
 
 export function exportSource(ws: Workspace, taskId: number): ExportSource {
@@ -43,15 +44,14 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
     const { image_id, ...box } = r;
     boxes.set(image_id, [...(boxes.get(image_id) ?? []), box]);
   }
-  const maskRows = new Map(
-    (
-      db.prepare('SELECT image_id, file, sha256 FROM masks WHERE task_id = ?').all(taskId) as {
-        image_id: number;
-        file: string;
-        sha256: string;
-      }[]
-    ).map((r) => [r.image_id, { file: r.file, sha256: r.sha256 }]),
-  );
+  const maskRows: ExportSource['maskRows'] = new Map();
+  for (const r of db
+    .prepare('SELECT image_id, frame, file, sha256 FROM masks WHERE task_id = ? ORDER BY image_id, frame')
+    .all(taskId) as { image_id: number; frame: number; file: string; sha256: string }[]) {
+    const frames = maskRows.get(r.image_id) ?? new Map<number, { file: string; sha256: string }>();
+    frames.set(r.frame, { file: r.file, sha256: r.sha256 });
+    maskRows.set(r.image_id, frames);
+  }
   const saved = new Set(
     db.prepare('SELECT image_id FROM label_revisions WHERE task_id = ?').pluck().all(taskId) as number[],
   );
@@ -80,9 +80,22 @@ export function exportSource(ws: Workspace, taskId: number): ExportSource {
     boxes,
     maskRows,
     splits,
-    readMask: (imageId) => {
-      const row = maskRows.get(imageId)!;
+    readMask: (imageId, frame = 0) => {
+      const row = maskRows.get(imageId)!.get(frame)!;
       return readMaskFile(ws.root, row.file, row.sha256);
     },
   };
+}
+
+/**
+ * Formats that hold one mask per image (COCO, YOLO, a masks/ folder) take each image's frame-0
+ * mask; masks on other frames of multi-frame images would be lost, so such an export is refused.
+ */
+export function refuseFrameMasks(source: ExportSource, format: string): void {
+  const framed = source.images.filter((image) => [...source.maskRows.get(image.id)!.keys()].some((f) => f !== 0));
+  if (framed.length === 0) return;
+  throw new LoupeError(
+    'INVALID_REQUEST',
+    `${framed.length} image${framed.length === 1 ? ' has masks' : 's have masks'} on frames other than the first (e.g. ${source.names.exportName(framed[0]!)}), which ${format} cannot hold (one mask per image). Export as image-mask, which writes one mask per frame.`,
+  );
 }

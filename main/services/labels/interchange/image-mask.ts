@@ -25,7 +25,6 @@ import { PlanBuilder, settleMalformedFiles, type ImportPlan } from './import-pla
 import { decodeIndexPng, LABELMAP_FILE, readLabelmap } from './mask-folder';
 import {
   DATASET_JSON,
-  decodeIndexNifti,
   isNiftiName,
   MASK_EXTENSIONS,
   maskStem,
@@ -33,7 +32,10 @@ import {
   NNUNET_IMAGES_FOLDER,
   NNUNET_LABELS_FOLDER,
   readDatasetLabels,
+  readIndexNifti,
+  type IndexSlices,
 } from './nifti-masks';
+import { frameMaskName, indexFrameMasks, maskFilesOf, readMaskFrames } from './frame-masks';
 import { packMask, type PackedMask } from './packed-mask';
 import {
   bringImages,
@@ -54,7 +56,8 @@ interface Pair {
   file: string;
   where: string;
   split: SplitName | null;
-  mask: PackedMask;
+  /** By frame: frame 0 for a 2D mask, every slice of a 3D label map, or the frames of per-frame PNGs. */
+  masks: Map<number, PackedMask>;
 }
 
 interface Group {
@@ -127,26 +130,31 @@ export async function readImageMasks(
     const masks = new Map<string, string>();
     for (const extension of MASK_EXTENSIONS)
       for (const m of await listFiles(maskDir, extension).catch(() => [] as string[])) masks.set(maskStem(m), m);
+    const framed = indexFrameMasks(masks);
     const paired = new Set<string>();
     for (const relative of await listImageFiles(imageDir)) {
       const where = `${group.prefix}${group.images}/${relative}`;
-      const maskName = maskStemsOf(relative)
-        .map((s) => masks.get(s))
-        .find((m) => m !== undefined);
-      if (!maskName) {
+      const files = maskFilesOf(maskStemsOf(relative), masks, framed);
+      if (files.length === 0) {
         const expected = isNiftiName(relative)
           ? maskStemsOf(relative).at(-1)! + '.nii.gz'
           : `${maskStem(relative)}.png`;
         builder.skip(where, `has no mask ${group.prefix}${group.masks}/${expected}`);
         continue;
       }
-      paired.add(maskName);
-      const maskWhere = `${group.prefix}${group.masks}/${maskName}`;
+      for (const f of files) paired.add(f.name);
+      const maskWhere = `${group.prefix}${group.masks}/${files[0]!.name}`;
       const file = path.join(imageDir, ...relative.split('/'));
-      const maskBytes = await readFile(path.join(maskDir, ...maskName.split('/')));
-      const decoded = isNiftiName(maskName) ? decodeIndexNifti(maskBytes) : decodeIndexPng(maskBytes);
-      if (typeof decoded === 'string') {
-        problems.push({ where: maskWhere, reason: decoded });
+      const decoded = await readMaskFrames(
+        files,
+        async (name) => {
+          const bytes = await readFile(path.join(maskDir, ...name.split('/')));
+          return isNiftiName(name) ? readIndexNifti(bytes, file, where) : slicesOf(decodeIndexPng(bytes));
+        },
+        (name) => `${group.prefix}${group.masks}/${name}`,
+      );
+      if ('reason' in decoded) {
+        problems.push(decoded);
         continue;
       }
       const size = known.get(file) ?? (await headerSize(file));
@@ -158,7 +166,9 @@ export async function readImageMasks(
         continue;
       }
       const lut = new Uint8Array(256);
-      const unnamed = [...new Set(decoded.data)]
+      const values = new Set<number>();
+      for (const slice of decoded.frames.values()) for (const v of new Set(slice)) values.add(v);
+      const unnamed = [...values]
         .sort((a, b) => a - b)
         .filter((v) => v > 0)
         .map((v) => {
@@ -172,10 +182,14 @@ export async function readImageMasks(
         problems.push({ where: maskWhere, reason: unnamed });
         continue;
       }
-      for (let i = 0; i < decoded.data.length; i++) decoded.data[i] = lut[decoded.data[i]!]!;
+      const packed = new Map<number, PackedMask>();
+      for (const [frame, slice] of decoded.frames) {
+        for (let i = 0; i < slice.length; i++) slice[i] = lut[slice[i]!]!;
+        packed.set(frame, packMask(slice, decoded.width, decoded.height));
+      }
       const inner = splitOf(relative.split('/')[0]!);
       const split = group.split ?? (relative.includes('/') ? (inner ?? null) : null);
-      pairs.push({ file, where, split, mask: packMask(decoded.data, decoded.width, decoded.height) });
+      pairs.push({ file, where, split, masks: packed });
     }
     for (const [, m] of masks)
       if (!paired.has(m)) builder.skip(`${group.prefix}${group.masks}/${m}`, `has no image in ${group.images}/`);
@@ -186,21 +200,39 @@ export async function readImageMasks(
     const image = images.get(pair.file);
     if (!image) continue;
     // Checked here for images whose size only their import told (DICOM); placeholders (dry run) have none.
-    if (image.id > 0 && (image.width !== pair.mask.width || image.height !== pair.mask.height)) {
+    const mask = pair.masks.values().next().value!;
+    if (image.id > 0 && (image.width !== mask.width || image.height !== mask.height)) {
       builder.malformed(
         image.id,
         pair.where,
-        `its mask is ${pair.mask.width}×${pair.mask.height} but the image is ${image.width}×${image.height}; a mask must match its image's size`,
+        `its mask is ${mask.width}×${mask.height} but the image is ${image.width}×${image.height}; a mask must match its image's size`,
       );
       continue;
     }
-    builder.plan.masks.set(image.id, pair.mask);
+    const lastFrame = Math.max(...pair.masks.keys());
+    if (image.id > 0 && lastFrame >= image.frames) {
+      const frames = `${image.frames} frame${image.frames === 1 ? '' : 's'}`;
+      builder.malformed(image.id, pair.where, `has masks up to frame ${lastFrame} but the image has ${frames}`);
+      continue;
+    }
+    builder.plan.masks.set(image.id, pair.masks);
     if (pair.split) builder.plan.splits.set(image.id, pair.split);
   }
   return { plan: builder.plan, imagesAdded: added };
 }
 
-/** labelmap.csv, images/[<split>/]<export name> (the image file itself) and masks/[<split>/]<name>.png (x.nii.gz: x.png). */
+/** A 2D mask (PNG) as the one slice of a label map. */
+function slicesOf(decoded: ReturnType<typeof decodeIndexPng>): IndexSlices | string {
+  return typeof decoded === 'string'
+    ? decoded
+    : { width: decoded.width, height: decoded.height, slices: [decoded.data] };
+}
+
+/**
+ * labelmap.csv, images/[<split>/]<export name> (the image file itself) and masks/[<split>/]<name>.png
+ * (x.nii.gz: x.png); a multi-frame image's masks are one PNG per frame that has one,
+ * masks/<name>_f<frame>.png with the frame 0-based and zero-padded (x_f012.png), which the import reads back.
+ */
 export async function writeImageMasks(
   source: ExportSource,
   write: (relative: string, data: string | Uint8Array) => Promise<void>,
@@ -214,13 +246,18 @@ export async function writeImageMasks(
       ...source.task.classes.map((c) => [c.maskIndex!, c.name, c.color]),
     ]),
   );
+  let written = 0;
   for (const image of source.images) {
     const bytes = await readImageBytes(image);
     const name = source.names.exportName(image);
     const split = source.splits.size > 0 ? `${source.splits.get(image.id) ?? UNSPLIT_FOLDER}/` : '';
     await write(`${IMAGES_FOLDER}/${split}${name}`, bytes);
-    await write(`${MASKS_FOLDER}/${split}${maskStem(name)}.png`, await encodeMaskPng(await source.readMask(image.id)));
+    for (const frame of source.maskRows.get(image.id)!.keys()) {
+      const png = await encodeMaskPng(await source.readMask(image.id, frame));
+      await write(`${MASKS_FOLDER}/${split}${frameMaskName(maskStem(name), frame, image.frames)}`, png);
+      written++;
+    }
     progress();
   }
-  return source.images.length;
+  return written;
 }

@@ -9,6 +9,7 @@ const image = (id: number, p: string): LabeledImage => ({
   fileName: p.split('/').at(-1)!,
   width: 4,
   height: 4,
+  frames: 1,
   patientId: null,
   metadataJson: '{}',
 });

@@ -26,7 +26,8 @@ export interface ImportPlan {
   classNames: string[];
   classTags: Map<number, number[]>;
   boxes: Map<number, PlanBox[]>;
-  masks: Map<number, PackedMask>;
+  /** Image id → its masks by frame: one (frame 0) from a 2D mask, one per slice from a 3D label map. */
+  masks: Map<number, Map<number, PackedMask>>;
   pairs: { imageA: number; imageB: number; same: boolean }[];
   /** Splits the file gives (train/val/test folders, a split column); other images keep theirs. */
   splits: Map<number, SplitName>;

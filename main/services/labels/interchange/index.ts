@@ -18,7 +18,7 @@ import type { Workspace } from '../../workspace/workspace';
 import { allImages } from '../images';
 import { readCoco, writeCoco } from './coco';
 import { readCsvLabels, writeCsvLabels } from './csv-labels';
-import { exportSource } from './export-data';
+import { exportSource, refuseFrameMasks } from './export-data';
 import { ImageNames } from './image-names';
 import type { ImportImages } from './dataset-images';
 import { readImageFolder, writeImageFolder } from './image-folder';
@@ -93,6 +93,7 @@ export async function exportLabels(
 ): Promise<ExportReport> {
   const source = exportSource(ws, request.taskId);
   checkFits(request.format, source.task.kind, source.task.name);
+  if (source.task.kind === 'segmentation' && request.format !== 'image-mask') refuseFrameMasks(source, request.format);
   const out = path.resolve(request.out);
   let files = 0;
   const write = async (relative: string, data: string | Uint8Array): Promise<void> => {

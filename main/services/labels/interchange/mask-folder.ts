@@ -111,7 +111,7 @@ export async function readMaskFolder(
       continue;
     }
     for (let i = 0; i < decoded.data.length; i++) decoded.data[i] = lut[decoded.data[i]!]!;
-    builder.plan.masks.set(image.id, packMask(decoded.data, image.width, image.height));
+    builder.plan.masks.set(image.id, new Map([[0, packMask(decoded.data, image.width, image.height)]]));
   }
   return builder.plan;
 }

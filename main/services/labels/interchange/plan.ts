@@ -108,6 +108,15 @@ function resolve(db: Database.Database, request: ImportRequest, plan: ImportPlan
   return { task, taskId, taskName: task?.name ?? request.taskName!, newClasses, names, lut, multiLabel };
 }
 
+/** A mask file the import wrote, before its row is committed. */
+interface WrittenPlanMask extends WrittenMask {
+  imageId: number;
+  frame: number;
+  width: number;
+  height: number;
+  counts: Uint32Array;
+}
+
 function imagesOf(plan: ImportPlan): Set<number> {
   const ids = new Set<number>([...plan.classTags.keys(), ...plan.boxes.keys(), ...plan.masks.keys()]);
   for (const p of plan.pairs) ids.add(p.imageA).add(p.imageB);
@@ -134,7 +143,7 @@ export async function applyPlan(
     imported: {
       classTags: [...plan.classTags.values()].reduce((n, t) => n + new Set(t).size, 0),
       boxes: [...plan.boxes.values()].reduce((n, b) => n + b.length, 0),
-      masks: plan.masks.size,
+      masks: [...plan.masks.values()].reduce((n, frames) => n + frames.size, 0),
       pairs: plan.pairs.length,
     },
     classesCreated: resolved.newClasses.map((c) => c.name),
@@ -151,21 +160,26 @@ export async function applyPlan(
     );
   }
 
-  const written = new Map<number, WrittenMask & { width: number; height: number; counts: Uint32Array }>();
-  const total = plan.masks.size + 1;
+  const written: WrittenPlanMask[] = [];
+  const total = report.imported.masks + 1;
   let replaced: string[];
   try {
     let done = 0;
-    for (const [imageId, packed] of plan.masks) {
-      if (signal.aborted) throw new LoupeError('CANCELLED', 'Import cancelled; nothing was changed.');
-      const data = unpackMask(packed, resolved.lut);
-      const file = await writeMaskFile(ws.root, resolved.taskId, imageId, {
-        width: packed.width,
-        height: packed.height,
-        data,
-      });
-      written.set(imageId, { ...file, width: packed.width, height: packed.height, counts: maskHistogram(data) });
-      progress(++done, total);
+    for (const [imageId, frames] of plan.masks) {
+      for (const [frame, packed] of frames) {
+        if (signal.aborted) throw new LoupeError('CANCELLED', 'Import cancelled; nothing was changed.');
+        const data = unpackMask(packed, resolved.lut);
+        const file = await writeMaskFile(
+          ws.root,
+          resolved.taskId,
+          imageId,
+          { width: packed.width, height: packed.height, data },
+          frame,
+        );
+        const size = { width: packed.width, height: packed.height };
+        written.push({ ...file, ...size, imageId, frame, counts: maskHistogram(data) });
+        progress(++done, total);
+      }
     }
     if (signal.aborted) throw new LoupeError('CANCELLED', 'Import cancelled; nothing was changed.');
     replaced = db.transaction(() => commit(db, plan, resolved, written))();
@@ -174,7 +188,7 @@ export async function applyPlan(
   } catch (error) {
     await removeMaskFiles(
       ws.root,
-      [...written.values()].map((w) => w.file),
+      written.map((w) => w.file),
     );
     throw error;
   }
@@ -186,7 +200,7 @@ function commit(
   db: Database.Database,
   plan: ImportPlan,
   resolved: Resolved,
-  written: Map<number, WrittenMask & { width: number; height: number; counts: Uint32Array }>,
+  written: readonly WrittenPlanMask[],
 ): string[] {
   const taskId = resolved.taskId;
   if (resolved.task) {
@@ -205,13 +219,11 @@ function commit(
         `A task was created elsewhere during the import; nothing was imported. Run it again.`,
       );
     }
-    db.prepare('INSERT INTO label_tasks (id, name, kind, multi_label, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      taskId,
-      resolved.taskName,
-      plan.kind,
-      resolved.multiLabel ? 1 : 0,
-      nowIso(),
-    );
+    // Masks on frames past the first (a 3D label map): a new task trains on every frame, not just slice 0.
+    const frames = [...plan.masks.values()].some((m) => [...m.keys()].some((f) => f > 0)) ? 'all' : 'first';
+    db.prepare(
+      'INSERT INTO label_tasks (id, name, kind, multi_label, created_at, frames) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(taskId, resolved.taskName, plan.kind, resolved.multiLabel ? 1 : 0, nowIso(), frames);
   }
   const position = Number(
     db.prepare('SELECT COALESCE(MAX(position) + 1, 0) FROM label_classes WHERE task_id = ?').pluck().get(taskId),
@@ -249,13 +261,13 @@ function commit(
     bumpRevision(db, taskId, imageId);
   }
   const replaced: string[] = [];
-  for (const [imageId, file] of written) {
+  for (const file of written) {
     const pixels = new Map<number, number>();
     for (let v = 1; v < 256; v++) if (file.counts[v]) pixels.set(byMaskIndex.get(v)!, file.counts[v]!);
-    const old = replaceMaskRow(db, taskId, imageId, file, pixels);
+    const old = replaceMaskRow(db, { taskId, imageId: file.imageId, frame: file.frame }, file, pixels);
     if (old) replaced.push(old);
-    bumpRevision(db, taskId, imageId);
   }
+  for (const imageId of plan.masks.keys()) bumpRevision(db, taskId, imageId);
   const upsertPair = db.prepare(
     `INSERT INTO pairs (task_id, image_a, image_b, same, source, created_at) VALUES (?, ?, ?, ?, 'manual', ?)
      ON CONFLICT (task_id, image_a, image_b) DO UPDATE SET same = excluded.same`,

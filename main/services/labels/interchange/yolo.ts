@@ -150,7 +150,7 @@ export async function readYolo(folder: string, names: ImageNames, target: TaskKi
         boxes.push({ cls: planClass, ...box });
       }
     });
-    if (mask) builder.plan.masks.set(image.id, packMask(mask, W, H));
+    if (mask) builder.plan.masks.set(image.id, new Map([[0, packMask(mask, W, H)]]));
     else builder.plan.boxes.set(image.id, boxes);
   }
   return builder.plan;
