@@ -17,6 +17,7 @@ import {
   conv2dOptions,
   depthwiseOptions,
   fullyConnectedOptions,
+  l2NormOptions,
   mulOptions,
   nearestResizeOptions,
   Padding,
@@ -46,7 +47,7 @@ function outShape(layer: tf.layers.Layer): number[] {
 function refuse(layer: tf.layers.Layer, what: string): never {
   throw new LoupeError(
     'INVALID_REQUEST',
-    `Layer "${layer.name}" (${layer.getClassName()}) ${what}, which the TFLite export cannot express.`,
+    `Layer "${layer.name}" (${layer.getClassName()}) ${what}; the TFLite export cannot express that yet.`,
   );
 }
 
@@ -301,11 +302,24 @@ const CONVERTERS: Record<string, Convert> = {
   Add: add,
   // NHWC flattens in the same row-major order in tfjs and TFLite.
   Flatten: (ctx) => reshape(ctx.graph, ctx.inputs[0]!, ctx.layer.name, outShape(ctx.layer)),
+  // TFLite's L2_NORMALIZATION runs over the last axis, as tf.math.l2_normalize does here.
+  LoupeL2Normalize: (ctx) =>
+    ctx.graph.op(
+      BuiltinOperator.L2_NORMALIZATION,
+      [ctx.inputs[0]!],
+      ctx.layer.name,
+      outShape(ctx.layer),
+      l2NormOptions(),
+    ),
   Dropout: (ctx) => ctx.inputs[0]!,
 };
 
 export function convertTfliteLayer(ctx: TfliteLayerContext): number {
   const convert = CONVERTERS[ctx.layer.getClassName()];
-  if (!convert) refuse(ctx.layer, 'has no TFLite equivalent in this version of Loupe');
+  if (!convert)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `Layer "${ctx.layer.name}" (${ctx.layer.getClassName()}) cannot be expressed in TFLite by this version of Loupe; export this run as ONNX or TF.js instead.`,
+    );
   return convert(ctx);
 }

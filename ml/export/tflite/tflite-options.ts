@@ -6,6 +6,7 @@ import {
   Conv2DOptions,
   DepthwiseConv2DOptions,
   FullyConnectedOptions,
+  L2NormOptions,
   MulOptions,
   Padding,
   Pool2DOptions,
@@ -117,5 +118,12 @@ export function nearestResizeOptions(): OperatorOptions {
   return {
     type: BuiltinOptions.ResizeNearestNeighborOptions,
     write: (b) => ResizeNearestNeighborOptions.createResizeNearestNeighborOptions(b, false, false),
+  };
+}
+
+export function l2NormOptions(): OperatorOptions {
+  return {
+    type: BuiltinOptions.L2NormOptions,
+    write: (b) => L2NormOptions.createL2NormOptions(b, ActivationFunctionType.NONE),
   };
 }
