@@ -11,7 +11,7 @@ import { runIdSchema } from '../training/config';
 import { trainingDatasetSchema } from '../training/dataset';
 
 /** The formats this version of Loupe writes. */
-export const EXPORT_FORMATS = ['onnx', 'onnx-int8', 'tfjs'] as const;
+export const EXPORT_FORMATS = ['onnx', 'onnx-int8', 'tfjs', 'tflite'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Test images the parity check runs on at most: enough to see a difference, bounded in time. */

@@ -163,6 +163,29 @@ describe('loupe export', () => {
     expect(JSON.stringify(card)).not.toMatch(/scan-\d{4}\.png/);
   }, 180_000);
 
+  it('--format tflite writes model.tflite, run by Arm NN against the Predictor', async () => {
+    const out = path.join(dir, 'bundle-tflite');
+    const result = await runCli(
+      ['export', '--workspace', workspace, '--run', runId, '--format', 'tflite', '--out', out],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /parity on \d+ test image\(s\) with Arm NN [\d.]+ \(TfLiteParser, CpuRef backend\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/,
+    );
+    const model = readFileSync(path.join(out, 'model.tflite'));
+    expect(model.subarray(4, 8).toString('latin1')).toBe('TFL3');
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
+      parity: { passed: boolean; split: string; runtime: string };
+      tflite: { layout: string; input: { shape: number[] } };
+    };
+    expect(card.parity).toMatchObject({ passed: true, split: 'test' });
+    expect(card.tflite.layout).toBe('NHWC');
+    expect(readFileSync(path.join(out, 'model-card.md'), 'utf8')).toContain(`Checked by ${card.parity.runtime}`);
+  }, 180_000);
+
   it('does not overwrite an existing folder unless --force', async () => {
     const refused = await runCli(['export', '--workspace', workspace, '--run', runId, '--out', bundle()]);
     expect(refused.code).not.toBe(0);
@@ -186,13 +209,13 @@ describe('loupe export', () => {
       '--run',
       runId,
       '--format',
-      'tflite',
+      'coreml',
       '--out',
       path.join(dir, 'other'),
     ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      'this version of Loupe exports onnx, onnx-int8, tfjs; "tflite" is not one of them.',
+      'this version of Loupe exports onnx, onnx-int8, tfjs, tflite; "coreml" is not one of them.',
     );
   });
 
