@@ -29,6 +29,16 @@ export function foldableBatchNorm(layer: tf.layers.Layer): tf.layers.Layer | nul
   return a === -1 || a === 3 ? next : null;
 }
 
+/** The ReLU (or ReLU6) layer right after `layer`, when it is its only reader: TFLite fuses it into the op. */
+function fusableReLU(layer: tf.layers.Layer): { layer: tf.layers.Layer; activation: ActivationFunctionType } | null {
+  if (layer.outboundNodes.length !== 1) return null;
+  const next = layer.outboundNodes[0]!.outboundLayer;
+  if (next.getClassName() !== 'ReLU') return null;
+  const maxValue = (next.getConfig() as { maxValue?: number | null }).maxValue;
+  if (!maxValue) return { layer: next, activation: ActivationFunctionType.RELU };
+  return maxValue === 6 ? { layer: next, activation: ActivationFunctionType.RELU6 } : null;
+}
+
 /** Per-channel scale and shift of a batch norm in inference mode. */
 export function batchNormAffine(layer: tf.layers.Layer): { scale: Float32Array; shift: Float32Array } {
   const w = weightsOf(layer);
@@ -75,7 +85,12 @@ export function conv(ctx: TfliteLayerContext, depthwise: boolean): number {
     }
     ctx.folded.add(bn.name);
   }
-  const fused = fusedActivation(config.activation);
+  let fused = fusedActivation(config.activation);
+  const relu = fused === ActivationFunctionType.NONE ? fusableReLU(bn && ctx.folded.has(bn.name) ? bn : layer) : null;
+  if (relu) {
+    fused = relu.activation;
+    ctx.folded.add(relu.layer.name);
+  }
   const window = {
     padding: padding(layer, config),
     strides: pair(config.strides, 1),

@@ -10,7 +10,7 @@ import { ActivationFunctionType, Padding, softmaxOptions } from './tflite-option
 
 export interface TfliteLayerContext extends LayerStep<number> {
   graph: TfliteGraph;
-  /** Batch-norm layers already folded into the convolution before them. */
+  /** Batch-norm and ReLU layers already folded or fused into the convolution before them. */
   folded: Set<string>;
 }
 

@@ -21,6 +21,7 @@ import {
 export type { TfliteLayerContext } from './tflite-layer-common';
 
 function relu(ctx: TfliteLayerContext): number {
+  if (ctx.folded.has(ctx.layer.name)) return ctx.inputs[0]!;
   const maxValue = ctx.config.maxValue as number | null | undefined;
   if (maxValue && maxValue !== 6) refuse(ctx.layer, `clips at ${maxValue}`);
   const op = maxValue ? BuiltinOperator.RELU6 : BuiltinOperator.RELU;
