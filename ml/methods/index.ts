@@ -25,7 +25,7 @@ export const engineHandlers: EngineMethodHandlers = {
   export: async (request, context) =>
     request.format === 'tfjs'
       ? (await import('./export-tfjs')).exportTfjs(request, context)
-      : request.format === 'tflite'
+      : request.format.startsWith('tflite')
         ? (await import('./export-tflite')).exportTfliteBundle(request, context)
         : (await import('./export')).exportModel(request, context),
   compareExports: async (request, context) => (await import('./compare-exports')).compareExports(request, context),

@@ -14,40 +14,38 @@ import { LoupeError } from '../../../contract/index';
 export const ARMNN_PYTHON = process.env.LOUPE_ARMNN_PYTHON ?? '/usr/bin/python3';
 export const ARMNN_PACKAGES = 'python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22';
 
-/** argv: model.tflite, input.bin (float32 NHWC, images one after another), image count, output.bin; prints the Arm NN version. */
+/**
+ * argv: mode, model.tflite, input.bin (float32 NHWC, images one after another), image count,
+ * output.bin. Mode `values` writes the first output of every image to output.bin; mode `ranges`
+ * writes each subgraph output's minimum and maximum over the images (float32 pairs, in the
+ * subgraph's output order). Prints the Arm NN version.
+ */
 const SCRIPT = String.raw`
 import sys
 import numpy as np
 import pyarmnn as ann
 
-model, input_path, count, output_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+mode, model, input_path, count, output_path = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 parser = ann.ITfLiteParser()
 network = parser.CreateNetworkFromBinaryFile(model)
-graph = 0
-input_name = parser.GetSubgraphInputTensorNames(graph)[0]
-output_name = parser.GetSubgraphOutputTensorNames(graph)[0]
-input_binding = parser.GetNetworkInputBindingInfo(graph, input_name)
-output_binding = parser.GetNetworkOutputBindingInfo(graph, output_name)
+input_binding = parser.GetNetworkInputBindingInfo(0, parser.GetSubgraphInputTensorNames(0)[0])
+output_bindings = [parser.GetNetworkOutputBindingInfo(0, n) for n in parser.GetSubgraphOutputTensorNames(0)]
 runtime = ann.IRuntime(ann.CreationOptions())
-optimised, messages = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
+optimised, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
 net_id, _ = runtime.LoadNetwork(optimised)
-info = input_binding[1]
-dtype = np.int8 if info.GetDataType() == ann.DataType_QAsymmS8 else np.float32
 images = np.fromfile(input_path, dtype=np.float32).reshape(count, -1)
-outputs = []
+first = []
+ranges = np.array([[np.inf, -np.inf]] * len(output_bindings), dtype=np.float64)
 for image in images:
-    data = image
-    if dtype == np.int8:
-        data = np.clip(np.round(image / info.GetQuantizationScale()) + info.GetQuantizationOffset(), -128, 127)
-    tensors = ann.make_input_tensors([input_binding], [data.astype(dtype)])
-    out_tensors = ann.make_output_tensors([output_binding])
-    runtime.EnqueueWorkload(net_id, tensors, out_tensors)
-    result = ann.workload_tensors_to_ndarray(out_tensors)[0].astype(np.float32).ravel()
-    out_info = output_binding[1]
-    if out_info.GetDataType() == ann.DataType_QAsymmS8:
-        result = (result - out_info.GetQuantizationOffset()) * out_info.GetQuantizationScale()
-    outputs.append(result)
-np.concatenate(outputs).astype(np.float32).tofile(output_path)
+    out_tensors = ann.make_output_tensors(output_bindings)
+    runtime.EnqueueWorkload(net_id, ann.make_input_tensors([input_binding], [image]), out_tensors)
+    results = ann.workload_tensors_to_ndarray(out_tensors)
+    if mode == "values":
+        first.append(results[0].astype(np.float32).ravel())
+    else:
+        for i, r in enumerate(results):
+            ranges[i] = [min(ranges[i][0], float(r.min())), max(ranges[i][1], float(r.max()))]
+(np.concatenate(first) if mode == "values" else ranges.ravel()).astype(np.float32).tofile(output_path)
 print(ann.ARMNN_VERSION)
 `;
 
@@ -74,14 +72,19 @@ function run(args: string[]): Promise<string> {
   });
 }
 
-/** Runs `model` on `count` images (float32 NHWC, one after another) and returns the outputs, flattened. */
-export async function runArmnn(model: Uint8Array, images: Float32Array, count: number): Promise<ArmnnResult> {
+/** Runs `model` on `count` images (float32 NHWC, one after another) in the given mode. */
+async function runMode(
+  mode: 'values' | 'ranges',
+  model: Uint8Array,
+  images: Float32Array,
+  count: number,
+): Promise<ArmnnResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'loupe-tflite-'));
   try {
     const files = ['model.tflite', 'input.bin', 'output.bin'].map((f) => path.join(dir, f)) as [string, string, string];
     await fs.writeFile(files[0], model);
     await fs.writeFile(files[1], new Uint8Array(images.buffer, images.byteOffset, images.byteLength));
-    const version = await run([files[0], files[1], String(count), files[2]]);
+    const version = await run([mode, files[0], files[1], String(count), files[2]]);
     const bytes = await fs.readFile(files[2]);
     return {
       outputs: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
@@ -90,4 +93,15 @@ export async function runArmnn(model: Uint8Array, images: Float32Array, count: n
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The model's (first) output for each image, flattened one image after another. */
+export function runArmnn(model: Uint8Array, images: Float32Array, count: number): Promise<ArmnnResult> {
+  return runMode('values', model, images, count);
+}
+
+/** Each subgraph output's [minimum, maximum] over the images, in the subgraph's output order. */
+export async function armnnRanges(model: Uint8Array, images: Float32Array, count: number): Promise<[number, number][]> {
+  const { outputs } = await runMode('ranges', model, images, count);
+  return Array.from({ length: outputs.length / 2 }, (_, i) => [outputs[2 * i]!, outputs[2 * i + 1]!]);
 }

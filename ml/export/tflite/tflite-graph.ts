@@ -50,6 +50,8 @@ export interface TfliteOperator {
   inputs: number[];
   outputs: number[];
   options?: OperatorOptions | undefined;
+  /** The operator's version in the format: int8 kernels are later versions of the float ones. */
+  version?: number | undefined;
 }
 
 function bytesOf(values: Float32Array | Int32Array | Int8Array): Uint8Array {
@@ -96,6 +98,11 @@ export class TfliteGraph {
     return out;
   }
 
+  /** Appends an operator writing tensors made beforehand (the int8 pass sets their quantization). */
+  push(operator: TfliteOperator): void {
+    this.operators.push(operator);
+  }
+
   shapeOf(tensor: number): number[] {
     return this.tensors[tensor]!.shape;
   }
@@ -103,10 +110,12 @@ export class TfliteGraph {
   /** The flatbuffer file: buffer 0 is the empty one every activation points at, as the format requires. */
   encode(inputs: number[], outputs: number[], description: string, metadata: Record<string, string> = {}): Uint8Array {
     const b = new flatbuffers.Builder(1024);
-    const codes: BuiltinOperator[] = [];
-    const codeIndex = (op: BuiltinOperator) => {
-      if (!codes.includes(op)) codes.push(op);
-      return codes.indexOf(op);
+    const codes: { op: BuiltinOperator; version: number }[] = [];
+    const codeIndex = (op: BuiltinOperator, version = 1) => {
+      const known = codes.findIndex((c) => c.op === op && c.version === version);
+      if (known >= 0) return known;
+      codes.push({ op, version });
+      return codes.length - 1;
     };
     const buffers: flatbuffers.Offset[] = [Buffer.createBuffer(b, 0)];
     const bufferData = (data: Uint8Array) => {
@@ -116,6 +125,16 @@ export class TfliteGraph {
       buffers.push(Buffer.createBuffer(b, b.endVector()));
       return buffers.length - 1;
     };
+    // Per-channel zero points are int64 and mostly all zero: identical vectors are written once and shared.
+    const shared = new Map<string, flatbuffers.Offset>();
+    const zeroPoints = (values: number[]) => {
+      const key = values.join(',');
+      const known = shared.get(key);
+      if (known !== undefined) return known;
+      const offset = QuantizationParameters.createZeroPointVector(b, values.map(BigInt));
+      shared.set(key, offset);
+      return offset;
+    };
     const tensors = this.tensors.map((t) => {
       const buffer = t.data ? bufferData(t.data) : 0;
       const name = b.createString(t.name);
@@ -123,7 +142,7 @@ export class TfliteGraph {
       let quantization = 0;
       if (t.quantization) {
         const scale = QuantizationParameters.createScaleVector(b, t.quantization.scale);
-        const zeroPoint = QuantizationParameters.createZeroPointVector(b, t.quantization.zeroPoint.map(BigInt));
+        const zeroPoint = zeroPoints(t.quantization.zeroPoint);
         QuantizationParameters.startQuantizationParameters(b);
         QuantizationParameters.addScale(b, scale);
         QuantizationParameters.addZeroPoint(b, zeroPoint);
@@ -143,7 +162,7 @@ export class TfliteGraph {
       const outs = Operator.createOutputsVector(b, o.outputs);
       const options = o.options ? o.options.write(b) : 0;
       Operator.startOperator(b);
-      Operator.addOpcodeIndex(b, codeIndex(o.op));
+      Operator.addOpcodeIndex(b, codeIndex(o.op, o.version));
       Operator.addInputs(b, ins);
       Operator.addOutputs(b, outs);
       if (o.options) {
@@ -160,7 +179,7 @@ export class TfliteGraph {
       SubGraph.createOperatorsVector(b, operators),
       b.createString('main'),
     );
-    const opcodes = codes.map((op) => OperatorCode.createOperatorCode(b, op, 1, op));
+    const opcodes = codes.map((c) => OperatorCode.createOperatorCode(b, c.op, c.version, c.op));
     const meta = Object.entries(metadata).map(([key, value]) =>
       Metadata.createMetadata(b, b.createString(key), bufferData(new TextEncoder().encode(value))),
     );
