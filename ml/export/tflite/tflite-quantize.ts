@@ -129,20 +129,71 @@ function constant(
   return g.tensor(c.name, c.shape, TensorType.INT32, bytes(data), q);
 }
 
+/**
+ * Each activation tensor's int8 parameters. Tensors that must share them — an operator of
+ * SAME_AS_INPUT with its input, a CONCATENATION's inputs with its output (TFLite's int8 kernel
+ * refuses to rescale) — form one group whose range covers all its members' ranges.
+ */
+function activationParameters(
+  src: TfliteGraph,
+  ranges: ReadonlyMap<number, [number, number]>,
+): Map<number, Quantization> {
+  const parent = new Map<number, number>();
+  const root = (t: number): number => {
+    const p = parent.get(t) ?? t;
+    if (p === t) return t;
+    const r = root(p);
+    parent.set(t, r);
+    return r;
+  };
+  const join = (a: number, b: number) => parent.set(root(a), root(b));
+  const fixed = new Map<number, [number, number]>();
+  for (const op of src.operators) {
+    const out = op.outputs[0]!;
+    if (SAME_AS_INPUT.has(op.op)) join(out, op.inputs[0]!);
+    if (op.op === BuiltinOperator.CONCATENATION) op.inputs.forEach((t) => join(out, t));
+    const f = FIXED_OUTPUT[op.op];
+    if (f) fixed.set(out, f);
+  }
+  const groupRange = new Map<number, [number, number]>();
+  const groupFixed = new Map<number, [number, number]>();
+  for (const [t, [low, high]] of ranges) {
+    const r = root(t);
+    const known = groupRange.get(r);
+    groupRange.set(r, known ? [Math.min(known[0], low), Math.max(known[1], high)] : [low, high]);
+  }
+  for (const [t, f] of fixed) {
+    const r = root(t);
+    const members = [...ranges.keys()].filter((m) => root(m) === r);
+    if (members.length > 1)
+      refuse(
+        `"${src.tensors[t]!.name}" has fixed int8 parameters but must share them with ${src.tensors[members.find((m) => m !== t)!]!.name}`,
+      );
+    groupFixed.set(r, f);
+  }
+  const out = new Map<number, Quantization>();
+  for (const t of ranges.keys()) {
+    const f = groupFixed.get(root(t));
+    out.set(t, f ? { scale: [f[0]], zeroPoint: [f[1]] } : activationQuantization(groupRange.get(root(t))!));
+  }
+  return out;
+}
+
 /** `ranges[i]` is the calibrated [min, max] of activation tensor i of the fp32 graph. */
 export function quantizeTflite(fp32: TfliteModel, ranges: ReadonlyMap<number, [number, number]>): TfliteModel {
   const src = fp32.graph;
   const g = new TfliteGraph();
   const mapped = new Map<number, number>();
   const quantOf = (t: number) => g.tensors[mapped.get(t)!]!.quantization!;
-  const rangeOf = (t: number) => ranges.get(t) ?? refuse(`no calibrated range for "${src.tensors[t]!.name}"`);
+  const parameters = activationParameters(src, ranges);
+  const paramsOf = (t: number) => parameters.get(t) ?? refuse(`no calibrated range for "${src.tensors[t]!.name}"`);
   const input = g.tensor(fp32.input.name, fp32.input.shape);
   const q0 = g.tensor(
     `${fp32.input.name}_int8`,
     fp32.input.shape,
     TensorType.INT8,
     undefined,
-    activationQuantization(rangeOf(fp32.inputTensor)),
+    paramsOf(fp32.inputTensor),
   );
   g.push({
     op: BuiltinOperator.QUANTIZE,
@@ -154,21 +205,14 @@ export function quantizeTflite(fp32: TfliteModel, ranges: ReadonlyMap<number, [n
   for (const op of src.operators) {
     const out = op.outputs[0]!;
     const source = src.tensors[out]!;
-    if (op.op === BuiltinOperator.CONCATENATION || op.op === BuiltinOperator.MUL)
-      refuse(
-        `"${source.name}" (${BuiltinOperator[op.op]}) needs one scale on all its inputs, which this version does not arrange`,
-      );
+    if (op.op === BuiltinOperator.MUL)
+      refuse(`"${source.name}" is a batch norm that no convolution before it could take in`);
     const first = mapped.get(op.inputs[0]!);
     if (first === undefined) refuse(`"${source.name}" reads a constant as its first input`);
     const inputScale = quantOf(op.inputs[0]!).scale[0]!;
     const inputs: number[] = [];
     op.inputs.forEach((t, k) => inputs.push(mapped.get(t) ?? constant(g, src.tensors[t]!, op, k, inputScale, inputs)));
-    const fixed = FIXED_OUTPUT[op.op];
-    const quantization = SAME_AS_INPUT.has(op.op)
-      ? quantOf(op.inputs[0]!)
-      : fixed
-        ? { scale: [fixed[0]], zeroPoint: [fixed[1]] }
-        : activationQuantization(rangeOf(out));
+    const quantization = paramsOf(out);
     const output = g.tensor(source.name, source.shape, TensorType.INT8, undefined, quantization);
     mapped.set(out, output);
     g.push({ ...op, inputs, outputs: [output], version: INT8_VERSIONS[op.op] ?? 1 } satisfies TfliteOperator);
