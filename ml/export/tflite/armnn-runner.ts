@@ -11,7 +11,9 @@ import path from 'node:path';
 import { LoupeError } from '../../../contract/index';
 
 /** The Python that has pyarmnn; Debian's by default. */
-export const ARMNN_PYTHON = process.env.LOUPE_ARMNN_PYTHON ?? '/usr/bin/python3';
+export function armnnPython(): string {
+  return process.env.LOUPE_ARMNN_PYTHON ?? '/usr/bin/python3';
+}
 export const ARMNN_PACKAGES = 'python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22';
 
 /**
@@ -55,16 +57,20 @@ export interface ArmnnResult {
   version: string;
 }
 
-function run(args: string[]): Promise<string> {
+/** `signal` ends the Python process at once: a reference-kernel pass over a large model takes long. */
+function run(args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(ARMNN_PYTHON, ['-c', SCRIPT, ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    const options = { maxBuffer: 1 << 20, ...(signal ? { signal } : {}) };
+    execFile(armnnPython(), ['-c', SCRIPT, ...args], options, (error, stdout, stderr) => {
       if (!error) return resolve(stdout.trim().split('\n').at(-1) ?? '');
+      // Node ended the process for the signal (not Python failing on its own).
+      if (error.name === 'AbortError') return reject(new LoupeError('CANCELLED', 'Cancelled.'));
       const missing = /No module named 'pyarmnn'|ENOENT/.test(`${stderr}${error.message}`);
       reject(
         new LoupeError(
           'INVALID_REQUEST',
           missing
-            ? `The TFLite export is checked by Arm NN before it is written, and ${ARMNN_PYTHON} cannot load it: install ${ARMNN_PACKAGES} (Debian/Ubuntu), or set LOUPE_ARMNN_PYTHON to a Python that has pyarmnn.`
+            ? `The TFLite export is checked by Arm NN before it is written, and ${armnnPython()} cannot load it: install ${ARMNN_PACKAGES} (Debian/Ubuntu), or set LOUPE_ARMNN_PYTHON to a Python that has pyarmnn.`
             : `Arm NN could not run the TFLite export: ${stderr.trim().split('\n').at(-1) ?? error.message}`,
         ),
       );
@@ -78,13 +84,14 @@ async function runMode(
   model: Uint8Array,
   images: Float32Array,
   count: number,
+  signal?: AbortSignal,
 ): Promise<ArmnnResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'loupe-tflite-'));
   try {
     const files = ['model.tflite', 'input.bin', 'output.bin'].map((f) => path.join(dir, f)) as [string, string, string];
     await fs.writeFile(files[0], model);
     await fs.writeFile(files[1], new Uint8Array(images.buffer, images.byteOffset, images.byteLength));
-    const version = await run([mode, files[0], files[1], String(count), files[2]]);
+    const version = await run([mode, files[0], files[1], String(count), files[2]], signal);
     const bytes = await fs.readFile(files[2]);
     return {
       outputs: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
@@ -96,12 +103,22 @@ async function runMode(
 }
 
 /** The model's (first) output for each image, flattened one image after another. */
-export function runArmnn(model: Uint8Array, images: Float32Array, count: number): Promise<ArmnnResult> {
-  return runMode('values', model, images, count);
+export function runArmnn(
+  model: Uint8Array,
+  images: Float32Array,
+  count: number,
+  signal?: AbortSignal,
+): Promise<ArmnnResult> {
+  return runMode('values', model, images, count, signal);
 }
 
 /** Each subgraph output's [minimum, maximum] over the images, in the subgraph's output order. */
-export async function armnnRanges(model: Uint8Array, images: Float32Array, count: number): Promise<[number, number][]> {
-  const { outputs } = await runMode('ranges', model, images, count);
+export async function armnnRanges(
+  model: Uint8Array,
+  images: Float32Array,
+  count: number,
+  signal?: AbortSignal,
+): Promise<[number, number][]> {
+  const { outputs } = await runMode('ranges', model, images, count, signal);
   return Array.from({ length: outputs.length / 2 }, (_, i) => [outputs[2 * i]!, outputs[2 * i + 1]!]);
 }

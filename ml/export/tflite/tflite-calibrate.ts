@@ -14,10 +14,11 @@ export async function calibrateTflite(
   images: Float32Array,
   count: number,
   ranges: Ranges = new Map(),
+  signal?: AbortSignal,
 ): Promise<Ranges> {
   const activations = fp32.graph.operators.map((o) => o.outputs[0]!);
   const file = fp32.graph.encode([fp32.inputTensor], activations, fp32.description);
-  const measured = await armnnRanges(file, images, count);
+  const measured = await armnnRanges(file, images, count, signal);
   const merge = (tensor: number, [low, high]: [number, number]) => {
     const known = ranges.get(tensor);
     ranges.set(tensor, known ? [Math.min(known[0], low), Math.max(known[1], high)] : [low, high]);

@@ -32,10 +32,11 @@ export async function checkTfliteParity(
   predictor: Predictor,
   model: Uint8Array,
   frames: readonly DecodedFrame[],
+  signal?: AbortSignal,
 ): Promise<TfliteParity> {
   const { rows, columns, channels } = predictor.card.input;
   const input = tfliteInput(predictor, frames);
-  const armnn = await runArmnn(model, input, frames.length);
+  const armnn = await runArmnn(model, input, frames.length, signal);
   const reference = tf.tidy(
     () =>
       (
