@@ -9,7 +9,16 @@ import layering from './eslint-rules/layering.js';
 const root = import.meta.dirname;
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'tests/fixtures/generated/**', 'bench/results/**', '.tmp/**'] },
+  {
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'tests/fixtures/generated/**',
+      'ml/export/tflite/tflite-format/**',
+      'bench/results/**',
+      '.tmp/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...pluginVue.configs['flat/recommended'],

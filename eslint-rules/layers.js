@@ -42,6 +42,8 @@ export const PACKAGE_LAYERS = {
   '@tensorflow/tfjs-node-gpu': ['ml'],
   webgpu: ['ml'],
   'onnxruntime-node': ['ml', 'tests', 'bench'],
+  // The TFLite export's flatbuffer writer (ml/export/tflite).
+  flatbuffers: ['ml', 'tests'],
   protobufjs: ['ml'],
   'dicom-parser': ['ml'],
   'jpeg-lossless-decoder-js': ['ml'],

@@ -11,7 +11,7 @@ import { runIdSchema } from '../training/config';
 import { trainingDatasetSchema } from '../training/dataset';
 
 /** The formats this version of Loupe writes. */
-export const EXPORT_FORMATS = ['onnx', 'onnx-int8', 'tfjs'] as const;
+export const EXPORT_FORMATS = ['onnx', 'onnx-int8', 'tfjs', 'tflite', 'tflite-int8'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Test images the parity check runs on at most: enough to see a difference, bounded in time. */
@@ -29,9 +29,9 @@ const exportOptions = {
   preprocessing: z.boolean().default(true),
   /** Replace an existing output folder. */
   force: z.boolean().default(false),
-  /** onnx-int8: training images the activation ranges are measured on. */
+  /** onnx-int8, tflite-int8: training images the activation ranges are measured on. */
   calibration: z.number().int().min(1).max(10_000).default(DEFAULT_CALIBRATION_IMAGES),
-  /** onnx-int8: MinMax, or ORT's percentile of |x| (99.999). */
+  /** onnx-int8: MinMax, or ORT's percentile of |x| (99.999); tflite-int8: MinMax. */
   calibrationMethod: z.enum(CALIBRATION_METHODS).default('minmax'),
 };
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { DecodedFrame, ModelCard } from '../../contract/index';
+import type { DecodedFrame, ModelCard, SamplePrediction } from '../../contract/index';
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { readTrainingFrame } from '../decode/frame-reader';
 
@@ -19,6 +19,12 @@ export function framesOf(samples: readonly ExportSample[]): Promise<DecodedFrame
   return Promise.all(
     samples.map((s) => ('frame' in s.image ? s.image.frame : readTrainingFrame(s.image.path, s.image.frameIndex))),
   );
+}
+
+/** Classification accuracy of predictions against the samples' labels; null when either has none. */
+export function accuracy(predictions: readonly SamplePrediction[], samples: readonly ExportSample[]): number | null {
+  if (samples.some((s) => s.label === undefined) || predictions.some((p) => !('predicted' in p))) return null;
+  return predictions.filter((p, i) => 'predicted' in p && p.predicted === samples[i]!.label).length / samples.length;
 }
 
 /** The `loupe` block of a bundle's card. The dataset block holds hashes and counts only; image paths and DICOM tags never enter a card. */

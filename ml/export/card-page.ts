@@ -57,14 +57,14 @@ function intensityText(card: ModelCard): string {
   }
 }
 
-function parityLines(p: ExportParity): string[] {
+function parityLines(p: ExportParity, precision: string): string[] {
   const lines = [
     `Checked by ${text(p.runtime)} against Loupe's own predictions on ${p.images} ${p.split} image(s): largest |difference| of the raw outputs ${p.maxAbsDiff.toExponential(2)}${p.tolerance === null ? '' : ` (bound ${p.tolerance})`}, ${p.samePredictions} of ${p.images} predictions the same. ${p.passed ? 'The check passed.' : 'The check did not pass.'}`,
   ];
   if (p.int8)
     lines.push(
       '',
-      `int8: weights and activations quantized (QDQ), activations calibrated on ${p.int8.calibrationImages} training image(s) (${p.int8.calibrationMethod}); the file is ${p.int8.sizeRatio.toFixed(3)}× the fp32 one. Accuracy on the check images: ${percent(p.int8.accuracyInt8)} in int8, ${percent(p.int8.accuracyFp32)} in fp32.`,
+      `int8: weights and activations quantized (${text(precision.replace(/^int8\s*/, ''))}), activations calibrated on ${p.int8.calibrationImages} training image(s) (${p.int8.calibrationMethod}); the file is ${p.int8.sizeRatio.toFixed(3)}× the fp32 one. Accuracy on the check images: ${percent(p.int8.accuracyInt8)} in int8, ${percent(p.int8.accuracyFp32)} in fp32.`,
     );
   return lines;
 }
@@ -91,7 +91,7 @@ export function modelCardMarkdown(card: ModelCard, facts: CardPageFacts): string
     '',
     '## Export check',
     '',
-    ...parityLines(facts.parity),
+    ...parityLines(facts.parity, facts.precision),
     '',
     '## Files',
     '',

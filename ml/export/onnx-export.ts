@@ -4,8 +4,9 @@
  * scales them as the card says, otherwise it takes the already-preprocessed input. The output is
  * named for the task (EXPORT_OUTPUT_NAMES) and keeps the layers model's values, channels first.
  */
-import * as tf from '@tensorflow/tfjs';
-import { LoupeError, type ModelCard, type TaskKind } from '../../contract/index';
+import type * as tf from '@tensorflow/tfjs';
+import type { ModelCard, TaskKind } from '../../contract/index';
+import { walkLayers } from './layer-walk';
 import { OnnxGraph } from './onnx-graph';
 import { convertLayer } from './onnx-layers';
 import { bakePreprocessing, describeInput } from './onnx-preprocessing';
@@ -47,23 +48,6 @@ function describeOutput(card: ModelCard, shape: (number | string)[]): string {
   }
 }
 
-/** Every model Loupe trains is a single-input, single-output functional model applied once. */
-function checkTopology(model: tf.LayersModel): void {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new LoupeError(
-      'INVALID_REQUEST',
-      `This model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the ONNX export handles one of each.`,
-    );
-  }
-  for (const layer of model.layers) {
-    if (layer.inboundNodes.length > 1)
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `Layer "${layer.name}" is applied ${layer.inboundNodes.length} times; the ONNX export handles layers applied once.`,
-      );
-  }
-}
-
 /** NHWC shapes from tfjs, to NCHW for ONNX. */
 function nchw(shape: readonly (number | null)[]): (number | string)[] {
   const dims = shape.map((d, i) => (i === 0 ? BATCH : (d as number)));
@@ -87,38 +71,14 @@ export function buildOnnx(
   card: ModelCard,
   options: OnnxExportOptions = {},
 ): Omit<OnnxExport, 'bytes'> & { parts: OnnxModelParts } {
-  checkTopology(model);
   const baked = options.preprocessing ?? true;
   const graph = new OnnxGraph();
   graph.unique(EXPORT_INPUT_NAME);
   const { rows, columns, channels } = card.input;
   const inputShape = [BATCH, channels, rows, columns];
   const modelInput = baked ? bakePreprocessing(graph, EXPORT_INPUT_NAME, card.preprocessing) : EXPORT_INPUT_NAME;
-  const valueOf = new Map<string, string>();
-  tf.tidy(() => {
-    for (const layer of model.layers) {
-      const inbound = layer.inboundNodes[0]!;
-      if (inbound.inboundLayers.length === 0) {
-        valueOf.set(layer.name, modelInput);
-        continue;
-      }
-      const inputs = inbound.inboundLayers.map((l) => valueOf.get(l.name)!);
-      const inputShapes = inbound.inputShapes as unknown as number[][];
-      const shapes = Array.isArray(inputShapes[0]) ? inputShapes : [inputShapes as unknown as number[]];
-      valueOf.set(
-        layer.name,
-        convertLayer({
-          graph,
-          layer,
-          config: layer.getConfig() as Record<string, unknown>,
-          inputs,
-          inputShapes: shapes,
-        }),
-      );
-    }
-  });
+  const last = walkLayers(model, 'ONNX', modelInput, (step) => convertLayer({ graph, ...step }));
   const outputName = EXPORT_OUTPUT_NAMES[card.task];
-  const last = valueOf.get(model.outputLayers[0]!.name)!;
   // Name the graph output by renaming through Identity: the last layer's value keeps its own name.
   graph.node('Identity', [last], 'output', [], outputName);
   const outputShape = nchw(model.outputs[0]!.shape);

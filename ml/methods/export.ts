@@ -20,7 +20,7 @@ import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { throwIfCancelled } from '../worker/runtime';
 import type { MethodContext } from '../worker/runtime';
 import { modelCardMarkdown } from '../export/card-page';
-import { framesOf, loupeFacts, PARITY_CHUNK, writeBundle, type ExportSample } from '../export/bundle-folder';
+import { accuracy, framesOf, loupeFacts, PARITY_CHUNK, writeBundle } from '../export/bundle-folder';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';
 import { encodeModel, type OnnxModelParts } from '../export/onnx-proto';
@@ -64,12 +64,6 @@ function bundleCard(
 }
 
 type ExportRequest = EngineParsedRequestOf<'export'>;
-type Sample = ExportSample;
-
-function accuracy(predictions: readonly SamplePrediction[], samples: readonly Sample[]): number | null {
-  if (samples.some((s) => s.label === undefined) || predictions.some((p) => !('predicted' in p))) return null;
-  return predictions.filter((p, i) => 'predicted' in p && p.predicted === samples[i]!.label).length / samples.length;
-}
 
 /** The int8 QDQ graph, calibrated on the request's training images (decoded a chunk at a time). */
 async function quantized(

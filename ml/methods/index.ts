@@ -23,9 +23,12 @@ export const engineHandlers: EngineMethodHandlers = {
   // one thread of a process; an engine worker that never exports must not take it (a worker
   // restarted after a crash could otherwise not start at all).
   // A TF.js export is checked by stock tfjs and never needs onnxruntime-node.
+  // A TFLite export is checked by Arm NN in a Python process of its own.
   export: async (request, context) =>
     request.format === 'tfjs'
       ? (await import('./export-tfjs')).exportTfjs(request, context)
-      : (await import('./export')).exportModel(request, context),
+      : request.format.startsWith('tflite')
+        ? (await import('./export-tflite')).exportTfliteBundle(request, context)
+        : (await import('./export')).exportModel(request, context),
   compareExports: async (request, context) => (await import('./compare-exports')).compareExports(request, context),
 };

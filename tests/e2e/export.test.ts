@@ -115,4 +115,25 @@ describe('the Export section', () => {
     expect(card).not.toContain(path.join(dir, 'scans'));
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('exports TFLite fp32 checked by Arm NN; the ONNX comparison keeps its rows', async () => {
+    await page.getByTestId('export-format-onnx').uncheck();
+    await page.getByTestId('export-format-tflite').check();
+    await page.getByTestId('export-start').click();
+    await page.getByTestId('export-result-tflite').waitFor({ timeout: 180_000 });
+    expect(await page.getByTestId('export-result-tflite').textContent()).toMatch(
+      /Parity on \d+ test image\(s\): max \|difference\| [\d.e+-]+, (\d+) \/ \1 predictions the same/,
+    );
+    expect(
+      readFileSync(path.join(folder(), 'tflite', 'model.tflite'))
+        .subarray(4, 8)
+        .toString('latin1'),
+    ).toBe('TFL3');
+    expect(readFileSync(path.join(folder(), 'tflite', 'model-card.md'), 'utf8')).toMatch(
+      /Checked by Arm NN [\d.]+ \(TfLiteParser, CpuRef backend\)/,
+    );
+    await page.getByTestId('export-comparison').waitFor({ timeout: 180_000 });
+    expect(await page.getByTestId('export-comparison').locator('tbody tr').count()).toBe(2);
+    expect(errors).toEqual([]);
+  }, 240_000);
 });

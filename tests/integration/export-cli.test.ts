@@ -151,6 +151,54 @@ describe('loupe export', () => {
     expect(JSON.stringify(card)).not.toMatch(/scan-\d{4}\.png/);
   }, 180_000);
 
+  it('--format tflite writes model.tflite, run by Arm NN against the Predictor', async () => {
+    const out = path.join(dir, 'bundle-tflite');
+    const result = await runCli(
+      ['export', '--workspace', workspace, '--run', runId, '--format', 'tflite', '--out', out],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /parity on \d+ test image\(s\) with Arm NN [\d.]+ \(TfLiteParser, CpuRef backend\): max \|difference\| [\d.e+-]+ \(≤ 0\.0001\), (\d+)\/\1 predictions the same/,
+    );
+    const model = readFileSync(path.join(out, 'model.tflite'));
+    expect(model.subarray(4, 8).toString('latin1')).toBe('TFL3');
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
+      parity: { passed: boolean; split: string; runtime: string };
+      tflite: { layout: string; input: { shape: number[] } };
+    };
+    expect(card.parity).toMatchObject({ passed: true, split: 'test' });
+    expect(card.tflite.layout).toBe('NHWC');
+    expect(readFileSync(path.join(out, 'model-card.md'), 'utf8')).toContain(`Checked by ${card.parity.runtime}`);
+  }, 180_000);
+
+  it('--format tflite-int8 writes a full-integer file calibrated on the training split: ≤ 0.3× fp32, accuracy within 1 point', async () => {
+    const out = path.join(dir, 'tflite-int8');
+    const args = ['export', '--workspace', workspace, '--run', runId, '--format', 'tflite-int8', '--out', out];
+    const result = await runCli([...args, '--calibration', '16'], { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /int8: calibrated on 16 training image\(s\) \(minmax\); 0\.\d+× the fp32 file; accuracy/,
+    );
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as {
+      tflite: { precision: string };
+      parity: {
+        passed: boolean;
+        runtime: string;
+        int8: { sizeRatio: number; accuracyFp32: number; accuracyInt8: number };
+      };
+    };
+    expect(card.tflite.precision).toMatch(/^int8 full-integer/);
+    expect(card.parity).toMatchObject({ passed: true, runtime: expect.stringMatching(/^Arm NN /) });
+    expect(card.parity.int8.sizeRatio).toBeLessThanOrEqual(0.3);
+    expect(card.parity.int8.accuracyInt8).toBeGreaterThanOrEqual(card.parity.int8.accuracyFp32 - 0.01);
+    const refused = await runCli([...args, '--force', '--calibration-method', 'percentile'], { timeoutMs: 120_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('tflite-int8 calibrates with min–max ranges only');
+  }, 240_000);
+
   it('does not overwrite an existing folder unless --force', async () => {
     const refused = await runCli(['export', '--workspace', workspace, '--run', runId, '--out', bundle()]);
     expect(refused.code).not.toBe(0);
@@ -174,13 +222,13 @@ describe('loupe export', () => {
       '--run',
       runId,
       '--format',
-      'tflite',
+      'coreml',
       '--out',
       path.join(dir, 'other'),
     ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      'this version of Loupe exports onnx, onnx-int8, tfjs; "tflite" is not one of them.',
+      'this version of Loupe exports onnx, onnx-int8, tfjs, tflite, tflite-int8; "coreml" is not one of them.',
     );
   });
 

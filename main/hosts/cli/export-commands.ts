@@ -44,7 +44,7 @@ export function registerExportCommands(program: Command, context: () => CliConte
   program
     .command('export')
     .description(
-      "Export a completed run's model into a bundle folder per format (model, model-card.json with the parity check, model-card.md; onnx: run_onnx.py and run_onnx.mjs; tfjs: model.json, weight shards and an offline index.html), checked by ONNX Runtime or stock TF.js against Loupe's predictions on the test split; then compare the run's ONNX exports (metric, size, latency, images/s, parity).",
+      "Export a completed run's model into a bundle folder per format (model, model-card.json with the parity check, model-card.md; onnx: run_onnx.py and run_onnx.mjs; tfjs: model.json, weight shards and an offline index.html; tflite and tflite-int8: model.tflite), checked by ONNX Runtime, stock TF.js or Arm NN against Loupe's predictions on the test split; then compare the run's ONNX exports (metric, size, latency, images/s, parity).",
     )
     .requiredOption('--workspace <folder>', 'the workspace folder')
     .requiredOption('--run <run>', 'the completed run whose model to export')
@@ -57,17 +57,17 @@ export function registerExportCommands(program: Command, context: () => CliConte
     )
     .option(
       '--no-preprocessing',
-      'onnx: leave intensity scaling and standardisation to the caller instead of baking them into the graph (tfjs never bakes them: loupe.js does them)',
+      'onnx: leave intensity scaling and standardisation to the caller instead of baking them into the graph (tfjs never bakes them: loupe.js does them; tflite takes preprocessed pixels)',
     )
     .option(
       '--calibration <n>',
-      'onnx-int8: training images to calibrate activation ranges on',
+      'onnx-int8, tflite-int8: training images to calibrate activation ranges on',
       positiveInt,
       DEFAULT_CALIBRATION_IMAGES,
     )
     .option(
       '--calibration-method <method>',
-      `onnx-int8: ${CALIBRATION_METHODS.join(' or ')}`,
+      `onnx-int8: ${CALIBRATION_METHODS.join(' or ')}; tflite-int8: minmax`,
       calibrationMethod,
       'minmax',
     )

@@ -52,7 +52,7 @@ export async function exportRun(args: ExportRunArgs): Promise<ReplyOf<'training.
       `“${built.task.name}” has no labelled image in its test or train split to check the export on.`,
     );
   // The test split checks the export; int8 calibrates on the training split.
-  const samples = request.format === 'onnx-int8' ? [...test, ...train] : split === 'test' ? test : train;
+  const samples = request.format.endsWith('-int8') ? [...test, ...train] : split === 'test' ? test : train;
   const { pairs: _, ...dataset } = built.dataset;
   return args.engine.call(
     'export',
