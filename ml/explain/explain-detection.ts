@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame, DetectionSettingsOverride } from '../../contract/index';
-import { LoupeError } from '../../contract/index';
+import { DEFAULT_EXPLAINED_BOXES, LoupeError } from '../../contract/index';
 import { boxToFrame } from '../data/box-placement';
 import { preprocessFrame } from '../data/preprocessing';
 import type { Box } from '../detection/boxes';
@@ -23,8 +23,6 @@ import { nodeOf, splitAt, type SplitModel } from './layer-split';
 
 /** The heatmap branch's last convolution (centernet-head.ts names it `<head>_heatmap_out`). */
 const HEATMAP_OUT_SUFFIX = '_heatmap_out';
-/** Boxes explained per image by default: each costs a forward and a backward pass. */
-export const DEFAULT_MAX_EXPLAINED_BOXES = 20;
 
 export interface DetectionExplainOptions {
   method: GradientCamMethod;
@@ -162,7 +160,7 @@ export async function explainDetection(
       output.dispose();
     }
     const detections = postprocessDetections(candidates, postprocessFor(settings));
-    const maxBoxes = options.maxBoxes ?? DEFAULT_MAX_EXPLAINED_BOXES;
+    const maxBoxes = options.maxBoxes ?? DEFAULT_EXPLAINED_BOXES;
     const explained = detections.slice(0, maxBoxes);
     const cells = cellsOf(explained, candidates);
     const logitShape = [1, h, w, card.classes.length];
