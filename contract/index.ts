@@ -87,6 +87,7 @@ import {
 import { reviewExplain } from './channels/review-explain';
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
+import { explainBoxes, explainPair, explainReviewItems } from './channels/explain-review';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
@@ -166,6 +167,9 @@ export const channels = registry([
   batchPredict,
   batchMerge,
   explainWrite,
+  explainReviewItems,
+  explainBoxes,
+  explainPair,
   batchStart,
   batchJobs,
   batchCancel,
@@ -219,6 +223,7 @@ export * from './training/run-record';
 export * from './engine/training-methods';
 export * from './engine/explain';
 export * from './channels/explain-write';
+export * from './channels/explain-review';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

@@ -12,6 +12,7 @@ import { BatchJobs } from './batch/batch-jobs';
 import { BatchService } from './batch/batch-service';
 import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
+import { ExplainReview } from './explain/explain-review';
 import { ExplainService } from './explain/explain-service';
 import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
@@ -82,7 +83,10 @@ export class Services {
       ),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
-      ...explainHandlers(new ExplainService(this.workspaces, this.imaging, this.engine)),
+      ...explainHandlers(
+        new ExplainService(this.workspaces, this.imaging, this.engine),
+        new ExplainReview(this.workspaces, this.imaging, this.engine),
+      ),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher(handlers, options.log);
   }
