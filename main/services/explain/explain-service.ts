@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   BOX_PAIR_EXPLAIN_METHODS,
-  EXPLAIN_METHODS,
   LoupeError,
   isLoupeError,
   type ExplainImagesSource,
@@ -65,7 +64,7 @@ export function explainableRun(
   if (row.kind !== 'classification' && method !== undefined && !GRADIENT_METHODS.includes(method))
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Run ${runId} trained a ${row.kind} model, explained with ${GRADIENT_METHODS.join(' or ')}; ${method} is for classifiers (${EXPLAIN_METHODS.join(', ')}).`,
+      `Run ${runId} trained a ${row.kind} model, explained with ${GRADIENT_METHODS.join(' or ')}${row.kind === 'segmentation' ? ' (Seg-Grad-CAM)' : ''}; ${method} is for classifiers.`,
     );
   const modelDir = runFile(store.folder(runId), 'model');
   if (row.state !== 'completed' || !existsSync(modelDir))
