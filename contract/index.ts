@@ -96,6 +96,7 @@ import {
 import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
 import { explainFeatureMaps, reviewFeatureMaps } from './channels/feature-maps';
+import { explainBoxes, explainPair, explainReviewItems } from './channels/explain-review';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
@@ -185,6 +186,9 @@ export const channels = registry([
   batchMerge,
   explainWrite,
   explainFeatureMaps,
+  explainReviewItems,
+  explainBoxes,
+  explainPair,
   batchStart,
   batchJobs,
   batchCancel,
@@ -240,6 +244,7 @@ export * from './engine/explain';
 export * from './engine/feature-maps';
 export * from './channels/explain-write';
 export * from './channels/feature-maps';
+export * from './channels/explain-review';
 export * from './tasks';
 export * from './channels/labels';
 export * from './channels/labels-data';

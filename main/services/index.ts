@@ -12,6 +12,7 @@ import { BatchJobs } from './batch/batch-jobs';
 import { BatchService } from './batch/batch-service';
 import { batchHandlers } from './batch/handlers';
 import { EventBus } from './event-bus';
+import { ExplainReview } from './explain/explain-review';
 import { ExplainService } from './explain/explain-service';
 import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
@@ -87,6 +88,7 @@ export class Services {
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
       ...explainHandlers(
         new ExplainService(this.workspaces, this.imaging, this.engine),
+        new ExplainReview(this.workspaces, this.imaging, this.engine),
         this.workspaces,
         this.imaging,
         this.engine,

@@ -21,8 +21,13 @@ export interface CenterNetDecodeArgs {
 
 export const CENTERNET_DECODE_DEFAULTS = { topK: 100 } as const;
 
+/** Candidates with the output cell each came from (`y · W + x`), which explanations differentiate at. */
+export interface CenterNetCandidates extends DetectionCandidates {
+  cells: Int32Array;
+}
+
 /** One DetectionCandidates per image of the batch `output` [B, H, W, numClasses + 4]. */
-export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecodeArgs): Promise<DetectionCandidates[]> {
+export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecodeArgs): Promise<CenterNetCandidates[]> {
   const [batch, h, w, channels] = output.shape;
   const c = args.numClasses;
   if (channels !== c + 4)
@@ -36,11 +41,12 @@ export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecode
   });
   try {
     const [scores, indices, reg] = await Promise.all([peaks.values.data(), peaks.indices.data(), regression.data()]);
-    const out: DetectionCandidates[] = [];
+    const out: CenterNetCandidates[] = [];
     for (let b = 0; b < batch; b++) {
       const boxes = new Float32Array(k * 4);
       const classIds = new Int32Array(k);
       const kept = new Float32Array(k);
+      const cells = new Int32Array(k);
       for (let j = 0; j < k; j++) {
         const index = indices[b * k + j]!;
         const classId = index % c;
@@ -64,8 +70,9 @@ export async function decodeCenterNet(output: tf.Tensor4D, args: CenterNetDecode
         boxes.set(box, 4 * j);
         classIds[j] = classId;
         kept[j] = scores[b * k + j]!;
+        cells[j] = cell;
       }
-      out.push({ boxes, scores: kept, classIds });
+      out.push({ boxes, scores: kept, classIds, cells });
     }
     return out;
   } finally {

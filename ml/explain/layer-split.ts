@@ -44,8 +44,11 @@ export function defaultTargetLayer(model: tf.LayersModel): string {
 export interface SplitModel {
   /** Input → the target layer's feature map (and every tensor the rest of the graph needs). */
   features(input: tf.Tensor4D): { featureMap: tf.Tensor4D; context: Map<Symbolic, tf.Tensor> };
-  /** Feature map → the model's single output, with earlier tensors from `context`. */
-  head(featureMap: tf.Tensor4D, context: Map<Symbolic, tf.Tensor>): tf.Tensor;
+  /**
+   * Feature map → the model's single output, with earlier tensors from `context`; with `until`,
+   * stops at that tensor of the graph instead (a head branch's hidden map, say).
+   */
+  head(featureMap: tf.Tensor4D, context: Map<Symbolic, tf.Tensor>, until?: Symbolic): tf.Tensor;
 }
 
 export function splitAt(model: tf.LayersModel, layerName: string): SplitModel {
@@ -80,11 +83,15 @@ export function splitAt(model: tf.LayersModel, layerName: string): SplitModel {
       run(0, index + 1, values);
       return { featureMap: values.get(targetSymbol) as tf.Tensor4D, context: values };
     },
-    head(featureMap, context) {
+    head(featureMap, context, until) {
       const values = new Map(context);
       values.set(targetSymbol, featureMap);
-      run(index + 1, model.layers.length, values);
-      return values.get(model.outputs[0]!)!;
+      const wanted = until ?? model.outputs[0]!;
+      const producer = model.layers.indexOf(wanted.sourceLayer as tf.layers.Layer);
+      if (producer < index)
+        throw new LoupeError('INVALID_REQUEST', `The layer "${layerName}" lies after the tensor being explained.`);
+      run(index + 1, producer + 1, values);
+      return values.get(wanted)!;
     },
   };
 }

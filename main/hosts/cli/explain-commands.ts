@@ -1,6 +1,7 @@
 /**
- * `loupe explain`: Grad-CAM, Grad-CAM++ or CAM heatmaps of a completed classification run on a
- * split of its task or on image files, written as PNGs with explain.json through the
+ * `loupe explain`: Grad-CAM, Grad-CAM++ or CAM heatmaps of a completed run on a split of its task
+ * or on image files (a detection run: one per box; a verification run: one per image of each
+ * pair, the task's or `--pairs`), written as PNGs with explain.json through the
  * `explain.write` channel (the engine's explain method, as Review uses). Ctrl+C stops after the
  * current image; what was explained is kept and listed.
  */
@@ -50,6 +51,7 @@ interface ExplainOptions {
   run: string;
   split?: SplitName;
   images?: string[];
+  pairs?: string[];
   method: ExplainMethodName;
   class?: string;
   layer?: string;
@@ -58,9 +60,20 @@ interface ExplainOptions {
   json?: boolean;
 }
 
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+
 function summary(reply: ExplainWriteReply): string {
-  const n = reply.images.length;
   const failed = reply.failed.length > 0 ? `, ${reply.failed.length} could not be read` : '';
+  if (reply.boxes) {
+    const boxes = reply.boxes.reduce((sum, image) => sum + image.boxes.length, 0);
+    return `${plural(reply.boxes.length, 'image')} explained with ${reply.method}, ${plural(boxes, 'box', 'boxes')} with a heatmap each${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.`;
+  }
+  if (reply.pairs) {
+    const same = reply.pairs.filter((p) => p.same).length;
+    const decided = (reply.pairs[0]?.threshold ?? null) === null ? '' : ` (${same} at or above the model's threshold)`;
+    return `${plural(reply.pairs.length, 'pair')} explained with ${reply.method}${decided}, a similarity map on each image${failed}; heatmaps, overlays and ${EXPLAIN_FILE} in ${reply.out}.`;
+  }
+  const n = reply.images.length;
   const whole = reply.images.filter((i) => i.region?.wholeImage).length;
   // Seg-Grad-CAM sums the class over its predicted region; where there is none, over the whole image.
   const wholeNote =
@@ -71,13 +84,20 @@ function summary(reply: ExplainWriteReply): string {
 }
 
 async function explain(cli: CliContext, options: ExplainOptions): Promise<void> {
-  if (options.split !== undefined && options.images !== undefined)
-    fail('give either --split or --images, not both.', EXIT_BAD_INPUT, 'loupe.badInput');
+  const sources = [options.split, options.images, options.pairs].filter((s) => s !== undefined).length;
+  if (sources > 1) fail('give one of --split, --images or --pairs.', EXIT_BAD_INPUT, 'loupe.badInput');
+  if (options.pairs && options.pairs.length % 2 !== 0)
+    fail(`--pairs takes images two by two (A B A B …); got ${options.pairs.length}.`, EXIT_BAD_INPUT, 'loupe.badInput');
+  const pairs = (options.pairs ?? []).flatMap((p, i, all) =>
+    i % 2 === 0 ? [{ a: path.resolve(p), b: path.resolve(all[i + 1]!) }] : [],
+  );
   const request: RequestOf<'explain.write'> = {
     runId: options.run,
-    source: options.images
-      ? { kind: 'files', paths: options.images.map((p) => path.resolve(p)) }
-      : { kind: 'split', split: options.split ?? 'test' },
+    source: options.pairs
+      ? { kind: 'pairs', pairs }
+      : options.images
+        ? { kind: 'files', paths: options.images.map((p) => path.resolve(p)) }
+        : { kind: 'split', split: options.split ?? 'test' },
     method: options.method,
     out: path.resolve(options.out),
     force: options.force === true,
@@ -122,17 +142,21 @@ export function registerExplainCommands(program: Command, context: () => CliCont
   program
     .command('explain')
     .description(
-      `Explain a completed classification or segmentation run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region, gradcam or gradcam++): per image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check.`,
+      `Explain a completed run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region; detection: one map per box, from its heatmap logit at its peak; verification: a similarity map on each image of each pair; these three with gradcam or gradcam++): per image, box or pair image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the numbers behind them (classification: the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check; detection: box, score, peak; verification: similarity against the model's threshold).`,
     )
-    .usage('--workspace W --run RUN [--split test | --images PATH…] [options] --out DIR')
+    .usage('--workspace W --run RUN [--split test | --images PATH… | --pairs A B …] [options] --out DIR')
     .requiredOption('--workspace <folder>', 'the workspace holding --run')
-    .requiredOption('--run <run>', 'a completed classification or segmentation run')
+    .requiredOption('--run <run>', 'a completed classification, segmentation, detection or verification run')
     .option(
       '--split <split>',
       `explain the run task's images of this split: ${SPLITS.join(', ')} (default test)`,
       split,
     )
     .option('--images <paths...>', 'explain these image files and folders (walked recursively) instead of a split')
+    .option(
+      '--pairs <paths...>',
+      "verification: explain these pairs of image files, taken two by two (A B A B …), instead of the task's pairs in a split",
+    )
     .option('--method <method>', EXPLAIN_METHODS.join(' | '), method, 'gradcam' as ExplainMethodName)
     .option('--class <name>', "the class to explain on every image (default: each image's predicted class)")
     .option(

@@ -1,14 +1,15 @@
 /**
- * `explain.write` (contract/channels/explain-write.ts): a completed classification run's model
- * explains the images of a split or some files through the engine's explain method (the same
- * Grad-CAM family and trust measures as Review), and each heatmap is written as PNGs beside
- * explain.json. A file that cannot be read is reported and skipped; a model that cannot explain
- * (CAM on a head without global pooling) stops the run with the engine's reason.
+ * `explain.write` (contract/channels/explain-write.ts): a completed run's model explains the
+ * images of a split or some files through the engine's explain method (the same Grad-CAM family
+ * and trust measures as Review), and each heatmap is written as PNGs beside explain.json;
+ * detection and verification runs go through explain-boxes-pairs.ts (a map per box, a map per
+ * image of a pair). A file that cannot be read is reported and skipped; a model that cannot
+ * explain (CAM on a head without global pooling) stops the run with the engine's reason.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  EXPLAIN_METHODS,
+  BOX_PAIR_EXPLAIN_METHODS,
   LoupeError,
   isLoupeError,
   type ExplainImagesSource,
@@ -31,16 +32,23 @@ import { sourceImageIds } from '../review/queue';
 import { RunStore, type RunRow } from '../training/run-store';
 import type { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
+import {
+  filePairs,
+  taskPairs,
+  writeBoxes,
+  writePairs,
+  type ExplainJob,
+  type ImageToExplain,
+  type PairToExplain,
+} from './explain-boxes-pairs';
 import { outputNames, prepareOutput, writeExplainFile, writeOutputFile } from './explain-output';
 import { heatmapPng, overlayPng } from './heatmap-png';
 
-interface ImageToExplain {
-  path: string;
-  imageId: number | null;
-}
-
-/** Methods for a segmentation model: Seg-Grad-CAM differentiates the region's summed class logits. */
-const SEGMENTATION_METHODS: readonly ExplainMethodName[] = ['gradcam', 'gradcam++'];
+/**
+ * Methods for models other than classifiers: Seg-Grad-CAM differentiates the region's summed
+ * class logits, detection a box's heatmap logit, verification a pair's cosine similarity.
+ */
+const GRADIENT_METHODS: readonly ExplainMethodName[] = BOX_PAIR_EXPLAIN_METHODS;
 
 /**
  * The model folder of a completed classification or segmentation run, or a refusal that says what
@@ -53,15 +61,10 @@ export function explainableRun(
 ): { row: RunRow; modelDir: string } {
   const store = new RunStore(ws);
   const row = store.require(runId);
-  if (row.kind !== 'classification' && row.kind !== 'segmentation')
+  if (row.kind !== 'classification' && method !== undefined && !GRADIENT_METHODS.includes(method))
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Run ${runId} trained a ${row.kind} model; explanations are for classification (${EXPLAIN_METHODS.join(', ')}) and segmentation (${SEGMENTATION_METHODS.join(', ')}) models.`,
-    );
-  if (row.kind === 'segmentation' && method !== undefined && !SEGMENTATION_METHODS.includes(method))
-    throw new LoupeError(
-      'INVALID_REQUEST',
-      `Run ${runId} trained a segmentation model, explained with ${SEGMENTATION_METHODS.join(' or ')} (Seg-Grad-CAM); ${method} is for classifiers.`,
+      `Run ${runId} trained a ${row.kind} model, explained with ${GRADIENT_METHODS.join(' or ')}${row.kind === 'segmentation' ? ' (Seg-Grad-CAM)' : ''}; ${method} is for classifiers.`,
     );
   const modelDir = runFile(store.folder(runId), 'model');
   if (row.state !== 'completed' || !existsSync(modelDir))
@@ -112,6 +115,11 @@ export class ExplainService {
         throw new LoupeError('INVALID_REQUEST', `“${task.name}” has no image in its ${source.split} split.`);
       return ids.map((id) => ({ path: this.imaging.get(id).record.path, imageId: id }));
     }
+    if (source.kind === 'pairs')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Run ${row.id} trained a ${row.kind} model; pairs of images are for verification runs.`,
+      );
     const inputs = source.paths.map((p) => path.resolve(p));
     const missing = inputs.filter((p) => !existsSync(p));
     if (missing.length > 0)
@@ -131,6 +139,22 @@ export class ExplainService {
     return found;
   }
 
+  /** A verification run's pairs: the task's in a split, or pairs of files. */
+  private pairs(ws: Workspace, row: RunRow, source: ExplainImagesSource): PairToExplain[] {
+    if (source.kind === 'pairs') {
+      const missing = source.pairs.flatMap((p) => [p.a, p.b]).filter((p) => !existsSync(p));
+      if (missing.length > 0)
+        throw new LoupeError('NOT_FOUND', `These images do not exist: ${[...new Set(missing)].join(', ')}.`);
+      return filePairs(source.pairs);
+    }
+    if (source.kind === 'files')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Run ${row.id} trained a verification model, which compares pairs of images: give pairs of files (--pairs A B …) or a split of its task.`,
+      );
+    return taskPairs(ws, row, source.split, (id) => this.imaging.get(id).record.path);
+  }
+
   async write(
     request: ParsedRequestOf<'explain.write'>,
     signal: AbortSignal,
@@ -139,9 +163,17 @@ export class ExplainService {
     const ws = this.workspaces.require();
     const { row, modelDir } = explainableRun(ws, request.runId, request.method);
     const { card, facts } = await modelFacts(modelDir);
+    if (request.className !== undefined && (row.kind === 'detection' || row.kind === 'verification'))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        row.kind === 'detection'
+          ? 'A detection run is explained box by box, each for its own class; leave out the class.'
+          : 'A verification run has no classes; leave out the class.',
+      );
     const classIndex = request.className === undefined ? undefined : classIndexOf(card.classes, request.className);
     const out = path.resolve(request.out);
-    const images = await this.images(ws, row, request.source, out, signal);
+    const pairs = row.kind === 'verification' ? this.pairs(ws, row, request.source) : null;
+    const images = pairs ? [] : await this.images(ws, row, request.source, out, signal);
     await prepareOutput(out, request.force);
     const reply: ExplainWriteReply = {
       out,
@@ -153,9 +185,19 @@ export class ExplainService {
       failed: [],
       cancelled: false,
     };
+    const done = (): number =>
+      reply.images.length + (reply.boxes?.length ?? 0) + (reply.pairs?.length ?? 0) + reply.failed.length;
     const report = (): void =>
-      progress({ done: reply.images.length + reply.failed.length, total: images.length, failed: reply.failed.length });
+      progress({ done: done(), total: pairs?.length ?? images.length, failed: reply.failed.length });
     report();
+    if (pairs || row.kind === 'detection') {
+      const job: ExplainJob = { imaging: this.imaging, engine: this.engine, modelDir, request, reply, signal, report };
+      if (pairs) await writePairs(job, pairs);
+      else await writeBoxes(job, images);
+      reply.cancelled = signal.aborted;
+      await writeExplainFile(reply, facts.weightsSha256);
+      return reply;
+    }
     for (const [index, image] of images.entries()) {
       if (signal.aborted) break;
       let frame: DecodedFrame;

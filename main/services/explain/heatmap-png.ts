@@ -85,3 +85,25 @@ export function overlayPixels(frame: DecodedFrame, heatmap: PixelHeatmap): Uint8
 export function overlayPng(frame: DecodedFrame, heatmap: PixelHeatmap): Promise<Buffer> {
   return encodePng(overlayPixels(frame, heatmap), frame.columns, frame.rows, 3);
 }
+
+/** Colour and width of a box's outline on its overlay: white reads on the jet colours and on grey. */
+const BOX_OUTLINE_RGB = [255, 255, 255] as const;
+const BOX_OUTLINE_PIXELS = 1;
+
+/** The overlay of one detected box's heatmap, with the box outlined (`box` is [x1, y1, x2, y2] in image pixels). */
+export function boxOverlayPng(
+  frame: DecodedFrame,
+  heatmap: PixelHeatmap,
+  box: readonly [number, number, number, number],
+): Promise<Buffer> {
+  const pixels = overlayPixels(frame, heatmap);
+  const clampX = (v: number): number => Math.min(Math.max(Math.round(v), 0), frame.columns - 1);
+  const clampY = (v: number): number => Math.min(Math.max(Math.round(v), 0), frame.rows - 1);
+  const [x1, y1, x2, y2] = [clampX(box[0]), clampY(box[1]), clampX(box[2] - 1), clampY(box[3] - 1)];
+  for (let y = y1; y <= y2; y++)
+    for (let x = x1; x <= x2; x++) {
+      const edge = Math.min(x - x1, x2 - x, y - y1, y2 - y) < BOX_OUTLINE_PIXELS;
+      if (edge) pixels.set(BOX_OUTLINE_RGB, (y * frame.columns + x) * 3);
+    }
+  return encodePng(pixels, frame.columns, frame.rows, 3);
+}
