@@ -18,10 +18,10 @@ import { Services } from '../../main/services/index';
 import { memoryLogger } from '../../main/services/logger';
 import { detectionSet, SHAPE_CLASSES } from '../fixtures/detection-shapes';
 import { partSet } from '../fixtures/verification-parts';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { type RunningApp } from '../helpers/app';
+import { keepScreenshot } from '../helpers/browser';
 import { caller } from '../helpers/labels';
-import { connectBesidePage } from './labeling-helpers';
+import { openWorkspaceInBrowser } from './browser-session';
 
 /** Enough to finish a run and have a model; not to learn well. */
 const EPOCHS = 2;
@@ -132,15 +132,10 @@ describe('using a finished run’s model in the browser', () => {
     await services.dispose();
     detectionTask = shapeTask.id;
 
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    await page.getByTestId('workspace-path').fill(workspace);
-    await page.getByTestId('workspace-open').click();
-    await page.getByTestId('workspace-current').waitFor();
-    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    ({ app, browser, page, errors, client, closeClient } = await openWorkspaceInBrowser(workspace, {
+      width: 1400,
+      height: 1000,
+    }));
 
     // Trained over the contract, one after the other (one run trains at a time).
     const train = async (taskId: number, epochs: number): Promise<string> => {

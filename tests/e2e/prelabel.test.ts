@@ -16,14 +16,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
 import { prelabelRunOf } from '../../contract/index';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { type RunningApp } from '../helpers/app';
+import { keepScreenshot } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { labelSegmentation } from '../helpers/scan-workspace';
 import { realServices } from '../helpers/services';
 import { trainWithDefaults } from '../helpers/workspace-models';
-import { connectBesidePage, imageToScreen, viewerScreen } from './labeling-helpers';
+import { imageToScreen, viewerScreen } from './labeling-helpers';
+import { openWorkspaceInBrowser } from './browser-session';
 
 describe('pre-labelling with a run', () => {
   let app: RunningApp;
@@ -61,15 +62,10 @@ describe('pre-labelling with a run', () => {
     ).id;
     await services.dispose();
 
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    await page.getByTestId('workspace-path').fill(workspace);
-    await page.getByTestId('workspace-open').click();
-    await page.getByTestId('workspace-current').waitFor();
-    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    ({ app, browser, page, errors, client, closeClient } = await openWorkspaceInBrowser(workspace, {
+      width: 1500,
+      height: 1000,
+    }));
   }, 600_000);
   afterAll(async () => {
     closeClient?.();

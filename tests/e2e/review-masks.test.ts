@@ -13,13 +13,14 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { type RunningApp } from '../helpers/app';
+import { keepScreenshot } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { importScans, labelSegmentation, type ScanWorkspace } from '../helpers/scan-workspace';
 import { realServices } from '../helpers/services';
 import { trainWithDefaults } from '../helpers/workspace-models';
-import { connectBesidePage, imageToScreen, viewerScreen } from './labeling-helpers';
+import { imageToScreen, viewerScreen } from './labeling-helpers';
+import { openWorkspaceInBrowser } from './browser-session';
 
 const REVIEWER = 'Dr. Mask Reviewer';
 /** Side of the synthetic scans, in pixels. */
@@ -49,15 +50,10 @@ describe('Review of a segmentation run', () => {
     runId = (await trainWithDefaults(call, taskId, { epochs: 1 })).run.runId;
     await services.dispose();
 
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    await page.getByTestId('workspace-path').fill(workspace);
-    await page.getByTestId('workspace-open').click();
-    await page.getByTestId('workspace-current').waitFor();
-    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    ({ app, browser, page, errors, client, closeClient } = await openWorkspaceInBrowser(workspace, {
+      width: 1500,
+      height: 1000,
+    }));
   }, 600_000);
   afterAll(async () => {
     closeClient?.();

@@ -12,12 +12,12 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoupeApi } from '../../contract/client';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { type RunningApp } from '../helpers/app';
+import { keepScreenshot } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { realServices } from '../helpers/services';
-import { connectBesidePage } from './labeling-helpers';
+import { openWorkspaceInBrowser } from './browser-session';
 
 const REVIEWER = 'Dr. E2E Reviewer';
 
@@ -41,15 +41,10 @@ describe('the Review section', () => {
     setup = await reviewWorkspace(call, dir);
     await services.dispose();
 
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    await page.getByTestId('workspace-path').fill(workspace);
-    await page.getByTestId('workspace-open').click();
-    await page.getByTestId('workspace-current').waitFor();
-    ({ client, close: closeClient } = await connectBesidePage(page, app.launchUrl));
+    ({ app, browser, page, errors, client, closeClient } = await openWorkspaceInBrowser(workspace, {
+      width: 1500,
+      height: 1000,
+    }));
   }, 600_000);
   afterAll(async () => {
     closeClient?.();
