@@ -95,10 +95,11 @@ describe('training in the browser', () => {
     expect(Number(await page.getByTestId('metric-chart').getAttribute('data-points'))).toBeGreaterThan(
       Number(epochsAtCancel),
     );
-    // The run says which backend trained it and how fast.
-    expect(await page.getByTestId('run-backend').textContent()).toMatch(
-      new RegExp(`^${expectedBackend()}, \\d+ threads?, \\d+\\.\\d images/s$`),
-    );
+    // The run says which backend trained it, on which device (this machine's CPU), and how fast.
+    const cpu = `${os.cpus()[0]!.model.trim()} (${os.availableParallelism()} cores)`;
+    const shown = await page.getByTestId('run-backend').textContent();
+    expect(shown!.startsWith(`${expectedBackend()} on ${cpu}, `), shown!).toBe(true);
+    expect(shown!.slice(`${expectedBackend()} on ${cpu}, `.length)).toMatch(/^\d+ threads?, \d+\.\d images\/s$/);
   });
 
   it('shows the test metrics, the confusion matrix, ROC and PR curves', async () => {
