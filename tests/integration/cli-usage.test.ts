@@ -94,8 +94,8 @@ describe('usage errors exit 2 with the valid names', () => {
     },
     {
       name: 'an unknown export format',
-      args: () => ['export', '--workspace', workspace, '--run', runId, '--out', out(), '--format', 'tflite'],
-      lists: () => /exports onnx.*"tflite" is not one of them/,
+      args: () => ['export', '--workspace', workspace, '--run', runId, '--out', out(), '--format', 'coreml'],
+      lists: () => /exports onnx.*"coreml" is not one of them/,
     },
     {
       name: 'an unknown split source',
