@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   modelCardSchema,
+  preprocessingSpecSchema,
   type DecodedFrame,
   type ModelCard,
   type ModelConfig,
@@ -106,3 +107,93 @@ export function testFrames(count: number, rows: number, columns: number, seed = 
     return { data, rows: r, columns: c, samplesPerPixel: 1, rescaleSlope: 1, rescaleIntercept: -1024 };
   });
 }
+
+/** The preprocessing of the export tests' models: 32², a fixed intensity range unless `extra` says otherwise. */
+export const exportTestSpec = (extra: object = {}) =>
+  preprocessingSpecSchema.parse({
+    rows: 32,
+    columns: 32,
+    intensity: { mode: 'range', min: -500, max: 3500 },
+    ...extra,
+  });
+
+/** Every architecture Loupe trains, at a small input; defaults otherwise (ResNet-18 at 16 base filters: its 64 take minutes on the tfjs cpu backend). */
+export const EXPORT_TEST_CASES: [string, TestModelSpec][] = [
+  [
+    'small CNN',
+    {
+      task: 'classification',
+      model: { architecture: 'small-cnn' },
+      classes: ['a', 'b', 'c'],
+      preprocessing: exportTestSpec(),
+    },
+  ],
+  [
+    'ResNet-18',
+    {
+      task: 'classification',
+      model: { architecture: 'resnet18', baseFilters: 16 },
+      classes: ['ok', 'defect'],
+      preprocessing: exportTestSpec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }),
+    },
+  ],
+  [
+    'MobileNetV2',
+    {
+      task: 'classification',
+      model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 },
+      classes: ['a', 'b', 'c'],
+      preprocessing: exportTestSpec({
+        channels: 3,
+        normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+      }),
+    },
+  ],
+  [
+    'U-Net (binary)',
+    {
+      task: 'segmentation',
+      model: { architecture: 'unet', depth: 3 },
+      classes: ['background', 'lesion'],
+      preprocessing: exportTestSpec({ intensity: { mode: 'per-image' } }),
+    },
+  ],
+  [
+    'U-Net (3 classes, padded)',
+    {
+      task: 'segmentation',
+      model: { architecture: 'unet', depth: 2, baseFilters: 8 },
+      classes: ['background', 'a', 'b'],
+      preprocessing: exportTestSpec({ resize: 'pad' }),
+    },
+  ],
+  [
+    'CenterNet detector',
+    {
+      task: 'detection',
+      model: {
+        architecture: 'centernet',
+        backbone: { architecture: 'small-cnn', filters: [8, 16, 32] },
+        headChannels: 16,
+        outputStride: 4,
+      },
+      classes: ['nut', 'bolt'],
+      preprocessing: exportTestSpec(),
+    },
+  ],
+  [
+    'Siamese embedding',
+    {
+      task: 'verification',
+      model: {
+        architecture: 'siamese',
+        backbone: { architecture: 'small-cnn', filters: [8, 16] },
+        pooling: 'flatten',
+        hiddenUnits: 32,
+        embeddingDim: 16,
+      },
+      classes: [],
+      preprocessing: exportTestSpec(),
+    },
+  ],
+];

@@ -3,95 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessingSpecSchema, type ModelCard } from '../../contract/index';
+import { type ModelCard } from '../../contract/index';
 import { runReference } from '../../tests/helpers/python-reference';
 import { Predictor } from '../train/predictor';
-import { saveTestModel, testFrames, type TestModelSpec } from './export-test-support';
+import { EXPORT_TEST_CASES, exportTestSpec, saveTestModel, testFrames } from './export-test-support';
 import { exportOnnx } from './onnx-export';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, openOnnxSession } from './onnx-parity';
 
 const FRAMES = 4;
-const spec = (extra: object = {}) =>
-  preprocessingSpecSchema.parse({
-    rows: 32,
-    columns: 32,
-    intensity: { mode: 'range', min: -500, max: 3500 },
-    ...extra,
-  });
-
-/** Every architecture Loupe trains, at a small input; defaults otherwise (ResNet-18 at 16 base filters: its 64 take minutes on the tfjs cpu backend). */
-const CASES: [string, TestModelSpec][] = [
-  [
-    'small CNN',
-    { task: 'classification', model: { architecture: 'small-cnn' }, classes: ['a', 'b', 'c'], preprocessing: spec() },
-  ],
-  [
-    'ResNet-18',
-    {
-      task: 'classification',
-      model: { architecture: 'resnet18', baseFilters: 16 },
-      classes: ['ok', 'defect'],
-      preprocessing: spec({ intensity: { mode: 'window', window: { center: 1000, width: 2500 } } }),
-    },
-  ],
-  [
-    'MobileNetV2',
-    {
-      task: 'classification',
-      model: { architecture: 'mobilenet-v2', widthMultiplier: 0.5 },
-      classes: ['a', 'b', 'c'],
-      preprocessing: spec({ channels: 3, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }),
-    },
-  ],
-  [
-    'U-Net (binary)',
-    {
-      task: 'segmentation',
-      model: { architecture: 'unet', depth: 3 },
-      classes: ['background', 'lesion'],
-      preprocessing: spec({ intensity: { mode: 'per-image' } }),
-    },
-  ],
-  [
-    'U-Net (3 classes, padded)',
-    {
-      task: 'segmentation',
-      model: { architecture: 'unet', depth: 2, baseFilters: 8 },
-      classes: ['background', 'a', 'b'],
-      preprocessing: spec({ resize: 'pad' }),
-    },
-  ],
-  [
-    'CenterNet detector',
-    {
-      task: 'detection',
-      model: {
-        architecture: 'centernet',
-        backbone: { architecture: 'small-cnn', filters: [8, 16, 32] },
-        headChannels: 16,
-        outputStride: 4,
-      },
-      classes: ['nut', 'bolt'],
-      preprocessing: spec(),
-    },
-  ],
-  [
-    'Siamese embedding',
-    {
-      task: 'verification',
-      model: {
-        architecture: 'siamese',
-        backbone: { architecture: 'small-cnn', filters: [8, 16] },
-        pooling: 'flatten',
-        hiddenUnits: 32,
-        embeddingDim: 16,
-      },
-      classes: [],
-      preprocessing: spec(),
-    },
-  ],
-];
-
 let dir: string;
 const measured: Record<string, number> = {};
 
@@ -115,7 +34,7 @@ describe('ONNX export refusals', () => {
     const card = {
       task: 'segmentation',
       input: { rows: 16, columns: 16, channels: 1 },
-      preprocessing: spec({ rows: 16, columns: 16 }),
+      preprocessing: exportTestSpec({ rows: 16, columns: 16 }),
     } as unknown as ModelCard;
     expect(() => exportOnnx(model, card, { preprocessing: false })).toThrow(
       /Layer "decoder_deconv" \(Conv2DTranspose\) cannot be expressed in ONNX/,
@@ -129,7 +48,7 @@ describe('ONNX export refusals', () => {
       task: 'classification',
       model: { architecture: 'small-cnn', filters: [4] },
       classes: ['a', 'b'],
-      preprocessing: spec({ intensity: { mode: 'dtype' } }),
+      preprocessing: exportTestSpec({ intensity: { mode: 'dtype' } }),
     });
     const predictor = await Predictor.load(modelDir);
     expect(() => exportOnnx(predictor.model, card)).toThrow(/--no-preprocessing/);
@@ -139,7 +58,7 @@ describe('ONNX export refusals', () => {
 });
 
 describe('ONNX fp32 export, checked by ONNX Runtime against the Predictor', () => {
-  for (const [name, modelSpec] of CASES) {
+  for (const [name, modelSpec] of EXPORT_TEST_CASES) {
     // The caller-preprocessed variant differs only at the input: two architectures cover it.
     const variants = name === 'small CNN' || name === 'U-Net (binary)' ? [true, false] : [true];
     for (const baked of variants) {
