@@ -13,8 +13,9 @@ import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
 import { referenceCnn, referenceUNet } from './reference-models';
+import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
 
-export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu';
+export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu' | 'webgpu';
 
 export interface Measurement {
   /** images/s, or the reason there is no number. */
@@ -26,6 +27,9 @@ export interface Measurement {
   paired?: PairedRate[];
   /** oneDNN 1 thread: per reference model, the kernel calls of one training step on the addon, views and fallbacks. */
   coverage?: ModelCoverage[];
+  /** webgpu only: the adapter, and one reference training step's gradients against the cpu backend. */
+  adapter?: string;
+  agreement?: GradientAgreement[];
 }
 
 export interface ModelCoverage extends KernelCoverage {
@@ -111,11 +115,30 @@ async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> 
   }
 }
 
+/**
+ * The engine's step where reads must be asynchronous (WebGPU in Node has no synchronous read), as
+ * ml/train/train-step.ts takes it: the outputs are kept and read after the update is queued.
+ */
+function asyncReadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
+  const loss = resolveLoss(w.loss);
+  return async () => {
+    let output: tf.Tensor | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      output = tf.keep(w.model.apply(w.xs, { training: true }) as tf.Tensor);
+      return loss(w.ys, output) as tf.Scalar;
+    });
+    optimizer.applyGradients(grads);
+    await Promise.all([value.data(), output!.data()]);
+    tf.dispose([value, output!, ...Object.values(grads)]);
+  };
+}
+
 async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
   // Typed as the base class: AdamOptimizer's own declaration narrows the map to variables.
   const optimizer: tf.Optimizer = tf.train.adam(1e-3);
   try {
-    return await rate(w.xs.shape[0]!, warmup, steps, oneThreadStep(w, optimizer));
+    const step = tf.getBackend() === 'webgpu' ? asyncReadStep : oneThreadStep;
+    return await rate(w.xs.shape[0]!, warmup, steps, step(w, optimizer));
   } finally {
     optimizer.dispose();
   }
@@ -152,6 +175,11 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
     );
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     await tf.setBackend('wasm');
+  } else if (name === 'webgpu') {
+    const info = await initBackend('webgpu');
+    // A hardware GPU only, as the engine chooses; LOUPE_BACKEND=webgpu forces Mesa's software adapter (a smoke run).
+    if (info.device?.software && process.env.LOUPE_BACKEND !== 'webgpu')
+      throw new Error(`only a software adapter (${info.device.name}), which is not a GPU`);
   } else if (name === 'onednn-1' || name === 'onednn-all') {
     await initBackend('onednn');
     loadOneDnn().addon!.setThreads(name === 'onednn-1' ? 1 : 0);
@@ -186,6 +214,10 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   }
   result.unetInfer = await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   dispose(w);
+  if (name === 'webgpu') {
+    result.adapter = adapterName();
+    result.agreement = await gradientAgreement();
+  }
   if (name === 'onednn-1') {
     result.coverage = [];
     for (const model of REFERENCE_MODELS) result.coverage.push(await referenceCoverage(model));

@@ -4,10 +4,12 @@
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--cpu-unet]
- *                          [--only onednn-1|onednn-all|loupe-1|loupe-2|stock-wasm|stock-cpu] [--json]
+ *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--json]
  *
  * Each configuration runs in its own process. Rates are from the median step; the machine's
  * other load moves them, which is why PyTorch is measured in the same run and ratios are shown.
+ * PyTorch is `/usr/bin/python3`, or the interpreter LOUPE_TORCH_PYTHON names; where it has CUDA
+ * and the WebGPU row runs, PyTorch on that GPU is measured too.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -32,7 +34,11 @@ const CASES: { name: CaseName; label: string; peer: string }[] = [
   { name: 'loupe-2', label: 'wasm + Loupe kernels, 2 threads', peer: 'torch-2' },
   { name: 'stock-wasm', label: 'stock tfjs wasm', peer: 'torch-1' },
   { name: 'stock-cpu', label: 'stock tfjs cpu (1 step, batch 4 / 1)', peer: 'torch-1' },
+  { name: 'webgpu', label: 'WebGPU', peer: 'torch-cuda' },
 ];
+
+/** The rows on the CPU, for "WebGPU against Loupe's best CPU row". */
+const CPU_CASES: CaseName[] = ['onednn-1', 'onednn-all', 'loupe-1', 'loupe-2', 'stock-wasm', 'stock-cpu'];
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -45,7 +51,8 @@ const plan: Plan = {
   steps: option('--steps', 5),
   cpuUNet: process.argv.includes('--cpu-unet'),
 };
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
+const torchPython = process.env.LOUPE_TORCH_PYTHON ?? '/usr/bin/python3';
 
 function runChild(name: CaseName): Measurement {
   const args = [
@@ -75,7 +82,7 @@ function runChild(name: CaseName): Measurement {
   }
 }
 
-function runTorch(threads: number): Measurement & { torch?: string } {
+function runTorch(threads: number, device: 'cpu' | 'cuda' = 'cpu'): Measurement & { torch?: string; device?: string } {
   const script = path.join(process.cwd(), 'bench', 'train_torch.py');
   const args = [
     script,
@@ -87,14 +94,16 @@ function runTorch(threads: number): Measurement & { torch?: string } {
     String(plan.cnnBatch),
     '--unet-batch',
     String(plan.unetBatch),
+    '--device',
+    device,
   ];
-  const child = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
+  const child = spawnSync(torchPython, args, { encoding: 'utf8' });
   if (child.status !== 0) {
     const reason =
       `PyTorch unavailable: ${(child.stderr || child.error?.message || '').trim().split('\n').pop()}`.slice(0, 80);
     return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
   }
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measurement & { torch?: string };
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measurement & { torch?: string; device?: string };
 }
 
 async function main(): Promise<void> {
@@ -102,7 +111,8 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   const peers: Record<string, Measurement> = {};
-  for (const threads of [1, 2]) {
+  // One thread, two (the wasm path's data-parallel rows) and every core (oneDNN's all-core row).
+  for (const threads of [...new Set([1, 2, os.availableParallelism()])]) {
     process.stderr.write(`measuring PyTorch, ${threads} thread(s)…\n`);
     const m = runTorch(threads);
     peers[`torch-${threads}`] = m;
@@ -112,10 +122,18 @@ async function main(): Promise<void> {
       m,
     });
   }
-  for (const c of CASES) {
-    if ((skipCpu && c.name === 'stock-cpu') || (only && c.name !== only)) continue;
+  const cases = CASES.filter((c) => !(skipCpu && c.name === 'stock-cpu') && (!only || only.includes(c.name)));
+  if (cases.some((c) => c.name === 'webgpu')) {
+    process.stderr.write('measuring PyTorch on CUDA, if it has a GPU…\n');
+    const m = runTorch(1, 'cuda');
+    peers['torch-cuda'] = m;
+    if (typeof m.cnnTrain === 'number')
+      rows.push({ label: `PyTorch ${m.torch ?? ''}, CUDA (${m.device})`, peer: 'torch-cuda', m });
+  }
+  for (const c of cases) {
     process.stderr.write(`measuring ${c.label}…\n`);
-    rows.push({ label: c.label, peer: c.peer, m: runChild(c.name) });
+    const m = runChild(c.name);
+    rows.push({ label: m.adapter ? `${c.label}: ${m.adapter}` : c.label, peer: c.peer, m });
   }
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ plan, rows }, null, 2));
@@ -123,6 +141,7 @@ async function main(): Promise<void> {
   }
   printTable(rows, peers);
   printCoverage(rows);
+  printWebGpu(rows);
   // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
   console.log(
     `\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
@@ -157,6 +176,27 @@ function printCoverage(rows: Row[]): void {
   }
 }
 
+/** WebGPU's gradient agreement with the cpu backend, and its U-Net training against Loupe's best CPU row. */
+function printWebGpu(rows: Row[]): void {
+  const gpu = rows.find((row) => row.m.adapter);
+  if (!gpu) return;
+  console.log(`\nOne training step of each reference model on ${gpu.m.adapter}, against tfjs's cpu backend:`);
+  for (const a of gpu.m.agreement ?? [])
+    console.log(
+      `  ${a.model.padEnd(12)} loss and ${a.tensors - 1} gradients: max |webgpu − cpu| / max |cpu| ${a.maxRelative.toExponential(1)} (${a.worst})`,
+    );
+  const cpu = rows.filter(
+    (row) =>
+      CASES.some((c) => CPU_CASES.includes(c.name) && row.label.startsWith(c.label)) &&
+      typeof row.m.unetTrain === 'number',
+  );
+  const best = cpu.sort((a, b) => (b.m.unetTrain as number) - (a.m.unetTrain as number))[0];
+  if (best && typeof gpu.m.unetTrain === 'number')
+    console.log(
+      `U-Net training on WebGPU: ${(gpu.m.unetTrain / (best.m.unetTrain as number)).toFixed(2)}× Loupe's best CPU row (${best.label}, ${(best.m.unetTrain as number).toFixed(1)} images/s).`,
+    );
+}
+
 function printTable(rows: Row[], peers: Record<string, Measurement>): void {
   const width = 28;
   const labelWidth = Math.max(...rows.map((r) => r.label.length)) + 2;
@@ -166,7 +206,7 @@ function printTable(rows: Row[], peers: Record<string, Measurement>): void {
   console.log(''.padEnd(labelWidth) + COLUMNS.map((c) => c.title.padEnd(width)).join(''));
   for (const row of rows) {
     const isPeer = row.label.startsWith('PyTorch');
-    const peer = peers[row.peer]!;
+    const peer: Partial<Measurement> = peers[row.peer] ?? {};
     console.log(
       row.label.padEnd(labelWidth) + COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join(''),
     );
@@ -186,7 +226,11 @@ function printTable(rows: Row[], peers: Record<string, Measurement>): void {
 const childCase = process.argv.indexOf('--case');
 
 if (childCase > 0) {
-  const result = await measureCase(process.argv[childCase + 1] as CaseName, plan);
+  const result = await measureCase(process.argv[childCase + 1] as CaseName, plan).catch((error: unknown) => {
+    // A backend that cannot start here (no GPU, no addon): its reason fills the row.
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80);
+    return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
+  });
   console.log(JSON.stringify(result));
 } else {
   await main();

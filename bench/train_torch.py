@@ -58,13 +58,21 @@ class UNet(nn.Module):
         return self.head(x)  # logits; BCEWithLogits applies the sigmoid
 
 
+def synchronize():
+    """Waits for the GPU's queued work (CUDA kernels run asynchronously); a no-op on the CPU."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def rate(step, batch, warmup, steps):
     for _ in range(warmup):
         step()
+    synchronize()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         step()
+        synchronize()
         times.append(time.perf_counter() - start)
     return batch / statistics.median(times)
 
@@ -96,17 +104,22 @@ def main():
     parser.add_argument("--cnn-batch", type=int, default=64)
     parser.add_argument("--unet-batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("no CUDA GPU for PyTorch")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cnn_x = torch.randn(args.cnn_batch, 3, 32, 32)
-    cnn_y = torch.randint(0, 10, (args.cnn_batch,))
-    cnn_train, cnn_infer = measure(reference_cnn(), nn.CrossEntropyLoss(), cnn_x, cnn_y, 2, args.steps)
-    unet_x = torch.randn(args.unet_batch, 1, 128, 128)
-    unet_y = (torch.rand(args.unet_batch, 1, 128, 128) > 0.5).float()
-    unet_train, unet_infer = measure(UNet(), nn.BCEWithLogitsLoss(), unet_x, unet_y, 1, args.steps)
+    device = torch.device(args.device)
+    cnn_x = torch.randn(args.cnn_batch, 3, 32, 32, device=device)
+    cnn_y = torch.randint(0, 10, (args.cnn_batch,), device=device)
+    cnn_train, cnn_infer = measure(reference_cnn().to(device), nn.CrossEntropyLoss(), cnn_x, cnn_y, 2, args.steps)
+    unet_x = torch.randn(args.unet_batch, 1, 128, 128, device=device)
+    unet_y = (torch.rand(args.unet_batch, 1, 128, 128, device=device) > 0.5).float()
+    unet_train, unet_infer = measure(UNet().to(device), nn.BCEWithLogitsLoss(), unet_x, unet_y, 1, args.steps)
     print(json.dumps({
         "torch": torch.__version__, "threads": args.threads,
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
         "cnnTrain": cnn_train, "cnnInfer": cnn_infer, "unetTrain": unet_train, "unetInfer": unet_infer,
     }))
 

@@ -1,0 +1,68 @@
+/**
+ * The WebGPU row of `npm run bench:train`: which adapter Dawn chose, and whether one training step
+ * of each reference model gives the gradients tfjs's `cpu` backend gives on that device (a real
+ * GPU's drivers compile the kernels differently from CI's Mesa, so agreement is checked where the
+ * speed is measured). The images/s themselves come from train-cases.ts, as for every row.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../ml/backends/select';
+import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/backends/onednn/reference-steps';
+
+export interface GradientAgreement {
+  model: ReferenceModel;
+  /**
+   * Largest |webgpu − cpu| over a tensor, relative to that tensor's largest |cpu| (at least 0.01:
+   * some gradients are zero but for rounding, such as the shift of a batch norm whose output another
+   * batch norm re-centres), worst over the loss and every gradient.
+   */
+  maxRelative: number;
+  /** Where maxRelative is: "loss" or the weight's name. */
+  worst: string;
+  tensors: number;
+}
+
+/** The adapter in words ("NVIDIA H200 · …, native"), or why there is none. */
+export function adapterName(): string {
+  const device = activeBackend()?.device;
+  if (!device) return 'no adapter';
+  return `${device.name} (${device.api === 'native' ? 'Vulkan/Metal/D3D12' : 'OpenGL ES'}${device.software ? ', software' : ''})`;
+}
+
+async function gradientsOn(
+  backend: string,
+  model: ReferenceModel,
+): Promise<{ names: string[]; values: Float32Array[] }> {
+  await tf.setBackend(backend);
+  // Same seeds on each backend: the same weights, batch and target.
+  const reference = referenceStep(model);
+  try {
+    const tensors = reference.gradients();
+    const values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(tensors);
+    return { names: ['loss', ...reference.parameters.map((p) => p.name)], values };
+  } finally {
+    reference.dispose();
+  }
+}
+
+function relativeDifference(actual: Float32Array, expected: Float32Array): number {
+  let scale = 0.01;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  return worst / scale;
+}
+
+/** One training step's loss and gradients of each reference model on webgpu against cpu. Leaves webgpu active. */
+export async function gradientAgreement(): Promise<GradientAgreement[]> {
+  const rows: GradientAgreement[] = [];
+  for (const model of REFERENCE_MODELS) {
+    const gpu = await gradientsOn('webgpu', model);
+    const cpu = await gradientsOn('cpu', model);
+    const differences = gpu.values.map((values, i) => relativeDifference(values, cpu.values[i]!));
+    const at = differences.indexOf(Math.max(...differences));
+    rows.push({ model, maxRelative: differences[at]!, worst: gpu.names[at]!, tensors: gpu.values.length });
+  }
+  await tf.setBackend('webgpu');
+  return rows;
+}
