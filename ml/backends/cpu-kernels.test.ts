@@ -43,9 +43,12 @@ describe('ResizeNearestNeighborGrad on the cpu backend', () => {
     const dyShape = [shape[0], size[0], size[1], shape[3]] as [number, number, number, number];
     const dyValues = Float32Array.from({ length: dyShape.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.37));
     const dy = tf.tensor4d(dyValues, dyShape);
-    const dx = tf.grad((x: tf.Tensor4D) => tf.image.resizeNearestNeighbor(x, size, c.alignCorners).mul(dy).sum())(
-      tf.zeros(shape),
-    );
+    const dx = tf.grad((x) =>
+      tf.image
+        .resizeNearestNeighbor(x as tf.Tensor4D, size, c.alignCorners)
+        .mul(dy)
+        .sum(),
+    )(tf.zeros(shape));
     const expected = await referenceGradient(shape, size, c.alignCorners, dyValues);
     const actual = (await dx.data()) as Float32Array;
     expect(actual.length).toBe(expected.length);

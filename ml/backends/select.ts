@@ -13,6 +13,7 @@ import { registerCpuKernelFixes } from './cpu-kernels';
 import { registerLoupeWasmKernels } from './wasm-kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
+import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
@@ -50,6 +51,8 @@ const LOADERS: Record<BackendName, BackendLoader> = {
         writable: true,
       });
       await import('@tensorflow/tfjs-backend-webgpu');
+      // tfjs's filter gradients run one thread per weight: Loupe's split the sum (filter-gradients.ts).
+      registerWebGpuFilterGradients();
       gpuDevice = adapter;
     },
   },

@@ -133,6 +133,27 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       );
     });
 
+    // Larger than the cases above: Loupe's filter gradients (filter-gradients.ts) split these sums over many threads.
+    it.each([
+      { x: [3, 20, 18, 5], filter: [3, 3, 5, 12], strides: 1, pad: 'same' as const },
+      { x: [2, 33, 31, 4], filter: [5, 5, 4, 6], strides: 2, pad: 'valid' as const },
+      { x: [4, 16, 16, 1], filter: [1, 1, 1, 3], strides: 1, pad: 'valid' as const },
+    ])('conv2d filter gradient, split over threads: x $x · W $filter', async (c) => {
+      await expectSameOnBoth('conv2d', () =>
+        withGradients([seeded(c.x, 12), seeded(c.filter, 13)], (x, w) =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
+        ),
+      );
+    });
+
+    it('depthwise filter gradient, split over threads, with a channel multiplier and stride 2', async () => {
+      await expectSameOnBoth('depthwise', () =>
+        withGradients([seeded([3, 21, 19, 6], 14), seeded([3, 3, 6, 2], 15)], (x, w) =>
+          tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+        ),
+      );
+    });
+
     it('depthwise conv2d, max pooling, concat and matMul: values and gradients', async () => {
       await expectSameOnBoth('depthwise', () =>
         withGradients([seeded([2, 8, 8, 4], 3), seeded([3, 3, 4, 2], 4)], (x, w) =>
