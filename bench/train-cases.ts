@@ -12,6 +12,9 @@ import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/back
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
 import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
+import { createOptimizer } from '../ml/optim/optimizers';
+import { trainStep } from '../ml/train/train-step';
+import { optimizerConfigSchema } from '../contract/index';
 import { referenceCnn, referenceUNet } from './reference-models';
 import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
 
@@ -91,7 +94,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** The training step the engine takes on one thread. */
+/** One thread's step as the two-thread path takes it (batch-gradients.ts and tfjs's Adam), for the paired comparison. */
 function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
   const loss = resolveLoss(w.loss);
   return async () => {
@@ -116,29 +119,26 @@ async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> 
 }
 
 /**
- * The engine's step where reads must be asynchronous (WebGPU in Node has no synchronous read), as
- * ml/train/train-step.ts takes it: the outputs are kept and read after the update is queued.
+ * Training images/s with the step the engine takes (ml/train/train-step.ts: forward, backward,
+ * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously).
  */
-function asyncReadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
-  const loss = resolveLoss(w.loss);
-  return async () => {
-    let output: tf.Tensor | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      output = tf.keep(w.model.apply(w.xs, { training: true }) as tf.Tensor);
-      return loss(w.ys, output) as tf.Scalar;
-    });
-    optimizer.applyGradients(grads);
-    await Promise.all([value.data(), output!.data()]);
-    tf.dispose([value, output!, ...Object.values(grads)]);
-  };
-}
-
 async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
-  // Typed as the base class: AdamOptimizer's own declaration narrows the map to variables.
-  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+  const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
+  const context = {
+    model: w.model,
+    loss: resolveLoss(w.loss),
+    parameters: w.model.trainableWeights.map((weight) => ({
+      name: weight.name,
+      variable: weight.read() as tf.Variable,
+      learningRateFactor: 1,
+    })),
+    optimizer,
+    learningRate: 1e-3,
+  };
   try {
-    const step = tf.getBackend() === 'webgpu' ? asyncReadStep : oneThreadStep;
-    return await rate(w.xs.shape[0]!, warmup, steps, step(w, optimizer));
+    return await rate(w.xs.shape[0]!, warmup, steps, async () => {
+      await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
+    });
   } finally {
     optimizer.dispose();
   }

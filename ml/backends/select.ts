@@ -14,6 +14,7 @@ import { registerLoupeWasmKernels } from './wasm-kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
+import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
@@ -53,6 +54,7 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       await import('@tensorflow/tfjs-backend-webgpu');
       // tfjs's filter gradients run one thread per weight: Loupe's split the sum (filter-gradients.ts).
       registerWebGpuFilterGradients();
+      registerWebGpuFusedAdam();
       gpuDevice = adapter;
     },
   },
