@@ -7,16 +7,20 @@
  * after another, while the GPU has room for a hundred thousand threads. On an NVIDIA H200 that made
  * U-Net training 60× slower than inference and slower than Loupe's CPU (bench:train's WebGPU row).
  *
- * Here the sum over positions is split into chunks (split-K): thread (weight k, chunk s) sums its
- * chunk into partial[k, s], and tfjs's own reduction adds the chunks. Neighbouring threads handle
- * neighbouring output channels, so their reads of dy are contiguous. Measured on an H200 (Vulkan):
- * U-Net training (batch 8, 128²) went from 25.5 to 66.0 images/s; the filter gradients still take
- * 13 of the step's 22 ms of GPU time, and the rest of the step is tfjs's per-kernel dispatch cost.
+ * A convolution's filter gradient is taken as a matrix product of patches and dy (conv-filter-gemm.ts).
+ * A depthwise filter's is no such product: there the sum over positions is split into chunks
+ * (split-K): thread (weight k, chunk s) sums its chunk into partial[k, s], and tfjs's own reduction
+ * adds the chunks; neighbouring threads handle neighbouring channels, so their dy reads are
+ * contiguous. The same split sum for ordinary convolutions took U-Net training on an H200 (Vulkan,
+ * batch 8, 128²) from 25.5 to 66.0 images/s, with 13 of the step's 20 ms of GPU time left in it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { convFilterGradientByProduct } from './conv-filter-gemm';
 
 const WORKGROUP = 64;
+/** Filter inputs per output channel from which the matrix-product route is the faster. */
+const PRODUCT_MIN_INPUTS = 256;
 /** Enough threads to fill a large GPU; more only adds partial sums to reduce. */
 const TARGET_THREADS = 1 << 18;
 /** Fewest positions a thread sums, so that small layers do not become all reduction. */
@@ -123,6 +127,8 @@ function filterGradient(args: GradientArgs, depthwise: boolean, stock: tf.Kernel
     attrs.dimRoundingMode,
     depthwise,
   );
+  if (!depthwise && convFilterRoute.byProduct(info))
+    return convFilterGradientByProduct(backend, x, dy, info, attrs.filterShape);
   const weights = attrs.filterShape.reduce((a, b) => a * b, 1);
   const positions = info.batchSize * info.outHeight * info.outWidth;
   const chunk = Math.max(MIN_CHUNK, Math.ceil((positions * weights) / TARGET_THREADS));
@@ -164,6 +170,19 @@ function filterGradient(args: GradientArgs, depthwise: boolean, stock: tf.Kernel
   backend.disposeData(summed.dataId);
   return shaped;
 }
+
+/**
+ * Which ordinary convolutions take the matrix-product route, the others the split sum. Measured
+ * per layer on an H200 (bench:train's U-Net and CNN shapes): the product wins once a filter has
+ * 256 or more inputs per output channel (3×3 × 32 channels: 1.44 against 1.57 ms at 128² × 8, and
+ * 0.33 against 1.64 ms for 3×3 × 128 at 32²), and loses badly on thin layers (3×3 × 1 channel:
+ * 2.69 against 0.07 ms; 3×3 × 3: 0.85 against 0.20 ms), where patches are few columns and long.
+ * A profile may replace it to compare both.
+ */
+export const convFilterRoute = {
+  byProduct: (info: ConvInfo): boolean =>
+    info.filterHeight * info.filterWidth * info.inChannels >= PRODUCT_MIN_INPUTS && info.outChannels >= 16,
+};
 
 let registered = false;
 

@@ -11,6 +11,7 @@ import { initBackend } from '../select';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { resolveLoss, type LossSpec } from '../../parallel/loss-registry';
 import { chooseAdapter, isSoftwareAdapter, noGpuDeviceReason } from './adapters';
+import { patchLimit } from './conv-filter-gemm';
 
 const blank = { vendor: '', architecture: '', device: '', description: '' };
 
@@ -133,17 +134,34 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       );
     });
 
-    // Larger than the cases above: Loupe's filter gradients (filter-gradients.ts) split these sums over many threads.
+    // Larger than the cases above: Loupe's filter gradients (filter-gradients.ts, conv-filter-gemm.ts) spread these sums over many threads.
     it.each([
       { x: [3, 20, 18, 5], filter: [3, 3, 5, 12], strides: 1, pad: 'same' as const },
       { x: [2, 33, 31, 4], filter: [5, 5, 4, 6], strides: 2, pad: 'valid' as const },
       { x: [4, 16, 16, 1], filter: [1, 1, 1, 3], strides: 1, pad: 'valid' as const },
+      // 3×3 × 32 inputs per output channel: the patches × dy product route.
+      { x: [2, 12, 11, 32], filter: [3, 3, 32, 16], strides: 1, pad: 'same' as const },
+      { x: [2, 13, 13, 64], filter: [3, 3, 64, 16], strides: 2, pad: 'valid' as const },
     ])('conv2d filter gradient, split over threads: x $x · W $filter', async (c) => {
       await expectSameOnBoth('conv2d', () =>
         withGradients([seeded(c.x, 12), seeded(c.filter, 13)], (x, w) =>
           tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
         ),
       );
+    });
+
+    it('conv2d filter gradient with the patches taken in slices of positions', async () => {
+      const saved = patchLimit.elements;
+      patchLimit.elements = 10_000;
+      try {
+        await expectSameOnBoth('conv2d', () =>
+          withGradients([seeded([2, 9, 7, 32], 16), seeded([3, 3, 32, 16], 17)], (x, w) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+          ),
+        );
+      } finally {
+        patchLimit.elements = saved;
+      }
     });
 
     it('depthwise filter gradient, split over threads, with a channel multiplier and stride 2', async () => {
