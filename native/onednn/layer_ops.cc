@@ -34,12 +34,18 @@ void max_pool(const float* x, float* y, const PoolShape& s) {
       for (int64_t ow = 0; ow < s.out_width; ow++) {
         const int64_t left = ow * s.stride_width - s.pad_left;
         const int64_t col_begin = std::max<int64_t>(0, left), col_end = std::min(s.in_width, left + s.window_width);
-        float* out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
+        float* __restrict out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
         std::fill(out, out + s.channels, -std::numeric_limits<float>::infinity());
         for (int64_t h = row_begin; h < row_end; h++) {
           for (int64_t w = col_begin; w < col_end; w++) {
-            const float* in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
-            for (int64_t c = 0; c < s.channels; c++) out[c] = (in[c] > out[c] || in[c] != in[c]) ? in[c] : out[c];
+            const float* __restrict in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
+            // NaN wins, as in tfjs. A select of two loaded values with no short-circuit, so that
+            // the compiler vectorises it (`a || b ? in : out` ran as a branch per value).
+            for (int64_t c = 0; c < s.channels; c++) {
+              const float value = in[c], so_far = out[c];
+              const bool take = (value > so_far) | (value != value);
+              out[c] = take ? value : so_far;
+            }
           }
         }
       }
