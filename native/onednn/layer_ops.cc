@@ -39,7 +39,7 @@ void max_pool(const float* x, float* y, const PoolShape& s) {
         for (int64_t h = row_begin; h < row_end; h++) {
           for (int64_t w = col_begin; w < col_end; w++) {
             const float* __restrict in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
-            // NaN wins, as in tfjs. A select of two loaded values with no short-circuit, so that
+            // NaN wins its window (as in PyTorch). A select of two loaded values with no short-circuit, so that
             // the compiler vectorises it (`a || b ? in : out` ran as a branch per value).
             for (int64_t c = 0; c < s.channels; c++) {
               const float value = in[c], so_far = out[c];
