@@ -11,6 +11,7 @@
 
 #include "memory_ops.h"
 #include "tensor_ops.h"
+#include "threads.h"
 
 namespace loupe {
 
@@ -26,7 +27,7 @@ inline void write(Element type, void* out, int64_t i, float value) {
 }  // namespace
 
 void max_pool(const float* x, float* y, const PoolShape& s) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(s.batch * s.in_height * s.in_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t oh = 0; oh < s.out_height; oh++) {
       const int64_t top = oh * s.stride_height - s.pad_top;
@@ -72,7 +73,7 @@ void resize_nearest(const float* x, float* y, const ResizeShape& s) {
   std::vector<int64_t> cols(s.out_width);
   for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
   const int64_t rows = s.batch * s.out_height;
-#pragma omp parallel for schedule(static) if (rows * s.out_width * s.channels > BLOCK)
+#pragma omp parallel for schedule(static) if (rows * s.out_width * s.channels > BLOCK) num_threads(threads_for(rows * s.out_width * s.channels))
   for (int64_t row = 0; row < rows; row++) {
     const int64_t n = row / s.out_height, r = row % s.out_height;
     const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
@@ -88,7 +89,7 @@ void resize_nearest_grad(const float* dy, float* dx, const ResizeShape& s) {
   std::vector<int64_t> cols(s.out_width);
   for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
   // Each image's dx belongs to one thread, so the scatter never races.
-#pragma omp parallel for schedule(static) if (s.batch > 1 && s.out_height * s.out_width * s.channels > BLOCK)
+#pragma omp parallel for schedule(static) if (s.batch > 1 && s.out_height * s.out_width * s.channels > BLOCK) num_threads(threads_for(s.batch * s.out_height * s.out_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t r = 0; r < s.out_height; r++) {
       const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
@@ -108,7 +109,7 @@ void one_hot(const int32_t* indices, Element out_type, void* out, int64_t count,
 
 void adam(float* p, const float* g, float* m, float* v, int64_t size, const AdamStep& s) {
   const int64_t blocks = (size + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(4 * size))
   for (int64_t block = 0; block < blocks; block++) {
     const int64_t end = std::min(size, (block + 1) * BLOCK);
     for (int64_t i = block * BLOCK; i < end; i++) {

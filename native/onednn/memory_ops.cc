@@ -5,6 +5,7 @@
 // loops; here they are tight loops over the same wasm-heap bytes, split across OpenMP threads.
 // Each thread's share is fixed by the thread count (static schedules), so results repeat exactly.
 #include "memory_ops.h"
+#include "threads.h"
 
 #include <omp.h>
 
@@ -40,7 +41,7 @@ void max_pool_grad(const float* x, const float* dy, float* dx, const PoolShape& 
   const int64_t image = s.in_height * s.in_width * s.channels;
   // Images are independent: each thread owns whole images of dx (zeroing them too), so the
   // scatter never races.
-#pragma omp parallel
+#pragma omp parallel num_threads(threads_for(s.batch * image))
   {
     // The running maximum and its window position per channel, kept apart from the scatter so
     // that the search is a branch-free loop the compiler vectorises (a branch on each value ran
@@ -92,7 +93,7 @@ void max_pool_grad(const float* x, const float* dy, float* dx, const PoolShape& 
 void concat(const std::vector<const float*>& parts, const std::vector<int64_t>& inner, float* out, int64_t outer) {
   int64_t row = 0;
   for (int64_t size : inner) row += size;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(outer * row))
   for (int64_t o = 0; o < outer; o++) {
     float* dst = out + o * row;
     for (size_t i = 0; i < parts.size(); i++) {
@@ -105,7 +106,7 @@ void concat(const std::vector<const float*>& parts, const std::vector<int64_t>& 
 void split(const float* x, const std::vector<float*>& parts, const std::vector<int64_t>& inner, int64_t outer) {
   int64_t row = 0;
   for (int64_t size : inner) row += size;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(outer * row))
   for (int64_t o = 0; o < outer; o++) {
     const float* src = x + o * row;
     for (size_t i = 0; i < parts.size(); i++) {

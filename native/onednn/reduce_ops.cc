@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tensor_ops.h"
+#include "threads.h"
 
 namespace loupe {
 
@@ -39,7 +40,7 @@ void reduce_any(ReduceOp op, const float* x, float* out, int rank, const int64_t
     }
   }
   const bool parallel = kept * count > BLOCK && kept > 1;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(kept * count))
   for (int64_t o = 0; o < kept; o++) {
     int64_t base = 0, rest = o;
     for (int k = static_cast<int>(kept_axes.size()) - 1; k >= 0; k--) {
@@ -75,7 +76,7 @@ void reduce_any(ReduceOp op, const float* x, float* out, int rank, const int64_t
 
 // Reduction over the last axes (x is [outer, count]): one output a row, no lanes to keep.
 void reduce_rows(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count) {
-#pragma omp parallel for schedule(static) if (outer * count > BLOCK && outer > 1)
+#pragma omp parallel for schedule(static) if (outer * count > BLOCK && outer > 1) num_threads(threads_for(outer * count))
   for (int64_t o = 0; o < outer; o++) {
     const float* row = x + o * count;
     if (op == ReduceOp::Max || op == ReduceOp::Min) {
@@ -106,7 +107,7 @@ void reduce_contiguous(ReduceOp op, const float* x, float* out, int64_t outer, i
   if (inner == 1) return reduce_rows(op, x, out, outer, count);
   const int64_t chunks = (inner + LANES - 1) / LANES;
   const int64_t tasks = outer * chunks;
-#pragma omp parallel for schedule(static) if (outer * count * inner > BLOCK && tasks > 1)
+#pragma omp parallel for schedule(static) if (outer * count * inner > BLOCK && tasks > 1) num_threads(threads_for(outer * count * inner))
   for (int64_t t = 0; t < tasks; t++) {
     const int64_t o = t / chunks, first = (t % chunks) * LANES, n = std::min(LANES, inner - first);
     const float* base = x + o * count * inner + first;

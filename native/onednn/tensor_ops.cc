@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "memory_ops.h"
+#include "threads.h"
 
 namespace loupe {
 
@@ -99,7 +100,7 @@ void for_rows(const Walk& w, int inputs, Body body) {
   const int64_t inner = w.rank ? w.shape[w.rank - 1] : 1;
   const int64_t rows = inner ? w.size() / inner : 0;
   const bool parallel = w.size() > BLOCK;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(w.size()))
   for (int64_t row = 0; row < rows; row++) {
     int64_t offsets[3] = {0, 0, 0};
     int64_t rest = row;
@@ -206,7 +207,7 @@ Walk collapsed(const Walk& w, int inputs) {
 void map(MapOp op, Element x_type, const void* x, Element out_type, void* out, int64_t size, float alpha, float beta) {
   const int64_t blocks = blocks_of(size);
   const MapFloats floats = map_floats_for(op);
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(size))
   for (int64_t block = 0; block < blocks; block++) {
     const int64_t begin = block * BLOCK, end = std::min(size, begin + BLOCK);
     if (x_type == Element::F32 && out_type == Element::F32) {
@@ -228,7 +229,7 @@ void zip(ZipOp op, Element in_type, const void* a, const void* b, Element out_ty
     const float* af = static_cast<const float*>(a);
     const float* bf = static_cast<const float*>(b);
     float* of = static_cast<float*>(out);
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(size))
     for (int64_t block = 0; block < blocks; block++) {
       const int64_t begin = block * BLOCK, n = std::min(size, begin + BLOCK) - begin;
       row(af + begin * sa_of(w), bf + begin * sb_of(w), of + begin, n, sa_of(w), sb_of(w));
@@ -261,7 +262,7 @@ void select(const uint8_t* cond, const float* a, const float* b, float* out, con
 void tile(const void* x, void* out, int element_size, const Walk& w, const int64_t* modulus) {
   const int64_t total = w.size();
   const bool parallel = total > BLOCK;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(total))
   for (int64_t i = 0; i < total; i++) {
     int64_t offset = 0, rest = i;
     for (int d = w.rank - 1; d >= 0; d--) {
