@@ -78,6 +78,8 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       { x: [2, 8, 8, 3], pool: 2, strides: 2, pad: 'valid' as const },
       { x: [3, 9, 7, 4], pool: 3, strides: 2, pad: 'same' as const },
       { x: [8, 32, 32, 16], pool: 2, strides: 2, pad: 'valid' as const },
+      // Several threads (threads.h: one per 128K values), each with whole images.
+      { x: [16, 32, 32, 20], pool: 2, strides: 2, pad: 'valid' as const },
     ])('max pooling of $x (window $pool, strides $strides, $pad): value and gradient', async (c) => {
       await expectSameAsOracle('maxPool', () =>
         withGradients([seeded(c.x, 6)], (x) => tf.maxPool(x as tf.Tensor4D, c.pool, c.strides, c.pad)),
