@@ -11,6 +11,7 @@
 
 #include "memory_ops.h"
 #include "tensor_ops.h"
+#include "threads.h"
 
 namespace loupe {
 
@@ -26,7 +27,7 @@ inline void write(Element type, void* out, int64_t i, float value) {
 }  // namespace
 
 void max_pool(const float* x, float* y, const PoolShape& s) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(s.batch * s.in_height * s.in_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t oh = 0; oh < s.out_height; oh++) {
       const int64_t top = oh * s.stride_height - s.pad_top;
@@ -34,12 +35,18 @@ void max_pool(const float* x, float* y, const PoolShape& s) {
       for (int64_t ow = 0; ow < s.out_width; ow++) {
         const int64_t left = ow * s.stride_width - s.pad_left;
         const int64_t col_begin = std::max<int64_t>(0, left), col_end = std::min(s.in_width, left + s.window_width);
-        float* out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
+        float* __restrict out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
         std::fill(out, out + s.channels, -std::numeric_limits<float>::infinity());
         for (int64_t h = row_begin; h < row_end; h++) {
           for (int64_t w = col_begin; w < col_end; w++) {
-            const float* in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
-            for (int64_t c = 0; c < s.channels; c++) out[c] = (in[c] > out[c] || in[c] != in[c]) ? in[c] : out[c];
+            const float* __restrict in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
+            // NaN wins its window (as in PyTorch). A select of two loaded values with no short-circuit, so that
+            // the compiler vectorises it (`a || b ? in : out` ran as a branch per value).
+            for (int64_t c = 0; c < s.channels; c++) {
+              const float value = in[c], so_far = out[c];
+              const bool take = (value > so_far) | (value != value);
+              out[c] = take ? value : so_far;
+            }
           }
         }
       }
@@ -66,7 +73,7 @@ void resize_nearest(const float* x, float* y, const ResizeShape& s) {
   std::vector<int64_t> cols(s.out_width);
   for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
   const int64_t rows = s.batch * s.out_height;
-#pragma omp parallel for schedule(static) if (rows * s.out_width * s.channels > BLOCK)
+#pragma omp parallel for schedule(static) if (rows * s.out_width * s.channels > BLOCK) num_threads(threads_for(rows * s.out_width * s.channels))
   for (int64_t row = 0; row < rows; row++) {
     const int64_t n = row / s.out_height, r = row % s.out_height;
     const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
@@ -82,7 +89,7 @@ void resize_nearest_grad(const float* dy, float* dx, const ResizeShape& s) {
   std::vector<int64_t> cols(s.out_width);
   for (int64_t c = 0; c < s.out_width; c++) cols[c] = nearest_source(c, s.in_width, s.out_width, s.align_corners, s.half_pixel_centers);
   // Each image's dx belongs to one thread, so the scatter never races.
-#pragma omp parallel for schedule(static) if (s.batch > 1 && s.out_height * s.out_width * s.channels > BLOCK)
+#pragma omp parallel for schedule(static) if (s.batch > 1 && s.out_height * s.out_width * s.channels > BLOCK) num_threads(threads_for(s.batch * s.out_height * s.out_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t r = 0; r < s.out_height; r++) {
       const int64_t src_row = nearest_source(r, s.in_height, s.out_height, s.align_corners, s.half_pixel_centers);
@@ -102,7 +109,7 @@ void one_hot(const int32_t* indices, Element out_type, void* out, int64_t count,
 
 void adam(float* p, const float* g, float* m, float* v, int64_t size, const AdamStep& s) {
   const int64_t blocks = (size + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(4 * size))
   for (int64_t block = 0; block < blocks; block++) {
     const int64_t end = std::min(size, (block + 1) * BLOCK);
     for (int64_t i = block * BLOCK; i < end; i++) {

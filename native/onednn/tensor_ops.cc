@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "memory_ops.h"
+#include "threads.h"
 
 namespace loupe {
 
@@ -99,7 +100,7 @@ void for_rows(const Walk& w, int inputs, Body body) {
   const int64_t inner = w.rank ? w.shape[w.rank - 1] : 1;
   const int64_t rows = inner ? w.size() / inner : 0;
   const bool parallel = w.size() > BLOCK;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(w.size()))
   for (int64_t row = 0; row < rows; row++) {
     int64_t offsets[3] = {0, 0, 0};
     int64_t rest = row;
@@ -206,7 +207,7 @@ Walk collapsed(const Walk& w, int inputs) {
 void map(MapOp op, Element x_type, const void* x, Element out_type, void* out, int64_t size, float alpha, float beta) {
   const int64_t blocks = blocks_of(size);
   const MapFloats floats = map_floats_for(op);
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(size))
   for (int64_t block = 0; block < blocks; block++) {
     const int64_t begin = block * BLOCK, end = std::min(size, begin + BLOCK);
     if (x_type == Element::F32 && out_type == Element::F32) {
@@ -228,7 +229,7 @@ void zip(ZipOp op, Element in_type, const void* a, const void* b, Element out_ty
     const float* af = static_cast<const float*>(a);
     const float* bf = static_cast<const float*>(b);
     float* of = static_cast<float*>(out);
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (blocks > 1) num_threads(threads_for(size))
     for (int64_t block = 0; block < blocks; block++) {
       const int64_t begin = block * BLOCK, n = std::min(size, begin + BLOCK) - begin;
       row(af + begin * sa_of(w), bf + begin * sb_of(w), of + begin, n, sa_of(w), sb_of(w));
@@ -258,62 +259,10 @@ void select(const uint8_t* cond, const float* a, const float* b, float* out, con
   });
 }
 
-void reduce(ReduceOp op, const float* x, float* out, int rank, const int64_t* shape, const bool* reduced) {
-  int64_t strides[MAX_RANK];
-  int64_t stride = 1;
-  for (int d = rank - 1; d >= 0; d--) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  std::vector<int> kept_axes, reduced_axes;
-  int64_t kept = 1, count = 1;
-  for (int d = 0; d < rank; d++) {
-    if (reduced[d]) {
-      reduced_axes.push_back(d);
-      count *= shape[d];
-    } else {
-      kept_axes.push_back(d);
-      kept *= shape[d];
-    }
-  }
-  const bool parallel = kept * count > BLOCK && kept > 1;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t o = 0; o < kept; o++) {
-    int64_t base = 0, rest = o;
-    for (int k = static_cast<int>(kept_axes.size()) - 1; k >= 0; k--) {
-      const int d = kept_axes[k];
-      base += (rest % shape[d]) * strides[d];
-      rest /= shape[d];
-    }
-    // Double accumulators for sums, like the cpu backend's JavaScript numbers.
-    double acc = op == ReduceOp::Prod ? 1.0 : 0.0;
-    float extreme = op == ReduceOp::Max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
-    bool nan = false;
-    for (int64_t r = 0; r < count; r++) {
-      int64_t offset = base, left = r;
-      for (int k = static_cast<int>(reduced_axes.size()) - 1; k >= 0; k--) {
-        const int d = reduced_axes[k];
-        offset += (left % shape[d]) * strides[d];
-        left /= shape[d];
-      }
-      const float v = x[offset];
-      switch (op) {
-        case ReduceOp::Sum:
-        case ReduceOp::Mean: acc += v; break;
-        case ReduceOp::Prod: acc *= v; break;
-        case ReduceOp::Max: nan |= v != v; extreme = std::max(extreme, v); break;
-        case ReduceOp::Min: nan |= v != v; extreme = std::min(extreme, v); break;
-      }
-    }
-    if (op == ReduceOp::Max || op == ReduceOp::Min) out[o] = nan ? std::numeric_limits<float>::quiet_NaN() : extreme;
-    else out[o] = static_cast<float>(op == ReduceOp::Mean ? acc / static_cast<double>(count) : acc);
-  }
-}
-
 void tile(const void* x, void* out, int element_size, const Walk& w, const int64_t* modulus) {
   const int64_t total = w.size();
   const bool parallel = total > BLOCK;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(total))
   for (int64_t i = 0; i < total; i++) {
     int64_t offset = 0, rest = i;
     for (int d = w.rank - 1; d >= 0; d--) {

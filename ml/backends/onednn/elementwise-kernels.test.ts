@@ -137,6 +137,10 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       { shape: [3, 4, 5], axis: [0, 2] },
       { shape: [64, 40, 30], axis: [2] },
       { shape: [5], axis: [0] },
+      // Contiguous middle axes with more neighbouring outputs than one task accumulates (256),
+      // split across threads: the reduction's lanes path.
+      { shape: [3, 300, 300], axis: [1] },
+      { shape: [40, 3], axis: [0] },
     ])('sum, mean, max, min and prod of $shape over $axis: values and gradients', async (c) => {
       for (const keepDims of [false, true]) {
         await expectSameAsOracle('sum', () => withGradients([seeded(c.shape, 11)], (x) => tf.sum(x, c.axis, keepDims)));

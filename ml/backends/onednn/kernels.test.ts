@@ -215,10 +215,10 @@ describe.skipIf(!addon && !REQUIRED)(
     });
 
     it.each([
-      // Large enough for several threads, and one small enough for one.
-      { a: [16, 32, 32, 5], b: [16, 32, 32, 5] },
-      { a: [16, 32, 32, 5], b: [5] },
-      { a: [16, 32, 32, 5], b: [1] },
+      // Large enough for several threads (threads.h: one per 128K values), and one small enough for one.
+      { a: [16, 32, 32, 17], b: [16, 32, 32, 17] },
+      { a: [16, 32, 32, 17], b: [17] },
+      { a: [16, 32, 32, 17], b: [1] },
       { a: [7], b: [3, 900, 7] },
       { a: [600, 40, 3], b: [1, 40, 3] },
       { a: [4, 8, 8, 5], b: [5] },

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { optimizerConfigSchema } from '../../../contract/index';
 import { createOptimizer, type Parameter } from '../../optim/optimizers';
-import { expectClose } from '../wasm-kernels/kernel-test-support';
+import { expectClose, seededValues } from '../wasm-kernels/kernel-test-support';
 import {
   expectSameAsOracle,
   ONEDNN_ADDON,
@@ -78,10 +78,29 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       { x: [2, 8, 8, 3], pool: 2, strides: 2, pad: 'valid' as const },
       { x: [3, 9, 7, 4], pool: 3, strides: 2, pad: 'same' as const },
       { x: [8, 32, 32, 16], pool: 2, strides: 2, pad: 'valid' as const },
+      // Several threads (threads.h: one per 128K values), each with whole images.
+      { x: [16, 32, 32, 20], pool: 2, strides: 2, pad: 'valid' as const },
     ])('max pooling of $x (window $pool, strides $strides, $pad): value and gradient', async (c) => {
       await expectSameAsOracle('maxPool', () =>
         withGradients([seeded(c.x, 6)], (x) => tf.maxPool(x as tf.Tensor4D, c.pool, c.strides, c.pad)),
       );
+    });
+
+    it('max pooling lets NaN win its window (as PyTorch; the wasm oracle skips it); the gradient as the oracle', async () => {
+      // Channel 0 of pixel (0, 1, 1) and channel 5 of pixel (1, 2, 3) are NaN; 8 channels, so the
+      // vectorised loop meets them inside a vector.
+      const nanAt = [(1 * 4 + 1) * 8 + 0, (16 + 2 * 4 + 3) * 8 + 5];
+      const compute = () => {
+        const values = seededValues(2 * 4 * 4 * 8, 7);
+        for (const i of nanAt) values[i] = NaN;
+        return withGradients([tf.tensor4d(values, [2, 4, 4, 8])], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
+      };
+      const [native, oracle] = [await runWith(true, compute), await runWith(false, compute)];
+      // Output [n, 2, 2, 8]: the windows of those pixels are (0, 0, 0) channel 0 and (1, 1, 1) channel 5.
+      const nanWindows = [0 * 8 + 0, (4 + 3) * 8 + 5];
+      const pooled = Array.from(native[0]!.values);
+      pooled.forEach((v, i) => expect(v, `pooled ${i}`).toEqual(nanWindows.includes(i) ? NaN : oracle[0]!.values[i]));
+      expect(Array.from(native[1]!.values)).toEqual(Array.from(oracle[1]!.values));
     });
 
     it.each([
