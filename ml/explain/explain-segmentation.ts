@@ -86,10 +86,10 @@ export async function explainSegmentation(
   options: ExplainOptions,
 ): Promise<SegmentationExplanation> {
   const { method } = options;
-  if (method !== 'gradcam' && method !== 'gradcam++')
+  if (method !== 'gradcam' && method !== 'gradcam++' && method !== 'layercam')
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Segmentation models are explained with gradcam or gradcam++ (Seg-Grad-CAM); ${method} is for classifiers.`,
+      `Segmentation models are explained with gradcam, gradcam++ or layercam (Seg-Grad-CAM); ${method} is for classifiers.`,
     );
   const { rows, columns, channels } = card.input;
   const { input, placement } = preprocessFrame(frame, card.preprocessing);
