@@ -38,7 +38,8 @@ export const explainWriteRequestSchema = z
   .object({
     runId: z.string().min(1),
     source: explainImagesSourceSchema,
-    method: z.enum(EXPLAIN_METHODS).default('gradcam'),
+    /** Default by the run's kind (`defaultExplainMethod`): LayerCAM for a detection run, else Grad-CAM. */
+    method: z.enum(EXPLAIN_METHODS).optional(),
     /** A class of the model to explain on every image; default each image's predicted class. */
     className: z.string().min(1).optional(),
     /** The feature-map layer to explain at (a name from the reply's `layers`); default the backbone's last. */

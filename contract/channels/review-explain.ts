@@ -8,6 +8,18 @@ import { defineChannel } from '../define';
 import { EXPLAIN_METHODS } from '../engine/explain';
 import { runIdSchema } from './runs';
 
+/** How far a heatmap can be trusted: deletion/insertion AUC and the randomisation check. */
+export const trustMeasuresSchema = z.object({
+  /** Mean class probability while the hottest pixels are removed first (lower: the map found what matters). */
+  deletionAuc: z.number(),
+  /** Mean class probability while the hottest pixels are put back first (higher is better). */
+  insertionAuc: z.number(),
+  /** Spearman correlation with the map of the model with its top layers re-initialised (low: the map depends on training). */
+  sanityCorrelation: z.number(),
+  sanityPassed: z.boolean(),
+});
+export type TrustMeasures = z.infer<typeof trustMeasuresSchema>;
+
 export const reviewExplain = defineChannel({
   name: 'review.explain',
   summary:
@@ -40,16 +52,6 @@ export const reviewExplain = defineChannel({
     /** The heatmap's maximum, `[x, y]` in frame pixels. */
     peak: z.tuple([z.number().int(), z.number().int()]),
     targetLayer: z.string(),
-    trust: z
-      .object({
-        /** Mean class probability while the hottest pixels are removed first (lower: the map found what matters). */
-        deletionAuc: z.number(),
-        /** Mean class probability while the hottest pixels are put back first (higher is better). */
-        insertionAuc: z.number(),
-        /** Spearman correlation with the map of the model with its top layers re-initialised (low: the map depends on training). */
-        sanityCorrelation: z.number(),
-        sanityPassed: z.boolean(),
-      })
-      .nullable(),
+    trust: trustMeasuresSchema.nullable(),
   }),
 });

@@ -13,6 +13,7 @@ import { defineChannel } from '../define';
 import { EXPLAIN_METHODS } from '../engine/explain';
 import { maskLabelSchema } from './labels';
 import { MAX_REVIEW_COMMENT, MAX_REVIEW_QUEUE, REVIEW_VERDICTS, reviewSourceSchema } from './review';
+import { trustMeasuresSchema } from './review-explain';
 import { runIdSchema } from './runs';
 
 const imageIdSchema = z.number().int().positive();
@@ -124,8 +125,10 @@ export const reviewMasksImage = defineChannel({
       imageId: imageIdSchema,
       /** Model class the contours and heatmap are for; default the largest predicted foreground class. */
       classIndex: z.number().int().min(1).optional(),
-      /** Heatmap method (Seg-Grad-CAM with Grad-CAM or Grad-CAM++ weights); none when left out. */
+      /** Heatmap method (Seg-Grad-CAM with Grad-CAM, Grad-CAM++ or LayerCAM weights); none when left out. */
       method: z.enum(EXPLAIN_METHODS).optional(),
+      /** With a method: the heatmap's deletion/insertion AUC and the randomisation check (many more passes). */
+      trust: z.boolean().default(false),
     })
     .strict(),
   reply: z.object({
@@ -148,6 +151,11 @@ export const reviewMasksImage = defineChannel({
         columns: z.number().int(),
         /** The model predicts the class nowhere here: the score summed over the whole image. */
         wholeImage: z.boolean(),
+        /** The class's mean probability over its predicted region (what the trust curves follow). */
+        probability: z.number().min(0).max(1),
+        targetLayer: z.string(),
+        /** Only when asked for (`trust`). */
+        trust: trustMeasuresSchema.nullable(),
       })
       .nullable(),
   }),

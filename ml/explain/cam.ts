@@ -1,13 +1,16 @@
 /**
- * Grad-CAM (Selvaraju et al., 2017) and Grad-CAM++ (Chattopadhyay et al., 2018) at feature
- * resolution. Grad-CAM++ uses the closed form for the second and third derivatives that holds when
- * the score is passed through exp (as in the paper and pytorch-grad-cam), so only the gradient is
- * needed.
+ * Grad-CAM (Selvaraju et al., 2017), Grad-CAM++ (Chattopadhyay et al., 2018) and LayerCAM (Jiang
+ * et al., 2021) at feature resolution. Grad-CAM++ uses the closed form for the second and third
+ * derivatives that holds when the score is passed through exp (as in the paper and
+ * pytorch-grad-cam), so only the gradient is needed. LayerCAM weights each location by its own
+ * positive gradient instead of one number per channel, so a score that depends on one place (a
+ * detector's box) keeps its map there.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { GradientCamMethodName } from '../../contract/index';
 import type { SplitModel } from './layer-split';
 
-export type GradientCamMethod = 'gradcam' | 'gradcam++';
+export type GradientCamMethod = GradientCamMethodName;
 
 /** Keeps Grad-CAM++'s α finite where the denominator vanishes. */
 const ALPHA_EPSILON = 1e-7;
@@ -33,7 +36,7 @@ export function classLogit(classIndex: number): ScoreOf {
   };
 }
 
-function channelWeights(method: GradientCamMethod, activations: tf.Tensor3D, grads: tf.Tensor3D): tf.Tensor1D {
+function channelWeights(method: 'gradcam' | 'gradcam++', activations: tf.Tensor3D, grads: tf.Tensor3D): tf.Tensor1D {
   if (method === 'gradcam') return grads.mean([0, 1]) as tf.Tensor1D;
   const g2 = grads.square();
   const g3 = g2.mul(grads);
@@ -66,7 +69,9 @@ export async function gradientCam(
     const { featureMap, context } = split.features(input);
     const grads = tf.grad((a: tf.Tensor) => score(split.head(a as tf.Tensor4D, context)))(featureMap);
     const activations = featureMap.squeeze([0]) as tf.Tensor3D;
-    const weights = channelWeights(method, activations, grads.squeeze([0]) as tf.Tensor3D);
+    const gradients = grads.squeeze([0]) as tf.Tensor3D;
+    // LayerCAM: ReLU(Σ_c ReLU(∂score/∂A_c(x, y)) · A_c(x, y)), a weight per channel and location.
+    const weights = method === 'layercam' ? gradients.relu() : channelWeights(method, activations, gradients);
     return activations.mul(weights).sum(2).relu() as tf.Tensor2D;
   });
   const [rows, columns] = cam.shape;

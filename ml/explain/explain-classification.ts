@@ -75,7 +75,7 @@ function camKernel(model: tf.LayersModel, targetLayer: string): tf.Tensor2D {
   ) {
     throw new LoupeError(
       'INVALID_REQUEST',
-      'CAM needs a global-average-pooling + dense head right after the target layer; use gradcam or gradcam++ for this model or layer.',
+      'CAM needs a global-average-pooling + dense head right after the target layer; use gradcam, gradcam++ or layercam for this model or layer.',
     );
   }
   return dense.getWeights()[0] as tf.Tensor2D;

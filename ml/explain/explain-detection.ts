@@ -1,5 +1,5 @@
 /**
- * Grad-CAM and Grad-CAM++ for a CenterNet detector, one map per box: the boxes are the ones the
+ * Grad-CAM, Grad-CAM++ and LayerCAM for a CenterNet detector, one map per box: the boxes are the ones the
  * Predictor shows (peaks decoded, then the card's threshold and NMS), and each box's score is the
  * heatmap head's logit (before its sigmoid) at the cell its peak came from, in its class's
  * channel. Differentiating that one cell asks "what made the model put an object of this class
@@ -101,7 +101,7 @@ export function cellLogit(shape: readonly number[], cell: number, classIndex: nu
   };
 }
 
-/** Grad-CAM or Grad-CAM++ of one cell's class logit, at feature resolution. */
+/** Grad-CAM, Grad-CAM++ or LayerCAM of one cell's class logit, at feature resolution. */
 export function boxCam(
   split: SplitModel,
   logitShape: readonly number[],

@@ -1,8 +1,8 @@
 /**
  * Seg-Grad-CAM (Vinogradova et al., 2020) for U-Net segmentation models: the score explained is
  * the sum of a class's logits over the region the model predicts for that class (or over the whole
- * image when it predicts the class nowhere, which the explanation says), and Grad-CAM or Grad-CAM++
- * weights the target layer's feature map by its gradient.
+ * image when it predicts the class nowhere, which the explanation says), and Grad-CAM, Grad-CAM++
+ * or LayerCAM weights the target layer's feature map by its gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame } from '../../contract/index';
@@ -86,10 +86,10 @@ export async function explainSegmentation(
   options: ExplainOptions,
 ): Promise<SegmentationExplanation> {
   const { method } = options;
-  if (method !== 'gradcam' && method !== 'gradcam++')
+  if (method !== 'gradcam' && method !== 'gradcam++' && method !== 'layercam')
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Segmentation models are explained with gradcam or gradcam++ (Seg-Grad-CAM); ${method} is for classifiers.`,
+      `Segmentation models are explained with gradcam, gradcam++ or layercam (Seg-Grad-CAM); ${method} is for classifiers.`,
     );
   const { rows, columns, channels } = card.input;
   const { input, placement } = preprocessFrame(frame, card.preprocessing);

@@ -1,5 +1,5 @@
 /**
- * Grad-CAM and Grad-CAM++ against a PyTorch twin: the same layers and weights rebuilt in torch
+ * Grad-CAM, Grad-CAM++ and LayerCAM against a PyTorch twin: the same layers and weights rebuilt in torch
  * (tests/reference/torch_gradcam.py), with the gradient taken by torch's autograd.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,15 +16,15 @@ const REFERENCE_TOLERANCE = 1e-4;
 const SIDE = 64;
 /** Torch's import and three networks' backward passes on a shared CPU. */
 const REFERENCE_TEST_TIMEOUT_MS = 120_000;
-/** Of the twelve maps per network (two layers × three classes × two methods), how many must be non-constant. */
-const MIN_INFORMATIVE_MAPS = 8;
+/** Of the eighteen maps per network (two layers × three classes × three methods), how many must be non-constant. */
+const MIN_INFORMATIVE_MAPS = 12;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 interface ReferenceMaps {
-  maps: { gradcam: number[]; 'gradcam++': number[]; logits: number[] }[];
+  maps: (Record<GradientCamMethod, number[]> & { logits: number[] })[];
 }
 
 const NETWORKS = [
@@ -36,7 +36,7 @@ const NETWORKS = [
   ],
 ] as const;
 
-describe('Grad-CAM and Grad-CAM++ equal a PyTorch twin', () => {
+describe('Grad-CAM, Grad-CAM++ and LayerCAM equal a PyTorch twin', () => {
   it.each(NETWORKS)(
     '%s: the last and a middle feature map, every class',
     async (_, build) => {
@@ -60,7 +60,7 @@ describe('Grad-CAM and Grad-CAM++ equal a PyTorch twin', () => {
       // A map whose ReLU-ed sum is nowhere positive normalises to zeros: equal, but it proves little.
       let informative = 0;
       for (const [i, c] of cases.entries()) {
-        for (const method of ['gradcam', 'gradcam++'] as GradientCamMethod[]) {
+        for (const method of ['gradcam', 'gradcam++', 'layercam'] as GradientCamMethod[]) {
           const ours = await gradientCam(splitAt(model, c.target), image, classLogit(c.classIndex), method);
           const theirs = reference.maps[i]![method];
           expect(ours.values.length).toBe(theirs.length);

@@ -72,17 +72,20 @@ describe('Seg-Grad-CAM equals a PyTorch twin', () => {
       const cases = targets.flatMap((target) =>
         classes.map((__, classIndex) => ({ target, classIndex, segmentation: true })),
       );
-      const reference = runReference<{ maps: { gradcam: number[]; 'gradcam++': number[] }[] }>('torch_gradcam.py', {
-        layers: describeLayers(model),
-        input: { shape: [1, SIDE, SIDE, 1], data: Array.from(input) },
-        cases,
-      });
+      const reference = runReference<{ maps: Record<'gradcam' | 'gradcam++' | 'layercam', number[]>[] }>(
+        'torch_gradcam.py',
+        {
+          layers: describeLayers(model),
+          input: { shape: [1, SIDE, SIDE, 1], data: Array.from(input) },
+          cases,
+        },
+      );
       let worst = 0;
       let informative = 0;
       // The predicted regions partition the image (a class predicted nowhere counts 0 pixels).
       let regionTotal = 0;
       for (const [i, c] of cases.entries()) {
-        for (const method of ['gradcam', 'gradcam++'] as const) {
+        for (const method of ['gradcam', 'gradcam++', 'layercam'] as const) {
           const ours = await explainSegmentation(model, card([...classes]), image, {
             method,
             classIndex: c.classIndex,

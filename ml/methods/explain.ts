@@ -4,7 +4,7 @@
  * box, verification models a map on each image of each pair.
  */
 import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
-import { BOX_PAIR_EXPLAIN_METHODS, LoupeError, type ExplainReply } from '../../contract/index';
+import { defaultExplainMethod, GRADIENT_CAM_METHODS, LoupeError, type ExplainReply } from '../../contract/index';
 import { throwIfCancelled, yieldToMessages, type MethodContext } from '../worker/runtime';
 import type { GradientCamMethod } from '../explain/cam';
 import { explainClassification, type ExplainOptions } from '../explain/explain-classification';
@@ -17,12 +17,15 @@ import { predictorFor } from './training';
 
 type Request = EngineParsedRequestOf<'explain'>;
 
+const isGradientCam = (method: string): method is GradientCamMethod =>
+  (GRADIENT_CAM_METHODS as readonly string[]).includes(method);
+
 function boxPairMethod(request: Request, task: string): GradientCamMethod {
-  const method = request.method;
-  if (method !== 'gradcam' && method !== 'gradcam++')
+  const method = request.method ?? defaultExplainMethod(task);
+  if (!isGradientCam(method))
     throw new LoupeError(
       'INVALID_REQUEST',
-      `A ${task} model is explained with ${BOX_PAIR_EXPLAIN_METHODS.join(' or ')}; ${method} is for classifiers.`,
+      `A ${task} model is explained with ${GRADIENT_CAM_METHODS.join(', ')}; ${method} is for classifiers.`,
     );
   if (request.classIndex !== undefined)
     throw new LoupeError(
@@ -108,7 +111,8 @@ async function explainPairs(predictor: Predictor, request: Request, context: Met
 export async function explain(request: Request, context: MethodContext<'explain'>): Promise<ExplainReply> {
   const predictor = await predictorFor(request.modelDir);
   const task = predictor.card.task;
-  const common = { classes: predictor.card.classes, method: request.method, layers: featureMapLayers(predictor.model) };
+  const method = request.method ?? defaultExplainMethod(task);
+  const common = { classes: predictor.card.classes, method, layers: featureMapLayers(predictor.model) };
   if (task === 'detection')
     return { ...common, explanations: [], ...(await explainBoxes(predictor, request, context)) };
   if (task === 'verification')
@@ -119,7 +123,7 @@ export async function explain(request: Request, context: MethodContext<'explain'
   for (const frame of request.frames) {
     throwIfCancelled(context.signal);
     const options: ExplainOptions = {
-      method: request.method,
+      method,
       trust: request.trust,
       betweenPasses: async () => {
         throwIfCancelled(context.signal);

@@ -104,6 +104,20 @@ describe('Review of a segmentation run', () => {
     })()`)) as number[];
     expect(painted).toEqual(Array.from(shown.mask.data, (v) => (v ? 1 : 0)));
     await keepScreenshot(page, 'review-masks-queue');
+
+    // The classification view's heatmap controls: another method, another colour map, the trust measures.
+    const canvas = page.getByTestId('mask-heatmap-canvas');
+    expect(await canvas.getAttribute('data-method')).toBe('gradcam');
+    await page.getByTestId('heatmap-method').selectOption('layercam');
+    await expect.poll(() => canvas.getAttribute('data-method'), { timeout: 60_000 }).toBe('layercam');
+    await page.getByTestId('heatmap-colours').selectOption('inferno');
+    await expect.poll(() => canvas.getAttribute('data-colours')).toBe('inferno');
+    await page.getByTestId('heatmap-trust').click();
+    const sentences = page.getByTestId('heatmap-trust-sentences').locator('li');
+    await expect.poll(() => sentences.count(), { timeout: 120_000 }).toBe(3);
+    await page.getByTestId('heatmap-method').selectOption('gradcam');
+    await expect.poll(() => canvas.getAttribute('data-method'), { timeout: 60_000 }).toBe('gradcam');
+    expect(await sentences.count()).toBe(0);
   });
 
   it('gives verdicts by keyboard, corrects a mask with the brush, and the Label section shows it', async () => {

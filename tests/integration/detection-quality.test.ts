@@ -26,11 +26,13 @@ import { engineContext, trainForQuality, TRAINING_TIMEOUT_MS, type TrainedModel 
 const MIN_MAP50 = 0.8;
 /**
  * Share of explained boxes whose own heatmap must peak inside them (the pointing game, per box),
- * at the default layer. Chance (a box's share of the image) is about 5 %; measured 32 % for
- * Grad-CAM and 51 % for Grad-CAM++: their channel weights are one number per channel, so a map
- * also lights the image's other objects of similar shape, and the issue's 90 % is not reached.
+ * at the default layer. Chance (a box's share of the image) is about 5 %. Grad-CAM's and
+ * Grad-CAM++'s channel weights are one number per channel, so a map also lights the image's other
+ * objects of similar shape: measured 29 % and 49 % (14 and 24 of 49 boxes). LayerCAM weights each
+ * location by its own gradient, which for one box's logit lies around that box: measured 80 %
+ * (39 of 49), and it is the detector's default.
  */
-const MIN_POINTING = 0.2;
+const MIN_POINTING = { gradcam: 0.2, 'gradcam++': 0.2, layercam: 0.6 } as const;
 
 const dataset = detectionDataset({
   train: detectionSet({ count: 320, seed: 101 }),
@@ -175,17 +177,18 @@ describe('detection through the engine on generated shapes', () => {
     expect(count(strict)).toBeLessThan(count(reply));
   });
 
-  it(`points each box's own heatmap inside that box for ≥ ${100 * MIN_POINTING} % of boxes (4× chance)`, async () => {
+  it(`points each box's own heatmap inside that box for ≥ ${100 * MIN_POINTING.layercam} % of boxes with LayerCAM, its default (≥ ${100 * MIN_POINTING.gradcam} % with Grad-CAM)`, async () => {
     // Held-out scenes; each box is explained by its own heatmap logit, so its map should find its own object.
     const scenes = detectionSet({ count: 24, seed: 505 });
     const first = await engineHandlers.explain(
       explainRequestSchema.parse({ modelDir: trained.modelDir, frames: [detectionFrame(scenes[0]!)], maxBoxes: 1 }),
       context(),
     );
+    expect(first.method).toBe('layercam');
     // The default (the backbone's last map) is held to the bound; a finer map is measured for the record.
     const layers = first.layers!.filter((l) => !l.startsWith('head_'));
     for (const targetLayer of [undefined, layers[Math.floor(layers.length / 2)]!])
-      for (const method of ['gradcam', 'gradcam++'] as const) {
+      for (const method of ['gradcam', 'gradcam++', 'layercam'] as const) {
         const reply = await engineHandlers.explain(
           explainRequestSchema.parse({
             modelDir: trained.modelDir,
@@ -213,7 +216,7 @@ describe('detection through the engine on generated shapes', () => {
           `[quality] detection pointing (${method}, layer ${reply.targetLayer}): ${inside} of ${boxes} boxes' heatmaps peak inside their own box, ${insideAny} inside some box; chance ≈ ${((100 * area) / boxes).toFixed(0)} %`,
         );
         expect(boxes).toBeGreaterThanOrEqual(scenes.length);
-        if (!targetLayer) expect(inside / boxes).toBeGreaterThanOrEqual(MIN_POINTING);
+        if (!targetLayer) expect(inside / boxes).toBeGreaterThanOrEqual(MIN_POINTING[method]);
       }
   });
 });

@@ -91,12 +91,27 @@ describe('loupe explain on a detection run', () => {
     }
     expect(boxes).toBeGreaterThan(0);
     expect(reply.targetLayer).toBeTruthy();
+
+    // Without --method a detector's boxes are explained with LayerCAM, as the engine's default.
+    const first = reply.boxes!.find((i) => i.boxes.length > 0)!;
+    const plain = await explain(runs.detectionRunId, ['--images', first.path, '--out', path.join(dir, 'layercam')]);
+    expect(plain.code, plain.stderr).toBe(0);
+    const layercam = JSON.parse(plain.stdout) as ExplainWriteReply;
+    expect(layercam.method).toBe('layercam');
+    const engineDefault = await services.engine.call('explain', {
+      modelDir: modelDir(runs.detectionRunId),
+      frames: [engineFrame(await services.imaging.pool.frame(first.path, 0))],
+    });
+    expect(engineDefault.method).toBe('layercam');
+    expect(layercam.boxes![0]!.boxes.map((b) => b.heatmapPeak)).toEqual(
+      engineDefault.boxes![0]!.boxes.map((b) => b.heatmapPeak),
+    );
   }, 600_000);
 
   it('refuses classifier-only methods, a class and pairs', async () => {
     const cam = await explain(runs.detectionRunId, ['--method', 'cam', '--out', path.join(dir, 'no1')]);
     expect(cam.code).toBe(2);
-    expect(cam.stderr).toMatch(/explained with gradcam or gradcam\+\+; cam is for classifiers/);
+    expect(cam.stderr).toMatch(/explained with gradcam, gradcam\+\+, layercam; cam is for classifiers/);
     const named = await explain(runs.detectionRunId, ['--class', 'circle', '--out', path.join(dir, 'no2')]);
     expect(named.stderr).toMatch(/box by box/);
     const odd = await explain(runs.verificationRunId, ['--pairs', 'a.png', '--out', path.join(dir, 'no3')]);
@@ -111,6 +126,7 @@ describe('loupe explain on a verification run', () => {
     const split = await explain(runs.verificationRunId, ['--split', 'test', '--out', out]);
     expect(split.code, split.stderr).toBe(0);
     const reply = JSON.parse(split.stdout) as ExplainWriteReply;
+    expect(reply.method).toBe('gradcam');
     const items = await call('explain.reviewItems', { runId: runs.verificationRunId, split: 'test' });
     expect(reply.pairs!.map((p) => [p.a.imageId, p.b.imageId])).toEqual(items.pairs.map((p) => [p.imageA, p.imageB]));
     expect(reply.pairs!.length).toBeGreaterThan(0);

@@ -155,7 +155,9 @@ describe('loupe explain', () => {
         { timeoutMs: CLI_TIMEOUT_MS },
       );
       expect(segmentation.code).toBe(2);
-      expect(segmentation.stderr).toContain('segmentation model, explained with gradcam or gradcam++ (Seg-Grad-CAM)');
+      expect(segmentation.stderr).toContain(
+        'segmentation model, explained with gradcam, gradcam++, layercam (Seg-Grad-CAM)',
+      );
       expect(existsSync(out)).toBe(false);
 
       const unknownLayer = await explain(['--layer', 'no_such_layer', '--out', path.join(dir, 'layer-refused')]);

@@ -78,6 +78,16 @@ describe('review of a segmentation run', () => {
       });
     expect(shown.heatmap).not.toBeNull();
     expect([shown.heatmap!.columns, shown.heatmap!.rows]).toEqual([width, height]);
+    expect(shown.heatmap!.trust).toBeNull();
+
+    // Another method, and how far its map can be trusted (asked for: many more passes).
+    const measured = await call('reviewMasks.image', { runId, imageId, method: 'layercam', trust: true });
+    expect(measured.heatmap).toMatchObject({ method: 'layercam', targetLayer: shown.heatmap!.targetLayer });
+    const trust = measured.heatmap!.trust!;
+    for (const auc of [trust.deletionAuc, trust.insertionAuc]) expect(auc).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(trust.sanityCorrelation)).toBeLessThanOrEqual(1);
+    expect(trust.sanityPassed).toBe(trust.sanityCorrelation < 0.5);
+    expect(measured.heatmap!.probability).toBeGreaterThan(0);
   });
 
   it('records verdicts, and writes a corrected mask as a label from review only when confirmed', async () => {

@@ -1,4 +1,4 @@
-"""Reference Grad-CAM and Grad-CAM++ from PyTorch for Loupe's detection and verification explanations.
+"""Reference Grad-CAM, Grad-CAM++ and LayerCAM from PyTorch for Loupe's detection and verification explanations.
 
 Reads JSON on stdin: {"layers": [...] (as torch_gradcam.py), "target": layer name, and either
 "detection": {"input": {shape, data} (NHWC), "logitLayer": the heatmap head's last convolution,
@@ -8,7 +8,7 @@ and Siamese heads add: a Conv2D or Dense layer's own activation (relu, sigmoid, 
 Loupe's L2 normalisation layer.
 
 Detection: per case, the score is the heatmap head's logit (its last convolution WITHOUT the
-sigmoid) at cell (y, x) in channel classIndex; Grad-CAM and Grad-CAM++ at the target layer.
+sigmoid) at cell (y, x) in channel classIndex; Grad-CAM, Grad-CAM++ and LayerCAM at the target layer.
 Verification: the score is the cosine similarity of the two embeddings; each image's map comes
 from d(cos)/d(that image's target feature map) (the other embedding fixed, which is what autograd
 gives when both run through the same layers). Writes {"maps": [...]} or {"similarity", "a", "b"},
@@ -63,7 +63,12 @@ def cams(activations):
     alpha = torch.where(g != 0, alpha, torch.zeros_like(alpha))
     weights = (alpha * g.clamp(min=0)).sum(dim=(1, 2))
     plusplus = (weights.reshape(-1, 1, 1) * a).sum(0)
-    return {"gradcam": base.normalised(gradcam), "gradcam++": base.normalised(plusplus)}
+    layercam = (g.clamp(min=0) * a).sum(0)
+    return {
+        "gradcam": base.normalised(gradcam),
+        "gradcam++": base.normalised(plusplus),
+        "layercam": base.normalised(layercam),
+    }
 
 
 def nchw(t):

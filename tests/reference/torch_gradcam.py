@@ -1,11 +1,12 @@
-"""Reference Grad-CAM and Grad-CAM++ from PyTorch for Loupe's explanation tests.
+"""Reference Grad-CAM, Grad-CAM++ and LayerCAM from PyTorch for Loupe's explanation tests.
 
 Reads JSON on stdin: {"layers": [{name, className, config, inbound, weights}], "input": {shape, data}
 (NHWC), "cases": [{"target", "classIndex"}]}; rebuilds the same network in torch (NCHW, float64),
 from the layer list and the saved weights, and writes {"maps": [{"gradcam", "gradcam++",
-"logits"}]}: maps at the target layer's resolution, row-major, ReLU-ed and min-max normalised.
+"layercam", "logits"}]}: maps at the target layer's resolution, row-major, ReLU-ed and min-max normalised.
 Grad-CAM follows Selvaraju et al. (2017); Grad-CAM++ the closed form of Chattopadhyay et al. (2018)
-as in pytorch-grad-cam (jacobgil). With "scorecam": true each case also has "scorecam", Score-CAM
+as in pytorch-grad-cam (jacobgil); LayerCAM (Jiang et al., 2021) weights every location of every
+channel by the ReLU of its own gradient. With "scorecam": true each case also has "scorecam", Score-CAM
 (Wang et al., 2020): each target channel, upsampled bilinearly (align_corners=False) to the input
 and min-max normalised (a constant channel: zeros), masks the input; its weight is the class's
 softmax probability for the masked input, where the input fades to its Gaussian blur (sigma 1/16 of
@@ -193,7 +194,13 @@ def explain(layers, image, case):
     alpha = torch.where(g != 0, alpha, torch.zeros_like(alpha))
     weights = (alpha * g.clamp(min=0)).sum(dim=(1, 2))
     plusplus = (weights.reshape(-1, 1, 1) * a).sum(0)
-    result = {"gradcam": normalised(gradcam), "gradcam++": normalised(plusplus), "logits": output.reshape(-1).tolist()}
+    layercam = (g.clamp(min=0) * a).sum(0)
+    result = {
+        "gradcam": normalised(gradcam),
+        "gradcam++": normalised(plusplus),
+        "layercam": normalised(layercam),
+        "logits": output.reshape(-1).tolist(),
+    }
     if case.get("guided"):
         case["featureShape"] = list(gradcam.shape)
         result.update(guided(layers, image, case, result["gradcam"]))

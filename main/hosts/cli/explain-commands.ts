@@ -52,7 +52,7 @@ interface ExplainOptions {
   split?: SplitName;
   images?: string[];
   pairs?: string[];
-  method: ExplainMethodName;
+  method?: ExplainMethodName;
   class?: string;
   layer?: string;
   out: string;
@@ -98,13 +98,13 @@ async function explain(cli: CliContext, options: ExplainOptions): Promise<void> 
       : options.images
         ? { kind: 'files', paths: options.images.map((p) => path.resolve(p)) }
         : { kind: 'split', split: options.split ?? 'test' },
-    method: options.method,
+    ...(options.method !== undefined ? { method: options.method } : {}),
     out: path.resolve(options.out),
     force: options.force === true,
     ...(options.class !== undefined ? { className: options.class } : {}),
     ...(options.layer !== undefined ? { targetLayer: options.layer } : {}),
   };
-  const bar = progressLine(`explain (${options.method})`);
+  const bar = progressLine(options.method ? `explain (${options.method})` : 'explain');
   let reply: ExplainWriteReply;
   try {
     await cli.invoke('workspace.open', { path: path.resolve(options.workspace), create: false });
@@ -142,7 +142,7 @@ export function registerExplainCommands(program: Command, context: () => CliCont
   program
     .command('explain')
     .description(
-      `Explain a completed run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region; detection: one map per box, from its heatmap logit at its peak; verification: a similarity map on each image of each pair; these three with gradcam or gradcam++): per image, box or pair image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the numbers behind them (classification: the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check; detection: box, score, peak; verification: similarity against the model's threshold).`,
+      `Explain a completed run's predictions (segmentation: Seg-Grad-CAM over the class's predicted region; detection: one map per box, from its heatmap logit at its peak; verification: a similarity map on each image of each pair; these three with gradcam, gradcam++ or layercam): per image, box or pair image an 8-bit grey heatmap PNG and an overlay PNG (both at the image's own size) and, in ${EXPLAIN_FILE}, the numbers behind them (classification: the class explained, its probability, the heatmap's peak, deletion/insertion AUC and the randomisation sanity check; detection: box, score, peak; verification: similarity against the model's threshold).`,
     )
     .usage('--workspace W --run RUN [--split test | --images PATH… | --pairs A B …] [options] --out DIR')
     .requiredOption('--workspace <folder>', 'the workspace holding --run')
@@ -157,7 +157,11 @@ export function registerExplainCommands(program: Command, context: () => CliCont
       '--pairs <paths...>',
       "verification: explain these pairs of image files, taken two by two (A B A B …), instead of the task's pairs in a split",
     )
-    .option('--method <method>', EXPLAIN_METHODS.join(' | '), method, 'gradcam' as ExplainMethodName)
+    .option(
+      '--method <method>',
+      `${EXPLAIN_METHODS.join(' | ')} (default: layercam for a detection run, else gradcam)`,
+      method,
+    )
     .option('--class <name>', "the class to explain on every image (default: each image's predicted class)")
     .option(
       '--layer <name>',

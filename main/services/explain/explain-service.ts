@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  BOX_PAIR_EXPLAIN_METHODS,
+  defaultExplainMethod,
+  GRADIENT_CAM_METHODS,
   LoupeError,
   isLoupeError,
   type ExplainImagesSource,
@@ -48,7 +49,7 @@ import { heatmapPng, overlayPng } from './heatmap-png';
  * Methods for models other than classifiers: Seg-Grad-CAM differentiates the region's summed
  * class logits, detection a box's heatmap logit, verification a pair's cosine similarity.
  */
-const GRADIENT_METHODS: readonly ExplainMethodName[] = BOX_PAIR_EXPLAIN_METHODS;
+const GRADIENT_METHODS: readonly ExplainMethodName[] = GRADIENT_CAM_METHODS;
 
 /**
  * The model folder of a completed classification or segmentation run, or a refusal that says what
@@ -64,7 +65,7 @@ export function explainableRun(
   if (row.kind !== 'classification' && method !== undefined && !GRADIENT_METHODS.includes(method))
     throw new LoupeError(
       'INVALID_REQUEST',
-      `Run ${runId} trained a ${row.kind} model, explained with ${GRADIENT_METHODS.join(' or ')}${row.kind === 'segmentation' ? ' (Seg-Grad-CAM)' : ''}; ${method} is for classifiers.`,
+      `Run ${runId} trained a ${row.kind} model, explained with ${GRADIENT_METHODS.join(', ')}${row.kind === 'segmentation' ? ' (Seg-Grad-CAM)' : ''}; ${method} is for classifiers.`,
     );
   const modelDir = runFile(store.folder(runId), 'model');
   if (row.state !== 'completed' || !existsSync(modelDir))
@@ -156,12 +157,14 @@ export class ExplainService {
   }
 
   async write(
-    request: ParsedRequestOf<'explain.write'>,
+    asked: ParsedRequestOf<'explain.write'>,
     signal: AbortSignal,
     progress: (p: ExplainWriteProgress) => void,
   ): Promise<ExplainWriteReply> {
     const ws = this.workspaces.require();
-    const { row, modelDir } = explainableRun(ws, request.runId, request.method);
+    const { row, modelDir } = explainableRun(ws, asked.runId, asked.method);
+    const method = asked.method ?? defaultExplainMethod(row.kind);
+    const request = { ...asked, method };
     const { card, facts } = await modelFacts(modelDir);
     if (request.className !== undefined && (row.kind === 'detection' || row.kind === 'verification'))
       throw new LoupeError(

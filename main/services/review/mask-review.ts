@@ -196,7 +196,7 @@ export class MaskReviewService {
       const frames = [await engineFrame(this.imaging, request.imageId)];
       const reply = await this.engine.call(
         'explain',
-        { modelDir: model.modelDir, frames, method: request.method, classIndex, trust: false },
+        { modelDir: model.modelDir, frames, method: request.method, classIndex, trust: request.trust },
         { signal },
       );
       const explained = reply.explanations[0];
@@ -207,6 +207,9 @@ export class MaskReviewService {
         rows: explained.rows,
         columns: explained.columns,
         wholeImage: explained.region?.wholeImage ?? false,
+        probability: explained.probability,
+        targetLayer: explained.targetLayer,
+        trust: explained.trust ?? null,
       };
     }
     return {

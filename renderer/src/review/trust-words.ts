@@ -4,7 +4,7 @@
  * while the hottest pixels are removed means those pixels carry the decision (Petsiuk et al.,
  * RISE, 2018); the randomisation check is Adebayo et al.'s sanity check (2018).
  */
-import type { TrustMeasures } from '../stores/review-explain';
+import type { TrustMeasures } from '../../../contract/index';
 
 /** Deletion AUC under this share of the image's probability: the score collapses early. */
 const FAST_DROP = 0.5;

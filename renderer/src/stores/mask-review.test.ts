@@ -6,6 +6,7 @@ import { brushSegment } from '../labeling/mask-tools';
 import { applyToMask } from '../labeling/mask-target';
 import { fakeClient } from '../testing/fake-client';
 import { useMaskReviewStore } from './mask-review';
+import { useMaskTrustStore } from './mask-trust';
 
 beforeEach(() => setActivePinia(createPinia()));
 
@@ -17,6 +18,7 @@ const RUN = {
   state: 'completed',
 } as RunSummary;
 const CLASSES = [{ id: 5, taskId: 1, name: 'lesion', color: '#ff0000', position: 0, maskIndex: 1 }];
+const TRUST = { deletionAuc: 0.2, insertionAuc: 0.7, sanityCorrelation: 0.1, sanityPassed: true };
 /** The model's mask on every image: 4×2, the lesion in the middle of the first row. */
 const PREDICTED = [0, 1, 1, 0, 0, 0, 0, 0];
 
@@ -76,7 +78,18 @@ function client() {
         contours: [],
         meanEntropy: 0.3,
         dice: null,
-        heatmap: null,
+        heatmap: r.method
+          ? {
+              method: r.method,
+              values: new Float32Array(8),
+              rows: 2,
+              columns: 4,
+              wholeImage: false,
+              probability: 0.8,
+              targetLayer: 'bottleneck',
+              trust: r.trust ? TRUST : null,
+            }
+          : null,
       }) as ReplyOf<'reviewMasks.image'>,
     'reviewMasks.record': (r) => {
       records.push(r);
@@ -144,5 +157,29 @@ describe('the segmentation review store', () => {
       { runId: RUN.runId, imageId: 10, method: 'gradcam' },
       { runId: RUN.runId, imageId: 10, method: 'gradcam', classIndex: 2 },
     ]);
+  });
+
+  it('asks for the heatmap with the method picked, and measures its trust when asked, for that heatmap only', async () => {
+    const { fake } = client();
+    const review = await queueShown();
+    const trust = useMaskTrustStore();
+    await review.setMethod('layercam');
+    expect(review.shown?.heatmap?.method).toBe('layercam');
+    expect(trust.trust).toBeNull();
+    await trust.measure();
+    const asked = fake.calls.filter((c) => c.channel === 'reviewMasks.image').map((c) => c.request);
+    expect(asked.slice(-2)).toEqual([
+      { runId: RUN.runId, imageId: 10, method: 'layercam' },
+      { runId: RUN.runId, imageId: 10, classIndex: 1, method: 'layercam', trust: true },
+    ]);
+    expect(trust.trust).toEqual(TRUST);
+    // Another method's heatmap has not been measured; back to LayerCAM, its measure returns.
+    await review.setMethod('gradcam++');
+    expect(trust.trust).toBeNull();
+    await review.setMethod('layercam');
+    expect(trust.trust).toEqual(TRUST);
+    review.select(1);
+    await review.show();
+    expect(trust.trust).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { LabelMask } from '../../../contract/geometry/index';
+import { GRADIENT_CAM_METHODS, type GradientCamMethodName } from '../../../contract/index';
 import type {
   LabelTask,
   MaskReviewOrder,
@@ -19,8 +20,8 @@ import { useWorkspaceStore } from './workspace';
 type Queue = ReplyOf<'reviewMasks.queue'>;
 type Shown = ReplyOf<'reviewMasks.image'>;
 
-/** The heatmap Review shows beside a mask: Seg-Grad-CAM with Grad-CAM weights. */
-export const MASK_HEATMAP_METHOD = 'gradcam';
+/** The methods a segmentation run's heatmap is made with (Seg-Grad-CAM with their weights). */
+export const MASK_HEATMAP_METHODS = GRADIENT_CAM_METHODS;
 
 /**
  * Review of segmentation runs (contract/channels/review-masks.ts): which completed run, its
@@ -39,6 +40,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
   const building = ref<{ done: number; total: number } | null>(null);
   const shown = shallowRef<Shown | null>(null);
   const heatmapVisible = ref(true);
+  const method = ref<GradientCamMethodName>('gradcam');
   /** Model class whose contours and heatmap are shown; null: the largest predicted foreground class. */
   const classIndex = ref<number | null>(null);
   /** The mask being corrected (a copy of the prediction), or null when not correcting. */
@@ -139,13 +141,18 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
       const reply = await loupe().invoke('reviewMasks.image', {
         runId: q.runId,
         imageId: item.imageId,
-        method: MASK_HEATMAP_METHOD,
+        method: method.value,
         ...(classIndex.value === null ? {} : { classIndex: classIndex.value }),
       });
       if (current.value?.imageId === reply.imageId) shown.value = markRaw(reply);
     } catch (e) {
       error.value = messageOf(e);
     }
+  }
+
+  async function setMethod(next: GradientCamMethodName): Promise<void> {
+    method.value = next;
+    await show();
   }
 
   function updateItem(verdict: MaskVerdict): void {
@@ -255,6 +262,8 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
     building,
     shown,
     heatmapVisible,
+    method,
+    setMethod,
     classIndex,
     correction,
     correctionVersion,
