@@ -18,12 +18,13 @@ const imageIdSchema = z.number().int().positive();
 /** Most boxes a reviewer's correction may hold (a label's own limit is the same order). */
 export const MAX_CORRECT_BOXES = 500;
 
-/** A detector's boxes on one image after its score threshold and NMS, in the task's classes. */
+/** A detector's boxes on one image after its score threshold and NMS, in the image's pixels, as the engine gave them. */
 export const boxPredictionSchema = z.object({
   kind: z.literal('detection'),
   boxes: z.array(
     z.object({
-      classId: z.number().int(),
+      /** The task class of the model class's name; null when the task has none. */
+      classId: z.number().int().nullable(),
       className: z.string(),
       x1: z.number(),
       y1: z.number(),

@@ -15,7 +15,7 @@ import { requireImage } from '../labels/images';
 import { validateForTask } from '../labels/label-validation';
 import { requireTask } from '../labels/tasks';
 import { ModelUseService } from '../training/model-use';
-import { completedModel } from '../training/run-model';
+import { completedModel, engineFrame } from '../training/run-model';
 import type { Workspace } from '../workspace/workspace';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { applyBoxPairCorrection } from './box-pair-correction';
@@ -28,8 +28,8 @@ export class BoxPairReviewService {
 
   constructor(
     private readonly workspaces: WorkspaceService,
-    imaging: ImagingService,
-    engine: EngineSupervisor,
+    private readonly imaging: ImagingService,
+    private readonly engine: EngineSupervisor,
   ) {
     this.models = new ModelUseService(workspaces, imaging, engine);
   }
@@ -46,7 +46,7 @@ export class BoxPairReviewService {
         .digest('hex');
       this.weightHashes.set(model.modelDir, weightsSha256);
     }
-    return { task: requireTask(ws.db, model.row.taskId), weightsSha256 };
+    return { ...model, task: requireTask(ws.db, model.row.taskId), weightsSha256 };
   }
 
   private imageFacts(ws: Workspace, imageId: number) {
@@ -91,17 +91,24 @@ export class BoxPairReviewService {
         image.width,
         image.height,
       );
-    const proposed = await this.models.proposeBoxes(
-      { runId: request.runId, taskId: model.task.id, imageId: image.id },
-      signal,
-    );
-    const className = new Map(model.task.classes.map((c) => [c.id, c.name]));
+    const frames = [await engineFrame(this.imaging, image.id)];
+    const reply = await this.engine.call('predict', { modelDir: model.modelDir, frames }, { signal });
+    const predicted = reply.predictions[0];
+    if (!predicted || !('detections' in predicted))
+      throw new LoupeError('INTERNAL', 'The detection model returned no boxes.');
+    // Class names are unique per task regardless of case (label_classes.name is COLLATE NOCASE).
+    const taskClass = new Map(model.task.classes.map((c) => [c.name.toLowerCase(), c.id]));
     return appendBoxPairVerdict(ws.db, {
       ...this.common(ws, request, image.id, model),
       prediction: {
         kind: 'detection',
-        boxes: proposed.boxes.map((b) => ({ ...b, className: className.get(b.classId) ?? String(b.classId) })),
-        scoreThreshold: proposed.scoreThreshold,
+        // Every box the engine kept, slivers included: the trail says what the model said, not what a label could hold.
+        boxes: predicted.detections.map((d) => {
+          const className = reply.classes[d.classId] ?? String(d.classId);
+          const [x1, y1, x2, y2] = d.box;
+          return { classId: taskClass.get(className.toLowerCase()) ?? null, className, x1, y1, x2, y2, score: d.score };
+        }),
+        scoreThreshold: model.record.config.detection?.scoreThreshold ?? 0,
       },
       correction: request.correctBoxes ? { boxes: request.correctBoxes } : null,
     });
