@@ -1,9 +1,10 @@
 /**
  * Verdicts on detection and verification runs in Chromium: on a detector's image, D opens the
- * correction with the model's boxes on the Label section's box layer, two boxes are drawn and
- * one of them selected and deleted, Enter records the "disagree" with the corrected boxes and Y confirms them as the image's
- * boxes in the task (read back through the services); on a pair, D then 1 records "disagree: same",
- * N leaves the label alone, and the verdict shows in the list of pairs.
+ * correction with the model's boxes on the Label section's box layer, two boxes are drawn and one
+ * of them selected and deleted, Enter records the "disagree" with the corrected boxes and Y
+ * confirms them as the image's boxes in the task (read back through the services, and shown in
+ * the Label section); on a pair, D then 1 records "disagree: same", N leaves the label alone, and
+ * the verdict shows in the list of pairs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -70,6 +71,7 @@ describe('verdicts on detection and verification runs in the Review section', ()
     const image = page.getByTestId('detection-review').getByTestId('explained-image');
     await expect.poll(() => image.getAttribute('data-heatmap'), { timeout: 60_000 }).toMatch(/^\d+:0$/);
     const imageId = Number((await image.getAttribute('data-heatmap'))!.split(':')[0]);
+    const fileName = (await page.getByTestId('box-pair-list').locator('li.selected .file').textContent())!;
 
     await page.keyboard.press('d');
     await page.getByTestId('box-verdict-correcting').waitFor();
@@ -120,6 +122,14 @@ describe('verdicts on detection and verification runs in the Review section', ()
     expect(kept.y1).toBeGreaterThan(labels.height / 3);
     expect(verdict.correctionRevision).toBe(labels.revision);
     expect(labels.boxes).toEqual(corrected);
+
+    // The Label section shows the image with the corrected boxes.
+    await page.getByTestId('nav-label').click();
+    await page.getByTestId('task-select').selectOption(String(runs.detectionTaskId));
+    await page.getByTestId(`tile-${fileName}`).click();
+    await expect.poll(() => page.getByTestId('current-image').textContent()).toBe(fileName);
+    await expect.poll(() => labelBoxes().count()).toBe(corrected!.length);
+    await page.getByTestId('nav-review').click();
     expect(errors).toEqual([]);
   }, 240_000);
 
