@@ -4,6 +4,8 @@
  * by the triggers on these rows too, a confirmed correction written into the task (boxes replacing
  * the image's, saved as from review; a pair's answer), and the CSV and HTML report rows.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxPairVerdict } from '../../../contract/index';
 import { labelsWorkspace } from '../../../tests/helpers/labels-services';
@@ -16,7 +18,8 @@ import {
   type NewBoxPairVerdict,
 } from './box-pair-trail';
 import { boxPairRunsHtml, latestBoxPairVerdicts } from './report-box-pairs';
-import { verdictsCsv } from './report';
+import { exportReview, verdictsCsv } from './report';
+import type { ReviewService } from './review-service';
 import { reviewSaveId } from './review-correction';
 
 type Env = Awaited<ReturnType<typeof labelsWorkspace>>;
@@ -179,5 +182,21 @@ describe('detection and verification verdicts in the review trail', () => {
     expect(html).toContain('→ 1 boxes corrected, label written');
     expect(html).toContain('different: similarity 0.420, threshold 0.500');
     expect(html).toContain('class="superseded"');
+  });
+
+  it('exports them into review.csv', async () => {
+    const out = path.join(env.dir, 'export');
+    // A CSV export reads the trail alone (the review service is for the HTML report's thumbnails).
+    const reply = await exportReview(
+      env.services.workspaces.require(),
+      {} as ReviewService,
+      { out, format: 'csv', runId: 'run-2', includeIdentifiers: false },
+      () => {},
+      new AbortController().signal,
+    );
+    expect(reply.verdicts).toBe(1);
+    const rows = parseCsv(readFileSync(reply.file, 'utf8'));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]![rows[0]!.indexOf('run_kind')]).toBe('verification');
   });
 });
