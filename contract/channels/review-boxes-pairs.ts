@@ -15,7 +15,7 @@ import { MAX_REVIEW_COMMENT, REVIEW_VERDICTS } from './review';
 import { runIdSchema } from './runs';
 
 const imageIdSchema = z.number().int().positive();
-/** Most boxes a reviewer's correction may hold (a label's own limit is the same order). */
+/** Most boxes a reviewer's correction may hold: a bound on one trail row's size, far above a screenful of objects. */
 export const MAX_CORRECT_BOXES = 500;
 
 /** A detector's boxes on one image after its score threshold and NMS, in the image's pixels, as the engine gave them. */
