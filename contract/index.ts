@@ -97,6 +97,12 @@ import { trainingExport } from './channels/export';
 import { explainWrite } from './channels/explain-write';
 import { explainFeatureMaps, reviewFeatureMaps } from './channels/feature-maps';
 import { explainBoxes, explainPair, explainReviewItems } from './channels/explain-review';
+import {
+  reviewBoxesApplyCorrection,
+  reviewBoxesRecordBoxes,
+  reviewBoxesRecordPair,
+  reviewBoxesVerdicts,
+} from './channels/review-boxes-pairs';
 import { trainingCompareExports, trainingExports } from './channels/export-compare';
 import { registry } from './define';
 
@@ -181,6 +187,10 @@ export const channels = registry([
   reviewMasksRecord,
   reviewMasksApplyCorrection,
   reviewMasksVerdicts,
+  reviewBoxesRecordBoxes,
+  reviewBoxesRecordPair,
+  reviewBoxesApplyCorrection,
+  reviewBoxesVerdicts,
   reviewFeatureMaps,
   batchPredict,
   batchMerge,
@@ -259,6 +269,7 @@ export * from './channels/prelabel';
 export * from './channels/review';
 export * from './channels/review-explain';
 export * from './channels/review-masks';
+export * from './channels/review-boxes-pairs';
 export * from './channels/batch';
 export * from './channels/batch-jobs';
 export * from './channels/export';

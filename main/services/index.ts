@@ -21,6 +21,8 @@ import { labelsHandlers } from './labels/handlers';
 import type { Logger } from './logger';
 import { reviewHandlers } from './review/handlers';
 import { maskReviewHandlers } from './review/mask-handlers';
+import { boxPairReviewHandlers } from './review/box-pair-handlers';
+import { BoxPairReviewService } from './review/box-pair-review';
 import { MaskReviewService } from './review/mask-review';
 import { ReviewService } from './review/review-service';
 import { trainingHandlers } from './training/handlers';
@@ -85,6 +87,7 @@ export class Services {
       ),
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...maskReviewHandlers(new MaskReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
+      ...boxPairReviewHandlers(new BoxPairReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
       ...explainHandlers(
         new ExplainService(this.workspaces, this.imaging, this.engine),

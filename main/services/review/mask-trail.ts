@@ -5,27 +5,14 @@
  * its latest row, as for classification (trail.ts).
  */
 import type Database from 'better-sqlite3';
-import { LoupeError, type MaskPrediction, type MaskVerdict, type ReviewVerdictKind } from '../../../contract/index';
+import { LoupeError, type MaskPrediction, type MaskVerdict } from '../../../contract/index';
+import { insertVerdictRow, listRows, sharedFields, type TrailRow } from './trail-rows';
 
-interface MaskVerdictRow {
-  id: number;
-  reviewer: string;
-  created_at: string;
-  image_id: number;
-  image_sha256: string;
-  image_path: string;
-  run_id: string;
-  weights_sha256: string;
-  task_id: number | null;
-  prediction_json: string;
-  method: string;
-  verdict: ReviewVerdictKind;
-  comment: string;
+interface MaskVerdictRow extends TrailRow {
   mask_width: number | null;
   mask_height: number | null;
   mask_sha256: string | null;
   changed_pixels: number | null;
-  correction_revision: number | null;
 }
 
 /** What prediction_json holds for a segmentation verdict: the prediction, and the Dice shown beside it. */
@@ -44,20 +31,9 @@ const SELECT = `SELECT v.*, m.width AS mask_width, m.height AS mask_height, m.co
 function fromRow(row: MaskVerdictRow): MaskVerdict {
   const stored = JSON.parse(row.prediction_json) as StoredPrediction;
   return {
-    id: row.id,
-    reviewer: row.reviewer,
-    createdAt: row.created_at,
-    imageId: row.image_id,
-    imageSha256: row.image_sha256,
-    imagePath: row.image_path,
-    runId: row.run_id,
-    weightsSha256: row.weights_sha256,
-    taskId: row.task_id,
+    ...sharedFields(row),
     prediction: stored.prediction,
     dice: stored.dice,
-    method: row.method,
-    verdict: row.verdict,
-    comment: row.comment,
     correctMask:
       row.mask_sha256 === null
         ? null
@@ -67,7 +43,6 @@ function fromRow(row: MaskVerdictRow): MaskVerdict {
             sha256: row.mask_sha256,
             changedPixels: row.changed_pixels!,
           },
-    correctionRevision: row.correction_revision,
   };
 }
 
@@ -85,25 +60,8 @@ export interface VerdictMasks {
 export function appendMaskVerdict(db: Database.Database, verdict: NewMaskVerdict, masks: VerdictMasks): MaskVerdict {
   const stored: StoredPrediction = { prediction: verdict.prediction, dice: verdict.dice };
   const id = db.transaction(() => {
-    const inserted = db
-      .prepare(
-        `INSERT INTO review_verdicts (kind, reviewer, created_at, image_id, image_sha256, image_path, run_id, weights_sha256, task_id, prediction_json, method, verdict, correct_class, comment)
-         VALUES ('segmentation', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
-      )
-      .run(
-        verdict.reviewer,
-        new Date().toISOString(),
-        verdict.imageId,
-        verdict.imageSha256,
-        verdict.imagePath,
-        verdict.runId,
-        verdict.weightsSha256,
-        verdict.taskId,
-        JSON.stringify(stored),
-        verdict.method,
-        verdict.verdict,
-        verdict.comment,
-      ).lastInsertRowid;
+    // prediction_json holds the prediction and the Dice shown beside it.
+    const inserted = insertVerdictRow(db, { ...verdict, kind: 'segmentation', prediction: stored });
     db.prepare(
       'INSERT INTO review_verdict_masks (verdict_id, width, height, predicted_png, correct_sha256, changed_pixels, correct_png) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(
@@ -139,12 +97,7 @@ export function verdictMaskPngs(
 
 /** Every segmentation verdict, oldest first; those on one run when `runId` is given. */
 export function listMaskVerdicts(db: Database.Database, runId?: string): MaskVerdict[] {
-  const rows = (
-    runId === undefined
-      ? db.prepare(`${SELECT} ORDER BY v.id`).all()
-      : db.prepare(`${SELECT} AND v.run_id = ? ORDER BY v.id`).all(runId)
-  ) as MaskVerdictRow[];
-  return rows.map(fromRow);
+  return listRows<MaskVerdictRow>(db, SELECT, runId).map(fromRow);
 }
 
 /** The current (latest) verdict per image under a segmentation run. */

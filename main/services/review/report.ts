@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   LoupeError,
+  type BoxPairVerdict,
   type MaskVerdict,
   type ParsedRequestOf,
   type ReplyOf,
@@ -22,6 +23,14 @@ import { listVerdicts } from './trail';
 import { listMaskVerdicts } from './mask-trail';
 import { MASK_CSV_COLUMNS, maskRunsHtml, maskVerdictCells, type MaskReportRun } from './report-masks';
 import { maskOutlines } from './report-outlines';
+import { listBoxPairVerdicts } from './box-pair-trail';
+import {
+  BOX_PAIR_CSV_COLUMNS,
+  boxPairRunsHtml,
+  boxPairVerdictCells,
+  latestBoxPairVerdicts,
+  type BoxPairReportRun,
+} from './report-box-pairs';
 
 /** File names written into the output folder. */
 export const REVIEW_CSV = 'review.csv';
@@ -45,13 +54,17 @@ const CSV_HEADER = [
   'comment',
   'label_revision',
   ...MASK_CSV_COLUMNS,
+  ...BOX_PAIR_CSV_COLUMNS,
 ];
+/** Segmentation cells a detection or verification row leaves empty, between run_kind and its own. */
+const MASK_ONLY_COLUMNS = MASK_CSV_COLUMNS.length - 1;
 
-/** Every verdict, classification and segmentation, one row each in trail (id) order. */
+/** Every verdict, of every kind of run, one row each in trail (id) order. */
 export function verdictsCsv(
   verdicts: readonly ReviewVerdict[],
   identifiers: Map<number, Identifiers> | null,
   maskVerdicts: readonly MaskVerdict[] = [],
+  boxPairVerdicts: readonly BoxPairVerdict[] = [],
 ): string {
   const classified = verdicts.map((v) => {
     const p = v.prediction;
@@ -81,9 +94,16 @@ export function verdictsCsv(
     return { id: v.id, imageId: v.imageId, row };
   });
   const masked = maskVerdicts.map((v) => ({ id: v.id, imageId: v.imageId, row: maskVerdictCells(v) }));
-  const rows = [...classified, ...masked]
+  const boxPairs = boxPairVerdicts.map((v) => ({
+    id: v.id,
+    imageId: v.imageId,
+    row: boxPairVerdictCells(v, MASK_ONLY_COLUMNS),
+  }));
+  const rows = [...classified, ...masked, ...boxPairs]
     .sort((a, b) => a.id - b.id)
     .map(({ imageId, row }) => {
+      // Rows of the other kinds leave the detection and verification columns empty.
+      while (row.length < CSV_HEADER.length) row.push('');
       if (identifiers) {
         const ids = identifiers.get(imageId);
         row.push(...IDENTIFIER_COLUMNS.map((c) => ids?.[c] ?? ''));
@@ -119,7 +139,9 @@ export async function exportReview(
 ): Promise<ReplyOf<'review.export'>> {
   const verdicts = listVerdicts(ws.db, request.runId);
   const maskVerdicts = listMaskVerdicts(ws.db, request.runId);
-  if (verdicts.length + maskVerdicts.length === 0)
+  const boxPairVerdicts = listBoxPairVerdicts(ws.db, request.runId);
+  const total = verdicts.length + maskVerdicts.length + boxPairVerdicts.length;
+  if (total === 0)
     throw new LoupeError(
       'NOT_FOUND',
       request.runId
@@ -129,15 +151,15 @@ export async function exportReview(
   const identifiers = request.includeIdentifiers
     ? identifiersOf(
         ws,
-        [...verdicts, ...maskVerdicts].map((v) => v.imageId),
+        [...verdicts, ...maskVerdicts, ...boxPairVerdicts].map((v) => v.imageId),
       )
     : null;
   await mkdir(request.out, { recursive: true });
   if (request.format === 'csv') {
     const file = path.join(request.out, REVIEW_CSV);
-    await writeFileAtomic(file, verdictsCsv(verdicts, identifiers, maskVerdicts));
+    await writeFileAtomic(file, verdictsCsv(verdicts, identifiers, maskVerdicts, boxPairVerdicts));
     progress(1, 1);
-    return { file, verdicts: verdicts.length + maskVerdicts.length };
+    return { file, verdicts: total };
   }
   const runs: ReportRun[] = [];
   for (const runId of [...new Set(verdicts.map((v) => v.runId))]) {
@@ -148,15 +170,21 @@ export async function exportReview(
     const ofRun = maskVerdicts.filter((v) => v.runId === runId);
     return { runId, verdicts: ofRun, current: latestOnly(ofRun) };
   });
-  const imageIds = [...new Set([...verdicts, ...maskVerdicts].map((v) => v.imageId))];
+  const boxPairRuns: BoxPairReportRun[] = [...new Set(boxPairVerdicts.map((v) => v.runId))].map((runId) => {
+    const ofRun = boxPairVerdicts.filter((v) => v.runId === runId);
+    return { runId, verdicts: ofRun, current: latestBoxPairVerdicts(ofRun) };
+  });
+  const imageIds = [...new Set([...verdicts, ...maskVerdicts, ...boxPairVerdicts].map((v) => v.imageId))];
   const thumbnails = await inlineThumbnails(review, imageIds, signal, progress);
-  const otherSections = maskRunsHtml(maskRuns, thumbnails, await maskOutlines(ws, maskVerdicts), identifiers);
+  const otherSections =
+    maskRunsHtml(maskRuns, thumbnails, await maskOutlines(ws, maskVerdicts), identifiers) +
+    boxPairRunsHtml(boxPairRuns, thumbnails, identifiers);
   const file = path.join(request.out, REVIEW_HTML);
   await writeFileAtomic(
     file,
     reviewHtml({ generatedAt: new Date().toISOString(), runs, thumbnails, identifiers, otherSections }),
   );
-  return { file, verdicts: verdicts.length + maskVerdicts.length };
+  return { file, verdicts: total };
 }
 
 /** Thumbnails fetched per call (the imaging service makes missing ones on the way). */

@@ -5,28 +5,15 @@
  */
 import os from 'node:os';
 import type Database from 'better-sqlite3';
-import { LoupeError, type ReviewPrediction, type ReviewVerdict, type ReviewVerdictKind } from '../../../contract/index';
+import { LoupeError, type ReviewPrediction, type ReviewVerdict } from '../../../contract/index';
+import { insertVerdictRow, listRows, sharedFields, type TrailRow } from './trail-rows';
 
 const REVIEWER_KEY = 'reviewer';
 /** The name used where the OS cannot say who is logged in (some containers). */
 const FALLBACK_REVIEWER = 'reviewer';
 
-interface VerdictRow {
-  id: number;
-  reviewer: string;
-  created_at: string;
-  image_id: number;
-  image_sha256: string;
-  image_path: string;
-  run_id: string;
-  weights_sha256: string;
-  task_id: number | null;
-  prediction_json: string;
-  method: string;
-  verdict: ReviewVerdictKind;
+interface VerdictRow extends TrailRow {
   correct_class: string | null;
-  comment: string;
-  correction_revision: number | null;
 }
 
 // Rows of other kinds of run (segmentation: mask-trail.ts) keep other predictions: leave them out here.
@@ -34,21 +21,9 @@ const SELECT = `SELECT v.*, c.revision AS correction_revision FROM review_verdic
 
 function fromRow(row: VerdictRow): ReviewVerdict {
   return {
-    id: row.id,
-    reviewer: row.reviewer,
-    createdAt: row.created_at,
-    imageId: row.image_id,
-    imageSha256: row.image_sha256,
-    imagePath: row.image_path,
-    runId: row.run_id,
-    weightsSha256: row.weights_sha256,
-    taskId: row.task_id,
+    ...sharedFields(row),
     prediction: JSON.parse(row.prediction_json) as ReviewPrediction,
-    method: row.method,
-    verdict: row.verdict,
     correctClass: row.correct_class,
-    comment: row.comment,
-    correctionRevision: row.correction_revision,
   };
 }
 
@@ -75,27 +50,7 @@ export function setReviewer(db: Database.Database, name: string): void {
 export type NewVerdict = Omit<ReviewVerdict, 'id' | 'createdAt' | 'correctionRevision'>;
 
 export function appendVerdict(db: Database.Database, verdict: NewVerdict): ReviewVerdict {
-  const id = db
-    .prepare(
-      `INSERT INTO review_verdicts (reviewer, created_at, image_id, image_sha256, image_path, run_id, weights_sha256, task_id, prediction_json, method, verdict, correct_class, comment)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      verdict.reviewer,
-      new Date().toISOString(),
-      verdict.imageId,
-      verdict.imageSha256,
-      verdict.imagePath,
-      verdict.runId,
-      verdict.weightsSha256,
-      verdict.taskId,
-      JSON.stringify(verdict.prediction),
-      verdict.method,
-      verdict.verdict,
-      verdict.correctClass,
-      verdict.comment,
-    ).lastInsertRowid;
-  return requireVerdict(db, Number(id));
+  return requireVerdict(db, insertVerdictRow(db, { ...verdict, kind: 'classification' }));
 }
 
 export function requireVerdict(db: Database.Database, id: number): ReviewVerdict {
@@ -106,12 +61,7 @@ export function requireVerdict(db: Database.Database, id: number): ReviewVerdict
 
 /** Every verdict, oldest first; those on one run when `runId` is given. */
 export function listVerdicts(db: Database.Database, runId?: string): ReviewVerdict[] {
-  const rows = (
-    runId === undefined
-      ? db.prepare(`${SELECT} ORDER BY v.id`).all()
-      : db.prepare(`${SELECT} AND v.run_id = ? ORDER BY v.id`).all(runId)
-  ) as VerdictRow[];
-  return rows.map(fromRow);
+  return listRows<VerdictRow>(db, SELECT, runId).map(fromRow);
 }
 
 /** The current (latest) verdict per image under a run. */

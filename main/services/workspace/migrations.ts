@@ -8,6 +8,7 @@ import { taskFramesMigration } from './migrations/006-task-frames';
 import { taskImagesMigration } from './migrations/007-task-images';
 import { reviewMasksMigration } from './migrations/008-review-masks';
 import { maskFramesMigration } from './migrations/009-mask-frames';
+import { reviewBoxPairMigration } from './migrations/010-review-box-pair';
 
 export interface Migration {
   /** user_version after this migration; consecutive from 1. */
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   taskImagesMigration,
   reviewMasksMigration,
   maskFramesMigration,
+  reviewBoxPairMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
