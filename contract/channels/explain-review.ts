@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineChannel } from '../define';
-import { BOX_PAIR_EXPLAIN_METHODS } from '../engine/explain';
+import { BOX_PAIR_EXPLAIN_METHODS, DEFAULT_BOX_EXPLAIN_METHOD } from '../engine/explain';
 import { SPLITS } from '../tasks';
 import { runIdSchema } from './runs';
 
@@ -53,9 +53,13 @@ export const explainReviewItems = defineChannel({
 export const explainBoxes = defineChannel({
   name: 'explain.boxes',
   summary:
-    "A detection run's boxes on one image, each with its own heatmap (Grad-CAM or Grad-CAM++ of its heatmap logit at its peak), on the image's own pixels.",
+    "A detection run's boxes on one image, each with its own heatmap (LayerCAM by default, or Grad-CAM or Grad-CAM++ of its heatmap logit at its peak), on the image's own pixels.",
   request: z
-    .object({ runId: runIdSchema, imageId: imageIdSchema, method: z.enum(BOX_PAIR_EXPLAIN_METHODS).default('gradcam') })
+    .object({
+      runId: runIdSchema,
+      imageId: imageIdSchema,
+      method: z.enum(BOX_PAIR_EXPLAIN_METHODS).default(DEFAULT_BOX_EXPLAIN_METHOD),
+    })
     .strict(),
   reply: z.object({
     runId: z.string(),

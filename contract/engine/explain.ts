@@ -45,7 +45,7 @@ export function defaultExplainMethod(task: string): ExplainMethodName {
 }
 
 /** The methods the Review section's detection and verification views offer. */
-export const BOX_PAIR_EXPLAIN_METHODS = ['gradcam', 'gradcam++'] as const;
+export const BOX_PAIR_EXPLAIN_METHODS = GRADIENT_CAM_METHODS;
 /** Boxes explained per frame unless `maxBoxes` says otherwise: each costs a forward and backward pass. */
 export const DEFAULT_EXPLAINED_BOXES = 20;
 /** Most boxes per frame an explain call may ask for. */

@@ -1,6 +1,13 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { FramePixels, ReplyOf, RunSummary, SplitName } from '../../../contract/index';
+import {
+  DEFAULT_BOX_EXPLAIN_METHOD,
+  DEFAULT_EXPLAIN_METHOD,
+  type FramePixels,
+  type ReplyOf,
+  type RunSummary,
+  type SplitName,
+} from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 export type ReviewItems = ReplyOf<'explain.reviewItems'>;
@@ -94,6 +101,9 @@ export const useReviewBoxesPairsStore = defineStore('reviewBoxesPairs', () => {
 
   async function load(): Promise<void> {
     const run = runId.value;
+    // Per-box detection maps default to LayerCAM, whose peaks fall inside their own box most often.
+    const kind = runs.value.find((r) => r.runId === run)?.kind;
+    method.value = kind === 'detection' ? DEFAULT_BOX_EXPLAIN_METHOD : DEFAULT_EXPLAIN_METHOD;
     items.value = null;
     boxes.value = null;
     pair.value = null;
