@@ -5,13 +5,11 @@
  * verification task. Only the current verdict's correction applies, and a retry applies nothing twice.
  */
 import { LoupeError, type ReplyOf } from '../../../contract/index';
-import { saveImageLabels } from '../labels/image-labels';
 import { addPair } from '../labels/pairs';
-import { currentRevision } from '../labels/revisions';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
 import { currentBoxPairVerdict, requireBoxPairVerdict } from './box-pair-trail';
-import { reviewSaveId } from './review-correction';
+import { writeReviewLabel } from './review-correction';
 import { appendCorrection } from './trail';
 
 export async function applyBoxPairCorrection(
@@ -43,21 +41,8 @@ export async function applyBoxPairCorrection(
     appendCorrection(ws.db, verdictId, task.id, verdict.imageId, pair.id);
     return done(pair.id);
   }
-  const saveId = reviewSaveId(verdictId);
-  const before = currentRevision(ws.db, task.id, verdict.imageId);
-  // Saved already when the process stopped before the correction was recorded: record it now.
-  const revision =
-    before.saveId === saveId
-      ? before.revision
-      : (
-          await saveImageLabels(ws, {
-            taskId: task.id,
-            imageId: verdict.imageId,
-            saveId,
-            baseRevision: before.revision,
-            boxes: correction.boxes,
-          })
-        ).revision;
-  appendCorrection(ws.db, verdictId, task.id, verdict.imageId, revision);
+  const revision = await writeReviewLabel(ws, verdictId, { taskId: task.id, imageId: verdict.imageId }, () => ({
+    boxes: correction.boxes,
+  }));
   return done(revision);
 }

@@ -4,14 +4,11 @@
  * as review-correction.ts does for classes). A retry applies nothing twice.
  */
 import { LoupeError, type ReplyOf } from '../../../contract/index';
-import { saveImageLabels } from '../labels/image-labels';
 import { decodeMaskPng } from '../labels/mask-files';
-import { currentRevision } from '../labels/revisions';
 import { requireTask } from '../labels/tasks';
 import type { Workspace } from '../workspace/workspace';
 import { currentMaskVerdicts, requireMaskVerdict, verdictMaskPngs } from './mask-trail';
-import { reviewSaveId } from './review-correction';
-import { appendCorrection } from './trail';
+import { writeReviewLabel } from './review-correction';
 
 export async function applyMaskCorrection(
   ws: Workspace,
@@ -34,21 +31,8 @@ export async function applyMaskCorrection(
       'CONFLICT',
       `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`,
     );
-  const saveId = reviewSaveId(verdictId);
-  const before = currentRevision(ws.db, task.id, verdict.imageId);
-  // Saved already when the process stopped before the correction was recorded: record it now.
-  const revision =
-    before.saveId === saveId
-      ? before.revision
-      : (
-          await saveImageLabels(ws, {
-            taskId: task.id,
-            imageId: verdict.imageId,
-            saveId,
-            baseRevision: before.revision,
-            mask: await decodeMaskPng(png),
-          })
-        ).revision;
-  appendCorrection(ws.db, verdictId, task.id, verdict.imageId, revision);
+  const revision = await writeReviewLabel(ws, verdictId, { taskId: task.id, imageId: verdict.imageId }, async () => ({
+    mask: await decodeMaskPng(png),
+  }));
   return done(revision);
 }

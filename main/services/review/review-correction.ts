@@ -9,6 +9,30 @@ import { appendCorrection, currentVerdicts, requireVerdict } from './trail';
 /** The label revision's save id of a correction: how a label is known to come from review. */
 export const reviewSaveId = (verdictId: number): string => `review-${verdictId}`;
 
+/** What a correction writes: classes, a mask or boxes, as `labels.save` takes them. */
+type ReviewLabels = Omit<Parameters<typeof saveImageLabels>[1], 'taskId' | 'imageId' | 'saveId' | 'baseRevision'>;
+
+/**
+ * Writes a confirmed correction as the image's next label revision, marked as coming from review,
+ * and records it against its verdict; returns the revision. `labels` is asked for only when the
+ * label is not written yet: after a crash between the two writes, a retry records what was saved.
+ */
+export async function writeReviewLabel(
+  ws: Workspace,
+  verdictId: number,
+  where: { taskId: number; imageId: number },
+  labels: () => ReviewLabels | Promise<ReviewLabels>,
+): Promise<number> {
+  const saveId = reviewSaveId(verdictId);
+  const before = currentRevision(ws.db, where.taskId, where.imageId);
+  const revision =
+    before.saveId === saveId
+      ? before.revision
+      : (await saveImageLabels(ws, { ...where, saveId, baseRevision: before.revision, ...(await labels()) })).revision;
+  appendCorrection(ws.db, verdictId, where.taskId, where.imageId, revision);
+  return revision;
+}
+
 /** Writes a disagree verdict's correct class as the image's label in the run's task; a retry applies nothing twice. */
 export async function applyCorrection(ws: Workspace, verdictId: number): Promise<ReplyOf<'review.applyCorrection'>> {
   const verdict = requireVerdict(ws.db, verdictId);
@@ -22,7 +46,6 @@ export async function applyCorrection(ws: Workspace, verdictId: number): Promise
   const correct = task.classes.find((c) => c.name.toLowerCase() === verdict.correctClass!.toLowerCase());
   if (!correct)
     throw new LoupeError('NOT_FOUND', `The task “${task.name}” no longer has the class “${verdict.correctClass}”.`);
-  const saveId = reviewSaveId(verdictId);
   const done = (revision: number) => ({
     taskId: task.id,
     imageId: verdict.imageId,
@@ -37,12 +60,7 @@ export async function applyCorrection(ws: Workspace, verdictId: number): Promise
       `A later verdict (${latest.verdict}, ${latest.createdAt}) replaced verdict ${verdictId} on this image; only the current verdict's correction can become a label.`,
     );
   }
-  const before = currentRevision(ws.db, task.id, verdict.imageId);
-  let revision: number;
-  if (before.saveId === saveId) {
-    // The label was written but the process stopped before the correction was recorded.
-    revision = before.revision;
-  } else {
+  const revision = await writeReviewLabel(ws, verdictId, { taskId: task.id, imageId: verdict.imageId }, () => {
     const current = tagsOf(ws, task.id, verdict.imageId);
     const wrong = task.classes.find(
       (c) => c.name.toLowerCase() === verdict.prediction.predictedClass.toLowerCase(),
@@ -51,17 +69,8 @@ export async function applyCorrection(ws: Workspace, verdictId: number): Promise
     const classIds = task.multiLabel
       ? [...new Set([...current.filter((id) => id !== wrong), correct.id])]
       : [correct.id];
-    revision = (
-      await saveImageLabels(ws, {
-        taskId: task.id,
-        imageId: verdict.imageId,
-        saveId,
-        baseRevision: before.revision,
-        classIds,
-      })
-    ).revision;
-  }
-  appendCorrection(ws.db, verdictId, task.id, verdict.imageId, revision);
+    return { classIds };
+  });
   return done(revision);
 }
 
