@@ -6,6 +6,7 @@
  */
 import type { BoxPairVerdict } from '../../../contract/index';
 import { escapeHtml } from './report-html';
+import { verdictLeadCells } from './verdict-summary';
 import { agreement, IDENTIFIER_COLUMNS, type Identifiers } from './verdict-summary';
 
 /** Columns only detection and verification verdicts fill, after the segmentation ones. */
@@ -28,14 +29,7 @@ export function boxPairVerdictCells(v: BoxPairVerdict, emptyBetween: number): (s
   const p = v.prediction;
   const correction = v.correction;
   const head: (string | number)[] = [
-    v.id,
-    v.createdAt,
-    v.reviewer,
-    v.imagePath,
-    v.imageSha256,
-    v.runId,
-    v.weightsSha256,
-    v.taskId ?? '',
+    ...verdictLeadCells(v),
     p.kind === 'verification' ? (p.same ? 'same' : 'different') : '',
     p.kind === 'verification' ? p.score : '',
     p.kind === 'verification' ? `threshold=${p.threshold}` : `score_threshold=${p.scoreThreshold}`,

@@ -7,7 +7,7 @@
 import { boundaryLoops, type LabelMask } from '../../../contract/geometry/index';
 import type { MaskVerdict } from '../../../contract/index';
 import { escapeHtml } from './report-html';
-import { agreement, IDENTIFIER_COLUMNS, type Identifiers } from './verdict-summary';
+import { agreement, IDENTIFIER_COLUMNS, verdictLeadCells, type Identifiers } from './verdict-summary';
 
 /** Columns only segmentation verdicts fill, after the classification ones. */
 export const MASK_CSV_COLUMNS = ['run_kind', 'mean_entropy', 'dice', 'correct_mask_sha256', 'changed_pixels'];
@@ -16,14 +16,7 @@ export const MASK_CSV_COLUMNS = ['run_kind', 'mean_entropy', 'dice', 'correct_ma
 export function maskVerdictCells(v: MaskVerdict): (string | number)[] {
   const pixels = v.prediction.classes.map((name, i) => `${name}=${v.prediction.classPixels[i] ?? 0}`).join(';');
   return [
-    v.id,
-    v.createdAt,
-    v.reviewer,
-    v.imagePath,
-    v.imageSha256,
-    v.runId,
-    v.weightsSha256,
-    v.taskId ?? '',
+    ...verdictLeadCells(v),
     '',
     '',
     pixels,

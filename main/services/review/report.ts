@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../../base/atomic-write';
 import { toCsv } from '../csv';
 import type { Workspace } from '../workspace/workspace';
 import { reviewHtml, type ReportRun } from './report-html';
-import { IDENTIFIER_COLUMNS, latestOnly, type Identifiers } from './verdict-summary';
+import { IDENTIFIER_COLUMNS, latestOnly, verdictLeadCells, type Identifiers } from './verdict-summary';
 import type { ReviewService } from './review-service';
 import { listVerdicts } from './trail';
 import { listMaskVerdicts } from './mask-trail';
@@ -69,14 +69,7 @@ export function verdictsCsv(
   const classified = verdicts.map((v) => {
     const p = v.prediction;
     const row: (string | number)[] = [
-      v.id,
-      v.createdAt,
-      v.reviewer,
-      v.imagePath,
-      v.imageSha256,
-      v.runId,
-      v.weightsSha256,
-      v.taskId ?? '',
+      ...verdictLeadCells(v),
       p.predictedClass,
       p.probabilities[p.predicted] ?? '',
       p.classes.map((name, i) => `${name}=${p.probabilities[i]}`).join(';'),

@@ -24,3 +24,13 @@ export function latestOnly<V extends Pick<ReviewVerdict, 'id' | 'runId' | 'image
   for (const v of verdicts) latest.set(`${v.runId}\0${v.imageId}`, v);
   return [...latest.values()].sort((a, b) => a.id - b.id);
 }
+
+type VerdictWho = Pick<
+  ReviewVerdict,
+  'id' | 'createdAt' | 'reviewer' | 'imagePath' | 'imageSha256' | 'runId' | 'weightsSha256' | 'taskId'
+>;
+
+/** The CSV cells every kind of verdict starts with: verdict_id, time, reviewer, image_path … task_id. */
+export function verdictLeadCells(v: VerdictWho): (string | number)[] {
+  return [v.id, v.createdAt, v.reviewer, v.imagePath, v.imageSha256, v.runId, v.weightsSha256, v.taskId ?? ''];
+}
