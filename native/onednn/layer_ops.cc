@@ -12,6 +12,7 @@
 #include "memory_ops.h"
 #include "tensor_ops.h"
 #include "threads.h"
+#include "vectorised.h"
 
 namespace loupe {
 
@@ -26,7 +27,37 @@ inline void write(Element type, void* out, int64_t i, float value) {
 
 }  // namespace
 
-void max_pool(const float* x, float* y, const PoolShape& s) {
+namespace {
+
+// NaN wins its window (as in PyTorch). A select of two loaded values with no short-circuit, so that
+// the compiler vectorises it (`a || b ? in : out` ran as a branch per value).
+inline float max_or_nan(float so_far, float value) { return ((value > so_far) | (value != value)) ? value : so_far; }
+
+bool is_plain_2x2(const PoolShape& s) {
+  return s.window_height == 2 && s.window_width == 2 && s.stride_height == 2 && s.stride_width == 2 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.out_height * 2 <= s.in_height && s.out_width * 2 <= s.in_width;
+}
+
+// The 2x2 window at stride 2 without padding, which every pooling layer of the small CNN and the
+// U-Net uses: an output row reads two input rows once, with no window bounds to work out.
+LOUPE_VECTORISED void max_pool_2x2(const float* __restrict x, float* __restrict y, const PoolShape& s) {
+  const int64_t c = s.channels, in_row = s.in_width * c, rows = s.batch * s.out_height;
+#pragma omp parallel for schedule(static) num_threads(threads_for(s.batch * s.in_height * in_row))
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t n = r / s.out_height, oh = r % s.out_height;
+    const float* top = x + (n * s.in_height + oh * 2) * in_row;
+    const float* bottom = top + in_row;
+    float* out = y + r * s.out_width * c;
+    for (int64_t ow = 0; ow < s.out_width; ow++) {
+      const float* a = top + ow * 2 * c;
+      const float* b = bottom + ow * 2 * c;
+      float* o = out + ow * c;
+      for (int64_t k = 0; k < c; k++) o[k] = max_or_nan(max_or_nan(max_or_nan(a[k], a[c + k]), b[k]), b[c + k]);
+    }
+  }
+}
+
+LOUPE_VECTORISED void max_pool_any(const float* x, float* y, const PoolShape& s) {
 #pragma omp parallel for schedule(static) num_threads(threads_for(s.batch * s.in_height * s.in_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t oh = 0; oh < s.out_height; oh++) {
@@ -40,18 +71,19 @@ void max_pool(const float* x, float* y, const PoolShape& s) {
         for (int64_t h = row_begin; h < row_end; h++) {
           for (int64_t w = col_begin; w < col_end; w++) {
             const float* __restrict in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
-            // NaN wins its window (as in PyTorch). A select of two loaded values with no short-circuit, so that
-            // the compiler vectorises it (`a || b ? in : out` ran as a branch per value).
-            for (int64_t c = 0; c < s.channels; c++) {
-              const float value = in[c], so_far = out[c];
-              const bool take = (value > so_far) | (value != value);
-              out[c] = take ? value : so_far;
-            }
+            for (int64_t c = 0; c < s.channels; c++) out[c] = max_or_nan(out[c], in[c]);
           }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void max_pool(const float* x, float* y, const PoolShape& s) {
+  if (is_plain_2x2(s)) max_pool_2x2(x, y, s);
+  else max_pool_any(x, y, s);
 }
 
 namespace {

@@ -77,6 +77,9 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
     it.each([
       { x: [2, 8, 8, 3], pool: 2, strides: 2, pad: 'valid' as const },
       { x: [3, 9, 7, 4], pool: 3, strides: 2, pad: 'same' as const },
+      // 2×2 at stride 2 has a loop of its own: odd sizes drop the last row and column ('valid') or pad ('same').
+      { x: [2, 9, 7, 5], pool: 2, strides: 2, pad: 'valid' as const },
+      { x: [2, 9, 7, 5], pool: 2, strides: 2, pad: 'same' as const },
       { x: [8, 32, 32, 16], pool: 2, strides: 2, pad: 'valid' as const },
       // Several threads (threads.h: one per 128K values), each with whole images.
       { x: [16, 32, 32, 20], pool: 2, strides: 2, pad: 'valid' as const },
