@@ -3,7 +3,8 @@
  * peak decoding, post-processing). What eval, batch inference and the labeling view's draft
  * boxes call.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { outputOfBatch } from '../model-io/inference-model';
 import { decodeCenterNet } from './centernet-decode';
 import { postprocessDetections, type Detection, type PostprocessArgs } from './postprocess';
 
@@ -33,7 +34,7 @@ export function detectorStride(model: ShapedModel): number {
 /** Detections for each image of `images` [B, H, W, C], boxes in pixels of those images. */
 export async function detect(model: tf.LayersModel, images: tf.Tensor4D, args: DetectArgs): Promise<Detection[][]> {
   const [, height, width] = images.shape;
-  const output = tf.tidy(() => model.predict(images) as tf.Tensor4D);
+  const output = outputOfBatch(model, images) as tf.Tensor4D;
   try {
     const stride = height / output.shape[1];
     const candidates = await decodeCenterNet(output, {

@@ -5,6 +5,7 @@
  * is what "Label next" spreads its picks over.
  */
 import * as tf from '@tensorflow/tfjs';
+import { outputOfBatch } from '../model-io/inference-model';
 import { LoupeError } from '../../contract/index';
 import { nodeOf } from '../explain/layer-split';
 
@@ -31,7 +32,7 @@ export function withPenultimate(model: tf.LayersModel): tf.LayersModel {
  */
 export function outputAndEmbedding(twoOutputs: tf.LayersModel, images: tf.Tensor4D): [tf.Tensor, tf.Tensor2D] {
   return tf.tidy(() => {
-    const [output, features] = twoOutputs.predict(images) as tf.Tensor[];
+    const [output, features] = outputOfBatch(twoOutputs, images) as tf.Tensor[];
     const embedding = features!.rank === 4 ? features!.mean([1, 2]) : features!;
     return [output!, embedding as tf.Tensor2D];
   });

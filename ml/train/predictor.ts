@@ -15,7 +15,7 @@ import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
-import { inferenceModel } from '../model-io/inference-model';
+import { inferenceModel, outputOfBatch } from '../model-io/inference-model';
 import { detect } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
 import { classProbabilities, probabilitiesOnFrame } from './probability-maps';
@@ -58,7 +58,7 @@ export class Predictor {
     const folded = await inferenceModel(model);
     const predictor = new Predictor(dir, card, model, folded);
     // Warm-up: the first pass compiles kernels and allocates; later passes are what users wait for.
-    tf.tidy(() => folded.predict(tf.zeros([1, card.input.rows, card.input.columns, card.input.channels])));
+    tf.dispose(outputOfBatch(folded, tf.zeros([1, card.input.rows, card.input.columns, card.input.channels])));
     return predictor;
   }
 
@@ -118,7 +118,7 @@ export class Predictor {
       const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
       const [logitsTensor, embeddingTensor] = embeddings
         ? outputAndEmbedding(this.twoOutputs!, images)
-        : [tf.tidy(() => model.predict(images) as tf.Tensor), null];
+        : [outputOfBatch(model, images) as tf.Tensor, null];
       images.dispose();
       const logits = (await logitsTensor.data()) as Float32Array;
       logitsTensor.dispose();

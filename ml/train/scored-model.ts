@@ -2,7 +2,8 @@
  * What scoring runs batches through: a Loupe layers model, or another runtime's session (an
  * exported ONNX file) behind the same shape, so that one set of metric code scores both.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { outputOfBatch } from '../model-io/inference-model';
 
 /** A model that is not a tfjs layers model: it runs a batch asynchronously. */
 export interface BatchRunner {
@@ -18,5 +19,5 @@ export type ScoredModel = tf.LayersModel | BatchRunner;
 /** The output of `model` for `x`; the caller disposes it. */
 export async function outputOf(model: ScoredModel, x: tf.Tensor4D): Promise<tf.Tensor> {
   if ('runBatch' in model) return model.runBatch(x);
-  return tf.tidy(() => model.predict(x) as tf.Tensor);
+  return outputOfBatch(model, x) as tf.Tensor;
 }
