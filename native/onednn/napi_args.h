@@ -51,6 +51,10 @@ inline bool int_params(napi_env env, napi_value value, std::vector<int64_t>* out
 }
 
 
+// Convolutions and matrix products on oneDNN (product_bindings.cc).
+napi_value Conv(napi_env env, napi_callback_info info);
+napi_value MatMul(napi_env env, napi_callback_info info);
+
 // The memory-bound kernels' bindings (memory_bindings.cc).
 napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);

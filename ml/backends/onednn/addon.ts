@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export type TypedArray = Float32Array | Uint8Array | Int32Array;
 
 export interface OneDnnAddon {
-  /** op 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dFilter. See loupe_onednn.cc for params. */
+  /** op 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dFilter. See product_bindings.cc for params. */
   conv(
     op: 0 | 1 | 2,
     a: Float32Array,
