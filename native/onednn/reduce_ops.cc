@@ -11,6 +11,7 @@
 
 #include "tensor_ops.h"
 #include "threads.h"
+#include "vectorised.h"
 
 namespace loupe {
 
@@ -75,7 +76,7 @@ void reduce_any(ReduceOp op, const float* x, float* out, int rank, const int64_t
 
 
 // Reduction over the last axes (x is [outer, count]): one output a row, no lanes to keep.
-void reduce_rows(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count) {
+LOUPE_VECTORISED void reduce_rows(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count) {
 #pragma omp parallel for schedule(static) if (outer * count > BLOCK && outer > 1) num_threads(threads_for(outer * count))
   for (int64_t o = 0; o < outer; o++) {
     const float* row = x + o * count;
@@ -103,7 +104,7 @@ void reduce_rows(ReduceOp op, const float* x, float* out, int64_t outer, int64_t
 // softmax over the last axis): x is [outer, count, inner] and each task accumulates up to LANES
 // neighbouring outputs row by row, a loop the compiler vectorises (the index arithmetic of
 // reduce_any cost several divisions per value).
-void reduce_contiguous(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count, int64_t inner) {
+LOUPE_VECTORISED void reduce_contiguous(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count, int64_t inner) {
   if (inner == 1) return reduce_rows(op, x, out, outer, count);
   const int64_t chunks = (inner + LANES - 1) / LANES;
   const int64_t tasks = outer * chunks;
