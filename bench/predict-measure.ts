@@ -1,25 +1,26 @@
 /**
- * The prediction benchmark's measurements, one function each: the decode pool alone, Loupe's
- * engine on decoded frames, ONNX Runtime on the same frames and on the same prepared tensors,
- * the PyTorch twin on those tensors, and `loupe predict` as a user runs it, with the peak
- * resident memory of its process tree.
+ * The prediction benchmark's measurements, one function each: the decode pool alone; Loupe's
+ * engine on decoded frames and Loupe's model on prepared tensors; ONNX Runtime on the same frames
+ * and on the same prepared tensors; the PyTorch twin on those tensors. The model measurements are
+ * passes that `interleaved` runs round-robin. `loupe predict` end to end is in predict-end-to-end.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DecodedFrame, ModelCard } from '../contract/index';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../ml/backends/select';
+import { preprocessFrame } from '../ml/data/preprocessing';
 import { BundlePredictor } from '../ml/export/bundle-predictor';
+import { inferenceModel, outputOfBatch } from '../ml/model-io/inference-model';
+import { loadModelFolder } from '../ml/model-io/model-folder';
 import { onnxInput } from '../ml/export/onnx-parity';
 import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
 import { appRoot } from '../main/app/paths';
 import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
-
-/** How often the process tree's memory is sampled during `loupe predict`. */
-const RSS_SAMPLE_MS = 200;
-const PAGE_BYTES = 4096;
 
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 
@@ -51,76 +52,161 @@ export async function decodeOnly(
   return { files, frames, ms: performance.now() - started, kept };
 }
 
+/** One timed pass of a measurement over its frames or tensors: how many images, how long. */
+export type Pass = () => Promise<{ images: number; ms: number }>;
+
+/** A measurement ready to run passes (loaded and warmed up), and what frees it. */
+export interface Measurement {
+  pass: Pass;
+  dispose(): Promise<void> | void;
+}
+
+const timed = async (images: number, run: () => Promise<void>): Promise<{ images: number; ms: number }> => {
+  const started = performance.now();
+  await run();
+  return { images, ms: performance.now() - started };
+};
+
+/** Splits `items` into a batch run's groups. */
+const groupsOf = <T>(items: readonly T[]): T[][] => {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += GROUP_FRAMES) groups.push(items.slice(i, i + GROUP_FRAMES));
+  return groups;
+};
+
+/**
+ * Runs the measurements' passes interleaved, `rounds` times round-robin, and gives each one's
+ * median rate (images/s). On a shared machine the load comes and goes within seconds; alternating
+ * spreads it over every measurement alike, and the median leaves out the rounds it hit hardest.
+ */
+export async function interleaved(
+  measurements: Record<string, Measurement>,
+  rounds: number,
+): Promise<Record<string, number>> {
+  const rates: Record<string, number[]> = Object.fromEntries(Object.keys(measurements).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++)
+    for (const [name, m] of Object.entries(measurements)) {
+      const { images, ms } = await m.pass();
+      rates[name]!.push(rate(images, ms));
+    }
+  return Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)]));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Loupe's engine (worker, its backend, preprocessing, softmax) on decoded frames (as the engine takes them), a batch run's group at a time. */
-export async function engineOnly(
+export async function engineFrames(
   engine: EngineSupervisor,
   modelDir: string,
   frames: readonly DecodedFrame[],
-  passes: number,
-): Promise<number> {
-  const groups: DecodedFrame[][] = [];
-  for (let i = 0; i < frames.length; i += GROUP_FRAMES) groups.push(frames.slice(i, i + GROUP_FRAMES));
+): Promise<Measurement> {
+  const groups = groupsOf(frames);
   // Warm-up: loads the model and compiles kernels.
   await engine.call('predict', { modelDir, frames: groups[0]! });
-  const started = performance.now();
-  for (let p = 0; p < passes; p++) for (const g of groups) await engine.call('predict', { modelDir, frames: g });
-  return rate(frames.length * passes, performance.now() - started);
+  return {
+    pass: () =>
+      timed(frames.length, async () => {
+        for (const g of groups) await engine.call('predict', { modelDir, frames: g });
+      }),
+    dispose: () => {},
+  };
 }
 
 /** ONNX Runtime behind Loupe's own preprocessing and outputs (what `--model BUNDLE` runs), in this process. */
-export async function bundleOnly(
+export async function bundleFrames(
   bundleDir: string,
   frames: readonly DecodedFrame[],
   threads: number,
-  passes: number,
-): Promise<number> {
+): Promise<Measurement> {
   const predictor = await BundlePredictor.load(bundleDir, threads);
-  try {
-    await predictor.predict(frames.slice(0, GROUP_FRAMES));
-    const started = performance.now();
-    for (let p = 0; p < passes; p++)
-      for (let i = 0; i < frames.length; i += GROUP_FRAMES) await predictor.predict(frames.slice(i, i + GROUP_FRAMES));
-    return rate(frames.length * passes, performance.now() - started);
-  } finally {
-    predictor.dispose();
-  }
+  const groups = groupsOf(frames);
+  await predictor.predict(groups[0]!);
+  return {
+    pass: () =>
+      timed(frames.length, async () => {
+        for (const g of groups) await predictor.predict(g);
+      }),
+    dispose: () => predictor.dispose(),
+  };
 }
 
 /** The prepared model input of `frames` (NCHW float32), GROUP_FRAMES images a tensor. */
 export function preparedTensors(card: ModelCard, frames: readonly DecodedFrame[]): ort.Tensor[] {
-  const out: ort.Tensor[] = [];
-  for (let i = 0; i < frames.length; i += GROUP_FRAMES)
-    out.push(onnxInput(card, frames.slice(i, i + GROUP_FRAMES), false));
-  return out;
+  return groupsOf(frames).map((group) => onnxInput(card, group, false));
 }
 
 /** ONNX Runtime's session alone on prepared tensors; also its logits of the first tensor. */
-export async function onnxRuntimeOnly(
+export async function onnxTensors(
   onnxFile: string,
   tensors: readonly ort.Tensor[],
   names: { input: string; output: string },
   threads: number,
-  passes: number,
-): Promise<{ rate: number; firstLogits: Float32Array }> {
+): Promise<Measurement & { firstLogits: Float32Array }> {
   const session = await ort.InferenceSession.create(onnxFile, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  try {
-    const first = await session.run({ [names.input]: tensors[0]! });
-    const firstLogits = Float32Array.from(first[names.output]!.data as Float32Array);
-    const started = performance.now();
-    let images = 0;
-    for (let p = 0; p < passes; p++)
-      for (const t of tensors) {
-        await session.run({ [names.input]: t });
-        images += t.dims[0]!;
-      }
-    return { rate: rate(images, performance.now() - started), firstLogits };
-  } finally {
-    await session.release();
-  }
+  const first = await session.run({ [names.input]: tensors[0]! });
+  const images = tensors.reduce((n, t) => n + t.dims[0]!, 0);
+  return {
+    firstLogits: Float32Array.from(first[names.output]!.data as Float32Array),
+    pass: () =>
+      timed(images, async () => {
+        for (const t of tensors) await session.run({ [names.input]: t });
+      }),
+    dispose: () => session.release(),
+  };
+}
+
+/**
+ * Loupe's model alone on the same prepared tensors (channels last, as tfjs takes them), in this
+ * process on the backend the engine picks: the row to hold against ONNX Runtime's session alone.
+ * Left out: preprocessing, softmax and the engine worker's messages.
+ */
+export async function loupeTensors(
+  modelDir: string,
+  card: ModelCard,
+  frames: readonly DecodedFrame[],
+): Promise<Measurement & { backend: string; firstLogits: Float32Array }> {
+  const backend = await initBackend(null);
+  // What a Predictor runs (the batch norms folded), loaded as it loads it.
+  const { model: trained } = await loadModelFolder(modelDir);
+  const model = await inferenceModel(trained);
+  const { rows, columns, channels } = card.input;
+  const tensors = groupsOf(frames).map((group) => {
+    const input = new Float32Array(group.length * rows * columns * channels);
+    group.forEach((frame, i) =>
+      input.set(preprocessFrame(frame, card.preprocessing).input, i * rows * columns * channels),
+    );
+    return tf.tensor4d(input, [group.length, rows, columns, channels]);
+  });
+  const run = async (x: tf.Tensor4D): Promise<Float32Array> => {
+    const out = outputOfBatch(model, x) as tf.Tensor;
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  };
+  const firstLogits = await run(tensors[0]!);
+  return {
+    backend: backend.backend,
+    firstLogits,
+    pass: () =>
+      timed(frames.length, async () => {
+        for (const t of tensors) await run(t);
+      }),
+    dispose: () => {
+      tf.dispose(tensors);
+      if (model !== trained) model.dispose();
+      trained.dispose();
+    },
+  };
 }
 
 /** The PyTorch twin (bench/predict_torch.py) on the same tensors; null with the reason when PyTorch is unavailable. */
@@ -169,55 +255,4 @@ export function torchOnly(
     logits: number[];
   };
   return { rate: out.imagesPerSecond, version: out.torch, firstLogits: out.logits };
-}
-
-/** Resident bytes of `pid` and every process below it (the CLI, and any engine process it starts). */
-function treeRss(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while listed.
-    }
-  }
-  let bytes = 0;
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    try {
-      bytes += Number(readFileSync(`/proc/${p}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
-    } catch {
-      // Ended.
-    }
-    stack.push(...(children.get(p) ?? []));
-  }
-  return bytes;
-}
-
-/** `loupe predict --model DIR --in FOLDER --out OUT` as a user runs it: wall time and peak RSS of its process tree. */
-export function endToEnd(
-  cli: string,
-  modelDir: string,
-  folder: string,
-  out: string,
-): Promise<{ ms: number; peakRss: number; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [cli, 'predict', '--model', modelDir, '--in', folder, '--out', out], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    let peakRss = 0;
-    const timer = setInterval(() => (peakRss = Math.max(peakRss, treeRss(child.pid!))), RSS_SAMPLE_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      resolve({ ms: performance.now() - started, peakRss, code, stderr });
-    });
-  });
 }

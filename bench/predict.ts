@@ -3,17 +3,20 @@
  * For a folder of small PNGs (64², 8-bit) and one of real-size CT DICOM (512², 16-bit):
  *   - decode-only: the decode pool alone, with a batch run's read-ahead;
  *   - model-only: Loupe's engine (its worker and backend) on already decoded frames, a batch run's
- *     group of frames per call (preprocessing and softmax included);
+ *     group of frames per call (preprocessing and softmax included), and Loupe's model alone on
+ *     the prepared tensors (in this process, on the engine's backend);
  *   - ONNX Runtime: the same model exported by `loupe export`, on the same frames through the same
  *     preprocessing (what `--model BUNDLE` runs), and its session alone on the prepared tensors;
  *   - PyTorch: a twin with the same weights (bench/predict-twin.ts), on the same prepared tensors;
+ * The model rows run interleaved, one pass each in turn for `--rounds` rounds, and report the
+ * median pass: a shared machine's load then weighs on all of them alike.
  *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
  *     of its process tree; and that memory again for a small and a large folder.
  * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
  * folder: speed does not depend on what the weights learnt. Not a test: numbers, never pass/fail.
  *
  *   npm run bench:predict -- [--png 10000] [--dicom 500] [--memory 1000,10000] [--model-frames 512]
- *                            [--passes 3] [--threads N] [--skip-torch] [--skip-memory] [--json]
+ *                            [--rounds 5] [--threads N] [--skip-torch] [--skip-memory] [--json]
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,12 +30,14 @@ import { loadModelFolder } from '../ml/model-io/model-folder';
 import { appRoot } from '../main/app/paths';
 import { realServices } from '../tests/helpers/services';
 import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
+import { endToEnd } from './predict-end-to-end';
 import {
-  bundleOnly,
+  bundleFrames,
   decodeOnly,
-  endToEnd,
-  engineOnly,
-  onnxRuntimeOnly,
+  engineFrames,
+  interleaved,
+  loupeTensors,
+  onnxTensors,
   preparedTensors,
   rate,
   torchOnly,
@@ -56,7 +61,7 @@ const plan = {
   dicom: count('dicom', 500),
   memory: option('memory', '1000,10000').split(',').map(Number),
   modelFrames: count('model-frames', 512),
-  passes: count('passes', 3),
+  rounds: count('rounds', 5),
   threads: count('threads', os.availableParallelism()),
   torch: !process.argv.includes('--skip-torch'),
   memoryRows: !process.argv.includes('--skip-memory'),
@@ -69,6 +74,8 @@ interface SetResult {
   modelOnly: number;
   onnxFrames: number;
   onnxTensors: number;
+  loupeTensors: number;
+  loupeVsOnnxMaxDiff: number;
   torch: number | string;
   torchVsOnnxMaxDiff: number | null;
   endToEnd: number;
@@ -133,13 +140,20 @@ async function main(): Promise<void> {
       process.stderr.write(`${set.name}: decode-only…\n`);
       const decoded = await decodeOnly(services.imaging.pool, set.folder, plan.modelFrames);
       process.stderr.write(`${set.name}: model-only (engine, ONNX Runtime, PyTorch)…\n`);
-      const modelOnly = await engineOnly(services.engine, modelDir, decoded.kept, plan.passes);
-      const onnxFrames = await bundleOnly(bundleDir, decoded.kept, plan.threads, plan.passes);
       const tensors = preparedTensors(card, decoded.kept);
       const names = { input: bundle.inputName, output: bundle.outputName };
-      const onnx = await onnxRuntimeOnly(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads, plan.passes);
+      const measured = {
+        engine: await engineFrames(services.engine, modelDir, decoded.kept),
+        bundle: await bundleFrames(bundleDir, decoded.kept, plan.threads),
+        onnx: await onnxTensors(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads),
+        loupe: await loupeTensors(modelDir, card, decoded.kept),
+      };
+      const rates = await interleaved(measured, plan.rounds);
+      const { onnx, loupe } = measured;
+      const loupeVsOnnxMaxDiff = Math.max(...loupe.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!)));
+      for (const m of Object.values(measured)) await m.dispose();
       const torch = plan.torch
-        ? torchOnly(twin, tensors, scratch, plan.threads, plan.passes)
+        ? torchOnly(twin, tensors, scratch, plan.threads, plan.rounds)
         : { unavailable: 'skipped' };
       process.stderr.write(`${set.name}: end-to-end loupe predict…\n`);
       const e2e = await endToEnd(cli, modelDir, set.folder, path.join(scratch, `out-${results.length}`));
@@ -147,9 +161,11 @@ async function main(): Promise<void> {
         name: set.name,
         files: decoded.files,
         decodeOnly: rate(decoded.frames, decoded.ms),
-        modelOnly,
-        onnxFrames,
-        onnxTensors: onnx.rate,
+        modelOnly: rates.engine!,
+        onnxFrames: rates.bundle!,
+        onnxTensors: rates.onnx!,
+        loupeTensors: rates.loupe!,
+        loupeVsOnnxMaxDiff,
         torch: 'rate' in torch ? torch.rate : torch.unavailable,
         torchVsOnnxMaxDiff:
           'rate' in torch ? Math.max(...torch.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!))) : null,
@@ -196,7 +212,9 @@ function print(
   before: number,
   after: number,
 ): void {
-  console.log(`\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch\n`);
+  console.log(
+    `\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds\n`,
+  );
   for (const r of results) {
     const torch =
       typeof r.torch === 'number'
@@ -207,6 +225,9 @@ function print(
     console.log(`  model-only (Loupe engine, frames → predictions)  ${fixed(r.modelOnly)}`);
     console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
     console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
+    console.log(
+      `  Loupe model, prepared tensors → logits          ${fixed(r.loupeTensors)}  (logits within ${r.loupeVsOnnxMaxDiff.toExponential(1)} of ONNX Runtime's)`,
+    );
     console.log(`  PyTorch twin, prepared tensors → logits         ${torch}`);
     console.log(
       `  end-to-end loupe predict                        ${fixed(r.endToEnd)}  (peak RSS ${r.endToEndPeakRssGiB.toFixed(2)} GiB, exit ${r.endToEndExit})`,
@@ -215,7 +236,7 @@ function print(
       `  end-to-end after start (less a one-file run, ${startup.toFixed(1)} s) ${fixed(r.endToEndAfterStart)}`,
     );
     console.log(
-      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
     );
   }
   for (const m of memory)
