@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'ENGINE_CRASHED',
   /** The engine could not start a backend. */
   'ENGINE_UNAVAILABLE',
+  /** The engine ran out of memory for tensors (the message says what to lower); it was restarted. */
+  'ENGINE_OUT_OF_MEMORY',
   /** The record changed since the caller read it (a stale save, a confirmation that no longer matches). */
   'CONFLICT',
   /** The caller cancelled the call. */

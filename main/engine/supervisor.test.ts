@@ -118,6 +118,26 @@ describe('EngineSupervisor', () => {
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
+  it('replaces a worker that ran out of tensor memory: its heap may be broken', async () => {
+    const { supervisor, workers } = setup();
+    const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
+    const other = supervisor.call('benchmark', { size: 64, iterations: 2 });
+    await tick();
+    const [first] = workers[0]!.received.filter((m) => m.type === 'call' && m.method === 'benchmark');
+    workers[0]!.send({
+      type: 'result',
+      id: (first as { id: number }).id,
+      ok: false,
+      error: { code: 'ENGINE_OUT_OF_MEMORY', message: 'The engine ran out of memory for tensors.' },
+    });
+    await expect(call).rejects.toMatchObject({ code: 'ENGINE_OUT_OF_MEMORY' });
+    // The other call on the broken worker fails as a restart; the next one goes to a fresh worker.
+    await expect(other).rejects.toMatchObject({ code: 'ENGINE_CRASHED' });
+    expect(workers[0]!.terminated).toBe(true);
+    await expect(supervisor.engineInfo()).resolves.toEqual(INFO);
+    expect(workers).toHaveLength(2);
+  });
+
   it('forwards cancel to the worker', async () => {
     const { supervisor, workers } = setup();
     const controller = new AbortController();

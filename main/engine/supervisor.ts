@@ -153,6 +153,11 @@ export class EngineSupervisor {
     clearTimeout(entry.cancelTimer);
     if (!msg.ok) {
       entry.reject(errorFromPayload(msg.error));
+      // Its tensor heap overflowed and may be broken (ml/worker/heap-failure.ts): start afresh.
+      if (msg.error.code === 'ENGINE_OUT_OF_MEMORY') {
+        this.log.warn(`engine ran out of tensor memory in ${entry.method}; restarting it`);
+        void this.restart().catch(() => {});
+      }
       return;
     }
     const reply = engineMethods[entry.method].reply.safeParse(msg.value);

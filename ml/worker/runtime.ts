@@ -13,6 +13,7 @@ import {
   type FromEngine,
 } from '../../contract/engine/protocol';
 import { LoupeError, describeIssues, toErrorPayload } from '../../contract/errors';
+import { isTensorHeapFailure, outOfTensorMemory } from './heap-failure';
 
 export interface MethodContext<M extends EngineMethodName> {
   readonly signal: AbortSignal;
@@ -59,8 +60,10 @@ export class EngineRuntime {
       this.send({ type: 'result', id, ok: true, value });
     } catch (error) {
       if (!(error instanceof LoupeError)) console.error(`[engine] ${method} failed:`, error);
-      const payload =
-        controller.signal.aborted && !(error instanceof LoupeError)
+      // The supervisor restarts a worker that answers ENGINE_OUT_OF_MEMORY (heap-failure.ts).
+      const payload = isTensorHeapFailure(error)
+        ? outOfTensorMemory().toPayload()
+        : controller.signal.aborted && !(error instanceof LoupeError)
           ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
           : toErrorPayload(error);
       this.send({ type: 'result', id, ok: false, error: payload });
