@@ -4,7 +4,7 @@
  * intensity to [0, 1] → optional standardisation.
  */
 import { LoupeError, type DecodedFrame, type PreprocessingSpec } from '../../contract/index';
-import { placementFor, resizeBilinear, resizeNearestMask, type Placement } from './resize';
+import { placementFor, resizeBilinear, resizeNearestMask, type Placement, type ReadRow } from './resize';
 
 /** ITU-R BT.601 luma weights, what most viewers use to show colour images in grey. */
 const LUMA = [0.299, 0.587, 0.114] as const;
@@ -30,35 +30,81 @@ function dtypeRangeOf(data: DecodedFrame['data']): [number, number] | null {
   return null;
 }
 
-/** Rescale, channel conversion and resize; no intensity scaling yet. */
-export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): ModalityImage {
-  const { rows, columns, samplesPerPixel, data } = frame;
-  const slope = spec.applyRescale ? frame.rescaleSlope : 1;
-  const intercept = spec.applyRescale ? frame.rescaleIntercept : 0;
-  const pixels = rows * columns;
-  const channels = spec.channels;
-  const converted = new Float32Array(pixels * channels);
-  for (let p = 0; p < pixels; p++) {
-    if (samplesPerPixel === 1) {
-      const value = data[p]! * slope + intercept;
-      for (let c = 0; c < channels; c++) converted[p * channels + c] = value;
+/**
+ * Reads a frame's rows as modality values in the model's channels: rescale, then grey repeated,
+ * colour to luma, or alpha dropped. Values are rounded to float32 exactly where the full-frame
+ * conversion this replaced stored them, so results did not change by a bit.
+ */
+function modalityRows(frame: DecodedFrame, channels: number, slope: number, intercept: number): ReadRow {
+  const { columns, samplesPerPixel: samples, data } = frame;
+  const rowLength = columns * samples;
+  // Stored samples as float32 (exact for 8/16-bit integers and float32 alike), filled by the
+  // engine's native typed-array copy: the loops below then read one array type whatever the
+  // frame's, rather than going megamorphic as 8-bit, 16-bit and float frames pass through.
+  let stored: Float32Array | undefined;
+  let picked: Float32Array | undefined;
+  return (row, into, at) => {
+    const source = data.subarray(row * rowLength, (row + 1) * rowLength);
+    let values: Float32Array;
+    if (at) {
+      stored ??= new Float32Array(rowLength);
+      values = picked ??= new Float32Array(rowLength);
+      stored.set(source);
+      for (let k = 0; k < at.length; k++) {
+        const from = at[k]! * samples;
+        for (let s = 0; s < samples; s++) values[k * samples + s] = stored[from + s]!;
+      }
+    } else if (samples === 1 && channels === 1) {
+      // Converted in place: each value is read before it is overwritten.
+      values = into;
+      values.set(source);
+    } else {
+      values = picked ??= new Float32Array(rowLength);
+      values.set(source);
+    }
+    const count = at ? at.length : columns;
+    if (samples === 1) {
+      if (channels === 1) for (let k = 0; k < count; k++) into[k] = values[k]! * slope + intercept;
+      else
+        for (let k = 0; k < count; k++) {
+          const value = values[k]! * slope + intercept;
+          into[k * 3] = value;
+          into[k * 3 + 1] = value;
+          into[k * 3 + 2] = value;
+        }
     } else if (channels === 1) {
-      const base = p * samplesPerPixel;
-      converted[p] =
-        (LUMA[0] * data[base]! + LUMA[1] * data[base + 1]! + LUMA[2] * data[base + 2]!) * slope + intercept;
+      for (let k = 0, p = 0; k < count; k++, p += samples)
+        into[k] = (LUMA[0] * values[p]! + LUMA[1] * values[p + 1]! + LUMA[2] * values[p + 2]!) * slope + intercept;
     } else {
       // Colour to colour: alpha (a 4th sample) is dropped.
-      for (let c = 0; c < 3; c++) converted[p * 3 + c] = data[p * samplesPerPixel + c]! * slope + intercept;
+      for (let k = 0, p = 0; k < count; k++, p += samples) {
+        into[k * 3] = values[p]! * slope + intercept;
+        into[k * 3 + 1] = values[p + 1]! * slope + intercept;
+        into[k * 3 + 2] = values[p + 2]! * slope + intercept;
+      }
     }
-  }
+  };
+}
+
+/** Rescale, channel conversion and resize; no intensity scaling yet. */
+export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): ModalityImage {
+  const { rows, columns, data } = frame;
+  const slope = spec.applyRescale ? frame.rescaleSlope : 1;
+  const intercept = spec.applyRescale ? frame.rescaleIntercept : 0;
+  const channels = spec.channels;
+  const readRow = modalityRows(frame, channels, slope, intercept);
   const placement = placementFor(rows, columns, spec.rows, spec.columns, spec.resize);
-  const same = rows === spec.rows && columns === spec.columns;
-  const resized = same
-    ? converted
-    : resizeBilinear(converted, rows, columns, channels, spec.rows, spec.columns, placement);
+  let image: Float32Array;
+  if (rows === spec.rows && columns === spec.columns) {
+    image = new Float32Array(rows * columns * channels);
+    const rowLength = columns * channels;
+    for (let y = 0; y < rows; y++) readRow(y, image.subarray(y * rowLength, (y + 1) * rowLength));
+  } else {
+    image = resizeBilinear(readRow, rows, columns, channels, spec.rows, spec.columns, placement);
+  }
   const range = dtypeRangeOf(data);
   const ends = range ? [range[0] * slope + intercept, range[1] * slope + intercept] : [0, 1];
-  return { data: resized, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
+  return { data: image, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
 }
 
 /** Scales modality values to [0, 1] (clipping for window/range) and standardises; in place. */
@@ -80,7 +126,8 @@ export function scaleIntensity(image: ModalityImage, spec: PreprocessingSpec): F
     case 'per-image': {
       low = Infinity;
       high = -Infinity;
-      for (const v of data) {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i]!;
         if (v < low) low = v;
         if (v > high) high = v;
       }
@@ -97,10 +144,8 @@ export function scaleIntensity(image: ModalityImage, spec: PreprocessingSpec): F
       );
   }
   const span = high - low > 0 ? high - low : 1;
-  for (let i = 0; i < data.length; i++) {
-    const v = (data[i]! - low) / span;
-    data[i] = clip ? Math.min(1, Math.max(0, v)) : v;
-  }
+  if (clip) for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, (data[i]! - low) / span));
+  else for (let i = 0; i < data.length; i++) data[i] = (data[i]! - low) / span;
   if (spec.normalize) standardise(data, spec.channels, spec.normalize);
   return data;
 }
@@ -110,11 +155,10 @@ function standardise(
   channels: number,
   normalize: NonNullable<PreprocessingSpec['normalize']>,
 ): void {
-  for (let i = 0; i < data.length; i++) {
-    const c = i % channels;
+  for (let c = 0; c < channels; c++) {
     const mean = normalize.mean[Math.min(c, normalize.mean.length - 1)]!;
     const std = normalize.std[Math.min(c, normalize.std.length - 1)]!;
-    data[i] = (data[i]! - mean) / std;
+    for (let i = c; i < data.length; i += channels) data[i] = (data[i]! - mean) / std;
   }
 }
 
