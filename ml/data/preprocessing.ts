@@ -41,37 +41,40 @@ function modalityRows(frame: DecodedFrame, channels: number, slope: number, inte
   // Stored samples as float32 (exact for 8/16-bit integers and float32 alike), filled by the
   // engine's native typed-array copy: the loops below then read one array type whatever the
   // frame's, rather than going megamorphic as 8-bit, 16-bit and float frames pass through.
-  let stored: Float32Array | undefined;
-  let picked: Float32Array | undefined;
+  const stored = new Float32Array(rowLength);
+  const picked = new Float32Array(rowLength);
   return (row, into, at) => {
     const source = data.subarray(row * rowLength, (row + 1) * rowLength);
-    let values: Float32Array;
+    if (samples === 1 && channels === 1) {
+      // Grey frames for grey models, most of them, in one pass over the columns read.
+      if (at) {
+        stored.set(source);
+        for (let k = 0; k < at.length; k++) into[k] = stored[at[k]!]! * slope + intercept;
+      } else {
+        // In place: each value is read before it is overwritten.
+        into.set(source);
+        for (let k = 0; k < columns; k++) into[k] = into[k]! * slope + intercept;
+      }
+      return;
+    }
+    stored.set(source);
+    let values = stored;
+    let count = columns;
     if (at) {
-      stored ??= new Float32Array(rowLength);
-      values = picked ??= new Float32Array(rowLength);
-      stored.set(source);
-      for (let k = 0; k < at.length; k++) {
+      values = picked;
+      count = at.length;
+      for (let k = 0; k < count; k++) {
         const from = at[k]! * samples;
         for (let s = 0; s < samples; s++) values[k * samples + s] = stored[from + s]!;
       }
-    } else if (samples === 1 && channels === 1) {
-      // Converted in place: each value is read before it is overwritten.
-      values = into;
-      values.set(source);
-    } else {
-      values = picked ??= new Float32Array(rowLength);
-      values.set(source);
     }
-    const count = at ? at.length : columns;
     if (samples === 1) {
-      if (channels === 1) for (let k = 0; k < count; k++) into[k] = values[k]! * slope + intercept;
-      else
-        for (let k = 0; k < count; k++) {
-          const value = values[k]! * slope + intercept;
-          into[k * 3] = value;
-          into[k * 3 + 1] = value;
-          into[k * 3 + 2] = value;
-        }
+      for (let k = 0; k < count; k++) {
+        const value = values[k]! * slope + intercept;
+        into[k * 3] = value;
+        into[k * 3 + 1] = value;
+        into[k * 3 + 2] = value;
+      }
     } else if (channels === 1) {
       for (let k = 0, p = 0; k < count; k++, p += samples)
         into[k] = (LUMA[0] * values[p]! + LUMA[1] * values[p + 1]! + LUMA[2] * values[p + 2]!) * slope + intercept;
