@@ -31,8 +31,8 @@ function dtypeRangeOf(data: DecodedFrame['data']): [number, number] | null {
 }
 
 /**
- * Reads a frame's rows as modality values in the model's channels: rescale, then grey repeated,
- * colour to luma, or alpha dropped. Values are rounded to float32 exactly where the full-frame
+ * Reads a frame's rows as modality values: rescale, then for colour frames luma for a grey model
+ * or alpha dropped for a colour one. Values are rounded to float32 exactly where the full-frame
  * conversion this replaced stored them, so results did not change by a bit.
  */
 function modalityRows(
@@ -52,8 +52,8 @@ function modalityRows(
   let picked: Float32Array | undefined;
   return (row, into, at) => {
     const source = data.subarray(row * rowLength, (row + 1) * rowLength);
-    if (samples === 1 && channels === 1) {
-      // Grey frames for grey models, most of them, in one pass over the columns read.
+    if (samples === 1) {
+      // Grey frames, most of them, in one pass over the columns read.
       if (at) {
         stored ??= new Float32Array(rowLength);
         stored.set(source);
@@ -77,14 +77,7 @@ function modalityRows(
         for (let s = 0; s < samples; s++) values[k * samples + s] = stored[from + s]!;
       }
     }
-    if (samples === 1) {
-      for (let k = 0; k < count; k++) {
-        const value = values[k]! * slope + intercept;
-        into[k * 3] = value;
-        into[k * 3 + 1] = value;
-        into[k * 3 + 2] = value;
-      }
-    } else if (channels === 1) {
+    if (channels === 1) {
       for (let k = 0, p = 0; k < count; k++, p += samples)
         into[k] = (LUMA[0] * values[p]! + LUMA[1] * values[p + 1]! + LUMA[2] * values[p + 2]!) * slope + intercept;
     } else {
@@ -103,23 +96,35 @@ export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): M
   const { rows, columns, samplesPerPixel: samples, data } = frame;
   const slope = spec.applyRescale ? frame.rescaleSlope : 1;
   const intercept = spec.applyRescale ? frame.rescaleIntercept : 0;
-  const channels = spec.channels;
-  const readRow = modalityRows(data, samples, columns, channels, slope, intercept);
+  // A grey frame is resized once and then repeated into each channel: identical channels would
+  // interpolate to identical values, three times over.
+  const channels = samples === 1 ? 1 : spec.channels;
   const placement = placementFor(rows, columns, spec.rows, spec.columns, spec.resize);
+  const readRow = modalityRows(data, samples, columns, channels, slope, intercept);
+  const same = rows === spec.rows && columns === spec.columns;
   let image: Float32Array;
-  if (rows === spec.rows && columns === spec.columns) {
+  if (!same) {
+    image = resizeBilinear(readRow, rows, columns, channels, spec.rows, spec.columns, placement);
+  } else if (samples === 1) {
+    // Read as one row as long as the frame: converts in place without a buffer, and saves the
+    // per-row work that is a third of the time for a small frame.
+    image = new Float32Array(rows * columns);
+    modalityRows(data, 1, rows * columns, 1, slope, intercept)(0, image);
+  } else {
     image = new Float32Array(rows * columns * channels);
     const rowLength = columns * channels;
-    // Grey to grey, read as one row as long as the frame, converts in place without a buffer and
-    // saves the per-row work that is a third of the time for a small frame.
-    if (samples === 1 && channels === 1) modalityRows(data, 1, rows * columns, 1, slope, intercept)(0, image);
-    else for (let y = 0; y < rows; y++) readRow(y, image.subarray(y * rowLength, (y + 1) * rowLength));
-  } else {
-    image = resizeBilinear(readRow, rows, columns, channels, spec.rows, spec.columns, placement);
+    for (let y = 0; y < rows; y++) readRow(y, image.subarray(y * rowLength, (y + 1) * rowLength));
   }
+  if (channels < spec.channels) image = repeatChannels(image, spec.channels);
   const range = dtypeRangeOf(data);
   const ends = range ? [range[0] * slope + intercept, range[1] * slope + intercept] : [0, 1];
   return { data: image, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
+}
+
+function repeatChannels(grey: Float32Array, channels: number): Float32Array {
+  const out = new Float32Array(grey.length * channels);
+  for (let i = 0; i < grey.length; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = grey[i]!;
+  return out;
 }
 
 /** Scales modality values to [0, 1] (clipping for window/range) and standardises; in place. */
