@@ -107,7 +107,7 @@ export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): M
     image = resizeBilinear(readRow, rows, columns, channels, spec.rows, spec.columns, placement);
   } else if (samples === 1) {
     // Read as one row as long as the frame: converts in place without a buffer, and saves the
-    // per-row work that is a third of the time for a small frame.
+    // per-row work (views, copies, calls), a quarter of the time for a 64² frame.
     image = new Float32Array(rows * columns);
     modalityRows(data, 1, rows * columns, 1, slope, intercept)(0, image);
   } else {

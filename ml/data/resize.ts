@@ -56,6 +56,7 @@ function bilinearTaps(size: number, outSize: number): Taps {
 
 /** The distinct source indices `taps` reads, ascending, with `lo` and `hi` renumbered to positions in that list. */
 function compact(taps: Taps, size: number): { indices: Int32Array; lo: Int32Array; hi: Int32Array } {
+  // -1 for an index never read; those read are marked, then numbered in ascending order.
   const position = new Int32Array(size).fill(-1);
   for (let i = 0; i < taps.lo.length; i++) position[taps.lo[i]!] = position[taps.hi[i]!] = 0;
   let count = 0;
