@@ -35,6 +35,18 @@ export function nativeSamples(
   return out;
 }
 
+/**
+ * Values the loops below work on a chunk at a time, in scratch arrays of one type each. A frame's
+ * own array is of one of five types, and a loop that reads several types runs as generic code
+ * (megamorphic element access in V8): in a decode worker that had seen 8- and 16-bit frames,
+ * keeping 12 of 16 bits and finding the range took 2 ms of a 512² CT slice's 6. The engine's
+ * native typed-array copy (`set`) moves values into and out of the scratch, exactly, since an
+ * int32 holds every 8- and 16-bit value and a float64 every value of the five types.
+ */
+const CHUNK = 1 << 16;
+const wholeValues = new Int32Array(CHUNK);
+const anyValues = new Float64Array(CHUNK);
+
 /** Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. */
 export function storedValues(
   samples: Uint8Array | Uint16Array | Int16Array,
@@ -56,9 +68,14 @@ export function storedValues(
   }
   const Out = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
   const out = new Out(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const value = (samples[i]! >> shift) & mask;
-    out[i] = signed && value & signBit ? value - (mask + 1) : value;
+  for (let start = 0; start < samples.length; start += CHUNK) {
+    const count = Math.min(CHUNK, samples.length - start);
+    wholeValues.set(samples.subarray(start, start + count));
+    for (let i = 0; i < count; i++) {
+      const value = (wholeValues[i]! >> shift) & mask;
+      wholeValues[i] = signed && value & signBit ? value - (mask + 1) : value;
+    }
+    out.set(wholeValues.subarray(0, count), start);
   }
   return out;
 }
@@ -135,10 +152,14 @@ export function finishFrame(
 export function valueRange(data: PixelArray): { minValue: number; maxValue: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  for (let start = 0; start < data.length; start += CHUNK) {
+    const count = Math.min(CHUNK, data.length - start);
+    anyValues.set(data.subarray(start, start + count));
+    for (let i = 0; i < count; i++) {
+      const v = anyValues[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   return data.length === 0 || !Number.isFinite(min) ? { minValue: 0, maxValue: 0 } : { minValue: min, maxValue: max };
 }
