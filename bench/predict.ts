@@ -1,7 +1,8 @@
 /**
  * `npm run bench:predict`: how fast `loupe predict` is, beside what bounds it, measured in one run.
  * For a folder of small PNGs (64², 8-bit) and one of real-size CT DICOM (512², 16-bit):
- *   - decode-only: the decode pool alone, with a batch run's read-ahead;
+ *   - decode-only: the decode pool alone (as many workers as `loupe predict` starts), with a batch
+ *     run's read-ahead;
  *   - model-only: Loupe's engine (its worker and backend) on already decoded frames, a batch run's
  *     group of frames per call (preprocessing and softmax included), and Loupe's model alone on
  *     the prepared tensors (in this process, on the engine's backend);
@@ -28,6 +29,8 @@ import { saveTestModel, testFrames } from '../ml/export/export-test-support';
 import { exportModel } from '../ml/methods/export';
 import { loadModelFolder } from '../ml/model-io/model-folder';
 import { appRoot } from '../main/app/paths';
+import { DecodePool } from '../main/services/imaging/decode-pool';
+import { decodeWorkerEntry } from '../main/services/imaging/index';
 import { realServices } from '../tests/helpers/services';
 import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
 import { endToEnd } from './predict-end-to-end';
@@ -89,7 +92,9 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   await tf.setBackend('cpu');
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-predict-'));
-  const { services } = realServices();
+  const { services, log } = realServices();
+  // Sized as `loupe predict`'s own pool (headless: every core), which the end-to-end rows run.
+  const pool = new DecodePool({ entry: decodeWorkerEntry(), log, headless: true });
   try {
     process.stderr.write('making the model, its ONNX export and its PyTorch twin…\n');
     const modelDir = path.join(scratch, 'model');
@@ -138,7 +143,7 @@ async function main(): Promise<void> {
     const results: SetResult[] = [];
     for (const set of sets) {
       process.stderr.write(`${set.name}: decode-only…\n`);
-      const decoded = await decodeOnly(services.imaging.pool, set.folder, plan.modelFrames);
+      const decoded = await decodeOnly(pool, set.folder, plan.modelFrames);
       process.stderr.write(`${set.name}: model-only (engine, ONNX Runtime, PyTorch)…\n`);
       const tensors = preparedTensors(card, decoded.kept);
       const names = { input: bundle.inputName, output: bundle.outputName };
@@ -192,6 +197,7 @@ async function main(): Promise<void> {
     }
     print(results, memory, startup.ms / 1000, loadBefore, loadAfter);
   } finally {
+    await pool.close();
     await services.dispose();
     rmSync(scratch, { recursive: true, force: true });
   }

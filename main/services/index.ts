@@ -67,7 +67,7 @@ export class Services {
     this.bus.subscribe((event, payload) => {
       if (event === 'workspace.changed' && payload) void this.recent.remember((payload as { path: string }).path);
     });
-    this.imaging = createImagingService(this.workspaces, options.log);
+    this.imaging = createImagingService(this.workspaces, options.log, options.host === 'cli');
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
     this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
     this.batchJobs = new BatchJobs(this.workspaces, this.batch, this.bus, options.log);

@@ -134,4 +134,12 @@ describe('decodeWorkerCount', () => {
     expect(decodeWorkerCount(16, GIB)).toBe(1);
     expect(decodeWorkerCount(1, 64 * GIB)).toBe(1);
   });
+
+  it('gives the headless CLI every core, within the same memory and count limits', () => {
+    const GIB = 1024 ** 3;
+    expect(decodeWorkerCount(2, 64 * GIB, true)).toBe(2);
+    expect(decodeWorkerCount(3, 64 * GIB, true)).toBe(3);
+    expect(decodeWorkerCount(16, 64 * GIB, true)).toBe(4);
+    expect(decodeWorkerCount(16, GIB, true)).toBe(1);
+  });
 });

@@ -20,6 +20,8 @@ export interface DecodePoolOptions {
   entry: string;
   /** Workers; default from the cores and the memory free when the pool starts (decodeWorkerCount). */
   size?: number;
+  /** No window to keep responsive (the CLI): the default size takes every core. */
+  headless?: boolean;
   /** Per-file time cap; default DECODE_TIME_CAP_MS. */
   timeCapMs?: number;
   /** V8 heap of each worker in MiB; default DECODE_WORKER_HEAP_MB (tests pass a small one to reach it). */
@@ -64,7 +66,7 @@ export class DecodePool {
 
   constructor(private readonly options: DecodePoolOptions) {
     // os.freemem() is MemAvailable on Linux: what can be used without swapping.
-    this.size = options.size ?? decodeWorkerCount(os.availableParallelism(), os.freemem());
+    this.size = options.size ?? decodeWorkerCount(os.availableParallelism(), os.freemem(), options.headless);
     this.timeCapMs = options.timeCapMs ?? DECODE_TIME_CAP_MS;
     this.heapMb = options.heapMb ?? DECODE_WORKER_HEAP_MB;
   }

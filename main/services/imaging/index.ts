@@ -11,8 +11,9 @@ export function decodeWorkerEntry(): string {
   return path.join(appRoot(), 'out', 'main', 'decode-worker.js');
 }
 
-export function createImagingService(workspaces: WorkspaceService, log: Logger): ImagingService {
-  return new ImagingService(workspaces, new DecodePool({ entry: decodeWorkerEntry(), log }));
+/** `headless`: no window to keep responsive (the CLI), so decoding may take every core. */
+export function createImagingService(workspaces: WorkspaceService, log: Logger, headless = false): ImagingService {
+  return new ImagingService(workspaces, new DecodePool({ entry: decodeWorkerEntry(), log, headless }));
 }
 
 export { imagingHandlers } from './handlers';
