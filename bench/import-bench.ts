@@ -18,16 +18,12 @@ import { CallSession } from '../main/services/dispatcher';
 import { ensureImagingFixtures, type DicomFixture } from '../tests/fixtures/imaging/generate';
 import { LOUPE_BIN } from '../tests/helpers/cli';
 import { realServices } from '../tests/helpers/services';
+import { median } from './stats';
 
 /** Image size: a typical CT slice. */
 const SIZE = 512;
 /** In-process decodes per file (median reported). */
 const REPEATS = 7;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function timeProcess(command: string, args: string[]): number {
   const start = performance.now();

@@ -21,6 +21,7 @@ import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
 import { appRoot } from '../main/app/paths';
 import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
+import { median } from './stats';
 
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 
@@ -90,12 +91,6 @@ export async function interleaved(
       rates[name]!.push(rate(images, ms));
     }
   return Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)]));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Loupe's engine (worker, its backend, preprocessing, softmax) on decoded frames (as the engine takes them), a batch run's group at a time. */

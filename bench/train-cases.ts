@@ -17,6 +17,7 @@ import { trainStep } from '../ml/train/train-step';
 import { optimizerConfigSchema } from '../contract/index';
 import { referenceCnn, referenceUNet } from './reference-models';
 import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
+import { median } from './stats';
 
 export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu' | 'webgpu';
 
@@ -87,11 +88,6 @@ async function rate(batch: number, warmup: number, steps: number, step: () => Pr
     times.push(performance.now() - start);
   }
   return batch / (median(times) / 1000);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** One thread's step as the two-thread path takes it (batch-gradients.ts and tfjs's Adam), for the paired comparison. */
