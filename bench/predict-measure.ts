@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
 import { preprocessFrame } from '../ml/data/preprocessing';
 import { BundlePredictor } from '../ml/export/bundle-predictor';
-import { inferenceModel, outputOfBatch } from '../ml/model-io/inference-model';
-import { loadModelFolder } from '../ml/model-io/model-folder';
+import { outputOfBatch } from '../ml/model-io/inference-model';
+import { Predictor } from '../ml/train/predictor';
 import { onnxInput } from '../ml/export/onnx-parity';
 import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
@@ -169,9 +169,8 @@ export async function loupeTensors(
   frames: readonly DecodedFrame[],
 ): Promise<Measurement & { backend: string; firstLogits: Float32Array }> {
   const backend = await initBackend(null);
-  // What a Predictor runs (the batch norms folded), loaded as it loads it.
-  const { model: trained } = await loadModelFolder(modelDir);
-  const model = await inferenceModel(trained);
+  const predictor = await Predictor.load(modelDir);
+  const model = predictor.inference;
   const { rows, columns, channels } = card.input;
   const tensors = groupsOf(frames).map((group) => {
     const input = new Float32Array(group.length * rows * columns * channels);
@@ -198,8 +197,7 @@ export async function loupeTensors(
       }),
     dispose: () => {
       tf.dispose(tensors);
-      if (model !== trained) model.dispose();
-      trained.dispose();
+      predictor.dispose();
     },
   };
 }

@@ -78,6 +78,7 @@ interface SetResult {
   onnxFrames: number;
   onnxTensors: number;
   loupeTensors: number;
+  loupeBackend: string;
   loupeVsOnnxMaxDiff: number;
   torch: number | string;
   torchVsOnnxMaxDiff: number | null;
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
         onnxFrames: rates.bundle!,
         onnxTensors: rates.onnx!,
         loupeTensors: rates.loupe!,
+        loupeBackend: loupe.backend,
         loupeVsOnnxMaxDiff,
         torch: 'rate' in torch ? torch.rate : torch.unavailable,
         torchVsOnnxMaxDiff:
@@ -232,7 +234,7 @@ function print(
     console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
     console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
     console.log(
-      `  Loupe model, prepared tensors → logits          ${fixed(r.loupeTensors)}  (logits within ${r.loupeVsOnnxMaxDiff.toExponential(1)} of ONNX Runtime's)`,
+      `  Loupe model, prepared tensors → logits          ${fixed(r.loupeTensors)}  (on ${r.loupeBackend}; logits within ${r.loupeVsOnnxMaxDiff.toExponential(1)} of ONNX Runtime's)`,
     );
     console.log(`  PyTorch twin, prepared tensors → logits         ${torch}`);
     console.log(

@@ -53,6 +53,12 @@ export class Predictor {
     return this.loaded;
   }
 
+  /** What predict() runs: `model` with its batch norms folded. */
+  get inference(): tf.LayersModel {
+    if (!this.folded) throw new Error('This predictor was disposed.');
+    return this.folded;
+  }
+
   static async load(dir: string): Promise<Predictor> {
     const { model, card } = await loadModelFolder(dir);
     const folded = await inferenceModel(model);
