@@ -61,15 +61,13 @@ LOUPE_VECTORISED void max_pool_any(const float* x, float* y, const PoolShape& s)
 #pragma omp parallel for schedule(static) num_threads(threads_for(s.batch * s.in_height * s.in_width * s.channels))
   for (int64_t n = 0; n < s.batch; n++) {
     for (int64_t oh = 0; oh < s.out_height; oh++) {
-      const int64_t top = oh * s.stride_height - s.pad_top;
-      const int64_t row_begin = std::max<int64_t>(0, top), row_end = std::min(s.in_height, top + s.window_height);
+      const auto rows = window_span(oh, s.stride_height, s.pad_top, s.window_height, s.in_height);
       for (int64_t ow = 0; ow < s.out_width; ow++) {
-        const int64_t left = ow * s.stride_width - s.pad_left;
-        const int64_t col_begin = std::max<int64_t>(0, left), col_end = std::min(s.in_width, left + s.window_width);
+        const auto cols = window_span(ow, s.stride_width, s.pad_left, s.window_width, s.in_width);
         float* __restrict out = y + ((n * s.out_height + oh) * s.out_width + ow) * s.channels;
         std::fill(out, out + s.channels, -std::numeric_limits<float>::infinity());
-        for (int64_t h = row_begin; h < row_end; h++) {
-          for (int64_t w = col_begin; w < col_end; w++) {
+        for (int64_t h = rows.begin; h < rows.end; h++) {
+          for (int64_t w = cols.begin; w < cols.end; w++) {
             const float* __restrict in = x + ((n * s.in_height + h) * s.in_width + w) * s.channels;
             for (int64_t c = 0; c < s.channels; c++) out[c] = max_or_nan(out[c], in[c]);
           }

@@ -53,19 +53,17 @@ void max_pool_grad(const float* x, const float* dy, float* dx, const PoolShape& 
     for (int64_t n = 0; n < s.batch; n++) {
       std::fill(dx + n * image, dx + (n + 1) * image, 0.f);
       for (int64_t oh = 0; oh < s.out_height; oh++) {
-        const int64_t top = oh * s.stride_height - s.pad_top;
-        const int64_t row_begin = std::max<int64_t>(0, top), row_end = std::min(s.in_height, top + s.window_height);
+        const auto rows = window_span(oh, s.stride_height, s.pad_top, s.window_height, s.in_height);
         for (int64_t ow = 0; ow < s.out_width; ow++) {
-          const int64_t left = ow * s.stride_width - s.pad_left;
-          const int64_t col_begin = std::max<int64_t>(0, left), col_end = std::min(s.in_width, left + s.window_width);
+          const auto cols = window_span(ow, s.stride_width, s.pad_left, s.window_width, s.in_width);
           float* __restrict top_value = best.data();
           int32_t* __restrict top_at = best_at.data();
           std::fill(top_value, top_value + s.channels, -std::numeric_limits<float>::infinity());
           std::fill(top_at, top_at + s.channels, -1);
           // Ties go to the first maximum in row-major window order, as in tfjs's cpu backend.
           int32_t k = 0;
-          for (int64_t h = row_begin; h < row_end; h++) {
-            for (int64_t w = col_begin; w < col_end; w++, k++) {
+          for (int64_t h = rows.begin; h < rows.end; h++) {
+            for (int64_t w = cols.begin; w < cols.end; w++, k++) {
               const int64_t base = ((n * s.in_height + h) * s.in_width + w) * s.channels;
               window_base[k] = base;
               const float* __restrict in = x + base;

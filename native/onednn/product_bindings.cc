@@ -67,15 +67,21 @@ napi_value guarded(napi_env env, Body body) {
 // Filters up to this many values are reordered on the executor thread alone.
 constexpr size_t SMALL_REORDER_VALUES = 1 << 16;
 
-// Copies `from` into `to`'s layout. A filter's reorder is small, and waking OpenMP's sleeping team
-// for it cost more than the copy (42-54 us for a 3x3x32x64 filter, against 5-10 us on one thread):
-// a small one runs with a team of one. oneDNN reads the thread count at each execution.
-void reorder(const memory& from, const memory& to) {
-  const bool small = from.get_desc().get_size() / sizeof(float) <= SMALL_REORDER_VALUES;
+// Runs `run` (a oneDNN execution) with a team of one when `small`. Waking OpenMP's sleeping team
+// for a small primitive cost more than the work (42-54 us for a 3x3x32x64 filter's reorder,
+// against 5-10 us on one thread). oneDNN reads the thread count at each execution.
+template <typename Run>
+void execute(bool small, Run run) {
   const int threads = omp_get_max_threads();
   if (small) omp_set_num_threads(1);
-  dnnl::reorder(from, to).execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+  run();
   if (small) omp_set_num_threads(threads);
+}
+
+// Copies `from` into `to`'s layout; a filter's reorder is small.
+void reorder(const memory& from, const memory& to) {
+  execute(from.get_desc().get_size() / sizeof(float) <= SMALL_REORDER_VALUES,
+          [&] { dnnl::reorder(from, to).execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}); });
 }
 
 // A user buffer in the primitive's preferred layout: the user's own memory when the layouts match,
@@ -227,11 +233,7 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(a_md, eng, a.data)}, {DNNL_ARG_WEIGHTS, memory(b_md, eng, b.data)}, {DNNL_ARG_DST, memory(c_md, eng, out.data)}};
     if (has_bias) args.insert({DNNL_ARG_BIAS, memory(bias_md, eng, bias.data)});
     // A small product (a classifier's head) on the executor thread alone, as a small reorder.
-    const bool small = std::max(ba, bb) * m * n * k <= SMALL_PRODUCT_MACS;
-    const int threads = omp_get_max_threads();
-    if (small) omp_set_num_threads(1);
-    dnnl::matmul(pd).execute(cpu_stream(), args);
-    if (small) omp_set_num_threads(threads);
+    execute(std::max(ba, bb) * m * n * k <= SMALL_PRODUCT_MACS, [&] { dnnl::matmul(pd).execute(cpu_stream(), args); });
     cpu_stream().wait();
   });
 }
