@@ -19,3 +19,13 @@ export type TaskFrames = (typeof TASK_FRAMES)[number];
 /** Dataset splits, as stored in the workspace and named in run records. */
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
+
+/**
+ * What ran a model's forward pass when it predicted: Loupe's engine (tfjs on its backend) or
+ * ONNX Runtime on the same model exported in memory, which the engine attaches to a model it can
+ * export when the two agree (ml/export/onnx-forward.ts). Asked for, 'engine' keeps to the engine.
+ */
+export const PREDICT_RUNTIMES = ['engine', 'onnxruntime'] as const;
+export type PredictRuntime = (typeof PREDICT_RUNTIMES)[number];
+export const RUNTIME_CHOICES = ['auto', 'engine'] as const;
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];

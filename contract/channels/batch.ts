@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
-import { TASK_KINDS } from '../tasks';
+import { PREDICT_RUNTIMES, RUNTIME_CHOICES, TASK_KINDS } from '../tasks';
 import { EXPLAIN_METHODS } from '../engine/explain';
 import { MAX_GALLERY_MATCHES } from '../training/verification';
 
@@ -37,6 +37,8 @@ export const batchPredictRequestSchema = z
     /** Detection score threshold or verification decision threshold instead of the model card's. */
     threshold: z.number().finite().optional(),
     resume: z.boolean().default(false),
+    /** 'auto': the model runs on the fastest runtime that agrees with Loupe's engine; 'engine': on the engine. */
+    runtime: z.enum(RUNTIME_CHOICES).default('auto'),
     /** Verification: match every frame against the model's enrolled gallery, keeping the k nearest. */
     gallery: z
       .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) })
@@ -61,6 +63,8 @@ export const batchReportSchema = batchProgressSchema.omit({ failures: true }).ex
     classes: z.array(z.string()),
   }),
   cancelled: z.boolean(),
+  /** What ran the model in this call (null: no frame was predicted). */
+  runtime: z.enum(PREDICT_RUNTIMES).nullable(),
 });
 export type BatchReport = z.infer<typeof batchReportSchema>;
 

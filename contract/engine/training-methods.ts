@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
-import { SPLITS, TASK_KINDS } from '../tasks';
+import { PREDICT_RUNTIMES, RUNTIME_CHOICES, SPLITS, TASK_KINDS } from '../tasks';
 import { decodedFrameSchema, trainingDatasetSchema } from '../training/dataset';
 import { detectionSettingsSchema, trainingConfigSchema } from '../training/config';
 import { detectionSchema } from '../training/reports';
@@ -116,6 +116,8 @@ export const predictRequestSchema = z
     probabilities: z.boolean().optional(),
     /** Classification and segmentation: also each frame's penultimate-layer embedding, from the same pass. */
     embeddings: z.boolean().default(false),
+    /** 'auto': the fastest runtime that agrees with the engine; 'engine': the engine's own graph. */
+    runtime: z.enum(RUNTIME_CHOICES).default('auto'),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -143,5 +145,7 @@ export const predictReplySchema = z.object({
    * features; a U-Net's last feature map averaged over the image).
    */
   embeddings: z.array(z.instanceof(Float32Array)).optional(),
+  /** What ran the model's forward pass. */
+  runtime: z.enum(PREDICT_RUNTIMES).optional(),
 });
 export type PredictReply = z.infer<typeof predictReplySchema>;

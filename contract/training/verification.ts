@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
+import { PREDICT_RUNTIMES, RUNTIME_CHOICES } from '../tasks';
 import { decodedFrameSchema } from './dataset';
 
 const score = z.number().min(-1.0001).max(1.0001);
@@ -107,6 +108,8 @@ export const galleryQueryRequestSchema = z
     k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5),
     /** A decision threshold to use instead of the card's. */
     threshold: z.number().min(-1).max(1).optional(),
+    /** What embeds the query frames: the fastest runtime that agrees with the engine, or the engine. */
+    runtime: z.enum(RUNTIME_CHOICES).default('auto'),
   })
   .strict();
 
@@ -117,6 +120,8 @@ export const galleryQueryReplySchema = z.object({
   threshold: z.number(),
   /** Per query frame, its nearest references, best first (empty for an empty gallery). */
   results: z.array(z.object({ matches: z.array(galleryMatchSchema) })),
+  /** What embedded the query frames. */
+  runtime: z.enum(PREDICT_RUNTIMES).optional(),
 });
 export type GalleryQueryReply = z.infer<typeof galleryQueryReplySchema>;
 

@@ -3,7 +3,7 @@
  * peak decoding, post-processing). What eval, batch inference and the labeling view's draft
  * boxes call.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { outputOfBatch } from '../model-io/inference-model';
 import { decodeCenterNet } from './centernet-decode';
 import { postprocessDetections, type Detection, type PostprocessArgs } from './postprocess';
@@ -36,16 +36,42 @@ export async function detect(model: tf.LayersModel, images: tf.Tensor4D, args: D
   const [, height, width] = images.shape;
   const output = outputOfBatch(model, images) as tf.Tensor4D;
   try {
-    const stride = height / output.shape[1];
-    const candidates = await decodeCenterNet(output, {
-      numClasses: args.numClasses,
-      stride,
-      imageWidth: width,
-      imageHeight: height,
-      ...(args.topK !== undefined ? { topK: args.topK } : {}),
-    });
-    return candidates.map((c) => postprocessDetections(c, args.postprocess));
+    return await detectionsOfTensor(output, height, width, args);
   } finally {
     output.dispose();
   }
+}
+
+/**
+ * The same from a model output already read back (channels last), whichever runtime computed it:
+ * `height` × `width` are the model input's.
+ */
+export async function detectionsOfOutput(
+  output: { data: Float32Array; dims: number[] },
+  height: number,
+  width: number,
+  args: DetectArgs,
+): Promise<Detection[][]> {
+  const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
+  try {
+    return await detectionsOfTensor(tensor, height, width, args);
+  } finally {
+    tensor.dispose();
+  }
+}
+
+async function detectionsOfTensor(
+  output: tf.Tensor4D,
+  height: number,
+  width: number,
+  args: DetectArgs,
+): Promise<Detection[][]> {
+  const candidates = await decodeCenterNet(output, {
+    numClasses: args.numClasses,
+    stride: height / output.shape[1],
+    imageWidth: width,
+    imageHeight: height,
+    ...(args.topK !== undefined ? { topK: args.topK } : {}),
+  });
+  return candidates.map((c) => postprocessDetections(c, args.postprocess));
 }

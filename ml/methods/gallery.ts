@@ -5,7 +5,7 @@
  * the model card's threshold.
  */
 import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
-import { LoupeError, type GalleryListing, type ModelCard } from '../../contract/index';
+import { LoupeError, type GalleryListing, type ModelCard, type RuntimeChoice } from '../../contract/index';
 import type { MethodContext } from '../worker/runtime';
 import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
@@ -38,8 +38,9 @@ async function embeddingsOf(
   predictor: Predictor,
   frames: Parameters<Predictor['predict']>[0],
   signal: AbortSignal,
+  runtime: RuntimeChoice = 'auto',
 ): Promise<Float32Array[]> {
-  const predictions = await predictor.predict(frames, signal);
+  const predictions = await predictor.predict(frames, signal, undefined, { runtime });
   return predictions.map((p) => {
     if (!('embedding' in p)) throw new Error('A verification model gave no embedding.');
     return p.embedding;
@@ -117,9 +118,10 @@ export async function galleryQuery(
     label: r.label,
     embedding: Float32Array.from(r.embedding),
   }));
-  const embeddings = await embeddingsOf(predictor, request.frames, context.signal);
+  const embeddings = await embeddingsOf(predictor, request.frames, context.signal, request.runtime);
   return {
     threshold,
+    runtime: predictor.runtimeFor({ runtime: request.runtime }),
     results: embeddings.map((embedding) => ({
       matches: nearestReferences(embedding, references, request.k, threshold).map((m) => ({
         ...m,

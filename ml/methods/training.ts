@@ -136,10 +136,19 @@ export async function predict(
     predictor instanceof Predictor
       ? await predictor.predict(request.frames, context.signal, request.detection, {
           probabilities: request.probabilities ?? false,
+          runtime: request.runtime,
           ...(embeddings ? { embeddings } : {}),
         })
       : await predictor.predict(request.frames, context.signal, request.detection);
-  const reply: PredictReply = { task: card.task, classes: card.classes, predictions };
+  const reply: PredictReply = {
+    task: card.task,
+    classes: card.classes,
+    predictions,
+    runtime:
+      predictor instanceof Predictor
+        ? predictor.runtimeFor({ embeddings: Boolean(embeddings), runtime: request.runtime })
+        : 'onnxruntime',
+  };
   if (embeddings) reply.embeddings = embeddings;
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
@@ -188,6 +197,12 @@ export async function predictorFor(dir: string): Promise<Predictor> {
   cached?.predictor.dispose();
   cached = null;
   const predictor = await Predictor.load(dir);
+  // Prediction runs on ONNX Runtime where the model exports and agrees with the engine (onnx-forward.ts).
+  try {
+    predictor.useForward(await (await import('../export/onnx-forward')).onnxForward(predictor));
+  } catch (error) {
+    console.error(`[engine] ${dir} predicts on the engine: ${error instanceof Error ? error.message : String(error)}`);
+  }
   cached = { predictor, cardModified: stat.mtimeMs };
   return predictor;
 }

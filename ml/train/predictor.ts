@@ -9,6 +9,8 @@ import {
   type DecodedFrame,
   type DetectionSettingsOverride,
   type ModelCard,
+  type PredictRuntime,
+  type RuntimeChoice,
   type SamplePrediction,
 } from '../../contract/index';
 import { preprocessFrame } from '../data/preprocessing';
@@ -16,7 +18,7 @@ import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
 import { inferenceModel, outputOfBatch } from '../model-io/inference-model';
-import { detect } from '../detection/detect';
+import { detectionsOfOutput } from '../detection/detect';
 import { classMap, classPixelCounts, maskOnFrame, meanPixelEntropy, softmaxRow } from './outputs';
 import { classProbabilities, probabilitiesOnFrame } from './probability-maps';
 import { onFrame, postprocessFor } from './tasks/detection-evaluation';
@@ -31,6 +33,17 @@ import { outputAndEmbedding, withPenultimate } from '../inspect/embeddings';
 const PREDICT_PIXELS_PER_BATCH = 32 * 128 * 128;
 const MAX_PREDICT_BATCH = 32;
 
+/**
+ * What runs the model itself on prepared inputs (NHWC float32, `images` of them) and gives its
+ * output channels last: the engine's folded tfjs graph, or ONNX Runtime on the same model
+ * exported (ml/export/onnx-forward.ts). Preprocessing and everything after the model stay here.
+ */
+export interface ModelForward {
+  readonly runtime: PredictRuntime;
+  run(input: Float32Array, images: number): Promise<{ data: Float32Array; dims: number[] }>;
+  dispose(): void;
+}
+
 /** Frames per forward pass for inputs of `rows` × `columns`. */
 export function predictBatchSize(rows: number, columns: number): number {
   return Math.max(1, Math.min(MAX_PREDICT_BATCH, Math.floor(PREDICT_PIXELS_PER_BATCH / (rows * columns))));
@@ -39,6 +52,8 @@ export function predictBatchSize(rows: number, columns: number): number {
 export class Predictor {
   /** The model with its penultimate layer as a second output, made on the first call that asks for embeddings. */
   private twoOutputs: tf.LayersModel | null = null;
+  /** A faster runtime for the model step, when one was attached and agreed with the engine. */
+  private fast: ModelForward | null = null;
 
   private constructor(
     readonly dir: string,
@@ -57,6 +72,37 @@ export class Predictor {
   get inference(): tf.LayersModel {
     if (!this.folded) throw new Error('This predictor was disposed.');
     return this.folded;
+  }
+
+  /** The engine's own forward pass: the folded graph on this process's tfjs backend. */
+  get engineForward(): ModelForward {
+    const model = this.inference;
+    return {
+      runtime: 'engine',
+      async run(input, images) {
+        const [, rows, columns, channels] = model.inputs[0]!.shape as number[];
+        const x = tf.tensor4d(input, [images, rows!, columns!, channels!]);
+        const output = outputOfBatch(model, x) as tf.Tensor;
+        x.dispose();
+        try {
+          return { data: (await output.data()) as Float32Array, dims: output.shape };
+        } finally {
+          output.dispose();
+        }
+      },
+      dispose() {},
+    };
+  }
+
+  /** Runs predict()'s model step on `forward` from now on (null: back to the engine); disposes the one it replaces. */
+  useForward(forward: ModelForward | null): void {
+    this.fast?.dispose();
+    this.fast = forward;
+  }
+
+  /** The runtime predict() runs the model step on with these options: embeddings need the engine's graph. */
+  runtimeFor(options: { embeddings?: boolean; runtime?: RuntimeChoice }): PredictRuntime {
+    return this.fast && !options.embeddings && options.runtime !== 'engine' ? this.fast.runtime : 'engine';
   }
 
   static async load(dir: string): Promise<Predictor> {
@@ -78,7 +124,12 @@ export class Predictor {
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
-    options: { probabilities?: boolean; embeddings?: Float32Array<ArrayBuffer>[] } = {},
+    options: {
+      probabilities?: boolean;
+      embeddings?: Float32Array<ArrayBuffer>[];
+      /** 'engine': the engine's own graph even when a faster runtime is attached. */
+      runtime?: RuntimeChoice;
+    } = {},
   ): Promise<SamplePrediction[]> {
     if (!this.folded) throw new Error('This predictor was disposed.');
     const model = this.folded;
@@ -90,6 +141,10 @@ export class Predictor {
       );
     // On the folded model: its last layer's input is the same tensor as the trained model's.
     if (embeddings) this.twoOutputs ??= withPenultimate(model);
+    const forward =
+      this.runtimeFor({ embeddings: Boolean(embeddings), runtime: options.runtime ?? 'auto' }) === 'engine'
+        ? this.engineForward
+        : this.fast!;
     const { rows, columns, channels } = this.card.input;
     const pixels = rows * columns;
     const out: SamplePrediction[] = [];
@@ -103,17 +158,12 @@ export class Predictor {
       const input = new Float32Array(chunk.length * pixels * channels);
       prepared.forEach((p, i) => input.set(p.input, i * pixels * channels));
       if (settings) {
-        const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
-        let detections;
-        try {
-          detections = await detect(model, images, {
-            numClasses: this.card.classes.length,
-            topK: settings.topK,
-            postprocess: postprocessFor(settings),
-          });
-        } finally {
-          images.dispose();
-        }
+        const output = await forward.run(input, chunk.length);
+        const detections = await detectionsOfOutput(output, rows, columns, {
+          numClasses: this.card.classes.length,
+          topK: settings.topK,
+          postprocess: postprocessFor(settings),
+        });
         chunk.forEach((frame, i) => {
           const sample = { placement: prepared[i]!.placement, frameRows: frame.rows, frameColumns: frame.columns };
           out.push({ detections: detections[i]!.map((d) => onFrame(d, sample)) });
@@ -121,18 +171,19 @@ export class Predictor {
         await yieldToMessages();
         continue;
       }
-      const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
-      const [logitsTensor, embeddingTensor] = embeddings
-        ? outputAndEmbedding(this.twoOutputs!, images)
-        : [outputOfBatch(model, images) as tf.Tensor, null];
-      images.dispose();
-      const logits = (await logitsTensor.data()) as Float32Array;
-      logitsTensor.dispose();
-      if (embeddingTensor) {
+      let logits: Float32Array;
+      if (embeddings) {
+        const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
+        const [logitsTensor, embeddingTensor] = outputAndEmbedding(this.twoOutputs!, images);
+        images.dispose();
+        logits = (await logitsTensor.data()) as Float32Array;
+        logitsTensor.dispose();
         const width = embeddingTensor.shape[1];
         const rowsOfEmbedding = (await embeddingTensor.data()) as Float32Array<ArrayBuffer>;
         embeddingTensor.dispose();
-        for (let i = 0; i < chunk.length; i++) embeddings!.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
+        for (let i = 0; i < chunk.length; i++) embeddings.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
+      } else {
+        logits = (await forward.run(input, chunk.length)).data;
       }
       const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
       chunk.forEach((frame, i) => {
@@ -171,6 +222,7 @@ export class Predictor {
   }
 
   dispose(): void {
+    this.useForward(null);
     // The two-output model shares the folded model's weights: disposing that model frees both.
     this.twoOutputs = null;
     if (this.folded !== this.loaded) this.folded?.dispose();

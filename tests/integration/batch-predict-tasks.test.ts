@@ -204,9 +204,13 @@ describe('loupe predict, segmentation and detection', () => {
           { scoreThreshold: threshold },
         );
         if (!expected || !('detections' in expected)) throw new Error('expected boxes');
-        expect(line.boxes.map((b) => [b.classId, b.score, ...b.box])).toEqual(
-          expected.detections.map((d) => [d.classId, d.score, ...d.box]),
-        );
+        // The batch ran the model on ONNX Runtime, this Predictor on the engine: the same boxes within float tolerance.
+        expect(line.boxes.map((b) => b.classId)).toEqual(expected.detections.map((d) => d.classId));
+        line.boxes.forEach((b, j) => {
+          const d = expected.detections[j]!;
+          expect(Math.abs(b.score - d.score)).toBeLessThan(1e-5);
+          b.box.forEach((v, k) => expect(Math.abs(v - d.box[k]!)).toBeLessThan(1e-3));
+        });
         const annotations = coco.annotations.filter((a) => a.image_id === coco.images[i]!.id);
         expect(
           annotations.map((a) => [
@@ -217,7 +221,7 @@ describe('loupe predict, segmentation and detection', () => {
             a.bbox[0]! + a.bbox[2]!,
             a.bbox[1]! + a.bbox[3]!,
           ]),
-        ).toEqual(expected.detections.map((d) => [d.classId, d.score, ...d.box]));
+        ).toEqual(line.boxes.map((b) => [b.classId, b.score, ...b.box]));
         const yolo = readFileSync(
           path.join(out, 'labels', yoloFiles.find((f) => f.startsWith(path.basename(line.path)))!),
           'utf8',
@@ -226,10 +230,11 @@ describe('loupe predict, segmentation and detection', () => {
           .split('\n')
           .filter(Boolean)
           .map((l) => l.split(' ').map(Number));
-        expect(yoloBoxes).toHaveLength(expected.detections.length);
+        // COCO and YOLO say what the JSONL says.
+        expect(yoloBoxes).toHaveLength(line.boxes.length);
         yoloBoxes.forEach(([classId, cx, cy, w, h, score], k) => {
-          const d = expected.detections[k]!;
-          const [x1, y1, x2, y2] = d.box;
+          const d = line.boxes[k]!;
+          const [x1, y1, x2, y2] = d.box as [number, number, number, number];
           expect(classId).toBe(d.classId);
           for (const [got, want] of [
             [cx, (x1 + x2) / 2 / frame.columns],

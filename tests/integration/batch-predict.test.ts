@@ -48,6 +48,7 @@ describe('loupe predict', () => {
       { timeoutMs: 300_000 },
     );
     expect(stdout).toMatch(new RegExp(`${IMAGES} files predicted \\(${IMAGES} frames\\), 2 failed`));
+    expect(stdout).toMatch(/the model ran on ONNX Runtime\.$/m);
     expect(code, stderr).toBe(1);
     for (const bad of folder.unreadable) expect(stderr).toContain(`failed     ${bad.path}: `);
 
@@ -164,6 +165,32 @@ describe('loupe predict', () => {
     300_000,
   );
 
+  it('keeps the model on the engine with --runtime engine: the engine Predictor’s very probabilities', async () => {
+    const out = path.join(root, 'out-engine');
+    const input = path.join(folder.root, 'site-1');
+    const { code, stdout, stderr } = await runCli(
+      ['predict', '--model', model.modelDir, '--in', input, '--out', out, '--runtime', 'engine'],
+      { timeoutMs: 300_000 },
+    );
+    expect(stdout).toMatch(/the model ran on Loupe's engine\.$/m);
+    expect([0, 1], stderr).toContain(code);
+    const { rows } = readCsv(out);
+    expect(rows.length).toBeGreaterThan(0);
+    const predictor = await Predictor.load(model.modelDir);
+    try {
+      for (const row of rows.slice(0, CHECKED_ROWS)) {
+        const { frame } = await decodeFile(row[0]!);
+        const [expected] = await predictor.predict([
+          { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
+        ]);
+        if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
+        expect([Number(row[5]), Number(row[6])]).toEqual(expected.probabilities);
+      }
+    } finally {
+      predictor.dispose();
+    }
+  }, 300_000);
+
   it('refuses bad input with one line and exit code 2', async () => {
     const other = path.join(root, 'other-model');
     mkdirSync(other, { recursive: true });
@@ -212,6 +239,10 @@ describe('loupe predict', () => {
       [
         ['--in', folder.root, '--out', path.join(root, 'o6')],
         /give either --model DIR, or --workspace W with --run RUN/,
+      ],
+      [
+        ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o7'), '--runtime', 'gpu'],
+        /a runtime is one of auto, engine/,
       ],
     ];
     for (const [args, message] of cases) {

@@ -9,11 +9,14 @@ import {
   BATCH_FORMATS,
   EXPLAIN_METHODS,
   MAX_GALLERY_MATCHES,
+  RUNTIME_CHOICES,
   isLoupeError,
   type BatchFormat,
   type BatchReport,
   type ExplainMethodName,
+  type PredictRuntime,
   type RequestOf,
+  type RuntimeChoice,
 } from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
 import type { CliContext } from './context';
@@ -72,6 +75,14 @@ function explainMethod(value: string): ExplainMethodName {
   return value as ExplainMethodName;
 }
 
+function runtimeChoice(value: string): RuntimeChoice {
+  if (!(RUNTIME_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a runtime is one of ${RUNTIME_CHOICES.join(', ')}.`);
+  return value as RuntimeChoice;
+}
+
+const RUNTIME_NAMES: Record<PredictRuntime, string> = { engine: "Loupe's engine", onnxruntime: 'ONNX Runtime' };
+
 function topK(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_GALLERY_MATCHES)
@@ -92,12 +103,14 @@ interface PredictOptions {
   gallery?: boolean;
   topK?: number;
   explain?: ExplainMethodName;
+  runtime?: RuntimeChoice;
   json?: boolean;
 }
 
 function summary(report: BatchReport): string {
   const skipped = report.skipped > 0 ? `, ${report.skipped} already done` : '';
-  return `${report.done - report.failed} file${report.done - report.failed === 1 ? '' : 's'} predicted (${report.frames} frame${report.frames === 1 ? '' : 's'}), ${report.failed} failed${skipped}; results in ${report.out}.`;
+  const ranOn = report.runtime ? `; the model ran on ${RUNTIME_NAMES[report.runtime]}` : '';
+  return `${report.done - report.failed} file${report.done - report.failed === 1 ? '' : 's'} predicted (${report.frames} frame${report.frames === 1 ? '' : 's'}), ${report.failed} failed${skipped}; results in ${report.out}${ranOn}.`;
 }
 
 async function predict(cli: CliContext, options: PredictOptions): Promise<void> {
@@ -122,6 +135,7 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
     ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_TOP_K } } : {}),
     ...(options.explain ? { explain: options.explain } : {}),
+    runtime: options.runtime ?? 'auto',
   };
   if (options.topK !== undefined && !options.gallery)
     fail('--top-k goes with --gallery.', EXIT_BAD_INPUT, 'loupe.badInput');
@@ -231,6 +245,11 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     )
     .option('--resume', 'finish an interrupted output folder: files already done are skipped, none is predicted twice')
     .option('--shard <i/n>', 'predict only shard I of N (0-based; split by a hash of each path)', shardOption)
+    .option(
+      '--runtime <auto|engine>',
+      "auto: the model runs on ONNX Runtime when Loupe can export it and the two agree (faster), else on Loupe's engine; engine: always on Loupe's engine",
+      runtimeChoice,
+    )
     .option('--json', 'print the report as JSON')
     .action(async (operands: string[], options: PredictOptions) => {
       if (operands.length > 0) {

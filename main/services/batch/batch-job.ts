@@ -12,6 +12,8 @@ import {
   type DecodedFrame as EngineFrame,
   type ExplainMethodName,
   type ImageInfo,
+  type PredictRuntime,
+  type RuntimeChoice,
   type SamplePrediction,
 } from '../../../contract/index';
 import type { EngineRequestOf } from '../../../contract/engine/protocol';
@@ -50,6 +52,10 @@ export interface BatchRun {
   /** Classification: a heatmap PNG per frame with this method (heatmap-files.ts). */
   explain?: ExplainMethodName;
   shard: Shard | null;
+  /** 'engine': keep the model on Loupe's engine rather than the fastest runtime that agrees with it. */
+  runtime?: RuntimeChoice;
+  /** Set by the run: what ran the model (the engine says with each reply). */
+  ranOn?: PredictRuntime;
   journal: Journal;
   signal: AbortSignal;
   onProgress?: (progress: BatchProgress) => void;
@@ -82,7 +88,7 @@ export async function runBatch(
   engine: EngineSupervisor,
   pool: DecodePool,
   run: BatchRun,
-): Promise<Counts & { cancelled: boolean }> {
+): Promise<Counts & { cancelled: boolean; runtime: PredictRuntime | null }> {
   const { journal, model } = run;
   const progress: Counts = { done: 0, failed: 0, frames: 0, skipped: 0 };
   const headers = new Map([[CSV_FILE, csvHeader(model)]]);
@@ -121,7 +127,7 @@ export async function runBatch(
   const cancelled = run.signal.aborted;
   // Undecoded reads still in the window are simply dropped: they were never committed.
   if (!cancelled && model.task === 'detection' && run.formats.has('coco')) await writeCoco(journal.folder, model);
-  return { ...progress, cancelled };
+  return { ...progress, cancelled, runtime: run.ranOn ?? null };
 }
 
 /** Files of this shard not finished by an earlier session, in walk order. */
@@ -256,9 +262,9 @@ async function predictFrames(
         : { threshold: run.threshold };
   for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
     const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const reply = await callSignal(run.signal, (signal) =>
-      engine.call('predict', { modelDir: run.modelDir, frames: chunk, ...overrides }, { signal }),
-    );
+    const request = { modelDir: run.modelDir, frames: chunk, runtime: run.runtime ?? 'auto', ...overrides };
+    const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal }));
+    if (reply.runtime) run.ranOn = reply.runtime;
     if (reply.predictions.length !== chunk.length)
       throw new LoupeError(
         'INTERNAL',
@@ -282,9 +288,11 @@ async function queryGallery(
       modelDir: run.modelDir,
       frames: chunk,
       k,
+      runtime: run.runtime ?? 'auto',
       ...(run.threshold === undefined ? {} : { threshold: run.threshold }),
     };
     const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
+    if (reply.runtime) run.ranOn = reply.runtime;
     if (reply.results.length !== chunk.length)
       throw new LoupeError(
         'INTERNAL',

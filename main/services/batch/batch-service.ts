@@ -14,6 +14,7 @@ import {
   type BatchProgress,
   type BatchReport,
   type ExplainMethodName,
+  type RuntimeChoice,
   type ModelCard,
 } from '../../../contract/index';
 import { MODEL_CARD, WEIGHTS_BIN } from '../../../base/model-folder-files';
@@ -40,6 +41,8 @@ export interface BatchRequest {
   explain?: ExplainMethodName | undefined;
   resume: boolean;
   shard: Shard | null;
+  /** Default 'auto': the fastest runtime that agrees with the engine. */
+  runtime?: RuntimeChoice | undefined;
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -204,6 +207,7 @@ export class BatchService {
         model: facts,
         formats: new Set(journal.header.formats as OutputFormat[]),
         shard: request.shard,
+        runtime: request.runtime ?? 'auto',
         journal,
         signal,
         ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
