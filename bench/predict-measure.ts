@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { DecodedFrame, ModelCard } from '../contract/index';
+import type { DecodedFrame, ModelCard, PreprocessingSpec } from '../contract/index';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
 import { preprocessFrame } from '../ml/data/preprocessing';
@@ -26,31 +26,37 @@ import { median } from './stats';
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 
 /**
- * Reads every file of `folder` through the decode pool with as many reads in flight as a batch
- * run keeps (READ_AHEAD_FILES); keeps the first `keep` frames for the model measurements.
+ * Reads every file of `folder` through the decode pool as a batch run does (every frame prepared
+ * in the worker as `spec` says), with as many reads in flight as a batch run keeps
+ * (READ_AHEAD_FILES); then, untimed, the pixels of the first `keep` frames for the model rows.
  */
 export async function decodeOnly(
   pool: DecodePool,
   folder: string,
+  spec: PreprocessingSpec,
   keep: number,
 ): Promise<{ files: number; frames: number; ms: number; kept: DecodedFrame[] }> {
-  const kept: DecodedFrame[] = [];
   const inFlight = new Set<Promise<void>>();
   let files = 0;
   let frames = 0;
   const started = performance.now();
   for await (const file of walkFiles([folder], new AbortController().signal)) {
-    const read: Promise<void> = pool.read(file.path).then((r) => {
+    const read: Promise<void> = pool.readPrepared(file.path, spec).then((r) => {
       files++;
-      frames += r.frames.length;
-      for (const f of r.frames) if (kept.length < keep) kept.push(engineFrame(f));
+      frames += r.info.frames;
       inFlight.delete(read);
     });
     inFlight.add(read);
     if (inFlight.size >= READ_AHEAD_FILES) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  return { files, frames, ms: performance.now() - started, kept };
+  const ms = performance.now() - started;
+  const kept: DecodedFrame[] = [];
+  for await (const file of walkFiles([folder], new AbortController().signal)) {
+    if (kept.length >= keep) break;
+    for (const f of (await pool.read(file.path)).frames) if (kept.length < keep) kept.push(engineFrame(f));
+  }
+  return { files, frames, ms, kept };
 }
 
 /** One timed pass of a measurement over its frames or tensors: how many images, how long. */
@@ -93,19 +99,33 @@ export async function interleaved(
   return Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)]));
 }
 
-/** Loupe's engine (worker, its backend, preprocessing, softmax) on decoded frames (as the engine takes them), a batch run's group at a time. */
+/**
+ * Loupe's engine (worker, the runtime it picks, softmax) on frames prepared as a batch run's decode
+ * workers prepare them, a batch run's group at a time: what a batch run asks of the engine.
+ */
 export async function engineFrames(
   engine: EngineSupervisor,
   modelDir: string,
+  card: ModelCard,
   frames: readonly DecodedFrame[],
-): Promise<Measurement> {
-  const groups = groupsOf(frames);
+): Promise<Measurement & { runtime: string }> {
+  const groups = groupsOf(frames).map((group) => {
+    const prepared = group.map((frame) => preprocessFrame(frame, card.preprocessing));
+    const size = prepared[0]!.input.length;
+    const input = new Float32Array(group.length * size);
+    prepared.forEach((p, i) => input.set(p.input, i * size));
+    return {
+      input,
+      frames: prepared.map((p, i) => ({ rows: group[i]!.rows, columns: group[i]!.columns, placement: p.placement })),
+    };
+  });
   // Warm-up: loads the model and compiles kernels.
-  await engine.call('predict', { modelDir, frames: groups[0]! });
+  const { runtime } = await engine.call('predict', { modelDir, prepared: groups[0]! });
   return {
+    runtime: runtime ?? 'engine',
     pass: () =>
       timed(frames.length, async () => {
-        for (const g of groups) await engine.call('predict', { modelDir, frames: g });
+        for (const prepared of groups) await engine.call('predict', { modelDir, prepared });
       }),
     dispose: () => {},
   };

@@ -2,10 +2,10 @@
  * `npm run bench:predict`: how fast `loupe predict` is, beside what bounds it, measured in one run.
  * For a folder of small PNGs (64², 8-bit) and one of real-size CT DICOM (512², 16-bit):
  *   - decode-only: the decode pool alone (as many workers as `loupe predict` starts), with a batch
- *     run's read-ahead;
- *   - model-only: Loupe's engine (its worker and backend) on already decoded frames, a batch run's
- *     group of frames per call (preprocessing and softmax included), and Loupe's model alone on
- *     the prepared tensors (in this process, on the engine's backend);
+ *     run's read-ahead, each frame prepared in the worker as the model card says (as a batch run);
+ *   - model-only: Loupe's engine (its worker, and the runtime it picks for the model) on frames
+ *     prepared so, a batch run's group of frames per call (softmax included), and the engine's own
+ *     tfjs graph alone on the prepared tensors (in this process, on the engine's backend);
  *   - ONNX Runtime: the same model exported by `loupe export`, on the same frames through the same
  *     preprocessing (what `--model BUNDLE` runs), and its session alone on the prepared tensors;
  *   - PyTorch: a twin with the same weights (bench/predict-twin.ts), on the same prepared tensors;
@@ -75,6 +75,7 @@ interface SetResult {
   files: number;
   decodeOnly: number;
   modelOnly: number;
+  engineRuntime: string;
   onnxFrames: number;
   onnxTensors: number;
   loupeTensors: number;
@@ -144,18 +145,18 @@ async function main(): Promise<void> {
     const results: SetResult[] = [];
     for (const set of sets) {
       process.stderr.write(`${set.name}: decode-only…\n`);
-      const decoded = await decodeOnly(pool, set.folder, plan.modelFrames);
+      const decoded = await decodeOnly(pool, set.folder, card.preprocessing, plan.modelFrames);
       process.stderr.write(`${set.name}: model-only (engine, ONNX Runtime, PyTorch)…\n`);
       const tensors = preparedTensors(card, decoded.kept);
       const names = { input: bundle.inputName, output: bundle.outputName };
       const measured = {
-        engine: await engineFrames(services.engine, modelDir, decoded.kept),
+        engine: await engineFrames(services.engine, modelDir, card, decoded.kept),
         bundle: await bundleFrames(bundleDir, decoded.kept, plan.threads),
         onnx: await onnxTensors(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads),
         loupe: await loupeTensors(modelDir, card, decoded.kept),
       };
       const rates = await interleaved(measured, plan.rounds);
-      const { onnx, loupe } = measured;
+      const { onnx, loupe, engine } = measured;
       const loupeVsOnnxMaxDiff = Math.max(...loupe.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!)));
       for (const m of Object.values(measured)) await m.dispose();
       const torch = plan.torch
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
         files: decoded.files,
         decodeOnly: rate(decoded.frames, decoded.ms),
         modelOnly: rates.engine!,
+        engineRuntime: engine.runtime,
         onnxFrames: rates.bundle!,
         onnxTensors: rates.onnx!,
         loupeTensors: rates.loupe!,
@@ -229,8 +231,10 @@ function print(
         ? `${fixed(r.torch)} (twin's logits within ${r.torchVsOnnxMaxDiff!.toExponential(1)} of ONNX Runtime's)`
         : r.torch;
     console.log(`${r.name}`);
-    console.log(`  decode-only (decode pool)                       ${fixed(r.decodeOnly)}`);
-    console.log(`  model-only (Loupe engine, frames → predictions)  ${fixed(r.modelOnly)}`);
+    console.log(`  decode-only (decode pool, frames prepared)      ${fixed(r.decodeOnly)}`);
+    console.log(
+      `  model-only (Loupe engine, prepared frames → predictions) ${fixed(r.modelOnly)}  (the model on ${r.engineRuntime})`,
+    );
     console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
     console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
     console.log(
@@ -244,7 +248,7 @@ function print(
       `  end-to-end after start (less a one-file run, ${startup.toFixed(1)} s) ${fixed(r.endToEndAfterStart)}`,
     );
     console.log(
-      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
     );
   }
   for (const m of memory)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLoupeClient, type ClientTransport } from './client';
-import { LoupeError, channels, events, isChannelName } from './index';
+import { LoupeError, channels, events, isChannelName, predictRequestSchema } from './index';
 import type { Reply } from './wire';
 
 describe('channel schemas', () => {
@@ -30,6 +30,27 @@ describe('channel schemas', () => {
   it('applies request defaults', () => {
     expect(channels['engine.benchmark'].request.parse({})).toEqual({ size: 256, iterations: 20 });
     expect(channels['workspace.open'].request.parse({ path: 'C:\\data' })).toEqual({ path: 'C:\\data', create: false });
+  });
+
+  it('takes a predict request of frames or of prepared frames, never both or neither', () => {
+    const frame = {
+      data: new Uint8Array(4),
+      rows: 2,
+      columns: 2,
+      samplesPerPixel: 1,
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+    };
+    const prepared = {
+      input: new Float32Array(4),
+      frames: [{ rows: 2, columns: 2, placement: { top: 0, left: 0, height: 2, width: 2 } }],
+    };
+    const ok = (request: object) => predictRequestSchema.safeParse({ modelDir: '/m', ...request }).success;
+    expect(ok({ frames: [frame] })).toBe(true);
+    expect(ok({ prepared })).toBe(true);
+    expect(ok({ frames: [frame], prepared })).toBe(false);
+    expect(ok({})).toBe(false);
+    expect(ok({ prepared, pairs: [{ a: 0, b: 1 }] })).toBe(false);
   });
 
   it('knows its channel names', () => {

@@ -99,10 +99,38 @@ export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
 /** Most frames per predict call: the reply carries every mask. */
 export const MAX_PREDICT_FRAMES = 256;
 
+/** Where a frame's content lies in the model input (the rest is padding), in input pixels. */
+export const placementSchema = z
+  .object({
+    top: z.number().int().min(0),
+    left: z.number().int().min(0),
+    height: z.number().int().min(1),
+    width: z.number().int().min(1),
+  })
+  .strict();
+
+/** A frame prepared for the model as its card says: the frame's own size, and where it lies in the input. */
+export const preparedFrameSchema = z
+  .object({ rows: z.number().int().min(1), columns: z.number().int().min(1), placement: placementSchema })
+  .strict();
+export type PreparedFrame = z.infer<typeof preparedFrameSchema>;
+
 export const predictRequestSchema = z
   .object({
     modelDir: absolutePathSchema,
-    frames: z.array(decodedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
+    frames: z.array(decodedFrameSchema).max(MAX_PREDICT_FRAMES).default([]),
+    /**
+     * Instead of `frames`: frames already prepared as the model card says (a batch run's decode
+     * workers prepare them, so the engine is sent kilobytes a frame instead of the pixels):
+     * `input` holds each frame's model input (rows × columns × channels, channels last) in turn.
+     */
+    prepared: z
+      .object({
+        input: z.instanceof(Float32Array),
+        frames: z.array(preparedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
+      })
+      .strict()
+      .optional(),
     /** Detection: post-processing to use instead of the card's. */
     detection: detectionOverrideSchema.optional(),
     /** Verification: pairs of `frames` (by index) to score and decide. */
@@ -121,12 +149,15 @@ export const predictRequestSchema = z
   })
   .strict()
   .superRefine((request, ctx) => {
+    if (request.frames.length > 0 === (request.prepared !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['frames'], message: 'Give either frames or prepared frames, not both.' });
+    const count = request.prepared?.frames.length ?? request.frames.length;
     request.pairs?.forEach((pair, index) => {
-      if (pair.a >= request.frames.length || pair.b >= request.frames.length) {
+      if (pair.a >= count || pair.b >= count) {
         ctx.addIssue({
           code: 'custom',
           path: ['pairs', index],
-          message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${request.frames.length} frames.`,
+          message: `Pair ${index + 1} names frame ${Math.max(pair.a, pair.b)}; there are ${count} frames.`,
         });
       }
     });

@@ -11,7 +11,11 @@ import { writeFileAtomic } from '../../base/atomic-write';
 import { namedFailure } from './errors';
 import { openImage, readImageBytes, type OpenedImage } from './index';
 import { renderThumbnail, thumbnailPath } from './thumbnail';
-import type { FromDecodeWorker, ToDecodeWorker } from './worker-protocol';
+import type { PreparedFrame, PreprocessingSpec } from '../../contract/index';
+import { preprocessFrame } from '../data/preprocessing';
+import { engineFrame } from './engine-frame';
+import type { DecodedFrame } from './types';
+import type { FromDecodeWorker, PreparedRead, ToDecodeWorker } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('The decode worker must be started by Loupe.');
@@ -21,6 +25,23 @@ const send = (message: FromDecodeWorker, transfer: ArrayBuffer[] = []): void => 
 const waiting = new Map<number, { bytes: Uint8Array; path: string; workspaceRoot: string; sha256: string }>();
 /** The last file opened for frames, so scrolling a multi-frame image parses it once. */
 let lastOpened: { key: string; image: OpenedImage } | null = null;
+
+/** Every frame as the model takes it, one after the other; a frame it cannot take fails the file. */
+function prepareFrames(frames: readonly DecodedFrame[], spec: PreprocessingSpec): PreparedRead {
+  const size = spec.rows * spec.columns * spec.channels;
+  const input = new Float32Array(frames.length * size);
+  const placed: PreparedFrame[] = [];
+  try {
+    frames.forEach((frame, i) => {
+      const { input: one, placement } = preprocessFrame(engineFrame(frame), spec);
+      input.set(one, i * size);
+      placed.push({ rows: frame.rows, columns: frame.columns, placement });
+    });
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  return { input, frames: placed, samplesPerPixel: frames.map((f) => f.samplesPerPixel) };
+}
 
 function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -81,6 +102,19 @@ async function handle(message: ToDecodeWorker): Promise<void> {
       const image = await openImage(bytes, path.basename(message.path));
       const frames = [];
       for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
+      if (message.prepare) {
+        const prepared = prepareFrames(frames, message.prepare);
+        const base = {
+          type: 'read' as const,
+          id: message.id,
+          sha256,
+          size: bytes.length,
+          info: image.info,
+          frames: [],
+        };
+        send({ ...base, prepared }, 'input' in prepared ? [prepared.input.buffer] : []);
+        return;
+      }
       // Pixels that are views into the file's bytes share one buffer: transfer each buffer once.
       const buffers = new Set(frames.map((f) => f.data.buffer as ArrayBuffer));
       send({ type: 'read', id: message.id, sha256, size: bytes.length, info: image.info, frames }, [...buffers]);

@@ -131,15 +131,23 @@ export async function predict(
       'INVALID_REQUEST',
       'Embeddings come from a model folder trained by Loupe; an exported ONNX bundle gives predictions only.',
     );
+  if (request.prepared && !(predictor instanceof Predictor))
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      'An exported ONNX bundle prepares frames itself, as its card says; send it the frames.',
+    );
   const embeddings = request.embeddings ? ([] as Float32Array<ArrayBuffer>[]) : undefined;
-  const predictions =
-    predictor instanceof Predictor
-      ? await predictor.predict(request.frames, context.signal, request.detection, {
-          probabilities: request.probabilities ?? false,
-          runtime: request.runtime,
-          ...(embeddings ? { embeddings } : {}),
-        })
-      : await predictor.predict(request.frames, context.signal, request.detection);
+  const options = {
+    probabilities: request.probabilities ?? false,
+    runtime: request.runtime,
+    ...(embeddings ? { embeddings } : {}),
+  };
+  const { prepared } = request;
+  const predictions = !(predictor instanceof Predictor)
+    ? await predictor.predict(request.frames, context.signal, request.detection)
+    : prepared
+      ? await predictor.predictPrepared(prepared.input, prepared.frames, context.signal, request.detection, options)
+      : await predictor.predict(request.frames, context.signal, request.detection, options);
   const reply: PredictReply = {
     task: card.task,
     classes: card.classes,

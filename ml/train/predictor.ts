@@ -10,6 +10,7 @@ import {
   type DetectionSettingsOverride,
   type ModelCard,
   type PredictRuntime,
+  type PreparedFrame,
   type RuntimeChoice,
   type SamplePrediction,
 } from '../../contract/index';
@@ -43,6 +44,18 @@ export interface ModelForward {
   run(input: Float32Array, images: number): Promise<{ data: Float32Array; dims: number[] }>;
   dispose(): void;
 }
+
+export interface PredictOptions {
+  probabilities?: boolean;
+  embeddings?: Float32Array<ArrayBuffer>[];
+  /** 'engine': the engine's own graph even when a faster runtime is attached. */
+  runtime?: RuntimeChoice;
+}
+
+const sizeOf = (frame: DecodedFrame): { rows: number; columns: number } => ({
+  rows: frame.rows,
+  columns: frame.columns,
+});
 
 /** Frames per forward pass for inputs of `rows` × `columns`. */
 export function predictBatchSize(rows: number, columns: number): number {
@@ -124,15 +137,53 @@ export class Predictor {
     frames: readonly DecodedFrame[],
     signal?: AbortSignal,
     detection?: DetectionSettingsOverride,
-    options: {
-      probabilities?: boolean;
-      embeddings?: Float32Array<ArrayBuffer>[];
-      /** 'engine': the engine's own graph even when a faster runtime is attached. */
-      runtime?: RuntimeChoice;
-    } = {},
+    options: PredictOptions = {},
+  ): Promise<SamplePrediction[]> {
+    const { rows, columns, channels } = this.card.input;
+    const size = rows * columns * channels;
+    return this.inChunks(frames.length, signal, detection, options, (start, end) => {
+      const prepared = frames.slice(start, end).map((frame) => preprocessFrame(frame, this.card.preprocessing));
+      const input = new Float32Array(prepared.length * size);
+      prepared.forEach((p, i) => input.set(p.input, i * size));
+      const placed = prepared.map((p, i) => ({ ...sizeOf(frames[start + i]!), placement: p.placement }));
+      return { input, frames: placed };
+    });
+  }
+
+  /**
+   * The same for frames already prepared as the card says (a batch run's decode workers prepare
+   * them): `input` holds each frame's model input in turn, `frames` each frame's size and where its
+   * content lies in the input (for masks and boxes on the frame).
+   */
+  async predictPrepared(
+    input: Float32Array,
+    frames: readonly PreparedFrame[],
+    signal?: AbortSignal,
+    detection?: DetectionSettingsOverride,
+    options: PredictOptions = {},
+  ): Promise<SamplePrediction[]> {
+    const { rows, columns, channels } = this.card.input;
+    const size = rows * columns * channels;
+    if (input.length !== frames.length * size)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `The prepared input holds ${input.length} values; ${frames.length} frames of ${rows}×${columns}×${channels} take ${frames.length * size}.`,
+      );
+    return this.inChunks(frames.length, signal, detection, options, (start, end) => ({
+      input: input.subarray(start * size, end * size),
+      frames: frames.slice(start, end),
+    }));
+  }
+
+  /** Runs the model over `count` frames a forward pass at a time; `chunk` gives a pass's input. */
+  private async inChunks(
+    count: number,
+    signal: AbortSignal | undefined,
+    detection: DetectionSettingsOverride | undefined,
+    options: PredictOptions,
+    chunk: (start: number, end: number) => { input: Float32Array; frames: readonly PreparedFrame[] },
   ): Promise<SamplePrediction[]> {
     if (!this.folded) throw new Error('This predictor was disposed.');
-    const model = this.folded;
     const { embeddings } = options;
     if (embeddings && this.card.task !== 'classification' && this.card.task !== 'segmentation')
       throw new LoupeError(
@@ -140,85 +191,96 @@ export class Predictor {
         `Embeddings for "Label next" come from classification and segmentation models; this model does ${this.card.task}.`,
       );
     // On the folded model: its last layer's input is the same tensor as the trained model's.
-    if (embeddings) this.twoOutputs ??= withPenultimate(model);
+    if (embeddings) this.twoOutputs ??= withPenultimate(this.folded);
     const forward =
       this.runtimeFor({ embeddings: Boolean(embeddings), runtime: options.runtime ?? 'auto' }) === 'engine'
         ? this.engineForward
         : this.fast!;
-    const { rows, columns, channels } = this.card.input;
-    const pixels = rows * columns;
     const out: SamplePrediction[] = [];
-    const task = this.card.task;
-    const settings = task === 'detection' ? resolvedDetectionSettings(this.card.detection, detection) : null;
-    const batchSize = predictBatchSize(rows, columns);
-    for (let start = 0; start < frames.length; start += batchSize) {
+    const batchSize = predictBatchSize(this.card.input.rows, this.card.input.columns);
+    for (let start = 0; start < count; start += batchSize) {
       if (signal) throwIfCancelled(signal);
-      const chunk = frames.slice(start, start + batchSize);
-      const prepared = chunk.map((frame) => preprocessFrame(frame, this.card.preprocessing));
-      const input = new Float32Array(chunk.length * pixels * channels);
-      prepared.forEach((p, i) => input.set(p.input, i * pixels * channels));
-      if (settings) {
-        const output = await forward.run(input, chunk.length);
-        const detections = await detectionsOfOutput(output, rows, columns, {
-          numClasses: this.card.classes.length,
-          topK: settings.topK,
-          postprocess: postprocessFor(settings),
-        });
-        chunk.forEach((frame, i) => {
-          const sample = { placement: prepared[i]!.placement, frameRows: frame.rows, frameColumns: frame.columns };
-          out.push({ detections: detections[i]!.map((d) => onFrame(d, sample)) });
-        });
-        await yieldToMessages();
-        continue;
-      }
-      let logits: Float32Array;
-      if (embeddings) {
-        const images = tf.tensor4d(input, [chunk.length, rows, columns, channels]);
-        const [logitsTensor, embeddingTensor] = outputAndEmbedding(this.twoOutputs!, images);
-        images.dispose();
-        logits = (await logitsTensor.data()) as Float32Array;
-        logitsTensor.dispose();
-        const width = embeddingTensor.shape[1];
-        const rowsOfEmbedding = (await embeddingTensor.data()) as Float32Array<ArrayBuffer>;
-        embeddingTensor.dispose();
-        for (let i = 0; i < chunk.length; i++) embeddings.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
-      } else {
-        logits = (await forward.run(input, chunk.length)).data;
-      }
-      const outputChannels = logits.length / (chunk.length * (task === 'segmentation' ? pixels : 1));
-      chunk.forEach((frame, i) => {
-        if (task === 'verification') {
-          out.push({ embedding: logits.slice(i * outputChannels, (i + 1) * outputChannels) });
-        } else if (task === 'segmentation') {
-          const classCount = this.card.classes.length;
-          const map = classMap(logits, i * pixels * outputChannels, pixels, outputChannels);
-          const mask = maskOnFrame(map, columns, prepared[i]!.placement, frame.rows, frame.columns);
-          out.push({
-            mask,
-            rows: frame.rows,
-            columns: frame.columns,
-            classPixels: classPixelCounts(mask, this.card.classes.length),
-            meanEntropy: meanPixelEntropy(logits, i * pixels * outputChannels, pixels, outputChannels),
-            ...(options.probabilities
-              ? {
-                  probabilityMaps: probabilitiesOnFrame(
-                    classProbabilities(logits, i * pixels * outputChannels, pixels, outputChannels, classCount),
-                    classCount,
-                    { rows, columns },
-                    prepared[i]!.placement,
-                    frame,
-                  ),
-                }
-              : {}),
-          });
-        } else {
-          const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);
-          out.push({ probabilities, predicted: argmax(probabilities) });
-        }
-      });
+      const { input, frames } = chunk(start, Math.min(count, start + batchSize));
+      out.push(...(await this.predictPass(forward, input, frames, detection, options)));
       await yieldToMessages();
     }
     return out;
+  }
+
+  /** One forward pass and what it means on each frame. */
+  private async predictPass(
+    forward: ModelForward,
+    input: Float32Array,
+    frames: readonly PreparedFrame[],
+    detection: DetectionSettingsOverride | undefined,
+    options: PredictOptions,
+  ): Promise<SamplePrediction[]> {
+    const { rows, columns, channels } = this.card.input;
+    const pixels = rows * columns;
+    const task = this.card.task;
+    const { embeddings } = options;
+    if (task === 'detection') {
+      const settings = resolvedDetectionSettings(this.card.detection, detection);
+      const output = await forward.run(input, frames.length);
+      const detections = await detectionsOfOutput(output, rows, columns, {
+        numClasses: this.card.classes.length,
+        topK: settings.topK,
+        postprocess: postprocessFor(settings),
+      });
+      return frames.map((frame, i) => {
+        const sample = { placement: frame.placement, frameRows: frame.rows, frameColumns: frame.columns };
+        return { detections: detections[i]!.map((d) => onFrame(d, sample)) };
+      });
+    }
+    let logits: Float32Array;
+    if (embeddings) {
+      const images = tf.tensor4d(input, [frames.length, rows, columns, channels]);
+      const [logitsTensor, embeddingTensor] = outputAndEmbedding(this.twoOutputs!, images);
+      images.dispose();
+      logits = (await logitsTensor.data()) as Float32Array;
+      logitsTensor.dispose();
+      const width = embeddingTensor.shape[1];
+      const rowsOfEmbedding = (await embeddingTensor.data()) as Float32Array<ArrayBuffer>;
+      embeddingTensor.dispose();
+      for (let i = 0; i < frames.length; i++) embeddings.push(rowsOfEmbedding.slice(i * width, (i + 1) * width));
+    } else {
+      logits = (await forward.run(input, frames.length)).data;
+    }
+    const outputChannels = logits.length / (frames.length * (task === 'segmentation' ? pixels : 1));
+    return frames.map((frame, i): SamplePrediction => {
+      if (task === 'verification') return { embedding: logits.slice(i * outputChannels, (i + 1) * outputChannels) };
+      if (task !== 'segmentation') {
+        const probabilities = softmaxRow(logits, i * outputChannels, outputChannels);
+        return { probabilities, predicted: argmax(probabilities) };
+      }
+      const classCount = this.card.classes.length;
+      const at = i * pixels * outputChannels;
+      const mask = maskOnFrame(
+        classMap(logits, at, pixels, outputChannels),
+        columns,
+        frame.placement,
+        frame.rows,
+        frame.columns,
+      );
+      return {
+        mask,
+        rows: frame.rows,
+        columns: frame.columns,
+        classPixels: classPixelCounts(mask, classCount),
+        meanEntropy: meanPixelEntropy(logits, at, pixels, outputChannels),
+        ...(options.probabilities
+          ? {
+              probabilityMaps: probabilitiesOnFrame(
+                classProbabilities(logits, at, pixels, outputChannels, classCount),
+                classCount,
+                { rows, columns },
+                frame.placement,
+                frame,
+              ),
+            }
+          : {}),
+      };
+    });
   }
 
   dispose(): void {

@@ -11,16 +11,16 @@ import {
   type BatchProgress,
   type DecodedFrame as EngineFrame,
   type ExplainMethodName,
-  type ImageInfo,
   type PredictRuntime,
+  type PreprocessingSpec,
   type RuntimeChoice,
-  type SamplePrediction,
 } from '../../../contract/index';
 import type { EngineRequestOf } from '../../../contract/engine/protocol';
-import type { DecodedFrame } from '../../../ml/decode/types';
+import { engineFrame } from '../../../ml/decode/engine-frame';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
+import { engineCalls, read, type FrameInputs, type Read, type ReadOk } from './frame-inputs';
 import { writeCoco } from './coco';
 import {
   csvHeader,
@@ -34,6 +34,8 @@ import {
 import { heatmapFiles } from './heatmap-files';
 import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
+
+export { engineFrame };
 
 /** Frames per engine call and per journal commit: big enough to keep the model busy, small enough to lose little to a kill. */
 export const GROUP_FRAMES = 32;
@@ -54,28 +56,13 @@ export interface BatchRun {
   shard: Shard | null;
   /** 'engine': keep the model on Loupe's engine rather than the fastest runtime that agrees with it. */
   runtime?: RuntimeChoice;
+  /** The model card's preprocessing, when the decode workers prepare the frames (frame-inputs.ts). */
+  prepare?: PreprocessingSpec;
   /** Set by the run: what ran the model (the engine says with each reply). */
   ranOn?: PredictRuntime;
   journal: Journal;
   signal: AbortSignal;
   onProgress?: (progress: BatchProgress) => void;
-}
-
-type Read =
-  | { ok: true; file: FoundFile; sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }
-  | { ok: false; file: FoundFile; reason: string };
-
-/** Pixels as the engine takes them (signed 8-bit widened: the model input has no int8 path). */
-export function engineFrame(frame: DecodedFrame): EngineFrame {
-  const data = (frame.data instanceof Int8Array ? Int16Array.from(frame.data) : frame.data) as EngineFrame['data'];
-  return {
-    data,
-    rows: frame.rows,
-    columns: frame.columns,
-    samplesPerPixel: frame.samplesPerPixel as 1 | 3 | 4,
-    rescaleSlope: frame.rescaleSlope,
-    rescaleIntercept: frame.rescaleIntercept,
-  };
 }
 
 function reasonOf(error: unknown): string {
@@ -99,7 +86,7 @@ export async function runBatch(
     while (!exhausted && window.length < READ_AHEAD_FILES) {
       const next = await files.next();
       if (next.done) exhausted = true;
-      else window.push(read(pool, next.value));
+      else window.push(read(pool, next.value, run.prepare));
     }
   };
 
@@ -110,7 +97,7 @@ export async function runBatch(
     while (window.length > 0 && frames < GROUP_FRAMES) {
       const file = await window.shift()!;
       group.push(file);
-      if (file.ok) frames += file.frames.length;
+      if (file.ok) frames += file.count;
       await refill();
     }
     const finished = await predictGroup(engine, run, group);
@@ -145,42 +132,24 @@ async function* candidates(run: BatchRun, progress: Counts): AsyncGenerator<Foun
   }
 }
 
-function read(pool: DecodePool, file: FoundFile): Promise<Read> {
-  return pool.read(file.path).then(
-    (r) => {
-      const odd = r.frames.find((f) => f.samplesPerPixel !== 1 && f.samplesPerPixel !== 3 && f.samplesPerPixel !== 4);
-      if (odd)
-        return {
-          ok: false as const,
-          file,
-          reason: `${odd.samplesPerPixel} samples per pixel; models read grey or colour images.`,
-        };
-      return { ok: true as const, file, ...r };
-    },
-    (error: unknown) => ({ ok: false as const, file, reason: reasonOf(error) }),
-  );
-}
-
 /** Predicts a group's frames; a call the engine refuses is retried file by file, so one bad file is reported alone. */
 async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: readonly Read[]): Promise<Finished[]> {
-  const readable = group.filter((r): r is Extract<Read, { ok: true }> => r.ok);
+  const readable = group.filter((r): r is ReadOk => r.ok && r.refused === undefined);
   const predicted = new Map<Read, FramePrediction[] | string>();
+  for (const r of group)
+    if (r.ok && r.refused !== undefined) predicted.set(r, `The model could not predict this file: ${r.refused}`);
   try {
-    const all = await predictFrames(
-      engine,
-      run,
-      readable.flatMap((r) => r.frames),
-    );
+    const all = await predictInputs(engine, run, engineCalls(readable, GROUP_FRAMES));
     let at = 0;
     for (const r of readable) {
-      predicted.set(r, all.slice(at, at + r.frames.length));
-      at += r.frames.length;
+      predicted.set(r, all.slice(at, at + r.count));
+      at += r.count;
     }
   } catch (error) {
     if (!retryable(error)) throw error;
     for (const r of readable) {
       try {
-        predicted.set(r, await predictFrames(engine, run, r.frames));
+        predicted.set(r, await predictInputs(engine, run, engineCalls([r], GROUP_FRAMES)));
       } catch (fileError) {
         if (!retryable(fileError)) throw fileError;
         predicted.set(r, `The model could not predict this file: ${reasonOf(fileError)}`);
@@ -218,7 +187,7 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
     );
     for (const side of [...outputs.sideFiles, ...heatmaps]) await run.journal.writeSideFile(side.relative, side.data);
     finished.push({
-      entry: { ...base, size: r.size, sha256: r.sha256, frames: r.frames.length, status: 'done' },
+      entry: { ...base, size: r.size, sha256: r.sha256, frames: r.count, status: 'done' },
       rows: outputs.rows,
     });
   }
@@ -246,13 +215,12 @@ export async function callSignal<T>(runSignal: AbortSignal, call: (signal: Abort
   }
 }
 
-async function predictFrames(
+async function predictInputs(
   engine: EngineSupervisor,
   run: BatchRun,
-  frames: readonly DecodedFrame[],
+  calls: readonly FrameInputs[],
 ): Promise<FramePrediction[]> {
-  if (run.gallery) return queryGallery(engine, run, run.gallery.k, frames);
-  const out: SamplePrediction[] = [];
+  const out: FramePrediction[] = [];
   const task = run.model.task;
   const overrides: Partial<EngineRequestOf<'predict'>> =
     run.threshold === undefined
@@ -260,45 +228,46 @@ async function predictFrames(
       : task === 'detection'
         ? { detection: { scoreThreshold: run.threshold } }
         : { threshold: run.threshold };
-  for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
-    const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const request = { modelDir: run.modelDir, frames: chunk, runtime: run.runtime ?? 'auto', ...overrides };
+  for (const inputs of calls) {
+    if (run.gallery) {
+      if (!('frames' in inputs)) throw new LoupeError('INTERNAL', 'A gallery query takes the frames themselves.');
+      out.push(...(await queryGallery(engine, run, run.gallery.k, inputs.frames)));
+      continue;
+    }
+    const count = 'frames' in inputs ? inputs.frames.length : inputs.prepared.frames.length;
+    const request = { modelDir: run.modelDir, ...inputs, runtime: run.runtime ?? 'auto', ...overrides };
     const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal }));
     if (reply.runtime) run.ranOn = reply.runtime;
-    if (reply.predictions.length !== chunk.length)
+    if (reply.predictions.length !== count)
       throw new LoupeError(
         'INTERNAL',
-        `The engine returned ${reply.predictions.length} predictions for ${chunk.length} frames.`,
+        `The engine returned ${reply.predictions.length} predictions for ${count} frames.`,
       );
     out.push(...reply.predictions);
   }
   return out;
 }
 
+/** One call's frames against the model's gallery: the nearest k references of each. */
 async function queryGallery(
   engine: EngineSupervisor,
   run: BatchRun,
   k: number,
-  frames: readonly DecodedFrame[],
+  frames: EngineFrame[],
 ): Promise<FramePrediction[]> {
-  const out: FramePrediction[] = [];
-  for (let start = 0; start < frames.length; start += GROUP_FRAMES) {
-    const chunk = frames.slice(start, start + GROUP_FRAMES).map(engineFrame);
-    const request = {
-      modelDir: run.modelDir,
-      frames: chunk,
-      k,
-      runtime: run.runtime ?? 'auto',
-      ...(run.threshold === undefined ? {} : { threshold: run.threshold }),
-    };
-    const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
-    if (reply.runtime) run.ranOn = reply.runtime;
-    if (reply.results.length !== chunk.length)
-      throw new LoupeError(
-        'INTERNAL',
-        `The engine returned ${reply.results.length} matches for ${chunk.length} frames.`,
-      );
-    out.push(...reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold })));
-  }
-  return out;
+  const request = {
+    modelDir: run.modelDir,
+    frames,
+    k,
+    runtime: run.runtime ?? 'auto',
+    ...(run.threshold === undefined ? {} : { threshold: run.threshold }),
+  };
+  const reply = await callSignal(run.signal, (signal) => engine.call('galleryQuery', request, { signal }));
+  if (reply.runtime) run.ranOn = reply.runtime;
+  if (reply.results.length !== frames.length)
+    throw new LoupeError(
+      'INTERNAL',
+      `The engine returned ${reply.results.length} matches for ${frames.length} frames.`,
+    );
+  return reply.results.map((r) => ({ matches: r.matches, threshold: reply.threshold }));
 }

@@ -158,7 +158,7 @@ export class BatchService {
         `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`,
       );
     const modelDir = this.modelDir(request.model);
-    const { facts, exported } = await modelFacts(modelDir);
+    const { card, facts, exported } = await modelFacts(modelDir);
     if (exported && (request.gallery || request.explain))
       throw new LoupeError(
         'INVALID_REQUEST',
@@ -213,6 +213,8 @@ export class BatchService {
         ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
         ...(request.gallery ? { gallery: request.gallery } : {}),
         ...(request.explain ? { explain: request.explain } : {}),
+        // Heatmaps and gallery queries need the pixels here; a bundle prepares frames as its own card says.
+        ...(exported || request.gallery || request.explain ? {} : { prepare: card.preprocessing }),
         ...(onProgress ? { onProgress } : {}),
       };
       const result = await runBatch(this.engine, this.pool, run);

@@ -9,10 +9,11 @@ import { Worker } from 'node:worker_threads';
 // outlive the workers (sharp's documentation, "worker threads" on glibc Linux).
 import 'sharp';
 import type { ImageInfo } from '../../../contract/channels/imaging';
+import type { PreprocessingSpec } from '../../../contract/index';
 import { DecodeError } from '../../../ml/decode/errors';
 import { DECODE_TIME_CAP_MS, DECODE_WORKER_HEAP_MB, decodeWorkerCount } from '../../../ml/decode/limits';
 import type { DecodedFrame } from '../../../ml/decode/types';
-import type { FromDecodeWorker, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
+import type { FromDecodeWorker, PreparedRead, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
 import type { Logger } from '../logger';
 
 export interface DecodePoolOptions {
@@ -119,6 +120,18 @@ export class DecodePool {
   read(path: string): Promise<{ sha256: string; size: number; info: ImageInfo; frames: DecodedFrame[] }> {
     return this.simple({ type: 'read', path }, path, (m) =>
       m.type === 'read' ? { sha256: m.sha256, size: m.size, info: m.info, frames: m.frames } : undefined,
+    );
+  }
+
+  /** The same, with every frame prepared in the worker as `spec` says instead of its pixels. */
+  readPrepared(
+    path: string,
+    spec: PreprocessingSpec,
+  ): Promise<{ sha256: string; size: number; info: ImageInfo; prepared: PreparedRead }> {
+    return this.simple({ type: 'read', path, prepare: spec }, path, (m) =>
+      m.type === 'read' && m.prepared
+        ? { sha256: m.sha256, size: m.size, info: m.info, prepared: m.prepared }
+        : undefined,
     );
   }
 

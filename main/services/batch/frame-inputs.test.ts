@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { DecodePool } from '../imaging/decode-pool';
+import type { FoundFile } from '../imaging/file-walk';
+import { engineCalls, read, type ReadOk } from './frame-inputs';
+
+const file: FoundFile = { path: '/in/a.dcm', relative: 'a.dcm' } as FoundFile;
+const info = { frames: 2 } as never;
+const spec = { rows: 2, columns: 2, channels: 1 } as never;
+const placement = { top: 0, left: 0, height: 2, width: 2 };
+
+/** A read of `count` prepared 2×2 frames whose values count up from `from`. */
+function preparedRead(count: number, from: number): ReadOk {
+  const input = Float32Array.from({ length: count * 4 }, (_, i) => from + i);
+  const frames = Array.from({ length: count }, () => ({ rows: 8, columns: 8, placement }));
+  return { ok: true, file, sha256: 'h', size: 1, info, count, frames: [], prepared: { input, frames } };
+}
+
+describe('engineCalls', () => {
+  it('joins prepared files in order and cuts them into calls of at most N frames, each its own buffer', () => {
+    const calls = engineCalls([preparedRead(3, 0), preparedRead(1, 100), preparedRead(2, 200)], 4);
+    expect(calls).toHaveLength(2);
+    const [first, second] = calls.map((c) => ('prepared' in c ? c.prepared : null));
+    expect(first!.frames).toHaveLength(4);
+    expect(second!.frames).toHaveLength(2);
+    expect(Array.from(first!.input)).toEqual([...Array.from({ length: 12 }, (_, i) => i), 100, 101, 102, 103]);
+    expect(Array.from(second!.input)).toEqual([200, 201, 202, 203, 204, 205, 206, 207]);
+    // A view would send the whole group's buffer with every call.
+    for (const c of [first!, second!]) expect(c.input.buffer.byteLength).toBe(c.input.byteLength);
+  });
+
+  it('gives no call for no frames', () => {
+    expect(engineCalls([], 32)).toEqual([]);
+  });
+});
+
+describe('read with preparation', () => {
+  const pool = (prepared: unknown): DecodePool =>
+    ({ readPrepared: async () => ({ sha256: 'h', size: 9, info, prepared }) }) as unknown as DecodePool;
+
+  it('keeps the hash of a file the model cannot take, with the reason', async () => {
+    const r = await read(pool({ error: 'no such window' }), file, spec);
+    expect(r).toMatchObject({ ok: true, sha256: 'h', size: 9, refused: 'no such window', prepared: null });
+  });
+
+  it('refuses frames that are neither grey nor colour', async () => {
+    const r = await read(pool({ input: new Float32Array(8), frames: [], samplesPerPixel: [1, 2] }), file, spec);
+    expect(r).toEqual({ ok: false, file, reason: '2 samples per pixel; models read grey or colour images.' });
+  });
+
+  it('says why a file could not be read', async () => {
+    const failing = {
+      readPrepared: async () => Promise.reject(new Error('not a DICOM file')),
+    } as unknown as DecodePool;
+    expect(await read(failing, file, spec)).toEqual({ ok: false, file, reason: 'not a DICOM file' });
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * What a batch run reads of each file and sends the engine: the decoded frames, or, when the run
+ * needs no pixels in this process (no heatmaps, no gallery, a Loupe model folder), every frame
+ * prepared in the decode worker as the model card says. A 512² CT slice is then 16 KB of model
+ * input on its way to the engine instead of 512 KB of pixels, and the engine only runs the model.
+ */
+import type { DecodedFrame as EngineFrame, ImageInfo, PreparedFrame, PreprocessingSpec } from '../../../contract/index';
+import { engineFrame } from '../../../ml/decode/engine-frame';
+import type { DecodedFrame } from '../../../ml/decode/types';
+import type { DecodePool } from '../imaging/decode-pool';
+import type { FoundFile } from '../imaging/file-walk';
+
+export interface PreparedInput {
+  /** Each frame's model input in turn (rows × columns × channels, channels last). */
+  input: Float32Array<ArrayBuffer>;
+  frames: PreparedFrame[];
+}
+
+export type Read =
+  | {
+      ok: true;
+      file: FoundFile;
+      sha256: string;
+      size: number;
+      info: ImageInfo;
+      /** Frames in the file. */
+      count: number;
+      /** The pixels (empty when the frames were prepared). */
+      frames: DecodedFrame[];
+      prepared: PreparedInput | null;
+      /** Why the model cannot take this file, found while preparing it. */
+      refused?: string;
+    }
+  | { ok: false; file: FoundFile; reason: string };
+
+export type ReadOk = Extract<Read, { ok: true }>;
+
+/** What one engine `predict` call takes. */
+export type FrameInputs = { frames: EngineFrame[] } | { prepared: PreparedInput };
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const oddSamples = (samplesPerPixel: number): boolean =>
+  samplesPerPixel !== 1 && samplesPerPixel !== 3 && samplesPerPixel !== 4;
+
+const oddReason = (samplesPerPixel: number): string =>
+  `${samplesPerPixel} samples per pixel; models read grey or colour images.`;
+
+/** Reads `file` in the decode pool; with `prepare`, its frames prepared there instead of its pixels. */
+export function read(pool: DecodePool, file: FoundFile, prepare?: PreprocessingSpec): Promise<Read> {
+  const failed = (error: unknown): Read => ({ ok: false, file, reason: reasonOf(error) });
+  if (prepare)
+    return pool.readPrepared(file.path, prepare).then(({ prepared, ...r }): Read => {
+      const base = { ok: true as const, file, ...r, frames: [], count: r.info.frames };
+      if ('error' in prepared) return { ...base, prepared: null, refused: prepared.error };
+      const odd = prepared.samplesPerPixel.find(oddSamples);
+      if (odd !== undefined) return { ok: false, file, reason: oddReason(odd) };
+      return { ...base, count: prepared.frames.length, prepared: { input: prepared.input, frames: prepared.frames } };
+    }, failed);
+  return pool.read(file.path).then((r): Read => {
+    const odd = r.frames.find((f) => oddSamples(f.samplesPerPixel));
+    if (odd) return { ok: false, file, reason: oddReason(odd.samplesPerPixel) };
+    return { ok: true, file, ...r, count: r.frames.length, prepared: null };
+  }, failed);
+}
+
+/** The frames of `reads`, in order, as engine calls of at most `perCall` frames each. */
+export function engineCalls(reads: readonly ReadOk[], perCall: number): FrameInputs[] {
+  const calls: FrameInputs[] = [];
+  if (reads.every((r) => r.prepared === null)) {
+    const frames = reads.flatMap((r) => r.frames);
+    for (let i = 0; i < frames.length; i += perCall)
+      calls.push({ frames: frames.slice(i, i + perCall).map(engineFrame) });
+    return calls;
+  }
+  const prepared = reads.map((r) => r.prepared!);
+  const frames = prepared.flatMap((p) => p.frames);
+  const all = new Float32Array(prepared.reduce((n, p) => n + p.input.length, 0));
+  let at = 0;
+  for (const p of prepared) {
+    all.set(p.input, at);
+    at += p.input.length;
+  }
+  // Every frame's input has the model's size.
+  const size = frames.length > 0 ? all.length / frames.length : 0;
+  for (let i = 0; i < frames.length; i += perCall) {
+    const end = Math.min(frames.length, i + perCall);
+    // A copy, not a view: a view would send the whole group's buffer with every call.
+    calls.push({ prepared: { input: all.slice(i * size, end * size), frames: frames.slice(i, end) } });
+  }
+  return calls;
+}
