@@ -90,6 +90,22 @@ export async function runBatch(
     }
   };
 
+  const report = (finished: readonly Finished[]): void => {
+    const failures: BatchProgress['failures'] = [];
+    for (const { entry } of finished) {
+      progress.done++;
+      progress.frames += entry.status === 'done' ? entry.frames : 0;
+      if (entry.status === 'failed') failures.push({ path: entry.path, reason: entry.reason ?? '' });
+    }
+    progress.failed += failures.length;
+    run.onProgress?.({ ...progress, failures });
+  };
+  // A group's commit (its writes and fsyncs) overlaps the next group's prediction; commits stay in
+  // order, one in flight, and a group counts as done only once its commit has returned.
+  let committing: Promise<void> = Promise.resolve();
+  // The engine loads its modules and backend (about a second) while the first files decode; a
+  // failure to start shows on the first predict call.
+  engine.engineInfo().catch(() => {});
   await refill();
   while (window.length > 0 && !run.signal.aborted) {
     const group: Read[] = [];
@@ -101,16 +117,12 @@ export async function runBatch(
       await refill();
     }
     const finished = await predictGroup(engine, run, group);
-    await journal.commit(finished, headers);
-    const failures: BatchProgress['failures'] = [];
-    for (const { entry } of finished) {
-      progress.done++;
-      progress.frames += entry.status === 'done' ? entry.frames : 0;
-      if (entry.status === 'failed') failures.push({ path: entry.path, reason: entry.reason ?? '' });
-    }
-    progress.failed += failures.length;
-    run.onProgress?.({ ...progress, failures });
+    await committing;
+    committing = journal.commit(finished, headers).then(() => report(finished));
+    // Awaited on the next turn or after the loop; this handler only keeps Node from calling it unhandled meanwhile.
+    committing.catch(() => {});
   }
+  await committing;
   const cancelled = run.signal.aborted;
   // Undecoded reads still in the window are simply dropped: they were never committed.
   if (!cancelled && model.task === 'detection' && run.formats.has('coco')) await writeCoco(journal.folder, model);
