@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
-import { TASK_KINDS } from '../tasks';
+import { PREDICT_RUNTIMES, TASK_KINDS } from '../tasks';
 import { BATCH_FORMATS, MAX_BATCH_INPUTS } from './batch';
 import { runIdSchema } from '../training/config';
 
@@ -44,6 +44,8 @@ export const batchJobSchema = z.object({
   /** Files predicted per second this session; null before the first group. */
   imagesPerSecond: z.number().min(0).nullable(),
   etaMs: z.number().min(0).nullable(),
+  /** What ran the model in the latest session that predicted (null before any). */
+  runtime: z.enum(PREDICT_RUNTIMES).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

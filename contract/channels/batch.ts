@@ -23,6 +23,8 @@ export const batchProgressSchema = z.object({
   skipped: z.number().int().min(0),
   /** The files of the latest group that could not be predicted, with why (all are in manifest.jsonl). */
   failures: z.array(z.object({ path: z.string(), reason: z.string() })).default([]),
+  /** What ran the model, once it has predicted. */
+  runtime: z.enum(PREDICT_RUNTIMES).optional(),
 });
 export type BatchProgress = z.infer<typeof batchProgressSchema>;
 
@@ -54,7 +56,7 @@ export const batchPredictRequestSchema = z
   })
   .strict();
 
-export const batchReportSchema = batchProgressSchema.omit({ failures: true }).extend({
+export const batchReportSchema = batchProgressSchema.omit({ failures: true, runtime: true }).extend({
   out: z.string(),
   model: z.object({
     modelId: z.string(),

@@ -110,6 +110,8 @@ describe('the Batch section', () => {
     expect(await jobRow().getByTestId('batch-eta').count()).toBe(0);
     expect(await jobRow().getByTestId('batch-progress-text').textContent()).toContain(`${FILES} of ${FILES} files`);
     expect(await jobRow().getByTestId('batch-rate').textContent()).toMatch(/^\s*\d+(\.\d)? images\/s\s*$/);
+    // The small CNN exports, so the engine ran it on ONNX Runtime; the finished job's record says so.
+    expect((await jobRow().getByTestId('batch-runtime').textContent())?.trim()).toBe('on ONNX Runtime');
     await expect.poll(() => page.getByTestId('batch-count').textContent()).toBe(`${FILES} of ${FILES} rows`);
     expect(await page.getByTestId('batch-table').locator('tbody tr').count()).toBe(100);
     const manifest = readFileSync(path.join(out(), 'manifest.jsonl'), 'utf8').trimEnd().split('\n');

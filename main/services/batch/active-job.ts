@@ -35,5 +35,6 @@ export function summaryOfActive(job: ActiveJob): BatchJob {
     failed: job.beforeFailed + (p?.failed ?? 0),
     imagesPerSecond,
     etaMs: left !== null && imagesPerSecond ? (left / imagesPerSecond) * 1000 : null,
+    runtime: p?.runtime ?? job.record.runtime ?? null,
   };
 }

@@ -69,7 +69,7 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type Counts = Omit<BatchProgress, 'failures'>;
+type Counts = Omit<BatchProgress, 'failures' | 'runtime'>;
 
 export async function runBatch(
   engine: EngineSupervisor,
@@ -98,7 +98,7 @@ export async function runBatch(
       if (entry.status === 'failed') failures.push({ path: entry.path, reason: entry.reason ?? '' });
     }
     progress.failed += failures.length;
-    run.onProgress?.({ ...progress, failures });
+    run.onProgress?.({ ...progress, failures, ...(run.ranOn ? { runtime: run.ranOn } : {}) });
   };
   // A group's commit (its writes and fsyncs) overlaps the next group's prediction; commits stay in
   // order, one in flight, and a group counts as done only once its commit has returned.

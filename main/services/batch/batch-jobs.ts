@@ -226,6 +226,7 @@ export class BatchJobs {
       finished: counts.finished,
       failed: counts.failed,
       imagesPerSecond: counts.imagesPerSecond,
+      runtime: counts.runtime,
       updatedAt: new Date().toISOString(),
     };
     try {

@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { batchJobIdSchema, LoupeError, type BatchJob, type BatchJobState } from '../../../contract/index';
+import {
+  batchJobIdSchema,
+  LoupeError,
+  type BatchJob,
+  type BatchJobState,
+  type PredictRuntime,
+} from '../../../contract/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
 
 export const JOBS_FOLDER = 'batches';
@@ -32,6 +38,8 @@ export interface JobRecord {
   failed: number;
   /** Files per second of the last session, once it ended (null before, or if it predicted none). */
   imagesPerSecond?: number | null;
+  /** What ran the model in the latest session that predicted (absent in records of older versions). */
+  runtime?: PredictRuntime | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -88,6 +96,7 @@ export function publicOf(
     threshold: record.threshold,
     error: record.error,
     total: record.total,
+    runtime: record.runtime ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

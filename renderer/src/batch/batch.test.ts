@@ -38,6 +38,7 @@ const job = (over: Partial<BatchJob> = {}): BatchJob => ({
   failed: 0,
   imagesPerSecond: 5,
   etaMs: 18_000,
+  runtime: null,
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
   ...over,
