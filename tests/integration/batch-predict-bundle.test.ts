@@ -150,7 +150,7 @@ describe('loupe predict --model with an exported ONNX bundle', () => {
     expect(existsSync(path.join(root, 'seg-bundle', 'masks'))).toBe(true);
   }, 600_000);
 
-  it('refuses --explain on a bundle with a one-line reason', async () => {
+  it('refuses --explain and --runtime engine on a bundle with a one-line reason', async () => {
     const { code, stderr } = await runCli([
       'predict',
       '--model',
@@ -164,5 +164,20 @@ describe('loupe predict --model with an exported ONNX bundle', () => {
     ]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/exported ONNX bundle only predicts/);
+    const engine = await runCli([
+      'predict',
+      '--model',
+      bundleDir,
+      '--in',
+      folder.root,
+      '--out',
+      path.join(root, 'out-engine'),
+      '--runtime',
+      'engine',
+    ]);
+    expect(engine.code).toBe(2);
+    expect(engine.stderr).toMatch(
+      /--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime/,
+    );
   }, 120_000);
 });

@@ -164,6 +164,11 @@ export class BatchService {
         'INVALID_REQUEST',
         `${request.gallery ? '--gallery' : '--explain'} needs the Loupe model folder; an exported ONNX bundle only predicts.`,
       );
+    if (exported && request.runtime === 'engine')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        '--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime.',
+      );
     const formats = chooseFormats(facts.task, request.formats);
     if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
       throw new LoupeError(
