@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import type { DecodedFrame, ModelCard, PreprocessingSpec } from '../contract/index';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
-import { preprocessFrame } from '../ml/data/preprocessing';
+import { prepareFrames, preprocessFrame } from '../ml/data/preprocessing';
 import { BundlePredictor } from '../ml/export/bundle-predictor';
 import { outputOfBatch } from '../ml/model-io/inference-model';
 import { Predictor } from '../ml/train/predictor';
@@ -109,16 +109,7 @@ export async function engineFrames(
   card: ModelCard,
   frames: readonly DecodedFrame[],
 ): Promise<Measurement & { runtime: string }> {
-  const groups = groupsOf(frames).map((group) => {
-    const prepared = group.map((frame) => preprocessFrame(frame, card.preprocessing));
-    const size = prepared[0]!.input.length;
-    const input = new Float32Array(group.length * size);
-    prepared.forEach((p, i) => input.set(p.input, i * size));
-    return {
-      input,
-      frames: prepared.map((p, i) => ({ rows: group[i]!.rows, columns: group[i]!.columns, placement: p.placement })),
-    };
-  });
+  const groups = groupsOf(frames).map((group) => prepareFrames(group, card.preprocessing));
   // Warm-up: loads the model and compiles kernels.
   const { runtime } = await engine.call('predict', { modelDir, prepared: groups[0]! });
   return {

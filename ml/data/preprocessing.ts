@@ -3,7 +3,13 @@
  * again, unchanged, at inference. Order: modality values (rescale) → channels → resize →
  * intensity to [0, 1] → optional standardisation.
  */
-import { LoupeError, type DecodedFrame, type PixelData, type PreprocessingSpec } from '../../contract/index';
+import {
+  LoupeError,
+  type DecodedFrame,
+  type PixelData,
+  type PreparedFrame,
+  type PreprocessingSpec,
+} from '../../contract/index';
 import { placementFor, resizeBilinear, resizeNearestMask, type Placement, type ReadRow } from './resize';
 
 /** ITU-R BT.601 luma weights, what most viewers use to show colour images in grey. */
@@ -189,6 +195,24 @@ export function preprocessFrame(
 ): { input: Float32Array; placement: Placement } {
   const image = toModalityImage(frame, spec);
   return { input: scaleIntensity(image, spec), placement: image.placement };
+}
+
+/**
+ * Frames as the model takes a batch of them: each frame's input in turn (channels last), and each
+ * frame's size with where its content lies in the input (for masks and boxes on the frame).
+ */
+export function prepareFrames(
+  frames: readonly DecodedFrame[],
+  spec: PreprocessingSpec,
+): { input: Float32Array<ArrayBuffer>; frames: PreparedFrame[] } {
+  const size = spec.rows * spec.columns * spec.channels;
+  const input = new Float32Array(frames.length * size);
+  const placed = frames.map((frame, i) => {
+    const { input: one, placement } = preprocessFrame(frame, spec);
+    input.set(one, i * size);
+    return { rows: frame.rows, columns: frame.columns, placement };
+  });
+  return { input, frames: placed };
 }
 
 /** A mask at the model's input size, placed as its image was. */

@@ -11,8 +11,8 @@ import { writeFileAtomic } from '../../base/atomic-write';
 import { namedFailure } from './errors';
 import { openImage, readImageBytes, type OpenedImage } from './index';
 import { renderThumbnail, thumbnailPath } from './thumbnail';
-import type { PreparedFrame, PreprocessingSpec } from '../../contract/index';
-import { preprocessFrame } from '../data/preprocessing';
+import type { PreprocessingSpec } from '../../contract/index';
+import { prepareFrames } from '../data/preprocessing';
 import { engineFrame } from './engine-frame';
 import type { DecodedFrame } from './types';
 import type { FromDecodeWorker, PreparedRead, ToDecodeWorker } from './worker-protocol';
@@ -26,21 +26,13 @@ const waiting = new Map<number, { bytes: Uint8Array; path: string; workspaceRoot
 /** The last file opened for frames, so scrolling a multi-frame image parses it once. */
 let lastOpened: { key: string; image: OpenedImage } | null = null;
 
-/** Every frame as the model takes it, one after the other; a frame it cannot take fails the file. */
-function prepareFrames(frames: readonly DecodedFrame[], spec: PreprocessingSpec): PreparedRead {
-  const size = spec.rows * spec.columns * spec.channels;
-  const input = new Float32Array(frames.length * size);
-  const placed: PreparedFrame[] = [];
+/** Every frame as the model takes it (prepareFrames); a frame it cannot take fails the file. */
+function prepared(frames: readonly DecodedFrame[], spec: PreprocessingSpec): PreparedRead {
   try {
-    frames.forEach((frame, i) => {
-      const { input: one, placement } = preprocessFrame(engineFrame(frame), spec);
-      input.set(one, i * size);
-      placed.push({ rows: frame.rows, columns: frame.columns, placement });
-    });
+    return { ...prepareFrames(frames.map(engineFrame), spec), samplesPerPixel: frames.map((f) => f.samplesPerPixel) };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-  return { input, frames: placed, samplesPerPixel: frames.map((f) => f.samplesPerPixel) };
 }
 
 function sha256Of(bytes: Uint8Array): string {
@@ -103,7 +95,7 @@ async function handle(message: ToDecodeWorker): Promise<void> {
       const frames = [];
       for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
       if (message.prepare) {
-        const prepared = prepareFrames(frames, message.prepare);
+        const ready = prepared(frames, message.prepare);
         const base = {
           type: 'read' as const,
           id: message.id,
@@ -112,7 +104,7 @@ async function handle(message: ToDecodeWorker): Promise<void> {
           info: image.info,
           frames: [],
         };
-        send({ ...base, prepared }, 'input' in prepared ? [prepared.input.buffer] : []);
+        send({ ...base, prepared: ready }, 'input' in ready ? [ready.input.buffer] : []);
         return;
       }
       // Pixels that are views into the file's bytes share one buffer: transfer each buffer once.

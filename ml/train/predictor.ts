@@ -14,7 +14,7 @@ import {
   type RuntimeChoice,
   type SamplePrediction,
 } from '../../contract/index';
-import { preprocessFrame } from '../data/preprocessing';
+import { prepareFrames } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { loadModelFolder } from '../model-io/model-folder';
@@ -51,11 +51,6 @@ export interface PredictOptions {
   /** 'engine': the engine's own graph even when a faster runtime is attached. */
   runtime?: RuntimeChoice;
 }
-
-const sizeOf = (frame: DecodedFrame): { rows: number; columns: number } => ({
-  rows: frame.rows,
-  columns: frame.columns,
-});
 
 /** Frames per forward pass for inputs of `rows` × `columns`. */
 export function predictBatchSize(rows: number, columns: number): number {
@@ -139,15 +134,9 @@ export class Predictor {
     detection?: DetectionSettingsOverride,
     options: PredictOptions = {},
   ): Promise<SamplePrediction[]> {
-    const { rows, columns, channels } = this.card.input;
-    const size = rows * columns * channels;
-    return this.inChunks(frames.length, signal, detection, options, (start, end) => {
-      const prepared = frames.slice(start, end).map((frame) => preprocessFrame(frame, this.card.preprocessing));
-      const input = new Float32Array(prepared.length * size);
-      prepared.forEach((p, i) => input.set(p.input, i * size));
-      const placed = prepared.map((p, i) => ({ ...sizeOf(frames[start + i]!), placement: p.placement }));
-      return { input, frames: placed };
-    });
+    return this.inChunks(frames.length, signal, detection, options, (start, end) =>
+      prepareFrames(frames.slice(start, end), this.card.preprocessing),
+    );
   }
 
   /**

@@ -151,33 +151,28 @@ describe('loupe predict --model with an exported ONNX bundle', () => {
   }, 600_000);
 
   it('refuses --explain and --runtime engine on a bundle with a one-line reason', async () => {
-    const { code, stderr } = await runCli([
-      'predict',
-      '--model',
-      bundleDir,
-      '--in',
-      folder.root,
-      '--out',
-      path.join(root, 'out-explain'),
-      '--explain',
-      'gradcam',
-    ]);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/exported ONNX bundle only predicts/);
-    const engine = await runCli([
-      'predict',
-      '--model',
-      bundleDir,
-      '--in',
-      folder.root,
-      '--out',
-      path.join(root, 'out-engine'),
-      '--runtime',
-      'engine',
-    ]);
-    expect(engine.code).toBe(2);
-    expect(engine.stderr).toMatch(
-      /--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime/,
-    );
+    const cases: [string[], RegExp][] = [
+      [['--explain', 'gradcam'], /exported ONNX bundle only predicts/],
+      [
+        ['--runtime', 'engine'],
+        /--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime/,
+      ],
+    ];
+    for (const [[option, value], message] of cases) {
+      const out = path.join(root, `out-${value}`);
+      const { code, stderr } = await runCli([
+        'predict',
+        '--model',
+        bundleDir,
+        '--in',
+        folder.root,
+        '--out',
+        out,
+        option!,
+        value!,
+      ]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+    }
   }, 120_000);
 });

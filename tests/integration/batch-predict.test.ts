@@ -39,6 +39,26 @@ afterAll(() => {
   if (model) rmSync(model.root, { recursive: true, force: true });
 });
 
+/** Checks the first CHECKED_ROWS CSV rows against the engine's own Predictor on the same files. */
+async function forEngineRows(
+  rows: string[][],
+  check: (row: string[], expected: { probabilities: number[]; predicted: number }) => void,
+): Promise<void> {
+  const predictor = await Predictor.load(model.modelDir);
+  try {
+    for (const row of rows.slice(0, CHECKED_ROWS)) {
+      const { frame } = await decodeFile(row[0]!);
+      const [expected] = await predictor.predict([
+        { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
+      ]);
+      if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
+      check(row, expected);
+    }
+  } finally {
+    predictor.dispose();
+  }
+}
+
 describe('loupe predict', () => {
   it('writes one row per image with the model’s probabilities, and reports unreadable files', async () => {
     const out = path.join(root, 'out-full');
@@ -76,22 +96,12 @@ describe('loupe predict', () => {
     expect(failed.map((m) => m.path).sort()).toEqual(folder.unreadable.map((u) => u.path).sort());
     for (const bad of folder.unreadable) expect(failed.find((m) => m.path === bad.path)!.reason).toMatch(bad.reason);
 
-    const predictor = await Predictor.load(model.modelDir);
-    try {
-      for (const row of rows.slice(0, CHECKED_ROWS)) {
-        const { frame } = await decodeFile(row[0]!);
-        const [expected] = await predictor.predict([
-          { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
-        ]);
-        if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
-        expect(row[4]).toBe(model.card.classes[expected.predicted]);
-        expect(Number(row[5])).toBeCloseTo(expected.probabilities[0]!, 5);
-        expect(Number(row[6])).toBeCloseTo(expected.probabilities[1]!, 5);
-        expect(row[7]).toBe(model.card.run.runId);
-      }
-    } finally {
-      predictor.dispose();
-    }
+    await forEngineRows(rows, (row, expected) => {
+      expect(row[4]).toBe(model.card.classes[expected.predicted]);
+      expect(Number(row[5])).toBeCloseTo(expected.probabilities[0]!, 5);
+      expect(Number(row[6])).toBeCloseTo(expected.probabilities[1]!, 5);
+      expect(row[7]).toBe(model.card.run.runId);
+    });
   }, 300_000);
 
   it('splits the input into shards that merge back into the whole, each file once', async () => {
@@ -176,19 +186,9 @@ describe('loupe predict', () => {
     expect([0, 1], stderr).toContain(code);
     const { rows } = readCsv(out);
     expect(rows.length).toBeGreaterThan(0);
-    const predictor = await Predictor.load(model.modelDir);
-    try {
-      for (const row of rows.slice(0, CHECKED_ROWS)) {
-        const { frame } = await decodeFile(row[0]!);
-        const [expected] = await predictor.predict([
-          { ...frame, samplesPerPixel: 1, data: frame.data as Uint16Array<ArrayBuffer> },
-        ]);
-        if (!expected || !('probabilities' in expected)) throw new Error('expected class probabilities');
-        expect([Number(row[5]), Number(row[6])]).toEqual(expected.probabilities);
-      }
-    } finally {
-      predictor.dispose();
-    }
+    await forEngineRows(rows, (row, expected) =>
+      expect([Number(row[5]), Number(row[6])]).toEqual(expected.probabilities),
+    );
   }, 300_000);
 
   it('refuses bad input with one line and exit code 2', async () => {
