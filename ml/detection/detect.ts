@@ -1,10 +1,9 @@
 /**
- * Inference for a CenterNet detector model: images in, detections per image out (predict,
- * peak decoding, post-processing). What eval, batch inference and the labeling view's draft
- * boxes call.
+ * Detections of a CenterNet detector from its output, whichever runtime computed it: peak
+ * decoding and post-processing per image. What the Predictor (batch inference, review, the
+ * labeling view's draft boxes) calls after the model step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { outputOfBatch } from '../model-io/inference-model';
 import { decodeCenterNet } from './centernet-decode';
 import { postprocessDetections, type Detection, type PostprocessArgs } from './postprocess';
 
@@ -31,20 +30,9 @@ export function detectorStride(model: ShapedModel): number {
   return inputHeight / outputHeight;
 }
 
-/** Detections for each image of `images` [B, H, W, C], boxes in pixels of those images. */
-export async function detect(model: tf.LayersModel, images: tf.Tensor4D, args: DetectArgs): Promise<Detection[][]> {
-  const [, height, width] = images.shape;
-  const output = outputOfBatch(model, images) as tf.Tensor4D;
-  try {
-    return await detectionsOfTensor(output, height, width, args);
-  } finally {
-    output.dispose();
-  }
-}
-
 /**
- * The same from a model output already read back (channels last), whichever runtime computed it:
- * `height` × `width` are the model input's.
+ * Detections for each image of a batch, boxes in pixels of the model input (`height` × `width`),
+ * from the model's output read back (channels last).
  */
 export async function detectionsOfOutput(
   output: { data: Float32Array; dims: number[] },
@@ -54,24 +42,15 @@ export async function detectionsOfOutput(
 ): Promise<Detection[][]> {
   const tensor = tf.tensor4d(output.data, output.dims as [number, number, number, number]);
   try {
-    return await detectionsOfTensor(tensor, height, width, args);
+    const candidates = await decodeCenterNet(tensor, {
+      numClasses: args.numClasses,
+      stride: height / tensor.shape[1],
+      imageWidth: width,
+      imageHeight: height,
+      ...(args.topK !== undefined ? { topK: args.topK } : {}),
+    });
+    return candidates.map((c) => postprocessDetections(c, args.postprocess));
   } finally {
     tensor.dispose();
   }
-}
-
-async function detectionsOfTensor(
-  output: tf.Tensor4D,
-  height: number,
-  width: number,
-  args: DetectArgs,
-): Promise<Detection[][]> {
-  const candidates = await decodeCenterNet(output, {
-    numClasses: args.numClasses,
-    stride: height / output.shape[1],
-    imageWidth: width,
-    imageHeight: height,
-    ...(args.topK !== undefined ? { topK: args.topK } : {}),
-  });
-  return candidates.map((c) => postprocessDetections(c, args.postprocess));
 }

@@ -5,7 +5,8 @@ import { preprocessingSpecSchema, type DecodedFrame, type TaskKind } from '../..
 import { randomiseWeights } from '../../tests/helpers/torch-twin';
 import { preprocessFrame } from '../data/preprocessing';
 import { SeededRandom } from '../data/random';
-import { detect } from '../detection/detect';
+import { detectionsOfOutput } from '../detection/detect';
+import { outputOfBatch } from '../model-io/inference-model';
 import { buildCenterNetDetector, buildSiameseEmbedding } from '../models/index';
 import { embed } from '../siamese/embedding';
 import { onFrame } from '../train/tasks/detection-evaluation';
@@ -56,8 +57,16 @@ describe('detection: one map per box', () => {
 
     const { input, placement } = preprocessFrame(image, detector.preprocessing);
     const batch = tf.tensor4d(input, [1, SIDE, SIDE, 1]);
-    const [found] = await detect(model, batch, { numClasses: 2 });
-    batch.dispose();
+    const output = outputOfBatch(model, batch) as tf.Tensor;
+    const [found] = await detectionsOfOutput(
+      { data: (await output.data()) as Float32Array, dims: output.shape },
+      SIDE,
+      SIDE,
+      {
+        numClasses: 2,
+      },
+    );
+    tf.dispose([batch, output]);
     const expected = found!.map((d) => onFrame(d, { placement, frameRows: 40, frameColumns: 48 }));
     expect(expected.length).toBeGreaterThan(4);
     expect(explained.boxesLeftOut).toBe(expected.length - 4);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type ModelCard } from '../../contract/index';
 import type { BatchRunner } from '../train/scored-model';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES } from './onnx-export';
-import { toChannelsFirst, toChannelsLast } from './onnx-parity';
+import { batchToChannelsFirst, toChannelsLast } from './onnx-parity';
 
 /** Runs before timing starts: the first calls allocate and pick kernels. */
 const WARM_UP_RUNS = 3;
@@ -16,11 +16,12 @@ const WARM_UP_RUNS = 3;
 /** `input`: [batch, H, W, C] NHWC float32 of several images → one NCHW tensor. */
 function nchwInput(input: Float32Array, images: number, card: ModelCard): ort.Tensor {
   const { rows, columns, channels } = card.input;
-  const per = rows * columns * channels;
-  const out = new Float32Array(input.length);
-  for (let i = 0; i < images; i++)
-    out.set(toChannelsFirst(input.subarray(i * per, (i + 1) * per), rows, columns, channels), i * per);
-  return new ort.Tensor('float32', out, [images, channels, rows, columns]);
+  return new ort.Tensor('float32', batchToChannelsFirst(input, images, rows, columns, channels), [
+    images,
+    channels,
+    rows,
+    columns,
+  ]);
 }
 
 /**

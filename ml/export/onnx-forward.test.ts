@@ -7,6 +7,7 @@ import type { SamplePrediction } from '../../contract/index';
 import { saveModelFolder } from '../model-io/model-folder';
 import { Predictor } from '../train/predictor';
 import { EXPORT_TEST_CASES, saveTestModel, testFrames } from './export-test-support';
+import { predictingPredictor } from '../methods/training';
 import { onnxForward } from './onnx-forward';
 
 let dir: string;
@@ -80,9 +81,13 @@ describe('Prediction on ONNX Runtime (the model step of the Predictor)', () => {
     const predictor = await Predictor.load(modelDir);
     try {
       await expect(onnxForward(predictor, 1)).rejects.toThrow(/decoder_deconv/);
-      expect(predictor.runtimeFor({})).toBe('engine');
     } finally {
       predictor.dispose();
     }
+    // What the engine's predict method loads: ONNX Runtime for a model that exports, the engine for this one.
+    const exportable = path.join(dir, 'exportable');
+    await saveTestModel(exportable, CASES[0]![1]);
+    expect((await predictingPredictor(exportable)).runtimeFor({})).toBe('onnxruntime');
+    expect((await predictingPredictor(modelDir)).runtimeFor({})).toBe('engine');
   }, 300_000);
 });

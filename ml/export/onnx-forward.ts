@@ -14,23 +14,11 @@ import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../contract/index';
 import type { ModelForward, Predictor } from '../train/predictor';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES, exportOnnx } from './onnx-export';
-import { toChannelsLast } from './onnx-parity';
+import { batchToChannelsFirst, toChannelsLast } from './onnx-parity';
 import { FP32_MAX_ABS_DIFF } from './prediction-compare';
 
 /** Images of the agreement check at load. */
 const CHECK_IMAGES = 2;
-
-/** [images, H, W, C] → [images, C, H, W]. */
-function channelsFirst(nhwc: Float32Array, images: number, pixels: number, channels: number): Float32Array {
-  if (channels === 1) return nhwc;
-  const out = new Float32Array(nhwc.length);
-  for (let b = 0; b < images; b++) {
-    const base = b * pixels * channels;
-    for (let p = 0; p < pixels; p++)
-      for (let c = 0; c < channels; c++) out[base + c * pixels + p] = nhwc[base + p * channels + c]!;
-  }
-  return out;
-}
 
 /** Values spread like a standardised image, the same on every load (a linear congruential generator). */
 function checkInput(length: number): Float32Array {
@@ -62,7 +50,7 @@ export async function onnxForward(predictor: Predictor, threads = os.availablePa
   const forward: ModelForward = {
     runtime: 'onnxruntime',
     async run(input, images) {
-      const x = new ort.Tensor('float32', channelsFirst(input, images, pixels, channels), [
+      const x = new ort.Tensor('float32', batchToChannelsFirst(input, images, rows, columns, channels), [
         images,
         channels,
         rows,

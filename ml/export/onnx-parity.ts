@@ -31,6 +31,22 @@ export function toChannelsFirst(hwc: Float32Array, rows: number, columns: number
   return out;
 }
 
+/** [images, H, W, C] → [images, C, H, W] (one channel: the same values, returned as they are). */
+export function batchToChannelsFirst(
+  nhwc: Float32Array,
+  images: number,
+  rows: number,
+  columns: number,
+  channels: number,
+): Float32Array {
+  if (channels === 1) return nhwc;
+  const per = rows * columns * channels;
+  const out = new Float32Array(nhwc.length);
+  for (let i = 0; i < images; i++)
+    out.set(toChannelsFirst(nhwc.subarray(i * per, (i + 1) * per), rows, columns, channels), i * per);
+  return out;
+}
+
 export function toChannelsLast(chw: Float32Array, batch: number, channels: number, pixels: number): Float32Array {
   const out = new Float32Array(chw.length);
   for (let b = 0; b < batch; b++)

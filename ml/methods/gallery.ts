@@ -11,7 +11,7 @@ import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
 import type { Predictor } from '../train/predictor';
-import { decisionOf, distanceOf, predictorFor } from './training';
+import { decisionOf, distanceOf, predictingPredictor } from './training';
 
 /** The card of a verification model, its threshold and embedding length; listing and removing need no weights. */
 function verificationCard(
@@ -30,7 +30,7 @@ function verificationCard(
 async function verificationModel(
   modelDir: string,
 ): Promise<{ predictor: Predictor; threshold: number; embeddingDim: number }> {
-  const predictor = await predictorFor(modelDir);
+  const predictor = await predictingPredictor(modelDir);
   return { predictor, ...verificationCard(predictor.card, modelDir) };
 }
 

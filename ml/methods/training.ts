@@ -116,7 +116,7 @@ export async function predict(
   // An exported bundle (model.onnx) predicts through ONNX Runtime; loaded only when one is asked for.
   const predictor = existsSync(path.join(request.modelDir, ONNX_MODEL))
     ? await (await import('../export/bundle-predictor')).bundlePredictorFor(request.modelDir)
-    : await predictorFor(request.modelDir);
+    : await predictingPredictor(request.modelDir);
   const card = predictor.card;
   checkOverrides(card.task, request);
   if (request.pairs && card.task !== 'verification')
@@ -205,12 +205,26 @@ export async function predictorFor(dir: string): Promise<Predictor> {
   cached?.predictor.dispose();
   cached = null;
   const predictor = await Predictor.load(dir);
-  // Prediction runs on ONNX Runtime where the model exports and agrees with the engine (onnx-forward.ts).
+  cached = { predictor, cardModified: stat.mtimeMs };
+  return predictor;
+}
+
+/** Loaded models whose prediction has tried ONNX Runtime: the export and its check run once per load. */
+const triedOnnx = new WeakSet<Predictor>();
+
+/**
+ * predictorFor, for prediction: the model step on ONNX Runtime where the model exports and agrees
+ * with the engine (onnx-forward.ts). Explanations and feature maps, which need the graph itself,
+ * take predictorFor and never pay for the export.
+ */
+export async function predictingPredictor(dir: string): Promise<Predictor> {
+  const predictor = await predictorFor(dir);
+  if (triedOnnx.has(predictor)) return predictor;
+  triedOnnx.add(predictor);
   try {
     predictor.useForward(await (await import('../export/onnx-forward')).onnxForward(predictor));
   } catch (error) {
     console.error(`[engine] ${dir} predicts on the engine: ${error instanceof Error ? error.message : String(error)}`);
   }
-  cached = { predictor, cardModified: stat.mtimeMs };
   return predictor;
 }

@@ -85,11 +85,11 @@ export class Predictor {
   /** The engine's own forward pass: the folded graph on this process's tfjs backend. */
   get engineForward(): ModelForward {
     const model = this.inference;
+    const { rows, columns, channels } = this.card.input;
     return {
       runtime: 'engine',
       async run(input, images) {
-        const [, rows, columns, channels] = model.inputs[0]!.shape as number[];
-        const x = tf.tensor4d(input, [images, rows!, columns!, channels!]);
+        const x = tf.tensor4d(input, [images, rows, columns, channels]);
         const output = outputOfBatch(model, x) as tf.Tensor;
         x.dispose();
         try {

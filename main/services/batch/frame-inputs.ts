@@ -75,20 +75,22 @@ export function engineCalls(reads: readonly ReadOk[], perCall: number): FrameInp
       calls.push({ frames: frames.slice(i, i + perCall).map(engineFrame) });
     return calls;
   }
+  // Each call's input is written once, frame by frame, into a buffer of its own: a view would send
+  // the whole group's buffer with every call.
   const prepared = reads.map((r) => r.prepared!);
-  const frames = prepared.flatMap((p) => p.frames);
-  const all = new Float32Array(prepared.reduce((n, p) => n + p.input.length, 0));
+  const total = prepared.reduce((n, p) => n + p.frames.length, 0);
+  const size = total > 0 ? prepared.reduce((n, p) => n + p.input.length, 0) / total : 0;
   let at = 0;
-  for (const p of prepared) {
-    all.set(p.input, at);
-    at += p.input.length;
-  }
-  // Every frame's input has the model's size.
-  const size = frames.length > 0 ? all.length / frames.length : 0;
-  for (let i = 0; i < frames.length; i += perCall) {
-    const end = Math.min(frames.length, i + perCall);
-    // A copy, not a view: a view would send the whole group's buffer with every call.
-    calls.push({ prepared: { input: all.slice(i * size, end * size), frames: frames.slice(i, end) } });
-  }
+  let call: PreparedInput = { input: new Float32Array(0), frames: [] };
+  for (const p of prepared)
+    for (let f = 0; f < p.frames.length; f++, at++) {
+      const slot = at % perCall;
+      if (slot === 0) {
+        call = { input: new Float32Array(Math.min(perCall, total - at) * size), frames: [] };
+        calls.push({ prepared: call });
+      }
+      call.input.set(p.input.subarray(f * size, (f + 1) * size), slot * size);
+      call.frames.push(p.frames[f]!);
+    }
   return calls;
 }
