@@ -1,8 +1,8 @@
 /**
  * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
  * loads here: a hardware GPU through WebGPU (Dawn; ml/backends/webgpu), native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
- * their libtensorflow, else oneDNN (wasm with its convolutions and products on Loupe's oneDNN
- * addon, on every core) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
+ * their libtensorflow, else oneDNN (tensors in native memory, the ops of training on Loupe's
+ * oneDNN addon on every core, the rest on wasm) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
  * plain JavaScript `cpu`.
  */
 import { createRequire } from 'node:module';
@@ -16,6 +16,7 @@ import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
+import { ONEDNN_TFJS_NAME, OneDnnBackend } from './onednn/native-backend';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
 /** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
@@ -69,21 +70,21 @@ const LOADERS: Record<BackendName, BackendLoader> = {
   },
   tensorflow: { tfjsName: 'tensorflow', load: async () => void (await import(/* @vite-ignore */ TFJS_NODE)) },
   onednn: {
-    tfjsName: 'wasm',
+    tfjsName: ONEDNN_TFJS_NAME,
     load: async () => {
-      await loadWasm();
       const { addon, reason } = loadOneDnn();
       if (!addon) throw new Error(`${reason}; for native speed: ${ONEDNN_HINT}`);
+      // Ops the addon lacks run on wasm (onednn/wasm-fallback.ts): it starts first, idle.
+      await loadWasm();
+      if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
+      if (!tf.findBackend(ONEDNN_TFJS_NAME)) tf.registerBackend(ONEDNN_TFJS_NAME, () => new OneDnnBackend());
       registerOneDnnKernels(addon);
       setNativeKernels(true);
     },
   },
   wasm: {
     tfjsName: 'wasm',
-    load: async () => {
-      await loadWasm();
-      setNativeKernels(false);
-    },
+    load: loadWasm,
   },
   cpu: { tfjsName: 'cpu', load: async () => {} },
 };

@@ -62,7 +62,7 @@ export class EngineRuntime {
       if (!(error instanceof LoupeError)) console.error(`[engine] ${method} failed:`, error);
       // The supervisor restarts a worker that answers ENGINE_OUT_OF_MEMORY (heap-failure.ts).
       const payload = isTensorHeapFailure(error)
-        ? outOfTensorMemory().toPayload()
+        ? outOfTensorMemory(error).toPayload()
         : controller.signal.aborted && !(error instanceof LoupeError)
           ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
           : toErrorPayload(error);

@@ -1,11 +1,11 @@
 /**
  * Convolutions (forward, input and filter gradients; grouped for depthwise; dilated; the input
- * gradient is also conv2dTranspose's forward pass) and matrix products on oneDNN, on the wasm
- * heap's own bytes: the addon reads and writes the tensors in place.
+ * gradient is also conv2dTranspose's forward pass) and matrix products on oneDNN, on the tensors'
+ * own memory: the addon reads and writes them in place.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
+import type { OneDnnBackend } from './native-backend';
+import { type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -48,7 +48,7 @@ function isNhwc(dataFormat: unknown): boolean {
 
 /** Runs one convolution op into a new output of `outShape`; views are taken after the allocation. */
 function runConv(
-  backend: BackendWasm,
+  backend: OneDnnBackend,
   op: ConvOp,
   a: Info,
   b: Info,
@@ -57,8 +57,8 @@ function runConv(
   bias?: Info,
 ): Info {
   const out = backend.makeOutput(outShape, 'float32');
-  const biasView = bias ? heapView(backend, bias) : undefined;
-  addon().conv(op, heapView(backend, a), heapView(backend, b), heapView(backend, out), params, biasView);
+  const biasView = bias ? backend.floats(bias) : undefined;
+  addon().conv(op, backend.floats(a), backend.floats(b), backend.floats(out), params, biasView);
   return out;
 }
 
@@ -209,7 +209,7 @@ function productShape(
 }
 
 function runProduct(
-  backend: BackendWasm,
+  backend: OneDnnBackend,
   a: Info,
   b: Info,
   shape: { params: number[]; outShape: number[] },
@@ -219,11 +219,11 @@ function runProduct(
   const out = backend.makeOutput(shape.outShape, 'float32');
   const params = Int32Array.from([...shape.params, bias ? 1 : 0, relu ? 1 : 0]);
   addon().matmul(
-    heapView(backend, a),
-    heapView(backend, b),
-    heapView(backend, out),
+    backend.floats(a),
+    backend.floats(b),
+    backend.floats(out),
     params,
-    bias ? heapView(backend, bias) : undefined,
+    bias ? backend.floats(bias) : undefined,
   );
   return out;
 }

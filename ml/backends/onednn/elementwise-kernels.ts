@@ -5,15 +5,9 @@
  * Shape-only cases share the input's buffer: a Cast to the same dtype is a view.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { OneDnnBackend } from './native-backend';
 import type { Info } from '../wasm-kernels/wasm-calls';
-import type { TypedArray } from './addon';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
-
-/** The wasm heap's bytes of a tensor, typed by its dtype. */
-export function typedView(backend: BackendWasm, info: Info): TypedArray {
-  return backend.typedArrayFromHeap(info) as TypedArray;
-}
 
 /** The addon's largest rank (tensor_ops.h MAX_RANK). */
 const MAX_RANK = 8;
@@ -82,10 +76,17 @@ const enum ZipOp {
 }
 
 /** Runs a map into a new output of `dtype`; null (hand over) for dtypes the addon does not read. */
-export function runMap(backend: BackendWasm, op: MapOp, x: Info, dtype: tf.DataType, alpha = 0, beta = 0): Info | null {
+export function runMap(
+  backend: OneDnnBackend,
+  op: MapOp,
+  x: Info,
+  dtype: tf.DataType,
+  alpha = 0,
+  beta = 0,
+): Info | null {
   if (!NUMERIC.has(x.dtype) || !NUMERIC.has(dtype)) return null;
   const out = backend.makeOutput(x.shape, dtype);
-  addon().map(op, typedView(backend, x), typedView(backend, out), alpha, beta);
+  addon().map(op, backend.view(x), backend.view(out), alpha, beta);
   return out;
 }
 
@@ -108,13 +109,7 @@ function zipKernel(kernelName: string, op: ZipOp, output: 'float32' | 'bool', in
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (outShape.length > MAX_RANK) return null;
     const out = backend.makeOutput(outShape, output);
-    addon().zip(
-      op,
-      typedView(backend, a),
-      typedView(backend, b),
-      typedView(backend, out),
-      walkParams(outShape, [a.shape, b.shape]),
-    );
+    addon().zip(op, backend.view(a), backend.view(b), backend.view(out), walkParams(outShape, [a.shape, b.shape]));
     return out;
   });
 }
@@ -127,10 +122,10 @@ const select = nativeKernel(tf.Select, ({ inputs }, backend) => {
   if (!same(condition.shape) || !same(e.shape) || t.shape.length > MAX_RANK) return null;
   const out = backend.makeOutput(t.shape, 'float32');
   addon().select(
-    typedView(backend, condition) as Uint8Array,
-    typedView(backend, t) as Float32Array,
-    typedView(backend, e) as Float32Array,
-    typedView(backend, out) as Float32Array,
+    backend.view(condition) as Uint8Array,
+    backend.view(t) as Float32Array,
+    backend.view(e) as Float32Array,
+    backend.view(out) as Float32Array,
     walkParams(t.shape, [t.shape, t.shape, t.shape]),
   );
   return out;
@@ -158,7 +153,7 @@ const fill = nativeKernel(tf.Fill, ({ attrs }, backend) => {
   const { shape, value, dtype } = attrs as unknown as tf.FillAttrs;
   if (typeof value !== 'number' || !NUMERIC.has(dtype)) return null;
   const out = backend.makeOutput(shape, dtype);
-  addon().map(MapOp.Fill, typedView(backend, out), typedView(backend, out), value, 0);
+  addon().map(MapOp.Fill, backend.view(out), backend.view(out), value, 0);
   return out;
 });
 

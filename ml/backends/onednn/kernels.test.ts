@@ -15,6 +15,7 @@ import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-s
 import { loadOneDnn } from './addon';
 import { CONV_CASES, DEPTHWISE_CASES, DILATED_CASES, PRODUCT_CASES } from './kernel-cases';
 import { ONEDNN_KERNEL_NAMES } from './kernels';
+import { ONEDNN_TFJS_NAME } from './native-backend';
 
 const { addon, reason } = loadOneDnn();
 const REQUIRED = process.env.CI === 'true';
@@ -22,7 +23,7 @@ const REQUIRED = process.env.CI === 'true';
 type Values = { values: Float32Array; shape: number[] };
 
 /** Runs `compute` (which makes its own inputs) on `backend`. */
-async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor[]): Promise<Values[]> {
+async function runOn(backend: 'cpu' | typeof ONEDNN_TFJS_NAME, compute: () => tf.Tensor[]): Promise<Values[]> {
   await tf.setBackend(backend);
   const outputs = tf.tidy(compute);
   try {
@@ -34,7 +35,7 @@ async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor[]): Promi
 
 async function expectSameOnBoth(label: string, compute: () => tf.Tensor[]): Promise<void> {
   const oracle = await runOn('cpu', compute);
-  const native = await runOn('wasm', compute);
+  const native = await runOn(ONEDNN_TFJS_NAME, compute);
   native.forEach((n, i) => expectClose(n, oracle[i]!, `${label} [output ${i}]`));
 }
 
@@ -229,13 +230,16 @@ describe.skipIf(!addon && !REQUIRED)(
 
     it('ReLU and its gradient (Step), NaN kept, on a tensor large enough for several threads', async () => {
       await expectSameOnBoth('relu', () => withGradients([seeded([64, 32, 32, 8], 44)], (x) => tf.relu(x)));
-      const nan = await runOn('wasm', () => [tf.relu(tf.tensor1d([NaN, -1, 2])), tf.step(tf.tensor1d([NaN, -1, 2]))]);
+      const nan = await runOn(ONEDNN_TFJS_NAME, () => [
+        tf.relu(tf.tensor1d([NaN, -1, 2])),
+        tf.step(tf.tensor1d([NaN, -1, 2])),
+      ]);
       expect(Array.from(nan[0]!.values)).toEqual([NaN, 0, 2]);
       expect(Array.from(nan[1]!.values)).toEqual([NaN, 0, 1]);
     });
 
     it('clone and a float32 cast share the buffer safely: disposing the source keeps the copy', async () => {
-      await tf.setBackend('wasm');
+      await tf.setBackend(ONEDNN_TFJS_NAME);
       const source = seeded([4, 5], 50);
       const expected = await source.data();
       const copies = [source.clone(), tf.cast(source, 'float32')];
@@ -245,7 +249,7 @@ describe.skipIf(!addon && !REQUIRED)(
     });
 
     it('leaves no tensor behind and reports itself', async () => {
-      await tf.setBackend('wasm');
+      await tf.setBackend(ONEDNN_TFJS_NAME);
       const before = tf.memory().numTensors;
       const out = tf.tidy(() =>
         withGradients([seeded([2, 8, 8, 3], 1), seeded([3, 3, 3, 4], 2)], (x, w) =>

@@ -1,13 +1,13 @@
 /**
- * The `onednn` backend: tfjs's wasm backend with every op of the reference models' training
+ * The `onednn` backend's kernels: every op of the reference models' training
  * steps moved to Loupe's native addon — convolutions and matrix products on oneDNN
  * (conv-kernels.ts); bias gradients, max-pooling gradients, concatenation and splitting
  * (memory-kernels.ts); element-wise maps, broadcasting binary ops, casts and fills
  * (elementwise-kernels.ts); reductions, tiling, packing, one-hot, max pooling and nearest
  * upsampling (layer-kernels.ts); batch normalisation and Adam's fused in-place update
- * (optimizer-kernels.ts) — on every core and directly on the wasm heap (nothing is copied). A
- * case a kernel is not given hands over to the wasm kernel it replaced, in place; coverage.ts
- * counts those fallbacks.
+ * (optimizer-kernels.ts) — on every core and directly on the tensors' memory (native-backend.ts; nothing is copied). An
+ * op or a case the addon is not given runs on the wasm backend with a copy (wasm-fallback.ts);
+ * coverage.ts counts those fallbacks.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OneDnnAddon } from './addon';
@@ -15,6 +15,7 @@ import { CONV_KERNELS } from './conv-kernels';
 import { ELEMENTWISE_KERNELS } from './elementwise-kernels';
 import { LAYER_KERNELS } from './layer-kernels';
 import { MEMORY_KERNELS } from './memory-kernels';
+import { ONEDNN_TFJS_NAME } from './native-backend';
 import { registerNativeKernels, setNativeKernels as routeNativeKernels, nativeKernelsOn } from './native-kernel';
 import { FUSED_ADAM_KERNEL, NORMALISATION_KERNELS } from './optimizer-kernels';
 
@@ -32,19 +33,19 @@ export const ONEDNN_KERNEL_NAMES: readonly string[] = [
   FUSED_ADAM_KERNEL.kernelName,
 ];
 
-/** Registers the native kernels over the wasm backend's (after Loupe's wasm kernels). Idempotent. */
+/** Registers the `onednn` backend's kernels (after Loupe's wasm kernels, which the fallbacks run). Idempotent. */
 export function registerOneDnnKernels(native: OneDnnAddon): void {
   registerNativeKernels(native, ONEDNN_KERNELS);
 }
 
 /**
- * Routes the kernels to the addon (true) or to the wasm kernels they replaced (false). The fused
- * Adam update replaces no wasm kernel: it is registered only while the addon is on, and the
+ * Routes the kernels to the addon (true) or to the wasm kernels they stand in for (false). The
+ * fused Adam update has no wasm kernel: it is registered only while the addon is on, and the
  * optimiser takes its tensor-op path otherwise.
  */
 export function setNativeKernels(on: boolean): void {
   routeNativeKernels(on);
-  const registered = tf.getKernel(FUSED_ADAM_KERNEL.kernelName, 'wasm') !== undefined;
+  const registered = tf.getKernel(FUSED_ADAM_KERNEL.kernelName, ONEDNN_TFJS_NAME) !== undefined;
   if (nativeKernelsOn() && !registered) tf.registerKernel(FUSED_ADAM_KERNEL);
-  if (!nativeKernelsOn() && registered) tf.unregisterKernel(FUSED_ADAM_KERNEL.kernelName, 'wasm');
+  if (!nativeKernelsOn() && registered) tf.unregisterKernel(FUSED_ADAM_KERNEL.kernelName, ONEDNN_TFJS_NAME);
 }

@@ -5,9 +5,8 @@
  * and its gradient (U-Net and detector decoders), and batch normalisation's forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
-import { typedView } from './elementwise-kernels';
+import type { OneDnnBackend } from './native-backend';
+import { type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -22,12 +21,12 @@ const enum ReduceOp {
 }
 
 /** Reduces float32 `x` over `axes` into a new output (keepDims keeps them as 1s). */
-export function runReduce(backend: BackendWasm, op: ReduceOp, x: Info, axes: number[], keepDims: boolean): Info {
+export function runReduce(backend: OneDnnBackend, op: ReduceOp, x: Info, axes: number[], keepDims: boolean): Info {
   const reduced = x.shape.map((_, d) => axes.includes(d));
   const outShape = keepDims ? x.shape.map((n, d) => (reduced[d] ? 1 : n)) : x.shape.filter((_, d) => !reduced[d]);
   const out = backend.makeOutput(outShape, 'float32');
   const params = Int32Array.from([x.shape.length, ...x.shape, ...reduced.map((r) => (r ? 1 : 0))]);
-  addon().reduce(op, heapView(backend, x), heapView(backend, out), params);
+  addon().reduce(op, backend.floats(x), backend.floats(out), params);
   return out;
 }
 
@@ -50,8 +49,8 @@ const tile = nativeKernel(tf.Tile, ({ inputs, attrs }, backend) => {
   const out = backend.makeOutput(outShape, x.dtype);
   const strides = tf.util.computeStrides(x.shape).concat(x.shape.length ? [1] : []);
   addon().tile(
-    typedView(backend, x),
-    typedView(backend, out),
+    backend.view(x),
+    backend.view(out),
     Int32Array.from([outShape.length, ...outShape, ...strides, ...x.shape]),
   );
   return out;
@@ -68,9 +67,9 @@ const pack = nativeKernel(tf.Pack, ({ inputs, attrs }, backend) => {
   const out = backend.makeOutput(outShape, 'float32');
   const inner = sizeOf(first.shape.slice(at));
   addon().concat(
-    parts.map((t) => heapView(backend, t)),
+    parts.map((t) => backend.floats(t)),
     Int32Array.from(parts.map(() => inner)),
-    heapView(backend, out),
+    backend.floats(out),
     sizeOf(first.shape.slice(0, at)),
   );
   return out;
@@ -87,8 +86,8 @@ const unpack = nativeKernel(tf.Unpack, ({ inputs, attrs }, backend) => {
   const inner = sizeOf(value.shape.slice(at + 1));
   // Views after every allocation: growing the heap detaches earlier ones.
   addon().split(
-    heapView(backend, value),
-    parts.map((t) => heapView(backend, t)),
+    backend.floats(value),
+    parts.map((t) => backend.floats(t)),
     Int32Array.from(parts.map(() => inner)),
     sizeOf(value.shape.slice(0, at)),
   );
@@ -100,7 +99,7 @@ const oneHot = nativeKernel(tf.OneHot, ({ inputs, attrs }, backend) => {
   const { depth, onValue, offValue, dtype } = attrs as unknown as tf.OneHotAttrs;
   if (indices.dtype !== 'int32' || (dtype !== 'float32' && dtype !== 'int32')) return null;
   const out = backend.makeOutput([...indices.shape, depth], dtype);
-  addon().oneHot(typedView(backend, indices) as Int32Array, typedView(backend, out), depth, onValue, offValue);
+  addon().oneHot(backend.view(indices) as Int32Array, backend.view(out), depth, onValue, offValue);
   return out;
 });
 
@@ -131,7 +130,7 @@ const maxPool = nativeKernel(tf.MaxPool, ({ inputs, attrs }, backend) => {
     info.padInfo.top,
     info.padInfo.left,
   ]);
-  addon().maxPool(heapView(backend, x), heapView(backend, y), params);
+  addon().maxPool(backend.floats(x), backend.floats(y), params);
   return y;
 });
 
@@ -154,7 +153,7 @@ const resizeNearest = nativeKernel(tf.ResizeNearestNeighbor, ({ inputs, attrs },
   if (images.dtype !== 'float32' || images.shape.length !== 4) return null;
   const outShape = [images.shape[0]!, a.size[0], a.size[1], images.shape[3]!];
   const y = backend.makeOutput(outShape, 'float32');
-  addon().resizeNearest(heapView(backend, images), heapView(backend, y), resizeParams(images.shape, outShape, a), 0);
+  addon().resizeNearest(backend.floats(images), backend.floats(y), resizeParams(images.shape, outShape, a), 0);
   return y;
 });
 
@@ -163,7 +162,7 @@ const resizeNearestGrad = nativeKernel(tf.ResizeNearestNeighborGrad, ({ inputs, 
   const a = attrs as unknown as tf.ResizeNearestNeighborAttrs;
   if (dy.dtype !== 'float32' || images.shape.length !== 4) return null;
   const dx = backend.makeOutput(images.shape, 'float32');
-  addon().resizeNearest(heapView(backend, dy), heapView(backend, dx), resizeParams(images.shape, dy.shape, a), 1);
+  addon().resizeNearest(backend.floats(dy), backend.floats(dx), resizeParams(images.shape, dy.shape, a), 1);
   return dx;
 });
 

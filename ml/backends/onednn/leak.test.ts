@@ -1,9 +1,9 @@
 /**
  * The oneDNN backend frees what it allocates: 200 training steps of a small CNN (every native
  * kernel: convolutions and their gradients, products, bias gradients, pooling gradients, concat
- * and split) leave tfjs's tensor count and wasm bytes where they were after warm-up, and the
- * process's native memory (RSS, which holds oneDNN's scratch and primitive cache) does not grow
- * with the number of steps. The engine's own step (the reference small CNN, Adam fused in place)
+ * and split) leave tfjs's tensor count and bytes, and the freed buffers the backend keeps for
+ * reuse, where they were after warm-up, and the process's resident memory (tensors, oneDNN's
+ * scratch and primitive cache) does not grow with the number of steps. The engine's own step (the reference small CNN, Adam fused in place)
  * keeps the tensor count and bytes flat too.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +12,7 @@ import { initBackend } from '../select';
 import { batchGradients } from '../../parallel/batch-gradients';
 import { resolveLoss } from '../../parallel/loss-registry';
 import { loadOneDnn } from './addon';
+import type { OneDnnBackend } from './native-backend';
 import { referenceStep } from './reference-steps';
 
 const STEPS = 200;
@@ -53,15 +54,18 @@ describe.skipIf(!loadOneDnn().addon && process.env.CI !== 'true')('oneDNN backen
       await value.data();
       tf.dispose([value, ...grads]);
     };
+    const pooled = () => (tf.backend() as OneDnnBackend).memory().pooledBytes;
     for (let i = 0; i < STEPS; i++) await step();
-    const before = { ...tf.memory(), rss: process.memoryUsage().rss };
+    const before = { ...tf.memory(), rss: process.memoryUsage().rss, pooled: pooled() };
     for (let i = 0; i < STEPS; i++) await step();
-    const after = { ...tf.memory(), rss: process.memoryUsage().rss };
+    const after = { ...tf.memory(), rss: process.memoryUsage().rss, pooled: pooled() };
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
+    // Freed buffers kept for reuse do not pile up either.
+    expect(after.pooled).toBe(before.pooled);
     expect(after.rss - before.rss).toBeLessThan(RSS_SLACK_BYTES);
     console.log(
-      `[onednn memory] steps ${STEPS}–${2 * STEPS}: tensors ${after.numTensors}, wasm bytes ${after.numBytes}, RSS ${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MiB change`,
+      `[onednn memory] steps ${STEPS}–${2 * STEPS}: tensors ${after.numTensors}, tensor bytes ${after.numBytes}, RSS ${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MiB change`,
     );
     tf.dispose([xs, ys]);
     optimizer.dispose();

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leadingAxes } from '../wasm-kernels/reduce-leading-axes';
-import { heapView, type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
+import { type Info, type Shape4 } from '../wasm-kernels/wasm-calls';
 import { runReduce, ReduceOp } from './layer-kernels';
 import { addon, nativeKernel, type NativeKernel } from './native-kernel';
 
@@ -30,7 +30,7 @@ function reduceLeading(kernelName: string, mean: boolean): NativeKernel {
     const rows = sizeOf(x.shape.slice(0, lead));
     const kept = x.shape.slice(lead);
     const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, lead).map(() => 1), ...kept] : kept, 'float32');
-    addon().sumRows(heapView(backend, x), heapView(backend, out), rows, sizeOf(kept), mean ? 1 / rows : 1);
+    addon().sumRows(backend.floats(x), backend.floats(out), rows, sizeOf(kept), mean ? 1 / rows : 1);
     return out;
   });
 }
@@ -61,7 +61,7 @@ const maxPoolGrad = nativeKernel(tf.MaxPoolGrad, ({ inputs, attrs }, backend) =>
     info.padInfo.top,
     info.padInfo.left,
   ]);
-  addon().maxPoolGrad(heapView(backend, input), heapView(backend, dy), heapView(backend, dx), params);
+  addon().maxPoolGrad(backend.floats(input), backend.floats(dy), backend.floats(dx), params);
   return dx;
 });
 
@@ -76,9 +76,9 @@ const concat = nativeKernel(tf.Concat, ({ inputs, attrs }, backend) => {
   const out = backend.makeOutput(outShape, 'float32');
   const inner = Int32Array.from(parts.map((t) => sizeOf(t.shape.slice(axis))));
   addon().concat(
-    parts.map((t) => heapView(backend, t)),
+    parts.map((t) => backend.floats(t)),
     inner,
-    heapView(backend, out),
+    backend.floats(out),
     sizeOf(outShape.slice(0, axis)),
   );
   return out;
@@ -98,8 +98,8 @@ const splitV = nativeKernel(tf.SplitV, ({ inputs, attrs }, backend) => {
   const inner = Int32Array.from(parts.map((t) => sizeOf(t.shape.slice(axis))));
   // Views after every allocation: growing the heap detaches earlier ones.
   addon().split(
-    heapView(backend, x),
-    parts.map((t) => heapView(backend, t)),
+    backend.floats(x),
+    parts.map((t) => backend.floats(t)),
     inner,
     sizeOf(x.shape.slice(0, axis)),
   );
@@ -118,6 +118,18 @@ const identity = nativeKernel(tf.Identity, ({ inputs }, backend) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 });
 
+/** Reshape is a view: the same buffer under another shape (as on wasm). */
+const reshape = nativeKernel(tf.Reshape, ({ inputs, attrs }, backend) => {
+  const { x } = inputs as { x: Info };
+  const { shape } = attrs as unknown as tf.ReshapeAttrs;
+  backend.incRef(x.dataId);
+  return {
+    dataId: x.dataId,
+    shape: tf.util.inferFromImplicitShape(shape, tf.util.sizeFromShape(x.shape)),
+    dtype: x.dtype,
+  };
+});
+
 export const MEMORY_KERNELS: readonly NativeKernel[] = [
   reduceLeading(tf.Sum, false),
   reduceLeading(tf.Mean, true),
@@ -125,4 +137,5 @@ export const MEMORY_KERNELS: readonly NativeKernel[] = [
   concat,
   splitV,
   identity,
+  reshape,
 ];

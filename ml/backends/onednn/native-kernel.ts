@@ -1,16 +1,18 @@
 /**
  * What the `onednn` backend's kernels share: the loaded addon, the switch between native kernels
- * and the wasm kernels they replace, and registration over the wasm backend.
+ * and the wasm kernels they stand in for, and registration on the backend (native-backend.ts).
  *
- * The kernels replace the wasm ones while `onednn` is the active backend and hand over to the
- * kernel they replaced otherwise (`setNativeKernels(false)`), so one process can compare both.
- * A kernel hands over too for a case it is not given (returns null): an activation other than
+ * Every kernel the wasm backend has is registered on `onednn`: the addon's where Loupe has one,
+ * the wasm kernel with a copy each way otherwise (wasm-fallback.ts). A native kernel hands over
+ * to its wasm kernel while the native kernels are off (`setNativeKernels(false)`, so one process
+ * can compare both) and for a case it is not given (it returns null): an activation other than
  * ReLU fused into a product, another dtype, NCHW data.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Info } from '../wasm-kernels/wasm-calls';
 import type { OneDnnAddon } from './addon';
+import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
+import { onWasm } from './wasm-fallback';
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type NativeResult = Info | Info[] | null;
@@ -61,13 +63,13 @@ export function addon(): OneDnnAddon {
 /** A wasm kernel that runs `native` when it gives a result, else the kernel it replaced. */
 export function nativeKernel(
   kernelName: string,
-  native: (args: KernelArgs, backend: BackendWasm) => NativeResult,
+  native: (args: KernelArgs, backend: OneDnnBackend) => NativeResult,
 ): NativeKernel {
   const config: NativeKernel = {
     kernelName,
-    backendName: 'wasm',
+    backendName: ONEDNN_TFJS_NAME,
     kernelFunc: (args) => {
-      const result = enabled ? native(args as KernelArgs, args.backend as BackendWasm) : null;
+      const result = enabled ? native(args as KernelArgs, args.backend as unknown as OneDnnBackend) : null;
       if (tally)
         bump(result ? (isView(args.inputs, result) ? tally.views : tally.native) : tally.handedOver, kernelName);
       return result ?? config.replaced!(args);
@@ -81,22 +83,27 @@ function isView(inputs: tf.NamedTensorInfoMap, result: Info | Info[]): boolean {
   return !Array.isArray(result) && dataIds.has(result.dataId);
 }
 
-const registered = new Set<string>();
+let registered = false;
 
 /**
- * Registers `kernels` over the wasm backend's (call after Loupe's wasm kernels are registered:
- * those are what they hand over to). Idempotent.
+ * Registers every wasm kernel on the `onednn` backend: `kernels` where the addon has them, the
+ * wasm kernel with a copy otherwise. Call after Loupe's wasm kernels are registered (those are
+ * what the fallbacks run). Idempotent.
  */
 export function registerNativeKernels(native: OneDnnAddon, kernels: readonly NativeKernel[]): void {
   loaded = native;
-  for (const config of kernels) {
-    if (registered.has(config.kernelName)) continue;
-    const replaced = tf.getKernel(config.kernelName, 'wasm');
-    if (!replaced) throw new Error(`The wasm backend has no ${config.kernelName} kernel for oneDNN to stand in for.`);
-    config.replaced = replaced.kernelFunc;
-    tf.unregisterKernel(config.kernelName, 'wasm');
-    // The stock kernel binds its wasm function in its setupFunc; the replaced kernel still needs it.
-    tf.registerKernel(replaced.setupFunc ? { ...config, setupFunc: replaced.setupFunc } : config);
-    registered.add(config.kernelName);
+  if (registered) return;
+  const byName = new Map(kernels.map((k) => [k.kernelName, k]));
+  for (const wasmKernel of tf.getKernelsForBackend('wasm')) {
+    const { kernelName } = wasmKernel;
+    const fallback = onWasm((args) => tf.getKernel(kernelName, 'wasm')!.kernelFunc(args));
+    const config = byName.get(kernelName);
+    if (config) config.replaced = fallback;
+    tf.registerKernel(config ?? { kernelName, backendName: ONEDNN_TFJS_NAME, kernelFunc: fallback });
   }
+  for (const config of kernels) {
+    if (!config.replaced)
+      throw new Error(`The wasm backend has no ${config.kernelName} kernel for oneDNN to stand in for.`);
+  }
+  registered = true;
 }

@@ -6,9 +6,9 @@
  * for the optimiser to assign.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
 import { FUSED_ADAM, type FusedAdamAttrs } from '../../optim/fused-adam';
-import { heapView, type Info } from '../wasm-kernels/wasm-calls';
+import { type Info } from '../wasm-kernels/wasm-calls';
 import { MapOp, walkParams } from './elementwise-kernels';
 import { addon, nativeKernel, recordNative, type NativeKernel } from './native-kernel';
 
@@ -26,45 +26,38 @@ const batchNorm = nativeKernel(tf.FusedBatchNorm, ({ inputs, attrs }, backend) =
     ? tf.backend_util.assertAndGetBroadcastShape(variance!.shape, scale.shape)
     : variance!.shape;
   const native = addon();
-  // The factor is a few values per channel: it lives in JavaScript memory, not on the wasm heap.
+  // The factor is a few values per channel: a plain array, not a tensor.
   const factor = new Float32Array(factorShape.reduce((a, b) => a * b, 1));
   native.zip(
     ADD,
-    heapView(backend, variance!),
+    backend.floats(variance!),
     Float32Array.of(varianceEpsilon),
     factor,
     walkParams(factorShape, [variance!.shape, []]),
   );
   native.map(MapOp.Rsqrt, factor, factor, 0, 0);
   if (scale)
-    native.zip(MUL, factor, heapView(backend, scale), factor, walkParams(factorShape, [factorShape, scale.shape]));
+    native.zip(MUL, factor, backend.floats(scale), factor, walkParams(factorShape, [factorShape, scale.shape]));
   const y = backend.makeOutput(x.shape, 'float32');
-  const out = heapView(backend, y);
-  native.zip(SUB, heapView(backend, x), heapView(backend, mean!), out, walkParams(x.shape, [x.shape, mean!.shape]));
+  const out = backend.floats(y);
+  native.zip(SUB, backend.floats(x), backend.floats(mean!), out, walkParams(x.shape, [x.shape, mean!.shape]));
   native.zip(MUL, out, factor, out, walkParams(x.shape, [x.shape, factorShape]));
-  if (offset) native.zip(ADD, out, heapView(backend, offset), out, walkParams(x.shape, [x.shape, offset.shape]));
+  if (offset) native.zip(ADD, out, backend.floats(offset), out, walkParams(x.shape, [x.shape, offset.shape]));
   return y;
 });
 
 export const NORMALISATION_KERNELS: readonly NativeKernel[] = [batchNorm];
 
-interface Counted {
-  refCount: number;
-}
-
 /**
  * True when no other tensor reads this buffer, so writing it in place changes only its variable.
- * The wasm backend counts every tensor on a buffer (tfjs's engine increments it for each).
+ * The backend counts every tensor on a buffer (tfjs's engine increments it for each).
  */
-function ownsBuffer(backend: BackendWasm, info: Info): boolean {
-  const held = (backend as unknown as { dataIdMap: { get(id: object): Counted | undefined } }).dataIdMap.get(
-    info.dataId,
-  );
-  return held?.refCount === 1;
+function ownsBuffer(backend: OneDnnBackend, info: Info): boolean {
+  return backend.refCount(info.dataId) === 1;
 }
 
 function fusedAdam(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info[] {
-  const backend = args.backend as BackendWasm;
+  const backend = args.backend as OneDnnBackend;
   const { p, g, m, v } = args.inputs as { p: Info; g: Info; m: Info; v: Info };
   const constants = Float32Array.from((args.attrs as unknown as FusedAdamAttrs).constants);
   recordNative(FUSED_ADAM);
@@ -74,16 +67,16 @@ function fusedAdam(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
     ? state
     : state.map((t) => {
         const copy = backend.makeOutput(t.shape, 'float32');
-        addon().map(MapOp.Copy, heapView(backend, t), heapView(backend, copy), 0, 0);
+        addon().map(MapOp.Copy, backend.floats(t), backend.floats(copy), 0, 0);
         return copy;
       });
-  const [tp, tm, tv] = targets.map((t) => heapView(backend, t)) as [Float32Array, Float32Array, Float32Array];
-  addon().adam(tp, heapView(backend, g), tm, tv, constants);
+  const [tp, tm, tv] = targets.map((t) => backend.floats(t)) as [Float32Array, Float32Array, Float32Array];
+  addon().adam(tp, backend.floats(g), tm, tv, constants);
   return inPlace ? [] : targets;
 }
 
 export const FUSED_ADAM_KERNEL: tf.KernelConfig = {
   kernelName: FUSED_ADAM,
-  backendName: 'wasm',
+  backendName: ONEDNN_TFJS_NAME,
   kernelFunc: fusedAdam,
 };
