@@ -34,6 +34,8 @@ export interface Measurement {
   /** webgpu only: the adapter, and one reference training step's gradients against the cpu backend. */
   adapter?: string;
   agreement?: GradientAgreement[];
+  /** The measuring process's peak resident memory over all four workloads, MiB. */
+  peakRssMiB?: number;
 }
 
 export interface ModelCoverage extends KernelCoverage {

@@ -6,7 +6,8 @@
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--cpu-unet]
  *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--json]
  *
- * Each configuration runs in its own process. Rates are from the median step; the machine's
+ * Each configuration runs in its own process, whose peak resident memory (all four workloads) is
+ * the last column. Rates are from the median step; the machine's
  * other load moves them, which is why PyTorch is measured in the same run and ratios are shown.
  * PyTorch is `/usr/bin/python3`, or the interpreter LOUPE_TORCH_PYTHON names; where it has CUDA
  * and the WebGPU row runs, PyTorch on that GPU is measured too.
@@ -24,10 +25,10 @@ interface Row {
 }
 
 const CASES: { name: CaseName; label: string; peer: string }[] = [
-  { name: 'onednn-1', label: 'oneDNN + wasm, 1 thread', peer: 'torch-1' },
+  { name: 'onednn-1', label: 'oneDNN, 1 thread', peer: 'torch-1' },
   {
     name: 'onednn-all',
-    label: `oneDNN + wasm, ${os.availableParallelism()} threads`,
+    label: `oneDNN, ${os.availableParallelism()} threads`,
     peer: `torch-${os.availableParallelism()}`,
   },
   { name: 'loupe-1', label: 'wasm + Loupe kernels, 1 thread', peer: 'torch-1' },
@@ -203,12 +204,15 @@ function printTable(rows: Row[], peers: Record<string, Measurement>): void {
   console.log(
     `\nimages/s (ratio to PyTorch with as many threads) — CNN batch ${plan.cnnBatch}, U-Net batch ${plan.unetBatch}, median of ${plan.steps} steps\n`,
   );
-  console.log(''.padEnd(labelWidth) + COLUMNS.map((c) => c.title.padEnd(width)).join(''));
+  console.log(''.padEnd(labelWidth) + COLUMNS.map((c) => c.title.padEnd(width)).join('') + 'peak RSS');
   for (const row of rows) {
     const isPeer = row.label.startsWith('PyTorch');
     const peer: Partial<Measurement> = peers[row.peer] ?? {};
+    const rss = row.m.peakRssMiB === undefined ? '' : `${(row.m.peakRssMiB / 1024).toFixed(2)} GiB`;
     console.log(
-      row.label.padEnd(labelWidth) + COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join(''),
+      row.label.padEnd(labelWidth) +
+        COLUMNS.map((c) => cell(row.m[c.key], peer[c.key], isPeer).padEnd(width)).join('') +
+        rss,
     );
   }
   const paired = rows.find((r) => r.label.includes('Loupe kernels, 2'))?.m.paired;
@@ -231,7 +235,8 @@ if (childCase > 0) {
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80);
     return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
   });
-  console.log(JSON.stringify(result));
+  // maxRSS is in KiB.
+  console.log(JSON.stringify({ ...result, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
 } else {
   await main();
 }

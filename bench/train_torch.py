@@ -7,6 +7,7 @@ losses and optimiser (Adam) match the tfjs side.
 """
 import argparse
 import json
+import resource
 import statistics
 import time
 
@@ -121,6 +122,8 @@ def main():
         "torch": torch.__version__, "threads": args.threads,
         "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
         "cnnTrain": cnn_train, "cnnInfer": cnn_infer, "unetTrain": unet_train, "unetInfer": unet_infer,
+        # Linux reports ru_maxrss in KiB.
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 
