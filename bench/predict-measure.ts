@@ -101,7 +101,8 @@ export async function interleaved(
 
 /**
  * Loupe's engine (worker, the runtime it picks, softmax) on frames prepared as a batch run's decode
- * workers prepare them, a batch run's group at a time: what a batch run asks of the engine.
+ * workers prepare them, a batch run's group per call, two calls in flight: what a batch run asks
+ * of the engine.
  */
 export async function engineFrames(
   engine: EngineSupervisor,
@@ -116,7 +117,14 @@ export async function engineFrames(
     runtime: runtime ?? 'engine',
     pass: () =>
       timed(frames.length, async () => {
-        for (const prepared of groups) await engine.call('predict', { modelDir, prepared });
+        // As a batch run (batch-job.ts): the next group is sent before the last one's answer is back.
+        let inFlight: Promise<unknown> | null = null;
+        for (const prepared of groups) {
+          const next = engine.call('predict', { modelDir, prepared });
+          if (inFlight) await inFlight;
+          inFlight = next;
+        }
+        await inFlight;
       }),
     dispose: () => {},
   };

@@ -100,9 +100,19 @@ export async function runBatch(
     progress.failed += failures.length;
     run.onProgress?.({ ...progress, failures, ...(run.ranOn ? { runtime: run.ranOn } : {}) });
   };
-  // A group's commit (its writes and fsyncs) overlaps the next group's prediction; commits stay in
-  // order, one in flight, and a group counts as done only once its commit has returned.
+  // Two groups are with the engine at once: it starts the next as soon as it answers one, so its
+  // answer's trip back and this thread's work on it never leave the model idle. A group's commit
+  // (its writes and fsyncs) overlaps the groups after it; commits stay in order, one in flight,
+  // and a group counts as done only once its commit has returned.
   let committing: Promise<void> = Promise.resolve();
+  let predicting: Promise<Finished[]> | null = null;
+  const commitNext = async (pending: Promise<Finished[]>): Promise<void> => {
+    const finished = await pending;
+    await committing;
+    committing = journal.commit(finished, headers).then(() => report(finished));
+    // Awaited on the next turn or after the loop; this handler only keeps Node from calling it unhandled meanwhile.
+    committing.catch(() => {});
+  };
   // The engine loads its modules and backend (about a second) while the first files decode; a
   // failure to start shows on the first predict call.
   engine.engineInfo().catch(() => {});
@@ -116,12 +126,13 @@ export async function runBatch(
       if (file.ok) frames += file.count;
       await refill();
     }
-    const finished = await predictGroup(engine, run, group);
-    await committing;
-    committing = journal.commit(finished, headers).then(() => report(finished));
-    // Awaited on the next turn or after the loop; this handler only keeps Node from calling it unhandled meanwhile.
-    committing.catch(() => {});
+    const next = predictGroup(engine, run, group);
+    // Awaited once the group before it is committed; a failure meanwhile must not go unhandled.
+    next.catch(() => {});
+    if (predicting) await commitNext(predicting);
+    predicting = next;
   }
+  if (predicting) await commitNext(predicting);
   await committing;
   const cancelled = run.signal.aborted;
   // Undecoded reads still in the window are simply dropped: they were never committed.
