@@ -24,6 +24,8 @@ export const engineInfoSchema = z.object({
   /** What the backend can use: wasm SIMD and threads, CPU cores. */
   features: z.object({ simd: z.boolean(), threads: z.number().int().min(1), cores: z.number().int().min(1) }),
   attempts: z.array(backendAttemptSchema),
+  /** The most bytes of tensors the backend holds at once, where it has such a limit (oneDNN: LOUPE_TENSOR_MEMORY_GIB or ¾ of memory; wasm: its heap's 4 GiB). */
+  tensorMemoryBytes: z.number().int().positive().optional(),
   /** The GPU the engine computes on (webgpu), with `software` true for a CPU rasteriser used only when forced. */
   device: z.object({ name: z.string(), api: z.enum(['native', 'opengles']), software: z.boolean() }).optional(),
 });

@@ -16,7 +16,8 @@ import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
-import { ONEDNN_TFJS_NAME, OneDnnBackend } from './onednn/native-backend';
+import { ONEDNN_TFJS_NAME, OneDnnBackend, tensorMemoryLimit } from './onednn/native-backend';
+import { WASM_HEAP_GIB } from '../worker/heap-failure';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
 /** Environment variable that forces one backend (`tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`). */
@@ -148,6 +149,7 @@ async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
         versions: { tfjs: tf.version.tfjs, node: process.versions.node },
         features: featuresOf(backend),
         attempts,
+        ...tensorMemoryOf(backend),
         ...(backend === 'webgpu' && gpuDevice ? { device: gpuDevice } : {}),
       };
       return active;
@@ -169,6 +171,12 @@ function featuresOf(backend: BackendName): EngineInfo['features'] {
     return { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: 1, cores };
   }
   return { simd: false, threads: backend === 'cpu' ? 1 : cores, cores };
+}
+
+function tensorMemoryOf(backend: BackendName): Pick<EngineInfo, 'tensorMemoryBytes'> {
+  if (backend === 'onednn') return { tensorMemoryBytes: tensorMemoryLimit() };
+  if (backend === 'wasm') return { tensorMemoryBytes: WASM_HEAP_GIB * 2 ** 30 };
+  return {};
 }
 
 export function activeBackend(): EngineInfo | null {

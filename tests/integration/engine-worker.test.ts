@@ -1,6 +1,13 @@
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { realServices } from '../helpers/services';
 import { BACKEND_ORDER, expectedBackend } from '../helpers/expected-backend';
+
+/** This machine's memory, or its container's limit where lower. */
+function machineMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 ? Math.min(constrained, os.totalmem()) : os.totalmem();
+}
 
 describe('engine worker (real worker thread, real tfjs)', () => {
   let cleanup: (() => Promise<void>) | null = null;
@@ -16,6 +23,12 @@ describe('engine worker (real worker thread, real tfjs)', () => {
     const expected = expectedBackend();
     expect(info.backend).toBe(expected);
     if (expected === 'wasm') expect(info.tfjsBackend).toBe('wasm');
+    // Tensors live outside wasm's 4 GiB heap on oneDNN, up to ¾ of this machine's memory.
+    if (expected === 'onednn') {
+      expect(info.tfjsBackend).toBe('onednn');
+      expect(info.tensorMemoryBytes).toBe(Math.floor(0.75 * machineMemory()));
+    }
+    if (expected === 'wasm') expect(info.tensorMemoryBytes).toBe(4 * 2 ** 30);
     expect(info.versions.tfjs).toMatch(/^4\./);
     expect(info.attempts.at(-1)).toEqual({ backend: expected, ok: true });
     // Every backend before it in the engine's order was tried and failed (none when one is forced).

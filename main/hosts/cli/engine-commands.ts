@@ -20,6 +20,10 @@ export function registerEngineCommands(program: Command, context: () => CliConte
       console.log(
         `features  simd ${info.features.simd ? 'yes' : 'no'}, threads ${info.features.threads}, cores ${info.features.cores}`,
       );
+      if (info.tensorMemoryBytes)
+        console.log(
+          `memory    tensors up to ${(info.tensorMemoryBytes / 2 ** 30).toFixed(1)} GiB${info.backend === 'onednn' ? ' (LOUPE_TENSOR_MEMORY_GIB sets it)' : ' (the wasm heap)'}`,
+        );
       if (info.device)
         console.log(
           `device    ${info.device.name} (${info.device.api === 'opengles' ? 'OpenGL ES' : 'native API'}${info.device.software ? '; software, not a GPU' : ''})`,
