@@ -90,4 +90,17 @@ describe('Prediction on ONNX Runtime (the model step of the Predictor)', () => {
     expect((await predictingPredictor(exportable)).runtimeFor({})).toBe('onnxruntime');
     expect((await predictingPredictor(modelDir)).runtimeFor({})).toBe('engine');
   }, 300_000);
+
+  it('gives calls that arrive while a model loads (a batch run keeps two in flight) one predictor, on ONNX Runtime', async () => {
+    const modelDir = path.join(dir, 'concurrent');
+    await saveTestModel(modelDir, CASES[0]![1]);
+    const [a, b, c] = await Promise.all([
+      predictingPredictor(modelDir),
+      predictingPredictor(modelDir),
+      predictingPredictor(modelDir),
+    ]);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(a.runtimeFor({})).toBe('onnxruntime');
+  }, 300_000);
 });

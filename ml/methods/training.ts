@@ -195,22 +195,36 @@ function checkOverrides(
     throw new LoupeError('INVALID_REQUEST', `A decision threshold was given for a ${task} model.`);
 }
 
-/** The worker keeps the last model it used: batch predictions call predict many times with one model. */
-let cached: { predictor: Predictor; cardModified: number } | null = null;
+/**
+ * The worker keeps the last model it used: batch predictions call predict many times with one
+ * model, two at a time, so a load in progress is shared rather than started twice.
+ */
+let cached: { dir: string; cardModified: number; predictor: Promise<Predictor> } | null = null;
 
 export async function predictorFor(dir: string): Promise<Predictor> {
   const stat = await fs.stat(path.join(dir, MODEL_CARD)).catch(() => null);
   if (!stat) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}).`);
-  if (cached && cached.predictor.dir === dir && cached.cardModified === stat.mtimeMs) return cached.predictor;
-  cached?.predictor.dispose();
-  cached = null;
-  const predictor = await Predictor.load(dir);
-  cached = { predictor, cardModified: stat.mtimeMs };
-  return predictor;
+  if (cached && cached.dir === dir && cached.cardModified === stat.mtimeMs) return cached.predictor;
+  const previous = cached?.predictor;
+  const loading = Predictor.load(dir);
+  cached = { dir, cardModified: stat.mtimeMs, predictor: loading };
+  // A load that failed is not kept: the next call tries again.
+  loading.catch(() => {
+    if (cached?.predictor === loading) cached = null;
+  });
+  previous?.then(
+    (p) => p.dispose(),
+    () => {},
+  );
+  return loading;
 }
 
-/** Loaded models whose prediction has tried ONNX Runtime: the export and its check run once per load. */
-const triedOnnx = new WeakSet<Predictor>();
+/**
+ * Loaded models whose prediction has tried ONNX Runtime, with that try: the export and its check
+ * run once per load, and a call that arrives meanwhile (a batch run keeps two in flight) waits for
+ * it rather than predicting on the engine while the check runs.
+ */
+const onnxTries = new WeakMap<Predictor, Promise<void>>();
 
 /**
  * predictorFor, for prediction: the model step on ONNX Runtime where the model exports and agrees
@@ -219,12 +233,19 @@ const triedOnnx = new WeakSet<Predictor>();
  */
 export async function predictingPredictor(dir: string): Promise<Predictor> {
   const predictor = await predictorFor(dir);
-  if (triedOnnx.has(predictor)) return predictor;
-  triedOnnx.add(predictor);
-  try {
-    predictor.useForward(await (await import('../export/onnx-forward')).onnxForward(predictor));
-  } catch (error) {
-    console.error(`[engine] ${dir} predicts on the engine: ${error instanceof Error ? error.message : String(error)}`);
+  let tried = onnxTries.get(predictor);
+  if (!tried) {
+    tried = import('../export/onnx-forward')
+      .then(({ onnxForward }) => onnxForward(predictor))
+      .then(
+        (forward) => predictor.useForward(forward),
+        (error: unknown) =>
+          console.error(
+            `[engine] ${dir} predicts on the engine: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      );
+    onnxTries.set(predictor, tried);
   }
+  await tried;
   return predictor;
 }
