@@ -1,11 +1,45 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
 
 const root = import.meta.dirname;
 
+/**
+ * CommonJS packages the Node processes load with require() rather than import: Node's import of
+ * a CommonJS package first scans its source, and that of every package it re-exports, for export
+ * names. For tfjs (core, layers, converter, data and two backends re-exported) that scan took
+ * about 250 ms of each engine start, three times the require() itself.
+ */
+const REQUIRED_PACKAGES = [
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'onnxruntime-node',
+];
+
+function requireCommonJs(): Plugin {
+  const names = REQUIRED_PACKAGES.map((name) => name.replace(/[/.-]/g, '\\$&')).join('|');
+  const staticImport = new RegExp(`^import \\* as (\\w+) from "(${names})";$`, 'gm');
+  const dynamicImport = new RegExp(`\\bimport\\("(${names})"\\)`, 'g');
+  return {
+    name: 'loupe-require-commonjs',
+    renderChunk(code: string) {
+      const rewritten = code
+        .replace(staticImport, (_, binding: string, name: string) => `const ${binding} = __loupeRequire("${name}");`)
+        .replace(dynamicImport, (_, name: string) => `Promise.resolve().then(() => __loupeRequire("${name}"))`);
+      if (rewritten === code) return null;
+      const preamble =
+        'import { createRequire as __loupeCreateRequire } from "node:module";\n' +
+        'const __loupeRequire = __loupeCreateRequire(import.meta.url);\n';
+      return { code: preamble + rewritten, map: null };
+    },
+  };
+}
+
 export default defineConfig({
   main: {
+    plugins: [requireCommonJs()],
     build: {
       outDir: 'out/main',
       // Node-side dependencies (native modules, tfjs, optional tfjs-node) load from node_modules.
