@@ -1,9 +1,10 @@
 /**
  * Backend choice. The engine is written against tfjs APIs; this picks the fastest backend that
- * loads here: a hardware GPU through WebGPU (Dawn; ml/backends/webgpu), native TensorFlow (GPU, then CPU) when the optional tfjs-node packages installed
- * their libtensorflow, else oneDNN (tensors in native memory, the ops of training on Loupe's
- * oneDNN addon on every core, the rest on wasm) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's
- * plain JavaScript `cpu`.
+ * loads here: a hardware GPU through WebGPU (Dawn; ml/backends/webgpu), native TensorFlow (GPU,
+ * then CPU) when the optional tfjs-node packages installed their libtensorflow, else oneDNN
+ * (tensors in native memory, the ops of training on Loupe's oneDNN addon on every core, the rest
+ * on wasm) where the addon was built, else WebAssembly (XNNPACK, SIMD), else tfjs's plain
+ * JavaScript `cpu`.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
-import { ONEDNN_TFJS_NAME, OneDnnBackend, tensorMemoryLimit } from './onednn/native-backend';
+import { ONEDNN_TFJS_NAME, OneDnnBackend } from './onednn/native-backend';
 import { WASM_HEAP_GIB } from '../worker/heap-failure';
 import { BACKEND_NAMES, LoupeError, type BackendName, type EngineInfo } from '../../contract/index';
 
@@ -174,7 +175,8 @@ function featuresOf(backend: BackendName): EngineInfo['features'] {
 }
 
 function tensorMemoryOf(backend: BackendName): Pick<EngineInfo, 'tensorMemoryBytes'> {
-  if (backend === 'onednn') return { tensorMemoryBytes: tensorMemoryLimit() };
+  // The limit the running backend read as it started, not the environment's value now.
+  if (backend === 'onednn') return { tensorMemoryBytes: (tf.backend() as OneDnnBackend).memory().limitBytes };
   if (backend === 'wasm') return { tensorMemoryBytes: WASM_HEAP_GIB * 2 ** 30 };
   return {};
 }

@@ -123,9 +123,9 @@ const select = nativeKernel(tf.Select, ({ inputs }, backend) => {
   const out = backend.makeOutput(t.shape, 'float32');
   addon().select(
     backend.view(condition) as Uint8Array,
-    backend.view(t) as Float32Array,
-    backend.view(e) as Float32Array,
-    backend.view(out) as Float32Array,
+    backend.floats(t),
+    backend.floats(e),
+    backend.floats(out),
     walkParams(t.shape, [t.shape, t.shape, t.shape]),
   );
   return out;

@@ -1,13 +1,13 @@
 /**
- * The `onednn` backend's kernels: every op of the reference models' training
- * steps moved to Loupe's native addon — convolutions and matrix products on oneDNN
+ * The `onednn` backend's kernels: every op of the reference models' training steps on Loupe's
+ * native addon — convolutions and matrix products on oneDNN
  * (conv-kernels.ts); bias gradients, max-pooling gradients, concatenation and splitting
  * (memory-kernels.ts); element-wise maps, broadcasting binary ops, casts and fills
  * (elementwise-kernels.ts); reductions, tiling, packing, one-hot, max pooling and nearest
  * upsampling (layer-kernels.ts); batch normalisation and Adam's fused in-place update
- * (optimizer-kernels.ts) — on every core and directly on the tensors' memory (native-backend.ts; nothing is copied). An
- * op or a case the addon is not given runs on the wasm backend with a copy (wasm-fallback.ts);
- * coverage.ts counts those fallbacks.
+ * (optimizer-kernels.ts) — on every core and directly on the tensors' memory (native-backend.ts;
+ * nothing is copied). An op or a case the addon is not given runs on the wasm backend with a copy
+ * (wasm-fallback.ts); coverage.ts counts those fallbacks.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OneDnnAddon } from './addon';

@@ -18,7 +18,7 @@ import type { TypedArray } from './addon';
 export const ONEDNN_TFJS_NAME = 'onednn';
 
 /** The most bytes of freed buffers kept for reuse; beyond it, freed buffers are left to V8. */
-export const POOL_BYTES = 1024 * 2 ** 20;
+const POOL_BYTES = 1024 * 2 ** 20;
 
 /** Environment variable capping the tensors the backend holds at once, in GiB. */
 export const TENSOR_MEMORY_ENV = 'LOUPE_TENSOR_MEMORY_GIB';
@@ -31,7 +31,7 @@ const DEFAULT_SHARE = 0.75;
  * quarters of the machine's (or the container's) memory, so that a model too big for the machine
  * fails one call in plain words instead of swapping, or of the system killing the engine.
  */
-export function tensorMemoryLimit(): number {
+function tensorMemoryLimit(): number {
   const asked = Number(process.env[TENSOR_MEMORY_ENV]);
   if (asked > 0) return asked * 2 ** 30;
   const constrained = process.constrainedMemory?.() ?? 0;
@@ -65,7 +65,7 @@ const PER_SIZE = 64;
  * second bound matters for buffers that came from elsewhere (another backend's, a fallback's
  * output): nothing takes their size again, and they would otherwise pile up.
  */
-export class BufferPool {
+class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private held = 0;
 
@@ -139,7 +139,7 @@ export class OneDnnBackend extends tf.KernelBackend {
     const bytes = tf.util.sizeFromShape(shape) * perElement;
     this.reserve(bytes);
     const values = arrayOf(dtype, this.pool.take(bytes));
-    return { dataId: this.store(values, dtype, 1), shape, dtype };
+    return { dataId: this.store(values, dtype), shape, dtype };
   }
 
   /** The tensor's values in place, typed by its dtype: what the addon reads and writes. */
@@ -161,7 +161,7 @@ export class OneDnnBackend extends tf.KernelBackend {
 
   /** Stores `values` as they are (no copy): the caller hands them over. */
   adopt(values: Values, dtype: tf.DataType): tf.DataId {
-    return this.store(values, dtype, 1);
+    return this.store(values, dtype);
   }
 
   /** Makes room for `bytes` more: the pool goes first, then the call fails before allocating. */
@@ -171,9 +171,10 @@ export class OneDnnBackend extends tf.KernelBackend {
     if (this.live + bytes > this.limit) throw new TensorMemoryExhausted(bytes, this.limit);
   }
 
-  private store(values: Values, dtype: tf.DataType, refCount: number): tf.DataId {
+  /** Registers `values` as a new tensor, held once. */
+  private store(values: Values, dtype: tf.DataType): tf.DataId {
     const dataId = { id: this.nextId++ };
-    this.data.set(dataId, { values, dtype, refCount });
+    this.data.set(dataId, { values, dtype, refCount: 1 });
     this.live += byteSize(values);
     return dataId;
   }
@@ -183,7 +184,7 @@ export class OneDnnBackend extends tf.KernelBackend {
     if (values === null) return this.makeOutput(shape, dtype).dataId;
     if (!isTypedArray(values) || BYTES[dtype] === undefined) {
       this.reserve(byteSize(values));
-      return this.store(ownCopy(values), dtype, 1);
+      return this.store(ownCopy(values), dtype);
     }
     const out = this.makeOutput(shape, dtype);
     (this.view(out) as Float32Array).set(values as Float32Array);

@@ -60,7 +60,7 @@ export function addon(): OneDnnAddon {
   return loaded!;
 }
 
-/** A wasm kernel that runs `native` when it gives a result, else the kernel it replaced. */
+/** A kernel of the `onednn` backend that runs `native` when it gives a result, else its wasm kernel with a copy. */
 export function nativeKernel(
   kernelName: string,
   native: (args: KernelArgs, backend: OneDnnBackend) => NativeResult,
