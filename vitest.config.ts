@@ -16,6 +16,11 @@ export default defineConfig({
             'eslint-rules/**/*.test.js',
           ],
           environment: 'node',
+          // A guard against hangs, not a speed check: under the full suite on two cores the
+          // heavier kernel oracles (a 4×16×16×32 convolution's gradients on the cpu backend,
+          // 1.3 s alone) have run past vitest's 5 s default.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
