@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossFunction } from '../losses/registry';
+import { releaseDuringBackward } from '../train/release-during-backward';
 
 export interface BatchGradients {
   loss: tf.Scalar;
@@ -27,7 +28,9 @@ export function batchGradients(
       const output = model.apply(xs, { training: true }) as tf.Tensor;
       // Read here, inside the pass that computes it anyway, so no tensor outlives the step.
       logits = Float32Array.from(output.dataSync());
-      return loss(ys, output);
+      const value = loss(ys, output);
+      releaseDuringBackward();
+      return value;
     });
     return [result.value, ...model.trainableWeights.map((w) => result.grads[w.name] ?? tf.zeros(w.shape as number[]))];
   });

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batches';
 import type { LossFunction } from '../losses/index';
 import type { Optimizer, Parameter } from '../optim/optimizers';
+import { releaseDuringBackward } from './release-during-backward';
 
 export interface TrainStepContext {
   model: tf.LayersModel;
@@ -27,7 +28,10 @@ export interface StepOutcome {
 
 export type TrainStep = (context: TrainStepContext, batch: Batch) => Promise<StepOutcome>;
 
-/** The single-thread step: forward in training mode (batch norm uses and updates batch statistics), backward, update. */
+/**
+ * The single-thread step: forward in training mode (batch norm uses and updates batch statistics),
+ * backward (freeing each layer's activations as it passes them), update.
+ */
 export const trainStep: TrainStep = async (context, batch) => {
   const { model, loss, parameters, optimizer, learningRate } = context;
   const byVariable = new Map(parameters.map((p) => [p.variable.name, p.name]));
@@ -36,7 +40,9 @@ export const trainStep: TrainStep = async (context, batch) => {
     () => {
       const output = model.apply(batch.x, { training: true }) as tf.Tensor;
       logits = tf.keep(output);
-      return loss(batch.y, output);
+      const value = loss(batch.y, output);
+      releaseDuringBackward();
+      return value;
     },
     parameters.map((p) => p.variable),
   );

@@ -131,8 +131,11 @@ const REFERENCES: Record<ReferenceModel, Reference> = {
 export interface ReferenceStep {
   /** Takes one training step; resolves to the loss before the update. */
   step(): Promise<number>;
-  /** The loss and its gradients with respect to every trainable parameter, in training mode, without an update. */
-  gradients(): tf.Tensor[];
+  /**
+   * The loss and its gradients with respect to every trainable parameter, in training mode, without
+   * an update. `beforeBackward` runs at the end of the forward pass, while the tape still records.
+   */
+  gradients(beforeBackward?: () => void): tf.Tensor[];
   parameters: readonly Parameter[];
   dispose(): void;
 }
@@ -161,9 +164,13 @@ export function referenceStep(name: ReferenceModel): ReferenceStep {
   const y = r.target(r.batch);
   return {
     parameters,
-    gradients: () => {
+    gradients: (beforeBackward) => {
       const { value, grads } = tf.variableGrads(
-        () => loss(y, model.apply(x, { training: true }) as tf.Tensor),
+        () => {
+          const value = loss(y, model.apply(x, { training: true }) as tf.Tensor);
+          beforeBackward?.();
+          return value;
+        },
         parameters.map((p) => p.variable),
       );
       return [value, ...parameters.map((p) => grads[p.variable.name]!)];

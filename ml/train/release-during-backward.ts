@@ -1,0 +1,71 @@
+/**
+ * Frees each layer's activations and incoming gradient as soon as the backward pass is past it,
+ * as PyTorch's autograd does. tfjs-core's `gradients` (tape.ts, `backpropagateGradients`) keeps
+ * every tensor a kernel saved for its gradient and the gradient of every intermediate tensor until
+ * the whole backward pass ends, so a training step's peak holds all activations and all their
+ * gradients at once: about three times PyTorch's memory for the U-Net at batch 160.
+ *
+ * Call `releaseDuringBackward()` at the end of the function given to `tf.variableGrads`, while the
+ * tape is still recording: it wraps the gradient function of every node on the tape. tfjs walks
+ * the tape backwards one node at a time and calls all of a node's input-gradient functions before
+ * the next node's; so when node k-1's gradient is asked for, node k is done, and its saved tensors
+ * (clones made for it alone, `Engine.saveTensorsForBackwardMode`) and the gradients of its outputs
+ * (each output is made by this node only, so its gradient is read by this node only) are freed.
+ *
+ * A gradient object that could be read again is never freed: one an input-gradient function
+ * returned as it was given (made before the call, such as `dy` itself), or returned for two
+ * inputs, since tfjs stores that same object as the gradient of those inputs. The values are
+ * those of `tf.variableGrads` exactly (tests/… release-during-backward.test.ts); only the
+ * tensors' lifetimes change. Only a first-order tape is changed.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type GradientThunks = Record<string, () => tf.Tensor>;
+
+interface TapeNode {
+  saved?: tf.Tensor[];
+  gradient?: (dys: (tf.Tensor | null)[]) => GradientThunks;
+}
+
+interface EngineInternals {
+  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  constructor: { nextTensorId: number };
+}
+
+/** Per tape node as the backward pass reaches it: the live tensor bytes at that moment (tests, benchmarks). */
+export type BackwardObserver = (liveBytes: number) => void;
+
+export function releaseDuringBackward(observe?: BackwardObserver): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  // Inside a gradient of a gradient the outer pass still needs what this one would free.
+  if (engine.state.gradientDepth !== 1 || !engine.state.activeTape) return;
+  const nextTensorId = (): number => engine.constructor.nextTensorId;
+  const returned = new WeakSet<tf.Tensor>();
+  const shared = new WeakSet<tf.Tensor>();
+  let done: { dys: (tf.Tensor | null)[]; saved: tf.Tensor[] } | null = null;
+  const free = (tensors: readonly (tf.Tensor | null)[]): void => {
+    for (const t of tensors) if (t && !shared.has(t)) t.dispose();
+  };
+  for (const node of engine.state.activeTape) {
+    const gradient = node.gradient;
+    if (!gradient) continue;
+    const saved = node.saved ?? [];
+    node.gradient = (dys) => {
+      if (done) free([...done.dys, ...done.saved]);
+      done = { dys, saved };
+      observe?.(tf.memory().numBytes);
+      const thunks = gradient(dys);
+      const wrapped: GradientThunks = {};
+      for (const [input, thunk] of Object.entries(thunks)) {
+        wrapped[input] = () => {
+          const madeFrom = nextTensorId();
+          const dx = thunk();
+          if (dx.id < madeFrom || returned.has(dx)) shared.add(dx);
+          returned.add(dx);
+          return dx;
+        };
+      }
+      return wrapped;
+    };
+  }
+}
