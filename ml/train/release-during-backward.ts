@@ -15,7 +15,7 @@
  * A gradient object that could be read again is never freed: one an input-gradient function
  * returned as it was given (made before the call, such as `dy` itself), or returned for two
  * inputs, since tfjs stores that same object as the gradient of those inputs. The values are
- * those of `tf.variableGrads` exactly (tests/… release-during-backward.test.ts); only the
+ * those of `tf.variableGrads` exactly (release-during-backward.test.ts); only the
  * tensors' lifetimes change. Only a first-order tape is changed.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -37,8 +37,10 @@ export type BackwardObserver = (liveBytes: number) => void;
 
 export function releaseDuringBackward(observe?: BackwardObserver): void {
   const engine = tf.engine() as unknown as EngineInternals;
-  // Inside a gradient of a gradient the outer pass still needs what this one would free.
+  // Inside a gradient of a gradient the outer pass still needs what this one would free; and
+  // without tfjs's tensor counter a returned tensor's age cannot be told (another tfjs version).
   if (engine.state.gradientDepth !== 1 || !engine.state.activeTape) return;
+  if (typeof engine.constructor.nextTensorId !== 'number') return;
   const nextTensorId = (): number => engine.constructor.nextTensorId;
   const returned = new WeakSet<tf.Tensor>();
   const shared = new WeakSet<tf.Tensor>();
