@@ -10,8 +10,8 @@ import { releaseDuringBackward } from './release-during-backward';
 
 /** Watches the live tensor bytes as each tape node's gradient is asked for, changing nothing. */
 function watchOnly(observe: (bytes: number) => void): void {
-  const tape = (tf.engine() as unknown as { state: { activeTape: { gradient?: (dys: unknown) => unknown }[] } })
-    .state.activeTape;
+  const tape = (tf.engine() as unknown as { state: { activeTape: { gradient?: (dys: unknown) => unknown }[] } }).state
+    .activeTape;
   for (const node of tape) {
     const gradient = node.gradient;
     if (gradient)
@@ -49,7 +49,9 @@ describe('releaseDuringBackward', () => {
         const kept = await gradientsAndPeak(step, false);
         const released = await gradientsAndPeak(step, true);
         expect(released.values.length).toBe(kept.values.length);
-        released.values.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(kept.values[i]!.buffer))).toBe(true));
+        released.values.forEach((v, i) =>
+          expect(Buffer.from(v.buffer).equals(Buffer.from(kept.values[i]!.buffer))).toBe(true),
+        );
         expect(released.left).toBe(0);
         expect(kept.left).toBe(0);
         expect(released.peak).toBeLessThan(kept.peak);
