@@ -64,17 +64,30 @@ describe('releaseDuringBackward', () => {
     });
   }
 
-  it('leaves a gradient of a gradient alone', () => {
-    const x = tf.scalar(3);
-    // d²(x³)/dx² = 6x: the inner pass must keep what the outer one reads.
-    const second = tf.grad((v: tf.Tensor) =>
-      tf.grad((u: tf.Tensor) => {
-        const y = u.mul(u).mul(u);
-        releaseDuringBackward();
-        return y;
-      })(v),
-    )(x);
-    expect(second.dataSync()[0]).toBe(18);
-    tf.dispose([x, second]);
+  it('keeps a gradient a custom gradient passes on unchanged, or gives to two inputs', async () => {
+    // passThrough's gradient hands dy on unchanged, twice's one tensor to both inputs (neither is
+    // the true derivative; both are legal): tfjs then stores that same object as the gradient of
+    // exp's output and of both inputs of the sum, each still to be read when the first is done.
+    const passThrough = tf.customGrad((...[x]: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: (x as tf.Tensor).square(),
+      gradFunc: (dy: tf.Tensor) => dy,
+    }));
+    const twice = tf.customGrad((...[a, b]: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: (a as tf.Tensor).add(b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.mul(2);
+        return [g, g];
+      },
+    }));
+    const f = (u: tf.Tensor): tf.Tensor => twice(passThrough(tf.exp(u)), u.mul(u)).sum();
+    const x = tf.tensor1d([0.3, -0.7, 1.2]);
+    const kept = tf.grad(f)(x);
+    const released = tf.grad((u: tf.Tensor) => {
+      const y = f(u);
+      releaseDuringBackward();
+      return y;
+    })(x);
+    expect(Array.from(await released.data())).toEqual(Array.from(await kept.data()));
+    tf.dispose([x, kept, released]);
   });
 });

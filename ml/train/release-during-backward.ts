@@ -13,10 +13,10 @@
  * (each output is made by this node only, so its gradient is read by this node only) are freed.
  *
  * A gradient object that could be read again is never freed: one an input-gradient function
- * returned as it was given (made before the call, such as `dy` itself), or returned for two
- * inputs, since tfjs stores that same object as the gradient of those inputs. The values are
+ * returned that was made before that function was called (`dy` itself, or one object handed to
+ * two inputs), since tfjs stores that same object as the gradient of another tensor. The values are
  * those of `tf.variableGrads` exactly (release-during-backward.test.ts); only the
- * tensors' lifetimes change. Only a first-order tape is changed.
+ * tensors' lifetimes change. A gradient of a gradient is left as tfjs makes it.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -32,17 +32,16 @@ interface EngineInternals {
   constructor: { nextTensorId: number };
 }
 
-/** Per tape node as the backward pass reaches it: the live tensor bytes at that moment (tests, benchmarks). */
+/** Per tape node as the backward pass reaches it: the live tensor bytes at that moment (for tests). */
 export type BackwardObserver = (liveBytes: number) => void;
 
 export function releaseDuringBackward(observe?: BackwardObserver): void {
   const engine = tf.engine() as unknown as EngineInternals;
-  // Inside a gradient of a gradient the outer pass still needs what this one would free; and
-  // without tfjs's tensor counter a returned tensor's age cannot be told (another tfjs version).
+  // Only the first-order pass a training step takes, which is what the tests check; and without
+  // tfjs's tensor counter a returned tensor's age cannot be told (another tfjs version).
   if (engine.state.gradientDepth !== 1 || !engine.state.activeTape) return;
   if (typeof engine.constructor.nextTensorId !== 'number') return;
   const nextTensorId = (): number => engine.constructor.nextTensorId;
-  const returned = new WeakSet<tf.Tensor>();
   const shared = new WeakSet<tf.Tensor>();
   let done: { dys: (tf.Tensor | null)[]; saved: tf.Tensor[] } | null = null;
   const free = (tensors: readonly (tf.Tensor | null)[]): void => {
@@ -62,8 +61,7 @@ export function releaseDuringBackward(observe?: BackwardObserver): void {
         wrapped[input] = () => {
           const madeFrom = nextTensorId();
           const dx = thunk();
-          if (dx.id < madeFrom || returned.has(dx)) shared.add(dx);
-          returned.add(dx);
+          if (dx.id < madeFrom) shared.add(dx);
           return dx;
         };
       }
