@@ -15,7 +15,7 @@ export function spawnNodeEngineWorker(entry: string): EngineWorker & { readonly 
   worker.on('exit', (code) => finish(`exit code ${code}`));
   return {
     thread: worker,
-    post: (message) => worker.postMessage(message),
+    post: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (listener) => worker.on('message', listener),
     onExit: (listener) => exitListeners.push(listener),
     terminate: async () => {

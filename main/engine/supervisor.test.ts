@@ -15,12 +15,14 @@ const INFO = {
 /** A scripted worker: answers init at once, holds other calls until the test says. */
 class FakeWorker implements EngineWorker {
   readonly received: ToEngine[] = [];
+  readonly transfers: (readonly ArrayBuffer[] | undefined)[] = [];
   private messageListener: (message: unknown) => void = () => {};
   private exitListener: (description: string) => void = () => {};
   terminated = false;
 
-  post(message: ToEngine): void {
+  post(message: ToEngine, transfer?: readonly ArrayBuffer[]): void {
     this.received.push(message);
+    this.transfers.push(transfer);
     if (message.type === 'call' && message.method === 'init') {
       queueMicrotask(() => this.messageListener({ type: 'result', id: message.id, ok: true, value: INFO }));
     }
@@ -70,6 +72,18 @@ describe('EngineSupervisor', () => {
     expect(workers).toHaveLength(1);
     expect(states.map((s) => s.state)).toEqual(['starting', 'ready']);
     expect(supervisor.state).toEqual({ state: 'ready', backend: 'wasm' });
+  });
+
+  it("hands a call's transfer list to the worker with its message", async () => {
+    const { supervisor, workers } = setup();
+    const input = new Float32Array(4);
+    void supervisor.call('benchmark', { size: 64, iterations: 2 }, { transfer: [input.buffer] });
+    await tick();
+    const worker = workers[0]!;
+    expect(worker.lastCall().method).toBe('benchmark');
+    expect(worker.transfers.at(-1)).toEqual([input.buffer]);
+    // init moved nothing.
+    expect(worker.transfers[0]).toBeUndefined();
   });
 
   it('routes progress and results to the right call', async () => {

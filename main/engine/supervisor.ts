@@ -23,7 +23,8 @@ import type { Logger } from '../services/logger';
 
 /** A running worker, whatever hosts it (worker thread or Electron utilityProcess). */
 export interface EngineWorker {
-  post(message: ToEngine): void;
+  /** `transfer`: buffers of the message to move rather than copy, where the host can (a worker thread). */
+  post(message: ToEngine, transfer?: readonly ArrayBuffer[]): void;
   onMessage(listener: (message: unknown) => void): void;
   /** Called once when the worker is gone, expectedly or not. */
   onExit(listener: (description: string) => void): void;
@@ -49,6 +50,12 @@ interface Pending {
 export interface EngineCallOptions<M extends EngineMethodName> {
   signal?: AbortSignal;
   onProgress?: (data: EngineProgressOf<M>) => void;
+  /**
+   * Buffers of the request to move to the engine rather than copy (a batch run's model input, half
+   * a megabyte a call): the caller must not read them after the call. A worker thread moves them;
+   * Electron's utility process copies them, as it copies every message.
+   */
+  transfer?: readonly ArrayBuffer[];
 }
 
 export class EngineSupervisor {
@@ -100,7 +107,7 @@ export class EngineSupervisor {
       if (options.onProgress) entry.onProgress = options.onProgress as (data: unknown) => void;
       this.pending.set(id, entry);
       options.signal?.addEventListener('abort', () => this.cancel(id), { once: true });
-      worker.post({ type: 'call', id, method, payload: request });
+      worker.post({ type: 'call', id, method, payload: request }, options.transfer);
     });
   }
 

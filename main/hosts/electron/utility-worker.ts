@@ -12,6 +12,7 @@ export function spawnUtilityEngineWorker(entry: string): EngineWorker {
     for (const listener of exitListeners) listener(`exit code ${code}`);
   });
   return {
+    // Electron's utility process port copies every message; it moves no buffers (`transfer` is left out).
     post: (message) => child.postMessage(message),
     onMessage: (listener) => child.on('message', listener),
     onExit: (listener) => exitListeners.push(listener),

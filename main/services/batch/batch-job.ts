@@ -259,7 +259,9 @@ async function predictInputs(
     }
     const count = 'frames' in inputs ? inputs.frames.length : inputs.prepared.frames.length;
     const request = { modelDir: run.modelDir, ...inputs, runtime: run.runtime ?? 'auto', ...overrides };
-    const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal }));
+    // engineCalls wrote this call's input into a buffer of its own: it moves to the engine, uncopied.
+    const transfer = 'prepared' in inputs ? [inputs.prepared.input.buffer as ArrayBuffer] : [];
+    const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal, transfer }));
     if (reply.runtime) run.ranOn = reply.runtime;
     if (reply.predictions.length !== count)
       throw new LoupeError(
