@@ -16,6 +16,7 @@ import { classPixelCounts, softmaxRow } from '../train/outputs';
 import { predictBatchSize } from '../train/predictor';
 import { onnxInput, toChannelsLast } from './onnx-parity';
 import { predictionsOf } from './prediction-compare';
+import { predictionSessionOptions } from './session-options';
 
 export class BundlePredictor {
   private constructor(
@@ -32,11 +33,7 @@ export class BundlePredictor {
   static async load(dir: string, threads = os.availableParallelism()): Promise<BundlePredictor> {
     const bundle = await readExportBundle(dir);
     if (!bundle) throw new Error(`${dir} is not an exported bundle.`);
-    const session = await ort.InferenceSession.create(path.join(dir, ONNX_MODEL), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(path.join(dir, ONNX_MODEL), predictionSessionOptions(threads));
     return new BundlePredictor(dir, bundle, session);
   }
 

@@ -16,6 +16,7 @@ import type { ModelForward, Predictor } from '../train/predictor';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES, exportOnnx } from './onnx-export';
 import { batchToChannelsFirst, toChannelsLast } from './onnx-parity';
 import { FP32_MAX_ABS_DIFF } from './prediction-compare';
+import { predictionSessionOptions } from './session-options';
 
 /** Images of the agreement check at load. */
 const CHECK_IMAGES = 2;
@@ -31,22 +32,14 @@ function checkInput(length: number): Float32Array {
   return out;
 }
 
-/**
- * `threads`: ONNX Runtime's intra-op threads (default every core, as the engine's backend). Its
- * threads do not spin between runs: in a batch run the decode pool works on the same cores.
- */
+/** `threads`: ONNX Runtime's intra-op threads (default every core, as the engine's backend). */
 export async function onnxForward(predictor: Predictor, threads = os.availableParallelism()): Promise<ModelForward> {
   const { card } = predictor;
   const { rows, columns, channels } = card.input;
   const pixels = rows * columns;
   const outputName = EXPORT_OUTPUT_NAMES[card.task];
   const { bytes } = exportOnnx(predictor.model, card, { preprocessing: false });
-  const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  const session = await ort.InferenceSession.create(bytes, predictionSessionOptions(threads));
   const forward: ModelForward = {
     runtime: 'onnxruntime',
     async run(input, images) {
