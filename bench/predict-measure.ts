@@ -82,9 +82,18 @@ const groupsOf = <T>(items: readonly T[]): T[][] => {
 };
 
 /**
+ * The pause before each pass. ONNX Runtime's threads, where they may spin (its default), go on
+ * spinning for tens of milliseconds after a run: a pass started at once shares its cores with them
+ * (measured: ONNX Runtime without spinning, run right after the spinning session, 3.1 ms a group of
+ * 32 instead of 2.7).
+ */
+const SETTLE_MS = 150;
+
+/**
  * Runs the measurements' passes interleaved, `rounds` times round-robin, and gives each one's
  * median rate (images/s). On a shared machine the load comes and goes within seconds; alternating
  * spreads it over every measurement alike, and the median leaves out the rounds it hit hardest.
+ * Each pass starts after SETTLE_MS, so no pass pays for the one before it.
  */
 export async function interleaved(
   measurements: Record<string, Measurement>,
@@ -93,6 +102,7 @@ export async function interleaved(
   const rates: Record<string, number[]> = Object.fromEntries(Object.keys(measurements).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++)
     for (const [name, m] of Object.entries(measurements)) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const { images, ms } = await m.pass();
       rates[name]!.push(rate(images, ms));
     }
@@ -117,10 +127,12 @@ export async function engineFrames(
     runtime: runtime ?? 'engine',
     pass: () =>
       timed(frames.length, async () => {
-        // As a batch run (batch-job.ts): the next group is sent before the last one's answer is back.
+        // As a batch run (batch-job.ts): each call's input written into a buffer of its own and moved
+        // to the engine; the next group sent before the last one's answer is back.
         let inFlight: Promise<unknown> | null = null;
-        for (const prepared of groups) {
-          const next = engine.call('predict', { modelDir, prepared });
+        for (const group of groups) {
+          const prepared = { input: group.input.slice(), frames: group.frames };
+          const next = engine.call('predict', { modelDir, prepared }, { transfer: [prepared.input.buffer] });
           if (inFlight) await inFlight;
           inFlight = next;
         }
