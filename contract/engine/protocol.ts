@@ -17,6 +17,8 @@ import {
   evaluateRequestSchema,
   predictReplySchema,
   predictRequestSchema,
+  loadPredictorRequestSchema,
+  loadPredictorReplySchema,
   trainingProgressSchema,
   trainRequestSchema,
 } from './training-methods';
@@ -70,6 +72,14 @@ export const predictMethod = defineChannel({
   summary: 'Run a saved model on decoded frames: class probabilities or masks at each frame size.',
   request: predictRequestSchema,
   reply: predictReplySchema,
+});
+
+export const loadPredictorMethod = defineChannel({
+  name: 'loadPredictor',
+  summary:
+    'Load a saved model (or exported bundle) for prediction, with its ONNX Runtime check, so that the first predict call on it starts at once.',
+  request: loadPredictorRequestSchema,
+  reply: loadPredictorReplySchema,
 });
 
 export const explainMethod = defineChannel({
@@ -141,6 +151,7 @@ export const engineMethods = registry([
   trainMethod,
   evaluateMethod,
   predictMethod,
+  loadPredictorMethod,
   explainMethod,
   featureMapsMethod,
   galleryEnrolMethod,

@@ -180,3 +180,18 @@ export const predictReplySchema = z.object({
   runtime: z.enum(PREDICT_RUNTIMES).optional(),
 });
 export type PredictReply = z.infer<typeof predictReplySchema>;
+
+/** Loads a model for prediction before the first predict call on it (a batch run asks while its first files decode). */
+export const loadPredictorRequestSchema = z
+  .object({
+    modelDir: absolutePathSchema,
+    /** As in predict: the runtime the calls to come will ask for. */
+    runtime: z.enum(RUNTIME_CHOICES).default('auto'),
+  })
+  .strict();
+
+export const loadPredictorReplySchema = z.object({
+  task: z.enum(TASK_KINDS),
+  /** What will run the model's forward pass. */
+  runtime: z.enum(PREDICT_RUNTIMES),
+});

@@ -84,14 +84,22 @@ export class BundlePredictor {
 }
 
 /** The worker keeps the last bundle it used, as predictorFor keeps the last model folder. */
-let cached: { predictor: BundlePredictor; modified: number } | null = null;
+let cached: { dir: string; predictor: Promise<BundlePredictor>; modified: number } | null = null;
 
 export async function bundlePredictorFor(dir: string): Promise<BundlePredictor> {
   const { mtimeMs } = await fs.stat(path.join(dir, ONNX_MODEL));
-  if (cached && cached.predictor.dir === dir && cached.modified === mtimeMs) return cached.predictor;
-  cached?.predictor.dispose();
-  cached = null;
-  const predictor = await BundlePredictor.load(dir);
-  cached = { predictor, modified: mtimeMs };
-  return predictor;
+  if (cached && cached.dir === dir && cached.modified === mtimeMs) return cached.predictor;
+  const previous = cached?.predictor;
+  // The load itself is kept: calls that arrive while it runs (a batch run's first two, after its
+  // loadPredictor) share it rather than load the bundle again.
+  const loading = BundlePredictor.load(dir);
+  cached = { dir, predictor: loading, modified: mtimeMs };
+  loading.catch(() => {
+    if (cached?.predictor === loading) cached = null;
+  });
+  previous?.then(
+    (p) => p.dispose(),
+    () => {},
+  );
+  return loading;
 }

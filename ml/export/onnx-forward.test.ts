@@ -7,7 +7,7 @@ import type { SamplePrediction } from '../../contract/index';
 import { saveModelFolder } from '../model-io/model-folder';
 import { Predictor } from '../train/predictor';
 import { EXPORT_TEST_CASES, saveTestModel, testFrames } from './export-test-support';
-import { predictingPredictor } from '../methods/training';
+import { loadPredictor, predictingPredictor } from '../methods/training';
 import { onnxForward } from './onnx-forward';
 
 let dir: string;
@@ -102,5 +102,18 @@ describe('Prediction on ONNX Runtime (the model step of the Predictor)', () => {
     expect(b).toBe(a);
     expect(c).toBe(a);
     expect(a.runtimeFor({})).toBe('onnxruntime');
+  }, 300_000);
+
+  it('loadPredictor loads, ahead of the first predict call, the predictor that call then uses', async () => {
+    const modelDir = path.join(dir, 'ahead');
+    await saveTestModel(modelDir, CASES[0]![1]);
+    const [auto, engine, first] = await Promise.all([
+      loadPredictor({ modelDir, runtime: 'auto' }),
+      loadPredictor({ modelDir, runtime: 'engine' }),
+      predictingPredictor(modelDir),
+    ]);
+    expect(auto).toEqual({ task: CASES[0]![1].task, runtime: 'onnxruntime' });
+    expect(engine).toEqual({ task: CASES[0]![1].task, runtime: 'engine' });
+    expect(await predictingPredictor(modelDir)).toBe(first);
   }, 300_000);
 });

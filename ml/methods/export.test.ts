@@ -9,7 +9,9 @@ import { exportRequestSchema, preprocessingSpecSchema, type SamplePrediction } f
 import { readTrainingFrame } from '../decode/frame-reader';
 import { saveTestModel, testFrames, type TestModelSpec } from '../export/export-test-support';
 import { Predictor } from '../train/predictor';
+import { bundlePredictorFor } from '../export/bundle-predictor';
 import { BUNDLE_FILES, exportModel } from './export';
+import { loadPredictor } from './training';
 
 let dir: string;
 const context = { signal: new AbortController().signal, progress: () => {} };
@@ -123,6 +125,15 @@ describe('export bundle', () => {
       };
       expect(card.onnx.input.name).toBe('image');
       expect(card.parity).toEqual(reply.parity);
+      // The engine loads a bundle once for calls that arrive together (loadPredictor, then a batch run's first two).
+      const [loaded, first, second] = await Promise.all([
+        loadPredictor({ modelDir: outDir, runtime: 'auto' }),
+        bundlePredictorFor(outDir),
+        bundlePredictorFor(outDir),
+      ]);
+      expect(loaded).toEqual({ task: modelSpec.task, runtime: 'onnxruntime' });
+      expect(second).toBe(first);
+      expect(await bundlePredictorFor(outDir)).toBe(first);
 
       const printed = JSON.parse(
         execFileSync(process.execPath, [path.join(outDir, BUNDLE_FILES.node), image], { encoding: 'utf8' }),

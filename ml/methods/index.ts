@@ -4,7 +4,7 @@ import { benchmark } from './benchmark';
 import { explain } from './explain';
 import { featureMaps } from './feature-maps';
 import { galleryEnrol, galleryList, galleryQuery, galleryRemove } from './gallery';
-import { evaluate, predict, train } from './training';
+import { evaluate, loadPredictor, predict, train } from './training';
 
 /** Every engine method, by name. The compiler refuses a protocol method without a handler. */
 export const engineHandlers: EngineMethodHandlers = {
@@ -13,6 +13,7 @@ export const engineHandlers: EngineMethodHandlers = {
   train,
   evaluate,
   predict,
+  loadPredictor,
   explain,
   featureMaps,
   galleryEnrol,

@@ -9,7 +9,7 @@ import {
   type PredictReply,
   type RunRecord,
 } from '../../contract/index';
-import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
+import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
 import { prepareDataset } from '../data/dataset';
 import type { MethodContext } from '../worker/runtime';
 import { MODEL_CARD } from '../../base/model-folder-files';
@@ -24,6 +24,7 @@ import { runTraining } from '../train/loop';
 import { ParallelTrainStep } from '../train/parallel-step';
 import { readRunRecord } from '../../base/run-files';
 import { Predictor } from '../train/predictor';
+import type { BundlePredictor } from '../export/bundle-predictor';
 import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 
 /** Evaluation batch size (inference only). */
@@ -109,14 +110,28 @@ export async function evaluate(
   };
 }
 
+/** What predicts for `dir`: an exported bundle (model.onnx) through ONNX Runtime, loaded only when one is asked for; else the model folder's Predictor. */
+async function predictorOf(dir: string): Promise<Predictor | BundlePredictor> {
+  return existsSync(path.join(dir, ONNX_MODEL))
+    ? (await import('../export/bundle-predictor')).bundlePredictorFor(dir)
+    : predictingPredictor(dir);
+}
+
+export async function loadPredictor(
+  request: EngineParsedRequestOf<'loadPredictor'>,
+): Promise<EngineReplyOf<'loadPredictor'>> {
+  const predictor = await predictorOf(request.modelDir);
+  return {
+    task: predictor.card.task,
+    runtime: predictor instanceof Predictor ? predictor.runtimeFor({ runtime: request.runtime }) : 'onnxruntime',
+  };
+}
+
 export async function predict(
   request: EngineParsedRequestOf<'predict'>,
   context: MethodContext<'predict'>,
 ): Promise<PredictReply> {
-  // An exported bundle (model.onnx) predicts through ONNX Runtime; loaded only when one is asked for.
-  const predictor = existsSync(path.join(request.modelDir, ONNX_MODEL))
-    ? await (await import('../export/bundle-predictor')).bundlePredictorFor(request.modelDir)
-    : await predictingPredictor(request.modelDir);
+  const predictor = await predictorOf(request.modelDir);
   const card = predictor.card;
   checkOverrides(card.task, request);
   if (request.pairs && card.task !== 'verification')

@@ -113,9 +113,9 @@ export async function runBatch(
     // Awaited on the next turn or after the loop; this handler only keeps Node from calling it unhandled meanwhile.
     committing.catch(() => {});
   };
-  // The engine loads its modules and backend (about a second) while the first files decode; a
-  // failure to start shows on the first predict call.
-  engine.engineInfo().catch(() => {});
+  // The engine loads its modules, its backend and the model (with its ONNX Runtime check) while
+  // the first files decode; a failure shows on the first predict call.
+  engine.call('loadPredictor', { modelDir: run.modelDir, runtime: run.runtime ?? 'auto' }).catch(() => {});
   await refill();
   while (window.length > 0 && !run.signal.aborted) {
     const group: Read[] = [];
