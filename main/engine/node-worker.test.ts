@@ -2,25 +2,25 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnNodeEngineWorker } from './node-worker';
+import { spawnNodeEngineWorker, startNodeEngineWorkerEarly } from './node-worker';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-node-worker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A worker that answers each message with the byte length and sum of the Float32Array it was sent. */
-function echoWorker() {
+/** A worker entry that answers each message with the byte length and sum of the Float32Array it was sent. */
+function echoEntry(): string {
   const entry = path.join(dir, 'echo.mjs');
   writeFileSync(
     entry,
     `import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (m) => parentPort.postMessage({ bytes: m.payload.byteLength, sum: m.payload.reduce((a, b) => a + b, 0) }));`,
   );
-  return spawnNodeEngineWorker(entry);
+  return entry;
 }
 
 describe('spawnNodeEngineWorker', () => {
   it('moves the buffers it is given to transfer, and copies the rest', async () => {
-    const worker = echoWorker();
+    const worker = spawnNodeEngineWorker(echoEntry());
     const replies: unknown[] = [];
     let answer = (): void => {};
     worker.onMessage((m) => {
@@ -45,5 +45,29 @@ describe('spawnNodeEngineWorker', () => {
       { bytes: 8, sum: 11 },
     ]);
     await worker.terminate();
+  });
+
+  it('hands the thread started early to the first spawn of its entry, and only to that one', async () => {
+    const entry = echoEntry();
+    const early = startNodeEngineWorkerEarly(entry);
+    const first = spawnNodeEngineWorker(entry);
+    const second = spawnNodeEngineWorker(entry);
+    expect(first.thread).toBe(early);
+    expect(second.thread).not.toBe(early);
+    const answer = new Promise((resolve) => first.onMessage(resolve));
+    first.post({ type: 'call', id: 1, method: 'predict', payload: new Float32Array([2, 3]) } as never);
+    await expect(answer).resolves.toEqual({ bytes: 8, sum: 5 });
+    await Promise.all([first.terminate(), second.terminate()]);
+  });
+
+  it('starts a fresh thread where the early one has already ended', async () => {
+    const failing = path.join(dir, 'fails.mjs');
+    writeFileSync(failing, "throw new Error('broken entry');");
+    const early = startNodeEngineWorkerEarly(failing);
+    await new Promise((resolve) => early.once('exit', resolve));
+    const worker = spawnNodeEngineWorker(failing);
+    expect(worker.thread).not.toBe(early);
+    // The fresh thread fails too, and says so to the supervisor.
+    await expect(new Promise((resolve) => worker.onExit(resolve))).resolves.toMatch(/broken entry|exit code 1/);
   });
 });
