@@ -10,7 +10,7 @@ import { readOtherCells, wideStoredValues } from './cells';
 import { readDicomInfo, type DicomImageInfo } from './info';
 import { applyModalityLut } from './modality-lut';
 import { applyPalette } from './palette';
-import { expandYbr422, finishFrame, nativeSamples, valueRange } from './pixels';
+import { expandYbr422, finishFrame, nativeSamples, storesWholeSamples, valueRange, type ValueRange } from './pixels';
 import { TRANSFER_SYNTAXES } from './transfer-syntax';
 
 const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
@@ -96,6 +96,7 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
       geometry,
       syntax.pixels.bigEndian,
       syntax.pixels.bigEndian && element.vr === 'OW',
+      !storesWholeSamples(info),
     );
     if (info.sourcePhotometricInterpretation === 'YBR_FULL_422' && samples instanceof Uint8Array)
       samples = expandYbr422(samples, info.rows, info.columns);
@@ -117,7 +118,7 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
       throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
     }
   }
-  const stored = finishFrame(output, info);
+  const { values: stored, range } = finishFrame(output, info);
   const expected = info.rows * info.columns * info.samplesPerPixel;
   if (stored.length !== expected)
     throw new DecodeError(
@@ -129,10 +130,17 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
     : info.modalityLut
       ? applyModalityLut(stored, info.modalityLut)
       : stored;
-  return frameOf(info, transferSyntaxUID, frame, looked);
+  return frameOf(info, transferSyntaxUID, frame, looked, looked === stored ? range : null);
 }
 
-function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number, data: PixelArray): DecodedFrame {
+/** `range`: the values' range where it is already known, else it is found here. */
+function frameOf(
+  info: DicomImageInfo,
+  transferSyntaxUID: string,
+  frame: number,
+  data: PixelArray,
+  range: ValueRange | null = null,
+): DecodedFrame {
   const shown = decodedInfo(info);
   // A frame's window centre/width are the header's first pair; a VOI LUT has none of its own.
   const first = info.windows.find((w) => !w.lut);
@@ -151,6 +159,6 @@ function frameOf(info: DicomImageInfo, transferSyntaxUID: string, frame: number,
     windowCenter: first?.center ?? null,
     windowWidth: first?.width ?? null,
     data,
-    ...valueRange(data),
+    ...(range ?? valueRange(data)),
   };
 }

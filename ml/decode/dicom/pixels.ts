@@ -8,12 +8,28 @@ import type { CodecOutput } from '../codecs/types';
 import { DecodeError } from '../errors';
 import type { DicomImageInfo } from './info';
 
-/** Native bytes as 16-bit cells in the machine's (little-endian) order. */
+/** The smallest and largest value of a frame. */
+export interface ValueRange {
+  minValue: number;
+  maxValue: number;
+}
+
+/** Whether the stored values are the samples as they are (every allocated bit stored), so storedValues copies nothing. */
+export function storesWholeSamples(info: DicomImageInfo): boolean {
+  return info.highBit + 1 === info.bitsStored && info.bitsStored === info.bitsAllocated;
+}
+
+/**
+ * Native bytes as 16-bit cells in the machine's (little-endian) order. `shared`: little-endian
+ * 16-bit cells at an even offset are a view of `bytes`, not a copy, for a caller that copies them
+ * anyway (storedValues, unless storesWholeSamples).
+ */
 export function nativeSamples(
   bytes: Uint8Array,
   info: DicomImageInfo,
   bigEndian: boolean,
   byteSwappedOW: boolean,
+  shared = false,
 ): Uint8Array | Uint16Array {
   if (info.bitsAllocated === 8) {
     if (!byteSwappedOW) return bytes.slice();
@@ -26,6 +42,7 @@ export function nativeSamples(
     return out;
   }
   const count = bytes.length >> 1;
+  if (shared && !bigEndian && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count);
   const out = new Uint16Array(count);
   if (bigEndian) {
     for (let i = 0; i < count; i++) out[i] = (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
@@ -47,11 +64,14 @@ const CHUNK = 1 << 16;
 const wholeValues = new Int32Array(CHUNK);
 const anyValues = new Float64Array(CHUNK);
 
-/** Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. */
+/**
+ * Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. Where
+ * that takes a pass over the values, their range comes from the same pass (else `range` is null).
+ */
 export function storedValues(
   samples: Uint8Array | Uint16Array | Int16Array,
   info: DicomImageInfo,
-): Uint8Array | Int8Array | Uint16Array | Int16Array {
+): { values: Uint8Array | Int8Array | Uint16Array | Int16Array; range: ValueRange | null } {
   const { bitsStored, highBit, bitsAllocated } = info;
   const signed = info.pixelRepresentation === 1;
   const shift = highBit + 1 - bitsStored;
@@ -59,25 +79,35 @@ export function storedValues(
   const signBit = 1 << (bitsStored - 1);
   const whole = shift === 0 && bitsStored === bitsAllocated;
   if (bitsAllocated === 8 && samples instanceof Uint8Array) {
-    if (whole) return signed ? new Int8Array(samples.buffer, samples.byteOffset, samples.length) : samples;
+    if (whole)
+      return {
+        values: signed ? new Int8Array(samples.buffer, samples.byteOffset, samples.length) : samples,
+        range: null,
+      };
   }
   if (bitsAllocated === 16 && whole && !(samples instanceof Uint8Array)) {
-    return signed
+    const values = signed
       ? new Int16Array(samples.buffer, samples.byteOffset, samples.length)
       : new Uint16Array(samples.buffer, samples.byteOffset, samples.length);
+    return { values, range: null };
   }
   const Out = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
   const out = new Out(samples.length);
+  let min = 2 ** 31;
+  let max = -(2 ** 31);
   for (let start = 0; start < samples.length; start += CHUNK) {
     const count = Math.min(CHUNK, samples.length - start);
     wholeValues.set(samples.subarray(start, start + count));
     for (let i = 0; i < count; i++) {
-      const value = (wholeValues[i]! >> shift) & mask;
-      wholeValues[i] = signed && value & signBit ? value - (mask + 1) : value;
+      const bits = (wholeValues[i]! >> shift) & mask;
+      const value = signed && bits & signBit ? bits - (mask + 1) : bits;
+      wholeValues[i] = value;
+      if (value < min) min = value;
+      if (value > max) max = value;
     }
     out.set(wholeValues.subarray(0, count), start);
   }
-  return out;
+  return { values: out, range: samples.length === 0 ? { minValue: 0, maxValue: 0 } : { minValue: min, maxValue: max } };
 }
 
 /** Planar (RRR…GGG…BBB…) to interleaved (RGBRGB…). */
@@ -127,21 +157,25 @@ export function expandYbr422(data: Uint8Array, rows: number, columns: number): U
   return out;
 }
 
-/** Turns what a codec (or the native reader) produced into final stored values. */
+/**
+ * Turns what a codec (or the native reader) produced into final stored values; for one sample per
+ * pixel, their range where storedValues had it.
+ */
 export function finishFrame(
   output: CodecOutput,
   info: DicomImageInfo,
-): Uint8Array | Int8Array | Uint16Array | Int16Array {
+): { values: Uint8Array | Int8Array | Uint16Array | Int16Array; range: ValueRange | null } {
   const pixels = info.rows * info.columns;
-  let values = storedValues(output.samples, info);
-  if (info.samplesPerPixel === 1) return values;
+  const stored = storedValues(output.samples, info);
+  if (info.samplesPerPixel === 1) return stored;
+  let values = stored.values;
   if (output.layout === 'planar') values = interleave(values, pixels);
-  if (output.rgb || info.sourcePhotometricInterpretation === 'RGB') return values;
+  if (output.rgb || info.sourcePhotometricInterpretation === 'RGB') return { values, range: null };
   if (info.sourcePhotometricInterpretation === 'YBR_FULL' || info.sourcePhotometricInterpretation === 'YBR_FULL_422') {
     if (!(values instanceof Uint8Array))
       throw new DecodeError('unsupported', 'YBR colour with more than 8 bits per sample is not supported.');
     ybrFullToRgb(values);
-    return values;
+    return { values, range: null };
   }
   throw new DecodeError(
     'malformed',
@@ -149,7 +183,7 @@ export function finishFrame(
   );
 }
 
-export function valueRange(data: PixelArray): { minValue: number; maxValue: number } {
+export function valueRange(data: PixelArray): ValueRange {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (let start = 0; start < data.length; start += CHUNK) {
