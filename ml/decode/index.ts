@@ -30,8 +30,11 @@ export interface OpenedImage {
   decodeFrame(frame: number): Promise<DecodedFrame>;
 }
 
-/** Reads a file for decoding, refusing empty, oversized and unreadable files with a DecodeError. */
-export async function readImageBytes(file: string): Promise<Uint8Array> {
+/**
+ * Reads a file for decoding, refusing empty, oversized and unreadable files with a DecodeError.
+ * `into`: where to read a file of `size` bytes (a buffer its caller reuses), instead of a new array.
+ */
+export async function readImageBytes(file: string, into?: (size: number) => Uint8Array): Promise<Uint8Array> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r');
@@ -47,7 +50,7 @@ export async function readImageBytes(file: string): Promise<Uint8Array> {
         'too-large',
         `This file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, larger than Loupe reads (1 GiB).`,
       );
-    const bytes = new Uint8Array(stat.size);
+    const bytes = into ? into(stat.size) : new Uint8Array(stat.size);
     let read = 0;
     while (read < bytes.length) {
       const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);

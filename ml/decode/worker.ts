@@ -89,27 +89,8 @@ async function handle(message: ToDecodeWorker): Promise<void> {
       return;
     }
     case 'read': {
-      const bytes = await readImageBytes(message.path);
-      const sha256 = sha256Of(bytes);
-      const image = await openImage(bytes, path.basename(message.path));
-      const frames = [];
-      for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
-      if (message.prepare) {
-        const ready = prepared(frames, message.prepare);
-        const base = {
-          type: 'read' as const,
-          id: message.id,
-          sha256,
-          size: bytes.length,
-          info: image.info,
-          frames: [],
-        };
-        send({ ...base, prepared: ready }, 'input' in ready ? [ready.input.buffer] : []);
-        return;
-      }
-      // Pixels that are views into the file's bytes share one buffer: transfer each buffer once.
-      const buffers = new Set(frames.map((f) => f.data.buffer as ArrayBuffer));
-      send({ type: 'read', id: message.id, sha256, size: bytes.length, info: image.info, frames }, [...buffers]);
+      if (message.prepare) await readPrepared(message.id, message.path, message.prepare);
+      else await readFrames(message.id, message.path);
       return;
     }
     case 'hash': {
@@ -118,6 +99,47 @@ async function handle(message: ToDecodeWorker): Promise<void> {
       return;
     }
   }
+}
+
+/**
+ * File buffers a prepared read reads into again: its bytes, pixels and frames are gone once the
+ * model input is sent, so a batch run's next file needs no fresh buffer for the collector to find
+ * (a 512² CT slice: half a megabyte). The pool gives a worker one file at a time, so this holds one
+ * buffer; a file over SPARE_BYTES gets a buffer of its own, not kept.
+ */
+const spare: Uint8Array[] = [];
+const SPARE_BYTES = 16 * 1024 * 1024;
+
+/** Reads a file's every frame, prepared as `spec` says: only the model input goes back. */
+async function readPrepared(id: number, file: string, spec: PreprocessingSpec): Promise<void> {
+  let buffer = spare.pop() ?? null;
+  const bytes = await readImageBytes(file, (size) => {
+    if (!buffer || buffer.length < size) buffer = size <= SPARE_BYTES ? new Uint8Array(size) : null;
+    return buffer ? buffer.subarray(0, size) : new Uint8Array(size);
+  });
+  try {
+    const sha256 = sha256Of(bytes);
+    const image = await openImage(bytes, path.basename(file));
+    const frames = [];
+    for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
+    const ready = prepared(frames, spec);
+    const base = { type: 'read' as const, id, sha256, size: bytes.length, info: image.info, frames: [] };
+    send({ ...base, prepared: ready }, 'input' in ready ? [ready.input.buffer] : []);
+  } finally {
+    if (buffer) spare.push(buffer);
+  }
+}
+
+/** Reads a file's every frame, pixels and all. */
+async function readFrames(id: number, file: string): Promise<void> {
+  const bytes = await readImageBytes(file);
+  const sha256 = sha256Of(bytes);
+  const image = await openImage(bytes, path.basename(file));
+  const frames = [];
+  for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
+  // Pixels that are views into the file's bytes share one buffer: transfer each buffer once.
+  const buffers = new Set(frames.map((f) => f.data.buffer as ArrayBuffer));
+  send({ type: 'read', id, sha256, size: bytes.length, info: image.info, frames }, [...buffers]);
 }
 
 port.on('message', (message: ToDecodeWorker) => {
