@@ -3,13 +3,10 @@
  * again, unchanged, at inference. Order: modality values (rescale) → channels → resize →
  * intensity to [0, 1] → optional standardisation.
  */
-import {
-  LoupeError,
-  type DecodedFrame,
-  type PixelData,
-  type PreparedFrame,
-  type PreprocessingSpec,
-} from '../../contract/index';
+import type { DecodedFrame, PixelData, PreparedFrame, PreprocessingSpec } from '../../contract/index';
+// From its own module, not the index: a decode worker (which prepares frames) then loads the
+// errors, not every schema of the contract (about 150 ms of its start-up).
+import { LoupeError } from '../../contract/errors';
 import { placementFor, resizeBilinear, resizeNearestMask, type Placement, type ReadRow } from './resize';
 
 /** ITU-R BT.601 luma weights, what most viewers use to show colour images in grey. */
