@@ -16,6 +16,7 @@ import { BundlePredictor } from '../ml/export/bundle-predictor';
 import { outputOfBatch } from '../ml/model-io/inference-model';
 import { Predictor } from '../ml/train/predictor';
 import { onnxInput } from '../ml/export/onnx-parity';
+import { predictionSessionOptions } from '../ml/export/session-options';
 import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
@@ -165,18 +166,24 @@ export function preparedTensors(card: ModelCard, frames: readonly DecodedFrame[]
   return groupsOf(frames).map((group) => onnxInput(card, group, false));
 }
 
-/** ONNX Runtime's session alone on prepared tensors; also its logits of the first tensor. */
+/**
+ * ONNX Runtime's session alone on prepared tensors; also its logits of the first tensor. With
+ * `loupeOptions`, the session options the engine predicts with (threads that do not spin), else
+ * ONNX Runtime's defaults.
+ */
 export async function onnxTensors(
   onnxFile: string,
   tensors: readonly ort.Tensor[],
   names: { input: string; output: string },
   threads: number,
+  loupeOptions = false,
 ): Promise<Measurement & { firstLogits: Float32Array }> {
-  const session = await ort.InferenceSession.create(onnxFile, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  const session = await ort.InferenceSession.create(
+    onnxFile,
+    loupeOptions
+      ? predictionSessionOptions(threads)
+      : { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+  );
   const first = await session.run({ [names.input]: tensors[0]! });
   const images = tensors.reduce((n, t) => n + t.dims[0]!, 0);
   return {

@@ -78,6 +78,8 @@ interface SetResult {
   engineRuntime: string;
   onnxFrames: number;
   onnxTensors: number;
+  /** The same with the engine's session options (no spinning threads). */
+  onnxTensorsQuiet: number;
   loupeTensors: number;
   loupeBackend: string;
   loupeVsOnnxMaxDiff: number;
@@ -153,6 +155,7 @@ async function main(): Promise<void> {
         engine: await engineFrames(services.engine, modelDir, card, decoded.kept),
         bundle: await bundleFrames(bundleDir, decoded.kept, plan.threads),
         onnx: await onnxTensors(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads),
+        onnxQuiet: await onnxTensors(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads, true),
         loupe: await loupeTensors(modelDir, card, decoded.kept),
       };
       const rates = await interleaved(measured, plan.rounds);
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
         engineRuntime: engine.runtime,
         onnxFrames: rates.bundle!,
         onnxTensors: rates.onnx!,
+        onnxTensorsQuiet: rates.onnxQuiet!,
         loupeTensors: rates.loupe!,
         loupeBackend: loupe.backend,
         loupeVsOnnxMaxDiff,
@@ -237,6 +241,7 @@ function print(
     );
     console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
     console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
+    console.log(`  the same, Loupe's session options (no spinning) ${fixed(r.onnxTensorsQuiet)}`);
     console.log(
       `  Loupe model, prepared tensors → logits          ${fixed(r.loupeTensors)}  (on ${r.loupeBackend}; logits within ${r.loupeVsOnnxMaxDiff.toExponential(1)} of ONNX Runtime's)`,
     );
@@ -248,7 +253,7 @@ function print(
       `  end-to-end after start (less a one-file run, ${startup.toFixed(1)} s) ${fixed(r.endToEndAfterStart)}`,
     );
     console.log(
-      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
     );
   }
   for (const m of memory)
