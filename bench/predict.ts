@@ -7,7 +7,8 @@
  *     prepared so, a batch run's group of frames per call (softmax included), and the engine's own
  *     tfjs graph alone on the prepared tensors (in this process, on the engine's backend);
  *   - ONNX Runtime: the same model exported by `loupe export`, on the same frames through the same
- *     preprocessing (what `--model BUNDLE` runs), and its session alone on the prepared tensors;
+ *     preprocessing (what `--model BUNDLE` runs), and its session alone on the prepared tensors
+ *     (with ONNX Runtime's defaults, and with the engine's options: threads that do not spin);
  *   - PyTorch: a twin with the same weights (bench/predict-twin.ts), on the same prepared tensors;
  * The model rows run interleaved, one pass each in turn for `--rounds` rounds, and report the
  * median pass: a shared machine's load then weighs on all of them alike.
