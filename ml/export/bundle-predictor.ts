@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DecodedFrame, DetectionSettingsOverride, ModelCard, SamplePrediction } from '../../contract/index';
 import { ONNX_MODEL, readExportBundle, type ExportBundle } from '../../base/export-bundle';
+import { LastLoaded } from '../worker/last-loaded';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
 import { classPixelCounts, softmaxRow } from '../train/outputs';
@@ -83,23 +84,10 @@ export class BundlePredictor {
   }
 }
 
-/** The worker keeps the last bundle it used, as predictorFor keeps the last model folder. */
-let cached: { dir: string; predictor: Promise<BundlePredictor>; modified: number } | null = null;
+/** The bundle the worker used last, as predictorFor keeps the last model folder (last-loaded.ts). */
+const lastBundle = new LastLoaded<BundlePredictor>();
 
 export async function bundlePredictorFor(dir: string): Promise<BundlePredictor> {
   const { mtimeMs } = await fs.stat(path.join(dir, ONNX_MODEL));
-  if (cached && cached.dir === dir && cached.modified === mtimeMs) return cached.predictor;
-  const previous = cached?.predictor;
-  // The load itself is kept: calls that arrive while it runs (a batch run's first two, after its
-  // loadPredictor) share it rather than load the bundle again.
-  const loading = BundlePredictor.load(dir);
-  cached = { dir, predictor: loading, modified: mtimeMs };
-  loading.catch(() => {
-    if (cached?.predictor === loading) cached = null;
-  });
-  previous?.then(
-    (p) => p.dispose(),
-    () => {},
-  );
-  return loading;
+  return lastBundle.get(dir, mtimeMs, () => BundlePredictor.load(dir));
 }

@@ -25,6 +25,7 @@ import { ParallelTrainStep } from '../train/parallel-step';
 import { readRunRecord } from '../../base/run-files';
 import { Predictor } from '../train/predictor';
 import type { BundlePredictor } from '../export/bundle-predictor';
+import { LastLoaded } from '../worker/last-loaded';
 import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
 
 /** Evaluation batch size (inference only). */
@@ -210,28 +211,13 @@ function checkOverrides(
     throw new LoupeError('INVALID_REQUEST', `A decision threshold was given for a ${task} model.`);
 }
 
-/**
- * The worker keeps the last model it used: batch predictions call predict many times with one
- * model, two at a time, so a load in progress is shared rather than started twice.
- */
-let cached: { dir: string; cardModified: number; predictor: Promise<Predictor> } | null = null;
+/** The model folder the worker used last (last-loaded.ts). */
+const lastModel = new LastLoaded<Predictor>();
 
 export async function predictorFor(dir: string): Promise<Predictor> {
   const stat = await fs.stat(path.join(dir, MODEL_CARD)).catch(() => null);
   if (!stat) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}).`);
-  if (cached && cached.dir === dir && cached.cardModified === stat.mtimeMs) return cached.predictor;
-  const previous = cached?.predictor;
-  const loading = Predictor.load(dir);
-  cached = { dir, cardModified: stat.mtimeMs, predictor: loading };
-  // A load that failed is not kept: the next call tries again.
-  loading.catch(() => {
-    if (cached?.predictor === loading) cached = null;
-  });
-  previous?.then(
-    (p) => p.dispose(),
-    () => {},
-  );
-  return loading;
+  return lastModel.get(dir, stat.mtimeMs, () => Predictor.load(dir));
 }
 
 /**
