@@ -113,11 +113,11 @@ const SPARE_BYTES = 16 * 1024 * 1024;
 /** Reads a file's every frame, prepared as `spec` says: only the model input goes back. */
 async function readPrepared(id: number, file: string, spec: PreprocessingSpec): Promise<void> {
   let buffer = spare.pop() ?? null;
-  const bytes = await readImageBytes(file, (size) => {
-    if (!buffer || buffer.length < size) buffer = size <= SPARE_BYTES ? new Uint8Array(size) : null;
-    return buffer ? buffer.subarray(0, size) : new Uint8Array(size);
-  });
   try {
+    const bytes = await readImageBytes(file, (size) => {
+      if (!buffer || buffer.length < size) buffer = size <= SPARE_BYTES ? new Uint8Array(size) : null;
+      return buffer ? buffer.subarray(0, size) : new Uint8Array(size);
+    });
     const sha256 = sha256Of(bytes);
     const image = await openImage(bytes, path.basename(file));
     const frames = [];
