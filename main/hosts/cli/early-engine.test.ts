@@ -16,6 +16,7 @@ describe('commandUsesEngine', () => {
       ['review', 'export'],
       ['import', '/scans'],
       ['runs'],
+      ['predict', 'merge', '/a', '/b', '--out', '/c'],
       ['start', '--browser'],
       ['predict', '--help'],
       ['-h'],

@@ -11,6 +11,9 @@ const ENGINE_COMMANDS = new Set(['predict', 'train', 'eval', 'explain', 'export'
 export function commandUsesEngine(argv: readonly string[]): boolean {
   const args = argv.slice(2);
   if (args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) return false;
-  const command = args.find((a) => !a.startsWith('-'));
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  const command = args[at];
+  // `loupe predict merge` joins shard folders; it never calls the engine.
+  if (command === 'predict' && args[at + 1] === 'merge') return false;
   return command !== undefined && ENGINE_COMMANDS.has(command);
 }
