@@ -22,6 +22,7 @@ import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
 import { appRoot } from '../main/app/paths';
 import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
+import { InputBuffers } from '../main/services/batch/frame-inputs';
 import { median } from './stats';
 
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
@@ -124,16 +125,21 @@ export async function engineFrames(
   const groups = groupsOf(frames).map((group) => prepareFrames(group, card.preprocessing));
   // Warm-up: loads the model and compiles kernels.
   const { runtime } = await engine.call('predict', { modelDir, prepared: groups[0]! });
+  const buffers = new InputBuffers();
   return {
     runtime: runtime ?? 'engine',
     pass: () =>
       timed(frames.length, async () => {
-        // As a batch run (batch-job.ts): each call's input written into a buffer of its own and moved
-        // to the engine; the next group sent before the last one's answer is back.
+        // As a batch run (batch-job.ts): each call's input written into a buffer of its own, moved
+        // to the engine and given back; the next group sent before the last one's answer is back.
         let inFlight: Promise<unknown> | null = null;
         for (const group of groups) {
-          const prepared = { input: group.input.slice(), frames: group.frames };
-          const next = engine.call('predict', { modelDir, prepared }, { transfer: [prepared.input.buffer] });
+          const input = buffers.take(group.input.length);
+          input.set(group.input);
+          const prepared = { input, frames: group.frames, giveBack: true };
+          const next = engine
+            .call('predict', { modelDir, prepared }, { transfer: [input.buffer] })
+            .then((reply) => reply.input && buffers.giveBack(reply.input));
           if (inFlight) await inFlight;
           inFlight = next;
         }

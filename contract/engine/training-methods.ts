@@ -128,6 +128,11 @@ export const predictRequestSchema = z
       .object({
         input: z.instanceof(Float32Array),
         frames: z.array(preparedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
+        /**
+         * Give `input` back in the reply (moved where the host moves buffers), for the caller to
+         * fill again: a batch run then allocates no new half-megabyte buffer for every call.
+         */
+        giveBack: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -178,6 +183,8 @@ export const predictReplySchema = z.object({
   embeddings: z.array(z.instanceof(Float32Array)).optional(),
   /** What ran the model's forward pass. */
   runtime: z.enum(PREDICT_RUNTIMES).optional(),
+  /** With `prepared.giveBack`: the prepared input, given back. */
+  input: z.instanceof(Float32Array).optional(),
 });
 export type PredictReply = z.infer<typeof predictReplySchema>;
 

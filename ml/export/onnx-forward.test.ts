@@ -7,7 +7,9 @@ import type { SamplePrediction } from '../../contract/index';
 import { saveModelFolder } from '../model-io/model-folder';
 import { Predictor } from '../train/predictor';
 import { EXPORT_TEST_CASES, saveTestModel, testFrames } from './export-test-support';
-import { loadPredictor, predictingPredictor } from '../methods/training';
+import { predictRequestSchema } from '../../contract/index';
+import { prepareFrames } from '../data/preprocessing';
+import { loadPredictor, predict, predictingPredictor } from '../methods/training';
 import { onnxForward } from './onnx-forward';
 
 let dir: string;
@@ -115,5 +117,31 @@ describe('Prediction on ONNX Runtime (the model step of the Predictor)', () => {
     expect(auto).toEqual({ task: CASES[0]![1].task, runtime: 'onnxruntime' });
     expect(engine).toEqual({ task: CASES[0]![1].task, runtime: 'engine' });
     expect(await predictingPredictor(modelDir)).toBe(first);
+  }, 300_000);
+
+  it('predict gives prepared input back, moved in its reply, when asked, and predicts the same', async () => {
+    const modelDir = path.join(dir, 'give-back');
+    await saveTestModel(modelDir, CASES[0]![1]);
+    const { card } = await predictingPredictor(modelDir);
+    const { input, frames } = prepareFrames(testFrames(3, 40, 40), card.preprocessing);
+    const call = async (giveBack?: boolean) => {
+      const moved: ArrayBuffer[] = [];
+      const context = {
+        signal: new AbortController().signal,
+        progress: () => {},
+        moveInReply: (b: ArrayBuffer) => moved.push(b),
+      };
+      const prepared = { input: input.slice(), frames, ...(giveBack === undefined ? {} : { giveBack }) };
+      const reply = await predict(predictRequestSchema.parse({ modelDir, prepared }), context);
+      return { reply, moved, prepared };
+    };
+    const kept = await call();
+    const given = await call(true);
+    expect(kept.reply.input).toBeUndefined();
+    expect(kept.moved).toEqual([]);
+    expect(given.reply.input).toBe(given.prepared.input);
+    expect(given.moved).toEqual([given.prepared.input.buffer]);
+    expect(Array.from(given.reply.input!)).toEqual(Array.from(input));
+    expect(given.reply.predictions).toEqual(kept.reply.predictions);
   }, 300_000);
 });

@@ -174,6 +174,10 @@ export async function predict(
         : 'onnxruntime',
   };
   if (embeddings) reply.embeddings = embeddings;
+  if (prepared?.giveBack) {
+    reply.input = prepared.input;
+    context.moveInReply?.(prepared.input.buffer as ArrayBuffer);
+  }
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
     const embeddings = predictions.map((p) => ('embedding' in p ? p.embedding : new Float32Array()));

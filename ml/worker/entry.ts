@@ -14,14 +14,20 @@ interface ElectronParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
-function connect(): { send(message: FromEngine): void; listen(handler: (message: unknown) => void): void } {
+interface Port {
+  /** `transfer`: buffers of the message to move rather than copy, where the host can (a worker thread). */
+  send(message: FromEngine, transfer?: ArrayBuffer[]): void;
+  listen(handler: (message: unknown) => void): void;
+}
+
+function connect(): Port {
   const electronPort = (process as NodeJS.Process & { parentPort?: ElectronParentPort }).parentPort;
   if (electronPort) {
     return { send: (m) => electronPort.postMessage(m), listen: (h) => electronPort.on('message', (e) => h(e.data)) };
   }
   if (parentPort) {
     const port = parentPort;
-    return { send: (m) => port.postMessage(m), listen: (h) => port.on('message', h) };
+    return { send: (m, transfer) => port.postMessage(m, transfer), listen: (h) => port.on('message', h) };
   }
   throw new Error('The Loupe engine must be started as a worker by Loupe itself.');
 }

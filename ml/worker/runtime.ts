@@ -18,6 +18,11 @@ import { isTensorHeapFailure, outOfTensorMemory } from './heap-failure';
 export interface MethodContext<M extends EngineMethodName> {
   readonly signal: AbortSignal;
   progress(data: EngineProgressOf<M>): void;
+  /**
+   * Moves `buffer`, part of the reply, to main instead of copying it (where the host moves
+   * buffers). Absent where no message carries the reply (a test calling a method itself).
+   */
+  moveInReply?(buffer: ArrayBuffer): void;
 }
 
 export type EngineMethodHandlers = {
@@ -29,7 +34,7 @@ export class EngineRuntime {
 
   constructor(
     private readonly handlers: EngineMethodHandlers,
-    private readonly send: (message: FromEngine) => void,
+    private readonly send: (message: FromEngine, transfer?: ArrayBuffer[]) => void,
   ) {}
 
   /** Handles one message from main; never throws. */
@@ -45,6 +50,7 @@ export class EngineRuntime {
 
   private async run(id: number, method: string, payload: unknown): Promise<void> {
     const controller = new AbortController();
+    const moved: ArrayBuffer[] = [];
     this.running.set(id, controller);
     try {
       if (!isEngineMethod(method)) throw new LoupeError('UNKNOWN_CHANNEL', `The engine has no method "${method}".`);
@@ -56,8 +62,9 @@ export class EngineRuntime {
       const value = await handler(request.data, {
         signal: controller.signal,
         progress: (data) => this.send({ type: 'progress', id, data }),
+        moveInReply: (buffer) => moved.push(buffer),
       });
-      this.send({ type: 'result', id, ok: true, value });
+      this.send({ type: 'result', id, ok: true, value }, moved);
     } catch (error) {
       if (!(error instanceof LoupeError)) console.error(`[engine] ${method} failed:`, error);
       // The supervisor restarts a worker that answers ENGINE_OUT_OF_MEMORY (heap-failure.ts).

@@ -20,7 +20,7 @@ import { engineFrame } from '../../../ml/decode/engine-frame';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
-import { engineCalls, read, type FrameInputs, type Read, type ReadOk } from './frame-inputs';
+import { engineCalls, InputBuffers, read, type FrameInputs, type Read, type ReadOk } from './frame-inputs';
 import { writeCoco } from './coco';
 import {
   csvHeader,
@@ -80,6 +80,7 @@ export async function runBatch(
   const progress: Counts = { done: 0, failed: 0, frames: 0, skipped: 0 };
   const headers = new Map([[CSV_FILE, csvHeader(model)]]);
   const files = candidates(run, progress);
+  const buffers = new InputBuffers();
   const window: Promise<Read>[] = [];
   let exhausted = false;
   const refill = async (): Promise<void> => {
@@ -126,7 +127,7 @@ export async function runBatch(
       if (file.ok) frames += file.count;
       await refill();
     }
-    const next = predictGroup(engine, run, group);
+    const next = predictGroup(engine, run, group, buffers);
     // Awaited once the group before it is committed; a failure meanwhile must not go unhandled.
     next.catch(() => {});
     if (predicting) await commitNext(predicting);
@@ -156,13 +157,18 @@ async function* candidates(run: BatchRun, progress: Counts): AsyncGenerator<Foun
 }
 
 /** Predicts a group's frames; a call the engine refuses is retried file by file, so one bad file is reported alone. */
-async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: readonly Read[]): Promise<Finished[]> {
+async function predictGroup(
+  engine: EngineSupervisor,
+  run: BatchRun,
+  group: readonly Read[],
+  buffers: InputBuffers,
+): Promise<Finished[]> {
   const readable = group.filter((r): r is ReadOk => r.ok && r.refused === undefined);
   const predicted = new Map<Read, FramePrediction[] | string>();
   for (const r of group)
     if (r.ok && r.refused !== undefined) predicted.set(r, `The model could not predict this file: ${r.refused}`);
   try {
-    const all = await predictInputs(engine, run, engineCalls(readable, GROUP_FRAMES));
+    const all = await predictInputs(engine, run, engineCalls(readable, GROUP_FRAMES, buffers), buffers);
     let at = 0;
     for (const r of readable) {
       predicted.set(r, all.slice(at, at + r.count));
@@ -172,7 +178,7 @@ async function predictGroup(engine: EngineSupervisor, run: BatchRun, group: read
     if (!retryable(error)) throw error;
     for (const r of readable) {
       try {
-        predicted.set(r, await predictInputs(engine, run, engineCalls([r], GROUP_FRAMES)));
+        predicted.set(r, await predictInputs(engine, run, engineCalls([r], GROUP_FRAMES, buffers), buffers));
       } catch (fileError) {
         if (!retryable(fileError)) throw fileError;
         predicted.set(r, `The model could not predict this file: ${reasonOf(fileError)}`);
@@ -242,6 +248,7 @@ async function predictInputs(
   engine: EngineSupervisor,
   run: BatchRun,
   calls: readonly FrameInputs[],
+  buffers: InputBuffers,
 ): Promise<FramePrediction[]> {
   const out: FramePrediction[] = [];
   const task = run.model.task;
@@ -258,10 +265,13 @@ async function predictInputs(
       continue;
     }
     const count = 'frames' in inputs ? inputs.frames.length : inputs.prepared.frames.length;
-    const request = { modelDir: run.modelDir, ...inputs, runtime: run.runtime ?? 'auto', ...overrides };
-    // engineCalls wrote this call's input into a buffer of its own: it moves to the engine, uncopied.
-    const transfer = 'prepared' in inputs ? [inputs.prepared.input.buffer as ArrayBuffer] : [];
+    // engineCalls wrote this call's input into a buffer of its own: it moves to the engine, uncopied,
+    // and comes back in the reply to be filled again.
+    const prepared = 'prepared' in inputs ? { prepared: { ...inputs.prepared, giveBack: true } } : {};
+    const request = { modelDir: run.modelDir, ...inputs, ...prepared, runtime: run.runtime ?? 'auto', ...overrides };
+    const transfer = 'prepared' in inputs ? [inputs.prepared.input.buffer] : [];
     const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal, transfer }));
+    if (reply.input) buffers.giveBack(reply.input);
     if (reply.runtime) run.ranOn = reply.runtime;
     if (reply.predictions.length !== count)
       throw new LoupeError(

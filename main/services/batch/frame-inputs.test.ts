@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodePool } from '../imaging/decode-pool';
 import type { FoundFile } from '../imaging/file-walk';
-import { engineCalls, read, type ReadOk } from './frame-inputs';
+import { engineCalls, InputBuffers, read, type ReadOk } from './frame-inputs';
 
 const file: FoundFile = { path: '/in/a.dcm', relative: 'a.dcm' } as FoundFile;
 const info = { frames: 2 } as never;
@@ -17,7 +17,7 @@ function preparedRead(count: number, from: number): ReadOk {
 
 describe('engineCalls', () => {
   it('joins prepared files in order and cuts them into calls of at most N frames, each its own buffer', () => {
-    const calls = engineCalls([preparedRead(3, 0), preparedRead(1, 100), preparedRead(2, 200)], 4);
+    const calls = engineCalls([preparedRead(3, 0), preparedRead(1, 100), preparedRead(2, 200)], 4, new InputBuffers());
     expect(calls).toHaveLength(2);
     const [first, second] = calls.map((c) => ('prepared' in c ? c.prepared : null));
     expect(first!.frames).toHaveLength(4);
@@ -28,8 +28,26 @@ describe('engineCalls', () => {
     for (const c of [first!, second!]) expect(c.input.buffer.byteLength).toBe(c.input.byteLength);
   });
 
+  it('fills a buffer given back, every value of it, for the next call of its size', () => {
+    const buffers = new InputBuffers();
+    const [first] = engineCalls([preparedRead(2, 0)], 2, buffers).map((c) => ('prepared' in c ? c.prepared : null));
+    first!.input.fill(-1);
+    buffers.giveBack(first!.input);
+    const [again] = engineCalls([preparedRead(2, 50)], 2, buffers).map((c) => ('prepared' in c ? c.prepared : null));
+    expect(again!.input).toBe(first!.input);
+    expect(Array.from(again!.input)).toEqual([50, 51, 52, 53, 54, 55, 56, 57]);
+    // Another size, a view and a fifth buffer are not kept.
+    expect(buffers.take(4)).not.toBe(first!.input);
+    buffers.giveBack(new Float32Array(16).subarray(8));
+    expect(buffers.take(8).buffer.byteLength).toBe(32);
+    const five = Array.from({ length: 5 }, () => new Float32Array(8));
+    five.forEach((b) => buffers.giveBack(b));
+    const taken = Array.from({ length: 5 }, () => buffers.take(8));
+    expect(taken.filter((b) => five.includes(b))).toHaveLength(4);
+  });
+
   it('gives no call for no frames', () => {
-    expect(engineCalls([], 32)).toEqual([]);
+    expect(engineCalls([], 32, new InputBuffers())).toEqual([]);
   });
 });
 
