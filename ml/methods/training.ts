@@ -1,5 +1,5 @@
 /** The engine's train, evaluate and predict methods: thin adapters from the protocol to ml/train. */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -219,7 +219,9 @@ function checkOverrides(
 const lastModel = new LastLoaded<Predictor>();
 
 export async function predictorFor(dir: string): Promise<Predictor> {
-  const stat = await fs.stat(path.join(dir, MODEL_CARD)).catch(() => null);
+  // Synchronous: a batch run calls predict hundreds of times a second, and an awaited stat leaves
+  // the engine idle for its trip through libuv's thread pool on every call.
+  const stat = statSync(path.join(dir, MODEL_CARD), { throwIfNoEntry: false });
   if (!stat) throw new LoupeError('NOT_FOUND', `${dir} is not a Loupe model folder (no ${MODEL_CARD}).`);
   return lastModel.get(dir, stat.mtimeMs, () => Predictor.load(dir));
 }
