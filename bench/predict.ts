@@ -11,7 +11,8 @@
  *     (with ONNX Runtime's defaults, and with the engine's options: threads that do not spin);
  *   - PyTorch: a twin with the same weights (bench/predict-twin.ts), on the same prepared tensors;
  * The model rows run interleaved, one pass each in turn for `--rounds` rounds, and report the
- * median pass: a shared machine's load then weighs on all of them alike.
+ * median pass: a shared machine's load then weighs on all of them alike. A pass runs the
+ * `--model-frames` frames over again up to 4,096 images, as a batch run predicts without pause.
  *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
  *     of its process tree; and that memory again for a small and a large folder.
  * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
