@@ -84,6 +84,12 @@ describe('inferenceModel: batch norms folded into their convolutions', () => {
         expect(batchNorms).toBeGreaterThan(0);
         expect(folded.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toHaveLength(0);
         expect(folded.layers.length).toBeLessThan(model.layers.length);
+        // Built without drawing random initial weights: each is set from the trained model.
+        const initializers = folded.layers.flatMap((l) =>
+          Object.entries(l.getConfig()).filter(([key, value]) => key.endsWith('Initializer') && value),
+        );
+        expect(initializers.length).toBeGreaterThan(0);
+        for (const [, value] of initializers) expect((value as { className: string }).className).toBe('Zeros');
         const input = tf.randomNormal([3, ...c.input], 0, 1, 'float32', 5);
         const outputs = (x: tf.LayersModel) => [x.predict(input)].flat() as tf.Tensor[];
         const [expected, actual] = [outputs(model), outputs(folded)];
