@@ -66,10 +66,18 @@ export function layersLoadHandler(modelJsonPath: string): tf.io.IOHandler {
                 cause: error,
               });
             });
-            buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+            // A file's own buffer as it is (a large file's always is); a small one may share Node's pool.
+            const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+            buffers.push(
+              whole
+                ? (bytes.buffer as ArrayBuffer)
+                : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer),
+            );
           }
         }
-        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+        // The files as they are: tfjs reads each weight out of them across file boundaries, so
+        // joining them first would copy every weight once more (45 MB for ResNet-18).
+        return [specs, buffers];
       });
     },
   };
