@@ -176,7 +176,8 @@ export async function predict(
   if (embeddings) reply.embeddings = embeddings;
   if (prepared?.giveBack) {
     reply.input = prepared.input;
-    context.moveInReply?.(prepared.input.buffer as ArrayBuffer);
+    // Shared memory cannot be moved; it is shared already.
+    if (prepared.input.buffer instanceof ArrayBuffer) context.moveInReply?.(prepared.input.buffer);
   }
   if (card.task === 'verification') {
     const threshold = request.threshold ?? decisionOf(card, request.modelDir).threshold;
