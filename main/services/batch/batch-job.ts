@@ -31,6 +31,7 @@ import {
   type ModelFacts,
   type OutputFormat,
 } from './formats';
+import { callSignal } from './call-signal';
 import { heatmapFiles } from './heatmap-files';
 import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
@@ -226,22 +227,6 @@ async function predictGroup(
 /** Cancel and shutdown end the run; anything else the engine says is about the frames it was given. */
 function retryable(error: unknown): boolean {
   return !(isLoupeError(error) && (error.code === 'CANCELLED' || error.code === 'ENGINE_UNAVAILABLE'));
-}
-
-/**
- * A signal for one engine call that follows the run's. The supervisor never removes the listener it
- * adds to a call's signal; thousands of calls on the run's own signal would pile them up.
- */
-export async function callSignal<T>(runSignal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  if (runSignal.aborted) controller.abort();
-  runSignal.addEventListener('abort', abort, { once: true });
-  try {
-    return await call(controller.signal);
-  } finally {
-    runSignal.removeEventListener('abort', abort);
-  }
 }
 
 async function predictInputs(

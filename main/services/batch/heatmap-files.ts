@@ -8,7 +8,8 @@ import type { ExplainMethodName } from '../../../contract/index';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import { heatmapPng } from '../explain/heatmap-png';
-import { callSignal, engineFrame } from './batch-job';
+import { engineFrame } from './batch-job';
+import { callSignal } from './call-signal';
 import { sideName, type FileOutputs, type PredictedFile } from './formats';
 
 export const HEATMAPS_FOLDER = 'heatmaps';
