@@ -1,12 +1,10 @@
 /**
  * The prediction benchmark's measurements, one function each: the decode pool alone; Loupe's
  * engine on decoded frames and Loupe's model on prepared tensors; ONNX Runtime on the same frames
- * and on the same prepared tensors; the PyTorch twin on those tensors. The model measurements are
- * passes that `interleaved` runs round-robin. `loupe predict` end to end is in predict-end-to-end.ts.
+ * and on the same prepared tensors. The model measurements are passes that `interleaved` runs
+ * round-robin. The PyTorch twin's run is in predict-twin.ts, `loupe predict` end to end in
+ * predict-end-to-end.ts.
  */
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DecodedFrame, ModelCard, PreprocessingSpec } from '../contract/index';
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +18,6 @@ import { predictionSessionOptions } from '../ml/export/session-options';
 import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
-import { appRoot } from '../main/app/paths';
 import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
 import { InputBuffers } from '../main/services/batch/frame-inputs';
 import { median } from './stats';
@@ -262,52 +259,4 @@ export async function loupeTensors(
       predictor.dispose();
     },
   };
-}
-
-/** The PyTorch twin (bench/predict_torch.py) on the same tensors; null with the reason when PyTorch is unavailable. */
-export function torchOnly(
-  twinBase: string,
-  tensors: readonly ort.Tensor[],
-  scratch: string,
-  threads: number,
-  passes: number,
-): { rate: number; version: string; firstLogits: number[] } | { unavailable: string } {
-  const images = tensors.reduce((n, t) => n + t.dims[0]!, 0);
-  const [, c, h, w] = tensors[0]!.dims as number[];
-  const all = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
-  let at = 0;
-  for (const t of tensors) {
-    all.set(t.data as Float32Array, at);
-    at += t.size;
-  }
-  const input = path.join(scratch, 'tensors.bin');
-  writeFileSync(input, new Uint8Array(all.buffer));
-  const script = path.join(appRoot(), 'bench', 'predict_torch.py');
-  const child = spawnSync(
-    '/usr/bin/python3',
-    [
-      script,
-      twinBase,
-      input,
-      String(images),
-      String(c),
-      String(h),
-      String(w),
-      '--threads',
-      String(threads),
-      '--batch',
-      String(GROUP_FRAMES),
-      '--passes',
-      String(passes * tensors.length),
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 26 },
-  );
-  if (child.status !== 0)
-    return { unavailable: (child.stderr || child.error?.message || '').trim().split('\n').pop() ?? 'failed' };
-  const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
-    imagesPerSecond: number;
-    torch: string;
-    logits: number[];
-  };
-  return { rate: out.imagesPerSecond, version: out.torch, firstLogits: out.logits };
 }

@@ -3,8 +3,13 @@
  * small-cnn) written as an op with its weights, in PyTorch's layout, for bench/predict_torch.py to
  * rebuild with the same weights. The twin's logits are checked against ONNX Runtime's in the run.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
+import { appRoot } from '../main/app/paths';
+import { GROUP_FRAMES } from '../main/services/batch/batch-job';
 
 interface Op {
   type: 'conv' | 'batchnorm' | 'relu' | 'maxpool' | 'gap' | 'dense';
@@ -63,4 +68,52 @@ export function writeTorchTwin(model: tf.LayersModel, base: string): void {
   }
   writeFileSync(`${base}.json`, JSON.stringify(ops));
   writeFileSync(`${base}.bin`, new Uint8Array(all.buffer));
+}
+
+/** The PyTorch twin (bench/predict_torch.py) on the same tensors; null with the reason when PyTorch is unavailable. */
+export function torchOnly(
+  twinBase: string,
+  tensors: readonly ort.Tensor[],
+  scratch: string,
+  threads: number,
+  passes: number,
+): { rate: number; version: string; firstLogits: number[] } | { unavailable: string } {
+  const images = tensors.reduce((n, t) => n + t.dims[0]!, 0);
+  const [, c, h, w] = tensors[0]!.dims as number[];
+  const all = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const t of tensors) {
+    all.set(t.data as Float32Array, at);
+    at += t.size;
+  }
+  const input = path.join(scratch, 'tensors.bin');
+  writeFileSync(input, new Uint8Array(all.buffer));
+  const script = path.join(appRoot(), 'bench', 'predict_torch.py');
+  const child = spawnSync(
+    '/usr/bin/python3',
+    [
+      script,
+      twinBase,
+      input,
+      String(images),
+      String(c),
+      String(h),
+      String(w),
+      '--threads',
+      String(threads),
+      '--batch',
+      String(GROUP_FRAMES),
+      '--passes',
+      String(passes * tensors.length),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  if (child.status !== 0)
+    return { unavailable: (child.stderr || child.error?.message || '').trim().split('\n').pop() ?? 'failed' };
+  const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+    imagesPerSecond: number;
+    torch: string;
+    logits: number[];
+  };
+  return { rate: out.imagesPerSecond, version: out.torch, firstLogits: out.logits };
 }

@@ -45,9 +45,8 @@ import {
   onnxTensors,
   preparedTensors,
   rate,
-  torchOnly,
 } from './predict-measure';
-import { writeTorchTwin } from './predict-twin';
+import { torchOnly, writeTorchTwin } from './predict-twin';
 
 const GIB = 1024 ** 3;
 
