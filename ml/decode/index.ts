@@ -27,7 +27,11 @@ export { TRANSFER_SYNTAXES, transferSyntaxNamed } from './dicom/transfer-syntax'
 export interface OpenedImage {
   /** Geometry, pixel format and identifiers; only the fields of ImageInfo. */
   readonly info: ImageInfo;
-  decodeFrame(frame: number): Promise<DecodedFrame>;
+  /**
+   * `overwrite`: the caller needs the file's bytes no more and decodes this frame only once, so a
+   * DICOM frame's stored values may be written over its own bytes instead of into a new array.
+   */
+  decodeFrame(frame: number, options?: { overwrite?: boolean }): Promise<DecodedFrame>;
 }
 
 /**
@@ -93,7 +97,7 @@ export async function openImage(bytes: Uint8Array, fileName = ''): Promise<Opene
     const opened = openDicom(bytes);
     return {
       info: imageInfoSchema.parse(decodedInfo(opened.info)),
-      decodeFrame: (frame) => decodeDicomFrame(opened, frame),
+      decodeFrame: (frame, options) => decodeDicomFrame(opened, frame, options?.overwrite ?? false),
     };
   }
   if (!format) {

@@ -121,7 +121,8 @@ async function readPrepared(id: number, file: string, spec: PreprocessingSpec): 
     const sha256 = sha256Of(bytes);
     const image = await openImage(bytes, path.basename(file));
     const frames = [];
-    for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i));
+    // Hashed already, and each frame decoded once: its values may be written over the file's bytes.
+    for (let i = 0; i < image.info.frames; i++) frames.push(await image.decodeFrame(i, { overwrite: true }));
     const ready = prepared(frames, spec);
     const base = { type: 'read' as const, id, sha256, size: bytes.length, info: image.info, frames: [] };
     send({ ...base, prepared: ready }, 'input' in ready ? [ready.input.buffer] : []);

@@ -53,7 +53,8 @@ export function openDicom(bytes: Uint8Array): OpenedDicom {
   return { ...parsed, info };
 }
 
-export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Promise<DecodedFrame> {
+/** `overwrite`: the stored values of an uncompressed frame may be written over the file's own bytes (OpenedImage). */
+export async function decodeDicomFrame(opened: OpenedDicom, frame: number, overwrite = false): Promise<DecodedFrame> {
   const { dataSet, info, transferSyntaxUID } = opened;
   if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) {
     throw new DecodeError(
@@ -118,7 +119,7 @@ export async function decodeDicomFrame(opened: OpenedDicom, frame: number): Prom
       throw asDecodeError(error, 'corrupt-pixels', 'The compressed pixel data is damaged');
     }
   }
-  const { values: stored, range } = finishFrame(output, info);
+  const { values: stored, range } = finishFrame(output, info, overwrite && syntax.pixels.kind === 'native');
   const expected = info.rows * info.columns * info.samplesPerPixel;
   if (stored.length !== expected)
     throw new DecodeError(

@@ -35,6 +35,13 @@ describe('storedValues', () => {
         const { values, range } = storedValues(samples, header);
         expect(Array.from(values)).toEqual(expected);
         expect(range).toEqual(valueRange(values));
+        // In place: the same values and range, written over the samples' own cells.
+        const over = nativeSamples(fileBytes(cells, offset), header, false, false, !storesWholeSamples(header));
+        const written = storedValues(over, header, true);
+        expect(Array.from(written.values)).toEqual(expected);
+        expect(written.range).toEqual(range);
+        expect(written.values.buffer).toBe(over.buffer);
+        expect(written.values.byteOffset).toBe(over.byteOffset);
       }
     });
 

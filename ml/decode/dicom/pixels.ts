@@ -67,10 +67,13 @@ const anyValues = new Float64Array(CHUNK);
 /**
  * Keeps BitsStored bits below HighBit and sign-extends them when PixelRepresentation is 1. Where
  * that takes a pass over the values, their range comes from the same pass (else `range` is null).
+ * `inPlace`: the values are written over `samples` (of the same cell size) rather than into a new
+ * array. A fresh half-megabyte array for each 512² CT slice cost more than the pass over it.
  */
 export function storedValues(
   samples: Uint8Array | Uint16Array | Int16Array,
   info: DicomImageInfo,
+  inPlace = false,
 ): { values: Uint8Array | Int8Array | Uint16Array | Int16Array; range: ValueRange | null } {
   const { bitsStored, highBit, bitsAllocated } = info;
   const signed = info.pixelRepresentation === 1;
@@ -92,7 +95,11 @@ export function storedValues(
     return { values, range: null };
   }
   const Out = bitsAllocated === 8 ? (signed ? Int8Array : Uint8Array) : signed ? Int16Array : Uint16Array;
-  const out = new Out(samples.length);
+  const sameCells = samples.BYTES_PER_ELEMENT === Out.BYTES_PER_ELEMENT;
+  const out =
+    inPlace && sameCells
+      ? new Out(samples.buffer as ArrayBuffer, samples.byteOffset, samples.length)
+      : new Out(samples.length);
   let min = 2 ** 31;
   let max = -(2 ** 31);
   for (let start = 0; start < samples.length; start += CHUNK) {
@@ -161,12 +168,14 @@ export function expandYbr422(data: Uint8Array, rows: number, columns: number): U
  * Turns what a codec (or the native reader) produced into final stored values; for one sample per
  * pixel, their range where storedValues had it.
  */
+/** `inPlace`: as storedValues, for samples the caller may have written over. */
 export function finishFrame(
   output: CodecOutput,
   info: DicomImageInfo,
+  inPlace = false,
 ): { values: Uint8Array | Int8Array | Uint16Array | Int16Array; range: ValueRange | null } {
   const pixels = info.rows * info.columns;
-  const stored = storedValues(output.samples, info);
+  const stored = storedValues(output.samples, info, inPlace);
   if (info.samplesPerPixel === 1) return stored;
   let values = stored.values;
   if (output.layout === 'planar') values = interleave(values, pixels);
