@@ -5,7 +5,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { FromEngine } from '../../contract/engine/protocol';
 import { setFrameReader } from '../data/dataset';
-import { readTrainingFrame } from '../decode/frame-reader';
 import { EngineRuntime } from './runtime';
 import { engineHandlers } from '../methods/index';
 
@@ -32,8 +31,10 @@ function connect(): Port {
   throw new Error('The Loupe engine must be started as a worker by Loupe itself.');
 }
 
-// Datasets from a workspace name their images by path; the imaging decoders read them.
-setFrameReader(readTrainingFrame);
+// Datasets from a workspace name their images by path; the imaging decoders read them. Loaded on
+// the first read: a batch run's engine gets prepared frames and never decodes, and the decoders
+// (sharp and libvips among them) took about 80 ms of CPU at every engine start.
+setFrameReader(async (file, frame) => (await import('../decode/frame-reader')).readTrainingFrame(file, frame));
 const port = connect();
 const runtime = new EngineRuntime(engineHandlers, port.send);
 port.listen((message) => runtime.receive(message));
