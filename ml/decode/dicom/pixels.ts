@@ -166,9 +166,9 @@ export function expandYbr422(data: Uint8Array, rows: number, columns: number): U
 
 /**
  * Turns what a codec (or the native reader) produced into final stored values; for one sample per
- * pixel, their range where storedValues had it.
+ * pixel, their range where storedValues had it. `inPlace`: as storedValues, for samples the caller
+ * lets it write over.
  */
-/** `inPlace`: as storedValues, for samples the caller may have written over. */
 export function finishFrame(
   output: CodecOutput,
   info: DicomImageInfo,
