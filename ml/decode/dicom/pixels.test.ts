@@ -45,6 +45,40 @@ describe('storedValues', () => {
       }
     });
 
+  it('agrees with the arithmetic of PS3.5 §8.1.1 for every BitsStored and HighBit a header may give', () => {
+    // Arithmetic, not bit operations: the stored bits are the cell divided by 2^(HighBit + 1 −
+    // BitsStored), modulo 2^BitsStored; a signed value with its top bit set is less 2^BitsStored.
+    const reference = (cell: number, bitsStored: number, highBit: number, signed: boolean): number => {
+      const bits = Math.floor(cell / 2 ** (highBit + 1 - bitsStored)) % 2 ** bitsStored;
+      return signed && bits >= 2 ** (bitsStored - 1) ? bits - 2 ** bitsStored : bits;
+    };
+    let state = 12345;
+    const random = (limit: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % limit;
+    };
+    for (const bitsAllocated of [8, 16])
+      for (let bitsStored = 1; bitsStored <= bitsAllocated; bitsStored++)
+        for (let highBit = bitsStored - 1; highBit < bitsAllocated; highBit++)
+          for (const signed of [false, true]) {
+            const header = info(bitsAllocated, bitsStored, highBit, signed ? 1 : 0);
+            const cells = [0, 2 ** bitsAllocated - 1, ...Array.from({ length: 40 }, () => random(2 ** bitsAllocated))];
+            const expected = cells.map((cell) => reference(cell, bitsStored, highBit, signed));
+            const inputs =
+              bitsAllocated === 8
+                ? [Uint8Array.from(cells)]
+                : // A codec may hand over signed cells: the same bits read as int16.
+                  [Uint16Array.from(cells), new Int16Array(Uint16Array.from(cells).buffer)];
+            for (const samples of inputs) {
+              const { values, range } = storedValues(samples, header);
+              const label = `${bitsStored} of ${bitsAllocated}, high bit ${highBit}, ${signed ? 'signed' : 'unsigned'}`;
+              expect(Array.from(values), label).toEqual(expected);
+              if (range)
+                expect(range, label).toEqual({ minValue: Math.min(...expected), maxValue: Math.max(...expected) });
+            }
+          }
+  });
+
   it('hands whole samples on without a pass, and without a range', () => {
     const header = info(16, 16, 15, 1);
     expect(storesWholeSamples(header)).toBe(true);

@@ -69,6 +69,11 @@ const anyValues = new Float64Array(CHUNK);
  * that takes a pass over the values, their range comes from the same pass (else `range` is null).
  * `inPlace`: the values are written over `samples` (of the same cell size) rather than into a new
  * array. A fresh half-megabyte array for each 512² CT slice cost more than the pass over it.
+ *
+ * The pass is two shifts a value: HighBit up to bit 31, then down by 32 − BitsStored, arithmetic
+ * for signed values (which sign-extends them), logical for unsigned ones; and the range is kept in
+ * int32s. A branch on the sign bit, and a range that started at ±2³¹ (a double, so V8 compared
+ * doubles), made it 3.3× (signed) and 1.6× (unsigned) slower on a 512² 12-bit slice.
  */
 export function storedValues(
   samples: Uint8Array | Uint16Array | Int16Array,
@@ -77,10 +82,9 @@ export function storedValues(
 ): { values: Uint8Array | Int8Array | Uint16Array | Int16Array; range: ValueRange | null } {
   const { bitsStored, highBit, bitsAllocated } = info;
   const signed = info.pixelRepresentation === 1;
-  const shift = highBit + 1 - bitsStored;
-  const mask = bitsStored >= 32 ? 0xffffffff : (1 << bitsStored) - 1;
-  const signBit = 1 << (bitsStored - 1);
-  const whole = shift === 0 && bitsStored === bitsAllocated;
+  const whole = highBit + 1 === bitsStored && bitsStored === bitsAllocated;
+  const up = 31 - highBit;
+  const down = 32 - bitsStored;
   if (bitsAllocated === 8 && samples instanceof Uint8Array) {
     if (whole)
       return {
@@ -100,18 +104,25 @@ export function storedValues(
     inPlace && sameCells
       ? new Out(samples.buffer as ArrayBuffer, samples.byteOffset, samples.length)
       : new Out(samples.length);
-  let min = 2 ** 31;
-  let max = -(2 ** 31);
+  let min = 0x7fffffff;
+  let max = -0x80000000;
   for (let start = 0; start < samples.length; start += CHUNK) {
     const count = Math.min(CHUNK, samples.length - start);
     wholeValues.set(samples.subarray(start, start + count));
-    for (let i = 0; i < count; i++) {
-      const bits = (wholeValues[i]! >> shift) & mask;
-      const value = signed && bits & signBit ? bits - (mask + 1) : bits;
-      wholeValues[i] = value;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
+    if (signed)
+      for (let i = 0; i < count; i++) {
+        const value = (wholeValues[i]! << up) >> down;
+        wholeValues[i] = value;
+        min = value < min ? value : min;
+        max = value > max ? value : max;
+      }
+    else
+      for (let i = 0; i < count; i++) {
+        const value = (wholeValues[i]! << up) >>> down;
+        wholeValues[i] = value;
+        min = value < min ? value : min;
+        max = value > max ? value : max;
+      }
     out.set(wholeValues.subarray(0, count), start);
   }
   return { values: out, range: samples.length === 0 ? { minValue: 0, maxValue: 0 } : { minValue: min, maxValue: max } };
