@@ -60,6 +60,32 @@ describe('batch output journal', () => {
     expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(['/in/a', '/in/b', '/in/c']);
   });
 
+  it('records, for each file of a commit, where every results file ends after its rows', async () => {
+    // Several files in one commit (written in one go), two results files, paths of multi-byte characters.
+    const withJsonl = new Map([...headers, ['predictions.jsonl', '']]);
+    const files = ['ä', 'b', 'Ω-ct', 'd'].map((name) => {
+      const f = finished(name);
+      f.rows.set('predictions.jsonl', `{"path":"/in/${name}"}\n`);
+      return f;
+    });
+    const journal = await openOutput(folder, header, false);
+    await journal.commit(files.slice(0, 3), withJsonl);
+    await journal.commit(files.slice(3), withJsonl);
+    await journal.close();
+    const csv = readFileSync(path.join(folder, 'predictions.csv'));
+    const jsonl = readFileSync(path.join(folder, 'predictions.jsonl'));
+    const lines = readFileSync(path.join(folder, 'manifest.jsonl'), 'utf8').trimEnd().split('\n');
+    const ends = lines.map((l) => (JSON.parse(l) as { ends: Record<string, number> }).ends);
+    ['ä', 'b', 'Ω-ct', 'd'].forEach((name, i) => {
+      const csvEnd = ends[i]!['predictions.csv']!;
+      const jsonlEnd = ends[i]!['predictions.jsonl']!;
+      expect(csv.subarray(0, csvEnd).toString().endsWith(`/in/${name},0.5\r\n`)).toBe(true);
+      expect(jsonl.subarray(0, jsonlEnd).toString().endsWith(`{"path":"/in/${name}"}\n`)).toBe(true);
+    });
+    expect(ends.at(-1)).toEqual({ 'predictions.csv': csv.length, 'predictions.jsonl': jsonl.length });
+    expect(csv.toString().startsWith('path,p\r\n/in/ä,')).toBe(true);
+  });
+
   it('empties results written before the first manifest line', async () => {
     await (await openOutput(folder, header, false)).close();
     writeFileSync(path.join(folder, 'predictions.csv'), 'path,p\r\n/in/a,0.5\r\n');

@@ -2,7 +2,7 @@
  * A batch prediction's output folder and its exactly-once journal.
  *
  * Results files (predictions.csv, predictions.jsonl, …) are only ever appended to. After a group
- * of files is predicted, its rows are written (each file's rows in one write), the results files
+ * of files is predicted, its rows are written (each results file in one write), the results files
  * are fsynced, and only then one manifest line per file is appended and fsynced. Each manifest
  * line records how long every results file was once that file's rows were in. So after a kill at
  * any moment the last complete manifest line says exactly where every results file must end:
@@ -15,6 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LoupeError } from '../../../contract/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
+import { refuseUnlikeResults } from './resume-check';
 
 export const BATCH_FILE = 'batch.json';
 export const MANIFEST_FILE = 'manifest.jsonl';
@@ -112,51 +113,7 @@ export async function openOutput(
 ): Promise<Journal> {
   const existing = await readHeader(folder);
   if (existing) {
-    if (existing.modelId !== header.modelId || existing.weightsSha256 !== header.weightsSha256) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} holds results of another model (${existing.modelId}, weights ${existing.weightsSha256.slice(0, 12)}); choose another --out folder.`,
-      );
-    }
-    if (!resume)
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} already holds results of this model; run with --resume to finish it, or choose another --out folder.`,
-      );
-    if (JSON.stringify(existing.shard) !== JSON.stringify(header.shard)) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} holds shard ${shardText(existing.shard)}; resume it with the same --shard.`,
-      );
-    }
-    // Rows of one folder must be comparable: the same threshold and formats throughout.
-    if ((existing.threshold ?? null) !== header.threshold) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} was predicted with ${existing.threshold === null || existing.threshold === undefined ? "the model card's threshold" : `--threshold ${existing.threshold}`}; resume it with the same.`,
-      );
-    }
-    if (JSON.stringify(existing.gallery ?? null) !== JSON.stringify(header.gallery ?? null)) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} was predicted ${existing.gallery ? `with --gallery --top-k ${existing.gallery.k}` : 'without --gallery'}; resume it the same way.`,
-      );
-    }
-    if ((existing.explain ?? null) !== (header.explain ?? null)) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} was predicted ${existing.explain ? `with --explain ${existing.explain}` : 'without --explain'}; resume it the same way.`,
-      );
-    }
-    if (
-      requestedFormats.length > 0 &&
-      [...requestedFormats].sort().join(',') !== [...existing.formats].sort().join(',')
-    ) {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${folder} holds ${existing.formats.join(',')} results; resume it with the same --format (or none).`,
-      );
-    }
+    refuseUnlikeResults(folder, existing, header, resume, requestedFormats);
   } else {
     const entries = await fs.readdir(folder).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
@@ -179,8 +136,10 @@ export async function openOutput(
   return journal;
 }
 
-function shardText(shard: BatchHeader['shard']): string {
-  return shard ? `${shard.index}/${shard.count}` : 'none (the whole input)';
+/** Writes all of `bytes` at the handle's end (a write may take fewer bytes than it is given). */
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let written = 0; written < bytes.length; )
+    written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;
 }
 
 /** A file's finished rows, ready to commit: text per results file, in order. */
@@ -227,33 +186,40 @@ export class Journal {
 
   /**
    * Appends finished files: their rows first (fsynced), then their manifest lines (fsynced). A
-   * results file that is still empty gets `headers[name]` first.
+   * results file that is still empty gets `headers[name]` first. Each results file takes one write
+   * for all the files, and the journal's own state changes only once all is written and fsynced.
    */
   async commit(finished: readonly Finished[], headers: ReadonlyMap<string, string>): Promise<void> {
     if (finished.length === 0) return;
+    const ends = { ...this.ends };
+    const text = new Map<string, string[]>();
     const lines: string[] = [];
-    const touched = new Set<FileHandle>();
-    try {
-      for (const { entry, rows } of finished) {
-        for (const [name, text] of rows) {
-          if (text === '') continue;
-          const handle = await this.handle(name);
-          const chunk = (this.ends[name] ?? 0) === 0 ? (headers.get(name) ?? '') + text : text;
-          const bytes = Buffer.from(chunk);
-          await handle.write(bytes, 0, bytes.length);
-          this.ends[name] = (this.ends[name] ?? 0) + bytes.length;
-          touched.add(handle);
-        }
-        const full: ManifestEntry = { ...entry, ends: { ...this.ends } };
-        this.done.add(full.path);
-        lines.push(`${JSON.stringify(full)}\n`);
+    for (const { entry, rows } of finished) {
+      for (const [name, rowText] of rows) {
+        if (rowText === '') continue;
+        const chunk = (ends[name] ?? 0) === 0 ? (headers.get(name) ?? '') + rowText : rowText;
+        const chunks = text.get(name) ?? [];
+        chunks.push(chunk);
+        text.set(name, chunks);
+        ends[name] = (ends[name] ?? 0) + Buffer.byteLength(chunk);
       }
-      await Promise.all([...touched].map((h) => h.sync()));
-      await this.manifest!.write(lines.join(''));
+      lines.push(`${JSON.stringify({ ...entry, ends: { ...ends } } satisfies ManifestEntry)}\n`);
+    }
+    try {
+      const touched: FileHandle[] = [];
+      for (const [name, chunks] of text) {
+        const handle = await this.handle(name);
+        await writeAll(handle, Buffer.from(chunks.join('')));
+        touched.push(handle);
+      }
+      await Promise.all(touched.map((h) => h.sync()));
+      await writeAll(this.manifest!, Buffer.from(lines.join('')));
       await this.manifest!.sync();
     } catch (error) {
       throw ioError(error, 'writing results', this.folder);
     }
+    this.ends = ends;
+    for (const { entry } of finished) this.done.add(entry.path);
   }
 
   /** Writes a whole side file (a mask, a YOLO label file) before its file is committed. */
