@@ -1,7 +1,8 @@
 /**
  * PNG, JPEG, TIFF, WebP and GIF through sharp (libvips), keeping 16-bit depth: greyscale stays one
  * channel, 16-bit stays 16-bit, alpha is dropped. Multi-page TIFF/GIF pages are frames. The
- * decoded size is checked from the header before sharp decodes anything.
+ * decoded size is checked from the header before sharp decodes anything. The common PNG is read
+ * without sharp, to the same result (png.ts).
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import type { ImageFormat, ImageInfo } from '../../contract/channels/imaging';
@@ -9,6 +10,7 @@ import { DecodeError } from './errors';
 import { MAX_FRAME_PIXELS, checkDecodedBytes, checkFramePixels } from './limits';
 import type { DecodedFrame } from './types';
 import { valueRange } from './dicom/pixels';
+import { decodeSimplePng, simplePng, type SimplePng } from './png';
 
 /** Bytes per sample of each libvips band format Loupe accepts, and the array it decodes into. */
 const DEPTHS = {
@@ -23,6 +25,28 @@ type Depth = keyof typeof DEPTHS;
 export interface OpenedRaster {
   info: ImageInfo;
   depth: Depth;
+  /** A PNG that png.ts reads without sharp. */
+  png?: SimplePng;
+}
+
+/**
+ * What sharp's metadata() says of a PNG that png.ts reads, worked out from its header as libvips
+ * and sharp do: pHYs in pixels per metre is libvips' resolution in pixels per millimetre (72 dpi
+ * without one), which sharp gives as whole dots per inch where it is above one a millimetre.
+ */
+function pngMetadata(png: SimplePng): Metadata {
+  const wide = png.bitDepth === 16;
+  const colour = png.channels - (png.hasAlpha ? 1 : 0) === 3;
+  const perMillimetre = png.pixelsPerMetre === null ? 72 / 25.4 : png.pixelsPerMetre / 1000;
+  return {
+    width: png.width,
+    height: png.height,
+    depth: wide ? 'ushort' : 'uchar',
+    channels: png.channels as Metadata['channels'],
+    hasAlpha: png.hasAlpha,
+    space: colour ? (wide ? 'rgb16' : 'srgb') : wide ? 'grey16' : 'b-w',
+    ...(perMillimetre > 1 ? { density: Math.round(perMillimetre * 25.4) } : {}),
+  } as Metadata;
 }
 
 /** Format by magic number; null when the bytes are no raster format Loupe reads. */
@@ -57,16 +81,18 @@ function pipeline(bytes: Uint8Array, page?: number): Sharp {
   return sharp(bytes, { limitInputPixels: MAX_FRAME_PIXELS, failOn: 'error', ...(page !== undefined ? { page } : {}) });
 }
 
-export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promise<OpenedRaster> {
+/** `simplePngs` false: sharp reads every PNG (the reference png.test.ts holds png.ts to). */
+export async function openRaster(bytes: Uint8Array, format: ImageFormat, simplePngs = true): Promise<OpenedRaster> {
   if (format === 'bmp')
     throw new DecodeError(
       'unsupported',
       'BMP files are not readable by the image library Loupe uses; convert them to PNG.',
     );
+  const png = format === 'png' && simplePngs ? simplePng(bytes) : null;
   let metadata: Metadata;
   try {
     // metadata() reads the header only; the pixel limit applies when pixels are decoded.
-    metadata = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
+    metadata = png ? pngMetadata(png) : await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error) {
     throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, {
       cause: error,
@@ -88,6 +114,7 @@ export async function openRaster(bytes: Uint8Array, format: ImageFormat): Promis
   checkDecodedBytes(bytesTotal, `${width}×${height}, ${frames} page${frames === 1 ? '' : 's'}`);
   return {
     depth: depth as Depth,
+    ...(png ? { png } : {}),
     info: {
       format,
       rows: height,
@@ -125,6 +152,8 @@ export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster,
   const { info, depth } = opened;
   if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames)
     throw new DecodeError('not-an-image', `This image has ${info.frames} page(s); there is no page ${frame + 1}.`);
+  const simple = opened.png && decodeSimplePng(opened.png);
+  if (simple) return decodedFrame(info, frame, simple);
   const wide = depth === 'ushort' || depth === 'short';
   const colourspace = info.samplesPerPixel === 3 ? (wide ? 'rgb16' : 'srgb') : wide ? 'grey16' : 'b-w';
   let result: { data: Buffer; info: OutputInfo };
@@ -154,6 +183,10 @@ export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster,
       `The image decoded to ${result.info.channels} channel(s) × ${data.length / Math.max(1, result.info.channels)} pixels where ${info.samplesPerPixel} × ${info.rows * info.columns} were expected.`,
     );
   }
+  return decodedFrame(info, frame, data);
+}
+
+function decodedFrame(info: ImageInfo, frame: number, data: DecodedFrame['data']): DecodedFrame {
   return {
     frame,
     rows: info.rows,
