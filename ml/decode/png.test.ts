@@ -160,7 +160,7 @@ describe('PNGs read without sharp', () => {
     expect(ours.info).toEqual(reference.info);
   });
 
-  it('leaves to sharp what it does not read: palette, transparency, colour profile, interlace, low bit depths, pHYs without units', async () => {
+  it('leaves to sharp what it does not read: large images, palette, transparency, colour profile, interlace, low bit depths, pHYs without units', async () => {
     const grey: Layout = { width: 4, height: 3, bitDepth: 8, colourType: 0, filters: [0] };
     const withChunk = (c: Buffer) => writePng({ ...grey, extra: [c] });
     const iccp = Buffer.concat([Buffer.from('sRGB\0\0', 'latin1'), zlib.deflateSync(Buffer.alloc(16))]);
@@ -168,6 +168,7 @@ describe('PNGs read without sharp', () => {
     interlaced[8 + 8 + 12] = 1; // IHDR's interlace byte, and IHDR's CRC put right.
     interlaced.writeUInt32BE(zlib.crc32(interlaced.subarray(12, 29)), 29);
     for (const bytes of [
+      writePng({ ...grey, width: 513, height: 512 }), // Larger than SIMPLE_PNG_MAX_PIXELS.
       withChunk(chunk('tRNS', Buffer.from([0, 7]))),
       withChunk(chunk('iCCP', iccp)),
       withChunk(pHYs(2, 1, 0)),

@@ -1,8 +1,9 @@
 /**
- * The common PNG read without sharp: 8- or 16-bit grey, grey + alpha, RGB or RGBA, not interlaced,
- * no palette, no transparency chunk, no embedded colour profile, every chunk's CRC right. Such a
- * file decodes to what raster.ts's sharp pipeline gives (alpha dropped, 16-bit kept), checked
- * against sharp on every layout in png.test.ts; anything else, and anything odd, is left to sharp.
+ * The common small PNG read without sharp: up to 512² pixels, 8- or 16-bit grey, grey + alpha, RGB
+ * or RGBA, not interlaced, no palette, no transparency chunk, no embedded colour profile, every
+ * chunk's CRC right. Such a file decodes to what raster.ts's sharp pipeline gives (alpha dropped,
+ * 16-bit kept), checked against sharp on every layout in png.test.ts; anything else, and anything
+ * odd, is left to sharp.
  *
  * Why: a batch run over small PNGs spent most of its decode CPU around the pixels rather than on
  * them (libvips' pipeline, its threads and the promise hand-offs, for a 64² image); zlib's inflate
@@ -11,6 +12,13 @@
 import zlib from 'node:zlib';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * The largest image read here. Per image, png.ts took 0.05 ms against sharp's 0.6 at 64², 0.3
+ * against 1.1 at 256² grey, 2.0 against 2.5 at 512² RGB; at 2048² sharp's own inflate and filters
+ * (zlib-ng and libpng's vector code) were faster: 19 against 11 ms grey, 90 against 57 RGB 16-bit.
+ */
+export const SIMPLE_PNG_MAX_PIXELS = 512 * 512;
 
 /** Channels of each colour type read here (0 grey, 2 RGB, 4 grey + alpha, 6 RGBA). */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
@@ -56,7 +64,7 @@ export function simplePng(bytes: Uint8Array): SimplePng | null {
         return null;
       const width = readUint32(data, 0);
       const height = readUint32(data, 4);
-      if (width === 0 || height === 0) return null;
+      if (width === 0 || height === 0 || width * height > SIMPLE_PNG_MAX_PIXELS) return null;
       header = { width, height, bitDepth, channels, hasAlpha: colourType === 4 || colourType === 6 };
     } else if (!header) {
       return null; // IHDR must come first.
