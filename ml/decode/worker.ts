@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { writeFileAtomic } from '../../base/atomic-write';
 import { namedFailure } from './errors';
-import { openImage, readImageBytes, type OpenedImage } from './index';
+import { openImage, readImageBytes, readImageBytesSync, type OpenedImage } from './index';
 import { renderThumbnail, thumbnailPath } from './thumbnail';
 import type { PreprocessingSpec } from '../../contract/index';
 import { prepareFrames } from '../data/preprocessing';
@@ -114,7 +114,7 @@ const SPARE_BYTES = 16 * 1024 * 1024;
 async function readPrepared(id: number, file: string, spec: PreprocessingSpec): Promise<void> {
   let buffer = spare.pop() ?? null;
   try {
-    const bytes = await readImageBytes(file, (size) => {
+    const bytes = readImageBytesSync(file, (size) => {
       if (!buffer || buffer.length < size) buffer = size <= SPARE_BYTES ? new Uint8Array(size) : null;
       return buffer ? buffer.subarray(0, size) : new Uint8Array(size);
     });
