@@ -55,6 +55,8 @@ export function simplePng(bytes: Uint8Array): SimplePng | null {
     const data = bytes.subarray(at + 8, at + 8 + length);
     if (zlib.crc32(bytes.subarray(at + 4, at + 8 + length)) !== readUint32(bytes, at + 8 + length)) return null;
     at += 12 + length;
+    // A chunk type is four ASCII letters, the third upper case (PNG §5.4); libpng refuses others.
+    if (!/^[A-Za-z]{2}[A-Z][A-Za-z]$/.test(type)) return null;
     if (type !== 'IDAT' && idat.length > 0) idatEnded = true;
     if (type === 'IHDR') {
       if (header || length !== 13) return null;
