@@ -4,13 +4,14 @@
  * decoded size is checked from the header before sharp decodes anything. The common PNG is read
  * without sharp, to the same result (png.ts).
  */
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import type { ImageFormat, ImageInfo } from '../../contract/channels/imaging';
 import { DecodeError } from './errors';
 import { MAX_FRAME_PIXELS, checkDecodedBytes, checkFramePixels } from './limits';
 import type { DecodedFrame } from './types';
 import { valueRange } from './dicom/pixels';
 import { decodeSimplePng, simplePng, type SimplePng } from './png';
+import { loadSharp } from './sharp-module';
 
 /** Bytes per sample of each libvips band format Loupe accepts, and the array it decodes into. */
 const DEPTHS = {
@@ -75,7 +76,8 @@ export function sniffRaster(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
-function pipeline(bytes: Uint8Array, page?: number): Sharp {
+async function pipeline(bytes: Uint8Array, page?: number): Promise<Sharp> {
+  const sharp = await loadSharp();
   // limitInputPixels: libvips refuses larger images itself, before allocating their pixels (a
   // second guard behind openRaster's own check of the header).
   return sharp(bytes, { limitInputPixels: MAX_FRAME_PIXELS, failOn: 'error', ...(page !== undefined ? { page } : {}) });
@@ -92,7 +94,9 @@ export async function openRaster(bytes: Uint8Array, format: ImageFormat, simpleP
   let metadata: Metadata;
   try {
     // metadata() reads the header only; the pixel limit applies when pixels are decoded.
-    metadata = png ? pngMetadata(png) : await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
+    metadata = png
+      ? pngMetadata(png)
+      : await (await loadSharp())(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error) {
     throw new DecodeError('malformed', `This ${format.toUpperCase()} file is damaged: ${(error as Error).message}`, {
       cause: error,
@@ -158,7 +162,7 @@ export async function decodeRasterFrame(bytes: Uint8Array, opened: OpenedRaster,
   const colourspace = info.samplesPerPixel === 3 ? (wide ? 'rgb16' : 'srgb') : wide ? 'grey16' : 'b-w';
   let result: { data: Buffer; info: OutputInfo };
   try {
-    let image = pipeline(bytes, info.frames > 1 ? frame : undefined).removeAlpha();
+    let image = (await pipeline(bytes, info.frames > 1 ? frame : undefined)).removeAlpha();
     // Float and signed data skip colourspace conversion, which would clip them to 8/16-bit ranges.
     if (depth === 'uchar' || depth === 'ushort') image = image.toColourspace(colourspace);
     result = await image.raw({ depth }).toBuffer({ resolveWithObject: true });

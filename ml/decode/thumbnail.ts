@@ -3,8 +3,8 @@
  * the frame's value range), MONOCHROME1 inverted, scaled to fit THUMBNAIL_SIZE, as WebP.
  */
 import path from 'node:path';
-import sharp from 'sharp';
 import { MAX_FRAME_PIXELS, checkFramePixels } from './limits';
+import { loadSharp } from './sharp-module';
 import type { DecodedFrame } from './types';
 
 /** Longest side of a thumbnail in pixels: the grid shows them at up to 160 px on a 2× display at 80 px. */
@@ -55,6 +55,7 @@ export async function renderThumbnail(frame: DecodedFrame): Promise<Uint8Array> 
   const pixels = displayBytes(frame);
   // The decoders refuse frames above MAX_FRAME_PIXELS; the same limit here (not sharp's default)
   // keeps the two in step, and the check above makes a frame that slipped past them a named refusal.
+  const sharp = await loadSharp();
   const image = sharp(pixels, {
     raw: { width: frame.columns, height: frame.rows, channels: frame.samplesPerPixel === 3 ? 3 : 1 },
     limitInputPixels: MAX_FRAME_PIXELS,

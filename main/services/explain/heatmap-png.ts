@@ -4,9 +4,9 @@
  * overlay, the image through its default window/level (as its thumbnail) with the heatmap
  * colour-mapped and blended on it. 16-bit and float pixels are windowed, never truncated.
  */
-import sharp from 'sharp';
 import { LoupeError } from '../../../contract/index';
 import { MAX_FRAME_PIXELS } from '../../../ml/decode/limits';
+import { loadSharp } from '../../../ml/decode/sharp-module';
 import { displayBytes } from '../../../ml/decode/thumbnail';
 import type { DecodedFrame } from '../../../ml/decode/types';
 
@@ -44,7 +44,8 @@ export function heatmapGrey(heatmap: PixelHeatmap): Uint8Array {
 }
 
 /** 8-bit grey or RGB pixels, row-major, as a PNG. */
-export function encodePng(pixels: Uint8Array, columns: number, rows: number, channels: 1 | 3): Promise<Buffer> {
+export async function encodePng(pixels: Uint8Array, columns: number, rows: number, channels: 1 | 3): Promise<Buffer> {
+  const sharp = await loadSharp();
   let image = sharp(pixels, { raw: { width: columns, height: rows, channels }, limitInputPixels: MAX_FRAME_PIXELS });
   // Without this sharp writes one-channel input as RGB.
   if (channels === 1) image = image.toColourspace('b-w');

@@ -1,9 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { memoryLogger } from '../logger';
 import { DecodePool } from './decode-pool';
+
+/** What the pool's loadSharp does: loads nothing by default; a test may hold it back or make it fail. */
+const sharp = vi.hoisted(() => ({ load: (): Promise<unknown> => Promise.resolve({}) }));
+vi.mock('../../../ml/decode/sharp-module', () => ({ loadSharp: () => sharp.load() }));
+afterEach(() => {
+  sharp.load = () => Promise.resolve({});
+});
 
 /**
  * A stand-in decode worker speaking the real protocol: it hangs on "/stuck", exits on "/crash",
@@ -75,6 +82,35 @@ describe('DecodePool', () => {
     try {
       const results = await Promise.all(['/a', '/bb', '/ccc', '/dddd', '/eeeee'].map((p) => pool.hash(p)));
       expect(results.map((r) => r.size)).toEqual([2, 3, 4, 5, 6]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives no worker a task before this thread has loaded sharp (sharp on glibc Linux asks it)', async () => {
+    let release = (): void => {};
+    sharp.load = () => new Promise((resolve) => (release = () => resolve({})));
+    const pool = new DecodePool({ entry, size: 2, log: memoryLogger() });
+    try {
+      let answered = false;
+      const read = pool.hash('/ab').then((r) => ((answered = true), r));
+      // The stand-in worker answers within milliseconds of a task; none may reach it yet.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      release();
+      await expect(read).resolves.toEqual({ sha256: 'a'.repeat(64), size: 3 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('logs a sharp that fails to load and goes on: DICOM and the PNGs png.ts reads need no sharp', async () => {
+    sharp.load = () => Promise.reject(new Error('libvips missing'));
+    const log = memoryLogger();
+    const pool = new DecodePool({ entry, size: 1, log });
+    try {
+      await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
+      expect(log.lines).toContain('error the image library (sharp) failed to load: libvips missing');
     } finally {
       await pool.close();
     }

@@ -5,13 +5,11 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-// sharp must be loaded by the main thread before any worker uses it, so its shared libraries
-// outlive the workers (sharp's documentation, "worker threads" on glibc Linux).
-import 'sharp';
 import type { ImageInfo } from '../../../contract/channels/imaging';
 import type { PreprocessingSpec } from '../../../contract/index';
 import { DecodeError } from '../../../ml/decode/errors';
 import { DECODE_TIME_CAP_MS, DECODE_WORKER_HEAP_MB, decodeWorkerCount } from '../../../ml/decode/limits';
+import { loadSharp } from '../../../ml/decode/sharp-module';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { FromDecodeWorker, PreparedRead, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
 import type { Logger } from '../logger';
@@ -61,6 +59,9 @@ export class DecodePool {
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  /** sharp is loaded in this thread; until then no worker is given a task (see pump). */
+  private sharpLoaded: Promise<void> | null = null;
+  private sharpReady = false;
   private readonly size: number;
   private readonly timeCapMs: number;
   private readonly heapMb: number;
@@ -187,12 +188,32 @@ export class DecodePool {
   }
 
   private pump(): void {
+    // sharp must be loaded by this thread before any worker uses it, so that its shared libraries
+    // outlive the workers (sharp's documentation, "worker threads" on glibc Linux). It loads here,
+    // on the first task, not at start: the workers boot meanwhile, and a command that decodes
+    // nothing never pays for it.
+    if (!this.sharpReady) {
+      this.sharpLoaded ??= this.loadSharpFirst();
+      return;
+    }
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => s.task === null);
       if (!slot && this.slots.length < this.size) slot = this.spawn();
       if (!slot) return;
       this.start(slot, this.queue.shift()!);
     }
+  }
+
+  private async loadSharpFirst(): Promise<void> {
+    while (this.slots.length < Math.min(this.size, this.queue.length)) this.spawn();
+    try {
+      await loadSharp();
+    } catch (error) {
+      // The workers will say so on each file that needs it; PNGs png.ts reads and DICOM go on.
+      this.options.log.error('the image library (sharp) failed to load', error);
+    }
+    this.sharpReady = true;
+    if (!this.closed) this.pump();
   }
 
   private spawn(): Slot {

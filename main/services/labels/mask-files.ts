@@ -8,9 +8,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { LoupeError, type MaskLabel } from '../../../contract/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
+import { loadSharp } from '../../../ml/decode/sharp-module';
 
 export const MASKS_FOLDER = 'masks';
 
@@ -36,6 +36,7 @@ export function newMaskFile(taskId: number, imageId: number, frame = 0): string 
 }
 
 export async function encodeMaskPng(mask: MaskLabel): Promise<Buffer> {
+  const sharp = await loadSharp();
   return (
     sharp(Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), {
       raw: { width: mask.width, height: mask.height, channels: 1 },
@@ -49,6 +50,7 @@ export async function encodeMaskPng(mask: MaskLabel): Promise<Buffer> {
 
 /** Decodes a mask PNG written by Loupe (8-bit, one channel). */
 export async function decodeMaskPng(png: Uint8Array): Promise<MaskLabel> {
+  const sharp = await loadSharp();
   const meta = await sharp(png).metadata();
   if (meta.channels !== 1 || meta.depth !== 'uchar')
     throw new Error(`mask PNG has ${meta.channels} channels of ${meta.depth}, expected one 8-bit channel`);

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { LoupeError, type ImportProgress, type ImportReport, type SplitName } from '../../../../contract/index';
 import type { Workspace } from '../../workspace/workspace';
+import { loadSharp } from '../../../../ml/decode/sharp-module';
 import { allImages } from '../images';
 import type { PlanBuilder } from './import-plan';
 
@@ -100,7 +100,7 @@ export async function readImageBytes(image: { path: string }): Promise<Uint8Arra
 /** Width and height from the file's header (PNG, JPEG, TIFF), or null when sharp cannot tell (DICOM). */
 export async function headerSize(file: string): Promise<{ width: number; height: number } | null> {
   try {
-    const { width, height } = await sharp(file).metadata();
+    const { width, height } = await (await loadSharp())(file).metadata();
     return width && height ? { width, height } : null;
   } catch {
     return null;
