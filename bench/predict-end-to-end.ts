@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { median } from './stats';
 
 /** How often the process tree's memory is sampled during `loupe predict`. */
 const RSS_SAMPLE_MS = 200;
@@ -58,4 +59,59 @@ export function endToEnd(
       resolve({ ms: performance.now() - started, peakRss, code, stderr });
     });
   });
+}
+
+/** What `pipelineRounds` measured: medians over its rounds, images/s and ratios. */
+export interface PipelineMeasure {
+  decodeOnly: number;
+  endToEnd: number;
+  /** The folder's run less a one-file run's time: the rate once the CLI, the engine and the model are up. */
+  afterStart: number;
+  startupSeconds: number;
+  /** Median of each round's own ratio: end-to-end / decode-only, and after start / decode-only. */
+  ratio: number;
+  afterStartRatio: number;
+  peakRss: number;
+  code: number | null;
+}
+
+/**
+ * Decode-only (`decode`: the decode pool over the folder, giving its frames and time), a one-file
+ * `loupe predict` and `loupe predict` over the folder, one right after the other, `rounds` times.
+ * On this shared 2-core machine one decode-only pass read 2,314 images/s and the next run's 3,510
+ * ten minutes later: a ratio of passes taken minutes apart said more about the load than about
+ * Loupe. Passes run back to back see the same load, and the median round leaves out the worst.
+ */
+export async function pipelineRounds(
+  decode: () => Promise<{ frames: number; ms: number }>,
+  run: { cli: string; modelDir: string; folder: string; oneFileFolder: string; out: string },
+  rounds: number,
+): Promise<PipelineMeasure> {
+  const seen: { decodeOnly: number; endToEnd: number; afterStart: number; startupMs: number }[] = [];
+  let peakRss = 0;
+  let code: number | null = 0;
+  for (let r = 0; r < rounds; r++) {
+    const decoded = await decode();
+    const start = await endToEnd(run.cli, run.modelDir, run.oneFileFolder, `${run.out}-one-${r}`);
+    const whole = await endToEnd(run.cli, run.modelDir, run.folder, `${run.out}-${r}`);
+    peakRss = Math.max(peakRss, whole.peakRss);
+    if (whole.code !== 0) code = whole.code;
+    seen.push({
+      decodeOnly: (decoded.frames * 1000) / decoded.ms,
+      endToEnd: (decoded.frames * 1000) / whole.ms,
+      afterStart: (decoded.frames * 1000) / Math.max(1, whole.ms - start.ms),
+      startupMs: start.ms,
+    });
+  }
+  const of = (pick: (s: (typeof seen)[number]) => number): number => median(seen.map(pick));
+  return {
+    decodeOnly: of((s) => s.decodeOnly),
+    endToEnd: of((s) => s.endToEnd),
+    afterStart: of((s) => s.afterStart),
+    startupSeconds: of((s) => s.startupMs) / 1000,
+    ratio: of((s) => s.endToEnd / s.decodeOnly),
+    afterStartRatio: of((s) => s.afterStart / s.decodeOnly),
+    peakRss,
+    code,
+  };
 }

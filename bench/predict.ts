@@ -14,12 +14,15 @@
  * median pass: a shared machine's load then weighs on all of them alike. A pass runs the
  * `--model-frames` frames over again up to 4,096 images, as a batch run predicts without pause.
  *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
- *     of its process tree; and that memory again for a small and a large folder.
+ *     of its process tree; and that memory again for a small and a large folder. Decode-only, a
+ *     one-file run and the folder's run go in turn, `--e2e-rounds` times, and their ratios are
+ *     each round's (medians): one pass of either alone swings with the machine's load.
  * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
  * folder: speed does not depend on what the weights learnt. Not a test: numbers, never pass/fail.
  *
  *   npm run bench:predict -- [--png 10000] [--dicom 500] [--memory 1000,10000] [--model-frames 512]
- *                            [--rounds 5] [--threads N] [--skip-torch] [--skip-memory] [--json]
+ *                            [--rounds 5] [--e2e-rounds 3] [--threads N] [--skip-torch] [--skip-memory]
+ *                            [--json]
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -35,7 +38,7 @@ import { DecodePool } from '../main/services/imaging/decode-pool';
 import { decodeWorkerEntry } from '../main/services/imaging/index';
 import { realServices } from '../tests/helpers/services';
 import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
-import { endToEnd } from './predict-end-to-end';
+import { endToEnd, pipelineRounds, type PipelineMeasure } from './predict-end-to-end';
 import {
   bundleFrames,
   decodeOnly,
@@ -44,7 +47,6 @@ import {
   loupeTensors,
   onnxTensors,
   preparedTensors,
-  rate,
 } from './predict-measure';
 import { torchOnly, writeTorchTwin } from './predict-twin';
 
@@ -66,6 +68,7 @@ const plan = {
   memory: option('memory', '1000,10000').split(',').map(Number),
   modelFrames: count('model-frames', 512),
   rounds: count('rounds', 5),
+  e2eRounds: count('e2e-rounds', 3),
   threads: count('threads', os.availableParallelism()),
   torch: !process.argv.includes('--skip-torch'),
   memoryRows: !process.argv.includes('--skip-memory'),
@@ -74,7 +77,6 @@ const plan = {
 interface SetResult {
   name: string;
   files: number;
-  decodeOnly: number;
   modelOnly: number;
   engineRuntime: string;
   onnxFrames: number;
@@ -86,11 +88,7 @@ interface SetResult {
   loupeVsOnnxMaxDiff: number;
   torch: number | string;
   torchVsOnnxMaxDiff: number | null;
-  endToEnd: number;
-  /** The wall time less a one-file run's: the rate once the CLI, the engine and the model are up. */
-  endToEndAfterStart: number;
-  endToEndPeakRssGiB: number;
-  endToEndExit: number | null;
+  pipeline: PipelineMeasure;
 }
 
 async function main(): Promise<void> {
@@ -140,11 +138,6 @@ async function main(): Promise<void> {
       { name: `${plan.dicom} CT DICOM 512² 16-bit`, folder: await ensureCtDicom(plan.dicom) },
     ];
     const cli = path.join(appRoot(), 'bin', 'loupe.mjs');
-    // What every run pays before its first file (CLI, engine worker, decode pool, model load): one file predicted.
-    const one = path.join(scratch, 'one');
-    mkdirSync(one);
-    copyFileSync(firstFile(sets[0]!.folder), path.join(one, 'one.png'));
-    const startup = await endToEnd(cli, modelDir, one, path.join(scratch, 'out-one'));
     const results: SetResult[] = [];
     for (const set of sets) {
       process.stderr.write(`${set.name}: decode-only…\n`);
@@ -166,12 +159,34 @@ async function main(): Promise<void> {
       const torch = plan.torch
         ? torchOnly(twin, tensors, scratch, plan.threads, plan.rounds)
         : { unavailable: 'skipped' };
-      process.stderr.write(`${set.name}: end-to-end loupe predict…\n`);
-      const e2e = await endToEnd(cli, modelDir, set.folder, path.join(scratch, `out-${results.length}`));
+      process.stderr.write(`${set.name}: decode-only, loupe predict on one file and on the folder, in turn…\n`);
+      // What every run pays before its first file (CLI, engine worker, decode pool, model load): one file predicted.
+      const one = path.join(scratch, `one-${results.length}`);
+      mkdirSync(one);
+      const first = firstFile(set.folder);
+      copyFileSync(first, path.join(one, path.basename(first)));
+      const pipeline = await pipelineRounds(
+        // A fresh pool each round, as each `loupe predict` starts its own: a pool's workers speed up
+        // over their first thousands of files (measured: 3,900–4,000 PNGs/s over a fresh pool's
+        // first 10,000, 5,500–5,700 over its next), which a run from the command line never reaches.
+        // Its workers start before the clock does (one file each), as the end-to-end rate "after
+        // start" leaves out a one-file run's time.
+        async () => {
+          const fresh = new DecodePool({ entry: decodeWorkerEntry(), log, headless: true });
+          try {
+            const spec = card.preprocessing;
+            await Promise.all(Array.from({ length: fresh.concurrency }, () => fresh.readPrepared(first, spec)));
+            return await decodeOnly(fresh, set.folder, spec, 0);
+          } finally {
+            await fresh.close();
+          }
+        },
+        { cli, modelDir, folder: set.folder, oneFileFolder: one, out: path.join(scratch, `out-${results.length}`) },
+        plan.e2eRounds,
+      );
       results.push({
         name: set.name,
         files: decoded.files,
-        decodeOnly: rate(decoded.frames, decoded.ms),
         modelOnly: rates.engine!,
         engineRuntime: engine.runtime,
         onnxFrames: rates.bundle!,
@@ -183,10 +198,7 @@ async function main(): Promise<void> {
         torch: 'rate' in torch ? torch.rate : torch.unavailable,
         torchVsOnnxMaxDiff:
           'rate' in torch ? Math.max(...torch.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!))) : null,
-        endToEnd: rate(decoded.frames, e2e.ms),
-        endToEndAfterStart: rate(decoded.frames, e2e.ms - startup.ms),
-        endToEndPeakRssGiB: e2e.peakRss / GIB,
-        endToEndExit: e2e.code,
+        pipeline,
       });
     }
     const memory: { files: number; peakRssGiB: number; seconds: number }[] = [];
@@ -204,7 +216,7 @@ async function main(): Promise<void> {
       );
       return;
     }
-    print(results, memory, startup.ms / 1000, loadBefore, loadAfter);
+    print(results, memory, loadBefore, loadAfter);
   } finally {
     await pool.close();
     await services.dispose();
@@ -223,12 +235,11 @@ const fixed = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 function print(
   results: SetResult[],
   memory: { files: number; peakRssGiB: number; seconds: number }[],
-  startup: number,
   before: number,
   after: number,
 ): void {
   console.log(
-    `\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds\n`,
+    `\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
   );
   for (const r of results) {
     const torch =
@@ -236,7 +247,8 @@ function print(
         ? `${fixed(r.torch)} (twin's logits within ${r.torchVsOnnxMaxDiff!.toExponential(1)} of ONNX Runtime's)`
         : r.torch;
     console.log(`${r.name}`);
-    console.log(`  decode-only (decode pool, frames prepared)      ${fixed(r.decodeOnly)}`);
+    const p = r.pipeline;
+    console.log(`  decode-only (decode pool, frames prepared)      ${fixed(p.decodeOnly)}`);
     console.log(
       `  model-only (Loupe engine, prepared frames → predictions) ${fixed(r.modelOnly)}  (the model on ${r.engineRuntime})`,
     );
@@ -248,13 +260,13 @@ function print(
     );
     console.log(`  PyTorch twin, prepared tensors → logits         ${torch}`);
     console.log(
-      `  end-to-end loupe predict                        ${fixed(r.endToEnd)}  (peak RSS ${r.endToEndPeakRssGiB.toFixed(2)} GiB, exit ${r.endToEndExit})`,
+      `  end-to-end loupe predict                        ${fixed(p.endToEnd)}  (peak RSS ${(p.peakRss / GIB).toFixed(2)} GiB, exit ${p.code})`,
     );
     console.log(
-      `  end-to-end after start (less a one-file run, ${startup.toFixed(1)} s) ${fixed(r.endToEndAfterStart)}`,
+      `  end-to-end after start (less a one-file run, ${p.startupSeconds.toFixed(1)} s) ${fixed(p.afterStart)}`,
     );
     console.log(
-      `  end-to-end after start / decode-only ${(r.endToEndAfterStart / r.decodeOnly).toFixed(2)}   end-to-end / decode-only ${(r.endToEnd / r.decodeOnly).toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+      `  end-to-end after start / decode-only ${p.afterStartRatio.toFixed(2)}   end-to-end / decode-only ${p.ratio.toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
     );
   }
   for (const m of memory)
