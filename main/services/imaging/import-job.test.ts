@@ -1,6 +1,6 @@
 /**
- * A disk that fills during import stops it with one named reason and a complete report. The
- * faults are real: a thumbnail write that meets ENOSPC (a write to /dev/full, turned into the
+ * Files that finish out of order are still listed in path order. A disk that fills during import
+ * stops it with one named reason and a complete report. The faults are real: a thumbnail write that meets ENOSPC (a write to /dev/full, turned into the
  * failure the decode worker reports), and SQLite's own SQLITE_FULL when the database may not
  * grow (`max_page_count`). The pool stands in for the decode workers so no build is needed.
  */
@@ -119,5 +119,22 @@ describe.runIf(existsSync('/dev/full'))('an import on a disk that fills up', () 
     expect(report).toMatchObject({ imported: 0, failed: FILES, cancelled: false });
     expect(report.files.map((f) => f.failure)).toEqual(Array(FILES).fill('disk-full'));
     expect(new ImageStore(workspace.db).count()).toBe(0);
+  });
+});
+
+describe('an import whose files finish out of order', () => {
+  it('gives the new images ids in path order, across several commits', async () => {
+    const MANY = 150;
+    for (let i = FILES; i < MANY; i++)
+      writeFileSync(path.join(folder, `scan-${String(i).padStart(3, '0')}.png`), `scan ${i}`);
+    // The first file is the slowest (more than a commit's worth finish behind it); the rest scrambled.
+    const { pool: fake } = pool(
+      (index) => new Promise((done) => setTimeout(done, index === 0 ? 200 : (index * 7) % 11)),
+    );
+    const report = await run(fake);
+    expect(report).toMatchObject({ imported: MANY, failed: 0, cancelled: false });
+    const listed = new ImageStore(workspace.db).list(0, MANY).map((image) => image.path);
+    expect(listed).toEqual([...listed].sort());
+    expect(listed).toHaveLength(MANY);
   });
 });

@@ -58,14 +58,26 @@ export async function runImport({
    */
   const copiesOf = new Map<string, number[]>();
   const failedWith = new Map<string, ImportOutcome & { status: 'failed' | 'skipped' }>();
-  let pending: { index: number; image: NewImage }[] = [];
+  // Files finish out of order (two workers, a slow file beside fast ones); new images are committed
+  // in path order all the same, so their ids, and the grids that list by id, follow the folder.
+  // `waiting`: new images behind a file still being read; `ready`: those before `head`, the first
+  // file without an outcome, in path order.
+  const waiting = new Map<number, NewImage>();
+  let ready: { index: number; image: NewImage }[] = [];
+  const settled = new Uint8Array(files.length);
+  let head = 0;
   const importedAt = new Date().toISOString();
   let stopped: DecodeError | null = null;
 
-  const commit = (): void => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
+  /** Commits the ready images (with `all`, the waiting ones too: the import has ended). */
+  const commit = (all = false): void => {
+    const batch = ready;
+    ready = [];
+    if (all) {
+      for (const [index, image] of [...waiting].sort(([a], [b]) => a - b)) batch.push({ index, image });
+      waiting.clear();
+    }
+    if (batch.length === 0) return;
     let ids: (number | null)[];
     try {
       ids = store.insertMany(
@@ -129,17 +141,13 @@ export async function runImport({
         };
       } else {
         counts.imported += 1;
-        pending.push({
-          index,
-          image: {
-            sha256: result.sha256,
-            path: file,
-            fileName: path.basename(file),
-            fileSize: result.size,
-            info: result.info,
-          },
+        waiting.set(index, {
+          sha256: result.sha256,
+          path: file,
+          fileName: path.basename(file),
+          fileSize: result.size,
+          info: result.info,
         });
-        if (pending.length >= COMMIT_BATCH) commit();
       }
     } catch (error) {
       const failure =
@@ -160,6 +168,14 @@ export async function runImport({
       }
     }
     done += 1;
+    settled[index] = 1;
+    for (; head < files.length && settled[head]; head++) {
+      const image = waiting.get(head);
+      if (image === undefined) continue;
+      waiting.delete(head);
+      ready.push({ index: head, image });
+    }
+    if (ready.length >= COMMIT_BATCH) commit();
     emit({ phase: 'importing', done, total: files.length, ...counts, current: file });
   };
 
@@ -168,7 +184,7 @@ export async function runImport({
     while (!signal.aborted && !stopped && next < files.length) await one(next++);
   });
   await Promise.all(lanes);
-  commit();
+  commit(true);
   if (stopped) {
     for (let index = 0; index < files.length; index++) {
       if (outcomes[index]) continue;
