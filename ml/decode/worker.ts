@@ -104,7 +104,7 @@ async function handle(message: ToDecodeWorker): Promise<void> {
 /**
  * File buffers a prepared read reads into again: its bytes, pixels and frames are gone once the
  * model input is sent, so a batch run's next file needs no fresh buffer for the collector to find
- * (a 512² CT slice: half a megabyte). The pool gives a worker one file at a time, so this holds one
+ * (a 512² CT slice: half a megabyte). A worker runs one task at a time, so this holds one
  * buffer; a file over SPARE_BYTES gets a buffer of its own, not kept.
  */
 const spare: Uint8Array[] = [];
@@ -143,8 +143,20 @@ async function readFrames(id: number, file: string): Promise<void> {
   send({ type: 'read', id, sha256, size: bytes.length, info: image.info, frames }, [...buffers]);
 }
 
+/**
+ * Tasks run one at a time, in the order they came: the pool may send the next while this one
+ * runs (decode-pool.ts), and a task that hangs or kills the worker must be the one it blames.
+ * "proceed" is the second half of the inspect in hand (the pool queues nothing behind an inspect),
+ * so it runs at once.
+ */
+let running: Promise<void> = Promise.resolve();
 port.on('message', (message: ToDecodeWorker) => {
-  handle(message).catch((error: unknown) => {
+  if (message.type === 'proceed') void run(message);
+  else running = running.then(() => run(message));
+});
+
+async function run(message: ToDecodeWorker): Promise<void> {
+  await handle(message).catch((error: unknown) => {
     waiting.delete(message.id);
     const named = namedFailure(error);
     if (named) send({ type: 'failed', id: message.id, failure: named.failure, message: named.message });
@@ -158,4 +170,4 @@ port.on('message', (message: ToDecodeWorker) => {
       });
     }
   });
-});
+}

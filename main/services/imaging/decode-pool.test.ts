@@ -15,16 +15,28 @@ afterEach(() => {
 /**
  * A stand-in decode worker speaking the real protocol: it hangs on "/stuck", exits on "/crash",
  * fills its heap on "/heap" (as a parser building millions of objects would), and answers
- * anything else at once. It lets the test reach the pool's time cap and crash paths.
+ * anything else at once. It lets the test reach the pool's time cap and crash paths. On "/slow" it
+ * works 200 ms, then answers size 1 if the next task is already waiting in its port (0 if not).
+ * An inspect's frame count is 1 + the tasks that reached it between "inspect" and "proceed".
  */
 const WORKER = `
-import { parentPort } from 'node:worker_threads';
-parentPort.on('message', (m) => {
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+const answer = (m, size) => parentPort.postMessage({ type: 'hashed', id: m.id, sha256: 'a'.repeat(64), size });
+let sinceInspect = 0;
+function handle(m) {
+  if (m.type === 'inspect') return (sinceInspect = 0), answer(m, 1);
+  if (m.type === 'proceed') return parentPort.postMessage({ type: 'inspected', id: m.id, info: { frames: 1 + sinceInspect } });
+  sinceInspect++;
   if (m.path === '/stuck') for (;;) {}
   if (m.path === '/crash') process.exit(3);
   if (m.path === '/heap') { const kept = []; for (;;) kept.push({ at: kept.length, text: 'x'.repeat(64) + kept.length }); }
-  parentPort.postMessage({ type: 'hashed', id: m.id, sha256: 'a'.repeat(64), size: m.path.length });
-});
+  if (m.path !== '/slow') return answer(m, m.path.length);
+  for (const until = Date.now() + 200; Date.now() < until; );
+  const next = receiveMessageOnPort(parentPort);
+  answer(m, next ? 1 : 0);
+  if (next) handle(next.message);
+}
+parentPort.on('message', handle);
 `;
 
 let dir: string;
@@ -50,14 +62,16 @@ describe('DecodePool', () => {
     }
   });
 
-  it('fails the file whose worker died and replaces the worker', async () => {
+  it('fails the file whose worker died, replaces the worker, and gives it the task that waited behind', async () => {
     const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
     try {
-      await expect(pool.hash('/crash')).rejects.toMatchObject({
+      const crash = pool.hash('/crash');
+      const behind = pool.hash('/fine');
+      await expect(crash).rejects.toMatchObject({
         failure: 'internal',
         message: expect.stringContaining('exit code 3'),
       });
-      await expect(pool.hash('/fine')).resolves.toMatchObject({ size: 5 });
+      await expect(behind).resolves.toMatchObject({ size: 5 });
     } finally {
       await pool.close();
     }
@@ -82,6 +96,27 @@ describe('DecodePool', () => {
     try {
       const results = await Promise.all(['/a', '/bb', '/ccc', '/dddd', '/eeeee'].map((p) => pool.hash(p)));
       expect(results.map((r) => r.size)).toEqual([2, 3, 4, 5, 6]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives a busy worker its next task before it answers, when every worker is busy', async () => {
+    const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
+    try {
+      const [slow, next] = await Promise.all([pool.hash('/slow'), pool.hash('/next')]);
+      expect(slow.size).toBe(1);
+      expect(next.size).toBe(5);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('queues nothing behind an inspect, whose worker waits mid-task for this thread', async () => {
+    const pool = new DecodePool({ entry, size: 1, log: memoryLogger() });
+    try {
+      const [inspected] = await Promise.all([pool.inspect('/a', '/ws', () => null), pool.hash('/next')]);
+      expect(inspected).toMatchObject({ kind: 'new', info: { frames: 1 } });
     } finally {
       await pool.close();
     }

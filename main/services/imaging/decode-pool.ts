@@ -13,6 +13,7 @@ import { loadSharp } from '../../../ml/decode/sharp-module';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { FromDecodeWorker, PreparedRead, ToDecodeWorker } from '../../../ml/decode/worker-protocol';
 import type { Logger } from '../logger';
+import { timedOutError, workerLostError } from './decode-failures';
 
 export interface DecodePoolOptions {
   /** Built worker entry (out/main/decode-worker.js). */
@@ -47,12 +48,21 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task: Task | null;
-  taskId: number;
+  /** Tasks given to this worker, the first the one it works on; the rest wait in its port. */
+  tasks: { task: Task; id: number }[];
   timer?: ReturnType<typeof setTimeout>;
   /** The worker ran out of its V8 heap (DECODE_WORKER_HEAP_MB) on its current task. */
   outOfMemory?: boolean;
 }
+
+/**
+ * Tasks a worker holds at once when every worker is busy: the one it works on and the next, which
+ * waits in its port. The worker starts the next as it sends an answer, without sleeping for main to
+ * reply and wake it again (on 2 cores, 10,000 small PNGs through `loupe predict`: 4.99 → 4.80 s,
+ * medians of five pairs). The worker runs its tasks one at a time (worker.ts), so the first task
+ * of a worker that hangs or dies is the one to blame; the next is given to another worker.
+ */
+const TASKS_PER_WORKER = 2;
 
 export class DecodePool {
   private readonly slots: Slot[] = [];
@@ -148,7 +158,7 @@ export class DecodePool {
     await Promise.all(
       this.slots.splice(0).map(async (slot) => {
         clearTimeout(slot.timer);
-        slot.task?.fail(new DecodeError('internal', 'Loupe is shutting down.'));
+        for (const { task } of slot.tasks) task.fail(new DecodeError('internal', 'Loupe is shutting down.'));
         await slot.worker.terminate();
       }),
     );
@@ -197,11 +207,20 @@ export class DecodePool {
       return;
     }
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => s.task === null);
+      let slot = this.slots.find((s) => s.tasks.length === 0);
       if (!slot && this.slots.length < this.size) slot = this.spawn();
+      slot ??= this.slots.find((s) => this.canQueue(s));
       if (!slot) return;
       this.start(slot, this.queue.shift()!);
     }
+  }
+
+  /**
+   * A busy worker can take a second task unless it holds an inspect: the worker sends "hashed" mid-task
+   * and waits for main's "proceed", and a task queued behind it would run in that gap.
+   */
+  private canQueue(slot: Slot): boolean {
+    return slot.tasks.length < TASKS_PER_WORKER && slot.tasks.every((t) => t.task.message.type !== 'inspect');
   }
 
   private async loadSharpFirst(): Promise<void> {
@@ -220,7 +239,7 @@ export class DecodePool {
     // The heap cap stops a file that makes the parser build millions of objects; pixels are
     // ArrayBuffers outside this heap, bounded by the decoders' own checks.
     const worker = new Worker(this.options.entry, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
-    const slot: Slot = { worker, task: null, taskId: 0 };
+    const slot: Slot = { worker, tasks: [] };
     slot.worker.on('message', (message: FromDecodeWorker) => this.receive(slot, message));
     slot.worker.on('error', (error) => {
       if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') slot.outOfMemory = true;
@@ -233,35 +252,33 @@ export class DecodePool {
 
   private start(slot: Slot, task: Task): void {
     const id = this.nextId++;
-    slot.task = task;
-    slot.taskId = id;
-    slot.timer = setTimeout(() => this.timedOut(slot, id), this.timeCapMs);
+    slot.tasks.push({ task, id });
+    if (slot.tasks.length === 1) slot.timer = setTimeout(() => this.timedOut(slot, id), this.timeCapMs);
     slot.worker.postMessage({ ...task.message, id } as ToDecodeWorker);
   }
 
   private receive(slot: Slot, message: FromDecodeWorker): void {
-    const task = slot.task;
-    if (!task || message.id !== slot.taskId) return;
-    const finished = task.onMessage(message, (reply) =>
-      slot.worker.postMessage({ ...reply, id: slot.taskId } as ToDecodeWorker),
-    );
+    const at = slot.tasks.findIndex((t) => t.id === message.id);
+    if (at < 0) return;
+    const { task, id } = slot.tasks[at]!;
+    const finished = task.onMessage(message, (reply) => slot.worker.postMessage({ ...reply, id } as ToDecodeWorker));
     if (!finished) return;
-    clearTimeout(slot.timer);
-    slot.task = null;
+    slot.tasks.splice(at, 1);
+    if (at === 0) {
+      clearTimeout(slot.timer);
+      const head = slot.tasks[0];
+      if (head) slot.timer = setTimeout(() => this.timedOut(slot, head.id), this.timeCapMs);
+    }
     this.pump();
   }
 
   private timedOut(slot: Slot, id: number): void {
-    if (slot.taskId !== id || !slot.task) return;
-    const task = slot.task;
+    if (slot.tasks[0]?.id !== id) return;
+    const task = slot.tasks[0].task;
+    this.queue.unshift(...slot.tasks.slice(1).map((t) => t.task));
     this.options.log.warn(`decoding ${task.name} ran past ${this.timeCapMs} ms; its worker was stopped`);
     this.remove(slot);
-    task.fail(
-      new DecodeError(
-        'timeout',
-        `Decoding took longer than ${Math.round(this.timeCapMs / 1000)} s and was stopped; the file may be damaged or unusually large.`,
-      ),
-    );
+    task.fail(timedOutError(this.timeCapMs));
     void slot.worker.terminate();
     this.pump();
   }
@@ -270,14 +287,8 @@ export class DecodePool {
     if (!this.slots.includes(slot)) return; // Terminated on purpose.
     this.remove(slot);
     clearTimeout(slot.timer);
-    slot.task?.fail(
-      slot.outOfMemory
-        ? new DecodeError(
-            'too-large',
-            `Decoding this file needed more than the decoder's ${this.heapMb} MiB of working memory; it was skipped.`,
-          )
-        : new DecodeError('internal', `The decoder stopped unexpectedly (exit code ${code}) on this file.`),
-    );
+    this.queue.unshift(...slot.tasks.slice(1).map((t) => t.task));
+    slot.tasks[0]?.task.fail(workerLostError(code, slot.outOfMemory ? this.heapMb : null));
     if (!this.closed) this.pump();
   }
 
