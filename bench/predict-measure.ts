@@ -27,14 +27,13 @@ export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 /**
  * Reads every file of `folder` through the decode pool as a batch run does (every frame prepared
  * in the worker as `spec` says), with as many reads in flight as a batch run keeps
- * (READ_AHEAD_FILES); then, untimed, the pixels of the first `keep` frames for the model rows.
+ * (READ_AHEAD_FILES), timed.
  */
 export async function decodeOnly(
   pool: DecodePool,
   folder: string,
   spec: PreprocessingSpec,
-  keep: number,
-): Promise<{ files: number; frames: number; ms: number; kept: DecodedFrame[] }> {
+): Promise<{ files: number; frames: number; ms: number }> {
   const inFlight = new Set<Promise<void>>();
   let files = 0;
   let frames = 0;
@@ -49,13 +48,23 @@ export async function decodeOnly(
     if (inFlight.size >= READ_AHEAD_FILES) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  const ms = performance.now() - started;
+  return { files, frames, ms: performance.now() - started };
+}
+
+/** The folder's file count, and its first `keep` frames as the engine takes them (the model rows' input). */
+export async function firstFrames(
+  pool: DecodePool,
+  folder: string,
+  keep: number,
+): Promise<{ files: number; kept: DecodedFrame[] }> {
+  let files = 0;
   const kept: DecodedFrame[] = [];
   for await (const file of walkFiles([folder], new AbortController().signal)) {
-    if (kept.length >= keep) break;
+    files++;
+    if (kept.length >= keep) continue;
     for (const f of (await pool.read(file.path)).frames) if (kept.length < keep) kept.push(engineFrame(f));
   }
-  return { files, frames, ms, kept };
+  return { files, kept };
 }
 
 /** One timed pass of a measurement over its frames or tensors: how many images, how long. */

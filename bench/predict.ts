@@ -42,6 +42,7 @@ import { endToEnd, pipelineRounds, type PipelineMeasure } from './predict-end-to
 import {
   bundleFrames,
   decodeOnly,
+  firstFrames,
   engineFrames,
   interleaved,
   loupeTensors,
@@ -140,8 +141,7 @@ async function main(): Promise<void> {
     const cli = path.join(appRoot(), 'bin', 'loupe.mjs');
     const results: SetResult[] = [];
     for (const set of sets) {
-      process.stderr.write(`${set.name}: decode-only…\n`);
-      const decoded = await decodeOnly(pool, set.folder, card.preprocessing, plan.modelFrames);
+      const decoded = await firstFrames(pool, set.folder, plan.modelFrames);
       process.stderr.write(`${set.name}: model-only (engine, ONNX Runtime, PyTorch)…\n`);
       const tensors = preparedTensors(card, decoded.kept);
       const names = { input: bundle.inputName, output: bundle.outputName };
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
           try {
             const spec = card.preprocessing;
             await Promise.all(Array.from({ length: fresh.concurrency }, () => fresh.readPrepared(first, spec)));
-            return await decodeOnly(fresh, set.folder, spec, 0);
+            return await decodeOnly(fresh, set.folder, spec);
           } finally {
             await fresh.close();
           }
