@@ -33,14 +33,12 @@ export async function decodeOnly(
   pool: DecodePool,
   folder: string,
   spec: PreprocessingSpec,
-): Promise<{ files: number; frames: number; ms: number }> {
+): Promise<{ frames: number; ms: number }> {
   const inFlight = new Set<Promise<void>>();
-  let files = 0;
   let frames = 0;
   const started = performance.now();
   for await (const file of walkFiles([folder], new AbortController().signal)) {
     const read: Promise<void> = pool.readPrepared(file.path, spec).then((r) => {
-      files++;
       frames += r.info.frames;
       inFlight.delete(read);
     });
@@ -48,7 +46,7 @@ export async function decodeOnly(
     if (inFlight.size >= READ_AHEAD_FILES) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  return { files, frames, ms: performance.now() - started };
+  return { frames, ms: performance.now() - started };
 }
 
 /** The folder's file count, and its first `keep` frames as the engine takes them (the model rows' input). */

@@ -1,8 +1,9 @@
 /**
  * Files that finish out of order are still listed in path order. A disk that fills during import
- * stops it with one named reason and a complete report. The faults are real: a thumbnail write that meets ENOSPC (a write to /dev/full, turned into the
- * failure the decode worker reports), and SQLite's own SQLITE_FULL when the database may not
- * grow (`max_page_count`). The pool stands in for the decode workers so no build is needed.
+ * stops it with one named reason and a complete report. The faults are real: a thumbnail write
+ * that meets ENOSPC (a write to /dev/full, turned into the failure the decode worker reports), and
+ * SQLite's own SQLITE_FULL when the database may not grow (`max_page_count`). The pool stands in
+ * for the decode workers so no build is needed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
