@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { preferSleepingOpenMpThreads } from '../../ml/backends/onednn/openmp';
 import type { EngineWorker } from './supervisor';
 
 /** A thread started before the host needed it, and how it ended if it already has. */
@@ -10,13 +11,22 @@ let early: { entry: string; worker: Worker; ended: string | null } | null = null
  * first spawnNodeEngineWorker of `entry` takes it. Until then it does not keep the process alive.
  */
 export function startNodeEngineWorkerEarly(entry: string): Worker {
-  const worker = new Worker(entry);
+  const worker = newEngineThread(entry);
   worker.unref();
   const started = { entry, worker, ended: null as string | null };
   worker.on('error', (error) => (started.ended ??= `error: ${error.message}`));
   worker.on('exit', (code) => (started.ended ??= `exit code ${code}`));
   early = started;
   return worker;
+}
+
+/**
+ * A new thread running `entry`. OpenMP's settings are put in the process's environment first:
+ * the engine loads oneDNN in this thread, where setting them would be too late (openmp.ts).
+ */
+function newEngineThread(entry: string): Worker {
+  preferSleepingOpenMpThreads();
+  return new Worker(entry);
 }
 
 /** The early thread of `entry`, if one was started and is still running. */
@@ -31,7 +41,7 @@ function takeEarly(entry: string): Worker | null {
 
 /** The engine in a Node worker thread (web host, CLI, tests). */
 export function spawnNodeEngineWorker(entry: string): EngineWorker & { readonly thread: Worker } {
-  const worker = takeEarly(entry) ?? new Worker(entry);
+  const worker = takeEarly(entry) ?? newEngineThread(entry);
   let exited = false;
   const exitListeners: ((description: string) => void)[] = [];
   const finish = (description: string): void => {

@@ -49,6 +49,18 @@ describe('loupe CLI', () => {
     expect(result.stderr).toMatch(/\n\s+at /);
   });
 
+  // libgomp prints its settings as it loads (OMP_DISPLAY_ENV); the CLI's engine loads oneDNN in a
+  // worker thread, whose process.env native code never reads. A spin count of 0 is the passive policy.
+  it.skipIf(expectedBackend() !== 'onednn')("runs oneDNN's OpenMP threads with the passive wait policy", async () => {
+    const display = { OMP_DISPLAY_ENV: 'VERBOSE', OMP_WAIT_POLICY: undefined, GOMP_SPINCOUNT: undefined };
+    const passive = await runCli(['engine', 'info'], { env: display });
+    expect(passive.code).toBe(0);
+    expect(passive.stderr).toMatch(/GOMP_SPINCOUNT = '0'/);
+    const chosen = await runCli(['engine', 'info'], { env: { ...display, OMP_WAIT_POLICY: 'ACTIVE' } });
+    expect(chosen.stderr).toMatch(/OMP_WAIT_POLICY = 'ACTIVE'/);
+    expect(chosen.stderr).not.toMatch(/GOMP_SPINCOUNT = '0'/);
+  });
+
   it('validates options like the UI does', async () => {
     const result = await runCli(['engine', 'benchmark', '--size', '5']);
     expect(result.code).toBe(2);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preferSleepingOpenMpThreads } from './openmp';
 
 /** The element types of tfjs's wasm tensors: float32, bool, int32. */
 export type TypedArray = Float32Array | Uint8Array | Int32Array;
@@ -83,10 +84,9 @@ export function loadOneDnn(): { addon: OneDnnAddon | null; reason: string } {
     return loaded;
   }
   try {
-    // OpenMP threads sleep when idle instead of spinning: Loupe shares the cores with the UI,
-    // decoders and other workers, where spinning threads slow everyone (libgomp reads this once,
-    // as the addon loads; a value the user set is kept).
-    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+    // Effective only in a main thread (Electron's engine process, the benchmarks); the hosts that
+    // run the engine in a worker thread set it before they start that thread (node-worker.ts).
+    preferSleepingOpenMpThreads();
     const addon = createRequire(import.meta.url)(file) as OneDnnAddon;
     loaded = { addon, reason: 'loaded' };
   } catch (error) {
