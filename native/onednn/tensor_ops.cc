@@ -259,19 +259,4 @@ void select(const uint8_t* cond, const float* a, const float* b, float* out, con
   });
 }
 
-void tile(const void* x, void* out, int element_size, const Walk& w, const int64_t* modulus) {
-  const int64_t total = w.size();
-  const bool parallel = total > BLOCK;
-#pragma omp parallel for schedule(static) if (parallel) num_threads(threads_for(total))
-  for (int64_t i = 0; i < total; i++) {
-    int64_t offset = 0, rest = i;
-    for (int d = w.rank - 1; d >= 0; d--) {
-      offset += ((rest % w.shape[d]) % modulus[d]) * w.strides[0][d];
-      rest /= w.shape[d];
-    }
-    if (element_size == 4) static_cast<float*>(out)[i] = static_cast<const float*>(x)[offset];
-    else static_cast<uint8_t*>(out)[i] = static_cast<const uint8_t*>(x)[offset];
-  }
-}
-
 }  // namespace loupe

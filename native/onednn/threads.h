@@ -1,6 +1,6 @@
 // How many OpenMP threads a memory-bound loop of this addon wakes.
 //
-// Why: Loupe lets idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE, ml/backends/onednn/addon.ts),
+// Why: Loupe lets idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE, ml/backends/onednn/openmp.ts),
 // and waking one costs tens of microseconds, about what a thread takes to stream
 // VALUES_PER_THREAD floats. A parallel region wakes every thread of the team, even those its
 // schedule leaves without work, so a small op on a 16-core machine paid for 15 wake-ups it

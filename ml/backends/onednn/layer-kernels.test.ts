@@ -51,9 +51,20 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       { shape: [2, 3], reps: [3, 2] },
       { shape: [1, 1, 1, 6], reps: [2, 4, 4, 1] },
       { shape: [64, 64, 4], reps: [1, 2, 2] },
+      // A row repeated within itself, a broadcast middle axis, a column repeated, and past the
+      // parallel threshold.
+      { shape: [3, 5], reps: [2, 3] },
+      { shape: [4, 1, 3], reps: [1, 5, 1] },
+      { shape: [2, 3, 1], reps: [3, 1, 7] },
+      { shape: [1, 1, 1, 4096], reps: [2, 2, 2, 1] },
     ])('tile of $shape by $reps: value and gradient', async (c) => {
       await expectSameAsOracle('tile', () => withGradients([seeded(c.shape, 1)], (x) => tf.tile(x, c.reps)));
       await expectSameAsOracle('tile bool', () => [tf.tile(tf.greater(seeded(c.shape, 1), 0), c.reps)]);
+    });
+
+    it('tiles a batch-norm gradient’s broadcast, [1, 1, 1, C] to [N, H, W, C], row by row', async () => {
+      // Values only: tfjs's gradient of this tile is one slice per repetition (8,192 here).
+      await expectSameAsOracle('tile rows', () => [tf.tile(seeded([1, 1, 1, 16], 1), [8, 32, 32, 1])]);
     });
 
     it.each([0, 1, 2, -1])('stack and unstack on axis %i: values and gradients', async (axis) => {
