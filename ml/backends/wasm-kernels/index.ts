@@ -9,7 +9,8 @@
  *   (stock wasm fails on the first convolution's gradient);
  * - slow on wasm: Conv2DBackpropInput (plain C++ loop), BatchMatMul/_FusedMatMul with a
  *   transposed operand (naive loop: every dense layer's gradient), MaxPoolGrad, Sum/Mean over
- *   leading axes (bias gradients, batch-norm moments), and Transpose, used inside these;
+ *   leading axes (bias gradients, batch-norm moments), Transpose, used inside these, and Tile
+ *   (batch norms' mean gradients broadcast with it: ml/backends/lean-gradients.ts);
  * - wrong on wasm: batched _FusedMatMul with a bias (see batch-mat-mul.ts).
  * Not a backend matter: tfjs-core has no gradient for dilated conv2d/depthwise (it throws on
  * every backend), and tfjs's cpu ResizeNearestNeighborGrad is wrong for batches > 1 (wasm's is right).
@@ -21,6 +22,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-conv2d-backprop';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig, sumConfig } from './reduce-leading-axes';
+import { tileConfig } from './tile';
 import { captureStockKernel } from './wasm-calls';
 
 /** Stock wasm kernels the compositions call. */
@@ -32,6 +34,7 @@ const STOCK_KERNELS_USED = [
   'Sum',
   'Mean',
   'Reshape',
+  'Tile',
   ...STOCK_KERNELS_FOR_MATMUL,
 ];
 
@@ -45,6 +48,7 @@ export const LOUPE_WASM_KERNELS: readonly tf.KernelConfig[] = [
   maxPoolGradConfig,
   sumConfig,
   meanConfig,
+  tileConfig,
 ];
 
 let registered = false;
