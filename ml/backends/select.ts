@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerLeanGradients } from './lean-gradients';
 import { registerCpuKernelFixes } from './cpu-kernels';
 import { registerLoupeWasmKernels } from './wasm-kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
@@ -131,6 +132,7 @@ export function initBackend(forced: BackendName | null): Promise<EngineInfo> {
 async function startBackend(forced: BackendName | null): Promise<EngineInfo> {
   // The cpu backend is the last fallback and the oracle of the WebGPU checks: fix it whichever backend starts.
   registerCpuKernelFixes();
+  registerLeanGradients();
   const order = forced ? [forced] : BACKEND_NAMES;
   const attempts: EngineInfo['attempts'] = [];
   for (const backend of order) {
