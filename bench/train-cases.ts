@@ -11,11 +11,11 @@ import { measureCoverage, type KernelCoverage } from '../ml/backends/onednn/cove
 import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/backends/onednn/reference-steps';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
-import { resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
+import { resolveLoss } from '../ml/parallel/loss-registry';
 import { createOptimizer } from '../ml/optim/optimizers';
 import { trainStep } from '../ml/train/train-step';
 import { optimizerConfigSchema } from '../contract/index';
-import { referenceCnn, referenceUNet } from './reference-models';
+import { bnCnnWorkload, cnnWorkload, dispose, unetWorkload, type Workload } from './train-workloads';
 import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
 import { median } from './stats';
 
@@ -25,6 +25,8 @@ export interface Measurement {
   /** images/s, or the reason there is no number. */
   cnnTrain: number | string;
   cnnInfer: number | string;
+  /** Loupe's default classifier (small CNN with batch norm), training images/s. */
+  bnCnnTrain?: number | string;
   unetTrain: number | string;
   unetInfer: number | string;
   /** One- and two-thread training images/s measured step by step in alternation (loupe-2 only). */
@@ -52,32 +54,11 @@ export interface PairedRate {
 export interface Plan {
   cnnBatch: number;
   unetBatch: number;
+  /** Batch of the batch-norm CNN (the Train section's default is 16). */
+  bnCnnBatch: number;
   steps: number;
   /** Also train the U-Net on stock cpu (one image takes minutes). */
   cpuUNet: boolean;
-}
-
-interface Workload {
-  model: tf.LayersModel;
-  loss: LossSpec;
-  xs: tf.Tensor;
-  ys: tf.Tensor;
-}
-
-function cnnWorkload(batch: number): Workload {
-  const [xs, ys] = tf.tidy(() => [
-    tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1),
-    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat(),
-  ]);
-  return { model: referenceCnn(), loss: { name: 'categoricalCrossentropy' }, xs: xs!, ys: ys! };
-}
-
-function unetWorkload(batch: number): Workload {
-  const [xs, ys] = tf.tidy(() => [
-    tf.randomNormal([batch, 128, 128, 1], 0, 1, 'float32', 3),
-    tf.randomUniform([batch, 128, 128, 1], 0, 1, 'float32', 4).round(),
-  ]);
-  return { model: referenceUNet(), loss: { name: 'binaryCrossentropy' }, xs: xs!, ys: ys! };
 }
 
 /** images/s from the median step time after `warmup` untimed steps. */
@@ -159,11 +140,6 @@ async function orReason(measure: () => Promise<number>): Promise<number | string
   }
 }
 
-function dispose(w: Workload): void {
-  tf.dispose([w.xs, w.ys]);
-  w.model.dispose();
-}
-
 export async function measureCase(name: CaseName, plan: Plan): Promise<Measurement> {
   if (name === 'stock-wasm') {
     // The engine's loader would register Loupe's kernels; stock wasm is loaded by hand.
@@ -200,6 +176,12 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   }
   result.cnnInfer = await orReason(() => inferRate(w, warmup, steps));
   dispose(w);
+
+  if (!slow) {
+    w = bnCnnWorkload(plan.bnCnnBatch);
+    result.bnCnnTrain = await orReason(() => trainRate(w, warmup, steps));
+    dispose(w);
+  }
 
   w = unetWorkload(unetTrainBatch);
   result.unetTrain =

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:train`: training and inference images/s of the reference CNN (32×32×3) and
- * U-Net (128×128×1, depth 3, base 16) on every CPU configuration that loads here, beside the
+ * U-Net (128×128×1, depth 3, base 16), and training of Loupe's default classifier (the small CNN
+ * with batch norm, 64×64×1), on every CPU configuration that loads here, beside the
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
- *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--skip-cpu] [--cpu-unet]
+ *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--bn-cnn-batch 32] [--skip-cpu] [--cpu-unet]
  *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--json]
  *
  * Each configuration runs in its own process, whose peak resident memory (all four workloads) is
@@ -49,6 +50,7 @@ function option(name: string, fallback: number): number {
 const plan: Plan = {
   cnnBatch: option('--cnn-batch', 64),
   unetBatch: option('--unet-batch', 8),
+  bnCnnBatch: option('--bn-cnn-batch', 32),
   steps: option('--steps', 5),
   cpuUNet: process.argv.includes('--cpu-unet'),
 };
@@ -66,6 +68,8 @@ function runChild(name: CaseName): Measurement {
     String(plan.cnnBatch),
     '--unet-batch',
     String(plan.unetBatch),
+    '--bn-cnn-batch',
+    String(plan.bnCnnBatch),
   ];
   if (plan.cpuUNet) args.push('--cpu-unet');
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -95,6 +99,8 @@ function runTorch(threads: number, device: 'cpu' | 'cuda' = 'cpu'): Measurement 
     String(plan.cnnBatch),
     '--unet-batch',
     String(plan.unetBatch),
+    '--bn-cnn-batch',
+    String(plan.bnCnnBatch),
     '--device',
     device,
   ];
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
 const COLUMNS: { key: keyof Measurement; title: string }[] = [
   { key: 'cnnTrain', title: 'CNN train' },
   { key: 'cnnInfer', title: 'CNN infer' },
+  { key: 'bnCnnTrain', title: 'BN CNN train' },
   { key: 'unetTrain', title: 'U-Net train' },
   { key: 'unetInfer', title: 'U-Net infer' },
 ];

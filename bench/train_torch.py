@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch twin of bench/reference-models.ts, measured by bench/train.ts in the same run.
+"""PyTorch twin of bench/reference-models.ts and of Loupe's small CNN with batch norm
+(ml/models/small-cnn.ts), measured by bench/train.ts in the same run.
 
-Prints one JSON object: training and inference images/s of the reference CNN and U-Net with
-the given number of threads. Layouts are PyTorch's own (NCHW); the architectures, batch sizes,
+Prints one JSON object: training and inference images/s of the reference CNN and U-Net, and
+training images/s of the batch-norm CNN, with the given number of threads. Layouts are PyTorch's own (NCHW); the architectures, batch sizes,
 losses and optimiser (Adam) match the tfjs side.
 """
 import argparse
@@ -24,6 +25,18 @@ def reference_cnn():
         *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(8 * 8 * 64, 128), nn.ReLU(), nn.Linear(128, 10),
     )
+
+
+def small_cnn_bn(filters=(16, 32, 64), classes=2):
+    """Loupe's default classifier: per stage conv3×3 (no bias), batch norm (ε 1e-3, Keras momentum
+    0.9 = PyTorch 0.1), ReLU, with 2× max pooling between stages; global average pooling; dense."""
+    layers, cin = [], 1
+    for stage, f in enumerate(filters):
+        if stage > 0:
+            layers.append(nn.MaxPool2d(2))
+        layers += [nn.Conv2d(cin, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.1), nn.ReLU()]
+        cin = f
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes))
 
 
 class UNet(nn.Module):
@@ -104,6 +117,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cnn-batch", type=int, default=64)
     parser.add_argument("--unet-batch", type=int, default=8)
+    parser.add_argument("--bn-cnn-batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
@@ -115,13 +129,16 @@ def main():
     cnn_x = torch.randn(args.cnn_batch, 3, 32, 32, device=device)
     cnn_y = torch.randint(0, 10, (args.cnn_batch,), device=device)
     cnn_train, cnn_infer = measure(reference_cnn().to(device), nn.CrossEntropyLoss(), cnn_x, cnn_y, 2, args.steps)
+    bn_x = torch.randn(args.bn_cnn_batch, 1, 64, 64, device=device)
+    bn_y = torch.randint(0, 2, (args.bn_cnn_batch,), device=device)
+    bn_cnn_train, _ = measure(small_cnn_bn().to(device), nn.CrossEntropyLoss(), bn_x, bn_y, 2, args.steps)
     unet_x = torch.randn(args.unet_batch, 1, 128, 128, device=device)
     unet_y = (torch.rand(args.unet_batch, 1, 128, 128, device=device) > 0.5).float()
     unet_train, unet_infer = measure(UNet().to(device), nn.BCEWithLogitsLoss(), unet_x, unet_y, 1, args.steps)
     print(json.dumps({
         "torch": torch.__version__, "threads": args.threads,
         "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-        "cnnTrain": cnn_train, "cnnInfer": cnn_infer, "unetTrain": unet_train, "unetInfer": unet_infer,
+        "cnnTrain": cnn_train, "cnnInfer": cnn_infer, "bnCnnTrain": bn_cnn_train, "unetTrain": unet_train, "unetInfer": unet_infer,
         # Linux reports ru_maxrss in KiB.
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
