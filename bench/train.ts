@@ -83,7 +83,7 @@ function runChild(name: CaseName): Measurement {
         .split('\n')
         .find((l) => /Error/.test(l)) ?? `exit code ${child.status}`
     ).slice(0, 80);
-    return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
+    return { cnnTrain: reason, cnnInfer: reason, bnCnnTrain: reason, unetTrain: reason, unetInfer: reason };
   }
 }
 
@@ -108,7 +108,7 @@ function runTorch(threads: number, device: 'cpu' | 'cuda' = 'cpu'): Measurement 
   if (child.status !== 0) {
     const reason =
       `PyTorch unavailable: ${(child.stderr || child.error?.message || '').trim().split('\n').pop()}`.slice(0, 80);
-    return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
+    return { cnnTrain: reason, cnnInfer: reason, bnCnnTrain: reason, unetTrain: reason, unetInfer: reason };
   }
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measurement & { torch?: string; device?: string };
 }
@@ -240,7 +240,7 @@ if (childCase > 0) {
   const result = await measureCase(process.argv[childCase + 1] as CaseName, plan).catch((error: unknown) => {
     // A backend that cannot start here (no GPU, no addon): its reason fills the row.
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80);
-    return { cnnTrain: reason, cnnInfer: reason, unetTrain: reason, unetInfer: reason };
+    return { cnnTrain: reason, cnnInfer: reason, bnCnnTrain: reason, unetTrain: reason, unetInfer: reason };
   });
   // maxRSS is in KiB.
   console.log(JSON.stringify({ ...result, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

@@ -18,32 +18,38 @@ function values(n: number, seed: number): number[] {
   return Array.from({ length: n }, () => random.next() * 4 - 2);
 }
 
-/** tfjs-layers trains a batch norm only with both its scale and offset (it reads them unconditionally). */
-interface BatchNormCase {
-  shape: [number, number, number, number];
+const EPSILON = 1e-3;
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
-/** A tf.layers batch norm in training mode (the mean and variance of tf.moments, then FusedBatchNorm): y and the gradients of Σ y·dy. */
-function batchNormStep(c: BatchNormCase, x: number[], dy: number[], gamma: number[], beta: number[]) {
-  const layer = tf.layers.batchNormalization({ epsilon: 1e-3 });
-  layer.build(c.shape);
-  layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.zeros([c.shape[3]]), tf.ones([c.shape[3]])]);
-  const input = tf.variable(tf.tensor(x, c.shape));
-  const upstream = tf.tensor(dy, c.shape);
+/**
+ * A tf.layers batch norm in training mode (the mean and variance of tf.moments, then
+ * FusedBatchNorm): y and the gradients of Σ y·dy. tfjs-layers trains one only with both its scale
+ * and offset (it reads them unconditionally).
+ */
+function batchNormStep(shape: number[], x: number[], dy: number[], gamma: number[], beta: number[]) {
+  const layer = tf.layers.batchNormalization({ epsilon: EPSILON });
+  layer.build(shape);
+  layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.zeros([gamma.length]), tf.ones([gamma.length])]);
+  const input = tf.variable(tf.tensor(x, shape));
+  const upstream = tf.tensor(dy, shape);
   let y: number[] = [];
   const { grads } = tf.variableGrads(() => {
     const out = layer.apply(input, { training: true }) as tf.Tensor;
     y = Array.from(out.dataSync());
     return tf.sum(tf.mul(out, upstream)) as tf.Scalar;
   });
-  const read = (v: tf.LayerVariable | undefined) =>
-    v ? Array.from(grads[(v.read() as tf.Variable).name]!.dataSync()) : null;
-  const weights = layer.trainableWeights;
+  const gradientOf = (name: string) => {
+    const weight = layer.trainableWeights.find((w) => w.name.includes(name))!;
+    return Array.from(grads[(weight.read() as tf.Variable).name]!.dataSync());
+  };
   const result = {
     y,
     dx: Array.from(grads[input.name]!.dataSync()),
-    dgamma: read(weights.find((w) => w.name.includes('gamma'))),
-    dbeta: read(weights.find((w) => w.name.includes('beta'))),
+    dgamma: gradientOf('gamma'),
+    dbeta: gradientOf('beta'),
   };
   tf.dispose([input, upstream, ...Object.values(grads), ...layer.weights.map((w) => w.read())]);
   return result;
@@ -63,14 +69,7 @@ describe('lean gradients of batch norm and mean', () => {
 
   it('gives a mean’s gradient bit for bit as tfjs does, over any axes, with or without kept dimensions', () => {
     const x = tf.tensor(values(2 * 5 * 6 * 3, 1), [2, 5, 6, 3]);
-    const dyOf = (shape: number[]) =>
-      tf.tensor(
-        values(
-          shape.reduce((a, b) => a * b, 1),
-          2,
-        ),
-        shape,
-      );
+    const dyOf = (shape: number[]) => tf.tensor(values(sizeOf(shape), 2), shape);
     const cases: { axis: number[]; keepDims: boolean }[] = [
       { axis: [1, 2], keepDims: false },
       { axis: [0, 1, 2], keepDims: true },
@@ -89,22 +88,22 @@ describe('lean gradients of batch norm and mean', () => {
     }
   });
 
-  const shapes: BatchNormCase['shape'][] = [
+  const shapes = [
     [4, 5, 6, 3],
     [8, 3, 3, 16],
     [1, 7, 7, 8],
   ];
   /** Inputs far from zero mean and unit variance, so that the moments matter. */
   const inputs = shapes.map((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const channels = shape[3];
+    const size = sizeOf(shape);
+    const channels = shape[3]!;
     return {
       shape,
       x: values(size, 3).map((v, i) => v * 3 + (i % channels)),
       dy: values(size, 4),
       gamma: values(channels, 5).map((v) => 1 + v / 4),
       beta: values(channels, 6),
-      epsilon: 1e-3,
+      epsilon: EPSILON,
     };
   });
   let references: { y: number[]; dx: number[]; dgamma: number[]; dbeta: number[] }[] = [];
@@ -118,17 +117,17 @@ describe('lean gradients of batch norm and mean', () => {
     ({ index }) => {
       const { shape, x, dy, gamma, beta } = inputs[index]!;
       useGradients('stock');
-      const tfjs = batchNormStep({ shape }, x, dy, gamma, beta);
+      const tfjs = batchNormStep(shape, x, dy, gamma, beta);
       useGradients('lean');
-      const lean = batchNormStep({ shape }, x, dy, gamma, beta);
+      const lean = batchNormStep(shape, x, dy, gamma, beta);
       for (const [name, got] of [
         ['PyTorch', references[index]!],
         ['tfjs', tfjs],
       ] as const) {
         expectClose(lean.y, got.y, 1e-5);
         expectClose(lean.dx, got.dx, name === 'PyTorch' ? 1e-4 : 1e-5);
-        expectClose(lean.dgamma!, got.dgamma!, 1e-4);
-        expectClose(lean.dbeta!, got.dbeta!, 1e-5);
+        expectClose(lean.dgamma, got.dgamma, 1e-4);
+        expectClose(lean.dbeta, got.dbeta, 1e-5);
       }
     },
   );
