@@ -174,6 +174,7 @@ napi_value Tile(napi_env env, napi_callback_info info) {
   if (rank < 0 || rank > MAX_RANK || p.size() != static_cast<size_t>(1 + 3 * rank)) return throw_error(env, "tile params: rank, shape, strides, input shape"), nullptr;
   std::vector<int64_t> head(p.begin(), p.end() - rank);
   if (!walk_of(env, head, 1, &w)) return nullptr;
+  if (rank > 0 && w.strides[0][rank - 1] != 1) return throw_error(env, "tile: the input's last axis must be contiguous"), nullptr;
   const int64_t* modulus = p.data() + 1 + 2 * rank;
   for (int d = 0; d < rank; d++) if (modulus[d] <= 0 && w.shape[d] > 0) return throw_error(env, "tile: empty input axis"), nullptr;
   if (x.type != out.type) return throw_error(env, "tile: x and out differ in type"), nullptr;

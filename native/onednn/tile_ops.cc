@@ -50,7 +50,7 @@ TileAxes merged_axes(const Walk& w, const int64_t* modulus) {
 template <typename T>
 void tile_rows(const T* x, T* out, const TileAxes& t) {
   const int last = t.rank - 1;
-  const int64_t inner = t.shape[last], period = t.modulus[last], step = t.stride[last];
+  const int64_t inner = t.shape[last], period = t.modulus[last];
   int64_t count = 1;
   for (int d = 0; d < last; d++) count *= t.shape[d];
   if (inner == 0) return;
@@ -61,18 +61,15 @@ void tile_rows(const T* x, T* out, const TileAxes& t) {
       offset += ((rest % t.shape[d]) % t.modulus[d]) * t.stride[d];
       rest /= t.shape[d];
     }
+    // The input row's `period` values (its last axis is contiguous: Tile checks the stride), then
+    // that span doubled until the row is full.
     T* o = out + row * inner;
-    if (step == 1) {
-      // The input row's `period` values, then that span doubled until the row is full.
-      const int64_t first = std::min(period, inner);
-      std::memcpy(o, x + offset, first * sizeof(T));
-      for (int64_t done = first; done < inner;) {
-        const int64_t n = std::min(done, inner - done);
-        std::memcpy(o + done, o, n * sizeof(T));
-        done += n;
-      }
-    } else {
-      for (int64_t i = 0; i < inner; i++) o[i] = x[offset + (i % period) * step];
+    const int64_t first = std::min(period, inner);
+    std::memcpy(o, x + offset, first * sizeof(T));
+    for (int64_t done = first; done < inner;) {
+      const int64_t n = std::min(done, inner - done);
+      std::memcpy(o + done, o, n * sizeof(T));
+      done += n;
     }
   }
 }
