@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import { writeFileAtomic } from '../../base/atomic-write';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../base/model-folder-files';
+// Loupe's batch norm in place of tfjs's, so that a model read from disk trains with it.
+import '../models/batch-norm';
 
 function weightBytes(data: tf.io.WeightData): Uint8Array {
   const joined = Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import { SeededRandom } from '../data/random';
+import { batchNormalization } from './batch-norm';
 
 /** Bad builder arguments: says which argument and what it must be. */
 export class ModelArgsError extends LoupeError {
@@ -24,7 +25,7 @@ export const BATCH_NORM_MOMENTUM = 0.9;
 
 /** Batch normalisation with the project's momentum. */
 export function batchNorm(ctx: BuildContext, prefix = ''): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name: ctx.name(`${prefix}bn`), momentum: BATCH_NORM_MOMENTUM });
+  return batchNormalization({ name: ctx.name(`${prefix}bn`), momentum: BATCH_NORM_MOMENTUM });
 }
 
 /** Layers whose name starts with this belong to a task head, not to the backbone. */

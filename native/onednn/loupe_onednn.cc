@@ -78,6 +78,8 @@ NAPI_MODULE_INIT() {
       {"resizeNearest", nullptr, loupe::ResizeNearest, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"oneHot", nullptr, loupe::OneHot, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, loupe::Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrain", nullptr, loupe::BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainGrad", nullptr, loupe::BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
   return exports;

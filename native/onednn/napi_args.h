@@ -72,4 +72,8 @@ napi_value ResizeNearest(napi_env env, napi_callback_info info);
 napi_value OneHot(napi_env env, napi_callback_info info);
 napi_value Adam(napi_env env, napi_callback_info info);
 
+// Batch normalisation in training mode, forward and backward (norm_ops.cc).
+napi_value BatchNormTrain(napi_env env, napi_callback_info info);
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info);
+
 }  // namespace loupe

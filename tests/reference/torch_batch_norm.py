@@ -2,7 +2,8 @@
 
 Reads JSON on stdin: {"cases": [{"shape": [N, H, W, C], "x": [...], "dy": [...], "gamma": [...],
 "beta": [...], "epsilon": e}]} with x and dy channels last; writes {"cases": [{"y", "dx",
-"dgamma", "dbeta"}]} in the same layout. y is normalised with the batch's biased variance, as in
+"dgamma", "dbeta", "mean", "variance"}]} in the same layout (mean and variance: the batch's, per
+channel). y is normalised with the batch's biased variance, as in
 training (torch.nn.functional.batch_norm with training=True), in float64. Run with /usr/bin/python3.
 """
 import json
@@ -21,7 +22,16 @@ def case_result(case):
     y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=case["epsilon"])
     y.backward(dy)
     last = lambda t: t.detach().permute(0, 2, 3, 1).reshape(-1).tolist()
-    return {"y": last(y), "dx": last(x.grad), "dgamma": gamma.grad.tolist(), "dbeta": beta.grad.tolist()}
+    mean = x.detach().mean(dim=(0, 2, 3))
+    variance = x.detach().var(dim=(0, 2, 3), unbiased=False)
+    return {
+        "y": last(y),
+        "dx": last(x.grad),
+        "dgamma": gamma.grad.tolist(),
+        "dbeta": beta.grad.tolist(),
+        "mean": mean.tolist(),
+        "variance": variance.tolist(),
+    }
 
 
 request = json.load(sys.stdin)

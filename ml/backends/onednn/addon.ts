@@ -45,6 +45,30 @@ export interface OneDnnAddon {
   oneHot(indices: Int32Array, out: TypedArray, depth: number, on: number, off: number): void;
   /** Adam's update of p, m and v in place; constants in tensor_bindings.cc. */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array): void;
+  /**
+   * Batch norm in training mode over rows × channels (params): y = (x − mean) · scale /
+   * √(variance + ε) + offset, with stats = the batch's mean then its (biased) variance.
+   */
+  batchNormTrain(
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    y: Float32Array,
+    stats: Float32Array,
+    params: Int32Array,
+    epsilon: number,
+  ): void;
+  /** Its gradient: dx, and grads = dscale then doffset; stats as batchNormTrain wrote them. */
+  batchNormTrainGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    stats: Float32Array,
+    scale: Float32Array,
+    dx: Float32Array,
+    grads: Float32Array,
+    params: Int32Array,
+    epsilon: number,
+  ): void;
   /** The most threads oneDNN uses; 0 = every core. */
   setThreads(threads: number): void;
   info(): { version: string; threads: number; isa: string };

@@ -1,0 +1,58 @@
+/**
+ * Batch normalisation in training mode as two kernels, forward and backward, for backends that
+ * register them (the oneDNN backend does: ml/backends/onednn/norm-kernels.ts). Loupe's
+ * BatchNormalization layer (ml/models/batch-norm.ts) trains with them where they are.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Forward kernel: inputs x, scale, offset; attrs { epsilon }; outputs y, mean, variance. */
+export const BATCH_NORM_TRAINING = 'LoupeBatchNormTraining';
+/** Backward kernel: inputs dy, x, mean, variance, scale; attrs { epsilon }; outputs dx, dscale, doffset. */
+export const BATCH_NORM_TRAINING_GRAD = 'LoupeBatchNormTrainingGrad';
+
+export interface BatchNormTrainingAttrs {
+  epsilon: number;
+}
+
+/** True when the active backend has both kernels. */
+export function hasBatchNormTrainingKernels(): boolean {
+  const backend = tf.getBackend();
+  return (
+    tf.getKernel(BATCH_NORM_TRAINING, backend) !== undefined &&
+    tf.getKernel(BATCH_NORM_TRAINING_GRAD, backend) !== undefined
+  );
+}
+
+/**
+ * Batch norm of x over every axis but the last, with the batch's statistics, on the active
+ * backend's kernels (see hasBatchNormTrainingKernels). y's gradient reaches x (through the
+ * statistics too), scale and offset. The caller disposes mean and variance, which tfjs's tidy
+ * scopes keep.
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  scale: tf.Tensor,
+  offset: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  let stats: tf.Tensor[] = [];
+  const op = tf.customGrad((...args) => {
+    const [input, gamma, beta, save] = args as unknown as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
+    stats = [tf.keep(mean!), tf.keep(variance!)];
+    save([input, mean!, variance!, gamma]);
+    return {
+      value: y!,
+      gradFunc: (dy, saved) => {
+        const [xs, mu, v, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const inputs = { dy: dy as tf.Tensor, x: xs, mean: mu, variance: v, scale: g };
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs) as tf.Tensor[];
+      },
+    };
+  });
+  const y = op(x, scale, offset) as tf.Tensor;
+  return { y, mean: stats[0]!, variance: stats[1]! };
+}

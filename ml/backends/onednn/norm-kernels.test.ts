@@ -1,0 +1,201 @@
+/**
+ * Batch norm's training kernels on the addon (norm-kernels.ts), run by Loupe's BatchNormalization
+ * layer: y, the gradients of x, scale and offset, and the moving averages after the step, against
+ * PyTorch's F.batch_norm(training=True) in float64 and against tfjs's own training pass (the
+ * oracle: the same layer with the native kernels off). Also: the layer really took the kernels,
+ * results repeat exactly on any thread count, and a wrong size is an Error.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runReference } from '../../../tests/helpers/python-reference';
+import { batchNormalization } from '../../models/batch-norm';
+import { BATCH_NORM_MOMENTUM } from '../../models/common';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
+import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
+import { countKernels, type KernelTally } from './native-kernel';
+import {
+  expectSameAsOracle,
+  ONEDNN_ADDON,
+  ONEDNN_REQUIRED,
+  ORACLE_CASE_TIMEOUT_MS,
+  runWith,
+  startOneDnn,
+  type Values,
+} from './oracle-test-support';
+
+const EPSILON = 1e-3;
+
+interface Case {
+  shape: number[];
+  x: number[];
+  dy: number[];
+  gamma: number[];
+  beta: number[];
+}
+
+function caseOf(shape: number[], seed: number): Case {
+  const channels = shape[shape.length - 1]!;
+  const size = sizeOf(shape);
+  return {
+    shape,
+    // Far from zero mean and unit variance, so that the statistics matter.
+    x: Array.from(seededValues(size, seed), (v, i) => v * 3 + (i % channels)),
+    dy: Array.from(seededValues(size, seed + 1)),
+    gamma: Array.from(seededValues(channels, seed + 2), (v) => 1 + v / 4),
+    beta: Array.from(seededValues(channels, seed + 3)),
+  };
+}
+
+const CASES = [
+  caseOf([4, 5, 6, 3], 1),
+  caseOf([8, 3, 3, 16], 5),
+  caseOf([1, 7, 7, 8], 9),
+  // Past the size at which the kernels use a second thread.
+  caseOf([16, 32, 32, 16], 13),
+  // A batch norm after a dense layer: rank 2.
+  caseOf([10, 6], 17),
+];
+
+/** One training pass of the layer: y, dx, dgamma, dbeta, moving mean, moving variance after it. */
+function trainingPass(c: Case): tf.Tensor[] {
+  const layer = batchNormalization({ epsilon: EPSILON, momentum: BATCH_NORM_MOMENTUM });
+  layer.build(c.shape);
+  const channels = c.gamma.length;
+  layer.setWeights([tf.tensor1d(c.gamma), tf.tensor1d(c.beta), tf.zeros([channels]), tf.ones([channels])]);
+  const [gamma, beta, movingMean, movingVariance] = layer.weights.map((w) => w.read() as tf.Variable);
+  const x = tf.variable(tf.tensor(c.x, c.shape));
+  const dy = tf.tensor(c.dy, c.shape);
+  let y: tf.Tensor | null = null;
+  const { grads } = tf.variableGrads(() => {
+    y = tf.keep(layer.apply(x, { training: true }) as tf.Tensor);
+    return tf.sum(tf.mul(y, dy));
+  });
+  const outputs = [
+    y!,
+    grads[x.name]!,
+    grads[gamma!.name]!,
+    grads[beta!.name]!,
+    movingMean!.clone(),
+    movingVariance!.clone(),
+  ];
+  tf.dispose([x, ...layer.weights.map((w) => w.read())]);
+  return outputs;
+}
+
+/** The moving averages after `steps` updates from zeros and ones with the same batch statistics. */
+function movingAfter(start: number, batch: number, steps: number): number {
+  let value = start;
+  for (let i = 0; i < steps; i++) value -= (value - batch) * (1 - BATCH_NORM_MOMENTUM);
+  return value;
+}
+
+function asValues(values: number[], shape: number[]): Values {
+  return { values: Float32Array.from(values), shape, dtype: 'float32' };
+}
+
+describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
+  'batch norm’s training kernels on oneDNN',
+  { timeout: ORACLE_CASE_TIMEOUT_MS },
+  () => {
+    let references: {
+      y: number[];
+      dx: number[];
+      dgamma: number[];
+      dbeta: number[];
+      mean: number[];
+      variance: number[];
+    }[] = [];
+    beforeAll(async () => {
+      await startOneDnn();
+      // PyTorch's reference takes N, H, W, C: a rank-2 case is N × 1 × 1 × C.
+      const cases = CASES.map((c) => ({
+        ...c,
+        shape: c.shape.length === 2 ? [c.shape[0]!, 1, 1, c.shape[1]!] : c.shape,
+        epsilon: EPSILON,
+      }));
+      references = runReference<{ cases: typeof references }>('torch_batch_norm.py', { cases }).cases;
+    });
+    afterEach(() => {
+      countKernels(null);
+      ONEDNN_ADDON?.setThreads(0);
+    });
+
+    it.each(CASES.map((c, index) => ({ shape: c.shape, index })))(
+      'trains a batch norm of $shape as PyTorch does, on the two kernels',
+      async ({ index }) => {
+        const c = CASES[index]!;
+        const tally: KernelTally = { native: new Map(), views: new Map(), handedOver: new Map() };
+        countKernels(tally);
+        const [y, dx, dgamma, dbeta, movingMean, movingVariance] = await runWith(true, () => trainingPass(c));
+        expect(tally.native.get(BATCH_NORM_TRAINING)).toBe(1);
+        expect(tally.native.get(BATCH_NORM_TRAINING_GRAD)).toBe(1);
+        const torch = references[index]!;
+        const channels = [c.gamma.length];
+        expectClose(y!, asValues(torch.y, c.shape), 'y', 1e-5);
+        expectClose(dx!, asValues(torch.dx, c.shape), 'dx');
+        expectClose(dgamma!, asValues(torch.dgamma, channels), 'dgamma');
+        expectClose(dbeta!, asValues(torch.dbeta, channels), 'dbeta', 1e-5);
+        expectClose(
+          movingMean!,
+          asValues(
+            torch.mean.map((m) => movingAfter(0, m, 1)),
+            channels,
+          ),
+          'moving mean',
+          1e-5,
+        );
+        const variance = torch.variance.map((v) => movingAfter(1, v, 1));
+        expectClose(movingVariance!, asValues(variance, channels), 'moving variance', 1e-5);
+      },
+    );
+
+    it.each(CASES.map((c, index) => ({ shape: c.shape, index })))(
+      'trains a batch norm of $shape as tfjs’s own training pass does',
+      async ({ index }) => {
+        await expectSameAsOracle('batch norm training', () => trainingPass(CASES[index]!));
+      },
+    );
+
+    it('gives the same values bit for bit on one thread and on every core', async () => {
+      const c = CASES[3]!;
+      ONEDNN_ADDON!.setThreads(1);
+      const one = await runWith(true, () => trainingPass(c));
+      ONEDNN_ADDON!.setThreads(0);
+      const all = await runWith(true, () => trainingPass(c));
+      all.forEach((t, i) => expect(Array.from(t.values), `output ${i}`).toEqual(Array.from(one[i]!.values)));
+    });
+
+    it('refuses arrays shorter than the shape says, with an Error', () => {
+      const addon = ONEDNN_ADDON!;
+      const params = Int32Array.of(4, 3);
+      const ok = () => new Float32Array(12);
+      const perChannel = () => new Float32Array(3);
+      expect(() =>
+        addon.batchNormTrain(
+          new Float32Array(11),
+          perChannel(),
+          perChannel(),
+          ok(),
+          new Float32Array(6),
+          params,
+          EPSILON,
+        ),
+      ).toThrow(/x holds 11 values; 12 are needed/);
+      expect(() =>
+        addon.batchNormTrainGrad(
+          ok(),
+          ok(),
+          new Float32Array(5),
+          perChannel(),
+          ok(),
+          new Float32Array(6),
+          params,
+          EPSILON,
+        ),
+      ).toThrow(/stats holds 5 values; 6 are needed/);
+      expect(() =>
+        addon.batchNormTrain(ok(), perChannel(), perChannel(), ok(), new Float32Array(6), Int32Array.of(0, 3), EPSILON),
+      ).toThrow(/at least one row/);
+    });
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * Batch normalisation in training mode on the addon (native/onednn/norm_ops.cc): the forward and
+ * backward kernels that Loupe's BatchNormalization layer (ml/models/batch-norm.ts) runs where the
+ * backend registers them. They have no wasm kernel to stand in for: like the fused Adam update,
+ * they are registered only while the native kernels are on, and the layer takes tfjs's path
+ * otherwise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '../batch-norm-training';
+import type { Info } from '../wasm-kernels/wasm-calls';
+import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
+import { addon, recordNative } from './native-kernel';
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** rows × channels of x, channels last; refuses what the kernels do not take. */
+function rowsAndChannels(x: Info, perChannel: Info[]): Int32Array {
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  const rows = tf.util.sizeFromShape(x.shape) / Math.max(channels, 1);
+  const wrong =
+    [x, ...perChannel].find((t) => t.dtype !== 'float32') ?? perChannel.find((t) => t.shape.join() !== `${channels}`);
+  if (x.shape.length === 0 || rows < 1 || channels < 1 || wrong)
+    throw new Error(
+      `Batch norm takes float32 data, channels last, with one scale and offset per channel (got ${x.shape} and ${wrong?.shape}).`,
+    );
+  return Int32Array.of(rows, channels);
+}
+
+function forward({ inputs, backend, attrs }: Args): Info[] {
+  const native = backend as OneDnnBackend;
+  const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
+  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const params = rowsAndChannels(x, [scale, offset]);
+  const channels = params[1]!;
+  recordNative(BATCH_NORM_TRAINING);
+  const y = native.makeOutput(x.shape, 'float32');
+  const stats = new Float32Array(2 * channels);
+  addon().batchNormTrain(
+    native.floats(x),
+    native.floats(scale),
+    native.floats(offset),
+    native.floats(y),
+    stats,
+    params,
+    epsilon,
+  );
+  const mean = native.makeOutput([channels], 'float32');
+  const variance = native.makeOutput([channels], 'float32');
+  native.floats(mean).set(stats.subarray(0, channels));
+  native.floats(variance).set(stats.subarray(channels));
+  return [y, mean, variance];
+}
+
+function backward({ inputs, backend, attrs }: Args): Info[] {
+  const native = backend as OneDnnBackend;
+  const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', Info>;
+  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const params = rowsAndChannels(x, [mean, variance, scale]);
+  if (dy.shape.join() !== x.shape.join())
+    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}.`);
+  const channels = params[1]!;
+  recordNative(BATCH_NORM_TRAINING_GRAD);
+  const stats = new Float32Array(2 * channels);
+  stats.set(native.floats(mean).subarray(0, channels));
+  stats.set(native.floats(variance).subarray(0, channels), channels);
+  const dx = native.makeOutput(x.shape, 'float32');
+  const grads = new Float32Array(2 * channels);
+  addon().batchNormTrainGrad(
+    native.floats(dy),
+    native.floats(x),
+    stats,
+    native.floats(scale),
+    native.floats(dx),
+    grads,
+    params,
+    epsilon,
+  );
+  const dscale = native.makeOutput([channels], 'float32');
+  const doffset = native.makeOutput([channels], 'float32');
+  native.floats(dscale).set(grads.subarray(0, channels));
+  native.floats(doffset).set(grads.subarray(channels));
+  return [dx, dscale, doffset];
+}
+
+export const BATCH_NORM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
+  { kernelName: BATCH_NORM_TRAINING, backendName: ONEDNN_TFJS_NAME, kernelFunc: forward as tf.KernelFunc },
+  { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: ONEDNN_TFJS_NAME, kernelFunc: backward as tf.KernelFunc },
+];

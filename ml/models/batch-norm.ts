@@ -1,0 +1,82 @@
+/**
+ * Loupe's batch-normalisation layer: tfjs-layers' BatchNormalization, whose training pass runs as
+ * two kernels (forward and backward, ml/backends/batch-norm-training.ts) on a backend that
+ * registers them — the oneDNN backend does (ml/backends/onednn/norm-kernels.ts).
+ *
+ * Why: tfjs-layers trains batch norm as tf.moments (two means, a difference, a square) and a
+ * FusedBatchNorm, each differentiated on its own: about seven full-size passes forward and a
+ * dozen backward, half of a training step of Loupe's small CNN even with the lean gradients
+ * (ml/backends/lean-gradients.ts). The two kernels make two passes each way.
+ *
+ * Everything else is tfjs's class: the same weights, config, serialisation (the class name stays
+ * `BatchNormalization`, so saved models, exports and the folded inference copy do not change),
+ * inference, and the moving averages updated as tfjs does from the batch's mean and (biased)
+ * variance. Where the backend lacks the kernels (wasm, WebGPU, cpu), or for a case they do not
+ * take (a normalised axis other than the last, no scale or offset, not float32), training runs
+ * tfjs's own pass. Importing this module puts the class in tfjs's class map under
+ * `BatchNormalization`, so models read from disk get it too (ml/model-io imports it).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTraining, hasBatchNormTrainingKernels } from '../backends/batch-norm-training';
+
+type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
+type Kwargs = Record<string, unknown>;
+
+/** What the training pass reads of tfjs's layer (its fields, not in its typings). */
+interface BatchNormFields {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  gamma: tf.LayerVariable | null;
+  beta: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+/** tfjs-layers' class, which @tensorflow/tfjs does not export by name. */
+const StockBatchNormalization = Object.getPrototypeOf(tf.layers.batchNormalization()).constructor as (new (
+  args?: BatchNormArgs,
+) => tf.layers.Layer) &
+  Pick<tf.serialization.SerializableConstructor<tf.layers.Layer>, 'fromConfig'>;
+
+export class BatchNormalization extends StockBatchNormalization {
+  static className = 'BatchNormalization';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const input = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const fields = this as unknown as BatchNormFields;
+    const axis = fields.axis >= 0 ? fields.axis : fields.axis + input.rank;
+    const { gamma, beta } = fields;
+    const fused =
+      kwargs['training'] === true &&
+      axis === input.rank - 1 &&
+      gamma !== null &&
+      beta !== null &&
+      input.dtype === 'float32' &&
+      hasBatchNormTrainingKernels();
+    if (!fused) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const { y, mean, variance } = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon);
+      // tfjs's moving averages: value ← value − (value − batch statistic) · (1 − momentum).
+      for (const [variable, batch] of [
+        [fields.movingMean, mean],
+        [fields.movingVariance, variance],
+      ] as const) {
+        tf.tidy(() => {
+          const old = variable.read();
+          variable.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - fields.momentum)));
+        });
+      }
+      tf.dispose([mean, variance]);
+      return y;
+    });
+  }
+}
+
+// In place of tfjs's class (not registerClass, which would save models under `Custom>BatchNormalization`).
+tf.serialization.SerializationMap.register(BatchNormalization);
+
+/** A batch-normalisation layer (tfjs's arguments). */
+export function batchNormalization(args?: BatchNormArgs): tf.layers.Layer {
+  return new BatchNormalization(args);
+}
