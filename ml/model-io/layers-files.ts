@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import { writeFileAtomic } from '../../base/atomic-write';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../base/model-folder-files';
-// Loupe's batch norm in place of tfjs's, so that a model read from disk trains with it.
+// Loupe's batch norm and convolution in place of tfjs's, so that a model read from disk trains with them.
 import '../models/batch-norm';
+import '../models/conv2d';
 
 function weightBytes(data: tf.io.WeightData): Uint8Array {
   const joined = Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import { SeededRandom } from '../data/random';
 import { batchNormalization } from './batch-norm';
+import { conv2d } from './conv2d';
 
 /** Bad builder arguments: says which argument and what it must be. */
 export class ModelArgsError extends LoupeError {
@@ -128,17 +129,15 @@ export function convUnit(
   },
 ): tf.SymbolicTensor {
   const prefix = opts.prefix ?? '';
-  let y = tf.layers
-    .conv2d({
-      name: ctx.name(`${prefix}conv`),
-      filters: opts.filters,
-      kernelSize: opts.kernelSize,
-      strides: opts.strides ?? 1,
-      padding: 'same',
-      useBias: !opts.batchNorm,
-      kernelInitializer: ctx.heNormal(),
-    })
-    .apply(x) as tf.SymbolicTensor;
+  let y = conv2d({
+    name: ctx.name(`${prefix}conv`),
+    filters: opts.filters,
+    kernelSize: opts.kernelSize,
+    strides: opts.strides ?? 1,
+    padding: 'same',
+    useBias: !opts.batchNorm,
+    kernelInitializer: ctx.heNormal(),
+  }).apply(x) as tf.SymbolicTensor;
   if (opts.batchNorm) y = batchNorm(ctx, prefix).apply(y) as tf.SymbolicTensor;
   return activation(ctx, y, opts.activation, prefix);
 }
