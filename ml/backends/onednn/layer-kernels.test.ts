@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { optimizerConfigSchema } from '../../../contract/index';
 import { createOptimizer, type Parameter } from '../../optim/optimizers';
 import { expectClose, seededValues } from '../wasm-kernels/kernel-test-support';
+
+type Shape4 = [number, number, number, number];
 import {
   expectSameAsOracle,
   ONEDNN_ADDON,
@@ -97,6 +99,21 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
     ])('max pooling of $x (window $pool, strides $strides, $pad): value and gradient', async (c) => {
       await expectSameAsOracle('maxPool', () =>
         withGradients([seeded(c.x, 6)], (x) => tf.maxPool(x as tf.Tensor4D, c.pool, c.strides, c.pad)),
+      );
+    });
+
+    it.each([
+      { x: [2, 8, 8, 16], pool: 2, strides: 2, pad: 'valid' as const },
+      { x: [2, 9, 7, 5], pool: 3, strides: 2, pad: 'same' as const },
+    ])('max pooling of $x with ties (values in -2..2): the gradient goes where the oracle’s does', async (c) => {
+      const size = c.x.reduce((a, b) => a * b, 1);
+      const ties = () =>
+        tf.tensor4d(
+          Array.from(seededValues(size, 11), (v) => Math.round(v * 2)),
+          c.x as Shape4,
+        );
+      await expectSameAsOracle('maxPool ties', () =>
+        withGradients([ties()], (x) => tf.maxPool(x as tf.Tensor4D, c.pool, c.strides, c.pad)),
       );
     });
 
