@@ -12,6 +12,9 @@
  *   passes in all), and the input's gradient is one broadcast product. The sums are taken
  *   in another order, so values differ from tfjs's by rounding.
  *
+ * - ReLU's gradient, dy · step(x), is one kernel where the backend registers it (oneDNN), tfjs's
+ *   two elsewhere; the same values bit for bit.
+ *
  * The small CNN (64² grey, batch 32) trained 4× faster on oneDNN with these and a row-wise tile.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -61,8 +64,27 @@ const fusedBatchNormGradient: tf.GradConfig = {
   },
 };
 
+/** A kernel of ReLU's gradient, dy · step(x) in one pass, for backends that register it (oneDNN does). */
+export const RELU_GRAD = 'LoupeReluGrad';
+
+/** tfjs's ReLU gradient, dy · step(x) (two full-size kernels), in one kernel where the backend has it. */
+const reluGradient: tf.GradConfig = {
+  kernelName: tf.Relu,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const x = saved[0]!;
+    return {
+      x: () =>
+        tf.getKernel(RELU_GRAD, tf.getBackend()) && x.dtype === 'float32'
+          ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor)
+          : tf.mul(dy as tf.Tensor, tf.cast(tf.step(x), 'float32')),
+    };
+  },
+};
+
 /** Puts these gradients in tfjs's registry in place of its own; safe to call more than once. */
 export function registerLeanGradients(): void {
   tf.registerGradient(meanGradient);
   tf.registerGradient(fusedBatchNormGradient);
+  tf.registerGradient(reluGradient);
 }

@@ -84,6 +84,11 @@ inline float combine(ZipOp op, float a, float b) {
     case ZipOp::NotEqual: return a != b;
     case ZipOp::LogicalAnd: return (a != 0.f) && (b != 0.f);
     case ZipOp::LogicalOr: return (a != 0.f) || (b != 0.f);
+    case ZipOp::ReluGrad: {
+      // Two plain selects, which vectorise (the nested one ran as a branch per value).
+      const float step = b > 0.f ? 1.f : 0.f;
+      return a * (b != b ? b : step);
+    }
   }
   return 0.f;
 }
@@ -159,7 +164,7 @@ ZipFloats zip_floats_for(ZipOp op) {
   case ZipOp::name: return zip_floats<ZipOp::name>;
     LOUPE_ZIP(Add) LOUPE_ZIP(Sub) LOUPE_ZIP(Mul) LOUPE_ZIP(Div) LOUPE_ZIP(Max) LOUPE_ZIP(Min) LOUPE_ZIP(Pow)
     LOUPE_ZIP(SquaredDifference) LOUPE_ZIP(Less) LOUPE_ZIP(LessEqual) LOUPE_ZIP(Greater) LOUPE_ZIP(GreaterEqual)
-    LOUPE_ZIP(Equal) LOUPE_ZIP(NotEqual) LOUPE_ZIP(LogicalAnd) LOUPE_ZIP(LogicalOr)
+    LOUPE_ZIP(Equal) LOUPE_ZIP(NotEqual) LOUPE_ZIP(LogicalAnd) LOUPE_ZIP(LogicalOr) LOUPE_ZIP(ReluGrad)
 #undef LOUPE_ZIP
   }
   return zip_floats<ZipOp::Add>;

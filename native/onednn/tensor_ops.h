@@ -29,7 +29,9 @@ enum class MapOp {
 };
 enum class ZipOp {
   Add = 0, Sub, Mul, Div, Max, Min, Pow, SquaredDifference,
-  Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, LogicalAnd, LogicalOr
+  Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, LogicalAnd, LogicalOr,
+  // a · step(b): ReLU's gradient from dy and x in one pass (tfjs makes step(x), then a product).
+  ReluGrad
 };
 enum class ReduceOp { Sum = 0, Mean, Max, Min, Prod };
 enum class Element { F32 = 0, U8 = 1, I32 = 2 };

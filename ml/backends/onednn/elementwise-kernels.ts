@@ -5,9 +5,10 @@
  * Shape-only cases share the input's buffer: a Cast to the same dtype is a view.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OneDnnBackend } from './native-backend';
+import { RELU_GRAD } from '../lean-gradients';
+import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
 import type { Info } from '../wasm-kernels/wasm-calls';
-import { addon, nativeKernel, type NativeKernel } from './native-kernel';
+import { addon, nativeKernel, recordNative, type NativeKernel } from './native-kernel';
 
 /** The addon's largest rank (tensor_ops.h MAX_RANK). */
 const MAX_RANK = 8;
@@ -73,6 +74,7 @@ const enum ZipOp {
   NotEqual,
   LogicalAnd,
   LogicalOr,
+  ReluGrad,
 }
 
 /** Runs a map into a new output of `dtype`; null (hand over) for dtypes the addon does not read. */
@@ -197,3 +199,25 @@ export const ELEMENTWISE_KERNELS: readonly NativeKernel[] = [
   fillLike(tf.OnesLike, 1),
   fill,
 ];
+
+/**
+ * ReLU's gradient, dy · step(x), in one pass (lean-gradients.ts asks for it where the backend
+ * registers it): tfjs makes step(x), then the product. No wasm kernel to stand in for, so it is
+ * registered only while the addon is on (kernels.ts).
+ */
+export const RELU_GRAD_KERNEL: tf.KernelConfig = {
+  kernelName: RELU_GRAD,
+  backendName: ONEDNN_TFJS_NAME,
+  kernelFunc: ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: Info; x: Info };
+    if (dy.dtype !== 'float32' || x.dtype !== 'float32' || dy.shape.join() !== x.shape.join())
+      throw new Error(`ReLU's gradient takes dy and x of one shape, float32 (got ${dy.shape} and ${x.shape}).`);
+    const native = backend as OneDnnBackend;
+    recordNative(RELU_GRAD);
+    const out = native.makeOutput(x.shape, 'float32');
+    // Same shapes: one flat walk, whatever the rank.
+    const size = [tf.util.sizeFromShape(x.shape)];
+    addon().zip(ZipOp.ReluGrad, native.view(dy), native.view(x), native.view(out), walkParams(size, [size, size]));
+    return out;
+  },
+};

@@ -16,6 +16,8 @@ import { loadOneDnn } from './addon';
 import { CONV_CASES, DEPTHWISE_CASES, DILATED_CASES, PRODUCT_CASES } from './kernel-cases';
 import { ONEDNN_KERNEL_NAMES } from './kernels';
 import { ONEDNN_TFJS_NAME } from './native-backend';
+import { countKernels, type KernelTally } from './native-kernel';
+import { RELU_GRAD } from '../lean-gradients';
 
 const { addon, reason } = loadOneDnn();
 const REQUIRED = process.env.CI === 'true';
@@ -236,6 +238,15 @@ describe.skipIf(!addon && !REQUIRED)(
       ]);
       expect(Array.from(nan[0]!.values)).toEqual([NaN, 0, 2]);
       expect(Array.from(nan[1]!.values)).toEqual([NaN, 0, 1]);
+      // The gradient is one kernel here (lean-gradients.ts): dy · step(x), NaN kept, as tfjs's two.
+      const tally: KernelTally = { native: new Map(), views: new Map(), handedOver: new Map() };
+      countKernels(tally);
+      const grad = await runOn(ONEDNN_TFJS_NAME, () => [
+        tf.grad((x: tf.Tensor) => tf.relu(x).mul(tf.tensor1d([1, 2, 3, 4])))(tf.tensor1d([NaN, -1, 2, 0])),
+      ]);
+      countKernels(null);
+      expect(Array.from(grad[0]!.values)).toEqual([NaN, 0, 3, 0]);
+      expect(tally.native.get(RELU_GRAD)).toBe(1);
     });
 
     it('clone and a float32 cast share the buffer safely: disposing the source keeps the copy', async () => {
