@@ -12,8 +12,9 @@
  *   passes in all), and the input's gradient is one broadcast product. The sums are taken
  *   in another order, so values differ from tfjs's by rounding.
  *
- * - ReLU's gradient, dy · step(x), is one kernel where the backend registers it (oneDNN), tfjs's
- *   two elsewhere; the same values bit for bit.
+ * - The gradients of ReLU, dy · step(x), and ReLU6, dy · (x ≤ 6) · step(x), are one kernel each
+ *   where the backend registers them (oneDNN), tfjs's two and four elsewhere; the same values bit
+ *   for bit.
  *
  * The small CNN (64² grey, batch 32) trained 4× faster on oneDNN with these and a row-wise tile.
  */
@@ -64,8 +65,14 @@ const fusedBatchNormGradient: tf.GradConfig = {
   },
 };
 
-/** A kernel of ReLU's gradient, dy · step(x) in one pass, for backends that register it (oneDNN does). */
+/** Kernels of the ReLU and ReLU6 gradients in one pass each, for backends that register them (oneDNN does). */
 export const RELU_GRAD = 'LoupeReluGrad';
+export const RELU6_GRAD = 'LoupeRelu6Grad';
+
+/** True when the active backend runs `kernelName` and x is float32. */
+function oneKernel(kernelName: string, x: tf.Tensor): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined && x.dtype === 'float32';
+}
 
 /** tfjs's ReLU gradient, dy · step(x) (two full-size kernels), in one kernel where the backend has it. */
 const reluGradient: tf.GradConfig = {
@@ -75,9 +82,24 @@ const reluGradient: tf.GradConfig = {
     const x = saved[0]!;
     return {
       x: () =>
-        tf.getKernel(RELU_GRAD, tf.getBackend()) && x.dtype === 'float32'
+        oneKernel(RELU_GRAD, x)
           ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor)
           : tf.mul(dy as tf.Tensor, tf.cast(tf.step(x), 'float32')),
+    };
+  },
+};
+
+/** tfjs's ReLU6 gradient, dy · (x ≤ 6) · step(x) (four full-size kernels), in one where the backend has it. */
+const relu6Gradient: tf.GradConfig = {
+  kernelName: tf.Relu6,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const x = saved[0]!;
+    return {
+      x: () =>
+        oneKernel(RELU6_GRAD, x)
+          ? (tf.engine().runKernel(RELU6_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor)
+          : tf.mul(dy as tf.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
     };
   },
 };
@@ -87,4 +109,5 @@ export function registerLeanGradients(): void {
   tf.registerGradient(meanGradient);
   tf.registerGradient(fusedBatchNormGradient);
   tf.registerGradient(reluGradient);
+  tf.registerGradient(relu6Gradient);
 }

@@ -89,6 +89,11 @@ inline float combine(ZipOp op, float a, float b) {
       const float step = b > 0.f ? 1.f : 0.f;
       return a * (b != b ? b : step);
     }
+    case ZipOp::Relu6Grad: {
+      // tfjs's mask, (x ≤ 6) · step(x), term for term: NaN stays NaN.
+      const float step = b > 0.f ? 1.f : 0.f;
+      return a * ((b <= 6.f ? 1.f : 0.f) * (b != b ? b : step));
+    }
   }
   return 0.f;
 }
@@ -165,6 +170,7 @@ ZipFloats zip_floats_for(ZipOp op) {
     LOUPE_ZIP(Add) LOUPE_ZIP(Sub) LOUPE_ZIP(Mul) LOUPE_ZIP(Div) LOUPE_ZIP(Max) LOUPE_ZIP(Min) LOUPE_ZIP(Pow)
     LOUPE_ZIP(SquaredDifference) LOUPE_ZIP(Less) LOUPE_ZIP(LessEqual) LOUPE_ZIP(Greater) LOUPE_ZIP(GreaterEqual)
     LOUPE_ZIP(Equal) LOUPE_ZIP(NotEqual) LOUPE_ZIP(LogicalAnd) LOUPE_ZIP(LogicalOr) LOUPE_ZIP(ReluGrad)
+    LOUPE_ZIP(Relu6Grad)
 #undef LOUPE_ZIP
   }
   return zip_floats<ZipOp::Add>;

@@ -30,8 +30,9 @@ enum class MapOp {
 enum class ZipOp {
   Add = 0, Sub, Mul, Div, Max, Min, Pow, SquaredDifference,
   Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, LogicalAnd, LogicalOr,
-  // a · step(b): ReLU's gradient from dy and x in one pass (tfjs makes step(x), then a product).
-  ReluGrad
+  // a · step(b) and a · (b ≤ 6) · step(b): the gradients of ReLU and ReLU6 from dy and x in one
+  // pass (tfjs makes the mask, then a product).
+  ReluGrad, Relu6Grad
 };
 enum class ReduceOp { Sum = 0, Mean, Max, Min, Prod };
 enum class Element { F32 = 0, U8 = 1, I32 = 2 };

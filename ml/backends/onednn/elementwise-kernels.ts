@@ -5,7 +5,7 @@
  * Shape-only cases share the input's buffer: a Cast to the same dtype is a view.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RELU_GRAD } from '../lean-gradients';
+import { RELU6_GRAD, RELU_GRAD } from '../lean-gradients';
 import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
 import type { Info } from '../wasm-kernels/wasm-calls';
 import { addon, nativeKernel, recordNative, type NativeKernel } from './native-kernel';
@@ -75,6 +75,7 @@ const enum ZipOp {
   LogicalAnd,
   LogicalOr,
   ReluGrad,
+  Relu6Grad,
 }
 
 /** Runs a map into a new output of `dtype`; null (hand over) for dtypes the addon does not read. */
@@ -201,23 +202,31 @@ export const ELEMENTWISE_KERNELS: readonly NativeKernel[] = [
 ];
 
 /**
- * ReLU's gradient, dy · step(x), in one pass (lean-gradients.ts asks for it where the backend
- * registers it): tfjs makes step(x), then the product. No wasm kernel to stand in for, so it is
- * registered only while the addon is on (kernels.ts).
+ * The gradients of ReLU and ReLU6 in one pass each (lean-gradients.ts asks for them where the
+ * backend registers them): dy · step(x) and dy · (x ≤ 6) · step(x); tfjs makes the mask, then the
+ * product. No wasm kernels to stand in for, so they are registered only while the addon is on
+ * (kernels.ts).
  */
-export const RELU_GRAD_KERNEL: tf.KernelConfig = {
-  kernelName: RELU_GRAD,
-  backendName: ONEDNN_TFJS_NAME,
-  kernelFunc: ({ inputs, backend }) => {
-    const { dy, x } = inputs as { dy: Info; x: Info };
-    if (dy.dtype !== 'float32' || x.dtype !== 'float32' || dy.shape.join() !== x.shape.join())
-      throw new Error(`ReLU's gradient takes dy and x of one shape, float32 (got ${dy.shape} and ${x.shape}).`);
-    const native = backend as OneDnnBackend;
-    recordNative(RELU_GRAD);
-    const out = native.makeOutput(x.shape, 'float32');
-    // Same shapes: one flat walk, whatever the rank.
-    const size = [tf.util.sizeFromShape(x.shape)];
-    addon().zip(ZipOp.ReluGrad, native.view(dy), native.view(x), native.view(out), walkParams(size, [size, size]));
-    return out;
-  },
-};
+function maskGradient(kernelName: string, op: ZipOp): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: ONEDNN_TFJS_NAME,
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, x } = inputs as { dy: Info; x: Info };
+      if (dy.dtype !== 'float32' || x.dtype !== 'float32' || dy.shape.join() !== x.shape.join())
+        throw new Error(`${kernelName} takes dy and x of one shape, float32 (got ${dy.shape} and ${x.shape}).`);
+      const native = backend as OneDnnBackend;
+      recordNative(kernelName);
+      const out = native.makeOutput(x.shape, 'float32');
+      // Same shapes: one flat walk, whatever the rank.
+      const size = [tf.util.sizeFromShape(x.shape)];
+      addon().zip(op, native.view(dy), native.view(x), native.view(out), walkParams(size, [size, size]));
+      return out;
+    },
+  };
+}
+
+export const ACTIVATION_GRADIENT_KERNELS: readonly tf.KernelConfig[] = [
+  maskGradient(RELU_GRAD, ZipOp.ReluGrad),
+  maskGradient(RELU6_GRAD, ZipOp.Relu6Grad),
+];

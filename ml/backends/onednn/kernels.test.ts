@@ -17,7 +17,7 @@ import { CONV_CASES, DEPTHWISE_CASES, DILATED_CASES, PRODUCT_CASES } from './ker
 import { ONEDNN_KERNEL_NAMES } from './kernels';
 import { ONEDNN_TFJS_NAME } from './native-backend';
 import { countKernels, type KernelTally } from './native-kernel';
-import { RELU_GRAD } from '../lean-gradients';
+import { RELU6_GRAD, RELU_GRAD } from '../lean-gradients';
 
 const { addon, reason } = loadOneDnn();
 const REQUIRED = process.env.CI === 'true';
@@ -247,6 +247,19 @@ describe.skipIf(!addon && !REQUIRED)(
       countKernels(null);
       expect(Array.from(grad[0]!.values)).toEqual([NaN, 0, 3, 0]);
       expect(tally.native.get(RELU_GRAD)).toBe(1);
+    });
+
+    it('ReLU6 and its gradient, NaN kept, at 0 and 6 as tfjs', async () => {
+      await expectSameOnBoth('relu6', () => withGradients([seeded([64, 32, 32, 8], 45).mul(5)], (x) => tf.relu6(x)));
+      const tally: KernelTally = { native: new Map(), views: new Map(), handedOver: new Map() };
+      countKernels(tally);
+      const x = [NaN, -1, 0, 2, 6, 7, Infinity];
+      const grad = await runOn(ONEDNN_TFJS_NAME, () => [
+        tf.grad((t: tf.Tensor) => tf.relu6(t).mul(tf.tensor1d([1, 2, 3, 4, 5, 6, 7])))(tf.tensor1d(x)),
+      ]);
+      countKernels(null);
+      expect(Array.from(grad[0]!.values)).toEqual([NaN, 0, 0, 4, 5, 0, 0]);
+      expect(tally.native.get(RELU6_GRAD)).toBe(1);
     });
 
     it('clone and a float32 cast share the buffer safely: disposing the source keeps the copy', async () => {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OneDnnAddon } from './addon';
 import { CONV_KERNELS } from './conv-kernels';
-import { ELEMENTWISE_KERNELS, RELU_GRAD_KERNEL } from './elementwise-kernels';
+import { ACTIVATION_GRADIENT_KERNELS, ELEMENTWISE_KERNELS } from './elementwise-kernels';
 import { LAYER_KERNELS } from './layer-kernels';
 import { MEMORY_KERNELS } from './memory-kernels';
 import { ONEDNN_TFJS_NAME } from './native-backend';
@@ -33,11 +33,15 @@ export const ONEDNN_KERNEL_NAMES: readonly string[] = [
   ...ONEDNN_KERNELS.map((k) => k.kernelName),
   FUSED_ADAM_KERNEL.kernelName,
   ...BATCH_NORM_TRAINING_KERNELS.map((k) => k.kernelName),
-  RELU_GRAD_KERNEL.kernelName,
+  ...ACTIVATION_GRADIENT_KERNELS.map((k) => k.kernelName),
 ];
 
 /** Kernels with no wasm kernel to stand in for: registered only while the addon is on. */
-const NATIVE_ONLY: readonly tf.KernelConfig[] = [FUSED_ADAM_KERNEL, ...BATCH_NORM_TRAINING_KERNELS, RELU_GRAD_KERNEL];
+const NATIVE_ONLY: readonly tf.KernelConfig[] = [
+  FUSED_ADAM_KERNEL,
+  ...BATCH_NORM_TRAINING_KERNELS,
+  ...ACTIVATION_GRADIENT_KERNELS,
+];
 
 /** Registers the `onednn` backend's kernels (after Loupe's wasm kernels, which the fallbacks run). Idempotent. */
 export function registerOneDnnKernels(native: OneDnnAddon): void {
@@ -46,7 +50,7 @@ export function registerOneDnnKernels(native: OneDnnAddon): void {
 
 /**
  * Routes the kernels to the addon (true) or to the wasm kernels they stand in for (false). The
- * fused Adam update, batch norm's training kernels and ReLU's gradient have no wasm kernel: they are registered
+ * fused Adam update, batch norm's training kernels and the ReLU and ReLU6 gradients have no wasm kernel: they are registered
  * only while the addon is on, and the optimiser and the layer take their tensor-op paths otherwise.
  */
 export function setNativeKernels(on: boolean): void {
