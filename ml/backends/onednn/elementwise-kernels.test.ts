@@ -84,6 +84,17 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       await expectSameAsOracle('logicalOr', () => [tf.logicalOr(tf.greater(a(), 0), tf.less(b(), 1))]);
     });
 
+    it('ReLU6 as a clip (MobileNetV2): value and gradient, comparisons, an and and a select over several threads', async () => {
+      // Rounded inputs put values on the clip's edges, 0 and 6, where ≥ and ≤ decide.
+      await expectSameAsOracle('clipByValue', () =>
+        withGradients([seeded([16, 32, 32, 8], 12).mul(8).round()], (x) => tf.clipByValue(x, 0, 6)),
+      );
+      await expectSameAsOracle('big comparisons', () => {
+        const x = seeded([16, 32, 32, 8], 13).mul(3).round();
+        return [tf.logicalOr(tf.greaterEqual(x, 0), tf.lessEqual(x, -2)), tf.equal(x, tf.zerosLike(x))];
+      });
+    });
+
     it.each([[[5, 6]], [[16, 32, 32, 8]]])('maps of %j: values and gradients', async (shape) => {
       for (const [name, op, low] of MAPS)
         await expectSameAsOracle(name, () => withGradients([seeded(shape, 5, low)], op));
