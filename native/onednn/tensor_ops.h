@@ -1,7 +1,8 @@
 // The rest of a training step's ops (tensor_ops.cc, zip_ops.cc, reduce_ops.cc, tile_ops.cc,
 // layer_ops.cc): element-wise maps and broadcasting binary ops (optimiser and loss arithmetic,
 // comparisons, the activations' gradients), reductions over any axes, tiling, max pooling,
-// nearest-neighbour resizing and its gradient, one-hot, and Adam's fused in-place update. Shapes arrive as strides, so one loop serves every broadcast.
+// nearest-neighbour resizing and its gradient, one-hot, and Adam's fused in-place update. Shapes
+// arrive as strides, so one loop serves every broadcast.
 #pragma once
 
 #include <cstdint>
