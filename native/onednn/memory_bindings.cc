@@ -13,13 +13,6 @@ namespace loupe {
 
 namespace {
 
-bool fits(napi_env env, const Buffer& buffer, int64_t needed, const char* name) {
-  if (needed < 0 || static_cast<uint64_t>(needed) > buffer.length) {
-    return throw_error(env, std::string(name) + " holds " + std::to_string(buffer.length) + " values; " + std::to_string(needed) + " are needed");
-  }
-  return true;
-}
-
 bool float_arrays(napi_env env, napi_value list, std::vector<Buffer>* out) {
   bool is_array = false;
   napi_is_array(env, list, &is_array);

@@ -21,6 +21,24 @@ inline bool throw_error(napi_env env, const std::string& message) {
   return false;
 }
 
+// Throws unless `buffer` (anything with a `length` in values) holds `needed` values.
+template <typename Array>
+inline bool fits(napi_env env, const Array& buffer, int64_t needed, const char* name) {
+  if (needed < 0 || static_cast<uint64_t>(needed) > buffer.length)
+    return throw_error(env, std::string(name) + " holds " + std::to_string(buffer.length) + " values; " +
+                                std::to_string(needed) + " are needed");
+  return true;
+}
+
+// Reads exactly N arguments into argv; throws when fewer were passed.
+template <size_t N>
+inline bool args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < N) return throw_error(env, "expected " + std::to_string(N) + " arguments");
+  return true;
+}
+
 inline bool float_array(napi_env env, napi_value value, Buffer* out, const char* name) {
   bool is_typed = false;
   napi_is_typedarray(env, value, &is_typed);

@@ -135,20 +135,6 @@ void batch_norm_train_grad(const float* dy, const float* x, const float* stats, 
   affine_rows(dy, x, mean, f.data(), g.data(), h.data(), dx, s);
 }
 
-bool fits(napi_env env, const Buffer& b, int64_t needed, const char* name) {
-  if (needed < 0 || static_cast<uint64_t>(needed) > b.length)
-    return throw_error(env, std::string(name) + " holds " + std::to_string(b.length) + " values; " + std::to_string(needed) + " are needed");
-  return true;
-}
-
-template <size_t N>
-bool read_args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
-  size_t argc = N;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < N) return throw_error(env, "expected " + std::to_string(N) + " arguments");
-  return true;
-}
-
 bool shape_of(napi_env env, napi_value params, NormShape* s) {
   std::vector<int64_t> p;
   if (!int_params(env, params, &p, 2)) return false;
@@ -170,7 +156,7 @@ napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   Buffer x, scale, offset, y, stats;
   NormShape s{};
-  if (!read_args(env, info, argv) || !float_array(env, argv[0], &x, "x") || !float_array(env, argv[1], &scale, "scale") ||
+  if (!args(env, info, argv) || !float_array(env, argv[0], &x, "x") || !float_array(env, argv[1], &scale, "scale") ||
       !float_array(env, argv[2], &offset, "offset") || !float_array(env, argv[3], &y, "y") ||
       !float_array(env, argv[4], &stats, "stats") || !shape_of(env, argv[5], &s))
     return nullptr;
@@ -188,7 +174,7 @@ napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   Buffer dy, x, stats, scale, dx, grads;
   NormShape s{};
-  if (!read_args(env, info, argv) || !float_array(env, argv[0], &dy, "dy") || !float_array(env, argv[1], &x, "x") ||
+  if (!args(env, info, argv) || !float_array(env, argv[0], &dy, "dy") || !float_array(env, argv[1], &x, "x") ||
       !float_array(env, argv[2], &stats, "stats") || !float_array(env, argv[3], &scale, "scale") ||
       !float_array(env, argv[4], &dx, "dx") || !float_array(env, argv[5], &grads, "grads") || !shape_of(env, argv[6], &s))
     return nullptr;

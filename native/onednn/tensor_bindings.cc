@@ -78,20 +78,6 @@ int64_t reach(const Walk& w, int k, const int64_t* modulus = nullptr) {
   return last + 1;
 }
 
-bool fits(napi_env env, const Typed& t, int64_t needed, const char* name) {
-  if (needed < 0 || static_cast<uint64_t>(needed) > t.length)
-    return throw_error(env, std::string(name) + " holds " + std::to_string(t.length) + " values; " + std::to_string(needed) + " are needed");
-  return true;
-}
-
-template <size_t N>
-bool args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
-  size_t argc = N;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < N) return throw_error(env, "expected " + std::to_string(N) + " arguments");
-  return true;
-}
-
 }  // namespace
 
 // map(op, x, out, alpha, beta)
