@@ -9,9 +9,16 @@ import { crop, resizeNearestMask, type Placement } from '../data/resize';
 export function softmaxRow(logits: ArrayLike<number>, offset: number, length: number): number[] {
   let max = -Infinity;
   for (let i = 0; i < length; i++) max = Math.max(max, logits[offset + i]!);
-  const exps = Array.from({ length }, (_, i) => Math.exp(logits[offset + i]! - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
+  // Plain loops: a batch run takes this for every frame, and segmentation's maps for every pixel.
+  const out = new Array<number>(length);
+  let sum = 0;
+  for (let i = 0; i < length; i++) {
+    const e = Math.exp(logits[offset + i]! - max);
+    out[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < length; i++) out[i] = out[i]! / sum;
+  return out;
 }
 
 /** Class per pixel of one image's logits (rows × columns × channels); one channel means sigmoid > 0.5. */
