@@ -6,7 +6,7 @@
  * predict-end-to-end.ts.
  */
 import * as ort from 'onnxruntime-node';
-import type { DecodedFrame, ModelCard, PreprocessingSpec } from '../contract/index';
+import { packPreparedFrames, type DecodedFrame, type ModelCard, type PreprocessingSpec } from '../contract/index';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backends/select';
 import { prepareFrames, preprocessFrame } from '../ml/data/preprocessing';
@@ -143,7 +143,10 @@ export async function engineFrames(
 ): Promise<Measurement & { runtime: string }> {
   const groups = groupsOf(frames).map((group) => prepareFrames(group, card.preprocessing));
   // Warm-up: loads the model and compiles kernels.
-  const { runtime } = await engine.call('predict', { modelDir, prepared: groups[0]! });
+  const { runtime } = await engine.call('predict', {
+    modelDir,
+    prepared: { input: groups[0]!.input, frames: packPreparedFrames(groups[0]!.frames) },
+  });
   const buffers = new InputBuffers();
   const pass = repeated(groups, (g) => g.frames.length);
   return {
@@ -156,7 +159,7 @@ export async function engineFrames(
         for (const group of pass.groups) {
           const input = buffers.take(group.input.length);
           input.set(group.input);
-          const prepared = { input, frames: group.frames, giveBack: true };
+          const prepared = { input, frames: packPreparedFrames(group.frames), giveBack: true };
           const next = engine
             .call('predict', { modelDir, prepared }, { transfer: [input.buffer] })
             .then((reply) => reply.input && buffers.giveBack(reply.input));

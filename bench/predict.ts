@@ -36,6 +36,7 @@ import { loadModelFolder } from '../ml/model-io/model-folder';
 import { appRoot } from '../main/app/paths';
 import { DecodePool } from '../main/services/imaging/decode-pool';
 import { decodeWorkerEntry } from '../main/services/imaging/index';
+import { GROUP_FRAMES } from '../main/services/batch/batch-job';
 import { realServices } from '../tests/helpers/services';
 import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
 import { endToEnd, pipelineRounds, type PipelineMeasure } from './predict-end-to-end';
@@ -239,7 +240,7 @@ function print(
   after: number,
 ): void {
   console.log(
-    `\nimages/s — small-cnn 64² grey, groups of 32, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
+    `\nimages/s — small-cnn 64² grey, groups of ${GROUP_FRAMES}, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
   );
   for (const r of results) {
     const torch =

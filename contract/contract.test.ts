@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLoupeClient, type ClientTransport } from './client';
-import { LoupeError, channels, events, isChannelName, predictRequestSchema } from './index';
+import { LoupeError, channels, events, isChannelName, packPreparedFrames, predictRequestSchema } from './index';
 import type { Reply } from './wire';
 
 describe('channel schemas', () => {
@@ -43,7 +43,7 @@ describe('channel schemas', () => {
     };
     const prepared = {
       input: new Float32Array(4),
-      frames: [{ rows: 2, columns: 2, placement: { top: 0, left: 0, height: 2, width: 2 } }],
+      frames: packPreparedFrames([{ rows: 2, columns: 2, placement: { top: 0, left: 0, height: 2, width: 2 } }]),
     };
     const ok = (request: object) => predictRequestSchema.safeParse({ modelDir: '/m', ...request }).success;
     expect(ok({ frames: [frame] })).toBe(true);

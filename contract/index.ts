@@ -250,6 +250,7 @@ export * from './training/architectures';
 export * from './training/losses';
 export * from './training/run-record';
 export * from './engine/training-methods';
+export * from './engine/prepared-frames';
 export * from './engine/explain';
 export * from './engine/feature-maps';
 export * from './channels/explain-write';

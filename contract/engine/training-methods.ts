@@ -8,6 +8,7 @@ import { decodedFrameSchema, trainingDatasetSchema } from '../training/dataset';
 import { detectionSettingsSchema, trainingConfigSchema } from '../training/config';
 import { detectionSchema } from '../training/reports';
 import { framePairResultSchema, pairResultSchema, framePairSchema } from '../training/verification';
+import { packedPreparedFramesSchema } from './prepared-frames';
 
 import { epochRecordSchema, evaluationReportSchema } from '../training/run-record';
 
@@ -99,22 +100,6 @@ export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
 /** Most frames per predict call: the reply carries every mask. */
 export const MAX_PREDICT_FRAMES = 256;
 
-/** Where a frame's content lies in the model input (the rest is padding), in input pixels. */
-export const placementSchema = z
-  .object({
-    top: z.number().int().min(0),
-    left: z.number().int().min(0),
-    height: z.number().int().min(1),
-    width: z.number().int().min(1),
-  })
-  .strict();
-
-/** A frame prepared for the model as its card says: the frame's own size, and where it lies in the input. */
-export const preparedFrameSchema = z
-  .object({ rows: z.number().int().min(1), columns: z.number().int().min(1), placement: placementSchema })
-  .strict();
-export type PreparedFrame = z.infer<typeof preparedFrameSchema>;
-
 export const predictRequestSchema = z
   .object({
     modelDir: absolutePathSchema,
@@ -127,7 +112,8 @@ export const predictRequestSchema = z
     prepared: z
       .object({
         input: z.instanceof(Float32Array),
-        frames: z.array(preparedFrameSchema).min(1).max(MAX_PREDICT_FRAMES),
+        /** Each frame's size and placement, packed (packPreparedFrames); parsed into PreparedFrame objects. */
+        frames: packedPreparedFramesSchema(1, MAX_PREDICT_FRAMES),
         /**
          * Give `input` back in the reply (moved where the host moves buffers), for the caller to
          * fill again: a batch run then allocates no new half-megabyte buffer for every call.

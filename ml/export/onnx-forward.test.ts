@@ -7,7 +7,7 @@ import type { SamplePrediction } from '../../contract/index';
 import { saveModelFolder } from '../model-io/model-folder';
 import { Predictor } from '../train/predictor';
 import { EXPORT_TEST_CASES, saveTestModel, testFrames } from './export-test-support';
-import { predictRequestSchema } from '../../contract/index';
+import { packPreparedFrames, predictRequestSchema } from '../../contract/index';
 import { prepareFrames } from '../data/preprocessing';
 import { loadPredictor, predict, predictingPredictor } from '../methods/training';
 import { onnxForward } from './onnx-forward';
@@ -131,7 +131,8 @@ describe('Prediction on ONNX Runtime (the model step of the Predictor)', () => {
         progress: () => {},
         moveInReply: (b: ArrayBuffer) => moved.push(b),
       };
-      const prepared = { input: input.slice(), frames, ...(giveBack === undefined ? {} : { giveBack }) };
+      const packed = packPreparedFrames(frames);
+      const prepared = { input: input.slice(), frames: packed, ...(giveBack === undefined ? {} : { giveBack }) };
       const reply = await predict(predictRequestSchema.parse({ modelDir, prepared }), context);
       return { reply, moved, prepared };
     };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FromEngine } from '../../contract/engine/protocol';
+import { packPreparedFrames } from '../../contract/index';
 import { EngineRuntime, type EngineMethodHandlers } from './runtime';
 
 describe('EngineRuntime', () => {
@@ -25,7 +26,7 @@ describe('EngineRuntime', () => {
     expect(sent[0]!.transfer ?? []).toEqual([]);
     const prepared = {
       input: new Float32Array(1),
-      frames: [{ rows: 1, columns: 1, placement: { top: 0, left: 0, height: 1, width: 1 } }],
+      frames: packPreparedFrames([{ rows: 1, columns: 1, placement: { top: 0, left: 0, height: 1, width: 1 } }]),
     };
     const next = new Promise<void>((resolve) => (done = resolve));
     runtime.receive({ type: 'call', id: 8, method: 'predict', payload: { modelDir: '/m', prepared } });

@@ -7,7 +7,6 @@
  */
 import {
   LoupeError,
-  isLoupeError,
   type BatchProgress,
   type DecodedFrame as EngineFrame,
   type ExplainMethodName,
@@ -20,7 +19,15 @@ import { engineFrame } from '../../../ml/decode/engine-frame';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
-import { engineCalls, InputBuffers, read, type FrameInputs, type Read, type ReadOk } from './frame-inputs';
+import {
+  engineCalls,
+  InputBuffers,
+  predictPayload,
+  read,
+  type FrameInputs,
+  type Read,
+  type ReadOk,
+} from './frame-inputs';
 import { writeCoco } from './coco';
 import {
   csvHeader,
@@ -31,15 +38,19 @@ import {
   type ModelFacts,
   type OutputFormat,
 } from './formats';
-import { callSignal } from './call-signal';
+import { callSignal, retryable } from './call-signal';
 import { heatmapFiles } from './heatmap-files';
 import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
 
 export { engineFrame };
 
-/** Frames per engine call and per journal commit: big enough to keep the model busy, small enough to lose little to a kill. */
-export const GROUP_FRAMES = 32;
+/**
+ * Frames per engine call and per journal commit: enough that each call's fixed cost in the engine
+ * worker is small beside the model (64 small frames, not 32: `loupe predict` on 10,000 PNGs of
+ * 64², 4.87 → 4.66 s), few enough to lose little to a kill.
+ */
+export const GROUP_FRAMES = 64;
 /** Files read ahead of the model; bounds memory to about this many decoded files. */
 export const READ_AHEAD_FILES = 2 * GROUP_FRAMES;
 
@@ -224,11 +235,6 @@ async function predictGroup(
   return finished;
 }
 
-/** Cancel and shutdown end the run; anything else the engine says is about the frames it was given. */
-function retryable(error: unknown): boolean {
-  return !(isLoupeError(error) && (error.code === 'CANCELLED' || error.code === 'ENGINE_UNAVAILABLE'));
-}
-
 async function predictInputs(
   engine: EngineSupervisor,
   run: BatchRun,
@@ -250,11 +256,8 @@ async function predictInputs(
       continue;
     }
     const count = 'frames' in inputs ? inputs.frames.length : inputs.prepared.frames.length;
-    // engineCalls wrote this call's input into a buffer of its own: it moves to the engine, uncopied,
-    // and comes back in the reply to be filled again.
-    const prepared = 'prepared' in inputs ? { prepared: { ...inputs.prepared, giveBack: true } } : {};
-    const request = { modelDir: run.modelDir, ...inputs, ...prepared, runtime: run.runtime ?? 'auto', ...overrides };
-    const transfer = 'prepared' in inputs ? [inputs.prepared.input.buffer] : [];
+    const { sent, transfer } = predictPayload(inputs);
+    const request = { modelDir: run.modelDir, ...sent, runtime: run.runtime ?? 'auto', ...overrides };
     const reply = await callSignal(run.signal, (signal) => engine.call('predict', request, { signal, transfer }));
     if (reply.input) buffers.giveBack(reply.input);
     if (reply.runtime) run.ranOn = reply.runtime;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodePool } from '../imaging/decode-pool';
 import type { FoundFile } from '../imaging/file-walk';
-import { engineCalls, InputBuffers, read, type ReadOk } from './frame-inputs';
+import { predictRequestSchema } from '../../../contract/index';
+import { engineCalls, InputBuffers, predictPayload, read, type ReadOk } from './frame-inputs';
 
 const file: FoundFile = { path: '/in/a.dcm', relative: 'a.dcm' } as FoundFile;
 const info = { frames: 2 } as never;
@@ -44,6 +45,20 @@ describe('engineCalls', () => {
     five.forEach((b) => buffers.giveBack(b));
     const taken = Array.from({ length: 5 }, () => buffers.take(8));
     expect(taken.filter((b) => five.includes(b))).toHaveLength(4);
+  });
+
+  it("is sent to predict as the engine's schema takes it: input moved, frames packed, given back", () => {
+    const [call] = engineCalls([preparedRead(2, 0)], 2, new InputBuffers());
+    const { sent, transfer } = predictPayload(call!);
+    expect(transfer).toEqual([sent.prepared!.input.buffer]);
+    const parsed = predictRequestSchema.parse({ modelDir: '/m', ...sent });
+    expect(parsed.prepared!.frames).toEqual([
+      { rows: 8, columns: 8, placement },
+      { rows: 8, columns: 8, placement },
+    ]);
+    expect(parsed.prepared!.giveBack).toBe(true);
+    const frames = [{ data: new Uint8Array(4), rows: 2, columns: 2, samplesPerPixel: 1 }];
+    expect(predictPayload({ frames })).toEqual({ sent: { frames }, transfer: [] });
   });
 
   it('gives no call for no frames', () => {

@@ -4,7 +4,14 @@
  * prepared in the decode worker as the model card says. A 512² CT slice is then 16 KB of model
  * input on its way to the engine instead of 512 KB of pixels, and the engine only runs the model.
  */
-import type { DecodedFrame as EngineFrame, ImageInfo, PreparedFrame, PreprocessingSpec } from '../../../contract/index';
+import {
+  packPreparedFrames,
+  type DecodedFrame as EngineFrame,
+  type ImageInfo,
+  type PreparedFrame,
+  type PreprocessingSpec,
+} from '../../../contract/index';
+import type { EngineRequestOf } from '../../../contract/engine/protocol';
 import { engineFrame } from '../../../ml/decode/engine-frame';
 import type { DecodedFrame } from '../../../ml/decode/types';
 import type { DecodePool } from '../imaging/decode-pool';
@@ -124,4 +131,21 @@ export function engineCalls(reads: readonly ReadOk[], perCall: number, buffers: 
       call.frames.push(p.frames[f]!);
     }
   return calls;
+}
+
+/**
+ * What a predict call is sent for `inputs`, and the buffers moved with it. engineCalls wrote a
+ * call's prepared input into a buffer of its own: it moves to the engine uncopied and comes back in
+ * the reply to be filled again; the frames' sizes and placements go packed (prepared-frames.ts).
+ */
+export function predictPayload(inputs: FrameInputs): {
+  sent: Pick<EngineRequestOf<'predict'>, 'frames' | 'prepared'>;
+  transfer: ArrayBuffer[];
+} {
+  if ('frames' in inputs) return { sent: { frames: inputs.frames }, transfer: [] };
+  const { input, frames } = inputs.prepared;
+  return {
+    sent: { prepared: { input, frames: packPreparedFrames(frames), giveBack: true } },
+    transfer: [input.buffer],
+  };
 }
