@@ -57,7 +57,16 @@ describe('engineCalls', () => {
       { rows: 8, columns: 8, placement },
     ]);
     expect(parsed.prepared!.giveBack).toBe(true);
-    const frames = [{ data: new Uint8Array(4), rows: 2, columns: 2, samplesPerPixel: 1 }];
+    const frames = [
+      {
+        data: new Uint8Array(4),
+        rows: 2,
+        columns: 2,
+        samplesPerPixel: 1 as const,
+        rescaleSlope: 1,
+        rescaleIntercept: 0,
+      },
+    ];
     expect(predictPayload({ frames })).toEqual({ sent: { frames }, transfer: [] });
   });
 
