@@ -112,14 +112,14 @@ const SETTLE_MS = 150;
 
 /**
  * Runs the measurements' passes interleaved, `rounds` times round-robin, and gives each one's
- * median rate (images/s). On a shared machine the load comes and goes within seconds; alternating
- * spreads it over every measurement alike, and the median leaves out the rounds it hit hardest.
- * Each pass starts after SETTLE_MS, so no pass pays for the one before it.
+ * median rate (images/s) and its rate in each round. On a shared machine the load comes and goes
+ * within seconds; alternating spreads it over every measurement alike, and the median leaves out
+ * the rounds it hit hardest. Each pass starts after SETTLE_MS, so no pass pays for the one before it.
  */
 export async function interleaved(
   measurements: Record<string, Measurement>,
   rounds: number,
-): Promise<Record<string, number>> {
+): Promise<{ median: Record<string, number>; perRound: Record<string, number[]> }> {
   const rates: Record<string, number[]> = Object.fromEntries(Object.keys(measurements).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++)
     for (const [name, m] of Object.entries(measurements)) {
@@ -127,7 +127,19 @@ export async function interleaved(
       const { images, ms } = await m.pass();
       rates[name]!.push(rate(images, ms));
     }
-  return Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)]));
+  return {
+    median: Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)])),
+    perRound: rates,
+  };
+}
+
+/**
+ * The median over rounds of `a`'s rate over `b`'s in the same round. Within a run the machine's
+ * speed drifts (every row by up to 30 % between rounds, together): a ratio of passes seconds
+ * apart leaves the drift out, where a ratio of two medians may take them from different rounds.
+ */
+export function roundByRound(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((v, i) => v / b[i]!));
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   firstFrames,
   engineFrames,
   interleaved,
+  roundByRound,
   loupeTensors,
   onnxTensors,
   preparedTensors,
@@ -80,6 +81,8 @@ interface SetResult {
   name: string;
   files: number;
   modelOnly: number;
+  /** model-only / ONNX Runtime on tensors, each round's pair (roundByRound), with either session options. */
+  modelOnlyVsOnnxByRound: { defaults: number; quiet: number };
   engineRuntime: string;
   onnxFrames: number;
   onnxTensors: number;
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
         onnxQuiet: await onnxTensors(path.join(bundleDir, ONNX_MODEL), tensors, names, plan.threads, true),
         loupe: await loupeTensors(modelDir, card, decoded.kept),
       };
-      const rates = await interleaved(measured, plan.rounds);
+      const { median: rates, perRound } = await interleaved(measured, plan.rounds);
       const { onnx, loupe, engine } = measured;
       const loupeVsOnnxMaxDiff = Math.max(...loupe.firstLogits.map((v, i) => Math.abs(v - onnx.firstLogits[i]!)));
       for (const m of Object.values(measured)) await m.dispose();
@@ -189,6 +192,10 @@ async function main(): Promise<void> {
         name: set.name,
         files: decoded.files,
         modelOnly: rates.engine!,
+        modelOnlyVsOnnxByRound: {
+          defaults: roundByRound(perRound.engine!, perRound.onnx!),
+          quiet: roundByRound(perRound.engine!, perRound.onnxQuiet!),
+        },
         engineRuntime: engine.runtime,
         onnxFrames: rates.bundle!,
         onnxTensors: rates.onnx!,
@@ -267,7 +274,7 @@ function print(
       `  end-to-end after start (less a one-file run, ${p.startupSeconds.toFixed(1)} s) ${fixed(p.afterStart)}`,
     );
     console.log(
-      `  end-to-end after start / decode-only ${p.afterStartRatio.toFixed(2)}   end-to-end / decode-only ${p.ratio.toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)}   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)}   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
+      `  end-to-end after start / decode-only ${p.afterStartRatio.toFixed(2)}   end-to-end / decode-only ${p.ratio.toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)} (round by round ${r.modelOnlyVsOnnxByRound.defaults.toFixed(2)})   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)} (round by round ${r.modelOnlyVsOnnxByRound.quiet.toFixed(2)})   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
     );
   }
   for (const m of memory)
