@@ -19,7 +19,7 @@ import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
 import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
-import { InputBuffers } from '../main/services/batch/frame-inputs';
+import { InputBuffers, predictPayload } from '../main/services/batch/frame-inputs';
 import { median } from './stats';
 
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
@@ -171,9 +171,9 @@ export async function engineFrames(
         for (const group of pass.groups) {
           const input = buffers.take(group.input.length);
           input.set(group.input);
-          const prepared = { input, frames: packPreparedFrames(group.frames), giveBack: true };
+          const { sent, transfer } = predictPayload({ prepared: { input, frames: group.frames } });
           const next = engine
-            .call('predict', { modelDir, prepared }, { transfer: [input.buffer] })
+            .call('predict', { modelDir, ...sent }, { transfer })
             .then((reply) => reply.input && buffers.giveBack(reply.input));
           if (inFlight) await inFlight;
           inFlight = next;
