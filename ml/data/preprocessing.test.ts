@@ -6,7 +6,7 @@ import {
   type PreprocessingSpecInput,
 } from '../../contract/index';
 import { prepareDataset } from './dataset';
-import { preprocessFrame, preprocessMask } from './preprocessing';
+import { prepareFrames, preprocessFrame, preprocessMask } from './preprocessing';
 
 /** A spec with defaults applied; sizes below the schema's minimum are set after parsing, for tiny test frames. */
 const spec = ({ rows = 8, columns = 8, ...rest }: Partial<PreprocessingSpecInput>) => ({
@@ -109,6 +109,40 @@ describe('preprocessing', () => {
     expect(input.slice(16, 48).every((v) => v === 1)).toBe(true);
     const mask = preprocessMask({ data: new Uint8Array(32).fill(2), rows: 4, columns: 8 }, s);
     expect(Array.from(mask).map((v) => (v ? 1 : 0))).toEqual(Array.from(input).map((v) => (v ? 1 : 0)));
+  });
+
+  it('prepares a batch as each frame alone gives it, in order, a buffer of exactly the batch', () => {
+    const s = spec({ rows: 8, columns: 8, channels: 3, resize: 'pad', intensity: { mode: 'per-image' } });
+    const frames = [
+      frame(
+        Uint8Array.from({ length: 64 }, (_, i) => (i * 7) % 256),
+        8,
+        8,
+      ),
+      frame(
+        Uint16Array.from({ length: 32 }, (_, i) => i * 300),
+        4,
+        8,
+      ),
+      decodedFrameSchema.parse({
+        data: Uint8Array.from({ length: 48 }, (_, i) => i * 5),
+        rows: 4,
+        columns: 4,
+        samplesPerPixel: 3,
+      }),
+    ];
+    const size = 8 * 8 * 3;
+    // One frame (a batch run's file, most often) and several: the same values, and a buffer that
+    // holds the batch and nothing else (it is moved whole between threads).
+    for (const batch of [[frames[1]!], frames]) {
+      const { input, frames: placed } = prepareFrames(batch, s);
+      expect(input.buffer.byteLength).toBe(batch.length * size * 4);
+      batch.forEach((f, i) => {
+        const alone = preprocessFrame(f, s);
+        expect(Array.from(input.subarray(i * size, (i + 1) * size))).toEqual(Array.from(alone.input));
+        expect(placed[i]).toEqual({ rows: f.rows, columns: f.columns, placement: alone.placement });
+      });
+    }
   });
 
   it('resolves an auto range on the training split only, and hashes labels and pixels', async () => {

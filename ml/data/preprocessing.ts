@@ -203,6 +203,16 @@ export function prepareFrames(
   spec: PreprocessingSpec,
 ): { input: Float32Array<ArrayBuffer>; frames: PreparedFrame[] } {
   const size = spec.rows * spec.columns * spec.channels;
+  if (frames.length === 1) {
+    // Most files hold one frame: its own input is the batch, with no second buffer and copy.
+    const frame = frames[0]!;
+    const { input, placement } = preprocessFrame(frame, spec);
+    if (input.length === size && input.byteLength === input.buffer.byteLength)
+      return {
+        input: input as Float32Array<ArrayBuffer>,
+        frames: [{ rows: frame.rows, columns: frame.columns, placement }],
+      };
+  }
   const input = new Float32Array(frames.length * size);
   const placed = frames.map((frame, i) => {
     const { input: one, placement } = preprocessFrame(frame, spec);
