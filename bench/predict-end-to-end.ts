@@ -1,6 +1,6 @@
 /**
- * `loupe predict` as a user runs it, for the prediction benchmark: wall time and the peak resident
- * memory of its process tree, sampled from /proc while it runs.
+ * `loupe predict` as a user runs it, for the prediction benchmark: wall time, CPU time and the
+ * peak resident memory of its process tree, sampled from /proc while it runs.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +9,20 @@ import { median } from './stats';
 /** How often the process tree's memory is sampled during `loupe predict`. */
 const RSS_SAMPLE_MS = 200;
 const PAGE_BYTES = 4096;
+
+/** Clock ticks a second in /proc's CPU times (USER_HZ, 100 on every Linux Loupe runs on). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time of this process's children that have ended and been waited for (/proc/self/stat's
+ * cutime and cstime): taken before and after a `loupe predict`, the CPU of every thread it ran.
+ */
+function endedChildrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8');
+  const after = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of proc(5), counted from the pid as 1; `after` starts at field 3.
+  return ((Number(after[13]) + Number(after[14])) * 1000) / TICKS_PER_SECOND;
+}
 
 /** Resident bytes of `pid` and every process below it (the CLI, and any engine process it starts). */
 function treeRss(pid: number): number {
@@ -37,14 +51,15 @@ function treeRss(pid: number): number {
   return bytes;
 }
 
-/** `loupe predict --model DIR --in FOLDER --out OUT` as a user runs it: wall time and peak RSS of its process tree. */
+/** `loupe predict --model DIR --in FOLDER --out OUT` as a user runs it: wall and CPU time, peak RSS of its process tree. */
 export function endToEnd(
   cli: string,
   modelDir: string,
   folder: string,
   out: string,
-): Promise<{ ms: number; peakRss: number; code: number | null; stderr: string }> {
+): Promise<{ ms: number; cpuMs: number; peakRss: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
+    const cpuBefore = endedChildrenCpuMs();
     const started = performance.now();
     const child = spawn(process.execPath, [cli, 'predict', '--model', modelDir, '--in', folder, '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -56,7 +71,9 @@ export function endToEnd(
     child.on('error', reject);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ ms: performance.now() - started, peakRss, code, stderr });
+      const ms = performance.now() - started;
+      // Node has waited for the child before it reports its exit: its CPU is in the count now.
+      resolve({ ms, cpuMs: endedChildrenCpuMs() - cpuBefore, peakRss, code, stderr });
     });
   });
 }
@@ -71,6 +88,20 @@ export interface PipelineMeasure {
   /** Median of each round's own ratio: end-to-end / decode-only, and after start / decode-only. */
   ratio: number;
   afterStartRatio: number;
+  /**
+   * CPU per image (ms, every thread) of decode-only and of the folder's run after start (less the
+   * one-file run's CPU), how many cores each kept busy on average, and the round's ceiling: where
+   * both keep the same cores busy, after start / decode-only is decode-only's CPU per image over
+   * the run's. The run's CPU includes what a long run compiles and collects that a one-file run
+   * does not (its JIT warm-up): on 500 CT slices that is a visible share.
+   */
+  cpu: {
+    decodeMsPerImage: number;
+    afterStartMsPerImage: number;
+    decodeCores: number;
+    afterStartCores: number;
+    ceiling: number;
+  };
   peakRss: number;
   code: number | null;
 }
@@ -83,11 +114,17 @@ export interface PipelineMeasure {
  * Loupe. Passes run back to back see the same load, and the median round leaves out the worst.
  */
 export async function pipelineRounds(
-  decode: () => Promise<{ frames: number; ms: number }>,
+  decode: () => Promise<{ frames: number; ms: number; cpuMs: number }>,
   run: { cli: string; modelDir: string; folder: string; oneFileFolder: string; out: string },
   rounds: number,
 ): Promise<PipelineMeasure> {
-  const seen: { decodeOnly: number; endToEnd: number; afterStart: number; startupMs: number }[] = [];
+  const seen: {
+    decodeOnly: number;
+    endToEnd: number;
+    afterStart: number;
+    startupMs: number;
+    cpu: PipelineMeasure['cpu'];
+  }[] = [];
   let peakRss = 0;
   let code: number | null = 0;
   for (let r = 0; r < rounds; r++) {
@@ -101,6 +138,13 @@ export async function pipelineRounds(
       endToEnd: (decoded.frames * 1000) / whole.ms,
       afterStart: (decoded.frames * 1000) / Math.max(1, whole.ms - start.ms),
       startupMs: start.ms,
+      cpu: {
+        decodeMsPerImage: decoded.cpuMs / decoded.frames,
+        afterStartMsPerImage: (whole.cpuMs - start.cpuMs) / decoded.frames,
+        decodeCores: decoded.cpuMs / decoded.ms,
+        afterStartCores: (whole.cpuMs - start.cpuMs) / Math.max(1, whole.ms - start.ms),
+        ceiling: decoded.cpuMs / Math.max(1, whole.cpuMs - start.cpuMs),
+      },
     });
   }
   const of = (pick: (s: (typeof seen)[number]) => number): number => median(seen.map(pick));
@@ -111,6 +155,13 @@ export async function pipelineRounds(
     startupSeconds: of((s) => s.startupMs) / 1000,
     ratio: of((s) => s.endToEnd / s.decodeOnly),
     afterStartRatio: of((s) => s.afterStart / s.decodeOnly),
+    cpu: {
+      decodeMsPerImage: of((s) => s.cpu.decodeMsPerImage),
+      afterStartMsPerImage: of((s) => s.cpu.afterStartMsPerImage),
+      decodeCores: of((s) => s.cpu.decodeCores),
+      afterStartCores: of((s) => s.cpu.afterStartCores),
+      ceiling: of((s) => s.cpu.ceiling),
+    },
     peakRss,
     code,
   };

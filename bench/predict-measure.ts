@@ -27,15 +27,17 @@ export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 /**
  * Reads every file of `folder` through the decode pool as a batch run does (every frame prepared
  * in the worker as `spec` says), with as many reads in flight as a batch run keeps
- * (READ_AHEAD_FILES), timed.
+ * (READ_AHEAD_FILES), timed; also the CPU time it took (this process: its decode workers and the
+ * thread that feeds them).
  */
 export async function decodeOnly(
   pool: DecodePool,
   folder: string,
   spec: PreprocessingSpec,
-): Promise<{ frames: number; ms: number }> {
+): Promise<{ frames: number; ms: number; cpuMs: number }> {
   const inFlight = new Set<Promise<void>>();
   let frames = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for await (const file of walkFiles([folder], new AbortController().signal)) {
     const read: Promise<void> = pool.readPrepared(file.path, spec).then((r) => {
@@ -46,7 +48,9 @@ export async function decodeOnly(
     if (inFlight.size >= READ_AHEAD_FILES) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  return { frames, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return { frames, ms, cpuMs: (user + system) / 1000 };
 }
 
 /** The folder's file count, and its first `keep` frames as the engine takes them (the model rows' input). */

@@ -14,7 +14,9 @@
  * median pass: a shared machine's load then weighs on all of them alike. A pass runs the
  * `--model-frames` frames over again up to 4,096 images, as a batch run predicts without pause.
  *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
- *     of its process tree; and that memory again for a small and a large folder. Decode-only, a
+ *     of its process tree and its CPU time per image beside decode-only's (how far the model and
+ *     the run's own work can hide behind decoding); and that memory again for a small and a large
+ *     folder. Decode-only, a
  *     one-file run and the folder's run go in turn, `--e2e-rounds` times, and their ratios are
  *     each round's (medians): one pass of either alone swings with the machine's load.
  * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
@@ -36,10 +38,9 @@ import { loadModelFolder } from '../ml/model-io/model-folder';
 import { appRoot } from '../main/app/paths';
 import { DecodePool } from '../main/services/imaging/decode-pool';
 import { decodeWorkerEntry } from '../main/services/imaging/index';
-import { GROUP_FRAMES } from '../main/services/batch/batch-job';
 import { realServices } from '../tests/helpers/services';
 import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
-import { endToEnd, pipelineRounds, type PipelineMeasure } from './predict-end-to-end';
+import { endToEnd, pipelineRounds } from './predict-end-to-end';
 import {
   bundleFrames,
   decodeOnly,
@@ -52,6 +53,7 @@ import {
   preparedTensors,
 } from './predict-measure';
 import { torchOnly, writeTorchTwin } from './predict-twin';
+import { print, type SetResult } from './predict-report';
 
 const GIB = 1024 ** 3;
 
@@ -76,25 +78,6 @@ const plan = {
   torch: !process.argv.includes('--skip-torch'),
   memoryRows: !process.argv.includes('--skip-memory'),
 };
-
-interface SetResult {
-  name: string;
-  files: number;
-  modelOnly: number;
-  /** model-only / ONNX Runtime on tensors, each round's pair (roundByRound), with either session options. */
-  modelOnlyVsOnnxByRound: { defaults: number; quiet: number };
-  engineRuntime: string;
-  onnxFrames: number;
-  onnxTensors: number;
-  /** The same with the engine's session options (no spinning threads). */
-  onnxTensorsQuiet: number;
-  loupeTensors: number;
-  loupeBackend: string;
-  loupeVsOnnxMaxDiff: number;
-  torch: number | string;
-  torchVsOnnxMaxDiff: number | null;
-  pipeline: PipelineMeasure;
-}
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
@@ -224,7 +207,7 @@ async function main(): Promise<void> {
       );
       return;
     }
-    print(results, memory, loadBefore, loadAfter);
+    print(results, memory, { ...plan, loadBefore, loadAfter });
   } finally {
     await pool.close();
     await services.dispose();
@@ -236,55 +219,6 @@ async function main(): Promise<void> {
 function firstFile(folder: string): string {
   const part = path.join(folder, readdirSync(folder).sort()[0]!);
   return path.join(part, readdirSync(part).sort()[0]!);
-}
-
-const fixed = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
-
-function print(
-  results: SetResult[],
-  memory: { files: number; peakRssGiB: number; seconds: number }[],
-  before: number,
-  after: number,
-): void {
-  console.log(
-    `\nimages/s — small-cnn 64² grey, groups of ${GROUP_FRAMES}, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
-  );
-  for (const r of results) {
-    const torch =
-      typeof r.torch === 'number'
-        ? `${fixed(r.torch)} (twin's logits within ${r.torchVsOnnxMaxDiff!.toExponential(1)} of ONNX Runtime's)`
-        : r.torch;
-    console.log(`${r.name}`);
-    const p = r.pipeline;
-    console.log(`  decode-only (decode pool, frames prepared)      ${fixed(p.decodeOnly)}`);
-    console.log(
-      `  model-only (Loupe engine, prepared frames → predictions) ${fixed(r.modelOnly)}  (the model on ${r.engineRuntime})`,
-    );
-    console.log(`  ONNX Runtime, frames → predictions (--model BUNDLE) ${fixed(r.onnxFrames)}`);
-    console.log(`  ONNX Runtime, prepared tensors → logits         ${fixed(r.onnxTensors)}`);
-    console.log(`  the same, Loupe's session options (no spinning) ${fixed(r.onnxTensorsQuiet)}`);
-    console.log(
-      `  Loupe model, prepared tensors → logits          ${fixed(r.loupeTensors)}  (on ${r.loupeBackend}; logits within ${r.loupeVsOnnxMaxDiff.toExponential(1)} of ONNX Runtime's)`,
-    );
-    console.log(`  PyTorch twin, prepared tensors → logits         ${torch}`);
-    console.log(
-      `  end-to-end loupe predict                        ${fixed(p.endToEnd)}  (peak RSS ${(p.peakRss / GIB).toFixed(2)} GiB, exit ${p.code})`,
-    );
-    console.log(
-      `  end-to-end after start (less a one-file run, ${p.startupSeconds.toFixed(1)} s) ${fixed(p.afterStart)}`,
-    );
-    console.log(
-      `  end-to-end after start / decode-only ${p.afterStartRatio.toFixed(2)}   end-to-end / decode-only ${p.ratio.toFixed(2)}   model-only / ONNX Runtime (tensors) ${(r.modelOnly / r.onnxTensors).toFixed(2)} (round by round ${r.modelOnlyVsOnnxByRound.defaults.toFixed(2)})   model-only / ONNX Runtime (tensors, no spinning) ${(r.modelOnly / r.onnxTensorsQuiet).toFixed(2)} (round by round ${r.modelOnlyVsOnnxByRound.quiet.toFixed(2)})   model-only / ONNX Runtime (frames) ${(r.modelOnly / r.onnxFrames).toFixed(2)}   Loupe model / ONNX Runtime (tensors) ${(r.loupeTensors / r.onnxTensors).toFixed(2)}${typeof r.torch === 'number' ? `   model-only / PyTorch ${(r.modelOnly / r.torch).toFixed(2)}` : ''}\n`,
-    );
-  }
-  for (const m of memory)
-    console.log(
-      `memory: loupe predict on ${m.files} small PNGs: peak RSS ${m.peakRssGiB.toFixed(2)} GiB (${m.seconds.toFixed(1)} s)`,
-    );
-  // Other processes on the machine slow every row: say how busy it was.
-  console.log(
-    `\n${os.availableParallelism()} cores; 1-minute load average ${before.toFixed(2)} before, ${after.toFixed(2)} after.`,
-  );
 }
 
 await main();
