@@ -5,7 +5,7 @@
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--bn-cnn-batch 32] [--skip-cpu] [--cpu-unet]
- *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--json]
+ *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--busy N] [--json]
  *
  * Each configuration runs in its own process, whose peak resident memory (all four workloads) is
  * the last column. Rates are from the median step; the machine's
@@ -13,7 +13,7 @@
  * PyTorch is `/usr/bin/python3`, or the interpreter LOUPE_TORCH_PYTHON names; where it has CUDA
  * and the WebGPU row runs, PyTorch on that GPU is measured too.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fallbackCount } from '../ml/backends/onednn/coverage';
@@ -56,6 +56,14 @@ const plan: Plan = {
 };
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
 const torchPython = process.env.LOUPE_TORCH_PYTHON ?? '/usr/bin/python3';
+/** `--busy N`: N other programs that each hold a core (busy loops) while every row is measured. */
+const busy = option('--busy', 0);
+
+/** Starts the busy loops; the function returned stops them. */
+function startBusyLoops(count: number): () => void {
+  const loops = Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+  return () => loops.forEach((loop) => loop.kill('SIGKILL'));
+}
 
 function runChild(name: CaseName): Measurement {
   const args = [
@@ -118,6 +126,27 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   const peers: Record<string, Measurement> = {};
+  const stopBusyLoops = startBusyLoops(busy);
+  try {
+    measureRows(skipCpu, rows, peers);
+  } finally {
+    stopBusyLoops();
+  }
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ plan, busy, rows }, null, 2));
+    return;
+  }
+  printTable(rows, peers);
+  printCoverage(rows);
+  printWebGpu(rows);
+  // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
+  console.log(
+    `\n${os.availableParallelism()} cores${busy > 0 ? `, ${busy} busy loop${busy > 1 ? 's' : ''} beside every row` : ''}; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
+  );
+}
+
+/** PyTorch's rows, then each configuration's, each in a process of its own. */
+function measureRows(skipCpu: boolean, rows: Row[], peers: Record<string, Measurement>): void {
   // One thread, two (the wasm path's data-parallel rows) and every core (oneDNN's all-core row).
   for (const threads of [...new Set([1, 2, os.availableParallelism()])]) {
     process.stderr.write(`measuring PyTorch, ${threads} thread(s)…\n`);
@@ -142,17 +171,6 @@ async function main(): Promise<void> {
     const m = runChild(c.name);
     rows.push({ label: m.adapter ? `${c.label}: ${m.adapter}` : c.label, peer: c.peer, m });
   }
-  if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ plan, rows }, null, 2));
-    return;
-  }
-  printTable(rows, peers);
-  printCoverage(rows);
-  printWebGpu(rows);
-  // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
-  console.log(
-    `\n${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
-  );
 }
 
 const COLUMNS: { key: keyof Measurement; title: string }[] = [
