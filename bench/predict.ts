@@ -16,9 +16,9 @@
  *   - end-to-end: `loupe predict --model DIR` as a user runs it, with the peak resident memory
  *     of its process tree and its CPU time per image beside decode-only's (how far the model and
  *     the run's own work can hide behind decoding); and that memory again for a small and a large
- *     folder. Decode-only, a
- *     one-file run and the folder's run go in turn, `--e2e-rounds` times, and their ratios are
- *     each round's (medians): one pass of either alone swings with the machine's load.
+ *     folder. Decode-only, a one-file run and the folder's run go in turn, `--e2e-rounds` times,
+ *     and their ratios are each round's (medians): one pass of either alone swings with the
+ *     machine's load.
  * The model is a freshly initialised small-cnn (64² grey input, 2 classes) saved as a Loupe model
  * folder: speed does not depend on what the weights learnt. Not a test: numbers, never pass/fail.
  *

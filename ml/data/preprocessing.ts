@@ -204,14 +204,15 @@ export function prepareFrames(
 ): { input: Float32Array<ArrayBuffer>; frames: PreparedFrame[] } {
   const size = spec.rows * spec.columns * spec.channels;
   if (frames.length === 1) {
-    // Most files hold one frame: its own input is the batch, with no second buffer and copy.
+    // Most files hold one frame: its own input is the batch, with no second buffer and copy (a
+    // view into a larger buffer is copied out: the batch's buffer is moved between threads whole).
     const frame = frames[0]!;
     const { input, placement } = preprocessFrame(frame, spec);
-    if (input.length === size && input.byteLength === input.buffer.byteLength)
-      return {
-        input: input as Float32Array<ArrayBuffer>,
-        frames: [{ rows: frame.rows, columns: frame.columns, placement }],
-      };
+    const own = input.byteLength === input.buffer.byteLength ? input : input.slice();
+    return {
+      input: own as Float32Array<ArrayBuffer>,
+      frames: [{ rows: frame.rows, columns: frame.columns, placement }],
+    };
   }
   const input = new Float32Array(frames.length * size);
   const placed = frames.map((frame, i) => {
