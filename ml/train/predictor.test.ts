@@ -48,3 +48,40 @@ describe('Predictor on frames prepared elsewhere (a batch run prepares them in i
       }
     }, 300_000);
 });
+
+describe('Predictor with two calls in flight (a batch run keeps two with the engine)', () => {
+  it("answers each call before the next call's forward pass takes the thread", async () => {
+    const modelDir = path.join(dir, 'two-in-flight');
+    const [, spec] = EXPORT_TEST_CASES.find(([name]) => name === 'small CNN')!;
+    await saveTestModel(modelDir, spec);
+    const predictor = await Predictor.load(modelDir);
+    try {
+      const events: string[] = [];
+      const engine = predictor.engineForward;
+      // As onnxruntime-node runs a session: synchronously, in a setImmediate callback.
+      predictor.useForward({
+        runtime: 'onnxruntime',
+        run: (input, images) =>
+          new Promise((resolve, reject) =>
+            setImmediate(() => {
+              events.push(`pass ${images}`);
+              engine.run(input, images).then(resolve, reject);
+            }),
+          ),
+        dispose: () => {},
+      });
+      const call = (frames: number) => {
+        const prepared = testFrames(frames, 32, 32).map((f) => preprocessFrame(f, predictor.card.preprocessing));
+        const size = prepared[0]!.input.length;
+        const input = new Float32Array(frames * size);
+        prepared.forEach((p, i) => input.set(p.input, i * size));
+        const placed = prepared.map((p) => ({ rows: 32, columns: 32, placement: p.placement }));
+        return predictor.predictPrepared(input, placed).then((p) => events.push(`answer ${p.length}`));
+      };
+      await Promise.all([call(3), call(2)]);
+      expect(events).toEqual(['pass 3', 'answer 3', 'pass 2', 'answer 2']);
+    } finally {
+      predictor.dispose();
+    }
+  }, 120_000);
+});

@@ -192,7 +192,10 @@ export class Predictor {
       if (signal) throwIfCancelled(signal);
       const { input, frames } = chunk(start, Math.min(count, start + batchSize));
       out.push(...(await this.predictPass(forward, input, frames, detection, options)));
-      await yieldToMessages();
+      // Lets a cancel in between passes; not after the last, whose reply must leave before the
+      // next call's pass takes the thread (a batch run keeps two calls here: yielding sent this
+      // reply only after the next pass, and the caller waited a whole pass for it).
+      if (start + batchSize < count) await yieldToMessages();
     }
     return out;
   }
