@@ -10,7 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { preprocessingSpecSchema } from '../contract/index';
 import { appRoot } from '../main/app/paths';
+import { groupFrames } from '../main/services/batch/frame-inputs';
+
+/** The benchmark model's input (small-cnn, 64² grey), one spec for the 8-bit PNGs and the 16-bit CT: per image. */
+export const BENCH_PREPROCESSING = preprocessingSpecSchema.parse({
+  rows: 64,
+  columns: 64,
+  intensity: { mode: 'per-image' },
+});
+/** Frames per group of every model row: a batch run's groups for the benchmark model. */
+export const BENCH_GROUP = groupFrames(BENCH_PREPROCESSING);
 
 export const SMALL_SIZE = 64;
 export const CT_SIZE = 512;

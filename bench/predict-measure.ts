@@ -18,8 +18,9 @@ import { predictionSessionOptions } from '../ml/export/session-options';
 import type { EngineSupervisor } from '../main/engine/supervisor';
 import type { DecodePool } from '../main/services/imaging/decode-pool';
 import { walkFiles } from '../main/services/imaging/file-walk';
-import { engineFrame, GROUP_FRAMES, READ_AHEAD_FILES } from '../main/services/batch/batch-job';
-import { InputBuffers, predictPayload } from '../main/services/batch/frame-inputs';
+import { engineFrame } from '../main/services/batch/batch-job';
+import { InputBuffers, predictPayload, readAheadFiles } from '../main/services/batch/frame-inputs';
+import { BENCH_GROUP } from './predict-fixtures';
 import { median } from './stats';
 
 export const rate = (count: number, ms: number): number => (count * 1000) / ms;
@@ -27,7 +28,7 @@ export const rate = (count: number, ms: number): number => (count * 1000) / ms;
 /**
  * Reads every file of `folder` through the decode pool as a batch run does (every frame prepared
  * in the worker as `spec` says), with as many reads in flight as a batch run keeps
- * (READ_AHEAD_FILES), timed; also the CPU time it took (this process: its decode workers and the
+ * (readAheadFiles), timed; also the CPU time it took (this process: its decode workers and the
  * thread that feeds them).
  */
 export async function decodeOnly(
@@ -36,6 +37,7 @@ export async function decodeOnly(
   spec: PreprocessingSpec,
 ): Promise<{ frames: number; ms: number; cpuMs: number }> {
   const inFlight = new Set<Promise<void>>();
+  const readAhead = readAheadFiles(spec);
   let frames = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -45,7 +47,7 @@ export async function decodeOnly(
       inFlight.delete(read);
     });
     inFlight.add(read);
-    if (inFlight.size >= READ_AHEAD_FILES) await Promise.race(inFlight);
+    if (inFlight.size >= readAhead) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   const ms = performance.now() - started;
@@ -87,7 +89,7 @@ const timed = async (images: number, run: () => Promise<void>): Promise<{ images
 /** Splits `items` into a batch run's groups. */
 const groupsOf = <T>(items: readonly T[]): T[][] => {
   const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += GROUP_FRAMES) groups.push(items.slice(i, i + GROUP_FRAMES));
+  for (let i = 0; i < items.length; i += BENCH_GROUP) groups.push(items.slice(i, i + BENCH_GROUP));
   return groups;
 };
 
@@ -207,7 +209,7 @@ export async function bundleFrames(
   };
 }
 
-/** The prepared model input of `frames` (NCHW float32), GROUP_FRAMES images a tensor. */
+/** The prepared model input of `frames` (NCHW float32), BENCH_GROUP images a tensor. */
 export function preparedTensors(card: ModelCard, frames: readonly DecodedFrame[]): ort.Tensor[] {
   return groupsOf(frames).map((group) => onnxInput(card, group, false));
 }

@@ -3,7 +3,7 @@
  * how busy the machine was.
  */
 import os from 'node:os';
-import { GROUP_FRAMES } from '../main/services/batch/batch-job';
+import { BENCH_GROUP } from './predict-fixtures';
 import type { PipelineMeasure } from './predict-end-to-end';
 
 const GIB = 1024 ** 3;
@@ -35,7 +35,7 @@ export function print(
   plan: { threads: number; rounds: number; e2eRounds: number; loadBefore: number; loadAfter: number },
 ): void {
   console.log(
-    `\nimages/s — small-cnn 64² grey, groups of ${GROUP_FRAMES}, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
+    `\nimages/s — small-cnn 64² grey, groups of ${BENCH_GROUP}, ${plan.threads} threads for ONNX Runtime and PyTorch; model rows: median of ${plan.rounds} interleaved rounds; decode-only and end to end: median of ${plan.e2eRounds} rounds in turn\n`,
   );
   for (const r of results) {
     const torch =

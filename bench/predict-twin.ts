@@ -9,7 +9,7 @@ import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { appRoot } from '../main/app/paths';
-import { GROUP_FRAMES } from '../main/services/batch/batch-job';
+import { BENCH_GROUP } from './predict-fixtures';
 
 interface Op {
   type: 'conv' | 'batchnorm' | 'relu' | 'maxpool' | 'gap' | 'dense';
@@ -102,7 +102,7 @@ export function torchOnly(
       '--threads',
       String(threads),
       '--batch',
-      String(GROUP_FRAMES),
+      String(BENCH_GROUP),
       '--passes',
       String(passes * tensors.length),
     ],

@@ -30,7 +30,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { exportRequestSchema, preprocessingSpecSchema } from '../contract/index';
+import { exportRequestSchema } from '../contract/index';
 import { readExportBundle, ONNX_MODEL } from '../base/export-bundle';
 import { saveTestModel, testFrames } from '../ml/export/export-test-support';
 import { exportModel } from '../ml/methods/export';
@@ -39,7 +39,7 @@ import { appRoot } from '../main/app/paths';
 import { DecodePool } from '../main/services/imaging/decode-pool';
 import { decodeWorkerEntry } from '../main/services/imaging/index';
 import { realServices } from '../tests/helpers/services';
-import { ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
+import { BENCH_PREPROCESSING, ensureCtDicom, ensureSmallPngs } from './predict-fixtures';
 import { endToEnd, pipelineRounds } from './predict-end-to-end';
 import {
   bundleFrames,
@@ -90,13 +90,11 @@ async function main(): Promise<void> {
     process.stderr.write('making the model, its ONNX export and its PyTorch twin…\n');
     const modelDir = path.join(scratch, 'model');
     const bundleDir = path.join(scratch, 'bundle');
-    // Per image: one spec fits both the 8-bit PNGs and the 16-bit CT.
-    const preprocessing = preprocessingSpecSchema.parse({ rows: 64, columns: 64, intensity: { mode: 'per-image' } });
     await saveTestModel(modelDir, {
       task: 'classification',
       model: { architecture: 'small-cnn' },
       classes: ['normal', 'lesion'],
-      preprocessing,
+      preprocessing: BENCH_PREPROCESSING,
     });
     const samples = testFrames(4, 64, 64).map((frame, i) => ({
       id: String(i),

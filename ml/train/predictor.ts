@@ -29,11 +29,12 @@ import { outputAndEmbedding, withPenultimate } from '../inspect/embeddings';
 /**
  * Input pixels per forward pass: 32 frames of 128². Small inputs need many frames a pass to
  * amortise each kernel call's fixed cost (32 frames of 64² ran 1.1× faster than 16, measured
- * with bench:predict; on ONNX Runtime 64 ran 1.04× faster than 32, as many as a batch run's
- * call holds); large ones must not hold a batch's activations for dozens of 512² frames.
+ * with bench:predict; on ONNX Runtime 64 ran 1.04× faster than 32), and a batch run's call of
+ * 128 small frames is one pass, not two (each pass costs the worker a turn of its event loop and
+ * its own outputs); large ones must not hold a batch's activations for dozens of 512² frames.
  */
 const PREDICT_PIXELS_PER_BATCH = 32 * 128 * 128;
-const MAX_PREDICT_BATCH = 64;
+const MAX_PREDICT_BATCH = 128;
 
 /**
  * What runs the model itself on prepared inputs (NHWC float32, `images` of them) and gives its

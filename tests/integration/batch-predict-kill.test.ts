@@ -16,16 +16,17 @@ import {
   trainTinyClassifier,
   type ImageFolder,
 } from '../helpers/batch-predict';
-import { GROUP_FRAMES } from '../../main/services/batch/batch-job';
+import { MAX_GROUP_FRAMES } from '../../main/services/batch/frame-inputs';
 import { LOUPE_BIN, REPO_ROOT, runCli } from '../helpers/cli';
 import type { TrainedModel } from '../helpers/engine-training';
 import { requireBuild } from '../helpers/services';
 
 /**
- * Twenty of a batch run's commits (GROUP_FRAMES files each): a run still has hundreds of files to go
- * when the first kill comes (with 300 files and commits of 64, a run could finish before it).
+ * Ten of a batch run's commits (a tiny model's groups: MAX_GROUP_FRAMES files each): a run still has
+ * hundreds of files to go when the first kill comes (with 300 files and commits of 64, a run could
+ * finish before it).
  */
-const IMAGES = 20 * GROUP_FRAMES;
+const IMAGES = 10 * MAX_GROUP_FRAMES;
 /** Kills, each after at least this many more files were committed, then a random wait of up to KILL_JITTER_MS. */
 const KILL_AFTER = [1, 30, 30, 30];
 const KILL_JITTER_MS = 150;

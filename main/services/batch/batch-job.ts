@@ -21,9 +21,11 @@ import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles, type FoundFile } from '../imaging/file-walk';
 import {
   engineCalls,
+  groupFrames,
   InputBuffers,
   predictPayload,
   read,
+  readAheadFiles,
   type FrameInputs,
   type Read,
   type ReadOk,
@@ -44,15 +46,6 @@ import type { Finished, Journal } from './output-folder';
 import { inShard, type Shard } from './shard';
 
 export { engineFrame };
-
-/**
- * Frames per engine call and per journal commit: enough that each call's fixed cost in the engine
- * worker is small beside the model (64 small frames, not 32: `loupe predict` on 10,000 PNGs of
- * 64², 4.87 → 4.66 s), few enough to lose little to a kill.
- */
-export const GROUP_FRAMES = 64;
-/** Files read ahead of the model; bounds memory to about this many decoded files. */
-export const READ_AHEAD_FILES = 2 * GROUP_FRAMES;
 
 export interface BatchRun {
   inputs: readonly string[];
@@ -93,10 +86,12 @@ export async function runBatch(
   const headers = new Map([[CSV_FILE, csvHeader(model)]]);
   const files = candidates(run, progress);
   const buffers = new InputBuffers();
+  const groupSize = groupFrames(run.prepare);
+  const readAhead = readAheadFiles(run.prepare);
   const window: Promise<Read>[] = [];
   let exhausted = false;
   const refill = async (): Promise<void> => {
-    while (!exhausted && window.length < READ_AHEAD_FILES) {
+    while (!exhausted && window.length < readAhead) {
       const next = await files.next();
       if (next.done) exhausted = true;
       else window.push(read(pool, next.value, run.prepare));
@@ -133,13 +128,13 @@ export async function runBatch(
   while (window.length > 0 && !run.signal.aborted) {
     const group: Read[] = [];
     let frames = 0;
-    while (window.length > 0 && frames < GROUP_FRAMES) {
+    while (window.length > 0 && frames < groupSize) {
       const file = await window.shift()!;
       group.push(file);
       if (file.ok) frames += file.count;
       await refill();
     }
-    const next = predictGroup(engine, run, group, buffers);
+    const next = predictGroup(engine, run, group, groupSize, buffers);
     // Awaited once the group before it is committed; a failure meanwhile must not go unhandled.
     next.catch(() => {});
     if (predicting) await commitNext(predicting);
@@ -173,6 +168,7 @@ async function predictGroup(
   engine: EngineSupervisor,
   run: BatchRun,
   group: readonly Read[],
+  perCall: number,
   buffers: InputBuffers,
 ): Promise<Finished[]> {
   const readable = group.filter((r): r is ReadOk => r.ok && r.refused === undefined);
@@ -180,7 +176,7 @@ async function predictGroup(
   for (const r of group)
     if (r.ok && r.refused !== undefined) predicted.set(r, `The model could not predict this file: ${r.refused}`);
   try {
-    const all = await predictInputs(engine, run, engineCalls(readable, GROUP_FRAMES, buffers), buffers);
+    const all = await predictInputs(engine, run, engineCalls(readable, perCall, buffers), buffers);
     let at = 0;
     for (const r of readable) {
       predicted.set(r, all.slice(at, at + r.count));
@@ -190,7 +186,7 @@ async function predictGroup(
     if (!retryable(error)) throw error;
     for (const r of readable) {
       try {
-        predicted.set(r, await predictInputs(engine, run, engineCalls([r], GROUP_FRAMES, buffers), buffers));
+        predicted.set(r, await predictInputs(engine, run, engineCalls([r], perCall, buffers), buffers));
       } catch (fileError) {
         if (!retryable(fileError)) throw fileError;
         predicted.set(r, `The model could not predict this file: ${reasonOf(fileError)}`);

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { DecodePool } from '../imaging/decode-pool';
 import type { FoundFile } from '../imaging/file-walk';
 import { predictRequestSchema } from '../../../contract/index';
-import { engineCalls, InputBuffers, predictPayload, read, type ReadOk } from './frame-inputs';
+import {
+  engineCalls,
+  groupFrames,
+  InputBuffers,
+  MAX_GROUP_FRAMES,
+  predictPayload,
+  read,
+  readAheadFiles,
+  type ReadOk,
+} from './frame-inputs';
 
 const file: FoundFile = { path: '/in/a.dcm', relative: 'a.dcm' } as FoundFile;
 const info = { frames: 2 } as never;
@@ -94,5 +103,28 @@ describe('read with preparation', () => {
       readPrepared: async () => Promise.reject(new Error('not a DICOM file')),
     } as unknown as DecodePool;
     expect(await read(failing, file, spec)).toEqual({ ok: false, file, reason: 'not a DICOM file' });
+  });
+});
+
+describe('groupFrames', () => {
+  const input = (rows: number, columns: number, channels: 1 | 3) => ({ rows, columns, channels }) as never;
+  it('puts the most frames in a group of small inputs, and fewer as the input grows, within 32 MiB a call', () => {
+    expect(groupFrames(input(64, 64, 1))).toBe(MAX_GROUP_FRAMES);
+    expect(groupFrames(input(256, 256, 1))).toBe(128);
+    expect(groupFrames(input(512, 512, 1))).toBe(32);
+    expect(groupFrames(input(384, 384, 3))).toBe(18);
+    for (const side of [64, 100, 256, 300, 400, 512])
+      for (const channels of [1, 3] as const) {
+        const frames = groupFrames(input(side, side, channels));
+        if (frames > 16) expect(frames * side * side * channels * 4).toBeLessThanOrEqual(32 * 2 ** 20);
+      }
+  });
+  it('keeps at least 16 frames a group (each is a commit), and 64 where the frames go as pixels', () => {
+    expect(groupFrames(input(1024, 1024, 3))).toBe(16);
+    expect(groupFrames(undefined)).toBe(64);
+  });
+  it('reads two groups of files ahead', () => {
+    expect(readAheadFiles(input(512, 512, 1))).toBe(64);
+    expect(readAheadFiles(undefined)).toBe(128);
   });
 });
