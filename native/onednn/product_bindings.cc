@@ -9,10 +9,9 @@
 #include <node_api.h>
 #include <omp.h>
 
+#include "dnnl_common.h"
 #include "executor.h"
 #include "napi_args.h"
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -20,23 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
-using dnnl::memory;
-using tag = dnnl::memory::format_tag;
-using dt = dnnl::memory::data_type;
-
 namespace loupe {
 
 namespace {
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-dnnl::stream& cpu_stream() {
-  static dnnl::stream stream(cpu_engine());
-  return stream;
-}
 
 bool check_length(napi_env env, const Buffer& buffer, const memory::desc& desc, const char* name) {
   size_t needed = desc.get_size() / sizeof(float);
@@ -62,82 +47,6 @@ napi_value guarded(napi_env env, Body body) {
   });
   if (!error.empty()) throw_error(env, error);
   return nullptr;
-}
-
-// Filters up to this many values are reordered on the executor thread alone.
-constexpr size_t SMALL_REORDER_VALUES = 1 << 16;
-
-// Runs `run` (a oneDNN execution) with a team of one when `small`. Waking OpenMP's sleeping team
-// for a small primitive cost more than the work (42-54 us for a 3x3x32x64 filter's reorder,
-// against 5-10 us on one thread). oneDNN reads the thread count at each execution.
-template <typename Run>
-void execute(bool small, Run run) {
-  const int threads = omp_get_max_threads();
-  if (small) omp_set_num_threads(1);
-  run();
-  if (small) omp_set_num_threads(threads);
-}
-
-// Copies `from` into `to`'s layout; a filter's reorder is small.
-void reorder(const memory& from, const memory& to) {
-  execute(from.get_desc().get_size() / sizeof(float) <= SMALL_REORDER_VALUES,
-          [&] { dnnl::reorder(from, to).execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}); });
-}
-
-// A user buffer in the primitive's preferred layout: the user's own memory when the layouts match,
-// else a scratch copy (reordered in when `input`).
-memory as_needed(const memory& user, const memory::desc& wanted, bool input, std::vector<memory>* later_out) {
-  if (user.get_desc() == wanted) return user;
-  memory scratch(wanted, cpu_engine());
-  if (input) reorder(user, scratch);
-  else later_out->push_back(scratch);
-  return scratch;
-}
-
-// Convolution parameters, in this order (tfjs's names):
-// batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight,
-// filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padBottom,
-// padLeft, padRight, groups (1, or inChannels for depthwise), hasBias, relu.
-constexpr size_t CONV_PARAMS = 20;
-
-struct ConvShape {
-  memory::desc src, weights, dst, bias;
-  memory::dims strides, dilations, pad_l, pad_r;
-  bool has_bias, relu;
-};
-
-ConvShape conv_shape(const std::vector<int64_t>& p) {
-  const int64_t n = p[0], h = p[1], w = p[2], ci = p[3], oh = p[4], ow = p[5], co = p[6];
-  const int64_t fh = p[7], fw = p[8], groups = p[17];
-  ConvShape s;
-  s.src = memory::desc({n, ci, h, w}, dt::f32, tag::nhwc);
-  s.dst = memory::desc({n, co, oh, ow}, dt::f32, tag::nhwc);
-  s.weights = groups == 1 ? memory::desc({co, ci, fh, fw}, dt::f32, tag::hwio)
-                          : memory::desc({groups, co / groups, ci / groups, fh, fw}, dt::f32, tag::hwigo);
-  s.bias = memory::desc({co}, dt::f32, tag::x);
-  s.strides = {p[9], p[10]};
-  // oneDNN counts dilation from 0 (no dilation); tfjs from 1.
-  s.dilations = {p[11] - 1, p[12] - 1};
-  s.pad_l = {p[13], p[15]};
-  s.pad_r = {p[14], p[16]};
-  s.has_bias = p[18] != 0;
-  s.relu = p[19] != 0;
-  return s;
-}
-
-memory::desc any_like(const memory::desc& d) { return memory::desc(d.dims(), dt::f32, tag::any); }
-
-dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s) {
-  auto desc = s.has_bias
-      ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.bias, s.dst, s.strides, s.dilations, s.pad_l, s.pad_r)
-      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.dst, s.strides, s.dilations, s.pad_l, s.pad_r);
-  dnnl::primitive_attr attr;
-  if (s.relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
-  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
 }
 
 }  // namespace
@@ -166,29 +75,22 @@ napi_value Conv(napi_env env, napi_callback_info info) {
                 : throw_error(env, "conv: op must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
   if (!sizes_ok) return nullptr;
   return guarded(env, [&] {
+    if (op == 2) return filter_gradient(s, a.data, b.data, out.data);
     auto& eng = cpu_engine();
     auto& strm = cpu_stream();
     auto fwd = forward_pd(s);
-    std::vector<memory> to_reorder_out;
     if (op == 0) {
       memory src(s.src, eng, a.data), user_w(s.weights, eng, b.data), dst(s.dst, eng, out.data);
       memory w = as_needed(user_w, fwd.weights_desc(), true, nullptr);
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
       if (s.has_bias) args.insert({DNNL_ARG_BIAS, memory(s.bias, eng, bias.data)});
       dnnl::convolution_forward(fwd).execute(strm, args);
-    } else if (op == 1) {
+    } else {
       auto desc = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.dst, s.strides, s.dilations, s.pad_l, s.pad_r);
       dnnl::convolution_backward_data::primitive_desc pd(desc, eng, fwd);
       memory dy(s.dst, eng, a.data), user_w(s.weights, eng, b.data), dx(s.src, eng, out.data);
       memory w = as_needed(user_w, pd.weights_desc(), true, nullptr);
       dnnl::convolution_backward_data(pd).execute(strm, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
-    } else {
-      auto desc = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, s.src, any_like(s.weights), s.dst, s.strides, s.dilations, s.pad_l, s.pad_r);
-      dnnl::convolution_backward_weights::primitive_desc pd(desc, eng, fwd);
-      memory src(s.src, eng, a.data), dy(s.dst, eng, b.data), user_dw(s.weights, eng, out.data);
-      memory dw = as_needed(user_dw, pd.diff_weights_desc(), false, &to_reorder_out);
-      dnnl::convolution_backward_weights(pd).execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
-      if (!to_reorder_out.empty()) reorder(dw, user_dw);
     }
     strm.wait();
   });
