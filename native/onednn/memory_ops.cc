@@ -17,7 +17,13 @@
 
 namespace loupe {
 
-void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, float scale) {
+// Columns a thread sums side by side in accumulators of its own stack: the sums of all threads
+// once lay side by side in one array, so that for a bias gradient of 16 channels every add wrote
+// a cache line that the next thread's adds wrote too (on 16 threads the sum of a U-Net's
+// 8x128x128x16 gradient took 0.8 ms, as long as on two).
+constexpr int64_t SUM_LANES = 256;
+
+LOUPE_VECTORISED void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, float scale) {
   const int threads = std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>(rows / 1024) + 1));
   // Double accumulators, like the cpu backend's JavaScript-number sums; one set per thread.
   std::vector<double> partial(static_cast<size_t>(threads) * cols, 0.0);
@@ -25,10 +31,14 @@ void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, float scal
   {
     const int t = omp_get_thread_num();
     const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
-    double* acc = partial.data() + static_cast<size_t>(t) * cols;
-    for (int64_t r = begin; r < end; r++) {
-      const float* row = x + r * cols;
-      for (int64_t c = 0; c < cols; c++) acc[c] += row[c];
+    for (int64_t first = 0; first < cols; first += SUM_LANES) {
+      const int64_t n = std::min(SUM_LANES, cols - first);
+      double acc[SUM_LANES] = {};
+      for (int64_t r = begin; r < end; r++) {
+        const float* row = x + r * cols + first;
+        for (int64_t c = 0; c < n; c++) acc[c] += row[c];
+      }
+      std::copy(acc, acc + n, partial.data() + static_cast<size_t>(t) * cols + first);
     }
   }
   for (int64_t c = 0; c < cols; c++) {

@@ -1,7 +1,8 @@
 // Reductions (sum, mean, max, min, product over any axes) for tfjs's Sum, Mean, Max, Min, Prod
 // and the softmax and loss reductions of a training step. Sums accumulate in double, like the cpu
-// backend's JavaScript numbers; each output is accumulated in input order by one thread, so
-// results repeat exactly, whatever the thread count.
+// backend's JavaScript numbers; each output is accumulated in input order by one thread (or, for
+// a long sum into few outputs, by parts of a fixed number of rows, added in order), so results
+// repeat exactly, whatever the thread count.
 #include <omp.h>
 
 #include <algorithm>
@@ -100,14 +101,51 @@ LOUPE_VECTORISED void reduce_rows(ReduceOp op, const float* x, float* out, int64
   }
 }
 
+// A sum over many rows into few outputs (a bias or batch-norm gradient: [N·H·W, C] into C, where
+// reduce_contiguous below has one task, so one thread read 8 MB of a U-Net's gradient while the
+// others slept): the rows are cut into parts of ROWS_PER_PART, each part summed by one thread,
+// and each output adds its parts' sums in part order. The parts do not depend on the thread
+// count, so results still repeat exactly.
+constexpr int64_t ROWS_PER_PART = 1024;
+
+LOUPE_VECTORISED void sum_in_parts(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count, int64_t inner) {
+  const int64_t parts = (count + ROWS_PER_PART - 1) / ROWS_PER_PART;
+  std::vector<double> partial(static_cast<size_t>(outer * parts * inner));
+#pragma omp parallel for schedule(static) num_threads(threads_for(outer * count * inner))
+  for (int64_t t = 0; t < outer * parts; t++) {
+    const int64_t o = t / parts, first = (t % parts) * ROWS_PER_PART, rows = std::min(ROWS_PER_PART, count - first);
+    const float* base = x + (o * count + first) * inner;
+    // Accumulators on this thread's stack (memory_ops.cc's sum_rows says why), LANES at a time.
+    for (int64_t lane = 0; lane < inner; lane += LANES) {
+      const int64_t n = std::min(LANES, inner - lane);
+      double acc[LANES] = {};
+      for (int64_t r = 0; r < rows; r++) {
+        const float* row = base + r * inner + lane;
+        for (int64_t i = 0; i < n; i++) acc[i] += row[i];
+      }
+      std::copy(acc, acc + n, partial.data() + t * inner + lane);
+    }
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i = 0; i < inner; i++) {
+      double sum = 0;
+      for (int64_t part = 0; part < parts; part++) sum += partial[(o * parts + part) * inner + i];
+      out[o * inner + i] = static_cast<float>(op == ReduceOp::Mean ? sum / static_cast<double>(count) : sum);
+    }
+  }
+}
+
 // Contiguous reduced axes (a global pooling over H and W, a bias gradient over the rows, a
 // softmax over the last axis): x is [outer, count, inner] and each task accumulates up to LANES
 // neighbouring outputs row by row, a loop the compiler vectorises (the index arithmetic of
 // reduce_any cost several divisions per value).
 LOUPE_VECTORISED void reduce_contiguous(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count, int64_t inner) {
-  if (inner == 1) return reduce_rows(op, x, out, outer, count);
   const int64_t chunks = (inner + LANES - 1) / LANES;
   const int64_t tasks = outer * chunks;
+  // Fewer tasks than threads to run them: cut the rows instead.
+  if ((op == ReduceOp::Sum || op == ReduceOp::Mean) && count >= 2 * ROWS_PER_PART && tasks < threads_for(outer * count * inner))
+    return sum_in_parts(op, x, out, outer, count, inner);
+  if (inner == 1) return reduce_rows(op, x, out, outer, count);
 #pragma omp parallel for schedule(static) if (outer * count * inner > BLOCK && tasks > 1) num_threads(threads_for(outer * count * inner))
   for (int64_t t = 0; t < tasks; t++) {
     const int64_t o = t / chunks, first = (t % chunks) * LANES, n = std::min(LANES, inner - first);
