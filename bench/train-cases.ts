@@ -57,6 +57,8 @@ export interface Plan {
   /** Batch of the batch-norm CNN (the Train section's default is 16). */
   bnCnnBatch: number;
   steps: number;
+  /** Threads of the onednn-all row (every core unless `--threads` says otherwise). */
+  allThreads: number;
   /** Also train the U-Net on stock cpu (one image takes minutes). */
   cpuUNet: boolean;
 }
@@ -156,7 +158,7 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
       throw new Error(`only a software adapter (${info.device.name}), which is not a GPU`);
   } else if (name === 'onednn-1' || name === 'onednn-all') {
     await initBackend('onednn');
-    loadOneDnn().addon!.setThreads(name === 'onednn-1' ? 1 : 0);
+    loadOneDnn().addon!.setThreads(name === 'onednn-1' ? 1 : plan.allThreads);
   } else {
     await initBackend(name === 'stock-cpu' ? 'cpu' : 'wasm');
   }

@@ -5,7 +5,8 @@
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--bn-cnn-batch 32] [--skip-cpu] [--cpu-unet]
- *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--busy N] [--json]
+ *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--busy N]
+ *                          [--threads N] [--json]
  *
  * Each configuration runs in its own process, whose peak resident memory (all four workloads) is
  * the last column. Rates are from the median step; the machine's
@@ -25,12 +26,20 @@ interface Row {
   m: Measurement;
 }
 
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** `--threads N`: the thread count of the "all cores" row (oneDNN's and its PyTorch peer's); every core by default. */
+const allThreads = option('--threads', os.availableParallelism());
+
 const CASES: { name: CaseName; label: string; peer: string }[] = [
   { name: 'onednn-1', label: 'oneDNN, 1 thread', peer: 'torch-1' },
   {
     name: 'onednn-all',
-    label: `oneDNN, ${os.availableParallelism()} threads`,
-    peer: `torch-${os.availableParallelism()}`,
+    label: `oneDNN, ${allThreads} thread${allThreads > 1 ? 's' : ''}`,
+    peer: `torch-${allThreads}`,
   },
   { name: 'loupe-1', label: 'wasm + Loupe kernels, 1 thread', peer: 'torch-1' },
   { name: 'loupe-2', label: 'wasm + Loupe kernels, 2 threads', peer: 'torch-2' },
@@ -42,16 +51,12 @@ const CASES: { name: CaseName; label: string; peer: string }[] = [
 /** The rows on the CPU, for "WebGPU against Loupe's best CPU row". */
 const CPU_CASES: CaseName[] = ['onednn-1', 'onednn-all', 'loupe-1', 'loupe-2', 'stock-wasm', 'stock-cpu'];
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 const plan: Plan = {
   cnnBatch: option('--cnn-batch', 64),
   unetBatch: option('--unet-batch', 8),
   bnCnnBatch: option('--bn-cnn-batch', 32),
   steps: option('--steps', 5),
+  allThreads,
   cpuUNet: process.argv.includes('--cpu-unet'),
 };
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
@@ -78,6 +83,8 @@ function runChild(name: CaseName): Measurement {
     String(plan.unetBatch),
     '--bn-cnn-batch',
     String(plan.bnCnnBatch),
+    '--threads',
+    String(plan.allThreads),
   ];
   if (plan.cpuUNet) args.push('--cpu-unet');
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -148,7 +155,7 @@ async function main(): Promise<void> {
 /** PyTorch's rows, then each configuration's, each in a process of its own. */
 function measureRows(skipCpu: boolean, rows: Row[], peers: Record<string, Measurement>): void {
   // One thread, two (the wasm path's data-parallel rows) and every core (oneDNN's all-core row).
-  for (const threads of [...new Set([1, 2, os.availableParallelism()])]) {
+  for (const threads of [...new Set([1, 2, allThreads])]) {
     process.stderr.write(`measuring PyTorch, ${threads} thread(s)…\n`);
     const m = runTorch(threads);
     peers[`torch-${threads}`] = m;
