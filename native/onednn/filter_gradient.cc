@@ -142,7 +142,7 @@ void filter_gradient(const ConvShape& s, float* x, float* dy, float* dw) {
       if (!failed.exchange(true)) error = e.what();
     }
 #pragma omp barrier
-    // Slice 0 gathers the sum, in slice order.
+    // The threads add the slices' gradients into slice 0's, each value in slice order.
 #pragma omp for schedule(static)
     for (size_t i = 0; i < size; i++) {
       float sum = partial[i];
