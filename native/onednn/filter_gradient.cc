@@ -90,13 +90,18 @@ std::vector<float>& partials() {
 }
 
 constexpr int MIN_SLICED_THREADS = 3;
+// The partial gradients take about this much at most, counted in the filter's own size
+// (ResNet-18's 3x3x512x512 filter is 9.4 MB: 6 slices, not 16); a filter over half of it keeps
+// oneDNN's own split.
+constexpr size_t MAX_PARTIAL_BYTES = size_t{64} << 20;
 
 }  // namespace
 
 void filter_gradient(const ConvShape& s, float* x, float* dy, float* dw) {
   const int threads = omp_get_max_threads();
   const int64_t batch = s.src.dims()[0];
-  const int slices = static_cast<int>(std::min<int64_t>(batch, threads));
+  const int64_t filter_bytes = static_cast<int64_t>(s.weights.get_size());
+  const int slices = static_cast<int>(std::min<int64_t>({batch, threads, static_cast<int64_t>(MAX_PARTIAL_BYTES) / filter_bytes}));
   if (threads < MIN_SLICED_THREADS || slices < 2) return whole(s, x, dy, dw);
   const int64_t per_slice = batch / slices, longer = batch % slices;
   // Made while the team is one thread, so that each primitive plans for one thread (oneDNN reads

@@ -2,7 +2,8 @@
  * The filter gradient with the batch split across threads (native/onednn/filter_gradient.cc: from
  * three threads up, each thread takes a slice of the images and the slices' gradients are summed)
  * against tfjs's `cpu` backend, within KERNEL_RTOL: batches that split evenly, unevenly (5 images on
- * 4 threads: 2, 1, 1, 1) and into fewer slices than threads, strided, padded and depthwise. Four
+ * 4 threads: 2, 1, 1, 1) and into fewer slices than threads, strided, padded and depthwise; and a
+ * filter too large for a partial gradient per thread against oneDNN's own split (two threads). Four
  * threads also on a 2-core machine: the split depends on the thread count, not the cores.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -62,5 +63,17 @@ describe.skipIf(!addon && !REQUIRED)(`the filter gradient split across ${THREADS
     // The same call again gives the same bits: the slices are summed in a fixed order.
     const again = await runOn(ONEDNN_TFJS_NAME, () => filterGradient(c));
     expect(again[0]!.values).toEqual(native[0]!.values);
+  });
+
+  it("gives oneDNN's own result for a 17.6 MB filter (3 slices on 4 threads: the bound on the partial gradients)", async () => {
+    const c: Case = { x: [4, 3, 3, 2100], filter: [1, 1, 2100, 2100], strides: 1, pad: 'valid' };
+    const sliced = await runOn(ONEDNN_TFJS_NAME, () => filterGradient(c));
+    addon!.setThreads(2);
+    try {
+      const whole = await runOn(ONEDNN_TFJS_NAME, () => filterGradient(c));
+      expectClose(sliced[0]!, whole[0]!, 'filter gradient');
+    } finally {
+      addon!.setThreads(THREADS);
+    }
   });
 });
