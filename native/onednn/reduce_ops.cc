@@ -101,11 +101,11 @@ LOUPE_VECTORISED void reduce_rows(ReduceOp op, const float* x, float* out, int64
   }
 }
 
-// A sum over many rows into few outputs (a bias or batch-norm gradient: [N·H·W, C] into C, where
-// reduce_contiguous below has one task, so one thread read 8 MB of a U-Net's gradient while the
-// others slept): the rows are cut into parts of ROWS_PER_PART, each part summed by one thread,
-// and each output adds its parts' sums in part order. The parts do not depend on the thread
-// count, so results still repeat exactly.
+// A sum over many rows into few outputs (a loss's mean over a whole batch: one output, where
+// reduce_contiguous below has one task, so one thread read it all while the others slept; bias
+// and batch-norm gradients take memory_ops.cc's sum_rows): the rows are cut into parts of
+// ROWS_PER_PART, each part summed by one thread, and each output adds its parts' sums in part
+// order. The parts do not depend on the thread count, so results still repeat exactly.
 constexpr int64_t ROWS_PER_PART = 1024;
 
 LOUPE_VECTORISED void sum_in_parts(ReduceOp op, const float* x, float* out, int64_t outer, int64_t count, int64_t inner) {
