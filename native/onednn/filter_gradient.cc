@@ -19,7 +19,6 @@
 #include "dnnl_common.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -126,7 +125,7 @@ void filter_gradient(const ConvShape& s, float* x, float* dy, float* dw) {
   if (partial.size() < size * slices) partial.resize(size * slices);
   const int64_t x_image = s.src.dims()[1] * s.src.dims()[2] * s.src.dims()[3];
   const int64_t dy_image = s.dst.dims()[1] * s.dst.dims()[2] * s.dst.dims()[3];
-  std::atomic<bool> failed{false};
+  bool failed = false;
   std::string error;
 #pragma omp parallel num_threads(slices)
   {
@@ -144,7 +143,10 @@ void filter_gradient(const ConvShape& s, float* x, float* dy, float* dw) {
       strm.wait();
     } catch (const std::exception& e) {
 #pragma omp critical
-      if (!failed.exchange(true)) error = e.what();
+      if (!failed) {
+        failed = true;
+        error = e.what();
+      }
     }
 #pragma omp barrier
     // The threads add the slices' gradients into slice 0's, each value in slice order.
@@ -157,9 +159,8 @@ void filter_gradient(const ConvShape& s, float* x, float* dy, float* dw) {
   }
   restore();
   if (failed) throw std::runtime_error(error);
-  memory summed(layout, cpu_engine(), partial.data()), user_dw(s.weights, cpu_engine(), dw);
   if (layout == s.weights) std::copy(partial.begin(), partial.begin() + size, dw);
-  else reorder(summed, user_dw);
+  else reorder(memory(layout, cpu_engine(), partial.data()), memory(s.weights, cpu_engine(), dw));
 }
 
 }  // namespace loupe

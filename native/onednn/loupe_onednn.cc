@@ -1,9 +1,10 @@
 // Loupe's native CPU kernels: the addon's module, its thread setting and its report. The kernels
-// live by kind: products on oneDNN (product_bindings.cc), memory-bound ops (memory_bindings.cc)
-// and the rest of a training step (tensor_bindings.cc). Every kernel computes in place on
-// Float32Arrays that the caller owns (in Loupe: views of the tfjs wasm backend's heap), so no
-// tensor is copied on its way in or out. Plain N-API (node_api.h), no exceptions cross into
-// JavaScript: every failure becomes a thrown JS Error.
+// live by kind: products on oneDNN (product_bindings.cc, the filter gradient in
+// filter_gradient.cc), memory-bound ops (memory_bindings.cc) and the rest of a training step
+// (tensor_bindings.cc). Every kernel computes in place on Float32Arrays that the caller owns (in
+// Loupe: views of the tfjs wasm backend's heap), so no tensor is copied on its way in or out.
+// Plain N-API (node_api.h), no exceptions cross into JavaScript: every failure becomes a thrown
+// JS Error.
 #include <node_api.h>
 #include <omp.h>
 
