@@ -18,12 +18,18 @@ const forced = await chooseAdapter(true).then(
 );
 
 const SHAPES = [[3, 3, 4, 8], [8], [130, 7]];
+/** More threads than 65,535 workgroups of 64 hold: the program's grid takes a second dimension. */
+const LARGE = [[2049, 2049]];
 
 /** Parameters and moments after three steps with seeded gradients, read back from `backend`. */
-async function afterThreeSteps(backend: string, config: object): Promise<{ values: Float32Array; shape: number[] }[]> {
+async function afterThreeSteps(
+  backend: string,
+  config: object,
+  shapes = SHAPES,
+): Promise<{ values: Float32Array; shape: number[] }[]> {
   await tf.setBackend(backend);
   const optimizer = createOptimizer(optimizerConfigSchema.parse(config));
-  const parameters: Parameter[] = SHAPES.map((shape, i) => ({
+  const parameters: Parameter[] = shapes.map((shape, i) => ({
     name: `w${i}`,
     variable: tf.variable(
       tf.tensor(
@@ -68,4 +74,12 @@ describe.skipIf(!forced && process.env.CI !== 'true')('Adam on WebGPU (forced; o
     const cpu = await afterThreeSteps('cpu', config);
     gpu.forEach((values, i) => expectClose(values, cpu[i]!, `${config.name} parameter ${i}`));
   });
+
+  it('a parameter of 4.2 million values (a two-dimensional grid of workgroups)', async () => {
+    await initBackend('webgpu');
+    const config = { name: 'adam', weightDecay: 0 };
+    const [gpu] = await afterThreeSteps('webgpu', config, LARGE);
+    const [cpu] = await afterThreeSteps('cpu', config, LARGE);
+    expectClose(gpu!, cpu!, 'large parameter');
+  }, 60_000);
 });
