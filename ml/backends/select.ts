@@ -17,6 +17,7 @@ import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
+import { registerWebGpuReluGradients } from './webgpu/relu-gradients';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { ONEDNN_TFJS_NAME, OneDnnBackend } from './onednn/native-backend';
 import { WASM_HEAP_GIB } from '../worker/heap-failure';
@@ -59,6 +60,7 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       // tfjs's filter gradients run one thread per weight: Loupe's split the sum (filter-gradients.ts).
       registerWebGpuFilterGradients();
       registerWebGpuFusedAdam();
+      registerWebGpuReluGradients();
       gpuDevice = adapter;
     },
   },
