@@ -16,6 +16,7 @@ import { registerLoupeWasmKernels } from './wasm-kernels/index';
 import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
+import { registerWebGpuBatchNorm } from './webgpu/batch-norm';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerWebGpuReluGradients } from './webgpu/relu-gradients';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
@@ -61,6 +62,7 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       registerWebGpuFilterGradients();
       registerWebGpuFusedAdam();
       registerWebGpuReluGradients();
+      registerWebGpuBatchNorm();
       gpuDevice = adapter;
     },
   },

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCnn, referenceUNet } from '../../../bench/reference-models';
+import { buildModel } from '../../models/index';
 import { initBackend } from '../select';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { resolveLoss, type LossSpec } from '../../parallel/loss-registry';
@@ -202,6 +203,18 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       );
       cnn.dispose();
       unet.dispose();
+    }, 300_000);
+
+    it('one training step of Loupe’s default classifier (batch norm, ReLU): the same loss and gradients as cpu', async () => {
+      await tf.setBackend('cpu');
+      const model = buildModel(
+        { architecture: 'small-cnn' },
+        { task: 'classification', inputShape: [24, 24, 1], numClasses: 3, seed: 0 },
+      );
+      await expectSameTrainingStep('small CNN', model, { name: 'categoricalCrossentropy' }, [4, 24, 24, 1], () =>
+        tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3).toFloat(),
+      );
+      model.dispose();
     }, 300_000);
   },
 );

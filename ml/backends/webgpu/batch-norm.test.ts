@@ -1,0 +1,145 @@
+/**
+ * Batch norm's training kernels on WebGPU (batch-norm.ts), run by Loupe's BatchNormalization
+ * layer: y, the gradients of x, scale and offset, and the moving averages after the step, against
+ * tfjs's own training pass on the cpu backend (which has no such kernels). Also: the layer really
+ * took the kernels, the statistics keep their digits for data far from zero mean (where E[x²] −
+ * mean² in float32 would not), and a wrong size is an Error. Runs where Dawn finds an adapter
+ * (Mesa's llvmpipe on CI, forced), as webgpu.test.ts does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { batchNormalization } from '../../models/batch-norm';
+import { BATCH_NORM_MOMENTUM } from '../../models/common';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
+import { initBackend } from '../select';
+import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
+import { chooseAdapter } from './adapters';
+
+const forced = await chooseAdapter(true).then(
+  () => true,
+  () => false,
+);
+
+const EPSILON = 1e-3;
+const OUTPUTS = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
+
+function caseOf(shape: number[], seed: number, centre = 0) {
+  const channels = shape[shape.length - 1]!;
+  return {
+    shape,
+    // Far from zero mean and unit variance, so that the statistics matter.
+    x: Float32Array.from(seededValues(sizeOf(shape), seed), (v, i) => centre + v * 3 + (i % channels)),
+    dy: seededValues(sizeOf(shape), seed + 1),
+    gamma: Float32Array.from(seededValues(channels, seed + 2), (v) => 1 + v / 4),
+    beta: seededValues(channels, seed + 3),
+  };
+}
+
+type Case = ReturnType<typeof caseOf>;
+
+/** The six results in float64, from the definitions (biased variance, as tfjs's moments). */
+function float64Pass(c: Case): { values: Float32Array; shape: number[] }[] {
+  const channels = c.gamma.length;
+  const rows = c.x.length / channels;
+  const perChannel = (f: (r: number, j: number) => number) =>
+    Array.from({ length: channels }, (_, j) => {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += f(r, j);
+      return sum;
+    });
+  const at = (r: number, j: number) => r * channels + j;
+  const mean = perChannel((r, j) => c.x[at(r, j)]!).map((s) => s / rows);
+  const variance = perChannel((r, j) => (c.x[at(r, j)]! - mean[j]!) ** 2).map((s) => s / rows);
+  const inv = variance.map((v) => 1 / Math.sqrt(v + EPSILON));
+  const xhat = (i: number) => (c.x[i]! - mean[i % channels]!) * inv[i % channels]!;
+  const dbeta = perChannel((r, j) => c.dy[at(r, j)]!);
+  const dgamma = perChannel((r, j) => c.dy[at(r, j)]! * xhat(at(r, j)));
+  const full = (f: (i: number, j: number) => number) => Float32Array.from(c.x, (_, i) => f(i, i % channels));
+  const y = full((i, j) => xhat(i) * c.gamma[j]! + c.beta[j]!);
+  const dx = full((i, j) => c.gamma[j]! * inv[j]! * (c.dy[i]! - dbeta[j]! / rows - (xhat(i) * dgamma[j]!) / rows));
+  const moving = (start: number, batch: number) => start - (start - batch) * (1 - BATCH_NORM_MOMENTUM);
+  return [
+    { values: y, shape: c.shape },
+    { values: dx, shape: c.shape },
+    ...[dgamma, dbeta, mean.map((m) => moving(0, m)), variance.map((v) => moving(1, v))].map((v) => ({
+      values: Float32Array.from(v),
+      shape: [channels],
+    })),
+  ];
+}
+
+/** One training pass of the layer on `backend`: its six results, and the kernels it ran. */
+async function trainingPass(backend: string, c: Case) {
+  await tf.setBackend(backend);
+  const layer = batchNormalization({ epsilon: EPSILON, momentum: BATCH_NORM_MOMENTUM });
+  layer.build(c.shape);
+  const channels = c.gamma.length;
+  layer.setWeights([tf.tensor1d(c.gamma), tf.tensor1d(c.beta), tf.zeros([channels]), tf.ones([channels])]);
+  const [gamma, beta, movingMean, movingVariance] = layer.weights.map((w) => w.read() as tf.Variable);
+  const x = tf.variable(tf.tensor(c.x, c.shape));
+  const dy = tf.tensor(c.dy, c.shape);
+  let outputs: tf.Tensor[] = [];
+  const profile = await tf.profile(() => {
+    let y: tf.Tensor | null = null;
+    const { grads } = tf.variableGrads(() => {
+      y = tf.keep(layer.apply(x, { training: true }) as tf.Tensor);
+      return tf.sum(tf.mul(y, dy));
+    });
+    outputs = [
+      y!,
+      grads[x.name]!,
+      grads[gamma!.name]!,
+      grads[beta!.name]!,
+      movingMean!.clone(),
+      movingVariance!.clone(),
+    ];
+    tf.dispose(Object.values(grads).filter((g) => !outputs.includes(g)));
+    return outputs;
+  });
+  const values = await Promise.all(
+    outputs.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })),
+  );
+  tf.dispose([...outputs, x, dy, ...layer.weights.map((w) => w.read())]);
+  return { values, kernels: new Set(profile.kernels.map((k) => k.name)) };
+}
+
+describe.skipIf(!forced && process.env.CI !== 'true')(
+  'batch norm on WebGPU (forced; on Mesa where there is no GPU)',
+  () => {
+    it.each([
+      { shape: [4, 5, 6, 3], seed: 1, centre: 0 },
+      { shape: [8, 3, 3, 16], seed: 5, centre: 0 },
+      // Rank 2 (after a dense layer), 10 rows: one short chunk.
+      { shape: [10, 6], seed: 17, centre: 0 },
+      // 19,200 rows: 1,011 chunks of 19 rows, the last one short.
+      { shape: [2, 120, 80, 3], seed: 21, centre: 0 },
+      // A mean of 1,000 against a spread of a few units: a float32 E[x²] − mean² keeps no digits of it.
+      { shape: [6, 40, 40, 4], seed: 25, centre: 1000 },
+    ])(
+      'x $shape, centred on $centre: the layer’s results, in float64 and on the cpu backend',
+      async ({ shape, seed, centre }) => {
+        await initBackend('webgpu');
+        const c = caseOf(shape, seed, centre);
+        const gpu = await trainingPass('webgpu', c);
+        expect([...gpu.kernels]).toEqual(expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]));
+        float64Pass(c).forEach((v, i) => expectClose(gpu.values[i]!, v, `${shape} ${OUTPUTS[i]} (float64)`));
+        const cpu = await trainingPass('cpu', c);
+        expect(cpu.kernels.has(BATCH_NORM_TRAINING)).toBe(false);
+        gpu.values.forEach((v, i) => expectClose(v, cpu.values[i]!, `${shape} ${OUTPUTS[i]} (cpu)`));
+      },
+      60_000,
+    );
+
+    it('refuses a scale of the wrong size', async () => {
+      await initBackend('webgpu');
+      await tf.setBackend('webgpu');
+      const x = tf.ones([2, 3, 4]);
+      expect(() =>
+        tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale: tf.ones([3]), offset: tf.zeros([4]) }, {
+          epsilon: EPSILON,
+        } as unknown as tf.NamedAttrMap),
+      ).toThrow(/one scale and offset per channel/);
+      x.dispose();
+    });
+  },
+);
