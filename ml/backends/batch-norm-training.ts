@@ -14,6 +14,17 @@ export interface BatchNormTrainingAttrs {
   epsilon: number;
 }
 
+/**
+ * Moving averages kernel: inputs movingMean, movingVariance, mean, variance; attrs { decay };
+ * outputs each moving value − (moving value − batch value) · decay, as tfjs's layer computes them.
+ */
+export const BATCH_NORM_MOVING_AVERAGES = 'LoupeBatchNormMovingAverages';
+
+export interface MovingAveragesAttrs {
+  /** 1 − momentum, rounded to float32 as tfjs's scalar of it is. */
+  decay: number;
+}
+
 /** True when the active backend has both kernels. */
 export function hasBatchNormTrainingKernels(): boolean {
   const backend = tf.getBackend();
@@ -55,4 +66,30 @@ export function batchNormTraining(
   });
   const y = op(x, scale, offset) as tf.Tensor;
   return { y, mean: stats[0]!, variance: stats[1]! };
+}
+
+/**
+ * tfjs's moving averages, value ← value − (value − batch statistic) · (1 − momentum), for the
+ * mean and the variance: one kernel where the backend has it (WebGPU: one program in place of six
+ * and two scalar uploads), else the three tensor ops each. Returns the new values.
+ */
+export function movingAverages(
+  movingMean: tf.Tensor,
+  movingVariance: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  momentum: number,
+): [tf.Tensor, tf.Tensor] {
+  if (tf.getKernel(BATCH_NORM_MOVING_AVERAGES, tf.getBackend()) === undefined)
+    return [movingMean, movingVariance].map((old, i) =>
+      tf.sub(old, tf.mul(tf.sub(old, i === 0 ? mean : variance), 1 - momentum)),
+    ) as [tf.Tensor, tf.Tensor];
+  const attrs: MovingAveragesAttrs = { decay: Math.fround(1 - momentum) };
+  return tf
+    .engine()
+    .runKernel(
+      BATCH_NORM_MOVING_AVERAGES,
+      { movingMean, movingVariance, mean, variance },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as unknown as [tf.Tensor, tf.Tensor];
 }

@@ -17,7 +17,7 @@
  * `BatchNormalization`, so models read from disk get it too (ml/model-io imports it).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTraining, hasBatchNormTrainingKernels } from '../backends/batch-norm-training';
+import { batchNormTraining, hasBatchNormTrainingKernels, movingAverages } from '../backends/batch-norm-training';
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 type Kwargs = Record<string, unknown>;
@@ -58,15 +58,12 @@ export class BatchNormalization extends StockBatchNormalization {
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon);
       // tfjs's moving averages: value ← value − (value − batch statistic) · (1 − momentum).
-      for (const [variable, batch] of [
-        [fields.movingMean, mean],
-        [fields.movingVariance, variance],
-      ] as const) {
-        tf.tidy(() => {
-          const old = variable.read();
-          variable.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - fields.momentum)));
-        });
-      }
+      tf.tidy(() => {
+        const { movingMean, movingVariance } = fields;
+        const next = movingAverages(movingMean.read(), movingVariance.read(), mean, variance, fields.momentum);
+        movingMean.write(next[0]);
+        movingVariance.write(next[1]);
+      });
       tf.dispose([mean, variance]);
       return y;
     });

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNormalization } from '../../models/batch-norm';
 import { BATCH_NORM_MOMENTUM } from '../../models/common';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
+import { BATCH_NORM_MOVING_AVERAGES, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
 import { initBackend } from '../select';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { chooseAdapter } from './adapters';
@@ -121,7 +121,9 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         await initBackend('webgpu');
         const c = caseOf(shape, seed, centre);
         const gpu = await trainingPass('webgpu', c);
-        expect([...gpu.kernels]).toEqual(expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]));
+        expect([...gpu.kernels]).toEqual(
+          expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, BATCH_NORM_MOVING_AVERAGES]),
+        );
         float64Pass(c).forEach((v, i) => expectClose(gpu.values[i]!, v, `${shape} ${OUTPUTS[i]} (float64)`));
         const cpu = await trainingPass('cpu', c);
         expect(cpu.kernels.has(BATCH_NORM_TRAINING)).toBe(false);

@@ -14,7 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '../batch-norm-training';
+import {
+  BATCH_NORM_MOVING_AVERAGES,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  type BatchNormTrainingAttrs,
+  type MovingAveragesAttrs,
+} from '../batch-norm-training';
 import { bindingsWgsl, MAIN_PREAMBLE, runMultiOutput } from './multi-output';
 
 /** Most chunks per channel (the joining thread's loop); chunks hold at least MIN_ROWS rows. */
@@ -125,6 +131,13 @@ ${MAIN_PREAMBLE}
   dx[index] = coefficients[3 * c] * dy[index] + coefficients[3 * c + 1] * (x[index] - mean[c]) + coefficients[3 * c + 2];
 }`;
 
+/** The moving averages, each value − (value − batch statistic) · decay, in tfjs's order of operations. */
+const MOVING_AVERAGES = `${bindingsWgsl(['nextMean', 'nextVariance'], ['movingMean', 'movingVariance', 'mean', 'variance'], 'decay : f32')}
+${MAIN_PREAMBLE}
+  nextMean[index] = movingMean[index] - (movingMean[index] - mean[index]) * uniforms.decay;
+  nextVariance[index] = movingVariance[index] - (movingVariance[index] - variance[index]) * uniforms.decay;
+}`;
+
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** rows, channels and the chunking as uniforms; refuses what the kernels do not take. */
@@ -197,9 +210,30 @@ function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   return [dx!, dscale!, doffset!];
 }
 
+function movingAverages({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+  const { movingMean, movingVariance, mean, variance } = inputs as Record<
+    'movingMean' | 'movingVariance' | 'mean' | 'variance',
+    tf.TensorInfo
+  >;
+  const all = [movingMean, movingVariance, mean, variance];
+  if (all.some((t) => t.dtype !== 'float32' || t.shape.join() !== movingMean.shape.join()))
+    throw new Error(
+      `Batch norm's moving averages take four float32 vectors of one size (got ${all.map((t) => t.shape)}).`,
+    );
+  const { decay } = attrs as unknown as MovingAveragesAttrs;
+  const threads = tf.util.sizeFromShape(movingMean.shape);
+  return runMultiOutput(
+    backend as WebGPUBackend,
+    { key: 'loupeBnMovingAverages', code: MOVING_AVERAGES, threads },
+    all,
+    [movingMean.shape, movingMean.shape],
+    [{ type: 'float32', data: [decay] }],
+  );
+}
+
 let registered = false;
 
-/** Registers both kernels for the webgpu backend; Loupe's BatchNormalization layer then takes them. */
+/** Registers the three kernels for the webgpu backend; Loupe's BatchNormalization layer then takes them. */
 export function registerWebGpuBatchNorm(): void {
   if (registered) return;
   registered = true;
@@ -208,5 +242,10 @@ export function registerWebGpuBatchNorm(): void {
     kernelName: BATCH_NORM_TRAINING_GRAD,
     backendName: 'webgpu',
     kernelFunc: backward as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_MOVING_AVERAGES,
+    backendName: 'webgpu',
+    kernelFunc: movingAverages as tf.KernelFunc,
   });
 }
