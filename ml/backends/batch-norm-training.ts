@@ -1,7 +1,8 @@
 /**
  * Batch normalisation in training mode as two kernels, forward and backward, for backends that
- * register them (the oneDNN backend does: ml/backends/onednn/norm-kernels.ts). Loupe's
- * BatchNormalization layer (ml/models/batch-norm.ts) trains with them where they are.
+ * register them (the oneDNN and WebGPU backends do: ml/backends/onednn/norm-kernels.ts,
+ * ml/backends/webgpu/batch-norm.ts). Loupe's BatchNormalization layer (ml/models/batch-norm.ts)
+ * trains with them where they are.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,7 +1,8 @@
 /**
  * Loupe's batch-normalisation layer: tfjs-layers' BatchNormalization, whose training pass runs as
  * two kernels (forward and backward, ml/backends/batch-norm-training.ts) on a backend that
- * registers them — the oneDNN backend does (ml/backends/onednn/norm-kernels.ts).
+ * registers them — the oneDNN and WebGPU backends do (ml/backends/onednn/norm-kernels.ts,
+ * ml/backends/webgpu/batch-norm.ts).
  *
  * Why: tfjs-layers trains batch norm as tf.moments (two means, a difference, a square) and a
  * FusedBatchNorm, each differentiated on its own: about seven full-size passes forward and a
@@ -11,7 +12,7 @@
  * Everything else is tfjs's class: the same weights, config, serialisation (the class name stays
  * `BatchNormalization`, so saved models, exports and the folded inference copy do not change),
  * inference, and the moving averages updated as tfjs does from the batch's mean and (biased)
- * variance. Where the backend lacks the kernels (wasm, WebGPU, cpu), or for a case they do not
+ * variance. Where the backend lacks the kernels (wasm, cpu), or for a case they do not
  * take (a normalised axis other than the last, no scale or offset, not float32), training runs
  * tfjs's own pass. Importing this module puts the class in tfjs's class map under
  * `BatchNormalization`, so models read from disk get it too (ml/model-io imports it).
