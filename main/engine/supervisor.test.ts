@@ -152,6 +152,28 @@ describe('EngineSupervisor', () => {
     expect(workers).toHaveLength(2);
   });
 
+  it('replaces a worker that answers ENGINE_CRASHED: its GPU failed (ml/backends/webgpu/faults.ts)', async () => {
+    const { supervisor, workers } = setup();
+    const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
+    await tick();
+    workers[0]!.send({
+      type: 'result',
+      id: workers[0]!.lastCall().id,
+      ok: false,
+      error: {
+        code: 'ENGINE_CRASHED',
+        message: 'The GPU device was lost: device hung. The engine has been restarted.',
+      },
+    });
+    await expect(call).rejects.toMatchObject({
+      code: 'ENGINE_CRASHED',
+      message: expect.stringMatching(/GPU device was lost/),
+    });
+    expect(workers[0]!.terminated).toBe(true);
+    await expect(supervisor.engineInfo()).resolves.toEqual(INFO);
+    expect(workers).toHaveLength(2);
+  });
+
   it('forwards cancel to the worker', async () => {
     const { supervisor, workers } = setup();
     const controller = new AbortController();

@@ -160,9 +160,11 @@ export class EngineSupervisor {
     clearTimeout(entry.cancelTimer);
     if (!msg.ok) {
       entry.reject(errorFromPayload(msg.error));
-      // Its tensor heap overflowed and may be broken (ml/worker/heap-failure.ts): start afresh.
-      if (msg.error.code === 'ENGINE_OUT_OF_MEMORY') {
-        this.log.warn(`engine ran out of tensor memory in ${entry.method}; restarting it`);
+      // Its tensor heap overflowed and may be broken (ml/worker/heap-failure.ts), or its GPU failed
+      // (ml/backends/webgpu/faults.ts): start afresh.
+      if (msg.error.code === 'ENGINE_OUT_OF_MEMORY' || msg.error.code === 'ENGINE_CRASHED') {
+        const what = msg.error.code === 'ENGINE_OUT_OF_MEMORY' ? 'ran out of tensor memory' : 'failed';
+        this.log.warn(`engine ${what} in ${entry.method}; restarting it`);
         void this.restart().catch(() => {});
       }
       return;

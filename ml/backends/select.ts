@@ -17,6 +17,7 @@ import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuBatchNorm } from './webgpu/batch-norm';
+import { watchDeviceFaults } from './webgpu/faults';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerWebGpuReluGradients } from './webgpu/relu-gradients';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
@@ -65,6 +66,8 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       registerWebGpuBatchNorm();
       gpuDevice = adapter;
     },
+    // GPU errors arrive as events: without a listener a failed step goes on with zeros (webgpu/faults.ts).
+    verify: () => watchDeviceFaults((tf.backend() as unknown as { device: GPUDevice }).device),
   },
   'tensorflow-gpu': {
     tfjsName: 'tensorflow',

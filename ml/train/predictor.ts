@@ -14,6 +14,7 @@ import {
   type RuntimeChoice,
   type SamplePrediction,
 } from '../../contract/index';
+import { throwIfGpuFault } from '../backends/webgpu/faults';
 import { prepareFrames } from '../data/preprocessing';
 import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { argmax } from '../metrics/classification';
@@ -95,7 +96,9 @@ export class Predictor {
         const output = outputOfBatch(model, x) as tf.Tensor;
         x.dispose();
         try {
-          return { data: (await output.data()) as Float32Array, dims: output.shape };
+          const data = (await output.data()) as Float32Array;
+          throwIfGpuFault();
+          return { data, dims: output.shape };
         } finally {
           output.dispose();
         }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batches';
 import type { LossFunction } from '../losses/index';
 import type { Optimizer, Parameter } from '../optim/optimizers';
+import { throwIfGpuFault } from '../backends/webgpu/faults';
 import { releaseDuringBackward } from './release-during-backward';
 
 export interface TrainStepContext {
@@ -52,6 +53,7 @@ export const trainStep: TrainStep = async (context, batch) => {
       gradients.set(byVariable.get(variableName)!, gradient);
     optimizer.apply(parameters, gradients, learningRate);
     const [lossValue, outputs] = await Promise.all([value.data(), (logits as tf.Tensor | null)!.data()]);
+    throwIfGpuFault();
     return { loss: lossValue[0]!, logits: outputs as Float32Array };
   } finally {
     value.dispose();

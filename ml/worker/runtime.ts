@@ -13,6 +13,7 @@ import {
   type FromEngine,
 } from '../../contract/engine/protocol';
 import { LoupeError, describeIssues, toErrorPayload } from '../../contract/errors';
+import { GpuDeviceFault, gpuFaultError, throwIfGpuFault } from '../backends/webgpu/faults';
 import { isTensorHeapFailure, outOfTensorMemory } from './heap-failure';
 
 export interface MethodContext<M extends EngineMethodName> {
@@ -64,15 +65,20 @@ export class EngineRuntime {
         progress: (data) => this.send({ type: 'progress', id, data }),
         moveInReply: (buffer) => moved.push(buffer),
       });
+      // A GPU error during the call (reported as an event, not thrown) fails it (webgpu/faults.ts).
+      throwIfGpuFault();
       this.send({ type: 'result', id, ok: true, value }, moved);
     } catch (error) {
       if (!(error instanceof LoupeError)) console.error(`[engine] ${method} failed:`, error);
-      // The supervisor restarts a worker that answers ENGINE_OUT_OF_MEMORY (heap-failure.ts).
+      // The supervisor restarts a worker that answers ENGINE_OUT_OF_MEMORY (heap-failure.ts) or, after
+      // a GPU fault, ENGINE_CRASHED (webgpu/faults.ts).
       const payload = isTensorHeapFailure(error)
         ? outOfTensorMemory(error).toPayload()
-        : controller.signal.aborted && !(error instanceof LoupeError)
-          ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
-          : toErrorPayload(error);
+        : error instanceof GpuDeviceFault
+          ? gpuFaultError(error).toPayload()
+          : controller.signal.aborted && !(error instanceof LoupeError)
+            ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
+            : toErrorPayload(error);
       this.send({ type: 'result', id, ok: false, error: payload });
     } finally {
       this.running.delete(id);
