@@ -109,10 +109,12 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
     it.each([
       { shape: [4, 5, 6, 3], seed: 1, centre: 0 },
       { shape: [8, 3, 3, 16], seed: 5, centre: 0 },
-      // Rank 2 (after a dense layer), 10 rows: one short chunk.
+      // Rank 2 (after a dense layer), 10 rows: two chunks, the second of 2 rows.
       { shape: [10, 6], seed: 17, centre: 0 },
-      // 19,200 rows: 1,011 chunks of 19 rows, the last one short.
+      // 19,200 rows: 2,400 chunks of 8 rows, 37 or 38 per lane of a join.
       { shape: [2, 120, 80, 3], seed: 21, centre: 0 },
+      // 40,293 rows: 4,030 chunks of 10 rows, the last one of 3.
+      { shape: [3, 111, 121, 2], seed: 23, centre: 0 },
       // A mean of 1,000 against a spread of a few units: a float32 E[x²] − mean² keeps no digits of it.
       { shape: [6, 40, 40, 4], seed: 25, centre: 1000 },
     ])(

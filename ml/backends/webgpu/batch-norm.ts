@@ -6,8 +6,9 @@
  * against 1,219 on the CPU, its step bound by recording dispatches.
  *
  * x is rows × channels (channels last). The statistics are taken in chunks of rows: each thread
- * sums one chunk of one channel (neighbouring threads, neighbouring channels), then a thread per
- * channel joins the chunks. WGSL has no double, so the variance is not E[x²] − mean² (which loses
+ * sums one chunk of one channel (neighbouring threads, neighbouring channels), then a workgroup
+ * per channel joins the chunks (its lanes in turn, then a tree over the lanes: a single thread's
+ * loop over thousands of chunks would leave a GPU waiting on one memory read after another). WGSL has no double, so the variance is not E[x²] − mean² (which loses
  * a float32 variance's digits when the mean is large) but two passes over shifted values, in each
  * chunk and again in the join; the variance is the biased one, as tfjs's moments and the oneDNN
  * kernels (native/onednn/norm_ops.cc) take it.
@@ -21,12 +22,43 @@ import {
   type BatchNormTrainingAttrs,
   type MovingAveragesAttrs,
 } from '../batch-norm-training';
-import { bindingsWgsl, MAIN_PREAMBLE, runMultiOutput } from './multi-output';
+import { bindingsWgsl, MAIN_PREAMBLE, runMultiOutput, WORKGROUP } from './multi-output';
 
-/** Most chunks per channel (the joining thread's loop); chunks hold at least MIN_ROWS rows. */
-const MAX_CHUNKS = 1024;
-const MIN_ROWS = 16;
+/**
+ * Most chunks per channel, and the fewest rows in a chunk. A chunk's rows are one thread's loop,
+ * the chunks of a channel are one workgroup's (WORKGROUP lanes, then a tree): a U-Net's 8 × 128²
+ * rows make 4,096 chunks of 32 rows, 64 per lane.
+ */
+const MAX_CHUNKS = 4096;
+const MIN_ROWS = 8;
 const SHAPE_UNIFORMS = 'rows : i32, channels : i32, chunk : i32, chunks : i32, epsilon : f32';
+
+/** A join's start: one workgroup per channel `c`, its lanes taking the chunks in turn (see workgroupSum). */
+const JOIN_PREAMBLE = `var<workgroup> lanes : array<vec2<f32>, ${WORKGROUP}>;
+var<workgroup> lanes2 : array<vec2<f32>, ${WORKGROUP}>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>,
+        @builtin(num_workgroups) groups : vec3<u32>) {
+  let c = i32(group.x + group.y * groups.x);
+  let lane = local.x;
+  let C = uniforms.channels;`;
+
+/**
+ * WGSL that sets `name` to the workgroup's sum of the vec2 `value` over the lanes, in the same
+ * order in every run (a tree); every lane runs it alike (it holds barriers). Each sum in a program
+ * takes its own array: on Mesa (Dawn's OpenGL ES backend) a second sum on the same array, behind a
+ * barrier, overwrote the first before every lane had read it.
+ */
+function workgroupSum(name: string, value: string, lanes = 'lanes'): string {
+  return `
+  ${lanes}[lane] = ${value};
+  workgroupBarrier();
+  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
+    if (lane < stride) { ${lanes}[lane] = ${lanes}[lane] + ${lanes}[lane + stride]; }
+    workgroupBarrier();
+  }
+  let ${name} = ${lanes}[0];`;
+}
 
 /** The rows of chunk `s` of channel `c`, for a thread whose index is s · channels + c. */
 const CHUNK_ROWS = `
@@ -63,20 +95,24 @@ ${MAIN_PREAMBLE}${CHUNK_ROWS}
  * rows times its mean's squared distance from that mean. Outputs the batch's mean and biased variance.
  */
 const JOIN_MOMENTS = `${bindingsWgsl(['mean', 'variance'], ['chunkMean', 'chunkSquares', 'x'], SHAPE_UNIFORMS)}
-${MAIN_PREAMBLE}
+${JOIN_PREAMBLE}
   var sum = 0.0;
-  for (var s = 0; s < uniforms.chunks; s++) {
-    sum += f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * chunkMean[s * uniforms.channels + index];
+  for (var s = i32(lane); s < uniforms.chunks; s += ${WORKGROUP}) {
+    sum += f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * chunkMean[s * C + c];
   }
-  let shifted = sum / f32(uniforms.rows);
+  ${workgroupSum('sumShifted', 'vec2<f32>(sum, 0.0)')}
+  let shifted = sumShifted.x / f32(uniforms.rows);
   var squares = 0.0;
-  for (var s = 0; s < uniforms.chunks; s++) {
-    let at = s * uniforms.channels + index;
-    let d = chunkMean[at] - shifted;
-    squares += chunkSquares[at] + f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * d * d;
+  for (var s = i32(lane); s < uniforms.chunks; s += ${WORKGROUP}) {
+    let d = chunkMean[s * C + c] - shifted;
+    squares += chunkSquares[s * C + c] + f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * d * d;
   }
-  mean[index] = x[index] + shifted;
-  variance[index] = squares / f32(uniforms.rows);
+  ${workgroupSum('sumSquares', 'vec2<f32>(squares, 0.0)', 'lanes2')}
+  let total = sumSquares.x;
+  if (lane == 0u) {
+    mean[c] = x[c] + shifted;
+    variance[c] = total / f32(uniforms.rows);
+  }
 }`;
 
 /** Forward, 3: y = (x − mean) · scale / √(variance + ε) + offset. */
@@ -107,13 +143,16 @@ ${MAIN_PREAMBLE}${CHUNK_ROWS}
  * k = −a · doffset / n (coefficients holds a, b, k for each channel).
  */
 const JOIN_SUMS = `${bindingsWgsl(['dscale', 'doffset', 'coefficients'], ['chunkDy', 'chunkDyCentred', 'variance', 'scale'], SHAPE_UNIFORMS)}
-${MAIN_PREAMBLE}
-  var sumDy = 0.0;
-  var sumDyCentred = 0.0;
-  for (var s = 0; s < uniforms.chunks; s++) {
-    sumDy += chunkDy[s * uniforms.channels + index];
-    sumDyCentred += chunkDyCentred[s * uniforms.channels + index];
+${JOIN_PREAMBLE}
+  var sums = vec2<f32>(0.0, 0.0);
+  for (var s = i32(lane); s < uniforms.chunks; s += ${WORKGROUP}) {
+    sums += vec2<f32>(chunkDy[s * C + c], chunkDyCentred[s * C + c]);
   }
+  ${workgroupSum('total', 'sums')}
+  if (lane != 0u) { return; }
+  let sumDy = total.x;
+  let sumDyCentred = total.y;
+  let index = c;
   let r = 1.0 / sqrt(variance[index] + uniforms.epsilon);
   let n = f32(uniforms.rows);
   let a = r * scale[index];
@@ -176,7 +215,13 @@ function forward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
     [x],
     [[chunks * channels], [chunks * channels]],
   );
-  const [mean, variance] = run('loupeBnJoinMoments', JOIN_MOMENTS, channels, [...parts, x], [[channels], [channels]]);
+  const [mean, variance] = run(
+    'loupeBnJoinMoments',
+    JOIN_MOMENTS,
+    channels * WORKGROUP,
+    [...parts, x],
+    [[channels], [channels]],
+  );
   const [y] = run('loupeBnNormalise', NORMALISE, rows * channels, [x, mean!, variance!, scale, offset], [x.shape]);
   parts.forEach((t) => gpu.disposeData(t.dataId));
   return [y!, mean!, variance!];
@@ -201,7 +246,7 @@ function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const [dscale, doffset, coefficients] = run(
     'loupeBnJoinSums',
     JOIN_SUMS,
-    channels,
+    channels * WORKGROUP,
     [...parts, variance, scale],
     [[channels], [channels], [3 * channels]],
   );
