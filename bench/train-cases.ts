@@ -16,7 +16,7 @@ import { createOptimizer } from '../ml/optim/optimizers';
 import { trainStep } from '../ml/train/train-step';
 import { optimizerConfigSchema } from '../contract/index';
 import { bnCnnWorkload, cnnWorkload, dispose, unetWorkload, type Workload } from './train-workloads';
-import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
+import { adapterName, countDispatches, gradientAgreement, type GradientAgreement } from './train-webgpu';
 import { median } from './stats';
 
 export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu' | 'webgpu';
@@ -36,6 +36,8 @@ export interface Measurement {
   /** webgpu only: the adapter, and one reference training step's gradients against the cpu backend. */
   adapter?: string;
   agreement?: GradientAgreement[];
+  /** webgpu only: GPU programs recorded in one training step of each workload. */
+  dispatches?: Partial<Record<'CNN' | 'BN CNN' | 'U-Net', number>>;
   /** The measuring process's peak resident memory over all four workloads, MiB. */
   peakRssMiB?: number;
 }
@@ -103,7 +105,12 @@ async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> 
  * Training images/s with the step the engine takes (ml/train/train-step.ts: forward, backward,
  * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously).
  */
-async function trainRate(w: Workload, warmup: number, steps: number): Promise<number> {
+async function trainRate(
+  w: Workload,
+  warmup: number,
+  steps: number,
+  dispatches?: (count: number) => void,
+): Promise<number> {
   const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
   const context = {
     model: w.model,
@@ -116,10 +123,13 @@ async function trainRate(w: Workload, warmup: number, steps: number): Promise<nu
     optimizer,
     learningRate: 1e-3,
   };
+  const step = async () => {
+    await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
+  };
   try {
-    return await rate(w.xs.shape[0]!, warmup, steps, async () => {
-      await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
-    });
+    const images = await rate(w.xs.shape[0]!, warmup, steps, step);
+    if (dispatches) dispatches(await countDispatches(step));
+    return images;
   } finally {
     optimizer.dispose();
   }
@@ -170,8 +180,10 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   const [warmup, steps] = slow ? [0, 1] : [2, plan.steps];
 
   const result: Measurement = { cnnTrain: '', cnnInfer: '', bnCnnTrain: '', unetTrain: '', unetInfer: '' };
+  const counted = (workload: 'CNN' | 'BN CNN' | 'U-Net') =>
+    name === 'webgpu' ? (count: number) => ((result.dispatches ??= {})[workload] = count) : undefined;
   let w = cnnWorkload(cnnTrainBatch);
-  result.cnnTrain = await orReason(() => trainRate(w, warmup, steps));
+  result.cnnTrain = await orReason(() => trainRate(w, warmup, steps, counted('CNN')));
   if (cnnTrainBatch !== plan.cnnBatch) {
     dispose(w);
     w = cnnWorkload(plan.cnnBatch);
@@ -183,7 +195,7 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
     result.bnCnnTrain = 'skipped on stock cpu';
   } else {
     w = bnCnnWorkload(plan.bnCnnBatch);
-    result.bnCnnTrain = await orReason(() => trainRate(w, warmup, steps));
+    result.bnCnnTrain = await orReason(() => trainRate(w, warmup, steps, counted('BN CNN')));
     dispose(w);
   }
 
@@ -191,7 +203,7 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   result.unetTrain =
     slow && !plan.cpuUNet
       ? 'skipped (--cpu-unet: minutes)'
-      : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
+      : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps, counted('U-Net')));
   if (unetTrainBatch !== plan.unetBatch) {
     dispose(w);
     w = unetWorkload(plan.unetBatch);

@@ -66,3 +66,28 @@ export async function gradientAgreement(): Promise<GradientAgreement[]> {
   await tf.setBackend('webgpu');
   return rows;
 }
+
+type DispatchCounter = { prototype: { dispatchWorkgroups: (...args: unknown[]) => void } };
+
+/**
+ * GPU programs recorded during `step` (calls of Dawn's dispatchWorkgroups). At the reference
+ * models' batches a GPU step costs mostly the recording of its programs (tfjs's uniforms, bind
+ * group and calls into Dawn for each), so the count says as much as the images/s and does not
+ * depend on the GPU.
+ */
+export async function countDispatches(step: () => Promise<void>): Promise<number> {
+  const encoder = (globalThis as unknown as { GPUComputePassEncoder?: DispatchCounter }).GPUComputePassEncoder;
+  if (!encoder) throw new Error('no WebGPU in this process');
+  const original = encoder.prototype.dispatchWorkgroups;
+  let count = 0;
+  encoder.prototype.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
+    count++;
+    return original.apply(this, args);
+  };
+  try {
+    await step();
+  } finally {
+    encoder.prototype.dispatchWorkgroups = original;
+  }
+  return count;
+}

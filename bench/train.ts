@@ -213,6 +213,11 @@ function printCoverage(rows: Row[]): void {
 function printWebGpu(rows: Row[]): void {
   const gpu = rows.find((row) => row.m.adapter);
   if (!gpu) return;
+  const dispatches = Object.entries(gpu.m.dispatches ?? {});
+  if (dispatches.length)
+    console.log(
+      `\nGPU programs recorded per training step on WebGPU: ${dispatches.map(([w, n]) => `${w} ${n}`).join(', ')}.`,
+    );
   console.log(`\nOne training step of each reference model on ${gpu.m.adapter}, against tfjs's cpu backend:`);
   for (const a of gpu.m.agreement ?? [])
     console.log(
