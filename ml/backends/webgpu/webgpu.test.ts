@@ -8,6 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCnn, referenceUNet } from '../../../bench/reference-models';
 import { buildModel } from '../../models/index';
+import { createOptimizer } from '../../optim/optimizers';
+import { trainStep } from '../../train/train-step';
+import { optimizerConfigSchema } from '../../../contract/index';
 import { initBackend } from '../select';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { resolveLoss, type LossSpec } from '../../parallel/loss-registry';
@@ -214,6 +217,38 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       await expectSameTrainingStep('small CNN', model, { name: 'categoricalCrossentropy' }, [4, 24, 24, 1], () =>
         tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3).toFloat(),
       );
+      model.dispose();
+    }, 300_000);
+
+    it('training steps on Loupe’s programs (Adam, batch norm, ReLU) leave no tensor or GPU buffer behind', async () => {
+      await tf.setBackend('webgpu');
+      const model = buildModel(
+        { architecture: 'small-cnn' },
+        { task: 'classification', inputShape: [16, 16, 1], numClasses: 2, seed: 0 },
+      );
+      const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
+      const context = {
+        model,
+        loss: resolveLoss({ name: 'categoricalCrossentropy' }),
+        parameters: model.trainableWeights.map((w) => ({
+          name: w.name,
+          variable: w.read() as tf.Variable,
+          learningRateFactor: 1,
+        })),
+        optimizer,
+        learningRate: 1e-3,
+      };
+      const batch = { x: seeded([2, 16, 16, 1], 3), y: tf.oneHot(tf.tensor1d([0, 1], 'int32'), 2).toFloat() };
+      const memory = () => {
+        const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+        return { tensors: m.numTensors, gpuBytes: m.numBytesInGPU };
+      };
+      for (let i = 0; i < 2; i++) await trainStep(context, batch as never);
+      const before = memory();
+      for (let i = 0; i < 4; i++) await trainStep(context, batch as never);
+      expect(memory()).toEqual(before);
+      optimizer.dispose();
+      tf.dispose([batch.x, batch.y]);
       model.dispose();
     }, 300_000);
   },
