@@ -17,7 +17,8 @@ const forced = await chooseAdapter(true).then(
   () => false,
 );
 
-const SHAPES = [[3, 3, 4, 8], [8], [130, 7]];
+// [0, 3]: an empty parameter (no program runs; its outputs are empty, as tfjs leaves them).
+const SHAPES = [[3, 3, 4, 8], [8], [130, 7], [0, 3]];
 /** More threads than 65,535 workgroups of 64 hold: the program's grid takes a second dimension. */
 const LARGE = [[2049, 2049]];
 

@@ -34,7 +34,7 @@ const MAX_WORKGROUPS = 65535;
 /** The fields of tfjs-backend-webgpu 4.22's backend that recording a program uses (private in its typings). */
 interface Recorder {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: unknown } };
+  tensorMap: { get(dataId: object): { resource: unknown; values: unknown } };
   commandEncoder: GPUCommandEncoder | null;
   computePassEncoder: GPUComputePassEncoder | null;
   commandQueueOwnedIds: WeakSet<object>;
@@ -100,8 +100,16 @@ export function runMultiOutput(
   uniforms: { type: 'float32' | 'int32'; data: number[] }[],
 ): tf.TensorInfo[] {
   const backend = webgpu as unknown as Recorder;
+  const empty = (shape: number[]) => tf.util.sizeFromShape(shape) === 0;
+  // WebGPU binds no empty buffer: a program with threads has no empty tensor.
+  if (program.threads > 0 && (outputShapes.some(empty) || inputs.some((t) => empty(t.shape))))
+    throw new Error(`The GPU program ${program.key} was given an empty tensor.`);
   const outputs = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'));
-  if (program.threads === 0) return outputs;
+  if (program.threads === 0) {
+    // As tfjs leaves its own programs' empty outputs: no buffer, empty values.
+    for (const t of outputs) if (empty(t.shape)) backend.tensorMap.get(t.dataId).values = new Float32Array(0);
+    return outputs;
+  }
   for (const t of [...outputs, ...inputs]) {
     backend.uploadToGPU(t.dataId);
     backend.commandQueueOwnedIds.add(t.dataId);
