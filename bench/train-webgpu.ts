@@ -19,6 +19,8 @@ export interface GradientAgreement {
   /** Where maxRelative is: "loss" or the weight's name. */
   worst: string;
   tensors: number;
+  /** GPU programs recorded for the step's loss and gradients on webgpu (no optimiser update). */
+  dispatches: number;
 }
 
 /** The adapter in words ("NVIDIA H200 · …, native"), or why there is none. */
@@ -31,15 +33,19 @@ export function adapterName(): string {
 async function gradientsOn(
   backend: string,
   model: ReferenceModel,
-): Promise<{ names: string[]; values: Float32Array[] }> {
+): Promise<{ names: string[]; values: Float32Array[]; dispatches: number }> {
   await tf.setBackend(backend);
   // Same seeds on each backend: the same weights, batch and target.
   const reference = referenceStep(model);
   try {
-    const tensors = reference.gradients();
-    const values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-    tf.dispose(tensors);
-    return { names: ['loss', ...reference.parameters.map((p) => p.name)], values };
+    let values: Float32Array[] = [];
+    const compute = async () => {
+      const tensors = reference.gradients();
+      values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+      tf.dispose(tensors);
+    };
+    const dispatches = backend === 'webgpu' ? await countDispatches(compute) : (await compute(), 0);
+    return { names: ['loss', ...reference.parameters.map((p) => p.name)], values, dispatches };
   } finally {
     reference.dispose();
   }
@@ -61,7 +67,13 @@ export async function gradientAgreement(): Promise<GradientAgreement[]> {
     const cpu = await gradientsOn('cpu', model);
     const differences = gpu.values.map((values, i) => relativeDifference(values, cpu.values[i]!));
     const at = differences.indexOf(Math.max(...differences));
-    rows.push({ model, maxRelative: differences[at]!, worst: gpu.names[at]!, tensors: gpu.values.length });
+    rows.push({
+      model,
+      maxRelative: differences[at]!,
+      worst: gpu.names[at]!,
+      tensors: gpu.values.length,
+      dispatches: gpu.dispatches,
+    });
   }
   await tf.setBackend('webgpu');
   return rows;

@@ -221,7 +221,7 @@ function printWebGpu(rows: Row[]): void {
   console.log(`\nOne training step of each reference model on ${gpu.m.adapter}, against tfjs's cpu backend:`);
   for (const a of gpu.m.agreement ?? [])
     console.log(
-      `  ${a.model.padEnd(12)} loss and ${a.tensors - 1} gradients: max |webgpu − cpu| / max |cpu| ${a.maxRelative.toExponential(1)} (${a.worst})`,
+      `  ${a.model.padEnd(12)} loss and ${a.tensors - 1} gradients: max |webgpu − cpu| / max |cpu| ${a.maxRelative.toExponential(1)} (${a.worst}); ${a.dispatches} GPU programs`,
     );
   const cpu = rows.filter(
     (row) =>
