@@ -132,43 +132,28 @@ describe('EngineSupervisor', () => {
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
-  it('replaces a worker that ran out of tensor memory: its heap may be broken', async () => {
+  it.each([
+    {
+      why: 'ran out of tensor memory: its heap may be broken',
+      error: { code: 'ENGINE_OUT_OF_MEMORY' as const, message: 'The engine ran out of memory for tensors.' },
+    },
+    {
+      why: 'answers ENGINE_CRASHED: its GPU failed (ml/backends/webgpu/faults.ts)',
+      error: {
+        code: 'ENGINE_CRASHED' as const,
+        message: 'The GPU device was lost: device hung. The engine has been restarted.',
+      },
+    },
+  ])('replaces a worker that $why', async ({ error }) => {
     const { supervisor, workers } = setup();
     const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
     const other = supervisor.call('benchmark', { size: 64, iterations: 2 });
     await tick();
     const [first] = workers[0]!.received.filter((m) => m.type === 'call' && m.method === 'benchmark');
-    workers[0]!.send({
-      type: 'result',
-      id: (first as { id: number }).id,
-      ok: false,
-      error: { code: 'ENGINE_OUT_OF_MEMORY', message: 'The engine ran out of memory for tensors.' },
-    });
-    await expect(call).rejects.toMatchObject({ code: 'ENGINE_OUT_OF_MEMORY' });
+    workers[0]!.send({ type: 'result', id: (first as { id: number }).id, ok: false, error });
+    await expect(call).rejects.toMatchObject(error);
     // The other call on the broken worker fails as a restart; the next one goes to a fresh worker.
-    await expect(other).rejects.toMatchObject({ code: 'ENGINE_CRASHED' });
-    expect(workers[0]!.terminated).toBe(true);
-    await expect(supervisor.engineInfo()).resolves.toEqual(INFO);
-    expect(workers).toHaveLength(2);
-  });
-
-  it('replaces a worker that answers ENGINE_CRASHED: its GPU failed (ml/backends/webgpu/faults.ts)', async () => {
-    const { supervisor, workers } = setup();
-    const call = supervisor.call('benchmark', { size: 64, iterations: 2 });
-    await tick();
-    workers[0]!.send({
-      type: 'result',
-      id: workers[0]!.lastCall().id,
-      ok: false,
-      error: {
-        code: 'ENGINE_CRASHED',
-        message: 'The GPU device was lost: device hung. The engine has been restarted.',
-      },
-    });
-    await expect(call).rejects.toMatchObject({
-      code: 'ENGINE_CRASHED',
-      message: expect.stringMatching(/GPU device was lost/),
-    });
+    await expect(other).rejects.toMatchObject({ code: 'ENGINE_CRASHED', message: expect.stringMatching(/restarted/) });
     expect(workers[0]!.terminated).toBe(true);
     await expect(supervisor.engineInfo()).resolves.toEqual(INFO);
     expect(workers).toHaveLength(2);

@@ -26,6 +26,25 @@ export interface MovingAveragesAttrs {
   decay: number;
 }
 
+/**
+ * rows × channels of a batch norm's x (channels last), for a backend's kernels; throws for what
+ * they do not take: not float32, or a per-channel tensor (scale, offset, statistics) of another size.
+ */
+export function batchNormRows(
+  x: { shape: number[]; dtype: string },
+  perChannel: { shape: number[]; dtype: string }[],
+): { rows: number; channels: number } {
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  const rows = tf.util.sizeFromShape(x.shape) / Math.max(channels, 1);
+  const wrong =
+    [x, ...perChannel].find((t) => t.dtype !== 'float32') ?? perChannel.find((t) => t.shape.join() !== `${channels}`);
+  if (x.shape.length === 0 || rows < 1 || channels < 1 || wrong)
+    throw new Error(
+      `Batch norm takes float32 data, channels last, with one scale and offset per channel (got ${x.shape} and ${wrong?.shape}).`,
+    );
+  return { rows, channels };
+}
+
 /** True when the active backend has both kernels. */
 export function hasBatchNormTrainingKernels(): boolean {
   const backend = tf.getBackend();

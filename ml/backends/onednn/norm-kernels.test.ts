@@ -5,10 +5,10 @@
  * oracle: the same layer with the native kernels off). Also: the layer really took the kernels,
  * results repeat exactly on any thread count, and a wrong size is an Error.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runReference } from '../../../tests/helpers/python-reference';
-import { batchNormalization } from '../../models/batch-norm';
+import { batchNormTrainingPass } from '../../models/batch-norm-test-support';
 import { BATCH_NORM_MOMENTUM } from '../../models/common';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
@@ -58,28 +58,7 @@ const CASES = [
 
 /** One training pass of the layer: y, dx, dgamma, dbeta, moving mean, moving variance after it. */
 function trainingPass(c: Case): tf.Tensor[] {
-  const layer = batchNormalization({ epsilon: EPSILON, momentum: BATCH_NORM_MOMENTUM });
-  layer.build(c.shape);
-  const channels = c.gamma.length;
-  layer.setWeights([tf.tensor1d(c.gamma), tf.tensor1d(c.beta), tf.zeros([channels]), tf.ones([channels])]);
-  const [gamma, beta, movingMean, movingVariance] = layer.weights.map((w) => w.read() as tf.Variable);
-  const x = tf.variable(tf.tensor(c.x, c.shape));
-  const dy = tf.tensor(c.dy, c.shape);
-  let y: tf.Tensor | null = null;
-  const { grads } = tf.variableGrads(() => {
-    y = tf.keep(layer.apply(x, { training: true }) as tf.Tensor);
-    return tf.sum(tf.mul(y, dy));
-  });
-  const outputs = [
-    y!,
-    grads[x.name]!,
-    grads[gamma!.name]!,
-    grads[beta!.name]!,
-    movingMean!.clone(),
-    movingVariance!.clone(),
-  ];
-  tf.dispose([x, ...layer.weights.map((w) => w.read())]);
-  return outputs;
+  return batchNormTrainingPass(c, EPSILON);
 }
 
 /** The moving averages after `steps` updates from zeros and ones with the same batch statistics. */

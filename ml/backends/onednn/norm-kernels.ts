@@ -5,8 +5,13 @@
  * they are registered only while the native kernels are on, and the layer takes tfjs's path
  * otherwise.
  */
-import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '../batch-norm-training';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  batchNormRows,
+  type BatchNormTrainingAttrs,
+} from '../batch-norm-training';
 import type { Info } from '../wasm-kernels/wasm-calls';
 import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
 import { addon, recordNative } from './native-kernel';
@@ -15,14 +20,7 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedA
 
 /** rows × channels of x, channels last; refuses what the kernels do not take. */
 function rowsAndChannels(x: Info, perChannel: Info[]): Int32Array {
-  const channels = x.shape[x.shape.length - 1] ?? 0;
-  const rows = tf.util.sizeFromShape(x.shape) / Math.max(channels, 1);
-  const wrong =
-    [x, ...perChannel].find((t) => t.dtype !== 'float32') ?? perChannel.find((t) => t.shape.join() !== `${channels}`);
-  if (x.shape.length === 0 || rows < 1 || channels < 1 || wrong)
-    throw new Error(
-      `Batch norm takes float32 data, channels last, with one scale and offset per channel (got ${x.shape} and ${wrong?.shape}).`,
-    );
+  const { rows, channels } = batchNormRows(x, perChannel);
   return Int32Array.of(rows, channels);
 }
 

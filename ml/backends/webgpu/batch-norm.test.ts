@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { batchNormalization } from '../../models/batch-norm';
+import { BATCH_NORM_PASS_OUTPUTS as OUTPUTS, batchNormTrainingPass } from '../../models/batch-norm-test-support';
 import { BATCH_NORM_MOMENTUM } from '../../models/common';
 import { BATCH_NORM_MOVING_AVERAGES, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
 import { initBackend } from '../select';
@@ -21,7 +21,6 @@ const forced = await chooseAdapter(true).then(
 );
 
 const EPSILON = 1e-3;
-const OUTPUTS = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
 
 function caseOf(shape: number[], seed: number, centre = 0) {
   const channels = shape[shape.length - 1]!;
@@ -71,35 +70,12 @@ function float64Pass(c: Case): { values: Float32Array; shape: number[] }[] {
 /** One training pass of the layer on `backend`: its six results, and the kernels it ran. */
 async function trainingPass(backend: string, c: Case) {
   await tf.setBackend(backend);
-  const layer = batchNormalization({ epsilon: EPSILON, momentum: BATCH_NORM_MOMENTUM });
-  layer.build(c.shape);
-  const channels = c.gamma.length;
-  layer.setWeights([tf.tensor1d(c.gamma), tf.tensor1d(c.beta), tf.zeros([channels]), tf.ones([channels])]);
-  const [gamma, beta, movingMean, movingVariance] = layer.weights.map((w) => w.read() as tf.Variable);
-  const x = tf.variable(tf.tensor(c.x, c.shape));
-  const dy = tf.tensor(c.dy, c.shape);
   let outputs: tf.Tensor[] = [];
-  const profile = await tf.profile(() => {
-    let y: tf.Tensor | null = null;
-    const { grads } = tf.variableGrads(() => {
-      y = tf.keep(layer.apply(x, { training: true }) as tf.Tensor);
-      return tf.sum(tf.mul(y, dy));
-    });
-    outputs = [
-      y!,
-      grads[x.name]!,
-      grads[gamma!.name]!,
-      grads[beta!.name]!,
-      movingMean!.clone(),
-      movingVariance!.clone(),
-    ];
-    tf.dispose(Object.values(grads).filter((g) => !outputs.includes(g)));
-    return outputs;
-  });
+  const profile = await tf.profile(() => (outputs = batchNormTrainingPass(c, EPSILON)));
   const values = await Promise.all(
     outputs.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })),
   );
-  tf.dispose([...outputs, x, dy, ...layer.weights.map((w) => w.read())]);
+  tf.dispose(outputs);
   return { values, kernels: new Set(profile.kernels.map((k) => k.name)) };
 }
 

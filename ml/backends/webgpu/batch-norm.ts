@@ -19,6 +19,7 @@ import {
   BATCH_NORM_MOVING_AVERAGES,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
+  batchNormRows,
   type BatchNormTrainingAttrs,
   type MovingAveragesAttrs,
 } from '../batch-norm-training';
@@ -181,14 +182,7 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedA
 
 /** rows, channels and the chunking as uniforms; refuses what the kernels do not take. */
 function layout(x: tf.TensorInfo, perChannel: tf.TensorInfo[], epsilon: number) {
-  const channels = x.shape[x.shape.length - 1] ?? 0;
-  const rows = tf.util.sizeFromShape(x.shape) / Math.max(channels, 1);
-  const wrong =
-    [x, ...perChannel].find((t) => t.dtype !== 'float32') ?? perChannel.find((t) => t.shape.join() !== `${channels}`);
-  if (x.shape.length === 0 || rows < 1 || channels < 1 || wrong)
-    throw new Error(
-      `Batch norm takes float32 data, channels last, with one scale and offset per channel (got ${x.shape} and ${wrong?.shape}).`,
-    );
+  const { rows, channels } = batchNormRows(x, perChannel);
   const chunk = Math.max(MIN_ROWS, Math.ceil(rows / MAX_CHUNKS));
   const chunks = Math.ceil(rows / chunk);
   const uniforms = [
