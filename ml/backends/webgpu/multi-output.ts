@@ -4,7 +4,7 @@
  * tfjs's programs (runWebGPUProgram) write one output each, so an update of three tensors (Adam's
  * p, m and v) took three dispatches that read the same inputs. On a GPU a training step of a small
  * model is bound by the cost of recording dispatches, not by arithmetic (an H100 spent 13 ms of a
- * 34 ms U-Net step in kernels; recording one dispatch takes 70–90 µs of JavaScript and Dawn here),
+ * 34 ms U-Net step in kernels; recording one dispatch took 70–110 µs of JavaScript and Dawn here),
  * so one dispatch in place of three is time saved.
  *
  * The program is recorded exactly as tfjs records its own (tfjs-backend-webgpu 4.22's
