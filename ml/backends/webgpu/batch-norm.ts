@@ -8,10 +8,11 @@
  * x is rows × channels (channels last). The statistics are taken in chunks of rows: each thread
  * sums one chunk of one channel (neighbouring threads, neighbouring channels), then a workgroup
  * per channel joins the chunks (its lanes in turn, then a tree over the lanes: a single thread's
- * loop over thousands of chunks would leave a GPU waiting on one memory read after another). WGSL has no double, so the variance is not E[x²] − mean² (which loses
- * a float32 variance's digits when the mean is large) but two passes over shifted values, in each
- * chunk and again in the join; the variance is the biased one, as tfjs's moments and the oneDNN
- * kernels (native/onednn/norm_ops.cc) take it.
+ * loop over thousands of chunks would leave a GPU waiting on one memory read after another).
+ * WGSL has no double, so the variance is not E[x²] − mean² (which loses a float32 variance's
+ * digits when the mean is large) but two passes over shifted values, in each chunk and again in
+ * the join; the variance is the biased one, as tfjs's moments and the oneDNN kernels
+ * (native/onednn/norm_ops.cc) take it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
