@@ -13,7 +13,7 @@ import {
   type FromEngine,
 } from '../../contract/engine/protocol';
 import { LoupeError, describeIssues, toErrorPayload } from '../../contract/errors';
-import { GpuDeviceFault, gpuFaultError, throwIfGpuFault } from '../backends/webgpu/faults';
+import { throwIfGpuFault } from '../backends/webgpu/faults';
 import { isTensorHeapFailure, outOfTensorMemory } from './heap-failure';
 
 export interface MethodContext<M extends EngineMethodName> {
@@ -74,11 +74,9 @@ export class EngineRuntime {
       // a GPU fault, ENGINE_CRASHED (webgpu/faults.ts).
       const payload = isTensorHeapFailure(error)
         ? outOfTensorMemory(error).toPayload()
-        : error instanceof GpuDeviceFault
-          ? gpuFaultError(error).toPayload()
-          : controller.signal.aborted && !(error instanceof LoupeError)
-            ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
-            : toErrorPayload(error);
+        : controller.signal.aborted && !(error instanceof LoupeError)
+          ? { code: 'CANCELLED' as const, message: 'Cancelled.' }
+          : toErrorPayload(error);
       this.send({ type: 'result', id, ok: false, error: payload });
     } finally {
       this.running.delete(id);

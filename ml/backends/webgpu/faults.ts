@@ -17,20 +17,24 @@ const WHAT: Record<GpuFaultKind, string> = {
   lost: 'The GPU device was lost',
 };
 
-/** The GPU reported an error: the work since the last check cannot be trusted. */
-export class GpuDeviceFault extends Error {
-  constructor(
-    readonly kind: GpuFaultKind,
-    readonly detail: string,
-  ) {
-    super(`${WHAT[kind]}: ${detail}`);
-    this.name = 'GpuDeviceFault';
-  }
+/**
+ * The error a call answers with after a GPU fault; the supervisor restarts the engine on either
+ * code, and a training run records the message. Thrown as it is (a LoupeError), so that every
+ * layer between the step and the worker passes it on unchanged.
+ */
+export function gpuFaultError(kind: GpuFaultKind, detail: string): LoupeError {
+  const what = `${WHAT[kind]}: ${detail}.`;
+  return kind === 'out-of-memory'
+    ? new LoupeError(
+        'ENGINE_OUT_OF_MEMORY',
+        `${what} Lower the batch size or the input size (rows × columns). The engine has been restarted.`,
+      )
+    : new LoupeError('ENGINE_CRASHED', `${what} The engine has been restarted.`);
 }
 
-let pending: GpuDeviceFault | null = null;
-/** A lost device stays lost: every later check fails. */
-let lost: GpuDeviceFault | null = null;
+/** The first fault since the last check; a lost device stays lost, so every later check fails. */
+let pending: LoupeError | null = null;
+let lost: LoupeError | null = null;
 const watched = new WeakSet<GPUDevice>();
 
 function kindOf(error: GPUError): GpuFaultKind {
@@ -49,11 +53,11 @@ export function watchDeviceFaults(device: GPUDevice): void {
   watched.add(device);
   device.addEventListener('uncapturederror', (event) => {
     const { error } = event as GPUUncapturedErrorEvent;
-    pending ??= new GpuDeviceFault(kindOf(error), firstLine(error.message));
+    pending ??= gpuFaultError(kindOf(error), firstLine(error.message));
   });
   void device.lost.then((info) => {
     // 'destroyed' is tfjs disposing its backend on purpose.
-    if (info.reason !== 'destroyed') lost ??= new GpuDeviceFault('lost', firstLine(info.message) || 'no reason given');
+    if (info.reason !== 'destroyed') lost ??= gpuFaultError('lost', firstLine(info.message) || 'no reason given');
   });
 }
 
@@ -62,15 +66,4 @@ export function throwIfGpuFault(): void {
   const fault = lost ?? pending;
   pending = null;
   if (fault) throw fault;
-}
-
-/** The error a call answers with after a GPU fault; the supervisor restarts the engine on either code. */
-export function gpuFaultError(fault: GpuDeviceFault): LoupeError {
-  return fault.kind === 'out-of-memory'
-    ? new LoupeError(
-        'ENGINE_OUT_OF_MEMORY',
-        `${fault.message}. Lower the batch size or the input size (rows × columns). ` +
-          'The engine has been restarted.',
-      )
-    : new LoupeError('ENGINE_CRASHED', `${fault.message}. The engine has been restarted.`);
 }
