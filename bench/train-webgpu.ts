@@ -44,7 +44,9 @@ async function gradientsOn(
       values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
       tf.dispose(tensors);
     };
-    const dispatches = backend === 'webgpu' ? await countDispatches(compute) : (await compute(), 0);
+    let dispatches = 0;
+    if (backend === 'webgpu') dispatches = await countDispatches(compute);
+    else await compute();
     return { names: ['loss', ...reference.parameters.map((p) => p.name)], values, dispatches };
   } finally {
     reference.dispose();

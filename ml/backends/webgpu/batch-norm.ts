@@ -193,6 +193,12 @@ function layout(x: tf.TensorInfo, perChannel: tf.TensorInfo[], epsilon: number) 
   return { rows, channels, chunks, uniforms };
 }
 
+/** Runs one of the programs above on `gpu` with the layout's uniforms. */
+function runner(gpu: WebGPUBackend, uniforms: ReturnType<typeof layout>['uniforms']) {
+  return (key: string, code: string, threads: number, inputs: tf.TensorInfo[], shapes: number[][]) =>
+    runMultiOutput(gpu, { key, code, threads }, inputs, shapes, uniforms);
+}
+
 function forward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
   const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', tf.TensorInfo>;
@@ -201,8 +207,7 @@ function forward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
     [scale, offset],
     (attrs as unknown as BatchNormTrainingAttrs).epsilon,
   );
-  const run = (key: string, code: string, threads: number, ins: tf.TensorInfo[], shapes: number[][]) =>
-    runMultiOutput(gpu, { key, code, threads }, ins, shapes, uniforms);
+  const run = runner(gpu, uniforms);
   const parts = run(
     'loupeBnChunkMoments',
     CHUNK_MOMENTS,
@@ -229,8 +234,7 @@ function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const { rows, channels, chunks, uniforms } = layout(x, [mean, variance, scale], epsilon);
   if (dy.shape.join() !== x.shape.join())
     throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}.`);
-  const run = (key: string, code: string, threads: number, ins: tf.TensorInfo[], shapes: number[][]) =>
-    runMultiOutput(gpu, { key, code, threads }, ins, shapes, uniforms);
+  const run = runner(gpu, uniforms);
   const parts = run(
     'loupeBnChunkSums',
     CHUNK_SUMS,
