@@ -1,15 +1,17 @@
 /**
- * The two architectures the training benchmark measures, in plain tf.layers, and their PyTorch
- * twins in bench/train_torch.py. They stay here until the engine's model builders replace them.
+ * The two architectures the training benchmark measures, in tf.layers with Loupe's Conv2D layer
+ * (as Loupe's model builders use it), and their PyTorch twins in bench/train_torch.py. They stay
+ * here until the engine's model builders replace them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2d } from '../ml/models/conv2d';
 
 /** CIFAR-style CNN: conv3×3-32, conv-32, maxpool, conv-64, conv-64, maxpool, dense 128, dense 10. */
 export function referenceCnn(): tf.LayersModel {
-  const conv = (filters: number) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' });
+  const conv = (filters: number) => conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' });
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
       conv(32),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       conv(64),
@@ -38,12 +40,8 @@ export function referenceUNet(args: UNetArgs = {}): tf.LayersModel {
   const { size = 128, depth = 3, baseFilters = 16, decoder = 'transpose' } = args;
   const input = tf.input({ shape: [size, size, 1] });
   const block = (x: tf.SymbolicTensor, filters: number) => {
-    const a = tf.layers
-      .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' })
-      .apply(x) as tf.SymbolicTensor;
-    return tf.layers
-      .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' })
-      .apply(a) as tf.SymbolicTensor;
+    const a = conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+    return conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(a) as tf.SymbolicTensor;
   };
   const skips: tf.SymbolicTensor[] = [];
   let x = input;
@@ -60,12 +58,12 @@ export function referenceUNet(args: UNetArgs = {}): tf.LayersModel {
         ? (tf.layers
             .conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same' })
             .apply(x) as tf.SymbolicTensor)
-        : (tf.layers
-            .conv2d({ filters, kernelSize: 3, padding: 'same' })
-            .apply(tf.layers.upSampling2d({ size: [2, 2] }).apply(x)) as tf.SymbolicTensor);
+        : (conv2d({ filters, kernelSize: 3, padding: 'same' }).apply(
+            tf.layers.upSampling2d({ size: [2, 2] }).apply(x),
+          ) as tf.SymbolicTensor);
     x = tf.layers.concatenate().apply([x, skips[level]!]) as tf.SymbolicTensor;
     x = block(x, filters);
   }
-  const output = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor;
+  const output = conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }

@@ -74,18 +74,23 @@ function oneKernel(kernelName: string, x: tf.Tensor): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined && x.dtype === 'float32';
 }
 
+/**
+ * dy · step(x), the gradient of ReLU at x (or at its output, which is positive exactly where x is):
+ * one kernel where the backend has it.
+ */
+export function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return oneKernel(RELU_GRAD, x)
+    ? (tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor)
+    : tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+}
+
 /** tfjs's ReLU gradient, dy · step(x) (two full-size kernels), in one kernel where the backend has it. */
-const reluGradient: tf.GradConfig = {
+const reluGradientConfig: tf.GradConfig = {
   kernelName: tf.Relu,
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const x = saved[0]!;
-    return {
-      x: () =>
-        oneKernel(RELU_GRAD, x)
-          ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor)
-          : tf.mul(dy as tf.Tensor, tf.cast(tf.step(x), 'float32')),
-    };
+    return { x: () => reluGradient(dy as tf.Tensor, x) };
   },
 };
 
@@ -108,6 +113,6 @@ const relu6Gradient: tf.GradConfig = {
 export function registerLeanGradients(): void {
   tf.registerGradient(meanGradient);
   tf.registerGradient(fusedBatchNormGradient);
-  tf.registerGradient(reluGradient);
+  tf.registerGradient(reluGradientConfig);
   tf.registerGradient(relu6Gradient);
 }

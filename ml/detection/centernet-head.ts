@@ -8,6 +8,7 @@
  * backbone's feature map: each cell covers `stride` × `stride` input pixels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2d } from '../models/conv2d';
 
 /** Channel layout of the head's output, after the numClasses heatmap channels. */
 export const CENTERNET_CHANNELS = {
@@ -51,19 +52,22 @@ function branch(
   seedAt: (i: number) => object,
   biasInit?: number,
 ): tf.SymbolicTensor {
-  const h = tf.layers
-    .conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', name: `${name}_conv`, ...seedAt(0) })
-    .apply(features) as tf.SymbolicTensor;
-  return tf.layers
-    .conv2d({
-      filters: outChannels,
-      kernelSize: 1,
-      activation,
-      name: `${name}_out`,
-      ...seedAt(1),
-      ...(biasInit !== undefined ? { biasInitializer: tf.initializers.constant({ value: biasInit }) } : {}),
-    })
-    .apply(h) as tf.SymbolicTensor;
+  const h = conv2d({
+    filters: hidden,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+    name: `${name}_conv`,
+    ...seedAt(0),
+  }).apply(features) as tf.SymbolicTensor;
+  return conv2d({
+    filters: outChannels,
+    kernelSize: 1,
+    activation,
+    name: `${name}_out`,
+    ...seedAt(1),
+    ...(biasInit !== undefined ? { biasInitializer: tf.initializers.constant({ value: biasInit }) } : {}),
+  }).apply(h) as tf.SymbolicTensor;
 }
 
 /** Builds the head on `features` ([batch, H, W, C] symbolic); returns [batch, H, W, numClasses + 4]. */

@@ -1,7 +1,10 @@
 /**
- * Loupe's 2-D convolution layer: tfjs-layers' Conv2D, except that in training a convolution with
- * no bias and no activation (each one before a batch norm, which is every convolution of Loupe's
- * backbones) runs as tf.conv2d instead of tf.fused.conv2d.
+ * Loupe's 2-D convolution layer: tfjs-layers' Conv2D, except in training:
+ *
+ * - a convolution with no bias and no activation (each one before a batch norm, which is every
+ *   convolution of Loupe's backbones) runs as tf.conv2d instead of tf.fused.conv2d;
+ * - one with a bias and/or a ReLU runs as one fused kernel forward (fused-conv-training.ts), where
+ *   tfjs runs three (convolution, bias, ReLU) and keeps two more activations for the backward pass.
  *
  * Why: tfjs differentiates a fused convolution through tf.customGrad, whose gradient function
  * computes the input's gradient and the filter's together, needed or not. The first convolution's
@@ -11,10 +14,11 @@
  * same kernels, and keeps x and the filter for it where the fused one also kept y.
  *
  * Everything else is tfjs's class, under the same class name: weights, config, serialisation,
- * inference, and training with a bias or an activation. Importing this module puts it in tfjs's
+ * inference, and training with another activation, dilation or NCHW data. Importing this module puts it in tfjs's
  * class map, so models read from disk get it too (ml/model-io imports it).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedConvForTraining } from './fused-conv-training';
 
 type Conv2DArgs = Parameters<typeof tf.layers.conv2d>[0];
 type Kwargs = Record<string, unknown>;
@@ -41,19 +45,22 @@ export class Conv2D extends StockConv2D {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const fields = this as unknown as Conv2DFields;
-    const plain =
+    const activation = fields.activation.getClassName();
+    const own =
       kwargs['training'] === true &&
-      fields.bias === null &&
-      fields.activation.getClassName() === 'linear' &&
+      (activation === 'linear' || activation === 'relu') &&
       fields.dataFormat === 'channelsLast' &&
       (fields.padding === 'same' || fields.padding === 'valid') &&
       fields.dilationRate.every((d) => d === 1);
-    if (!plain) return super.call(inputs, kwargs);
+    if (!own) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
-      const [strideRows, strideColumns] = fields.strides as [number, number];
+      const strides = fields.strides as [number, number];
       const padding = fields.padding as 'same' | 'valid';
-      return tf.conv2d(x, fields.kernel.read() as tf.Tensor4D, [strideRows, strideColumns], padding);
+      const filter = fields.kernel.read() as tf.Tensor4D;
+      if (fields.bias === null && activation === 'linear') return tf.conv2d(x, filter, strides, padding);
+      const bias = fields.bias ? (fields.bias.read() as tf.Tensor1D) : null;
+      return fusedConvForTraining(x, filter, bias, strides, padding, activation);
     });
   }
 }

@@ -9,6 +9,7 @@ import { LoupeError, type FineTuneConfig, type ModelConfig } from '../../contrac
 import { loadLayersModelFile } from '../model-io/layers-files';
 import { loadModelFolder } from '../model-io/model-folder';
 import { BuildContext } from '../models/common';
+import { conv2d } from '../models/conv2d';
 import { buildModel, HEAD_PREFIX, segmentationOutputChannels, type ModelTarget } from '../models/index';
 import { backboneLayerNames, countedLayers } from './parameters';
 
@@ -125,7 +126,7 @@ function withHead(
     const name = `${HEAD_PREFIX}finetune_logits`;
     head = isDense
       ? tf.layers.dense({ name, units, kernelInitializer: ctx.glorotUniform() })
-      : tf.layers.conv2d({ name, filters: units, kernelSize: 1, kernelInitializer: ctx.glorotUniform() });
+      : conv2d({ name, filters: units, kernelSize: 1, kernelInitializer: ctx.glorotUniform() });
     head.apply(features);
   } else {
     const outputs = (last.outputShape as number[]).at(-1);
@@ -141,7 +142,7 @@ function withHead(
     const config = { ...last.getConfig(), activation: 'linear', name: `${HEAD_PREFIX}${last.name}` };
     head = isDense
       ? tf.layers.dense(config as unknown as Parameters<typeof tf.layers.dense>[0])
-      : tf.layers.conv2d(config as unknown as Parameters<typeof tf.layers.conv2d>[0]);
+      : conv2d(config as unknown as Parameters<typeof tf.layers.conv2d>[0]);
     head.apply(features);
     head.setWeights(last.getWeights());
   }

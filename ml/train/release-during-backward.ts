@@ -12,6 +12,10 @@
  * (clones made for it alone, `Engine.saveTensorsForBackwardMode`) and the gradients of its outputs
  * (each output is made by this node only, so its gradient is read by this node only) are freed.
  *
+ * A gradient function may also make a tensor that all of its input-gradient functions read (the
+ * gradient through a fused activation, say): it hands it to `releaseWithNode`, and the tensor is
+ * freed with the node's saved tensors; outside this pass it lives until the backward pass ends.
+ *
  * A gradient object that could be read again is never freed: one an input-gradient function
  * returned that was made before that function was called (`dy` itself, or one object handed to
  * two inputs), since tfjs stores that same object as the gradient of another tensor. The values are
@@ -35,6 +39,14 @@ interface EngineInternals {
 /** Per tape node as the backward pass reaches it: the live tensor bytes at that moment (for tests). */
 export type BackwardObserver = (liveBytes: number) => void;
 
+/** The tensors handed to `releaseWithNode` by the gradient function now running, while this pass wraps it. */
+let madeForNode: tf.Tensor[] | null = null;
+
+/** Frees `t` when the backward pass is past the node whose gradient function made it (else with the pass). */
+export function releaseWithNode(t: tf.Tensor): void {
+  madeForNode?.push(t);
+}
+
 export function releaseDuringBackward(observe?: BackwardObserver): void {
   const engine = tf.engine() as unknown as EngineInternals;
   // Only the first-order pass a training step takes, which is what the tests check; and without
@@ -43,7 +55,7 @@ export function releaseDuringBackward(observe?: BackwardObserver): void {
   if (typeof engine.constructor.nextTensorId !== 'number') return;
   const nextTensorId = (): number => engine.constructor.nextTensorId;
   const shared = new WeakSet<tf.Tensor>();
-  let done: { dys: (tf.Tensor | null)[]; saved: tf.Tensor[] } | null = null;
+  let done: { dys: (tf.Tensor | null)[]; saved: tf.Tensor[]; made: tf.Tensor[] } | null = null;
   const free = (tensors: readonly (tf.Tensor | null)[]): void => {
     for (const t of tensors) if (t && !shared.has(t)) t.dispose();
   };
@@ -52,10 +64,17 @@ export function releaseDuringBackward(observe?: BackwardObserver): void {
     if (!gradient) continue;
     const saved = node.saved ?? [];
     node.gradient = (dys) => {
-      if (done) free([...done.dys, ...done.saved]);
-      done = { dys, saved };
+      if (done) free([...done.dys, ...done.saved, ...done.made]);
+      const made: tf.Tensor[] = [];
+      done = { dys, saved, made };
       observe?.(tf.memory().numBytes);
-      const thunks = gradient(dys);
+      madeForNode = made;
+      let thunks: GradientThunks;
+      try {
+        thunks = gradient(dys);
+      } finally {
+        madeForNode = null;
+      }
       const wrapped: GradientThunks = {};
       for (const [input, thunk] of Object.entries(thunks)) {
         wrapped[input] = () => {
