@@ -6,14 +6,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Forward kernel: inputs x, scale, offset; attrs { epsilon }; outputs y, mean, variance. */
+/** Forward kernel: inputs x, scale, offset; attrs { epsilon, activation }; outputs y, mean, variance. */
 export const BATCH_NORM_TRAINING = 'LoupeBatchNormTraining';
-/** Backward kernel: inputs dy, x, mean, variance, scale; attrs { epsilon }; outputs dx, dscale, doffset. */
+/**
+ * Backward kernel: inputs dy, x, mean, variance, scale and, after a ReLU, y (the forward's output);
+ * attrs { epsilon, activation }; outputs dx, dscale, doffset.
+ */
 export const BATCH_NORM_TRAINING_GRAD = 'LoupeBatchNormTrainingGrad';
 
 export interface BatchNormTrainingAttrs {
   epsilon: number;
+  /**
+   * 'relu': y is max(batch norm, 0), and the gradient counts dy only where y > 0 (a ReLU's own
+   * gradient, read from its output). Only on a backend whose forward kernel says it takes it.
+   */
+  activation?: 'linear' | 'relu';
 }
+
+/** A forward kernel's config with `fusesRelu: true` takes the 'relu' activation (both kernels do). */
+export type BatchNormTrainingKernelConfig = tf.KernelConfig & { fusesRelu?: boolean };
 
 /**
  * Moving averages kernel: inputs movingMean, movingVariance, mean, variance; attrs { decay };
@@ -54,19 +65,27 @@ export function hasBatchNormTrainingKernels(): boolean {
   );
 }
 
+/** True when the active backend's kernels apply a ReLU after the batch norm (attrs.activation 'relu'). */
+export function batchNormTrainingFusesRelu(): boolean {
+  const config = tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) as BatchNormTrainingKernelConfig | undefined;
+  return config?.fusesRelu === true;
+}
+
 /**
  * Batch norm of x over every axis but the last, with the batch's statistics, on the active
- * backend's kernels (see hasBatchNormTrainingKernels). y's gradient reaches x (through the
- * statistics too), scale and offset. The caller disposes mean and variance, which tfjs's tidy
- * scopes keep.
+ * backend's kernels (see hasBatchNormTrainingKernels), then the ReLU with activation 'relu' (see
+ * batchNormTrainingFusesRelu). y's gradient reaches x (through the statistics too), scale and
+ * offset. The caller disposes mean and variance, which tfjs's tidy scopes keep.
  */
 export function batchNormTraining(
   x: tf.Tensor,
   scale: tf.Tensor,
   offset: tf.Tensor,
   epsilon: number,
+  activation: 'linear' | 'relu' = 'linear',
 ): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  const attrs = { epsilon, activation } as unknown as tf.NamedAttrMap;
+  const relu = activation === 'relu';
   let stats: tf.Tensor[] = [];
   const op = tf.customGrad((...args) => {
     const [input, gamma, beta, save] = args as unknown as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
@@ -74,12 +93,12 @@ export function batchNormTraining(
       .engine()
       .runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
     stats = [tf.keep(mean!), tf.keep(variance!)];
-    save([input, mean!, variance!, gamma]);
+    save(relu ? [input, mean!, variance!, gamma, y!] : [input, mean!, variance!, gamma]);
     return {
       value: y!,
       gradFunc: (dy, saved) => {
-        const [xs, mu, v, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const inputs = { dy: dy as tf.Tensor, x: xs, mean: mu, variance: v, scale: g };
+        const [xs, mu, v, g, out] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+        const inputs = { dy: dy as tf.Tensor, x: xs, mean: mu, variance: v, scale: g, ...(out ? { y: out } : {}) };
         return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs) as tf.Tensor[];
       },
     };

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../base/atomic-write';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../base/model-folder-files';
 // Loupe's batch norm and convolution in place of tfjs's, so that a model read from disk trains with them.
 import '../models/batch-norm';
+import '../models/batch-norm-relu';
 import '../models/conv2d';
 
 function weightBytes(data: tf.io.WeightData): Uint8Array {

@@ -15,10 +15,18 @@
  * variance. Where the backend lacks the kernels (wasm, cpu), or for a case they do not
  * take (a normalised axis other than the last, no scale or offset, not float32), training runs
  * tfjs's own pass. Importing this module puts the class in tfjs's class map under
- * `BatchNormalization`, so models read from disk get it too (ml/model-io imports it).
+ * `BatchNormalization`, so models read from disk get it too (ml/model-io imports it). In a
+ * training pass run through `applyForTraining`, a batch norm whose only reader is a ReLU layer
+ * applies that ReLU in its kernels where they take it (batch-norm-relu.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTraining, hasBatchNormTrainingKernels, movingAverages } from '../backends/batch-norm-training';
+import {
+  batchNormTraining,
+  batchNormTrainingFusesRelu,
+  hasBatchNormTrainingKernels,
+  movingAverages,
+} from '../backends/batch-norm-training';
+import { fusesReluAfter, markReluApplied } from './batch-norm-relu';
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 type Kwargs = Record<string, unknown>;
@@ -56,8 +64,10 @@ export class BatchNormalization extends StockBatchNormalization {
       input.dtype === 'float32' &&
       hasBatchNormTrainingKernels();
     if (!fused) return super.call(inputs, kwargs);
-    return tf.tidy(() => {
-      const { y, mean, variance } = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon);
+    const relu = fusesReluAfter(this) && batchNormTrainingFusesRelu();
+    const y = tf.tidy(() => {
+      const out = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon, relu ? 'relu' : 'linear');
+      const { mean, variance } = out;
       // tfjs's moving averages: value ← value − (value − batch statistic) · (1 − momentum).
       tf.tidy(() => {
         const { movingMean, movingVariance } = fields;
@@ -66,8 +76,10 @@ export class BatchNormalization extends StockBatchNormalization {
         movingVariance.write(next[1]);
       });
       tf.dispose([mean, variance]);
-      return y;
+      return out.y;
     });
+    if (relu) markReluApplied(y);
+    return y;
   }
 }
 

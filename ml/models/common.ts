@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LoupeError } from '../../contract/index';
 import { SeededRandom } from '../data/random';
 import { batchNormalization } from './batch-norm';
+import { reLU } from './batch-norm-relu';
 import { conv2d } from './conv2d';
 
 /** Bad builder arguments: says which argument and what it must be. */
@@ -151,8 +152,8 @@ export function activation(
   if (kind === 'linear') return x;
   const layer =
     kind === 'relu6'
-      ? tf.layers.reLU({ maxValue: 6, name: ctx.name(`${prefix}relu6`) })
-      : tf.layers.reLU({ name: ctx.name(`${prefix}relu`) });
+      ? reLU({ maxValue: 6, name: ctx.name(`${prefix}relu6`) })
+      : reLU({ name: ctx.name(`${prefix}relu`) });
   return layer.apply(x) as tf.SymbolicTensor;
 }
 

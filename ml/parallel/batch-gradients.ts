@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossFunction } from '../losses/registry';
+import { applyForTraining } from '../models/batch-norm-relu';
 import { releaseDuringBackward } from '../train/release-during-backward';
 
 export interface BatchGradients {
@@ -25,7 +26,7 @@ export function batchGradients(
   let logits = new Float32Array(0);
   const [value, ...grads] = tf.tidy(() => {
     const result = tf.variableGrads(() => {
-      const output = model.apply(xs, { training: true }) as tf.Tensor;
+      const output = applyForTraining(model, xs) as tf.Tensor;
       // Read here, inside the pass that computes it anyway, so no tensor outlives the step.
       logits = Float32Array.from(output.dataSync());
       const value = loss(ys, output);

@@ -9,6 +9,7 @@ import type { Batch } from '../data/batches';
 import type { LossFunction } from '../losses/index';
 import type { Optimizer, Parameter } from '../optim/optimizers';
 import { throwIfGpuFault } from '../backends/webgpu/faults';
+import { applyForTraining } from '../models/batch-norm-relu';
 import { releaseDuringBackward } from './release-during-backward';
 
 export interface TrainStepContext {
@@ -39,7 +40,7 @@ export const trainStep: TrainStep = async (context, batch) => {
   let logits: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(
     () => {
-      const output = model.apply(batch.x, { training: true }) as tf.Tensor;
+      const output = applyForTraining(model, batch.x) as tf.Tensor;
       logits = tf.keep(output);
       const value = loss(batch.y, output);
       releaseDuringBackward();

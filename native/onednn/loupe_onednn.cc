@@ -29,9 +29,10 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// info(): { version, threads, isa } for the engine's report.
+// info(): { version, threads, isa, features } for the engine's report; `features` names what an
+// addon built from older sources lacks, so that the TypeScript side asks only for what it has.
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value result, version, threads, isa;
+  napi_value result, version, threads, isa, features, feature;
   napi_create_object(env, &result);
   const dnnl_version_t* v = dnnl_version();
   std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
@@ -55,6 +56,10 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, result, "version", version);
   napi_set_named_property(env, result, "threads", threads);
   napi_set_named_property(env, result, "isa", isa);
+  napi_create_array_with_length(env, 1, &features);
+  napi_create_string_utf8(env, "batch-norm-relu", NAPI_AUTO_LENGTH, &feature);
+  napi_set_element(env, features, 0, feature);
+  napi_set_named_property(env, result, "features", features);
   return result;
 }
 

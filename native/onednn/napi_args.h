@@ -39,6 +39,15 @@ inline bool args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
   return true;
 }
 
+// Reads up to N arguments into argv (those not passed are undefined); throws when fewer than `least` were passed.
+template <size_t N>
+inline bool args_at_least(napi_env env, napi_callback_info info, napi_value (&argv)[N], size_t least) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < least) return throw_error(env, "expected at least " + std::to_string(least) + " arguments");
+  return true;
+}
+
 inline bool float_array(napi_env env, napi_value value, Buffer* out, const char* name) {
   bool is_typed = false;
   napi_is_typedarray(env, value, &is_typed);

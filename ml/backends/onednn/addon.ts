@@ -47,7 +47,8 @@ export interface OneDnnAddon {
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array): void;
   /**
    * Batch norm in training mode over rows × channels (params): y = (x − mean) · scale /
-   * √(variance + ε) + offset, with stats = the batch's mean then its (biased) variance.
+   * √(variance + ε) + offset, then max(y, 0) with `relu`, with stats = the batch's mean then its
+   * (biased) variance. (An addon without the `batch-norm-relu` feature ignores `relu`.)
    */
   batchNormTrain(
     x: Float32Array,
@@ -57,8 +58,12 @@ export interface OneDnnAddon {
     stats: Float32Array,
     params: Int32Array,
     epsilon: number,
+    relu: boolean,
   ): void;
-  /** Its gradient: dx, and grads = dscale then doffset; stats as batchNormTrain wrote them. */
+  /**
+   * Its gradient: dx, and grads = dscale then doffset; stats as batchNormTrain wrote them; reluY,
+   * the forward's output when it applied the ReLU (dy counts where it is positive), else null.
+   */
   batchNormTrainGrad(
     dy: Float32Array,
     x: Float32Array,
@@ -68,10 +73,12 @@ export interface OneDnnAddon {
     grads: Float32Array,
     params: Int32Array,
     epsilon: number,
+    reluY: Float32Array | null,
   ): void;
   /** The most threads oneDNN uses; 0 = every core. */
   setThreads(threads: number): void;
-  info(): { version: string; threads: number; isa: string };
+  /** `features`: what addons built from older sources lack (absent from those). */
+  info(): { version: string; threads: number; isa: string; features?: string[] };
 }
 
 /** What to run to get native speed, said once where the addon is missing. */

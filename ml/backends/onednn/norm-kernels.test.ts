@@ -158,6 +158,7 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
           new Float32Array(6),
           params,
           EPSILON,
+          false,
         ),
       ).toThrow(/x holds 11 values; 12 are needed/);
       expect(() =>
@@ -170,10 +171,33 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
           new Float32Array(6),
           params,
           EPSILON,
+          null,
         ),
       ).toThrow(/stats holds 5 values; 6 are needed/);
       expect(() =>
-        addon.batchNormTrain(ok(), perChannel(), perChannel(), ok(), new Float32Array(6), Int32Array.of(0, 3), EPSILON),
+        addon.batchNormTrainGrad(
+          ok(),
+          ok(),
+          new Float32Array(6),
+          perChannel(),
+          ok(),
+          new Float32Array(6),
+          params,
+          EPSILON,
+          new Float32Array(11),
+        ),
+      ).toThrow(/reluY holds 11 values; 12 are needed/);
+      expect(() =>
+        addon.batchNormTrain(
+          ok(),
+          perChannel(),
+          perChannel(),
+          ok(),
+          new Float32Array(6),
+          Int32Array.of(0, 3),
+          EPSILON,
+          false,
+        ),
       ).toThrow(/at least one row/);
     });
   },

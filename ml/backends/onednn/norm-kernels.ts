@@ -11,6 +11,7 @@ import {
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
   type BatchNormTrainingAttrs,
+  type BatchNormTrainingKernelConfig,
 } from '../batch-norm-training';
 import type { Info } from '../wasm-kernels/wasm-calls';
 import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
@@ -27,7 +28,9 @@ function rowsAndChannels(x: Info, perChannel: Info[]): Int32Array {
 function forward({ inputs, backend, attrs }: Args): Info[] {
   const native = backend as OneDnnBackend;
   const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
+  const relu = activation === 'relu';
+  if (relu && !fusesRelu()) throw new Error('This oneDNN addon predates the batch norm with a ReLU: rebuild it.');
   const params = rowsAndChannels(x, [scale, offset]);
   const channels = params[1]!;
   recordNative(BATCH_NORM_TRAINING);
@@ -41,6 +44,7 @@ function forward({ inputs, backend, attrs }: Args): Info[] {
     stats,
     params,
     epsilon,
+    relu,
   );
   const mean = native.makeOutput([channels], 'float32');
   const variance = native.makeOutput([channels], 'float32');
@@ -51,11 +55,15 @@ function forward({ inputs, backend, attrs }: Args): Info[] {
 
 function backward({ inputs, backend, attrs }: Args): Info[] {
   const native = backend as OneDnnBackend;
-  const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', Info>;
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { dy, x, mean, variance, scale, y } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', Info> & {
+    y?: Info;
+  };
+  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
   const params = rowsAndChannels(x, [mean, variance, scale]);
-  if (dy.shape.join() !== x.shape.join())
-    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}.`);
+  if (dy.shape.join() !== x.shape.join() || (y && y.shape.join() !== x.shape.join()))
+    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}, its output ${y?.shape}.`);
+  if ((activation === 'relu') !== (y !== undefined))
+    throw new Error("Batch norm's gradient after a ReLU needs the forward's output y, and only then.");
   const channels = params[1]!;
   recordNative(BATCH_NORM_TRAINING_GRAD);
   const stats = new Float32Array(2 * channels);
@@ -72,6 +80,7 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
     grads,
     params,
     epsilon,
+    y ? native.floats(y) : null,
   );
   const dscale = native.makeOutput([channels], 'float32');
   const doffset = native.makeOutput([channels], 'float32');
@@ -80,7 +89,22 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
   return [dx, dscale, doffset];
 }
 
-export const BATCH_NORM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
-  { kernelName: BATCH_NORM_TRAINING, backendName: ONEDNN_TFJS_NAME, kernelFunc: forward as tf.KernelFunc },
+let addonFusesRelu: boolean | undefined;
+
+/** Whether the loaded addon applies the ReLU (addons built before it ignore the flag). */
+function fusesRelu(): boolean {
+  addonFusesRelu ??= addon().info().features?.includes('batch-norm-relu') === true;
+  return addonFusesRelu;
+}
+
+export const BATCH_NORM_TRAINING_KERNELS: readonly BatchNormTrainingKernelConfig[] = [
+  {
+    kernelName: BATCH_NORM_TRAINING,
+    backendName: ONEDNN_TFJS_NAME,
+    kernelFunc: forward as tf.KernelFunc,
+    get fusesRelu() {
+      return fusesRelu();
+    },
+  },
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: ONEDNN_TFJS_NAME, kernelFunc: backward as tf.KernelFunc },
 ];

@@ -4,6 +4,7 @@
  * Adam and train step — on small inputs, for the fallback count (coverage.ts) and its test.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyForTraining } from '../../models/batch-norm-relu';
 import { buildModel } from '../../models/index';
 import { createLoss, type LossFunction } from '../../losses/index';
 import { createOptimizer, type Optimizer, type Parameter } from '../../optim/optimizers';
@@ -167,7 +168,7 @@ export function referenceStep(name: ReferenceModel): ReferenceStep {
     gradients: (beforeBackward) => {
       const { value, grads } = tf.variableGrads(
         () => {
-          const value = loss(y, model.apply(x, { training: true }) as tf.Tensor);
+          const value = loss(y, applyForTraining(model, x) as tf.Tensor);
           beforeBackward?.();
           return value;
         },

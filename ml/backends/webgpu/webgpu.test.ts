@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCnn, referenceUNet } from '../../../bench/reference-models';
+import { applyForTraining } from '../../models/batch-norm-relu';
 import { buildModel } from '../../models/index';
 import { createOptimizer } from '../../optim/optimizers';
 import { trainStep } from '../../train/train-step';
@@ -91,12 +92,11 @@ async function expectSameTrainingStep(
   for (const backend of ['cpu', 'webgpu']) {
     await tf.setBackend(backend);
     const [xs, ys] = [seeded(xShape, 5), y()];
-    // As the engine's training step computes it (ml/train/train-step.ts), read back asynchronously:
+    // As the engine's training step computes it (ml/train/train-step.ts: on webgpu a batch norm applies
+    // the ReLU after it), read back asynchronously:
     // WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
     const lossOf = resolveLoss(loss);
-    const { value, grads } = tf.variableGrads(
-      () => lossOf(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar,
-    );
+    const { value, grads } = tf.variableGrads(() => lossOf(ys, applyForTraining(model, xs) as tf.Tensor) as tf.Scalar);
     const ordered = model.trainableWeights.map((w) => grads[w.name]!);
     results.push(await valuesOf([value, ...ordered]));
     tf.dispose([xs, ys, value, ...ordered]);
