@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,11 +44,22 @@ struct NormShape {
 };
 
 // a[r][j] where mask[r][j] > 0, else 0 (no mask: a[r][j]). The ReLU's gradient, read from its output.
-// dy · step(y) as tfjs's ReLU gradient computes it (a product, not a choice: GCC left a choice on
-// the mask as a branch, mispredicted on half the values, 14 ms where the plain pass took 1.2).
+// dy where the ReLU's output y is positive, else 0: the ReLU's gradient, read from its output.
+// Done on the values' bits (y > 0 is y's bits > 0 as an integer, for an output that is never below
+// −0), so that it compiles to a compare and an and: written as a choice or as dy · (y > 0), GCC
+// left control flow in the loop, which then did not vectorise (14 ms, then 2.4, where the plain
+// pass took 1.1; 0.8 now in a stand-alone probe whose plain pass took 0.5).
 template <bool Masked>
 inline float masked(const float* __restrict a, const float* __restrict mask, int64_t i) {
-  if constexpr (Masked) return a[i] * static_cast<float>(mask[i] > 0.f);
+  if constexpr (Masked) {
+    int32_t value, keep;
+    std::memcpy(&value, a + i, sizeof value);
+    std::memcpy(&keep, mask + i, sizeof keep);
+    const int32_t bits = value & -static_cast<int32_t>(keep > 0);
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+  }
   return a[i];
 }
 
