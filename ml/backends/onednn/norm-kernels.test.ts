@@ -3,14 +3,20 @@
  * layer: y, the gradients of x, scale and offset, and the moving averages after the step, against
  * PyTorch's F.batch_norm(training=True) in float64 and against tfjs's own training pass (the
  * oracle: the same layer with the native kernels off). Also: the layer really took the kernels,
- * results repeat exactly on any thread count, and a wrong size is an Error.
+ * the moving averages are tfjs's bit for bit, results repeat exactly on any thread count, and a
+ * wrong size is an Error.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runReference } from '../../../tests/helpers/python-reference';
 import { batchNormTrainingPass } from '../../models/batch-norm-test-support';
 import { BATCH_NORM_MOMENTUM } from '../../models/common';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../batch-norm-training';
+import {
+  BATCH_NORM_MOVING_AVERAGES,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  movingAverages,
+} from '../batch-norm-training';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { countKernels, type KernelTally } from './native-kernel';
 import {
@@ -108,6 +114,7 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
         const [y, dx, dgamma, dbeta, movingMean, movingVariance] = await runWith(true, () => trainingPass(c));
         expect(tally.native.get(BATCH_NORM_TRAINING)).toBe(1);
         expect(tally.native.get(BATCH_NORM_TRAINING_GRAD)).toBe(1);
+        expect(tally.native.get(BATCH_NORM_MOVING_AVERAGES)).toBe(1);
         const torch = references[index]!;
         const channels = [c.gamma.length];
         expectClose(y!, asValues(torch.y, c.shape), 'y', 1e-5);
@@ -134,6 +141,28 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
         await expectSameAsOracle('batch norm training', () => trainingPass(CASES[index]!));
       },
     );
+
+    it('updates the moving averages in one kernel, bit for bit as tfjs’s three ops do', async () => {
+      const vectors = [31, 32, 33, 34].map((seed) => Array.from(seededValues(37, seed), (v) => v * 4 + 1));
+      const momentum = 0.99;
+      const compute = () => {
+        const [movingMean, movingVariance, mean, variance] = vectors.map((v) => tf.tensor1d(v));
+        return movingAverages(movingMean!, movingVariance!, mean!, variance!, momentum);
+      };
+      const tally: KernelTally = { native: new Map(), views: new Map(), handedOver: new Map() };
+      countKernels(tally);
+      const native = await runWith(true, compute);
+      countKernels(null);
+      expect(tally.native.get(BATCH_NORM_MOVING_AVERAGES)).toBe(1);
+      // tfjs's ops: each value − (value − batch statistic) · (1 − momentum), as float32 scalars.
+      const ops = await runWith(false, () =>
+        [0, 1].map((i) => {
+          const [moving, batch] = [tf.tensor1d(vectors[i]!), tf.tensor1d(vectors[i + 2]!)];
+          return tf.sub(moving, tf.mul(tf.sub(moving, batch), 1 - momentum));
+        }),
+      );
+      native.forEach((v, i) => expect(Array.from(v.values)).toEqual(Array.from(ops[i]!.values)));
+    });
 
     it('gives the same values bit for bit on one thread and on every core', async () => {
       const c = CASES[3]!;

@@ -7,11 +7,13 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import {
+  BATCH_NORM_MOVING_AVERAGES,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
   type BatchNormTrainingAttrs,
   type BatchNormTrainingKernelConfig,
+  type MovingAveragesAttrs,
 } from '../batch-norm-training';
 import type { Info } from '../wasm-kernels/wasm-calls';
 import { ONEDNN_TFJS_NAME, type OneDnnBackend } from './native-backend';
@@ -89,6 +91,36 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
   return [dx, dscale, doffset];
 }
 
+/**
+ * Both moving averages, value − (value − batch statistic) · decay, in one call where tfjs's ops
+ * made six per batch norm and step (a call's hand-over costs more than these few values). Each
+ * operation rounds to float32 as tfjs's kernels do, so the values are theirs bit for bit.
+ */
+function movingAverages({ inputs, backend, attrs }: Args): Info[] {
+  const native = backend as OneDnnBackend;
+  const { movingMean, movingVariance, mean, variance } = inputs as Record<
+    'movingMean' | 'movingVariance' | 'mean' | 'variance',
+    Info
+  >;
+  const all = [movingMean, movingVariance, mean, variance];
+  if (all.some((t) => t.dtype !== 'float32' || t.shape.join() !== movingMean.shape.join()))
+    throw new Error(
+      `Batch norm's moving averages take four float32 vectors of one size (got ${all.map((t) => t.shape)}).`,
+    );
+  recordNative(BATCH_NORM_MOVING_AVERAGES);
+  const { decay } = attrs as unknown as MovingAveragesAttrs;
+  const f = Math.fround;
+  return [
+    [movingMean, mean],
+    [movingVariance, variance],
+  ].map(([moving, batch]) => {
+    const out = native.makeOutput(moving!.shape, 'float32');
+    const [from, to, values] = [native.floats(moving!), native.floats(batch!), native.floats(out)];
+    for (let i = 0; i < values.length; i++) values[i] = f(from[i]! - f(f(from[i]! - to[i]!) * decay));
+    return out;
+  });
+}
+
 let addonFusesRelu: boolean | undefined;
 
 /** Whether the loaded addon applies the ReLU (addons built before it ignore the flag). */
@@ -107,4 +139,9 @@ export const BATCH_NORM_TRAINING_KERNELS: readonly BatchNormTrainingKernelConfig
     },
   },
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: ONEDNN_TFJS_NAME, kernelFunc: backward as tf.KernelFunc },
+  {
+    kernelName: BATCH_NORM_MOVING_AVERAGES,
+    backendName: ONEDNN_TFJS_NAME,
+    kernelFunc: movingAverages as tf.KernelFunc,
+  },
 ];
