@@ -70,11 +70,16 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)('a batch norm and the ReLU af
     actual.forEach((values, i) => values.forEach((v, j) => expect(v - expected[i]![j]!, `output ${i} [${j}]`).toBe(0)));
     expect(calls(separate, BATCH_NORM_TRAINING)).toBe(3);
     expect(calls(fused, BATCH_NORM_TRAINING_GRAD)).toBe(3);
-    // Only relu1 was fused: relu3's batch norm has two readers, and tfjs's ReLU6 layer is a ReLU and a clip.
-    expect(calls(separate, 'Relu')).toBe(3);
-    expect(calls(fused, 'Relu')).toBe(2);
-    expect(calls(separate, 'LoupeReluGrad')).toBe(3);
-    expect(calls(fused, 'LoupeReluGrad')).toBe(2);
+    // Only relu1 was fused: relu3's batch norm has two readers, and ReLU6 is another function.
+    expect(calls(separate, 'Relu')).toBe(2);
+    expect(calls(fused, 'Relu')).toBe(1);
+    expect(calls(separate, 'LoupeReluGrad')).toBe(2);
+    expect(calls(fused, 'LoupeReluGrad')).toBe(1);
+    for (const t of [separate, fused]) {
+      expect(calls(t, 'Relu6')).toBe(1);
+      expect(calls(t, 'LoupeRelu6Grad')).toBe(1);
+      expect(calls(t, 'ClipByValue')).toBe(0);
+    }
   });
 
   it('keeps the layers apart at inference and outside applyForTraining', async () => {
@@ -84,12 +89,34 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)('a batch norm and the ReLU af
     countKernels(tally);
     tf.dispose([m.apply(x, { training: true }) as tf.Tensor, m.predict(x) as tf.Tensor]);
     countKernels(null);
-    expect(calls(tally, 'Relu')).toBe(6);
+    expect(calls(tally, 'Relu')).toBe(4);
     tf.dispose([x, ...m.weights.map((w) => w.read())]);
   });
 });
 
 describe('Loupe’s ReLU layer', () => {
+  it('trains a ReLU6 as tfjs’s layer (a ReLU and a clip) does, value for value, as one kernel', async () => {
+    await tf.setBackend('cpu');
+    // Values on both sides of 0 and 6, and exactly 0 and 6.
+    const x = tf.tensor1d([-3, -0.5, 0, 0.5, 3, 5.99, 6, 6.01, 9]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const run = (layer: tf.layers.Layer) => ({
+      result: tf.tidy(() => {
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, dy)))(x);
+        return [y, dx];
+      }),
+    });
+    const stock = run(tf.layers.reLU({ maxValue: 6 }));
+    const loupe = run(reLU({ maxValue: 6 }));
+    for (const i of [0, 1])
+      expect(Array.from(await loupe.result[i]!.data())).toEqual(Array.from(await stock.result[i]!.data()));
+    expect(Array.from(await loupe.result[1]!.data())).toEqual([0, 0, 0, 4, 5, 6, 7, 0, 0]);
+    const info = await tf.profile(() => tf.dispose(reLU({ maxValue: 6 }).apply(x) as tf.Tensor));
+    expect(info.kernels.map((k) => k.name)).toEqual(['Relu6']);
+    tf.dispose([x, dy, ...stock.result, ...loupe.result]);
+  });
+
   it('is saved under tfjs’s class name and read back as Loupe’s class', async () => {
     await tf.setBackend('cpu');
     const input = tf.input({ shape: [4] });

@@ -12,8 +12,11 @@
  * changes outside such a pass: inference, explanations and exports run the layers as they are.
  *
  * Loupe's ReLU layer is tfjs's class under the same class name (ReLU), except that it lets through
- * a tensor a batch norm already applied it to. Importing this module puts it in tfjs's class map,
- * so models read from disk get it too (ml/model-io imports it).
+ * a tensor a batch norm already applied it to, and that a maximum of 6 (MobileNetV2's ReLU6) is
+ * tf.relu6, one kernel each way, where tfjs's layer ran a ReLU and a clip (two kernels forward, six
+ * back: the clip's gradient is two comparisons, an and, a zeros and a select), with the same values:
+ * dy where 0 < x ≤ 6. Importing this module puts it in tfjs's class map, so models read from disk
+ * get it too (ml/model-io imports it).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -37,6 +40,8 @@ export class ReLU extends StockReLU {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const input = Array.isArray(inputs) && inputs.length === 1 ? inputs[0]! : inputs;
     if (!Array.isArray(input) && reluApplied.has(input)) return input;
+    if (!Array.isArray(input) && (this as unknown as { maxValue?: number | null }).maxValue === 6)
+      return tf.relu6(input);
     return super.call(inputs, kwargs);
   }
 }
