@@ -56,6 +56,35 @@ export function batchNormRows(
   return { rows, channels };
 }
 
+type Info = { shape: number[]; dtype: string };
+
+/**
+ * The backward kernel's mask (its input y, the forward's output) when the forward applied the ReLU,
+ * else null; throws when dy or y is not x's shape, or y is given without attrs.activation 'relu'
+ * or missing with it.
+ */
+export function gradientMask<T extends Info>(
+  inputs: { dy: T; x: T; y?: T | undefined },
+  attrs: BatchNormTrainingAttrs,
+): T | null {
+  const { dy, x, y } = inputs;
+  if (dy.shape.join() !== x.shape.join() || (y && y.shape.join() !== x.shape.join()))
+    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}, its output ${y?.shape}.`);
+  if ((attrs.activation === 'relu') !== (y !== undefined))
+    throw new Error("Batch norm's gradient after a ReLU needs the forward's output y, and only then.");
+  return y ?? null;
+}
+
+/** The moving averages kernel's four inputs, in order; throws unless they are float32 vectors of one size. */
+export function movingAveragesInputs<T extends Info>(inputs: Record<string, T>): [T, T, T, T] {
+  const all = ['movingMean', 'movingVariance', 'mean', 'variance'].map((name) => inputs[name]!);
+  if (all.some((t) => t.dtype !== 'float32' || t.shape.join() !== all[0]!.shape.join()))
+    throw new Error(
+      `Batch norm's moving averages take four float32 vectors of one size (got ${all.map((t) => t.shape)}).`,
+    );
+  return all as [T, T, T, T];
+}
+
 /** True when the active backend has both kernels. */
 export function hasBatchNormTrainingKernels(): boolean {
   const backend = tf.getBackend();

@@ -1,6 +1,6 @@
 /**
  * A batch norm followed by a ReLU, trained as one kernel each way where the backend's batch-norm
- * kernels take the ReLU (oneDNN does: ml/backends/batch-norm-training.ts).
+ * kernels take the ReLU (oneDNN and WebGPU do: ml/backends/batch-norm-training.ts).
  *
  * Every unit of Loupe's builders is convolution → batch norm → ReLU (common.ts: convUnit), as
  * separate layers, so that saved models, exports and explanations see each of them. In training,

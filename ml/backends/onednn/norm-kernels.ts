@@ -11,6 +11,8 @@ import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
+  gradientMask,
+  movingAveragesInputs,
   type BatchNormTrainingAttrs,
   type BatchNormTrainingKernelConfig,
   type MovingAveragesAttrs,
@@ -60,12 +62,9 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
   const { dy, x, mean, variance, scale, y } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', Info> & {
     y?: Info;
   };
-  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
+  const a = attrs as unknown as BatchNormTrainingAttrs;
   const params = rowsAndChannels(x, [mean, variance, scale]);
-  if (dy.shape.join() !== x.shape.join() || (y && y.shape.join() !== x.shape.join()))
-    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}, its output ${y?.shape}.`);
-  if ((activation === 'relu') !== (y !== undefined))
-    throw new Error("Batch norm's gradient after a ReLU needs the forward's output y, and only then.");
+  const reluY = gradientMask({ dy, x, y }, a);
   const channels = params[1]!;
   recordNative(BATCH_NORM_TRAINING_GRAD);
   const stats = new Float32Array(2 * channels);
@@ -81,8 +80,8 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
     native.floats(dx),
     grads,
     params,
-    epsilon,
-    y ? native.floats(y) : null,
+    a.epsilon,
+    reluY ? native.floats(reluY) : null,
   );
   const dscale = native.makeOutput([channels], 'float32');
   const doffset = native.makeOutput([channels], 'float32');
@@ -98,15 +97,7 @@ function backward({ inputs, backend, attrs }: Args): Info[] {
  */
 function movingAverages({ inputs, backend, attrs }: Args): Info[] {
   const native = backend as OneDnnBackend;
-  const { movingMean, movingVariance, mean, variance } = inputs as Record<
-    'movingMean' | 'movingVariance' | 'mean' | 'variance',
-    Info
-  >;
-  const all = [movingMean, movingVariance, mean, variance];
-  if (all.some((t) => t.dtype !== 'float32' || t.shape.join() !== movingMean.shape.join()))
-    throw new Error(
-      `Batch norm's moving averages take four float32 vectors of one size (got ${all.map((t) => t.shape)}).`,
-    );
+  const [movingMean, movingVariance, mean, variance] = movingAveragesInputs(inputs as Record<string, Info>);
   recordNative(BATCH_NORM_MOVING_AVERAGES);
   const { decay } = attrs as unknown as MovingAveragesAttrs;
   const f = Math.fround;

@@ -13,6 +13,8 @@ import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
+  gradientMask,
+  movingAveragesInputs,
   type BatchNormTrainingAttrs,
   type BatchNormTrainingKernelConfig,
   type MovingAveragesAttrs,
@@ -85,14 +87,11 @@ function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   > & {
     y?: tf.TensorInfo;
   };
-  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
-  const { rows, channels, chunks, uniforms } = layout(x, [mean, variance, scale], epsilon);
-  if (dy.shape.join() !== x.shape.join() || (y && y.shape.join() !== x.shape.join()))
-    throw new Error(`Batch norm's gradient has shape ${dy.shape}, its input ${x.shape}, its output ${y?.shape}.`);
-  if ((activation === 'relu') !== (y !== undefined))
-    throw new Error("Batch norm's gradient after a ReLU needs the forward's output y, and only then.");
-  const relu = y !== undefined;
-  const mask = y ? [y] : [];
+  const a = attrs as unknown as BatchNormTrainingAttrs;
+  const { rows, channels, chunks, uniforms } = layout(x, [mean, variance, scale], a.epsilon);
+  const reluY = gradientMask({ dy, x, y }, a);
+  const relu = reluY !== null;
+  const mask = reluY ? [reluY] : [];
   const run = runner(gpu, uniforms);
   const parts = run(
     relu ? 'loupeBnChunkSumsRelu' : 'loupeBnChunkSums',
@@ -120,15 +119,8 @@ function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
 }
 
 function movingAverages({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
-  const { movingMean, movingVariance, mean, variance } = inputs as Record<
-    'movingMean' | 'movingVariance' | 'mean' | 'variance',
-    tf.TensorInfo
-  >;
-  const all = [movingMean, movingVariance, mean, variance];
-  if (all.some((t) => t.dtype !== 'float32' || t.shape.join() !== movingMean.shape.join()))
-    throw new Error(
-      `Batch norm's moving averages take four float32 vectors of one size (got ${all.map((t) => t.shape)}).`,
-    );
+  const all = movingAveragesInputs(inputs as Record<string, tf.TensorInfo>);
+  const movingMean = all[0];
   const { decay } = attrs as unknown as MovingAveragesAttrs;
   const threads = tf.util.sizeFromShape(movingMean.shape);
   return runMultiOutput(
