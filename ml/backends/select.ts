@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { registerLeanGradients } from './lean-gradients';
 import { registerCpuKernelFixes } from './cpu-kernels';
 import { registerLoupeWasmKernels } from './wasm-kernels/index';
@@ -18,6 +19,7 @@ import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuBatchNorm } from './webgpu/batch-norm';
 import { watchDeviceFaults } from './webgpu/faults';
+import { installRecording } from './webgpu/recording';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerWebGpuReluGradients } from './webgpu/relu-gradients';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
@@ -66,8 +68,13 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       registerWebGpuBatchNorm();
       gpuDevice = adapter;
     },
-    // GPU errors arrive as events: without a listener a failed step goes on with zeros (webgpu/faults.ts).
-    verify: () => watchDeviceFaults((tf.backend() as unknown as { device: GPUDevice }).device),
+    verify: () => {
+      const webgpu = tf.backend() as unknown as WebGPUBackend & { device: GPUDevice };
+      // GPU errors arrive as events: without a listener a failed step goes on with zeros (webgpu/faults.ts).
+      watchDeviceFaults(webgpu.device);
+      // Less JavaScript per recorded program (webgpu/recording.ts).
+      installRecording(webgpu);
+    },
   },
   'tensorflow-gpu': {
     tfjsName: 'tensorflow',

@@ -7,14 +7,14 @@
  * 34 ms U-Net step in kernels; recording one dispatch took 70–110 µs of JavaScript and Dawn here),
  * so one dispatch in place of three is time saved.
  *
- * The program is recorded exactly as tfjs records its own (tfjs-backend-webgpu 4.22's
- * recordAndSubmit, whose fields this reads; the package is pinned to that version): in the open
- * compute pass, its inputs and outputs marked as owned by the command queue so that tensors
- * disposed before the submit keep their buffers until then, a submit every
- * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, and under tf.profile a timestamp per program.
+ * The program is recorded as tfjs records its own (recording.ts): in the open compute pass, its
+ * inputs and outputs marked as owned by the command queue so that tensors disposed before the
+ * submit keep their buffers until then, a submit every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE
+ * dispatches, and under tf.profile a timestamp per program.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { layoutOf, recordDispatch, type Recorder } from './recording';
 
 /** What the program declares: bindings 0… its outputs (read_write), then its inputs (read), then `uniforms`. */
 export interface MultiOutputProgram {
@@ -30,28 +30,6 @@ export interface MultiOutputProgram {
 export const WORKGROUP = 64;
 /** WebGPU's guaranteed maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS = 65535;
-
-/** The fields of tfjs-backend-webgpu 4.22's backend that recording a program uses (private in its typings). */
-interface Recorder {
-  device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: unknown; values: unknown } };
-  commandEncoder: GPUCommandEncoder | null;
-  computePassEncoder: GPUComputePassEncoder | null;
-  commandQueueOwnedIds: WeakSet<object>;
-  dispatchCountInPass: number;
-  /** Set while tf.profile or tf.time runs, else null or undefined. */
-  activeTimers?: { name: string; query: Promise<number> }[] | null;
-  supportTimestampQuery: boolean;
-  querySet: GPUQuerySet | null;
-  querySetCount: number;
-  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  uploadToGPU(dataId: object): void;
-  makeUniforms(uniforms: { type: string; data: number[] }[]): GPUBufferBinding;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-  getQueryTime(): Promise<number>;
-}
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
@@ -120,33 +98,16 @@ export function runMultiOutput(
   }));
   const uniformBinding = backend.makeUniforms([{ type: 'int32', data: [program.threads] }, ...uniforms]);
   const bindGroup = backend.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
+    layout: layoutOf(pipeline),
     entries: [...buffers, uniformBinding].map((resource, binding) => ({ binding, resource })),
   });
   const workgroups = Math.ceil(program.threads / WORKGROUP);
-  const grid = [Math.min(workgroups, MAX_WORKGROUPS), Math.ceil(workgroups / MAX_WORKGROUPS)] as const;
-
-  // As recordAndSubmit does: a pass of its own with timestamps under tf.profile, else the open pass.
-  const timers = backend.activeTimers ?? null;
-  const timed = timers !== null;
-  backend.ensureCommandEncoderReady();
-  if (timed && backend.supportTimestampQuery) {
-    backend.endComputePassEncoder();
-    backend.querySet ??= backend.device.createQuerySet({ type: 'timestamp', count: backend.querySetCount });
-    backend.computePassEncoder = backend.commandEncoder!.beginComputePass({
-      timestampWrites: { querySet: backend.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
-    });
-  } else if (!backend.computePassEncoder) {
-    backend.computePassEncoder = backend.commandEncoder!.beginComputePass({});
-  }
-  backend.computePassEncoder.setPipeline(pipeline);
-  backend.computePassEncoder.setBindGroup(0, bindGroup);
-  backend.computePassEncoder.dispatchWorkgroups(grid[0], grid[1], 1);
-  backend.dispatchCountInPass++;
-  if (timed || (tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) <= backend.dispatchCountInPass) {
-    backend.endComputePassEncoder();
-    if (timers) timers.push({ name: program.key, query: backend.getQueryTime() });
-    else backend.submitQueue();
-  }
+  recordDispatch(
+    backend,
+    pipeline,
+    bindGroup,
+    [Math.min(workgroups, MAX_WORKGROUPS), Math.ceil(workgroups / MAX_WORKGROUPS), 1],
+    program.key,
+  );
   return outputs;
 }
