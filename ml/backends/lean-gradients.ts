@@ -68,6 +68,12 @@ const fusedBatchNormGradient: tf.GradConfig = {
 /** Kernels of the ReLU and ReLU6 gradients in one pass each, for backends that register them (oneDNN does). */
 export const RELU_GRAD = 'LoupeReluGrad';
 export const RELU6_GRAD = 'LoupeRelu6Grad';
+/**
+ * A ReLU's gradient and the bias's gradient of the convolution before it in one kernel, for
+ * backends that register it (WebGPU): inputs dy and the ReLU's output y (channels last), outputs
+ * g = dy · step(y) as RELU_GRAD gives it and Σg over every axis but the last.
+ */
+export const RELU_BIAS_GRAD = 'LoupeReluBiasGrad';
 
 /** True when the active backend runs `kernelName` and x is float32. */
 function oneKernel(kernelName: string, x: tf.Tensor): boolean {

@@ -22,6 +22,7 @@ import { watchDeviceFaults } from './webgpu/faults';
 import { installRecording } from './webgpu/recording';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
 import { registerWebGpuReluGradients } from './webgpu/relu-gradients';
+import { registerWebGpuReluBiasGradient } from './webgpu/relu-bias-gradient';
 import { registerOneDnnKernels, setNativeKernels } from './onednn/kernels';
 import { ONEDNN_TFJS_NAME, OneDnnBackend } from './onednn/native-backend';
 import { WASM_HEAP_GIB } from '../worker/heap-failure';
@@ -65,6 +66,7 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       registerWebGpuFilterGradients();
       registerWebGpuFusedAdam();
       registerWebGpuReluGradients();
+      registerWebGpuReluBiasGradient();
       registerWebGpuBatchNorm();
       gpuDevice = adapter;
     },

@@ -12,13 +12,16 @@
  *   g = dy · step(y)  (ReLU's gradient at its output y: y > 0 exactly where the sum was > 0)
  *   dx = Conv2DBackpropInput(g, filter), dfilter = Conv2DBackpropFilter(x, g), dbias = Σ g over N, H, W
  *
+ * g and dbias come from one kernel where the backend registers RELU_BIAS_GRAD (WebGPU: two GPU
+ * programs where the ReLU's gradient and tfjs's sum took three).
+ *
  * Each input's gradient is computed only when the backward pass asks for it (the images, the first
  * layer's input, need none), and only x, the filter and y are kept for it: y is also the next
  * layer's input, so a layer keeps no activation of its own. The values are tfjs's own up to the
  * rounding of the bias sum inside the convolution (conv2d.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { reluGradient } from '../backends/lean-gradients';
+import { RELU_BIAS_GRAD, reluGradient } from '../backends/lean-gradients';
 import { releaseWithNode } from '../train/release-during-backward';
 
 export type FusedActivation = 'linear' | 'relu';
@@ -48,20 +51,32 @@ const fusedConvGradient: tf.GradConfig = {
       dataFormat: 'NHWC',
       dimRoundingMode: a.dimRoundingMode,
     };
-    // Read by every input's gradient, so made here (a thunk's tidy would free it) and freed with the node.
-    const g = activation === 'relu' ? (reluGradient(dy, y) as tf.Tensor4D) : dy;
-    if (g !== dy) releaseWithNode(g);
     const engine = tf.engine();
+    // Read by every input's gradient, so made here (a thunk's tidy would free it) and freed with the node.
+    // With a bias and a ReLU, the backend may make the bias's gradient in the same kernel.
+    let g: tf.Tensor4D = dy;
+    let dbias: tf.Tensor | null = null;
+    if (activation === 'relu' && (a as { hasBias?: boolean }).hasBias === true && reluBiasKernel(dy)) {
+      [g, dbias] = engine.runKernel(RELU_BIAS_GRAD, { dy, y }) as [tf.Tensor4D, tf.Tensor];
+    } else if (activation === 'relu') {
+      g = reluGradient(dy, y) as tf.Tensor4D;
+    }
+    if (g !== dy) releaseWithNode(g);
     return {
       x: () =>
         engine.runKernel(tf.Conv2DBackpropInput, { dy: g, filter }, { ...conv, inputShape: x.shape }) as tf.Tensor,
       filter: () =>
         engine.runKernel(tf.Conv2DBackpropFilter, { x, dy: g }, { ...conv, filterShape: filter.shape }) as tf.Tensor,
-      bias: () => tf.sum(g, [0, 1, 2]),
+      bias: () => dbias ?? tf.sum(g, [0, 1, 2]),
     };
   },
 };
 tf.registerGradient(fusedConvGradient);
+
+/** True where the active backend makes the ReLU's and the bias's gradients in one kernel (WebGPU). */
+function reluBiasKernel(dy: tf.Tensor): boolean {
+  return dy.dtype === 'float32' && dy.size > 0 && tf.getKernel(RELU_BIAS_GRAD, tf.getBackend()) !== undefined;
+}
 
 /**
  * conv(x, filter) + bias, then the activation, as one FusedConv2D kernel with the gradient above
@@ -77,6 +92,7 @@ export function fusedConvForTraining(
 ): tf.Tensor4D {
   // The bias is left out of the inputs, not set to undefined: tfjs's tape reads every input it names.
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
-  const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation };
+  // hasBias tells the gradient whether to make the bias's (the kernels ignore it).
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation, hasBias: bias !== null };
   return tf.engine().runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

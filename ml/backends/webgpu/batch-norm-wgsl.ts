@@ -25,7 +25,7 @@ export const MIN_ROWS = 8;
 export const SHAPE_UNIFORMS = 'rows : i32, channels : i32, chunk : i32, chunks : i32, epsilon : f32';
 
 /** A join's start: one workgroup per channel `c`, its lanes taking the chunks in turn (see workgroupSum). */
-const JOIN_PREAMBLE = `var<workgroup> lanes : array<vec2<f32>, ${WORKGROUP}>;
+export const JOIN_PREAMBLE = `var<workgroup> lanes : array<vec2<f32>, ${WORKGROUP}>;
 var<workgroup> lanes2 : array<vec2<f32>, ${WORKGROUP}>;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>,
@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) 
  * takes its own array: on Mesa (Dawn's OpenGL ES backend) a second sum on the same array, behind a
  * barrier, overwrote the first before every lane had read it.
  */
-function workgroupSum(name: string, value: string, lanes = 'lanes'): string {
+export function workgroupSum(name: string, value: string, lanes = 'lanes'): string {
   return `
   ${lanes}[lane] = ${value};
   workgroupBarrier();
