@@ -3,7 +3,8 @@
  * arena's chunks, with a submit every 15 programs (tfjs's default) and every 1,000 (three chunks
  * of uniforms in one submit), must hold their exact values, (x + i) times 2 or -1. Runs where Dawn finds an
  * adapter (Mesa's llvmpipe on CI, forced), as webgpu.test.ts does; recording.test.ts checks what
- * is recorded against tfjs's own recording, without a device.
+ * is recorded against tfjs's own recording, without a device. Fills with zeros, which Loupe records
+ * as clearBuffer, must clear buffers tfjs's pool hands out again.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,5 +42,23 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       },
       60_000,
     );
+
+    it('fills with 0 in buffers that held other values, beside fills with 2 and −0', async () => {
+      await initBackend('webgpu');
+      tf.env().set('WEBGPU_CPU_FORWARD', false);
+      for (let round = 0; round < 3; round++) {
+        // Freed buffers of the same size go back to tfjs's pool, and the zeros take them.
+        const held = Array.from({ length: 4 }, (_, i) => tf.add(tf.range(0, 1000, 1, 'float32'), i + 1));
+        await Promise.all(held.map((t) => t.data()));
+        tf.dispose(held);
+        const filled = [tf.fill([1000], 0), tf.fill([1000], 2), tf.fill([1000], -0), tf.fill([10, 100], 0, 'int32')];
+        const [zeros, twos, negativeZeros, intZeros] = await Promise.all(filled.map((t) => t.data()));
+        expect(zeros!.every((v) => Object.is(v, 0))).toBe(true);
+        expect(twos!.every((v) => v === 2)).toBe(true);
+        expect(negativeZeros!.every((v) => Object.is(v, -0))).toBe(true);
+        expect(intZeros!.every((v) => v === 0)).toBe(true);
+        tf.dispose(filled);
+      }
+    });
   },
 );

@@ -47,6 +47,7 @@ function fakeBackend(log: Event[]) {
     createBindGroup: (descriptor: { entries: GPUBindGroupEntry[] }) => ({ entries: descriptor.entries }),
     createCommandEncoder: () => ({
       beginComputePass: (d: object) => (log.push(['begin pass', 'timestampWrites' in d]), pass),
+      clearBuffer: (b: { label: string }) => log.push(['clearBuffer', b.label]),
       finish: () => 'commands',
     }),
     createQuerySet: () => ({}),
@@ -178,6 +179,49 @@ describe("Loupe's recording of tfjs programs (uniform arena)", () => {
       expect(loupeLog.filter(([e]) => e === 'dispatch')).toHaveLength(count);
     });
   }
+
+  it('records a fill with zeros as clearBuffer between passes; any other fill as tfjs does', () => {
+    /** tfjs's FillProgram as recordAndSubmit sees it (the name is what Loupe goes by). */
+    class FillProgram {
+      pipeline = { label: 'fill', getBindGroupLayout: () => ({}) };
+      dispatch: [number, number, number] = [2, 1, 1];
+      outputShape = [2, 64];
+      size = true;
+    }
+    const other = { pipeline: { label: 'add', getBindGroupLayout: () => ({}) }, dispatch: [1, 1, 1], outputShape: [4] };
+    const run = (backend: Record<string, unknown>) => {
+      tensors = 0;
+      const recordAndSubmit = backend.recordAndSubmit as (...args: unknown[]) => void;
+      for (const value of [0, 2, -0, 0]) {
+        recordAndSubmit.call(backend, other, tensor(backend, [4]), [tensor(backend, [4])]);
+        recordAndSubmit.call(
+          backend,
+          new FillProgram(),
+          tensor(backend, [2, 64]),
+          [],
+          [{ type: 'float32', data: [value] }],
+        );
+      }
+      (backend.submitQueue as () => void).call(backend);
+    };
+    const tfjsLog: Event[] = [];
+    run(fakeBackend(tfjsLog));
+    const loupeLog: Event[] = [];
+    const loupe = fakeBackend(loupeLog);
+    installRecording(loupe as unknown as WebGPUBackend);
+    run(loupe);
+    const dispatched = (log: Event[]) => log.filter(([e]) => e === 'setPipeline').map(([, p]) => p);
+    expect(dispatched(tfjsLog)).toEqual(['add', 'fill', 'add', 'fill', 'add', 'fill', 'add', 'fill']);
+    expect(dispatched(loupeLog)).toEqual(['add', 'add', 'fill', 'add', 'fill', 'add']);
+    // The zero fills' outputs (the third tensor of the first and the fourth round) are cleared in order, each after its pass has ended.
+    const cleared = loupeLog.flatMap((event, i) =>
+      event[0] === 'clearBuffer' ? [[loupeLog[i - 1]![0], event[1]]] : [],
+    );
+    expect(cleared).toEqual([
+      ['end pass', 'tensor2'],
+      ['end pass', 'tensor11'],
+    ]);
+  });
 
   it('packs makeUniforms fields as tfjs lays them out, slots at the device’s offset alignment', () => {
     const fields = [

@@ -7,7 +7,8 @@
  * recordAndSubmit builds each program's uniforms as a list of objects, gives them a buffer of
  * their own written by a call into Dawn, and asks the pipeline for its bind group layout, a call
  * into Dawn too. Here the uniforms are written straight into a shared arena (uniform-arena.ts)
- * that goes to the GPU once per submit, and each pipeline's layout is asked for once. What is
+ * that goes to the GPU once per submit, each pipeline's layout is asked for once, and a fill with
+ * zeros is a clearBuffer command, not a program. Otherwise what is
  * recorded, in which pass, and when it is submitted are tfjs's: the same program, bindings and
  * uniform values, a submit every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, and under tf.profile
  * a pass and a timestamp per program.
@@ -113,6 +114,7 @@ function recordWithArena(
   inputs: tf.TensorInfo[],
   programUniforms?: UniformField[],
 ): void {
+  if (clearedInstead(backend, program, output, programUniforms)) return;
   const pipeline = program.pipeline;
   if (pipeline instanceof Promise)
     throw new Error('Please call checkCompileCompletionAsync to ensure parallel compilation is done!');
@@ -154,6 +156,29 @@ function recordWithArena(
     program.constructor.name,
     program.pixelsOpType === PIXELS_DRAW,
   );
+}
+
+/**
+ * A fill with zeros (tf.zeros, and the output that tfjs's split-K matrix product adds into) recorded
+ * as the command encoder's clearBuffer, outside a compute pass: no pipeline, bind group or uniforms
+ * to record, where tfjs ran its FillProgram. The buffer ends as the program leaves it (+0 in every
+ * float32 or int32; a fill with −0 stays a program). False, recording nothing, for any other program.
+ */
+function clearedInstead(
+  backend: Recorder,
+  program: Program,
+  output: tf.TensorInfo,
+  programUniforms: UniformField[] | undefined,
+): boolean {
+  if (program.constructor.name !== 'FillProgram' || programUniforms?.length !== 1) return false;
+  if (!Object.is(programUniforms[0]!.data[0], 0) || backend.activeTimers) return false;
+  const binding = backend.tensorToBinding(output) as Partial<GPUBufferBinding>;
+  if (binding.buffer === undefined) return false;
+  backend.commandQueueOwnedIds.add(output.dataId);
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.commandEncoder!.clearBuffer(binding.buffer);
+  return true;
 }
 
 const NAN = [NaN];
