@@ -6,7 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Forward kernel: inputs x, scale, offset; attrs { epsilon, activation }; outputs y, mean, variance. */
+/**
+ * Forward kernel: inputs x, scale, offset; attrs { epsilon, activation }; outputs y, mean, variance.
+ * Where its config says `fusesMovingAverages`, it may also take movingMean and movingVariance with
+ * attrs.decay, and then also outputs their next values, as BATCH_NORM_MOVING_AVERAGES computes them.
+ */
 export const BATCH_NORM_TRAINING = 'LoupeBatchNormTraining';
 /**
  * Backward kernel: inputs dy, x, mean, variance, scale and, after a ReLU, y (the forward's output);
@@ -21,10 +25,15 @@ export interface BatchNormTrainingAttrs {
    * gradient, read from its output). Only on a backend whose forward kernel says it takes it.
    */
   activation?: 'linear' | 'relu';
+  /** With the inputs movingMean and movingVariance: 1 − momentum, as MovingAveragesAttrs.decay. */
+  decay?: number;
 }
 
-/** A forward kernel's config with `fusesRelu: true` takes the 'relu' activation (both kernels do). */
-export type BatchNormTrainingKernelConfig = tf.KernelConfig & { fusesRelu?: boolean };
+/**
+ * A forward kernel's config with `fusesRelu: true` takes the 'relu' activation (both kernels do);
+ * with `fusesMovingAverages: true` it takes the moving averages too (see BATCH_NORM_TRAINING).
+ */
+export type BatchNormTrainingKernelConfig = tf.KernelConfig & { fusesRelu?: boolean; fusesMovingAverages?: boolean };
 
 /**
  * Moving averages kernel: inputs movingMean, movingVariance, mean, variance; attrs { decay };
@@ -94,17 +103,29 @@ export function hasBatchNormTrainingKernels(): boolean {
   );
 }
 
+function forwardConfig(): BatchNormTrainingKernelConfig | undefined {
+  return tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) as BatchNormTrainingKernelConfig | undefined;
+}
+
 /** True when the active backend's kernels apply a ReLU after the batch norm (attrs.activation 'relu'). */
 export function batchNormTrainingFusesRelu(): boolean {
-  const config = tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) as BatchNormTrainingKernelConfig | undefined;
-  return config?.fusesRelu === true;
+  return forwardConfig()?.fusesRelu === true;
+}
+
+/** The moving averages a training pass updates: the layer's values and its momentum. */
+export interface MovingStatistics {
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  momentum: number;
 }
 
 /**
  * Batch norm of x over every axis but the last, with the batch's statistics, on the active
  * backend's kernels (see hasBatchNormTrainingKernels), then the ReLU with activation 'relu' (see
  * batchNormTrainingFusesRelu). y's gradient reaches x (through the statistics too), scale and
- * offset. The caller disposes mean and variance, which tfjs's tidy scopes keep.
+ * offset. With `moving`, the moving averages' next values too: from the same kernel where the
+ * backend's takes them (WebGPU: one program less per layer and step), else from movingAverages.
+ * The caller disposes mean, variance and the next moving values, which tfjs's tidy scopes keep.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -112,16 +133,23 @@ export function batchNormTraining(
   offset: tf.Tensor,
   epsilon: number,
   activation: 'linear' | 'relu' = 'linear',
-): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  const attrs = { epsilon, activation } as unknown as tf.NamedAttrMap;
+  moving?: MovingStatistics,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor; nextMoving?: [tf.Tensor, tf.Tensor] } {
+  const fuseMoving = moving !== undefined && forwardConfig()?.fusesMovingAverages === true;
+  const attrs = {
+    epsilon,
+    activation,
+    ...(fuseMoving ? { decay: Math.fround(1 - moving.momentum) } : {}),
+  } as unknown as tf.NamedAttrMap;
+  const movingInputs = fuseMoving ? { movingMean: moving.mean, movingVariance: moving.variance } : {};
   const relu = activation === 'relu';
   let stats: tf.Tensor[] = [];
   const op = tf.customGrad((...args) => {
     const [input, gamma, beta, save] = args as unknown as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, variance] = tf
+    const [y, mean, variance, ...next] = tf
       .engine()
-      .runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
-    stats = [tf.keep(mean!), tf.keep(variance!)];
+      .runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta, ...movingInputs }, attrs) as tf.Tensor[];
+    stats = [mean!, variance!, ...next].map((t) => tf.keep(t));
     save(relu ? [input, mean!, variance!, gamma, y!] : [input, mean!, variance!, gamma]);
     return {
       value: y!,
@@ -133,7 +161,13 @@ export function batchNormTraining(
     };
   });
   const y = op(x, scale, offset) as tf.Tensor;
-  return { y, mean: stats[0]!, variance: stats[1]! };
+  const [mean, variance, nextMean, nextVariance] = stats as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+  if (!moving) return { y, mean, variance };
+  const nextMoving: [tf.Tensor, tf.Tensor] =
+    nextMean && nextVariance
+      ? [nextMean, nextVariance]
+      : movingAverages(moving.mean, moving.variance, mean, variance, moving.momentum);
+  return { y, mean, variance, nextMoving };
 }
 
 /**

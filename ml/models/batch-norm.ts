@@ -24,7 +24,6 @@ import {
   batchNormTraining,
   batchNormTrainingFusesRelu,
   hasBatchNormTrainingKernels,
-  movingAverages,
 } from '../backends/batch-norm-training';
 import { fusesReluAfter, markReluApplied } from './batch-norm-relu';
 
@@ -66,16 +65,14 @@ export class BatchNormalization extends StockBatchNormalization {
     if (!fused) return super.call(inputs, kwargs);
     const relu = fusesReluAfter(this) && batchNormTrainingFusesRelu();
     const y = tf.tidy(() => {
-      const out = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon, relu ? 'relu' : 'linear');
-      const { mean, variance } = out;
+      const { movingMean, movingVariance } = fields;
       // tfjs's moving averages: value ← value − (value − batch statistic) · (1 − momentum).
-      tf.tidy(() => {
-        const { movingMean, movingVariance } = fields;
-        const next = movingAverages(movingMean.read(), movingVariance.read(), mean, variance, fields.momentum);
-        movingMean.write(next[0]);
-        movingVariance.write(next[1]);
-      });
-      tf.dispose([mean, variance]);
+      const moving = { mean: movingMean.read(), variance: movingVariance.read(), momentum: fields.momentum };
+      const out = batchNormTraining(input, gamma.read(), beta.read(), fields.epsilon, relu ? 'relu' : 'linear', moving);
+      const [nextMean, nextVariance] = out.nextMoving!;
+      movingMean.write(nextMean);
+      movingVariance.write(nextVariance);
+      tf.dispose([out.mean, out.variance, nextMean, nextVariance]);
       return out.y;
     });
     if (relu) markReluApplied(y);

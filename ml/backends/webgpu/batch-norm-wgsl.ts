@@ -23,6 +23,8 @@ import { bindingsWgsl, MAIN_PREAMBLE, WORKGROUP } from './multi-output';
 export const MAX_CHUNKS = 4096;
 export const MIN_ROWS = 8;
 export const SHAPE_UNIFORMS = 'rows : i32, channels : i32, chunk : i32, chunks : i32, epsilon : f32';
+/** SHAPE_UNIFORMS and the moving averages' decay (1 − momentum). */
+const MOVING_UNIFORMS = `${SHAPE_UNIFORMS}, decay : f32`;
 
 /** A join's start: one workgroup per channel `c`, its lanes taking the chunks in turn (see workgroupSum). */
 export const JOIN_PREAMBLE = `var<workgroup> lanes : array<vec2<f32>, ${WORKGROUP}>;
@@ -65,7 +67,7 @@ const CHUNK_ROWS = `
  * when the data sit far from zero: summing values near 1,000 in float32 loses the digits a spread
  * of a few units needs).
  */
-export const CHUNK_MOMENTS = `${bindingsWgsl(['chunkMean', 'chunkSquares'], ['x'], SHAPE_UNIFORMS)}
+export const CHUNK_MOMENTS = `${bindingsWgsl(['chunkStats'], ['x'], SHAPE_UNIFORMS)}
 ${MAIN_PREAMBLE}${CHUNK_ROWS}
   let k = x[c];
   var sum = 0.0;
@@ -76,35 +78,51 @@ ${MAIN_PREAMBLE}${CHUNK_ROWS}
     let d = x[r * uniforms.channels + c] - k - mean;
     squares += d * d;
   }
-  chunkMean[index] = mean;
-  chunkSquares[index] = squares;
+  chunkStats[index] = mean;
+  chunkStats[uniforms.chunks * uniforms.channels + index] = squares;
 }`;
 
 /**
  * Forward, 2: per channel, the chunks joined, again in two passes: the mean of x − K as the
  * chunks' means weighted by their rows, then the squared deviations as each chunk's own plus its
- * rows times its mean's squared distance from that mean. Outputs the batch's mean and biased variance.
+ * rows times its mean's squared distance from that mean. Outputs the batch's mean and biased
+ * variance; with `moving`, also the moving averages' next values (MOVING_AVERAGES's arithmetic).
+ * The chunks' means and squares share one buffer (means first): with the moving averages the
+ * program binds eight storage buffers, WebGPU's guaranteed most.
  */
-export const JOIN_MOMENTS = `${bindingsWgsl(['mean', 'variance'], ['chunkMean', 'chunkSquares', 'x'], SHAPE_UNIFORMS)}
+export function joinMoments(moving: boolean): string {
+  const outputs = ['mean', 'variance', ...(moving ? ['nextMean', 'nextVariance'] : [])];
+  const inputs = ['chunkStats', 'x', ...(moving ? ['movingMean', 'movingVariance'] : [])];
+  return `${bindingsWgsl(outputs, inputs, moving ? MOVING_UNIFORMS : SHAPE_UNIFORMS)}
 ${JOIN_PREAMBLE}
+  let squaresAt = uniforms.chunks * C;
   var sum = 0.0;
   for (var s = i32(lane); s < uniforms.chunks; s += ${WORKGROUP}) {
-    sum += f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * chunkMean[s * C + c];
+    sum += f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * chunkStats[s * C + c];
   }
   ${workgroupSum('sumShifted', 'vec2<f32>(sum, 0.0)')}
   let shifted = sumShifted.x / f32(uniforms.rows);
   var squares = 0.0;
   for (var s = i32(lane); s < uniforms.chunks; s += ${WORKGROUP}) {
-    let d = chunkMean[s * C + c] - shifted;
-    squares += chunkSquares[s * C + c] + f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * d * d;
+    let d = chunkStats[s * C + c] - shifted;
+    squares += chunkStats[squaresAt + s * C + c] + f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk)) * d * d;
   }
   ${workgroupSum('sumSquares', 'vec2<f32>(squares, 0.0)', 'lanes2')}
   let total = sumSquares.x;
   if (lane == 0u) {
-    mean[c] = x[c] + shifted;
-    variance[c] = total / f32(uniforms.rows);
+    let m = x[c] + shifted;
+    let v = total / f32(uniforms.rows);
+    mean[c] = m;
+    variance[c] = v;${
+      moving
+        ? `
+    nextMean[c] = movingMean[c] - (movingMean[c] - m) * uniforms.decay;
+    nextVariance[c] = movingVariance[c] - (movingVariance[c] - v) * uniforms.decay;`
+        : ''
+    }
   }
 }`;
+}
 
 /** Forward, 3: y = (x − mean) · scale / √(variance + ε) + offset, then max(y, 0) with `relu` (NaN stays). */
 export function normalise(relu: boolean): string {

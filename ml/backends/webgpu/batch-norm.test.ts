@@ -1,6 +1,7 @@
 /**
  * Batch norm's training kernels on WebGPU (batch-norm.ts), run by Loupe's BatchNormalization
- * layer: y, the gradients of x, scale and offset, and the moving averages after the step, against
+ * layer: y, the gradients of x, scale and offset, and the moving averages after the step (made by
+ * the forward kernel), against
  * tfjs's own training pass on the cpu backend (which has no such kernels). Also: the layer really
  * took the kernels, the statistics keep their digits for data far from zero mean (where E[x²] −
  * mean² in float32 would not), and a wrong size is an Error. Runs where Dawn finds an adapter
@@ -99,9 +100,9 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         await initBackend('webgpu');
         const c = caseOf(shape, seed, centre);
         const gpu = await trainingPass('webgpu', c);
-        expect([...gpu.kernels]).toEqual(
-          expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, BATCH_NORM_MOVING_AVERAGES]),
-        );
+        expect([...gpu.kernels]).toEqual(expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]));
+        // The moving averages come from the forward kernel (its join program).
+        expect(gpu.kernels.has(BATCH_NORM_MOVING_AVERAGES)).toBe(false);
         float64Pass(c).forEach((v, i) => expectClose(gpu.values[i]!, v, `${shape} ${OUTPUTS[i]} (float64)`));
         const cpu = await trainingPass('cpu', c);
         expect(cpu.kernels.has(BATCH_NORM_TRAINING)).toBe(false);
@@ -109,6 +110,34 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       },
       60_000,
     );
+
+    it('the forward kernel’s moving averages are the moving-averages kernel’s, and need all three of their parts', async () => {
+      await initBackend('webgpu');
+      await tf.setBackend('webgpu');
+      const c = caseOf([3, 17, 19, 5], 31);
+      const [x, scale, offset] = [tf.tensor(c.x, c.shape), tf.tensor(c.gamma), tf.tensor(c.beta)];
+      const movingMean = tf.tensor(seededValues(5, 33));
+      const movingVariance = tf.tensor(seededValues(5, 34).map((v) => 1 + v / 2));
+      const decay = Math.fround(1 - BATCH_NORM_MOMENTUM);
+      const attrs = { epsilon: EPSILON, decay } as unknown as tf.NamedAttrMap;
+      const fused = tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAINING, { x, scale, offset, movingMean, movingVariance }, attrs) as tf.Tensor[];
+      expect(fused).toHaveLength(5);
+      const separate = tf
+        .engine()
+        .runKernel(BATCH_NORM_MOVING_AVERAGES, { movingMean, movingVariance, mean: fused[1]!, variance: fused[2]! }, {
+          decay,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      for (const i of [0, 1]) {
+        const read = async (t: tf.Tensor) => ({ values: (await t.data()) as Float32Array, shape: t.shape });
+        expectClose(await read(fused[3 + i]!), await read(separate[i]!), `moving ${i}`, 1e-6, 0);
+      }
+      expect(() => tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset, movingMean }, attrs)).toThrow(
+        /movingMean, movingVariance and attrs.decay together/,
+      );
+      tf.dispose([x, scale, offset, movingMean, movingVariance, ...fused, ...separate]);
+    });
 
     it('refuses a scale of the wrong size', async () => {
       await initBackend('webgpu');

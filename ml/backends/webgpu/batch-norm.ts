@@ -1,7 +1,8 @@
 /**
  * Batch normalisation in training mode on WebGPU: the forward and backward kernels of
  * ml/backends/batch-norm-training.ts, three GPU programs each (multi-output.ts; the programs and
- * how they sum are in batch-norm-wgsl.ts), with or without a ReLU after it. Without them Loupe's
+ * how they sum are in batch-norm-wgsl.ts), with or without a ReLU after it; the forward's join
+ * also updates the moving averages, where a program of their own ran after it. Without them Loupe's
  * BatchNormalization layer trains on tfjs's ops, about twenty programs and several scalar uploads
  * per layer and step; on an H100 the batch-norm CNN trained at 492 images/s on the GPU against
  * 1,219 on the CPU, its step bound by recording dispatches.
@@ -23,7 +24,7 @@ import {
   CHUNK_MOMENTS,
   chunkSums,
   inputGradient,
-  JOIN_MOMENTS,
+  joinMoments,
   JOIN_SUMS,
   MAX_CHUNKS,
   MIN_ROWS,
@@ -54,29 +55,32 @@ function runner(gpu: WebGPUBackend, uniforms: ReturnType<typeof layout>['uniform
 
 function forward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
-  const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', tf.TensorInfo>;
-  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
+  const { x, scale, offset, movingMean, movingVariance } = inputs as Record<'x' | 'scale' | 'offset', tf.TensorInfo> &
+    Partial<Record<'movingMean' | 'movingVariance', tf.TensorInfo>>;
+  const { epsilon, activation = 'linear', decay } = attrs as unknown as BatchNormTrainingAttrs;
   const relu = activation === 'relu';
-  const { rows, channels, chunks, uniforms } = layout(x, [scale, offset], epsilon);
+  const moving = movingMean && movingVariance && decay !== undefined ? [movingMean, movingVariance] : [];
+  if ((movingMean || movingVariance || decay !== undefined) && moving.length === 0)
+    throw new Error("Batch norm's moving averages need movingMean, movingVariance and attrs.decay together.");
+  const { rows, channels, chunks, uniforms } = layout(x, [scale, offset, ...moving], epsilon);
   const run = runner(gpu, uniforms);
-  const parts = run(
-    'loupeBnChunkMoments',
-    CHUNK_MOMENTS,
-    chunks * channels,
-    [x],
-    [[chunks * channels], [chunks * channels]],
+  const [chunkStats] = run('loupeBnChunkMoments', CHUNK_MOMENTS, chunks * channels, [x], [[2 * chunks * channels]]);
+  const statistics = runMultiOutput(
+    gpu,
+    {
+      key: moving.length > 0 ? 'loupeBnJoinMomentsMoving' : 'loupeBnJoinMoments',
+      code: joinMoments(moving.length > 0),
+      threads: channels * WORKGROUP,
+    },
+    [chunkStats!, x, ...moving],
+    moving.length > 0 ? [[channels], [channels], [channels], [channels]] : [[channels], [channels]],
+    moving.length > 0 ? [...uniforms, { type: 'float32', data: [decay!] }] : uniforms,
   );
-  const [mean, variance] = run(
-    'loupeBnJoinMoments',
-    JOIN_MOMENTS,
-    channels * WORKGROUP,
-    [...parts, x],
-    [[channels], [channels]],
-  );
+  const [mean, variance] = statistics;
   const key = relu ? 'loupeBnNormaliseRelu' : 'loupeBnNormalise';
   const [y] = run(key, normalise(relu), rows * channels, [x, mean!, variance!, scale, offset], [x.shape]);
-  parts.forEach((t) => gpu.disposeData(t.dataId));
-  return [y!, mean!, variance!];
+  gpu.disposeData(chunkStats!.dataId);
+  return [y!, ...statistics];
 }
 
 function backward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
@@ -143,6 +147,7 @@ export function registerWebGpuBatchNorm(): void {
     backendName: 'webgpu',
     kernelFunc: forward as tf.KernelFunc,
     fusesRelu: true,
+    fusesMovingAverages: true,
   };
   tf.registerKernel(forwardConfig);
   tf.registerKernel({
