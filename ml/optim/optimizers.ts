@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LoupeError, type OptimizerConfig } from '../../contract/index';
-import { fusedAdamUpdate } from './fused-adam';
+import { fusedAdamPairUpdate, fusedAdamUpdate, pairsAdamUpdates, type AdamUpdate } from './fused-adam';
 
 /** A trainable weight under a name that is the same in every process (the layer's weight name). */
 export interface Parameter {
@@ -33,17 +33,24 @@ export abstract class Optimizer {
   /** Applies one update; `gradients` by parameter name. Parameters without a gradient are left alone. */
   apply(parameters: readonly Parameter[], gradients: ReadonlyMap<string, tf.Tensor>, learningRate: number): void {
     tf.tidy(() => {
-      for (const parameter of parameters) {
-        const gradient = gradients.get(parameter.name);
-        if (!gradient) continue;
-        const step = (this.steps.get(parameter.name) ?? 0) + 1;
-        this.steps.set(parameter.name, step);
-        this.update(parameter, gradient, learningRate * parameter.learningRateFactor, step);
+      try {
+        for (const parameter of parameters) {
+          const gradient = gradients.get(parameter.name);
+          if (!gradient) continue;
+          const step = (this.steps.get(parameter.name) ?? 0) + 1;
+          this.steps.set(parameter.name, step);
+          this.update(parameter, gradient, learningRate * parameter.learningRateFactor, step);
+        }
+      } finally {
+        this.finishUpdates();
       }
     });
   }
 
   protected abstract update(parameter: Parameter, gradient: tf.Tensor, learningRate: number, step: number): void;
+
+  /** Runs any update `update` held back (to run two in one kernel); called at the end of every apply. */
+  protected finishUpdates(): void {}
 
   /** The named state variable of a parameter, created as zeros on first use (as torch does lazily). */
   protected slot(parameter: Parameter, slot: string): tf.Variable {
@@ -119,6 +126,9 @@ export class Sgd extends Optimizer {
 
 /** torch.optim.Adam (L2 decay into the gradient) and torch.optim.AdamW (decoupled decay). */
 export class Adam extends Optimizer {
+  /** An update held back to run with the next in one kernel (fusedAdamPairUpdate), where the backend pairs them. */
+  private held: AdamUpdate | null = null;
+
   constructor(private readonly config: Extract<OptimizerConfig, { name: 'adam' | 'adamw' }>) {
     super(config.name);
   }
@@ -127,7 +137,7 @@ export class Adam extends Optimizer {
     const { beta1, beta2, epsilon, weightDecay } = this.config;
     const p = parameter.variable;
     const decoupled = weightDecay !== 0 && this.config.name === 'adamw';
-    const fused = fusedAdamUpdate(p, gradient, this.slot(parameter, 'm'), this.slot(parameter, 'v'), {
+    const terms = {
       beta1,
       beta2,
       epsilon,
@@ -135,14 +145,23 @@ export class Adam extends Optimizer {
       bias2Sqrt: Math.sqrt(1 - beta2 ** step),
       l2Decay: weightDecay && !decoupled ? weightDecay : 0,
       decayFactor: decoupled ? 1 - learningRate * weightDecay : 1,
-    });
-    if (fused) return;
+    };
+    const update: AdamUpdate = { p, g: gradient, m: this.slot(parameter, 'm'), v: this.slot(parameter, 'v'), terms };
+    if (pairsAdamUpdates(update)) {
+      if (!this.held) {
+        this.held = update;
+        return;
+      }
+      const first = this.held;
+      this.held = null;
+      return fusedAdamPairUpdate(first, update);
+    }
+    if (fusedAdamUpdate(p, gradient, update.m, update.v, terms)) return;
     let value: tf.Tensor = p;
     let g = gradient;
     if (weightDecay && this.config.name === 'adamw') value = p.mul(1 - learningRate * weightDecay);
     else if (weightDecay) g = g.add(p.mul(weightDecay));
-    const m = this.slot(parameter, 'm');
-    const v = this.slot(parameter, 'v');
+    const { m, v } = update;
     const nextM = m.mul(beta1).add(g.mul(1 - beta1));
     const nextV = v.mul(beta2).add(g.square().mul(1 - beta2));
     m.assign(nextM);
@@ -153,6 +172,12 @@ export class Adam extends Optimizer {
       .div(Math.sqrt(1 - beta2 ** step))
       .add(epsilon);
     p.assign(value.sub(nextM.div(denominator).mul(stepSize)));
+  }
+
+  protected override finishUpdates(): void {
+    const last = this.held;
+    this.held = null;
+    if (last) fusedAdamUpdate(last.p, last.g, last.m, last.v, last.terms);
   }
 }
 

@@ -88,12 +88,43 @@ export function runMultiOutput(
     for (const t of outputs) if (empty(t.shape)) backend.tensorMap.get(t.dataId).values = new Float32Array(0);
     return outputs;
   }
-  for (const t of [...outputs, ...inputs]) {
+  record(backend, program, outputs, inputs, uniforms);
+  return outputs;
+}
+
+/**
+ * Runs `program` writing `targets` in place (bound read_write, as outputs are above) and reading
+ * `inputs`. Only for tensors no other tensor shares (the caller checks the backend's refCount):
+ * every reader of the buffer sees the new values. Values tfjs kept on the CPU for a target are
+ * dropped, since the GPU now holds newer ones.
+ */
+export function runInPlace(
+  webgpu: WebGPUBackend,
+  program: MultiOutputProgram,
+  targets: tf.TensorInfo[],
+  inputs: tf.TensorInfo[],
+  uniforms: { type: 'float32' | 'int32'; data: number[] }[],
+): void {
+  const backend = webgpu as unknown as Recorder;
+  if (program.threads === 0) return;
+  record(backend, program, targets, inputs, uniforms);
+  for (const t of targets) backend.tensorMap.get(t.dataId).values = null;
+}
+
+/** Records `program` with `writable` then `readable` bound in order, then its uniforms. */
+function record(
+  backend: Recorder,
+  program: MultiOutputProgram,
+  writable: tf.TensorInfo[],
+  readable: tf.TensorInfo[],
+  uniforms: { type: 'float32' | 'int32'; data: number[] }[],
+): void {
+  for (const t of [...writable, ...readable]) {
     backend.uploadToGPU(t.dataId);
     backend.commandQueueOwnedIds.add(t.dataId);
   }
   const pipeline = pipelineFor(backend.device, program);
-  const buffers = [...outputs, ...inputs].map((t) => ({
+  const buffers = [...writable, ...readable].map((t) => ({
     buffer: backend.tensorMap.get(t.dataId).resource as GPUBuffer,
   }));
   const uniformBinding = backend.makeUniforms([{ type: 'int32', data: [program.threads] }, ...uniforms]);
@@ -109,5 +140,4 @@ export function runMultiOutput(
     [Math.min(workgroups, MAX_WORKGROUPS), Math.ceil(workgroups / MAX_WORKGROUPS), 1],
     program.key,
   );
-  return outputs;
 }
