@@ -3,7 +3,7 @@
  * straight from SQLite and the mask files, in the shape of the test's model of the edits.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { BoxLabel } from '../../contract/index';
@@ -61,9 +61,13 @@ export async function readDisk(folder: string): Promise<{ integrity: string; sta
       masks[r.image_id] = digest((await decodeMaskPng(png)).data);
     }
     // Every mask PNG in the folder decodes, referenced or left over from a kill (temp files aside).
-    const files = readdirSync(path.join(folder, 'masks'), { recursive: true })
-      .map(String)
-      .filter((f) => f.endsWith('.png'));
+    // The folder is made with the first mask: a kill before it leaves none.
+    const maskFolder = path.join(folder, 'masks');
+    const files = existsSync(maskFolder)
+      ? readdirSync(maskFolder, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.png'))
+      : [];
     for (const f of files) await decodeMaskPng(readFileSync(path.join(folder, 'masks', f)));
     return { integrity, state: { revisions, tags, boxes, masks }, pngs: files.length };
   } finally {
