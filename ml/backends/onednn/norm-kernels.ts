@@ -31,11 +31,16 @@ function rowsAndChannels(x: Info, perChannel: Info[]): Int32Array {
 
 function forward({ inputs, backend, attrs }: Args): Info[] {
   const native = backend as OneDnnBackend;
-  const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
-  const { epsilon, activation = 'linear' } = attrs as unknown as BatchNormTrainingAttrs;
+  const { x, scale, offset, movingMean, movingVariance } = inputs as { x: Info; scale: Info; offset: Info } & Partial<
+    Record<'movingMean' | 'movingVariance', Info>
+  >;
+  const { epsilon, activation = 'linear', decay } = attrs as unknown as BatchNormTrainingAttrs;
+  const moving = movingMean && movingVariance && decay !== undefined ? [movingMean, movingVariance] : null;
+  if (!moving && (movingMean || movingVariance || decay !== undefined))
+    throw new Error("Batch norm's moving averages need movingMean, movingVariance and attrs.decay together.");
   const relu = activation === 'relu';
   if (relu && !fusesRelu()) throw new Error('This oneDNN addon predates the batch norm with a ReLU: rebuild it.');
-  const params = rowsAndChannels(x, [scale, offset]);
+  const params = rowsAndChannels(x, [scale, offset, ...(moving ?? [])]);
   const channels = params[1]!;
   recordNative(BATCH_NORM_TRAINING);
   const y = native.makeOutput(x.shape, 'float32');
@@ -54,7 +59,8 @@ function forward({ inputs, backend, attrs }: Args): Info[] {
   const variance = native.makeOutput([channels], 'float32');
   native.floats(mean).set(stats.subarray(0, channels));
   native.floats(variance).set(stats.subarray(channels));
-  return [y, mean, variance];
+  if (!moving) return [y, mean, variance];
+  return [y, mean, variance, ...nextMoving(native, moving[0]!, moving[1]!, mean, variance, decay!)];
 }
 
 function backward({ inputs, backend, attrs }: Args): Info[] {
@@ -100,6 +106,18 @@ function movingAverages({ inputs, backend, attrs }: Args): Info[] {
   const [movingMean, movingVariance, mean, variance] = movingAveragesInputs(inputs as Record<string, Info>);
   recordNative(BATCH_NORM_MOVING_AVERAGES);
   const { decay } = attrs as unknown as MovingAveragesAttrs;
+  return nextMoving(native, movingMean, movingVariance, mean, variance, decay);
+}
+
+/** The moving averages' next values (the forward kernel makes them too, when given them). */
+function nextMoving(
+  native: OneDnnBackend,
+  movingMean: Info,
+  movingVariance: Info,
+  mean: Info,
+  variance: Info,
+  decay: number,
+): Info[] {
   const f = Math.fround;
   return [
     [movingMean, mean],
@@ -128,6 +146,7 @@ export const BATCH_NORM_TRAINING_KERNELS: readonly BatchNormTrainingKernelConfig
     get fusesRelu() {
       return fusesRelu();
     },
+    fusesMovingAverages: true,
   },
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: ONEDNN_TFJS_NAME, kernelFunc: backward as tf.KernelFunc },
   {
