@@ -94,6 +94,22 @@ export function movingAveragesInputs<T extends Info>(inputs: Record<string, T>):
   return all as [T, T, T, T];
 }
 
+/**
+ * The forward kernel's moving averages, when it was given them (see BATCH_NORM_TRAINING), else
+ * null; throws when only some of movingMean, movingVariance and attrs.decay are there.
+ */
+export function forwardMovingAverages<T extends Info>(
+  inputs: { movingMean?: T | undefined; movingVariance?: T | undefined },
+  attrs: BatchNormTrainingAttrs,
+): { movingMean: T; movingVariance: T; decay: number } | null {
+  const { movingMean, movingVariance } = inputs;
+  const { decay } = attrs;
+  if (movingMean && movingVariance && decay !== undefined) return { movingMean, movingVariance, decay };
+  if (movingMean || movingVariance || decay !== undefined)
+    throw new Error("Batch norm's moving averages need movingMean, movingVariance and attrs.decay together.");
+  return null;
+}
+
 /** True when the active backend has both kernels. */
 export function hasBatchNormTrainingKernels(): boolean {
   const backend = tf.getBackend();

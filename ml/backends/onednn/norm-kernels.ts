@@ -11,6 +11,7 @@ import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
+  forwardMovingAverages,
   gradientMask,
   movingAveragesInputs,
   type BatchNormTrainingAttrs,
@@ -31,16 +32,13 @@ function rowsAndChannels(x: Info, perChannel: Info[]): Int32Array {
 
 function forward({ inputs, backend, attrs }: Args): Info[] {
   const native = backend as OneDnnBackend;
-  const { x, scale, offset, movingMean, movingVariance } = inputs as { x: Info; scale: Info; offset: Info } & Partial<
-    Record<'movingMean' | 'movingVariance', Info>
-  >;
-  const { epsilon, activation = 'linear', decay } = attrs as unknown as BatchNormTrainingAttrs;
-  const moving = movingMean && movingVariance && decay !== undefined ? [movingMean, movingVariance] : null;
-  if (!moving && (movingMean || movingVariance || decay !== undefined))
-    throw new Error("Batch norm's moving averages need movingMean, movingVariance and attrs.decay together.");
+  const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
+  const a = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon, activation = 'linear' } = a;
+  const moving = forwardMovingAverages<Info>(inputs as Record<string, Info>, a);
   const relu = activation === 'relu';
   if (relu && !fusesRelu()) throw new Error('This oneDNN addon predates the batch norm with a ReLU: rebuild it.');
-  const params = rowsAndChannels(x, [scale, offset, ...(moving ?? [])]);
+  const params = rowsAndChannels(x, [scale, offset, ...(moving ? [moving.movingMean, moving.movingVariance] : [])]);
   const channels = params[1]!;
   recordNative(BATCH_NORM_TRAINING);
   const y = native.makeOutput(x.shape, 'float32');
@@ -60,7 +58,12 @@ function forward({ inputs, backend, attrs }: Args): Info[] {
   native.floats(mean).set(stats.subarray(0, channels));
   native.floats(variance).set(stats.subarray(channels));
   if (!moving) return [y, mean, variance];
-  return [y, mean, variance, ...nextMoving(native, moving[0]!, moving[1]!, mean, variance, decay!)];
+  return [
+    y,
+    mean,
+    variance,
+    ...nextMoving(native, moving.movingMean, moving.movingVariance, mean, variance, moving.decay),
+  ];
 }
 
 function backward({ inputs, backend, attrs }: Args): Info[] {

@@ -14,6 +14,7 @@ import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   batchNormRows,
+  forwardMovingAverages,
   gradientMask,
   movingAveragesInputs,
   type BatchNormTrainingAttrs,
@@ -55,26 +56,25 @@ function runner(gpu: WebGPUBackend, uniforms: ReturnType<typeof layout>['uniform
 
 function forward({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
-  const { x, scale, offset, movingMean, movingVariance } = inputs as Record<'x' | 'scale' | 'offset', tf.TensorInfo> &
-    Partial<Record<'movingMean' | 'movingVariance', tf.TensorInfo>>;
-  const { epsilon, activation = 'linear', decay } = attrs as unknown as BatchNormTrainingAttrs;
+  const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', tf.TensorInfo>;
+  const a = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon, activation = 'linear' } = a;
   const relu = activation === 'relu';
-  const moving = movingMean && movingVariance && decay !== undefined ? [movingMean, movingVariance] : [];
-  if ((movingMean || movingVariance || decay !== undefined) && moving.length === 0)
-    throw new Error("Batch norm's moving averages need movingMean, movingVariance and attrs.decay together.");
+  const given = forwardMovingAverages<tf.TensorInfo>(inputs as Record<string, tf.TensorInfo>, a);
+  const moving = given ? [given.movingMean, given.movingVariance] : [];
   const { rows, channels, chunks, uniforms } = layout(x, [scale, offset, ...moving], epsilon);
   const run = runner(gpu, uniforms);
   const [chunkStats] = run('loupeBnChunkMoments', CHUNK_MOMENTS, chunks * channels, [x], [[2 * chunks * channels]]);
   const statistics = runMultiOutput(
     gpu,
     {
-      key: moving.length > 0 ? 'loupeBnJoinMomentsMoving' : 'loupeBnJoinMoments',
-      code: joinMoments(moving.length > 0),
+      key: given ? 'loupeBnJoinMomentsMoving' : 'loupeBnJoinMoments',
+      code: joinMoments(given !== null),
       threads: channels * WORKGROUP,
     },
     [chunkStats!, x, ...moving],
-    moving.length > 0 ? [[channels], [channels], [channels], [channels]] : [[channels], [channels]],
-    moving.length > 0 ? [...uniforms, { type: 'float32', data: [decay!] }] : uniforms,
+    given ? [[channels], [channels], [channels], [channels]] : [[channels], [channels]],
+    given ? [...uniforms, { type: 'float32', data: [given.decay] }] : uniforms,
   );
   const [mean, variance] = statistics;
   const key = relu ? 'loupeBnNormaliseRelu' : 'loupeBnNormalise';

@@ -24,15 +24,29 @@ const CONSTANTS = [
   'decayFactor',
 ] as const;
 
+/**
+ * Adam's arithmetic for element `at`: reads p, g, m and v, writes m, v and p under the names given
+ * (the same buffers when in place), the constants read as uniforms.<constant><suffix>.
+ */
+function adamUpdate(
+  read: Record<'p' | 'g' | 'm' | 'v', string>,
+  write: Record<'p' | 'm' | 'v', string>,
+  at: string,
+  suffix = '',
+): string {
+  const u = (c: (typeof CONSTANTS)[number]) => `uniforms.${c}${suffix}`;
+  return `
+    let pIn = ${read.p}[${at}];
+    let gIn = ${read.g}[${at}] + pIn * ${u('l2Decay')};
+    let mNext = ${read.m}[${at}] * ${u('beta1')} + gIn * ${u('oneMinusBeta1')};
+    let vNext = ${read.v}[${at}] * ${u('beta2')} + (gIn * gIn) * ${u('oneMinusBeta2')};
+    ${write.m}[${at}] = mNext;
+    ${write.v}[${at}] = vNext;
+    ${write.p}[${at}] = pIn * ${u('decayFactor')} - (mNext / (sqrt(vNext) / ${u('bias2Sqrt')} + ${u('epsilon')})) * ${u('stepSize')};`;
+}
+
 const ADAM_WGSL = `${bindingsWgsl(['mOut', 'vOut', 'pOut'], ['p', 'g', 'm', 'v'], CONSTANTS.map((c) => `${c} : f32`).join(', '))}
-${MAIN_PREAMBLE}
-  let pIn = p[index];
-  let gIn = g[index] + pIn * uniforms.l2Decay;
-  let mNext = m[index] * uniforms.beta1 + gIn * uniforms.oneMinusBeta1;
-  let vNext = v[index] * uniforms.beta2 + (gIn * gIn) * uniforms.oneMinusBeta2;
-  mOut[index] = mNext;
-  vOut[index] = vNext;
-  pOut[index] = pIn * uniforms.decayFactor - (mNext / (sqrt(vNext) / uniforms.bias2Sqrt + uniforms.epsilon)) * uniforms.stepSize;
+${MAIN_PREAMBLE}${adamUpdate({ p: 'p', g: 'g', m: 'm', v: 'v' }, { p: 'pOut', m: 'mOut', v: 'vOut' }, 'index')}
 }`;
 
 function fusedAdam(args: {
@@ -62,16 +76,10 @@ function fusedAdam(args: {
  */
 const pairUniforms = ['n0 : i32', ...[0, 1].flatMap((k) => CONSTANTS.map((c) => `${c}${k} : f32`))].join(', ');
 
+/** Parameter k's update at `at`, in place. */
 function pairUpdate(k: number, at: string): string {
-  const u = (c: string) => `uniforms.${c}${k}`;
-  return `
-    let pIn = p${k}[${at}];
-    let gIn = g${k}[${at}] + pIn * ${u('l2Decay')};
-    let mNext = m${k}[${at}] * ${u('beta1')} + gIn * ${u('oneMinusBeta1')};
-    let vNext = v${k}[${at}] * ${u('beta2')} + (gIn * gIn) * ${u('oneMinusBeta2')};
-    m${k}[${at}] = mNext;
-    v${k}[${at}] = vNext;
-    p${k}[${at}] = pIn * ${u('decayFactor')} - (mNext / (sqrt(vNext) / ${u('bias2Sqrt')} + ${u('epsilon')})) * ${u('stepSize')};`;
+  const [p, g, m, v] = ['p', 'g', 'm', 'v'].map((name) => `${name}${k}`) as [string, string, string, string];
+  return adamUpdate({ p, g, m, v }, { p, m, v }, at, `${k}`);
 }
 
 const ADAM_PAIR_WGSL = `${bindingsWgsl(['p0', 'm0', 'v0', 'p1', 'm1', 'v1'], ['g0', 'g1'], pairUniforms)}

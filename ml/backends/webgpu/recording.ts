@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FLOAT32, INT32, UINT32, UniformArena, type UniformField } from './uniform-arena';
+import { fieldType, FLOAT32, INT32, UniformArena, type UniformField } from './uniform-arena';
 
 /** The fields of tfjs-backend-webgpu 4.22's backend that recording a program uses. */
 export interface Recorder {
@@ -138,9 +138,7 @@ function recordWithArena(
     SIZE[0] = program.outputComponent ? size / program.outputComponent : size;
     arena.add(INT32, SIZE);
   }
-  if (programUniforms)
-    for (const { type, data } of programUniforms)
-      arena.add(type === 'int32' ? INT32 : type === 'uint32' ? UINT32 : FLOAT32, data);
+  if (programUniforms) for (const { type, data } of programUniforms) arena.add(fieldType(type), data);
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: backend.tensorToBinding(output) }];
   for (let i = 0; i < inputs.length; i++)
     entries.push({ binding: i + 1, resource: backend.tensorToBinding(inputs[i]!) });
@@ -159,7 +157,7 @@ function recordWithArena(
 }
 
 /**
- * A fill with zeros (tf.zeros, and the output that tfjs's split-K matrix product adds into) recorded
+ * A fill with zeros (tf.fill(…, 0), and the output that tfjs's split-K matrix product adds into) recorded
  * as the command encoder's clearBuffer, outside a compute pass: no pipeline, bind group or uniforms
  * to record, where tfjs ran its FillProgram. The buffer ends as the program leaves it (+0 in every
  * float32 or int32; a fill with −0 stays a program). False, recording nothing, for any other program.

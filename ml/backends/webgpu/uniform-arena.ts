@@ -32,7 +32,6 @@ export type FieldType = typeof FLOAT32 | typeof INT32 | typeof UINT32;
 const ONE = [1];
 
 interface Views {
-  bytes: ArrayBuffer;
   u8: Uint8Array;
   f32: Float32Array;
   i32: Int32Array;
@@ -41,7 +40,6 @@ interface Views {
 
 function views(bytes: ArrayBuffer): Views {
   return {
-    bytes,
     u8: new Uint8Array(bytes),
     f32: new Float32Array(bytes),
     i32: new Int32Array(bytes),
@@ -49,8 +47,16 @@ function views(bytes: ArrayBuffer): Views {
   };
 }
 
-interface Chunk extends Views {
+/** A GPU buffer of CHUNK_BYTES and the bytes it will be written from. */
+interface Chunk {
   buffer: GPUBuffer;
+  bytes: ArrayBuffer;
+  u8: Uint8Array;
+}
+
+/** A field's number type from tfjs's name of it ('int32', 'uint32', else float32). */
+export function fieldType(type: string): FieldType {
+  return type === 'int32' ? INT32 : type === 'uint32' ? UINT32 : FLOAT32;
 }
 
 /** WGSL's alignment of a field of `length` numbers after one of `previousLength`, as tfjs lays them out. */
@@ -80,8 +86,7 @@ export class UniformArena {
   /** Packs `fields` (tfjs's makeUniforms argument) into a slot, returned as a uniform binding. */
   pack(fields: readonly UniformField[]): GPUBufferBinding {
     this.begin();
-    for (const { type, data } of fields)
-      this.add(type === 'int32' ? INT32 : type === 'uint32' ? UINT32 : FLOAT32, data);
+    for (const { type, data } of fields) this.add(fieldType(type), data);
     return this.end();
   }
 
@@ -172,9 +177,11 @@ export class UniformArena {
 
   private addChunk(): void {
     this.used.push(0);
+    const bytes = new ArrayBuffer(CHUNK_BYTES);
     this.chunks.push({
-      ...views(new ArrayBuffer(CHUNK_BYTES)),
       buffer: this.device.createBuffer({ size: CHUNK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      bytes,
+      u8: new Uint8Array(bytes),
     });
   }
 }
