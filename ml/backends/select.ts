@@ -18,6 +18,7 @@ import { loadOneDnn, ONEDNN_HINT } from './onednn/addon';
 import { chooseAdapter } from './webgpu/adapters';
 import { registerWebGpuFilterGradients } from './webgpu/filter-gradients';
 import { registerWebGpuBatchNorm } from './webgpu/batch-norm';
+import { registerWebGpuCast } from './webgpu/cast';
 import { watchDeviceFaults } from './webgpu/faults';
 import { installRecording } from './webgpu/recording';
 import { registerWebGpuFusedAdam } from './webgpu/fused-adam';
@@ -68,6 +69,8 @@ const LOADERS: Record<BackendName, BackendLoader> = {
       registerWebGpuReluGradients();
       registerWebGpuReluBiasGradient();
       registerWebGpuBatchNorm();
+      // tfjs relabels an int32 buffer as float32, which its transpose cannot compile (webgpu/cast.ts).
+      registerWebGpuCast();
       gpuDevice = adapter;
     },
     verify: () => {
