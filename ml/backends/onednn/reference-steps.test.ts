@@ -3,22 +3,15 @@
  * detector, the Siamese net; small inputs, reference-steps.ts): one training step on the
  * `onednn` backend computes on wasm nowhere (fallback count 0; views do not count), and the loss
  * and every parameter's gradient agree with the wasm oracle (Loupe's wasm kernels) within
- * KERNEL_RTOL of the largest gradient of that parameter.
- *
- * A floor applies where a gradient is mathematically zero: the shift (beta) of a batch norm whose
- * output another batch norm renormalises gets sums that cancel to rounding noise (~1e-7 in
- * MobileNetV2, beside gradients of ~100), whose digits no two summation orders share. Those are
- * held to 1e-4 relative of 1 % of the model's largest gradient instead.
+ * KERNEL_RTOL of the largest gradient of that parameter (expectStepAgreement, with its floor for
+ * gradients that are zero but for rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, KERNEL_RTOL } from '../wasm-kernels/kernel-test-support';
+import { expectStepAgreement } from '../wasm-kernels/kernel-test-support';
 import { fallbackCount, measureCoverage } from './coverage';
 import { ONEDNN_ADDON, ONEDNN_REQUIRED, ORACLE_CASE_TIMEOUT_MS, runWith, startOneDnn } from './oracle-test-support';
 import { REFERENCE_MODELS, referenceStep } from './reference-steps';
-
-/** The share of the model's largest gradient below which a parameter's gradient is rounding noise. */
-const CANCELLATION_SCALE = 0.01;
 
 describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
   'reference models on the oneDNN backend',
@@ -45,13 +38,11 @@ describe.skipIf(!ONEDNN_ADDON && !ONEDNN_REQUIRED)(
       try {
         const oracle = await runWith(false, () => reference.gradients());
         const native = await runWith(true, () => reference.gradients());
-        expect(native).toHaveLength(reference.parameters.length + 1);
-        const largest = oracle.slice(1).reduce((m, g) => g.values.reduce((n, v) => Math.max(n, Math.abs(v)), m), 0);
-        const floor = KERNEL_RTOL * CANCELLATION_SCALE * largest;
-        native.forEach((n, i) =>
-          i === 0
-            ? expectClose(n, oracle[0]!, `${name} loss`)
-            : expectClose(n, oracle[i]!, `${name} ${reference.parameters[i - 1]!.name}`, KERNEL_RTOL, floor),
+        expectStepAgreement(
+          name,
+          native,
+          oracle,
+          reference.parameters.map((p) => p.name),
         );
       } finally {
         reference.dispose();

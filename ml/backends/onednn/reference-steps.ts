@@ -101,7 +101,8 @@ const REFERENCES: Record<ReferenceModel, Reference> = {
     numClasses: 2,
     outputChannels: 1,
     batch: 2,
-    target: (batch) => tf.tidy(() => tf.randomUniform([batch, 32, 32, 1], 0, 1, 'float32', 5).round()),
+    // int32 class indices [B, H, W], as ml/data/batches.ts makes a segmentation batch's masks.
+    target: (batch) => tf.tidy(() => tf.randomUniform([batch, 32, 32], 0, 2, 'float32', 5).floor().toInt()),
   },
   detector: {
     task: 'detection',

@@ -78,3 +78,32 @@ export function expectClose(
     );
   }
 }
+
+/** The share of the model's largest gradient below which a parameter's gradient is rounding noise. */
+const CANCELLATION_SCALE = 0.01;
+
+/**
+ * A training step's loss and gradients (`[loss, ...gradients]`, one per name in `parameters`)
+ * agree with the oracle's: each within KERNEL_RTOL of that parameter's largest gradient.
+ *
+ * A floor applies where a gradient is mathematically zero: the shift (beta) of a batch norm whose
+ * output another batch norm renormalises gets sums that cancel to rounding noise (~1e-7 in
+ * MobileNetV2, beside gradients of ~100), whose digits no two summation orders share. Those are
+ * held to 1e-4 relative of 1 % of the model's largest gradient instead.
+ */
+export function expectStepAgreement(
+  label: string,
+  actual: { values: Float32Array; shape: number[] }[],
+  oracle: { values: Float32Array; shape: number[] }[],
+  parameters: readonly string[],
+): void {
+  expect(actual).toHaveLength(parameters.length + 1);
+  expect(oracle).toHaveLength(parameters.length + 1);
+  const largest = oracle.slice(1).reduce((m, g) => g.values.reduce((n, v) => Math.max(n, Math.abs(v)), m), 0);
+  const floor = KERNEL_RTOL * CANCELLATION_SCALE * largest;
+  actual.forEach((a, i) =>
+    i === 0
+      ? expectClose(a, oracle[0]!, `${label} loss`)
+      : expectClose(a, oracle[i]!, `${label} ${parameters[i - 1]}`, KERNEL_RTOL, floor),
+  );
+}
