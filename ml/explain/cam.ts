@@ -81,19 +81,20 @@ export async function gradientCam(
 }
 
 /** CAM (Zhou et al., 2016) for a global-average-pooling + dense head: the dense kernel weights the last feature map. */
-export function classActivationMap(
+export async function classActivationMap(
   split: SplitModel,
   input: tf.Tensor4D,
   denseKernel: tf.Tensor2D,
   classIndex: number,
-): FeatureHeatmap {
+): Promise<FeatureHeatmap> {
   const cam = tf.tidy(() => {
     const { featureMap } = split.features(input);
     const weights = denseKernel.gather([classIndex], 1).reshape([-1]);
     return featureMap.squeeze([0]).mul(weights).sum(2).relu() as tf.Tensor2D;
   });
   const [rows, columns] = cam.shape;
-  const values = normalise(cam.dataSync() as Float32Array);
+  // Read asynchronously: WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
+  const values = normalise((await cam.data()) as Float32Array);
   cam.dispose();
   return { values, rows, columns };
 }

@@ -111,7 +111,8 @@ export async function explainClassification(
       );
     }
     const explainNow = async (): Promise<FeatureHeatmap> => {
-      if (options.method === 'cam') return classActivationMap(split, image, camKernel(model, targetLayer), classIndex);
+      if (options.method === 'cam')
+        return await classActivationMap(split, image, camKernel(model, targetLayer), classIndex);
       if (options.method === 'scorecam') return await scoreCam(model, split, image, classIndex, options.betweenPasses);
       const score = classLogit(classIndex);
       if (options.method === 'guided-backprop') return await guidedBackprop(model, image, score);

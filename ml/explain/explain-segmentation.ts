@@ -119,7 +119,10 @@ export async function explainSegmentation(
     try {
       const featureHeatmap = await explainNow();
       const probabilityOf = regionProbability(region, classIndex, outputChannels);
-      const probability = tf.tidy(() => probabilityOf(model.predict(image) as tf.Tensor).dataSync()[0]!);
+      const probabilityTensor = tf.tidy(() => probabilityOf(model.predict(image) as tf.Tensor));
+      // Read asynchronously: WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
+      const probability = (await probabilityTensor.data())[0]!;
+      probabilityTensor.dispose();
       const heatmap = heatmapOnFrame(featureHeatmap, { rows, columns }, placement, frame);
       const explanation: SegmentationExplanation = {
         heatmap,

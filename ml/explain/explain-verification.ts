@@ -53,7 +53,10 @@ export async function pairCams(
   const embeddingA = tf.tidy(() => model.predict(imageA) as tf.Tensor);
   const embeddingB = tf.tidy(() => model.predict(imageB) as tf.Tensor);
   try {
-    const similarity = tf.tidy(() => cosineWith(embeddingB)(embeddingA).dataSync()[0]!);
+    const cosine = tf.tidy(() => cosineWith(embeddingB)(embeddingA));
+    // Read asynchronously: WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
+    const similarity = (await cosine.data())[0]!;
+    cosine.dispose();
     const a = await gradientCam(split, imageA, cosineWith(embeddingB), method);
     const b = await gradientCam(split, imageB, cosineWith(embeddingA), method);
     return { similarity, a, b };

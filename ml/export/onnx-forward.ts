@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../contract/index';
 import type { ModelForward, Predictor } from '../train/predictor';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES, exportOnnx } from './onnx-export';
+import { withWeightsRead } from './onnx-kernels';
 import { batchToChannelsFirst, toChannelsLast } from './onnx-parity';
 import { FP32_MAX_ABS_DIFF } from './prediction-compare';
 import { predictionSessionOptions } from './session-options';
@@ -38,7 +39,9 @@ export async function onnxForward(predictor: Predictor, threads = os.availablePa
   const { rows, columns, channels } = card.input;
   const pixels = rows * columns;
   const outputName = EXPORT_OUTPUT_NAMES[card.task];
-  const { bytes } = exportOnnx(predictor.model, card, { preprocessing: false });
+  const { bytes } = await withWeightsRead(predictor.model, () =>
+    exportOnnx(predictor.model, card, { preprocessing: false }),
+  );
   const session = await ort.InferenceSession.create(bytes, predictionSessionOptions(threads));
   const forward: ModelForward = {
     runtime: 'onnxruntime',

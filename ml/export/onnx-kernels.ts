@@ -7,8 +7,31 @@ export function weightsOf(layer: tf.layers.Layer): Map<string, tf.Tensor> {
   return out;
 }
 
+/** Weights read ahead by withWeightsRead, while a synchronous build inside it runs. */
+let readAhead: Map<tf.Tensor, Float32Array> | null = null;
+
+/**
+ * Runs `build` (an exporter, which writes its graph synchronously) with every weight of `model`
+ * read first. A synchronous read is impossible on WebGPU in Node (tfjs asks for an
+ * OffscreenCanvas), so without this an export from a WebGPU engine failed on its first weight.
+ */
+export async function withWeightsRead<T>(model: tf.LayersModel, build: () => T): Promise<T> {
+  const read = new Map<tf.Tensor, Float32Array>();
+  for (const weight of model.weights) {
+    const tensor = weight.read();
+    read.set(tensor, (await tensor.data()) as Float32Array);
+  }
+  readAhead = read;
+  try {
+    return build();
+  } finally {
+    readAhead = null;
+  }
+}
+
+/** A weight's values: read ahead (withWeightsRead), else read now (backends that can read synchronously). */
 export function values(t: tf.Tensor): Float32Array {
-  return t.dataSync() as Float32Array;
+  return readAhead?.get(t) ?? (t.dataSync() as Float32Array);
 }
 
 export function pair(v: unknown, fallback: number): [number, number] {

@@ -4,12 +4,11 @@
  * and whether every prediction a user sees (class, mask, boxes after NMS) is the same.
  */
 import * as ort from 'onnxruntime-node';
-import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame, SamplePrediction } from '../../contract/index';
 import { preprocessFrame, toModalityImage } from '../data/preprocessing';
 import type { Predictor } from '../train/predictor';
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAMES } from './onnx-export';
-import { predictionsOf, samePrediction } from './prediction-compare';
+import { loupeRawOutputs, predictionsOf, samePrediction } from './prediction-compare';
 
 export { FP32_MAX_ABS_DIFF, samePrediction } from './prediction-compare';
 
@@ -113,12 +112,7 @@ export async function checkOnnxParity(
     chunk.forEach((f, i) =>
       input.set(preprocessFrame(f, predictor.card.preprocessing).input, i * rows * columns * channels),
     );
-    const reference = tf.tidy(
-      () =>
-        (
-          predictor.model.predict(tf.tensor4d(input, [chunk.length, rows, columns, channels])) as tf.Tensor
-        ).dataSync() as Float32Array,
-    );
+    const reference = await loupeRawOutputs(predictor.model, input, [chunk.length, rows, columns, channels]);
     reference.forEach((v, i) => (maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - onnx.data[i]!))));
     const loupe = await predictor.predict(chunk);
     const ours = await predictionsOf(onnx, predictor, chunk);

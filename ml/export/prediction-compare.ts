@@ -15,6 +15,23 @@ import { argmax } from '../metrics/classification';
 
 /** The bound on |export − Loupe| for fp32 exports. */
 export const FP32_MAX_ABS_DIFF = 1e-4;
+
+/**
+ * Loupe's raw model output (channels last) for prepared inputs on the engine's backend, the
+ * reference of every parity check. Read asynchronously: WebGPU in Node has no synchronous read.
+ */
+export async function loupeRawOutputs(
+  model: tf.LayersModel,
+  input: Float32Array,
+  shape: [number, number, number, number],
+): Promise<Float32Array> {
+  const output = tf.tidy(() => model.predict(tf.tensor4d(input, shape)) as tf.Tensor);
+  try {
+    return (await output.data()) as Float32Array;
+  } finally {
+    output.dispose();
+  }
+}
 /** Boxes of the two runtimes are the same box when their corners agree this closely (pixels). */
 const BOX_TOLERANCE_PX = 1e-2;
 

@@ -50,7 +50,7 @@ describe('feature maps and filters equal a PyTorch twin', () => {
       const image = tf.tensor4d(data, [1, SIDE, SIDE, channels]);
       const layers = featureMapLayers(model);
       const targets = [layers[0]!, layers[Math.floor(layers.length / 2)]!, layers.at(-1)!];
-      const filters = firstFilters(model, Number.MAX_SAFE_INTEGER)!;
+      const filters = (await firstFilters(model, Number.MAX_SAFE_INTEGER))!;
       const reference = runReference<Reference>('torch_layers.py', {
         layers: describeLayers(model),
         input: { shape: [1, SIDE, SIDE, channels], data: Array.from(data) },
@@ -77,7 +77,7 @@ describe('feature maps and filters equal a PyTorch twin', () => {
       expect(filters.inputChannels).toBe(channels);
       expect(filters.count).toBe(filters.total);
       expect(Array.from(filters.weights)).toEqual(reference.filters!.map(Math.fround));
-      const capped = firstFilters(model, CAPPED_CHANNELS)!;
+      const capped = (await firstFilters(model, CAPPED_CHANNELS))!;
       expect(capped.count).toBe(CAPPED_CHANNELS);
       expect(Array.from(capped.weights)).toEqual(Array.from(filters.weights.subarray(0, capped.weights.length)));
       image.dispose();

@@ -47,18 +47,17 @@ function firstConvolution(model: tf.LayersModel): tf.layers.Layer | null {
 }
 
 /** The first convolution's kernels, `[filter][input channel][row][column]`, the first `maxFilters`. */
-export function firstFilters(model: tf.LayersModel, maxFilters: number): FirstFilters | null {
+export async function firstFilters(model: tf.LayersModel, maxFilters: number): Promise<FirstFilters | null> {
   const conv = firstConvolution(model);
   if (!conv) return null;
   const kernel = conv.getWeights()[0]!;
   const [kernelRows, kernelColumns, inputChannels, total] = kernel.shape as [number, number, number, number];
   const count = Math.min(total, maxFilters);
-  const weights = tf.tidy(
-    () =>
-      kernel
-        .slice([0, 0, 0, 0], [kernelRows, kernelColumns, inputChannels, count])
-        .transpose([3, 2, 0, 1])
-        .dataSync() as Float32Array<ArrayBuffer>,
+  const ordered = tf.tidy(() =>
+    kernel.slice([0, 0, 0, 0], [kernelRows, kernelColumns, inputChannels, count]).transpose([3, 2, 0, 1]),
   );
+  // Read asynchronously: WebGPU in Node has no synchronous read (it needs an OffscreenCanvas).
+  const weights = (await ordered.data()) as Float32Array<ArrayBuffer>;
+  ordered.dispose();
   return { layer: conv.name, count, total, inputChannels, kernelRows, kernelColumns, weights };
 }

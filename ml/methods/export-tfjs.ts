@@ -18,7 +18,7 @@ import type { EngineParsedRequestOf } from '../../contract/engine/protocol';
 import { preprocessFrame } from '../data/preprocessing';
 import { throwIfCancelled, type MethodContext } from '../worker/runtime';
 import { framesOf, loupeFacts, writeBundle } from '../export/bundle-folder';
-import { FP32_MAX_ABS_DIFF, predictionsOf, samePrediction } from '../export/prediction-compare';
+import { FP32_MAX_ABS_DIFF, loupeRawOutputs, predictionsOf, samePrediction } from '../export/prediction-compare';
 import { buildTfjsBundle, pageReason, TFJS_FILES, type TfjsBundle } from '../export/tfjs-export';
 import { openStockTfjs, type StockTfjs } from '../export/tfjs-stock';
 import { Predictor } from '../train/predictor';
@@ -48,17 +48,12 @@ interface LoupeExportScript {
 }
 
 /** Loupe's raw model output for frames (its own preprocessing, its own backend), channels last. */
-function loupeOutputs(predictor: Predictor, frames: readonly DecodedFrame[]): Float32Array {
+async function loupeOutputs(predictor: Predictor, frames: readonly DecodedFrame[]): Promise<Float32Array> {
   const { rows, columns, channels } = predictor.card.input;
   const size = rows * columns * channels;
   const input = new Float32Array(frames.length * size);
   frames.forEach((f, i) => input.set(preprocessFrame(f, predictor.card.preprocessing).input, i * size));
-  return tf.tidy(
-    () =>
-      (
-        predictor.model.predict(tf.tensor4d(input, [frames.length, rows, columns, channels])) as tf.Tensor
-      ).dataSync() as Float32Array,
-  );
+  return loupeRawOutputs(predictor.model, input, [frames.length, rows, columns, channels]);
 }
 
 async function checkParity(
@@ -80,7 +75,7 @@ async function checkParity(
       throwIfCancelled(context.signal);
       const frames = await framesOf(samples.slice(start, start + 1));
       const stockRun = await loupe.predictFrames(stock.tf, model, predictor.card, frames);
-      const reference = loupeOutputs(predictor, frames);
+      const reference = await loupeOutputs(predictor, frames);
       reference.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - stockRun.outputs[i]!))));
       const ours = await predictor.predict(frames);
       // A detector whose card asks for soft-NMS: loupe.js leaves its boxes to Loupe's own decoding.

@@ -21,6 +21,7 @@ import { throwIfCancelled, type MethodContext } from '../worker/runtime';
 import { modelCardMarkdown } from '../export/card-page';
 import { accuracy, framesOf, loupeFacts, writeBundle } from '../export/bundle-folder';
 import { FP32_MAX_ABS_DIFF } from '../export/prediction-compare';
+import { withWeightsRead } from '../export/onnx-kernels';
 import { encodeTflite, exportTflite, type TfliteModel } from '../export/tflite/tflite-export';
 import { calibrateTflite, type Ranges } from '../export/tflite/tflite-calibrate';
 import { TFLITE_SCHEMA_VERSION } from '../export/tflite/tflite-graph';
@@ -166,7 +167,7 @@ export async function exportTfliteBundle(
     );
   const predictor = await Predictor.load(request.modelDir);
   try {
-    const fp32 = exportTflite(predictor.model, predictor.card);
+    const fp32 = await withWeightsRead(predictor.model, () => exportTflite(predictor.model, predictor.card));
     const int8 = request.format === 'tflite-int8' ? await quantized(predictor, fp32, request, context.signal) : null;
     const exported = int8?.model ?? fp32;
     const bytes = int8 ? encodeTflite(int8.model) : fp32.bytes;

@@ -22,6 +22,7 @@ import type { MethodContext } from '../worker/runtime';
 import { modelCardMarkdown } from '../export/card-page';
 import { accuracy, framesOf, loupeFacts, PARITY_CHUNK, writeBundle } from '../export/bundle-folder';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
+import { withWeightsRead } from '../export/onnx-kernels';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';
 import { encodeModel, type OnnxModelParts } from '../export/onnx-proto';
 import { calibrate, foldBatchNorms, quantizeQdq } from '../export/onnx-quantize';
@@ -98,7 +99,9 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     );
   const predictor = await Predictor.load(request.modelDir);
   try {
-    const built = buildOnnx(predictor.model, predictor.card, { preprocessing: request.preprocessing });
+    const built = await withWeightsRead(predictor.model, () =>
+      buildOnnx(predictor.model, predictor.card, { preprocessing: request.preprocessing }),
+    );
     const fp32 = encodeModel(built.parts);
     const int8 =
       request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request, context.signal) : null;

@@ -31,7 +31,7 @@ export async function featureMaps(
       activations: maps.values,
       input: { rows, columns },
       placement,
-      filters: firstFilters(model, request.maxChannels),
+      filters: await firstFilters(model, request.maxChannels),
     };
   } finally {
     image.dispose();

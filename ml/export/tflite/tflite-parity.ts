@@ -3,11 +3,10 @@
  * frames: the largest absolute difference of the raw outputs, and how many predictions a user
  * sees (class, mask, boxes after NMS, embedding) are the same.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DecodedFrame, SamplePrediction } from '../../../contract/index';
 import { preprocessFrame } from '../../data/preprocessing';
 import type { Predictor } from '../../train/predictor';
-import { predictionsOf, samePrediction } from '../prediction-compare';
+import { loupeRawOutputs, predictionsOf, samePrediction } from '../prediction-compare';
 import { runArmnn } from './armnn-runner';
 
 export interface TfliteParity {
@@ -37,12 +36,7 @@ export async function checkTfliteParity(
   const { rows, columns, channels } = predictor.card.input;
   const input = tfliteInput(predictor, frames);
   const armnn = await runArmnn(model, input, frames.length, signal);
-  const reference = tf.tidy(
-    () =>
-      (
-        predictor.model.predict(tf.tensor4d(input, [frames.length, rows, columns, channels])) as tf.Tensor
-      ).dataSync() as Float32Array,
-  );
+  const reference = await loupeRawOutputs(predictor.model, input, [frames.length, rows, columns, channels]);
   let maxAbsDiff = 0;
   reference.forEach((v, i) => (maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - armnn.outputs[i]!))));
   const dims = [frames.length, ...(predictor.model.outputs[0]!.shape.slice(1) as number[])];
