@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { preferSleepingOpenMpThreads } from '../../ml/backends/onednn/openmp';
+import { prepareHeadlessOpenGles } from '../../ml/backends/webgpu/headless-egl';
 import type { EngineWorker } from './supervisor';
 
 /** A thread started before the host needed it, and how it ended if it already has. */
@@ -21,11 +22,13 @@ export function startNodeEngineWorkerEarly(entry: string): Worker {
 }
 
 /**
- * A new thread running `entry`. OpenMP's settings are put in the process's environment first:
- * the engine loads oneDNN in this thread, where setting them would be too late (openmp.ts).
+ * A new thread running `entry`. OpenMP's and EGL's settings are put in the process's environment
+ * first: the engine loads oneDNN and Dawn in this thread, where setting them would be too late
+ * (openmp.ts, webgpu/headless-egl.ts).
  */
 function newEngineThread(entry: string): Worker {
   preferSleepingOpenMpThreads();
+  prepareHeadlessOpenGles();
   return new Worker(entry);
 }
 

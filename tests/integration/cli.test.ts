@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/services';
 import { runCli } from '../helpers/cli';
 import { expectedBackend } from '../helpers/expected-backend';
+import { chooseAdapter } from '../../ml/backends/webgpu/adapters';
+
+/** Whether Dawn offers an adapter when forced (it sets EGL_PLATFORM here; the test below unsets it for the CLI). */
+const webgpuForced = await chooseAdapter(true).then(
+  () => true,
+  () => false,
+);
 
 describe('loupe CLI', () => {
   requireBuild();
@@ -33,6 +40,21 @@ describe('loupe CLI', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ backend: 'cpu', attempts: [{ backend: 'cpu', ok: true }] });
   });
+
+  // Where Dawn finds an adapter when forced (Mesa's OpenGL ES on CI), as the WebGPU unit tests do.
+  it.skipIf(!webgpuForced && process.env.CI !== 'true')(
+    'LOUPE_BACKEND=webgpu starts WebGPU with EGL_PLATFORM unset (the engine thread cannot set it for Mesa)',
+    async () => {
+      const result = await runCli(['engine', 'info', '--json'], {
+        env: { LOUPE_BACKEND: 'webgpu', EGL_PLATFORM: undefined },
+      });
+      expect(result.stderr).not.toMatch(/no WebGPU adapter/);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        backend: 'webgpu',
+        attempts: [{ backend: 'webgpu', ok: true }],
+      });
+    },
+  );
 
   it('explains a bad LOUPE_BACKEND in one line, without a stack trace', async () => {
     const result = await runCli(['engine', 'info'], { env: { LOUPE_BACKEND: 'quantum' } });
