@@ -30,24 +30,30 @@ export function adapterName(): string {
   return `${device.name} (${device.api === 'native' ? 'Vulkan/Metal/D3D12' : 'OpenGL ES'}${device.software ? ', software' : ''})`;
 }
 
-async function gradientsOn(
+/**
+ * One training step's loss and gradients of a reference model on `backend` (also the WebGPU test's,
+ * ml/backends/webgpu/reference-steps.test.ts): `names` are "loss" then each parameter's.
+ */
+export async function gradientsOn(
   backend: string,
   model: ReferenceModel,
-): Promise<{ names: string[]; values: Float32Array[]; dispatches: number }> {
+): Promise<{ names: string[]; values: Float32Array[]; shapes: number[][]; dispatches: number }> {
   await tf.setBackend(backend);
   // Same seeds on each backend: the same weights, batch and target.
   const reference = referenceStep(model);
   try {
     let values: Float32Array[] = [];
+    let shapes: number[][] = [];
     const compute = async () => {
       const tensors = reference.gradients();
       values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+      shapes = tensors.map((t) => t.shape);
       tf.dispose(tensors);
     };
     let dispatches = 0;
     if (backend === 'webgpu') dispatches = await countDispatches(compute);
     else await compute();
-    return { names: ['loss', ...reference.parameters.map((p) => p.name)], values, dispatches };
+    return { names: ['loss', ...reference.parameters.map((p) => p.name)], values, shapes, dispatches };
   } finally {
     reference.dispose();
   }

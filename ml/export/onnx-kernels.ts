@@ -16,12 +16,10 @@ let readAhead: Map<tf.Tensor, Float32Array> | null = null;
  * OffscreenCanvas), so without this an export from a WebGPU engine failed on its first weight.
  */
 export async function withWeightsRead<T>(model: tf.LayersModel, build: () => T): Promise<T> {
-  const read = new Map<tf.Tensor, Float32Array>();
-  for (const weight of model.weights) {
-    const tensor = weight.read();
-    read.set(tensor, (await tensor.data()) as Float32Array);
-  }
-  readAhead = read;
+  // All reads in flight at once: one wait for the GPU, not one per weight.
+  const tensors = model.weights.map((weight) => weight.read());
+  const data = await Promise.all(tensors.map((tensor) => tensor.data()));
+  readAhead = new Map(tensors.map((tensor, i) => [tensor, data[i] as Float32Array]));
   try {
     return build();
   } finally {

@@ -8,6 +8,7 @@
  * through Dawn's OpenGL ES backend in compatibility mode.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { useHeadlessEgl } from './headless-egl';
 
 export interface GpuAdapter {
   /** What the driver calls the device ("NVIDIA GeForce RTX 4070", "llvmpipe (LLVM 15.0.6, 256 bits)"). */
@@ -74,10 +75,8 @@ async function probe(
   pkg: WebGpuPackage,
   api: GpuAdapter['api'],
 ): Promise<{ adapter: GpuAdapter; gpu: DawnGpu; options: Record<string, unknown> } | null> {
-  if (api === 'opengles') {
-    // Headless Mesa: EGL without a display server.
-    process.env.EGL_PLATFORM ??= 'surfaceless';
-  }
+  // Headless Mesa: EGL without a display server (effective in a process's main thread).
+  if (api === 'opengles') useHeadlessEgl();
   const gpu = pkg.create(api === 'opengles' ? ['backend=opengles'] : []);
   const options = api === 'opengles' ? { featureLevel: 'compatibility' } : {};
   const found = await gpu.requestAdapter(options).catch(() => null);

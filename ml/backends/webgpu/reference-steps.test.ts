@@ -6,9 +6,9 @@
  * agree with wasm (expectStepAgreement). Runs where Dawn finds an adapter (Mesa's llvmpipe on CI,
  * forced), as webgpu.test.ts does.
  */
-import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../onednn/reference-steps';
+import { gradientsOn } from '../../../bench/train-webgpu';
+import { REFERENCE_MODELS, type ReferenceModel } from '../onednn/reference-steps';
 import { initBackend } from '../select';
 import { expectStepAgreement } from '../wasm-kernels/kernel-test-support';
 import { chooseAdapter } from './adapters';
@@ -19,22 +19,10 @@ const forced = await chooseAdapter(true).then(
   () => false,
 );
 
-type Step = { names: string[]; values: { values: Float32Array; shape: number[] }[] };
-
-/** The loss and gradients of one step on `backend`, from the same seeds: the same weights, batch and target. */
-async function stepOn(backend: string, model: ReferenceModel): Promise<Step> {
-  await tf.setBackend(backend);
-  const reference = referenceStep(model);
-  try {
-    const tensors = reference.gradients();
-    const values = await Promise.all(
-      tensors.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })),
-    );
-    tf.dispose(tensors);
-    return { names: reference.parameters.map((p) => p.name), values };
-  } finally {
-    reference.dispose();
-  }
+/** A step's loss and gradients as expectStepAgreement takes them, with the parameters' names. */
+async function stepOn(backend: string, model: ReferenceModel) {
+  const { names, values, shapes } = await gradientsOn(backend, model);
+  return { names: names.slice(1), values: values.map((v, i) => ({ values: v, shape: shapes[i]! })) };
 }
 
 describe.skipIf(!forced && process.env.CI !== 'true')(
