@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RuleTester } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import enginePackages from './engine-packages.js';
 
 RuleTester.describe = describe;
@@ -12,6 +12,7 @@ RuleTester.itOnly = it.only;
 
 /** A tiny tree on disk: the rule follows imports through real files. */
 const root = mkdtempSync(path.join(tmpdir(), 'loupe-engine-packages-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const files = {
   'ml/model-io/model-folder.ts': "import * as tf from '@tensorflow/tfjs';\nexport const MODEL_CARD = 'x';",
   'ml/model-io/via.ts': "export { MODEL_CARD } from './model-folder';",

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LOUPE_BIN, REPO_ROOT } from './cli';
@@ -19,12 +19,15 @@ export interface RunningApp {
  * unless it names one.
  */
 export function startApp(args: string[] = ['--browser'], env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
+  // A test's app never writes the user's own settings (recent workspaces, stable URLs); the
+  // folder made for it goes when the app exits.
+  const settings = env.LOUPE_SETTINGS_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'loupe-settings-'));
   const child = spawn(process.execPath, [LOUPE_BIN, 'start', '--no-open', ...args], {
     cwd: REPO_ROOT,
-    // A test's app never writes the user's own settings (recent workspaces, stable URLs).
-    env: { LOUPE_SETTINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'loupe-settings-')), ...env },
+    env: settings === null ? env : { ...env, LOUPE_SETTINGS_DIR: settings },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (settings !== null) child.once('exit', () => rmSync(settings, { recursive: true, force: true }));
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`loupe start printed no URL in time:\n${output}`)), 60_000);
