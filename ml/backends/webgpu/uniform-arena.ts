@@ -165,11 +165,16 @@ export class UniformArena {
 
   private slot(size: number): { chunk: Chunk; offset: number } {
     if (this.current >= this.chunks.length) this.addChunk();
-    let offset = Math.ceil(this.used[this.current]! / this.offsetAlignment) * this.offsetAlignment;
+    const used = this.used[this.current]!;
+    let offset = Math.ceil(used / this.offsetAlignment) * this.offsetAlignment;
     if (offset + size > CHUNK_BYTES) {
       this.current++;
       offset = 0;
       if (this.current >= this.chunks.length) this.addChunk();
+    } else {
+      // The gap before the slot is sent too: zeros, so that the same programs send the same bytes
+      // (a captured step is replayed only when they do, step-capture.ts).
+      this.chunks[this.current]!.u8.fill(0, used, offset);
     }
     this.used[this.current] = offset + size;
     return { chunk: this.chunks[this.current]!, offset };
