@@ -23,6 +23,7 @@ import { readRunRecord, runFile } from '../../base/run-files';
 import { withTaskSettings } from './tasks/settings';
 import { openTaskRun, type TaskRun } from './tasks/task-run';
 import { trainingBackendFor } from '../backends/gradient-kernels';
+import { releaseStepReplays } from './step-replays';
 
 /** What a checkpoint holds besides the arrays. */
 export interface CheckpointState {
@@ -126,6 +127,7 @@ export async function openSession(
     disposed = true;
     compression?.dispose();
     optimizer.dispose();
+    releaseStepReplays(run.model);
     run.model.dispose();
   };
   try {

@@ -11,6 +11,7 @@ import type { Optimizer, Parameter } from '../optim/optimizers';
 import { throwIfGpuFault } from '../backends/webgpu/faults';
 import { applyForTraining } from '../models/batch-norm-relu';
 import { releaseDuringBackward } from './release-during-backward';
+import { stepGradients, type StepGradients } from './step-replays';
 
 export interface TrainStepContext {
   model: tf.LayersModel;
@@ -31,34 +32,46 @@ export interface StepOutcome {
 export type TrainStep = (context: TrainStepContext, batch: Batch) => Promise<StepOutcome>;
 
 /**
- * The single-thread step: forward in training mode (batch norm uses and updates batch statistics),
- * backward (freeing each layer's activations as it passes them), update.
+ * The loss, the model's outputs and the gradients of `variables` for one batch, through tfjs's tape:
+ * forward in training mode (batch norm uses and updates batch statistics), backward (freeing each
+ * layer's activations as it passes them).
  */
+export function tapeGradients(
+  model: tf.LayersModel,
+  loss: LossFunction,
+  variables: tf.Variable[],
+  batch: Batch,
+): StepGradients {
+  let logits: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const output = applyForTraining(model, batch.x) as tf.Tensor;
+    logits = tf.keep(output);
+    const value = loss(batch.y, output);
+    releaseDuringBackward();
+    return value;
+  }, variables);
+  return { value, grads, logits: logits! };
+}
+
+/** The single-thread step: the gradients (tapeGradients, or on WebGPU their replay, step-replays.ts), then the update. */
 export const trainStep: TrainStep = async (context, batch) => {
   const { model, loss, parameters, optimizer, learningRate } = context;
   const byVariable = new Map(parameters.map((p) => [p.variable.name, p.name]));
-  let logits: tf.Tensor | null = null;
-  const { value, grads } = tf.variableGrads(
-    () => {
-      const output = applyForTraining(model, batch.x) as tf.Tensor;
-      logits = tf.keep(output);
-      const value = loss(batch.y, output);
-      releaseDuringBackward();
-      return value;
-    },
-    parameters.map((p) => p.variable),
+  const variables = parameters.map((p) => p.variable);
+  const { value, grads, logits } = stepGradients(model, loss, variables, batch, () =>
+    tapeGradients(model, loss, variables, batch),
   );
   try {
     const gradients = new Map<string, tf.Tensor>();
     for (const [variableName, gradient] of Object.entries(grads))
       gradients.set(byVariable.get(variableName)!, gradient);
     optimizer.apply(parameters, gradients, learningRate);
-    const [lossValue, outputs] = await Promise.all([value.data(), (logits as tf.Tensor | null)!.data()]);
+    const [lossValue, outputs] = await Promise.all([value.data(), logits.data()]);
     throwIfGpuFault();
     return { loss: lossValue[0]!, logits: outputs as Float32Array };
   } finally {
     value.dispose();
     tf.dispose(Object.values(grads));
-    (logits as tf.Tensor | null)?.dispose();
+    logits.dispose();
   }
 };

@@ -139,6 +139,10 @@ export interface ReferenceStep {
    */
   gradients(beforeBackward?: () => void): tf.Tensor[];
   parameters: readonly Parameter[];
+  model: tf.LayersModel;
+  loss: LossFunction;
+  /** The batch every step takes. */
+  batch: { x: tf.Tensor4D; y: tf.Tensor; size: number };
   dispose(): void;
 }
 
@@ -162,10 +166,14 @@ export function referenceStep(name: ReferenceModel): ReferenceStep {
     variable: w.read() as tf.Variable,
     learningRateFactor: 1,
   }));
-  const x = tf.randomNormal([r.batch, ...r.inputShape], 0, 1, 'float32', 7);
+  const x = tf.randomNormal([r.batch, ...r.inputShape], 0, 1, 'float32', 7) as tf.Tensor4D;
   const y = r.target(r.batch);
+  const batch = { x, y, size: r.batch };
   return {
     parameters,
+    model,
+    loss,
+    batch,
     gradients: (beforeBackward) => {
       const { value, grads } = tf.variableGrads(
         () => {
@@ -177,8 +185,7 @@ export function referenceStep(name: ReferenceModel): ReferenceStep {
       );
       return [value, ...parameters.map((p) => grads[p.variable.name]!)];
     },
-    step: async () =>
-      (await trainStep({ model, loss, parameters, optimizer, learningRate: 1e-3 }, { x, y } as never)).loss,
+    step: async () => (await trainStep({ model, loss, parameters, optimizer, learningRate: 1e-3 }, batch)).loss,
     dispose: () => {
       tf.dispose([x, y]);
       optimizer.dispose();

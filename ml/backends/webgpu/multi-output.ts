@@ -92,6 +92,9 @@ export function runMultiOutput(
   return outputs;
 }
 
+/** How many programs have written tensors in place: a step that did cannot be replayed (step-capture.ts). */
+export const inPlaceWrites = { count: 0 };
+
 /**
  * Runs `program` writing `targets` in place (bound read_write, as outputs are above) and reading
  * `inputs`. Only for tensors no other tensor shares (the caller checks the backend's refCount):
@@ -107,6 +110,7 @@ export function runInPlace(
 ): void {
   const backend = webgpu as unknown as Recorder;
   if (program.threads === 0) return;
+  inPlaceWrites.count++;
   record(backend, program, targets, inputs, uniforms);
   for (const t of targets) backend.tensorMap.get(t.dataId).values = null;
 }
