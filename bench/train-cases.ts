@@ -9,17 +9,32 @@ import { initBackend } from '../ml/backends/select';
 import { loadOneDnn } from '../ml/backends/onednn/addon';
 import { measureCoverage, type KernelCoverage } from '../ml/backends/onednn/coverage';
 import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/backends/onednn/reference-steps';
-import { batchGradients } from '../ml/parallel/batch-gradients';
 import { DataParallelGradients } from '../ml/parallel/data-parallel';
-import { resolveLoss } from '../ml/parallel/loss-registry';
-import { createOptimizer } from '../ml/optim/optimizers';
-import { trainStep } from '../ml/train/train-step';
-import { optimizerConfigSchema } from '../contract/index';
-import { bnCnnWorkload, cnnWorkload, dispose, unetWorkload, type Workload } from './train-workloads';
-import { adapterName, countDispatches, gradientAgreement, type GradientAgreement } from './train-webgpu';
+import { stepReplaySetting } from '../ml/train/step-replays';
+import {
+  bnCnnWorkload,
+  cnnWorkload,
+  dispose,
+  inferRate,
+  oneThreadStep,
+  trainRate,
+  unetWorkload,
+  type Workload,
+} from './train-workloads';
+import { adapterName, gradientAgreement, type GradientAgreement } from './train-webgpu';
 import { median } from './stats';
 
-export type CaseName = 'onednn-1' | 'onednn-all' | 'loupe-1' | 'loupe-2' | 'stock-wasm' | 'stock-cpu' | 'webgpu';
+export type CaseName =
+  | 'onednn-1'
+  | 'onednn-all'
+  | 'loupe-1'
+  | 'loupe-2'
+  | 'stock-wasm'
+  | 'stock-cpu'
+  | 'webgpu'
+  | 'webgpu-tape';
+
+type WorkloadName = 'CNN' | 'BN CNN' | 'U-Net';
 
 export interface Measurement {
   /** images/s, or the reason there is no number. */
@@ -37,7 +52,9 @@ export interface Measurement {
   adapter?: string;
   agreement?: GradientAgreement[];
   /** webgpu only: GPU programs recorded in one training step of each workload. */
-  dispatches?: Partial<Record<'CNN' | 'BN CNN' | 'U-Net', number>>;
+  dispatches?: Partial<Record<WorkloadName, number>>;
+  /** webgpu only: how the timed training steps ran (replayed from a capture, ml/train/step-replays.ts, or why not). */
+  replays?: Partial<Record<WorkloadName, string>>;
   /** The measuring process's peak resident memory over all four workloads, MiB. */
   peakRssMiB?: number;
 }
@@ -65,31 +82,6 @@ export interface Plan {
   cpuUNet: boolean;
 }
 
-/** images/s from the median step time after `warmup` untimed steps. */
-async function rate(batch: number, warmup: number, steps: number, step: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < warmup; i++) await step();
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const start = performance.now();
-    await step();
-    times.push(performance.now() - start);
-  }
-  return batch / (median(times) / 1000);
-}
-
-/** One thread's step as the two-thread path takes it (batch-gradients.ts and tfjs's Adam), for the paired comparison. */
-function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
-  const loss = resolveLoss(w.loss);
-  return async () => {
-    const { loss: value, grads } = batchGradients(w.model, loss, w.xs, w.ys);
-    const named: tf.NamedTensorMap = {};
-    w.model.trainableWeights.forEach((v, i) => (named[v.name] = grads[i]!));
-    optimizer.applyGradients(named);
-    await value.data();
-    tf.dispose([value, ...grads]);
-  };
-}
-
 /** Counts, over one training step of the engine after a warm-up step, where each kernel call ran (coverage.ts). */
 async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> {
   const reference = referenceStep(model);
@@ -99,48 +91,6 @@ async function referenceCoverage(model: ReferenceModel): Promise<ModelCoverage> 
   } finally {
     reference.dispose();
   }
-}
-
-/**
- * Training images/s with the step the engine takes (ml/train/train-step.ts: forward, backward,
- * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously).
- */
-async function trainRate(
-  w: Workload,
-  warmup: number,
-  steps: number,
-  dispatches?: (count: number) => void,
-): Promise<number> {
-  const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
-  const context = {
-    model: w.model,
-    loss: resolveLoss(w.loss),
-    parameters: w.model.trainableWeights.map((weight) => ({
-      name: weight.name,
-      variable: weight.read() as tf.Variable,
-      learningRateFactor: 1,
-    })),
-    optimizer,
-    learningRate: 1e-3,
-  };
-  const step = async () => {
-    await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
-  };
-  try {
-    const images = await rate(w.xs.shape[0]!, warmup, steps, step);
-    if (dispatches) dispatches(await countDispatches(step));
-    return images;
-  } finally {
-    optimizer.dispose();
-  }
-}
-
-async function inferRate(w: Workload, warmup: number, steps: number): Promise<number> {
-  return rate(w.xs.shape[0]!, warmup, steps, async () => {
-    const y = w.model.predict(w.xs) as tf.Tensor;
-    await y.data();
-    y.dispose();
-  });
 }
 
 /** Runs `measure`, or returns why it cannot run on this backend (first line of the error). */
@@ -161,8 +111,9 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
     );
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     await tf.setBackend('wasm');
-  } else if (name === 'webgpu') {
+  } else if (name === 'webgpu' || name === 'webgpu-tape') {
     const info = await initBackend('webgpu');
+    stepReplaySetting.enabled = name === 'webgpu';
     // A hardware GPU only, as the engine chooses; LOUPE_BACKEND=webgpu forces Mesa's software adapter (a smoke run).
     if (info.device?.software && process.env.LOUPE_BACKEND !== 'webgpu')
       throw new Error(`only a software adapter (${info.device.name}), which is not a GPU`);
@@ -177,11 +128,18 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   // Stock cpu trains at well under one image per second: one small timed step is enough.
   const cnnTrainBatch = slow ? 4 : plan.cnnBatch;
   const unetTrainBatch = slow ? 1 : plan.unetBatch;
-  const [warmup, steps] = slow ? [0, 1] : [2, plan.steps];
+  // On WebGPU the first step compiles the programs and the next two are captured (step-replays.ts).
+  const gpu = name === 'webgpu' || name === 'webgpu-tape';
+  const [warmup, steps] = slow ? [0, 1] : [gpu ? 3 : 2, plan.steps];
 
   const result: Measurement = { cnnTrain: '', cnnInfer: '', bnCnnTrain: '', unetTrain: '', unetInfer: '' };
-  const counted = (workload: 'CNN' | 'BN CNN' | 'U-Net') =>
-    name === 'webgpu' ? (count: number) => ((result.dispatches ??= {})[workload] = count) : undefined;
+  const counted = (workload: WorkloadName) =>
+    gpu
+      ? {
+          dispatches: (count: number) => ((result.dispatches ??= {})[workload] = count),
+          replays: (how: string) => ((result.replays ??= {})[workload] = how),
+        }
+      : undefined;
   let w = cnnWorkload(cnnTrainBatch);
   result.cnnTrain = await orReason(() => trainRate(w, warmup, steps, counted('CNN')));
   if (cnnTrainBatch !== plan.cnnBatch) {
@@ -203,17 +161,15 @@ export async function measureCase(name: CaseName, plan: Plan): Promise<Measureme
   result.unetTrain =
     slow && !plan.cpuUNet
       ? 'skipped (--cpu-unet: minutes)'
-      : await orReason(() => trainRate(w, slow ? 0 : 1, slow ? 1 : plan.steps, counted('U-Net')));
+      : await orReason(() => trainRate(w, slow ? 0 : gpu ? 3 : 1, slow ? 1 : plan.steps, counted('U-Net')));
   if (unetTrainBatch !== plan.unetBatch) {
     dispose(w);
     w = unetWorkload(plan.unetBatch);
   }
   result.unetInfer = await orReason(() => inferRate(w, slow ? 0 : 1, slow ? 1 : plan.steps));
   dispose(w);
-  if (name === 'webgpu') {
-    result.adapter = adapterName();
-    result.agreement = await gradientAgreement();
-  }
+  if (gpu) result.adapter = adapterName();
+  if (name === 'webgpu') result.agreement = await gradientAgreement();
   if (name === 'onednn-1') {
     result.coverage = [];
     for (const model of REFERENCE_MODELS) result.coverage.push(await referenceCoverage(model));

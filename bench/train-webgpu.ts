@@ -7,6 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../ml/backends/select';
 import { REFERENCE_MODELS, referenceStep, type ReferenceModel } from '../ml/backends/onednn/reference-steps';
+import type { Measurement } from './train-cases';
+
+/** A row of bench:train's table. */
+export interface Row {
+  label: string;
+  peer: string;
+  m: Measurement;
+}
 
 export interface GradientAgreement {
   model: ReferenceModel;
@@ -110,4 +118,41 @@ export async function countDispatches(step: () => Promise<void>): Promise<number
     encoder.prototype.dispatchWorkgroups = original;
   }
   return count;
+}
+
+/**
+ * WebGPU's gradient agreement with the cpu backend, how its training steps ran (replayed from a
+ * capture, against the row whose every step goes through tfjs), and its U-Net training against
+ * Loupe's best CPU row.
+ */
+export function printWebGpu(rows: Row[], cpuRows: Row[]): void {
+  const gpu = rows.find((row) => row.m.agreement);
+  if (!gpu) return;
+  const dispatches = Object.entries(gpu.m.dispatches ?? {});
+  if (dispatches.length)
+    console.log(
+      `\nGPU programs recorded per training step on WebGPU: ${dispatches.map(([w, n]) => `${w} ${n}`).join(', ')}.`,
+    );
+  const replays = Object.entries(gpu.m.replays ?? {});
+  if (replays.length) console.log(`WebGPU training steps: ${replays.map(([w, how]) => `${w}: ${how}`).join('; ')}.`);
+  const tape = rows.find((row) => row !== gpu && row.m.adapter);
+  if (tape) {
+    const ratios = (['cnnTrain', 'bnCnnTrain', 'unetTrain'] as const).flatMap((key) => {
+      const [a, b] = [gpu.m[key], tape.m[key]];
+      return typeof a === 'number' && typeof b === 'number' ? [`${key} ${(a / b).toFixed(2)}×`] : [];
+    });
+    console.log(`Replayed steps against steps through tfjs (same GPU, same run): ${ratios.join(', ')}.`);
+  }
+  console.log(`\nOne training step of each reference model on ${gpu.m.adapter}, against tfjs's cpu backend:`);
+  for (const a of gpu.m.agreement ?? [])
+    console.log(
+      `  ${a.model.padEnd(12)} loss and ${a.tensors - 1} gradients: max |webgpu − cpu| / max |cpu| ${a.maxRelative.toExponential(1)} (${a.worst}); ${a.dispatches} GPU programs`,
+    );
+  const best = cpuRows
+    .filter((row) => typeof row.m.unetTrain === 'number')
+    .sort((a, b) => (b.m.unetTrain as number) - (a.m.unetTrain as number))[0];
+  if (best && typeof gpu.m.unetTrain === 'number')
+    console.log(
+      `U-Net training on WebGPU: ${(gpu.m.unetTrain / (best.m.unetTrain as number)).toFixed(2)}× Loupe's best CPU row (${best.label}, ${(best.m.unetTrain as number).toFixed(1)} images/s).`,
+    );
 }

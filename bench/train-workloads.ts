@@ -1,11 +1,19 @@
 /**
  * What bench:train trains and infers on: the reference CNN and U-Net (bench/reference-models.ts)
- * and Loupe's default classifier, each with a batch of random inputs and targets.
+ * and Loupe's default classifier, each with a batch of random inputs and targets; and how it
+ * times them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { lossConfigSchema } from '../contract/index';
+import { countDispatches } from './train-webgpu';
 import { buildModel } from '../ml/models/index';
-import { ENGINE_LOSS, type LossSpec } from '../ml/parallel/loss-registry';
+import { batchGradients } from '../ml/parallel/batch-gradients';
+import { createOptimizer } from '../ml/optim/optimizers';
+import { releaseStepReplays, stepReplayStatus } from '../ml/train/step-replays';
+import { trainStep } from '../ml/train/train-step';
+import { optimizerConfigSchema } from '../contract/index';
+import { median } from './stats';
+import { ENGINE_LOSS, resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
 import { referenceCnn, referenceUNet } from './reference-models';
 
 export interface Workload {
@@ -53,4 +61,76 @@ export function unetWorkload(batch: number): Workload {
 export function dispose(w: Workload): void {
   tf.dispose([w.xs, w.ys]);
   w.model.dispose();
+}
+
+/** images/s from the median step time after `warmup` untimed steps. */
+export async function rate(batch: number, warmup: number, steps: number, step: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    await step();
+    times.push(performance.now() - start);
+  }
+  return batch / (median(times) / 1000);
+}
+
+/** One thread's step as the two-thread path takes it (batch-gradients.ts and tfjs's Adam), for the paired comparison. */
+export function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promise<void> {
+  const loss = resolveLoss(w.loss);
+  return async () => {
+    const { loss: value, grads } = batchGradients(w.model, loss, w.xs, w.ys);
+    const named: tf.NamedTensorMap = {};
+    w.model.trainableWeights.forEach((v, i) => (named[v.name] = grads[i]!));
+    optimizer.applyGradients(named);
+    await value.data();
+    tf.dispose([value, ...grads]);
+  };
+}
+
+/**
+ * Training images/s with the step the engine takes (ml/train/train-step.ts: forward, backward,
+ * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously).
+ */
+export async function trainRate(
+  w: Workload,
+  warmup: number,
+  steps: number,
+  observed?: { dispatches(count: number): void; replays(how: string): void },
+): Promise<number> {
+  const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
+  const context = {
+    model: w.model,
+    loss: resolveLoss(w.loss),
+    parameters: w.model.trainableWeights.map((weight) => ({
+      name: weight.name,
+      variable: weight.read() as tf.Variable,
+      learningRateFactor: 1,
+    })),
+    optimizer,
+    learningRate: 1e-3,
+  };
+  const step = async () => {
+    await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
+  };
+  try {
+    const images = await rate(w.xs.shape[0]!, warmup, steps, step);
+    if (observed) {
+      const [status] = stepReplayStatus(w.model);
+      observed.replays(status?.refused ?? `${Math.min(steps, status?.replayed ?? 0)} of ${steps} timed steps replayed`);
+      observed.dispatches(await countDispatches(step));
+    }
+    return images;
+  } finally {
+    optimizer.dispose();
+    releaseStepReplays(w.model);
+  }
+}
+
+export async function inferRate(w: Workload, warmup: number, steps: number): Promise<number> {
+  return rate(w.xs.shape[0]!, warmup, steps, async () => {
+    const y = w.model.predict(w.xs) as tf.Tensor;
+    await y.data();
+    y.dispose();
+  });
 }

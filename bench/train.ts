@@ -5,7 +5,7 @@
  * same architectures in PyTorch measured in the same run, printed as ratios.
  *
  *   npm run bench:train -- [--steps 5] [--cnn-batch 64] [--unet-batch 8] [--bn-cnn-batch 32] [--skip-cpu] [--cpu-unet]
- *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu] [--busy N]
+ *                          [--only onednn-1,onednn-all,loupe-1,loupe-2,stock-wasm,stock-cpu,webgpu,webgpu-tape] [--busy N]
  *                          [--threads N] [--json]
  *
  * Each configuration runs in its own process, whose peak resident memory (all four workloads) is
@@ -19,12 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fallbackCount } from '../ml/backends/onednn/coverage';
 import { measureCase, type CaseName, type Measurement, type Plan } from './train-cases';
-
-interface Row {
-  label: string;
-  peer: string;
-  m: Measurement;
-}
+import { printWebGpu, type Row } from './train-webgpu';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -46,6 +41,7 @@ const CASES: { name: CaseName; label: string; peer: string }[] = [
   { name: 'stock-wasm', label: 'stock tfjs wasm', peer: 'torch-1' },
   { name: 'stock-cpu', label: 'stock tfjs cpu (1 step, batch 4 / 1)', peer: 'torch-1' },
   { name: 'webgpu', label: 'WebGPU', peer: 'torch-cuda' },
+  { name: 'webgpu-tape', label: 'WebGPU, no replay', peer: 'torch-cuda' },
 ];
 
 /** The rows on the CPU, for "WebGPU against Loupe's best CPU row". */
@@ -145,7 +141,8 @@ async function main(): Promise<void> {
   }
   printTable(rows, peers);
   printCoverage(rows);
-  printWebGpu(rows);
+  const cpuRows = rows.filter((row) => CASES.some((c) => CPU_CASES.includes(c.name) && row.label.startsWith(c.label)));
+  printWebGpu(rows, cpuRows);
   // Other processes on the machine slow every row, two-thread rows most: say how busy it was.
   console.log(
     `\n${os.availableParallelism()} cores${busy > 0 ? `, ${busy} busy loop${busy > 1 ? 's' : ''} beside every row` : ''}; 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after.`,
@@ -207,32 +204,6 @@ function printCoverage(rows: Row[]): void {
         (fallbacks.length ? `: ${fallbacks.map(([name, n]) => `${name} ×${n}`).join(', ')}` : ''),
     );
   }
-}
-
-/** WebGPU's gradient agreement with the cpu backend, and its U-Net training against Loupe's best CPU row. */
-function printWebGpu(rows: Row[]): void {
-  const gpu = rows.find((row) => row.m.adapter);
-  if (!gpu) return;
-  const dispatches = Object.entries(gpu.m.dispatches ?? {});
-  if (dispatches.length)
-    console.log(
-      `\nGPU programs recorded per training step on WebGPU: ${dispatches.map(([w, n]) => `${w} ${n}`).join(', ')}.`,
-    );
-  console.log(`\nOne training step of each reference model on ${gpu.m.adapter}, against tfjs's cpu backend:`);
-  for (const a of gpu.m.agreement ?? [])
-    console.log(
-      `  ${a.model.padEnd(12)} loss and ${a.tensors - 1} gradients: max |webgpu − cpu| / max |cpu| ${a.maxRelative.toExponential(1)} (${a.worst}); ${a.dispatches} GPU programs`,
-    );
-  const cpu = rows.filter(
-    (row) =>
-      CASES.some((c) => CPU_CASES.includes(c.name) && row.label.startsWith(c.label)) &&
-      typeof row.m.unetTrain === 'number',
-  );
-  const best = cpu.sort((a, b) => (b.m.unetTrain as number) - (a.m.unetTrain as number))[0];
-  if (best && typeof gpu.m.unetTrain === 'number')
-    console.log(
-      `U-Net training on WebGPU: ${(gpu.m.unetTrain / (best.m.unetTrain as number)).toFixed(2)}× Loupe's best CPU row (${best.label}, ${(best.m.unetTrain as number).toFixed(1)} images/s).`,
-    );
 }
 
 function printTable(rows: Row[], peers: Record<string, Measurement>): void {
