@@ -18,7 +18,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { captureCommands, type Capture } from '../backends/webgpu/step-capture';
-import { bufferOf, sameCommands, StepReplay, tensorFromBuffer, usedBuffers } from '../backends/webgpu/step-replay';
+import { sameCommands, usedBuffers } from '../backends/webgpu/step-match';
+import { bufferOf, StepReplay, tensorFromBuffer } from '../backends/webgpu/step-replay';
 import type { Batch } from '../data/batches';
 import type { LossFunction } from '../losses/index';
 
