@@ -95,7 +95,7 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       }
     });
 
-    it('a batch of another shape runs through the tape, and is replayed once its own steps repeat', async () => {
+    it('a batch of another shape, or a step under tf.profile, runs through the tape; the other shape is replayed once its own steps repeat', async () => {
       const reference = referenceStep('small CNN');
       const { model, loss, batch } = reference;
       const variables = reference.parameters.map((p) => p.variable);
@@ -104,6 +104,14 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         for (let i = 0; i < 4; i++) await reference.step();
         const shapes = () => stepReplayStatus(model).map((s) => s.replayed);
         expect(shapes()).toEqual([1]);
+        // Under tf.profile the step goes through the tape, so that the profile sees its kernels.
+        let taped = 0;
+        await tf.profile(() =>
+          dispose(
+            stepGradients(model, loss, variables, batch, () => (taped++, tapeGradients(model, loss, variables, batch))),
+          ),
+        );
+        expect([taped, ...shapes()]).toEqual([1, 1]);
         for (let i = 0; i < 3; i++)
           dispose(stepGradients(model, loss, variables, short, () => tapeGradients(model, loss, variables, short)));
         expect(shapes()).toEqual([1, 0]);

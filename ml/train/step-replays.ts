@@ -89,7 +89,8 @@ export function stepGradients(
   compute: () => StepGradients,
 ): StepGradients {
   const gpu = webgpu();
-  if (!gpu || !stepReplaySetting.enabled) return compute();
+  // Under tf.profile every kernel is to be seen: the step runs through tfjs, as it would elsewhere.
+  if (!gpu || !stepReplaySetting.enabled || (tf.engine().state as { profiling?: boolean }).profiling) return compute();
   let byShape = entries.get(model);
   if (!byShape) entries.set(model, (byShape = new Map()));
   const key = keyOf(batch, trained);
