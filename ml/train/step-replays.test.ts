@@ -13,6 +13,7 @@ import { throwIfGpuFault } from '../backends/webgpu/faults';
 import { expectClose, expectStepAgreement } from '../backends/wasm-kernels/kernel-test-support';
 import type { LossFunction } from '../losses/index';
 import {
+  replaysChecked,
   stepGradients,
   stepReplaySetting,
   stepReplayStatus,
@@ -64,6 +65,8 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       try {
         // A plain step, then two captures; the update between them changes the weights.
         for (let i = 0; i < 3; i++) await reference.step();
+        // Dawn says within milliseconds whether the replay's buffers found memory; until then steps go through the tape.
+        await replaysChecked(model);
         expect(stepReplayStatus(model)).toEqual([expect.objectContaining({ replayed: 0 })]);
         expect(stepReplayStatus(model)[0]!.refused).toBeUndefined();
 
@@ -101,7 +104,9 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       const variables = reference.parameters.map((p) => p.variable);
       const short = { x: batch.x.slice(0, 2) as tf.Tensor4D, y: batch.y.slice(0, 2), size: 2 };
       try {
-        for (let i = 0; i < 4; i++) await reference.step();
+        for (let i = 0; i < 3; i++) await reference.step();
+        await replaysChecked(model);
+        await reference.step();
         const shapes = () => stepReplayStatus(model).map((s) => s.replayed);
         expect(shapes()).toEqual([1]);
         // Under tf.profile the step goes through the tape, so that the profile sees its kernels.
@@ -124,6 +129,7 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         expect(shapes()).toEqual([12]);
         for (let i = 0; i < 3; i++)
           dispose(stepGradients(model, loss, variables, short, () => tapeGradients(model, loss, variables, short)));
+        await replaysChecked(model);
         expect(shapes()).toEqual([12, 0]);
         const replayed = await read(stepGradients(model, loss, variables, short, notReplayed), variables);
         const tape = await read(tapeGradients(model, loss, variables, short), variables);
@@ -137,6 +143,29 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       } finally {
         tf.dispose([short.x, short.y]);
         releaseStepReplays(model);
+        reference.dispose();
+      }
+    });
+
+    it('a replay whose buffers the GPU found no memory for is dropped, and the steps go on through the tape', async () => {
+      const reference = referenceStep('small CNN');
+      const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+      const pop = device.popErrorScope.bind(device);
+      // Dawn answers the replay's error scope with an out-of-memory error.
+      Object.assign(device, { popErrorScope: () => pop().then(() => ({ message: 'Out of memory' }) as GPUError) });
+      try {
+        for (let i = 0; i < 3; i++) await reference.step();
+        await replaysChecked(reference.model);
+        delete (device as unknown as Record<string, unknown>).popErrorScope;
+        const losses = [await reference.step(), await reference.step()];
+        expect(stepReplayStatus(reference.model)).toEqual([
+          expect.objectContaining({ replayed: 0, refused: 'the GPU has no memory left for a copy of the step' }),
+        ]);
+        expect(losses.every(Number.isFinite)).toBe(true);
+        expect(() => throwIfGpuFault()).not.toThrow();
+      } finally {
+        delete (device as unknown as Record<string, unknown>).popErrorScope;
+        releaseStepReplays(reference.model);
         reference.dispose();
       }
     });

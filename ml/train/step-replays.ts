@@ -49,6 +49,9 @@ interface Observed {
 
 interface Ready {
   replay: StepReplay;
+  /** Whether the GPU found memory for the replay's buffers: known once Dawn answers, a step or so later. */
+  memory: 'checking' | 'ok' | 'short';
+  checked?: Promise<void>;
   sources: Source[];
   logits: { shape: number[]; dtype: tf.DataType };
   grads: { name: string; shape: number[] }[];
@@ -103,6 +106,12 @@ export function stepGradients(
     if (++entry.lossChanges >= LOSS_CHANGES) entry.refused = 'the loss changes from batch to batch';
   }
   if (entry.refused) return compute();
+  if (entry.ready?.memory === 'short') {
+    drop(entry);
+    entry.refused = 'the GPU has no memory left for a copy of the step';
+    return compute();
+  }
+  if (entry.ready?.memory === 'checking') return compute();
   if (entry.ready) {
     const replayed = replay(gpu, entry.ready, batch);
     if (replayed) {
@@ -190,16 +199,27 @@ function prepare(gpu: WebGPUBackend, entry: Entry, a: Observed, b: Observed, res
   for (const buffer of used)
     if (!b.capture.allocated.has(buffer) && !known.has(buffer) && !(buffer.usage & GPUBufferUsage.UNIFORM))
       return 'it reads a tensor that is neither the batch nor a variable';
+  // A GPU short of memory for the replay's buffers says so in this scope, not as a fault of the run.
+  const device = (gpu as unknown as { device: GPUDevice }).device;
+  device.pushErrorScope('out-of-memory');
   try {
-    entry.ready = {
+    const ready: Ready = {
       replay: new StepReplay(gpu, b.capture, inputs, outputs(b)),
+      memory: 'checking',
       sources,
       logits: { shape: result.logits.shape, dtype: result.logits.dtype },
       grads: b.grads.map(([name]) => ({ name, shape: result.grads[name]!.shape })),
       assigned: b.assigned.map(([variable]) => variable),
     };
+    entry.ready = ready;
   } catch (error) {
     return (error as Error).message;
+  } finally {
+    const ready = entry.ready;
+    const checked = device.popErrorScope().then((error) => {
+      if (ready) ready.memory = error ? 'short' : 'ok';
+    });
+    if (ready) ready.checked = checked;
   }
   return null;
 }
@@ -238,6 +258,11 @@ function drop(entry: Entry): void {
 export function releaseStepReplays(model: tf.LayersModel): void {
   for (const entry of entries.get(model)?.values() ?? []) drop(entry);
   entries.delete(model);
+}
+
+/** Resolves once Dawn has said whether each of `model`'s replays found GPU memory (tests). */
+export async function replaysChecked(model: tf.LayersModel): Promise<void> {
+  await Promise.all([...(entries.get(model)?.values() ?? [])].map((e) => e.ready?.checked));
 }
 
 /** How `model`'s steps of each batch shape ran: replays so far, or why not (tests and bench:train). */
