@@ -201,7 +201,9 @@ function prepare(gpu: WebGPUBackend, entry: Entry, a: Observed, b: Observed, res
       return 'it reads a tensor that is neither the batch nor a variable';
   // A GPU short of memory for the replay's buffers says so in this scope, not as a fault of the run.
   const device = (gpu as unknown as { device: GPUDevice }).device;
+  // A buffer that could not be made leaves its bind groups invalid too: both kinds of error are kept here.
   device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
   try {
     const ready: Ready = {
       replay: new StepReplay(gpu, b.capture, inputs, outputs(b)),
@@ -216,8 +218,8 @@ function prepare(gpu: WebGPUBackend, entry: Entry, a: Observed, b: Observed, res
     return (error as Error).message;
   } finally {
     const ready = entry.ready;
-    const checked = device.popErrorScope().then((error) => {
-      if (ready) ready.memory = error ? 'short' : 'ok';
+    const checked = Promise.all([device.popErrorScope(), device.popErrorScope()]).then((errors) => {
+      if (ready) ready.memory = errors.some(Boolean) ? 'short' : 'ok';
     });
     if (ready) ready.checked = checked;
   }
