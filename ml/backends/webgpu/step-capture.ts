@@ -10,8 +10,9 @@
  *
  * The recording sits on the GPU API itself (the device, its queue, the command encoders made
  * during the work), so it sees what tfjs and Loupe's own programs record alike. Work that cannot
- * be replayed is refused with a reason, and runs as it would have: a read back to the CPU, a
- * timestamp query (tf.profile), a texture, a program that writes a tensor in place, dynamic offsets.
+ * be replayed is refused with a reason, and runs as it would have: a read of values (back from the
+ * GPU or cached on the CPU), a timestamp query (tf.profile), a texture, a program that writes a
+ * tensor in place, dynamic offsets.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { inPlaceWrites } from './multi-output';
@@ -225,6 +226,15 @@ export function captureCommands<T>(webgpu: WebGPUBackend, work: () => T): Captur
       return f(...args);
     }),
     hook(queue, 'submit', (f) => (buffers: GPUCommandBuffer[]) => (commands.push({ kind: 'submit' }), f(buffers))),
+    // JavaScript that reads values in the step (even values cached on the CPU) may act on the batch.
+    ...['read', 'readSync', 'readToGPU'].map((name) =>
+      hook(
+        backend,
+        name,
+        (f) =>
+          (...args: unknown[]) => (refuse('it reads tensor values'), f(...args)),
+      ),
+    ),
     hook(backend, 'uploadToGPU', (f) => (dataId: object) => {
       const data = backend.tensorMap.get(dataId) as {
         resource: unknown;
