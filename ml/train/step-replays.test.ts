@@ -170,7 +170,7 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       }
     });
 
-    it('a loss made anew for each batch (distillation’s) is never replayed; nor is any step when turned off', async () => {
+    it('a loss made anew for each batch (distillation’s) or one that reads values is never replayed; nor is any step when turned off', async () => {
       const reference = referenceStep('small CNN');
       const { model, loss, batch } = reference;
       const variables = reference.parameters.map((p) => p.variable);
@@ -183,6 +183,14 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         }
         expect(stepReplayStatus(model)).toEqual([
           expect.objectContaining({ replayed: 0, refused: 'the loss changes from batch to batch' }),
+        ]);
+        releaseStepReplays(model);
+        // A loss whose JavaScript reads values (here a constant's, cached on the CPU) could act on the batch.
+        const reads: LossFunction = (y, output) => loss(y, output).mul(tf.scalar(1).dataSync()[0]!);
+        for (let i = 0; i < 4; i++)
+          dispose(stepGradients(model, reads, variables, batch, () => tapeGradients(model, reads, variables, batch)));
+        expect(stepReplayStatus(model)).toEqual([
+          expect.objectContaining({ replayed: 0, refused: 'it reads tensor values' }),
         ]);
         releaseStepReplays(model);
         stepReplaySetting.enabled = false;
