@@ -85,13 +85,6 @@ export class StepReplay {
     return this.mirrors.get(buffer)!;
   }
 
-  /** Bytes of GPU memory the replay holds. */
-  get bytes(): number {
-    let total = 0;
-    for (const buffer of this.mirrors.values()) total += buffer.size;
-    return total;
-  }
-
   /**
    * Runs the step on `sources` (the step's current buffers for the inputs, in order, and how many
    * bytes of each to take) and returns the mirrors of the outputs, valid until the next run.
@@ -169,22 +162,19 @@ interface Pool {
  * tensor; the GPU frees each once the commands submitted with it are done). The pool makes new ones
  * as tfjs needs them again.
  */
-export function releaseIdleBuffers(webgpu: WebGPUBackend): number {
+export function releaseIdleBuffers(webgpu: WebGPUBackend): void {
   // What tfjs recorded with them is submitted first: a command buffer may not use a destroyed buffer.
   submitPending(webgpu as unknown as Recorder);
   const pool = (webgpu as unknown as { bufferManager: Pool }).bufferManager;
-  let bytes = 0;
   for (const buffers of pool.freeBuffers.values()) {
     for (const buffer of buffers) {
-      bytes += buffer.size;
+      pool.numBytesAllocated -= buffer.size;
       buffer.destroy();
     }
     pool.numFreeBuffers -= buffers.length;
     // The key stays: tfjs releases nothing into a pool whose map is empty.
     buffers.length = 0;
   }
-  pool.numBytesAllocated -= bytes;
-  return bytes;
 }
 
 /** A new tfjs tensor holding a copy of `buffer`'s first bytes, recorded in tfjs's command stream. */
