@@ -23,7 +23,7 @@ import { predictionSessionOptions } from './session-options';
 const CHECK_IMAGES = 2;
 
 /** Values spread like a standardised image, the same on every load (a linear congruential generator). */
-function checkInput(length: number): Float32Array {
+export function checkInput(length: number): Float32Array {
   const out = new Float32Array(length);
   let state = 0x2545f491;
   for (let i = 0; i < length; i++) {

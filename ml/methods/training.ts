@@ -23,7 +23,8 @@ import { planThreads } from '../parallel/thread-plan';
 import { runTraining } from '../train/loop';
 import { ParallelTrainStep } from '../train/parallel-step';
 import { readRunRecord } from '../../base/run-files';
-import { Predictor } from '../train/predictor';
+import { predictBatchSize, Predictor } from '../train/predictor';
+import { fasterForward } from '../train/faster-forward';
 import type { BundlePredictor } from '../export/bundle-predictor';
 import { LastLoaded } from '../worker/last-loaded';
 import { cardContext, evaluateSplit } from '../train/tasks/evaluation';
@@ -236,21 +237,33 @@ const onnxTries = new WeakMap<Predictor, Promise<void>>();
 
 /**
  * predictorFor, for prediction: the model step on ONNX Runtime where the model exports and agrees
- * with the engine (onnx-forward.ts). Explanations and feature maps, which need the graph itself,
- * take predictorFor and never pay for the export.
+ * with the engine (onnx-forward.ts), unless the engine is on a GPU and runs it faster there
+ * (faster-forward.ts). Explanations and feature maps, which need the graph itself, take
+ * predictorFor and never pay for the export.
  */
 export async function predictingPredictor(dir: string): Promise<Predictor> {
   const predictor = await predictorFor(dir);
   let tried = onnxTries.get(predictor);
   if (!tried) {
+    const say = (line: string) => console.error(`[engine] ${dir} ${line}`);
     tried = import('../export/onnx-forward')
-      .then(({ onnxForward }) => onnxForward(predictor))
-      .then(
-        (forward) => predictor.useForward(forward),
-        (error: unknown) =>
-          console.error(
-            `[engine] ${dir} predicts on the engine: ${error instanceof Error ? error.message : String(error)}`,
-          ),
+      .then(async ({ onnxForward, checkInput }) => {
+        const onnx = await onnxForward(predictor);
+        const { rows, columns, channels } = predictor.card.input;
+        const kept = await fasterForward(predictor.engineForward, onnx, {
+          images: predictBatchSize(rows, columns),
+          frameValues: rows * columns * channels,
+          input: checkInput,
+          say,
+        }).catch((error: unknown) => {
+          say(`predicts on ONNX Runtime; the engine's pass failed as it was timed: ${(error as Error).message}`);
+          return onnx;
+        });
+        if (kept === onnx) predictor.useForward(onnx);
+        else onnx.dispose();
+      })
+      .catch((error: unknown) =>
+        say(`predicts on the engine: ${error instanceof Error ? error.message : String(error)}`),
       );
     onnxTries.set(predictor, tried);
   }
