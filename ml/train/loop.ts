@@ -1,6 +1,6 @@
 /**
  * The training loop (a custom loop, not model.fit): epochs of seeded, augmented batches through
- * one replaceable `trainStep`, a validation pass per epoch, an atomic checkpoint per epoch,
+ * one replaceable `trainStep` (epoch-steps.ts, one step in flight), a validation pass per epoch, an atomic checkpoint per epoch,
  * then the best weights evaluated on the test split and exported as a model folder.
  * Cancel is checked between batches; progress is reported after each batch and each epoch.
  */
@@ -12,16 +12,15 @@ import {
   type TrainRequest,
 } from '../../contract/index';
 import type { FrameReader } from '../data/dataset';
-import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { writeCheckpoint } from './checkpoint';
-import { batchLoss } from './compression';
 import { finishRun } from './finish';
 import { readWeights, trainableParameters } from './parameters';
 import { newRunRecord } from './record';
 import { runFile, writeRunRecord } from '../../base/run-files';
 import { openSession, SLOT_PREFIX, WEIGHT_PREFIX, type CheckpointState, type TrainingSession } from './session';
 import { evaluateSplit, trainingContext, validationMetrics } from './tasks/evaluation';
-import { trainStep as singleThreadStep, type TrainStep } from './train-step';
+import type { TrainStep } from './train-step';
+import { trainEpochBatches, type RunClock } from './epoch-steps';
 import type { ThreadPlan } from '../parallel/thread-plan';
 
 export interface TrainingHooks {
@@ -86,13 +85,15 @@ async function trainEpochs(
   // A replacement step may split batches (the data-parallel one does); only a splittable task's can be,
   // and not under distillation, whose teacher outputs belong to the whole batch.
   const splittable = task.splittable && !compression.teacher;
-  const step = splittable ? (hooks.trainStep ?? singleThreadStep) : singleThreadStep;
+  const replacement = splittable ? (hooks.trainStep ?? null) : null;
   const metricName = task.metricName;
   const batchesPerEpoch = task.batchesPerEpoch;
   const firstEpoch = session.resumed?.nextEpoch ?? 0;
-  const batchesTotal = (config.epochs - firstEpoch) * batchesPerEpoch;
-  const started = performance.now();
-  let batchesDone = 0;
+  const clock: RunClock = {
+    started: performance.now(),
+    batchesDone: 0,
+    batchesTotal: (config.epochs - firstEpoch) * batchesPerEpoch,
+  };
   for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
     const epochStart = performance.now();
     const frozenLayers = frozenLayersAt(session, epoch);
@@ -107,63 +108,11 @@ async function trainEpochs(
         `Every layer with weights is frozen in epoch ${epoch + 1}, so nothing would train; freeze fewer layers.`,
       );
     }
-    const planned = task.epochBatches(epoch);
-    let lossSum = 0;
-    let seen = 0;
-    // The metric is averaged over the batches where it is defined (a detection batch without objects has no recall).
-    let metricSum = 0;
-    let metricSeen = 0;
-    let learningRate = schedule.at(epoch, 0);
-    for (const [index, plan] of planned.entries()) {
-      throwIfCancelled(hooks.signal);
-      learningRate = schedule.at(epoch, index);
-      const batch = task.trainingBatch(plan, epoch, index);
-      let outcome;
-      let targets;
-      const loss = batchLoss(compression, session.loss, batch.x);
-      try {
-        targets = await batch.y.data();
-        outcome = await step(
-          { model: run.model, loss: loss.loss, parameters, optimizer: session.optimizer, learningRate },
-          batch,
-        );
-        await compression.pruner?.afterStep(epoch * batchesPerEpoch + index);
-      } finally {
-        loss.release();
-        batch.x.dispose();
-        batch.y.dispose();
-      }
-      if (!Number.isFinite(outcome.loss)) {
-        throw new LoupeError(
-          'INVALID_REQUEST',
-          `Training diverged (the loss became ${outcome.loss} in epoch ${epoch + 1}, batch ${index + 1}); lower the learning rate.`,
-        );
-      }
-      lossSum += outcome.loss * batch.size;
-      seen += batch.size;
-      const metric = task.batchMetric(outcome.logits, targets, batch.size);
-      if (metric !== null) {
-        metricSum += metric * batch.size;
-        metricSeen += batch.size;
-      }
-      batchesDone++;
-      const elapsedMs = performance.now() - started;
-      hooks.progress({
-        phase: 'training',
-        epoch,
-        epochs: config.epochs,
-        batch: index,
-        batches: batchesPerEpoch,
-        loss: lossSum / seen,
-        metric: metricSeen > 0 ? { name: metricName, value: metricSum / metricSeen } : null,
-        learningRate,
-        elapsedMs,
-        batchesDone,
-        batchesTotal,
-        etaMs: (elapsedMs / batchesDone) * (batchesTotal - batchesDone),
-      });
-      await yieldToMessages();
-    }
+    const { lossSum, seen, metricSum, metricSeen, learningRate } = await trainEpochBatches(session, epoch, parameters, {
+      hooks,
+      replacement,
+      clock,
+    });
     const trainingMs = performance.now() - epochStart;
     let validation: Record<string, number> = {};
     if (data.splits.val.length > 0) {
@@ -171,9 +120,9 @@ async function trainEpochs(
         ...idleProgress('validating', config.epochs),
         epoch,
         batches: batchesPerEpoch,
-        batchesDone,
-        batchesTotal,
-        elapsedMs: performance.now() - started,
+        batchesDone: clock.batchesDone,
+        batchesTotal: clock.batchesTotal,
+        elapsedMs: performance.now() - clock.started,
       });
       const outcome = await evaluateSplit(run.model, data, 'val', trainingContext(config, data), {
         batchSize: EVALUATION_BATCH_SIZE,
@@ -222,7 +171,7 @@ async function trainEpochs(
       updatedAt: new Date().toISOString(),
     };
     await writeRunRecord(runDir, state.record);
-    const elapsedMs = performance.now() - started;
+    const elapsedMs = performance.now() - clock.started;
     hooks.progress({
       phase: 'training',
       epoch,
@@ -234,9 +183,9 @@ async function trainEpochs(
       learningRate,
       epochRecord,
       elapsedMs,
-      batchesDone,
-      batchesTotal,
-      etaMs: (elapsedMs / batchesDone) * (batchesTotal - batchesDone),
+      batchesDone: clock.batchesDone,
+      batchesTotal: clock.batchesTotal,
+      etaMs: (elapsedMs / clock.batchesDone) * (clock.batchesTotal - clock.batchesDone),
     });
     if (stopEarly) break;
   }

@@ -53,25 +53,67 @@ export function tapeGradients(
   return { value, grads, logits: logits! };
 }
 
-/** The single-thread step: the gradients (tapeGradients, or on WebGPU their replay, step-replays.ts), then the update. */
-export const trainStep: TrainStep = async (context, batch) => {
+/**
+ * A step issued and not yet read: its loss and outputs are read when `outcome` is awaited. On a GPU
+ * the training loop issues the next step before it awaits this one's, so the GPU computes a step
+ * while JavaScript prepares the next batch and records the next step, instead of each waiting on
+ * the other. On the CPU a step has computed by the time it is issued, and nothing changes.
+ */
+export interface IssuedStep {
+  /** The step's loss and outputs (the update applied); frees them. Call it, or `discard`, once. */
+  outcome(): Promise<StepOutcome>;
+  /** Frees the step's loss and outputs unread (a run stopped in between). */
+  discard(): void;
+}
+
+/**
+ * The single-thread step, issued: the gradients (tapeGradients, or on WebGPU their replay,
+ * step-replays.ts), the update, and the reads of the loss and outputs begun, not awaited.
+ */
+export function issueTrainStep(context: TrainStepContext, batch: Batch): IssuedStep {
   const { model, loss, parameters, optimizer, learningRate } = context;
   const byVariable = new Map(parameters.map((p) => [p.variable.name, p.name]));
   const variables = parameters.map((p) => p.variable);
   const { value, grads, logits } = stepGradients(model, loss, variables, batch, () =>
     tapeGradients(model, loss, variables, batch),
   );
+  const free = () => tf.dispose([value, logits]);
   try {
     const gradients = new Map<string, tf.Tensor>();
     for (const [variableName, gradient] of Object.entries(grads))
       gradients.set(byVariable.get(variableName)!, gradient);
     optimizer.apply(parameters, gradients, learningRate);
-    const [lossValue, outputs] = await Promise.all([value.data(), logits.data()]);
-    throwIfGpuFault();
-    return { loss: lossValue[0]!, logits: outputs as Float32Array };
+  } catch (error) {
+    free();
+    throw error;
   } finally {
-    value.dispose();
     tf.dispose(Object.values(grads));
-    logits.dispose();
   }
-};
+  const reads = Promise.all([value.data(), logits.data()]);
+  // Read or not, a failed read must not surface as an unhandled rejection: outcome() rethrows it.
+  reads.catch(() => {});
+  let settled = false;
+  const settle = () => {
+    if (settled) throw new Error('A training step was read or discarded twice.');
+    settled = true;
+  };
+  return {
+    async outcome() {
+      settle();
+      try {
+        const [lossValue, outputs] = await reads;
+        throwIfGpuFault();
+        return { loss: lossValue[0]!, logits: outputs as Float32Array };
+      } finally {
+        free();
+      }
+    },
+    discard() {
+      settle();
+      void reads.finally(free).catch(() => {});
+    },
+  };
+}
+
+/** The single-thread step, awaited: issued, then read. */
+export const trainStep: TrainStep = (context, batch) => issueTrainStep(context, batch).outcome();
