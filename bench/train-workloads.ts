@@ -10,7 +10,7 @@ import { buildModel } from '../ml/models/index';
 import { batchGradients } from '../ml/parallel/batch-gradients';
 import { createOptimizer } from '../ml/optim/optimizers';
 import { releaseStepReplays, stepReplayStatus } from '../ml/train/step-replays';
-import { trainStep } from '../ml/train/train-step';
+import { issueTrainStep, type IssuedStep } from '../ml/train/train-step';
 import { optimizerConfigSchema } from '../contract/index';
 import { median } from './stats';
 import { ENGINE_LOSS, resolveLoss, type LossSpec } from '../ml/parallel/loss-registry';
@@ -90,7 +90,8 @@ export function oneThreadStep(w: Workload, optimizer: tf.Optimizer): () => Promi
 
 /**
  * Training images/s with the step the engine takes (ml/train/train-step.ts: forward, backward,
- * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously).
+ * Loupe's Adam — fused where the backend has the kernel —, the outputs read back asynchronously,
+ * one step in flight as in the training loop).
  */
 export async function trainRate(
   w: Workload,
@@ -110,8 +111,14 @@ export async function trainRate(
     optimizer,
     learningRate: 1e-3,
   };
+  // One step in flight, as the training loop runs them (epoch-steps.ts): each step is issued before
+  // the previous one is read, so on a GPU the step computes while the next is recorded.
+  let unread: IssuedStep | null = null;
   const step = async () => {
-    await trainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof trainStep>[1]);
+    const issued = issueTrainStep(context, { x: w.xs, y: w.ys } as Parameters<typeof issueTrainStep>[1]);
+    const previous = unread;
+    unread = issued;
+    await previous?.outcome();
   };
   try {
     const images = await rate(w.xs.shape[0]!, warmup, steps, step);
@@ -122,6 +129,7 @@ export async function trainRate(
     }
     return images;
   } finally {
+    await (unread as IssuedStep | null)?.outcome();
     optimizer.dispose();
     releaseStepReplays(w.model);
   }
