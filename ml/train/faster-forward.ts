@@ -15,6 +15,8 @@ import type { ModelForward } from './predictor';
 
 /** Timed passes of each forward after its untimed first (which compiles a GPU's programs). */
 const TIMED_PASSES = 3;
+/** After a round in which one forward's best pass was this many times faster than the others', timing stops. */
+const CLEAR_WIN = 4;
 
 export interface ForwardTiming {
   runtime: PredictRuntime;
@@ -29,9 +31,10 @@ export function engineOnGpu(): boolean {
 }
 
 /**
- * Times each of `forwards` on the same input (`images` of them): an untimed pass each, then
+ * Times each of `forwards` on the same input (`images` of them): an untimed pass each, then up to
  * `passes` rounds in which each runs once in turn (the machine's load weighs on all alike), each
- * forward's fastest pass counting. The fastest forward wins; a tie goes to the first.
+ * forward's fastest pass counting; a round that leaves one CLEAR_WIN times faster than every
+ * other ends it. The fastest forward wins; a tie goes to the first.
  */
 export async function timeForwards(
   forwards: readonly ModelForward[],
@@ -42,14 +45,18 @@ export async function timeForwards(
   if (forwards.length === 0) throw new Error('timeForwards needs a forward to time');
   for (const forward of forwards) await forward.run(input, images);
   const best = forwards.map(() => Infinity);
-  for (let pass = 0; pass < passes; pass++)
+  let fastest = 0;
+  for (let pass = 0; pass < passes; pass++) {
     for (const [i, forward] of forwards.entries()) {
       const start = performance.now();
       await forward.run(input, images);
       best[i] = Math.min(best[i]!, performance.now() - start);
     }
-  let fastest = 0;
-  for (let i = 1; i < forwards.length; i++) if (best[i]! < best[fastest]!) fastest = i;
+    fastest = 0;
+    for (let i = 1; i < forwards.length; i++) if (best[i]! < best[fastest]!) fastest = i;
+    // A clear win needs no more rounds (a slow forward's passes are what timing costs at load).
+    if (best.every((ms, i) => i === fastest || ms >= CLEAR_WIN * best[fastest]!)) break;
+  }
   return {
     fastest: forwards[fastest]!,
     timings: forwards.map((forward, i) => ({ runtime: forward.runtime, ms: best[i]! })),
