@@ -6,14 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizerConfigSchema } from '../../contract/index';
 import { initBackend } from '../backends/select';
 import { chooseAdapter } from '../backends/webgpu/adapters';
 import { expectClose, seededValues } from '../backends/wasm-kernels/kernel-test-support';
 import { buildModel } from '../models/index';
-import { createOptimizer } from '../optim/optimizers';
-import { resolveLoss } from '../parallel/loss-registry';
 import { releaseStepReplays, replaysChecked, stepReplayStatus } from './step-replays';
+import { adamStepContext } from './train-test-support';
 import { issueTrainStep, trainStep, type IssuedStep, type StepOutcome, type TrainStepContext } from './train-step';
 
 const forced = await chooseAdapter(true).then(
@@ -28,20 +26,12 @@ function trainer(): TrainStepContext & { dispose(): void } {
     { architecture: 'small-cnn' },
     { task: 'classification', inputShape: [16, 16, 1], numClasses: 2, seed: 0 },
   );
-  const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
+  const context = adamStepContext(model, { name: 'categoricalCrossentropy' }, 1e-2);
   return {
-    model,
-    loss: resolveLoss({ name: 'categoricalCrossentropy' }),
-    parameters: model.trainableWeights.map((w) => ({
-      name: w.name,
-      variable: w.read() as tf.Variable,
-      learningRateFactor: 1,
-    })),
-    optimizer,
-    learningRate: 1e-2,
+    ...context,
     dispose: () => {
       releaseStepReplays(model);
-      optimizer.dispose();
+      context.optimizer.dispose();
       model.dispose();
     },
   };

@@ -4,8 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import { trainRequestSchema, type RunRecord, type TrainingProgress } from '../../contract/index';
+import { optimizerConfigSchema, trainRequestSchema, type RunRecord, type TrainingProgress } from '../../contract/index';
+import { createOptimizer } from '../optim/optimizers';
+import { resolveLoss, type LossSpec } from '../parallel/loss-registry';
+import type { TrainStepContext } from './train-step';
 
 type TrainRequest = ReturnType<typeof trainRequestSchema.parse>;
 type TrainContext = { signal: AbortSignal; progress: (p: TrainingProgress) => void };
@@ -22,6 +26,21 @@ export function trainer(run: (request: TrainRequest, context: TrainContext) => P
       signal: controller.signal,
       progress: (p) => onProgress(p, controller),
     });
+  };
+}
+
+/** The engine's step context for every trainable weight of `model` at full rate, with Adam (its defaults). */
+export function adamStepContext(model: tf.LayersModel, loss: LossSpec, learningRate = 1e-3): TrainStepContext {
+  return {
+    model,
+    loss: resolveLoss(loss),
+    parameters: model.trainableWeights.map((w) => ({
+      name: w.name,
+      variable: w.read() as tf.Variable,
+      learningRateFactor: 1,
+    })),
+    optimizer: createOptimizer(optimizerConfigSchema.parse({ name: 'adam' })),
+    learningRate,
   };
 }
 

@@ -9,9 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCnn, referenceUNet } from '../../../bench/reference-models';
 import { applyForTraining } from '../../models/batch-norm-relu';
 import { buildModel } from '../../models/index';
-import { createOptimizer } from '../../optim/optimizers';
 import { trainStep } from '../../train/train-step';
-import { optimizerConfigSchema } from '../../../contract/index';
+import { adamStepContext } from '../../train/train-test-support';
 import { initBackend } from '../select';
 import { expectClose, seededValues, sizeOf } from '../wasm-kernels/kernel-test-support';
 import { resolveLoss, type LossSpec } from '../../parallel/loss-registry';
@@ -226,18 +225,7 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
         { architecture: 'small-cnn' },
         { task: 'classification', inputShape: [16, 16, 1], numClasses: 2, seed: 0 },
       );
-      const optimizer = createOptimizer(optimizerConfigSchema.parse({ name: 'adam' }));
-      const context = {
-        model,
-        loss: resolveLoss({ name: 'categoricalCrossentropy' }),
-        parameters: model.trainableWeights.map((w) => ({
-          name: w.name,
-          variable: w.read() as tf.Variable,
-          learningRateFactor: 1,
-        })),
-        optimizer,
-        learningRate: 1e-3,
-      };
+      const context = adamStepContext(model, { name: 'categoricalCrossentropy' });
       const batch = { x: seeded([2, 16, 16, 1], 3), y: tf.oneHot(tf.tensor1d([0, 1], 'int32'), 2).toFloat() };
       const memory = () => {
         const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
@@ -247,7 +235,7 @@ describe.skipIf(!forced && process.env.CI !== 'true')(
       const before = memory();
       for (let i = 0; i < 4; i++) await trainStep(context, batch as never);
       expect(memory()).toEqual(before);
-      optimizer.dispose();
+      context.optimizer.dispose();
       tf.dispose([batch.x, batch.y]);
       model.dispose();
     }, 300_000);
