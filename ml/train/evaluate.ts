@@ -57,20 +57,18 @@ export async function evaluateSamples(
   const predictions: EvaluationOutcome['predictions'] = [];
   let lossSum = 0;
   const ranges = batchRanges(samples.length, options.batchSize);
-  for (const [index, [start, end]] of ranges.entries()) {
+  // One batch in flight: the next batch's forward pass is issued before this one's outputs are
+  // awaited, so a GPU computes while JavaScript builds the next batch (on a CPU nothing changes).
+  let next: Promise<ScoredBatch> | null = null;
+  for (const [index, range] of ranges.entries()) {
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'Cancelled.');
-    const indices = Array.from({ length: end - start }, (_, i) => start + i);
-    const batch = makeBatch(samples, indices, { spec });
-    let logits: Float32Array;
-    try {
-      const out = await outputOf(model, batch.x);
-      const loss = options.loss ? tf.tidy(() => options.loss!(batch.y, out)) : undefined;
-      logits = (await out.data()) as Float32Array;
-      if (loss) lossSum += (await loss.data())[0]! * batch.size;
-      tf.dispose([out, loss]);
-    } finally {
-      tf.dispose([batch.x, batch.y]);
-    }
+    const scored = await (next ?? scoreBatch(model, samples, range, options));
+    next = index + 1 < ranges.length ? scoreBatch(model, samples, ranges[index + 1]!, options) : null;
+    // A batch issued and then not awaited (a failure, a cancel) still frees its tensors when its reads settle.
+    next?.catch(() => {});
+    const [logits, lossValue] = await scored.reads;
+    const indices = scored.indices;
+    if (lossValue !== undefined) lossSum += lossValue * indices.length;
     const channels = logits.length / (indices.length * (task === 'segmentation' ? pixels : 1));
     indices.forEach((sampleIndex, b) => {
       const sample = samples[sampleIndex]!;
@@ -108,6 +106,34 @@ export async function evaluateSamples(
       ? classificationReport(truth, probabilities, classes, options.split)
       : segmentation.report(options.split);
   return { report, loss: options.loss && samples.length ? lossSum / samples.length : null, predictions };
+}
+
+interface ScoredBatch {
+  indices: number[];
+  /** The batch's logits and mean loss (when asked), read back; its tensors are freed once they are. */
+  reads: Promise<[Float32Array, number | undefined]>;
+}
+
+/** Issues a batch's forward pass (and loss) and begins reading them back. */
+async function scoreBatch(
+  model: ScoredModel,
+  samples: readonly PreparedSample[],
+  [start, end]: readonly [number, number],
+  options: EvaluateOptions,
+): Promise<ScoredBatch> {
+  const indices = Array.from({ length: end - start }, (_, i) => start + i);
+  const batch = makeBatch(samples, indices, { spec: options.spec });
+  try {
+    const out = await outputOf(model, batch.x);
+    const loss = options.loss ? tf.tidy(() => options.loss!(batch.y, out)) : undefined;
+    const reads = Promise.all([out.data(), loss?.data()])
+      .then(([logits, value]): [Float32Array, number | undefined] => [logits as Float32Array, value?.[0]])
+      .finally(() => tf.dispose([out, loss]));
+    reads.catch(() => {});
+    return { indices, reads };
+  } finally {
+    tf.dispose([batch.x, batch.y]);
+  }
 }
 
 function sigmoidPair(z: number): number[] {
