@@ -256,7 +256,7 @@ export async function predictingPredictor(dir: string): Promise<Predictor> {
           input: checkInput,
           say,
         }).catch((error: unknown) => {
-          say(`predicts on ONNX Runtime; the engine's pass failed as it was timed: ${(error as Error).message}`);
+          say(`predicts on ONNX Runtime; a pass failed as the two were timed: ${(error as Error).message}`);
           return onnx;
         });
         if (kept === onnx) predictor.useForward(onnx);

@@ -13,8 +13,8 @@ import type { IssuedStep } from './train-step';
 
 const BATCHES = 4;
 
-/** A session with just what an epoch's batches use: BATCHES batches of 2, a loss per batch. */
-function session(losses: number[]): TrainingSession {
+/** A session with just what an epoch's batches use: BATCHES batches of 2. */
+function session(): TrainingSession {
   return {
     config: { epochs: 1 },
     schedule: { at: (_epoch: number, index: number) => 0.1 / (index + 1) },
@@ -29,7 +29,6 @@ function session(losses: number[]): TrainingSession {
     loss: () => tf.scalar(0),
     run: { model: null },
     optimizer: null,
-    losses,
   } as unknown as TrainingSession;
 }
 
@@ -80,7 +79,7 @@ describe("an epoch's batches, one step in flight", () => {
   it('issues each step before reading the one before, and reports every batch in order', async () => {
     const w = watch([4, 3, 2, 1]);
     const tensors = tf.memory().numTensors;
-    const totals = await trainEpochBatches(session([]), 0, [], w.options);
+    const totals = await trainEpochBatches(session(), 0, [], w.options);
     expect(w.events).toEqual([
       'issue 0 at 0.100',
       'issue 1 at 0.050',
@@ -107,19 +106,19 @@ describe("an epoch's batches, one step in flight", () => {
 
   it('stops at the next batch after a cancel, freeing the step it did not read', async () => {
     const w = watch([1, 1, 1, 1], undefined, (p, w) => p.batch === 1 && w.controller.abort());
-    await expect(trainEpochBatches(session([]), 0, [], w.options)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(trainEpochBatches(session(), 0, [], w.options)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(w.events.slice(-3)).toEqual(['read 1', 'progress 1', 'free 2']);
   });
 
   it('stops before the last batch is read when the cancel came with the one before', async () => {
     const w = watch([1, 1, 1, 1], undefined, (p, w) => p.batch === 2 && w.controller.abort());
-    await expect(trainEpochBatches(session([]), 0, [], w.options)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(trainEpochBatches(session(), 0, [], w.options)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(w.events.slice(-3)).toEqual(['read 2', 'progress 2', 'free 3']);
   });
 
   it('names the batch whose loss diverged, and frees the step issued after it', async () => {
     const w = watch([1, NaN, 1, 1]);
-    await expect(trainEpochBatches(session([]), 0, [], w.options)).rejects.toThrow(
+    await expect(trainEpochBatches(session(), 0, [], w.options)).rejects.toThrow(
       'Training diverged (the loss became NaN in epoch 1, batch 2); lower the learning rate.',
     );
     expect(w.events.slice(-2)).toEqual(['read 1', 'free 2']);
@@ -127,7 +126,7 @@ describe("an epoch's batches, one step in flight", () => {
 
   it('frees the step in flight when issuing the next fails', async () => {
     const w = watch([1, 1, 1, 1], 2);
-    await expect(trainEpochBatches(session([]), 0, [], w.options)).rejects.toThrow('batch 2 failed');
+    await expect(trainEpochBatches(session(), 0, [], w.options)).rejects.toThrow('batch 2 failed');
     expect(w.events.slice(-2)).toEqual(['progress 0', 'free 1']);
   });
 });

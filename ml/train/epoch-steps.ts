@@ -12,7 +12,7 @@ import { throwIfCancelled, yieldToMessages } from '../worker/runtime';
 import { batchLoss } from './compression';
 import type { Parameter } from '../optim/optimizers';
 import type { TrainingSession } from './session';
-import { issueTrainStep, type IssuedStep, type TrainStep } from './train-step';
+import { issueTrainStep, type IssuedStep, type StepOutcome, type TrainStep } from './train-step';
 
 /** What an epoch's batches add up to. */
 export interface EpochTotals {
@@ -41,7 +41,7 @@ interface InFlight {
 }
 
 /** A step already read (a replacement step), in the shape of one issued. */
-function alreadyRead(outcome: Awaited<ReturnType<TrainStep>>): IssuedStep {
+function alreadyRead(outcome: StepOutcome): IssuedStep {
   return { outcome: async () => outcome, discard: () => {} };
 }
 
