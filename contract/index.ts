@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { appInfo, appOpenExternal } from './channels/app';
+import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
 import {
@@ -117,6 +118,7 @@ export const channels = registry([
   workspaceCurrent,
   workspaceClose,
   workspaceRecent,
+  workspaceAddDemoData,
   imagingImport,
   imagingUpload,
   imagingList,
@@ -241,6 +243,7 @@ export * from './common';
 export * from './channels/app';
 export * from './channels/engine';
 export * from './channels/workspace';
+export * from './channels/demo';
 export * from './channels/imaging';
 export * from './channels/imaging-remove';
 export * from './training/dataset';

@@ -8,6 +8,7 @@ import { engineHandlers } from '../engine/handlers';
 import { EngineSupervisor, type SpawnEngineWorker } from '../engine/supervisor';
 import { appHandlers, type AppHandlerOptions } from './app-handlers';
 import { Dispatcher, type Handlers } from './dispatcher';
+import { demoHandlers } from './demo/handlers';
 import { BatchJobs } from './batch/batch-jobs';
 import { BatchService } from './batch/batch-service';
 import { batchHandlers } from './batch/handlers';
@@ -18,6 +19,7 @@ import { explainHandlers } from './explain/handlers';
 import { createImagingService, imagingHandlers, type ImagingService } from './imaging/index';
 import { imageRemovalHandlers } from './imaging/remove-handlers';
 import { labelsHandlers } from './labels/handlers';
+import type { ImportImages } from './labels/interchange/dataset-images';
 import type { Logger } from './logger';
 import { reviewHandlers } from './review/handlers';
 import { maskReviewHandlers } from './review/mask-handlers';
@@ -71,15 +73,15 @@ export class Services {
     this.training = new TrainingService(this.workspaces, this.engine, this.bus, options.log);
     this.batch = new BatchService(this.workspaces, this.engine, this.imaging.pool);
     this.batchJobs = new BatchJobs(this.workspaces, this.batch, this.bus, options.log);
+    const importImages: ImportImages = (paths, signal, progress) => this.imaging.import(paths, signal, progress);
     const handlers = {
       ...appHandlers(options),
       ...engineHandlers(this.engine),
       ...workspaceHandlers(this.workspaces, this.recent),
       ...imagingHandlers(this.imaging),
       ...imageRemovalHandlers(this.workspaces),
-      ...labelsHandlers(this.workspaces, options.log, (paths, signal, progress) =>
-        this.imaging.import(paths, signal, progress),
-      ),
+      ...labelsHandlers(this.workspaces, options.log, importImages),
+      ...demoHandlers(this.workspaces, importImages),
       ...trainingHandlers(this.training, new TrainedRunService(this.workspaces, this.engine)),
       ...modelsHandlers(
         new ModelUseService(this.workspaces, this.imaging, this.engine),
