@@ -7,6 +7,7 @@ import { isLoupeError } from '../../../contract/index';
 import { appVersion } from '../../app/paths';
 import { start } from '../launcher/start';
 import { CliContext } from './context';
+import { registerDemoCommand } from './demo-command';
 import { registerEngineCommands } from './engine-commands';
 import { registerExplainCommands } from './explain-commands';
 import { registerFeatureMapsCommand } from './feature-maps-command';
@@ -76,6 +77,7 @@ export function buildProgram(context: () => CliContext): Command {
 
   registerEngineCommands(program, context);
   registerImagingCommands(program, context);
+  registerDemoCommand(program, context);
   registerLabelsCommands(program, context);
   registerTrainingCommands(program, context);
   registerEvalCommand(program, context);
