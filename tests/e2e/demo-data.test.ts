@@ -1,0 +1,63 @@
+/**
+ * A first run in the app without images of one's own: an empty workspace offers the demo data;
+ * one click writes and imports the labelled parts, the grid shows them, the message says where the
+ * inbox is and where to go next, and the Label section has the demo task with its two classes.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_TASK_NAME } from '../../contract/index';
+import { startApp, type RunningApp } from '../helpers/app';
+import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+
+describe('demo data in the browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-demo-'));
+    app = await startApp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    errors = watchErrors(page);
+    await page.goto(app.launchUrl);
+    await page.getByTestId('workspace-path').fill(path.join(tmp, 'ws'));
+    await page.getByTestId('workspace-create').click();
+    await page.getByTestId('workspace-current').waitFor();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('adds the demo data to an empty workspace with one click', async () => {
+    await page.getByTestId('images-empty').waitFor();
+    await page.getByTestId('demo-add').click();
+    const added = page.getByTestId('demo-added');
+    await added.waitFor({ timeout: 120_000 });
+    expect(await added.innerText()).toContain(
+      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300)`,
+    );
+    const inbox = path.join(tmp, 'ws', 'demo-data', 'inbox');
+    expect(await page.getByTestId('demo-inbox').innerText()).toBe(inbox);
+    expect(existsSync(path.join(inbox, 'shift-01', 'part-00001.png'))).toBe(true);
+    await expect.poll(() => page.getByTestId('image-count').innerText()).toBe('2000 images in this workspace');
+    await expect.poll(() => page.getByTestId('thumbnail-grid').locator('img').count()).toBeGreaterThan(0);
+    await keepScreenshot(page, 'demo-data-added');
+  });
+
+  it('shows the demo task and its classes in the Label section', async () => {
+    await page.getByRole('link', { name: 'Train section' }).click();
+    await page.getByTestId('section-train').waitFor();
+    await page.getByTestId('nav-label').click();
+    const task = page.getByTestId('task-select');
+    await expect.poll(() => task.locator('option:checked').innerText()).toContain(DEMO_TASK_NAME);
+    expect(errors).toEqual([]);
+  });
+});
