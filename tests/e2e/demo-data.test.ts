@@ -6,33 +6,29 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TASK_NAME } from '../../contract/index';
-import { startApp, type RunningApp } from '../helpers/app';
-import { keepScreenshot, launchChromium, watchErrors } from '../helpers/browser';
+import { keepScreenshot } from '../helpers/browser';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
+import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
 
 describe('demo data in the browser', () => {
-  let app: RunningApp;
-  let browser: Browser;
+  let session: BrowserSession | undefined;
   let page: Page;
-  let errors: string[];
   let tmp: string;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-demo-'));
-    app = await startApp();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    errors = watchErrors(page);
-    await page.goto(app.launchUrl);
-    await page.getByTestId('workspace-path').fill(path.join(tmp, 'ws'));
-    await page.getByTestId('workspace-create').click();
-    await page.getByTestId('workspace-current').waitFor();
+    // An empty workspace, as a new user makes one.
+    await prepareWorkspace(path.join(tmp, 'ws'), async () => {});
+    session = await openWorkspaceInBrowser(path.join(tmp, 'ws'), { width: 1280, height: 900 });
+    page = session.page;
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    session?.closeClient();
+    await session?.browser.close();
+    await session?.app.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -58,6 +54,6 @@ describe('demo data in the browser', () => {
     await page.getByTestId('nav-label').click();
     const task = page.getByTestId('task-select');
     await expect.poll(() => task.locator('option:checked').innerText()).toContain(DEMO_TASK_NAME);
-    expect(errors).toEqual([]);
+    expect(session!.errors).toEqual([]);
   });
 });
