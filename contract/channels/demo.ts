@@ -9,6 +9,8 @@ import { progressSchema } from './engine';
 
 /** The task the demo's labelled images are imported into. */
 export const DEMO_TASK_NAME = 'Parts (demo)';
+/** The segmentation task the same parts are imported into, with a mask of each defect. */
+export const DEMO_SEGMENTATION_TASK_NAME = 'Defects (demo)';
 export const DEMO_DEFAULTS = { images: 2000, inbox: 1000, seed: 1 } as const;
 /** Enough of each class in each split for a test split to mean something; few enough to write in minutes. */
 export const DEMO_LIMITS = { images: { min: 20, max: 20_000 }, inbox: { min: 0, max: 100_000 } } as const;
@@ -18,7 +20,7 @@ export const demoSplitsSchema = z.object({ train: z.number().int(), val: z.numbe
 export const workspaceAddDemoData = defineChannel({
   name: 'workspace.addDemoData',
   summary:
-    "Write the demo data (labelled parts and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a task.",
+    "Write the demo data (labelled parts and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a classification task and, with their defects' masks, a segmentation task.",
   request: z
     .object({
       /** Labelled images, half of each class, split 70/15/15 into train, val and test. */
@@ -40,8 +42,12 @@ export const workspaceAddDemoData = defineChannel({
     inboxFolder: z.string(),
     /** Each inbox image's class (CSV: file, class), to check a batch run against. */
     inboxTruth: z.string(),
+    /** The classification task (defect or ok). */
     taskId: z.number().int(),
     taskName: z.string(),
+    /** The segmentation task (the defects' masks) on the same images. */
+    segmentationTaskId: z.number().int(),
+    segmentationTaskName: z.string(),
     classes: z.array(z.string()),
     /** Labelled images imported, per split. */
     splits: demoSplitsSchema,

@@ -7,8 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TASK_NAME, type ReplyOf, type RunSummary } from '../../contract/index';
+import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME, type ReplyOf, type RunSummary } from '../../contract/index';
 import { parseCsv } from '../../main/services/csv';
 import { readCsv } from '../helpers/batch-predict';
 import { prepareWorkspace } from '../helpers/prepare-workspace';
@@ -39,6 +40,7 @@ describe('loupe demo', () => {
     const added = JSON.parse(made.stdout) as ReplyOf<'workspace.addDemoData'>;
     expect(added).toMatchObject({
       taskName: DEMO_TASK_NAME,
+      segmentationTaskName: DEMO_SEGMENTATION_TASK_NAME,
       classes: ['defect', 'ok'],
       splits: { train: 1400, val: 300, test: 300 },
       inbox: INBOX,
@@ -47,7 +49,7 @@ describe('loupe demo', () => {
 
     const again = await runCli(['demo', '--workspace', workspace]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`already has the task "${DEMO_TASK_NAME}"`);
+    expect(again.stderr).toContain(`already has the tasks "${DEMO_TASK_NAME}" and "${DEMO_SEGMENTATION_TASK_NAME}"`);
 
     const trained = await runCli(['train', '--workspace', workspace, '--task', DEMO_TASK_NAME, '--json'], {
       timeoutMs: 900_000,
@@ -103,8 +105,31 @@ describe('loupe demo', () => {
       expect(second.folder).toBe(first.folder);
       expect(second.splits).toEqual(first.splits);
       expect((await call('imaging.list', {})).total).toBe(images);
-      const { splits } = await call('labels.splitCounts', { taskId: second.taskId });
-      expect(Object.fromEntries(splits.map((s) => [s.split, s.images]))).toMatchObject({ train: 28, val: 6, test: 6 });
+      for (const taskId of [second.taskId, second.segmentationTaskId]) {
+        const { splits } = await call('labels.splitCounts', { taskId });
+        expect(Object.fromEntries(splits.map((s) => [s.split, s.images]))).toMatchObject({
+          train: 28,
+          val: 6,
+          test: 6,
+        });
+      }
+      const classified = await call('labels.splitCounts', { taskId: second.taskId });
+      expect(classified.splits.reduce((n, s) => n + s.unlabeled, 0)).toBe(0);
+      // The 20 defective parts' masks show the class; a good part's is all background.
+      const { tasks } = await call('labels.tasks', {});
+      const segmentation = tasks.find((t) => t.id === second.segmentationTaskId)!;
+      expect(segmentation).toMatchObject({ name: DEMO_SEGMENTATION_TASK_NAME, kind: 'segmentation' });
+      const { splits } = await call('labels.splitCounts', { taskId: segmentation.id });
+      expect(splits.reduce((n, s) => n + s.classes.reduce((m, c) => m + c.images, 0), 0)).toBe(20);
+      // Each part's mask in the task is its mask file, read by sharp (the copy beside it is that image).
+      for (const image of (await call('imaging.list', {})).items) {
+        const [split, partClass, name] = path.relative(path.join(first.folder, 'parts'), image.path).split(path.sep);
+        const file = path.join(first.folder, 'defects', split!, 'masks', name!);
+        const expected = await sharp(file).extractChannel(0).raw().toBuffer();
+        const { mask } = await call('labels.get', { taskId: segmentation.id, imageId: image.id });
+        expect(Buffer.from(mask!.data.map((v) => (v > 0 ? 1 : 0)))).toEqual(expected);
+        expect(expected.some((v) => v > 0)).toBe(partClass === 'defect');
+      }
     });
   });
 });

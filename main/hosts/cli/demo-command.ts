@@ -76,6 +76,7 @@ async function addToWorkspace(ctx: CliContext, o: DemoOptions & { workspace: str
   console.log(
     `task "${added.taskName}" (${added.classes.join(', ')}): ${train + val + test} labelled parts (train ${train}, val ${val}, test ${test})`,
   );
+  console.log(`task "${added.segmentationTaskName}" (defect masks): the same parts, for a U-Net`);
   console.log(`inbox for a batch run: ${added.inboxFolder} (${added.inbox} parts; classes in ${added.inboxTruth})`);
   console.log(`next: npx loupe train --workspace ${o.workspace} --task "${added.taskName}"`);
 }
@@ -84,7 +85,7 @@ export function registerDemoCommand(program: Command, context: () => CliContext)
   program
     .command('demo')
     .description(
-      'Make demo data: synthetic 64x64 grey parts (washers), ok or with a defect (scratch, pit, chip). With --workspace, added to that workspace (created if absent) as a labelled task; with --out, written to a folder.',
+      "Make demo data: synthetic 64x64 grey parts (washers), ok or with a defect (scratch, pit, chip). With --workspace, added to that workspace (created if absent) as a classification task and a segmentation task (the defects' masks); with --out, written to a folder.",
     )
     .option('--workspace <folder>', 'add the demo data to this workspace (its folder gets demo-data/)')
     .option('--out <folder>', 'write the demo folder here instead (new or empty)')

@@ -44,6 +44,22 @@ describe('writeDemoFolder', () => {
     for (const c of ['defect', 'ok'])
       expect([count(`train/${c}`), count(`val/${c}`), count(`test/${c}`)]).toEqual([14, 3, 3]);
     expect(summary.splits).toEqual({ train: 28, val: 6, test: 6 });
+    // The same parts again, each image beside its mask (image-mask layout), byte for byte the same image.
+    for (const [split, n] of Object.entries(summary.splits)) {
+      const images = readdirSync(path.join(out, 'defects', split, 'images')).sort();
+      expect(images).toHaveLength(n);
+      expect(readdirSync(path.join(out, 'defects', split, 'masks')).sort()).toEqual(images);
+      for (const c of ['defect', 'ok'])
+        for (const name of readdirSync(path.join(out, 'parts', split, c)))
+          expect(readFileSync(path.join(out, 'defects', split, 'images', name))).toEqual(
+            readFileSync(path.join(out, 'parts', split, c, name)),
+          );
+    }
+    expect(parseCsv(readFileSync(path.join(out, 'defects', 'labelmap.csv'), 'utf8'))).toEqual([
+      ['index', 'name'],
+      ['0', 'background'],
+      ['1', 'defect'],
+    ]);
 
     const [header, ...truth] = parseCsv(readFileSync(path.join(out, DEMO_TRUTH_FILE), 'utf8'));
     expect(header).toEqual(['file', 'class']);
@@ -78,7 +94,14 @@ describe('writeDemoFolder', () => {
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
     await writeDemoFolder(empty, SMALL, none, new AbortController().signal);
-    expect(readdirSync(empty).sort()).toEqual(['README.txt', 'demo.json', 'inbox', 'inbox-truth.csv', 'parts']);
+    expect(readdirSync(empty).sort()).toEqual([
+      'README.txt',
+      'defects',
+      'demo.json',
+      'inbox',
+      'inbox-truth.csv',
+      'parts',
+    ]);
 
     const full = path.join(dir, 'full');
     mkdirSync(full);

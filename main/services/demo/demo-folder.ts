@@ -3,6 +3,8 @@
  *   parts/<train|val|test>/<defect|ok>/part-00001.png   labelled, as torchvision's ImageFolder lays
  *                                                         out a dataset with splits (`loupe labels
  *                                                         import --format imagefolder` reads it)
+ *   defects/<split>/images/part-00001.png + …/masks/…   the same parts with a mask of each defect (1 =
+ *   defects/labelmap.csv                                  defect, 0 elsewhere), as `--format image-mask` reads them
  *   inbox/shift-01/part-00001.png …                     unlabelled parts for a batch run, 1,000 a folder
  *   inbox-truth.csv                                     each inbox file's class, to check a batch run against
  *   README.txt                                          what the folder is and the commands that use it
@@ -16,10 +18,12 @@ import path from 'node:path';
 import { DEMO_DEFAULTS, DEMO_LIMITS, LoupeError } from '../../../contract/index';
 import { seededRandom, shuffle } from '../../../contract/random';
 import { toCsv } from '../csv';
+import { LABELMAP_FILE } from '../labels/interchange/mask-folder';
 import { encodePng } from '../explain/heatmap-png';
-import { drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';
+import { defectMask, drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';
 
 export const DEMO_DATASET_FOLDER = 'parts';
+export const DEMO_MASKS_FOLDER = 'defects';
 export const DEMO_INBOX_FOLDER = 'inbox';
 export const DEMO_TRUTH_FILE = 'inbox-truth.csv';
 const SUMMARY_FILE = 'demo.json';
@@ -46,6 +50,8 @@ const ENCODES_IN_FLIGHT = 8;
 export interface DemoFolderSummary {
   folder: string;
   datasetFolder: string;
+  /** The same labelled parts with their defects' masks (image-mask layout). */
+  masksFolder: string;
   inboxFolder: string;
   classes: readonly PartClass[];
   /** Labelled images per split. */
@@ -57,6 +63,8 @@ export interface DemoFolderSummary {
 interface PlannedFile {
   relative: string;
   partClass: PartClass;
+  /** Labelled parts: where the copy beside its mask goes (`defects/<split>/images|masks/<name>`). */
+  masked?: { image: string; mask: string };
 }
 
 function checkCount(name: keyof typeof DEMO_LIMITS, value: number): void {
@@ -82,7 +90,14 @@ function plan(
       const n = i === SPLIT_SHARES.length - 1 ? count - start : Math.round(count * share);
       for (let k = 0; k < n; k++) {
         const name = `part-${String(files.length + 1).padStart(5, '0')}.png`;
-        files.push({ relative: path.join(DEMO_DATASET_FOLDER, split, partClass, name), partClass });
+        files.push({
+          relative: path.join(DEMO_DATASET_FOLDER, split, partClass, name),
+          partClass,
+          masked: {
+            image: path.join(DEMO_MASKS_FOLDER, split, 'images', name),
+            mask: path.join(DEMO_MASKS_FOLDER, split, 'masks', name),
+          },
+        });
       }
       splits[split] += n;
       start += n;
@@ -104,6 +119,7 @@ function readme(summary: DemoFolderSummary): string {
 (a scratch, a pit or a chip out of the rim). Made by \`loupe demo\`; nothing here is a real part or patient.
 
 ${DEMO_DATASET_FOLDER}/     ${summary.splits.train + summary.splits.val + summary.splits.test} labelled images: <split>/<class>/<image> (classes: ${summary.classes.join(', ')})
+${DEMO_MASKS_FOLDER}/   the same images as <split>/images/<image> beside <split>/masks/<image> (1 = defect), with labelmap.csv
 ${DEMO_INBOX_FOLDER}/      ${summary.inbox} unlabelled images (${summary.inboxDefects} defects) for a batch run
 ${DEMO_TRUTH_FILE}  the class of every inbox image, to check a batch run's predictions against
 
@@ -111,6 +127,9 @@ Try it from the command line (W: a workspace folder; RUN: the run id \`loupe tra
   npx loupe labels import --workspace W --format imagefolder --task parts "${summary.datasetFolder}"
   npx loupe train --workspace W --task parts
   npx loupe predict --workspace W --run RUN --in "${summary.inboxFolder}" --out predictions
+and for a U-Net that outlines the defects:
+  npx loupe labels import --workspace W --format image-mask --task defects "${summary.masksFolder}"
+  npx loupe train --workspace W --task defects
 `;
 }
 
@@ -136,6 +155,7 @@ export async function writeDemoFolder(
   const summary: DemoFolderSummary = {
     folder: out,
     datasetFolder: path.join(out, DEMO_DATASET_FOLDER),
+    masksFolder: path.join(out, DEMO_MASKS_FOLDER),
     inboxFolder: path.join(out, DEMO_INBOX_FOLDER),
     classes: PART_CLASSES,
     splits,
@@ -145,7 +165,8 @@ export async function writeDemoFolder(
   const temp = path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`);
   try {
     await fs.mkdir(path.dirname(out), { recursive: true });
-    for (const folder of new Set(files.map((f) => path.dirname(f.relative))))
+    const written = files.flatMap((f) => [f.relative, ...(f.masked ? [f.masked.image, f.masked.mask] : [])]);
+    for (const folder of new Set(written.map((f) => path.dirname(f))))
       await fs.mkdir(path.join(temp, folder), { recursive: true });
     // Pixels are drawn in file order from the one generator, so the files do not depend on how encodes interleave.
     let next = 0;
@@ -155,10 +176,13 @@ export async function writeDemoFolder(
         signal.throwIfAborted();
         const file = files[next++]!;
         const part = drawPartOfClass(random, file.partClass);
-        await fs.writeFile(
-          path.join(temp, file.relative),
-          await encodePng(part.pixels, part.spec.side, part.spec.side, 1),
-        );
+        const side = part.spec.side;
+        const png = await encodePng(part.pixels, side, side, 1);
+        await fs.writeFile(path.join(temp, file.relative), png);
+        if (file.masked) {
+          await fs.writeFile(path.join(temp, file.masked.image), png);
+          await fs.writeFile(path.join(temp, file.masked.mask), await encodePng(defectMask(part.spec), side, side, 1));
+        }
         progress(++done, files.length);
       }
     };
@@ -173,6 +197,14 @@ export async function writeDemoFolder(
         f.partClass,
       ]);
     await fs.writeFile(path.join(temp, DEMO_TRUTH_FILE), toCsv([['file', 'class'], ...truth]));
+    await fs.writeFile(
+      path.join(temp, DEMO_MASKS_FOLDER, LABELMAP_FILE),
+      toCsv([
+        ['index', 'name'],
+        [0, 'background'],
+        [1, 'defect'],
+      ]),
+    );
     await fs.writeFile(path.join(temp, 'README.txt'), readme(summary));
     const { splits: counts, inbox: inboxCount, inboxDefects } = summary;
     await fs.writeFile(
@@ -207,6 +239,7 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
     return {
       folder,
       datasetFolder: path.join(folder, DEMO_DATASET_FOLDER),
+      masksFolder: path.join(folder, DEMO_MASKS_FOLDER),
       inboxFolder: path.join(folder, DEMO_INBOX_FOLDER),
       classes: PART_CLASSES,
       splits,

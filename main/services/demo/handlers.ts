@@ -1,14 +1,15 @@
 /**
  * `workspace.addDemoData`: the demo folder (demo-folder.ts) written into the open workspace's
- * folder, then its labelled parts imported as the demo task through the same import as
- * `loupe labels import --format imagefolder`, so they arrive with their classes and splits.
- * A demo folder already there (an earlier call cancelled or failed while importing, or a deleted
- * demo task) is imported again instead of written anew: images already in the workspace are not
- * imported twice.
+ * folder, then its labelled parts imported through the same imports as `loupe labels import`:
+ * as ImageFolder into the classification task, and with their defects' masks as image-mask into
+ * the segmentation task, so they arrive with their classes, masks and splits (the second import
+ * finds every image already there). A demo folder already there (an earlier call cancelled or
+ * failed while importing, or a demo task deleted) is imported again into whichever demo task is
+ * missing, instead of written anew: no image is imported twice.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEMO_TASK_NAME, LoupeError } from '../../../contract/index';
+import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME, LoupeError } from '../../../contract/index';
 import type { DomainHandlers } from '../dispatcher';
 import type { ImportImages } from '../labels/interchange/dataset-images';
 import { importLabels } from '../labels/interchange/index';
@@ -26,6 +27,12 @@ async function freshFolder(root: string): Promise<string> {
   }
 }
 
+/** The demo's two tasks: its parts' classes, and its defects' masks. */
+const DEMO_TASKS = [
+  { name: DEMO_TASK_NAME, format: 'imagefolder', folder: 'datasetFolder' },
+  { name: DEMO_SEGMENTATION_TASK_NAME, format: 'image-mask', folder: 'masksFolder' },
+] as const;
+
 export function demoHandlers(
   workspaces: WorkspaceService,
   importImages: ImportImages,
@@ -33,45 +40,44 @@ export function demoHandlers(
   return {
     'workspace.addDemoData': async (request, context) => {
       const ws = workspaces.require();
-      if (listTasks(ws.db).some((t) => t.name.toLowerCase() === DEMO_TASK_NAME.toLowerCase()))
+      const existing = (name: string) => listTasks(ws.db).find((t) => t.name.toLowerCase() === name.toLowerCase());
+      const missing = DEMO_TASKS.filter((t) => !existing(t.name));
+      if (missing.length === 0)
         throw new LoupeError(
           'CONFLICT',
-          `This workspace already has the task "${DEMO_TASK_NAME}"; rename or delete it to add the demo data again.`,
+          `This workspace already has the tasks "${DEMO_TASK_NAME}" and "${DEMO_SEGMENTATION_TASK_NAME}"; rename or delete one to add the demo data again.`,
         );
       const written =
         (await readDemoFolder(path.join(ws.root, DEMO_FOLDER))) ??
         (await writeDemoFolder(
           await freshFolder(ws.root),
           request,
-          (done, total) => context.progress({ done, total: total + request.images }),
+          (done, total) => context.progress({ done, total: total + missing.length * request.images }),
           context.signal,
         ));
       const { train, val, test } = written.splits;
       const labelled = train + val + test;
-      const files = labelled + written.inbox;
-      const report = await importLabels(
-        ws,
-        {
-          format: 'imagefolder',
-          path: written.datasetFolder,
-          taskName: DEMO_TASK_NAME,
-          dryRun: false,
-          skipMalformed: false,
-        },
-        (done, total) =>
-          context.progress({
-            done: files + Math.round((labelled * done) / Math.max(1, total)),
-            total: files + labelled,
-          }),
-        context.signal,
-        importImages,
-      );
+      const total = labelled + written.inbox + missing.length * labelled;
+      let before = labelled + written.inbox;
+      for (const task of missing) {
+        await importLabels(
+          ws,
+          { format: task.format, path: written[task.folder], taskName: task.name, dryRun: false, skipMalformed: false },
+          (done, of) => context.progress({ done: before + Math.round((labelled * done) / Math.max(1, of)), total }),
+          context.signal,
+          importImages,
+        );
+        before += labelled;
+      }
+      const [classification, segmentation] = DEMO_TASKS.map((t) => existing(t.name)!);
       return {
         folder: written.folder,
         inboxFolder: written.inboxFolder,
         inboxTruth: path.join(written.folder, DEMO_TRUTH_FILE),
-        taskId: report.taskId!,
-        taskName: report.taskName,
+        taskId: classification!.id,
+        taskName: classification!.name,
+        segmentationTaskId: segmentation!.id,
+        segmentationTaskName: segmentation!.name,
         classes: [...written.classes],
         splits: written.splits,
         inbox: written.inbox,

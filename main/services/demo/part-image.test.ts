@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../contract/random';
-import { DEFECT_KINDS, drawPartOfClass, renderPart, samplePart, type Defect, type PartSpec } from './part-image';
+import {
+  DEFECT_KINDS,
+  defectMask,
+  drawPartOfClass,
+  renderPart,
+  samplePart,
+  type Defect,
+  type PartSpec,
+} from './part-image';
 
 /** A defect counts as visible where pixels are this many grey levels darker than the same part without it. */
 const VISIBLE = 30;
@@ -39,6 +47,31 @@ describe('demo parts', () => {
       }
       expect(visible, `part ${n}: pixels ${VISIBLE} levels darker`).toBeGreaterThanOrEqual(3);
     }
+  });
+
+  it.each(DEFECT_KINDS)('labels a %s where it darkened the part, and most of what it darkened', (kind) => {
+    const random = seededRandom(12);
+    for (let n = 0; n < PARTS_PER_KIND; n++) {
+      const spec = samplePart(random, kind);
+      const [diff, mask] = [difference(spec, 200 + n), defectMask(spec)];
+      let [inMask, labelled, darkening] = [0, 0, 0];
+      for (let i = 0; i < diff.length; i++) {
+        if (mask[i]) {
+          labelled++;
+          // Half a pixel of a defect at least 70 levels deep, under light of at least 0.75.
+          expect(diff[i], `part ${n}, labelled pixel ${i}`).toBeLessThanOrEqual(-20);
+          inMask -= diff[i]!;
+        }
+        darkening -= Math.min(0, diff[i]!);
+      }
+      expect(labelled, `part ${n}: labelled pixels`).toBeGreaterThanOrEqual(3);
+      expect(inMask / darkening, `part ${n}: share of the darkening labelled`).toBeGreaterThan(0.6);
+    }
+  });
+
+  it('labels nothing on a good part', () => {
+    const random = seededRandom(13);
+    for (let n = 0; n < 20; n++) expect(defectMask(samplePart(random, null)).some((v) => v !== 0)).toBe(false);
   });
 
   it('draws a good part without a defect, and a defective one of each kind in turn', () => {

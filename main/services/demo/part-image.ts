@@ -109,6 +109,34 @@ export function samplePart(random: () => number, defect: DefectKind | null, side
   };
 }
 
+/** How much of the pixel centred at (px, py) the defect covers, 0 to 1 (0 everywhere for a good part). */
+function defectShare(defect: Defect | null, px: number, py: number): number {
+  if (!defect) return 0;
+  if (defect.kind === 'scratch') return inside(segmentDistance(px, py, defect.from, defect.to), 1);
+  return inside(Math.hypot(px - defect.at[0], py - defect.at[1]), defect.radius);
+}
+
+/** How much of the pixel centred at (px, py) the ring covers, 0 to 1, its defect aside. */
+function ringShare(ring: Ring, px: number, py: number): number {
+  const d = Math.hypot(px - ring.cx, py - ring.cy);
+  return inside(d, ring.outer) * (1 - inside(d, ring.inner));
+}
+
+/**
+ * The defect's label mask, row-major: 1 where it covers at least half of a pixel of the part (a
+ * chip: the material it took), 0 elsewhere; all 0 for a good part.
+ */
+export function defectMask(spec: PartSpec): Uint8Array {
+  const s = spec.side;
+  const mask = new Uint8Array(s * s);
+  if (!spec.defect) return mask;
+  for (let y = 0; y < s; y++)
+    for (let x = 0; x < s; x++)
+      mask[y * s + x] =
+        ringShare(spec.ring, x + 0.5, y + 0.5) >= 0.5 && defectShare(spec.defect, x + 0.5, y + 0.5) >= 0.5 ? 1 : 0;
+  return mask;
+}
+
 /** The part's 8-bit grey picture, row-major, with the sensor's noise drawn from `noise`. */
 export function renderPart(spec: PartSpec, noise: () => number): Uint8Array {
   const { side: s, ring, glint, defect } = spec;
@@ -118,15 +146,13 @@ export function renderPart(spec: PartSpec, noise: () => number): Uint8Array {
       const [px, py] = [x + 0.5, y + 0.5];
       const light = 1 + 0.25 * (spec.light[0] * (px / s - 0.5) + spec.light[1] * (py / s - 0.5));
       const d = Math.hypot(px - ring.cx, py - ring.cy);
-      let coverage = inside(d, ring.outer) * (1 - inside(d, ring.inner));
+      let coverage = ringShare(ring, px, py);
       let face = spec.brightness * (1 - 0.12 * (d / ring.outer)) + 6 * Math.sin(d * spec.marks);
       if (glint) face += 45 * Math.exp(-((px - glint.at[0]) ** 2 + (py - glint.at[1]) ** 2) / glint.radius ** 2);
-      if (defect?.kind === 'chip')
-        coverage *= 1 - inside(Math.hypot(px - defect.at[0], py - defect.at[1]), defect.radius);
-      else if (defect?.kind === 'pit')
-        face -= defect.darkness * inside(Math.hypot(px - defect.at[0], py - defect.at[1]), defect.radius);
-      else if (defect?.kind === 'scratch')
-        face -= defect.darkness * inside(segmentDistance(px, py, defect.from, defect.to), 1);
+      const share = defectShare(defect, px, py);
+      // A chip takes the material away; a pit or a scratch darkens it.
+      if (defect?.kind === 'chip') coverage *= 1 - share;
+      else if (defect) face -= defect.darkness * share;
       const value = light * (spec.background * (1 - coverage) + face * coverage) + NOISE_SIGMA * normal(noise);
       pixels[y * s + x] = Math.min(255, Math.max(0, Math.round(value)));
     }
