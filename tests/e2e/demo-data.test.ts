@@ -1,14 +1,15 @@
 /**
  * A first run in the app without images of one's own: an empty workspace offers the demo data;
  * one click writes and imports the labelled parts, the grid shows them, the message says where the
- * inbox is and where to go next, and the Label section has the demo task with its two classes.
+ * inbox is and where to go next, and the Label section has the demo's classification and
+ * segmentation tasks.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TASK_NAME } from '../../contract/index';
+import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME } from '../../contract/index';
 import { keepScreenshot } from '../helpers/browser';
 import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
@@ -38,7 +39,7 @@ describe('demo data in the browser', () => {
     const added = page.getByTestId('demo-added');
     await added.waitFor({ timeout: 120_000 });
     expect(await added.innerText()).toContain(
-      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300)`,
+      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300), and the same parts with a mask of each defect to the task “${DEMO_SEGMENTATION_TASK_NAME}”`,
     );
     const inbox = path.join(tmp, 'ws', 'demo-data', 'inbox');
     expect(await page.getByTestId('demo-inbox').innerText()).toBe(inbox);
@@ -54,6 +55,10 @@ describe('demo data in the browser', () => {
     await page.getByTestId('nav-label').click();
     const task = page.getByTestId('task-select');
     await expect.poll(() => task.locator('option:checked').innerText()).toContain(DEMO_TASK_NAME);
+    expect(await task.locator('option').allInnerTexts()).toEqual([
+      `${DEMO_TASK_NAME} · classification`,
+      `${DEMO_SEGMENTATION_TASK_NAME} · segmentation`,
+    ]);
     expect(session!.errors).toEqual([]);
   });
 });
