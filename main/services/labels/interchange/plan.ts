@@ -9,7 +9,7 @@
  * with no annotations becomes a labeled negative); images it does not mention are left alone.
  *
  * A malformed label refuses the import before anything is written (see import-plan.ts), and so
- * does an import that would change nothing but skips: a refused import leaves no trace.
+ * does an import that would change nothing (it found nothing, or only skips): a refused import leaves no trace.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -153,6 +153,13 @@ export async function applyPlan(
     splitsAssigned: plan.splits.size,
   };
   if (request.dryRun) return report;
+  // A folder or file that holds nothing to read (a wrong path, an empty export) would otherwise
+  // leave a new, empty task and no hint that nothing was found.
+  if (report.images === 0 && report.skippedTotal === 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${request.path} holds no labels of the ${request.format} format (no files where that layout puts them), so nothing was changed.`,
+    );
   if (report.images === 0 && report.skippedTotal > 0) {
     throw new LoupeError(
       'INVALID_REQUEST',
