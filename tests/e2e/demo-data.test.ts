@@ -49,9 +49,15 @@ describe('demo data in the browser', () => {
     await keepScreenshot(page, 'demo-data-added');
   });
 
+  it('fills the Batch section in with the inbox', async () => {
+    await page.getByTestId('demo-batch').click();
+    await page.getByTestId('section-batch').waitFor();
+    const demo = path.join(tmp, 'ws', 'demo-data');
+    expect(await page.getByTestId('batch-input-0').inputValue()).toBe(path.join(demo, 'inbox'));
+    expect(await page.getByTestId('batch-out').inputValue()).toBe(path.join(demo, 'inbox-predictions'));
+  });
+
   it('shows the demo task and its classes in the Label section', async () => {
-    await page.getByRole('link', { name: 'Train section' }).click();
-    await page.getByTestId('section-train').waitFor();
     await page.getByTestId('nav-label').click();
     const task = page.getByTestId('task-select');
     await expect.poll(() => task.locator('option:checked').innerText()).toContain(DEMO_TASK_NAME);

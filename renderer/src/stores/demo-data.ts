@@ -2,8 +2,12 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { ProgressOf, ReplyOf } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
+import { useBatchStore } from './batch';
 import { useImagesStore } from './images';
 import { useLabelTasksStore } from './label-tasks';
+
+/** Where a batch run of the demo's inbox writes, inside the demo folder. */
+const INBOX_RESULTS_FOLDER = 'inbox-predictions';
 
 /**
  * The Workspace section's "Add demo data": Loupe writes synthetic parts into the open workspace's
@@ -43,6 +47,16 @@ export const useDemoDataStore = defineStore('demo-data', () => {
     }
   }
 
+  /** The Batch section's form set to predict the demo's inbox, its results beside it in the demo folder. */
+  function predictInbox(): void {
+    if (!added.value) return;
+    const { folder, inboxFolder } = added.value;
+    const separator = folder.includes('\\') ? '\\' : '/';
+    const draft = useBatchStore().draft;
+    draft.inputs = [inboxFolder];
+    draft.out = `${folder}${separator}${INBOX_RESULTS_FOLDER}`;
+  }
+
   function cancel(): void {
     if (requestId) loupe().cancel(requestId);
   }
@@ -54,5 +68,5 @@ export const useDemoDataStore = defineStore('demo-data', () => {
     progress.value = null;
   }
 
-  return { adding, progress, added, error, add, cancel, dehydrate };
+  return { adding, progress, added, error, add, cancel, predictInbox, dehydrate };
 });
