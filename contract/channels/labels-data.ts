@@ -234,6 +234,12 @@ export const labelsImport = defineChannel({
        * untouched and listed in the report instead.
        */
       skipMalformed: z.boolean().default(false),
+      /**
+       * Put every image the import labels in this split: for a dataset exported one file per split
+       * (COCO's instances_train.json and instances_val.json, a YOLO or VOC folder per split). Refused
+       * for a file whose folders or split column set splits themselves.
+       */
+      split: z.enum(SPLITS).optional(),
       /** CSV: which column holds what, when the header is not one Loupe knows (e.g. { a: 'left', same: 'match' }). */
       columns: z.partialRecord(z.enum(CSV_COLUMN_ROLES), z.string().trim().min(1).max(200)).optional(),
     })

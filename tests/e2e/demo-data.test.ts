@@ -4,7 +4,7 @@
  * inbox is and where to go next, and the Label section has the demo's classification and
  * segmentation tasks.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -65,6 +65,25 @@ describe('demo data in the browser', () => {
       `${DEMO_TASK_NAME} · classification`,
       `${DEMO_SEGMENTATION_TASK_NAME} · segmentation`,
     ]);
+  });
+
+  it('imports a file of labels into one split, as a dataset exported per split is', async () => {
+    await page.getByTestId('panel-interchange').click();
+    const csv = path.join(tmp, 'recheck.csv');
+    writeFileSync(csv, 'image,class\npart-00001.png,defect\npart-01001.png,ok\n');
+    await page.getByTestId('import-format').selectOption('csv');
+    await page.getByTestId('labels-import-path').fill(csv);
+    await page.getByTestId('import-new-task').check();
+    await page.getByTestId('import-task-name').fill('Recheck');
+    await page.getByTestId('import-split').selectOption('test');
+    await page.getByTestId('labels-import-start').click();
+    await expect
+      .poll(() => page.getByTestId('labels-import-summary').textContent())
+      .toMatch(/^\s*Imported into "Recheck" \(new task\): 2 class tags/);
+    expect(await page.getByTestId('labels-import-added').textContent()).toMatch(/2 images placed in train\/val\/test/);
+    const recheck = (await session!.client.invoke('labels.tasks', {})).tasks.find((t) => t.name === 'Recheck')!;
+    const { splits } = await session!.client.invoke('labels.splitCounts', { taskId: recheck.id });
+    expect(Object.fromEntries(splits.map((s) => [s.split, s.images]))).toEqual({ train: 0, val: 0, test: 2 });
     expect(session!.errors).toEqual([]);
   });
 });

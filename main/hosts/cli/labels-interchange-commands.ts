@@ -5,11 +5,13 @@ import {
   LABEL_FORMAT_KINDS,
   LABEL_FORMATS,
   LoupeError,
+  SPLITS,
   TASK_KINDS,
   type CsvColumnRole,
   type LabelFormat,
   type LabelsImportReport,
   type LabelTask,
+  type SplitName,
   type TaskKind,
 } from '../../../contract/index';
 import type { CliContext } from './context';
@@ -95,6 +97,11 @@ export function registerInterchangeCommands(
     .option('--in <path>', 'the COCO JSON / CSV file, or the YOLO / VOC / masks / imagefolder / image-mask folder')
     .requiredOption('--task <task>', 'task name (made when missing) or id')
     .option('--kind <kind>', 'kind of a new task (inferred from the file otherwise)', oneOf(TASK_KINDS, 'kind'))
+    .option(
+      '--split <split>',
+      'put every image the file labels in this split (a file per split, e.g. COCO instances_val.json)',
+      oneOf(SPLITS, 'split'),
+    )
     .option('--dry-run', 'report what would be imported, change nothing')
     .option(
       '--skip-malformed',
@@ -115,6 +122,7 @@ export function registerInterchangeCommands(
           in?: string;
           task: string;
           kind?: TaskKind;
+          split?: SplitName;
           dryRun?: boolean;
           skipMalformed?: boolean;
           columns?: Partial<Record<CsvColumnRole, string>>;
@@ -140,6 +148,7 @@ export function registerInterchangeCommands(
             path: path.resolve((o.in ?? input)!),
             ...(existing ? { taskId: existing.id } : { taskName: o.task }),
             ...(o.kind ? { kind: o.kind } : {}),
+            ...(o.split ? { split: o.split } : {}),
             dryRun: o.dryRun ?? false,
             skipMalformed: o.skipMalformed ?? false,
             ...(o.columns ? { columns: o.columns } : {}),

@@ -134,3 +134,20 @@ export function settleMalformed(plan: ImportPlan, skipMalformed: boolean): void 
     skip.reason += "; the image's labels were left untouched";
   }
 }
+
+/** Every image the plan labels. */
+export function imagesOf(plan: ImportPlan): Set<number> {
+  const ids = new Set<number>([...plan.classTags.keys(), ...plan.boxes.keys(), ...plan.masks.keys()]);
+  for (const p of plan.pairs) ids.add(p.imageA).add(p.imageB);
+  return ids;
+}
+
+/** Puts every image the plan labels in `split` (an import told its split); refused where the file gives splits itself. */
+export function placeInSplit(plan: ImportPlan, split: SplitName, source: string): void {
+  if (plan.splits.size > 0)
+    throw new LoupeError(
+      'INVALID_REQUEST',
+      `${source} sets its images' splits itself (split folders or a split column); import it without a split.`,
+    );
+  for (const imageId of imagesOf(plan)) plan.splits.set(imageId, split);
+}

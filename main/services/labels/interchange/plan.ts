@@ -27,7 +27,7 @@ import { replaceMaskRow, writeBoxes } from '../image-labels';
 import { maskHistogram, removeMaskFiles, writeMaskFile, type WrittenMask } from '../mask-files';
 import { bumpRevision, nowIso } from '../revisions';
 import { findTaskByName, listTasks, requireTask } from '../tasks';
-import { quoteProblems, settleMalformed, type ImportPlan } from './import-plan';
+import { imagesOf, placeInSplit, quoteProblems, settleMalformed, type ImportPlan } from './import-plan';
 import { unpackMask } from './packed-mask';
 
 export type ImportRequest = ParsedRequestOf<'labels.import'>;
@@ -117,12 +117,6 @@ interface WrittenPlanMask extends WrittenMask {
   counts: Uint32Array;
 }
 
-function imagesOf(plan: ImportPlan): Set<number> {
-  const ids = new Set<number>([...plan.classTags.keys(), ...plan.boxes.keys(), ...plan.masks.keys()]);
-  for (const p of plan.pairs) ids.add(p.imageA).add(p.imageB);
-  return ids;
-}
-
 export async function applyPlan(
   ws: Workspace,
   request: ImportRequest,
@@ -133,6 +127,7 @@ export async function applyPlan(
 ): Promise<LabelsImportReport> {
   const db = ws.db;
   settleMalformed(plan, request.skipMalformed);
+  if (request.split !== undefined) placeInSplit(plan, request.split, request.path);
   const resolved = resolve(db, request, plan);
   const report: LabelsImportReport = {
     taskId: resolved.task?.id ?? null,
