@@ -11,6 +11,8 @@ import { progressSchema } from './engine';
 export const DEMO_TASK_NAME = 'Parts (demo)';
 /** The segmentation task the same parts are imported into, with a mask of each defect. */
 export const DEMO_SEGMENTATION_TASK_NAME = 'Defects (demo)';
+/** The detection task the same parts are imported into, with a box round each defect. */
+export const DEMO_DETECTION_TASK_NAME = 'Defect boxes (demo)';
 export const DEMO_DEFAULTS = { images: 2000, inbox: 1000, seed: 1 } as const;
 /** Enough of each class in each split for a test split to mean something; few enough to write in minutes. */
 export const DEMO_LIMITS = { images: { min: 20, max: 20_000 }, inbox: { min: 0, max: 100_000 } } as const;
@@ -20,7 +22,7 @@ export const demoSplitsSchema = z.object({ train: z.number().int(), val: z.numbe
 export const workspaceAddDemoData = defineChannel({
   name: 'workspace.addDemoData',
   summary:
-    "Write the demo data (labelled parts and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a classification task and, with their defects' masks, a segmentation task.",
+    "Write the demo data (labelled parts and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a classification task and, with their defects' masks and boxes, a segmentation and a detection task.",
   request: z
     .object({
       /** Labelled images, half of each class, split 70/15/15 into train, val and test. */
@@ -48,6 +50,9 @@ export const workspaceAddDemoData = defineChannel({
     /** The segmentation task (the defects' masks) on the same images. */
     segmentationTaskId: z.number().int(),
     segmentationTaskName: z.string(),
+    /** The detection task (the defects' boxes) on the same images. */
+    detectionTaskId: z.number().int(),
+    detectionTaskName: z.string(),
     classes: z.array(z.string()),
     /** Labelled images imported, per split. */
     splits: demoSplitsSchema,

@@ -1,15 +1,15 @@
 /**
  * A first run in the app without images of one's own: an empty workspace offers the demo data;
  * one click writes and imports the labelled parts, the grid shows them, the message says where the
- * inbox is and where to go next, and the Label section has the demo's classification and
- * segmentation tasks.
+ * inbox is and where to go next, and the Label section has the demo's classification,
+ * segmentation and detection tasks.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME } from '../../contract/index';
+import { DEMO_DETECTION_TASK_NAME, DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME } from '../../contract/index';
 import { keepScreenshot } from '../helpers/browser';
 import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
@@ -39,7 +39,7 @@ describe('demo data in the browser', () => {
     const added = page.getByTestId('demo-added');
     await added.waitFor({ timeout: 120_000 });
     expect(await added.innerText()).toContain(
-      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300), and the same parts with a mask of each defect to the task “${DEMO_SEGMENTATION_TASK_NAME}”`,
+      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300), and the same parts with a mask of each defect to the task “${DEMO_SEGMENTATION_TASK_NAME}” (for a U-Net) and with a box round each to “${DEMO_DETECTION_TASK_NAME}”`,
     );
     const inbox = path.join(tmp, 'ws', 'demo-data', 'inbox');
     expect(await page.getByTestId('demo-inbox').innerText()).toBe(inbox);
@@ -64,6 +64,7 @@ describe('demo data in the browser', () => {
     expect(await task.locator('option').allInnerTexts()).toEqual([
       `${DEMO_TASK_NAME} · classification`,
       `${DEMO_SEGMENTATION_TASK_NAME} · segmentation`,
+      `${DEMO_DETECTION_TASK_NAME} · detection`,
     ]);
   });
 

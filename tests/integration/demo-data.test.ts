@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME, type ReplyOf, type RunSummary } from '../../contract/index';
+import {
+  DEMO_DETECTION_TASK_NAME,
+  DEMO_SEGMENTATION_TASK_NAME,
+  DEMO_TASK_NAME,
+  type ReplyOf,
+  type RunSummary,
+} from '../../contract/index';
 import { parseCsv } from '../../main/services/csv';
 import { readCsv } from '../helpers/batch-predict';
 import { prepareWorkspace } from '../helpers/prepare-workspace';
@@ -41,6 +47,7 @@ describe('loupe demo', () => {
     expect(added).toMatchObject({
       taskName: DEMO_TASK_NAME,
       segmentationTaskName: DEMO_SEGMENTATION_TASK_NAME,
+      detectionTaskName: DEMO_DETECTION_TASK_NAME,
       classes: ['defect', 'ok'],
       splits: { train: 1400, val: 300, test: 300 },
       inbox: INBOX,
@@ -49,7 +56,9 @@ describe('loupe demo', () => {
 
     const again = await runCli(['demo', '--workspace', workspace]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`already has the tasks "${DEMO_TASK_NAME}" and "${DEMO_SEGMENTATION_TASK_NAME}"`);
+    expect(again.stderr).toContain(
+      `already has the demo tasks "${DEMO_TASK_NAME}", "${DEMO_SEGMENTATION_TASK_NAME}", "${DEMO_DETECTION_TASK_NAME}"`,
+    );
 
     const trained = await runCli(['train', '--workspace', workspace, '--task', DEMO_TASK_NAME, '--json'], {
       timeoutMs: 900_000,
@@ -105,7 +114,7 @@ describe('loupe demo', () => {
       expect(second.folder).toBe(first.folder);
       expect(second.splits).toEqual(first.splits);
       expect((await call('imaging.list', {})).total).toBe(images);
-      for (const taskId of [second.taskId, second.segmentationTaskId]) {
+      for (const taskId of [second.taskId, second.segmentationTaskId, second.detectionTaskId]) {
         const { splits } = await call('labels.splitCounts', { taskId });
         expect(Object.fromEntries(splits.map((s) => [s.split, s.images]))).toMatchObject({
           train: 28,
@@ -129,6 +138,17 @@ describe('loupe demo', () => {
         const { mask } = await call('labels.get', { taskId: segmentation.id, imageId: image.id });
         expect(Buffer.from(mask!.data.map((v) => (v > 0 ? 1 : 0)))).toEqual(expected);
         expect(expected.some((v) => v > 0)).toBe(partClass === 'defect');
+        // The detection task boxes the same defect: the mask's extent, in pixel edges.
+        const { boxes } = await call('labels.get', { taskId: second.detectionTaskId, imageId: image.id });
+        const on = [...expected.keys()].filter((i) => expected[i]! > 0).map((i) => [i % 64, Math.floor(i / 64)]);
+        const extent = on.length
+          ? [{ x1: Math.min(...on.map((p) => p[0]!)), y1: Math.min(...on.map((p) => p[1]!)) }]
+          : [];
+        expect(boxes.map((b) => ({ x1: b.x1, y1: b.y1 }))).toEqual(extent);
+        for (const b of boxes) {
+          expect(b.x2).toBe(Math.max(...on.map((p) => p[0]!)) + 1);
+          expect(b.y2).toBe(Math.max(...on.map((p) => p[1]!)) + 1);
+        }
       }
     });
   });

@@ -55,7 +55,7 @@ describe('loupe labels import of dataset layouts', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/imported 4 class tags for 4 images into "Pets" \(new task\)/);
     expect(result.stdout).toMatch(/added 4 images to the workspace/);
-    expect(result.stdout).toMatch(/split from the file: 4 images/);
+    expect(result.stdout).toMatch(/placed in train\/val\/test by the import: 4 images/);
 
     const out = path.join(dir, 'csv');
     const exported = await labels('export', '--format', 'csv', '--task', 'Pets', '--out', out);

@@ -77,6 +77,7 @@ async function addToWorkspace(ctx: CliContext, o: DemoOptions & { workspace: str
     `task "${added.taskName}" (${added.classes.join(', ')}): ${train + val + test} labelled parts (train ${train}, val ${val}, test ${test})`,
   );
   console.log(`task "${added.segmentationTaskName}" (defect masks): the same parts, for a U-Net`);
+  console.log(`task "${added.detectionTaskName}" (defect boxes): the same parts, for a detector`);
   console.log(`inbox for a batch run: ${added.inboxFolder} (${added.inbox} parts; classes in ${added.inboxTruth})`);
   console.log(`next: npx loupe train --workspace ${o.workspace} --task "${added.taskName}"`);
 }

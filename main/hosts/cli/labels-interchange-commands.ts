@@ -37,7 +37,8 @@ function printReport(report: LabelsImportReport): void {
   );
   if (report.imagesAdded)
     console.log(`${report.dryRun ? 'would add' : 'added'} ${plural(report.imagesAdded, 'image')} to the workspace`);
-  if (report.splitsAssigned) console.log(`split from the file: ${plural(report.splitsAssigned, 'image')}`);
+  if (report.splitsAssigned)
+    console.log(`placed in train/val/test by the import: ${plural(report.splitsAssigned, 'image')}`);
   if (report.classesCreated.length) console.log(`new classes: ${report.classesCreated.join(', ')}`);
   if (report.skippedTotal) {
     console.error(`skipped ${report.skippedTotal}:`);

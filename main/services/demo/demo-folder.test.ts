@@ -55,6 +55,18 @@ describe('writeDemoFolder', () => {
             readFileSync(path.join(out, 'parts', split, c, name)),
           );
     }
+    // A COCO file per split lists every part of it, with a box on each defective one.
+    for (const [split, n] of Object.entries(summary.splits)) {
+      const coco = JSON.parse(readFileSync(path.join(out, 'defects', `boxes-${split}.json`), 'utf8')) as {
+        images: { file_name: string }[];
+        annotations: { bbox: number[] }[];
+      };
+      expect(coco.images.map((i) => i.file_name).sort()).toEqual(
+        readdirSync(path.join(out, 'defects', split, 'images')).sort(),
+      );
+      expect(coco.images).toHaveLength(n);
+      expect(coco.annotations).toHaveLength(readdirSync(path.join(out, 'parts', split, 'defect')).length);
+    }
     expect(parseCsv(readFileSync(path.join(out, 'defects', 'labelmap.csv'), 'utf8'))).toEqual([
       ['index', 'name'],
       ['0', 'background'],

@@ -5,6 +5,7 @@
  *                                                         import --format imagefolder` reads it)
  *   defects/<split>/images/part-00001.png + …/masks/…   the same parts with a mask of each defect (1 =
  *   defects/labelmap.csv                                  defect, 0 elsewhere), as `--format image-mask` reads them
+ *   defects/boxes-<split>.json                          each defect's box, a COCO file per split (demo-boxes.ts)
  *   inbox/shift-01/part-00001.png …                     unlabelled parts for a batch run, 1,000 a folder
  *   inbox-truth.csv                                     each inbox file's class, to check a batch run against
  *   README.txt                                          what the folder is and the commands that use it
@@ -15,11 +16,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEMO_DEFAULTS, DEMO_LIMITS, LoupeError } from '../../../contract/index';
+import { DEMO_DEFAULTS, DEMO_LIMITS, LoupeError, SPLITS, type SplitName } from '../../../contract/index';
 import { seededRandom, shuffle } from '../../../contract/random';
 import { toCsv } from '../csv';
 import { LABELMAP_FILE } from '../labels/interchange/mask-folder';
 import { encodePng } from '../explain/heatmap-png';
+import { boxesFile, boxOfMask, cocoBoxes, type BoxedPart } from './demo-boxes';
 import { defectMask, drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';
 
 export const DEMO_DATASET_FOLDER = 'parts';
@@ -64,7 +66,7 @@ interface PlannedFile {
   relative: string;
   partClass: PartClass;
   /** Labelled parts: where the copy beside its mask goes (`defects/<split>/images|masks/<name>`). */
-  masked?: { image: string; mask: string };
+  masked?: { split: SplitName; name: string; image: string; mask: string };
 }
 
 function checkCount(name: keyof typeof DEMO_LIMITS, value: number): void {
@@ -94,6 +96,8 @@ function plan(
           relative: path.join(DEMO_DATASET_FOLDER, split, partClass, name),
           partClass,
           masked: {
+            split,
+            name,
             image: path.join(DEMO_MASKS_FOLDER, split, 'images', name),
             mask: path.join(DEMO_MASKS_FOLDER, split, 'masks', name),
           },
@@ -119,7 +123,8 @@ function readme(summary: DemoFolderSummary): string {
 (a scratch, a pit or a chip out of the rim). Made by \`loupe demo\`; nothing here is a real part or patient.
 
 ${DEMO_DATASET_FOLDER}/     ${summary.splits.train + summary.splits.val + summary.splits.test} labelled images: <split>/<class>/<image> (classes: ${summary.classes.join(', ')})
-${DEMO_MASKS_FOLDER}/   the same images as <split>/images/<image> beside <split>/masks/<image> (1 = defect), with labelmap.csv
+${DEMO_MASKS_FOLDER}/   the same images as <split>/images/<image> beside <split>/masks/<image> (1 = defect), with labelmap.csv,
+           and each defect's box in boxes-<split>.json (COCO)
 ${DEMO_INBOX_FOLDER}/      ${summary.inbox} unlabelled images (${summary.inboxDefects} defects) for a batch run
 ${DEMO_TRUTH_FILE}  the class of every inbox image, to check a batch run's predictions against
 
@@ -127,9 +132,12 @@ Try it from the command line (W: a workspace folder; RUN: the run id \`loupe tra
   npx loupe labels import --workspace W --format imagefolder --task parts "${summary.datasetFolder}"
   npx loupe train --workspace W --task parts
   npx loupe predict --workspace W --run RUN --in "${summary.inboxFolder}" --out predictions
-and for a U-Net that outlines the defects:
+and for a U-Net that outlines the defects, and a detector that boxes them:
   npx loupe labels import --workspace W --format image-mask --task defects "${summary.masksFolder}"
   npx loupe train --workspace W --task defects
+  npx loupe labels import --workspace W --format coco --task boxes --split train "${path.join(summary.masksFolder, 'boxes-train.json')}"
+  (and boxes-val.json with --split val, boxes-test.json with --split test), then
+  npx loupe train --workspace W --task boxes
 `;
 }
 
@@ -171,6 +179,7 @@ export async function writeDemoFolder(
     // Pixels are drawn in file order from the one generator, so the files do not depend on how encodes interleave.
     let next = 0;
     let done = 0;
+    const boxed: Record<SplitName, BoxedPart[]> = { train: [], val: [], test: [] };
     const worker = async (): Promise<void> => {
       while (next < files.length) {
         signal.throwIfAborted();
@@ -180,8 +189,10 @@ export async function writeDemoFolder(
         const png = await encodePng(part.pixels, side, side, 1);
         await fs.writeFile(path.join(temp, file.relative), png);
         if (file.masked) {
+          const mask = defectMask(part.spec);
+          boxed[file.masked.split].push({ name: file.masked.name, side, box: boxOfMask(mask, side) });
           await fs.writeFile(path.join(temp, file.masked.image), png);
-          await fs.writeFile(path.join(temp, file.masked.mask), await encodePng(defectMask(part.spec), side, side, 1));
+          await fs.writeFile(path.join(temp, file.masked.mask), await encodePng(mask, side, side, 1));
         }
         progress(++done, files.length);
       }
@@ -205,6 +216,8 @@ export async function writeDemoFolder(
         [1, 'defect'],
       ]),
     );
+    for (const split of SPLITS)
+      await fs.writeFile(path.join(temp, DEMO_MASKS_FOLDER, boxesFile(split)), cocoBoxes(boxed[split]));
     await fs.writeFile(path.join(temp, 'README.txt'), readme(summary));
     const { splits: counts, inbox: inboxCount, inboxDefects } = summary;
     await fs.writeFile(

@@ -1,21 +1,31 @@
 /**
  * `workspace.addDemoData`: the demo folder (demo-folder.ts) written into the open workspace's
  * folder, then its labelled parts imported through the same imports as `loupe labels import`:
- * as ImageFolder into the classification task, and with their defects' masks as image-mask into
- * the segmentation task, so they arrive with their classes, masks and splits (the second import
- * finds every image already there). A demo folder already there (an earlier call cancelled or
+ * as ImageFolder into the classification task, with their defects' masks as image-mask into the
+ * segmentation task, and their defects' boxes as COCO, a file per split, into the detection task;
+ * so they arrive with their classes, masks, boxes and splits (the later imports find every image
+ * already there). A demo folder already there (an earlier call cancelled or
  * failed while importing, or a demo task deleted) is imported again into whichever demo task is
  * missing, instead of written anew: no image is imported twice.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME, LoupeError } from '../../../contract/index';
+import {
+  DEMO_DETECTION_TASK_NAME,
+  DEMO_SEGMENTATION_TASK_NAME,
+  DEMO_TASK_NAME,
+  LoupeError,
+  SPLITS,
+  type LabelFormat,
+  type SplitName,
+} from '../../../contract/index';
 import type { DomainHandlers } from '../dispatcher';
 import type { ImportImages } from '../labels/interchange/dataset-images';
 import { importLabels } from '../labels/interchange/index';
 import { listTasks } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
-import { DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder } from './demo-folder';
+import { boxesFile } from './demo-boxes';
+import { DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder, type DemoFolderSummary } from './demo-folder';
 
 const DEMO_FOLDER = 'demo-data';
 
@@ -27,11 +37,27 @@ async function freshFolder(root: string): Promise<string> {
   }
 }
 
-/** The demo's two tasks: its parts' classes, and its defects' masks. */
-const DEMO_TASKS = [
-  { name: DEMO_TASK_NAME, format: 'imagefolder', folder: 'datasetFolder' },
-  { name: DEMO_SEGMENTATION_TASK_NAME, format: 'image-mask', folder: 'masksFolder' },
-] as const;
+/** What each demo task imports from the demo folder, in order (the first import makes the task). */
+function demoImports(written: DemoFolderSummary): { task: string; imports: DemoImport[] }[] {
+  return [
+    { task: DEMO_TASK_NAME, imports: [{ format: 'imagefolder', path: written.datasetFolder }] },
+    { task: DEMO_SEGMENTATION_TASK_NAME, imports: [{ format: 'image-mask', path: written.masksFolder }] },
+    {
+      task: DEMO_DETECTION_TASK_NAME,
+      imports: SPLITS.map((split) => ({
+        format: 'coco',
+        path: path.join(written.masksFolder, boxesFile(split)),
+        split,
+      })),
+    },
+  ];
+}
+
+interface DemoImport {
+  format: LabelFormat;
+  path: string;
+  split?: SplitName;
+}
 
 export function demoHandlers(
   workspaces: WorkspaceService,
@@ -41,35 +67,42 @@ export function demoHandlers(
     'workspace.addDemoData': async (request, context) => {
       const ws = workspaces.require();
       const existing = (name: string) => listTasks(ws.db).find((t) => t.name.toLowerCase() === name.toLowerCase());
-      const missing = DEMO_TASKS.filter((t) => !existing(t.name));
-      if (missing.length === 0)
+      const names = [DEMO_TASK_NAME, DEMO_SEGMENTATION_TASK_NAME, DEMO_DETECTION_TASK_NAME];
+      const missingCount = names.filter((name) => !existing(name)).length;
+      if (missingCount === 0)
         throw new LoupeError(
           'CONFLICT',
-          `This workspace already has the tasks "${DEMO_TASK_NAME}" and "${DEMO_SEGMENTATION_TASK_NAME}"; rename or delete one to add the demo data again.`,
+          `This workspace already has the demo tasks ${names.map((n) => `"${n}"`).join(', ')}; rename or delete one to add the demo data again.`,
         );
       const written =
         (await readDemoFolder(path.join(ws.root, DEMO_FOLDER))) ??
         (await writeDemoFolder(
           await freshFolder(ws.root),
           request,
-          (done, total) => context.progress({ done, total: total + missing.length * request.images }),
+          (done, total) => context.progress({ done, total: total + missingCount * request.images }),
           context.signal,
         ));
       const { train, val, test } = written.splits;
       const labelled = train + val + test;
-      const total = labelled + written.inbox + missing.length * labelled;
+      const total = labelled + written.inbox + missingCount * labelled;
       let before = labelled + written.inbox;
-      for (const task of missing) {
-        await importLabels(
-          ws,
-          { format: task.format, path: written[task.folder], taskName: task.name, dryRun: false, skipMalformed: false },
-          (done, of) => context.progress({ done: before + Math.round((labelled * done) / Math.max(1, of)), total }),
-          context.signal,
-          importImages,
-        );
+      // A task made by an earlier, stopped call is left as it is: the user may have edited it since.
+      for (const { task, imports } of demoImports(written).filter((t) => !existing(t.task))) {
+        for (const one of imports)
+          await importLabels(
+            ws,
+            { ...one, taskName: task, dryRun: false, skipMalformed: false },
+            (done, of) =>
+              context.progress({
+                done: before + Math.round(((labelled / imports.length) * done) / Math.max(1, of)),
+                total,
+              }),
+            context.signal,
+            importImages,
+          );
         before += labelled;
       }
-      const [classification, segmentation] = DEMO_TASKS.map((t) => existing(t.name)!);
+      const [classification, segmentation, detection] = names.map((name) => existing(name)!);
       return {
         folder: written.folder,
         inboxFolder: written.inboxFolder,
@@ -78,6 +111,8 @@ export function demoHandlers(
         taskName: classification!.name,
         segmentationTaskId: segmentation!.id,
         segmentationTaskName: segmentation!.name,
+        detectionTaskId: detection!.id,
+        detectionTaskName: detection!.name,
         classes: [...written.classes],
         splits: written.splits,
         inbox: written.inbox,

@@ -18,6 +18,8 @@ function addedIn(folder: string, sep: string): ReplyOf<'workspace.addDemoData'> 
     taskName: 'Parts (demo)',
     segmentationTaskId: 2,
     segmentationTaskName: 'Defects (demo)',
+    detectionTaskId: 3,
+    detectionTaskName: 'Defect boxes (demo)',
     classes: ['defect', 'ok'],
     splits: { train: 14, val: 3, test: 3 },
     inbox: 10,
