@@ -65,7 +65,7 @@ export interface DemoFolderSummary {
 interface PlannedFile {
   relative: string;
   partClass: PartClass;
-  /** Labelled parts: where the copy beside its mask goes (`defects/<split>/images|masks/<name>`). */
+  /** Labelled parts (absent for the inbox's): where the copy beside its mask goes (`defects/<split>/images|masks/<name>`). */
   masked?: { split: SplitName; name: string; image: string; mask: string };
 }
 
@@ -180,8 +180,9 @@ export async function writeDemoFolder(
     let next = 0;
     let done = 0;
     const boxed: Record<SplitName, BoxedPart[]> = { train: [], val: [], test: [] };
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < files.length) {
+      while (next < files.length && !failed) {
         signal.throwIfAborted();
         const file = files[next++]!;
         const part = drawPartOfClass(random, file.partClass);
@@ -197,9 +198,21 @@ export async function writeDemoFolder(
         progress(++done, files.length);
       }
     };
-    await Promise.all(Array.from({ length: ENCODES_IN_FLIGHT }, worker));
+    // Every worker ends before anything is cleaned up: one still writing would refill the folder being removed.
+    const ended = await Promise.allSettled(
+      Array.from({ length: ENCODES_IN_FLIGHT }, async () => {
+        try {
+          await worker();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }),
+    );
+    const failure = ended.find((e) => e.status === 'rejected');
+    if (failure) throw failure.reason;
     const truth = files
-      .filter((f) => f.relative.startsWith(DEMO_INBOX_FOLDER + path.sep))
+      .filter((f) => !f.masked)
       .map((f) => [
         f.relative
           .slice(DEMO_INBOX_FOLDER.length + 1)
