@@ -105,7 +105,13 @@ describe('loupe demo', () => {
   it('imports the demo folder again, without new images, once the demo task is gone', async () => {
     const workspace = path.join(dir, 'again');
     await prepareWorkspace(workspace, async (call) => {
-      const first = await call('workspace.addDemoData', { images: 40, inbox: 10 });
+      const seen: { done: number; total: number }[] = [];
+      const first = await call('workspace.addDemoData', { images: 40, inbox: 10 }, (p) =>
+        seen.push(p as { done: number; total: number }),
+      );
+      // One bar from writing to the last import: it never goes back, and it ends full.
+      expect(seen.every((p, i) => p.total === seen[0]!.total && (i === 0 || p.done >= seen[i - 1]!.done))).toBe(true);
+      expect(seen.at(-1)).toEqual({ done: 50 + 3 * 40, total: 50 + 3 * 40 });
       const images = (await call('imaging.list', {})).total;
       expect(images).toBe(40);
       const loss = await call('labels.taskLoss', { taskId: first.taskId });

@@ -88,19 +88,23 @@ export function demoHandlers(
       let before = labelled + written.inbox;
       // A task made by an earlier, stopped call is left as it is: the user may have edited it since.
       for (const { task, imports } of demoImports(written).filter((t) => !existing(t.task))) {
-        for (const one of imports)
+        // A task's imports share its part of the bar, one after the other (the detection task's three
+        // files). An import counts its images, then its labels, each from 0: the bar holds its place.
+        const share = labelled / imports.length;
+        for (const one of imports) {
+          let reached = before;
           await importLabels(
             ws,
             { ...one, taskName: task, dryRun: false, skipMalformed: false },
-            (done, of) =>
-              context.progress({
-                done: before + Math.round(((labelled / imports.length) * done) / Math.max(1, of)),
-                total,
-              }),
+            (done, of) => {
+              reached = Math.max(reached, before + (share * done) / Math.max(1, of));
+              context.progress({ done: Math.round(reached), total });
+            },
             context.signal,
             importImages,
           );
-        before += labelled;
+          before += share;
+        }
       }
       const [classification, segmentation, detection] = names.map((name) => existing(name)!);
       return {
