@@ -1,13 +1,15 @@
 /**
  * A dataset exported one file per split (COCO's instances_train.json and instances_val.json): each
  * import puts the images it labels in the split it is told, and leaves the other images' alone. A
- * file that sets splits itself is not overruled: told a split too, the import is refused.
+ * file that sets splits itself is not overruled: told a split too, the import is refused, before a
+ * layout that holds its images (split folders) brings any of them into the workspace.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelsWorkspace } from '../helpers/labels-services';
 import { requireBuild } from '../helpers/services';
+import { writeImage, writeMask } from './labels-layouts-files';
 
 let ctx: Awaited<ReturnType<typeof labelsWorkspace>>;
 const NAMES = ['a.png', 'b.png', 'c.png', 'd.png', 'e.png'];
@@ -70,4 +72,26 @@ describe('an import told its split', () => {
     ).rejects.toThrow(`${csv} sets its images' splits itself (split folders or a split column)`);
     expect((await ctx.call('labels.tasks', {})).tasks).toHaveLength(before);
   });
+
+  it.each(['imagefolder', 'image-mask'] as const)(
+    '%s with split folders: refused before any of its images is imported',
+    async (format) => {
+      const root = path.join(ctx.dir, `split-folders-${format}`);
+      for (const split of ['train', 'val'])
+        for (const name of ['p.png', 'q.png']) {
+          if (format === 'imagefolder') await writeImage(path.join(root, split, 'ok', name));
+          else {
+            await writeImage(path.join(root, split, 'images', name));
+            writeMask(path.join(root, split, 'masks', name), 12, 8, (x) => (x < 4 ? 1 : 0));
+          }
+        }
+      const images = (await ctx.call('imaging.list', { offset: 0, limit: 1000 })).total;
+      const tasks = (await ctx.call('labels.tasks', {})).tasks.length;
+      await expect(
+        ctx.call('labels.import', { format, path: root, taskName: `Split ${format}`, split: 'test' }),
+      ).rejects.toThrow(`${root} sets its images' splits itself (split folders or a split column)`);
+      expect((await ctx.call('imaging.list', { offset: 0, limit: 1000 })).total).toBe(images);
+      expect((await ctx.call('labels.tasks', {})).tasks).toHaveLength(tasks);
+    },
+  );
 });

@@ -9,7 +9,7 @@ import { LoupeError, type SplitName } from '../../../../contract/index';
 import type { Workspace } from '../../workspace/workspace';
 import type { ExportSource } from './export-data';
 import { requireFolder } from './files';
-import { PlanBuilder, type ImportPlan } from './import-plan';
+import { ownSplitsRefusal, PlanBuilder, type ImportPlan } from './import-plan';
 import {
   bringImages,
   byCodePoint,
@@ -87,6 +87,8 @@ export async function readImageFolder(
   root: string,
   options: {
     dryRun: boolean;
+    /** The split the import was told: refused, before any image is brought in, where split folders set their own. */
+    split?: SplitName | undefined;
     importImages: ImportImages;
     signal: AbortSignal;
     progress: (done: number, total: number) => void;
@@ -94,6 +96,7 @@ export async function readImageFolder(
 ): Promise<{ plan: ImportPlan; imagesAdded: number }> {
   const builder = new PlanBuilder('classification');
   const { items, splitFolders } = await readImageFolderLayout(path.resolve(root), builder);
+  if (options.split && splitFolders) throw ownSplitsRefusal(root);
   const { images, added } = await bringImages(ws, items, builder, options);
   for (const item of items) {
     const image = images.get(item.file);

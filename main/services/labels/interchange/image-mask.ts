@@ -21,7 +21,7 @@ import { encodeMaskPng } from '../mask-files';
 import { toCsv } from '../../csv';
 import type { ExportSource } from './export-data';
 import { listFiles } from './files';
-import { PlanBuilder, settleMalformedFiles, type ImportPlan } from './import-plan';
+import { ownSplitsRefusal, PlanBuilder, settleMalformedFiles, type ImportPlan } from './import-plan';
 import { decodeIndexPng, LABELMAP_FILE, readLabelmap } from './mask-folder';
 import {
   DATASET_JSON,
@@ -98,6 +98,8 @@ export async function readImageMasks(
   options: {
     dryRun: boolean;
     skipMalformed: boolean;
+    /** The split the import was told: refused, before any image is brought in, where split folders set their own. */
+    split?: SplitName | undefined;
     importImages: ImportImages;
     signal: AbortSignal;
     progress: (done: number, total: number) => void;
@@ -195,6 +197,7 @@ export async function readImageMasks(
       if (!paired.has(m)) builder.skip(`${group.prefix}${group.masks}/${m}`, `has no image in ${group.images}/`);
   }
   settleMalformedFiles(builder, problems, options.skipMalformed);
+  if (options.split && pairs.some((p) => p.split)) throw ownSplitsRefusal(root);
   const { images, added } = await bringImages(ws, pairs, builder, options);
   for (const pair of pairs) {
     const image = images.get(pair.file);

@@ -142,12 +142,16 @@ export function imagesOf(plan: ImportPlan): Set<number> {
   return ids;
 }
 
+/** The refusal of an import told a split whose file or folder sets its images' splits itself. */
+export function ownSplitsRefusal(source: string): LoupeError {
+  return new LoupeError(
+    'INVALID_REQUEST',
+    `${source} sets its images' splits itself (split folders or a split column); import it without a split.`,
+  );
+}
+
 /** Puts every image the plan labels in `split` (an import told its split); refused where the file gives splits itself. */
 export function placeInSplit(plan: ImportPlan, split: SplitName, source: string): void {
-  if (plan.splits.size > 0)
-    throw new LoupeError(
-      'INVALID_REQUEST',
-      `${source} sets its images' splits itself (split folders or a split column); import it without a split.`,
-    );
+  if (plan.splits.size > 0) throw ownSplitsRefusal(source);
   for (const imageId of imagesOf(plan)) plan.splits.set(imageId, split);
 }

@@ -56,7 +56,14 @@ export async function importLabels(
   const { task, kind } = importTarget(ws.db, request);
   if (kind) checkFits(request.format, kind, task?.name ?? request.taskName!);
   const names = new ImageNames(allImages(ws.db));
-  const withImages = { dryRun: request.dryRun, skipMalformed: request.skipMalformed, importImages, signal, progress };
+  const withImages = {
+    dryRun: request.dryRun,
+    skipMalformed: request.skipMalformed,
+    split: request.split,
+    importImages,
+    signal,
+    progress,
+  };
   let plan: ImportPlan;
   let imagesAdded = 0;
   switch (request.format) {
