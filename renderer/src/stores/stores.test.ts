@@ -87,4 +87,17 @@ describe('useWorkspaceStore', () => {
     expect(store.error).toMatch(/not a Loupe workspace/);
     expect(store.busy).toBe(false);
   });
+
+  it('says Create makes a workspace where Open found no folder', async () => {
+    setLoupeClient(
+      fakeClient({
+        'workspace.open': () => {
+          throw new LoupeError('NOT_FOUND', 'There is no folder at /data/new.');
+        },
+      }),
+    );
+    const store = useWorkspaceStore();
+    expect(await store.open('/data/new', false)).toBe(false);
+    expect(store.error).toBe('There is no folder at /data/new. Create makes a new workspace there.');
+  });
 });

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { WorkspaceSummary } from '../../../contract/index';
+import { isLoupeError, type WorkspaceSummary } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 /** The open workspace; opening and creating report failures in `error` for the form to show. */
@@ -34,7 +34,9 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       current.value = await loupe().invoke('workspace.open', { path: path.trim(), create });
       return true;
     } catch (e) {
-      error.value = messageOf(e);
+      // Open was pressed for a folder that does not exist yet: a new user's first workspace.
+      const hint = !create && isLoupeError(e) && e.code === 'NOT_FOUND' ? ' Create makes a new workspace there.' : '';
+      error.value = messageOf(e) + hint;
       return false;
     } finally {
       busy.value = false;
