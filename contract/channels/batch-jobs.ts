@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel, defineEvent } from '../define';
 import { PREDICT_RUNTIMES, TASK_KINDS } from '../tasks';
-import { BATCH_FORMATS, MAX_BATCH_INPUTS } from './batch';
+import { BATCH_FORMATS, batchGallerySchema, MAX_BATCH_INPUTS } from './batch';
+import { EXPLAIN_METHODS } from '../engine/explain';
 import { runIdSchema } from '../training/config';
 
 export const BATCH_JOB_STATES = ['running', 'completed', 'cancelled', 'failed', 'interrupted'] as const;
@@ -32,6 +33,10 @@ export const batchJobSchema = z.object({
   out: z.string(),
   formats: z.array(z.enum(BATCH_FORMATS)),
   threshold: z.number().nullable(),
+  /** Verification: matched against the model's gallery (k nearest kept); null: embeddings only. */
+  gallery: z.object({ k: z.number().int() }).nullable(),
+  /** Classification: the method of the heatmap PNG written per frame; null: none. */
+  explain: z.enum(EXPLAIN_METHODS).nullable(),
   state: z.enum(BATCH_JOB_STATES),
   /** True while this Loupe is predicting it (cancel reaches it). */
   active: z.boolean(),
@@ -65,6 +70,10 @@ export const batchStart = defineChannel({
       /** Empty: the task's defaults. JSONL is always added: the results table reads it. */
       formats: z.array(z.enum(BATCH_FORMATS)).default([]),
       threshold: z.number().finite().optional(),
+      /** Verification: match each frame against the model's enrolled gallery (as `loupe predict --gallery`). */
+      gallery: batchGallerySchema.optional(),
+      /** Classification: a heatmap PNG per frame with this method (as `loupe predict --explain`). */
+      explain: z.enum(EXPLAIN_METHODS).optional(),
     })
     .strict(),
   reply: batchJobSchema,

@@ -7,7 +7,7 @@ import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { PREDICT_RUNTIMES, RUNTIME_CHOICES, TASK_KINDS } from '../tasks';
 import { EXPLAIN_METHODS } from '../engine/explain';
-import { MAX_GALLERY_MATCHES } from '../training/verification';
+import { DEFAULT_GALLERY_MATCHES, MAX_GALLERY_MATCHES } from '../training/verification';
 
 export const BATCH_FORMATS = ['csv', 'jsonl', 'coco', 'yolo', 'masks'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
@@ -28,6 +28,11 @@ export const batchProgressSchema = z.object({
 });
 export type BatchProgress = z.infer<typeof batchProgressSchema>;
 
+/** Verification's match against the enrolled gallery: the k nearest references of each frame. */
+export const batchGallerySchema = z
+  .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(DEFAULT_GALLERY_MATCHES) })
+  .strict();
+
 export const batchPredictRequestSchema = z
   .object({
     /** A completed run of the open workspace, or a Loupe model folder. */
@@ -42,10 +47,7 @@ export const batchPredictRequestSchema = z
     /** 'auto': the model runs on the fastest runtime that agrees with Loupe's engine; 'engine': on the engine. */
     runtime: z.enum(RUNTIME_CHOICES).default('auto'),
     /** Verification: match every frame against the model's enrolled gallery, keeping the k nearest. */
-    gallery: z
-      .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5) })
-      .strict()
-      .optional(),
+    gallery: batchGallerySchema.optional(),
     /** Classification: also write a heatmap PNG per frame (the predicted class) with this method. */
     explain: z.enum(EXPLAIN_METHODS).optional(),
     shard: z

@@ -99,13 +99,15 @@ export const galleryRemoveRequestSchema = z
 
 /** Most matches a query may ask for. */
 export const MAX_GALLERY_MATCHES = 100;
+/** Matches a query keeps when it does not say (a batch's --top-k, the Batch section's "nearest"). */
+export const DEFAULT_GALLERY_MATCHES = 5;
 
 export const galleryQueryRequestSchema = z
   .object({
     modelDir: absolutePathSchema,
     frames: z.array(decodedFrameSchema).min(1).max(MAX_ENROL_FRAMES),
     /** Nearest references returned per query, best first. */
-    k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(5),
+    k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(DEFAULT_GALLERY_MATCHES),
     /** A decision threshold to use instead of the card's. */
     threshold: z.number().min(-1).max(1).optional(),
     /** What embeds the query frames: the fastest runtime that agrees with the engine, or the engine. */

@@ -4,7 +4,7 @@
  * cancels it with Esc and Y, reloads the page and finds it cancelled, resumes it (checking the ETA against
  * the files left and the rate shown), and reads the
  * results: one row per image, sorted by score in the services, an image opened in the viewer,
- * ticked rows sent to Review.
+ * ticked rows sent to Review; and a second batch asked for a heatmap per image.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -163,6 +163,25 @@ describe('the Batch section', () => {
     expect(await page.getByTestId('review-source').inputValue()).toBe('images');
     expect(errors).toEqual([]);
   });
+
+  it("writes a classifier's heatmaps when asked, and offers no gallery match for it", async () => {
+    await page.getByTestId('nav-batch').click();
+    const small = path.join(folder, 'part-0');
+    const heatOut = path.join(dir, 'results-heatmaps');
+    // A classification run: heatmaps are offered, a verification model's gallery match is not.
+    expect(await page.getByTestId('batch-gallery').count()).toBe(0);
+    await page.getByTestId('batch-explain').selectOption('gradcam');
+    await page.getByTestId('batch-input-0').fill(small);
+    await page.getByTestId('batch-out').fill(heatOut);
+    await page.getByTestId('batch-start').click();
+    await expect.poll(jobState, { timeout: 60_000 }).toBe('completed');
+    expect(await jobRow().locator('button.link-button').textContent()).toContain(' · gradcam heatmaps → ');
+    const pngs = readdirSync(path.join(heatOut, 'heatmaps'), { recursive: true }).filter((f) =>
+      String(f).endsWith('.png'),
+    );
+    expect(pngs).toHaveLength(FILES / 10);
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
 
 /** Seconds in an ETA as the Batch section words it: "ETA 2 h 05 min", "ETA 4 min 10 s", "ETA 12 s". */

@@ -5,7 +5,7 @@
  * line per file. The results pages are checked against the output folder's own files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import type { TrainedModel } from '../helpers/engine-training';
 import { caller } from '../helpers/labels';
 import { realServices } from '../helpers/services';
 import { MAX_GROUP_FRAMES } from '../../main/services/batch/frame-inputs';
+import { HEATMAPS_FOLDER } from '../../main/services/batch/heatmap-files';
 
 /** Five of a tiny model's groups, so a cancel after the first group leaves work to resume. */
 const IMAGES = 5 * MAX_GROUP_FRAMES;
@@ -40,6 +41,26 @@ function ended(jobId: string): Promise<BatchJob> {
       }
     });
   });
+}
+
+/** Resolves once an event says the job has finished a file. */
+function firstGroup(jobId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const off = services.bus.subscribe((name, payload) => {
+      const { job } = payload as { job: BatchJob };
+      if (name === 'batch.job' && job.jobId === jobId && job.finished > 0) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Every file under `dir`, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
 beforeAll(async () => {
@@ -77,15 +98,7 @@ describe('batch jobs', () => {
 
     const end = ended(jobId);
     // Cancel as soon as the first group is in.
-    await new Promise<void>((resolve) => {
-      const off = services.bus.subscribe((name, payload) => {
-        const { job } = payload as { job: BatchJob };
-        if (name === 'batch.job' && job.jobId === jobId && job.finished > 0) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await firstGroup(jobId);
     expect(await call('batch.cancel', { jobId })).toEqual({ cancelling: true });
     const cancelled = await end;
     expect(cancelled.state).toBe('cancelled');
@@ -159,5 +172,45 @@ describe('batch jobs', () => {
     // Entropy of two probabilities is at most ln 2; nothing is above it.
     const uncertain = await call('batch.results', { jobId, minEntropy: Math.log(2) + 1e-9 });
     expect(uncertain.matching).toBe(0);
+  });
+
+  it('writes the heatmaps it was started with, and asks for them again on resume', async () => {
+    const small = imageFolder(path.join(root, 'explain-images'), 2 * MAX_GROUP_FRAMES);
+    const heatOut = path.join(root, 'out-heatmaps');
+    const started = await call('batch.start', {
+      model: { dir: model.modelDir },
+      inputs: [small.root],
+      out: heatOut,
+      explain: 'gradcam',
+    });
+    expect(started).toMatchObject({ explain: 'gradcam', gallery: null });
+    const cancelledEnd = ended(started.jobId);
+    await firstGroup(started.jobId);
+    await call('batch.cancel', { jobId: started.jobId });
+    expect((await cancelledEnd).state).toBe('cancelled');
+    // The output folder was begun with heatmaps: a resume without them would be refused.
+    const end = ended(started.jobId);
+    await call('batch.resume', { jobId: started.jobId });
+    const done = await end;
+    expect(done).toMatchObject({ state: 'completed', explain: 'gradcam', failed: 2 });
+    const heatmaps = filesUnder(path.join(heatOut, HEATMAPS_FOLDER));
+    expect(heatmaps).toHaveLength(small.images.length);
+    // Named as the image is below its input folder, with its content's hash and frame (heatmaps/<name>.<sha>.f0.png).
+    const named = heatmaps.map((f) => f.replace(/\.[0-9a-f]{8}\.f0\.png$/, '')).sort();
+    expect(named).toEqual(small.images.map((f) => path.relative(small.root, f)).sort());
+  }, 300_000);
+
+  it('refuses options that do not fit the model before a job exists', async () => {
+    const before = (await call('batch.jobs', {})).jobs.length;
+    const refused = path.join(root, 'out-refused');
+    await expect(
+      call('batch.start', { model: { dir: model.modelDir }, inputs: [folder.root], out: refused, gallery: { k: 3 } }),
+    ).rejects.toThrow(
+      'Matching against a gallery (--gallery) is for verification models; this model does classification.',
+    );
+    await expect(
+      call('batch.start', { model: { dir: model.modelDir }, inputs: [folder.root], out: refused, threshold: 0.5 }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect((await call('batch.jobs', {})).jobs).toHaveLength(before);
   });
 });

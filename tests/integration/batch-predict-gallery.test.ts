@@ -1,20 +1,27 @@
 /**
  * `loupe predict --gallery` with a verification model: every image matched against the model's
  * enrolled references, the k nearest with scores and decisions in CSV and JSONL, equal to the
- * engine's own gallery query on the same decoded images; an empty gallery is refused up front.
+ * engine's own gallery query on the same decoded images; an empty gallery is refused up front. A
+ * Batch section job asked for the gallery writes the same matches and lists each image's nearest.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { galleryEnrolRequestSchema, galleryQueryRequestSchema, type TrainingConfigInput } from '../../contract/index';
+import {
+  galleryEnrolRequestSchema,
+  galleryQueryRequestSchema,
+  type BatchJob,
+  type TrainingConfigInput,
+} from '../../contract/index';
 import { decodeFile } from '../../ml/decode/index';
 import { engineHandlers } from '../../ml/methods/index';
 import { partSet, verificationDataset, viewFrame } from '../fixtures/verification-parts';
 import { readCsv } from '../helpers/batch-predict';
 import { runCli } from '../helpers/cli';
 import { engineContext, trainForQuality, type TrainedModel } from '../helpers/engine-training';
-import { requireBuild } from '../helpers/services';
+import { caller } from '../helpers/labels';
+import { realServices, requireBuild } from '../helpers/services';
 import { writePng } from '../helpers/workspace-models';
 
 const TOP_K = 2;
@@ -143,4 +150,51 @@ describe('loupe predict --gallery', () => {
       );
     }
   }, 600_000);
+
+  it("a Batch section job matched against the gallery writes the CLI's matches, and its results name the nearest", async () => {
+    const { services, log } = realServices();
+    const call = caller(services, log);
+    try {
+      await call('workspace.open', { path: path.join(root, 'ws'), create: true });
+      const out = path.join(root, 'out-job');
+      const ended = new Promise<BatchJob>((resolve) =>
+        services.bus.subscribe((name, payload) => {
+          if (name !== 'batch.job') return;
+          const { job } = payload as { job: BatchJob };
+          if (job.state !== 'running') resolve(job);
+        }),
+      );
+      const started = await call('batch.start', {
+        model: { dir: model.modelDir },
+        inputs: [path.join(root, 'queries')],
+        out,
+        gallery: { k: TOP_K },
+      });
+      expect(started.gallery).toEqual({ k: TOP_K });
+      expect(await ended).toMatchObject({ state: 'completed', gallery: { k: TOP_K } });
+      type Line = { path: string; matches: { id: string; label: string; score: number }[] };
+      const read = (folder: string) =>
+        new Map(
+          readFileSync(path.join(folder, 'predictions.jsonl'), 'utf8')
+            .trimEnd()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Line)
+            .map((l) => [l.path, l]),
+        );
+      const job = read(out);
+      const cli = read(path.join(root, 'out'));
+      expect([...job.keys()].sort()).toEqual([...cli.keys()].sort());
+      for (const [file, line] of job)
+        expect(line.matches.map((m) => m.id)).toEqual(cli.get(file)!.matches.map((m) => m.id));
+      const { rows } = await call('batch.results', { jobId: started.jobId, limit: 500 });
+      expect(rows).toHaveLength(job.size);
+      for (const row of rows) {
+        const nearest = job.get(row.path)!.matches[0]!;
+        expect(row.predicted).toBe(nearest.label);
+        expect(row.score).toBeCloseTo(nearest.score, 6);
+      }
+    } finally {
+      await services.dispose();
+    }
+  }, 300_000);
 });

@@ -226,7 +226,7 @@ describe('loupe predict', () => {
       ],
       [
         ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o3'), '--threshold', '0.5'],
-        /--threshold sets a detection score or verification decision threshold; this model does classification/,
+        /A threshold \(--threshold\) sets a detection score or verification decision threshold; this model does classification/,
       ],
       [
         ['--model', model.modelDir, '--in', folder.root, '--out', path.join(root, 'o4'), '--format', 'coco'],

@@ -260,7 +260,8 @@ describe('loupe predict --explain', () => {
         { timeoutMs: CLI_TIMEOUT_MS },
       );
       expect(code).toBe(2);
-      expect(stderr).toContain('--explain draws heatmaps');
+      expect(stderr).toContain('Heatmaps (--explain');
+      expect(stderr).toContain('are drawn for classification models');
       expect(stderr).toContain('this model does segmentation');
     },
     CLI_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import {
   BATCH_FORMATS,
   EXPLAIN_METHODS,
+  DEFAULT_GALLERY_MATCHES,
   MAX_GALLERY_MATCHES,
   RUNTIME_CHOICES,
   isLoupeError,
@@ -27,8 +28,6 @@ const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
 /** Unreadable files printed one per line; beyond this only their count (all are in manifest.jsonl). */
 const FAILED_LINES_SHOWN = 50;
-/** References kept per query with --gallery when --top-k is not given. */
-const DEFAULT_TOP_K = 5;
 
 function fail(message: string, exitCode: number, code: string): never {
   console.error(`loupe: ${message}`);
@@ -133,7 +132,7 @@ async function predict(cli: CliContext, options: PredictOptions): Promise<void> 
     resume: options.resume ?? false,
     shard: options.shard ?? null,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
-    ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_TOP_K } } : {}),
+    ...(options.gallery ? { gallery: { k: options.topK ?? DEFAULT_GALLERY_MATCHES } } : {}),
     ...(options.explain ? { explain: options.explain } : {}),
     runtime: options.runtime ?? 'auto',
   };
@@ -235,7 +234,7 @@ export function registerPredictCommands(program: Command, context: () => CliCont
     )
     .option(
       '--top-k <k>',
-      `with --gallery: references kept per image (default ${DEFAULT_TOP_K}, at most ${MAX_GALLERY_MATCHES})`,
+      `with --gallery: references kept per image (default ${DEFAULT_GALLERY_MATCHES}, at most ${MAX_GALLERY_MATCHES})`,
       topK,
     )
     .option(

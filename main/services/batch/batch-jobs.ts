@@ -18,7 +18,7 @@ import { processAlive } from '../training/run-store';
 import { outcomeOf, PROGRESS_EVENT_INTERVAL_MS } from '../training/training-job';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { summaryOfActive, type ActiveJob } from './active-job';
-import { chooseFormats, type BatchService } from './batch-service';
+import type { BatchService } from './batch-service';
 import { listRecords, newJobId, publicOf, readRecord, writeRecord, type JobRecord } from './job-record';
 import { readManifest } from './output-folder';
 
@@ -54,15 +54,9 @@ export class BatchJobs {
     const entries = await fs.readdir(out).catch(() => [] as string[]);
     if (entries.length > 0)
       throw new LoupeError('INVALID_REQUEST', `${out} is not empty; choose an empty or new output folder.`);
-    const { facts } = await this.batch.describeModel(request.model);
-    const formats = chooseFormats(facts.task, request.formats);
+    const { facts, formats } = await this.batch.check(request);
     // The results table reads predictions.jsonl, which every task can write.
     formats.add('jsonl');
-    if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification')
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `A threshold applies to detection scores or verification decisions; this model does ${facts.task}.`,
-      );
     this.refuseWhileRunning();
     const now = new Date().toISOString();
     const record: JobRecord = {
@@ -76,6 +70,8 @@ export class BatchJobs {
       out,
       formats: [...formats],
       threshold: request.threshold ?? null,
+      gallery: request.gallery ?? null,
+      explain: request.explain ?? null,
       state: 'running',
       error: null,
       ownerPid: process.pid,
@@ -166,6 +162,9 @@ export class BatchJobs {
       // On resume the folder's own formats hold (batch.json); asking again would have to match them exactly.
       formats: resume ? [] : record.formats,
       ...(record.threshold === null ? {} : { threshold: record.threshold }),
+      // Given on resume too: the output folder was begun with them, and a resume must ask the same.
+      ...(record.gallery ? { gallery: record.gallery } : {}),
+      ...(record.explain ? { explain: record.explain } : {}),
       resume,
       shard: null,
     };

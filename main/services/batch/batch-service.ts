@@ -127,12 +127,6 @@ export class BatchService {
     return dir;
   }
 
-  /** The model folder a request names and who it is (the Batch section records both with its job). */
-  async describeModel(model: BatchRequest['model']): Promise<{ modelDir: string; facts: ModelFacts }> {
-    const modelDir = this.modelDir(model);
-    return { modelDir, facts: (await modelFacts(modelDir)).facts };
-  }
-
   /** A gallery query on an empty gallery matches nothing: say so before a whole folder is matched against it. */
   private async requireGallery(modelDir: string): Promise<void> {
     const listing = await this.engine.call('galleryList', { modelDir });
@@ -141,6 +135,51 @@ export class BatchService {
         'INVALID_REQUEST',
         `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery) before --gallery.`,
       );
+  }
+
+  /**
+   * The model a request names and whether its options fit it, checked before anything is written:
+   * `loupe predict` and a Batch section job (before the job exists) are refused alike.
+   */
+  async check(
+    request: Pick<BatchRequest, 'model' | 'formats' | 'threshold' | 'gallery' | 'explain' | 'runtime'>,
+  ): Promise<{ modelDir: string; card: ModelCard; facts: ModelFacts; exported: boolean; formats: Set<OutputFormat> }> {
+    const modelDir = this.modelDir(request.model);
+    const { card, facts, exported } = await modelFacts(modelDir);
+    if (exported && (request.gallery || request.explain))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `${request.gallery ? 'Matching against the gallery (--gallery)' : 'Heatmaps (--explain)'} need the Loupe model folder; an exported ONNX bundle only predicts.`,
+      );
+    if (exported && request.runtime === 'engine')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        '--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime.',
+      );
+    const formats = chooseFormats(facts.task, request.formats);
+    if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `A threshold (--threshold) sets a detection score or verification decision threshold; this model does ${facts.task}.`,
+      );
+    }
+    if (request.gallery && facts.task !== 'verification')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Matching against a gallery (--gallery) is for verification models; this model does ${facts.task}.`,
+      );
+    if (request.explain && facts.task !== 'classification')
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Heatmaps (--explain ${EXPLAIN_METHODS.join('|')}) are drawn for classification models; this model does ${facts.task}.`,
+      );
+    if (request.gallery) await this.requireGallery(modelDir);
+    if (facts.task === 'verification' && formats.has('csv') && !request.gallery)
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        'A verification model writes CSV with --gallery (one row per match); its embeddings go to jsonl.',
+      );
+    return { modelDir, card, facts, exported, formats };
   }
 
   async predict(
@@ -157,41 +196,7 @@ export class BatchService {
         'NOT_FOUND',
         `${missing.length === 1 ? 'This input does' : 'These inputs do'} not exist: ${missing.join(', ')}.`,
       );
-    const modelDir = this.modelDir(request.model);
-    const { card, facts, exported } = await modelFacts(modelDir);
-    if (exported && (request.gallery || request.explain))
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `${request.gallery ? '--gallery' : '--explain'} needs the Loupe model folder; an exported ONNX bundle only predicts.`,
-      );
-    if (exported && request.runtime === 'engine')
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        '--runtime engine needs a Loupe model folder; an exported ONNX bundle runs on ONNX Runtime.',
-      );
-    const formats = chooseFormats(facts.task, request.formats);
-    if (request.threshold !== undefined && facts.task !== 'detection' && facts.task !== 'verification') {
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `--threshold sets a detection score or verification decision threshold; this model does ${facts.task}.`,
-      );
-    }
-    if (request.gallery && facts.task !== 'verification')
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `--gallery matches against a verification model's gallery; this model does ${facts.task}.`,
-      );
-    if (request.explain && facts.task !== 'classification')
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `--explain draws heatmaps (${EXPLAIN_METHODS.join(', ')}) of classification models; this model does ${facts.task}.`,
-      );
-    if (request.gallery) await this.requireGallery(modelDir);
-    if (facts.task === 'verification' && formats.has('csv') && !request.gallery)
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        'A verification model writes CSV with --gallery (one row per match); its embeddings go to jsonl.',
-      );
+    const { modelDir, card, facts, exported, formats } = await this.check(request);
     const out = path.resolve(request.out);
     const header = {
       format: 'loupe-batch' as const,

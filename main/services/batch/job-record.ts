@@ -29,6 +29,9 @@ export interface JobRecord {
   out: string;
   formats: BatchJob['formats'];
   threshold: number | null;
+  /** Absent in records of versions before the Batch section offered them: none. */
+  gallery?: BatchJob['gallery'];
+  explain?: BatchJob['explain'];
   state: Exclude<BatchJobState, 'interrupted'> | 'interrupted';
   error: string | null;
   /** The process predicting it while `state` is running. */
@@ -94,6 +97,8 @@ export function publicOf(
     out: record.out,
     formats: record.formats,
     threshold: record.threshold,
+    gallery: record.gallery ?? null,
+    explain: record.explain ?? null,
     error: record.error,
     total: record.total,
     runtime: record.runtime ?? null,

@@ -16,3 +16,11 @@ export function durationText(ms: number): string {
 export function modelText(job: Pick<BatchJob, 'model' | 'task'>): string {
   return 'runId' in job.model ? `${job.model.runId} (${job.task})` : `${job.model.dir} (${job.task})`;
 }
+
+/** What a job writes beside its predictions, as " · …" after its model ('' for neither). */
+export function optionsText(job: Pick<BatchJob, 'gallery' | 'explain'>): string {
+  const parts: string[] = [];
+  if (job.gallery) parts.push(`matched against the gallery, ${job.gallery.k} nearest`);
+  if (job.explain) parts.push(`${job.explain} heatmaps`);
+  return parts.map((p) => ` · ${p}`).join('');
+}

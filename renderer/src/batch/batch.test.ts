@@ -30,6 +30,8 @@ const job = (over: Partial<BatchJob> = {}): BatchJob => ({
   out: '/out',
   formats: ['csv', 'jsonl'],
   threshold: null,
+  gallery: null,
+  explain: null,
   state: 'running',
   active: true,
   error: null,
@@ -126,6 +128,45 @@ describe('the batch store', () => {
     });
     expect(batch.jobId).toBe(job().jobId);
     expect(batch.jobs).toHaveLength(1);
+  });
+
+  it("sends a classifier's heatmaps or a verification model's gallery match, only where the model's task has them", async () => {
+    const VERIFY = { ...RUN, runId: 'run-20260103-000000-abcd', kind: 'verification' } as RunSummary;
+    const client = fakeClient({
+      'training.runs': () => ({ runs: [RUN, VERIFY] }),
+      'batch.jobs': () => ({ jobs: [] }),
+      'batch.start': () => job(),
+      'batch.results': () => results(),
+    });
+    setLoupeClient(client);
+    const batch = useBatchStore();
+    await batch.hydrate('/ws');
+    const sent = () => client.calls.filter((c) => c.channel === 'batch.start').at(-1)?.request;
+    Object.assign(batch.draft, { inputs: ['/scans'], out: '/out', explain: 'gradcam', gallery: true, topK: '3' });
+    expect(batch.draftTask).toBe('classification');
+    expect(await batch.start()).toBe(true);
+    expect(sent()).toEqual({
+      model: { runId: RUN_ID },
+      inputs: ['/scans'],
+      out: '/out',
+      formats: [],
+      explain: 'gradcam',
+    });
+
+    batch.draft.runId = VERIFY.runId;
+    expect(batch.draftTask).toBe('verification');
+    expect(await batch.start()).toBe(true);
+    expect(sent()).toMatchObject({ model: { runId: VERIFY.runId }, gallery: { k: 3 } });
+    expect(sent()).not.toHaveProperty('explain');
+    batch.draft.topK = '0';
+    expect(await batch.start()).toBe(false);
+    expect(batch.error).toBe('Keep between 1 and 100 nearest references, not "0".');
+
+    // A model folder's task is not known here: both go, and the services refuse the one that does not fit.
+    Object.assign(batch.draft, { source: 'dir', dir: '/models/m', topK: '5' });
+    expect(batch.draftTask).toBeNull();
+    expect(await batch.start()).toBe(true);
+    expect(sent()).toMatchObject({ model: { dir: '/models/m' }, explain: 'gradcam', gallery: { k: 5 } });
   });
 
   it('sorts in the services: a new column sorts scores high first, the same column reverses, both from page one', async () => {

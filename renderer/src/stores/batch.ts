@@ -1,9 +1,12 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import {
+  DEFAULT_GALLERY_MATCHES,
+  MAX_GALLERY_MATCHES,
   MAX_REVIEW_QUEUE,
   type BatchFormat,
   type BatchJob,
+  type ExplainMethodName,
   type ReplyOf,
   type ParsedRequestOf,
   type RunSummary,
@@ -30,6 +33,11 @@ export interface BatchDraft {
   formats: BatchFormat[];
   /** Empty: the model card's. */
   threshold: string;
+  /** Classification: a heatmap PNG per image with this method; '' for none. */
+  explain: ExplainMethodName | '';
+  /** Verification: match each image against the model's enrolled gallery, keeping `topK` nearest. */
+  gallery: boolean;
+  topK: string;
 }
 
 const FIRST_QUERY: ResultsQuery = {
@@ -66,6 +74,9 @@ export const useBatchStore = defineStore('batch', () => {
     out: '',
     formats: [],
     threshold: '',
+    explain: '',
+    gallery: false,
+    topK: String(DEFAULT_GALLERY_MATCHES),
   });
   const error = ref<string | null>(null);
   const busy = ref(false);
@@ -73,6 +84,12 @@ export const useBatchStore = defineStore('batch', () => {
   let lastRead = 0;
 
   const completedRuns = computed(() => runs.value.filter((r) => r.state === 'completed'));
+  /** The task of the model the form names: a run's kind; null for a model folder (known once it loads). */
+  const draftTask = computed(() =>
+    draft.value.source === 'run'
+      ? (completedRuns.value.find((r) => r.runId === draft.value.runId)?.kind ?? null)
+      : null,
+  );
   const job = computed(() => jobs.value.find((j) => j.jobId === jobId.value) ?? null);
   const running = computed(() => jobs.value.find((j) => j.active) ?? null);
   /** Review takes a completed classification run's images; a model folder has no run to review with. */
@@ -174,6 +191,15 @@ export const useBatchStore = defineStore('batch', () => {
       error.value = `The threshold "${d.threshold}" is not a number; leave it empty for the model card's.`;
       return false;
     }
+    // Options of another task than the chosen run's are hidden in the form, and not sent.
+    const task = draftTask.value;
+    const explain = d.explain !== '' && (task === null || task === 'classification') ? d.explain : undefined;
+    const gallery = d.gallery && (task === null || task === 'verification');
+    const k = Number(d.topK);
+    if (gallery && !(Number.isInteger(k) && k >= 1 && k <= MAX_GALLERY_MATCHES)) {
+      error.value = `Keep between 1 and ${MAX_GALLERY_MATCHES} nearest references, not "${d.topK}".`;
+      return false;
+    }
     const model = d.source === 'run' ? { runId: d.runId } : { dir: d.dir.trim() };
     const started = await attempt(() =>
       loupe().invoke('batch.start', {
@@ -182,6 +208,8 @@ export const useBatchStore = defineStore('batch', () => {
         out: d.out.trim(),
         formats: d.formats,
         ...(threshold === undefined ? {} : { threshold }),
+        ...(explain === undefined ? {} : { explain }),
+        ...(gallery ? { gallery: { k } } : {}),
       }),
     );
     if (!started) return false;
@@ -221,6 +249,7 @@ export const useBatchStore = defineStore('batch', () => {
   return {
     runs,
     completedRuns,
+    draftTask,
     jobs,
     jobId,
     job,
