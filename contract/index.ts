@@ -7,6 +7,7 @@ import { appInfo, appOpenExternal } from './channels/app';
 import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
+import { batchExplain, batchFile, batchFrame } from './channels/batch-view';
 import {
   imagingBrowse,
   imagingFrame,
@@ -206,6 +207,9 @@ export const channels = registry([
   batchCancel,
   batchResume,
   batchResults,
+  batchFile,
+  batchFrame,
+  batchExplain,
 ]);
 
 export const events = registry([
@@ -276,5 +280,6 @@ export * from './channels/review-masks';
 export * from './channels/review-boxes-pairs';
 export * from './channels/batch';
 export * from './channels/batch-jobs';
+export * from './channels/batch-view';
 export * from './channels/export';
 export * from './channels/export-compare';

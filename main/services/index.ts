@@ -90,7 +90,7 @@ export class Services {
       ...reviewHandlers(new ReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...maskReviewHandlers(new MaskReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
       ...boxPairReviewHandlers(new BoxPairReviewService(this.workspaces, this.imaging, this.engine), this.workspaces),
-      ...batchHandlers(this.batch, this.batchJobs, this.workspaces),
+      ...batchHandlers(this.batch, this.batchJobs, this.workspaces, this.imaging.pool, this.engine),
       ...explainHandlers(
         new ExplainService(this.workspaces, this.imaging, this.engine),
         new ExplainReview(this.workspaces, this.imaging, this.engine),

@@ -17,6 +17,7 @@ import { keepScreenshot } from '../helpers/browser';
 import { caller } from '../helpers/labels';
 import { reviewWorkspace, type ReviewWorkspace } from '../helpers/review-workspace';
 import { realServices } from '../helpers/services';
+import { writePng } from '../helpers/workspace-models';
 import { openWorkspaceInBrowser } from './browser-session';
 
 /** Copies of the workspace's scans: enough that the job is still predicting when Esc cancels it. */
@@ -167,21 +168,52 @@ describe('the Batch section', () => {
   it("writes a classifier's heatmaps when asked, and offers no gallery match for it", async () => {
     await page.getByTestId('nav-batch').click();
     const small = path.join(folder, 'part-0');
+    // Two images the workspace does not hold, in a second folder.
+    const fresh = path.join(dir, 'fresh');
+    mkdirSync(fresh);
+    for (let i = 0; i < 2; i++) {
+      const pixels = new Uint8Array(24 * 24).map((_, k) => (k * (7 + i)) % 251);
+      writePng(path.join(fresh, `fresh-${i}.png`), { width: 24, height: 24, bitDepth: 8, pixels });
+    }
     const heatOut = path.join(dir, 'results-heatmaps');
     // A classification run: heatmaps are offered, a verification model's gallery match is not.
     expect(await page.getByTestId('batch-gallery').count()).toBe(0);
     await page.getByTestId('batch-explain').selectOption('gradcam');
     await page.getByTestId('batch-input-0').fill(small);
+    await page.getByText('+ another folder').click();
+    await page.getByTestId('batch-input-1').fill(fresh);
     await page.getByTestId('batch-out').fill(heatOut);
     await page.getByTestId('batch-start').click();
+    // The new job heads the list once it shows.
+    await expect.poll(() => page.getByTestId('batch-jobs').locator('li').count()).toBe(2);
     await expect.poll(jobState, { timeout: 60_000 }).toBe('completed');
     expect(await jobRow().locator('button.link-button').textContent()).toContain(' · gradcam heatmaps → ');
     const pngs = readdirSync(path.join(heatOut, 'heatmaps'), { recursive: true }).filter((f) =>
       String(f).endsWith('.png'),
     );
-    expect(pngs).toHaveLength(FILES / 10);
-    expect(errors).toEqual([]);
+    expect(pngs).toHaveLength(FILES / 10 + 2);
+    await keepScreenshot(page, 'batch-heatmaps');
   }, 90_000);
+
+  it('opens a file the workspace does not hold, with its heatmap', async () => {
+    const file = path.join(dir, 'fresh', 'fresh-1.png');
+    const row = page.locator(`tr[data-path="${file}"]`);
+    await row.getByTestId('batch-open').click();
+    await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toBe('fresh-1.png');
+    await page.getByTestId('image-view').waitFor();
+    // A file outside the workspace stands in with an id below 0.
+    const heatmap = page.getByTestId('heatmap-canvas');
+    await expect.poll(() => heatmap.getAttribute('data-image')).toMatch(/^-\d+$/);
+    expect(await heatmap.getAttribute('data-method')).toBe('gradcam');
+    const predicted = (await row.locator('td').nth(2).textContent())!.trim();
+    expect(await page.getByTestId('batch-heatmap-note').textContent()).toContain(
+      `gradcam heatmap of the predicted class, ${predicted} (`,
+    );
+    await keepScreenshot(page, 'batch-viewer-file');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('batch-table').waitFor();
+    expect(errors).toEqual([]);
+  });
 });
 
 /** Seconds in an ETA as the Batch section words it: "ETA 2 h 05 min", "ETA 4 min 10 s", "ETA 12 s". */

@@ -167,6 +167,13 @@ export class BatchResults {
     };
   }
 
+  /** The predicted row of `file`'s frame in the job's results, or null: what may be opened and explained. */
+  async predicted(out: string, db: Database.Database, file: string, frame: number): Promise<BatchResultRow | null> {
+    const read = this.reading.then(() => this.rows(out, db));
+    this.reading = read.catch(() => undefined);
+    return (await read).find((r) => r.status === 'done' && r.path === file && r.frame === frame) ?? null;
+  }
+
   private async rows(out: string, db: Database.Database): Promise<BatchResultRow[]> {
     const key = `${db.name}\n${out}`;
     let job = this.cache.get(key);

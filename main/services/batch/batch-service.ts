@@ -114,7 +114,8 @@ export class BatchService {
     private readonly pool: DecodePool,
   ) {}
 
-  private modelDir(model: BatchRequest['model']): string {
+  /** The model folder a request or job names: a completed run's, or the folder given. */
+  modelDir(model: BatchRequest['model']): string {
     if ('dir' in model) return path.resolve(model.dir);
     const store = new RunStore(this.workspaces.require());
     store.require(model.runId);

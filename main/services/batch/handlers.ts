@@ -1,16 +1,22 @@
+import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DomainHandlers } from '../dispatcher';
+import type { DecodePool } from '../imaging/decode-pool';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import type { BatchJobs } from './batch-jobs';
 import { BatchResults } from './batch-results';
 import type { BatchService } from './batch-service';
+import { BatchView } from './batch-view';
 import { mergeBatches } from './merge';
 
 export function batchHandlers(
   batch: BatchService,
   jobs: BatchJobs,
   workspaces: WorkspaceService,
+  pool: DecodePool,
+  engine: EngineSupervisor,
 ): DomainHandlers<'batch'> {
   const results = new BatchResults();
+  const view = new BatchView(jobs, results, batch, workspaces, pool, engine);
   return {
     'batch.predict': (request, context) => batch.predict(request, context.signal, (p) => context.progress(p)),
     'batch.merge': ({ dirs, out }) => mergeBatches(dirs, out),
@@ -22,5 +28,8 @@ export function batchHandlers(
       const job = await jobs.job(request.jobId);
       return results.page(job.out, workspaces.require().db, request);
     },
+    'batch.file': ({ jobId, path }) => view.file(jobId, path),
+    'batch.frame': ({ jobId, path, frame }) => view.frame(jobId, path, frame),
+    'batch.explain': ({ jobId, path, frame }) => view.explain(jobId, path, frame),
   };
 }

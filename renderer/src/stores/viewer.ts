@@ -7,12 +7,24 @@ import { defaultWindow } from '../viewer/render';
 /** Images kept fetched ahead. */
 const PREFETCHED_IMAGES = 2;
 
+/** A file a batch job predicted that the workspace does not hold: opened by its path through the job. */
+export interface BatchFileSource {
+  jobId: string;
+  path: string;
+  fileName: string;
+  /** Stands in for an image id in its frames (below 0, never a workspace image's), so overlays can tell files apart. */
+  id: number;
+}
+
 /**
- * The image open in the viewer: its record and metadata, the frame's stored pixels (typed array,
- * as decoded), and the current window. Changing the window never calls the services.
+ * The image open in the viewer: its record (a workspace image) or batch file, its metadata, the
+ * frame's stored pixels (typed array, as decoded), and the current window. Changing the window
+ * never calls the services.
  */
 export const useViewerStore = defineStore('viewer', () => {
   const record = ref<ImageRecord | null>(null);
+  const file = ref<BatchFileSource | null>(null);
+  let nextFileId = -1;
   const info = ref<ImageInfo | null>(null);
   const pixels = shallowRef<FramePixels | null>(null);
   const frame = ref(0);
@@ -41,8 +53,32 @@ export const useViewerStore = defineStore('viewer', () => {
 
   const frames = computed(() => info.value?.frames ?? 1);
 
+  /** Opens a file a batch job predicted, at `frame`; returns the id its frames carry. */
+  async function openFile(jobId: string, path: string, at = 0): Promise<number> {
+    const mine = ++generation;
+    const id = nextFileId--;
+    error.value = null;
+    loading.value = true;
+    record.value = null;
+    pixels.value = null;
+    file.value = { jobId, path, fileName: path.split(/[\\/]/).pop() ?? path, id };
+    try {
+      const got = await loupe().invoke('batch.file', { jobId, path });
+      if (mine !== generation) return id;
+      file.value = { ...file.value, fileName: got.fileName };
+      info.value = got.info;
+      await showFrame(at, true);
+    } catch (e) {
+      if (mine === generation) error.value = messageOf(e);
+    } finally {
+      if (mine === generation) loading.value = false;
+    }
+    return id;
+  }
+
   async function open(id: number): Promise<void> {
     const mine = ++generation;
+    file.value = null;
     error.value = null;
     loading.value = true;
     try {
@@ -72,12 +108,18 @@ export const useViewerStore = defineStore('viewer', () => {
   }
 
   async function showFrame(index: number, resetWindow = false): Promise<void> {
-    if (!record.value) return;
+    const source = file.value;
+    if (!record.value && !source) return;
     const mine = ++generation;
     const target = Math.max(0, Math.min(frames.value - 1, index));
     frame.value = target;
     try {
-      const got = await loupe().invoke('imaging.frame', { id: record.value.id, frame: target });
+      const got = source
+        ? {
+            ...(await loupe().invoke('batch.frame', { jobId: source.jobId, path: source.path, frame: target })),
+            id: source.id,
+          }
+        : await loupe().invoke('imaging.frame', { id: record.value!.id, frame: target });
       if (mine !== generation) return;
       // The first frame sets the window; later frames keep the user's.
       if (resetWindow || !pixels.value) window.value = defaultWindow(got);
@@ -102,6 +144,7 @@ export const useViewerStore = defineStore('viewer', () => {
   function close(): void {
     generation++;
     record.value = null;
+    file.value = null;
     info.value = null;
     pixels.value = null;
     error.value = null;
@@ -109,6 +152,7 @@ export const useViewerStore = defineStore('viewer', () => {
 
   return {
     record,
+    file,
     info,
     pixels,
     frame,
@@ -117,6 +161,7 @@ export const useViewerStore = defineStore('viewer', () => {
     loading,
     error,
     open,
+    openFile,
     prefetch,
     showFrame,
     setWindow,
