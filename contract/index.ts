@@ -7,7 +7,7 @@ import { appInfo, appOpenExternal } from './channels/app';
 import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
-import { batchExplain, batchFile, batchFrame } from './channels/batch-view';
+import { batchExplain, batchFile, batchFrame, batchPrediction } from './channels/batch-view';
 import {
   imagingBrowse,
   imagingFrame,
@@ -210,6 +210,7 @@ export const channels = registry([
   batchFile,
   batchFrame,
   batchExplain,
+  batchPrediction,
 ]);
 
 export const events = registry([

@@ -48,3 +48,26 @@ export const batchExplain = defineChannel({
     columns: z.number().int(),
   }),
 });
+
+export const batchPrediction = defineChannel({
+  name: 'batch.prediction',
+  summary:
+    "What a detection or segmentation job predicted on a frame of a file, for the viewer's overlay: its boxes (after the threshold and NMS), or its mask.",
+  request: batchFileSchema,
+  reply: z.object({
+    /** The model's classes in output order (a mask's value indexes them), each with the colour it is drawn in. */
+    classes: z.array(z.object({ name: z.string(), color: z.string() })),
+    /** Detection: boxes best first, `[x1, y1, x2, y2]` in frame pixels; null for other tasks. */
+    boxes: z
+      .array(
+        z.object({
+          class: z.string(),
+          score: z.number(),
+          box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+        }),
+      )
+      .nullable(),
+    /** Segmentation: the mask the batch wrote (pixel = class index); null for other tasks, or without mask files. */
+    mask: z.object({ rows: z.number().int(), columns: z.number().int(), data: z.instanceof(Uint8Array) }).nullable(),
+  }),
+});

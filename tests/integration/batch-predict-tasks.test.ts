@@ -8,13 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrainingConfigInput } from '../../contract/index';
 import { decodeMaskPng } from '../../main/services/labels/mask-files';
 import { decodeFile } from '../../ml/decode/index';
 import { Predictor } from '../../ml/train/predictor';
 import { detectionDataset, detectionSet } from '../fixtures/detection-shapes';
 import { makeSyntheticScans, segmentationDataset } from '../fixtures/synthetic-scans';
 import { readCsv } from '../helpers/batch-predict';
+import { DETECT_CONFIG, SEGMENT_CONFIG, SIDE } from '../helpers/batch-task-models';
 import { runCli } from '../helpers/cli';
 import { trainForQuality, type TrainedModel } from '../helpers/engine-training';
 import { requireBuild } from '../helpers/services';
@@ -22,37 +22,6 @@ import { writePng } from '../helpers/workspace-models';
 
 /** PixelSpacing of the DICOM written below: row spacing then column spacing, mm. */
 const SPACING = [0.5, 0.6] as const;
-const SIDE = 16;
-
-const SEGMENT_CONFIG: TrainingConfigInput = {
-  task: 'segmentation',
-  model: { architecture: 'unet', depth: 2, baseFilters: 4 },
-  preprocessing: { rows: SIDE, columns: SIDE },
-  loss: { name: 'bce-dice' },
-  optimizer: { name: 'adam' },
-  learningRate: 0.01,
-  schedule: { name: 'constant' },
-  augment: {},
-  monitor: { metric: 'val_dice', mode: 'max' },
-  epochs: 1,
-  batchSize: 8,
-  seed: 2,
-};
-
-const DETECT_CONFIG: TrainingConfigInput = {
-  task: 'detection',
-  model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [4, 8, 8] }, headChannels: 8 },
-  preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
-  loss: { name: 'centernet' },
-  optimizer: { name: 'adam' },
-  learningRate: 3e-3,
-  schedule: { name: 'constant' },
-  augment: {},
-  monitor: { metric: 'val_map50', mode: 'max' },
-  epochs: 1,
-  batchSize: 8,
-  seed: 1,
-};
 
 let root: string;
 const trained: TrainedModel[] = [];

@@ -78,6 +78,11 @@ describe('the Batch viewer on files not in the workspace', () => {
     const frame = await call('batch.frame', { jobId: job.jobId, path: row.path, frame: 0 });
     expect(frame).toMatchObject({ id: 0, frame: 0, rows: png.height, columns: png.width });
     expect([...frame.data]).toEqual([...png.data]);
+    // A classifier's overlay is its heatmap (below): no boxes, no mask.
+    expect(await call('batch.prediction', { jobId: job.jobId, path: row.path, frame: 0 })).toMatchObject({
+      boxes: null,
+      mask: null,
+    });
   });
 
   it("draws the heatmap the job wrote, with the job's method and predicted class", async () => {

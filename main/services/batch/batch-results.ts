@@ -26,16 +26,28 @@ interface JsonlLine {
   boxes?: { class: string; score: number }[];
   areas?: Record<string, { pixels: number }>;
   matches?: { label: string; score: number }[];
+  mask?: string | null;
 }
+
+const detailKey = (file: string, frame: number): string => `${frame}\0${file}`;
 
 interface Tail {
   offset: number;
   rows: BatchResultRow[];
 }
 
+/** What a detection or segmentation line predicted beyond its table row: for the viewer's overlay. */
+export interface LineDetail {
+  boxes?: { class: string; score: number; box: [number, number, number, number] }[];
+  /** The mask PNG, relative to the output folder (null: the batch wrote no mask files). */
+  mask?: string | null;
+}
+
 interface CachedJob {
   jsonl: Tail;
   manifest: Tail;
+  /** Detection and segmentation lines' boxes and mask file, by path and frame. */
+  details: Map<string, LineDetail>;
   /** Bytes of predictions.jsonl the manifest vouches for (its last line's `ends`). */
   committed: number;
 }
@@ -167,18 +179,28 @@ export class BatchResults {
     };
   }
 
-  /** The predicted row of `file`'s frame in the job's results, or null: what may be opened and explained. */
-  async predicted(out: string, db: Database.Database, file: string, frame: number): Promise<BatchResultRow | null> {
+  /**
+   * The predicted row of `file`'s frame in the job's results, with its boxes or mask file, or null:
+   * what may be opened and explained.
+   */
+  async predicted(
+    out: string,
+    db: Database.Database,
+    file: string,
+    frame: number,
+  ): Promise<{ row: BatchResultRow; detail: LineDetail } | null> {
     const read = this.reading.then(() => this.rows(out, db));
     this.reading = read.catch(() => undefined);
-    return (await read).find((r) => r.status === 'done' && r.path === file && r.frame === frame) ?? null;
+    const row = (await read).find((r) => r.status === 'done' && r.path === file && r.frame === frame);
+    if (!row) return null;
+    return { row, detail: this.cache.get(cacheKey(out, db))?.details.get(detailKey(file, frame)) ?? {} };
   }
 
   private async rows(out: string, db: Database.Database): Promise<BatchResultRow[]> {
-    const key = `${db.name}\n${out}`;
+    const key = cacheKey(out, db);
     let job = this.cache.get(key);
     if (!job) {
-      job = { jsonl: { offset: 0, rows: [] }, manifest: { offset: 0, rows: [] }, committed: 0 };
+      job = { jsonl: { offset: 0, rows: [] }, manifest: { offset: 0, rows: [] }, details: new Map(), committed: 0 };
       this.cache.set(key, job);
       // Oldest out first: a Map keeps insertion order.
       for (const old of [...this.cache.keys()].slice(0, Math.max(0, this.cache.size - CACHED_JOBS)))
@@ -194,12 +216,19 @@ export class BatchResults {
     }
     const imageOf = db.prepare('SELECT id FROM images WHERE sha256 = ?').pluck();
     for (const text of lines) {
-      const line = JSON.parse(text) as JsonlLine;
+      const line = JSON.parse(text) as JsonlLine & LineDetail;
       job.jsonl.rows.push(rowOf(line, (imageOf.get(line.sha256) as number | undefined) ?? null));
+      if (line.boxes || line.mask !== undefined)
+        job.details.set(detailKey(line.path, line.frame), {
+          ...(line.boxes ? { boxes: line.boxes } : {}),
+          ...(line.mask !== undefined ? { mask: line.mask } : {}),
+        });
     }
     return [...job.jsonl.rows, ...job.manifest.rows];
   }
 }
+
+const cacheKey = (out: string, db: Database.Database): string => `${db.name}\n${out}`;
 
 /** Adds the new manifest lines' failed files to the rows and returns the committed JSONL length. */
 function committedEnd(job: CachedJob, lines: readonly string[]): number {

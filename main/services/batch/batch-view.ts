@@ -3,15 +3,20 @@
  * frames for the viewer and the heatmap of a classifier's prediction on it. Only a file and frame
  * the job's results list as predicted can be named, so no other path on the machine is read.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LoupeError, type BatchJob, type FramePixels, type ImageInfo, type ReplyOf } from '../../../contract/index';
 import { engineFrame } from '../../../ml/decode/engine-frame';
 import { DecodeError } from '../../../ml/decode/errors';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
+import { nextClassColor } from '../labels/colors';
+import { listTasks } from '../labels/tasks';
+import { RunStore } from '../training/run-store';
+import { decodeMaskPng } from '../labels/mask-files';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import type { BatchJobs } from './batch-jobs';
-import type { BatchResults } from './batch-results';
+import type { BatchResults, LineDetail } from './batch-results';
 import type { BatchService } from './batch-service';
 
 /** The method of a job that wrote no heatmaps: Grad-CAM, as the Review section starts with. */
@@ -84,17 +89,54 @@ export class BatchView {
     };
   }
 
-  /** The job, and the file as its results name it, if it predicted that frame of it. */
-  private async predicted(jobId: string, file: string, frame: number): Promise<{ job: BatchJob; where: string }> {
+  async prediction(jobId: string, file: string, frame: number): Promise<ReplyOf<'batch.prediction'>> {
+    const { job, detail } = await this.predicted(jobId, file, frame);
+    const classes = this.classColors(job);
+    const boxes = detail.boxes?.map(({ class: name, score, box }) => ({ class: name, score, box })) ?? null;
+    if (!detail.mask) return { classes, boxes, mask: null };
+    // The mask file the job wrote, named in its own results: refused should it point outside its folder.
+    const maskFile = path.resolve(job.out, detail.mask);
+    if (!maskFile.startsWith(path.resolve(job.out) + path.sep))
+      throw new LoupeError('INTERNAL', `Batch ${jobId} names a mask outside its folder: ${detail.mask}.`);
+    const bytes = await fs.readFile(maskFile).catch(() => null);
+    if (!bytes)
+      throw new LoupeError('NOT_FOUND', `${maskFile} is gone; the batch wrote it, so its folder was changed since.`);
+    const mask = await decodeMaskPng(bytes).catch((error: unknown) => {
+      throw new LoupeError('BAD_IMAGE', `${maskFile} is not the mask the batch wrote: ${(error as Error).message}`);
+    });
+    return { classes, boxes, mask: { rows: mask.height, columns: mask.width, data: mask.data } };
+  }
+
+  /**
+   * Each class of the job's model with its colour: a run's task colour where the task has a class of
+   * that name, else the next colour a new class would get.
+   */
+  private classColors(job: BatchJob): { name: string; color: string }[] {
+    const ws = this.workspaces.require();
+    const taskId = 'runId' in job.model ? new RunStore(ws).require(job.model.runId).taskId : null;
+    const task = taskId === null ? undefined : listTasks(ws.db).find((t) => t.id === taskId);
+    const byName = new Map((task?.classes ?? []).map((c) => [c.name.toLowerCase(), c.color]));
+    const colors: string[] = [];
+    for (const name of job.classes)
+      colors.push(byName.get(name.toLowerCase()) ?? nextClassColor([...byName.values(), ...colors]));
+    return job.classes.map((name, i) => ({ name, color: colors[i]! }));
+  }
+
+  /** The job, the file as its results name it and what they say of it, if it predicted that frame of it. */
+  private async predicted(
+    jobId: string,
+    file: string,
+    frame: number,
+  ): Promise<{ job: BatchJob; where: string; detail: LineDetail }> {
     const job = await this.jobs.job(jobId);
     const where = path.resolve(file);
-    const row = await this.results.predicted(job.out, this.workspaces.require().db, where, frame);
-    if (!row)
+    const found = await this.results.predicted(job.out, this.workspaces.require().db, where, frame);
+    if (!found)
       throw new LoupeError(
         'NOT_FOUND',
         `${where}${frame > 0 ? ` (frame ${frame + 1})` : ''} is not among the files batch ${jobId} predicted.`,
       );
-    return { job, where };
+    return { job, where, detail: found.detail };
   }
 
   private async decoded<T>(file: string, read: () => Promise<T>): Promise<T> {

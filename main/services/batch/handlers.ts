@@ -31,5 +31,6 @@ export function batchHandlers(
     'batch.file': ({ jobId, path }) => view.file(jobId, path),
     'batch.frame': ({ jobId, path, frame }) => view.frame(jobId, path, frame),
     'batch.explain': ({ jobId, path, frame }) => view.explain(jobId, path, frame),
+    'batch.prediction': ({ jobId, path, frame }) => view.prediction(jobId, path, frame),
   };
 }

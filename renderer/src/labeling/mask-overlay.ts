@@ -15,7 +15,10 @@ function packRgba(r: number, g: number, b: number, a: number): number {
 }
 
 /** Palette for a segmentation task's classes: opaque class colours (the layer's opacity does the blending). */
-export function maskPalette(classes: readonly LabelClass[], hidden: ReadonlySet<number> = new Set()): Uint32Array {
+export function maskPalette(
+  classes: readonly Pick<LabelClass, 'id' | 'maskIndex' | 'color'>[],
+  hidden: ReadonlySet<number> = new Set(),
+): Uint32Array {
   const palette = new Uint32Array(256);
   for (const c of classes) {
     if (c.maskIndex === null || hidden.has(c.id)) continue;

@@ -1,0 +1,87 @@
+/**
+ * The Batch section with a detection run and a verification run (tiny ones, trained through the
+ * services): the form offers the gallery match to the verifier and not to the detector, and a
+ * detector's batch opens each image with the boxes the batch predicted drawn over it.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keepScreenshot } from '../helpers/browser';
+import { boxPairRuns, type BoxPairRuns } from '../helpers/box-pair-runs';
+import { caller } from '../helpers/labels';
+import { realServices } from '../helpers/services';
+import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
+
+describe('the Batch section with detection and verification runs', () => {
+  let session: BrowserSession | undefined;
+  let page: Page;
+  let dir: string;
+  let runs: BoxPairRuns;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-batch-overlays-'));
+    const workspace = path.join(dir, 'ws');
+    const { services, log } = realServices();
+    const call = caller(services, log);
+    await call('workspace.open', { path: workspace, create: true });
+    runs = await boxPairRuns(call, dir);
+    await services.dispose();
+    session = await openWorkspaceInBrowser(workspace, { width: 1500, height: 1000 });
+    page = session.page;
+  }, 600_000);
+  afterAll(async () => {
+    session?.closeClient();
+    await session?.browser.close();
+    await session?.app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("offers each run's own options: the gallery match to a verifier, neither option to a detector", async () => {
+    await page.getByTestId('nav-batch').click();
+    await page.getByTestId('batch-run').selectOption(runs.verificationRunId);
+    await page.getByTestId('batch-gallery').waitFor();
+    expect(await page.getByTestId('batch-explain').count()).toBe(0);
+    expect(await page.getByTestId('batch-top-k').isDisabled()).toBe(true);
+    await page.getByTestId('batch-gallery').check();
+    expect(await page.getByTestId('batch-top-k').inputValue()).toBe('5');
+    await page.getByTestId('batch-run').selectOption(runs.detectionRunId);
+    expect(await page.getByTestId('batch-gallery').count()).toBe(0);
+    expect(await page.getByTestId('batch-explain').count()).toBe(0);
+  });
+
+  it("draws a detector's predicted boxes over the image it opens", async () => {
+    const out = path.join(dir, 'boxes-out');
+    await page.getByTestId('batch-input-0').fill(path.join(dir, 'shapes'));
+    await page.getByTestId('batch-out').fill(out);
+    await page.getByTestId('batch-start').click();
+    const job = page.getByTestId('batch-jobs').locator('li').first();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    const first = page.getByTestId('batch-table').locator('tbody tr').first();
+    const file = (await first.getAttribute('data-path'))!;
+    const line = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; boxes: { class: string }[] })
+      .find((l) => l.path === file)!;
+    expect(line.boxes.length).toBeGreaterThan(0);
+    await first.getByTestId('batch-open').click();
+    await page.getByTestId('image-view').waitFor();
+    const boxes = page.getByTestId('batch-boxes');
+    await expect.poll(() => boxes.locator('rect').count()).toBe(line.boxes.length);
+    expect(
+      await boxes.locator('g[data-class]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-class'))),
+    ).toEqual(line.boxes.map((b) => b.class));
+    expect(await page.getByTestId('batch-heatmap-note').textContent()).toContain(
+      `${line.boxes.length} box${line.boxes.length === 1 ? '' : 'es'} predicted`,
+    );
+    await keepScreenshot(page, 'batch-boxes');
+    // H hides the boxes and shows them again.
+    await page.keyboard.press('h');
+    await expect.poll(() => boxes.count()).toBe(0);
+    await page.keyboard.press('h');
+    await expect.poll(() => boxes.locator('rect').count()).toBe(line.boxes.length);
+    expect(session!.errors).toEqual([]);
+  });
+});

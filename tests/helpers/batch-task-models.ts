@@ -1,0 +1,35 @@
+/** Tiny segmentation and detection models' settings, for the batch tests of those tasks: about files and rows, not accuracy. */
+import type { TrainingConfigInput } from '../../contract/index';
+
+/** The U-Net's input side (the synthetic scans are this size). */
+export const SIDE = 16;
+
+export const SEGMENT_CONFIG: TrainingConfigInput = {
+  task: 'segmentation',
+  model: { architecture: 'unet', depth: 2, baseFilters: 4 },
+  preprocessing: { rows: SIDE, columns: SIDE },
+  loss: { name: 'bce-dice' },
+  optimizer: { name: 'adam' },
+  learningRate: 0.01,
+  schedule: { name: 'constant' },
+  augment: {},
+  monitor: { metric: 'val_dice', mode: 'max' },
+  epochs: 1,
+  batchSize: 8,
+  seed: 2,
+};
+
+export const DETECT_CONFIG: TrainingConfigInput = {
+  task: 'detection',
+  model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [4, 8, 8] }, headChannels: 8 },
+  preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
+  loss: { name: 'centernet' },
+  optimizer: { name: 'adam' },
+  learningRate: 3e-3,
+  schedule: { name: 'constant' },
+  augment: {},
+  monitor: { metric: 'val_map50', mode: 'max' },
+  epochs: 1,
+  batchSize: 8,
+  seed: 1,
+};
