@@ -119,9 +119,19 @@ export function toModalityImage(frame: DecodedFrame, spec: PreprocessingSpec): M
     for (let y = 0; y < rows; y++) readRow(y, image.subarray(y * rowLength, (y + 1) * rowLength));
   }
   if (channels < spec.channels) image = repeatChannels(image, spec.channels);
-  const range = dtypeRangeOf(data);
+  return { data: image, placement, dtypeRange: storedRange(frame, spec) };
+}
+
+/**
+ * The value range of a frame's stored type in modality units (after rescale where the spec applies
+ * it): what `dtype` intensity scales by. [0, 1] for float pixels, which are taken as scaled already.
+ */
+export function storedRange(frame: DecodedFrame, spec: PreprocessingSpec): [number, number] {
+  const slope = spec.applyRescale ? frame.rescaleSlope : 1;
+  const intercept = spec.applyRescale ? frame.rescaleIntercept : 0;
+  const range = dtypeRangeOf(frame.data);
   const ends = range ? [range[0] * slope + intercept, range[1] * slope + intercept] : [0, 1];
-  return { data: image, placement, dtypeRange: [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] };
+  return [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)];
 }
 
 function repeatChannels(grey: Float32Array, channels: number): Float32Array {

@@ -22,6 +22,7 @@ import type { MethodContext } from '../worker/runtime';
 import { modelCardMarkdown } from '../export/card-page';
 import { accuracy, framesOf, loupeFacts, PARITY_CHUNK, writeBundle } from '../export/bundle-folder';
 import { buildOnnx, type OnnxExport } from '../export/onnx-export';
+import { fixStoredRange } from '../export/stored-range';
 import { withWeightsRead } from '../export/onnx-kernels';
 import { checkOnnxParity, FP32_MAX_ABS_DIFF, onnxInput, openOnnxSession } from '../export/onnx-parity';
 import { encodeModel, type OnnxModelParts } from '../export/onnx-proto';
@@ -66,6 +67,12 @@ function bundleCard(
 
 type ExportRequest = EngineParsedRequestOf<'export'>;
 
+/** The training images an int8 export calibrates on; none for fp32. */
+function calibrationSamples(request: ExportRequest): ExportRequest['dataset']['samples'] {
+  if (request.format !== 'onnx-int8') return [];
+  return request.dataset.samples.filter((s) => s.split === 'train').slice(0, request.calibration);
+}
+
 /** The int8 QDQ graph, calibrated on the request's training images (decoded a chunk at a time). */
 async function quantized(
   predictor: Predictor,
@@ -73,7 +80,7 @@ async function quantized(
   request: ExportRequest,
   signal: AbortSignal,
 ): Promise<{ bytes: Uint8Array; images: number }> {
-  const samples = request.dataset.samples.filter((s) => s.split === 'train').slice(0, request.calibration);
+  const samples = calibrationSamples(request);
   if (samples.length === 0)
     throw new LoupeError('INVALID_REQUEST', 'int8 calibration needs images in the training split; this task has none.');
   const folded = foldBatchNorms(parts);
@@ -99,15 +106,19 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     );
   const predictor = await Predictor.load(request.modelDir);
   try {
+    const samples = request.dataset.samples.filter((s) => s.split === request.split).slice(0, MAX_PARITY_IMAGES);
+    // Loupe's own card stays the reference the parity check predicts with; the bundle's may fix a stored range.
+    const card = request.preprocessing
+      ? await fixStoredRange(predictor.card, [...samples, ...calibrationSamples(request)], context.signal)
+      : predictor.card;
     const built = await withWeightsRead(predictor.model, () =>
-      buildOnnx(predictor.model, predictor.card, { preprocessing: request.preprocessing }),
+      buildOnnx(predictor.model, card, { preprocessing: request.preprocessing }),
     );
     const fp32 = encodeModel(built.parts);
     const int8 =
       request.format === 'onnx-int8' ? await quantized(predictor, built.parts, request, context.signal) : null;
     const bytes = int8?.bytes ?? fp32;
     const session = await openOnnxSession(bytes);
-    const samples = request.dataset.samples.filter((s) => s.split === request.split).slice(0, MAX_PARITY_IMAGES);
     let worst = 0;
     let same = 0;
     const onnxPredictions: SamplePrediction[] = [];
@@ -162,8 +173,8 @@ export async function exportModel(request: ExportRequest, context: MethodContext
     }
     await writeBundle(request.outDir, {
       [BUNDLE_FILES.model]: bytes,
-      [BUNDLE_FILES.card]: JSON.stringify(bundleCard(predictor.card, { ...built, bytes }, request, parity), null, 2),
-      [BUNDLE_FILES.cardPage]: modelCardMarkdown(predictor.card, {
+      [BUNDLE_FILES.card]: JSON.stringify(bundleCard(card, { ...built, bytes }, request, parity), null, 2),
+      [BUNDLE_FILES.cardPage]: modelCardMarkdown(card, {
         format: request.format,
         precision: int8 ? 'int8 QDQ' : 'fp32',
         preprocessingBaked: request.preprocessing,
