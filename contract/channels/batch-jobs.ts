@@ -165,6 +165,11 @@ export const batchResults = defineChannel({
     classCounts: z.array(z.object({ name: z.string(), count: z.number().int().min(0) })),
     /** Workspace image ids of the filtered rows (all pages), for Review. */
     imageIds: z.array(z.number().int()),
+    /**
+     * Files of the filtered rows (all pages) the workspace does not hold, at most MAX_REVIEW_QUEUE:
+     * what Review would import first.
+     */
+    outside: z.array(z.string()),
   }),
 });
 

@@ -153,11 +153,18 @@ describe('the Batch section', () => {
     await page.keyboard.press('Escape');
     await page.getByTestId('batch-table').waitFor();
 
-    const boxes = page.getByTestId('batch-table').locator('tbody input[type=checkbox]');
-    // Copies share their content, so rows name the same workspace images: tick until two differ.
-    await boxes.nth(0).check();
-    for (let i = 1; (await page.getByTestId('batch-review-selected').textContent())!.includes(' 1 '); i++)
-      await boxes.nth(i).check();
+    // Copies share their content, so rows name the same workspace images: tick a row, a copy of
+    // it, and a row of another image; the queue holds each image once.
+    const rows = await page
+      .getByTestId('batch-table')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-path')!, tr.getAttribute('data-image')!]));
+    const [first, image] = rows[0]!;
+    const copy = rows.find(([p, id]) => id === image && p !== first)!;
+    const other = rows.find(([, id]) => id !== image)!;
+    for (const [file] of [rows[0]!, copy, other])
+      await page.locator(`tr[data-path="${file}"] input[type=checkbox]`).check();
+    expect(await page.getByTestId('batch-review-selected').textContent()).toContain('Send 3 ticked');
     await page.getByTestId('batch-review-selected').click();
     await page.getByTestId('section-review').waitFor();
     await expect.poll(() => page.getByTestId('review-list').locator('li').count()).toBe(2);
@@ -212,6 +219,26 @@ describe('the Batch section', () => {
     await keepScreenshot(page, 'batch-viewer-file');
     await page.keyboard.press('Escape');
     await page.getByTestId('batch-table').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('imports ticked files the workspace does not hold, then reviews them', async () => {
+    const fresh = ['fresh-0.png', 'fresh-1.png'].map((name) => path.join(dir, 'fresh', name));
+    const before = (await client.invoke('imaging.list', { offset: 0, limit: 1 })).total;
+    for (const file of fresh) {
+      expect(await page.locator(`tr[data-path="${file}"]`).getAttribute('data-image')).toBe('');
+      await page.locator(`tr[data-path="${file}"] input[type=checkbox]`).check();
+    }
+    expect(await page.getByTestId('batch-review-selected').getAttribute('title')).toBe(
+      '2 of them are imported into the workspace first',
+    );
+    await page.getByTestId('batch-review-selected').click();
+    await page.getByTestId('section-review').waitFor();
+    await expect.poll(() => page.getByTestId('review-list').locator('li').count()).toBe(2);
+    expect((await client.invoke('imaging.list', { offset: 0, limit: 1 })).total).toBe(before + 2);
+    // Back in the Batch section the rows are workspace images now.
+    await page.getByTestId('nav-batch').click();
+    await expect.poll(() => page.locator(`tr[data-path="${fresh[0]}"]`).getAttribute('data-image')).toMatch(/^\d+$/);
     expect(errors).toEqual([]);
   });
 });

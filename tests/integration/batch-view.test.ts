@@ -99,6 +99,23 @@ describe('the Batch viewer on files not in the workspace', () => {
     }
   });
 
+  it('lists the files outside the workspace, and knows them as workspace images once imported', async () => {
+    const before = await call('batch.results', { jobId: job.jobId, failed: false });
+    expect(before.imageIds).toEqual([]);
+    expect([...before.outside].sort()).toEqual(folder.images);
+    const report = await call('imaging.import', { paths: [rows[0]!.path] });
+    const imageId = report.files[0]!.imageId!;
+    const after = await call('batch.results', { jobId: job.jobId, failed: false, limit: MAX_BATCH_PAGE });
+    expect(after.imageIds).toEqual([imageId]);
+    expect(after.outside).not.toContain(rows[0]!.path);
+    expect(after.rows.find((r) => r.path === rows[0]!.path)!.imageId).toBe(imageId);
+    // Removed again: the row is a file outside the workspace once more.
+    await call('imaging.remove', { imageIds: [imageId] });
+    const removed = await call('batch.results', { jobId: job.jobId, failed: false });
+    expect(removed.imageIds).toEqual([]);
+    expect(removed.outside).toContain(rows[0]!.path);
+  });
+
   it('reads no file the job did not predict', async () => {
     const notPredicted = [folder.unreadable[0]!.path, path.join(root, 'ws', 'loupe.db'), '/etc/passwd'];
     for (const file of notPredicted) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchResults, SCORE_HISTOGRAM_BINS } from '../../../contract/index';
-import { BatchResults, histogramOf, rowOf } from './batch-results';
+import { BatchResults } from './batch-results';
+import { histogramOf, rowOf } from './result-rows';
 
 const request = (over: object = {}) => batchResults.request.parse({ jobId: 'batch-20260101-000000-abcd', ...over });
 

@@ -8,26 +8,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { SCORE_HISTOGRAM_BINS, type BatchResultRow, type ParsedRequestOf, type ReplyOf } from '../../../contract/index';
-import { uncertainty } from '../review/queue';
+import { MAX_REVIEW_QUEUE, type BatchResultRow, type ReplyOf } from '../../../contract/index';
 import { JSONL_FILE } from './formats';
 import { MANIFEST_FILE, type ManifestEntry } from './output-folder';
+import { comparator, failedRow, histogramOf, passes, rowOf, type JsonlLine, type Request } from './result-rows';
 
 /** Jobs whose rows are kept in memory; older ones are parsed again when looked at. */
 const CACHED_JOBS = 4;
-
-interface JsonlLine {
-  path: string;
-  relative: string;
-  sha256: string;
-  frame: number;
-  predicted?: string;
-  probabilities?: Record<string, number>;
-  boxes?: { class: string; score: number }[];
-  areas?: Record<string, { pixels: number }>;
-  matches?: { label: string; score: number }[];
-  mask?: string | null;
-}
 
 const detailKey = (file: string, frame: number): string => `${frame}\0${file}`;
 
@@ -48,6 +35,10 @@ interface CachedJob {
   manifest: Tail;
   /** Detection and segmentation lines' boxes and mask file, by path and frame. */
   details: Map<string, LineDetail>;
+  /** Each predicted row's file content hash, which names its workspace image. */
+  shas: WeakMap<BatchResultRow, string>;
+  /** The workspace's images when rows' image ids were last looked up (count, newest id and import). */
+  imagesSeen: string;
   /** Bytes of predictions.jsonl the manifest vouches for (its last line's `ends`). */
   committed: number;
 }
@@ -74,87 +65,6 @@ async function appended(file: string, tail: Tail, limit = Infinity): Promise<str
   }
 }
 
-/** One JSONL line as a table row, whatever the task wrote. */
-export function rowOf(line: JsonlLine, imageId: number | null): BatchResultRow {
-  const row: BatchResultRow = {
-    path: line.path,
-    relative: line.relative,
-    frame: line.frame,
-    imageId,
-    status: 'done',
-    reason: null,
-    predicted: null,
-    score: null,
-    entropy: null,
-    margin: null,
-    boxes: null,
-  };
-  if (line.probabilities) {
-    const u = uncertainty(Object.values(line.probabilities));
-    return { ...row, predicted: line.predicted ?? null, score: u.score, entropy: u.entropy, margin: u.margin };
-  }
-  if (line.boxes) {
-    const best = line.boxes[0];
-    return { ...row, predicted: best?.class ?? null, score: best?.score ?? null, boxes: line.boxes.length };
-  }
-  if (line.areas) {
-    // The first class is the background: the image's class is its largest foreground area.
-    const [, ...foreground] = Object.entries(line.areas);
-    const largest = foreground.reduce<[string, number] | null>(
-      (best, [name, a]) => (a.pixels > 0 && (!best || a.pixels > best[1]) ? [name, a.pixels] : best),
-      null,
-    );
-    return { ...row, predicted: largest?.[0] ?? null };
-  }
-  if (line.matches) {
-    const nearest = line.matches[0];
-    return { ...row, predicted: nearest?.label ?? null, score: nearest?.score ?? null };
-  }
-  return row;
-}
-
-type Request = ParsedRequestOf<'batch.results'>;
-
-function passes(row: BatchResultRow, request: Request): boolean {
-  const scoreFiltered = request.minScore > 0 || request.maxScore < 1;
-  // A file that could not be predicted has no class, score or entropy: any such filter leaves it out.
-  if (row.status === 'failed')
-    return request.failed && request.predicted === '' && request.minEntropy === 0 && !scoreFiltered;
-  if (request.predicted !== '' && row.predicted !== request.predicted) return false;
-  if (scoreFiltered) {
-    if (row.score === null || row.score < request.minScore || row.score > request.maxScore) return false;
-  }
-  if (request.minEntropy > 0 && (row.entropy === null || row.entropy < request.minEntropy)) return false;
-  return true;
-}
-
-/** Rows without the sorted value go last in either direction. */
-function comparator(request: Request): (a: BatchResultRow, b: BatchResultRow) => number {
-  const sign = request.descending ? -1 : 1;
-  const byPath = (a: BatchResultRow, b: BatchResultRow) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : a.frame - b.frame;
-  if (request.sort === 'path') return (a, b) => sign * byPath(a, b);
-  const key = request.sort === 'class' ? 'predicted' : request.sort;
-  return (a, b) => {
-    const x = a[key];
-    const y = b[key];
-    if (x === null || y === null) return x === y ? byPath(a, b) : x === null ? 1 : -1;
-    const order = typeof x === 'number' ? x - (y as number) : String(x).localeCompare(String(y));
-    return sign * order || byPath(a, b);
-  };
-}
-
-export function histogramOf(rows: readonly BatchResultRow[]): number[] {
-  const bins = new Array<number>(SCORE_HISTOGRAM_BINS).fill(0);
-  for (const { score } of rows) {
-    if (score === null) continue;
-    // A score of exactly 1 belongs to the last bin; verification's cosine scores may go below 0.
-    const bin = Math.min(SCORE_HISTOGRAM_BINS - 1, Math.max(0, Math.floor(score * SCORE_HISTOGRAM_BINS)));
-    bins[bin]!++;
-  }
-  return bins;
-}
-
 export class BatchResults {
   private readonly cache = new Map<string, CachedJob>();
   /** Reads one at a time: two pages read at once would both append the same new lines. */
@@ -176,6 +86,10 @@ export class BatchResults {
       histogram: histogramOf(kept),
       classCounts: [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count),
       imageIds: [...new Set(kept.flatMap((r) => (r.imageId === null ? [] : [r.imageId])))],
+      outside: [...new Set(kept.flatMap((r) => (r.imageId === null && r.status === 'done' ? [r.path] : [])))].slice(
+        0,
+        MAX_REVIEW_QUEUE,
+      ),
     };
   }
 
@@ -200,7 +114,14 @@ export class BatchResults {
     const key = cacheKey(out, db);
     let job = this.cache.get(key);
     if (!job) {
-      job = { jsonl: { offset: 0, rows: [] }, manifest: { offset: 0, rows: [] }, details: new Map(), committed: 0 };
+      job = {
+        jsonl: { offset: 0, rows: [] },
+        manifest: { offset: 0, rows: [] },
+        details: new Map(),
+        shas: new WeakMap(),
+        imagesSeen: '',
+        committed: 0,
+      };
       this.cache.set(key, job);
       // Oldest out first: a Map keeps insertion order.
       for (const old of [...this.cache.keys()].slice(0, Math.max(0, this.cache.size - CACHED_JOBS)))
@@ -217,15 +138,42 @@ export class BatchResults {
     const imageOf = db.prepare('SELECT id FROM images WHERE sha256 = ?').pluck();
     for (const text of lines) {
       const line = JSON.parse(text) as JsonlLine & LineDetail;
-      job.jsonl.rows.push(rowOf(line, (imageOf.get(line.sha256) as number | undefined) ?? null));
+      const row = rowOf(line, (imageOf.get(line.sha256) as number | undefined) ?? null);
+      job.jsonl.rows.push(row);
+      job.shas.set(row, line.sha256);
       if (line.boxes || line.mask !== undefined)
         job.details.set(detailKey(line.path, line.frame), {
           ...(line.boxes ? { boxes: line.boxes } : {}),
           ...(line.mask !== undefined ? { mask: line.mask } : {}),
         });
     }
+    refreshImageIds(job, db);
     return [...job.jsonl.rows, ...job.manifest.rows];
   }
+}
+
+/**
+ * Files imported (for Review) or images removed since the rows were read change which rows are
+ * workspace images: the rows' ids are looked up again, all at once, when the images table changed.
+ */
+function refreshImageIds(job: CachedJob, db: Database.Database): void {
+  // The newest import time too: a removed newest image's id may be given again to the next import.
+  const seen = db
+    .prepare("SELECT COUNT(*) || ' ' || COALESCE(MAX(id), 0) || ' ' || COALESCE(MAX(imported_at), '') FROM images")
+    .pluck()
+    .get() as string;
+  if (seen === job.imagesSeen) return;
+  const wasEmpty = job.imagesSeen === '';
+  job.imagesSeen = seen;
+  // Rows just read were looked up as they were parsed.
+  if (wasEmpty) return;
+  const ids = new Map(
+    (db.prepare('SELECT sha256, id FROM images').all() as { sha256: string; id: number }[]).map((r) => [
+      r.sha256,
+      r.id,
+    ]),
+  );
+  for (const row of job.jsonl.rows) row.imageId = ids.get(job.shas.get(row) ?? '') ?? null;
 }
 
 const cacheKey = (out: string, db: Database.Database): string => `${db.name}\n${out}`;
@@ -238,20 +186,4 @@ function committedEnd(job: CachedJob, lines: readonly string[]): number {
     job.committed = entry.ends[JSONL_FILE] ?? job.committed;
   }
   return job.committed;
-}
-
-function failedRow(entry: ManifestEntry): BatchResultRow {
-  return {
-    path: entry.path,
-    relative: entry.relative,
-    frame: 0,
-    imageId: null,
-    status: 'failed',
-    reason: entry.reason ?? null,
-    predicted: null,
-    score: null,
-    entropy: null,
-    margin: null,
-    boxes: null,
-  };
 }

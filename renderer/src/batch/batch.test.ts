@@ -1,66 +1,21 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BatchJob, ReplyOf, RunSummary } from '../../../contract/index';
+import type { RunSummary } from '../../../contract/index';
+import { job, results, RUN, RUN_ID } from '../testing/batch-fixtures';
 import { setLoupeClient } from '../client/index';
-import { useReviewStore } from '../stores/review';
 import { fakeClient } from '../testing/fake-client';
 import { RESULTS_PAGE, useBatchStore } from '../stores/batch';
 import { durationText } from './batch-text';
 
 beforeEach(() => setActivePinia(createPinia()));
 
-const RUN_ID = 'run-20260101-000000-abcd';
-const RUN = {
-  runId: RUN_ID,
-  taskId: 5,
-  taskName: 'Lesion',
-  kind: 'classification',
-  state: 'completed',
-  architecture: 'small-cnn',
-  createdAt: '2026-01-01T00:00:00Z',
-} as RunSummary;
 const RUNNING_RUN = { ...RUN, runId: 'run-20260102-000000-abcd', state: 'running' } as RunSummary;
 
-const job = (over: Partial<BatchJob> = {}): BatchJob => ({
-  jobId: 'batch-20260101-000000-abcd',
-  model: { runId: RUN_ID },
-  task: 'classification',
-  classes: ['normal', 'lesion'],
-  inputs: ['/scans'],
-  out: '/out',
-  formats: ['csv', 'jsonl'],
-  threshold: null,
-  gallery: null,
-  explain: null,
-  state: 'running',
-  active: true,
-  error: null,
-  total: 100,
-  finished: 10,
-  failed: 0,
-  imagesPerSecond: 5,
-  etaMs: 18_000,
-  runtime: null,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  ...over,
-});
 const OLD = job({
   jobId: 'batch-20251201-000000-abcd',
   state: 'interrupted',
   active: false,
   createdAt: '2025-12-01T00:00:00Z',
-});
-
-const results = (over: Partial<ReplyOf<'batch.results'>> = {}): ReplyOf<'batch.results'> => ({
-  jobId: job().jobId,
-  all: 10,
-  matching: 10,
-  rows: [],
-  histogram: new Array<number>(20).fill(0),
-  classCounts: [{ name: 'lesion', count: 10 }],
-  imageIds: [1, 2, 3],
-  ...over,
 });
 
 describe('the batch store', () => {
@@ -185,49 +140,6 @@ describe('the batch store', () => {
     expect(client.calls.at(-1)?.request).toMatchObject({ sort: 'score', descending: false });
     await batch.sortBy('class');
     expect(client.calls.at(-1)?.request).toMatchObject({ sort: 'class', descending: false });
-  });
-
-  it('sends images to Review as a queue of the job’s run', async () => {
-    const queue = {
-      runId: RUN_ID,
-      taskId: 5,
-      taskName: 'Lesion',
-      classes: [],
-      weightsSha256: 'a'.repeat(64),
-      items: [],
-      leftOut: 0,
-    };
-    const client = fakeClient({
-      'training.runs': () => ({ runs: [RUN] }),
-      'batch.jobs': () => ({ jobs: [job({ state: 'completed', active: false })] }),
-      'batch.results': () => results(),
-      'labels.tasks': () => ({ tasks: [] }),
-      'review.settings': () => ({ reviewer: '', isDefault: true }),
-      'review.queue': () => queue,
-    });
-    setLoupeClient(client);
-    const batch = useBatchStore();
-    await batch.hydrate('/ws');
-    expect(await batch.sendToReview([3, 1])).toBe(true);
-    expect(client.calls.find((c) => c.channel === 'review.queue')?.request).toMatchObject({
-      runId: RUN_ID,
-      source: { kind: 'images', imageIds: [3, 1] },
-    });
-    expect(useReviewStore().queue).toEqual(queue);
-  });
-
-  it('has no Review for a model folder', async () => {
-    setLoupeClient(
-      fakeClient({
-        'training.runs': () => ({ runs: [RUN] }),
-        'batch.jobs': () => ({ jobs: [job({ model: { dir: '/models/m' } })] }),
-        'batch.results': () => results(),
-      }),
-    );
-    const batch = useBatchStore();
-    await batch.hydrate('/ws');
-    expect(batch.reviewRun).toBeNull();
-    expect(await batch.sendToReview([1])).toBe(false);
   });
 });
 

@@ -3,7 +3,6 @@ import { computed, ref } from 'vue';
 import {
   DEFAULT_GALLERY_MATCHES,
   MAX_GALLERY_MATCHES,
-  MAX_REVIEW_QUEUE,
   type BatchFormat,
   type BatchJob,
   type ExplainMethodName,
@@ -12,7 +11,6 @@ import {
   type RunSummary,
 } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
-import { useReviewStore } from './review';
 
 type Results = ReplyOf<'batch.results'>;
 /** A results page's sort, filter and place (every field set: the table shows them). */
@@ -22,6 +20,12 @@ export type ResultsQuery = Omit<ParsedRequestOf<'batch.results'>, 'jobId'>;
 export const RESULTS_PAGE = 100;
 /** While a job predicts, its results are read again at most this often (each read parses only new rows). */
 export const RESULTS_REFRESH_MS = 1000;
+
+/** A ticked row: its file, and the workspace image it is (null while the workspace does not hold it). */
+export interface BatchPick {
+  path: string;
+  imageId: number | null;
+}
 
 export interface BatchDraft {
   source: 'run' | 'dir';
@@ -64,8 +68,8 @@ export const useBatchStore = defineStore('batch', () => {
   const jobId = ref<string | null>(null);
   const results = ref<Results | null>(null);
   const query = ref<ResultsQuery>({ ...FIRST_QUERY });
-  /** Workspace image ids of the rows ticked in the table. */
-  const selected = ref<number[]>([]);
+  /** The rows ticked in the table, a file once: its workspace image, or null for a file outside the workspace. */
+  const selected = ref<BatchPick[]>([]);
   const draft = ref<BatchDraft>({
     source: 'run',
     runId: '',
@@ -227,23 +231,10 @@ export const useBatchStore = defineStore('batch', () => {
     if (resumed) upsert(resumed);
   }
 
-  function toggle(imageId: number): void {
-    selected.value = selected.value.includes(imageId)
-      ? selected.value.filter((id) => id !== imageId)
-      : [...selected.value, imageId];
-  }
-
-  /** Builds a Review queue of these images with the job's run; true once it is built. */
-  async function sendToReview(imageIds: readonly number[]): Promise<boolean> {
-    const run = reviewRun.value;
-    if (!run || imageIds.length === 0) return false;
-    const review = useReviewStore();
-    await review.hydrate();
-    review.runId = run;
-    review.source = { kind: 'images', imageIds: imageIds.slice(0, MAX_REVIEW_QUEUE) };
-    await review.buildQueue();
-    if (review.error) error.value = review.error;
-    return review.queue !== null && !review.error;
+  function toggle(row: BatchPick): void {
+    selected.value = selected.value.some((p) => p.path === row.path)
+      ? selected.value.filter((p) => p.path !== row.path)
+      : [...selected.value, { path: row.path, imageId: row.imageId }];
   }
 
   return {
@@ -271,6 +262,5 @@ export const useBatchStore = defineStore('batch', () => {
     cancel,
     resume,
     toggle,
-    sendToReview,
   };
 });
