@@ -1,4 +1,4 @@
-/** Tiny segmentation and detection models' settings, for the batch tests of those tasks: about files and rows, not accuracy. */
+/** Tiny segmentation and detection models' settings for the batch and review tests of those tasks: about files, rows and views, not accuracy. */
 import type { TrainingConfigInput } from '../../contract/index';
 
 /** The U-Net's input side (the synthetic scans are this size). */

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { TrainingConfigInput } from '../../contract/index';
+import { DETECT_CONFIG as TINY_DETECTOR } from './batch-task-models';
 import type { caller } from './labels';
 import { detectionWorkspace, identityWorkspace } from './workspace-models';
 
@@ -17,18 +18,7 @@ const SPLIT = { train: 0.5, val: 0.25, test: 0.25 };
 export const MAX_BOXES = 4;
 
 const DETECT_CONFIG: TrainingConfigInput = {
-  task: 'detection',
-  model: { architecture: 'centernet', backbone: { architecture: 'small-cnn', filters: [4, 8, 8] }, headChannels: 8 },
-  preprocessing: { rows: 32, columns: 32, intensity: { mode: 'dtype' } },
-  loss: { name: 'centernet' },
-  optimizer: { name: 'adam' },
-  learningRate: 3e-3,
-  schedule: { name: 'constant' },
-  augment: {},
-  monitor: { metric: 'val_map50', mode: 'max' },
-  epochs: 1,
-  batchSize: 8,
-  seed: 1,
+  ...TINY_DETECTOR,
   detection: { scoreThreshold: 0.01, maxDetections: MAX_BOXES },
 };
 

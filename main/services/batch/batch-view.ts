@@ -10,6 +10,7 @@ import { engineFrame } from '../../../ml/decode/engine-frame';
 import { DecodeError } from '../../../ml/decode/errors';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
+import { framePixels } from '../imaging/frame-pixels';
 import { nextClassColor } from '../labels/colors';
 import { listTasks } from '../labels/tasks';
 import { RunStore } from '../training/run-store';
@@ -45,22 +46,8 @@ export class BatchView {
     const decoded = frames[frame];
     if (!decoded)
       throw new LoupeError('NOT_FOUND', `${where} has no frame ${frame + 1} now; it changed since the batch.`);
-    return {
-      // Not a workspace image.
-      id: 0,
-      frame,
-      rows: decoded.rows,
-      columns: decoded.columns,
-      samplesPerPixel: decoded.samplesPerPixel,
-      photometricInterpretation: decoded.photometricInterpretation,
-      rescaleSlope: decoded.rescaleSlope,
-      rescaleIntercept: decoded.rescaleIntercept,
-      modalityUnit: info.modalityUnit,
-      windows: info.windows,
-      minValue: decoded.minValue,
-      maxValue: decoded.maxValue,
-      data: decoded.data,
-    };
+    // Not a workspace image: id 0.
+    return framePixels(0, frame, decoded, info);
   }
 
   async explain(jobId: string, file: string, frame: number): Promise<ReplyOf<'batch.explain'>> {

@@ -16,6 +16,7 @@ import {
 } from '../../../contract/index';
 import { DecodeError } from '../../../ml/decode/errors';
 import { thumbnailPath } from '../../../ml/decode/thumbnail';
+import { framePixels } from './frame-pixels';
 import { writeFileAtomic } from '../../../base/atomic-write';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import type { DecodePool } from './decode-pool';
@@ -63,21 +64,7 @@ export class ImagingService {
     try {
       const decoded = await this.pool.frame(record.path, frame);
       if (record.missing) this.store().store.setMissing(id, false);
-      return {
-        id,
-        frame,
-        rows: decoded.rows,
-        columns: decoded.columns,
-        samplesPerPixel: decoded.samplesPerPixel,
-        photometricInterpretation: decoded.photometricInterpretation,
-        rescaleSlope: decoded.rescaleSlope,
-        rescaleIntercept: decoded.rescaleIntercept,
-        modalityUnit: info.modalityUnit,
-        windows: info.windows,
-        minValue: decoded.minValue,
-        maxValue: decoded.maxValue,
-        data: decoded.data,
-      };
+      return framePixels(id, frame, decoded, info);
     } catch (error) {
       throw this.asLoupeError(error, record);
     }
