@@ -1,5 +1,6 @@
 /**
- * A first run in the app without images of one's own: an empty workspace offers the demo data;
+ * A first run in the app without images of one's own: the start page says to Create a workspace
+ * (Open on a new folder says so too), the empty workspace offers the demo data;
  * one click writes and imports the labelled parts, the grid shows them, the message says where the
  * inbox is and where to go next, and the Label section has the demo's classification,
  * segmentation and detection tasks.
@@ -11,8 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DETECTION_TASK_NAME, DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME } from '../../contract/index';
 import { keepScreenshot } from '../helpers/browser';
-import { prepareWorkspace } from '../helpers/prepare-workspace';
-import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
+import { startBrowserSession, type BrowserSession } from './browser-session';
 
 describe('demo data in the browser', () => {
   let session: BrowserSession | undefined;
@@ -21,9 +21,7 @@ describe('demo data in the browser', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-demo-'));
-    // An empty workspace, as a new user makes one.
-    await prepareWorkspace(path.join(tmp, 'ws'), async () => {});
-    session = await openWorkspaceInBrowser(path.join(tmp, 'ws'), { width: 1280, height: 900 });
+    session = await startBrowserSession({ width: 1280, height: 900 });
     page = session.page;
   });
   afterAll(async () => {
@@ -31,6 +29,18 @@ describe('demo data in the browser', () => {
     await session?.browser.close();
     await session?.app.stop();
     rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('makes a workspace as a new user does: the start page says how, Open on a new folder says Create', async () => {
+    expect(await page.getByTestId('workspace-first-run').textContent()).toContain('press Create');
+    await page.getByTestId('workspace-path').fill(path.join(tmp, 'ws'));
+    await page.getByTestId('workspace-open').click();
+    await expect
+      .poll(() => page.getByTestId('workspace-error').textContent())
+      .toBe(`There is no folder at ${path.join(tmp, 'ws')}. Create makes a new workspace there.`);
+    await page.getByTestId('workspace-create').click();
+    await page.getByTestId('workspace-current').waitFor();
+    expect(await page.getByTestId('workspace-first-run').count()).toBe(0);
   });
 
   it('adds the demo data to an empty workspace with one click', async () => {
