@@ -26,7 +26,7 @@ const REVIEWER = 'Dr. Mask Reviewer';
 /** Side of the synthetic scans, in pixels. */
 const SIZE = 24;
 
-describe('Review of a segmentation run', () => {
+describe('Review of a segmentation run, and a batch of it', () => {
   let app: RunningApp;
   let browser: Browser;
   let page: Page;
@@ -191,6 +191,47 @@ describe('Review of a segmentation run', () => {
     expect(html.match(/<svg class="mask-thumb"/g)?.length).toBe(3);
     expect(html).toContain('mask corrected');
     expect(html).toContain(REVIEWER);
+    expect(errors).toEqual([]);
+  });
+
+  it("a batch of the run (Batch section) opens each image with the run's predicted mask over it", async () => {
+    const out = path.join(dir, 'batch-masks');
+    await page.getByTestId('nav-batch').click();
+    await expect.poll(() => page.getByTestId('batch-run').inputValue()).toBe(runId);
+    await page.getByTestId('batch-input-0').fill(path.join(dir, 'scans'));
+    await page.getByTestId('batch-out').fill(out);
+    await page.getByTestId('batch-start').click();
+    const job = page.getByTestId('batch-jobs').locator('li').first();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    const first = page.getByTestId('batch-table').locator('tbody tr').first();
+    const file = (await first.getAttribute('data-path'))!;
+    const line = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; mask: string })
+      .find((l) => l.path === file)!;
+    const { prediction } = await client.invoke('batch.jobs', {}).then(async ({ jobs }) => ({
+      prediction: await client.invoke('batch.prediction', { jobId: jobs[0]!.jobId, path: file, frame: 0 }),
+    }));
+    await first.getByTestId('batch-open').click();
+    const canvas = page.getByTestId('batch-mask-canvas');
+    await expect.poll(() => canvas.getAttribute('data-image')).toMatch(/^\d+$/);
+    expect(line.mask).toMatch(/^masks\//);
+    // Where the mask is a lesion the canvas has the lesion's colour; elsewhere it is clear.
+    const lesion = (await client.invoke('labels.tasks', {})).tasks.find((t) => t.id === taskId)!.classes[0]!.color;
+    const drawn = (await page.evaluate(`(() => {
+      const c = document.querySelector('[data-testid="batch-mask-canvas"]');
+      return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+    })()`)) as number[];
+    const rgb = [1, 3, 5].map((i) => Number.parseInt(lesion.slice(i, i + 2), 16));
+    expect(prediction.mask!.data.some((v) => v === 1)).toBe(true);
+    prediction.mask!.data.forEach((v, i) => {
+      const pixel = drawn.slice(i * 4, i * 4 + 4);
+      expect(pixel).toEqual(v === 1 ? [...rgb, 255] : [0, 0, 0, 0]);
+    });
+    expect(await page.getByTestId('batch-heatmap-note').textContent()).toContain('The predicted mask (lesion)');
+    await keepScreenshot(page, 'batch-mask');
+    await page.keyboard.press('Escape');
     expect(errors).toEqual([]);
   });
 });
