@@ -52,7 +52,7 @@ export const batchExplain = defineChannel({
 export const batchPrediction = defineChannel({
   name: 'batch.prediction',
   summary:
-    "What a detection or segmentation job predicted on a frame of a file, for the viewer's overlay: its boxes (after the threshold and NMS), or its mask.",
+    'What a detection, segmentation or gallery-matching job predicted on a frame of a file, for the viewer: its boxes (after the threshold and NMS), its mask, or its nearest references.',
   request: batchFileSchema,
   reply: z.object({
     /** The model's classes in output order (a mask's value indexes them), each with the colour it is drawn in. */
@@ -66,6 +66,13 @@ export const batchPrediction = defineChannel({
           box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
         }),
       )
+      .nullable(),
+    /** Verification with a gallery: the nearest references, best first, with the decision at `threshold`; null otherwise. */
+    matches: z
+      .object({
+        threshold: z.number(),
+        nearest: z.array(z.object({ id: z.string(), label: z.string(), score: z.number(), same: z.boolean() })),
+      })
       .nullable(),
     /** Segmentation: the mask the batch wrote (pixel = class index); null for other tasks, or without mask files. */
     mask: z.object({ rows: z.number().int(), columns: z.number().int(), data: z.instanceof(Uint8Array) }).nullable(),

@@ -1,7 +1,8 @@
 /**
  * The Batch section with a detection run and a verification run (tiny ones, trained through the
  * services): the form offers the gallery match to the verifier and not to the detector, and a
- * detector's batch opens each image with the boxes the batch predicted drawn over it.
+ * detector's batch opens each image with the boxes the batch predicted drawn over it; a verifier's
+ * batch without the gallery says it has nothing to show.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -82,6 +83,29 @@ describe('the Batch section with detection and verification runs', () => {
     await expect.poll(() => boxes.count()).toBe(0);
     await page.keyboard.press('h');
     await expect.poll(() => boxes.locator('rect').count()).toBe(line.boxes.length);
+    expect(session!.errors).toEqual([]);
+  });
+
+  it("says a verifier's batch without the gallery match has nothing to show beside the image", async () => {
+    await page.keyboard.press('Escape');
+    await page.getByTestId('batch-run').selectOption(runs.verificationRunId);
+    await page.getByTestId('batch-input-0').fill(path.join(dir, 'parts'));
+    await page.getByTestId('batch-out').fill(path.join(dir, 'embeddings-out'));
+    // Still ticked from the first test: this model has no gallery, so the batch is refused before it starts.
+    expect(await page.getByTestId('batch-gallery').isChecked()).toBe(true);
+    await page.getByTestId('batch-start').click();
+    await expect.poll(() => page.getByTestId('batch-error').textContent()).toContain('has no enrolled references');
+    expect(await page.getByTestId('batch-jobs').locator('li').count()).toBe(1);
+    await page.getByTestId('batch-gallery').uncheck();
+    await page.getByTestId('batch-start').click();
+    await expect.poll(() => page.getByTestId('batch-jobs').locator('li').count()).toBe(2);
+    const job = page.getByTestId('batch-jobs').locator('li').first();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    await page.getByTestId('batch-table').locator('tbody tr').first().getByTestId('batch-open').click();
+    await expect
+      .poll(() => page.getByTestId('batch-heatmap-note').textContent())
+      .toContain('This batch was not matched against the gallery');
+    expect(await page.getByTestId('batch-matches').count()).toBe(0);
     expect(session!.errors).toEqual([]);
   });
 });

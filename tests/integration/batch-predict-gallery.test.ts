@@ -2,7 +2,8 @@
  * `loupe predict --gallery` with a verification model: every image matched against the model's
  * enrolled references, the k nearest with scores and decisions in CSV and JSONL, equal to the
  * engine's own gallery query on the same decoded images; an empty gallery is refused up front. A
- * Batch section job asked for the gallery writes the same matches and lists each image's nearest.
+ * Batch section job asked for the gallery writes the same matches, lists each image's nearest, and
+ * its viewer shows an image's nearest references.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -172,7 +173,11 @@ describe('loupe predict --gallery', () => {
       });
       expect(started.gallery).toEqual({ k: TOP_K });
       expect(await ended).toMatchObject({ state: 'completed', gallery: { k: TOP_K } });
-      type Line = { path: string; matches: { id: string; label: string; score: number }[] };
+      type Line = {
+        path: string;
+        threshold: number;
+        matches: { id: string; label: string; score: number; same: boolean }[];
+      };
       const read = (folder: string) =>
         new Map(
           readFileSync(path.join(folder, 'predictions.jsonl'), 'utf8')
@@ -193,6 +198,14 @@ describe('loupe predict --gallery', () => {
         expect(row.predicted).toBe(nearest.label);
         expect(row.score).toBeCloseTo(nearest.score, 6);
       }
+      // The viewer lists an image's nearest references as the job wrote them.
+      const line = job.get(rows[0]!.path)!;
+      const shown = await call('batch.prediction', { jobId: started.jobId, path: rows[0]!.path, frame: 0 });
+      expect(shown).toMatchObject({ boxes: null, mask: null });
+      expect(shown.matches).toEqual({
+        threshold: line.threshold,
+        nearest: line.matches.map((m) => ({ id: m.id, label: m.label, score: m.score, same: m.same })),
+      });
     } finally {
       await services.dispose();
     }

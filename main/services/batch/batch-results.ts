@@ -26,6 +26,9 @@ interface Tail {
 /** What a detection or segmentation line predicted beyond its table row: for the viewer's overlay. */
 export interface LineDetail {
   boxes?: { class: string; score: number; box: [number, number, number, number] }[];
+  /** Verification with a gallery: the nearest references, best first, and the decision threshold. */
+  matches?: { id: string; label: string; score: number; same: boolean }[];
+  threshold?: number;
   /** The mask PNG, relative to the output folder (null: the batch wrote no mask files). */
   mask?: string | null;
 }
@@ -141,10 +144,11 @@ export class BatchResults {
       const row = rowOf(line, (imageOf.get(line.sha256) as number | undefined) ?? null);
       job.jsonl.rows.push(row);
       job.shas.set(row, line.sha256);
-      if (line.boxes || line.mask !== undefined)
+      if (line.boxes || line.mask !== undefined || line.matches)
         job.details.set(detailKey(line.path, line.frame), {
           ...(line.boxes ? { boxes: line.boxes } : {}),
           ...(line.mask !== undefined ? { mask: line.mask } : {}),
+          ...(line.matches ? { matches: line.matches, threshold: line.threshold ?? 0 } : {}),
         });
     }
     refreshImageIds(job, db);

@@ -80,7 +80,13 @@ export class BatchView {
     const { job, detail } = await this.predicted(jobId, file, frame);
     const classes = this.classColors(job);
     const boxes = detail.boxes?.map(({ class: name, score, box }) => ({ class: name, score, box })) ?? null;
-    if (!detail.mask) return { classes, boxes, mask: null };
+    const matches = detail.matches
+      ? {
+          threshold: detail.threshold ?? 0,
+          nearest: detail.matches.map(({ id, label, score, same }) => ({ id, label, score, same })),
+        }
+      : null;
+    if (!detail.mask) return { classes, boxes, matches, mask: null };
     // The mask file the job wrote, named in its own results: refused should it point outside its folder.
     const maskFile = path.resolve(job.out, detail.mask);
     if (!maskFile.startsWith(path.resolve(job.out) + path.sep))
@@ -91,7 +97,7 @@ export class BatchView {
     const mask = await decodeMaskPng(bytes).catch((error: unknown) => {
       throw new LoupeError('BAD_IMAGE', `${maskFile} is not the mask the batch wrote: ${(error as Error).message}`);
     });
-    return { classes, boxes, mask: { rows: mask.height, columns: mask.width, data: mask.data } };
+    return { classes, boxes, matches, mask: { rows: mask.height, columns: mask.width, data: mask.data } };
   }
 
   /**

@@ -15,14 +15,15 @@ export interface DrawnHeatmap {
 }
 
 export type BatchHeatmap = DrawnHeatmap & ReplyOf<'batch.explain'>;
-/** A detection or segmentation job's prediction on the image shown, and which image that is. */
+/** A detection, segmentation or verification job's prediction on the image shown, and which image that is. */
 export type BatchPrediction = ReplyOf<'batch.prediction'> & { imageId: number; frame: number };
 
 /**
  * What lies over an image opened from a batch job's results: a classifier's heatmap (the job's
  * model on that file and frame, a run's or a model folder's, the file in the workspace or not,
- * with the job's method), or a detector's boxes or a segmenter's mask as the job predicted them.
- * H hides and shows it. A reply for an image no longer shown is dropped.
+ * with the job's method), a detector's boxes or a segmenter's mask as the job predicted them, or a
+ * verification model's nearest gallery references. H hides and shows what lies over the image. A
+ * reply for an image no longer shown is dropped.
  */
 export const useBatchOverlayStore = defineStore('batchOverlay', () => {
   const heatmap = shallowRef<BatchHeatmap | null>(null);
@@ -41,7 +42,6 @@ export const useBatchOverlayStore = defineStore('batchOverlay', () => {
     heatmap.value = null;
     prediction.value = null;
     error.value = null;
-    if (job.task === 'verification') return;
     loading.value = true;
     const request = { jobId: job.jobId, path, frame };
     try {
