@@ -3,8 +3,8 @@
  * the services, tests/helpers/review-workspace.ts) predicts a folder in the background; the user
  * cancels it with Esc and Y, reloads the page and finds it cancelled, resumes it (checking the ETA against
  * the files left and the rate shown), and reads the
- * results: one row per image, sorted by score in the services, an image opened in the viewer,
- * ticked rows sent to Review; and a second batch asked for a heatmap per image.
+ * results: one row per image, sorted by score in the services, an image opened in the viewer
+ * (J and K step through the rows), ticked rows sent to Review; and a second batch asked for a heatmap per image.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -150,6 +150,30 @@ describe('the Batch section', () => {
     await page.keyboard.press('h');
     await expect.poll(() => heatmap.isVisible()).toBe(false);
     await page.keyboard.press('h');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('batch-table').waitFor();
+
+    // J and K step through the rows as sorted, across the page's end.
+    const paths = await page
+      .getByTestId('batch-table')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-path')!));
+    await page.getByTestId('batch-table').locator('tbody tr').last().getByTestId('batch-open').click();
+    const position = () => page.getByTestId('batch-viewer-position').textContent();
+    await expect.poll(position).toBe(`100 of ${FILES}`);
+    expect(await page.getByTestId('batch-viewer-title').textContent()).toBe(path.basename(paths[99]!));
+    // The copy is shown as the workspace image of its content, and the viewer says which.
+    await expect
+      .poll(() => page.getByTestId('batch-viewer-known-as').textContent())
+      .toMatch(/^the workspace's scan-\d+\.png \(the same content\)$/);
+    await page.keyboard.press('j');
+    await expect.poll(position).toBe(`101 of ${FILES}`);
+    expect(await page.getByTestId('batch-page').textContent()).toBe(`Page 2 of ${FILES / 100}`);
+    await page.keyboard.press('k');
+    await expect.poll(position).toBe(`100 of ${FILES}`);
+    await page.keyboard.press('k');
+    await expect.poll(position).toBe(`99 of ${FILES}`);
+    await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toBe(path.basename(paths[98]!));
     await page.keyboard.press('Escape');
     await page.getByTestId('batch-table').waitFor();
 
