@@ -75,7 +75,9 @@ describe('results pages from an output folder', () => {
     writeFileSync(manifest(), '');
     length = 0;
     db = new Database(':memory:');
-    db.exec('CREATE TABLE images (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE)');
+    db.exec(
+      "CREATE TABLE images (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, imported_at TEXT NOT NULL DEFAULT '')",
+    );
     db.prepare('INSERT INTO images (id, sha256) VALUES (?, ?)').run(42, 'b.png');
   });
   afterEach(() => {
