@@ -78,6 +78,9 @@ describe('the Batch viewer on files not in the workspace', () => {
     const frame = await call('batch.frame', { jobId: job.jobId, path: row.path, frame: 0 });
     expect(frame).toMatchObject({ id: 0, frame: 0, rows: png.height, columns: png.width });
     expect([...frame.data]).toEqual([...png.data]);
+    // A frame asked for before its file was opened: read whole, the same pixels.
+    const other = await call('batch.frame', { jobId: job.jobId, path: rows[1]!.path, frame: 0 });
+    expect([...other.data]).toEqual([...decode(readFileSync(rows[1]!.path)).data]);
     // A classifier's overlay is its heatmap (below): no boxes, no mask.
     expect(await call('batch.prediction', { jobId: job.jobId, path: row.path, frame: 0 })).toMatchObject({
       boxes: null,

@@ -23,7 +23,12 @@ import type { BatchService } from './batch-service';
 /** The method of a job that wrote no heatmaps: Grad-CAM, as the Review section starts with. */
 const DEFAULT_METHOD = 'gradcam';
 
+/** Files whose description is kept for stepping through their frames: the one open and a few before it. */
+const KEPT_FILE_INFOS = 8;
+
 export class BatchView {
+  private readonly infos = new Map<string, ImageInfo>();
+
   constructor(
     private readonly jobs: BatchJobs,
     private readonly results: BatchResults,
@@ -36,18 +41,30 @@ export class BatchView {
   async file(jobId: string, file: string): Promise<{ fileName: string; info: ImageInfo }> {
     const { where } = await this.predicted(jobId, file, 0);
     const { info } = await this.decoded(where, () => this.pool.read(where));
+    this.remember(where, info);
     return { fileName: path.basename(where), info };
   }
 
   async frame(jobId: string, file: string, frame: number): Promise<FramePixels> {
     const { where } = await this.predicted(jobId, file, frame);
-    // The whole file, for its windows and unit beside the frame (a file a batch predicts is read whole, too).
+    // The file's windows and unit from when the viewer opened it: a step through a volume's frames
+    // decodes the frame asked for, not the whole file each time.
+    const known = this.infos.get(where);
+    if (known) return framePixels(0, frame, await this.decoded(where, () => this.pool.frame(where, frame)), known);
     const { info, frames } = await this.decoded(where, () => this.pool.read(where));
+    this.remember(where, info);
     const decoded = frames[frame];
     if (!decoded)
       throw new LoupeError('NOT_FOUND', `${where} has no frame ${frame + 1} now; it changed since the batch.`);
     // Not a workspace image: id 0.
     return framePixels(0, frame, decoded, info);
+  }
+
+  /** Keeps the description of the files opened last. */
+  private remember(file: string, info: ImageInfo): void {
+    this.infos.delete(file);
+    this.infos.set(file, info);
+    while (this.infos.size > KEPT_FILE_INFOS) this.infos.delete(this.infos.keys().next().value!);
   }
 
   async explain(jobId: string, file: string, frame: number): Promise<ReplyOf<'batch.explain'>> {
