@@ -4,7 +4,7 @@
  * detector's batch opens each image with the boxes the batch predicted drawn over it; a verifier's
  * batch without the gallery says it has nothing to show.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,6 +13,7 @@ import { keepScreenshot } from '../helpers/browser';
 import { boxPairRuns, type BoxPairRuns } from '../helpers/box-pair-runs';
 import { caller } from '../helpers/labels';
 import { realServices } from '../helpers/services';
+import { runBatchFromForm, predictionLine } from './batch-steps';
 import { openWorkspaceInBrowser, type BrowserSession } from './browser-session';
 
 describe('the Batch section with detection and verification runs', () => {
@@ -54,18 +55,10 @@ describe('the Batch section with detection and verification runs', () => {
 
   it("draws a detector's predicted boxes over the image it opens", async () => {
     const out = path.join(dir, 'boxes-out');
-    await page.getByTestId('batch-input-0').fill(path.join(dir, 'shapes'));
-    await page.getByTestId('batch-out').fill(out);
-    await page.getByTestId('batch-start').click();
-    const job = page.getByTestId('batch-jobs').locator('li').first();
-    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    await runBatchFromForm(page, path.join(dir, 'shapes'), out);
     const first = page.getByTestId('batch-table').locator('tbody tr').first();
     const file = (await first.getAttribute('data-path'))!;
-    const line = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { path: string; boxes: { class: string }[] })
-      .find((l) => l.path === file)!;
+    const line = predictionLine<{ path: string; boxes: { class: string }[] }>(out, file);
     expect(line.boxes.length).toBeGreaterThan(0);
     await first.getByTestId('batch-open').click();
     await page.getByTestId('image-view').waitFor();
@@ -97,10 +90,7 @@ describe('the Batch section with detection and verification runs', () => {
     await expect.poll(() => page.getByTestId('batch-error').textContent()).toContain('has no enrolled references');
     expect(await page.getByTestId('batch-jobs').locator('li').count()).toBe(1);
     await page.getByTestId('batch-gallery').uncheck();
-    await page.getByTestId('batch-start').click();
-    await expect.poll(() => page.getByTestId('batch-jobs').locator('li').count()).toBe(2);
-    const job = page.getByTestId('batch-jobs').locator('li').first();
-    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    await runBatchFromForm(page, path.join(dir, 'parts'), path.join(dir, 'embeddings-out'));
     await page.getByTestId('batch-table').locator('tbody tr').first().getByTestId('batch-open').click();
     await expect
       .poll(() => page.getByTestId('batch-heatmap-note').textContent())

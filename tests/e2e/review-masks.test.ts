@@ -20,6 +20,7 @@ import { importScans, labelSegmentation, type ScanWorkspace } from '../helpers/s
 import { realServices } from '../helpers/services';
 import { trainWithDefaults } from '../helpers/workspace-models';
 import { imageToScreen, viewerScreen } from './labeling-helpers';
+import { predictionLine, runBatchFromForm } from './batch-steps';
 import { openWorkspaceInBrowser } from './browser-session';
 
 const REVIEWER = 'Dr. Mask Reviewer';
@@ -198,21 +199,12 @@ describe('Review of a segmentation run, and a batch of it', () => {
     const out = path.join(dir, 'batch-masks');
     await page.getByTestId('nav-batch').click();
     await expect.poll(() => page.getByTestId('batch-run').inputValue()).toBe(runId);
-    await page.getByTestId('batch-input-0').fill(path.join(dir, 'scans'));
-    await page.getByTestId('batch-out').fill(out);
-    await page.getByTestId('batch-start').click();
-    const job = page.getByTestId('batch-jobs').locator('li').first();
-    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('completed');
+    await runBatchFromForm(page, path.join(dir, 'scans'), out);
     const first = page.getByTestId('batch-table').locator('tbody tr').first();
     const file = (await first.getAttribute('data-path'))!;
-    const line = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { path: string; mask: string })
-      .find((l) => l.path === file)!;
-    const { prediction } = await client.invoke('batch.jobs', {}).then(async ({ jobs }) => ({
-      prediction: await client.invoke('batch.prediction', { jobId: jobs[0]!.jobId, path: file, frame: 0 }),
-    }));
+    const line = predictionLine<{ path: string; mask: string }>(out, file);
+    const { jobs } = await client.invoke('batch.jobs', {});
+    const prediction = await client.invoke('batch.prediction', { jobId: jobs[0]!.jobId, path: file, frame: 0 });
     await first.getByTestId('batch-open').click();
     const canvas = page.getByTestId('batch-mask-canvas');
     await expect.poll(() => canvas.getAttribute('data-image')).toMatch(/^\d+$/);

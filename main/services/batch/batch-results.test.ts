@@ -22,8 +22,8 @@ describe('result rows', () => {
 
   it('takes the best box, the largest foreground area and the nearest reference', () => {
     const boxes = [
-      { class: 'crack', score: 0.9 },
-      { class: 'dent', score: 0.4 },
+      { class: 'crack', score: 0.9, box: [1, 2, 3, 4] as [number, number, number, number] },
+      { class: 'dent', score: 0.4, box: [5, 6, 7, 8] as [number, number, number, number] },
     ];
     expect(rowOf({ ...base, boxes }, null)).toMatchObject({ predicted: 'crack', score: 0.9, boxes: 2 });
     expect(rowOf({ ...base, boxes: [] }, null)).toMatchObject({ predicted: null, score: null, boxes: 0 });
@@ -31,7 +31,7 @@ describe('result rows', () => {
     expect(rowOf({ ...base, areas }, null)).toMatchObject({ predicted: 'tumour', score: null });
     const empty = { background: { pixels: 1000 }, liver: { pixels: 0 } };
     expect(rowOf({ ...base, areas: empty }, null).predicted).toBeNull();
-    expect(rowOf({ ...base, matches: [{ label: 'part-7', score: 0.93 }] }, null)).toMatchObject({
+    expect(rowOf({ ...base, matches: [{ id: 'p7', label: 'part-7', score: 0.93, same: true }] }, null)).toMatchObject({
       predicted: 'part-7',
       score: 0.93,
     });

@@ -16,30 +16,27 @@ import { comparator, failedRow, histogramOf, passes, rowOf, type JsonlLine, type
 /** Jobs whose rows are kept in memory; older ones are parsed again when looked at. */
 const CACHED_JOBS = 4;
 
-const detailKey = (file: string, frame: number): string => `${frame}\0${file}`;
+const frameKey = (file: string, frame: number): string => `${frame}\0${file}`;
 
 interface Tail {
   offset: number;
   rows: BatchResultRow[];
 }
 
-/** What a detection or segmentation line predicted beyond its table row: for the viewer's overlay. */
-export interface LineDetail {
-  boxes?: { class: string; score: number; box: [number, number, number, number] }[];
-  /** Verification with a gallery: the nearest references, best first, and the decision threshold. */
-  matches?: { id: string; label: string; score: number; same: boolean }[];
-  threshold?: number;
+/** What a detection, segmentation or gallery-matching line predicted beyond its table row: for the viewer. */
+export type LineDetail = Partial<Pick<ReplyOf<'batch.prediction'>, 'boxes' | 'matches'>> & {
   /** The mask PNG, relative to the output folder (null: the batch wrote no mask files). */
   mask?: string | null;
-}
+};
 
 interface CachedJob {
   jsonl: Tail;
   manifest: Tail;
-  /** Detection and segmentation lines' boxes and mask file, by path and frame. */
-  details: Map<string, LineDetail>;
-  /** Each predicted row's file content hash, which names its workspace image. */
-  shas: WeakMap<BatchResultRow, string>;
+  /**
+   * Each predicted frame by path and frame: its row (the one in `jsonl.rows`), its file's content
+   * hash, which names its workspace image, and what the viewer draws beyond the row.
+   */
+  frames: Map<string, { row: BatchResultRow; sha256: string; detail: LineDetail }>;
   /** The workspace's images when rows' image ids were last looked up (count, newest id and import). */
   imagesSeen: string;
   /** Bytes of predictions.jsonl the manifest vouches for (its last line's `ends`). */
@@ -75,9 +72,8 @@ export class BatchResults {
 
   /** Reads what the output folder holds now; `db` resolves each file's workspace image by content. */
   async page(out: string, db: Database.Database, request: Request): Promise<ReplyOf<'batch.results'>> {
-    const read = this.reading.then(() => this.rows(out, db));
-    this.reading = read.catch(() => undefined);
-    const rows = await read;
+    const job = await this.read(out, db);
+    const rows = [...job.jsonl.rows, ...job.manifest.rows];
     const kept = rows.filter((r) => passes(r, request)).sort(comparator(request));
     const counts = new Map<string, number>();
     for (const r of rows) if (r.predicted !== null) counts.set(r.predicted, (counts.get(r.predicted) ?? 0) + 1);
@@ -106,22 +102,25 @@ export class BatchResults {
     file: string,
     frame: number,
   ): Promise<{ row: BatchResultRow; detail: LineDetail } | null> {
-    const read = this.reading.then(() => this.rows(out, db));
-    this.reading = read.catch(() => undefined);
-    const row = (await read).find((r) => r.status === 'done' && r.path === file && r.frame === frame);
-    if (!row) return null;
-    return { row, detail: this.cache.get(cacheKey(out, db))?.details.get(detailKey(file, frame)) ?? {} };
+    const found = (await this.read(out, db)).frames.get(frameKey(file, frame));
+    return found ? { row: found.row, detail: found.detail } : null;
   }
 
-  private async rows(out: string, db: Database.Database): Promise<BatchResultRow[]> {
+  /** The job's cached results brought up to date, one read at a time. */
+  private read(out: string, db: Database.Database): Promise<CachedJob> {
+    const read = this.reading.then(() => this.readNow(out, db));
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readNow(out: string, db: Database.Database): Promise<CachedJob> {
     const key = cacheKey(out, db);
     let job = this.cache.get(key);
     if (!job) {
       job = {
         jsonl: { offset: 0, rows: [] },
         manifest: { offset: 0, rows: [] },
-        details: new Map(),
-        shas: new WeakMap(),
+        frames: new Map(),
         imagesSeen: '',
         committed: 0,
       };
@@ -136,23 +135,31 @@ export class BatchResults {
     const lines = entries && (await appended(path.join(out, JSONL_FILE), job.jsonl, committedEnd(job, entries)));
     if (!entries || !lines) {
       this.cache.delete(key);
-      return this.rows(out, db);
+      return this.readNow(out, db);
     }
     const imageOf = db.prepare('SELECT id FROM images WHERE sha256 = ?').pluck();
     for (const text of lines) {
-      const line = JSON.parse(text) as JsonlLine & LineDetail;
+      const line = JSON.parse(text) as JsonlLine;
       const row = rowOf(line, (imageOf.get(line.sha256) as number | undefined) ?? null);
       job.jsonl.rows.push(row);
-      job.shas.set(row, line.sha256);
-      if (line.boxes || line.mask !== undefined || line.matches)
-        job.details.set(detailKey(line.path, line.frame), {
-          ...(line.boxes ? { boxes: line.boxes } : {}),
-          ...(line.mask !== undefined ? { mask: line.mask } : {}),
-          ...(line.matches ? { matches: line.matches, threshold: line.threshold ?? 0 } : {}),
-        });
+      const detail: LineDetail = {
+        ...(line.boxes
+          ? { boxes: line.boxes.map(({ class: name, score, box }) => ({ class: name, score, box })) }
+          : {}),
+        ...(line.mask !== undefined ? { mask: line.mask } : {}),
+        ...(line.matches
+          ? {
+              matches: {
+                threshold: line.threshold ?? 0,
+                nearest: line.matches.map(({ id, label, score, same }) => ({ id, label, score, same })),
+              },
+            }
+          : {}),
+      };
+      job.frames.set(frameKey(line.path, line.frame), { row, sha256: line.sha256, detail });
     }
     refreshImageIds(job, db);
-    return [...job.jsonl.rows, ...job.manifest.rows];
+    return job;
   }
 }
 
@@ -177,7 +184,7 @@ function refreshImageIds(job: CachedJob, db: Database.Database): void {
       r.id,
     ]),
   );
-  for (const row of job.jsonl.rows) row.imageId = ids.get(job.shas.get(row) ?? '') ?? null;
+  for (const { row, sha256 } of job.frames.values()) row.imageId = ids.get(sha256) ?? null;
 }
 
 const cacheKey = (out: string, db: Database.Database): string => `${db.name}\n${out}`;

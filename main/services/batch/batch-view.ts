@@ -96,13 +96,8 @@ export class BatchView {
   async prediction(jobId: string, file: string, frame: number): Promise<ReplyOf<'batch.prediction'>> {
     const { job, detail } = await this.predicted(jobId, file, frame);
     const classes = this.classColors(job);
-    const boxes = detail.boxes?.map(({ class: name, score, box }) => ({ class: name, score, box })) ?? null;
-    const matches = detail.matches
-      ? {
-          threshold: detail.threshold ?? 0,
-          nearest: detail.matches.map(({ id, label, score, same }) => ({ id, label, score, same })),
-        }
-      : null;
+    const boxes = detail.boxes ?? null;
+    const matches = detail.matches ?? null;
     if (!detail.mask) return { classes, boxes, matches, mask: null };
     // The mask file the job wrote, named in its own results: refused should it point outside its folder.
     const maskFile = path.resolve(job.out, detail.mask);

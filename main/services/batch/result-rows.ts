@@ -14,9 +14,13 @@ export interface JsonlLine {
   frame: number;
   predicted?: string;
   probabilities?: Record<string, number>;
-  boxes?: { class: string; score: number }[];
+  /** Detection: boxes best first, [x1, y1, x2, y2] in frame pixels. */
+  boxes?: { class: string; score: number; box: [number, number, number, number] }[];
   areas?: Record<string, { pixels: number }>;
-  matches?: { label: string; score: number }[];
+  /** Verification with a gallery: the nearest references, best first, and the decision threshold. */
+  matches?: { id: string; label: string; score: number; same: boolean }[];
+  threshold?: number;
+  /** Segmentation: the mask PNG relative to the output folder (null: no mask files written). */
   mask?: string | null;
 }
 

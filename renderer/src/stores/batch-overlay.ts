@@ -28,7 +28,6 @@ export type BatchPrediction = ReplyOf<'batch.prediction'> & { imageId: number; f
 export const useBatchOverlayStore = defineStore('batchOverlay', () => {
   const heatmap = shallowRef<BatchHeatmap | null>(null);
   const prediction = shallowRef<BatchPrediction | null>(null);
-  const loading = ref(false);
   const error = ref<string | null>(null);
   let generation = 0;
 
@@ -42,7 +41,6 @@ export const useBatchOverlayStore = defineStore('batchOverlay', () => {
     heatmap.value = null;
     prediction.value = null;
     error.value = null;
-    loading.value = true;
     const request = { jobId: job.jobId, path, frame };
     try {
       if (job.task === 'classification') {
@@ -54,8 +52,6 @@ export const useBatchOverlayStore = defineStore('batchOverlay', () => {
       }
     } catch (e) {
       if (mine === generation) error.value = messageOf(e);
-    } finally {
-      if (mine === generation) loading.value = false;
     }
   }
 
@@ -64,8 +60,7 @@ export const useBatchOverlayStore = defineStore('batchOverlay', () => {
     heatmap.value = null;
     prediction.value = null;
     error.value = null;
-    loading.value = false;
   }
 
-  return { heatmap, prediction, loading, error, show, clear };
+  return { heatmap, prediction, error, show, clear };
 });

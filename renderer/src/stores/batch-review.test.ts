@@ -4,30 +4,37 @@ import { setLoupeClient } from '../client/index';
 import { fakeClient } from '../testing/fake-client';
 import { job, results, RUN, RUN_ID } from '../testing/batch-fixtures';
 import { useBatchStore } from './batch';
-import { useBatchReviewStore } from './batch-review';
+import { picksOf, useBatchReviewStore } from './batch-review';
 import { useReviewStore } from './review';
 
 beforeEach(() => setActivePinia(createPinia()));
 
+/** The Review queue the services build (its contents are Review's business, not these tests'). */
+const QUEUE = {
+  runId: RUN_ID,
+  taskId: 5,
+  taskName: 'Lesion',
+  classes: [],
+  weightsSha256: 'a'.repeat(64),
+  items: [],
+  leftOut: 0,
+};
+
+/** A client with a completed classification batch of RUN, and what Review asks for. */
+const reviewClient = (extra: Parameters<typeof fakeClient>[0] = {}) =>
+  fakeClient({
+    'training.runs': () => ({ runs: [RUN] }),
+    'batch.jobs': () => ({ jobs: [job({ state: 'completed', active: false })] }),
+    'batch.results': () => results(),
+    'labels.tasks': () => ({ tasks: [] }),
+    'review.settings': () => ({ reviewer: '', isDefault: true }),
+    'review.queue': () => QUEUE,
+    ...extra,
+  });
+
 describe('sending batch results to Review', () => {
   it('sends images to Review as a queue of the job’s run', async () => {
-    const queue = {
-      runId: RUN_ID,
-      taskId: 5,
-      taskName: 'Lesion',
-      classes: [],
-      weightsSha256: 'a'.repeat(64),
-      items: [],
-      leftOut: 0,
-    };
-    const client = fakeClient({
-      'training.runs': () => ({ runs: [RUN] }),
-      'batch.jobs': () => ({ jobs: [job({ state: 'completed', active: false })] }),
-      'batch.results': () => results(),
-      'labels.tasks': () => ({ tasks: [] }),
-      'review.settings': () => ({ reviewer: '', isDefault: true }),
-      'review.queue': () => queue,
-    });
+    const client = reviewClient();
     setLoupeClient(client);
     const batch = useBatchStore();
     await batch.hydrate('/ws');
@@ -37,14 +44,11 @@ describe('sending batch results to Review', () => {
       source: { kind: 'images', imageIds: [3, 1] },
     });
     expect(client.calls.some((c) => c.channel === 'imaging.import')).toBe(false);
-    expect(useReviewStore().queue).toEqual(queue);
+    expect(useReviewStore().queue).toEqual(QUEUE);
   });
 
   it('imports the ticked files the workspace lacks, then queues them with the rest', async () => {
-    const client = fakeClient({
-      'training.runs': () => ({ runs: [RUN] }),
-      'batch.jobs': () => ({ jobs: [job({ state: 'completed', active: false })] }),
-      'batch.results': () => results(),
+    const client = reviewClient({
       'imaging.import': () => ({
         imported: 1,
         duplicates: 1,
@@ -57,17 +61,6 @@ describe('sending batch results to Review', () => {
           { path: '/scans/broken.png', status: 'failed', message: 'not an image' },
         ],
       }),
-      'labels.tasks': () => ({ tasks: [] }),
-      'review.settings': () => ({ reviewer: '', isDefault: true }),
-      'review.queue': () => ({
-        runId: RUN_ID,
-        taskId: 5,
-        taskName: 'Lesion',
-        classes: [],
-        weightsSha256: 'a'.repeat(64),
-        items: [],
-        leftOut: 0,
-      }),
     });
     setLoupeClient(client);
     const batch = useBatchStore();
@@ -79,11 +72,7 @@ describe('sending batch results to Review', () => {
     batch.toggle({ path: '/scans/copy.png', imageId: null });
     expect(batch.selected).toHaveLength(4);
     const toReview = useBatchReviewStore();
-    const picks = {
-      imageIds: batch.selected.flatMap((p) => (p.imageId === null ? [] : [p.imageId])),
-      outside: batch.selected.flatMap((p) => (p.imageId === null ? [p.path] : [])),
-    };
-    expect(await toReview.send(picks)).toBe(true);
+    expect(await toReview.send(picksOf(batch.selected))).toBe(true);
     expect(client.calls.find((c) => c.channel === 'imaging.import')?.request).toEqual({
       // Untick and tick again: the file goes to the end, once.
       paths: ['/scans/new.png', '/scans/broken.png', '/scans/copy.png'],
@@ -99,16 +88,13 @@ describe('sending batch results to Review', () => {
   });
 
   it('has no Review for a model folder', async () => {
-    setLoupeClient(
-      fakeClient({
-        'training.runs': () => ({ runs: [RUN] }),
-        'batch.jobs': () => ({ jobs: [job({ model: { dir: '/models/m' } })] }),
-        'batch.results': () => results(),
-      }),
-    );
+    const client = reviewClient({ 'batch.jobs': () => ({ jobs: [job({ model: { dir: '/models/m' } })] }) });
+    setLoupeClient(client);
     const batch = useBatchStore();
     await batch.hydrate('/ws');
     expect(batch.reviewRun).toBeNull();
     expect(await useBatchReviewStore().send({ imageIds: [1], outside: ['/scans/a.png'] })).toBe(false);
+    // Nothing is imported for a queue that cannot be built.
+    expect(client.calls.some((c) => c.channel === 'imaging.import')).toBe(false);
   });
 });

@@ -2,13 +2,21 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { MAX_REVIEW_QUEUE, type ImportProgress } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
-import { useBatchStore } from './batch';
+import { useBatchStore, type BatchPick } from './batch';
 import { useReviewStore } from './review';
 
 /** What the Batch section sends to Review: workspace images, and files the workspace does not hold yet. */
 export interface ReviewPicks {
   imageIds: readonly number[];
   outside: readonly string[];
+}
+
+/** Ticked rows as Review takes them: workspace images, and files to import first. */
+export function picksOf(selected: readonly BatchPick[]): ReviewPicks {
+  return {
+    imageIds: selected.flatMap((p) => (p.imageId === null ? [] : [p.imageId])),
+    outside: selected.flatMap((p) => (p.imageId === null ? [p.path] : [])),
+  };
 }
 
 /**
@@ -26,8 +34,8 @@ export const useBatchReviewStore = defineStore('batchReview', () => {
     const run = batch.reviewRun;
     error.value = null;
     if (!run) return false;
-    const ids = [...new Set(picks.imageIds)];
-    const outside = [...new Set(picks.outside)].slice(0, Math.max(0, MAX_REVIEW_QUEUE - ids.length));
+    const ids = new Set(picks.imageIds);
+    const outside = [...new Set(picks.outside)].slice(0, Math.max(0, MAX_REVIEW_QUEUE - ids.size));
     if (outside.length > 0) {
       try {
         const report = await loupe().invoke(
@@ -36,7 +44,7 @@ export const useBatchReviewStore = defineStore('batchReview', () => {
           { onProgress: (p) => (importing.value = p) },
         );
         const failed = report.files.filter((f) => f.imageId === undefined);
-        for (const f of report.files) if (f.imageId !== undefined && !ids.includes(f.imageId)) ids.push(f.imageId);
+        for (const f of report.files) if (f.imageId !== undefined) ids.add(f.imageId);
         if (failed.length > 0)
           error.value = `${failed.length} of the files could not be imported, so they are not in the queue: ${failed[0]!.path}: ${failed[0]!.message ?? failed[0]!.status}.`;
       } catch (e) {
@@ -48,11 +56,11 @@ export const useBatchReviewStore = defineStore('batchReview', () => {
         void batch.loadResults();
       }
     }
-    if (ids.length === 0) return false;
+    if (ids.size === 0) return false;
     const review = useReviewStore();
     await review.hydrate();
     review.runId = run;
-    review.source = { kind: 'images', imageIds: ids.slice(0, MAX_REVIEW_QUEUE) };
+    review.source = { kind: 'images', imageIds: [...ids].slice(0, MAX_REVIEW_QUEUE) };
     await review.buildQueue();
     if (review.error) error.value = review.error;
     return review.queue !== null && !review.error;

@@ -53,8 +53,8 @@ export const useViewerStore = defineStore('viewer', () => {
 
   const frames = computed(() => info.value?.frames ?? 1);
 
-  /** Opens a file a batch job predicted, at `frame`; returns the id its frames carry. */
-  async function openFile(jobId: string, path: string, at = 0): Promise<number> {
+  /** Opens a file a batch job predicted, at frame `at`; `file.id`, which its frames carry, is set at once. */
+  async function openFile(jobId: string, path: string, at = 0): Promise<void> {
     const mine = ++generation;
     const id = nextFileId--;
     error.value = null;
@@ -64,7 +64,7 @@ export const useViewerStore = defineStore('viewer', () => {
     file.value = { jobId, path, fileName: path.split(/[\\/]/).pop() ?? path, id };
     try {
       const got = await loupe().invoke('batch.file', { jobId, path });
-      if (mine !== generation) return id;
+      if (mine !== generation) return;
       file.value = { ...file.value, fileName: got.fileName };
       info.value = got.info;
       await showFrame(at, true);
@@ -73,10 +73,10 @@ export const useViewerStore = defineStore('viewer', () => {
     } finally {
       if (mine === generation) loading.value = false;
     }
-    return id;
   }
 
-  async function open(id: number): Promise<void> {
+  /** Opens a workspace image at frame `at` (default: its middle frame, as the grid shows it). */
+  async function open(id: number, at?: number): Promise<void> {
     const mine = ++generation;
     file.value = null;
     error.value = null;
@@ -92,6 +92,7 @@ export const useViewerStore = defineStore('viewer', () => {
         frame.value = fetched.first.frame;
         window.value = defaultWindow(fetched.first);
         pixels.value = fetched.first;
+        if (at !== undefined && at !== fetched.first.frame) await showFrame(at);
         return;
       }
       const got = await loupe().invoke('imaging.get', { id });
@@ -99,7 +100,7 @@ export const useViewerStore = defineStore('viewer', () => {
       record.value = got.record;
       info.value = got.info;
       pixels.value = null;
-      await showFrame(Math.floor((got.info.frames - 1) / 2), true);
+      await showFrame(at ?? Math.floor((got.info.frames - 1) / 2), true);
     } catch (e) {
       if (mine === generation) error.value = messageOf(e);
     } finally {
