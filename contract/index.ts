@@ -8,6 +8,7 @@ import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
 import { batchExplain, batchFile, batchFrame, batchPrediction } from './channels/batch-view';
+import { batchGallery, batchGalleryEnrol, batchGalleryRemove } from './channels/batch-gallery';
 import {
   imagingBrowse,
   imagingFrame,
@@ -211,6 +212,9 @@ export const channels = registry([
   batchFrame,
   batchExplain,
   batchPrediction,
+  batchGalleryEnrol,
+  batchGallery,
+  batchGalleryRemove,
 ]);
 
 export const events = registry([
@@ -282,5 +286,6 @@ export * from './channels/review-boxes-pairs';
 export * from './channels/batch';
 export * from './channels/batch-jobs';
 export * from './channels/batch-view';
+export * from './channels/batch-gallery';
 export * from './channels/export';
 export * from './channels/export-compare';

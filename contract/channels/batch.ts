@@ -33,10 +33,15 @@ export const batchGallerySchema = z
   .object({ k: z.number().int().min(1).max(MAX_GALLERY_MATCHES).default(DEFAULT_GALLERY_MATCHES) })
   .strict();
 
+/** A completed run of the open workspace, or a Loupe model folder (or, to predict, an exported bundle). */
+export const batchModelSchema = z.union([
+  z.object({ runId: z.string().min(1) }).strict(),
+  z.object({ dir: absolutePathSchema }).strict(),
+]);
+
 export const batchPredictRequestSchema = z
   .object({
-    /** A completed run of the open workspace, or a Loupe model folder. */
-    model: z.union([z.object({ runId: z.string().min(1) }).strict(), z.object({ dir: absolutePathSchema }).strict()]),
+    model: batchModelSchema,
     inputs: z.array(absolutePathSchema).min(1).max(MAX_BATCH_INPUTS),
     out: absolutePathSchema,
     /** Empty: the task's default formats. */

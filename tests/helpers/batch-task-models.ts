@@ -1,4 +1,4 @@
-/** Tiny segmentation and detection models' settings for the batch and review tests of those tasks: about files, rows and views, not accuracy. */
+/** Tiny segmentation, detection and verification models' settings for the batch and review tests of those tasks: about files, rows and views, not accuracy. */
 import type { TrainingConfigInput } from '../../contract/index';
 
 /** The U-Net's input side (the synthetic scans are this size). */
@@ -32,4 +32,25 @@ export const DETECT_CONFIG: TrainingConfigInput = {
   epochs: 1,
   batchSize: 8,
   seed: 1,
+};
+
+/** A verifier of 16×16 grey parts (tests/fixtures/verification-parts.ts) from identities. */
+export const VERIFY_CONFIG: TrainingConfigInput = {
+  task: 'verification',
+  model: {
+    architecture: 'siamese',
+    backbone: { architecture: 'small-cnn', filters: [4, 8] },
+    embeddingDim: 8,
+    pooling: 'flatten',
+  },
+  preprocessing: { rows: 16, columns: 16, intensity: { mode: 'dtype' } },
+  loss: { name: 'batch-hard-triplet', margin: 0.2 },
+  optimizer: { name: 'adam' },
+  learningRate: 2e-3,
+  schedule: { name: 'constant' },
+  epochs: 1,
+  batchSize: 16,
+  seed: 3,
+  verification: { source: 'identities', imagesPerIdentity: 4, targetFar: 0.01 },
+  monitor: { metric: 'val_eer', mode: 'min' },
 };

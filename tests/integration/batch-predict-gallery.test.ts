@@ -9,16 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  galleryEnrolRequestSchema,
-  galleryQueryRequestSchema,
-  type BatchJob,
-  type TrainingConfigInput,
-} from '../../contract/index';
+import { galleryEnrolRequestSchema, galleryQueryRequestSchema, type BatchJob } from '../../contract/index';
 import { decodeFile } from '../../ml/decode/index';
 import { engineHandlers } from '../../ml/methods/index';
 import { partSet, verificationDataset, viewFrame } from '../fixtures/verification-parts';
 import { readCsv } from '../helpers/batch-predict';
+import { VERIFY_CONFIG } from '../helpers/batch-task-models';
 import { runCli } from '../helpers/cli';
 import { engineContext, trainForQuality, type TrainedModel } from '../helpers/engine-training';
 import { caller } from '../helpers/labels';
@@ -26,25 +22,6 @@ import { realServices, requireBuild } from '../helpers/services';
 import { writePng } from '../helpers/workspace-models';
 
 const TOP_K = 2;
-const CONFIG: TrainingConfigInput = {
-  task: 'verification',
-  model: {
-    architecture: 'siamese',
-    backbone: { architecture: 'small-cnn', filters: [4, 8] },
-    embeddingDim: 8,
-    pooling: 'flatten',
-  },
-  preprocessing: { rows: 16, columns: 16, intensity: { mode: 'dtype' } },
-  loss: { name: 'batch-hard-triplet', margin: 0.2 },
-  optimizer: { name: 'adam' },
-  learningRate: 2e-3,
-  schedule: { name: 'constant' },
-  epochs: 1,
-  batchSize: 16,
-  seed: 3,
-  verification: { source: 'identities', imagesPerIdentity: 4, targetFar: 0.01 },
-  monitor: { metric: 'val_eer', mode: 'min' },
-};
 
 let root: string;
 let model: TrainedModel;
@@ -58,7 +35,7 @@ beforeAll(async () => {
     val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }),
     test,
   });
-  model = await trainForQuality('tiny verifier for batch prediction', dataset, CONFIG);
+  model = await trainForQuality('tiny verifier for batch prediction', dataset, VERIFY_CONFIG);
 }, 600_000);
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });

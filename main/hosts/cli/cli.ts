@@ -11,6 +11,7 @@ import { registerDemoCommand } from './demo-command';
 import { registerEngineCommands } from './engine-commands';
 import { registerExplainCommands } from './explain-commands';
 import { registerFeatureMapsCommand } from './feature-maps-command';
+import { registerGalleryCommands } from './gallery-commands';
 import { registerEvalCommand } from './eval-command';
 import { registerExportCommands } from './export-commands';
 import { registerImagingCommands } from './imaging-commands';
@@ -83,6 +84,7 @@ export function buildProgram(context: () => CliContext): Command {
   registerEvalCommand(program, context);
   registerReviewCommands(program, context);
   registerPredictCommands(program, context);
+  registerGalleryCommands(program, context);
   registerExplainCommands(program, context);
   registerFeatureMapsCommand(program, context);
   registerExportCommands(program, context);

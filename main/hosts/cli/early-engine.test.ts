@@ -5,7 +5,7 @@ const argv = (...args: string[]) => ['node', 'loupe', ...args];
 
 describe('commandUsesEngine', () => {
   it('is true for the commands that call the engine, after global options too', () => {
-    for (const command of ['predict', 'train', 'eval', 'explain', 'export', 'feature-maps', 'engine'])
+    for (const command of ['predict', 'train', 'eval', 'explain', 'export', 'feature-maps', 'engine', 'gallery'])
       expect(commandUsesEngine(argv(command, '--model', '/m'))).toBe(true);
     expect(commandUsesEngine(argv('--debug', 'predict', '--model', '/m'))).toBe(true);
   });

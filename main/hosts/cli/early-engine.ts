@@ -5,7 +5,7 @@
  */
 
 /** Top-level commands that call the engine (predict also with an exported bundle: it runs in the engine). */
-const ENGINE_COMMANDS = new Set(['predict', 'train', 'eval', 'explain', 'export', 'feature-maps', 'engine']);
+const ENGINE_COMMANDS = new Set(['predict', 'train', 'eval', 'explain', 'export', 'feature-maps', 'engine', 'gallery']);
 
 /** Whether `argv` (process.argv) runs a command that calls the engine; never for help or the version. */
 export function commandUsesEngine(argv: readonly string[]): boolean {

@@ -134,7 +134,7 @@ export class BatchService {
     if (listing.references.length === 0)
       throw new LoupeError(
         'INVALID_REQUEST',
-        `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery) before matching against it (--gallery).`,
+        `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery, or \`loupe gallery enrol\`) before matching against it (--gallery).`,
       );
   }
 

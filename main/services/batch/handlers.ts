@@ -6,6 +6,7 @@ import type { BatchJobs } from './batch-jobs';
 import { BatchResults } from './batch-results';
 import type { BatchService } from './batch-service';
 import { BatchView } from './batch-view';
+import { GalleryFiles } from './gallery-files';
 import { mergeBatches } from './merge';
 
 export function batchHandlers(
@@ -17,6 +18,7 @@ export function batchHandlers(
 ): DomainHandlers<'batch'> {
   const results = new BatchResults();
   const view = new BatchView(jobs, results, batch, workspaces, pool, engine);
+  const gallery = new GalleryFiles(batch, engine, pool);
   return {
     'batch.predict': (request, context) => batch.predict(request, context.signal, (p) => context.progress(p)),
     'batch.merge': ({ dirs, out }) => mergeBatches(dirs, out),
@@ -32,5 +34,9 @@ export function batchHandlers(
     'batch.frame': ({ jobId, path, frame }) => view.frame(jobId, path, frame),
     'batch.explain': ({ jobId, path, frame }) => view.explain(jobId, path, frame),
     'batch.prediction': ({ jobId, path, frame }) => view.prediction(jobId, path, frame),
+    'batch.galleryEnrol': (request, context) =>
+      gallery.enrol(request, context.signal, (done, total) => context.progress({ done, total })),
+    'batch.gallery': ({ model }) => gallery.list(model),
+    'batch.galleryRemove': (request) => gallery.remove(request),
   };
 }
