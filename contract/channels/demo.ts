@@ -13,6 +13,8 @@ export const DEMO_TASK_NAME = 'Parts (demo)';
 export const DEMO_SEGMENTATION_TASK_NAME = 'Defects (demo)';
 /** The detection task the same parts are imported into, with a box round each defect. */
 export const DEMO_DETECTION_TASK_NAME = 'Defect boxes (demo)';
+/** The classification task of washer pictures whose classes are the washers, for a verifier (identities). */
+export const DEMO_VERIFICATION_TASK_NAME = 'Washers (demo)';
 export const DEMO_DEFAULTS = { images: 2000, inbox: 1000, seed: 1 } as const;
 /** Enough of each class in each split for a test split to mean something; few enough to write in minutes. */
 export const DEMO_LIMITS = { images: { min: 20, max: 20_000 }, inbox: { min: 0, max: 100_000 } } as const;
@@ -22,7 +24,7 @@ export const demoSplitsSchema = z.object({ train: z.number().int(), val: z.numbe
 export const workspaceAddDemoData = defineChannel({
   name: 'workspace.addDemoData',
   summary:
-    "Write the demo data (labelled parts and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a classification task and, with their defects' masks and boxes, a segmentation and a detection task.",
+    "Write the demo data (labelled parts, pictures of washers and an inbox for a batch run) into a new folder of the open workspace's and import the labelled parts as a classification task and, with their defects' masks and boxes, a segmentation and a detection task, and the washers as a task whose classes are the washers (for a verifier).",
   request: z
     .object({
       /** Labelled images, half of each class, split 70/15/15 into train, val and test. */
@@ -53,6 +55,12 @@ export const workspaceAddDemoData = defineChannel({
     /** The detection task (the defects' boxes) on the same images. */
     detectionTaskId: z.number().int(),
     detectionTaskName: z.string(),
+    /** The washers' task: a classification task whose classes are the washers, trained with the verification kind. */
+    verificationTaskId: z.number().int(),
+    verificationTaskName: z.string(),
+    /** Washers (identities) per split, each split its own, with this many pictures of each. */
+    washers: demoSplitsSchema,
+    shotsPerWasher: z.number().int(),
     classes: z.array(z.string()),
     /** Labelled images imported, per split. */
     splits: demoSplitsSchema,

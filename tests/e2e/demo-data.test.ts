@@ -3,14 +3,19 @@
  * (Open on a new folder says so too), the empty workspace offers the demo data;
  * one click writes and imports the labelled parts, the grid shows them, the message says where the
  * inbox is and where to go next, and the Label section has the demo's classification,
- * segmentation and detection tasks.
+ * segmentation, detection and washers tasks; the Train section offers the washers as identities.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DETECTION_TASK_NAME, DEMO_SEGMENTATION_TASK_NAME, DEMO_TASK_NAME } from '../../contract/index';
+import {
+  DEMO_DETECTION_TASK_NAME,
+  DEMO_SEGMENTATION_TASK_NAME,
+  DEMO_TASK_NAME,
+  DEMO_VERIFICATION_TASK_NAME,
+} from '../../contract/index';
 import { keepScreenshot } from '../helpers/browser';
 import { startBrowserSession, type BrowserSession } from './browser-session';
 
@@ -49,12 +54,12 @@ describe('demo data in the browser', () => {
     const added = page.getByTestId('demo-added');
     await added.waitFor({ timeout: 120_000 });
     expect(await added.innerText()).toContain(
-      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300), and the same parts with a mask of each defect to the task “${DEMO_SEGMENTATION_TASK_NAME}” (for a U-Net) and with a box round each to “${DEMO_DETECTION_TASK_NAME}”`,
+      `Added 2,000 labelled parts to the task “${DEMO_TASK_NAME}” (defect, ok; train 1400, val 300, test 300), and the same parts with a mask of each defect to the task “${DEMO_SEGMENTATION_TASK_NAME}” (for a U-Net) and with a box round each to “${DEMO_DETECTION_TASK_NAME}” (for a detector); and 6 pictures each of 200 washers to “${DEMO_VERIFICATION_TASK_NAME}”, a class a washer, each split its own washers`,
     );
     const inbox = path.join(tmp, 'ws', 'demo-data', 'inbox');
     expect(await page.getByTestId('demo-inbox').innerText()).toBe(inbox);
     expect(existsSync(path.join(inbox, 'shift-01', 'part-00001.png'))).toBe(true);
-    await expect.poll(() => page.getByTestId('image-count').innerText()).toBe('2000 images in this workspace');
+    await expect.poll(() => page.getByTestId('image-count').innerText()).toBe('3200 images in this workspace');
     await expect.poll(() => page.getByTestId('thumbnail-grid').locator('img').count()).toBeGreaterThan(0);
     await keepScreenshot(page, 'demo-data-added');
   });
@@ -75,6 +80,7 @@ describe('demo data in the browser', () => {
       `${DEMO_TASK_NAME} · classification`,
       `${DEMO_SEGMENTATION_TASK_NAME} · segmentation`,
       `${DEMO_DETECTION_TASK_NAME} · detection`,
+      `${DEMO_VERIFICATION_TASK_NAME} · classification`,
     ]);
   });
 
@@ -96,5 +102,19 @@ describe('demo data in the browser', () => {
     const { splits } = await session!.client.invoke('labels.splitCounts', { taskId: recheck.id });
     expect(Object.fromEntries(splits.map((s) => [s.split, s.images]))).toEqual({ train: 0, val: 0, test: 2 });
     expect(session!.errors).toEqual([]);
+  });
+
+  it('offers the washers for a verifier in the Train section, with each split’s own washers', async () => {
+    await page.getByTestId('nav-train').click();
+    const washers = (await session!.client.invoke('labels.tasks', {})).tasks.find(
+      (t) => t.name === DEMO_VERIFICATION_TASK_NAME,
+    )!;
+    await page.getByTestId('run-task').selectOption(String(washers.id));
+    await page.getByTestId('run-kind').selectOption('verification');
+    await expect
+      .poll(() => page.getByTestId('run-dataset').innerText())
+      .toContain(
+        '720 train · 240 val · 240 test images · 64×64 · 8-bit grey · identities 120 train / 40 val / 40 test',
+      );
   });
 });

@@ -4,7 +4,8 @@
  * the demo's inbox agrees with the classes the demo wrote for it. The demo is only worth its name
  * if a model trained as a new user would train it tells defects from good parts.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -13,6 +14,7 @@ import {
   DEMO_DETECTION_TASK_NAME,
   DEMO_SEGMENTATION_TASK_NAME,
   DEMO_TASK_NAME,
+  DEMO_VERIFICATION_TASK_NAME,
   type ReplyOf,
   type RunSummary,
 } from '../../contract/index';
@@ -28,6 +30,23 @@ const INBOX = 300;
  * the test split and 0.97 on an inbox of 10,000 (2-core machine, oneDNN); chance is 0.5 and 0.8.
  */
 const LEARNT = 0.88;
+/**
+ * Equal error rate a verifier trained with the defaults must reach on the demo's test washers,
+ * which it never saw: measured 0.027 (2-core machine, oneDNN); chance is 0.5.
+ */
+const VERIFIED = 0.12;
+
+/** Each file's SHA-256 under `root`, by relative path. */
+function hashesUnder(root: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const file = path.join(e.parentPath, e.name);
+        return [path.relative(root, file), createHash('sha256').update(readFileSync(file)).digest('hex')];
+      }),
+  );
+}
 
 let dir: string;
 beforeAll(() => {
@@ -48,8 +67,11 @@ describe('loupe demo', () => {
       taskName: DEMO_TASK_NAME,
       segmentationTaskName: DEMO_SEGMENTATION_TASK_NAME,
       detectionTaskName: DEMO_DETECTION_TASK_NAME,
+      verificationTaskName: DEMO_VERIFICATION_TASK_NAME,
       classes: ['defect', 'ok'],
       splits: { train: 1400, val: 300, test: 300 },
+      washers: { train: 120, val: 40, test: 40 },
+      shotsPerWasher: 6,
       inbox: INBOX,
     });
     expect(path.dirname(added.folder)).toBe(workspace);
@@ -57,8 +79,18 @@ describe('loupe demo', () => {
     const again = await runCli(['demo', '--workspace', workspace]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(
-      `already has the demo tasks "${DEMO_TASK_NAME}", "${DEMO_SEGMENTATION_TASK_NAME}", "${DEMO_DETECTION_TASK_NAME}"`,
+      `already has the demo tasks "${DEMO_TASK_NAME}", "${DEMO_SEGMENTATION_TASK_NAME}", "${DEMO_DETECTION_TASK_NAME}", "${DEMO_VERIFICATION_TASK_NAME}"`,
     );
+
+    // A verifier of the washers, tested on washers it never saw.
+    const verifier = await runCli(
+      ['train', '--workspace', workspace, '--task', DEMO_VERIFICATION_TASK_NAME, '--kind', 'verification', '--json'],
+      { timeoutMs: 900_000 },
+    );
+    expect(verifier.code, verifier.stderr).toBe(0);
+    const verified = JSON.parse(verifier.stdout) as RunSummary;
+    expect(verified.test).toMatchObject({ metric: 'EER' });
+    expect(verified.test!.value).toBeLessThanOrEqual(VERIFIED);
 
     const trained = await runCli(['train', '--workspace', workspace, '--task', DEMO_TASK_NAME, '--json'], {
       timeoutMs: 900_000,
@@ -111,9 +143,10 @@ describe('loupe demo', () => {
       );
       // One bar from writing to the last import: it never goes back, and it ends full.
       expect(seen.every((p, i) => p.total === seen[0]!.total && (i === 0 || p.done >= seen[i - 1]!.done))).toBe(true);
-      expect(seen.at(-1)).toEqual({ done: 50 + 3 * 40, total: 50 + 3 * 40 });
+      // Written: 40 parts, 10 inbox parts, 10 washers' 6 pictures; imported: the parts thrice, the washers once.
+      expect(seen.at(-1)).toEqual({ done: 110 + 3 * 40 + 60, total: 110 + 3 * 40 + 60 });
       const images = (await call('imaging.list', {})).total;
-      expect(images).toBe(40);
+      expect(images).toBe(40 + 60);
       const loss = await call('labels.taskLoss', { taskId: first.taskId });
       await call('labels.deleteTask', { taskId: first.taskId, confirm: loss });
       const second = await call('workspace.addDemoData', { images: 40, inbox: 10 });
@@ -128,6 +161,13 @@ describe('loupe demo', () => {
           test: 6,
         });
       }
+      // The washers: a class each, each split its own (6, 2 and 2 washers of 6 pictures).
+      const washers = await call('labels.splitCounts', { taskId: second.verificationTaskId });
+      expect(washers.splits.map((s) => [s.split, s.images, s.classes.length])).toEqual([
+        ['train', 36, 6],
+        ['val', 12, 2],
+        ['test', 12, 2],
+      ]);
       const classified = await call('labels.splitCounts', { taskId: second.taskId });
       expect(classified.splits.reduce((n, s) => n + s.unlabeled, 0)).toBe(0);
       // The 20 defective parts' masks show the class; a good part's is all background.
@@ -137,7 +177,9 @@ describe('loupe demo', () => {
       const { splits } = await call('labels.splitCounts', { taskId: segmentation.id });
       expect(splits.reduce((n, s) => n + s.classes.reduce((m, c) => m + c.images, 0), 0)).toBe(20);
       // Each part's mask in the task is its mask file, read by sharp (the copy beside it is that image).
-      for (const image of (await call('imaging.list', {})).items) {
+      for (const image of (await call('imaging.list', {})).items.filter((i) =>
+        i.path.includes(`${path.sep}parts${path.sep}`),
+      )) {
         const [split, partClass, name] = path.relative(path.join(first.folder, 'parts'), image.path).split(path.sep);
         const file = path.join(first.folder, 'defects', split!, 'masks', name!);
         const expected = await sharp(file).extractChannel(0).raw().toBuffer();
@@ -156,6 +198,42 @@ describe('loupe demo', () => {
           expect(b.y2).toBe(Math.max(...on.map((p) => p[1]!)) + 1);
         }
       }
+    });
+  });
+
+  it('gives a demo folder from before the washers its washers and their task, leaving its parts as they were', async () => {
+    const workspace = path.join(dir, 'older');
+    await prepareWorkspace(workspace, async (call) => {
+      const first = await call('workspace.addDemoData', { images: 40, inbox: 10 });
+      const partsBefore = hashesUnder(path.join(first.folder, 'parts'));
+      const washersBefore = hashesUnder(path.join(first.folder, 'washers'));
+      // As an older Loupe left it: no washers folder, demo.json without them, no washers' task.
+      const { tasks } = await call('labels.tasks', {});
+      const washerTask = tasks.find((t) => t.id === first.verificationTaskId)!;
+      await call('labels.deleteTask', {
+        taskId: washerTask.id,
+        confirm: await call('labels.taskLoss', { taskId: washerTask.id }),
+      });
+      rmSync(path.join(first.folder, 'washers'), { recursive: true });
+      const described = JSON.parse(readFileSync(path.join(first.folder, 'demo.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      delete described.washers;
+      writeFileSync(path.join(first.folder, 'demo.json'), JSON.stringify(described));
+
+      const seen: { done: number; total: number }[] = [];
+      const second = await call('workspace.addDemoData', { images: 40, inbox: 10 }, (p) =>
+        seen.push(p as { done: number; total: number }),
+      );
+      expect(second).toMatchObject({ folder: first.folder, washers: first.washers, taskId: first.taskId });
+      // The washers written now are the ones a new folder of that seed gets, and the parts are untouched.
+      expect(hashesUnder(path.join(first.folder, 'washers'))).toEqual(washersBefore);
+      expect(hashesUnder(path.join(first.folder, 'parts'))).toEqual(partsBefore);
+      expect(seen.at(-1)).toEqual({ done: 60 + 60, total: 60 + 60 });
+      expect(readFileSync(path.join(first.folder, 'README.txt'), 'utf8')).toContain('--kind verification');
+      const washers = await call('labels.splitCounts', { taskId: second.verificationTaskId });
+      expect(washers.splits.map((s) => s.images)).toEqual([36, 12, 12]);
     });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `loupe demo`: Loupe's demo data (synthetic parts, ok or defect) for a first run. With
  * `--workspace`, as the Workspace section's "Add demo data": written into the workspace's folder
- * and imported as the demo task. With `--out`, the folder alone, to import or predict on later.
+ * and imported as the demo tasks. With `--out`, the folder alone, to import or predict on later.
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -55,6 +55,11 @@ async function writeFolder(o: DemoOptions & { out: string }): Promise<void> {
       `wrote ${train + val + test} labelled parts (train ${train}, val ${val}, test ${test}) to ${summary.datasetFolder}`,
     );
     console.log(`wrote ${summary.inbox} unlabelled parts (${summary.inboxDefects} defects) to ${summary.inboxFolder}`);
+    const washers = summary.washers!;
+    const ids = washers.identities;
+    console.log(
+      `wrote ${washers.shotsPerWasher} pictures each of ${ids.train + ids.val + ids.test} washers (train ${ids.train}, val ${ids.val}, test ${ids.test}) to ${washers.folder}`,
+    );
     console.log(
       `next: npx loupe labels import --workspace W --format imagefolder --task parts "${summary.datasetFolder}"`,
     );
@@ -78,6 +83,10 @@ async function addToWorkspace(ctx: CliContext, o: DemoOptions & { workspace: str
   );
   console.log(`task "${added.segmentationTaskName}" (defect masks): the same parts, for a U-Net`);
   console.log(`task "${added.detectionTaskName}" (defect boxes): the same parts, for a detector`);
+  const ids = added.washers;
+  console.log(
+    `task "${added.verificationTaskName}" (washers as classes): ${added.shotsPerWasher} pictures each of ${ids.train + ids.val + ids.test} washers (train ${ids.train}, val ${ids.val}, test ${ids.test}), for a verifier (--kind verification)`,
+  );
   console.log(`inbox for a batch run: ${added.inboxFolder} (${added.inbox} parts; classes in ${added.inboxTruth})`);
   console.log(`next: npx loupe train --workspace ${o.workspace} --task "${added.taskName}"`);
 }
@@ -86,7 +95,7 @@ export function registerDemoCommand(program: Command, context: () => CliContext)
   program
     .command('demo')
     .description(
-      "Make demo data: synthetic 64x64 grey parts (washers), ok or with a defect (scratch, pit, chip). With --workspace, added to that workspace (created if absent) as a classification task and a segmentation task (the defects' masks); with --out, written to a folder.",
+      "Make demo data: synthetic 64x64 grey parts (washers), ok or with a defect (scratch, pit, chip). With --workspace, added to that workspace (created if absent) as a classification task, a segmentation task (the defects' masks) and a detection task (their boxes), with pictures of washers as a task for a verifier; with --out, written to a folder.",
     )
     .option('--workspace <folder>', 'add the demo data to this workspace (its folder gets demo-data/)')
     .option('--out <folder>', 'write the demo folder here instead (new or empty)')

@@ -7,6 +7,9 @@
  *   defects/labelmap.csv                                  defect, 0 elsewhere), as `--format image-mask` reads them
  *   defects/boxes-<split>.json                          each defect's box, a COCO file per split (demo-boxes.ts)
  *   inbox/shift-01/part-00001.png …                     unlabelled parts for a batch run, 1,000 a folder
+ *   washers/<train|val|test>/washer-001/shot-1.png …   pictures of washers, a folder each, for a verifier (demo-washers.ts)
+ *   washers/<train|val|test>/washer-001/shot-1.png …   each washer photographed six times, a folder a washer, for a
+ *                                                         verifier (demo-washers.ts; `--format imagefolder` reads it)
  *   inbox-truth.csv                                     each inbox file's class, to check a batch run against
  *   README.txt                                          what the folder is and the commands that use it
  *   demo.json                                           what the folder holds (readDemoFolder)
@@ -22,6 +25,15 @@ import { toCsv } from '../csv';
 import { LABELMAP_FILE } from '../labels/interchange/mask-folder';
 import { encodePng } from '../explain/heatmap-png';
 import { boxesFile, boxOfMask, cocoBoxes, type BoxedPart } from './demo-boxes';
+import {
+  DEMO_WASHERS_FOLDER,
+  SHOTS_PER_WASHER,
+  washerCount,
+  writeWasherFolder,
+  type WasherSummary,
+} from './demo-washers';
+import { writeInOrder, writeWhole } from './demo-write';
+import { readme } from './demo-readme';
 import { defectMask, drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';
 
 export const DEMO_DATASET_FOLDER = 'parts';
@@ -46,8 +58,6 @@ const SPLIT_SHARES = [
 ] as const;
 const INBOX_DEFECT_RATE = 0.2;
 const FILES_PER_INBOX_FOLDER = 1000;
-/** PNG encodes in flight at once (sharp runs them on libuv's pool). */
-const ENCODES_IN_FLIGHT = 8;
 
 export interface DemoFolderSummary {
   folder: string;
@@ -60,6 +70,10 @@ export interface DemoFolderSummary {
   splits: Record<'train' | 'val' | 'test', number>;
   inbox: number;
   inboxDefects: number;
+  /** The seed every picture was drawn with. */
+  seed: number;
+  /** The washers for a verifier; null in a folder written before they were part of the demo. */
+  washers: WasherSummary | null;
 }
 
 interface PlannedFile {
@@ -118,29 +132,6 @@ function plan(
   return { files, splits };
 }
 
-function readme(summary: DemoFolderSummary): string {
-  return `Loupe demo data: synthetic images of machined washers, 64 x 64 grey PNG, some with a defect
-(a scratch, a pit or a chip out of the rim). Made by \`loupe demo\`; nothing here is a real part or patient.
-
-${DEMO_DATASET_FOLDER}/     ${summary.splits.train + summary.splits.val + summary.splits.test} labelled images: <split>/<class>/<image> (classes: ${summary.classes.join(', ')})
-${DEMO_MASKS_FOLDER}/   the same images as <split>/images/<image> beside <split>/masks/<image> (1 = defect), with labelmap.csv,
-           and each defect's box in boxes-<split>.json (COCO)
-${DEMO_INBOX_FOLDER}/      ${summary.inbox} unlabelled images (${summary.inboxDefects} defects) for a batch run
-${DEMO_TRUTH_FILE}  the class of every inbox image, to check a batch run's predictions against
-
-Try it from the command line (W: a workspace folder; RUN: the run id \`loupe train\` prints):
-  npx loupe labels import --workspace W --format imagefolder --task parts "${summary.datasetFolder}"
-  npx loupe train --workspace W --task parts
-  npx loupe predict --workspace W --run RUN --in "${summary.inboxFolder}" --out predictions
-and for a U-Net that outlines the defects, and a detector that boxes them:
-  npx loupe labels import --workspace W --format image-mask --task defects "${summary.masksFolder}"
-  npx loupe train --workspace W --task defects
-  npx loupe labels import --workspace W --format coco --task boxes --split train "${path.join(summary.masksFolder, 'boxes-train.json')}"
-  (and boxes-val.json with --split val, boxes-test.json with --split test), then
-  npx loupe train --workspace W --task boxes
-`;
-}
-
 /** Writes the demo folder at `out` (absent or empty); returns what it holds. */
 export async function writeDemoFolder(
   out: string,
@@ -151,15 +142,10 @@ export async function writeDemoFolder(
   const { images, inbox, seed } = { ...DEMO_DEFAULTS, ...args };
   checkCount('images', images);
   checkCount('inbox', inbox);
-  const existing = await fs.readdir(out).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw new LoupeError('IO_ERROR', `Cannot read ${out}: ${error.message}.`, { cause: error });
-  });
-  if (existing && existing.length > 0)
-    throw new LoupeError('CONFLICT', `${out} is not empty; give a new or empty folder for the demo data.`);
-
   const random = seededRandom(seed);
   const { files, splits } = plan(images, inbox, random);
+  const washers = washerCount(images);
+  const total = files.length + washers * SHOTS_PER_WASHER;
   const summary: DemoFolderSummary = {
     folder: out,
     datasetFolder: path.join(out, DEMO_DATASET_FOLDER),
@@ -169,22 +155,17 @@ export async function writeDemoFolder(
     splits,
     inbox,
     inboxDefects: Math.round(inbox * INBOX_DEFECT_RATE),
+    seed,
+    washers: null,
   };
-  const temp = path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`);
-  try {
-    await fs.mkdir(path.dirname(out), { recursive: true });
+  await writeWhole(out, 'the demo data', signal, async (temp) => {
     const written = files.flatMap((f) => [f.relative, ...(f.masked ? [f.masked.image, f.masked.mask] : [])]);
     for (const folder of new Set(written.map((f) => path.dirname(f))))
       await fs.mkdir(path.join(temp, folder), { recursive: true });
-    // Pixels are drawn in file order from the one generator, so the files do not depend on how encodes interleave.
-    let next = 0;
-    let done = 0;
     const boxed: Record<SplitName, BoxedPart[]> = { train: [], val: [], test: [] };
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (next < files.length && !failed) {
-        signal.throwIfAborted();
-        const file = files[next++]!;
+    await writeInOrder(
+      files,
+      async (file) => {
         const part = drawPartOfClass(random, file.partClass);
         const side = part.spec.side;
         const png = await encodePng(part.pixels, side, side, 1);
@@ -195,22 +176,18 @@ export async function writeDemoFolder(
           await fs.writeFile(path.join(temp, file.masked.image), png);
           await fs.writeFile(path.join(temp, file.masked.mask), await encodePng(mask, side, side, 1));
         }
-        progress(++done, files.length);
-      }
-    };
-    // Every worker ends before anything is cleaned up: one still writing would refill the folder being removed.
-    const ended = await Promise.allSettled(
-      Array.from({ length: ENCODES_IN_FLIGHT }, async () => {
-        try {
-          await worker();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      }),
+      },
+      signal,
+      (done) => progress(done, total),
     );
-    const failure = ended.find((e) => e.status === 'rejected');
-    if (failure) throw failure.reason;
+    const washed = await writeWasherFolder(
+      path.join(temp, DEMO_WASHERS_FOLDER),
+      washers,
+      seed,
+      (done) => progress(files.length + done, total),
+      signal,
+    );
+    summary.washers = { ...washed, folder: path.join(out, DEMO_WASHERS_FOLDER) };
     const truth = files
       .filter((f) => !f.masked)
       .map((f) => [
@@ -231,25 +208,45 @@ export async function writeDemoFolder(
     );
     for (const split of SPLITS)
       await fs.writeFile(path.join(temp, DEMO_MASKS_FOLDER, boxesFile(split)), cocoBoxes(boxed[split]));
-    await fs.writeFile(path.join(temp, 'README.txt'), readme(summary));
-    const { splits: counts, inbox: inboxCount, inboxDefects } = summary;
-    await fs.writeFile(
-      path.join(temp, SUMMARY_FILE),
-      JSON.stringify({ splits: counts, inbox: inboxCount, inboxDefects, seed }),
-    );
-    if (existing) await fs.rmdir(out);
-    await fs.rename(temp, out);
-    return summary;
-  } catch (error) {
-    await fs.rm(temp, { recursive: true, force: true });
-    if (signal.aborted) throw new LoupeError('CANCELLED', 'Writing the demo data was cancelled; nothing was kept.');
-    if (error instanceof LoupeError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (error as Error).message;
-    throw new LoupeError('IO_ERROR', `Cannot write the demo data into ${out}: ${why}. Nothing was kept.`, {
-      cause: error,
-    });
-  }
+    await writeDescription(temp, summary, seed);
+  });
+  return summary;
+}
+
+/** README.txt and demo.json, which say what the folder holds (rewritten when the washers are added later). */
+async function writeDescription(folder: string, summary: DemoFolderSummary, seed: number): Promise<void> {
+  await fs.writeFile(path.join(folder, 'README.txt'), readme(summary));
+  const { splits, inbox, inboxDefects, washers } = summary;
+  const described = washers && { identities: washers.identities, shotsPerWasher: washers.shotsPerWasher };
+  await fs.writeFile(
+    path.join(folder, SUMMARY_FILE),
+    JSON.stringify({ splits, inbox, inboxDefects, seed, ...(described ? { washers: described } : {}) }),
+  );
+}
+
+/**
+ * A demo folder written before it had washers, given them: written beside its parts (whole or not
+ * at all), then README.txt and demo.json rewritten to say so. Its parts stay as they were.
+ */
+export async function addWashers(
+  summary: DemoFolderSummary,
+  progress: (done: number, total: number) => void,
+  signal: AbortSignal,
+): Promise<DemoFolderSummary> {
+  if (summary.washers) return summary;
+  const { train, val, test } = summary.splits;
+  // Left by a crash between the washers' rename and the description's rewrite: drawn again, the same.
+  await fs.rm(path.join(summary.folder, DEMO_WASHERS_FOLDER), { recursive: true, force: true });
+  const washers = await writeWasherFolder(
+    path.join(summary.folder, DEMO_WASHERS_FOLDER),
+    washerCount(train + val + test),
+    summary.seed,
+    progress,
+    signal,
+  );
+  const updated = { ...summary, washers };
+  await writeDescription(summary.folder, updated, summary.seed);
+  return updated;
 }
 
 /** What a complete demo folder at `folder` holds, or null where there is none (or it is not one). */
@@ -257,11 +254,12 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
   const text = await fs.readFile(path.join(folder, SUMMARY_FILE), 'utf8').catch(() => null);
   if (text === null) return null;
   try {
-    const { splits, inbox, inboxDefects } = JSON.parse(text) as Pick<
-      DemoFolderSummary,
-      'splits' | 'inbox' | 'inboxDefects'
-    >;
-    if (![splits.train, splits.val, splits.test, inbox, inboxDefects].every(Number.isInteger)) return null;
+    const described = JSON.parse(text) as Pick<DemoFolderSummary, 'splits' | 'inbox' | 'inboxDefects' | 'seed'> & {
+      washers?: Omit<WasherSummary, 'folder'>;
+    };
+    const { splits, inbox, inboxDefects, seed, washers } = described;
+    if (![splits.train, splits.val, splits.test, inbox, inboxDefects, seed].every(Number.isInteger)) return null;
+    const identities = washers ? Object.values(washers.identities) : [];
     return {
       folder,
       datasetFolder: path.join(folder, DEMO_DATASET_FOLDER),
@@ -271,6 +269,12 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
       splits,
       inbox,
       inboxDefects,
+      seed,
+      // A folder from before the washers (or whose record of them is damaged) has none: addWashers writes them.
+      washers:
+        washers && identities.length === 3 && identities.every(Number.isInteger)
+          ? { ...washers, folder: path.join(folder, DEMO_WASHERS_FOLDER) }
+          : null,
     };
   } catch {
     return null;

@@ -14,6 +14,7 @@ import {
   DEMO_DETECTION_TASK_NAME,
   DEMO_SEGMENTATION_TASK_NAME,
   DEMO_TASK_NAME,
+  DEMO_VERIFICATION_TASK_NAME,
   LoupeError,
   SPLITS,
   type LabelFormat,
@@ -25,7 +26,8 @@ import { importLabels } from '../labels/interchange/index';
 import { listTasks } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { boxesFile } from './demo-boxes';
-import { DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder, type DemoFolderSummary } from './demo-folder';
+import { addWashers, DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder, type DemoFolderSummary } from './demo-folder';
+import { SHOTS_PER_WASHER, washerCount, type WasherSummary } from './demo-washers';
 
 const DEMO_FOLDER = 'demo-data';
 
@@ -38,7 +40,9 @@ async function freshFolder(root: string): Promise<string> {
 }
 
 /** What each demo task imports from the demo folder, in order (the first import makes the task). */
-function demoImports(written: DemoFolderSummary): { task: string; imports: DemoImport[] }[] {
+function demoImports(
+  written: DemoFolderSummary & { washers: WasherSummary },
+): { task: string; imports: DemoImport[] }[] {
   return [
     { task: DEMO_TASK_NAME, imports: [{ format: 'imagefolder', path: written.datasetFolder }] },
     { task: DEMO_SEGMENTATION_TASK_NAME, imports: [{ format: 'image-mask', path: written.masksFolder }] },
@@ -50,6 +54,7 @@ function demoImports(written: DemoFolderSummary): { task: string; imports: DemoI
         split,
       })),
     },
+    { task: DEMO_VERIFICATION_TASK_NAME, imports: [{ format: 'imagefolder', path: written.washers.folder }] },
   ];
 }
 
@@ -67,30 +72,38 @@ export function demoHandlers(
     'workspace.addDemoData': async (request, context) => {
       const ws = workspaces.require();
       const existing = (name: string) => listTasks(ws.db).find((t) => t.name.toLowerCase() === name.toLowerCase());
-      const names = [DEMO_TASK_NAME, DEMO_SEGMENTATION_TASK_NAME, DEMO_DETECTION_TASK_NAME];
-      const missingCount = names.filter((name) => !existing(name)).length;
-      if (missingCount === 0)
+      const names = [
+        DEMO_TASK_NAME,
+        DEMO_SEGMENTATION_TASK_NAME,
+        DEMO_DETECTION_TASK_NAME,
+        DEMO_VERIFICATION_TASK_NAME,
+      ];
+      const missing = names.filter((name) => !existing(name));
+      if (missing.length === 0)
         throw new LoupeError(
           'CONFLICT',
           `This workspace already has the demo tasks ${names.map((n) => `"${n}"`).join(', ')}; rename or delete one to add the demo data again.`,
         );
-      const written =
-        (await readDemoFolder(path.join(ws.root, DEMO_FOLDER))) ??
-        (await writeDemoFolder(
-          await freshFolder(ws.root),
-          request,
-          (done, total) => context.progress({ done, total: total + missingCount * request.images }),
-          context.signal,
-        ));
-      const { train, val, test } = written.splits;
-      const labelled = train + val + test;
-      const total = labelled + written.inbox + missingCount * labelled;
-      let before = labelled + written.inbox;
+      const found = await readDemoFolder(path.join(ws.root, DEMO_FOLDER));
+      const labelled = found ? found.splits.train + found.splits.val + found.splits.test : request.images;
+      const shots = found?.washers
+        ? Object.values(found.washers.identities).reduce((a, b) => a + b, 0) * found.washers.shotsPerWasher
+        : washerCount(labelled) * SHOTS_PER_WASHER;
+      // The bar: the files written (for a folder already there, the washers it lacked, if it did),
+      // then each missing task's import, as many steps as the images it imports.
+      const stepsOf = (task: string) => (task === DEMO_VERIFICATION_TASK_NAME ? shots : labelled);
+      let before = found ? (found.washers ? 0 : shots) : labelled + request.inbox + shots;
+      const total = before + missing.reduce((sum, name) => sum + stepsOf(name), 0);
+      const onWrite = (done: number) => context.progress({ done, total });
+      const written = await (found
+        ? addWashers(found, onWrite, context.signal)
+        : writeDemoFolder(await freshFolder(ws.root), request, onWrite, context.signal));
+      const washers = written.washers!;
       // A task made by an earlier, stopped call is left as it is: the user may have edited it since.
-      for (const { task, imports } of demoImports(written).filter((t) => !existing(t.task))) {
+      for (const { task, imports } of demoImports({ ...written, washers }).filter((t) => !existing(t.task))) {
         // A task's imports share its part of the bar, one after the other (the detection task's three
         // files). An import counts its images, then its labels, each from 0: the bar holds its place.
-        const share = labelled / imports.length;
+        const share = stepsOf(task) / imports.length;
         for (const one of imports) {
           let reached = before;
           await importLabels(
@@ -106,7 +119,7 @@ export function demoHandlers(
           before += share;
         }
       }
-      const [classification, segmentation, detection] = names.map((name) => existing(name)!);
+      const [classification, segmentation, detection, verification] = names.map((name) => existing(name)!);
       return {
         folder: written.folder,
         inboxFolder: written.inboxFolder,
@@ -117,6 +130,10 @@ export function demoHandlers(
         segmentationTaskName: segmentation!.name,
         detectionTaskId: detection!.id,
         detectionTaskName: detection!.name,
+        verificationTaskId: verification!.id,
+        verificationTaskName: verification!.name,
+        washers: washers.identities,
+        shotsPerWasher: washers.shotsPerWasher,
         classes: [...written.classes],
         splits: written.splits,
         inbox: written.inbox,

@@ -43,10 +43,19 @@ export interface PartSpec {
   marks: number;
   glint: { at: [number, number]; radius: number } | null;
   defect: Defect | null;
+  /** Dots engraved into the face (a serial mark, part-identity.ts); harmless, unlike a pit. Default none. */
+  engraving?: readonly Engraving[];
+}
+
+/** A shallow dot engraved into the face, darker by `darkness` grey levels at its centre. */
+export interface Engraving {
+  at: [number, number];
+  radius: number;
+  darkness: number;
 }
 
 /** How much of the pixel at distance `d` from a circle's centre lies inside radius `r` (a one-pixel soft edge). */
-function inside(d: number, r: number): number {
+export function inside(d: number, r: number): number {
   return Math.min(1, Math.max(0, r - d + 0.5));
 }
 
@@ -55,7 +64,7 @@ function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-function between(random: () => number, low: number, high: number): number {
+export function between(random: () => number, low: number, high: number): number {
   return low + (high - low) * random();
 }
 
@@ -148,6 +157,8 @@ export function renderPart(spec: PartSpec, noise: () => number): Uint8Array {
       const d = Math.hypot(px - ring.cx, py - ring.cy);
       let coverage = ringShare(ring, px, py);
       let face = spec.brightness * (1 - 0.12 * (d / ring.outer)) + 6 * Math.sin(d * spec.marks);
+      for (const dot of spec.engraving ?? [])
+        face -= dot.darkness * inside(Math.hypot(px - dot.at[0], py - dot.at[1]), dot.radius);
       if (glint) face += 45 * Math.exp(-((px - glint.at[0]) ** 2 + (py - glint.at[1]) ** 2) / glint.radius ** 2);
       const share = defectShare(defect, px, py);
       // A chip takes the material away; a pit or a scratch darkens it.
