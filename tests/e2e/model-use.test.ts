@@ -5,7 +5,7 @@
  * the Label section a detection run proposes boxes on an unlabelled image, they appear as drafts
  * with scores, one is accepted and saved; in the Train section a verification run compares a
  * pair (score and decision, the threshold on its ROC with the EER point), enrols references in
- * its gallery and is queried with another image.
+ * its gallery (picked in the grid, and a folder's files) and is queried with another image.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -63,6 +63,13 @@ describe('using a finished run’s model in the browser', () => {
     const views = partSet({ identities: 8, viewsPerIdentity: 4, seed: 3 });
     const partName = (v: number) => `part${views[v]!.identity}-view${v % 4}.png`;
     views.forEach((view, v) => writePng(path.join(parts, partName(v)), view));
+    // Reference images outside the workspace, a folder per part, and one file that is no image.
+    for (const v of [20, 24]) {
+      mkdirSync(path.join(dir, 'refs', `part-${views[v]!.identity}`), { recursive: true });
+      writePng(path.join(dir, 'refs', `part-${views[v]!.identity}`, 'front.png'), views[v]!);
+    }
+    mkdirSync(path.join(dir, 'refs', 'odd'));
+    writeFileSync(path.join(dir, 'refs', 'odd', 'broken.png'), 'not a picture');
     const samples = detectionSet({ count: SHAPE_IMAGES + 1, seed: 7, size: 64 });
     samples.forEach((s, i) => writePng(path.join(shapes, i === SHAPE_IMAGES ? FRESH : `shape-${i}.png`), s));
 
@@ -251,6 +258,20 @@ describe('using a finished run’s model in the browser', () => {
     await page.getByTestId('gallery-remove').first().click();
     await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('2 references');
     expect((await client.invoke('models.gallery', { runId: verificationRun })).references).toHaveLength(2);
+
+    // A folder of reference images outside the workspace, labelled by their folders; the file that is no image is named.
+    const refs = path.join(dir, 'refs');
+    await page.getByTestId('gallery-files-path').fill(refs);
+    await page.getByTestId('gallery-files-path').press('Enter');
+    await expect.poll(() => page.getByTestId('gallery-count').textContent(), { timeout: 30_000 }).toBe('4 references');
+    const rows = await page.getByTestId('gallery-reference').allInnerTexts();
+    for (const part of ['part-5', 'part-6'])
+      expect(rows.some((r) => r.includes(part) && r.includes(path.join(refs, part, 'front.png')))).toBe(true);
+    expect(await page.getByTestId('gallery-files-failures').innerText()).toContain(
+      `Not enrolled: ${path.join(refs, 'odd', 'broken.png')}: `,
+    );
+    expect(await page.getByTestId('gallery-files-path').inputValue()).toBe('');
+    await keepScreenshot(page, 'model-gallery-files');
   });
 
   it('offers a detector’s post-processing and a verifier’s target FAR in the new-run form', async () => {

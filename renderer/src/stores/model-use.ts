@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { GalleryView, PairComparison, ReplyOf } from '../../../contract/index';
+import type { GalleryLabelSource, GalleryView, PairComparison, ReplyOf } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 /** Matches a gallery query asks for unless the user asks for more. */
@@ -9,8 +9,8 @@ export const DEFAULT_QUERY_MATCHES = 5;
 /**
  * A completed verification run's model used on workspace images, for the run's "Compare a pair"
  * and "Gallery" tabs: two images scored and decided (at the model's threshold or one the user
- * tries), and the run's gallery — its references listed, images enrolled (with progress and
- * cancel), references removed, and an image queried against it.
+ * tries), and the run's gallery — its references listed, images or a folder's files enrolled
+ * (with progress and cancel), references removed, and an image queried against it.
  */
 export const useModelUseStore = defineStore('modelUse', () => {
   const runId = ref<string | null>(null);
@@ -21,6 +21,8 @@ export const useModelUseStore = defineStore('modelUse', () => {
   const comparison = ref<PairComparison | null>(null);
   const gallery = ref<GalleryView | null>(null);
   const enrolling = ref<{ done: number; total: number } | null>(null);
+  /** Files the last enrolment of files could not enrol, with why. */
+  const enrolFailures = ref<{ path: string; reason: string }[]>([]);
   const queried = ref<ReplyOf<'models.query'> | null>(null);
   const busy = ref(false);
   const error = ref<string | null>(null);
@@ -34,6 +36,7 @@ export const useModelUseStore = defineStore('modelUse', () => {
     comparison.value = null;
     gallery.value = null;
     queried.value = null;
+    enrolFailures.value = [];
     error.value = null;
   }
 
@@ -81,29 +84,52 @@ export const useModelUseStore = defineStore('modelUse', () => {
     if (reply) gallery.value = reply;
   }
 
-  /** Enrols images as references, named `label` when given (else each by its file name). */
-  async function enrol(imageIds: readonly number[], label?: string): Promise<boolean> {
-    if (imageIds.length === 0 || enrolling.value) return false;
+  /** One enrolment at a time, cancellable, its progress in `enrolling`; null where it failed (the error is shown). */
+  async function enrolment<T>(
+    total: number,
+    call: (
+      run: string,
+      options: { requestId: string; onProgress: (p: { done: number; total: number }) => void },
+    ) => Promise<T>,
+  ): Promise<T | null> {
+    if (enrolling.value) return null;
     enrolRequest = crypto.randomUUID();
     const requestId = enrolRequest;
-    enrolling.value = { done: 0, total: imageIds.length };
+    enrolling.value = { done: 0, total };
     try {
-      const reply = await attempt((run) =>
-        loupe().invoke(
-          'models.enrol',
-          {
-            runId: run,
-            references: imageIds.map((imageId) => (label?.trim() ? { imageId, label: label.trim() } : { imageId })),
-          },
-          { requestId, onProgress: (p) => (enrolling.value = p) },
-        ),
-      );
-      if (reply) gallery.value = reply;
-      return reply !== null;
+      return await attempt((run) => call(run, { requestId, onProgress: (p) => (enrolling.value = p) }));
     } finally {
       enrolling.value = null;
       enrolRequest = null;
     }
+  }
+
+  /** Enrols images as references, named `label` when given (else each by its file name). */
+  async function enrol(imageIds: readonly number[], label?: string): Promise<boolean> {
+    if (imageIds.length === 0) return false;
+    const references = imageIds.map((imageId) => (label?.trim() ? { imageId, label: label.trim() } : { imageId }));
+    const reply = await enrolment(imageIds.length, (run, options) =>
+      loupe().invoke('models.enrol', { runId: run, references }, options),
+    );
+    if (reply) gallery.value = reply;
+    return reply !== null;
+  }
+
+  /**
+   * Enrols every image file under `paths` (a folder of reference images, a folder per identity),
+   * labelled by each file's folder or file name; the files that could not be enrolled are kept in
+   * `enrolFailures` with why.
+   */
+  async function enrolFiles(paths: readonly string[], label: GalleryLabelSource): Promise<boolean> {
+    if (paths.length === 0) return false;
+    enrolFailures.value = [];
+    const reply = await enrolment(0, (run, options) =>
+      loupe().invoke('batch.galleryEnrol', { model: { runId: run }, inputs: [...paths], label }, options),
+    );
+    if (!reply) return false;
+    enrolFailures.value = reply.failures;
+    await loadGallery();
+    return true;
   }
 
   function cancelEnrol(): void {
@@ -132,6 +158,7 @@ export const useModelUseStore = defineStore('modelUse', () => {
     comparison,
     gallery,
     enrolling,
+    enrolFailures,
     queried,
     busy,
     error,
@@ -140,6 +167,7 @@ export const useModelUseStore = defineStore('modelUse', () => {
     compare,
     loadGallery,
     enrol,
+    enrolFiles,
     cancelEnrol,
     removeReferences,
     query,

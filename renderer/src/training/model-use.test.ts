@@ -142,6 +142,33 @@ describe('model use store', () => {
     });
   });
 
+  it('enrols a folder’s files, then shows the gallery as it now is and the files it could not enrol', async () => {
+    const files = ['/refs/part-1/front.png', '/refs/part-2/front.png'];
+    const listed: GalleryView['references'] = [];
+    const client = fakeClient({
+      'batch.galleryEnrol': (r) => {
+        listed.push({ id: files[0]!, label: 'part-1', enrolledAt: '2026-01-01T00:00:00Z', imageId: null });
+        return {
+          gallery: { modelDir: '/run/model', threshold: 0.6, references: listed },
+          enrolled: 1,
+          failures: [{ path: `${r.inputs[0]}/part-2/front.png`, reason: 'Not an image Loupe reads.' }],
+        };
+      },
+      'models.gallery': () => ({ runId: RUN, threshold: 0.6, references: listed }),
+    });
+    setLoupeClient(client);
+    const models = useModelUseStore();
+    models.show(RUN);
+    expect(await models.enrolFiles(['/refs'], 'folder')).toBe(true);
+    expect(client.calls[0]!.request).toEqual({ model: { runId: RUN }, inputs: ['/refs'], label: 'folder' });
+    expect(models.gallery?.references.map((r) => [r.id, r.label])).toEqual([[files[0], 'part-1']]);
+    expect(models.enrolFailures).toEqual([{ path: files[1], reason: 'Not an image Loupe reads.' }]);
+    expect(models.enrolling).toBeNull();
+    // Another run does not show this run's failures.
+    models.show(OTHER);
+    expect(models.enrolFailures).toEqual([]);
+  });
+
   it('shows a refusal, and drops a reply for a run no longer shown', async () => {
     let answer: (v: GalleryView) => void = () => {};
     setLoupeClient(
