@@ -61,6 +61,8 @@ export const workspaceAddDemoData = defineChannel({
     /** Washers (identities) per split, each split its own, with this many pictures of each. */
     washers: demoSplitsSchema,
     shotsPerWasher: z.number().int(),
+    /** One more picture of each test washer, named for it (washer-161.png), to enrol as the verifier's gallery. */
+    washerReferencesFolder: z.string(),
     classes: z.array(z.string()),
     /** Labelled images imported, per split. */
     splits: demoSplitsSchema,

@@ -59,6 +59,9 @@ describe('demo data in the browser', () => {
     const inbox = path.join(tmp, 'ws', 'demo-data', 'inbox');
     expect(await page.getByTestId('demo-inbox').innerText()).toBe(inbox);
     expect(existsSync(path.join(inbox, 'shift-01', 'part-00001.png'))).toBe(true);
+    const references = path.join(tmp, 'ws', 'demo-data', 'washer-references');
+    expect(await page.getByTestId('demo-washer-references').innerText()).toBe(references);
+    expect(existsSync(path.join(references, 'washer-161.png'))).toBe(true);
     await expect.poll(() => page.getByTestId('image-count').innerText()).toBe('3200 images in this workspace');
     await expect.poll(() => page.getByTestId('thumbnail-grid').locator('img').count()).toBeGreaterThan(0);
     await keepScreenshot(page, 'demo-data-added');

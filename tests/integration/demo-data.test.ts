@@ -35,6 +35,11 @@ const LEARNT = 0.88;
  * which it never saw: measured 0.027 (2-core machine, oneDNN); chance is 0.5.
  */
 const VERIFIED = 0.12;
+/**
+ * Share of the test washers' pictures whose nearest gallery reference is their own washer, the
+ * gallery one picture of each of the 40: measured 0.896; chance is 0.025.
+ */
+const IDENTIFIED = 0.75;
 
 /** Each file's SHA-256 under `root`, by relative path. */
 function hashesUnder(root: string): Record<string, string> {
@@ -91,6 +96,46 @@ describe('loupe demo', () => {
     const verified = JSON.parse(verifier.stdout) as RunSummary;
     expect(verified.test).toMatchObject({ metric: 'EER' });
     expect(verified.test!.value).toBeLessThanOrEqual(VERIFIED);
+    // Its gallery: the reference picture of each test washer; each of their other pictures is matched to its washer.
+    const enrolled = await runCli([
+      'gallery',
+      'enrol',
+      '--workspace',
+      workspace,
+      '--run',
+      verified.runId,
+      '--label',
+      'file',
+      added.washerReferencesFolder,
+    ]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toContain('40 references enrolled, 0 failed');
+    const matches = path.join(dir, 'matches');
+    const matched = await runCli(
+      [
+        'predict',
+        '--workspace',
+        workspace,
+        '--run',
+        verified.runId,
+        '--in',
+        path.join(added.folder, 'washers', 'test'),
+        '--gallery',
+        '--top-k',
+        '1',
+        '--format',
+        'csv',
+        '--out',
+        matches,
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(matched.code, matched.stderr).toBe(0);
+    const nearest = readCsv(matches);
+    const [file, label] = [nearest.header.indexOf('relative'), nearest.header.indexOf('reference_label')];
+    expect(nearest.rows).toHaveLength(240);
+    const own = nearest.rows.filter((r) => r[file]!.split('/')[0] === r[label]).length;
+    expect(own / nearest.rows.length).toBeGreaterThanOrEqual(IDENTIFIED);
 
     const trained = await runCli(['train', '--workspace', workspace, '--task', DEMO_TASK_NAME, '--json'], {
       timeoutMs: 900_000,
@@ -143,8 +188,9 @@ describe('loupe demo', () => {
       );
       // One bar from writing to the last import: it never goes back, and it ends full.
       expect(seen.every((p, i) => p.total === seen[0]!.total && (i === 0 || p.done >= seen[i - 1]!.done))).toBe(true);
-      // Written: 40 parts, 10 inbox parts, 10 washers' 6 pictures; imported: the parts thrice, the washers once.
-      expect(seen.at(-1)).toEqual({ done: 110 + 3 * 40 + 60, total: 110 + 3 * 40 + 60 });
+      // Written: 40 parts, 10 inbox parts, 10 washers' 6 shots and the 2 test washers' references;
+      // imported: the parts thrice, the washers' shots once.
+      expect(seen.at(-1)).toEqual({ done: 112 + 3 * 40 + 60, total: 112 + 3 * 40 + 60 });
       const images = (await call('imaging.list', {})).total;
       expect(images).toBe(40 + 60);
       const loss = await call('labels.taskLoss', { taskId: first.taskId });
@@ -207,6 +253,8 @@ describe('loupe demo', () => {
       const first = await call('workspace.addDemoData', { images: 40, inbox: 10 });
       const partsBefore = hashesUnder(path.join(first.folder, 'parts'));
       const washersBefore = hashesUnder(path.join(first.folder, 'washers'));
+      const referencesBefore = hashesUnder(path.join(first.folder, 'washer-references'));
+      expect(Object.keys(referencesBefore).sort()).toEqual(['washer-009.png', 'washer-010.png']);
       // As an older Loupe left it: no washers folder, demo.json without them, no washers' task.
       const { tasks } = await call('labels.tasks', {});
       const washerTask = tasks.find((t) => t.id === first.verificationTaskId)!;
@@ -214,7 +262,8 @@ describe('loupe demo', () => {
         taskId: washerTask.id,
         confirm: await call('labels.taskLoss', { taskId: washerTask.id }),
       });
-      rmSync(path.join(first.folder, 'washers'), { recursive: true });
+      for (const folder of ['washers', 'washer-references'])
+        rmSync(path.join(first.folder, folder), { recursive: true });
       const described = JSON.parse(readFileSync(path.join(first.folder, 'demo.json'), 'utf8')) as Record<
         string,
         unknown
@@ -229,8 +278,9 @@ describe('loupe demo', () => {
       expect(second).toMatchObject({ folder: first.folder, washers: first.washers, taskId: first.taskId });
       // The washers written now are the ones a new folder of that seed gets, and the parts are untouched.
       expect(hashesUnder(path.join(first.folder, 'washers'))).toEqual(washersBefore);
+      expect(hashesUnder(path.join(first.folder, 'washer-references'))).toEqual(referencesBefore);
       expect(hashesUnder(path.join(first.folder, 'parts'))).toEqual(partsBefore);
-      expect(seen.at(-1)).toEqual({ done: 60 + 60, total: 60 + 60 });
+      expect(seen.at(-1)).toEqual({ done: 62 + 60, total: 62 + 60 });
       expect(readFileSync(path.join(first.folder, 'README.txt'), 'utf8')).toContain('--kind verification');
       const washers = await call('labels.splitCounts', { taskId: second.verificationTaskId });
       expect(washers.splits.map((s) => s.images)).toEqual([36, 12, 12]);

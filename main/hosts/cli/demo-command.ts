@@ -58,7 +58,7 @@ async function writeFolder(o: DemoOptions & { out: string }): Promise<void> {
     const washers = summary.washers!;
     const ids = washers.identities;
     console.log(
-      `wrote ${washers.shotsPerWasher} pictures each of ${ids.train + ids.val + ids.test} washers (train ${ids.train}, val ${ids.val}, test ${ids.test}) to ${washers.folder}`,
+      `wrote ${washers.shotsPerWasher} pictures each of ${ids.train + ids.val + ids.test} washers (train ${ids.train}, val ${ids.val}, test ${ids.test}) to ${washers.folder}, and one more of each test washer to ${washers.referencesFolder}`,
     );
     console.log(
       `next: npx loupe labels import --workspace W --format imagefolder --task parts "${summary.datasetFolder}"`,
@@ -86,6 +86,9 @@ async function addToWorkspace(ctx: CliContext, o: DemoOptions & { workspace: str
   const ids = added.washers;
   console.log(
     `task "${added.verificationTaskName}" (washers as classes): ${added.shotsPerWasher} pictures each of ${ids.train + ids.val + ids.test} washers (train ${ids.train}, val ${ids.val}, test ${ids.test}), for a verifier (--kind verification)`,
+  );
+  console.log(
+    `gallery for the verifier: ${added.washerReferencesFolder} (one picture of each test washer; loupe gallery enrol --label file)`,
   );
   console.log(`inbox for a batch run: ${added.inboxFolder} (${added.inbox} parts; classes in ${added.inboxTruth})`);
   console.log(`next: npx loupe train --workspace ${o.workspace} --task "${added.taskName}"`);

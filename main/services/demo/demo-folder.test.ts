@@ -98,8 +98,8 @@ describe('writeDemoFolder', () => {
     await writeDemoFolder(path.join(dir, 'c'), { ...SMALL, seed: 4 }, none, new AbortController().signal);
     expect(hashes(path.join(dir, 'a'))).toEqual(hashes(path.join(dir, 'b')));
     expect(hashes(path.join(dir, 'a'))).not.toEqual(hashes(path.join(dir, 'c')));
-    // 40 parts, 25 inbox parts, then 10 washers' 6 shots each.
-    expect(seen).toHaveLength(125);
+    // 40 parts, 25 inbox parts, then 10 washers' 6 shots each and a reference of each of the 2 test washers.
+    expect(seen).toHaveLength(127);
     expect(seen.at(-1)).toBe(1);
   });
 
@@ -114,6 +114,7 @@ describe('writeDemoFolder', () => {
       'inbox',
       'inbox-truth.csv',
       'parts',
+      'washer-references',
       'washers',
     ]);
 

@@ -7,9 +7,9 @@
  *   defects/labelmap.csv                                  defect, 0 elsewhere), as `--format image-mask` reads them
  *   defects/boxes-<split>.json                          each defect's box, a COCO file per split (demo-boxes.ts)
  *   inbox/shift-01/part-00001.png …                     unlabelled parts for a batch run, 1,000 a folder
- *   washers/<train|val|test>/washer-001/shot-1.png …   pictures of washers, a folder each, for a verifier (demo-washers.ts)
  *   washers/<train|val|test>/washer-001/shot-1.png …   each washer photographed six times, a folder a washer, for a
  *                                                         verifier (demo-washers.ts; `--format imagefolder` reads it)
+ *   washer-references/washer-161.png …                  one more picture of each test washer, to enrol as a gallery
  *   inbox-truth.csv                                     each inbox file's class, to check a batch run against
  *   README.txt                                          what the folder is and the commands that use it
  *   demo.json                                           what the folder holds (readDemoFolder)
@@ -26,9 +26,10 @@ import { LABELMAP_FILE } from '../labels/interchange/mask-folder';
 import { encodePng } from '../explain/heatmap-png';
 import { boxesFile, boxOfMask, cocoBoxes, type BoxedPart } from './demo-boxes';
 import {
+  DEMO_WASHER_REFERENCES_FOLDER,
   DEMO_WASHERS_FOLDER,
-  SHOTS_PER_WASHER,
   washerCount,
+  washerPictureCount,
   writeWasherFolder,
   type WasherSummary,
 } from './demo-washers';
@@ -145,7 +146,7 @@ export async function writeDemoFolder(
   const random = seededRandom(seed);
   const { files, splits } = plan(images, inbox, random);
   const washers = washerCount(images);
-  const total = files.length + washers * SHOTS_PER_WASHER;
+  const total = files.length + washerPictureCount(washers);
   const summary: DemoFolderSummary = {
     folder: out,
     datasetFolder: path.join(out, DEMO_DATASET_FOLDER),
@@ -187,7 +188,11 @@ export async function writeDemoFolder(
       (done) => progress(files.length + done, total),
       signal,
     );
-    summary.washers = { ...washed, folder: path.join(out, DEMO_WASHERS_FOLDER) };
+    summary.washers = {
+      ...washed,
+      folder: path.join(out, DEMO_WASHERS_FOLDER),
+      referencesFolder: path.join(out, DEMO_WASHER_REFERENCES_FOLDER),
+    };
     const truth = files
       .filter((f) => !f.masked)
       .map((f) => [
@@ -217,7 +222,11 @@ export async function writeDemoFolder(
 async function writeDescription(folder: string, summary: DemoFolderSummary, seed: number): Promise<void> {
   await fs.writeFile(path.join(folder, 'README.txt'), readme(summary));
   const { splits, inbox, inboxDefects, washers } = summary;
-  const described = washers && { identities: washers.identities, shotsPerWasher: washers.shotsPerWasher };
+  const described = washers && {
+    identities: washers.identities,
+    shotsPerWasher: washers.shotsPerWasher,
+    references: washers.identities.test,
+  };
   await fs.writeFile(
     path.join(folder, SUMMARY_FILE),
     JSON.stringify({ splits, inbox, inboxDefects, seed, ...(described ? { washers: described } : {}) }),
@@ -236,7 +245,8 @@ export async function addWashers(
   if (summary.washers) return summary;
   const { train, val, test } = summary.splits;
   // Left by a crash between the washers' rename and the description's rewrite: drawn again, the same.
-  await fs.rm(path.join(summary.folder, DEMO_WASHERS_FOLDER), { recursive: true, force: true });
+  for (const folder of [DEMO_WASHERS_FOLDER, DEMO_WASHER_REFERENCES_FOLDER])
+    await fs.rm(path.join(summary.folder, folder), { recursive: true, force: true });
   const washers = await writeWasherFolder(
     path.join(summary.folder, DEMO_WASHERS_FOLDER),
     washerCount(train + val + test),
@@ -255,7 +265,7 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
   if (text === null) return null;
   try {
     const described = JSON.parse(text) as Pick<DemoFolderSummary, 'splits' | 'inbox' | 'inboxDefects' | 'seed'> & {
-      washers?: Omit<WasherSummary, 'folder'>;
+      washers?: Omit<WasherSummary, 'folder' | 'referencesFolder'> & { references?: number };
     };
     const { splits, inbox, inboxDefects, seed, washers } = described;
     if (![splits.train, splits.val, splits.test, inbox, inboxDefects, seed].every(Number.isInteger)) return null;
@@ -272,8 +282,13 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
       seed,
       // A folder from before the washers (or whose record of them is damaged) has none: addWashers writes them.
       washers:
-        washers && identities.length === 3 && identities.every(Number.isInteger)
-          ? { ...washers, folder: path.join(folder, DEMO_WASHERS_FOLDER) }
+        washers && identities.length === 3 && identities.every(Number.isInteger) && Number.isInteger(washers.references)
+          ? {
+              identities: washers.identities,
+              shotsPerWasher: washers.shotsPerWasher,
+              folder: path.join(folder, DEMO_WASHERS_FOLDER),
+              referencesFolder: path.join(folder, DEMO_WASHER_REFERENCES_FOLDER),
+            }
           : null,
     };
   } catch {

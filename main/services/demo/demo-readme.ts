@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { DemoFolderSummary } from './demo-folder';
 import { DEMO_DATASET_FOLDER, DEMO_INBOX_FOLDER, DEMO_MASKS_FOLDER, DEMO_TRUTH_FILE } from './demo-folder';
-import { DEMO_WASHERS_FOLDER } from './demo-washers';
+import { DEMO_WASHER_REFERENCES_FOLDER, DEMO_WASHERS_FOLDER } from './demo-washers';
 
 export function readme(summary: DemoFolderSummary): string {
   return `Loupe demo data: synthetic images of machined washers, 64 x 64 grey PNG, some with a defect
@@ -27,6 +27,8 @@ and for a U-Net that outlines the defects, and a detector that boxes them:
 and for a verifier that tells whether two pictures show the same washer:
   npx loupe labels import --workspace W --format imagefolder --task washers "${path.join(summary.folder, DEMO_WASHERS_FOLDER)}"
   npx loupe train --workspace W --task washers --kind verification
+  npx loupe gallery enrol --workspace W --run RUN --label file "${path.join(summary.folder, DEMO_WASHER_REFERENCES_FOLDER)}"
+  npx loupe predict --workspace W --run RUN --in "${path.join(summary.folder, DEMO_WASHERS_FOLDER, 'test')}" --gallery --format csv,jsonl --out matches
 `;
 }
 
@@ -35,5 +37,6 @@ function washersLine(summary: DemoFolderSummary): string {
   const { train, val, test } = summary.washers.identities;
   return `${DEMO_WASHERS_FOLDER}/    ${train + val + test} washers, ${summary.washers.shotsPerWasher} pictures of each: <split>/<washer>/<shot> (each split its own washers:
            ${train} train, ${val} val, ${test} test), for a verifier that tells whether two pictures show one washer
+${DEMO_WASHER_REFERENCES_FOLDER}/  one more picture of each of the ${test} test washers, named for it: a gallery to enrol
 `;
 }

@@ -25,7 +25,19 @@ describe('writeWasherFolder', () => {
   it('lays out each split’s own washers, a folder each, six pictures a washer', async () => {
     const out = path.join(dir, 'washers');
     const summary = await writeWasherFolder(out, 12, 1, none, signal());
-    expect(summary).toEqual({ folder: out, identities: { train: 7, val: 2, test: 3 }, shotsPerWasher: 6 });
+    const referencesFolder = path.join(dir, 'washer-references');
+    expect(summary).toEqual({
+      folder: out,
+      referencesFolder,
+      identities: { train: 7, val: 2, test: 3 },
+      shotsPerWasher: 6,
+    });
+    // One more picture of each test washer, named for it: a gallery to enrol.
+    expect(readdirSync(referencesFolder).sort()).toEqual(
+      readdirSync(path.join(out, 'test'))
+        .sort()
+        .map((w) => `${w}.png`),
+    );
     const names: string[] = [];
     for (const [split, n] of Object.entries(summary.identities)) {
       const washers = readdirSync(path.join(out, split));
@@ -53,9 +65,15 @@ describe('writeWasherFolder', () => {
       ['b', 1],
       ['c', 2],
     ] as const)
-      await writeWasherFolder(path.join(dir, name), 10, seed, none, signal());
+      await writeWasherFolder(path.join(dir, name, 'washers'), 10, seed, none, signal());
     expect(hashes(path.join(dir, 'a'))).toEqual(hashes(path.join(dir, 'b')));
     expect(hashes(path.join(dir, 'a'))).not.toEqual(hashes(path.join(dir, 'c')));
+    // A reference is a picture of its washer of its own, not a copy of one of its shots.
+    const reference = readFileSync(path.join(dir, 'a', 'washer-references', 'washer-009.png'));
+    for (let k = 1; k <= 6; k++)
+      expect(readFileSync(path.join(dir, 'a', 'washers', 'test', 'washer-009', `shot-${k}.png`))).not.toEqual(
+        reference,
+      );
   });
 
   it('leaves nothing behind when cancelled', async () => {

@@ -4,7 +4,9 @@
  * whose classes are the washers:
  *   washers/<train|val|test>/washer-001/shot-1.png …
  * Each split holds washers of its own (60/20/20), so a verifier is tested on washers it never saw,
- * as a part arriving tomorrow would be. Imported as a classification task and trained with the
+ * as a part arriving tomorrow would be. Beside it, one more picture of each test washer, as a part
+ * is photographed once when it is registered, to enrol as the verifier's gallery:
+ *   washer-references/washer-161.png …   (`loupe gallery enrol --label file`) Imported as a classification task and trained with the
  * verification kind (classes are identities). Its own generator, so adding it to an older demo
  * folder leaves that folder's parts as they were.
  */
@@ -17,6 +19,7 @@ import { writeInOrder, writeWhole } from './demo-write';
 import { drawShot, sampleIdentity, type PartIdentity } from './part-identity';
 
 export const DEMO_WASHERS_FOLDER = 'washers';
+export const DEMO_WASHER_REFERENCES_FOLDER = 'washer-references';
 /** Pictures of each washer: enough for genuine pairs in every split, few enough to write quickly. */
 export const SHOTS_PER_WASHER = 6;
 /** At least two washers in val and in test, so each has impostor pairs to measure an EER on. */
@@ -29,9 +32,16 @@ export function washerCount(images: number): number {
 
 export interface WasherSummary {
   folder: string;
+  /** One more picture of each test washer, named for it, to enrol as a gallery. */
+  referencesFolder: string;
   /** Washers (identities) per split. */
   identities: Record<SplitName, number>;
   shotsPerWasher: number;
+}
+
+/** Pictures written for `washers` washers: six shots of each and a reference picture of each test washer. */
+export function washerPictureCount(washers: number): number {
+  return washers * SHOTS_PER_WASHER + splitsOf(washers).test;
 }
 
 function splitsOf(washers: number): Record<SplitName, number> {
@@ -43,7 +53,10 @@ function splitsOf(washers: number): Record<SplitName, number> {
 /** The washers' generator: seeded from the demo's seed, apart from the parts' stream. */
 const washerRandom = (seed: number) => seededRandom((seed ^ 0x5eed_0a5e) >>> 0);
 
-/** Writes `washers` washers' shots into `out` (absent or empty), whole or not at all. */
+/**
+ * Writes `washers` washers' shots into `out` (absent or empty) and each test washer's reference
+ * picture into the folder beside it (DEMO_WASHER_REFERENCES_FOLDER), each whole or not at all.
+ */
 export async function writeWasherFolder(
   out: string,
   washers: number,
@@ -53,7 +66,8 @@ export async function writeWasherFolder(
 ): Promise<WasherSummary> {
   const random = washerRandom(seed);
   const identities = splitsOf(washers);
-  const shots: { relative: string; washer: PartIdentity }[] = [];
+  const shots: Picture[] = [];
+  const references: Picture[] = [];
   let n = 0;
   for (const [split, count] of Object.entries(identities))
     for (let i = 0; i < count; i++) {
@@ -61,20 +75,40 @@ export async function writeWasherFolder(
       const name = `washer-${String(++n).padStart(3, '0')}`;
       for (let k = 1; k <= SHOTS_PER_WASHER; k++)
         shots.push({ relative: path.join(split, name, `shot-${k}.png`), washer });
+      if (split === 'test') references.push({ relative: `${name}.png`, washer });
     }
+  const total = shots.length + references.length;
+  const referencesFolder = path.join(path.dirname(out), DEMO_WASHER_REFERENCES_FOLDER);
+  // The references are drawn after every shot, from the same generator: the shots do not depend on them.
+  await writePictures(out, shots, random, signal, (done) => progress(done, total));
+  await writePictures(referencesFolder, references, random, signal, (done) => progress(shots.length + done, total));
+  return { folder: out, referencesFolder, identities, shotsPerWasher: SHOTS_PER_WASHER };
+}
+
+interface Picture {
+  relative: string;
+  washer: PartIdentity;
+}
+
+async function writePictures(
+  out: string,
+  pictures: readonly Picture[],
+  random: () => number,
+  signal: AbortSignal,
+  progress: (done: number) => void,
+): Promise<void> {
   await writeWhole(out, 'the demo washers', signal, async (temp) => {
-    for (const folder of new Set(shots.map((s) => path.dirname(s.relative))))
+    for (const folder of new Set(pictures.map((s) => path.dirname(s.relative))))
       await fs.mkdir(path.join(temp, folder), { recursive: true });
     await writeInOrder(
-      shots,
+      pictures,
       async ({ relative, washer }) => {
         const shot = drawShot(random, washer);
         const side = shot.spec.side;
         await fs.writeFile(path.join(temp, relative), await encodePng(shot.pixels, side, side, 1));
       },
       signal,
-      (done) => progress(done, shots.length),
+      progress,
     );
   });
-  return { folder: out, identities, shotsPerWasher: SHOTS_PER_WASHER };
 }

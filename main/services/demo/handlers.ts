@@ -27,7 +27,7 @@ import { listTasks } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { boxesFile } from './demo-boxes';
 import { addWashers, DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder, type DemoFolderSummary } from './demo-folder';
-import { SHOTS_PER_WASHER, washerCount, type WasherSummary } from './demo-washers';
+import { SHOTS_PER_WASHER, washerCount, washerPictureCount, type WasherSummary } from './demo-washers';
 
 const DEMO_FOLDER = 'demo-data';
 
@@ -86,13 +86,16 @@ export function demoHandlers(
         );
       const found = await readDemoFolder(path.join(ws.root, DEMO_FOLDER));
       const labelled = found ? found.splits.train + found.splits.val + found.splits.test : request.images;
-      const shots = found?.washers
-        ? Object.values(found.washers.identities).reduce((a, b) => a + b, 0) * found.washers.shotsPerWasher
-        : washerCount(labelled) * SHOTS_PER_WASHER;
+      // The washers' pictures: their six shots each (what the washers' task imports), then the test washers' references.
+      const washerIds = found?.washers
+        ? Object.values(found.washers.identities).reduce((a, b) => a + b, 0)
+        : washerCount(labelled);
+      const shots = washerIds * SHOTS_PER_WASHER;
       // The bar: the files written (for a folder already there, the washers it lacked, if it did),
       // then each missing task's import, as many steps as the images it imports.
       const stepsOf = (task: string) => (task === DEMO_VERIFICATION_TASK_NAME ? shots : labelled);
-      let before = found ? (found.washers ? 0 : shots) : labelled + request.inbox + shots;
+      const pictures = washerPictureCount(washerIds);
+      let before = found ? (found.washers ? 0 : pictures) : labelled + request.inbox + pictures;
       const total = before + missing.reduce((sum, name) => sum + stepsOf(name), 0);
       const onWrite = (done: number) => context.progress({ done, total });
       const written = await (found
@@ -134,6 +137,7 @@ export function demoHandlers(
         verificationTaskName: verification!.name,
         washers: washers.identities,
         shotsPerWasher: washers.shotsPerWasher,
+        washerReferencesFolder: washers.referencesFolder,
         classes: [...written.classes],
         splits: written.splits,
         inbox: written.inbox,

@@ -24,6 +24,7 @@ function addedIn(folder: string, sep: string): ReplyOf<'workspace.addDemoData'> 
     verificationTaskName: 'Washers (demo)',
     washers: { train: 6, val: 2, test: 2 },
     shotsPerWasher: 6,
+    washerReferencesFolder: `${folder}${sep}washer-references`,
     classes: ['defect', 'ok'],
     splits: { train: 14, val: 3, test: 3 },
     inbox: 10,
