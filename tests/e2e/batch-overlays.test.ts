@@ -2,7 +2,8 @@
  * The Batch section with a detection run and a verification run (tiny ones, trained through the
  * services): the form offers the gallery match to the verifier and not to the detector, and a
  * detector's batch opens each image with the boxes the batch predicted drawn over it; a verifier's
- * batch without the gallery says it has nothing to show.
+ * batch without the gallery says it has nothing to show, and one matched against references
+ * enrolled from files shows each nearest reference's picture.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -96,6 +97,30 @@ describe('the Batch section with detection and verification runs', () => {
       .poll(() => page.getByTestId('batch-heatmap-note').textContent())
       .toContain('This batch was not matched against the gallery');
     expect(await page.getByTestId('batch-matches').count()).toBe(0);
+    expect(session!.errors).toEqual([]);
+  });
+
+  it("shows each nearest reference's picture beside a gallery match", async () => {
+    await page.keyboard.press('Escape');
+    // The parts' files enrolled as references, as `loupe gallery enrol` does (the Gallery tab's is in model-use).
+    const parts = path.join(dir, 'parts');
+    const { enrolled } = await session!.client.invoke('batch.galleryEnrol', {
+      model: { runId: runs.verificationRunId },
+      inputs: [parts],
+    });
+    expect(enrolled).toBeGreaterThan(5);
+    await page.getByTestId('batch-gallery').check();
+    await runBatchFromForm(page, parts, path.join(dir, 'matches-out'));
+    await page.getByTestId('batch-table').locator('tbody tr').first().getByTestId('batch-open').click();
+    const pictures = page.getByTestId('batch-match-picture');
+    await expect.poll(() => page.getByTestId('batch-match').count()).toBe(5);
+    await expect.poll(() => pictures.count()).toBe(5);
+    // Each is the reference file's picture at its own size, drawn (not a broken image).
+    for (const size of await pictures.evaluateAll((imgs) =>
+      (imgs as HTMLImageElement[]).map((img) => [img.naturalWidth, img.naturalHeight]),
+    ))
+      expect(size).toEqual([32, 32]);
+    await keepScreenshot(page, 'batch-gallery-matches');
     expect(session!.errors).toEqual([]);
   });
 });

@@ -183,6 +183,20 @@ describe('loupe predict --gallery', () => {
         threshold: line.threshold,
         nearest: line.matches.map((m) => ({ id: m.id, label: m.label, score: m.score, same: m.same })),
       });
+
+      // A reference's picture beside a match: a file reference's first frame, as decoded; only ids the gallery holds.
+      const reference = path.join(root, 'queries', 'query-0.png');
+      const enrolled = await call('batch.galleryEnrol', { model: { dir: model.modelDir }, inputs: [reference] });
+      expect(enrolled).toMatchObject({ enrolled: 1, failures: [] });
+      const picture = await call('batch.reference', { jobId: started.jobId, id: reference });
+      const { frame } = await decodeFile(reference);
+      expect([picture.rows, picture.columns, picture.id]).toEqual([frame.rows, frame.columns, 0]);
+      expect(Array.from(picture.data)).toEqual(Array.from(frame.data));
+      await expect(call('batch.reference', { jobId: started.jobId, id: line.matches[0]!.id })).rejects.toThrow(
+        /was not enrolled from a file/,
+      );
+      for (const id of ['/etc/passwd', path.join(root, 'queries', 'query-1.png')])
+        await expect(call('batch.reference', { jobId: started.jobId, id })).rejects.toThrow(/holds no reference/);
     } finally {
       await services.dispose();
     }
