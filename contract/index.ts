@@ -7,8 +7,8 @@ import { appInfo, appOpenExternal } from './channels/app';
 import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
-import { batchExplain, batchFile, batchFrame, batchPrediction, batchReference } from './channels/batch-view';
-import { batchGallery, batchGalleryEnrol, batchGalleryRemove } from './channels/batch-gallery';
+import { batchExplain, batchFile, batchFrame, batchPrediction } from './channels/batch-view';
+import { batchGallery, batchGalleryEnrol, batchGalleryReference, batchGalleryRemove } from './channels/batch-gallery';
 import {
   imagingBrowse,
   imagingFrame,
@@ -212,10 +212,10 @@ export const channels = registry([
   batchFrame,
   batchExplain,
   batchPrediction,
-  batchReference,
   batchGalleryEnrol,
   batchGallery,
   batchGalleryRemove,
+  batchGalleryReference,
 ]);
 
 export const events = registry([

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { galleryListingSchema } from '../training/verification';
+import { frameSchema } from './imaging';
 import { batchModelSchema, MAX_BATCH_INPUTS } from './batch';
 
 /** What names a reference enrolled from a file: its folder (a folder per identity) or its file name. */
@@ -59,4 +60,18 @@ export const batchGalleryRemove = defineChannel({
     })
     .strict(),
   reply: galleryListingSchema,
+});
+
+export const batchGalleryReference = defineChannel({
+  name: 'batch.galleryReference',
+  summary:
+    "The first frame of a reference in a verification model's gallery that was enrolled from a file (its id is the file's path), to show beside a match or in the gallery's list (id is 0).",
+  request: z
+    .object({
+      model: batchModelSchema,
+      /** A reference id the gallery holds. */
+      id: z.string().min(1).max(200),
+    })
+    .strict(),
+  reply: frameSchema,
 });

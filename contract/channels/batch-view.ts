@@ -78,17 +78,3 @@ export const batchPrediction = defineChannel({
     mask: z.object({ rows: z.number().int(), columns: z.number().int(), data: z.instanceof(Uint8Array) }).nullable(),
   }),
 });
-
-export const batchReference = defineChannel({
-  name: 'batch.reference',
-  summary:
-    "The first frame of a gallery reference that a gallery-matching job's model holds, enrolled from a file (its id is the file's path), for the viewer to show beside a match (id is 0).",
-  request: z
-    .object({
-      jobId: batchJobIdSchema,
-      /** A reference id from the job's matches. */
-      id: z.string().min(1).max(200),
-    })
-    .strict(),
-  reply: frameSchema,
-});

@@ -116,8 +116,9 @@ describe('the Batch section with detection and verification runs', () => {
     await expect.poll(() => page.getByTestId('batch-match').count()).toBe(5);
     await expect.poll(() => pictures.count()).toBe(5);
     // Each is the reference file's picture at its own size, drawn (not a broken image).
+    type Picture = { naturalWidth: number; naturalHeight: number };
     for (const size of await pictures.evaluateAll((imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => [img.naturalWidth, img.naturalHeight]),
+      imgs.map((img) => [(img as unknown as Picture).naturalWidth, (img as unknown as Picture).naturalHeight]),
     ))
       expect(size).toEqual([32, 32]);
     await keepScreenshot(page, 'batch-gallery-matches');

@@ -271,6 +271,8 @@ describe('using a finished run’s model in the browser', () => {
       `Not enrolled: ${path.join(refs, 'odd', 'broken.png')}: `,
     );
     expect(await page.getByTestId('gallery-files-path').inputValue()).toBe('');
+    // Each reference shows its picture: the two workspace images' thumbnails, the two files' own pictures.
+    await expect.poll(() => page.getByTestId('gallery-picture').count()).toBe(4);
     await keepScreenshot(page, 'model-gallery-files');
   });
 

@@ -188,15 +188,16 @@ describe('loupe predict --gallery', () => {
       const reference = path.join(root, 'queries', 'query-0.png');
       const enrolled = await call('batch.galleryEnrol', { model: { dir: model.modelDir }, inputs: [reference] });
       expect(enrolled).toMatchObject({ enrolled: 1, failures: [] });
-      const picture = await call('batch.reference', { jobId: started.jobId, id: reference });
+      const folder = { dir: model.modelDir };
+      const picture = await call('batch.galleryReference', { model: folder, id: reference });
       const { frame } = await decodeFile(reference);
       expect([picture.rows, picture.columns, picture.id]).toEqual([frame.rows, frame.columns, 0]);
       expect(Array.from(picture.data)).toEqual(Array.from(frame.data));
-      await expect(call('batch.reference', { jobId: started.jobId, id: line.matches[0]!.id })).rejects.toThrow(
+      await expect(call('batch.galleryReference', { model: folder, id: line.matches[0]!.id })).rejects.toThrow(
         /was not enrolled from a file/,
       );
       for (const id of ['/etc/passwd', path.join(root, 'queries', 'query-1.png')])
-        await expect(call('batch.reference', { jobId: started.jobId, id })).rejects.toThrow(/holds no reference/);
+        await expect(call('batch.galleryReference', { model: folder, id })).rejects.toThrow(/holds no reference/);
     } finally {
       await services.dispose();
     }

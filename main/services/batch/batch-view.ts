@@ -113,27 +113,6 @@ export class BatchView {
   }
 
   /**
-   * A reference of the job's model's gallery enrolled from a file (its id is the file's path), as
-   * the viewer shows it beside a match: only an id the gallery holds is read, so a reference names
-   * no other path. A reference enrolled from a workspace image the viewer reads as that image.
-   */
-  async reference(jobId: string, id: string): Promise<FramePixels> {
-    const job = await this.jobs.job(jobId);
-    if (!job.gallery) throw new LoupeError('INVALID_REQUEST', `Batch ${jobId} was not matched against a gallery.`);
-    const modelDir = this.batch.modelDir(job.model);
-    const { references } = await this.engine.call('galleryList', { modelDir });
-    if (!references.some((r) => r.id === id))
-      throw new LoupeError('NOT_FOUND', `The gallery of ${modelDir} holds no reference "${id}" (removed since?).`);
-    if (!path.isAbsolute(id))
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `Reference "${id}" was not enrolled from a file; it has no file to show.`,
-      );
-    const { info, frames } = await this.decoded(id, () => this.pool.read(id));
-    return framePixels(0, 0, frames[0]!, info);
-  }
-
-  /**
    * Each class of the job's model with its colour: a run's task colour where the task has a class of
    * that name, else the next colour a new class would get.
    */

@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   LoupeError,
   MAX_GALLERY_FILES,
+  type FramePixels,
   type GalleryListing,
   type GalleryLabelSource,
   type ParsedRequestOf,
@@ -21,6 +22,7 @@ import { engineFrame } from '../../../ml/decode/engine-frame';
 import type { EngineSupervisor } from '../../engine/supervisor';
 import type { DecodePool } from '../imaging/decode-pool';
 import { walkFiles } from '../imaging/file-walk';
+import { framePixels } from '../imaging/frame-pixels';
 import { modelFacts, type BatchService } from './batch-service';
 import { callSignal, retryable } from './call-signal';
 
@@ -83,6 +85,27 @@ export class GalleryFiles {
         : (await this.engine.call('galleryList', { modelDir })).references.map((r) => r.id);
     if (ids.length === 0) return this.engine.call('galleryList', { modelDir });
     return this.engine.call('galleryRemove', { modelDir, ids });
+  }
+
+  /**
+   * A reference enrolled from a file (its id is the file's path), as the viewer shows it: only an id
+   * the gallery holds is read, so a reference names no other path. One enrolled from a workspace
+   * image the renderer shows as that image.
+   */
+  async reference(model: Model, id: string): Promise<FramePixels> {
+    const modelDir = await this.verifier(model);
+    const { references } = await this.engine.call('galleryList', { modelDir });
+    if (!references.some((r) => r.id === id))
+      throw new LoupeError('NOT_FOUND', `The gallery of ${modelDir} holds no reference "${id}" (removed since?).`);
+    if (!path.isAbsolute(id))
+      throw new LoupeError(
+        'INVALID_REQUEST',
+        `Reference "${id}" was not enrolled from a file; it has no file to show.`,
+      );
+    const read = await this.pool.read(id).catch((error: unknown) => {
+      throw new LoupeError('NOT_FOUND', `Reference ${id} can no longer be read: ${(error as Error).message}`);
+    });
+    return framePixels(0, 0, read.frames[0]!, read.info);
   }
 
   async enrol(

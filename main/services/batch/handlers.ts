@@ -34,10 +34,10 @@ export function batchHandlers(
     'batch.frame': ({ jobId, path, frame }) => view.frame(jobId, path, frame),
     'batch.explain': ({ jobId, path, frame }) => view.explain(jobId, path, frame),
     'batch.prediction': ({ jobId, path, frame }) => view.prediction(jobId, path, frame),
-    'batch.reference': ({ jobId, id }) => view.reference(jobId, id),
     'batch.galleryEnrol': (request, context) =>
       gallery.enrol(request, context.signal, (done, total) => context.progress({ done, total })),
     'batch.gallery': ({ model }) => gallery.list(model),
     'batch.galleryRemove': (request) => gallery.remove(request),
+    'batch.galleryReference': ({ model, id }) => gallery.reference(model, id),
   };
 }

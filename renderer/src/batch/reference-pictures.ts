@@ -1,0 +1,60 @@
+/**
+ * Pictures of a verification model's gallery references, for the lists that name them (a batch's
+ * nearest references, the run's Gallery tab): a reference enrolled from a workspace image shows
+ * that image's thumbnail, one enrolled from a file that file's first frame (batch.galleryReference),
+ * windowed as the viewer opens it. Fetched once per model and reference.
+ */
+import { ref, watch, type Ref } from 'vue';
+import { galleryImageId, type FramePixels, type RequestOf } from '../../../contract/index';
+import { loupe } from '../client/index';
+import { useImagesStore } from '../stores/images';
+import { defaultWindow, renderFrame } from '../viewer/render';
+
+type Model = RequestOf<'batch.galleryReference'>['model'];
+
+/** A frame as a PNG data URL, windowed as the viewer opens it. */
+function dataUrl(frame: FramePixels): string {
+  const canvas = document.createElement('canvas');
+  canvas.width = frame.columns;
+  canvas.height = frame.rows;
+  const context = canvas.getContext('2d')!;
+  const image = context.createImageData(frame.columns, frame.rows);
+  renderFrame(frame, defaultWindow(frame), image.data);
+  context.putImageData(image, 0, 0);
+  return canvas.toDataURL();
+}
+
+export function useReferencePictures(
+  model: () => Model | null,
+  ids: () => readonly string[],
+): { pictureOf: (id: string) => string | undefined } {
+  const images = useImagesStore();
+  /** Pictures of file references, by id; null: it could not be read (moved since?). */
+  const pictures: Ref<Map<string, string | null>> = ref(new Map());
+  let picturesOf = '';
+
+  watch(
+    () => [model(), ids()] as const,
+    async ([current, wanted]) => {
+      if (!current) return;
+      const key = JSON.stringify(current);
+      if (picturesOf !== key) [picturesOf, pictures.value] = [key, new Map()];
+      images.requestThumbnails(wanted.map(galleryImageId).filter((id): id is number => id !== null));
+      for (const id of wanted) {
+        if (galleryImageId(id) !== null || pictures.value.has(id)) continue;
+        const frame = await loupe()
+          .invoke('batch.galleryReference', { model: current, id })
+          .catch(() => null);
+        if (picturesOf === key) pictures.value = new Map(pictures.value).set(id, frame && dataUrl(frame));
+      }
+    },
+    { immediate: true },
+  );
+
+  return {
+    pictureOf(id) {
+      const imageId = galleryImageId(id);
+      return (imageId === null ? pictures.value.get(id) : images.thumbnails.get(imageId)) ?? undefined;
+    },
+  };
+}
