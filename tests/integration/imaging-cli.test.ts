@@ -80,6 +80,19 @@ describe('loupe decode', () => {
 });
 
 describe('loupe import', () => {
+  it('says how to make a workspace where a command needs one and there is none', async () => {
+    const empty = path.join(tmp, 'empty-folder');
+    mkdirSync(empty);
+    for (const folder of [path.join(tmp, 'no-such-folder'), empty]) {
+      const listed = await runCli(['images', 'list', '--workspace', folder]);
+      expect(listed.code).toBe(1);
+      expect(listed.stderr.trim()).toMatch(
+        /^loupe: .* `loupe import --workspace W PATH…` or `loupe demo --workspace W` makes a workspace there\.$/,
+      );
+      expect(listed.stderr).not.toContain('Create a workspace there instead');
+    }
+  });
+
   it('imports a folder into a new workspace and exits 0 when nothing failed', async () => {
     const result = await runCli([
       'import',

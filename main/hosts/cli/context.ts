@@ -5,6 +5,7 @@
  */
 import {
   errorFromPayload,
+  isLoupeError,
   type ChannelName,
   type ProgressOf,
   type ReplyOf,
@@ -45,7 +46,7 @@ export class CliContext {
     const reply = await this.session!.invoke(channel, String(this.nextId++), request, (data) =>
       onProgress?.(data as ProgressOf<C>),
     );
-    if (!reply.ok) throw errorFromPayload(reply.error);
+    if (!reply.ok) throw withCliHint(channel, request, errorFromPayload(reply.error));
     return reply.value as ReplyOf<C>;
   }
 
@@ -57,4 +58,16 @@ export class CliContext {
   async dispose(): Promise<void> {
     await this.services?.dispose();
   }
+}
+
+/**
+ * A command that needs a workspace where there is none yet: the service says to create one, and
+ * the command line says how (the app's start page has its Create button).
+ */
+function withCliHint(channel: ChannelName, request: unknown, error: Error): Error {
+  const opening = channel === 'workspace.open' && (request as { create?: boolean }).create === false;
+  const absent = isLoupeError(error) && (error.code === 'NOT_FOUND' || /not a workspace yet/.test(error.message));
+  if (!opening || !absent) return error;
+  error.message = `${error.message.replace(/ Create a workspace there instead\.$/, '')} \`loupe import --workspace W PATH…\` or \`loupe demo --workspace W\` makes a workspace there.`;
+  return error;
 }
