@@ -1,5 +1,7 @@
 /** Tiny segmentation, detection and verification models' settings for the batch and review tests of those tasks: about files, rows and views, not accuracy. */
 import type { TrainingConfigInput } from '../../contract/index';
+import { partSet, verificationDataset } from '../fixtures/verification-parts';
+import { trainForQuality, type TrainedModel } from './engine-training';
 
 /** The U-Net's input side (the synthetic scans are this size). */
 export const SIDE = 16;
@@ -54,3 +56,16 @@ export const VERIFY_CONFIG: TrainingConfigInput = {
   verification: { source: 'identities', imagesPerIdentity: 4, targetFar: 0.01 },
   monitor: { metric: 'val_eer', mode: 'min' },
 };
+
+/** The parts of the tiny verifier's test split (4 parts, 3 views each), for the gallery tests' references and queries. */
+export const VERIFY_TEST_PARTS = partSet({ identities: 4, viewsPerIdentity: 3, seed: 33 });
+
+/** The tiny verifier trained on parts of its own (8 train, 4 val) and VERIFY_TEST_PARTS. */
+export function trainTinyVerifier(name: string): Promise<TrainedModel> {
+  const dataset = verificationDataset({
+    train: partSet({ identities: 8, viewsPerIdentity: 4, seed: 11 }),
+    val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }),
+    test: VERIFY_TEST_PARTS,
+  });
+  return trainForQuality(name, dataset, VERIFY_CONFIG);
+}

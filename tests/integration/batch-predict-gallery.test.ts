@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { galleryEnrolRequestSchema, galleryQueryRequestSchema, type BatchJob } from '../../contract/index';
 import { decodeFile } from '../../ml/decode/index';
 import { engineHandlers } from '../../ml/methods/index';
-import { partSet, verificationDataset, viewFrame } from '../fixtures/verification-parts';
+import { viewFrame } from '../fixtures/verification-parts';
 import { readCsv } from '../helpers/batch-predict';
-import { VERIFY_CONFIG } from '../helpers/batch-task-models';
+import { trainTinyVerifier, VERIFY_TEST_PARTS } from '../helpers/batch-task-models';
 import { runCli } from '../helpers/cli';
-import { engineContext, trainForQuality, type TrainedModel } from '../helpers/engine-training';
+import { engineContext, type TrainedModel } from '../helpers/engine-training';
 import { caller } from '../helpers/labels';
 import { realServices, requireBuild } from '../helpers/services';
 import { writePng } from '../helpers/workspace-models';
@@ -25,17 +25,12 @@ const TOP_K = 2;
 
 let root: string;
 let model: TrainedModel;
-const test = partSet({ identities: 4, viewsPerIdentity: 3, seed: 33 });
+const test = VERIFY_TEST_PARTS;
 
 beforeAll(async () => {
   requireBuild();
   root = mkdtempSync(path.join(os.tmpdir(), 'loupe-batch-gallery-'));
-  const dataset = verificationDataset({
-    train: partSet({ identities: 8, viewsPerIdentity: 4, seed: 11 }),
-    val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }),
-    test,
-  });
-  model = await trainForQuality('tiny verifier for batch prediction', dataset, VERIFY_CONFIG);
+  model = await trainTinyVerifier('tiny verifier for batch prediction');
 }, 600_000);
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });

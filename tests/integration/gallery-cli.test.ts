@@ -12,28 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { galleryQueryRequestSchema, type GalleryListing, type ReplyOf } from '../../contract/index';
 import { decodeFile } from '../../ml/decode/index';
 import { engineHandlers } from '../../ml/methods/index';
-import { partSet, verificationDataset } from '../fixtures/verification-parts';
 import { readCsv, trainTinyClassifier } from '../helpers/batch-predict';
-import { VERIFY_CONFIG } from '../helpers/batch-task-models';
+import { trainTinyVerifier, VERIFY_TEST_PARTS } from '../helpers/batch-task-models';
 import { runCli } from '../helpers/cli';
-import { engineContext, trainForQuality, type TrainedModel } from '../helpers/engine-training';
+import { engineContext, type TrainedModel } from '../helpers/engine-training';
 import { requireBuild } from '../helpers/services';
 import { writePng } from '../helpers/workspace-models';
 
 let root: string;
 let verifier: TrainedModel;
 let classifier: TrainedModel;
-const test = partSet({ identities: 4, viewsPerIdentity: 3, seed: 33 });
+const test = VERIFY_TEST_PARTS;
 
 beforeAll(async () => {
   requireBuild();
   root = mkdtempSync(path.join(os.tmpdir(), 'loupe-gallery-cli-'));
-  const dataset = verificationDataset({
-    train: partSet({ identities: 8, viewsPerIdentity: 4, seed: 11 }),
-    val: partSet({ identities: 4, viewsPerIdentity: 4, seed: 22 }),
-    test,
-  });
-  verifier = await trainForQuality('tiny verifier for the gallery CLI', dataset, VERIFY_CONFIG);
+  verifier = await trainTinyVerifier('tiny verifier for the gallery CLI');
   classifier = await trainTinyClassifier();
 }, 600_000);
 afterAll(() => {

@@ -5,7 +5,15 @@
  * part photographed again at the next station would be. A verifier has to learn the mark, not the
  * picture. Deterministic for a given generator (part-image.ts draws the pixels).
  */
-import { between, PART_IMAGE_SIDE, renderPart, type Engraving, type PartImage, type PartSpec } from './part-image';
+import {
+  between,
+  PART_IMAGE_SIDE,
+  pointOnRing,
+  renderPart,
+  type Engraving,
+  type PartImage,
+  type PartSpec,
+} from './part-image';
 
 /** Dots in every serial mark: C(positions) large enough that no two of the demo's washers share one by chance. */
 const DOTS = 4;
@@ -53,8 +61,7 @@ export function sampleShot(random: () => number, identity: PartIdentity, side = 
       darkness: dot.darkness,
     };
   });
-  const glintAngle = between(random, 0, 2 * Math.PI);
-  const glintRadius = between(random, ring.inner + 2, ring.outer - 2);
+  const glintAt = pointOnRing(random, ring);
   return {
     side,
     ring,
@@ -62,13 +69,7 @@ export function sampleShot(random: () => number, identity: PartIdentity, side = 
     light: [between(random, -1, 1), between(random, -1, 1)],
     brightness: between(random, 145, 200),
     marks: identity.marks,
-    glint:
-      random() < 0.5
-        ? {
-            at: [ring.cx + glintRadius * Math.cos(glintAngle), ring.cy + glintRadius * Math.sin(glintAngle)],
-            radius: between(random, 1.5, 3),
-          }
-        : null,
+    glint: random() < 0.5 ? { at: glintAt, radius: between(random, 1.5, 3) } : null,
     defect: null,
     engraving,
   };

@@ -69,7 +69,7 @@ export function between(random: () => number, low: number, high: number): number
 }
 
 /** A point on the ring's face, away from both edges. */
-function pointOnRing(random: () => number, ring: Ring): [number, number] {
+export function pointOnRing(random: () => number, ring: Ring): [number, number] {
   const angle = between(random, 0, 2 * Math.PI);
   const radius = between(random, ring.inner + 2, ring.outer - 2);
   return [ring.cx + radius * Math.cos(angle), ring.cy + radius * Math.sin(angle)];

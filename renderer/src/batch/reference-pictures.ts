@@ -8,19 +8,14 @@ import { ref, watch, type Ref } from 'vue';
 import { galleryImageId, type FramePixels, type RequestOf } from '../../../contract/index';
 import { loupe } from '../client/index';
 import { useImagesStore } from '../stores/images';
-import { defaultWindow, renderFrame } from '../viewer/render';
+import { drawFrame } from '../viewer/draw-frame';
 
 type Model = RequestOf<'batch.galleryReference'>['model'];
 
 /** A frame as a PNG data URL, windowed as the viewer opens it. */
 function dataUrl(frame: FramePixels): string {
   const canvas = document.createElement('canvas');
-  canvas.width = frame.columns;
-  canvas.height = frame.rows;
-  const context = canvas.getContext('2d')!;
-  const image = context.createImageData(frame.columns, frame.rows);
-  renderFrame(frame, defaultWindow(frame), image.data);
-  context.putImageData(image, 0, 0);
+  drawFrame(canvas, frame);
   return canvas.toDataURL();
 }
 
