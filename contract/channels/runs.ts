@@ -116,6 +116,11 @@ export const datasetReportSchema = z.object({
   modalities: z.array(z.string()),
   /** Verification: identities or labelled pairs per split. */
   verification: verificationDatasetSchema.optional(),
+  /**
+   * Plain-words warnings about what the run would measure wrongly: a classifier's classes that have
+   * val or test images but none in train (it cannot learn them; their images count as mistakes).
+   */
+  warnings: z.array(z.string()).default([]),
 });
 export type DatasetReport = z.infer<typeof datasetReportSchema>;
 

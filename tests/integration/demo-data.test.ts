@@ -207,6 +207,15 @@ describe('loupe demo', () => {
           test: 6,
         });
       }
+      // As a classifier's classes, the val and test washers never train: the run's dataset report warns.
+      const asClasses = await call('training.defaults', { taskId: second.verificationTaskId });
+      expect(asClasses.dataset.warnings).toEqual([
+        expect.stringMatching(
+          /^4 of the 10 classes have val or test images but none in train \(washer-007, washer-008, washer-009, …\)/,
+        ),
+      ]);
+      const asIdentities = await call('training.defaults', { taskId: second.verificationTaskId, kind: 'verification' });
+      expect(asIdentities.dataset.warnings).toEqual([]);
       // The washers: a class each, each split its own (6, 2 and 2 washers of 6 pictures).
       const washers = await call('labels.splitCounts', { taskId: second.verificationTaskId });
       expect(washers.splits.map((s) => [s.split, s.images, s.classes.length])).toEqual([

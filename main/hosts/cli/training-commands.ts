@@ -259,10 +259,9 @@ export function registerTrainingCommands(program: Command, context: () => CliCon
             );
           }
           for (const line of compressionLines(config)) console.error(`  ${line}`);
-          if (defaults.dataset.verification) {
-            console.error(`  ${verificationLine(defaults.dataset.verification)}`);
-            for (const warning of defaults.dataset.verification.warnings) console.error(`  warning: ${warning}`);
-          }
+          if (defaults.dataset.verification) console.error(`  ${verificationLine(defaults.dataset.verification)}`);
+          for (const warning of [...(defaults.dataset.verification?.warnings ?? []), ...defaults.dataset.warnings])
+            console.error(`  warning: ${warning}`);
           for (const skipped of defaults.dataset.skipped)
             console.error(`  left out: ${skipped.count} ${skipped.reason}`);
           // With --kind, the service also refuses a --config that trains another kind.

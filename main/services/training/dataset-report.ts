@@ -21,7 +21,8 @@ export interface ImageRow {
 
 /** The images a run would use and what was left out (task-dataset's choice). */
 interface ReportedChoice {
-  chosen: { row: ImageRow }[];
+  /** A classifier's images carry their class index (`label`); a verifier's trained on classes, its `identity` too. */
+  chosen: { row: ImageRow; label?: number; identity?: string }[];
   skipped: Map<string, number>;
   pairs: unknown[];
   verification?: VerificationDatasetReport;
@@ -50,5 +51,32 @@ export function reportOf(classes: string[], { chosen, skipped, pairs, verificati
     mixedBitDepths: used.some((r) => r.bits_stored <= 8) && used.some((r) => r.bits_stored > 8),
     modalities: [...new Set(used.map((r) => r.modality).filter((m): m is string => !!m))],
     ...(verification ? { verification } : {}),
+    warnings: untrainedClasses(classes, chosen),
   };
+}
+
+/** Class names listed in a warning; the rest are counted. */
+const NAMED_CLASSES = 3;
+
+/**
+ * A classifier's classes with val or test images but none in train: it cannot learn them, so each
+ * of their images counts as a mistake, and a split made per identity (a part, a patient) leaves
+ * every val and test class untrained; a verifier is what learns from such classes.
+ */
+function untrainedClasses(classes: readonly string[], chosen: ReportedChoice['chosen']): string[] {
+  const classified = chosen.filter((c) => c.label !== undefined && c.identity === undefined);
+  const trained = new Set(classified.filter((c) => c.row.split === 'train').map((c) => c.label!));
+  const untrained = [...new Set(classified.filter((c) => !trained.has(c.label!)).map((c) => c.label!))].sort(
+    (a, b) => a - b,
+  );
+  if (untrained.length === 0) return [];
+  const names = untrained.slice(0, NAMED_CLASSES).map((i) => classes[i] ?? String(i));
+  const listed = `${names.join(', ')}${untrained.length > NAMED_CLASSES ? ', …' : ''}`;
+  const which =
+    untrained.length === 1
+      ? `Class ${listed} has val or test images but none in train`
+      : `${untrained.length} of the ${classes.length} classes have val or test images but none in train (${listed})`;
+  return [
+    `${which}: a classifier cannot learn ${untrained.length === 1 ? 'it' : 'them'}, so each of ${untrained.length === 1 ? 'its' : 'their'} val and test images counts as a mistake. Give ${untrained.length === 1 ? 'it' : 'them'} training images (assign splits again), or, where the classes are identities (parts, patients), train a verifier: Train as “verification” (--kind verification).`,
+  ];
 }

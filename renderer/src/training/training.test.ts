@@ -198,6 +198,7 @@ describe('useTrainingStore', () => {
             channels: 1,
             bitsStored: 8,
             mixedBitDepths: false,
+            warnings: [],
             modalities: [],
           },
         }),
