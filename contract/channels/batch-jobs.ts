@@ -108,6 +108,9 @@ export const MAX_BATCH_PAGE = 500;
 /** Bars of the score histogram (scores lie in [0, 1]). */
 export const SCORE_HISTOGRAM_BINS = 20;
 
+/** A gallery-matching row whose nearest reference is below the decision threshold: no enrolled reference is the same part. */
+export const GALLERY_NO_MATCH = '(no match)';
+
 export const batchResultRowSchema = z.object({
   path: z.string(),
   relative: z.string(),
@@ -118,13 +121,15 @@ export const batchResultRowSchema = z.object({
   reason: z.string().nullable(),
   /**
    * Classification: the predicted class; detection: the best box's class; segmentation: the
-   * largest foreground class; verification with a gallery: the nearest reference's label.
+   * largest foreground class; verification with a gallery: the nearest reference's label where it
+   * is decided the same, else GALLERY_NO_MATCH.
    */
   predicted: z.string().nullable(),
   /** The top probability, box score or match score; null where the task has none. */
   score: z.number().nullable(),
-  /** Classification: entropy in nats and the top-two margin of the probabilities. */
+  /** Classification: entropy in nats of the probabilities. */
   entropy: z.number().nullable(),
+  /** Classification: the top-two margin of the probabilities; gallery matching: of the two nearest references' scores. */
   margin: z.number().nullable(),
   /** Detection: boxes kept. */
   boxes: z.number().int().nullable(),

@@ -9,7 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { galleryEnrolRequestSchema, galleryQueryRequestSchema, type BatchJob } from '../../contract/index';
+import {
+  GALLERY_NO_MATCH,
+  galleryEnrolRequestSchema,
+  galleryQueryRequestSchema,
+  type BatchJob,
+} from '../../contract/index';
 import { decodeFile } from '../../ml/decode/index';
 import { engineHandlers } from '../../ml/methods/index';
 import { viewFrame } from '../fixtures/verification-parts';
@@ -166,9 +171,11 @@ describe('loupe predict --gallery', () => {
       const { rows } = await call('batch.results', { jobId: started.jobId, limit: 500 });
       expect(rows).toHaveLength(job.size);
       for (const row of rows) {
-        const nearest = job.get(row.path)!.matches[0]!;
-        expect(row.predicted).toBe(nearest.label);
+        // The nearest reference's label where it is decided the same part; how far it leads the next.
+        const [nearest, next] = job.get(row.path)!.matches as [Line['matches'][number], Line['matches'][number]];
+        expect(row.predicted).toBe(nearest.same ? nearest.label : GALLERY_NO_MATCH);
         expect(row.score).toBeCloseTo(nearest.score, 6);
+        expect(row.margin).toBeCloseTo(nearest.score - next.score, 6);
       }
       // The viewer lists an image's nearest references as the job wrote them.
       const line = job.get(rows[0]!.path)!;

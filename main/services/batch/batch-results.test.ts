@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchResults, SCORE_HISTOGRAM_BINS } from '../../../contract/index';
 import { BatchResults } from './batch-results';
 import { histogramOf, rowOf } from './result-rows';
+import { GALLERY_NO_MATCH } from '../../../contract/index';
 
 const request = (over: object = {}) => batchResults.request.parse({ jobId: 'batch-20260101-000000-abcd', ...over });
 
@@ -34,7 +35,16 @@ describe('result rows', () => {
     expect(rowOf({ ...base, matches: [{ id: 'p7', label: 'part-7', score: 0.93, same: true }] }, null)).toMatchObject({
       predicted: 'part-7',
       score: 0.93,
+      margin: null,
     });
+    // The nearest leads the next by the margin; below the threshold, no enrolled part is this one.
+    const matches = [
+      { id: 'p7', label: 'part-7', score: 0.93, same: true },
+      { id: 'p2', label: 'part-2', score: 0.71, same: false },
+    ];
+    expect(rowOf({ ...base, matches }, null).margin).toBeCloseTo(0.22, 12);
+    const unmatched = rowOf({ ...base, matches: matches.map((m) => ({ ...m, same: false })) }, null);
+    expect(unmatched).toMatchObject({ predicted: GALLERY_NO_MATCH, score: 0.93 });
   });
 
   it('bins scores into [i/n, (i+1)/n), a score of 1 in the last bin', () => {

@@ -3,7 +3,12 @@
  * as failed) as a table row, whatever the task wrote, and the filters, sort and score histogram
  * the table asks for.
  */
-import { SCORE_HISTOGRAM_BINS, type BatchResultRow, type ParsedRequestOf } from '../../../contract/index';
+import {
+  GALLERY_NO_MATCH,
+  SCORE_HISTOGRAM_BINS,
+  type BatchResultRow,
+  type ParsedRequestOf,
+} from '../../../contract/index';
 import { uncertainty } from '../review/queue';
 import type { ManifestEntry } from './output-folder';
 
@@ -57,8 +62,11 @@ export function rowOf(line: JsonlLine, imageId: number | null): BatchResultRow {
     return { ...row, predicted: largest?.[0] ?? null };
   }
   if (line.matches) {
-    const nearest = line.matches[0];
-    return { ...row, predicted: nearest?.label ?? null, score: nearest?.score ?? null };
+    // Identified where the nearest reference is decided the same part; how far it leads the next says how surely.
+    const [nearest, next] = line.matches;
+    if (!nearest) return row;
+    const predicted = nearest.same ? nearest.label : GALLERY_NO_MATCH;
+    return { ...row, predicted, score: nearest.score, margin: next ? nearest.score - next.score : null };
   }
   return row;
 }
