@@ -9,7 +9,7 @@ import { absolutePathSchema } from '../common';
 import { defineChannel } from '../define';
 import { galleryListingSchema } from '../training/verification';
 import { frameSchema } from './imaging';
-import { batchModelSchema, MAX_BATCH_INPUTS } from './batch';
+import { batchModelSchema } from './batch';
 
 /** What names a reference enrolled from a file: its folder (a folder per identity) or its file name. */
 export const GALLERY_LABEL_SOURCES = ['folder', 'file'] as const;
@@ -25,7 +25,8 @@ export const batchGalleryEnrol = defineChannel({
   request: z
     .object({
       model: batchModelSchema,
-      inputs: z.array(absolutePathSchema).min(1).max(MAX_BATCH_INPUTS),
+      /** Files and folders; as many files as a gallery takes may be named one by one (a shell's glob). */
+      inputs: z.array(absolutePathSchema).min(1).max(MAX_GALLERY_FILES),
       /** Each reference's label: the name of its file's folder (default), or its file name without extension. */
       label: z.enum(GALLERY_LABEL_SOURCES).default('folder'),
     })

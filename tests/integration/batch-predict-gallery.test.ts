@@ -196,7 +196,7 @@ describe('loupe predict --gallery', () => {
       expect([picture.rows, picture.columns, picture.id]).toEqual([frame.rows, frame.columns, 0]);
       expect(Array.from(picture.data)).toEqual(Array.from(frame.data));
       await expect(call('batch.galleryReference', { model: folder, id: line.matches[0]!.id })).rejects.toThrow(
-        /was not enrolled from a file/,
+        /names no file to show/,
       );
       for (const id of ['/etc/passwd', path.join(root, 'queries', 'query-1.png')])
         await expect(call('batch.galleryReference', { model: folder, id })).rejects.toThrow(/holds no reference/);

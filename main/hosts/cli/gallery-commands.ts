@@ -114,7 +114,7 @@ export function registerGalleryCommands(program: Command, context: () => CliCont
     }
     if (reply.failures.length > 0)
       fail(
-        `${reply.failures.length} file${reply.failures.length === 1 ? '' : 's'} could not be enrolled (listed above with why).`,
+        `${reply.failures.length} file${reply.failures.length === 1 ? '' : 's'} could not be enrolled (listed ${o.json ? 'in the JSON' : 'above'} with why).`,
         EXIT_SOME_FAILED,
       );
   });

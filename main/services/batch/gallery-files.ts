@@ -100,7 +100,7 @@ export class GalleryFiles {
     if (!path.isAbsolute(id))
       throw new LoupeError(
         'INVALID_REQUEST',
-        `Reference "${id}" was not enrolled from a file; it has no file to show.`,
+        `Reference "${id}" names no file to show (enrolled from a workspace image, or from a path too long to keep whole).`,
       );
     const read = await this.pool.read(id).catch((error: unknown) => {
       throw new LoupeError('NOT_FOUND', `Reference ${id} can no longer be read: ${(error as Error).message}`);
@@ -133,13 +133,20 @@ export class GalleryFiles {
     for (let start = 0; start < files.length; start += ENROL_GROUP) {
       if (signal.aborted)
         throw new LoupeError('CANCELLED', `Enrolment cancelled; ${enrolled} references were enrolled before it.`);
+      // The group's files decode side by side in the pool's workers; failures are kept in file order.
+      const slice = files.slice(start, start + ENROL_GROUP);
+      const decoded = await Promise.all(
+        slice.map((file) =>
+          this.pool.frame(file, 0).then(
+            (frame) => ({ file, frame, reason: null }),
+            (error: unknown) => ({ file, frame: null, reason: (error as Error).message }),
+          ),
+        ),
+      );
       const group: Enrolling[] = [];
-      for (const file of files.slice(start, start + ENROL_GROUP)) {
-        const frame = await this.pool.frame(file, 0).catch((error: unknown) => {
-          failures.push({ path: file, reason: (error as Error).message });
-          return null;
-        });
-        if (frame) {
+      for (const { file, frame, reason } of decoded) {
+        if (!frame) failures.push({ path: file, reason: reason! });
+        else {
           const label = fileReferenceLabel(file, request.label);
           group.push({ file, reference: { id: fileReferenceId(file), label, frame: engineFrame(frame) } });
         }

@@ -27,19 +27,23 @@ export function useReferencePictures(
   /** Pictures of file references, by id; null: it could not be read (moved since?). */
   const pictures: Ref<Map<string, string | null>> = ref(new Map());
   let picturesOf = '';
+  /** Ids being fetched, so a list shown again meanwhile does not ask for them twice. */
+  let pending = new Set<string>();
 
   watch(
     () => [model(), ids()] as const,
     async ([current, wanted]) => {
       if (!current) return;
       const key = JSON.stringify(current);
-      if (picturesOf !== key) [picturesOf, pictures.value] = [key, new Map()];
+      if (picturesOf !== key) [picturesOf, pictures.value, pending] = [key, new Map(), new Set()];
       images.requestThumbnails(wanted.map(galleryImageId).filter((id): id is number => id !== null));
       for (const id of wanted) {
-        if (galleryImageId(id) !== null || pictures.value.has(id)) continue;
+        if (galleryImageId(id) !== null || pictures.value.has(id) || pending.has(id)) continue;
+        const asked = pending.add(id);
         const frame = await loupe()
           .invoke('batch.galleryReference', { model: current, id })
           .catch(() => null);
+        asked.delete(id);
         if (picturesOf === key) pictures.value = new Map(pictures.value).set(id, frame && dataUrl(frame));
       }
     },
