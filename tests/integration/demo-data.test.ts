@@ -4,8 +4,7 @@
  * the demo's inbox agrees with the classes the demo wrote for it. The demo is only worth its name
  * if a model trained as a new user would train it tells defects from good parts.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -40,18 +39,6 @@ const VERIFIED = 0.12;
  * gallery one picture of each of the 40: measured 0.896; chance is 0.025.
  */
 const IDENTIFIED = 0.75;
-
-/** Each file's SHA-256 under `root`, by relative path. */
-function hashesUnder(root: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => {
-        const file = path.join(e.parentPath, e.name);
-        return [path.relative(root, file), createHash('sha256').update(readFileSync(file)).digest('hex')];
-      }),
-  );
-}
 
 let dir: string;
 beforeAll(() => {
@@ -253,46 +240,6 @@ describe('loupe demo', () => {
           expect(b.y2).toBe(Math.max(...on.map((p) => p[1]!)) + 1);
         }
       }
-    });
-  });
-
-  it('gives a demo folder from before the washers its washers and their task, leaving its parts as they were', async () => {
-    const workspace = path.join(dir, 'older');
-    await prepareWorkspace(workspace, async (call) => {
-      const first = await call('workspace.addDemoData', { images: 40, inbox: 10 });
-      const partsBefore = hashesUnder(path.join(first.folder, 'parts'));
-      const washersBefore = hashesUnder(path.join(first.folder, 'washers'));
-      const referencesBefore = hashesUnder(path.join(first.folder, 'washer-references'));
-      expect(Object.keys(referencesBefore).sort()).toEqual(['washer-009.png', 'washer-010.png']);
-      // As an older Loupe left it: no washers folder, demo.json without them, no washers' task.
-      const { tasks } = await call('labels.tasks', {});
-      const washerTask = tasks.find((t) => t.id === first.verificationTaskId)!;
-      await call('labels.deleteTask', {
-        taskId: washerTask.id,
-        confirm: await call('labels.taskLoss', { taskId: washerTask.id }),
-      });
-      for (const folder of ['washers', 'washer-references'])
-        rmSync(path.join(first.folder, folder), { recursive: true });
-      const described = JSON.parse(readFileSync(path.join(first.folder, 'demo.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >;
-      delete described.washers;
-      writeFileSync(path.join(first.folder, 'demo.json'), JSON.stringify(described));
-
-      const seen: { done: number; total: number }[] = [];
-      const second = await call('workspace.addDemoData', { images: 40, inbox: 10 }, (p) =>
-        seen.push(p as { done: number; total: number }),
-      );
-      expect(second).toMatchObject({ folder: first.folder, washers: first.washers, taskId: first.taskId });
-      // The washers written now are the ones a new folder of that seed gets, and the parts are untouched.
-      expect(hashesUnder(path.join(first.folder, 'washers'))).toEqual(washersBefore);
-      expect(hashesUnder(path.join(first.folder, 'washer-references'))).toEqual(referencesBefore);
-      expect(hashesUnder(path.join(first.folder, 'parts'))).toEqual(partsBefore);
-      expect(seen.at(-1)).toEqual({ done: 62 + 60, total: 62 + 60 });
-      expect(readFileSync(path.join(first.folder, 'README.txt'), 'utf8')).toContain('--kind verification');
-      const washers = await call('labels.splitCounts', { taskId: second.verificationTaskId });
-      expect(washers.splits.map((s) => s.images)).toEqual([36, 12, 12]);
     });
   });
 });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCsv } from '../csv';
-import { DEMO_TRUTH_FILE, writeDemoFolder } from './demo-folder';
+import { writeDemoFolder } from './demo-folder';
+import { DEMO_TRUTH_FILE } from './demo-layout';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-demo-'))));

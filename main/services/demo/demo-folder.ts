@@ -31,17 +31,17 @@ import {
   washerCount,
   washerPictureCount,
   writeWasherFolder,
-  type WasherSummary,
 } from './demo-washers';
 import { writeInOrder, writeWhole } from './demo-write';
-import { readme } from './demo-readme';
+import { writeDescription } from './demo-description';
+import {
+  DEMO_DATASET_FOLDER,
+  DEMO_INBOX_FOLDER,
+  DEMO_MASKS_FOLDER,
+  DEMO_TRUTH_FILE,
+  type DemoFolderSummary,
+} from './demo-layout';
 import { defectMask, drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';
-
-export const DEMO_DATASET_FOLDER = 'parts';
-export const DEMO_MASKS_FOLDER = 'defects';
-export const DEMO_INBOX_FOLDER = 'inbox';
-export const DEMO_TRUTH_FILE = 'inbox-truth.csv';
-const SUMMARY_FILE = 'demo.json';
 
 export interface DemoFolderArgs {
   /** Labelled images, half of each class, split 70/15/15 into train, val and test (DEMO_DEFAULTS: 2,000). */
@@ -59,23 +59,6 @@ const SPLIT_SHARES = [
 ] as const;
 const INBOX_DEFECT_RATE = 0.2;
 const FILES_PER_INBOX_FOLDER = 1000;
-
-export interface DemoFolderSummary {
-  folder: string;
-  datasetFolder: string;
-  /** The same labelled parts with their defects' masks (image-mask layout). */
-  masksFolder: string;
-  inboxFolder: string;
-  classes: readonly PartClass[];
-  /** Labelled images per split. */
-  splits: Record<'train' | 'val' | 'test', number>;
-  inbox: number;
-  inboxDefects: number;
-  /** The seed every picture was drawn with. */
-  seed: number;
-  /** The washers for a verifier; null in a folder written before they were part of the demo. */
-  washers: WasherSummary | null;
-}
 
 interface PlannedFile {
   relative: string;
@@ -158,6 +141,7 @@ export async function writeDemoFolder(
     inboxDefects: Math.round(inbox * INBOX_DEFECT_RATE),
     seed,
     washers: null,
+    imported: [],
   };
   await writeWhole(out, 'the demo data', signal, async (temp) => {
     const written = files.flatMap((f) => [f.relative, ...(f.masked ? [f.masked.image, f.masked.mask] : [])]);
@@ -216,82 +200,4 @@ export async function writeDemoFolder(
     await writeDescription(temp, summary, seed);
   });
   return summary;
-}
-
-/** README.txt and demo.json, which say what the folder holds (rewritten when the washers are added later). */
-async function writeDescription(folder: string, summary: DemoFolderSummary, seed: number): Promise<void> {
-  await fs.writeFile(path.join(folder, 'README.txt'), readme(summary));
-  const { splits, inbox, inboxDefects, washers } = summary;
-  const described = washers && {
-    identities: washers.identities,
-    shotsPerWasher: washers.shotsPerWasher,
-    references: washers.identities.test,
-  };
-  await fs.writeFile(
-    path.join(folder, SUMMARY_FILE),
-    JSON.stringify({ splits, inbox, inboxDefects, seed, ...(described ? { washers: described } : {}) }),
-  );
-}
-
-/**
- * A demo folder written before it had washers, given them: written beside its parts (whole or not
- * at all), then README.txt and demo.json rewritten to say so. Its parts stay as they were.
- */
-export async function addWashers(
-  summary: DemoFolderSummary,
-  progress: (done: number, total: number) => void,
-  signal: AbortSignal,
-): Promise<DemoFolderSummary> {
-  if (summary.washers) return summary;
-  const { train, val, test } = summary.splits;
-  // Left by a crash between the washers' rename and the description's rewrite: drawn again, the same.
-  for (const folder of [DEMO_WASHERS_FOLDER, DEMO_WASHER_REFERENCES_FOLDER])
-    await fs.rm(path.join(summary.folder, folder), { recursive: true, force: true });
-  const washers = await writeWasherFolder(
-    path.join(summary.folder, DEMO_WASHERS_FOLDER),
-    washerCount(train + val + test),
-    summary.seed,
-    progress,
-    signal,
-  );
-  const updated = { ...summary, washers };
-  await writeDescription(summary.folder, updated, summary.seed);
-  return updated;
-}
-
-/** What a complete demo folder at `folder` holds, or null where there is none (or it is not one). */
-export async function readDemoFolder(folder: string): Promise<DemoFolderSummary | null> {
-  const text = await fs.readFile(path.join(folder, SUMMARY_FILE), 'utf8').catch(() => null);
-  if (text === null) return null;
-  try {
-    const described = JSON.parse(text) as Pick<DemoFolderSummary, 'splits' | 'inbox' | 'inboxDefects' | 'seed'> & {
-      washers?: Omit<WasherSummary, 'folder' | 'referencesFolder'> & { references?: number };
-    };
-    const { splits, inbox, inboxDefects, seed, washers } = described;
-    if (![splits.train, splits.val, splits.test, inbox, inboxDefects, seed].every(Number.isInteger)) return null;
-    const identities = washers ? Object.values(washers.identities) : [];
-    return {
-      folder,
-      datasetFolder: path.join(folder, DEMO_DATASET_FOLDER),
-      masksFolder: path.join(folder, DEMO_MASKS_FOLDER),
-      inboxFolder: path.join(folder, DEMO_INBOX_FOLDER),
-      classes: PART_CLASSES,
-      splits,
-      inbox,
-      inboxDefects,
-      seed,
-      // A folder from before the washers (or whose record of them is damaged) has none: addWashers writes them.
-      washers:
-        washers && identities.length === 3 && identities.every(Number.isInteger) && Number.isInteger(washers.references)
-          ? {
-              identities: washers.identities,
-              shotsPerWasher: washers.shotsPerWasher,
-              folder: path.join(folder, DEMO_WASHERS_FOLDER),
-              referencesFolder: path.join(folder, DEMO_WASHER_REFERENCES_FOLDER),
-            }
-          : null,
-    };
-  } catch {
-    return null;
-  }
 }

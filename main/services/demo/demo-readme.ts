@@ -1,7 +1,12 @@
 /** README.txt of a demo folder (demo-folder.ts): what each subfolder holds and the commands that use it. */
 import path from 'node:path';
-import type { DemoFolderSummary } from './demo-folder';
-import { DEMO_DATASET_FOLDER, DEMO_INBOX_FOLDER, DEMO_MASKS_FOLDER, DEMO_TRUTH_FILE } from './demo-folder';
+import {
+  DEMO_DATASET_FOLDER,
+  DEMO_INBOX_FOLDER,
+  DEMO_MASKS_FOLDER,
+  DEMO_TRUTH_FILE,
+  type DemoFolderSummary,
+} from './demo-layout';
 import { DEMO_WASHER_REFERENCES_FOLDER, DEMO_WASHERS_FOLDER } from './demo-washers';
 
 export function readme(summary: DemoFolderSummary): string {

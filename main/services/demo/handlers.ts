@@ -26,7 +26,9 @@ import { importLabels } from '../labels/interchange/index';
 import { listTasks } from '../labels/tasks';
 import type { WorkspaceService } from '../workspace/workspace-service';
 import { boxesFile } from './demo-boxes';
-import { addWashers, DEMO_TRUTH_FILE, readDemoFolder, writeDemoFolder, type DemoFolderSummary } from './demo-folder';
+import { addWashers, markImported, readDemoFolder } from './demo-description';
+import { writeDemoFolder } from './demo-folder';
+import { DEMO_TRUTH_FILE, type DemoFolderSummary } from './demo-layout';
 import { SHOTS_PER_WASHER, washerCount, washerPictureCount, type WasherSummary } from './demo-washers';
 
 const DEMO_FOLDER = 'demo-data';
@@ -78,13 +80,18 @@ export function demoHandlers(
         DEMO_DETECTION_TASK_NAME,
         DEMO_VERIFICATION_TASK_NAME,
       ];
-      const missing = names.filter((name) => !existing(name));
+      const found = await readDemoFolder(path.join(ws.root, DEMO_FOLDER));
+      // A task an earlier call made but did not finish importing into (stopped between the
+      // detection task's three files) is imported again: an import replaces the labels of the
+      // images it names, so it ends whole. A task whose imports finished is left as it is: the user
+      // may have edited it since. A folder that recorded none (an older Loupe's) is taken as finished.
+      const unfinished = (name: string) => !!found?.imported && !found.imported.includes(name);
+      const missing = names.filter((name) => !existing(name) || unfinished(name));
       if (missing.length === 0)
         throw new LoupeError(
           'CONFLICT',
           `This workspace already has the demo tasks ${names.map((n) => `"${n}"`).join(', ')}; rename or delete one to add the demo data again.`,
         );
-      const found = await readDemoFolder(path.join(ws.root, DEMO_FOLDER));
       const labelled = found ? found.splits.train + found.splits.val + found.splits.test : request.images;
       // The washers' pictures: their six shots each (what the washers' task imports), then the test washers' references.
       const washerIds = found?.washers
@@ -102,8 +109,9 @@ export function demoHandlers(
         ? addWashers(found, onWrite, context.signal)
         : writeDemoFolder(await freshFolder(ws.root), request, onWrite, context.signal));
       const washers = written.washers!;
-      // A task made by an earlier, stopped call is left as it is: the user may have edited it since.
-      for (const { task, imports } of demoImports({ ...written, washers }).filter((t) => !existing(t.task))) {
+      const finished = names.filter((name) => !missing.includes(name));
+      let described: DemoFolderSummary = written;
+      for (const { task, imports } of demoImports({ ...written, washers }).filter((t) => missing.includes(t.task))) {
         // A task's imports share its part of the bar, one after the other (the detection task's three
         // files). An import counts its images, then its labels, each from 0: the bar holds its place.
         const share = stepsOf(task) / imports.length;
@@ -121,6 +129,7 @@ export function demoHandlers(
           );
           before += share;
         }
+        described = await markImported(described, task, finished);
       }
       const [classification, segmentation, detection, verification] = names.map((name) => existing(name)!);
       return {
