@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { addTestImages, caller, type TestImage } from './labels';
+import { engineFreeServices } from './prepare-workspace';
 
 /**
  * Services with a fresh workspace holding the given images. The labels domain needs no engine,
@@ -11,15 +10,7 @@ import { addTestImages, caller, type TestImage } from './labels';
  */
 export async function labelsWorkspace(images: readonly TestImage[]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-labels-'));
-  const log = memoryLogger();
-  const services = new Services({
-    host: 'cli',
-    version: 'test',
-    log,
-    spawnEngine: () => {
-      throw new Error('the labels tests do not use the engine');
-    },
-  });
+  const { services, log } = engineFreeServices('the labels tests do not use the engine');
   const call = caller(services, log);
   const workspace = path.join(dir, 'ws');
   await call('workspace.open', { path: workspace, create: true });

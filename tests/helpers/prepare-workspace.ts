@@ -10,16 +10,22 @@ import { caller } from './labels';
 
 export type SetupCall = ReturnType<typeof caller>;
 
-export async function prepareWorkspace(workspace: string, fill: (call: SetupCall) => Promise<void>): Promise<void> {
+/** Services whose engine spawner refuses, with `why` as its error: a test that starts the engine by mistake fails loudly. */
+export function engineFreeServices(why: string): { services: Services; log: ReturnType<typeof memoryLogger> } {
   const log = memoryLogger();
   const services = new Services({
     host: 'cli',
     version: 'test',
     log,
     spawnEngine: () => {
-      throw new Error('setup needs no engine');
+      throw new Error(why);
     },
   });
+  return { services, log };
+}
+
+export async function prepareWorkspace(workspace: string, fill: (call: SetupCall) => Promise<void>): Promise<void> {
+  const { services, log } = engineFreeServices('setup needs no engine');
   try {
     const call = caller(services, log);
     await call('workspace.open', { path: workspace, create: true });

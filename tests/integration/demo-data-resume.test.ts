@@ -11,10 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DETECTION_TASK_NAME, isLoupeError } from '../../contract/index';
 import { CallSession } from '../../main/services/dispatcher';
-import { Services } from '../../main/services/index';
-import { memoryLogger } from '../../main/services/logger';
 import { caller } from '../helpers/labels';
-import { prepareWorkspace } from '../helpers/prepare-workspace';
+import { engineFreeServices, prepareWorkspace } from '../helpers/prepare-workspace';
 
 /** Each file's SHA-256 under `root`, by relative path. */
 function hashesUnder(root: string): Record<string, string> {
@@ -34,15 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Add demo data again', () => {
   it('imports again, whole, a demo task whose imports a stopped call left unfinished', async () => {
-    const log = memoryLogger();
-    const services = new Services({
-      host: 'cli',
-      version: 'test',
-      log,
-      spawnEngine: () => {
-        throw new Error('the demo needs no engine');
-      },
-    });
+    const { services, log } = engineFreeServices('the demo needs no engine');
     try {
       const call = caller(services, log);
       await call('workspace.open', { path: path.join(dir, 'stopped'), create: true });

@@ -10,6 +10,7 @@ import {
   PART_IMAGE_SIDE,
   pointOnRing,
   renderPart,
+  sampleLight,
   type Engraving,
   type PartImage,
   type PartSpec,
@@ -65,9 +66,7 @@ export function sampleShot(random: () => number, identity: PartIdentity, side = 
   return {
     side,
     ring,
-    background: between(random, 30, 60),
-    light: [between(random, -1, 1), between(random, -1, 1)],
-    brightness: between(random, 145, 200),
+    ...sampleLight(random),
     marks: identity.marks,
     glint: random() < 0.5 ? { at: glintAt, radius: between(random, 1.5, 3) } : null,
     defect: null,

@@ -97,6 +97,15 @@ function sampleDefect(random: () => number, kind: DefectKind, ring: Ring): Defec
   return { kind, from, to: [from[0] + length * Math.cos(angle), from[1] + length * Math.sin(angle)], darkness };
 }
 
+/** The scene's light on a part: the belt's grey, the slope across the image, the part's brightness. */
+export function sampleLight(random: () => number): Pick<PartSpec, 'background' | 'light' | 'brightness'> {
+  return {
+    background: between(random, 30, 60),
+    light: [between(random, -1, 1), between(random, -1, 1)],
+    brightness: between(random, 145, 200),
+  };
+}
+
 /** A part's position, size, light and defect, drawn from `random`. */
 export function samplePart(random: () => number, defect: DefectKind | null, side = PART_IMAGE_SIDE): PartSpec {
   const ring: Ring = {
@@ -109,9 +118,7 @@ export function samplePart(random: () => number, defect: DefectKind | null, side
   return {
     side,
     ring,
-    background: between(random, 30, 60),
-    light: [between(random, -1, 1), between(random, -1, 1)],
-    brightness: between(random, 145, 200),
+    ...sampleLight(random),
     marks: between(random, 1.6, 2.6),
     glint: random() < 0.5 ? { at: pointOnRing(random, ring), radius: between(random, 1.5, 3) } : null,
     defect: defect ? sampleDefect(random, defect, ring) : null,
