@@ -161,7 +161,9 @@ describe('the Batch section', () => {
     await page.getByTestId('batch-table').locator('tbody tr').last().getByTestId('batch-open').click();
     const position = () => page.getByTestId('batch-viewer-position').textContent();
     await expect.poll(position).toBe(`100 of ${FILES}`);
-    expect(await page.getByTestId('batch-viewer-title').textContent()).toBe(path.basename(paths[99]!));
+    // The title is the row's file as the table lists it, under the batch's input folder.
+    const listed = (file: string) => path.relative(folder, file).split(path.sep).join('/');
+    expect(await page.getByTestId('batch-viewer-title').textContent()).toBe(listed(paths[99]!));
     // The copy is shown as the workspace image of its content, and the viewer says which.
     await expect
       .poll(() => page.getByTestId('batch-viewer-known-as').textContent())
@@ -173,7 +175,7 @@ describe('the Batch section', () => {
     await expect.poll(position).toBe(`100 of ${FILES}`);
     await page.keyboard.press('k');
     await expect.poll(position).toBe(`99 of ${FILES}`);
-    await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toBe(path.basename(paths[98]!));
+    await expect.poll(() => page.getByTestId('batch-viewer-title').textContent()).toBe(listed(paths[98]!));
     await page.keyboard.press('Escape');
     await page.getByTestId('batch-table').waitFor();
 
