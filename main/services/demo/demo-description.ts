@@ -10,28 +10,20 @@ import {
   DEMO_DATASET_FOLDER,
   DEMO_INBOX_FOLDER,
   DEMO_MASKS_FOLDER,
+  DEMO_WASHERS_FOLDER,
+  DEMO_WASHER_REFERENCES_FOLDER,
   SUMMARY_FILE,
   type DemoFolderSummary,
 } from './demo-layout';
 import { readme } from './demo-readme';
-import {
-  DEMO_WASHER_REFERENCES_FOLDER,
-  DEMO_WASHERS_FOLDER,
-  washerCount,
-  writeWasherFolder,
-  type WasherSummary,
-} from './demo-washers';
+import { washerCount, writeWasherFolder, type WasherSummary } from './demo-washers';
 import { PART_CLASSES } from './part-image';
 
 /** README.txt and demo.json, which say what the folder holds (rewritten when the washers are added later). */
 export async function writeDescription(folder: string, summary: DemoFolderSummary, seed: number): Promise<void> {
   await fs.writeFile(path.join(folder, 'README.txt'), readme(summary));
   const { splits, inbox, inboxDefects, washers, imported } = summary;
-  const described = washers && {
-    identities: washers.identities,
-    shotsPerWasher: washers.shotsPerWasher,
-    references: washers.identities.test,
-  };
+  const described = washers && { identities: washers.identities, shotsPerWasher: washers.shotsPerWasher };
   await writeFileAtomic(
     path.join(folder, SUMMARY_FILE),
     JSON.stringify({
@@ -94,7 +86,7 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
       DemoFolderSummary,
       'splits' | 'inbox' | 'inboxDefects' | 'seed' | 'imported'
     > & {
-      washers?: Omit<WasherSummary, 'folder' | 'referencesFolder'> & { references?: number };
+      washers?: Omit<WasherSummary, 'folder' | 'referencesFolder'>;
     };
     const { splits, inbox, inboxDefects, seed, washers, imported } = described;
     if (![splits.train, splits.val, splits.test, inbox, inboxDefects, seed].every(Number.isInteger)) return null;
@@ -112,7 +104,7 @@ export async function readDemoFolder(folder: string): Promise<DemoFolderSummary 
       imported: Array.isArray(imported) ? imported.filter((t) => typeof t === 'string') : null,
       // A folder from before the washers (or whose record of them is damaged) has none: addWashers writes them.
       washers:
-        washers && identities.length === 3 && identities.every(Number.isInteger) && Number.isInteger(washers.references)
+        washers && identities.length === 3 && identities.every(Number.isInteger)
           ? {
               identities: washers.identities,
               shotsPerWasher: washers.shotsPerWasher,

@@ -25,13 +25,7 @@ import { toCsv } from '../csv';
 import { LABELMAP_FILE } from '../labels/interchange/mask-folder';
 import { encodePng } from '../explain/heatmap-png';
 import { boxesFile, boxOfMask, cocoBoxes, type BoxedPart } from './demo-boxes';
-import {
-  DEMO_WASHER_REFERENCES_FOLDER,
-  DEMO_WASHERS_FOLDER,
-  washerCount,
-  washerPictureCount,
-  writeWasherFolder,
-} from './demo-washers';
+import { washerCount, washerPictureCount, writeWasherFolder } from './demo-washers';
 import { writeInOrder, writeWhole } from './demo-write';
 import { writeDescription } from './demo-description';
 import {
@@ -39,6 +33,8 @@ import {
   DEMO_INBOX_FOLDER,
   DEMO_MASKS_FOLDER,
   DEMO_TRUTH_FILE,
+  DEMO_WASHERS_FOLDER,
+  DEMO_WASHER_REFERENCES_FOLDER,
   type DemoFolderSummary,
 } from './demo-layout';
 import { defectMask, drawPartOfClass, PART_CLASSES, type PartClass } from './part-image';

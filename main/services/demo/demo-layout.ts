@@ -7,6 +7,9 @@ export const DEMO_MASKS_FOLDER = 'defects';
 export const DEMO_INBOX_FOLDER = 'inbox';
 export const DEMO_TRUTH_FILE = 'inbox-truth.csv';
 export const SUMMARY_FILE = 'demo.json';
+/** The washers, a folder each under their split (demo-washers.ts), and a reference picture of each test washer. */
+export const DEMO_WASHERS_FOLDER = 'washers';
+export const DEMO_WASHER_REFERENCES_FOLDER = 'washer-references';
 
 export interface DemoFolderSummary {
   folder: string;

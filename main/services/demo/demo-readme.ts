@@ -5,9 +5,10 @@ import {
   DEMO_INBOX_FOLDER,
   DEMO_MASKS_FOLDER,
   DEMO_TRUTH_FILE,
+  DEMO_WASHERS_FOLDER,
+  DEMO_WASHER_REFERENCES_FOLDER,
   type DemoFolderSummary,
 } from './demo-layout';
-import { DEMO_WASHER_REFERENCES_FOLDER, DEMO_WASHERS_FOLDER } from './demo-washers';
 
 export function readme(summary: DemoFolderSummary): string {
   return `Loupe demo data: synthetic images of machined washers, 64 x 64 grey PNG, some with a defect

@@ -6,20 +6,20 @@
  * Each split holds washers of its own (60/20/20), so a verifier is tested on washers it never saw,
  * as a part arriving tomorrow would be. Beside it, one more picture of each test washer, as a part
  * is photographed once when it is registered, to enrol as the verifier's gallery:
- *   washer-references/washer-161.png …   (`loupe gallery enrol --label file`) Imported as a classification task and trained with the
- * verification kind (classes are identities). Its own generator, so adding it to an older demo
- * folder leaves that folder's parts as they were.
+ *   washer-references/washer-161.png …   (`loupe gallery enrol --label file`)
+ * The washers are imported as a classification task and trained with the verification kind
+ * (classes are identities). Their own generator, so adding them to an older demo folder leaves that
+ * folder's parts as they were.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { SplitName } from '../../../contract/index';
 import { seededRandom } from '../../../contract/random';
 import { encodePng } from '../explain/heatmap-png';
+import { DEMO_WASHER_REFERENCES_FOLDER } from './demo-layout';
 import { writeInOrder, writeWhole } from './demo-write';
 import { drawShot, sampleIdentity, type PartIdentity } from './part-identity';
 
-export const DEMO_WASHERS_FOLDER = 'washers';
-export const DEMO_WASHER_REFERENCES_FOLDER = 'washer-references';
 /** Pictures of each washer: enough for genuine pairs in every split, few enough to write quickly. */
 export const SHOTS_PER_WASHER = 6;
 /** At least two washers in val and in test, so each has impostor pairs to measure an EER on. */

@@ -55,7 +55,7 @@ export interface Engraving {
 }
 
 /** How much of the pixel at distance `d` from a circle's centre lies inside radius `r` (a one-pixel soft edge). */
-export function inside(d: number, r: number): number {
+function inside(d: number, r: number): number {
   return Math.min(1, Math.max(0, r - d + 0.5));
 }
 
