@@ -8,7 +8,7 @@ import { workspaceAddDemoData } from './channels/demo';
 import { batchMerge, batchPredict } from './channels/batch';
 import { batchCancel, batchJobEvent, batchJobs, batchResults, batchResume, batchStart } from './channels/batch-jobs';
 import { batchExplain, batchFile, batchFrame, batchPrediction } from './channels/batch-view';
-import { batchGallery, batchGalleryEnrol, batchGalleryReference, batchGalleryRemove } from './channels/batch-gallery';
+import { batchGallery, batchGalleryEnrol, batchGalleryPictures, batchGalleryRemove } from './channels/batch-gallery';
 import {
   imagingBrowse,
   imagingFrame,
@@ -215,7 +215,7 @@ export const channels = registry([
   batchGalleryEnrol,
   batchGallery,
   batchGalleryRemove,
-  batchGalleryReference,
+  batchGalleryPictures,
 ]);
 
 export const events = registry([

@@ -63,16 +63,22 @@ export const batchGalleryRemove = defineChannel({
   reply: galleryListingSchema,
 });
 
-export const batchGalleryReference = defineChannel({
-  name: 'batch.galleryReference',
+/** Most pictures one call returns: a screenful of references, each a frame of any size. */
+export const MAX_GALLERY_PICTURES = 32;
+
+export const batchGalleryPictures = defineChannel({
+  name: 'batch.galleryPictures',
   summary:
-    "The first frame of a reference in a verification model's gallery that was enrolled from a file (its id is the file's path), to show beside a match or in the gallery's list (id is 0).",
+    "The first frame of each of some references in a verification model's gallery that were enrolled from files (the id is the file's path), to show beside a match or in the gallery's list (frames' id is 0); the gallery is read once for them all.",
   request: z
     .object({
       model: batchModelSchema,
-      /** A reference id the gallery holds. */
-      id: z.string().min(1).max(200),
+      /** Reference ids the gallery holds. */
+      ids: z.array(z.string().min(1).max(200)).min(1).max(MAX_GALLERY_PICTURES),
     })
     .strict(),
-  reply: frameSchema,
+  reply: z.object({
+    /** Per id asked for, in order: its frame, or null and why (not in the gallery, no file, unreadable). */
+    pictures: z.array(z.object({ id: z.string(), frame: frameSchema.nullable(), reason: z.string().nullable() })),
+  }),
 });

@@ -190,16 +190,26 @@ describe('loupe predict --gallery', () => {
       const reference = path.join(root, 'queries', 'query-0.png');
       const enrolled = await call('batch.galleryEnrol', { model: { dir: model.modelDir }, inputs: [reference] });
       expect(enrolled).toMatchObject({ enrolled: 1, failures: [] });
-      const folder = { dir: model.modelDir };
-      const picture = await call('batch.galleryReference', { model: folder, id: reference });
+      // One call for several: the file reference's frame, as decoded; for the others no frame, and why.
+      const notFromFile = line.matches[0]!.id;
+      const outside = ['/etc/passwd', path.join(root, 'queries', 'query-1.png')];
+      const { pictures } = await call('batch.galleryPictures', {
+        model: { dir: model.modelDir },
+        ids: [reference, notFromFile, ...outside],
+      });
+      expect(pictures.map((p) => p.id)).toEqual([reference, notFromFile, ...outside]);
       const { frame } = await decodeFile(reference);
-      expect([picture.rows, picture.columns, picture.id]).toEqual([frame.rows, frame.columns, 0]);
+      const picture = pictures[0]!.frame!;
+      expect([picture.rows, picture.columns, picture.id, pictures[0]!.reason]).toEqual([
+        frame.rows,
+        frame.columns,
+        0,
+        null,
+      ]);
       expect(Array.from(picture.data)).toEqual(Array.from(frame.data));
-      await expect(call('batch.galleryReference', { model: folder, id: line.matches[0]!.id })).rejects.toThrow(
-        /names no file to show/,
-      );
-      for (const id of ['/etc/passwd', path.join(root, 'queries', 'query-1.png')])
-        await expect(call('batch.galleryReference', { model: folder, id })).rejects.toThrow(/holds no reference/);
+      expect(pictures[1]).toMatchObject({ frame: null, reason: expect.stringMatching(/names no file to show/) });
+      for (const p of pictures.slice(2))
+        expect(p).toMatchObject({ frame: null, reason: expect.stringMatching(/holds no reference/) });
     } finally {
       await services.dispose();
     }

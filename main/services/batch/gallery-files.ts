@@ -11,7 +11,6 @@ import path from 'node:path';
 import {
   LoupeError,
   MAX_GALLERY_FILES,
-  type FramePixels,
   type GalleryListing,
   type GalleryLabelSource,
   type ParsedRequestOf,
@@ -88,24 +87,28 @@ export class GalleryFiles {
   }
 
   /**
-   * A reference enrolled from a file (its id is the file's path), as the viewer shows it: only an id
-   * the gallery holds is read, so a reference names no other path. One enrolled from a workspace
-   * image the renderer shows as that image.
+   * References enrolled from files (the id is the file's path), as the viewer shows them: the
+   * gallery is read once for them all, and only ids it holds are read, so a reference names no other
+   * path. One enrolled from a workspace image the renderer shows as that image.
    */
-  async reference(model: Model, id: string): Promise<FramePixels> {
+  async pictures(model: Model, ids: readonly string[]): Promise<ReplyOf<'batch.galleryPictures'>> {
     const modelDir = await this.verifier(model);
-    const { references } = await this.engine.call('galleryList', { modelDir });
-    if (!references.some((r) => r.id === id))
-      throw new LoupeError('NOT_FOUND', `The gallery of ${modelDir} holds no reference "${id}" (removed since?).`);
-    if (!path.isAbsolute(id))
-      throw new LoupeError(
-        'INVALID_REQUEST',
-        `Reference "${id}" names no file to show (enrolled from a workspace image, or from a path too long to keep whole).`,
-      );
-    const read = await this.pool.read(id).catch((error: unknown) => {
-      throw new LoupeError('NOT_FOUND', `Reference ${id} can no longer be read: ${(error as Error).message}`);
-    });
-    return framePixels(0, 0, read.frames[0]!, read.info);
+    const held = new Set((await this.engine.call('galleryList', { modelDir })).references.map((r) => r.id));
+    const pictureOf = async (id: string): Promise<ReplyOf<'batch.galleryPictures'>['pictures'][number]> => {
+      const missing = (reason: string) => ({ id, frame: null, reason });
+      if (!held.has(id)) return missing(`The gallery of ${modelDir} holds no reference "${id}" (removed since?).`);
+      if (!path.isAbsolute(id))
+        return missing(
+          `Reference "${id}" names no file to show (enrolled from a workspace image, or from a path too long to keep whole).`,
+        );
+      try {
+        const read = await this.pool.read(id);
+        return { id, frame: framePixels(0, 0, read.frames[0]!, read.info), reason: null };
+      } catch (error) {
+        return missing(`Reference ${id} can no longer be read: ${(error as Error).message}`);
+      }
+    };
+    return { pictures: await Promise.all(ids.map(pictureOf)) };
   }
 
   async enrol(

@@ -38,6 +38,6 @@ export function batchHandlers(
       gallery.enrol(request, context.signal, (done, total) => context.progress({ done, total })),
     'batch.gallery': ({ model }) => gallery.list(model),
     'batch.galleryRemove': (request) => gallery.remove(request),
-    'batch.galleryReference': ({ model, id }) => gallery.reference(model, id),
+    'batch.galleryPictures': ({ model, ids }) => gallery.pictures(model, ids),
   };
 }

@@ -1,16 +1,16 @@
 /**
  * Pictures of a verification model's gallery references, for the lists that name them (a batch's
  * nearest references, the run's Gallery tab): a reference enrolled from a workspace image shows
- * that image's thumbnail, one enrolled from a file that file's first frame (batch.galleryReference),
+ * that image's thumbnail, one enrolled from a file that file's first frame (batch.galleryPictures),
  * windowed as the viewer opens it. Fetched once per model and reference.
  */
 import { ref, watch, type Ref } from 'vue';
-import { galleryImageId, type FramePixels, type RequestOf } from '../../../contract/index';
+import { galleryImageId, MAX_GALLERY_PICTURES, type FramePixels, type RequestOf } from '../../../contract/index';
 import { loupe } from '../client/index';
 import { useImagesStore } from '../stores/images';
 import { drawFrame } from '../viewer/draw-frame';
 
-type Model = RequestOf<'batch.galleryReference'>['model'];
+type Model = RequestOf<'batch.galleryPictures'>['model'];
 
 /** A frame as a PNG data URL, windowed as the viewer opens it. */
 function dataUrl(frame: FramePixels): string {
@@ -37,14 +37,22 @@ export function useReferencePictures(
       const key = JSON.stringify(current);
       if (picturesOf !== key) [picturesOf, pictures.value, pending] = [key, new Map(), new Set()];
       images.requestThumbnails(wanted.map(galleryImageId).filter((id): id is number => id !== null));
-      for (const id of wanted) {
-        if (galleryImageId(id) !== null || pictures.value.has(id) || pending.has(id)) continue;
-        const asked = pending.add(id);
-        const frame = await loupe()
-          .invoke('batch.galleryReference', { model: current, id })
-          .catch(() => null);
-        asked.delete(id);
-        if (picturesOf === key) pictures.value = new Map(pictures.value).set(id, frame && dataUrl(frame));
+      const asking = pending;
+      const missing = [
+        ...new Set(wanted.filter((id) => galleryImageId(id) === null && !pictures.value.has(id) && !asking.has(id))),
+      ];
+      missing.forEach((id) => asking.add(id));
+      // A screenful a call: the services read the gallery once for each.
+      for (let start = 0; start < missing.length; start += MAX_GALLERY_PICTURES) {
+        const some = missing.slice(start, start + MAX_GALLERY_PICTURES);
+        const reply = await loupe()
+          .invoke('batch.galleryPictures', { model: current, ids: some })
+          .catch(() => ({ pictures: some.map((id) => ({ id, frame: null })) }));
+        some.forEach((id) => asking.delete(id));
+        if (picturesOf !== key) return;
+        const next = new Map(pictures.value);
+        for (const { id, frame } of reply.pictures) next.set(id, frame && dataUrl(frame));
+        pictures.value = next;
       }
     },
     { immediate: true },
