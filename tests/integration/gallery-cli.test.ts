@@ -16,6 +16,7 @@ import { readCsv, trainTinyClassifier } from '../helpers/batch-predict';
 import { trainTinyVerifier, VERIFY_TEST_PARTS } from '../helpers/batch-task-models';
 import { runCli } from '../helpers/cli';
 import { engineContext, type TrainedModel } from '../helpers/engine-training';
+import { prepareWorkspace } from '../helpers/prepare-workspace';
 import { requireBuild } from '../helpers/services';
 import { writePng } from '../helpers/workspace-models';
 
@@ -130,6 +131,13 @@ describe('loupe gallery', () => {
       [['list'], /give either --model DIR/],
       [['remove', '--model', verifier.modelDir], /give either --id ID… or --all/],
     ];
+    // A run the workspace does not have is named, with the runs it has.
+    const workspace = path.join(root, 'ws-no-runs');
+    await prepareWorkspace(workspace, async () => {});
+    cases.push([
+      ['list', '--workspace', workspace, '--run', 'run-20250101-093000-1a2b'],
+      /there is no run "run-20250101-093000-1a2b" in this workspace .* its runs are: none yet/,
+    ]);
     for (const [args, message] of cases) {
       const refused = await runCli(['gallery', ...args]);
       expect(refused.code, args.join(' ')).toBe(2);

@@ -6,7 +6,7 @@
  * current image; what was explained is kept and listed.
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   EXPLAIN_FILE,
   EXPLAIN_METHODS,
@@ -19,20 +19,13 @@ import {
 } from '../../../contract/index';
 import type { CliContext } from './context';
 import { progressLine } from './progress';
+import { EXIT_BAD_INPUT, EXIT_SOME_FAILED, fail } from './fail';
 
-/** Exit codes as `loupe predict`: 1 some files failed, 2 bad input, 130 stopped by Ctrl+C. */
-const EXIT_SOME_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
 /** Unreadable files printed one per line; beyond this only their count (all are in explain.json). */
 const FAILED_LINES_SHOWN = 50;
 /** Errors about what the user asked for (exit 2), not about the work. */
 const BAD_INPUT_CODES = new Set(['INVALID_REQUEST', 'NOT_FOUND', 'CONFLICT', 'NOT_A_WORKSPACE']);
-
-function fail(message: string, exitCode: number, code: string): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, code, message);
-}
 
 function method(value: string): ExplainMethodName {
   if (!(EXPLAIN_METHODS as readonly string[]).includes(value))

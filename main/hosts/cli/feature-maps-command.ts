@@ -5,7 +5,7 @@
  * panel uses).
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   DEFAULT_FEATURE_MAP_CHANNELS,
   FEATURE_MAPS_FILE,
@@ -14,9 +14,8 @@ import {
   type ReplyOf,
 } from '../../../contract/index';
 import type { CliContext } from './context';
+import { EXIT_BAD_INPUT, fail } from './fail';
 
-/** Exit codes as `loupe explain`: 2 bad input, 130 stopped by Ctrl+C. */
-const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
 /** Errors about what the user asked for (exit 2), not about the work. */
 const BAD_INPUT_CODES = new Set(['INVALID_REQUEST', 'NOT_FOUND', 'CONFLICT', 'NOT_A_WORKSPACE', 'BAD_IMAGE']);
@@ -30,11 +29,6 @@ interface FeatureMapsOptions {
   out: string;
   force?: boolean;
   json?: boolean;
-}
-
-function fail(message: string, exitCode: number, code: string): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, code, message);
 }
 
 function channelCount(value: string): number {

@@ -4,7 +4,7 @@
  * `loupe predict --gallery` then matches against; the Train section's Gallery shows the same one.
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   GALLERY_LABEL_SOURCES,
   isLoupeError,
@@ -14,9 +14,7 @@ import {
 } from '../../../contract/index';
 import type { CliContext } from './context';
 import { progressLine } from './progress';
-
-const EXIT_SOME_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
+import { batchModelOf, EXIT_BAD_INPUT, EXIT_SOME_FAILED, fail } from './fail';
 
 interface ModelOptions {
   workspace?: string;
@@ -25,19 +23,11 @@ interface ModelOptions {
   json?: boolean;
 }
 
-function fail(message: string, exitCode: number): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, exitCode === EXIT_BAD_INPUT ? 'loupe.badInput' : 'loupe.someFailed', message);
-}
-
 /** The model the options name, with the workspace opened where it is a run's. */
 async function modelOf(cli: CliContext, o: ModelOptions): Promise<RequestOf<'batch.gallery'>['model']> {
-  if ((o.model !== undefined) === (o.run !== undefined))
-    fail('give either --model DIR, or --workspace W with --run RUN.', EXIT_BAD_INPUT);
-  if (o.model !== undefined) return { dir: path.resolve(o.model) };
-  if (o.workspace === undefined) fail('--run needs --workspace.', EXIT_BAD_INPUT);
-  await cli.invoke('workspace.open', { path: path.resolve(o.workspace), create: false });
-  return { runId: o.run! };
+  const model = batchModelOf(o);
+  if ('runId' in model) await cli.invoke('workspace.open', { path: path.resolve(o.workspace!), create: false });
+  return model;
 }
 
 function printGallery(gallery: GalleryListing): void {
@@ -54,7 +44,7 @@ async function badInputAware<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (isLoupeError(error) && ['INVALID_REQUEST', 'NOT_FOUND', 'NOT_A_WORKSPACE'].includes(error.code))
-      fail(error.message, EXIT_BAD_INPUT);
+      fail(error.message, EXIT_BAD_INPUT, 'loupe.badInput');
     throw error;
   }
 }
@@ -116,6 +106,7 @@ export function registerGalleryCommands(program: Command, context: () => CliCont
       fail(
         `${reply.failures.length} file${reply.failures.length === 1 ? '' : 's'} could not be enrolled (listed ${o.json ? 'in the JSON' : 'above'} with why).`,
         EXIT_SOME_FAILED,
+        'loupe.someFailed',
       );
   });
 
@@ -135,7 +126,8 @@ export function registerGalleryCommands(program: Command, context: () => CliCont
     .option('--id <ids...>', 'the ids of the references to remove')
     .option('--all', 'remove every reference')
     .action(async (o: ModelOptions & { id?: string[]; all?: boolean }) => {
-      if ((o.id === undefined) === (o.all === undefined)) fail('give either --id ID… or --all.', EXIT_BAD_INPUT);
+      if ((o.id === undefined) === (o.all === undefined))
+        fail('give either --id ID… or --all.', EXIT_BAD_INPUT, 'loupe.badInput');
       const cli = context();
       const remove = o.all ? { all: true as const } : { ids: o.id! };
       const listing = await badInputAware(async () =>

@@ -3,22 +3,13 @@
  * Loupe's decoders (no workspace needed); import and list go through the same channels as the UI.
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { MAX_LIST_LIMIT, isLoupeError, type ImageRecord, type ImportReport } from '../../../contract/index';
 import { DecodeError, decodeFile } from '../../../ml/decode/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
 import type { CliContext } from './context';
 import { progressLine } from './progress';
-
-/** Exit codes (as in cli.ts): 1 some work failed, 2 bad input. */
-const EXIT_SOME_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
-
-/** Prints one line on stderr and ends the command with its own exit code (cli.ts passes `loupe.*` codes through). */
-function fail(message: string, exitCode: number, code: string): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, code, message);
-}
+import { EXIT_BAD_INPUT, EXIT_SOME_FAILED, fail } from './fail';
 
 function frameIndex(value: string): number {
   const n = Number(value);

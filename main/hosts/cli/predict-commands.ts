@@ -4,7 +4,7 @@
  * current group of files; --resume finishes the folder later, each file predicted once.
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   BATCH_FORMATS,
   EXPLAIN_METHODS,
@@ -21,18 +21,11 @@ import {
 } from '../../../contract/index';
 import { parseShard, type Shard } from '../../services/batch/shard';
 import type { CliContext } from './context';
+import { batchModelOf, EXIT_BAD_INPUT, EXIT_SOME_FAILED, fail } from './fail';
 
-/** Exit codes: 1 some files failed or the run failed, 2 bad input (as cli.ts), 130 stopped by Ctrl+C. */
-const EXIT_SOME_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
 /** Unreadable files printed one per line; beyond this only their count (all are in manifest.jsonl). */
 const FAILED_LINES_SHOWN = 50;
-
-function fail(message: string, exitCode: number, code: string): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, code, message);
-}
 
 function shardOption(value: string): Shard {
   try {
@@ -115,12 +108,8 @@ function summary(report: BatchReport): string {
 async function predict(cli: CliContext, options: PredictOptions): Promise<void> {
   if (!options.in?.length) fail('name the files or folders to predict with --in.', EXIT_BAD_INPUT, 'loupe.badInput');
   if (!options.out) fail('name the output folder with --out.', EXIT_BAD_INPUT, 'loupe.badInput');
-  if ((options.model !== undefined) === (options.run !== undefined))
-    fail('give either --model DIR, or --workspace W with --run RUN.', EXIT_BAD_INPUT, 'loupe.badInput');
-  if (options.run !== undefined && options.workspace === undefined)
-    fail('--run needs --workspace.', EXIT_BAD_INPUT, 'loupe.badInput');
   const request: RequestOf<'batch.predict'> = {
-    model: options.model !== undefined ? { dir: path.resolve(options.model) } : { runId: options.run! },
+    model: batchModelOf(options),
     inputs: options.in.map((p) => path.resolve(p)),
     out: path.resolve(options.out),
     formats: (options.format

@@ -5,7 +5,7 @@
  * leaves at once (the run is then interrupted, and resumes from its last finished epoch).
  */
 import path from 'node:path';
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   LoupeError,
   TASK_FRAMES,
@@ -28,16 +28,11 @@ import { freezeCount, learningRateFactor, withFineTune, type FineTuneOptions } f
 import { progressLine } from './progress';
 import { readConfigFile } from './run-config';
 import { epochLine, progressText } from './training-progress';
+import { EXIT_BAD_INPUT, fail } from './fail';
 
 /** Exit codes: 1 the run failed, 2 bad input (as cli.ts), 130 stopped by Ctrl+C (128 + SIGINT, as shells report it). */
 const EXIT_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
 const EXIT_INTERRUPTED = 130;
-
-function fail(message: string, exitCode: number, code: string): never {
-  console.error(`loupe: ${message}`);
-  throw new CommanderError(exitCode, code, message);
-}
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -63,6 +63,9 @@ const RUN_OPTIONS: Record<string, 'run' | 'resume'> = {
   'loupe eval': 'run',
   'loupe export': 'run',
   'loupe predict': 'run',
+  'loupe gallery enrol': 'run',
+  'loupe gallery list': 'run',
+  'loupe gallery remove': 'run',
 };
 /** Commands whose --task may name a task that does not exist yet (it is made). */
 const TASK_MADE_IF_MISSING = new Set(['loupe labels import']);
