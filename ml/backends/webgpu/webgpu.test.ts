@@ -100,13 +100,30 @@ async function expectSameTrainingStep(
     results.push(await valuesOf([value, ...ordered]));
     tf.dispose([xs, ys, value, ...ordered]);
   }
-  results[1]!.forEach((gpu, i) =>
-    expectClose(
-      gpu,
-      results[0]![i]!,
-      `${label}: ${i === 0 ? 'loss' : `gradient of ${model.trainableWeights[i - 1]!.name}`}`,
-    ),
-  );
+  // Every value that differs is named, not only the first: a fault shows where it entered the
+  // backward pass (a layer's gradients, and every layer before it) and which output channels it hit.
+  const faults: string[] = [];
+  results[1]!.forEach((gpu, i) => {
+    const name = i === 0 ? 'loss' : `gradient of ${model.trainableWeights[i - 1]!.name}`;
+    try {
+      expectClose(gpu, results[0]![i]!, `${label}: ${name}`);
+    } catch (error) {
+      faults.push(`${(error as Error).message}${channelsOf(gpu, results[0]![i]!)}`);
+    }
+  });
+  if (faults.length > 0) expect.fail(faults.join('\n'));
+}
+
+/** The last axis's indices (output channels) where `actual` is off by more than 1e-4 of `expected`'s scale. */
+function channelsOf(actual: Values, expected: Values): string {
+  const channels = actual.shape.at(-1) ?? 1;
+  let scale = 0;
+  for (const v of expected.values) scale = Math.max(scale, Math.abs(v));
+  const off = new Set<number>();
+  actual.values.forEach((v, k) => {
+    if (!(Math.abs(v - expected.values[k]!) <= 1e-4 * scale)) off.add(k % channels);
+  });
+  return ` (off in ${off.size} of ${channels} channels: ${[...off].slice(0, 8).join(', ')}${off.size > 8 ? ', …' : ''})`;
 }
 
 const forced = await chooseAdapter(true).then(
