@@ -3,9 +3,10 @@
  * services): the form offers the gallery match to the verifier and not to the detector, and a
  * detector's batch opens each image with the boxes the batch predicted drawn over it; a verifier's
  * batch without the gallery says it has nothing to show, and one matched against references
- * enrolled from files shows each nearest reference's picture.
+ * enrolled from files shows each nearest reference's picture. A model folder outside the
+ * workspace gets its gallery built in the form (FolderGallery.vue) and matched against.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -122,6 +123,44 @@ describe('the Batch section with detection and verification runs', () => {
     ))
       expect(size).toEqual([32, 32]);
     await keepScreenshot(page, 'batch-gallery-matches');
+    expect(session!.errors).toEqual([]);
+  });
+
+  it("builds a model folder's gallery in the form, and matches a batch against it", async () => {
+    const model = path.join(dir, 'verifier-model');
+    cpSync(path.join(dir, 'ws', 'runs', runs.verificationRunId, 'model'), model, { recursive: true });
+    rmSync(path.join(model, 'gallery.json'), { force: true });
+    await page.keyboard.press('Escape');
+    await page.getByLabel('A model folder').check();
+    // A folder whose model is not a verifier says so before any batch starts.
+    await page.getByTestId('batch-model-dir').fill(path.join(dir, 'ws', 'runs', runs.detectionRunId, 'model'));
+    await page.getByTestId('batch-gallery').check();
+    await expect
+      .poll(() => page.getByTestId('folder-gallery-error').textContent())
+      .toContain('A gallery is for verification models');
+    await page.getByTestId('batch-model-dir').fill(model);
+    await expect.poll(() => page.getByTestId('folder-gallery-count').textContent()).toBe('0 references');
+    await page.getByTestId('folder-gallery-path').fill(path.join(dir, 'parts'));
+    await page.getByTestId('folder-gallery-label').selectOption('file');
+    await page.getByTestId('folder-gallery-enrol').click();
+    const rows = page.getByTestId('folder-gallery-reference');
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThan(5);
+    const enrolled = await rows.count();
+    expect(await page.getByTestId('folder-gallery-count').textContent()).toBe(`${enrolled} references`);
+    await rows.first().getByTestId('folder-gallery-remove').click();
+    await expect.poll(() => rows.count()).toBe(enrolled - 1);
+    // What the form shows is the model folder's gallery.json, which the batch then matches against.
+    const { references } = await session!.client.invoke('batch.gallery', { model: { dir: model } });
+    expect(references).toHaveLength(enrolled - 1);
+    const out = path.join(dir, 'folder-matches-out');
+    await runBatchFromForm(page, path.join(dir, 'parts'), out);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trimEnd().split('\n');
+    const ids = new Set(references.map((r) => r.id));
+    for (const line of lines.map((l) => JSON.parse(l) as { matches: { id: string }[] })) {
+      expect(line.matches).toHaveLength(5);
+      for (const match of line.matches) expect(ids.has(match.id)).toBe(true);
+    }
+    await keepScreenshot(page, 'batch-folder-gallery');
     expect(session!.errors).toEqual([]);
   });
 });
