@@ -33,6 +33,11 @@ const exportOptions = {
   calibration: z.number().int().min(1).max(10_000).default(DEFAULT_CALIBRATION_IMAGES),
   /** onnx-int8: MinMax, or ORT's percentile of |x| (99.999); tflite-int8: MinMax. */
   calibrationMethod: z.enum(CALIBRATION_METHODS).default('minmax'),
+  /**
+   * A verification model's enrolled gallery goes into the bundle (gallery.json): each reference's
+   * label and embedding, its id replaced by a hash (ids are the paths references were enrolled from).
+   */
+  gallery: z.boolean().default(false),
 };
 
 export const exportParitySchema = z.object({

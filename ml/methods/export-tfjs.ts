@@ -134,7 +134,12 @@ function bundleCard(predictor: Predictor, bundle: TfjsBundle, parity: ExportPari
   };
 }
 
-export async function exportTfjs(request: ExportRequest, context: MethodContext<'export'>): Promise<ExportReply> {
+/** `extra`: files the bundle carries beside the model (a verification model's gallery.json). */
+export async function exportTfjs(
+  request: ExportRequest,
+  context: MethodContext<'export'>,
+  extra: Record<string, string> = {},
+): Promise<ExportReply> {
   if (existsSync(request.outDir) && !request.force)
     throw new LoupeError(
       'CONFLICT',
@@ -155,7 +160,11 @@ export async function exportTfjs(request: ExportRequest, context: MethodContext<
         'INTERNAL',
         `The tfjs export does not meet its check (max |difference| ${parity.maxAbsDiff.toExponential(2)}, ${parity.samePredictions} of ${parity.images} predictions the same); no bundle was written. Please report this model's architecture.`,
       );
-    const files = { ...bundle.files, [TFJS_CARD]: JSON.stringify(bundleCard(predictor, bundle, parity), null, 2) };
+    const files = {
+      ...bundle.files,
+      [TFJS_CARD]: JSON.stringify(bundleCard(predictor, bundle, parity), null, 2),
+      ...extra,
+    };
     await writeBundle(request.outDir, files);
     return {
       outDir: request.outDir,

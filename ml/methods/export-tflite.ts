@@ -156,9 +156,11 @@ function bundleCard(card: ModelCard, exported: TfliteModel, parity: ExportParity
   };
 }
 
+/** `extra`: files the bundle carries beside the model (a verification model's gallery.json). */
 export async function exportTfliteBundle(
   request: ExportRequest,
   context: MethodContext<'export'>,
+  extra: Record<string, string> = {},
 ): Promise<ExportReply> {
   if (existsSync(request.outDir) && !request.force)
     throw new LoupeError(
@@ -183,8 +185,9 @@ export async function exportTfliteBundle(
         `The ${request.format} export does not meet its check (${what}); no bundle was written.${int8 ? ' Try more calibration images.' : " Please report this model's architecture."}`,
       );
     }
-    const files = Object.values(TFLITE_FILES);
+    const files = [...Object.values(TFLITE_FILES), ...Object.keys(extra)];
     await writeBundle(request.outDir, {
+      ...extra,
       [TFLITE_FILES.model]: bytes,
       [TFLITE_FILES.card]: JSON.stringify(bundleCard(predictor.card, exported, parity, precision), null, 2),
       [TFLITE_FILES.cardPage]: modelCardMarkdown(predictor.card, {

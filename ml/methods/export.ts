@@ -98,7 +98,12 @@ async function quantized(
   return { bytes: encodeModel(quantizeQdq(folded, ranges)), images: samples.length };
 }
 
-export async function exportModel(request: ExportRequest, context: MethodContext<'export'>): Promise<ExportReply> {
+/** `extra`: files the bundle carries beside the model (a verification model's gallery.json). */
+export async function exportModel(
+  request: ExportRequest,
+  context: MethodContext<'export'>,
+  extra: Record<string, string> = {},
+): Promise<ExportReply> {
   if (existsSync(request.outDir) && !request.force)
     throw new LoupeError(
       'CONFLICT',
@@ -181,15 +186,16 @@ export async function exportModel(request: ExportRequest, context: MethodContext
         input: built.input,
         output: built.output,
         parity,
-        files: Object.values(BUNDLE_FILES),
+        files: [...Object.values(BUNDLE_FILES), ...Object.keys(extra)],
       }),
       [BUNDLE_FILES.python]: PYTHON_RUNNER,
       [BUNDLE_FILES.node]: NODE_RUNNER,
+      ...extra,
     });
     return {
       outDir: request.outDir,
       format: request.format,
-      files: Object.values(BUNDLE_FILES),
+      files: [...Object.values(BUNDLE_FILES), ...Object.keys(extra)],
       modelBytes: bytes.length,
       parity,
     };

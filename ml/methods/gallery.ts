@@ -5,12 +5,20 @@
  * the model card's threshold.
  */
 import type { EngineParsedRequestOf, EngineReplyOf } from '../../contract/engine/protocol';
-import { LoupeError, type GalleryListing, type ModelCard, type RuntimeChoice } from '../../contract/index';
+import {
+  LoupeError,
+  type GalleryListing,
+  type ModelCard,
+  type RuntimeChoice,
+  type SamplePrediction,
+} from '../../contract/index';
+import { readExportBundle } from '../../base/export-bundle';
+import type { BundlePredictor } from '../export/bundle-predictor';
 import type { MethodContext } from '../worker/runtime';
 import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
-import type { Predictor } from '../train/predictor';
+import { Predictor } from '../train/predictor';
 import { decisionOf, distanceOf, predictingPredictor } from './training';
 
 /** The card of a verification model, its threshold and embedding length; listing and removing need no weights. */
@@ -30,8 +38,40 @@ function verificationCard(
 async function verificationModel(
   modelDir: string,
 ): Promise<{ predictor: Predictor; threshold: number; embeddingDim: number }> {
+  if (await readExportBundle(modelDir)) throw bundleRefusal(modelDir);
   const predictor = await predictingPredictor(modelDir);
   return { predictor, ...verificationCard(predictor.card, modelDir) };
+}
+
+/** An exported bundle's gallery is the one exported with it: it is read and matched against, never changed. */
+function bundleRefusal(modelDir: string): LoupeError {
+  return new LoupeError(
+    'INVALID_REQUEST',
+    `${modelDir} is an exported bundle; its gallery is the one exported with it. Enrol in the Loupe model folder it came from and export again with --gallery.`,
+  );
+}
+
+/** The card of a model folder or of an exported bundle (whose gallery, if any, was exported with it). */
+async function cardOf(modelDir: string): Promise<{ card: ModelCard; exported: boolean }> {
+  const bundle = await readExportBundle(modelDir);
+  return bundle ? { card: bundle.card, exported: true } : { card: await readModelCard(modelDir), exported: false };
+}
+
+/** What matches for `modelDir`: its Predictor, or an exported bundle's ONNX model (the bundle's gallery is read with it). */
+async function matchingModel(modelDir: string): Promise<{ predictor: Predictor | BundlePredictor; exported: boolean }> {
+  if (await readExportBundle(modelDir))
+    return {
+      predictor: await (await import('../export/bundle-predictor')).bundlePredictorFor(modelDir),
+      exported: true,
+    };
+  return { predictor: await predictingPredictor(modelDir), exported: false };
+}
+
+function embeddingsFrom(predictions: readonly SamplePrediction[]): Float32Array[] {
+  return predictions.map((p) => {
+    if (!('embedding' in p)) throw new Error('A verification model gave no embedding.');
+    return p.embedding;
+  });
 }
 
 async function embeddingsOf(
@@ -40,11 +80,7 @@ async function embeddingsOf(
   signal: AbortSignal,
   runtime: RuntimeChoice = 'auto',
 ): Promise<Float32Array[]> {
-  const predictions = await predictor.predict(frames, signal, undefined, { runtime });
-  return predictions.map((p) => {
-    if (!('embedding' in p)) throw new Error('A verification model gave no embedding.');
-    return p.embedding;
-  });
+  return embeddingsFrom(await predictor.predict(frames, signal, undefined, { runtime }));
 }
 
 function listing(modelDir: string, threshold: number, references: GalleryListing['references']): GalleryListing {
@@ -87,15 +123,18 @@ export async function galleryEnrol(
 export async function galleryList(
   request: EngineParsedRequestOf<'galleryList'>,
 ): Promise<EngineReplyOf<'galleryList'>> {
-  const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
-  const gallery = await readGallery(request.modelDir, card, embeddingDim);
+  const { card: read, exported } = await cardOf(request.modelDir);
+  const { card, threshold, embeddingDim } = verificationCard(read, request.modelDir);
+  const gallery = await readGallery(request.modelDir, card, embeddingDim, exported);
   return listing(request.modelDir, threshold, gallery.references);
 }
 
 export async function galleryRemove(
   request: EngineParsedRequestOf<'galleryRemove'>,
 ): Promise<EngineReplyOf<'galleryRemove'>> {
-  const { card, threshold, embeddingDim } = verificationCard(await readModelCard(request.modelDir), request.modelDir);
+  const { card: read, exported } = await cardOf(request.modelDir);
+  if (exported) throw bundleRefusal(request.modelDir);
+  const { card, threshold, embeddingDim } = verificationCard(read, request.modelDir);
   return updateGallery(request.modelDir, card, embeddingDim, (gallery) => {
     const unknown = request.ids.filter((id) => !gallery.references.some((r) => r.id === id));
     if (unknown.length)
@@ -110,18 +149,22 @@ export async function galleryQuery(
   request: EngineParsedRequestOf<'galleryQuery'>,
   context: MethodContext<'galleryQuery'>,
 ): Promise<EngineReplyOf<'galleryQuery'>> {
-  const { predictor, threshold: cardThreshold, embeddingDim } = await verificationModel(request.modelDir);
+  const { predictor, exported } = await matchingModel(request.modelDir);
+  const { threshold: cardThreshold, embeddingDim } = verificationCard(predictor.card, request.modelDir);
   const threshold = request.threshold ?? cardThreshold;
-  const gallery = await readGallery(request.modelDir, predictor.card, embeddingDim);
+  const gallery = await readGallery(request.modelDir, predictor.card, embeddingDim, exported);
   const references = gallery.references.map((r) => ({
     id: r.id,
     label: r.label,
     embedding: Float32Array.from(r.embedding),
   }));
-  const embeddings = await embeddingsOf(predictor, request.frames, context.signal, request.runtime);
+  const embeddings =
+    predictor instanceof Predictor
+      ? await embeddingsOf(predictor, request.frames, context.signal, request.runtime)
+      : embeddingsFrom(await predictor.predict(request.frames, context.signal));
   return {
     threshold,
-    runtime: predictor.runtimeFor({ runtime: request.runtime }),
+    runtime: predictor instanceof Predictor ? predictor.runtimeFor({ runtime: request.runtime }) : 'onnxruntime',
     results: embeddings.map((embedding) => ({
       matches: nearestReferences(embedding, references, request.k, threshold).map((m) => ({
         ...m,

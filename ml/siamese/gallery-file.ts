@@ -16,8 +16,18 @@ function identityOf(card: ModelCard): GalleryFile['model'] {
   return { runId: card.run.runId, createdAt: card.createdAt };
 }
 
-/** The folder's gallery; an empty one for this model when there is none yet. */
-export async function readGallery(modelDir: string, card: ModelCard, embeddingDim: number): Promise<GalleryFile> {
+/**
+ * The folder's gallery; an empty one for this model when there is none yet. In an exported bundle
+ * (`exported`) the gallery was written with the model in one step and is never enrolled into, and
+ * the bundle's card has no creation time of its own, so there only the run and the embedding length
+ * must match.
+ */
+export async function readGallery(
+  modelDir: string,
+  card: ModelCard,
+  embeddingDim: number,
+  exported = false,
+): Promise<GalleryFile> {
   const file = path.join(modelDir, GALLERY_FILE);
   let raw: string;
   try {
@@ -39,7 +49,7 @@ export async function readGallery(modelDir: string, card: ModelCard, embeddingDi
   const model = identityOf(card);
   if (
     gallery.model.runId !== model.runId ||
-    gallery.model.createdAt !== model.createdAt ||
+    (!exported && gallery.model.createdAt !== model.createdAt) ||
     gallery.embeddingDim !== embeddingDim
   ) {
     throw new LoupeError(

@@ -71,6 +71,10 @@ export function registerExportCommands(program: Command, context: () => CliConte
       calibrationMethod,
       'minmax',
     )
+    .option(
+      '--gallery',
+      "verification: carry the model's enrolled gallery into each bundle (gallery.json: each reference's label and embedding, its id replaced by a hash of it), so that `loupe predict --model BUNDLE --gallery` matches against it",
+    )
     .option('--force', 'replace the output folder if it exists')
     .option('--no-compare', "skip the comparison of the run's ONNX exports (metric, size, speed) after exporting")
     .option('--json', 'print the exports and the comparison as JSON')
@@ -82,6 +86,7 @@ export function registerExportCommands(program: Command, context: () => CliConte
         out: string;
         preprocessing: boolean;
         force?: boolean;
+        gallery?: boolean;
         calibration: number;
         calibrationMethod: (typeof CALIBRATION_METHODS)[number];
         compare: boolean;
@@ -104,6 +109,7 @@ export function registerExportCommands(program: Command, context: () => CliConte
               force: options.force ?? false,
               calibration: options.calibration,
               calibrationMethod: options.calibrationMethod,
+              gallery: options.gallery ?? false,
             },
             (p) => bar.update(p.done, p.total),
           );

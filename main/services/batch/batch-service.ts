@@ -129,12 +129,14 @@ export class BatchService {
   }
 
   /** A gallery query on an empty gallery matches nothing: say so before a whole folder is matched against it. */
-  private async requireGallery(modelDir: string): Promise<void> {
+  private async requireGallery(modelDir: string, exported: boolean): Promise<void> {
     const listing = await this.engine.call('galleryList', { modelDir });
     if (listing.references.length === 0)
       throw new LoupeError(
         'INVALID_REQUEST',
-        `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery, or \`loupe gallery enrol\`) before matching against it (--gallery).`,
+        exported
+          ? `The bundle in ${modelDir} carries no gallery; export the model again with its gallery (\`loupe export --gallery\`) to match against it (--gallery).`
+          : `The model in ${modelDir} has no enrolled references; enrol some (Train section, Gallery, or \`loupe gallery enrol\`) before matching against it (--gallery).`,
       );
   }
 
@@ -147,10 +149,10 @@ export class BatchService {
   ): Promise<{ modelDir: string; card: ModelCard; facts: ModelFacts; exported: boolean; formats: Set<OutputFormat> }> {
     const modelDir = this.modelDir(request.model);
     const { card, facts, exported } = await modelFacts(modelDir);
-    if (exported && (request.gallery || request.explain))
+    if (exported && request.explain)
       throw new LoupeError(
         'INVALID_REQUEST',
-        `${request.gallery ? 'Matching against the gallery (--gallery)' : 'Heatmaps (--explain)'} need the Loupe model folder; an exported ONNX bundle only predicts.`,
+        'Heatmaps (--explain) need the Loupe model folder; an exported ONNX bundle only predicts.',
       );
     if (exported && request.runtime === 'engine')
       throw new LoupeError(
@@ -174,7 +176,7 @@ export class BatchService {
         'INVALID_REQUEST',
         `Heatmaps (--explain ${EXPLAIN_METHODS.join('|')}) are drawn for classification models; this model does ${facts.task}.`,
       );
-    if (request.gallery) await this.requireGallery(modelDir);
+    if (request.gallery) await this.requireGallery(modelDir, exported);
     if (facts.task === 'verification' && formats.has('csv') && !request.gallery)
       throw new LoupeError(
         'INVALID_REQUEST',

@@ -58,14 +58,17 @@ export class GalleryFiles {
     private readonly pool: DecodePool,
   ) {}
 
-  /** The model folder of a verification model that can hold a gallery (not an exported bundle). */
-  private async verifier(model: Model): Promise<string> {
+  /**
+   * The folder of a verification model whose gallery is read: a model folder, or an exported bundle
+   * (the gallery exported with it); `change`: one that is enrolled into or pruned, never a bundle.
+   */
+  private async verifier(model: Model, change = false): Promise<string> {
     const modelDir = this.batch.modelDir(model);
     const { facts, exported } = await modelFacts(modelDir);
-    if (exported)
+    if (exported && change)
       throw new LoupeError(
         'INVALID_REQUEST',
-        `${modelDir} is an exported bundle; a gallery lives in the Loupe model folder it was exported from.`,
+        `${modelDir} is an exported bundle; its gallery is the one exported with it. Enrol in the Loupe model folder it came from and export again with --gallery.`,
       );
     if (facts.task !== 'verification')
       throw new LoupeError('INVALID_REQUEST', `A gallery is for verification models; this model does ${facts.task}.`);
@@ -77,7 +80,7 @@ export class GalleryFiles {
   }
 
   async remove(request: ParsedRequestOf<'batch.galleryRemove'>): Promise<GalleryListing> {
-    const modelDir = await this.verifier(request.model);
+    const modelDir = await this.verifier(request.model, true);
     const ids =
       'ids' in request.remove
         ? request.remove.ids
@@ -116,7 +119,7 @@ export class GalleryFiles {
     signal: AbortSignal,
     progress: (done: number, total: number) => void,
   ): Promise<ReplyOf<'batch.galleryEnrol'>> {
-    const modelDir = await this.verifier(request.model);
+    const modelDir = await this.verifier(request.model, true);
     for (const input of request.inputs)
       if (!(await fs.stat(input).catch(() => null))) throw new LoupeError('NOT_FOUND', `There is nothing at ${input}.`);
     const files: string[] = [];

@@ -64,6 +64,7 @@ export async function exportRun(args: ExportRunArgs): Promise<ReplyOf<'training.
       force: request.force,
       calibration: request.calibration,
       calibrationMethod: request.calibrationMethod,
+      gallery: request.gallery,
       dataset: { ...dataset, samples },
       split,
     },

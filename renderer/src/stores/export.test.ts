@@ -130,4 +130,37 @@ describe('export store', () => {
     expect(store.conflict).toBeNull();
     expect(store.error).toBeNull();
   });
+
+  it("carries a verification run's gallery only when asked, and never another kind's", async () => {
+    const VERIFIER = 'run-20260101-093000-9f9f';
+    const asked: { runId: string; gallery: boolean | undefined }[] = [];
+    setLoupeClient(
+      fakeClient({
+        'training.runs': () => ({
+          runs: [run(RUN_ID, 'completed'), { ...run(VERIFIER, 'completed'), kind: 'verification' }],
+        }),
+        'training.exports': () => ({ exports: [] }),
+        'training.export': (r) => {
+          asked.push({ runId: r.runId, gallery: r.gallery });
+          return reply(r.outDir, r.format!);
+        },
+        'training.compareExports': () => COMPARISON,
+      }),
+    );
+    const store = useExportStore();
+    await store.hydrate('/ws');
+    store.toggleFormat('onnx-int8', false);
+    store.gallery = true;
+    // Ticked for a verifier, then the classifier is shown: its export carries none.
+    expect(await store.start()).toBe(true);
+    await store.selectRun(VERIFIER, '/ws');
+    expect(await store.start()).toBe(true);
+    store.gallery = false;
+    expect(await store.start(true)).toBe(true);
+    expect(asked).toEqual([
+      { runId: RUN_ID, gallery: false },
+      { runId: VERIFIER, gallery: true },
+      { runId: VERIFIER, gallery: false },
+    ]);
+  });
 });

@@ -46,6 +46,8 @@ export const useExportStore = defineStore('export', () => {
   const preprocessing = ref(true);
   const calibration = ref(DEFAULT_CALIBRATION_IMAGES);
   const calibrationMethod = ref<(typeof CALIBRATION_METHODS)[number]>('minmax');
+  /** A verification run's enrolled gallery goes into each bundle (its labels leave with it: off by default). */
+  const gallery = ref(false);
   const folder = ref('');
   const step = ref<ExportStep | null>(null);
   const results = ref<ExportReply[]>([]);
@@ -131,6 +133,7 @@ export const useExportStore = defineStore('export', () => {
               force,
               calibration: calibration.value,
               calibrationMethod: calibrationMethod.value,
+              gallery: gallery.value && run.value?.kind === 'verification',
             },
             { requestId, onProgress: (p) => (step.value = { what: 'export', format, ...p }) },
           ),
@@ -187,6 +190,7 @@ export const useExportStore = defineStore('export', () => {
     preprocessing,
     calibration,
     calibrationMethod,
+    gallery,
     folder,
     step,
     results,
