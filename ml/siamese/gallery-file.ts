@@ -54,7 +54,7 @@ export async function readGallery(
   ) {
     throw new LoupeError(
       'INVALID_REQUEST',
-      `${file} was enrolled with another version of this model, so its embeddings no longer compare; remove it and enrol the references again.`,
+      `${file} was enrolled with another version of this model, so its embeddings no longer compare; ${exported ? 'export the model again with its gallery (--gallery)' : 'remove it and enrol the references again'}.`,
     );
   }
   return gallery;

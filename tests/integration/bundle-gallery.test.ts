@@ -4,9 +4,9 @@
  * `loupe predict --model BUNDLE --gallery` then matches as the model folder does (the same
  * references in the same order, scores within the export's fp32 bound), `loupe gallery list` reads
  * it, and enrolling into a bundle, exporting a gallery that is empty or of a model that is not a
- * verifier are refused with their reasons.
+ * verifier, and a bundle gallery made for another run are refused with their reasons.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exportRequestSchema,
   galleryEnrolRequestSchema,
+  galleryListRequestSchema,
   galleryQueryRequestSchema,
   type DecodedFrame,
   type GalleryFile,
@@ -179,4 +180,15 @@ describe('a gallery carried in an export bundle', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is an exported bundle; its gallery is the one exported with it/);
   }, 300_000);
+
+  it('refuses a gallery made for another run, saying to export again', async () => {
+    const other = path.join(root, 'bundle-other');
+    cpSync(bundleDir, other, { recursive: true });
+    const file = path.join(other, 'gallery.json');
+    const gallery = JSON.parse(readFileSync(file, 'utf8')) as GalleryFile;
+    writeFileSync(file, JSON.stringify({ ...gallery, model: { ...gallery.model, runId: 'another-run' } }));
+    await expect(
+      engineHandlers.galleryList(galleryListRequestSchema.parse({ modelDir: other }), engineContext()),
+    ).rejects.toThrow(/another version of this model.*export the model again with its gallery \(--gallery\)/);
+  });
 });
