@@ -88,6 +88,8 @@ export const galleryListingSchema = z.object({
   modelDir: z.string(),
   threshold: z.number(),
   references: z.array(galleryEntrySchema),
+  /** The gallery an exported bundle carries: read and matched against, never enrolled into. */
+  exported: z.literal(true).optional(),
 });
 export type GalleryListing = z.infer<typeof galleryListingSchema>;
 

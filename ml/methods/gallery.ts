@@ -126,7 +126,7 @@ export async function galleryList(
   const { card: read, exported } = await cardOf(request.modelDir);
   const { card, threshold, embeddingDim } = verificationCard(read, request.modelDir);
   const gallery = await readGallery(request.modelDir, card, embeddingDim, exported);
-  return listing(request.modelDir, threshold, gallery.references);
+  return { ...listing(request.modelDir, threshold, gallery.references), ...(exported ? { exported: true } : {}) };
 }
 
 export async function galleryRemove(

@@ -4,7 +4,8 @@
  * detector's batch opens each image with the boxes the batch predicted drawn over it; a verifier's
  * batch without the gallery says it has nothing to show, and one matched against references
  * enrolled from files shows each nearest reference's picture. A model folder outside the
- * workspace gets its gallery built in the form (FolderGallery.vue) and matched against.
+ * workspace gets its gallery built in the form (FolderGallery.vue) and matched against; the verifier
+ * exported with its gallery (Export section) is matched against by a batch on the bundle alone.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -161,6 +162,42 @@ describe('the Batch section with detection and verification runs', () => {
       for (const match of line.matches) expect(ids.has(match.id)).toBe(true);
     }
     await keepScreenshot(page, 'batch-folder-gallery');
+    expect(session!.errors).toEqual([]);
+  });
+
+  it('exports the verifier with its gallery, and a batch on the bundle alone matches against it', async () => {
+    await page.getByTestId('nav-export').click();
+    await page.getByTestId('export-run').selectOption(runs.verificationRunId);
+    await page.getByTestId('export-format-onnx-int8').uncheck();
+    await page.getByTestId('export-gallery').check();
+    // The parts are 8- and 16-bit files, each scaled by its stored type: a graph bakes in one scaling.
+    await page.getByTestId('export-preprocessing').uncheck();
+    const folder = path.join(dir, 'verifier-export');
+    await page.getByTestId('export-folder').fill(folder);
+    await page.getByTestId('export-start').click();
+    const row = page.getByTestId('export-result-onnx');
+    await row.waitFor({ timeout: 180_000 });
+    expect(await row.textContent()).toContain('gallery.json');
+    // The run's gallery (enrolled above from the parts' files), carried under hashed ids.
+    const { references } = await session!.client.invoke('batch.gallery', { model: { runId: runs.verificationRunId } });
+    const bundle = path.join(folder, 'onnx');
+    await page.getByTestId('nav-batch').click();
+    await page.getByLabel('A model folder').check();
+    await page.getByTestId('batch-model-dir').fill(bundle);
+    await expect
+      .poll(() => page.getByTestId('folder-gallery-count').textContent())
+      .toBe(`${references.length} references`);
+    // Shown, not changed: a bundle's gallery is the one exported with it.
+    await page.getByTestId('folder-gallery-exported').waitFor();
+    expect(await page.getByTestId('folder-gallery-enrol').count()).toBe(0);
+    expect(await page.getByTestId('folder-gallery-remove').count()).toBe(0);
+    const out = path.join(dir, 'bundle-matches-out');
+    await runBatchFromForm(page, path.join(dir, 'parts'), out);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trimEnd().split('\n');
+    for (const line of lines.map((l) => JSON.parse(l) as { matches: { id: string }[] })) {
+      expect(line.matches).toHaveLength(5);
+      for (const match of line.matches) expect(match.id).toMatch(/^ref-[0-9a-f]{16}$/);
+    }
     expect(session!.errors).toEqual([]);
   });
 });

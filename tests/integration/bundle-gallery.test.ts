@@ -142,6 +142,12 @@ describe('a gallery carried in an export bundle', () => {
         galleryQueryRequestSchema.parse({ modelDir: dir, frames: frames.slice(REFERENCES), k: REFERENCES }),
         engineContext(),
       );
+    const listed = await engineHandlers.galleryList(
+      galleryListRequestSchema.parse({ modelDir: bundleDir }),
+      engineContext(),
+    );
+    expect(listed).toMatchObject({ exported: true, threshold: 0.9 });
+    expect(listed.references.map((r) => r.id)).toEqual(carried.references.map((r) => r.id));
     const [fromFolder, fromBundle] = [await query(modelDir), await query(bundleDir)];
     expect(fromBundle.runtime).toBe('onnxruntime');
     // Every reference is matched (k = all of them): each with the same label and score within the
