@@ -13,13 +13,12 @@ import {
   type SamplePrediction,
 } from '../../contract/index';
 import { readExportBundle } from '../../base/export-bundle';
-import type { BundlePredictor } from '../export/bundle-predictor';
 import type { MethodContext } from '../worker/runtime';
 import { readModelCard } from '../../base/model-folder-files';
 import { readGallery, updateGallery } from '../siamese/gallery-file';
 import { nearestReferences } from '../siamese/gallery';
 import { Predictor } from '../train/predictor';
-import { decisionOf, distanceOf, predictingPredictor } from './training';
+import { decisionOf, distanceOf, predictingPredictor, predictorOf } from './training';
 
 /** The card of a verification model, its threshold and embedding length; listing and removing need no weights. */
 function verificationCard(
@@ -55,16 +54,6 @@ function bundleRefusal(modelDir: string): LoupeError {
 async function cardOf(modelDir: string): Promise<{ card: ModelCard; exported: boolean }> {
   const bundle = await readExportBundle(modelDir);
   return bundle ? { card: bundle.card, exported: true } : { card: await readModelCard(modelDir), exported: false };
-}
-
-/** What matches for `modelDir`: its Predictor, or an exported bundle's ONNX model (the bundle's gallery is read with it). */
-async function matchingModel(modelDir: string): Promise<{ predictor: Predictor | BundlePredictor; exported: boolean }> {
-  if (await readExportBundle(modelDir))
-    return {
-      predictor: await (await import('../export/bundle-predictor')).bundlePredictorFor(modelDir),
-      exported: true,
-    };
-  return { predictor: await predictingPredictor(modelDir), exported: false };
 }
 
 function embeddingsFrom(predictions: readonly SamplePrediction[]): Float32Array[] {
@@ -149,7 +138,9 @@ export async function galleryQuery(
   request: EngineParsedRequestOf<'galleryQuery'>,
   context: MethodContext<'galleryQuery'>,
 ): Promise<EngineReplyOf<'galleryQuery'>> {
-  const { predictor, exported } = await matchingModel(request.modelDir);
+  // A bundle's ONNX model embeds the frames, and its gallery is the one exported with it.
+  const predictor = await predictorOf(request.modelDir);
+  const exported = !(predictor instanceof Predictor);
   const { threshold: cardThreshold, embeddingDim } = verificationCard(predictor.card, request.modelDir);
   const threshold = request.threshold ?? cardThreshold;
   const gallery = await readGallery(request.modelDir, predictor.card, embeddingDim, exported);

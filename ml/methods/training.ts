@@ -113,7 +113,7 @@ export async function evaluate(
 }
 
 /** What predicts for `dir`: an exported bundle (model.onnx) through ONNX Runtime, loaded only when one is asked for; else the model folder's Predictor. */
-async function predictorOf(dir: string): Promise<Predictor | BundlePredictor> {
+export async function predictorOf(dir: string): Promise<Predictor | BundlePredictor> {
   return existsSync(path.join(dir, ONNX_MODEL))
     ? (await import('../export/bundle-predictor')).bundlePredictorFor(dir)
     : predictingPredictor(dir);

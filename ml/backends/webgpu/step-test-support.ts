@@ -50,9 +50,10 @@ export async function branchMargins(model: tf.LayersModel, x: tf.Tensor): Promis
   const margins: BranchMargin[] = [];
   for (const [i, layer] of layers.entries()) {
     const input = inputs[i]!;
-    const values = relu(layer) ? await preActivation(layer, input) : ((await input.data()) as Float32Array);
-    const { margin, at } = relu(layer) ? reluMargin(values) : poolMargin(values, input.shape, layer.getConfig());
-    const channels = relu(layer) ? layer.getWeights()[0]!.shape.at(-1)! : input.shape.at(-1)!;
+    const isRelu = relu(layer);
+    const values = isRelu ? await preActivation(layer, input) : ((await input.data()) as Float32Array);
+    const { margin, at } = isRelu ? reluMargin(values) : poolMargin(values, input.shape, layer.getConfig());
+    const channels = isRelu ? layer.getWeights()[0]!.shape.at(-1)! : input.shape.at(-1)!;
     margins.push({ layer: layer.name, margin, channel: at % channels });
   }
   // The probe shares the model's layers and weights: it is dropped, not disposed.

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { GalleryLabelSource, GalleryListing } from '../../../contract/index';
+import { absolutePathSchema, type GalleryLabelSource, type GalleryListing } from '../../../contract/index';
 import { loupe, messageOf } from '../client/index';
 
 /**
@@ -36,9 +36,9 @@ export const useFolderGalleryStore = defineStore('folderGallery', () => {
     }
   }
 
-  /** Shows the gallery of model folder `path` (an absolute path; anything else shows none), read afresh. */
+  /** Shows the gallery of model folder `path` (an absolute path, as the channels take; anything else shows none), read afresh. */
   async function show(path: string): Promise<void> {
-    const next = path.trim().startsWith('/') || /^[A-Za-z]:[\\/]/.test(path.trim()) ? path.trim() : null;
+    const next = absolutePathSchema.safeParse(path.trim()).success ? path.trim() : null;
     if (next !== dir.value) {
       dir.value = next;
       listing.value = null;
