@@ -168,6 +168,15 @@ export const importReportSchema = z.object({
 });
 export type ImportReport = z.infer<typeof importReportSchema>;
 
+/** What an import that found no file at all says (app and CLI), where "0 imported" alone reads as if files were refused. */
+export const NO_FILES_FOUND =
+  "No files were found to import. Passed over: hidden files and folders, Loupe's own folders in the workspace, and the whole workspace folder when a folder above it is imported (give a folder inside the workspace by its own path to import it).";
+
+/** True when the import found nothing to try (not a cancel before the walk ended). */
+export function foundNoFiles(report: Pick<ImportReport, 'files' | 'cancelled'>): boolean {
+  return report.files.length === 0 && !report.cancelled;
+}
+
 export const importProgressSchema = z.object({
   phase: z.enum(['scanning', 'importing']),
   done: z.number().int().min(0),

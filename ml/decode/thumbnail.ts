@@ -12,10 +12,13 @@ export const THUMBNAIL_SIZE = 160;
 /** WebP quality of thumbnails; they are previews, never analysed. */
 const THUMBNAIL_QUALITY = 80;
 
+/** The workspace's folder of thumbnails. */
+export const THUMBNAILS_FOLDER = 'thumbnails';
+
 /** Where a thumbnail lives in the workspace: named by the content hash only, never by anything in the file. */
 export function thumbnailPath(workspaceRoot: string, sha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('A thumbnail is named by a SHA-256 hex digest.');
-  return path.join(workspaceRoot, 'thumbnails', sha256.slice(0, 2), `${sha256}.webp`);
+  return path.join(workspaceRoot, THUMBNAILS_FOLDER, sha256.slice(0, 2), `${sha256}.webp`);
 }
 
 /** 8-bit display values of a frame through the linear VOI function of PS3.3 C.11.2.1.2. */

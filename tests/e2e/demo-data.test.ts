@@ -4,8 +4,9 @@
  * one click writes and imports the labelled parts, the grid shows them, the message says where the
  * inbox is and where to go next, and the Label section has the demo's classification,
  * segmentation, detection and washers tasks; the Train section offers the washers as identities.
+ * A folder of the user's inside the workspace imports by its path; Loupe's own folders there do not.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -135,5 +136,26 @@ describe('demo data in the browser', () => {
       .toContain(
         '720 train · 240 val · 240 test images · 64×64 · 8-bit grey · identities 120 train / 40 val / 40 test',
       );
+  });
+
+  it("imports a folder of the user's inside the workspace by its path, and says why Loupe's own folders give nothing", async () => {
+    const ws = path.join(tmp, 'ws');
+    const mine = path.join(ws, 'new-shift');
+    mkdirSync(mine);
+    for (const name of ['part-00001.png', 'part-00002.png', 'part-00003.png'])
+      copyFileSync(path.join(ws, 'demo-data', 'inbox', 'shift-01', name), path.join(mine, name));
+    await page.getByTestId('nav-workspace').click();
+    const importFolder = async (folder: string) => {
+      await page.getByTestId('import-path').fill(folder);
+      await page.getByTestId('import-start').click();
+      await page.getByTestId('import-report').waitFor();
+      return page.getByTestId('import-summary').innerText();
+    };
+    expect(await importFolder(mine)).toBe('3 imported, 0 duplicates skipped, 0 failed');
+    expect(await page.getByTestId('import-none-found').count()).toBe(0);
+    await page.getByTestId('import-report-dismiss').click();
+    expect(await importFolder(path.join(ws, 'thumbnails'))).toBe('0 imported, 0 duplicates skipped, 0 failed');
+    expect(await page.getByTestId('import-none-found').innerText()).toMatch(/^No files were found to import\./);
+    expect(session!.errors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImportReport } from '../../../contract/index';
+import { NO_FILES_FOUND, type ImportReport } from '../../../contract/index';
 import { DISK_FULL_MESSAGE } from '../../../ml/decode/errors';
 import { imageTable, reportLines } from './imaging-commands';
 
@@ -28,6 +28,12 @@ describe('loupe import report text', () => {
       'not imported (disk full): 170 files',
       '1 imported, 0 duplicates skipped, 171 failed.',
     ]);
+  });
+
+  it('says why when no file was found at all, rather than a bare "0 imported"', () => {
+    const none: ImportReport = { imported: 0, duplicates: 0, skipped: 0, failed: 0, cancelled: false, files: [] };
+    expect(reportLines(none)).toEqual([NO_FILES_FOUND, '0 imported, 0 duplicates skipped, 0 failed.']);
+    expect(reportLines({ ...none, cancelled: true })).toEqual(['0 imported, 0 duplicates skipped, 0 failed.']);
   });
 });
 

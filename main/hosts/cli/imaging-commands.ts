@@ -4,7 +4,14 @@
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { MAX_LIST_LIMIT, isLoupeError, type ImageRecord, type ImportReport } from '../../../contract/index';
+import {
+  MAX_LIST_LIMIT,
+  NO_FILES_FOUND,
+  foundNoFiles,
+  isLoupeError,
+  type ImageRecord,
+  type ImportReport,
+} from '../../../contract/index';
 import { DecodeError, decodeFile } from '../../../ml/decode/index';
 import { writeFileAtomic } from '../../../base/atomic-write';
 import type { CliContext } from './context';
@@ -132,6 +139,7 @@ export function reportLines(report: ImportReport): string[] {
     else if (file.status === 'skipped') lines.push(`skipped    ${file.path}: ${file.message}`);
   }
   if (diskFull > 0) lines.push(`not imported (disk full): ${diskFull} file${diskFull === 1 ? '' : 's'}`);
+  if (foundNoFiles(report)) lines.push(NO_FILES_FOUND);
   const skipped = report.skipped > 0 ? `${report.skipped} not an image, ` : '';
   lines.push(
     `${report.imported} imported, ${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} skipped, ${skipped}${report.failed} failed.`,

@@ -1,14 +1,18 @@
 /**
  * Expanding what the user gave (files and folders) into the files to import. Folders are walked
  * without recursion in the call stack; symlinked folders are not followed (they can loop), hidden
- * entries are skipped, and the workspace folder itself is never imported into itself.
+ * entries are skipped, and the workspace is never imported into itself: Loupe's own files there
+ * (thumbnails, masks, runs, …) never, and the rest of it (a folder of the user's, such as the demo's
+ * inbox) only when an input names it or a folder inside it, not when a walk from a parent meets it.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 export interface WalkOptions {
-  /** Folders never entered (the workspace). */
+  /** Folders never entered, and files a walk never lists (Loupe's own, in the workspace). */
   exclude: readonly string[];
+  /** The workspace folder: entered only from an input inside it. */
+  workspace?: string;
   signal: AbortSignal;
   /** Called now and then with the number of files found so far. */
   onProgress?: (found: number) => void;
@@ -35,7 +39,11 @@ export async function listImportFiles(inputs: readonly string[], options: WalkOp
   };
   for (const input of inputs) {
     const start = path.resolve(input);
+    const { workspace } = options;
+    const skip = workspace && !inside(start, workspace) ? [...options.exclude, workspace] : options.exclude;
+    const skipped = (entry: string): boolean => skip.some((ex) => inside(entry, ex));
     const stat = await fs.stat(start).catch(() => null);
+    // A file named on its own is imported wherever it is: a dropped file is kept in the workspace's sources/ first.
     if (!stat?.isDirectory()) {
       add(start);
       continue;
@@ -44,15 +52,16 @@ export async function listImportFiles(inputs: readonly string[], options: WalkOp
     while (stack.length > 0) {
       if (options.signal.aborted) return files;
       const dir = stack.pop()!;
-      if (options.exclude.some((ex) => inside(dir, ex))) continue;
+      if (skipped(dir)) continue;
       const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
       const subfolders: string[] = [];
       for (const entry of entries) {
         if (isHidden(entry.name)) continue;
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) subfolders.push(full);
-        else if (entry.isFile()) add(full);
-        else if (entry.isSymbolicLink()) {
+        else if (entry.isFile()) {
+          if (!skipped(full)) add(full);
+        } else if (entry.isSymbolicLink()) {
           const target = await fs.stat(full).catch(() => null);
           // A link to a file is imported; a broken link is reported as unreadable; a link to a folder is not followed.
           if (!target || target.isFile()) add(full);

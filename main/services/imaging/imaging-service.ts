@@ -23,9 +23,7 @@ import type { DecodePool } from './decode-pool';
 import { listImportFiles } from './file-walk';
 import { ImageStore } from './image-store';
 import { runImport } from './import-job';
-
-/** Files dropped in browser mode are kept here, named by their hash. */
-export const SOURCES_FOLDER = 'sources';
+import { loupeOwnPaths, SOURCES_FOLDER } from './workspace-files';
 
 export class ImagingService {
   constructor(
@@ -110,7 +108,7 @@ export class ImagingService {
       if (!exists) missing.set(image.sha256, [...(missing.get(image.sha256) ?? []), image.id]);
     }
     if (missing.size === 0) return { scanned: 0, relinked: 0, stillMissing: 0 };
-    const files = await listImportFiles([folder], { exclude: [root], signal });
+    const files = await listImportFiles([folder], { exclude: loupeOwnPaths(root), workspace: root, signal });
     let done = 0;
     let relinked = 0;
     for (const file of files) {

@@ -12,6 +12,7 @@ import type { Workspace } from '../workspace/workspace';
 import type { DecodePool } from './decode-pool';
 import { listImportFiles } from './file-walk';
 import type { ImageStore, NewImage } from './image-store';
+import { loupeOwnPaths } from './workspace-files';
 
 /** Progress events are at most this frequent: enough for a smooth bar, few enough for 10,000 files. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -45,7 +46,8 @@ export async function runImport({
   };
   emit({ phase: 'scanning', done: 0, total: 0, ...counts }, true);
   const files = await listImportFiles(paths, {
-    exclude: [workspace.root],
+    exclude: loupeOwnPaths(workspace.root),
+    workspace: workspace.root,
     signal,
     onProgress: (found) => emit({ phase: 'scanning', done: 0, total: found, ...counts }),
   });
