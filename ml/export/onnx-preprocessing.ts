@@ -41,7 +41,7 @@ export function bakePreprocessing(graph: OnnxGraph, input: string, spec: Preproc
     case 'dtype':
       throw new LoupeError(
         'INVALID_REQUEST',
-        "This model scales intensity by each file's stored type (8- or 16-bit), which a graph cannot know from float pixels: export with --no-preprocessing and scale the pixels to [0, 1] yourself.",
+        "This model scales intensity by each file's stored type (8- or 16-bit), which a graph cannot know from float pixels: export without the scaling baked in (untick “Bake the intensity scaling” in the Export section, or --no-preprocessing) and scale the pixels to [0, 1] yourself.",
       );
     default:
       throw new LoupeError(

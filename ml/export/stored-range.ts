@@ -35,7 +35,7 @@ export async function fixStoredRange(
       'INVALID_REQUEST',
       found.length === 0
         ? 'There is no image to take the stored range of; this model scales intensity by each file’s stored type.'
-        : `This model scales intensity by each file's stored type, and its images have ${found.length} (${found.map(rangeText).join('; ')}); a graph can scale by one. Export without the scaling baked in (--no-preprocessing) and scale the pixels to [0, 1] yourself.`,
+        : `This model scales intensity by each file's stored type, and its images have ${found.length} (${found.map(rangeText).join('; ')}); a graph can scale by one. Export without the scaling baked in (untick “Bake the intensity scaling” in the Export section, or --no-preprocessing) and scale the pixels to [0, 1] yourself.`,
     );
   const [min, max] = found[0]!;
   return { ...card, preprocessing: { ...spec, intensity: { mode: 'range', min, max } } };

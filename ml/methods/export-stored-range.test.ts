@@ -95,7 +95,7 @@ describe('ONNX export of a model that scales by the stored type', () => {
     const frames = testFrames(4, 32, 32, 5);
     const mixed = [...eightBit(frames.slice(0, 2)), ...frames.slice(2)];
     await expect(exportModel(request('mixed', modelDir, mixed), context)).rejects.toThrow(
-      'its images have 2 (0 to 255; -1024 to 64511); a graph can scale by one. Export without the scaling baked in (--no-preprocessing)',
+      'its images have 2 (0 to 255; -1024 to 64511); a graph can scale by one. Export without the scaling baked in (untick “Bake the intensity scaling” in the Export section, or --no-preprocessing)',
     );
   });
 });
