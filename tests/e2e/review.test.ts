@@ -237,4 +237,20 @@ describe('the Review section', () => {
     await keepScreenshot(page, 'review-calibration');
     expect(errors).toEqual([]);
   });
+
+  it('builds a queue of the images in a folder picked with Browse…', async () => {
+    await page.getByTestId('review-source').selectOption('folder');
+    expect(await page.getByTestId('review-build').isDisabled()).toBe(true);
+    await page.getByTestId('review-folder').fill(dir);
+    await page.getByTestId('review-folder-browse').click();
+    const picker = page.getByTestId('folder-picker');
+    await picker.getByRole('button', { name: 'scans/' }).click();
+    await picker.locator('strong', { hasText: path.join(dir, 'scans') }).waitFor();
+    await page.getByTestId('folder-picker-choose').click();
+    expect(await page.getByTestId('review-folder').inputValue()).toBe(path.join(dir, 'scans'));
+    expect(await picker.count()).toBe(0);
+    await page.getByTestId('review-build').click();
+    await expect.poll(() => items().count(), { timeout: 60_000 }).toBe(setup.scans.scans.length);
+    expect(errors).toEqual([]);
+  });
 });
