@@ -10,6 +10,7 @@ import {
   type ParsedRequestOf,
   type RunSummary,
 } from '../../../contract/index';
+import { attemptWith } from './attempt';
 import { loupe, messageOf } from '../client/index';
 
 type Results = ReplyOf<'batch.results'>;
@@ -103,18 +104,7 @@ export const useBatchStore = defineStore('batch', () => {
     return run && run.kind === 'classification' && run.taskId !== null ? run.runId : null;
   });
 
-  async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
-    error.value = null;
-    busy.value = true;
-    try {
-      return await work();
-    } catch (e) {
-      error.value = messageOf(e);
-      return null;
-    } finally {
-      busy.value = false;
-    }
-  }
+  const attempt = attemptWith(busy, error);
 
   function upsert(next: BatchJob): void {
     const others = jobs.value.filter((j) => j.jobId !== next.jobId);

@@ -11,6 +11,7 @@ import type {
   ReviewVerdictKind,
   RunSummary,
 } from '../../../contract/index';
+import { attemptWith } from './attempt';
 import { loupe, messageOf } from '../client/index';
 import { LabelHistory } from '../labeling/history';
 import { heldMaskTarget, stepHeldMask, type MaskTarget } from '../labeling/mask-target';
@@ -73,18 +74,7 @@ export const useMaskReviewStore = defineStore('maskReview', () => {
     return mask ? heldMaskTarget(mask, 0, classes, () => {}) : null;
   });
 
-  async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await work();
-    } catch (e) {
-      error.value = messageOf(e);
-      return null;
-    } finally {
-      busy.value = false;
-    }
-  }
+  const attempt = attemptWith(busy, error);
 
   async function hydrate(): Promise<void> {
     await attempt(async () => {

@@ -10,7 +10,8 @@ import type {
   ReviewVerdictKind,
   RunSummary,
 } from '../../../contract/index';
-import { loupe, messageOf } from '../client/index';
+import { attemptWith } from './attempt';
+import { loupe } from '../client/index';
 import { useReviewExplainStore } from './review-explain';
 
 type Queue = ReplyOf<'review.queue'>;
@@ -60,18 +61,7 @@ export const useReviewStore = defineStore('review', () => {
   );
   const reviewed = computed(() => queue.value?.items.filter((i) => i.verdict !== null).length ?? 0);
 
-  async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await work();
-    } catch (e) {
-      error.value = messageOf(e);
-      return null;
-    } finally {
-      busy.value = false;
-    }
-  }
+  const attempt = attemptWith(busy, error);
 
   async function hydrate(): Promise<void> {
     await attempt(async () => {

@@ -8,7 +8,8 @@ import type {
   TrainingConfig,
   TrainingProgress,
 } from '../../../contract/index';
-import { loupe, messageOf } from '../client/index';
+import { attemptWith } from './attempt';
+import { loupe } from '../client/index';
 import { batchPosition, type Point } from '../training/curves';
 
 type RunDetail = ReplyOf<'training.run'>;
@@ -36,18 +37,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   const activeRun = computed(() => runs.value.find((r) => r.active) ?? null);
 
-  async function attempt<T>(work: () => Promise<T>): Promise<T | null> {
-    error.value = null;
-    busy.value = true;
-    try {
-      return await work();
-    } catch (e) {
-      error.value = messageOf(e);
-      return null;
-    } finally {
-      busy.value = false;
-    }
-  }
+  const attempt = attemptWith(busy, error);
 
   function onProgress(payload: { workspace: string; runId: string; progress: TrainingProgress }): void {
     if (payload.workspace !== workspace.value) return;
