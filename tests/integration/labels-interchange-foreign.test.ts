@@ -50,15 +50,17 @@ describe('reading what other tools write, and what is wrong with it', () => {
             { id: 6, image_id: 7, category_id: 17, segmentation: { size: [5, 5], counts: [25] } },
             { id: 7, image_id: 7, category_id: 17, bbox: [1, 1, 2, 2] },
             { id: 8, image_id: 123, category_id: 17, segmentation: [[0, 0, 1, 0, 1, 1]] },
+            // A size that is not two numbers (found by the import fuzz): named as such, not "40×[object Object]".
+            { id: 9, image_id: 7, category_id: 17, segmentation: { size: [H, {}], counts: [1] } },
           ].filter((a) => !skipIds.includes(a.id)),
         }),
       );
-    // Annotations 4, 6 and 7 belong to an image the file labels: each is an error naming its field.
+    // Annotations 4, 6, 7 and 9 belong to an image the file labels: each is an error naming its field.
     write([]);
     await expect(ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in' })).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
       message: expect.stringMatching(
-        /3 malformed labels.*annotation 4: category_id 42 is not among.*annotation 6: segmentation has an RLE of 5×5 for an image of 40×30.*annotation 7: has no segmentation/,
+        /4 malformed labels.*annotation 4: category_id 42 is not among.*annotation 6: segmentation has an RLE of 5×5 for an image of 40×30.*annotation 7: has no segmentation.*annotation 9: segmentation has an RLE without size \[height, width\] in whole pixels/,
       ),
     });
     // Leaving that image untouched leaves nothing to import: refused as well.
@@ -67,7 +69,7 @@ describe('reading what other tools write, and what is wrong with it', () => {
     ).rejects.toMatchObject({ message: /^Nothing could be imported/ });
     expect(await byName('coco-in')).toBeUndefined();
 
-    write([4, 6, 7]);
+    write([4, 6, 7, 9]);
     const report = await ctx.call('labels.import', { format: 'coco', path: file, taskName: 'coco-in' });
     const reasons = report.skipped.map((s) => `${s.where}: ${s.reason}`);
     expect(reasons).toEqual([

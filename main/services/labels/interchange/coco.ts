@@ -199,7 +199,9 @@ function segmentationBitmap(s: unknown, width: number, height: number): Uint8Arr
     return bitmap;
   }
   const rle = s as { size?: unknown; counts?: unknown };
-  if (!Array.isArray(rle.size) || rle.size.length !== 2) throw new Error('has an RLE without size [height, width]');
+  // A size of anything but two whole numbers would reach the message below as "[object Object]".
+  if (!Array.isArray(rle.size) || rle.size.length !== 2 || !rle.size.every((v) => Number.isInteger(v)))
+    throw new Error('has an RLE without size [height, width] in whole pixels');
   const [h, w] = rle.size as number[];
   if (h !== height || w !== width) throw new Error(`has an RLE of ${w}×${h} for an image of ${width}×${height}`);
   let counts: CocoRle;
