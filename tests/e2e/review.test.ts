@@ -253,4 +253,15 @@ describe('the Review section', () => {
     await expect.poll(() => items().count(), { timeout: 60_000 }).toBe(setup.scans.scans.length);
     expect(errors).toEqual([]);
   });
+
+  it('browses for a report folder not made yet from its nearest existing parent', async () => {
+    await page.getByTestId('review-export-folder').fill(path.join(dir, 'reports', 'not-yet'));
+    await page.getByTestId('review-export-browse').click();
+    const picker = page.getByTestId('folder-picker');
+    await expect.poll(() => picker.locator('strong').innerText()).toBe(dir);
+    expect(await picker.getByRole('alert').count()).toBe(0);
+    await page.getByTestId('folder-picker-choose').click();
+    expect(await page.getByTestId('review-export-folder').inputValue()).toBe(dir);
+    expect(errors).toEqual([]);
+  });
 });
