@@ -64,7 +64,7 @@ export async function listImportFiles(inputs: readonly string[], options: WalkOp
         } else if (entry.isSymbolicLink()) {
           const target = await fs.stat(full).catch(() => null);
           // A link to a file is imported; a broken link is reported as unreadable; a link to a folder is not followed.
-          if (!target || target.isFile()) add(full);
+          if ((!target || target.isFile()) && !skipped(full)) add(full);
         }
       }
       stack.push(...subfolders);
