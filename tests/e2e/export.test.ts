@@ -5,7 +5,7 @@
  * both variants with the sizes of the files on disk, and exporting again into the same folder
  * is refused until the user chooses to replace it.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -136,4 +136,22 @@ describe('the Export section', () => {
     expect(await page.getByTestId('export-comparison').locator('tbody tr').count()).toBe(2);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('Enter in the folder field exports; Esc cancels the export and leaves no bundle behind', async () => {
+    const elsewhere = path.join(dir, 'cancelled-exports');
+    for (const format of ['onnx', 'onnx-int8', 'tfjs', 'tflite', 'tflite-int8'])
+      await page.getByTestId(`export-format-${format}`).check();
+    await page.getByTestId('export-folder').fill(elsewhere);
+    await page.getByTestId('export-folder').press('Enter');
+    await page.getByTestId('export-progress').waitFor();
+    // Five bundles, each checked for parity, take seconds; Esc arrives while the first is under way.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('export-start').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('export-error').count()).toBe(0);
+    expect(existsSync(path.join(elsewhere, 'tflite-int8'))).toBe(false);
+    // Whatever finished before Esc is a whole bundle; no staging folder is left.
+    const left = existsSync(elsewhere) ? readdirSync(elsewhere) : [];
+    for (const entry of left) expect(existsSync(path.join(elsewhere, entry, 'model-card.json')), entry).toBe(true);
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
